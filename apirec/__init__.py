@@ -1,0 +1,93 @@
+"""apirec: record what function calls return, and replay it in tests.
+
+Put ``@apirec.record`` on a provider method (or ``rec.patch(...)`` a client method), run the
+suite once against the real service, commit the recordings, and every later run is offline,
+fast and exact, with the caller's own streaming, retry and tool-use logic still running.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .codec import decode, encode
+from .context import test_context
+from .errors import (
+    ApirecError,
+    DecodeError,
+    EncodeError,
+    InvalidMode,
+    RecordingNotFound,
+    ReplayedError,
+    StoreError,
+    UnhashableArgument,
+)
+from .modes import Mode
+from .recorder import Recording
+from .resolve import REGISTRY
+from .wrapping import patch, record
+
+__version__ = "0.1.0"
+
+
+def recording(
+    path: str | os.PathLike[str] = "recordings",
+    *,
+    mode: Mode | str | None = None,
+    store: str = "json",
+    trusted_modules: Iterable[str] = (),
+    strict_types: bool = True,
+    test_id: str | None = None,
+) -> Recording:
+    """Record or replay, into or from the store at ``path``, the calls made while active.
+
+    ``mode`` is one of :class:`Mode` (default: ``APIREC_MODE``, else ``replay``). ``store`` is
+    ``"json"`` (one pretty file per answer) or ``"msgpack"`` (one compact file).
+    ``trusted_modules`` lists packages decoding may import although the process has not
+    imported them; ``strict_types=False`` returns raw data (with a warning) for types that
+    cannot be resolved instead of raising :class:`DecodeError`. ``test_id`` fixes the key
+    scope instead of :func:`test_context`.
+
+    A context manager (``with`` / ``async with``) and a decorator; active process-wide while
+    open, and nestable (the innermost wins). ``rec.patch(target, ...)`` wraps code you do not
+    own until the block ends.
+    """
+    return Recording(
+        path,
+        mode=mode,
+        store=store,
+        trusted_modules=trusted_modules,
+        strict_types=strict_types,
+        test_id=test_id,
+    )
+
+
+def register_type(cls: type, encode: Callable[[Any], Any], decode: Callable[[Any], Any]) -> None:
+    """Teach the codec a type: ``encode(value)`` gives JSON-ready data, ``decode(data)`` the value.
+
+    Registered types are stored as ``{"__type__": "module.QualName", "__data__": ...}`` and
+    rebuilt without importing anything.
+    """
+    REGISTRY.add(cls, encode, decode)
+
+
+__all__ = [
+    "ApirecError",
+    "DecodeError",
+    "EncodeError",
+    "InvalidMode",
+    "Mode",
+    "Recording",
+    "RecordingNotFound",
+    "ReplayedError",
+    "StoreError",
+    "UnhashableArgument",
+    "decode",
+    "encode",
+    "patch",
+    "record",
+    "recording",
+    "register_type",
+    "test_context",
+]

@@ -1,0 +1,94 @@
+"""Which recording and which test a call belongs to.
+
+Both are found through a ContextVar, with a process-wide fallback: a recording activated in a
+session-scoped fixture must still see calls made from tasks, threads and clients created
+before it, whose contexts were copied when it was not yet set. These two stacks are the only
+module-level mutable state in apirec, and exist for exactly that reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from .recorder import Recording
+
+T = TypeVar("T")
+
+
+class _Scoped(Generic[T]):
+    """A ContextVar plus a process-wide stack of the values currently entered."""
+
+    def __init__(self, name: str) -> None:
+        self.var: ContextVar[T | None] = ContextVar(name, default=None)
+        self.stack: list[T] = []
+        self.lock = threading.Lock()
+
+    def get(self) -> T | None:
+        value = self.var.get()
+        if value is not None and value in self.stack:
+            return value
+        stack = self.stack
+        return stack[-1] if stack else None
+
+    def enter(self, value: T) -> Token[T | None]:
+        with self.lock:
+            self.stack.append(value)
+        return self.var.set(value)
+
+    def exit(self, value: T, token: Token[T | None] | None) -> None:
+        with self.lock:
+            for i in range(len(self.stack) - 1, -1, -1):
+                if self.stack[i] is value:
+                    del self.stack[i]
+                    break
+        if token is not None:
+            # ValueError: exited from another context (an async fixture's teardown)
+            with contextlib.suppress(ValueError):
+                self.var.reset(token)
+
+
+_recordings: _Scoped[Recording] = _Scoped("apirec_recording")
+_tests: _Scoped[str] = _Scoped("apirec_test_id")
+
+
+def active_recording() -> Recording | None:
+    """The recording that calls made here go to, if any."""
+    var_value = _recordings.var.get()
+    if var_value is not None and var_value.is_open:
+        return var_value
+    stack = _recordings.stack
+    return stack[-1] if stack else None
+
+
+def enter_recording(rec: Recording) -> Token[Recording | None]:
+    return _recordings.enter(rec)
+
+
+def exit_recording(rec: Recording, token: Token[Recording | None] | None) -> None:
+    _recordings.exit(rec, token)
+
+
+def current_test_id() -> str | None:
+    """The test id set by :func:`test_context` (the key's scope), or None."""
+    return _tests.get()
+
+
+@contextmanager
+def test_context(test_id: str) -> Iterator[str]:
+    """Set the test id that scopes keys: identical calls in two tests are recorded apart.
+
+    The pytest plugin does this for each test (with its node id); use it directly elsewhere.
+    """
+    if not isinstance(test_id, str) or not test_id:
+        raise TypeError("test_context() needs a non-empty string test id")
+    token = _tests.enter(test_id)
+    try:
+        yield test_id
+    finally:
+        _tests.exit(test_id, token)

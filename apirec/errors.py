@@ -1,0 +1,128 @@
+"""Errors raised by apirec.
+
+All of them derive from one base, so ``except apirec.ApirecError`` catches everything apirec
+itself raises::
+
+    ApirecError
+     ├── InvalidMode            (also ValueError)   unknown mode name
+     ├── RecordingNotFound      (also AssertionError) replay asked for a call never recorded
+     ├── UnhashableArgument     (also TypeError)    an argument with no canonical form
+     ├── EncodeError            (also TypeError)    a result apirec cannot store
+     ├── DecodeError                                a stored value that cannot be rebuilt
+     ├── StoreError             (also OSError)      a recording that cannot be read or written
+     └── ReplayedError                              a recorded exception whose class is unknown
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class ApirecError(Exception):
+    """Base class of every error apirec raises."""
+
+
+class InvalidMode(ApirecError, ValueError):
+    """A mode name that is not one of apirec's modes."""
+
+
+class RecordingNotFound(ApirecError, AssertionError):
+    """Replay mode met a call that has no stored answer.
+
+    Carries ``function``, ``key``, ``arguments`` (the canonical arguments) and ``location``
+    (the store) as attributes, so tools and the pytest plugin can build their own reports.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        function: str = "",
+        key: str = "",
+        arguments: Mapping[str, Any] | None = None,
+        location: str = "",
+        test_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.function = function
+        self.key = key
+        self.arguments = dict(arguments or {})
+        self.location = location
+        self.test_id = test_id
+
+
+class UnhashableArgument(ApirecError, TypeError):
+    """An argument has no canonical form, so no stable key can be computed for the call."""
+
+    def __init__(self, message: str, *, parameter: str = "", type_name: str = "") -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.type_name = type_name
+
+
+class EncodeError(ApirecError, TypeError):
+    """A value returned by a recorded call has a type apirec does not know how to store."""
+
+
+class DecodeError(ApirecError):
+    """A stored value cannot be turned back into its type.
+
+    ``file`` is the recording it came from (when known), ``place`` a JSON path inside the
+    stored data (``$.response.body[3].choices``) and ``type_name`` the type it names.
+    """
+
+    def __init__(
+        self, reason: str, *, file: str | None = None, place: str = "$", type_name: str = ""
+    ) -> None:
+        self.reason = reason
+        self.file = file
+        self.place = place
+        self.type_name = type_name
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = f"{self.file} at {self.place}" if self.file else f"at {self.place}"
+        return f"cannot decode {where}: {self.reason}"
+
+    def located(self, *, file: str | None = None, prefix: str = "") -> DecodeError:
+        """Return this error with the file and an outer path prefix filled in."""
+        if file is not None and self.file is None:
+            self.file = file
+        if prefix:
+            self.place = prefix + self.place[1:]
+        self.args = (self._render(),)
+        return self
+
+
+class StoreError(ApirecError, OSError):
+    """A recording cannot be read or written (unreadable, malformed, permission, full disk)."""
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ReplayedError(ApirecError):
+    """A recorded exception whose class could not be rebuilt safely on replay.
+
+    ``type_name`` is the original class as ``module.QualName``, ``message`` its text and
+    ``attributes`` the simple public attributes that were recorded (``status_code``, ``body``).
+    """
+
+    def __init__(
+        self, type_name: str, message: str, attributes: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(f"{type_name}: {message}")
+        self.type_name = type_name
+        self.message = message
+        self.attributes = dict(attributes or {})
+
+    def __getattr__(self, name: str) -> Any:
+        attributes = self.__dict__.get("attributes", {})
+        if name in attributes:
+            return attributes[name]
+        raise AttributeError(name)

@@ -1,0 +1,335 @@
+"""The recorder: one active recording, its store, sequences and counts.
+
+For each call it computes the key, picks the n-th stored answer for that key (the last one
+again past the end), or calls through and stores the answer as soon as it is known.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from contextvars import Token
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .codec import decode, encode
+from .context import current_test_id, enter_recording, exit_recording
+from .diagnostics import recording_not_found
+from .errors import ApirecError, RecordingNotFound
+from .exceptions import error_response, raise_recorded
+from .keys import KeySpec
+from .modes import Mode
+from .settings import Settings
+from .store import Entry, JsonStore, Store
+
+if TYPE_CHECKING:
+    from .wrapping import Patch
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Stats:
+    """What happened to the calls of one recording."""
+
+    replayed: int = 0
+    recorded: int = 0
+    live: int = 0
+    missed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One intercepted call, keyed: the n-th call (``index``) with this ``key``."""
+
+    function: str
+    key: str
+    index: int
+    arguments: dict[str, Any]
+    test_id: str | None
+
+
+@dataclass
+class _KeyState:
+    counter: itertools.count[int] = field(default_factory=itertools.count)
+    stored: int | None = None  # number of stored answers, once probed
+    reset_done: bool = False
+
+
+def open_store(settings: Settings) -> Store:
+    if settings.store == "msgpack":
+        raise ApirecError("the msgpack store is not available yet; use store='json'")
+    return JsonStore(settings.path)
+
+
+class Recording:
+    """Record or replay the calls made while it is active.
+
+    Use as ``with``/``async with`` block or as a decorator; see :func:`apirec.recording`.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = "recordings",
+        *,
+        mode: Mode | str | None = None,
+        store: str = "json",
+        trusted_modules: Iterable[str] = (),
+        strict_types: bool = True,
+        test_id: str | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.settings = settings or Settings.build(
+            path,
+            mode=mode,
+            store=store,
+            trusted_modules=trusted_modules,
+            strict_types=strict_types,
+            test_id=test_id,
+        )
+        self.mode = self.settings.mode
+        self.stats = Stats()
+        self.misses: list[RecordingNotFound] = []
+        self.used: set[tuple[str, int]] = set()
+        # (event, function, key) per call, in order: for reports and the demo
+        self.journal: list[tuple[str, str, str]] = []
+        self._store: Store | None = None
+        self._keys: dict[str, _KeyState] = {}
+        self._entries: dict[tuple[str, int], Entry] = {}
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._tokens: list[Token[Recording | None] | None] = []
+        self._patches: list[Patch] = []
+        self._started = time.time()
+        self.is_open = False
+
+    # -- activation ---------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.settings)
+        return self._store
+
+    def __enter__(self) -> Recording:
+        with self._lock:
+            if self._depth == 0:
+                self._started = time.time()
+                self.is_open = True
+            self._depth += 1
+        self._tokens.append(enter_recording(self))
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        token = self._tokens.pop() if self._tokens else None
+        with self._lock:
+            self._depth -= 1
+            closing = self._depth == 0
+        if closing:
+            while self._patches:
+                self._patches.pop().stop()
+            self.is_open = False
+        exit_recording(self, token)
+
+    async def __aenter__(self) -> Recording:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.__exit__(*exc_info)
+
+    def __call__(self, func: F) -> F:
+        """Use the recording as a decorator: active for each call of ``func``."""
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                async with self:
+                    return await func(*args, **kwargs)
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return func(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    def patch(self, target: str, **options: Any) -> Patch:
+        """Wrap ``target`` (``"pkg.module.Class.method"``) until this recording closes."""
+        from .wrapping import Patch
+
+        patch = Patch(target, **options)
+        patch.start()
+        self._patches.append(patch)
+        return patch
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def _state(self, key: str) -> _KeyState:
+        state = self._keys.get(key)
+        if state is None:
+            with self._lock:
+                state = self._keys.setdefault(key, _KeyState())
+        return state
+
+    def prepare(
+        self, spec: KeySpec, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Call:
+        bound = spec.bind(instance, args, kwargs)
+        for_key, for_store = spec.canonical(bound)
+        test_id = self.settings.test_id or current_test_id()
+        key = spec.key(for_key, test_id)
+        index = next(self._state(key).counter)
+        return Call(spec.name, key, index, for_store, None if spec.shared else test_id)
+
+    def lookup(self, call: Call) -> tuple[int, Entry] | None:
+        """The stored answer for this call under the current mode, or None."""
+        state = self._state(call.key)
+        cached = self._entries.get((call.key, call.index))
+        if cached is not None:
+            return call.index, cached
+        if state.stored is None:
+            state.stored = self.store.count(call.key)
+        stored = state.stored
+        if call.index < stored:
+            slot = call.index
+        elif self.mode is Mode.REPLAY and stored:
+            slot = stored - 1  # past the end: the last answer again
+        else:
+            return None
+        entry = self._entries.get((call.key, slot))
+        if entry is None:
+            entry = self.store.read(call.key, slot)
+            if entry is None:  # removed since it was counted
+                state.stored = None
+                return None
+            self._entries[(call.key, slot)] = entry
+        return slot, entry
+
+    def replay(self, call: Call, slot: int, entry: Entry) -> Any:
+        """Rebuild the stored answer (fresh objects) or raise the stored exception."""
+        self._count_event("replayed", call)
+        self.used.add((call.key, slot))
+        response = entry["response"]
+        where = self.store.describe(call.key, slot)
+        if response.get("is_exception"):
+            raise_recorded(response, self.settings.trusted_modules, where)
+        return decode(
+            response["body"],
+            trusted_modules=self.settings.trusted_modules,
+            strict_types=self.settings.strict_types,
+            file=where,
+        )
+
+    def miss(self, call: Call) -> RecordingNotFound:
+        self._count_event("missed", call)
+        error = recording_not_found(
+            function=call.function,
+            key=call.key,
+            arguments=call.arguments,
+            location=self.store.location,
+            test_id=call.test_id,
+        )
+        self.misses.append(error)
+        return error
+
+    def save(self, call: Call, response: dict[str, Any]) -> None:
+        """Write one answer now, not when the recording closes."""
+        state = self._state(call.key)
+        if self.mode is Mode.RECORD and not state.reset_done:
+            with self._lock:
+                if not state.reset_done:
+                    # Answers from earlier runs go; those other processes write now stay.
+                    self.store.reset(call.key, older_than=self._started - 0.05)
+                    state.reset_done = True
+                    state.stored = 0
+        entry: Entry = {
+            "test_id": call.test_id,
+            "request": {"function": call.function, "args": encode(call.arguments), "key": call.key},
+            "response": response,
+            "id_normalization_mapping": {},
+        }
+        start = 0 if self.mode is Mode.RECORD else call.index
+        slot = self.store.write(call.key, entry, start=start)
+        with self._lock:
+            self._entries[(call.key, slot)] = entry
+            if state.stored is not None:
+                state.stored = max(state.stored, slot + 1)
+            self.used.add((call.key, slot))
+            self.stats.recorded += 1
+            self.journal.append(("recorded", call.function, call.key))
+
+    def _count_event(self, what: str, call: Call | None = None) -> None:
+        with self._lock:
+            setattr(self.stats, what, getattr(self.stats, what) + 1)
+            if call is not None:
+                self.journal.append((what, call.function, call.key))
+
+    def count_live(self) -> None:
+        self._count_event("live")
+
+    # -- the two call paths ---------------------------------------------------------------
+
+    def call_sync(
+        self,
+        spec: KeySpec,
+        wrapped: Callable[..., Any],
+        instance: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        call = self.prepare(spec, instance, args, kwargs)
+        if self.mode is not Mode.RECORD:
+            found = self.lookup(call)
+            if found is not None:
+                return self.replay(call, *found)
+            if self.mode is Mode.REPLAY:
+                raise self.miss(call)
+        try:
+            result = wrapped(*args, **kwargs)
+        except Exception as error:
+            self.save(call, error_response(error))
+            raise
+        return self._finish(spec, call, result)
+
+    async def call_async(
+        self,
+        spec: KeySpec,
+        wrapped: Callable[..., Awaitable[Any]],
+        instance: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        call = self.prepare(spec, instance, args, kwargs)
+        if self.mode is not Mode.RECORD:
+            found = self.lookup(call)
+            if found is not None:
+                return self.replay(call, *found)
+            if self.mode is Mode.REPLAY:
+                raise self.miss(call)
+        try:
+            result = await wrapped(*args, **kwargs)
+        except Exception as error:
+            self.save(call, error_response(error))
+            raise
+        return self._finish(spec, call, result)
+
+    def _finish(self, spec: KeySpec, call: Call, result: Any) -> Any:
+        from .streams import is_stream
+
+        if is_stream(result):
+            raise ApirecError(
+                f"{call.function}() returned a stream ({type(result).__name__}); recording "
+                f"streams is not supported yet, and nothing was stored"
+            )
+        self.save(call, {"body": encode(result), "is_streaming": False})
+        return result
+
+    def __repr__(self) -> str:
+        return f"<apirec.Recording {str(self.settings.path)!r} mode={self.mode.value}>"

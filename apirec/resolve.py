@@ -1,0 +1,133 @@
+"""Safe type resolution for decoding: a recording file is data from a pull request, not code.
+
+A ``"module.QualName"`` is turned into a class only when
+
+* it is registered with :func:`register_type`, or is one of the built-in value types; or
+* its top-level package is already imported by this process (the code under test imported
+  ``openai``, so ``openai.types.chat.chat_completion_chunk`` may be imported), or is listed in
+  ``trusted_modules``; and the object found is a pydantic model, a dataclass, an enum or (for
+  recorded errors) an exception class.
+
+Nothing is evaluated or unpickled; nothing else is imported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+
+
+@dataclass(frozen=True)
+class RegisteredType:
+    cls: type
+    encode: Callable[[Any], Any]
+    decode: Callable[[Any], Any]
+
+
+class TypeRegistry:
+    """User types added with :func:`apirec.register_type`, by ``module.QualName``."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, RegisteredType] = {}
+        self._by_class: dict[type, RegisteredType] = {}
+        self._lock = threading.Lock()
+
+    def add(self, cls: type, encode: Callable[[Any], Any], decode: Callable[[Any], Any]) -> None:
+        entry = RegisteredType(cls, encode, decode)
+        with self._lock:
+            self._by_name[type_name(cls)] = entry
+            self._by_class[cls] = entry
+
+    def for_class(self, cls: type) -> RegisteredType | None:
+        return self._by_class.get(cls) if self._by_class else None
+
+    def for_name(self, name: str) -> RegisteredType | None:
+        return self._by_name.get(name)
+
+
+REGISTRY = TypeRegistry()
+
+
+def type_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class Unresolvable(Exception):
+    """Why a type name could not be turned into a class; ``allowed`` tells the two cases apart."""
+
+    def __init__(self, reason: str, *, allowed: bool) -> None:
+        super().__init__(reason)
+        self.allowed = allowed
+
+
+def is_buildable(obj: object) -> bool:
+    return isinstance(obj, type) and (
+        issubclass(obj, BaseModel | Enum | BaseException) or dataclasses.is_dataclass(obj)
+    )
+
+
+_resolved: dict[str, type] = {}
+
+
+def resolve(name: str, trusted_modules: Iterable[str] = ()) -> type:
+    """Return the class called ``name`` or raise :class:`Unresolvable`."""
+    cls = _resolved.get(name)
+    if cls is not None:
+        return cls
+    module_path, _, qualname = name.rpartition(".")
+    top = name.split(".", 1)[0]
+    if not module_path or not qualname:
+        raise Unresolvable(f"{name!r} is not a 'module.QualName' type name", allowed=False)
+    if top not in sys.modules and not _trusted(name, trusted_modules):
+        raise Unresolvable(
+            f"module {top!r} is not imported by this process and not in trusted_modules, "
+            f"so apirec will not import it",
+            allowed=False,
+        )
+    obj = _find(name)
+    if obj is None:
+        raise Unresolvable(f"no class {name!r} can be found", allowed=True)
+    if not is_buildable(obj):
+        raise Unresolvable(
+            f"{name!r} is not a pydantic model, dataclass, enum or exception class; apirec "
+            f"only rebuilds those (register_type() adds others)",
+            allowed=False,
+        )
+    assert isinstance(obj, type)
+    _resolved[name] = obj
+    return obj
+
+
+def _trusted(name: str, trusted_modules: Iterable[str]) -> bool:
+    return any(name == t or name.startswith(t + ".") for t in trusted_modules)
+
+
+def _find(name: str) -> object | None:
+    """Import the longest module prefix of ``name`` that exists, then walk the attributes."""
+    parts = name.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        module_name = ".".join(parts[:split])
+        module = sys.modules.get(module_name)
+        if module is None:
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError:
+                continue
+            except Exception:  # a module that fails to import is as good as absent
+                return None
+        obj: object = module
+        for attr in parts[split:]:
+            obj = getattr(obj, attr, None)
+            if obj is None:
+                break
+        if obj is not None:
+            return obj
+    return None
