@@ -16,13 +16,16 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from enum import Enum
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgpack
 import xxhash
 from pydantic import BaseModel
 
 from .errors import UnhashableArgument
+
+if TYPE_CHECKING:
+    from .keying import Keying
 
 REDACTED = "<redacted>"
 
@@ -266,10 +269,13 @@ class KeySpec:
         normalize: Normalizer | None = None,
         shared: bool = False,
         float_digits: int = 6,
+        keying: Keying | None = None,
     ) -> None:
         self.name = name
         self.normalize = normalize
         self.shared = shared
+        # another format's keys and file names instead of apirec's (see apirec.keying)
+        self.keying = keying
         ignore = list(ignore)
         self._ignored_params = frozenset(i for i in ignore if "." not in i)
         self._canon = Canonicalizer(

@@ -22,6 +22,7 @@ from .context import current_test_id, enter_recording, exit_recording
 from .diagnostics import recording_not_found
 from .errors import ApirecError, RecordingNotFound
 from .exceptions import error_response, raise_recorded
+from .keying import Keying
 from .keys import KeySpec
 from .modes import Mode
 from .settings import Settings
@@ -52,6 +53,9 @@ class Call:
     index: int
     arguments: dict[str, Any]
     test_id: str | None
+    # set when the function is keyed by another format (apirec.keying): its stored request
+    request: dict[str, Any] | None = None
+    keying: Keying | None = None
 
 
 @dataclass
@@ -164,7 +168,10 @@ class Recording:
         """Wrap ``target`` (``"pkg.module.Class.method"``) until this recording closes."""
         from .wrapping import Patch
 
-        patch = Patch(target, **options)
+        return self.start_patch(Patch(target, **options))
+
+    def start_patch(self, patch: Patch) -> Patch:
+        """Start ``patch`` (a ``Patch`` or an integration's subclass) until this closes."""
         patch.start()
         self._patches.append(patch)
         return patch
@@ -181,9 +188,16 @@ class Recording:
     def prepare(
         self, spec: KeySpec, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Call:
+        test_id = self.settings.test_id or current_test_id()
+        keying = spec.keying
+        if keying is not None:
+            key, request = keying.key(spec, instance, args, kwargs, test_id)
+            index = next(self._state(key).counter)
+            body = request.get("body")
+            arguments = dict(body) if isinstance(body, dict) else {}
+            return Call(spec.name, key, index, arguments, test_id, request, keying)
         bound = spec.bind(instance, args, kwargs)
         for_key, for_store = spec.canonical(bound)
-        test_id = self.settings.test_id or current_test_id()
         key = spec.key(for_key, test_id)
         index = next(self._state(key).counter)
         return Call(spec.name, key, index, for_store, None if spec.shared else test_id)
@@ -196,6 +210,11 @@ class Recording:
             return call.index, cached
         if state.stored is None:
             state.stored = self.store.count(call.key)
+            if not state.stored and call.keying is not None:
+                found = self._other_names(call)
+                if found is not None:
+                    state.stored = 1
+                    self._entries[(call.key, 0)] = found
         stored = state.stored
         if call.index < stored:
             slot = call.index
@@ -212,6 +231,14 @@ class Recording:
             self._entries[(call.key, slot)] = entry
         return slot, entry
 
+    def _other_names(self, call: Call) -> Entry | None:
+        """An answer filed under another name for this key (llama-stack's model lists)."""
+        find = getattr(self.store, "other_names", None)
+        if find is None or call.keying is None:
+            return None
+        entries: list[Entry] = find(call.key)
+        return call.keying.choose(call.request or {}, entries) if entries else None
+
     def replay(self, call: Call, slot: int, entry: Entry) -> Any:
         """Rebuild the stored answer (fresh objects) or raise the stored exception."""
         self._count_event("replayed", call)
@@ -219,6 +246,11 @@ class Recording:
         response = entry["response"]
         where = self.store.describe(call.key, slot)
         if response.get("is_exception"):
+            data = response.get("exception_data")
+            if call.keying is not None and isinstance(data, dict):
+                error = call.keying.error(call.request or {}, data)
+                if error is not None:
+                    raise error
             raise_recorded(response, self.settings.trusted_modules, where)
         return decode(
             response["body"],
@@ -249,14 +281,23 @@ class Recording:
                     self.store.reset(call.key, older_than=self._started - 0.05)
                     state.reset_done = True
                     state.stored = 0
+        name = None
+        if call.keying is not None and call.request is not None:
+            request = call.request
+            response, name = call.keying.stored(call.key, request, response)
+        else:
+            request = {"function": call.function, "args": encode(call.arguments), "key": call.key}
         entry: Entry = {
             "test_id": call.test_id,
-            "request": {"function": call.function, "args": encode(call.arguments), "key": call.key},
+            "request": request,
             "response": response,
             "id_normalization_mapping": {},
         }
         start = 0 if self.mode is Mode.RECORD else call.index
-        slot = self.store.write(call.key, entry, start=start)
+        if name is None:
+            slot = self.store.write(call.key, entry, start=start)
+        else:
+            slot = self._write_named(call.key, entry, name)
         with self._lock:
             self._entries[(call.key, slot)] = entry
             if state.stored is not None:
@@ -264,6 +305,16 @@ class Recording:
             self.used.add((call.key, slot))
             self.stats.recorded += 1
             self.journal.append(("recorded", call.function, call.key))
+
+    def _write_named(self, key: str, entry: Entry, name: str) -> int:
+        write = getattr(self.store, "write_named", None)
+        if write is None:
+            raise ApirecError(
+                f"{type(self.store).__name__} cannot store recordings under their own file names; "
+                f"use the JSON store for this format"
+            )
+        write(name, entry)
+        return 0
 
     def _count_event(self, what: str, call: Call | None = None) -> None:
         with self._lock:

@@ -151,6 +151,39 @@ class JsonStore:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
 
+    def write_named(self, name: str, entry: Entry) -> None:
+        """Store ``entry`` as file ``name``, replacing it (formats that name files by content)."""
+        if "/" in name or "\\" in name or not name.endswith(".json") or name.startswith("."):
+            raise ValueError(f"not a recording file name: {name!r}")
+        target = self.root / name
+        tmp = self._write_temp(dumps(entry), target)
+        try:
+            os.replace(tmp, target)
+        except OSError as e:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise _io_error(target, "written", e) from None
+
+    def other_names(self, key: str) -> list[Entry]:
+        """Recordings of ``key`` filed as ``<prefix>-<key>-<suffix>.json``, sorted by name.
+
+        Asked only after ``<key>.json`` was not found (llama-stack's ``models-<key>-<digest>``).
+        """
+        if not key.isalnum():
+            return []
+        try:
+            paths = sorted(self.root.glob(f"*-{key}-*.json"))
+        except OSError as e:
+            raise _io_error(self.root, "listed", e) from None
+        entries = []
+        for path in paths:
+            try:
+                raw = path.read_bytes()
+            except OSError as e:
+                raise _io_error(path, "read", e) from None
+            entries.append(parse(raw, str(path)))
+        return entries
+
     def reset(self, key: str, *, older_than: float) -> None:
         """Drop the answers of ``key`` written before ``older_than`` (``record`` mode).
 

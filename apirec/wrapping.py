@@ -16,6 +16,7 @@ import wrapt
 
 from .context import active_recording
 from .errors import ApirecError
+from .keying import Keying
 from .keys import KeySpec, Normalizer
 from .modes import Mode
 
@@ -86,8 +87,12 @@ def wrap(
     normalize: Normalizer | None = None,
     shared: bool = False,
     float_digits: int = 6,
+    keying: Keying | None = None,
 ) -> RecordedFunction:
-    """Wrap ``func`` so its calls go to the active recording."""
+    """Wrap ``func`` so its calls go to the active recording.
+
+    ``keying`` replaces apirec's keys and file names by another format's (``apirec.keying``).
+    """
     if isinstance(func, RecordedFunction):
         func = func.__wrapped__
     if _is_generator(func):
@@ -104,6 +109,7 @@ def wrap(
         normalize=normalize,
         shared=shared,
         float_digits=float_digits,
+        keying=keying,
     )
     wrapper = RecordedFunction(func, _make_wrapper(spec, _is_async(func)))
     wrapper._self_spec = spec
@@ -178,16 +184,20 @@ class Patch:
         if self.active:
             return self
         parent, attribute, current, had_own = _resolve_target(self.target)
-        original = current.__wrapped__ if isinstance(current, RecordedFunction) else current
+        original = _unwrapped(current)
         options = dict(self.options)
         if "name" not in options or options["name"] is None:
             options["name"] = self.target
-        wrapper = wrap(original, **options)
+        wrapper = self.build(original, options)
         self._parent, self._attribute = parent, attribute
         self._previous, self._had_own = current, had_own
         setattr(parent, attribute, wrapper)
         self.active = True
         return self
+
+    def build(self, original: Any, options: dict[str, Any]) -> Any:
+        """The replacement installed for ``original``; integrations override this."""
+        return wrap(original, **options)
 
     def stop(self) -> None:
         if not self.active:
@@ -203,6 +213,14 @@ class Patch:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _unwrapped(current: Any) -> Any:
+    """The original behind an apirec replacement, so patches never stack."""
+    if isinstance(current, RecordedFunction):
+        return current.__wrapped__
+    # replacements built by integrations (Patch.build) name what they replace
+    return getattr(current, "__apirec_original__", current)
 
 
 def _resolve_target(target: str) -> tuple[Any, str, Any, bool]:
