@@ -245,8 +245,9 @@ class Recording:
         if self.mode is Mode.RECORD and not state.reset_done:
             with self._lock:
                 if not state.reset_done:
-                    # Answers from earlier runs go; those other processes write now stay.
-                    self.store.reset(call.key, older_than=self._started - 0.05)
+                    # Answers from before this recording began go; those that other
+                    # processes write while it runs stay.
+                    self.store.reset(call.key, older_than=self._started)
                     state.reset_done = True
                     state.stored = 0
         entry: Entry = {

@@ -60,7 +60,7 @@ VALUES = [
     frozenset({"a"}),
     b"\x00\x01binary",
     bytearray(b"ba"),
-    dt.datetime(2024, 5, 6, 7, 8, 9, 123, tzinfo=dt.timezone.utc),
+    dt.datetime(2024, 5, 6, 7, 8, 9, 123, tzinfo=dt.UTC),
     dt.date(2024, 5, 6),
     dt.time(7, 8, 9),
     dt.timedelta(days=1, seconds=2, microseconds=3),

@@ -162,11 +162,15 @@ def test_ignore_parameters_and_dotted_paths():
         pass
 
     spec = spec_for(create, ignore=["request_id", "extra_headers.X-Trace-Id"])
-    bound = spec.bind(None, (["hi"],), {"extra_headers": {"X-Trace-Id": "t1", "X-Team": "a"}, "request_id": "r1"})
+    bound = spec.bind(
+        None, (["hi"],), {"extra_headers": {"X-Trace-Id": "t1", "X-Team": "a"}, "request_id": "r1"}
+    )
     for_key, for_store = spec.canonical(bound)
     assert for_key == {"extra_headers": {"X-Team": "a"}, "messages": ["hi"]}
     assert for_store == for_key
-    other = spec.bind(None, (["hi"],), {"extra_headers": {"X-Trace-Id": "t2", "X-Team": "a"}, "request_id": "r2"})
+    other = spec.bind(
+        None, (["hi"],), {"extra_headers": {"X-Trace-Id": "t2", "X-Team": "a"}, "request_id": "r2"}
+    )
     assert spec.key(spec.canonical(other)[0], None) == spec.key(for_key, None)
 
 
