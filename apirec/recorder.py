@@ -120,6 +120,7 @@ class Recording:
         with self._lock:
             if self._depth == 0:
                 self._started = time.time()
+                self._keys.clear()  # each activation starts its sequences afresh
                 self.is_open = True
             self._depth += 1
         self._tokens.append(enter_recording(self))

@@ -267,6 +267,7 @@ async def test_recording_as_a_decorator(store_dir):
         return await svc.aask("deco")
 
     assert await replay() == recorded and svc.calls == 1
+    assert await replay() == recorded  # each activation starts the sequences again
 
 
 def test_async_with(store_dir):
