@@ -263,3 +263,8 @@ def test_shared_functions_ignore_the_test_scope():
     assert spec.key({"value": 1}, "test_a") == spec.key({"value": 1}, "test_b")
     plain = spec_for(takes)
     assert plain.key({"value": 1}, "test_a") != plain.key({"value": 1}, "test_b")
+
+
+def test_integers_beyond_64_bits_have_a_key():
+    assert key_of(takes, 10**30) != key_of(takes, 10**30 + 1)
+    assert key_of(takes, [10**30]) == key_of(takes, value=[10**30])
