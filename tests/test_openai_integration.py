@@ -1,0 +1,223 @@
+"""patch_openai with apirec keys: real openai clients against a local server, then offline."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import openai
+import pytest
+from openai.pagination import AsyncPage, SyncPage
+from openai.resources.chat.completions import AsyncCompletions, Completions
+from openai.resources.models import AsyncModels
+from openai.types import Completion, CreateEmbeddingResponse, Model
+from openai.types.chat import ChatCompletion
+
+import apirec
+from apirec.integrations.openai import patch_openai
+
+from .openai_stub import serve
+
+
+@pytest.fixture
+def server():
+    with serve() as running:
+        yield running
+
+
+@pytest.fixture
+def closed_url() -> str:
+    """A base URL where nothing listens: a replay that tried the network would fail."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def client(base_url: str, *, is_async: bool):
+    cls = openai.AsyncOpenAI if is_async else openai.OpenAI
+    return cls(base_url=base_url, api_key="sk-test-not-a-secret", max_retries=0)
+
+
+MESSAGES = [{"role": "user", "content": "name a llama"}]
+
+CALLS = {
+    "chat": (
+        lambda c: c.chat.completions.create(model="stub-chat", messages=MESSAGES),
+        ChatCompletion,
+    ),
+    "completion": (
+        lambda c: c.completions.create(model="stub-chat", prompt="llamas are", max_tokens=5),
+        Completion,
+    ),
+    "embedding": (
+        lambda c: c.embeddings.create(model="stub-embed", input=["llama", "alpaca"]),
+        CreateEmbeddingResponse,
+    ),
+}
+
+
+async def call(kind: str, c, *, is_async: bool):
+    result = CALLS[kind][0](c)
+    return await result if is_async else result
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("kind", sorted(CALLS))
+async def test_records_then_replays_offline(kind, is_async, server, closed_url, store_dir):
+    base_url, stub = server
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch_openai(rec)
+        live = await call(kind, client(base_url, is_async=is_async), is_async=is_async)
+    assert stub.count == 1
+    assert rec.stats.recorded == 1
+    assert isinstance(live, CALLS[kind][1])
+
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch_openai(rec)
+        replayed = await call(kind, client(closed_url, is_async=is_async), is_async=is_async)
+    assert stub.count == 1  # nothing reached the server
+    assert rec.stats.replayed == 1
+    assert type(replayed) is type(live)
+    assert replayed == live
+
+
+async def test_sync_and_async_clients_share_recordings(server, closed_url, store_dir):
+    base_url, _ = server
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch_openai(rec)
+        live = client(base_url, is_async=False).chat.completions.create(
+            model="stub-chat", messages=MESSAGES
+        )
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch_openai(rec)
+        replayed = await client(closed_url, is_async=True).chat.completions.create(
+            model="stub-chat", messages=MESSAGES
+        )
+    assert replayed == live
+
+
+async def test_sentinels_are_dropped_from_key_and_recording(server, closed_url, store_dir):
+    base_url, stub = server
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch_openai(rec)
+        live = await client(base_url, is_async=True).chat.completions.create(
+            model="stub-chat",
+            messages=MESSAGES,
+            temperature=openai.NOT_GIVEN,  # not the signature's own sentinel object
+            user=openai.omit,
+            timeout=openai.NOT_GIVEN,
+        )
+    (path,) = store_dir.glob("*.json")
+    stored = json.loads(path.read_text())["request"]["args"]
+    assert sorted(stored) == ["messages", "model"]
+
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch_openai(rec)
+        replayed = await client(closed_url, is_async=True).chat.completions.create(
+            model="stub-chat", messages=MESSAGES
+        )
+    assert replayed == live
+    assert stub.count == 1
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_model_list_replays_as_a_page(is_async, server, closed_url, store_dir):
+    base_url, stub = server
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch_openai(rec)
+        pages = client(base_url, is_async=is_async).models.list()
+        live = await pages if is_async else pages
+    assert [m.id for m in live.data] == stub.models
+
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch_openai(rec)
+        c = client(closed_url, is_async=is_async)
+        if is_async:
+            page = await c.models.list()
+            iterated = [m async for m in c.models.list()]
+            assert isinstance(page, AsyncPage)
+        else:
+            page = c.models.list()
+            iterated = list(c.models.list())
+            assert isinstance(page, SyncPage)
+    assert page.data == live.data
+    assert iterated == live.data
+    assert all(type(m) is Model for m in iterated)
+    assert not page.has_next_page()
+    assert stub.count == 1
+
+
+async def test_model_list_is_shared_across_tests(server, closed_url, store_dir):
+    base_url, _ = server
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch_openai(rec)
+        with apirec.test_context("tests/test_a.py::test_one"):
+            live = await client(base_url, is_async=True).models.list()
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch_openai(rec)
+        with apirec.test_context("tests/test_b.py::test_two"):
+            replayed = await client(closed_url, is_async=True).models.list()
+    assert replayed.data == live.data
+
+
+async def test_status_error_is_recorded_and_raised_again(server, closed_url, store_dir):
+    base_url, stub = server
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch_openai(rec)
+        with pytest.raises(openai.BadRequestError) as live:
+            await client(base_url, is_async=True).chat.completions.create(
+                model="bad-model", messages=MESSAGES
+            )
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch_openai(rec)
+        with pytest.raises(openai.BadRequestError) as replayed:
+            await client(closed_url, is_async=True).chat.completions.create(
+                model="bad-model", messages=MESSAGES
+            )
+    assert replayed.value.status_code == 400
+    assert replayed.value.body == live.value.body
+    assert str(replayed.value) == str(live.value)
+    assert stub.count == 1
+
+
+async def test_replay_miss_names_the_call(closed_url, store_dir):
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch_openai(rec)
+        with pytest.raises(apirec.RecordingNotFound) as miss:
+            await client(closed_url, is_async=True).embeddings.create(
+                model="stub-embed", input="never recorded"
+            )
+    assert miss.value.function == "openai.embeddings.create"
+    assert miss.value.arguments == {"model": "stub-embed", "input": "never recorded"}
+
+
+def test_patches_are_undone_when_the_recording_closes(store_dir):
+    originals = (Completions.create, AsyncCompletions.create, AsyncModels.list)
+    with apirec.recording(store_dir) as rec:
+        patches = patch_openai(rec)
+        assert len(patches) == 8
+        assert AsyncCompletions.create is not originals[1]
+        with apirec.recording(store_dir) as inner:  # patching again replaces, never stacks
+            patch_openai(inner)
+            assert AsyncCompletions.create.__apirec_original__ is originals[1]
+    assert (Completions.create, AsyncCompletions.create, AsyncModels.list) == originals
+
+
+async def test_no_active_recording_calls_through(server):
+    base_url, stub = server
+    with apirec.recording(Path("unused"), mode="replay") as rec:
+        patch_openai(rec)
+    # patches are gone, and even a patched method with no recording active calls through
+    result = await client(base_url, is_async=True).embeddings.create(model="m", input="x")
+    assert result.data[0].embedding[0] == 1.25
+    assert stub.count == 1
+
+
+def test_unknown_key_scheme_is_a_clear_error(store_dir):
+    with apirec.recording(store_dir) as rec, pytest.raises(ValueError) as error:
+        patch_openai(rec, keys="vcr")  # type: ignore[arg-type]
+    assert str(error.value) == (
+        "'vcr' is not a valid key scheme. Valid key schemes are: apirec, llama-stack"
+    )
