@@ -1,0 +1,204 @@
+"""keys="llama-stack": keys, file names, request shape and id rewriting, recorded then replayed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+
+import openai
+import pytest
+
+import apirec
+from apirec.integrations.llama_stack import (
+    LlamaStackKeys,
+    model_ids_digest,
+    plain,
+    request_hash,
+)
+from apirec.integrations.openai import patch_openai
+
+from .openai_stub import serve
+
+MESSAGES = [{"role": "user", "content": "name a llama"}]
+TEST_ID = "tests/integration/test_llamas.py::test_names[gpt]"
+
+
+def formula(url: str, body: dict, test_id: str | None) -> str:
+    """The README's formula, written out independently of apirec's code."""
+    from urllib.parse import urlparse
+
+    text = json.dumps(
+        {"method": "POST", "endpoint": urlparse(url).path, "body": body, "test_id": test_id},
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.fixture
+def server():
+    with serve() as running:
+        yield running
+
+
+@pytest.fixture
+def closed_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def aclient(base_url: str) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(base_url=base_url, api_key="sk-test", max_retries=0)
+
+
+def test_request_hash_reproduces_every_seed_name(fixtures_dir):
+    seeds = sorted((fixtures_dir / "seeds").glob("*.json"))
+    assert len(seeds) == 5
+    for path in seeds:
+        entry = json.loads(path.read_text())
+        request = entry["request"]
+        assert request_hash("POST", request["url"], request["body"], entry["test_id"]) == path.stem
+
+
+def test_model_ids_digest_reproduces_model_list_names(fixtures_dir):
+    files = sorted(fixtures_dir.glob("sample/*/recordings/models-*.json"))
+    assert len(files) == 15
+    for path in files:
+        ids = [m["__data__"]["id"] for m in json.loads(path.read_text())["response"]["body"]]
+        assert path.stem.split("-")[2] == model_ids_digest(ids), path.name
+
+
+async def test_recorded_file_is_named_and_shaped_like_llama_stacks(server, closed_url, store_dir):
+    base_url, stub = server
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch_openai(rec, keys="llama-stack")
+        with apirec.test_context(TEST_ID):
+            live = await aclient(base_url).chat.completions.create(
+                model="stub-chat", messages=MESSAGES, temperature=0.25, user=openai.omit
+            )
+    url = f"{base_url}/v1/chat/completions"  # base URL then endpoint: /v1/v1/... as upstream
+    body = {"model": "stub-chat", "messages": MESSAGES, "temperature": 0.25}
+    key = formula(url, body, TEST_ID)
+    path = store_dir / f"{key}.json"
+    assert [p.name for p in store_dir.glob("*.json")] == [path.name]
+    entry = json.loads(path.read_text())
+    assert path.read_text() == json.dumps(entry, indent=2) + "\n"
+    assert entry["test_id"] == TEST_ID
+    assert entry["request"] == {
+        "method": "POST",
+        "url": url,
+        "headers": {},
+        "body": body,
+        "endpoint": "/v1/chat/completions",
+        "model": "stub-chat",
+    }
+    data = entry["response"]["body"]["__data__"]
+    assert (data["id"], data["created"]) == (f"rec-{key[:12]}", 0)
+    assert live.id == "chatcmpl-1"  # the caller got the live answer untouched
+
+    # read back by the same code path, from anywhere: only the URL's path is in the key
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch_openai(rec, keys="llama-stack")
+        with apirec.test_context(TEST_ID):
+            replayed = await aclient(closed_url).chat.completions.create(**body)
+        with pytest.raises(apirec.RecordingNotFound):  # another test: another key
+            await aclient(closed_url).chat.completions.create(**body)
+    assert replayed.id == f"rec-{key[:12]}"
+    assert replayed.choices == live.choices
+    assert stub.count == 1
+
+
+async def test_model_list_files_carry_the_ids_digest(server, closed_url, store_dir):
+    base_url, stub = server
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch_openai(rec, keys="llama-stack")
+        live = await aclient(base_url).models.list()
+    key = formula(f"{base_url}/v1/models", {}, None)
+    (path,) = store_dir.glob("*.json")
+    assert path.name == f"models-{key}-{model_ids_digest(stub.models)}.json"
+    body = json.loads(path.read_text())["response"]["body"]
+    assert [m["__data__"]["id"] for m in body] == stub.models  # model ids are names: kept
+
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch_openai(rec, keys="llama-stack")
+        replayed = [m async for m in aclient(closed_url).models.list()]
+    assert replayed == live.data
+    assert stub.count == 1
+
+
+async def test_status_error_is_stored_in_llama_stack_form(server, closed_url, store_dir):
+    base_url, _ = server
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch_openai(rec, keys="llama-stack")
+        with pytest.raises(openai.BadRequestError) as live:
+            await aclient(base_url).chat.completions.create(model="bad-model", messages=MESSAGES)
+    (path,) = store_dir.glob("*.json")
+    response = json.loads(path.read_text())["response"]
+    assert response["is_exception"] is True
+    assert response["exception_data"] == {
+        "category": "provider_sdk",
+        "provider": "openai",
+        "type": "BadRequestError",
+        "message": str(live.value),
+        "status_code": 400,
+        "body": live.value.body,
+    }
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch_openai(rec, keys="llama-stack")
+        with pytest.raises(openai.BadRequestError) as replayed:
+            await aclient(closed_url).chat.completions.create(model="bad-model", messages=MESSAGES)
+    assert (replayed.value.status_code, replayed.value.body) == (400, live.value.body)
+    assert replayed.value.response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("status", "type_name", "expected"),
+    [
+        (400, "BadRequestError", openai.BadRequestError),
+        (429, "SomeProviderError", openai.RateLimitError),  # unknown name: by status code
+        (503, "ServiceUnavailable", openai.InternalServerError),
+        (418, "Teapot", openai.APIStatusError),
+    ],
+)
+def test_recorded_provider_errors_become_sdk_classes(status, type_name, expected):
+    from apirec.integrations.openai import status_error
+
+    data = {"category": "provider_sdk", "type": type_name, "message": "m", "status_code": status}
+    error = status_error({**data, "body": {"code": "x"}}, "https://api.example/v1/v1/models")
+    assert type(error) is expected
+    assert (error.status_code, error.body, str(error)) == (status, {"code": "x"}, "m")
+
+
+def test_secrets_in_the_body_are_redacted_in_the_file_not_the_key():
+    keys = LlamaStackKeys("/v1/embeddings", base_url=lambda _: "https://api.example/v1/")
+    body = {"model": "m", "input": "x", "extra_headers": {"Authorization": "Bearer sk-live"}}
+    key, request = keys.key(None, object(), (), body, None)  # type: ignore[arg-type]
+    assert key == formula("https://api.example/v1/v1/embeddings", body, None)
+    assert request["body"]["extra_headers"] == {"Authorization": "<redacted>"}
+    assert "sk-live" not in json.dumps(request)
+
+
+def test_arguments_that_are_not_json_data_are_named():
+    with pytest.raises(apirec.UnhashableArgument) as error:
+        plain({"messages": [{"role": "user", "content": object()}]}, "body")
+    assert error.value.parameter == "body.messages[0].content"
+    assert "builtins.object" in str(error.value)
+
+
+def test_several_model_lists_under_one_key_prefer_the_same_url_then_merge():
+    keys = LlamaStackKeys("/v1/models", base_url=lambda _: "")
+
+    def listing(url: str, *ids: str) -> dict:
+        models = [{"__type__": "openai.types.model.Model", "__data__": {"id": i}} for i in ids]
+        return {"request": {"url": url}, "response": {"body": models, "is_streaming": False}}
+
+    a = listing("http://a/v1/v1/models", "m2", "m1")
+    b = listing("http://b/v1/v1/models", "x")
+    c = listing("http://a/v1/v1/models", "m3", "m1")
+    assert keys.choose({"url": "http://b/v1/v1/models"}, [a, b, c]) == b
+    merged = keys.choose({"url": "http://a/v1/v1/models"}, [a, b, c])
+    assert [m["__data__"]["id"] for m in merged["response"]["body"]] == ["m1", "m2", "m3"]
+    everything = keys.choose({"url": "http://elsewhere/v1/models"}, [a, b])
+    assert [m["__data__"]["id"] for m in everything["response"]["body"]] == ["m1", "m2", "x"]

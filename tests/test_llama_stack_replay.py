@@ -1,0 +1,187 @@
+"""In-place replay of llama-stack's own recordings with patch_openai(rec, keys="llama-stack").
+
+Every chat-completion, completion, embedding and model-list recording in the fixture corpus
+whose file name matches llama-stack's key formula is replayed from a temporary copy of its
+directory: a real ``openai.AsyncOpenAI`` whose base URL comes from the recorded URL is called
+with the recorded body, inside ``apirec.test_context(<recorded test id>)`` (outside any test
+context when it is null), and must return the recorded objects or raise the recorded error.
+The client's HTTP transport fails on any request, so nothing can come from the network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import openai
+
+import apirec
+from apirec.integrations.openai import patch_openai
+
+FIXTURES = Path(__file__).resolve().parents[1].parent / "shared/fixtures/llama_stack"
+ENDPOINTS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models")
+
+try:
+    http: Any = importlib.import_module("httpx2")
+except ImportError:  # older openai SDKs are built on httpx
+    http = importlib.import_module("httpx")
+
+
+def llama_stack_key(request: dict[str, Any], test_id: str | None) -> str:
+    """The README's formula, written out here independently of apirec's implementation."""
+    normalized = {
+        "method": request["method"].upper(),
+        "endpoint": urlparse(request["url"]).path,
+        "body": request["body"],
+        "test_id": test_id,
+    }
+    return hashlib.sha256(json.dumps(normalized, sort_keys=True).encode()).hexdigest()
+
+
+def named_key(path: Path) -> str:
+    stem = path.stem
+    return stem.split("-")[1] if stem.startswith("models-") else stem
+
+
+def corpus(root: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[Path]]:
+    """(recordings whose name matches the formula, those of these kinds that do not)."""
+    matching, other = [], []
+    files = sorted(root.glob("seeds/*.json")) + sorted(root.glob("sample/*/recordings/*.json"))
+    for path in files:
+        entry = json.loads(path.read_text())
+        request = entry["request"]
+        if request.get("endpoint") not in ENDPOINTS or "body" not in request:
+            continue
+        if llama_stack_key(request, entry.get("test_id")) == named_key(path):
+            matching.append((path, entry))
+        else:
+            other.append(path)
+    return matching, other
+
+
+def expected_models(path: Path, entry: dict[str, Any]) -> list[Any]:
+    """llama-stack's rule: the lists recorded for this key from this URL (else all), merged."""
+    siblings = [json.loads(p.read_text()) for p in path.parent.glob(f"models-{named_key(path)}-*")]
+    same_url = [e for e in siblings if e["request"]["url"] == entry["request"]["url"]]
+    chosen = same_url or siblings
+    if len(chosen) == 1:
+        return apirec.decode(chosen[0]["response"]["body"])
+    by_id = {m["__data__"]["id"]: m for e in chosen for m in e["response"]["body"]}
+    return apirec.decode([by_id[k] for k in sorted(by_id)])
+
+
+class NoNetwork:
+    """An HTTP transport that fails: replay must never reach it."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+
+    def __call__(self, request: Any) -> Any:
+        self.requests.append(str(request.url))
+        raise AssertionError(f"replay tried the network: {request.method} {request.url}")
+
+
+async def replay_one(copy: Path, entry: dict[str, Any], transport: NoNetwork) -> Any:
+    request = entry["request"]
+    endpoint, url, body = request["endpoint"], request["url"], request["body"]
+    assert url.endswith(endpoint), url
+    client = openai.AsyncOpenAI(
+        base_url=url[: -len(endpoint)],
+        api_key="sk-replay",
+        max_retries=0,
+        http_client=http.AsyncClient(transport=http.MockTransport(transport)),
+    )
+    test_id = entry.get("test_id")
+    scope = apirec.test_context(test_id) if test_id else contextlib.nullcontext()
+    with apirec.recording(copy, mode="replay") as rec:
+        patch_openai(rec, keys="llama-stack")
+        with scope:
+            if endpoint == "/v1/models":
+                return [model async for model in client.models.list(**body)]
+            create = {
+                "/v1/chat/completions": client.chat.completions.create,
+                "/v1/completions": client.completions.create,
+                "/v1/embeddings": client.embeddings.create,
+            }[endpoint]
+            result = await create(**body)
+            if entry["response"].get("is_streaming"):
+                return [chunk async for chunk in result]
+            return result
+
+
+async def check(copy: Path, path: Path, entry: dict[str, Any], transport: NoNetwork) -> str | None:
+    """None when the recording replays as recorded, else what went wrong."""
+    response = entry["response"]
+    try:
+        result = await replay_one(copy, entry, transport)
+    except openai.APIStatusError as error:
+        if not response.get("is_exception"):
+            return f"raised {error!r}"
+        data = response["exception_data"]
+        if type(error) is not getattr(openai, data["type"]):
+            return f"raised {type(error).__name__}, recorded {data['type']}"
+        if (error.status_code, error.body) != (data["status_code"], data["body"]):
+            return f"error {error.status_code} {error.body!r} differs from the recorded one"
+        return None
+    except Exception as error:
+        return f"raised {type(error).__name__}: {error}"
+    if response.get("is_exception"):
+        return f"returned {type(result).__name__}, recorded an exception"
+    if path.name.startswith("models-"):
+        expected = expected_models(path, entry)
+    else:
+        expected = apirec.decode(response["body"])
+    if result != expected:
+        return "returned objects differ from the recorded ones"
+    return None
+
+
+def kind_suffix(response: dict[str, Any]) -> str:
+    if response.get("is_exception"):
+        return " (error)"
+    return " (streamed)" if response.get("is_streaming") else ""
+
+
+async def test_llama_stack_recordings_replay_in_place(tmp_path, capsys):
+    assert FIXTURES.is_dir(), f"fixture recordings not found at {FIXTURES}"
+    matching, other = corpus(FIXTURES)
+    seeds = [p for p, _ in matching if p.parent.name == "seeds"]
+    assert len(seeds) == 5, "every seed's file name matches the formula"
+
+    transport = NoNetwork()
+    failures, kinds = [], {}
+    for path, entry in matching:
+        copy = tmp_path / path.parent.relative_to(FIXTURES)
+        if not copy.exists():
+            shutil.copytree(path.parent, copy)
+        problem = await check(copy, path, entry, transport)
+        if problem:
+            failures.append(f"{path.relative_to(FIXTURES)}: {problem}")
+            continue
+        response = entry["response"]
+        kind = entry["request"]["endpoint"] + (
+            " (error)"
+            if response.get("is_exception")
+            else " (streamed)"
+            if response.get("is_streaming")
+            else ""
+        )
+        kinds[kind] = kinds.get(kind, 0) + 1
+
+    replayed = len(matching) - len(failures)
+    with capsys.disabled():
+        print(
+            f"\nllama-stack in-place replay: {replayed} of {len(matching)} recordings whose name "
+            f"matches the formula replayed ({len(other)} others of these kinds do not match)"
+        )
+        for kind, n in sorted(kinds.items()):
+            print(f"  {n:4d}  {kind}")
+    assert not transport.requests
+    assert not failures, "\n".join(failures)
+    assert replayed == len(matching) > 100
