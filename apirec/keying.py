@@ -4,9 +4,9 @@ By default apirec keys a call with :class:`~apirec.keys.KeySpec` and stores
 ``{"function", "args", "key"}`` as its request. A :class:`Keying` passed to ``wrap()`` (or
 ``Patch``/``rec.patch(..., keying=...)``) replaces that for one function: it computes the key
 and the stored request itself, may rewrite the response before it is written and choose the
-file name, picks the answer when several files were found for one key under other names, and
-may rebuild recorded exceptions written in its own format. Compatibility code lives under
-``apirec/integrations/``; the recorder only calls these methods.
+file name, names other keys the call may be stored under, picks the answer when several files
+were found for one key under other names, and may rebuild recorded exceptions in its own format.
+Compatibility code lives under ``apirec/integrations/``; the recorder only calls these methods.
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ class Keying(Protocol):
         self, key: str, request: Mapping[str, Any], response: dict[str, Any]
     ) -> tuple[dict[str, Any], str | None]:
         """The response as written, and the file name to write it under (None: the default)."""
+        ...
+
+    def aliases(self, request: Mapping[str, Any], test_id: str | None) -> list[str]:
+        """Other keys the same call may be stored under (another version's formula), in order."""
         ...
 
     def choose(self, request: Mapping[str, Any], entries: list[Entry]) -> Entry | None:

@@ -212,7 +212,7 @@ class Recording:
         if state.stored is None:
             state.stored = self.store.count(call.key)
             if not state.stored and call.keying is not None:
-                found = self._other_names(call)
+                found = self._found_elsewhere(call)
                 if found is not None:
                     state.stored = 1
                     self._entries[(call.key, 0)] = found
@@ -232,13 +232,21 @@ class Recording:
             self._entries[(call.key, slot)] = entry
         return slot, entry
 
-    def _other_names(self, call: Call) -> Entry | None:
-        """An answer filed under another name for this key (llama-stack's model lists)."""
-        find = getattr(self.store, "other_names", None)
-        if find is None or call.keying is None:
+    def _found_elsewhere(self, call: Call) -> Entry | None:
+        """A stored answer under another file name or another key, for keyings that have them
+        (llama-stack's ``models-<key>-<digest>.json``, or its later key formula)."""
+        keying, request = call.keying, call.request or {}
+        if keying is None:
             return None
-        entries: list[Entry] = find(call.key)
-        return call.keying.choose(call.request or {}, entries) if entries else None
+        find = getattr(self.store, "other_names", None)
+        for i, key in enumerate([call.key, *keying.aliases(request, call.test_id)]):
+            if i and self.store.count(key):
+                return self.store.read(key, 0)
+            entries: list[Entry] = find(key) if find is not None else []
+            entry = keying.choose(request, entries) if entries else None
+            if entry is not None:
+                return entry
+        return None
 
     def replay(self, call: Call, slot: int, entry: Entry) -> Any:
         """Rebuild the stored answer (fresh objects) or raise the stored exception."""

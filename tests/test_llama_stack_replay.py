@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import importlib
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -44,14 +45,41 @@ def llama_stack_key(request: dict[str, Any], test_id: str | None) -> str:
     return hashlib.sha256(json.dumps(normalized, sort_keys=True).encode()).hexdigest()
 
 
+def _rounded(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    if isinstance(value, float):
+        return round(value, 5)
+    if isinstance(value, str):
+        return re.sub(r"-?\d+\.\d{4,}", lambda m: f"{float(m.group(0)):.5f}", value)
+    return value
+
+
+def later_llama_stack_key(request: dict[str, Any], test_id: str | None) -> str:
+    """llama-stack's later formula: the body normalised before hashing."""
+    url = urlparse(request["url"])
+    body = _rounded(request["body"])
+    if "bedrock" in url.netloc:
+        body.pop("stream_options", None)
+    normalized = {"method": request["method"].upper(), "endpoint": url.path, "body": body}
+    if url.path not in ("/api/tags", "/v1/models", "/v1/openai/v1/models"):
+        normalized["test_id"] = test_id
+    return hashlib.sha256(json.dumps(normalized, sort_keys=True).encode()).hexdigest()
+
+
 def named_key(path: Path) -> str:
     stem = path.stem
     return stem.split("-")[1] if stem.startswith("models-") else stem
 
 
-def corpus(root: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[Path]]:
-    """(recordings whose name matches the formula, those of these kinds that do not)."""
-    matching, other = [], []
+Case = tuple[Path, dict[str, Any]]
+
+
+def corpus(root: Path) -> tuple[list[Case], list[Case], list[Path]]:
+    """Recordings of these kinds: (name matches the formula, the later formula, neither)."""
+    matching, later, other = [], [], []
     files = sorted(root.glob("seeds/*.json")) + sorted(root.glob("sample/*/recordings/*.json"))
     for path in files:
         entry = json.loads(path.read_text())
@@ -60,9 +88,11 @@ def corpus(root: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[Path]]:
             continue
         if llama_stack_key(request, entry.get("test_id")) == named_key(path):
             matching.append((path, entry))
+        elif later_llama_stack_key(request, entry.get("test_id")) == named_key(path):
+            later.append((path, entry))
         else:
             other.append(path)
-    return matching, other
+    return matching, later, other
 
 
 def expected_models(path: Path, entry: dict[str, Any]) -> list[Any]:
@@ -148,15 +178,12 @@ def kind_suffix(response: dict[str, Any]) -> str:
     return " (streamed)" if response.get("is_streaming") else ""
 
 
-async def test_llama_stack_recordings_replay_in_place(tmp_path, capsys):
-    assert FIXTURES.is_dir(), f"fixture recordings not found at {FIXTURES}"
-    matching, other = corpus(FIXTURES)
-    seeds = [p for p, _ in matching if p.parent.name == "seeds"]
-    assert len(seeds) == 5, "every seed's file name matches the formula"
-
+async def replay_all(cases: list[Case], tmp_path: Path) -> tuple[list[str], dict[str, int]]:
+    """Replay each case from a copy of its directory: (failures, replayed count per kind)."""
     transport = NoNetwork()
-    failures, kinds = [], {}
-    for path, entry in matching:
+    failures: list[str] = []
+    kinds: dict[str, int] = {}
+    for path, entry in cases:
         copy = tmp_path / path.parent.relative_to(FIXTURES)
         if not copy.exists():
             shutil.copytree(path.parent, copy)
@@ -164,24 +191,38 @@ async def test_llama_stack_recordings_replay_in_place(tmp_path, capsys):
         if problem:
             failures.append(f"{path.relative_to(FIXTURES)}: {problem}")
             continue
-        response = entry["response"]
-        kind = entry["request"]["endpoint"] + (
-            " (error)"
-            if response.get("is_exception")
-            else " (streamed)"
-            if response.get("is_streaming")
-            else ""
-        )
+        kind = entry["request"]["endpoint"] + kind_suffix(entry["response"])
         kinds[kind] = kinds.get(kind, 0) + 1
+    assert not transport.requests
+    return failures, kinds
 
+
+def report(title: str, replayed: int, total: int, kinds: dict[str, int]) -> None:
+    print(f"\n{title}: {replayed} of {total} replayed")
+    for kind, n in sorted(kinds.items()):
+        print(f"  {n:4d}  {kind}")
+
+
+async def test_llama_stack_recordings_replay_in_place(tmp_path, capsys):
+    assert FIXTURES.is_dir(), f"fixture recordings not found at {FIXTURES}"
+    matching, later, other = corpus(FIXTURES)
+    seeds = [p for p, _ in matching if p.parent.name == "seeds"]
+    assert len(seeds) == 5, "every seed's file name matches the formula"
+
+    failures, kinds = await replay_all(matching, tmp_path)
     replayed = len(matching) - len(failures)
     with capsys.disabled():
-        print(
-            f"\nllama-stack in-place replay: {replayed} of {len(matching)} recordings whose name "
-            f"matches the formula replayed ({len(other)} others of these kinds do not match)"
-        )
-        for kind, n in sorted(kinds.items()):
-            print(f"  {n:4d}  {kind}")
-    assert not transport.requests
+        report("llama-stack recordings named by the formula", replayed, len(matching), kinds)
+        print(f"  ({len(later)} named by llama-stack's later formula, {len(other)} by neither)")
     assert not failures, "\n".join(failures)
     assert replayed == len(matching) > 100
+
+
+async def test_recordings_named_by_the_later_formula_replay_too(tmp_path, capsys):
+    _, later, _ = corpus(FIXTURES)
+    failures, kinds = await replay_all(later, tmp_path)
+    replayed = len(later) - len(failures)
+    with capsys.disabled():
+        report("llama-stack recordings named by its later formula", replayed, len(later), kinds)
+    assert not failures, "\n".join(failures)
+    assert replayed == len(later) > 0

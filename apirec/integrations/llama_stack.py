@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlparse
@@ -31,15 +32,50 @@ Entry = dict[str, Any]
 ErrorBuilder = Callable[[Mapping[str, Any], str], BaseException | None]
 
 
-def request_hash(method: str, url: str, body: Mapping[str, Any], test_id: str | None) -> str:
+def request_hash(
+    method: str,
+    url: str,
+    body: Mapping[str, Any],
+    test_id: str | None,
+    *,
+    with_test_id: bool = True,
+) -> str:
     """The key llama-stack's recorder gave a request (and the file name it wrote)."""
-    normalized = {
-        "method": method.upper(),
-        "endpoint": urlparse(url).path,
-        "body": body,
-        "test_id": test_id,
-    }
+    normalized: dict[str, Any] = {"method": method.upper(), "endpoint": urlparse(url).path}
+    normalized["body"] = body
+    if with_test_id:
+        normalized["test_id"] = test_id
     return hashlib.sha256(json.dumps(normalized, sort_keys=True).encode()).hexdigest()
+
+
+_LONG_DECIMAL = re.compile(r"-?\d+\.\d{4,}")
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    if isinstance(value, float):
+        return round(value, 5)
+    if isinstance(value, str):
+        return _LONG_DECIMAL.sub(lambda m: f"{float(m.group(0)):.5f}", value)
+    return value
+
+
+def later_request_hash(method: str, url: str, body: Mapping[str, Any], test_id: str | None) -> str:
+    """The key of llama-stack's later recorder, which normalised the body before hashing.
+
+    Floats rounded to 5 places, decimals of 4+ places inside strings rewritten the same way,
+    Bedrock's volatile ``stream_options`` left out, and no test id when the URL's path is a
+    model-list endpoint (``/v1/models``; a base URL ending in ``/v1`` makes it ``/v1/v1/...``).
+    """
+    normalized = _rounded(dict(body))
+    parsed = urlparse(url)
+    if "bedrock" in parsed.netloc:
+        normalized.pop("stream_options", None)
+    shared = parsed.path in MODEL_LIST_ENDPOINTS
+    return request_hash(method, url, normalized, test_id, with_test_id=not shared)
 
 
 def model_ids_digest(ids: list[str]) -> str:
@@ -172,6 +208,13 @@ class LlamaStackKeys:
         if self.lists_models and not response.get("is_exception"):
             return response, f"models-{key}-{model_ids_digest(_model_ids(body))}.json"
         return response, None
+
+    def aliases(self, request: Mapping[str, Any], test_id: str | None) -> list[str]:
+        """The keys of llama-stack's later formula, tried when this one finds nothing."""
+        url, body = request.get("url"), request.get("body")
+        if not isinstance(url, str) or not isinstance(body, dict):
+            return []
+        return [later_request_hash("POST", url, body, test_id)]
 
     def choose(self, request: Mapping[str, Any], entries: list[Entry]) -> Entry | None:
         """Model lists: the files recorded from this URL, else all; several are merged."""
