@@ -202,3 +202,18 @@ def test_several_model_lists_under_one_key_prefer_the_same_url_then_merge():
     assert [m["__data__"]["id"] for m in merged["response"]["body"]] == ["m1", "m2", "m3"]
     everything = keys.choose({"url": "http://elsewhere/v1/models"}, [a, b])
     assert [m["__data__"]["id"] for m in everything["response"]["body"]] == ["m1", "m2", "x"]
+
+
+async def test_sync_and_async_clients_share_llama_stack_keys(server, closed_url, store_dir):
+    base_url, stub = server
+    sync_client = openai.OpenAI(base_url=base_url, api_key="sk-test", max_retries=0)
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch_openai(rec, keys="llama-stack")
+        live = sync_client.embeddings.create(model="stub-embed", input=["llama"])
+    key = formula(f"{base_url}/v1/embeddings", {"model": "stub-embed", "input": ["llama"]}, None)
+    assert (store_dir / f"{key}.json").is_file()
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch_openai(rec, keys="llama-stack")
+        replayed = await aclient(closed_url).embeddings.create(model="stub-embed", input=["llama"])
+    assert replayed == live
+    assert stub.count == 1
