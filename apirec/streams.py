@@ -52,7 +52,11 @@ class _Tape:
 
     def add(self, chunk: Any) -> None:
         # Encoded now: the caller may mutate the chunk after we hand it over.
-        self.chunks.append(encode(chunk))
+        try:
+            self.chunks.append(encode(chunk))
+        except Exception:
+            self.done = True  # abandoned: a stream with a hole in it is never stored
+            raise
 
     def end(self, error: Exception | None = None) -> None:
         if not self.done:
