@@ -6,7 +6,8 @@ Starlette app served by uvicorn in a thread. Deterministic answers:
   with ``tools`` it calls the first tool with ``{"query": <message>}``; ``stream=true`` sends
   the same as server-sent events, one chunk per word (and a usage chunk when asked).
   Model ``"bad-model"`` gets a 400 with an OpenAI error body; model ``"breaks-midway"`` streams
-  two chunks, then an error event.
+  two chunks, then an error event; model ``"gated"`` streams its first chunk, then waits for
+  ``gate`` to be set before sending the rest (``sent`` counts the chunks sent).
 - ``POST /v1/embeddings``: one vector of 8 floats per input, derived from the text.
 - ``GET /v1/models``: two models.
 
@@ -15,6 +16,7 @@ Starlette app served by uvicorn in a thread. Deterministic answers:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -71,6 +73,8 @@ def _sse(data: Any) -> bytes:
 class OpenAIServer:
     def __init__(self) -> None:
         self.requests = 0
+        self.sent = 0
+        self.gate = threading.Event()
         self.app = Starlette(
             routes=[
                 Route("/v1/chat/completions", self.chat, methods=["POST"]),
@@ -131,7 +135,10 @@ class OpenAIServer:
 
     async def _stream(self, body: dict[str, Any], words: list[str]) -> AsyncIterator[bytes]:
         model = body["model"]
+        self.sent += 1
         yield _sse(_chunk(model, {"role": "assistant", "content": ""}))
+        if model == "gated" and not await asyncio.to_thread(self.gate.wait, 10):
+            return  # never opened: the test has failed already; end the response
         if model == "breaks-midway":
             yield _sse(_chunk(model, {"content": words[0]}))
             yield _sse({"error": {"message": "upstream overloaded", "type": "server_error"}})
@@ -148,6 +155,7 @@ class OpenAIServer:
             yield _sse(_chunk(model, {}, "tool_calls"))
         else:
             for word in words:
+                self.sent += 1
                 yield _sse(_chunk(model, {"content": word}))
             yield _sse(_chunk(model, {}, "stop"))
         if (body.get("stream_options") or {}).get("include_usage"):
