@@ -43,11 +43,12 @@ def is_async_stream(value: Any) -> bool:
 class _Tape:
     """The chunks of one stream being recorded; ends exactly once."""
 
-    __slots__ = ("chunks", "done", "on_end")
+    __slots__ = ("chunks", "done", "error", "on_end")
 
     def __init__(self, on_end: OnEnd) -> None:
         self.chunks: list[Any] = []
         self.done = False
+        self.error: Exception | None = None
         self.on_end = on_end
 
     def add(self, chunk: Any) -> None:
@@ -61,7 +62,12 @@ class _Tape:
     def end(self, error: Exception | None = None) -> None:
         if not self.done:
             self.done = True
+            self.error = error
             self.on_end(self.chunks, error)
+
+    def is_source_error(self, error: Exception) -> bool:
+        """True for the error that ended the stream (stored); false for a failure to store."""
+        return error is self.error
 
 
 class _Recorded:
@@ -110,17 +116,15 @@ class RecordingStream(_Recorded):
         return chunk
 
     def drain(self) -> None:
-        """Read and record the rest; the source's error ends the recording, not the caller."""
-        tape = self._tape
-        while not tape.done:
-            try:
-                chunk = next(self._iterator)
-            except StopIteration:
-                tape.end()
-            except Exception as error:
-                tape.end(error)
-            else:
-                tape.add(chunk)
+        """Read and record the rest; an error of the source is stored, not raised."""
+        try:
+            while True:
+                self.__next__()
+        except StopIteration:
+            pass
+        except Exception as error:
+            if not self._tape.is_source_error(error):
+                raise
 
     def close(self) -> None:
         self.drain()
@@ -169,17 +173,15 @@ class AsyncRecordingStream(_Recorded):
         return chunk
 
     async def drain(self) -> None:
-        """Read and record the rest; the source's error ends the recording, not the caller."""
-        tape = self._tape
-        while not tape.done:
-            try:
-                chunk = await self._iterator.__anext__()
-            except StopAsyncIteration:
-                tape.end()
-            except Exception as error:
-                tape.end(error)
-            else:
-                tape.add(chunk)
+        """Read and record the rest; an error of the source is stored, not raised."""
+        try:
+            while True:
+                await self.__anext__()
+        except StopAsyncIteration:
+            pass
+        except Exception as error:
+            if not self._tape.is_source_error(error):
+                raise
 
     async def aclose(self) -> None:
         await self.drain()
