@@ -4,7 +4,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from openai_server import OpenAIServer
+
+from tests.openai_server import OpenAIServer
 
 pytest_plugins = ["pytester"]
 

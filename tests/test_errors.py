@@ -60,7 +60,7 @@ async def test_error_whose_init_needs_arguments_replays_as_its_class(tmp_path, i
     _, entry = only_entry(tmp_path)
     response = entry["response"]
     assert response["is_exception"] is True
-    assert response["exception_data"]["type"] == "test_errors.QuotaExceeded"
+    assert response["exception_data"]["type"] == "tests.test_errors.QuotaExceeded"
     assert response["exception_data"]["not_recorded"] == {"client": "builtins.object"}
 
     inits = QuotaExceeded.inits
