@@ -152,12 +152,16 @@ class Recording:
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._depth == 1:
-            await drain_async(self._streams)
+            with self._lock:
+                streams = list(self._streams)
+            await drain_async(streams)
         self.__exit__(*exc_info)
 
     def _finish_streams(self) -> None:
         """Store the streams the caller left unfinished: a stopped caller still records all."""
-        unfinished = drain_sync(self._streams)
+        with self._lock:
+            streams = list(self._streams)
+        unfinished = drain_sync(streams)
         if unfinished:
             warnings.warn(
                 f"apirec: the async stream of {', '.join(unfinished)}() was not finished when "
@@ -369,7 +373,8 @@ class Recording:
                 # drained) at once, not by the cycle collector
                 save=lambda response: self.save(call, response),
             )
-            self._streams.add(stream)
+            with self._lock:
+                self._streams.add(stream)
             return stream
         self.save(call, {"body": encode(result), "is_streaming": False})
         return result

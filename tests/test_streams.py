@@ -424,3 +424,22 @@ async def test_chunk_that_cannot_be_stored_fails_the_stream_and_stores_nothing(t
         with pytest.raises(apirec.EncodeError, match=r"builtins\.object"):
             await anext(stream)
     assert stored(tmp_path) == []
+
+
+async def test_failure_to_store_a_stream_reaches_the_caller(tmp_path):
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    source = counting_async_source([])
+    async with apirec.recording(not_a_directory, mode="record"):
+        stream = source()
+        with pytest.raises(apirec.StoreError, match=str(not_a_directory)):
+            async for _ in stream:
+                pass
+        await stream.aclose()  # ended already: nothing more to store or raise
+
+    sync_stream = apirec.record(name="gen")(lambda: iter([1, 2]))
+    with apirec.recording(not_a_directory, mode="record"):
+        stream = sync_stream()
+        next(stream)
+        with pytest.raises(apirec.StoreError):
+            stream.close()  # the drain stores, and says so when it cannot
