@@ -6,7 +6,8 @@ import json
 
 import openai
 import pytest
-from openai.types import CreateEmbeddingResponse
+from openai.pagination import SyncPage
+from openai.types import CreateEmbeddingResponse, Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 import apirec
@@ -235,3 +236,21 @@ async def test_replay_miss_with_the_sdk_names_the_call(openai_server, sdk, tmp_p
         with pytest.raises(apirec.RecordingNotFound, match=r"openai\.chat"):
             await client.chat.completions.create(model="gpt-test", messages=MESSAGES, stream=True)
     assert openai_server.requests == 0
+
+
+@pytest.mark.parametrize(
+    ("type_name", "problem"),
+    [
+        ("openai.pagination.SyncPage[os.system]", "not a pydantic model"),
+        ("openai.pagination.SyncPage[no_such_pkg.Model]", "not imported"),
+        ("openai.types.model.Model[openai.types.model.Model]", "not a generic pydantic model"),
+    ],
+)
+def test_generic_page_names_resolve_under_the_same_safety_rules(type_name, problem):
+    model = Model(id="m", created=0, object="model", owned_by="o")
+    page = SyncPage[Model](data=[model], object="list")
+    encoded = apirec.encode(page)
+    assert encoded["__type__"] == "openai.pagination.SyncPage[openai.types.model.Model]"
+    assert apirec.decode(encoded).data == page.data
+    with pytest.raises(apirec.DecodeError, match=problem):
+        apirec.decode({"__type__": type_name, "__data__": {"data": []}})
