@@ -218,39 +218,30 @@ async def test_error_mid_stream_replays_the_chunks_then_raises(tmp_path, is_asyn
         request = httpx2.Request("POST", "http://127.0.0.1:1/v1/chat/completions")
         return openai.APIError("upstream overloaded", request, body=body)
 
-    if is_async:
+    async def agen():
+        yield "one"
+        yield "two"
+        raise make_error()
 
-        @apirec.record(name="stream")
-        async def source():
-            yield "one"
-            yield "two"
-            raise make_error()
+    def gen():
+        yield "one"
+        yield "two"
+        raise make_error()
 
-        async def consume():
-            got = []
-            try:
+    source = apirec.record(agen if is_async else gen, name="stream")
+
+    async def consume():
+        got = []
+        try:
+            if is_async:
                 async for c in source():
                     got.append(c)
-            except openai.APIError as e:
-                return got, e
-            raise AssertionError("no error")
-
-    else:
-
-        @apirec.record(name="stream")
-        def source():
-            yield "one"
-            yield "two"
-            raise make_error()
-
-        async def consume():
-            got = []
-            try:
+            else:
                 for c in source():
                     got.append(c)
-            except openai.APIError as e:
-                return got, e
-            raise AssertionError("no error")
+        except openai.APIError as e:
+            return got, e
+        raise AssertionError("no error")
 
     with apirec.recording(tmp_path, mode="record"):
         assert (await consume())[0] == ["one", "two"]
