@@ -288,6 +288,13 @@ class _Replay:
     def _close(self) -> None:
         self._closed = True
 
+    def __getattr__(self, name: str) -> Any:
+        # Only for names not found: say why the SDK stream's extras (``.response``) are absent.
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}: a replayed stream "
+            f"carries only the recorded chunks, not the live objects of the recorded one"
+        )
+
 
 class ReplayStream(_Replay):
     """A replayed sync stream: ``for``, ``with`` and ``close()``, like the recorded one."""

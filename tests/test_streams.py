@@ -325,6 +325,9 @@ def test_replayed_sync_stream_protocol(tmp_path):
 
     with apirec.recording(tmp_path, mode="replay"):
         stream = source()
+        with pytest.raises(AttributeError, match="'response'.*only the recorded chunks"):
+            _ = stream.response
+        assert not hasattr(stream, "response")
         assert iter(stream) is stream
         assert next(stream).choices[0].delta.content == "w0"
         stream.close()
