@@ -64,6 +64,12 @@ class _KeyState:
     reset_done: bool = False
 
 
+def _interrupted(exc_info: tuple[object, ...]) -> bool:
+    """Leaving on cancellation or Ctrl-C: no time to read the rest of open streams."""
+    error = exc_info[1] if len(exc_info) > 1 else None
+    return isinstance(error, BaseException) and not isinstance(error, Exception)
+
+
 def open_store(settings: Settings) -> Store:
     if settings.store == "msgpack":
         raise ApirecError("the msgpack store is not available yet; use store='json'")
@@ -138,7 +144,8 @@ class Recording:
             closing = self._depth == 0
         if closing:
             try:
-                self._finish_streams()
+                if not _interrupted(exc_info):
+                    self._finish_streams()
             finally:
                 while self._patches:
                     self._patches.pop().stop()
@@ -151,7 +158,7 @@ class Recording:
         return self.__enter__()
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._depth == 1:
+        if self._depth == 1 and not _interrupted(exc_info):
             with self._lock:
                 streams = list(self._streams)
             await drain_async(streams)

@@ -325,7 +325,7 @@ def test_replayed_sync_stream_protocol(tmp_path):
 
     with apirec.recording(tmp_path, mode="replay"):
         stream = source()
-        with pytest.raises(AttributeError, match="'response'.*only the recorded chunks"):
+        with pytest.raises(AttributeError, match=r"'response'.*only the recorded chunks"):
             _ = stream.response
         assert not hasattr(stream, "response")
         assert iter(stream) is stream
@@ -446,3 +446,15 @@ async def test_failure_to_store_a_stream_reaches_the_caller(tmp_path):
         next(stream)
         with pytest.raises(apirec.StoreError):
             stream.close()  # the drain stores, and says so when it cannot
+
+
+async def test_a_cancelled_block_does_not_drain_open_streams(tmp_path):
+    produced = []
+    source = counting_async_source(produced)
+    with pytest.raises(asyncio.CancelledError):
+        async with apirec.recording(tmp_path, mode="record"):
+            stream = source()
+            await anext(stream)
+            raise asyncio.CancelledError
+    assert produced == [0]
+    assert stored(tmp_path) == []  # an unfinished stream is never stored as if complete
