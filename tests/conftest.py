@@ -44,3 +44,34 @@ def openai_server() -> Iterator[OpenAIServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def make_client():
+    """Makes real openai clients of any base URL (no retries), closed afterwards."""
+    import openai
+
+    made = []
+
+    def make(base_url: str, *, is_async: bool = True):
+        cls = openai.AsyncOpenAI if is_async else openai.OpenAI
+        made.append(cls(base_url=base_url, api_key="sk-test", max_retries=0))
+        return made[-1]
+
+    yield make
+    for client in made:
+        if isinstance(client, openai.AsyncOpenAI):
+            await client.close()
+        else:
+            client.close()
+
+
+@pytest.fixture
+def closed_url() -> str:
+    """A base URL where nothing listens: a replay that tried the network would fail."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"

@@ -8,6 +8,7 @@ Starlette app served by uvicorn in a thread. Deterministic answers:
   Model ``"bad-model"`` gets a 400 with an OpenAI error body; model ``"breaks-midway"`` streams
   two chunks, then an error event; model ``"gated"`` streams its first chunk, then waits for
   ``gate`` to be set before sending the rest (``sent`` counts the chunks sent).
+- ``POST /v1/completions``: the prompt back (legacy completions), streamed word by word too.
 - ``POST /v1/embeddings``: one vector of 8 floats per input, derived from the text.
 - ``GET /v1/models``: two models.
 
@@ -78,6 +79,7 @@ class OpenAIServer:
         self.app = Starlette(
             routes=[
                 Route("/v1/chat/completions", self.chat, methods=["POST"]),
+                Route("/v1/completions", self.completions, methods=["POST"]),
                 Route("/v1/embeddings", self.embeddings, methods=["POST"]),
                 Route("/v1/models", self.models, methods=["GET"]),
             ]
@@ -162,6 +164,33 @@ class OpenAIServer:
             usage = {"prompt_tokens": 5, "completion_tokens": len(words), "total_tokens": 9}
             yield _sse({**_chunk(model, {}), "choices": [], "usage": usage})
         yield b"data: [DONE]\n\n"
+
+    async def completions(self, request: Request) -> Response:
+        """Legacy completions: the prompt's words back, one chunk per word when streamed."""
+        self.requests += 1
+        body = await request.json()
+        words = [" " + w for w in str(body["prompt"]).split()]
+
+        def completion(text: str, finish: str | None) -> dict[str, Any]:
+            choice = {"index": 0, "text": text, "finish_reason": finish, "logprobs": None}
+            return {
+                "id": "cmpl-1",
+                "object": "text_completion",
+                "created": CREATED,
+                "model": body["model"],
+                "choices": [choice],
+            }
+
+        if body.get("stream"):
+
+            async def chunks() -> AsyncIterator[bytes]:
+                for word in words:
+                    yield _sse(completion(word, None))
+                yield _sse(completion("", "stop"))
+                yield b"data: [DONE]\n\n"
+
+            return StreamingResponse(chunks(), media_type="text/event-stream")
+        return JSONResponse(completion("".join(words), "stop"))
 
     async def embeddings(self, request: Request) -> Response:
         self.requests += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
+from pathlib import Path
 
 import openai
 import pytest
@@ -18,10 +18,10 @@ from apirec.integrations.llama_stack import (
 )
 from apirec.integrations.openai import patch_openai
 
-from .openai_stub import serve
-
 MESSAGES = [{"role": "user", "content": "name a llama"}]
 TEST_ID = "tests/integration/test_llamas.py::test_names[gpt]"
+FIXTURES = Path(__file__).resolve().parents[1].parent / "shared/fixtures/llama_stack"
+MODELS = ["gpt-test", "gpt-test-mini"]
 
 
 def formula(url: str, body: dict, test_id: str | None) -> str:
@@ -33,24 +33,6 @@ def formula(url: str, body: dict, test_id: str | None) -> str:
         sort_keys=True,
     )
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-@pytest.fixture
-def server():
-    with serve() as running:
-        yield running
-
-
-@pytest.fixture
-def closed_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
-
-
-def aclient(base_url: str) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(base_url=base_url, api_key="sk-test", max_retries=0)
 
 
 def test_request_hash_reproduces_every_seed_name(fixtures_dir):
@@ -70,16 +52,18 @@ def test_model_ids_digest_reproduces_model_list_names(fixtures_dir):
         assert path.stem.split("-")[2] == model_ids_digest(ids), path.name
 
 
-async def test_recorded_file_is_named_and_shaped_like_llama_stacks(server, closed_url, store_dir):
-    base_url, stub = server
+async def test_recorded_file_is_named_and_shaped_like_llama_stacks(
+    openai_server, closed_url, store_dir, make_client
+):
+    base_url = openai_server.base_url
     with apirec.recording(store_dir, mode="record") as rec:
         patch_openai(rec, keys="llama-stack")
         with apirec.test_context(TEST_ID):
-            live = await aclient(base_url).chat.completions.create(
-                model="stub-chat", messages=MESSAGES, temperature=0.25, user=openai.omit
+            live = await make_client(base_url).chat.completions.create(
+                model="gpt-test", messages=MESSAGES, temperature=0.25, user=openai.omit
             )
     url = f"{base_url}/v1/chat/completions"  # base URL then endpoint: /v1/v1/... as upstream
-    body = {"model": "stub-chat", "messages": MESSAGES, "temperature": 0.25}
+    body = {"model": "gpt-test", "messages": MESSAGES, "temperature": 0.25}
     key = formula(url, body, TEST_ID)
     path = store_dir / f"{key}.json"
     assert [p.name for p in store_dir.glob("*.json")] == [path.name]
@@ -92,7 +76,7 @@ async def test_recorded_file_is_named_and_shaped_like_llama_stacks(server, close
         "headers": {},
         "body": body,
         "endpoint": "/v1/chat/completions",
-        "model": "stub-chat",
+        "model": "gpt-test",
     }
     data = entry["response"]["body"]["__data__"]
     assert (data["id"], data["created"]) == (f"rec-{key[:12]}", 0)
@@ -102,38 +86,44 @@ async def test_recorded_file_is_named_and_shaped_like_llama_stacks(server, close
     with apirec.recording(store_dir, mode="replay") as rec:
         patch_openai(rec, keys="llama-stack")
         with apirec.test_context(TEST_ID):
-            replayed = await aclient(closed_url).chat.completions.create(**body)
+            replayed = await make_client(closed_url).chat.completions.create(**body)
         with pytest.raises(apirec.RecordingNotFound):  # another test: another key
-            await aclient(closed_url).chat.completions.create(**body)
+            await make_client(closed_url).chat.completions.create(**body)
     assert replayed.id == f"rec-{key[:12]}"
     assert replayed.choices == live.choices
-    assert stub.count == 1
+    assert openai_server.requests == 1
 
 
-async def test_model_list_files_carry_the_ids_digest(server, closed_url, store_dir):
-    base_url, stub = server
+async def test_model_list_files_carry_the_ids_digest(
+    openai_server, closed_url, store_dir, make_client
+):
+    base_url = openai_server.base_url
     with apirec.recording(store_dir, mode="record") as rec:
         patch_openai(rec, keys="llama-stack")
-        live = await aclient(base_url).models.list()
+        live = await make_client(base_url).models.list()
     key = formula(f"{base_url}/v1/models", {}, None)
     (path,) = store_dir.glob("*.json")
-    assert path.name == f"models-{key}-{model_ids_digest(stub.models)}.json"
+    assert path.name == f"models-{key}-{model_ids_digest(MODELS)}.json"
     body = json.loads(path.read_text())["response"]["body"]
-    assert [m["__data__"]["id"] for m in body] == stub.models  # model ids are names: kept
+    assert [m["__data__"]["id"] for m in body] == MODELS  # model ids are names: kept
 
     with apirec.recording(store_dir, mode="replay") as rec:
         patch_openai(rec, keys="llama-stack")
-        replayed = [m async for m in aclient(closed_url).models.list()]
+        replayed = [m async for m in make_client(closed_url).models.list()]
     assert replayed == live.data
-    assert stub.count == 1
+    assert openai_server.requests == 1
 
 
-async def test_status_error_is_stored_in_llama_stack_form(server, closed_url, store_dir):
-    base_url, _ = server
+async def test_status_error_is_stored_in_llama_stack_form(
+    openai_server, closed_url, store_dir, make_client
+):
+    base_url = openai_server.base_url
     with apirec.recording(store_dir, mode="record") as rec:
         patch_openai(rec, keys="llama-stack")
         with pytest.raises(openai.BadRequestError) as live:
-            await aclient(base_url).chat.completions.create(model="bad-model", messages=MESSAGES)
+            await make_client(base_url).chat.completions.create(
+                model="bad-model", messages=MESSAGES
+            )
     (path,) = store_dir.glob("*.json")
     response = json.loads(path.read_text())["response"]
     assert response["is_exception"] is True
@@ -148,7 +138,9 @@ async def test_status_error_is_stored_in_llama_stack_form(server, closed_url, st
     with apirec.recording(store_dir, mode="replay") as rec:
         patch_openai(rec, keys="llama-stack")
         with pytest.raises(openai.BadRequestError) as replayed:
-            await aclient(closed_url).chat.completions.create(model="bad-model", messages=MESSAGES)
+            await make_client(closed_url).chat.completions.create(
+                model="bad-model", messages=MESSAGES
+            )
     assert (replayed.value.status_code, replayed.value.body) == (400, live.value.body)
     assert replayed.value.response.status_code == 400
 
@@ -204,16 +196,62 @@ def test_several_model_lists_under_one_key_prefer_the_same_url_then_merge():
     assert [m["__data__"]["id"] for m in everything["response"]["body"]] == ["m1", "m2", "x"]
 
 
-async def test_sync_and_async_clients_share_llama_stack_keys(server, closed_url, store_dir):
-    base_url, stub = server
-    sync_client = openai.OpenAI(base_url=base_url, api_key="sk-test", max_retries=0)
+async def test_sync_and_async_clients_share_llama_stack_keys(
+    openai_server, closed_url, store_dir, make_client
+):
+    base_url = openai_server.base_url
+    sync_client = make_client(base_url, is_async=False)
     with apirec.recording(store_dir, mode="record") as rec:
         patch_openai(rec, keys="llama-stack")
-        live = sync_client.embeddings.create(model="stub-embed", input=["llama"])
-    key = formula(f"{base_url}/v1/embeddings", {"model": "stub-embed", "input": ["llama"]}, None)
+        live = sync_client.embeddings.create(model="embed-test", input=["llama"])
+    key = formula(f"{base_url}/v1/embeddings", {"model": "embed-test", "input": ["llama"]}, None)
     assert (store_dir / f"{key}.json").is_file()
     with apirec.recording(store_dir, mode="replay") as rec:
         patch_openai(rec, keys="llama-stack")
-        replayed = await aclient(closed_url).embeddings.create(model="stub-embed", input=["llama"])
+        replayed = await make_client(closed_url).embeddings.create(
+            model="embed-test", input=["llama"]
+        )
     assert replayed == live
-    assert stub.count == 1
+    assert openai_server.requests == 1
+
+
+async def test_streamed_chunks_get_stable_ids(openai_server, closed_url, store_dir, make_client):
+    body = {"model": "gpt-test", "messages": MESSAGES, "stream": True}
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch_openai(rec, keys="llama-stack")
+        stream = await make_client(openai_server.base_url).chat.completions.create(**body)
+        live = [chunk async for chunk in stream]
+    key = formula(f"{openai_server.base_url}/v1/chat/completions", body, None)
+    response = json.loads((store_dir / f"{key}.json").read_text())["response"]
+    assert response["is_streaming"] is True
+    assert len(response["body"]) == len(live) >= 3
+    assert {(c["__data__"]["id"], c["__data__"]["created"]) for c in response["body"]} == {
+        (f"rec-{key[:12]}", 0)
+    }
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch_openai(rec, keys="llama-stack")
+        stream = await make_client(closed_url).chat.completions.create(**body)
+        replayed = [chunk async for chunk in stream]
+    assert [c.choices for c in replayed] == [c.choices for c in live]
+    assert {c.id for c in replayed} == {f"rec-{key[:12]}"}
+    assert openai_server.requests == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        p.relative_to(FIXTURES)
+        for p in FIXTURES.glob("sample/*/recordings/*.json")
+        if '"is_exception": true' in p.read_text()
+    ),
+    ids=str,
+)
+def test_every_recorded_error_in_the_corpus_becomes_the_sdk_class(path):
+    from apirec.integrations.openai import status_error
+
+    entry = json.loads((FIXTURES / path).read_text())
+    data = entry["response"]["exception_data"]
+    error = status_error(data, entry["request"]["url"])
+    assert type(error) is getattr(openai, data["type"])
+    assert (error.status_code, error.body) == (data["status_code"], data["body"])
+    assert error.request.url == entry["request"]["url"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import openai
@@ -17,42 +16,20 @@ from openai.types.chat import ChatCompletion
 import apirec
 from apirec.integrations.openai import patch_openai
 
-from .openai_stub import serve
-
-
-@pytest.fixture
-def server():
-    with serve() as running:
-        yield running
-
-
-@pytest.fixture
-def closed_url() -> str:
-    """A base URL where nothing listens: a replay that tried the network would fail."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
-
-
-def client(base_url: str, *, is_async: bool):
-    cls = openai.AsyncOpenAI if is_async else openai.OpenAI
-    return cls(base_url=base_url, api_key="sk-test-not-a-secret", max_retries=0)
-
-
 MESSAGES = [{"role": "user", "content": "name a llama"}]
+MODELS = ["gpt-test", "gpt-test-mini"]
 
 CALLS = {
     "chat": (
-        lambda c: c.chat.completions.create(model="stub-chat", messages=MESSAGES),
+        lambda c: c.chat.completions.create(model="gpt-test", messages=MESSAGES),
         ChatCompletion,
     ),
     "completion": (
-        lambda c: c.completions.create(model="stub-chat", prompt="llamas are", max_tokens=5),
+        lambda c: c.completions.create(model="gpt-test", prompt="llamas are", max_tokens=5),
         Completion,
     ),
     "embedding": (
-        lambda c: c.embeddings.create(model="stub-embed", input=["llama", "alpaca"]),
+        lambda c: c.embeddings.create(model="embed-test", input=["llama", "alpaca"]),
         CreateEmbeddingResponse,
     ),
 }
@@ -65,45 +42,51 @@ async def call(kind: str, c, *, is_async: bool):
 
 @pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize("kind", sorted(CALLS))
-async def test_records_then_replays_offline(kind, is_async, server, closed_url, store_dir):
-    base_url, stub = server
+async def test_records_then_replays_offline(
+    kind, is_async, openai_server, closed_url, store_dir, make_client
+):
+    base_url = openai_server.base_url
     with apirec.recording(store_dir, mode="record") as rec:
         patch_openai(rec)
-        live = await call(kind, client(base_url, is_async=is_async), is_async=is_async)
-    assert stub.count == 1
+        live = await call(kind, make_client(base_url, is_async=is_async), is_async=is_async)
+    assert openai_server.requests == 1
     assert rec.stats.recorded == 1
     assert isinstance(live, CALLS[kind][1])
 
     with apirec.recording(store_dir, mode="replay") as rec:
         patch_openai(rec)
-        replayed = await call(kind, client(closed_url, is_async=is_async), is_async=is_async)
-    assert stub.count == 1  # nothing reached the server
+        replayed = await call(kind, make_client(closed_url, is_async=is_async), is_async=is_async)
+    assert openai_server.requests == 1  # nothing reached the server
     assert rec.stats.replayed == 1
     assert type(replayed) is type(live)
     assert replayed == live
 
 
-async def test_sync_and_async_clients_share_recordings(server, closed_url, store_dir):
-    base_url, _ = server
+async def test_sync_and_async_clients_share_recordings(
+    openai_server, closed_url, store_dir, make_client
+):
+    base_url = openai_server.base_url
     with apirec.recording(store_dir, mode="record") as rec:
         patch_openai(rec)
-        live = client(base_url, is_async=False).chat.completions.create(
-            model="stub-chat", messages=MESSAGES
+        live = make_client(base_url, is_async=False).chat.completions.create(
+            model="gpt-test", messages=MESSAGES
         )
     with apirec.recording(store_dir, mode="replay") as rec:
         patch_openai(rec)
-        replayed = await client(closed_url, is_async=True).chat.completions.create(
-            model="stub-chat", messages=MESSAGES
+        replayed = await make_client(closed_url, is_async=True).chat.completions.create(
+            model="gpt-test", messages=MESSAGES
         )
     assert replayed == live
 
 
-async def test_sentinels_are_dropped_from_key_and_recording(server, closed_url, store_dir):
-    base_url, stub = server
+async def test_sentinels_are_dropped_from_key_and_recording(
+    openai_server, closed_url, store_dir, make_client
+):
+    base_url = openai_server.base_url
     with apirec.recording(store_dir, mode="record") as rec:
         patch_openai(rec)
-        live = await client(base_url, is_async=True).chat.completions.create(
-            model="stub-chat",
+        live = await make_client(base_url, is_async=True).chat.completions.create(
+            model="gpt-test",
             messages=MESSAGES,
             temperature=openai.NOT_GIVEN,  # not the signature's own sentinel object
             user=openai.omit,
@@ -115,25 +98,27 @@ async def test_sentinels_are_dropped_from_key_and_recording(server, closed_url, 
 
     with apirec.recording(store_dir, mode="replay") as rec:
         patch_openai(rec)
-        replayed = await client(closed_url, is_async=True).chat.completions.create(
-            model="stub-chat", messages=MESSAGES
+        replayed = await make_client(closed_url, is_async=True).chat.completions.create(
+            model="gpt-test", messages=MESSAGES
         )
     assert replayed == live
-    assert stub.count == 1
+    assert openai_server.requests == 1
 
 
 @pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
-async def test_model_list_replays_as_a_page(is_async, server, closed_url, store_dir):
-    base_url, stub = server
+async def test_model_list_replays_as_a_page(
+    is_async, openai_server, closed_url, store_dir, make_client
+):
+    base_url = openai_server.base_url
     with apirec.recording(store_dir, mode="record") as rec:
         patch_openai(rec)
-        pages = client(base_url, is_async=is_async).models.list()
+        pages = make_client(base_url, is_async=is_async).models.list()
         live = await pages if is_async else pages
-    assert [m.id for m in live.data] == stub.models
+    assert [m.id for m in live.data] == MODELS
 
     with apirec.recording(store_dir, mode="replay") as rec:
         patch_openai(rec)
-        c = client(closed_url, is_async=is_async)
+        c = make_client(closed_url, is_async=is_async)
         if is_async:
             page = await c.models.list()
             iterated = [m async for m in c.models.list()]
@@ -146,51 +131,53 @@ async def test_model_list_replays_as_a_page(is_async, server, closed_url, store_
     assert iterated == live.data
     assert all(type(m) is Model for m in iterated)
     assert not page.has_next_page()
-    assert stub.count == 1
+    assert openai_server.requests == 1
 
 
-async def test_model_list_is_shared_across_tests(server, closed_url, store_dir):
-    base_url, _ = server
+async def test_model_list_is_shared_across_tests(openai_server, closed_url, store_dir, make_client):
+    base_url = openai_server.base_url
     with apirec.recording(store_dir, mode="record") as rec:
         patch_openai(rec)
         with apirec.test_context("tests/test_a.py::test_one"):
-            live = await client(base_url, is_async=True).models.list()
+            live = await make_client(base_url, is_async=True).models.list()
     with apirec.recording(store_dir, mode="replay") as rec:
         patch_openai(rec)
         with apirec.test_context("tests/test_b.py::test_two"):
-            replayed = await client(closed_url, is_async=True).models.list()
+            replayed = await make_client(closed_url, is_async=True).models.list()
     assert replayed.data == live.data
 
 
-async def test_status_error_is_recorded_and_raised_again(server, closed_url, store_dir):
-    base_url, stub = server
+async def test_status_error_is_recorded_and_raised_again(
+    openai_server, closed_url, store_dir, make_client
+):
+    base_url = openai_server.base_url
     with apirec.recording(store_dir, mode="record") as rec:
         patch_openai(rec)
         with pytest.raises(openai.BadRequestError) as live:
-            await client(base_url, is_async=True).chat.completions.create(
+            await make_client(base_url, is_async=True).chat.completions.create(
                 model="bad-model", messages=MESSAGES
             )
     with apirec.recording(store_dir, mode="replay") as rec:
         patch_openai(rec)
         with pytest.raises(openai.BadRequestError) as replayed:
-            await client(closed_url, is_async=True).chat.completions.create(
+            await make_client(closed_url, is_async=True).chat.completions.create(
                 model="bad-model", messages=MESSAGES
             )
     assert replayed.value.status_code == 400
     assert replayed.value.body == live.value.body
     assert str(replayed.value) == str(live.value)
-    assert stub.count == 1
+    assert openai_server.requests == 1
 
 
-async def test_replay_miss_names_the_call(closed_url, store_dir):
+async def test_replay_miss_names_the_call(closed_url, store_dir, make_client):
     with apirec.recording(store_dir, mode="replay") as rec:
         patch_openai(rec)
         with pytest.raises(apirec.RecordingNotFound) as miss:
-            await client(closed_url, is_async=True).embeddings.create(
-                model="stub-embed", input="never recorded"
+            await make_client(closed_url, is_async=True).embeddings.create(
+                model="embed-test", input="never recorded"
             )
     assert miss.value.function == "openai.embeddings.create"
-    assert miss.value.arguments == {"model": "stub-embed", "input": "never recorded"}
+    assert miss.value.arguments == {"model": "embed-test", "input": "never recorded"}
 
 
 def test_patches_are_undone_when_the_recording_closes(store_dir):
@@ -205,14 +192,14 @@ def test_patches_are_undone_when_the_recording_closes(store_dir):
     assert (Completions.create, AsyncCompletions.create, AsyncModels.list) == originals
 
 
-async def test_no_active_recording_calls_through(server):
-    base_url, stub = server
+async def test_no_active_recording_calls_through(openai_server, make_client):
+    base_url = openai_server.base_url
     with apirec.recording(Path("unused"), mode="replay") as rec:
         patch_openai(rec)
     # patches are gone, and even a patched method with no recording active calls through
-    result = await client(base_url, is_async=True).embeddings.create(model="m", input="x")
-    assert result.data[0].embedding[0] == 1.25
-    assert stub.count == 1
+    result = await make_client(base_url, is_async=True).embeddings.create(model="m", input="x")
+    assert len(result.data[0].embedding) == 8
+    assert openai_server.requests == 1
 
 
 def test_unknown_key_scheme_is_a_clear_error(store_dir):
@@ -221,3 +208,69 @@ def test_unknown_key_scheme_is_a_clear_error(store_dir):
     assert str(error.value) == (
         "'vcr' is not a valid key scheme. Valid key schemes are: apirec, llama-stack"
     )
+
+
+STREAMS = {
+    "chat": lambda c: c.chat.completions.create(
+        model="gpt-test", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+    ),
+    "completion": lambda c: c.completions.create(
+        model="gpt-test", prompt="llamas hum", stream=True
+    ),
+}
+
+
+async def collect(stream, *, is_async: bool) -> list:
+    if is_async:
+        async with stream:
+            return [chunk async for chunk in stream]
+    with stream:
+        return list(stream)
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("kind", sorted(STREAMS))
+async def test_streams_record_then_replay(
+    kind, is_async, openai_server, closed_url, store_dir, make_client
+):
+    async def run(base_url):
+        stream = STREAMS[kind](make_client(base_url, is_async=is_async))
+        return await collect(await stream if is_async else stream, is_async=is_async)
+
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch_openai(rec)
+        live = await run(openai_server.base_url)
+    assert len(live) >= 3
+    (path,) = store_dir.glob("*.json")
+    assert json.loads(path.read_text())["response"]["is_streaming"] is True
+
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch_openai(rec)
+        replayed = await run(closed_url)
+    assert replayed == live
+    assert openai_server.requests == 1
+
+
+async def test_an_error_in_the_middle_of_a_stream_replays_after_its_chunks(
+    openai_server, closed_url, store_dir, make_client
+):
+    async def run(base_url):
+        chunks = []
+        stream = await make_client(base_url).chat.completions.create(
+            model="breaks-midway", messages=MESSAGES, stream=True
+        )
+        with pytest.raises(openai.APIError) as error:
+            async for chunk in stream:
+                chunks.append(chunk)
+        return chunks, error.value
+
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch_openai(rec)
+        live_chunks, live_error = await run(openai_server.base_url)
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch_openai(rec)
+        chunks, error = await run(closed_url)
+    assert len(chunks) == 2
+    assert chunks == live_chunks
+    assert type(error) is type(live_error)
+    assert str(error) == str(live_error)
