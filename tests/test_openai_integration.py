@@ -274,3 +274,19 @@ async def test_an_error_in_the_middle_of_a_stream_replays_after_its_chunks(
     assert chunks == live_chunks
     assert type(error) is type(live_error)
     assert str(error) == str(live_error)
+
+
+@pytest.mark.parametrize(
+    "method",
+    [AsyncCompletions.create, Completions.create, AsyncModels.list],
+    ids=["async-chat", "sync-chat", "async-models"],
+)
+def test_the_core_sees_the_sdk_signature_through_required_args(method):
+    from apirec.keys import KeySpec
+
+    spec = KeySpec(method, name="x")
+    resource = object()
+    # the signature's own sentinels equal their defaults: the core drops them by itself ...
+    assert spec.bind(resource, (), {"extra_body": None, "timeout": openai.not_given}) == {}
+    # ... but the SDK's other NotGiven instance is not the default object: patch_openai drops it
+    assert spec.bind(resource, (), {"timeout": openai.NOT_GIVEN}) == {"timeout": openai.NOT_GIVEN}
