@@ -235,6 +235,8 @@ class Recording:
             arguments=call.arguments,
             location=self.store.location,
             test_id=call.test_id,
+            store=self.store,
+            record_command=self.settings.extra.get("record_command"),
         )
         self.misses.append(error)
         return error
