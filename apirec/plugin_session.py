@@ -146,6 +146,11 @@ def _plural(n: int, what: str) -> str:
     return f"{n} {what}{'' if n == 1 else 's'}"
 
 
+def _short(path: str) -> str:
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
 def write_summary(state: SessionState, prune: bool, reporter: Any) -> None:
     """The end-of-session line, and with ``-v`` the unused files."""
     s = state.stats
@@ -164,6 +169,6 @@ def write_summary(state: SessionState, prune: bool, reporter: Any) -> None:
     reporter.write_line(f"apirec: {counts}; {tail}")
     if reporter.config.getoption("verbose") > 0 and not prune:
         for item in state.unused:
-            reporter.write_line(f"  unused: {item.path} ({item.test_id})")
+            reporter.write_line(f"  unused: {_short(item.path)} ({item.test_id})")
     for problem in state.prune_errors:
         reporter.write_line(f"  not deleted: {problem}")

@@ -15,7 +15,7 @@ filterwarnings = error
 
 # A module of recorded functions the inner test files import. `calls` counts real calls, so a
 # test can tell a replay (no call) from a live call.
-PROVIDER = '''
+PROVIDER = """
 import apirec
 
 calls = []
@@ -38,7 +38,7 @@ def models():
 def fetch(city):
     calls.append(("fetch", city))
     return {"city": city, "temp": len(city)}
-'''
+"""
 
 
 def setup(pytester, ini_extra: str = "") -> None:

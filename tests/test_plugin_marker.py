@@ -24,7 +24,9 @@ def test_marker_activates_a_recording_with_its_options(pytester):
     result = pytester.runpytest()
     result.assert_outcomes(passed=2)
     entries = stored(pytester.path / "cassettes")
-    assert [e["test_id"] for e in entries] == ["test_marker_activates_a_recording_with_its_options.py::test_marked_module"]
+    assert [e["test_id"] for e in entries] == [
+        "test_marker_activates_a_recording_with_its_options.py::test_marked_module"
+    ]
     result = pytester.runpytest()
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["apirec: 1 replayed, 0 recorded, 0 live, 0 missed; *"])

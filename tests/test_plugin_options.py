@@ -78,7 +78,9 @@ def test_cli_dir_is_relative_to_the_invocation_directory(pytester):
     tests = pytester.mkpydir("tests")
     (tests / "test_a.py").write_text(ADD)
     pytester.runpytest("--apirec-mode=record", "--apirec-dir=store/one").assert_outcomes(passed=1)
-    assert [e["test_id"] for e in stored(pytester.path / "store/one")] == ["tests/test_a.py::test_add"]
+    assert [e["test_id"] for e in stored(pytester.path / "store/one")] == [
+        "tests/test_a.py::test_add"
+    ]
     assert not (tests / "recordings").exists()
     pytester.runpytest("--apirec-dir=store/one").assert_outcomes(passed=1)
 
