@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+# hypothesis's plugin costs ~0.5 s per inner session and is not used by these inner runs
 INI = """
 [pytest]
+addopts = -p no:hypothesispytest -p no:cacheprovider
 asyncio_mode = auto
 asyncio_default_fixture_loop_scope = function
 filterwarnings = error

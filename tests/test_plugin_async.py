@@ -59,7 +59,8 @@ def test_async_tests_record_then_replay(pytester, ini, tests, n_tests, n_calls):
     setup(pytester)
     if ini:
         pytester.makeini(
-            f"[pytest]\n{ini}\nasyncio_default_fixture_loop_scope = function\n"
+            "[pytest]\naddopts = -p no:hypothesispytest\n"
+            f"{ini}\nasyncio_default_fixture_loop_scope = function\n"
             "filterwarnings = error\n"
         )
     pytester.makepyfile(test_async=tests)

@@ -4,7 +4,7 @@ those of tests that ran in full in this session."""
 import json
 
 import pytest
-from plugin_helpers import setup
+from plugin_helpers import INI, setup
 
 # PHASE=record: every test makes all its calls. PHASE=later: test_shrinks makes fewer calls.
 TEST_A = """
@@ -101,8 +101,5 @@ def test_prune_deletes_only_unused_recordings_of_tests_that_ran_in_full(pytester
 
 
 def test_prune_from_ini(pytester, recorded):
-    pytester.makeini(
-        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
-        "apirec_prune = true\n"
-    )
+    pytester.makeini(INI.format(extra="apirec_prune = true"))
     pytester.runpytest().stdout.fnmatch_lines(["apirec: *; deleted 3 unused recordings"])
