@@ -1,0 +1,118 @@
+"""``apirec verify DIR [--trust PKG ...] [--strict]``: can every recording be replayed?
+
+Each file is read and decoded under the rules of replay (DESIGN §4). Unreadable or malformed
+files, and values of types that resolve but do not decode, are problems (exit 1). Types that
+decoding may not import, or cannot find, are listed with a count; they fail only with
+``--strict``. Error classes that cannot be rebuilt replay as ``apirec.ReplayedError`` and are
+listed for information.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apirec.codec import _CONTAINERS, _SCALAR_DECODERS, DATA, TYPE, decode
+from apirec.errors import DecodeError, StoreError
+from apirec.resolve import REGISTRY, Unresolvable, resolve
+
+from .common import OK, PROBLEMS, load, recording_files, table
+
+
+def type_names(value: Any) -> Iterator[str]:
+    """Every envelope type named in ``value``, outermost first."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            name = item.get(TYPE)
+            if isinstance(name, str):
+                yield name
+                stack.append(item.get(DATA))
+            else:
+                stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def unresolved(name: str, trusted: tuple[str, ...]) -> str | None:
+    """Why ``name`` cannot be rebuilt here, or None when it can."""
+    if name in _CONTAINERS or name in _SCALAR_DECODERS or name == "builtins.dict":
+        return None
+    if REGISTRY.for_name(name) is not None:
+        return None
+    try:
+        resolve(name, trusted)
+    except Unresolvable as e:
+        top = name.split(".", 1)[0]
+        return f"not allowed to import (--trust {top})" if not e.allowed else "not found"
+    return None
+
+
+@dataclass
+class Report:
+    files: int = 0
+    problems: list[str] = field(default_factory=list)
+    types: Counter[tuple[str, str]] = field(default_factory=Counter)  # (type, why) -> files
+    errors: Counter[str] = field(default_factory=Counter)  # error classes not rebuilt
+
+
+def check(path: Path, trusted: tuple[str, ...], report: Report) -> None:
+    report.files += 1
+    try:
+        loaded = load(path)
+    except StoreError as e:
+        report.problems.append(str(e))
+        return
+    response = loaded.entry["response"]
+    if response.get("is_exception"):
+        data = response.get("exception_data") or {}
+        name = data.get("type") if isinstance(data, dict) else None
+        why = unresolved(name, trusted) if isinstance(name, str) and "." in name else "unknown"
+        if why is not None:
+            report.errors[str(name)] += 1
+    body = response.get("body")
+    missing = {(n, why) for n in set(type_names(body)) if (why := unresolved(n, trusted))}
+    report.types.update(missing)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the unresolved types are counted above
+            decode(body, trusted_modules=trusted, strict_types=not missing, file=str(path))
+    except DecodeError as e:
+        report.problems.append(str(e))
+
+
+def verify(args: argparse.Namespace) -> int:
+    trusted = tuple(args.trust or ())
+    report = Report()
+    for path in recording_files(Path(args.path)):
+        check(path, trusted, report)
+    out = sys.stdout
+    for problem in report.problems:
+        print(f"PROBLEM  {problem}", file=out)
+    if report.types:
+        print(
+            "\nTypes replay cannot rebuild here (DecodeError unless strict_types=False):", file=out
+        )
+        rows = [[f"{n:,}", name, why] for (name, why), n in sorted(report.types.items())]
+        table(rows, ["FILES", "TYPE", "WHY"], out)
+    if report.errors:
+        print("\nRecorded errors that replay as apirec.ReplayedError:", file=out)
+        table(
+            [[f"{n:,}", name] for name, n in sorted(report.errors.items())], ["FILES", "CLASS"], out
+        )
+    strict_fail = args.strict and bool(report.types)
+    status = "FAILED" if report.problems or strict_fail else "ok"
+    print(
+        f"\n{status}: {report.files} recordings checked, {len(report.problems)} problems, "
+        f"{len(report.types)} type{'' if len(report.types) == 1 else 's'} not resolved"
+        + (" (--strict)" if strict_fail else ""),
+        file=out,
+    )
+    return PROBLEMS if report.problems or strict_fail else OK
