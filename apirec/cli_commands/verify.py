@@ -1,7 +1,8 @@
 """``apirec verify DIR [--trust PKG ...] [--strict]``: can every recording be replayed?
 
-Each file is read and decoded under the rules of replay (DESIGN §4). Unreadable or malformed
-files, and values of types that resolve but do not decode, are problems (exit 1). Types that
+Each file is read and decoded under the rules of replay (DESIGN §4), where the packages
+"already imported by the process under test" are the ones named with ``--trust``. Unreadable
+or malformed files, and values of types that resolve but do not decode, are problems (exit 1). Types that
 decoding may not import, or cannot find, are listed with a count; they fail only with
 ``--strict``. Error classes that cannot be rebuilt replay as ``apirec.ReplayedError`` and are
 listed for information.
@@ -20,7 +21,7 @@ from typing import Any
 
 from apirec.codec import _CONTAINERS, _SCALAR_DECODERS, DATA, TYPE, decode
 from apirec.errors import DecodeError, StoreError
-from apirec.resolve import REGISTRY, Unresolvable, resolve
+from apirec.resolve import REGISTRY, Unresolvable, _trusted, resolve
 
 from .common import OK, PROBLEMS, load, recording_files, table
 
@@ -47,11 +48,15 @@ def unresolved(name: str, trusted: tuple[str, ...]) -> str | None:
         return None
     if REGISTRY.for_name(name) is not None:
         return None
+    top = name.split(".", 1)[0]
+    # Only --trust counts, not what this process happens to have imported: the answer must
+    # not depend on which command ran before in the same interpreter.
+    if not _trusted(name, trusted):
+        return f"not allowed to import (--trust {top})"
     try:
         resolve(name, trusted)
     except Unresolvable as e:
-        top = name.split(".", 1)[0]
-        return f"not allowed to import (--trust {top})" if not e.allowed else "not found"
+        return "not found" if e.allowed else f"not buildable: {e}"
     return None
 
 
