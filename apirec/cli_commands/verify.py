@@ -1,11 +1,11 @@
 """``apirec verify DIR [--trust PKG ...] [--strict]``: can every recording be replayed?
 
 Each file is read and decoded under the rules of replay (DESIGN §4), where the packages
-"already imported by the process under test" are the ones named with ``--trust``. Unreadable
-or malformed files, and values of types that resolve but do not decode, are problems (exit 1). Types that
-decoding may not import, or cannot find, are listed with a count; they fail only with
-``--strict``. Error classes that cannot be rebuilt replay as ``apirec.ReplayedError`` and are
-listed for information.
+"already imported by the process under test" are the ones named with ``--trust``.
+Unreadable or malformed files, and values of types that resolve but do not decode, are
+problems (exit 1). Types that decoding may not import, or cannot find, are listed with a
+count; they fail only with ``--strict``. Error classes that cannot be rebuilt replay as
+``apirec.ReplayedError`` and are listed for information.
 """
 
 from __future__ import annotations
