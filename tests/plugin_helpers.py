@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-# hypothesis's plugin costs ~0.5 s per inner session and is not used by these inner runs
+# hypothesis's plugin costs ~0.5 s per inner session and is not used by these inner runs.
+# In-process runs find apirec already imported by this outer session (and, with the repo root
+# on sys.path, its egg-info marks it for rewriting): that warning is an artefact of pytester.
 INI = """
 [pytest]
 addopts = -p no:hypothesispytest -p no:cacheprovider
 asyncio_mode = auto
 asyncio_default_fixture_loop_scope = function
-filterwarnings = error
+filterwarnings =
+    error
+    ignore:Module already imported so cannot be rewritten; apirec:pytest.PytestAssertRewriteWarning
 {extra}
 """
 

@@ -1,7 +1,8 @@
 """The fixture and marker with pytest-asyncio and anyio tests: tasks, task groups, fixtures."""
 
 import pytest
-from plugin_helpers import setup
+
+from .plugin_helpers import setup
 
 ASYNCIO_TESTS = """
 import asyncio, pytest, provider
@@ -61,7 +62,7 @@ def test_async_tests_record_then_replay(pytester, ini, tests, n_tests, n_calls):
         pytester.makeini(
             "[pytest]\naddopts = -p no:hypothesispytest\n"
             f"{ini}\nasyncio_default_fixture_loop_scope = function\n"
-            "filterwarnings = error\n"
+            "filterwarnings =\n    error\n    ignore::pytest.PytestAssertRewriteWarning\n"
         )
     pytester.makepyfile(test_async=tests)
     result = pytester.runpytest("--apirec-mode=record")

@@ -1,6 +1,6 @@
 """The `apirec` fixture: a recording per test, keyed by node id, beside the test file."""
 
-from plugin_helpers import setup, stored
+from .plugin_helpers import setup, stored
 
 TESTS = """
 import apirec

@@ -1,7 +1,8 @@
 """@pytest.mark.apirec(...): the options of apirec.recording(), no fixture needed."""
 
 import pytest
-from plugin_helpers import setup, stored
+
+from .plugin_helpers import setup, stored
 
 
 def test_marker_activates_a_recording_with_its_options(pytester):

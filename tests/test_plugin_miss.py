@@ -1,6 +1,6 @@
 """A replay miss fails the test with the closest stored call, a diff and the command to run."""
 
-from plugin_helpers import setup
+from .plugin_helpers import setup
 
 ASK = """
 import provider

@@ -1,7 +1,8 @@
 """--apirec-mode / --apirec-dir and their ini keys; precedence marker > cli > ini > env."""
 
 import pytest
-from plugin_helpers import setup, stored
+
+from .plugin_helpers import setup, stored
 
 SHOW_MODE = """
 import pytest
@@ -75,11 +76,11 @@ def test_add(apirec):
 
 def test_cli_dir_is_relative_to_the_invocation_directory(pytester):
     setup(pytester)
-    tests = pytester.mkpydir("tests")
+    tests = pytester.mkpydir("suite")
     (tests / "test_a.py").write_text(ADD)
     pytester.runpytest("--apirec-mode=record", "--apirec-dir=store/one").assert_outcomes(passed=1)
     assert [e["test_id"] for e in stored(pytester.path / "store/one")] == [
-        "tests/test_a.py::test_add"
+        "suite/test_a.py::test_add"
     ]
     assert not (tests / "recordings").exists()
     pytester.runpytest("--apirec-dir=store/one").assert_outcomes(passed=1)
@@ -87,9 +88,9 @@ def test_cli_dir_is_relative_to_the_invocation_directory(pytester):
 
 def test_ini_dir_is_relative_to_the_ini_file(pytester):
     setup(pytester, "apirec_dir = cassettes")
-    tests = pytester.mkpydir("tests")
+    tests = pytester.mkpydir("suite")
     (tests / "test_a.py").write_text(ADD)
-    pytester.runpytest("--apirec-mode=record", "tests").assert_outcomes(passed=1)
+    pytester.runpytest("--apirec-mode=record", "suite").assert_outcomes(passed=1)
     assert len(stored(pytester.path / "cassettes")) == 1
     # run from another directory: still found next to the ini file
     with pytest.MonkeyPatch.context() as mp:

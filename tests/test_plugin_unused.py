@@ -4,7 +4,8 @@ those of tests that ran in full in this session."""
 import json
 
 import pytest
-from plugin_helpers import INI, setup
+
+from .plugin_helpers import INI, setup
 
 # PHASE=record: every test makes all its calls. PHASE=later: test_shrinks makes fewer calls.
 TEST_A = """

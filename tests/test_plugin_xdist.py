@@ -2,7 +2,7 @@
 
 import json
 
-from plugin_helpers import setup
+from .plugin_helpers import setup
 
 # Eight tests over two files so that both workers run some; each drops a call later.
 TEMPLATE = """
