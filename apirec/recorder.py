@@ -288,6 +288,7 @@ class Recording:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
+        __tracebackhide__ = True  # a miss points at the caller's line in pytest
         call = self.prepare(spec, instance, args, kwargs)
         if self.mode is not Mode.RECORD:
             found = self.lookup(call)
@@ -310,6 +311,7 @@ class Recording:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
+        __tracebackhide__ = True  # a miss points at the caller's line in pytest
         call = self.prepare(spec, instance, args, kwargs)
         if self.mode is not Mode.RECORD:
             found = self.lookup(call)

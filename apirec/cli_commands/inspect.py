@@ -48,8 +48,8 @@ def ls(args: argparse.Namespace) -> int:
         return PROBLEMS if broken else OK
     infos = [r.info for r in found]
     function_width = min(40, max((len(i.function) for i in infos), default=8))
-    # the test column takes what the terminal has left (keys 14, flags 18, size 10, gaps)
-    test_width = max(30, shutil.get_terminal_size((120, 24)).columns - function_width - 52)
+    # the test column takes what the terminal has left (key, flags, size and gaps: 46)
+    test_width = max(30, shutil.get_terminal_size((120, 24)).columns - function_width - 46)
     rows = [
         [
             shorten(i.function, 40),
@@ -94,6 +94,10 @@ def readable(value: Any, indent: int = 0) -> str:
     if isinstance(value, list):
         if not value:
             return "[]"
+        if all(v is None or isinstance(v, str | int | float) for v in value):
+            inline = json.dumps(value, ensure_ascii=False)
+            if len(inline) <= 80:
+                return inline
         items = [f"{pad}  {readable(v, indent + 1)}" for v in value]
         return "[\n" + ",\n".join(items) + f"\n{pad}]"
     return json.dumps(value, ensure_ascii=False)

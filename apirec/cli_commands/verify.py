@@ -107,17 +107,23 @@ def verify(args: argparse.Namespace) -> int:
         )
         rows = [[f"{n:,}", name, why] for (name, why), n in sorted(report.types.items())]
         table(rows, ["FILES", "TYPE", "WHY"], out)
+        gap = "\n"
     if report.errors:
-        print("\nRecorded errors that replay as apirec.ReplayedError:", file=out)
-        table(
-            [[f"{n:,}", name] for name, n in sorted(report.errors.items())], ["FILES", "CLASS"], out
-        )
+        print(f"{gap}Recorded errors that replay as apirec.ReplayedError:", file=out)
+        rows = [[f"{n:,}", name] for name, n in sorted(report.errors.items())]
+        table(rows, ["FILES", "CLASS"], out)
+        gap = "\n"
     strict_fail = args.strict and bool(report.types)
     status = "FAILED" if report.problems or strict_fail else "ok"
     print(
-        f"\n{status}: {report.files} recordings checked, {len(report.problems)} problems, "
-        f"{len(report.types)} type{'' if len(report.types) == 1 else 's'} not resolved"
+        f"{gap}{status}: {_plural(report.files, 'recording')} checked, "
+        f"{_plural(len(report.problems), 'problem')}, "
+        f"{_plural(len(report.types), 'type')} not resolved"
         + (" (--strict)" if strict_fail else ""),
         file=out,
     )
     return PROBLEMS if report.problems or strict_fail else OK
+
+
+def _plural(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
