@@ -101,10 +101,10 @@ def verify(args: argparse.Namespace) -> int:
     out = sys.stdout
     for problem in report.problems:
         print(f"PROBLEM  {problem}", file=out)
+    gap = "\n" if report.problems else ""
     if report.types:
-        print(
-            "\nTypes replay cannot rebuild here (DecodeError unless strict_types=False):", file=out
-        )
+        title = "Types replay cannot rebuild here (DecodeError unless strict_types=False):"
+        print(gap + title, file=out)
         rows = [[f"{n:,}", name, why] for (name, why), n in sorted(report.types.items())]
         table(rows, ["FILES", "TYPE", "WHY"], out)
         gap = "\n"
