@@ -162,6 +162,11 @@ def describe(loaded: Loaded, full: bool = False) -> list[str]:
     return [line for text in lines for line in text.split("\n")]
 
 
+def _comparable(lines: list[str]) -> list[str]:
+    # the file names are the diff's labels; the sizes differ whenever anything does
+    return [line for line in lines if not line.startswith(("file:", "size:"))]
+
+
 def _without_nulls(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _without_nulls(v) for k, v in value.items() if v is not None}
@@ -188,8 +193,8 @@ def diff(args: argparse.Namespace) -> int:
     a, b = load(find(args.a, root)), load(find(args.b, root))
     lines = list(
         difflib.unified_diff(
-            describe(a, full=True)[1:],  # the file names are the labels
-            describe(b, full=True)[1:],
+            _comparable(describe(a, full=True)),
+            _comparable(describe(b, full=True)),
             str(a.path),
             str(b.path),
             n=args.context,
