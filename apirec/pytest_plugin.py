@@ -196,13 +196,17 @@ def _apirec_marker(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("apirec")
 
 
-def _is_in_chain(error: BaseException, raised: BaseException | None) -> bool:
-    seen = 0
-    while raised is not None and seen < 50:
+def _is_in_chain(error: BaseException, raised: BaseException | None, depth: int = 0) -> bool:
+    """Whether ``error`` is ``raised``, its cause or context, or inside an exception group."""
+    while raised is not None and depth < 50:
         if raised is error:
             return True
+        if isinstance(raised, BaseExceptionGroup) and any(
+            _is_in_chain(error, inner, depth + 1) for inner in raised.exceptions
+        ):
+            return True
         raised = raised.__cause__ or raised.__context__
-        seen += 1
+        depth += 1
     return False
 
 

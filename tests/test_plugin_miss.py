@@ -97,10 +97,16 @@ def test_a_swallowed_miss_still_fails_the_test_at_teardown(pytester):
 
         def test_propagated(apirec):
             provider.add(4)               # ...this one fails once, not twice
+
+        def test_grouped(apirec):
+            try:                          # as a task group reports it: still only once
+                provider.add(5)
+            except Exception as e:
+                raise ExceptionGroup("task group", [e])
         """
     )
     result = pytester.runpytest("-rfE")
-    result.assert_outcomes(passed=1, failed=1, errors=1)
+    result.assert_outcomes(passed=1, failed=2, errors=1)
     result.stdout.fnmatch_lines(
         [
             "*ERROR at teardown of test_agent*",
@@ -113,6 +119,7 @@ def test_a_swallowed_miss_still_fails_the_test_at_teardown(pytester):
     result.stdout.fnmatch_lines(["FAILED *::test_propagated*"])
     result.stdout.fnmatch_lines(["ERROR *::test_agent*"])
     assert "ERROR at teardown of test_propagated" not in result.stdout.str()
+    assert "ERROR at teardown of test_grouped" not in result.stdout.str()
 
 
 def test_a_miss_is_an_assertion_error():
