@@ -99,10 +99,12 @@ def test_a_swallowed_miss_still_fails_the_test_at_teardown(pytester):
             provider.add(4)               # ...this one fails once, not twice
 
         def test_grouped(apirec):
+            errors = []
             try:                          # as a task group reports it: still only once
                 provider.add(5)
             except Exception as e:
-                raise ExceptionGroup("task group", [e])
+                errors.append(e)
+            raise ExceptionGroup("task group", errors)
         """
     )
     result = pytester.runpytest("-rfE")
