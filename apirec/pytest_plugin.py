@@ -46,7 +46,7 @@ class Options:
 
 STATE = pytest.StashKey[SessionState]()
 OPTIONS = pytest.StashKey[Options]()
-SWALLOWED = pytest.StashKey[BaseException | None]()
+CALL_ERROR = pytest.StashKey[BaseException | None]()  # what the test call raised
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -168,11 +168,11 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
     """A recording for this test: keyed by its node id, in ``recordings/`` beside the file."""
     item = request.node
     rec = Recording(settings=settings_for(item))
-    item.stash[SWALLOWED] = None
+    item.stash[CALL_ERROR] = None
     with rec:
         yield rec
     request.config.stash[STATE].add_recording(item.nodeid, rec)
-    raised = item.stash.get(SWALLOWED, None)
+    raised = item.stash.get(CALL_ERROR, None)
     swallowed = [m for m in rec.misses if not _is_in_chain(m, raised)]
     if swallowed:
         __tracebackhide__ = True
@@ -215,8 +215,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    if call.when == "call" and SWALLOWED in item.stash and call.excinfo is not None:
-        item.stash[SWALLOWED] = call.excinfo.value  # the miss that failed the test itself
+    if call.when == "call" and CALL_ERROR in item.stash and call.excinfo is not None:
+        item.stash[CALL_ERROR] = call.excinfo.value  # the miss that failed the test itself
     return report
 
 
