@@ -26,9 +26,12 @@ def store(tmp_path):
 
 
 def miss(store, test_id, *args, **kwargs):
-    with apirec.recording(store, mode="replay"), apirec.test_context(test_id):
-        with pytest.raises(apirec.RecordingNotFound) as info:
-            search(*args, **kwargs)
+    with (
+        apirec.recording(store, mode="replay"),
+        apirec.test_context(test_id),
+        pytest.raises(apirec.RecordingNotFound) as info,
+    ):
+        search(*args, **kwargs)
     return str(info.value)
 
 
