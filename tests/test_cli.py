@@ -282,3 +282,20 @@ def test_python_dash_m_apirec(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert [r["key"] for r in json.loads(done.stdout)] == [SEED.stem]
+
+
+def test_ls_from_a_project_root_skips_hidden_and_tool_directories(capsys, tmp_path):
+    (tmp_path / "tests/recordings").mkdir(parents=True)
+    shutil.copy(SEED, tmp_path / "tests/recordings" / SEED.name)
+    for junk in (".venv/lib/site-packages/pkg", "node_modules/x", ".git"):
+        (tmp_path / junk).mkdir(parents=True)
+        (tmp_path / junk / "data.json").write_text("{}")
+    code, out, err = run(capsys, "ls", tmp_path, "--json")
+    assert (code, err) == (0, "")
+    assert [r["key"] for r in json.loads(out)] == [SEED.stem]
+
+    (tmp_path / "tests/recordings/notes.json").write_text('{"todo": 1}')
+    code, out, err = run(capsys, "ls", tmp_path)
+    assert code == 1
+    assert "notes.json: 'response' must be an object, found null" in err
+    assert out.splitlines()[-1].endswith("; 1 unreadable")

@@ -11,9 +11,13 @@ from typing import Any, TextIO
 
 from apirec.entry_info import EntryInfo, info
 from apirec.errors import StoreError
-from apirec.store import _FILE_RE, TMP_DIR, Entry, parse
+from apirec.store import _FILE_RE, Entry, parse
 
 OK, PROBLEMS, USAGE = 0, 1, 2
+
+# Directories never searched for recordings (hidden ones such as .venv, .git and apirec's own
+# .apirec-tmp are skipped too), so `apirec ls` from a project root stays quick and quiet.
+_NOT_RECORDINGS = frozenset({"node_modules", "site-packages", "__pycache__", "venv"})
 
 
 class UsageError(Exception):
@@ -42,7 +46,8 @@ def recording_files(target: Path) -> Iterator[Path]:
     if not target.is_dir():
         raise UsageError(f"{target}: no such file or directory")
     for path in sorted(target.rglob("*.json")):
-        if TMP_DIR not in path.parts and path.is_file():
+        parts = path.relative_to(target).parts[:-1]
+        if not any(p.startswith(".") or p in _NOT_RECORDINGS for p in parts) and path.is_file():
             yield path
 
 
