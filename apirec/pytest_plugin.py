@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
@@ -146,12 +147,15 @@ def settings_for(item: pytest.Item) -> Settings:
 
 
 def _record_command(item: pytest.Item, options: Options, *, marker_sets_mode: bool) -> str:
+    # the node id as seen from where pytest was started, which need not be the rootdir
+    _, sep, rest = item.nodeid.partition("::")
+    here = os.path.relpath(item.path, item.config.invocation_params.dir) + sep + rest
     if marker_sets_mode:
         return (
             f"set mode='record-if-missing' in @pytest.mark.apirec on {item.nodeid} "
-            f"(it overrides --apirec-mode), then: pytest {shlex.quote(item.nodeid)}"
+            f"(it overrides --apirec-mode), then: pytest {shlex.quote(here)}"
         )
-    argv = ["pytest", item.nodeid, "--apirec-mode=record-if-missing"]
+    argv = ["pytest", here, "--apirec-mode=record-if-missing"]
     if options.cli_dir_text:
         argv += ["--apirec-dir", options.cli_dir_text]
     return shlex.join(argv)

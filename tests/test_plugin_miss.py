@@ -128,3 +128,23 @@ def test_a_miss_is_an_assertion_error():
     import apirec
 
     assert issubclass(apirec.RecordingNotFound, AssertionError)
+
+
+def test_the_command_works_from_where_pytest_was_started(pytester, monkeypatch):
+    setup(pytester)
+    suite = pytester.mkpydir("suite")
+    (suite / "test_p.py").write_text(
+        "import pytest, provider\n"
+        "@pytest.mark.parametrize('n', [1])\n"
+        "def test_p(apirec, n):\n"
+        "    provider.add(n)\n"
+    )
+    monkeypatch.chdir(suite)
+    result = pytester.runpytest("test_p.py")
+    result.assert_outcomes(failed=1)
+    # the node id is suite/test_p.py::test_p[1]; from suite/ the file is test_p.py
+    result.stdout.fnmatch_lines(
+        ["*  pytest 'test_p.py::test_p[1]' --apirec-mode=record-if-missing"]
+    )
+    result = pytester.runpytest("test_p.py::test_p[1]", "--apirec-mode=record-if-missing")
+    result.assert_outcomes(passed=1)
