@@ -143,8 +143,8 @@ def test_the_command_works_from_where_pytest_was_started(pytester, monkeypatch):
     result = pytester.runpytest("test_p.py")
     result.assert_outcomes(failed=1)
     # the node id is suite/test_p.py::test_p[1]; from suite/ the file is test_p.py
-    result.stdout.fnmatch_lines(
-        ["*  pytest 'test_p.py::test_p[1]' --apirec-mode=record-if-missing"]
+    assert (
+        "  pytest 'test_p.py::test_p[1]' --apirec-mode=record-if-missing\n" in result.stdout.str()
     )
     result = pytester.runpytest("test_p.py::test_p[1]", "--apirec-mode=record-if-missing")
     result.assert_outcomes(passed=1)
