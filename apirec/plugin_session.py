@@ -44,7 +44,7 @@ class SessionState:
     pending: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
     failed: set[str] = field(default_factory=set)
     recordings: int = 0  # tests that had a recording
-    unused: list[Unused] = field(default_factory=list)
+    unused: list[Unused] | None = None  # None until the end of a session that was not cut short
     deleted: list[str] = field(default_factory=list)
     prune_errors: list[str] = field(default_factory=list)
 
@@ -127,7 +127,7 @@ class SessionState:
 
     def prune(self) -> None:
         """Delete the unused recordings found (JSON store files only)."""
-        for item in self.unused:
+        for item in self.unused or ():
             path = Path(item.path)
             if path.parent != Path(item.store) or path.suffix != ".json":
                 self.prune_errors.append(f"{item.path}: not a JSON store file, left in place")
@@ -155,8 +155,10 @@ def write_summary(state: SessionState, prune: bool, reporter: Any) -> None:
     """The end-of-session line, and with ``-v`` the unused files."""
     s = state.stats
     counts = f"{s.replayed} replayed, {s.recorded} recorded, {s.live} live, {s.missed} missed"
-    unused = len(state.unused)
-    if prune:
+    unused = len(state.unused or ())
+    if state.unused is None:
+        tail = "unused recordings not checked (the run was interrupted)"
+    elif prune:
         tail = f"deleted {_plural(len(state.deleted), 'unused recording')}"
     elif unused:
         tail = (
@@ -168,7 +170,7 @@ def write_summary(state: SessionState, prune: bool, reporter: Any) -> None:
     reporter.write_sep("-", "apirec")
     reporter.write_line(f"apirec: {counts}; {tail}")
     if reporter.config.getoption("verbose") > 0 and not prune:
-        for item in state.unused:
+        for item in state.unused or ():
             reporter.write_line(f"  unused: {_short(item.path)} ({item.test_id})")
     for problem in state.prune_errors:
         reporter.write_line(f"  not deleted: {problem}")

@@ -104,3 +104,14 @@ def test_prune_deletes_only_unused_recordings_of_tests_that_ran_in_full(pytester
 def test_prune_from_ini(pytester, recorded):
     pytester.makeini(INI.format(extra="apirec_prune = true"))
     pytester.runpytest().stdout.fnmatch_lines(["apirec: *; deleted 3 unused recordings"])
+
+
+def test_an_interrupted_run_deletes_nothing(pytester, recorded):
+    pytester.makepyfile(test_c="def test_stop(apirec):\n    raise KeyboardInterrupt\n")
+    pytester.makeini(INI.format(extra="pythonpath = ."))
+    result = pytester.runpytest_subprocess("--apirec-prune")  # in-process would stop us too
+    assert result.ret == 2  # interrupted, after test_a.py and test_b.py ran in full
+    result.stdout.fnmatch_lines(
+        ["apirec: *; unused recordings not checked (the run was interrupted)"]
+    )
+    assert _files(pytester) == recorded
