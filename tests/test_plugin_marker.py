@@ -55,3 +55,29 @@ def test_bad_marker_options_are_clear_errors(pytester, marker, message):
     result = pytester.runpytest()
     assert result.ret != 0
     assert message.strip("*") in result.stdout.str() + result.stderr.str()
+
+
+def test_marker_on_one_parameter_only(pytester):
+    setup(pytester)
+    pytester.makepyfile(
+        """
+        import pytest, apirec
+        from apirec.context import active_recording
+
+        @pytest.mark.parametrize(
+            "marked", [pytest.param(True, marks=pytest.mark.apirec(mode="live")), False]
+        )
+        def test_it(request, marked):
+            assert ("apirec" in request.fixturenames) is marked
+            assert (active_recording() is not None) is marked
+
+        class TestClass:
+            pytestmark = pytest.mark.apirec(mode="live")
+
+            def test_in_class(self):
+                assert active_recording().mode == "live"
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["apirec: 0 replayed, 0 recorded, 0 live, 0 missed; *"])
