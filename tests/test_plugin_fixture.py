@@ -48,13 +48,15 @@ def test_the_fixture_is_a_recording_scoped_to_the_node_id(pytester):
     setup(pytester)
     pytester.makepyfile(
         """
-        import apirec, pytest
+        import pytest
+        from apirec import Recording
+        from apirec.context import active_recording, current_test_id
 
         @pytest.mark.parametrize("n", [1, 2])
         def test_it(apirec, request, n):
-            assert isinstance(apirec, apirec.__class__)
-            assert type(apirec) is __import__("apirec").Recording
-            assert apirec.settings.test_id == request.node.nodeid
+            assert type(apirec) is Recording
+            assert active_recording() is apirec
+            assert apirec.settings.test_id == request.node.nodeid == current_test_id()
             assert apirec.settings.path == request.path.parent / "recordings"
             assert apirec.is_open
         """
