@@ -22,6 +22,7 @@ from .store import Store
 
 # A miss reads at most this many files looking for the closest call: bounded on huge stores.
 MAX_SCANNED = 5000
+SAME_TEST_BONUS = 0.2
 
 
 def pretty(arguments: Any) -> str:
@@ -34,15 +35,18 @@ class Nearest:
     where: str
     test_id: str | None
     arguments: Any
-    similarity: float
 
 
 def closest_call(
     store: Store, function: str, arguments: Mapping[str, Any], test_id: str | None
 ) -> Nearest | None:
-    """The stored call of ``function`` whose arguments look most like these, same test first."""
+    """The stored call of ``function`` whose arguments look most like these.
+
+    A call of the same test gets a head start: an argument that changed in this test is the
+    likelier story than a near-identical call of another test (which a rename explains).
+    """
     asked = pretty(arguments).splitlines()
-    best: tuple[tuple[bool, float], Nearest] | None = None
+    best: tuple[float, Nearest] | None = None
     try:
         for scanned, (key, index, where) in enumerate(store.entries()):
             if scanned >= MAX_SCANNED:
@@ -60,9 +64,9 @@ def closest_call(
             lines = pretty(stored).splitlines()
             ratio = difflib.SequenceMatcher(None, asked, lines, autojunk=False).ratio()
             owner = test_id_of(entry) if entry else None
-            rank = (owner == test_id, ratio)
+            rank = ratio + (SAME_TEST_BONUS if owner == test_id else 0.0)
             if best is None or rank > best[0]:
-                best = (rank, Nearest(where, owner, stored, ratio))
+                best = (rank, Nearest(where, owner, stored))
     except OSError:
         return None
     return best[1] if best else None
@@ -71,8 +75,7 @@ def closest_call(
 def _diff(nearest: Nearest, arguments: Mapping[str, Any]) -> list[str]:
     stored = pretty(nearest.arguments).splitlines()
     asked = pretty(arguments).splitlines()
-    diff = list(difflib.unified_diff(stored, asked, "stored call", "this call", n=2, lineterm=""))
-    return diff
+    return list(difflib.unified_diff(stored, asked, "stored call", "this call", n=2, lineterm=""))
 
 
 def default_record_command() -> str:

@@ -63,3 +63,10 @@ def test_only_the_first_misses_search_the_store(store):
     assert searched == [True, True, True, False, False]
     assert "No search for the closest stored call" in str(rec.misses[-1])
     assert rec.stats.missed == 5
+
+
+def test_an_identical_call_of_another_test_beats_a_poor_match_in_this_one(store):
+    # test_b only stored "llamas in the andes" (limit 3); test_a stored exactly this call
+    message = miss(store, "t.py::test_b", "alpacas", limit=2)
+    assert "recorded by test: t.py::test_a" in message
+    assert "same arguments: the key differs by test id" in message
