@@ -76,19 +76,22 @@ def exit_recording(rec: Recording, token: Token[Recording | None] | None) -> Non
 
 def current_test_id() -> str | None:
     """The test id set by :func:`test_context` (the key's scope), or None."""
-    return _tests.get()
+    return _tests.get() or None  # "" is test_context(None): no test
 
 
 @contextmanager
-def test_context(test_id: str) -> Iterator[str]:
+def test_context(test_id: str | None) -> Iterator[str | None]:
     """Set the test id that scopes keys: identical calls in two tests are recorded apart.
 
     The pytest plugin does this for each test (with its node id); use it directly elsewhere.
+    ``test_context(None)`` makes the block belong to no test, even inside one: session-level
+    setup, or recordings made outside any test (llama-stack's ``"test_id": null``).
     """
-    if not isinstance(test_id, str) or not test_id:
-        raise TypeError("test_context() needs a non-empty string test id")
-    token = _tests.enter(test_id)
+    if test_id is not None and (not isinstance(test_id, str) or not test_id):
+        raise TypeError("test_context() needs a non-empty string test id, or None for no test")
+    value = test_id or ""
+    token = _tests.enter(value)
     try:
         yield test_id
     finally:
-        _tests.exit(test_id, token)
+        _tests.exit(value, token)

@@ -98,16 +98,16 @@ async def test_model_list_files_carry_the_ids_digest(
     openai_server, closed_url, store_dir, make_client
 ):
     base_url = openai_server.base_url
-    with apirec.recording(store_dir, mode="record") as rec:
+    with apirec.recording(store_dir, mode="record") as rec, apirec.test_context(None):
         patch_openai(rec, keys="llama-stack")
         live = await make_client(base_url).models.list()
-    key = formula(f"{base_url}/v1/models", {}, None)
+    key = formula(f"{base_url}/v1/models", {}, None)  # no test: JSON null in the key
     (path,) = store_dir.glob("*.json")
     assert path.name == f"models-{key}-{model_ids_digest(MODELS)}.json"
     body = json.loads(path.read_text())["response"]["body"]
     assert [m["__data__"]["id"] for m in body] == MODELS  # model ids are names: kept
 
-    with apirec.recording(store_dir, mode="replay") as rec:
+    with apirec.recording(store_dir, mode="replay") as rec, apirec.test_context(None):
         patch_openai(rec, keys="llama-stack")
         replayed = [m async for m in make_client(closed_url).models.list()]
     assert replayed == live.data
@@ -197,14 +197,15 @@ def test_several_model_lists_under_one_key_prefer_the_same_url_then_merge():
 
 
 async def test_sync_and_async_clients_share_llama_stack_keys(
-    openai_server, closed_url, store_dir, make_client
+    openai_server, closed_url, store_dir, make_client, request
 ):
     base_url = openai_server.base_url
     sync_client = make_client(base_url, is_async=False)
     with apirec.recording(store_dir, mode="record") as rec:
         patch_openai(rec, keys="llama-stack")
         live = sync_client.embeddings.create(model="embed-test", input=["llama"])
-    key = formula(f"{base_url}/v1/embeddings", {"model": "embed-test", "input": ["llama"]}, None)
+    body = {"model": "embed-test", "input": ["llama"]}
+    key = formula(f"{base_url}/v1/embeddings", body, request.node.nodeid)  # the plugin's test id
     assert (store_dir / f"{key}.json").is_file()
     with apirec.recording(store_dir, mode="replay") as rec:
         patch_openai(rec, keys="llama-stack")
@@ -215,13 +216,15 @@ async def test_sync_and_async_clients_share_llama_stack_keys(
     assert openai_server.requests == 1
 
 
-async def test_streamed_chunks_get_stable_ids(openai_server, closed_url, store_dir, make_client):
+async def test_streamed_chunks_get_stable_ids(
+    openai_server, closed_url, store_dir, make_client, request
+):
     body = {"model": "gpt-test", "messages": MESSAGES, "stream": True}
     with apirec.recording(store_dir, mode="record") as rec:
         patch_openai(rec, keys="llama-stack")
         stream = await make_client(openai_server.base_url).chat.completions.create(**body)
         live = [chunk async for chunk in stream]
-    key = formula(f"{openai_server.base_url}/v1/chat/completions", body, None)
+    key = formula(f"{openai_server.base_url}/v1/chat/completions", body, request.node.nodeid)
     response = json.loads((store_dir / f"{key}.json").read_text())["response"]
     assert response["is_streaming"] is True
     assert len(response["body"]) == len(live) >= 3

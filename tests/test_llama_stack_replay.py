@@ -10,7 +10,6 @@ The client's HTTP transport fails on any request, so nothing can come from the n
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib
 import json
@@ -127,22 +126,23 @@ async def replay_one(copy: Path, entry: dict[str, Any], transport: NoNetwork) ->
         max_retries=0,
         http_client=http.AsyncClient(transport=http.MockTransport(transport)),
     )
-    test_id = entry.get("test_id")
-    scope = apirec.test_context(test_id) if test_id else contextlib.nullcontext()
-    with apirec.recording(copy, mode="replay") as rec:
+    async with client, apirec.recording(copy, mode="replay") as rec:
         patch_openai(rec, keys="llama-stack")
-        with scope:
-            if endpoint == "/v1/models":
-                return [model async for model in client.models.list(**body)]
-            create = {
-                "/v1/chat/completions": client.chat.completions.create,
-                "/v1/completions": client.completions.create,
-                "/v1/embeddings": client.embeddings.create,
-            }[endpoint]
-            result = await create(**body)
-            if entry["response"].get("is_streaming"):
-                return [chunk async for chunk in result]
-            return result
+        # test_context(None): no test, although this runs inside one (the plugin's node id)
+        with apirec.test_context(entry.get("test_id")):
+            return await call_sdk(client, endpoint, body, entry["response"].get("is_streaming"))
+
+
+async def call_sdk(client: Any, endpoint: str, body: dict[str, Any], streamed: bool) -> Any:
+    if endpoint == "/v1/models":
+        return [model async for model in client.models.list(**body)]
+    create = {
+        "/v1/chat/completions": client.chat.completions.create,
+        "/v1/completions": client.completions.create,
+        "/v1/embeddings": client.embeddings.create,
+    }[endpoint]
+    result = await create(**body)
+    return [chunk async for chunk in result] if streamed else result
 
 
 async def check(copy: Path, path: Path, entry: dict[str, Any], transport: NoNetwork) -> str | None:

@@ -32,22 +32,10 @@ SYNC_TARGETS = {
 
 
 @pytest.fixture
-async def sdk(openai_server):
+def sdk(openai_server, make_client):
     """Makes real SDK clients of the local server (no retries: a refused connection fails at
-    once), and closes them afterwards."""
-    made = []
-
-    def make(is_async):
-        cls = openai.AsyncOpenAI if is_async else openai.OpenAI
-        made.append(cls(base_url=openai_server.base_url, api_key="sk-test", max_retries=0))
-        return made[-1]
-
-    yield make
-    for client in made:
-        if isinstance(client, openai.AsyncOpenAI):
-            await client.close()
-        else:
-            client.close()
+    once), closed afterwards."""
+    return lambda is_async: make_client(openai_server.base_url, is_async=is_async)
 
 
 def patch_all(rec, targets):
