@@ -226,3 +226,60 @@ async def test_recordings_named_by_the_later_formula_replay_too(tmp_path, capsys
         report("llama-stack recordings named by its later formula", replayed, len(later), kinds)
     assert not failures, "\n".join(failures)
     assert replayed == len(later) > 0
+
+
+CONFTEST = """
+from pathlib import Path
+
+import pytest
+
+import apirec
+from apirec.integrations.openai import patch_openai
+
+
+@pytest.fixture(autouse=True)
+def recordings(request):
+    directory = Path(request.path).parent / "recordings"
+    with apirec.recording(directory) as rec:
+        patch_openai(rec, keys="llama-stack")
+        yield rec
+"""
+
+SUITE = """
+import openai
+import pytest
+
+SATURN = "Which planet has rings around it with a name starting with letter S?"
+
+
+@pytest.mark.parametrize("kind", ["openai_client"], ids=["openai_client-txt=openai/gpt-4o-saturn"])
+async def test_response_streaming_basic(kind, recordings):
+    # where nothing listens: only the base URL's path goes into llama-stack's key
+    client = openai.AsyncOpenAI(base_url="http://127.0.0.1:9/v1", api_key="sk-x", max_retries=0)
+    async with client:
+        stream = await client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": SATURN}], stream=True
+        )
+        text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+    assert "Saturn" in text
+    assert recordings.stats.replayed == 1
+"""
+
+
+def test_a_migrated_suite_replays_llama_stacks_files_under_the_plugin(pytester):
+    """The plugin's node id is llama-stack's test id: a seed replays in its own test."""
+    from .plugin_helpers import INI
+
+    seed = FIXTURES / "seeds/007c4711219f0fe25bd410d6dd8b18eae1251c3e83ab1f8d1d85ce86f5e197f3.json"
+    test_id = json.loads(seed.read_text())["test_id"]
+    assert test_id.startswith("tests/integration/responses/test_basic_responses.py::")
+    suite = pytester.path / "tests/integration/responses"
+    (suite / "recordings").mkdir(parents=True)
+    shutil.copy(seed, suite / "recordings" / seed.name)
+    pytester.makeini(INI.format(extra=""))
+    pytester.makeconftest(CONFTEST)
+    (suite / "test_basic_responses.py").write_text(SUITE)
+
+    result = pytester.runpytest("-v")
+    result.assert_outcomes(passed=1)
+    assert f"{test_id} PASSED" in result.stdout.str()
