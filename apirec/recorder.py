@@ -114,6 +114,8 @@ class Recording:
         self._store: Store | None = None
         self._keys: dict[str, _KeyState] = {}
         self._entries: dict[tuple[str, int], Entry] = {}
+        # where answers found under other names or keys (apirec.keying) were read from
+        self._found_at: dict[tuple[str, int], str] = {}
         self._lock = threading.Lock()
         self._depth = 0
         self._tokens: list[Token[Recording | None] | None] = []
@@ -250,7 +252,7 @@ class Recording:
                 found = self._found_elsewhere(call)
                 if found is not None:
                     state.stored = 1
-                    self._entries[(call.key, 0)] = found
+                    self._entries[(call.key, 0)], self._found_at[(call.key, 0)] = found
         stored = state.stored
         if call.index < stored:
             slot = call.index
@@ -267,20 +269,24 @@ class Recording:
             self._entries[(call.key, slot)] = entry
         return slot, entry
 
-    def _found_elsewhere(self, call: Call) -> Entry | None:
-        """A stored answer under another file name or another key, for keyings that have them
-        (llama-stack's ``models-<key>-<digest>.json``, or its later key formula)."""
+    def _found_elsewhere(self, call: Call) -> tuple[Entry, str] | None:
+        """A stored answer, and where it is, under another file name or another key, for
+        keyings that have them (llama-stack's ``models-<key>-<digest>.json``, its later key
+        formula)."""
         keying, request = call.keying, call.request or {}
         if keying is None:
             return None
         find = getattr(self.store, "other_names", None)
         for i, key in enumerate([call.key, *keying.aliases(request, call.test_id)]):
             if i and self.store.count(key):
-                return self.store.read(key, 0)
-            entries: list[Entry] = find(key) if find is not None else []
-            entry = keying.choose(request, entries) if entries else None
-            if entry is not None:
-                return entry
+                entry = self.store.read(key, 0)
+                if entry is not None:
+                    return entry, self.store.describe(key, 0)
+            found: list[tuple[str, Entry]] = find(key) if find is not None else []
+            chosen = keying.choose(request, [e for _, e in found]) if found else None
+            if chosen is not None:
+                paths = [p for p, e in found if e is chosen] or [p for p, _ in found]
+                return chosen, " + ".join(paths)
         return None
 
     def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
@@ -292,7 +298,7 @@ class Recording:
         self._count_event("replayed", call)
         self.used.add((call.key, slot))
         response = entry["response"]
-        where = self.store.describe(call.key, slot)
+        where = self._found_at.get((call.key, slot)) or self.store.describe(call.key, slot)
         trusted, strict = self.settings.trusted_modules, self.settings.strict_types
         if response.get("is_streaming"):
             data = response.get("exception_data") if response.get("is_exception") else None

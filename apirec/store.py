@@ -164,8 +164,8 @@ class JsonStore:
                 os.unlink(tmp)
             raise _io_error(target, "written", e) from None
 
-    def other_names(self, key: str) -> list[Entry]:
-        """Recordings of ``key`` filed as ``<prefix>-<key>-<suffix>.json``, sorted by name.
+    def other_names(self, key: str) -> list[tuple[str, Entry]]:
+        """``(path, recording)`` of ``key`` filed as ``<prefix>-<key>-<suffix>.json``, by name.
 
         Asked only after ``<key>.json`` was not found (llama-stack's ``models-<key>-<digest>``).
         """
@@ -181,7 +181,7 @@ class JsonStore:
                 raw = path.read_bytes()
             except OSError as e:
                 raise _io_error(path, "read", e) from None
-            entries.append(parse(raw, str(path)))
+            entries.append((str(path), parse(raw, str(path))))
         return entries
 
     def reset(self, key: str, *, older_than: float) -> None:

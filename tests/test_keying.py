@@ -99,3 +99,13 @@ def test_the_keying_may_rebuild_recorded_errors(toy, store_dir):
         with pytest.raises(ValueError, match="bad"):  # None from the keying: apirec's rules
             recorded("plain")
     assert [e["toy"] for e in keys.errors] == [True, False]
+
+
+def test_errors_name_the_file_an_answer_was_found_in(toy, store_dir):
+    _, recorded = toy
+    bad = {"__type__": "nowhere.Missing", "__data__": {}}
+    path = store_dir / "toy-NAMEDBAD-v1.json"
+    path.write_text(json.dumps({"response": {"body": bad, "is_streaming": False}}))
+    with apirec.recording(store_dir, mode="replay"), pytest.raises(apirec.DecodeError) as error:
+        recorded("namedbad")
+    assert str(path) in str(error.value)
