@@ -6,7 +6,8 @@ sort_keys=True)`` where ``endpoint`` is the path of the recorded URL (the client
 followed by the endpoint, e.g. ``/v1/v1/chat/completions``), ``body`` the keyword arguments as
 sent and ``test_id`` the current test id or ``null``. Answers are ``<key>.json``; model lists
 ``models-<key>-<8 hex digits of the model ids' SHA-256>.json``. On record, response ``id``s
-become ``rec-<key[:12]>`` and ``created`` becomes 0, as llama-stack did.
+become ``rec-<key[:12]>`` and ``created`` becomes 0, as llama-stack did. On a miss the key of
+llama-stack's later formula (the body normalised before hashing) is tried too.
 
 Nothing here imports an SDK: the openai integration passes in how to read a client's base URL
 and how to rebuild its errors.
@@ -41,8 +42,8 @@ def request_hash(
     with_test_id: bool = True,
 ) -> str:
     """The key llama-stack's recorder gave a request (and the file name it wrote)."""
-    normalized: dict[str, Any] = {"method": method.upper(), "endpoint": urlparse(url).path}
-    normalized["body"] = body
+    endpoint = urlparse(url).path
+    normalized: dict[str, Any] = {"method": method.upper(), "endpoint": endpoint, "body": body}
     if with_test_id:
         normalized["test_id"] = test_id
     return hashlib.sha256(json.dumps(normalized, sort_keys=True).encode()).hexdigest()
