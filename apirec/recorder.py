@@ -350,6 +350,9 @@ class Recording:
                     # Answers from before this recording began go; those that other
                     # processes write while it runs stay.
                     self.store.reset(call.key, older_than=self._started)
+                    reset_other = getattr(self.store, "reset_other_names", None)
+                    if call.keying is not None and reset_other is not None:
+                        reset_other(call.key, older_than=self._started)  # an outdated model list
                     state.reset_done = True
                     state.stored = 0
         name = None

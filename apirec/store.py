@@ -201,6 +201,19 @@ class JsonStore:
                 raise _io_error(path, "replaced", e) from None
             index += 1
 
+    def reset_other_names(self, key: str, *, older_than: float) -> None:
+        """:meth:`reset` for the files :meth:`other_names` finds."""
+        if not key.isalnum():
+            return
+        for path in self.root.glob(f"*-{key}-*.json"):
+            try:
+                if path.stat().st_mtime < older_than:
+                    path.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as e:
+                raise _io_error(path, "replaced", e) from None
+
     def entries(self) -> Iterator[tuple[str, int, str]]:
         """Every recording file as ``(key, index, path)``, sorted; lists the directory."""
         if not self.root.is_dir():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import openai
@@ -258,3 +259,19 @@ def test_every_recorded_error_in_the_corpus_becomes_the_sdk_class(path):
     assert type(error) is getattr(openai, data["type"])
     assert (error.status_code, error.body) == (data["status_code"], data["body"])
     assert error.request.url == entry["request"]["url"]
+
+
+async def test_record_mode_replaces_an_outdated_model_list(openai_server, store_dir, make_client):
+    base_url = openai_server.base_url
+    key = formula(f"{base_url}/v1/models", {}, None)
+    stale = store_dir / f"models-{key}-0badf00d.json"
+    stale.write_text(json.dumps({"response": {"body": [], "is_streaming": False}}))
+    os.utime(stale, (1_000_000_000, 1_000_000_000))
+    other = store_dir / f"models-{'0' * 64}-0badf00d.json"  # another key's list stays
+    other.write_text(stale.read_text())
+    with apirec.recording(store_dir, mode="record") as rec, apirec.test_context(None):
+        patch_openai(rec, keys="llama-stack")
+        await make_client(base_url).models.list()
+    assert sorted(p.name for p in store_dir.glob("*.json")) == sorted(
+        [other.name, f"models-{key}-{model_ids_digest(MODELS)}.json"]
+    )
