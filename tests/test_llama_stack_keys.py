@@ -275,3 +275,28 @@ async def test_record_mode_replaces_an_outdated_model_list(openai_server, store_
     assert sorted(p.name for p in store_dir.glob("*.json")) == sorted(
         [other.name, f"models-{key}-{model_ids_digest(MODELS)}.json"]
     )
+
+
+async def test_a_miss_shows_the_closest_llama_stack_recording(
+    fixtures_dir, tmp_path, closed_url, make_client
+):
+    seed = (
+        fixtures_dir / "seeds/007c4711219f0fe25bd410d6dd8b18eae1251c3e83ab1f8d1d85ce86f5e197f3.json"
+    )
+    entry = json.loads(seed.read_text())
+    store = tmp_path / "recordings"
+    store.mkdir()
+    (store / seed.name).write_bytes(seed.read_bytes())
+    body = entry["request"]["body"]
+    asked = [{"role": "user", "content": body["messages"][0]["content"].replace("S?", "T?")}]
+    with apirec.recording(store, mode="replay") as rec, apirec.test_context(entry["test_id"]):
+        patch_openai(rec, keys="llama-stack")
+        with pytest.raises(apirec.RecordingNotFound) as miss:
+            await make_client(closed_url).chat.completions.create(**{**body, "messages": asked})
+    message = str(miss.value)
+    assert miss.value.function == "POST /v1/chat/completions"
+    assert f"Closest stored call of POST /v1/chat/completions(): {store / seed.name}" in message
+    assert (
+        '+      "content": "Which planet has rings around it with a name starting with letter T?",'
+        in message
+    )

@@ -74,7 +74,8 @@ def patch_openai(rec: Recording, keys: Literal["apirec", "llama-stack"] = "apire
     ``completions.create``, ``embeddings.create`` and ``models.list``. ``keys="apirec"`` keys
     calls the apirec way (names ``openai.chat.completions.create``...; model lists are shared
     across tests). ``keys="llama-stack"`` computes keys, file names and the stored request
-    exactly as llama-stack's recorder did, so its recordings directories replay in place.
+    exactly as llama-stack's recorder did, so its recordings directories replay in place; the
+    functions are then named by method and endpoint (``POST /v1/chat/completions``).
     """
     if keys not in KEY_SCHEMES:
         raise ValueError(
@@ -86,6 +87,8 @@ def patch_openai(rec: Recording, keys: Literal["apirec", "llama-stack"] = "apire
         for class_name, is_async in zip(target.classes, (False, True), strict=True):
             options: dict[str, Any] = {"name": target.name}
             if keys == "llama-stack":
+                # named as `apirec ls` and miss reports name llama-stack's files
+                options["name"] = f"POST {target.endpoint}"
                 options["keying"] = LlamaStackKeys(
                     target.endpoint, base_url=_base_url, build_error=status_error
                 )
