@@ -190,29 +190,14 @@ class JsonStore:
         Answers written since then, by another process recording at the same time, stay.
         """
         index = 0
-        while True:
-            path = self.file(key, index)
-            try:
-                if path.stat().st_mtime < older_than:
-                    path.unlink()
-            except FileNotFoundError:
-                return
-            except OSError as e:
-                raise _io_error(path, "replaced", e) from None
+        while _drop_if_older(self.file(key, index), older_than):
             index += 1
 
     def reset_other_names(self, key: str, *, older_than: float) -> None:
         """:meth:`reset` for the files :meth:`other_names` finds."""
-        if not key.isalnum():
-            return
-        for path in self.root.glob(f"*-{key}-*.json"):
-            try:
-                if path.stat().st_mtime < older_than:
-                    path.unlink()
-            except FileNotFoundError:
-                continue
-            except OSError as e:
-                raise _io_error(path, "replaced", e) from None
+        if key.isalnum():
+            for path in self.root.glob(f"*-{key}-*.json"):
+                _drop_if_older(path, older_than)
 
     def entries(self) -> Iterator[tuple[str, int, str]]:
         """Every recording file as ``(key, index, path)``, sorted; lists the directory."""
@@ -255,6 +240,18 @@ class JsonStore:
                 with contextlib.suppress(OSError):
                     os.unlink(name)
             raise _io_error(target, "written", e) from None
+
+
+def _drop_if_older(path: Path, older_than: float) -> bool:
+    """Delete ``path`` if written before ``older_than``; False when there is no such file."""
+    try:
+        if path.stat().st_mtime < older_than:
+            path.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError as e:
+        raise _io_error(path, "replaced", e) from None
+    return True
 
 
 def clean_temp_files(tmp_dir: Path, *, grace: float = 600.0) -> None:
