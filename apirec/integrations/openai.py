@@ -181,7 +181,7 @@ class OpenAIPatch(Patch):
 
 class ModelPages:
     """Stands for the async paginator of ``models.list``: ``await`` it for the page, or
-    ``async for`` over the models. The recorded call happens when first awaited."""
+    ``async for`` over the models. Each of these makes the (recorded) call, as the SDK's does."""
 
     def __init__(self, fetch: Callable[[], Any], page: Callable[[list[Any]], Any]) -> None:
         self._fetch = fetch
