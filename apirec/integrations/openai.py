@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from apirec.context import active_recording
 from apirec.integrations.llama_stack import LlamaStackKeys
+from apirec.keying import Keying
 from apirec.modes import Mode
 from apirec.wrapping import Patch, wrap
 
@@ -89,9 +90,10 @@ def patch_openai(rec: Recording, keys: Literal["apirec", "llama-stack"] = "apire
             if keys == "llama-stack":
                 # named as `apirec ls` and miss reports name llama-stack's files
                 options["name"] = f"POST {target.endpoint}"
-                options["keying"] = LlamaStackKeys(
+                keying: Keying = LlamaStackKeys(
                     target.endpoint, base_url=_base_url, build_error=status_error
                 )
+                options["keying"] = keying
             elif target.method == "list":
                 options["shared"] = True  # the same servers answer in every test
             path = f"{target.module}.{class_name}.{target.method}"
