@@ -61,6 +61,15 @@ class Call:
     keying: Keying | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Elsewhere:
+    """An answer found under another file name or key (apirec.keying): where it was read,
+    and the keys its files are listed under in the store."""
+
+    where: str
+    keys: tuple[str, ...]
+
+
 @dataclass
 class _KeyState:
     counter: itertools.count[int] = field(default_factory=itertools.count)
@@ -115,7 +124,7 @@ class Recording:
         self._keys: dict[str, _KeyState] = {}
         self._entries: dict[tuple[str, int], Entry] = {}
         # where answers found under other names or keys (apirec.keying) were read from
-        self._found_at: dict[tuple[str, int], str] = {}
+        self._found_at: dict[tuple[str, int], Elsewhere] = {}
         self._lock = threading.Lock()
         self._depth = 0
         self._tokens: list[Token[Recording | None] | None] = []
@@ -269,10 +278,9 @@ class Recording:
             self._entries[(call.key, slot)] = entry
         return slot, entry
 
-    def _found_elsewhere(self, call: Call) -> tuple[Entry, str] | None:
-        """A stored answer, and where it is, under another file name or another key, for
-        keyings that have them (llama-stack's ``models-<key>-<digest>.json``, its later key
-        formula)."""
+    def _found_elsewhere(self, call: Call) -> tuple[Entry, Elsewhere] | None:
+        """A stored answer under another file name or another key, for keyings that have them
+        (llama-stack's ``models-<key>-<digest>.json``, its later key formula)."""
         keying, request = call.keying, call.request or {}
         if keying is None:
             return None
@@ -281,12 +289,12 @@ class Recording:
             if i and self.store.count(key):
                 entry = self.store.read(key, 0)
                 if entry is not None:
-                    return entry, self.store.describe(key, 0)
-            found: list[tuple[str, Entry]] = find(key) if find is not None else []
-            chosen = keying.choose(request, [e for _, e in found]) if found else None
+                    return entry, Elsewhere(self.store.describe(key, 0), (key,))
+            found: list[tuple[str, str, Entry]] = find(key) if find is not None else []
+            chosen = keying.choose(request, [e for _, _, e in found]) if found else None
             if chosen is not None:
-                paths = [p for p, e in found if e is chosen] or [p for p, _ in found]
-                return chosen, " + ".join(paths)
+                used = [(n, p) for n, p, e in found if e is chosen] or [(n, p) for n, p, _ in found]
+                return chosen, Elsewhere(" + ".join(p for _, p in used), tuple(n for n, _ in used))
         return None
 
     def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
@@ -297,8 +305,11 @@ class Recording:
         """
         self._count_event("replayed", call)
         self.used.add((call.key, slot))
+        elsewhere = self._found_at.get((call.key, slot))
+        if elsewhere is not None:  # the files it came from are used (not pruned as unused)
+            self.used.update((key, 0) for key in elsewhere.keys)
         response = entry["response"]
-        where = self._found_at.get((call.key, slot)) or self.store.describe(call.key, slot)
+        where = elsewhere.where if elsewhere else self.store.describe(call.key, slot)
         trusted, strict = self.settings.trusted_modules, self.settings.strict_types
         if response.get("is_streaming"):
             data = response.get("exception_data") if response.get("is_exception") else None

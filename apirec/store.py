@@ -164,10 +164,11 @@ class JsonStore:
                 os.unlink(tmp)
             raise _io_error(target, "written", e) from None
 
-    def other_names(self, key: str) -> list[tuple[str, Entry]]:
-        """``(path, recording)`` of ``key`` filed as ``<prefix>-<key>-<suffix>.json``, by name.
+    def other_names(self, key: str) -> list[tuple[str, str, Entry]]:
+        """``(listed key, path, recording)`` of ``key`` filed as ``<prefix>-<key>-<suffix>.json``.
 
-        Asked only after ``<key>.json`` was not found (llama-stack's ``models-<key>-<digest>``).
+        Sorted by name; the listed key is the file's key in :meth:`entries`. Asked only after
+        ``<key>.json`` was not found (llama-stack's ``models-<key>-<digest>.json``).
         """
         if not key.isalnum():
             return []
@@ -181,7 +182,7 @@ class JsonStore:
                 raw = path.read_bytes()
             except OSError as e:
                 raise _io_error(path, "read", e) from None
-            entries.append((str(path), parse(raw, str(path))))
+            entries.append((path.name[: -len(".json")], str(path), parse(raw, str(path))))
         return entries
 
     def reset(self, key: str, *, older_than: float) -> None:

@@ -283,3 +283,79 @@ def test_a_migrated_suite_replays_llama_stacks_files_under_the_plugin(pytester):
     result = pytester.runpytest("-v")
     result.assert_outcomes(passed=1)
     assert f"{test_id} PASSED" in result.stdout.str()
+
+
+PRUNE_CONFTEST = """
+import json
+from pathlib import Path
+
+import openai
+import pytest
+
+from apirec.integrations.openai import patch_openai
+
+
+@pytest.fixture(autouse=True)
+def llama_stack_keys(apirec):
+    patch_openai(apirec, keys="llama-stack")
+
+
+@pytest.fixture
+def replay(request):
+    async def run(name):
+        entry = json.loads((Path(request.path).parent / "recordings" / name).read_text())
+        url, endpoint, body = (entry["request"][k] for k in ("url", "endpoint", "body"))
+        base = url[: -len(endpoint)]
+        async with openai.AsyncOpenAI(base_url=base, api_key="sk-x", max_retries=0) as client:
+            if endpoint == "/v1/models":
+                return [m async for m in client.models.list()]
+            stream = await client.chat.completions.create(**body)
+            return [chunk async for chunk in stream]
+
+    return run
+"""
+
+PRUNED_SUITES = {
+    # a model list, filed as models-<key>-<digest>.json
+    "test_reasoning.py": ("test_reasoning_multi_turn_passthrough", "txt=openai/gpt-4o"),
+    # a stream named by llama-stack's later formula
+    "test_file_search.py": (
+        "test_response_file_search_filter_by_region",
+        "openai_client-txt=openai/gpt-4o",
+    ),
+}
+PRUNED_FILES = {
+    "test_reasoning.py": "models-05ff718017e0be20d3e932cf24ad415060375d28464bb0fb98df8d34aff7f191"
+    "-431d334e.json",
+    "test_file_search.py": "008c7f9317b753a832cc8ccd2f0edb02c3f3e1c627674b60562eea08af29953d.json",
+}
+
+
+def test_prune_keeps_files_found_under_other_names_or_keys(pytester):
+    """--apirec-prune deletes what the tests that ran did not use, never what they replayed."""
+    from .plugin_helpers import INI
+
+    source = FIXTURES / "sample/responses/recordings"
+    suite = pytester.path / "tests/integration/responses"
+    (suite / "recordings").mkdir(parents=True)
+    for module, (function, param) in PRUNED_SUITES.items():
+        name = PRUNED_FILES[module]
+        shutil.copy(source / name, suite / "recordings" / name)
+        (suite / module).write_text(
+            f"import pytest\n\n"
+            f"@pytest.mark.parametrize('name', [{name!r}], ids=[{param!r}])\n"
+            f"async def {function}(name, replay, apirec):\n"
+            f"    assert await replay(name)\n"
+            f"    assert apirec.stats.replayed == 1\n"
+        )
+    # a recording of one of these tests that no call asks for: the one prune deletes
+    unused = json.loads((source / PRUNED_FILES["test_reasoning.py"]).read_text())
+    unused["request"]["body"] = {"extra_query": {"unused": True}}
+    (suite / "recordings" / ("f" * 64 + ".json")).write_text(json.dumps(unused))
+    pytester.makeini(INI.format(extra=""))
+    pytester.makeconftest(PRUNE_CONFTEST)
+
+    pytester.runpytest("--apirec-prune").assert_outcomes(passed=2)
+    assert sorted(p.name for p in (suite / "recordings").glob("*.json")) == sorted(
+        PRUNED_FILES.values()
+    )
