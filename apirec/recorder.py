@@ -398,7 +398,9 @@ class Recording:
                 f"{type(self.store).__name__} cannot store recordings under their own file names; "
                 f"use the JSON store for this format"
             )
-        write(name, entry)
+        listed: str = write(name, entry)
+        with self._lock:
+            self.used.add((listed, 0))  # as the store lists the file: not unused
         return 0
 
     def _count_event(self, what: str, call: Call | None = None) -> None:

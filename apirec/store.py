@@ -151,8 +151,11 @@ class JsonStore:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
 
-    def write_named(self, name: str, entry: Entry) -> None:
-        """Store ``entry`` as file ``name``, replacing it (formats that name files by content)."""
+    def write_named(self, name: str, entry: Entry) -> str:
+        """Store ``entry`` as file ``name``, replacing it (formats that name files by content).
+
+        Returns the file's key as :meth:`entries` lists it.
+        """
         if "/" in name or "\\" in name or not name.endswith(".json") or name.startswith("."):
             raise ValueError(f"not a recording file name: {name!r}")
         target = self.root / name
@@ -163,6 +166,7 @@ class JsonStore:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise _io_error(target, "written", e) from None
+        return name[: -len(".json")]
 
     def other_names(self, key: str) -> list[tuple[str, str, Entry]]:
         """``(listed key, path, recording)`` of ``key`` filed as ``<prefix>-<key>-<suffix>.json``.

@@ -18,6 +18,7 @@ from apirec.integrations.llama_stack import (
     request_hash,
 )
 from apirec.integrations.openai import patch_openai
+from apirec.store import JsonStore
 
 MESSAGES = [{"role": "user", "content": "name a llama"}]
 TEST_ID = "tests/integration/test_llamas.py::test_names[gpt]"
@@ -107,11 +108,15 @@ async def test_model_list_files_carry_the_ids_digest(
     assert path.name == f"models-{key}-{model_ids_digest(MODELS)}.json"
     body = json.loads(path.read_text())["response"]["body"]
     assert [m["__data__"]["id"] for m in body] == MODELS  # model ids are names: kept
+    # used as the store lists it, so the pytest plugin never counts it as unused
+    ((listed, index, _),) = JsonStore(store_dir).entries()
+    assert (listed, index) in rec.used
 
     with apirec.recording(store_dir, mode="replay") as rec, apirec.test_context(None):
         patch_openai(rec, keys="llama-stack")
         replayed = [m async for m in make_client(closed_url).models.list()]
     assert replayed == live.data
+    assert (listed, index) in rec.used
     assert openai_server.requests == 1
 
 
