@@ -24,7 +24,7 @@ from .context import current_test_id, enter_recording, exit_recording
 from .diagnostics import recording_not_found
 from .errors import ApirecError, RecordingNotFound
 from .exceptions import error_response, raise_recorded, rebuild_error
-from .keying import Keying
+from .keying import Elsewhere, Keying, find_elsewhere, write_named
 from .keys import KeySpec
 from .modes import Mode
 from .settings import Settings
@@ -59,15 +59,6 @@ class Call:
     # set when the function is keyed by another format (apirec.keying): its stored request
     request: dict[str, Any] | None = None
     keying: Keying | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Elsewhere:
-    """An answer found under another file name or key (apirec.keying): where it was read,
-    and the keys its files are listed under in the store."""
-
-    where: str
-    keys: tuple[str, ...]
 
 
 @dataclass
@@ -258,7 +249,9 @@ class Recording:
         if state.stored is None:
             state.stored = self.store.count(call.key)
             if not state.stored and call.keying is not None:
-                found = self._found_elsewhere(call)
+                found = find_elsewhere(
+                    self.store, call.keying, call.key, call.request, call.test_id
+                )
                 if found is not None:
                     state.stored = 1
                     self._entries[(call.key, 0)], self._found_at[(call.key, 0)] = found
@@ -277,25 +270,6 @@ class Recording:
                 return None
             self._entries[(call.key, slot)] = entry
         return slot, entry
-
-    def _found_elsewhere(self, call: Call) -> tuple[Entry, Elsewhere] | None:
-        """A stored answer under another file name or another key, for keyings that have them
-        (llama-stack's ``models-<key>-<digest>.json``, its later key formula)."""
-        keying, request = call.keying, call.request or {}
-        if keying is None:
-            return None
-        find = getattr(self.store, "other_names", None)
-        for i, key in enumerate([call.key, *keying.aliases(request, call.test_id)]):
-            if i and self.store.count(key):
-                entry = self.store.read(key, 0)
-                if entry is not None:
-                    return entry, Elsewhere(self.store.describe(key, 0), (key,))
-            found: list[tuple[str, str, Entry]] = find(key) if find is not None else []
-            chosen = keying.choose(request, [e for _, _, e in found]) if found else None
-            if chosen is not None:
-                used = [(n, p) for n, p, e in found if e is chosen] or [(n, p) for n, p, _ in found]
-                return chosen, Elsewhere(" + ".join(p for _, p in used), tuple(n for n, _ in used))
-        return None
 
     def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
         """Rebuild the stored answer (fresh objects) or raise the stored exception.
@@ -379,29 +353,20 @@ class Recording:
             "id_normalization_mapping": {},
         }
         start = 0 if self.mode is Mode.RECORD else call.index
+        listed = None  # a file named by the keying, under this key in the store's listing
         if name is None:
             slot = self.store.write(call.key, entry, start=start)
         else:
-            slot = self._write_named(call.key, entry, name)
+            listed, slot = write_named(self.store, name, entry), 0
         with self._lock:
+            if listed is not None:
+                self.used.add((listed, 0))
             self._entries[(call.key, slot)] = entry
             if state.stored is not None:
                 state.stored = max(state.stored, slot + 1)
             self.used.add((call.key, slot))
             self.stats.recorded += 1
             self.journal.append(("recorded", call.function, call.key))
-
-    def _write_named(self, key: str, entry: Entry, name: str) -> int:
-        write = getattr(self.store, "write_named", None)
-        if write is None:
-            raise ApirecError(
-                f"{type(self.store).__name__} cannot store recordings under their own file names; "
-                f"use the JSON store for this format"
-            )
-        listed: str = write(name, entry)
-        with self._lock:
-            self.used.add((listed, 0))  # as the store lists the file: not unused
-        return 0
 
     def _count_event(self, what: str, call: Call | None = None) -> None:
         with self._lock:
