@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
-from .errors import ReplayedError
+from .errors import DecodeError, ReplayedError
 from .resolve import type_name
 
 _SIMPLE = (str, int, float, bool, type(None))
@@ -61,18 +61,21 @@ def build_exception(cls: type, data: Any) -> BaseException:
     if not isinstance(attributes, Mapping):
         raise ValueError("recorded exception attributes must be an object")
     for k, v in attributes.items():
-        # read-only properties: the value stays in args
-        with contextlib.suppress(AttributeError, TypeError):
-            setattr(error, str(k), v)
+        if not isinstance(k, str) or k.startswith("_"):
+            continue  # only public attributes are recorded; never __class__ or __dict__
+        # read-only properties and setters that refuse: the value stays in args
+        with contextlib.suppress(Exception):
+            setattr(error, k, v)
     return error
 
 
-def replayed_error(type_name_: str, data: Mapping[str, Any]) -> ReplayedError:
+def replayed_error(type_name_: str, data: Mapping[str, Any], where: str = "") -> ReplayedError:
     attributes = data.get("attributes")
     return ReplayedError(
         type_name_,
         str(data.get("message", "")),
         attributes if isinstance(attributes, Mapping) else {},
+        file=where or None,
     )
 
 
@@ -95,23 +98,28 @@ def rebuild_error(
 
     name = data.get("type")
     if not isinstance(name, str):
-        return replayed_error("<unknown>", data)
+        return replayed_error("<unknown>", data, where)
     try:
         cls = resolve(name, trusted_modules)
     except Unresolvable:
-        return replayed_error(name, data)
-    if not issubclass(cls, BaseException):
-        return replayed_error(name, data)
+        return replayed_error(name, data, where)
+    # Only what ``except Exception`` recorded: never SystemExit or KeyboardInterrupt.
+    if not issubclass(cls, Exception):
+        return replayed_error(name, data, where)
     try:
         return build_exception(cls, data)
-    except (TypeError, ValueError):
-        return replayed_error(name, data)
+    except Exception:  # a class that cannot be built from this data
+        return replayed_error(name, data, where)
 
 
 def raise_recorded(
     response: Mapping[str, Any], trusted_modules: tuple[str, ...], where: str
-) -> None:
-    data = response.get("exception_data")
-    if not isinstance(data, Mapping):
-        data = {"type": "<unknown>", "message": str(response.get("exception_message", ""))}
-    raise rebuild_error(data, trusted_modules, where)
+) -> NoReturn:
+    try:
+        data = response.get("exception_data")
+        if not isinstance(data, Mapping):
+            data = {"type": "<unknown>", "message": str(response.get("exception_message", ""))}
+        error = rebuild_error(data, trusted_modules, where)
+    except RecursionError:
+        raise DecodeError("recorded exception nested too deeply", file=where) from None
+    raise error

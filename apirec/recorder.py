@@ -25,7 +25,7 @@ from .exceptions import error_response, raise_recorded
 from .keys import KeySpec
 from .modes import Mode
 from .settings import Settings
-from .store import Entry, JsonStore, Store
+from .store import Entry, JsonStore, Store, record_start
 
 if TYPE_CHECKING:
     from .wrapping import Patch
@@ -119,7 +119,8 @@ class Recording:
     def __enter__(self) -> Recording:
         with self._lock:
             if self._depth == 0:
-                self._started = time.time()
+                # record mode replaces only answers written before this moment
+                self._started = record_start() if self.mode is Mode.RECORD else time.time()
                 self.is_open = True
             self._depth += 1
         self._tokens.append(enter_recording(self))
@@ -246,7 +247,7 @@ class Recording:
             with self._lock:
                 if not state.reset_done:
                     # Answers from earlier runs go; those other processes write now stay.
-                    self.store.reset(call.key, older_than=self._started - 0.05)
+                    self.store.reset(call.key, older_than=self._started)
                     state.reset_done = True
                     state.stored = 0
         entry: Entry = {
@@ -255,8 +256,9 @@ class Recording:
             "response": response,
             "id_normalization_mapping": {},
         }
-        start = 0 if self.mode is Mode.RECORD else call.index
-        slot = self.store.write(call.key, entry, start=start)
+        # The first free slot, also in record-if-missing: a call cancelled before its answer
+        # was stored must not leave a hole that hides the answers after it.
+        slot = self.store.write(call.key, entry)
         with self._lock:
             self._entries[(call.key, slot)] = entry
             if state.stored is not None:

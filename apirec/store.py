@@ -13,7 +13,9 @@ import errno
 import json
 import os
 import re
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +23,12 @@ from typing import Any, Protocol
 
 from .errors import StoreError
 
+if sys.platform != "win32":
+    import fcntl
+
 TMP_DIR = ".apirec-tmp"
+# Linux's CLOCK_REALTIME_COARSE: the clock the kernel stamps file times with.
+_COARSE_CLOCK = 5
 _FILE_RE = re.compile(r"^(?P<key>[^.]+?)(?:\.(?P<index>[1-9][0-9]*))?\.json$")
 
 Entry = dict[str, Any]
@@ -101,6 +108,7 @@ class JsonStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.root = Path(path)
         self.location = str(self.root)
+        self._thread_lock = threading.Lock()
         # Leftovers of writers that died; this directory holds only those, so it stays small.
         clean_temp_files(self.root / TMP_DIR)
 
@@ -131,22 +139,25 @@ class JsonStore:
     def write(self, key: str, entry: Entry, *, start: int = 0) -> int:
         """Store ``entry`` in the first free slot at or after ``start``; return that slot.
 
-        Claiming a slot is exclusive (``os.link`` fails when the name exists), so processes
-        and threads writing the same key never overwrite each other's answers.
+        Claiming a slot is exclusive (``os.link`` fails when the name exists) and happens under
+        the store lock, so processes and threads writing the same key never overwrite each
+        other's answers, and a concurrent :meth:`reset` never leaves a hole in the sequence.
         """
         data = dumps(entry)
-        tmp = self._write_temp(data, self.file(key, start))
+        first = self.file(key, start)
+        tmp = self._write_temp(data, first)
         try:
-            index = start
-            while True:
-                target = self.file(key, index)
-                try:
-                    os.link(tmp, target)
-                    return index
-                except FileExistsError:
-                    index += 1
-                except OSError as e:
-                    raise _io_error(target, "written", e) from None
+            with self._locked(first):
+                index = start
+                while True:
+                    target = self.file(key, index)
+                    try:
+                        os.link(tmp, target)
+                        return index
+                    except FileExistsError:
+                        index += 1
+                    except OSError as e:
+                        raise _io_error(target, "written", e) from None
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -154,19 +165,31 @@ class JsonStore:
     def reset(self, key: str, *, older_than: float) -> None:
         """Drop the answers of ``key`` written before ``older_than`` (``record`` mode).
 
-        Answers written since then, by another process recording at the same time, stay.
+        Answers written since then, by another process recording at the same time, stay, and
+        move down to the first slots so the sequence keeps no holes.
         """
-        index = 0
-        while True:
-            path = self.file(key, index)
-            try:
-                if path.stat().st_mtime < older_than:
-                    path.unlink()
-            except FileNotFoundError:
-                return
-            except OSError as e:
-                raise _io_error(path, "replaced", e) from None
-            index += 1
+        with self._locked(self.file(key, 0)):
+            kept: list[Path] = []
+            index = 0
+            while True:
+                path = self.file(key, index)
+                try:
+                    if path.stat().st_mtime < older_than:
+                        path.unlink()
+                    else:
+                        kept.append(path)
+                except FileNotFoundError:
+                    break
+                except OSError as e:
+                    raise _io_error(path, "replaced", e) from None
+                index += 1
+            for index, path in enumerate(kept):
+                target = self.file(key, index)
+                if path != target:
+                    try:
+                        os.rename(path, target)  # under the lock: ``target`` is free
+                    except OSError as e:
+                        raise _io_error(target, "replaced", e) from None
 
     def entries(self) -> Iterator[tuple[str, int, str]]:
         """Every recording file as ``(key, index, path)``, sorted; lists the directory."""
@@ -187,6 +210,28 @@ class JsonStore:
             raise _io_error(target, "written", e) from None
         return tmp_dir
 
+    @contextlib.contextmanager
+    def _locked(self, target: Path) -> Iterator[None]:
+        """Serialise slot claims and resets: a thread lock, and ``flock`` on the temp directory
+        for other processes (each ``open`` is its own lock, so threads exclude each other too)."""
+        tmp_dir = self._tmp_dir(target)
+        with self._thread_lock:
+            if sys.platform == "win32":  # no flock: threads of one process are still serialised
+                yield
+                return
+            fd = -1
+            try:
+                fd = os.open(tmp_dir, os.O_RDONLY)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as e:
+                if fd >= 0:
+                    os.close(fd)
+                raise _io_error(target, "written", e) from None
+            try:
+                yield
+            finally:
+                os.close(fd)  # releases the lock
+
     def _write_temp(self, data: bytes, target: Path) -> str:
         tmp_dir = self._tmp_dir(target)
         fd = -1
@@ -197,16 +242,19 @@ class JsonStore:
             while view:
                 view = view[os.write(fd, view) :]
             os.fsync(fd)
-            os.close(fd)
-            fd = -1
+            fd, closing = -1, fd
+            os.close(closing)
             return name
-        except OSError as e:
+        except BaseException as e:  # also KeyboardInterrupt: never leave half a temp file
             if fd >= 0:
-                os.close(fd)
+                with contextlib.suppress(OSError):
+                    os.close(fd)
             if name:
                 with contextlib.suppress(OSError):
                     os.unlink(name)
-            raise _io_error(target, "written", e) from None
+            if isinstance(e, OSError):
+                raise _io_error(target, "written", e) from None
+            raise
 
 
 def clean_temp_files(tmp_dir: Path, *, grace: float = 600.0) -> None:
@@ -237,3 +285,26 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def record_start() -> float:
+    """A start time for ``record`` mode: files written before this call have an earlier mtime
+    and files written after it a later or equal one, so :meth:`JsonStore.reset` tells an
+    earlier run's answers from those of writers running now.
+
+    The kernel stamps files with its coarse clock, up to a tick or two (1-10 ms) behind
+    ``time.time()``; waiting until that clock has passed "now" makes the split exact.
+    Elsewhere, a 50 ms margin.
+    """
+    now = time.time()
+    if sys.platform.startswith("linux"):
+        try:
+            deadline = time.monotonic() + 0.2
+            while time.monotonic() < deadline:
+                coarse = time.clock_gettime(_COARSE_CLOCK)
+                if coarse >= now:
+                    return coarse
+                time.sleep(0.0005)
+        except OSError:
+            pass
+    return now - 0.05
