@@ -121,6 +121,7 @@ class Recording:
             if self._depth == 0:
                 # record mode replaces only answers written before this moment
                 self._started = record_start() if self.mode is Mode.RECORD else time.time()
+                self._keys.clear()  # each activation starts its sequences afresh
                 self.is_open = True
             self._depth += 1
         self._tokens.append(enter_recording(self))
@@ -246,7 +247,8 @@ class Recording:
         if self.mode is Mode.RECORD and not state.reset_done:
             with self._lock:
                 if not state.reset_done:
-                    # Answers from earlier runs go; those other processes write now stay.
+                    # Answers from before this recording began go; those that other
+                    # processes write while it runs stay.
                     self.store.reset(call.key, older_than=self._started)
                     state.reset_done = True
                     state.stored = 0
