@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .codec import decode, encode
 from .context import current_test_id, enter_recording, exit_recording
 from .diagnostics import recording_not_found
-from .errors import ApirecError, RecordingNotFound
+from .errors import ApirecError, RecordingNotFound, StoreError
 from .exceptions import error_response, raise_recorded
 from .keys import KeySpec
 from .modes import Mode
@@ -243,6 +243,15 @@ class Recording:
 
     def save(self, call: Call, response: dict[str, Any]) -> None:
         """Write one answer now, not when the recording closes."""
+        try:
+            self._save(call, response)
+        except StoreError as e:  # say that the call itself was made: it may have cost money
+            raise StoreError(
+                f"{call.function}() was called, but its answer could not be stored: {e}",
+                path=e.path,
+            ) from None
+
+    def _save(self, call: Call, response: dict[str, Any]) -> None:
         state = self._state(call.key)
         if self.mode is Mode.RECORD and not state.reset_done:
             with self._lock:
