@@ -111,24 +111,16 @@ class ReplayedError(ApirecError):
     """A recorded exception whose class could not be rebuilt safely on replay.
 
     ``type_name`` is the original class as ``module.QualName``, ``message`` its text and
-    ``attributes`` the simple public attributes that were recorded (``status_code``, ``body``),
-    ``file`` the recording it was replayed from.
+    ``attributes`` the simple public attributes that were recorded (``status_code``, ``body``).
     """
 
     def __init__(
-        self,
-        type_name: str,
-        message: str,
-        attributes: Mapping[str, Any] | None = None,
-        *,
-        file: str | None = None,
+        self, type_name: str, message: str, attributes: Mapping[str, Any] | None = None
     ) -> None:
-        where = f" (replayed from {file})" if file else ""
-        super().__init__(f"{type_name}: {message}{where}")
+        super().__init__(f"{type_name}: {message}")
         self.type_name = type_name
         self.message = message
         self.attributes = dict(attributes or {})
-        self.file = file
 
     def __getattr__(self, name: str) -> Any:
         attributes = self.__dict__.get("attributes", {})

@@ -12,6 +12,8 @@ import itertools
 import os
 import threading
 import time
+import warnings
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from contextvars import Token
 from dataclasses import dataclass, field
@@ -21,11 +23,12 @@ from .codec import decode, encode
 from .context import current_test_id, enter_recording, exit_recording
 from .diagnostics import recording_not_found
 from .errors import ApirecError, RecordingNotFound, StoreError
-from .exceptions import error_response, raise_recorded
+from .exceptions import error_response, raise_recorded, rebuild_error
 from .keys import KeySpec
 from .modes import Mode
 from .settings import Settings
 from .store import Entry, JsonStore, Store, record_start
+from .streams import drain_async, drain_sync, is_stream, record_stream, replay_stream
 
 if TYPE_CHECKING:
     from .wrapping import Patch
@@ -59,6 +62,12 @@ class _KeyState:
     counter: itertools.count[int] = field(default_factory=itertools.count)
     stored: int | None = None  # number of stored answers, once probed
     reset_done: bool = False
+
+
+def _interrupted(exc_info: tuple[object, ...]) -> bool:
+    """Leaving on cancellation or Ctrl-C: no time to read the rest of open streams."""
+    error = exc_info[1] if len(exc_info) > 1 else None
+    return isinstance(error, BaseException) and not isinstance(error, Exception)
 
 
 def open_store(settings: Settings) -> Store:
@@ -105,6 +114,8 @@ class Recording:
         self._depth = 0
         self._tokens: list[Token[Recording | None] | None] = []
         self._patches: list[Patch] = []
+        # Streams being recorded, finished (drained) when the recording closes.
+        self._streams: weakref.WeakSet[Any] = weakref.WeakSet()
         self._started = time.time()
         self.is_open = False
 
@@ -133,16 +144,40 @@ class Recording:
             self._depth -= 1
             closing = self._depth == 0
         if closing:
-            while self._patches:
-                self._patches.pop().stop()
-            self.is_open = False
-        exit_recording(self, token)
+            try:
+                if not _interrupted(exc_info):
+                    self._finish_streams()
+            finally:
+                while self._patches:
+                    self._patches.pop().stop()
+                self.is_open = False
+                exit_recording(self, token)
+        else:
+            exit_recording(self, token)
 
     async def __aenter__(self) -> Recording:
         return self.__enter__()
 
     async def __aexit__(self, *exc_info: object) -> None:
+        if self._depth == 1 and not _interrupted(exc_info):
+            with self._lock:
+                streams = list(self._streams)
+            await drain_async(streams)
         self.__exit__(*exc_info)
+
+    def _finish_streams(self) -> None:
+        """Store the streams the caller left unfinished: a stopped caller still records all."""
+        with self._lock:
+            streams = list(self._streams)
+        unfinished = drain_sync(streams)
+        if unfinished:
+            warnings.warn(
+                f"apirec: the async stream of {', '.join(unfinished)}() was not finished when "
+                f"the recording closed, so it is stored only once the stream is closed; close "
+                f"it (aclose() or 'async with'), or leave the recording with 'async with'",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
     def __call__(self, func: F) -> F:
         """Use the recording as a decorator: active for each call of ``func``."""
@@ -214,20 +249,30 @@ class Recording:
             self._entries[(call.key, slot)] = entry
         return slot, entry
 
-    def replay(self, call: Call, slot: int, entry: Entry) -> Any:
-        """Rebuild the stored answer (fresh objects) or raise the stored exception."""
+    def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
+        """Rebuild the stored answer (fresh objects) or raise the stored exception.
+
+        A stored stream comes back as a stream (async when ``async_stream``) that decodes
+        its chunks one at a time, then raises the stored error if it ended with one.
+        """
         self._count_event("replayed", call)
         self.used.add((call.key, slot))
         response = entry["response"]
         where = self.store.describe(call.key, slot)
+        trusted, strict = self.settings.trusted_modules, self.settings.strict_types
+        if response.get("is_streaming"):
+            data = response.get("exception_data") if response.get("is_exception") else None
+            error = None
+            if data is not None:
+                error = functools.partial(rebuild_error, data, trusted, where)
+
+            def decode_chunk(chunk: Any) -> Any:
+                return decode(chunk, trusted_modules=trusted, strict_types=strict, file=where)
+
+            return replay_stream(response["body"], decode_chunk, error, async_stream=async_stream)
         if response.get("is_exception"):
-            raise_recorded(response, self.settings.trusted_modules, where)
-        return decode(
-            response["body"],
-            trusted_modules=self.settings.trusted_modules,
-            strict_types=self.settings.strict_types,
-            file=where,
-        )
+            raise_recorded(response, trusted, where)
+        return decode(response["body"], trusted_modules=trusted, strict_types=strict, file=where)
 
     def miss(self, call: Call) -> RecordingNotFound:
         self._count_event("missed", call)
@@ -296,12 +341,15 @@ class Recording:
         instance: Any,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
+        *,
+        async_stream: bool = False,
     ) -> Any:
+        """A sync call; ``async_stream`` for async generator functions (called, not awaited)."""
         call = self.prepare(spec, instance, args, kwargs)
         if self.mode is not Mode.RECORD:
             found = self.lookup(call)
             if found is not None:
-                return self.replay(call, *found)
+                return self.replay(call, *found, async_stream=async_stream)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
         try:
@@ -309,7 +357,7 @@ class Recording:
         except Exception as error:
             self.save(call, error_response(error))
             raise
-        return self._finish(spec, call, result)
+        return self._finish(call, result, async_stream=async_stream)
 
     async def call_async(
         self,
@@ -323,7 +371,7 @@ class Recording:
         if self.mode is not Mode.RECORD:
             found = self.lookup(call)
             if found is not None:
-                return self.replay(call, *found)
+                return self.replay(call, *found, async_stream=True)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
         try:
@@ -331,16 +379,21 @@ class Recording:
         except Exception as error:
             self.save(call, error_response(error))
             raise
-        return self._finish(spec, call, result)
+        return self._finish(call, result, async_stream=True)
 
-    def _finish(self, spec: KeySpec, call: Call, result: Any) -> Any:
-        from .streams import is_stream
-
+    def _finish(self, call: Call, result: Any, *, async_stream: bool) -> Any:
         if is_stream(result):
-            raise ApirecError(
-                f"{call.function}() returned a stream ({type(result).__name__}); recording "
-                f"streams is not supported yet, and nothing was stored"
+            stream = record_stream(
+                result,
+                call.function,
+                async_stream=async_stream,
+                # no reference to the stream here: a dropped sync stream is freed (and
+                # drained) at once, not by the cycle collector
+                save=lambda response: self.save(call, response),
             )
+            with self._lock:
+                self._streams.add(stream)
+            return stream
         self.save(call, {"body": encode(result), "is_streaming": False})
         return result
 
