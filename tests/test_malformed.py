@@ -74,6 +74,23 @@ def target(kind: str) -> Any:
     return VALUE
 
 
+@apirec.record(name="malformed.stream")
+def stream_target() -> Iterator[Any]:
+    yield VALUE["report"]
+    yield {"pair": (1, 2)}
+    raise Boom("mid-stream", code=5)
+
+
+def call_target(kind: str) -> Any:
+    """The call recorded in the file of this kind; a stream is read to its end."""
+    if kind == "stream":
+        return list(stream_target())
+    value = target(kind)
+    if isinstance(value, ReplayStream):  # a file turned into "streamed": read it all
+        return list(value)
+    return value
+
+
 @apirec.record(name="malformed.good")
 def good() -> Report:
     return VALUE["report"]  # type: ignore[return-value]
@@ -117,8 +134,18 @@ class Store:
     root: Path
     value_file: Path
     error_file: Path
+    stream_file: Path
     value_doc: dict[str, Any]
     error_doc: dict[str, Any]
+    stream_doc: dict[str, Any]
+
+    def kind(self, path: Path) -> str:
+        return {self.value_file: "value", self.error_file: "error"}.get(path, "stream")
+
+    def doc(self, path: Path) -> dict[str, Any]:
+        return {"value": self.value_doc, "error": self.error_doc, "stream": self.stream_doc}[
+            self.kind(path)
+        ]
 
 
 @pytest.fixture
@@ -128,28 +155,24 @@ def store(tmp_path: Path) -> Store:
         target("value")
         with pytest.raises(Boom):
             target("error")
+        with pytest.raises(Boom):
+            list(stream_target())
     files = {p.read_text(): p for p in tmp_path.glob("*.json")}
     value_file = next(p for t, p in files.items() if '"malformed.target"' in t and "Boom" not in t)
-    error_file = next(p for t, p in files.items() if "Boom" in t)
-    return Store(
-        tmp_path,
-        value_file,
-        error_file,
-        json.loads(value_file.read_text()),
-        json.loads(error_file.read_text()),
-    )
+    error_file = next(p for t, p in files.items() if '"malformed.target"' in t and "Boom" in t)
+    stream_file = next(p for t, p in files.items() if '"malformed.stream"' in t)
+    docs = [json.loads(p.read_text()) for p in (value_file, error_file, stream_file)]
+    assert docs[2]["response"]["is_streaming"] is True
+    return Store(tmp_path, value_file, error_file, stream_file, *docs)
 
 
 def replay_file(store: Store, path: Path, raw: bytes) -> apirec.ApirecError | None:
     """Put ``raw`` in ``path`` and replay it; check the only outcomes allowed."""
     path.write_bytes(raw)
-    kind = "error" if path == store.error_file else "value"
     error = None
     with apirec.recording(store.root, mode="replay"):
         try:
-            value = target(kind)
-            if isinstance(value, ReplayStream):  # a file that says "streamed": read it all
-                list(value)
+            call_target(store.kind(path))
         except apirec.RecordingNotFound:
             raise
         except apirec.ApirecError as e:
@@ -184,8 +207,8 @@ def test_random_bytes(store: Store, raw: bytes) -> None:
 @FUZZ
 @given(data=st.data())
 def test_truncated_files(store: Store, data: st.DataObject) -> None:
-    path = data.draw(st.sampled_from([store.value_file, store.error_file]))
-    whole = dump(store.value_doc if path == store.value_file else store.error_doc)
+    path = data.draw(st.sampled_from([store.value_file, store.error_file, store.stream_file]))
+    whole = dump(store.doc(path))
     cut = data.draw(st.integers(min_value=0, max_value=len(whole) - 2))
     replay_file(store, path, whole[:cut])
 
@@ -218,6 +241,28 @@ HOSTILE_TYPES = [
     "x" * 5000,
 ]
 
+# types apirec does build, given data of every wrong shape
+REAL_TYPES = [
+    "builtins.tuple",
+    "builtins.set",
+    "builtins.frozenset",
+    "builtins.dict",
+    "builtins.bytes",
+    "builtins.bytearray",
+    "datetime.datetime",
+    "datetime.date",
+    "datetime.time",
+    "datetime.timedelta",
+    "decimal.Decimal",
+    "uuid.UUID",
+    "pathlib.Path",
+    "builtins.ValueError",
+    "tests.test_malformed.Report",
+    "tests.test_malformed.Point",
+    "tests.test_malformed.Color",
+    "tests.test_malformed.Boom",
+]
+
 scalars = (
     st.none()
     | st.booleans()
@@ -233,7 +278,7 @@ json_values = st.recursive(
         | st.dictionaries(st.text(max_size=8), children, max_size=4)
         | st.builds(
             lambda t, d: {"__type__": t, "__data__": d},
-            st.sampled_from(HOSTILE_TYPES) | st.text(max_size=12),
+            st.sampled_from(HOSTILE_TYPES + REAL_TYPES) | st.text(max_size=12),
             children,
         )
     ),
@@ -271,8 +316,8 @@ def mutate(doc: Any, path: tuple[Any, ...], value: Any, delete: bool) -> Any:
 def test_wrong_types_in_every_field(
     store: Store, data: st.DataObject, value: Any, delete: bool
 ) -> None:
-    path = data.draw(st.sampled_from([store.value_file, store.error_file]))
-    doc = store.value_doc if path == store.value_file else store.error_doc
+    path = data.draw(st.sampled_from([store.value_file, store.error_file, store.stream_file]))
+    doc = store.doc(path)
     where = data.draw(st.sampled_from(sorted(paths(doc), key=repr)))
     replay_file(store, path, dump(mutate(doc, where, value, delete and bool(where))))
 
