@@ -144,7 +144,7 @@ def test_eight_threads_of_two_hundred_calls_record_every_answer(tmp_path: Path) 
 
 
 async def test_record_mode_replaces_an_earlier_run_under_concurrency(tmp_path: Path) -> None:
-    topics = async_topics()
+    topics = async_topics()[::4]  # 250 calls: 25 distinct keys, 10 keys called 22 or 23 times
     with apirec.recording(tmp_path, mode="record"):
         await asyncio.gather(*(ask_async(t) for t in topics))
     # Run again at once: the second run replaces every answer of the first, keeping its own.
