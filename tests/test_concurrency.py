@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from pydantic import BaseModel
 
 import apirec
@@ -151,3 +152,29 @@ async def test_record_mode_replaces_an_earlier_run_under_concurrency(tmp_path: P
     with apirec.recording(tmp_path, mode="record"):
         second = await asyncio.gather(*(ask_async(t) for t in topics))
     check_store(tmp_path, topics, second)
+
+
+async def test_a_cancelled_call_leaves_no_hole_in_the_sequence(tmp_path: Path) -> None:
+    # Two identical calls in flight; the first (index 0) is cancelled, the second answers.
+    # Its answer must be the sequence's first, or replay would find nothing at index 0.
+    released = [asyncio.Event(), asyncio.Event()]
+    order = itertools.count()
+
+    @apirec.record(name="concurrency.poll")
+    async def poll(job: str) -> int:
+        n = next(order)
+        await released[n].wait()
+        return n
+
+    async with apirec.recording(tmp_path, mode="record-if-missing"):
+        first = asyncio.create_task(poll("job"))
+        second = asyncio.create_task(poll("job"))
+        await asyncio.sleep(0)  # both calls are in flight
+        released[1].set()
+        assert await second == 1
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+    with apirec.recording(tmp_path, mode="replay") as replay:
+        assert await poll("job") == 1
+    assert replay.stats.replayed == 1
