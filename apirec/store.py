@@ -13,6 +13,7 @@ import errno
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 import threading
@@ -90,6 +91,18 @@ def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of ``path``, refusing anything but a regular file: a recording from a pull
+    request may be a symlink to ``/dev/zero`` or a FIFO, which would never end."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "a device, FIFO or socket"
+            raise StoreError(f"{path}: is {kind}, not a recording", path=str(path))
+        return f.read()
+
+
 def parse(raw: bytes, where: str) -> Entry:
     try:
         entry = json.loads(raw)
@@ -121,11 +134,11 @@ class JsonStore:
     def read(self, key: str, index: int) -> Entry | None:
         path = self.file(key, index)
         try:
-            raw = path.read_bytes()
+            raw = _read_regular_file(path)
         except FileNotFoundError:
             return None
-        except IsADirectoryError:
-            raise StoreError(f"{path}: is a directory, not a recording", path=str(path)) from None
+        except StoreError:
+            raise
         except OSError as e:
             raise _io_error(path, "read", e) from None
         return parse(raw, str(path))

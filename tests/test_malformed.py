@@ -14,6 +14,8 @@ import dataclasses
 import datetime as dt
 import enum
 import json
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from decimal import Decimal
@@ -475,3 +477,37 @@ def test_an_imported_package_may_still_give_its_classes(trap: Path) -> None:
     # the rule is about importing, not about the package: its own classes are found
     with pytest.raises(apirec.DecodeError, match="not a pydantic model, dataclass"):
         apirec.decode({"__type__": "apirec_trap_pkg.Safe", "__data__": {}})
+
+
+SPECIAL_FILE_CHILD = """
+import resource, sys
+import apirec
+from apirec.store import JsonStore
+
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))  # a regression fails, not swaps
+try:
+    JsonStore(sys.argv[1]).read(sys.argv[2], 0)
+except apirec.StoreError as e:
+    print(str(e))
+"""
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_a_recording_that_is_a_device_or_fifo_is_refused(tmp_path: Path, special: str) -> None:
+    # A pull request can add a symlink; reading /dev/zero or a FIFO would never end.
+    if special == "fifo":
+        os.mkfifo(tmp_path / "fifo")
+        special = str(tmp_path / "fifo")
+    key = "0" * 32
+    (tmp_path / f"{key}.json").symlink_to(special)
+    done = subprocess.run(
+        [sys.executable, "-c", SPECIAL_FILE_CHILD, str(tmp_path), key],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (
+        done.stdout.strip()
+        == f"{tmp_path / key}.json: is a device, FIFO or socket, not a recording"
+    )
