@@ -11,6 +11,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import BaseModel
 
@@ -27,6 +28,8 @@ SECRETS = {
     "kwargs_key": "sk-kwargs-secret-value-0001",
     "custom": "custom-rule-secret-session-id",
     "custom_header": "custom-internal-header-secret",
+    "pair": "Bearer header-pair-secret-0042",
+    "httpx": "Bearer httpx-headers-secret-0043",
 }
 
 
@@ -68,6 +71,11 @@ def call(endpoint: str, **options: Any) -> str:
     return endpoint
 
 
+@apirec.record(name="secrets.fetch")
+def fetch(url: str, headers: Any) -> int:
+    return 200
+
+
 @apirec.record(name="secrets.session", redact=["session_id", "extra_headers.X-Internal-Auth"])
 def session(query: str, session_id: str, api_key: str, extra_headers: dict[str, str]) -> str:
     return query
@@ -91,6 +99,8 @@ def make_calls(secrets: dict[str, str]) -> list[Any]:
             OAuthClient(client_id="app", client_secret=secrets["dc_secret"]),
         ),
         call("/v1/models", api_key=secrets["kwargs_key"], timeout=3),
+        fetch("https://api.local/v1", [("Authorization", secrets["pair"]), ("Accept", "json")]),
+        fetch("https://api.local/v2", httpx.Headers({"authorization": secrets["httpx"]})),
         session(
             "q",
             session_id=secrets["custom"],
@@ -107,9 +117,9 @@ def store_bytes(root: Path) -> bytes:
 def test_secret_values_appear_nowhere_in_the_store(tmp_path: Path) -> None:
     with apirec.recording(tmp_path, mode="record") as rec:
         answers = make_calls(SECRETS)
-    assert rec.stats.recorded == 8
+    assert rec.stats.recorded == 10
     data = store_bytes(tmp_path)
-    assert data.count(b"<redacted>") == 12
+    assert data.count(b"<redacted>") == 14
     for name, secret in SECRETS.items():
         assert secret.encode() not in data, f"{name} leaked into the store"
         # nor any recognisable piece of it
@@ -122,7 +132,7 @@ def test_secret_values_appear_nowhere_in_the_store(tmp_path: Path) -> None:
     rotated = {name: secret + "-rotated" for name, secret in SECRETS.items()}
     with apirec.recording(tmp_path, mode="replay") as replay:
         assert make_calls(rotated) == answers
-    assert replay.stats.replayed == 8 and replay.stats.missed == 0
+    assert replay.stats.replayed == 10 and replay.stats.missed == 0
 
 
 def test_user_rules_add_to_the_defaults(tmp_path: Path) -> None:
