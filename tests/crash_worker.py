@@ -28,7 +28,7 @@ def payload(i: int) -> dict[str, Any]:
     return {"i": i, "data": data, "digest": hashlib.sha256(data.encode()).hexdigest()}
 
 
-@apirec.record(name="crash.blob")
+@apirec.record(name="crash.blob", shared=True)  # the child runs outside any test
 def blob(i: int) -> dict[str, Any]:
     return payload(i)
 
