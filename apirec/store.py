@@ -13,6 +13,7 @@ import errno
 import json
 import os
 import re
+import socket
 import stat
 import sys
 import tempfile
@@ -252,7 +253,8 @@ class JsonStore:
         fd = -1
         name = ""
         try:
-            fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".tmp", dir=tmp_dir)
+            prefix = f"{os.getpid()}-{_host()}-"
+            fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=tmp_dir)
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
@@ -273,21 +275,31 @@ class JsonStore:
 
 
 def clean_temp_files(tmp_dir: Path, *, grace: float = 600.0) -> None:
-    """Remove temporary files left by writers that died: their process is gone, or they are old."""
+    """Remove temporary files left by writers that died: their process is gone, or they are old.
+
+    Names are ``<pid>-<host>-<random>.tmp``. A pid means nothing on another host (or in another
+    container sharing the directory), so another host's files go only once they are old.
+    """
     try:
         names = os.listdir(tmp_dir)
     except OSError:
         return
     now = time.time()
+    here = _host()
     for name in names:
         path = tmp_dir / name
-        pid_text = name.split("-", 1)[0]
+        parts = name.split("-")
+        local = len(parts) < 3 or parts[1] == here
         try:
-            alive = pid_text.isdigit() and _process_alive(int(pid_text))
-            if not alive or now - path.stat().st_mtime > grace:
+            dead = local and not (parts[0].isdigit() and _process_alive(int(parts[0])))
+            if dead or now - path.stat().st_mtime > grace:
                 path.unlink()
         except OSError:
             continue
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname())[:64] or "_"
 
 
 def _process_alive(pid: int) -> bool:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import apirec
-from apirec.store import TMP_DIR, JsonStore, parse
+from apirec.store import TMP_DIR, JsonStore, _host, parse
 
 from .crash_worker import blob, payload
 
@@ -116,12 +116,19 @@ def test_kill_during_a_write_leaves_a_temporary_file_never_read(tmp_path: Path, 
     assert check_recordings(root) == [0, 1], "only the two complete recordings"
     assert all(TMP_DIR not in path for _, _, path in _no_cleanup(root).entries())
 
-    # A temporary file of a live process (this one) is kept; the dead writer's goes.
-    live = root / TMP_DIR / f"{os.getpid()}-inflight.tmp"
+    # A temporary file of a live process (this one) is kept, and so is a fresh one from another
+    # host (or container) sharing the directory, where a pid says nothing; the dead writer's goes.
+    live = root / TMP_DIR / f"{os.getpid()}-{_host()}-inflight.tmp"
     live.write_bytes(b"{")
+    foreign = root / TMP_DIR / f"{pid}-other_host-inflight.tmp"
+    foreign.write_bytes(b"{")
     replay_all(root, [0, 1])  # opening the store cleans up
-    assert leftovers(root, pid) == []
+    assert leftovers(root, pid) == [foreign]
     assert live.exists()
+    # ... until it is old: then its writer is gone too
+    os.utime(foreign, (time.time() - 3600, time.time() - 3600))
+    JsonStore(root)
+    assert not foreign.exists()
 
 
 def _no_cleanup(root: Path) -> JsonStore:
