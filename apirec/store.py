@@ -146,8 +146,11 @@ class JsonStore:
 
     def count(self, key: str) -> int:
         n = 0
-        while self.file(key, n).exists():
-            n += 1
+        try:
+            while self.file(key, n).exists():
+                n += 1
+        except OSError as e:  # a directory that cannot be searched: EACCES, EIO
+            raise _io_error(self.file(key, n), "read", e) from None
         return n
 
     def write(self, key: str, entry: Entry, *, start: int = 0) -> int:

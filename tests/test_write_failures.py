@@ -207,3 +207,28 @@ def test_file_size_limit_refused_by_the_kernel(tmp_path: Path) -> None:
     ((name, data),) = left.items()
     assert TMP_DIR not in name
     assert json.loads(data)["response"]["body"] == "x" * 100
+
+
+@pytest.mark.parametrize("syscall", ["stat", "open"])
+def test_unreadable_store_is_a_store_error_naming_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, syscall: str
+) -> None:
+    # Reading fails too (a directory without search permission, an I/O error): a StoreError
+    # naming the file, not a bare OSError from inside pathlib.
+    root = tmp_path / "recordings"
+    with apirec.recording(root, mode="record"):
+        answer("life")
+    real = getattr(os, syscall)
+
+    def refused(path: object, *args: object, **kwargs: object) -> object:
+        if str(path).startswith(str(root)) and str(path).endswith(".json"):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(store_module.os, syscall, refused)
+    with pytest.raises(apirec.StoreError) as caught, apirec.recording(root, mode="replay"):
+        answer("life")
+    monkeypatch.undo()
+    assert str(root) in str(caught.value) and caught.value.path.startswith(str(root))
+    assert os.strerror(errno.EACCES) in str(caught.value)
+    assert calls == ["life"], "replay never calls through"
