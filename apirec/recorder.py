@@ -24,10 +24,11 @@ from .context import current_test_id, enter_recording, exit_recording
 from .diagnostics import recording_not_found
 from .errors import ApirecError, RecordingNotFound, StoreError
 from .exceptions import error_response, raise_recorded, rebuild_error
+from .files import record_start
 from .keys import KeySpec
 from .modes import Mode
 from .settings import Settings
-from .store import Entry, JsonStore, Store, record_start
+from .store import Entry, JsonStore, Store
 from .streams import drain_async, drain_sync, is_stream, record_stream, replay_stream
 
 if TYPE_CHECKING:

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 import apirec
-from apirec.store import TMP_DIR, JsonStore, _host, parse
+from apirec.files import host_tag
+from apirec.store import TMP_DIR, JsonStore, parse
 
 from .crash_worker import blob, payload
 
@@ -118,7 +119,7 @@ def test_kill_during_a_write_leaves_a_temporary_file_never_read(tmp_path: Path, 
 
     # A temporary file of a live process (this one) is kept, and so is a fresh one from another
     # host (or container) sharing the directory, where a pid says nothing; the dead writer's goes.
-    live = root / TMP_DIR / f"{os.getpid()}-{_host()}-inflight.tmp"
+    live = root / TMP_DIR / f"{os.getpid()}-{host_tag()}-inflight.tmp"
     live.write_bytes(b"{")
     foreign = root / TMP_DIR / f"{pid}-other_host-inflight.tmp"
     foreign.write_bytes(b"{")

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import apirec
-from apirec.store import TMP_DIR, JsonStore, record_start
+from apirec.files import record_start
+from apirec.store import TMP_DIR, JsonStore
 
 from .recorder_worker import OWN_KEYS, SHARED_CALLS, SHARED_KEYS, plan
 
