@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,9 +20,10 @@ from typing import Any
 
 import apirec
 from apirec.files import record_start
-from apirec.store import TMP_DIR, JsonStore
+from apirec.store import JsonStore
 
 from .recorder_worker import OWN_KEYS, SHARED_CALLS, SHARED_KEYS, plan
+from .reliability import decoded_sequences, run_threads
 
 WORKER = Path(__file__).with_name("recorder_worker.py")
 N_PROCESSES = 4
@@ -59,20 +59,11 @@ def run_workers(root: Path, mode: str, signals: Path) -> list[dict[str, Any]]:
 
 
 def stored(root: Path) -> dict[str, list[dict[str, str]]]:
-    """Every stored answer by topic; each file must decode and each sequence have no hole."""
-    store = JsonStore(root)
-    indexes: dict[str, list[int]] = {}
-    for key, index, _ in store.entries():
-        indexes.setdefault(key, []).append(index)
+    """Every stored answer by topic (each file decoded, no hole, no temporary file left)."""
     by_topic: dict[str, list[dict[str, str]]] = {}
-    for key, found in indexes.items():
-        assert sorted(found) == list(range(len(found))), f"hole in the sequence of {key}"
-        for index in found:
-            entry = store.read(key, index)
-            assert entry is not None
-            body = apirec.decode(entry["response"]["body"], file=store.describe(key, index))
+    for sequence in decoded_sequences(root).values():
+        for body in sequence:
             by_topic.setdefault(body["topic"], []).append(body)
-    assert not list((root / TMP_DIR).iterdir()), "temporary files left behind"
     return by_topic
 
 
@@ -143,10 +134,7 @@ def _entry(token: str) -> dict[str, Any]:
 
 
 def _sequence(root: Path, key: str) -> list[str]:
-    store = JsonStore(root)
-    found = sorted(i for k, i, _ in store.entries() if k == key)
-    assert found == list(range(len(found))), f"hole in the sequence: {found}"
-    return [store.read(key, i)["response"]["body"] for i in found]  # type: ignore[index]
+    return decoded_sequences(root)[key]
 
 
 def test_reset_keeps_answers_written_since_and_closes_the_holes(tmp_path: Path) -> None:
@@ -172,25 +160,14 @@ def test_writers_without_a_shared_lock_object_never_leave_a_hole(tmp_path: Path)
         os.utime(path, (old_time, old_time))
     start = record_start()
     n_writers, per_writer = 6, 15
-    barrier = threading.Barrier(n_writers)
-    errors: list[BaseException] = []
 
     def writer(w: int) -> None:
-        try:
-            store = JsonStore(tmp_path)
-            barrier.wait(timeout=30)
-            store.reset("k", older_than=start)
-            for i in range(per_writer):
-                store.write("k", _entry(f"w{w}-{i}"))
-        except BaseException as e:
-            errors.append(e)
+        store = JsonStore(tmp_path)
+        store.reset("k", older_than=start)
+        for i in range(per_writer):
+            store.write("k", _entry(f"w{w}-{i}"))
 
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(n_writers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors
+    run_threads(writer, n_writers)
     sequence = _sequence(tmp_path, "k")
     assert sorted(sequence) == sorted(f"w{w}-{i}" for w in range(n_writers) for i in range(15))
 
