@@ -63,7 +63,9 @@ class _KeyState:
 
 def open_store(settings: Settings) -> Store:
     if settings.store == "msgpack":
-        raise ApirecError("the msgpack store is not available yet; use store='json'")
+        from .store_msgpack import MsgpackStore
+
+        return MsgpackStore(settings.path)
     return JsonStore(settings.path)
 
 

@@ -1,0 +1,509 @@
+"""The compact store (DESIGN §6): all the recordings of a directory in one append-only file.
+
+Same content as the JSON store, in ``recordings.apirec`` (format: :mod:`apirec.frames`).
+Opening reads a fixed-size index table and checks the frames written after the index, so it
+takes the same time for 100 or 100,000 recordings; nothing is decompressed or parsed until a
+key is asked for. Each write appends one frame under an exclusive ``flock`` (processes) and a
+lock (threads), so concurrent writers lose nothing. A frame cut short by a crash is ignored,
+and cut off the file by the next open. :meth:`MsgpackStore.compact` rewrites the file with
+only the live recordings and a compression dictionary trained on them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+from . import frames as fr
+from .errors import StoreError
+from .frames import Frame, Slot
+from .store import Entry, check_entry, dumps, parse
+
+FILE_NAME = "recordings.apirec"
+
+# One stored recording for building a file: key, index, file name, write time, and the
+# entry (a dict) or its verbatim JSON bytes.
+Record = tuple[str, int, str | None, float, Entry | bytes]
+
+
+def default_name(key: str, index: int) -> str:
+    if key.endswith(".json"):  # a file the JSON store never looks up: its path is its key
+        return key
+    return f"{key}.json" if index == 0 else f"{key}.{index}.json"
+
+
+def encode_entry(entry: Entry | bytes) -> tuple[int, bytes, dict[bytes, str]]:
+    """(codec, uncompressed body, long strings stored apart) for one recording."""
+    blobs: dict[bytes, str] = {}
+    if isinstance(entry, bytes):
+        return fr.CODEC_JSON, entry, blobs
+    try:
+        packed: bytes = msgpack.packb(fr.with_blob_refs(entry, blobs), use_bin_type=True)
+        return fr.CODEC_MSGPACK, packed, blobs
+    except (TypeError, ValueError, OverflowError, UnicodeError):
+        # lone surrogates, integers beyond 64 bits: keep the JSON text instead
+        return fr.CODEC_JSON, dumps(entry), {}
+
+
+class MsgpackStore:
+    """One file of compressed frames plus its index; see the module docstring."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.root = Path(path)
+        self.path = self.root / FILE_NAME
+        self.index_path = self.root / f"{FILE_NAME}.idx"
+        self.location = str(self.path)
+        self._lock = threading.RLock()
+        self._fd: int | None = None
+        self._index_fd: int | None = None
+        self._writable = True
+        self._clear()
+        self._open()
+
+    # -- opening --------------------------------------------------------------------------
+
+    def _clear(self) -> None:
+        self._generation = b""
+        self._table: list[tuple[int, int]] = []
+        self._loaded: set[int] = set(range(fr.BUCKETS))
+        self._pending: dict[int, list[tuple[str | bytes, int, Any]]] = {}
+        self._keys: dict[str, dict[int, Slot]] = {}
+        self._blobs: dict[bytes, tuple[int, int]] = {}
+        self._scanned_to = fr.HEADER_SIZE
+        self._tail = 0
+        self._dict_offset = 0
+        self._dicts: dict[int, bytes | None] = {0: None}
+
+    def _open(self) -> None:
+        try:
+            fd = os.open(self.path, os.O_RDWR)
+        except FileNotFoundError:
+            return
+        except PermissionError:
+            fd = os.open(self.path, os.O_RDONLY)
+            self._writable = False
+        except OSError as e:
+            raise self._error(f"cannot be opened: {e.strerror or e}") from None
+        self._attach(fd, repair=True)
+
+    def _attach(self, fd: int, *, repair: bool) -> None:
+        self._close()
+        self._clear()
+        self._fd = fd
+        self._ino = os.fstat(fd).st_ino
+        if not self._read_header():
+            return
+        self._load_index()
+        self._scan(repair=repair)
+
+    def _read_header(self) -> bool:
+        assert self._fd is not None
+        head = os.pread(self._fd, fr.HEADER_SIZE, 0)
+        if len(head) < fr.HEADER_SIZE:
+            return False  # empty, or its creator is writing the header right now
+        if head[: len(fr.DATA_MAGIC)] != fr.DATA_MAGIC:
+            raise self._error("not an apirec msgpack store (unknown header)")
+        self._generation = head[len(fr.DATA_MAGIC) :]
+        return True
+
+    def _load_index(self) -> None:
+        assert self._fd is not None
+        try:
+            index_fd = os.open(self.index_path, os.O_RDONLY)
+        except OSError:
+            return  # no index: the scan of the whole file rebuilds it
+        head = fr.read_index_head(index_fd)
+        size = os.fstat(self._fd).st_size
+        if head is None or head[0] != self._generation or head[1] > size:
+            os.close(index_fd)
+            return
+        self._index_fd = index_fd
+        _, self._scanned_to, self._dict_offset, self._table = head
+        self._loaded = set()
+
+    def _close(self) -> None:
+        for fd in (self._fd, self._index_fd):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._fd = self._index_fd = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def __del__(self) -> None:
+        self._close()
+
+    # -- the in-memory view ---------------------------------------------------------------
+
+    def _scan(self, *, repair: bool) -> None:
+        """Take in the frames appended since the last scan (by us or by other processes)."""
+        if self._fd is None:
+            return
+        if not self._generation and not self._read_header():
+            return
+        size = os.fstat(self._fd).st_size
+        if size <= self._scanned_to:
+            return
+        end = self._scanned_to
+        for offset, length, frame in fr.scan(self._fd, self._scanned_to, size):
+            end = offset + length
+            self._tail += 1
+            if frame is not None:
+                self._take(frame, offset, length)
+        self._scanned_to = end
+        # a torn last frame, or a long tail: fix both under the lock (on open only)
+        if repair and self._writable and (end < size or self._tail > fr.REINDEX_AT):
+            with self._flocked():
+                self._catch_up()
+
+    def _take(self, frame: Frame, offset: int, length: int) -> None:
+        if frame.kind == fr.ENTRY:
+            self._queue(frame.key, frame.index, Slot(offset, length, frame.written_at, frame.name))
+        elif frame.kind == fr.DELETE:
+            self._queue(frame.key, frame.index, None)
+        elif frame.kind == fr.BLOB:
+            self._queue(frame.key, 0, (offset, length))
+        elif frame.kind == fr.DICT:
+            self._dict_offset = offset
+
+    def _queue(self, key: str | bytes, index: int, value: Any) -> None:
+        bucket = fr.bucket_of(key)
+        if bucket in self._loaded:
+            self._put(key, index, value)
+        else:
+            self._pending.setdefault(bucket, []).append((key, index, value))
+
+    def _put(self, key: str | bytes, index: int, value: Any) -> None:
+        if isinstance(key, bytes):
+            self._blobs[key] = value
+            return
+        slots = self._keys.setdefault(key, {})
+        if value is None:
+            slots.pop(index, None)
+        else:
+            slots[index] = value
+
+    def _load(self, bucket: int) -> None:
+        if bucket in self._loaded:
+            return
+        assert self._index_fd is not None
+        try:
+            data = fr.read_bucket(self._index_fd, *self._table[bucket])
+            for k, rows in data.items():
+                if isinstance(k, bytes):
+                    self._blobs[k] = (rows[0], rows[1])
+                else:
+                    self._keys[k] = {r[0]: Slot(r[1], r[2], r[3], r[4]) for r in rows}
+        except (fr.FrameError, TypeError, ValueError, IndexError) as e:
+            raise self._error(f"its index is damaged ({e}); delete {self.index_path.name}") from e
+        self._loaded.add(bucket)
+        for key, index, value in self._pending.pop(bucket, ()):
+            self._put(key, index, value)
+
+    def _slots(self, key: str) -> dict[int, Slot]:
+        self._load(fr.bucket_of(key))
+        return self._keys.get(key, {})
+
+    def _load_all(self) -> None:
+        for bucket in range(fr.BUCKETS):
+            self._load(bucket)
+
+    # -- the Store interface --------------------------------------------------------------
+
+    def describe(self, key: str, index: int) -> str:
+        slot = self._keys.get(key, {}).get(index)
+        return f"{self.path}::{(slot and slot.name) or default_name(key, index)}"
+
+    def count(self, key: str) -> int:
+        with self._lock:
+            self._refresh()
+            slots = self._slots(key)
+            n = 0
+            while n in slots:
+                n += 1
+            return n
+
+    def read(self, key: str, index: int) -> Entry | None:
+        with self._lock:
+            self._refresh()
+            slot = self._slots(key).get(index)
+            if slot is None:
+                return None
+            codec, body = self._body(slot, key, index)
+            where = self.describe(key, index)
+            if codec == fr.CODEC_JSON:
+                return parse(body, where)
+            try:
+                entry = msgpack.unpackb(body, raw=False, ext_hook=self._blob)
+            except StoreError:
+                raise
+            except Exception as e:
+                raise StoreError(
+                    f"{where}: unreadable ({type(e).__name__}: {e})", path=where
+                ) from e
+            return check_entry(entry, where)
+
+    def write(self, key: str, entry: Entry, *, start: int = 0) -> int:
+        """Append ``entry`` in the first free slot at or after ``start``; return the slot."""
+        codec, body, blobs = encode_entry(entry)
+        with self._lock, self._flocked():
+            self._catch_up()
+            slots = self._slots(key)
+            index = start
+            while index in slots:
+                index += 1
+            new: list[Frame] = []
+            for d, text in blobs.items():
+                self._load(fr.bucket_of(d))
+                if d not in self._blobs:
+                    data = fr.compress(text.encode("utf-8"), None)
+                    new.append(Frame(fr.BLOB, d, 0, None, time.time(), 0, 0, data))
+            zdict = self._dict(self._dict_offset)
+            packed = fr.compress(body, zdict)
+            new.append(
+                Frame(fr.ENTRY, key, index, None, time.time(), self._dict_offset, codec, packed)
+            )
+            self._append(new)
+            return index
+
+    def reset(self, key: str, *, older_than: float) -> None:
+        """Drop the answers of ``key`` written before ``older_than`` (``record`` mode)."""
+        if self._fd is None and not self.path.exists():
+            return
+        with self._lock, self._flocked():
+            self._catch_up()
+            old = sorted(i for i, s in self._slots(key).items() if s.written_at < older_than)
+            now = time.time()
+            self._append([Frame(fr.DELETE, key, i, None, now, 0, 0, b"") for i in old])
+
+    def entries(self) -> Iterator[tuple[str, int, str]]:
+        """Every recording as ``(key, index, description)``, sorted."""
+        with self._lock:
+            self._refresh()
+            self._load_all()
+            items = sorted((k, i) for k, slots in self._keys.items() for i in slots)
+        for key, index in items:
+            yield key, index, self.describe(key, index)
+
+    def records(self) -> Iterator[tuple[str, float, bytes]]:
+        """Every recording as ``(file name, written at, exact JSON bytes)``, for conversion."""
+        for key, index, _ in list(self.entries()):
+            with self._lock:
+                slot = self._keys[key][index]
+                codec, body = self._body(slot, key, index)
+            if codec == fr.CODEC_MSGPACK:
+                body = dumps(msgpack.unpackb(body, raw=False, ext_hook=self._blob))
+            yield slot.name or default_name(key, index), slot.written_at, body
+
+    def compact(self) -> None:
+        """Rewrite the file with only the live recordings and a trained dictionary."""
+        with self._lock, self._flocked():
+            self._catch_up()
+            records: list[Record] = []
+            self._load_all()
+            for key in sorted(self._keys):
+                for index, slot in sorted(self._keys[key].items()):
+                    codec, body = self._body(slot, key, index)
+                    value: Entry | bytes = body
+                    if codec == fr.CODEC_MSGPACK:
+                        value = msgpack.unpackb(body, raw=False, ext_hook=self._blob)
+                    records.append((key, index, slot.name, slot.written_at, value))
+            build(self.root, records)
+            fd = os.open(self.path, os.O_RDWR)
+            self._attach(fd, repair=False)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        if self._fd is None:
+            if self.path.exists():
+                self._open()
+            return
+        self._scan(repair=False)
+
+    @contextlib.contextmanager
+    def _flocked(self) -> Iterator[int]:
+        """Hold the exclusive file lock on the current data file (created if missing)."""
+        if not self._writable:
+            raise self._error("is read-only")
+        while True:
+            if self._fd is None:
+                try:
+                    self.root.mkdir(parents=True, exist_ok=True)
+                    new_fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                except OSError as e:
+                    raise self._error(f"cannot be written: {e.strerror or e}") from None
+                self._attach(new_fd, repair=False)
+            fd = self._fd
+            assert fd is not None
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                same = os.stat(self.path).st_ino == self._ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            # replaced by a compaction in another process: follow it
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            self._close()
+            self._clear()
+        try:
+            if os.fstat(fd).st_size == 0:
+                self._write_all(fd, fr.DATA_MAGIC + os.urandom(16))
+                self._read_header()
+            yield fd
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _catch_up(self) -> None:
+        """Under the file lock: scan new frames, cut off a torn one, reindex if needed."""
+        assert self._fd is not None
+        self._scan(repair=False)
+        size = os.fstat(self._fd).st_size
+        if size > self._scanned_to:  # only a writer that died leaves this behind
+            os.ftruncate(self._fd, self._scanned_to)
+        if self._tail > fr.REINDEX_AT:
+            self._reindex()
+
+    def _append(self, new: list[Frame]) -> None:
+        assert self._fd is not None
+        if not new:
+            return
+        offset = self._scanned_to
+        chunks = [fr.pack_frame(f) for f in new]
+        try:
+            self._write_all(self._fd, b"".join(chunks), offset)
+            os.fsync(self._fd)
+        except OSError as e:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, offset)
+            raise self._error(f"cannot be written: {e.strerror or e}") from None
+        for frame, chunk in zip(new, chunks, strict=True):
+            self._take(frame, offset, len(chunk))
+            offset += len(chunk)
+            self._tail += 1
+        self._scanned_to = offset
+        if self._tail > fr.REINDEX_AT:
+            self._reindex()
+
+    def _reindex(self) -> None:
+        self._load_all()
+        buckets: list[dict[Any, Any]] = [{} for _ in range(fr.BUCKETS)]
+        for key, slots in self._keys.items():
+            if slots:
+                rows = [[i, *s] for i, s in sorted(slots.items())]
+                buckets[fr.bucket_of(key)][key] = rows
+        for d, (offset, length) in self._blobs.items():
+            buckets[fr.bucket_of(d)][d] = [offset, length]
+        fr.write_index(
+            str(self.index_path), self._generation, self._scanned_to, self._dict_offset, buckets
+        )
+        self._tail = 0
+
+    @staticmethod
+    def _write_all(fd: int, data: bytes, offset: int = 0) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.pwrite(fd, view, offset)
+            view, offset = view[n:], offset + n
+
+    def _frame(self, offset: int, length: int, where: str) -> Frame:
+        assert self._fd is not None
+        try:
+            return fr.unpack_frame(os.pread(self._fd, length, offset))
+        except fr.FrameError as e:
+            raise StoreError(f"{where}: {e} at byte {offset}", path=where) from None
+
+    def _body(self, slot: Slot, key: str, index: int) -> tuple[int, bytes]:
+        where = self.describe(key, index)
+        frame = self._frame(slot.offset, slot.length, where)
+        if frame.kind != fr.ENTRY or frame.key != key:
+            raise StoreError(f"{where}: the index points at the wrong frame", path=where)
+        try:
+            return frame.codec, fr.decompress(frame.body, self._dict(frame.dict_offset))
+        except Exception as e:
+            raise StoreError(f"{where}: cannot be decompressed ({e})", path=where) from None
+
+    def _dict(self, offset: int) -> bytes | None:
+        if offset not in self._dicts:
+            assert self._fd is not None
+            head = os.pread(self._fd, fr.FRAME_HEAD.size, offset)
+            length = fr.FRAME_HEAD.size + fr.FRAME_HEAD.unpack(head)[0]
+            body = self._frame(offset, length, self.location).body
+            self._dicts[offset] = fr.decompress(body, None)
+        return self._dicts[offset]
+
+    def _blob(self, code: int, data: bytes) -> str:
+        if code != fr.BLOB_EXT:
+            raise ValueError(f"unknown msgpack extension {code}")
+        self._load(fr.bucket_of(data))
+        loc = self._blobs.get(data)
+        if loc is None:
+            raise StoreError(f"{self.location}: a long string it refers to is missing")
+        text = fr.decompress(self._frame(*loc, self.location).body, None)
+        return text.decode("utf-8")
+
+    def _error(self, problem: str) -> StoreError:
+        return StoreError(f"{self.path}: {problem}", path=str(self.path))
+
+
+def build(root: Path, records: Iterable[Record]) -> int:
+    """Write a fresh store file (and index) in ``root`` holding ``records``; return the count.
+
+    Replaces any existing file atomically: written beside it, then renamed over it.
+    """
+    encoded: list[tuple[str, int, str | None, float, int, bytes]] = []
+    blobs: dict[bytes, str] = {}
+    for key, index, name, written_at, value in records:
+        codec, body, found = encode_entry(value)
+        blobs.update(found)
+        encoded.append((key, index, name, written_at, codec, body))
+    zdict = fr.train_dictionary([e[5] for e in encoded if e[4] == fr.CODEC_MSGPACK]) or None
+    generation = os.urandom(16)
+    out = bytearray(fr.DATA_MAGIC + generation)
+    buckets: list[dict[Any, Any]] = [{} for _ in range(fr.BUCKETS)]
+    dict_offset = 0
+    if zdict:
+        dict_offset = len(out)
+        packed_dict = fr.compress(zdict, None)
+        out += fr.pack_frame(Frame(fr.DICT, "", 0, None, time.time(), 0, 0, packed_dict))
+    for d, text in sorted(blobs.items()):
+        chunk = fr.pack_frame(
+            Frame(fr.BLOB, d, 0, None, time.time(), 0, 0, fr.compress(text.encode(), None))
+        )
+        buckets[fr.bucket_of(d)][d] = [len(out), len(chunk)]
+        out += chunk
+    for key, index, name, written_at, codec, body in encoded:
+        packed = fr.compress(body, zdict)
+        chunk = fr.pack_frame(
+            Frame(fr.ENTRY, key, index, name, written_at, dict_offset, codec, packed)
+        )
+        rows = buckets[fr.bucket_of(key)].setdefault(key, [])
+        rows.append([index, len(out), len(chunk), written_at, name])
+        out += chunk
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / FILE_NAME
+    tmp = root / f".{FILE_NAME}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(out)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fr.write_index(str(root / f"{FILE_NAME}.idx"), generation, len(out), dict_offset, buckets)
+    return len(encoded)
+
+
+def load_json(raw: bytes, where: str) -> Entry | bytes:
+    """A JSON store file as its entry, or as verbatim bytes when the entry's dump differs."""
+    entry = parse(raw, where)
+    return entry if dumps(entry) == raw else raw
