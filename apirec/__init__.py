@@ -7,9 +7,10 @@ fast and exact, with the caller's own streaming, retry and tool-use logic still 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable
-from typing import Any
+import os as _os
+from collections.abc import Callable as _Callable
+from collections.abc import Iterable as _Iterable
+from typing import Any as _Any
 
 from .codec import decode, encode
 from .context import test_context
@@ -25,18 +26,18 @@ from .errors import (
 )
 from .modes import Mode
 from .recorder import Recording
-from .resolve import REGISTRY
+from .resolve import REGISTRY as _REGISTRY
 from .wrapping import patch, record
 
 __version__ = "0.1.0"
 
 
 def recording(
-    path: str | os.PathLike[str] = "recordings",
+    path: str | _os.PathLike[str] = "recordings",
     *,
     mode: Mode | str | None = None,
     store: str = "json",
-    trusted_modules: Iterable[str] = (),
+    trusted_modules: _Iterable[str] = (),
     strict_types: bool = True,
     test_id: str | None = None,
 ) -> Recording:
@@ -63,13 +64,15 @@ def recording(
     )
 
 
-def register_type(cls: type, encode: Callable[[Any], Any], decode: Callable[[Any], Any]) -> None:
+def register_type(
+    cls: type, encode: _Callable[[_Any], _Any], decode: _Callable[[_Any], _Any]
+) -> None:
     """Teach the codec a type: ``encode(value)`` gives JSON-ready data, ``decode(data)`` the value.
 
     Registered types are stored as ``{"__type__": "module.QualName", "__data__": ...}`` and
     rebuilt without importing anything.
     """
-    REGISTRY.add(cls, encode, decode)
+    _REGISTRY.add(cls, encode, decode)
 
 
 __all__ = [

@@ -83,7 +83,8 @@ class DecodeError(ApirecError):
 
     def _render(self) -> str:
         where = f"{self.file} at {self.place}" if self.file else f"at {self.place}"
-        return f"cannot decode {where}: {self.reason}"
+        kind = f" (type {self.type_name})" if self.type_name else ""
+        return f"cannot decode {where}{kind}: {self.reason}"
 
     def located(self, *, file: str | None = None, prefix: str = "") -> DecodeError:
         """Return this error with the file and an outer path prefix filled in."""

@@ -221,8 +221,21 @@ def _contains_redacted(value: Any) -> bool:
 
 def compute_key(name: str, arguments: Mapping[str, Any], scope: str | None) -> str:
     """xxh3_128 over msgpack bytes of ``[name, arguments, scope]``: 32 hex digits."""
-    packed = msgpack.packb([name, arguments, scope or ""], use_bin_type=True)
+    try:
+        packed = msgpack.packb([name, arguments, scope or ""], use_bin_type=True)
+    except OverflowError:  # integers beyond 64 bits: msgpack has no type for them
+        packed = msgpack.packb([name, _big_ints_as_text(arguments), scope or ""], use_bin_type=True)
     return xxhash.xxh3_128_hexdigest(packed)
+
+
+def _big_ints_as_text(value: Any) -> Any:
+    if type(value) is int and not -(2**63) <= value < 2**64:
+        return f"int:{value}"
+    if type(value) is dict:
+        return {k: _big_ints_as_text(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_big_ints_as_text(v) for v in value]
+    return value
 
 
 _EMPTY = inspect.Parameter.empty

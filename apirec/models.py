@@ -28,12 +28,9 @@ def construct_unvalidated(cls: type[BaseModel], data: dict[str, Any]) -> BaseMod
         else:
             values[name] = _coerce(fields[name].annotation, raw)
     obj = cls.model_construct(_fields_set=set(values), **values)
-    if extra:
-        if obj.__pydantic_extra__ is not None:
-            obj.__pydantic_extra__.update(extra)
-        else:  # models that forbid or ignore extras still keep what was recorded
-            for key, raw in extra.items():
-                object.__setattr__(obj, key, raw)
+    if extra and obj.__pydantic_extra__ is not None:
+        obj.__pydantic_extra__.update(extra)
+    # a model that ignores extras never dumped any: dropping them is what validation does
     return obj
 
 

@@ -122,6 +122,7 @@ class Recording:
         with self._lock:
             if self._depth == 0:
                 self._started = time.time()
+                self._keys.clear()  # each activation starts its sequences afresh
                 self.is_open = True
             self._depth += 1
         self._tokens.append(enter_recording(self))
@@ -247,8 +248,9 @@ class Recording:
         if self.mode is Mode.RECORD and not state.reset_done:
             with self._lock:
                 if not state.reset_done:
-                    # Answers from earlier runs go; those other processes write now stay.
-                    self.store.reset(call.key, older_than=self._started - 0.05)
+                    # Answers from before this recording began go; those that other
+                    # processes write while it runs stay.
+                    self.store.reset(call.key, older_than=self._started)
                     state.reset_done = True
                     state.stored = 0
         entry: Entry = {

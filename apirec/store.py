@@ -172,12 +172,14 @@ class JsonStore:
         """Every recording file as ``(key, index, path)``, sorted; lists the directory."""
         if not self.root.is_dir():
             return
-        for path in sorted(self.root.rglob("*.json")):
+        found = []
+        for path in self.root.rglob("*.json"):
             if TMP_DIR in path.parts:
                 continue
             m = _FILE_RE.match(path.name)
             if m:
-                yield m["key"], int(m["index"] or 0), str(path)
+                found.append((m["key"], int(m["index"] or 0), str(path)))
+        yield from sorted(found)
 
     def _tmp_dir(self, target: Path) -> Path:
         tmp_dir = self.root / TMP_DIR
