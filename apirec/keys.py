@@ -75,6 +75,10 @@ def _path_tree(paths: Iterable[str]) -> PathTree:
     return tree
 
 
+class _Slow(Exception):
+    """The fast path met something it does not handle: this argument takes the full path."""
+
+
 class Canonicalizer:
     """Turns argument values into plain, hashable, storable data."""
 
@@ -91,9 +95,50 @@ class Canonicalizer:
         # Plain names redact a key anywhere; dotted names only at that path.
         self.redact_names = frozenset(_norm_name(r) for r in redact if "." not in r)
         self.redact_paths = _path_tree(r for r in redact if "." in r)
+        self._secrets: dict[str, bool] = {}  # name -> is a secret; names repeat call after call
 
     def _secret(self, name: str) -> bool:
-        return is_secret_name(name, self.redact_names)
+        secret = self._secrets.get(name)
+        if secret is None:
+            secret = is_secret_name(name, self.redact_names)
+            if len(self._secrets) < 4096:
+                self._secrets[name] = secret
+        return secret
+
+    def plain(self, value: Any) -> Any:
+        """The fast path for JSON-like data, same result as :meth:`value` or :class:`_Slow`.
+
+        No paths are built (they only serve error messages) and any key that is, or has not
+        yet been seen to be other than, a secret hands over to the full path.
+        """
+        t = type(value)
+        if t is str or t is int or t is bool or value is None:
+            return value
+        if t is float:
+            return self._float(value)
+        if t is dict:
+            secrets = self._secrets
+            out = {}
+            for k in sorted(value):  # TypeError for mixed key types: the full path sorts those
+                if type(k) is not str or secrets.get(k, True):
+                    raise _Slow
+                v = value[k]
+                tv = type(v)  # scalars inline: most nodes are leaves
+                if tv is str or tv is int or tv is bool or v is None:
+                    out[k] = v
+                else:
+                    out[k] = self._float(v) if tv is float else self.plain(v)
+            return out
+        if t is list or t is tuple:
+            items = []
+            for v in value:
+                tv = type(v)
+                if tv is str or tv is int or tv is bool or v is None:
+                    items.append(v)
+                else:
+                    items.append(self._float(v) if tv is float else self.plain(v))
+            return items
+        raise _Slow
 
     def value(
         self, value: Any, where: str, ignore: PathTree | None, redact: PathTree | None
@@ -344,20 +389,31 @@ class KeySpec:
         canon = self._canon
         ignored = self._ignored_params
         items: dict[str, Any] = {}
+        redacted = False
+        paths = canon.ignore or canon.redact_paths
         for name in sorted(bound):
             if name in ignored:
                 continue
             if canon._secret(name):
                 items[name] = _REDACTED
+                redacted = True
                 continue
-            low = _norm_name(name)
-            sub_ignore = canon.ignore.get(low)
-            sub_redact = canon.redact_paths.get(low)
+            low = _norm_name(name) if paths else ""
+            sub_ignore = canon.ignore.get(low) if paths else None
+            sub_redact = canon.redact_paths.get(low) if paths else None
             if sub_redact is not None and not sub_redact:
                 items[name] = _REDACTED
+                redacted = True
                 continue
-            items[name] = canon.value(bound[name], name, sub_ignore, sub_redact)
-        if _contains_redacted(items):
+            if sub_ignore is None and sub_redact is None:
+                try:
+                    items[name] = canon.plain(bound[name])
+                    continue
+                except (_Slow, TypeError):
+                    pass
+            value = items[name] = canon.value(bound[name], name, sub_ignore, sub_redact)
+            redacted = redacted or _contains_redacted(value)
+        if redacted:
             for_key: dict[str, Any] = without_redacted(items)
             for_store: dict[str, Any] = with_placeholders(items)
         else:

@@ -17,13 +17,14 @@ from contextvars import Token
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .codec import decode, encode
+from .codec import encode
 from .context import current_test_id, enter_recording, exit_recording
 from .diagnostics import recording_not_found
-from .errors import ApirecError, RecordingNotFound
+from .errors import ApirecError, DecodeError, RecordingNotFound
 from .exceptions import error_response, raise_recorded
 from .keys import KeySpec
 from .modes import Mode
+from .plans import Plan, plan
 from .settings import Settings
 from .store import Entry, JsonStore, Store
 
@@ -103,6 +104,7 @@ class Recording:
         self._store: Store | None = None
         self._keys: dict[str, _KeyState] = {}
         self._entries: dict[tuple[str, int], Entry] = {}
+        self._plans: dict[tuple[str, int], Plan] = {}  # decoding prepared once per answer
         self._lock = threading.Lock()
         self._depth = 0
         self._tokens: list[Token[Recording | None] | None] = []
@@ -220,15 +222,25 @@ class Recording:
         self._count_event("replayed", call)
         self.used.add((call.key, slot))
         response = entry["response"]
-        where = self.store.describe(call.key, slot)
         if response.get("is_exception"):
-            raise_recorded(response, self.settings.trusted_modules, where)
-        return decode(
-            response["body"],
-            trusted_modules=self.settings.trusted_modules,
-            strict_types=self.settings.strict_types,
-            file=where,
-        )
+            raise_recorded(
+                response, self.settings.trusted_modules, self.store.describe(call.key, slot)
+            )
+        return self._decoded(call, slot, response["body"])
+
+    def _decoded(self, call: Call, slot: int, body: Any) -> Any:
+        """A fresh copy of a stored body, decoded by a plan prepared once per stored answer."""
+        found = self._plans.get((call.key, slot))
+        if found is None:
+            settings = self.settings
+            found = plan(
+                body, trusted_modules=settings.trusted_modules, strict_types=settings.strict_types
+            )
+            self._plans[(call.key, slot)] = found
+        try:
+            return found()
+        except DecodeError as e:
+            raise e.located(file=self.store.describe(call.key, slot)) from e.__cause__
 
     def miss(self, call: Call) -> RecordingNotFound:
         self._count_event("missed", call)
@@ -263,6 +275,7 @@ class Recording:
         slot = self.store.write(call.key, entry, start=start)
         with self._lock:
             self._entries[(call.key, slot)] = entry
+            self._plans.pop((call.key, slot), None)
             if state.stored is not None:
                 state.stored = max(state.stored, slot + 1)
             self.used.add((call.key, slot))

@@ -1,0 +1,130 @@
+"""The replay fast paths give exactly what the full paths give, and never share state."""
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from openai.types.chat import ChatCompletion
+from pydantic import BaseModel, ConfigDict
+
+import apirec
+from apirec.keys import Canonicalizer, KeySpec, _Slow
+from apirec.plans import plan
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63) | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+        | st.tuples(inner, inner)
+    ),
+    max_leaves=30,
+)
+
+
+@given(json_values)
+def test_fast_canonical_form_equals_the_full_one(value):
+    canon = Canonicalizer()
+    full = canon.value(value, "x", None, None)  # also learns which names are secrets
+    try:
+        fast = canon.plain(value)
+    except _Slow:
+        return  # a secret inside: only the full path may handle it
+    assert json.dumps(fast, sort_keys=False) == json.dumps(full, sort_keys=False)
+
+
+def test_secrets_at_depth_stay_redacted_call_after_call():
+    def call(messages: list, extra_headers: dict | None = None) -> None: ...
+
+    spec = KeySpec(call, name="call")
+    args = {"messages": [{"role": "user"}], "extra_headers": {"X-Api-Key": "sk-1", "a": 1.23456789}}
+    first = spec.canonical(spec.bind(None, (), args))
+    for _ in range(3):  # the fast path takes over once the names are known
+        again = spec.canonical(spec.bind(None, (), args))
+        assert again == first
+    for_key, for_store = first
+    assert for_key["extra_headers"] == {"a": 1.234568}
+    assert for_store["extra_headers"]["X-Api-Key"] == "<redacted>"
+    other = {**args, "extra_headers": {"X-Api-Key": "sk-2", "a": 1.23456789}}
+    assert spec.key(spec.canonical(spec.bind(None, (), other))[0], None) == spec.key(for_key, None)
+
+
+class Loose(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    meta: Any = None
+    tags: list[str] = []
+
+
+def fixture_chat(fixtures_dir):
+    path = next(
+        p
+        for p in sorted((fixtures_dir / "sample/inference/recordings").glob("*.json"))
+        if '"openai.types.chat.chat_completion.ChatCompletion"' in p.read_text()
+    )
+    return json.loads(path.read_text())["response"]["body"]
+
+
+def test_plan_builds_what_decode_builds(fixtures_dir):
+    body = fixture_chat(fixtures_dir)
+    replayed = plan(body)()
+    assert isinstance(replayed, ChatCompletion)
+    assert replayed == apirec.decode(body)
+    assert replayed.model_dump(mode="json", exclude_unset=True) == body["__data__"]
+    assert plan(body)() is not plan(body)()
+
+
+@pytest.mark.parametrize("store", ["json", "msgpack"])
+async def test_mutating_a_replay_never_changes_the_next_one(tmp_path, store):
+    answer = Loose(
+        meta={"nested": {"deep": [1, 2]}, "list": [[1], {"a": 1}]},
+        tags=["x"],
+        surplus={"kept": ["by", "reference"]},
+    )
+
+    @apirec.record(name="loose")
+    async def ask(q: str) -> Loose:
+        return answer.model_copy(deep=True)
+
+    with apirec.recording(tmp_path, mode="record", store=store):
+        await ask("q")
+    original = answer.model_dump()
+    with apirec.recording(tmp_path, mode="replay", store=store) as rec:
+        for _ in range(3):  # past the end of the sequence: the same stored answer again
+            got = await ask("q")
+            assert got.model_dump() == original
+            got.meta["nested"]["deep"].append(3)
+            got.meta["list"][1]["a"] = 2
+            got.meta["new"] = True
+            got.tags.append("y")
+            got.surplus["kept"].append("mutated")
+            got.surplus["other"] = 1
+        assert rec.stats.replayed == 3
+
+
+async def test_mutating_a_replayed_chat_completion_never_changes_the_next(tmp_path, fixtures_dir):
+    body = fixture_chat(fixtures_dir)
+
+    @apirec.record(name="chat")
+    async def chat(prompt: str) -> ChatCompletion:
+        return apirec.decode(body)
+
+    with apirec.recording(tmp_path, mode="record"):
+        await chat("hi")
+    with apirec.recording(tmp_path, mode="replay"):
+        first = await chat("hi")
+        first.choices[0].message.content = "changed"
+        first.choices.clear()
+        if first.usage is not None:
+            first.usage.total_tokens = -1
+        second = await chat("hi")
+    assert second == apirec.decode(body) and second.choices
+
+
+def test_decode_never_returns_the_data_it_was_given():
+    data = {"__type__": f"{__name__}.Loose", "__data__": {"meta": {"a": [1]}, "x": {"b": []}}}
+    decoded = apirec.decode(data, trusted_modules=[__name__])
+    decoded.meta["a"].append(2)
+    decoded.x["b"].append(1)
+    assert data["__data__"] == {"meta": {"a": [1]}, "x": {"b": []}}
