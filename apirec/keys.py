@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import inspect
 import math
 import uuid
@@ -108,8 +109,8 @@ class Canonicalizer:
     def plain(self, value: Any) -> Any:
         """The fast path for JSON-like data, same result as :meth:`value` or :class:`_Slow`.
 
-        No paths are built (they only serve error messages) and any key that is, or has not
-        yet been seen to be other than, a secret hands over to the full path.
+        No paths are built (they only serve error messages); a key that is a secret hands
+        over to the full path.
         """
         t = type(value)
         if t is str or t is int or t is bool or value is None:
@@ -120,7 +121,12 @@ class Canonicalizer:
             secrets = self._secrets
             out = {}
             for k in sorted(value):  # TypeError for mixed key types: the full path sorts those
-                if type(k) is not str or secrets.get(k, True):
+                if type(k) is not str:
+                    raise _Slow
+                secret = secrets.get(k)
+                if secret is None:
+                    secret = self._secret(k)
+                if secret:
                     raise _Slow
                 v = value[k]
                 tv = type(v)  # scalars inline: most nodes are leaves
@@ -300,6 +306,21 @@ class _Params:
         self.defaults = {p.name: p.default for p in params if p.default is not _EMPTY}
 
 
+@functools.lru_cache(maxsize=512)
+def _layouts(raw: Callable[..., Any]) -> tuple[_Params, _Params | None]:
+    """Parameter layouts with and without self, per function: ``rec.patch`` of a method with
+    dozens of parameters (openai's ``create``) in every test would otherwise redo this."""
+    try:
+        params = list(inspect.signature(raw).parameters.values())
+    except (TypeError, ValueError):  # builtins without a signature
+        params = [
+            inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
+            inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD),
+        ]
+    has_self = bool(params) and params[0].kind in _POSITIONAL
+    return _Params(params), (_Params(params[1:]) if has_self else None)
+
+
 def _same_as_default(value: Any, default: Any) -> bool:
     if value is default:
         return True
@@ -339,15 +360,9 @@ class KeySpec:
         self._is_static = isinstance(func, staticmethod)
         self._func = raw
         try:
-            params = list(inspect.signature(raw).parameters.values())
-        except (TypeError, ValueError):  # builtins without a signature
-            params = [
-                inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
-                inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD),
-            ]
-        self._with_self = _Params(params)
-        has_self = bool(params) and params[0].kind in _POSITIONAL
-        self._without_self = _Params(params[1:]) if has_self else None
+            self._with_self, self._without_self = _layouts(raw)
+        except TypeError:  # an unhashable callable: not cached
+            self._with_self, self._without_self = _layouts.__wrapped__(raw)
 
     def bind(
         self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]

@@ -12,9 +12,14 @@ Everything else goes through :func:`apirec.codec.decode`, which always builds fr
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import datetime as dt
 from collections.abc import Callable, Iterable
+from decimal import Decimal
+from enum import Enum
 from typing import Any
+from uuid import UUID
 
 import msgpack
 from pydantic import BaseModel, ValidationError
@@ -55,44 +60,145 @@ def _model_plan(data: Any, trusted: tuple[str, ...]) -> Plan | None:
         first = validate(payload)
     except ValidationError:  # rebuilt without validation: decode() knows how
         return None
-    if not _shares(first, _container_ids(payload, set())):
-        return lambda: validate(payload)
-    try:
-        packed = msgpack.packb(payload, use_bin_type=True)
-    except Exception:
-        return lambda: validate(fresh_json(payload))
-    unpackb = msgpack.unpackb
-    return lambda: validate(unpackb(packed, raw=False))
+    if _has_long_list(payload):
+        # Long lists (embeddings, logprobs): copying a validated template is far cheaper than
+        # validating each float again, and gives the same objects.
+        with contextlib.suppress(_Uncopyable):
+            copy = _copier(first)  # never None for a model
+            if copy is not None:
+                return copy
+    if _shares(first, _container_ids(payload)):
+        try:
+            packed = msgpack.packb(payload, use_bin_type=True)
+        except Exception:
+            return lambda: validate(fresh_json(payload))
+        unpackb = msgpack.unpackb
+        return lambda: validate(unpackb(packed, raw=False))
+    spare = [first]  # the first call gets the object built while preparing
+
+    def validated() -> Any:
+        if spare:
+            with contextlib.suppress(IndexError):
+                return spare.pop()
+        return validate(payload)
+
+    return validated
 
 
-def _container_ids(data: Any, ids: set[int]) -> set[int]:
+def _has_long_list(data: Any, limit: int = 32) -> bool:
     t = type(data)
     if t is dict:
-        ids.add(id(data))
-        for v in data.values():
-            if type(v) is dict or type(v) is list:
-                _container_ids(v, ids)
-    elif t is list:
-        ids.add(id(data))
-        for v in data:
-            if type(v) is dict or type(v) is list:
-                _container_ids(v, ids)
+        return any(_has_long_list(v) for v in data.values() if type(v) in (dict, list))
+    if t is list:
+        if len(data) >= limit:
+            return True
+        return any(_has_long_list(v) for v in data if type(v) in (dict, list))
+    return False
+
+
+class _Uncopyable(Exception):
+    """A value the copier does not know to be immutable: validate instead."""
+
+
+_IMMUTABLE = frozenset(
+    {str, int, float, bool, type(None), bytes, Decimal, UUID}
+    | {dt.datetime, dt.date, dt.time, dt.timedelta}
+)
+
+
+def _copier(value: Any) -> Plan | None:
+    """A function building fresh copies of ``value``, or None when it may be shared as is.
+
+    Built once for the template: models are copied the way pydantic's ``__copy__`` does, with
+    every dict, list and model inside them copied too; immutable leaves are shared.
+    """
+    t = type(value)
+    if t in _IMMUTABLE or isinstance(value, Enum):
+        return None
+    if t is list or t is dict:
+        items = list(enumerate(value)) if t is list else list(value.items())
+        subs = [(k, c) for k, v in items if (c := _copier(v)) is not None]
+        template = value
+        if not subs:
+            shallow: Plan = template.copy
+            return shallow
+
+        def copy_container() -> Any:
+            out = template.copy()
+            for k, c in subs:
+                out[k] = c()
+            return out
+
+        return copy_container
+    if t is tuple:
+        parts = [(_copier(v), v) for v in value]
+        if all(c is None for c, _ in parts):
+            return None
+        return lambda: tuple(v if c is None else c() for c, v in parts)
+    if isinstance(value, BaseModel) and not getattr(value, "__pydantic_private__", None):
+        return _model_copier(value)
+    raise _Uncopyable
+
+
+def _model_copier(model: BaseModel) -> Plan:
+    cls = type(model)
+    fields = model.__dict__
+    subs = [(k, c) for k, v in fields.items() if (c := _copier(v)) is not None]
+    extra = model.__pydantic_extra__
+    extra_copy = _copier(extra) if extra is not None else None
+    fields_set = model.__pydantic_fields_set__
+    setattr_ = object.__setattr__
+
+    def copy_model() -> Any:
+        new = cls.__new__(cls)
+        d = fields.copy()
+        for k, c in subs:
+            d[k] = c()
+        setattr_(new, "__dict__", d)
+        setattr_(new, "__pydantic_extra__", extra_copy() if extra_copy else extra)
+        setattr_(new, "__pydantic_fields_set__", set(fields_set))
+        setattr_(new, "__pydantic_private__", None)
+        return new
+
+    return copy_model
+
+
+def _container_ids(data: Any) -> set[int]:
+    """The ids of every dict and list in JSON data."""
+    ids: set[int] = set()
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is dict:
+            ids.add(id(v))
+            stack.extend(v.values())
+        elif t is list:
+            ids.add(id(v))
+            stack.extend(v)
     return ids
 
 
 def _shares(value: Any, ids: set[int]) -> bool:
     """Whether ``value`` holds one of the containers ``ids`` (found anywhere inside it)."""
-    if id(value) in ids:
-        return True
-    if isinstance(value, BaseModel):
-        extra = value.__pydantic_extra__ or {}
-        return any(_shares(v, ids) for v in (*vars(value).values(), *extra.values()))
-    if isinstance(value, dict):
-        return any(_shares(k, ids) or _shares(v, ids) for k, v in value.items())
-    if isinstance(value, list | tuple | set | frozenset):
-        return any(_shares(v, ids) for v in value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return any(_shares(v, ids) for v in vars(value).values())
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t in _IMMUTABLE:
+            continue
+        if id(v) in ids:
+            return True
+        if t is list or t is tuple or t is set or t is frozenset:
+            stack.extend(v)
+        elif t is dict:
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, BaseModel):
+            stack.extend(v.__dict__.values())
+            stack.extend((v.__pydantic_extra__ or {}).values())
+        elif dataclasses.is_dataclass(v) and not isinstance(v, type):
+            stack.extend(vars(v).values())
     return False
 
 

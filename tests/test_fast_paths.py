@@ -66,13 +66,48 @@ def fixture_chat(fixtures_dir):
     return json.loads(path.read_text())["response"]["body"]
 
 
-def test_plan_builds_what_decode_builds(fixtures_dir):
-    body = fixture_chat(fixtures_dir)
-    replayed = plan(body)()
-    assert isinstance(replayed, ChatCompletion)
-    assert replayed == apirec.decode(body)
-    assert replayed.model_dump(mode="json", exclude_unset=True) == body["__data__"]
-    assert plan(body)() is not plan(body)()
+def fixture_embedding(fixtures_dir):
+    path = next(
+        p
+        for p in sorted((fixtures_dir / "sample").rglob("*.json"))
+        if '"openai.types.create_embedding_response.CreateEmbeddingResponse"' in p.read_text()
+    )
+    return json.loads(path.read_text())["response"]["body"]
+
+
+@pytest.mark.parametrize("which", ["chat", "embedding", "loose"])
+def test_plan_builds_what_decode_builds_every_time(fixtures_dir, which):
+    if which == "loose":
+        body = apirec.encode(Loose(meta={"a": [1.5] * 40}, tags=["t"] * 40, more=[{"x": 1}] * 40))
+    else:
+        body = (fixture_chat if which == "chat" else fixture_embedding)(fixtures_dir)
+    make = plan(body, trusted_modules=[__name__])
+    expected = apirec.decode(body, trusted_modules=[__name__])
+    first, second = make(), make()
+    for replayed in (first, second, make()):
+        assert type(replayed) is type(expected)
+        assert replayed == expected
+        assert replayed.model_fields_set == expected.model_fields_set
+        assert replayed.model_dump(mode="json", exclude_unset=True) == body["__data__"]
+    assert first is not second
+    dump = first.model_dump()
+    _mutate_everything(first)
+    assert second.model_dump() == dump == make().model_dump()
+
+
+def _mutate_everything(value):
+    """Append to every list, add a key to every dict, reachable from ``value``."""
+    if isinstance(value, BaseModel):
+        for v in (*vars(value).values(), *(value.__pydantic_extra__ or {}).values()):
+            _mutate_everything(v)
+    elif isinstance(value, list):
+        for v in value:
+            _mutate_everything(v)
+        value.append("mutated")
+    elif isinstance(value, dict):
+        for v in list(value.values()):
+            _mutate_everything(v)
+        value["mutated"] = True
 
 
 @pytest.mark.parametrize("store", ["json", "msgpack"])
