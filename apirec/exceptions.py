@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import ReplayedError
@@ -26,45 +26,98 @@ def _simple(value: Any, depth: int = 0) -> bool:
 
 
 def exception_data(error: BaseException) -> dict[str, Any]:
-    """What is stored of an exception: type, message, ``args`` and simple public attributes."""
-    attributes = (
-        {
-            k: list(v) if isinstance(v, tuple) else v
-            for k, v in vars(error).items()
-            if not k.startswith("_") and _simple(v)
-        }
-        if hasattr(error, "__dict__")
-        else {}
-    )
-    args = [a for a in error.args if _simple(a)]
-    return {
+    """What is stored of an exception: type, message, ``args`` and simple public attributes.
+
+    Public attributes that are not plain data (openai's ``response`` and ``request``, live
+    HTTP objects) are not stored; ``not_recorded`` names them and their types, so a replay can
+    say what is missing.
+    """
+    attributes: dict[str, Any] = {}
+    not_recorded: dict[str, str] = {}
+    for k, v in (vars(error) if hasattr(error, "__dict__") else {}).items():
+        if k.startswith("_"):
+            continue
+        if _simple(v):
+            attributes[k] = list(v) if isinstance(v, tuple) else v
+        else:
+            not_recorded[k] = type_name(type(v))
+    data: dict[str, Any] = {
         "type": type_name(type(error)),
         "message": str(error),
-        "args": args,
+        "args": [a for a in error.args if _simple(a)],
         "attributes": attributes,
     }
+    if not_recorded:
+        data["not_recorded"] = not_recorded
+    return data
 
 
 def encode_exception(error: BaseException) -> dict[str, Any]:
     return {"__type__": type_name(type(error)), "__data__": exception_data(error)}
 
 
-def build_exception(cls: type, data: Any) -> BaseException:
-    """An instance of ``cls`` with the recorded state, built without calling ``__init__``."""
-    if not isinstance(data, Mapping):
-        raise ValueError("recorded exception data must be an object")
-    assert issubclass(cls, BaseException)
-    error = cls.__new__(cls)
-    args = data.get("args")
-    error.args = tuple(args) if isinstance(args, list) else (data.get("message", ""),)
-    attributes = data.get("attributes") or {}
-    if not isinstance(attributes, Mapping):
-        raise ValueError("recorded exception attributes must be an object")
-    for k, v in attributes.items():
+def build_error(
+    cls: type[BaseException],
+    message: str,
+    *,
+    args: Iterable[Any] | None = None,
+    attributes: Mapping[str, Any] | None = None,
+) -> BaseException:
+    """An instance of ``cls`` with the recorded state, without calling its ``__init__``.
+
+    ``__init__`` may want arguments that were never data (openai's ``APIStatusError`` needs
+    ``response=``), and running it is not needed: ``__new__`` stores ``args`` (and parses them
+    for ``OSError``), and the recorded attributes are set one by one.
+    """
+    values = tuple(args) if args is not None else (message,)
+    try:
+        error = cls.__new__(cls, *values)
+    except TypeError:  # a __new__ with its own signature
+        error = cls.__new__(cls)
+    error.args = values
+    for k, v in (attributes or {}).items():
         # read-only properties: the value stays in args
         with contextlib.suppress(AttributeError, TypeError):
             setattr(error, str(k), v)
     return error
+
+
+def build_http_error(
+    cls: type[BaseException], message: str, *, status_code: int | None, body: Any
+) -> BaseException:
+    """An HTTP API error (openai's ``APIStatusError`` family) from its status code and body.
+
+    Sets ``message``, ``status_code`` and ``body``, and ``code`` / ``param`` / ``type`` from
+    the body the way the openai SDK does; for recordings that keep only these fields
+    (llama-stack's ``exception_data``).
+    """
+    attributes: dict[str, Any] = {"message": message, "body": body}
+    if status_code is not None:
+        attributes["status_code"] = status_code
+    if isinstance(body, Mapping):
+        code = body.get("code")
+        attributes["code"] = str(code) if code is not None else None
+        attributes["param"] = body.get("param")
+        attributes["type"] = body.get("type")
+    return build_error(cls, message, attributes=attributes)
+
+
+def build_exception(cls: type, data: Any) -> BaseException:
+    """``cls`` rebuilt from :func:`exception_data` (also used by the codec)."""
+    if not isinstance(data, Mapping):
+        raise ValueError("recorded exception data must be an object")
+    if not issubclass(cls, BaseException):
+        raise TypeError(f"{type_name(cls)} is not an exception class")
+    attributes = data.get("attributes") or {}
+    if not isinstance(attributes, Mapping):
+        raise ValueError("recorded exception attributes must be an object")
+    args = data.get("args")
+    return build_error(
+        cls,
+        str(data.get("message", "")),
+        args=args if isinstance(args, list) else None,
+        attributes=attributes,
+    )
 
 
 def replayed_error(type_name_: str, data: Mapping[str, Any]) -> ReplayedError:
@@ -91,6 +144,12 @@ def rebuild_error(
     data: Mapping[str, Any], trusted_modules: tuple[str, ...], where: str
 ) -> BaseException:
     """The recorded exception as its own class when that is safe, else a ReplayedError."""
+    error = _rebuild(data, trusted_modules)
+    _add_note(error, data, where)
+    return error
+
+
+def _rebuild(data: Mapping[str, Any], trusted_modules: tuple[str, ...]) -> BaseException:
     from .resolve import Unresolvable, resolve
 
     name = data.get("type")
@@ -98,14 +157,21 @@ def rebuild_error(
         return replayed_error("<unknown>", data)
     try:
         cls = resolve(name, trusted_modules)
-    except Unresolvable:
-        return replayed_error(name, data)
-    if not issubclass(cls, BaseException):
-        return replayed_error(name, data)
-    try:
+        if not issubclass(cls, Exception):  # never raise SystemExit & co. from a file
+            raise TypeError(name)
         return build_exception(cls, data)
-    except (TypeError, ValueError):
+    except (Unresolvable, TypeError, ValueError):
         return replayed_error(name, data)
+
+
+def _add_note(error: BaseException, data: Mapping[str, Any], where: str) -> None:
+    """Say in the traceback where the error came from and what it lacks (``.response``)."""
+    note = f"replayed by apirec from {where}"
+    missing = data.get("not_recorded")
+    if isinstance(missing, Mapping) and missing:
+        listed = ", ".join(f"{k} ({v})" for k, v in missing.items())
+        note += f"; not recorded, so absent on replay: {listed}"
+    error.add_note(note)
 
 
 def raise_recorded(

@@ -203,14 +203,15 @@ def _shares(value: Any, ids: set[int]) -> bool:
 
 
 class LazyPlans:
-    """Plans for the items of a stored list (a stream's chunks), each prepared on first use."""
+    """Plans for the items of a stored list (a stream's chunks), each made on first use."""
 
-    __slots__ = ("_items", "_options", "_plans")
+    __slots__ = ("_items", "_make", "_plans", "indices")
 
-    def __init__(self, items: list[Any], trusted_modules: Iterable[str], strict: bool) -> None:
+    def __init__(self, items: list[Any], make: Callable[[Any], Plan]) -> None:
         self._items = items
+        self._make = make
         self._plans: list[Plan | None] = [None] * len(items)
-        self._options = (tuple(trusted_modules), strict)
+        self.indices = list(range(len(items)))  # what a replayed stream steps through
 
     def __len__(self) -> int:
         return len(self._items)
@@ -218,8 +219,5 @@ class LazyPlans:
     def __getitem__(self, i: int) -> Plan:
         found = self._plans[i]
         if found is None:
-            trusted, strict = self._options
-            found = self._plans[i] = plan(
-                self._items[i], trusted_modules=trusted, strict_types=strict
-            )
+            found = self._plans[i] = self._make(self._items[i])
         return found

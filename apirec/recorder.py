@@ -12,6 +12,8 @@ import itertools
 import os
 import threading
 import time
+import warnings
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from contextvars import Token
 from dataclasses import dataclass, field
@@ -20,13 +22,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .codec import encode
 from .context import current_test_id, enter_recording, exit_recording
 from .diagnostics import recording_not_found
-from .errors import ApirecError, DecodeError, RecordingNotFound
-from .exceptions import error_response, raise_recorded
+from .errors import DecodeError, RecordingNotFound
+from .exceptions import error_response, raise_recorded, rebuild_error
 from .keys import KeySpec
 from .modes import Mode
-from .plans import Plan, plan
+from .plans import LazyPlans, Plan, plan
 from .settings import Settings
 from .store import Entry, JsonStore, Store
+from .streams import drain_async, drain_sync, is_stream, record_stream, replay_stream
 
 if TYPE_CHECKING:
     from .wrapping import Patch
@@ -60,6 +63,12 @@ class _KeyState:
     counter: itertools.count[int] = field(default_factory=itertools.count)
     stored: int | None = None  # number of stored answers, once probed
     reset_done: bool = False
+
+
+def _interrupted(exc_info: tuple[object, ...]) -> bool:
+    """Leaving on cancellation or Ctrl-C: no time to read the rest of open streams."""
+    error = exc_info[1] if len(exc_info) > 1 else None
+    return isinstance(error, BaseException) and not isinstance(error, Exception)
 
 
 def open_store(settings: Settings) -> Store:
@@ -104,11 +113,15 @@ class Recording:
         self._store: Store | None = None
         self._keys: dict[str, _KeyState] = {}
         self._entries: dict[tuple[str, int], Entry] = {}
-        self._plans: dict[tuple[str, int], Plan] = {}  # decoding prepared once per answer
+        self._plans: dict[
+            tuple[str, int], Plan | LazyPlans
+        ] = {}  # decoding prepared once per answer
         self._lock = threading.Lock()
         self._depth = 0
         self._tokens: list[Token[Recording | None] | None] = []
         self._patches: list[Patch] = []
+        # Streams being recorded, finished (drained) when the recording closes.
+        self._streams: weakref.WeakSet[Any] = weakref.WeakSet()
         self._started = time.time()
         self.is_open = False
 
@@ -136,16 +149,40 @@ class Recording:
             self._depth -= 1
             closing = self._depth == 0
         if closing:
-            while self._patches:
-                self._patches.pop().stop()
-            self.is_open = False
-        exit_recording(self, token)
+            try:
+                if not _interrupted(exc_info):
+                    self._finish_streams()
+            finally:
+                while self._patches:
+                    self._patches.pop().stop()
+                self.is_open = False
+                exit_recording(self, token)
+        else:
+            exit_recording(self, token)
 
     async def __aenter__(self) -> Recording:
         return self.__enter__()
 
     async def __aexit__(self, *exc_info: object) -> None:
+        if self._depth == 1 and not _interrupted(exc_info):
+            with self._lock:
+                streams = list(self._streams)
+            await drain_async(streams)
         self.__exit__(*exc_info)
+
+    def _finish_streams(self) -> None:
+        """Store the streams the caller left unfinished: a stopped caller still records all."""
+        with self._lock:
+            streams = list(self._streams)
+        unfinished = drain_sync(streams)
+        if unfinished:
+            warnings.warn(
+                f"apirec: the async stream of {', '.join(unfinished)}() was not finished when "
+                f"the recording closed, so it is stored only once the stream is closed; close "
+                f"it (aclose() or 'async with'), or leave the recording with 'async with'",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
     def __call__(self, func: F) -> F:
         """Use the recording as a decorator: active for each call of ``func``."""
@@ -217,30 +254,59 @@ class Recording:
             self._entries[(call.key, slot)] = entry
         return slot, entry
 
-    def replay(self, call: Call, slot: int, entry: Entry) -> Any:
-        """Rebuild the stored answer (fresh objects) or raise the stored exception."""
+    def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
+        """Rebuild the stored answer (fresh objects) or raise the stored exception.
+
+        A stored stream comes back as a stream (async when ``async_stream``) that decodes
+        its chunks one at a time, then raises the stored error if it ended with one.
+        """
         self._count_event("replayed", call)
         self.used.add((call.key, slot))
         response = entry["response"]
+        if response.get("is_streaming"):
+            return self._replay_stream(call, slot, response, async_stream)
         if response.get("is_exception"):
             raise_recorded(
                 response, self.settings.trusted_modules, self.store.describe(call.key, slot)
             )
-        return self._decoded(call, slot, response["body"])
-
-    def _decoded(self, call: Call, slot: int, body: Any) -> Any:
-        """A fresh copy of a stored body, decoded by a plan prepared once per stored answer."""
         found = self._plans.get((call.key, slot))
-        if found is None:
-            settings = self.settings
-            found = plan(
-                body, trusted_modules=settings.trusted_modules, strict_types=settings.strict_types
-            )
-            self._plans[(call.key, slot)] = found
+        if not callable(found):
+            found = self._plans[(call.key, slot)] = self._plan(response["body"])
         try:
             return found()
         except DecodeError as e:
             raise e.located(file=self.store.describe(call.key, slot)) from e.__cause__
+
+    def _plan(self, body: Any) -> Plan:
+        settings = self.settings
+        return plan(
+            body, trusted_modules=settings.trusted_modules, strict_types=settings.strict_types
+        )
+
+    def _replay_stream(
+        self, call: Call, slot: int, response: dict[str, Any], async_stream: bool
+    ) -> Any:
+        """A stream over the stored chunks, each decoded (by a plan kept for the next replay)
+        only when the caller asks for it."""
+        trusted = self.settings.trusted_modules
+        data = response.get("exception_data") if response.get("is_exception") else None
+        error = None
+        if data is not None:
+            where = self.store.describe(call.key, slot)
+            error = functools.partial(rebuild_error, data, trusted, where)
+        plans = self._plans.get((call.key, slot))
+        if not isinstance(plans, LazyPlans):
+            body = response["body"]
+            plans = LazyPlans(body if isinstance(body, list) else [], self._plan)
+            self._plans[(call.key, slot)] = plans
+
+        def decode_chunk(i: int) -> Any:
+            try:
+                return plans[i]()
+            except DecodeError as e:
+                raise e.located(file=self.store.describe(call.key, slot)) from e.__cause__
+
+        return replay_stream(plans.indices, decode_chunk, error, async_stream=async_stream)
 
     def miss(self, call: Call) -> RecordingNotFound:
         self._count_event("missed", call)
@@ -302,12 +368,15 @@ class Recording:
         instance: Any,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
+        *,
+        async_stream: bool = False,
     ) -> Any:
+        """A sync call; ``async_stream`` for async generator functions (called, not awaited)."""
         call = self.prepare(spec, instance, args, kwargs)
         if self.mode is not Mode.RECORD:
             found = self.lookup(call)
             if found is not None:
-                return self.replay(call, *found)
+                return self.replay(call, *found, async_stream=async_stream)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
         try:
@@ -315,7 +384,7 @@ class Recording:
         except Exception as error:
             self.save(call, error_response(error))
             raise
-        return self._finish(spec, call, result)
+        return self._finish(call, result, async_stream=async_stream)
 
     async def call_async(
         self,
@@ -329,7 +398,7 @@ class Recording:
         if self.mode is not Mode.RECORD:
             found = self.lookup(call)
             if found is not None:
-                return self.replay(call, *found)
+                return self.replay(call, *found, async_stream=True)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
         try:
@@ -337,16 +406,21 @@ class Recording:
         except Exception as error:
             self.save(call, error_response(error))
             raise
-        return self._finish(spec, call, result)
+        return self._finish(call, result, async_stream=True)
 
-    def _finish(self, spec: KeySpec, call: Call, result: Any) -> Any:
-        from .streams import is_stream
-
+    def _finish(self, call: Call, result: Any, *, async_stream: bool) -> Any:
         if is_stream(result):
-            raise ApirecError(
-                f"{call.function}() returned a stream ({type(result).__name__}); recording "
-                f"streams is not supported yet, and nothing was stored"
+            stream = record_stream(
+                result,
+                call.function,
+                async_stream=async_stream,
+                # no reference to the stream here: a dropped sync stream is freed (and
+                # drained) at once, not by the cycle collector
+                save=lambda response: self.save(call, response),
             )
+            with self._lock:
+                self._streams.add(stream)
+            return stream
         self.save(call, {"body": encode(result), "is_streaming": False})
         return result
 

@@ -57,6 +57,12 @@ REGISTRY = TypeRegistry()
 
 
 def type_name(cls: type) -> str:
+    # A parametrised pydantic generic (openai's SyncPage[Model]) is named after its origin
+    # and arguments; its own __module__ is wherever it was first parametrised.
+    meta = getattr(cls, "__pydantic_generic_metadata__", None)
+    if meta and meta.get("origin") is not None and meta.get("args"):
+        args = ", ".join(type_name(a) if isinstance(a, type) else repr(a) for a in meta["args"])
+        return f"{type_name(meta['origin'])}[{args}]"
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
@@ -82,6 +88,8 @@ def resolve(name: str, trusted_modules: Iterable[str] = ()) -> type:
     cls = _resolved.get(name)
     if cls is not None:
         return cls
+    if name.endswith("]") and "[" in name:
+        return _resolve_generic(name, trusted_modules)
     module_path, _, qualname = name.rpartition(".")
     top = name.split(".", 1)[0]
     if not module_path or not qualname:
@@ -104,6 +112,38 @@ def resolve(name: str, trusted_modules: Iterable[str] = ()) -> type:
     assert isinstance(obj, type)
     _resolved[name] = obj
     return obj
+
+
+_GENERIC_ARGS = {type_name(t): t for t in (int, float, str, bool, bytes, list, dict, object)}
+
+
+def _resolve_generic(name: str, trusted_modules: Iterable[str]) -> type:
+    """``"pkg.Page[pkg.Item]"``: a pydantic generic model parametrised by resolvable types."""
+    origin_name, _, rest = name.partition("[")
+    origin = resolve(origin_name, trusted_modules)
+    if not (issubclass(origin, BaseModel) and origin.__pydantic_generic_metadata__["parameters"]):
+        raise Unresolvable(f"{origin_name!r} is not a generic pydantic model", allowed=False)
+    args = tuple(
+        _GENERIC_ARGS.get(arg) or resolve(arg, trusted_modules) for arg in _split_args(rest[:-1])
+    )
+    try:
+        cls: type = origin[args if len(args) > 1 else args[0]]  # type: ignore[index]
+    except TypeError as e:
+        raise Unresolvable(f"cannot parametrise {origin_name}: {e}", allowed=True) from None
+    _resolved[name] = cls
+    return cls
+
+
+def _split_args(text: str) -> list[str]:
+    """Split ``"a.B[c.D, e.F], g.H"`` at its top-level commas."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
 
 
 def _trusted(name: str, trusted_modules: Iterable[str]) -> bool:

@@ -16,7 +16,6 @@ from typing import Any, TypeVar, overload
 import wrapt
 
 from .context import recording_lookup
-from .errors import ApirecError
 from .keys import KeySpec, Normalizer
 from .modes import Mode
 
@@ -30,9 +29,9 @@ def _is_async(func: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(raw) or inspect.iscoroutinefunction(inspect.unwrap(raw))
 
 
-def _is_generator(func: Callable[..., Any]) -> bool:
-    raw = inspect.unwrap(getattr(func, "__func__", func))
-    return inspect.isgeneratorfunction(raw) or inspect.isasyncgenfunction(raw)
+def _is_async_generator(func: Callable[..., Any]) -> bool:
+    raw = getattr(func, "__func__", func)
+    return inspect.isasyncgenfunction(raw) or inspect.isasyncgenfunction(inspect.unwrap(raw))
 
 
 def _default_name(func: Callable[..., Any]) -> str:
@@ -50,7 +49,7 @@ class RecordedFunction(wrapt.FunctionWrapper):  # type: ignore[type-arg]
         return self._self_spec
 
 
-def _make_wrapper(spec: KeySpec, is_async: bool) -> Callable[..., Any]:
+def _make_wrapper(spec: KeySpec, is_async: bool, async_stream: bool) -> Callable[..., Any]:
     # Every call of a decorated function runs this, recording or not: active_recording()
     # inlined, and nothing else before calling through.
     get, stack = recording_lookup()
@@ -67,7 +66,7 @@ def _make_wrapper(spec: KeySpec, is_async: bool) -> Callable[..., Any]:
             return wrapped(*args, **kwargs)
         if is_async:
             return rec.call_async(spec, wrapped, instance, args, kwargs)
-        return rec.call_sync(spec, wrapped, instance, args, kwargs)
+        return rec.call_sync(spec, wrapped, instance, args, kwargs, async_stream=async_stream)
 
     return wrapper
 
@@ -85,10 +84,6 @@ def wrap(
     """Wrap ``func`` so its calls go to the active recording."""
     if isinstance(func, RecordedFunction):
         func = func.__wrapped__
-    if _is_generator(func):
-        raise ApirecError(
-            f"{_default_name(func)} is a generator function; recording streams is not supported yet"
-        )
     if isinstance(ignore, str) or isinstance(redact, str):
         raise TypeError("ignore= and redact= take a list of names, not a single string")
     spec = KeySpec(
@@ -100,7 +95,10 @@ def wrap(
         shared=shared,
         float_digits=float_digits,
     )
-    wrapper = RecordedFunction(func, _make_wrapper(spec, _is_async(func)))
+    # An async generator function is called, not awaited: the sync path, an async stream.
+    wrapper = RecordedFunction(
+        func, _make_wrapper(spec, _is_async(func), async_stream=_is_async_generator(func))
+    )
     wrapper._self_spec = spec
     return wrapper
 

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.openai_server import OpenAIServer
 
 pytest_plugins = ["pytester"]
 
@@ -27,3 +30,17 @@ def store_dir(tmp_path: Path) -> Path:
 def _no_mode_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # A developer's APIREC_MODE must not change what the suite tests.
     monkeypatch.delenv("APIREC_MODE", raising=False)
+
+
+# -- the local OpenAI-compatible server (issue 3) -------------------------------------------
+
+
+@pytest.fixture
+def openai_server() -> Iterator[OpenAIServer]:
+    """A local OpenAI-compatible server on 127.0.0.1 (tests/openai_server.py); ``stop()`` it
+    to prove that replay never reaches it."""
+    server = OpenAIServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -295,17 +295,16 @@ def test_unhashable_argument_fails_before_calling(store_dir):
     assert files(store_dir) == []
 
 
-def test_streaming_results_are_refused_and_not_stored(store_dir):
+def test_iterator_results_are_recorded_as_streams(store_dir):
+    # Streams are covered in depth by test_streams.py; here: no longer refused.
     @apirec.record(name="returns_iterator")
     def returns_iterator():
         return iter([1, 2, 3])
 
-    with (
-        apirec.recording(store_dir, mode="record"),
-        pytest.raises(apirec.ApirecError, match="stream"),
-    ):
-        returns_iterator()
-    assert files(store_dir) == []
+    with apirec.recording(store_dir, mode="record"):
+        assert list(returns_iterator()) == [1, 2, 3]
+    (entry,) = [json.loads(p.read_text()) for p in store_dir.glob("*.json")]
+    assert entry["response"] == {"body": [1, 2, 3], "is_streaming": True}
 
 
 def test_result_of_an_unknown_type_is_an_encode_error(store_dir):
