@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from enum import Enum
@@ -23,6 +24,7 @@ from uuid import UUID
 
 import msgpack
 from pydantic import BaseModel, ValidationError
+from pydantic_core import SchemaValidator
 
 from .codec import DATA, TYPE, decode, fresh_json
 from .resolve import REGISTRY, resolve
@@ -33,16 +35,27 @@ _SCALARS = (str, int, float, bool, type(None))
 
 def plan(data: Any, *, trusted_modules: Iterable[str] = (), strict_types: bool = True) -> Plan:
     """A function returning, per call, what ``decode(data)`` returns (a fresh value)."""
+    return prepare(data, trusted_modules=trusted_modules, strict_types=strict_types)[0]
+
+
+def prepare(
+    data: Any, *, trusted_modules: Iterable[str] = (), strict_types: bool = True
+) -> tuple[Plan, Any]:
+    """:func:`plan`, and the first value: preparing builds one, the first replay gets it."""
     if type(data) in _SCALARS:
-        return lambda: data
+        return (lambda: data), data
     trusted = tuple(trusted_modules)
     fast = _model_plan(data, trusted)
     if fast is not None:
         return fast
-    return lambda: decode(data, trusted_modules=trusted, strict_types=strict_types)
+
+    def decoded() -> Any:
+        return decode(data, trusted_modules=trusted, strict_types=strict_types)
+
+    return decoded, decoded()
 
 
-def _model_plan(data: Any, trusted: tuple[str, ...]) -> Plan | None:
+def _model_plan(data: Any, trusted: tuple[str, ...]) -> tuple[Plan, Any] | None:
     if type(data) is not dict or len(data) != 2 or type(data.get(TYPE)) is not str:
         return None
     payload = data.get(DATA)
@@ -55,34 +68,42 @@ def _model_plan(data: Any, trusted: tuple[str, ...]) -> Plan | None:
         return None
     if not issubclass(cls, BaseModel):
         return None
-    validate = cls.model_validate
     try:
-        first = validate(payload)
+        first = cls.model_validate(payload)
     except ValidationError:  # rebuilt without validation: decode() knows how
         return None
+    validate = _validator(cls)
     if _has_long_list(payload):
         # Long lists (embeddings, logprobs): copying a validated template is far cheaper than
-        # validating each float again, and gives the same objects.
+        # validating each float again, and gives the same objects. The template stays ours.
         with contextlib.suppress(_Uncopyable):
             copy = _copier(first)  # never None for a model
             if copy is not None:
-                return copy
+                return copy, copy()
     if _shares(first, _container_ids(payload)):
+        # ``first`` holds parts of the stored payload: validate copies, never hand it out
         try:
             packed = msgpack.packb(payload, use_bin_type=True)
+            unpackb = msgpack.unpackb
+
+            def from_copy() -> Any:
+                return validate(unpackb(packed, raw=False))
+
         except Exception:
-            return lambda: validate(fresh_json(payload))
-        unpackb = msgpack.unpackb
-        return lambda: validate(unpackb(packed, raw=False))
-    spare = [first]  # the first call gets the object built while preparing
 
-    def validated() -> Any:
-        if spare:
-            with contextlib.suppress(IndexError):
-                return spare.pop()
-        return validate(payload)
+            def from_copy() -> Any:
+                return validate(fresh_json(payload))
 
-    return validated
+        return from_copy, from_copy()
+    return functools.partial(validate, payload), first
+
+
+def _validator(cls: type[BaseModel]) -> Callable[[Any], Any]:
+    """``cls.model_validate`` without its Python frame (built once the model was used)."""
+    validator = cls.__pydantic_validator__
+    if isinstance(validator, SchemaValidator):
+        return validator.validate_python
+    return cls.model_validate
 
 
 def _has_long_list(data: Any, limit: int = 32) -> bool:
@@ -116,12 +137,15 @@ def _copier(value: Any) -> Plan | None:
     if t in _IMMUTABLE or isinstance(value, Enum):
         return None
     if t is list or t is dict:
+        members = value if t is list else value.values()
+        if set(map(type, members)) <= _IMMUTABLE:  # all leaves (1,536 floats): C speed
+            shallow: Plan = value.copy
+            return shallow
         items = list(enumerate(value)) if t is list else list(value.items())
         subs = [(k, c) for k, v in items if (c := _copier(v)) is not None]
         template = value
         if not subs:
-            shallow: Plan = template.copy
-            return shallow
+            return template.copy  # type: ignore[no-any-return]
 
         def copy_container() -> Any:
             out = template.copy()
@@ -205,19 +229,19 @@ def _shares(value: Any, ids: set[int]) -> bool:
 class LazyPlans:
     """Plans for the items of a stored list (a stream's chunks), each made on first use."""
 
-    __slots__ = ("_items", "_make", "_plans", "indices")
+    __slots__ = ("_items", "_make", "indices", "made")
 
-    def __init__(self, items: list[Any], make: Callable[[Any], Plan]) -> None:
+    def __init__(self, items: list[Any], make: Callable[[Any], tuple[Plan, Any]]) -> None:
         self._items = items
         self._make = make
-        self._plans: list[Plan | None] = [None] * len(items)
+        self.made: list[Plan | None] = [None] * len(items)  # None until first use
         self.indices = list(range(len(items)))  # what a replayed stream steps through
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def __getitem__(self, i: int) -> Plan:
-        found = self._plans[i]
-        if found is None:
-            found = self._plans[i] = self._make(self._items[i])
-        return found
+    def first(self, i: int) -> Any:
+        """Item ``i`` decoded for the first time, its plan kept for the next replays."""
+        made, value = self._make(self._items[i])
+        self.made[i] = made
+        return value

@@ -26,7 +26,7 @@ from .errors import DecodeError, RecordingNotFound
 from .exceptions import error_response, raise_recorded, rebuild_error
 from .keys import KeySpec
 from .modes import Mode
-from .plans import LazyPlans, Plan, plan
+from .plans import LazyPlans, Plan, prepare
 from .settings import Settings
 from .store import Entry, JsonStore, Store
 from .streams import drain_async, drain_sync, is_stream, record_stream, replay_stream
@@ -269,17 +269,19 @@ class Recording:
             raise_recorded(
                 response, self.settings.trusted_modules, self.store.describe(call.key, slot)
             )
-        found = self._plans.get((call.key, slot))
-        if not callable(found):
-            found = self._plans[(call.key, slot)] = self._plan(response["body"])
         try:
-            return found()
+            found = self._plans.get((call.key, slot))
+            if callable(found):
+                return found()
+            found, value = self._prepare(response["body"])
+            self._plans[(call.key, slot)] = found
+            return value
         except DecodeError as e:
             raise e.located(file=self.store.describe(call.key, slot)) from e.__cause__
 
-    def _plan(self, body: Any) -> Plan:
+    def _prepare(self, body: Any) -> tuple[Plan, Any]:
         settings = self.settings
-        return plan(
+        return prepare(
             body, trusted_modules=settings.trusted_modules, strict_types=settings.strict_types
         )
 
@@ -297,12 +299,15 @@ class Recording:
         plans = self._plans.get((call.key, slot))
         if not isinstance(plans, LazyPlans):
             body = response["body"]
-            plans = LazyPlans(body if isinstance(body, list) else [], self._plan)
+            plans = LazyPlans(body if isinstance(body, list) else [], self._prepare)
             self._plans[(call.key, slot)] = plans
+
+        made = plans.made
 
         def decode_chunk(i: int) -> Any:
             try:
-                return plans[i]()
+                found = made[i]
+                return plans.first(i) if found is None else found()
             except DecodeError as e:
                 raise e.located(file=self.store.describe(call.key, slot)) from e.__cause__
 

@@ -72,8 +72,8 @@ class MsgpackStore:
 
     def _clear(self) -> None:
         self._generation = b""
-        self._table: list[tuple[int, int]] = []
-        self._loaded: set[int] = set(range(fr.BUCKETS))
+        self._table = b""
+        self._loaded = bytearray(b"\x01" * fr.BUCKETS)  # no index: every bucket is "loaded"
         self._pending: dict[int, list[tuple[str | bytes, int, Any]]] = {}
         self._keys: dict[str, dict[int, Slot]] = {}
         self._blobs: dict[bytes, tuple[int, int]] = {}
@@ -127,7 +127,7 @@ class MsgpackStore:
             return
         self._index_fd = index_fd
         _, self._scanned_to, self._dict_offset, self._table = head
-        self._loaded = set()
+        self._loaded = bytearray(fr.BUCKETS)
 
     def _close(self) -> None:
         for fd in (self._fd, self._index_fd):
@@ -178,7 +178,7 @@ class MsgpackStore:
 
     def _queue(self, key: str | bytes, index: int, value: Any) -> None:
         bucket = fr.bucket_of(key)
-        if bucket in self._loaded:
+        if self._loaded[bucket]:
             self._put(key, index, value)
         else:
             self._pending.setdefault(bucket, []).append((key, index, value))
@@ -194,11 +194,11 @@ class MsgpackStore:
             slots[index] = value
 
     def _load(self, bucket: int) -> None:
-        if bucket in self._loaded:
+        if self._loaded[bucket]:
             return
         assert self._index_fd is not None
         try:
-            data = fr.read_bucket(self._index_fd, *self._table[bucket])
+            data = fr.read_bucket(self._index_fd, *fr.bucket_entry(self._table, bucket))
             for k, rows in data.items():
                 if isinstance(k, bytes):
                     self._blobs[k] = (rows[0], rows[1])
@@ -206,7 +206,7 @@ class MsgpackStore:
                     self._keys[k] = {r[0]: Slot(r[1], r[2], r[3], r[4]) for r in rows}
         except (fr.FrameError, TypeError, ValueError, IndexError) as e:
             raise self._error(f"its index is damaged ({e}); delete {self.index_path.name}") from e
-        self._loaded.add(bucket)
+        self._loaded[bucket] = 1
         for key, index, value in self._pending.pop(bucket, ()):
             self._put(key, index, value)
 
