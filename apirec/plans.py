@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import SchemaValidator
 
 from .codec import DATA, TYPE, decode, fresh_json
+from .errors import DecodeError
 from .resolve import REGISTRY, resolve
 
 Plan = Callable[[], Any]
@@ -227,21 +228,31 @@ def _shares(value: Any, ids: set[int]) -> bool:
 
 
 class LazyPlans:
-    """Plans for the items of a stored list (a stream's chunks), each made on first use."""
+    """Plans for the items of a stored list (a stream's chunks), each made on first use.
 
-    __slots__ = ("_items", "_make", "indices", "made")
+    ``plans`` holds one callable per item: until the item is first used, one that makes its
+    plan (and returns the value built meanwhile); then the plan itself. A replayed stream
+    steps through ``plans`` calling each with ``operator.call``: no Python frame of ours
+    between the caller's ``async for`` and pydantic.
+    """
 
-    def __init__(self, items: list[Any], make: Callable[[Any], tuple[Plan, Any]]) -> None:
+    __slots__ = ("_items", "_make", "_where", "plans")
+
+    def __init__(
+        self,
+        items: list[Any],
+        make: Callable[[Any], tuple[Plan, Any]],
+        where: Callable[[], str],
+    ) -> None:
         self._items = items
         self._make = make
-        self.made: list[Plan | None] = [None] * len(items)  # None until first use
-        self.indices = list(range(len(items)))  # what a replayed stream steps through
+        self._where = where
+        self.plans: list[Plan] = [functools.partial(self._first, i) for i in range(len(items))]
 
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def first(self, i: int) -> Any:
-        """Item ``i`` decoded for the first time, its plan kept for the next replays."""
-        made, value = self._make(self._items[i])
-        self.made[i] = made
+    def _first(self, i: int) -> Any:
+        try:
+            made, value = self._make(self._items[i])
+        except DecodeError as e:
+            raise e.located(file=self._where()) from e.__cause__
+        self.plans[i] = made
         return value

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import operator
 import os
 import threading
 import time
@@ -299,19 +300,10 @@ class Recording:
         plans = self._plans.get((call.key, slot))
         if not isinstance(plans, LazyPlans):
             body = response["body"]
-            plans = LazyPlans(body if isinstance(body, list) else [], self._prepare)
-            self._plans[(call.key, slot)] = plans
-
-        made = plans.made
-
-        def decode_chunk(i: int) -> Any:
-            try:
-                found = made[i]
-                return plans.first(i) if found is None else found()
-            except DecodeError as e:
-                raise e.located(file=self.store.describe(call.key, slot)) from e.__cause__
-
-        return replay_stream(plans.indices, decode_chunk, error, async_stream=async_stream)
+            chunks = body if isinstance(body, list) else []
+            locate = functools.partial(self.store.describe, call.key, slot)
+            plans = self._plans[(call.key, slot)] = LazyPlans(chunks, self._prepare, locate)
+        return replay_stream(plans.plans, operator.call, error, async_stream=async_stream)
 
     def miss(self, call: Call) -> RecordingNotFound:
         self._count_event("missed", call)
