@@ -313,6 +313,9 @@ class Recording:
             arguments=call.arguments,
             location=self.store.location,
             test_id=call.test_id,
+            # scanning for the closest call reads the store: only for the first few misses
+            store=self.store if len(self.misses) < 3 else None,
+            record_command=self.settings.extra.get("record_command"),
         )
         self.misses.append(error)
         return error
@@ -369,6 +372,7 @@ class Recording:
         async_stream: bool = False,
     ) -> Any:
         """A sync call; ``async_stream`` for async generator functions (called, not awaited)."""
+        __tracebackhide__ = True  # a miss points at the caller's line in pytest
         call = self.prepare(spec, instance, args, kwargs)
         if self.mode is not Mode.RECORD:
             found = self.lookup(call)
@@ -391,6 +395,7 @@ class Recording:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
+        __tracebackhide__ = True  # a miss points at the caller's line in pytest
         call = self.prepare(spec, instance, args, kwargs)
         if self.mode is not Mode.RECORD:
             found = self.lookup(call)

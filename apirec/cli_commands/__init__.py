@@ -1,0 +1,1 @@
+"""The subcommands of the ``apirec`` command line; :mod:`apirec.cli` parses and dispatches."""

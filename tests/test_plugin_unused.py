@@ -1,0 +1,117 @@
+"""Unused recordings: counted at the end of the session, deleted with --apirec-prune, but only
+those of tests that ran in full in this session."""
+
+import json
+
+import pytest
+
+from .plugin_helpers import INI, setup
+
+# PHASE=record: every test makes all its calls. PHASE=later: test_shrinks makes fewer calls.
+TEST_A = """
+import os, pytest, provider
+LATER = os.environ.get("PHASE") == "later"
+
+def test_shrinks(apirec):
+    provider.add(1)
+    if not LATER:
+        provider.add(2)        # no longer called later: its recording becomes unused
+        provider.add(1)        # second answer of add(1): unused later too
+    provider.models()          # shared (test_id null): never pruned
+
+def test_steady(apirec):
+    provider.add(3)
+
+def test_fails_later(apirec):
+    if not LATER:
+        provider.add(4)
+    assert not LATER, "a failed test never loses its recordings"
+
+@pytest.mark.skipif(LATER, reason="skipped later")
+def test_skipped_later(apirec):
+    provider.add(5)
+"""
+
+TEST_B = """
+import os, provider
+
+def test_other_file(apirec):
+    if os.environ.get("PHASE") != "later":
+        provider.add(6)
+"""
+
+
+def _files(pytester):
+    names = {}
+    for path in sorted((pytester.path / "recordings").glob("*.json")):
+        entry = json.loads(path.read_text())
+        names[path.name] = (entry["test_id"], entry["request"]["args"])
+    return names
+
+
+@pytest.fixture
+def recorded(pytester, monkeypatch):
+    setup(pytester)
+    pytester.makepyfile(test_a=TEST_A, test_b=TEST_B)
+    monkeypatch.setenv("PHASE", "record")
+    pytester.runpytest("--apirec-mode=record").assert_outcomes(passed=5)
+    monkeypatch.setenv("PHASE", "later")
+    before = _files(pytester)
+    assert len(before) == 8
+    return before
+
+
+def test_subset_runs_never_delete_recordings_of_tests_that_did_not_run(pytester, recorded):
+    # -k selects only test_steady: test_shrinks's unused recordings are not even counted
+    result = pytester.runpytest("-k", "steady", "--apirec-prune")
+    result.assert_outcomes(passed=1, deselected=4)
+    result.stdout.fnmatch_lines(["apirec: 1 replayed, * deleted 0 unused recordings"])
+    # one file: test_b's recording (unused now) stays, as test_b did not run
+    result = pytester.runpytest("test_a.py::test_steady", "test_a.py::test_fails_later")
+    result.stdout.fnmatch_lines(["apirec: *; 0 stored recordings no test used"])
+    assert _files(pytester) == recorded
+
+
+def test_prune_deletes_only_unused_recordings_of_tests_that_ran_in_full(pytester, recorded):
+    result = pytester.runpytest("-v", "-rs")
+    result.assert_outcomes(passed=3, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "apirec: 3 replayed, 0 recorded, 0 live, 0 missed; 3 stored recordings no test used "
+            "(delete with --apirec-prune; -v lists them)",
+        ]
+    )
+    assert _files(pytester) == recorded  # reporting deletes nothing
+
+    result = pytester.runpytest("--apirec-prune")
+    result.stdout.fnmatch_lines(["apirec: *; deleted 3 unused recordings"])
+    after = _files(pytester)
+    gone = {name: what for name, what in recorded.items() if name not in after}
+    assert sorted(gone.values(), key=str) == [
+        ("test_a.py::test_shrinks", {"a": 1}),  # the second answer of add(1) only
+        ("test_a.py::test_shrinks", {"a": 2}),
+        ("test_b.py::test_other_file", {"a": 6}),
+    ]
+    assert any(n.endswith(".1.json") for n in gone)  # the sequence keeps its first answer
+    kept = sorted(after.values(), key=str)
+    assert (None, {}) in kept  # shared models() recording
+    assert ("test_a.py::test_fails_later", {"a": 4}) in kept  # failed: kept
+    assert ("test_a.py::test_skipped_later", {"a": 5}) in kept  # skipped: kept
+
+    pytester.runpytest().stdout.fnmatch_lines(["apirec: *; 0 stored recordings no test used"])
+
+
+def test_prune_from_ini(pytester, recorded):
+    pytester.makeini(INI.format(extra="apirec_prune = true"))
+    pytester.runpytest().stdout.fnmatch_lines(["apirec: *; deleted 3 unused recordings"])
+
+
+def test_an_interrupted_run_deletes_nothing(pytester, recorded):
+    pytester.makepyfile(test_c="def test_stop(apirec):\n    raise KeyboardInterrupt\n")
+    pytester.makeini(INI.format(extra="pythonpath = ."))
+    result = pytester.runpytest_subprocess("--apirec-prune")  # in-process would stop us too
+    assert result.ret == 2  # interrupted, after test_a.py and test_b.py ran in full
+    result.stdout.fnmatch_lines(
+        ["apirec: *; unused recordings not checked (the run was interrupted)"]
+    )
+    assert _files(pytester) == recorded
