@@ -94,3 +94,14 @@ def test_bad_arguments(tmp_path):
         convert(tmp_path / "missing", tmp_path / "x")
     with pytest.raises(apirec.StoreError, match="no msgpack store here"):
         convert(tmp_path, tmp_path / "x", to="json")
+
+
+def test_cli_convert_round_trips_the_fixture_tree(fixtures_dir, tmp_path, capsys):
+    from apirec.cli import main
+
+    assert main(["convert", str(fixtures_dir), str(tmp_path / "mp"), "--to", "msgpack"]) == 0
+    assert "converted 221 recordings" in capsys.readouterr().out
+    assert main(["convert", str(tmp_path / "mp"), str(tmp_path / "back"), "--to", "json"]) == 0
+    assert tree(tmp_path / "back") == tree(fixtures_dir)
+    assert main(["convert", str(fixtures_dir), str(tmp_path / "mp"), "--to", "msgpack"]) == 1
+    assert "already there" in capsys.readouterr().err
