@@ -97,6 +97,7 @@ class Canonicalizer:
         self.redact_names = frozenset(_norm_name(r) for r in redact if "." not in r)
         self.redact_paths = _path_tree(r for r in redact if "." in r)
         self._secrets: dict[str, bool] = {}  # name -> is a secret; names repeat call after call
+        self._shapes: dict[tuple[Any, ...], list[str] | None] = {}  # see plain()
 
     def _secret(self, name: str) -> bool:
         secret = self._secrets.get(name)
@@ -105,6 +106,17 @@ class Canonicalizer:
             if len(self._secrets) < 4096:
                 self._secrets[name] = secret
         return secret
+
+    def _order(self, shape: tuple[Any, ...]) -> list[str] | None:
+        try:
+            order: list[str] | None = sorted(shape)
+        except TypeError:  # mixed key types: the full path sorts those
+            order = None
+        if order is not None and any(type(k) is not str or self._secret(k) for k in order):
+            order = None
+        if len(self._shapes) < 1024:
+            self._shapes[shape] = order
+        return order
 
     def plain(self, value: Any) -> Any:
         """The fast path for JSON-like data, same result as :meth:`value` or :class:`_Slow`.
@@ -118,16 +130,17 @@ class Canonicalizer:
         if t is float:
             return self._float(value)
         if t is dict:
-            secrets = self._secrets
+            # The order to visit a dict's keys in, per shape: None when a key is a secret or
+            # not a string. Dicts of one shape recur call after call (messages, tool schemas).
+            shape = tuple(value)
+            try:
+                order = self._shapes[shape]
+            except KeyError:
+                order = self._order(shape)
+            if order is None:
+                raise _Slow
             out = {}
-            for k in sorted(value):  # TypeError for mixed key types: the full path sorts those
-                if type(k) is not str:
-                    raise _Slow
-                secret = secrets.get(k)
-                if secret is None:
-                    secret = self._secret(k)
-                if secret:
-                    raise _Slow
+            for k in order:
                 v = value[k]
                 tv = type(v)  # scalars inline: most nodes are leaves
                 if tv is str or tv is int or tv is bool or v is None:

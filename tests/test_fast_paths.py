@@ -163,3 +163,17 @@ def test_decode_never_returns_the_data_it_was_given():
     decoded.meta["a"].append(2)
     decoded.x["b"].append(1)
     assert data["__data__"] == {"meta": {"a": [1]}, "x": {"b": []}}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{1: "a", "b": 2}, {"b": {2: [1.0000001]}, "a": ()}, {"z": 1, "a": {"y": 2, "b": 3}}],
+)
+def test_canonical_form_is_stable_across_calls_and_key_orders(value):
+    def call(x): ...
+
+    spec = KeySpec(call, name="call")
+    reordered = dict(reversed(list(value.items())))
+    keys = {spec.key(spec.canonical({"x": v})[0], None) for v in (value, value, reordered, value)}
+    assert len(keys) == 1
+    assert spec.canonical({"x": value})[0] == {"x": Canonicalizer().value(value, "x", None, None)}
