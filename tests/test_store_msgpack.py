@@ -225,3 +225,23 @@ def test_recording_with_store_msgpack_records_and_replays(tmp_path):
         assert answer("hi") == Answer(text="HI")
         assert rec.stats.replayed == 1
     assert answer.calls == calls
+
+
+@pytest.mark.parametrize("store", ["json", "msgpack"])
+def test_record_mode_replaces_earlier_answers_in_both_stores(tmp_path, store):
+    answers = iter(["first run a", "first run b", "second run", "extra"])
+
+    @apirec.record(name="next")
+    def nxt(q: str) -> str:
+        return next(answers)
+
+    with apirec.recording(tmp_path, mode="record", store=store):
+        assert [nxt("q"), nxt("q")] == ["first run a", "first run b"]
+    with apirec.recording(tmp_path, mode="record", store=store):
+        assert nxt("q") == "second run"  # the sequence starts again; older answers go
+    with apirec.recording(tmp_path, mode="replay", store=store):
+        assert [nxt("q"), nxt("q")] == ["second run", "second run"]
+    with apirec.recording(tmp_path, mode="record-if-missing", store=store):
+        assert [nxt("q"), nxt("q")] == ["second run", "extra"]
+    with apirec.recording(tmp_path, mode="replay", store=store):
+        assert [nxt("q"), nxt("q"), nxt("q")] == ["second run", "extra", "extra"]
