@@ -10,14 +10,7 @@ from apirec import frames
 from apirec.store import JsonStore
 from apirec.store_msgpack import FILE_NAME, MsgpackStore
 
-
-def entry(body, test_id=None):
-    return {
-        "test_id": test_id,
-        "request": {"function": "f", "args": {}, "key": "k"},
-        "response": {"body": body, "is_streaming": False},
-        "id_normalization_mapping": {},
-    }
+from .test_store import entry
 
 
 def bodies(store, key):
