@@ -120,7 +120,10 @@ class MsgpackStore:
             index_fd = os.open(self.index_path, os.O_RDONLY)
         except OSError:
             return  # no index: the scan of the whole file rebuilds it
-        head = fr.read_index_head(index_fd)
+        try:
+            head = fr.read_index_head(index_fd)
+        except OSError:  # not a file we can read: as good as none
+            head = None
         size = os.fstat(self._fd).st_size
         if head is None or head[0] != self._generation or head[1] > size:
             os.close(index_fd)
@@ -405,9 +408,14 @@ class MsgpackStore:
                 buckets[fr.bucket_of(key)][key] = rows
         for d, (offset, length) in self._blobs.items():
             buckets[fr.bucket_of(d)][d] = [offset, length]
-        fr.write_index(
-            str(self.index_path), self._generation, self._scanned_to, self._dict_offset, buckets
-        )
+        path = str(self.index_path)
+        try:
+            fr.write_index(path, self._generation, self._scanned_to, self._dict_offset, buckets)
+        except OSError:
+            # The index only saves time: without it the next open scans the frames instead.
+            with contextlib.suppress(OSError):
+                os.unlink(f"{path}.{os.getpid()}.tmp")
+            return
         self._tail = 0
 
     @staticmethod

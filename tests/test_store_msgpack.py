@@ -238,3 +238,13 @@ def test_record_mode_replaces_earlier_answers_in_both_stores(tmp_path, store):
         assert [nxt("q"), nxt("q")] == ["second run", "extra"]
     with apirec.recording(tmp_path, mode="replay", store=store):
         assert [nxt("q"), nxt("q"), nxt("q")] == ["second run", "extra", "extra"]
+
+
+def test_an_index_that_cannot_be_written_only_costs_time(store_dir, monkeypatch):
+    monkeypatch.setattr(frames, "REINDEX_AT", 4)
+    (store_dir / f"{FILE_NAME}.idx").mkdir()  # in the way of the index file
+    store = MsgpackStore(store_dir)
+    for i in range(10):
+        store.write("k", entry(i))
+    assert bodies(MsgpackStore(store_dir), "k") == list(range(10))
+    assert sorted(os.listdir(store_dir)) == [FILE_NAME, f"{FILE_NAME}.idx"]
