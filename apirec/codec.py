@@ -239,13 +239,18 @@ class _Decoder:
         return obj
 
 
+_MUTABLE = frozenset({dict, list})
+
+
 def fresh_json(data: Any) -> Any:
-    """A deep copy of JSON data (dicts and lists copied; scalars are immutable)."""
+    """A deep copy of JSON data: dicts and lists copied, everything else shared as it is."""
     t = type(data)
     if t is dict:
-        return {k: fresh_json(v) for k, v in data.items()}
+        return {k: fresh_json(v) if type(v) in _MUTABLE else v for k, v in data.items()}
     if t is list:
-        return [fresh_json(v) for v in data]
+        if _MUTABLE.isdisjoint(map(type, data)):  # a list of scalars (1,536 floats): C speed
+            return data.copy()
+        return [fresh_json(v) if type(v) in _MUTABLE else v for v in data]
     return data
 
 

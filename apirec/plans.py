@@ -1,12 +1,15 @@
-"""Decoding prepared once per stored value, then run on every replay (the replay fast path).
+"""How stored answers are decoded on replay, fast, and always into fresh objects.
 
-:func:`plan` looks at a stored value once (type resolution, the envelope's shape) and returns
-a function that builds a fresh copy of the decoded value per call. Most replayed values are
-one pydantic model (a chat completion, an embedding, a stream chunk): for those the plan is
-``cls.model_validate(payload)`` on the stored payload when the first validation showed that
-the model keeps none of the payload's dicts or lists, and validation of a fresh copy of the
-payload otherwise (pydantic keeps values under ``Any`` fields and ``extra`` values by
-reference, and a caller mutating them must never change what the next replay returns).
+The first replay of an answer decodes it plainly (:class:`FirstReplay`: validation of the
+stored payload, which the recorder then never decodes again: it reads a pristine copy from
+the store if the answer is replayed once more). Most answers are replayed once per test.
+From the second replay on, a plan made by :func:`prepare` does it: most replayed values are
+one pydantic model (a chat completion, an embedding, a stream chunk), and the plan is
+``validate(payload)`` on the stored payload when a first validation showed that the model
+keeps none of the payload's dicts or lists, validation of a fresh copy otherwise (pydantic
+keeps values under ``Any`` fields and ``extra`` values by reference, and a caller mutating
+them must never change what the next replay returns), or, for long lists (an embedding), a
+copy of a validated template.
 Everything else goes through :func:`apirec.codec.decode`, which always builds fresh values.
 """
 
@@ -22,7 +25,6 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-import msgpack
 from pydantic import BaseModel, ValidationError
 from pydantic_core import SchemaValidator
 
@@ -56,19 +58,73 @@ def prepare(
     return decoded, decoded()
 
 
-def _model_plan(data: Any, trusted: tuple[str, ...]) -> tuple[Plan, Any] | None:
+class FirstReplay:
+    """What ``decode(data)`` returns, without a plan or a copy: for an answer replayed once
+    (most are: one per test), the analysis :func:`prepare` does would cost more than it saves.
+    The value may hold parts of ``data`` (pydantic keeps ``Any`` values by reference): the
+    caller must not decode ``data`` again. Remembers each type name's validator (a stream's
+    chunks share one)."""
+
+    def __init__(self, trusted_modules: Iterable[str], strict_types: bool) -> None:
+        self._trusted = tuple(trusted_modules)
+        self._strict = strict_types
+        self._validators: dict[str, Callable[[Any], Any] | None] = {}
+
+    def __call__(self, data: Any) -> Any:
+        if type(data) is dict and len(data) == 2:
+            name = data.get(TYPE)
+            if type(name) is str:
+                validate = self._validators.get(name, _unseen)
+                if validate is _unseen:
+                    validate = self._validator_of(data)
+                if validate is not None:
+                    try:
+                        return validate(data[DATA])
+                    except ValidationError:
+                        pass  # decode() builds it without validation, as the SDK did
+        return decode(data, trusted_modules=self._trusted, strict_types=self._strict)
+
+    def _validator_of(self, data: dict[str, Any]) -> Callable[[Any], Any] | None:
+        cls = _model_class(data, self._trusted)
+        if cls is None:
+            validate = None
+        else:
+            validate = _validator(cls)
+            if validate == cls.model_validate:
+                return validate  # pydantic builds the validator on first use: ask again later
+        if len(self._validators) < 256:
+            self._validators[data[TYPE]] = validate
+        return validate
+
+
+def _unseen(data: Any) -> Any:
+    raise AssertionError("a marker, never called")
+
+
+def once(data: Any, *, trusted_modules: Iterable[str] = (), strict_types: bool = True) -> Any:
+    """:class:`FirstReplay` for one value."""
+    return FirstReplay(trusted_modules, strict_types)(data)
+
+
+def _model_class(data: Any, trusted: tuple[str, ...]) -> type[BaseModel] | None:
+    """The pydantic model of an envelope ``{"__type__", "__data__": {...}}``, if it is one."""
     if type(data) is not dict or len(data) != 2 or type(data.get(TYPE)) is not str:
         return None
-    payload = data.get(DATA)
     name = data[TYPE]
-    if type(payload) is not dict or REGISTRY.for_name(name) is not None:
+    if type(data.get(DATA)) is not dict or REGISTRY.for_name(name) is not None:
         return None
     try:
         cls = resolve(name, trusted)
     except Exception:  # decode() reports it, with the file and the place
         return None
-    if not issubclass(cls, BaseModel):
+    return cls if issubclass(cls, BaseModel) else None
+
+
+def _model_plan(data: Any, trusted: tuple[str, ...]) -> tuple[Plan, Any] | None:
+    cls = _model_class(data, trusted)
+    if cls is None:
         return None
+    payload = data[DATA]
     try:
         first = cls.model_validate(payload)
     except ValidationError:  # rebuilt without validation: decode() knows how
@@ -83,24 +139,16 @@ def _model_plan(data: Any, trusted: tuple[str, ...]) -> tuple[Plan, Any] | None:
                 return copy, copy()
     if _shares(first, _container_ids(payload)):
         # ``first`` holds parts of the stored payload: validate copies, never hand it out
-        try:
-            packed = msgpack.packb(payload, use_bin_type=True)
-            unpackb = msgpack.unpackb
 
-            def from_copy() -> Any:
-                return validate(unpackb(packed, raw=False))
-
-        except Exception:
-
-            def from_copy() -> Any:
-                return validate(fresh_json(payload))
+        def from_copy() -> Any:
+            return validate(fresh_json(payload))
 
         return from_copy, from_copy()
     return functools.partial(validate, payload), first
 
 
 def _validator(cls: type[BaseModel]) -> Callable[[Any], Any]:
-    """``cls.model_validate`` without its Python frame (built once the model was used)."""
+    """``cls.model_validate`` without its Python frame, once pydantic has built it."""
     validator = cls.__pydantic_validator__
     if isinstance(validator, SchemaValidator):
         return validator.validate_python
@@ -228,28 +276,41 @@ def _shares(value: Any, ids: set[int]) -> bool:
 
 
 class LazyPlans:
-    """Plans for the items of a stored list (a stream's chunks), each made on first use.
+    """How to decode the items of a stored list (a stream's chunks), each only when used.
 
-    ``plans`` holds one callable per item: until the item is first used, one that makes its
-    plan (and returns the value built meanwhile); then the plan itself. A replayed stream
-    steps through ``plans`` calling each with ``operator.call``: no Python frame of ours
-    between the caller's ``async for`` and pydantic.
+    ``plans`` holds one callable per item: until the item is used, one that decodes it
+    plainly (``once``, lending the stored item: then ``lent`` is set and the recorder reads a
+    pristine copy for the next replay) or that prepares its plan; then the plan itself. A
+    replayed stream steps through ``plans`` calling each with ``operator.call``: no Python
+    frame of ours between the caller's ``async for`` and pydantic.
     """
 
-    __slots__ = ("_items", "_make", "_where", "plans")
+    __slots__ = ("_items", "_make", "_once", "_where", "lent", "plans")
 
     def __init__(
         self,
         items: list[Any],
+        once: Callable[[Any], Any] | None,
         make: Callable[[Any], tuple[Plan, Any]],
         where: Callable[[], str],
     ) -> None:
         self._items = items
+        self._once = once
         self._make = make
         self._where = where
-        self.plans: list[Plan] = [functools.partial(self._first, i) for i in range(len(items))]
+        self.lent = False
+        step = self._first if once is not None else self._prepared
+        self.plans: list[Plan] = [functools.partial(step, i) for i in range(len(items))]
 
     def _first(self, i: int) -> Any:
+        assert self._once is not None
+        self.lent = True
+        try:
+            return self._once(self._items[i])
+        except DecodeError as e:
+            raise e.located(file=self._where()) from e.__cause__
+
+    def _prepared(self, i: int) -> Any:
         try:
             made, value = self._make(self._items[i])
         except DecodeError as e:

@@ -27,7 +27,7 @@ from .errors import DecodeError, RecordingNotFound
 from .exceptions import error_response, raise_recorded, rebuild_error
 from .keys import KeySpec
 from .modes import Mode
-from .plans import LazyPlans, Plan, prepare
+from .plans import FirstReplay, LazyPlans, Plan, prepare
 from .settings import Settings
 from .store import Entry, JsonStore, Store
 from .streams import drain_async, drain_sync, is_stream, record_stream, replay_stream
@@ -114,9 +114,9 @@ class Recording:
         self._store: Store | None = None
         self._keys: dict[str, _KeyState] = {}
         self._entries: dict[tuple[str, int], Entry] = {}
-        self._plans: dict[
-            tuple[str, int], Plan | LazyPlans
-        ] = {}  # decoding prepared once per answer
+        # How each stored answer is decoded: None after its first replay, then a plan
+        self._plans: dict[tuple[str, int], Plan | LazyPlans | None] = {}
+        self._once = FirstReplay(self.settings.trusted_modules, self.settings.strict_types)
         self._lock = threading.Lock()
         self._depth = 0
         self._tokens: list[Token[Recording | None] | None] = []
@@ -263,22 +263,40 @@ class Recording:
         """
         self._count_event("replayed", call)
         self.used.add((call.key, slot))
+        key = (call.key, slot)
+        known = key in self._plans
+        plans = self._plans.get(key)
+        if known and (plans is None or (isinstance(plans, LazyPlans) and plans.lent)):
+            # The first replay handed out objects that may hold parts of the cached entry
+            # (no copy: most answers are replayed once). From now on, decode a copy of the
+            # stored recording that no caller has seen.
+            entry, plans = self._pristine(call, slot, entry), None
         response = entry["response"]
         if response.get("is_streaming"):
-            return self._replay_stream(call, slot, response, async_stream)
+            return self._replay_stream(call, slot, response, async_stream, plans, first=not known)
         if response.get("is_exception"):
             raise_recorded(
                 response, self.settings.trusted_modules, self.store.describe(call.key, slot)
             )
         try:
-            found = self._plans.get((call.key, slot))
-            if callable(found):
-                return found()
-            found, value = self._prepare(response["body"])
-            self._plans[(call.key, slot)] = found
+            if callable(plans):
+                return plans()
+            if not known:  # the first replay: decode plainly, lending the cached payload
+                self._plans[key] = None
+                return self._once(response["body"])
+            made, value = self._prepare(response["body"])  # replayed again: worth a plan
+            self._plans[key] = made
             return value
         except DecodeError as e:
             raise e.located(file=self.store.describe(call.key, slot)) from e.__cause__
+
+    def _pristine(self, call: Call, slot: int, entry: Entry) -> Entry:
+        fresh = self.store.read(call.key, slot)
+        if fresh is None:  # removed since: what we have differs only by a caller's edits
+            return entry
+        with self._lock:
+            self._entries[(call.key, slot)] = fresh
+        return fresh
 
     def _prepare(self, body: Any) -> tuple[Plan, Any]:
         settings = self.settings
@@ -287,22 +305,30 @@ class Recording:
         )
 
     def _replay_stream(
-        self, call: Call, slot: int, response: dict[str, Any], async_stream: bool
+        self,
+        call: Call,
+        slot: int,
+        response: dict[str, Any],
+        async_stream: bool,
+        plans: Plan | LazyPlans | None,
+        *,
+        first: bool,
     ) -> Any:
-        """A stream over the stored chunks, each decoded (by a plan kept for the next replay)
-        only when the caller asks for it."""
+        """A stream over the stored chunks, each decoded only when the caller asks for it
+        (plainly the first time, then by a plan kept for the next replays)."""
         trusted = self.settings.trusted_modules
         data = response.get("exception_data") if response.get("is_exception") else None
         error = None
         if data is not None:
             where = self.store.describe(call.key, slot)
             error = functools.partial(rebuild_error, data, trusted, where)
-        plans = self._plans.get((call.key, slot))
         if not isinstance(plans, LazyPlans):
             body = response["body"]
             chunks = body if isinstance(body, list) else []
             locate = functools.partial(self.store.describe, call.key, slot)
-            plans = self._plans[(call.key, slot)] = LazyPlans(chunks, self._prepare, locate)
+            once = self._once if first else None
+            plans = LazyPlans(chunks, once, self._prepare, locate)
+            self._plans[(call.key, slot)] = plans
         return replay_stream(plans.plans, operator.call, error, async_stream=async_stream)
 
     def miss(self, call: Call) -> RecordingNotFound:

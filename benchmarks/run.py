@@ -389,6 +389,19 @@ class Replays:
         b.add(Row(sec, f"{case.label}, first chunk", head, "seeds' recorder", seeds_head,
                   ">= 20x sooner"), faster_by=20)  # fmt: skip
 
+        async def cold() -> int:
+            async with apirec.recording(self.store, mode="replay") as rec:
+                rec.patch(CHAT_TARGET, name="openai.chat")
+                rec.patch(EMBED_TARGET, name="openai.embeddings")
+                return await drain_after(self.create(case))
+
+        with apirec.test_context(case.test_id or "bench"):
+            t_cold, seeds_too = await b.time_async(
+                cold, lambda: drain_after(self.seeds_call(case)), number=number // 4
+            )
+        b.add(Row(sec, f"{case.label}, all chunks, a new recording per call", t_cold,
+                  "seeds' recorder", seeds_too, "(info)"), faster_by=0)  # fmt: skip
+
 
 async def drain_after(call: Awaitable[Any]) -> int:
     n = 0
