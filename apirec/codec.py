@@ -184,8 +184,8 @@ class _Decoder:
                 warnings.warn(f"apirec: returning raw data for {name}: {e}", stacklevel=2)
                 return self.value(payload)
             raise DecodeError(str(e), type_name=name) from None
-        except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as e:
-            raise DecodeError(f"invalid data for {name}: {e}", type_name=name) from e
+        except Exception as e:  # the data is untrusted: any failure to build is a DecodeError
+            raise DecodeError(f"invalid data for {name}: {_describe(e)}", type_name=name) from e
 
     def _build(self, name: str, payload: Any) -> Any:
         container = _CONTAINERS.get(name)
@@ -252,6 +252,11 @@ def fresh_json(data: Any) -> Any:
             return data.copy()
         return [fresh_json(v) if type(v) in _MUTABLE else v for v in data]
     return data
+
+
+def _describe(error: Exception) -> str:
+    text = str(error)[:500]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _hashable(key: Any) -> Any:

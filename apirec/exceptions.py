@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
-from .errors import ReplayedError
+from .errors import DecodeError, ReplayedError
 from .resolve import type_name
 
 _SIMPLE = (str, int, float, bool, type(None))
@@ -76,9 +76,11 @@ def build_error(
         error = cls.__new__(cls)
     error.args = values
     for k, v in (attributes or {}).items():
-        # read-only properties: the value stays in args
-        with contextlib.suppress(AttributeError, TypeError):
-            setattr(error, str(k), v)
+        if not isinstance(k, str) or k.startswith("_"):
+            continue  # only public attributes are recorded: never __class__ or __dict__
+        # read-only properties and setters that refuse: the value stays in args
+        with contextlib.suppress(Exception):
+            setattr(error, k, v)
     return error
 
 
@@ -150,7 +152,7 @@ def rebuild_error(
 
 
 def _rebuild(data: Mapping[str, Any], trusted_modules: tuple[str, ...]) -> BaseException:
-    from .resolve import Unresolvable, resolve
+    from .resolve import resolve
 
     name = data.get("type")
     if not isinstance(name, str):
@@ -160,7 +162,7 @@ def _rebuild(data: Mapping[str, Any], trusted_modules: tuple[str, ...]) -> BaseE
         if not issubclass(cls, Exception):  # never raise SystemExit & co. from a file
             raise TypeError(name)
         return build_exception(cls, data)
-    except (Unresolvable, TypeError, ValueError):
+    except Exception:  # Unresolvable, or a class that cannot be built from this data
         return replayed_error(name, data)
 
 
@@ -176,8 +178,12 @@ def _add_note(error: BaseException, data: Mapping[str, Any], where: str) -> None
 
 def raise_recorded(
     response: Mapping[str, Any], trusted_modules: tuple[str, ...], where: str
-) -> None:
-    data = response.get("exception_data")
-    if not isinstance(data, Mapping):
-        data = {"type": "<unknown>", "message": str(response.get("exception_message", ""))}
-    raise rebuild_error(data, trusted_modules, where)
+) -> NoReturn:
+    try:
+        data = response.get("exception_data")
+        if not isinstance(data, Mapping):
+            data = {"type": "<unknown>", "message": str(response.get("exception_message", ""))}
+        error = rebuild_error(data, trusted_modules, where)
+    except RecursionError:
+        raise DecodeError("recorded exception nested too deeply", file=where) from None
+    raise error

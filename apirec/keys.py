@@ -149,6 +149,8 @@ class Canonicalizer:
                     out[k] = self._float(v) if tv is float else self.plain(v)
             return out
         if t is list or t is tuple:
+            if t is tuple and len(value) == 2 and type(value[0]) is str and self._secret(value[0]):
+                raise _Slow  # a header pair to redact: ("Authorization", "Bearer ...")
             items = []
             for v in value:
                 tv = type(v)
@@ -169,6 +171,8 @@ class Canonicalizer:
             return self._float(value)
         if t is dict or isinstance(value, Mapping):
             return self._mapping(value, where, ignore, redact)
+        if t is tuple and len(value) == 2 and type(value[0]) is str and self._secret(value[0]):
+            return [value[0], _REDACTED]  # a header pair: ("Authorization", "Bearer ...")
         if t is list or t is tuple:
             return [self.value(v, f"{where}[{i}]", None, None) for i, v in enumerate(value)]
         return self._other(value, where)
@@ -258,7 +262,7 @@ def without_redacted(value: Any) -> Any:
     if type(value) is dict:
         return {k: without_redacted(v) for k, v in value.items() if v is not _REDACTED}
     if type(value) is list:
-        return [without_redacted(v) for v in value]
+        return [without_redacted(v) for v in value if v is not _REDACTED]
     return value
 
 

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .codec import encode
 from .context import current_test_id, enter_recording, exit_recording
 from .diagnostics import recording_not_found
-from .errors import DecodeError, RecordingNotFound
+from .errors import DecodeError, RecordingNotFound, StoreError
 from .exceptions import error_response, raise_recorded, rebuild_error
+from .files import record_start
 from .keys import KeySpec
 from .modes import Mode
 from .plans import FirstReplay, LazyPlans, Plan, prepare
@@ -137,7 +138,8 @@ class Recording:
     def __enter__(self) -> Recording:
         with self._lock:
             if self._depth == 0:
-                self._started = time.time()
+                # record mode replaces only answers written before this moment
+                self._started = record_start() if self.mode is Mode.RECORD else time.time()
                 self._keys.clear()  # each activation starts its sequences afresh
                 self.is_open = True
             self._depth += 1
@@ -348,6 +350,15 @@ class Recording:
 
     def save(self, call: Call, response: dict[str, Any]) -> None:
         """Write one answer now, not when the recording closes."""
+        try:
+            self._save(call, response)
+        except StoreError as e:  # say that the call itself was made: it may have cost money
+            raise StoreError(
+                f"{call.function}() was called, but its answer could not be stored: {e}",
+                path=e.path,
+            ) from None
+
+    def _save(self, call: Call, response: dict[str, Any]) -> None:
         state = self._state(call.key)
         if self.mode is Mode.RECORD and not state.reset_done:
             with self._lock:
@@ -363,8 +374,9 @@ class Recording:
             "response": response,
             "id_normalization_mapping": {},
         }
-        start = 0 if self.mode is Mode.RECORD else call.index
-        slot = self.store.write(call.key, entry, start=start)
+        # The first free slot, also in record-if-missing: a call cancelled before its answer
+        # was stored must not leave a hole that hides the answers after it.
+        slot = self.store.write(call.key, entry)
         with self._lock:
             self._entries[(call.key, slot)] = entry
             self._plans.pop((call.key, slot), None)

@@ -150,22 +150,32 @@ def _trusted(name: str, trusted_modules: Iterable[str]) -> bool:
     return any(name == t or name.startswith(t + ".") for t in trusted_modules)
 
 
+def _dunder(part: str) -> bool:
+    return part.startswith("__") and part.endswith("__")
+
+
 def _find(name: str) -> object | None:
-    """Import the longest module prefix of ``name`` that exists, then walk the attributes."""
+    """Import the longest module prefix of ``name`` that exists, then walk the attributes.
+
+    Never imports a ``__main__`` or ``__init__`` module (``unittest.__main__`` runs a test
+    program when imported) and never walks dunder attributes (``__class__``, ``__base__``).
+    """
     parts = name.split(".")
     for split in range(len(parts) - 1, 0, -1):
         module_name = ".".join(parts[:split])
         module = sys.modules.get(module_name)
         if module is None:
+            if any(_dunder(p) for p in parts[:split]):
+                continue
             try:
                 module = importlib.import_module(module_name)
             except ImportError:
                 continue
-            except Exception:  # a module that fails to import is as good as absent
+            except (Exception, SystemExit):  # a module that fails to import is as good as absent
                 return None
         obj: object = module
         for attr in parts[split:]:
-            obj = getattr(obj, attr, None)
+            obj = None if _dunder(attr) else getattr(obj, attr, None)
             if obj is None:
                 break
         if obj is not None:

@@ -13,13 +13,18 @@ import errno
 import json
 import os
 import re
+import sys
 import tempfile
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import StoreError
+from .files import clean_temp_files, host_tag, read_regular_file
+
+if sys.platform != "win32":
+    import fcntl
 
 TMP_DIR = ".apirec-tmp"
 _FILE_RE = re.compile(r"^(?P<key>[^.]+?)(?:\.(?P<index>[1-9][0-9]*))?\.json$")
@@ -101,6 +106,7 @@ class JsonStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.root = Path(path)
         self.location = str(self.root)
+        self._thread_lock = threading.Lock()
         # Leftovers of writers that died; this directory holds only those, so it stays small.
         clean_temp_files(self.root / TMP_DIR)
 
@@ -113,40 +119,46 @@ class JsonStore:
     def read(self, key: str, index: int) -> Entry | None:
         path = self.file(key, index)
         try:
-            raw = path.read_bytes()
+            raw = read_regular_file(path)
         except FileNotFoundError:
             return None
-        except IsADirectoryError:
-            raise StoreError(f"{path}: is a directory, not a recording", path=str(path)) from None
+        except StoreError:
+            raise
         except OSError as e:
             raise _io_error(path, "read", e) from None
         return parse(raw, str(path))
 
     def count(self, key: str) -> int:
         n = 0
-        while self.file(key, n).exists():
-            n += 1
+        try:
+            while self.file(key, n).exists():
+                n += 1
+        except OSError as e:  # a directory that cannot be searched: EACCES, EIO
+            raise _io_error(self.file(key, n), "read", e) from None
         return n
 
     def write(self, key: str, entry: Entry, *, start: int = 0) -> int:
         """Store ``entry`` in the first free slot at or after ``start``; return that slot.
 
-        Claiming a slot is exclusive (``os.link`` fails when the name exists), so processes
-        and threads writing the same key never overwrite each other's answers.
+        Claiming a slot is exclusive (``os.link`` fails when the name exists) and happens under
+        the store lock, so processes and threads writing the same key never overwrite each
+        other's answers, and a concurrent :meth:`reset` never leaves a hole in the sequence.
         """
         data = dumps(entry)
-        tmp = self._write_temp(data, self.file(key, start))
+        first = self.file(key, start)
+        tmp = self._write_temp(data, first)
         try:
-            index = start
-            while True:
-                target = self.file(key, index)
-                try:
-                    os.link(tmp, target)
-                    return index
-                except FileExistsError:
-                    index += 1
-                except OSError as e:
-                    raise _io_error(target, "written", e) from None
+            with self._locked(first):
+                index = start
+                while True:
+                    target = self.file(key, index)
+                    try:
+                        os.link(tmp, target)
+                        return index
+                    except FileExistsError:
+                        index += 1
+                    except OSError as e:
+                        raise _io_error(target, "written", e) from None
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -154,19 +166,31 @@ class JsonStore:
     def reset(self, key: str, *, older_than: float) -> None:
         """Drop the answers of ``key`` written before ``older_than`` (``record`` mode).
 
-        Answers written since then, by another process recording at the same time, stay.
+        Answers written since then, by another process recording at the same time, stay, and
+        move down to the first slots so the sequence keeps no holes.
         """
-        index = 0
-        while True:
-            path = self.file(key, index)
-            try:
-                if path.stat().st_mtime < older_than:
-                    path.unlink()
-            except FileNotFoundError:
-                return
-            except OSError as e:
-                raise _io_error(path, "replaced", e) from None
-            index += 1
+        with self._locked(self.file(key, 0)):
+            kept: list[Path] = []
+            index = 0
+            while True:
+                path = self.file(key, index)
+                try:
+                    if path.stat().st_mtime < older_than:
+                        path.unlink()
+                    else:
+                        kept.append(path)
+                except FileNotFoundError:
+                    break
+                except OSError as e:
+                    raise _io_error(path, "replaced", e) from None
+                index += 1
+            for index, path in enumerate(kept):
+                target = self.file(key, index)
+                if path != target:
+                    try:
+                        os.rename(path, target)  # under the lock: ``target`` is free
+                    except OSError as e:
+                        raise _io_error(target, "replaced", e) from None
 
     def entries(self) -> Iterator[tuple[str, int, str]]:
         """Every recording file as ``(key, index, path)``, sorted; lists the directory."""
@@ -189,53 +213,49 @@ class JsonStore:
             raise _io_error(target, "written", e) from None
         return tmp_dir
 
+    @contextlib.contextmanager
+    def _locked(self, target: Path) -> Iterator[None]:
+        """Serialise slot claims and resets: a thread lock, and ``flock`` on the temp directory
+        for other processes (each ``open`` is its own lock, so threads exclude each other too)."""
+        tmp_dir = self._tmp_dir(target)
+        with self._thread_lock:
+            if sys.platform == "win32":  # no flock: threads of one process are still serialised
+                yield
+                return
+            fd = -1
+            try:
+                fd = os.open(tmp_dir, os.O_RDONLY)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as e:
+                if fd >= 0:
+                    os.close(fd)
+                raise _io_error(target, "written", e) from None
+            try:
+                yield
+            finally:
+                os.close(fd)  # releases the lock
+
     def _write_temp(self, data: bytes, target: Path) -> str:
         tmp_dir = self._tmp_dir(target)
         fd = -1
         name = ""
         try:
-            fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".tmp", dir=tmp_dir)
+            prefix = f"{os.getpid()}-{host_tag()}-"
+            fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=tmp_dir)
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
             os.fsync(fd)
-            os.close(fd)
-            fd = -1
+            fd, closing = -1, fd
+            os.close(closing)
             return name
-        except OSError as e:
+        except BaseException as e:  # also KeyboardInterrupt: never leave half a temp file
             if fd >= 0:
-                os.close(fd)
+                with contextlib.suppress(OSError):
+                    os.close(fd)
             if name:
                 with contextlib.suppress(OSError):
                     os.unlink(name)
-            raise _io_error(target, "written", e) from None
-
-
-def clean_temp_files(tmp_dir: Path, *, grace: float = 600.0) -> None:
-    """Remove temporary files left by writers that died: their process is gone, or they are old."""
-    try:
-        names = os.listdir(tmp_dir)
-    except OSError:
-        return
-    now = time.time()
-    for name in names:
-        path = tmp_dir / name
-        pid_text = name.split("-", 1)[0]
-        try:
-            alive = pid_text.isdigit() and _process_alive(int(pid_text))
-            if not alive or now - path.stat().st_mtime > grace:
-                path.unlink()
-        except OSError:
-            continue
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+            if isinstance(e, OSError):
+                raise _io_error(target, "written", e) from None
+            raise

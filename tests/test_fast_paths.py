@@ -182,3 +182,13 @@ def test_canonical_form_is_stable_across_calls_and_key_orders(value):
     keys = {spec.key(spec.canonical({"x": v})[0], None) for v in (value, value, reordered, value)}
     assert len(keys) == 1
     assert spec.canonical({"x": value})[0] == {"x": Canonicalizer().value(value, "x", None, None)}
+
+
+def test_header_pairs_stay_redacted_call_after_call():
+    def fetch(url: str, headers: list) -> None: ...
+
+    spec = KeySpec(fetch, name="fetch")
+    args = {"url": "u", "headers": [("Authorization", "Bearer s3cret"), ("Accept", "json")]}
+    stored = [spec.canonical(spec.bind(None, (), args))[1] for _ in range(3)]
+    assert all(s == stored[0] for s in stored)
+    assert stored[0]["headers"] == [["Authorization", "<redacted>"], ["Accept", "json"]]

@@ -1,0 +1,156 @@
+"""Many concurrent calls in one process (asyncio tasks, threads) record every answer.
+
+Every call returns a unique token, so a lost, duplicated or overwritten answer shows up as a
+difference between what the callers got and what the store holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+import apirec
+
+from .reliability import decoded_sequences, run_threads
+
+
+class Answer(BaseModel):
+    topic: str
+    token: int
+
+
+_tokens = itertools.count()  # next() on itertools.count is atomic: unique across threads
+
+
+@apirec.record(name="concurrency.ask_async")
+async def ask_async(topic: str) -> Answer:
+    await asyncio.sleep(0)  # let the other tasks run between the key and the answer
+    token = next(_tokens)
+    await asyncio.sleep(0)
+    return Answer(topic=topic, token=token)
+
+
+@apirec.record(name="concurrency.ask_sync")
+def ask_sync(topic: str) -> Answer:
+    return Answer(topic=topic, token=next(_tokens))
+
+
+def async_topics() -> list[str]:
+    # 100 keys called once, 10 keys called 90 times each: 1,000 calls
+    topics = [f"distinct-{i}" for i in range(100)]
+    topics += [f"repeated-{i % 10}" for i in range(900)]
+    return topics
+
+
+def stored_answers(root: Path) -> dict[str, list[Answer]]:
+    """Every stored answer, by the topic it was asked for."""
+    answers: dict[str, list[Answer]] = {}
+    for sequence in decoded_sequences(root).values():
+        for value in sequence:
+            assert isinstance(value, Answer)
+            answers.setdefault(value.topic, []).append(value)
+    return answers
+
+
+def check_store(root: Path, topics: list[str], returned: list[Answer]) -> None:
+    assert len({a.token for a in returned}) == len(topics), "every call answered once"
+    answers = stored_answers(root)
+    calls = Counter(topics)
+    assert {t: len(a) for t, a in answers.items()} == dict(calls)
+    stored = sorted(a.token for group in answers.values() for a in group)
+    assert stored == sorted(a.token for a in returned)
+
+
+async def test_thousand_concurrent_async_calls_record_every_answer(tmp_path: Path) -> None:
+    topics = async_topics()
+    with apirec.recording(tmp_path, mode="record") as rec:
+        returned = await asyncio.gather(*(ask_async(t) for t in topics))
+    assert [a.topic for a in returned] == topics
+    assert rec.stats.recorded == len(topics)
+    check_store(tmp_path, topics, returned)
+
+    # A fresh recording replays the same multiset of answers, never calling through.
+    before = next(_tokens)
+    with apirec.recording(tmp_path, mode="replay") as replay:
+        replayed = await asyncio.gather(*(ask_async(t) for t in topics))
+    assert next(_tokens) == before + 1
+    assert replay.stats.replayed == len(topics) and replay.stats.missed == 0
+    assert Counter(a.model_dump_json() for a in replayed) == Counter(
+        a.model_dump_json() for a in returned
+    )
+
+
+def test_eight_threads_of_two_hundred_calls_record_every_answer(tmp_path: Path) -> None:
+    n_threads, per_thread = 8, 200
+    # each thread: 100 calls of its own keys, 100 calls spread over 5 keys shared by all
+    plans = [
+        [f"own-{t}-{i}" if i % 2 else f"shared-{i % 5}" for i in range(per_thread)]
+        for t in range(n_threads)
+    ]
+    results: list[list[Answer]] = [[] for _ in range(n_threads)]
+
+    def worker(t: int) -> None:
+        for topic in plans[t]:
+            results[t].append(ask_sync(topic))
+
+    with apirec.recording(tmp_path, mode="record") as rec:
+        run_threads(worker, n_threads)
+    topics = [topic for plan in plans for topic in plan]
+    returned = [a for r in results for a in r]
+    assert rec.stats.recorded == len(topics) == 1600
+    check_store(tmp_path, topics, returned)
+
+    replayed: list[Answer] = []
+    lock = threading.Lock()
+
+    def replay_worker(t: int) -> None:
+        got = [ask_sync(topic) for topic in plans[t]]
+        with lock:
+            replayed.extend(got)
+
+    with apirec.recording(tmp_path, mode="replay") as replay:
+        run_threads(replay_worker, n_threads)
+    assert replay.stats.replayed == len(topics) and replay.stats.missed == 0
+    assert sorted(a.token for a in replayed) == sorted(a.token for a in returned)
+
+
+async def test_record_mode_replaces_an_earlier_run_under_concurrency(tmp_path: Path) -> None:
+    topics = async_topics()[::4]  # 250 calls: 25 distinct keys, 10 keys called 22 or 23 times
+    with apirec.recording(tmp_path, mode="record"):
+        await asyncio.gather(*(ask_async(t) for t in topics))
+    # Run again at once: the second run replaces every answer of the first, keeping its own.
+    with apirec.recording(tmp_path, mode="record"):
+        second = await asyncio.gather(*(ask_async(t) for t in topics))
+    check_store(tmp_path, topics, second)
+
+
+async def test_a_cancelled_call_leaves_no_hole_in_the_sequence(tmp_path: Path) -> None:
+    # Two identical calls in flight; the first (index 0) is cancelled, the second answers.
+    # Its answer must be the sequence's first, or replay would find nothing at index 0.
+    released = [asyncio.Event(), asyncio.Event()]
+    order = itertools.count()
+
+    @apirec.record(name="concurrency.poll")
+    async def poll(job: str) -> int:
+        n = next(order)
+        await released[n].wait()
+        return n
+
+    async with apirec.recording(tmp_path, mode="record-if-missing"):
+        first = asyncio.create_task(poll("job"))
+        second = asyncio.create_task(poll("job"))
+        await asyncio.sleep(0)  # both calls are in flight
+        released[1].set()
+        assert await second == 1
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+    with apirec.recording(tmp_path, mode="replay") as replay:
+        assert await poll("job") == 1
+    assert replay.stats.replayed == 1
