@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from .errors import StoreError
+from .msgpack_file import FILE_NAME, Record, build, default_name, load_json
 from .store import _FILE_RE, TMP_DIR
-from .store_msgpack import FILE_NAME, MsgpackStore, Record, build, default_name, load_json
+from .store_msgpack import MsgpackStore
 
 FORMATS = ("msgpack", "json")
 
