@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import msgpack
 
@@ -26,6 +25,7 @@ from . import frames as fr
 from .errors import StoreError
 from .frames import Frame, Slot
 from .msgpack_file import FILE_NAME, Record, build, default_name, encode_entry
+from .msgpack_index import IndexView
 from .store import Entry, check_entry, dumps, parse
 
 __all__ = ["FILE_NAME", "MsgpackStore", "build"]
@@ -41,7 +41,6 @@ class MsgpackStore:
         self.location = str(self.path)
         self._lock = threading.RLock()
         self._fd: int | None = None
-        self._index_fd: int | None = None
         self._writable = True
         self._clear()
         self._open()
@@ -50,11 +49,7 @@ class MsgpackStore:
 
     def _clear(self) -> None:
         self._generation = b""
-        self._table = b""
-        self._loaded = bytearray(b"\x01" * fr.BUCKETS)  # no index: every bucket is "loaded"
-        self._pending: dict[int, list[tuple[str | bytes, int, Any]]] = {}
-        self._keys: dict[str, dict[int, Slot]] = {}
-        self._blobs: dict[bytes, tuple[int, int]] = {}
+        self._view = IndexView()
         self._scanned_to = fr.HEADER_SIZE
         self._tail = 0
         self._dict_offset = 0
@@ -106,16 +101,15 @@ class MsgpackStore:
         if head is None or head[0] != self._generation or head[1] > size:
             os.close(index_fd)
             return
-        self._index_fd = index_fd
-        _, self._scanned_to, self._dict_offset, self._table = head
-        self._loaded = bytearray(fr.BUCKETS)
+        _, self._scanned_to, self._dict_offset, table = head
+        self._view = IndexView(index_fd, table, str(self.index_path))
 
     def _close(self) -> None:
-        for fd in (self._fd, self._index_fd):
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self._fd = self._index_fd = None
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+        self._fd = None
+        self._view.close()
 
     def close(self) -> None:
         with self._lock:
@@ -148,61 +142,18 @@ class MsgpackStore:
                 self._catch_up()
 
     def _take(self, frame: Frame, offset: int, length: int) -> None:
-        if frame.kind == fr.ENTRY:
-            self._queue(frame.key, frame.index, Slot(offset, length, frame.written_at, frame.name))
-        elif frame.kind == fr.DELETE:
-            self._queue(frame.key, frame.index, None)
-        elif frame.kind == fr.BLOB:
-            self._queue(frame.key, 0, (offset, length))
-        elif frame.kind == fr.DICT:
+        if frame.kind == fr.DICT:
             self._dict_offset = offset
-
-    def _queue(self, key: str | bytes, index: int, value: Any) -> None:
-        bucket = fr.bucket_of(key)
-        if self._loaded[bucket]:
-            self._put(key, index, value)
         else:
-            self._pending.setdefault(bucket, []).append((key, index, value))
-
-    def _put(self, key: str | bytes, index: int, value: Any) -> None:
-        if isinstance(key, bytes):
-            self._blobs[key] = value
-            return
-        slots = self._keys.setdefault(key, {})
-        if value is None:
-            slots.pop(index, None)
-        else:
-            slots[index] = value
-
-    def _load(self, bucket: int) -> None:
-        if self._loaded[bucket]:
-            return
-        assert self._index_fd is not None
-        try:
-            data = fr.read_bucket(self._index_fd, *fr.bucket_entry(self._table, bucket))
-            for k, rows in data.items():
-                if isinstance(k, bytes):
-                    self._blobs[k] = (rows[0], rows[1])
-                else:
-                    self._keys[k] = {r[0]: Slot(r[1], r[2], r[3], r[4]) for r in rows}
-        except (fr.FrameError, TypeError, ValueError, IndexError) as e:
-            raise self._error(f"its index is damaged ({e}); delete {self.index_path.name}") from e
-        self._loaded[bucket] = 1
-        for key, index, value in self._pending.pop(bucket, ()):
-            self._put(key, index, value)
+            self._view.take(frame, offset, length)
 
     def _slots(self, key: str) -> dict[int, Slot]:
-        self._load(fr.bucket_of(key))
-        return self._keys.get(key, {})
-
-    def _load_all(self) -> None:
-        for bucket in range(fr.BUCKETS):
-            self._load(bucket)
+        return self._view.slots(key)
 
     # -- the Store interface --------------------------------------------------------------
 
     def describe(self, key: str, index: int) -> str:
-        slot = self._keys.get(key, {}).get(index)
+        slot = self._view.keys.get(key, {}).get(index)
         return f"{self.path}::{(slot and slot.name) or default_name(key, index)}"
 
     def count(self, key: str) -> int:
@@ -245,8 +196,7 @@ class MsgpackStore:
                 index += 1
             new: list[Frame] = []
             for d, text in blobs.items():
-                self._load(fr.bucket_of(d))
-                if d not in self._blobs:
+                if self._view.blob(d) is None:
                     data = fr.compress(text.encode("utf-8"), None)
                     new.append(Frame(fr.BLOB, d, 0, None, time.time(), 0, 0, data))
             zdict = self._dict(self._dict_offset)
@@ -271,8 +221,8 @@ class MsgpackStore:
         """Every recording as ``(key, index, description)``, sorted."""
         with self._lock:
             self._refresh()
-            self._load_all()
-            items = sorted((k, i) for k, slots in self._keys.items() for i in slots)
+            self._view.load_all()
+            items = sorted((k, i) for k, slots in self._view.keys.items() for i in slots)
         for key, index in items:
             yield key, index, self.describe(key, index)
 
@@ -280,7 +230,7 @@ class MsgpackStore:
         """Every recording as ``(file name, written at, exact JSON bytes)``, for conversion."""
         for key, index, _ in list(self.entries()):
             with self._lock:
-                slot = self._keys[key][index]
+                slot = self._view.keys[key][index]
                 codec, body = self._body(slot, key, index)
             if codec == fr.CODEC_MSGPACK:
                 body = dumps(msgpack.unpackb(body, raw=False, ext_hook=self._blob))
@@ -291,9 +241,10 @@ class MsgpackStore:
         with self._lock, self._flocked():
             self._catch_up()
             records: list[Record] = []
-            self._load_all()
-            for key in sorted(self._keys):
-                for index, slot in sorted(self._keys[key].items()):
+            self._view.load_all()
+            keys = self._view.keys
+            for key in sorted(keys):
+                for index, slot in sorted(keys[key].items()):
                     codec, body = self._body(slot, key, index)
                     value: Entry | bytes = body
                     if codec == fr.CODEC_MSGPACK:
@@ -378,14 +329,7 @@ class MsgpackStore:
             self._reindex()
 
     def _reindex(self) -> None:
-        self._load_all()
-        buckets: list[dict[Any, Any]] = [{} for _ in range(fr.BUCKETS)]
-        for key, slots in self._keys.items():
-            if slots:
-                rows = [[i, *s] for i, s in sorted(slots.items())]
-                buckets[fr.bucket_of(key)][key] = rows
-        for d, (offset, length) in self._blobs.items():
-            buckets[fr.bucket_of(d)][d] = [offset, length]
+        buckets = self._view.buckets()
         path = str(self.index_path)
         try:
             fr.write_index(path, self._generation, self._scanned_to, self._dict_offset, buckets)
@@ -432,8 +376,7 @@ class MsgpackStore:
     def _blob(self, code: int, data: bytes) -> str:
         if code != fr.BLOB_EXT:
             raise ValueError(f"unknown msgpack extension {code}")
-        self._load(fr.bucket_of(data))
-        loc = self._blobs.get(data)
+        loc = self._view.blob(data)
         if loc is None:
             raise StoreError(f"{self.location}: a long string it refers to is missing")
         text = fr.decompress(self._frame(*loc, self.location).body, None)

@@ -248,3 +248,21 @@ def test_an_index_that_cannot_be_written_only_costs_time(store_dir, monkeypatch)
         store.write("k", entry(i))
     assert bodies(MsgpackStore(store_dir), "k") == list(range(10))
     assert sorted(os.listdir(store_dir)) == [FILE_NAME, f"{FILE_NAME}.idx"]
+
+
+def test_damaged_index_bucket_says_which_file_to_delete(store_dir):
+    store = MsgpackStore(store_dir)
+    for i in range(5):
+        store.write(f"k{i}", entry(i))
+    store.compact()
+    index = store.index_path
+    table_end = frames.INDEX_HEAD.size + frames.BUCKETS * frames.BUCKET.size
+    raw = bytearray(index.read_bytes())
+    raw[table_end:] = b"\xff" * (len(raw) - table_end)
+    index.write_bytes(bytes(raw))
+    with pytest.raises(
+        apirec.StoreError, match=r"index is damaged .*delete recordings\.apirec\.idx"
+    ):
+        MsgpackStore(store_dir).read("k1", 0)
+    index.unlink()
+    assert MsgpackStore(store_dir).read("k1", 0)["response"]["body"] == 1
