@@ -279,7 +279,7 @@ class LazyPlans:
     """How to decode the items of a stored list (a stream's chunks), each only when used.
 
     ``plans`` holds one callable per item: until the item is used, one that decodes it
-    plainly (``once``, lending the stored item: then ``lent`` is set and the recorder reads a
+    plainly (``once``, lending the stored item: ``lent`` tells the recorder to read a
     pristine copy for the next replay) or that prepares its plan; then the plan itself. A
     replayed stream steps through ``plans`` calling each with ``operator.call``: no Python
     frame of ours between the caller's ``async for`` and pydantic.
@@ -298,13 +298,14 @@ class LazyPlans:
         self._once = once
         self._make = make
         self._where = where
-        self.lent = False
+        # Lending: the stream that gets these plans may hand out parts of ``items``, so the
+        # next replay must not use them (even if this one has not started yet).
+        self.lent = once is not None
         step = self._first if once is not None else self._prepared
         self.plans: list[Plan] = [functools.partial(step, i) for i in range(len(items))]
 
     def _first(self, i: int) -> Any:
         assert self._once is not None
-        self.lent = True
         try:
             return self._once(self._items[i])
         except DecodeError as e:

@@ -266,8 +266,11 @@ class Recording:
         self._count_event("replayed", call)
         self.used.add((call.key, slot))
         key = (call.key, slot)
-        known = key in self._plans
-        plans = self._plans.get(key)
+        with self._lock:  # one first replay per answer, also among threads
+            known = key in self._plans
+            plans = self._plans.get(key)
+            if not known:
+                self._plans[key] = None
         if known and (plans is None or (isinstance(plans, LazyPlans) and plans.lent)):
             # The first replay handed out objects that may hold parts of the cached entry
             # (no copy: most answers are replayed once). From now on, decode a copy of the
@@ -284,7 +287,6 @@ class Recording:
             if callable(plans):
                 return plans()
             if not known:  # the first replay: decode plainly, lending the cached payload
-                self._plans[key] = None
                 return self._once(response["body"])
             made, value = self._prepare(response["body"])  # replayed again: worth a plan
             self._plans[key] = made

@@ -136,3 +136,29 @@ async def test_mutating_replayed_chunks_never_changes_the_next_replay(tmp_path, 
             for c in chunks:
                 c.choices[0].delta.content = "changed"
                 c.choices.append(c.choices[0])
+
+
+class Piece(BaseModel):
+    meta: dict  # nested values are kept by reference by pydantic
+
+
+@apirec.record(name="pieces")
+async def pieces():
+    for i in range(3):
+        yield Piece(meta={"i": i, "seen": []})
+
+
+@pytest.mark.parametrize("store", ["json", "msgpack"])
+async def test_interleaved_replays_of_one_stream_share_nothing(tmp_path, store):
+    with apirec.recording(tmp_path, mode="record", store=store):
+        assert len([p async for p in pieces()]) == 3
+    with apirec.recording(tmp_path, mode="replay", store=store):
+        first, second = pieces(), pieces()  # past the end: the same stored stream twice
+        for i in range(3):
+            a, b = await first.__anext__(), await second.__anext__()
+            a.meta["seen"].append("first")
+            a.meta["i"] = -1
+            assert b.meta == {"i": i, "seen": []}
+        assert [p.meta for p in [p async for p in pieces()]] == [
+            {"i": i, "seen": []} for i in range(3)
+        ]
