@@ -214,7 +214,8 @@ class _Decoder:
         if type(payload) is not dict:
             raise DecodeError(f"{type_name(cls)} needs an object, found {type(payload).__name__}")
         try:
-            return cls.model_validate(payload)
+            # a copy: pydantic keeps dicts and lists under Any fields and extras by reference
+            return cls.model_validate(fresh_json(payload))
         except ValidationError:
             # SDKs build responses without validation (openai's construct); do the same.
             return construct_unvalidated(cls, self.dict(payload))
@@ -236,6 +237,21 @@ class _Decoder:
                 raise DecodeError(f"{type_name(cls)} has no field {k!r}", type_name=type_name(cls))
             object.__setattr__(obj, k, v)
         return obj
+
+
+_MUTABLE = frozenset({dict, list})
+
+
+def fresh_json(data: Any) -> Any:
+    """A deep copy of JSON data: dicts and lists copied, everything else shared as it is."""
+    t = type(data)
+    if t is dict:
+        return {k: fresh_json(v) if type(v) in _MUTABLE else v for k, v in data.items()}
+    if t is list:
+        if _MUTABLE.isdisjoint(map(type, data)):  # a list of scalars (1,536 floats): C speed
+            return data.copy()
+        return [fresh_json(v) if type(v) in _MUTABLE else v for v in data]
+    return data
 
 
 def _describe(error: Exception) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -64,6 +64,13 @@ def active_recording() -> Recording | None:
         return var_value
     stack = _recordings.stack
     return stack[-1] if stack else None
+
+
+def recording_lookup() -> tuple[Callable[[], Recording | None], list[Recording]]:
+    """The two places :func:`active_recording` looks, for the wrapper to inline: the
+    ContextVar's ``get`` and the process-wide stack (a recording is active in the context
+    when it is also open; otherwise the top of the stack is)."""
+    return _recordings.var.get, _recordings.stack
 
 
 def enter_recording(rec: Recording) -> Token[Recording | None]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import inspect
 import math
 import uuid
@@ -78,6 +79,10 @@ def _path_tree(paths: Iterable[str]) -> PathTree:
     return tree
 
 
+class _Slow(Exception):
+    """The fast path met something it does not handle: this argument takes the full path."""
+
+
 class Canonicalizer:
     """Turns argument values into plain, hashable, storable data."""
 
@@ -94,9 +99,70 @@ class Canonicalizer:
         # Plain names redact a key anywhere; dotted names only at that path.
         self.redact_names = frozenset(_norm_name(r) for r in redact if "." not in r)
         self.redact_paths = _path_tree(r for r in redact if "." in r)
+        self._secrets: dict[str, bool] = {}  # name -> is a secret; names repeat call after call
+        self._shapes: dict[tuple[Any, ...], list[str] | None] = {}  # see plain()
 
     def _secret(self, name: str) -> bool:
-        return is_secret_name(name, self.redact_names)
+        secret = self._secrets.get(name)
+        if secret is None:
+            secret = is_secret_name(name, self.redact_names)
+            if len(self._secrets) < 4096:
+                self._secrets[name] = secret
+        return secret
+
+    def _order(self, shape: tuple[Any, ...]) -> list[str] | None:
+        try:
+            order: list[str] | None = sorted(shape)
+        except TypeError:  # mixed key types: the full path sorts those
+            order = None
+        if order is not None and any(type(k) is not str or self._secret(k) for k in order):
+            order = None
+        if len(self._shapes) < 1024:
+            self._shapes[shape] = order
+        return order
+
+    def plain(self, value: Any) -> Any:
+        """The fast path for JSON-like data, same result as :meth:`value` or :class:`_Slow`.
+
+        No paths are built (they only serve error messages); a key that is a secret hands
+        over to the full path.
+        """
+        t = type(value)
+        if t is str or t is int or t is bool or value is None:
+            return value
+        if t is float:
+            return self._float(value)
+        if t is dict:
+            # The order to visit a dict's keys in, per shape: None when a key is a secret or
+            # not a string. Dicts of one shape recur call after call (messages, tool schemas).
+            shape = tuple(value)
+            try:
+                order = self._shapes[shape]
+            except KeyError:
+                order = self._order(shape)
+            if order is None:
+                raise _Slow
+            out = {}
+            for k in order:
+                v = value[k]
+                tv = type(v)  # scalars inline: most nodes are leaves
+                if tv is str or tv is int or tv is bool or v is None:
+                    out[k] = v
+                else:
+                    out[k] = self._float(v) if tv is float else self.plain(v)
+            return out
+        if t is list or t is tuple:
+            if t is tuple and len(value) == 2 and type(value[0]) is str and self._secret(value[0]):
+                raise _Slow  # a header pair to redact: ("Authorization", "Bearer ...")
+            items = []
+            for v in value:
+                tv = type(v)
+                if tv is str or tv is int or tv is bool or v is None:
+                    items.append(v)
+                else:
+                    items.append(self._float(v) if tv is float else self.plain(v))
+            return items
+        raise _Slow
 
     def value(
         self, value: Any, where: str, ignore: PathTree | None, redact: PathTree | None
@@ -260,6 +326,21 @@ class _Params:
         self.defaults = {p.name: p.default for p in params if p.default is not _EMPTY}
 
 
+@functools.lru_cache(maxsize=512)
+def _layouts(raw: Callable[..., Any]) -> tuple[_Params, _Params | None]:
+    """Parameter layouts with and without self, per function: ``rec.patch`` of a method with
+    dozens of parameters (openai's ``create``) in every test would otherwise redo this."""
+    try:
+        params = list(inspect.signature(raw).parameters.values())
+    except (TypeError, ValueError):  # builtins without a signature
+        params = [
+            inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
+            inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD),
+        ]
+    has_self = bool(params) and params[0].kind in _POSITIONAL
+    return _Params(params), (_Params(params[1:]) if has_self else None)
+
+
 def _same_as_default(value: Any, default: Any) -> bool:
     if value is default:
         return True
@@ -302,15 +383,9 @@ class KeySpec:
         self._is_static = isinstance(func, staticmethod)
         self._func = raw
         try:
-            params = list(inspect.signature(raw).parameters.values())
-        except (TypeError, ValueError):  # builtins without a signature
-            params = [
-                inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
-                inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD),
-            ]
-        self._with_self = _Params(params)
-        has_self = bool(params) and params[0].kind in _POSITIONAL
-        self._without_self = _Params(params[1:]) if has_self else None
+            self._with_self, self._without_self = _layouts(raw)
+        except TypeError:  # an unhashable callable: not cached
+            self._with_self, self._without_self = _layouts.__wrapped__(raw)
 
     def bind(
         self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]
@@ -352,20 +427,31 @@ class KeySpec:
         canon = self._canon
         ignored = self._ignored_params
         items: dict[str, Any] = {}
+        redacted = False
+        paths = canon.ignore or canon.redact_paths
         for name in sorted(bound):
             if name in ignored:
                 continue
             if canon._secret(name):
                 items[name] = _REDACTED
+                redacted = True
                 continue
-            low = _norm_name(name)
-            sub_ignore = canon.ignore.get(low)
-            sub_redact = canon.redact_paths.get(low)
+            low = _norm_name(name) if paths else ""
+            sub_ignore = canon.ignore.get(low) if paths else None
+            sub_redact = canon.redact_paths.get(low) if paths else None
             if sub_redact is not None and not sub_redact:
                 items[name] = _REDACTED
+                redacted = True
                 continue
-            items[name] = canon.value(bound[name], name, sub_ignore, sub_redact)
-        if _contains_redacted(items):
+            if sub_ignore is None and sub_redact is None:
+                try:
+                    items[name] = canon.plain(bound[name])
+                    continue
+                except (_Slow, TypeError):
+                    pass
+            value = items[name] = canon.value(bound[name], name, sub_ignore, sub_redact)
+            redacted = redacted or _contains_redacted(value)
+        if redacted:
             for_key: dict[str, Any] = without_redacted(items)
             for_store: dict[str, Any] = with_placeholders(items)
         else:

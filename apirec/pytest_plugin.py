@@ -28,7 +28,7 @@ from .errors import InvalidMode, RecordingNotFound
 from .modes import Mode, parse_mode
 from .plugin_session import SessionState, write_summary
 from .recorder import Recording
-from .settings import Settings
+from .settings import STORE_KINDS, Settings
 
 MARKER_OPTIONS = ("path", "mode", "store", "trusted_modules", "strict_types")
 
@@ -43,6 +43,7 @@ class Options:
     ini_dir: Path | None
     cli_dir_text: str | None
     prune: bool
+    store: str | None = None  # --apirec-store, else ini apirec_store
 
 
 STATE = pytest.StashKey[SessionState]()
@@ -70,7 +71,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="delete stored recordings of tests that ran in full but did not use them",
     )
+    group.addoption(
+        "--apirec-store",
+        choices=STORE_KINDS,
+        help="json (one pretty file per recording, the default) or msgpack (one compact file)",
+    )
     parser.addini("apirec_mode", "apirec mode for the test run", default=None)
+    parser.addini("apirec_store", "apirec store kind: json or msgpack", default=None)
     parser.addini("apirec_dir", "apirec recordings directory (relative to the ini file)")
     parser.addini("apirec_prune", "delete unused recordings at the end", type="bool")
 
@@ -82,6 +89,16 @@ def _mode(value: Any, source: str) -> Mode | None:
         return parse_mode(str(value), source=source)
     except InvalidMode as e:
         raise pytest.UsageError(str(e)) from None
+
+
+def _store(config: pytest.Config) -> str | None:
+    store = config.getoption("apirec_store") or config.getini("apirec_store") or None
+    if store is not None and store not in STORE_KINDS:
+        raise pytest.UsageError(
+            f"ini apirec_store: {store!r} is not a valid store. Valid stores are: "
+            f"{', '.join(STORE_KINDS)}"
+        )
+    return store
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -101,6 +118,7 @@ def pytest_configure(config: pytest.Config) -> None:
         ini_dir=(ini_base / ini_dir).resolve() if ini_dir else None,
         cli_dir_text=cli_dir,
         prune=bool(cli_prune if cli_prune is not None else config.getini("apirec_prune")),
+        store=_store(config),
     )
     config.stash[STATE] = SessionState()
     config.pluginmanager.register(SessionHooks(config), "apirec-session")
@@ -137,7 +155,7 @@ def settings_for(item: pytest.Item) -> Settings:
     settings = Settings.build(
         path,
         mode=mode,  # None: APIREC_MODE, else replay
-        store=marker.get("store", "json"),
+        store=marker.get("store") or options.store or "json",
         trusted_modules=marker.get("trusted_modules", ()),
         strict_types=marker.get("strict_types", True),
         test_id=item.nodeid,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import operator
 import os
 import threading
 import time
@@ -19,15 +20,16 @@ from contextvars import Token
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .codec import decode, encode
+from .codec import encode
 from .context import current_test_id, enter_recording, exit_recording
 from .diagnostics import recording_not_found
-from .errors import ApirecError, RecordingNotFound, StoreError
+from .errors import DecodeError, RecordingNotFound, StoreError
 from .exceptions import error_response, raise_recorded, rebuild_error
 from .files import record_start
 from .keying import Elsewhere, Keying, find_elsewhere, write_named
 from .keys import KeySpec
 from .modes import Mode
+from .plans import FirstReplay, LazyPlans, Plan, prepare
 from .settings import Settings
 from .store import Entry, JsonStore, Store
 from .streams import drain_async, drain_sync, is_stream, record_stream, replay_stream
@@ -77,7 +79,9 @@ def _interrupted(exc_info: tuple[object, ...]) -> bool:
 
 def open_store(settings: Settings) -> Store:
     if settings.store == "msgpack":
-        raise ApirecError("the msgpack store is not available yet; use store='json'")
+        from .store_msgpack import MsgpackStore
+
+        return MsgpackStore(settings.path)
     return JsonStore(settings.path)
 
 
@@ -117,6 +121,9 @@ class Recording:
         self._entries: dict[tuple[str, int], Entry] = {}
         # where answers found under other names or keys (apirec.keying) were read from
         self._found_at: dict[tuple[str, int], Elsewhere] = {}
+        # How each stored answer is decoded: None after its first replay, then a plan
+        self._plans: dict[tuple[str, int], Plan | LazyPlans | None] = {}
+        self._once = FirstReplay(self.settings.trusted_modules, self.settings.strict_types)
         self._lock = threading.Lock()
         self._depth = 0
         self._tokens: list[Token[Recording | None] | None] = []
@@ -283,28 +290,88 @@ class Recording:
         self.used.add((call.key, slot))
         elsewhere = self._found_at.get((call.key, slot))
         if elsewhere is not None:  # the files it came from are used (not pruned as unused)
-            self.used.update((key, 0) for key in elsewhere.keys)
+            self.used.update((listed, 0) for listed in elsewhere.keys)
+        key = (call.key, slot)
+        with self._lock:  # one first replay per answer, also among threads
+            known = key in self._plans
+            plans = self._plans.get(key)
+            if not known:
+                self._plans[key] = None
+        if known and (plans is None or (isinstance(plans, LazyPlans) and plans.lent)):
+            # The first replay handed out objects that may hold parts of the cached entry
+            # (no copy: most answers are replayed once). From now on, decode a copy of the
+            # stored recording that no caller has seen.
+            entry, plans = self._pristine(call, slot, entry), None
         response = entry["response"]
-        where = elsewhere.where if elsewhere else self.store.describe(call.key, slot)
-        trusted, strict = self.settings.trusted_modules, self.settings.strict_types
         if response.get("is_streaming"):
-            data = response.get("exception_data") if response.get("is_exception") else None
-            error = None
-            if isinstance(data, dict) and call.keying is not None:
-                error = functools.partial(self._format_error, call, data, where)
-            elif data is not None:
-                error = functools.partial(rebuild_error, data, trusted, where)
-
-            def decode_chunk(chunk: Any) -> Any:
-                return decode(chunk, trusted_modules=trusted, strict_types=strict, file=where)
-
-            return replay_stream(response["body"], decode_chunk, error, async_stream=async_stream)
+            return self._replay_stream(call, slot, response, async_stream, plans, first=not known)
         if response.get("is_exception"):
             data = response.get("exception_data")
             if call.keying is not None and isinstance(data, dict):
-                raise self._format_error(call, data, where)
-            raise_recorded(response, trusted, where)
-        return decode(response["body"], trusted_modules=trusted, strict_types=strict, file=where)
+                raise self._format_error(call, data, self._where(call, slot))
+            raise_recorded(response, self.settings.trusted_modules, self._where(call, slot))
+        try:
+            if callable(plans):
+                return plans()
+            if not known:  # the first replay: decode plainly, lending the cached payload
+                return self._once(response["body"])
+            made, value = self._prepare(response["body"])  # replayed again: worth a plan
+            self._plans[key] = made
+            return value
+        except DecodeError as e:
+            raise e.located(file=self._where(call, slot)) from e.__cause__
+
+    def _where(self, call: Call, slot: int) -> str:
+        elsewhere = self._found_at.get((call.key, slot))
+        return elsewhere.where if elsewhere else self.store.describe(call.key, slot)
+
+    def _pristine(self, call: Call, slot: int, entry: Entry) -> Entry:
+        if (call.key, slot) in self._found_at and call.keying is not None:
+            found = find_elsewhere(self.store, call.keying, call.key, call.request, call.test_id)
+            fresh = found[0] if found else None
+        else:
+            fresh = self.store.read(call.key, slot)
+        if fresh is None:  # removed since: what we have differs only by a caller's edits
+            return entry
+        with self._lock:
+            self._entries[(call.key, slot)] = fresh
+        return fresh
+
+    def _prepare(self, body: Any) -> tuple[Plan, Any]:
+        settings = self.settings
+        return prepare(
+            body, trusted_modules=settings.trusted_modules, strict_types=settings.strict_types
+        )
+
+    def _replay_stream(
+        self,
+        call: Call,
+        slot: int,
+        response: dict[str, Any],
+        async_stream: bool,
+        plans: Plan | LazyPlans | None,
+        *,
+        first: bool,
+    ) -> Any:
+        """A stream over the stored chunks, each decoded only when the caller asks for it
+        (plainly the first time, then by a plan kept for the next replays)."""
+        trusted = self.settings.trusted_modules
+        data = response.get("exception_data") if response.get("is_exception") else None
+        error = None
+        if data is not None:
+            where = self._where(call, slot)
+            if isinstance(data, dict) and call.keying is not None:
+                error = functools.partial(self._format_error, call, data, where)
+            else:
+                error = functools.partial(rebuild_error, data, trusted, where)
+        if not isinstance(plans, LazyPlans):
+            body = response["body"]
+            chunks = body if isinstance(body, list) else []
+            locate = functools.partial(self._where, call, slot)
+            once = self._once if first else None
+            plans = LazyPlans(chunks, once, self._prepare, locate)
+            self._plans[(call.key, slot)] = plans
+        return replay_stream(plans.plans, operator.call, error, async_stream=async_stream)
 
     def _format_error(self, call: Call, data: dict[str, Any], where: str) -> BaseException:
         """A recorded exception rebuilt by the call's keying if it knows the format."""
@@ -374,6 +441,7 @@ class Recording:
             if listed is not None:
                 self.used.add((listed, 0))
             self._entries[(call.key, slot)] = entry
+            self._plans.pop((call.key, slot), None)
             if state.stored is not None:
                 state.stored = max(state.stored, slot + 1)
             self.used.add((call.key, slot))
@@ -387,7 +455,9 @@ class Recording:
                 self.journal.append((what, call.function, call.key))
 
     def count_live(self) -> None:
-        self._count_event("live")
+        # Every live call comes here, so no lock: under the GIL nothing can run between the
+        # load and the store of a plain int attribute (no call, no backward jump in between).
+        self.stats.live += 1
 
     # -- the two call paths ---------------------------------------------------------------
 

@@ -305,6 +305,13 @@ class ReplayStream(_Replay):
         return self
 
     def __next__(self) -> Any:
+        position = self._position
+        if not self._closed and position < len(self._chunks):  # the common case, inlined
+            self._position = position + 1
+            try:
+                return self._decode(self._chunks[position])
+            except DecodeError as e:
+                raise e.located(prefix=f"$[{position}]") from e.__cause__
         more, chunk = self._step()
         if not more:
             raise StopIteration
@@ -329,6 +336,13 @@ class AsyncReplayStream(_Replay):
         return self
 
     async def __anext__(self) -> Any:
+        position = self._position
+        if not self._closed and position < len(self._chunks):  # the common case, inlined
+            self._position = position + 1
+            try:
+                return self._decode(self._chunks[position])
+            except DecodeError as e:
+                raise e.located(prefix=f"$[{position}]") from e.__cause__
         more, chunk = self._step()
         if not more:
             raise StopAsyncIteration

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, overload
 
 import wrapt
 
-from .context import active_recording
+from .context import recording_lookup
 from .keying import Keying
 from .keys import KeySpec, Normalizer
 from .modes import Mode
@@ -50,31 +51,25 @@ class RecordedFunction(wrapt.FunctionWrapper):  # type: ignore[type-arg]
 
 
 def _make_wrapper(spec: KeySpec, is_async: bool, async_stream: bool) -> Callable[..., Any]:
-    if is_async:
+    # Every call of a decorated function runs this, recording or not: active_recording()
+    # inlined, and nothing else before calling through.
+    get, stack = recording_lookup()
+    live = Mode.LIVE
 
-        def async_wrapper(
-            wrapped: Callable[..., Any], instance: Any, args: Args, kwargs: Kwargs
-        ) -> Any:
-            rec = active_recording()
-            if rec is None:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        rec = get()
+        if rec is None or not rec.is_open:
+            if not stack:
                 return wrapped(*args, **kwargs)
-            if rec.mode is Mode.LIVE:
-                rec.count_live()
-                return wrapped(*args, **kwargs)
-            return rec.call_async(spec, wrapped, instance, args, kwargs)
-
-        return async_wrapper
-
-    def sync_wrapper(wrapped: Callable[..., Any], instance: Any, args: Args, kwargs: Kwargs) -> Any:
-        rec = active_recording()
-        if rec is None:
-            return wrapped(*args, **kwargs)
-        if rec.mode is Mode.LIVE:
+            rec = stack[-1]
+        if rec.mode is live:
             rec.count_live()
             return wrapped(*args, **kwargs)
+        if is_async:
+            return rec.call_async(spec, wrapped, instance, args, kwargs)
         return rec.call_sync(spec, wrapped, instance, args, kwargs, async_stream=async_stream)
 
-    return sync_wrapper
+    return wrapper
 
 
 def wrap(
@@ -221,11 +216,21 @@ def _unwrapped(current: Any) -> Any:
     return getattr(current, "__apirec_original__", current)
 
 
-def _resolve_target(target: str) -> tuple[Any, str, Any, bool]:
-    """(parent object, attribute name, raw attribute, defined on the parent itself)."""
-    parts = target.split(".")
-    if len(parts) < 2:
-        raise ValueError(f"cannot patch {target!r}: give a dotted path such as 'pkg.module.func'")
+def _imported_parent(parts: list[str]) -> Any:
+    """The parent object through modules already imported (no failed imports), or None."""
+    for split in range(len(parts) - 1, 0, -1):
+        module = sys.modules.get(".".join(parts[:split]))
+        if module is not None:
+            parent: Any = module
+            for attr in parts[split:-1]:
+                parent = getattr(parent, attr, None)
+                if parent is None:
+                    return None
+            return parent
+    return None
+
+
+def _import_parent(target: str, parts: list[str]) -> Any:
     module = None
     split = len(parts) - 1
     while split > 0:
@@ -242,6 +247,15 @@ def _resolve_target(target: str) -> tuple[Any, str, Any, bool]:
             parent = getattr(parent, attr)
         except AttributeError:
             raise ValueError(f"cannot patch {target!r}: {attr!r} not found") from None
+    return parent
+
+
+def _resolve_target(target: str) -> tuple[Any, str, Any, bool]:
+    """(parent object, attribute name, raw attribute, defined on the parent itself)."""
+    parts = target.split(".")
+    if len(parts) < 2:
+        raise ValueError(f"cannot patch {target!r}: give a dotted path such as 'pkg.module.func'")
+    parent = _imported_parent(parts) or _import_parent(target, parts)
     attribute = parts[-1]
     own: Mapping[str, Any] = vars(parent) if hasattr(parent, "__dict__") else {}
     if attribute in own:

@@ -71,9 +71,12 @@ def test_named_files_and_other_names_are_read_back(toy, store_dir):
         json.dumps({"response": {"body": {"b": 2}, "is_streaming": False}})
     )
     with apirec.recording(store_dir, mode="replay") as rec:
-        assert recorded("namedtwo") == {"b": 2}  # choose() picked the last of the two
-        assert recorded("namedtwo") == {"b": 2}  # and it is kept for the next identical call
-    assert rec.stats.replayed == 2
+        first = recorded("namedtwo")
+        assert first == {"b": 2}  # choose() picked the last of the two
+        first["b"] = "changed by the caller"
+        assert recorded("namedtwo") == {"b": 2}  # the next identical call: as stored
+        assert recorded("namedtwo") == {"b": 2}
+    assert rec.stats.replayed == 3
 
 
 def test_aliases_are_tried_on_a_miss(toy, store_dir):

@@ -6,10 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
+from apirec.convert import convert as convert_store
 from apirec.errors import ApirecError, StoreError
-from apirec.recorder import open_store
-from apirec.settings import Settings
-from apirec.store import Store
 
 from .common import OK, PROBLEMS, UsageError, error, load, matches, recording_files
 
@@ -45,42 +43,17 @@ def prune(args: argparse.Namespace) -> int:
     return PROBLEMS if broken else OK
 
 
-def _open(path: Path, kind: str) -> Store:
-    try:
-        return open_store(Settings(path=path, store=kind))
-    except ApirecError as e:
-        raise ConvertError(f"cannot open {path} as a {kind} store: {e}") from None
-
-
-class ConvertError(Exception):
-    pass
-
-
 def convert(args: argparse.Namespace) -> int:
-    """Copy every recording of SRC into the empty store DST of the other kind."""
+    """Copy every recording of SRC into DST in the other format, losslessly (file names,
+    bytes and mtimes come back as they were): :func:`apirec.convert.convert`."""
     to = args.to
     source_kind = "msgpack" if to == "json" else "json"
     src, dst = Path(args.src), Path(args.dst)
     if not src.exists():
         raise UsageError(f"{src}: no such file or directory")
     try:
-        source = _open(src, source_kind)
-        target = _open(dst, to)
-        if next(iter(target.entries()), None) is not None:
-            raise ConvertError(f"{dst} already holds recordings; convert into an empty place")
-        count = 0
-        for key, index, where in source.entries():
-            entry = source.read(key, index)
-            if entry is None:  # a file in a subdirectory: another store
-                continue
-            slot = target.write(key, entry, start=index)
-            if slot != index:
-                raise ConvertError(f"{where}: stored as answer {slot}, expected {index}")
-            count += 1
-        close = getattr(target, "close", None)
-        if callable(close):
-            close()
-    except (ConvertError, ApirecError) as e:
+        count = convert_store(src, dst, to=to)
+    except (ApirecError, OSError) as e:
         error(str(e))
         return PROBLEMS
     print(f"converted {count} recordings from {src} ({source_kind}) to {dst} ({to})")

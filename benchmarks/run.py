@@ -1,0 +1,555 @@
+"""apirec's speed, as ratios against baselines measured in the same run (DESIGN §8).
+
+    python benchmarks/run.py            # full run, a few minutes
+    python benchmarks/run.py --quick    # under a minute, noisier
+    python benchmarks/run.py --json     # machine-readable rows
+
+Every figure is the median per call over many repetitions, the two sides of a row taking
+turns. Replays go through the public API on the real openai SDK: ``rec.patch`` on
+``AsyncCompletions.create`` / ``AsyncEmbeddings.create`` of an ``AsyncOpenAI`` client whose
+HTTP transport serves the fixture recordings while recording (replay never reaches it). The
+baseline is ``seeds_recorder.py``, fed the same fixture recordings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import wrapt
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from seeds_recorder import SeedsRecorder, request_hash
+
+import apirec
+from apirec.convert import convert
+from apirec.store import dumps
+
+FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "llama_stack"
+SAMPLE = FIXTURES / "sample"
+CHAT = (
+    SAMPLE
+    / "inference/recordings/00bbacbcc8180b2151778cdac99b204e347526bc5509d4972f5fdb4d4bed2434.json"
+)
+EMBEDDING = (
+    SAMPLE
+    / "responses/recordings/050f63320eeea2dc946617884f63e55d84fd718af642afa609c36154deb34dce.json"
+)
+STREAM = (
+    SAMPLE
+    / "agents/recordings/0a45299f33e179ae4e1058fcb9a6526cea3d5c4f47ee30660a453e114cbf0b85.json"
+)
+KEY_REQUESTS = [  # a seed's request (3.1 KB, with tools) and a 2 KB one from the sample
+    FIXTURES / "seeds/753402bc96db80de2495897f31d92129aa492b1abca935feaa2a773434574d65.json",
+    SAMPLE
+    / "responses/recordings/0b4cde2f51981de925cb14c1c64de5b8e55978745bc4964cdf932baed4a730c9.json",
+]
+CHAT_TARGET = "openai.resources.chat.completions.AsyncCompletions.create"
+EMBED_TARGET = "openai.resources.embeddings.AsyncEmbeddings.create"
+
+
+@dataclass
+class Row:
+    section: str
+    case: str
+    apirec_us: float
+    baseline: str
+    baseline_us: float
+    target: str
+    ratio: float = 0.0  # times faster than the baseline, or for costs, apirec / baseline
+    ok: bool | None = None
+
+    @property
+    def is_cost(self) -> bool:
+        return self.target.startswith(("<=", "flat"))
+
+
+class Bench:
+    def __init__(self, quick: bool) -> None:
+        self.quick = quick
+        self.repeats = 7 if quick else 21
+        self.rows: list[Row] = []
+        self.tmp = Path(tempfile.mkdtemp(prefix="apirec-bench-"))
+
+    def n(self, full: int) -> int:
+        return max(5, full // 5) if self.quick else full
+
+    # -- timing -------------------------------------------------------------------------
+
+    def time_sync(self, *fns: Callable[[], Any], number: int) -> list[float]:
+        """Median µs per call of each function; the functions take turns, repeat by repeat,
+        so that a noisy neighbour slows both sides alike."""
+        samples: list[list[float]] = [[] for _ in fns]
+        for r in range(self.repeats):
+            order = list(enumerate(fns))
+            for i, fn in order if r % 2 else order[::-1]:
+                gc.collect()
+                start = time.perf_counter_ns()
+                for _ in range(number):
+                    fn()
+                samples[i].append((time.perf_counter_ns() - start) / number / 1000)
+        return [statistics.median(s) for s in samples]
+
+    async def time_async(self, *fns: Callable[[], Awaitable[Any]], number: int) -> list[float]:
+        """:meth:`time_sync` for coroutines, all in the running event loop."""
+        samples: list[list[float]] = [[] for _ in fns]
+        for r in range(self.repeats):
+            order = list(enumerate(fns))
+            for i, fn in order if r % 2 else order[::-1]:
+                gc.collect()
+                start = time.perf_counter_ns()
+                for _ in range(number):
+                    await fn()
+                samples[i].append((time.perf_counter_ns() - start) / number / 1000)
+        return [statistics.median(s) for s in samples]
+
+    def add(
+        self,
+        row: Row,
+        *,
+        faster_by: float | None = None,
+        at_most: float | None = None,
+        under_us: float | None = None,
+    ) -> None:
+        """Record a row; the keyword says how its target is checked (none: for information)."""
+        if faster_by is not None or under_us is not None:
+            row.ratio = row.baseline_us / row.apirec_us
+        else:
+            row.ratio = row.apirec_us / row.baseline_us
+        if faster_by is not None:
+            row.ok = row.ratio >= faster_by
+        elif at_most is not None:
+            row.ok = row.ratio <= at_most
+        elif under_us is not None:
+            row.ok = row.apirec_us < under_us
+        self.rows.append(row)
+        print(f"  {row.section} {row.case}: {row.apirec_us:.2f} us vs {row.baseline_us:.2f} us",
+              file=sys.stderr)  # fmt: skip
+
+
+def load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_bytes())
+
+
+# -- (a) the wrapper's own cost ----------------------------------------------------------------
+
+
+def plain(x: int) -> int:
+    return x
+
+
+async def aplain(x: int) -> int:
+    return x
+
+
+def passthrough(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    return wrapped(*args, **kwargs)
+
+
+def overhead(b: Bench) -> None:
+    bare, rec = wrapt.FunctionWrapper(plain, passthrough), apirec.record(plain)
+    abare, arec = wrapt.FunctionWrapper(aplain, passthrough), apirec.record(aplain)
+    number = b.n(100_000)
+    sec, wrapt_bare, target = "a. decorated call", "wrapt pass-through", "<= 1.5x"
+
+    t_plain, t_bare, t_rec = b.time_sync(
+        lambda: plain(1), lambda: bare(1), lambda: rec(1), number=number
+    )
+    with apirec.recording(b.tmp / "live", mode="live"):
+        t_bare_live, t_live = b.time_sync(lambda: bare(1), lambda: rec(1), number=number)
+    b.add(Row(sec, "sync, no recording active", t_rec, wrapt_bare, t_bare, target), at_most=1.5)
+    b.add(Row(sec, "sync, live mode", t_live, wrapt_bare, t_bare_live, target), at_most=1.5)
+    b.add(Row(sec, "sync, no recording active", t_rec, "undecorated", t_plain, "(info)"))
+
+    async def run() -> tuple[float, ...]:
+        t_plain, t_bare, t_rec = await b.time_async(
+            lambda: aplain(1), lambda: abare(1), lambda: arec(1), number=number
+        )
+        with apirec.recording(b.tmp / "live", mode="live"):
+            t_bare_live, t_live = await b.time_async(
+                lambda: abare(1), lambda: arec(1), number=number
+            )
+        return t_plain, t_bare, t_rec, t_bare_live, t_live
+
+    t_plain, t_bare, t_rec, t_bare_live, t_live = asyncio.run(run())
+    b.add(Row(sec, "async, no recording active", t_rec, wrapt_bare, t_bare, target), at_most=1.5)
+    b.add(Row(sec, "async, live mode", t_live, wrapt_bare, t_bare_live, target), at_most=1.5)
+    b.add(Row(sec, "async, no recording active", t_rec, "undecorated", t_plain, "(info)"))
+
+
+# -- (b) the key of a chat request -------------------------------------------------------------
+
+
+def key(b: Bench) -> None:
+    from openai.resources.chat.completions import AsyncCompletions
+
+    with apirec.patch(CHAT_TARGET, name="openai.chat"):
+        spec = AsyncCompletions.create.__apirec_spec__
+    client_self = object()
+    for path in KEY_REQUESTS:
+        recording = load(path)
+        request, test_id = recording["request"], recording["test_id"]
+        body = request["body"]
+
+        def apirec_key(body: dict[str, Any] = body, test_id: str = test_id) -> str:
+            bound = spec.bind(client_self, (), body)
+            return spec.key(spec.canonical(bound)[0], test_id)
+
+        def seeds_key(
+            body: dict[str, Any] = body, request: dict[str, Any] = request, test_id: str = test_id
+        ) -> str:
+            return request_hash("POST", request["url"], body, test_id)
+
+        t_apirec, t_seeds = b.time_sync(apirec_key, seeds_key, number=b.n(5000))
+        where = "a seed's" if "seeds" in path.parts else "from the sample"
+        case = f"chat request, {len(json.dumps(body)) / 1000:.1f} KB ({where})"
+        seeds = "seeds: regex, sorted JSON, SHA-256"
+        b.add(Row("b. key", case, t_apirec, seeds, t_seeds, "< 20 µs"), under_us=20)
+
+
+# -- (c) replay hits ---------------------------------------------------------------------------
+
+
+def sse(chunks: list[dict[str, Any]]) -> bytes:
+    events = [b"data: " + json.dumps(c["__data__"]).encode() + b"\n\n" for c in chunks]
+    return b"".join(events) + b"data: [DONE]\n\n"
+
+
+class Served:
+    """The HTTP side of the openai client while recording: the fixture answers."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, tuple[bytes, str]] = {}
+        self.hits = 0
+
+    def serve(self, path: str, recording: dict[str, Any]) -> None:
+        body = recording["response"]["body"]
+        if recording["response"]["is_streaming"]:
+            self.answers[path] = (sse(body), "text/event-stream")
+        else:
+            self.answers[path] = (json.dumps(body["__data__"]).encode(), "application/json")
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        self.hits += 1
+        content, kind = self.answers[request.url.path]
+        return httpx.Response(200, content=content, headers={"content-type": kind})
+
+
+def stream_of_64() -> dict[str, Any]:
+    """A real 67-chunk stream cut to 64 real chunks: the first 63 and the closing one."""
+    recording = load(STREAM)
+    chunks = recording["response"]["body"]
+    recording["response"]["body"] = chunks[:63] + chunks[-1:]
+    return recording
+
+
+def has_streams() -> bool:
+    from apirec import streams
+
+    return hasattr(streams, "replay_stream")
+
+
+@dataclass
+class Case:
+    label: str
+    recording: dict[str, Any]
+    kind: str  # "chat" or "embeddings"
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return self.recording["request"]["body"]  # type: ignore[no-any-return]
+
+    @property
+    def test_id(self) -> str | None:
+        return self.recording["test_id"]  # type: ignore[no-any-return]
+
+    @property
+    def url(self) -> str:
+        return self.recording["request"]["url"]  # type: ignore[no-any-return]
+
+
+class Replays:
+    """Both sides of section (c): apirec through the openai SDK, and the seeds' recorder."""
+
+    def __init__(self, b: Bench) -> None:
+        self.b = b
+        self.served = Served()
+        transport = httpx.MockTransport(self.served.handle)
+        self.client = openai.AsyncOpenAI(
+            api_key="sk-bench",
+            base_url="http://127.0.0.1:9/v1",
+            max_retries=0,
+            http_client=httpx.AsyncClient(transport=transport),
+        )
+        self.store = b.tmp / "replay"
+        (b.tmp / "seeds").mkdir()
+        self.seeds = SeedsRecorder(b.tmp / "seeds")
+
+    async def create(self, case: Case) -> Any:
+        if case.kind == "chat":
+            return await self.client.chat.completions.create(**case.body)
+        return await self.client.embeddings.create(**case.body)
+
+    async def apirec_call(self, case: Case, mode: str = "replay") -> Any:
+        async with apirec.recording(self.store, mode=mode) as rec:
+            rec.patch(CHAT_TARGET, name="openai.chat")
+            rec.patch(EMBED_TARGET, name="openai.embeddings")
+            return await self.create(case)
+
+    async def record(self, case: Case) -> None:
+        self.served.serve(f"/v1/{'chat/completions' if case.kind == 'chat' else 'embeddings'}",
+                          case.recording)  # fmt: skip
+        self.seeds.write("POST", case.url, case.body, case.test_id, case.recording)
+        with apirec.test_context(case.test_id or "bench"):
+            result = await self.apirec_call(case, mode="record")
+            if case.body.get("stream"):
+                async for _ in result:
+                    pass
+
+    async def seeds_call(self, case: Case) -> Any:
+        if case.body.get("stream"):
+            return await self.seeds.replay_stream("POST", case.url, case.body, case.test_id)
+        return await self.seeds.replay("POST", case.url, case.body, case.test_id)
+
+    async def object_rows(self, case: Case, number: int) -> None:
+        b, target = self.b, 8 if case.kind == "chat" else 10
+        with apirec.test_context(case.test_id or "bench"):
+            async with apirec.recording(self.store, mode="replay") as rec:
+                rec.patch(CHAT_TARGET, name="openai.chat")
+                rec.patch(EMBED_TARGET, name="openai.embeddings")
+                warm, seeds = await b.time_async(
+                    lambda: self.create(case), lambda: self.seeds_call(case), number=number
+                )
+                assert rec.stats.missed == 0 and rec.stats.replayed > 0
+            cold, seeds_too = await b.time_async(
+                lambda: self.apirec_call(case), lambda: self.seeds_call(case), number=number // 4
+            )
+        sec = "c. replay hit"
+        b.add(Row(sec, case.label, warm, "seeds' recorder", seeds, f">= {target}x faster"),
+              faster_by=target)  # fmt: skip
+        b.add(Row(sec, f"{case.label}, a new recording per call", cold, "seeds' recorder",
+                  seeds_too, "(info)"), faster_by=0)  # fmt: skip
+
+    async def stream_rows(self, case: Case, number: int) -> None:
+        b = self.b
+
+        async def drain(stream: Any) -> int:
+            n = 0
+            async for _ in stream:
+                n += 1
+            return n
+
+        first_ns = {"apirec": 0, "seeds": 0}
+
+        async def first(side: str, call: Callable[[], Awaitable[Any]]) -> None:
+            """Time to the first chunk only; the stream is then closed, untimed."""
+            start = time.perf_counter_ns()
+            stream = await call()
+            await stream.__anext__()
+            first_ns[side] += time.perf_counter_ns() - start
+            await stream.aclose()
+
+        with apirec.test_context(case.test_id or "bench"):
+            async with apirec.recording(self.store, mode="replay") as rec:
+                rec.patch(CHAT_TARGET, name="openai.chat")
+                for stream in (await self.create(case), await self.seeds_call(case)):
+                    assert await drain(stream) == 64
+                total, seeds_total = await b.time_async(
+                    lambda: drain_after(self.create(case)),
+                    lambda: drain_after(self.seeds_call(case)),
+                    number=number,
+                )
+                samples: dict[str, list[float]] = {"apirec": [], "seeds": []}
+                for _ in range(b.repeats):  # both sides in turn; the median of the means
+                    first_ns.update(apirec=0, seeds=0)
+                    for _ in range(number):
+                        await first("apirec", lambda: self.create(case))
+                        await first("seeds", lambda: self.seeds_call(case))
+                    for side, ns in first_ns.items():
+                        samples[side].append(ns / number / 1000)
+                head, seeds_head = (statistics.median(samples[k]) for k in ("apirec", "seeds"))
+                assert rec.stats.missed == 0
+        sec = "c. replay hit"
+        b.add(Row(sec, f"{case.label}, all chunks", total, "seeds' recorder", seeds_total,
+                  ">= 3x faster"), faster_by=3)  # fmt: skip
+        b.add(Row(sec, f"{case.label}, first chunk", head, "seeds' recorder", seeds_head,
+                  ">= 20x sooner"), faster_by=20)  # fmt: skip
+
+        async def cold() -> int:
+            async with apirec.recording(self.store, mode="replay") as rec:
+                rec.patch(CHAT_TARGET, name="openai.chat")
+                rec.patch(EMBED_TARGET, name="openai.embeddings")
+                return await drain_after(self.create(case))
+
+        with apirec.test_context(case.test_id or "bench"):
+            t_cold, seeds_too = await b.time_async(
+                cold, lambda: drain_after(self.seeds_call(case)), number=number // 4
+            )
+        b.add(Row(sec, f"{case.label}, all chunks, a new recording per call", t_cold,
+                  "seeds' recorder", seeds_too, "(info)"), faster_by=0)  # fmt: skip
+
+
+async def drain_after(call: Awaitable[Any]) -> int:
+    n = 0
+    async for _ in await call:
+        n += 1
+    return n
+
+
+def replay(b: Bench) -> None:
+    r = Replays(b)
+    cases = [Case("chat completion", load(CHAT), "chat"),
+             Case("embedding, 1,536 floats", load(EMBEDDING), "embeddings")]  # fmt: skip
+    stream = Case("stream, 64 chunks", stream_of_64(), "chat") if has_streams() else None
+
+    async def run() -> None:
+        for case in [*cases, *([stream] if stream else [])]:
+            await r.record(case)
+        hits = r.served.hits
+        for case in cases:
+            await r.object_rows(case, b.n(2000))
+        if stream is not None:
+            await r.stream_rows(stream, b.n(400))
+        assert r.served.hits == hits, "replay reached the HTTP transport"
+
+    asyncio.run(run())
+    if stream is None:
+        print("  (no stream support on this branch: stream rows skipped)", file=sys.stderr)
+
+
+# -- (d) opening a store -----------------------------------------------------------------------
+
+
+@apirec.record(name="bench.lookup")
+async def lookup(i: int) -> Any:
+    raise AssertionError("replay only")
+
+
+def make_store(root: Path, n: int) -> None:
+    """``n`` recordings of ``lookup(i)``, each holding the fixture chat completion."""
+    spec = lookup.__apirec_spec__
+    body = load(CHAT)["response"]["body"]
+    root.mkdir(parents=True)
+    for i in range(n):
+        args = spec.canonical(spec.bind(None, (i,), {}))[0]
+        k = spec.key(args, None)
+        entry = {
+            "test_id": None,
+            "request": {"function": "bench.lookup", "args": args, "key": k},
+            "response": {"body": body, "is_streaming": False},
+            "id_normalization_mapping": {},
+        }
+        (root / f"{k}.json").write_bytes(dumps(entry))
+
+
+def store_open(b: Bench) -> None:
+    import openai.types.chat  # noqa: F401  (the replayed type's package, as in a real test)
+
+    sizes = (100, 1000, 3000)
+    paths: dict[tuple[str, int], Path] = {}
+    for n in sizes:
+        paths["json", n], paths["msgpack", n] = b.tmp / f"json-{n}", b.tmp / f"msgpack-{n}"
+        make_store(paths["json", n], n)
+        convert(paths["json", n], paths["msgpack", n], to="msgpack")
+
+    def once(kind: str, n: int) -> Callable[[], Awaitable[Any]]:
+        async def open_and_replay() -> Any:
+            async with apirec.recording(paths[kind, n], mode="replay", store=kind):
+                return await lookup(n // 2)
+
+        return open_and_replay
+
+    async def run() -> dict[tuple[str, int], float]:
+        keys = list(paths)
+        times = await b.time_async(*(once(*k) for k in keys), number=b.n(300))
+        return dict(zip(keys, times, strict=True))
+
+    results = asyncio.run(run())
+    for kind in ("json", "msgpack"):
+        small = results[kind, sizes[0]]
+        for n in sizes[1:]:
+            case = f"{kind} store, {n:,} recordings"
+            row = Row("d. open + 1 replay", case, results[kind, n],
+                      f"same, {sizes[0]} recordings", small, "flat (<= 1.5x)")  # fmt: skip
+            b.add(row, at_most=1.5)
+
+
+# -- (e) bytes on disk -------------------------------------------------------------------------
+
+
+def sizes(b: Bench) -> None:
+    json_bytes = sum(p.stat().st_size for p in FIXTURES.rglob("*.json"))
+    out = b.tmp / "fixtures-msgpack"
+    count = convert(FIXTURES, out, to="msgpack")
+    mp_bytes = sum(p.stat().st_size for p in out.iterdir())
+    case = f"fixture corpus, {count} recordings: msgpack store"
+    row = Row("e. bytes on disk", case, mp_bytes / 1000, "JSON store", json_bytes / 1000, "<= 10%")
+    b.add(row, at_most=0.10)
+
+
+# -- output ------------------------------------------------------------------------------------
+
+
+def table(rows: list[Row]) -> str:
+    head = ("benchmark", "apirec", "baseline", "baseline", "ratio", "target", "")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        unit = " KB" if r.section.startswith("e.") else " µs"
+        if r.section.startswith("e."):
+            ratio = f"{r.ratio:.1%}"
+        elif r.is_cost or "undecorated" in r.baseline:
+            ratio = f"{r.ratio:.2f}x the cost"
+        else:
+            ratio = f"{r.ratio:.1f}x faster"
+        mark = "" if r.ok is None or r.target == "(info)" else ("yes" if r.ok else "NO")
+        lines.append(
+            f"| {r.section}: {r.case} | {r.apirec_us:,.1f}{unit} | {r.baseline} | "
+            f"{r.baseline_us:,.1f}{unit} | {ratio} | {r.target} | {mark} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (< 1 minute)")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    sections = {"overhead": overhead, "key": key, "replay": replay, "open": store_open,
+                "sizes": sizes}  # fmt: skip
+    parser.add_argument("--only", choices=list(sections), action="append",
+                        help="run only these sections")  # fmt: skip
+    args = parser.parse_args(argv)
+    b = Bench(args.quick)
+    started = time.perf_counter()
+    try:
+        for name, run in sections.items():
+            if not args.only or name in args.only:
+                print(f"{name}...", file=sys.stderr)
+                run(b)
+    finally:
+        shutil.rmtree(b.tmp, ignore_errors=True)
+    if args.json:
+        print(json.dumps([asdict(r) for r in b.rows], indent=2))
+        return 0
+    print(table(b.rows))
+    elapsed = time.perf_counter() - started
+    print(f"\nPython {sys.version.split()[0]}, {'quick' if args.quick else 'full'} run in "
+          f"{elapsed:.0f} s; medians of {b.repeats} repetitions.")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
