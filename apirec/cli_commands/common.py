@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from apirec.entry_info import EntryInfo, info
 from apirec.errors import StoreError
+from apirec.msgpack_file import FILE_NAME
 from apirec.store import _FILE_RE, Entry, parse
 
 OK, PROBLEMS, USAGE = 0, 1, 2
@@ -45,10 +46,21 @@ def recording_files(target: Path) -> Iterator[Path]:
         return
     if not target.is_dir():
         raise UsageError(f"{target}: no such file or directory")
+    # The commands read JSON files only: a msgpack store left out would look empty or clean.
+    for path in sorted(target.rglob(FILE_NAME)):
+        if _searched(target, path):
+            raise UsageError(
+                f"{path}: a msgpack store, which this command does not read; "
+                f"apirec convert {path.parent} OUT --to json makes a JSON copy to inspect"
+            )
     for path in sorted(target.rglob("*.json")):
-        parts = path.relative_to(target).parts[:-1]
-        if not any(p.startswith(".") or p in _NOT_RECORDINGS for p in parts) and path.is_file():
+        if _searched(target, path) and path.is_file():
             yield path
+
+
+def _searched(target: Path, path: Path) -> bool:
+    parts = path.relative_to(target).parts[:-1]
+    return not any(p.startswith(".") or p in _NOT_RECORDINGS for p in parts)
 
 
 def load(path: Path) -> Loaded:

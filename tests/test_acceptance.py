@@ -1,0 +1,37 @@
+"""Found by acceptance review: a user's scratch scripts, turned into tests."""
+
+from pathlib import Path
+
+import pytest
+
+import apirec
+from apirec.cli import main
+
+
+@apirec.record(name="acceptance.echo")
+def echo(x: int) -> dict[str, int]:
+    return {"x": x}
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def msgpack_store(tmp_path: Path) -> Path:
+    store = tmp_path / "mp"
+    with apirec.recording(store, mode="record", store="msgpack"):
+        echo(1)
+        echo(2)
+    return store
+
+
+@pytest.mark.parametrize("command", ["ls", "verify"])
+def test_cli_on_a_msgpack_store_does_not_report_an_empty_store(capsys, msgpack_store, command):
+    # `apirec verify` used to say "ok: 0 recordings checked" for a store holding two
+    code, out, err = run(capsys, command, msgpack_store)
+    assert code == 2, out
+    assert "msgpack store" in err and "apirec convert" in err
+    assert str(msgpack_store / "recordings.apirec") in err
