@@ -35,3 +35,11 @@ def test_cli_on_a_msgpack_store_does_not_report_an_empty_store(capsys, msgpack_s
     assert code == 2, out
     assert "msgpack store" in err and "apirec convert" in err
     assert str(msgpack_store / "recordings.apirec") in err
+
+
+def test_cli_show_names_a_missing_file_as_missing_not_as_a_short_key(capsys, tmp_path):
+    missing = tmp_path / "no-such-recording-file.json"
+    code, _, err = run(capsys, "show", missing)
+    assert code == 2
+    assert f"{missing}: no such file" in err
+    assert "too short" not in err

@@ -79,7 +79,9 @@ def find(target: str, root: Path) -> Path:
     path = Path(target)
     if path.is_file():
         return path
-    if len(target) < 6 or "/" in target:
+    if "/" in target or target.endswith(".json"):
+        raise UsageError(f"{target}: no such file")
+    if len(target) < 6:
         raise UsageError(f"{target}: no such file, and too short to be a key (6+ characters)")
     name, _, index = target.partition(".")
     matches = [
