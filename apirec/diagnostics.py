@@ -13,11 +13,13 @@ import shlex
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .codec import encode
 from .entry_info import arguments_of, function_of, test_id_of
 from .errors import ApirecError, RecordingNotFound
+from .msgpack_file import FILE_NAME
 from .store import Store
 
 # A miss reads at most this many files looking for the closest call: bounded on huge stores.
@@ -84,6 +86,20 @@ def default_record_command() -> str:
     return "APIREC_MODE=record-if-missing " + shlex.join(argv)
 
 
+def other_store_hint(location: str) -> str | None:
+    """A miss in one kind of store over a directory that holds the other kind: say so."""
+    path = Path(location)
+    try:
+        if path.name == FILE_NAME:
+            if next(path.parent.glob("*.json"), None) is not None:
+                return f'{path.parent} holds JSON recordings: open it with store="json".'
+        elif (path / FILE_NAME).is_file():
+            return f'{path} holds a msgpack store ({FILE_NAME}): open it with store="msgpack".'
+    except OSError:
+        pass
+    return None
+
+
 def recording_not_found(
     *,
     function: str,
@@ -120,6 +136,9 @@ def recording_not_found(
                 "  same arguments: the key differs by test id (keys are scoped by test; "
                 "record(..., shared=True) shares them across tests)"
             )
+    hint = other_store_hint(location)
+    if hint:
+        lines.append(hint)
     lines.append("To record it, run:")
     lines.append("  " + (record_command or default_record_command()))
     return RecordingNotFound(

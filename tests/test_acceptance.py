@@ -43,3 +43,27 @@ def test_cli_show_names_a_missing_file_as_missing_not_as_a_short_key(capsys, tmp
     assert code == 2
     assert f"{missing}: no such file" in err
     assert "too short" not in err
+
+
+def test_a_miss_in_the_wrong_kind_of_store_says_which_store_the_directory_holds(msgpack_store):
+    # Opening a msgpack store's directory without store="msgpack" used to say only "No stored
+    # call of acceptance.echo() in this store", as if the recordings were gone.
+    with (
+        pytest.raises(apirec.RecordingNotFound) as miss,
+        apirec.recording(msgpack_store, mode="replay"),
+    ):
+        echo(1)
+    assert 'holds a msgpack store (recordings.apirec): open it with store="msgpack"' in str(
+        miss.value
+    )
+
+
+def test_a_miss_in_a_msgpack_store_over_json_files_says_they_are_there(tmp_path):
+    with apirec.recording(tmp_path, mode="record"):
+        echo(1)
+    with (
+        pytest.raises(apirec.RecordingNotFound) as miss,
+        apirec.recording(tmp_path, mode="replay", store="msgpack"),
+    ):
+        echo(1)
+    assert 'holds JSON recordings: open it with store="json"' in str(miss.value)
