@@ -40,6 +40,26 @@ def _default_name(func: Callable[..., Any]) -> str:
     return f"{getattr(raw, '__module__', '?')}.{getattr(raw, '__qualname__', repr(raw))}"
 
 
+def _check_ignore(func: Callable[..., Any], ignore: list[str]) -> None:
+    """A name in ``ignore`` that no parameter has is a typo: it would leave the key unstable."""
+    raw = getattr(func, "__func__", func)
+    try:
+        params = inspect.signature(raw).parameters
+    except (TypeError, ValueError):  # builtins without a signature: nothing to check against
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    lowered = {n.lower().replace("-", "_") for n in params}
+    for item in ignore:
+        head = item.split(".", 1)[0]
+        if head not in params and head.lower().replace("-", "_") not in lowered:
+            name = getattr(raw, "__name__", repr(raw))
+            raise TypeError(
+                f"ignore={item!r}: {name}() has no parameter {head!r} "
+                f"(its parameters: {', '.join(params)})"
+            )
+
+
 class RecordedFunction(wrapt.FunctionWrapper):  # type: ignore[type-arg]
     """A function wrapped by apirec; ``__apirec_spec__`` holds how its calls are keyed."""
 
@@ -91,6 +111,8 @@ def wrap(
         func = func.__wrapped__
     if isinstance(ignore, str) or isinstance(redact, str):
         raise TypeError("ignore= and redact= take a list of names, not a single string")
+    ignore = list(ignore)
+    _check_ignore(func, ignore)
     spec = KeySpec(
         func,
         name=name or _default_name(func),

@@ -86,3 +86,20 @@ def test_a_call_that_does_not_fit_the_signature_raises_typeerror_and_stores_noth
     assert not isinstance(error.value, apirec.ApirecError)
     assert "missing" in str(error.value) and "'a'" in str(error.value)
     assert not list(tmp_path.glob("*.json"))
+
+
+def test_ignore_naming_no_parameter_is_refused_when_the_function_is_decorated():
+    # A typo in ignore= used to be accepted silently: the parameter meant stayed in the key,
+    # so every replay of a call with a new request id missed.
+    def search(query: str, request_id: str = "") -> list[str]:
+        return [query]
+
+    with pytest.raises(TypeError, match=r"ignore='reqest_id': search\(\) has no parameter"):
+        apirec.record(name="acceptance.search", ignore=["reqest_id"])(search)
+    with pytest.raises(TypeError, match=r"ignore='headers.X-Trace'"):
+        apirec.record(ignore=["headers.X-Trace"])(search)
+    apirec.record(ignore=["request_id", "query.x"])(search)  # real names are accepted
+
+    def anything(**kwargs: object) -> None: ...
+
+    apirec.record(ignore=["whatever.path"])(anything)  # **kwargs: any name may come
