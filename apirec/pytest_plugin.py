@@ -25,7 +25,7 @@ import pytest
 
 from .context import test_context
 from .errors import InvalidMode, RecordingNotFound
-from .modes import Mode, parse_mode
+from .modes import ENV_VAR, Mode, parse_mode
 from .plugin_session import SessionState, write_summary
 from .recorder import Recording
 from .settings import STORE_KINDS, Settings
@@ -47,6 +47,7 @@ class Options:
 
 
 STATE = pytest.StashKey[SessionState]()
+SAVED_ENV_MODE = pytest.StashKey[str | None]()
 OPTIONS = pytest.StashKey[Options]()
 CALL_ERROR = pytest.StashKey[BaseException | None]()  # what the test call raised
 
@@ -122,6 +123,21 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[STATE] = SessionState()
     config.pluginmanager.register(SessionHooks(config), "apirec-session")
+    # Recordings the tests open themselves (a conftest's apirec.recording(dir), as when
+    # migrating from llama-stack) take the run's --apirec-mode too, through the environment.
+    cli_mode = config.stash[OPTIONS].cli_mode
+    if cli_mode is not None:
+        config.stash[SAVED_ENV_MODE] = os.environ.get(ENV_VAR)
+        os.environ[ENV_VAR] = cli_mode.value
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if SAVED_ENV_MODE in config.stash:
+        saved = config.stash[SAVED_ENV_MODE]
+        if saved is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = saved
 
 
 def _marker_options(item: pytest.Item) -> dict[str, Any]:

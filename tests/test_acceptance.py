@@ -1,5 +1,6 @@
 """Found by acceptance review: a user's scratch scripts, turned into tests."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,34 @@ def test_ignore_naming_no_parameter_is_refused_when_the_function_is_decorated():
     def anything(**kwargs: object) -> None: ...
 
     apirec.record(ignore=["whatever.path"])(anything)  # **kwargs: any name may come
+
+
+MIGRATED_CONFTEST = """
+import pytest, apirec
+
+@apirec.record(name="svc.ask")
+def ask(q):
+    return q.upper()
+
+@pytest.fixture(autouse=True)
+def recordings(request):
+    with apirec.recording(request.path.parent / "recordings") as rec:  # no mode=: the run's
+        yield rec
+"""
+
+
+def test_command_line_mode_reaches_recordings_that_tests_open_themselves(pytester):
+    # README "Migrating": a conftest opens apirec.recording(directory) itself. The miss message
+    # says to run with --apirec-mode=record-if-missing, but that option used to reach only the
+    # plugin's own recordings: the run stayed in replay and failed again.
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makeconftest(MIGRATED_CONFTEST)
+    pytester.makepyfile(
+        test_ask="from conftest import ask\ndef test_ask():\n    assert ask('a') == 'A'\n"
+    )
+    assert pytester.runpytest("-p", "no:cacheprovider").ret == 1
+    result = pytester.runpytest("-p", "no:cacheprovider", "--apirec-mode=record-if-missing")
+    result.assert_outcomes(passed=1)
+    assert len(list((pytester.path / "recordings").glob("*.json"))) == 1
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)  # replays it
+    assert "APIREC_MODE" not in os.environ  # the run's mode does not outlive it
