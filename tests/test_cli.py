@@ -241,7 +241,7 @@ def test_convert_to_msgpack_round_trips_or_says_the_store_is_missing(
 ):
     code, out, err = run(capsys, "convert", apirec_store, tmp_path / "packed", "--to", "msgpack")
     try:
-        from apirec.recorder import open_store
+        from apirec.answers import open_store
         from apirec.settings import Settings
 
         open_store(Settings(path=tmp_path / "probe", store="msgpack"))
