@@ -22,9 +22,9 @@ from .exceptions import raise_recorded, rebuild_error
 from .keying import Elsewhere, Keying, find_elsewhere, write_named
 from .modes import Mode
 from .plans import FirstReplay, LazyPlans, Plan, prepare
+from .replay_streams import replay_stream
 from .settings import Settings
 from .store import Entry, JsonStore, Store
-from .streams import replay_stream
 
 
 @dataclass
