@@ -2,7 +2,7 @@
 
 Replay gives a small object over the stored chunks that decodes one chunk per step, so the
 first chunk costs one decode whatever the length of the stream. The sync and async twins
-share :class:`_Replay` and differ only in the protocol they speak. Recording streams lives in
+share :class:`_Replay` and differ only in the protocol they speak. Recording a stream lives in
 :mod:`apirec.streams`.
 """
 
