@@ -27,6 +27,11 @@ class _Params:
         self.var_positional = next((p.name for p in params if p.kind is p.VAR_POSITIONAL), None)
         self.var_keyword = any(p.kind is p.VAR_KEYWORD for p in params)
         self.defaults = {p.name: p.default for p in params if p.default is not _EMPTY}
+        self.required = tuple(
+            p.name
+            for p in params
+            if p.default is _EMPTY and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        )
 
 
 @functools.lru_cache(maxsize=512)
@@ -98,6 +103,13 @@ class Binding:
             if k not in layout.keyword and not layout.var_keyword:
                 raise TypeError(f"{self.name}() got an unexpected keyword argument {k!r}")
             bound[k] = value
+        for name in layout.required:
+            if name not in bound:  # the real call would fail: so does the key, before it
+                missing = [r for r in layout.required if r not in bound]
+                raise TypeError(
+                    f"{self.name}() missing {len(missing)} required argument(s): "
+                    + ", ".join(repr(m) for m in missing)
+                )
         defaults = layout.defaults
         if defaults:
             for k, v in list(bound.items()):

@@ -155,6 +155,8 @@ def test_binding_errors_read_like_python():
         canonical(search, "q", nope=1)
     with pytest.raises(TypeError, match="positional arguments"):
         canonical(search, "q", 1, 2)
+    with pytest.raises(TypeError, match="missing 1 required argument.*'query'"):
+        canonical(search, max_results=3)
 
 
 def test_ignore_parameters_and_dotted_paths():
