@@ -19,7 +19,7 @@ _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_O
 class _Params:
     """Parameter layout of one function, precomputed for fast binding."""
 
-    def __init__(self, params: list[inspect.Parameter]) -> None:
+    def __init__(self, params: list[inspect.Parameter], *, check_required: bool = True) -> None:
         self.positional = [p.name for p in params if p.kind in _POSITIONAL]
         self.keyword = {
             p.name for p in params if p.kind is not inspect.Parameter.POSITIONAL_ONLY
@@ -30,7 +30,9 @@ class _Params:
         self.required = tuple(
             p.name
             for p in params
-            if p.default is _EMPTY and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            if check_required
+            and p.default is _EMPTY
+            and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
         )
 
 
@@ -46,7 +48,13 @@ def _layouts(raw: Callable[..., Any]) -> tuple[_Params, _Params | None]:
             inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD),
         ]
     has_self = bool(params) and params[0].kind in _POSITIONAL
-    return _Params(params), (_Params(params[1:]) if has_self else None)
+    # Through decorators (``__wrapped__``) the signature may list parameters the decorator
+    # supplies itself or checks its own way (openai's ``required_args``): not enforced there.
+    own = inspect.unwrap(raw) is raw
+    return (
+        _Params(params, check_required=own),
+        (_Params(params[1:], check_required=own) if has_self else None),
+    )
 
 
 def _same_as_default(value: Any, default: Any) -> bool:
