@@ -16,10 +16,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .answers import Stats, open_store
 from .entry_info import test_id_of
 from .errors import ApirecError
 from .modes import Mode
-from .recorder import Recording, Stats, open_store
+from .recorder import Recording
 from .settings import Settings
 
 # Modes whose tests say something about which recordings are needed; live reads nothing.

@@ -5,9 +5,8 @@ and the whole stream is stored once it ends. A caller that stops early does not 
 recording: closing the stream (``close``/``aclose``, leaving its ``with`` block), ending the
 recording block, or dropping a sync stream drains the rest first.
 
-Replay gives a small object over the stored chunks that decodes one chunk per step, so the
-first chunk costs one decode whatever the length of the stream. The sync and async twins
-share :class:`_Replay` and differ only in the protocol they speak.
+This module tells streams apart from other results and records them; replay lives in
+:mod:`apirec.replay_streams`.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 from .codec import encode
-from .errors import ApirecError, DecodeError
+from .errors import ApirecError
 from .exceptions import error_response
 
 _NOT_STREAMS = (str, bytes, bytearray, memoryview, list, tuple, dict, set, frozenset)
@@ -248,127 +247,3 @@ async def drain_async(streams: Iterable[_Recorded]) -> None:
     for stream in list(streams):
         if isinstance(stream, AsyncRecordingStream):
             await stream.drain()
-
-
-# -- replay -------------------------------------------------------------------------------
-
-
-class _Replay:
-    """Stored chunks, decoded one per step, then the stored error if the stream had one."""
-
-    __slots__ = ("_chunks", "_closed", "_decode", "_error", "_position")
-
-    def __init__(
-        self,
-        chunks: list[Any],
-        decode: Callable[[Any], Any],
-        error: Callable[[], BaseException] | None = None,
-    ) -> None:
-        self._chunks = chunks
-        self._decode = decode
-        self._error = error
-        self._position = 0
-        self._closed = False
-
-    def _step(self) -> tuple[bool, Any]:
-        """(True, next chunk) or (False, None) at the end; raises the recorded error once."""
-        position = self._position
-        if self._closed or position >= len(self._chunks):
-            error, self._error = self._error, None
-            if error is not None and not self._closed:
-                self._closed = True
-                raise error()
-            return False, None
-        self._position = position + 1
-        try:
-            return True, self._decode(self._chunks[position])
-        except DecodeError as e:
-            raise e.located(prefix=f"$[{position}]") from e.__cause__
-
-    def _close(self) -> None:
-        self._closed = True
-
-    def __getattr__(self, name: str) -> Any:
-        # Only for names not found: say why the SDK stream's extras (``.response``) are absent.
-        raise AttributeError(
-            f"{type(self).__name__!r} object has no attribute {name!r}: a replayed stream "
-            f"carries only the recorded chunks, not the live objects of the recorded one"
-        )
-
-
-class ReplayStream(_Replay):
-    """A replayed sync stream: ``for``, ``with`` and ``close()``, like the recorded one."""
-
-    __slots__ = ()
-
-    def __iter__(self) -> ReplayStream:
-        return self
-
-    def __next__(self) -> Any:
-        position = self._position
-        if not self._closed and position < len(self._chunks):  # the common case, inlined
-            self._position = position + 1
-            try:
-                return self._decode(self._chunks[position])
-            except DecodeError as e:
-                raise e.located(prefix=f"$[{position}]") from e.__cause__
-        more, chunk = self._step()
-        if not more:
-            raise StopIteration
-        return chunk
-
-    def close(self) -> None:
-        self._close()
-
-    def __enter__(self) -> ReplayStream:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._close()
-
-
-class AsyncReplayStream(_Replay):
-    """A replayed async stream: ``async for``, ``async with``, ``aclose()`` / ``close()``."""
-
-    __slots__ = ()
-
-    def __aiter__(self) -> AsyncReplayStream:
-        return self
-
-    async def __anext__(self) -> Any:
-        position = self._position
-        if not self._closed and position < len(self._chunks):  # the common case, inlined
-            self._position = position + 1
-            try:
-                return self._decode(self._chunks[position])
-            except DecodeError as e:
-                raise e.located(prefix=f"$[{position}]") from e.__cause__
-        more, chunk = self._step()
-        if not more:
-            raise StopAsyncIteration
-        return chunk
-
-    async def aclose(self) -> None:
-        self._close()
-
-    close = aclose  # openai's AsyncStream spells it ``await stream.close()``
-
-    async def __aenter__(self) -> AsyncReplayStream:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._close()
-
-
-def replay_stream(
-    body: Any,
-    decode: Callable[[Any], Any],
-    error: Callable[[], BaseException] | None,
-    *,
-    async_stream: bool,
-) -> ReplayStream | AsyncReplayStream:
-    """The replayed stream of a stored ``body`` (a list of encoded chunks)."""
-    chunks = body if isinstance(body, list) else []
-    if async_stream:
-        return AsyncReplayStream(chunks, decode, error)
-    return ReplayStream(chunks, decode, error)

@@ -258,9 +258,9 @@ def stream_of_64() -> dict[str, Any]:
 
 
 def has_streams() -> bool:
-    from apirec import streams
+    from apirec import replay_streams
 
-    return hasattr(streams, "replay_stream")
+    return hasattr(replay_streams, "replay_stream")
 
 
 @dataclass

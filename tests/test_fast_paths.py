@@ -11,7 +11,8 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ConfigDict
 
 import apirec
-from apirec.keys import Canonicalizer, KeySpec, _Slow
+from apirec.canonical import Canonicalizer, _Slow
+from apirec.keys import KeySpec
 from apirec.plans import once, plan
 
 json_values = st.recursive(

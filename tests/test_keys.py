@@ -155,6 +155,25 @@ def test_binding_errors_read_like_python():
         canonical(search, "q", nope=1)
     with pytest.raises(TypeError, match="positional arguments"):
         canonical(search, "q", 1, 2)
+    with pytest.raises(TypeError, match=r"missing 1 required argument.*'query'"):
+        canonical(search, max_results=3)
+
+
+def test_parameters_a_decorator_supplies_are_not_required():
+    import functools
+
+    def with_session(f):
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            return f(*args, session="s", **kwargs)
+
+        return wrapper
+
+    @with_session
+    def fetch(query, session):
+        pass
+
+    assert canonical(fetch, "q") == {"query": "q"}
 
 
 def test_ignore_parameters_and_dotted_paths():

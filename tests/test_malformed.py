@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 import apirec
+from apirec.replay_streams import ReplayStream
 from apirec.resolve import type_name
-from apirec.streams import ReplayStream
 
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

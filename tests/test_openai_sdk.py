@@ -11,7 +11,8 @@ from openai.types import CreateEmbeddingResponse, Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 import apirec
-from apirec.streams import AsyncRecordingStream, AsyncReplayStream, ReplayStream
+from apirec.replay_streams import AsyncReplayStream, ReplayStream
+from apirec.streams import AsyncRecordingStream
 
 MESSAGES = [{"role": "user", "content": "llamas eat grass"}]
 TOOLS = [

@@ -16,7 +16,7 @@ import pytest
 from openai.types.chat import ChatCompletionChunk
 
 import apirec
-from apirec.streams import AsyncReplayStream
+from apirec.replay_streams import AsyncReplayStream
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared/fixtures/llama_stack/seeds"
 SEED_FILES = sorted(SEEDS.glob("*.json"))

@@ -5,7 +5,8 @@ Each file is read and decoded under the rules of replay (DESIGN §4), where the 
 Unreadable or malformed files, and values of types that resolve but do not decode, are
 problems (exit 1). Types that decoding may not import, or cannot find, are listed with a
 count; they fail only with ``--strict``. Error classes that cannot be rebuilt replay as
-``apirec.ReplayedError`` and are listed for information.
+``apirec.ReplayedError`` and are listed for information, as are provider errors in
+llama-stack's form, which ``patch_openai(rec, keys="llama-stack")`` rebuilds as the SDK's classes.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class Report:
     problems: list[str] = field(default_factory=list)
     types: Counter[tuple[str, str]] = field(default_factory=Counter)  # (type, why) -> files
     errors: Counter[str] = field(default_factory=Counter)  # error classes not rebuilt
+    provider_errors: Counter[tuple[str, str]] = field(default_factory=Counter)  # llama-stack's
 
 
 def check(path: Path, trusted: tuple[str, ...], report: Report) -> None:
@@ -80,7 +82,9 @@ def check(path: Path, trusted: tuple[str, ...], report: Report) -> None:
         data = response.get("exception_data") or {}
         name = data.get("type") if isinstance(data, dict) else None
         why = unresolved(name, trusted) if isinstance(name, str) and "." in name else "unknown"
-        if why is not None:
+        if isinstance(data, dict) and data.get("category") == "provider_sdk":
+            report.provider_errors[(str(data.get("provider")), str(name))] += 1
+        elif why is not None:
             report.errors[str(name)] += 1
     body = response.get("body")
     missing = {(n, why) for n in set(type_names(body)) if (why := unresolved(n, trusted))}
@@ -112,6 +116,15 @@ def verify(args: argparse.Namespace) -> int:
         print(f"{gap}Recorded errors that replay as apirec.ReplayedError:", file=out)
         rows = [[f"{n:,}", name] for name, n in sorted(report.errors.items())]
         table(rows, ["FILES", "CLASS"], out)
+        gap = "\n"
+    if report.provider_errors:
+        title = (
+            "Recorded provider errors in llama-stack's form (rebuilt as the SDK's own class "
+            'by patch_openai(rec, keys="llama-stack")):'
+        )
+        print(gap + title, file=out)
+        rows = [[f"{n:,}", *names] for names, n in sorted(report.provider_errors.items())]
+        table(rows, ["FILES", "PROVIDER", "CLASS"], out)
         gap = "\n"
     strict_fail = args.strict and bool(report.types)
     status = "FAILED" if report.problems or strict_fail else "ok"
