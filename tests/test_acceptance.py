@@ -70,12 +70,6 @@ def test_a_miss_in_a_msgpack_store_over_json_files_says_they_are_there(tmp_path)
     assert 'holds JSON recordings: open it with store="json"' in str(miss.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="keys.KeySpec.bind does not check that required parameters are given (keys.py is "
-    "being split by another engineer): a call missing one is keyed without it, so replay "
-    "says RecordingNotFound and record mode stores the caller's TypeError as the answer",
-)
 @pytest.mark.parametrize("mode", ["replay", "record"])
 def test_a_call_that_does_not_fit_the_signature_raises_typeerror_and_stores_nothing(tmp_path, mode):
     @apirec.record(name="acceptance.two")
