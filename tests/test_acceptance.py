@@ -29,10 +29,24 @@ def msgpack_store(tmp_path: Path) -> Path:
     return store
 
 
-@pytest.mark.parametrize("command", ["ls", "verify"])
-def test_cli_on_a_msgpack_store_does_not_report_an_empty_store(capsys, msgpack_store, command):
-    # `apirec verify` used to say "ok: 0 recordings checked" for a store holding two
-    code, out, err = run(capsys, command, msgpack_store)
+@pytest.mark.parametrize(
+    ("command", "target"),
+    [
+        ("ls", "directory"),
+        ("verify", "directory"),
+        ("prune", "directory"),
+        ("ls", "file"),
+        ("verify", "file"),
+        ("show", "file"),
+    ],
+)
+def test_cli_on_a_msgpack_store_does_not_report_an_empty_store(
+    capsys, msgpack_store, command, target
+):
+    # `apirec verify` used to say "ok: 0 recordings checked" for a store holding two, and
+    # "not valid JSON (UnicodeDecodeError ...)" for the store file itself
+    path = msgpack_store if target == "directory" else msgpack_store / "recordings.apirec"
+    code, out, err = run(capsys, command, path, *(["--shared"] if command == "prune" else []))
     assert code == 2, out
     assert "msgpack store" in err and "apirec convert" in err
     assert str(msgpack_store / "recordings.apirec") in err

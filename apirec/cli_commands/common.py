@@ -42,6 +42,8 @@ def key_of(path: Path) -> tuple[str, int]:
 def recording_files(target: Path) -> Iterator[Path]:
     """The recording files at ``target`` (a file, or a directory searched recursively)."""
     if target.is_file():
+        if target.name == FILE_NAME:
+            raise _msgpack_store(target)
         yield target
         return
     if not target.is_dir():
@@ -49,13 +51,17 @@ def recording_files(target: Path) -> Iterator[Path]:
     # The commands read JSON files only: a msgpack store left out would look empty or clean.
     for path in sorted(target.rglob(FILE_NAME)):
         if _searched(target, path):
-            raise UsageError(
-                f"{path}: a msgpack store, which this command does not read; "
-                f"apirec convert {path.parent} OUT --to json makes a JSON copy to inspect"
-            )
+            raise _msgpack_store(path)
     for path in sorted(target.rglob("*.json")):
         if _searched(target, path) and path.is_file():
             yield path
+
+
+def _msgpack_store(path: Path) -> UsageError:
+    return UsageError(
+        f"{path}: a msgpack store, which this command does not read; "
+        f"apirec convert {path.parent} OUT --to json makes a JSON copy to inspect"
+    )
 
 
 def _searched(target: Path, path: Path) -> bool:
@@ -78,6 +84,8 @@ def find(target: str, root: Path) -> Path:
     """A recording given as a file, a key or a key prefix (searched under ``root``)."""
     path = Path(target)
     if path.is_file():
+        if path.name == FILE_NAME:
+            raise _msgpack_store(path)
         return path
     if "/" in target or target.endswith(".json"):
         raise UsageError(f"{target}: no such file")
