@@ -111,6 +111,10 @@ def wrap(
         func = func.__wrapped__
     if isinstance(ignore, str) or isinstance(redact, str):
         raise TypeError("ignore= and redact= take a list of names, not a single string")
+    if normalize is not None and not callable(normalize):
+        raise TypeError(f"normalize= takes a callable, not {type(normalize).__name__}")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name= takes a string, not {type(name).__name__}")
     ignore = list(ignore)
     _check_ignore(func, ignore)
     spec = KeySpec(

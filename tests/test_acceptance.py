@@ -143,3 +143,15 @@ def test_command_line_mode_reaches_recordings_that_tests_open_themselves(pyteste
     assert len(list((pytester.path / "recordings").glob("*.json"))) == 1
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)  # replays it
     assert "APIREC_MODE" not in os.environ  # the run's mode does not outlive it
+
+
+def test_record_options_of_the_wrong_type_are_refused_when_decorating():
+    # normalize=5 used to fail only at the first call, as "'int' object is not callable"
+    def f(x: int) -> int:
+        return x
+
+    with pytest.raises(TypeError, match="normalize= takes a callable"):
+        apirec.record(normalize=5)(f)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="name= takes a string"):
+        apirec.record(name=5)(f)  # type: ignore[call-overload]
+
