@@ -155,3 +155,18 @@ def test_record_options_of_the_wrong_type_are_refused_when_decorating():
     with pytest.raises(TypeError, match="name= takes a string"):
         apirec.record(name=5)(f)  # type: ignore[call-overload]
 
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="keys.KeySpec.canonical calls dict(self.normalize(...)) unchecked (keys.py is being "
+    "split by another engineer): a normalizer that returns None fails with \"'NoneType' "
+    'object is not iterable", naming neither the function nor normalize=',
+)
+def test_a_normalizer_that_returns_no_mapping_is_named_in_the_error(tmp_path):
+    @apirec.record(name="acceptance.norm", normalize=lambda arguments: None)
+    def norm(x: int) -> int:
+        return x
+
+    expected = r"normalize= of acceptance.norm\(\) returned None"
+    with pytest.raises(TypeError, match=expected), apirec.recording(tmp_path, mode="record"):
+        norm(1)
