@@ -190,3 +190,10 @@ def test_patching_through_a_recording_that_is_not_open_is_refused(tmp_path):
         with rec:  # undoes a patch that was wrongly applied, so other tests are unaffected
             pass
     assert patch_target.module_function is original
+
+
+def test_prune_counts_one_recording_in_the_singular(capsys, tmp_path):
+    with apirec.recording(tmp_path, mode="record"), apirec.test_context("t::one"):
+        echo(1)
+    code, out, _ = run(capsys, "prune", tmp_path, "--test", "t::one", "--dry-run")
+    assert code == 0 and "would delete 1 recording\n" in out

@@ -39,7 +39,7 @@ def prune(args: argparse.Namespace) -> int:
                 broken += 1
                 continue
         print(f"{verb} {path}")
-    print(f"{verb} {len(doomed)} recordings")
+    print(f"{verb} {len(doomed)} recording{'' if len(doomed) == 1 else 's'}")
     return PROBLEMS if broken else OK
 
 
