@@ -174,7 +174,8 @@ def settings_for(item: pytest.Item) -> Settings:
         store=marker.get("store") or options.store or "json",
         trusted_modules=marker.get("trusted_modules", ()),
         strict_types=marker.get("strict_types", True),
-        test_id=item.nodeid,
+        # no fixed test_id: the test's test_context(node id) scopes keys, and a block of it
+        # under test_context(None) or another id must keep that scope
     )
     command = _record_command(item, options, marker_sets_mode="mode" in marker)
     return replace(settings, extra={"record_command": command})

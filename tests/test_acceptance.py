@@ -1,5 +1,6 @@
 """Found by acceptance review: a user's scratch scripts, turned into tests."""
 
+import json
 import os
 from pathlib import Path
 
@@ -197,3 +198,32 @@ def test_prune_counts_one_recording_in_the_singular(capsys, tmp_path):
         echo(1)
     code, out, _ = run(capsys, "prune", tmp_path, "--test", "t::one", "--dry-run")
     assert code == 0 and "would delete 1 recording\n" in out
+
+
+def test_test_context_none_inside_a_test_using_the_apirec_fixture_records_no_test(pytester):
+    # README: test_context(None) "puts a block outside any test even while one runs"; with the
+    # apirec fixture the test's node id used to be stamped on every call regardless.
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        test_ctx="""
+import apirec
+
+@apirec.record(name="ctx.f")
+def f(x):
+    return x
+
+def test_ctx(apirec):
+    f(1)
+    with apirec_module.test_context(None):
+        f(2)
+    with apirec_module.test_context("elsewhere::test"):
+        f(3)
+
+apirec_module = apirec
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "--apirec-mode=record")
+    result.assert_outcomes(passed=1)
+    stored = [json.loads(p.read_text()) for p in (pytester.path / "recordings").glob("*.json")]
+    test_ids = {e["request"]["args"]["x"]: e["test_id"] for e in stored}
+    assert test_ids == {1: "test_ctx.py::test_ctx", 2: None, 3: "elsewhere::test"}
