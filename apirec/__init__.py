@@ -72,6 +72,14 @@ def register_type(
     Registered types are stored as ``{"__type__": "module.QualName", "__data__": ...}`` and
     rebuilt without importing anything.
     """
+    if not isinstance(cls, type):
+        raise TypeError(f"register_type needs a class, not {cls!r}")
+    for role, function in (("encode", encode), ("decode", decode)):
+        if not callable(function):
+            raise TypeError(f"register_type({cls.__qualname__}): {role} must be callable")
+    if cls in (str, int, float, bool, type(None), list, dict):
+        # the codec stores these as JSON and never looks them up: a rule would be ignored
+        raise TypeError(f"register_type: {cls.__qualname__} is stored as JSON, not registered")
     _REGISTRY.add(cls, encode, decode)
 
 

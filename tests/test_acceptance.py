@@ -227,3 +227,16 @@ apirec_module = apirec
     stored = [json.loads(p.read_text()) for p in (pytester.path / "recordings").glob("*.json")]
     test_ids = {e["request"]["args"]["x"]: e["test_id"] for e in stored}
     assert test_ids == {1: "test_ctx.py::test_ctx", 2: None, 3: "elsewhere::test"}
+
+
+def test_register_type_refuses_what_it_cannot_honour():
+    # Each of these used to be accepted silently (or fail with an AttributeError): a decode
+    # that is not callable broke only at the first replay, and JSON types are never looked up.
+    import fractions
+
+    with pytest.raises(TypeError, match="register_type needs a class"):
+        apirec.register_type("fractions.Fraction", str, str)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="decode must be callable"):
+        apirec.register_type(fractions.Fraction, str, 5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="int is stored as JSON"):
+        apirec.register_type(int, str, int)
