@@ -110,9 +110,20 @@ class KeySpec(Binding):
         else:
             for_key = for_store = items
         if self.normalize is not None:
-            for_key = dict(self.normalize(dict(for_key)))
-            for_store = for_key if for_store is items else dict(self.normalize(dict(for_store)))
+            for_key = self._normalized(for_key)
+            for_store = for_key if for_store is items else self._normalized(for_store)
         return for_key, for_store
+
+    def _normalized(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        assert self.normalize is not None
+        result: object = self.normalize(dict(arguments))  # user code: checked, not trusted
+        if not isinstance(result, Mapping):
+            got = "None" if result is None else type(result).__name__
+            raise TypeError(
+                f"normalize= of {self.name}() returned {got}; "
+                "it must return a mapping of the arguments to hash and store"
+            )
+        return dict(result)
 
     def key(self, arguments: Mapping[str, Any], scope: str | None) -> str:
         return compute_key(self.name, arguments, None if self.shared else scope)

@@ -22,7 +22,7 @@ from .answers import Answers, Call
 from .codec import encode
 from .context import current_test_id, enter_recording, exit_recording
 from .diagnostics import recording_not_found
-from .errors import RecordingNotFound
+from .errors import ApirecError, RecordingNotFound
 from .exceptions import error_response
 from .files import record_start
 from .keys import KeySpec
@@ -164,6 +164,12 @@ class Recording:
 
     def start_patch(self, patch: Patch) -> Patch:
         """Start ``patch`` (a ``Patch`` or an integration's subclass) until this closes."""
+        if not self.is_open:
+            # Nothing would ever undo it: the target would stay patched for the whole process.
+            raise ApirecError(
+                f"{self!r} is not open: call .patch() inside "
+                "`with apirec.recording(...) as rec:`, or use apirec.patch(...) on its own"
+            )
         patch.start()
         self._patches.append(patch)
         return patch

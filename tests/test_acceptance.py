@@ -157,12 +157,6 @@ def test_record_options_of_the_wrong_type_are_refused_when_decorating():
         apirec.record(name=5)(f)  # type: ignore[call-overload]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="keys.KeySpec.canonical calls dict(self.normalize(...)) unchecked (keys.py is being "
-    "split by another engineer): a normalizer that returns None fails with \"'NoneType' "
-    'object is not iterable", naming neither the function nor normalize=',
-)
 def test_a_normalizer_that_returns_no_mapping_is_named_in_the_error(tmp_path):
     @apirec.record(name="acceptance.norm", normalize=lambda arguments: None)
     def norm(x: int) -> int:
@@ -173,12 +167,6 @@ def test_a_normalizer_that_returns_no_mapping_is_named_in_the_error(tmp_path):
         norm(1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Recording.start_patch (recorder.py, being split by another engineer) patches even "
-    "when the recording was never opened: forgetting `with` leaves the target patched for the "
-    "rest of the process, calling straight through and storing nothing",
-)
 def test_patching_through_a_recording_that_is_not_open_is_refused(tmp_path):
     from tests import patch_target
 
