@@ -5,6 +5,7 @@ itself raises::
 
     ApirecError
      ├── InvalidMode            (also ValueError)   unknown mode name
+ ├── InvalidStore           (also ValueError)   unknown store kind
      ├── RecordingNotFound      (also AssertionError) replay asked for a call never recorded
      ├── UnhashableArgument     (also TypeError)    an argument with no canonical form
      ├── EncodeError            (also TypeError)    a result apirec cannot store
@@ -25,6 +26,10 @@ class ApirecError(Exception):
 
 class InvalidMode(ApirecError, ValueError):
     """A mode name that is not one of apirec's modes."""
+
+
+class InvalidStore(ApirecError, ValueError):
+    """A store kind that is not one of apirec's stores."""
 
 
 class RecordingNotFound(ApirecError, AssertionError):

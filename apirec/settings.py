@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .errors import InvalidStore
 from .modes import Mode, parse_mode, resolve_mode
 
 STORE_KINDS = ("json", "msgpack")
@@ -29,7 +30,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.store not in STORE_KINDS:
-            raise ValueError(
+            raise InvalidStore(
                 f"{self.store!r} is not a valid store. Valid stores are: {', '.join(STORE_KINDS)}"
             )
 

@@ -49,5 +49,6 @@ def test_unknown_mode_in_environment_names_the_variable(monkeypatch):
 
 
 def test_unknown_store_kind():
-    with pytest.raises(ValueError, match="not a valid store"):
+    with pytest.raises(apirec.ApirecError, match="'sqlite' is not a valid store") as info:
         apirec.recording("x", store="sqlite")
+    assert isinstance(info.value, ValueError) and "json" in str(info.value)
