@@ -39,7 +39,7 @@ import apirec
 from apirec.convert import convert
 from apirec.store import dumps
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "llama_stack"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "data" / "llama_stack"
 SAMPLE = FIXTURES / "sample"
 CHAT = (
     SAMPLE

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 
 from tests.openai_server import OpenAIServer
+from tests.paths import LLAMA_STACK
 
 pytest_plugins = ["pytester"]
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO.parent / "shared" / "fixtures" / "llama_stack"
+FIXTURES = LLAMA_STACK
 
 
 @pytest.fixture

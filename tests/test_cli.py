@@ -5,14 +5,14 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import apirec
 from apirec.cli import main
+from tests.paths import LLAMA_STACK
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared/fixtures/llama_stack"
+FIXTURES = LLAMA_STACK
 SEED = FIXTURES / "seeds/007c4711219f0fe25bd410d6dd8b18eae1251c3e83ab1f8d1d85ce86f5e197f3.json"
 N_FIXTURES = 221
 

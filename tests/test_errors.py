@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import httpx2
 import openai
@@ -12,8 +11,9 @@ import pytest
 
 import apirec
 from apirec.exceptions import build_http_error
+from tests.paths import LLAMA_STACK
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared/fixtures/llama_stack"
+FIXTURES = LLAMA_STACK
 
 
 class QuotaExceeded(Exception):

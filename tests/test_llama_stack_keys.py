@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from pathlib import Path
 
 import openai
 import pytest
@@ -19,10 +18,11 @@ from apirec.integrations.llama_stack import (
 )
 from apirec.integrations.openai import patch_openai
 from apirec.store import JsonStore
+from tests.paths import LLAMA_STACK
 
 MESSAGES = [{"role": "user", "content": "name a llama"}]
 TEST_ID = "tests/integration/test_llamas.py::test_names[gpt]"
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared/fixtures/llama_stack"
+FIXTURES = LLAMA_STACK
 MODELS = ["gpt-test", "gpt-test-mini"]
 
 

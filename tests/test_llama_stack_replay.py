@@ -23,8 +23,9 @@ import openai
 
 import apirec
 from apirec.integrations.openai import patch_openai
+from tests.paths import LLAMA_STACK
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared/fixtures/llama_stack"
+FIXTURES = LLAMA_STACK
 ENDPOINTS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models")
 
 try:

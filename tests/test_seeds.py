@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 from openai.types.chat import ChatCompletionChunk
 
 import apirec
 from apirec.replay_streams import AsyncReplayStream
+from tests.paths import LLAMA_STACK
 
-SEEDS = Path(__file__).resolve().parents[1].parent / "shared/fixtures/llama_stack/seeds"
+SEEDS = LLAMA_STACK / "seeds"
 SEED_FILES = sorted(SEEDS.glob("*.json"))
 
 
