@@ -12,9 +12,9 @@ from collections.abc import Callable as _Callable
 from collections.abc import Iterable as _Iterable
 from typing import Any as _Any
 
-from .codec import decode, encode
-from .context import test_context
-from .errors import (
+from apirec.codec.envelope import decode, encode
+from apirec.codec.type_resolution import REGISTRY as _REGISTRY
+from apirec.errors import (
     ApirecError,
     DecodeError,
     EncodeError,
@@ -25,10 +25,10 @@ from .errors import (
     StoreError,
     UnhashableArgument,
 )
-from .modes import Mode
-from .recorder import Recording
-from .resolve import REGISTRY as _REGISTRY
-from .wrapping import patch, record
+from apirec.record.context import test_context
+from apirec.record.modes import Mode
+from apirec.record.recording import Recording
+from apirec.record.wrapping import patch, record
 
 __version__ = "0.1.0"
 

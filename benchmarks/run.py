@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from seeds_recorder import SeedsRecorder, request_hash
 
 import apirec
-from apirec.convert import convert
-from apirec.store import dumps
+from apirec.stores.convert import convert
+from apirec.stores.json_store import dumps
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "data" / "llama_stack"
 SAMPLE = FIXTURES / "sample"
@@ -258,7 +258,7 @@ def stream_of_64() -> dict[str, Any]:
 
 
 def has_streams() -> bool:
-    from apirec import replay_streams
+    from apirec.streams import replay as replay_streams
 
     return hasattr(replay_streams, "replay_stream")
 

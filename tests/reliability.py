@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import apirec
-from apirec.store import TMP_DIR, JsonStore
+from apirec.stores.json_store import TMP_DIR, JsonStore
 
 
 def decoded_sequences(root: Path) -> dict[str, list[Any]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import apirec
-from apirec.cli import main
+from apirec.cli.app import main
 
 
 @apirec.record(name="acceptance.echo")

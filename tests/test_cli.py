@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import apirec
-from apirec.cli import main
+from apirec.cli.app import main
 from tests.paths import LLAMA_STACK
 
 FIXTURES = LLAMA_STACK
@@ -242,8 +242,8 @@ def test_convert_to_msgpack_round_trips_or_says_the_store_is_missing(
 ):
     code, out, err = run(capsys, "convert", apirec_store, tmp_path / "packed", "--to", "msgpack")
     try:
-        from apirec.answers import open_store
-        from apirec.settings import Settings
+        from apirec.record.settings import Settings
+        from apirec.record.stored_answers import open_store
 
         open_store(Settings(path=tmp_path / "probe", store="msgpack"))
     except apirec.ApirecError:

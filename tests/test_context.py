@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import apirec
-from apirec.context import current_test_id
+from apirec.record.context import current_test_id
 
 
 def test_none_means_no_test_even_inside_one(request):

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 import apirec
-from apirec.convert import convert
-from apirec.store import JsonStore
-from apirec.store_msgpack import FILE_NAME, MsgpackStore, build
+from apirec.stores.convert import convert
+from apirec.stores.json_store import JsonStore
+from apirec.stores.msgpack.store import FILE_NAME, MsgpackStore, build
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -97,7 +97,7 @@ def test_bad_arguments(tmp_path):
 
 
 def test_cli_convert_round_trips_the_fixture_tree(fixtures_dir, tmp_path, capsys):
-    from apirec.cli import main
+    from apirec.cli.app import main
 
     assert main(["convert", str(fixtures_dir), str(tmp_path / "mp"), "--to", "msgpack"]) == 0
     assert "converted 221 recordings" in capsys.readouterr().out

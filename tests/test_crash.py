@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 import apirec
-from apirec.files import host_tag
-from apirec.store import TMP_DIR, JsonStore, parse
+from apirec.stores.files import host_tag
+from apirec.stores.json_store import TMP_DIR, JsonStore, parse
 
 from .crash_worker import blob, payload
 

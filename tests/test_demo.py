@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-from apirec.cli import main
+from apirec.cli.app import main
 
 
 def test_python_m_apirec_demo_records_then_replays_offline():

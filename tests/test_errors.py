@@ -10,7 +10,7 @@ import openai
 import pytest
 
 import apirec
-from apirec.exceptions import build_http_error
+from apirec.codec.exception_data import build_http_error
 from tests.paths import LLAMA_STACK
 
 FIXTURES = LLAMA_STACK

@@ -11,9 +11,9 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ConfigDict
 
 import apirec
-from apirec.canonical import Canonicalizer, _Slow
-from apirec.keys import KeySpec
-from apirec.plans import once, plan
+from apirec.codec.replay_plans import once, plan
+from apirec.keys.canonical import Canonicalizer, _Slow
+from apirec.keys.spec import KeySpec
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63) | st.floats() | st.text(max_size=8),

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import apirec
-from apirec.wrapping import wrap
+from apirec.record.wrapping import wrap
 
 
 class UpperKeys:

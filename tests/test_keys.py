@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 import apirec
-from apirec.keys import KeySpec, compute_key
+from apirec.keys.spec import KeySpec, compute_key
 
 
 def spec_for(func, **options):

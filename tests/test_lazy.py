@@ -7,11 +7,11 @@ from openai.types.chat import ChatCompletionChunk
 from pydantic import BaseModel
 
 import apirec
-from apirec import store as json_store
-from apirec import store_msgpack
-from apirec.convert import convert
-from apirec.store import JsonStore
-from apirec.store_msgpack import MsgpackStore
+from apirec.stores import json_store
+from apirec.stores.convert import convert
+from apirec.stores.json_store import JsonStore
+from apirec.stores.msgpack import store as store_msgpack
+from apirec.stores.msgpack.store import MsgpackStore
 
 
 class Answer(BaseModel):

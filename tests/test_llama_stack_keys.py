@@ -17,7 +17,7 @@ from apirec.integrations.llama_stack import (
     request_hash,
 )
 from apirec.integrations.openai import patch_openai
-from apirec.store import JsonStore
+from apirec.stores.json_store import JsonStore
 from tests.paths import LLAMA_STACK
 
 MESSAGES = [{"role": "user", "content": "name a llama"}]

@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 import apirec
-from apirec.replay_streams import ReplayStream
-from apirec.resolve import type_name
+from apirec.codec.type_resolution import type_name
+from apirec.streams.replay import ReplayStream
 
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -482,7 +482,7 @@ def test_an_imported_package_may_still_give_its_classes(trap: Path) -> None:
 SPECIAL_FILE_CHILD = """
 import resource, sys
 import apirec
-from apirec.store import JsonStore
+from apirec.stores.json_store import JsonStore
 
 resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))  # a regression fails, not swaps
 try:

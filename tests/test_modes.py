@@ -1,7 +1,7 @@
 import pytest
 
 import apirec
-from apirec.modes import resolve_mode
+from apirec.record.modes import resolve_mode
 
 
 @pytest.mark.parametrize(

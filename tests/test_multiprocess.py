@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 import apirec
-from apirec.files import record_start
-from apirec.store import JsonStore, dumps
+from apirec.stores.files import record_start
+from apirec.stores.json_store import JsonStore, dumps
 
 from .recorder_worker import OWN_KEYS, SHARED_CALLS, SHARED_KEYS, plan
 from .reliability import decoded_sequences, run_threads

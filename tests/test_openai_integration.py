@@ -282,7 +282,7 @@ async def test_an_error_in_the_middle_of_a_stream_replays_after_its_chunks(
     ids=["async-chat", "sync-chat", "async-models"],
 )
 def test_the_core_sees_the_sdk_signature_through_required_args(method):
-    from apirec.keys import KeySpec
+    from apirec.keys.spec import KeySpec
 
     spec = KeySpec(method, name="x")
     resource = object()

@@ -11,8 +11,8 @@ from openai.types import CreateEmbeddingResponse, Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 import apirec
-from apirec.replay_streams import AsyncReplayStream, ReplayStream
-from apirec.streams import AsyncRecordingStream
+from apirec.streams.recording import AsyncRecordingStream
+from apirec.streams.replay import AsyncReplayStream, ReplayStream
 
 MESSAGES = [{"role": "user", "content": "llamas eat grass"}]
 TOOLS = [

@@ -50,7 +50,7 @@ def test_the_fixture_is_a_recording_scoped_to_the_node_id(pytester):
         """
         import pytest
         from apirec import Recording
-        from apirec.context import active_recording, current_test_id
+        from apirec.record.context import active_recording, current_test_id
 
         @pytest.mark.parametrize("n", [1, 2])
         def test_it(apirec, request, n):

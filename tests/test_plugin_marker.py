@@ -62,7 +62,7 @@ def test_marker_on_one_parameter_only(pytester):
     pytester.makepyfile(
         """
         import pytest, apirec
-        from apirec.context import active_recording
+        from apirec.record.context import active_recording
 
         @pytest.mark.parametrize(
             "marked", [pytest.param(True, marks=pytest.mark.apirec(mode="live")), False]

@@ -15,7 +15,7 @@ import pytest
 from openai.types.chat import ChatCompletionChunk
 
 import apirec
-from apirec.replay_streams import AsyncReplayStream
+from apirec.streams.replay import AsyncReplayStream
 from tests.paths import LLAMA_STACK
 
 SEEDS = LLAMA_STACK / "seeds"

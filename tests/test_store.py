@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 import apirec
-from apirec.store import TMP_DIR, JsonStore, dumps
+from apirec.stores.json_store import TMP_DIR, JsonStore, dumps
 
 
 def entry(body, test_id=None):

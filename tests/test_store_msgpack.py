@@ -6,9 +6,9 @@ import pytest
 from pydantic import BaseModel
 
 import apirec
-from apirec import frames
-from apirec.store import JsonStore
-from apirec.store_msgpack import FILE_NAME, MsgpackStore
+from apirec.stores.json_store import JsonStore
+from apirec.stores.msgpack import frames
+from apirec.stores.msgpack.store import FILE_NAME, MsgpackStore
 
 from .test_store import entry
 

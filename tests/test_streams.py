@@ -10,7 +10,7 @@ import pytest
 from openai.types.chat import ChatCompletionChunk
 
 import apirec
-from apirec.replay_streams import AsyncReplayStream, ReplayStream
+from apirec.streams.replay import AsyncReplayStream, ReplayStream
 
 
 def chunk(i: int, text: str = "") -> ChatCompletionChunk:

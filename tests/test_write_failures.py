@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 import apirec
-from apirec import store as store_module
-from apirec.store import TMP_DIR
+from apirec.stores import json_store as store_module
+from apirec.stores.json_store import TMP_DIR
 
 calls: list[str] = []
 

@@ -24,9 +24,9 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel
 
-from apirec.canonical import REDACTED, is_secret_name
 from apirec.errors import UnhashableArgument
-from apirec.keys import KeySpec
+from apirec.keys.canonical import REDACTED, is_secret_name
+from apirec.keys.spec import KeySpec
 
 MODEL_LIST_ENDPOINTS = frozenset({"/v1/models", "/api/tags", "/v1/openai/v1/models"})
 

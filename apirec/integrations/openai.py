@@ -15,14 +15,14 @@ from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from apirec.context import active_recording
 from apirec.integrations.llama_stack import LlamaStackKeys
-from apirec.keying import Keying
-from apirec.modes import Mode
-from apirec.wrapping import Patch, wrap
+from apirec.keys.spec import Keying
+from apirec.record.context import active_recording
+from apirec.record.modes import Mode
+from apirec.record.wrapping import Patch, wrap
 
 if TYPE_CHECKING:
-    from apirec.recorder import Recording
+    from apirec.record.recording import Recording
 
 KEY_SCHEMES = ("apirec", "llama-stack")
 

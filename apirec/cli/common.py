@@ -1,0 +1,151 @@
+"""What the subcommands share: finding recording files, reading them, printing tables."""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from apirec.errors import StoreError
+from apirec.stores.entry_summary import EntryInfo, info
+from apirec.stores.json_store import _FILE_RE, Entry, parse
+from apirec.stores.msgpack.writer import FILE_NAME
+
+OK, PROBLEMS, USAGE = 0, 1, 2
+
+# Directories never searched for recordings (hidden ones such as .venv, .git and apirec's own
+# .apirec-tmp are skipped too), so `apirec ls` from a project root stays quick and quiet.
+_NOT_RECORDINGS = frozenset({"node_modules", "site-packages", "__pycache__", "venv"})
+
+
+class UsageError(Exception):
+    """A command line that cannot be acted on: exit code 2."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    path: Path
+    entry: Entry
+    info: EntryInfo
+
+
+def key_of(path: Path) -> tuple[str, int]:
+    m = _FILE_RE.match(path.name)
+    if m is None:
+        return path.stem, 0
+    return m["key"], int(m["index"] or 0)
+
+
+def recording_files(target: Path) -> Iterator[Path]:
+    """The recording files at ``target`` (a file, or a directory searched recursively)."""
+    if target.is_file():
+        if target.name == FILE_NAME:
+            raise _msgpack_store(target)
+        yield target
+        return
+    if not target.is_dir():
+        raise UsageError(f"{target}: no such file or directory")
+    # The commands read JSON files only: a msgpack store left out would look empty or clean.
+    for path in sorted(target.rglob(FILE_NAME)):
+        if _searched(target, path):
+            raise _msgpack_store(path)
+    for path in sorted(target.rglob("*.json")):
+        if _searched(target, path) and path.is_file():
+            yield path
+
+
+def _msgpack_store(path: Path) -> UsageError:
+    return UsageError(
+        f"{path}: a msgpack store, which this command does not read; "
+        f"apirec convert {path.parent} OUT --to json makes a JSON copy to inspect"
+    )
+
+
+def _searched(target: Path, path: Path) -> bool:
+    parts = path.relative_to(target).parts[:-1]
+    return not any(p.startswith(".") or p in _NOT_RECORDINGS for p in parts)
+
+
+def load(path: Path) -> Loaded:
+    """Read and check one recording; :class:`StoreError` names the file and the problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise StoreError(f"{path}: cannot be read: {e.strerror or e}", path=str(path)) from None
+    entry = parse(raw, str(path))
+    key, index = key_of(path)
+    return Loaded(path, entry, info(entry, key, index, str(path), len(raw)))
+
+
+def find(target: str, root: Path) -> Path:
+    """A recording given as a file, a key or a key prefix (searched under ``root``)."""
+    path = Path(target)
+    if path.is_file():
+        if path.name == FILE_NAME:
+            raise _msgpack_store(path)
+        return path
+    if "/" in target or target.endswith(".json"):
+        raise UsageError(f"{target}: no such file")
+    if len(target) < 6:
+        raise UsageError(f"{target}: no such file, and too short to be a key (6+ characters)")
+    name, _, index = target.partition(".")
+    matches = [
+        p
+        for p in recording_files(root)
+        if key_of(p)[0].startswith(name) and (not index or key_of(p)[1] == int(index))
+    ]
+    if not index:
+        matches = [p for p in matches if key_of(p)[1] == 0] or matches
+    if not matches:
+        raise UsageError(f"{target}: no recording with this key under {root}")
+    if len(matches) > 1:
+        listing = "\n  ".join(str(p) for p in matches[:10])
+        raise UsageError(f"{target}: matches {len(matches)} recordings:\n  {listing}")
+    return matches[0]
+
+
+def matches(value: str | None, pattern: str | None) -> bool:
+    """Glob when the pattern has wildcards, substring otherwise."""
+    if pattern is None:
+        return True
+    text = value or ""
+    if any(c in pattern for c in "*?["):
+        return fnmatch.fnmatchcase(text, pattern)
+    return pattern in text
+
+
+def shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+def table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: TextIO) -> None:
+    """Left-aligned columns; numbers (all-digit cells) right-aligned."""
+    widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=True)]
+    numeric = [all(str(r[i]).replace(",", "").isdigit() for r in rows) for i in range(len(headers))]
+
+    def line(cells: Sequence[Any]) -> str:
+        parts = [
+            str(c).rjust(w) if num else str(c).ljust(w)
+            for c, w, num in zip(cells, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    print(line(headers), file=out)
+    for row in rows:
+        print(line(row), file=out)
+
+
+def error(message: str) -> None:
+    print(f"apirec: {message}", file=sys.stderr)
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"

@@ -1,0 +1,207 @@
+"""``apirec ls``, ``show`` and ``diff``: read recordings without importing anything they name."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from apirec.cli.common import (
+    OK,
+    PROBLEMS,
+    Loaded,
+    error,
+    find,
+    human_size,
+    load,
+    matches,
+    recording_files,
+    shorten,
+    table,
+)
+from apirec.codec.envelope import DATA, TYPE
+from apirec.errors import StoreError
+from apirec.stores.entry_summary import arguments_of
+
+
+def ls(args: argparse.Namespace) -> int:
+    found: list[Loaded] = []
+    broken = 0
+    for path in recording_files(Path(args.path)):
+        try:
+            loaded = load(path)
+        except StoreError as e:
+            error(str(e))
+            broken += 1
+            continue
+        if matches(loaded.info.function, args.function) and matches(loaded.info.test_id, args.test):
+            found.append(loaded)
+    found.sort(key=lambda r: (r.info.function, r.info.test_id or "", r.info.key, r.info.index))
+    if args.json:
+        json.dump([r.info.as_json() for r in found], sys.stdout, indent=2)
+        print()
+        return PROBLEMS if broken else OK
+    infos = [r.info for r in found]
+    function_width = min(40, max((len(i.function) for i in infos), default=8))
+    # the test column takes what the terminal has left (key, flags, size and gaps: 46)
+    test_width = max(30, shutil.get_terminal_size((120, 24)).columns - function_width - 46)
+    rows = [
+        [
+            shorten(i.function, 40),
+            short_test(i.test_id, test_width),
+            i.key[:12] + (f".{i.index}" if i.index else ""),
+            "yes" if i.streamed else "",
+            "yes" if i.error else "",
+            f"{i.size:,}",
+        ]
+        for i in infos
+    ]
+    if rows:
+        table(rows, ["FUNCTION", "TEST", "KEY", "STREAMED", "ERROR", "SIZE"], sys.stdout)
+    total = sum(r.info.size for r in found)
+    print(
+        f"{len(found)} recordings, {human_size(total)}"
+        + (f"; {broken} unreadable" if broken else "")
+    )
+    return PROBLEMS if broken else OK
+
+
+def short_test(test_id: str | None, width: int) -> str:
+    """``file.py::test_name[params]`` without the directories, cut at the end if too long."""
+    if test_id is None:
+        return "(shared)"
+    path, sep, rest = test_id.partition("::")
+    text = Path(path).name + sep + rest
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def readable(value: Any, indent: int = 0) -> str:
+    """JSON-like text where an envelope shows as ``TypeName(...)``: for people, not parsers."""
+    pad = "  " * indent
+    if isinstance(value, dict):
+        if set(value) == {TYPE, DATA} and isinstance(value[TYPE], str):
+            short = value[TYPE].rsplit(".", 1)[-1]
+            return f"{short}({readable(value[DATA], indent)})"
+        if not value:
+            return "{}"
+        items = [f"{pad}  {json.dumps(k)}: {readable(v, indent + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        if all(v is None or isinstance(v, str | int | float) for v in value):
+            inline = json.dumps(value, ensure_ascii=False)
+            if len(inline) <= 80:
+                return inline
+        items = [f"{pad}  {readable(v, indent + 1)}" for v in value]
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _type_of(body: Any) -> str:
+    if isinstance(body, dict) and isinstance(body.get(TYPE), str):
+        return str(body[TYPE])
+    return type(body).__name__ if body is not None else "null"
+
+
+def _stream_text(chunks: list[Any]) -> str | None:
+    """The text of a chat-completion stream: the deltas' content joined."""
+    parts = []
+    for chunk in chunks:
+        data = chunk.get(DATA, chunk) if isinstance(chunk, dict) else None
+        for choice in (data or {}).get("choices") or []:
+            delta = choice.get("delta") or {} if isinstance(choice, dict) else {}
+            text = delta.get("content") if isinstance(delta, dict) else None
+            if isinstance(text, str):
+                parts.append(text)
+    return "".join(parts) if parts else None
+
+
+def describe(loaded: Loaded, full: bool = False) -> list[str]:
+    i, entry = loaded.info, loaded.entry
+    response = entry["response"]
+    request = entry.get("request") or {}
+    lines = [
+        f"file:      {loaded.path}",
+        f"function:  {i.function}",
+        f"test:      {i.test_id or '(shared)'}",
+        f"key:       {i.key}" + (f"  (answer #{i.index})" if i.index else ""),
+        f"size:      {i.size:,} bytes",
+        "arguments: " + readable(arguments_of(request) if isinstance(request, dict) else None),
+    ]
+    body = response.get("body")
+    if response.get("is_exception"):
+        data = response.get("exception_data") or {}
+        lines.append(f"raised:    {data.get('type', '?')}: {response.get('exception_message', '')}")
+        extra = {k: v for k, v in data.items() if k not in ("type", "message")}
+        if extra:
+            lines.append("details:   " + readable(extra))
+    elif response.get("is_streaming") and isinstance(body, list):
+        kinds = sorted({_type_of(c).rsplit(".", 1)[-1] for c in body})
+        lines.append(f"stream:    {len(body)} chunks of {', '.join(kinds) or 'nothing'}")
+        text = _stream_text(body)
+        if text is not None:
+            lines.append("text:      " + json.dumps(text, ensure_ascii=False))
+        shown = list(enumerate(body))
+        if not full and len(shown) > 8:  # the text above says what the middle holds
+            shown = [*shown[:3], (-1, None), *shown[-2:]]
+        for n, chunk in shown:
+            if n < 0:
+                lines.append(f"  ... {len(body) - 5} more chunks (--full shows all) ...")
+                continue
+            data = chunk.get(DATA, chunk) if isinstance(chunk, dict) else chunk
+            compact = json.dumps(data if full else _without_nulls(data), ensure_ascii=False)
+            lines.append(f"  [{n}] " + (compact if full else shorten_end(compact, 150)))
+    else:
+        lines.append(f"returned:  {readable(body)}")
+    return [line for text in lines for line in text.split("\n")]
+
+
+def _comparable(lines: list[str]) -> list[str]:
+    # the file names are the diff's labels; the sizes differ whenever anything does
+    return [line for line in lines if not line.startswith(("file:", "size:"))]
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def shorten_end(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def show(args: argparse.Namespace) -> int:
+    loaded = load(find(args.target, Path(args.dir)))
+    if args.json:
+        print(json.dumps(loaded.entry, indent=2))
+    else:
+        print("\n".join(describe(loaded, full=args.full)))
+    return OK
+
+
+def diff(args: argparse.Namespace) -> int:
+    root = Path(args.dir)
+    a, b = load(find(args.a, root)), load(find(args.b, root))
+    lines = list(
+        difflib.unified_diff(
+            _comparable(describe(a, full=True)),
+            _comparable(describe(b, full=True)),
+            str(a.path),
+            str(b.path),
+            n=args.context,
+            lineterm="",
+        )
+    )
+    if not lines:
+        print("same recording content")
+        return OK
+    print("\n".join(lines))
+    return PROBLEMS

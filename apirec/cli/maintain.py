@@ -1,0 +1,59 @@
+"""``apirec prune`` (delete chosen recordings) and ``apirec convert`` (json <-> msgpack)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from apirec.cli.common import OK, PROBLEMS, UsageError, error, load, matches, recording_files
+from apirec.errors import ApirecError, StoreError
+from apirec.stores.convert import convert as convert_store
+
+
+def prune(args: argparse.Namespace) -> int:
+    """Delete the recordings matching every filter given; at least one filter is required."""
+    if args.function is None and args.test is None and not args.shared:
+        raise UsageError("prune needs --test, --function or --shared (it never deletes all)")
+    doomed: list[Path] = []
+    broken = 0
+    for path in recording_files(Path(args.path)):
+        try:
+            info = load(path).info
+        except StoreError as e:
+            error(f"{e} (left in place)")
+            broken += 1
+            continue
+        if args.shared and info.test_id is not None:
+            continue
+        if matches(info.function, args.function) and matches(info.test_id, args.test):
+            doomed.append(path)
+    verb = "would delete" if args.dry_run else "deleted"
+    for path in doomed:
+        if not args.dry_run:
+            try:
+                os.unlink(path)
+            except OSError as e:
+                error(f"{path}: cannot be deleted: {e.strerror or e}")
+                broken += 1
+                continue
+        print(f"{verb} {path}")
+    print(f"{verb} {len(doomed)} recording{'' if len(doomed) == 1 else 's'}")
+    return PROBLEMS if broken else OK
+
+
+def convert(args: argparse.Namespace) -> int:
+    """Copy every recording of SRC into DST in the other format, losslessly (file names,
+    bytes and mtimes come back as they were): :func:`apirec.stores.convert.convert`."""
+    to = args.to
+    source_kind = "msgpack" if to == "json" else "json"
+    src, dst = Path(args.src), Path(args.dst)
+    if not src.exists():
+        raise UsageError(f"{src}: no such file or directory")
+    try:
+        count = convert_store(src, dst, to=to)
+    except (ApirecError, OSError) as e:
+        error(str(e))
+        return PROBLEMS
+    print(f"converted {count} recordings from {src} ({source_kind}) to {dst} ({to})")
+    return OK

@@ -1,0 +1,141 @@
+"""``apirec verify DIR [--trust PKG ...] [--strict]``: can every recording be replayed?
+
+Each file is read and decoded under the rules of replay (DESIGN §4), where the packages
+"already imported by the process under test" are the ones named with ``--trust``.
+Unreadable or malformed files, and values of types that resolve but do not decode, are
+problems (exit 1). Types that decoding may not import, or cannot find, are listed with a
+count; they fail only with ``--strict``. Error classes that cannot be rebuilt replay as
+``apirec.ReplayedError`` and are listed for information, as are provider errors in
+llama-stack's form, which ``patch_openai(rec, keys="llama-stack")`` rebuilds as the SDK's classes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apirec.cli.common import OK, PROBLEMS, load, recording_files, table
+from apirec.codec.envelope import _CONTAINERS, _SCALAR_DECODERS, DATA, TYPE, decode
+from apirec.codec.type_resolution import REGISTRY, Unresolvable, _trusted, resolve
+from apirec.errors import DecodeError, StoreError
+
+
+def type_names(value: Any) -> Iterator[str]:
+    """Every envelope type named in ``value``, outermost first."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            name = item.get(TYPE)
+            if isinstance(name, str):
+                yield name
+                stack.append(item.get(DATA))
+            else:
+                stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def unresolved(name: str, trusted: tuple[str, ...]) -> str | None:
+    """Why ``name`` cannot be rebuilt here, or None when it can."""
+    if name in _CONTAINERS or name in _SCALAR_DECODERS or name == "builtins.dict":
+        return None
+    if REGISTRY.for_name(name) is not None:
+        return None
+    top = name.split(".", 1)[0]
+    # Only --trust counts, not what this process happens to have imported: the answer must
+    # not depend on which command ran before in the same interpreter.
+    if not _trusted(name, trusted):
+        return f"not allowed to import (--trust {top})"
+    try:
+        resolve(name, trusted)
+    except Unresolvable as e:
+        return "not found" if e.allowed else f"not buildable: {e}"
+    return None
+
+
+@dataclass
+class Report:
+    files: int = 0
+    problems: list[str] = field(default_factory=list)
+    types: Counter[tuple[str, str]] = field(default_factory=Counter)  # (type, why) -> files
+    errors: Counter[str] = field(default_factory=Counter)  # error classes not rebuilt
+    provider_errors: Counter[tuple[str, str]] = field(default_factory=Counter)  # llama-stack's
+
+
+def check(path: Path, trusted: tuple[str, ...], report: Report) -> None:
+    report.files += 1
+    try:
+        loaded = load(path)
+    except StoreError as e:
+        report.problems.append(str(e))
+        return
+    response = loaded.entry["response"]
+    if response.get("is_exception"):
+        data = response.get("exception_data") or {}
+        name = data.get("type") if isinstance(data, dict) else None
+        why = unresolved(name, trusted) if isinstance(name, str) and "." in name else "unknown"
+        if isinstance(data, dict) and data.get("category") == "provider_sdk":
+            report.provider_errors[(str(data.get("provider")), str(name))] += 1
+        elif why is not None:
+            report.errors[str(name)] += 1
+    body = response.get("body")
+    missing = {(n, why) for n in set(type_names(body)) if (why := unresolved(n, trusted))}
+    report.types.update(missing)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the unresolved types are counted above
+            decode(body, trusted_modules=trusted, strict_types=not missing, file=str(path))
+    except DecodeError as e:
+        report.problems.append(str(e))
+
+
+def verify(args: argparse.Namespace) -> int:
+    trusted = tuple(args.trust or ())
+    report = Report()
+    for path in recording_files(Path(args.path)):
+        check(path, trusted, report)
+    out = sys.stdout
+    for problem in report.problems:
+        print(f"PROBLEM  {problem}", file=out)
+    gap = "\n" if report.problems else ""
+    if report.types:
+        title = "Types replay cannot rebuild here (DecodeError unless strict_types=False):"
+        print(gap + title, file=out)
+        rows = [[f"{n:,}", name, why] for (name, why), n in sorted(report.types.items())]
+        table(rows, ["FILES", "TYPE", "WHY"], out)
+        gap = "\n"
+    if report.errors:
+        print(f"{gap}Recorded errors that replay as apirec.ReplayedError:", file=out)
+        rows = [[f"{n:,}", name] for name, n in sorted(report.errors.items())]
+        table(rows, ["FILES", "CLASS"], out)
+        gap = "\n"
+    if report.provider_errors:
+        title = (
+            "Recorded provider errors in llama-stack's form (rebuilt as the SDK's own class "
+            'by patch_openai(rec, keys="llama-stack")):'
+        )
+        print(gap + title, file=out)
+        rows = [[f"{n:,}", *names] for names, n in sorted(report.provider_errors.items())]
+        table(rows, ["FILES", "PROVIDER", "CLASS"], out)
+        gap = "\n"
+    strict_fail = args.strict and bool(report.types)
+    status = "FAILED" if report.problems or strict_fail else "ok"
+    print(
+        f"{gap}{status}: {_plural(report.files, 'recording')} checked, "
+        f"{_plural(len(report.problems), 'problem')}, "
+        f"{_plural(len(report.types), 'type')} not resolved"
+        + (" (--strict)" if strict_fail else ""),
+        file=out,
+    )
+    return PROBLEMS if report.problems or strict_fail else OK
+
+
+def _plural(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"

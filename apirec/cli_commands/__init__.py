@@ -1,1 +1,0 @@
-"""The subcommands of the ``apirec`` command line; :mod:`apirec.cli` parses and dispatches."""

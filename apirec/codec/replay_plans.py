@@ -1,0 +1,320 @@
+"""How stored answers are decoded on replay, fast, and always into fresh objects.
+
+The first replay of an answer decodes it plainly (:class:`FirstReplay`: validation of the
+stored payload, which the recorder then never decodes again: it reads a pristine copy from
+the store if the answer is replayed once more). Most answers are replayed once per test.
+From the second replay on, a plan made by :func:`prepare` does it: most replayed values are
+one pydantic model (a chat completion, an embedding, a stream chunk), and the plan is
+``validate(payload)`` on the stored payload when a first validation showed that the model
+keeps none of the payload's dicts or lists, validation of a fresh copy otherwise (pydantic
+keeps values under ``Any`` fields and ``extra`` values by reference, and a caller mutating
+them must never change what the next replay returns), or, for long lists (an embedding), a
+copy of a validated template.
+Everything else goes through :func:`apirec.codec.envelope.decode`, which always builds fresh values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import functools
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import SchemaValidator
+
+from apirec.codec.envelope import DATA, TYPE, decode, fresh_json
+from apirec.codec.type_resolution import REGISTRY, resolve
+from apirec.errors import DecodeError
+
+Plan = Callable[[], Any]
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def plan(data: Any, *, trusted_modules: Iterable[str] = (), strict_types: bool = True) -> Plan:
+    """A function returning, per call, what ``decode(data)`` returns (a fresh value)."""
+    return prepare(data, trusted_modules=trusted_modules, strict_types=strict_types)[0]
+
+
+def prepare(
+    data: Any, *, trusted_modules: Iterable[str] = (), strict_types: bool = True
+) -> tuple[Plan, Any]:
+    """:func:`plan`, and the first value: preparing builds one, the first replay gets it."""
+    if type(data) in _SCALARS:
+        return (lambda: data), data
+    trusted = tuple(trusted_modules)
+    fast = _model_plan(data, trusted)
+    if fast is not None:
+        return fast
+
+    def decoded() -> Any:
+        return decode(data, trusted_modules=trusted, strict_types=strict_types)
+
+    return decoded, decoded()
+
+
+class FirstReplay:
+    """What ``decode(data)`` returns, without a plan or a copy: for an answer replayed once
+    (most are: one per test), the analysis :func:`prepare` does would cost more than it saves.
+    The value may hold parts of ``data`` (pydantic keeps ``Any`` values by reference): the
+    caller must not decode ``data`` again. Remembers each type name's validator (a stream's
+    chunks share one)."""
+
+    def __init__(self, trusted_modules: Iterable[str], strict_types: bool) -> None:
+        self._trusted = tuple(trusted_modules)
+        self._strict = strict_types
+        self._validators: dict[str, Callable[[Any], Any] | None] = {}
+
+    def __call__(self, data: Any) -> Any:
+        if type(data) is dict and len(data) == 2:
+            name = data.get(TYPE)
+            if type(name) is str:
+                validate = self._validators.get(name, _unseen)
+                if validate is _unseen:
+                    validate = self._validator_of(data)
+                if validate is not None:
+                    try:
+                        return validate(data[DATA])
+                    except ValidationError:
+                        pass  # decode() builds it without validation, as the SDK did
+        return decode(data, trusted_modules=self._trusted, strict_types=self._strict)
+
+    def _validator_of(self, data: dict[str, Any]) -> Callable[[Any], Any] | None:
+        cls = _model_class(data, self._trusted)
+        if cls is None:
+            validate = None
+        else:
+            validate = _validator(cls)
+            if validate == cls.model_validate:
+                return validate  # pydantic builds the validator on first use: ask again later
+        if len(self._validators) < 256:
+            self._validators[data[TYPE]] = validate
+        return validate
+
+
+def _unseen(data: Any) -> Any:
+    raise AssertionError("a marker, never called")
+
+
+def once(data: Any, *, trusted_modules: Iterable[str] = (), strict_types: bool = True) -> Any:
+    """:class:`FirstReplay` for one value."""
+    return FirstReplay(trusted_modules, strict_types)(data)
+
+
+def _model_class(data: Any, trusted: tuple[str, ...]) -> type[BaseModel] | None:
+    """The pydantic model of an envelope ``{"__type__", "__data__": {...}}``, if it is one."""
+    if type(data) is not dict or len(data) != 2 or type(data.get(TYPE)) is not str:
+        return None
+    name = data[TYPE]
+    if type(data.get(DATA)) is not dict or REGISTRY.for_name(name) is not None:
+        return None
+    try:
+        cls = resolve(name, trusted)
+    except Exception:  # decode() reports it, with the file and the place
+        return None
+    return cls if issubclass(cls, BaseModel) else None
+
+
+def _model_plan(data: Any, trusted: tuple[str, ...]) -> tuple[Plan, Any] | None:
+    cls = _model_class(data, trusted)
+    if cls is None:
+        return None
+    payload = data[DATA]
+    try:
+        first = cls.model_validate(payload)
+    except ValidationError:  # rebuilt without validation: decode() knows how
+        return None
+    validate = _validator(cls)
+    if _has_long_list(payload):
+        # Long lists (embeddings, logprobs): copying a validated template is far cheaper than
+        # validating each float again, and gives the same objects. The template stays ours.
+        with contextlib.suppress(_Uncopyable):
+            copy = _copier(first)  # never None for a model
+            if copy is not None:
+                return copy, copy()
+    if _shares(first, _container_ids(payload)):
+        # ``first`` holds parts of the stored payload: validate copies, never hand it out
+
+        def from_copy() -> Any:
+            return validate(fresh_json(payload))
+
+        return from_copy, from_copy()
+    return functools.partial(validate, payload), first
+
+
+def _validator(cls: type[BaseModel]) -> Callable[[Any], Any]:
+    """``cls.model_validate`` without its Python frame, once pydantic has built it."""
+    validator = cls.__pydantic_validator__
+    if isinstance(validator, SchemaValidator):
+        return validator.validate_python
+    return cls.model_validate
+
+
+def _has_long_list(data: Any, limit: int = 32) -> bool:
+    t = type(data)
+    if t is dict:
+        return any(_has_long_list(v) for v in data.values() if type(v) in (dict, list))
+    if t is list:
+        if len(data) >= limit:
+            return True
+        return any(_has_long_list(v) for v in data if type(v) in (dict, list))
+    return False
+
+
+class _Uncopyable(Exception):
+    """A value the copier does not know to be immutable: validate instead."""
+
+
+_IMMUTABLE = frozenset(
+    {str, int, float, bool, type(None), bytes, Decimal, UUID}
+    | {dt.datetime, dt.date, dt.time, dt.timedelta}
+)
+
+
+def _copier(value: Any) -> Plan | None:
+    """A function building fresh copies of ``value``, or None when it may be shared as is.
+
+    Built once for the template: models are copied the way pydantic's ``__copy__`` does, with
+    every dict, list and model inside them copied too; immutable leaves are shared.
+    """
+    t = type(value)
+    if t in _IMMUTABLE or isinstance(value, Enum):
+        return None
+    if t is list or t is dict:
+        members = value if t is list else value.values()
+        if set(map(type, members)) <= _IMMUTABLE:  # all leaves (1,536 floats): C speed
+            shallow: Plan = value.copy
+            return shallow
+        items = list(enumerate(value)) if t is list else list(value.items())
+        subs = [(k, c) for k, v in items if (c := _copier(v)) is not None]
+        template = value
+        if not subs:
+            return template.copy  # type: ignore[no-any-return]
+
+        def copy_container() -> Any:
+            out = template.copy()
+            for k, c in subs:
+                out[k] = c()
+            return out
+
+        return copy_container
+    if t is tuple:
+        parts = [(_copier(v), v) for v in value]
+        if all(c is None for c, _ in parts):
+            return None
+        return lambda: tuple(v if c is None else c() for c, v in parts)
+    if isinstance(value, BaseModel) and not getattr(value, "__pydantic_private__", None):
+        return _model_copier(value)
+    raise _Uncopyable
+
+
+def _model_copier(model: BaseModel) -> Plan:
+    cls = type(model)
+    fields = model.__dict__
+    subs = [(k, c) for k, v in fields.items() if (c := _copier(v)) is not None]
+    extra = model.__pydantic_extra__
+    extra_copy = _copier(extra) if extra is not None else None
+    fields_set = model.__pydantic_fields_set__
+    setattr_ = object.__setattr__
+
+    def copy_model() -> Any:
+        new = cls.__new__(cls)
+        d = fields.copy()
+        for k, c in subs:
+            d[k] = c()
+        setattr_(new, "__dict__", d)
+        setattr_(new, "__pydantic_extra__", extra_copy() if extra_copy else extra)
+        setattr_(new, "__pydantic_fields_set__", set(fields_set))
+        setattr_(new, "__pydantic_private__", None)
+        return new
+
+    return copy_model
+
+
+def _container_ids(data: Any) -> set[int]:
+    """The ids of every dict and list in JSON data."""
+    ids: set[int] = set()
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is dict:
+            ids.add(id(v))
+            stack.extend(v.values())
+        elif t is list:
+            ids.add(id(v))
+            stack.extend(v)
+    return ids
+
+
+def _shares(value: Any, ids: set[int]) -> bool:
+    """Whether ``value`` holds one of the containers ``ids`` (found anywhere inside it)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t in _IMMUTABLE:
+            continue
+        if id(v) in ids:
+            return True
+        if t is list or t is tuple or t is set or t is frozenset:
+            stack.extend(v)
+        elif t is dict:
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, BaseModel):
+            stack.extend(v.__dict__.values())
+            stack.extend((v.__pydantic_extra__ or {}).values())
+        elif dataclasses.is_dataclass(v) and not isinstance(v, type):
+            stack.extend(vars(v).values())
+    return False
+
+
+class LazyPlans:
+    """How to decode the items of a stored list (a stream's chunks), each only when used.
+
+    ``plans`` holds one callable per item: until the item is used, one that decodes it
+    plainly (``once``, lending the stored item: ``lent`` tells the recorder to read a
+    pristine copy for the next replay) or that prepares its plan; then the plan itself. A
+    replayed stream steps through ``plans`` calling each with ``operator.call``: no Python
+    frame of ours between the caller's ``async for`` and pydantic.
+    """
+
+    __slots__ = ("_items", "_make", "_once", "_where", "lent", "plans")
+
+    def __init__(
+        self,
+        items: list[Any],
+        once: Callable[[Any], Any] | None,
+        make: Callable[[Any], tuple[Plan, Any]],
+        where: Callable[[], str],
+    ) -> None:
+        self._items = items
+        self._once = once
+        self._make = make
+        self._where = where
+        # Lending: the stream that gets these plans may hand out parts of ``items``, so the
+        # next replay must not use them (even if this one has not started yet).
+        self.lent = once is not None
+        step = self._first if once is not None else self._prepared
+        self.plans: list[Plan] = [functools.partial(step, i) for i in range(len(items))]
+
+    def _first(self, i: int) -> Any:
+        assert self._once is not None
+        try:
+            return self._once(self._items[i])
+        except DecodeError as e:
+            raise e.located(file=self._where()) from e.__cause__
+
+    def _prepared(self, i: int) -> Any:
+        try:
+            made, value = self._make(self._items[i])
+        except DecodeError as e:
+            raise e.located(file=self._where()) from e.__cause__
+        self.plans[i] = made
+        return value

@@ -1,0 +1,9 @@
+"""When two calls are the same: binding arguments, canonical values, key specs.
+
+``binding`` maps a call's arguments to parameter names; ``canonical`` turns values into plain,
+stable, redacted data; ``spec`` holds :class:`KeySpec` (what a decorated function's key is
+made of) and the ``Keying`` protocol through which other recorders' formats key calls.
+
+Layer: above ``apirec.stores`` and ``apirec.codec``; it may import those and
+``apirec.errors``, never the recorder, streams or anything that patches.
+"""

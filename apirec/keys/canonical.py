@@ -1,0 +1,284 @@
+"""Canonical values: argument values turned into plain, hashable, storable data (DESIGN §3).
+
+Pure code: no filesystem, no SDK. :class:`Canonicalizer` rounds floats, sorts mappings, drops
+ignored dotted paths and redacts secrets (by name, anywhere, or at a dotted path); its
+:meth:`~Canonicalizer.plain` fast path handles JSON-like data without building paths. Redacted
+values are marked, then dropped from the key view and shown as ``"<redacted>"`` in the stored
+view.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import uuid
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from enum import Enum
+from pathlib import PurePath
+from typing import Any
+
+import msgpack
+from pydantic import BaseModel
+
+from apirec.errors import UnhashableArgument
+
+REDACTED = "<redacted>"
+
+# Names (lower case, "-" read as "_") that hold credentials. Matched against parameter names
+# and against dict keys at any depth. Deliberately exact: "max_tokens" is not a secret.
+DEFAULT_SECRET_NAMES = frozenset(
+    {
+        "api_key", "apikey", "x_api_key", "api_token", "access_token", "refresh_token",
+        "id_token", "auth_token", "bearer_token", "session_token", "token", "authorization",
+        "proxy_authorization", "password", "passwd", "secret", "client_secret", "secret_key",
+        "private_key", "cookie", "set_cookie", "credentials", "x_goog_api_key",
+        "ocp_apim_subscription_key",
+    }
+)  # fmt: skip
+SECRET_SUFFIXES = ("_api_key", "_secret", "_password", "_access_token", "_auth_token")
+
+
+def _norm_name(name: str) -> str:
+    return name.lower().replace("-", "_")
+
+
+def is_secret_name(name: str, extra: frozenset[str] = frozenset()) -> bool:
+    low = _norm_name(name)
+    return low in DEFAULT_SECRET_NAMES or low in extra or low.endswith(SECRET_SUFFIXES)
+
+
+class _Redacted:
+    """Marks a value removed for secrecy: dropped from the key, stored as ``"<redacted>"``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return REDACTED
+
+
+_REDACTED = _Redacted()
+
+# A path tree: {"extra_headers": {"authorization": {}}}; an empty dict marks a leaf.
+PathTree = dict[str, "PathTree"]
+
+
+def _path_tree(paths: Iterable[str]) -> PathTree:
+    tree: PathTree = {}
+    for path in paths:
+        node = tree
+        for part in path.split("."):
+            node = node.setdefault(_norm_name(part), {})
+    return tree
+
+
+class _Slow(Exception):
+    """The fast path met something it does not handle: this argument takes the full path."""
+
+
+class Canonicalizer:
+    """Turns argument values into plain, hashable, storable data."""
+
+    def __init__(
+        self,
+        *,
+        float_digits: int = 6,
+        ignore: Iterable[str] = (),
+        redact: Iterable[str] = (),
+    ) -> None:
+        self.float_digits = float_digits
+        self.ignore = _path_tree(ignore)
+        redact = list(redact)
+        # Plain names redact a key anywhere; dotted names only at that path.
+        self.redact_names = frozenset(_norm_name(r) for r in redact if "." not in r)
+        self.redact_paths = _path_tree(r for r in redact if "." in r)
+        self._secrets: dict[str, bool] = {}  # name -> is a secret; names repeat call after call
+        self._shapes: dict[tuple[Any, ...], list[str] | None] = {}  # see plain()
+
+    def _secret(self, name: str) -> bool:
+        secret = self._secrets.get(name)
+        if secret is None:
+            secret = is_secret_name(name, self.redact_names)
+            if len(self._secrets) < 4096:
+                self._secrets[name] = secret
+        return secret
+
+    def _order(self, shape: tuple[Any, ...]) -> list[str] | None:
+        try:
+            order: list[str] | None = sorted(shape)
+        except TypeError:  # mixed key types: the full path sorts those
+            order = None
+        if order is not None and any(type(k) is not str or self._secret(k) for k in order):
+            order = None
+        if len(self._shapes) < 1024:
+            self._shapes[shape] = order
+        return order
+
+    def plain(self, value: Any) -> Any:
+        """The fast path for JSON-like data, same result as :meth:`value` or :class:`_Slow`.
+
+        No paths are built (they only serve error messages); a key that is a secret hands
+        over to the full path.
+        """
+        t = type(value)
+        if t is str or t is int or t is bool or value is None:
+            return value
+        if t is float:
+            return self._float(value)
+        if t is dict:
+            # The order to visit a dict's keys in, per shape: None when a key is a secret or
+            # not a string. Dicts of one shape recur call after call (messages, tool schemas).
+            shape = tuple(value)
+            try:
+                order = self._shapes[shape]
+            except KeyError:
+                order = self._order(shape)
+            if order is None:
+                raise _Slow
+            out = {}
+            for k in order:
+                v = value[k]
+                tv = type(v)  # scalars inline: most nodes are leaves
+                if tv is str or tv is int or tv is bool or v is None:
+                    out[k] = v
+                else:
+                    out[k] = self._float(v) if tv is float else self.plain(v)
+            return out
+        if t is list or t is tuple:
+            if t is tuple and len(value) == 2 and type(value[0]) is str and self._secret(value[0]):
+                raise _Slow  # a header pair to redact: ("Authorization", "Bearer ...")
+            items = []
+            for v in value:
+                tv = type(v)
+                if tv is str or tv is int or tv is bool or v is None:
+                    items.append(v)
+                else:
+                    items.append(self._float(v) if tv is float else self.plain(v))
+            return items
+        raise _Slow
+
+    def value(
+        self, value: Any, where: str, ignore: PathTree | None, redact: PathTree | None
+    ) -> Any:
+        t = type(value)
+        if t is str or t is int or t is bool or value is None:
+            return value
+        if t is float:
+            return self._float(value)
+        if t is dict or isinstance(value, Mapping):
+            return self._mapping(value, where, ignore, redact)
+        if t is tuple and len(value) == 2 and type(value[0]) is str and self._secret(value[0]):
+            return [value[0], _REDACTED]  # a header pair: ("Authorization", "Bearer ...")
+        if t is list or t is tuple:
+            return [self.value(v, f"{where}[{i}]", None, None) for i, v in enumerate(value)]
+        return self._other(value, where)
+
+    def _float(self, value: float) -> float:
+        if math.isfinite(value):
+            rounded = round(value, self.float_digits)
+            return rounded + 0.0  # folds -0.0 into 0.0
+        return value
+
+    def _mapping(
+        self, value: Mapping[Any, Any], where: str, ignore: PathTree | None, redact: PathTree | None
+    ) -> dict[str, Any]:
+        items: list[tuple[str, Any]] = []
+        for k, v in value.items():
+            name = k if type(k) is str else self._key_name(k, where)
+            low = _norm_name(name) if (ignore or redact) else ""
+            sub_ignore = ignore.get(low) if ignore else None
+            if sub_ignore is not None and not sub_ignore:
+                continue  # ignored leaf
+            sub_redact = redact.get(low) if redact else None
+            if (sub_redact is not None and not sub_redact) or self._secret(name):
+                items.append((name, _REDACTED))
+                continue
+            items.append((name, self.value(v, f"{where}.{name}", sub_ignore, sub_redact)))
+        items.sort(key=lambda kv: kv[0])
+        return dict(items)
+
+    def _key_name(self, key: Any, where: str) -> str:
+        canon = self.value(key, f"{where}<key>", None, None)
+        if isinstance(canon, str | int | float | bool) or canon is None:
+            return str(canon)
+        raise UnhashableArgument(
+            f"dict key {key!r} at {where} has no canonical form as a string",
+            parameter=where,
+            type_name=_type_name(key),
+        )
+
+    def _other(self, value: Any, where: str) -> Any:
+        if isinstance(value, Enum):
+            return self.value(value.value, where, None, None)
+        if isinstance(value, str):
+            return str(value)
+        if isinstance(value, bool | int):
+            return int(value)
+        if isinstance(value, float):
+            return self._float(float(value))
+        if isinstance(value, BaseModel):
+            return self.value(value.model_dump(mode="json", warnings=False), where, None, None)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+            return self._mapping(fields, where, None, None)
+        if isinstance(value, bytes | bytearray | memoryview):
+            return bytes(value)
+        if isinstance(value, dt.datetime | dt.date | dt.time):
+            return value.isoformat()
+        if isinstance(value, dt.timedelta):
+            return value.total_seconds()
+        if isinstance(value, uuid.UUID | Decimal | PurePath):
+            return str(value)
+        if isinstance(value, set | frozenset):
+            members = [self.value(v, f"{where}{{}}", None, None) for v in value]
+            return sorted(members, key=_packb)
+        if isinstance(value, list | tuple):
+            return [self.value(v, f"{where}[{i}]", None, None) for i, v in enumerate(value)]
+        raise UnhashableArgument(
+            f"argument {where!r} of type {_type_name(value)} has no canonical form, so apirec "
+            f"cannot compute a stable key for this call. Leave it out with "
+            f"ignore=[{where.split('.')[0].split('[')[0]!r}], or turn it into plain data with "
+            f"normalize=...",
+            parameter=where,
+            type_name=_type_name(value),
+        )
+
+
+def _type_name(value: Any) -> str:
+    t = type(value)
+    return f"{t.__module__}.{t.__qualname__}"
+
+
+def _packb(value: Any) -> bytes:
+    return msgpack.packb(value, use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def without_redacted(value: Any) -> Any:
+    """The key view: redacted entries removed."""
+    if type(value) is dict:
+        return {k: without_redacted(v) for k, v in value.items() if v is not _REDACTED}
+    if type(value) is list:
+        return [without_redacted(v) for v in value if v is not _REDACTED]
+    return value
+
+
+def with_placeholders(value: Any) -> Any:
+    """The stored view: redacted entries replaced by ``"<redacted>"``."""
+    if value is _REDACTED:
+        return REDACTED
+    if type(value) is dict:
+        return {k: with_placeholders(v) for k, v in value.items()}
+    if type(value) is list:
+        return [with_placeholders(v) for v in value]
+    return value
+
+
+def _contains_redacted(value: Any) -> bool:
+    if value is _REDACTED:
+        return True
+    if type(value) is dict:
+        return any(_contains_redacted(v) for v in value.values())
+    if type(value) is list:
+        return any(_contains_redacted(v) for v in value)
+    return False

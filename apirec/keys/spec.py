@@ -1,0 +1,169 @@
+"""Keys: when two calls are "the same" (DESIGN §3).
+
+Pure code: no filesystem, no SDK. A :class:`KeySpec` is built once per recorded function; it
+binds a call's arguments to parameter names (:mod:`apirec.keys.binding`), turns the values into
+plain data (:mod:`apirec.keys.canonical`) and hashes them with xxh3_128 over msgpack bytes.
+
+:class:`Keying` is the seam for other recorders' formats: a keying passed to ``wrap()`` (or
+``Patch``/``rec.patch(..., keying=...)``) replaces apirec's key and stored request for one
+function, may rewrite the response before it is written and choose its file name, names other
+keys the call may be stored under, picks the answer among files found under other names, and
+may rebuild recorded exceptions in its own format. Compatibility code lives under
+``apirec/integrations/``; the recorder only calls these methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+
+import msgpack
+import xxhash
+
+from apirec.keys.binding import Binding
+from apirec.keys.canonical import (
+    _REDACTED,
+    Canonicalizer,
+    _contains_redacted,
+    _norm_name,
+    _Slow,
+    with_placeholders,
+    without_redacted,
+)
+
+Normalizer = Callable[[dict[str, Any]], Mapping[str, Any]]
+
+
+def compute_key(name: str, arguments: Mapping[str, Any], scope: str | None) -> str:
+    """xxh3_128 over msgpack bytes of ``[name, arguments, scope]``: 32 hex digits."""
+    try:
+        packed = msgpack.packb([name, arguments, scope or ""], use_bin_type=True)
+    except OverflowError:  # integers beyond 64 bits: msgpack has no type for them
+        packed = msgpack.packb([name, _big_ints_as_text(arguments), scope or ""], use_bin_type=True)
+    return xxhash.xxh3_128_hexdigest(packed)
+
+
+def _big_ints_as_text(value: Any) -> Any:
+    if type(value) is int and not -(2**63) <= value < 2**64:
+        return f"int:{value}"
+    if type(value) is dict:
+        return {k: _big_ints_as_text(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_big_ints_as_text(v) for v in value]
+    return value
+
+
+class KeySpec(Binding):
+    """Everything needed to turn one function's calls into canonical arguments and a key."""
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        *,
+        name: str,
+        ignore: Iterable[str] = (),
+        redact: Iterable[str] = (),
+        normalize: Normalizer | None = None,
+        shared: bool = False,
+        float_digits: int = 6,
+        keying: Keying | None = None,
+    ) -> None:
+        super().__init__(func, name=name)
+        self.normalize = normalize
+        self.shared = shared
+        # another format's keys and file names instead of apirec's (see Keying below)
+        self.keying = keying
+        ignore = list(ignore)
+        self._ignored_params = frozenset(i for i in ignore if "." not in i)
+        self._canon = Canonicalizer(
+            float_digits=float_digits, ignore=[i for i in ignore if "." in i], redact=redact
+        )
+
+    def canonical(self, bound: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Return ``(for_key, for_store)`` views of the canonical arguments."""
+        canon = self._canon
+        ignored = self._ignored_params
+        items: dict[str, Any] = {}
+        redacted = False
+        paths = canon.ignore or canon.redact_paths
+        for name in sorted(bound):
+            if name in ignored:
+                continue
+            if canon._secret(name):
+                items[name] = _REDACTED
+                redacted = True
+                continue
+            low = _norm_name(name) if paths else ""
+            sub_ignore = canon.ignore.get(low) if paths else None
+            sub_redact = canon.redact_paths.get(low) if paths else None
+            if sub_redact is not None and not sub_redact:
+                items[name] = _REDACTED
+                redacted = True
+                continue
+            if sub_ignore is None and sub_redact is None:
+                try:
+                    items[name] = canon.plain(bound[name])
+                    continue
+                except (_Slow, TypeError):
+                    pass
+            value = items[name] = canon.value(bound[name], name, sub_ignore, sub_redact)
+            redacted = redacted or _contains_redacted(value)
+        if redacted:
+            for_key: dict[str, Any] = without_redacted(items)
+            for_store: dict[str, Any] = with_placeholders(items)
+        else:
+            for_key = for_store = items
+        if self.normalize is not None:
+            for_key = self._normalized(for_key)
+            for_store = for_key if for_store is items else self._normalized(for_store)
+        return for_key, for_store
+
+    def _normalized(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        assert self.normalize is not None
+        result: object = self.normalize(dict(arguments))  # user code: checked, not trusted
+        if not isinstance(result, Mapping):
+            got = "None" if result is None else type(result).__name__
+            raise TypeError(
+                f"normalize= of {self.name}() returned {got}; "
+                "it must return a mapping of the arguments to hash and store"
+            )
+        return dict(result)
+
+    def key(self, arguments: Mapping[str, Any], scope: str | None) -> str:
+        return compute_key(self.name, arguments, None if self.shared else scope)
+
+
+Entry = dict[str, Any]
+
+
+class Keying(Protocol):
+    """How the calls of one wrapped function are keyed, stored and found."""
+
+    def key(
+        self,
+        spec: KeySpec,
+        instance: Any,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        test_id: str | None,
+    ) -> tuple[str, dict[str, Any]]:
+        """``(key, request)``: the call's key and the JSON-ready request stored with it."""
+        ...
+
+    def stored(
+        self, key: str, request: Mapping[str, Any], response: dict[str, Any]
+    ) -> tuple[dict[str, Any], str | None]:
+        """The response as written, and the file name to write it under (None: the default)."""
+        ...
+
+    def aliases(self, request: Mapping[str, Any], test_id: str | None) -> list[str]:
+        """Other keys the same call may be stored under (another version's formula), in order."""
+        ...
+
+    def choose(self, request: Mapping[str, Any], entries: list[Entry]) -> Entry | None:
+        """The answer among the files found for a key under other names, or None."""
+        ...
+
+    def error(self, request: Mapping[str, Any], data: Mapping[str, Any]) -> BaseException | None:
+        """A recorded exception in this format rebuilt, or None to use apirec's own rules."""
+        ...

@@ -1,0 +1,297 @@
+"""pytest plugin for apirec (registered through the ``pytest11`` entry point).
+
+* ``--apirec-mode``, ``--apirec-dir``, ``--apirec-prune`` and the ini keys ``apirec_mode``,
+  ``apirec_dir``, ``apirec_prune``. Precedence: marker > command line > ini > ``APIREC_MODE``
+  > ``replay``.
+* The ``apirec`` fixture: a :class:`~apirec.Recording` active for the test, keyed by its node
+  id, stored in ``recordings/`` beside the test file. ``@pytest.mark.apirec(...)`` takes the
+  options of :func:`apirec.recording` and activates it without asking for the fixture. Tests
+  with neither run with no recording: decorated functions call straight through.
+* Every test runs inside ``apirec.test_context(node_id)``.
+* A miss the code under test swallowed still fails the test at teardown.
+* End of session: counts, and the recordings no test used (deleted with ``--apirec-prune``).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from apirec.errors import InvalidMode, RecordingNotFound
+from apirec.pytest.session import SessionState, write_summary
+from apirec.record.context import test_context
+from apirec.record.modes import ENV_VAR, Mode, parse_mode
+from apirec.record.recording import Recording
+from apirec.record.settings import STORE_KINDS, Settings
+
+MARKER_OPTIONS = ("path", "mode", "store", "trusted_modules", "strict_types")
+
+
+@dataclass(frozen=True)
+class Options:
+    """The command-line and ini layers, read once per session."""
+
+    cli_mode: Mode | None
+    ini_mode: Mode | None
+    cli_dir: Path | None
+    ini_dir: Path | None
+    cli_dir_text: str | None
+    prune: bool
+    store: str | None = None  # --apirec-store, else ini apirec_store
+
+
+STATE = pytest.StashKey[SessionState]()
+SAVED_ENV_MODE = pytest.StashKey[str | None]()
+OPTIONS = pytest.StashKey[Options]()
+CALL_ERROR = pytest.StashKey[BaseException | None]()  # what the test call raised
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("apirec", "record and replay function calls")
+    group.addoption(
+        "--apirec-mode",
+        metavar="MODE",
+        help="live, record, replay or record-if-missing (default: ini apirec_mode, "
+        "then APIREC_MODE, then replay)",
+    )
+    group.addoption(
+        "--apirec-dir",
+        metavar="DIR",
+        help="one directory for every test's recordings (default: recordings/ beside each "
+        "test file)",
+    )
+    group.addoption(
+        "--apirec-prune",
+        action="store_true",
+        default=None,
+        help="delete stored recordings of tests that ran in full but did not use them",
+    )
+    group.addoption(
+        "--apirec-store",
+        choices=STORE_KINDS,
+        help="json (one pretty file per recording, the default) or msgpack (one compact file)",
+    )
+    parser.addini("apirec_mode", "apirec mode for the test run", default=None)
+    parser.addini("apirec_store", "apirec store kind: json or msgpack", default=None)
+    parser.addini("apirec_dir", "apirec recordings directory (relative to the ini file)")
+    parser.addini("apirec_prune", "delete unused recordings at the end", type="bool")
+
+
+def _mode(value: Any, source: str) -> Mode | None:
+    if value is None or value == "":
+        return None
+    try:
+        return parse_mode(str(value), source=source)
+    except InvalidMode as e:
+        raise pytest.UsageError(str(e)) from None
+
+
+def _store(config: pytest.Config) -> str | None:
+    store = config.getoption("apirec_store") or config.getini("apirec_store") or None
+    if store is not None and store not in STORE_KINDS:
+        raise pytest.UsageError(
+            f"ini apirec_store: {store!r} is not a valid store. Valid stores are: "
+            f"{', '.join(STORE_KINDS)}"
+        )
+    return store
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "apirec(path=None, *, mode=None, store='json', trusted_modules=(), strict_types=True): "
+        "record or replay this test's calls, with the options of apirec.recording()",
+    )
+    cli_dir = config.getoption("apirec_dir")
+    ini_dir = config.getini("apirec_dir")
+    ini_base = config.inipath.parent if config.inipath else config.rootpath
+    cli_prune = config.getoption("apirec_prune")
+    config.stash[OPTIONS] = Options(
+        cli_mode=_mode(config.getoption("apirec_mode"), "--apirec-mode"),
+        ini_mode=_mode(config.getini("apirec_mode"), "ini apirec_mode"),
+        cli_dir=(config.invocation_params.dir / cli_dir).resolve() if cli_dir else None,
+        ini_dir=(ini_base / ini_dir).resolve() if ini_dir else None,
+        cli_dir_text=cli_dir,
+        prune=bool(cli_prune if cli_prune is not None else config.getini("apirec_prune")),
+        store=_store(config),
+    )
+    config.stash[STATE] = SessionState()
+    config.pluginmanager.register(SessionHooks(config), "apirec-session")
+    # Recordings the tests open themselves (a conftest's apirec.recording(dir), as when
+    # migrating from llama-stack) take the run's --apirec-mode too, through the environment.
+    cli_mode = config.stash[OPTIONS].cli_mode
+    if cli_mode is not None:
+        config.stash[SAVED_ENV_MODE] = os.environ.get(ENV_VAR)
+        os.environ[ENV_VAR] = cli_mode.value
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if SAVED_ENV_MODE in config.stash:
+        saved = config.stash[SAVED_ENV_MODE]
+        if saved is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = saved
+
+
+def _marker_options(item: pytest.Item) -> dict[str, Any]:
+    marker = item.get_closest_marker("apirec")
+    if marker is None:
+        return {}
+    if len(marker.args) > 1:
+        raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.apirec takes one positional path")
+    options = dict(marker.kwargs)
+    if marker.args:
+        options["path"] = marker.args[0]
+    unknown = sorted(set(options) - set(MARKER_OPTIONS))
+    if unknown:
+        raise pytest.UsageError(
+            f"{item.nodeid}: @pytest.mark.apirec got unknown option(s) {', '.join(unknown)}; "
+            f"it takes {', '.join(MARKER_OPTIONS)}"
+        )
+    return options
+
+
+def settings_for(item: pytest.Item) -> Settings:
+    """The recording settings of one test: marker > command line > ini > environment."""
+    options = item.config.stash[OPTIONS]
+    marker = _marker_options(item)
+    test_dir = item.path.parent
+    path = options.cli_dir or options.ini_dir or test_dir / "recordings"
+    if marker.get("path") is not None:
+        path = test_dir / Path(marker["path"])  # relative to the test file, like the default
+    mode = _mode(marker.get("mode"), f"@pytest.mark.apirec on {item.nodeid}")
+    mode = mode or options.cli_mode or options.ini_mode
+    settings = Settings.build(
+        path,
+        mode=mode,  # None: APIREC_MODE, else replay
+        store=marker.get("store") or options.store or "json",
+        trusted_modules=marker.get("trusted_modules", ()),
+        strict_types=marker.get("strict_types", True),
+        # no fixed test_id: the test's test_context(node id) scopes keys, and a block of it
+        # under test_context(None) or another id must keep that scope
+    )
+    command = _record_command(item, options, marker_sets_mode="mode" in marker)
+    return replace(settings, extra={"record_command": command})
+
+
+def _record_command(item: pytest.Item, options: Options, *, marker_sets_mode: bool) -> str:
+    # the node id as seen from where pytest was started, which need not be the rootdir
+    _, sep, rest = item.nodeid.partition("::")
+    here = os.path.relpath(item.path, item.config.invocation_params.dir) + sep + rest
+    if marker_sets_mode:
+        return (
+            f"set mode='record-if-missing' in @pytest.mark.apirec on {item.nodeid} "
+            f"(it overrides --apirec-mode), then: pytest {shlex.quote(here)}"
+        )
+    argv = ["pytest", here, "--apirec-mode=record-if-missing"]
+    if options.cli_dir_text:
+        argv += ["--apirec-dir", options.cli_dir_text]
+    return shlex.join(argv)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    with test_context(item.nodeid):
+        return (yield)
+
+
+@pytest.fixture
+def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
+    """A recording for this test: keyed by its node id, in ``recordings/`` beside the file."""
+    item = request.node
+    rec = Recording(settings=settings_for(item))
+    item.stash[CALL_ERROR] = None
+    with rec:
+        yield rec
+    request.config.stash[STATE].add_recording(item.nodeid, rec)
+    raised = item.stash.get(CALL_ERROR, None)
+    swallowed = [m for m in rec.misses if not _is_in_chain(m, raised)]
+    if swallowed:
+        __tracebackhide__ = True
+        first = swallowed[0]
+        more = f" (and {len(swallowed) - 1} more)" if len(swallowed) > 1 else ""
+        raise RecordingNotFound(
+            f"a replay miss was caught by the code under test{more}; the test fails anyway:\n"
+            + str(first),
+            function=first.function,
+            key=first.key,
+            arguments=first.arguments,
+            location=first.location,
+            test_id=first.test_id,
+        )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``@pytest.mark.apirec`` activates the recording without naming the fixture.
+
+    The fixture goes first in the item's own copy of its fixture list (shared by the items of a
+    parametrized function): cheaper than an autouse fixture on every test of the suite.
+    """
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if names is not None and "apirec" not in names and item.get_closest_marker("apirec"):
+            item.fixturenames = ["apirec", *names]  # type: ignore[attr-defined]
+
+
+def _is_in_chain(error: BaseException, raised: BaseException | None, depth: int = 0) -> bool:
+    """Whether ``error`` is ``raised``, its cause or context, or inside an exception group."""
+    while raised is not None and depth < 50:
+        if raised is error:
+            return True
+        if isinstance(raised, BaseExceptionGroup) and any(
+            _is_in_chain(error, inner, depth + 1) for inner in raised.exceptions
+        ):
+            return True
+        raised = raised.__cause__ or raised.__context__
+        depth += 1
+    return False
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if call.when == "call" and CALL_ERROR in item.stash and call.excinfo is not None:
+        item.stash[CALL_ERROR] = call.excinfo.value  # the miss that failed the test itself
+    return report
+
+
+class SessionHooks:
+    """The hooks that need the session's state; registered once per process."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.state = config.stash[STATE]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.state.add_report(report.nodeid, report.when, passed=report.passed)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        wire = getattr(node, "workeroutput", {}).get("apirec")
+        if wire is not None:
+            self.state.merge(wire)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:  # an xdist worker: the controller decides
+            workeroutput["apirec"] = self.state.to_wire()
+            return
+        if exitstatus == pytest.ExitCode.INTERRUPTED:
+            return
+        self.state.find_unused()
+        if self.config.stash[OPTIONS].prune:
+            self.state.prune()
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if hasattr(self.config, "workerinput") or not self.state.recordings:
+            return
+        write_summary(self.state, self.config.stash[OPTIONS].prune, terminalreporter)

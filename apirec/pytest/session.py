@@ -1,0 +1,177 @@
+"""What the pytest plugin keeps for a session: counts, used recordings, tests that ran in full.
+
+Kept in ``config.stash`` (one per process). Under pytest-xdist each worker sends
+:meth:`SessionState.to_wire` to the controller, which merges them before deciding which
+recordings no test used. A recording counts as unused only when the test it belongs to
+(its ``test_id``) ran in full in this session: passed setup, call and teardown, with its
+recording in a mode that reads the store. Recordings with no test id (``shared=True``) are never
+unused: the plugin cannot know that every test that shares them ran.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from apirec.errors import ApirecError
+from apirec.record.modes import Mode
+from apirec.record.recording import Recording
+from apirec.record.settings import Settings
+from apirec.record.stored_answers import Stats, open_store
+from apirec.stores.entry_summary import test_id_of
+
+# Modes whose tests say something about which recordings are needed; live reads nothing.
+_READING = (Mode.REPLAY, Mode.RECORD_IF_MISSING, Mode.RECORD)
+
+
+@dataclass(frozen=True)
+class Unused:
+    store: str
+    key: str
+    index: int
+    path: str
+    test_id: str
+
+
+@dataclass
+class SessionState:
+    stats: Stats = field(default_factory=Stats)
+    used: set[tuple[str, str, int]] = field(default_factory=set)
+    # node id -> stores (directory, kind) its recording used, once it has run in full
+    complete: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
+    pending: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
+    failed: set[str] = field(default_factory=set)
+    recordings: int = 0  # tests that had a recording
+    unused: list[Unused] | None = None  # None until the end of a session that was not cut short
+    deleted: list[str] = field(default_factory=list)
+    prune_errors: list[str] = field(default_factory=list)
+
+    def add_recording(self, node_id: str, rec: Recording) -> None:
+        """The test's recording has closed: add its counts and what it used."""
+        self.recordings += 1
+        for f in fields(Stats):
+            setattr(self.stats, f.name, getattr(self.stats, f.name) + getattr(rec.stats, f.name))
+        location = str(rec.settings.path.resolve())
+        self.used.update((location, key, index) for key, index in rec.used)
+        if rec.mode in _READING:
+            self.pending[node_id].add((location, rec.settings.store))
+
+    def add_report(self, node_id: str, when: str, passed: bool) -> None:
+        if not passed:
+            self.failed.add(node_id)
+        if when != "teardown":
+            return
+        stores = self.pending.pop(node_id, None)
+        if stores and node_id not in self.failed:
+            self.complete[node_id].update(stores)
+
+    # -- xdist -------------------------------------------------------------------------------
+
+    def to_wire(self) -> dict[str, Any]:
+        """Plain data for execnet (lists, dicts, str, int)."""
+        return {
+            "stats": [getattr(self.stats, f.name) for f in fields(Stats)],
+            "used": sorted(self.used),
+            "complete": {k: sorted(v) for k, v in self.complete.items()},
+            "recordings": self.recordings,
+        }
+
+    def merge(self, wire: dict[str, Any]) -> None:
+        for f, n in zip(fields(Stats), wire["stats"], strict=True):
+            setattr(self.stats, f.name, getattr(self.stats, f.name) + n)
+        self.used.update((s, k, i) for s, k, i in wire["used"])
+        for node_id, stores in wire["complete"].items():
+            self.complete[node_id].update((d, kind) for d, kind in stores)
+        self.recordings += wire["recordings"]
+
+    # -- end of session ----------------------------------------------------------------------
+
+    def find_unused(self) -> list[Unused]:
+        """Stored recordings of tests that ran in full that none of their calls asked for."""
+        by_store: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for node_id, stores in self.complete.items():
+            for store in stores:
+                by_store[store].add(node_id)
+        unused: list[Unused] = []
+        for (location, kind), tests in sorted(by_store.items()):
+            unused.extend(self._unused_in(location, kind, tests))
+        self.unused = unused
+        return unused
+
+    def _unused_in(self, location: str, kind: str, tests: set[str]) -> list[Unused]:
+        try:
+            store = open_store(Settings(path=Path(location), store=kind))
+        except ApirecError:
+            return []
+        highest_used: dict[str, int] = {}
+        for loc, key, index in self.used:
+            if loc == location:
+                highest_used[key] = max(index, highest_used.get(key, -1))
+        found = []
+        for key, index, path in store.entries():
+            # Never open a gap in a sequence: only answers past the last one used can go.
+            if index <= highest_used.get(key, -1):
+                continue
+            try:
+                entry = store.read(key, index)
+            except ApirecError:
+                continue  # a broken file is not "unused"; `apirec verify` reports it
+            if entry is None:
+                continue
+            owner = test_id_of(entry)
+            if owner is not None and owner in tests:
+                found.append(Unused(location, key, index, path, owner))
+        return found
+
+    def prune(self) -> None:
+        """Delete the unused recordings found (JSON store files only)."""
+        for item in self.unused or ():
+            path = Path(item.path)
+            if path.parent != Path(item.store) or path.suffix != ".json":
+                self.prune_errors.append(f"{item.path}: not a JSON store file, left in place")
+                continue
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                continue
+            except OSError as e:
+                self.prune_errors.append(f"{item.path}: {e.strerror or e}")
+                continue
+            self.deleted.append(item.path)
+
+
+def _plural(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def _short(path: str) -> str:
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def write_summary(state: SessionState, prune: bool, reporter: Any) -> None:
+    """The end-of-session line, and with ``-v`` the unused files."""
+    s = state.stats
+    counts = f"{s.replayed} replayed, {s.recorded} recorded, {s.live} live, {s.missed} missed"
+    unused = len(state.unused or ())
+    if state.unused is None:
+        tail = "unused recordings not checked (the run was interrupted)"
+    elif prune:
+        tail = f"deleted {_plural(len(state.deleted), 'unused recording')}"
+    elif unused:
+        tail = (
+            f"{_plural(unused, 'stored recording')} no test used "
+            f"(delete with --apirec-prune; -v lists them)"
+        )
+    else:
+        tail = "0 stored recordings no test used"
+    reporter.write_sep("-", "apirec")
+    reporter.write_line(f"apirec: {counts}; {tail}")
+    if reporter.config.getoption("verbose") > 0 and not prune:
+        for item in state.unused or ():
+            reporter.write_line(f"  unused: {_short(item.path)} ({item.test_id})")
+    for problem in state.prune_errors:
+        reporter.write_line(f"  not deleted: {problem}")

@@ -1,0 +1,136 @@
+"""Which recording and which test a call belongs to.
+
+Both are found through a ContextVar, with a process-wide fallback: a recording activated in a
+session-scoped fixture must still see calls made from tasks, threads and clients created
+before it, whose contexts were copied when it was not yet set. These two stacks are the only
+module-level mutable state in apirec, and exist for exactly that reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from typing import Any, Generic, Protocol, TypeVar
+
+from apirec.keys.spec import KeySpec
+from apirec.record.modes import Mode
+
+T = TypeVar("T")
+
+
+class ActiveRecording(Protocol):
+    """What a wrapped call needs of the recording it goes to (``Recording`` is one).
+
+    Written here so that this module, which the wrappers read on every call, never imports
+    the recorder, which imports the wrappers."""
+
+    mode: Mode
+    is_open: bool
+
+    def count_live(self) -> None: ...
+
+    def call_sync(
+        self,
+        spec: KeySpec,
+        wrapped: Callable[..., Any],
+        instance: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        async_stream: bool = False,
+    ) -> Any: ...
+
+    def call_async(
+        self,
+        spec: KeySpec,
+        wrapped: Callable[..., Awaitable[Any]],
+        instance: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Awaitable[Any]: ...
+
+
+class _Scoped(Generic[T]):
+    """A ContextVar plus a process-wide stack of the values currently entered."""
+
+    def __init__(self, name: str) -> None:
+        self.var: ContextVar[T | None] = ContextVar(name, default=None)
+        self.stack: list[T] = []
+        self.lock = threading.Lock()
+
+    def get(self) -> T | None:
+        value = self.var.get()
+        if value is not None and value in self.stack:
+            return value
+        stack = self.stack
+        return stack[-1] if stack else None
+
+    def enter(self, value: T) -> Token[T | None]:
+        with self.lock:
+            self.stack.append(value)
+        return self.var.set(value)
+
+    def exit(self, value: T, token: Token[T | None] | None) -> None:
+        with self.lock:
+            for i in range(len(self.stack) - 1, -1, -1):
+                if self.stack[i] is value:
+                    del self.stack[i]
+                    break
+        if token is not None:
+            # ValueError: exited from another context (an async fixture's teardown)
+            with contextlib.suppress(ValueError):
+                self.var.reset(token)
+
+
+_recordings: _Scoped[ActiveRecording] = _Scoped("apirec_recording")
+_tests: _Scoped[str] = _Scoped("apirec_test_id")
+
+
+def active_recording() -> ActiveRecording | None:
+    """The recording that calls made here go to, if any."""
+    var_value = _recordings.var.get()
+    if var_value is not None and var_value.is_open:
+        return var_value
+    stack = _recordings.stack
+    return stack[-1] if stack else None
+
+
+def recording_lookup() -> tuple[Callable[[], ActiveRecording | None], list[ActiveRecording]]:
+    """The two places :func:`active_recording` looks, for the wrapper to inline: the
+    ContextVar's ``get`` and the process-wide stack (a recording is active in the context
+    when it is also open; otherwise the top of the stack is)."""
+    return _recordings.var.get, _recordings.stack
+
+
+def enter_recording(rec: ActiveRecording) -> Token[ActiveRecording | None]:
+    return _recordings.enter(rec)
+
+
+def exit_recording(rec: ActiveRecording, token: Token[ActiveRecording | None] | None) -> None:
+    _recordings.exit(rec, token)
+
+
+def current_test_id() -> str | None:
+    """The test id set by :func:`test_context` (the key's scope), or None."""
+    return _tests.get() or None  # "" is test_context(None): no test
+
+
+@contextmanager
+def test_context(test_id: str | None) -> Iterator[str | None]:
+    """Set the test id that scopes keys: identical calls in two tests are recorded apart.
+
+    The pytest plugin does this for each test (with its node id); use it directly elsewhere.
+    ``test_context(None)`` makes the block belong to no test, even inside one: session-level
+    setup, or recordings made outside any test (llama-stack's ``"test_id": null``).
+    """
+    if test_id is not None and (not isinstance(test_id, str) or not test_id):
+        raise TypeError("test_context() needs a non-empty string test id, or None for no test")
+    value = test_id or ""
+    token = _tests.enter(value)
+    try:
+        yield test_id
+    finally:
+        _tests.exit(value, token)

@@ -1,0 +1,151 @@
+"""Messages for a replay miss: what was asked, the closest stored call, how to record it.
+
+The closest call is looked for only when a miss happens (it lists and reads the store, ~40 ms
+per 1,000 files), never on the path of a call that replays; the recorder asks for it on the
+first few misses of a recording only.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import shlex
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from apirec.codec.envelope import encode
+from apirec.errors import ApirecError, RecordingNotFound
+from apirec.stores.entry_summary import arguments_of, function_of, test_id_of
+from apirec.stores.json_store import Store
+from apirec.stores.msgpack.writer import FILE_NAME
+
+# A miss reads at most this many files looking for the closest call: bounded on huge stores.
+MAX_SCANNED = 5000
+SAME_TEST_BONUS = 0.2
+
+
+def pretty(arguments: Any) -> str:
+    data = encode(dict(arguments)) if isinstance(arguments, Mapping) else arguments
+    return json.dumps(data, indent=2, sort_keys=True, default=repr)
+
+
+@dataclass(frozen=True)
+class Nearest:
+    where: str
+    test_id: str | None
+    arguments: Any
+
+
+def closest_call(
+    store: Store, function: str, arguments: Mapping[str, Any], test_id: str | None
+) -> Nearest | None:
+    """The stored call of ``function`` whose arguments look most like these.
+
+    A call of the same test gets a head start: an argument that changed in this test is the
+    likelier story than a near-identical call of another test (which a rename explains).
+    """
+    asked = pretty(arguments).splitlines()
+    best: tuple[float, Nearest] | None = None
+    try:
+        for scanned, (key, index, where) in enumerate(store.entries()):
+            if scanned >= MAX_SCANNED:
+                break
+            if index:  # every answer of a key has the same arguments
+                continue
+            try:
+                entry = store.read(key, index)
+            except ApirecError:
+                continue  # a broken file gets its own error when it is asked for
+            request = entry.get("request") if entry else None
+            if not isinstance(request, dict) or function_of(request) != function:
+                continue
+            stored = arguments_of(request)
+            lines = pretty(stored).splitlines()
+            ratio = difflib.SequenceMatcher(None, asked, lines, autojunk=False).ratio()
+            owner = test_id_of(entry) if entry else None
+            rank = ratio + (SAME_TEST_BONUS if owner == test_id else 0.0)
+            if best is None or rank > best[0]:
+                best = (rank, Nearest(where, owner, stored))
+    except OSError:
+        return None
+    return best[1] if best else None
+
+
+def _diff(nearest: Nearest, arguments: Mapping[str, Any]) -> list[str]:
+    stored = pretty(nearest.arguments).splitlines()
+    asked = pretty(arguments).splitlines()
+    return list(difflib.unified_diff(stored, asked, "stored call", "this call", n=2, lineterm=""))
+
+
+def default_record_command() -> str:
+    """Outside pytest: the command that is running, with the mode set in the environment."""
+    argv = getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv]
+    return "APIREC_MODE=record-if-missing " + shlex.join(argv)
+
+
+def other_store_hint(location: str) -> str | None:
+    """A miss in one kind of store over a directory that holds the other kind: say so."""
+    path = Path(location)
+    try:
+        if path.name == FILE_NAME:
+            if next(path.parent.glob("*.json"), None) is not None:
+                return f'{path.parent} holds JSON recordings: open it with store="json".'
+        elif (path / FILE_NAME).is_file():
+            return f'{path} holds a msgpack store ({FILE_NAME}): open it with store="msgpack".'
+    except OSError:
+        pass
+    return None
+
+
+def recording_not_found(
+    *,
+    function: str,
+    key: str,
+    arguments: Mapping[str, Any],
+    location: str,
+    test_id: str | None,
+    store: Store | None = None,
+    record_command: str | None = None,
+) -> RecordingNotFound:
+    lines = [
+        f"No recording of {function}() for this call (mode 'replay').",
+        f"  key:       {key}",
+        f"  test:      {test_id or '(none: outside any test context)'}",
+        f"  store:     {location}",
+        "  arguments:",
+        *("    " + line for line in pretty(arguments).splitlines()),
+    ]
+    nearest = closest_call(store, function, arguments, test_id) if store is not None else None
+    if store is None:
+        lines.append("(No search for the closest stored call: done for the first misses only.)")
+    elif nearest is None:
+        lines.append(f"No stored call of {function}() in this store to compare with.")
+    else:
+        lines.append(f"Closest stored call of {function}(): {nearest.where}")
+        if nearest.test_id != test_id:
+            lines.append(f"  recorded by test: {nearest.test_id or '(none: shared)'}")
+        diff = _diff(nearest, arguments)
+        if diff:
+            lines.append("  arguments, stored -> this call:")
+            lines.extend("    " + line for line in diff)
+        else:
+            lines.append(
+                "  same arguments: the key differs by test id (keys are scoped by test; "
+                "record(..., shared=True) shares them across tests)"
+            )
+    hint = other_store_hint(location)
+    if hint:
+        lines.append(hint)
+    lines.append("To record it, run:")
+    lines.append("  " + (record_command or default_record_command()))
+    return RecordingNotFound(
+        "\n".join(lines),
+        function=function,
+        key=key,
+        arguments=arguments,
+        location=location,
+        test_id=test_id,
+    )

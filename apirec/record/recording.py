@@ -1,0 +1,304 @@
+"""The recorder: one active recording, its patches, and the two call paths.
+
+For each call it computes the key, asks its
+:class:`~apirec.record.stored_answers.Answers` for the n-th
+stored answer for that key (the last one again past the end), or calls through and stores the
+answer as soon as it is known.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import threading
+import time
+import warnings
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
+from contextvars import Token
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from apirec.codec.envelope import encode
+from apirec.codec.exception_data import error_response
+from apirec.errors import ApirecError, RecordingNotFound
+from apirec.keys.spec import KeySpec
+from apirec.record.context import (
+    ActiveRecording,
+    current_test_id,
+    enter_recording,
+    exit_recording,
+)
+from apirec.record.miss_diagnostics import recording_not_found
+from apirec.record.modes import Mode
+from apirec.record.settings import Settings
+from apirec.record.stored_answers import Answers, Call
+from apirec.stores.files import record_start
+from apirec.stores.json_store import Entry, Store
+from apirec.streams.recording import drain_async, drain_sync, is_stream, record_stream
+
+if TYPE_CHECKING:
+    from apirec.record.wrapping import Patch
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _interrupted(exc_info: tuple[object, ...]) -> bool:
+    """Leaving on cancellation or Ctrl-C: no time to read the rest of open streams."""
+    error = exc_info[1] if len(exc_info) > 1 else None
+    return isinstance(error, BaseException) and not isinstance(error, Exception)
+
+
+class Recording:
+    """Record or replay the calls made while it is active.
+
+    Use as ``with``/``async with`` block or as a decorator; see :func:`apirec.recording`.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = "recordings",
+        *,
+        mode: Mode | str | None = None,
+        store: str = "json",
+        trusted_modules: Iterable[str] = (),
+        strict_types: bool = True,
+        test_id: str | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.settings = settings or Settings.build(
+            path,
+            mode=mode,
+            store=store,
+            trusted_modules=trusted_modules,
+            strict_types=strict_types,
+            test_id=test_id,
+        )
+        self.mode = self.settings.mode
+        self._lock = threading.Lock()
+        self._answers = answers = Answers(self.settings, self._lock)
+        # the answers' books, the same objects
+        self.stats, self.used, self.journal = answers.stats, answers.used, answers.journal
+        self.misses: list[RecordingNotFound] = []
+        self._depth = 0
+        self._tokens: list[Token[ActiveRecording | None] | None] = []
+        self._patches: list[Patch] = []
+        # Streams being recorded, finished (drained) when the recording closes.
+        self._streams: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.is_open = False
+
+    # -- activation ---------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        return self._answers.store
+
+    def __enter__(self) -> Recording:
+        with self._lock:
+            if self._depth == 0:
+                # record mode replaces only answers written before this moment
+                self._answers.begin(record_start() if self.mode is Mode.RECORD else time.time())
+                self.is_open = True
+            self._depth += 1
+        self._tokens.append(enter_recording(self))
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        token = self._tokens.pop() if self._tokens else None
+        with self._lock:
+            self._depth -= 1
+            closing = self._depth == 0
+        if closing:
+            try:
+                if not _interrupted(exc_info):
+                    self._finish_streams()
+            finally:
+                while self._patches:
+                    self._patches.pop().stop()
+                self.is_open = False
+                exit_recording(self, token)
+        else:
+            exit_recording(self, token)
+
+    async def __aenter__(self) -> Recording:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._depth == 1 and not _interrupted(exc_info):
+            with self._lock:
+                streams = list(self._streams)
+            await drain_async(streams)
+        self.__exit__(*exc_info)
+
+    def _finish_streams(self) -> None:
+        """Store the streams the caller left unfinished: a stopped caller still records all."""
+        with self._lock:
+            streams = list(self._streams)
+        unfinished = drain_sync(streams)
+        if unfinished:
+            warnings.warn(
+                f"apirec: the async stream of {', '.join(unfinished)}() was not finished when "
+                f"the recording closed, so it is stored only once the stream is closed; close "
+                f"it (aclose() or 'async with'), or leave the recording with 'async with'",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+    def __call__(self, func: F) -> F:
+        """Use the recording as a decorator: active for each call of ``func``."""
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                async with self:
+                    return await func(*args, **kwargs)
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return func(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    def patch(self, target: str, **options: Any) -> Patch:
+        """Wrap ``target`` (``"pkg.module.Class.method"``) until this recording closes."""
+        from apirec.record.wrapping import Patch
+
+        return self.start_patch(Patch(target, **options))
+
+    def start_patch(self, patch: Patch) -> Patch:
+        """Start ``patch`` (a ``Patch`` or an integration's subclass) until this closes."""
+        if not self.is_open:
+            # Nothing would ever undo it: the target would stay patched for the whole process.
+            raise ApirecError(
+                f"{self!r} is not open: call .patch() inside "
+                "`with apirec.recording(...) as rec:`, or use apirec.patch(...) on its own"
+            )
+        patch.start()
+        self._patches.append(patch)
+        return patch
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def prepare(
+        self, spec: KeySpec, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Call:
+        test_id = self.settings.test_id or current_test_id()
+        keying = spec.keying
+        if keying is not None:
+            key, request = keying.key(spec, instance, args, kwargs, test_id)
+            index = next(self._answers.state(key).counter)
+            body = request.get("body")
+            arguments = dict(body) if isinstance(body, dict) else {}
+            return Call(spec.name, key, index, arguments, test_id, request, keying)
+        bound = spec.bind(instance, args, kwargs)
+        for_key, for_store = spec.canonical(bound)
+        key = spec.key(for_key, test_id)
+        index = next(self._answers.state(key).counter)
+        return Call(spec.name, key, index, for_store, None if spec.shared else test_id)
+
+    def lookup(self, call: Call) -> tuple[int, Entry] | None:
+        """The stored answer for this call under the current mode, or None."""
+        return self._answers.lookup(call)
+
+    def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
+        """Rebuild the stored answer (fresh objects) or raise the stored exception."""
+        return self._answers.replay(call, slot, entry, async_stream=async_stream)
+
+    def miss(self, call: Call) -> RecordingNotFound:
+        self._answers.count("missed", call)
+        error = recording_not_found(
+            function=call.function,
+            key=call.key,
+            arguments=call.arguments,
+            location=self.store.location,
+            test_id=call.test_id,
+            # scanning for the closest call reads the store: only for the first few misses
+            store=self.store if len(self.misses) < 3 else None,
+            record_command=self.settings.extra.get("record_command"),
+        )
+        self.misses.append(error)
+        return error
+
+    def save(self, call: Call, response: dict[str, Any]) -> None:
+        """Write one answer now, not when the recording closes."""
+        self._answers.save(call, response)
+
+    def count_live(self) -> None:
+        # Every live call comes here, so no lock: under the GIL nothing can run between the
+        # load and the store of a plain int attribute (no call, no backward jump in between).
+        self.stats.live += 1
+
+    # -- the two call paths ---------------------------------------------------------------
+
+    def call_sync(
+        self,
+        spec: KeySpec,
+        wrapped: Callable[..., Any],
+        instance: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        async_stream: bool = False,
+    ) -> Any:
+        """A sync call; ``async_stream`` for async generator functions (called, not awaited)."""
+        __tracebackhide__ = True  # a miss points at the caller's line in pytest
+        answers = self._answers  # the hot path calls it directly: no extra frame per call
+        call = self.prepare(spec, instance, args, kwargs)
+        if self.mode is not Mode.RECORD:
+            found = answers.lookup(call)
+            if found is not None:
+                return answers.replay(call, *found, async_stream=async_stream)
+            if self.mode is Mode.REPLAY:
+                raise self.miss(call)
+        try:
+            result = wrapped(*args, **kwargs)
+        except Exception as error:
+            answers.save(call, error_response(error))
+            raise
+        return self._finish(call, result, async_stream=async_stream)
+
+    async def call_async(
+        self,
+        spec: KeySpec,
+        wrapped: Callable[..., Awaitable[Any]],
+        instance: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        __tracebackhide__ = True  # a miss points at the caller's line in pytest
+        answers = self._answers  # the hot path calls it directly: no extra frame per call
+        call = self.prepare(spec, instance, args, kwargs)
+        if self.mode is not Mode.RECORD:
+            found = answers.lookup(call)
+            if found is not None:
+                return answers.replay(call, *found, async_stream=True)
+            if self.mode is Mode.REPLAY:
+                raise self.miss(call)
+        try:
+            result = await wrapped(*args, **kwargs)
+        except Exception as error:
+            answers.save(call, error_response(error))
+            raise
+        return self._finish(call, result, async_stream=True)
+
+    def _finish(self, call: Call, result: Any, *, async_stream: bool) -> Any:
+        if is_stream(result):
+            stream = record_stream(
+                result,
+                call.function,
+                async_stream=async_stream,
+                # no reference to the stream here: a dropped sync stream is freed (and
+                # drained) at once, not by the cycle collector
+                save=lambda response: self._answers.save(call, response),
+            )
+            with self._lock:
+                self._streams.add(stream)
+            return stream
+        self._answers.save(call, {"body": encode(result), "is_streaming": False})
+        return result
+
+    def __repr__(self) -> str:
+        return f"<apirec.Recording {str(self.settings.path)!r} mode={self.mode.value}>"

@@ -1,0 +1,298 @@
+"""The answers of one recording: which stored answer each call gets, and saving new ones.
+
+Per key it keeps the call sequence (the n-th call gets the n-th answer, the last one again
+past the end in replay mode), caches the entries it has read, decodes replayed answers (plainly
+the first time, by a plan from a pristine re-read after that), writes new answers at once, and
+keeps the books: the counts, the journal and the slots used.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import operator
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from apirec.codec.envelope import encode
+from apirec.codec.exception_data import raise_recorded, rebuild_error
+from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan, prepare
+from apirec.errors import DecodeError, StoreError
+from apirec.keys.spec import Keying
+from apirec.record.modes import Mode
+from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
+from apirec.record.settings import Settings
+from apirec.stores.json_store import Entry, JsonStore, Store
+from apirec.streams.replay import replay_stream
+
+
+@dataclass
+class Stats:
+    """What happened to the calls of one recording."""
+
+    replayed: int = 0
+    recorded: int = 0
+    live: int = 0
+    missed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One intercepted call, keyed: the n-th call (``index``) with this ``key``."""
+
+    function: str
+    key: str
+    index: int
+    arguments: dict[str, Any]
+    test_id: str | None
+    # set when the function is keyed by another format (apirec.keys.spec.Keying): its stored request
+    request: dict[str, Any] | None = None
+    keying: Keying | None = None
+
+
+@dataclass
+class _KeyState:
+    counter: itertools.count[int] = field(default_factory=itertools.count)
+    stored: int | None = None  # number of stored answers, once probed
+    reset_done: bool = False
+
+
+def open_store(settings: Settings) -> Store:
+    if settings.store == "msgpack":
+        from apirec.stores.msgpack.store import MsgpackStore
+
+        return MsgpackStore(settings.path)
+    return JsonStore(settings.path)
+
+
+class Answers:
+    """Stored answers looked up, replayed and saved for one :class:`~apirec.Recording`."""
+
+    def __init__(self, settings: Settings, lock: threading.Lock) -> None:
+        self.settings = settings
+        self.mode = settings.mode
+        self.stats = Stats()
+        self.used: set[tuple[str, int]] = set()
+        # (event, function, key) per call, in order: for reports and the demo
+        self.journal: list[tuple[str, str, str]] = []
+        # record mode replaces only answers written before this moment (see begin())
+        self.started = time.time()
+        self._store: Store | None = None
+        self._keys: dict[str, _KeyState] = {}
+        self._entries: dict[tuple[str, int], Entry] = {}
+        # where answers found under other names or keys (apirec.keys.spec.Keying) were read from
+        self._found_at: dict[tuple[str, int], Elsewhere] = {}
+        # How each stored answer is decoded: None after its first replay, then a plan
+        self._plans: dict[tuple[str, int], Plan | LazyPlans | None] = {}
+        self._once = FirstReplay(self.settings.trusted_modules, self.settings.strict_types)
+        self._lock = lock  # the recording's: one lock for all its books
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.settings)
+        return self._store
+
+    def begin(self, started: float) -> None:
+        """A new activation: sequences start afresh; answers older than ``started`` are old."""
+        self.started = started
+        self._keys.clear()
+
+    def state(self, key: str) -> _KeyState:
+        state = self._keys.get(key)
+        if state is None:
+            with self._lock:
+                state = self._keys.setdefault(key, _KeyState())
+        return state
+
+    def lookup(self, call: Call) -> tuple[int, Entry] | None:
+        """The stored answer for this call under the current mode, or None."""
+        state = self.state(call.key)
+        cached = self._entries.get((call.key, call.index))
+        if cached is not None:
+            return call.index, cached
+        if state.stored is None:
+            state.stored = self.store.count(call.key)
+            if not state.stored and call.keying is not None:
+                found = find_elsewhere(
+                    self.store, call.keying, call.key, call.request, call.test_id
+                )
+                if found is not None:
+                    state.stored = 1
+                    self._entries[(call.key, 0)], self._found_at[(call.key, 0)] = found
+        stored = state.stored
+        if call.index < stored:
+            slot = call.index
+        elif self.mode is Mode.REPLAY and stored:
+            slot = stored - 1  # past the end: the last answer again
+        else:
+            return None
+        entry = self._entries.get((call.key, slot))
+        if entry is None:
+            entry = self.store.read(call.key, slot)
+            if entry is None:  # removed since it was counted
+                state.stored = None
+                return None
+            self._entries[(call.key, slot)] = entry
+        return slot, entry
+
+    def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
+        """Rebuild the stored answer (fresh objects) or raise the stored exception.
+
+        A stored stream comes back as a stream (async when ``async_stream``) that decodes
+        its chunks one at a time, then raises the stored error if it ended with one.
+        """
+        self.count("replayed", call)
+        self.used.add((call.key, slot))
+        elsewhere = self._found_at.get((call.key, slot))
+        if elsewhere is not None:  # the files it came from are used (not pruned as unused)
+            self.used.update((listed, 0) for listed in elsewhere.keys)
+        key = (call.key, slot)
+        with self._lock:  # one first replay per answer, also among threads
+            known = key in self._plans
+            plans = self._plans.get(key)
+            if not known:
+                self._plans[key] = None
+        if known and (plans is None or (isinstance(plans, LazyPlans) and plans.lent)):
+            # The first replay handed out objects that may hold parts of the cached entry
+            # (no copy: most answers are replayed once). From now on, decode a copy of the
+            # stored recording that no caller has seen.
+            entry, plans = self._pristine(call, slot, entry), None
+        response = entry["response"]
+        if response.get("is_streaming"):
+            return self._replay_stream(call, slot, response, async_stream, plans, first=not known)
+        if response.get("is_exception"):
+            data = response.get("exception_data")
+            if call.keying is not None and isinstance(data, dict):
+                raise self._format_error(call, data, self._where(call, slot))
+            raise_recorded(response, self.settings.trusted_modules, self._where(call, slot))
+        try:
+            if callable(plans):
+                return plans()
+            if not known:  # the first replay: decode plainly, lending the cached payload
+                return self._once(response["body"])
+            made, value = self._prepare(response["body"])  # replayed again: worth a plan
+            self._plans[key] = made
+            return value
+        except DecodeError as e:
+            raise e.located(file=self._where(call, slot)) from e.__cause__
+
+    def _where(self, call: Call, slot: int) -> str:
+        elsewhere = self._found_at.get((call.key, slot))
+        return elsewhere.where if elsewhere else self.store.describe(call.key, slot)
+
+    def _pristine(self, call: Call, slot: int, entry: Entry) -> Entry:
+        if (call.key, slot) in self._found_at and call.keying is not None:
+            found = find_elsewhere(self.store, call.keying, call.key, call.request, call.test_id)
+            fresh = found[0] if found else None
+        else:
+            fresh = self.store.read(call.key, slot)
+        if fresh is None:  # removed since: what we have differs only by a caller's edits
+            return entry
+        with self._lock:
+            self._entries[(call.key, slot)] = fresh
+        return fresh
+
+    def _prepare(self, body: Any) -> tuple[Plan, Any]:
+        settings = self.settings
+        return prepare(
+            body, trusted_modules=settings.trusted_modules, strict_types=settings.strict_types
+        )
+
+    def _replay_stream(
+        self,
+        call: Call,
+        slot: int,
+        response: dict[str, Any],
+        async_stream: bool,
+        plans: Plan | LazyPlans | None,
+        *,
+        first: bool,
+    ) -> Any:
+        """A stream over the stored chunks, each decoded only when the caller asks for it
+        (plainly the first time, then by a plan kept for the next replays)."""
+        trusted = self.settings.trusted_modules
+        data = response.get("exception_data") if response.get("is_exception") else None
+        error = None
+        if data is not None:
+            where = self._where(call, slot)
+            if isinstance(data, dict) and call.keying is not None:
+                error = functools.partial(self._format_error, call, data, where)
+            else:
+                error = functools.partial(rebuild_error, data, trusted, where)
+        if not isinstance(plans, LazyPlans):
+            body = response["body"]
+            chunks = body if isinstance(body, list) else []
+            locate = functools.partial(self._where, call, slot)
+            once = self._once if first else None
+            plans = LazyPlans(chunks, once, self._prepare, locate)
+            self._plans[(call.key, slot)] = plans
+        return replay_stream(plans.plans, operator.call, error, async_stream=async_stream)
+
+    def _format_error(self, call: Call, data: dict[str, Any], where: str) -> BaseException:
+        """A recorded exception rebuilt by the call's keying if it knows the format."""
+        error = call.keying.error(call.request or {}, data) if call.keying is not None else None
+        if error is not None:
+            return error
+        return rebuild_error(data, self.settings.trusted_modules, where)
+
+    def save(self, call: Call, response: dict[str, Any]) -> None:
+        """Write one answer now, not when the recording closes."""
+        try:
+            self._save(call, response)
+        except StoreError as e:  # say that the call itself was made: it may have cost money
+            raise StoreError(
+                f"{call.function}() was called, but its answer could not be stored: {e}",
+                path=e.path,
+            ) from None
+
+    def _save(self, call: Call, response: dict[str, Any]) -> None:
+        state = self.state(call.key)
+        if self.mode is Mode.RECORD and not state.reset_done:
+            with self._lock:
+                if not state.reset_done:
+                    # Answers from before this recording began go; those that other
+                    # processes write while it runs stay.
+                    self.store.reset(call.key, older_than=self.started)
+                    reset_other = getattr(self.store, "reset_other_names", None)
+                    if call.keying is not None and reset_other is not None:
+                        reset_other(call.key, older_than=self.started)  # an outdated model list
+                    state.reset_done = True
+                    state.stored = 0
+        name = None
+        if call.keying is not None and call.request is not None:
+            request = call.request
+            response, name = call.keying.stored(call.key, request, response)
+        else:
+            request = {"function": call.function, "args": encode(call.arguments), "key": call.key}
+        entry: Entry = {
+            "test_id": call.test_id,
+            "request": request,
+            "response": response,
+            "id_normalization_mapping": {},
+        }
+        listed = None  # a file named by the keying, under this key in the store's listing
+        if name is None:
+            # The first free slot, also in record-if-missing: a call cancelled before its answer
+            # was stored must not leave a hole that hides the answers after it.
+            slot = self.store.write(call.key, entry)
+        else:
+            listed, slot = write_named(self.store, name, entry), 0
+        with self._lock:
+            if listed is not None:
+                self.used.add((listed, 0))
+            self._entries[(call.key, slot)] = entry
+            self._plans.pop((call.key, slot), None)
+            if state.stored is not None:
+                state.stored = max(state.stored, slot + 1)
+            self.used.add((call.key, slot))
+            self.stats.recorded += 1
+            self.journal.append(("recorded", call.function, call.key))
+
+    def count(self, what: str, call: Call | None = None) -> None:
+        with self._lock:
+            setattr(self.stats, what, getattr(self.stats, what) + 1)
+            if call is not None:
+                self.journal.append((what, call.function, call.key))

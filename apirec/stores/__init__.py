@@ -1,0 +1,13 @@
+"""Where recordings live: the JSON directory store, the msgpack store, files, conversion.
+
+``json_store`` is the default store (one pretty JSON file per answer); ``msgpack`` the compact
+single-file store; ``files`` the file-system care both need (regular files only, leftover
+temporary files, the clock); ``entry_summary`` says what a stored recording is about, for
+people; ``convert`` turns one kind of store into the other.
+
+Public entry points: ``apirec.stores.msgpack.MsgpackStore`` and
+``apirec.stores.convert.convert``. Everything else here is private.
+
+Layer: above ``apirec.codec``; it may import ``apirec.codec`` and ``apirec.errors``. A store
+moves entries (plain JSON-ready dicts) and never decodes them.
+"""

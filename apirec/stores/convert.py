@@ -1,0 +1,99 @@
+"""Conversion between the JSON store and the msgpack store, both ways and lossless.
+
+JSON -> msgpack -> JSON gives back every file byte for byte, under its own name (llama-stack's
+``models-<key>-<digest>.json`` and files in subdirectories included) and with its mtime,
+which ``record`` mode uses to tell this run's answers from older ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from apirec.errors import StoreError
+from apirec.stores.json_store import _FILE_RE, TMP_DIR
+from apirec.stores.msgpack.store import MsgpackStore
+from apirec.stores.msgpack.writer import FILE_NAME, Record, build, default_name, load_json
+
+FORMATS = ("msgpack", "json")
+
+
+def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], to: str = "msgpack") -> int:
+    """Convert the store in directory ``src`` into a ``to`` store in ``dst``; return the count.
+
+    ``to="msgpack"`` reads the JSON files under ``src`` (recursively) and writes
+    ``dst/recordings.apirec``; ``to="json"`` writes one file per recording under ``dst``.
+    Never overwrites a different existing recording.
+    """
+    if to not in FORMATS:
+        raise ValueError(f"{to!r} is not a valid store format. Valid formats are: json, msgpack")
+    source, target = Path(src), Path(dst)
+    if not source.is_dir():
+        raise StoreError(f"{source}: no such store directory", path=str(source))
+    if to == "msgpack":
+        if (target / FILE_NAME).exists():
+            raise StoreError(
+                f"{target / FILE_NAME}: a msgpack store is already there; convert into an "
+                f"empty directory",
+                path=str(target / FILE_NAME),
+            )
+        return build(target, list(_json_records(source)))
+    return _write_json(source, target)
+
+
+def _json_records(root: Path) -> Iterator[Record]:
+    for path in sorted(root.rglob("*.json")):
+        rel = path.relative_to(root)
+        if TMP_DIR in rel.parts or not path.is_file():
+            continue
+        name = rel.as_posix()
+        m = _FILE_RE.match(name) if len(rel.parts) == 1 else None
+        # files the JSON store never looks up keep their path as key, so lookups miss them too
+        key, index = (m["key"], int(m["index"] or 0)) if m else (name, 0)
+        try:
+            raw = path.read_bytes()
+            written_at = path.stat().st_mtime
+        except OSError as e:
+            raise StoreError(f"{path}: cannot be read: {e.strerror or e}", path=str(path)) from None
+        stored_name = None if name == default_name(key, index) else name
+        yield key, index, stored_name, written_at, load_json(raw, str(path))
+
+
+def _write_json(source: Path, target: Path) -> int:
+    if not (source / FILE_NAME).exists():
+        raise StoreError(f"{source / FILE_NAME}: no msgpack store here", path=str(source))
+    store = MsgpackStore(source)
+    count = 0
+    try:
+        for name, written_at, data in store.records():
+            path = target / _safe(name, store.location)
+            if path.exists():
+                if path.read_bytes() == data:
+                    count += 1
+                    continue
+                raise StoreError(
+                    f"{path}: exists with other content; not overwritten", path=str(path)
+                )
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            try:
+                tmp.write_bytes(data)
+                os.utime(tmp, (written_at, written_at))
+                os.replace(tmp, path)
+            finally:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+            count += 1
+    finally:
+        store.close()
+    return count
+
+
+def _safe(name: str, where: str) -> PurePosixPath:
+    """A stored file name is data: it must stay inside the target directory."""
+    rel = PurePosixPath(name)
+    if rel.is_absolute() or ".." in rel.parts or not rel.parts or not name.endswith(".json"):
+        raise StoreError(f"{where}: refusing the file name {name!r}", path=where)
+    return rel

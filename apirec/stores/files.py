@@ -1,0 +1,93 @@
+"""File-system care for the JSON store: what a recording file may be, leftover temporary
+files, and the clock that file times are stamped with."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import stat
+import sys
+import time
+from pathlib import Path
+
+from apirec.errors import StoreError
+
+# Linux's CLOCK_REALTIME_COARSE: the clock the kernel stamps file times with.
+_COARSE_CLOCK = 5
+
+
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of ``path``, refusing anything but a regular file: a recording from a pull
+    request may be a symlink to ``/dev/zero`` or a FIFO, which would never end."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "a device, FIFO or socket"
+            raise StoreError(f"{path}: is {kind}, not a recording", path=str(path))
+        return f.read()
+
+
+def clean_temp_files(tmp_dir: Path, *, grace: float = 600.0) -> None:
+    """Remove temporary files left by writers that died: their process is gone, or they are old.
+
+    Names are ``<pid>-<host>-<random>.tmp``. A pid means nothing on another host (or in another
+    container sharing the directory), so another host's files go only once they are old.
+    """
+    try:
+        names = os.listdir(tmp_dir)
+    except OSError:
+        return
+    now = time.time()
+    here = host_tag()
+    for name in names:
+        path = tmp_dir / name
+        parts = name.split("-")
+        local = len(parts) < 3 or parts[1] == here
+        try:
+            dead = local and not (parts[0].isdigit() and _process_alive(int(parts[0])))
+            if dead or now - path.stat().st_mtime > grace:
+                path.unlink()
+        except OSError:
+            continue
+
+
+def host_tag() -> str:
+    """This host, as it appears in temporary file names."""
+    return re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname())[:64] or "_"
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def record_start() -> float:
+    """A start time for ``record`` mode: files written before this call have an earlier mtime
+    and files written after it a later or equal one, so :meth:`JsonStore.reset` tells an
+    earlier run's answers from those of writers running now.
+
+    The kernel stamps files with its coarse clock, up to a tick or two (1-10 ms) behind
+    ``time.time()``; waiting until that clock has passed "now" makes the split exact.
+    Elsewhere, a 50 ms margin.
+    """
+    now = time.time()
+    if sys.platform.startswith("linux"):
+        try:
+            deadline = time.monotonic() + 0.2
+            while time.monotonic() < deadline:
+                coarse = time.clock_gettime(_COARSE_CLOCK)
+                if coarse >= now:
+                    return coarse
+                time.sleep(0.0005)
+        except OSError:
+            pass
+    return now - 0.05

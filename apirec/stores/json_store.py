@@ -1,0 +1,314 @@
+"""Where recordings live (DESIGN §6): the JSON directory store and the store interface.
+
+One pretty JSON file per answer, in the schema of llama-stack's recorder. The n-th answer for
+a key is ``<key>.json``, ``<key>.1.json``, ``<key>.2.json``, ... Opening a store reads nothing;
+a file is parsed only when its key is asked for. Writes go to a temporary file in
+``.apirec-tmp/`` and are moved into place atomically, so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import re
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from apirec.errors import StoreError
+from apirec.stores.files import clean_temp_files, host_tag, read_regular_file
+
+if sys.platform != "win32":
+    import fcntl
+
+TMP_DIR = ".apirec-tmp"
+_FILE_RE = re.compile(r"^(?P<key>[^.]+?)(?:\.(?P<index>[1-9][0-9]*))?\.json$")
+
+Entry = dict[str, Any]
+
+
+class Store(Protocol):
+    """The interface the recorder needs from a store."""
+
+    location: str
+
+    def read(self, key: str, index: int) -> Entry | None: ...
+    def count(self, key: str) -> int: ...
+    def write(self, key: str, entry: Entry, *, start: int = 0) -> int: ...
+    def reset(self, key: str, *, older_than: float) -> None: ...
+    def describe(self, key: str, index: int) -> str: ...
+    def entries(self) -> Iterator[tuple[str, int, str]]: ...
+
+
+def dumps(entry: Entry) -> bytes:
+    """The stored bytes of a recording: indent 2, trailing newline, keys in recorded order."""
+    return (json.dumps(entry, indent=2) + "\n").encode("utf-8")
+
+
+def check_entry(entry: Any, where: str) -> Entry:
+    """Fail with the file and the field when a recording does not have the expected shape."""
+    if not isinstance(entry, dict):
+        raise _fail(where, f"a recording must be a JSON object, found {_kind(entry)}")
+    response = entry.get("response")
+    if not isinstance(response, dict):
+        raise _fail(where, f"'response' must be an object, found {_kind(response)}")
+    if "body" not in response:
+        raise _fail(where, "'response' has no 'body'")
+    for flag in ("is_streaming", "is_exception"):
+        if flag in response and not isinstance(response[flag], bool):
+            raise _fail(where, f"'response.{flag}' must be true or false")
+    streamed = response.get("is_streaming") and not response.get("is_exception")
+    if streamed and not isinstance(response["body"], list):
+        raise _fail(where, "a streamed 'response.body' must be a list")
+    if "exception_data" in response and not isinstance(response["exception_data"], dict | None):
+        raise _fail(where, "'response.exception_data' must be an object")
+    test_id = entry.get("test_id")
+    if test_id is not None and not isinstance(test_id, str):
+        raise _fail(where, "'test_id' must be a string or null")
+    if "request" in entry and not isinstance(entry["request"], dict):
+        raise _fail(where, "'request' must be an object")
+    return entry
+
+
+def _io_error(path: Path, what: str, error: OSError) -> StoreError:
+    reason = "disk full" if error.errno == errno.ENOSPC else (error.strerror or str(error))
+    return StoreError(f"{path}: cannot be {what}: {reason}", path=str(path))
+
+
+def _fail(where: str, problem: str) -> StoreError:
+    return StoreError(f"{where}: {problem}", path=where)
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def parse(raw: bytes, where: str) -> Entry:
+    try:
+        entry = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise StoreError(
+            f"{where}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})", path=where
+        ) from None
+    except (UnicodeDecodeError, RecursionError, ValueError) as e:
+        raise StoreError(f"{where}: not valid JSON ({type(e).__name__}: {e})", path=where) from None
+    return check_entry(entry, where)
+
+
+class JsonStore:
+    """A directory of pretty JSON recordings; see the module docstring."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.root = Path(path)
+        self.location = str(self.root)
+        self._thread_lock = threading.Lock()
+        # Leftovers of writers that died; this directory holds only those, so it stays small.
+        clean_temp_files(self.root / TMP_DIR)
+
+    def file(self, key: str, index: int) -> Path:
+        return self.root / (f"{key}.json" if index == 0 else f"{key}.{index}.json")
+
+    def describe(self, key: str, index: int) -> str:
+        return str(self.file(key, index))
+
+    def read(self, key: str, index: int) -> Entry | None:
+        path = self.file(key, index)
+        try:
+            raw = read_regular_file(path)
+        except FileNotFoundError:
+            return None
+        except StoreError:
+            raise
+        except OSError as e:
+            raise _io_error(path, "read", e) from None
+        return parse(raw, str(path))
+
+    def count(self, key: str) -> int:
+        n = 0
+        try:
+            while self.file(key, n).exists():
+                n += 1
+        except OSError as e:  # a directory that cannot be searched: EACCES, EIO
+            raise _io_error(self.file(key, n), "read", e) from None
+        return n
+
+    def write(self, key: str, entry: Entry, *, start: int = 0) -> int:
+        """Store ``entry`` in the first free slot at or after ``start``; return that slot.
+
+        Claiming a slot is exclusive (``os.link`` fails when the name exists) and happens under
+        the store lock, so processes and threads writing the same key never overwrite each
+        other's answers, and a concurrent :meth:`reset` never leaves a hole in the sequence.
+        """
+        data = dumps(entry)
+        first = self.file(key, start)
+        tmp = self._write_temp(data, first)
+        try:
+            with self._locked(first):
+                index = start
+                while True:
+                    target = self.file(key, index)
+                    try:
+                        os.link(tmp, target)
+                        return index
+                    except FileExistsError:
+                        index += 1
+                    except OSError as e:
+                        raise _io_error(target, "written", e) from None
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+    def write_named(self, name: str, entry: Entry) -> str:
+        """Store ``entry`` as file ``name``, replacing it (formats that name files by content).
+
+        Returns the file's key as :meth:`entries` lists it.
+        """
+        if "/" in name or "\\" in name or not name.endswith(".json") or name.startswith("."):
+            raise ValueError(f"not a recording file name: {name!r}")
+        target = self.root / name
+        tmp = self._write_temp(dumps(entry), target)
+        try:
+            os.replace(tmp, target)
+        except OSError as e:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise _io_error(target, "written", e) from None
+        return name[: -len(".json")]
+
+    def other_names(self, key: str) -> list[tuple[str, str, Entry]]:
+        """``(listed key, path, recording)`` of ``key`` filed as ``<prefix>-<key>-<suffix>.json``.
+
+        Sorted by name; the listed key is the file's key in :meth:`entries`. Asked only after
+        ``<key>.json`` was not found (llama-stack's ``models-<key>-<digest>.json``).
+        """
+        if not key.isalnum():
+            return []
+        try:
+            paths = sorted(self.root.glob(f"*-{key}-*.json"))
+        except OSError as e:
+            raise _io_error(self.root, "listed", e) from None
+        entries = []
+        for path in paths:
+            try:
+                raw = read_regular_file(path)
+            except StoreError:
+                raise
+            except OSError as e:
+                raise _io_error(path, "read", e) from None
+            entries.append((path.name[: -len(".json")], str(path), parse(raw, str(path))))
+        return entries
+
+    def reset(self, key: str, *, older_than: float) -> None:
+        """Drop the answers of ``key`` written before ``older_than`` (``record`` mode).
+
+        Answers written since then, by another process recording at the same time, stay, and
+        move down to the first slots so the sequence keeps no holes.
+        """
+        with self._locked(self.file(key, 0)):
+            kept: list[Path] = []
+            index = 0
+            while True:
+                path = self.file(key, index)
+                try:
+                    if path.stat().st_mtime < older_than:
+                        path.unlink()
+                    else:
+                        kept.append(path)
+                except FileNotFoundError:
+                    break
+                except OSError as e:
+                    raise _io_error(path, "replaced", e) from None
+                index += 1
+            for index, path in enumerate(kept):
+                target = self.file(key, index)
+                if path != target:
+                    try:
+                        os.rename(path, target)  # under the lock: ``target`` is free
+                    except OSError as e:
+                        raise _io_error(target, "replaced", e) from None
+
+    def reset_other_names(self, key: str, *, older_than: float) -> None:
+        """:meth:`reset` for the files :meth:`other_names` finds."""
+        if not key.isalnum():
+            return
+        for path in self.root.glob(f"*-{key}-*.json"):
+            try:
+                if path.stat().st_mtime < older_than:
+                    path.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as e:
+                raise _io_error(path, "replaced", e) from None
+
+    def entries(self) -> Iterator[tuple[str, int, str]]:
+        """Every recording file as ``(key, index, path)``, sorted; lists the directory."""
+        if not self.root.is_dir():
+            return
+        found = []
+        for path in self.root.rglob("*.json"):
+            if TMP_DIR in path.parts:
+                continue
+            m = _FILE_RE.match(path.name)
+            if m:
+                found.append((m["key"], int(m["index"] or 0), str(path)))
+        yield from sorted(found)
+
+    def _tmp_dir(self, target: Path) -> Path:
+        tmp_dir = self.root / TMP_DIR
+        try:
+            tmp_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise _io_error(target, "written", e) from None
+        return tmp_dir
+
+    @contextlib.contextmanager
+    def _locked(self, target: Path) -> Iterator[None]:
+        """Serialise slot claims and resets: a thread lock, and ``flock`` on the temp directory
+        for other processes (each ``open`` is its own lock, so threads exclude each other too)."""
+        tmp_dir = self._tmp_dir(target)
+        with self._thread_lock:
+            if sys.platform == "win32":  # no flock: threads of one process are still serialised
+                yield
+                return
+            fd = -1
+            try:
+                fd = os.open(tmp_dir, os.O_RDONLY)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as e:
+                if fd >= 0:
+                    os.close(fd)
+                raise _io_error(target, "written", e) from None
+            try:
+                yield
+            finally:
+                os.close(fd)  # releases the lock
+
+    def _write_temp(self, data: bytes, target: Path) -> str:
+        tmp_dir = self._tmp_dir(target)
+        fd = -1
+        name = ""
+        try:
+            prefix = f"{os.getpid()}-{host_tag()}-"
+            fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=tmp_dir)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+            fd, closing = -1, fd
+            os.close(closing)
+            return name
+        except BaseException as e:  # also KeyboardInterrupt: never leave half a temp file
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            if name:
+                with contextlib.suppress(OSError):
+                    os.unlink(name)
+            if isinstance(e, OSError):
+                raise _io_error(target, "written", e) from None
+            raise
