@@ -126,6 +126,30 @@ def test_async_stream_whose_loop_ended_is_stored_truncated_with_a_warning(tmp_pa
     assert "event loop" in response["truncated_reason"]
 
 
+def test_async_stream_left_by_a_sync_block_is_stored_truncated_when_the_loop_ends_first(
+    tmp_path,
+):
+    produced = []
+
+    async def pause(i):
+        await asyncio.sleep(0)
+
+    open_stream = make_sources(produced, pause=pause)["async generator"]
+
+    async def main():
+        with apirec.recording(tmp_path, mode="record"):
+            await break_and_drop(open_stream)
+        # returns at once: asyncio.run cancels the task that was reading the rest
+
+    with pytest.warns(RuntimeWarning, match=r"agen\(\).*stored truncated.*event loop ended"):
+        asyncio.run(main())
+    response = only_stream(tmp_path)
+    assert response["truncated"] is True
+    body = [c["i"] for c in response["body"]]
+    assert body == produced[: len(body)]
+    assert 2 <= len(body) < 5
+
+
 async def test_dropped_sdk_stream_is_finished_by_the_async_block(
     openai_server, make_client, tmp_path
 ):

@@ -51,12 +51,16 @@ def _closed_behind_our_back(iterator: Any) -> bool:
 def _truncate(tape: Tape, reason: str) -> None:
     """Store what was received, marked truncated, and say so."""
     tape.end(truncated=reason)
+    _warn_truncated(tape, reason)
+
+
+def _warn_truncated(tape: Tape, reason: str) -> None:
     warnings.warn(
         f"apirec: the stream of {tape.function}() was stored truncated after "
         f"{len(tape.chunks):,} chunks: {reason}; replaying past its end raises "
         f"apirec.IncompleteRecording",
         RuntimeWarning,
-        stacklevel=2,
+        stacklevel=3,
     )
 
 
@@ -166,15 +170,14 @@ class OpenStreams:
     async def _finish_in_task(self, tape: Tape) -> None:
         try:
             await self.finish_async(tape)
-        except asyncio.CancelledError:
-            if not tape.done:  # cut by cancel(): store it and say so
-                _truncate(tape, "its event loop ended before the rest could be read")
+        except asyncio.CancelledError:  # the event loop is shutting down: stored as it went
+            _warn_truncated(tape, "its event loop ended before the rest could be read")
             raise
 
     def _task_done(self, task: asyncio.Task[None], tape: Tape) -> None:
         self._tasks.discard(task)
-        if not tape.done:  # cancelled before it started: the event loop is shutting down
-            tape.claim()
+        # cancelled before it ever ran (the event loop shut down at once): nothing claimed it
+        if task.cancelled() and not tape.done and tape.claim():
             _truncate(tape, "its event loop ended before the rest could be read")
 
     # -- async --------------------------------------------------------------------------
