@@ -18,7 +18,7 @@ import pytest
 
 import apirec
 
-from .plugin_helpers import setup
+from .plugin_helpers import INI, setup
 
 
 def stored(directory):
@@ -176,7 +176,22 @@ async def test_dropped_sdk_stream_is_finished_by_the_async_block(
 
 
 PLUGIN_TEST = """
-import provider
+import pytest, provider
+
+async def test_breaks_out(apirec):
+    async for chunk in provider.agen():
+        if chunk == 1:
+            break
+"""
+
+ANYIO_PLUGIN_TEST = """
+import pytest, provider
+
+pytestmark = pytest.mark.anyio
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
 
 async def test_breaks_out(apirec):
     async for chunk in provider.agen():
@@ -194,12 +209,19 @@ async def agen():
 """
 
 
-def test_plugin_finishes_an_async_tests_streams_in_its_loop(pytester):
+@pytest.mark.parametrize(
+    ("ini", "tests"),
+    [("", PLUGIN_TEST), ("asyncio_mode = strict", ANYIO_PLUGIN_TEST)],
+    ids=["pytest-asyncio", "anyio"],
+)
+def test_plugin_finishes_an_async_tests_streams_in_its_loop(pytester, ini, tests):
     setup(pytester)
+    if ini:
+        pytester.makeini(INI.replace("asyncio_mode = auto", ini).format(extra=""))
     provider = pytester.path / "provider.py"
     provider.write_text(provider.read_text() + AGEN)
-    pytester.makepyfile(test_streams=PLUGIN_TEST)
-    result = pytester.runpytest("--apirec-mode=record", "-p", "no:randomly")
+    pytester.makepyfile(test_streams=tests)
+    result = pytester.runpytest("--apirec-mode=record")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["apirec: 0 replayed, 1 recorded, *"])
     (entry,) = [json.loads(p.read_text()) for p in (pytester.path / "recordings").glob("*.json")]
