@@ -18,6 +18,7 @@ from apirec.errors import (
     ApirecError,
     DecodeError,
     EncodeError,
+    IncompleteRecording,
     InvalidMode,
     InvalidStore,
     RecordingNotFound,
@@ -41,6 +42,8 @@ def recording(
     trusted_modules: _Iterable[str] = (),
     strict_types: bool = True,
     test_id: str | None = None,
+    stream_rest_chunks: int | None = None,
+    stream_rest_seconds: float | None = None,
 ) -> Recording:
     """Record or replay, into or from the store at ``path``, the calls made while active.
 
@@ -50,6 +53,10 @@ def recording(
     imported them; ``strict_types=False`` returns raw data (with a warning) for types that
     cannot be resolved instead of raising :class:`DecodeError`. ``test_id`` fixes the key
     scope instead of :func:`test_context`.
+
+    A stream the caller stops reading early is read to its end when it is closed or the
+    block ends, but at most ``stream_rest_chunks`` more chunks (default 10,000) for at most
+    ``stream_rest_seconds`` (default 30); past that it is stored truncated, with a warning.
 
     A context manager (``with`` / ``async with``) and a decorator; active process-wide while
     open, and nestable (the innermost wins). ``rec.patch(target, ...)`` wraps code you do not
@@ -62,6 +69,8 @@ def recording(
         trusted_modules=trusted_modules,
         strict_types=strict_types,
         test_id=test_id,
+        stream_rest_chunks=stream_rest_chunks,
+        stream_rest_seconds=stream_rest_seconds,
     )
 
 
@@ -88,6 +97,7 @@ __all__ = [
     "ApirecError",
     "DecodeError",
     "EncodeError",
+    "IncompleteRecording",
     "InvalidMode",
     "InvalidStore",
     "Mode",

@@ -5,8 +5,9 @@ itself raises::
 
     ApirecError
      ├── InvalidMode            (also ValueError)   unknown mode name
- ├── InvalidStore           (also ValueError)   unknown store kind
+     ├── InvalidStore           (also ValueError)   unknown store kind
      ├── RecordingNotFound      (also AssertionError) replay asked for a call never recorded
+     │    └── IncompleteRecording                  replay read past a stream stored truncated
      ├── UnhashableArgument     (also TypeError)    an argument with no canonical form
      ├── EncodeError            (also TypeError)    a result apirec cannot store
      ├── DecodeError                                a stored value that cannot be rebuilt
@@ -55,6 +56,38 @@ class RecordingNotFound(ApirecError, AssertionError):
         self.arguments = dict(arguments or {})
         self.location = location
         self.test_id = test_id
+
+
+class IncompleteRecording(RecordingNotFound):
+    """Replay read past the end of a stream that was stored truncated.
+
+    The stream was cut while it was recorded (cancellation, Ctrl-C, the bound on reading the
+    rest, an error while reading the rest): its recorded chunks replay, what came after them
+    was never recorded. ``file`` names the recording; ``reason`` says why it was cut.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str = "",
+        reason: str = "",
+        function: str = "",
+        key: str = "",
+        arguments: Mapping[str, Any] | None = None,
+        location: str = "",
+        test_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            function=function,
+            key=key,
+            arguments=arguments,
+            location=location,
+            test_id=test_id,
+        )
+        self.file = file
+        self.reason = reason
 
 
 class UnhashableArgument(ApirecError, TypeError):

@@ -6,7 +6,7 @@ import apirec
 PROMISED = {
     "record", "recording", "patch", "test_context", "register_type", "encode", "decode",
     "Mode", "ApirecError", "RecordingNotFound", "DecodeError", "UnhashableArgument",
-    "StoreError", "ReplayedError",
+    "StoreError", "ReplayedError", "IncompleteRecording",
 }  # fmt: skip
 
 
@@ -35,5 +35,7 @@ def test_recording_not_found_is_an_assertion_error():
         "UnhashableArgument",
         "StoreError",
         "ReplayedError",
+        "IncompleteRecording",
     ):
         assert issubclass(getattr(apirec, name), apirec.ApirecError)
+    assert issubclass(apirec.IncompleteRecording, apirec.RecordingNotFound)

@@ -143,6 +143,9 @@ def describe(loaded: Loaded, full: bool = False) -> list[str]:
     elif response.get("is_streaming") and isinstance(body, list):
         kinds = sorted({_type_of(c).rsplit(".", 1)[-1] for c in body})
         lines.append(f"stream:    {len(body)} chunks of {', '.join(kinds) or 'nothing'}")
+        if response.get("truncated"):
+            reason = response.get("truncated_reason") or "no reason stored"
+            lines.append(f"truncated: {reason} (replay past the end raises IncompleteRecording)")
         text = _stream_text(body)
         if text is not None:
             lines.append("text:      " + json.dumps(text, ensure_ascii=False))

@@ -14,6 +14,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
 import os
 import shlex
 from collections.abc import Generator, Iterator
@@ -208,7 +211,7 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
     item = request.node
     rec = Recording(settings=settings_for(item))
     item.stash[CALL_ERROR] = None
-    with rec:
+    with rec, _streams_finished_in_the_tests_loop(item, rec):
         yield rec
     request.config.stash[STATE].add_recording(item.nodeid, rec)
     raised = item.stash.get(CALL_ERROR, None)
@@ -226,6 +229,33 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
             location=first.location,
             test_id=first.test_id,
         )
+
+
+@contextlib.contextmanager
+def _streams_finished_in_the_tests_loop(item: pytest.Item, rec: Recording) -> Iterator[None]:
+    """An async test's open streams are finished before its coroutine returns, in its event
+    loop: the fixture's own teardown runs after that loop has closed (and has closed the
+    async generators it ran), where the rest of an async stream can no longer be read."""
+    test = getattr(item, "obj", None)
+    if not inspect.iscoroutinefunction(test):
+        yield
+        return
+
+    @functools.wraps(test)
+    async def run_then_finish_streams(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = await test(*args, **kwargs)
+        except BaseException as error:
+            await rec.finish_streams(error)
+            raise
+        await rec.finish_streams()
+        return result
+
+    item.obj = run_then_finish_streams  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        item.obj = test  # type: ignore[attr-defined]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -13,8 +13,6 @@ import inspect
 import os
 import threading
 import time
-import warnings
-import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from contextvars import Token
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,7 +33,8 @@ from apirec.record.settings import Settings
 from apirec.record.stored_answers import Answers, Call
 from apirec.stores.files import record_start
 from apirec.stores.json_store import Entry, Store
-from apirec.streams.recording import drain_async, drain_sync, is_stream, record_stream
+from apirec.streams.finishing import Bound, OpenStreams
+from apirec.streams.recording import is_stream, record_stream
 
 if TYPE_CHECKING:
     from apirec.record.wrapping import Patch
@@ -43,10 +42,20 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _interrupted(exc_info: tuple[object, ...]) -> bool:
+def _interruption(exc_info: tuple[object, ...]) -> BaseException | None:
     """Leaving on cancellation or Ctrl-C: no time to read the rest of open streams."""
     error = exc_info[1] if len(exc_info) > 1 else None
-    return isinstance(error, BaseException) and not isinstance(error, Exception)
+    if isinstance(error, BaseException) and not isinstance(error, Exception):
+        return error
+    return None
+
+
+def _raise_first(errors: list[Exception]) -> None:
+    if errors:
+        first = errors[0]
+        for other in errors[1:]:
+            first.add_note(f"apirec: also, while finishing streams: {other!r}")
+        raise first
 
 
 class Recording:
@@ -64,6 +73,8 @@ class Recording:
         trusted_modules: Iterable[str] = (),
         strict_types: bool = True,
         test_id: str | None = None,
+        stream_rest_chunks: int | None = None,
+        stream_rest_seconds: float | None = None,
         settings: Settings | None = None,
     ) -> None:
         self.settings = settings or Settings.build(
@@ -73,6 +84,8 @@ class Recording:
             trusted_modules=trusted_modules,
             strict_types=strict_types,
             test_id=test_id,
+            stream_rest_chunks=stream_rest_chunks,
+            stream_rest_seconds=stream_rest_seconds,
         )
         self.mode = self.settings.mode
         self._lock = threading.Lock()
@@ -83,8 +96,11 @@ class Recording:
         self._depth = 0
         self._tokens: list[Token[ActiveRecording | None] | None] = []
         self._patches: list[Patch] = []
-        # Streams being recorded, finished (drained) when the recording closes.
-        self._streams: weakref.WeakSet[Any] = weakref.WeakSet()
+        # Streams being recorded, kept until they end; finished when the recording closes.
+        self._streams = OpenStreams(
+            Bound(self.settings.stream_rest_chunks, self.settings.stream_rest_seconds)
+        )
+        self._dropped = self._streams.dropped  # read on every call: one attribute, not two
         self.is_open = False
 
     # -- activation ---------------------------------------------------------------------
@@ -104,45 +120,51 @@ class Recording:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        token = self._tokens.pop() if self._tokens else None
-        with self._lock:
-            self._depth -= 1
-            closing = self._depth == 0
-        if closing:
-            try:
-                if not _interrupted(exc_info):
-                    self._finish_streams()
-            finally:
-                while self._patches:
-                    self._patches.pop().stop()
-                self.is_open = False
-                exit_recording(self, token)
+        if self._depth == 1:
+            interrupted = _interruption(exc_info)
+            if interrupted is not None:
+                self._leave(lambda: self._streams.cut_all(interrupted))
+            else:
+                self._leave(lambda: _raise_first(self._streams.finish_all_sync()))
         else:
-            exit_recording(self, token)
+            self._leave(None)
 
     async def __aenter__(self) -> Recording:
         return self.__enter__()
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._depth == 1 and not _interrupted(exc_info):
-            with self._lock:
-                streams = list(self._streams)
-            await drain_async(streams)
-        self.__exit__(*exc_info)
+        errors: list[Exception] = []
+        if self._depth == 1 and _interruption(exc_info) is None:
+            errors = await self._streams.finish_all_async()
+        self.__exit__(*exc_info)  # closes even when a stream could not be finished
+        _raise_first(errors)
 
-    def _finish_streams(self) -> None:
-        """Store the streams the caller left unfinished: a stopped caller still records all."""
+    def _leave(self, finish: Callable[[], None] | None) -> None:
+        """Deactivate; when closing, run ``finish`` first, and deactivate even if it fails."""
+        token = self._tokens.pop() if self._tokens else None
         with self._lock:
-            streams = list(self._streams)
-        unfinished = drain_sync(streams)
-        if unfinished:
-            warnings.warn(
-                f"apirec: the async stream of {', '.join(unfinished)}() was not finished when "
-                f"the recording closed, so it is stored only once the stream is closed; close "
-                f"it (aclose() or 'async with'), or leave the recording with 'async with'",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+            self._depth -= 1
+            closing = self._depth == 0
+        if not closing:
+            exit_recording(self, token)
+            return
+        try:
+            if finish is not None:
+                finish()
+        finally:
+            while self._patches:
+                self._patches.pop().stop()
+            self.is_open = False
+            exit_recording(self, token)
+
+    async def finish_streams(self, error: BaseException | None = None) -> None:
+        """Finish the open streams now, in this event loop (the pytest plugin does this for
+        async tests); cut them, storing what was received, when ``error`` is a cancellation
+        or Ctrl-C."""
+        if error is not None and not isinstance(error, Exception):
+            self._streams.cut_all(error)
+            return
+        _raise_first(await self._streams.finish_all_async())
 
     def __call__(self, func: F) -> F:
         """Use the recording as a decorator: active for each call of ``func``."""
@@ -245,6 +267,8 @@ class Recording:
     ) -> Any:
         """A sync call; ``async_stream`` for async generator functions (called, not awaited)."""
         __tracebackhide__ = True  # a miss points at the caller's line in pytest
+        if self._dropped:  # a safe point: no lock held here
+            self._streams.finish_dropped()
         answers = self._answers  # the hot path calls it directly: no extra frame per call
         call = self.prepare(spec, instance, args, kwargs)
         if self.mode is not Mode.RECORD:
@@ -269,6 +293,8 @@ class Recording:
         kwargs: dict[str, Any],
     ) -> Any:
         __tracebackhide__ = True  # a miss points at the caller's line in pytest
+        if self._dropped:  # a safe point: no lock held here
+            self._streams.finish_dropped()
         answers = self._answers  # the hot path calls it directly: no extra frame per call
         call = self.prepare(spec, instance, args, kwargs)
         if self.mode is not Mode.RECORD:
@@ -286,17 +312,13 @@ class Recording:
 
     def _finish(self, call: Call, result: Any, *, async_stream: bool) -> Any:
         if is_stream(result):
-            stream = record_stream(
+            return record_stream(
                 result,
                 call.function,
                 async_stream=async_stream,
-                # no reference to the stream here: a dropped sync stream is freed (and
-                # drained) at once, not by the cycle collector
                 save=lambda response: self._answers.save(call, response),
+                keep=self._streams.keep,
             )
-            with self._lock:
-                self._streams.add(stream)
-            return stream
         self._answers.save(call, {"body": encode(result), "is_streaming": False})
         return result
 

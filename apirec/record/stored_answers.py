@@ -13,13 +13,14 @@ import itertools
 import operator
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from apirec.codec.envelope import encode
 from apirec.codec.exception_data import raise_recorded, rebuild_error
 from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan, prepare
-from apirec.errors import DecodeError, StoreError
+from apirec.errors import DecodeError, IncompleteRecording, StoreError
 from apirec.keys.spec import Keying
 from apirec.record.modes import Mode
 from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
@@ -215,13 +216,15 @@ class Answers:
         (plainly the first time, then by a plan kept for the next replays)."""
         trusted = self.settings.trusted_modules
         data = response.get("exception_data") if response.get("is_exception") else None
-        error = None
+        error: Callable[[], BaseException] | None = None
         if data is not None:
             where = self._where(call, slot)
             if isinstance(data, dict) and call.keying is not None:
                 error = functools.partial(self._format_error, call, data, where)
             else:
                 error = functools.partial(rebuild_error, data, trusted, where)
+        elif response.get("truncated"):
+            error = functools.partial(self._incomplete, call, slot, response)
         if not isinstance(plans, LazyPlans):
             body = response["body"]
             chunks = body if isinstance(body, list) else []
@@ -230,6 +233,24 @@ class Answers:
             plans = LazyPlans(chunks, once, self._prepare, locate)
             self._plans[(call.key, slot)] = plans
         return replay_stream(plans.plans, operator.call, error, async_stream=async_stream)
+
+    def _incomplete(self, call: Call, slot: int, response: dict[str, Any]) -> IncompleteRecording:
+        where = self._where(call, slot)
+        body = response.get("body")
+        reason = str(response.get("truncated_reason") or "no reason stored")
+        return IncompleteRecording(
+            f"{call.function}() read past the end of a stream stored truncated in {where}: "
+            f"it was cut after {len(body) if isinstance(body, list) else 0} chunks while it "
+            f"was recorded ({reason}); record it again in full (delete the file and run in "
+            f"record-if-missing mode)",
+            file=where,
+            reason=reason,
+            function=call.function,
+            key=call.key,
+            arguments=call.arguments,
+            location=self.store.location,
+            test_id=call.test_id,
+        )
 
     def _format_error(self, call: Call, data: dict[str, Any], where: str) -> BaseException:
         """A recorded exception rebuilt by the call's keying if it knows the format."""

@@ -2,17 +2,21 @@
 
 Recording wraps the source: each chunk is encoded and handed to the caller as it arrives,
 and the whole stream is stored once it ends. A caller that stops early does not shorten the
-recording: closing the stream (``close``/``aclose``, leaving its ``with`` block), ending the
-recording block, or dropping a sync stream drains the rest first.
+recording: the rest is read (within a bound) when the stream is closed, when the recording
+block ends, or, for a sync stream that was dropped, at the next call of the recording. A
+stream cut by cancellation or Ctrl-C is stored as far as it went, marked truncated.
 
-This module tells streams apart from other results and records them; replay lives in
+This module tells streams apart from other results and records them; finishing the streams a
+caller left open lives in :mod:`apirec.streams.finishing`, replay in
 :mod:`apirec.streams.replay`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from apirec.codec.envelope import encode
@@ -21,8 +25,8 @@ from apirec.errors import ApirecError
 
 _NOT_STREAMS = (str, bytes, bytearray, memoryview, list, tuple, dict, set, frozenset)
 
-# Called once per stream when it ends: (encoded chunks, the error that ended it or None).
-OnEnd = Callable[[list[Any], Exception | None], None]
+# Called once per stream when it ends: (chunks, the error that ended it, why it was cut).
+OnEnd = Callable[[list[Any], Exception | None, str | None], None]
 
 
 def is_stream(value: Any) -> bool:
@@ -36,19 +40,53 @@ def is_async_stream(value: Any) -> bool:
     return isinstance(value, AsyncIterator)
 
 
-# -- recording ----------------------------------------------------------------------------
+def interruption(error: BaseException) -> str:
+    """Why a stream was cut by ``error`` (cancellation, Ctrl-C), for the stored mark."""
+    return f"cut by {type(error).__name__}"
 
 
-class _Tape:
-    """The chunks of one stream being recorded; ends exactly once."""
+class Tape:
+    """One stream being recorded: its source and the chunks so far; it ends exactly once.
 
-    __slots__ = ("chunks", "done", "error", "on_end")
+    The recording keeps the tape (not the caller's stream object) until it ends, so a stream
+    the caller dropped can still be finished; the caller's object only points at it.
+    """
 
-    def __init__(self, on_end: OnEnd) -> None:
+    __slots__ = (
+        "_claim",
+        "chunks",
+        "done",
+        "ended",
+        "error",
+        "finisher",
+        "function",
+        "is_async",
+        "iterator",
+        "loop",
+        "on_drop",
+        "on_end",
+        "source",
+    )
+
+    def __init__(self, source: Any, on_end: OnEnd, function: str, *, is_async: bool) -> None:
+        self.source = source
+        self.is_async = is_async
+        if is_async:
+            self.iterator: Any = source if hasattr(source, "__anext__") else source.__aiter__()
+        else:
+            self.iterator = source if hasattr(source, "__next__") else iter(source)
+        self.function = function
         self.chunks: list[Any] = []
         self.done = False
         self.error: Exception | None = None
         self.on_end = on_end
+        self.on_drop: Callable[[Tape], None] | None = None
+        self.ended: Callable[[Tape], None] | None = None
+        # what reads the rest within the bound (apirec.streams.finishing.OpenStreams)
+        self.finisher: Any = None
+        # the event loop an async stream is read in: the only one its rest can be read in
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._claim = threading.Lock()
 
     def add(self, chunk: Any) -> None:
         # Encoded now: the caller may mutate the chunk after we hand it over.
@@ -58,24 +96,33 @@ class _Tape:
             self.done = True  # abandoned: a stream with a hole in it is never stored
             raise
 
-    def end(self, error: Exception | None = None) -> None:
+    def end(self, error: Exception | None = None, truncated: str | None = None) -> None:
         if not self.done:
             self.done = True
             self.error = error
-            self.on_end(self.chunks, error)
+            if self.ended is not None:
+                self.ended(self)
+            self.on_end(self.chunks, error, truncated)
 
-    def is_source_error(self, error: Exception) -> bool:
-        """True for the error that ended the stream (stored); false for a failure to store."""
-        return error is self.error
+    def cut(self, error: BaseException) -> None:
+        """Store what was received, marked truncated; ``error`` (a cancellation) goes on."""
+        try:
+            self.end(truncated=interruption(error))
+        except Exception as failure:  # never hide the cancellation behind a failure to store
+            error.add_note(f"apirec: the stream of {self.function}() was not stored: {failure}")
+
+    def claim(self) -> bool:
+        """True for the one finisher allowed to read the rest (threads may race to)."""
+        return self._claim.acquire(blocking=False)
 
 
 class _Recorded:
     """What the sync and async recording streams share; other attributes are the source's."""
 
-    def __init__(self, source: Any, on_end: OnEnd, function: str) -> None:
-        self._source = source
-        self._tape = _Tape(on_end)
-        self.function = function
+    def __init__(self, tape: Tape) -> None:
+        self._tape = tape
+        self._source = tape.source
+        self.function = tape.function
 
     @property
     def finished(self) -> bool:
@@ -88,13 +135,16 @@ class _Recorded:
             raise AttributeError(name)
         return getattr(source, name)
 
+    def __del__(self) -> None:
+        # Never read here: a finalizer may run inside any code, apirec's locks included.
+        # The recording that keeps the tape finishes it at its next safe point.
+        tape = self.__dict__.get("_tape")
+        if tape is not None and not tape.done and tape.on_drop is not None:
+            tape.on_drop(tape)
+
 
 class RecordingStream(_Recorded):
     """A sync stream being recorded, chunk by chunk as the caller pulls."""
-
-    def __init__(self, source: Any, on_end: OnEnd, function: str) -> None:
-        super().__init__(source, on_end, function)
-        self._iterator: Iterator[Any] = source if hasattr(source, "__next__") else iter(source)
 
     def __iter__(self) -> RecordingStream:
         return self
@@ -104,26 +154,22 @@ class RecordingStream(_Recorded):
         if tape.done:
             raise StopIteration
         try:
-            chunk = next(self._iterator)
+            chunk = next(tape.iterator)
         except StopIteration:
             tape.end()
             raise
         except Exception as error:
             tape.end(error)
             raise
+        except BaseException as error:  # Ctrl-C while the source was read
+            tape.cut(error)
+            raise
         tape.add(chunk)
         return chunk
 
     def drain(self) -> None:
-        """Read and record the rest; an error of the source is stored, not raised."""
-        try:
-            while True:
-                self.__next__()
-        except StopIteration:
-            pass
-        except Exception as error:
-            if not self._tape.is_source_error(error):
-                raise
+        """Read and record the rest, within the recording's bound."""
+        self._tape.finisher.finish_sync(self._tape)
 
     def close(self) -> None:
         self.drain()
@@ -137,21 +183,9 @@ class RecordingStream(_Recorded):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def __del__(self) -> None:
-        # A caller that broke out of its loop and dropped the stream: finish the recording.
-        tape = self.__dict__.get("_tape")
-        if tape is not None and not tape.done:
-            self.drain()
-
 
 class AsyncRecordingStream(_Recorded):
     """An async stream being recorded, chunk by chunk as the caller pulls."""
-
-    def __init__(self, source: Any, on_end: OnEnd, function: str) -> None:
-        super().__init__(source, on_end, function)
-        self._iterator: AsyncIterator[Any] = (
-            source if hasattr(source, "__anext__") else source.__aiter__()
-        )
 
     def __aiter__(self) -> AsyncRecordingStream:
         return self
@@ -160,27 +194,25 @@ class AsyncRecordingStream(_Recorded):
         tape = self._tape
         if tape.done:
             raise StopAsyncIteration
+        if tape.loop is None:
+            tape.loop = asyncio._get_running_loop()  # None under trio
         try:
-            chunk = await self._iterator.__anext__()
+            chunk = await tape.iterator.__anext__()
         except StopAsyncIteration:
             tape.end()
             raise
         except Exception as error:
             tape.end(error)
             raise
+        except BaseException as error:  # cancelled (wait_for, cancel scopes) or Ctrl-C
+            tape.cut(error)
+            raise
         tape.add(chunk)
         return chunk
 
     async def drain(self) -> None:
-        """Read and record the rest; an error of the source is stored, not raised."""
-        try:
-            while True:
-                await self.__anext__()
-        except StopAsyncIteration:
-            pass
-        except Exception as error:
-            if not self._tape.is_source_error(error):
-                raise
+        """Read and record the rest, within the recording's bound."""
+        await self._tape.finisher.finish_async(self._tape)
 
     async def aclose(self) -> None:
         await self.drain()
@@ -200,10 +232,16 @@ class AsyncRecordingStream(_Recorded):
 
 
 def record_stream(
-    source: Any, function: str, *, async_stream: bool, save: Callable[[dict[str, Any]], None]
+    source: Any,
+    function: str,
+    *,
+    async_stream: bool,
+    save: Callable[[dict[str, Any]], None],
+    keep: Callable[[Tape], None],
 ) -> RecordingStream | AsyncRecordingStream:
     """Wrap ``source`` so that its chunks are recorded and ``save(response)`` runs at its end.
 
+    ``keep(tape)`` hands the tape to the recording, which holds it until it ends.
     ``async_stream`` is what replay will hand out for this function; a source of the other
     kind could not be replayed faithfully, so it is refused before anything is read.
     """
@@ -216,34 +254,27 @@ def record_stream(
             f"function"
         )
 
-    def on_end(chunks: list[Any], error: Exception | None) -> None:
-        save(stream_response(chunks, error))
+    def on_end(chunks: list[Any], error: Exception | None, truncated: str | None) -> None:
+        save(stream_response(chunks, error, truncated))
 
+    tape = Tape(source, on_end, function, is_async=async_stream)
     if async_stream:
-        return AsyncRecordingStream(source, on_end, function)
-    return RecordingStream(source, on_end, function)
+        tape.loop = asyncio._get_running_loop()  # None when called from sync code
+    keep(tape)
+    if async_stream:
+        return AsyncRecordingStream(tape)
+    return RecordingStream(tape)
 
 
-def stream_response(chunks: list[Any], error: Exception | None) -> dict[str, Any]:
-    """The stored ``response`` of a stream: its chunks, and the error that ended it if any."""
+def stream_response(
+    chunks: list[Any], error: Exception | None, truncated: str | None = None
+) -> dict[str, Any]:
+    """The stored ``response`` of a stream: its chunks, the error that ended it if any, and
+    ``truncated``/``truncated_reason`` when it was cut before its end."""
     response: dict[str, Any] = {"body": chunks, "is_streaming": True}
     if error is not None:
         response.update(error_response(error), body=chunks, is_streaming=True)
+    if truncated is not None:
+        response["truncated"] = True
+        response["truncated_reason"] = truncated
     return response
-
-
-def drain_sync(streams: Iterable[_Recorded]) -> list[str]:
-    """Finish the sync streams; return the functions of async ones that cannot be, here."""
-    unfinished = []
-    for stream in list(streams):
-        if isinstance(stream, RecordingStream):
-            stream.drain()
-        elif not stream.finished:
-            unfinished.append(stream.function)
-    return unfinished
-
-
-async def drain_async(streams: Iterable[_Recorded]) -> None:
-    for stream in list(streams):
-        if isinstance(stream, AsyncRecordingStream):
-            await stream.drain()
