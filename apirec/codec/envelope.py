@@ -141,7 +141,7 @@ def _encode_model(value: BaseModel, t: type[BaseModel]) -> dict[str, Any]:
         data = encode(value.model_dump(by_alias=True, exclude_unset=True, warnings=False))
     envelope = _envelope(type_name(t), data)
     try:  # rebuilt as replay will rebuild it, to keep beside the dump what that loses
-        rebuilt = _Decoder((), True).model(t, data)
+        rebuilt = _Decoder((), True).model(t, data, copy=False)
     except Exception:  # replay reports it, with the file and the place
         return envelope
     state = lost_state(value, rebuilt, encode)
@@ -239,13 +239,13 @@ class _Decoder:
             return build_exception(cls, self.value(payload))
         return self.dataclass(cls, payload)
 
-    def model(self, cls: type[BaseModel], payload: Any) -> BaseModel:
+    def model(self, cls: type[BaseModel], payload: Any, copy: bool = True) -> BaseModel:
         root = issubclass(cls, RootModel)
         if type(payload) is not dict and not root:
             raise DecodeError(f"{type_name(cls)} needs an object, found {type(payload).__name__}")
         try:
             # a copy: pydantic keeps dicts and lists under Any fields and extras by reference
-            return cls.model_validate(fresh_json(payload))
+            return cls.model_validate(fresh_json(payload) if copy else payload)
         except ValidationError:
             # SDKs build responses without validation (openai's construct); do the same.
             if root:

@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import types
+import typing
 import warnings
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from enum import Enum
+from typing import Annotated, Any, Literal, get_args, get_origin
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -34,6 +37,7 @@ from pydantic import BaseModel
 STATE = "__state__"
 _KEYS = frozenset({"values", "drop", "set", "private"})
 _LEAVES = frozenset({str, int, bool, type(None), bytes})
+_NUMBERS = _LEAVES | {float}
 
 
 def same(a: Any, b: Any) -> bool:
@@ -48,15 +52,20 @@ def same(a: Any, b: Any) -> bool:
     if t is list or t is tuple:
         if len(a) != len(b):
             return False
-        if a == b and _LEAVES.union({float}).issuperset(map(type, a)):
-            return list(map(type, a)) == list(map(type, b))  # long lists of floats: C speed
+        if _NUMBERS.issuperset(map(type, a)):  # long lists of floats: C speed
+            return a == b and list(map(type, a)) == list(map(type, b))
         return all(map(same, a, b))
     if t is dict:
         return a.keys() == b.keys() and all(same(v, b[k]) for k, v in a.items())
     if isinstance(a, BaseModel):
+        if a.__pydantic_fields_set__ != b.__pydantic_fields_set__:
+            return False
+        own, back = a.__dict__, b.__dict__
+        if own.keys() != back.keys():
+            return False
+        exact = _exact_fields(t)
         return (
-            a.__pydantic_fields_set__ == b.__pydantic_fields_set__
-            and same(a.__dict__, b.__dict__)
+            all((v == back[k]) if k in exact else same(v, back[k]) for k, v in own.items())
             and same(a.__pydantic_extra__, b.__pydantic_extra__)
             and same(a.__pydantic_private__, b.__pydantic_private__)
         )
@@ -75,9 +84,10 @@ def lost_state(
     own, back = model.__dict__, rebuilt.__dict__
     values: dict[str, Any] = {}
     private: dict[str, Any] = {}
+    exact = _exact_fields(cls)
     for k, v in own.items():
         if k in fields:
-            if k not in back or not same(v, back[k]):
+            if k not in back or not (v == back[k] if k in exact else same(v, back[k])):
                 values[k] = v
         elif _attribute_name(cls, k) and _data(v) and (k not in back or not same(v, back[k])):
             private[k] = v  # set on the instance after parsing: openai's _request_id
@@ -101,6 +111,50 @@ def lost_state(
     if private:
         state["private"] = _encoded(cls, private, encode)
     return state or None
+
+
+_exact: dict[type, frozenset[str]] = {}
+_EXACT_TYPES = frozenset({str, int, float, bool, bytes, type(None), Decimal, UUID}) | {
+    dt.datetime,
+    dt.date,
+    dt.time,
+    dt.timedelta,
+}
+
+
+def _exact_fields(cls: type[BaseModel]) -> frozenset[str]:
+    """The fields where ``==`` is enough: their annotation fixes the type of every value in
+    them, and no model is inside (a model may hold what ``==`` does not see)."""
+    found = _exact.get(cls)
+    if found is None:
+        fields = cls.__pydantic_fields__
+        found = frozenset(n for n, f in fields.items() if _exact_type(f.annotation))
+        if len(_exact) < 4096:
+            _exact[cls] = found
+    return found
+
+
+def _exact_type(annotation: Any, depth: int = 0) -> bool:
+    if annotation in _EXACT_TYPES:
+        return True
+    if isinstance(annotation, type):
+        return issubclass(annotation, Enum) and not issubclass(annotation, BaseModel)
+    origin = get_origin(annotation)
+    args = get_args(annotation)
+    if depth > 8 or origin is None:
+        return False
+    if origin is Literal:
+        return True
+    if origin is Annotated:
+        return _exact_type(args[0], depth + 1)
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in args if a is not type(None)]
+        return len(members) == 1 and _exact_type(members[0], depth + 1)
+    if origin in (list, set, frozenset, dict) and args:
+        return all(_exact_type(a, depth + 1) for a in args)
+    if origin is tuple and args:
+        return all(a is Ellipsis or _exact_type(a, depth + 1) for a in args)
+    return False
 
 
 def _encoded(cls: type, values: dict[str, Any], encode: Callable[[Any], Any]) -> dict[str, Any]:
@@ -148,39 +202,68 @@ def _attribute_name(cls: type, name: str) -> bool:
     )
 
 
+Applier = Callable[[BaseModel, Callable[[Any], Any]], BaseModel]
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # decode gives them back as they are
+
+
 def apply_state(obj: BaseModel, state: Any, decode: Callable[[Any], Any]) -> BaseModel:
     """Put back on ``obj`` (validated from the dump) what ``state`` says the dump lost."""
-    cls = type(obj)
+    return state_applier(type(obj), state)(obj, decode)
+
+
+def state_applier(cls: type[BaseModel], state: Any) -> Applier:
+    """:func:`apply_state` for one stored state, checked once: replay plans apply it often.
+
+    Raises ValueError when ``state`` is not what :func:`lost_state` writes for ``cls``.
+    """
     if type(state) is not dict or not _KEYS.issuperset(state):
         raise ValueError(f"'{STATE}' must be an object with only the keys {sorted(_KEYS)}")
-    fields = cls.model_fields
-    own = obj.__dict__
+    fields = cls.__pydantic_fields__
+    keeps_extra = cls.model_config.get("extra") == "allow"
+    to_fields: list[tuple[str, Any, bool]] = []
+    to_extra: list[tuple[str, Any, bool]] = []
     for k, raw in _object(state, "values").items():
-        if k in fields:
-            own[k] = decode(raw)
-        elif obj.__pydantic_extra__ is not None:  # read only after the class's attributes
-            obj.__pydantic_extra__[k] = decode(raw)
-        else:
+        if k not in fields and not keeps_extra:
             raise ValueError(f"{k!r} is neither a field nor an extra value of this model")
-    for k in _list(state, "drop"):
-        if obj.__pydantic_extra__ is not None:
-            obj.__pydantic_extra__.pop(k, None)
+        (to_fields if k in fields else to_extra).append((k, raw, type(raw) in _PLAIN))
+    drop = _list(state, "drop") if keeps_extra else []
+    fields_set: list[str] | None = None
     if "set" in state:
-        names = _list(state, "set")
-        unknown = [n for n in names if n not in fields]
+        fields_set = _list(state, "set")
+        unknown = [n for n in fields_set if n not in fields]
         if unknown:
             raise ValueError(f"'set' names fields the model does not have: {unknown}")
-        object.__setattr__(obj, "__pydantic_fields_set__", set(names))
+    declared = getattr(cls, "__private_attributes__", {})
+    to_private: list[tuple[str, Any, bool]] = []
     for k, raw in _object(state, "private").items():
         if not _attribute_name(cls, k):
             raise ValueError(f"{k!r} is not a private attribute a recording may set")
-        if k in getattr(cls, "__private_attributes__", {}):
-            if obj.__pydantic_private__ is None:
-                object.__setattr__(obj, "__pydantic_private__", {})
-            obj.__pydantic_private__[k] = decode(raw)  # type: ignore[index]
-        else:
-            own[k] = decode(raw)
-    return obj
+        entry = (k, raw, type(raw) in _PLAIN)
+        (to_private if k in declared else to_fields).append(entry)  # undeclared: in __dict__
+    setattr_ = object.__setattr__
+
+    def apply(obj: BaseModel, decode: Callable[[Any], Any]) -> BaseModel:
+        own = obj.__dict__
+        for k, raw, plain in to_fields:
+            own[k] = raw if plain else decode(raw)
+        extra = obj.__pydantic_extra__
+        if extra is not None:
+            for k, raw, plain in to_extra:
+                extra[k] = raw if plain else decode(raw)
+            for k in drop:
+                extra.pop(k, None)
+        if fields_set is not None:
+            setattr_(obj, "__pydantic_fields_set__", set(fields_set))
+        if to_private:
+            private = obj.__pydantic_private__
+            if private is None:
+                private = {}
+                setattr_(obj, "__pydantic_private__", private)
+            for k, raw, plain in to_private:
+                private[k] = raw if plain else decode(raw)
+        return obj
+
+    return apply
 
 
 def _object(state: dict[str, Any], key: str) -> dict[str, Any]:
