@@ -9,3 +9,5 @@ answers that are replayed more than once, fast and into fresh objects.
 Layer: the bottom one above ``apirec.errors``. It may import only ``apirec.errors`` (and
 pydantic); it knows nothing of keys, files, streams or the recorder.
 """
+
+from apirec.codec import exception_data as _exception_data  # noqa: F401  (fills EXCEPTIONS in)

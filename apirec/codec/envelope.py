@@ -66,6 +66,18 @@ _CONTAINERS: dict[str, Callable[[list[Any]], Any]] = {
 }
 
 
+class _Exceptions:
+    """Exceptions as data live in :mod:`apirec.codec.exception_data`, which uses this module
+    (typed arguments are encoded here) and fills these in when imported (``apirec.codec``
+    imports it first)."""
+
+    encode: Callable[[BaseException], Any]
+    build: Callable[[type, Any, Callable[[Any], Any]], BaseException]
+
+
+EXCEPTIONS = _Exceptions()
+
+
 def _sorted_members(value: Iterable[Any]) -> list[Any]:
     encoded = [encode(x) for x in value]
     try:
@@ -105,9 +117,7 @@ def _encode_typed(value: Any, t: type) -> Any:
         fields = {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return _envelope(type_name(t), fields)
     if isinstance(value, BaseException):
-        from apirec.codec.exception_data import encode_exception
-
-        return encode_exception(value)
+        return EXCEPTIONS.encode(value)
     if isinstance(value, PurePath):
         kind = "pathlib.Path" if isinstance(value, Path) else "pathlib.PurePath"
         return _envelope(kind, str(value))
@@ -234,9 +244,7 @@ class _Decoder:
         if issubclass(cls, Enum):
             return cls(self.value(payload))
         if issubclass(cls, BaseException):
-            from apirec.codec.exception_data import build_exception
-
-            return build_exception(cls, self.value(payload))
+            return EXCEPTIONS.build(cls, payload, self.value)
         return self.dataclass(cls, payload)
 
     def model(self, cls: type[BaseModel], payload: Any, copy: bool = True) -> BaseModel:
