@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import ipaddress
 import itertools
 import json
 import uuid
@@ -266,3 +267,15 @@ def test_cli_sees_the_types_and_state_beside_a_dump():
     assert set(type_names(stored)) == {f"{__name__}.Loose", "datetime.date"}
     shown = readable(stored)
     assert shown.startswith("Loose(") and "__state__" in shown and "date(" in shown
+
+
+def test_a_value_apirec_cannot_store_under_any_warns_naming_the_field():
+    recorded = Loose(payload=ipaddress.IPv4Address("10.0.0.1"))
+    with pytest.warns(UserWarning, match=r"Loose\.payload replays as its JSON form"):
+        stored = apirec.encode(recorded)
+    assert apirec.decode(stored).payload == "10.0.0.1"
+
+
+def test_an_sdk_bool_in_an_int_field_replays_as_built():
+    recorded = Item.model_construct(n=True)
+    assert replay(recorded).n is True

@@ -20,6 +20,7 @@ from apirec.codec.envelope import EXCEPTIONS, decode, encode
 from apirec.codec.exception_text import (
     apply_needs,
     from_text,
+    recorded_origin,
     safe_str,
     str_needs,
     text_of,
@@ -106,7 +107,7 @@ def exception_data(error: BaseException) -> dict[str, Any]:
         data["typed_attributes"] = typed
     if not_recorded:
         data["not_recorded"] = not_recorded
-    cls = type(error)
+    cls = recorded_origin(type(error))
 
     def as_replayed(needs: dict[str, Any]) -> BaseException:
         return _build(cls, {**data, "str_attributes": needs}, decode, exact=True)

@@ -39,8 +39,9 @@ class Unrecorded:
         return str(self._apirec_repr)
 
     def __getattr__(self, name: str) -> Any:
+        kind = self.__dict__.get("_apirec_type", "value")  # never self._x: that recurses
         raise AttributeError(
-            f"this {self._apirec_type} was not recorded (it is not data): only its str(), "
+            f"this {kind} was not recorded (it is not data): only its str(), "
             f"repr() and what the exception's str() read are",
             name=name,
             obj=self,
@@ -76,7 +77,8 @@ def str_needs(
     build: Callable[[dict[str, Any]], BaseException],
     encode: Callable[[Any], Any],
 ) -> dict[str, Any]:
-    """The ``"str_attributes"`` replay needs for ``str()`` to give ``message``.
+    """The ``"str_attributes"`` replay needs for ``str()`` to give ``message``: empty when
+    it gives it without them, or when they would not be enough (replay then falls back).
 
     ``build(needs)`` rebuilds the exception as replay will, with ``needs`` applied.
     """
@@ -84,23 +86,19 @@ def str_needs(
     for _ in range(_MAX_LOOKUPS):
         try:
             rebuilt = build(needs)
-        except Exception:  # replay will fall back to ReplayedError: nothing to add
-            return needs
-        try:
-            str(rebuilt)
-            return needs
+            return needs if str(rebuilt) == message else {}
         except AttributeError as e:
             path = _path_of(e.obj, rebuilt)
             if path is None or not isinstance(e.name, str) or not _settable(e.name):
-                return needs
+                return {}
             try:
                 value = _follow(error, [*path, e.name])
-            except Exception:  # the recorded exception lacks it too: nothing to add
-                return needs
+            except Exception:  # the recorded exception lacks it too
+                return {}
             _insert(needs, path, e.name, _node(value, encode))
-        except Exception:
-            return needs
-    return needs
+        except Exception:  # a __str__ that fails otherwise, or data replay cannot build
+            return {}
+    return {}
 
 
 def _node(value: Any, encode: Callable[[Any], Any]) -> dict[str, Any]:
@@ -164,6 +162,8 @@ _text_classes: dict[type, type] = {}
 
 def with_recorded_text(cls: type[BaseException]) -> type[BaseException]:
     """A subclass of ``cls`` named like it whose ``str()`` is the recorded message."""
+    if cls.__dict__.get("__apirec_text__"):
+        return cls
     made = _text_classes.get(cls)
     if made is None:
         namespace = {

@@ -65,7 +65,7 @@ def same(a: Any, b: Any) -> bool:
             return False
         exact = _exact_fields(t)
         return (
-            all((v == back[k]) if k in exact else same(v, back[k]) for k, v in own.items())
+            all(_equal(v, back[k]) if k in exact else same(v, back[k]) for k, v in own.items())
             and same(a.__pydantic_extra__, b.__pydantic_extra__)
             and same(a.__pydantic_private__, b.__pydantic_private__)
         )
@@ -87,7 +87,7 @@ def lost_state(
     exact = _exact_fields(cls)
     for k, v in own.items():
         if k in fields:
-            if k not in back or not (v == back[k] if k in exact else same(v, back[k])):
+            if k not in back or not (_equal(v, back[k]) if k in exact else same(v, back[k])):
                 values[k] = v
         elif _attribute_name(cls, k) and _data(v) and (k not in back or not same(v, back[k])):
             private[k] = v  # set on the instance after parsing: openai's _request_id
@@ -120,6 +120,11 @@ _EXACT_TYPES = frozenset({str, int, float, bool, bytes, type(None), Decimal, UUI
     dt.time,
     dt.timedelta,
 }
+
+
+def _equal(a: Any, b: Any) -> bool:
+    # a field whose type fixes its values' types (an SDK may still have put True in an int)
+    return type(a) is type(b) and bool(a == b)
 
 
 def _exact_fields(cls: type[BaseModel]) -> frozenset[str]:
