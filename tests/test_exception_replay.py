@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -218,3 +219,32 @@ def test_older_exception_data_still_replays():
     stored = {"__type__": "builtins.ValueError", "__data__": old}
     replayed = apirec.decode(stored)
     assert type(replayed) is ValueError and replayed.args == ("bad",) and str(replayed) == "bad"
+
+
+@dataclasses.dataclass
+class ClientConfig:
+    api_key: str
+
+
+class ConfiguredError(Exception):
+    def __init__(self, message: str, config: ClientConfig) -> None:
+        super().__init__(message)
+        self.config = config
+        self.when = (Path("/a"), b"raw")
+
+
+def test_objects_on_an_exception_are_not_written_only_values_are(tmp_path):
+    recorded = ConfiguredError("refused", ClientConfig(api_key="sk-secret"))
+
+    @apirec.record(name="configured")
+    def fails() -> None:
+        raise recorded
+
+    with apirec.recording(tmp_path, mode="record"), pytest.raises(ConfiguredError):
+        fails()
+    (path,) = tmp_path.glob("*.json")
+    assert "sk-secret" not in path.read_text()
+    with apirec.recording(tmp_path, mode="replay"), pytest.raises(ConfiguredError) as info:
+        fails()
+    assert str(info.value) == "refused" and info.value.when == (Path("/a"), b"raw")
+    assert not hasattr(info.value, "config")

@@ -100,11 +100,22 @@ def test_nested_default_factory_values_replay_as_recorded():
     assert back.by_name["c"].at == recorded.by_name["c"].at
 
 
+class AliasedWithExtras(BaseModel, extra="allow"):
+    user_id: int = Field(0, serialization_alias="userId")
+
+
 def test_serialization_alias_and_excluded_fields_replay():
     recorded = Aliased(user_id=7, secret="s3", Label="x")
     back = replay(recorded)
     same_model(back, recorded)
     assert back.user_id == 7 and back.secret == "s3" and back.label == "x"
+
+
+def test_an_aliased_key_never_becomes_an_extra_value():
+    recorded = AliasedWithExtras(user_id=7, note="kept")
+    back = replay(recorded)
+    same_model(back, recorded)
+    assert back.model_extra == {"note": "kept"}
 
 
 def test_typed_values_under_any_and_extra_keep_their_types():

@@ -1,10 +1,11 @@
 """Recording exceptions as data and raising them again on replay (DESIGN §5).
 
 Stored: type, ``str()`` as ``message``, the plain-data ``args`` and public attributes (the
-format llama-stack's recordings share), and, only when needed, ``typed_args`` (every argument
-encoded by the codec, an ``opaque_args`` entry of type, ``str()`` and ``repr()`` for one it
-cannot store), ``typed_attributes`` (attributes that are not plain data, such as a ``Path``
-``filename``), and ``str_attributes`` (what ``__str__`` reads: :mod:`exception_text`).
+format llama-stack's recordings share), and, only when needed: ``typed_args`` (every argument
+encoded by the codec, with an ``opaque_args`` entry of type, ``str()`` and ``repr()`` for one
+it cannot store); ``typed_attributes`` (public attributes made of values that are not plain
+JSON, such as a ``Path`` ``filename``; never objects or configurations, which may hold
+secrets); ``str_attributes`` (what ``__str__`` reads, :mod:`apirec.codec.exception_text`).
 OSError's ``errno``, ``strerror``, ``filename`` and ``filename2`` and UnicodeError's
 ``encoding``, ``object``, ``start``, ``end`` and ``reason`` are attributes like the others.
 Files without the newer keys replay as before.
@@ -21,11 +22,13 @@ from apirec.codec.exception_text import (
     apply_needs,
     from_text,
     recorded_origin,
+    recorded_type,
     safe_str,
     str_needs,
     text_of,
     with_recorded_text,
 )
+from apirec.codec.model_state import is_value_data
 from apirec.codec.type_resolution import resolve, type_name
 from apirec.errors import DecodeError, EncodeError, ReplayedError
 
@@ -91,10 +94,13 @@ def exception_data(error: BaseException) -> dict[str, Any]:
         if _plain(v):
             attributes[k] = v
             continue
+        if not is_value_data(v):  # a live object or a configuration (it may hold secrets)
+            not_recorded[k] = recorded_type(v)
+            continue
         try:
             typed[k] = encode(v)
         except (EncodeError, RecursionError):
-            not_recorded[k] = text_of(v)["type"]
+            not_recorded[k] = recorded_type(v)
     data: dict[str, Any] = {
         "type": type_name(type(error)),
         "message": safe_str(error),

@@ -52,7 +52,11 @@ def text_of(value: Any) -> dict[str, str]:
     """What is kept of a value that is not data: its type name, ``str()`` and ``repr()``."""
     if isinstance(value, Unrecorded):  # stored again as it was recorded
         return {"type": value._apirec_type, "str": value._apirec_str, "repr": value._apirec_repr}
-    return {"type": type_name(type(value)), "str": safe_str(value), "repr": safe_str(value, repr)}
+    return {"type": recorded_type(value), "str": safe_str(value), "repr": safe_str(value, repr)}
+
+
+def recorded_type(value: Any) -> str:
+    return value._apirec_type if isinstance(value, Unrecorded) else type_name(type(value))
 
 
 def from_text(data: Any) -> Unrecorded:

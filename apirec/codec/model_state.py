@@ -22,6 +22,7 @@ decodes as before: recordings of older versions stay valid and round-trip byte f
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import types
 import typing
@@ -29,6 +30,7 @@ import warnings
 from collections.abc import Callable
 from decimal import Decimal
 from enum import Enum
+from pathlib import PurePath
 from typing import Annotated, Any, Literal, get_args, get_origin
 from uuid import UUID
 
@@ -89,7 +91,9 @@ def lost_state(
         if k in fields:
             if k not in back or not (_equal(v, back[k]) if k in exact else same(v, back[k])):
                 values[k] = v
-        elif _attribute_name(cls, k) and _data(v) and (k not in back or not same(v, back[k])):
+        elif (
+            _attribute_name(cls, k) and is_value_data(v) and (k not in back or not same(v, back[k]))
+        ):
             private[k] = v  # set on the instance after parsing: openai's _request_id
     extra = model.__pydantic_extra__ or {}
     extra_back = rebuilt.__pydantic_extra__ or {}
@@ -98,7 +102,7 @@ def lost_state(
             values[k] = v
     private_back = rebuilt.__pydantic_private__ or {}
     for k, v in (model.__pydantic_private__ or {}).items():
-        if _data(v) and (k not in private_back or not same(v, private_back[k])):
+        if is_value_data(v) and (k not in private_back or not same(v, private_back[k])):
             private[k] = v
     state: dict[str, Any] = {}
     if values:
@@ -177,34 +181,44 @@ def _encoded(cls: type, values: dict[str, Any], encode: Callable[[Any], Any]) ->
     return out
 
 
-_VALUE_TYPES = frozenset({str, int, float, bool, type(None), bytes, Decimal, UUID})
+_VALUE_TYPES = frozenset({str, int, float, bool, type(None), bytes, bytearray, Decimal, UUID})
 _VALUE_TYPES |= {dt.datetime, dt.date, dt.time, dt.timedelta}
 
 
-def _data(value: Any, depth: int = 0) -> bool:
-    """Whether a private attribute holds data worth keeping: values, not the SDK's machinery
-    (openai's pages keep their model class and request options in private attributes)."""
+def is_value_data(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is made of values only (strings, numbers, bytes, datetimes, paths,
+    enum members, and lists, tuples, sets and str-keyed dicts of them): data worth keeping
+    beside what is always stored, never an SDK's machinery or a configuration object (openai's
+    pages keep their model class and request options in private attributes)."""
     t = type(value)
-    if t in _VALUE_TYPES:
+    if t in _VALUE_TYPES or isinstance(value, PurePath | Enum):
         return True
     if depth > 8:
         return False
-    if t is list or t is tuple:
-        return all(_data(v, depth + 1) for v in value)
+    if t is list or t is tuple or t is set or t is frozenset:
+        return all(is_value_data(v, depth + 1) for v in value)
     if t is dict:
-        return all(type(k) is str and _data(v, depth + 1) for k, v in value.items())
+        return all(type(k) is str and is_value_data(v, depth + 1) for k, v in value.items())
     return False
+
+
+_attribute_names: dict[tuple[type, str], bool] = {}
 
 
 def _attribute_name(cls: type, name: str) -> bool:
     """A private attribute a recording may set: ``_name``, never a dunder, never one the class
     has (a recording must not shadow a method or a descriptor)."""
-    return (
-        name.startswith("_")
-        and not (name.startswith("__") and name.endswith("__"))
-        and name.isidentifier()
-        and (name in getattr(cls, "__private_attributes__", {}) or not hasattr(cls, name))
-    )
+    known = _attribute_names.get((cls, name))
+    if known is None:
+        known = (
+            name.startswith("_")
+            and not (name.startswith("__") and name.endswith("__"))
+            and name.isidentifier()
+            and (name in getattr(cls, "__private_attributes__", {}) or not hasattr(cls, name))
+        )
+        if len(_attribute_names) < 4096:  # hasattr on a model class costs an exception
+            _attribute_names[cls, name] = known
+    return known
 
 
 Applier = Callable[[BaseModel, Callable[[Any], Any]], BaseModel]
@@ -227,30 +241,32 @@ def state_applier(cls: type[BaseModel], state: Any) -> Applier:
     keeps_extra = cls.model_config.get("extra") == "allow"
     to_fields: list[tuple[str, Any, bool]] = []
     to_extra: list[tuple[str, Any, bool]] = []
-    for k, raw in _object(state, "values").items():
-        if k not in fields and not keeps_extra:
-            raise ValueError(f"{k!r} is neither a field nor an extra value of this model")
-        (to_fields if k in fields else to_extra).append((k, raw, type(raw) in _PLAIN))
-    drop = _list(state, "drop") if keeps_extra else []
+    if "values" in state:
+        for k, raw in _object(state, "values").items():
+            if k not in fields and not keeps_extra:
+                raise ValueError(f"{k!r} is neither a field nor an extra value of this model")
+            (to_fields if k in fields else to_extra).append((k, raw, type(raw) in _PLAIN))
+    drop = _list(state, "drop") if "drop" in state and keeps_extra else []
     fields_set: list[str] | None = None
     if "set" in state:
         fields_set = _list(state, "set")
         unknown = [n for n in fields_set if n not in fields]
-        if unknown:
+        if unknown and not keeps_extra:  # pydantic counts extra values as set fields
             raise ValueError(f"'set' names fields the model does not have: {unknown}")
-    declared = getattr(cls, "__private_attributes__", {})
     to_private: list[tuple[str, Any, bool]] = []
-    for k, raw in _object(state, "private").items():
-        if not _attribute_name(cls, k):
-            raise ValueError(f"{k!r} is not a private attribute a recording may set")
-        entry = (k, raw, type(raw) in _PLAIN)
-        (to_private if k in declared else to_fields).append(entry)  # undeclared: in __dict__
+    if "private" in state:
+        declared = cls.__private_attributes__
+        for k, raw in _object(state, "private").items():
+            if not _attribute_name(cls, k):
+                raise ValueError(f"{k!r} is not a private attribute a recording may set")
+            entry = (k, raw, type(raw) in _PLAIN)
+            (to_private if k in declared else to_fields).append(entry)  # others: __dict__
+    if not (to_extra or drop or fields_set is not None or to_private):
+        return functools.partial(_set_fields, to_fields)  # openai's _request_id: the usual
     setattr_ = object.__setattr__
 
     def apply(obj: BaseModel, decode: Callable[[Any], Any]) -> BaseModel:
-        own = obj.__dict__
-        for k, raw, plain in to_fields:
-            own[k] = raw if plain else decode(raw)
+        _set_fields(to_fields, obj, decode)
         extra = obj.__pydantic_extra__
         if extra is not None:
             for k, raw, plain in to_extra:
@@ -269,6 +285,15 @@ def state_applier(cls: type[BaseModel], state: Any) -> Applier:
         return obj
 
     return apply
+
+
+def _set_fields(
+    entries: list[tuple[str, Any, bool]], obj: BaseModel, decode: Callable[[Any], Any]
+) -> BaseModel:
+    own = obj.__dict__
+    for k, raw, plain in entries:
+        own[k] = raw if plain else decode(raw)
+    return obj
 
 
 def _object(state: dict[str, Any], key: str) -> dict[str, Any]:
