@@ -28,7 +28,7 @@ from apirec.codec.exception_text import (
     text_of,
     with_recorded_text,
 )
-from apirec.codec.model_state import is_value_data
+from apirec.codec.same_values import is_value_data
 from apirec.codec.type_resolution import resolve, type_name
 from apirec.errors import DecodeError, EncodeError, ReplayedError
 
