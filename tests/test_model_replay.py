@@ -290,3 +290,11 @@ def test_a_value_apirec_cannot_store_under_any_warns_naming_the_field():
 def test_an_sdk_bool_in_an_int_field_replays_as_built():
     recorded = Item.model_construct(n=True)
     assert replay(recorded).n is True
+
+
+def test_extra_values_counted_as_set_or_not_store_nothing_more():
+    """openai's ``construct`` leaves extra values out of ``model_fields_set``, validation puts
+    them in; both dump them, so that alone must not make the stored form larger (or slower)."""
+    built = Loose.model_construct(_fields_set={"payload"}, payload=1, reasoning="r")
+    assert built.model_fields_set == {"payload"} and built.model_extra == {"reasoning": "r"}
+    assert set(apirec.encode(built)) == {"__type__", "__data__"}

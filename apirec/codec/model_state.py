@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from apirec.codec.same_values import equal, exact_fields, is_value_data, same
+from apirec.codec.same_values import equal, exact_fields, is_value_data, same, same_fields_set
 
 STATE = "__state__"
 _KEYS = frozenset({"values", "drop", "set", "private"})
@@ -67,7 +67,7 @@ def lost_state(
     drop = [k for k in extra_back if k not in extra]
     if drop:
         state["drop"] = drop
-    if model.__pydantic_fields_set__ != rebuilt.__pydantic_fields_set__:
+    if not same_fields_set(model, rebuilt):
         state["set"] = sorted(model.__pydantic_fields_set__)
     if private:
         state["private"] = _encoded(cls, private, encode)
