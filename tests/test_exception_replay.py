@@ -248,3 +248,9 @@ def test_objects_on_an_exception_are_not_written_only_values_are(tmp_path):
         fails()
     assert str(info.value) == "refused" and info.value.when == (Path("/a"), b"raw")
     assert not hasattr(info.value, "config")
+
+
+def test_a_long_message_replays_whole():
+    recorded = RuntimeError(Decimal("1." + "7" * 30_000))
+    replayed = apirec.decode(json.loads(json.dumps(apirec.encode(recorded))))
+    assert type(replayed) is RuntimeError and str(replayed) == str(recorded)

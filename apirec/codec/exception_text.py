@@ -20,7 +20,6 @@ from apirec.codec.type_resolution import type_name
 from apirec.errors import EncodeError
 
 _MAX_LOOKUPS = 16
-_MAX_TEXT = 10_000
 
 
 class Unrecorded:
@@ -70,7 +69,7 @@ _TEXT_KEYS = ("type", "str", "repr")
 
 def safe_str(value: Any, how: Callable[[Any], str] = str) -> str:
     try:
-        return how(value)[:_MAX_TEXT]
+        return how(value)
     except Exception as e:  # a __str__ that fails: say so rather than fail the recording
         return f"<{how.__name__}() of {type(value).__name__} failed: {type(e).__name__}>"
 
