@@ -132,7 +132,8 @@ class OpenAIServer:
                     {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
                 ],
                 "usage": {"prompt_tokens": 5, "completion_tokens": len(words), "total_tokens": 9},
-            }
+            },
+            headers={"x-request-id": f"req_{self.requests}"},  # the SDK's ``_request_id``
         )
 
     async def _stream(self, body: dict[str, Any], words: list[str]) -> AsyncIterator[bytes]:

@@ -24,6 +24,7 @@ from apirec.cli.common import (
     table,
 )
 from apirec.codec.envelope import DATA, TYPE
+from apirec.codec.model_state import STATE
 from apirec.errors import StoreError
 from apirec.stores.entry_summary import arguments_of
 
@@ -83,9 +84,10 @@ def readable(value: Any, indent: int = 0) -> str:
     """JSON-like text where an envelope shows as ``TypeName(...)``: for people, not parsers."""
     pad = "  " * indent
     if isinstance(value, dict):
-        if set(value) == {TYPE, DATA} and isinstance(value[TYPE], str):
+        if set(value) - {STATE} == {TYPE, DATA} and isinstance(value[TYPE], str):
             short = value[TYPE].rsplit(".", 1)[-1]
-            return f"{short}({readable(value[DATA], indent)})"
+            state = f", {STATE}={readable(value[STATE], indent)}" if STATE in value else ""
+            return f"{short}({readable(value[DATA], indent)}{state})"
         if not value:
             return "{}"
         items = [f"{pad}  {json.dumps(k)}: {readable(v, indent + 1)}" for k, v in value.items()]

@@ -22,6 +22,7 @@ from typing import Any
 
 from apirec.cli.common import OK, PROBLEMS, load, recording_files, table
 from apirec.codec.envelope import _CONTAINERS, _SCALAR_DECODERS, DATA, TYPE, decode
+from apirec.codec.model_state import STATE
 from apirec.codec.type_resolution import REGISTRY, Unresolvable, _trusted, resolve
 from apirec.errors import DecodeError, StoreError
 
@@ -36,6 +37,7 @@ def type_names(value: Any) -> Iterator[str]:
             if isinstance(name, str):
                 yield name
                 stack.append(item.get(DATA))
+                stack.append(item.get(STATE))  # typed values a model's dump loses
             else:
                 stack.extend(item.values())
         elif isinstance(item, list):

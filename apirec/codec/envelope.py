@@ -19,8 +19,10 @@ from enum import Enum
 from pathlib import Path, PurePath
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
+from pydantic_core import PydanticSerializationError
 
+from apirec.codec.model_state import STATE, apply_state, lost_state
 from apirec.codec.type_resolution import REGISTRY, Unresolvable, resolve, type_name
 from apirec.codec.unvalidated import construct_unvalidated
 from apirec.errors import DecodeError, EncodeError
@@ -64,6 +66,18 @@ _CONTAINERS: dict[str, Callable[[list[Any]], Any]] = {
 }
 
 
+class _Exceptions:
+    """Exceptions as data live in :mod:`apirec.codec.exception_data`, which uses this module
+    (typed arguments are encoded here) and fills these in when imported (``apirec.codec``
+    imports it first)."""
+
+    encode: Callable[[BaseException], Any]
+    build: Callable[[type, Any, Callable[[Any], Any]], BaseException]
+
+
+EXCEPTIONS = _Exceptions()
+
+
 def _sorted_members(value: Iterable[Any]) -> list[Any]:
     encoded = [encode(x) for x in value]
     try:
@@ -96,17 +110,14 @@ def _encode_typed(value: Any, t: type) -> Any:
     if registered is not None:
         return _envelope(type_name(t), encode(registered.encode(value)))
     if isinstance(value, BaseModel):
-        data = value.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
-        return _envelope(type_name(t), data)
+        return _encode_model(value, t)
     if isinstance(value, Enum):
         return _envelope(type_name(t), encode(value.value))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return _envelope(type_name(t), fields)
     if isinstance(value, BaseException):
-        from apirec.codec.exception_data import encode_exception
-
-        return encode_exception(value)
+        return EXCEPTIONS.encode(value)
     if isinstance(value, PurePath):
         kind = "pathlib.Path" if isinstance(value, Path) else "pathlib.PurePath"
         return _envelope(kind, str(value))
@@ -130,6 +141,30 @@ def _encode_typed(value: Any, t: type) -> Any:
         f"models, dataclasses, enums and the standard value types; add this one with "
         f"apirec.register_type({t.__qualname__}, encode, decode)"
     )
+
+
+def _encode_model(value: BaseModel, t: type[BaseModel]) -> dict[str, Any]:
+    try:
+        data = value.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
+    except (UnicodeDecodeError, PydanticSerializationError):
+        # a value pydantic has no JSON form for (non-UTF-8 bytes under Any): apirec's own
+        data = encode(value.model_dump(by_alias=True, exclude_unset=True, warnings=False))
+    envelope = _envelope(type_name(t), data)
+    try:  # rebuilt as replay will rebuild it, to keep beside the dump what that loses
+        rebuilt = _Decoder((), True).model(t, data, copy=False)
+    except Exception:  # replay reports it, with the file and the place
+        return envelope
+    state = lost_state(value, rebuilt, encode)
+    if state is not None:
+        envelope[STATE] = state
+    return envelope
+
+
+_NO_STATE: Any = object()
+_ENVELOPE_RULE = (
+    "an object with a '__type__' key must be an envelope of exactly '__type__' (a string) "
+    "and '__data__', and '__state__' for a pydantic model"
+)
 
 
 class _Decoder:
@@ -168,15 +203,13 @@ class _Decoder:
 
     def envelope(self, data: _Dict[str, Any]) -> Any:
         name = data[TYPE]
-        if type(name) is not str or DATA not in data or len(data) != 2:
-            raise DecodeError(
-                "an object with a '__type__' key must be an envelope of exactly "
-                "'__type__' (a string) and '__data__'",
-                type_name=str(name)[:200],
-            )
+        state = data.get(STATE, _NO_STATE)
+        size = 2 if state is _NO_STATE else 3
+        if type(name) is not str or DATA not in data or len(data) != size:
+            raise DecodeError(_ENVELOPE_RULE, type_name=str(name)[:200])
         payload = data[DATA]
         try:
-            return self._build(name, payload)
+            return self._build(name, payload, state)
         except DecodeError:
             raise
         except Unresolvable as e:
@@ -187,7 +220,13 @@ class _Decoder:
         except Exception as e:  # the data is untrusted: any failure to build is a DecodeError
             raise DecodeError(f"invalid data for {name}: {_describe(e)}", type_name=name) from e
 
-    def _build(self, name: str, payload: Any) -> Any:
+    def _build(self, name: str, payload: Any, state: Any = _NO_STATE) -> Any:
+        if state is not _NO_STATE:
+            builtin = name in _CONTAINERS or name in _SCALAR_DECODERS or name == "builtins.dict"
+            cls = object if builtin or REGISTRY.for_name(name) else resolve(name, self.trusted)
+            if not issubclass(cls, BaseModel):
+                raise DecodeError(_ENVELOPE_RULE, type_name=name)
+            return apply_state(self.model(cls, payload), state, self.value)
         container = _CONTAINERS.get(name)
         if container is not None:
             return container(self.list(_expect(payload, list)))
@@ -205,19 +244,20 @@ class _Decoder:
         if issubclass(cls, Enum):
             return cls(self.value(payload))
         if issubclass(cls, BaseException):
-            from apirec.codec.exception_data import build_exception
-
-            return build_exception(cls, self.value(payload))
+            return EXCEPTIONS.build(cls, payload, self.value)
         return self.dataclass(cls, payload)
 
-    def model(self, cls: type[BaseModel], payload: Any) -> BaseModel:
-        if type(payload) is not dict:
+    def model(self, cls: type[BaseModel], payload: Any, copy: bool = True) -> BaseModel:
+        root = issubclass(cls, RootModel)
+        if type(payload) is not dict and not root:
             raise DecodeError(f"{type_name(cls)} needs an object, found {type(payload).__name__}")
         try:
             # a copy: pydantic keeps dicts and lists under Any fields and extras by reference
-            return cls.model_validate(fresh_json(payload))
+            return cls.model_validate(fresh_json(payload) if copy else payload)
         except ValidationError:
             # SDKs build responses without validation (openai's construct); do the same.
+            if root:
+                return cls.model_construct(root=self.value(payload))
             return construct_unvalidated(cls, self.dict(payload))
 
     def escaped_dict(self, payload: Any) -> _Dict[Any, Any]:

@@ -1,15 +1,44 @@
-"""Recording exceptions as data and raising them again on replay (DESIGN §5)."""
+"""Recording exceptions as data and raising them again on replay (DESIGN §5).
+
+Stored: type, ``str()`` as ``message``, the plain-data ``args`` and public attributes (the
+format llama-stack's recordings share), and, only when needed: ``typed_args`` (every argument
+encoded by the codec, with an ``opaque_args`` entry of type, ``str()`` and ``repr()`` for one
+it cannot store); ``typed_attributes`` (public attributes made of values that are not plain
+JSON, such as a ``Path`` ``filename``; never objects or configurations, which may hold
+secrets); ``str_attributes`` (what ``__str__`` reads, :mod:`apirec.codec.exception_text`).
+OSError's ``errno``, ``strerror``, ``filename`` and ``filename2`` and UnicodeError's
+``encoding``, ``object``, ``start``, ``end`` and ``reason`` are attributes like the others.
+Files without the newer keys replay as before.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
-from apirec.codec.type_resolution import type_name
-from apirec.errors import DecodeError, ReplayedError
+from apirec.codec.envelope import EXCEPTIONS, decode, encode
+from apirec.codec.exception_text import (
+    apply_needs,
+    from_text,
+    recorded_origin,
+    recorded_type,
+    safe_str,
+    str_needs,
+    text_of,
+    with_recorded_text,
+)
+from apirec.codec.same_values import is_value_data
+from apirec.codec.type_resolution import resolve, type_name
+from apirec.errors import DecodeError, EncodeError, ReplayedError
 
 _SIMPLE = (str, int, float, bool, type(None))
+_STANDARD = {
+    OSError: ("errno", "strerror", "filename", "filename2"),
+    UnicodeError: ("encoding", "object", "start", "end", "reason"),
+}
+_MISSING: Any = object()
+Decode = Callable[[Any], Any]
 
 
 def _simple(value: Any, depth: int = 0) -> bool:
@@ -25,31 +54,97 @@ def _simple(value: Any, depth: int = 0) -> bool:
     return False
 
 
-def exception_data(error: BaseException) -> dict[str, Any]:
-    """What is stored of an exception: type, message, ``args`` and simple public attributes.
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Exactly JSON: what comes back from a file as it went in (a tuple comes back a list)."""
+    t = type(value)
+    if t in _SIMPLE:
+        return True
+    if depth > 20:
+        return False
+    if t is list:
+        return all(_plain(v, depth + 1) for v in value)
+    if t is dict:
+        return all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
+    return False
 
-    Public attributes that are not plain data (openai's ``response`` and ``request``, live
-    HTTP objects) are not stored; ``not_recorded`` names them and their types, so a replay can
+
+def _attributes(error: BaseException) -> Iterable[tuple[str, Any]]:
+    yield from (vars(error) if hasattr(error, "__dict__") else {}).items()
+    for base, names in _STANDARD.items():
+        if isinstance(error, base):
+            for name in names:  # C-level members, not in __dict__
+                value = getattr(error, name, _MISSING)
+                if value is not _MISSING and value is not None:
+                    yield name, value
+
+
+def exception_data(error: BaseException) -> dict[str, Any]:
+    """What is stored of an exception (see the module's docstring).
+
+    Public attributes that cannot be stored (openai's ``response`` and ``request``, live
+    HTTP objects) are left out; ``not_recorded`` names them and their types, so a replay can
     say what is missing.
     """
     attributes: dict[str, Any] = {}
+    typed: dict[str, Any] = {}
     not_recorded: dict[str, str] = {}
-    for k, v in (vars(error) if hasattr(error, "__dict__") else {}).items():
+    for k, v in _attributes(error):
         if k.startswith("_"):
             continue
-        if _simple(v):
-            attributes[k] = list(v) if isinstance(v, tuple) else v
-        else:
-            not_recorded[k] = type_name(type(v))
+        if _plain(v):
+            attributes[k] = v
+            continue
+        if not is_value_data(v):  # a live object or a configuration (it may hold secrets)
+            not_recorded[k] = recorded_type(v)
+            continue
+        try:
+            typed[k] = encode(v)
+        except (EncodeError, RecursionError):
+            not_recorded[k] = recorded_type(v)
     data: dict[str, Any] = {
         "type": type_name(type(error)),
-        "message": str(error),
-        "args": [a for a in error.args if _simple(a)],
+        "message": safe_str(error),
+        "args": [_listed(a) for a in error.args if _simple(a)],
         "attributes": attributes,
     }
+    if not all(_plain(a) for a in error.args):
+        data.update(_typed_args(error.args))
+    if typed:
+        data["typed_attributes"] = typed
     if not_recorded:
         data["not_recorded"] = not_recorded
+    cls = recorded_origin(type(error))
+
+    def as_replayed(needs: dict[str, Any]) -> BaseException:
+        return _build(cls, {**data, "str_attributes": needs}, decode, exact=True)
+
+    needs = str_needs(error, data["message"], as_replayed, encode)
+    if needs:
+        data["str_attributes"] = needs
     return data
+
+
+def _listed(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [_listed(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _listed(v) for k, v in value.items()}
+    return value
+
+
+def _typed_args(args: tuple[Any, ...]) -> dict[str, Any]:
+    typed: list[Any] = []
+    opaque: dict[str, Any] = {}
+    for i, arg in enumerate(args):
+        try:
+            typed.append(encode(arg))
+        except (EncodeError, RecursionError):
+            typed.append(None)
+            opaque[str(i)] = text_of(arg)
+    out: dict[str, Any] = {"typed_args": typed}
+    if opaque:
+        out["opaque_args"] = opaque
+    return out
 
 
 def encode_exception(error: BaseException) -> dict[str, Any]:
@@ -67,13 +162,21 @@ def build_error(
 
     ``__init__`` may want arguments that were never data (openai's ``APIStatusError`` needs
     ``response=``), and running it is not needed: ``__new__`` stores ``args`` (and parses them
-    for ``OSError``), and the recorded attributes are set one by one.
+    for ``OSError``), and the recorded attributes are set one by one. A built-in class is
+    called (its ``__init__`` runs no code of anyone's and sets ``UnicodeError``'s members).
     """
     values = tuple(args) if args is not None else (message,)
-    try:
-        error = cls.__new__(cls, *values)
-    except TypeError:  # a __new__ with its own signature
-        error = cls.__new__(cls)
+    error = None
+    if cls.__module__ == "builtins":
+        with contextlib.suppress(Exception):
+            error = cls(*values)
+            if type(error) is not cls:  # OSError(2, ...) is a FileNotFoundError
+                error = None
+    if error is None:
+        try:
+            error = cls.__new__(cls, *values)
+        except TypeError:  # a __new__ with its own signature
+            error = cls.__new__(cls)
     error.args = values
     for k, v in (attributes or {}).items():
         if not isinstance(k, str) or k.startswith("_"):
@@ -104,22 +207,66 @@ def build_http_error(
     return build_error(cls, message, attributes=attributes)
 
 
-def build_exception(cls: type, data: Any) -> BaseException:
-    """``cls`` rebuilt from :func:`exception_data` (also used by the codec)."""
+def build_exception(cls: type, data: Any, decode: Decode = decode) -> BaseException:
+    """``cls`` rebuilt from :func:`exception_data` (also used by the codec).
+
+    ``decode`` decodes the typed parts (the codec passes its own, with its trusted modules).
+    """
     if not isinstance(data, Mapping):
         raise ValueError("recorded exception data must be an object")
     if not issubclass(cls, BaseException):
         raise TypeError(f"{type_name(cls)} is not an exception class")
-    attributes = data.get("attributes") or {}
-    if not isinstance(attributes, Mapping):
-        raise ValueError("recorded exception attributes must be an object")
-    args = data.get("args")
-    return build_error(
-        cls,
-        str(data.get("message", "")),
-        args=args if isinstance(args, list) else None,
-        attributes=attributes,
-    )
+    return _build(cls, data, decode)
+
+
+def _build(
+    cls: type[BaseException], data: Mapping[str, Any], decode: Decode, exact: bool = False
+) -> BaseException:
+    """The exception as replay gives it; ``exact``: without the text subclass fallback."""
+    attributes = dict(_mapping(data, "attributes"))
+    attributes.update({k: decode(v) for k, v in _mapping(data, "typed_attributes").items()})
+    message = str(data.get("message", ""))
+    args = _args(data, decode)
+    error = build_error(cls, message, args=args, attributes=attributes)
+    if "str_attributes" in data:
+        apply_needs(error, data["str_attributes"], decode)
+    if exact or _gives(error, message):
+        return error
+    # its __str__ cannot give the recorded text from what was recorded: a subclass does
+    error = build_error(with_recorded_text(cls), message, args=args, attributes=attributes)
+    error.__dict__["_apirec_message"] = message
+    if "str_attributes" in data:
+        apply_needs(error, data["str_attributes"], decode)
+    return error
+
+
+def _gives(error: BaseException, message: str) -> bool:
+    try:
+        return str(error) == message
+    except Exception:
+        return False
+
+
+def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"recorded exception {key} must be an object")
+    return value
+
+
+def _args(data: Mapping[str, Any], decode: Decode) -> list[Any] | None:
+    typed = data.get("typed_args")
+    if typed is None:  # plain data only (and files written before typed_args)
+        args = data.get("args")
+        return args if isinstance(args, list) else None
+    if not isinstance(typed, list):
+        raise ValueError("recorded exception typed_args must be a list")
+    args = [decode(v) for v in typed]
+    for index, text in _mapping(data, "opaque_args").items():
+        if not (isinstance(index, str) and index.isdigit() and int(index) < len(args)):
+            raise ValueError(f"recorded exception opaque_args has a bad index {index!r}")
+        args[int(index)] = from_text(text)
+    return args
 
 
 def replayed_error(type_name_: str, data: Mapping[str, Any]) -> ReplayedError:
@@ -138,7 +285,7 @@ def error_response(error: BaseException) -> dict[str, Any]:
         "is_streaming": False,
         "is_exception": True,
         "exception_data": exception_data(error),
-        "exception_message": str(error),
+        "exception_message": safe_str(error),
     }
 
 
@@ -152,8 +299,6 @@ def rebuild_error(
 
 
 def _rebuild(data: Mapping[str, Any], trusted_modules: tuple[str, ...]) -> BaseException:
-    from apirec.codec.type_resolution import resolve
-
     name = data.get("type")
     if not isinstance(name, str):
         return replayed_error("<unknown>", data)
@@ -161,7 +306,7 @@ def _rebuild(data: Mapping[str, Any], trusted_modules: tuple[str, ...]) -> BaseE
         cls = resolve(name, trusted_modules)
         if not issubclass(cls, Exception):  # never raise SystemExit & co. from a file
             raise TypeError(name)
-        return build_exception(cls, data)
+        return build_exception(cls, data, lambda raw: decode(raw, trusted_modules=trusted_modules))
     except Exception:  # Unresolvable, or a class that cannot be built from this data
         return replayed_error(name, data)
 
@@ -187,3 +332,7 @@ def raise_recorded(
     except RecursionError:
         raise DecodeError("recorded exception nested too deeply", file=where) from None
     raise error
+
+
+EXCEPTIONS.encode = encode_exception
+EXCEPTIONS.build = build_exception

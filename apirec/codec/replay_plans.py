@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import SchemaValidator
 
 from apirec.codec.envelope import DATA, TYPE, decode, fresh_json
+from apirec.codec.model_state import STATE, apply_state, state_applier
 from apirec.codec.type_resolution import REGISTRY, resolve
 from apirec.errors import DecodeError
 
@@ -71,7 +72,7 @@ class FirstReplay:
         self._validators: dict[str, Callable[[Any], Any] | None] = {}
 
     def __call__(self, data: Any) -> Any:
-        if type(data) is dict and len(data) == 2:
+        if type(data) is dict and (len(data) == 2 or (len(data) == 3 and STATE in data)):
             name = data.get(TYPE)
             if type(name) is str:
                 validate = self._validators.get(name, _unseen)
@@ -79,9 +80,15 @@ class FirstReplay:
                     validate = self._validator_of(data)
                 if validate is not None:
                     try:
-                        return validate(data[DATA])
-                    except ValidationError:
-                        pass  # decode() builds it without validation, as the SDK did
+                        value = validate(data[DATA])
+                        if len(data) == 3:
+                            value = apply_state(value, data[STATE], self._decode)
+                        return value
+                    except (ValidationError, ValueError, DecodeError):
+                        pass  # decode() builds it without validation, or says what is wrong
+        return self._decode(data)
+
+    def _decode(self, data: Any) -> Any:
         return decode(data, trusted_modules=self._trusted, strict_types=self._strict)
 
     def _validator_of(self, data: dict[str, Any]) -> Callable[[Any], Any] | None:
@@ -107,8 +114,11 @@ def once(data: Any, *, trusted_modules: Iterable[str] = (), strict_types: bool =
 
 
 def _model_class(data: Any, trusted: tuple[str, ...]) -> type[BaseModel] | None:
-    """The pydantic model of an envelope ``{"__type__", "__data__": {...}}``, if it is one."""
-    if type(data) is not dict or len(data) != 2 or type(data.get(TYPE)) is not str:
+    """The pydantic model of an envelope ``{"__type__", "__data__": {...}}``, if it is one
+    (with a ``"__state__"`` of what the dump loses, or without)."""
+    if type(data) is not dict or type(data.get(TYPE)) is not str:
+        return None
+    if len(data) != 2 and (len(data) != 3 or STATE not in data):
         return None
     name = data[TYPE]
     if type(data.get(DATA)) is not dict or REGISTRY.for_name(name) is not None:
@@ -124,7 +134,29 @@ def _model_plan(data: Any, trusted: tuple[str, ...]) -> tuple[Plan, Any] | None:
     cls = _model_class(data, trusted)
     if cls is None:
         return None
-    payload = data[DATA]
+    if STATE not in data:
+        return _validation_plan(cls, data[DATA])
+    made = _validation_plan(cls, data[DATA])
+    if made is None:
+        return None
+    base, first = made
+
+    def value(raw: Any) -> Any:
+        return decode(raw, trusted_modules=trusted)
+
+    try:
+        apply = state_applier(cls, data[STATE])
+        first = apply(first, value)
+    except (ValueError, DecodeError):  # decode() says what is wrong, and where
+        return None
+
+    def with_state() -> Any:
+        return apply(base(), value)
+
+    return with_state, first
+
+
+def _validation_plan(cls: type[BaseModel], payload: Any) -> tuple[Plan, Any] | None:
     try:
         first = cls.model_validate(payload)
     except ValidationError:  # rebuilt without validation: decode() knows how

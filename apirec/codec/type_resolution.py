@@ -17,10 +17,12 @@ import dataclasses
 import importlib
 import sys
 import threading
+import types
+import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -61,9 +63,27 @@ def type_name(cls: type) -> str:
     # and arguments; its own __module__ is wherever it was first parametrised.
     meta = getattr(cls, "__pydantic_generic_metadata__", None)
     if meta and meta.get("origin") is not None and meta.get("args"):
-        args = ", ".join(type_name(a) if isinstance(a, type) else repr(a) for a in meta["args"])
-        return f"{type_name(meta['origin'])}[{args}]"
+        return f"{type_name(meta['origin'])}[{_arg_names(meta['args'])}]"
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+_BUILTIN_GENERICS = {type_name(t): t for t in (list, dict, tuple, set, frozenset)}
+_UNION = "typing.Union"
+
+
+def _arg_names(args: Iterable[Any]) -> str:
+    return ", ".join(_arg_name(a) for a in args)
+
+
+def _arg_name(arg: Any) -> str:
+    """A generic model's argument: a class, or ``list[X]``, ``dict[str, X]``, ``X | None``
+    (a ``RootModel[list[Item]]``), spelled with full names so :func:`resolve` can read it."""
+    origin = get_origin(arg)
+    if origin in (typing.Union, types.UnionType):
+        return f"{_UNION}[{_arg_names(get_args(arg))}]"
+    if origin in (list, dict, tuple, set, frozenset) and get_args(arg):
+        return f"{type_name(origin)}[{_arg_names(get_args(arg))}]"
+    return type_name(arg) if isinstance(arg, type) else repr(arg)
 
 
 class Unresolvable(Exception):
@@ -114,7 +134,9 @@ def resolve(name: str, trusted_modules: Iterable[str] = ()) -> type:
     return obj
 
 
-_GENERIC_ARGS = {type_name(t): t for t in (int, float, str, bool, bytes, list, dict, object)}
+_GENERIC_ARGS = {
+    type_name(t): t for t in (int, float, str, bool, bytes, list, dict, object, type(None))
+}
 
 
 def _resolve_generic(name: str, trusted_modules: Iterable[str]) -> type:
@@ -123,15 +145,28 @@ def _resolve_generic(name: str, trusted_modules: Iterable[str]) -> type:
     origin = resolve(origin_name, trusted_modules)
     if not (issubclass(origin, BaseModel) and origin.__pydantic_generic_metadata__["parameters"]):
         raise Unresolvable(f"{origin_name!r} is not a generic pydantic model", allowed=False)
-    args = tuple(
-        _GENERIC_ARGS.get(arg) or resolve(arg, trusted_modules) for arg in _split_args(rest[:-1])
-    )
+    args = tuple(_resolve_arg(arg, trusted_modules) for arg in _split_args(rest[:-1]))
     try:
         cls: type = origin[args if len(args) > 1 else args[0]]  # type: ignore[index]
     except TypeError as e:
         raise Unresolvable(f"cannot parametrise {origin_name}: {e}", allowed=True) from None
     _resolved[name] = cls
     return cls
+
+
+def _resolve_arg(text: str, trusted_modules: Iterable[str]) -> Any:
+    """An argument of a generic model: a class or a builtin generic of classes, or a union."""
+    known = _GENERIC_ARGS.get(text)
+    if known is not None:
+        return known
+    base, bracket, rest = text.partition("[")
+    if bracket and text.endswith("]") and (base in _BUILTIN_GENERICS or base == _UNION):
+        args = tuple(_resolve_arg(a, trusted_modules) for a in _split_args(rest[:-1]))
+        if not args:
+            raise Unresolvable(f"{text!r} has no arguments", allowed=False)
+        generic: Any = typing.Union if base == _UNION else _BUILTIN_GENERICS[base]
+        return generic[args if len(args) > 1 else args[0]]
+    return resolve(text, trusted_modules)
 
 
 def _split_args(text: str) -> list[str]:

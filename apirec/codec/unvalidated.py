@@ -19,6 +19,9 @@ def construct_unvalidated(cls: type[BaseModel], data: dict[str, Any]) -> BaseMod
     """``cls`` built from ``data`` without validation, nested models included."""
     fields = cls.model_fields
     by_alias = {(f.alias or name): name for name, f in fields.items()}
+    for field_name, f in fields.items():  # what dumps by alias wrote, unless a field has it
+        if f.serialization_alias:
+            by_alias.setdefault(f.serialization_alias, field_name)
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for key, raw in data.items():
