@@ -21,15 +21,15 @@ import msgpack
 import xxhash
 
 from apirec.keys.binding import Binding
-from apirec.keys.canonical import (
+from apirec.keys.canonical import Canonicalizer, _norm_name, _Slow
+from apirec.keys.marks import (
+    _OMITTED,
     _REDACTED,
-    Canonicalizer,
     _contains_redacted,
-    _norm_name,
-    _Slow,
     with_placeholders,
     without_redacted,
 )
+from apirec.keys.sentinels import is_not_given
 
 Normalizer = Callable[[dict[str, Any]], Mapping[str, Any]]
 
@@ -90,8 +90,9 @@ class KeySpec(Binding):
             if name in ignored:
                 continue
             if canon._secret(name):
-                items[name] = _REDACTED
-                redacted = True
+                if not is_not_given(bound[name]):
+                    items[name] = _REDACTED
+                    redacted = True
                 continue
             low = _norm_name(name) if paths else ""
             sub_ignore = canon.ignore.get(low) if paths else None
@@ -106,7 +107,10 @@ class KeySpec(Binding):
                     continue
                 except (_Slow, TypeError):
                     pass
-            value = items[name] = canon.value(bound[name], name, sub_ignore, sub_redact)
+            value = canon.value(bound[name], name, sub_ignore, sub_redact)
+            if value is _OMITTED:  # an SDK's "not given": the call without it
+                continue
+            items[name] = value
             redacted = redacted or _contains_redacted(value)
         if redacted:
             for_key: dict[str, Any] = without_redacted(items)
