@@ -24,7 +24,7 @@ import msgpack
 from pydantic import BaseModel
 
 from apirec.errors import UnhashableArgument
-from apirec.keys.marks import _OMITTED, _REDACTED
+from apirec.keys.marks import _OMITTED, _REDACTED, HugeInt
 from apirec.keys.sentinels import is_not_given
 
 # Names (lower case, "-" read as "_") that hold credentials. Matched against parameter names
@@ -48,6 +48,17 @@ def _norm_name(name: str) -> str:
 def is_secret_name(name: str, extra: frozenset[str] = frozenset()) -> bool:
     low = _norm_name(name)
     return low in DEFAULT_SECRET_NAMES or low in extra or low.endswith(SECRET_SUFFIXES)
+
+
+_SMALL, _SMALL_MIN = 2**64, -(2**63)  # what msgpack packs as an int
+
+
+def _big_int(value: int) -> int | HugeInt:
+    try:
+        str(value)  # Python's int-to-text limit (sys.set_int_max_str_digits)
+    except ValueError:
+        return HugeInt(value)
+    return value
 
 
 def _is_pair(value: Any) -> bool:
@@ -122,7 +133,7 @@ class Canonicalizer:
         over to the full path.
         """
         t = type(value)
-        if t is str or t is int or t is bool or value is None:
+        if t is str or t is bool or value is None or (t is int and _SMALL_MIN <= value < _SMALL):
             return value
         if t is float:
             return self._float(value)
@@ -140,7 +151,7 @@ class Canonicalizer:
             for k in order:
                 v = value[k]
                 tv = type(v)  # scalars inline: most nodes are leaves
-                if tv is str or tv is int or tv is bool or v is None:
+                if tv is str or tv is bool or v is None or (tv is int and _SMALL_MIN <= v < _SMALL):
                     out[k] = v
                 else:
                     out[k] = self._float(v) if tv is float else self.plain(v)
@@ -151,7 +162,7 @@ class Canonicalizer:
             items = []
             for v in value:
                 tv = type(v)
-                if tv is str or tv is int or tv is bool or v is None:
+                if tv is str or tv is bool or v is None or (tv is int and _SMALL_MIN <= v < _SMALL):
                     items.append(v)
                 else:
                     items.append(self._float(v) if tv is float else self.plain(v))
@@ -166,8 +177,10 @@ class Canonicalizer:
         Paths go through models, dataclasses, every item of a list and header pairs.
         """
         t = type(value)
-        if t is str or t is int or t is bool or value is None:
+        if t is str or t is bool or value is None:
             return value
+        if t is int:
+            return value if _SMALL_MIN <= value < _SMALL else _big_int(value)
         if t is float:
             return self._float(value)
         if t is dict or isinstance(value, Mapping):
@@ -254,7 +267,7 @@ class Canonicalizer:
         if isinstance(value, str):
             return str(value)
         if isinstance(value, bool | int):
-            return int(value)
+            return self.value(int(value), where, None, None)
         if isinstance(value, float):
             return self._float(float(value))
         if isinstance(value, BaseModel):
