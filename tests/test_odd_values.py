@@ -8,11 +8,14 @@ the function and the place of the cycle, and nothing is written.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 import apirec
 
@@ -73,3 +76,89 @@ def test_int_and_str_dict_keys_are_told_apart_in_the_store(tmp_path):
     stored = [entry["request"]["args"]["value"] for entry in entries(tmp_path)]
     assert {"1": "x"} in stored
     assert {"__type__": "builtins.dict", "__data__": [[1, "x"]]} in stored
+
+
+# -- results that cannot be stored --------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Folder:
+    name: str
+    items: list[Any] = dataclasses.field(default_factory=list)
+    parent: Folder | None = None
+
+
+class Node(BaseModel):
+    name: str
+    children: list[Any] = []
+
+
+def cyclic_dict() -> Any:
+    value: dict[str, Any] = {"a": [1, {}]}
+    value["a"][1]["back"] = value
+    return value
+
+
+def cyclic_dataclass() -> Any:
+    root = Folder("root")
+    root.items.append(Folder("child", parent=root))
+    return {"tree": root}
+
+
+def cyclic_model() -> Any:
+    node = Node(name="n", children=[Node(name="leaf", children=[])])
+    node.children[0].children.append(node)
+    return [node]
+
+
+def cyclic_list() -> Any:
+    value: list[Any] = [0, (1, 2)]
+    value.append(value)
+    return value
+
+
+@pytest.mark.parametrize(
+    ("make", "place", "target"),
+    [
+        (cyclic_dict, r"\$\.a\[1\]\.back", r"\$"),
+        (cyclic_dataclass, r"\$\.tree\.items\[0\]\.parent", r"\$\.tree"),
+        (cyclic_model, r"\$\[0\]\.children\[0\]\.children\[0\]", r"\$\[0\]"),
+        (cyclic_list, r"\$\[2\]", r"\$"),
+    ],
+)
+def test_a_result_holding_a_cycle_is_an_encode_error_and_nothing_is_written(
+    make, place, target, tmp_path
+):
+    ran = []
+
+    @apirec.record(name="odd.graph")
+    def graph() -> Any:
+        ran.append(True)
+        return make()
+
+    with apirec.recording(tmp_path, mode="record") as rec:
+        with pytest.raises(apirec.EncodeError) as info:
+            graph()
+        assert ran == [True]  # the real call ran: the caller still gets a clear error
+        assert echo("after") == {"call": len(CALLS)}  # the recording goes on
+    message = str(info.value)
+    assert "odd.graph()" in message and "cycle" in message
+    assert re.search(rf"{place} refers back to {target};", message), message
+    assert [e["request"]["function"] for e in entries(tmp_path)] == ["odd.echo"]
+    assert rec.stats.recorded == 1
+
+
+def test_a_result_nested_too_deeply_is_an_encode_error(tmp_path):
+    @apirec.record(name="odd.deep")
+    def deep() -> Any:
+        value: list[Any] = []
+        for _ in range(10_000):
+            value = [value]
+        return value
+
+    with (
+        apirec.recording(tmp_path, mode="record"),
+        pytest.raises(apirec.EncodeError, match=r"odd\.deep\(\).*nested too deeply"),
+    ):
+        deep()
+    assert entries(tmp_path) == []
