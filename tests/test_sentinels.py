@@ -146,3 +146,27 @@ def test_look_alikes_that_carry_data_are_not_dropped(tmp_path):
             chat(["hi"], options=NotGivenButNamedOtherwise())
     (entry,) = stored(tmp_path)
     assert entry["request"]["args"]["options"] == {"header": "X-Trace"}
+
+
+def test_rec_patch_on_the_real_openai_sdk_drops_its_sentinels(openai_server, make_client, tmp_path):
+    client = make_client(openai_server.base_url, is_async=False)
+    target = "openai.resources.chat.completions.Completions.create"
+    messages = [{"role": "user", "content": "llamas eat grass"}]
+    with apirec.recording(tmp_path, mode="record") as rec:
+        rec.patch(target)
+        live = client.chat.completions.create(
+            model="gpt-test", messages=messages, extra_headers={"X-Trace": "t"}
+        )
+    openai_server.stop()
+    with apirec.recording(tmp_path, mode="replay") as rec:
+        rec.patch(target)
+        replayed = client.chat.completions.create(
+            model="gpt-test",
+            messages=messages,
+            temperature=openai.NOT_GIVEN,  # not the signature's own default object
+            user=openai.omit,
+            timeout=openai.NOT_GIVEN,
+            extra_headers={"X-Trace": "t", "X-Stainless-Retry-Count": openai.omit},
+        )
+    assert replayed == live
+    assert rec.stats.replayed == 1
