@@ -208,8 +208,8 @@ class Canonicalizer:
     ) -> list[Any]:
         """Header pairs, ``[("Authorization", "Bearer ..."), ...]``: named like a dict's items."""
         pairs = []
-        for name, v in value:
-            name = str(name)
+        for k, v in value:
+            name = k if type(k) is str else str(self._dict_key(k, where))
             canon = self._entry(name, v, f"{where}.{name}", ignore, redact)
             if canon is not _OMITTED:
                 pairs.append([name, canon])
