@@ -168,3 +168,87 @@ def test_a_replay_miss_does_not_show_secrets(tmp_path: Path) -> None:
     assert "sk-shown-nowhere" not in str(missed.value)
     assert "B x1" not in str(missed.value)
     assert "<redacted>" in str(missed.value)
+
+
+# -- dotted paths reach into models, dataclasses, lists and header pairs ----------------------
+
+
+class Settings(BaseModel):
+    region: str
+    license_key: str
+    request_id: str = "r-0"
+
+
+@dataclasses.dataclass
+class SettingsData:
+    region: str
+    license_key: str
+    request_id: str = "r-0"
+
+
+@apirec.record(
+    name="secrets.configure",
+    redact=["settings.license_key", "headers.X-License"],
+    ignore=["settings.request_id", "headers.X-Request-Id"],
+)
+def configure(settings: Any, headers: Any = None) -> str:
+    return "configured"
+
+
+def settings_shapes(license_key: str, request_id: str) -> dict[str, Any]:
+    plain = {"region": "eu", "license_key": license_key, "request_id": request_id}
+    return {
+        "dict": plain,
+        "model": Settings(**plain),
+        "dataclass": SettingsData(**plain),
+        "list of dicts": [plain, {**plain, "region": "us"}],
+        "list of models": [Settings(**plain)],
+        "tuple of dataclasses": (SettingsData(**plain),),
+    }
+
+
+def header_shapes(license_key: str, request_id: str, token: str) -> dict[str, Any]:
+    pairs = [
+        ["Authorization", f"Bearer {token}"],
+        ["X-License", license_key],
+        ["X-Request-Id", request_id],
+        ["Accept", "json"],
+    ]
+    return {
+        "pairs as lists": pairs,
+        "pairs as tuples": [tuple(pair) for pair in pairs],
+        "tuple of tuples": tuple(tuple(pair) for pair in pairs),
+        "dict": dict(pairs),
+    }
+
+
+def configure_calls(license_key: str, request_id: str, token: str) -> list[Any]:
+    answers = [configure(s) for s in settings_shapes(license_key, request_id).values()]
+    headers = header_shapes(license_key, request_id, token).values()
+    return answers + [configure({"region": "eu"}, headers=h) for h in headers]
+
+
+def test_dotted_paths_reach_into_models_dataclasses_lists_and_header_pairs(tmp_path):
+    secrets = {"license": "LIC-dotted-path-secret-77", "token": "tok-header-pair-secret-78"}
+    with apirec.recording(tmp_path, mode="record") as rec:
+        configure_calls(secrets["license"], "req-volatile-1", secrets["token"])
+    assert rec.stats.recorded == 10
+    data = store_bytes(tmp_path)
+    for name, secret in secrets.items():
+        assert secret.encode() not in data, f"{name} leaked into the store"
+    assert b"req-volatile-1" not in data  # ignored: neither keyed nor stored
+    assert b'"region": "us"' in data and b'"Accept"' in data
+    # a key, not a value, on the paths: kept
+    assert data.count(b'"license_key"') == 7 and data.count(b'"X-License"') == 4
+
+    # Keys leave them out: other secrets and another request id find the same recordings.
+    with apirec.recording(tmp_path, mode="replay") as replay:
+        configure_calls("LIC-other", "req-volatile-2", "tok-other")
+    assert replay.stats.replayed == 10 and replay.stats.missed == 0
+
+
+def test_a_value_off_the_dotted_path_stays_in_the_key(tmp_path):
+    with apirec.recording(tmp_path, mode="record"):
+        configure({"region": "eu", "license_key": "L1"})
+    with apirec.recording(tmp_path, mode="replay"), pytest.raises(apirec.RecordingNotFound):
+        configure({"region": "us", "license_key": "L1"})

@@ -105,6 +105,26 @@ def encode(value: Any) -> Any:
     return _encode_typed(value, t)
 
 
+def encode_result(value: Any, what: str) -> Any:
+    """:func:`encode` for what a call returned (``what`` names it): a value that refers back
+    to itself, or is nested deeper than the stack, is an :class:`EncodeError` saying where."""
+    try:
+        return encode(value)
+    except (RecursionError, ValueError) as error:  # ValueError: pydantic's own cycle check
+        from apirec.codec.cycles import find_cycle
+
+        cycle = find_cycle(value)
+        if cycle is not None:
+            place, target = cycle
+            raise EncodeError(
+                f"{what} holds a reference cycle: {place} refers back to {target}; apirec "
+                f"stores data, not object graphs: return the data without the back reference"
+            ) from None
+        if isinstance(error, RecursionError):
+            raise EncodeError(f"{what} is nested too deeply to store") from None
+        raise
+
+
 def _encode_typed(value: Any, t: type) -> Any:
     registered = REGISTRY.for_class(t)
     if registered is not None:

@@ -25,7 +25,9 @@ from urllib.parse import urlparse
 from pydantic import BaseModel
 
 from apirec.errors import UnhashableArgument
-from apirec.keys.canonical import REDACTED, is_secret_name
+from apirec.keys.canonical import is_secret_name
+from apirec.keys.marks import REDACTED
+from apirec.keys.sentinels import is_not_given
 from apirec.keys.spec import KeySpec
 
 MODEL_LIST_ENDPOINTS = frozenset({"/v1/models", "/api/tags", "/v1/openai/v1/models"})
@@ -89,8 +91,8 @@ def plain(value: Any, where: str) -> Any:
     """A request argument as JSON data, exactly (no rounding: the key must match llama-stack's)."""
     if value is None or isinstance(value, str | bool | int | float):
         return value
-    if isinstance(value, Mapping):
-        return {str(k): plain(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, Mapping):  # the SDK sends no entry for its not-given sentinels
+        return {str(k): plain(v, f"{where}.{k}") for k, v in value.items() if not is_not_given(v)}
     if isinstance(value, list | tuple):
         return [plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, BaseModel):
@@ -183,7 +185,7 @@ class LlamaStackKeys:
     ) -> tuple[str, dict[str, Any]]:
         if args:
             raise TypeError(f"{spec.name}() takes keyword arguments only")
-        body = {k: plain(v, k) for k, v in kwargs.items()}
+        body = {k: plain(v, k) for k, v in kwargs.items() if not is_not_given(v)}
         url = self.base_url(instance).rstrip("/") + self.endpoint
         key = request_hash("POST", url, body, test_id)
         request = {

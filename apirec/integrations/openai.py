@@ -1,8 +1,8 @@
 """The openai SDK: record and replay chat completions, completions, embeddings and model lists.
 
 ``patch_openai(rec)`` patches the sync and async resource methods for as long as ``rec`` is
-open. The SDK's unset-parameter sentinels (``NOT_GIVEN``, ``not_given``, ``omit``) are dropped
-before keying, so ``temperature=NOT_GIVEN`` and no ``temperature`` are one call. ``models.list``
+open. The SDK's unset-parameter sentinels (``NOT_GIVEN``, ``not_given``, ``omit``) are left out
+of keys by the core (:mod:`apirec.keys.sentinels`), as for every SDK. ``models.list``
 is recorded as the list of ``Model`` objects (every page) and replayed as the SDK's page type,
 awaitable and async-iterable like the real paginator on the async client.
 """
@@ -106,18 +106,8 @@ def _base_url(resource: Any) -> str:
     return str(resource._client.base_url)
 
 
-def _given(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The arguments without the SDK's "not given" sentinels: the call the SDK really makes."""
-    import openai
-
-    sentinels = (openai.NotGiven, openai.Omit)
-    if not any(isinstance(v, sentinels) for v in kwargs.values()):
-        return kwargs
-    return {k: v for k, v in kwargs.items() if not isinstance(v, sentinels)}
-
-
 class OpenAIPatch(Patch):
-    """Patches one openai resource method, dropping sentinels before the recorded wrapper."""
+    """Patches one openai resource method: creating calls recorded, model lists paged."""
 
     def __init__(self, target: str, *, is_async: bool, lists: bool, **options: Any) -> None:
         super().__init__(target, **options)
@@ -137,13 +127,13 @@ class OpenAIPatch(Patch):
 
             @functools.wraps(original)
             async def create_async(resource: Any, *args: Any, **kwargs: Any) -> Any:
-                return await recorded.__get__(resource, type(resource))(*args, **_given(kwargs))
+                return await recorded.__get__(resource, type(resource))(*args, **kwargs)
 
             return create_async
 
         @functools.wraps(original)
         def create(resource: Any, *args: Any, **kwargs: Any) -> Any:
-            return recorded.__get__(resource, type(resource))(*args, **_given(kwargs))
+            return recorded.__get__(resource, type(resource))(*args, **kwargs)
 
         return create
 
@@ -173,7 +163,7 @@ class OpenAIPatch(Patch):
                 if rec is not None:
                     rec.count_live()
                 return original(resource, **kwargs)  # the SDK's own paginator, untouched
-            fetch = functools.partial(recorded.__get__(resource, type(resource)), **_given(kwargs))
+            fetch = functools.partial(recorded.__get__(resource, type(resource)), **kwargs)
             if is_async:
                 return ModelPages(fetch, lambda data: AsyncPage[Model](data=data, object="list"))
             return SyncPage[Model](data=fetch(), object="list")

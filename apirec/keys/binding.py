@@ -25,7 +25,16 @@ class _Params:
             p.name for p in params if p.kind is not inspect.Parameter.POSITIONAL_ONLY
         } & {p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
         self.var_positional = next((p.name for p in params if p.kind is p.VAR_POSITIONAL), None)
-        self.var_keyword = any(p.kind is p.VAR_KEYWORD for p in params)
+        var_keyword = next((p.name for p in params if p.kind is p.VAR_KEYWORD), None)
+        self.var_keyword = var_keyword is not None
+        # Keywords that go to **kwargs although a parameter has that name (positional-only
+        # ones, the *args one): bound under "**<kwargs name>" so that ``send("/x", path="a")``
+        # and ``log(args=[1, 2])`` keep their own keys, apart from ``log(1, 2)``.
+        self.shadow_slot = f"**{var_keyword}"
+        self.shadowed = frozenset(
+            [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.VAR_POSITIONAL)]
+            + [self.shadow_slot]  # reachable too: f(**{"**kwargs": 1})
+        )
         self.defaults = {p.name: p.default for p in params if p.default is not _EMPTY}
         self.required = tuple(
             p.name
@@ -106,11 +115,16 @@ class Binding:
                 )
             bound[layout.var_positional] = extra
         for k, value in kwargs.items():
-            if k in bound:
-                raise TypeError(f"{self.name}() got multiple values for argument {k!r}")
-            if k not in layout.keyword and not layout.var_keyword:
+            if k in layout.keyword:
+                if k in bound:
+                    raise TypeError(f"{self.name}() got multiple values for argument {k!r}")
+                bound[k] = value
+            elif not layout.var_keyword:
                 raise TypeError(f"{self.name}() got an unexpected keyword argument {k!r}")
-            bound[k] = value
+            elif k in layout.shadowed:
+                bound.setdefault(layout.shadow_slot, {})[k] = value
+            else:
+                bound[k] = value
         for name in layout.required:
             if name not in bound:  # the real call would fail: so does the key, before it
                 missing = [r for r in layout.required if r not in bound]

@@ -1,10 +1,11 @@
 """Canonical values: argument values turned into plain, hashable, storable data (DESIGN §3).
 
 Pure code: no filesystem, no SDK. :class:`Canonicalizer` rounds floats, sorts mappings, drops
-ignored dotted paths and redacts secrets (by name, anywhere, or at a dotted path); its
+ignored dotted paths and the SDKs' not-given sentinels, and redacts secrets (by name, anywhere,
+or at a dotted path; paths go through models, dataclasses, list items and header pairs); its
 :meth:`~Canonicalizer.plain` fast path handles JSON-like data without building paths. Redacted
-values are marked, then dropped from the key view and shown as ``"<redacted>"`` in the stored
-view.
+values are marked (:mod:`apirec.keys.marks`), then dropped from the key view and shown as
+``"<redacted>"`` in the stored view.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ import msgpack
 from pydantic import BaseModel
 
 from apirec.errors import UnhashableArgument
-
-REDACTED = "<redacted>"
+from apirec.keys.marks import _OMITTED, _REDACTED, HugeInt
+from apirec.keys.sentinels import is_not_given
 
 # Names (lower case, "-" read as "_") that hold credentials. Matched against parameter names
 # and against dict keys at any depth. Deliberately exact: "max_tokens" is not a secret.
@@ -49,16 +50,26 @@ def is_secret_name(name: str, extra: frozenset[str] = frozenset()) -> bool:
     return low in DEFAULT_SECRET_NAMES or low in extra or low.endswith(SECRET_SUFFIXES)
 
 
-class _Redacted:
-    """Marks a value removed for secrecy: dropped from the key, stored as ``"<redacted>"``."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return REDACTED
+_SMALL, _SMALL_MIN = 2**64, -(2**63)  # what msgpack packs as an int
 
 
-_REDACTED = _Redacted()
+def _big_int(value: int) -> int | HugeInt:
+    try:
+        str(value)  # Python's int-to-text limit (sys.set_int_max_str_digits)
+    except ValueError:
+        return HugeInt(value)
+    return value
+
+
+def _is_pair(value: Any) -> bool:
+    t = type(value)
+    return (t is tuple or t is list) and len(value) == 2 and isinstance(value[0], str)
+
+
+def _key_order(item: tuple[Any, Any]) -> tuple[bool, str, Any]:
+    key = item[0]  # str keys first, in their order; others grouped by type
+    return (type(key) is not str, type(key).__name__, key)
+
 
 # A path tree: {"extra_headers": {"authorization": {}}}; an empty dict marks a leaf.
 PathTree = dict[str, "PathTree"]
@@ -122,7 +133,7 @@ class Canonicalizer:
         over to the full path.
         """
         t = type(value)
-        if t is str or t is int or t is bool or value is None:
+        if t is str or t is bool or value is None or (t is int and _SMALL_MIN <= value < _SMALL):
             return value
         if t is float:
             return self._float(value)
@@ -140,18 +151,18 @@ class Canonicalizer:
             for k in order:
                 v = value[k]
                 tv = type(v)  # scalars inline: most nodes are leaves
-                if tv is str or tv is int or tv is bool or v is None:
+                if tv is str or tv is bool or v is None or (tv is int and _SMALL_MIN <= v < _SMALL):
                     out[k] = v
                 else:
                     out[k] = self._float(v) if tv is float else self.plain(v)
             return out
         if t is list or t is tuple:
-            if t is tuple and len(value) == 2 and type(value[0]) is str and self._secret(value[0]):
-                raise _Slow  # a header pair to redact: ("Authorization", "Bearer ...")
+            if len(value) == 2 and type(value[0]) is str and self._secret(value[0]):
+                raise _Slow  # maybe a header pair to redact: ("Authorization", "Bearer ...")
             items = []
             for v in value:
                 tv = type(v)
-                if tv is str or tv is int or tv is bool or v is None:
+                if tv is str or tv is bool or v is None or (tv is int and _SMALL_MIN <= v < _SMALL):
                     items.append(v)
                 else:
                     items.append(self._float(v) if tv is float else self.plain(v))
@@ -161,18 +172,61 @@ class Canonicalizer:
     def value(
         self, value: Any, where: str, ignore: PathTree | None, redact: PathTree | None
     ) -> Any:
+        """``value`` as plain data; ``ignore``/``redact`` are the path trees below ``where``.
+
+        Paths go through models, dataclasses, every item of a list and header pairs.
+        """
         t = type(value)
-        if t is str or t is int or t is bool or value is None:
+        if t is str or t is bool or value is None:
             return value
+        if t is int:
+            return value if _SMALL_MIN <= value < _SMALL else _big_int(value)
         if t is float:
             return self._float(value)
         if t is dict or isinstance(value, Mapping):
             return self._mapping(value, where, ignore, redact)
-        if t is tuple and len(value) == 2 and type(value[0]) is str and self._secret(value[0]):
-            return [value[0], _REDACTED]  # a header pair: ("Authorization", "Bearer ...")
         if t is list or t is tuple:
-            return [self.value(v, f"{where}[{i}]", None, None) for i, v in enumerate(value)]
-        return self._other(value, where)
+            return self._sequence(value, where, ignore, redact)
+        return self._other(value, where, ignore, redact)
+
+    def _sequence(
+        self, value: Any, where: str, ignore: PathTree | None, redact: PathTree | None
+    ) -> list[Any]:
+        if type(value) is tuple and _is_pair(value) and self._secret(value[0]):
+            return [value[0], _REDACTED]  # a header pair: ("Authorization", "Bearer ...")
+        if value and all(_is_pair(v) for v in value):
+            return self._pairs(value, where, ignore, redact)
+        items = []
+        for i, v in enumerate(value):
+            item = self.value(v, f"{where}[{i}]", ignore, redact)
+            if item is not _OMITTED:
+                items.append(item)
+        return items
+
+    def _pairs(
+        self, value: Any, where: str, ignore: PathTree | None, redact: PathTree | None
+    ) -> list[Any]:
+        """Header pairs, ``[("Authorization", "Bearer ..."), ...]``: named like a dict's items."""
+        pairs = []
+        for k, v in value:
+            name = k if type(k) is str else str(self._dict_key(k, where))
+            canon = self._entry(name, v, f"{where}.{name}", ignore, redact)
+            if canon is not _OMITTED:
+                pairs.append([name, canon])
+        return pairs
+
+    def _entry(
+        self, name: str, v: Any, where: str, ignore: PathTree | None, redact: PathTree | None
+    ) -> Any:
+        """The canonical value of a dict entry or header pair named ``name``."""
+        low = _norm_name(name) if (ignore or redact) else ""
+        sub_ignore = ignore.get(low) if ignore else None
+        if sub_ignore is not None and not sub_ignore:
+            return _OMITTED  # ignored leaf
+        sub_redact = redact.get(low) if redact else None
+        if (sub_redact is not None and not sub_redact) or self._secret(name):
+            return _OMITTED if is_not_given(v) else _REDACTED
+        return self.value(v, where, sub_ignore, sub_redact)
 
     def _float(self, value: float) -> float:
         if math.isfinite(value):
@@ -182,46 +236,46 @@ class Canonicalizer:
 
     def _mapping(
         self, value: Mapping[Any, Any], where: str, ignore: PathTree | None, redact: PathTree | None
-    ) -> dict[str, Any]:
-        items: list[tuple[str, Any]] = []
+    ) -> dict[Any, Any]:
+        items: list[tuple[Any, Any]] = []
         for k, v in value.items():
-            name = k if type(k) is str else self._key_name(k, where)
-            low = _norm_name(name) if (ignore or redact) else ""
-            sub_ignore = ignore.get(low) if ignore else None
-            if sub_ignore is not None and not sub_ignore:
-                continue  # ignored leaf
-            sub_redact = redact.get(low) if redact else None
-            if (sub_redact is not None and not sub_redact) or self._secret(name):
-                items.append((name, _REDACTED))
-                continue
-            items.append((name, self.value(v, f"{where}.{name}", sub_ignore, sub_redact)))
-        items.sort(key=lambda kv: kv[0])
+            # Other keys stay what they are, so {1: x} and {"1": x} are two calls; paths
+            # and secret names see them as text.
+            key = k if type(k) is str else self._dict_key(k, where)
+            name = key if type(key) is str else str(key)
+            canon = self._entry(name, v, f"{where}.{name}", ignore, redact)
+            if canon is not _OMITTED:
+                items.append((key, canon))
+        items.sort(key=_key_order)
         return dict(items)
 
-    def _key_name(self, key: Any, where: str) -> str:
+    def _dict_key(self, key: Any, where: str) -> Any:
         canon = self.value(key, f"{where}<key>", None, None)
-        if isinstance(canon, str | int | float | bool) or canon is None:
-            return str(canon)
+        if isinstance(canon, str | int | float | bool | bytes) or canon is None:
+            return canon
         raise UnhashableArgument(
-            f"dict key {key!r} at {where} has no canonical form as a string",
+            f"dict key {key!r} at {where} has no canonical form as a scalar",
             parameter=where,
             type_name=_type_name(key),
         )
 
-    def _other(self, value: Any, where: str) -> Any:
+    def _other(
+        self, value: Any, where: str, ignore: PathTree | None, redact: PathTree | None
+    ) -> Any:
         if isinstance(value, Enum):
             return self.value(value.value, where, None, None)
         if isinstance(value, str):
             return str(value)
         if isinstance(value, bool | int):
-            return int(value)
+            return self.value(int(value), where, None, None)
         if isinstance(value, float):
             return self._float(float(value))
         if isinstance(value, BaseModel):
-            return self.value(value.model_dump(mode="json", warnings=False), where, None, None)
+            dumped = value.model_dump(mode="json", warnings=False)
+            return self.value(dumped, where, ignore, redact)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-            return self._mapping(fields, where, None, None)
+            return self._mapping(fields, where, ignore, redact)
         if isinstance(value, bytes | bytearray | memoryview):
             return bytes(value)
         if isinstance(value, dt.datetime | dt.date | dt.time):
@@ -232,9 +286,11 @@ class Canonicalizer:
             return str(value)
         if isinstance(value, set | frozenset):
             members = [self.value(v, f"{where}{{}}", None, None) for v in value]
-            return sorted(members, key=_packb)
+            return sorted((m for m in members if m is not _OMITTED), key=_packb)
         if isinstance(value, list | tuple):
-            return [self.value(v, f"{where}[{i}]", None, None) for i, v in enumerate(value)]
+            return self._sequence(value, where, ignore, redact)
+        if is_not_given(value):
+            return _OMITTED
         raise UnhashableArgument(
             f"argument {where!r} of type {_type_name(value)} has no canonical form, so apirec "
             f"cannot compute a stable key for this call. Leave it out with "
@@ -252,33 +308,3 @@ def _type_name(value: Any) -> str:
 
 def _packb(value: Any) -> bytes:
     return msgpack.packb(value, use_bin_type=True)  # type: ignore[no-any-return]
-
-
-def without_redacted(value: Any) -> Any:
-    """The key view: redacted entries removed."""
-    if type(value) is dict:
-        return {k: without_redacted(v) for k, v in value.items() if v is not _REDACTED}
-    if type(value) is list:
-        return [without_redacted(v) for v in value if v is not _REDACTED]
-    return value
-
-
-def with_placeholders(value: Any) -> Any:
-    """The stored view: redacted entries replaced by ``"<redacted>"``."""
-    if value is _REDACTED:
-        return REDACTED
-    if type(value) is dict:
-        return {k: with_placeholders(v) for k, v in value.items()}
-    if type(value) is list:
-        return [with_placeholders(v) for v in value]
-    return value
-
-
-def _contains_redacted(value: Any) -> bool:
-    if value is _REDACTED:
-        return True
-    if type(value) is dict:
-        return any(_contains_redacted(v) for v in value.values())
-    if type(value) is list:
-        return any(_contains_redacted(v) for v in value)
-    return False

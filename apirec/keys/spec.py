@@ -21,15 +21,16 @@ import msgpack
 import xxhash
 
 from apirec.keys.binding import Binding
-from apirec.keys.canonical import (
+from apirec.keys.canonical import Canonicalizer, _norm_name, _Slow
+from apirec.keys.marks import (
+    _OMITTED,
     _REDACTED,
-    Canonicalizer,
-    _contains_redacted,
-    _norm_name,
-    _Slow,
+    SURROGATES_EXT,
+    _contains_marks,
     with_placeholders,
     without_redacted,
 )
+from apirec.keys.sentinels import is_not_given
 
 Normalizer = Callable[[dict[str, Any]], Mapping[str, Any]]
 
@@ -38,18 +39,26 @@ def compute_key(name: str, arguments: Mapping[str, Any], scope: str | None) -> s
     """xxh3_128 over msgpack bytes of ``[name, arguments, scope]``: 32 hex digits."""
     try:
         packed = msgpack.packb([name, arguments, scope or ""], use_bin_type=True)
-    except OverflowError:  # integers beyond 64 bits: msgpack has no type for them
-        packed = msgpack.packb([name, _big_ints_as_text(arguments), scope or ""], use_bin_type=True)
+    except (OverflowError, UnicodeEncodeError):  # rare values: see _packable
+        packed = msgpack.packb([name, _packable(arguments), scope or ""], use_bin_type=True)
     return xxhash.xxh3_128_hexdigest(packed)
 
 
-def _big_ints_as_text(value: Any) -> Any:
-    if type(value) is int and not -(2**63) <= value < 2**64:
-        return f"int:{value}"
-    if type(value) is dict:
-        return {k: _big_ints_as_text(v) for k, v in value.items()}
-    if type(value) is list:
-        return [_big_ints_as_text(v) for v in value]
+def _packable(value: Any) -> Any:
+    """Values msgpack refuses, in forms no canonical value takes (keys made before stay)."""
+    t = type(value)
+    if t is int and not -(2**63) <= value < 2**64:
+        return f"int:{value}"  # within Python's text limit: bigger ones are marked HugeInt
+    if t is str:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (text cut mid-emoji): its exact code units
+            return msgpack.ExtType(SURROGATES_EXT, value.encode("utf-8", "surrogatepass"))
+        return value
+    if t is dict:
+        return {_packable(k): _packable(v) for k, v in value.items()}
+    if t is list:
+        return [_packable(v) for v in value]
     return value
 
 
@@ -90,8 +99,9 @@ class KeySpec(Binding):
             if name in ignored:
                 continue
             if canon._secret(name):
-                items[name] = _REDACTED
-                redacted = True
+                if not is_not_given(bound[name]):
+                    items[name] = _REDACTED
+                    redacted = True
                 continue
             low = _norm_name(name) if paths else ""
             sub_ignore = canon.ignore.get(low) if paths else None
@@ -106,8 +116,11 @@ class KeySpec(Binding):
                     continue
                 except (_Slow, TypeError):
                     pass
-            value = items[name] = canon.value(bound[name], name, sub_ignore, sub_redact)
-            redacted = redacted or _contains_redacted(value)
+            value = canon.value(bound[name], name, sub_ignore, sub_redact)
+            if value is _OMITTED:  # an SDK's "not given": the call without it
+                continue
+            items[name] = value
+            redacted = redacted or _contains_marks(value)
         if redacted:
             for_key: dict[str, Any] = without_redacted(items)
             for_store: dict[str, Any] = with_placeholders(items)

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from contextvars import Token
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from apirec.codec.envelope import encode
+from apirec.codec.envelope import encode_result
 from apirec.codec.exception_data import error_response
 from apirec.errors import ApirecError, RecordingNotFound
 from apirec.keys.spec import KeySpec
@@ -319,7 +319,8 @@ class Recording:
                 save=lambda response: self._answers.save(call, response),
                 keep=self._streams.keep,
             )
-        self._answers.save(call, {"body": encode(result), "is_streaming": False})
+        body = encode_result(result, f"the result of {call.function}()")
+        self._answers.save(call, {"body": body, "is_streaming": False})
         return result
 
     def __repr__(self) -> str:
