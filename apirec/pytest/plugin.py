@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import warnings
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,8 +24,9 @@ from typing import Any
 
 import pytest
 
-from apirec.errors import InvalidMode, RecordingNotFound
+from apirec.errors import InvalidMode, NothingRecordedWarning, RecordingNotFound
 from apirec.pytest.session import SessionState, write_summary
+from apirec.record.closing import observe_closing
 from apirec.record.context import test_context
 from apirec.record.modes import ENV_VAR, Mode, parse_mode
 from apirec.record.recording import Recording
@@ -207,11 +209,30 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
     """A recording for this test: keyed by its node id, in ``recordings/`` beside the file."""
     item = request.node
     rec = Recording(settings=settings_for(item))
+    # judged below by every recording the test opened (a conftest's may get the calls)
+    rec.warn_if_nothing_recorded = False
     item.stash[CALL_ERROR] = None
     with rec:
         yield rec
-    request.config.stash[STATE].add_recording(item.nodeid, rec)
+    state = request.config.stash[STATE]
+    state.add_recording(item.nodeid, rec)
     raised = item.stash.get(CALL_ERROR, None)
+    if (
+        rec.mode in (Mode.RECORD, Mode.RECORD_IF_MISSING)
+        and raised is None
+        and item.nodeid not in state.intercepted
+    ):
+        state.nothing_recorded += 1
+        warnings.warn(
+            NothingRecordedWarning(
+                f"apirec: {item.nodeid} intercepted no call in {rec.mode} mode, so nothing "
+                f"was recorded in {rec.settings.path}: decorate the function with "
+                f"@apirec.record or patch it (apirec.patch(...)), or drop the apirec "
+                f"fixture or marker from this test",
+                path=str(rec.settings.path),
+            ),
+            stacklevel=1,
+        )
     swallowed = [m for m in rec.misses if not _is_in_chain(m, raised)]
     if swallowed:
         __tracebackhide__ = True
@@ -270,6 +291,10 @@ class SessionHooks:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.state = config.stash[STATE]
+        self._stop_observing = observe_closing(self.state.recording_closed)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self._stop_observing()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.state.add_report(report.nodeid, report.when, passed=report.passed)

@@ -23,6 +23,7 @@ from apirec.codec.envelope import encode
 from apirec.codec.exception_data import error_response
 from apirec.errors import ApirecError, RecordingNotFound
 from apirec.keys.spec import KeySpec
+from apirec.record.closing import closed
 from apirec.record.context import (
     ActiveRecording,
     current_test_id,
@@ -86,6 +87,8 @@ class Recording:
         # Streams being recorded, finished (drained) when the recording closes.
         self._streams: weakref.WeakSet[Any] = weakref.WeakSet()
         self.is_open = False
+        # The pytest plugin's own recording judges a test by every recording it opened.
+        self.warn_if_nothing_recorded = True
 
     # -- activation ---------------------------------------------------------------------
 
@@ -117,8 +120,14 @@ class Recording:
                     self._patches.pop().stop()
                 self.is_open = False
                 exit_recording(self, token)
+            closed(self, failed=exc_info[1] is not None)
         else:
             exit_recording(self, token)
+
+    @property
+    def intercepted(self) -> bool:
+        """Whether any call came to this recording since it was last opened."""
+        return self._answers.intercepted()
 
     async def __aenter__(self) -> Recording:
         return self.__enter__()
@@ -246,7 +255,12 @@ class Recording:
         """A sync call; ``async_stream`` for async generator functions (called, not awaited)."""
         __tracebackhide__ = True  # a miss points at the caller's line in pytest
         answers = self._answers  # the hot path calls it directly: no extra frame per call
-        call = self.prepare(spec, instance, args, kwargs)
+        try:
+            call = self.prepare(spec, instance, args, kwargs)
+        except BaseException:
+            # intercepted all the same: the caller gets the error, not "nothing recorded" too
+            answers.refused = True
+            raise
         if self.mode is not Mode.RECORD:
             found = answers.lookup(call)
             if found is not None:
@@ -270,7 +284,12 @@ class Recording:
     ) -> Any:
         __tracebackhide__ = True  # a miss points at the caller's line in pytest
         answers = self._answers  # the hot path calls it directly: no extra frame per call
-        call = self.prepare(spec, instance, args, kwargs)
+        try:
+            call = self.prepare(spec, instance, args, kwargs)
+        except BaseException:
+            # intercepted all the same: the caller gets the error, not "nothing recorded" too
+            answers.refused = True
+            raise
         if self.mode is not Mode.RECORD:
             found = answers.lookup(call)
             if found is not None:

@@ -88,6 +88,7 @@ class Answers:
         self._plans: dict[tuple[str, int], Plan | LazyPlans | None] = {}
         self._once = FirstReplay(self.settings.trusted_modules, self.settings.strict_types)
         self._lock = lock  # the recording's: one lock for all its books
+        self.refused = False  # a call came but could not be keyed (since begin())
 
     @property
     def store(self) -> Store:
@@ -99,6 +100,11 @@ class Answers:
         """A new activation: sequences start afresh; answers older than ``started`` are old."""
         self.started = started
         self._keys.clear()
+        self.refused = False
+
+    def intercepted(self) -> bool:
+        """Whether any call came since :meth:`begin` (each call keyed gets its key's state)."""
+        return self.refused or bool(self._keys)
 
     def state(self, key: str) -> _KeyState:
         state = self._keys.get(key)
