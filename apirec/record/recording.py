@@ -8,8 +8,6 @@ answer as soon as it is known.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import os
 import threading
 import time
@@ -30,6 +28,7 @@ from apirec.record.context import (
     enter_recording,
     exit_recording,
 )
+from apirec.record.decorating import decorate
 from apirec.record.miss_diagnostics import recording_not_found
 from apirec.record.modes import Mode
 from apirec.record.settings import Settings
@@ -153,23 +152,11 @@ class Recording:
                 stacklevel=3,
             )
 
-    def __call__(self, func: F) -> F:
-        """Use the recording as a decorator: active for each call of ``func``."""
-        if inspect.iscoroutinefunction(func):
-
-            @functools.wraps(func)
-            async def run_async(*args: Any, **kwargs: Any) -> Any:
-                async with self:
-                    return await func(*args, **kwargs)
-
-            return run_async  # type: ignore[return-value]
-
-        @functools.wraps(func)
-        def run(*args: Any, **kwargs: Any) -> Any:
-            with self:
-                return func(*args, **kwargs)
-
-        return run  # type: ignore[return-value]
+    def __call__(self, target: F) -> F:
+        """Use the recording as a decorator: active for each call of a function, for the
+        whole life of a generator (a yield fixture) until it is exhausted or closed, or for
+        each ``test*`` method of a class (the class itself is returned)."""
+        return decorate(self, target)
 
     def patch(self, target: str, **options: Any) -> Patch:
         """Wrap ``target`` (``"pkg.module.Class.method"``) until this recording closes."""
