@@ -259,6 +259,9 @@ class Recording:
         except Exception as error:
             answers.save(call, error_response(error))
             raise
+        except BaseException:  # cancelled or interrupted: no answer will ever come
+            answers.abandon(call)
+            raise
         return self._finish(call, result, async_stream=async_stream)
 
     async def call_async(
@@ -288,6 +291,9 @@ class Recording:
         except Exception as error:
             answers.save(call, error_response(error))
             raise
+        except BaseException:  # cancelled or interrupted: no answer will ever come
+            answers.abandon(call)
+            raise
         return self._finish(call, result, async_stream=True)
 
     def _finish(self, call: Call, result: Any, *, async_stream: bool) -> Any:
@@ -303,7 +309,12 @@ class Recording:
             with self._lock:
                 self._streams.add(stream)
             return stream
-        self._answers.save(call, {"body": encode(result), "is_streaming": False})
+        try:
+            body = encode(result)
+        except BaseException:
+            self._answers.abandon(call)
+            raise
+        self._answers.save(call, {"body": body, "is_streaming": False})
         return result
 
     def __repr__(self) -> str:

@@ -8,6 +8,7 @@ keeps the books: the counts, the journal and the slots used.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import operator
@@ -57,6 +58,16 @@ class _KeyState:
     counter: itertools.count[int] = field(default_factory=itertools.count)
     stored: int | None = None  # number of stored answers, once probed
     reset_done: bool = False
+    # calls (by index) that ended with no answer to store: cancelled, interrupted, unstorable
+    abandoned: list[int] = field(default_factory=list)
+
+    def slot_of(self, index: int) -> int:
+        """Where the answer of call ``index`` goes: its index, less the calls before it that
+        will never store one (so that a sequence keeps no hole)."""
+        abandoned = self.abandoned
+        if not abandoned:
+            return index
+        return index - sum(1 for i in abandoned if i < index)
 
 
 def open_store(settings: Settings) -> Store:
@@ -244,11 +255,36 @@ class Answers:
             return error
         return rebuild_error(data, self.settings.trusted_modules, where)
 
+    def abandon(self, call: Call) -> None:
+        """``call`` ended with no answer to store (cancelled, interrupted, or its answer could
+        not be stored): answers of later identical calls, stored at their own places as they
+        came, move down into its place, so that replay finds a sequence with no hole."""
+        if call.keying is not None:  # stored under a name of its own, not in a sequence
+            return
+        state = self.state(call.key)
+        with self._lock:
+            gap = state.slot_of(call.index)
+            state.abandoned.append(call.index)
+            if self.store.close_gap(call.key, gap):
+                # what is cached under the slots that moved is stale; the books stay
+                # conservative: a slot counted as used in either place is never pruned
+                for key, slot in list(self._entries):
+                    if key == call.key and slot >= gap:
+                        del self._entries[(key, slot)]
+                        self._plans.pop((key, slot), None)
+                self.used.update([(k, i - 1) for k, i in self.used if k == call.key and i > gap])
+                state.stored = None
+
     def save(self, call: Call, response: dict[str, Any]) -> None:
         """Write one answer now, not when the recording closes."""
         try:
             self._save(call, response)
-        except StoreError as e:  # say that the call itself was made: it may have cost money
+        except BaseException as e:
+            with contextlib.suppress(StoreError):  # the error being raised says the store fails
+                self.abandon(call)
+            if not isinstance(e, StoreError):
+                raise
+            # say that the call itself was made: it may have cost money
             raise StoreError(
                 f"{call.function}() was called, but its answer could not be stored: {e}",
                 path=e.path,
@@ -281,9 +317,10 @@ class Answers:
         }
         listed = None  # a file named by the keying, under this key in the store's listing
         if name is None:
-            # The first free slot, also in record-if-missing: a call cancelled before its answer
-            # was stored must not leave a hole that hides the answers after it.
-            slot = self.store.write(call.key, entry)
+            # The place of this call among the identical calls of this recording (by the order
+            # they started, not the order they end), or the first free slot after it when
+            # another process took it.
+            slot = self.store.write(call.key, entry, start=state.slot_of(call.index))
         else:
             listed, slot = write_named(self.store, name, entry), 0
         with self._lock:
