@@ -8,6 +8,7 @@ answer as soon as it is known.
 
 from __future__ import annotations
 
+import inspect
 import os
 import threading
 import time
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from apirec.codec.envelope import encode
 from apirec.codec.exception_data import error_response
-from apirec.errors import ApirecError, RecordingNotFound
+from apirec.errors import ApirecError, EncodeError, RecordingNotFound
 from apirec.keys.spec import KeySpec
 from apirec.record.closing import closed
 from apirec.record.context import (
@@ -47,6 +48,17 @@ def _interrupted(exc_info: tuple[object, ...]) -> bool:
     """Leaving on cancellation or Ctrl-C: no time to read the rest of open streams."""
     error = exc_info[1] if len(exc_info) > 1 else None
     return isinstance(error, BaseException) and not isinstance(error, Exception)
+
+
+def _coroutine_returned(function: str, coroutine: Any) -> EncodeError:
+    """A plain ``def`` that returned a coroutine: apirec stores values, not work not yet done.
+    The coroutine never ran (nothing happened), so closing it is safe."""
+    coroutine.close()  # no "never awaited" warning: the error says it all
+    return EncodeError(
+        f"{function}() returned a coroutine, not a value: decorate the async def that makes "
+        f"it (or await it inside {function.rsplit('.', 1)[-1]}() and make that async), so "
+        f"apirec records what it returns when awaited"
+    )
 
 
 class Recording:
@@ -311,8 +323,10 @@ class Recording:
             return stream
         try:
             body = encode(result)
-        except BaseException:
+        except BaseException as error:
             self._answers.abandon(call)
+            if inspect.iscoroutine(result):
+                raise _coroutine_returned(call.function, result) from error
             raise
         self._answers.save(call, {"body": body, "is_streaming": False})
         return result

@@ -12,6 +12,7 @@ import inspect
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from types import ModuleType
 from typing import Any, TypeVar, overload
 
 import wrapt
@@ -213,7 +214,12 @@ class Patch:
                 place = _Place(parent, attribute, current, had_own)
                 _places[(id(parent), attribute)] = place
             # the original the first patch found, not an apirec wrapper still in place
-            self._wrapper = self.build(_unwrapped(place.original), options)
+            original = _unwrapped(place.original)
+            if isinstance(original, property):  # its getter is what gets called
+                getter = self.build(original.fget, options) if original.fget else None
+                self._wrapper = property(getter, original.fset, original.fdel, original.__doc__)
+            else:
+                self._wrapper = self.build(original, options)
             self._place = place
             place.patches.append(self)
             setattr(parent, attribute, self._wrapper)
@@ -322,6 +328,10 @@ def _resolve_target(target: str) -> tuple[Any, str, Any, bool]:
         for klass in parent.__mro__[1:]:
             if attribute in vars(klass):
                 return parent, attribute, vars(klass)[attribute], False
+    elif not isinstance(parent, ModuleType) and callable(getattr(type(parent), attribute, None)):
+        # an instance's method: this instance gets its own recorded (bound) method until the
+        # patch stops; the class and its other instances are left alone
+        return parent, attribute, getattr(parent, attribute), False
     raise ValueError(f"cannot patch {target!r}: {attribute!r} not found on {parent!r}")
 
 
