@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -252,3 +253,25 @@ async def test_an_earlier_call_cancelled_after_later_ones_answered_leaves_no_hol
     async with apirec.recording(tmp_path, mode="replay", store=store) as replay:
         assert [await job("x") for _ in range(4)] == [1, 2, 3, 3]  # then the last again
     assert replay.stats.replayed == 4
+
+
+async def test_a_stream_never_finished_in_its_block_leaves_no_hole(tmp_path):
+    # The first call's stream is still open when the block ends (a sync `with` cannot read
+    # an async stream); the second call's answer, stored in its own place, must not stay
+    # hidden behind the empty place of the first.
+    @apirec.record(name="concurrency.agen")
+    async def source():
+        for i in range(3):
+            yield i
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "not finished when it closed"
+        with apirec.recording(tmp_path, mode="record"):
+            first = source()
+            assert await anext(first) == 0
+            assert [c async for c in source()] == [0, 1, 2]
+    async with apirec.recording(tmp_path, mode="replay"):
+        assert [c async for c in source()] == [0, 1, 2]
+    await first.aclose()  # stored now, after the others: still no hole
+    names = sorted(p.name for p in tmp_path.glob("*.json"))
+    assert sorted(n.count(".") for n in names) == [1, 2]  # <key>.json and <key>.1.json

@@ -126,6 +126,7 @@ class Recording:
             try:
                 if not _interrupted(exc_info):
                     self._finish_streams()
+                self._answers.settle()
             finally:
                 while self._patches:
                     self._patches.pop().stop()
@@ -266,6 +267,7 @@ class Recording:
                 return answers.replay(call, *found, async_stream=async_stream)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
+        answers.going_live(call)
         try:
             result = wrapped(*args, **kwargs)
         except Exception as error:
@@ -298,6 +300,7 @@ class Recording:
                 return answers.replay(call, *found, async_stream=True)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
+        answers.going_live(call)
         try:
             result = await wrapped(*args, **kwargs)
         except Exception as error:

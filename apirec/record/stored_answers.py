@@ -60,6 +60,8 @@ class _KeyState:
     reset_done: bool = False
     # calls (by index) that ended with no answer to store: cancelled, interrupted, unstorable
     abandoned: list[int] = field(default_factory=list)
+    # calls (by index) that went to the real function and whose answer is not stored yet
+    pending: set[int] = field(default_factory=set)
 
     def slot_of(self, index: int) -> int:
         """Where the answer of call ``index`` goes: its index, less the calls before it that
@@ -255,24 +257,39 @@ class Answers:
             return error
         return rebuild_error(data, self.settings.trusted_modules, where)
 
+    def going_live(self, call: Call) -> None:
+        """``call`` goes to the real function: its answer is due (see :meth:`settle`)."""
+        if call.keying is None:
+            self.state(call.key).pending.add(call.index)
+
     def abandon(self, call: Call) -> None:
         """``call`` ended with no answer to store (cancelled, interrupted, or its answer could
         not be stored): answers of later identical calls, stored at their own places as they
         came, move down into its place, so that replay finds a sequence with no hole."""
-        if call.keying is not None:  # stored under a name of its own, not in a sequence
-            return
-        state = self.state(call.key)
+        if call.keying is None:  # else stored under a name of its own, not in a sequence
+            self._abandon(call.key, self.state(call.key), call.index)
+
+    def settle(self) -> None:
+        """The recording closes: calls whose answer is still not stored (a stream left
+        unfinished) give up their places, so the answers after them are not hidden; such an
+        answer, stored later, goes after the others."""
+        for key, state in list(self._keys.items()):
+            for index in sorted(state.pending):
+                self._abandon(key, state, index)
+
+    def _abandon(self, key: str, state: _KeyState, index: int) -> None:
         with self._lock:
-            gap = state.slot_of(call.index)
-            state.abandoned.append(call.index)
-            if self.store.close_gap(call.key, gap):
+            state.pending.discard(index)
+            gap = state.slot_of(index)
+            state.abandoned.append(index)
+            if self.store.close_gap(key, gap):
                 # what is cached under the slots that moved is stale; the books stay
                 # conservative: a slot counted as used in either place is never pruned
-                for key, slot in list(self._entries):
-                    if key == call.key and slot >= gap:
-                        del self._entries[(key, slot)]
-                        self._plans.pop((key, slot), None)
-                self.used.update([(k, i - 1) for k, i in self.used if k == call.key and i > gap])
+                for cached_key, slot in list(self._entries):
+                    if cached_key == key and slot >= gap:
+                        del self._entries[(cached_key, slot)]
+                        self._plans.pop((cached_key, slot), None)
+                self.used.update([(k, i - 1) for k, i in self.used if k == key and i > gap])
                 state.stored = None
 
     def save(self, call: Call, response: dict[str, Any]) -> None:
@@ -320,10 +337,13 @@ class Answers:
             # The place of this call among the identical calls of this recording (by the order
             # they started, not the order they end), or the first free slot after it when
             # another process took it.
-            slot = self.store.write(call.key, entry, start=state.slot_of(call.index))
+            # (an answer whose place was given up goes after the others: first free slot)
+            late = call.index in state.abandoned
+            slot = self.store.write(call.key, entry, start=0 if late else state.slot_of(call.index))
         else:
             listed, slot = write_named(self.store, name, entry), 0
         with self._lock:
+            state.pending.discard(call.index)
             if listed is not None:
                 self.used.add((listed, 0))
             self._entries[(call.key, slot)] = entry
