@@ -9,7 +9,10 @@
   with neither run with no recording: decorated functions call straight through.
 * Every test runs inside ``apirec.test_context(node_id)``.
 * A miss the code under test swallowed still fails the test at teardown.
-* End of session: counts, and the recordings no test used (deleted with ``--apirec-prune``).
+* A test whose recordings (the plugin's and any it opened itself) got no call in ``record`` or
+  ``record-if-missing`` mode warns ``apirec.NothingRecordedWarning`` and is counted.
+* End of session: counts from every recording that closed, and the recordings no test used
+  (deleted with ``--apirec-prune``); what any recording on a directory used counts as used.
 """
 
 from __future__ import annotations
