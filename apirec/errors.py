@@ -13,6 +13,10 @@ itself raises::
      ├── DecodeError                                a stored value that cannot be rebuilt
      ├── StoreError             (also OSError)      a recording that cannot be read or written
      └── ReplayedError                              a recorded exception whose class is unknown
+
+and one warning, which is not an error (a ``UserWarning``)::
+
+    NothingRecordedWarning                          a record-mode recording got no call
 """
 
 from __future__ import annotations
@@ -165,3 +169,13 @@ class ReplayedError(ApirecError):
         if name in attributes:
             return attributes[name]
         raise AttributeError(name)
+
+
+class NothingRecordedWarning(UserWarning):
+    """A recording in ``record`` or ``record-if-missing`` mode closed without intercepting a
+    single call: nothing was stored in ``path`` (the function is not decorated or patched, or
+    it was called outside the block). Not raised when the block ended with an exception."""
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path

@@ -237,6 +237,28 @@ def test_prune_deletes_only_what_the_filters_match(capsys, apirec_store):
     assert left == ["tests/test_x.py::test_b"]
 
 
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        (["--test", ""], "--test"),  # an unset shell variable: "$TEST_ID"
+        (["--test", "   "], "--test"),
+        (["--function", ""], "--function"),
+        (["--function", "\t"], "--function"),
+        (["--shared", "--function", ""], "--function"),
+        (["--test", "*::test_a", "--function", " "], "--function"),
+    ],
+)
+def test_prune_with_an_empty_pattern_is_a_usage_error_and_deletes_nothing(
+    capsys, apirec_store, argv, option
+):
+    before = {p.name: p.read_bytes() for p in apirec_store.glob("*.json")}
+    code, out, err = run(capsys, "prune", apirec_store, *argv)
+    assert code == 2
+    assert f"{option} is empty" in err
+    assert "deleted" not in out
+    assert {p.name: p.read_bytes() for p in apirec_store.glob("*.json")} == before
+
+
 def test_convert_to_msgpack_round_trips_or_says_the_store_is_missing(
     capsys, apirec_store, tmp_path
 ):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -154,3 +155,123 @@ async def test_a_cancelled_call_leaves_no_hole_in_the_sequence(tmp_path: Path) -
     with apirec.recording(tmp_path, mode="replay") as replay:
         assert await poll("job") == 1
     assert replay.stats.replayed == 1
+
+
+# -- identical calls in flight at once: stored by the order they started ---------------------
+
+STORES = ["json", "msgpack"]
+
+
+def _released_in(order: list[int]) -> tuple[list[asyncio.Event], asyncio.Task[None]]:
+    """Events that let call n answer, set one by one in ``order`` (each after the previous
+    answer was stored)."""
+    events = [asyncio.Event() for _ in order]
+
+    async def release() -> None:
+        for n in order:
+            for _ in range(5):  # the previous call answers and is stored before the next
+                await asyncio.sleep(0)
+            events[n].set()
+
+    return events, asyncio.ensure_future(release())
+
+
+@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("mode", ["record", "record-if-missing"])
+async def test_a_gather_replays_in_the_order_it_returned_live(tmp_path, mode, store):
+    started = itertools.count()
+    events: list[asyncio.Event] = []
+
+    @apirec.record(name="concurrency.job")
+    async def job(name: str) -> int:
+        n = next(started)
+        await events[n].wait()
+        return n
+
+    async with apirec.recording(tmp_path, mode=mode, store=store):
+        events, releasing = _released_in([2, 1, 0])  # the last started answers first
+        live = await asyncio.gather(job("x"), job("x"), job("x"))
+        await releasing
+    assert live == [0, 1, 2]
+    async with apirec.recording(tmp_path, mode="replay", store=store):
+        assert await asyncio.gather(job("x"), job("x"), job("x")) == live
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_threads_replay_in_the_order_their_calls_started(tmp_path, store):
+    started = itertools.count()
+    entered = [threading.Event() for _ in range(3)]
+    gates = [threading.Event() for _ in range(3)]
+
+    @apirec.record(name="concurrency.thread_job")
+    def job(name: str) -> int:
+        n = next(started)
+        entered[n].set()
+        gates[n].wait(5)
+        return n
+
+    results: dict[int, int] = {}
+    with apirec.recording(tmp_path, mode="record", store=store):
+        threads = []
+        for i in range(3):  # each call is in flight before the next one starts
+            threads.append(threading.Thread(target=lambda i=i: results.update({i: job("x")})))
+            threads[-1].start()
+            assert entered[i].wait(5)
+        for n in (2, 1, 0):  # the last started answers first
+            gates[n].set()
+            threads[n].join(5)
+    assert results == {0: 0, 1: 1, 2: 2}
+    with apirec.recording(tmp_path, mode="replay", store=store):
+        assert [job("x") for _ in range(3)] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("store", STORES)
+async def test_an_earlier_call_cancelled_after_later_ones_answered_leaves_no_hole(tmp_path, store):
+    # Four identical calls: the third answers, then the first is cancelled (its slot is
+    # closed up), then the fourth and the second answer. Replay gets them in call order.
+    started = itertools.count()
+    events = [asyncio.Event() for _ in range(4)]
+
+    @apirec.record(name="concurrency.cancelled")
+    async def job(name: str) -> int:
+        n = next(started)
+        await events[n].wait()
+        return n
+
+    async with apirec.recording(tmp_path, mode="record", store=store):
+        tasks = [asyncio.create_task(job("x")) for _ in range(4)]
+        await asyncio.sleep(0)
+        events[2].set()
+        assert await tasks[2] == 2
+        tasks[0].cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await tasks[0]
+        events[3].set()
+        assert await tasks[3] == 3
+        events[1].set()
+        assert await tasks[1] == 1
+    async with apirec.recording(tmp_path, mode="replay", store=store) as replay:
+        assert [await job("x") for _ in range(4)] == [1, 2, 3, 3]  # then the last again
+    assert replay.stats.replayed == 4
+
+
+async def test_a_stream_never_finished_in_its_block_leaves_no_hole(tmp_path):
+    # The first call's stream is still open when the block ends (a sync `with` cannot read
+    # an async stream); the second call's answer, stored in its own place, must not stay
+    # hidden behind the empty place of the first.
+    @apirec.record(name="concurrency.agen")
+    async def source():
+        for i in range(3):
+            yield i
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "not finished when it closed"
+        with apirec.recording(tmp_path, mode="record"):
+            first = source()
+            assert await anext(first) == 0
+            assert [c async for c in source()] == [0, 1, 2]
+    async with apirec.recording(tmp_path, mode="replay"):
+        assert [c async for c in source()] == [0, 1, 2]
+    await first.aclose()  # stored now, after the others: still no hole
+    names = sorted(p.name for p in tmp_path.glob("*.json"))
+    assert sorted(n.count(".") for n in names) == [1, 2]  # <key>.json and <key>.1.json

@@ -7,6 +7,8 @@ from .plugin_helpers import setup, stored
 SHOW_MODE = """
 import pytest
 
+# in record modes it makes no call: the warning that it recorded nothing is expected
+@pytest.mark.filterwarnings("ignore::apirec.NothingRecordedWarning")
 def test_mode(apirec):
     print("MODE=" + apirec.mode.value)
 

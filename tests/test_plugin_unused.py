@@ -115,3 +115,53 @@ def test_an_interrupted_run_deletes_nothing(pytester, recorded):
         ["apirec: *; unused recordings not checked (the run was interrupted)"]
     )
     assert _files(pytester) == recorded
+
+
+# The README's migration pattern (a conftest fixture opening its own recording on the test's
+# directory) under the marker, and a test that opens a second recording on its fixture's
+# directory: in both the calls go to the inner recording, not to the plugin's.
+CONFTEST_RECORDING = """
+import apirec, pytest
+
+@pytest.fixture
+def migrated():
+    with apirec.recording("recordings"):
+        yield
+"""
+
+TEST_OTHER_RECORDINGS = """
+import os, apirec as apirec_lib, pytest, provider
+LATER = os.environ.get("PHASE") == "later"
+
+@pytest.mark.apirec
+def test_migrated(migrated):
+    provider.add(1)
+    if not LATER:
+        provider.add(2)   # unused later
+
+def test_own_recording(apirec):
+    with apirec_lib.recording(apirec.settings.path):
+        provider.add(3)
+        if not LATER:
+            provider.add(4)   # unused later
+"""
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+def test_prune_counts_what_every_recording_on_the_directory_used(pytester, monkeypatch, xdist):
+    setup(pytester, "pythonpath = .")
+    pytester.makeconftest(CONFTEST_RECORDING)
+    pytester.makepyfile(test_m=TEST_OTHER_RECORDINGS)
+    monkeypatch.setenv("PHASE", "record")
+    run = pytester.runpytest_subprocess if xdist else pytester.runpytest
+    run(*xdist, "--apirec-mode=record").assert_outcomes(passed=2)
+    recorded = _files(pytester)
+    assert sorted(args["a"] for _, args in recorded.values()) == [1, 2, 3, 4]
+
+    monkeypatch.setenv("PHASE", "later")
+    result = run(*xdist, "--apirec-prune")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["apirec: 2 replayed, 0 recorded, 0 live, 0 missed; deleted 2 unused recordings"]
+    )
+    assert sorted(args["a"] for _, args in _files(pytester).values()) == [1, 3]

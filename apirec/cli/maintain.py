@@ -13,6 +13,13 @@ from apirec.stores.convert import convert as convert_store
 
 def prune(args: argparse.Namespace) -> int:
     """Delete the recordings matching every filter given; at least one filter is required."""
+    for option, pattern in (("--function", args.function), ("--test", args.test)):
+        # An unset shell variable ("$TEST") would otherwise match, and delete, everything.
+        if pattern is not None and not pattern.strip():
+            raise UsageError(
+                f"prune: {option} is empty (an unset shell variable?); give a pattern, "
+                f"or leave {option} out"
+            )
     if args.function is None and args.test is None and not args.shared:
         raise UsageError("prune needs --test, --function or --shared (it never deletes all)")
     doomed: list[Path] = []

@@ -66,6 +66,18 @@ def _layouts(raw: Callable[..., Any]) -> tuple[_Params, _Params | None]:
     )
 
 
+def _defined_in_class_with_self(raw: Callable[..., Any]) -> bool:
+    """A function written in a class body whose first parameter is ``self``."""
+    parts = getattr(inspect.unwrap(raw), "__qualname__", "").split(".")
+    if len(parts) < 2 or parts[-2] == "<locals>":
+        return False
+    try:
+        first = next(iter(inspect.signature(raw).parameters.values()), None)
+    except (TypeError, ValueError):
+        return False
+    return first is not None and first.name == "self" and first.kind in _POSITIONAL
+
+
 def _same_as_default(value: Any, default: Any) -> bool:
     if value is default:
         return True
@@ -83,9 +95,12 @@ class Binding:
     def __init__(self, func: Callable[..., Any], *, name: str) -> None:
         self.name = name
         raw = getattr(func, "__func__", func)
-        # classmethods and bound methods never pass cls/self in ``args``; their raw signature has it
-        self._always_drop = isinstance(func, classmethod) or inspect.ismethod(func)
+        # classmethods and bound methods never pass cls/self in ``args``; their raw signature has
+        # it. A method under another decorator (``@retry`` above ``@apirec.record``, a patched
+        # property's getter) is called unbound, with self as its first argument: never keyed.
         self._is_static = isinstance(func, staticmethod)
+        self._always_drop = isinstance(func, classmethod) or inspect.ismethod(func)
+        self._unbound_self = not self._is_static and _defined_in_class_with_self(raw)
         self._func = raw
         try:
             self._with_self, self._without_self = _layouts(raw)
@@ -98,6 +113,8 @@ class Binding:
         """Map a call to ``{parameter: value}``, leaving out self/cls and default values."""
         # wrapt hands over self/cls as ``instance`` for methods; the signature still has it.
         drop_first = self._always_drop or (instance is not None and not self._is_static)
+        if not drop_first and self._unbound_self and args:
+            args, drop_first = args[1:], True  # self came as the first argument
         layout = self._without_self if drop_first and self._without_self else self._with_self
         bound: dict[str, Any] = {}
         positional = layout.positional

@@ -9,7 +9,10 @@
   with neither run with no recording: decorated functions call straight through.
 * Every test runs inside ``apirec.test_context(node_id)``.
 * A miss the code under test swallowed still fails the test at teardown.
-* End of session: counts, and the recordings no test used (deleted with ``--apirec-prune``).
+* A test whose recordings (the plugin's and any it opened itself) got no call in ``record`` or
+  ``record-if-missing`` mode warns ``apirec.NothingRecordedWarning`` and is counted.
+* End of session: counts from every recording that closed, and the recordings no test used
+  (deleted with ``--apirec-prune``); what any recording on a directory used counts as used.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import functools
 import inspect
 import os
 import shlex
+import warnings
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,8 +30,9 @@ from typing import Any
 
 import pytest
 
-from apirec.errors import InvalidMode, RecordingNotFound
+from apirec.errors import InvalidMode, NothingRecordedWarning, RecordingNotFound
 from apirec.pytest.session import SessionState, write_summary
+from apirec.record.closing import observe_closing
 from apirec.record.context import test_context
 from apirec.record.modes import ENV_VAR, Mode, parse_mode
 from apirec.record.recording import Recording
@@ -210,11 +215,30 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
     """A recording for this test: keyed by its node id, in ``recordings/`` beside the file."""
     item = request.node
     rec = Recording(settings=settings_for(item))
+    # judged below by every recording the test opened (a conftest's may get the calls)
+    rec.warn_if_nothing_recorded = False
     item.stash[CALL_ERROR] = None
     with rec, _streams_finished_in_the_tests_loop(item, rec):
         yield rec
-    request.config.stash[STATE].add_recording(item.nodeid, rec)
+    state = request.config.stash[STATE]
+    state.add_recording(item.nodeid, rec)
     raised = item.stash.get(CALL_ERROR, None)
+    if (
+        rec.mode in (Mode.RECORD, Mode.RECORD_IF_MISSING)
+        and raised is None
+        and item.nodeid not in state.intercepted
+    ):
+        state.nothing_recorded += 1
+        warnings.warn(
+            NothingRecordedWarning(
+                f"apirec: {item.nodeid} intercepted no call in {rec.mode} mode, so nothing "
+                f"was recorded in {rec.settings.path}: decorate the function with "
+                f"@apirec.record or patch it (apirec.patch(...)), or drop the apirec "
+                f"fixture or marker from this test",
+                path=str(rec.settings.path),
+            ),
+            stacklevel=1,
+        )
     swallowed = [m for m in rec.misses if not _is_in_chain(m, raised)]
     if swallowed:
         __tracebackhide__ = True
@@ -300,6 +324,10 @@ class SessionHooks:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.state = config.stash[STATE]
+        self._stop_observing = observe_closing(self.state.recording_closed)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self._stop_observing()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.state.add_report(report.nodeid, report.when, passed=report.passed)

@@ -11,12 +11,15 @@ unused: the plugin cannot know that every test that shares them ran.
 from __future__ import annotations
 
 import os
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from apirec.errors import ApirecError
+from apirec.record.closing import Recording as ClosedRecording
+from apirec.record.context import current_test_id
 from apirec.record.modes import Mode
 from apirec.record.recording import Recording
 from apirec.record.settings import Settings
@@ -45,18 +48,37 @@ class SessionState:
     pending: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
     failed: set[str] = field(default_factory=set)
     recordings: int = 0  # tests that had a recording
+    nothing_recorded: int = 0  # tests whose recordings in a recording mode got no call
+    # tests during which some recording (the plugin's or one the test opened) got a call
+    intercepted: set[str] = field(default_factory=set)
+    # the counts of each recording already added (one recording may close many times)
+    _counted: weakref.WeakKeyDictionary[ClosedRecording, Stats] = field(
+        default_factory=weakref.WeakKeyDictionary
+    )
     unused: list[Unused] | None = None  # None until the end of a session that was not cut short
     deleted: list[str] = field(default_factory=list)
     prune_errors: list[str] = field(default_factory=list)
 
-    def add_recording(self, node_id: str, rec: Recording) -> None:
-        """The test's recording has closed: add its counts and what it used."""
-        self.recordings += 1
+    def recording_closed(self, rec: ClosedRecording) -> None:
+        """Any recording has closed (the plugin's or one the tests opened themselves, such as
+        a conftest's ``apirec.recording(dir)``): add its new counts and what it used, so that
+        a recording some other recording on the directory used is never judged unused."""
+        counted = self._counted.setdefault(rec, Stats())
         for f in fields(Stats):
-            setattr(self.stats, f.name, getattr(self.stats, f.name) + getattr(rec.stats, f.name))
+            new = getattr(rec.stats, f.name) - getattr(counted, f.name)
+            setattr(self.stats, f.name, getattr(self.stats, f.name) + new)
+            setattr(counted, f.name, getattr(rec.stats, f.name))
         location = str(rec.settings.path.resolve())
         self.used.update((location, key, index) for key, index in rec.used)
+        test_id = current_test_id()
+        if test_id is not None and rec.intercepted:
+            self.intercepted.add(test_id)
+
+    def add_recording(self, node_id: str, rec: Recording) -> None:
+        """The plugin's recording of a test has closed: its stores are judged once it passed."""
+        self.recordings += 1
         if rec.mode in _READING:
+            location = str(rec.settings.path.resolve())
             self.pending[node_id].add((location, rec.settings.store))
 
     def add_report(self, node_id: str, when: str, passed: bool) -> None:
@@ -77,6 +99,7 @@ class SessionState:
             "used": sorted(self.used),
             "complete": {k: sorted(v) for k, v in self.complete.items()},
             "recordings": self.recordings,
+            "nothing_recorded": self.nothing_recorded,
         }
 
     def merge(self, wire: dict[str, Any]) -> None:
@@ -86,6 +109,7 @@ class SessionState:
         for node_id, stores in wire["complete"].items():
             self.complete[node_id].update((d, kind) for d, kind in stores)
         self.recordings += wire["recordings"]
+        self.nothing_recorded += wire["nothing_recorded"]
 
     # -- end of session ----------------------------------------------------------------------
 
@@ -168,6 +192,8 @@ def write_summary(state: SessionState, prune: bool, reporter: Any) -> None:
         )
     else:
         tail = "0 stored recordings no test used"
+    if state.nothing_recorded:
+        counts += f"; {_plural(state.nothing_recorded, 'test')} recorded nothing"
     reporter.write_sep("-", "apirec")
     reporter.write_line(f"apirec: {counts}; {tail}")
     if reporter.config.getoption("verbose") > 0 and not prune:

@@ -8,7 +8,6 @@ answer as soon as it is known.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import os
 import threading
@@ -19,14 +18,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from apirec.codec.envelope import encode_result
 from apirec.codec.exception_data import error_response
-from apirec.errors import ApirecError, RecordingNotFound
+from apirec.errors import ApirecError, EncodeError, RecordingNotFound
 from apirec.keys.spec import KeySpec
+from apirec.record.closing import closed
 from apirec.record.context import (
     ActiveRecording,
     current_test_id,
     enter_recording,
     exit_recording,
 )
+from apirec.record.decorating import decorate
 from apirec.record.miss_diagnostics import recording_not_found
 from apirec.record.modes import Mode
 from apirec.record.settings import Settings
@@ -56,6 +57,17 @@ def _raise_first(errors: list[Exception]) -> None:
         for other in errors[1:]:
             first.add_note(f"apirec: also, while finishing streams: {other!r}")
         raise first
+
+
+def _coroutine_returned(function: str, coroutine: Any) -> EncodeError:
+    """A plain ``def`` that returned a coroutine: apirec stores values, not work not yet done.
+    The coroutine never ran (nothing happened), so closing it is safe."""
+    coroutine.close()  # no "never awaited" warning: the error says it all
+    return EncodeError(
+        f"{function}() returned a coroutine, not a value: decorate the async def that makes "
+        f"it (or await it inside {function.rsplit('.', 1)[-1]}() and make that async), so "
+        f"apirec records what it returns when awaited"
+    )
 
 
 class Recording:
@@ -102,6 +114,8 @@ class Recording:
         )
         self._dropped = self._streams.dropped  # read on every call: one attribute, not two
         self.is_open = False
+        # The pytest plugin's own recording judges a test by every recording it opened.
+        self.warn_if_nothing_recorded = True
 
     # -- activation ---------------------------------------------------------------------
 
@@ -120,14 +134,20 @@ class Recording:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        failed = exc_info[1] is not None if len(exc_info) > 1 else False
         if self._depth == 1:
             interrupted = _interruption(exc_info)
             if interrupted is not None:
-                self._leave(lambda: self._streams.cut_all(interrupted))
+                self._leave(lambda: self._streams.cut_all(interrupted), failed=failed)
             else:
-                self._leave(lambda: _raise_first(self._streams.finish_all_sync()))
+                self._leave(lambda: _raise_first(self._streams.finish_all_sync()), failed=failed)
         else:
             self._leave(None)
+
+    @property
+    def intercepted(self) -> bool:
+        """Whether any call came to this recording since it was last opened."""
+        return self._answers.intercepted()
 
     async def __aenter__(self) -> Recording:
         return self.__enter__()
@@ -139,7 +159,7 @@ class Recording:
         self.__exit__(*exc_info)  # closes even when a stream could not be finished
         _raise_first(errors)
 
-    def _leave(self, finish: Callable[[], None] | None) -> None:
+    def _leave(self, finish: Callable[[], None] | None, *, failed: bool = False) -> None:
         """Deactivate; when closing, run ``finish`` first, and deactivate even if it fails."""
         token = self._tokens.pop() if self._tokens else None
         with self._lock:
@@ -152,10 +172,15 @@ class Recording:
             if finish is not None:
                 finish()
         finally:
-            while self._patches:
-                self._patches.pop().stop()
-            self.is_open = False
-            exit_recording(self, token)
+            try:
+                # calls still unanswered give up their places to the answers stored after them
+                self._answers.settle()
+            finally:
+                while self._patches:
+                    self._patches.pop().stop()
+                self.is_open = False
+                exit_recording(self, token)
+        closed(self, failed=failed)
 
     async def finish_streams(self, error: BaseException | None = None) -> None:
         """Finish the open streams now, in this event loop (the pytest plugin does this for
@@ -166,23 +191,11 @@ class Recording:
             return
         _raise_first(await self._streams.finish_all_async())
 
-    def __call__(self, func: F) -> F:
-        """Use the recording as a decorator: active for each call of ``func``."""
-        if inspect.iscoroutinefunction(func):
-
-            @functools.wraps(func)
-            async def run_async(*args: Any, **kwargs: Any) -> Any:
-                async with self:
-                    return await func(*args, **kwargs)
-
-            return run_async  # type: ignore[return-value]
-
-        @functools.wraps(func)
-        def run(*args: Any, **kwargs: Any) -> Any:
-            with self:
-                return func(*args, **kwargs)
-
-        return run  # type: ignore[return-value]
+    def __call__(self, target: F) -> F:
+        """Use the recording as a decorator: active for each call of a function, for the
+        whole life of a generator (a yield fixture) until it is exhausted or closed, or for
+        each ``test*`` method of a class (the class itself is returned)."""
+        return decorate(self, target)
 
     def patch(self, target: str, **options: Any) -> Patch:
         """Wrap ``target`` (``"pkg.module.Class.method"``) until this recording closes."""
@@ -270,17 +283,26 @@ class Recording:
         if self._dropped:  # a safe point: no lock held here
             self._streams.finish_dropped()
         answers = self._answers  # the hot path calls it directly: no extra frame per call
-        call = self.prepare(spec, instance, args, kwargs)
+        try:
+            call = self.prepare(spec, instance, args, kwargs)
+        except BaseException:
+            # intercepted all the same: the caller gets the error, not "nothing recorded" too
+            answers.refused = True
+            raise
         if self.mode is not Mode.RECORD:
             found = answers.lookup(call)
             if found is not None:
                 return answers.replay(call, *found, async_stream=async_stream)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
+        answers.going_live(call)
         try:
             result = wrapped(*args, **kwargs)
         except Exception as error:
             answers.save(call, error_response(error))
+            raise
+        except BaseException:  # cancelled or interrupted: no answer will ever come
+            answers.abandon(call)
             raise
         return self._finish(call, result, async_stream=async_stream)
 
@@ -296,17 +318,26 @@ class Recording:
         if self._dropped:  # a safe point: no lock held here
             self._streams.finish_dropped()
         answers = self._answers  # the hot path calls it directly: no extra frame per call
-        call = self.prepare(spec, instance, args, kwargs)
+        try:
+            call = self.prepare(spec, instance, args, kwargs)
+        except BaseException:
+            # intercepted all the same: the caller gets the error, not "nothing recorded" too
+            answers.refused = True
+            raise
         if self.mode is not Mode.RECORD:
             found = answers.lookup(call)
             if found is not None:
                 return answers.replay(call, *found, async_stream=True)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
+        answers.going_live(call)
         try:
             result = await wrapped(*args, **kwargs)
         except Exception as error:
             answers.save(call, error_response(error))
+            raise
+        except BaseException:  # cancelled or interrupted: no answer will ever come
+            answers.abandon(call)
             raise
         return self._finish(call, result, async_stream=True)
 
@@ -319,7 +350,13 @@ class Recording:
                 save=lambda response: self._answers.save(call, response),
                 keep=self._streams.keep,
             )
-        body = encode_result(result, f"the result of {call.function}()")
+        try:
+            body = encode_result(result, f"the result of {call.function}()")
+        except BaseException as error:
+            self._answers.abandon(call)
+            if inspect.iscoroutine(result):
+                raise _coroutine_returned(call.function, result) from error
+            raise
         self._answers.save(call, {"body": body, "is_streaming": False})
         return result
 

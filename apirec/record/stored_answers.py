@@ -8,6 +8,7 @@ keeps the books: the counts, the journal and the slots used.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import operator
@@ -58,6 +59,18 @@ class _KeyState:
     counter: itertools.count[int] = field(default_factory=itertools.count)
     stored: int | None = None  # number of stored answers, once probed
     reset_done: bool = False
+    # calls (by index) that ended with no answer to store: cancelled, interrupted, unstorable
+    abandoned: list[int] = field(default_factory=list)
+    # calls (by index) that went to the real function and whose answer is not stored yet
+    pending: set[int] = field(default_factory=set)
+
+    def slot_of(self, index: int) -> int:
+        """Where the answer of call ``index`` goes: its index, less the calls before it that
+        will never store one (so that a sequence keeps no hole)."""
+        abandoned = self.abandoned
+        if not abandoned:
+            return index
+        return index - sum(1 for i in abandoned if i < index)
 
 
 def open_store(settings: Settings) -> Store:
@@ -89,6 +102,7 @@ class Answers:
         self._plans: dict[tuple[str, int], Plan | LazyPlans | None] = {}
         self._once = FirstReplay(self.settings.trusted_modules, self.settings.strict_types)
         self._lock = lock  # the recording's: one lock for all its books
+        self.refused = False  # a call came but could not be keyed (since begin())
 
     @property
     def store(self) -> Store:
@@ -100,6 +114,11 @@ class Answers:
         """A new activation: sequences start afresh; answers older than ``started`` are old."""
         self.started = started
         self._keys.clear()
+        self.refused = False
+
+    def intercepted(self) -> bool:
+        """Whether any call came since :meth:`begin` (each call keyed gets its key's state)."""
+        return self.refused or bool(self._keys)
 
     def state(self, key: str) -> _KeyState:
         state = self._keys.get(key)
@@ -259,11 +278,51 @@ class Answers:
             return error
         return rebuild_error(data, self.settings.trusted_modules, where)
 
+    def going_live(self, call: Call) -> None:
+        """``call`` goes to the real function: its answer is due (see :meth:`settle`)."""
+        if call.keying is None:
+            self.state(call.key).pending.add(call.index)
+
+    def abandon(self, call: Call) -> None:
+        """``call`` ended with no answer to store (cancelled, interrupted, or its answer could
+        not be stored): answers of later identical calls, stored at their own places as they
+        came, move down into its place, so that replay finds a sequence with no hole."""
+        if call.keying is None:  # else stored under a name of its own, not in a sequence
+            self._abandon(call.key, self.state(call.key), call.index)
+
+    def settle(self) -> None:
+        """The recording closes: calls whose answer is still not stored (a stream left
+        unfinished) give up their places, so the answers after them are not hidden; such an
+        answer, stored later, goes after the others."""
+        for key, state in list(self._keys.items()):
+            for index in sorted(state.pending):
+                self._abandon(key, state, index)
+
+    def _abandon(self, key: str, state: _KeyState, index: int) -> None:
+        with self._lock:
+            state.pending.discard(index)
+            gap = state.slot_of(index)
+            state.abandoned.append(index)
+            if self.store.close_gap(key, gap):
+                # what is cached under the slots that moved is stale; the books stay
+                # conservative: a slot counted as used in either place is never pruned
+                for cached_key, slot in list(self._entries):
+                    if cached_key == key and slot >= gap:
+                        del self._entries[(cached_key, slot)]
+                        self._plans.pop((cached_key, slot), None)
+                self.used.update([(k, i - 1) for k, i in self.used if k == key and i > gap])
+                state.stored = None
+
     def save(self, call: Call, response: dict[str, Any]) -> None:
         """Write one answer now, not when the recording closes."""
         try:
             self._save(call, response)
-        except StoreError as e:  # say that the call itself was made: it may have cost money
+        except BaseException as e:
+            with contextlib.suppress(StoreError):  # the error being raised says the store fails
+                self.abandon(call)
+            if not isinstance(e, StoreError):
+                raise
+            # say that the call itself was made: it may have cost money
             raise StoreError(
                 f"{call.function}() was called, but its answer could not be stored: {e}",
                 path=e.path,
@@ -296,12 +355,16 @@ class Answers:
         }
         listed = None  # a file named by the keying, under this key in the store's listing
         if name is None:
-            # The first free slot, also in record-if-missing: a call cancelled before its answer
-            # was stored must not leave a hole that hides the answers after it.
-            slot = self.store.write(call.key, entry)
+            # The place of this call among the identical calls of this recording (by the order
+            # they started, not the order they end), or the first free slot after it when
+            # another process took it.
+            # (an answer whose place was given up goes after the others: first free slot)
+            late = call.index in state.abandoned
+            slot = self.store.write(call.key, entry, start=0 if late else state.slot_of(call.index))
         else:
             listed, slot = write_named(self.store, name, entry), 0
         with self._lock:
+            state.pending.discard(call.index)
             if listed is not None:
                 self.used.add((listed, 0))
             self._entries[(call.key, slot)] = entry

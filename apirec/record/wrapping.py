@@ -10,7 +10,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping
+from types import ModuleType
 from typing import Any, TypeVar, overload
 
 import wrapt
@@ -187,30 +189,40 @@ class Patch:
 
     Use as a context manager (``with apirec.patch(...)``) or through ``Recording.patch``.
     Patching a target that apirec already wraps replaces that wrapper for the duration
-    instead of stacking a second one.
+    instead of stacking a second one. Patches of one target may stop in any order: the one
+    started last among those still active is in place, and the original comes back when the
+    last one stops.
     """
 
     def __init__(self, target: str, **options: Any) -> None:
         self.target = target
         self.options = options
-        self._parent: Any = None
-        self._attribute = ""
-        self._previous: Any = None
-        self._had_own = False
+        self._place: _Place | None = None
+        self._wrapper: Any = None
         self.active = False
 
     def start(self) -> Patch:
         if self.active:
             return self
         parent, attribute, current, had_own = _resolve_target(self.target)
-        original = _unwrapped(current)
         options = dict(self.options)
         if "name" not in options or options["name"] is None:
             options["name"] = self.target
-        wrapper = self.build(original, options)
-        self._parent, self._attribute = parent, attribute
-        self._previous, self._had_own = current, had_own
-        setattr(parent, attribute, wrapper)
+        with _places_lock:
+            place = _places.get((id(parent), attribute))
+            if place is None or place.parent is not parent:
+                place = _Place(parent, attribute, current, had_own)
+                _places[(id(parent), attribute)] = place
+            # the original the first patch found, not an apirec wrapper still in place
+            original = _unwrapped(place.original)
+            if isinstance(original, property):  # its getter is what gets called
+                getter = self.build(original.fget, options) if original.fget else None
+                self._wrapper = property(getter, original.fset, original.fdel, original.__doc__)
+            else:
+                self._wrapper = self.build(original, options)
+            self._place = place
+            place.patches.append(self)
+            setattr(parent, attribute, self._wrapper)
         self.active = True
         return self
 
@@ -219,12 +231,20 @@ class Patch:
         return wrap(original, **options)
 
     def stop(self) -> None:
-        if not self.active:
+        if not self.active or self._place is None:
             return
-        if self._had_own:
-            setattr(self._parent, self._attribute, self._previous)
-        else:
-            delattr(self._parent, self._attribute)
+        place = self._place
+        with _places_lock:
+            was_installed = place.patches[-1] is self
+            place.patches.remove(self)
+            if not place.patches:
+                del _places[(id(place.parent), place.attribute)]
+                if place.had_own:
+                    setattr(place.parent, place.attribute, place.original)
+                else:
+                    delattr(place.parent, place.attribute)
+            elif was_installed:  # the latest patch still active takes its place again
+                setattr(place.parent, place.attribute, place.patches[-1]._wrapper)
         self.active = False
 
     def __enter__(self) -> Patch:
@@ -232,6 +252,24 @@ class Patch:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+class _Place:
+    """One patched attribute: what was there before any patch, and the patches active on it
+    in the order they started (the last one is installed)."""
+
+    def __init__(self, parent: Any, attribute: str, original: Any, had_own: bool) -> None:
+        self.parent = parent
+        self.attribute = attribute
+        self.original = original
+        self.had_own = had_own
+        self.patches: list[Patch] = []
+
+
+# The attributes patched now, by (id(parent), name): patches of one target, started and
+# stopped by recordings that may close in any order, share what they must restore.
+_places: dict[tuple[int, str], _Place] = {}
+_places_lock = threading.Lock()
 
 
 def _unwrapped(current: Any) -> Any:
@@ -290,6 +328,10 @@ def _resolve_target(target: str) -> tuple[Any, str, Any, bool]:
         for klass in parent.__mro__[1:]:
             if attribute in vars(klass):
                 return parent, attribute, vars(klass)[attribute], False
+    elif not isinstance(parent, ModuleType) and callable(getattr(type(parent), attribute, None)):
+        # an instance's method: this instance gets its own recorded (bound) method until the
+        # patch stops; the class and its other instances are left alone
+        return parent, attribute, getattr(parent, attribute), False
     raise ValueError(f"cannot patch {target!r}: {attribute!r} not found on {parent!r}")
 
 

@@ -40,6 +40,7 @@ class Store(Protocol):
     def read(self, key: str, index: int) -> Entry | None: ...
     def count(self, key: str) -> int: ...
     def write(self, key: str, entry: Entry, *, start: int = 0) -> int: ...
+    def close_gap(self, key: str, index: int) -> bool: ...
     def reset(self, key: str, *, older_than: float) -> None: ...
     def describe(self, key: str, index: int) -> str: ...
     def entries(self) -> Iterator[tuple[str, int, str]]: ...
@@ -162,6 +163,36 @@ class JsonStore:
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+    def close_gap(self, key: str, index: int) -> bool:
+        """Slot ``index`` of ``key`` will stay empty (its call got no answer): move every answer
+        after it down one slot, keeping their order (slots between may still be empty, waiting
+        for calls in flight). Returns whether any moved."""
+        with self._locked(self.file(key, 0)):
+            if self.file(key, index).exists():  # filled since (by another writer)
+                return False
+            later = sorted(i for i in self._indices(key) if i > index)
+            for i in later:  # ascending: each target is the gap or was just vacated
+                source = self.file(key, i)
+                try:
+                    os.rename(source, self.file(key, i - 1))
+                except OSError as e:
+                    raise _io_error(source, "moved", e) from None
+            return bool(later)
+
+    def _indices(self, key: str) -> list[int]:
+        try:
+            names = [e.name for e in os.scandir(self.root) if e.name.startswith(key)]
+        except FileNotFoundError:
+            return []
+        except OSError as e:
+            raise _io_error(self.root, "read", e) from None
+        found = []
+        for name in names:
+            m = _FILE_RE.match(name)
+            if m is not None and m["key"] == key:
+                found.append(int(m["index"] or 0))
+        return found
 
     def write_named(self, name: str, entry: Entry) -> str:
         """Store ``entry`` as file ``name``, replacing it (formats that name files by content).

@@ -13,6 +13,7 @@ only the live recordings and a compression dictionary trained on them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import os
 import threading
@@ -207,6 +208,32 @@ class MsgpackStore:
             )
             self._append(new)
             return index
+
+    def close_gap(self, key: str, index: int) -> bool:
+        """Slot ``index`` of ``key`` will stay empty (its call got no answer): move every answer
+        after it down one slot, keeping their order (slots between may still be empty, waiting
+        for calls in flight). Returns whether any moved."""
+        if self._fd is None and not self.path.exists():
+            return False
+        with self._lock, self._flocked():
+            self._catch_up()
+            slots = self._slots(key)
+            if index in slots:
+                return False
+            moved: list[Frame] = []
+            later = sorted(i for i in slots if i > index)
+            for i in later:  # the same frame, filed one slot lower (empty slots in between
+                slot = slots[i]  # wait for calls in flight)
+                frame = self._frame(slot.offset, slot.length, self.describe(key, i))
+                name = None if frame.name == default_name(key, i) else frame.name
+                moved.append(dataclasses.replace(frame, index=i - 1, name=name))
+            if not moved:
+                return False
+            now = time.time()
+            vacated = sorted(set(later) - {i - 1 for i in later})
+            moved += [Frame(fr.DELETE, key, i, None, now, 0, 0, b"") for i in vacated]
+            self._append(moved)
+            return True
 
     def reset(self, key: str, *, older_than: float) -> None:
         """Drop the answers of ``key`` written before ``older_than`` (``record`` mode)."""

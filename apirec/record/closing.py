@@ -1,0 +1,72 @@
+"""What happens after a recording closes: observers are told, and a recording in a recording
+mode that intercepted no call warns (:class:`apirec.NothingRecordedWarning`)."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import warnings
+from collections.abc import Callable
+from typing import Protocol
+
+from apirec.errors import NothingRecordedWarning
+from apirec.record.modes import Mode
+from apirec.record.settings import Settings
+from apirec.record.stored_answers import Stats
+
+
+class Recording(Protocol):
+    """What is told of a recording that closed (:class:`apirec.Recording` is one); a protocol,
+    as the recorder imports this module."""
+
+    mode: Mode
+    settings: Settings
+    stats: Stats
+    used: set[tuple[str, int]]
+    warn_if_nothing_recorded: bool
+
+    @property
+    def intercepted(self) -> bool: ...
+
+
+# Told of every recording as it closes (the pytest plugin counts what each used). Process-wide
+# like the stacks in apirec.record.context, and for the same reason: a recording closes in
+# whatever context the code that opened it runs in.
+_observers: list[Callable[[Recording], None]] = []
+
+
+def observe_closing(observer: Callable[[Recording], None]) -> Callable[[], None]:
+    """Call ``observer(recording)`` each time a recording closes; returns the undo."""
+    _observers.append(observer)
+    return lambda: _observers.remove(observer)
+
+
+def closed(rec: Recording, *, failed: bool) -> None:
+    """``rec`` has just closed (``failed``: its block raised)."""
+    for observer in list(_observers):
+        observer(rec)
+    # A block that failed already tells its story; a warning (an error under -W error) would
+    # only hide it.
+    if failed or not rec.warn_if_nothing_recorded or rec.intercepted:
+        return
+    if rec.mode in (Mode.RECORD, Mode.RECORD_IF_MISSING):
+        path = str(rec.settings.path)
+        warnings.warn(
+            NothingRecordedWarning(
+                f"apirec: the recording {path} (mode {rec.mode}) intercepted no call, so "
+                f"nothing was recorded: decorate the function with @apirec.record or patch "
+                f"it (rec.patch), and call it inside the block",
+                path=path,
+            ),
+            stacklevel=_caller_level(),
+        )
+
+
+def _caller_level() -> int:
+    """The stack level of the code that closed the recording (its ``with`` or caller)."""
+    here = os.path.dirname(__file__)  # apirec/record: the recorder's own frames are skipped
+    frame = inspect.currentframe()
+    level = 0  # this frame is not on the warning's stack; the one calling warn() is 1
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == here:
+        frame, level = frame.f_back, level + 1
+    return level
