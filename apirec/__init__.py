@@ -20,6 +20,7 @@ from apirec.errors import (
     EncodeError,
     InvalidMode,
     InvalidStore,
+    NetworkBlocked,
     RecordingNotFound,
     ReplayedError,
     StoreError,
@@ -41,6 +42,8 @@ def recording(
     trusted_modules: _Iterable[str] = (),
     strict_types: bool = True,
     test_id: str | None = None,
+    block_network: bool | None = None,
+    allow_hosts: _Iterable[str] | None = None,
 ) -> Recording:
     """Record or replay, into or from the store at ``path``, the calls made while active.
 
@@ -50,6 +53,13 @@ def recording(
     imported them; ``strict_types=False`` returns raw data (with a warning) for types that
     cannot be resolved instead of raising :class:`DecodeError`. ``test_id`` fixes the key
     scope instead of :func:`test_context`.
+
+    In ``replay`` mode the recording blocks network connections while open (loopback always
+    passes, and the hosts, addresses and CIDR networks in ``allow_hosts``); a connection a call
+    attempts past the patches raises :class:`NetworkBlocked`. ``block_network=False`` turns
+    that off, and also lets this recording's calls through when it is nested in a guarding
+    one. Unset, they come from ``APIREC_BLOCK_NETWORK`` and ``APIREC_ALLOW_HOSTS`` (comma-
+    separated), else the guard is on with no extra hosts.
 
     A context manager (``with`` / ``async with``) and a decorator; active process-wide while
     open, and nestable (the innermost wins). ``rec.patch(target, ...)`` wraps code you do not
@@ -62,6 +72,8 @@ def recording(
         trusted_modules=trusted_modules,
         strict_types=strict_types,
         test_id=test_id,
+        block_network=block_network,
+        allow_hosts=allow_hosts,
     )
 
 
@@ -91,6 +103,7 @@ __all__ = [
     "InvalidMode",
     "InvalidStore",
     "Mode",
+    "NetworkBlocked",
     "Recording",
     "RecordingNotFound",
     "ReplayedError",

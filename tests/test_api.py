@@ -6,7 +6,7 @@ import apirec
 PROMISED = {
     "record", "recording", "patch", "test_context", "register_type", "encode", "decode",
     "Mode", "ApirecError", "RecordingNotFound", "DecodeError", "UnhashableArgument",
-    "StoreError", "ReplayedError",
+    "StoreError", "ReplayedError", "NetworkBlocked",
 }  # fmt: skip
 
 

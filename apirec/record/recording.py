@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from apirec.codec.envelope import encode
 from apirec.codec.exception_data import error_response
-from apirec.errors import ApirecError, RecordingNotFound
+from apirec.errors import ApirecError, NetworkBlocked, RecordingNotFound
 from apirec.keys.spec import KeySpec
+from apirec.record import network_guard
 from apirec.record.context import (
     ActiveRecording,
     current_test_id,
@@ -64,6 +65,8 @@ class Recording:
         trusted_modules: Iterable[str] = (),
         strict_types: bool = True,
         test_id: str | None = None,
+        block_network: bool | None = None,
+        allow_hosts: Iterable[str] | None = None,
         settings: Settings | None = None,
     ) -> None:
         self.settings = settings or Settings.build(
@@ -73,6 +76,8 @@ class Recording:
             trusted_modules=trusted_modules,
             strict_types=strict_types,
             test_id=test_id,
+            block_network=block_network,
+            allow_hosts=allow_hosts,
         )
         self.mode = self.settings.mode
         self._lock = threading.Lock()
@@ -80,6 +85,8 @@ class Recording:
         # the answers' books, the same objects
         self.stats, self.used, self.journal = answers.stats, answers.used, answers.journal
         self.misses: list[RecordingNotFound] = []
+        # connections the network guard refused while this recording was open
+        self.blocked: list[NetworkBlocked] = []
         self._depth = 0
         self._tokens: list[Token[ActiveRecording | None] | None] = []
         self._patches: list[Patch] = []
@@ -99,6 +106,7 @@ class Recording:
                 # record mode replaces only answers written before this moment
                 self._answers.begin(record_start() if self.mode is Mode.RECORD else time.time())
                 self.is_open = True
+                network_guard.on_open(self)
             self._depth += 1
         self._tokens.append(enter_recording(self))
         return self
@@ -113,6 +121,7 @@ class Recording:
                 if not _interrupted(exc_info):
                     self._finish_streams()
             finally:
+                network_guard.on_close(self)
                 while self._patches:
                     self._patches.pop().stop()
                 self.is_open = False

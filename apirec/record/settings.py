@@ -1,7 +1,8 @@
 """One frozen settings object for a recording, and where each value comes from.
 
 Precedence, highest first: pytest marker > command line > ini file > environment
-(``APIREC_MODE``) > defaults. :func:`apirec.recording` takes its arguments as the top layer.
+(``APIREC_MODE``, ``APIREC_BLOCK_NETWORK``, ``APIREC_ALLOW_HOSTS``) > defaults.
+:func:`apirec.recording` takes its arguments as the top layer.
 """
 
 from __future__ import annotations
@@ -13,9 +14,38 @@ from pathlib import Path
 from typing import Any
 
 from apirec.errors import InvalidStore
+from apirec.record.hosts import HostRules
 from apirec.record.modes import Mode, parse_mode, resolve_mode
 
 STORE_KINDS = ("json", "msgpack")
+ENV_BLOCK_NETWORK = "APIREC_BLOCK_NETWORK"
+ENV_ALLOW_HOSTS = "APIREC_ALLOW_HOSTS"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def parse_flag(value: str, source: str) -> bool:
+    """``1/true/yes/on`` or ``0/false/no/off`` (any case), else a ValueError naming ``source``."""
+    text = value.strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise ValueError(
+        f"{source}: {value!r} is not a boolean; use one of {', '.join(_TRUE + _FALSE)}"
+    )
+
+
+def split_hosts(value: str) -> tuple[str, ...]:
+    """``"a, b,c"`` -> ``("a", "b", "c")``: the command-line and environment spelling."""
+    return tuple(part.strip() for part in value.replace("\n", ",").split(",") if part.strip())
+
+
+def _env_block_network() -> bool | None:
+    value = os.environ.get(ENV_BLOCK_NETWORK)
+    return None if not value else parse_flag(value, ENV_BLOCK_NETWORK)
+
+
+def _env_allow_hosts() -> tuple[str, ...]:
+    return split_hosts(os.environ.get(ENV_ALLOW_HOSTS, ""))
 
 
 @dataclass(frozen=True)
@@ -26,13 +56,24 @@ class Settings:
     trusted_modules: tuple[str, ...] = ()
     strict_types: bool = True
     test_id: str | None = None
+    # None: on in replay mode; False also lets the calls of this recording through when a
+    # guarding recording around it is open (see apirec.record.network_guard)
+    block_network: bool | None = None
+    allow_hosts: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    host_rules: HostRules = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.store not in STORE_KINDS:
             raise InvalidStore(
                 f"{self.store!r} is not a valid store. Valid stores are: {', '.join(STORE_KINDS)}"
             )
+        object.__setattr__(self, "host_rules", HostRules.parse(self.allow_hosts))
+
+    @property
+    def guards_network(self) -> bool:
+        """Whether this recording blocks connections to hosts it does not allow."""
+        return self.mode is Mode.REPLAY and self.block_network is not False
 
     @classmethod
     def build(
@@ -44,9 +85,15 @@ class Settings:
         trusted_modules: Iterable[str] = (),
         strict_types: bool = True,
         test_id: str | None = None,
+        block_network: bool | None = None,
+        allow_hosts: Iterable[str] | None = None,
     ) -> Settings:
         if isinstance(trusted_modules, str):
             trusted_modules = (trusted_modules,)
+        if isinstance(allow_hosts, str):
+            allow_hosts = (allow_hosts,)
+        if block_network is not None and not isinstance(block_network, bool):
+            raise TypeError(f"block_network must be True, False or None, not {block_network!r}")
         return cls(
             path=Path(path),
             mode=resolve_mode(mode),
@@ -54,6 +101,8 @@ class Settings:
             trusted_modules=tuple(trusted_modules),
             strict_types=strict_types,
             test_id=test_id,
+            block_network=_env_block_network() if block_network is None else block_network,
+            allow_hosts=_env_allow_hosts() if allow_hosts is None else tuple(allow_hosts),
         )
 
     def layered(self, **overrides: Any) -> Settings:
@@ -63,6 +112,9 @@ class Settings:
             values["mode"] = parse_mode(values["mode"])
         if "path" in values:
             values["path"] = Path(values["path"])
-        if "trusted_modules" in values:
-            values["trusted_modules"] = tuple(values["trusted_modules"])
+        for name in ("trusted_modules", "allow_hosts"):
+            if isinstance(values.get(name), str):
+                values[name] = (values[name],)
+            if name in values:
+                values[name] = tuple(values[name])
         return replace(self, **values)

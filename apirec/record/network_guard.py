@@ -1,0 +1,295 @@
+"""The network guard: under replay, a call that went past the patches cannot reach the network.
+
+While at least one recording in replay mode with ``block_network`` on (the default) is open,
+the socket layer is wrapped: ``socket.socket.connect``/``connect_ex`` (which ``socket.
+create_connection``, ``ssl``, asyncio's ``create_connection``/``sock_connect``, httpx, requests
+and aiohttp all go through), ``sendto``/``sendmsg`` with an address (UDP), and
+``socket.getaddrinfo`` (names are judged before they are resolved, so not even a DNS query
+leaves). Unix domain sockets and other families are never touched. The wrappers are installed
+by the first guarding recording to open and removed, restoring exactly what was there, when the
+last one closes; nothing is wrapped otherwise, so decorated calls never pay for it.
+
+Which connections pass, judged at the moment of the connect:
+
+* loopback (127.0.0.0/8, ::1, ``localhost``) and "this host" (0.0.0.0, ::), always;
+* calls made for a recording that says ``block_network=False`` (found the way calls find their
+  recording: the recording of this context, else the innermost open one), in any mode;
+* hosts that any open guarding recording lists in ``allow_hosts``, and the addresses such a
+  listed name resolved to.
+
+A nested recording in ``record`` or ``record-if-missing`` mode does not open the network by
+itself: its live calls are blocked until it says ``block_network=False``.
+
+The wrapper state is process-wide by necessity (the socket module is), like the stacks in
+:mod:`apirec.record.context`.
+"""
+
+from __future__ import annotations
+
+import functools
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from apirec.errors import NetworkBlocked
+from apirec.record.context import active_recording
+from apirec.record.hosts import IPAddress, address_of, is_local
+from apirec.record.modes import Mode
+from apirec.record.settings import Settings
+
+_INET = (socket.AF_INET, socket.AF_INET6)
+_MISSING = object()
+_KEEP = 100  # blocked attempts kept per recording for the report
+
+
+class Guarded(Protocol):
+    """What the guard needs of a recording (``Recording`` is one)."""
+
+    settings: Settings
+    mode: Mode
+    blocked: list[NetworkBlocked]
+
+
+class _Guard:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        # replaced whole under the lock, read without it
+        self.guards: tuple[Guarded, ...] = ()
+        self.openers: tuple[Guarded, ...] = ()
+        self.installed: list[tuple[Any, str, object, object]] = []
+        self.wrappers: list[object] = []  # every wrapper ever made, to recognise our own
+        self.resolved: set[IPAddress] = set()  # what allowed names resolved to while on
+        self.lookup_names: set[str] = set()  # allowed names resolved to check an address
+
+    def enter(self, rec: Guarded) -> None:
+        with self.lock:
+            if rec.settings.block_network is False:
+                self.openers = (*self.openers, rec)
+            elif rec.settings.guards_network:
+                if not self.guards:
+                    self._install()
+                self.guards = (*self.guards, rec)
+
+    def exit(self, rec: Guarded) -> None:
+        with self.lock:
+            self.openers = _without(self.openers, rec)
+            if _holds(self.guards, rec):
+                self.guards = _without(self.guards, rec)
+                if not self.guards:
+                    self._uninstall()
+
+    # -- the patches ---------------------------------------------------------------------------
+
+    def _install(self) -> None:
+        for owner, name, make in _TARGETS:
+            current = getattr(owner, name)
+            if current in self.wrappers:
+                continue  # ours, left under another tool's patch: active again
+            wrapper = make(current)
+            self.wrappers.append(wrapper)
+            self.installed.append((owner, name, vars(owner).get(name, _MISSING), wrapper))
+            setattr(owner, name, wrapper)
+
+    def _uninstall(self) -> None:
+        for owner, name, saved, wrapper in reversed(self.installed):
+            if vars(owner).get(name) is not wrapper:
+                continue  # another tool patched over ours: keep theirs; ours is now inert
+            if saved is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, saved)
+        self.installed.clear()
+        self.resolved.clear()
+        self.lookup_names.clear()
+
+    # -- the decision --------------------------------------------------------------------------
+
+    def check(self, host: str, port: int | str | None, action: str) -> None:
+        guards = self.guards
+        if not guards or is_local(host):
+            return
+        current: object = active_recording()
+        if _holds(self.openers, current):
+            return
+        if any(g.settings.host_rules.allows(host) for g in guards):
+            return
+        address = address_of(host)
+        if address is not None and self._resolves_to_allowed(address, guards):
+            return
+        blocker = next((g for g in guards if g is current), guards[-1])
+        error = NetworkBlocked(
+            _message(host, port, action, blocker, current),
+            host=host,
+            port=port,
+            recording=str(blocker.settings.path),
+            action=action,
+        )
+        for rec in guards:
+            if len(rec.blocked) < _KEEP:  # a retry loop must not grow it without end
+                rec.blocked.append(error)
+        raise error
+
+    def _resolves_to_allowed(self, address: IPAddress, guards: tuple[Guarded, ...]) -> bool:
+        if address in self.resolved:
+            return True
+        # An address from a resolver the guard did not see (c-ares, a cache): look up the
+        # listed names once each, with the resolver that was there before the guard.
+        names = {n for g in guards for n in g.settings.host_rules.names} - self.lookup_names
+        for name in names:
+            self.lookup_names.add(name)
+            try:
+                found = _unguarded_getaddrinfo()(name, None)
+            except OSError:
+                continue
+            self.resolved.update(_addresses(found))
+        return address in self.resolved
+
+    def resolved_allowed(self, host: str, results: list[Any]) -> None:
+        if not is_local(host):
+            self.resolved.update(_addresses(results))
+
+
+_GUARD = _Guard()
+
+
+def on_open(rec: Guarded) -> None:
+    """``rec`` opens: guard the network while it is open, or open it for its calls."""
+    _GUARD.enter(rec)
+
+
+def on_close(rec: Guarded) -> None:
+    _GUARD.exit(rec)
+
+
+def _holds(recs: tuple[Guarded, ...], rec: object) -> bool:
+    return any(r is rec for r in recs)
+
+
+def _without(recs: tuple[Guarded, ...], rec: Guarded) -> tuple[Guarded, ...]:
+    for i in range(len(recs) - 1, -1, -1):
+        if recs[i] is rec:
+            return recs[:i] + recs[i + 1 :]
+    return recs
+
+
+def _addresses(results: list[Any]) -> set[IPAddress]:
+    found = set()
+    for family, _, _, _, sockaddr in results:
+        if family in _INET:
+            address = address_of(str(sockaddr[0]).partition("%")[0])
+            if address is not None:
+                found.add(address)
+    return found
+
+
+def _unguarded_getaddrinfo() -> Callable[..., Any]:
+    for owner, name, saved, _ in _GUARD.installed:
+        if owner is socket and name == "getaddrinfo" and callable(saved):
+            return saved
+    return socket.getaddrinfo
+
+
+def _message(
+    host: str, port: int | str | None, action: str, blocker: Guarded, current: object
+) -> str:
+    where = f"[{host}]" if ":" in host else host
+    target = {
+        "connect": f"a connection to {where}:{port}",
+        "send": f"a datagram to {where}:{port}",
+        "resolve": f"looking up {host!r} (port {port})",
+    }[action]
+    text = (
+        f"apirec blocked {target} under replay (recording {blocker.settings.path}): a call "
+        f"went past the recording's patches to the network. Patch the entry point it went "
+        f"through (rec.patch(...), apirec.integrations.patch(...)), or let the host through "
+        f"with allow_hosts=[{host!r}], or turn the guard off with block_network=False "
+        f"(options of apirec.recording() and @pytest.mark.apirec; --apirec-allow-hosts, "
+        f"--apirec-no-block-network)"
+    )
+    mode = getattr(current, "mode", None)
+    if current is not blocker and isinstance(mode, Mode) and mode is not Mode.REPLAY:
+        path = getattr(getattr(current, "settings", None), "path", "?")
+        text += (
+            f". The recording in effect ({path}, mode {mode.value}) does not open the network "
+            "by itself inside a replay: give it block_network=False"
+        )
+    return text
+
+
+# -- the wrappers (inert whenever no guarding recording is open) ------------------------------
+
+
+def _host_port(address: Any) -> tuple[str, Any] | None:
+    if isinstance(address, tuple) and len(address) >= 2:
+        host = address[0]
+        if isinstance(host, bytes):
+            host = host.decode("ascii", "replace")
+        if isinstance(host, str):
+            return host.partition("%")[0], address[1]
+    return None  # malformed: the real call raises its own error
+
+
+def _check_address(sock: socket.socket, address: Any, action: str) -> None:
+    if sock.family in _INET:
+        found = _host_port(address)
+        if found is not None:
+            _GUARD.check(found[0], found[1], action)
+
+
+def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def connect(self: socket.socket, address: Any) -> Any:
+        if _GUARD.guards:
+            _check_address(self, address, "connect")
+        return original(self, address)
+
+    return connect
+
+
+def _wrap_sendto(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def sendto(self: socket.socket, data: Any, *rest: Any) -> Any:
+        if _GUARD.guards and rest:
+            _check_address(self, rest[-1], "send")  # sendto(data, [flags,] address)
+        return original(self, data, *rest)
+
+    return sendto
+
+
+def _wrap_sendmsg(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def sendmsg(self: socket.socket, *args: Any, **kwargs: Any) -> Any:
+        if _GUARD.guards:
+            address = args[3] if len(args) > 3 else kwargs.get("address")
+            if address is not None:
+                _check_address(self, address, "send")
+        return original(self, *args, **kwargs)
+
+    return sendmsg
+
+
+def _wrap_getaddrinfo(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _GUARD.guards or host is None:
+            return original(host, port, *args, **kwargs)
+        name = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
+        flags = args[3] if len(args) > 3 else kwargs.get("flags", 0)
+        if address_of(name.partition("%")[0]) is not None or flags & socket.AI_NUMERICHOST:
+            return original(host, port, *args, **kwargs)  # no lookup; the connect is judged
+        _GUARD.check(name, port, "resolve")
+        results = original(host, port, *args, **kwargs)
+        _GUARD.resolved_allowed(name, results)
+        return results
+
+    return getaddrinfo
+
+
+_TARGETS: tuple[tuple[Any, str, Callable[[Callable[..., Any]], Any]], ...] = (
+    (socket.socket, "connect", _wrap_connect),
+    (socket.socket, "connect_ex", _wrap_connect),
+    (socket.socket, "sendto", _wrap_sendto),
+    (socket.socket, "sendmsg", _wrap_sendmsg),
+    (socket, "getaddrinfo", _wrap_getaddrinfo),
+)
