@@ -397,3 +397,30 @@ def test_a_patch_installed_over_the_guard_is_left_in_place(store_dir, own_server
     finally:
         del socket.socket.connect
     assert server.accepted == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"APIREC_BLOCK_NETWORK": "off"}, (False, ())),
+        (
+            {"APIREC_BLOCK_NETWORK": "1", "APIREC_ALLOW_HOSTS": "a.test, 10.0.0.0/8"},
+            (True, ("a.test", "10.0.0.0/8")),
+        ),
+        ({}, (None, ())),
+    ],
+)
+def test_environment_is_the_layer_under_the_arguments(store_dir, monkeypatch, env, expected):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    rec = apirec.recording(store_dir)
+    assert (rec.settings.block_network, rec.settings.allow_hosts) == expected
+    # arguments win over the environment
+    rec = apirec.recording(store_dir, block_network=True, allow_hosts=[])
+    assert (rec.settings.block_network, rec.settings.allow_hosts) == (True, ())
+
+
+def test_bad_environment_value_names_the_variable(store_dir, monkeypatch):
+    monkeypatch.setenv("APIREC_BLOCK_NETWORK", "maybe")
+    with pytest.raises(ValueError, match="APIREC_BLOCK_NETWORK: 'maybe' is not a boolean"):
+        apirec.recording(store_dir)

@@ -170,3 +170,36 @@ def test_command_line_reaches_recordings_the_tests_open_themselves(pytester):
     result = pytester.runpytest(*args)
     result.assert_outcomes(passed=1)
     assert "OWN False a.test\n" in result.stdout.str()
+
+
+XDIST = """
+import socket
+import threading
+import pytest
+
+@pytest.mark.apirec
+@pytest.mark.parametrize("n", range(4))
+def test_loopback(n):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    socket.create_connection(server.getsockname(), timeout=5).close()
+    server.close()
+
+@pytest.mark.apirec
+def test_swallowed():
+    try:
+        socket.create_connection(("192.0.2.1", 80), timeout=5)
+    except OSError:
+        pass
+"""
+
+
+def test_guard_under_xdist_workers(pytester):
+    """Workers talk to the controller over pipes: a guard in every test leaves them alone,
+    and a worker's teardown failure reaches the controller."""
+    setup(pytester)
+    pytester.makepyfile(test_x=XDIST)
+    result = pytester.runpytest_subprocess("-n", "2")
+    result.assert_outcomes(passed=5, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_swallowed*"])
