@@ -39,6 +39,31 @@ def test_a_swallowed_blocked_connection_fails_the_test_at_teardown(pytester):
     )
 
 
+@pytest.mark.parametrize("marker", ["@pytest.mark.apirec", "@pytest.mark.apirec(mode='record')"])
+def test_blocked_by_a_conftest_recording_inside_the_marker_also_fails(pytester, marker):
+    """The migration pattern: the marker's recording outside (even one in record mode, which
+    blocks nothing itself), a conftest fixture's own replay recording inside; the inner one
+    blocks, and the test still fails for it."""
+    setup(pytester)
+    pytester.makeconftest(
+        """
+        import apirec
+        import pytest
+
+        @pytest.fixture(autouse=True)
+        def legacy(tmp_path):
+            with apirec.recording(tmp_path / "legacy", mode="replay"):
+                yield
+        """
+    )
+    pytester.makepyfile(test_net=SWALLOWED.replace("@pytest.mark.apirec", marker))
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*apirec blocked a connection to 192.0.2.1:80 under replay (recording *legacy)*"]
+    )
+
+
 def test_a_blocked_connection_that_fails_the_test_is_reported_once(pytester):
     setup(pytester)
     pytester.makepyfile(

@@ -13,15 +13,16 @@ them, as ``--apirec-mode`` does.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from apirec.errors import NetworkBlocked
+from apirec.record import network_guard
 from apirec.record.hosts import HostRules
-from apirec.record.recording import Recording
 from apirec.record.settings import ENV_ALLOW_HOSTS, ENV_BLOCK_NETWORK, split_hosts
 
 MARKER_OPTIONS = ("block_network", "allow_hosts")
@@ -130,11 +131,24 @@ def settings_layer(config: pytest.Config, marker: dict[str, Any], where: str) ->
     return {"block_network": block, "allow_hosts": hosts}
 
 
-def check_swallowed(
-    rec: Recording, raised: BaseException | None, in_chain: Callable[..., bool]
+@contextmanager
+def watching() -> Iterator[list[NetworkBlocked]]:
+    """Collect every connection blocked while a test's recording is open, by that recording
+    or any other (a conftest's, nested inside it), for :func:`fail_if_swallowed`."""
+    seen = network_guard.watch()
+    try:
+        yield seen
+    finally:
+        network_guard.unwatch(seen)
+
+
+def fail_if_swallowed(
+    seen: list[NetworkBlocked],
+    raised: BaseException | None,
+    in_chain: Callable[[BaseException, BaseException | None], bool],
 ) -> None:
     """Fail the test when a connection was blocked and the code under test hid it."""
-    swallowed = [b for b in rec.blocked if not in_chain(b, raised)]
+    swallowed = [b for b in seen if not in_chain(b, raised)]
     if not swallowed:
         return
     __tracebackhide__ = True

@@ -222,7 +222,7 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
     item = request.node
     rec = Recording(settings=settings_for(item))
     item.stash[CALL_ERROR] = None
-    with rec:
+    with network.watching() as blocked, rec:
         yield rec
     request.config.stash[STATE].add_recording(item.nodeid, rec)
     raised = item.stash.get(CALL_ERROR, None)
@@ -240,7 +240,7 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
             location=first.location,
             test_id=first.test_id,
         )
-    network.check_swallowed(rec, raised, _is_in_chain)
+    network.fail_if_swallowed(blocked, raised, _is_in_chain)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

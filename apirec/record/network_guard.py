@@ -57,6 +57,7 @@ class _Guard:
         # replaced whole under the lock, read without it
         self.guards: tuple[Guarded, ...] = ()
         self.openers: tuple[Guarded, ...] = ()
+        self.watchers: tuple[list[NetworkBlocked], ...] = ()
         self.installed: list[tuple[Any, str, object, object]] = []
         self.wrappers: list[object] = []  # every wrapper ever made, to recognise our own
         self.resolved: set[IPAddress] = set()  # what allowed names resolved to while on
@@ -125,9 +126,9 @@ class _Guard:
             recording=str(blocker.settings.path),
             action=action,
         )
-        for rec in guards:
-            if len(rec.blocked) < _KEEP:  # a retry loop must not grow it without end
-                rec.blocked.append(error)
+        for seen in (*(rec.blocked for rec in guards), *self.watchers):
+            if len(seen) < _KEEP:  # a retry loop must not grow it without end
+                seen.append(error)
         raise error
 
     def _resolves_to_allowed(self, address: IPAddress, guards: tuple[Guarded, ...]) -> bool:
@@ -160,6 +161,20 @@ def on_open(rec: Guarded) -> None:
 
 def on_close(rec: Guarded) -> None:
     _GUARD.exit(rec)
+
+
+def watch() -> list[NetworkBlocked]:
+    """A list that receives every connection blocked from now on, by any recording, until
+    :func:`unwatch` (the pytest plugin's per-test check)."""
+    seen: list[NetworkBlocked] = []
+    with _GUARD.lock:
+        _GUARD.watchers = (*_GUARD.watchers, seen)
+    return seen
+
+
+def unwatch(seen: list[NetworkBlocked]) -> None:
+    with _GUARD.lock:
+        _GUARD.watchers = tuple(w for w in _GUARD.watchers if w is not seen)
 
 
 def _holds(recs: tuple[Guarded, ...], rec: object) -> bool:
