@@ -424,3 +424,19 @@ def test_bad_environment_value_names_the_variable(store_dir, monkeypatch):
     monkeypatch.setenv("APIREC_BLOCK_NETWORK", "maybe")
     with pytest.raises(ValueError, match="APIREC_BLOCK_NETWORK: 'maybe' is not a boolean"):
         apirec.recording(store_dir)
+
+
+def test_opening_many_recordings_makes_no_new_wrappers(store_dir):
+    """Each open reuses the wrappers it made before: nothing grows with the number of
+    recordings a run opens (a list of every wrapper made once grew without end)."""
+    from apirec.record import network_guard
+
+    def open_one():
+        with apirec.recording(store_dir, mode="replay"):
+            pass
+
+    open_one()
+    made = set(network_guard._GUARD.ours)
+    for _ in range(50):
+        open_one()
+    assert set(network_guard._GUARD.ours) == made

@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import socket
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -59,7 +60,10 @@ class _Guard:
         self.openers: tuple[Guarded, ...] = ()
         self.watchers: tuple[list[NetworkBlocked], ...] = ()
         self.installed: list[tuple[Any, str, object, object]] = []
-        self.wrappers: list[object] = []  # every wrapper ever made, to recognise our own
+        # our wrappers, to recognise one left under another tool's patch, and the last one
+        # made for each target (reused while the same original is there: no growth per open)
+        self.ours: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.made: dict[tuple[int, str], tuple[object, object]] = {}
         self.resolved: set[IPAddress] = set()  # what allowed names resolved to while on
         self.lookup_names: set[str] = set()  # allowed names resolved to check an address
 
@@ -85,10 +89,13 @@ class _Guard:
     def _install(self) -> None:
         for owner, name, make in _TARGETS:
             current = getattr(owner, name)
-            if current in self.wrappers:
+            if current in self.ours:
                 continue  # ours, left under another tool's patch: active again
-            wrapper = make(current)
-            self.wrappers.append(wrapper)
+            original, wrapper = self.made.get((id(owner), name), (None, None))
+            if original is not current:
+                wrapper = make(current)
+                self.ours.add(wrapper)
+                self.made[id(owner), name] = (current, wrapper)
             self.installed.append((owner, name, vars(owner).get(name, _MISSING), wrapper))
             setattr(owner, name, wrapper)
 
