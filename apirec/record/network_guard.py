@@ -26,7 +26,6 @@ The wrapper state is process-wide by necessity (the socket module is), like the 
 
 from __future__ import annotations
 
-import functools
 import socket
 import threading
 import weakref
@@ -38,8 +37,8 @@ from apirec.record.context import active_recording
 from apirec.record.hosts import IPAddress, address_of, is_local
 from apirec.record.modes import Mode
 from apirec.record.settings import Settings
+from apirec.record.socket_wrappers import INET, TARGETS
 
-_INET = (socket.AF_INET, socket.AF_INET6)
 _MISSING = object()
 _KEEP = 100  # blocked attempts kept per recording for the report
 
@@ -87,13 +86,13 @@ class _Guard:
     # -- the patches ---------------------------------------------------------------------------
 
     def _install(self) -> None:
-        for owner, name, make in _TARGETS:
+        for owner, name, make in TARGETS:
             current = getattr(owner, name)
             if current in self.ours:
                 continue  # ours, left under another tool's patch: active again
             original, wrapper = self.made.get((id(owner), name), (None, None))
             if original is not current:
-                wrapper = make(current)
+                wrapper = make(self, current)
                 self.ours.add(wrapper)
                 self.made[id(owner), name] = (current, wrapper)
             self.installed.append((owner, name, vars(owner).get(name, _MISSING), wrapper))
@@ -198,7 +197,7 @@ def _without(recs: tuple[Guarded, ...], rec: Guarded) -> tuple[Guarded, ...]:
 def _addresses(results: list[Any]) -> set[IPAddress]:
     found = set()
     for family, _, _, _, sockaddr in results:
-        if family in _INET:
+        if family in INET:
             address = address_of(str(sockaddr[0]).partition("%")[0])
             if address is not None:
                 found.add(address)
@@ -237,81 +236,3 @@ def _message(
             "by itself inside a replay: give it block_network=False"
         )
     return text
-
-
-# -- the wrappers (inert whenever no guarding recording is open) ------------------------------
-
-
-def _host_port(address: Any) -> tuple[str, Any] | None:
-    if isinstance(address, tuple) and len(address) >= 2:
-        host = address[0]
-        if isinstance(host, bytes):
-            host = host.decode("ascii", "replace")
-        if isinstance(host, str):
-            return host.partition("%")[0], address[1]
-    return None  # malformed: the real call raises its own error
-
-
-def _check_address(sock: socket.socket, address: Any, action: str) -> None:
-    if sock.family in _INET:
-        found = _host_port(address)
-        if found is not None:
-            _GUARD.check(found[0], found[1], action)
-
-
-def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(original)
-    def connect(self: socket.socket, address: Any) -> Any:
-        if _GUARD.guards:
-            _check_address(self, address, "connect")
-        return original(self, address)
-
-    return connect
-
-
-def _wrap_sendto(original: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(original)
-    def sendto(self: socket.socket, data: Any, *rest: Any) -> Any:
-        if _GUARD.guards and rest:
-            _check_address(self, rest[-1], "send")  # sendto(data, [flags,] address)
-        return original(self, data, *rest)
-
-    return sendto
-
-
-def _wrap_sendmsg(original: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(original)
-    def sendmsg(self: socket.socket, *args: Any, **kwargs: Any) -> Any:
-        if _GUARD.guards:
-            address = args[3] if len(args) > 3 else kwargs.get("address")
-            if address is not None:
-                _check_address(self, address, "send")
-        return original(self, *args, **kwargs)
-
-    return sendmsg
-
-
-def _wrap_getaddrinfo(original: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(original)
-    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _GUARD.guards or host is None:
-            return original(host, port, *args, **kwargs)
-        name = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
-        flags = args[3] if len(args) > 3 else kwargs.get("flags", 0)
-        if address_of(name.partition("%")[0]) is not None or flags & socket.AI_NUMERICHOST:
-            return original(host, port, *args, **kwargs)  # no lookup; the connect is judged
-        _GUARD.check(name, port, "resolve")
-        results = original(host, port, *args, **kwargs)
-        _GUARD.resolved_allowed(name, results)
-        return results
-
-    return getaddrinfo
-
-
-_TARGETS: tuple[tuple[Any, str, Callable[[Callable[..., Any]], Any]], ...] = (
-    (socket.socket, "connect", _wrap_connect),
-    (socket.socket, "connect_ex", _wrap_connect),
-    (socket.socket, "sendto", _wrap_sendto),
-    (socket.socket, "sendmsg", _wrap_sendmsg),
-    (socket, "getaddrinfo", _wrap_getaddrinfo),
-)
