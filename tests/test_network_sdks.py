@@ -1,6 +1,6 @@
-"""The network guard with the real openai SDK (issue 11, D17): an entry point the recording did
-not patch (``.parse()``) cannot reach the network on replay, while the loopback fake server
-still answers."""
+"""The network guard with real SDKs (issue 11, D17): an entry point the recording did not patch
+(openai's ``.parse()``, ``ollama.Client.chat``) cannot reach the network on replay, while the
+loopback fake server still answers."""
 
 from __future__ import annotations
 
@@ -47,6 +47,22 @@ def test_unpatched_sync_entry_point_is_blocked(store_dir, make_client, base_url)
         with pytest.raises(openai.APIConnectionError) as info:
             client.chat.completions.parse(model="gpt-test", messages=MESSAGES)
     assert _blocked_cause(info.value) is rec.blocked[0]
+
+
+def test_ollama_hides_the_cause_but_the_recording_keeps_it(store_dir):
+    """ollama replaces the connection error by its own ConnectionError, without the cause:
+    the recording (and so the pytest teardown check) still knows what was blocked."""
+    import ollama
+
+    client = ollama.Client(host="http://192.0.2.1:11434")
+    with (
+        apirec.recording(store_dir, mode="replay") as rec,
+        pytest.raises(ConnectionError) as info,
+    ):
+        client.chat(model="llama3", messages=MESSAGES)
+    assert not isinstance(info.value, apirec.NetworkBlocked)
+    [blocked] = rec.blocked
+    assert (blocked.host, blocked.port, blocked.recording) == ("192.0.2.1", 11434, str(store_dir))
 
 
 @pytest.mark.parametrize("is_async", [True, False])
