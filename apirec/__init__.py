@@ -21,6 +21,7 @@ from apirec.errors import (
     IncompleteRecording,
     InvalidMode,
     InvalidStore,
+    NetworkBlocked,
     NothingRecordedWarning,
     RecordingNotFound,
     ReplayedError,
@@ -45,6 +46,8 @@ def recording(
     test_id: str | None = None,
     stream_rest_chunks: int | None = None,
     stream_rest_seconds: float | None = None,
+    block_network: bool | None = None,
+    allow_hosts: _Iterable[str] | None = None,
 ) -> Recording:
     """Record or replay, into or from the store at ``path``, the calls made while active.
 
@@ -59,6 +62,13 @@ def recording(
     block ends, but at most ``stream_rest_chunks`` more chunks (default 10,000) for at most
     ``stream_rest_seconds`` (default 30); past that it is stored truncated, with a warning.
 
+    In ``replay`` mode the recording blocks network connections while open (loopback always
+    passes, and the hosts, addresses and CIDR networks in ``allow_hosts``); a connection a call
+    attempts past the patches raises :class:`NetworkBlocked`. ``block_network=False`` turns
+    that off, and also lets this recording's calls through when it is nested in a guarding
+    one. Unset, they come from ``APIREC_BLOCK_NETWORK`` and ``APIREC_ALLOW_HOSTS`` (comma-
+    separated), else the guard is on with no extra hosts.
+
     A context manager (``with`` / ``async with``) and a decorator; active process-wide while
     open, and nestable (the innermost wins). ``rec.patch(target, ...)`` wraps code you do not
     own until the block ends.
@@ -72,6 +82,8 @@ def recording(
         test_id=test_id,
         stream_rest_chunks=stream_rest_chunks,
         stream_rest_seconds=stream_rest_seconds,
+        block_network=block_network,
+        allow_hosts=allow_hosts,
     )
 
 
@@ -102,6 +114,7 @@ __all__ = [
     "InvalidMode",
     "InvalidStore",
     "Mode",
+    "NetworkBlocked",
     "NothingRecordedWarning",
     "Recording",
     "RecordingNotFound",

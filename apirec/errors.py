@@ -6,6 +6,7 @@ itself raises::
     ApirecError
      ├── InvalidMode            (also ValueError)   unknown mode name
      ├── InvalidStore           (also ValueError)   unknown store kind
+     ├── NetworkBlocked         (also ConnectionError) replay tried to reach the network
      ├── RecordingNotFound      (also AssertionError) replay asked for a call never recorded
      │    └── IncompleteRecording                  replay read past a stream stored truncated
      ├── UnhashableArgument     (also TypeError)    an argument with no canonical form
@@ -136,6 +137,39 @@ class DecodeError(ApirecError):
             self.place = prefix + self.place[1:]
         self.args = (self._render(),)
         return self
+
+
+class NetworkBlocked(ApirecError, ConnectionError):
+    """A connection (or a name lookup) attempted under replay to a host the recording does
+    not allow: a call went past the recording's patches.
+
+    A ``ConnectionError`` because that is what code expects of a failed connect: the standard
+    library and HTTP clients close the socket and report their own connection error (the
+    openai SDK's ``APIConnectionError``, with this as its cause), and retry only as often as
+    they retry a refused connection, at once, never waiting for a timeout. The pytest plugin
+    fails the test at teardown even when the code under test swallowed it.
+
+    ``host``, ``port`` (None when unknown), ``recording`` (the directory of the recording that
+    blocked it) and ``action`` (``"connect"``, ``"resolve"`` or ``"send"``) as attributes.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        host: str = "",
+        port: int | str | None = None,
+        recording: str = "",
+        action: str = "connect",
+    ) -> None:
+        super().__init__(message)
+        self.host = host
+        self.port = port
+        self.recording = recording
+        self.action = action
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class StoreError(ApirecError, OSError):

@@ -8,7 +8,8 @@
   options of :func:`apirec.recording` and activates it without asking for the fixture. Tests
   with neither run with no recording: decorated functions call straight through.
 * Every test runs inside ``apirec.test_context(node_id)``.
-* A miss the code under test swallowed still fails the test at teardown.
+* A miss the code under test swallowed still fails the test at teardown, and so does a
+  connection the network guard blocked (``apirec.pytest.network``).
 * A test whose recordings (the plugin's and any it opened itself) got no call in ``record`` or
   ``record-if-missing`` mode warns ``apirec.NothingRecordedWarning`` and is counted.
 * End of session: counts from every recording that closed, and the recordings no test used
@@ -31,6 +32,7 @@ from typing import Any
 import pytest
 
 from apirec.errors import InvalidMode, NothingRecordedWarning, RecordingNotFound
+from apirec.pytest import network
 from apirec.pytest.session import SessionState, write_summary
 from apirec.record.closing import observe_closing
 from apirec.record.context import test_context
@@ -38,7 +40,14 @@ from apirec.record.modes import ENV_VAR, Mode, parse_mode
 from apirec.record.recording import Recording
 from apirec.record.settings import STORE_KINDS, Settings
 
-MARKER_OPTIONS = ("path", "mode", "store", "trusted_modules", "strict_types")
+MARKER_OPTIONS = (
+    "path",
+    "mode",
+    "store",
+    "trusted_modules",
+    "strict_types",
+    *network.MARKER_OPTIONS,
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=STORE_KINDS,
         help="json (one pretty file per recording, the default) or msgpack (one compact file)",
     )
+    network.add_options(group, parser)
     parser.addini("apirec_mode", "apirec mode for the test run", default=None)
     parser.addini("apirec_store", "apirec store kind: json or msgpack", default=None)
     parser.addini("apirec_dir", "apirec recordings directory (relative to the ini file)")
@@ -113,9 +123,11 @@ def _store(config: pytest.Config) -> str | None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "apirec(path=None, *, mode=None, store='json', trusted_modules=(), strict_types=True): "
+        "apirec(path=None, *, mode=None, store='json', trusted_modules=(), strict_types=True, "
+        "block_network=None, allow_hosts=None): "
         "record or replay this test's calls, with the options of apirec.recording()",
     )
+    network.configure(config)
     cli_dir = config.getoption("apirec_dir")
     ini_dir = config.getini("apirec_dir")
     ini_base = config.inipath.parent if config.inipath else config.rootpath
@@ -140,6 +152,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    network.unconfigure(config)
     if SAVED_ENV_MODE in config.stash:
         saved = config.stash[SAVED_ENV_MODE]
         if saved is None:
@@ -182,6 +195,7 @@ def settings_for(item: pytest.Item) -> Settings:
         store=marker.get("store") or options.store or "json",
         trusted_modules=marker.get("trusted_modules", ()),
         strict_types=marker.get("strict_types", True),
+        **network.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
         # no fixed test_id: the test's test_context(node id) scopes keys, and a block of it
         # under test_context(None) or another id must keep that scope
     )
@@ -218,7 +232,7 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
     # judged below by every recording the test opened (a conftest's may get the calls)
     rec.warn_if_nothing_recorded = False
     item.stash[CALL_ERROR] = None
-    with rec, _streams_finished_in_the_tests_loop(item, rec):
+    with network.watching() as blocked, rec, _streams_finished_in_the_tests_loop(item, rec):
         yield rec
     state = request.config.stash[STATE]
     state.add_recording(item.nodeid, rec)
@@ -253,6 +267,7 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
             location=first.location,
             test_id=first.test_id,
         )
+    network.fail_if_swallowed(blocked, raised, _is_in_chain)
 
 
 @contextlib.contextmanager

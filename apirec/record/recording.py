@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from apirec.codec.envelope import encode_result
 from apirec.codec.exception_data import error_response
-from apirec.errors import ApirecError, EncodeError, RecordingNotFound
+from apirec.errors import ApirecError, EncodeError, NetworkBlocked, RecordingNotFound
 from apirec.keys.spec import KeySpec
+from apirec.record import network_guard
 from apirec.record.closing import closed
 from apirec.record.context import (
     ActiveRecording,
@@ -87,6 +88,8 @@ class Recording:
         test_id: str | None = None,
         stream_rest_chunks: int | None = None,
         stream_rest_seconds: float | None = None,
+        block_network: bool | None = None,
+        allow_hosts: Iterable[str] | None = None,
         settings: Settings | None = None,
     ) -> None:
         self.settings = settings or Settings.build(
@@ -98,6 +101,8 @@ class Recording:
             test_id=test_id,
             stream_rest_chunks=stream_rest_chunks,
             stream_rest_seconds=stream_rest_seconds,
+            block_network=block_network,
+            allow_hosts=allow_hosts,
         )
         self.mode = self.settings.mode
         self._lock = threading.Lock()
@@ -105,6 +110,8 @@ class Recording:
         # the answers' books, the same objects
         self.stats, self.used, self.journal = answers.stats, answers.used, answers.journal
         self.misses: list[RecordingNotFound] = []
+        # connections the network guard refused while this recording was open
+        self.blocked: list[NetworkBlocked] = []
         self._depth = 0
         self._tokens: list[Token[ActiveRecording | None] | None] = []
         self._patches: list[Patch] = []
@@ -129,6 +136,7 @@ class Recording:
                 # record mode replaces only answers written before this moment
                 self._answers.begin(record_start() if self.mode is Mode.RECORD else time.time())
                 self.is_open = True
+                network_guard.on_open(self)
             self._depth += 1
         self._tokens.append(enter_recording(self))
         return self
@@ -176,6 +184,7 @@ class Recording:
                 # calls still unanswered give up their places to the answers stored after them
                 self._answers.settle()
             finally:
+                network_guard.on_close(self)
                 while self._patches:
                     self._patches.pop().stop()
                 self.is_open = False

@@ -1,7 +1,8 @@
 """One frozen settings object for a recording, and where each value comes from.
 
 Precedence, highest first: pytest marker > command line > ini file > environment
-(``APIREC_MODE``) > defaults. :func:`apirec.recording` takes its arguments as the top layer.
+(``APIREC_MODE``, ``APIREC_BLOCK_NETWORK``, ``APIREC_ALLOW_HOSTS``) > defaults.
+:func:`apirec.recording` takes its arguments as the top layer.
 """
 
 from __future__ import annotations
@@ -13,10 +14,39 @@ from pathlib import Path
 from typing import Any
 
 from apirec.errors import InvalidStore
+from apirec.record.hosts import HostRules
 from apirec.record.modes import Mode, parse_mode, resolve_mode
 from apirec.streams.finishing import DEFAULT_REST_CHUNKS, DEFAULT_REST_SECONDS
 
 STORE_KINDS = ("json", "msgpack")
+ENV_BLOCK_NETWORK = "APIREC_BLOCK_NETWORK"
+ENV_ALLOW_HOSTS = "APIREC_ALLOW_HOSTS"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def parse_flag(value: str, source: str) -> bool:
+    """``1/true/yes/on`` or ``0/false/no/off`` (any case), else a ValueError naming ``source``."""
+    text = value.strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise ValueError(
+        f"{source}: {value!r} is not a boolean; use one of {', '.join(_TRUE + _FALSE)}"
+    )
+
+
+def split_hosts(value: str) -> tuple[str, ...]:
+    """``"a, b,c"`` -> ``("a", "b", "c")``: the command-line and environment spelling."""
+    return tuple(part.strip() for part in value.replace("\n", ",").split(",") if part.strip())
+
+
+def _env_block_network() -> bool | None:
+    value = os.environ.get(ENV_BLOCK_NETWORK)
+    return None if not value else parse_flag(value, ENV_BLOCK_NETWORK)
+
+
+def _env_allow_hosts() -> tuple[str, ...]:
+    return split_hosts(os.environ.get(ENV_ALLOW_HOSTS, ""))
 
 
 @dataclass(frozen=True)
@@ -30,7 +60,12 @@ class Settings:
     # how much of a stream's rest is read after the caller stopped (DESIGN §5)
     stream_rest_chunks: int = DEFAULT_REST_CHUNKS
     stream_rest_seconds: float = DEFAULT_REST_SECONDS
+    # None: on in replay mode; False also lets the calls of this recording through when a
+    # guarding recording around it is open (see apirec.record.network_guard)
+    block_network: bool | None = None
+    allow_hosts: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    host_rules: HostRules = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.store not in STORE_KINDS:
@@ -42,6 +77,12 @@ class Settings:
             raise ValueError(f"stream_rest_chunks must be an int >= 0, not {chunks!r}")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
             raise ValueError(f"stream_rest_seconds must be a number >= 0, not {seconds!r}")
+        object.__setattr__(self, "host_rules", HostRules.parse(self.allow_hosts))
+
+    @property
+    def guards_network(self) -> bool:
+        """Whether this recording blocks connections to hosts it does not allow."""
+        return self.mode is Mode.REPLAY and self.block_network is not False
 
     @classmethod
     def build(
@@ -55,9 +96,15 @@ class Settings:
         test_id: str | None = None,
         stream_rest_chunks: int | None = None,
         stream_rest_seconds: float | None = None,
+        block_network: bool | None = None,
+        allow_hosts: Iterable[str] | None = None,
     ) -> Settings:
         if isinstance(trusted_modules, str):
             trusted_modules = (trusted_modules,)
+        if isinstance(allow_hosts, str):
+            allow_hosts = (allow_hosts,)
+        if block_network is not None and not isinstance(block_network, bool):
+            raise TypeError(f"block_network must be True, False or None, not {block_network!r}")
         return cls(
             path=Path(path),
             mode=resolve_mode(mode),
@@ -71,6 +118,8 @@ class Settings:
             stream_rest_seconds=(
                 DEFAULT_REST_SECONDS if stream_rest_seconds is None else stream_rest_seconds
             ),
+            block_network=_env_block_network() if block_network is None else block_network,
+            allow_hosts=_env_allow_hosts() if allow_hosts is None else tuple(allow_hosts),
         )
 
     def layered(self, **overrides: Any) -> Settings:
@@ -80,6 +129,9 @@ class Settings:
             values["mode"] = parse_mode(values["mode"])
         if "path" in values:
             values["path"] = Path(values["path"])
-        if "trusted_modules" in values:
-            values["trusted_modules"] = tuple(values["trusted_modules"])
+        for name in ("trusted_modules", "allow_hosts"):
+            if isinstance(values.get(name), str):
+                values[name] = (values[name],)
+            if name in values:
+                values[name] = tuple(values[name])
         return replace(self, **values)
