@@ -7,3 +7,7 @@ apirec``.
 Layer: below ``apirec.cli`` and ``apirec.pytest``, above ``apirec.record``; it may import every
 layer below.
 """
+
+from apirec.integrations.registry import Options, UnknownIntegration, patch
+
+__all__ = ["Options", "UnknownIntegration", "patch"]

@@ -1,0 +1,99 @@
+"""Which apirec module patches which SDK, chosen by the SDK's import name.
+
+``apirec.integrations.patch(rec, "openai", "ollama")`` looks each name up here. A name that is
+not listed but belongs to an SDK generated like openai's (a ``_base_client`` module with
+``SyncAPIClient``: together, groq, ...) goes to the same module as openai's. Each integration
+module offers ``patch_sdk(rec, sdk, options) -> list[Patch]``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from apirec.errors import ApirecError
+from apirec.keys.spec import Normalizer
+
+if TYPE_CHECKING:
+    from apirec.record.recording import Recording
+    from apirec.record.wrapping import Patch
+
+# import name -> the apirec module that patches it
+KNOWN: dict[str, str] = {
+    "openai": "apirec.integrations.stainless",
+    "anthropic": "apirec.integrations.stainless",
+    "ollama": "apirec.integrations.ollama",
+    "google.genai": "apirec.integrations.google_genai",
+    "tavily": "apirec.integrations.tavily",
+    "mcp": "apirec.integrations.mcp",
+}
+# where an SDK generated like openai's goes when it is not listed by name
+GENERATED_LIKE_OPENAI = "apirec.integrations.stainless"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user adds to an integration's default keys."""
+
+    ignore: tuple[str, ...] = ()
+    normalize: Normalizer | None = None
+
+
+class Integration(Protocol):
+    def patch_sdk(self, rec: Recording, sdk: str, options: Options) -> list[Patch]: ...
+
+
+class UnknownIntegration(ApirecError, ValueError):
+    """A name ``integrations.patch`` does not know, or an SDK that is not installed."""
+
+
+def known_names() -> str:
+    return ", ".join([*sorted(KNOWN), "or any SDK generated like openai's by its import name"])
+
+
+def _installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a parent package missing
+        return False
+
+
+def module_for(sdk: str) -> str:
+    """The apirec module that patches ``sdk``, or an error naming the known names."""
+    if not isinstance(sdk, str) or not sdk:
+        raise UnknownIntegration(f"SDK names are import names (strings), not {sdk!r}")
+    listed = KNOWN.get(sdk)
+    if listed is not None and not _installed(sdk):
+        raise UnknownIntegration(
+            f"apirec.integrations: {sdk!r} is not installed (pip install it); apirec patches "
+            f"{known_names()}"
+        )
+    if listed is not None:
+        return listed
+    if _installed(sdk) and _installed(f"{sdk}._base_client"):
+        return GENERATED_LIKE_OPENAI
+    state = "is not installed" if not _installed(sdk) else "is not an SDK apirec knows"
+    raise UnknownIntegration(
+        f"apirec.integrations: {sdk!r} {state}; apirec patches {known_names()}"
+    )
+
+
+def patch(
+    rec: Recording,
+    *sdks: str,
+    ignore: Iterable[str] = (),
+    normalize: Normalizer | None = None,
+) -> list[Patch]:
+    """Patch every entry point of each SDK in ``sdks`` for as long as ``rec`` is open."""
+    if isinstance(ignore, str):
+        raise TypeError("ignore= takes a list of names, not a single string")
+    options = Options(tuple(ignore), normalize)
+    modules = [(sdk, module_for(sdk)) for sdk in sdks]  # every name checked before any patch
+    patches: list[Patch] = []
+    for sdk, module_name in modules:
+        module: Any = importlib.import_module(module_name)
+        patches += module.patch_sdk(rec, sdk, options)
+    return patches
