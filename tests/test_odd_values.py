@@ -162,3 +162,17 @@ def test_a_result_nested_too_deeply_is_an_encode_error(tmp_path):
     ):
         deep()
     assert entries(tmp_path) == []
+
+
+@apirec.record(name="odd.power")
+def power(base: int, exponent: int) -> dict[str, Any]:
+    return {"value": base**exponent, "negative": -(base**exponent), "small": 2**70}
+
+
+@pytest.mark.parametrize("store", ["json", "msgpack"])
+def test_an_int_past_the_text_limit_in_a_result_is_stored_and_replayed(store, tmp_path):
+    with apirec.recording(tmp_path, mode="record", store=store):
+        recorded = power(7, 6000)
+    with apirec.recording(tmp_path, mode="replay", store=store):
+        replayed = power(7, 6000)
+    assert replayed == recorded == {"value": HUGE, "negative": -HUGE, "small": 2**70}

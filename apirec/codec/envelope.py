@@ -47,7 +47,11 @@ _ENCODERS: dict[type, tuple[str, Callable[[Any], Any]]] = {
     Decimal: ("decimal.Decimal", str),
 }
 
+_INT = "builtins.int"
+_LONGEST_INT = 10**4299  # sys.get_int_max_str_digits() is 4,300 by default
+
 _SCALAR_DECODERS: dict[str, Callable[[Any], Any]] = {
+    _INT: lambda d: int(_expect(d, str), 16),
     "builtins.bytes": lambda d: base64.b64decode(_expect(d, str), validate=True),
     "builtins.bytearray": lambda d: bytearray(base64.b64decode(_expect(d, str), validate=True)),
     "datetime.datetime": lambda d: dt.datetime.fromisoformat(_expect(d, str)),
@@ -93,8 +97,11 @@ def _envelope(name: str, data: Any) -> dict[str, Any]:
 def encode(value: Any) -> Any:
     """Turn ``value`` into JSON-ready data, wrapping typed values in envelopes."""
     t = type(value)
-    if t is str or t is int or t is float or t is bool or value is None:
+    if t is str or t is float or t is bool or value is None:
         return value
+    if t is int:
+        # past Python's int-to-text limit JSON can neither write nor read it as a number
+        return value if -_LONGEST_INT < value < _LONGEST_INT else _envelope(_INT, hex(value))
     if t is list:
         return [encode(v) for v in value]
     if t is dict:
