@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from apirec.errors import InvalidMode, NothingRecordedWarning, RecordingNotFound
-from apirec.pytest import network
+from apirec.pytest import integrations, network
 from apirec.pytest.session import SessionState, write_summary
 from apirec.record.closing import observe_closing
 from apirec.record.context import test_context
@@ -47,6 +47,7 @@ MARKER_OPTIONS = (
     "trusted_modules",
     "strict_types",
     *network.MARKER_OPTIONS,
+    *integrations.MARKER_OPTIONS,
 )
 
 
@@ -95,6 +96,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="json (one pretty file per recording, the default) or msgpack (one compact file)",
     )
     network.add_options(group, parser)
+    integrations.add_options(group, parser)
     parser.addini("apirec_mode", "apirec mode for the test run", default=None)
     parser.addini("apirec_store", "apirec store kind: json or msgpack", default=None)
     parser.addini("apirec_dir", "apirec recordings directory (relative to the ini file)")
@@ -124,10 +126,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "apirec(path=None, *, mode=None, store='json', trusted_modules=(), strict_types=True, "
-        "block_network=None, allow_hosts=None): "
+        "block_network=None, allow_hosts=None, integrations=None): "
         "record or replay this test's calls, with the options of apirec.recording()",
     )
     network.configure(config)
+    integrations.configure(config)
     cli_dir = config.getoption("apirec_dir")
     ini_dir = config.getini("apirec_dir")
     ini_base = config.inipath.parent if config.inipath else config.rootpath
@@ -229,10 +232,14 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
     """A recording for this test: keyed by its node id, in ``recordings/`` beside the file."""
     item = request.node
     rec = Recording(settings=settings_for(item))
+    sdks = integrations.names_for(
+        item, _marker_options(item), f"@pytest.mark.apirec on {item.nodeid}"
+    )
     # judged below by every recording the test opened (a conftest's may get the calls)
     rec.warn_if_nothing_recorded = False
     item.stash[CALL_ERROR] = None
     with network.watching() as blocked, rec, _streams_finished_in_the_tests_loop(item, rec):
+        integrations.patch_into(rec, sdks)
         yield rec
     state = request.config.stash[STATE]
     state.add_recording(item.nodeid, rec)

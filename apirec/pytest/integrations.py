@@ -1,0 +1,76 @@
+"""The plugin's side of the SDK integrations: which SDKs each test's recording patches.
+
+``--apirec-integrations=openai,anthropic`` (repeatable), the ini key ``apirec_integrations``
+(comma- or line-separated) and the marker option ``integrations=[...]``; the marker replaces
+the command line, which replaces the ini file. The names are those of
+:func:`apirec.integrations.patch`, checked when the run starts (a usage error naming the
+known ones), and patched into each test's recording for as long as it is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+from apirec.integrations.registry import UnknownIntegration, module_for, patch
+from apirec.record.recording import Recording
+from apirec.record.settings import split_hosts as split_names
+
+MARKER_OPTIONS = ("integrations",)
+NAMES = pytest.StashKey[tuple[str, ...]]()
+
+
+def add_options(group: Any, parser: pytest.Parser) -> None:
+    group.addoption(
+        "--apirec-integrations",
+        action="append",
+        metavar="SDKS",
+        help="comma-separated SDK import names whose calls each test's recording patches "
+        "(openai, anthropic, ollama, google.genai, tavily, mcp, ...; repeatable)",
+    )
+    parser.addini(
+        "apirec_integrations",
+        "apirec: SDK import names each test's recording patches",
+        type="linelist",
+    )
+
+
+def _checked(names: Iterable[str], where: str) -> tuple[str, ...]:
+    checked: list[str] = []
+    for name in names:
+        try:
+            module_for(name)
+        except UnknownIntegration as e:
+            raise pytest.UsageError(f"{where}: {e}") from None
+        if name not in checked:
+            checked.append(name)
+    return tuple(checked)
+
+
+def configure(config: pytest.Config) -> None:
+    cli: list[str] | None = config.getoption("apirec_integrations")
+    if cli:
+        names = _checked([n for value in cli for n in split_names(value)], "--apirec-integrations")
+    else:
+        ini = [n for line in config.getini("apirec_integrations") for n in split_names(line)]
+        names = _checked(ini, "ini apirec_integrations")
+    config.stash[NAMES] = names
+
+
+def names_for(item: pytest.Item, marker: dict[str, Any], where: str) -> tuple[str, ...]:
+    """The SDKs this test's recording patches: the marker's, else the run's."""
+    if "integrations" not in marker:
+        return item.config.stash[NAMES]
+    given = marker["integrations"]
+    if isinstance(given, str):
+        given = split_names(given)
+    if not isinstance(given, list | tuple) or not all(isinstance(n, str) for n in given):
+        raise pytest.UsageError(f"{where}: integrations= takes a list of SDK import names")
+    return _checked(given, where)
+
+
+def patch_into(rec: Recording, names: tuple[str, ...]) -> None:
+    if names:
+        patch(rec, *names)
