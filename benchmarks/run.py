@@ -33,6 +33,7 @@ import wrapt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from against_vcrpy import replay_times
 from seeds_recorder import SeedsRecorder, request_hash
 
 import apirec
@@ -48,6 +49,10 @@ CHAT = (
 EMBEDDING = (
     SAMPLE
     / "responses/recordings/050f63320eeea2dc946617884f63e55d84fd718af642afa609c36154deb34dce.json"
+)
+SHORT_CHAT = (  # a short answer ("safe"), no tools: apirec's fixed cost per call dominates
+    SAMPLE
+    / "agents/recordings/0be803de6641bd7638bcb91bbd1b40d3a360e5c5403386055d5c93a9303860b3.json"
 )
 STREAM = (
     SAMPLE
@@ -413,6 +418,7 @@ async def drain_after(call: Awaitable[Any]) -> int:
 def replay(b: Bench) -> None:
     r = Replays(b)
     cases = [Case("chat completion", load(CHAT), "chat"),
+             Case("chat completion, a short answer", load(SHORT_CHAT), "chat"),
              Case("embedding, 1,536 floats", load(EMBEDDING), "embeddings")]  # fmt: skip
     stream = Case("stream, 64 chunks", stream_of_64(), "chat") if has_streams() else None
 
@@ -501,6 +507,17 @@ def sizes(b: Bench) -> None:
     b.add(row, at_most=0.10)
 
 
+# -- (f) against vcrpy --------------------------------------------------------------------------
+
+
+def versus_vcrpy(b: Bench) -> None:
+    for label, path in (("chat completion", CHAT), ("chat completion, a short answer", SHORT_CHAT)):
+        apirec_us, vcrpy_us = replay_times(b.tmp / label, load(path), b.repeats, b.n(1000))
+        row = Row("f. openai client replay", label, apirec_us, "vcrpy cassette", vcrpy_us,
+                  ">= 30x faster")  # fmt: skip
+        b.add(row, faster_by=30)
+
+
 # -- output ------------------------------------------------------------------------------------
 
 
@@ -528,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (< 1 minute)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     sections = {"overhead": overhead, "key": key, "replay": replay, "open": store_open,
-                "sizes": sizes}  # fmt: skip
+                "sizes": sizes, "vcrpy": versus_vcrpy}  # fmt: skip
     parser.add_argument("--only", choices=list(sections), action="append",
                         help="run only these sections")  # fmt: skip
     args = parser.parse_args(argv)
