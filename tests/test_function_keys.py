@@ -181,3 +181,12 @@ def test_evaluated_and_postponed_annotations_give_one_key():
         key_and_stored(["hi"], tools=[evaluated])[0]
         == key_and_stored(["hi"], tools=[make_weather()])[0]
     )
+
+
+def test_a_model_holding_a_value_with_no_canonical_form_names_it():
+    class Config(BaseModel):
+        tools: list[typing.Any] = []
+
+    with pytest.raises(apirec.UnhashableArgument, match=r"builtins\.object") as info:
+        key_and_stored(["hi"], config=Config(tools=[make_weather(), object()]))
+    assert info.value.parameter == "config"

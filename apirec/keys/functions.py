@@ -80,14 +80,23 @@ def dump_model_with_functions(model: Any, canonical: Canonical, where: str) -> A
     def fallback(value: Any) -> Any:
         if is_tool_function(value):
             return function_schema(value, canonical, where)
-        t = type(value)
-        raise UnhashableArgument(
-            f"argument {where!r} holds a value of type {t.__module__}.{t.__qualname__} that "
-            f"has no canonical form, so apirec cannot compute a stable key for this call. "
-            f"Leave it out with ignore=[{where.split('.')[0].split('[')[0]!r}], or turn it "
-            f"into plain data with normalize=...",
-            parameter=where,
-            type_name=f"{t.__module__}.{t.__qualname__}",
-        )
+        raise _unhashable(value, where)
 
-    return model.model_dump(mode="json", warnings=False, fallback=fallback)
+    try:
+        return model.model_dump(mode="json", warnings=False, fallback=fallback)
+    except TypeError as error:  # pydantic before 2.11 takes no fallback=
+        if isinstance(error, UnhashableArgument):
+            raise
+        raise _unhashable(model, where) from error
+
+
+def _unhashable(value: Any, where: str) -> UnhashableArgument:
+    t = type(value)
+    return UnhashableArgument(
+        f"argument {where!r} holds a value of type {t.__module__}.{t.__qualname__} that "
+        f"has no canonical form, so apirec cannot compute a stable key for this call. "
+        f"Leave it out with ignore=[{where.split('.')[0].split('[')[0]!r}], or turn it "
+        f"into plain data with normalize=...",
+        parameter=where,
+        type_name=f"{t.__module__}.{t.__qualname__}",
+    )
