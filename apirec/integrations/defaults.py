@@ -2,7 +2,9 @@
 
 ``Options.ignore`` names apply to every method an integration patches: each method gets those
 of its parameters (a dotted path by its first part), and a name no patched method has is a
-typo, refused. ``Options.normalize`` runs after the integration's own normaliser.
+typo, refused. ``Options.normalize`` runs after the integration's own normaliser. Response
+headers that identify an account (cookies, credentials, organisation and project) are
+redacted before a response is stored.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from apirec.integrations.registry import Options
+from apirec.keys.canonical import is_secret_name
+from apirec.keys.marks import REDACTED
 from apirec.keys.spec import Normalizer
 
 
@@ -68,3 +72,20 @@ def check_user_ignores(sdk: str, funcs: Sequence[Callable[..., Any]], options: O
                 f"ignore={item!r}: no method apirec patches in {sdk} has a parameter "
                 f"{item.split('.')[0]!r} (their parameters: {', '.join(sorted(known))})"
             )
+
+
+_HEADER_WORDS = ("cookie", "organization", "project")
+
+
+def is_sensitive_header(name: str) -> bool:
+    """Response headers that identify an account: never stored as they came."""
+    low = name.lower().replace("-", "_")
+    return is_secret_name(low) or any(word in low for word in _HEADER_WORDS)
+
+
+def redact_headers(headers: Any) -> None:
+    """``headers`` (a dict of a recorded response) with sensitive values replaced, in place."""
+    if isinstance(headers, dict):
+        for name in headers:
+            if isinstance(name, str) and is_sensitive_header(name):
+                headers[name] = REDACTED
