@@ -18,6 +18,7 @@ import pytest
 
 import apirec
 from apirec import integrations
+from apirec.integrations.ollama import METHODS
 from tests.ollama_server import OllamaServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -247,11 +248,15 @@ def test_an_ignored_name_no_method_has_is_refused(store_dir):
 
 
 def test_patches_end_with_the_recording(store_dir):
-    originals = (ollama.Client.chat, ollama.AsyncClient.embed, ollama.chat)
+    def current():
+        methods = [vars(c)[m] for c in (ollama.Client, ollama.AsyncClient) for m in METHODS]
+        return [*methods, *(vars(ollama)[m] for m in METHODS)]
+
+    originals = current()
     with apirec.recording(store_dir, mode="replay") as rec:
         integrations.patch(rec, "ollama")
-        assert (ollama.Client.chat, ollama.AsyncClient.embed, ollama.chat) != originals
-    assert (ollama.Client.chat, ollama.AsyncClient.embed, ollama.chat) == originals
+        assert all(now is not was for now, was in zip(current(), originals, strict=True))
+    assert all(now is was for now, was in zip(current(), originals, strict=True))
 
 
 MODULE_LEVEL = textwrap.dedent(
