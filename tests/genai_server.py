@@ -1,6 +1,7 @@
 """A small fake of the Gemini API (google-genai's ``/v1beta/models/...``) on 127.0.0.1.
 
-- ``:generateContent``: "You said: <last user text>"; with function declarations in ``tools``
+- ``:generateContent``: "You said: <last user text>" (as JSON ``{"name": <text>, "minutes": 5}``
+  when asked for JSON); with function declarations in ``tools``
   it calls the first one with ``{"city": <text>}`` unless the request already carries a
   function response (then it answers with that response's text).
 - ``:streamGenerateContent?alt=sse``: the same as server-sent events, one chunk per word.
@@ -72,6 +73,8 @@ class GenAIServer(LoopbackServer):
     ) -> dict[str, Any]:
         declarations = [d for t in body.get("tools", []) for d in t.get("functionDeclarations", [])]
         part: dict[str, Any] = {"text": "".join(words)}
+        if body.get("generationConfig", {}).get("responseMimeType") == "application/json":
+            part = {"text": json.dumps({"name": (_texts(body) or [""])[-1], "minutes": 5})}
         if declarations and _function_response(body) is None:
             city = (_texts(body) or [""])[-1]
             part = {"functionCall": {"name": declarations[0]["name"], "args": {"city": city}}}

@@ -190,3 +190,65 @@ def test_a_model_holding_a_value_with_no_canonical_form_names_it():
     with pytest.raises(apirec.UnhashableArgument, match=r"builtins\.object") as info:
         key_and_stored(["hi"], config=Config(tools=[make_weather(), object()]))
     assert info.value.parameter == "config"
+
+
+def recipe_model(vegan_field=False):
+    """A fresh model class each time, with or without one more field."""
+    if vegan_field:
+
+        class Recipe(BaseModel):
+            name: str
+            minutes: int
+            vegan: bool
+
+    else:
+
+        class Recipe(BaseModel):
+            name: str
+            minutes: int
+
+    return Recipe
+
+
+def test_types_given_as_response_schemas_are_keyed_by_their_json_schema():
+    def key(schema):
+        return key_and_stored(["hi"], config={"response_schema": schema})
+
+    first_key, stored = key(recipe_model())
+    schema = stored["config"]["response_schema"]
+    assert schema["python_type"] == f"{__name__}.recipe_model.<locals>.Recipe"
+    assert schema["json_schema"]["required"] == ["name", "minutes"]
+    assert key(recipe_model())[0] == first_key  # the class defined again
+    assert key(recipe_model(vegan_field=True))[0] != first_key
+    assert key(list[recipe_model()])[0] != first_key
+    assert key(list[recipe_model()])[1]["config"]["response_schema"]["python_type"].startswith(
+        "list["
+    )
+
+    class Config(BaseModel):
+        response_schema: typing.Any = None
+
+    in_model = key_and_stored(["hi"], config=Config(response_schema=recipe_model()))[1]
+    assert in_model["config"]["response_schema"] == schema
+
+
+AGENT_CALLS: list[str] = []
+
+
+def agent_step(prompt, tools):
+    """Stands for SDK code taking tools, patched with rec.patch."""
+    AGENT_CALLS.append(prompt)
+    return f"{prompt} with {tools[0].__name__}"
+
+
+def test_rec_patch_keys_function_tools_too(tmp_path: Path):
+    AGENT_CALLS.clear()
+    with apirec.recording(tmp_path, mode="record") as rec:
+        rec.patch(f"{__name__}.agent_step", name="agent.step")
+        assert agent_step("weather?", [make_weather()]) == "weather? with get_weather"
+    with apirec.recording(tmp_path, mode="replay") as rec:
+        rec.patch(f"{__name__}.agent_step", name="agent.step")
+        assert agent_step("weather?", [make_weather()]) == "weather? with get_weather"
+        with pytest.raises(apirec.RecordingNotFound):
+            agent_step("weather?", [make_weather("Changed.")])
+    assert AGENT_CALLS == ["weather?"]

@@ -12,6 +12,7 @@ import json
 import pytest
 from google import genai
 from google.genai import errors, types
+from pydantic import BaseModel
 
 import apirec
 from apirec import integrations
@@ -241,3 +242,21 @@ def test_an_ignored_name_no_method_has_is_refused(store_dir):
         pytest.raises(TypeError, match="tempreature"),
     ):
         integrations.patch(rec, "google.genai", ignore=["tempreature"])
+
+
+class Recipe(BaseModel):
+    name: str
+    minutes: int
+
+
+def test_structured_output_with_a_model_class_replays_parsed(fake, store_dir, models):
+    config = {"response_mime_type": "application/json", "response_schema": Recipe}
+    with apirec.recording(store_dir, mode="record") as rec:
+        integrations.patch(rec, "google.genai")
+        live = models().generate_content(model="m", contents="pancakes", config=config)
+    assert live.parsed == Recipe(name="pancakes", minutes=5)
+
+    with apirec.recording(store_dir, mode="replay") as rec:
+        integrations.patch(rec, "google.genai")
+        replayed = models().generate_content(model="m", contents="pancakes", config=config)
+    assert type(replayed.parsed) is Recipe and replayed == live and fake.requests == 1

@@ -25,7 +25,13 @@ from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError
 
 from apirec.errors import UnhashableArgument
-from apirec.keys.functions import dump_model_with_functions, function_schema, is_tool_function
+from apirec.keys.functions import (
+    dump_model_with_functions,
+    function_schema,
+    is_schema_type,
+    is_tool_function,
+    type_schema,
+)
 from apirec.keys.marks import _OMITTED, _REDACTED, HugeInt
 from apirec.keys.sentinels import is_not_given
 
@@ -301,6 +307,8 @@ class Canonicalizer:
             return _OMITTED
         if is_tool_function(value):  # a tool: keyed by its schema, not its identity
             return self.value(function_schema(value, self._plain_at, where), where, None, None)
+        if is_schema_type(value):  # a response schema given as a type
+            return self.value(type_schema(value), where, None, None)
         raise UnhashableArgument(
             f"argument {where!r} of type {_type_name(value)} has no canonical form, so apirec "
             f"cannot compute a stable key for this call. Leave it out with "

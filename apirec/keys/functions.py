@@ -1,4 +1,4 @@
-"""Python functions passed as arguments, keyed by the tool schema an SDK derives from them.
+"""Python functions and types passed as arguments, keyed by the schema an SDK derives from them.
 
 SDKs take plain Python functions as tools (ollama's ``chat(tools=[get_weather])``,
 google-genai's ``config={"tools": [get_weather]}``) and send the model a schema made of the
@@ -12,15 +12,24 @@ docstring or signature changes it. The canonical form, also what the recording s
 
 Only named functions and bound methods qualify: a lambda or a callable object carries no
 schema, and stays an :class:`~apirec.errors.UnhashableArgument`.
+
+Types given as response schemas (google-genai's ``response_schema=Recipe`` or
+``list[Recipe]``) are keyed by their name and the JSON schema pydantic makes of them, so a
+changed field changes the key: ``{"python_type": "app.Recipe", "json_schema": {...}}``. A
+type pydantic has no schema for (a socket class) stays unhashable.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import types
+import typing
 from collections.abc import Callable
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from apirec.errors import UnhashableArgument
 
@@ -73,6 +82,28 @@ def function_schema(func: Any, canonical: Canonical, where: str) -> dict[str, An
     return {"python_function": schema}
 
 
+@functools.lru_cache(maxsize=256)
+def _json_schema(form: Any) -> dict[str, Any] | None:
+    try:
+        return TypeAdapter(form).json_schema()
+    except Exception:  # pydantic has no schema for it
+        return None
+
+
+def is_schema_type(value: Any) -> bool:
+    """A class or typing form pydantic makes a JSON schema of (a model, ``list[Model]``)."""
+    if not (isinstance(value, type) or typing.get_origin(value) is not None):
+        return False
+    try:
+        return _json_schema(value) is not None
+    except TypeError:  # an unhashable typing form: Literal of a list
+        return False
+
+
+def type_schema(value: Any) -> dict[str, Any]:
+    return {"python_type": _annotation(value), "json_schema": _json_schema(value)}
+
+
 def dump_model_with_functions(model: Any, canonical: Canonical, where: str) -> Any:
     """A pydantic model holding functions (google-genai's ``GenerateContentConfig(tools=[f])``)
     dumped as JSON data, each function as its schema."""
@@ -80,6 +111,8 @@ def dump_model_with_functions(model: Any, canonical: Canonical, where: str) -> A
     def fallback(value: Any) -> Any:
         if is_tool_function(value):
             return function_schema(value, canonical, where)
+        if is_schema_type(value):
+            return canonical(type_schema(value), where)
         raise _unhashable(value, where)
 
     try:
