@@ -9,6 +9,7 @@ redacted before a response is stored.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -47,10 +48,12 @@ def normalizer(default: Normalizer | None, options: Options) -> Normalizer | Non
     return both
 
 
-def _parameters(func: Callable[..., Any]) -> tuple[set[str], bool]:
+@functools.lru_cache(maxsize=256)
+def _parameters(func: Callable[..., Any]) -> tuple[frozenset[str], bool]:
+    """Per SDK method, once per process: integrations are patched into every test."""
     params = inspect.signature(func).parameters
     var_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    return set(params), var_keyword
+    return frozenset(params), var_keyword
 
 
 def ignores_for(func: Callable[..., Any], defaults: Iterable[str], options: Options) -> list[str]:
@@ -65,7 +68,7 @@ def check_user_ignores(sdk: str, funcs: Sequence[Callable[..., Any]], options: O
     layouts = [_parameters(f) for f in funcs]
     if any(var_keyword for _, var_keyword in layouts):
         return
-    known = set().union(*(names for names, _ in layouts)) - {"self"}
+    known = frozenset().union(*(names for names, _ in layouts)) - {"self"}
     for item in options.ignore:
         if item.split(".")[0] not in known:
             raise TypeError(
