@@ -140,3 +140,50 @@ def test_patches_end_with_the_recording(store_dir):
         integrations.patch(rec, "tavily")
         assert all(now is not was for now, was in zip(current(), originals, strict=True))
     assert all(now is was for now, was in zip(current(), originals, strict=True))
+
+
+async def research_calls(c, is_async):
+    task = await run(c.research("what are llamas?"), is_async)
+    polls = [await run(c.get_research(task["request_id"]), is_async) for _ in range(2)]
+    stream = await run(c.research("what are llamas?", stream=True), is_async)
+    events = [chunk async for chunk in stream] if is_async else list(stream)
+    return task, polls, b"".join(events)
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_research_its_polls_and_its_stream_replay(is_async, fake, store_dir, client):
+    async with apirec.recording(store_dir, mode="record") as rec:
+        integrations.patch(rec, "tavily")
+        live = await research_calls(client(is_async), is_async)
+    assert [p["status"] for p in live[1]] == ["pending", "completed"]
+    assert live[2].count(b"data: ") == 3
+    served = fake.requests
+
+    async with apirec.recording(store_dir, mode="replay") as rec:
+        integrations.patch(rec, "tavily")
+        replayed = await research_calls(client(is_async), is_async)
+    assert replayed == live and fake.requests == served == 4
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_a_research_stream_broken_off_is_stored_whole(is_async, fake, store_dir, client):
+    async def first_event(c):
+        stream = await run(c.research("what are llamas?", stream=True), is_async)
+        if is_async:
+            async for chunk in stream:
+                await stream.aclose()
+                return chunk
+        for chunk in stream:
+            stream.close()
+            return chunk
+
+    async with apirec.recording(store_dir, mode="record") as rec:
+        integrations.patch(rec, "tavily")
+        live = await first_event(client(is_async))
+    (path,) = store_dir.rglob("*.json")
+    assert len(json.loads(path.read_text())["response"]["body"]) == 3  # the rest was read
+
+    async with apirec.recording(store_dir, mode="replay") as rec:
+        integrations.patch(rec, "tavily")
+        assert await first_event(client(is_async)) == live
+    assert fake.requests == 1

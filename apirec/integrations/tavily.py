@@ -1,12 +1,13 @@
-"""tavily-python: search, extract, crawl and map record and replay.
+"""tavily-python: search, extract, crawl, map and research record and replay.
 
 Patched on ``TavilyClient`` and ``AsyncTavilyClient`` where each request is made (the SDK's
 ``_search``, ``_extract``, ``_crawl``, ``_map``), so ``get_search_context`` and ``qna_search``,
 which search without going through ``search``, record too, and the public methods' own work
-on the answer runs on replay. Sync and async clients share recordings (named
-``tavily.search``...). Replayed results are the dicts the API sent; errors the SDK's own
-(``tavily.BadRequestError``, ``ForbiddenError``, ``InvalidAPIKeyError``,
-``UsageLimitExceededError``...).
+on the answer runs on replay; and ``research`` (streamed with ``stream=True`` or not) and
+``get_research`` (polled: the n-th poll replays the n-th answer). Sync and async clients
+share recordings (named ``tavily.search``...). Replayed results are the dicts the API sent
+(the bytes of a research stream); errors the SDK's own (``tavily.BadRequestError``,
+``ForbiddenError``, ``InvalidAPIKeyError``, ``UsageLimitExceededError``...).
 
 Keys leave out ``timeout`` and the per-request tracking headers ``session_id``, ``human_id``
 and ``client_name``; ``project_id`` is redacted (kept out of the key, stored as
@@ -33,6 +34,8 @@ METHODS = {
     "_crawl": "tavily.crawl",
     "_map": "tavily.map",
 }
+# in tavily-python 0.7 and later
+LATER = {"research": "tavily.research", "get_research": "tavily.get_research"}
 CLASSES = ("TavilyClient", "AsyncTavilyClient")
 IGNORED = ("timeout", "session_id", "human_id", "client_name")
 REDACTED = ("project_id",)
@@ -53,13 +56,19 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
             f"apirec.integrations: this tavily-python has no {', '.join(sorted(missing))}; "
             f"apirec supports the tavily-python of its tests (0.5 to 0.8)"
         )
+    methods += [
+        (cls, method, getattr(getattr(tavily, cls), method))
+        for cls in CLASSES
+        for method in LATER
+        if hasattr(getattr(tavily, cls), method)
+    ]
     check_user_ignores(sdk, [func for _, _, func in methods], options)
     normalize = normalizer(None, options)
     return [
         rec.start_patch(
             Patch(
                 f"{type_path(getattr(tavily, cls))}.{method}",
-                name=METHODS[method],
+                name=METHODS.get(method) or LATER[method],
                 ignore=ignores_for(func, IGNORED, options),
                 redact=REDACTED,
                 normalize=normalize,
