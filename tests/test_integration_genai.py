@@ -31,12 +31,13 @@ async def models(fake):
     """Makes the ``models`` of real genai clients of the fake (sync or async), closed after."""
     made = []
 
-    def make(is_async=False, api_key="k-test"):
+    def make(is_async=False, api_key="k-test", client=False):
         options = types.HttpOptions(
             base_url=fake.url, retry_options=types.HttpRetryOptions(attempts=1)
         )
         made.append(genai.Client(api_key=api_key, http_options=options))
-        return made[-1].aio.models if is_async else made[-1].models
+        aio_or_sync = made[-1].aio if is_async else made[-1]
+        return aio_or_sync if client else aio_or_sync.models
 
     yield make
     for client in made:
@@ -260,3 +261,21 @@ def test_structured_output_with_a_model_class_replays_parsed(fake, store_dir, mo
         integrations.patch(rec, "google.genai")
         replayed = models().generate_content(model="m", contents="pancakes", config=config)
     assert type(replayed.parsed) is Recipe and replayed == live and fake.requests == 1
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_chats_record_and_replay_through_the_models(is_async, fake, store_dir, models):
+    async def conversation(client):
+        chat = client.chats.create(model="m")
+        first = await run(chat.send_message("llamas hum"), is_async)
+        second = await run(chat.send_message("alpacas too"), is_async)
+        return first.text, second.text, len(chat.get_history())
+
+    async with apirec.recording(store_dir, mode="record") as rec:
+        integrations.patch(rec, "google.genai")
+        live = await conversation(models(is_async, client=True))
+    async with apirec.recording(store_dir, mode="replay") as rec:
+        integrations.patch(rec, "google.genai")
+        replayed = await conversation(models(is_async, client=True))
+    assert replayed == live == ("You said: llamas hum", "You said: alpacas too", 4)
+    assert fake.requests == 2
