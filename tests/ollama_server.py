@@ -4,6 +4,8 @@
   first tool with ``{"city": <message>}``; ``stream`` sends one NDJSON line per word.
 - ``POST /api/generate``: the prompt back, streamed word by word too.
 - ``POST /api/embed`` / ``POST /api/embeddings``: vectors of 4 floats derived from the text.
+- ``POST /api/web_search`` / ``POST /api/web_fetch``: ollama.com's web tools (the SDK calls
+  them at https://ollama.com: :class:`ToTheFake` takes its requests here instead).
 Model ``"missing"`` gets a 404 ``{"error": ...}`` as ollama sends; model ``"breaks-midway"``
 streams one line, then an ``{"error": ...}`` line.
 """
@@ -14,6 +16,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -34,6 +37,8 @@ class OllamaServer(LoopbackServer):
             Route("/api/generate", self.generate, methods=["POST"]),
             Route("/api/embed", self.embed, methods=["POST"]),
             Route("/api/embeddings", self.embeddings, methods=["POST"]),
+            Route("/api/web_search", self.web_search, methods=["POST"]),
+            Route("/api/web_fetch", self.web_fetch, methods=["POST"]),
         ]
 
     async def _body(self, request: Request) -> dict[str, Any]:
@@ -90,3 +95,43 @@ class OllamaServer(LoopbackServer):
     async def embeddings(self, request: Request) -> Response:
         body = await self._body(request)
         return JSONResponse({"embedding": _vector(body["prompt"])})
+
+    async def web_search(self, request: Request) -> Response:
+        body = await self._body(request)
+        results = [
+            {"title": f"{body['query']} {i}", "url": f"https://example.org/{i}", "content": "..."}
+            for i in range(body.get("max_results", 3))
+        ]
+        return JSONResponse({"results": results})
+
+    async def web_fetch(self, request: Request) -> Response:
+        body = await self._body(request)
+        return JSONResponse({"title": body["url"], "content": "A page.", "links": []})
+
+
+class ToTheFake(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """An httpx transport that sends requests for another host (https://ollama.com) to the
+    fake: ``ollama.Client(host=..., mounts={"https://ollama.com": ToTheFake(fake.url)})``."""
+
+    def __init__(self, url: str) -> None:
+        self.url = httpx.URL(url)
+        self.sync = httpx.HTTPTransport()
+        self.async_ = httpx.AsyncHTTPTransport()
+
+    def _moved(self, request: httpx.Request) -> httpx.Request:
+        request.url = request.url.copy_with(
+            scheme=self.url.scheme, host=self.url.host, port=self.url.port
+        )
+        return request
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.sync.handle_request(self._moved(request))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.async_.handle_async_request(self._moved(request))
+
+    def close(self) -> None:
+        self.sync.close()
+
+    async def aclose(self) -> None:
+        await self.async_.aclose()

@@ -19,7 +19,7 @@ import pytest
 import apirec
 from apirec import integrations
 from apirec.integrations.ollama import METHODS
-from tests.ollama_server import OllamaServer
+from tests.ollama_server import OllamaServer, ToTheFake
 
 ROOT = Path(__file__).resolve().parents[1]
 HI = [{"role": "user", "content": "llamas eat grass"}]
@@ -298,3 +298,37 @@ def test_module_level_functions_record_and_replay(fake, store_dir):
     assert replayed[0] == recorded[0]
     assert recorded[0].startswith("ChatResponse You said: hi llama 3 ")
     assert replayed[1] == "0 3"
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_web_tools_replay_without_an_api_key(is_async, fake, store_dir):
+    async def look_up(c):
+        found = await run(c.web_search("llamas", max_results=2), is_async)
+        page = await run(c.web_fetch(found.results[0].url), is_async)
+        return found, page
+
+    def web_client(**headers):
+        # the SDK calls https://ollama.com; ToTheFake takes those requests to the fake
+        cls = ollama.AsyncClient if is_async else ollama.Client
+        return cls(
+            host=fake.url, headers=headers, mounts={"https://ollama.com": ToTheFake(fake.url)}
+        )
+
+    async def closed(c):
+        await run(c.close(), is_async)
+
+    async with apirec.recording(store_dir, mode="record") as rec:
+        integrations.patch(rec, "ollama")
+        c = web_client(Authorization="Bearer ok-secret")
+        live = await look_up(c)
+        await closed(c)
+    assert fake.paths == ["/api/web_search", "/api/web_fetch"]
+    assert "ok-secret" not in "".join(p.read_text() for p in store_dir.rglob("*.json"))
+
+    async with apirec.recording(store_dir, mode="replay") as rec:
+        integrations.patch(rec, "ollama")
+        c = web_client()  # no API key in CI
+        replayed = await look_up(c)
+        await closed(c)
+    assert replayed == live and fake.requests == 2
+    assert [type(r).__name__ for r in replayed] == ["WebSearchResponse", "WebFetchResponse"]

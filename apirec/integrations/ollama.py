@@ -1,7 +1,8 @@
-"""The ollama SDK: chat, generate, embed and embeddings record and replay.
+"""The ollama SDK: chat, generate, embed, embeddings and the web tools record and replay.
 
 Patched on ``ollama.Client`` and ``ollama.AsyncClient``, streamed (``stream=True``) or not,
-and through the module-level functions (``ollama.chat``...): those are methods bound, at
+with ``web_search`` and ``web_fetch`` (ollama.com's tools for agents; replay needs no API
+key), and through the module-level functions (``ollama.chat``...): those are methods bound, at
 import, to a default client, so they would bypass a patch of the class; while the recording
 is open they call through the class instead. Sync and async clients share recordings (the
 functions are named ``ollama.chat``...). Replayed results are the SDK's own
@@ -32,7 +33,7 @@ from apirec.record.wrapping import Patch
 if TYPE_CHECKING:
     from apirec.record.recording import Recording
 
-METHODS = ("chat", "generate", "embed", "embeddings")
+METHODS = ("chat", "generate", "embed", "embeddings", "web_search", "web_fetch")
 CLASSES = ("Client", "AsyncClient")
 IGNORED = ("keep_alive",)
 
@@ -44,7 +45,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
         (cls, name, getattr(getattr(ollama, cls), name))
         for cls in CLASSES
         for name in METHODS
-        if hasattr(getattr(ollama, cls), name)  # embeddings may go in a later SDK
+        if hasattr(getattr(ollama, cls), name)  # the web tools came in 0.6
     ]
     check_user_ignores(sdk, [func for _, _, func in methods], options)
     normalize = normalizer(without_none, options)
