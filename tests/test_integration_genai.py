@@ -279,3 +279,13 @@ async def test_chats_record_and_replay_through_the_models(is_async, fake, store_
         replayed = await conversation(models(is_async, client=True))
     assert replayed == live == ("You said: llamas hum", "You said: alpacas too", 4)
     assert fake.requests == 2
+
+
+def test_an_sdk_without_the_methods_apirec_patches_is_a_clear_error(store_dir, monkeypatch):
+    monkeypatch.delattr(genai.models.AsyncModels, "_generate_content_stream")
+    with (
+        apirec.recording(store_dir, mode="replay") as rec,
+        pytest.raises(integrations.UnknownIntegration, match="_generate_content_stream"),
+    ):
+        integrations.patch(rec, "google.genai")
+    assert not hasattr(genai.models.Models._generate_content, "__wrapped__")  # nothing patched

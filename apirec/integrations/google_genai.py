@@ -32,7 +32,7 @@ from apirec.integrations.defaults import (
     redact_headers,
     without_none,
 )
-from apirec.integrations.registry import Options
+from apirec.integrations.registry import Options, UnknownIntegration
 from apirec.record.wrapping import Patch, wrap
 
 if TYPE_CHECKING:
@@ -62,18 +62,17 @@ IGNORED = tuple(f"config.http_options.{name}" for name in _TRANSPORT)
 def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
     """Record and replay google-genai's model calls while ``rec`` is open."""
     models: Any = importlib.import_module("google.genai.models")
+    missing = [f"{c}.{m}" for c in CLASSES for m in METHODS if not hasattr(getattr(models, c), m)]
+    if missing:  # a newer SDK renamed them: patching the rest would leave calls unrecorded
+        raise UnknownIntegration(
+            f"apirec.integrations: this google-genai has no {', '.join(missing)}; apirec's "
+            f"google.genai integration was tested with google-genai 3.6"
+        )
     methods = [
         (cls, method, getattr(getattr(models, cls), method))
         for cls in CLASSES
         for method in METHODS
-        if hasattr(getattr(models, cls), method)
     ]
-    missing = set(METHODS) - {m for _, m, _ in methods}
-    if missing:  # a newer SDK renamed them: patching the rest would leave calls unrecorded
-        raise ImportError(
-            f"apirec.integrations: this google-genai has no Models.{', '.join(sorted(missing))};"
-            f" apirec supports the google-genai of its tests (1.x to 3.x)"
-        )
     check_user_ignores(sdk, [func for _, _, func in methods], options)
     normalize = normalizer(without_none, options)
     return [

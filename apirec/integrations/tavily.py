@@ -21,7 +21,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from apirec.integrations.defaults import check_user_ignores, ignores_for, normalizer
-from apirec.integrations.registry import Options
+from apirec.integrations.registry import Options, UnknownIntegration
 from apirec.record.wrapping import Patch
 
 if TYPE_CHECKING:
@@ -44,18 +44,17 @@ REDACTED = ("project_id",)
 def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
     """Record and replay tavily's search, extract, crawl and map while ``rec`` is open."""
     tavily: Any = importlib.import_module("tavily")
+    missing = [f"{c}.{m}" for c in CLASSES for m in METHODS if not hasattr(getattr(tavily, c), m)]
+    if missing:  # a newer SDK renamed them: patching the rest would leave calls unrecorded
+        raise UnknownIntegration(
+            f"apirec.integrations: this tavily-python has no {', '.join(missing)}; apirec's "
+            f"tavily integration was tested with tavily-python 0.8"
+        )
     methods = [
         (cls, method, getattr(getattr(tavily, cls), method))
         for cls in CLASSES
         for method in METHODS
-        if hasattr(getattr(tavily, cls), method)
     ]
-    missing = set(METHODS) - {m for _, m, _ in methods}
-    if missing:  # a newer SDK renamed them: patching the rest would leave calls unrecorded
-        raise ImportError(
-            f"apirec.integrations: this tavily-python has no {', '.join(sorted(missing))}; "
-            f"apirec supports the tavily-python of its tests (0.5 to 0.8)"
-        )
     methods += [
         (cls, method, getattr(getattr(tavily, cls), method))
         for cls in CLASSES
