@@ -6,6 +6,7 @@
   function response (then it answers with that response's text).
 - ``:streamGenerateContent?alt=sse``: the same as server-sent events, one chunk per word.
 - ``:embedContent`` / ``:batchEmbedContents``: vectors of 4 floats derived from the text.
+- ``:countTokens``: the number of words in the request's contents.
 Model ``missing`` gets a 404 Google error body; model ``breaks-midway`` streams one chunk, then
 an ``{"error": ...}`` event (a 400: errors that say "try again" are not stored). Answers set
 a cookie.
@@ -57,6 +58,8 @@ class GenAIServer(LoopbackServer):
         if method == "batchEmbedContents":
             vectors = [{"values": _vector(json.dumps(r["content"]))} for r in body["requests"]]
             return JSONResponse({"embeddings": vectors})
+        if method == "countTokens":
+            return JSONResponse({"totalTokens": len(json.dumps(body["contents"]).split())})
         if method == "streamGenerateContent":
             return StreamingResponse(self._stream(model, body), media_type="text/event-stream")
         answer = self._answer(model, body, self._words(body), "STOP")

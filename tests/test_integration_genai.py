@@ -71,6 +71,7 @@ async def plain_calls(m, is_async):
             m.generate_content(model="m", contents="hi", config={"temperature": 0.5}), is_async
         ),
         await run(m.embed_content(model="e", contents=["a", "llama"]), is_async),
+        await run(m.count_tokens(model="m", contents="how many llamas"), is_async),
     ]
 
 
@@ -97,6 +98,7 @@ async def test_records_then_replays_without_the_server(calls, is_async, fake, st
     assert {type(r) for r in replayed} <= {
         types.GenerateContentResponse,
         types.EmbedContentResponse,
+        types.CountTokensResponse,
     }
     texts = [r.text for r in replayed if isinstance(r, types.GenerateContentResponse)]
     assert texts and all(texts)

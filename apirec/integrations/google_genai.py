@@ -1,4 +1,4 @@
-"""google-genai: generate_content, generate_content_stream and embed_content record and replay.
+"""google-genai: generate_content(_stream), embed_content and count_tokens record and replay.
 
 Patched on ``Models`` and ``AsyncModels`` (``client.models`` and ``client.aio.models``, so also
 chats). ``generate_content`` and ``generate_content_stream`` are recorded per request to the
@@ -43,6 +43,7 @@ METHODS = {
     "_generate_content": "google.genai.models.generate_content",
     "_generate_content_stream": "google.genai.models.generate_content_stream",
     "embed_content": "google.genai.models.embed_content",
+    "count_tokens": "google.genai.models.count_tokens",
 }
 CLASSES = ("Models", "AsyncModels")
 _TRANSPORT = (
