@@ -2,7 +2,8 @@
 
 ``binding`` maps a call's arguments to parameter names; ``canonical`` turns values into plain,
 stable, redacted data (``marks`` holds what it leaves to resolve into the key and stored views,
-``sentinels`` recognises the SDKs' not-given values it drops); ``spec`` holds
+``sentinels`` recognises the SDKs' not-given values it drops, ``functions`` turns Python
+functions passed as tools into the schema they are keyed by); ``spec`` holds
 :class:`KeySpec` (what a decorated function's key is made of) and the ``Keying`` protocol
 through which other recorders' formats key calls.
 

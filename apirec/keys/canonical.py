@@ -22,8 +22,16 @@ from typing import Any
 
 import msgpack
 from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError
 
 from apirec.errors import UnhashableArgument
+from apirec.keys.functions import (
+    dump_model_with_functions,
+    function_schema,
+    is_schema_type,
+    is_tool_function,
+    type_schema,
+)
 from apirec.keys.marks import _OMITTED, _REDACTED, HugeInt
 from apirec.keys.sentinels import is_not_given
 
@@ -228,6 +236,9 @@ class Canonicalizer:
             return _OMITTED if is_not_given(v) else _REDACTED
         return self.value(v, where, sub_ignore, sub_redact)
 
+    def _plain_at(self, value: Any, where: str) -> Any:
+        return self.value(value, where, None, None)
+
     def _float(self, value: float) -> float:
         if math.isfinite(value):
             rounded = round(value, self.float_digits)
@@ -271,7 +282,10 @@ class Canonicalizer:
         if isinstance(value, float):
             return self._float(float(value))
         if isinstance(value, BaseModel):
-            dumped = value.model_dump(mode="json", warnings=False)
+            try:
+                dumped = value.model_dump(mode="json", warnings=False)
+            except PydanticSerializationError:  # functions as tools in it: see keys.functions
+                dumped = dump_model_with_functions(value, self._plain_at, where)
             return self.value(dumped, where, ignore, redact)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
@@ -291,6 +305,10 @@ class Canonicalizer:
             return self._sequence(value, where, ignore, redact)
         if is_not_given(value):
             return _OMITTED
+        if is_tool_function(value):  # a tool: keyed by its schema, not its identity
+            return self.value(function_schema(value, self._plain_at, where), where, None, None)
+        if is_schema_type(value):  # a response schema given as a type
+            return self.value(type_schema(value), where, None, None)
         raise UnhashableArgument(
             f"argument {where!r} of type {_type_name(value)} has no canonical form, so apirec "
             f"cannot compute a stable key for this call. Leave it out with "

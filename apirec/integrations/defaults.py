@@ -1,0 +1,94 @@
+"""What the integrations leave out of keys by default, and the user's options added to it.
+
+``Options.ignore`` names apply to every method an integration patches: each method gets those
+of its parameters (a dotted path by its first part), and a name no patched method has is a
+typo, refused. ``Options.normalize`` runs after the integration's own normaliser. Response
+headers that identify an account (cookies, credentials, organisation and project) are
+redacted before a response is stored.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from apirec.integrations.registry import Options
+from apirec.keys.canonical import is_secret_name
+from apirec.keys.marks import REDACTED
+from apirec.keys.spec import Normalizer
+
+
+def drop_none(value: Any) -> Any:
+    """Dict entries holding None removed, at any depth: SDKs that send requests with
+    ``exclude_none`` (ollama, google-genai) make the same request with or without them."""
+    if type(value) is dict:
+        return {k: drop_none(v) for k, v in value.items() if v is not None}
+    if type(value) is list:
+        return [drop_none(v) for v in value]
+    return value
+
+
+def without_none(arguments: dict[str, Any]) -> Mapping[str, Any]:
+    result: dict[str, Any] = drop_none(arguments)
+    return result
+
+
+def normalizer(default: Normalizer | None, options: Options) -> Normalizer | None:
+    """The integration's normaliser, then the user's."""
+    user = options.normalize
+    if default is None or user is None:
+        return default or user
+    first = default
+
+    def both(arguments: dict[str, Any]) -> Mapping[str, Any]:
+        return user(dict(first(arguments)))
+
+    return both
+
+
+@functools.lru_cache(maxsize=256)
+def _parameters(func: Callable[..., Any]) -> tuple[frozenset[str], bool]:
+    """Per SDK method, once per process: integrations are patched into every test."""
+    params = inspect.signature(func).parameters
+    var_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return frozenset(params), var_keyword
+
+
+def ignores_for(func: Callable[..., Any], defaults: Iterable[str], options: Options) -> list[str]:
+    """The default names ``func`` has, then the user's names ``func`` has."""
+    names, var_keyword = _parameters(func)
+    return [i for i in (*defaults, *options.ignore) if var_keyword or i.split(".")[0] in names]
+
+
+def check_user_ignores(sdk: str, funcs: Sequence[Callable[..., Any]], options: Options) -> None:
+    """A user ``ignore=`` name that no patched method of ``sdk`` has would leave keys as they
+    are without a word: refused, naming the parameters there are."""
+    layouts = [_parameters(f) for f in funcs]
+    if any(var_keyword for _, var_keyword in layouts):
+        return
+    known = frozenset().union(*(names for names, _ in layouts)) - {"self"}
+    for item in options.ignore:
+        if item.split(".")[0] not in known:
+            raise TypeError(
+                f"ignore={item!r}: no method apirec patches in {sdk} has a parameter "
+                f"{item.split('.')[0]!r} (their parameters: {', '.join(sorted(known))})"
+            )
+
+
+_HEADER_WORDS = ("cookie", "organization", "project")
+
+
+def is_sensitive_header(name: str) -> bool:
+    """Response headers that identify an account: never stored as they came."""
+    low = name.lower().replace("-", "_")
+    return is_secret_name(low) or any(word in low for word in _HEADER_WORDS)
+
+
+def redact_headers(headers: Any) -> None:
+    """``headers`` (a dict of a recorded response) with sensitive values replaced, in place."""
+    if isinstance(headers, dict):
+        for name in headers:
+            if isinstance(name, str) and is_sensitive_header(name):
+                headers[name] = REDACTED

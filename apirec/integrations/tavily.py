@@ -1,0 +1,81 @@
+"""tavily-python: search, extract, crawl, map and research record and replay.
+
+Patched on ``TavilyClient`` and ``AsyncTavilyClient`` where each request is made (the SDK's
+``_search``, ``_extract``, ``_crawl``, ``_map``), so ``get_search_context`` and ``qna_search``,
+which search without going through ``search``, record too, and the public methods' own work
+on the answer runs on replay; and ``research`` (streamed with ``stream=True`` or not) and
+``get_research`` (polled: the n-th poll replays the n-th answer). Sync and async clients
+share recordings (named ``tavily.search``...). Replayed results are the dicts the API sent
+(the bytes of a research stream); errors the SDK's own (``tavily.BadRequestError``,
+``ForbiddenError``, ``InvalidAPIKeyError``, ``UsageLimitExceededError``...).
+
+Keys leave out ``timeout`` and the per-request tracking headers ``session_id``, ``human_id``
+and ``client_name``; ``project_id`` is redacted (kept out of the key, stored as
+``"<redacted>"``). The API key lives on the client, never in an argument: never keyed nor
+stored.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from apirec.integrations.defaults import check_user_ignores, ignores_for, normalizer
+from apirec.integrations.registry import Options, UnknownIntegration
+from apirec.record.wrapping import Patch
+
+if TYPE_CHECKING:
+    from apirec.record.recording import Recording
+
+# the method patched -> the name calls are recorded under
+METHODS = {
+    "_search": "tavily.search",
+    "_extract": "tavily.extract",
+    "_crawl": "tavily.crawl",
+    "_map": "tavily.map",
+}
+# in tavily-python 0.7 and later
+LATER = {"research": "tavily.research", "get_research": "tavily.get_research"}
+CLASSES = ("TavilyClient", "AsyncTavilyClient")
+IGNORED = ("timeout", "session_id", "human_id", "client_name")
+REDACTED = ("project_id",)
+
+
+def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
+    """Record and replay tavily's search, extract, crawl and map while ``rec`` is open."""
+    tavily: Any = importlib.import_module("tavily")
+    missing = [f"{c}.{m}" for c in CLASSES for m in METHODS if not hasattr(getattr(tavily, c), m)]
+    if missing:  # a newer SDK renamed them: patching the rest would leave calls unrecorded
+        raise UnknownIntegration(
+            f"apirec.integrations: this tavily-python has no {', '.join(missing)}; apirec's "
+            f"tavily integration was tested with tavily-python 0.8"
+        )
+    methods = [
+        (cls, method, getattr(getattr(tavily, cls), method))
+        for cls in CLASSES
+        for method in METHODS
+    ]
+    methods += [
+        (cls, method, getattr(getattr(tavily, cls), method))
+        for cls in CLASSES
+        for method in LATER
+        if hasattr(getattr(tavily, cls), method)
+    ]
+    check_user_ignores(sdk, [func for _, _, func in methods], options)
+    normalize = normalizer(None, options)
+    return [
+        rec.start_patch(
+            Patch(
+                f"{type_path(getattr(tavily, cls))}.{method}",
+                name=METHODS.get(method) or LATER[method],
+                ignore=ignores_for(func, IGNORED, options),
+                redact=REDACTED,
+                normalize=normalize,
+            )
+        )
+        for cls, method, func in methods
+    ]
+
+
+def type_path(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
