@@ -1,18 +1,18 @@
 """A small MCP server run over stdio, for tests with the real ``mcp`` SDK.
 
-Run as ``python mcp_server.py``. It offers:
+Run as ``python mcp_server.py`` (or serve ``make_server()`` over HTTP). It offers:
 
 - tools ``add(a, b)`` (the sum, also as structured content) and ``divide(a, b)``, whose
   division by zero is a tool error (a result with ``isError``, not a protocol error);
 - the resource ``notes://today`` (a short text) and the template ``notes://{day}``;
 - the prompt ``review(code)`` (one user message quoting the code).
 
-A call to an unknown tool, or with arguments of the wrong type, is answered with a protocol
-error, as the SDK's server does. When the environment variable ``MCP_TEST_SERVER_LOG`` names a
-file, the server appends a line ``started`` when it starts, then one JSON line per message it
-receives (method and params), so tests can show that replay never started it or never
-reached it. ``MCP_TEST_SERVER_NAME`` changes the name it gives in the handshake (default
-``notes-demo``).
+As the SDK's server does, it answers an unknown tool or arguments of the wrong type with a
+tool error result, and an unknown resource with a protocol error (``INVALID_PARAMS``). When
+the environment variable ``MCP_TEST_SERVER_LOG`` names a file, the server appends a line
+``started`` when it starts, then one JSON line per message it receives (method and params),
+so tests can show that replay never started it or never reached it.
+``MCP_TEST_SERVER_NAME`` changes the name it gives in the handshake (default ``notes-demo``).
 """
 
 from __future__ import annotations
@@ -28,9 +28,6 @@ from mcp.server.mcpserver.exceptions import ToolError
 LOG_VARIABLE = "MCP_TEST_SERVER_LOG"
 NAME_VARIABLE = "MCP_TEST_SERVER_NAME"
 
-# CRITICAL: the SDK logs failed tool calls with tracebacks, noise in the tests' output
-server = MCPServer(os.environ.get(NAME_VARIABLE, "notes-demo"), version="1.0", log_level="CRITICAL")
-
 
 def _log(line: str) -> None:
     path = os.environ.get(LOG_VARIABLE)
@@ -44,16 +41,11 @@ async def _log_requests(ctx: Any, call_next: Callable[[Any], Awaitable[Any]]) ->
     return await call_next(ctx)
 
 
-server.middleware.append(_log_requests)
-
-
-@server.tool()
 def add(a: int, b: int) -> int:
     """Add two numbers."""
     return a + b
 
 
-@server.tool()
 def divide(a: float, b: float) -> float:
     """Divide a by b."""
     if b == 0:
@@ -61,24 +53,34 @@ def divide(a: float, b: float) -> float:
     return a / b
 
 
-@server.resource("notes://today")
 def today() -> str:
     """Today's notes."""
     return "buy milk"
 
 
-@server.resource("notes://{day}")
 def notes(day: str) -> str:
     """The notes of a day."""
     return f"notes of {day}"
 
 
-@server.prompt()
 def review(code: str) -> str:
     """Ask for a code review."""
     return f"Please review this code:\n{code}"
 
 
+def make_server(name: str = "notes-demo") -> MCPServer:
+    """The server, new each time (tests serve it in-process over HTTP too)."""
+    # CRITICAL: the SDK logs failed tool calls with tracebacks, noise in the tests' output
+    server = MCPServer(name, version="1.0", log_level="CRITICAL")
+    server.middleware.append(_log_requests)
+    server.tool()(add)
+    server.tool()(divide)
+    server.resource("notes://today")(today)
+    server.resource("notes://{day}")(notes)
+    server.prompt()(review)
+    return server
+
+
 if __name__ == "__main__":
     _log("started")
-    server.run("stdio")
+    make_server(os.environ.get(NAME_VARIABLE, "notes-demo")).run("stdio")

@@ -11,15 +11,18 @@ import shutil
 import sys
 from pathlib import Path
 
+import httpx2
 import pytest
 from mcp import Client, ClientSession, StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, GetPromptResult, ListToolsResult, ReadResourceResult
 
 import apirec
 from apirec import integrations
 from apirec.integrations.mcp_servers import program_name, stdio_label, url_label
-from tests.mcp_server import LOG_VARIABLE, NAME_VARIABLE
+from tests.mcp_server import LOG_VARIABLE, NAME_VARIABLE, make_server
 
 SERVER = Path(__file__).resolve().parent / "mcp_server.py"
 
@@ -344,3 +347,40 @@ def test_url_labels_leave_out_credentials_ports_and_queries(url, label):
 
 def test_program_names_leave_out_versions():
     assert program_name("python3") == program_name(os.path.basename(sys.executable)) == "python"
+
+
+REMOTE = "https://mcp.example.com/mcp"
+
+
+async def test_a_remote_server_with_credentials_replays_offline(store_dir, tmp_path, monkeypatch):
+    # recorded from the server's HTTP app served in-process as if it were a remote host that
+    # wants a bearer token; replayed with a plain Client(url) and the network blocked
+    log = tmp_path / "server.log"
+    monkeypatch.setenv(LOG_VARIABLE, str(log))
+    server = make_server()
+    app = server.streamable_http_app(
+        json_response=True,
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    )
+    http = httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app), headers={"Authorization": "Bearer s3cret"}
+    )
+    with apirec.recording(store_dir, mode="record") as rec:
+        integrations.patch(rec, "mcp")
+        remote = streamable_http_client(REMOTE, http_client=http)
+        async with server.session_manager.run(), http, Client(remote) as client:
+            live = await use_client(client)
+    assert "tools/call" in received(log)
+    log.unlink()
+
+    with apirec.recording(store_dir, mode="replay", block_network=True) as rec:
+        integrations.patch(rec, "mcp")
+        async with Client(REMOTE) as client:
+            replayed = await use_client(client)
+    assert not log.exists()
+    assert rec.blocked == []
+    same_error(replayed.pop("unknown resource"), live.pop("unknown resource"))
+    assert replayed == live
+    stored = " ".join(file.read_text() for file in store_dir.glob("*.json"))
+    assert "s3cret" not in stored
+    assert "https://mcp.example.com/mcp" in stored  # the handshake names the server by URL

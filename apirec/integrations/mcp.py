@@ -30,7 +30,13 @@ import importlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from apirec.integrations.mcp_servers import ReplayProcess, connecting, server_label, stdio_label
+from apirec.integrations.mcp_servers import (
+    ReplayProcess,
+    connecting,
+    server_label,
+    stdio_label,
+    url_label,
+)
 from apirec.record.context import active_recording
 from apirec.record.modes import Mode
 from apirec.record.wrapping import Patch, RecordedFunction, wrap
@@ -47,6 +53,8 @@ SESSION = "mcp.client.session.ClientSession"
 # where every stdio_client launches its server, however the caller imported stdio_client
 LAUNCH = "mcp.client.stdio._create_platform_compatible_process"
 CONNECT = "mcp.client.client.Client.__aenter__"
+# where every streamable_http_client is told its URL, however the caller imported it
+HTTP_TRANSPORT = "mcp.client.streamable_http.StreamableHTTPTransport.__init__"
 _SERVER_ATTRIBUTE = "_apirec_mcp_server"
 
 
@@ -88,6 +96,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
         Replace(f"{SESSION}.send_notification", _send_notification),
         Replace(LAUNCH, _launch),
         Replace(CONNECT, _connect),
+        Replace(HTTP_TRANSPORT, _http_transport),
     ]
     return [rec.start_patch(patch) for patch in patches]
 
@@ -186,3 +195,15 @@ def _connect(original: Any) -> Callable[..., Awaitable[Any]]:
         return await original(client)
 
     return __aenter__
+
+
+def _http_transport(original: Any) -> Callable[..., None]:
+    @functools.wraps(original)
+    def __init__(transport: Any, url: str, *args: Any, **kwargs: Any) -> None:
+        # made when the transport is entered, in the task that goes on to the handshake;
+        # on replay it is entered too, but no request ever reaches it
+        if active_recording() is not None:
+            connecting.set(url_label(url))
+        original(transport, url, *args, **kwargs)
+
+    return __init__
