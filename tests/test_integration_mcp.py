@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx2
 import pytest
@@ -71,8 +72,10 @@ async def use_client(client: Client) -> dict:
     }
 
 
-async def run_client(store: Path, mode: str, params: StdioServerParameters, **options) -> dict:
-    async with apirec.recording(store, mode=mode) as rec:
+async def run_client(
+    store: Path, mode: str, params: StdioServerParameters, *, test_id=None, **options
+) -> dict:
+    async with apirec.recording(store, mode=mode, test_id=test_id) as rec:
         integrations.patch(rec, "mcp", **options)
         async with Client(params) as client:
             return await use_client(client)
@@ -84,16 +87,39 @@ def same_error(replayed: MCPError, live: MCPError) -> None:
     assert str(replayed) == str(live)
 
 
-async def test_client_records_then_replays_without_a_server(store_dir, tmp_path, offline):
-    log = tmp_path / "server.log"
-    live = await run_client(store_dir, "record", launch(SERVER, log))
-    assert received(log)[0] == "started"
-    assert "tools/call" in received(log)
+SHARED = "recorded once for the module"
+
+
+class Recorded(NamedTuple):
+    store: Path
+    live: dict
+    received: list[str]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory) -> Recorded:
+    """use_client against the real server, recorded once for the tests that replay it (each
+    start of the server costs seconds)."""
+    root = tmp_path_factory.mktemp("mcp")
+    log = root / "server.log"
+    store = root / "recordings"
+    live = asyncio.run(run_client(store, "record", launch(SERVER, log), test_id=SHARED))
+    return Recorded(store, live, received(log))
+
+
+async def replay_client(recorded: Recorded, params: StdioServerParameters) -> dict:
+    return await run_client(recorded.store, "replay", params, test_id=SHARED)
+
+
+async def test_client_records_then_replays_without_a_server(recorded, offline):
+    assert recorded.received[0] == "started"
+    assert "tools/call" in recorded.received
 
     params, offline_log = offline
-    replayed = await run_client(store_dir, "replay", params)
+    replayed = await replay_client(recorded, params)
 
     assert not offline_log.exists()  # never started: its command does not even exist
+    live = recorded.live
     assert replayed.keys() == live.keys()
     for what in live:
         if what == "unknown resource":
@@ -104,9 +130,8 @@ async def test_client_records_then_replays_without_a_server(store_dir, tmp_path,
     assert replayed["server"][0].name == "notes-demo"
 
 
-async def test_each_entry_point_returns_the_sdks_types_on_replay(store_dir, tmp_path, offline):
-    await run_client(store_dir, "record", launch(SERVER, tmp_path / "server.log"))
-    replayed = await run_client(store_dir, "replay", offline[0])
+async def test_each_entry_point_returns_the_sdks_types_on_replay(recorded, offline):
+    replayed = await replay_client(recorded, offline[0])
     assert isinstance(replayed["tools"], ListToolsResult)
     assert [tool.name for tool in replayed["tools"].tools] == ["add", "divide"]
     assert isinstance(replayed["add"], CallToolResult)
@@ -118,21 +143,20 @@ async def test_each_entry_point_returns_the_sdks_types_on_replay(store_dir, tmp_
     assert "x = 1" in replayed["prompt"].messages[0].content.text
 
 
-async def test_a_tools_error_result_replays_as_a_result(store_dir, tmp_path, offline):
-    live = await run_client(store_dir, "record", launch(SERVER, tmp_path / "server.log"))
-    replayed = await run_client(store_dir, "replay", offline[0])
+async def test_a_tools_error_result_replays_as_a_result(recorded, offline):
+    replayed = await replay_client(recorded, offline[0])
     failed = replayed["divide by zero"]
     assert isinstance(failed, CallToolResult)
     assert failed.is_error is True
-    assert failed.content[0].text == live["divide by zero"].content[0].text
+    assert failed.content[0].text == recorded.live["divide by zero"].content[0].text
     assert "division by zero" in failed.content[0].text
 
 
-async def test_a_protocol_error_replays_as_the_sdks_error(store_dir, tmp_path, offline):
-    live = await run_client(store_dir, "record", launch(SERVER, tmp_path / "server.log"))
-    assert live["unknown resource"].code == -32602  # INVALID_PARAMS, from the real server
-    replayed = await run_client(store_dir, "replay", offline[0])
-    same_error(replayed["unknown resource"], live["unknown resource"])
+async def test_a_protocol_error_replays_as_the_sdks_error(recorded, offline):
+    live = recorded.live["unknown resource"]
+    assert live.code == -32602  # INVALID_PARAMS, from the real server
+    replayed = await replay_client(recorded, offline[0])
+    same_error(replayed["unknown resource"], live)
     assert replayed["unknown resource"].data == {"uri": "missing://x"}
 
 
@@ -246,9 +270,8 @@ async def test_ignore_and_normalize_add_to_the_defaults(store_dir, tmp_path, off
                 await client.call_tool("add", {"a": 1, "b": 3})
 
 
-async def test_a_call_not_recorded_is_a_miss_naming_method_and_server(store_dir, tmp_path, offline):
-    await run_client(store_dir, "record", launch(SERVER, tmp_path / "server.log"))
-    with apirec.recording(store_dir, mode="replay") as rec:
+async def test_a_call_not_recorded_is_a_miss_naming_method_and_server(recorded, offline):
+    with apirec.recording(recorded.store, mode="replay", test_id=SHARED) as rec:
         integrations.patch(rec, "mcp")
         async with Client(offline[0]) as client:
             with pytest.raises(apirec.RecordingNotFound) as missed:
@@ -384,3 +407,23 @@ async def test_a_remote_server_with_credentials_replays_offline(store_dir, tmp_p
     stored = " ".join(file.read_text() for file in store_dir.glob("*.json"))
     assert "s3cret" not in stored
     assert "https://mcp.example.com/mcp" in stored  # the handshake names the server by URL
+
+
+async def test_record_if_missing_connects_the_live_server_for_the_calls_it_records(
+    store_dir, tmp_path
+):
+    # the server is started for the calls not recorded yet, so it must get its handshake
+    # even when the recording has one (a strict server refuses requests before it)
+    async def session(mode: str, log: Path, b: int) -> CallToolResult:
+        with apirec.recording(store_dir, mode=mode) as rec:
+            integrations.patch(rec, "mcp")
+            params = launch(SERVER, log)
+            async with stdio_client(params) as (read, write), ClientSession(read, write) as s:
+                await s.initialize()
+                return await s.call_tool("add", {"a": 1, "b": b})
+
+    await session("record", tmp_path / "first.log", 2)
+    log = tmp_path / "second.log"
+    assert (await session("record-if-missing", log, 5)).structured_content == {"result": 6}
+    assert received(log)[:4] == ["started", "initialize", "notifications/initialized", "tools/call"]
+    assert (await session("replay", tmp_path / "third.log", 5)).structured_content == {"result": 6}

@@ -25,6 +25,7 @@ the handshake itself by what the client was given to connect to, the same on eve
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 from collections.abc import Awaitable, Callable
@@ -127,6 +128,39 @@ def _server(session: Any, method: str) -> str:
     return str(getattr(session, _SERVER_ATTRIBUTE, None) or connecting.get())
 
 
+async def _ask(
+    requests: Requests, session: Any, method: str, params: dict[str, Any], send: Any
+) -> Any:
+    keyed = requests.function(method)
+    server = _server(session, method)
+    rec = active_recording()
+    if method in HANDSHAKE and rec is not None and rec.mode is Mode.RECORD_IF_MISSING:
+        return await _live_handshake(keyed, server, send)
+    return await keyed(server=server, params=params, send=send)
+
+
+async def _live_handshake(keyed: RecordedFunction, server: str, send: Any) -> Any:
+    """``record-if-missing`` connects the live server, for the calls not recorded yet: it gets
+    its handshake even when one is stored (a strict server refuses requests before it). The
+    live answer is the one used; it is stored when none was."""
+    error: Exception | None = None
+    try:
+        live = await send()
+    except Exception as raised:
+        error = raised
+
+    async def answer() -> Any:
+        if error is not None:
+            raise error
+        return live
+
+    with contextlib.suppress(Exception):  # a stored answer, even a stored error, is not used
+        await keyed(server=server, params={}, send=answer)
+    if error is not None:
+        raise error
+    return live
+
+
 def _send_request(requests: Requests, original: Any) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(original)
     async def send_request(session: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
@@ -135,11 +169,8 @@ def _send_request(requests: Requests, original: Any) -> Callable[..., Awaitable[
         data = request.model_dump(by_alias=True, mode="json", exclude_none=True)
         method = str(data.get("method"))
         params = {} if method in HANDSHAKE else dict(data.get("params") or {})
-        return await requests.function(method)(
-            server=_server(session, method),
-            params=params,
-            send=functools.partial(original, session, request, *args, **kwargs),
-        )
+        send = functools.partial(original, session, request, *args, **kwargs)
+        return await _ask(requests, session, method, params, send)
 
     return send_request
 
@@ -149,11 +180,8 @@ def _send_discover(requests: Requests, original: Any) -> Callable[..., Awaitable
     async def send_discover(session: Any, *args: Any, **kwargs: Any) -> Any:
         if active_recording() is None:
             return await original(session, *args, **kwargs)
-        return await requests.function("server/discover")(
-            server=_server(session, "server/discover"),
-            params={},
-            send=functools.partial(original, session, *args, **kwargs),
-        )
+        send = functools.partial(original, session, *args, **kwargs)
+        return await _ask(requests, session, "server/discover", {}, send)
 
     return send_discover
 
