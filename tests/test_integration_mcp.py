@@ -9,12 +9,16 @@ import json
 import os
 import shutil
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import NamedTuple
 
 import httpx2
 import pytest
+import uvicorn
 from mcp import Client, ClientSession, StdioServerParameters, stdio_client
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
@@ -427,3 +431,45 @@ async def test_record_if_missing_connects_the_live_server_for_the_calls_it_recor
     assert (await session("record-if-missing", log, 5)).structured_content == {"result": 6}
     assert received(log)[:4] == ["started", "initialize", "notifications/initialized", "tools/call"]
     assert (await session("replay", tmp_path / "third.log", 5)).structured_content == {"result": 6}
+
+
+@pytest.fixture
+def sse_server(tmp_path, monkeypatch):
+    """make_server() served over the legacy SSE transport on 127.0.0.1 by uvicorn in a
+    thread; yields its URL and request log; stopped after the test."""
+    log = tmp_path / "sse.log"
+    monkeypatch.setenv(LOG_VARIABLE, str(log))
+    config = uvicorn.Config(make_server().sse_app(), host="127.0.0.1", port=0, log_level="error")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the SSE server did not start"
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/sse", log, server
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+async def test_a_server_over_sse_replays_offline(store_dir, sse_server):
+    url, log, server = sse_server
+    with apirec.recording(store_dir, mode="record") as rec:
+        integrations.patch(rec, "mcp")
+        async with Client(sse_client(url)) as client:
+            live = await use_client(client)
+    assert "tools/call" in received(log)
+    server.should_exit = True  # nothing listens any more
+    log.unlink()
+
+    with apirec.recording(store_dir, mode="replay") as rec:
+        integrations.patch(rec, "mcp")
+        async with Client(sse_client(url)) as client:
+            replayed = await use_client(client)
+    assert not log.exists()
+    assert rec.blocked == []
+    same_error(replayed.pop("unknown resource"), live.pop("unknown resource"))
+    assert replayed == live

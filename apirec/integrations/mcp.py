@@ -11,10 +11,13 @@ SDK's own types, a tool's error result (``isError``) as the result it is, and a 
 as the ``MCPError`` it was, with its code, message and data.
 
 On replay no server is needed: ``stdio_client`` gets a stand-in process that is never launched
-(:class:`~apirec.integrations.mcp_servers.ReplayProcess`), the handshake's answers come from
-the recording, and notifications to the server are dropped. The rest of the SDK runs as it
-does live (validating tool results against the listed schemas, caching, input-required
-rounds) on the recorded answers.
+(:class:`~apirec.integrations.mcp_servers.ReplayProcess`), ``sse_client`` a stand-in event
+stream, and the streamable HTTP transport is opened but never sent anything; the handshake's
+answers come from the recording, and notifications to the server are dropped. The rest of
+the SDK runs as it does live (validating tool results against the listed schemas, caching,
+input-required rounds) on the recorded answers. Server-to-client messages (progress, log
+messages, sampling and elicitation requests) are not recorded: on replay the client's
+callbacks for them are not called. In ``record-if-missing`` the server is connected live.
 
 Keys leave out the request's ``_meta`` (progress tokens, trace ids, the client's version
 stamp), request ids, and, for the handshake, everything the client offers (its version,
@@ -34,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from apirec.integrations.mcp_servers import (
     ReplayProcess,
     connecting,
+    replay_events,
     server_label,
     stdio_label,
     url_label,
@@ -56,6 +60,8 @@ LAUNCH = "mcp.client.stdio._create_platform_compatible_process"
 CONNECT = "mcp.client.client.Client.__aenter__"
 # where every streamable_http_client is told its URL, however the caller imported it
 HTTP_TRANSPORT = "mcp.client.streamable_http.StreamableHTTPTransport.__init__"
+# where every sse_client opens the server's event stream
+SSE_EVENTS = "mcp.client.sse.sse_within_origin"
 _SERVER_ATTRIBUTE = "_apirec_mcp_server"
 
 
@@ -98,6 +104,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
         Replace(LAUNCH, _launch),
         Replace(CONNECT, _connect),
         Replace(HTTP_TRANSPORT, _http_transport),
+        Replace(SSE_EVENTS, _sse_events),
     ]
     return [rec.start_patch(patch) for patch in patches]
 
@@ -235,3 +242,16 @@ def _http_transport(original: Any) -> Callable[..., None]:
         original(transport, url, *args, **kwargs)
 
     return __init__
+
+
+def _sse_events(original: Any) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def sse_within_origin(client: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
+        if active_recording() is None:
+            return original(client, url, *args, **kwargs)
+        connecting.set(url_label(str(url)))
+        if _replaying():
+            return replay_events(str(url))  # the posts never come: requests are answered first
+        return original(client, url, *args, **kwargs)
+
+    return sse_within_origin

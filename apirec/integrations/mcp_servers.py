@@ -1,5 +1,5 @@
-"""Which MCP server a connection goes to, named the same on every machine; and the stand-in
-for a stdio server process that replay never launches.
+"""Which MCP server a connection goes to, named the same on every machine; and the stand-ins
+for what replay never opens: a stdio server's process, an SSE server's event stream.
 
 A connection is named before its handshake from what the client was given: a stdio command by
 its program and first non-option argument, base names only (``python mcp_server.py`` whether
@@ -12,6 +12,8 @@ handshake a session is named by the server's own name (``serverInfo.name``).
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
@@ -129,3 +131,36 @@ class ReplayProcess:
     async def aclose(self) -> None:
         await self.stdout.aclose()
         self.returncode = 0
+
+
+class _Connected:
+    def raise_for_status(self) -> None:
+        return None
+
+
+class _ReplayEvents:
+    """An SSE server's event stream as the SDK's SSE client reads it: the endpoint to post
+    to (on the same origin, as the client checks), then nothing until the client leaves."""
+
+    response = _Connected()
+
+    def __init__(self, url: str) -> None:
+        self._endpoint = urlsplit(url).path or "/"
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        import anyio
+
+        yield _Event("endpoint", self._endpoint)
+        await anyio.sleep_forever()
+
+
+class _Event:
+    def __init__(self, event: str, data: str) -> None:
+        self.event = event
+        self.data = data
+
+
+@asynccontextmanager
+async def replay_events(url: str) -> AsyncIterator[_ReplayEvents]:
+    """What ``sse_client`` gets instead of the GET of the server's event stream on replay."""
+    yield _ReplayEvents(url)
