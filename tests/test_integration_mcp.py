@@ -6,89 +6,31 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import NamedTuple
 
-import httpx2
 import pytest
-import uvicorn
 from mcp import Client, ClientSession, StdioServerParameters, stdio_client
-from mcp.client.sse import sse_client
-from mcp.client.streamable_http import streamable_http_client
-from mcp.server.transport_security import TransportSecuritySettings
-from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, GetPromptResult, ListToolsResult, ReadResourceResult
 
 import apirec
 from apirec import integrations
-from apirec.integrations.mcp_servers import program_name, stdio_label, url_label
-from tests.mcp_server import LOG_VARIABLE, NAME_VARIABLE, make_server
-
-SERVER = Path(__file__).resolve().parent / "mcp_server.py"
-
-
-def launch(script: Path | str, log: Path, *, command: str = sys.executable, **env: str):
-    return StdioServerParameters(
-        command=command, args=[str(script)], env={LOG_VARIABLE: str(log), **env}
-    )
-
-
-def received(log: Path) -> list[str]:
-    """What the server's log says: ``started``, then the method of each message received."""
-    if not log.exists():
-        return []
-    lines = log.read_text().splitlines()
-    return [line if line == "started" else json.loads(line)["method"] for line in lines]
+from tests.mcp_helpers import (
+    SERVER,
+    launch,
+    offline_server,
+    protocol_error,
+    received,
+    run_client,
+    same_error,
+)
 
 
 @pytest.fixture
-def offline(tmp_path: Path):
-    """Stdio parameters of a server that cannot start: neither command nor script exist."""
-    log = tmp_path / "offline.log"
-    missing = tmp_path / "no" / "such"
-    return launch(missing / SERVER.name, log, command=str(missing / "python3")), log
-
-
-async def protocol_error(call) -> MCPError:
-    with pytest.raises(MCPError) as caught:
-        await call
-    return caught.value
-
-
-async def use_client(client: Client) -> dict:
-    """What an agent does with an MCP server: every entry point, one error of each kind."""
-    return {
-        "server": (client.server_info, client.protocol_version),
-        "tools": await client.list_tools(),
-        "add": await client.call_tool("add", {"a": 1, "b": 2}),
-        "divide by zero": await client.call_tool("divide", {"a": 1, "b": 0}),
-        "resource": await client.read_resource("notes://today"),
-        "template": await client.read_resource("notes://monday"),
-        "prompt": await client.get_prompt("review", {"code": "x = 1"}),
-        "prompts": await client.list_prompts(),
-        "resources": await client.list_resources(),
-        "unknown resource": await protocol_error(client.read_resource("missing://x")),
-    }
-
-
-async def run_client(
-    store: Path, mode: str, params: StdioServerParameters, *, test_id=None, **options
-) -> dict:
-    async with apirec.recording(store, mode=mode, test_id=test_id) as rec:
-        integrations.patch(rec, "mcp", **options)
-        async with Client(params) as client:
-            return await use_client(client)
-
-
-def same_error(replayed: MCPError, live: MCPError) -> None:
-    assert type(replayed) is type(live)
-    assert (replayed.code, replayed.message, replayed.data) == (live.code, live.message, live.data)
-    assert str(replayed) == str(live)
+def offline(tmp_path: Path) -> tuple[StdioServerParameters, Path]:
+    return offline_server(tmp_path)
 
 
 SHARED = "recorded once for the module"
@@ -304,113 +246,12 @@ def test_an_ignore_that_names_no_part_of_a_request_fails_when_patching(store_dir
         integrations.patch(rec, "mcp", ignore=["arguments.a"])
 
 
-async def test_servers_connected_at_once_each_get_their_own_answers(tmp_path):
-    # two servers, two scripts: the handshakes are told apart by the command, the requests
-    # by the server's name; connected concurrently, in whatever order they come up
-    other = tmp_path / "scripts" / "other_server.py"
-    other.parent.mkdir()
-    shutil.copy(SERVER, other)
-    store = tmp_path / "recordings"
-
-    async def use(params: StdioServerParameters) -> tuple[str, ListToolsResult]:
-        async with Client(params) as client:
-            return client.server_info.name, await client.list_tools()
-
-    async def both(mode: str, first, second) -> list:
-        async with apirec.recording(store, mode=mode) as rec:
-            integrations.patch(rec, "mcp")
-            return await asyncio.gather(use(first), use(second))
-
-    live = await both(
-        "record",
-        launch(SERVER, tmp_path / "a.log", **{NAME_VARIABLE: "alpha"}),
-        launch(other, tmp_path / "b.log", **{NAME_VARIABLE: "beta"}),
-    )
-    assert [name for name, _ in live] == ["alpha", "beta"]
-    missing = tmp_path / "missing"
-    replayed = await both(
-        "replay",
-        launch(missing / SERVER.name, tmp_path / "c.log", command=str(missing / "python")),
-        launch(missing / other.name, tmp_path / "d.log", command=str(missing / "python")),
-    )
-    assert replayed == live
-    assert not (tmp_path / "c.log").exists()
-    assert not (tmp_path / "d.log").exists()
-
-
 async def test_live_mode_calls_the_server_and_stores_nothing(store_dir, tmp_path):
     log = tmp_path / "server.log"
     live = await run_client(store_dir, "live", launch(SERVER, log))
     assert live["add"].structured_content == {"result": 3}
     assert "tools/call" in received(log)
     assert not list(store_dir.iterdir())
-
-
-@pytest.mark.parametrize(
-    ("command", "args", "label"),
-    [
-        ("/usr/bin/python3.12", ["/a/mcp_server.py", "--token", "s3"], "python mcp_server.py"),
-        ("C:\\Python311\\python.exe", ["C:\\srv\\server.py"], "python server.py"),
-        ("npx", ["-y", "@modelcontextprotocol/server-github"], "npx server-github"),
-        ("uvx", ["mcp-server-fetch"], "uvx mcp-server-fetch"),
-        ("/opt/bin/node18", ["-e", "x"], "node x"),
-        ("my-server", [], "my-server"),
-    ],
-)
-def test_stdio_labels_keep_only_base_names(command, args, label):
-    assert stdio_label(command, args) == label
-
-
-@pytest.mark.parametrize(
-    ("url", "label"),
-    [
-        ("https://user:pw@mcp.example.com:8443/mcp?key=abc#x", "https://mcp.example.com/mcp"),
-        ("http://127.0.0.1:53211/mcp", "http://127.0.0.1/mcp"),
-    ],
-)
-def test_url_labels_leave_out_credentials_ports_and_queries(url, label):
-    assert url_label(url) == label
-
-
-def test_program_names_leave_out_versions():
-    assert program_name("python3") == program_name(os.path.basename(sys.executable)) == "python"
-
-
-REMOTE = "https://mcp.example.com/mcp"
-
-
-async def test_a_remote_server_with_credentials_replays_offline(store_dir, tmp_path, monkeypatch):
-    # recorded from the server's HTTP app served in-process as if it were a remote host that
-    # wants a bearer token; replayed with a plain Client(url) and the network blocked
-    log = tmp_path / "server.log"
-    monkeypatch.setenv(LOG_VARIABLE, str(log))
-    server = make_server()
-    app = server.streamable_http_app(
-        json_response=True,
-        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-    )
-    http = httpx2.AsyncClient(
-        transport=httpx2.ASGITransport(app), headers={"Authorization": "Bearer s3cret"}
-    )
-    with apirec.recording(store_dir, mode="record") as rec:
-        integrations.patch(rec, "mcp")
-        remote = streamable_http_client(REMOTE, http_client=http)
-        async with server.session_manager.run(), http, Client(remote) as client:
-            live = await use_client(client)
-    assert "tools/call" in received(log)
-    log.unlink()
-
-    with apirec.recording(store_dir, mode="replay", block_network=True) as rec:
-        integrations.patch(rec, "mcp")
-        async with Client(REMOTE) as client:
-            replayed = await use_client(client)
-    assert not log.exists()
-    assert rec.blocked == []
-    same_error(replayed.pop("unknown resource"), live.pop("unknown resource"))
-    assert replayed == live
-    stored = " ".join(file.read_text() for file in store_dir.glob("*.json"))
-    assert "s3cret" not in stored
-    assert "https://mcp.example.com/mcp" in stored  # the handshake names the server by URL
 
 
 async def test_record_if_missing_connects_the_live_server_for_the_calls_it_records(
@@ -431,45 +272,3 @@ async def test_record_if_missing_connects_the_live_server_for_the_calls_it_recor
     assert (await session("record-if-missing", log, 5)).structured_content == {"result": 6}
     assert received(log)[:4] == ["started", "initialize", "notifications/initialized", "tools/call"]
     assert (await session("replay", tmp_path / "third.log", 5)).structured_content == {"result": 6}
-
-
-@pytest.fixture
-def sse_server(tmp_path, monkeypatch):
-    """make_server() served over the legacy SSE transport on 127.0.0.1 by uvicorn in a
-    thread; yields its URL and request log; stopped after the test."""
-    log = tmp_path / "sse.log"
-    monkeypatch.setenv(LOG_VARIABLE, str(log))
-    config = uvicorn.Config(make_server().sse_app(), host="127.0.0.1", port=0, log_level="error")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the SSE server did not start"
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/sse", log, server
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-async def test_a_server_over_sse_replays_offline(store_dir, sse_server):
-    url, log, server = sse_server
-    with apirec.recording(store_dir, mode="record") as rec:
-        integrations.patch(rec, "mcp")
-        async with Client(sse_client(url)) as client:
-            live = await use_client(client)
-    assert "tools/call" in received(log)
-    server.should_exit = True  # nothing listens any more
-    log.unlink()
-
-    with apirec.recording(store_dir, mode="replay") as rec:
-        integrations.patch(rec, "mcp")
-        async with Client(sse_client(url)) as client:
-            replayed = await use_client(client)
-    assert not log.exists()
-    assert rec.blocked == []
-    same_error(replayed.pop("unknown resource"), live.pop("unknown resource"))
-    assert replayed == live
