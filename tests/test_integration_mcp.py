@@ -272,3 +272,12 @@ async def test_record_if_missing_connects_the_live_server_for_the_calls_it_recor
     assert (await session("record-if-missing", log, 5)).structured_content == {"result": 6}
     assert received(log)[:4] == ["started", "initialize", "notifications/initialized", "tools/call"]
     assert (await session("replay", tmp_path / "third.log", 5)).structured_content == {"result": 6}
+
+
+def test_the_mcp_sdk_1_is_refused_clearly(store_dir, monkeypatch):
+    monkeypatch.setattr("apirec.integrations.mcp.sdk_version", lambda: "1.26.0")
+    with (
+        apirec.recording(store_dir, mode="replay") as rec,
+        pytest.raises(integrations.UnknownIntegration, match=r"mcp 1\.26\.0 is installed"),
+    ):
+        integrations.patch(rec, "mcp")

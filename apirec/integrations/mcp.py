@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import importlib.metadata
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,8 @@ from apirec.integrations.mcp_servers import (
     stdio_label,
     url_label,
 )
+from apirec.integrations.registry import UnknownIntegration
+from apirec.keys.spec import Normalizer
 from apirec.record.context import active_recording
 from apirec.record.modes import Mode
 from apirec.record.wrapping import Patch, RecordedFunction, wrap
@@ -73,7 +76,7 @@ async def _request(server: str, params: dict[str, Any], send: Callable[[], Await
 class Requests:
     """The recorded function of each MCP method (``mcp tools/call``...), made on first use."""
 
-    def __init__(self, ignore: tuple[str, ...], normalize: Any) -> None:
+    def __init__(self, ignore: tuple[str, ...], normalize: Normalizer | None) -> None:
         self._options: dict[str, Any] = {"ignore": ignore, "normalize": normalize}
         self._functions: dict[str, RecordedFunction] = {}
         try:
@@ -95,7 +98,12 @@ class Requests:
 
 def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
     """Record and replay MCP clients' requests and connections while ``rec`` is open."""
-    importlib.import_module("mcp")  # a clear ImportError when the SDK is missing
+    version = sdk_version()
+    if int(version.split(".", 1)[0]) < 2:
+        raise UnknownIntegration(
+            f"apirec.integrations 'mcp' records the mcp SDK 2.x (mcp.Client, ClientSession); "
+            f"mcp {version} is installed: pip install 'mcp>=2'"
+        )
     requests = Requests((*DEFAULT_IGNORE, *options.ignore), options.normalize)
     patches = [
         Replace(f"{SESSION}.send_request", functools.partial(_send_request, requests)),
@@ -107,6 +115,12 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
         Replace(SSE_EVENTS, _sse_events),
     ]
     return [rec.start_patch(patch) for patch in patches]
+
+
+def sdk_version() -> str:
+    """The installed mcp SDK's version."""
+    importlib.import_module("mcp")  # a clear ImportError when the SDK is missing
+    return importlib.metadata.version("mcp")
 
 
 class Replace(Patch):
