@@ -26,6 +26,8 @@ connecting: ContextVar[str] = ContextVar("apirec_mcp_connecting", default="")
 
 # "python3.12" and "python" are one interpreter; "node.exe" is "node"
 _VERSIONED = re.compile(r"^(?P<stem>.*?[A-Za-z_-])[\d.]*(?:\.exe)?$", re.IGNORECASE)
+# a package pinned to a version, as npx and uvx take it: "server-github@0.6.2", "x==1.0"
+_PINNED = re.compile(r"(?<=[^@])(?:@|==)[^/@=]*$")
 
 
 def _base_name(text: str) -> str:
@@ -44,11 +46,12 @@ def program_name(command: str) -> str:
 
 def stdio_label(command: str, args: list[str] | tuple[str, ...]) -> str:
     """``program first-argument``: the program and the first argument that is not an option,
-    by base names. Later arguments are left out: they are often options whose values are
+    by base names, without a package's pinned version (upgrading a server keeps its
+    recordings). Later arguments are left out: they are often options whose values are
     paths or credentials (``--token abc``)."""
     program = program_name(command)
     first = next((a for a in args if not a.startswith("-")), None)
-    return program if first is None else f"{program} {_base_name(first)}"
+    return program if first is None else f"{program} {_PINNED.sub('', _base_name(first))}"
 
 
 def url_label(url: str) -> str:
