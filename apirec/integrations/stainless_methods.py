@@ -1,0 +1,200 @@
+"""The resource methods of an SDK generated like openai's: how a call is named and keyed.
+
+Every public method of every resource class (``Completions.create``, ``Messages.stream``...,
+including classes imported later) is wrapped once per process. The wrapper notes the call the
+user made (an :class:`Entry`) for the request it leads to; the request hook
+(:mod:`apirec.integrations.stainless`) keys that request by it, so keys are the method's name
+(``openai.chat.completions.create``) and the arguments the user passed, as ``@record`` would
+key them. A method seen to return what its request returned, a value or a stream, is then
+replayed by the wrapper itself, without the SDK building the request (the fast lane).
+
+Keys leave out ``timeout``, idempotency keys and, in ``extra_headers``, ``User-Agent``,
+``X-Stainless-*`` (except the raw-response marker) and ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from apirec.keys.spec import KeySpec
+from apirec.record.modes import Mode
+
+if TYPE_CHECKING:
+    from apirec.integrations.registry import Options
+    from apirec.record.recording import Recording
+
+DEFAULT_IGNORE = ("timeout", "idempotency_key", "max_retries")
+_DROPPED_HEADER = re.compile(
+    r"^(user-agent|idempotency-key|x-stainless-(?!raw-response$).*|_+stainless_override_cast_to)$",
+    re.IGNORECASE,
+)
+RAW_HEADER = "x-stainless-raw-response"
+FAST_KINDS = ("value", "stream")
+
+# (recording, its options for this SDK) for a call now, or None: calls go straight through
+Route = Callable[[], "tuple[Recording, Options] | None"]
+
+
+class Entry:
+    """A resource method call in progress, for the request it makes."""
+
+    __slots__ = ("args", "capture", "kwargs", "method", "resource", "returned", "spec", "used")
+
+    def __init__(
+        self, method: Method, spec: KeySpec, resource: Any, args: Any, kwargs: Any
+    ) -> None:
+        self.method = method
+        self.spec = spec
+        self.resource = resource
+        self.args = args
+        self.kwargs = kwargs
+        self.capture = False  # the fast lane records: its request only fetches the answer
+        self.used = False  # its first request is keyed by it; any other one by HTTP
+        self.returned: tuple[Any, str] | None = None  # (what the request gave, its kind)
+
+
+CURRENT: ContextVar[Entry | None] = ContextVar("apirec_stainless_entry", default=None)
+
+
+def key_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments as keyed: client versions and idempotency keys out of headers."""
+    headers = kwargs.get("extra_headers")
+    if not isinstance(headers, Mapping):
+        return kwargs
+    kept = {k: v for k, v in headers.items() if not _DROPPED_HEADER.match(str(k))}
+    out = dict(kwargs)
+    if kept:
+        out["extra_headers"] = kept
+    else:
+        del out["extra_headers"]
+    return out
+
+
+def is_raw(kwargs: dict[str, Any]) -> bool:
+    headers = kwargs.get("extra_headers")
+    return isinstance(headers, Mapping) and any(str(k).lower() == RAW_HEADER for k in headers)
+
+
+def call_name(sdk: str, module: str, method: str) -> str:
+    """``openai.resources.chat.completions.completions`` + ``create`` ->
+    ``openai.chat.completions.create``: the path users write, module repeats folded."""
+    parts = module.split(".")
+    if len(parts) > 1 and parts[1] == "resources":
+        parts = [parts[0], *parts[2:]]
+    folded: list[str] = []
+    for part in parts:
+        if not folded or folded[-1] != part:
+            folded.append(part)
+    if folded and folded[0] != sdk.split(".")[0]:
+        folded.insert(0, sdk)
+    return ".".join([*folded, method])
+
+
+class Method:
+    """One wrapped resource method: its name, key specs by options, and whether it may
+    replay by itself (learned from what it returned)."""
+
+    def __init__(self, original: Any, name: str) -> None:
+        self.original = original
+        self.name = name
+        self.fast = False
+        self._specs: dict[Any, KeySpec] = {}
+
+    def spec(self, options: Options) -> KeySpec:
+        spec = self._specs.get(options)
+        if spec is None:
+            spec = KeySpec(
+                self.original,
+                name=self.name,
+                ignore=[*DEFAULT_IGNORE, *options.ignore],
+                normalize=options.normalize,
+            )
+            self._specs[options] = spec
+        return spec
+
+    def learn(self, entry: Entry, result: Any) -> None:
+        returned = entry.returned
+        if returned is not None and returned[0] is result and returned[1] in FAST_KINDS:
+            self.fast = True
+
+
+Convert = Callable[[Any, Any, str], Any]  # (result, API client, function name) -> SDK object
+
+
+def wrap_method(
+    original: Any, name: str, route: Route, convert: Convert, aconvert: Any
+) -> Callable[..., Any]:
+    """The wrapper installed for one resource method."""
+    method = Method(original, name)
+    live_mode = Mode.LIVE
+
+    if inspect.iscoroutinefunction(inspect.unwrap(original)):
+
+        @functools.wraps(original)
+        async def call_async(resource: Any, *args: Any, **kwargs: Any) -> Any:
+            routed = route()
+            if routed is None or routed[0].mode is live_mode:
+                return await original(resource, *args, **kwargs)
+            rec, options = routed
+            spec = method.spec(options)
+            entry = Entry(method, spec, resource, args, key_kwargs(kwargs))
+            if method.fast and not is_raw(kwargs):
+                entry.capture = True
+
+                async def fetch(*_: Any, **__: Any) -> Any:
+                    token = CURRENT.set(entry)
+                    try:
+                        return await original(resource, *args, **kwargs)
+                    finally:
+                        CURRENT.reset(token)
+
+                result = await rec.call_async(spec, fetch, resource, args, entry.kwargs)
+                return await aconvert(result, resource._client, name)
+            token = CURRENT.set(entry)
+            try:
+                result = await original(resource, *args, **kwargs)
+            finally:
+                CURRENT.reset(token)
+            method.learn(entry, result)
+            return result
+
+        wrapper: Any = call_async
+    else:
+
+        @functools.wraps(original)
+        def call(resource: Any, *args: Any, **kwargs: Any) -> Any:
+            routed = route()
+            if routed is None or routed[0].mode is live_mode:
+                return original(resource, *args, **kwargs)
+            rec, options = routed
+            spec = method.spec(options)
+            entry = Entry(method, spec, resource, args, key_kwargs(kwargs))
+            if method.fast and not is_raw(kwargs):
+                entry.capture = True
+
+                def fetch(*_: Any, **__: Any) -> Any:
+                    token = CURRENT.set(entry)
+                    try:
+                        return original(resource, *args, **kwargs)
+                    finally:
+                        CURRENT.reset(token)
+
+                result = rec.call_sync(spec, fetch, resource, args, entry.kwargs)
+                return convert(result, resource._client, name)
+            token = CURRENT.set(entry)
+            try:
+                result = original(resource, *args, **kwargs)
+            finally:
+                CURRENT.reset(token)
+            method.learn(entry, result)
+            return result
+
+        wrapper = call
+    wrapper.__apirec_original__ = original
+    wrapper.__apirec_method__ = method
+    return wrapper
