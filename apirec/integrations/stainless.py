@@ -295,7 +295,7 @@ class _Sdk:
     def _convert(self, result: Any, client: Any, function: str) -> Any:
         if isinstance(result, replies.HttpReply):
             raise replies.not_rebuildable(function)
-        if not hasattr(result, "__next__") or isinstance(result, self.streams[0]):
+        if not hasattr(type(result), "__next__") or isinstance(result, self.streams[0]):
             return result
         live = result.__dict__.get("_source") if hasattr(result, "__dict__") else None
         first = next(result)
@@ -305,7 +305,7 @@ class _Sdk:
     async def _aconvert(self, result: Any, client: Any, function: str) -> Any:
         if isinstance(result, replies.HttpReply):
             raise replies.not_rebuildable(function)
-        if not hasattr(result, "__anext__") or isinstance(result, self.streams[1]):
+        if not hasattr(type(result), "__anext__") or isinstance(result, self.streams[1]):
             return result
         live = result.__dict__.get("_source") if hasattr(result, "__dict__") else None
         first = await result.__anext__()
