@@ -26,7 +26,6 @@ from apirec.record.modes import Mode
 
 if TYPE_CHECKING:
     from apirec.integrations.registry import Options
-    from apirec.record.recording import Recording
 
 DEFAULT_IGNORE = ("timeout", "idempotency_key", "max_retries")
 _DROPPED_HEADER = re.compile(
@@ -37,7 +36,7 @@ RAW_HEADER = "x-stainless-raw-response"
 FAST_KINDS = ("value", "stream")
 
 # (recording, its options for this SDK) for a call now, or None: calls go straight through
-Route = Callable[[], "tuple[Recording, Options] | None"]
+Route = Callable[[], "tuple[Any, Options] | None"]
 
 
 class Entry:
@@ -197,4 +196,5 @@ def wrap_method(
         wrapper = call
     wrapper.__apirec_original__ = original
     wrapper.__apirec_method__ = method
-    return wrapper
+    installed: Callable[..., Any] = wrapper
+    return installed

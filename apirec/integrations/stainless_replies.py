@@ -171,7 +171,7 @@ def sdk_stream(events: Any, first: Any, client: Any, httpx: Any, live: Any, fall
     else:  # recorded before heads were stored: the events only
         head, events = None, _Prepended(first, events)
     cls = _stream_class(head.stream_class, fallback) if head else fallback
-    stream = object.__new__(cls)
+    stream: Any = object.__new__(cls)
     if live is not None:
         stream.__dict__.update(live.__dict__)
         _drain_on_close(stream, events, live)
