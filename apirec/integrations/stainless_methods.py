@@ -61,7 +61,11 @@ CURRENT: ContextVar[Entry | None] = ContextVar("apirec_stainless_entry", default
 
 
 def key_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments as keyed: client versions and idempotency keys out of headers."""
+    """The keyword arguments as keyed: client versions and idempotency keys out of headers;
+    a model class (``.parse(response_format=Answer)``) as the JSON schema the SDK sends."""
+    for name, value in kwargs.items():
+        if isinstance(value, type) and hasattr(value, "model_json_schema"):
+            kwargs = {**kwargs, name: {"json_schema": value.model_json_schema()}}
     headers = kwargs.get("extra_headers")
     if not isinstance(headers, Mapping):
         return kwargs
