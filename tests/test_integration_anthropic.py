@@ -86,7 +86,7 @@ async def test_a_stream_replays_in_full_with_its_response(
 
     live, replayed = await record_then_replay(store_dir, server, closed, run, "anthropic")
     assert replayed == live
-    assert [e.type for e in replayed[0]][0] == "message_start"
+    assert replayed[0][0].type == "message_start"
     assert replayed[1:] == (200, "req_1")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import groq
 import pytest
 
@@ -80,3 +82,33 @@ def test_unknown_or_missing_sdks_are_a_clear_error_listing_the_known_names(name,
     for known in ("anthropic", "openai", "ollama", "google.genai", "mcp", "tavily"):
         assert repr(known) not in message or known == name
         assert known in message
+
+
+async def test_a_resource_the_integration_never_saw_is_covered(
+    openai_server, closed_url, store_dir, client
+):
+    # a newer SDK's resource: a class defined after the SDK was hooked, reaching the API
+    # through the client's request path as generated resources do
+    from groq._resource import SyncAPIResource
+    from groq.types.chat import ChatCompletion
+
+    import apirec
+
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch(rec, "groq")  # hooked now, before the new class exists
+
+    class Agents(SyncAPIResource):
+        def run(self, *, task: str, timeout: float | None = None) -> ChatCompletion:
+            body = {"model": "m", "messages": [{"role": "user", "content": task}]}
+            return self._post("/openai/v1/chat/completions", body=body, cast_to=ChatCompletion)
+
+    async def run(url):
+        return Agents(client(url, is_async=False)).run(task="plan a walk", timeout=3)
+
+    live, replayed = await record_then_replay(store_dir, openai_server, closed_url, run, "groq")
+    assert replayed == live
+    assert replayed.choices[0].message.content == "You said: plan a walk"
+    (path,) = store_dir.glob("*.json")
+    request = json.loads(path.read_text())["request"]
+    assert request["function"].endswith("never_saw_is_covered.<locals>.Agents.run")
+    assert request["args"] == {"task": "plan a walk"}  # the timeout left out

@@ -331,3 +331,24 @@ async def test_recordings_of_the_earlier_per_method_patch_still_replay(
         replayed = run(closed_url)
     assert replayed == live
     assert rec.stats.replayed == 2
+
+
+async def test_a_replayed_call_skips_the_sdk_request_machinery(
+    openai_server, closed_url, store_dir, make_client, monkeypatch
+):
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch(rec, "openai")
+        c = make_client(openai_server.base_url, is_async=False)
+        live = [c.chat.completions.create(model="m", messages=MESSAGES) for _ in range(2)]
+
+    def never(*args, **kwargs):
+        raise AssertionError("replay went through the SDK's request machinery")
+
+    # neither building the request body nor the HTTP request: the stored object directly
+    monkeypatch.setattr(openai._base_client.SyncAPIClient, "post", never)
+    monkeypatch.setattr(openai._base_client.SyncAPIClient, "_build_request", never)
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch(rec, "openai")
+        c = make_client(closed_url, is_async=False)
+        replayed = [c.chat.completions.create(model="m", messages=MESSAGES) for _ in range(2)]
+    assert replayed == live

@@ -130,7 +130,7 @@ class _Sdk(RequestHooks):
         for name, value in list(cls.__dict__.items()):
             if name.startswith("_") or not inspect.isfunction(value):
                 continue  # properties, cached_property objects, helpers: not calls
-            full = call_name(self.sdk, cls.__module__, name)
+            full = call_name(self.sdk, cls, name)
             setattr(cls, name, wrap_method(value, full, self.route, self.convert, self.aconvert))
         cls.__apirec_wrapped__ = True  # type: ignore[attr-defined]
 

@@ -83,18 +83,19 @@ def is_raw(kwargs: dict[str, Any]) -> bool:
     return isinstance(headers, Mapping) and any(str(k).lower() == RAW_HEADER for k in headers)
 
 
-def call_name(sdk: str, module: str, method: str) -> str:
+def call_name(sdk: str, cls: type, method: str) -> str:
     """``openai.resources.chat.completions.completions`` + ``create`` ->
-    ``openai.chat.completions.create``: the path users write, module repeats folded."""
-    parts = module.split(".")
+    ``openai.chat.completions.create``: the path users write, module repeats folded. A
+    resource class outside the SDK is named by its module and class."""
+    parts = cls.__module__.split(".")
+    if parts[0] != sdk.split(".")[0]:
+        return f"{cls.__module__}.{cls.__qualname__}.{method}"
     if len(parts) > 1 and parts[1] == "resources":
         parts = [parts[0], *parts[2:]]
     folded: list[str] = []
     for part in parts:
         if not folded or folded[-1] != part:
             folded.append(part)
-    if folded and folded[0] != sdk.split(".")[0]:
-        folded.insert(0, sdk)
     return ".".join([*folded, method])
 
 
