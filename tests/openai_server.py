@@ -185,7 +185,7 @@ class OpenAIServer:
         body = await request.json()
         model = body["model"]
         if model == "bad-model":
-            return JSONResponse(BAD_REQUEST, status_code=400)
+            return JSONResponse(BAD_REQUEST, status_code=400, headers=headers(self.requests))
         words = reply_words(body["messages"])
         tools = body.get("tools")
         if body.get("stream"):
@@ -308,7 +308,7 @@ class OpenAIServer:
         body = await request.json()
         model = body["model"]
         if model == "bad-model":
-            return JSONResponse(BAD_REQUEST, status_code=400)
+            return JSONResponse(BAD_REQUEST, status_code=400, headers=headers(self.requests))
         text = _input_text(body["input"])
         words = ["You", " said:", *(" " + w for w in text.split())]
         if ((body.get("text") or {}).get("format") or {}).get("type") == "json_schema":

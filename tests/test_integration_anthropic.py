@@ -161,7 +161,9 @@ async def test_errors_replay_as_the_sdk_classes(is_async, server, closed, store_
         return error.value
 
     live, replayed = await record_then_replay(store_dir, server, closed, run, "anthropic")
-    assert replayed.status_code == 400
+    assert replayed.status_code == replayed.response.status_code == 400
+    assert replayed.request_id == live.request_id == "req_1"
+    assert replayed.response.headers["request-id"] == "req_1"
     assert replayed.body == live.body
     assert str(replayed) == str(live)
 

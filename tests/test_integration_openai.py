@@ -239,7 +239,9 @@ async def test_errors_replay_as_the_sdk_classes(
         return error.value
 
     live, replayed = await record_then_replay(store_dir, openai_server, closed_url, run, "openai")
-    assert replayed.status_code == 400
+    assert replayed.status_code == replayed.response.status_code == 400
+    assert replayed.request_id == live.request_id == "req_1"
+    assert replayed.response.headers["x-request-id"] == "req_1"
     assert replayed.body == live.body
     assert str(replayed) == str(live)
 

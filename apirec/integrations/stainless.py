@@ -94,8 +94,6 @@ class _Sdk(RequestHooks):
         self.streams = (streaming.Stream, streaming.AsyncStream)
         self.raw_header = str(getattr(base, "RAW_RESPONSE_HEADER", "X-Stainless-Raw-Response"))
         self._http_specs: dict[tuple[str, Options], KeySpec] = {}
-        self.convert = self._convert
-        self.aconvert = self._aconvert
         base.SyncAPIClient.request = self._hook(base.SyncAPIClient.request, is_async=False)
         base.AsyncAPIClient.request = self._hook(base.AsyncAPIClient.request, is_async=True)
         resource = importlib.import_module(f"{sdk}._resource")
@@ -131,7 +129,7 @@ class _Sdk(RequestHooks):
             if name.startswith("_") or not inspect.isfunction(value):
                 continue  # properties, cached_property objects, helpers: not calls
             full = call_name(self.sdk, cls, name)
-            setattr(cls, name, wrap_method(value, full, self.route, self.convert, self.aconvert))
+            setattr(cls, name, wrap_method(value, full, self))
         cls.__apirec_wrapped__ = True  # type: ignore[attr-defined]
 
 

@@ -19,7 +19,7 @@ import inspect
 import re
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from apirec.keys.spec import KeySpec
 from apirec.record.modes import Mode
@@ -127,14 +127,25 @@ class Method:
             self.fast = True
 
 
-Convert = Callable[[Any, Any, str], Any]  # (result, API client, function name) -> SDK object
+class Hooks(Protocol):
+    """What the method wrappers use of their SDK's hooks (:mod:`.stainless_requests`)."""
+
+    route: Route
+
+    def convert(self, result: Any, client: Any, function: str) -> Any: ...
+    async def aconvert(self, result: Any, client: Any, function: str) -> Any: ...
+    def complete_error(self, error: BaseException, client: Any) -> None: ...
 
 
-def wrap_method(
-    original: Any, name: str, route: Route, convert: Convert, aconvert: Any
-) -> Callable[..., Any]:
+def wrap_method(original: Any, name: str, hooks: Hooks) -> Callable[..., Any]:
     """The wrapper installed for one resource method."""
     method = Method(original, name)
+    route, convert, aconvert, complete = (
+        hooks.route,
+        hooks.convert,
+        hooks.aconvert,
+        hooks.complete_error,
+    )
     live_mode = Mode.LIVE
 
     if inspect.iscoroutinefunction(inspect.unwrap(original)):
@@ -157,7 +168,11 @@ def wrap_method(
                     finally:
                         CURRENT.reset(token)
 
-                result = await rec.call_async(spec, fetch, resource, args, entry.kwargs)
+                try:
+                    result = await rec.call_async(spec, fetch, resource, args, entry.kwargs)
+                except Exception as error:
+                    complete(error, resource._client)
+                    raise
                 return await aconvert(result, resource._client, name)
             token = CURRENT.set(entry)
             try:
@@ -188,7 +203,11 @@ def wrap_method(
                     finally:
                         CURRENT.reset(token)
 
-                result = rec.call_sync(spec, fetch, resource, args, entry.kwargs)
+                try:
+                    result = rec.call_sync(spec, fetch, resource, args, entry.kwargs)
+                except Exception as error:
+                    complete(error, resource._client)
+                    raise
                 return convert(result, resource._client, name)
             token = CURRENT.set(entry)
             try:

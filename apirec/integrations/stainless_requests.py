@@ -55,7 +55,11 @@ class RequestHooks:
                     entry.used = True
                     return await fetch()
                 spec, instance, args, kwargs = self._keyed(entry, kind, options, routed[1])
-                result = await routed[0].call_async(spec, fetch, instance, args, kwargs)
+                try:
+                    result = await routed[0].call_async(spec, fetch, instance, args, kwargs)
+                except Exception as error:
+                    self.complete_error(error, client)
+                    raise
                 sent = (client, cast_to, options, stream, more)
                 out = await self._rebuild_async(result, kind, sent)
                 if entry is not None and instance is entry.resource:
@@ -85,7 +89,11 @@ class RequestHooks:
                 entry.used = True
                 return fetch()
             spec, instance, args, kwargs = self._keyed(entry, kind, options, routed[1])
-            result = routed[0].call_sync(spec, fetch, instance, args, kwargs)
+            try:
+                result = routed[0].call_sync(spec, fetch, instance, args, kwargs)
+            except Exception as error:
+                self.complete_error(error, client)
+                raise
             out = self._rebuild(result, kind, (client, cast_to, options, stream, more))
             if entry is not None and instance is entry.resource:
                 entry.returned = (out, kind)
@@ -93,6 +101,21 @@ class RequestHooks:
 
         request.__apirec_original__ = original  # type: ignore[attr-defined]
         return request
+
+    def complete_error(self, error: BaseException, client: Any) -> None:
+        """A replayed status error gets the ``.response`` and ``.request`` the SDK's has: the
+        recorded status code, and the request id (under both names these SDKs read it by)."""
+        status = getattr(error, "status_code", None)
+        if not isinstance(status, int) or "response" in vars(error):
+            return
+        request_id = getattr(error, "request_id", None)
+        headers = []
+        if isinstance(request_id, str):
+            headers = [["x-request-id", request_id], ["request-id", request_id]]
+        base = str(getattr(client, "base_url", "http://replayed.invalid/"))
+        response = replies.fake_response(self.httpx, status, headers, "POST", base)
+        error.response = response  # type: ignore[attr-defined]
+        error.request = response.request  # type: ignore[attr-defined]
 
     def _kind(self, cast_to: Any, options: Any, stream: bool) -> str:
         headers = options.headers if isinstance(options.headers, dict) else {}
@@ -158,7 +181,7 @@ class RequestHooks:
             )
         if kind == "page" and callable(getattr(options, "post_parser", None)):
             return options.post_parser(result)  # the page's client, to fetch the next one
-        return self._convert(result, client, "")
+        return self.convert(result, client, "")
 
     async def _rebuild_async(self, result: Any, kind: str, sent: tuple[Any, ...]) -> Any:
         client, cast_to, options, stream, more = sent
@@ -169,7 +192,7 @@ class RequestHooks:
             )
         if kind == "page" and callable(getattr(options, "post_parser", None)):
             return options.post_parser(result)
-        return await self._aconvert(result, client, "")
+        return await self.aconvert(result, client, "")
 
     def _response_of(self, reply: replies.HttpReply, options: Any) -> Any:
         headers = options.headers if isinstance(options.headers, dict) else {}
@@ -184,7 +207,7 @@ class RequestHooks:
             request_headers=sent,
         )
 
-    def _convert(self, result: Any, client: Any, function: str) -> Any:
+    def convert(self, result: Any, client: Any, function: str) -> Any:
         if isinstance(result, replies.HttpReply):
             raise replies.not_rebuildable(function)
         if not hasattr(type(result), "__next__") or isinstance(result, self.streams[0]):
@@ -194,7 +217,7 @@ class RequestHooks:
         live_stream = live.stream if isinstance(live, _Live) else None
         return replies.sdk_stream(result, first, client, self.httpx, live_stream, self.streams[0])
 
-    async def _aconvert(self, result: Any, client: Any, function: str) -> Any:
+    async def aconvert(self, result: Any, client: Any, function: str) -> Any:
         if isinstance(result, replies.HttpReply):
             raise replies.not_rebuildable(function)
         if not hasattr(type(result), "__anext__") or isinstance(result, self.streams[1]):
