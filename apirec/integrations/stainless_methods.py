@@ -67,7 +67,7 @@ def key_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, type) and hasattr(value, "model_json_schema"):
             kwargs = {**kwargs, name: {"json_schema": value.model_json_schema()}}
     headers = kwargs.get("extra_headers")
-    if not isinstance(headers, Mapping):
+    if not headers or not isinstance(headers, Mapping):
         return kwargs
     kept = {k: v for k, v in headers.items() if not _DROPPED_HEADER.match(str(k))}
     out = dict(kwargs)
@@ -80,7 +80,9 @@ def key_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 def is_raw(kwargs: dict[str, Any]) -> bool:
     headers = kwargs.get("extra_headers")
-    return isinstance(headers, Mapping) and any(str(k).lower() == RAW_HEADER for k in headers)
+    if not headers or not isinstance(headers, Mapping):
+        return False
+    return any(str(k).lower() == RAW_HEADER for k in headers)
 
 
 def call_name(sdk: str, cls: type, method: str) -> str:
@@ -108,8 +110,12 @@ class Method:
         self.name = name
         self.fast = False
         self._specs: dict[Any, KeySpec] = {}
+        self._last: tuple[Options, KeySpec] | None = None
 
     def spec(self, options: Options) -> KeySpec:
+        last = self._last
+        if last is not None and last[0] is options:  # the same recording's options: no hashing
+            return last[1]
         spec = self._specs.get(options)
         if spec is None:
             spec = KeySpec(
@@ -119,6 +125,7 @@ class Method:
                 normalize=options.normalize,
             )
             self._specs[options] = spec
+        self._last = (options, spec)
         return spec
 
     def learn(self, entry: Entry, result: Any) -> None:

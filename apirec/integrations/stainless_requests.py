@@ -15,9 +15,17 @@ from apirec.integrations import stainless_replies as replies
 from apirec.integrations.stainless_methods import CURRENT, Route, key_kwargs
 from apirec.keys.spec import KeySpec
 from apirec.record.modes import Mode
+from apirec.streams.recording import AsyncRecordingStream, RecordingStream
+from apirec.streams.replay import AsyncReplayStream, ReplayStream
 
 if TYPE_CHECKING:
     from apirec.integrations.registry import Options
+
+
+_MAX_HTTP_SPECS = 512
+# the streams apirec hands out while recording or replaying: made into the SDK's own
+_SYNC = frozenset({RecordingStream, ReplayStream})
+_ASYNC = frozenset({AsyncRecordingStream, AsyncReplayStream})
 
 
 class RequestHooks:
@@ -148,6 +156,8 @@ class RequestHooks:
                 normalize=opts.normalize,
                 shared=shared,  # the same servers answer in every test
             )
+            if len(self._http_specs) >= _MAX_HTTP_SPECS:  # paths with ids: keep it bounded
+                self._http_specs.clear()
             self._http_specs[(f"{method} {url}", opts)] = spec
         return spec, None, (), _http_arguments(options)
 
@@ -210,7 +220,7 @@ class RequestHooks:
     def convert(self, result: Any, client: Any, function: str) -> Any:
         if isinstance(result, replies.HttpReply):
             raise replies.not_rebuildable(function)
-        if not hasattr(type(result), "__next__") or isinstance(result, self.streams[0]):
+        if type(result) not in _SYNC:  # a value: as it came
             return result
         live = result.__dict__.get("_source") if hasattr(result, "__dict__") else None
         first = next(result)
@@ -220,7 +230,7 @@ class RequestHooks:
     async def aconvert(self, result: Any, client: Any, function: str) -> Any:
         if isinstance(result, replies.HttpReply):
             raise replies.not_rebuildable(function)
-        if not hasattr(type(result), "__anext__") or isinstance(result, self.streams[1]):
+        if type(result) not in _ASYNC:
             return result
         live = result.__dict__.get("_source") if hasattr(result, "__dict__") else None
         first = await result.__anext__()
