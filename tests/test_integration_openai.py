@@ -354,3 +354,40 @@ async def test_a_replayed_call_skips_the_sdk_request_machinery(
         c = make_client(closed_url, is_async=False)
         replayed = [c.chat.completions.create(model="m", messages=MESSAGES) for _ in range(2)]
     assert replayed == live
+
+
+@sync_and_async
+async def test_a_stream_helper_left_early_is_stored_whole(
+    is_async, openai_server, store_dir, make_client, tmp_path
+):
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch(rec, "openai")
+        c = make_client(openai_server.base_url, is_async=is_async)
+        manager = c.chat.completions.stream(model="m", messages=LONG)
+        if is_async:
+            async with manager as stream:
+                async for _ in stream:
+                    break
+        else:
+            with manager as stream:
+                for _ in stream:
+                    break
+        speech = c.audio.speech.with_streaming_response.create(
+            model="tts", voice="alloy", input="hum"
+        )
+        target = tmp_path / "speech.mp3"
+        if is_async:
+            async with speech as response:
+                await response.stream_to_file(target)
+        else:
+            with speech as response:
+                response.stream_to_file(target)
+    assert target.read_bytes() == b"ID3hum"
+    stored = {
+        json.loads(p.read_text())["request"]["function"]: json.loads(p.read_text())["response"]
+        for p in store_dir.glob("*.json")
+    }
+    chat = stored["openai.chat.completions.create"]
+    assert "truncated" not in chat
+    assert len(chat["body"]) == 1 + 10
+    assert set(stored) == {"openai.chat.completions.create", "openai.audio.speech.create"}

@@ -53,6 +53,7 @@ class RequestHooks:
                         routed[0].count_live()
                     return await original(client, cast_to, options, stream=stream, **more)
                 kind = self._kind(cast_to, options, stream)
+                cast_to = _final_cast_to(client, cast_to, options)
 
                 async def fetch(*_: Any, **__: Any) -> Any:
                     result = await original(client, cast_to, options, stream=stream, **more)
@@ -87,6 +88,7 @@ class RequestHooks:
                     routed[0].count_live()
                 return original(client, cast_to, options, stream=stream, **more)
             kind = self._kind(cast_to, options, stream)
+            cast_to = _final_cast_to(client, cast_to, options)
 
             def fetch(*_: Any, **__: Any) -> Any:
                 result = original(client, cast_to, options, stream=stream, **more)
@@ -236,6 +238,13 @@ class RequestHooks:
         first = await result.__anext__()
         live_stream = live.stream if isinstance(live, _Live) else None
         return replies.sdk_stream(result, first, client, self.httpx, live_stream, self.streams[1])
+
+
+def _final_cast_to(client: Any, cast_to: Any, options: Any) -> Any:
+    """The type the SDK will build (``.with_streaming_response`` names it in a header that
+    the SDK takes out of the options): wanted again when the answer is replayed."""
+    override = getattr(client, "_maybe_override_cast_to", None)
+    return override(cast_to, options) if override is not None else cast_to
 
 
 class _Live:
