@@ -391,3 +391,20 @@ async def test_a_stream_helper_left_early_is_stored_whole(
     assert "truncated" not in chat
     assert len(chat["body"]) == 1 + 10
     assert set(stored) == {"openai.chat.completions.create", "openai.audio.speech.create"}
+
+
+async def test_patch_openai_takes_the_same_options(openai_server, closed_url, store_dir):
+    from apirec.integrations.openai import patch_openai
+
+    def ask(url, user):
+        with openai.OpenAI(base_url=url, api_key="sk-test") as c:
+            return c.chat.completions.create(model="m", messages=MESSAGES, user=user)
+
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch_openai(rec, ignore=["user"])
+        live = ask(openai_server.base_url, "ann")
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch_openai(rec, ignore=["user"])
+        assert ask(closed_url, "bob") == live
+        with pytest.raises(ValueError, match="do not apply to keys='llama-stack'"):
+            patch_openai(rec, keys="llama-stack", ignore=["user"])

@@ -34,7 +34,6 @@ class _Target:
     module: str
     classes: tuple[str, str]  # sync, async
     method: str
-    name: str
     endpoint: str
 
 
@@ -43,28 +42,24 @@ TARGETS = (
         "openai.resources.chat.completions",
         ("Completions", "AsyncCompletions"),
         "create",
-        "openai.chat.completions.create",
         "/v1/chat/completions",
     ),
     _Target(
         "openai.resources.completions",
         ("Completions", "AsyncCompletions"),
         "create",
-        "openai.completions.create",
         "/v1/completions",
     ),
     _Target(
         "openai.resources.embeddings",
         ("Embeddings", "AsyncEmbeddings"),
         "create",
-        "openai.embeddings.create",
         "/v1/embeddings",
     ),
     _Target(
         "openai.resources.models",
         ("Models", "AsyncModels"),
         "list",
-        "openai.models.list",
         "/v1/models",
     ),
 )
