@@ -313,24 +313,28 @@ async def test_private_headers_and_credentials_stay_out_of_the_files(
         assert secret not in stored
 
 
+@sync_and_async
 async def test_recordings_of_the_earlier_per_method_patch_still_replay(
-    openai_server, closed_url, store_dir, make_client
+    is_async, openai_server, closed_url, store_dir, make_client
 ):
     # what patch_openai did before: the resource method patched, named as users write it
-    target = "openai.resources.chat.completions.completions.Completions.create"
+    cls = "AsyncCompletions" if is_async else "Completions"
+    target = f"openai.resources.chat.completions.completions.{cls}.create"
 
-    def run(url):
-        c = make_client(url, is_async=False)
-        plain = c.chat.completions.create(model="m", messages=MESSAGES)
-        streamed = list(c.chat.completions.create(model="m", messages=MESSAGES, stream=True))
-        return plain, streamed
+    async def run(url):
+        c = make_client(url, is_async=is_async)
+        plain = await maybe(
+            c.chat.completions.create(model="m", messages=MESSAGES), **is_a(is_async)
+        )
+        stream = c.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+        return plain, await read(await maybe(stream, **is_a(is_async)), **is_a(is_async))
 
     with apirec.recording(store_dir, mode="record") as rec:
         rec.patch(target, name="openai.chat.completions.create")
-        live = run(openai_server.base_url)
+        live = await run(openai_server.base_url)
     with apirec.recording(store_dir, mode="replay") as rec:
         patch(rec, "openai")
-        replayed = run(closed_url)
+        replayed = await run(closed_url)
     assert replayed == live
     assert rec.stats.replayed == 2
 
