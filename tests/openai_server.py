@@ -11,8 +11,15 @@ Starlette app served by uvicorn in a thread. Deterministic answers:
 - ``POST /v1/completions``: the prompt back (legacy completions), streamed word by word too.
 - ``POST /v1/embeddings``: one vector of 8 floats per input, derived from the text.
 - ``GET /v1/models``: two models.
+- ``POST /v1/responses``: the Responses API, the input back ("You said: ..."), streamed as
+  the events the ``responses.stream()`` helper reads; JSON ``{"answer": ...}`` when asked for
+  a JSON schema (``.parse()``), as chat completions do with a ``response_format``.
+- ``POST /v1/audio/speech``: binary "audio", the input's bytes after an ``ID3`` tag.
+- ``/openai/v1/...``: the same, where groq's SDK sends them.
 
-``requests`` counts the requests served, so tests can show replay never reached it.
+``requests`` counts the requests served, so tests can show replay never reached it. Answers
+carry a request id and private headers (a cookie, organisation and project names) that
+recordings must not keep.
 """
 
 from __future__ import annotations
@@ -67,8 +74,70 @@ def _chunk(model: str, delta: dict[str, Any], finish: str | None = None) -> dict
     }
 
 
-def _sse(data: Any) -> bytes:
-    return f"data: {json.dumps(data)}\n\n".encode()
+def _sse(data: Any, event: str | None = None) -> bytes:
+    named = f"event: {event}\n" if event else ""
+    return f"{named}data: {json.dumps(data)}\n\n".encode()
+
+
+PRIVATE_HEADERS = {
+    "set-cookie": "session=cookie-secret-1",
+    "openai-organization": "org-secret-2",
+    "openai-project": "proj-secret-3",
+}
+
+
+def headers(n: int) -> dict[str, str]:
+    return {"x-request-id": f"req_{n}", **PRIVATE_HEADERS}
+
+
+def _input_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return str(next((m["content"] for m in reversed(value) if m["role"] == "user"), ""))
+
+
+def _response(model: str, status: str, text: str | None) -> dict[str, Any]:
+    output = [] if text is None else [_message_item("completed", text)]
+    return {
+        "id": "resp_1",
+        "object": "response",
+        "created_at": CREATED,
+        "model": model,
+        "status": status,
+        "output": output,
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+    }
+
+
+def _message_item(status: str, text: str | None) -> dict[str, Any]:
+    content = [] if text is None else [_text_part(text)]
+    return {"id": "msg_1", "type": "message", "role": "assistant", "status": status,
+            "content": content}  # fmt: skip
+
+
+def _text_part(text: str) -> dict[str, Any]:
+    return {"type": "output_text", "text": text, "annotations": []}
+
+
+def _response_events(model: str, words: list[str]) -> list[dict[str, Any]]:
+    where = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
+    text = "".join(words)
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": _response(model, "in_progress", None)},
+        {"type": "response.output_item.added", "output_index": 0,
+         "item": _message_item("in_progress", None)},
+        {"type": "response.content_part.added", **where, "part": _text_part("")},
+        *({"type": "response.output_text.delta", **where, "delta": w, "logprobs": []}
+          for w in words),
+        {"type": "response.output_text.done", **where, "text": text, "logprobs": []},
+        {"type": "response.content_part.done", **where, "part": _text_part(text)},
+        {"type": "response.output_item.done", "output_index": 0,
+         "item": _message_item("completed", text)},
+        {"type": "response.completed", "response": _response(model, "completed", text)},
+    ]  # fmt: skip
+    return [{**event, "sequence_number": n} for n, event in enumerate(events)]
 
 
 class OpenAIServer:
@@ -76,20 +145,25 @@ class OpenAIServer:
         self.requests = 0
         self.sent = 0
         self.gate = threading.Event()
-        self.app = Starlette(
-            routes=[
-                Route("/v1/chat/completions", self.chat, methods=["POST"]),
-                Route("/v1/completions", self.completions, methods=["POST"]),
-                Route("/v1/embeddings", self.embeddings, methods=["POST"]),
-                Route("/v1/models", self.models, methods=["GET"]),
-            ]
-        )
+        self.app = Starlette(routes=self.routes())
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self.base_url = ""
+
+    def routes(self) -> list[Route]:
+        routes = [
+            Route("/v1/chat/completions", self.chat, methods=["POST"]),
+            Route("/v1/completions", self.completions, methods=["POST"]),
+            Route("/v1/embeddings", self.embeddings, methods=["POST"]),
+            Route("/v1/models", self.models, methods=["GET"]),
+            Route("/v1/responses", self.responses, methods=["POST"]),
+            Route("/v1/audio/speech", self.speech, methods=["POST"]),
+        ]
+        groq = [Route(f"/openai{r.path}", r.endpoint, methods=r.methods) for r in routes]
+        return routes + groq
 
     def start(self) -> OpenAIServer:
         self._thread.start()
@@ -111,12 +185,19 @@ class OpenAIServer:
         body = await request.json()
         model = body["model"]
         if model == "bad-model":
-            return JSONResponse(BAD_REQUEST, status_code=400)
+            return JSONResponse(BAD_REQUEST, status_code=400, headers=headers(self.requests))
         words = reply_words(body["messages"])
         tools = body.get("tools")
         if body.get("stream"):
-            return StreamingResponse(self._stream(body, words), media_type="text/event-stream")
-        message: dict[str, Any] = {"role": "assistant", "content": "".join(words)}
+            return StreamingResponse(
+                self._stream(body, words),
+                media_type="text/event-stream",
+                headers=headers(self.requests),
+            )
+        content = "".join(words)
+        if (body.get("response_format") or {}).get("type") == "json_schema":
+            content = json.dumps({"answer": _input_text(body["messages"])})
+        message: dict[str, Any] = {"role": "assistant", "content": content}
         finish = "stop"
         if tools:
             message = {"role": "assistant", "content": None}
@@ -133,7 +214,7 @@ class OpenAIServer:
                 ],
                 "usage": {"prompt_tokens": 5, "completion_tokens": len(words), "total_tokens": 9},
             },
-            headers={"x-request-id": f"req_{self.requests}"},  # the SDK's ``_request_id``
+            headers=headers(self.requests),  # x-request-id: the SDK's ``_request_id``
         )
 
     async def _stream(self, body: dict[str, Any], words: list[str]) -> AsyncIterator[bytes]:
@@ -221,3 +302,32 @@ class OpenAIServer:
             for name in ("gpt-test", "gpt-test-mini")
         ]
         return JSONResponse({"object": "list", "data": data})
+
+    async def responses(self, request: Request) -> Response:
+        self.requests += 1
+        body = await request.json()
+        model = body["model"]
+        if model == "bad-model":
+            return JSONResponse(BAD_REQUEST, status_code=400, headers=headers(self.requests))
+        text = _input_text(body["input"])
+        words = ["You", " said:", *(" " + w for w in text.split())]
+        if ((body.get("text") or {}).get("format") or {}).get("type") == "json_schema":
+            words = [json.dumps({"answer": text})]
+        if body.get("stream"):
+            events = _response_events(model, words)
+
+            async def sent() -> AsyncIterator[bytes]:
+                for event in events:
+                    yield _sse(event, event["type"])
+
+            return StreamingResponse(
+                sent(), media_type="text/event-stream", headers=headers(self.requests)
+            )
+        answer = _response(model, "completed", "".join(words))
+        return JSONResponse(answer, headers=headers(self.requests))
+
+    async def speech(self, request: Request) -> Response:
+        self.requests += 1
+        body = await request.json()
+        audio = b"ID3" + str(body["input"]).encode()
+        return Response(audio, media_type="audio/mpeg", headers=headers(self.requests))

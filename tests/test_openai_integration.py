@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -180,16 +181,26 @@ async def test_replay_miss_names_the_call(closed_url, store_dir, make_client):
     assert miss.value.arguments == {"model": "embed-test", "input": "never recorded"}
 
 
-def test_patches_are_undone_when_the_recording_closes(store_dir):
-    originals = (Completions.create, AsyncCompletions.create, AsyncModels.list)
-    with apirec.recording(store_dir) as rec:
+async def test_once_the_recording_closes_calls_go_straight_through(
+    openai_server, store_dir, make_client
+):
+    # The SDK is hooked once per process (patching it into each test's recording costs next
+    # to nothing); the hooks name the SDK's own functions and route to a recording only while
+    # one that patched the SDK is open.
+    with apirec.recording(store_dir, mode="replay") as rec:
         patches = patch_openai(rec)
-        assert len(patches) == 8
-        assert AsyncCompletions.create is not originals[1]
-        with apirec.recording(store_dir) as inner:  # patching again replaces, never stacks
+        with apirec.recording(store_dir, mode="replay") as inner:  # patching again stacks nothing
             patch_openai(inner)
-            assert AsyncCompletions.create.__apirec_original__ is originals[1]
-    assert (Completions.create, AsyncCompletions.create, AsyncModels.list) == originals
+    assert [p.active for p in patches] == [False]
+    assert inspect.unwrap(Completions.create.__apirec_original__).__qualname__ == (
+        "Completions.create"
+    )
+    with apirec.recording(store_dir, mode="replay") as other:  # openai not patched into it
+        c = make_client(openai_server.base_url, is_async=True)
+        await c.embeddings.create(model="m", input="x")
+    assert openai_server.requests == 1
+    assert other.stats.replayed == other.stats.recorded == 0
+    assert not list(store_dir.glob("*.json"))
 
 
 async def test_no_active_recording_calls_through(openai_server, make_client):

@@ -145,7 +145,17 @@ def _resolve_generic(name: str, trusted_modules: Iterable[str]) -> type:
     origin = resolve(origin_name, trusted_modules)
     if not (issubclass(origin, BaseModel) and origin.__pydantic_generic_metadata__["parameters"]):
         raise Unresolvable(f"{origin_name!r} is not a generic pydantic model", allowed=False)
-    args = tuple(_resolve_arg(arg, trusted_modules) for arg in _split_args(rest[:-1]))
+    # "~T": a model parametrised by a type variable (openai's ParsedChatCompletion[~T], made
+    # by the SDK when the parsed type is only known at run time): the origin's own variable
+    # in that place, so validation leaves the value as it was stored
+    parameters = origin.__pydantic_generic_metadata__["parameters"]
+    texts = _split_args(rest[:-1])
+    args = tuple(
+        parameters[i]
+        if text.startswith("~") and i < len(parameters)
+        else _resolve_arg(text, trusted_modules)
+        for i, text in enumerate(texts)
+    )
     try:
         cls: type = origin[args if len(args) > 1 else args[0]]  # type: ignore[index]
     except TypeError as e:

@@ -1,22 +1,24 @@
-"""The openai SDK: record and replay chat completions, completions, embeddings and model lists.
+"""The openai SDK: ``patch_openai(rec)``, and llama-stack's recordings replayed in place.
 
-``patch_openai(rec)`` patches the sync and async resource methods for as long as ``rec`` is
-open. The SDK's unset-parameter sentinels (``NOT_GIVEN``, ``not_given``, ``omit``) are left out
-of keys by the core (:mod:`apirec.keys.sentinels`), as for every SDK. ``models.list``
-is recorded as the list of ``Model`` objects (every page) and replayed as the SDK's page type,
-awaitable and async-iterable like the real paginator on the async client.
+With apirec keys, ``patch_openai(rec)`` is ``integrations.patch(rec, "openai")``: every entry
+point of the SDK (:mod:`apirec.integrations.stainless`). With ``keys="llama-stack"`` it patches
+chat completions, completions, embeddings and model lists the way llama-stack's recorder
+keyed and stored them; ``models.list`` is then recorded as the list of ``Model`` objects
+(every page) and replayed as the SDK's page type, awaitable and async-iterable like the real
+paginator on the async client.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import AsyncIterator, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from apirec.integrations.llama_stack import LlamaStackKeys
-from apirec.keys.spec import Keying
+from apirec.integrations.registry import Options
+from apirec.keys.spec import Keying, Normalizer
 from apirec.record.context import active_recording
 from apirec.record.modes import Mode
 from apirec.record.wrapping import Patch, wrap
@@ -32,7 +34,6 @@ class _Target:
     module: str
     classes: tuple[str, str]  # sync, async
     method: str
-    name: str
     endpoint: str
 
 
@@ -41,61 +42,70 @@ TARGETS = (
         "openai.resources.chat.completions",
         ("Completions", "AsyncCompletions"),
         "create",
-        "openai.chat.completions.create",
         "/v1/chat/completions",
     ),
     _Target(
         "openai.resources.completions",
         ("Completions", "AsyncCompletions"),
         "create",
-        "openai.completions.create",
         "/v1/completions",
     ),
     _Target(
         "openai.resources.embeddings",
         ("Embeddings", "AsyncEmbeddings"),
         "create",
-        "openai.embeddings.create",
         "/v1/embeddings",
     ),
     _Target(
         "openai.resources.models",
         ("Models", "AsyncModels"),
         "list",
-        "openai.models.list",
         "/v1/models",
     ),
 )
 
 
-def patch_openai(rec: Recording, keys: Literal["apirec", "llama-stack"] = "apirec") -> list[Patch]:
+def patch_openai(
+    rec: Recording,
+    keys: Literal["apirec", "llama-stack"] = "apirec",
+    *,
+    ignore: Iterable[str] = (),
+    normalize: Normalizer | None = None,
+) -> list[Patch]:
     """Record and replay the openai SDK's calls while ``rec`` is open.
 
-    Patches, on the sync and async clients, ``chat.completions.create``,
-    ``completions.create``, ``embeddings.create`` and ``models.list``. ``keys="apirec"`` keys
-    calls the apirec way (names ``openai.chat.completions.create``...; model lists are shared
-    across tests). ``keys="llama-stack"`` computes keys, file names and the stored request
-    exactly as llama-stack's recorder did, so its recordings directories replay in place; the
-    functions are then named by method and endpoint (``POST /v1/chat/completions``).
+    ``keys="apirec"`` is ``apirec.integrations.patch(rec, "openai", ignore=..., normalize=...)``:
+    every entry point, keyed the apirec way (names ``openai.chat.completions.create``...;
+    model lists are shared across tests). ``keys="llama-stack"`` patches, on the sync and
+    async clients, ``chat.completions.create``, ``completions.create``, ``embeddings.create``
+    and ``models.list``, computing keys, file names and the stored request exactly as
+    llama-stack's recorder did, so its recordings directories replay in place; the functions
+    are then named by method and endpoint (``POST /v1/chat/completions``).
     """
     if keys not in KEY_SCHEMES:
         raise ValueError(
             f"{keys!r} is not a valid key scheme. Valid key schemes are: {', '.join(KEY_SCHEMES)}"
         )
+    if isinstance(ignore, str):
+        raise TypeError("ignore= takes a list of names, not a single string")
     importlib.import_module("openai")  # a clear ImportError when the SDK is missing
+    if keys == "apirec":
+        from apirec.integrations.stainless import patch_sdk
+
+        return patch_sdk(rec, "openai", Options(tuple(ignore), normalize))
+    if tuple(ignore) or normalize is not None:
+        raise ValueError(
+            "ignore= and normalize= do not apply to keys='llama-stack': its keys are "
+            "llama-stack's own formula"
+        )
     patches = []
     for target in TARGETS:
         for class_name, is_async in zip(target.classes, (False, True), strict=True):
-            options: dict[str, Any] = {"name": target.name}
-            if keys == "llama-stack":
-                # named as `apirec ls` and miss reports name llama-stack's files
-                options["name"] = f"POST {target.endpoint}"
-                keying: Keying = LlamaStackKeys(
-                    target.endpoint, base_url=_base_url, build_error=status_error
-                )
-                options["keying"] = keying
-            elif target.method == "list":
-                options["shared"] = True  # the same servers answer in every test
+            # named as `apirec ls` and miss reports name llama-stack's files
+            keying: Keying = LlamaStackKeys(
+                target.endpoint, base_url=_base_url, build_error=status_error
+            )
+            options: dict[str, Any] = {"name": f"POST {target.endpoint}", "keying": keying}
             path = f"{target.module}.{class_name}.{target.method}"
             patch = OpenAIPatch(path, is_async=is_async, lists=target.method == "list", **options)
             patches.append(rec.start_patch(patch))

@@ -1,0 +1,231 @@
+"""The resource methods of an SDK generated like openai's: how a call is named and keyed.
+
+Every public method of every resource class (``Completions.create``, ``Messages.stream``...,
+including classes imported later) is wrapped once per process. The wrapper notes the call the
+user made (an :class:`Entry`) for the request it leads to; the request hook
+(:mod:`apirec.integrations.stainless`) keys that request by it, so keys are the method's name
+(``openai.chat.completions.create``) and the arguments the user passed, as ``@record`` would
+key them. A method seen to return what its request returned, a value or a stream, is then
+replayed by the wrapper itself, without the SDK building the request (the fast lane).
+
+Keys leave out ``timeout``, idempotency keys and, in ``extra_headers``, ``User-Agent``,
+``X-Stainless-*`` (except the raw-response marker) and ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Protocol
+
+from apirec.keys.spec import KeySpec
+from apirec.record.modes import Mode
+
+if TYPE_CHECKING:
+    from apirec.integrations.registry import Options
+
+DEFAULT_IGNORE = ("timeout", "idempotency_key", "max_retries")
+_DROPPED_HEADER = re.compile(
+    r"^(user-agent|idempotency-key|x-stainless-(?!raw-response$).*|_+stainless_override_cast_to)$",
+    re.IGNORECASE,
+)
+RAW_HEADER = "x-stainless-raw-response"
+FAST_KINDS = ("value", "stream")
+
+# (recording, its options for this SDK) for a call now, or None: calls go straight through
+Route = Callable[[], "tuple[Any, Options] | None"]
+
+
+class Entry:
+    """A resource method call in progress, for the request it makes."""
+
+    __slots__ = ("args", "capture", "kwargs", "method", "resource", "returned", "spec", "used")
+
+    def __init__(
+        self, method: Method, spec: KeySpec, resource: Any, args: Any, kwargs: Any
+    ) -> None:
+        self.method = method
+        self.spec = spec
+        self.resource = resource
+        self.args = args
+        self.kwargs = kwargs
+        self.capture = False  # the fast lane records: its request only fetches the answer
+        self.used = False  # its first request is keyed by it; any other one by HTTP
+        self.returned: tuple[Any, str] | None = None  # (what the request gave, its kind)
+
+
+CURRENT: ContextVar[Entry | None] = ContextVar("apirec_stainless_entry", default=None)
+
+
+def key_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments as keyed: client versions and idempotency keys out of headers;
+    a model class (``.parse(response_format=Answer)``) as the JSON schema the SDK sends."""
+    for name, value in kwargs.items():
+        if isinstance(value, type) and hasattr(value, "model_json_schema"):
+            kwargs = {**kwargs, name: {"json_schema": value.model_json_schema()}}
+    headers = kwargs.get("extra_headers")
+    if not headers or not isinstance(headers, Mapping):
+        return kwargs
+    kept = {k: v for k, v in headers.items() if not _DROPPED_HEADER.match(str(k))}
+    out = dict(kwargs)
+    if kept:
+        out["extra_headers"] = kept
+    else:
+        del out["extra_headers"]
+    return out
+
+
+def is_raw(kwargs: dict[str, Any]) -> bool:
+    headers = kwargs.get("extra_headers")
+    if not headers or not isinstance(headers, Mapping):
+        return False
+    return any(str(k).lower() == RAW_HEADER for k in headers)
+
+
+def call_name(sdk: str, cls: type, method: str) -> str:
+    """``openai.resources.chat.completions.completions`` + ``create`` ->
+    ``openai.chat.completions.create``: the path users write, module repeats folded. A
+    resource class outside the SDK is named by its module and class."""
+    parts = cls.__module__.split(".")
+    if parts[0] != sdk.split(".")[0]:
+        return f"{cls.__module__}.{cls.__qualname__}.{method}"
+    if len(parts) > 1 and parts[1] == "resources":
+        parts = [parts[0], *parts[2:]]
+    folded: list[str] = []
+    for part in parts:
+        if not folded or folded[-1] != part:
+            folded.append(part)
+    return ".".join([*folded, method])
+
+
+class Method:
+    """One wrapped resource method: its name, key specs by options, and whether it may
+    replay by itself (learned from what it returned)."""
+
+    def __init__(self, original: Any, name: str) -> None:
+        self.original = original
+        self.name = name
+        self.fast = False
+        self._specs: dict[Any, KeySpec] = {}
+        self._last: tuple[Options, KeySpec] | None = None
+
+    def spec(self, options: Options) -> KeySpec:
+        last = self._last
+        if last is not None and last[0] is options:  # the same recording's options: no hashing
+            return last[1]
+        spec = self._specs.get(options)
+        if spec is None:
+            spec = KeySpec(
+                self.original,
+                name=self.name,
+                ignore=[*DEFAULT_IGNORE, *options.ignore],
+                normalize=options.normalize,
+            )
+            self._specs[options] = spec
+        self._last = (options, spec)
+        return spec
+
+    def learn(self, entry: Entry, result: Any) -> None:
+        returned = entry.returned
+        if returned is not None and returned[0] is result and returned[1] in FAST_KINDS:
+            self.fast = True
+
+
+class Hooks(Protocol):
+    """What the method wrappers use of their SDK's hooks (:mod:`.stainless_requests`)."""
+
+    route: Route
+
+    def convert(self, result: Any, client: Any, function: str) -> Any: ...
+    async def aconvert(self, result: Any, client: Any, function: str) -> Any: ...
+    def complete_error(self, error: BaseException, client: Any) -> None: ...
+
+
+def wrap_method(original: Any, name: str, hooks: Hooks) -> Callable[..., Any]:
+    """The wrapper installed for one resource method."""
+    method = Method(original, name)
+    route, convert, aconvert, complete = (
+        hooks.route,
+        hooks.convert,
+        hooks.aconvert,
+        hooks.complete_error,
+    )
+    live_mode = Mode.LIVE
+
+    if inspect.iscoroutinefunction(inspect.unwrap(original)):
+
+        @functools.wraps(original)
+        async def call_async(resource: Any, *args: Any, **kwargs: Any) -> Any:
+            routed = route()
+            if routed is None or routed[0].mode is live_mode:
+                return await original(resource, *args, **kwargs)
+            rec, options = routed
+            spec = method.spec(options)
+            entry = Entry(method, spec, resource, args, key_kwargs(kwargs))
+            if method.fast and not is_raw(kwargs):
+                entry.capture = True
+
+                async def fetch(*_: Any, **__: Any) -> Any:
+                    token = CURRENT.set(entry)
+                    try:
+                        return await original(resource, *args, **kwargs)
+                    finally:
+                        CURRENT.reset(token)
+
+                try:
+                    result = await rec.call_async(spec, fetch, resource, args, entry.kwargs)
+                except Exception as error:
+                    complete(error, resource._client)
+                    raise
+                return await aconvert(result, resource._client, name)
+            token = CURRENT.set(entry)
+            try:
+                result = await original(resource, *args, **kwargs)
+            finally:
+                CURRENT.reset(token)
+            method.learn(entry, result)
+            return result
+
+        wrapper: Any = call_async
+    else:
+
+        @functools.wraps(original)
+        def call(resource: Any, *args: Any, **kwargs: Any) -> Any:
+            routed = route()
+            if routed is None or routed[0].mode is live_mode:
+                return original(resource, *args, **kwargs)
+            rec, options = routed
+            spec = method.spec(options)
+            entry = Entry(method, spec, resource, args, key_kwargs(kwargs))
+            if method.fast and not is_raw(kwargs):
+                entry.capture = True
+
+                def fetch(*_: Any, **__: Any) -> Any:
+                    token = CURRENT.set(entry)
+                    try:
+                        return original(resource, *args, **kwargs)
+                    finally:
+                        CURRENT.reset(token)
+
+                try:
+                    result = rec.call_sync(spec, fetch, resource, args, entry.kwargs)
+                except Exception as error:
+                    complete(error, resource._client)
+                    raise
+                return convert(result, resource._client, name)
+            token = CURRENT.set(entry)
+            try:
+                result = original(resource, *args, **kwargs)
+            finally:
+                CURRENT.reset(token)
+            method.learn(entry, result)
+            return result
+
+        wrapper = call
+    wrapper.__apirec_original__ = original
+    wrapper.__apirec_method__ = method
+    installed: Callable[..., Any] = wrapper
+    return installed

@@ -1,0 +1,228 @@
+"""What a call of an SDK generated like openai's stores, and the SDK objects rebuilt from it.
+
+A plain call stores its decoded value (a model keeps its ``_request_id``). A stream stores an
+:class:`HttpHead` (status, headers) as its first chunk, then its events: replay gives the
+SDK's own ``Stream``/``AsyncStream`` class with ``.response`` carrying the recorded status and
+headers, which the ``.stream()`` helpers read. Raw responses (``.with_raw_response``,
+``.with_streaming_response``) and binary bodies store the HTTP answer (:class:`HttpReply`) and
+are rebuilt by the SDK itself from it, so ``.parse()``, ``.content``, ``.iter_bytes()`` and
+``.write_to_file()`` work as they do live. Stored headers are data from a pull request:
+cookies, credentials and organisation/project names are redacted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from apirec.errors import ApirecError
+from apirec.keys.canonical import is_secret_name
+
+REDACTED = "<redacted>"
+_PRIVATE_HEADER = re.compile(r"cookie|authori[sz]ation|organi[sz]ation|project", re.IGNORECASE)
+# what the recorded body no longer is: httpx has decoded and joined it already
+_TRANSPORT_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+@dataclass
+class HttpHead:
+    """The start of a recorded stream: what its ``.response`` says."""
+
+    status_code: int
+    headers: list[list[str]]
+    method: str
+    url: str
+    stream_class: str
+
+
+@dataclass
+class HttpReply:
+    """A whole recorded HTTP answer, for raw responses and binary bodies."""
+
+    status_code: int
+    headers: list[list[str]]
+    method: str
+    url: str
+    content: bytes
+
+
+def stored_headers(headers: Any) -> list[list[str]]:
+    """The response headers as stored: private ones redacted, transport ones left out."""
+    pairs: list[list[str]] = []
+    for name, value in headers.multi_items():
+        low = name.lower()
+        if low in _TRANSPORT_HEADERS:
+            continue
+        private = is_secret_name(low) or _PRIVATE_HEADER.search(low) is not None
+        pairs.append([low, REDACTED if private else value])
+    return pairs
+
+
+def _where(response: Any) -> tuple[str, str]:
+    request = response.request
+    return request.method, str(request.url.copy_with(query=None))
+
+
+def _class_path(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def head_of(stream: Any) -> HttpHead:
+    response = stream.response
+    method, url = _where(response)
+    cls = type(stream)
+    return HttpHead(
+        response.status_code, stored_headers(response.headers), method, url, _class_path(cls)
+    )
+
+
+def reply_of(response: Any) -> HttpReply:
+    """``response`` (read already) as stored."""
+    method, url = _where(response)
+    headers = stored_headers(response.headers)
+    return HttpReply(response.status_code, headers, method, url, response.content)
+
+
+def http_response_of(result: Any) -> Any:
+    """The httpx response behind what the SDK returned for a raw or binary call."""
+    for name in ("http_response", "response"):
+        inner = getattr(result, name, None)
+        if inner is not None and hasattr(inner, "status_code"):
+            return inner
+    return result
+
+
+def storable_stream(stream: Any) -> Iterator[Any]:
+    """A live SDK stream as recorded: its head, then its events."""
+    stream.__dict__["_apirec_storable"] = _started = _storable_stream(stream)
+    return _started
+
+
+def storable_async_stream(stream: Any) -> AsyncIterator[Any]:
+    stream.__dict__["_apirec_storable"] = _started = _storable_async_stream(stream)
+    return _started
+
+
+def _storable_stream(stream: Any) -> Iterator[Any]:
+    try:
+        yield head_of(stream)
+        yield from stream
+    finally:
+        stream.close()
+
+
+async def _storable_async_stream(stream: Any) -> AsyncIterator[Any]:
+    try:
+        yield head_of(stream)
+        async for event in stream:
+            yield event
+    finally:
+        await stream.close()
+
+
+def fake_response(httpx: Any, status: int, headers: Any, method: str, url: str, **more: Any) -> Any:
+    request = httpx.Request(method, url, headers=more.pop("request_headers", None))
+    return httpx.Response(status, headers=headers, request=request, **more)
+
+
+def _stream_class(path: str, fallback: type) -> type:
+    module, _, name = path.rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError):
+        return fallback
+    return found if isinstance(found, type) else fallback
+
+
+class _Prepended:
+    """A replayed stream recorded before heads were stored: its first event given back."""
+
+    def __init__(self, first: Any, rest: Any) -> None:
+        self._first: list[Any] = [first]
+        self._rest = rest
+
+    def __iter__(self) -> _Prepended:
+        return self
+
+    def __next__(self) -> Any:
+        return self._first.pop() if self._first else next(self._rest)
+
+    def __aiter__(self) -> _Prepended:
+        return self
+
+    async def __anext__(self) -> Any:
+        return self._first.pop() if self._first else await self._rest.__anext__()
+
+    def close(self) -> Any:
+        return self._rest.close()
+
+
+def sdk_stream(events: Any, first: Any, client: Any, httpx: Any, live: Any, fallback: type) -> Any:
+    """The SDK's stream class over recorded or replayed ``events`` (``first`` read already).
+
+    While recording (``live`` is the SDK's stream), closing the stream or its response reads
+    the rest first, so a stream broken off is still stored whole.
+    """
+    if isinstance(first, HttpHead):
+        head: HttpHead | None = first
+    else:  # recorded before heads were stored: the events only
+        head, events = None, _Prepended(first, events)
+    cls = _stream_class(head.stream_class, fallback) if head else fallback
+    stream: Any = object.__new__(cls)
+    if live is not None:
+        stream.__dict__.update(live.__dict__)
+        _drain_on_close(stream, events, live)
+    else:
+        status, headers = (head.status_code, head.headers) if head else (200, [])
+        method, url = (head.method, head.url) if head else ("POST", "http://replayed.invalid/")
+        stream.response = fake_response(httpx, status, headers, method, url)
+        stream._client, stream._cast_to, stream._options = client, None, None
+    stream._iterator = events
+    return stream
+
+
+def _reading(live: Any) -> bool:
+    """Whether the stream is being read now (its generators close the response at their end):
+    the rest is being read already."""
+    for name in ("_iterator", "_apirec_storable"):
+        generator = live.__dict__.get(name)
+        if getattr(generator, "gi_running", False) or getattr(generator, "ag_running", False):
+            return True
+    return False
+
+
+def _drain_on_close(stream: Any, events: Any, live: Any) -> None:
+    response = live.response
+    if hasattr(events, "__anext__"):
+        response_aclose = response.aclose
+
+        async def aclose_response() -> None:
+            if not events.finished and not _reading(live):
+                await events.drain()
+            await response_aclose()
+
+        async def close() -> None:
+            await events.aclose()
+
+        response.aclose = aclose_response
+        stream.close = close
+        return
+    response_close = response.close
+
+    def close_response() -> None:
+        if not events.finished and not _reading(live):
+            events.drain()
+        response_close()
+
+    response.close = close_response
+    stream.close = events.close
+
+
+def not_rebuildable(function: str) -> ApirecError:
+    return ApirecError(
+        f"{function}() replayed a raw HTTP answer where apirec expected a value or a stream: "
+        "record it again (delete its file and run in record-if-missing mode)"
+    )
