@@ -7,7 +7,7 @@ PROMISED = {
     "record", "recording", "patch", "test_context", "register_type", "encode", "decode",
     "Mode", "ApirecError", "RecordingNotFound", "DecodeError", "UnhashableArgument",
     "StoreError", "ReplayedError", "IncompleteRecording", "NothingRecordedWarning",
-    "NetworkBlocked",
+    "NetworkBlocked", "ExpiredRecording", "ExpiredRecordingWarning", "InvalidExpiry",
 }  # fmt: skip
 
 
