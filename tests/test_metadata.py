@@ -183,6 +183,8 @@ def test_standard_library_apirec_and_code_not_installed_name_no_package(name):
         (12 * 3600, "12h"),
         (30 * 86400, "30d"),
         (45 * 86400 + 3 * 3600 + 600, "45d 3h"),
+        (10 * 86400 + 1, "10d"),
+        (3600 + 5, "1h"),
         (-5, "in the future"),
     ],
 )

@@ -96,6 +96,7 @@ class Expiry:
 
     def judge(self, entry: Mapping[str, Any], age: dt.timedelta, where: str, **call: Any) -> None:
         """Warn about an expired answer that replays, or raise :class:`ExpiredRecording`."""
+        __tracebackhide__ = True
         recorded = str(entry.get(RECORDED_AT))
         said = (
             f"{where} was recorded {format_age(age)} ago ({recorded}), "

@@ -135,6 +135,7 @@ class Answers:
 
     def lookup(self, call: Call) -> tuple[int, Entry] | None:
         """The stored answer for this call under the current mode, or None."""
+        __tracebackhide__ = True  # an expired answer that fails points at the caller's line
         state = self.state(call.key)
         cached = self._entries.get((call.key, call.index))
         if cached is not None:
@@ -171,6 +172,7 @@ class Answers:
     def _aged(self, call: Call, slot: int, entry: Entry) -> tuple[int, Entry] | None:
         """The answer found, unless it is expired and ``on_expired`` says otherwise: None
         when this call records it again, :class:`ExpiredRecording` when it fails."""
+        __tracebackhide__ = True
         assert self._expiry is not None
         age = self._expiry.expired(entry)
         if age is None:

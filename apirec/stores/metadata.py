@@ -169,15 +169,17 @@ def age(entry: Mapping[str, Any], now: dt.datetime, where: str = "") -> dt.timed
 
 
 def format_age(age: dt.timedelta) -> str:
-    """``45d 3h``, ``3h 10m``, ``90s``: the two largest units, the input syntax of max_age."""
+    """``45d 3h``, ``3h 10m``, ``90s``: the largest unit and the next one, the input syntax of
+    max_age."""
     seconds = int(age.total_seconds())
     if seconds < 0:
         return "in the future"
-    parts: list[str] = []
-    for unit, size in _UNITS:
-        if seconds >= size or (unit == "s" and not parts):
-            parts.append(f"{seconds // size}{unit}")
-            seconds %= size
-        if len(parts) == 2 or (parts and not seconds):
-            break
-    return " ".join(parts)
+    for n, (unit, size) in enumerate(_UNITS):
+        if seconds >= size or unit == "s":
+            text = f"{seconds // size}{unit}"
+            if n + 1 < len(_UNITS):
+                next_unit, next_size = _UNITS[n + 1]
+                rest = seconds % size // next_size
+                text += f" {rest}{next_unit}" if rest else ""
+            return text
+    raise AssertionError("unreachable")
