@@ -205,7 +205,5 @@ def test_bad_marker_values_name_the_marker_and_the_test(pytester, marker, messag
     pytester.makepyfile(f"import pytest\n@pytest.mark.apirec({marker})\ndef test_x(): pass\n")
     result = pytester.runpytest()
     assert result.ret != pytest.ExitCode.OK
-    assert (
-        f"@pytest.mark.apirec on test_bad_marker_values_name_the_marker_and_the_test.py::test_x{message}"
-        in (result.stdout.str() + result.stderr.str())
-    )
+    node = "test_bad_marker_values_name_the_marker_and_the_test.py::test_x"
+    assert f"@pytest.mark.apirec on {node}{message}" in result.stdout.str() + result.stderr.str()

@@ -3,8 +3,8 @@
 ``--apirec-max-age=30d`` and ``--apirec-expired=warn|fail|record``, the ini keys
 ``apirec_max_age`` and ``apirec_expired``, the marker options ``max_age=`` and
 ``on_expired=``. Precedence as everywhere: marker > command line > ini; unset, nothing
-expires (and ``on_expired`` is ``warn``); the marker's ``max_age=None`` turns it off. A value apirec cannot read is a usage error naming
-the option it came from.
+expires (and ``on_expired`` is ``warn``); the marker's ``max_age=None`` turns it off. A value
+apirec cannot read is a usage error naming the option it came from.
 """
 
 from __future__ import annotations
