@@ -88,7 +88,9 @@ def test_warn_replays_the_expired_answer_with_a_warning_naming_file_and_age(tmp_
         assert ask(1) == {"n": 1, "call": 1}
         assert ask(1) == {"n": 1, "call": 1}  # the same answer again: warned once
     assert calls == [("ask", 1)]  # only the recording run called it
-    (warning,) = [w.message for w in caught]
+    (caught_one,) = caught
+    assert caught_one.filename == __file__  # the line that made the call
+    warning = caught_one.message
     assert str(path) in str(warning)
     assert "recorded 40d ago" in str(warning) and "more than max_age=30d" in str(warning)
     assert warning.file == str(path)

@@ -109,7 +109,8 @@ def test_warn_replays_with_a_warning_in_the_summary(pytester):
     )
     result.assert_outcomes(passed=3, warnings=1)
     result.stdout.fnmatch_lines(
-        [f"*ExpiredRecordingWarning: apirec: {paths['test_two']} was recorded 3d ago (*"
+        ["*/test_exp.py:10: ExpiredRecordingWarning: apirec: "
+         f"{paths['test_two']} was recorded 3d ago (*"
          "more than max_age=2d; replayed all the same (on_expired='warn')"]
     )  # fmt: skip
 

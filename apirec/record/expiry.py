@@ -20,6 +20,8 @@ the machine rather than on the repository.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
+import os
 import re
 import warnings
 from collections.abc import Mapping
@@ -53,6 +55,16 @@ def parse_max_age(value: Any, source: str = "max_age") -> dt.timedelta | None:
         f"{source}: {value!r} is not an age. Write a number and a unit, such as 30d, 12h or "
         f"90m (units: w d h m s, lower case; m is minutes), or pass a datetime.timedelta"
     )
+
+
+def _caller_level() -> int:
+    """The stack level of the first frame outside apirec: the line that made the call."""
+    package = os.path.dirname(os.path.dirname(__file__)) + os.sep
+    frame = inspect.currentframe()
+    level = 0  # this frame is not on the warning's stack; the one calling warn() is 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def parse_on_expired(value: Any, source: str = "on_expired") -> str:
@@ -112,7 +124,7 @@ class Expiry:
                         age=age,
                         max_age=self.max_age,
                     ),
-                    stacklevel=1,
+                    stacklevel=_caller_level(),
                 )
             return
         how = "re-record it in record-if-missing mode with on_expired='record'"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sys
+import time
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import PurePath
@@ -39,7 +40,7 @@ _INSTALLED_DIRS = frozenset({"site-packages", "dist-packages"})
 
 def now_text() -> str:
     """The current UTC time as stored: ``2026-12-02T23:15:04Z``."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def stamp(response: Mapping[str, Any]) -> dict[str, Any]:
