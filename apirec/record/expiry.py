@@ -26,14 +26,11 @@ import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apirec.errors import ExpiredRecording, ExpiredRecordingWarning, InvalidExpiry
 from apirec.record.modes import Mode
 from apirec.stores.metadata import RECORDED_AT, format_age, recorded_at
-
-if TYPE_CHECKING:
-    from apirec.record.settings import Settings
 
 ON_EXPIRED = ("warn", "fail", "record")
 _AGE = re.compile(r"(\d+)([wdhms])")
@@ -88,11 +85,13 @@ class Expiry:
         self._warned: set[str] = set()
 
     @classmethod
-    def of(cls, settings: Settings) -> Expiry | None:
-        if settings.max_age is None or settings.mode in (Mode.RECORD, Mode.LIVE):
+    def of(
+        cls, max_age: dt.timedelta | None, on_expired: str, mode: Mode, extra: Mapping[str, Any]
+    ) -> Expiry | None:
+        """The judge for a recording's settings; None when nothing can expire."""
+        if max_age is None or mode in (Mode.RECORD, Mode.LIVE):
             return None
-        command = settings.extra.get("record_command")
-        return cls(settings.max_age, settings.on_expired, settings.mode, command)
+        return cls(max_age, on_expired, mode, extra.get("record_command"))
 
     def expired(self, entry: Mapping[str, Any]) -> dt.timedelta | None:
         """The answer's age when it is past ``max_age``, else None (also when unknown)."""

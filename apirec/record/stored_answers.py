@@ -106,7 +106,8 @@ class Answers:
         self._lock = lock  # the recording's: one lock for all its books
         self.refused = False  # a call came but could not be keyed (since begin())
         self.misses: list[RecordingNotFound] = []
-        self._expiry = Expiry.of(settings)  # None unless max_age is set
+        # None unless max_age is set
+        self._expiry = Expiry.of(settings.max_age, settings.on_expired, self.mode, settings.extra)
         # (key, call index) -> slot of an expired answer this call records again
         self._renewing: dict[tuple[str, int], int] = {}
 

@@ -28,7 +28,6 @@ from importlib import metadata
 from pathlib import PurePath
 from typing import Any
 
-from apirec._version import __version__
 from apirec.codec.envelope import TYPE
 from apirec.errors import StoreError
 
@@ -50,7 +49,8 @@ def stamp(response: Mapping[str, Any]) -> dict[str, Any]:
 
 def versions_of(response: Mapping[str, Any]) -> dict[str, str]:
     """``{"apirec": ..., package: version, ...}`` for the types an encoded answer holds."""
-    found = {"apirec": __version__}
+    # the running apirec's version; read at run time, as this module sits below the package
+    found = {"apirec": str(getattr(sys.modules.get("apirec"), "__version__", "unknown"))}
     names = type_names(response)
     data = response.get("exception_data")
     if isinstance(data, dict) and isinstance(data.get("type"), str):
