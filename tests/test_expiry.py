@@ -287,6 +287,42 @@ def test_record_and_live_modes_ignore_expiry(tmp_path, mode):
     assert calls == [("ask", 1)]
 
 
+# -- the environment ---------------------------------------------------------------------------
+
+
+def test_the_environment_layer_under_the_arguments(tmp_path, monkeypatch):
+    recorded(tmp_path, (ask, 1))
+    (path,) = json_files(tmp_path)
+    age_file(path, 10)
+    monkeypatch.setenv("APIREC_MAX_AGE", "7d")
+    monkeypatch.setenv("APIREC_EXPIRED", "fail")
+    with (
+        apirec.recording(tmp_path, mode="replay"),
+        pytest.raises(apirec.ExpiredRecording, match="more than max_age=7d"),
+    ):
+        ask(1)
+    with apirec.recording(tmp_path, mode="replay", max_age="30d"):
+        ask(1)  # the argument wins
+    with (
+        apirec.recording(tmp_path, mode="replay", on_expired="warn"),
+        pytest.warns(apirec.ExpiredRecordingWarning),
+    ):
+        ask(1)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("APIREC_MAX_AGE", "a week", "environment variable APIREC_MAX_AGE: 'a week' is not an age"),
+        ("APIREC_EXPIRED", "shout", "environment variable APIREC_EXPIRED: 'shout' is not a valid"),
+    ],
+)
+def test_bad_environment_values_name_the_variable(tmp_path, monkeypatch, variable, value, message):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(apirec.InvalidExpiry, match=message):
+        apirec.recording(tmp_path)
+
+
 # -- values ------------------------------------------------------------------------------------
 
 

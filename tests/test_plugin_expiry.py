@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 
 import pytest
 
@@ -61,6 +62,7 @@ def age(path, days):
         ("", ["--apirec-max-age=30d", "--apirec-expired=fail"], "max_age='60d'", False),
         ("", ["--apirec-max-age=30d", "--apirec-expired=fail"], "max_age=None", False),
         ("apirec_expired = fail", ["--apirec-max-age=60d"], "max_age='1w'", True),
+        ("apirec_expired = fail", ["--apirec-max-age=60d"], "max_age='0s'", True),
         ("apirec_max_age = 1d", ["--apirec-expired=warn"], "on_expired='fail'", True),
     ],
 )  # fmt: skip
@@ -208,3 +210,31 @@ def test_bad_marker_values_name_the_marker_and_the_test(pytester, marker, messag
     assert result.ret != pytest.ExitCode.OK
     node = "test_bad_marker_values_name_the_marker_and_the_test.py::test_x"
     assert f"@pytest.mark.apirec on {node}{message}" in result.stdout.str() + result.stderr.str()
+
+
+def test_command_line_values_reach_recordings_a_conftest_opens_itself(pytester):
+    """The migration pattern: a conftest's own apirec.recording(dir) follows the run's
+    --apirec-max-age / --apirec-expired, as it follows --apirec-mode (ini values stay
+    with the plugin's recordings)."""
+    setup(pytester)
+    pytester.makeconftest(
+        """
+        import apirec
+        import pytest
+
+        @pytest.fixture(autouse=True)
+        def legacy():
+            with apirec.recording("legacy"):
+                yield
+        """
+    )
+    pytester.makepyfile(test_legacy="import provider\ndef test_a():\n    provider.add(5)\n")
+    assert pytester.runpytest("--apirec-mode=record").ret == 0
+    (path,) = (pytester.path / "legacy").glob("*.json")
+    age(path, 10)
+    before = dict(os.environ)
+    result = pytester.runpytest("--apirec-max-age=7d", "--apirec-expired=fail")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ExpiredRecording: demo.add(): * was recorded 10d ago*"])
+    assert dict(os.environ) == before  # restored when the run ends
+    assert pytester.runpytest("--apirec-max-age=30d", "--apirec-expired=fail").ret == 0

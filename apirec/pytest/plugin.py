@@ -162,6 +162,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     network.unconfigure(config)
+    expiry.unconfigure(config)
     if SAVED_ENV_MODE in config.stash:
         saved = config.stash[SAVED_ENV_MODE]
         if saved is None:

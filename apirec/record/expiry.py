@@ -33,6 +33,10 @@ from apirec.record.modes import Mode
 from apirec.stores.metadata import RECORDED_AT, format_age, recorded_at
 
 ON_EXPIRED = ("warn", "fail", "record")
+# a max_age that turns expiry off over the layers below (the marker's max_age=None)
+NEVER = dt.timedelta.max
+ENV_MAX_AGE = "APIREC_MAX_AGE"
+ENV_EXPIRED = "APIREC_EXPIRED"
 _AGE = re.compile(r"(\d+)([wdhms])")
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
@@ -52,6 +56,20 @@ def parse_max_age(value: Any, source: str = "max_age") -> dt.timedelta | None:
         f"{source}: {value!r} is not an age. Write a number and a unit, such as 30d, 12h or "
         f"90m (units: w d h m s, lower case; m is minutes), or pass a datetime.timedelta"
     )
+
+
+def layered(max_age: Any, on_expired: Any) -> tuple[dt.timedelta | None, str]:
+    """The given values, else ``APIREC_MAX_AGE`` / ``APIREC_EXPIRED``, else no expiry and
+    ``"warn"``; each checked, an error naming where it came from."""
+    if max_age is None:
+        env_age = os.environ.get(ENV_MAX_AGE) or None
+        age = parse_max_age(env_age, f"environment variable {ENV_MAX_AGE}")
+    else:
+        age = parse_max_age(max_age)
+    if on_expired is None:
+        env_action = os.environ.get(ENV_EXPIRED) or "warn"
+        return age, parse_on_expired(env_action, f"environment variable {ENV_EXPIRED}")
+    return age, parse_on_expired(on_expired)
 
 
 def _caller_level() -> int:
@@ -89,7 +107,7 @@ class Expiry:
         cls, max_age: dt.timedelta | None, on_expired: str, mode: Mode, extra: Mapping[str, Any]
     ) -> Expiry | None:
         """The judge for a recording's settings; None when nothing can expire."""
-        if max_age is None or mode in (Mode.RECORD, Mode.LIVE):
+        if max_age is None or max_age == NEVER or mode in (Mode.RECORD, Mode.LIVE):
             return None
         return cls(max_age, on_expired, mode, extra.get("record_command"))
 

@@ -1,7 +1,8 @@
 """One frozen settings object for a recording, and where each value comes from.
 
 Precedence, highest first: pytest marker > command line > ini file > environment
-(``APIREC_MODE``, ``APIREC_BLOCK_NETWORK``, ``APIREC_ALLOW_HOSTS``) > defaults.
+(``APIREC_MODE``, ``APIREC_BLOCK_NETWORK``, ``APIREC_ALLOW_HOSTS``, ``APIREC_MAX_AGE``,
+``APIREC_EXPIRED``) > defaults.
 :func:`apirec.recording` takes its arguments as the top layer.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from apirec.errors import InvalidStore
-from apirec.record.expiry import parse_max_age, parse_on_expired
+from apirec.record.expiry import layered, parse_max_age, parse_on_expired
 from apirec.record.hosts import HostRules
 from apirec.record.modes import Mode, parse_mode, resolve_mode
 from apirec.streams.finishing import DEFAULT_REST_CHUNKS, DEFAULT_REST_SECONDS
@@ -114,6 +115,7 @@ class Settings:
             allow_hosts = (allow_hosts,)
         if block_network is not None and not isinstance(block_network, bool):
             raise TypeError(f"block_network must be True, False or None, not {block_network!r}")
+        age, action = layered(max_age, on_expired)
         return cls(
             path=Path(path),
             mode=resolve_mode(mode),
@@ -129,8 +131,8 @@ class Settings:
             ),
             block_network=_env_block_network() if block_network is None else block_network,
             allow_hosts=_env_allow_hosts() if allow_hosts is None else tuple(allow_hosts),
-            max_age=parse_max_age(max_age),
-            on_expired=parse_on_expired("warn" if on_expired is None else on_expired),
+            max_age=age,
+            on_expired=action,
         )
 
     def layered(self, **overrides: Any) -> Settings:
