@@ -250,6 +250,45 @@ def test_an_interrupted_re_recording_keeps_the_expired_answer_in_place(tmp_path)
     assert (first.read_bytes(), second.read_bytes()) == before
 
 
+async def test_record_replaces_an_expired_llama_stack_model_list(
+    openai_server, store_dir, make_client
+):
+    """A model list is filed by the digest of its ids: the new list goes under a new name, and
+    the expired one goes (as in record mode), not left to be merged into the next replays."""
+    from apirec.integrations.llama_stack import model_ids_digest, request_hash
+    from apirec.integrations.openai import patch_openai
+
+    base_url = openai_server.base_url
+    key = request_hash("POST", f"{base_url}/v1/models", {}, None)  # llama-stack says POST
+    stale = store_dir / f"models-{key}-0badf00d.json"
+    entry = {
+        "test_id": None,
+        "recorded_at": "2026-01-01T00:00:00Z",
+        "request": {"method": "GET", "url": f"{base_url}/v1/models", "body": {}},
+        "response": {"body": [], "is_streaming": False},
+    }
+    stale.write_text(json.dumps(entry))
+    with (
+        apirec.recording(
+            store_dir, mode="record-if-missing", max_age="30d", on_expired="record"
+        ) as rec,
+        apirec.test_context(None),
+    ):
+        patch_openai(rec, keys="llama-stack")
+        models = [m.id async for m in make_client(base_url).models.list()]
+    assert models == ["gpt-test", "gpt-test-mini"]
+    renewed = f"models-{key}-{model_ids_digest(models)}.json"
+    assert sorted(p.name for p in store_dir.glob("*.json")) == [renewed]
+
+    openai_server.stop()
+    with (
+        apirec.recording(store_dir, mode="replay", max_age="30d") as rec,
+        apirec.test_context(None),
+    ):
+        patch_openai(rec, keys="llama-stack")
+        assert [m.id async for m in make_client(base_url).models.list()] == models
+
+
 # -- age unknown, modes that ignore expiry -----------------------------------------------------
 
 

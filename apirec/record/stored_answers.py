@@ -409,6 +409,10 @@ class Answers:
             late = call.index in state.abandoned
             slot = self.store.write(call.key, entry, start=0 if late else state.slot_of(call.index))
         else:
+            reset_other = getattr(self.store, "reset_other_names", None)
+            if renewed is not None and reset_other is not None:
+                # as record mode does: the expired list goes, not left to be merged with this
+                reset_other(call.key, older_than=self.started)
             listed, slot = write_named(self.store, name, entry), 0
         with self._lock:
             state.pending.discard(call.index)
