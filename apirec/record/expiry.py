@@ -24,7 +24,7 @@ import inspect
 import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,9 +119,29 @@ class Expiry:
         age = dt.datetime.now(dt.UTC) - when
         return age if age > self.max_age else None
 
-    def renews(self) -> bool:
-        """Whether an expired answer is recorded again (else it is replayed or fails)."""
-        return self.on_expired == "record" and self.mode is Mode.RECORD_IF_MISSING
+    def allows(
+        self, entry: Mapping[str, Any], call: Any, where: Callable[[], str], store: Any
+    ) -> bool:
+        """Whether the stored answer for ``call`` (an ``apirec.record.stored_answers.Call``)
+        replays: yes when it is not expired or ``on_expired`` warns; no when this call records
+        it again; :class:`ExpiredRecording` when it fails."""
+        __tracebackhide__ = True
+        age = self.expired(entry)
+        if age is None:
+            return True
+        if self.on_expired == "record" and self.mode is Mode.RECORD_IF_MISSING:
+            return False
+        self.judge(
+            entry,
+            age,
+            where(),
+            function=call.function,
+            key=call.key,
+            arguments=call.arguments,
+            location=store.location,
+            test_id=call.test_id,
+        )
+        return True
 
     def judge(self, entry: Mapping[str, Any], age: dt.timedelta, where: str, **call: Any) -> None:
         """Warn about an expired answer that replays, or raise :class:`ExpiredRecording`."""

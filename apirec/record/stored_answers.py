@@ -171,32 +171,18 @@ class Answers:
         return slot, entry
 
     def _aged(self, call: Call, slot: int, entry: Entry) -> tuple[int, Entry] | None:
-        """The answer found, unless it is expired and ``on_expired`` says otherwise: None
-        when this call records it again, :class:`ExpiredRecording` when it fails."""
+        """The answer found, or None when it expired and this call records it again."""
         __tracebackhide__ = True
         assert self._expiry is not None
-        age = self._expiry.expired(entry)
-        if age is None:
-            return slot, entry
-        if self._expiry.renews():
-            self._renewing[(call.key, call.index)] = slot
-            return None
         try:
-            self._expiry.judge(
-                entry,
-                age,
-                self._where(call, slot),
-                function=call.function,
-                key=call.key,
-                arguments=call.arguments,
-                location=self.store.location,
-                test_id=call.test_id,
-            )
+            if self._expiry.allows(entry, call, lambda: self._where(call, slot), self.store):
+                return slot, entry
         except RecordingNotFound as e:  # the pytest plugin fails a test that swallowed it
             self.count("missed", call)
             self.misses.append(e)
             raise
-        return slot, entry
+        self._renewing[(call.key, call.index)] = slot
+        return None
 
     def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
         """Rebuild the stored answer (fresh objects) or raise the stored exception.
