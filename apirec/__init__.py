@@ -7,6 +7,7 @@ fast and exact, with the caller's own streaming, retry and tool-use logic still 
 
 from __future__ import annotations
 
+import datetime as _dt
 import os as _os
 from collections.abc import Callable as _Callable
 from collections.abc import Iterable as _Iterable
@@ -18,7 +19,10 @@ from apirec.errors import (
     ApirecError,
     DecodeError,
     EncodeError,
+    ExpiredRecording,
+    ExpiredRecordingWarning,
     IncompleteRecording,
+    InvalidExpiry,
     InvalidMode,
     InvalidStore,
     NetworkBlocked,
@@ -48,6 +52,8 @@ def recording(
     stream_rest_seconds: float | None = None,
     block_network: bool | None = None,
     allow_hosts: _Iterable[str] | None = None,
+    max_age: str | _dt.timedelta | None = None,
+    on_expired: str | None = None,
 ) -> Recording:
     """Record or replay, into or from the store at ``path``, the calls made while active.
 
@@ -69,6 +75,13 @@ def recording(
     one. Unset, they come from ``APIREC_BLOCK_NETWORK`` and ``APIREC_ALLOW_HOSTS`` (comma-
     separated), else the guard is on with no extra hosts.
 
+    ``max_age`` (``"30d"``, ``"12h"``, ``"90m"`` or a ``timedelta``) makes stored answers
+    older than that expired; ``on_expired`` says what replaying one does: ``"warn"`` (the
+    default) replays it with an :class:`ExpiredRecordingWarning`, ``"fail"`` raises
+    :class:`ExpiredRecording`, ``"record"`` (in ``record-if-missing`` mode) calls through and
+    stores the new answer in its place; in replay mode ``"record"`` fails as ``"fail"`` does.
+    An answer recorded before apirec stored ``recorded_at`` never expires.
+
     A context manager (``with`` / ``async with``) and a decorator; active process-wide while
     open, and nestable (the innermost wins). ``rec.patch(target, ...)`` wraps code you do not
     own until the block ends.
@@ -84,6 +97,8 @@ def recording(
         stream_rest_seconds=stream_rest_seconds,
         block_network=block_network,
         allow_hosts=allow_hosts,
+        max_age=max_age,
+        on_expired=on_expired,
     )
 
 
@@ -110,7 +125,10 @@ __all__ = [
     "ApirecError",
     "DecodeError",
     "EncodeError",
+    "ExpiredRecording",
+    "ExpiredRecordingWarning",
     "IncompleteRecording",
+    "InvalidExpiry",
     "InvalidMode",
     "InvalidStore",
     "Mode",

@@ -6,22 +6,26 @@ itself raises::
     ApirecError
      ├── InvalidMode            (also ValueError)   unknown mode name
      ├── InvalidStore           (also ValueError)   unknown store kind
+     ├── InvalidExpiry          (also ValueError)   a max_age or on_expired apirec cannot read
      ├── NetworkBlocked         (also ConnectionError) replay tried to reach the network
      ├── RecordingNotFound      (also AssertionError) replay asked for a call never recorded
-     │    └── IncompleteRecording                  replay read past a stream stored truncated
+     │    ├── IncompleteRecording                  replay read past a stream stored truncated
+     │    └── ExpiredRecording                     the stored answer is older than max_age
      ├── UnhashableArgument     (also TypeError)    an argument with no canonical form
      ├── EncodeError            (also TypeError)    a result apirec cannot store
      ├── DecodeError                                a stored value that cannot be rebuilt
      ├── StoreError             (also OSError)      a recording that cannot be read or written
      └── ReplayedError                              a recorded exception whose class is unknown
 
-and one warning, which is not an error (a ``UserWarning``)::
+and two warnings, which are not errors (``UserWarning``)::
 
     NothingRecordedWarning                          a record-mode recording got no call
+    ExpiredRecordingWarning                         replayed an answer older than max_age
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -93,6 +97,47 @@ class IncompleteRecording(RecordingNotFound):
         )
         self.file = file
         self.reason = reason
+
+
+class InvalidExpiry(ApirecError, ValueError):
+    """A ``max_age`` or ``on_expired`` value that apirec cannot read; says which option."""
+
+
+class ExpiredRecording(RecordingNotFound):
+    """The stored answer for a call is older than the recording's ``max_age`` and
+    ``on_expired`` is ``"fail"`` (or ``"record"`` in replay mode, which cannot record).
+
+    ``file`` names the recording, ``age`` and ``max_age`` are ``datetime.timedelta`` values and
+    ``recorded_at`` the stored time; the call's ``function``, ``key``... as for
+    :class:`RecordingNotFound`.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str = "",
+        age: dt.timedelta | None = None,
+        max_age: dt.timedelta | None = None,
+        recorded_at: str = "",
+        function: str = "",
+        key: str = "",
+        arguments: Mapping[str, Any] | None = None,
+        location: str = "",
+        test_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            function=function,
+            key=key,
+            arguments=arguments,
+            location=location,
+            test_id=test_id,
+        )
+        self.file = file
+        self.age = age
+        self.max_age = max_age
+        self.recorded_at = recorded_at
 
 
 class UnhashableArgument(ApirecError, TypeError):
@@ -213,3 +258,23 @@ class NothingRecordedWarning(UserWarning):
     def __init__(self, message: str, *, path: str = "") -> None:
         super().__init__(message)
         self.path = path
+
+
+class ExpiredRecordingWarning(UserWarning):
+    """A replayed answer is older than the recording's ``max_age`` (``on_expired="warn"``).
+
+    ``file`` names the recording; ``age`` and ``max_age`` are ``datetime.timedelta`` values.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str = "",
+        age: dt.timedelta | None = None,
+        max_age: dt.timedelta | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.file = file
+        self.age = age
+        self.max_age = max_age

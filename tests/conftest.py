@@ -30,6 +30,8 @@ def store_dir(tmp_path: Path) -> Path:
 def _no_mode_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # A developer's APIREC_MODE must not change what the suite tests.
     monkeypatch.delenv("APIREC_MODE", raising=False)
+    monkeypatch.delenv("APIREC_MAX_AGE", raising=False)
+    monkeypatch.delenv("APIREC_EXPIRED", raising=False)
 
 
 # -- the local OpenAI-compatible server (issue 3) -------------------------------------------

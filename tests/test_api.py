@@ -7,7 +7,7 @@ PROMISED = {
     "record", "recording", "patch", "test_context", "register_type", "encode", "decode",
     "Mode", "ApirecError", "RecordingNotFound", "DecodeError", "UnhashableArgument",
     "StoreError", "ReplayedError", "IncompleteRecording", "NothingRecordedWarning",
-    "NetworkBlocked",
+    "NetworkBlocked", "ExpiredRecording", "ExpiredRecordingWarning", "InvalidExpiry",
 }  # fmt: skip
 
 
@@ -40,3 +40,11 @@ def test_recording_not_found_is_an_assertion_error():
     ):
         assert issubclass(getattr(apirec, name), apirec.ApirecError)
     assert issubclass(apirec.IncompleteRecording, apirec.RecordingNotFound)
+
+
+def test_expiry_names_sit_where_callers_catch_them():
+    assert issubclass(apirec.ExpiredRecording, apirec.RecordingNotFound)  # a failed test
+    assert issubclass(apirec.InvalidExpiry, apirec.ApirecError)
+    assert issubclass(apirec.InvalidExpiry, ValueError)
+    assert issubclass(apirec.ExpiredRecordingWarning, UserWarning)
+    assert not issubclass(apirec.ExpiredRecordingWarning, apirec.ApirecError)

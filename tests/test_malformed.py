@@ -328,7 +328,8 @@ def test_every_schema_field_is_among_the_fuzzed_places(store: Store) -> None:
     # the fuzz above reaches each field of the schema, and the envelopes inside the body
     value_places = set(paths(store.value_doc))
     error_places = set(paths(store.error_doc))
-    for field in ["test_id", "request", "response", "id_normalization_mapping"]:
+    fields = ["test_id", "recorded_at", "versions", "request", "response"]
+    for field in [*fields, "id_normalization_mapping"]:
         assert (field,) in value_places
     for field in ["function", "args", "key"]:
         assert ("request", field) in value_places

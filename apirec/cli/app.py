@@ -9,6 +9,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from apirec.cli.ages import add_filters as add_age_filters
 from apirec.cli.common import USAGE, UsageError, error
 from apirec.errors import StoreError
 
@@ -33,9 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("demo", help="record two slow calls, then replay them offline")
 
-    ls = commands.add_parser("ls", help="list recordings: function, test, key, kind, size")
+    ls = commands.add_parser("ls", help="list recordings: function, test, key, kind, age, size")
     ls.add_argument("path", nargs="?", default=".", help="directory (searched recursively) or file")
     _filters(ls)
+    add_age_filters(ls)
     ls.add_argument("--json", action="store_true", help="one JSON list, for scripts")
 
     show = commands.add_parser("show", help="one recording, decoded for reading")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import difflib
 import json
 import shutil
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from apirec.cli import ages
 from apirec.cli.common import (
     OK,
     PROBLEMS,
@@ -31,7 +33,9 @@ from apirec.stores.entry_summary import arguments_of
 
 def ls(args: argparse.Namespace) -> int:
     found: list[Loaded] = []
-    broken = 0
+    broken = unknown_age = 0
+    age_filter = ages.AgeFilter.of(args)
+    age_of: dict[Path, dt.timedelta | None] = {}
     for path in recording_files(Path(args.path)):
         try:
             loaded = load(path)
@@ -40,16 +44,24 @@ def ls(args: argparse.Namespace) -> int:
             broken += 1
             continue
         if matches(loaded.info.function, args.function) and matches(loaded.info.test_id, args.test):
-            found.append(loaded)
+            age = age_of[loaded.path] = age_filter.age(loaded)
+            if age_filter.keeps(age):
+                found.append(loaded)
+            elif age is None:
+                unknown_age += 1
+    left_out = f"{unknown_age} of unknown age (no recorded_at) left out" if unknown_age else ""
     found.sort(key=lambda r: (r.info.function, r.info.test_id or "", r.info.key, r.info.index))
     if args.json:
-        json.dump([r.info.as_json() for r in found], sys.stdout, indent=2)
+        rows_json = [r.info.as_json() | {"age_seconds": _seconds(age_of[r.path])} for r in found]
+        json.dump(rows_json, sys.stdout, indent=2)
         print()
+        if left_out:
+            error(left_out)
         return PROBLEMS if broken else OK
     infos = [r.info for r in found]
     function_width = min(40, max((len(i.function) for i in infos), default=8))
-    # the test column takes what the terminal has left (key, flags, size and gaps: 46)
-    test_width = max(30, shutil.get_terminal_size((120, 24)).columns - function_width - 46)
+    # the test column takes what the terminal has left (key, flags, age, size and gaps: 54)
+    test_width = max(30, shutil.get_terminal_size((120, 24)).columns - function_width - 54)
     rows = [
         [
             shorten(i.function, 40),
@@ -57,18 +69,24 @@ def ls(args: argparse.Namespace) -> int:
             i.key[:12] + (f".{i.index}" if i.index else ""),
             "yes" if i.streamed else "",
             "yes" if i.error else "",
+            ages.cell(age_of[r.path]),
             f"{i.size:,}",
         ]
-        for i in infos
+        for r, i in zip(found, infos, strict=True)
     ]
     if rows:
-        table(rows, ["FUNCTION", "TEST", "KEY", "STREAMED", "ERROR", "SIZE"], sys.stdout)
+        table(rows, ["FUNCTION", "TEST", "KEY", "STREAMED", "ERROR", "AGE", "SIZE"], sys.stdout)
     total = sum(r.info.size for r in found)
     print(
         f"{len(found)} recordings, {human_size(total)}"
+        + (f"; {left_out}" if left_out else "")
         + (f"; {broken} unreadable" if broken else "")
     )
     return PROBLEMS if broken else OK
+
+
+def _seconds(age: dt.timedelta | None) -> int | None:
+    return None if age is None else int(age.total_seconds())
 
 
 def short_test(test_id: str | None, width: int) -> str:
@@ -133,6 +151,7 @@ def describe(loaded: Loaded, full: bool = False) -> list[str]:
         f"test:      {i.test_id or '(shared)'}",
         f"key:       {i.key}" + (f"  (answer #{i.index})" if i.index else ""),
         f"size:      {i.size:,} bytes",
+        *ages.describe(loaded, dt.datetime.now(dt.UTC)),
         "arguments: " + readable(arguments_of(request) if isinstance(request, dict) else None),
     ]
     body = response.get("body")
@@ -167,8 +186,9 @@ def describe(loaded: Loaded, full: bool = False) -> list[str]:
 
 
 def _comparable(lines: list[str]) -> list[str]:
-    # the file names are the diff's labels; the sizes differ whenever anything does
-    return [line for line in lines if not line.startswith(("file:", "size:"))]
+    # the file names are the diff's labels; the sizes differ whenever anything does; two
+    # recordings of the same answer were made at different times
+    return [line for line in lines if not line.startswith(("file:", "size:", "recorded:"))]
 
 
 def _without_nulls(value: Any) -> Any:

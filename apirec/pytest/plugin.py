@@ -7,6 +7,8 @@
   id, stored in ``recordings/`` beside the test file. ``@pytest.mark.apirec(...)`` takes the
   options of :func:`apirec.recording` and activates it without asking for the fixture. Tests
   with neither run with no recording: decorated functions call straight through.
+* Expiry: ``--apirec-max-age``, ``--apirec-expired``, their ini keys and marker options
+  (``apirec.pytest.expiry``).
 * Every test runs inside ``apirec.test_context(node_id)``.
 * A miss the code under test swallowed still fails the test at teardown, and so does a
   connection the network guard blocked (``apirec.pytest.network``).
@@ -32,7 +34,7 @@ from typing import Any
 import pytest
 
 from apirec.errors import InvalidMode, NothingRecordedWarning, RecordingNotFound
-from apirec.pytest import integrations, network
+from apirec.pytest import expiry, integrations, network
 from apirec.pytest.session import SessionState, write_summary
 from apirec.record.closing import observe_closing
 from apirec.record.context import test_context
@@ -48,6 +50,7 @@ MARKER_OPTIONS = (
     "strict_types",
     *network.MARKER_OPTIONS,
     *integrations.MARKER_OPTIONS,
+    *expiry.MARKER_OPTIONS,
 )
 
 
@@ -97,6 +100,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     network.add_options(group, parser)
     integrations.add_options(group, parser)
+    expiry.add_options(group, parser)
     parser.addini("apirec_mode", "apirec mode for the test run", default=None)
     parser.addini("apirec_store", "apirec store kind: json or msgpack", default=None)
     parser.addini("apirec_dir", "apirec recordings directory (relative to the ini file)")
@@ -126,11 +130,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "apirec(path=None, *, mode=None, store='json', trusted_modules=(), strict_types=True, "
-        "block_network=None, allow_hosts=None, integrations=None): "
+        "block_network=None, allow_hosts=None, integrations=None, max_age=None, "
+        "on_expired=None): "
         "record or replay this test's calls, with the options of apirec.recording()",
     )
     network.configure(config)
     integrations.configure(config)
+    expiry.configure(config)
     cli_dir = config.getoption("apirec_dir")
     ini_dir = config.getini("apirec_dir")
     ini_base = config.inipath.parent if config.inipath else config.rootpath
@@ -156,6 +162,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     network.unconfigure(config)
+    expiry.unconfigure(config)
     if SAVED_ENV_MODE in config.stash:
         saved = config.stash[SAVED_ENV_MODE]
         if saved is None:
@@ -199,6 +206,7 @@ def settings_for(item: pytest.Item) -> Settings:
         trusted_modules=marker.get("trusted_modules", ()),
         strict_types=marker.get("strict_types", True),
         **network.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
+        **expiry.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
         # no fixed test_id: the test's test_context(node id) scopes keys, and a block of it
         # under test_context(None) or another id must keep that scope
     )

@@ -8,6 +8,7 @@ answer as soon as it is known.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import os
 import threading
@@ -90,6 +91,8 @@ class Recording:
         stream_rest_seconds: float | None = None,
         block_network: bool | None = None,
         allow_hosts: Iterable[str] | None = None,
+        max_age: str | dt.timedelta | None = None,
+        on_expired: str | None = None,
         settings: Settings | None = None,
     ) -> None:
         self.settings = settings or Settings.build(
@@ -103,13 +106,15 @@ class Recording:
             stream_rest_seconds=stream_rest_seconds,
             block_network=block_network,
             allow_hosts=allow_hosts,
+            max_age=max_age,
+            on_expired=on_expired,
         )
         self.mode = self.settings.mode
         self._lock = threading.Lock()
         self._answers = answers = Answers(self.settings, self._lock)
         # the answers' books, the same objects
         self.stats, self.used, self.journal = answers.stats, answers.used, answers.journal
-        self.misses: list[RecordingNotFound] = []
+        self.misses: list[RecordingNotFound] = answers.misses
         # connections the network guard refused while this recording was open
         self.blocked: list[NetworkBlocked] = []
         self._depth = 0

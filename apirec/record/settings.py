@@ -1,12 +1,14 @@
 """One frozen settings object for a recording, and where each value comes from.
 
 Precedence, highest first: pytest marker > command line > ini file > environment
-(``APIREC_MODE``, ``APIREC_BLOCK_NETWORK``, ``APIREC_ALLOW_HOSTS``) > defaults.
+(``APIREC_MODE``, ``APIREC_BLOCK_NETWORK``, ``APIREC_ALLOW_HOSTS``, ``APIREC_MAX_AGE``,
+``APIREC_EXPIRED``) > defaults.
 :func:`apirec.recording` takes its arguments as the top layer.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from apirec.errors import InvalidStore
+from apirec.record.expiry import layered, parse_max_age, parse_on_expired
 from apirec.record.hosts import HostRules
 from apirec.record.modes import Mode, parse_mode, resolve_mode
 from apirec.streams.finishing import DEFAULT_REST_CHUNKS, DEFAULT_REST_SECONDS
@@ -64,6 +67,9 @@ class Settings:
     # guarding recording around it is open (see apirec.record.network_guard)
     block_network: bool | None = None
     allow_hosts: tuple[str, ...] = ()
+    # stored answers older than this are expired (apirec.record.expiry); also "30d"
+    max_age: dt.timedelta | None = None
+    on_expired: str = "warn"
     extra: Mapping[str, Any] = field(default_factory=dict)
     host_rules: HostRules = field(init=False, repr=False, compare=False)
 
@@ -78,6 +84,8 @@ class Settings:
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
             raise ValueError(f"stream_rest_seconds must be a number >= 0, not {seconds!r}")
         object.__setattr__(self, "host_rules", HostRules.parse(self.allow_hosts))
+        object.__setattr__(self, "max_age", parse_max_age(self.max_age))
+        parse_on_expired(self.on_expired)
 
     @property
     def guards_network(self) -> bool:
@@ -98,6 +106,8 @@ class Settings:
         stream_rest_seconds: float | None = None,
         block_network: bool | None = None,
         allow_hosts: Iterable[str] | None = None,
+        max_age: str | dt.timedelta | None = None,
+        on_expired: str | None = None,
     ) -> Settings:
         if isinstance(trusted_modules, str):
             trusted_modules = (trusted_modules,)
@@ -105,6 +115,7 @@ class Settings:
             allow_hosts = (allow_hosts,)
         if block_network is not None and not isinstance(block_network, bool):
             raise TypeError(f"block_network must be True, False or None, not {block_network!r}")
+        age, action = layered(max_age, on_expired)
         return cls(
             path=Path(path),
             mode=resolve_mode(mode),
@@ -120,6 +131,8 @@ class Settings:
             ),
             block_network=_env_block_network() if block_network is None else block_network,
             allow_hosts=_env_allow_hosts() if allow_hosts is None else tuple(allow_hosts),
+            max_age=age,
+            on_expired=action,
         )
 
     def layered(self, **overrides: Any) -> Settings:

@@ -21,12 +21,14 @@ from typing import Any
 from apirec.codec.envelope import encode
 from apirec.codec.exception_data import raise_recorded, rebuild_error
 from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan, prepare
-from apirec.errors import DecodeError, IncompleteRecording, StoreError
+from apirec.errors import DecodeError, IncompleteRecording, RecordingNotFound, StoreError
 from apirec.keys.spec import Keying
+from apirec.record.expiry import Expiry
 from apirec.record.modes import Mode
 from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
 from apirec.record.settings import Settings
 from apirec.stores.json_store import Entry, JsonStore, Store
+from apirec.stores.metadata import stamp
 from apirec.streams.replay import replay_stream
 
 
@@ -103,6 +105,11 @@ class Answers:
         self._once = FirstReplay(self.settings.trusted_modules, self.settings.strict_types)
         self._lock = lock  # the recording's: one lock for all its books
         self.refused = False  # a call came but could not be keyed (since begin())
+        self.misses: list[RecordingNotFound] = []
+        # None unless max_age is set
+        self._expiry = Expiry.of(settings.max_age, settings.on_expired, self.mode, settings.extra)
+        # (key, call index) -> slot of an expired answer this call records again
+        self._renewing: dict[tuple[str, int], int] = {}
 
     @property
     def store(self) -> Store:
@@ -129,9 +136,12 @@ class Answers:
 
     def lookup(self, call: Call) -> tuple[int, Entry] | None:
         """The stored answer for this call under the current mode, or None."""
+        __tracebackhide__ = True  # an expired answer that fails points at the caller's line
         state = self.state(call.key)
         cached = self._entries.get((call.key, call.index))
         if cached is not None:
+            if self._expiry is not None:
+                return self._aged(call, call.index, cached)
             return call.index, cached
         if state.stored is None:
             state.stored = self.store.count(call.key)
@@ -156,7 +166,23 @@ class Answers:
                 state.stored = None
                 return None
             self._entries[(call.key, slot)] = entry
+        if self._expiry is not None:
+            return self._aged(call, slot, entry)
         return slot, entry
+
+    def _aged(self, call: Call, slot: int, entry: Entry) -> tuple[int, Entry] | None:
+        """The answer found, or None when it expired and this call records it again."""
+        __tracebackhide__ = True
+        assert self._expiry is not None
+        try:
+            if self._expiry.allows(entry, call, lambda: self._where(call, slot), self.store):
+                return slot, entry
+        except RecordingNotFound as e:  # the pytest plugin fails a test that swallowed it
+            self.count("missed", call)
+            self.misses.append(e)
+            raise
+        self._renewing[(call.key, call.index)] = slot
+        return None
 
     def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
         """Rebuild the stored answer (fresh objects) or raise the stored exception.
@@ -280,13 +306,15 @@ class Answers:
 
     def going_live(self, call: Call) -> None:
         """``call`` goes to the real function: its answer is due (see :meth:`settle`)."""
-        if call.keying is None:
+        if call.keying is None and (call.key, call.index) not in self._renewing:
             self.state(call.key).pending.add(call.index)
 
     def abandon(self, call: Call) -> None:
         """``call`` ended with no answer to store (cancelled, interrupted, or its answer could
         not be stored): answers of later identical calls, stored at their own places as they
         came, move down into its place, so that replay finds a sequence with no hole."""
+        if self._renewing.pop((call.key, call.index), None) is not None:
+            return  # the expired answer stays in its place
         if call.keying is None:  # else stored under a name of its own, not in a sequence
             self._abandon(call.key, self.state(call.key), call.index)
 
@@ -349,12 +377,17 @@ class Answers:
             request = {"function": call.function, "args": encode(call.arguments), "key": call.key}
         entry: Entry = {
             "test_id": call.test_id,
+            **stamp(response),  # recorded_at, versions
             "request": request,
             "response": response,
             "id_normalization_mapping": {},
         }
         listed = None  # a file named by the keying, under this key in the store's listing
-        if name is None:
+        renewed = self._renewing.pop((call.key, call.index), None)
+        if name is None and renewed is not None:  # in place of the expired answer
+            self.store.replace(call.key, renewed, entry)
+            slot = renewed
+        elif name is None:
             # The place of this call among the identical calls of this recording (by the order
             # they started, not the order they end), or the first free slot after it when
             # another process took it.
@@ -362,6 +395,10 @@ class Answers:
             late = call.index in state.abandoned
             slot = self.store.write(call.key, entry, start=0 if late else state.slot_of(call.index))
         else:
+            reset_other = getattr(self.store, "reset_other_names", None)
+            if renewed is not None and reset_other is not None:
+                # as record mode does: the expired list goes, not left to be merged with this
+                reset_other(call.key, older_than=self.started)
             listed, slot = write_named(self.store, name, entry), 0
         with self._lock:
             state.pending.discard(call.index)

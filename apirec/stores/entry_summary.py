@@ -26,6 +26,7 @@ class EntryInfo:
     error: bool
     size: int
     path: str
+    recorded_at: str | None = None  # as stored; None when the recording does not say
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,4 +77,5 @@ def info(entry: Entry, key: str, index: int, path: str, size: int) -> EntryInfo:
         error=bool(response.get("is_exception")),
         size=size,
         path=path,
+        recorded_at=entry.get("recorded_at") if isinstance(entry.get("recorded_at"), str) else None,
     )

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from apirec.errors import StoreError
+from apirec.stores import metadata
 from apirec.stores.files import clean_temp_files, host_tag, read_regular_file
 
 if sys.platform != "win32":
@@ -40,6 +41,7 @@ class Store(Protocol):
     def read(self, key: str, index: int) -> Entry | None: ...
     def count(self, key: str) -> int: ...
     def write(self, key: str, entry: Entry, *, start: int = 0) -> int: ...
+    def replace(self, key: str, index: int, entry: Entry) -> None: ...
     def close_gap(self, key: str, index: int) -> bool: ...
     def reset(self, key: str, *, older_than: float) -> None: ...
     def describe(self, key: str, index: int) -> str: ...
@@ -73,6 +75,8 @@ def check_entry(entry: Any, where: str) -> Entry:
         raise _fail(where, "'test_id' must be a string or null")
     if "request" in entry and not isinstance(entry["request"], dict):
         raise _fail(where, "'request' must be an object")
+    if "recorded_at" in entry or "versions" in entry:
+        metadata.check(entry, where)
     return entry
 
 
@@ -160,6 +164,20 @@ class JsonStore:
                         index += 1
                     except OSError as e:
                         raise _io_error(target, "written", e) from None
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+    def replace(self, key: str, index: int, entry: Entry) -> None:
+        """Store ``entry`` in slot ``index``, in place of the answer there (an expired answer
+        recorded again): atomically, so readers see the old answer or the new one."""
+        target = self.file(key, index)
+        tmp = self._write_temp(dumps(entry), target)
+        try:
+            with self._locked(target):
+                os.replace(tmp, target)
+        except OSError as e:
+            raise _io_error(target, "written", e) from None
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)

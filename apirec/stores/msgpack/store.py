@@ -189,12 +189,20 @@ class MsgpackStore:
 
     def write(self, key: str, entry: Entry, *, start: int = 0) -> int:
         """Append ``entry`` in the first free slot at or after ``start``; return the slot."""
+        return self._put(key, entry, start, free=True)
+
+    def replace(self, key: str, index: int, entry: Entry) -> None:
+        """Store ``entry`` in slot ``index``, in place of the answer there (a later frame
+        for a slot supersedes the earlier ones)."""
+        self._put(key, entry, index, free=False)
+
+    def _put(self, key: str, entry: Entry, start: int, *, free: bool) -> int:
         codec, body, blobs = encode_entry(entry)
         with self._lock, self._flocked():
             self._catch_up()
             slots = self._slots(key)
             index = start
-            while index in slots:
+            while free and index in slots:
                 index += 1
             new: list[Frame] = []
             for d, text in blobs.items():

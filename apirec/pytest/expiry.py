@@ -1,0 +1,112 @@
+"""The plugin's side of expiry (:mod:`apirec.record.expiry`): its options in every layer.
+
+``--apirec-max-age=30d`` and ``--apirec-expired=warn|fail|record``, the ini keys
+``apirec_max_age`` and ``apirec_expired``, the marker options ``max_age=`` and
+``on_expired=``. Precedence as everywhere: marker > command line > ini > environment
+(``APIREC_MAX_AGE``, ``APIREC_EXPIRED``); unset, nothing expires (and ``on_expired`` is
+``warn``); the marker's ``max_age=None`` turns it off. A value apirec cannot read is a usage
+error naming the option it came from. Command-line values also go to the environment for the
+run, so recordings a conftest opens itself follow them, as ``--apirec-mode`` does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from apirec.errors import InvalidExpiry
+from apirec.record.expiry import (
+    ENV_EXPIRED,
+    ENV_MAX_AGE,
+    NEVER,
+    ON_EXPIRED,
+    parse_max_age,
+    parse_on_expired,
+)
+
+MARKER_OPTIONS = ("max_age", "on_expired")
+
+
+@dataclass(frozen=True)
+class ExpiryOptions:
+    """The command-line and ini layers, read once per session."""
+
+    max_age: dt.timedelta | None
+    on_expired: str | None
+
+
+OPTIONS = pytest.StashKey[ExpiryOptions]()
+SAVED_ENV = pytest.StashKey[dict[str, str | None]]()
+
+
+def add_options(group: Any, parser: pytest.Parser) -> None:
+    group.addoption(
+        "--apirec-max-age",
+        metavar="AGE",
+        help="stored answers older than AGE (30d, 12h, 90m) are expired (default: ini "
+        "apirec_max_age, else none expire)",
+    )
+    group.addoption(
+        "--apirec-expired",
+        metavar="ACTION",
+        help=f"what replaying an expired answer does: {', '.join(ON_EXPIRED)} (re-record it, "
+        f"in record-if-missing mode) (default: ini apirec_expired, else warn)",
+    )
+    parser.addini("apirec_max_age", "apirec: age past which stored answers are expired")
+    parser.addini("apirec_expired", "apirec: warn, fail or record an expired answer")
+
+
+def _read(value: Any, source: str, parse: Any) -> Any:
+    if value is None or value == "":
+        return None
+    try:
+        return parse(value, source)
+    except InvalidExpiry as e:
+        raise pytest.UsageError(str(e)) from None
+
+
+def configure(config: pytest.Config) -> None:
+    cli_age = _read(config.getoption("apirec_max_age"), "--apirec-max-age", parse_max_age)
+    cli_action = _read(config.getoption("apirec_expired"), "--apirec-expired", parse_on_expired)
+    ini_age = _read(config.getini("apirec_max_age"), "ini apirec_max_age", parse_max_age)
+    ini_action = _read(config.getini("apirec_expired"), "ini apirec_expired", parse_on_expired)
+    config.stash[OPTIONS] = ExpiryOptions(
+        max_age=cli_age if cli_age is not None else ini_age,
+        on_expired=cli_action if cli_action is not None else ini_action,
+    )
+    saved: dict[str, str | None] = {}
+    for name, option in ((ENV_MAX_AGE, "apirec_max_age"), (ENV_EXPIRED, "apirec_expired")):
+        value = config.getoption(option)
+        if value:
+            saved[name] = os.environ.get(name)
+            os.environ[name] = str(value).strip()
+    config.stash[SAVED_ENV] = saved
+
+
+def unconfigure(config: pytest.Config) -> None:
+    for name, value in config.stash.get(SAVED_ENV, {}).items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def settings_layer(config: pytest.Config, marker: dict[str, Any], where: str) -> dict[str, Any]:
+    """``max_age`` and ``on_expired`` for one test: marker > command line > ini.
+
+    The marker's ``max_age=None`` turns expiry off for its tests.
+    """
+    options = config.stash[OPTIONS]
+    max_age = options.max_age
+    if "max_age" in marker:
+        max_age = _read(marker["max_age"], f"{where}: max_age", parse_max_age)
+        max_age = NEVER if max_age is None else max_age  # off, whatever the layers below say
+    on_expired = _read(marker.get("on_expired"), f"{where}: on_expired", parse_on_expired)
+    return {
+        "max_age": max_age,
+        "on_expired": on_expired if on_expired is not None else options.on_expired,
+    }
