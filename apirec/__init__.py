@@ -29,6 +29,7 @@ from apirec.errors import (
     UnhashableArgument,
 )
 from apirec.record.context import test_context
+from apirec.record.error_policy import StoreErrors as _StoreErrors
 from apirec.record.modes import Mode
 from apirec.record.recording import Recording
 from apirec.record.wrapping import patch, record
@@ -48,6 +49,7 @@ def recording(
     stream_rest_seconds: float | None = None,
     block_network: bool | None = None,
     allow_hosts: _Iterable[str] | None = None,
+    store_errors: _StoreErrors = "permanent",
 ) -> Recording:
     """Record or replay, into or from the store at ``path``, the calls made while active.
 
@@ -69,6 +71,12 @@ def recording(
     one. Unset, they come from ``APIREC_BLOCK_NETWORK`` and ``APIREC_ALLOW_HOSTS`` (comma-
     separated), else the guard is on with no extra hosts.
 
+    In the recording modes an error that says "try again" (HTTP 408, 409, 429, 5xx on the
+    exception or its ``response``; timeouts; connection errors, the SDKs' included) reaches
+    the caller but is not stored, so a retry loop's final answer is what gets recorded:
+    ``store_errors="permanent"`` (the default). ``store_errors="all"`` stores every error; a
+    callable ``(exception) -> bool`` decides per error. :class:`NetworkBlocked` is never stored.
+
     A context manager (``with`` / ``async with``) and a decorator; active process-wide while
     open, and nestable (the innermost wins). ``rec.patch(target, ...)`` wraps code you do not
     own until the block ends.
@@ -84,6 +92,7 @@ def recording(
         stream_rest_seconds=stream_rest_seconds,
         block_network=block_network,
         allow_hosts=allow_hosts,
+        store_errors=store_errors,
     )
 
 

@@ -46,6 +46,7 @@ MARKER_OPTIONS = (
     "store",
     "trusted_modules",
     "strict_types",
+    "store_errors",
     *network.MARKER_OPTIONS,
     *integrations.MARKER_OPTIONS,
 )
@@ -126,6 +127,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "apirec(path=None, *, mode=None, store='json', trusted_modules=(), strict_types=True, "
+        "store_errors='permanent', "
         "block_network=None, allow_hosts=None, integrations=None): "
         "record or replay this test's calls, with the options of apirec.recording()",
     )
@@ -198,6 +200,7 @@ def settings_for(item: pytest.Item) -> Settings:
         store=marker.get("store") or options.store or "json",
         trusted_modules=marker.get("trusted_modules", ()),
         strict_types=marker.get("strict_types", True),
+        store_errors=marker.get("store_errors", "permanent"),
         **network.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
         # no fixed test_id: the test's test_context(node id) scopes keys, and a block of it
         # under test_context(None) or another id must keep that scope

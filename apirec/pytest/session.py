@@ -192,6 +192,8 @@ def write_summary(state: SessionState, prune: bool, reporter: Any) -> None:
         )
     else:
         tail = "0 stored recordings no test used"
+    if s.errors_not_stored:
+        counts += f"; {_plural(s.errors_not_stored, 'transient error')} not stored"
     if state.nothing_recorded:
         counts += f"; {_plural(state.nothing_recorded, 'test')} recorded nothing"
     reporter.write_sep("-", "apirec")

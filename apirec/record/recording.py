@@ -17,7 +17,6 @@ from contextvars import Token
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from apirec.codec.envelope import encode_result
-from apirec.codec.exception_data import error_response
 from apirec.errors import ApirecError, EncodeError, NetworkBlocked, RecordingNotFound
 from apirec.keys.spec import KeySpec
 from apirec.record import network_guard
@@ -29,6 +28,7 @@ from apirec.record.context import (
     exit_recording,
 )
 from apirec.record.decorating import decorate
+from apirec.record.error_policy import StoreErrors
 from apirec.record.miss_diagnostics import recording_not_found
 from apirec.record.modes import Mode
 from apirec.record.settings import Settings
@@ -90,6 +90,7 @@ class Recording:
         stream_rest_seconds: float | None = None,
         block_network: bool | None = None,
         allow_hosts: Iterable[str] | None = None,
+        store_errors: StoreErrors = "permanent",
         settings: Settings | None = None,
     ) -> None:
         self.settings = settings or Settings.build(
@@ -103,6 +104,7 @@ class Recording:
             stream_rest_seconds=stream_rest_seconds,
             block_network=block_network,
             allow_hosts=allow_hosts,
+            store_errors=store_errors,
         )
         self.mode = self.settings.mode
         self._lock = threading.Lock()
@@ -308,7 +310,7 @@ class Recording:
         try:
             result = wrapped(*args, **kwargs)
         except Exception as error:
-            answers.save(call, error_response(error))
+            answers.failed(call, error, spec.store_errors)
             raise
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)
@@ -343,7 +345,7 @@ class Recording:
         try:
             result = await wrapped(*args, **kwargs)
         except Exception as error:
-            answers.save(call, error_response(error))
+            answers.failed(call, error, spec.store_errors)
             raise
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)

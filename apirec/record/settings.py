@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from apirec.errors import InvalidStore
+from apirec.record import error_policy
+from apirec.record.error_policy import StoreErrors
 from apirec.record.hosts import HostRules
 from apirec.record.modes import Mode, parse_mode, resolve_mode
 from apirec.streams.finishing import DEFAULT_REST_CHUNKS, DEFAULT_REST_SECONDS
@@ -64,6 +66,8 @@ class Settings:
     # guarding recording around it is open (see apirec.record.network_guard)
     block_network: bool | None = None
     allow_hosts: tuple[str, ...] = ()
+    # which errors of calls are stored: see apirec.record.error_policy
+    store_errors: StoreErrors = error_policy.DEFAULT
     extra: Mapping[str, Any] = field(default_factory=dict)
     host_rules: HostRules = field(init=False, repr=False, compare=False)
 
@@ -77,6 +81,7 @@ class Settings:
             raise ValueError(f"stream_rest_chunks must be an int >= 0, not {chunks!r}")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
             raise ValueError(f"stream_rest_seconds must be a number >= 0, not {seconds!r}")
+        error_policy.check(self.store_errors)
         object.__setattr__(self, "host_rules", HostRules.parse(self.allow_hosts))
 
     @property
@@ -98,6 +103,7 @@ class Settings:
         stream_rest_seconds: float | None = None,
         block_network: bool | None = None,
         allow_hosts: Iterable[str] | None = None,
+        store_errors: StoreErrors = error_policy.DEFAULT,
     ) -> Settings:
         if isinstance(trusted_modules, str):
             trusted_modules = (trusted_modules,)
@@ -120,6 +126,7 @@ class Settings:
             ),
             block_network=_env_block_network() if block_network is None else block_network,
             allow_hosts=_env_allow_hosts() if allow_hosts is None else tuple(allow_hosts),
+            store_errors=store_errors,
         )
 
     def layered(self, **overrides: Any) -> Settings:

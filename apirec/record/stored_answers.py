@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apirec.codec.envelope import encode
-from apirec.codec.exception_data import raise_recorded, rebuild_error
+from apirec.codec.exception_data import error_response, raise_recorded, rebuild_error
 from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan, prepare
 from apirec.errors import DecodeError, IncompleteRecording, StoreError
 from apirec.keys.spec import Keying
+from apirec.record.error_policy import should_store
 from apirec.record.modes import Mode
 from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
 from apirec.record.settings import Settings
@@ -38,6 +39,8 @@ class Stats:
     recorded: int = 0
     live: int = 0
     missed: int = 0
+    # errors the calls raised that were not stored (transient; see store_errors=)
+    errors_not_stored: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +285,18 @@ class Answers:
         """``call`` goes to the real function: its answer is due (see :meth:`settle`)."""
         if call.keying is None:
             self.state(call.key).pending.add(call.index)
+
+    def failed(
+        self, call: Call, error: Exception, policy: str | Callable[[BaseException], bool] | None
+    ) -> None:
+        """``call`` raised ``error``: store it as its answer, unless ``policy`` (the function's
+        ``store_errors=``, else the recording's) says not to; then the call gives up its place,
+        so the answer of a retry takes it."""
+        if should_store(self.settings.store_errors if policy is None else policy, error):
+            self.save(call, error_response(error))
+            return
+        self.abandon(call)
+        self.count("errors_not_stored", call)
 
     def abandon(self, call: Call) -> None:
         """``call`` ended with no answer to store (cancelled, interrupted, or its answer could
