@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from apirec.errors import InvalidMode, NothingRecordedWarning, RecordingNotFound
-from apirec.pytest import integrations, network
+from apirec.pytest import integrations, network, renames
 from apirec.pytest.session import SessionState, write_summary
 from apirec.record.closing import observe_closing
 from apirec.record.context import test_context
@@ -97,6 +97,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="json (one pretty file per recording, the default) or msgpack (one compact file)",
     )
     network.add_options(group, parser)
+    renames.add_options(group)
     integrations.add_options(group, parser)
     parser.addini("apirec_mode", "apirec mode for the test run", default=None)
     parser.addini("apirec_store", "apirec store kind: json or msgpack", default=None)
@@ -146,7 +147,8 @@ def pytest_configure(config: pytest.Config) -> None:
         prune=bool(cli_prune if cli_prune is not None else config.getini("apirec_prune")),
         store=_store(config),
     )
-    config.stash[STATE] = SessionState()
+    config.stash[STATE] = state = SessionState()
+    renames.configure(config, state.moves, state.recorded_again)
     config.pluginmanager.register(SessionHooks(config), "apirec-session")
     # Recordings the tests open themselves (a conftest's apirec.recording(dir), as when
     # migrating from llama-stack) take the run's --apirec-mode too, through the environment.
@@ -206,7 +208,8 @@ def settings_for(item: pytest.Item) -> Settings:
         # under test_context(None) or another id must keep that scope
     )
     command = _record_command(item, options, marker_sets_mode="mode" in marker)
-    return replace(settings, extra={"record_command": command})
+    extra = {"record_command": command, **renames.settings_extra(item.config)}
+    return replace(settings, extra=extra)
 
 
 def _record_command(item: pytest.Item, options: Options, *, marker_sets_mode: bool) -> str:
@@ -378,3 +381,4 @@ class SessionHooks:
         if hasattr(self.config, "workerinput") or not self.state.recordings:
             return
         write_summary(self.state, self.config.stash[OPTIONS].prune, terminalreporter)
+        renames.write_summary(self.state.moves, self.state.recorded_again, terminalreporter)

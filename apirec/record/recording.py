@@ -31,6 +31,7 @@ from apirec.record.decorating import decorate
 from apirec.record.error_policy import StoreErrors
 from apirec.record.miss_diagnostics import recording_not_found
 from apirec.record.modes import Mode
+from apirec.record.renames import miss_lines
 from apirec.record.settings import Settings
 from apirec.record.stored_answers import Answers, Call
 from apirec.stores.files import record_start
@@ -243,7 +244,10 @@ class Recording:
         for_key, for_store = spec.canonical(bound)
         key = spec.key(for_key, test_id)
         index = next(self._answers.state(key).counter)
-        return Call(spec.name, key, index, for_store, None if spec.shared else test_id)
+        scoped = for_key if self._answers.renames is not None else None
+        return Call(
+            spec.name, key, index, for_store, None if spec.shared else test_id, scoped=scoped
+        )
 
     def lookup(self, call: Call) -> tuple[int, Entry] | None:
         """The stored answer for this call under the current mode, or None."""
@@ -264,9 +268,21 @@ class Recording:
             # scanning for the closest call reads the store: only for the first few misses
             store=self.store if len(self.misses) < 3 else None,
             record_command=self.settings.extra.get("record_command"),
+            renamed=self._renamed_lines(call),
         )
         self.misses.append(error)
         return error
+
+    def _renamed_lines(self, call: Call) -> list[str]:
+        """What a miss says about recordings of renamed tests that would answer it."""
+        renames = self._answers.renames
+        if renames is None or call.test_id is None or call.scoped is None:
+            return []
+        try:
+            matches = renames.find(self.store, call.function, call.scoped, call.test_id)
+        except ApirecError:
+            return []  # the store cannot be searched: the miss says what it can without
+        return miss_lines(matches, rekey=renames.rekey, hint=renames.hint)
 
     def save(self, call: Call, response: dict[str, Any]) -> None:
         """Write one answer now, not when the recording closes."""

@@ -26,6 +26,7 @@ from apirec.keys.spec import Keying
 from apirec.record.error_policy import should_store
 from apirec.record.modes import Mode
 from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
+from apirec.record.renames import Renames
 from apirec.record.settings import Settings
 from apirec.stores.json_store import Entry, JsonStore, Store
 from apirec.streams.replay import replay_stream
@@ -55,6 +56,8 @@ class Call:
     # set when the function is keyed by another format (apirec.keys.spec.Keying): its stored request
     request: dict[str, Any] | None = None
     keying: Keying | None = None
+    # the arguments as keyed, when they differ from ``arguments`` or a rename search needs them
+    scoped: dict[str, Any] | None = None
 
 
 @dataclass
@@ -106,6 +109,9 @@ class Answers:
         self._once = FirstReplay(self.settings.trusted_modules, self.settings.strict_types)
         self._lock = lock  # the recording's: one lock for all its books
         self.refused = False  # a call came but could not be keyed (since begin())
+        # the session's knowledge of renamed tests (the pytest plugin's), if any
+        renames = settings.extra.get("renames")
+        self.renames = renames if isinstance(renames, Renames) else None
 
     @property
     def store(self) -> Store:
@@ -145,6 +151,8 @@ class Answers:
                 if found is not None:
                     state.stored = 1
                     self._entries[(call.key, 0)], self._found_at[(call.key, 0)] = found
+            elif not state.stored and self.renames is not None:
+                state.stored = self._renamed(call)
         stored = state.stored
         if call.index < stored:
             slot = call.index
@@ -160,6 +168,22 @@ class Answers:
                 return None
             self._entries[(call.key, slot)] = entry
         return slot, entry
+
+    def _renamed(self, call: Call) -> int:
+        """No answer for this key: the answers of a renamed test moved here (with rekey), or
+        how many there are now. Recording again what a gone test has is noted."""
+        renames = self.renames
+        if renames is None or call.test_id is None or call.scoped is None:
+            return 0
+        if self.mode is Mode.RECORD or call.keying is not None:
+            return 0
+        if renames.rekey:
+            found = renames.move(self.store, call.function, call.scoped, call.key, call.test_id)
+            return self.store.count(call.key) if len(found) == 1 else 0
+        if self.mode is Mode.RECORD_IF_MISSING:
+            found = renames.find(self.store, call.function, call.scoped, call.test_id)
+            renames.recorded_again.extend((m.old_test, call.test_id) for m in found)
+        return 0
 
     def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
         """Rebuild the stored answer (fresh objects) or raise the stored exception.
