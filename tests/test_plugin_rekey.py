@@ -213,3 +213,26 @@ def test_rekey_under_xdist_lists_the_moves_of_every_worker(pytester):
     result.stdout.fnmatch_lines(
         ["*test_more.py::test_more_old -> test_more.py::test_more_new: 3 files*"]
     )
+
+
+def test_record_if_missing_with_rekey_and_several_matches_records_and_says_so(pytester):
+    setup(pytester)
+    pytester.makepyfile(
+        test_calc=OLD.format(name="test_one", a=2) + OLD.format(name="test_two", a=2)
+    )
+    pytester.runpytest("--apirec-mode=record").assert_outcomes(passed=2)
+    before = by_test(pytester)
+    pytester.makepyfile(test_calc=OLD.format(name="test_new", a=2))
+    result = pytester.runpytest("--apirec-mode=record-if-missing", "--apirec-rekey")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*apirec: 1 replayed, 3 recorded*",
+            "*test_calc.py::test_one -> test_calc.py::test_new (several old tests match: "
+            "not moved*",
+            "*test_calc.py::test_two -> test_calc.py::test_new (several*",
+        ]
+    )
+    after = by_test(pytester)
+    assert after["test_calc.py::test_one"] == before["test_calc.py::test_one"]
+    assert len(after["test_calc.py::test_new"]) == 3

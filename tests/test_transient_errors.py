@@ -413,3 +413,41 @@ def test_the_pytest_summary_counts_errors_not_stored_and_the_marker_takes_store_
     result = pytester.runpytest("--apirec-mode=replay")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*apirec: 4 replayed, 0 recorded*"])
+
+
+def test_a_test_whose_calls_all_failed_transiently_warns_that_it_stored_nothing(pytester):
+    setup(pytester)
+    pytester.makepyfile(
+        test_down="""
+        import apirec, pytest
+
+        class Down(Exception):
+            status_code = 503
+
+        @apirec.record(name="down")
+        def down(x):
+            raise Down()
+
+        @pytest.mark.apirec
+        def test_falls_back():
+            try:
+                down(1)
+            except Down:
+                pass  # the application's fallback
+
+        @pytest.mark.apirec(store_errors="all")
+        def test_stores_it():
+            with pytest.raises(Down):
+                down(2)
+        """
+    )
+    result = pytester.runpytest("--apirec-mode=record", "-W", "default")
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*NothingRecordedWarning: apirec: test_down.py::test_falls_back stored nothing: "
+            "its 1 call that failed raised a transient error, which is not stored*"
+            '*@pytest.mark.apirec(store_errors="all")*',
+            "*1 transient error not stored; 1 test recorded nothing*",
+        ]
+    )

@@ -266,6 +266,8 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
             ),
             stacklevel=1,
         )
+    elif rec.mode in (Mode.RECORD, Mode.RECORD_IF_MISSING) and raised is None:
+        _warn_if_only_transient_errors(item.nodeid, rec, state)
     swallowed = [m for m in rec.misses if not _is_in_chain(m, raised)]
     if swallowed:
         __tracebackhide__ = True
@@ -281,6 +283,27 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
             test_id=first.test_id,
         )
     network.fail_if_swallowed(blocked, raised, _is_in_chain)
+
+
+def _warn_if_only_transient_errors(node_id: str, rec: Recording, state: SessionState) -> None:
+    """Calls came, but each raised an error that was not stored (transient): the test passed
+    and stored nothing, and its replay will miss. Say so now, not at the next replay."""
+    stats = rec.stats
+    if not stats.errors_not_stored or stats.recorded or stats.replayed:
+        return
+    n = stats.errors_not_stored
+    state.nothing_recorded += 1
+    warnings.warn(
+        NothingRecordedWarning(
+            f"apirec: {node_id} stored nothing: its {n} call{'' if n == 1 else 's'} that "
+            f"failed raised {'a transient error' if n == 1 else 'transient errors'}, which "
+            f"{'is' if n == 1 else 'are'} not stored (a retry's answer is), so its replay "
+            f"will miss; if the test is about that error, store it with "
+            f'@pytest.mark.apirec(store_errors="all") or @apirec.record(store_errors="all")',
+            path=str(rec.settings.path),
+        ),
+        stacklevel=1,
+    )
 
 
 @contextlib.contextmanager
@@ -381,4 +404,9 @@ class SessionHooks:
         if hasattr(self.config, "workerinput") or not self.state.recordings:
             return
         write_summary(self.state, self.config.stash[OPTIONS].prune, terminalreporter)
-        renames.write_summary(self.state.moves, self.state.recorded_again, terminalreporter)
+        renames.write_summary(
+            self.state.moves,
+            self.state.recorded_again,
+            terminalreporter,
+            rekey=bool(self.config.getoption("apirec_rekey")),
+        )

@@ -96,8 +96,11 @@ def _short(path: str) -> str:
         return path
 
 
-def write_summary(moves: list[Move], recorded_again: list[tuple[str, str]], reporter: Any) -> None:
-    """The moves of ``--apirec-rekey``, and the renamed tests recorded again without it."""
+def write_summary(
+    moves: list[Move], recorded_again: list[tuple[str, str]], reporter: Any, *, rekey: bool
+) -> None:
+    """The moves of ``--apirec-rekey``, and the calls of renamed tests recorded again (without
+    it, or with it when several old tests matched)."""
     by_test: dict[tuple[str, str], list[Move]] = defaultdict(list)
     for move in moves:
         by_test[(move.old_test, move.new_test)].append(move)
@@ -120,8 +123,10 @@ def write_summary(moves: list[Move], recorded_again: list[tuple[str, str]], repo
             f"apirec: recorded again calls of {tests} test{'' if tests == 1 else 's'} that "
             f"match the recordings of a test this run did not collect (renamed?):"
         )
+        why = (
+            "several old tests match: not moved, apirec does not guess"
+            if rekey
+            else "--apirec-rekey moves such recordings instead of recording again"
+        )
         for old, new in again:
-            reporter.write_line(
-                f"  {old} -> {new} (--apirec-rekey moves such recordings instead of "
-                f"recording again)"
-            )
+            reporter.write_line(f"  {old} -> {new} ({why})")

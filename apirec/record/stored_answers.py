@@ -179,9 +179,13 @@ class Answers:
             return 0
         if renames.rekey:
             found = renames.move(self.store, call.function, call.scoped, call.key, call.test_id)
-            return self.store.count(call.key) if len(found) == 1 else 0
-        if self.mode is Mode.RECORD_IF_MISSING:
+            if len(found) == 1:
+                return self.store.count(call.key)
+        elif self.mode is Mode.RECORD_IF_MISSING:
             found = renames.find(self.store, call.function, call.scoped, call.test_id)
+        else:
+            return 0  # replay: the miss tells
+        if self.mode is Mode.RECORD_IF_MISSING:  # the call goes live: say what it repeats
             renames.recorded_again.extend((m.old_test, call.test_id) for m in found)
         return 0
 
