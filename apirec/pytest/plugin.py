@@ -14,6 +14,10 @@
   ``record-if-missing`` mode warns ``apirec.NothingRecordedWarning`` and is counted.
 * End of session: counts from every recording that closed, and the recordings no test used
   (deleted with ``--apirec-prune``); what any recording on a directory used counts as used.
+* Errors not stored because they were transient are counted in the summary; a test that
+  stored nothing because of them warns ``apirec.NothingRecordedWarning``.
+* Renamed tests (``apirec.pytest.renames``): a miss names the recordings of a test this run
+  did not collect that answer its call; ``--apirec-rekey`` moves them to the new test.
 """
 
 from __future__ import annotations

@@ -244,10 +244,10 @@ class Recording:
         for_key, for_store = spec.canonical(bound)
         key = spec.key(for_key, test_id)
         index = next(self._answers.state(key).counter)
+        # the keyed arguments only when renamed tests are looked for (positional: hot path)
         scoped = for_key if self._answers.renames is not None else None
-        return Call(
-            spec.name, key, index, for_store, None if spec.shared else test_id, scoped=scoped
-        )
+        owner = None if spec.shared else test_id
+        return Call(spec.name, key, index, for_store, owner, None, None, scoped)
 
     def lookup(self, call: Call) -> tuple[int, Entry] | None:
         """The stored answer for this call under the current mode, or None."""
