@@ -9,9 +9,12 @@ import http
 import json
 from pathlib import Path
 
+import anthropic
 import httpx
+import httpx2
 import openai
 import pytest
+from google.genai import errors as genai_errors
 
 import apirec
 
@@ -263,6 +266,16 @@ TRANSIENT = [
     httpx.RemoteProtocolError("peer closed", request=REQUEST),
     openai.APIConnectionError(request=REQUEST),
     openai.APITimeoutError(request=REQUEST),
+    httpx2.ConnectError("refused"),
+    anthropic.APITimeoutError(request=httpx2.Request("POST", "http://127.0.0.1/v1")),
+    anthropic.RateLimitError(
+        "slow down",
+        response=httpx2.Response(429, request=httpx2.Request("POST", "http://127.0.0.1/v1")),
+        body=None,
+    ),
+    genai_errors.ServerError(503, {"error": {"code": 503, "status": "UNAVAILABLE"}}),
+    # google-genai: ``status`` is a word, ``code`` the HTTP status
+    genai_errors.ClientError(429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED"}}),
 ]
 PERMANENT = [
     ValueError("bad value"),
@@ -276,6 +289,7 @@ PERMANENT = [
     WithStatus(response=Response(status_code="soon")),
     ServiceDown("down"),
     openai.BadRequestError("bad", response=httpx.Response(400, request=REQUEST), body=None),
+    genai_errors.ClientError(400, {"error": {"code": 400, "status": "INVALID_ARGUMENT"}}),
 ]
 
 
