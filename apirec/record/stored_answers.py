@@ -56,7 +56,8 @@ class Call:
     # set when the function is keyed by another format (apirec.keys.spec.Keying): its stored request
     request: dict[str, Any] | None = None
     keying: Keying | None = None
-    # the arguments as keyed, when they differ from ``arguments`` or a rename search needs them
+    # the arguments as keyed (KeySpec.canonical's for_key); only set when renamed tests are
+    # looked for (apirec.record.renames), which recompute the key under another test id
     scoped: dict[str, Any] | None = None
 
 
@@ -174,9 +175,9 @@ class Answers:
         how many there are now. Recording again what a gone test has is noted."""
         renames = self.renames
         if renames is None or call.test_id is None or call.scoped is None:
-            return 0
-        if self.mode is Mode.RECORD or call.keying is not None:
-            return 0
+            return 0  # shared, keyed by another format, or outside pytest
+        if self.mode is Mode.RECORD:
+            return 0  # records afresh anyway
         if renames.rekey:
             found = renames.move(self.store, call.function, call.scoped, call.key, call.test_id)
             if len(found) == 1:
