@@ -465,3 +465,21 @@ def test_a_test_whose_calls_all_failed_transiently_warns_that_it_stored_nothing(
             "*1 transient error not stored; 1 test recorded nothing*",
         ]
     )
+
+
+def test_a_store_errors_callable_that_fails_is_loud_and_stores_nothing(tmp_path):
+    def judge(error):
+        raise KeyError("oops")
+
+    f = apirec.record(name="f", store_errors=judge)(flaky([ValueError("bad"), "ok"]))
+    with apirec.recording(tmp_path, mode="record"):
+        with pytest.raises(KeyError) as info:
+            f(1)
+        assert f(1) == "ok"
+    assert isinstance(info.value.__context__, ValueError)
+    assert (
+        "store_errors= callable of f() while deciding whether to store ValueError('bad')"
+        in (info.value.__notes__[0])
+    )
+    with apirec.recording(tmp_path, mode="replay"):
+        assert f(1) == "ok"  # the failed call gave up its place

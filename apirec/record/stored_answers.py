@@ -321,7 +321,16 @@ class Answers:
         """``call`` raised ``error``: store it as its answer, unless ``policy`` (the function's
         ``store_errors=``, else the recording's) says not to; then the call gives up its place,
         so the answer of a retry takes it."""
-        if should_store(self.settings.store_errors if policy is None else policy, error):
+        try:
+            store = should_store(self.settings.store_errors if policy is None else policy, error)
+        except Exception as failure:  # the user's callable: loud, with what it was judging
+            failure.add_note(
+                f"apirec: raised by the store_errors= callable of {call.function}() while "
+                f"deciding whether to store {error!r}; that error was not stored"
+            )
+            self.abandon(call)
+            raise
+        if store:
             self.save(call, error_response(error))
             return
         self.abandon(call)
