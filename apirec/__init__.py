@@ -33,6 +33,7 @@ from apirec.errors import (
     UnhashableArgument,
 )
 from apirec.record.context import test_context
+from apirec.record.error_policy import StoreErrors as _StoreErrors
 from apirec.record.modes import Mode
 from apirec.record.recording import Recording
 from apirec.record.wrapping import patch, record
@@ -54,6 +55,7 @@ def recording(
     allow_hosts: _Iterable[str] | None = None,
     max_age: str | _dt.timedelta | None = None,
     on_expired: str | None = None,
+    store_errors: _StoreErrors = "permanent",
 ) -> Recording:
     """Record or replay, into or from the store at ``path``, the calls made while active.
 
@@ -82,6 +84,12 @@ def recording(
     stores the new answer in its place; in replay mode ``"record"`` fails as ``"fail"`` does.
     An answer recorded before apirec stored ``recorded_at`` never expires.
 
+    In the recording modes an error that says "try again" (HTTP 408, 409, 429, 5xx on the
+    exception or its ``response``; timeouts; connection errors, the SDKs' included) reaches
+    the caller but is not stored, so a retry loop's final answer is what gets recorded:
+    ``store_errors="permanent"`` (the default). ``store_errors="all"`` stores every error; a
+    callable ``(exception) -> bool`` decides per error. :class:`NetworkBlocked` is never stored.
+
     A context manager (``with`` / ``async with``) and a decorator; active process-wide while
     open, and nestable (the innermost wins). ``rec.patch(target, ...)`` wraps code you do not
     own until the block ends.
@@ -99,6 +107,7 @@ def recording(
         allow_hosts=allow_hosts,
         max_age=max_age,
         on_expired=on_expired,
+        store_errors=store_errors,
     )
 
 

@@ -5,7 +5,9 @@ Starlette app served by uvicorn in a thread. Deterministic answers:
 - ``POST /v1/chat/completions``: echoes the last user message word by word ("You said: ...");
   with ``tools`` it calls the first tool with ``{"query": <message>}``; ``stream=true`` sends
   the same as server-sent events, one chunk per word (and a usage chunk when asked).
-  Model ``"bad-model"`` gets a 400 with an OpenAI error body; model ``"breaks-midway"`` streams
+  Model ``"bad-model"`` gets a 400 with an OpenAI error body; model ``"busy-twice"`` gets a
+  429 (rate limited, with ``retry-after: 0``) for the first two requests with a given last user
+  message, then the answer; model ``"breaks-midway"`` streams
   two chunks, then an error event; model ``"gated"`` streams its first chunk, then waits for
   ``gate`` to be set before sending the rest (``sent`` counts the chunks sent).
 - ``POST /v1/completions``: the prompt back (legacy completions), streamed word by word too.
@@ -44,6 +46,15 @@ BAD_REQUEST = {
         "type": "invalid_request_error",
         "param": "model",
         "code": "model_not_found",
+    }
+}
+
+RATE_LIMITED = {
+    "error": {
+        "message": "Rate limit reached, please try again",
+        "type": "rate_limit_error",
+        "param": None,
+        "code": "rate_limit_exceeded",
     }
 }
 
@@ -145,6 +156,7 @@ class OpenAIServer:
         self.requests = 0
         self.sent = 0
         self.gate = threading.Event()
+        self.refused: dict[str, int] = {}  # model "busy-twice": 429s sent, per last message
         self.app = Starlette(routes=self.routes())
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
@@ -187,6 +199,11 @@ class OpenAIServer:
         if model == "bad-model":
             return JSONResponse(BAD_REQUEST, status_code=400, headers=headers(self.requests))
         words = reply_words(body["messages"])
+        if model == "busy-twice":
+            said = "".join(words)
+            if self.refused.get(said, 0) < 2:
+                self.refused[said] = self.refused.get(said, 0) + 1
+                return JSONResponse(RATE_LIMITED, status_code=429, headers={"retry-after": "0"})
         tools = body.get("tools")
         if body.get("stream"):
             return StreamingResponse(

@@ -94,7 +94,11 @@ def test_openai_status_errors_replay_with_status_body_and_message(tmp_path, cls,
     def create(model):
         raise status_error(cls, status, body)
 
-    with apirec.recording(tmp_path, mode="record"), pytest.raises(cls) as recorded:
+    # store_errors="all": the transient ones (429, 5xx) are not stored by default
+    with (
+        apirec.recording(tmp_path, mode="record", store_errors="all"),
+        pytest.raises(cls) as recorded,
+    ):
         create("gpt")
     with apirec.recording(tmp_path, mode="replay"), pytest.raises(cls) as replayed:
         create("gpt")
@@ -133,7 +137,8 @@ def test_except_clause_of_the_caller_runs_on_replay(tmp_path):
                 attempts.append(e.status_code)
         raise AssertionError("no answer")
 
-    with apirec.recording(tmp_path, mode="record"):
+    # a stored 429 replays to the caller's except clause (store_errors="all": not by default)
+    with apirec.recording(tmp_path, mode="record", store_errors="all"):
         assert with_retry() == ("ok", [429])
     with apirec.recording(tmp_path, mode="replay"):
         assert with_retry() == ("ok", [429])

@@ -76,8 +76,12 @@ class KeySpec(Binding):
         shared: bool = False,
         float_digits: int = 6,
         keying: Keying | None = None,
+        store_errors: str | Callable[[BaseException], bool] | None = None,
     ) -> None:
         super().__init__(func, name=name)
+        # which errors of this function are stored (None: the recording's choice); checked and
+        # applied by the recorder (apirec.record.error_policy), carried here with the function
+        self.store_errors = store_errors
         self.normalize = normalize
         self.shared = shared
         # another format's keys and file names instead of apirec's (see Keying below)

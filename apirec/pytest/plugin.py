@@ -16,6 +16,10 @@
   ``record-if-missing`` mode warns ``apirec.NothingRecordedWarning`` and is counted.
 * End of session: counts from every recording that closed, and the recordings no test used
   (deleted with ``--apirec-prune``); what any recording on a directory used counts as used.
+* Errors not stored because they were transient are counted in the summary; a test that
+  stored nothing because of them warns ``apirec.NothingRecordedWarning``.
+* Renamed tests (``apirec.pytest.renames``): a miss names the recordings of a test this run
+  did not collect that answer its call; ``--apirec-rekey`` moves them to the new test.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from typing import Any
 import pytest
 
 from apirec.errors import InvalidMode, NothingRecordedWarning, RecordingNotFound
-from apirec.pytest import expiry, integrations, network
+from apirec.pytest import expiry, integrations, network, renames
 from apirec.pytest.session import SessionState, write_summary
 from apirec.record.closing import observe_closing
 from apirec.record.context import test_context
@@ -48,6 +52,7 @@ MARKER_OPTIONS = (
     "store",
     "trusted_modules",
     "strict_types",
+    "store_errors",
     *network.MARKER_OPTIONS,
     *integrations.MARKER_OPTIONS,
     *expiry.MARKER_OPTIONS,
@@ -99,6 +104,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="json (one pretty file per recording, the default) or msgpack (one compact file)",
     )
     network.add_options(group, parser)
+    renames.add_options(group)
     integrations.add_options(group, parser)
     expiry.add_options(group, parser)
     parser.addini("apirec_mode", "apirec mode for the test run", default=None)
@@ -130,6 +136,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "apirec(path=None, *, mode=None, store='json', trusted_modules=(), strict_types=True, "
+        "store_errors='permanent', "
         "block_network=None, allow_hosts=None, integrations=None, max_age=None, "
         "on_expired=None): "
         "record or replay this test's calls, with the options of apirec.recording()",
@@ -150,7 +157,8 @@ def pytest_configure(config: pytest.Config) -> None:
         prune=bool(cli_prune if cli_prune is not None else config.getini("apirec_prune")),
         store=_store(config),
     )
-    config.stash[STATE] = SessionState()
+    config.stash[STATE] = state = SessionState()
+    renames.configure(config, state.moves, state.recorded_again)
     config.pluginmanager.register(SessionHooks(config), "apirec-session")
     # Recordings the tests open themselves (a conftest's apirec.recording(dir), as when
     # migrating from llama-stack) take the run's --apirec-mode too, through the environment.
@@ -205,13 +213,15 @@ def settings_for(item: pytest.Item) -> Settings:
         store=marker.get("store") or options.store or "json",
         trusted_modules=marker.get("trusted_modules", ()),
         strict_types=marker.get("strict_types", True),
+        store_errors=marker.get("store_errors", "permanent"),
         **network.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
         **expiry.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
         # no fixed test_id: the test's test_context(node id) scopes keys, and a block of it
         # under test_context(None) or another id must keep that scope
     )
     command = _record_command(item, options, marker_sets_mode="mode" in marker)
-    return replace(settings, extra={"record_command": command})
+    extra = {"record_command": command, **renames.settings_extra(item.config)}
+    return replace(settings, extra=extra)
 
 
 def _record_command(item: pytest.Item, options: Options, *, marker_sets_mode: bool) -> str:
@@ -268,6 +278,8 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
             ),
             stacklevel=1,
         )
+    elif rec.mode in (Mode.RECORD, Mode.RECORD_IF_MISSING) and raised is None:
+        _warn_if_only_transient_errors(item.nodeid, rec, state)
     swallowed = [m for m in rec.misses if not _is_in_chain(m, raised)]
     if swallowed:
         __tracebackhide__ = True
@@ -283,6 +295,27 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
             test_id=first.test_id,
         )
     network.fail_if_swallowed(blocked, raised, _is_in_chain)
+
+
+def _warn_if_only_transient_errors(node_id: str, rec: Recording, state: SessionState) -> None:
+    """Calls came, but each raised an error that was not stored (transient): the test passed
+    and stored nothing, and its replay will miss. Say so now, not at the next replay."""
+    stats = rec.stats
+    if not stats.errors_not_stored or stats.recorded or stats.replayed:
+        return
+    n = stats.errors_not_stored
+    state.nothing_recorded += 1
+    warnings.warn(
+        NothingRecordedWarning(
+            f"apirec: {node_id} stored nothing: its {n} call{'' if n == 1 else 's'} that "
+            f"failed raised {'a transient error' if n == 1 else 'transient errors'}, which "
+            f"{'is' if n == 1 else 'are'} not stored (a retry's answer is), so its replay "
+            f"will miss; if the test is about that error, store it with "
+            f'@pytest.mark.apirec(store_errors="all") or @apirec.record(store_errors="all")',
+            path=str(rec.settings.path),
+        ),
+        stacklevel=1,
+    )
 
 
 @contextlib.contextmanager
@@ -383,3 +416,9 @@ class SessionHooks:
         if hasattr(self.config, "workerinput") or not self.state.recordings:
             return
         write_summary(self.state, self.config.stash[OPTIONS].prune, terminalreporter)
+        renames.write_summary(
+            self.state.moves,
+            self.state.recorded_again,
+            terminalreporter,
+            rekey=bool(self.config.getoption("apirec_rekey")),
+        )

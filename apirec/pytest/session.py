@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import weakref
 from collections import defaultdict
-from dataclasses import dataclass, field, fields
+from dataclasses import astuple, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.context import current_test_id
 from apirec.record.modes import Mode
 from apirec.record.recording import Recording
+from apirec.record.renames import Move
 from apirec.record.settings import Settings
 from apirec.record.stored_answers import Stats, open_store
 from apirec.stores.entry_summary import test_id_of
@@ -58,6 +59,9 @@ class SessionState:
     unused: list[Unused] | None = None  # None until the end of a session that was not cut short
     deleted: list[str] = field(default_factory=list)
     prune_errors: list[str] = field(default_factory=list)
+    # renamed tests (apirec.pytest.renames): recordings moved, and calls recorded again
+    moves: list[Move] = field(default_factory=list)
+    recorded_again: list[tuple[str, str]] = field(default_factory=list)
 
     def recording_closed(self, rec: ClosedRecording) -> None:
         """Any recording has closed (the plugin's or one the tests opened themselves, such as
@@ -100,6 +104,8 @@ class SessionState:
             "complete": {k: sorted(v) for k, v in self.complete.items()},
             "recordings": self.recordings,
             "nothing_recorded": self.nothing_recorded,
+            "moves": [astuple(move) for move in self.moves],
+            "recorded_again": [list(pair) for pair in self.recorded_again],
         }
 
     def merge(self, wire: dict[str, Any]) -> None:
@@ -110,6 +116,8 @@ class SessionState:
             self.complete[node_id].update((d, kind) for d, kind in stores)
         self.recordings += wire["recordings"]
         self.nothing_recorded += wire["nothing_recorded"]
+        self.moves.extend(Move(*move) for move in wire["moves"])
+        self.recorded_again.extend((old, new) for old, new in wire["recorded_again"])
 
     # -- end of session ----------------------------------------------------------------------
 
@@ -192,6 +200,8 @@ def write_summary(state: SessionState, prune: bool, reporter: Any) -> None:
         )
     else:
         tail = "0 stored recordings no test used"
+    if s.errors_not_stored:
+        counts += f"; {_plural(s.errors_not_stored, 'transient error')} not stored"
     if state.nothing_recorded:
         counts += f"; {_plural(state.nothing_recorded, 'test')} recorded nothing"
     reporter.write_sep("-", "apirec")

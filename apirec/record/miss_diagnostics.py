@@ -109,6 +109,7 @@ def recording_not_found(
     test_id: str | None,
     store: Store | None = None,
     record_command: str | None = None,
+    renamed: list[str] | None = None,
 ) -> RecordingNotFound:
     lines = [
         f"No recording of {function}() for this call (mode 'replay').",
@@ -118,8 +119,12 @@ def recording_not_found(
         "  arguments:",
         *("    " + line for line in pretty(arguments).splitlines()),
     ]
-    nearest = closest_call(store, function, arguments, test_id) if store is not None else None
-    if store is None:
+    nearest = None
+    if store is not None and not renamed:
+        nearest = closest_call(store, function, arguments, test_id)
+    if renamed:  # the recordings of a renamed test: the likeliest story, told first
+        lines.extend(renamed)
+    elif store is None:
         lines.append("(No search for the closest stored call: done for the first misses only.)")
     elif nearest is None:
         lines.append(f"No stored call of {function}() in this store to compare with.")

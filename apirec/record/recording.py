@@ -18,7 +18,6 @@ from contextvars import Token
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from apirec.codec.envelope import encode_result
-from apirec.codec.exception_data import error_response
 from apirec.errors import ApirecError, EncodeError, NetworkBlocked, RecordingNotFound
 from apirec.keys.spec import KeySpec
 from apirec.record import network_guard
@@ -30,8 +29,10 @@ from apirec.record.context import (
     exit_recording,
 )
 from apirec.record.decorating import decorate
+from apirec.record.error_policy import StoreErrors
 from apirec.record.miss_diagnostics import recording_not_found
 from apirec.record.modes import Mode
+from apirec.record.renames import miss_lines
 from apirec.record.settings import Settings
 from apirec.record.stored_answers import Answers, Call
 from apirec.stores.files import record_start
@@ -93,6 +94,7 @@ class Recording:
         allow_hosts: Iterable[str] | None = None,
         max_age: str | dt.timedelta | None = None,
         on_expired: str | None = None,
+        store_errors: StoreErrors = "permanent",
         settings: Settings | None = None,
     ) -> None:
         self.settings = settings or Settings.build(
@@ -108,6 +110,7 @@ class Recording:
             allow_hosts=allow_hosts,
             max_age=max_age,
             on_expired=on_expired,
+            store_errors=store_errors,
         )
         self.mode = self.settings.mode
         self._lock = threading.Lock()
@@ -246,7 +249,10 @@ class Recording:
         for_key, for_store = spec.canonical(bound)
         key = spec.key(for_key, test_id)
         index = next(self._answers.state(key).counter)
-        return Call(spec.name, key, index, for_store, None if spec.shared else test_id)
+        # the keyed arguments only when renamed tests are looked for (positional: hot path)
+        scoped = for_key if self._answers.renames is not None else None
+        owner = None if spec.shared else test_id
+        return Call(spec.name, key, index, for_store, owner, None, None, scoped)
 
     def lookup(self, call: Call) -> tuple[int, Entry] | None:
         """The stored answer for this call under the current mode, or None."""
@@ -267,9 +273,21 @@ class Recording:
             # scanning for the closest call reads the store: only for the first few misses
             store=self.store if len(self.misses) < 3 else None,
             record_command=self.settings.extra.get("record_command"),
+            renamed=self._renamed_lines(call),
         )
         self.misses.append(error)
         return error
+
+    def _renamed_lines(self, call: Call) -> list[str]:
+        """What a miss says about recordings of renamed tests that would answer it."""
+        renames = self._answers.renames
+        if renames is None or call.test_id is None or call.scoped is None:
+            return []
+        try:
+            matches = renames.find(self.store, call.function, call.scoped, call.test_id)
+        except ApirecError:
+            return []  # the store cannot be searched: the miss says what it can without
+        return miss_lines(matches, rekey=renames.rekey, hint=renames.hint)
 
     def save(self, call: Call, response: dict[str, Any]) -> None:
         """Write one answer now, not when the recording closes."""
@@ -313,7 +331,7 @@ class Recording:
         try:
             result = wrapped(*args, **kwargs)
         except Exception as error:
-            answers.save(call, error_response(error))
+            answers.failed(call, error, spec.store_errors)
             raise
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)
@@ -348,7 +366,7 @@ class Recording:
         try:
             result = await wrapped(*args, **kwargs)
         except Exception as error:
-            answers.save(call, error_response(error))
+            answers.failed(call, error, spec.store_errors)
             raise
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from apirec.errors import InvalidStore
+from apirec.record import error_policy
+from apirec.record.error_policy import StoreErrors
 from apirec.record.expiry import layered, parse_max_age, parse_on_expired
 from apirec.record.hosts import HostRules
 from apirec.record.modes import Mode, parse_mode, resolve_mode
@@ -70,6 +72,8 @@ class Settings:
     # stored answers older than this are expired (apirec.record.expiry); also "30d"
     max_age: dt.timedelta | None = None
     on_expired: str = "warn"
+    # which errors of calls are stored: see apirec.record.error_policy
+    store_errors: StoreErrors = error_policy.DEFAULT
     extra: Mapping[str, Any] = field(default_factory=dict)
     host_rules: HostRules = field(init=False, repr=False, compare=False)
 
@@ -83,6 +87,7 @@ class Settings:
             raise ValueError(f"stream_rest_chunks must be an int >= 0, not {chunks!r}")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
             raise ValueError(f"stream_rest_seconds must be a number >= 0, not {seconds!r}")
+        error_policy.check(self.store_errors)
         object.__setattr__(self, "host_rules", HostRules.parse(self.allow_hosts))
         object.__setattr__(self, "max_age", parse_max_age(self.max_age))
         parse_on_expired(self.on_expired)
@@ -108,6 +113,7 @@ class Settings:
         allow_hosts: Iterable[str] | None = None,
         max_age: str | dt.timedelta | None = None,
         on_expired: str | None = None,
+        store_errors: StoreErrors = error_policy.DEFAULT,
     ) -> Settings:
         if isinstance(trusted_modules, str):
             trusted_modules = (trusted_modules,)
@@ -133,6 +139,7 @@ class Settings:
             allow_hosts=_env_allow_hosts() if allow_hosts is None else tuple(allow_hosts),
             max_age=age,
             on_expired=action,
+            store_errors=store_errors,
         )
 
     def layered(self, **overrides: Any) -> Settings:

@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apirec.codec.envelope import encode
-from apirec.codec.exception_data import raise_recorded, rebuild_error
+from apirec.codec.exception_data import error_response, raise_recorded, rebuild_error
 from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan, prepare
 from apirec.errors import DecodeError, IncompleteRecording, RecordingNotFound, StoreError
 from apirec.keys.spec import Keying
+from apirec.record.error_policy import should_store
 from apirec.record.expiry import Expiry
 from apirec.record.modes import Mode
 from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
+from apirec.record.renames import Renames
 from apirec.record.settings import Settings
 from apirec.stores.json_store import Entry, JsonStore, Store
 from apirec.stores.metadata import stamp
@@ -40,6 +42,8 @@ class Stats:
     recorded: int = 0
     live: int = 0
     missed: int = 0
+    # errors the calls raised that were not stored (transient; see store_errors=)
+    errors_not_stored: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,9 @@ class Call:
     # set when the function is keyed by another format (apirec.keys.spec.Keying): its stored request
     request: dict[str, Any] | None = None
     keying: Keying | None = None
+    # the arguments as keyed (KeySpec.canonical's for_key); only set when renamed tests are
+    # looked for (apirec.record.renames), which recompute the key under another test id
+    scoped: dict[str, Any] | None = None
 
 
 @dataclass
@@ -110,6 +117,9 @@ class Answers:
         self._expiry = Expiry.of(settings.max_age, settings.on_expired, self.mode, settings.extra)
         # (key, call index) -> slot of an expired answer this call records again
         self._renewing: dict[tuple[str, int], int] = {}
+        # the session's knowledge of renamed tests (the pytest plugin's), if any
+        renames = settings.extra.get("renames")
+        self.renames = renames if isinstance(renames, Renames) else None
 
     @property
     def store(self) -> Store:
@@ -152,6 +162,8 @@ class Answers:
                 if found is not None:
                     state.stored = 1
                     self._entries[(call.key, 0)], self._found_at[(call.key, 0)] = found
+            elif not state.stored and self.renames is not None:
+                state.stored = self._renamed(call)
         stored = state.stored
         if call.index < stored:
             slot = call.index
@@ -183,6 +195,26 @@ class Answers:
             raise
         self._renewing[(call.key, call.index)] = slot
         return None
+
+    def _renamed(self, call: Call) -> int:
+        """No answer for this key: the answers of a renamed test moved here (with rekey), or
+        how many there are now. Recording again what a gone test has is noted."""
+        renames = self.renames
+        if renames is None or call.test_id is None or call.scoped is None:
+            return 0  # shared, keyed by another format, or outside pytest
+        if self.mode is Mode.RECORD:
+            return 0  # records afresh anyway
+        if renames.rekey:
+            found = renames.move(self.store, call.function, call.scoped, call.key, call.test_id)
+            if len(found) == 1:
+                return self.store.count(call.key)
+        elif self.mode is Mode.RECORD_IF_MISSING:
+            found = renames.find(self.store, call.function, call.scoped, call.test_id)
+        else:
+            return 0  # replay: the miss tells
+        if self.mode is Mode.RECORD_IF_MISSING:  # the call goes live: say what it repeats
+            renames.recorded_again.extend((m.old_test, call.test_id) for m in found)
+        return 0
 
     def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
         """Rebuild the stored answer (fresh objects) or raise the stored exception.
@@ -308,6 +340,27 @@ class Answers:
         """``call`` goes to the real function: its answer is due (see :meth:`settle`)."""
         if call.keying is None and (call.key, call.index) not in self._renewing:
             self.state(call.key).pending.add(call.index)
+
+    def failed(
+        self, call: Call, error: Exception, policy: str | Callable[[BaseException], bool] | None
+    ) -> None:
+        """``call`` raised ``error``: store it as its answer, unless ``policy`` (the function's
+        ``store_errors=``, else the recording's) says not to; then the call gives up its place,
+        so the answer of a retry takes it."""
+        try:
+            store = should_store(self.settings.store_errors if policy is None else policy, error)
+        except Exception as failure:  # the user's callable: loud, with what it was judging
+            failure.add_note(
+                f"apirec: raised by the store_errors= callable of {call.function}() while "
+                f"deciding whether to store {error!r}; that error was not stored"
+            )
+            self.abandon(call)
+            raise
+        if store:
+            self.save(call, error_response(error))
+            return
+        self.abandon(call)
+        self.count("errors_not_stored", call)
 
     def abandon(self, call: Call) -> None:
         """``call`` ended with no answer to store (cancelled, interrupted, or its answer could

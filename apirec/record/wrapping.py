@@ -18,7 +18,9 @@ from typing import Any, TypeVar, overload
 import wrapt
 
 from apirec.keys.spec import Keying, KeySpec, Normalizer
+from apirec.record import error_policy
 from apirec.record.context import recording_lookup
+from apirec.record.error_policy import StoreErrors
 from apirec.record.modes import Mode
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -103,6 +105,7 @@ def wrap(
     shared: bool = False,
     float_digits: int = 6,
     keying: Keying | None = None,
+    store_errors: StoreErrors | None = None,
 ) -> RecordedFunction:
     """Wrap ``func`` so its calls go to the active recording.
 
@@ -117,6 +120,8 @@ def wrap(
         raise TypeError(f"normalize= takes a callable, not {type(normalize).__name__}")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name= takes a string, not {type(name).__name__}")
+    if store_errors is not None:
+        error_policy.check(store_errors)
     ignore = list(ignore)
     _check_ignore(func, ignore)
     spec = KeySpec(
@@ -128,6 +133,7 @@ def wrap(
         shared=shared,
         float_digits=float_digits,
         keying=keying,
+        store_errors=store_errors,
     )
     # An async generator function is called, not awaited: the sync path, an async stream.
     wrapper = RecordedFunction(
@@ -148,6 +154,7 @@ def record(
     normalize: Normalizer | None = None,
     shared: bool = False,
     float_digits: int = 6,
+    store_errors: StoreErrors | None = None,
 ) -> Callable[[F], F]: ...
 def record(
     func: F | None = None,
@@ -159,6 +166,7 @@ def record(
     normalize: Normalizer | None = None,
     shared: bool = False,
     float_digits: int = 6,
+    store_errors: StoreErrors | None = None,
 ) -> F | Callable[[F], F]:
     """Record and replay the calls of a function or method.
 
@@ -168,6 +176,9 @@ def record(
     parameters or dotted paths into dict arguments from the key and the stored arguments;
     ``redact`` adds names to the default secret list; ``normalize`` maps the canonical
     arguments to those hashed and stored; ``shared=True`` keys the call without the test id.
+    ``store_errors`` overrides the recording's choice of which errors this function's calls
+    store (``"permanent"``: all but transient ones, ``"all"``, or a callable
+    ``(exception) -> bool``).
     """
     options: dict[str, Any] = {
         "name": name,
@@ -176,6 +187,7 @@ def record(
         "normalize": normalize,
         "shared": shared,
         "float_digits": float_digits,
+        "store_errors": store_errors,
     }
 
     def decorate(f: F) -> F:

@@ -1,0 +1,120 @@
+"""Which errors a recording stores (``store_errors=``): transient ones are not, by default.
+
+An error that says "try again" (HTTP 408, 409, 429 or 5xx, a timeout, a lost connection) is
+the provider's weather, not its answer: a retry loop around the call will ask again, and the
+answer that ends the loop is what should be replayed. Stored, the error would replay as the
+first answer every time (and make the replayed test sleep through its backoff). So in the
+recording modes such an error reaches the caller but is not written, and the call gives up
+its place in the call order (:meth:`apirec.record.stored_answers.Answers.abandon`).
+
+SDK classes are recognised by the names in their class hierarchy, never imported: the core
+knows no SDK. :class:`apirec.NetworkBlocked` (apirec's own refusal) is never stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal, TypeAlias
+
+from apirec.errors import NetworkBlocked
+
+StoreErrors: TypeAlias = Literal["permanent", "all"] | Callable[[BaseException], bool]
+POLICIES = ("permanent", "all")
+DEFAULT: StoreErrors = "permanent"
+
+TRANSIENT_STATUSES = frozenset({408, 409, 429, *range(500, 600)})
+# Classes, by name anywhere in the hierarchy, whose errors mean the request did not get an
+# answer: openai/anthropic/groq... (Stainless SDKs), httpx and httpcore, requests, aiohttp.
+TRANSIENT_CLASS_NAMES = frozenset(
+    {
+        "APIConnectionError",
+        "APITimeoutError",
+        "TransportError",
+        "TimeoutException",
+        "ConnectionError",
+        "TimeoutError",
+        "Timeout",
+        "ClientConnectionError",
+        "ServerTimeoutError",
+    }
+)
+_STATUS_ATTRIBUTES = ("status_code", "status", "code")
+_RESPONSE_STATUS_ATTRIBUTES = ("status_code", "status")
+
+
+def check(policy: object, where: str = "store_errors") -> StoreErrors:
+    """``policy`` when it is a valid ``store_errors=`` value, else a clear error."""
+    if isinstance(policy, str):
+        if policy in POLICIES:
+            return policy  # type: ignore[return-value]
+        raise ValueError(
+            f"{where}={policy!r} is not a valid choice. Valid choices are: "
+            f"{', '.join(repr(p) for p in POLICIES)}, or a callable (exception) -> bool"
+        )
+    if callable(policy):
+        return policy
+    raise TypeError(
+        f"{where} takes 'permanent', 'all' or a callable (exception) -> bool, not {policy!r}"
+    )
+
+
+def should_store(policy: str | Callable[[BaseException], bool], error: BaseException) -> bool:
+    """Whether the recording writes ``error``, raised by a call, as that call's answer."""
+    if _network_blocked(error):
+        return False  # apirec's own refusal: never a provider's answer
+    if policy == "permanent":
+        return not is_transient(error)
+    if callable(policy):
+        return bool(policy(error))
+    return True  # "all" (values were checked when given)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` says "try again": a status of 408, 409, 429 or 5xx on it or on its
+    ``response``, a timeout or connection error, or an SDK's class of those names."""
+    if isinstance(error, TimeoutError | ConnectionError):
+        return True
+    if any(klass.__name__ in TRANSIENT_CLASS_NAMES for klass in type(error).__mro__):
+        return True
+    for name in _STATUS_ATTRIBUTES:
+        status = _status(error, name)
+        if status is not None:
+            return status in TRANSIENT_STATUSES
+    response = _attribute(error, "response")
+    if response is not None:
+        for name in _RESPONSE_STATUS_ATTRIBUTES:
+            status = _status(response, name)
+            if status is not None:
+                return status in TRANSIENT_STATUSES
+    return False
+
+
+def _attribute(owner: object, name: str) -> Any:
+    try:
+        return getattr(owner, name, None)
+    except Exception:  # a property that fails (a response not read yet): nothing to learn
+        return None
+
+
+def _status(owner: object, name: str) -> int | None:
+    """The attribute as an HTTP status when it looks like one (an int, or digits)."""
+    value = _attribute(owner, name)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, str) and value.isdigit() and len(value) == 3:
+        return int(value)
+    return None
+
+
+def _network_blocked(error: BaseException) -> bool:
+    """``error`` is, or was caused by, apirec's network guard (an SDK may wrap it)."""
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 20:
+        if isinstance(current, NetworkBlocked):
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
