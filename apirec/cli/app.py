@@ -16,7 +16,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _commands() -> dict[str, Command]:
-    from apirec.cli import inspect, maintain, verify
+    from apirec.cli import drift, inspect, maintain, verify
 
     return {
         "ls": inspect.ls,
@@ -25,6 +25,7 @@ def _commands() -> dict[str, Command]:
         "verify": verify.verify,
         "prune": maintain.prune,
         "convert": maintain.convert,
+        "drift": drift.drift,
     }
 
 
@@ -54,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("path", metavar="DIR")
     verify.add_argument("--trust", action="append", metavar="PKG", help="may import PKG")
     verify.add_argument("--strict", action="store_true", help="unresolved types fail too")
+
+    drift = commands.add_parser("drift", help="check recordings against the installed classes")
+    drift.add_argument("path", metavar="DIR")
+    drift.add_argument("--trust", action="append", metavar="PKG", help="may import PKG")
+    drift.add_argument("--json", action="store_true", help="one JSON report, for scripts")
 
     prune = commands.add_parser("prune", help="delete the recordings matching the filters")
     prune.add_argument("path", metavar="DIR")

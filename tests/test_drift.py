@@ -1,0 +1,350 @@
+"""`apirec drift`: recordings made with one version of a module's classes, checked in a real
+process against another version of that module (and llama-stack's files against openai)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from tests.paths import LLAMA_STACK
+
+ROOT = Path(__file__).resolve().parents[1]
+
+V1 = """
+    import dataclasses
+    import datetime as dt
+    from enum import Enum
+
+    from pydantic import BaseModel, ConfigDict
+
+
+    class Color(Enum):
+        RED = "red"
+        BLUE = "blue"
+
+
+    class Usage(BaseModel):
+        tokens: int
+
+
+    class Answer(BaseModel):
+        text: str
+        old_name: str | None = None
+        usage: Usage
+        color: Color
+
+
+    class Event(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        name: str
+        at: dt.datetime
+        legacy: int = 0
+
+
+    class Label(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        name: str
+        legacy: str = ""
+
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+        y: int
+
+
+    class Chunk(BaseModel):
+        delta: str
+
+
+    class Oops(Exception):
+        pass
+"""
+
+RECORD = """
+    import sys
+    import datetime as dt
+
+    import apirec
+    import driftmodels as m
+
+
+    @apirec.record(name="answer")
+    def answer(i):
+        return m.Answer(text=f"a{i}", old_name="x", usage=m.Usage(tokens=i), color=m.Color.BLUE)
+
+
+    @apirec.record(name="event")
+    def event():
+        at = dt.datetime(2026, 12, 2, tzinfo=dt.timezone.utc)
+        return [m.Event(name="e", at=at, legacy=1), m.Label(name="l", legacy="old")]
+
+
+    @apirec.record(name="point")
+    def point():
+        return {"where": m.Point(1, 2), "color": m.Color.BLUE}
+
+
+    @apirec.record(name="chunks")
+    def chunks():
+        yield m.Chunk(delta="a")
+        yield m.Chunk(delta="b")
+
+
+    @apirec.record(name="fails")
+    def fails():
+        raise m.Oops("bad")
+
+
+    with apirec.recording(sys.argv[1], mode="record", store=sys.argv[2]):
+        for i in range(3):
+            answer(i)
+        event()
+        point()
+        list(chunks())
+        try:
+            fails()
+        except m.Oops:
+            pass
+"""
+
+
+def run(*argv, modules=None):
+    path = [str(ROOT)] + ([str(modules)] if modules else [])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+    done = subprocess.run(
+        [sys.executable, *map(str, argv)], capture_output=True, text=True, env=env, timeout=120
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def drift(*argv, modules=None):
+    return run("-m", "apirec", "drift", *argv, modules=modules)
+
+
+def write_module(folder, source):
+    folder.mkdir(exist_ok=True)
+    (folder / "driftmodels.py").write_text(textwrap.dedent(source))
+    shutil.rmtree(folder / "__pycache__", ignore_errors=True)
+
+
+@pytest.fixture(params=["json", "msgpack"])
+def recorded(request, tmp_path):
+    """A store recorded with V1 of driftmodels; returns (store, modules folder)."""
+    modules = tmp_path / "mods"
+    write_module(modules, V1)
+    script = tmp_path / "record.py"
+    script.write_text(textwrap.dedent(RECORD))
+    store = tmp_path / "recordings"
+    code, _, err = run(script, store, request.param, modules=modules)
+    assert code == 0, err
+    return store, modules
+
+
+def report_of(store, modules, *extra):
+    code, out, err = drift(store, "--trust", "driftmodels", "--json", *extra, modules=modules)
+    assert err == ""
+    return code, json.loads(out)
+
+
+def problems(report, type_name):
+    (entry,) = [t for t in report["types"] if t["type"] == f"driftmodels.{type_name}"]
+    return entry, {(p["kind"], p["field"]): p for p in entry["problems"]}
+
+
+def test_unchanged_classes_drift_clean(recorded):
+    store, modules = recorded
+    code, report = report_of(store, modules)
+    assert code == 0
+    assert not report["breaks_replay"]
+    names = {t["type"]: t for t in report["types"]}
+    assert set(names) == {
+        f"driftmodels.{n}" for n in ("Answer", "Event", "Label", "Point", "Color", "Chunk", "Oops")
+    }
+    assert all(t["problems"] == [] and t["checked"] for t in names.values())
+    assert names["driftmodels.Answer"]["values"] == 3
+    assert names["driftmodels.Chunk"]["values"] == 2  # a stream's chunks, one by one
+    assert names["driftmodels.Color"]["values"] == 1  # nested in a dict beside a dataclass
+    assert report["imported"] == ["driftmodels"]
+
+
+def test_each_change_is_reported_per_type_with_a_count_and_an_example(recorded):
+    store, modules = recorded
+    write_module(
+        modules,
+        V1.replace("old_name: str | None = None", "new_name: str")
+        .replace("tokens: int", "tokens: list[int]")
+        .replace('BLUE = "blue"', 'GREEN = "green"')
+        .replace("    y: int", "    z: int")
+        .replace("    legacy: int = 0\n", "")
+        .replace("class Oops(Exception):", "class Renamed(Exception):"),
+    )
+    code, report = report_of(store, modules)
+    assert code == 1
+    assert report["breaks_replay"]
+
+    answer, found = problems(report, "Answer")
+    assert answer["breaks_replay"] and answer["values"] == 3 and answer["files"] == 3
+    assert answer["recorded_versions"] == {"unknown": 3}  # no "versions" in these files
+    assert answer["installed_version"] is None  # a module, not an installed distribution
+    missing = found[("missing field", "new_name")]
+    assert missing["breaks_replay"] and missing["values"] == 3 and missing["files"] == 3
+    assert Path(missing["example"].split("::")[0]).is_relative_to(store)
+    invalid = found[("invalid value", "usage.tokens")]
+    assert invalid["breaks_replay"] and "list" in invalid["detail"]
+    unknown = found[("unknown field", "old_name")]
+    assert not unknown["breaks_replay"] and unknown["detail"] == "dropped on replay"
+    assert unknown["values"] == 3
+
+    # BLUE as a model's field is an invalid value (above); as a value of its own, nested in
+    # a dict beside a dataclass, it is no longer a member, and decoding it fails
+    assert ("invalid value", "color") in problems(report, "Answer")[1]
+    color, found = problems(report, "Color")
+    assert list(found) == [("not a member", "")] and color["breaks_replay"]
+    assert found[("not a member", "")]["detail"] == "'blue'; members: 'red', 'green'"
+
+    point, found = problems(report, "Point")
+    assert found[("unknown field", "y")]["breaks_replay"]  # decoding a dataclass fails
+    assert found[("missing field", "z")]["breaks_replay"]
+
+    event, found = problems(report, "Event")  # extra="forbid": built unvalidated, ``at`` a str
+    assert set(found) == {("unknown field", "legacy"), ("replays unvalidated", "")}
+    assert found[("replays unvalidated", "")]["breaks_replay"]
+    assert "extra='forbid'" in found[("unknown field", "legacy")]["detail"]
+
+    oops, found = problems(report, "Oops")
+    assert found[("unresolvable", "")]["breaks_replay"]
+    assert "apirec.ReplayedError" in found[("unresolvable", "")]["detail"]
+
+    chunk, found = problems(report, "Chunk")
+    assert chunk["values"] == 2 and not found and not chunk["breaks_replay"]
+
+
+def test_fields_the_class_no_longer_has_alone_exit_0(recorded):
+    store, modules = recorded
+    # Label (extra="forbid", strings only) and Answer (extra ignored) lose a field: replay
+    # still gives valid instances, without it
+    write_module(
+        modules,
+        V1.replace("old_name: str | None = None", "").replace('legacy: str = ""', ""),
+    )
+    code, report = report_of(store, modules)
+    assert code == 0, report
+    _, found = problems(report, "Answer")
+    assert list(found) == [("unknown field", "old_name")]
+    label, found = problems(report, "Label")
+    assert list(found) == [("unknown field", "legacy")] and not label["breaks_replay"]
+
+
+def test_human_output_is_a_table_per_type_and_a_verdict(recorded):
+    store, modules = recorded
+    write_module(modules, V1.replace("old_name: str | None = None", "new_name: str"))
+    code, out, _ = drift(store, "--trust", "driftmodels", modules=modules)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == "Trusted to import: driftmodels; imported 1 module"
+    at = lines.index("driftmodels.Answer  [BREAKS REPLAY]")
+    assert lines[at + 1].startswith(
+        "  3 values in 3 files; driftmodels recorded: unknown (3 files)"
+    )
+    header = lines[at + 2].split()
+    assert header == ["REPLAY", "PROBLEM", "FIELD", "VALUES", "DETAIL", "EXAMPLE"]
+    row = lines[at + 3]
+    assert row.split()[:5] == ["breaks", "missing", "field", "new_name", "3"]
+    assert str(store) in row
+    assert "driftmodels.Chunk  [ok]" in lines
+    assert lines[-1].startswith("FAILED: 7 recordings, 7 types checked: 1 would no longer")
+
+
+def test_untrusted_types_are_not_imported_and_listed_as_not_checked(recorded, tmp_path):
+    store, modules = recorded
+    # a module that says when it is imported: drift must not import what it was not told to
+    write_module(
+        modules, V1 + "\nimport pathlib\npathlib.Path(__file__).with_name('IMPORTED').touch()\n"
+    )
+    code, out, err = drift(store, "--json", modules=modules)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["imported"] == [] and report["trusted"] == []
+    assert not (modules / "IMPORTED").exists()
+    assert {t["checked"] for t in report["types"]} == {False}
+    why = {p["detail"] for t in report["types"] for p in t["problems"]}
+    assert why == {"not allowed to import (--trust driftmodels)"}
+
+
+def test_a_file_that_cannot_be_read_fails_and_is_named(tmp_path):
+    (tmp_path / "broken.json").write_text('{"response": ')
+    code, out, _ = drift(tmp_path, "--json")
+    assert code == 1
+    (unreadable,) = json.loads(out)["unreadable"]
+    assert unreadable["file"] == str(tmp_path / "broken.json")
+    assert "not valid JSON" in unreadable["error"]
+
+
+def test_no_such_directory_is_a_usage_error(tmp_path):
+    code, _, err = drift(tmp_path / "nowhere")
+    assert code == 2
+    assert "no such file or directory" in err
+
+
+# -- llama-stack's recordings against the installed openai ----------------------------------
+
+
+def llama_stack_report(folder):
+    code, out, err = drift(folder, "--trust", "openai", "--json")
+    assert err == ""
+    return code, json.loads(out)
+
+
+def test_llama_stack_files_against_the_installed_openai(tmp_path):
+    code, report = llama_stack_report(LLAMA_STACK)
+    by_type = {t["type"]: t for t in report["types"]}
+    openai_types = {n: t for n, t in by_type.items() if n.startswith("openai.")}
+    assert {t["installed_version"] for t in openai_types.values()} == {version("openai")}
+    assert {v for t in openai_types.values() for v in t["recorded_versions"]} == {"unknown"}
+    # Values that never validated (Azure's first chunk has object "", a streamed legacy
+    # completion has finish_reason null): the openai SDK builds them without validation live,
+    # as replay does. Without recorded versions drift cannot tell them from drift: they fail.
+    breaking = {
+        (name, p["kind"], p["field"], p["values"])
+        for name, t in openai_types.items()
+        for p in t["problems"]
+        if p["breaks_replay"]
+    }
+    assert breaking == {
+        (
+            "openai.types.chat.chat_completion_chunk.ChatCompletionChunk",
+            "invalid value",
+            "object",
+            27,
+        ),
+        ("openai.types.completion.Completion", "invalid value", "choices[*].finish_reason", 100),
+    }
+    assert code == 1
+    # other providers' fields are kept as extra values (openai's models allow extras)
+    chunk = openai_types["openai.types.chat.chat_completion_chunk.ChatCompletionChunk"]
+    unknown = {p["field"]: p for p in chunk["problems"] if p["kind"] == "unknown field"}
+    assert unknown["choices[*].delta.reasoning"]["detail"] == "kept as an extra value on replay"
+    assert not by_type["ogx_api.tools.ToolInvocationResult"]["checked"]
+    assert by_type["openai.BadRequestError"]["problems"] == []  # llama-stack's provider errors
+
+
+def test_llama_stack_files_recorded_with_the_installed_openai_drift_clean(tmp_path):
+    copy = tmp_path / "llama_stack"
+    shutil.copytree(LLAMA_STACK, copy)
+    for path in copy.rglob("*.json"):
+        entry = json.loads(path.read_text())
+        entry["versions"] = {"apirec": "0.1.0", "openai": version("openai")}
+        path.write_text(json.dumps(entry))
+    code, report = llama_stack_report(copy)
+    assert code == 0, [t for t in report["types"] if t["breaks_replay"]]
+    chunk = next(t for t in report["types"] if t["type"].endswith("ChatCompletionChunk"))
+    assert chunk["recorded_versions"] == {version("openai"): 112}
+    (never_valid,) = [p for p in chunk["problems"] if p["kind"] == "invalid value"]
+    assert "recorded with the installed version, so not drift" in never_valid["detail"]
