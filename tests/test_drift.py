@@ -210,16 +210,19 @@ def test_each_change_is_reported_per_type_with_a_count_and_an_example(recorded):
     assert found[("not a member", "")]["detail"] == "'blue'; members: 'red', 'green'"
 
     point, found = problems(report, "Point")
+    assert point["breaks_replay"] and point["values"] == 1
     assert found[("unknown field", "y")]["breaks_replay"]  # decoding a dataclass fails
     assert found[("missing field", "z")]["breaks_replay"]
 
     event, found = problems(report, "Event")  # extra="forbid": built unvalidated, ``at`` a str
-    assert set(found) == {("unknown field", "legacy"), ("replays unvalidated", "")}
-    assert found[("replays unvalidated", "")]["breaks_replay"]
+    assert set(found) == {("unknown field", "legacy"), ("replays unvalidated", "at")}
+    assert event["breaks_replay"]
+    unconverted = found[("replays unvalidated", "at")]
+    assert unconverted["breaks_replay"] and unconverted["detail"].endswith("str, not datetime")
     assert "extra='forbid'" in found[("unknown field", "legacy")]["detail"]
 
     oops, found = problems(report, "Oops")
-    assert found[("unresolvable", "")]["breaks_replay"]
+    assert found[("unresolvable", "")]["breaks_replay"] and oops["files"] == 1
     assert "apirec.ReplayedError" in found[("unresolvable", "")]["detail"]
 
     chunk, found = problems(report, "Chunk")
@@ -259,7 +262,9 @@ def test_human_output_is_a_table_per_type_and_a_verdict(recorded):
     assert row.split()[:5] == ["breaks", "missing", "field", "new_name", "3"]
     assert str(store) in row
     assert "driftmodels.Chunk  [ok]" in lines
-    assert lines[-1].startswith("FAILED: 7 recordings, 7 types checked: 1 would no longer")
+    assert lines[-1].startswith(
+        "FAILED: 7 recordings, 7 types checked: 1 would no longer replay as their type"
+    )
 
 
 def test_untrusted_types_are_not_imported_and_listed_as_not_checked(recorded, tmp_path):

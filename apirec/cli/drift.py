@@ -125,7 +125,7 @@ def _print(report: Report, imported: list[str], out: TextIO) -> None:
     print(
         f"\n{status}: {_plural(report.recordings, 'recording')}, "
         f"{_plural(len(checked), 'type')} checked: {len(broken):,} would no longer replay as "
-        f"recorded, {len(drifted):,} with fields the class does not read, "
+        f"their type, {len(drifted):,} with fields the class does not read, "
         f"{len(unchecked):,} not checked"
         + (f"; {_plural(len(report.unreadable), 'file')} unreadable" if report.unreadable else ""),
         file=out,
@@ -138,7 +138,7 @@ def _print_type(report: Report, t: TypeReport, out: TextIO) -> None:
     recorded = ", ".join(
         f"{version} ({_plural(n, 'file')})" for version, n in sorted(t.recorded.items())
     )
-    installed = report.installed(t.name) or "not an installed distribution"
+    installed = report.installed(t.name) or "no distribution"
     print(
         f"  {_plural(t.values, 'value')} in {_plural(len(t.files), 'file')}; "
         f"{t.package} recorded: {recorded}; installed: {installed}",

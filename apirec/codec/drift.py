@@ -56,7 +56,7 @@ _BUILTIN = frozenset({*_CONTAINERS, *_SCALAR_DECODERS, "builtins.dict"})
 _NESTED = (dict, list)
 _EXTRA = {
     "allow": "kept as an extra value on replay",
-    "forbid": "rejected by extra='forbid': dropped on replay, the rest built unvalidated",
+    "forbid": "rejected by extra='forbid': dropped on replay, which then skips validation",
 }
 _DROPPED = "dropped on replay"
 
@@ -227,8 +227,8 @@ class Checker:
                 yield Finding(MISSING, where, "required by the installed class", True)
             else:
                 yield Finding(INVALID, where, str(error["msg"]), True)
-        if errors and not broken and not _same_as_validated(cls, value):
-            yield Finding(UNVALIDATED, "", _EXTRA["forbid"], True)
+        if errors and not broken:
+            yield from _unconverted(cls, value)
         if STATE in data:
             try:
                 state_applier(cls, data[STATE])
@@ -344,15 +344,30 @@ _ROOT: _Level = ((), (("", "", "<root>"),))  # a root model: its root has the ke
 _AS_REPLAYED = "; replays as apirec.ReplayedError"
 
 
-def _same_as_validated(cls: type[BaseModel], value: Any) -> bool:
-    """Whether ``value`` (built without validation) is what validating its own data gives."""
-    if not isinstance(value, cls):
-        return False
+def _unconverted(cls: type[BaseModel], value: Any) -> Iterator[Finding]:
+    """The fields of ``value`` (built without validation, as replay builds a model whose
+    extra="forbid" rejects an unknown field) that differ from validating its own data: values
+    validation converts (a datetime from its text) stay as stored."""
+    why = "extra='forbid' rejects the unknown fields, so replay skips validation: stays"
     try:
         dumped = value.model_dump(by_alias=True, exclude_unset=True, warnings=False)
-        return bool(cls.model_validate(dumped) == value)
+        valid = cls.model_validate(dumped)
     except Exception:  # not even its own dump validates
-        return False
+        yield Finding(
+            UNVALIDATED, "", "its data does not validate without the unknown fields", True
+        )
+        return
+    if valid == value:
+        return
+    own, converted = value.__dict__, valid.__dict__
+    for name in sorted(own.keys() | converted.keys()):
+        if own.get(name, _ABSENT) != converted.get(name, _ABSENT):
+            stored = type(own.get(name)).__name__
+            wanted = type(converted.get(name)).__name__
+            yield Finding(UNVALIDATED, name, f"{why} {stored}, not {wanted}", True)
+
+
+_ABSENT = object()
 
 
 def _undecodable(data: dict[str, Any], trusted: tuple[str, ...]) -> Finding:
