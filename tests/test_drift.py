@@ -21,7 +21,9 @@ V1 = """
     import datetime as dt
     from enum import Enum
 
-    from pydantic import BaseModel, ConfigDict
+    import uuid
+
+    from pydantic import BaseModel, ConfigDict, Field
 
 
     class Color(Enum):
@@ -63,6 +65,11 @@ V1 = """
         delta: str
 
 
+    class Ticket(BaseModel):  # its generated id is kept beside the dump ("__state__")
+        id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+        title: str
+
+
     class Oops(Exception):
         pass
 """
@@ -97,6 +104,11 @@ RECORD = """
         yield m.Chunk(delta="b")
 
 
+    @apirec.record(name="ticket")
+    def ticket():
+        return m.Ticket(title="t")
+
+
     @apirec.record(name="fails")
     def fails():
         raise m.Oops("bad")
@@ -108,6 +120,7 @@ RECORD = """
         event()
         point()
         list(chunks())
+        ticket()
         try:
             fails()
         except m.Oops:
@@ -165,7 +178,8 @@ def test_unchanged_classes_drift_clean(recorded):
     assert not report["breaks_replay"]
     names = {t["type"]: t for t in report["types"]}
     assert set(names) == {
-        f"driftmodels.{n}" for n in ("Answer", "Event", "Label", "Point", "Color", "Chunk", "Oops")
+        f"driftmodels.{n}"
+        for n in ("Answer", "Event", "Label", "Point", "Color", "Chunk", "Ticket", "Oops")
     }
     assert all(t["problems"] == [] and t["checked"] for t in names.values())
     assert names["driftmodels.Answer"]["values"] == 3
@@ -229,7 +243,98 @@ def test_each_change_is_reported_per_type_with_a_count_and_an_example(recorded):
     assert chunk["values"] == 2 and not found and not chunk["breaks_replay"]
 
 
-def test_fields_the_class_no_longer_has_alone_exit_0(recorded):
+def test_what_the_dump_lost_must_still_apply(recorded):
+    store, modules = recorded
+    write_module(
+        modules, V1.replace("id: str = Field(default_factory=lambda: uuid.uuid4().hex)", "")
+    )
+    code, report = report_of(store, modules)
+    assert code == 1
+    ticket, found = problems(report, "Ticket")
+    assert list(found) == [("state does not apply", "")] and ticket["breaks_replay"]
+    assert (
+        "'id' is neither a field nor an extra value"
+        in found[("state does not apply", "")]["detail"]
+    )
+
+
+REPLAY = """
+    import sys
+
+    import apirec
+    from pydantic import BaseModel
+
+    from record import answer, event, fails, point, ticket
+
+    def outcome(call):
+        try:
+            value = call()
+        except apirec.DecodeError:
+            return "does not decode"
+        except apirec.ReplayedError:
+            return "ReplayedError"
+        except Exception as e:
+            return f"raises {type(e).__name__}"
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if not isinstance(v, BaseModel):  # Point and Color decoded: nothing to check
+                continue
+            try:
+                assert all(hasattr(v, f) for f in type(v).model_fields)
+                # a valid instance is what validating its own data gives
+                assert type(v).model_validate(v.model_dump(warnings=False)) == v
+            except Exception:
+                return "not a valid instance"
+        return "ok"
+
+    with apirec.recording(sys.argv[1], mode="replay", store=sys.argv[2]):
+        for name, call in [("answer", lambda: answer(0)), ("event", event), ("point", point),
+                           ("ticket", ticket), ("fails", fails)]:
+            print(name, outcome(call))
+"""
+
+
+def replayed(tmp_path, store, modules):
+    """What replay gives each recorded call now: ok, not a valid instance, or an error."""
+    (tmp_path / "replay.py").write_text(textwrap.dedent(REPLAY))
+    record = (tmp_path / "record.py").read_text()
+    (tmp_path / "record.py").write_text(record.split("with apirec.recording")[0])
+    kind = "msgpack" if (store / "recordings.apirec").exists() else "json"
+    path = os.pathsep.join([str(ROOT), str(modules), str(tmp_path)])
+    done = subprocess.run(
+        [sys.executable, tmp_path / "replay.py", store, kind],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": path},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(line.split(" ", 1) for line in done.stdout.splitlines())
+
+
+def test_drift_agrees_with_what_replay_gives(recorded, tmp_path):
+    store, modules = recorded
+    write_module(
+        modules,
+        V1.replace("old_name: str | None = None", "new_name: str")
+        .replace("    y: int", "    z: int")
+        .replace("    legacy: int = 0\n", "")
+        .replace("class Oops(Exception):", "class Renamed(Exception):")
+        .replace("id: str = Field(default_factory=lambda: uuid.uuid4().hex)", ""),
+    )
+    _, report = report_of(store, modules)
+    breaks = {t["type"].split(".")[-1] for t in report["types"] if t["breaks_replay"]}
+    assert breaks == {"Answer", "Event", "Point", "Ticket", "Oops"}
+    assert replayed(tmp_path, store, modules) == {
+        "answer": "not a valid instance",  # new_name missing
+        "event": "not a valid instance",  # Event.at a str
+        "point": "does not decode",  # Point has no field y
+        "ticket": "does not decode",  # the stored id has no field to go to
+        "fails": "ReplayedError",  # Oops is gone
+    }
+
+
+def test_fields_the_class_no_longer_has_alone_exit_0(recorded, tmp_path):
     store, modules = recorded
     # Label (extra="forbid", strings only) and Answer (extra ignored) lose a field: replay
     # still gives valid instances, without it
@@ -243,6 +348,13 @@ def test_fields_the_class_no_longer_has_alone_exit_0(recorded):
     assert list(found) == [("unknown field", "old_name")]
     label, found = problems(report, "Label")
     assert list(found) == [("unknown field", "legacy")] and not label["breaks_replay"]
+    assert replayed(tmp_path, store, modules) == {
+        "answer": "ok",
+        "event": "ok",
+        "point": "ok",
+        "ticket": "ok",
+        "fails": "raises Oops",
+    }
 
 
 def test_human_output_is_a_table_per_type_and_a_verdict(recorded):
@@ -263,7 +375,7 @@ def test_human_output_is_a_table_per_type_and_a_verdict(recorded):
     assert str(store) in row
     assert "driftmodels.Chunk  [ok]" in lines
     assert lines[-1].startswith(
-        "FAILED: 7 recordings, 7 types checked: 1 would no longer replay as their type"
+        "FAILED: 8 recordings, 8 types checked: 1 would no longer replay as their type"
     )
 
 
