@@ -334,6 +334,27 @@ def test_drift_agrees_with_what_replay_gives(recorded, tmp_path):
     }
 
 
+def test_a_class_whose_own_code_fails_on_the_data_does_not_decode(recorded, tmp_path):
+    store, modules = recorded
+    failing = """
+    class Usage(BaseModel):
+        tokens: int
+
+        @field_validator("tokens")
+        @classmethod
+        def no(cls, value):
+            raise TypeError("tokens are gone")
+    """
+    v2 = V1.replace("    class Usage(BaseModel):\n        tokens: int\n", failing.lstrip("\n"))
+    write_module(modules, v2.replace("ConfigDict, Field", "ConfigDict, Field, field_validator"))
+    code, report = report_of(store, modules)
+    assert code == 1
+    _, found = problems(report, "Answer")
+    assert found[("does not decode", "")]["detail"] == "TypeError: tokens are gone"
+    # replay fails too (its first replay lets the TypeError itself through)
+    assert replayed(tmp_path, store, modules)["answer"] == "raises TypeError"
+
+
 def test_fields_the_class_no_longer_has_alone_exit_0(recorded, tmp_path):
     store, modules = recorded
     # Label (extra="forbid", strings only) and Answer (extra ignored) lose a field: replay

@@ -25,7 +25,7 @@ Only types whose package is trusted are checked (resolving may import it, nothin
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -168,10 +168,10 @@ class Checker:
                 self._visit(payload, out)
             return
         if issubclass(cls, BaseModel):
-            out.append((name, tuple(self._model(cls, data))))
+            out.append((name, _guarded(self._model, cls, data)))
             self._visit(data.get(STATE), out)  # typed values the dump lost, decoded on replay
         elif issubclass(cls, Enum):
-            out.append((name, tuple(self._enum(cls, data))))
+            out.append((name, _guarded(self._enum, cls, data)))
         elif issubclass(cls, BaseException):
             out.append((name, ()))
             if isinstance(payload, dict):
@@ -368,6 +368,19 @@ def _unconverted(cls: type[BaseModel], value: Any) -> Iterator[Finding]:
 
 
 _ABSENT = object()
+
+
+def _guarded(
+    check: Callable[[Any, Any], Iterator[Finding]], cls: type, data: Any
+) -> tuple[Finding, ...]:
+    """``check``'s findings; a class whose own code fails on this data (a validator raising
+    TypeError) fails decoding too, where the decoder turns it into a DecodeError."""
+    try:
+        return tuple(check(cls, data))
+    except RecursionError:
+        raise
+    except Exception as e:
+        return (Finding(UNDECODABLE, "", f"{type(e).__name__}: {str(e)[:300]}", True),)
 
 
 def _undecodable(data: dict[str, Any], trusted: tuple[str, ...]) -> Finding:
