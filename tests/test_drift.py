@@ -111,7 +111,7 @@ RECORD = """
 
     @apirec.record(name="fails")
     def fails():
-        raise m.Oops("bad")
+        raise m.Oops("bad", m.Usage(tokens=1))
 
 
     with apirec.recording(sys.argv[1], mode="record", store=sys.argv[2]):
@@ -179,13 +179,26 @@ def test_unchanged_classes_drift_clean(recorded):
     names = {t["type"]: t for t in report["types"]}
     assert set(names) == {
         f"driftmodels.{n}"
-        for n in ("Answer", "Event", "Label", "Point", "Color", "Chunk", "Ticket", "Oops")
+        for n in ("Answer", "Event", "Label", "Point", "Color", "Chunk", "Ticket", "Oops", "Usage")
     }
     assert all(t["problems"] == [] and t["checked"] for t in names.values())
     assert names["driftmodels.Answer"]["values"] == 3
     assert names["driftmodels.Chunk"]["values"] == 2  # a stream's chunks, one by one
     assert names["driftmodels.Color"]["values"] == 1  # nested in a dict beside a dataclass
     assert report["imported"] == ["driftmodels"]
+    assert set(report) == {
+        "recordings",
+        "trusted",
+        "imported",
+        "breaks_replay",
+        "unreadable",
+        "types",
+    }
+    assert report["recordings"] == 8 and report["trusted"] == ["driftmodels"]
+    assert set(names["driftmodels.Answer"]) == {
+        "type", "package", "checked", "breaks_replay", "values", "files",
+        "recorded_versions", "installed_version", "problems",
+    }  # fmt: skip
 
 
 def test_each_change_is_reported_per_type_with_a_count_and_an_example(recorded):
@@ -239,8 +252,14 @@ def test_each_change_is_reported_per_type_with_a_count_and_an_example(recorded):
     assert found[("unresolvable", "")]["breaks_replay"] and oops["files"] == 1
     assert "apirec.ReplayedError" in found[("unresolvable", "")]["detail"]
 
+    _, found = problems(report, "Usage")  # an argument of the recorded exception
+    assert found[("invalid value", "tokens")]["breaks_replay"]
+
     chunk, found = problems(report, "Chunk")
     assert chunk["values"] == 2 and not found and not chunk["breaks_replay"]
+    first = answer["problems"][0]  # breaking problems first
+    assert first["breaks_replay"]
+    assert set(first) == {"kind", "field", "detail", "breaks_replay", "values", "files", "example"}
 
 
 def test_what_the_dump_lost_must_still_apply(recorded):
@@ -396,7 +415,7 @@ def test_human_output_is_a_table_per_type_and_a_verdict(recorded):
     assert str(store) in row
     assert "driftmodels.Chunk  [ok]" in lines
     assert lines[-1].startswith(
-        "FAILED: 8 recordings, 8 types checked: 1 would no longer replay as their type"
+        "FAILED: 8 recordings, 9 types checked: 1 would no longer replay as their type"
     )
 
 
@@ -486,3 +505,46 @@ def test_llama_stack_files_recorded_with_the_installed_openai_drift_clean(tmp_pa
     assert chunk["recorded_versions"] == {version("openai"): 112}
     (never_valid,) = [p for p in chunk["problems"] if p["kind"] == "invalid value"]
     assert "recorded with the installed version, so not drift" in never_valid["detail"]
+
+
+# -- versions: recorded (the recording's "versions") and installed (package metadata) --------
+
+
+@pytest.mark.parametrize(
+    ("versions", "type_name", "expected"),
+    [
+        ({"apirec": "0.1.0", "openai": "3.50.0"}, "openai.types.model.Model", "3.50.0"),
+        ({"google.genai": "3.6.1"}, "google.genai.types.Candidate", "3.6.1"),
+        ({"google-genai": "3.6.1", "google": "x"}, "google.genai.types.Candidate", "3.6.1"),
+        ({"openai": "3.50.0"}, "openai.pagination.SyncPage[openai.types.model.Model]", "3.50.0"),
+        ({"anthropic": "2.16.0"}, "openai.types.model.Model", "unknown"),
+        ({}, "openai.types.model.Model", "unknown"),
+        (None, "openai.types.model.Model", "unknown"),  # files written before apirec kept them
+        ({"openai": 3}, "openai.types.model.Model", "unknown"),
+    ],
+)
+def test_recorded_version(versions, type_name, expected):
+    from apirec.cli.drift_report import recorded_version
+
+    assert recorded_version(versions, type_name) == expected
+
+
+@pytest.mark.parametrize(
+    ("type_name", "distribution"),
+    [
+        ("openai.types.model.Model", "openai"),
+        ("pydantic_core._pydantic_core.ValidationError", "pydantic_core"),
+        ("msgpack.ext.Timestamp", "msgpack"),
+    ],
+)
+def test_installed_version_comes_from_package_metadata(type_name, distribution):
+    from apirec.cli.drift_report import installed_version
+
+    assert installed_version(type_name) == version(distribution)
+
+
+def test_installed_version_of_a_module_that_no_distribution_provides():
+    from apirec.cli.drift_report import installed_version
+
+    assert installed_version("tests.test_drift.Thing") is None
+    assert installed_version("no_such_package_zz.Thing") is None
