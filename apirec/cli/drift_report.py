@@ -8,7 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from apirec.codec.drift import NOT_CHECKED, VALIDATION, Checked, Finding
+from apirec.codec.drift import Checked
+from apirec.codec.drift_findings import NOT_CHECKED, VALIDATION, Finding
 
 UNKNOWN_VERSION = "unknown"
 _SAME_VERSION = "; recorded with the installed version, so not drift"
