@@ -442,6 +442,8 @@ def test_a_file_that_cannot_be_read_fails_and_is_named(tmp_path):
     (unreadable,) = json.loads(out)["unreadable"]
     assert unreadable["file"] == str(tmp_path / "broken.json")
     assert "not valid JSON" in unreadable["error"]
+    code, out, _ = drift(tmp_path / "broken.json", "--json")  # one file given
+    assert code == 1 and json.loads(out)["unreadable"] == [unreadable]
 
 
 def test_no_such_directory_is_a_usage_error(tmp_path):
