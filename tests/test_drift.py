@@ -218,7 +218,8 @@ def test_each_change_is_reported_per_type_with_a_count_and_an_example(recorded):
 
     answer, found = problems(report, "Answer")
     assert answer["breaks_replay"] and answer["values"] == 3 and answer["files"] == 3
-    assert answer["recorded_versions"] == {"unknown": 3}  # no "versions" in these files
+    # driftmodels is no distribution: "unknown" (or what apirec's "versions" says of it)
+    assert sum(answer["recorded_versions"].values()) == 3
     assert answer["installed_version"] is None  # a module, not an installed distribution
     missing = found[("missing field", "new_name")]
     assert missing["breaks_replay"] and missing["values"] == 3 and missing["files"] == 3
@@ -405,9 +406,8 @@ def test_human_output_is_a_table_per_type_and_a_verdict(recorded):
     lines = out.splitlines()
     assert lines[0] == "Trusted to import: driftmodels; imported 1 module"
     at = lines.index("driftmodels.Answer  [BREAKS REPLAY]")
-    assert lines[at + 1].startswith(
-        "  3 values in 3 files; driftmodels recorded: unknown (3 files)"
-    )
+    assert lines[at + 1].startswith("  3 values in 3 files; driftmodels recorded: ")
+    assert lines[at + 1].endswith("(3 files); installed: no distribution")
     header = lines[at + 2].split()
     assert header == ["REPLAY", "PROBLEM", "FIELD", "VALUES", "DETAIL", "EXAMPLE"]
     row = lines[at + 3]
@@ -550,3 +550,28 @@ def test_installed_version_of_a_module_that_no_distribution_provides():
 
     assert installed_version("tests.test_drift.Thing") is None
     assert installed_version("no_such_package_zz.Thing") is None
+
+
+def test_a_value_breaks_only_in_files_recorded_with_another_version(tmp_path):
+    copy = tmp_path / "llama_stack"
+    shutil.copytree(LLAMA_STACK / "sample" / "inference", copy)
+    older = (
+        copy
+        / "recordings"
+        / "8567635651a5e7104394951bbbba040e5c7f3ba11084fb6e81328f4905100a65.json"
+    )
+    for path in copy.rglob("*.json"):
+        entry = json.loads(path.read_text())
+        entry["versions"] = {"openai": "3.0.0" if path == older else version("openai")}
+        path.write_text(json.dumps(entry))
+    code, report = llama_stack_report(copy)
+    assert code == 1
+    completion = next(
+        t for t in report["types"] if t["type"] == "openai.types.completion.Completion"
+    )
+    others = completion["files"] - 1
+    assert completion["recorded_versions"] == {"3.0.0": 1, version("openai"): others}
+    by_breaking = {p["breaks_replay"]: p for p in completion["problems"]}
+    assert by_breaking[True]["files"] == 1 and by_breaking[True]["example"] == str(older)
+    assert by_breaking[True]["field"] == by_breaking[False]["field"] == "choices[*].finish_reason"
+    assert 1 <= by_breaking[False]["files"] <= others
