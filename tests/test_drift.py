@@ -492,6 +492,8 @@ def test_llama_stack_files_against_the_installed_openai(tmp_path):
     assert unknown["choices[*].delta.reasoning"]["detail"] == "kept as an extra value on replay"
     assert not by_type["ogx_api.tools.ToolInvocationResult"]["checked"]
     assert by_type["openai.BadRequestError"]["problems"] == []  # llama-stack's provider errors
+    _, out, _ = drift(LLAMA_STACK, "--trust", "openai")
+    assert "\nNote: 127 validation problems are in files that do not say which version" in out
 
 
 def test_llama_stack_files_recorded_with_the_installed_openai_drift_clean(tmp_path):

@@ -119,6 +119,14 @@ def _print(report: Report, imported: list[str], out: TextIO) -> None:
         )
         rows = [[f"{t.values:,}", f"{len(t.files):,}", t.name, _why(t)] for t in unchecked]
         table(rows, ["VALUES", "FILES", "TYPE", "WHY"], out)
+    if report.unversioned_breaks:
+        print(
+            f"\nNote: {_plural(report.unversioned_breaks, 'validation problem')} are in "
+            f"files that do not say which version recorded them (written before apirec kept "
+            f"'versions', or by another recorder): they may never have validated, as SDKs "
+            f"build responses without validation. Re-recorded files tell drift from that.",
+            file=out,
+        )
     broken = [t for t in checked if t.breaks]
     drifted = [t for t in checked if t.problems and not t.breaks]
     status = "FAILED" if report.breaks else "ok"
@@ -133,7 +141,7 @@ def _print(report: Report, imported: list[str], out: TextIO) -> None:
 
 
 def _print_type(report: Report, t: TypeReport, out: TextIO) -> None:
-    state = "BREAKS REPLAY" if t.breaks else ("drifted" if t.problems else "ok")
+    state = "BREAKS REPLAY" if t.breaks else ("unknown fields" if t.problems else "ok")
     print(f"{t.name}  [{state}]", file=out)
     recorded = ", ".join(
         f"{version} ({_plural(n, 'file')})" for version, n in sorted(t.recorded.items())

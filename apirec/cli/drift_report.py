@@ -64,6 +64,8 @@ class Report:
     recordings: int = 0
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     types: dict[str, TypeReport] = field(default_factory=dict)
+    # values that do not validate in files that do not say what version recorded them
+    unversioned_breaks: int = 0
     _installed: dict[str, str | None] = field(default_factory=dict)
 
     def add(self, where: str, versions: Any, checked: list[Checked]) -> None:
@@ -87,6 +89,8 @@ class Report:
                     and version == self.installed(name)
                 ):
                     finding = replace(finding, detail=finding.detail + _SAME_VERSION, breaks=False)
+                elif finding.breaks and finding.kind in VALIDATION and version == UNKNOWN_VERSION:
+                    self.unversioned_breaks += 1
                 key = (finding.kind, finding.field, finding.breaks)
                 problem = report.problems.get(key)
                 if problem is None:
