@@ -56,9 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--trust", action="append", metavar="PKG", help="may import PKG")
     verify.add_argument("--strict", action="store_true", help="unresolved types fail too")
 
-    drift = commands.add_parser("drift", help="check recordings against the installed classes")
-    drift.add_argument("path", metavar="DIR")
-    drift.add_argument("--trust", action="append", metavar="PKG", help="may import PKG")
+    drift = commands.add_parser(
+        "drift", help="check recordings against the classes installed now (exit 1: broken)"
+    )
+    drift.add_argument("path", metavar="DIR", help="JSON files and msgpack stores, recursively")
+    drift.add_argument("--trust", action="append", metavar="PKG", help="check PKG's types")
     drift.add_argument("--json", action="store_true", help="one JSON report, for scripts")
 
     prune = commands.add_parser("prune", help="delete the recordings matching the filters")
