@@ -17,7 +17,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _commands() -> dict[str, Command]:
-    from apirec.cli import inspect, maintain, verify
+    from apirec.cli import drift, inspect, maintain, verify
 
     return {
         "ls": inspect.ls,
@@ -26,6 +26,7 @@ def _commands() -> dict[str, Command]:
         "verify": verify.verify,
         "prune": maintain.prune,
         "convert": maintain.convert,
+        "drift": drift.drift,
     }
 
 
@@ -56,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("path", metavar="DIR")
     verify.add_argument("--trust", action="append", metavar="PKG", help="may import PKG")
     verify.add_argument("--strict", action="store_true", help="unresolved types fail too")
+
+    drift = commands.add_parser(
+        "drift", help="check recordings against the classes installed now (exit 1: broken)"
+    )
+    drift.add_argument("path", metavar="DIR", help="JSON files and msgpack stores, recursively")
+    drift.add_argument("--trust", action="append", metavar="PKG", help="check PKG's types")
+    drift.add_argument("--json", action="store_true", help="one JSON report, for scripts")
 
     prune = commands.add_parser("prune", help="delete the recordings matching the filters")
     prune.add_argument("path", metavar="DIR")

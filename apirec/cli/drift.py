@@ -1,0 +1,184 @@
+"""``apirec drift DIR [--trust PKG ...] [--json]``: do the recordings still fit the classes
+installed now?
+
+Offline: every typed value of every recording (JSON files, msgpack stores, llama-stack's
+files) is checked by :mod:`apirec.codec.drift` as replay would decode it, and the findings are
+listed per type with a count and an example file, beside the package version the type was
+recorded with (the recording's ``versions``; "unknown" in files written before apirec kept
+them) and the version installed now. Only the packages named with ``--trust`` may be imported
+to resolve the recorded types, as in ``apirec verify``; the modules that were imported are
+listed. Exit 1 when a recording would no longer replay as its type (or cannot be read), 0
+otherwise: fields the class no longer has are reported, and fail only when replay would then
+not give a valid instance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from apirec.cli.common import OK, PROBLEMS, UsageError, _searched, table
+from apirec.cli.drift_report import Report, TypeReport, ordered
+from apirec.codec.drift import Checker
+from apirec.codec.type_resolution import _trusted
+from apirec.errors import StoreError
+from apirec.stores.json_store import Entry, parse
+from apirec.stores.msgpack.writer import FILE_NAME
+
+
+def drift(args: argparse.Namespace) -> int:
+    trusted = tuple(args.trust or ())
+    before = set(sys.modules)
+    report = Report(trusted)
+    checker = Checker(trusted)
+    for where, entry in recordings(Path(args.path), report):
+        response = entry["response"]
+        checked = checker.body(response.get("body"))
+        data = response.get("exception_data")
+        if response.get("is_exception") and isinstance(data, dict):
+            checked += checker.error(data)
+        report.add(where, entry.get("versions"), checked)
+    imported = sorted(m for m in set(sys.modules) - before if _trusted(m, trusted))
+    if args.json:
+        json.dump(report.as_json(imported), sys.stdout, indent=2)
+        print()
+    else:
+        _print(report, imported, sys.stdout)
+    return PROBLEMS if report.breaks else OK
+
+
+def recordings(target: Path, report: Report) -> Iterator[tuple[str, Entry]]:
+    """Every recording at ``target`` (a file, or a directory searched recursively, JSON files
+    and msgpack stores alike) as (where, entry); unreadable ones go to ``report``."""
+    if target.is_file():
+        yield from (
+            _msgpack(target.parent, report) if target.name == FILE_NAME else _json(target, report)
+        )
+        return
+    if not target.is_dir():
+        raise UsageError(f"{target}: no such file or directory")
+    for path in sorted(target.rglob(FILE_NAME)):
+        if _searched(target, path) and path.is_file():
+            yield from _msgpack(path.parent, report)
+    for path in sorted(target.rglob("*.json")):
+        if _searched(target, path) and path.is_file():
+            yield from _json(path, report)
+
+
+def _json(path: Path, report: Report) -> Iterator[tuple[str, Entry]]:
+    try:
+        yield str(path), parse(path.read_bytes(), str(path))
+    except OSError as e:
+        report.unreadable.append((str(path), f"cannot be read: {e.strerror or e}"))
+    except StoreError as e:
+        report.unreadable.append((str(path), str(e)))
+
+
+def _msgpack(root: Path, report: Report) -> Iterator[tuple[str, Entry]]:
+    from apirec.stores.msgpack.store import MsgpackStore
+
+    try:
+        store = MsgpackStore(root)
+    except StoreError as e:
+        report.unreadable.append((str(root / FILE_NAME), str(e)))
+        return
+    try:
+        for key, index, where in list(store.entries()):
+            try:
+                entry = store.read(key, index)
+            except StoreError as e:
+                report.unreadable.append((where, str(e)))
+                continue
+            if entry is not None:
+                yield where, entry
+    finally:
+        store.close()
+
+
+# -- the readable report ----------------------------------------------------------------------
+
+
+def _print(report: Report, imported: list[str], out: TextIO) -> None:
+    trusted = ", ".join(report.trusted) or "nothing (pass --trust PKG to check PKG's types)"
+    print(f"Trusted to import: {trusted}; imported {_plural(len(imported), 'module')}", file=out)
+    for where, why in report.unreadable:
+        print(f"UNREADABLE  {where}: {why}", file=out)
+    checked = [t for _, t in sorted(report.types.items()) if t.checked]
+    for t in sorted(checked, key=lambda t: (not t.breaks, not t.problems, t.name)):
+        print(file=out)
+        _print_type(report, t, out)
+    unchecked = [t for _, t in sorted(report.types.items()) if not t.checked]
+    if unchecked:
+        print(
+            "\nNot checked (apirec may not import their package, or does not rebuild them):",
+            file=out,
+        )
+        rows = [[f"{t.values:,}", f"{len(t.files):,}", t.name, _why(t)] for t in unchecked]
+        table(rows, ["VALUES", "FILES", "TYPE", "WHY"], out)
+    if report.unversioned_breaks:
+        print(
+            f"\nNote: {_plural(report.unversioned_breaks, 'validation problem')} are in "
+            f"files that do not say which version recorded them (written before apirec kept "
+            f"'versions', or by another recorder): they may never have validated, as SDKs "
+            f"build responses without validation. Re-recorded files tell drift from that.",
+            file=out,
+        )
+    broken = [t for t in checked if t.breaks]
+    drifted = [t for t in checked if t.problems and not t.breaks]
+    status = "FAILED" if report.breaks else "ok"
+    print(
+        f"\n{status}: {_plural(report.recordings, 'recording')}, "
+        f"{_plural(len(checked), 'type')} checked: {len(broken):,} would no longer replay as "
+        f"their type, {len(drifted):,} with fields the class does not read, "
+        f"{len(unchecked):,} not checked"
+        + (f"; {_plural(len(report.unreadable), 'file')} unreadable" if report.unreadable else ""),
+        file=out,
+    )
+
+
+def _print_type(report: Report, t: TypeReport, out: TextIO) -> None:
+    state = "BREAKS REPLAY" if t.breaks else ("unknown fields" if t.problems else "ok")
+    print(f"{t.name}  [{state}]", file=out)
+    recorded = ", ".join(
+        f"{version} ({_plural(n, 'file')})" for version, n in sorted(t.recorded.items())
+    )
+    installed = report.installed(t.name) or "no distribution"
+    print(
+        f"  {_plural(t.values, 'value')} in {_plural(len(t.files), 'file')}; "
+        f"{t.package} recorded: {recorded}; installed: {installed}",
+        file=out,
+    )
+    if not t.problems:
+        return
+    rows = [
+        [
+            "breaks" if p.finding.breaks else "",
+            p.finding.kind,
+            p.finding.field or "-",
+            f"{p.values:,}",
+            _short(p.finding.detail, 70),
+            p.example,
+        ]
+        for p in ordered(t)
+    ]
+    table(
+        [["  " + r[0], *r[1:]] for r in rows],
+        ["  REPLAY", "PROBLEM", "FIELD", "VALUES", "DETAIL", "EXAMPLE"],
+        out,
+    )
+
+
+def _why(t: TypeReport) -> str:
+    return next(iter(t.problems.values())).finding.detail
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _plural(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
