@@ -6,6 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
+from apirec.cli import usage
 from apirec.cli.common import OK, PROBLEMS, UsageError, error, load, matches, recording_files
 from apirec.errors import ApirecError, StoreError
 from apirec.stores.convert import convert as convert_store
@@ -20,10 +21,17 @@ def prune(args: argparse.Namespace) -> int:
                 f"prune: {option} is empty (an unset shell variable?); give a pattern, "
                 f"or leave {option} out"
             )
-    if args.function is None and args.test is None and not args.shared:
-        raise UsageError("prune needs --test, --function or --shared (it never deletes all)")
+    if args.function is None and args.test is None and not args.shared and not args.usage:
+        raise UsageError(
+            "prune needs --usage, --test, --function or --shared (it never deletes all)"
+        )
+    root = Path(args.rootdir)
+    reports = usage.load(args.usage, root) if args.usage else None
+    if reports is not None:
+        reports.check_covers(Path(args.path), root)
     doomed: list[Path] = []
     broken = 0
+    shared_kept = 0
     for path in recording_files(Path(args.path)):
         try:
             info = load(path).info
@@ -33,8 +41,12 @@ def prune(args: argparse.Namespace) -> int:
             continue
         if args.shared and info.test_id is not None:
             continue
-        if matches(info.function, args.function) and matches(info.test_id, args.test):
-            doomed.append(path)
+        if not (matches(info.function, args.function) and matches(info.test_id, args.test)):
+            continue
+        if reports is not None and not reports.unused(path, info.test_id):
+            shared_kept += reports.unused(path, info.test_id, whole_suite=True)
+            continue
+        doomed.append(path)
     verb = "would delete" if args.dry_run else "deleted"
     for path in doomed:
         if not args.dry_run:
@@ -46,6 +58,11 @@ def prune(args: argparse.Namespace) -> int:
                 continue
         print(f"{verb} {path}")
     print(f"{verb} {len(doomed)} recording{'' if len(doomed) == 1 else 's'}")
+    if shared_kept and reports is not None:
+        print(
+            f"kept {shared_kept} shared recording{'' if shared_kept == 1 else 's'} no report "
+            f"used: {reports.shared_kept}"
+        )
     return PROBLEMS if broken else OK
 
 

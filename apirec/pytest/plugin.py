@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from apirec.errors import InvalidMode, NothingRecordedWarning, RecordingNotFound
-from apirec.pytest import integrations, network
+from apirec.pytest import integrations, network, usage
 from apirec.pytest.session import SessionState, write_summary
 from apirec.record.closing import observe_closing
 from apirec.record.context import test_context
@@ -97,6 +97,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     network.add_options(group, parser)
     integrations.add_options(group, parser)
+    usage.add_options(group)
     parser.addini("apirec_mode", "apirec mode for the test run", default=None)
     parser.addini("apirec_store", "apirec store kind: json or msgpack", default=None)
     parser.addini("apirec_dir", "apirec recordings directory (relative to the ini file)")
@@ -146,6 +147,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[STATE] = SessionState()
     config.pluginmanager.register(SessionHooks(config), "apirec-session")
+    usage.configure(config, config.stash[STATE])
     # Recordings the tests open themselves (a conftest's apirec.recording(dir), as when
     # migrating from llama-stack) take the run's --apirec-mode too, through the environment.
     cli_mode = config.stash[OPTIONS].cli_mode
