@@ -24,8 +24,9 @@ class EntryInfo:
     index: int
     streamed: bool
     error: bool
-    size: int
+    size: int  # of the file and of the blobs it refers to
     path: str
+    blobs: tuple[str, ...] = ()  # digests of the blobs it refers to (apirec.stores.blobs)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,7 +65,9 @@ def test_id_of(entry: Entry) -> str | None:
     return test_id if isinstance(test_id, str) else None
 
 
-def info(entry: Entry, key: str, index: int, path: str, size: int) -> EntryInfo:
+def info(
+    entry: Entry, key: str, index: int, path: str, size: int, blobs: tuple[str, ...] = ()
+) -> EntryInfo:
     request = entry.get("request")
     response = entry["response"]
     return EntryInfo(
@@ -76,4 +79,5 @@ def info(entry: Entry, key: str, index: int, path: str, size: int) -> EntryInfo:
         error=bool(response.get("is_exception")),
         size=size,
         path=path,
+        blobs=blobs,
     )
