@@ -223,3 +223,12 @@ def test_recordings_without_blobs_are_never_walked(tmp_path, monkeypatch):
     ((key, index, _),) = store.entries()
     assert store.read(key, index)["response"]["body"]["__type__"] == "builtins.bytes"
     assert _replay(tmp_path, speak, "small", size=10) == _payload(10)
+
+
+def test_a_blobs_directory_that_is_a_symlink_is_never_written_through(tmp_path):
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "blobs").symlink_to(elsewhere)
+    with pytest.raises(apirec.StoreError, match="a symbolic link, not a blobs directory"):
+        _record(tmp_path, speak, "hello")
+    assert list(elsewhere.iterdir()) == []

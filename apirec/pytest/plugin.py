@@ -13,7 +13,10 @@
 * A test whose recordings (the plugin's and any it opened itself) got no call in ``record`` or
   ``record-if-missing`` mode warns ``apirec.NothingRecordedWarning`` and is counted.
 * End of session: counts from every recording that closed, and the recordings no test used
-  (deleted with ``--apirec-prune``); what any recording on a directory used counts as used.
+  (deleted with ``--apirec-prune``, with the blobs no recording left refers to); what any
+  recording on a directory used counts as used.
+* ``--apirec-usage=FILE`` writes what the run used, for ``apirec prune DIR --usage ...``
+  after a sharded run (``apirec.pytest.usage``).
 """
 
 from __future__ import annotations

@@ -39,6 +39,10 @@ class BlobFiles:
         with contextlib.suppress(StoreError, FileNotFoundError):
             if self._read(target) == data:
                 return
+        if self.dir.is_symlink():  # a pull request's link would send recordings elsewhere
+            raise StoreError(
+                f"{self.dir}: a symbolic link, not a blobs directory", path=str(target)
+            )
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
