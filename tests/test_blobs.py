@@ -232,3 +232,22 @@ def test_a_blobs_directory_that_is_a_symlink_is_never_written_through(tmp_path):
     with pytest.raises(apirec.StoreError, match="a symbolic link, not a blobs directory"):
         _record(tmp_path, speak, "hello")
     assert list(elsewhere.iterdir()) == []
+
+
+RANDOM = os.urandom(100 * KIB)
+
+
+@apirec.record(name="tts.random")
+def noise(text):
+    return RANDOM
+
+
+def test_the_msgpack_store_keeps_large_bytes_in_its_one_file_once(tmp_path):
+    with apirec.recording(tmp_path, mode="record", store="msgpack"):
+        noise("one")
+        noise("two")
+    assert not (tmp_path / "blobs").exists()
+    size = (tmp_path / "recordings.apirec").stat().st_size
+    assert 100 * KIB < size < 150 * KIB  # one copy (random bytes do not compress)
+    with apirec.recording(tmp_path, mode="replay", store="msgpack"):
+        assert noise("two") == RANDOM

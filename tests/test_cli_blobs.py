@@ -205,3 +205,16 @@ def test_sharded_prune_deletes_the_blobs_of_the_recordings_it_deletes(pytester, 
     assert "deleted 1 recording" in done.stdout
     assert "deleted 1 blob no recording refers to" in done.stdout
     assert len(_blobs(pytester.path / "recordings")) == 1
+
+
+def test_plugin_prune_deletes_an_unused_recording_whose_blob_is_missing(pytester, monkeypatch):
+    setup(pytester)
+    pytester.makepyfile(test_speech=TESTS)
+    monkeypatch.setenv("PHASE", "record")
+    pytester.runpytest("--apirec-mode=record").assert_outcomes(passed=1)
+    dropped = hashlib.sha256(hashlib.sha256(b"dropped").digest() * 4000).hexdigest()
+    (pytester.path / "recordings" / "blobs" / dropped).unlink()
+    monkeypatch.setenv("PHASE", "later")
+    result = pytester.runpytest("--apirec-prune")
+    result.stdout.fnmatch_lines(["apirec: *; deleted 1 unused recording"])
+    assert len(list((pytester.path / "recordings").glob("*.json"))) == 1

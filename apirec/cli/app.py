@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     prune.add_argument(
         "--rootdir",
         default=".",
+        metavar="DIR",
         help="the pytest rootdir the reports' paths are relative to (default: .)",
     )
     prune.add_argument("-n", "--dry-run", action="store_true", help="list, delete nothing")

@@ -144,7 +144,10 @@ class SessionState:
             if index <= highest_used.get(key, -1):
                 continue
             try:
-                entry = store.read(key, index)
+                if isinstance(store, JsonStore):  # its test id is all that is needed here
+                    entry = store.read(key, index, resolve_blobs=False)
+                else:
+                    entry = store.read(key, index)
             except ApirecError:
                 continue  # a broken file is not "unused"; `apirec verify` reports it
             if entry is None:

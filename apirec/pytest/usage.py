@@ -162,7 +162,7 @@ def write_report(path: Path, report: dict[str, Any]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(report, f, indent=1)
+            json.dump(report, f, indent=2)
             f.write("\n")
         os.replace(tmp, path)
     finally:

@@ -114,7 +114,10 @@ class JsonStore:
     def describe(self, key: str, index: int) -> str:
         return str(self.file(key, index))
 
-    def read(self, key: str, index: int) -> Entry | None:
+    def read(self, key: str, index: int, *, resolve_blobs: bool = True) -> Entry | None:
+        """The stored answer, its large bytes read back from ``blobs/`` unless
+        ``resolve_blobs`` is false (references left in place: for books that need only the
+        test id or the request)."""
         path = self.file(key, index)
         try:
             raw = read_regular_file(path)
@@ -124,7 +127,7 @@ class JsonStore:
             raise
         except OSError as e:
             raise _io_error(path, "read", e) from None
-        return self._parse(raw, str(path))
+        return self._parse(raw, str(path)) if resolve_blobs else parse(raw, str(path))
 
     def _parse(self, raw: bytes, where: str) -> Entry:
         entry = parse(raw, where)
