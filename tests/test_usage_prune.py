@@ -261,3 +261,19 @@ def test_xdist_workers_are_merged_into_one_report(pytester, recorded):
     assert len(report["ran_in_full"]) == 3
     assert report["suite"]["narrowed"] == []
     assert sum(len(s) for s in report["used"]["recordings"].values()) == 2
+
+
+def test_a_run_from_a_subdirectory_does_not_vouch_for_the_whole_suite(pytester, recorded):
+    sub = pytester.mkdir("sub")
+    (sub / "test_c.py").write_text("def test_c():\n    pass\n")
+    pytester.makeini(
+        (pytester.path / "tox.ini").read_text() + "testpaths = test_a.py test_b.py sub\n"
+    )
+    os.chdir(sub)
+    try:
+        pytester.runpytest("--apirec-usage=../c.json").assert_outcomes(passed=1)
+    finally:
+        os.chdir(pytester.path)
+    report = json.loads((pytester.path / "c.json").read_text())
+    assert report["suite"]["collected"] == ["sub/test_c.py::test_c"]
+    assert report["suite"]["narrowed"] == [f"run from {sub}, not the rootdir"]

@@ -144,7 +144,7 @@ def _narrowing_options(config: pytest.Config) -> list[str]:
     reasons = []
     if config.args_source is pytest.Config.ArgsSource.ARGS:
         reasons.append(f"test paths given on the command line: {' '.join(config.args)}")
-    elif config.invocation_params.dir != config.rootpath and not config.getini("testpaths"):
+    elif config.invocation_params.dir != config.rootpath:  # testpaths apply only from there
         reasons.append(f"run from {config.invocation_params.dir}, not the rootdir")
     if config.getoption("lf", False):
         reasons.append("--lf (only the tests that failed last time)")
