@@ -4,6 +4,8 @@ One pretty JSON file per answer, in the schema of llama-stack's recorder. The n-
 a key is ``<key>.json``, ``<key>.1.json``, ``<key>.2.json``, ... Opening a store reads nothing;
 a file is parsed only when its key is asked for. Writes go to a temporary file in
 ``.apirec-tmp/`` and are moved into place atomically, so a crash never leaves half a file.
+Bytes over 64 KiB are written once to ``blobs/<sha256>`` and referred to from the JSON
+(:mod:`apirec.stores.blobs`); reading puts them back, checked, so callers see whole entries.
 """
 
 from __future__ import annotations
