@@ -218,3 +218,17 @@ def test_plugin_prune_deletes_an_unused_recording_whose_blob_is_missing(pytester
     result = pytester.runpytest("--apirec-prune")
     result.stdout.fnmatch_lines(["apirec: *; deleted 1 unused recording"])
     assert len(list((pytester.path / "recordings").glob("*.json"))) == 1
+
+
+def test_prune_deletes_blobs_left_where_no_recording_is_left(store):
+    gone = store / "old"
+    (gone / "blobs").mkdir(parents=True)
+    (gone / "blobs" / ("1" * 64)).write_bytes(b"of a recording deleted by hand")
+    (store / "blobs" / ("2" * 64)).write_bytes(b"of a recording recorded again")
+    (store / "blobs" / "notes.txt").write_text("not a blob: never touched")
+    done = _cli("prune", str(store), "--test", "no-such-test")
+    assert done.returncode == 0, done.stderr
+    assert "deleted 0 recordings" in done.stdout
+    assert "deleted 2 blobs no recording refers to" in done.stdout
+    assert list((gone / "blobs").iterdir()) == []
+    assert "notes.txt" in _blobs(store) and len(_blobs(store)) == 3

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from apirec.errors import StoreError
 from apirec.stores import blobs
+from apirec.stores.blob_files import DIR as BLOBS_DIR
 from apirec.stores.entry_summary import EntryInfo, info
 from apirec.stores.json_store import _FILE_RE, Entry, parse
 from apirec.stores.msgpack.writer import FILE_NAME
@@ -57,6 +58,18 @@ def recording_files(target: Path) -> Iterator[Path]:
     for path in sorted(target.rglob("*.json")):
         if _searched(target, path) and path.is_file():
             yield path
+
+
+def blob_homes(target: Path) -> list[Path]:
+    """The directories under ``target`` (itself included) that hold a ``blobs/`` directory,
+    searched like :func:`recording_files`."""
+    if not target.is_dir():
+        return []
+    return [
+        found.parent
+        for found in sorted(target.rglob(BLOBS_DIR))
+        if found.is_dir() and not found.is_symlink() and _searched(target, found)
+    ]
 
 
 def _msgpack_store(path: Path) -> UsageError:

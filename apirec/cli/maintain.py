@@ -8,7 +8,16 @@ import os
 from pathlib import Path
 
 from apirec.cli import usage
-from apirec.cli.common import OK, PROBLEMS, UsageError, error, load, matches, recording_files
+from apirec.cli.common import (
+    OK,
+    PROBLEMS,
+    UsageError,
+    blob_homes,
+    error,
+    load,
+    matches,
+    recording_files,
+)
 from apirec.errors import ApirecError, StoreError
 from apirec.stores.blob_files import DIR, BlobFiles, recordings_beside
 from apirec.stores.convert import convert as convert_store
@@ -63,6 +72,7 @@ def prune(args: argparse.Namespace) -> int:
                 continue
         print(f"{verb} {path}")
     print(f"{verb} {len(doomed)} recording{'' if len(doomed) == 1 else 's'}")
+    directories.update(blob_homes(Path(args.path)))  # also where no recording is left
     broken += _prune_blobs(sorted(directories), set(doomed), args.dry_run)
     if shared_kept and reports is not None:
         print(

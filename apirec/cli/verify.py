@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from apirec.cli.common import OK, PROBLEMS, _searched, load, recording_files, table
+from apirec.cli.common import OK, PROBLEMS, blob_homes, load, recording_files, table
 from apirec.codec.envelope import _CONTAINERS, _SCALAR_DECODERS, DATA, TYPE, decode
 from apirec.codec.model_state import STATE
 from apirec.codec.type_resolution import REGISTRY, Unresolvable, _trusted, resolve
 from apirec.errors import DecodeError, StoreError
 from apirec.stores import blobs
-from apirec.stores.blob_files import DIR, BlobFiles, recordings_beside
+from apirec.stores.blob_files import BlobFiles, recordings_beside
 
 
 def type_names(value: Any) -> Iterator[str]:
@@ -73,7 +73,6 @@ class Report:
     types: Counter[tuple[str, str]] = field(default_factory=Counter)  # (type, why) -> files
     errors: Counter[str] = field(default_factory=Counter)  # error classes not rebuilt
     provider_errors: Counter[tuple[str, str]] = field(default_factory=Counter)  # llama-stack's
-    blob_dirs: set[Path] = field(default_factory=set)  # directories whose recordings use blobs/
 
 
 def check(path: Path, trusted: tuple[str, ...], report: Report) -> None:
@@ -85,7 +84,6 @@ def check(path: Path, trusted: tuple[str, ...], report: Report) -> None:
         return
     entry = loaded.entry
     if loaded.blobs:  # each blob there, intact: read as replay reads it
-        report.blob_dirs.add(path.parent)
         try:
             entry = blobs.join(entry, BlobFiles(path.parent).fetcher(str(path)), str(path))
         except StoreError as e:
@@ -140,7 +138,7 @@ def verify(args: argparse.Namespace) -> int:
         rows = [[f"{n:,}", *names] for names, n in sorted(report.provider_errors.items())]
         table(rows, ["FILES", "PROVIDER", "CLASS"], out)
         gap = "\n"
-    orphans = _unreferenced_blobs(Path(args.path), report)
+    orphans = _unreferenced_blobs(Path(args.path))
     if orphans:
         print(
             f"{gap}{_plural(len(orphans), 'blob')} no recording refers to (apirec prune "
@@ -160,15 +158,12 @@ def verify(args: argparse.Namespace) -> int:
     return PROBLEMS if report.problems or strict_fail else OK
 
 
-def _unreferenced_blobs(target: Path, report: Report) -> list[Path]:
+def _unreferenced_blobs(target: Path) -> list[Path]:
     """Blobs beside the recordings checked that none of them refers to: not a problem (they
     cost only space), but worth knowing."""
-    if not target.is_dir():
-        return []
     found: list[Path] = []
-    for blob_dir in sorted(target.rglob(DIR)):
-        if blob_dir.is_dir() and _searched(target, blob_dir):
-            found += BlobFiles(blob_dir.parent).unreferenced(recordings_beside(blob_dir.parent))[0]
+    for home in blob_homes(target):
+        found += BlobFiles(home).unreferenced(recordings_beside(home))[0]
     return found
 
 
