@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 
 from apirec.pytest.session import SessionState
+from apirec.stores.msgpack.writer import FILE_NAME
 
 FORMAT = 1
 WIRE_KEY = "apirec-usage"
@@ -115,15 +116,16 @@ class UsageHooks:
         stores: dict[str, str] = {}
         used: dict[str, dict[str, list[int]]] = {}
         for location, key, index in sorted(self.state.used):
-            slots = used.setdefault(relative(location, root), {}).setdefault(key, [])
-            slots.append(index)
+            name = relative(location, root)
+            if name not in used:  # a store only some other recording used (a conftest's)
+                msgpack = (Path(location) / FILE_NAME).exists()
+                stores.setdefault(name, "msgpack" if msgpack else "json")
+            used.setdefault(name, {}).setdefault(key, []).append(index)
         ran: dict[str, list[str]] = {}
         for node_id, locations in sorted(self.state.complete.items()):
             for location, kind in sorted(locations):
-                stores[relative(location, root)] = kind
+                stores[relative(location, root)] = kind  # as the test's recording opened it
             ran[node_id] = sorted({relative(location, root) for location, _ in locations})
-        for name in used:
-            stores.setdefault(name, "json")
         passed = sorted(n for n, ok in self.outcomes.items() if ok and n in self.finished)
         return {
             "apirec_usage": FORMAT,
