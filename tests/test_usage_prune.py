@@ -237,9 +237,9 @@ def test_reports_naming_no_store_under_dir_are_a_usage_error(pytester, recorded,
     ],
 )
 def test_a_malformed_report_is_a_clear_error_naming_the_file(pytester, recorded, content, problem):
-    _shards(pytester)
+    pytester.runpytest("--apirec-usage=good.json").assert_outcomes(passed=5)
     (pytester.path / "broken.json").write_text(content)
-    done = _cli(pytester.path, "prune", "recordings", "--usage", "reports/a.json", "broken.json")
+    done = _cli(pytester.path, "prune", "recordings", "--usage", "good.json", "broken.json")
     assert done.returncode == 2
     assert "broken.json: not an apirec usage report" in done.stderr
     assert problem in done.stderr
