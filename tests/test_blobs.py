@@ -251,3 +251,18 @@ def test_the_msgpack_store_keeps_large_bytes_in_its_one_file_once(tmp_path):
     assert 100 * KIB < size < 150 * KIB  # one copy (random bytes do not compress)
     with apirec.recording(tmp_path, mode="replay", store="msgpack"):
         assert noise("two") == RANDOM
+
+
+@apirec.record(name="tts.repeat")
+def repeat(n):
+    for _ in range(n):
+        yield _payload(70 * KIB, b"same")
+
+
+def test_a_payload_repeated_in_one_recording_is_one_blob(tmp_path):
+    with apirec.recording(tmp_path, mode="record"):
+        chunks = list(repeat(5))
+    assert len(_blob_files(tmp_path)) == 1
+    with apirec.recording(tmp_path, mode="replay"):
+        again = list(repeat(5))
+    assert again == chunks and len({id(c) for c in again}) == 5  # fresh objects each

@@ -103,23 +103,30 @@ def _canonical(text: str) -> bytes | None:
 def join(entry: Any, fetch: Fetch, where: str) -> Any:
     """``entry`` with every reference replaced by its payload's envelope, read by
     ``fetch(digest, size)``; a malformed reference is a :class:`StoreError` at ``where``."""
+    texts: dict[tuple[str, int], str] = {}
+
+    def text_of(digest: str, size: int) -> str:  # a payload repeated (stream chunks): read once
+        text = texts.get((digest, size))
+        if text is None:
+            text = texts[(digest, size)] = base64.b64encode(fetch(digest, size)).decode("ascii")
+        return text
+
     try:
-        return _join(entry, fetch, where, [])
+        return _join(entry, text_of, where, [])
     except RecursionError:
         raise StoreError(f"{where}: nested too deeply", path=where) from None
 
 
-def _join(value: Any, fetch: Fetch, where: str, place: list[str]) -> Any:
+def _join(value: Any, text_of: Callable[[str, int], str], where: str, place: list[str]) -> Any:
     t = type(value)
     if t is dict:
         if BLOB in value and TYPE in value:
             digest, size = check_reference(value, where, place)
-            data = fetch(digest, size)
-            return {TYPE: value[TYPE], DATA: base64.b64encode(data).decode("ascii")}
+            return {TYPE: value[TYPE], DATA: text_of(digest, size)}
         out = None
         for k, v in value.items():
             place.append(f".{k}")
-            new = _join(v, fetch, where, place)
+            new = _join(v, text_of, where, place)
             place.pop()
             if new is not v:
                 if out is None:
@@ -130,7 +137,7 @@ def _join(value: Any, fetch: Fetch, where: str, place: list[str]) -> Any:
         items = None
         for i, v in enumerate(value):
             place.append(f"[{i}]")
-            new = _join(v, fetch, where, place)
+            new = _join(v, text_of, where, place)
             place.pop()
             if new is not v:
                 if items is None:
