@@ -1,5 +1,6 @@
 """The ``apirec`` command line: ``app`` parses and dispatches; one module per group of commands
-(``inspect``: ls, show, diff; ``verify``; ``maintain``: prune, convert) over ``common``.
+(``inspect``: ls, show, diff; ``verify``; ``maintain``: prune, convert) over ``common``;
+``usage`` reads the usage reports of sharded runs for ``prune --usage``.
 
 Layer: the top, beside ``apirec.pytest``; it may import ``apirec.integrations`` and every layer
 below, and the two never import each other. The CLI reads recordings as data and never imports

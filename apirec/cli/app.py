@@ -69,6 +69,19 @@ def _parser() -> argparse.ArgumentParser:
     prune.add_argument("path", metavar="DIR")
     _filters(prune)
     prune.add_argument("--shared", action="store_true", help="only shared (test-less) ones")
+    prune.add_argument(
+        "--usage",
+        nargs="+",
+        metavar="REPORT",
+        help="usage reports of pytest --apirec-usage (one per shard): only what no report "
+        "used, of tests some report ran in full",
+    )
+    prune.add_argument(
+        "--rootdir",
+        default=".",
+        metavar="DIR",
+        help="the pytest rootdir the reports' paths are relative to (default: .)",
+    )
     prune.add_argument("-n", "--dry-run", action="store_true", help="list, delete nothing")
 
     convert = commands.add_parser("convert", help="copy a store into the other format")

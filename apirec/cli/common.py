@@ -5,11 +5,13 @@ from __future__ import annotations
 import fnmatch
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from apirec.errors import StoreError
+from apirec.stores import blobs
+from apirec.stores.blob_files import DIR as BLOBS_DIR
 from apirec.stores.entry_summary import EntryInfo, info
 from apirec.stores.json_store import _FILE_RE, Entry, parse
 from apirec.stores.msgpack.writer import FILE_NAME
@@ -28,8 +30,9 @@ class UsageError(Exception):
 @dataclass(frozen=True)
 class Loaded:
     path: Path
-    entry: Entry
+    entry: Entry  # as stored: large bytes are references to blobs/ (apirec.stores.blobs)
     info: EntryInfo
+    blobs: dict[str, int] = field(default_factory=dict)  # digest -> size, of those references
 
 
 def key_of(path: Path) -> tuple[str, int]:
@@ -57,6 +60,18 @@ def recording_files(target: Path) -> Iterator[Path]:
             yield path
 
 
+def blob_homes(target: Path) -> list[Path]:
+    """The directories under ``target`` (itself included) that hold a ``blobs/`` directory,
+    searched like :func:`recording_files`."""
+    if not target.is_dir():
+        return []
+    return [
+        found.parent
+        for found in sorted(target.rglob(BLOBS_DIR))
+        if found.is_dir() and not found.is_symlink() and _searched(target, found)
+    ]
+
+
 def _msgpack_store(path: Path) -> UsageError:
     return UsageError(
         f"{path}: a msgpack store, which this command does not read; "
@@ -76,8 +91,11 @@ def load(path: Path) -> Loaded:
     except OSError as e:
         raise StoreError(f"{path}: cannot be read: {e.strerror or e}", path=str(path)) from None
     entry = parse(raw, str(path))
+    refs = dict(blobs.references(entry, str(path))) if blobs.MARKER in raw else {}
     key, index = key_of(path)
-    return Loaded(path, entry, info(entry, key, index, str(path), len(raw)))
+    size = len(raw) + sum(refs.values())
+    summary = info(entry, key, index, str(path), size, tuple(sorted(refs)))
+    return Loaded(path, entry, summary, refs)
 
 
 def find(target: str, root: Path) -> Path:

@@ -28,6 +28,7 @@ from apirec.cli.common import (
 from apirec.codec.envelope import DATA, TYPE
 from apirec.codec.model_state import STATE
 from apirec.errors import StoreError
+from apirec.stores.blobs import BLOB, SIZE
 from apirec.stores.entry_summary import arguments_of
 
 
@@ -76,9 +77,12 @@ def ls(args: argparse.Namespace) -> int:
     ]
     if rows:
         table(rows, ["FUNCTION", "TEST", "KEY", "STREAMED", "ERROR", "AGE", "SIZE"], sys.stdout)
-    total = sum(r.info.size for r in found)
+    # a blob several recordings share is on disk once
+    shared = {(r.path.parent, d): n for r in found for d, n in r.blobs.items()}
+    total = sum(r.info.size - sum(r.blobs.values()) for r in found) + sum(shared.values())
     print(
         f"{len(found)} recordings, {human_size(total)}"
+        + (f" ({len(shared)} blob{'' if len(shared) == 1 else 's'})" if shared else "")
         + (f"; {left_out}" if left_out else "")
         + (f"; {broken} unreadable" if broken else "")
     )
@@ -101,6 +105,9 @@ def short_test(test_id: str | None, width: int) -> str:
 def readable(value: Any, indent: int = 0) -> str:
     """JSON-like text where an envelope shows as ``TypeName(...)``: for people, not parsers."""
     pad = "  " * indent
+    if isinstance(value, dict) and BLOB in value and isinstance(value.get(TYPE), str):
+        short = value[TYPE].rsplit(".", 1)[-1]
+        return f"{short}(<{value.get(SIZE)} bytes in blobs/{str(value[BLOB])[:12]}…>)"
     if isinstance(value, dict):
         if set(value) - {STATE} == {TYPE, DATA} and isinstance(value[TYPE], str):
             short = value[TYPE].rsplit(".", 1)[-1]

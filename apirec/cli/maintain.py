@@ -1,4 +1,5 @@
-"""``apirec prune`` (delete chosen recordings) and ``apirec convert`` (json <-> msgpack)."""
+"""``apirec prune`` (delete chosen recordings, and the blobs no recording left refers to) and
+``apirec convert`` (json <-> msgpack)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,21 @@ import argparse
 import os
 from pathlib import Path
 
-from apirec.cli.common import OK, PROBLEMS, UsageError, error, load, matches, recording_files
+from apirec.cli import usage
+from apirec.cli.common import (
+    OK,
+    PROBLEMS,
+    UsageError,
+    blob_homes,
+    error,
+    load,
+    matches,
+    recording_files,
+)
 from apirec.errors import ApirecError, StoreError
+from apirec.stores.blob_files import DIR, BlobFiles, recordings_beside
 from apirec.stores.convert import convert as convert_store
+from apirec.stores.json_store import JsonStore
 
 
 def prune(args: argparse.Namespace) -> int:
@@ -20,11 +33,20 @@ def prune(args: argparse.Namespace) -> int:
                 f"prune: {option} is empty (an unset shell variable?); give a pattern, "
                 f"or leave {option} out"
             )
-    if args.function is None and args.test is None and not args.shared:
-        raise UsageError("prune needs --test, --function or --shared (it never deletes all)")
+    if args.function is None and args.test is None and not args.shared and not args.usage:
+        raise UsageError(
+            "prune needs --usage, --test, --function or --shared (it never deletes all)"
+        )
+    root = Path(args.rootdir)
+    reports = usage.load(args.usage, root) if args.usage else None
+    if reports is not None:
+        reports.check_covers(Path(args.path), root)
     doomed: list[Path] = []
     broken = 0
+    shared_kept = 0
+    directories: set[Path] = set()
     for path in recording_files(Path(args.path)):
+        directories.add(path.parent)
         try:
             info = load(path).info
         except StoreError as e:
@@ -33,8 +55,12 @@ def prune(args: argparse.Namespace) -> int:
             continue
         if args.shared and info.test_id is not None:
             continue
-        if matches(info.function, args.function) and matches(info.test_id, args.test):
-            doomed.append(path)
+        if not (matches(info.function, args.function) and matches(info.test_id, args.test)):
+            continue
+        if reports is not None and not reports.unused(path, info.test_id):
+            shared_kept += reports.unused(path, info.test_id, whole_suite=True)
+            continue
+        doomed.append(path)
     verb = "would delete" if args.dry_run else "deleted"
     for path in doomed:
         if not args.dry_run:
@@ -46,7 +72,38 @@ def prune(args: argparse.Namespace) -> int:
                 continue
         print(f"{verb} {path}")
     print(f"{verb} {len(doomed)} recording{'' if len(doomed) == 1 else 's'}")
+    directories.update(blob_homes(Path(args.path)))  # also where no recording is left
+    broken += _prune_blobs(sorted(directories), set(doomed), args.dry_run)
+    if shared_kept and reports is not None:
+        print(
+            f"kept {shared_kept} shared recording{'' if shared_kept == 1 else 's'} no report "
+            f"used: {reports.shared_kept}"
+        )
     return PROBLEMS if broken else OK
+
+
+def _prune_blobs(directories: list[Path], doomed: set[Path], dry_run: bool) -> int:
+    """Delete the blobs no recording left refers to, in the directories searched; returns
+    the number of problems."""
+    verb = "would delete" if dry_run else "deleted"
+    count = problems = 0
+    for directory in directories:
+        if not BlobFiles(directory).names():
+            continue
+        if dry_run:
+            left = (p for p in recordings_beside(directory) if p not in doomed)
+            gone, why = BlobFiles(directory).unreferenced(left)
+        else:
+            gone, why = JsonStore(directory).remove_unreferenced_blobs()
+        for path in gone:
+            print(f"{verb} {path}")
+        count += len(gone)
+        if why is not None:
+            error(f"the blobs in {directory / DIR} are kept: {why}")
+            problems += 1
+    if count:
+        print(f"{verb} {count} blob{'' if count == 1 else 's'} no recording refers to")
+    return problems
 
 
 def convert(args: argparse.Namespace) -> int:

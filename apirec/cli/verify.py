@@ -2,11 +2,13 @@
 
 Each file is read and decoded under the rules of replay (DESIGN §4), where the packages
 "already imported by the process under test" are the ones named with ``--trust``.
-Unreadable or malformed files, and values of types that resolve but do not decode, are
-problems (exit 1). Types that decoding may not import, or cannot find, are listed with a
-count; they fail only with ``--strict``. Error classes that cannot be rebuilt replay as
-``apirec.ReplayedError`` and are listed for information, as are provider errors in
-llama-stack's form, which ``patch_openai(rec, keys="llama-stack")`` rebuilds as the SDK's classes.
+Unreadable or malformed files, a blob (``blobs/<sha256>``) a recording refers to that is
+missing or altered, and values of types that resolve but do not decode, are problems
+(exit 1); blobs no recording refers to are listed. Types that decoding may not import, or
+cannot find, are listed with a count; they fail only with ``--strict``. Error classes that
+cannot be rebuilt replay as ``apirec.ReplayedError`` and are listed for information, as are
+provider errors in llama-stack's form, which ``patch_openai(rec, keys="llama-stack")``
+rebuilds as the SDK's classes.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from apirec.cli.common import OK, PROBLEMS, load, recording_files, table
+from apirec.cli.common import OK, PROBLEMS, blob_homes, load, recording_files, table
 from apirec.codec.envelope import _CONTAINERS, _SCALAR_DECODERS, DATA, TYPE, decode
 from apirec.codec.model_state import STATE
 from apirec.codec.type_resolution import REGISTRY, Unresolvable, _trusted, resolve
 from apirec.errors import DecodeError, StoreError
+from apirec.stores import blobs
+from apirec.stores.blob_files import BlobFiles, recordings_beside
 
 
 def type_names(value: Any) -> Iterator[str]:
@@ -78,7 +82,14 @@ def check(path: Path, trusted: tuple[str, ...], report: Report) -> None:
     except StoreError as e:
         report.problems.append(str(e))
         return
-    response = loaded.entry["response"]
+    entry = loaded.entry
+    if loaded.blobs:  # each blob there, intact: read as replay reads it
+        try:
+            entry = blobs.join(entry, BlobFiles(path.parent).fetcher(str(path)), str(path))
+        except StoreError as e:
+            report.problems.append(str(e))
+            return
+    response = entry["response"]
     if response.get("is_exception"):
         data = response.get("exception_data") or {}
         name = data.get("type") if isinstance(data, dict) else None
@@ -127,6 +138,14 @@ def verify(args: argparse.Namespace) -> int:
         rows = [[f"{n:,}", *names] for names, n in sorted(report.provider_errors.items())]
         table(rows, ["FILES", "PROVIDER", "CLASS"], out)
         gap = "\n"
+    orphans = _unreferenced_blobs(Path(args.path))
+    if orphans:
+        print(
+            f"{gap}{_plural(len(orphans), 'blob')} no recording refers to (apirec prune "
+            f"deletes them with the recordings it deletes), such as {orphans[0]}",
+            file=out,
+        )
+        gap = "\n"
     strict_fail = args.strict and bool(report.types)
     status = "FAILED" if report.problems or strict_fail else "ok"
     print(
@@ -137,6 +156,15 @@ def verify(args: argparse.Namespace) -> int:
         file=out,
     )
     return PROBLEMS if report.problems or strict_fail else OK
+
+
+def _unreferenced_blobs(target: Path) -> list[Path]:
+    """Blobs beside the recordings checked that none of them refers to: not a problem (they
+    cost only space), but worth knowing."""
+    found: list[Path] = []
+    for home in blob_homes(target):
+        found += BlobFiles(home).unreferenced(recordings_beside(home))[0]
+    return found
 
 
 def _plural(n: int, what: str) -> str:

@@ -1,5 +1,6 @@
 """The pytest plugin (``plugin``: options, marker, the ``apirec`` fixture) and its session
-bookkeeping (``session``: stats, summary, unused recordings, xdist merging).
+bookkeeping (``session``: stats, summary, unused recordings, xdist merging; ``usage``: the
+usage report of ``--apirec-usage`` for pruning after sharded runs).
 
 Layer: the top, beside ``apirec.cli``; it may import ``apirec.integrations`` and every layer
 below, and the two never import each other. Loaded by pytest through the ``pytest11`` entry

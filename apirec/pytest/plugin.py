@@ -15,11 +15,14 @@
 * A test whose recordings (the plugin's and any it opened itself) got no call in ``record`` or
   ``record-if-missing`` mode warns ``apirec.NothingRecordedWarning`` and is counted.
 * End of session: counts from every recording that closed, and the recordings no test used
-  (deleted with ``--apirec-prune``); what any recording on a directory used counts as used.
+  (deleted with ``--apirec-prune``, with the blobs no recording left refers to); what any
+  recording on a directory used counts as used.
 * Errors not stored because they were transient are counted in the summary; a test that
   stored nothing because of them warns ``apirec.NothingRecordedWarning``.
 * Renamed tests (``apirec.pytest.renames``): a miss names the recordings of a test this run
   did not collect that answer its call; ``--apirec-rekey`` moves them to the new test.
+* ``--apirec-usage=FILE`` writes what the run used, for ``apirec prune DIR --usage ...``
+  after a sharded run (``apirec.pytest.usage``).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from typing import Any
 import pytest
 
 from apirec.errors import InvalidMode, NothingRecordedWarning, RecordingNotFound
-from apirec.pytest import expiry, integrations, network, renames
+from apirec.pytest import expiry, integrations, network, renames, usage
 from apirec.pytest.session import SessionState, write_summary
 from apirec.record.closing import observe_closing
 from apirec.record.context import test_context
@@ -107,6 +110,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     renames.add_options(group)
     integrations.add_options(group, parser)
     expiry.add_options(group, parser)
+    usage.add_options(group)
     parser.addini("apirec_mode", "apirec mode for the test run", default=None)
     parser.addini("apirec_store", "apirec store kind: json or msgpack", default=None)
     parser.addini("apirec_dir", "apirec recordings directory (relative to the ini file)")
@@ -160,6 +164,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = state = SessionState()
     renames.configure(config, state.moves, state.recorded_again)
     config.pluginmanager.register(SessionHooks(config), "apirec-session")
+    usage.configure(config, config.stash[STATE])
     # Recordings the tests open themselves (a conftest's apirec.recording(dir), as when
     # migrating from llama-stack) take the run's --apirec-mode too, through the environment.
     cli_mode = config.stash[OPTIONS].cli_mode

@@ -26,6 +26,7 @@ from apirec.record.renames import Move
 from apirec.record.settings import Settings
 from apirec.record.stored_answers import Stats, open_store
 from apirec.stores.entry_summary import test_id_of
+from apirec.stores.json_store import JsonStore
 
 # Modes whose tests say something about which recordings are needed; live reads nothing.
 _READING = (Mode.REPLAY, Mode.RECORD_IF_MISSING, Mode.RECORD)
@@ -58,6 +59,8 @@ class SessionState:
     )
     unused: list[Unused] | None = None  # None until the end of a session that was not cut short
     deleted: list[str] = field(default_factory=list)
+    deleted_blobs: list[str] = field(default_factory=list)  # blobs/ files no recording needs
+    judged: list[tuple[str, str]] = field(default_factory=list)  # stores find_unused looked in
     prune_errors: list[str] = field(default_factory=list)
     # renamed tests (apirec.pytest.renames): recordings moved, and calls recorded again
     moves: list[Move] = field(default_factory=list)
@@ -128,6 +131,7 @@ class SessionState:
             for store in stores:
                 by_store[store].add(node_id)
         unused: list[Unused] = []
+        self.judged = sorted(by_store)
         for (location, kind), tests in sorted(by_store.items()):
             unused.extend(self._unused_in(location, kind, tests))
         self.unused = unused
@@ -148,7 +152,10 @@ class SessionState:
             if index <= highest_used.get(key, -1):
                 continue
             try:
-                entry = store.read(key, index)
+                if isinstance(store, JsonStore):  # its test id is all that is needed here
+                    entry = store.read(key, index, resolve_blobs=False)
+                else:
+                    entry = store.read(key, index)
             except ApirecError:
                 continue  # a broken file is not "unused"; `apirec verify` reports it
             if entry is None:
@@ -173,6 +180,12 @@ class SessionState:
                 self.prune_errors.append(f"{item.path}: {e.strerror or e}")
                 continue
             self.deleted.append(item.path)
+        for location, kind in self.judged:  # with the recordings go the blobs only they used
+            if kind == "json":
+                gone, why = JsonStore(location).remove_unreferenced_blobs()
+                self.deleted_blobs += [str(path) for path in gone]
+                if why is not None:
+                    self.prune_errors.append(f"the blobs in {location} are kept: {why}")
 
 
 def _plural(n: int, what: str) -> str:
@@ -193,6 +206,8 @@ def write_summary(state: SessionState, prune: bool, reporter: Any) -> None:
         tail = "unused recordings not checked (the run was interrupted)"
     elif prune:
         tail = f"deleted {_plural(len(state.deleted), 'unused recording')}"
+        if state.deleted_blobs:
+            tail += f" and {_plural(len(state.deleted_blobs), 'blob')} no recording refers to"
     elif unused:
         tail = (
             f"{_plural(unused, 'stored recording')} no test used "

@@ -2,18 +2,23 @@
 
 JSON -> msgpack -> JSON gives back every file byte for byte, under its own name (llama-stack's
 ``models-<key>-<digest>.json`` and files in subdirectories included) and with its mtime,
-which ``record`` mode uses to tell this run's answers from older ones.
+which ``record`` mode uses to tell this run's answers from older ones. Large bytes kept in
+``blobs/`` beside JSON files (:mod:`apirec.stores.blobs`) go into the msgpack file, which
+stores each long value once already, and come back out to ``blobs/``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from apirec.errors import StoreError
-from apirec.stores.json_store import _FILE_RE, TMP_DIR
+from apirec.stores import blobs
+from apirec.stores.blob_files import BlobFiles
+from apirec.stores.json_store import _FILE_RE, TMP_DIR, dumps, parse
 from apirec.stores.msgpack.store import MsgpackStore
 from apirec.stores.msgpack.writer import FILE_NAME, Record, build, default_name, load_json
 
@@ -58,6 +63,16 @@ def _json_records(root: Path) -> Iterator[Record]:
         except OSError as e:
             raise StoreError(f"{path}: cannot be read: {e.strerror or e}", path=str(path)) from None
         stored_name = None if name == default_name(key, index) else name
+        if blobs.MARKER in raw:  # the msgpack store keeps large bytes in its one file
+            fetch = BlobFiles(path.parent).fetcher(str(path))
+            yield (
+                key,
+                index,
+                stored_name,
+                written_at,
+                blobs.join(parse(raw, str(path)), fetch, str(path)),
+            )
+            continue
         yield key, index, stored_name, written_at, load_json(raw, str(path))
 
 
@@ -69,6 +84,7 @@ def _write_json(source: Path, target: Path) -> int:
     try:
         for name, written_at, data in store.records():
             path = target / _safe(name, store.location)
+            data = _to_blobs(data, path)
             if path.exists():
                 if path.read_bytes() == data:
                     count += 1
@@ -89,6 +105,25 @@ def _write_json(source: Path, target: Path) -> int:
     finally:
         store.close()
     return count
+
+
+def _to_blobs(data: bytes, path: Path) -> bytes:
+    """A recording's bytes as the JSON store writes them: its large bytes in ``blobs/``
+    beside ``path`` (written first), references in their place. A file that is not apirec's
+    canonical dump is kept verbatim, as it came."""
+    if not blobs.might_hold_large_bytes(len(data)):
+        return data
+    entry = json.loads(data)
+    if dumps(entry) != data:
+        return data
+    stored, payloads = blobs.split(entry)
+    if not payloads:
+        return data
+    tmp_dir = path.parent / TMP_DIR
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    for digest, payload in payloads.items():
+        BlobFiles(path.parent).put(digest, payload, tmp_dir)
+    return dumps(stored)
 
 
 def _safe(name: str, where: str) -> PurePosixPath:

@@ -24,9 +24,10 @@ class EntryInfo:
     index: int
     streamed: bool
     error: bool
-    size: int
+    size: int  # of the file and of the blobs it refers to
     path: str
     recorded_at: str | None = None  # as stored; None when the recording does not say
+    blobs: tuple[str, ...] = ()  # digests of the blobs it refers to (apirec.stores.blobs)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,7 +66,9 @@ def test_id_of(entry: Entry) -> str | None:
     return test_id if isinstance(test_id, str) else None
 
 
-def info(entry: Entry, key: str, index: int, path: str, size: int) -> EntryInfo:
+def info(
+    entry: Entry, key: str, index: int, path: str, size: int, blobs: tuple[str, ...] = ()
+) -> EntryInfo:
     request = entry.get("request")
     response = entry["response"]
     return EntryInfo(
@@ -78,4 +81,5 @@ def info(entry: Entry, key: str, index: int, path: str, size: int) -> EntryInfo:
         size=size,
         path=path,
         recorded_at=entry.get("recorded_at") if isinstance(entry.get("recorded_at"), str) else None,
+        blobs=blobs,
     )

@@ -1,13 +1,17 @@
-"""File-system care for the JSON store: what a recording file may be, leftover temporary
-files, and the clock that file times are stamped with."""
+"""File-system care for the JSON store: what a recording file may be, temporary files (written
+whole before a rename, and the leftovers of writers that died), and the clock that file times
+are stamped with."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import socket
 import stat
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -91,3 +95,35 @@ def record_start() -> float:
         except OSError:
             pass
     return now - 0.05
+
+
+def io_error(path: Path, what: str, error: OSError) -> StoreError:
+    reason = "disk full" if error.errno == errno.ENOSPC else (error.strerror or str(error))
+    return StoreError(f"{path}: cannot be {what}: {reason}", path=str(path))
+
+
+def write_temp(tmp_dir: Path, data: bytes, target: Path) -> str:
+    """A new file in ``tmp_dir`` holding ``data``, synced to disk, for an atomic rename onto
+    ``target`` (named in errors); returns its path."""
+    fd = -1
+    name = ""
+    try:
+        prefix = f"{os.getpid()}-{host_tag()}-"
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=tmp_dir)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+        fd, closing = -1, fd
+        os.close(closing)
+        return name
+    except BaseException as e:  # also KeyboardInterrupt: never leave half a temp file
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if name:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+        if isinstance(e, OSError):
+            raise io_error(target, "written", e) from None
+        raise

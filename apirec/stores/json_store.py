@@ -4,25 +4,27 @@ One pretty JSON file per answer, in the schema of llama-stack's recorder. The n-
 a key is ``<key>.json``, ``<key>.1.json``, ``<key>.2.json``, ... Opening a store reads nothing;
 a file is parsed only when its key is asked for. Writes go to a temporary file in
 ``.apirec-tmp/`` and are moved into place atomically, so a crash never leaves half a file.
+Bytes over 64 KiB are written once to ``blobs/<sha256>`` and referred to from the JSON
+(:mod:`apirec.stores.blobs`); reading puts them back, checked, so callers see whole entries.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import re
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 from apirec.errors import StoreError
-from apirec.stores import metadata
-from apirec.stores.files import clean_temp_files, host_tag, read_regular_file
+from apirec.stores import blobs, metadata
+from apirec.stores.blob_files import BlobFiles, remove_unreferenced
+from apirec.stores.files import clean_temp_files, read_regular_file, write_temp
+from apirec.stores.files import io_error as _io_error
 
 if sys.platform != "win32":
     import fcntl
@@ -80,11 +82,6 @@ def check_entry(entry: Any, where: str) -> Entry:
     return entry
 
 
-def _io_error(path: Path, what: str, error: OSError) -> StoreError:
-    reason = "disk full" if error.errno == errno.ENOSPC else (error.strerror or str(error))
-    return StoreError(f"{path}: cannot be {what}: {reason}", path=str(path))
-
-
 def _fail(where: str, problem: str) -> StoreError:
     return StoreError(f"{where}: {problem}", path=where)
 
@@ -112,6 +109,7 @@ class JsonStore:
         self.root = Path(path)
         self.location = str(self.root)
         self._thread_lock = threading.Lock()
+        self._blobs = BlobFiles(self.root)
         # Leftovers of writers that died; this directory holds only those, so it stays small.
         clean_temp_files(self.root / TMP_DIR)
 
@@ -121,7 +119,10 @@ class JsonStore:
     def describe(self, key: str, index: int) -> str:
         return str(self.file(key, index))
 
-    def read(self, key: str, index: int) -> Entry | None:
+    def read(self, key: str, index: int, *, resolve_blobs: bool = True) -> Entry | None:
+        """The stored answer, its large bytes read back from ``blobs/`` unless
+        ``resolve_blobs`` is false (references left in place: for books that need only the
+        test id or the request)."""
         path = self.file(key, index)
         try:
             raw = read_regular_file(path)
@@ -131,7 +132,33 @@ class JsonStore:
             raise
         except OSError as e:
             raise _io_error(path, "read", e) from None
-        return parse(raw, str(path))
+        return self._parse(raw, str(path)) if resolve_blobs else parse(raw, str(path))
+
+    def _parse(self, raw: bytes, where: str) -> Entry:
+        entry = parse(raw, where)
+        if blobs.MARKER not in raw:  # the common case: one scan of the bytes, no walk
+            return entry
+        return blobs.join(entry, self._blobs.fetcher(where), where)  # type: ignore[no-any-return]
+
+    def _stored_form(self, entry: Entry) -> tuple[bytes, dict[str, bytes]]:
+        """The bytes to write for ``entry`` and the payloads that go to ``blobs/``."""
+        data = dumps(entry)
+        if not blobs.might_hold_large_bytes(len(data)):
+            return data, {}
+        stored, payloads = blobs.split(entry)
+        return (dumps(stored) if payloads else data), payloads
+
+    def _put_blobs(self, payloads: dict[str, bytes], target: Path) -> None:
+        for digest, payload in payloads.items():  # before the recording that refers to them
+            self._blobs.put(digest, payload, self._tmp_dir(target))
+
+    def remove_unreferenced_blobs(self, *, dry_run: bool = False) -> tuple[list[Path], str | None]:
+        """Delete the blobs no recording here refers to (under the store lock, so a writer's
+        blob and its recording appear together): :func:`blob_files.remove_unreferenced`."""
+        if not self._blobs.names():
+            return [], None
+        with self._locked(self._blobs.dir):
+            return remove_unreferenced(self.root, dry_run=dry_run)
 
     def count(self, key: str) -> int:
         n = 0
@@ -149,11 +176,12 @@ class JsonStore:
         the store lock, so processes and threads writing the same key never overwrite each
         other's answers, and a concurrent :meth:`reset` never leaves a hole in the sequence.
         """
-        data = dumps(entry)
+        data, payloads = self._stored_form(entry)
         first = self.file(key, start)
         tmp = self._write_temp(data, first)
         try:
             with self._locked(first):
+                self._put_blobs(payloads, first)
                 index = start
                 while True:
                     target = self.file(key, index)
@@ -220,9 +248,12 @@ class JsonStore:
         if "/" in name or "\\" in name or not name.endswith(".json") or name.startswith("."):
             raise ValueError(f"not a recording file name: {name!r}")
         target = self.root / name
-        tmp = self._write_temp(dumps(entry), target)
+        data, payloads = self._stored_form(entry)
+        tmp = self._write_temp(data, target)
         try:
-            os.replace(tmp, target)
+            with self._locked(target):
+                self._put_blobs(payloads, target)
+                os.replace(tmp, target)
         except OSError as e:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -249,7 +280,7 @@ class JsonStore:
                 raise
             except OSError as e:
                 raise _io_error(path, "read", e) from None
-            entries.append((path.name[: -len(".json")], str(path), parse(raw, str(path))))
+            entries.append((path.name[: -len(".json")], str(path), self._parse(raw, str(path))))
         return entries
 
     def reset(self, key: str, *, older_than: float) -> None:
@@ -338,26 +369,4 @@ class JsonStore:
                 os.close(fd)  # releases the lock
 
     def _write_temp(self, data: bytes, target: Path) -> str:
-        tmp_dir = self._tmp_dir(target)
-        fd = -1
-        name = ""
-        try:
-            prefix = f"{os.getpid()}-{host_tag()}-"
-            fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=tmp_dir)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-            fd, closing = -1, fd
-            os.close(closing)
-            return name
-        except BaseException as e:  # also KeyboardInterrupt: never leave half a temp file
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-            if name:
-                with contextlib.suppress(OSError):
-                    os.unlink(name)
-            if isinstance(e, OSError):
-                raise _io_error(target, "written", e) from None
-            raise
+        return write_temp(self._tmp_dir(target), data, target)

@@ -1,0 +1,177 @@
+"""Usage reports (``pytest --apirec-usage=FILE``) read by ``apirec prune DIR --usage ...``.
+
+The reports of every shard are merged: a recording goes when some report ran its test in full
+with its store, and no report used it. A sequence never gets a gap: of a key's answers, only
+those past the last one any report used can go. A shared recording (no test id) goes only
+when no report used it and the reports vouch for the whole suite together: none was narrowed
+(see :mod:`apirec.pytest.usage`), all collected the same tests, and every one of those tests
+passed in some report. Store paths in reports are relative to the pytest rootdir; they are
+found here relative to ``--rootdir`` (default: the current directory).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apirec.cli.common import UsageError, key_of
+
+FORMAT = 1
+
+
+@dataclass
+class Usage:
+    """What all the reports say together."""
+
+    stores: set[Path] = field(default_factory=set)
+    highest_used: dict[tuple[Path, str], int] = field(default_factory=dict)
+    ran: dict[str, set[Path]] = field(default_factory=lambda: defaultdict(set))
+    shared_kept: str | None = None  # why shared recordings stay, None when they may go
+
+    def unused(self, path: Path, test_id: str | None, *, whole_suite: bool = False) -> bool:
+        """Whether the recording at ``path`` (of ``test_id``) may go by these reports;
+        ``whole_suite``: as if they vouched for the whole suite (to count what that keeps)."""
+        store = path.parent.resolve()
+        if store not in self.stores:
+            return False
+        key, index = key_of(path)
+        if index <= self.highest_used.get((store, key), -1):
+            return False
+        if test_id is None:
+            return whole_suite or self.shared_kept is None
+        return store in self.ran.get(test_id, ())
+
+    def check_covers(self, target: Path, root: Path) -> None:
+        """Fail when no store the reports name is in ``target``: most likely the reports'
+        rootdir is not ``root`` (a wrong working directory), and nothing would be pruned."""
+        base = target.resolve()
+        if not any(store == base or base in store.parents for store in self.stores):
+            named = ", ".join(sorted(_shown(s, root) for s in self.stores)) or "none"
+            raise UsageError(
+                f"prune: none of the stores the usage reports name is under {target} "
+                f"(they name: {named}); their paths are relative to the pytest rootdir: "
+                f"run from there or pass --rootdir"
+            )
+
+
+def _shown(store: Path, root: Path) -> str:
+    try:
+        return str(store.relative_to(root.resolve()))
+    except ValueError:
+        return str(store)
+
+
+def load(paths: list[str], root: Path) -> Usage:
+    """Read and merge the reports; a malformed one is a :class:`UsageError` naming it."""
+    usage = Usage()
+    base = root.resolve()
+    suites: list[tuple[str, dict[str, Any]]] = []
+    for name in paths:
+        report = read_report(Path(name))
+        for store in report["stores"]:
+            usage.stores.add((base / store).resolve())
+        for store, keys in report["used"].items():
+            location = (base / store).resolve()
+            usage.stores.add(location)
+            for key, slots in keys.items():
+                top = max(slots, default=-1)
+                if top > usage.highest_used.get((location, key), -1):
+                    usage.highest_used[(location, key)] = top
+        for test_id, stores in report["ran_in_full"].items():
+            usage.ran[test_id].update((base / s).resolve() for s in stores)
+        suites.append((name, report["suite"]))
+    usage.shared_kept = _not_whole_suite(suites)
+    return usage
+
+
+def _not_whole_suite(suites: list[tuple[str, dict[str, Any]]]) -> str | None:
+    """Why the reports together do not vouch for every test of the suite, or None."""
+    for name, suite in suites:
+        if suite["narrowed"]:
+            return f"{name} may not cover the whole suite: {suite['narrowed'][0]}"
+    first_name, first = suites[0]
+    collected = set(first["collected"])
+    if not collected:
+        return f"{first_name} collected no tests"
+    for name, suite in suites[1:]:
+        if set(suite["collected"]) != collected:
+            return (
+                f"the reports collected different tests ({first_name}: {len(collected)}, "
+                f"{name}: {len(set(suite['collected']))}); were they run on the same commit?"
+            )
+    passed: set[str] = set()
+    for _, suite in suites:
+        passed.update(suite["passed"])
+    missing = sorted(collected - passed)
+    if missing:
+        return (
+            f"{len(missing)} test{'' if len(missing) == 1 else 's'} of the suite passed in "
+            f"no report (failed, skipped or not run), such as {missing[0]}"
+        )
+    return None
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"{path}: cannot be read: {e.strerror or e}") from None
+    try:
+        report = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise UsageError(
+            f"{path}: not an apirec usage report: not valid JSON (line {e.lineno}, "
+            f"column {e.colno}: {e.msg})"
+        ) from None
+    except (UnicodeDecodeError, RecursionError, ValueError) as e:
+        raise UsageError(f"{path}: not an apirec usage report: {e}") from None
+    problem = _problem(report)
+    if problem is not None:
+        raise UsageError(
+            f"{path}: not an apirec usage report ({problem}); write one with "
+            f"pytest --apirec-usage={path.name}"
+        )
+    return report  # type: ignore[no-any-return]
+
+
+def _problem(report: Any) -> str | None:
+    """What is wrong with a report's shape, or None."""
+    if not isinstance(report, dict):
+        return "not a JSON object"
+    version = report.get("apirec_usage")
+    if version != FORMAT:
+        if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT:
+            return f"format {version}, newer than this apirec reads ({FORMAT}): upgrade apirec"
+        return "no 'apirec_usage': 1"
+    if not _mapping_of(report.get("stores"), lambda v: isinstance(v, str)):
+        return "'stores' must map store paths to kinds"
+    if not _mapping_of(report.get("used"), lambda keys: _mapping_of(keys, _slots)):
+        return "'used' must map store paths to {key: [slots]}"
+    if not _mapping_of(report.get("ran_in_full"), _strings):
+        return "'ran_in_full' must map test ids to lists of store paths"
+    suite = report.get("suite")
+    if not isinstance(suite, dict):
+        return "'suite' must be an object"
+    for part in ("collected", "passed", "narrowed"):
+        if not _strings(suite.get(part)):
+            return f"'suite.{part}' must be a list of strings"
+    return None
+
+
+def _mapping_of(value: Any, check: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and check(v) for k, v in value.items()
+    )
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _slots(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
+    )

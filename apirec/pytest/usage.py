@@ -1,0 +1,172 @@
+"""``--apirec-usage=FILE``: what this run used, for pruning after a sharded CI run.
+
+A sharded suite (``-k`` halves, pytest-split, one job per directory...) never sees, in one
+process, which recordings no test uses: each shard knows only its own tests. Each shard writes
+a usage report, and ``apirec prune DIR --usage A.json B.json ...`` decides from all of them.
+
+A report is JSON (``"apirec_usage": 1``), every path relative to the rootdir (posix), so
+reports from checkouts in different places agree:
+
+* ``stores``: each recordings directory the run read or wrote, and its kind (json, msgpack);
+* ``used``: per store, per key, the answer slots some call asked for (or recorded);
+* ``ran_in_full``: per test node id, the stores its recording read, for the tests that
+  passed setup, call and teardown with a recording in a mode that reads the store (the
+  rule of ``--apirec-prune``);
+* ``suite``: whether the run can vouch for the whole suite, for shared (test-less)
+  recordings: ``collected`` (every test collected, selected or deselected by ``-k``, ``-m``,
+  ``--deselect`` or a sharding plugin), ``passed`` (the tests that passed), and ``narrowed``
+  (why the collection may not be the whole suite: test paths on the command line, ``--lf``,
+  ``--sw``, ``--ignore`` typed on the command line, collection errors or skipped modules,
+  an interrupted run). Under pytest-xdist the workers' parts are merged by the controller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path, PurePath
+from typing import Any
+
+import pytest
+
+from apirec.pytest.session import SessionState
+from apirec.stores.msgpack.writer import FILE_NAME
+
+FORMAT = 1
+WIRE_KEY = "apirec-usage"
+
+
+def add_options(group: Any) -> None:
+    group.addoption(
+        "--apirec-usage",
+        metavar="FILE",
+        help="write a JSON report of the recordings this run used and the tests it ran in "
+        "full, for `apirec prune DIR --usage A.json B.json ...` after a sharded run",
+    )
+
+
+def configure(config: pytest.Config, state: SessionState) -> None:
+    target = config.getoption("apirec_usage")
+    if target:
+        path = config.invocation_params.dir / target
+        config.pluginmanager.register(UsageHooks(config, state, path), "apirec-usage")
+
+
+def relative(location: str, root: Path) -> str:
+    """``location`` relative to the rootdir, as posix text (``..`` when outside it)."""
+    return PurePath(os.path.relpath(location, root)).as_posix()
+
+
+class UsageHooks:
+    """Collects the suite's side of the report; the session state has the recordings' side."""
+
+    def __init__(self, config: pytest.Config, state: SessionState, path: Path) -> None:
+        self.config = config
+        self.state = state
+        self.path = path
+        self.collected: set[str] = set()
+        self.narrowed: set[str] = set()
+        self.outcomes: dict[str, bool] = {}  # node id -> passed every phase so far
+        self.finished: set[str] = set()  # node ids whose teardown was reported
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.collected.update(item.nodeid for item in items)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collected.update(item.nodeid for item in session.items)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.narrowed.add(f"collection error in {report.nodeid or '.'}")
+        elif report.skipped:
+            self.narrowed.add(f"skipped while collecting: {report.nodeid or '.'}")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        ok = report.passed and self.outcomes.get(report.nodeid, True)
+        self.outcomes[report.nodeid] = ok
+        if report.when == "teardown":
+            self.finished.add(report.nodeid)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        wire = getattr(node, "workeroutput", {}).get(WIRE_KEY)
+        if wire is not None:
+            self.collected.update(wire["collected"])
+            self.narrowed.update(wire["narrowed"])
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:  # an xdist worker: the controller writes the report
+            workeroutput[WIRE_KEY] = {
+                "collected": sorted(self.collected),
+                "narrowed": sorted(self.narrowed),
+            }
+            return
+        self.narrowed.update(_narrowing_options(self.config))
+        if exitstatus == pytest.ExitCode.INTERRUPTED:
+            self.narrowed.add("the run was interrupted")
+        write_report(self.path, self.report())
+
+    def report(self) -> dict[str, Any]:
+        root = self.config.rootpath
+        stores: dict[str, str] = {}
+        used: dict[str, dict[str, list[int]]] = {}
+        for location, key, index in sorted(self.state.used):
+            name = relative(location, root)
+            if name not in used:  # a store only some other recording used (a conftest's)
+                msgpack = (Path(location) / FILE_NAME).exists()
+                stores.setdefault(name, "msgpack" if msgpack else "json")
+            used.setdefault(name, {}).setdefault(key, []).append(index)
+        ran: dict[str, list[str]] = {}
+        for node_id, locations in sorted(self.state.complete.items()):
+            for location, kind in sorted(locations):
+                stores[relative(location, root)] = kind  # as the test's recording opened it
+            ran[node_id] = sorted({relative(location, root) for location, _ in locations})
+        passed = sorted(n for n, ok in self.outcomes.items() if ok and n in self.finished)
+        return {
+            "apirec_usage": FORMAT,
+            "rootdir": str(root),
+            "stores": dict(sorted(stores.items())),
+            "used": used,
+            "ran_in_full": ran,
+            "suite": {
+                "collected": sorted(self.collected),
+                "passed": passed,
+                "narrowed": sorted(self.narrowed),
+            },
+        }
+
+
+def _narrowing_options(config: pytest.Config) -> list[str]:
+    """What may have left tests of the suite out of this run's collection altogether."""
+    reasons = []
+    if config.args_source is pytest.Config.ArgsSource.ARGS:
+        reasons.append(f"test paths given on the command line: {' '.join(config.args)}")
+    elif config.invocation_params.dir != config.rootpath:  # testpaths apply only from there
+        reasons.append(f"run from {config.invocation_params.dir}, not the rootdir")
+    if config.getoption("lf", False):
+        reasons.append("--lf (only the tests that failed last time)")
+    if config.getoption("stepwise", False):
+        reasons.append("--sw (stepwise)")
+    typed = [a for a in config.invocation_params.args if str(a).startswith("--ignore")]
+    if typed:
+        reasons.append(f"{typed[0]} on the command line")
+    return reasons
+
+
+def write_report(path: Path, report: dict[str, Any]) -> None:
+    """Write atomically: a shard killed while writing leaves no half report to mislead."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)

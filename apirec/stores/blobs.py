@@ -1,0 +1,179 @@
+"""Large binary values kept out of the JSON: references in place of base64 (DESIGN §11).
+
+A ``builtins.bytes`` or ``builtins.bytearray`` envelope holding more than :data:`MIN_SIZE`
+bytes (audio, images, files) is stored by the JSON store as a reference::
+
+    {"__type__": "builtins.bytes", "__blob__": "<sha256, 64 lowercase hex digits>", "size": n}
+
+and its bytes once, in ``blobs/<sha256>`` beside the recording (:mod:`apirec.stores.blob_files`),
+so identical payloads share one file. This module only turns entries into the stored form and
+back, given a function that reads a blob: no file is touched here. The swap is exact both
+ways: only canonical base64 (what the codec writes) is moved out, so the entry read back is
+the entry written, byte for byte, and the codec never sees a reference.
+
+A reference is data from a pull request: it is accepted only in exactly that shape, with a
+digest of 64 lowercase hex digits (never a path), and the blob read must have that digest.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from apirec.codec.envelope import DATA, TYPE
+from apirec.errors import StoreError
+
+BLOB = "__blob__"
+SIZE = "size"
+MIN_SIZE = 64 * 1024  # payloads of more bytes than this go to blobs/
+MARKER = b'"__blob__"'  # in a file's bytes when (and only when apirec wrote) a reference
+_TYPES = frozenset({"builtins.bytes", "builtins.bytearray"})
+_MIN_TEXT = 4 * ((MIN_SIZE + 1 + 2) // 3)  # base64 length of MIN_SIZE + 1 bytes
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+Fetch = Callable[[str, int], bytes]
+
+
+def might_hold_large_bytes(size: int) -> bool:
+    """Whether a dump of ``size`` characters can hold a payload over :data:`MIN_SIZE`."""
+    return size >= _MIN_TEXT
+
+
+def is_digest(text: str) -> bool:
+    return _DIGEST.fullmatch(text) is not None
+
+
+def digest_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def split(entry: Any) -> tuple[Any, dict[str, bytes]]:
+    """``entry`` with its large payloads replaced by references, and those payloads by
+    digest. Returns ``entry`` itself (not a copy) when there are none."""
+    found: dict[str, bytes] = {}
+    return _split(entry, found), found
+
+
+def _split(value: Any, found: dict[str, bytes]) -> Any:
+    t = type(value)
+    if t is dict:
+        if len(value) == 2 and value.get(TYPE) in _TYPES:
+            text = value.get(DATA)
+            if type(text) is str and len(text) >= _MIN_TEXT:
+                data = _canonical(text)
+                if data is not None and len(data) > MIN_SIZE:
+                    digest = digest_of(data)
+                    found[digest] = data
+                    return {TYPE: value[TYPE], BLOB: digest, SIZE: len(data)}
+            return value
+        out = None
+        for k, v in value.items():
+            new = _split(v, found)
+            if new is not v:
+                if out is None:
+                    out = dict(value)
+                out[k] = new
+        return value if out is None else out
+    if t is list:
+        items = None
+        for i, v in enumerate(value):
+            new = _split(v, found)
+            if new is not v:
+                if items is None:
+                    items = list(value)
+                items[i] = new
+        return value if items is None else items
+    return value
+
+
+def _canonical(text: str) -> bytes | None:
+    """The bytes of ``text`` if it is base64 exactly as the codec writes it (so the bytes
+    give the same text back), else None."""
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return data if base64.b64encode(data) == text.encode("ascii") else None
+
+
+def join(entry: Any, fetch: Fetch, where: str) -> Any:
+    """``entry`` with every reference replaced by its payload's envelope, read by
+    ``fetch(digest, size)``; a malformed reference is a :class:`StoreError` at ``where``."""
+    texts: dict[tuple[str, int], str] = {}
+
+    def text_of(digest: str, size: int) -> str:  # a payload repeated (stream chunks): read once
+        text = texts.get((digest, size))
+        if text is None:
+            text = texts[(digest, size)] = base64.b64encode(fetch(digest, size)).decode("ascii")
+        return text
+
+    try:
+        return _join(entry, text_of, where, [])
+    except RecursionError:
+        raise StoreError(f"{where}: nested too deeply", path=where) from None
+
+
+def _join(value: Any, text_of: Callable[[str, int], str], where: str, place: list[str]) -> Any:
+    t = type(value)
+    if t is dict:
+        if BLOB in value and TYPE in value:
+            digest, size = check_reference(value, where, place)
+            return {TYPE: value[TYPE], DATA: text_of(digest, size)}
+        out = None
+        for k, v in value.items():
+            place.append(f".{k}")
+            new = _join(v, text_of, where, place)
+            place.pop()
+            if new is not v:
+                if out is None:
+                    out = dict(value)
+                out[k] = new
+        return value if out is None else out
+    if t is list:
+        items = None
+        for i, v in enumerate(value):
+            place.append(f"[{i}]")
+            new = _join(v, text_of, where, place)
+            place.pop()
+            if new is not v:
+                if items is None:
+                    items = list(value)
+                items[i] = new
+        return value if items is None else items
+    return value
+
+
+def check_reference(value: dict[str, Any], where: str, place: list[str]) -> tuple[str, int]:
+    """``(digest, size)`` of a well-formed reference; otherwise a :class:`StoreError`."""
+    digest, size = value.get(BLOB), value.get(SIZE)
+    problem = None
+    if set(value) != {TYPE, BLOB, SIZE}:
+        problem = f"it must have exactly the keys {TYPE}, {BLOB} and {SIZE}"
+    elif value[TYPE] not in _TYPES:
+        problem = "only bytes and bytearray are stored as blobs"
+    elif not (type(digest) is str and _DIGEST.fullmatch(digest)):
+        problem = f"{BLOB} must be a sha256 digest, 64 lowercase hex digits"
+    elif not (type(size) is int and size >= 0):
+        problem = f"{SIZE} must be a whole number of bytes"
+    if problem is not None:
+        at = "$" + "".join(place)
+        raise StoreError(f"{where}: a blob reference at {at} is malformed: {problem}", path=where)
+    return digest, size  # type: ignore[return-value]
+
+
+def references(entry: Any, where: str) -> Iterator[tuple[str, int]]:
+    """``(digest, size)`` of every reference in ``entry`` (a stored recording)."""
+    stack: list[Any] = [entry]
+    while stack:
+        value = stack.pop()
+        if type(value) is dict:
+            if BLOB in value and TYPE in value:
+                yield check_reference(value, where, [])
+            else:
+                stack.extend(value.values())
+        elif type(value) is list:
+            stack.extend(value)
