@@ -8,6 +8,50 @@ import pytest
 
 from .plugin_helpers import setup
 
+# A test that calls the real openai SDK at the URL the outer test gives, through no patch of
+# its own: only the integration named by the run can record and replay it.
+CHAT = """
+import os
+import openai
+import pytest
+
+{marker}
+def test_chat():
+    client = openai.OpenAI(base_url=os.environ["FAKE_OPENAI"], api_key="sk-test", max_retries=0)
+    reply = client.chat.completions.create(
+        model="m", messages=[{{"role": "user", "content": "hello there"}}]
+    )
+    assert reply.choices[0].message.content == "You said: hello there"
+"""
+
+
+@pytest.mark.parametrize(
+    ("ini", "args", "marker"),
+    [
+        ("", ["--apirec-integrations=openai"], "@pytest.mark.apirec"),
+        ("apirec_integrations = openai", [], "@pytest.mark.apirec"),
+        ("", [], "@pytest.mark.apirec(integrations=['openai'])"),
+        # the marker replaces the run's list
+        ("apirec_integrations = ollama", [], "@pytest.mark.apirec(integrations=['openai'])"),
+    ],
+)
+def test_each_tests_recording_patches_the_named_sdks(
+    pytester, monkeypatch, openai_server, ini, args, marker
+):
+    monkeypatch.setenv("FAKE_OPENAI", openai_server.base_url)
+    setup(pytester, ini_extra=ini)
+    pytester.makepyfile(test_chat=CHAT.format(marker=marker))
+    recorded = pytester.runpytest("--apirec-mode=record", *args)
+    recorded.assert_outcomes(passed=1)
+    served = openai_server.requests
+    assert served == 1
+    assert list((pytester.path / "recordings").iterdir())
+
+    replayed = pytester.runpytest("--apirec-mode=replay", *args)
+    replayed.assert_outcomes(passed=1)
+    assert openai_server.requests == served  # replay reached no server
+    replayed.stdout.fnmatch_lines(["apirec: 1 replayed, 0 recorded*"])
+
 
 @pytest.mark.parametrize(
     ("ini", "args", "message"),
