@@ -222,13 +222,15 @@ class Answers:
         A stored stream comes back as a stream (async when ``async_stream``) that decodes
         its chunks one at a time, then raises the stored error if it ended with one.
         """
-        self.count("replayed", call)
         self.used.add((call.key, slot))
         elsewhere = self._found_at.get((call.key, slot))
         if elsewhere is not None:  # the files it came from are used (not pruned as unused)
             self.used.update((listed, 0) for listed in elsewhere.keys)
         key = (call.key, slot)
         with self._lock:  # one first replay per answer, also among threads
+            # counted here, not by count(): one lock per replay on the hot path
+            self.stats.replayed += 1
+            self.journal.append(("replayed", call.function, call.key))
             known = key in self._plans
             plans = self._plans.get(key)
             if not known:
