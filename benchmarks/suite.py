@@ -236,7 +236,7 @@ def profile(root: Path, tests: int) -> None:
     import pytest
 
     os.environ.update(SUITE_VARIANT="openai", SUITE_MODE="replay", APIREC_MODE="replay")
-    args = ["-p", "no:cacheprovider", "-q", "-p", "no:terminal", str(root)]
+    args = ["-p", "no:cacheprovider", "-q", str(root)]
     here = os.getcwd()
     os.chdir(root)
     try:
