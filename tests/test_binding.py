@@ -88,3 +88,22 @@ def test_calls_python_refuses_are_refused_before_the_call(func, args, kwargs, me
     with apirec.recording(tmp_path, mode="record"), pytest.raises(TypeError, match=message):
         func(*args, **kwargs)
     assert list(tmp_path.rglob("*.json")) == []
+
+
+class _Unhashable:
+    __hash__ = None  # type: ignore[assignment]
+
+    def __call__(self, a: int, b: int = 2) -> int:
+        return a + b
+
+
+def test_signatures_are_worked_out_once_per_function_and_unhashable_callables_still_bind():
+    from apirec.keys.binding import Binding, signature
+
+    def create(self, model: str, *, timeout: float | None = None) -> None: ...
+
+    assert signature(create) is signature(create)  # patched into every test: cached
+    assert list(signature(create).parameters) == ["self", "model", "timeout"]
+    unhashable = _Unhashable()
+    assert list(signature(unhashable).parameters) == ["a", "b"]
+    assert Binding(unhashable, name="u").bind(None, (1,), {"b": 3}) == {"a": 1, "b": 3}

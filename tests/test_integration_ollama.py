@@ -332,3 +332,16 @@ async def test_web_tools_replay_without_an_api_key(is_async, fake, store_dir):
         await closed(c)
     assert replayed == live and fake.requests == 2
     assert [type(r).__name__ for r in replayed] == ["WebSearchResponse", "WebFetchResponse"]
+
+
+def test_a_wrapper_is_built_once_per_method_and_options_not_once_per_test(tmp_path):
+    original = ollama.Client.__dict__["chat"]
+    seen = []
+    for ignore in ((), (), ("think",)):
+        with apirec.recording(tmp_path, mode="replay") as rec:
+            integrations.patch(rec, "ollama", ignore=ignore)
+            seen.append(ollama.Client.__dict__["chat"])
+        assert ollama.Client.__dict__["chat"] is original
+    assert seen[0] is seen[1]  # the next test reuses it
+    assert seen[2] is not seen[0]  # other options: another key, another wrapper
+    assert "think" in seen[2].__apirec_spec__._ignored_params

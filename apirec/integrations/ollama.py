@@ -51,8 +51,9 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
     normalize = normalizer(without_none, options)
     patches = [
         rec.start_patch(
-            Patch(
+            MethodPatch(
                 f"ollama._client.{cls}.{name}",
+                options,
                 name=f"ollama.{name}",
                 ignore=ignores_for(func, IGNORED, options),
                 normalize=normalize,
@@ -65,6 +66,32 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
         if isinstance(bound, types.MethodType) and isinstance(bound.__self__, ollama.Client):
             patches.append(rec.start_patch(DefaultClientPatch(f"ollama.{name}")))
     return patches
+
+
+# (original method, name, options) -> its wrapper: ollama is patched into every test, and a
+# wrapper holds no recording (it routes each call to the active one), so it is built once
+_built: dict[tuple[Any, str, Options], Any] = {}
+_MAX_BUILT = 256
+
+
+class MethodPatch(Patch):
+    """A client method's patch, whose wrapper is built once per method and options."""
+
+    def __init__(self, target: str, sdk_options: Options, **options: Any) -> None:
+        super().__init__(target, **options)
+        self.sdk_options = sdk_options
+
+    def build(self, original: Any, options: dict[str, Any]) -> Any:
+        key = (original, str(options["name"]), self.sdk_options)
+        try:
+            wrapper = _built.get(key)
+        except TypeError:  # an unhashable normalize=: built each time
+            return super().build(original, options)
+        if wrapper is None:
+            if len(_built) >= _MAX_BUILT:
+                _built.clear()
+            wrapper = _built[key] = super().build(original, options)
+        return wrapper
 
 
 class DefaultClientPatch(Patch):

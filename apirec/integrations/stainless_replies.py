@@ -12,6 +12,7 @@ cookies, credentials and organisation/project names are redacted.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -123,8 +124,16 @@ async def _storable_async_stream(stream: Any) -> AsyncIterator[Any]:
         await stream.close()
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed_url(httpx: Any, url: str) -> Any:
+    """``httpx.URL(url)``, parsed once per URL (a URL is immutable; a Request copies it)."""
+    return httpx.URL(url)
+
+
 def fake_response(httpx: Any, status: int, headers: Any, method: str, url: str, **more: Any) -> Any:
-    request = httpx.Request(method, url, headers=more.pop("request_headers", None))
+    request = httpx.Request(
+        method, _parsed_url(httpx, url), headers=more.pop("request_headers", None)
+    )
     return httpx.Response(status, headers=headers, request=request, **more)
 
 

@@ -46,6 +46,21 @@ class _Params:
 
 
 @functools.lru_cache(maxsize=512)
+def _cached_signature(raw: Callable[..., Any]) -> inspect.Signature:
+    return inspect.signature(raw)
+
+
+def signature(func: Callable[..., Any]) -> inspect.Signature:
+    """``inspect.signature(func)``, worked out once per function (a Signature is immutable):
+    an integration patched into every test checks and binds the same SDK methods each time."""
+    try:
+        hash(func)
+    except TypeError:  # an unhashable callable: not cached
+        return inspect.signature(func)
+    return _cached_signature(func)
+
+
+@functools.lru_cache(maxsize=512)
 def _layouts(raw: Callable[..., Any]) -> tuple[_Params, _Params | None]:
     """Parameter layouts with and without self, per function: ``rec.patch`` of a method with
     dozens of parameters (openai's ``create``) in every test would otherwise redo this."""
@@ -72,7 +87,7 @@ def _defined_in_class_with_self(raw: Callable[..., Any]) -> bool:
     if len(parts) < 2 or parts[-2] == "<locals>":
         return False
     try:
-        first = next(iter(inspect.signature(raw).parameters.values()), None)
+        first = next(iter(signature(raw).parameters.values()), None)
     except (TypeError, ValueError):
         return False
     return first is not None and first.name == "self" and first.kind in _POSITIONAL

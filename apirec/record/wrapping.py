@@ -17,6 +17,7 @@ from typing import Any, TypeVar, overload
 
 import wrapt
 
+from apirec.keys.binding import signature
 from apirec.keys.spec import Keying, KeySpec, Normalizer
 from apirec.record import error_policy
 from apirec.record.context import recording_lookup
@@ -45,9 +46,11 @@ def _default_name(func: Callable[..., Any]) -> str:
 
 def _check_ignore(func: Callable[..., Any], ignore: list[str]) -> None:
     """A name in ``ignore`` that no parameter has is a typo: it would leave the key unstable."""
+    if not ignore:
+        return
     raw = getattr(func, "__func__", func)
     try:
-        params = inspect.signature(raw).parameters
+        params = signature(raw).parameters
     except (TypeError, ValueError):  # builtins without a signature: nothing to check against
         return
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
