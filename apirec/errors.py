@@ -81,20 +81,9 @@ class IncompleteRecording(RecordingNotFound):
         *,
         file: str = "",
         reason: str = "",
-        function: str = "",
-        key: str = "",
-        arguments: Mapping[str, Any] | None = None,
-        location: str = "",
-        test_id: str | None = None,
+        **call: Any,  # the call's function, key, arguments... as for RecordingNotFound
     ) -> None:
-        super().__init__(
-            message,
-            function=function,
-            key=key,
-            arguments=arguments,
-            location=location,
-            test_id=test_id,
-        )
+        super().__init__(message, **call)
         self.file = file
         self.reason = reason
 
@@ -120,20 +109,9 @@ class ExpiredRecording(RecordingNotFound):
         age: dt.timedelta | None = None,
         max_age: dt.timedelta | None = None,
         recorded_at: str = "",
-        function: str = "",
-        key: str = "",
-        arguments: Mapping[str, Any] | None = None,
-        location: str = "",
-        test_id: str | None = None,
+        **call: Any,  # the call's function, key, arguments... as for RecordingNotFound
     ) -> None:
-        super().__init__(
-            message,
-            function=function,
-            key=key,
-            arguments=arguments,
-            location=location,
-            test_id=test_id,
-        )
+        super().__init__(message, **call)
         self.file = file
         self.age = age
         self.max_age = max_age

@@ -14,10 +14,27 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from apirec.integrations.registry import Options
+from apirec.integrations.registry import Options, UnknownIntegration
 from apirec.keys.canonical import is_secret_name
 from apirec.keys.marks import REDACTED
 from apirec.keys.spec import Normalizer
+
+
+def required_methods(
+    module: Any, classes: Iterable[str], names: Iterable[str], *, sdk: str, tested: str
+) -> list[tuple[str, str, Any]]:
+    """``(class, method, function)`` for each class of ``module`` and each method name, or an
+    :class:`UnknownIntegration` naming the missing ones before anything is patched: a newer SDK
+    that renamed one would otherwise leave its calls unrecorded. ``tested`` names the
+    distribution and version the integration was tested with (``"tavily-python 0.8"``)."""
+    pairs = [(cls, name) for cls in classes for name in names]
+    missing = [f"{c}.{m}" for c, m in pairs if not hasattr(getattr(module, c), m)]
+    if missing:
+        raise UnknownIntegration(
+            f"apirec.integrations: this {tested.split()[0]} has no {', '.join(missing)}; "
+            f"apirec's {sdk} integration was tested with {tested}"
+        )
+    return [(c, m, getattr(getattr(module, c), m)) for c, m in pairs]
 
 
 def drop_none(value: Any) -> Any:

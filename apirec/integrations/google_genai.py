@@ -30,9 +30,10 @@ from apirec.integrations.defaults import (
     ignores_for,
     normalizer,
     redact_headers,
+    required_methods,
     without_none,
 )
-from apirec.integrations.registry import Options, UnknownIntegration
+from apirec.integrations.registry import Options
 from apirec.record.wrapping import Patch, wrap
 
 if TYPE_CHECKING:
@@ -63,17 +64,9 @@ IGNORED = tuple(f"config.http_options.{name}" for name in _TRANSPORT)
 def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
     """Record and replay google-genai's model calls while ``rec`` is open."""
     models: Any = importlib.import_module("google.genai.models")
-    missing = [f"{c}.{m}" for c in CLASSES for m in METHODS if not hasattr(getattr(models, c), m)]
-    if missing:  # a newer SDK renamed them: patching the rest would leave calls unrecorded
-        raise UnknownIntegration(
-            f"apirec.integrations: this google-genai has no {', '.join(missing)}; apirec's "
-            f"google.genai integration was tested with google-genai 3.6"
-        )
-    methods = [
-        (cls, method, getattr(getattr(models, cls), method))
-        for cls in CLASSES
-        for method in METHODS
-    ]
+    methods = required_methods(
+        models, CLASSES, METHODS, sdk="google.genai", tested="google-genai 3.6"
+    )
     check_user_ignores(sdk, [func for _, _, func in methods], options)
     normalize = normalizer(without_none, options)
     return [

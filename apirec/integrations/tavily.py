@@ -20,8 +20,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from apirec.integrations.defaults import check_user_ignores, ignores_for, normalizer
-from apirec.integrations.registry import Options, UnknownIntegration
+from apirec.integrations.defaults import (
+    check_user_ignores,
+    ignores_for,
+    normalizer,
+    required_methods,
+)
+from apirec.integrations.registry import Options
 from apirec.record.wrapping import Patch
 
 if TYPE_CHECKING:
@@ -44,17 +49,7 @@ REDACTED = ("project_id",)
 def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
     """Record and replay tavily's search, extract, crawl and map while ``rec`` is open."""
     tavily: Any = importlib.import_module("tavily")
-    missing = [f"{c}.{m}" for c in CLASSES for m in METHODS if not hasattr(getattr(tavily, c), m)]
-    if missing:  # a newer SDK renamed them: patching the rest would leave calls unrecorded
-        raise UnknownIntegration(
-            f"apirec.integrations: this tavily-python has no {', '.join(missing)}; apirec's "
-            f"tavily integration was tested with tavily-python 0.8"
-        )
-    methods = [
-        (cls, method, getattr(getattr(tavily, cls), method))
-        for cls in CLASSES
-        for method in METHODS
-    ]
+    methods = required_methods(tavily, CLASSES, METHODS, sdk="tavily", tested="tavily-python 0.8")
     methods += [
         (cls, method, getattr(getattr(tavily, cls), method))
         for cls in CLASSES
