@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from apirec.errors import InvalidExpiry
+from apirec.pytest.environment import restore
 from apirec.record.expiry import (
     ENV_EXPIRED,
     ENV_MAX_AGE,
@@ -88,11 +89,7 @@ def configure(config: pytest.Config) -> None:
 
 
 def unconfigure(config: pytest.Config) -> None:
-    for name, value in config.stash.get(SAVED_ENV, {}).items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    restore(config.stash.get(SAVED_ENV, {}))
 
 
 def settings_layer(config: pytest.Config, marker: dict[str, Any], where: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from apirec.errors import NetworkBlocked
+from apirec.pytest.environment import restore
 from apirec.record import network_guard
 from apirec.record.hosts import HostRules
 from apirec.record.settings import ENV_ALLOW_HOSTS, ENV_BLOCK_NETWORK, split_hosts
@@ -98,11 +99,7 @@ def configure(config: pytest.Config) -> None:
 
 
 def unconfigure(config: pytest.Config) -> None:
-    for name, value in config.stash.get(SAVED_ENV, {}).items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    restore(config.stash.get(SAVED_ENV, {}))
 
 
 def _hosts(text: str, source: str) -> tuple[str, ...]:

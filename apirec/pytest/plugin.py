@@ -42,6 +42,7 @@ import pytest
 
 from apirec.errors import InvalidMode, NothingRecordedWarning, RecordingNotFound
 from apirec.pytest import expiry, integrations, network, renames, usage
+from apirec.pytest.environment import restore
 from apirec.pytest.session import SessionState, write_summary
 from apirec.record.closing import observe_closing
 from apirec.record.context import test_context
@@ -177,11 +178,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     network.unconfigure(config)
     expiry.unconfigure(config)
     if SAVED_ENV_MODE in config.stash:
-        saved = config.stash[SAVED_ENV_MODE]
-        if saved is None:
-            os.environ.pop(ENV_VAR, None)
-        else:
-            os.environ[ENV_VAR] = saved
+        restore({ENV_VAR: config.stash[SAVED_ENV_MODE]})
 
 
 def _marker_options(item: pytest.Item) -> dict[str, Any]:
