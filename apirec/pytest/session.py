@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from apirec.errors import ApirecError
+from apirec.record.calls import Stats, open_store
 from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.context import current_test_id
 from apirec.record.modes import Mode
 from apirec.record.recording import Recording
 from apirec.record.renames import Move
 from apirec.record.settings import Settings
-from apirec.record.stored_answers import Stats, open_store
 from apirec.stores.entry_summary import test_id_of
 from apirec.stores.json_store import JsonStore
 

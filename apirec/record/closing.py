@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import Protocol
 
 from apirec.errors import NothingRecordedWarning
+from apirec.record.calls import Stats
 from apirec.record.modes import Mode
 from apirec.record.settings import Settings
-from apirec.record.stored_answers import Stats
 
 
 class Recording(Protocol):

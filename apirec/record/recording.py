@@ -21,6 +21,7 @@ from apirec.codec.envelope import encode_result
 from apirec.errors import ApirecError, EncodeError, NetworkBlocked, RecordingNotFound
 from apirec.keys.spec import KeySpec
 from apirec.record import network_guard
+from apirec.record.calls import Call
 from apirec.record.closing import closed
 from apirec.record.context import (
     ActiveRecording,
@@ -34,7 +35,7 @@ from apirec.record.miss_diagnostics import recording_not_found
 from apirec.record.modes import Mode
 from apirec.record.renames import miss_lines
 from apirec.record.settings import Settings
-from apirec.record.stored_answers import Answers, Call
+from apirec.record.stored_answers import Answers
 from apirec.stores.files import record_start
 from apirec.stores.json_store import Entry, Store
 from apirec.streams.finishing import Bound, OpenStreams

@@ -10,84 +10,27 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import itertools
 import operator
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from apirec.codec.envelope import encode
 from apirec.codec.exception_data import error_response, raise_recorded, rebuild_error
 from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan, prepare
-from apirec.errors import DecodeError, IncompleteRecording, RecordingNotFound, StoreError
-from apirec.keys.spec import Keying
+from apirec.errors import DecodeError, RecordingNotFound, StoreError
+from apirec.record.calls import Call, KeyState, Stats, open_store
 from apirec.record.error_policy import should_store
 from apirec.record.expiry import Expiry
 from apirec.record.modes import Mode
 from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
 from apirec.record.renames import Renames
+from apirec.record.replay_errors import format_error, incomplete
 from apirec.record.settings import Settings
-from apirec.stores.json_store import Entry, JsonStore, Store
+from apirec.stores.json_store import Entry, Store
 from apirec.stores.metadata import stamp
 from apirec.streams.replay import replay_stream
-
-
-@dataclass
-class Stats:
-    """What happened to the calls of one recording."""
-
-    replayed: int = 0
-    recorded: int = 0
-    live: int = 0
-    missed: int = 0
-    # errors the calls raised that were not stored (transient; see store_errors=)
-    errors_not_stored: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One intercepted call, keyed: the n-th call (``index``) with this ``key``."""
-
-    function: str
-    key: str
-    index: int
-    arguments: dict[str, Any]
-    test_id: str | None
-    # set when the function is keyed by another format (apirec.keys.spec.Keying): its stored request
-    request: dict[str, Any] | None = None
-    keying: Keying | None = None
-    # the arguments as keyed (KeySpec.canonical's for_key); only set when renamed tests are
-    # looked for (apirec.record.renames), which recompute the key under another test id
-    scoped: dict[str, Any] | None = None
-
-
-@dataclass
-class _KeyState:
-    counter: itertools.count[int] = field(default_factory=itertools.count)
-    stored: int | None = None  # number of stored answers, once probed
-    reset_done: bool = False
-    # calls (by index) that ended with no answer to store: cancelled, interrupted, unstorable
-    abandoned: list[int] = field(default_factory=list)
-    # calls (by index) that went to the real function and whose answer is not stored yet
-    pending: set[int] = field(default_factory=set)
-
-    def slot_of(self, index: int) -> int:
-        """Where the answer of call ``index`` goes: its index, less the calls before it that
-        will never store one (so that a sequence keeps no hole)."""
-        abandoned = self.abandoned
-        if not abandoned:
-            return index
-        return index - sum(1 for i in abandoned if i < index)
-
-
-def open_store(settings: Settings) -> Store:
-    if settings.store == "msgpack":
-        from apirec.stores.msgpack.store import MsgpackStore
-
-        return MsgpackStore(settings.path)
-    return JsonStore(settings.path)
 
 
 class Answers:
@@ -103,7 +46,7 @@ class Answers:
         # record mode replaces only answers written before this moment (see begin())
         self.started = time.time()
         self._store: Store | None = None
-        self._keys: dict[str, _KeyState] = {}
+        self._keys: dict[str, KeyState] = {}
         self._entries: dict[tuple[str, int], Entry] = {}
         # where answers found under other names or keys (apirec.keys.spec.Keying) were read from
         self._found_at: dict[tuple[str, int], Elsewhere] = {}
@@ -137,11 +80,11 @@ class Answers:
         """Whether any call came since :meth:`begin` (each call keyed gets its key's state)."""
         return self.refused or bool(self._keys)
 
-    def state(self, key: str) -> _KeyState:
+    def state(self, key: str) -> KeyState:
         state = self._keys.get(key)
         if state is None:
             with self._lock:
-                state = self._keys.setdefault(key, _KeyState())
+                state = self._keys.setdefault(key, KeyState())
         return state
 
     def lookup(self, call: Call) -> tuple[int, Entry] | None:
@@ -246,7 +189,9 @@ class Answers:
         if response.get("is_exception"):
             data = response.get("exception_data")
             if call.keying is not None and isinstance(data, dict):
-                raise self._format_error(call, data, self._where(call, slot))
+                raise format_error(
+                    call, data, self._where(call, slot), self.settings.trusted_modules
+                )
             raise_recorded(response, self.settings.trusted_modules, self._where(call, slot))
         try:
             if callable(plans):
@@ -299,11 +244,13 @@ class Answers:
         if data is not None:
             where = self._where(call, slot)
             if isinstance(data, dict) and call.keying is not None:
-                error = functools.partial(self._format_error, call, data, where)
+                error = functools.partial(format_error, call, data, where, trusted)
             else:
                 error = functools.partial(rebuild_error, data, trusted, where)
         elif response.get("truncated"):
-            error = functools.partial(self._incomplete, call, slot, response)
+            error = functools.partial(
+                incomplete, call, response, self._where(call, slot), self.store.location
+            )
         if not isinstance(plans, LazyPlans):
             body = response["body"]
             chunks = body if isinstance(body, list) else []
@@ -312,31 +259,6 @@ class Answers:
             plans = LazyPlans(chunks, once, self._prepare, locate)
             self._plans[(call.key, slot)] = plans
         return replay_stream(plans.plans, operator.call, error, async_stream=async_stream)
-
-    def _incomplete(self, call: Call, slot: int, response: dict[str, Any]) -> IncompleteRecording:
-        where = self._where(call, slot)
-        body = response.get("body")
-        reason = str(response.get("truncated_reason") or "no reason stored")
-        return IncompleteRecording(
-            f"{call.function}() read past the end of a stream stored truncated in {where}: "
-            f"it was cut after {len(body) if isinstance(body, list) else 0} chunks while it "
-            f"was recorded ({reason}); record it again in full (delete the file and run in "
-            f"record-if-missing mode)",
-            file=where,
-            reason=reason,
-            function=call.function,
-            key=call.key,
-            arguments=call.arguments,
-            location=self.store.location,
-            test_id=call.test_id,
-        )
-
-    def _format_error(self, call: Call, data: dict[str, Any], where: str) -> BaseException:
-        """A recorded exception rebuilt by the call's keying if it knows the format."""
-        error = call.keying.error(call.request or {}, data) if call.keying is not None else None
-        if error is not None:
-            return error
-        return rebuild_error(data, self.settings.trusted_modules, where)
 
     def going_live(self, call: Call) -> None:
         """``call`` goes to the real function: its answer is due (see :meth:`settle`)."""
@@ -381,7 +303,7 @@ class Answers:
             for index in sorted(state.pending):
                 self._abandon(key, state, index)
 
-    def _abandon(self, key: str, state: _KeyState, index: int) -> None:
+    def _abandon(self, key: str, state: KeyState, index: int) -> None:
         with self._lock:
             state.pending.discard(index)
             gap = state.slot_of(index)

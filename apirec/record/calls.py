@@ -1,0 +1,67 @@
+"""One intercepted call, keyed, and the books kept per key and per recording."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from apirec.keys.spec import Keying
+from apirec.record.settings import Settings
+from apirec.stores.json_store import JsonStore, Store
+
+
+@dataclass
+class Stats:
+    """What happened to the calls of one recording."""
+
+    replayed: int = 0
+    recorded: int = 0
+    live: int = 0
+    missed: int = 0
+    # errors the calls raised that were not stored (transient; see store_errors=)
+    errors_not_stored: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One intercepted call, keyed: the n-th call (``index``) with this ``key``."""
+
+    function: str
+    key: str
+    index: int
+    arguments: dict[str, Any]
+    test_id: str | None
+    # set when the function is keyed by another format (apirec.keys.spec.Keying): its stored request
+    request: dict[str, Any] | None = None
+    keying: Keying | None = None
+    # the arguments as keyed (KeySpec.canonical's for_key); only set when renamed tests are
+    # looked for (apirec.record.renames), which recompute the key under another test id
+    scoped: dict[str, Any] | None = None
+
+
+@dataclass
+class KeyState:
+    counter: itertools.count[int] = field(default_factory=itertools.count)
+    stored: int | None = None  # number of stored answers, once probed
+    reset_done: bool = False
+    # calls (by index) that ended with no answer to store: cancelled, interrupted, unstorable
+    abandoned: list[int] = field(default_factory=list)
+    # calls (by index) that went to the real function and whose answer is not stored yet
+    pending: set[int] = field(default_factory=set)
+
+    def slot_of(self, index: int) -> int:
+        """Where the answer of call ``index`` goes: its index, less the calls before it that
+        will never store one (so that a sequence keeps no hole)."""
+        abandoned = self.abandoned
+        if not abandoned:
+            return index
+        return index - sum(1 for i in abandoned if i < index)
+
+
+def open_store(settings: Settings) -> Store:
+    if settings.store == "msgpack":
+        from apirec.stores.msgpack.store import MsgpackStore
+
+        return MsgpackStore(settings.path)
+    return JsonStore(settings.path)

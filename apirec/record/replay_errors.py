@@ -1,0 +1,41 @@
+"""The errors a replayed answer raises: a recorded exception in the call's own format, and the
+end of a stream that was stored truncated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apirec.codec.exception_data import rebuild_error
+from apirec.errors import IncompleteRecording
+from apirec.record.calls import Call
+
+
+def incomplete(
+    call: Call, response: dict[str, Any], where: str, location: str
+) -> IncompleteRecording:
+    """What replay raises past the end of a stream stored truncated (``response``)."""
+    body = response.get("body")
+    reason = str(response.get("truncated_reason") or "no reason stored")
+    return IncompleteRecording(
+        f"{call.function}() read past the end of a stream stored truncated in {where}: "
+        f"it was cut after {len(body) if isinstance(body, list) else 0} chunks while it "
+        f"was recorded ({reason}); record it again in full (delete the file and run in "
+        f"record-if-missing mode)",
+        file=where,
+        reason=reason,
+        function=call.function,
+        key=call.key,
+        arguments=call.arguments,
+        location=location,
+        test_id=call.test_id,
+    )
+
+
+def format_error(
+    call: Call, data: dict[str, Any], where: str, trusted: tuple[str, ...]
+) -> BaseException:
+    """A recorded exception rebuilt by the call's keying if it knows the format."""
+    error = call.keying.error(call.request or {}, data) if call.keying is not None else None
+    if error is not None:
+        return error
+    return rebuild_error(data, trusted, where)
