@@ -19,7 +19,8 @@ size it covers, the current dictionary, then a table of ``BUCKETS`` (offset, len
 each bucket is zlib of msgpack of ``{key: [[index, offset, length, written_at, name], ...],
 digest: [offset, length]}``. A lookup reads the fixed-size table once and one bucket, so
 opening does not grow with the number of recordings. Frames after the covered size (the
-"tail") are scanned on open; the index is rewritten once the tail grows past ``REINDEX_AT``.
+"tail") are scanned on open (:mod:`apirec.stores.msgpack.scanning`); a writer rewrites the
+index once the tail grows past ``REINDEX_AT``.
 """
 
 from __future__ import annotations
