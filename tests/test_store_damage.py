@@ -190,3 +190,35 @@ def test_repair_cuts_a_torn_tail_and_names_it(tmp_path, capsys):
     assert f"dropped bytes {good_size}-{len(with_tail)}" in out and "torn-key" in out
     assert f"kept {N} recordings" in out
     assert main(["verify", str(root)]) == 0
+
+
+PLUGIN_TESTS = """
+import provider
+
+def test_one(apirec):
+    assert provider.add(1) == {"sum": 2}
+
+def test_two(apirec):
+    assert provider.add(2) == {"sum": 3}
+
+def test_three(apirec):
+    assert provider.add(3) == {"sum": 4}
+"""
+
+
+def test_a_pytest_replay_run_on_a_damaged_store_fails_naming_it_and_changes_nothing(pytester):
+    from .plugin_helpers import setup
+
+    setup(pytester)
+    pytester.makepyfile(test_calls=PLUGIN_TESTS)
+    args = ["--apirec-dir=recs", "--apirec-store=msgpack", "-p", "no:randomly"]
+    pytester.runpytest(*args, "--apirec-mode=record").assert_outcomes(passed=3)
+    path = pytester.path / "recs" / FILE_NAME
+    second = frame_offsets(path)[1]
+    flip(path, second + 30, 3)
+    damaged = path.read_bytes()
+    result = pytester.runpytest(*args)  # replay, the default
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines([f"*StoreError: {path}: damaged at byte {second}*"])
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert path.read_bytes() == damaged
