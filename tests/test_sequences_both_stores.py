@@ -72,6 +72,39 @@ def test_record_keeps_the_answer_another_process_recorded_after_it_began(tmp_pat
     assert run(root, store, "replay", "never", 2) == ["other-0", "mine-0"]
 
 
+@pytest.mark.parametrize("store", list(STORES))
+def test_processes_recording_one_key_at_once_keep_every_answer_and_no_old_one(tmp_path, store):
+    root = tmp_path / "recordings"
+    run(root, store, "record", "old", 5)
+    go = tmp_path / "go"
+    command = [sys.executable, str(WORKER), str(root), store, "record"]
+    workers = [
+        subprocess.Popen(
+            [*command, f"w{n}", "10", str(tmp_path / f"ready-{n}"), str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob("ready-*"))) < len(workers):
+            assert all(w.poll() is None for w in workers), [w.communicate() for w in workers]
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.01)
+        go.touch()  # every process has begun its record run: all reset and write at once
+        outputs = [w.communicate(timeout=60) for w in workers]
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+    assert [w.returncode for w in workers] == [0] * len(workers), [e for _, e in outputs]
+    produced = [token for out, _ in outputs for token in json.loads(out)]
+    assert sorted(stored(root, store)) == sorted(produced)  # none lost, none old, no hole
+
+
 def _entry(body: str) -> dict[str, Any]:
     return {"test_id": None, "request": {}, "response": {"body": body, "is_streaming": False}}
 
