@@ -10,7 +10,7 @@ import apirec
 from apirec.stores import json_store
 from apirec.stores.convert import convert
 from apirec.stores.json_store import JsonStore
-from apirec.stores.msgpack import store as store_msgpack
+from apirec.stores.msgpack import reading as store_msgpack
 from apirec.stores.msgpack.store import MsgpackStore
 
 

@@ -17,13 +17,14 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _commands() -> dict[str, Command]:
-    from apirec.cli import drift, inspect, maintain, verify
+    from apirec.cli import drift, inspect, maintain, repair, verify
 
     return {
         "ls": inspect.ls,
         "show": inspect.show,
         "diff": inspect.diff,
         "verify": verify.verify,
+        "repair": repair.repair,
         "prune": maintain.prune,
         "convert": maintain.convert,
         "drift": drift.drift,
@@ -57,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("path", metavar="DIR")
     verify.add_argument("--trust", action="append", metavar="PKG", help="may import PKG")
     verify.add_argument("--strict", action="store_true", help="unresolved types fail too")
+
+    repair = commands.add_parser(
+        "repair", help="rewrite damaged msgpack stores without the damage, keeping a backup"
+    )
+    repair.add_argument("path", metavar="DIR", help="msgpack stores under DIR, recursively")
 
     drift = commands.add_parser(
         "drift", help="check recordings against the classes installed now (exit 1: broken)"

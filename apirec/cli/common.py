@@ -42,22 +42,36 @@ def key_of(path: Path) -> tuple[str, int]:
     return m["key"], int(m["index"] or 0)
 
 
-def recording_files(target: Path) -> Iterator[Path]:
-    """The recording files at ``target`` (a file, or a directory searched recursively)."""
+def recording_files(target: Path, *, msgpack: bool = False) -> Iterator[Path]:
+    """The recording files at ``target`` (a file, or a directory searched recursively).
+
+    ``msgpack``: the caller reads the msgpack stores there itself (:func:`msgpack_stores`).
+    """
     if target.is_file():
         if target.name == FILE_NAME:
+            if msgpack:
+                return
             raise _msgpack_store(target)
         yield target
         return
     if not target.is_dir():
         raise UsageError(f"{target}: no such file or directory")
-    # The commands read JSON files only: a msgpack store left out would look empty or clean.
-    for path in sorted(target.rglob(FILE_NAME)):
-        if _searched(target, path):
-            raise _msgpack_store(path)
+    # Most commands read JSON files only: a msgpack store left out would look empty or clean.
+    if not msgpack and (stores := msgpack_stores(target)):
+        raise _msgpack_store(stores[0] / FILE_NAME)
     for path in sorted(target.rglob("*.json")):
         if _searched(target, path) and path.is_file():
             yield path
+
+
+def msgpack_stores(target: Path) -> list[Path]:
+    """The directories of the msgpack stores at ``target``, searched like
+    :func:`recording_files`."""
+    if target.is_file():
+        return [target.parent] if target.name == FILE_NAME else []
+    if not target.is_dir():
+        raise UsageError(f"{target}: no such file or directory")
+    return [p.parent for p in sorted(target.rglob(FILE_NAME)) if _searched(target, p)]
 
 
 def blob_homes(target: Path) -> list[Path]:

@@ -87,7 +87,12 @@ def _msgpack(root: Path, report: Report) -> Iterator[tuple[str, Entry]]:
         report.unreadable.append((str(root / FILE_NAME), str(e)))
         return
     try:
-        for key, index, where in list(store.entries()):
+        try:
+            listed = list(store.entries())
+        except StoreError as e:  # damage: apirec verify and repair say more
+            report.unreadable.append((str(root / FILE_NAME), str(e)))
+            return
+        for key, index, where in listed:
             try:
                 entry = store.read(key, index)
             except StoreError as e:

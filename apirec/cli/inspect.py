@@ -8,6 +8,7 @@ import difflib
 import json
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +30,24 @@ from apirec.codec.envelope import DATA, TYPE
 from apirec.codec.model_state import STATE
 from apirec.errors import StoreError
 from apirec.stores.blobs import BLOB, SIZE
-from apirec.stores.entry_summary import arguments_of
+from apirec.stores.entry_summary import EntryInfo, arguments_of
+
+
+@dataclass(frozen=True)
+class _Row:
+    """What ``ls`` keeps of a recording: its summary, not its content, so listing a store
+    takes memory for the rows, not for the recordings."""
+
+    info: EntryInfo
+    dir: Path
+    blobs: dict[str, int]
+    age: dt.timedelta | None
 
 
 def ls(args: argparse.Namespace) -> int:
-    found: list[Loaded] = []
+    found: list[_Row] = []
     broken = unknown_age = 0
     age_filter = ages.AgeFilter.of(args)
-    age_of: dict[Path, dt.timedelta | None] = {}
     for path in recording_files(Path(args.path)):
         try:
             loaded = load(path)
@@ -45,15 +56,15 @@ def ls(args: argparse.Namespace) -> int:
             broken += 1
             continue
         if matches(loaded.info.function, args.function) and matches(loaded.info.test_id, args.test):
-            age = age_of[loaded.path] = age_filter.age(loaded)
+            age = age_filter.age(loaded)
             if age_filter.keeps(age):
-                found.append(loaded)
+                found.append(_Row(loaded.info, loaded.path.parent, loaded.blobs, age))
             elif age is None:
                 unknown_age += 1
     left_out = f"{unknown_age} of unknown age (no recorded_at) left out" if unknown_age else ""
     found.sort(key=lambda r: (r.info.function, r.info.test_id or "", r.info.key, r.info.index))
     if args.json:
-        rows_json = [r.info.as_json() | {"age_seconds": _seconds(age_of[r.path])} for r in found]
+        rows_json = [r.info.as_json() | {"age_seconds": _seconds(r.age)} for r in found]
         json.dump(rows_json, sys.stdout, indent=2)
         print()
         if left_out:
@@ -70,7 +81,7 @@ def ls(args: argparse.Namespace) -> int:
             i.key[:12] + (f".{i.index}" if i.index else ""),
             "yes" if i.streamed else "",
             "yes" if i.error else "",
-            ages.cell(age_of[r.path]),
+            ages.cell(r.age),
             f"{i.size:,}",
         ]
         for r, i in zip(found, infos, strict=True)
@@ -78,7 +89,7 @@ def ls(args: argparse.Namespace) -> int:
     if rows:
         table(rows, ["FUNCTION", "TEST", "KEY", "STREAMED", "ERROR", "AGE", "SIZE"], sys.stdout)
     # a blob several recordings share is on disk once
-    shared = {(r.path.parent, d): n for r in found for d, n in r.blobs.items()}
+    shared = {(r.dir, d): n for r in found for d, n in r.blobs.items()}
     total = sum(r.info.size - sum(r.blobs.values()) for r in found) + sum(shared.values())
     print(
         f"{len(found)} recordings, {human_size(total)}"

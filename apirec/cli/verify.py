@@ -1,7 +1,9 @@
 """``apirec verify DIR [--trust PKG ...] [--strict]``: can every recording be replayed?
 
-Each file is read and decoded under the rules of replay (DESIGN §4), where the packages
-"already imported by the process under test" are the ones named with ``--trust``.
+Each file, and each recording of a msgpack store, is read and decoded under the rules of
+replay (DESIGN §4), where the packages "already imported by the process under test" are the
+ones named with ``--trust``. A msgpack store's file is read frame by frame from its start:
+damage and a last frame cut short are problems, named with their byte offset.
 Unreadable or malformed files, a blob (``blobs/<sha256>``) a recording refers to that is
 missing or altered, and values of types that resolve but do not decode, are problems
 (exit 1); blobs no recording refers to are listed. Types that decoding may not import, or
@@ -22,13 +24,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from apirec.cli.common import OK, PROBLEMS, blob_homes, load, recording_files, table
+from apirec.cli.common import (
+    OK,
+    PROBLEMS,
+    blob_homes,
+    load,
+    msgpack_stores,
+    recording_files,
+    table,
+)
 from apirec.codec.envelope import _CONTAINERS, _SCALAR_DECODERS, DATA, TYPE, decode
 from apirec.codec.model_state import STATE
 from apirec.codec.type_resolution import REGISTRY, Unresolvable, _trusted, resolve
 from apirec.errors import DecodeError, StoreError
 from apirec.stores import blobs
 from apirec.stores.blob_files import BlobFiles, recordings_beside
+from apirec.stores.json_store import Entry
+from apirec.stores.msgpack.store import MsgpackStore
 
 
 def type_names(value: Any) -> Iterator[str]:
@@ -89,6 +101,51 @@ def check(path: Path, trusted: tuple[str, ...], report: Report) -> None:
         except StoreError as e:
             report.problems.append(str(e))
             return
+    check_entry(str(path), entry, trusted, report)
+
+
+def check_store(root: Path, trusted: tuple[str, ...], report: Report) -> None:
+    """A msgpack store: every frame of its file (damage, a torn tail), then every recording."""
+    try:
+        whole = MsgpackStore(root, salvage=True)  # every frame from the start, past damage
+    except StoreError as e:
+        report.problems.append(str(e))
+        return
+    try:
+        for d in whole.damage:
+            what = whole.held(d)
+            report.problems.append(
+                f"{whole.path}: damaged at byte {d.offset}: {d}"
+                + (f"; it seems to have held {what}" if what else "")
+                + f" (apirec repair {root} drops it, keeping a backup)"
+            )
+        if whole.torn is not None:
+            report.problems.append(
+                f"{whole.path}: the last frame is cut short at byte {whole.torn.offset} "
+                f"({whole.torn.problem}): a writer died while appending it, or is appending "
+                f"now; the next write cuts it off, and so does apirec repair {root}"
+            )
+        # intact: read as replay reads it, through the index; damaged: what can be read
+        store = whole if whole.damage else MsgpackStore(root)
+        try:
+            for key, index, where in list(store.entries()):
+                report.files += 1
+                try:
+                    entry = store.read(key, index)
+                except StoreError as e:
+                    report.problems.append(str(e))
+                    continue
+                if entry is not None:
+                    check_entry(where, entry, trusted, report)
+        except StoreError as e:  # the index
+            report.problems.append(str(e))
+        finally:
+            store.close()
+    finally:
+        whole.close()
+
+
+def check_entry(where: str, entry: Entry, trusted: tuple[str, ...], report: Report) -> None:
     response = entry["response"]
     if response.get("is_exception"):
         data = response.get("exception_data") or {}
@@ -104,7 +161,7 @@ def check(path: Path, trusted: tuple[str, ...], report: Report) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the unresolved types are counted above
-            decode(body, trusted_modules=trusted, strict_types=not missing, file=str(path))
+            decode(body, trusted_modules=trusted, strict_types=not missing, file=where)
     except DecodeError as e:
         report.problems.append(str(e))
 
@@ -112,8 +169,10 @@ def check(path: Path, trusted: tuple[str, ...], report: Report) -> None:
 def verify(args: argparse.Namespace) -> int:
     trusted = tuple(args.trust or ())
     report = Report()
-    for path in recording_files(Path(args.path)):
+    for path in recording_files(Path(args.path), msgpack=True):
         check(path, trusted, report)
+    for root in msgpack_stores(Path(args.path)):
+        check_store(root, trusted, report)
     out = sys.stdout
     for problem in report.problems:
         print(f"PROBLEM  {problem}", file=out)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from apirec.errors import StoreError
@@ -20,7 +19,15 @@ from apirec.stores import blobs
 from apirec.stores.blob_files import BlobFiles
 from apirec.stores.json_store import _FILE_RE, TMP_DIR, dumps, parse
 from apirec.stores.msgpack.store import MsgpackStore
-from apirec.stores.msgpack.writer import FILE_NAME, Record, build, default_name, load_json
+from apirec.stores.msgpack.writer import (
+    FILE_NAME,
+    Record,
+    build,
+    default_name,
+    load_json,
+    sample_positions,
+    shown_name,
+)
 
 FORMATS = ("msgpack", "json")
 
@@ -44,36 +51,46 @@ def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], to: str = 
                 f"empty directory",
                 path=str(target / FILE_NAME),
             )
-        return build(target, list(_json_records(source)))
+        files = _json_files(source)
+        samples = [_json_record(source, files[p])[4] for p in sample_positions(len(files))]
+        return build(target, (_json_record(source, path) for path in files), samples)
     return _write_json(source, target)
 
 
-def _json_records(root: Path) -> Iterator[Record]:
-    for path in sorted(root.rglob("*.json")):
-        rel = path.relative_to(root)
-        if TMP_DIR in rel.parts or not path.is_file():
-            continue
-        name = rel.as_posix()
-        m = _FILE_RE.match(name) if len(rel.parts) == 1 else None
-        # files the JSON store never looks up keep their path as key, so lookups miss them too
-        key, index = (m["key"], int(m["index"] or 0)) if m else (name, 0)
-        try:
-            raw = path.read_bytes()
-            written_at = path.stat().st_mtime
-        except OSError as e:
-            raise StoreError(f"{path}: cannot be read: {e.strerror or e}", path=str(path)) from None
-        stored_name = None if name == default_name(key, index) else name
-        if blobs.MARKER in raw:  # the msgpack store keeps large bytes in its one file
-            fetch = BlobFiles(path.parent).fetcher(str(path))
-            yield (
-                key,
-                index,
-                stored_name,
-                written_at,
-                blobs.join(parse(raw, str(path)), fetch, str(path)),
-            )
-            continue
-        yield key, index, stored_name, written_at, load_json(raw, str(path))
+def _json_files(root: Path) -> list[Path]:
+    return [
+        path
+        for path in sorted(root.rglob("*.json"))
+        if TMP_DIR not in path.relative_to(root).parts and path.is_file()
+    ]
+
+
+def _json_record(root: Path, path: Path) -> Record:
+    """One JSON file as a record of the msgpack store, read when the writer comes to it."""
+    rel = path.relative_to(root)
+    name = rel.as_posix()
+    m = _FILE_RE.match(name) if len(rel.parts) == 1 else None
+    # files the JSON store never looks up keep their path as key, so lookups miss them too
+    key, index = (m["key"], int(m["index"] or 0)) if m else (name, 0)
+    stored_name: str | bytes | None = None if name == default_name(key, index) else name
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # not UTF-8: its bytes are its name, its escaped path its key
+        key, index, stored_name = (
+            "/" + name.encode("unicode_escape").decode("ascii"),
+            0,
+            os.fsencode(name),
+        )
+    try:
+        raw = path.read_bytes()
+        written_at = path.stat().st_mtime
+    except OSError as e:
+        raise StoreError(f"{path}: cannot be read: {e.strerror or e}", path=str(path)) from None
+    if blobs.MARKER in raw:  # the msgpack store keeps large bytes in its one file
+        fetch = BlobFiles(path.parent).fetcher(str(path))
+        entry = blobs.join(parse(raw, str(path)), fetch, str(path))
+        return key, index, stored_name, written_at, entry
+    return key, index, stored_name, written_at, load_json(raw, str(path))
 
 
 def _write_json(source: Path, target: Path) -> int:
@@ -126,8 +143,9 @@ def _to_blobs(data: bytes, path: Path) -> bytes:
     return dumps(stored)
 
 
-def _safe(name: str, where: str) -> PurePosixPath:
+def _safe(stored: str | bytes, where: str) -> PurePosixPath:
     """A stored file name is data: it must stay inside the target directory."""
+    name = shown_name(stored)
     rel = PurePosixPath(name)
     if rel.is_absolute() or ".." in rel.parts or not rel.parts or not name.endswith(".json"):
         raise StoreError(f"{where}: refusing the file name {name!r}", path=where)

@@ -19,7 +19,8 @@ size it covers, the current dictionary, then a table of ``BUCKETS`` (offset, len
 each bucket is zlib of msgpack of ``{key: [[index, offset, length, written_at, name], ...],
 digest: [offset, length]}``. A lookup reads the fixed-size table once and one bucket, so
 opening does not grow with the number of recordings. Frames after the covered size (the
-"tail") are scanned on open; the index is rewritten once the tail grows past ``REINDEX_AT``.
+"tail") are scanned on open (:mod:`apirec.stores.msgpack.scanning`); a writer rewrites the
+index once the tail grows past ``REINDEX_AT``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -43,6 +43,7 @@ BUCKET = struct.Struct(">QI")
 BUCKETS = 256
 REINDEX_AT = 256
 MAX_FRAME = 1 << 31
+DICT_SIZE, DICT_PIECE = 32768, 4096  # the preset dictionary, and how much of each sample
 
 ENTRY, DELETE, BLOB, DICT = 1, 2, 3, 4
 CODEC_MSGPACK, CODEC_JSON = 0, 1
@@ -56,7 +57,7 @@ class Slot(NamedTuple):
     offset: int
     length: int
     written_at: float
-    name: str | None
+    name: str | bytes | None  # bytes: a file name that is not UTF-8
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ class Frame:
     kind: int
     key: str | bytes
     index: int
-    name: str | None
+    name: str | bytes | None
     written_at: float
     dict_offset: int
     codec: int
@@ -116,31 +117,6 @@ def unpack_frame(raw: bytes) -> Frame:
     return Frame(kind, key, index, name, written_at, dict_offset, codec, body)
 
 
-def scan(fd: int, start: int, end: int) -> Iterator[tuple[int, int, Frame | None]]:
-    """Frames from ``start`` as ``(offset, length, frame)``; stops before a torn frame.
-
-    ``frame`` is None for a complete frame that fails its checksum and is followed by more
-    data (damage in the middle: skipped). The caller compares the last offset with ``end``
-    to see whether the file ends in a torn frame.
-    """
-    offset = start
-    while offset + FRAME_HEAD.size <= end:
-        head = os.pread(fd, FRAME_HEAD.size, offset)
-        length, _ = FRAME_HEAD.unpack(head)
-        total = FRAME_HEAD.size + length
-        if length > MAX_FRAME or offset + total > end:
-            return
-        raw = head + os.pread(fd, length, offset + FRAME_HEAD.size)
-        try:
-            frame: Frame | None = unpack_frame(raw)
-        except FrameError:
-            if offset + total == end:
-                return  # the last frame is bad: torn
-            frame = None
-        yield offset, total, frame
-        offset += total
-
-
 def compress(data: bytes, zdict: bytes | None) -> bytes:
     """zlib, or raw deflate with a preset dictionary (3x quicker to open than zlib's own)."""
     if zdict is None:
@@ -159,12 +135,12 @@ def decompress(data: bytes, zdict: bytes | None) -> bytes:
     return out
 
 
-def train_dictionary(samples: list[bytes], size: int = 32768, piece: int = 4096) -> bytes:
+def train_dictionary(samples: list[bytes]) -> bytes:
     """A preset dictionary: the first bytes of recordings spread evenly over the store."""
     if not samples:
         return b""
-    picked = samples[:: max(1, len(samples) * piece // size)]
-    return b"".join(s[:piece] for s in picked)[-size:]
+    picked = samples[:: max(1, len(samples) * DICT_PIECE // DICT_SIZE)]
+    return b"".join(s[:DICT_PIECE] for s in picked)[-DICT_SIZE:]
 
 
 def digest(text: str) -> bytes:

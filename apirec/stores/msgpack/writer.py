@@ -6,6 +6,7 @@ The format is :mod:`apirec.stores.msgpack.frames`; the store that reads and appe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterable
@@ -20,9 +21,9 @@ from apirec.stores.msgpack.frames import Frame
 
 FILE_NAME = "recordings.apirec"
 
-# One stored recording for building a file: key, index, file name, write time, and the
-# entry (a dict) or its verbatim JSON bytes.
-Record = tuple[str, int, str | None, float, Entry | bytes]
+# One stored recording for building a file: key, index, file name (bytes when it is not
+# UTF-8), write time, and the entry (a dict) or its verbatim JSON bytes.
+Record = tuple[str, int, str | bytes | None, float, Entry | bytes]
 
 
 def default_name(key: str, index: int) -> str:
@@ -44,50 +45,73 @@ def encode_entry(entry: Entry | bytes) -> tuple[int, bytes, dict[bytes, str]]:
         return fr.CODEC_JSON, dumps(entry), {}
 
 
-def build(root: Path, records: Iterable[Record]) -> int:
+def sample_positions(count: int) -> range:
+    """Which of ``count`` recordings train the compression dictionary: a few, spread evenly."""
+    return range(0, count, max(1, count * fr.DICT_PIECE // fr.DICT_SIZE))
+
+
+def build(
+    root: Path, records: Iterable[Record], samples: Iterable[Entry | bytes] | None = None
+) -> int:
     """Write a fresh store file (and index) in ``root`` holding ``records``; return the count.
 
+    ``samples``: the recordings (picked by :func:`sample_positions`) to train the dictionary
+    on. Given, ``records`` are streamed, each encoded, written and let go in turn, so memory
+    stays bounded whatever the store's size; left out, ``records`` are held to pick them.
     Replaces any existing file atomically: written beside it, then renamed over it.
     """
-    encoded: list[tuple[str, int, str | None, float, int, bytes]] = []
-    blobs: dict[bytes, str] = {}
-    for key, index, name, written_at, value in records:
-        codec, body, found = encode_entry(value)
-        blobs.update(found)
-        encoded.append((key, index, name, written_at, codec, body))
-    zdict = fr.train_dictionary([e[5] for e in encoded if e[4] == fr.CODEC_MSGPACK]) or None
+    if samples is None:
+        records = list(records)
+        samples = [records[p][4] for p in sample_positions(len(records))]
+    bodies = [body for codec, body, _ in map(encode_entry, samples) if codec == fr.CODEC_MSGPACK]
+    zdict = fr.train_dictionary(bodies) or None
     generation = os.urandom(16)
-    out = bytearray(fr.DATA_MAGIC + generation)
-    buckets: list[dict[Any, Any]] = [{} for _ in range(fr.BUCKETS)]
-    dict_offset = 0
-    if zdict:
-        dict_offset = len(out)
-        packed_dict = fr.compress(zdict, None)
-        out += fr.pack_frame(Frame(fr.DICT, "", 0, None, time.time(), 0, 0, packed_dict))
-    for d, text in sorted(blobs.items()):
-        chunk = fr.pack_frame(
-            Frame(fr.BLOB, d, 0, None, time.time(), 0, 0, fr.compress(text.encode(), None))
-        )
-        buckets[fr.bucket_of(d)][d] = [len(out), len(chunk)]
-        out += chunk
-    for key, index, name, written_at, codec, body in encoded:
-        packed = fr.compress(body, zdict)
-        chunk = fr.pack_frame(
-            Frame(fr.ENTRY, key, index, name, written_at, dict_offset, codec, packed)
-        )
-        rows = buckets[fr.bucket_of(key)].setdefault(key, [])
-        rows.append([index, len(out), len(chunk), written_at, name])
-        out += chunk
     root.mkdir(parents=True, exist_ok=True)
     path = root / FILE_NAME
     tmp = root / f".{FILE_NAME}.{os.getpid()}.tmp"
-    with open(tmp, "wb") as f:
-        f.write(out)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fr.write_index(str(root / f"{FILE_NAME}.idx"), generation, len(out), dict_offset, buckets)
-    return len(encoded)
+    buckets: list[dict[Any, Any]] = [{} for _ in range(fr.BUCKETS)]
+    dict_offset = count = 0
+    try:
+        with open(tmp, "wb") as f:
+            f.write(fr.DATA_MAGIC + generation)
+
+            def put(frame: Frame) -> tuple[int, int]:
+                chunk, offset = fr.pack_frame(frame), f.tell()
+                f.write(chunk)
+                return offset, len(chunk)
+
+            if zdict:
+                dict_offset = put(
+                    Frame(fr.DICT, "", 0, None, time.time(), 0, 0, fr.compress(zdict, None))
+                )[0]
+            for key, index, name, written_at, value in records:
+                codec, body, found = encode_entry(value)
+                for d, text in found.items():
+                    if d not in buckets[fr.bucket_of(d)]:
+                        packed_text = fr.compress(text.encode(), None)
+                        blob = Frame(fr.BLOB, d, 0, None, time.time(), 0, 0, packed_text)
+                        buckets[fr.bucket_of(d)][d] = list(put(blob))
+                packed = fr.compress(body, zdict)
+                where = put(
+                    Frame(fr.ENTRY, key, index, name, written_at, dict_offset, codec, packed)
+                )
+                rows = buckets[fr.bucket_of(key)].setdefault(key, [])
+                rows.append([index, *where, written_at, name])
+                count += 1
+            size = f.tell()
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    fr.write_index(str(root / f"{FILE_NAME}.idx"), generation, size, dict_offset, buckets)
+    return count
+
+
+def shown_name(name: str | bytes) -> str:
+    """A stored file name for messages (bytes: a name that is not UTF-8, as the OS gives it)."""
+    return os.fsdecode(name) if isinstance(name, bytes) else name
 
 
 def load_json(raw: bytes, where: str) -> Entry | bytes:

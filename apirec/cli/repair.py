@@ -1,0 +1,74 @@
+"""``apirec repair DIR``: rewrite damaged msgpack stores without their damage, keeping a backup.
+
+Each msgpack store under DIR is read frame by frame from its start. A store with damage or a
+torn last frame is copied, every byte, to ``recordings.apirec.damaged-<UTC time>`` beside it,
+then rewritten with every recording that can still be read. The report says which bytes were
+dropped (and what they seem to have held), which recordings could not be read, and which were
+kept. Intact stores are left as they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from apirec.cli.common import OK, PROBLEMS, error, msgpack_stores
+from apirec.errors import StoreError
+from apirec.stores.msgpack.store import FILE_NAME, MsgpackStore
+
+
+def repair(args: argparse.Namespace) -> int:
+    roots = msgpack_stores(Path(args.path))
+    if not roots:
+        print(
+            f"nothing to repair: no msgpack store under {args.path} (a broken JSON recording "
+            f"is one file, which apirec verify names)"
+        )
+        return OK
+    failed = 0
+    for root in roots:
+        try:
+            _repair(root)
+        except BrokenPipeError:  # `apirec repair DIR | head`
+            raise
+        except (StoreError, OSError) as e:
+            error(f"{root / FILE_NAME}: not repaired: {e}")
+            failed += 1
+    return PROBLEMS if failed else OK
+
+
+def _repair(root: Path) -> None:
+    store = MsgpackStore(root, salvage=True)
+    try:
+        if not store.damage and store.torn is None:
+            n = sum(1 for _ in store.entries())
+            print(f"{store.path}: nothing to repair ({n:,} recordings, no damage)")
+            return
+        report = store.repair(_backup_path(root))
+    finally:
+        store.close()
+    print(f"{store.path}: repaired; every byte of the damaged file is in {report.backup}")
+    for damage, what in report.damage:
+        seems = f"; it held {what} (read from the damaged bytes, unchecked)" if what else ""
+        print(f"  dropped {damage}{seems}")
+    for where, why in report.dropped:
+        print(f"  dropped {where}: {why}")
+    if any(what is None or "answer" not in what for _, what in report.damage):
+        print(
+            "  a dropped frame that held no readable key may have been a later answer or a "
+            "deletion of any key: re-record the tests of this store if in doubt"
+        )
+    print(f"  kept {len(report.kept):,} recordings:")
+    for where in report.kept:
+        print(f"    {where}")
+
+
+def _backup_path(root: Path) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = root / f"{FILE_NAME}.damaged-{stamp}"
+    n = 1
+    while path.exists():
+        path = root / f"{FILE_NAME}.damaged-{stamp}-{n}"
+        n += 1
+    return path
