@@ -60,16 +60,28 @@ def openai_text(chunks):
 # -- point 4: broken out of inside asyncio.run ------------------------------------------------
 
 
+LIVING = []  # keeps the generators below alive until their loop closes them
+
+
+async def client_until_the_loop_ends(base_url):
+    """A client closed when the loop closes its async generators (as asyncio.run ends)."""
+    async with openai.AsyncOpenAI(base_url=base_url, api_key="sk", max_retries=0) as client:
+        yield client
+
+
 async def read_two_openai(base_url, via):
-    """The pattern of issue 18: two chunks, then ``break``; the stream is never closed (the
-    client is, at the end of the ``async with``: with the integration, the stream is finished
-    first; with ``rec.patch``, the client is left open as a script would)."""
-    if via == "rec.patch":
-        client = openai.AsyncOpenAI(base_url=base_url, api_key="sk", max_retries=0)
+    """The pattern of issue 18: two chunks, then ``break``; the stream is never closed. The
+    client is closed at the end of an ``async with`` (with the integration, its open streams
+    are finished first), or with ``rec.patch`` and here only as the loop ends."""
+    if via in ("rec.patch", "loop"):
+        LIVING.append(client_until_the_loop_ends(base_url))
+        client = await anext(LIVING[-1])
         stream = await client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+        got = []
         async for chunk in stream:
-            if chunk.choices[0].delta.content:
-                return [chunk]
+            got.append(chunk.choices[0].delta.content)
+            if len(got) == 2:
+                return got
     async with openai.AsyncOpenAI(base_url=base_url, api_key="sk", max_retries=0) as client:
         chat = client.chat.completions
         got = []
@@ -121,9 +133,6 @@ def start_patch(rec, via):
 
 
 @pytest.mark.parametrize("via", VIAS)
-# with rec.patch the client is never closed: its connection is left to the garbage collector
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_an_async_openai_stream_broken_out_of_inside_asyncio_run_is_stored_whole(
     tmp_path, openai_server, closed_url, via
 ):
@@ -161,6 +170,34 @@ def test_a_sync_openai_stream_broken_out_of_is_stored_whole(
         client = make_client(closed_url, is_async=False)
         stream = client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
         assert openai_text(stream) == TEXT
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_closing_an_sdk_client_finishes_its_recorded_streams_first(
+    tmp_path, openai_server, make_client, closed_url, is_async
+):
+    # closing the client closes its connections: the rest of an open stream would be lost
+    with apirec.recording(tmp_path, mode="record") as rec:
+        patch(rec, "openai")
+        cls = openai.AsyncOpenAI if is_async else openai.OpenAI
+        client = cls(base_url=openai_server.base_url, api_key="sk", max_retries=0)
+        create = client.chat.completions.create(model="gated", messages=MESSAGES, stream=True)
+        if is_async:
+            await anext(aiter(await create))
+        else:
+            next(iter(create))
+        openai_server.gate.set()  # the rest is on its way as the client closes
+        if is_async:
+            await client.close()
+        else:
+            client.close()
+    assert "truncated" not in only(tmp_path)
+    with apirec.recording(tmp_path, mode="replay") as rec:
+        patch(rec, "openai")
+        client = make_client(closed_url, is_async=is_async)
+        stream = client.chat.completions.create(model="gated", messages=MESSAGES, stream=True)
+        text = openai_text([c async for c in await stream] if is_async else stream)
+    assert text == TEXT
 
 
 async def read_two_anthropic(base_url, via):
@@ -218,7 +255,7 @@ def test_a_stream_whose_generators_the_loop_closed_behind_apirecs_back_is_stored
         with apirec.recording(tmp_path, mode="record") as rec:
             patch(rec, "openai")
             try:
-                loop.run_until_complete(read_two_openai(openai_server.base_url, "create"))
+                loop.run_until_complete(read_two_openai(openai_server.base_url, "loop"))
                 loop.run_until_complete(asyncio.BaseEventLoop.shutdown_asyncgens(loop))
             finally:
                 loop.close()
