@@ -154,22 +154,45 @@ def test_an_async_openai_stream_broken_out_of_inside_asyncio_run_is_stored_whole
         assert replayed == TEXT  # every word, not the two chunks read live
 
 
+def read_sync(client, via, *, stop_after=None):
+    """The text of a sync stream (``with_streaming_response``: its SSE lines), or the first
+    ``stop_after`` items of it, broken out of."""
+    chat = client.chat.completions
+    if via == "with_streaming_response":
+        create = chat.with_streaming_response.create
+        with create(model="m", messages=MESSAGES, stream=True) as response:
+            items = response.iter_lines()
+            return [line for _, line in zip(range(stop_after or 10**6), items, strict=False)]
+    if via == "stream helper":
+        with chat.stream(model="m", messages=MESSAGES) as stream:
+            if stop_after is not None:
+                return [event.type for _, event in zip(range(stop_after), stream, strict=False)]
+            return stream.get_final_completion().choices[0].message.content
+    stream = chat.create(model="m", messages=MESSAGES, stream=True)
+    if stop_after is not None:
+        return [chunk for _, chunk in zip(range(stop_after), stream, strict=False)]
+    return openai_text(stream)
+
+
+@pytest.mark.parametrize("via", ["create", "with_streaming_response", "stream helper"])
 def test_a_sync_openai_stream_broken_out_of_is_stored_whole(
-    tmp_path, openai_server, make_client, closed_url
+    tmp_path, openai_server, make_client, closed_url, via
 ):
     with apirec.recording(tmp_path, mode="record") as rec:
         patch(rec, "openai")
-        client = make_client(openai_server.base_url, is_async=False)
-        stream = client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
-        for n, _ in enumerate(stream):
-            if n == 1:
-                break
-    assert "truncated" not in only(tmp_path)
+        assert (
+            len(read_sync(make_client(openai_server.base_url, is_async=False), via, stop_after=2))
+            == 2
+        )
+    (response,) = stored(tmp_path)
+    assert "truncated" not in response
     with apirec.recording(tmp_path, mode="replay") as rec:
         patch(rec, "openai")
-        client = make_client(closed_url, is_async=False)
-        stream = client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
-        assert openai_text(stream) == TEXT
+        replayed = read_sync(make_client(closed_url, is_async=False), via)
+    if via == "with_streaming_response":
+        assert [line for line in replayed if line][-1] == "data: [DONE]"
+    else:
+        assert replayed == TEXT
 
 
 @pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
