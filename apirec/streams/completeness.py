@@ -11,13 +11,24 @@ matter of completeness: the recorder does not store them at all (``store_errors=
 
 from __future__ import annotations
 
+import asyncio
 import warnings
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from apirec.streams.loops import shutting_down
 
-if TYPE_CHECKING:
-    from apirec.streams.recording import Tape
+
+class Tape(Protocol):
+    """What is judged of a stream being recorded (:class:`apirec.streams.recording.Tape`; a
+    protocol, as that module calls this one)."""
+
+    is_async: bool
+    loop: asyncio.AbstractEventLoop | None
+    function: str
+    chunks: list[Any]
+    stored_in: str | None
+
+    def end(self, error: Exception | None = None, truncated: str | None = None) -> None: ...
 
 
 def source_ended(tape: Tape) -> None:
