@@ -5,7 +5,9 @@ Served like :mod:`tests.openai_server` (its thread and counters). Deterministic 
 - ``POST /v1/messages``: the last user message back, word by word ("You said: ..."); with
   ``stream=true`` as the server-sent events ``messages.stream()`` reads. Model ``"bad-model"``
   gets a 400 with an Anthropic error body; model ``"breaks-midway"`` streams its start and one
-  word, then an ``error`` event.
+  word, then an ``error`` event the request caused (not transient); model
+  ``"overloaded-once"``, the first time per last user message, an ``overloaded_error`` event
+  there instead, and the whole answer after that.
 - ``POST /v1/messages/count_tokens``: the number of words in the messages.
 
 Answers carry a ``request-id`` and private headers (a cookie, an organisation id).
@@ -89,7 +91,13 @@ class AnthropicServer(OpenAIServer):
             delta = {"type": "text_delta", "text": word}
             yield _event({"type": "content_block_delta", "index": 0, "delta": delta})
             if model == "breaks-midway" and n == 0:
-                error = {"type": "overloaded_error", "message": "upstream overloaded"}
+                error = {"type": "invalid_request_error", "message": "Output blocked by policy"}
+                yield _event({"type": "error", "error": error})
+                return
+            said = "".join(words)
+            if model == "overloaded-once" and n == 0 and not self.broken.get(said):
+                self.broken[said] = 1
+                error = {"type": "overloaded_error", "message": "Overloaded"}
                 yield _event({"type": "error", "error": error})
                 return
         yield _event({"type": "content_block_stop", "index": 0})

@@ -8,8 +8,12 @@ Starlette app served by uvicorn in a thread. Deterministic answers:
   Model ``"bad-model"`` gets a 400 with an OpenAI error body; model ``"busy-twice"`` gets a
   429 (rate limited, with ``retry-after: 0``) for the first two requests with a given last user
   message, then the answer; model ``"breaks-midway"`` streams
-  two chunks, then an error event; model ``"gated"`` streams its first chunk, then waits for
-  ``gate`` to be set before sending the rest (``sent`` counts the chunks sent).
+  two chunks, then an error event that the request caused (content filtered: not transient);
+  models ``"cut-once"`` and ``"overloaded-once"``, the first time per last user message, stream
+  two chunks and then cut the connection (no end of the chunked body) or send a
+  ``server_error`` event, and stream the whole answer after that; model ``"gated"`` streams
+  its first chunk, then waits for ``gate`` to be set before sending the rest (``sent`` counts
+  the chunks sent).
 - ``POST /v1/completions``: the prompt back (legacy completions), streamed word by word too.
 - ``POST /v1/embeddings``: one vector of 8 floats per input, derived from the text.
 - ``GET /v1/models``: two models.
@@ -57,6 +61,15 @@ RATE_LIMITED = {
         "code": "rate_limit_exceeded",
     }
 }
+
+# errors sent as an event in the middle of a stream: one the request caused, one of the service
+FILTERED = {
+    "message": "The response was filtered by the content policy",
+    "type": "invalid_request_error",
+    "param": None,
+    "code": "content_filter",
+}
+OVERLOADED = {"message": "upstream overloaded", "type": "server_error", "param": None, "code": None}
 
 
 def reply_words(messages: list[dict[str, Any]]) -> list[str]:
@@ -157,6 +170,7 @@ class OpenAIServer:
         self.sent = 0
         self.gate = threading.Event()
         self.refused: dict[str, int] = {}  # model "busy-twice": 429s sent, per last message
+        self.broken: dict[str, int] = {}  # "cut-once", "overloaded-once": streams broken, per text
         self.app = Starlette(routes=self.routes())
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
@@ -242,7 +256,17 @@ class OpenAIServer:
             return  # never opened: the test has failed already; end the response
         if model == "breaks-midway":
             yield _sse(_chunk(model, {"content": words[0]}))
-            yield _sse({"error": {"message": "upstream overloaded", "type": "server_error"}})
+            yield _sse({"error": FILTERED})
+            return
+        said = "".join(words)
+        if model in ("cut-once", "overloaded-once") and not self.broken.get(said):
+            self.broken[said] = 1
+            yield _sse(_chunk(model, {"content": words[0]}))
+            if model == "cut-once":
+                # uvicorn closes the connection mid-body: "peer closed connection without
+                # sending complete message body" in the client
+                raise ConnectionAbortedError("the test server cuts this stream")
+            yield _sse({"error": OVERLOADED})
             return
         tools = body.get("tools")
         if tools:

@@ -217,11 +217,11 @@ def test_hostile_or_wrong_types_in_a_file_become_replayed_error(tmp_path, type_n
 
 @pytest.mark.parametrize("is_async", [False, True])
 async def test_error_mid_stream_replays_the_chunks_then_raises(tmp_path, is_async):
-    body = {"message": "upstream overloaded", "type": "server_error"}
+    body = {"message": "content filtered", "type": "invalid_request_error"}
 
     def make_error():
         request = httpx2.Request("POST", "http://127.0.0.1:1/v1/chat/completions")
-        return openai.APIError("upstream overloaded", request, body=body)
+        return openai.APIError("content filtered", request, body=body)
 
     async def agen():
         yield "one"
@@ -261,7 +261,11 @@ async def test_error_mid_stream_replays_the_chunks_then_raises(tmp_path, is_asyn
         got, error = await consume()
     assert got == ["one", "two"]
     assert type(error) is openai.APIError
-    assert (error.message, error.body, error.type) == ("upstream overloaded", body, "server_error")
+    assert (error.message, error.body, error.type) == (
+        "content filtered",
+        body,
+        "invalid_request_error",
+    )
 
 
 def test_error_before_the_first_chunk_is_a_stream_that_raises_at_once(tmp_path):

@@ -214,7 +214,7 @@ async def test_sdk_error_in_the_middle_of_a_stream(openai_server, sdk, tmp_path,
     assert isinstance(stream, AsyncReplayStream if is_async else ReplayStream)
     assert r_chunks == chunks
     assert type(r_error) is type(error) is openai.APIError
-    assert r_error.message == error.message == "upstream overloaded"
+    assert r_error.message == error.message == "The response was filtered by the content policy"
     assert r_error.body == error.body
 
 

@@ -274,6 +274,13 @@ TRANSIENT = [
         body=None,
     ),
     genai_errors.ServerError(503, {"error": {"code": 503, "status": "UNAVAILABLE"}}),
+    # error events in the middle of a stream whose HTTP status was 200
+    openai.APIError("overloaded", REQUEST, body={"message": "x", "type": "server_error"}),
+    anthropic.APIStatusError(
+        "Overloaded",
+        response=httpx2.Response(200, request=httpx2.Request("POST", "http://127.0.0.1/v1")),
+        body={"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+    ),
     # google-genai: ``status`` is a word, ``code`` the HTTP status
     genai_errors.ClientError(429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED"}}),
 ]
@@ -290,6 +297,13 @@ PERMANENT = [
     ServiceDown("down"),
     openai.BadRequestError("bad", response=httpx.Response(400, request=REQUEST), body=None),
     genai_errors.ClientError(400, {"error": {"code": 400, "status": "INVALID_ARGUMENT"}}),
+    openai.APIError("filtered", REQUEST, body={"message": "x", "type": "invalid_request_error"}),
+    anthropic.APIStatusError(
+        "blocked",
+        response=httpx2.Response(200, request=httpx2.Request("POST", "http://127.0.0.1/v1")),
+        body={"type": "error", "error": {"type": "invalid_request_error", "message": "no"}},
+    ),
+    WithStatus(status_code=200),  # a success status, no type: nothing says "try again"
 ]
 
 

@@ -19,6 +19,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from apirec.integrations.stainless_methods import call_name, wrap_method
+from apirec.integrations.stainless_replies import afinishing_close, finishing_close
 from apirec.integrations.stainless_requests import RequestHooks
 from apirec.keys.spec import KeySpec
 from apirec.record.context import recording_lookup
@@ -96,6 +97,9 @@ class _Sdk(RequestHooks):
         self._http_specs: dict[tuple[str, Options], KeySpec] = {}
         base.SyncAPIClient.request = self._hook(base.SyncAPIClient.request, is_async=False)
         base.AsyncAPIClient.request = self._hook(base.AsyncAPIClient.request, is_async=True)
+        # closing a client closes its connections: its recorded streams are finished first
+        base.SyncAPIClient.close = finishing_close(base.SyncAPIClient.close)
+        base.AsyncAPIClient.close = afinishing_close(base.AsyncAPIClient.close)
         resource = importlib.import_module(f"{sdk}._resource")
         for root in (resource.SyncAPIResource, resource.AsyncAPIResource):
             self._watch(root)

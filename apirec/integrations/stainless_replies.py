@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,6 +184,7 @@ def sdk_stream(events: Any, first: Any, client: Any, httpx: Any, live: Any, fall
     if live is not None:
         stream.__dict__.update(live.__dict__)
         _drain_on_close(stream, events, live)
+        _keep_until_client_closes(client, events)
     else:
         status, headers = (head.status_code, head.headers) if head else (200, [])
         method, url = (head.method, head.url) if head else ("POST", "http://replayed.invalid/")
@@ -228,6 +229,56 @@ def _drain_on_close(stream: Any, events: Any, live: Any) -> None:
 
     response.close = close_response
     stream.close = events.close
+
+
+_OPEN = "_apirec_open_streams"
+
+
+def _keep_until_client_closes(client: Any, events: Any) -> None:
+    """Closing the client closes its connections: the streams it is still recording are
+    finished first (:func:`finishing_close`), the rest being readable only until then."""
+    streams = [s for s in client.__dict__.get(_OPEN, ()) if not s.finished]
+    streams.append(events)
+    client.__dict__[_OPEN] = streams
+
+
+def _still_open(client: Any) -> list[Any]:
+    streams = client.__dict__.pop(_OPEN, None) if hasattr(client, "__dict__") else None
+    return [s for s in streams or () if not s.finished]
+
+
+def finishing_close(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``SyncAPIClient.close``, finishing the client's open recorded streams first."""
+    original = getattr(original, "__apirec_original__", original)
+
+    @functools.wraps(original)
+    def close(client: Any) -> None:
+        try:
+            for stream in _still_open(client):
+                stream.drain()
+        finally:
+            original(client)
+
+    close.__apirec_original__ = original  # type: ignore[attr-defined]
+    return close
+
+
+def afinishing_close(
+    original: Callable[[Any], Coroutine[Any, Any, None]],
+) -> Callable[[Any], Coroutine[Any, Any, None]]:
+    """``AsyncAPIClient.close``, finishing the client's open recorded streams first."""
+    original = getattr(original, "__apirec_original__", original)
+
+    @functools.wraps(original)
+    async def close(client: Any) -> None:
+        try:
+            for stream in _still_open(client):
+                await stream.drain()
+        finally:
+            await original(client)
+
+    close.__apirec_original__ = original  # type: ignore[attr-defined]
+    return close
 
 
 def not_rebuildable(function: str) -> ApirecError:

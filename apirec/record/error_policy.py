@@ -1,11 +1,13 @@
 """Which errors a recording stores (``store_errors=``): transient ones are not, by default.
 
-An error that says "try again" (HTTP 408, 409, 429 or 5xx, a timeout, a lost connection) is
-the provider's weather, not its answer: a retry loop around the call will ask again, and the
-answer that ends the loop is what should be replayed. Stored, the error would replay as the
-first answer every time (and make the replayed test sleep through its backoff). So in the
-recording modes such an error reaches the caller but is not written, and the call gives up
-its place in the call order (:meth:`apirec.record.stored_answers.Answers.abandon`).
+An error that says "try again" (HTTP 408, 409, 429 or 5xx, a timeout, a lost connection, an
+error event in the middle of a stream whose type says the service failed, such as openai's
+``server_error`` or anthropic's ``overloaded_error``) is the provider's weather, not its
+answer: a retry loop around the call will ask again, and the answer that ends the loop is what
+should be replayed. Stored, the error would replay as the first answer every time (and make
+the replayed test sleep through its backoff). So in the recording modes such an error reaches
+the caller but is not written, and the call gives up its place in the call order
+(:meth:`apirec.record.stored_answers.Answers.abandon`); a stream cut by one likewise.
 
 SDK classes are recognised by the names in their class hierarchy, never imported: the core
 knows no SDK. :class:`apirec.NetworkBlocked` (apirec's own refusal) is never stored.
@@ -37,6 +39,11 @@ TRANSIENT_CLASS_NAMES = frozenset(
         "ClientConnectionError",
         "ServerTimeoutError",
     }
+)
+# The error types providers send as an event in the middle of a stream (whose HTTP status was
+# 200) when the service, not the request, failed: openai's, anthropic's (overloaded: 529).
+TRANSIENT_ERROR_TYPES = frozenset(
+    {"server_error", "api_error", "overloaded_error", "rate_limit_error", "timeout_error"}
 )
 _STATUS_ATTRIBUTES = ("status_code", "status", "code")
 _RESPONSE_STATUS_ATTRIBUTES = ("status_code", "status")
@@ -71,22 +78,44 @@ def should_store(policy: str | Callable[[BaseException], bool], error: BaseExcep
 
 def is_transient(error: BaseException) -> bool:
     """Whether ``error`` says "try again": a status of 408, 409, 429 or 5xx on it or on its
-    ``response``, a timeout or connection error, or an SDK's class of those names."""
+    ``response``, a timeout or connection error, an SDK's class of those names, or an error
+    event of a stream (its status a success) whose type says the service failed."""
     if isinstance(error, TimeoutError | ConnectionError):
         return True
     if any(klass.__name__ in TRANSIENT_CLASS_NAMES for klass in type(error).__mro__):
         return True
     for name in _STATUS_ATTRIBUTES:
         status = _status(error, name)
-        if status is not None:
+        if status is not None and not _success(status):
             return status in TRANSIENT_STATUSES
     response = _attribute(error, "response")
     if response is not None:
         for name in _RESPONSE_STATUS_ATTRIBUTES:
             status = _status(response, name)
-            if status is not None:
+            if status is not None and not _success(status):
                 return status in TRANSIENT_STATUSES
-    return False
+    return _error_type(error) in TRANSIENT_ERROR_TYPES
+
+
+def _success(status: int) -> bool:
+    """A 2xx status on an error: the stream began well and an event in it failed; the status
+    says nothing about that failure, the event's type does."""
+    return 200 <= status < 300
+
+
+def _error_type(error: BaseException) -> str | None:
+    """The provider's error type: ``error.type``, else ``type`` in its body or body's
+    ``error`` (openai: ``{"type": "server_error"}``; anthropic: ``{"error": {"type": ...}}``)."""
+    kind = _attribute(error, "type")
+    if isinstance(kind, str):
+        return kind
+    body = _attribute(error, "body")
+    for part in (body, body.get("error") if isinstance(body, dict) else None):
+        if isinstance(part, dict) and isinstance(part.get("type"), str):
+            kind = part["type"]
+            if kind != "error":  # anthropic's envelope: {"type": "error", "error": {...}}
+                return str(kind)
+    return None
 
 
 def _attribute(owner: object, name: str) -> Any:

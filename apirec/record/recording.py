@@ -337,7 +337,7 @@ class Recording:
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)
             raise
-        return self._finish(call, result, async_stream=async_stream)
+        return self._finish(call, result, async_stream=async_stream, policy=spec.store_errors)
 
     async def call_async(
         self,
@@ -372,16 +372,30 @@ class Recording:
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)
             raise
-        return self._finish(call, result, async_stream=True)
+        return self._finish(call, result, async_stream=True, policy=spec.store_errors)
 
-    def _finish(self, call: Call, result: Any, *, async_stream: bool) -> Any:
+    def _finish(
+        self,
+        call: Call,
+        result: Any,
+        *,
+        async_stream: bool,
+        policy: str | Callable[[BaseException], bool] | None = None,
+    ) -> Any:
         if is_stream(result):
+            answers = self._answers
+
+            def save(response: dict[str, Any]) -> str:
+                return answers.where(call, answers.save(call, response))
+
             return record_stream(
                 result,
                 call.function,
                 async_stream=async_stream,
-                save=lambda response: self._answers.save(call, response),
+                save=save,
                 keep=self._streams.keep,
+                # an error that cut the stream is judged as one at call time (store_errors=)
+                fail=lambda error, response: answers.failed(call, error, policy, response),
             )
         try:
             body = encode_result(result, f"the result of {call.function}()")

@@ -266,11 +266,16 @@ class Answers:
             self.state(call.key).pending.add(call.index)
 
     def failed(
-        self, call: Call, error: Exception, policy: str | Callable[[BaseException], bool] | None
+        self,
+        call: Call,
+        error: Exception,
+        policy: str | Callable[[BaseException], bool] | None,
+        response: dict[str, Any] | None = None,
     ) -> None:
-        """``call`` raised ``error``: store it as its answer, unless ``policy`` (the function's
-        ``store_errors=``, else the recording's) says not to; then the call gives up its place,
-        so the answer of a retry takes it."""
+        """``call`` raised ``error``: store it as its answer (``response``: a stream that
+        ended with it), unless ``policy`` (the function's ``store_errors=``, else the
+        recording's) says not to; then the call gives up its place, so the answer of a retry
+        takes it."""
         try:
             store = should_store(self.settings.store_errors if policy is None else policy, error)
         except Exception as failure:  # the user's callable: loud, with what it was judging
@@ -281,7 +286,7 @@ class Answers:
             self.abandon(call)
             raise
         if store:
-            self.save(call, error_response(error))
+            self.save(call, error_response(error) if response is None else response)
             return
         self.abandon(call)
         self.count("errors_not_stored", call)
@@ -318,10 +323,14 @@ class Answers:
                 self.used.update([(k, i - 1) for k, i in self.used if k == key and i > gap])
                 state.stored = None
 
-    def save(self, call: Call, response: dict[str, Any]) -> None:
-        """Write one answer now, not when the recording closes."""
+    def where(self, call: Call, slot: int) -> str:
+        """Where the answer of ``call`` in ``slot`` is stored (a file), for messages."""
+        return self._where(call, slot)
+
+    def save(self, call: Call, response: dict[str, Any]) -> int:
+        """Write one answer now, not when the recording closes; returns its slot."""
         try:
-            self._save(call, response)
+            return self._save(call, response)
         except BaseException as e:
             with contextlib.suppress(StoreError):  # the error being raised says the store fails
                 self.abandon(call)
@@ -333,7 +342,7 @@ class Answers:
                 path=e.path,
             ) from None
 
-    def _save(self, call: Call, response: dict[str, Any]) -> None:
+    def _save(self, call: Call, response: dict[str, Any]) -> int:
         state = self.state(call.key)
         if self.mode is Mode.RECORD and not state.reset_done:
             with self._lock:
@@ -388,6 +397,7 @@ class Answers:
             self.used.add((call.key, slot))
             self.stats.recorded += 1
             self.journal.append(("recorded", call.function, call.key))
+        return slot
 
     def count(self, what: str, call: Call | None = None) -> None:
         with self._lock:

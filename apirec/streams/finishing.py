@@ -7,6 +7,8 @@ rest within a bound (:class:`Bound`, chunks and seconds); a stream that cannot b
 (the bound, an error while reading the rest, its event loop gone) is stored as far as it
 went, marked truncated, with a warning that names the call. A finalizer never reads: it only
 queues the stream (no lock, no I/O), since it may run anywhere, apirec's own locks included.
+An async stream is also finished before its event loop closes its async generators
+(:mod:`apirec.streams.loops`), since the rest can be read only in that loop.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import asyncio
 import contextlib
 import inspect
 import time
-import warnings
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from apirec.streams import loops
+from apirec.streams.completeness import loop_ending, source_ended, truncate, warn_truncated
 from apirec.streams.recording import Tape
 
 DEFAULT_REST_CHUNKS = 10_000
@@ -48,22 +51,6 @@ def _closed_behind_our_back(iterator: Any) -> bool:
     return False
 
 
-def _truncate(tape: Tape, reason: str) -> None:
-    """Store what was received, marked truncated, and say so."""
-    tape.end(truncated=reason)
-    _warn_truncated(tape, reason)
-
-
-def _warn_truncated(tape: Tape, reason: str) -> None:
-    warnings.warn(
-        f"apirec: the stream of {tape.function}() was stored truncated after "
-        f"{len(tape.chunks):,} chunks: {reason}; replaying past its end raises "
-        f"apirec.IncompleteRecording",
-        RuntimeWarning,
-        stacklevel=3,
-    )
-
-
 class OpenStreams:
     """The streams of one recording that have not ended yet, kept until they do."""
 
@@ -81,7 +68,24 @@ class OpenStreams:
         if not tape.is_async:
             # deque.append: atomic, takes no lock, reads nothing; safe in a finalizer
             tape.on_drop = self.dropped.append
+        elif tape.loop is not None:
+            self.watch(tape.loop)
         self._tapes.add(tape)
+
+    def watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Finish this recording's streams read in ``loop`` before it closes its generators."""
+        loops.watch(loop, self)
+
+    async def finish_loop(self, loop: asyncio.AbstractEventLoop) -> list[Exception]:
+        """``loop`` is about to close its async generators: finish the streams read in it."""
+        errors: list[Exception] = []
+        for tape in self.open():
+            if tape.is_async and tape.loop is loop:
+                try:
+                    await self.finish_async(tape)
+                except Exception as error:
+                    errors.append(error)
+        return errors
 
     def open(self) -> list[Tape]:
         return [tape for tape in list(self._tapes) if not tape.done]
@@ -102,23 +106,23 @@ class OpenStreams:
         if tape.done or not tape.claim():
             return
         if _closed_behind_our_back(tape.iterator):
-            _truncate(tape, "its source was closed before the rest could be read")
+            truncate(tape, "its source was closed before the rest could be read")
             return
         bound = self.bound
         deadline = time.monotonic() + bound.seconds
         read = 0
         while True:
             if read >= bound.chunks or time.monotonic() > deadline:
-                _truncate(tape, self._bound_reason(read >= bound.chunks))
+                truncate(tape, self._bound_reason(read >= bound.chunks))
                 _close_sync(tape.source)
                 return
             try:
                 chunk = next(tape.iterator)
             except StopIteration:
-                tape.end()
+                source_ended(tape)
                 return
             except Exception as error:
-                _truncate(tape, f"reading the rest raised {type(error).__name__}: {error}")
+                truncate(tape, f"reading the rest raised {type(error).__name__}: {error}")
                 return
             except BaseException as error:
                 tape.cut(error)
@@ -165,20 +169,20 @@ class OpenStreams:
         elif loop is None and running is None:  # never read in any loop: any loop will do
             asyncio.run(self.finish_async(tape))
         elif tape.claim():
-            _truncate(tape, "its event loop had ended before the rest could be read")
+            truncate(tape, "its event loop had ended before the rest could be read")
 
     async def _finish_in_task(self, tape: Tape) -> None:
         try:
             await self.finish_async(tape)
         except asyncio.CancelledError:  # the event loop is shutting down: stored as it went
-            _warn_truncated(tape, "its event loop ended before the rest could be read")
+            warn_truncated(tape, "its event loop ended before the rest could be read")
             raise
 
     def _task_done(self, task: asyncio.Task[None], tape: Tape) -> None:
         self._tasks.discard(task)
         # cancelled before it ever ran (the event loop shut down at once): nothing claimed it
         if task.cancelled() and not tape.done and tape.claim():
-            _truncate(tape, "its event loop ended before the rest could be read")
+            truncate(tape, "its event loop ended before the rest could be read")
 
     # -- async --------------------------------------------------------------------------
 
@@ -202,10 +206,14 @@ class OpenStreams:
             return
         running = asyncio._get_running_loop()
         if _closed_behind_our_back(tape.iterator):
-            _truncate(tape, "its source was closed before the rest could be read")
+            truncate(tape, "its source was closed before the rest could be read")
             return
         if tape.loop is not None and running is not None and tape.loop is not running:
-            _truncate(tape, "it was read in another event loop, where the rest must be read")
+            truncate(tape, "it was read in another event loop, where the rest must be read")
+            return
+        ending = loop_ending(tape)
+        if ending is not None:  # what the stream wraps may be closed already, or now
+            truncate(tape, ending)
             return
         # Under asyncio a source that never sends its next chunk is cut at the deadline too;
         # elsewhere (trio) the seconds are checked between chunks.
@@ -234,7 +242,7 @@ class OpenStreams:
             if not tape.done:
                 tape.cut(error)
             raise
-        _truncate(tape, reason)
+        truncate(tape, reason)
         await _close_async(tape.source)
 
     async def _read_rest(self, tape: Tape) -> None:
@@ -249,7 +257,7 @@ class OpenStreams:
             try:
                 chunk = await tape.iterator.__anext__()
             except StopAsyncIteration:
-                tape.end()
+                source_ended(tape)
                 return
             tape.add(chunk)
             read += 1

@@ -22,11 +22,15 @@ from typing import Any
 from apirec.codec.envelope import encode
 from apirec.codec.exception_data import error_response
 from apirec.errors import ApirecError
+from apirec.streams.completeness import source_ended
 
 _NOT_STREAMS = (str, bytes, bytearray, memoryview, list, tuple, dict, set, frozenset)
 
-# Called once per stream when it ends: (chunks, the error that ended it, why it was cut).
-OnEnd = Callable[[list[Any], Exception | None, str | None], None]
+# Called once per stream when it ends: (chunks, the error that ended it, why it was cut);
+# returns where it was stored (None: not stored).
+OnEnd = Callable[[list[Any], Exception | None, str | None], str | None]
+# Stores a stream's ``response``; returns where (a file) for the messages that name it.
+Save = Callable[[dict[str, Any]], str | None]
 
 
 def is_stream(value: Any) -> bool:
@@ -66,6 +70,7 @@ class Tape:
         "on_drop",
         "on_end",
         "source",
+        "stored_in",
     )
 
     def __init__(self, source: Any, on_end: OnEnd, function: str, *, is_async: bool) -> None:
@@ -86,6 +91,7 @@ class Tape:
         self.finisher: Any = None
         # the event loop an async stream is read in: the only one its rest can be read in
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.stored_in: str | None = None  # where it was stored, once it ended
         self._claim = threading.Lock()
 
     def add(self, chunk: Any) -> None:
@@ -102,7 +108,7 @@ class Tape:
             self.error = error
             if self.ended is not None:
                 self.ended(self)
-            self.on_end(self.chunks, error, truncated)
+            self.stored_in = self.on_end(self.chunks, error, truncated)
 
     def cut(self, error: BaseException) -> None:
         """Store what was received, marked truncated; ``error`` (a cancellation) goes on."""
@@ -156,7 +162,7 @@ class RecordingStream(_Recorded):
         try:
             chunk = next(tape.iterator)
         except StopIteration:
-            tape.end()
+            source_ended(tape)
             raise
         except Exception as error:
             tape.end(error)
@@ -195,11 +201,13 @@ class AsyncRecordingStream(_Recorded):
         if tape.done:
             raise StopAsyncIteration
         if tape.loop is None:
-            tape.loop = asyncio._get_running_loop()  # None under trio
+            tape.loop = loop = asyncio._get_running_loop()  # None under trio
+            if loop is not None and tape.finisher is not None:
+                tape.finisher.watch(loop)  # finished before this loop closes its generators
         try:
             chunk = await tape.iterator.__anext__()
         except StopAsyncIteration:
-            tape.end()
+            source_ended(tape)
             raise
         except Exception as error:
             tape.end(error)
@@ -236,12 +244,15 @@ def record_stream(
     function: str,
     *,
     async_stream: bool,
-    save: Callable[[dict[str, Any]], None],
+    save: Save,
     keep: Callable[[Tape], None],
+    fail: Callable[[Exception, dict[str, Any]], None] | None = None,
 ) -> RecordingStream | AsyncRecordingStream:
     """Wrap ``source`` so that its chunks are recorded and ``save(response)`` runs at its end.
 
-    ``keep(tape)`` hands the tape to the recording, which holds it until it ends.
+    ``keep(tape)`` hands the tape to the recording, which holds it until it ends. A stream
+    that ended with an error the caller saw goes to ``fail(error, response)`` instead, when
+    given: the recorder's error policy decides whether it is stored.
     ``async_stream`` is what replay will hand out for this function; a source of the other
     kind could not be replayed faithfully, so it is refused before anything is read.
     """
@@ -254,8 +265,12 @@ def record_stream(
             f"function"
         )
 
-    def on_end(chunks: list[Any], error: Exception | None, truncated: str | None) -> None:
-        save(stream_response(chunks, error, truncated))
+    def on_end(chunks: list[Any], error: Exception | None, truncated: str | None) -> str | None:
+        response = stream_response(chunks, error, truncated)
+        if error is not None and fail is not None:
+            fail(error, response)
+            return None
+        return save(response)
 
     tape = Tape(source, on_end, function, is_async=async_stream)
     if async_stream:
