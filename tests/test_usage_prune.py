@@ -74,7 +74,6 @@ def recorded(pytester, monkeypatch):
     monkeypatch.setenv("PHASE", "record")
     pytester.runpytest("--apirec-mode=record").assert_outcomes(passed=5)
     monkeypatch.setenv("PHASE", "later")
-    _backdate(pytester.path / "recordings", days=2)  # made well before any report's run
     before = _files(pytester.path)
     assert len(before) == 7
     return before
@@ -293,6 +292,7 @@ def test_a_run_from_a_subdirectory_does_not_vouch_for_the_whole_suite(pytester, 
 def test_a_leftover_report_never_deletes_what_a_test_recorded_after_it(pytester, recorded):
     """D14: a usage report from an older run matched the glob; a test gained a call since. The
     report never saw that recording, so it cannot call it unused: prune keeps it, and says so."""
+    _backdate(pytester.path / "recordings", days=2)  # made well before the old run
     pytester.runpytest("--apirec-usage=usage-old.json").assert_outcomes(passed=5)
     old = json.loads((pytester.path / "usage-old.json").read_text())
     assert old["commit"] is None  # not a git checkout
@@ -350,3 +350,31 @@ def test_a_report_names_the_commit_of_the_checkout(pytester, recorded):
     done = _cli(pytester.path, "prune", "recordings", "--usage", "a.json", "b.json", "-n")
     assert done.returncode == 0, done.stderr
     assert "note: the reports were made on 2 different commits" in done.stdout
+
+
+@pytest.mark.parametrize(("offset", "kept"), [(0.4, True), (-0.4, False)])
+def test_within_the_second_the_report_began_the_file_time_decides(pytester, recorded, offset, kept):
+    """recorded_at is to the second: in the very second a report's run began, the file's
+    modification time tells a recording made after it (kept) from one made before."""
+    pytester.runpytest("--apirec-usage=a.json").assert_outcomes(passed=5)
+    report = json.loads((pytester.path / "a.json").read_text())
+    started = dt.datetime.fromisoformat(report["started_at"])
+    started = started.replace(microsecond=500_000)  # mid-second: room either side
+    report["started_at"] = started.isoformat()
+    (pytester.path / "a.json").write_text(json.dumps(report))
+    second = started.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for path in (pytester.path / "recordings").glob("*.json"):
+        entry = json.loads(path.read_text())
+        entry["recorded_at"] = second
+        path.write_text(json.dumps(entry, indent=2))
+        at = started.timestamp() + offset
+        os.utime(path, (at, at))
+    done = _cli(pytester.path, "prune", "recordings", "--usage", "a.json")
+    assert done.returncode == 0, done.stderr
+    if kept:
+        assert "deleted 0 recordings" in done.stdout
+        assert "kept 4 recordings recorded after the report(s)" in done.stdout
+        assert _files(pytester.path) == recorded
+    else:
+        assert "deleted 4 recordings" in done.stdout
+        assert "kept" not in done.stdout

@@ -8,11 +8,12 @@ when no report used it and the reports vouch for the whole suite together: none 
 passed in some report. Store paths in reports are relative to the pytest rootdir; they are
 found here relative to ``--rootdir`` (default: the current directory).
 
-A recording made after the run of a report that judged it began (its ``recorded_at``, else
-its file's modification time, at or after the report's ``started_at``) was not there to be
-used: it stays. Of the reports that judged it (ran its test in full with its store; all of
-them, for a shared one), the oldest decides. A report without ``started_at`` (written by an
-older apirec) is refused: it cannot tell what came after it.
+A recording made after the run of a report that judged it began (its ``recorded_at``, else,
+or within the same second, its file's modification time, at or after the report's
+``started_at``) was not there to be used: it stays. Of the reports that judged it (ran its
+test in full with its store; all of them, for a shared one), the oldest decides. A report
+without ``started_at`` (written by an older apirec) is refused: it cannot tell what came
+after it.
 """
 
 from __future__ import annotations
@@ -61,12 +62,12 @@ class Usage:
         since = self.judged_since.get((test_id, path.parent.resolve()))
         if since is None:
             return False
-        return _recorded(path, recorded_at) >= since
+        return _recorded(path, recorded_at, since) >= since
 
     def oldest(self) -> str:
         """The oldest report, for messages: its file, when it began, its commit."""
         name, started, commit = min(self.reports, key=lambda report: report[1])
-        at = started.strftime("%Y-%m-%dT%H:%M:%SZ")
+        at = started.strftime("%Y-%m-%dT%H:%M:%SZ")  # to the second, as recorded_at
         return f"{name} (started {at}{f', commit {commit[:12]}' if commit else ''})"
 
     def commits(self) -> set[str]:
@@ -85,18 +86,27 @@ class Usage:
             )
 
 
-def _recorded(path: Path, recorded_at: str | None) -> dt.datetime:
-    if recorded_at is not None:
-        try:
-            when = dt.datetime.fromisoformat(recorded_at)
-        except ValueError:
-            pass
-        else:
-            return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+def _recorded(path: Path, recorded_at: str | None, since: dt.datetime) -> dt.datetime:
+    """When the recording was made, as compared with ``since``: its ``recorded_at`` (to the
+    second), else, or when that is the very second of ``since``, its file's modification
+    time (a fresh checkout makes that later, never earlier: such a recording is kept)."""
+    when = _utc(recorded_at)
+    if when is not None and not when <= since < when + dt.timedelta(seconds=1):
+        return when
     try:
         return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
     except OSError:  # gone: as if made now (kept)
         return dt.datetime.now(dt.UTC)
+
+
+def _utc(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def _judged(usage: Usage, key: tuple[str | None, Path], started: dt.datetime) -> None:
@@ -178,8 +188,9 @@ def _started_at(report: dict[str, Any], path: Path) -> dt.datetime:
             f"did not use; nothing was deleted. Write it again with "
             f"pytest --apirec-usage={path.name}, or leave it out if it is a leftover"
         )
-    when = dt.datetime.fromisoformat(started)  # checked by _problem
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    when = _utc(started)
+    assert when is not None  # checked by _problem
+    return when
 
 
 def read_report(path: Path) -> dict[str, Any]:

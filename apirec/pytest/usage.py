@@ -18,7 +18,7 @@ reports from checkouts in different places agree:
   (why the collection may not be the whole suite: test paths on the command line, ``--lf``,
   ``--sw``, ``--ignore`` typed on the command line, collection errors or skipped modules,
   an interrupted run). Under pytest-xdist the workers' parts are merged by the controller;
-* ``started_at`` (when the run began, UTC, to the second) and ``commit`` (the git HEAD of the
+* ``started_at`` (when the run began, UTC, ISO 8601) and ``commit`` (the git HEAD of the
   rootdir's checkout, or null): a recording made after a report's run began was not there to
   be used, so ``apirec prune`` keeps it (a leftover report from an older run must not delete
   what a test gained since).
@@ -76,8 +76,9 @@ class UsageHooks:
         self.narrowed: set[str] = set()
         self.outcomes: dict[str, bool] = {}  # node id -> passed every phase so far
         self.finished: set[str] = set()  # node ids whose teardown was reported
-        # to the second, as recordings' recorded_at: one made in the same second is kept
-        self.started_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # microseconds: a recording's recorded_at (to the second) in the same second is
+        # judged by its file's modification time (apirec.cli.usage)
+        self.started_at = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.collected.update(item.nodeid for item in items)
