@@ -209,3 +209,47 @@ def test_record_if_missing_with_rekey_moves_instead_of_calling(pytester, monkeyp
     result = pytester.runpytest("--apirec-mode=record-if-missing", "--apirec-rekey")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*apirec: 3 replayed, 0 recorded, 0 live, 0 missed*"])
+
+
+# The real openai SDK against the local fake server: a per-call `user` id was keyed; the
+# integration is now patched with ignore=["user"].
+OPENAI_TEST = """
+import os, uuid
+import openai
+from apirec import integrations
+
+def test_chat(apirec):
+    new_rules = os.environ.get("RULES") == "new"
+    integrations.patch(apirec, "openai", ignore=["user"] if new_rules else [])
+    client = openai.OpenAI(base_url=os.environ["FAKE_OPENAI"], api_key="sk-test", max_retries=0)
+    user = "u-1" if os.environ.get("PHASE") == "record" else str(uuid.uuid4())
+    for text in ("hello there", "and again"):
+        reply = client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": text}], user=user
+        )
+        assert reply.choices[0].message.content == f"You said: {text}"
+"""
+
+
+@pytest.mark.parametrize("store", ["json", "msgpack"])
+def test_an_sdk_call_recorded_before_an_ignore_replays_after_rekey(
+    pytester, monkeypatch, openai_server, store
+):
+    monkeypatch.setenv("FAKE_OPENAI", openai_server.base_url)
+    record(pytester, monkeypatch, store, test=OPENAI_TEST)
+    served = openai_server.requests
+    assert served == 2
+    result = pytester.runpytest("--apirec-mode=replay", f"--apirec-store={store}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*recorded under older key rules: *"])
+    result = pytester.runpytest("--apirec-mode=replay", "--apirec-rekey", f"--apirec-store={store}")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*apirec: 2 replayed, 0 recorded, 0 live, 0 missed*",
+            "*moved 2 recordings made under older key rules*",
+        ]
+    )
+    assert openai_server.requests == served  # nothing was recorded again
+    result = pytester.runpytest("--apirec-mode=replay", f"--apirec-store={store}")
+    result.assert_outcomes(passed=1)
