@@ -253,3 +253,16 @@ def test_an_sdk_call_recorded_before_an_ignore_replays_after_rekey(
     assert openai_server.requests == served  # nothing was recorded again
     result = pytester.runpytest("--apirec-mode=replay", f"--apirec-store={store}")
     result.assert_outcomes(passed=1)
+
+
+def test_rekey_under_xdist_lists_the_moves_of_the_workers(pytester, monkeypatch):
+    record(pytester, monkeypatch)
+    result = pytester.runpytest_subprocess("--apirec-mode=replay", "--apirec-rekey", "-n", "2")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*apirec: 3 replayed, 0 recorded, 0 live, 0 missed*",
+            "*moved 3 recordings made under older key rules*",
+            "*test_rules.py::test_lookup: 3 files",
+        ]
+    )
