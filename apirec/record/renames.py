@@ -60,11 +60,13 @@ class Move:
 
 @dataclass
 class Renames:
-    """What one session knows about renamed tests, and what it moved.
+    """What one session knows about renamed tests (and recordings made under older key
+    rules), and what it moved.
 
     ``gone(test_id)`` says whether a test id no longer names a test; ``rekey`` moves matching
-    recordings; ``hint`` ends a miss that found one (how to move them); ``moves`` and
-    ``recorded_again`` are the session's books (lists the plugin may share).
+    recordings; ``index`` is what the stores hold (read on the first miss); ``hint`` ends a
+    miss that found one (how to move them); ``moves`` and ``recorded_again`` are the
+    session's books (lists the plugin may share).
     """
 
     gone: Callable[[str], bool]
