@@ -26,7 +26,8 @@ def add_options(group: Any) -> None:
         action="store_true",
         default=False,
         help="move the recordings of a renamed test (one this run did not collect whose "
-        "recordings match a call exactly) to the test that replaced it, and replay them",
+        "recordings match a call exactly) to the test that replaced it, and those a test "
+        "made under older key rules (ignore=, normalize=...) to today's keys; replay them",
     )
 
 
