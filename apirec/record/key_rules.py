@@ -72,22 +72,30 @@ def _redacted_pairs(value: Any) -> Any:
     return value
 
 
+# (store location, old key, spec, scope) -> the old key's key today (None: cannot be keyed)
+Today = dict[tuple[str, str, KeySpec, str | None], str | None]
+
+
 def find(
-    store: Store, spec: KeySpec, candidates: Iterable[str], key: str, scope: str | None
+    store: Store,
+    spec: KeySpec,
+    candidates: Iterable[str],
+    key: str,
+    scope: str | None,
+    today: Today | None = None,
 ) -> OlderRules | None:
     """Among ``candidates`` (keys of the same function and test), those recorded under older
-    rules that give ``key`` today, or None."""
+    rules that give ``key`` today, or None. ``today`` keeps what each candidate gives, for
+    the next misses of the session (a test with many calls misses once per call)."""
+    today = {} if today is None else today
     matching = []
     for old in candidates:
         if old == key:
             continue
-        try:
-            entry = store.read(old, 0)
-        except ApirecError:
-            continue  # a broken file gets its own error when it is asked for
-        request = entry.get("request") if entry else None
-        stored = request.get("args") if isinstance(request, dict) else None
-        if stored is not None and key_today(spec, stored, scope) == key:
+        cached = (store.location, old, spec, scope)
+        if cached not in today:
+            today[cached] = _stored_key_today(store, spec, old, scope)
+        if today[cached] == key:
             matching.append(old)
     if not matching:
         return None
@@ -99,6 +107,16 @@ def find(
     answers = order or tuple((old, i) for old in matching for i in range(store.count(old)))
     files = tuple(store.describe(k, i) for k, i in answers)
     return OlderRules(tuple(matching), files, order)
+
+
+def _stored_key_today(store: Store, spec: KeySpec, old: str, scope: str | None) -> str | None:
+    try:
+        entry = store.read(old, 0)
+    except ApirecError:
+        return None  # a broken file gets its own error when it is asked for
+    request = entry.get("request") if entry else None
+    stored = request.get("args") if isinstance(request, dict) else None
+    return None if stored is None else key_today(spec, stored, scope)
 
 
 def _times(store: Store, key: str) -> list[str | None]:

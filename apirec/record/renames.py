@@ -77,6 +77,7 @@ class Renames:
     recorded_again: list[tuple[str, str]] = field(default_factory=list)
     index: StoreIndex = field(default_factory=StoreIndex)
     _gone: dict[str, bool] = field(default_factory=dict)
+    _today: key_rules.Today = field(default_factory=dict)  # stored keys keyed again
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def find(
@@ -134,7 +135,7 @@ class Renames:
         self, store: Store, spec: KeySpec, key: str, test_id: str | None
     ) -> OlderRules | None:
         candidates = self.index.keys_of(store, test_id, spec.name)
-        return key_rules.find(store, spec, candidates, key, test_id)
+        return key_rules.find(store, spec, candidates, key, test_id, self._today)
 
     def move_older(
         self,
