@@ -148,3 +148,37 @@ def test_the_command_works_from_where_pytest_was_started(pytester, monkeypatch):
     )
     result = pytester.runpytest("test_p.py::test_p[1]", "--apirec-mode=record-if-missing")
     result.assert_outcomes(passed=1)
+
+
+def test_the_summary_tells_changed_calls_from_new_ones(pytester, monkeypatch):
+    """A miss is "changed" when its test (for a shared function: the shared recordings) has a
+    stored call of that function, else "new"."""
+    setup(pytester)
+    pytester.makepyfile(
+        """
+        import os, apirec, provider
+        N = int(os.environ.get("N", "1"))
+
+        def test_changed(apirec):
+            provider.add(N)           # a stored call of demo.add whose argument changed
+
+        @apirec.record(name="demo.square", shared=True)
+        def square(x):
+            return x * x
+
+        def test_shared(apirec):
+            square(N)                 # shared: the shared recordings hold a call of it
+
+        def test_new(apirec):
+            provider.models()         # shared: replays
+            if N > 1:
+                provider.add(N)       # another test has demo.add recorded: still new here
+        """
+    )
+    pytester.runpytest("--apirec-mode=record").assert_outcomes(passed=3)
+    monkeypatch.setenv("N", "2")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines(
+        ["apirec: 1 replayed, 0 recorded, 0 live, 3 missed: 2 changed, 1 new;*"]
+    )

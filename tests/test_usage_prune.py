@@ -2,6 +2,7 @@
 only what no shard used among recordings of tests some shard ran in full, and shared ones only
 when the reports together cover the whole suite."""
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -76,6 +77,15 @@ def recorded(pytester, monkeypatch):
     before = _files(pytester.path)
     assert len(before) == 7
     return before
+
+
+def _backdate(directory, *, days):
+    """Recordings made ``days`` ago (to the second, as apirec stamps them)."""
+    when = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for path in directory.glob("*.json"):
+        entry = json.loads(path.read_text())
+        entry["recorded_at"] = when
+        path.write_text(json.dumps(entry, indent=2))
 
 
 def _shards(pytester, *extra):
@@ -277,3 +287,94 @@ def test_a_run_from_a_subdirectory_does_not_vouch_for_the_whole_suite(pytester, 
     report = json.loads((pytester.path / "c.json").read_text())
     assert report["suite"]["collected"] == ["sub/test_c.py::test_c"]
     assert report["suite"]["narrowed"] == [f"run from {sub}, not the rootdir"]
+
+
+def test_a_leftover_report_never_deletes_what_a_test_recorded_after_it(pytester, recorded):
+    """D14: a usage report from an older run matched the glob; a test gained a call since. The
+    report never saw that recording, so it cannot call it unused: prune keeps it, and says so."""
+    _backdate(pytester.path / "recordings", days=2)  # made well before the old run
+    pytester.runpytest("--apirec-usage=usage-old.json").assert_outcomes(passed=5)
+    old = json.loads((pytester.path / "usage-old.json").read_text())
+    assert old["commit"] is None  # not a git checkout
+    old["started_at"] = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )  # the run of a day ago
+    (pytester.path / "usage-old.json").write_text(json.dumps(old))
+    # test_steady gains a call, recorded now
+    test_b = TEST_B.replace("    provider.add(3)\n", "    provider.add(3)\n    provider.add(9)\n")
+    pytester.makepyfile(test_b=test_b)
+    pytester.runpytest("test_b.py::test_steady", "--apirec-mode=record-if-missing").assert_outcomes(
+        passed=1
+    )
+    gained = ("test_b.py::test_steady", {"a": 9})
+    assert gained in _files(pytester.path).values()
+
+    done = _cli(pytester.path, "prune", "recordings", "--usage", "usage-old.json")
+    assert done.returncode == 0, done.stderr
+    assert gained in _files(pytester.path).values()
+    assert "kept 1 recording recorded after the report(s) that judged it" in done.stdout
+    assert f"the oldest: usage-old.json (started {old['started_at']})" in done.stdout
+    # what the report did judge still goes
+    assert "deleted 4 recordings" in done.stdout
+    assert ("test_b.py::test_other_file", {"a": 6}) in _gone(recorded, pytester.path)
+    pytester.runpytest().assert_outcomes(passed=5)
+
+
+def test_a_report_without_its_start_time_is_refused(pytester, recorded):
+    """Written by an older apirec: it cannot tell what was recorded after it, so nothing goes."""
+    pytester.runpytest("--apirec-usage=old.json").assert_outcomes(passed=5)
+    report = json.loads((pytester.path / "old.json").read_text())
+    del report["started_at"]
+    (pytester.path / "old.json").write_text(json.dumps(report))
+    done = _cli(pytester.path, "prune", "recordings", "--usage", "old.json")
+    assert done.returncode == 2
+    assert "old.json: this usage report does not say when its run began" in done.stderr
+    assert "nothing was deleted" in done.stderr
+    assert _files(pytester.path) == recorded
+
+
+def test_a_report_names_the_commit_of_the_checkout(pytester, recorded):
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    git = pytester.path / ".git"
+    (git / "refs" / "heads").mkdir(parents=True)
+    (git / "HEAD").write_text("ref: refs/heads/main\n")
+    (git / "packed-refs").write_text(f"# pack-refs with: peeled\n{sha} refs/heads/main\n")
+    pytester.runpytest("--apirec-usage=a.json").assert_outcomes(passed=5)
+    report = json.loads((pytester.path / "a.json").read_text())
+    assert report["commit"] == sha
+    dt.datetime.fromisoformat(report["started_at"])
+    newer = "fedcba9876543210fedcba9876543210fedcba98"
+    (git / "refs" / "heads" / "main").write_text(newer + "\n")  # a loose ref wins
+    pytester.runpytest("--apirec-usage=b.json").assert_outcomes(passed=5)
+    assert json.loads((pytester.path / "b.json").read_text())["commit"] == newer
+    done = _cli(pytester.path, "prune", "recordings", "--usage", "a.json", "b.json", "-n")
+    assert done.returncode == 0, done.stderr
+    assert "note: the reports were made on 2 different commits" in done.stdout
+
+
+@pytest.mark.parametrize(("offset", "kept"), [(0.4, True), (-0.4, False)])
+def test_within_the_second_the_report_began_the_file_time_decides(pytester, recorded, offset, kept):
+    """recorded_at is to the second: in the very second a report's run began, the file's
+    modification time tells a recording made after it (kept) from one made before."""
+    pytester.runpytest("--apirec-usage=a.json").assert_outcomes(passed=5)
+    report = json.loads((pytester.path / "a.json").read_text())
+    started = dt.datetime.fromisoformat(report["started_at"])
+    started = started.replace(microsecond=500_000)  # mid-second: room either side
+    report["started_at"] = started.isoformat()
+    (pytester.path / "a.json").write_text(json.dumps(report))
+    second = started.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for path in (pytester.path / "recordings").glob("*.json"):
+        entry = json.loads(path.read_text())
+        entry["recorded_at"] = second
+        path.write_text(json.dumps(entry, indent=2))
+        at = started.timestamp() + offset
+        os.utime(path, (at, at))
+    done = _cli(pytester.path, "prune", "recordings", "--usage", "a.json")
+    assert done.returncode == 0, done.stderr
+    if kept:
+        assert "deleted 0 recordings" in done.stdout
+        assert "kept 4 recordings recorded after the report(s)" in done.stdout
+        assert _files(pytester.path) == recorded
+    else:
+        assert "deleted 4 recordings" in done.stdout
+        assert "kept" not in done.stdout

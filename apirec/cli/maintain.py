@@ -42,6 +42,7 @@ def prune(args: argparse.Namespace) -> int:
     if reports is not None:
         reports.check_covers(Path(args.path), root)
     doomed: list[Path] = []
+    newer: list[Path] = []  # unused by the reports, but made after the run of one began
     broken = 0
     shared_kept = 0
     directories: set[Path] = set()
@@ -60,6 +61,9 @@ def prune(args: argparse.Namespace) -> int:
         if reports is not None and not reports.unused(path, info.test_id):
             shared_kept += reports.unused(path, info.test_id, whole_suite=True)
             continue
+        if reports is not None and reports.recorded_after(path, info.test_id, info.recorded_at):
+            newer.append(path)
+            continue
         doomed.append(path)
     verb = "would delete" if args.dry_run else "deleted"
     for path in doomed:
@@ -74,12 +78,33 @@ def prune(args: argparse.Namespace) -> int:
     print(f"{verb} {len(doomed)} recording{'' if len(doomed) == 1 else 's'}")
     directories.update(blob_homes(Path(args.path)))  # also where no recording is left
     broken += _prune_blobs(sorted(directories), set(doomed), args.dry_run)
+    if reports is not None:
+        _say_kept_newer(reports, newer)
     if shared_kept and reports is not None:
         print(
             f"kept {shared_kept} shared recording{'' if shared_kept == 1 else 's'} no report "
             f"used: {reports.shared_kept}"
         )
     return PROBLEMS if broken else OK
+
+
+def _say_kept_newer(reports: usage.Usage, newer: list[Path]) -> None:
+    """The recordings no report used that were made after a report's run began."""
+    for path in newer:
+        print(f"kept {path}")
+    if newer:
+        n = len(newer)
+        print(
+            f"kept {n} recording{'' if n == 1 else 's'} recorded after the report(s) that "
+            f"judged {'it' if n == 1 else 'them'} (the oldest: {reports.oldest()}): run the "
+            f"tests again with --apirec-usage to judge {'it' if n == 1 else 'them'}"
+        )
+    commits = reports.commits()
+    if len(commits) > 1:
+        print(
+            f"note: the reports were made on {len(commits)} different commits: "
+            f"{', '.join(sorted(c[:12] for c in commits))}"
+        )
 
 
 def _prune_blobs(directories: list[Path], doomed: set[Path], dry_run: bool) -> int:

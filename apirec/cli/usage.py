@@ -7,10 +7,18 @@ when no report used it and the reports vouch for the whole suite together: none 
 (see :mod:`apirec.pytest.usage`), all collected the same tests, and every one of those tests
 passed in some report. Store paths in reports are relative to the pytest rootdir; they are
 found here relative to ``--rootdir`` (default: the current directory).
+
+A recording made after the run of a report that judged it began (its ``recorded_at``, else,
+or within the same second, its file's modification time, at or after the report's
+``started_at``) was not there to be used: it stays. Of the reports that judged it (ran its
+test in full with its store; all of them, for a shared one), the oldest decides. A report
+without ``started_at`` (written by an older apirec) is refused: it cannot tell what came
+after it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -30,6 +38,10 @@ class Usage:
     highest_used: dict[tuple[Path, str], int] = field(default_factory=dict)
     ran: dict[str, set[Path]] = field(default_factory=lambda: defaultdict(set))
     shared_kept: str | None = None  # why shared recordings stay, None when they may go
+    # (test id, store) -> when the oldest report that ran it in full began; None: shared
+    judged_since: dict[tuple[str | None, Path], dt.datetime] = field(default_factory=dict)
+    # (file, started_at, commit) of each report
+    reports: list[tuple[str, dt.datetime, str | None]] = field(default_factory=list)
 
     def unused(self, path: Path, test_id: str | None, *, whole_suite: bool = False) -> bool:
         """Whether the recording at ``path`` (of ``test_id``) may go by these reports;
@@ -44,6 +56,23 @@ class Usage:
             return whole_suite or self.shared_kept is None
         return store in self.ran.get(test_id, ())
 
+    def recorded_after(self, path: Path, test_id: str | None, recorded_at: str | None) -> bool:
+        """Whether the recording at ``path`` was made after the oldest report that judged it
+        began (``recorded_at`` as stored, else the file's modification time)."""
+        since = self.judged_since.get((test_id, path.parent.resolve()))
+        if since is None:
+            return False
+        return _recorded(path, recorded_at, since) >= since
+
+    def oldest(self) -> str:
+        """The oldest report, for messages: its file, when it began, its commit."""
+        name, started, commit = min(self.reports, key=lambda report: report[1])
+        at = started.strftime("%Y-%m-%dT%H:%M:%SZ")  # to the second, as recorded_at
+        return f"{name} (started {at}{f', commit {commit[:12]}' if commit else ''})"
+
+    def commits(self) -> set[str]:
+        return {commit for _, _, commit in self.reports if commit}
+
     def check_covers(self, target: Path, root: Path) -> None:
         """Fail when no store the reports name is in ``target``: most likely the reports'
         rootdir is not ``root`` (a wrong working directory), and nothing would be pruned."""
@@ -55,6 +84,35 @@ class Usage:
                 f"(they name: {named}); their paths are relative to the pytest rootdir: "
                 f"run from there or pass --rootdir"
             )
+
+
+def _recorded(path: Path, recorded_at: str | None, since: dt.datetime) -> dt.datetime:
+    """When the recording was made, as compared with ``since``: its ``recorded_at`` (to the
+    second), else, or when that is the very second of ``since``, its file's modification
+    time (a fresh checkout makes that later, never earlier: such a recording is kept)."""
+    when = _utc(recorded_at)
+    if when is not None and not when <= since < when + dt.timedelta(seconds=1):
+        return when
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+    except OSError:  # gone: as if made now (kept)
+        return dt.datetime.now(dt.UTC)
+
+
+def _utc(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def _judged(usage: Usage, key: tuple[str | None, Path], started: dt.datetime) -> None:
+    known = usage.judged_since.get(key)
+    if known is None or started < known:
+        usage.judged_since[key] = started
 
 
 def _shown(store: Path, root: Path) -> str:
@@ -80,8 +138,15 @@ def load(paths: list[str], root: Path) -> Usage:
                 top = max(slots, default=-1)
                 if top > usage.highest_used.get((location, key), -1):
                     usage.highest_used[(location, key)] = top
+        started = _started_at(report, Path(name))
+        usage.reports.append((name, started, report.get("commit")))
         for test_id, stores in report["ran_in_full"].items():
-            usage.ran[test_id].update((base / s).resolve() for s in stores)
+            locations = {(base / s).resolve() for s in stores}
+            usage.ran[test_id].update(locations)
+            for location in locations:
+                _judged(usage, (test_id, location), started)
+        for store in report["stores"]:  # every report judges the shared recordings
+            _judged(usage, (None, (base / store).resolve()), started)
         suites.append((name, report["suite"]))
     usage.shared_kept = _not_whole_suite(suites)
     return usage
@@ -112,6 +177,20 @@ def _not_whole_suite(suites: list[tuple[str, dict[str, Any]]]) -> str | None:
             f"no report (failed, skipped or not run), such as {missing[0]}"
         )
     return None
+
+
+def _started_at(report: dict[str, Any], path: Path) -> dt.datetime:
+    started = report.get("started_at")
+    if started is None:
+        raise UsageError(
+            f"{path}: this usage report does not say when its run began (written by an "
+            f"older apirec), so prune cannot tell the recordings made after it from those it "
+            f"did not use; nothing was deleted. Write it again with "
+            f"pytest --apirec-usage={path.name}, or leave it out if it is a leftover"
+        )
+    when = _utc(started)
+    assert when is not None  # checked by _problem
+    return when
 
 
 def read_report(path: Path) -> dict[str, Any]:
@@ -152,6 +231,12 @@ def _problem(report: Any) -> str | None:
         return "'used' must map store paths to {key: [slots]}"
     if not _mapping_of(report.get("ran_in_full"), _strings):
         return "'ran_in_full' must map test ids to lists of store paths"
+    started = report.get("started_at")
+    if started is not None and not _is_time(started):
+        return "'started_at' must be an ISO 8601 time"
+    commit = report.get("commit")
+    if commit is not None and not isinstance(commit, str):
+        return "'commit' must be a string or null"
     suite = report.get("suite")
     if not isinstance(suite, dict):
         return "'suite' must be an object"
@@ -175,3 +260,13 @@ def _slots(value: Any) -> bool:
     return isinstance(value, list) and all(
         isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
     )
+
+
+def _is_time(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True

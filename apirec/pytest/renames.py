@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from apirec.record.renames import Move, Renames
+from apirec.record.renames import KEY_RULES, RENAMED, Move, Renames
 
 RENAMES = pytest.StashKey[Renames]()
 HINT = "Run pytest with --apirec-rekey to move them to this test."
@@ -26,7 +26,8 @@ def add_options(group: Any) -> None:
         action="store_true",
         default=False,
         help="move the recordings of a renamed test (one this run did not collect whose "
-        "recordings match a call exactly) to the test that replaced it, and replay them",
+        "recordings match a call exactly) to the test that replaced it, and those a test "
+        "made under older key rules (ignore=, normalize=...) to today's keys; replay them",
     )
 
 
@@ -103,7 +104,9 @@ def write_summary(
     it, or with it when several old tests matched)."""
     by_test: dict[tuple[str, str], list[Move]] = defaultdict(list)
     for move in moves:
-        by_test[(move.old_test, move.new_test)].append(move)
+        if move.reason == RENAMED:
+            by_test[(move.old_test, move.new_test)].append(move)
+    _write_key_rule_moves([m for m in moves if m.reason == KEY_RULES], reporter)
     if by_test:
         n = len(by_test)
         reporter.write_line(
@@ -130,3 +133,23 @@ def write_summary(
         )
         for old, new in again:
             reporter.write_line(f"  {old} -> {new} ({why})")
+
+
+def _write_key_rule_moves(moves: list[Move], reporter: Any) -> None:
+    """The recordings ``--apirec-rekey`` moved to the keys today's key rules give them."""
+    by_test: dict[str, list[Move]] = defaultdict(list)
+    for move in moves:
+        by_test[move.new_test].append(move)
+    if not by_test:
+        return
+    n = len(moves)
+    reporter.write_line(
+        f"apirec: moved {n} recording{'' if n == 1 else 's'} made under older key rules "
+        f"(ignore=, normalize=, scrub=...) to their keys today (--apirec-rekey):"
+    )
+    for test, moved in sorted(by_test.items()):
+        reporter.write_line(
+            f"  {test or '(shared)'}: {len(moved)} file{'' if len(moved) == 1 else 's'}"
+        )
+        for move in moved:
+            reporter.write_line(f"    {_short(move.old_file)} -> {_short(move.new_file)}")

@@ -197,10 +197,20 @@ def _short(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
+def _miss_kinds(s: Stats) -> str:
+    """``: 2 changed, 1 new``: whether the test had a stored call of the function that missed
+    (shared recordings, for a shared function); the rest refused an expired answer."""
+    text = f": {s.missed_changed} changed, {s.missed_new} new"
+    expired = s.missed - s.missed_changed - s.missed_new
+    return text + (f", {expired} expired" if expired > 0 else "")
+
+
 def write_summary(state: SessionState, prune: bool, reporter: Any) -> None:
     """The end-of-session line, and with ``-v`` the unused files."""
     s = state.stats
     counts = f"{s.replayed} replayed, {s.recorded} recorded, {s.live} live, {s.missed} missed"
+    if s.missed:
+        counts += _miss_kinds(s)
     unused = len(state.unused or ())
     if state.unused is None:
         tail = "unused recordings not checked (the run was interrupted)"

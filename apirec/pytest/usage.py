@@ -17,12 +17,17 @@ reports from checkouts in different places agree:
   ``--deselect`` or a sharding plugin), ``passed`` (the tests that passed), and ``narrowed``
   (why the collection may not be the whole suite: test paths on the command line, ``--lf``,
   ``--sw``, ``--ignore`` typed on the command line, collection errors or skipped modules,
-  an interrupted run). Under pytest-xdist the workers' parts are merged by the controller.
+  an interrupted run). Under pytest-xdist the workers' parts are merged by the controller;
+* ``started_at`` (when the run began, UTC, ISO 8601) and ``commit`` (the git HEAD of the
+  rootdir's checkout, or null): a recording made after a report's run began was not there to
+  be used, so ``apirec prune`` keeps it (a leftover report from an older run must not delete
+  what a test gained since).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import tempfile
@@ -31,6 +36,7 @@ from typing import Any
 
 import pytest
 
+from apirec.pytest.git_head import head_commit
 from apirec.pytest.session import SessionState
 from apirec.stores.msgpack.writer import FILE_NAME
 
@@ -70,6 +76,9 @@ class UsageHooks:
         self.narrowed: set[str] = set()
         self.outcomes: dict[str, bool] = {}  # node id -> passed every phase so far
         self.finished: set[str] = set()  # node ids whose teardown was reported
+        # microseconds: a recording's recorded_at (to the second) in the same second is
+        # judged by its file's modification time (apirec.cli.usage)
+        self.started_at = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.collected.update(item.nodeid for item in items)
@@ -130,6 +139,8 @@ class UsageHooks:
         return {
             "apirec_usage": FORMAT,
             "rootdir": str(root),
+            "started_at": self.started_at,
+            "commit": head_commit(root),
             "stores": dict(sorted(stores.items())),
             "used": used,
             "ran_in_full": ran,

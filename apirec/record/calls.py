@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from apirec.keys.spec import Keying
+from apirec.keys.spec import Keying, KeySpec
 from apirec.record.settings import Settings
 from apirec.stores.json_store import JsonStore, Store
 
@@ -21,6 +21,10 @@ class Stats:
     missed: int = 0
     # errors the calls raised that were not stored (transient; see store_errors=)
     errors_not_stored: int = 0
+    # of the misses: the test (shared recordings, for a shared function) has a stored call
+    # of the function that differs, or has none (a new call)
+    missed_changed: int = 0
+    missed_new: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,9 @@ class Call:
     # the arguments as keyed (KeySpec.canonical's for_key); only set when renamed tests are
     # looked for (apirec.record.renames), which recompute the key under another test id
     scoped: dict[str, Any] | None = None
+    # the function's key rules, set with ``scoped``: recordings made under older rules are
+    # keyed again with them (apirec.record.key_rules)
+    spec: KeySpec | None = None
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from apirec.codec.envelope import encode_result
 from apirec.errors import ApirecError, EncodeError, NetworkBlocked, RecordingNotFound
 from apirec.keys.spec import KeySpec
-from apirec.record import network_guard
+from apirec.record import key_rules, network_guard
 from apirec.record.calls import Call
 from apirec.record.closing import closed
 from apirec.record.context import (
@@ -250,10 +250,11 @@ class Recording:
         for_key, for_store = spec.canonical(bound)
         key = spec.key(for_key, test_id)
         index = next(self._answers.state(key).counter)
-        # the keyed arguments only when renamed tests are looked for (positional: hot path)
-        scoped = for_key if self._answers.renames is not None else None
         owner = None if spec.shared else test_id
-        return Call(spec.name, key, index, for_store, owner, None, None, scoped)
+        if self._answers.renames is None:  # positional: the hot path
+            return Call(spec.name, key, index, for_store, owner)
+        # renamed tests and older key rules are looked for: with the keyed arguments and spec
+        return Call(spec.name, key, index, for_store, owner, None, None, for_key, spec)
 
     def lookup(self, call: Call) -> tuple[int, Entry] | None:
         """The stored answer for this call under the current mode, or None."""
@@ -265,6 +266,7 @@ class Recording:
 
     def miss(self, call: Call) -> RecordingNotFound:
         self._answers.count("missed", call)
+        self._answers.count_miss_kind(call)
         error = recording_not_found(
             function=call.function,
             key=call.key,
@@ -280,15 +282,23 @@ class Recording:
         return error
 
     def _renamed_lines(self, call: Call) -> list[str]:
-        """What a miss says about recordings of renamed tests that would answer it."""
+        """What a miss says about the recordings that would answer it under another name: of
+        a renamed test, or of this test (shared ones) made under older key rules."""
         renames = self._answers.renames
-        if renames is None or call.test_id is None or call.scoped is None:
-            return []
+        if renames is None or call.scoped is None:
+            return []  # outside pytest, or keyed by another format
+        rekey, hint = renames.rekey, renames.hint
         try:
-            matches = renames.find(self.store, call.function, call.scoped, call.test_id)
+            if call.test_id is not None:
+                matches = renames.find(self.store, call.function, call.scoped, call.test_id)
+                if matches:
+                    return miss_lines(matches, rekey=rekey, hint=hint)
+            if call.spec is None:
+                return []
+            older = renames.find_older(self.store, call.spec, call.key, call.test_id)
         except ApirecError:
             return []  # the store cannot be searched: the miss says what it can without
-        return miss_lines(matches, rekey=renames.rekey, hint=renames.hint)
+        return key_rules.miss_lines(older, shared=call.test_id is None, rekey=rekey, hint=hint)
 
     def save(self, call: Call, response: dict[str, Any]) -> None:
         """Write one answer now, not when the recording closes."""

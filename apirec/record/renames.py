@@ -8,10 +8,14 @@ With ``rekey``, when exactly one gone test matches, its answers for that call (t
 sequence ``<key>.json``, ``<key>.1.json``...) move to the new key and test id and replay;
 when several match, nothing is guessed: the miss lists them.
 
+The same session object moves the recordings of a test made under older key rules
+(:mod:`apirec.record.key_rules`): the same moves, from one test to itself.
+
 Looked for only when a key has no stored answer, and only when a :class:`Renames` is given
 (``settings.extra["renames"]``, set by the plugin): never on the path of a call that replays.
 The first search reads each recording's test id once per store; what it learns is kept for
-the session (files of gone tests only ever go away, by the moves made here).
+the session (:class:`~apirec.record.store_index.StoreIndex`; files of gone tests only ever go
+away, by the moves made here).
 """
 
 from __future__ import annotations
@@ -22,10 +26,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from apirec.errors import ApirecError
-from apirec.keys.spec import compute_key
-from apirec.stores.entry_summary import test_id_of
-from apirec.stores.json_store import Store
+from apirec.codec.envelope import encode
+from apirec.keys.spec import KeySpec, compute_key
+from apirec.record import key_rules
+from apirec.record.key_rules import OlderRules
+from apirec.record.store_index import StoreIndex
+from apirec.stores.json_store import Entry, Store
+
+RENAMED = "renamed"
+KEY_RULES = "key rules"
 
 
 @dataclass(frozen=True)
@@ -39,21 +48,25 @@ class Match:
 
 @dataclass(frozen=True)
 class Move:
-    """One recording file moved from a gone test to the test that replaced it."""
+    """One recording file moved from a gone test to the test that replaced it, or (``reason``
+    ``"key rules"``) from its key under older key rules to its key today."""
 
     old_test: str
     new_test: str
     old_file: str
     new_file: str
+    reason: str = RENAMED
 
 
 @dataclass
 class Renames:
-    """What one session knows about renamed tests, and what it moved.
+    """What one session knows about renamed tests (and recordings made under older key
+    rules), and what it moved.
 
     ``gone(test_id)`` says whether a test id no longer names a test; ``rekey`` moves matching
-    recordings; ``hint`` ends a miss that found one (how to move them); ``moves`` and
-    ``recorded_again`` are the session's books (lists the plugin may share).
+    recordings; ``index`` is what the stores hold (read on the first miss); ``hint`` ends a
+    miss that found one (how to move them); ``moves`` and ``recorded_again`` are the
+    session's books (lists the plugin may share).
     """
 
     gone: Callable[[str], bool]
@@ -62,8 +75,9 @@ class Renames:
     moves: list[Move] = field(default_factory=list)
     # (old test, new test) of calls recorded again in record-if-missing mode without rekey
     recorded_again: list[tuple[str, str]] = field(default_factory=list)
-    _owners: dict[str, dict[str, str]] = field(default_factory=dict)
+    index: StoreIndex = field(default_factory=StoreIndex)
     _gone: dict[str, bool] = field(default_factory=dict)
+    _today: key_rules.Today = field(default_factory=dict)  # stored keys keyed again
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def find(
@@ -76,13 +90,14 @@ class Renames:
     def _find(
         self, store: Store, function: str, arguments: Mapping[str, Any], test_id: str
     ) -> list[Match]:
-        owners = self._owners_of(store)
+        index = self.index.of(store)
         matches = []
-        for owner in sorted(set(owners.values())):
+        for owner in sorted({owner for owner, _ in index.values() if owner is not None}):
             if owner == test_id or not self._is_gone(owner):
                 continue
             key = compute_key(function, arguments, owner)
-            if owners.get(key) != owner:
+            found = index.get(key)
+            if found is None or found[0] != owner:
                 continue
             count = store.count(key)
             if count:
@@ -103,29 +118,80 @@ class Renames:
         with self._lock:
             matches = self._find(store, function, arguments, test_id)
             if len(matches) == 1 and self.rekey:
-                self._move(store, matches[0], key, test_id)
+                (match,) = matches
+                answers = [(match.key, i) for i in range(store.count(match.key))]
+                self._move(store, answers, key, match.old_test, test_id, function)
             return matches
 
-    def _move(self, store: Store, match: Match, key: str, test_id: str) -> None:
-        moved = []
+    def find_older(
+        self, store: Store, spec: KeySpec, key: str, test_id: str | None
+    ) -> OlderRules | None:
+        """The recordings of ``spec``'s function and ``test_id`` (None: shared ones) made
+        under older key rules that give ``key`` today (:mod:`apirec.record.key_rules`)."""
+        with self._lock:
+            return self._find_older(store, spec, key, test_id)
+
+    def _find_older(
+        self, store: Store, spec: KeySpec, key: str, test_id: str | None
+    ) -> OlderRules | None:
+        candidates = self.index.keys_of(store, test_id, spec.name)
+        return key_rules.find(store, spec, candidates, key, test_id, self._today)
+
+    def move_older(
+        self,
+        store: Store,
+        spec: KeySpec,
+        key: str,
+        test_id: str | None,
+        arguments: Mapping[str, Any],
+    ) -> OlderRules | None:
+        """With ``rekey``: move the recordings :meth:`find_older` finds to ``key``, in the
+        order they were recorded, storing ``arguments`` (today's stored view) as their
+        arguments. Returns what was found (moved when its order is known)."""
+        with self._lock:
+            found = self._find_older(store, spec, key, test_id)
+            if store.count(key):
+                return found  # another process (an xdist worker sharing them) moved them
+            if found is not None and found.order is not None and self.rekey:
+                args = encode(dict(arguments))
+                self._move(
+                    store, list(found.order), key, test_id, test_id, spec.name, args, KEY_RULES
+                )
+            return found
+
+    def has_call(self, store: Store, test_id: str | None, function: str) -> bool:
+        """Whether ``test_id`` (None: shared recordings) has a stored call of ``function``."""
+        return self.index.has_call(store, test_id, function)
+
+    def _move(
+        self,
+        store: Store,
+        answers: list[tuple[str, int]],
+        key: str,
+        old_test: str | None,
+        test_id: str | None,
+        function: str,
+        args: Any = None,
+        reason: str = RENAMED,
+    ) -> None:
+        """Move ``answers`` (old key, index), in this order, to the sequence of ``key``."""
+        moved: list[tuple[str, str]] = []
         # every answer is written under its new name before any old one goes: a crash in
         # between leaves a copy, never a loss
-        for index in range(store.count(match.key)):
-            entry = store.read(match.key, index)
+        for old_key, index in answers:
+            entry = store.read(old_key, index)
             if entry is None:
-                break
-            entry = {**entry, "test_id": test_id}
-            request = entry.get("request")
-            if isinstance(request, dict) and "key" in request:
-                entry["request"] = {**request, "key": key}
-            slot = store.write(key, entry, start=index)
-            moved.append((store.describe(match.key, index), store.describe(key, slot)))
-        store.reset(match.key, older_than=math.inf)
-        owners = self._owners.get(store.location)
-        if owners is not None:
-            owners.pop(match.key, None)
-            owners[key] = test_id
-        self.moves.extend(Move(match.old_test, test_id, old, new) for old, new in moved)
+                continue  # gone since it was counted
+            entry = _rekeyed(entry, key, test_id, args)
+            slot = store.write(key, entry, start=len(moved))
+            moved.append((store.describe(old_key, index), store.describe(key, slot)))
+        old_keys = sorted({old_key for old_key, _ in answers})
+        for old_key in old_keys:
+            store.reset(old_key, older_than=math.inf)
+        self.index.moved(store, old_keys, key, test_id, function)
+        self.moves.extend(
+            Move(old_test or "", test_id or "", old, new, reason) for old, new in moved
+        )
 
     def _is_gone(self, test_id: str) -> bool:
         gone = self._gone.get(test_id)
@@ -133,23 +199,16 @@ class Renames:
             gone = self._gone[test_id] = bool(self.gone(test_id))
         return gone
 
-    def _owners_of(self, store: Store) -> dict[str, str]:
-        """{key: test id} of the first answer of every key of the store owned by a test."""
-        owners = self._owners.get(store.location)
-        if owners is None:
-            owners = {}
-            for key, index, _ in store.entries():
-                if index:
-                    continue
-                try:
-                    entry = store.read(key, index)
-                except ApirecError:
-                    continue  # a broken file gets its own error when it is asked for
-                owner = test_id_of(entry) if entry else None
-                if owner is not None:
-                    owners[key] = owner
-            self._owners[store.location] = owners
-        return owners
+
+def _rekeyed(entry: Entry, key: str, test_id: str | None, args: Any) -> Entry:
+    entry = {**entry, "test_id": test_id}
+    request = entry.get("request")
+    if isinstance(request, dict) and "key" in request:
+        request = {**request, "key": key}
+        if args is not None and "args" in request:
+            request["args"] = args
+        entry["request"] = request
+    return entry
 
 
 def miss_lines(matches: list[Match], *, rekey: bool, hint: str) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any
 from apirec.codec.envelope import encode
 from apirec.codec.exception_data import error_response, raise_recorded, rebuild_error
 from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan, prepare
-from apirec.errors import DecodeError, RecordingNotFound, StoreError
+from apirec.errors import ApirecError, DecodeError, RecordingNotFound, StoreError
 from apirec.record.calls import Call, KeyState, Stats, open_store
 from apirec.record.error_policy import should_store
 from apirec.record.expiry import Expiry
@@ -28,6 +28,7 @@ from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
 from apirec.record.renames import Renames
 from apirec.record.replay_errors import format_error, incomplete
 from apirec.record.settings import Settings
+from apirec.record.store_index import StoreIndex
 from apirec.stores.json_store import Entry, Store
 from apirec.stores.metadata import stamp
 from apirec.streams.replay import replay_stream
@@ -63,6 +64,7 @@ class Answers:
         # the session's knowledge of renamed tests (the pytest plugin's), if any
         renames = settings.extra.get("renames")
         self.renames = renames if isinstance(renames, Renames) else None
+        self._index: StoreIndex | None = None  # what is stored, read on a miss
 
     @property
     def store(self) -> Store:
@@ -143,14 +145,20 @@ class Answers:
         """No answer for this key: the answers of a renamed test moved here (with rekey), or
         how many there are now. Recording again what a gone test has is noted."""
         renames = self.renames
-        if renames is None or call.test_id is None or call.scoped is None:
-            return 0  # shared, keyed by another format, or outside pytest
+        if renames is None or call.scoped is None:
+            return 0  # keyed by another format, or outside pytest
         if self.mode is Mode.RECORD:
             return 0  # records afresh anyway
+        if renames.rekey and call.test_id is None:  # shared: no renamed test, maybe old rules
+            return self._rekeyed(call)
+        if call.test_id is None:
+            return 0
         if renames.rekey:
             found = renames.move(self.store, call.function, call.scoped, call.key, call.test_id)
             if len(found) == 1:
                 return self.store.count(call.key)
+            if not found:  # recorded under older key rules (apirec.record.key_rules)?
+                return self._rekeyed(call)
         elif self.mode is Mode.RECORD_IF_MISSING:
             found = renames.find(self.store, call.function, call.scoped, call.test_id)
         else:
@@ -158,6 +166,24 @@ class Answers:
         if self.mode is Mode.RECORD_IF_MISSING:  # the call goes live: say what it repeats
             renames.recorded_again.extend((m.old_test, call.test_id) for m in found)
         return 0
+
+    def _rekeyed(self, call: Call) -> int:
+        """With rekey: the answers of this call recorded under older key rules, moved here."""
+        if self.renames is None or call.spec is None:
+            return 0
+        self.renames.move_older(self.store, call.spec, call.key, call.test_id, call.arguments)
+        return self.store.count(call.key)  # moved here now, or by another process meanwhile
+
+    def count_miss_kind(self, call: Call) -> None:
+        """Count a miss as changed (the test, or the shared recordings for a shared
+        function, hold a stored call of the function) or new."""
+        if self._index is None:  # the session's when the plugin runs, else this recording's
+            self._index = self.renames.index if self.renames is not None else StoreIndex()
+        try:
+            changed = self._index.has_call(self.store, call.test_id, call.function)
+        except (ApirecError, OSError):
+            changed = False  # the store cannot be read: nothing in it to have changed
+        self.count("missed_changed" if changed else "missed_new")
 
     def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
         """Rebuild the stored answer (fresh objects) or raise the stored exception.
