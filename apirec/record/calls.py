@@ -38,6 +38,8 @@ class Call:
     # the arguments as keyed (KeySpec.canonical's for_key); only set when renamed tests are
     # looked for (apirec.record.renames), which recompute the key under another test id
     scoped: dict[str, Any] | None = None
+    # the function's repeats= (apirec.record.sequences), None: the recording's
+    repeats: str | None = None
 
 
 @dataclass
