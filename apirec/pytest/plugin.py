@@ -21,6 +21,9 @@
   stored nothing because of them warns ``apirec.NothingRecordedWarning``.
 * Renamed tests (``apirec.pytest.renames``): a miss names the recordings of a test this run
   did not collect that answer its call; ``--apirec-rekey`` moves them to the new test.
+* Sequences (``apirec.pytest.sequences``): ``repeats=`` (marker, ``--apirec-repeats``, ini
+  ``apirec_repeats``); answers a test left unplayed are counted, and fail it under
+  ``--apirec-strict``.
 * ``--apirec-usage=FILE`` writes what the run used, for ``apirec prune DIR --usage ...``
   after a sharded run (``apirec.pytest.usage``).
 """

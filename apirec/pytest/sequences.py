@@ -95,11 +95,7 @@ def judge(
     index = _index(item.config, location, rec.settings.store)
     if not index.get(item.nodeid):
         return  # nothing stored for this test: the common case for new tests, no store read
-    played = {(key, slot) for where, key, slot in used if where == location}
-    for other in open_recordings():  # one still open (a session fixture's) counts too
-        settings = getattr(other, "settings", None)
-        if settings is not None and str(settings.path.resolve()) == location:
-            played.update(getattr(other, "used", ()))
+    played = _Played(location, used)
     try:
         missing = unplayed(index, [item.nodeid], played, open_store(rec.settings))
     except ApirecError:
@@ -110,6 +106,25 @@ def judge(
     if item.config.stash[OPTIONS].strict:
         __tracebackhide__ = True
         pytest.fail(_message(item.nodeid, missing), pytrace=False)
+
+
+class _Played:
+    """Whether a recording on ``location`` played ``(key, slot)``: one that closed (the
+    session's books) or one still open (a session fixture's)."""
+
+    def __init__(self, location: str, used: set[tuple[str, str, int]]) -> None:
+        self.location, self.used = location, used
+        self.open: list[set[tuple[str, int]]] = []
+        for rec in open_recordings():
+            settings = getattr(rec, "settings", None)
+            if settings is not None and str(settings.path.resolve()) == location:
+                self.open.append(getattr(rec, "used", set()))
+
+    def __contains__(self, answer: object) -> bool:
+        if not isinstance(answer, tuple) or len(answer) != 2:
+            return False
+        key, slot = answer
+        return (self.location, key, slot) in self.used or any(answer in u for u in self.open)
 
 
 def _index(config: pytest.Config, location: str, kind: str) -> Owned:

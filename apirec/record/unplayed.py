@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 from apirec.errors import ApirecError
@@ -61,7 +61,7 @@ def owned(store: Store) -> Owned:
 
 
 def unplayed(
-    index: Owned, test_ids: Iterable[str], used: set[tuple[str, int]], store: Store
+    index: Owned, test_ids: Iterable[str], used: Container[tuple[str, int]], store: Store
 ) -> list[Unplayed]:
     """The answers of ``test_ids`` in ``index`` that are not in ``used`` and still stored."""
     result = []
