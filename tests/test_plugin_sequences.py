@@ -10,13 +10,9 @@ with ``SUMMARY=1``, one other question after it.
 
 from __future__ import annotations
 
-import openai.resources.chat.completions  # noqa: F401  (in the outer process: see below)
 import pytest
 
 from .plugin_helpers import setup
-
-# The inner runs are in-process, and pytester drops the modules an inner run imported first;
-# importing the SDK's resource modules here keeps the ones apirec's openai hooks wrapped.
 
 AGENT = """
 import os

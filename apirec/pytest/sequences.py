@@ -12,7 +12,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,7 @@ def judge(
         return
     if not missing:
         return
+    missing = [replace(u, file=_short(u.file)) for u in missing]
     found[item.nodeid] = describe(missing)
     if item.config.stash[OPTIONS].strict:
         __tracebackhide__ = True
@@ -139,6 +141,11 @@ def _index(config: pytest.Config, location: str, kind: str) -> Owned:
             index = {}
         cache[(location, kind)] = index
     return index
+
+
+def _short(path: str) -> str:
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
 
 
 def _message(node_id: str, missing: list[Unplayed]) -> str:
