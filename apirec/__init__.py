@@ -29,6 +29,7 @@ from apirec.errors import (
     NothingRecordedWarning,
     RecordingNotFound,
     ReplayedError,
+    SequenceExhausted,
     StoreError,
     UnhashableArgument,
 )
@@ -56,6 +57,7 @@ def recording(
     max_age: str | _dt.timedelta | None = None,
     on_expired: str | None = None,
     store_errors: _StoreErrors = "permanent",
+    repeats: str | None = None,
 ) -> Recording:
     """Record or replay, into or from the store at ``path``, the calls made while active.
 
@@ -90,6 +92,12 @@ def recording(
     ``store_errors="permanent"`` (the default). ``store_errors="all"`` stores every error; a
     callable ``(exception) -> bool`` decides per error. :class:`NetworkBlocked` is never stored.
 
+    The n-th identical call gets the n-th recorded answer. A call past the end of its recorded
+    sequence raises :class:`SequenceExhausted` (a :class:`RecordingNotFound`) in replay mode
+    (``repeats="exact"``, the default; ``APIREC_REPEATS``), so a loop that now makes one call
+    more fails; ``repeats="last"`` gives it the last answer again. ``rec.unplayed()`` lists the
+    answers stored for this recording's test and calls that it did not replay.
+
     A context manager (``with`` / ``async with``) and a decorator; active process-wide while
     open, and nestable (the innermost wins). ``rec.patch(target, ...)`` wraps code you do not
     own until the block ends.
@@ -108,6 +116,7 @@ def recording(
         max_age=max_age,
         on_expired=on_expired,
         store_errors=store_errors,
+        repeats=repeats,
     )
 
 
@@ -146,6 +155,7 @@ __all__ = [
     "Recording",
     "RecordingNotFound",
     "ReplayedError",
+    "SequenceExhausted",
     "StoreError",
     "UnhashableArgument",
     "decode",

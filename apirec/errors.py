@@ -10,7 +10,8 @@ itself raises::
      ├── NetworkBlocked         (also ConnectionError) replay tried to reach the network
      ├── RecordingNotFound      (also AssertionError) replay asked for a call never recorded
      │    ├── IncompleteRecording                  replay read past a stream stored truncated
-     │    └── ExpiredRecording                     the stored answer is older than max_age
+     │    ├── ExpiredRecording                     the stored answer is older than max_age
+     │    └── SequenceExhausted                    one call more than answers were recorded
      ├── UnhashableArgument     (also TypeError)    an argument with no canonical form
      ├── EncodeError            (also TypeError)    a result apirec cannot store
      ├── DecodeError                                a stored value that cannot be rebuilt
@@ -116,6 +117,26 @@ class ExpiredRecording(RecordingNotFound):
         self.age = age
         self.max_age = max_age
         self.recorded_at = recorded_at
+
+
+class SequenceExhausted(RecordingNotFound):
+    """Replay met one call more than were recorded: call ``call_number`` (from 1) of a key
+    whose recorded sequence holds ``recorded`` answers. The code under test now makes the
+    call more often than when it was recorded; ``repeats="last"`` replays the last answer
+    again instead. The call's ``function``, ``key``... as for :class:`RecordingNotFound`.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        call_number: int = 0,
+        recorded: int = 0,
+        **call: Any,  # the call's function, key, arguments... as for RecordingNotFound
+    ) -> None:
+        super().__init__(message, **call)
+        self.call_number = call_number
+        self.recorded = recorded
 
 
 class UnhashableArgument(ApirecError, TypeError):

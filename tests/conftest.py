@@ -32,6 +32,7 @@ def _no_mode_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("APIREC_MODE", raising=False)
     monkeypatch.delenv("APIREC_MAX_AGE", raising=False)
     monkeypatch.delenv("APIREC_EXPIRED", raising=False)
+    monkeypatch.delenv("APIREC_REPEATS", raising=False)
 
 
 # -- the local OpenAI-compatible server (issue 3) -------------------------------------------

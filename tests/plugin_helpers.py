@@ -2,8 +2,29 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
+
+import openai
+
+from apirec.integrations.registry import KNOWN
+
+# The inner runs are in-process, and pytester drops afterwards the modules an inner run
+# imported first. apirec's SDK integrations hook an SDK's classes once per process and keep
+# that in module state: were the SDK's modules (openai imports its resources lazily) or the
+# integration first imported by an inner run, the next inner run would get fresh copies that
+# the other's state does not match (calls keyed by HTTP instead of by method, or not
+# intercepted at all), and so would the outer tests after it. Imported here, in the outer
+# process, both are shared by every inner run.
+for _module in sorted(set(KNOWN.values())):
+    importlib.import_module(_module)
+_client = openai.OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
+for _resource in ("chat.completions", "embeddings", "models", "responses", "completions"):
+    _object: object = _client
+    for _name in _resource.split("."):
+        _object = getattr(_object, _name)
+_client.close()
 
 # hypothesis's plugin costs ~0.5 s per inner session and is not used by these inner runs.
 # In-process runs find apirec already imported by this outer session (and, with the repo root

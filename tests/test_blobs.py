@@ -266,3 +266,77 @@ def test_a_payload_repeated_in_one_recording_is_one_blob(tmp_path):
     with apirec.recording(tmp_path, mode="replay"):
         again = list(repeat(5))
     assert again == chunks and len({id(c) for c in again}) == 5  # fresh objects each
+
+
+# -- an expired answer recorded again in place (issue 18, A3) ----------------------------------
+
+VOICE = {"seed": b"old"}  # what the next real call of `voice` says
+
+
+@apirec.record(name="tts.voice")
+def voice(text):
+    return _payload(100 * KIB, VOICE["seed"])
+
+
+def _make_old(path):
+    entry = json.loads(path.read_text())
+    entry["recorded_at"] = "2020-01-01T00:00:00Z"
+    path.write_text(json.dumps(entry, indent=2) + "\n")
+
+
+def _rerecord_expired(tmp_path, store="json"):
+    VOICE["seed"] = b"new"
+    with apirec.recording(
+        tmp_path, mode="record-if-missing", max_age="30d", on_expired="record", store=store
+    ) as rec:
+        assert voice("hi") == _payload(100 * KIB, b"new")
+    assert rec.stats.recorded == 1
+
+
+def test_an_answer_recorded_again_in_place_keeps_its_bytes_in_a_blob(tmp_path):
+    VOICE["seed"] = b"old"
+    _record(tmp_path, voice, "hi")
+    path = _only_recording(tmp_path)
+    (old,) = _blob_files(tmp_path)
+    _make_old(path)
+    _rerecord_expired(tmp_path)
+    assert path.stat().st_size < 1000  # a reference, not 100 KiB of base64
+    new = hashlib.sha256(_payload(100 * KIB, b"new")).hexdigest()
+    assert json.loads(path.read_text())["response"]["body"]["__blob__"] == new
+    assert _blob_files(tmp_path) == [new]  # the blob only the old answer used went with it
+    assert old != new
+    assert _replay(tmp_path, voice, "hi") == _payload(100 * KIB, b"new")
+
+
+def test_a_blob_another_recording_shares_stays_when_one_is_recorded_again(tmp_path):
+    VOICE["seed"] = b"old"
+    with apirec.recording(tmp_path, mode="record"):
+        voice("hi")
+        speak("same bytes", size=100 * KIB, seed=b"old")  # the very same payload: one blob
+    (shared,) = _blob_files(tmp_path)
+    (path,) = [p for p in tmp_path.glob("*.json") if "tts.voice" in p.read_text()]
+    _make_old(path)
+    _rerecord_expired(tmp_path)
+    new = hashlib.sha256(_payload(100 * KIB, b"new")).hexdigest()
+    assert _blob_files(tmp_path) == sorted([shared, new])
+    assert _replay(tmp_path, speak, "same bytes", size=100 * KIB, seed=b"old") == _payload(
+        100 * KIB, b"old"
+    )
+
+
+def test_the_msgpack_store_records_an_expired_answer_again_through_its_one_pipeline(tmp_path):
+    from apirec.stores.convert import convert
+
+    VOICE["seed"] = b"old"
+    json_dir, run_dir = tmp_path / "json", tmp_path / "msgpack"
+    _record(json_dir, voice, "hi")
+    _make_old(_only_recording(json_dir))
+    convert(json_dir, run_dir, to="msgpack")
+    _rerecord_expired(run_dir, store="msgpack")
+    with apirec.recording(run_dir, mode="replay", store="msgpack"):
+        assert voice("hi") == _payload(100 * KIB, b"new")
+    back = tmp_path / "back"
+    convert(run_dir, back, to="json")  # converted back: a reference and its one blob
+    new = hashlib.sha256(_payload(100 * KIB, b"new")).hexdigest()
+    assert _blob_files(back) == [new]
+    assert _only_recording(back).stat().st_size < 1000

@@ -82,7 +82,7 @@ def test_warn_replays_the_expired_answer_with_a_warning_naming_file_and_age(tmp_
     (path,) = json_files(tmp_path)
     age_file(path, 40)
     with (
-        apirec.recording(tmp_path, mode="replay", max_age="30d") as rec,
+        apirec.recording(tmp_path, mode="replay", max_age="30d", repeats="last") as rec,
         pytest.warns(apirec.ExpiredRecordingWarning) as caught,
     ):
         assert ask(1) == {"n": 1, "call": 1}

@@ -131,7 +131,7 @@ async def test_mutating_a_replay_never_changes_the_next_one(tmp_path, store):
     with apirec.recording(tmp_path, mode="record", store=store):
         await ask("q")
     original = answer.model_dump()
-    with apirec.recording(tmp_path, mode="replay", store=store) as rec:
+    with apirec.recording(tmp_path, mode="replay", store=store, repeats="last") as rec:
         for _ in range(3):  # past the end of the sequence: the same stored answer again
             got = await ask("q")
             assert got.model_dump() == original
@@ -153,7 +153,7 @@ async def test_mutating_a_replayed_chat_completion_never_changes_the_next(tmp_pa
 
     with apirec.recording(tmp_path, mode="record"):
         await chat("hi")
-    with apirec.recording(tmp_path, mode="replay"):
+    with apirec.recording(tmp_path, mode="replay", repeats="last"):  # replayed twice
         first = await chat("hi")
         first.choices[0].message.content = "changed"
         first.choices.clear()

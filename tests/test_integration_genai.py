@@ -127,7 +127,8 @@ async def test_a_stream_broken_off_is_stored_whole(is_async, fake, store_dir, mo
     stored = json.loads(path.read_text())["response"]
     assert stored["is_streaming"] and len(stored["body"]) == 5
 
-    async with apirec.recording(store_dir, mode="replay") as rec:
+    # the one stored stream, replayed twice: broken off again, then read whole
+    async with apirec.recording(store_dir, mode="replay", repeats="last") as rec:
         integrations.patch(rec, "google.genai")
         assert await first_chunk(models(is_async)) == live
         whole = await drain(

@@ -115,7 +115,7 @@ async def test_a_replayed_stream_decodes_chunk_by_chunk(tmp_path, store):
     if store == "msgpack":
         convert(src, tmp_path / "mp")
     where = src if store == "json" else tmp_path / "mp"
-    with apirec.recording(where, mode="replay", store=store):
+    with apirec.recording(where, mode="replay", store=store, repeats="last"):
         for _ in range(2):  # the second time through the plans made the first time
             replayed = stream(3)
             assert (await replayed.__anext__()).choices[0].delta.content == "w0"
@@ -129,7 +129,7 @@ async def test_mutating_replayed_chunks_never_changes_the_next_replay(tmp_path, 
     with apirec.recording(tmp_path, mode="record", store=store):
         async for _ in stream(3):
             pass
-    with apirec.recording(tmp_path, mode="replay", store=store):
+    with apirec.recording(tmp_path, mode="replay", store=store, repeats="last"):
         for _ in range(3):
             chunks = [c async for c in stream(3)]
             assert [c.choices[0].delta.content for c in chunks] == ["w0", "w1", "w2"]
@@ -152,7 +152,7 @@ async def pieces():
 async def test_interleaved_replays_of_one_stream_share_nothing(tmp_path, store):
     with apirec.recording(tmp_path, mode="record", store=store):
         assert len([p async for p in pieces()]) == 3
-    with apirec.recording(tmp_path, mode="replay", store=store):
+    with apirec.recording(tmp_path, mode="replay", store=store, repeats="last"):
         first, second = pieces(), pieces()  # past the end: the same stored stream twice
         for i in range(3):
             a, b = await first.__anext__(), await second.__anext__()

@@ -223,8 +223,8 @@ async def test_openai_request_id_replays(openai_server, make_client, tmp_path):
         live = await client.chat.completions.create(model="gpt-test", messages=MESSAGES)
     assert live._request_id == "req_1"
     openai_server.stop()
-    for _ in range(2):  # the first replay and the planned ones after it
-        async with apirec.recording(tmp_path, mode="replay") as rec:
+    for _ in range(2):  # the first replay and the planned ones after it (the last again)
+        async with apirec.recording(tmp_path, mode="replay", repeats="last") as rec:
             rec.patch(TARGET, name="openai.chat")
             replayed = await client.chat.completions.create(model="gpt-test", messages=MESSAGES)
             again = await client.chat.completions.create(model="gpt-test", messages=MESSAGES)
@@ -244,7 +244,7 @@ async def test_default_factory_values_replay_through_a_recording(tmp_path):
         live = await make_event("a")
     replays = []
     for _ in range(2):
-        async with apirec.recording(tmp_path, mode="replay"):
+        async with apirec.recording(tmp_path, mode="replay", repeats="last"):
             replays.append(await make_event("a"))
             replays.append(await make_event("a"))
     for value in replays:

@@ -144,15 +144,30 @@ def test_live_mode_calls_through_and_stores_nothing(store_dir):
     assert svc.calls == 2 and files(store_dir) == [] and rec.stats.live == 2
 
 
-def test_sequences_replay_in_order_then_repeat_the_last(store_dir):
+def test_sequences_replay_in_order_then_a_call_past_the_end_is_a_miss(store_dir):
     svc = Service()
     with apirec.recording(store_dir, mode="record"):
         recorded = [svc.ask("poll").n for _ in range(3)]
     assert recorded == [1, 2, 3] and len(files(store_dir)) == 3
-    with apirec.recording(store_dir):
-        assert [svc.ask("poll").n for _ in range(5)] == [1, 2, 3, 3, 3]
+    with apirec.recording(store_dir) as rec:
+        assert [svc.ask("poll").n for _ in range(3)] == [1, 2, 3]
+        with pytest.raises(apirec.SequenceExhausted) as caught:
+            svc.ask("poll")  # one call more than were recorded
+    assert isinstance(caught.value, apirec.RecordingNotFound)
+    assert (caught.value.call_number, caught.value.recorded) == (4, 3)
+    assert "call 4 of svc.sync() but 3 answers were recorded" in str(caught.value)
+    assert "repeats='last'" in str(caught.value)
+    assert rec.stats.missed == 1 and rec.misses == [caught.value]
     with apirec.recording(store_dir):  # a new recording starts the sequence again
         assert svc.ask("poll").n == 1
+
+
+def test_repeats_last_replays_the_last_answer_again_past_the_end(store_dir):
+    svc = Service()
+    with apirec.recording(store_dir, mode="record"):
+        [svc.ask("poll").n for _ in range(3)]
+    with apirec.recording(store_dir, repeats="last"):
+        assert [svc.ask("poll").n for _ in range(5)] == [1, 2, 3, 3, 3]
 
 
 def test_every_replay_hands_out_fresh_objects(store_dir):
@@ -162,7 +177,7 @@ def test_every_replay_hands_out_fresh_objects(store_dir):
 
     with apirec.recording(store_dir, mode="record"):
         mutable()
-    with apirec.recording(store_dir):
+    with apirec.recording(store_dir, repeats="last"):  # the one answer, replayed twice
         first = mutable()
         first["items"][0].text = "changed"
         first["items"].append(None)

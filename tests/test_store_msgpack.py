@@ -237,10 +237,16 @@ def test_record_mode_replaces_earlier_answers_in_both_stores(tmp_path, store):
     with apirec.recording(tmp_path, mode="record", store=store):
         assert nxt("q") == "second run"  # the sequence starts again; older answers go
     with apirec.recording(tmp_path, mode="replay", store=store):
-        assert [nxt("q"), nxt("q")] == ["second run", "second run"]
+        assert nxt("q") == "second run"
+        with pytest.raises(apirec.SequenceExhausted, match="but 1 answer was recorded"):
+            nxt("q")  # the first run's second answer went too
     with apirec.recording(tmp_path, mode="record-if-missing", store=store):
-        assert [nxt("q"), nxt("q")] == ["second run", "extra"]
+        assert [nxt("q"), nxt("q")] == ["second run", "extra"]  # past the end: recorded
     with apirec.recording(tmp_path, mode="replay", store=store):
+        assert [nxt("q"), nxt("q")] == ["second run", "extra"]
+        with pytest.raises(apirec.SequenceExhausted, match="call 3 of next"):
+            nxt("q")
+    with apirec.recording(tmp_path, mode="replay", store=store, repeats="last"):
         assert [nxt("q"), nxt("q"), nxt("q")] == ["second run", "extra", "extra"]
 
 

@@ -300,7 +300,7 @@ async def test_replayed_async_stream_protocol(tmp_path):
         async for _ in source():
             pass
 
-    async with apirec.recording(tmp_path, mode="replay"):
+    async with apirec.recording(tmp_path, mode="replay", repeats="last"):  # one answer, 4 calls
         stream = source()
         assert stream.__aiter__() is stream
         first = await anext(stream)
@@ -325,7 +325,7 @@ def test_replayed_sync_stream_protocol(tmp_path):
     with apirec.recording(tmp_path, mode="record"):
         list(source())
 
-    with apirec.recording(tmp_path, mode="replay"):
+    with apirec.recording(tmp_path, mode="replay", repeats="last"):  # one answer, two calls
         stream = source()
         with pytest.raises(AttributeError, match=r"'response'.*only the recorded chunks"):
             _ = stream.response
@@ -375,7 +375,10 @@ async def test_each_identical_stream_call_gets_its_own_answer(tmp_path):
     async with apirec.recording(tmp_path, mode="replay"):
         assert [c async for c in source()] == ["a", "b"]
         assert [c async for c in source()] == ["c"]
-        assert [c async for c in source()] == ["c"]  # past the end: the last one again
+        with pytest.raises(apirec.SequenceExhausted, match="call 3 of agen"):
+            source()  # past the end: a miss at the call, not at the first chunk
+    async with apirec.recording(tmp_path, mode="replay", repeats="last"):
+        assert [[c async for c in source()] for _ in range(3)] == [["a", "b"], ["c"], ["c"]]
 
 
 async def test_stream_replay_miss_raises_at_the_call(tmp_path):

@@ -77,8 +77,12 @@ class KeySpec(Binding):
         float_digits: int = 6,
         keying: Keying | None = None,
         store_errors: str | Callable[[BaseException], bool] | None = None,
+        repeats: str | None = None,
     ) -> None:
         super().__init__(func, name=name)
+        # what a call past the end of its recorded sequence gets (None: the recording's
+        # choice); checked and applied by the recorder (apirec.record.sequences)
+        self.repeats = repeats
         # which errors of this function are stored (None: the recording's choice); checked and
         # applied by the recorder (apirec.record.error_policy), carried here with the function
         self.store_errors = store_errors

@@ -21,18 +21,17 @@
   stored nothing because of them warns ``apirec.NothingRecordedWarning``.
 * Renamed tests (``apirec.pytest.renames``): a miss names the recordings of a test this run
   did not collect that answer its call; ``--apirec-rekey`` moves them to the new test.
+* Sequences (``apirec.pytest.sequences``): ``repeats=`` (marker, ``--apirec-repeats``, ini
+  ``apirec_repeats``); answers a test left unplayed are counted, and fail it under
+  ``--apirec-strict``.
 * ``--apirec-usage=FILE`` writes what the run used, for ``apirec prune DIR --usage ...``
   after a sharded run (``apirec.pytest.usage``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import inspect
 import os
 import shlex
-import warnings
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,8 +39,17 @@ from typing import Any
 
 import pytest
 
-from apirec.errors import InvalidMode, NothingRecordedWarning, RecordingNotFound
-from apirec.pytest import expiry, integrations, network, renames, usage
+from apirec.errors import InvalidMode, RecordingNotFound
+from apirec.pytest import (
+    expiry,
+    integrations,
+    network,
+    nothing_recorded,
+    renames,
+    sequences,
+    usage,
+)
+from apirec.pytest.async_tests import streams_finished_in_the_tests_loop
 from apirec.pytest.environment import restore
 from apirec.pytest.session import SessionState, write_summary
 from apirec.record.closing import observe_closing
@@ -60,6 +68,7 @@ MARKER_OPTIONS = (
     *network.MARKER_OPTIONS,
     *integrations.MARKER_OPTIONS,
     *expiry.MARKER_OPTIONS,
+    *sequences.MARKER_OPTIONS,
 )
 
 
@@ -111,6 +120,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     renames.add_options(group)
     integrations.add_options(group, parser)
     expiry.add_options(group, parser)
+    sequences.add_options(group, parser)
     usage.add_options(group)
     parser.addini("apirec_mode", "apirec mode for the test run", default=None)
     parser.addini("apirec_store", "apirec store kind: json or msgpack", default=None)
@@ -143,12 +153,13 @@ def pytest_configure(config: pytest.Config) -> None:
         "apirec(path=None, *, mode=None, store='json', trusted_modules=(), strict_types=True, "
         "store_errors='permanent', "
         "block_network=None, allow_hosts=None, integrations=None, max_age=None, "
-        "on_expired=None): "
+        "on_expired=None, repeats=None): "
         "record or replay this test's calls, with the options of apirec.recording()",
     )
     network.configure(config)
     integrations.configure(config)
     expiry.configure(config)
+    sequences.configure(config)
     cli_dir = config.getoption("apirec_dir")
     ini_dir = config.getini("apirec_dir")
     ini_base = config.inipath.parent if config.inipath else config.rootpath
@@ -218,6 +229,7 @@ def settings_for(item: pytest.Item) -> Settings:
         store_errors=marker.get("store_errors", "permanent"),
         **network.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
         **expiry.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
+        **sequences.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
         # no fixed test_id: the test's test_context(node id) scopes keys, and a block of it
         # under test_context(None) or another id must keep that scope
     )
@@ -258,30 +270,14 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
     # judged below by every recording the test opened (a conftest's may get the calls)
     rec.warn_if_nothing_recorded = False
     item.stash[CALL_ERROR] = None
-    with network.watching() as blocked, rec, _streams_finished_in_the_tests_loop(item, rec):
+    with network.watching() as blocked, rec, streams_finished_in_the_tests_loop(item, rec):
         integrations.patch_into(rec, sdks)
         yield rec
     state = request.config.stash[STATE]
     state.add_recording(item.nodeid, rec)
     raised = item.stash.get(CALL_ERROR, None)
-    if (
-        rec.mode in (Mode.RECORD, Mode.RECORD_IF_MISSING)
-        and raised is None
-        and item.nodeid not in state.intercepted
-    ):
-        state.nothing_recorded += 1
-        warnings.warn(
-            NothingRecordedWarning(
-                f"apirec: {item.nodeid} intercepted no call in {rec.mode} mode, so nothing "
-                f"was recorded in {rec.settings.path}: decorate the function with "
-                f"@apirec.record or patch it (apirec.patch(...)), or drop the apirec "
-                f"fixture or marker from this test",
-                path=str(rec.settings.path),
-            ),
-            stacklevel=1,
-        )
-    elif rec.mode in (Mode.RECORD, Mode.RECORD_IF_MISSING) and raised is None:
-        _warn_if_only_transient_errors(item.nodeid, rec, state)
+    if raised is None:
+        nothing_recorded.judge(item.nodeid, rec, state)
     swallowed = [m for m in rec.misses if not _is_in_chain(m, raised)]
     if swallowed:
         __tracebackhide__ = True
@@ -297,54 +293,8 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
             test_id=first.test_id,
         )
     network.fail_if_swallowed(blocked, raised, _is_in_chain)
-
-
-def _warn_if_only_transient_errors(node_id: str, rec: Recording, state: SessionState) -> None:
-    """Calls came, but each raised an error that was not stored (transient): the test passed
-    and stored nothing, and its replay will miss. Say so now, not at the next replay."""
-    stats = rec.stats
-    if not stats.errors_not_stored or stats.recorded or stats.replayed:
-        return
-    n = stats.errors_not_stored
-    state.nothing_recorded += 1
-    warnings.warn(
-        NothingRecordedWarning(
-            f"apirec: {node_id} stored nothing: its {n} call{'' if n == 1 else 's'} that "
-            f"failed raised {'a transient error' if n == 1 else 'transient errors'}, which "
-            f"{'is' if n == 1 else 'are'} not stored (a retry's answer is), so its replay "
-            f"will miss; if the test is about that error, store it with "
-            f'@pytest.mark.apirec(store_errors="all") or @apirec.record(store_errors="all")',
-            path=str(rec.settings.path),
-        ),
-        stacklevel=1,
-    )
-
-
-@contextlib.contextmanager
-def _streams_finished_in_the_tests_loop(item: pytest.Item, rec: Recording) -> Iterator[None]:
-    """An async test's open streams are finished before its coroutine returns, in its event
-    loop: the fixture's own teardown runs after that loop has closed (and has closed the
-    async generators it ran), where the rest of an async stream can no longer be read."""
-    test = getattr(item, "obj", None)
-    if not inspect.iscoroutinefunction(test):
-        yield
-        return
-
-    @functools.wraps(test)
-    async def run_then_finish_streams(*args: Any, **kwargs: Any) -> Any:
-        try:
-            result = await test(*args, **kwargs)
-        except BaseException as error:
-            await rec.finish_streams(error)
-            raise
-        await rec.finish_streams()
-        return result
-
-    item.obj = run_then_finish_streams  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        item.obj = test  # type: ignore[attr-defined]
+    if raised is None and not rec.misses:
+        sequences.judge(item, rec, state.used, state.unplayed)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -418,6 +368,7 @@ class SessionHooks:
         if hasattr(self.config, "workerinput") or not self.state.recordings:
             return
         write_summary(self.state, self.config.stash[OPTIONS].prune, terminalreporter)
+        sequences.write_summary(self.state.unplayed, terminalreporter)
         renames.write_summary(
             self.state.moves,
             self.state.recorded_again,

@@ -65,6 +65,8 @@ class SessionState:
     # renamed tests (apirec.pytest.renames): recordings moved, and calls recorded again
     moves: list[Move] = field(default_factory=list)
     recorded_again: list[tuple[str, str]] = field(default_factory=list)
+    # node id -> what it left unplayed, one line per function (apirec.pytest.sequences)
+    unplayed: dict[str, list[str]] = field(default_factory=dict)
 
     def recording_closed(self, rec: ClosedRecording) -> None:
         """Any recording has closed (the plugin's or one the tests opened themselves, such as
@@ -109,6 +111,7 @@ class SessionState:
             "nothing_recorded": self.nothing_recorded,
             "moves": [astuple(move) for move in self.moves],
             "recorded_again": [list(pair) for pair in self.recorded_again],
+            "unplayed": self.unplayed,
         }
 
     def merge(self, wire: dict[str, Any]) -> None:
@@ -121,6 +124,7 @@ class SessionState:
         self.nothing_recorded += wire["nothing_recorded"]
         self.moves.extend(Move(*move) for move in wire["moves"])
         self.recorded_again.extend((old, new) for old, new in wire["recorded_again"])
+        self.unplayed.update(wire.get("unplayed", {}))
 
     # -- end of session ----------------------------------------------------------------------
 

@@ -45,6 +45,8 @@ class Call:
     # the function's key rules, set with ``scoped``: recordings made under older rules are
     # keyed again with them (apirec.record.key_rules)
     spec: KeySpec | None = None
+    # the function's repeats= (apirec.record.sequences), None: the recording's
+    repeats: str | None = None
 
 
 @dataclass

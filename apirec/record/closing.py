@@ -1,5 +1,6 @@
-"""What happens after a recording closes: observers are told, and a recording in a recording
-mode that intercepted no call warns (:class:`apirec.NothingRecordedWarning`)."""
+"""What happens as a recording closes: the errors of finishing its streams, then observers
+are told, and a recording in a recording mode that intercepted no call warns
+(:class:`apirec.NothingRecordedWarning`)."""
 
 from __future__ import annotations
 
@@ -70,3 +71,19 @@ def _caller_level() -> int:
     while frame is not None and os.path.dirname(frame.f_code.co_filename) == here:
         frame, level = frame.f_back, level + 1
     return level
+
+
+def interruption(exc_info: tuple[object, ...]) -> BaseException | None:
+    """Leaving on cancellation or Ctrl-C: no time to read the rest of open streams."""
+    error = exc_info[1] if len(exc_info) > 1 else None
+    if isinstance(error, BaseException) and not isinstance(error, Exception):
+        return error
+    return None
+
+
+def raise_first(errors: list[Exception]) -> None:
+    if errors:
+        first = errors[0]
+        for other in errors[1:]:
+            first.add_note(f"apirec: also, while finishing streams: {other!r}")
+        raise first

@@ -100,6 +100,12 @@ def active_recording() -> ActiveRecording | None:
     return stack[-1] if stack else None
 
 
+def open_recordings() -> list[ActiveRecording]:
+    """The recordings open now, anywhere in the process (the innermost last)."""
+    with _recordings.lock:
+        return list(_recordings.stack)
+
+
 def recording_lookup() -> tuple[Callable[[], ActiveRecording | None], list[ActiveRecording]]:
     """The two places :func:`active_recording` looks, for the wrapper to inline: the
     ContextVar's ``get`` and the process-wide stack (a recording is active in the context

@@ -1,9 +1,8 @@
 """The recorder: one active recording, its patches, and the two call paths.
 
-For each call it computes the key, asks its
-:class:`~apirec.record.stored_answers.Answers` for the n-th
-stored answer for that key (the last one again past the end), or calls through and stores the
-answer as soon as it is known.
+For each call it computes the key, asks its :class:`~apirec.record.stored_answers.Answers`
+for the n-th stored answer for that key (past the end, a miss or the last again:
+``repeats=``), or calls through and stores the answer as soon as it is known.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from apirec.errors import ApirecError, EncodeError, NetworkBlocked, RecordingNot
 from apirec.keys.spec import KeySpec
 from apirec.record import key_rules, network_guard
 from apirec.record.calls import Call
-from apirec.record.closing import closed
+from apirec.record.closing import closed, interruption, raise_first
 from apirec.record.context import (
     ActiveRecording,
     current_test_id,
@@ -36,6 +35,7 @@ from apirec.record.modes import Mode
 from apirec.record.renames import miss_lines
 from apirec.record.settings import Settings
 from apirec.record.stored_answers import Answers
+from apirec.record.unplayed import Unplayed, owned, unplayed
 from apirec.stores.files import record_start
 from apirec.stores.json_store import Entry, Store
 from apirec.streams.finishing import Bound, OpenStreams
@@ -45,22 +45,6 @@ if TYPE_CHECKING:
     from apirec.record.wrapping import Patch
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _interruption(exc_info: tuple[object, ...]) -> BaseException | None:
-    """Leaving on cancellation or Ctrl-C: no time to read the rest of open streams."""
-    error = exc_info[1] if len(exc_info) > 1 else None
-    if isinstance(error, BaseException) and not isinstance(error, Exception):
-        return error
-    return None
-
-
-def _raise_first(errors: list[Exception]) -> None:
-    if errors:
-        first = errors[0]
-        for other in errors[1:]:
-            first.add_note(f"apirec: also, while finishing streams: {other!r}")
-        raise first
 
 
 def _coroutine_returned(function: str, coroutine: Any) -> EncodeError:
@@ -96,6 +80,7 @@ class Recording:
         max_age: str | dt.timedelta | None = None,
         on_expired: str | None = None,
         store_errors: StoreErrors = "permanent",
+        repeats: str | None = None,
         settings: Settings | None = None,
     ) -> None:
         self.settings = settings or Settings.build(
@@ -112,6 +97,7 @@ class Recording:
             max_age=max_age,
             on_expired=on_expired,
             store_errors=store_errors,
+            repeats=repeats,
         )
         self.mode = self.settings.mode
         self._lock = threading.Lock()
@@ -153,11 +139,11 @@ class Recording:
     def __exit__(self, *exc_info: object) -> None:
         failed = exc_info[1] is not None if len(exc_info) > 1 else False
         if self._depth == 1:
-            interrupted = _interruption(exc_info)
+            interrupted = interruption(exc_info)
             if interrupted is not None:
                 self._leave(lambda: self._streams.cut_all(interrupted), failed=failed)
             else:
-                self._leave(lambda: _raise_first(self._streams.finish_all_sync()), failed=failed)
+                self._leave(lambda: raise_first(self._streams.finish_all_sync()), failed=failed)
         else:
             self._leave(None)
 
@@ -171,10 +157,10 @@ class Recording:
 
     async def __aexit__(self, *exc_info: object) -> None:
         errors: list[Exception] = []
-        if self._depth == 1 and _interruption(exc_info) is None:
+        if self._depth == 1 and interruption(exc_info) is None:
             errors = await self._streams.finish_all_async()
         self.__exit__(*exc_info)  # closes even when a stream could not be finished
-        _raise_first(errors)
+        raise_first(errors)
 
     def _leave(self, finish: Callable[[], None] | None, *, failed: bool = False) -> None:
         """Deactivate; when closing, run ``finish`` first, and deactivate even if it fails."""
@@ -207,7 +193,7 @@ class Recording:
         if error is not None and not isinstance(error, Exception):
             self._streams.cut_all(error)
             return
-        _raise_first(await self._streams.finish_all_async())
+        raise_first(await self._streams.finish_all_async())
 
     def __call__(self, target: F) -> F:
         """Use the recording as a decorator: active for each call of a function, for the
@@ -243,6 +229,8 @@ class Recording:
         if keying is not None:
             key, request = keying.key(spec, instance, args, kwargs, test_id)
             index = next(self._answers.state(key).counter)
+            if test_id is not None:
+                self._answers.test_ids.add(test_id)
             body = request.get("body")
             arguments = dict(body) if isinstance(body, dict) else {}
             return Call(spec.name, key, index, arguments, test_id, request, keying)
@@ -251,14 +239,32 @@ class Recording:
         key = spec.key(for_key, test_id)
         index = next(self._answers.state(key).counter)
         owner = None if spec.shared else test_id
+        if owner is not None:
+            self._answers.test_ids.add(owner)  # the tests whose answers unplayed() judges
         if self._answers.renames is None:  # positional: the hot path
-            return Call(spec.name, key, index, for_store, owner)
+            return Call(
+                spec.name, key, index, for_store, owner, None, None, None, None, spec.repeats
+            )
         # renamed tests and older key rules are looked for: with the keyed arguments and spec
-        return Call(spec.name, key, index, for_store, owner, None, None, for_key, spec)
+        return Call(
+            spec.name, key, index, for_store, owner, None, None, for_key, spec, spec.repeats
+        )
 
     def lookup(self, call: Call) -> tuple[int, Entry] | None:
         """The stored answer for this call under the current mode, or None."""
         return self._answers.lookup(call)
+
+    def unplayed(self) -> list[Unplayed]:
+        """The stored answers of its tests (its calls', ``test_id=``, the current test
+        context's) it neither replayed nor recorded: see :mod:`apirec.record.unplayed`."""
+        if self.mode is Mode.LIVE:
+            return []
+        tests = set(self._answers.test_ids)
+        tests.update(t for t in (self.settings.test_id, current_test_id()) if t)
+        if not tests:
+            return []
+        store = self.store
+        return unplayed(owned(store), tests, self.used, store)
 
     def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
         """Rebuild the stored answer (fresh objects) or raise the stored exception."""

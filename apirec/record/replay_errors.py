@@ -1,13 +1,15 @@
-"""The errors a replayed answer raises: a recorded exception in the call's own format, and the
-end of a stream that was stored truncated."""
+"""The errors a replayed answer raises: a recorded exception in the call's own format, the
+end of a stream that was stored truncated, and a call past the end of its recorded sequence."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from apirec.codec.exception_data import rebuild_error
-from apirec.errors import IncompleteRecording
+from apirec.errors import IncompleteRecording, SequenceExhausted
 from apirec.record.calls import Call
+from apirec.record.miss_diagnostics import default_record_command, pretty
 
 
 def incomplete(
@@ -39,3 +41,40 @@ def format_error(
     if error is not None:
         return error
     return rebuild_error(data, trusted, where)
+
+
+def past_the_end(
+    call: Call, recorded: int, files: list[str], location: str, record_command: Any
+) -> SequenceExhausted:
+    """The miss of call ``call.index + 1`` of a key whose sequence holds ``recorded`` answers."""
+    n = call.index + 1
+    short = call.function.rsplit(".", 1)[-1]
+    names = [os.path.basename(f) if os.path.dirname(f) == location else f for f in files]
+    shown = names if len(names) <= 3 else [names[0], "...", names[-1]]
+    record = record_command if isinstance(record_command, str) and record_command else None
+    lines = [
+        f"call {n} of {call.function}() but {recorded} "
+        f"{'answer was' if recorded == 1 else 'answers were'} recorded for it (mode 'replay'): "
+        f"the code under test now makes this call more often than when it was recorded.",
+        f"  key:       {call.key}",
+        f"  test:      {call.test_id or '(none)'}",
+        f"  store:     {location}",
+        f"  recorded:  {', '.join(shown)}",
+        "  arguments:",
+        *("    " + line for line in pretty(call.arguments).splitlines()),
+        "To record it as the next answer, run:",
+        "  " + (record or default_record_command()),
+        f"If {short}() may be asked again for the same answer (polling, a health check), let "
+        f"it repeat the last one: repeats='last' (on @apirec.record, apirec.recording(), "
+        f"@pytest.mark.apirec or ini apirec_repeats).",
+    ]
+    return SequenceExhausted(
+        "\n".join(lines),
+        call_number=n,
+        recorded=recorded,
+        function=call.function,
+        key=call.key,
+        arguments=call.arguments,
+        location=location,
+        test_id=call.test_id,
+    )

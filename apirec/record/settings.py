@@ -2,7 +2,7 @@
 
 Precedence, highest first: pytest marker > command line > ini file > environment
 (``APIREC_MODE``, ``APIREC_BLOCK_NETWORK``, ``APIREC_ALLOW_HOSTS``, ``APIREC_MAX_AGE``,
-``APIREC_EXPIRED``) > defaults.
+``APIREC_EXPIRED``, ``APIREC_REPEATS``) > defaults.
 :func:`apirec.recording` takes its arguments as the top layer.
 """
 
@@ -21,6 +21,8 @@ from apirec.record.error_policy import StoreErrors
 from apirec.record.expiry import layered, parse_max_age, parse_on_expired
 from apirec.record.hosts import HostRules
 from apirec.record.modes import Mode, parse_mode, resolve_mode
+from apirec.record.sequences import layered as layered_repeats
+from apirec.record.sequences import parse_repeats
 from apirec.streams.finishing import DEFAULT_REST_CHUNKS, DEFAULT_REST_SECONDS
 
 STORE_KINDS = ("json", "msgpack")
@@ -74,6 +76,9 @@ class Settings:
     on_expired: str = "warn"
     # which errors of calls are stored: see apirec.record.error_policy
     store_errors: StoreErrors = error_policy.DEFAULT
+    # what a call past the end of a recorded sequence gets: "exact" (a miss) or "last";
+    # None: not set, so the function's keying decides (apirec.record.sequences)
+    repeats: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     host_rules: HostRules = field(init=False, repr=False, compare=False)
 
@@ -91,6 +96,8 @@ class Settings:
         object.__setattr__(self, "host_rules", HostRules.parse(self.allow_hosts))
         object.__setattr__(self, "max_age", parse_max_age(self.max_age))
         parse_on_expired(self.on_expired)
+        if self.repeats is not None:
+            parse_repeats(self.repeats)
 
     @property
     def guards_network(self) -> bool:
@@ -114,6 +121,7 @@ class Settings:
         max_age: str | dt.timedelta | None = None,
         on_expired: str | None = None,
         store_errors: StoreErrors = error_policy.DEFAULT,
+        repeats: str | None = None,
     ) -> Settings:
         if isinstance(trusted_modules, str):
             trusted_modules = (trusted_modules,)
@@ -140,6 +148,7 @@ class Settings:
             max_age=age,
             on_expired=action,
             store_errors=store_errors,
+            repeats=layered_repeats(repeats),
         )
 
     def layered(self, **overrides: Any) -> Settings:

@@ -1,40 +1,40 @@
 """The answers of one recording: which stored answer each call gets, and saving new ones.
 
-Per key it keeps the call sequence (the n-th call gets the n-th answer, the last one again
-past the end in replay mode), caches the entries it has read, decodes replayed answers (plainly
-the first time, by a plan from a pristine re-read after that), writes new answers at once, and
-keeps the books: the counts, the journal and the slots used.
+Per key it keeps the call sequence (the n-th call gets the n-th answer; past the end in replay
+mode a miss, or the last one again: :mod:`apirec.record.sequences`), caches the entries it has
+read, decodes replayed answers (plainly the first time, by a plan from a pristine re-read after
+that), writes new answers at once, and keeps the books: the counts, the journal and the slots
+used.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import operator
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from apirec.codec.envelope import encode
-from apirec.codec.exception_data import error_response, raise_recorded, rebuild_error
-from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan, prepare
-from apirec.errors import ApirecError, DecodeError, RecordingNotFound, StoreError
+from apirec.codec.exception_data import error_response
+from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan
+from apirec.errors import ApirecError, RecordingNotFound, StoreError
 from apirec.record.calls import Call, KeyState, Stats, open_store
 from apirec.record.error_policy import should_store
 from apirec.record.expiry import Expiry
 from apirec.record.modes import Mode
 from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
 from apirec.record.renames import Renames
-from apirec.record.replay_errors import format_error, incomplete
+from apirec.record.replay_errors import past_the_end
+from apirec.record.replaying import Replaying
+from apirec.record.sequences import repeats_last
 from apirec.record.settings import Settings
 from apirec.record.store_index import StoreIndex
 from apirec.stores.json_store import Entry, Store
 from apirec.stores.metadata import stamp
-from apirec.streams.replay import replay_stream
 
 
-class Answers:
+class Answers(Replaying):
     """Stored answers looked up, replayed and saved for one :class:`~apirec.Recording`."""
 
     def __init__(self, settings: Settings, lock: threading.Lock) -> None:
@@ -42,6 +42,7 @@ class Answers:
         self.mode = settings.mode
         self.stats = Stats()
         self.used: set[tuple[str, int]] = set()
+        self.test_ids: set[str] = set()  # the tests its calls were keyed under
         # (event, function, key) per call, in order: for reports and the demo
         self.journal: list[tuple[str, str, str]] = []
         # record mode replaces only answers written before this moment (see begin())
@@ -113,6 +114,11 @@ class Answers:
         if call.index < stored:
             slot = call.index
         elif self.mode is Mode.REPLAY and stored:
+            keyed_elsewhere = call.keying is not None
+            if not repeats_last(
+                call.repeats, self.settings.repeats, keyed_elsewhere=keyed_elsewhere
+            ):
+                raise self._past_the_end(call, stored)
             slot = stored - 1  # past the end: the last answer again
         else:
             return None
@@ -140,6 +146,17 @@ class Answers:
             raise
         self._renewing[(call.key, call.index)] = slot
         return None
+
+    def _past_the_end(self, call: Call, stored: int) -> RecordingNotFound:
+        """A call past the end of its sequence in replay mode: a miss that says so."""
+        store = self.store
+        files = [self._where(call, slot) for slot in range(stored)]
+        error = past_the_end(
+            call, stored, files, store.location, self.settings.extra.get("record_command")
+        )
+        self.count("missed", call)
+        self.misses.append(error)
+        return error
 
     def _renamed(self, call: Call) -> int:
         """No answer for this key: the answers of a renamed test moved here (with rekey), or
@@ -184,107 +201,6 @@ class Answers:
         except (ApirecError, OSError):
             changed = False  # the store cannot be read: nothing in it to have changed
         self.count("missed_changed" if changed else "missed_new")
-
-    def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
-        """Rebuild the stored answer (fresh objects) or raise the stored exception.
-
-        A stored stream comes back as a stream (async when ``async_stream``) that decodes
-        its chunks one at a time, then raises the stored error if it ended with one.
-        """
-        self.used.add((call.key, slot))
-        elsewhere = self._found_at.get((call.key, slot))
-        if elsewhere is not None:  # the files it came from are used (not pruned as unused)
-            self.used.update((listed, 0) for listed in elsewhere.keys)
-        key = (call.key, slot)
-        with self._lock:  # one first replay per answer, also among threads
-            # counted here, not by count(): one lock per replay on the hot path
-            self.stats.replayed += 1
-            self.journal.append(("replayed", call.function, call.key))
-            known = key in self._plans
-            plans = self._plans.get(key)
-            if not known:
-                self._plans[key] = None
-        if known and (plans is None or (isinstance(plans, LazyPlans) and plans.lent)):
-            # The first replay handed out objects that may hold parts of the cached entry
-            # (no copy: most answers are replayed once). From now on, decode a copy of the
-            # stored recording that no caller has seen.
-            entry, plans = self._pristine(call, slot, entry), None
-        response = entry["response"]
-        if response.get("is_streaming"):
-            return self._replay_stream(call, slot, response, async_stream, plans, first=not known)
-        if response.get("is_exception"):
-            data = response.get("exception_data")
-            if call.keying is not None and isinstance(data, dict):
-                raise format_error(
-                    call, data, self._where(call, slot), self.settings.trusted_modules
-                )
-            raise_recorded(response, self.settings.trusted_modules, self._where(call, slot))
-        try:
-            if callable(plans):
-                return plans()
-            if not known:  # the first replay: decode plainly, lending the cached payload
-                return self._once(response["body"])
-            made, value = self._prepare(response["body"])  # replayed again: worth a plan
-            self._plans[key] = made
-            return value
-        except DecodeError as e:
-            raise e.located(file=self._where(call, slot)) from e.__cause__
-
-    def _where(self, call: Call, slot: int) -> str:
-        elsewhere = self._found_at.get((call.key, slot))
-        return elsewhere.where if elsewhere else self.store.describe(call.key, slot)
-
-    def _pristine(self, call: Call, slot: int, entry: Entry) -> Entry:
-        if (call.key, slot) in self._found_at and call.keying is not None:
-            found = find_elsewhere(self.store, call.keying, call.key, call.request, call.test_id)
-            fresh = found[0] if found else None
-        else:
-            fresh = self.store.read(call.key, slot)
-        if fresh is None:  # removed since: what we have differs only by a caller's edits
-            return entry
-        with self._lock:
-            self._entries[(call.key, slot)] = fresh
-        return fresh
-
-    def _prepare(self, body: Any) -> tuple[Plan, Any]:
-        settings = self.settings
-        return prepare(
-            body, trusted_modules=settings.trusted_modules, strict_types=settings.strict_types
-        )
-
-    def _replay_stream(
-        self,
-        call: Call,
-        slot: int,
-        response: dict[str, Any],
-        async_stream: bool,
-        plans: Plan | LazyPlans | None,
-        *,
-        first: bool,
-    ) -> Any:
-        """A stream over the stored chunks, each decoded only when the caller asks for it
-        (plainly the first time, then by a plan kept for the next replays)."""
-        trusted = self.settings.trusted_modules
-        data = response.get("exception_data") if response.get("is_exception") else None
-        error: Callable[[], BaseException] | None = None
-        if data is not None:
-            where = self._where(call, slot)
-            if isinstance(data, dict) and call.keying is not None:
-                error = functools.partial(format_error, call, data, where, trusted)
-            else:
-                error = functools.partial(rebuild_error, data, trusted, where)
-        elif response.get("truncated"):
-            error = functools.partial(
-                incomplete, call, response, self._where(call, slot), self.store.location
-            )
-        if not isinstance(plans, LazyPlans):
-            body = response["body"]
-            chunks = body if isinstance(body, list) else []
-            locate = functools.partial(self._where, call, slot)
-            once = self._once if first else None
-            plans = LazyPlans(chunks, once, self._prepare, locate)
-            self._plans[(call.key, slot)] = plans
-        return replay_stream(plans.plans, operator.call, error, async_stream=async_stream)
 
     def going_live(self, call: Call) -> None:
         """``call`` goes to the real function: its answer is due (see :meth:`settle`)."""

@@ -23,6 +23,7 @@ from apirec.record import error_policy
 from apirec.record.context import recording_lookup
 from apirec.record.error_policy import StoreErrors
 from apirec.record.modes import Mode
+from apirec.record.sequences import parse_repeats
 
 F = TypeVar("F", bound=Callable[..., Any])
 Args = tuple[Any, ...]
@@ -109,6 +110,7 @@ def wrap(
     float_digits: int = 6,
     keying: Keying | None = None,
     store_errors: StoreErrors | None = None,
+    repeats: str | None = None,
 ) -> RecordedFunction:
     """Wrap ``func`` so its calls go to the active recording.
 
@@ -125,6 +127,8 @@ def wrap(
         raise TypeError(f"name= takes a string, not {type(name).__name__}")
     if store_errors is not None:
         error_policy.check(store_errors)
+    if repeats is not None:
+        parse_repeats(repeats)
     ignore = list(ignore)
     _check_ignore(func, ignore)
     spec = KeySpec(
@@ -137,6 +141,7 @@ def wrap(
         float_digits=float_digits,
         keying=keying,
         store_errors=store_errors,
+        repeats=repeats,
     )
     # An async generator function is called, not awaited: the sync path, an async stream.
     wrapper = RecordedFunction(
@@ -158,6 +163,7 @@ def record(
     shared: bool = False,
     float_digits: int = 6,
     store_errors: StoreErrors | None = None,
+    repeats: str | None = None,
 ) -> Callable[[F], F]: ...
 def record(
     func: F | None = None,
@@ -170,6 +176,7 @@ def record(
     shared: bool = False,
     float_digits: int = 6,
     store_errors: StoreErrors | None = None,
+    repeats: str | None = None,
 ) -> F | Callable[[F], F]:
     """Record and replay the calls of a function or method.
 
@@ -181,7 +188,8 @@ def record(
     arguments to those hashed and stored; ``shared=True`` keys the call without the test id.
     ``store_errors`` overrides the recording's choice of which errors this function's calls
     store (``"permanent"``: all but transient ones, ``"all"``, or a callable
-    ``(exception) -> bool``).
+    ``(exception) -> bool``). ``repeats`` overrides the recording's choice of what a call past
+    the end of its recorded sequence gets (``"exact"``: a miss, ``"last"``: the last answer).
     """
     options: dict[str, Any] = {
         "name": name,
@@ -191,6 +199,7 @@ def record(
         "shared": shared,
         "float_digits": float_digits,
         "store_errors": store_errors,
+        "repeats": repeats,
     }
 
     def decorate(f: F) -> F:

@@ -154,3 +154,35 @@ def remove_unreferenced(directory: Path, *, dry_run: bool = False) -> tuple[list
             return gone, f"{path}: cannot be deleted: {e.strerror or e}"
         gone.append(path)
     return gone, why
+
+
+def referenced_by(recording: Path) -> set[str]:
+    """The digests of the blobs the recording file ``recording`` refers to (none when it
+    cannot be read: then nothing is removed on its account)."""
+    try:
+        raw = recording.read_bytes()
+        if blobs.MARKER not in raw:
+            return set()
+        return {d for d, _ in blobs.references(json.loads(raw), str(recording))}
+    except (OSError, ValueError, RecursionError, StoreError):
+        return set()
+
+
+def remove_if_unreferenced(directory: Path, digests: Iterable[str]) -> list[Path]:
+    """Delete the blobs of ``digests`` that no recording in ``directory`` refers to (a
+    recording replaced in place left them behind); keep them all when some recording cannot
+    be read. Run under the store lock, as writers put a blob and its recording under it."""
+    candidates = set(digests)
+    if not candidates:
+        return []
+    files = BlobFiles(directory)
+    unreferenced, why = files.unreferenced(recordings_beside(directory))
+    if why is not None:
+        return []
+    gone = []
+    for path in unreferenced:
+        if path.name in candidates:
+            with contextlib.suppress(OSError):  # left for `apirec prune`: the answer is stored
+                path.unlink()
+                gone.append(path)
+    return gone

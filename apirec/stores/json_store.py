@@ -22,7 +22,12 @@ from typing import Any, Protocol
 
 from apirec.errors import StoreError
 from apirec.stores import blobs, metadata
-from apirec.stores.blob_files import BlobFiles, remove_unreferenced
+from apirec.stores.blob_files import (
+    BlobFiles,
+    referenced_by,
+    remove_if_unreferenced,
+    remove_unreferenced,
+)
 from apirec.stores.files import clean_temp_files, read_regular_file, write_temp
 from apirec.stores.files import io_error as _io_error
 
@@ -198,12 +203,19 @@ class JsonStore:
 
     def replace(self, key: str, index: int, entry: Entry) -> None:
         """Store ``entry`` in slot ``index``, in place of the answer there (an expired answer
-        recorded again): atomically, so readers see the old answer or the new one."""
+        recorded again): atomically, so readers see the old answer or the new one. Written in
+        the stored form :meth:`write` uses (large bytes to ``blobs/``); a blob only the old
+        answer referred to goes with it."""
         target = self.file(key, index)
-        tmp = self._write_temp(dumps(entry), target)
+        data, payloads = self._stored_form(entry)
+        tmp = self._write_temp(data, target)
         try:
             with self._locked(target):
+                old = referenced_by(target)
+                self._put_blobs(payloads, target)
                 os.replace(tmp, target)
+                # content-addressed and shared: only those no recording here refers to now
+                remove_if_unreferenced(self.root, old - payloads.keys())
         except OSError as e:
             raise _io_error(target, "written", e) from None
         finally:

@@ -1,0 +1,178 @@
+"""The plugin's side of sequences (:mod:`apirec.record.sequences`, DESIGN §13).
+
+* ``repeats``: the marker option ``repeats=``, ``--apirec-repeats=exact|last`` and the ini key
+  ``apirec_repeats``; marker > command line > ini > ``APIREC_REPEATS`` > not set (a miss past
+  the end; llama-stack keys repeat).
+* Answers a test left unplayed (:mod:`apirec.record.unplayed`): judged at the teardown of each
+  test whose recording replays (``replay`` or ``record-if-missing``) and whose call passed (a
+  test that failed already tells its story); counted in the session summary and named with
+  ``-v``; with ``--apirec-strict`` or ini ``apirec_strict`` the test fails at teardown. Each
+  store is read once per session for it (:func:`apirec.record.unplayed.owned`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from apirec.errors import ApirecError
+from apirec.record.calls import open_store
+from apirec.record.context import open_recordings
+from apirec.record.modes import Mode
+from apirec.record.recording import Recording
+from apirec.record.sequences import REPEATS, parse_repeats
+from apirec.record.unplayed import Owned, Unplayed, describe, owned, unplayed
+
+MARKER_OPTIONS = ("repeats",)
+
+
+@dataclass(frozen=True)
+class SequenceOptions:
+    repeats: str | None
+    strict: bool
+
+
+OPTIONS = pytest.StashKey[SequenceOptions]()
+# (directory, store kind) -> its answers by test id, read once per session
+INDEX = pytest.StashKey[dict[tuple[str, str], Owned]]()
+
+
+def add_options(group: Any, parser: pytest.Parser) -> None:
+    group.addoption(
+        "--apirec-repeats",
+        choices=REPEATS,
+        help="what a call past the end of a recorded sequence gets in replay: exact (a miss, "
+        "the default) or last (the last answer again) (default: ini apirec_repeats, then "
+        "APIREC_REPEATS)",
+    )
+    group.addoption(
+        "--apirec-strict",
+        action="store_true",
+        default=None,
+        help="fail a test that leaves recorded answers unplayed (it now makes fewer calls)",
+    )
+    parser.addini("apirec_repeats", "apirec: exact or last, past the end of a sequence")
+    parser.addini("apirec_strict", "apirec: fail tests that leave answers unplayed", type="bool")
+
+
+def _read(value: Any, source: str) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return parse_repeats(str(value).strip(), source)
+    except ValueError as e:
+        raise pytest.UsageError(str(e)) from None
+
+
+def configure(config: pytest.Config) -> None:
+    cli = _read(config.getoption("apirec_repeats"), "--apirec-repeats")
+    ini = _read(config.getini("apirec_repeats"), "ini apirec_repeats")
+    strict = config.getoption("apirec_strict")
+    config.stash[OPTIONS] = SequenceOptions(
+        repeats=cli or ini,
+        strict=bool(strict if strict is not None else config.getini("apirec_strict")),
+    )
+    config.stash[INDEX] = {}
+
+
+def settings_layer(config: pytest.Config, marker: dict[str, Any], where: str) -> dict[str, Any]:
+    """``repeats`` for one test: marker > command line > ini (None: the environment's)."""
+    repeats = _read(marker.get("repeats"), f"{where}: repeats")
+    return {"repeats": repeats or config.stash[OPTIONS].repeats}
+
+
+def judge(
+    item: pytest.Item, rec: Recording, used: set[tuple[str, str, int]], found: dict[str, Any]
+) -> None:
+    """After a passing test: note the answers it left unplayed in ``found`` (node id -> lines)
+    and, under ``--apirec-strict``, fail it naming them."""
+    if rec.mode not in (Mode.REPLAY, Mode.RECORD_IF_MISSING):
+        return
+    location = str(rec.settings.path.resolve())
+    index = _index(item.config, location, rec.settings.store)
+    if not index.get(item.nodeid):
+        return  # nothing stored for this test: the common case for new tests, no store read
+    played = _Played(location, used)
+    try:
+        missing = unplayed(index, [item.nodeid], played, open_store(rec.settings))
+    except ApirecError:
+        return
+    if not missing:
+        return
+    missing = [replace(u, file=_short(u.file)) for u in missing]
+    found[item.nodeid] = describe(missing)
+    if item.config.stash[OPTIONS].strict:
+        __tracebackhide__ = True
+        pytest.fail(_message(item.nodeid, missing), pytrace=False)
+
+
+class _Played:
+    """Whether a recording on ``location`` played ``(key, slot)``: one that closed (the
+    session's books) or one still open (a session fixture's)."""
+
+    def __init__(self, location: str, used: set[tuple[str, str, int]]) -> None:
+        self.location, self.used = location, used
+        self.open: list[set[tuple[str, int]]] = []
+        for rec in open_recordings():
+            settings = getattr(rec, "settings", None)
+            if settings is not None and str(settings.path.resolve()) == location:
+                self.open.append(getattr(rec, "used", set()))
+
+    def __contains__(self, answer: object) -> bool:
+        if not isinstance(answer, tuple) or len(answer) != 2:
+            return False
+        key, slot = answer
+        return (self.location, key, slot) in self.used or any(answer in u for u in self.open)
+
+
+def _index(config: pytest.Config, location: str, kind: str) -> Owned:
+    cache = config.stash[INDEX]
+    index = cache.get((location, kind))
+    if index is None:
+        from apirec.record.settings import Settings
+
+        try:
+            index = owned(open_store(Settings(path=Path(location), store=kind)))
+        except ApirecError:
+            index = {}
+        cache[(location, kind)] = index
+    return index
+
+
+def _short(path: str) -> str:
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def _message(node_id: str, missing: list[Unplayed]) -> str:
+    n = len(missing)
+    lines = [
+        f"apirec: {node_id} left {n} recorded {'answer' if n == 1 else 'answers'} unplayed "
+        f"(--apirec-strict): the code under test now makes fewer calls than when it was "
+        f"recorded."
+    ]
+    lines += [f"  {u.function}() key {u.key} slot {u.slot}: {u.file}" for u in missing]
+    lines.append(
+        "Record the test again (pytest --apirec-mode=record on it) if the fewer calls are "
+        "right, or find why the calls stopped."
+    )
+    return "\n".join(lines)
+
+
+def write_summary(found: dict[str, list[str]], reporter: Any) -> None:
+    """The line of tests that left answers unplayed, and with ``-v`` what each left."""
+    if not found:
+        return
+    n = len(found)
+    reporter.write_line(
+        f"apirec: {n} {'test' if n == 1 else 'tests'} left answers unplayed "
+        f"(-v names them; --apirec-strict fails them)"
+    )
+    if reporter.config.getoption("verbose") > 0:
+        for node_id in sorted(found):
+            for line in found[node_id]:
+                reporter.write_line(f"  unplayed: {line}")

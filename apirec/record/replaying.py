@@ -1,0 +1,145 @@
+"""Replaying a stored answer: rebuilt as fresh objects, or raised, or streamed.
+
+The first replay of an answer decodes it plainly (lending the cached payload: most answers
+are replayed once); a later one decodes a pristine re-read by a plan made then and kept. The
+part of :class:`~apirec.record.stored_answers.Answers` that turns a stored answer into what
+the caller gets.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from apirec.codec.exception_data import raise_recorded, rebuild_error
+from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan, prepare
+from apirec.errors import DecodeError
+from apirec.record.calls import Call, Stats
+from apirec.record.other_names import Elsewhere, find_elsewhere
+from apirec.record.replay_errors import format_error, incomplete
+from apirec.record.settings import Settings
+from apirec.stores.json_store import Entry, Store
+from apirec.streams.replay import replay_stream
+
+
+class Replaying:
+    """The replaying half of :class:`~apirec.record.stored_answers.Answers` (its books are
+    set up there)."""
+
+    settings: Settings
+    stats: Stats
+    used: set[tuple[str, int]]
+    journal: list[tuple[str, str, str]]
+    _entries: dict[tuple[str, int], Entry]
+    _found_at: dict[tuple[str, int], Elsewhere]
+    _plans: dict[tuple[str, int], Plan | LazyPlans | None]
+    _once: FirstReplay
+    _lock: threading.Lock
+
+    @property
+    def store(self) -> Store:
+        raise NotImplementedError
+
+    def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
+        """Rebuild the stored answer (fresh objects) or raise the stored exception.
+
+        A stored stream comes back as a stream (async when ``async_stream``) that decodes
+        its chunks one at a time, then raises the stored error if it ended with one.
+        """
+        self.used.add((call.key, slot))
+        elsewhere = self._found_at.get((call.key, slot))
+        if elsewhere is not None:  # the files it came from are used (not pruned as unused)
+            self.used.update((listed, 0) for listed in elsewhere.keys)
+        key = (call.key, slot)
+        with self._lock:  # one first replay per answer, also among threads
+            # counted here, not by count(): one lock per replay on the hot path
+            self.stats.replayed += 1
+            self.journal.append(("replayed", call.function, call.key))
+            known = key in self._plans
+            plans = self._plans.get(key)
+            if not known:
+                self._plans[key] = None
+        if known and (plans is None or (isinstance(plans, LazyPlans) and plans.lent)):
+            # The first replay handed out objects that may hold parts of the cached entry
+            # (no copy: most answers are replayed once). From now on, decode a copy of the
+            # stored recording that no caller has seen.
+            entry, plans = self._pristine(call, slot, entry), None
+        response = entry["response"]
+        if response.get("is_streaming"):
+            return self._replay_stream(call, slot, response, async_stream, plans, first=not known)
+        if response.get("is_exception"):
+            data = response.get("exception_data")
+            if call.keying is not None and isinstance(data, dict):
+                raise format_error(
+                    call, data, self._where(call, slot), self.settings.trusted_modules
+                )
+            raise_recorded(response, self.settings.trusted_modules, self._where(call, slot))
+        try:
+            if callable(plans):
+                return plans()
+            if not known:  # the first replay: decode plainly, lending the cached payload
+                return self._once(response["body"])
+            made, value = self._prepare(response["body"])  # replayed again: worth a plan
+            self._plans[key] = made
+            return value
+        except DecodeError as e:
+            raise e.located(file=self._where(call, slot)) from e.__cause__
+
+    def _where(self, call: Call, slot: int) -> str:
+        elsewhere = self._found_at.get((call.key, slot))
+        return elsewhere.where if elsewhere else self.store.describe(call.key, slot)
+
+    def _pristine(self, call: Call, slot: int, entry: Entry) -> Entry:
+        if (call.key, slot) in self._found_at and call.keying is not None:
+            found = find_elsewhere(self.store, call.keying, call.key, call.request, call.test_id)
+            fresh = found[0] if found else None
+        else:
+            fresh = self.store.read(call.key, slot)
+        if fresh is None:  # removed since: what we have differs only by a caller's edits
+            return entry
+        with self._lock:
+            self._entries[(call.key, slot)] = fresh
+        return fresh
+
+    def _prepare(self, body: Any) -> tuple[Plan, Any]:
+        settings = self.settings
+        return prepare(
+            body, trusted_modules=settings.trusted_modules, strict_types=settings.strict_types
+        )
+
+    def _replay_stream(
+        self,
+        call: Call,
+        slot: int,
+        response: dict[str, Any],
+        async_stream: bool,
+        plans: Plan | LazyPlans | None,
+        *,
+        first: bool,
+    ) -> Any:
+        """A stream over the stored chunks, each decoded only when the caller asks for it
+        (plainly the first time, then by a plan kept for the next replays)."""
+        trusted = self.settings.trusted_modules
+        data = response.get("exception_data") if response.get("is_exception") else None
+        error: Callable[[], BaseException] | None = None
+        if data is not None:
+            where = self._where(call, slot)
+            if isinstance(data, dict) and call.keying is not None:
+                error = functools.partial(format_error, call, data, where, trusted)
+            else:
+                error = functools.partial(rebuild_error, data, trusted, where)
+        elif response.get("truncated"):
+            error = functools.partial(
+                incomplete, call, response, self._where(call, slot), self.store.location
+            )
+        if not isinstance(plans, LazyPlans):
+            body = response["body"]
+            chunks = body if isinstance(body, list) else []
+            locate = functools.partial(self._where, call, slot)
+            once = self._once if first else None
+            plans = LazyPlans(chunks, once, self._prepare, locate)
+            self._plans[(call.key, slot)] = plans
+        return replay_stream(plans.plans, operator.call, error, async_stream=async_stream)
