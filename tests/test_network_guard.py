@@ -17,7 +17,7 @@ from contextlib import nullcontext
 import pytest
 
 import apirec
-from apirec.record.hosts import HostRules
+from apirec.guard.hosts import HostRules
 
 BLOCKED = [("192.0.2.1", 80), ("10.255.255.1", 443), ("2001:db8::1", 443)]
 
@@ -435,7 +435,7 @@ def test_bad_environment_value_names_the_variable(store_dir, monkeypatch):
 def test_opening_many_recordings_makes_no_new_wrappers(store_dir):
     """Each open reuses the wrappers it made before: nothing grows with the number of
     recordings a run opens (a list of every wrapper made once grew without end)."""
-    from apirec.record import network_guard
+    from apirec.guard import core as network_guard
 
     def open_one():
         with apirec.recording(store_dir, mode="replay"):

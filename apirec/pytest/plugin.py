@@ -11,7 +11,9 @@
   (``apirec.pytest.expiry``).
 * Every test runs inside ``apirec.test_context(node_id)``.
 * A miss the code under test swallowed still fails the test at teardown, and so does a
-  connection the network guard blocked (``apirec.pytest.network``).
+  connection the network guard blocked, whichever way the test's recording was opened
+  (``apirec.pytest.network``, which also guards a whole replay run with
+  ``--apirec-block-network=all``).
 * A test whose recordings (the plugin's and any it opened itself) got no call in ``record`` or
   ``record-if-missing`` mode warns ``apirec.NothingRecordedWarning`` and is counted.
 * End of session: counts from every recording that closed, and the recordings no test used
@@ -46,7 +48,7 @@ from apirec.pytest.environment import restore
 from apirec.pytest.session import SessionState, write_summary
 from apirec.record.closing import observe_closing
 from apirec.record.context import test_context
-from apirec.record.modes import ENV_VAR, Mode, parse_mode
+from apirec.record.modes import ENV_VAR, Mode, parse_mode, resolve_mode
 from apirec.record.recording import Recording
 from apirec.record.settings import STORE_KINDS, Settings
 
@@ -80,6 +82,7 @@ STATE = pytest.StashKey[SessionState]()
 SAVED_ENV_MODE = pytest.StashKey[str | None]()
 OPTIONS = pytest.StashKey[Options]()
 CALL_ERROR = pytest.StashKey[BaseException | None]()  # what the test call raised
+REPLAY_RUN = pytest.StashKey[bool]()  # the run's mode is replay (the network guard's scope)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -172,6 +175,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if cli_mode is not None:
         config.stash[SAVED_ENV_MODE] = os.environ.get(ENV_VAR)
         os.environ[ENV_VAR] = cli_mode.value
+    options = config.stash[OPTIONS]
+    try:
+        run_mode = resolve_mode(options.cli_mode or options.ini_mode)
+    except InvalidMode:
+        run_mode = None  # APIREC_MODE is wrong: each test's recording says so
+    config.stash[REPLAY_RUN] = run_mode is Mode.REPLAY
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -243,8 +252,20 @@ def _record_command(item: pytest.Item, options: Options, *, marker_sets_mode: bo
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
-    with test_context(item.nodeid):
-        return (yield)
+    replays = item.config.stash[REPLAY_RUN]
+    with test_context(item.nodeid), network.guarding(item, replays) as reached:
+        result = yield
+    if reached:  # connected outside any recording, with the guard only in recordings
+        item.config.stash[STATE].reached_network += 1
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
+    result = yield  # a teardown that failed already tells its story
+    __tracebackhide__ = True
+    network.fail_if_swallowed(item, _is_in_chain)
+    return result
 
 
 @pytest.fixture
@@ -258,7 +279,7 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
     # judged below by every recording the test opened (a conftest's may get the calls)
     rec.warn_if_nothing_recorded = False
     item.stash[CALL_ERROR] = None
-    with network.watching() as blocked, rec, _streams_finished_in_the_tests_loop(item, rec):
+    with rec, _streams_finished_in_the_tests_loop(item, rec):
         integrations.patch_into(rec, sdks)
         yield rec
     state = request.config.stash[STATE]
@@ -296,7 +317,6 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
             location=first.location,
             test_id=first.test_id,
         )
-    network.fail_if_swallowed(blocked, raised, _is_in_chain)
 
 
 def _warn_if_only_transient_errors(node_id: str, rec: Recording, state: SessionState) -> None:
@@ -378,6 +398,7 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    network.note_raised(item, call)
     if call.when == "call" and CALL_ERROR in item.stash and call.excinfo is not None:
         item.stash[CALL_ERROR] = call.excinfo.value  # the miss that failed the test itself
     return report
@@ -415,12 +436,15 @@ class SessionHooks:
             self.state.prune()
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if hasattr(self.config, "workerinput") or not self.state.recordings:
+        if hasattr(self.config, "workerinput"):
             return
-        write_summary(self.state, self.config.stash[OPTIONS].prune, terminalreporter)
-        renames.write_summary(
-            self.state.moves,
-            self.state.recorded_again,
-            terminalreporter,
-            rekey=bool(self.config.getoption("apirec_rekey")),
-        )
+        state = self.state
+        if state.recordings:
+            write_summary(state, self.config.stash[OPTIONS].prune, terminalreporter)
+            renames.write_summary(
+                state.moves,
+                state.recorded_again,
+                terminalreporter,
+                rekey=bool(self.config.getoption("apirec_rekey")),
+            )
+        network.write_summary(state.reached_network, terminalreporter, heading=not state.recordings)
