@@ -70,22 +70,6 @@ def talk(host: str, port: int) -> None:
 
 
 @pytest.fixture
-def own_address() -> Iterator[str]:
-    """This machine's own non-loopback IPv4 address (connections to it stay on the machine)."""
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        probe.connect(("192.0.2.1", 9))  # UDP connect: picks a route, sends nothing
-        address = probe.getsockname()[0]
-    except OSError:
-        pytest.skip("this machine has no non-loopback IPv4 address")
-    finally:
-        probe.close()
-    if address.startswith("127."):
-        pytest.skip("this machine has no non-loopback IPv4 address")
-    yield address
-
-
-@pytest.fixture
 def own_server(own_address) -> Iterator[tuple[str, Listener]]:
     server = Listener("0.0.0.0")
     try:

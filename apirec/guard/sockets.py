@@ -18,6 +18,7 @@ so one left in place under another tool's patch is harmless.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import socket
 import ssl
@@ -67,7 +68,16 @@ def _check_peer(state: GuardState, sock: socket.socket) -> None:
             peer = sock.getpeername()
         except OSError:
             return  # not connected: the real call raises its own error
-        state.check(str(peer[0]).partition("%")[0], peer[1], "send")
+        try:
+            state.check(str(peer[0]).partition("%")[0], peer[1], "send")
+        except OSError:
+            # Refused: end the connection too (a FIN, no data), so a client that reads a
+            # reply after a failed write (httpcore does) fails at once instead of waiting
+            # for the server's idle timeout. Its pool connects afresh after the replay.
+            if sock.type == socket.SOCK_STREAM:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            raise
 
 
 def _wrap_connect(state: GuardState, original: Callable[..., Any]) -> Callable[..., Any]:
