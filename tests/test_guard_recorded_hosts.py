@@ -37,6 +37,13 @@ def fake_ollama():
 
 
 @pytest.fixture
+def ollama_client(fake_ollama):
+    client = ollama.Client(host=fake_ollama.url)
+    yield client
+    client._client.close()
+
+
+@pytest.fixture
 def fake_openai():
     server = OpenAIServer().start()
     try:
@@ -49,11 +56,11 @@ def _origins(store_dir):
     return {json.loads(p.read_text()).get("origin") for p in store_dir.glob("*.json")}
 
 
-def test_a_local_ollama_server_is_not_reached_on_replay(store_dir, fake_ollama):
+def test_a_local_ollama_server_is_not_reached_on_replay(store_dir, fake_ollama, ollama_client):
     """Recorded with the ollama SDK against Ollama on loopback; on replay, code that talks to
     the same server past the patches (here through the client's own HTTP client) is blocked,
     while the patched call replays."""
-    client = ollama.Client(host=fake_ollama.url)
+    client = ollama_client
     with apirec.recording(store_dir, mode="record") as rec:
         integrations.patch(rec, "ollama")
         recorded = client.chat(model="llama3", messages=HI)
@@ -71,10 +78,10 @@ def test_a_local_ollama_server_is_not_reached_on_replay(store_dir, fake_ollama):
 
 
 def test_an_openai_client_against_a_loopback_server_through_an_unpatched_method(
-    store_dir, fake_openai
+    store_dir, fake_openai, make_client
 ):
     """Recorded through rec.patch of one method; ``.parse()`` was not patched."""
-    client = openai.OpenAI(base_url=fake_openai.base_url, api_key="sk-test", max_retries=0)
+    client = make_client(fake_openai.base_url, is_async=False)
     with apirec.recording(store_dir, mode="record") as rec:
         rec.patch(CREATE, name="openai.chat")
         client.chat.completions.create(model="gpt-test", messages=HI)
@@ -89,8 +96,8 @@ def test_an_openai_client_against_a_loopback_server_through_an_unpatched_method(
 
 
 @pytest.mark.parametrize("allowed", ["localhost", "127.0.0.1", "127.0.0.0/8"])
-def test_allow_hosts_wins_over_the_recorded_hosts(store_dir, fake_openai, allowed):
-    client = openai.OpenAI(base_url=fake_openai.base_url, api_key="sk-test", max_retries=0)
+def test_allow_hosts_wins_over_the_recorded_hosts(store_dir, fake_openai, make_client, allowed):
+    client = make_client(fake_openai.base_url, is_async=False)
     with apirec.recording(store_dir, mode="record") as rec:
         rec.patch(CREATE, name="openai.chat")
         client.chat.completions.create(model="gpt-test", messages=HI)
@@ -99,12 +106,12 @@ def test_allow_hosts_wins_over_the_recorded_hosts(store_dir, fake_openai, allowe
     assert rec.blocked == []
 
 
-def test_other_loopback_servers_still_answer(store_dir, fake_openai, fake_ollama):
-    client = ollama.Client(host=fake_ollama.url)
+def test_other_loopback_servers_still_answer(store_dir, fake_openai, ollama_client, make_client):
+    client = ollama_client
     with apirec.recording(store_dir, mode="record") as rec:
         integrations.patch(rec, "ollama")
         client.chat(model="llama3", messages=HI)
-    other = openai.OpenAI(base_url=fake_openai.base_url, api_key="sk-test", max_retries=0)
+    other = make_client(fake_openai.base_url, is_async=False)
     with apirec.recording(store_dir, mode="replay") as rec:
         assert len(other.models.list().data) == 2  # a server this store was not recorded against
     assert rec.blocked == []
@@ -118,11 +125,11 @@ def test_other_recorders_urls_count_too():
 
 
 def test_the_store_is_read_only_when_a_loopback_connection_is_judged(
-    store_dir, fake_openai, monkeypatch
+    store_dir, fake_openai, make_client, monkeypatch
 ):
     """Opening a replay reads no recording for the guard; the first loopback connection reads
     the store once, and later recordings on the unchanged store read nothing again."""
-    client = openai.OpenAI(base_url=fake_openai.base_url, api_key="sk-test", max_retries=0)
+    client = make_client(fake_openai.base_url, is_async=False)
     with apirec.recording(store_dir, mode="record") as rec:
         rec.patch(CREATE, name="openai.chat")
         for n in range(3):
