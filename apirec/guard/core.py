@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -44,6 +43,8 @@ from apirec.guard.hosts import HostRules, IPAddress, RecordedHosts, address_of, 
 from apirec.guard.sockets import CONNECT, OBSERVE, SEND
 
 _MISSING = object()
+_OURS = "__apirec_guard__"
+_LEVELS = ((), OBSERVE, (*CONNECT, *SEND))
 _KEEP = 100  # blocked attempts kept per list for the report (a retry loop must not grow it)
 
 
@@ -86,10 +87,10 @@ class _Guard:
         self.observers: tuple[list[tuple[str, Any]], ...] = ()
         self.active = False  # guards or observers: the wrappers have work to do
         self.resolve: Callable[[], object] = lambda: None
+        self.level = 0  # what is installed: 0 nothing, 1 what observers need, 2 everything
         self.installed: dict[tuple[int, str], tuple[Any, str, object, object]] = {}
-        # our wrappers, to recognise one left under another tool's patch, and the last one
-        # made for each target (reused while the same original is there: no growth per open)
-        self.ours: weakref.WeakSet[Any] = weakref.WeakSet()
+        # the last wrapper made for each target, reused while the same original is there (no
+        # growth per open); each is marked, to recognise one left under another tool's patch
         self.made: dict[tuple[int, str], tuple[object, object]] = {}
         self.resolved: set[IPAddress] = set()  # what allowed names resolved to while on
         self.lookup_names: set[str] = set()  # allowed names resolved to check an address
@@ -116,7 +117,11 @@ class _Guard:
 
     def _sync(self) -> None:
         """Install what the guards and observers need, remove the rest (under the lock)."""
-        wanted = (*CONNECT, *SEND) if self.guards else OBSERVE if self.observers else ()
+        level = 2 if self.guards else 1 if self.observers else 0
+        if level == self.level:
+            return  # a nested guard: nothing to change
+        self.level = level
+        wanted = _LEVELS[level]
         self.active = bool(wanted)
         keep = {(id(owner), name) for owner, name, _ in wanted}
         for target in [t for t in self.installed if t not in keep][::-1]:
@@ -124,21 +129,22 @@ class _Guard:
         for owner, name, make in wanted:
             if (id(owner), name) not in self.installed:
                 self._add(owner, name, make)
-        if not self.guards:
+        if level < 2:
             self.resolved.clear()
             self.lookup_names.clear()
 
     def _add(self, owner: Any, name: str, make: Any) -> None:
         current = getattr(owner, name)
-        if current in self.ours:
+        if getattr(current, _OURS, False):
             return  # ours, left under another tool's patch: active again
-        original, wrapper = self.made.get((id(owner), name), (None, None))
-        if original is not current:
+        key = (id(owner), name)
+        made = self.made.get(key)
+        if made is None or made[0] is not current:
             wrapper = make(self, current)
-            self.ours.add(wrapper)
-            self.made[id(owner), name] = (current, wrapper)
-        self.installed[id(owner), name] = (owner, name, vars(owner).get(name, _MISSING), wrapper)
-        setattr(owner, name, wrapper)
+            setattr(wrapper, _OURS, True)
+            self.made[key] = made = (current, wrapper)
+        self.installed[key] = (owner, name, vars(owner).get(name, _MISSING), made[1])
+        setattr(owner, name, made[1])
 
     def _remove(self, target: tuple[int, str]) -> None:
         owner, name, saved, wrapper = self.installed.pop(target)
