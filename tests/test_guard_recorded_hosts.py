@@ -9,6 +9,7 @@ shows that the replay reached nothing.
 from __future__ import annotations
 
 import json
+import socket
 
 import httpx
 import ollama
@@ -17,6 +18,7 @@ import pytest
 
 import apirec
 from apirec import integrations
+from apirec.guard.hosts import ephemeral_ports
 from apirec.record.recorded_hosts import recorded_hosts
 from apirec.stores.json_store import JsonStore
 from tests.ollama_server import OllamaServer
@@ -66,11 +68,13 @@ def test_a_local_ollama_server_is_not_reached_on_replay(store_dir, fake_ollama, 
         recorded = client.chat(model="llama3", messages=HI)
     assert _origins(store_dir) == {fake_ollama.url}
     served = fake_ollama.requests
+    client = ollama.Client(host=fake_ollama.url)  # a new test's client: a new connection
     with apirec.recording(store_dir, mode="replay") as rec:
         integrations.patch(rec, "ollama")
         assert client.chat(model="llama3", messages=HI).message == recorded.message
-        with pytest.raises(httpx.TransportError):  # on the connection its pool kept: a send
+        with pytest.raises(httpx.ConnectError):
             client._client.post("/api/chat", json={"model": "llama3", "messages": HI})
+    client._client.close()
     [blocked] = rec.blocked
     assert (blocked.host, blocked.port) == ("127.0.0.1", int(fake_ollama.url.rsplit(":", 1)[1]))
     assert "recorded against" in str(blocked)
@@ -86,6 +90,7 @@ def test_an_openai_client_against_a_loopback_server_through_an_unpatched_method(
         rec.patch(CREATE, name="openai.chat")
         client.chat.completions.create(model="gpt-test", messages=HI)
     served = fake_openai.requests
+    client = make_client(fake_openai.base_url, is_async=False)  # a new test's client
     with apirec.recording(store_dir, mode="replay") as rec:
         rec.patch(CREATE, name="openai.chat")
         client.chat.completions.create(model="gpt-test", messages=HI)  # replayed
@@ -136,6 +141,7 @@ def test_the_store_is_read_only_when_a_loopback_connection_is_judged(
             client.chat.completions.create(
                 model="gpt-test", messages=[{"role": "user", "content": str(n)}]
             )
+    client = make_client(fake_openai.base_url, is_async=False)  # new connections
     reads = []
     real_read = JsonStore.read
 
@@ -151,3 +157,75 @@ def test_the_store_is_read_only_when_a_loopback_connection_is_judged(
         with apirec.recording(store_dir, mode="replay"), pytest.raises(openai.APIConnectionError):
             client.models.list()
     assert len(reads) == 3
+
+
+class LocalModel:
+    """A client of a local model server, as a wrapper library has one."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    @apirec.record(name="local.ask")
+    def ask(self, question: str) -> dict:
+        return {"answer": question.upper()}
+
+
+def _listener(port: int = 0) -> socket.socket:
+    server = socket.socket()
+    server.bind(("127.0.0.1", port))
+    server.listen()
+    return server
+
+
+def _fixed_port() -> socket.socket:
+    """A listener on a port the system never gives a client (as Ollama's 11434, vLLM's 8000)."""
+    ephemeral = ephemeral_ports()
+    for port in range(20000, 30000, 7):
+        if port in ephemeral:
+            continue
+        try:
+            return _listener(port)
+        except OSError:
+            continue
+    pytest.skip("no free port outside the ephemeral range")
+
+
+def test_a_kept_connection_to_a_recorded_server_on_a_fixed_port_cannot_send(store_dir):
+    server = _fixed_port()
+    port = server.getsockname()[1]
+    model = LocalModel(f"http://localhost:{port}")
+    with apirec.recording(store_dir, mode="record"):
+        model.ask("hi")
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as kept,
+        apirec.recording(store_dir, mode="replay") as rec,
+    ):
+        assert model.ask("hi") == {"answer": "HI"}
+        with pytest.raises(apirec.NetworkBlocked):
+            kept.sendall(b"POST /api/chat HTTP/1.1\r\n\r\n")
+    server.close()
+    assert (rec.blocked[0].action, rec.blocked[0].port) == ("send", port)
+
+
+def test_a_recorded_port_the_system_gave_a_client_is_not_mistaken_for_the_server(store_dir):
+    """A fake bound to port 0 was recorded against; its port is now a client's: an in-process
+    server's replies to that client are not requests to the recorded server."""
+    recorded = _listener()
+    port = recorded.getsockname()[1]
+    assert port in ephemeral_ports()
+    model = LocalModel(f"http://127.0.0.1:{port}")
+    with apirec.recording(store_dir, mode="record"):
+        model.ask("hi")
+    recorded.close()
+    other = _listener()
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    client.bind(("127.0.0.1", port))  # the client end gets the recorded port
+    client.connect(other.getsockname())
+    accepted, _ = other.accept()
+    with accepted, client, other, apirec.recording(store_dir, mode="replay") as rec:
+        accepted.sendall(b"a reply")  # the server's end: its peer is the recorded port
+        assert client.recv(7) == b"a reply"
+        with pytest.raises(apirec.NetworkBlocked):  # a new connection to it is judged
+            socket.create_connection(("127.0.0.1", port), timeout=5)
+    assert [b.action for b in rec.blocked] == ["connect"]

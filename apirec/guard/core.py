@@ -164,7 +164,7 @@ class _Guard:
                 self._observe(host, port)
             return
         local = is_local(host)
-        if local and (action == "resolve" or not _recorded(guards, host, port)):
+        if local and (action == "resolve" or not _recorded(guards, host, port, action)):
             return  # a loopback lookup asks no one
         current: object = self.resolve()
         if _holds(self.openers, current):
@@ -290,10 +290,10 @@ def _replays(current: object) -> bool:
     return current is None or bool(getattr(settings, "guards_network", False))
 
 
-def _recorded(guards: tuple[Guarded, ...], host: str, port: int | str | None) -> bool:
+def _recorded(guards: tuple[Guarded, ...], host: str, port: int | str | None, action: str) -> bool:
     for g in guards:
         try:
-            if g.recorded_hosts().blocks(host, port):
+            if g.recorded_hosts().blocks(host, port, sending=action == "send"):
                 return True
         except ApirecError:
             continue  # a store that cannot be read: its replay says so itself

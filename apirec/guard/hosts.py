@@ -8,6 +8,7 @@ names (``api.example.com``, matched without case and trailing dot), ``*.example.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -161,6 +162,24 @@ class RecordedHosts:
         local = frozenset(p for h, p in hosts if is_local(h))
         return cls(frozenset(hosts), local)
 
-    def blocks(self, host: str, port: object) -> bool:
-        """Whether a connection to loopback ``host``:``port`` goes to a recorded server."""
-        return isinstance(port, int) and port in self.local_ports and is_local(host)
+    def blocks(self, host: str, port: object, *, sending: bool = False) -> bool:
+        """Whether a connection to loopback ``host``:``port`` goes to a recorded server.
+
+        ``sending``: data sent on a connection made earlier. Both of its ends are on this
+        machine, and a port the system hands out to clients (a fake server bound to port 0
+        was given one) may now be a client's, so the far end of an in-process server's reply
+        would look recorded: such ports are judged when connecting only."""
+        if not isinstance(port, int) or port not in self.local_ports or not is_local(host):
+            return False
+        return not sending or port not in ephemeral_ports()
+
+
+@functools.cache
+def ephemeral_ports() -> range:
+    """The ports the system gives the client end of a connection."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(n) for n in f.read().split())
+    except (OSError, ValueError):
+        low, high = 49152, 65535  # the IANA range: macOS, Windows
+    return range(low, high + 1)
