@@ -20,10 +20,10 @@ inside it, a conftest's), a blocked connection its code swallowed fails it at te
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -220,15 +220,53 @@ def guarding(item: pytest.Item, replays: bool) -> Iterator[list[tuple[str, Any]]
         guard.unwatch(item.stash[BLOCKED])
 
 
+class Counted(Protocol):
+    reached_network: int  # the session's count (apirec.pytest.session.SessionState)
+
+
+InChain = Callable[[BaseException, BaseException | None], bool]
+
+
+class NetworkHooks:
+    """The plugin's hooks for the guard, registered once per session: each test runs inside
+    :func:`guarding`, and fails at teardown for a blocked connection its code swallowed."""
+
+    def __init__(self, state: Counted, replays: bool, in_chain: InChain) -> None:
+        self.state = state
+        self.replays = replays  # the run's mode is replay
+        self.in_chain = in_chain
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        with guarding(item, self.replays) as reached:
+            result = yield
+        if reached:  # connected outside any recording, with the guard only in recordings
+            self.state.reached_network += 1
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
+        result = yield  # a teardown that failed already tells its story
+        __tracebackhide__ = True
+        fail_if_swallowed(item, self.in_chain)
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        note_raised(item, call)
+        return report
+
+
 def note_raised(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
     """What the test's setup or call raised: a blocked connection in it was not swallowed."""
     if call.excinfo is not None and call.when in ("setup", "call") and RAISED in item.stash:
         item.stash[RAISED].append(call.excinfo.value)
 
 
-def fail_if_swallowed(
-    item: pytest.Item, in_chain: Callable[[BaseException, BaseException | None], bool]
-) -> None:
+def fail_if_swallowed(item: pytest.Item, in_chain: InChain) -> None:
     """Fail the test when a connection was blocked and the code under test hid it."""
     raised = item.stash.get(RAISED, [])
     seen = item.stash.get(BLOCKED, [])

@@ -82,7 +82,6 @@ STATE = pytest.StashKey[SessionState]()
 SAVED_ENV_MODE = pytest.StashKey[str | None]()
 OPTIONS = pytest.StashKey[Options]()
 CALL_ERROR = pytest.StashKey[BaseException | None]()  # what the test call raised
-REPLAY_RUN = pytest.StashKey[bool]()  # the run's mode is replay (the network guard's scope)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -180,7 +179,8 @@ def pytest_configure(config: pytest.Config) -> None:
         run_mode = resolve_mode(options.cli_mode or options.ini_mode)
     except InvalidMode:
         run_mode = None  # APIREC_MODE is wrong: each test's recording says so
-    config.stash[REPLAY_RUN] = run_mode is Mode.REPLAY
+    hooks = network.NetworkHooks(config.stash[STATE], run_mode is Mode.REPLAY, _is_in_chain)
+    config.pluginmanager.register(hooks, "apirec-network")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -252,20 +252,8 @@ def _record_command(item: pytest.Item, options: Options, *, marker_sets_mode: bo
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
-    replays = item.config.stash[REPLAY_RUN]
-    with test_context(item.nodeid), network.guarding(item, replays) as reached:
-        result = yield
-    if reached:  # connected outside any recording, with the guard only in recordings
-        item.config.stash[STATE].reached_network += 1
-    return result
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
-    result = yield  # a teardown that failed already tells its story
-    __tracebackhide__ = True
-    network.fail_if_swallowed(item, _is_in_chain)
-    return result
+    with test_context(item.nodeid):
+        return (yield)
 
 
 @pytest.fixture
@@ -398,7 +386,6 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    network.note_raised(item, call)
     if call.when == "call" and CALL_ERROR in item.stash and call.excinfo is not None:
         item.stash[CALL_ERROR] = call.excinfo.value  # the miss that failed the test itself
     return report
