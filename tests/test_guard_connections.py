@@ -11,8 +11,11 @@ reached it: nothing under replay.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import socket
+import ssl
 import tempfile
+import threading
 
 import httpx
 import openai
@@ -72,6 +75,78 @@ def test_every_send_on_a_socket_connected_before_the_replay_is_blocked(
         assert rec.blocked == [info.value]
         assert sock.recv(1) == b""  # the guard ended the connection: nothing waits on it
     assert server.requests == 0
+
+
+@pytest.fixture
+def tls_server(own_address, tmp_path):
+    """A TLS server at this machine's address (a fresh self-signed certificate) that reads
+    one connection: ``(client context, address, what it received, its thread)``."""
+    pytest.importorskip("cryptography")
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "apirec-test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    listener = socket.create_server(("0.0.0.0", 0))
+    received: list[bytes] = []
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with server_context.wrap_socket(conn, server_side=True) as tls:
+            while data := tls.recv(100):
+                received.append(data)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client_context = ssl.create_default_context(cafile=tmp_path / "cert.pem")
+    client_context.check_hostname = False
+    yield client_context, (own_address, listener.getsockname()[1]), received, thread
+    thread.join(timeout=5)
+    listener.close()
+
+
+@pytest.mark.parametrize("how", ["sendall", "send", "write", "sendfile"])
+def test_tls_sends_on_a_connection_opened_before_the_replay_are_blocked(store_dir, tls_server, how):
+    context, address, received, server = tls_server
+    with context.wrap_socket(socket.create_connection(address, timeout=5)) as tls:
+        tls.sendall(b"before")
+        with (
+            apirec.recording(store_dir, mode="replay") as rec,
+            pytest.raises(apirec.NetworkBlocked),
+        ):
+            if how == "sendfile":
+                with tempfile.TemporaryFile() as f:
+                    f.write(b"during")
+                    f.seek(0)
+                    tls.sendfile(f)
+            else:
+                getattr(tls, how)(b"during")
+    assert rec.blocked[0].action == "send"
+    server.join(timeout=5)  # it has read all there was: the connection ended
+    assert b"".join(received) == b"before"
 
 
 def test_a_keep_alive_httpx_client_cannot_reuse_its_connection(store_dir, remote_server):

@@ -10,7 +10,7 @@ httpcore call them through the class, so a class attribute is what every path me
   ``gethostbyname_ex``, ``gethostbyaddr``, ``getnameinfo``);
 * ``SEND``: data sent on a socket connected earlier (``send``, ``sendall``, ``sendmsg``,
   ``sendfile``, and ``ssl.SSLSocket.send``, which ``SSLSocket.sendall`` and ``sendfile`` go
-  through), judged by the socket's peer.
+  through, and ``SSLSocket.write``), judged by the socket's peer.
 
 Each wrapper asks the guard's state first and does nothing more while it has nothing to do,
 so one left in place under another tool's patch is harmless.
@@ -208,4 +208,5 @@ SEND: tuple[tuple[Any, str, Wrap], ...] = (
     (socket.socket, "sendall", _wrap_send),
     (socket.socket, "sendfile", _wrap_send),
     (ssl.SSLSocket, "send", _wrap_send),
+    (ssl.SSLSocket, "write", _wrap_send),  # straight to the TLS object, not through send
 )
