@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -295,10 +296,12 @@ def test_other_modes_do_not_guard(store_dir, own_server, mode):
 
 
 def _socket_attributes():
-    names = ("connect", "connect_ex", "sendto", "sendmsg")
+    names = ("connect", "connect_ex", "sendto", "sendmsg", "send", "sendall", "sendfile")
+    lookups = ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr", "getnameinfo")
     return (
         {n: socket.socket.__dict__.get(n) for n in names},
-        socket.getaddrinfo,
+        {n: ssl.SSLSocket.__dict__.get(n) for n in ("send", "write")},
+        {n: getattr(socket, n) for n in lookups},
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from .plugin_helpers import setup
+from .test_network_guard import _socket_attributes
 
 SWALLOWING = """
 import socket
@@ -162,3 +163,12 @@ def test_a_bad_level_is_a_usage_error(pytester, args, ini, message):
     result = pytester.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
+
+
+@pytest.mark.parametrize("args", [[], ["--apirec-block-network=all"]])
+def test_a_run_leaves_the_socket_layer_as_it_found_it(pytester, own_address, args):
+    setup(pytester)
+    pytester.makepyfile(test_reach=REACHES.format(ip=own_address, marker=""))
+    before = _socket_attributes()
+    pytester.runpytest(*args)  # in this process: its guard comes and goes here
+    assert _socket_attributes() == before
