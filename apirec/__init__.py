@@ -72,12 +72,13 @@ def recording(
     block ends, but at most ``stream_rest_chunks`` more chunks (default 10,000) for at most
     ``stream_rest_seconds`` (default 30); past that it is stored truncated, with a warning.
 
-    In ``replay`` mode the recording blocks network connections while open (loopback always
-    passes, and the hosts, addresses and CIDR networks in ``allow_hosts``); a connection a call
-    attempts past the patches raises :class:`NetworkBlocked`. ``block_network=False`` turns
-    that off, and also lets this recording's calls through when it is nested in a guarding
-    one. Unset, they come from ``APIREC_BLOCK_NETWORK`` and ``APIREC_ALLOW_HOSTS`` (comma-
-    separated), else the guard is on with no extra hosts.
+    In ``replay`` mode the recording blocks the network while open: connections, data sent on
+    connections opened earlier, and name lookups. Loopback passes, except the servers its
+    answers were recorded against; the hosts, addresses and CIDR networks in ``allow_hosts``
+    pass. A call that goes past the patches raises :class:`NetworkBlocked`.
+    ``block_network=False`` turns that off, and also lets this recording's calls through when
+    it is nested in a guarding one. Unset, they come from ``APIREC_BLOCK_NETWORK`` and
+    ``APIREC_ALLOW_HOSTS`` (comma-separated), else the guard is on with no extra hosts.
 
     ``max_age`` (``"30d"``, ``"12h"``, ``"90m"`` or a ``timedelta``) makes stored answers
     older than that expired; ``on_expired`` says what replaying one does: ``"warn"`` (the

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,3 +79,19 @@ def closed_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/v1"
+
+
+@pytest.fixture
+def own_address() -> Iterator[str]:
+    """This machine's own non-loopback IPv4 address (connections to it stay on the machine)."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # UDP connect: picks a route, sends nothing
+        address = probe.getsockname()[0]
+    except OSError:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    finally:
+        probe.close()
+    if address.startswith("127."):
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    yield address

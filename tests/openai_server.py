@@ -165,16 +165,15 @@ def _response_events(model: str, words: list[str]) -> list[dict[str, Any]]:
 
 
 class OpenAIServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host  # "0.0.0.0": reachable at this machine's own address too
         self.requests = 0
         self.sent = 0
         self.gate = threading.Event()
         self.refused: dict[str, int] = {}  # model "busy-twice": 429s sent, per last message
         self.broken: dict[str, int] = {}  # "cut-once", "overloaded-once": streams broken, per text
         self.app = Starlette(routes=self.routes())
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
-        )
+        config = uvicorn.Config(self.app, host=host, port=0, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self.base_url = ""
@@ -199,6 +198,7 @@ class OpenAIServer:
                 raise RuntimeError("the test OpenAI server did not start")
             time.sleep(0.005)
         port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.port = port
         self.base_url = f"http://127.0.0.1:{port}/v1"
         return self
 

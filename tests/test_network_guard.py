@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -17,7 +18,7 @@ from contextlib import nullcontext
 import pytest
 
 import apirec
-from apirec.record.hosts import HostRules
+from apirec.guard.hosts import HostRules
 
 BLOCKED = [("192.0.2.1", 80), ("10.255.255.1", 443), ("2001:db8::1", 443)]
 
@@ -67,22 +68,6 @@ def talk(host: str, port: int) -> None:
     """Connect to a Listener and wait for its greeting."""
     with socket.create_connection((host, port), timeout=5) as conn:
         assert conn.recv(1) == b"k"
-
-
-@pytest.fixture
-def own_address() -> Iterator[str]:
-    """This machine's own non-loopback IPv4 address (connections to it stay on the machine)."""
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        probe.connect(("192.0.2.1", 9))  # UDP connect: picks a route, sends nothing
-        address = probe.getsockname()[0]
-    except OSError:
-        pytest.skip("this machine has no non-loopback IPv4 address")
-    finally:
-        probe.close()
-    if address.startswith("127."):
-        pytest.skip("this machine has no non-loopback IPv4 address")
-    yield address
 
 
 @pytest.fixture
@@ -311,10 +296,12 @@ def test_other_modes_do_not_guard(store_dir, own_server, mode):
 
 
 def _socket_attributes():
-    names = ("connect", "connect_ex", "sendto", "sendmsg")
+    names = ("connect", "connect_ex", "sendto", "sendmsg", "send", "sendall", "sendfile")
+    lookups = ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr", "getnameinfo")
     return (
         {n: socket.socket.__dict__.get(n) for n in names},
-        socket.getaddrinfo,
+        {n: ssl.SSLSocket.__dict__.get(n) for n in ("send", "write")},
+        {n: getattr(socket, n) for n in lookups},
     )
 
 
@@ -435,14 +422,14 @@ def test_bad_environment_value_names_the_variable(store_dir, monkeypatch):
 def test_opening_many_recordings_makes_no_new_wrappers(store_dir):
     """Each open reuses the wrappers it made before: nothing grows with the number of
     recordings a run opens (a list of every wrapper made once grew without end)."""
-    from apirec.record import network_guard
+    from apirec.guard import core as network_guard
 
     def open_one():
         with apirec.recording(store_dir, mode="replay"):
             pass
 
     open_one()
-    made = set(network_guard._GUARD.ours)
+    made = dict(network_guard._GUARD.made)
     for _ in range(50):
         open_one()
-    assert set(network_guard._GUARD.ours) == made
+    assert network_guard._GUARD.made == made

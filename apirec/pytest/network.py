@@ -1,30 +1,43 @@
-"""The plugin's side of the network guard: options, and failing a test whose code swallowed a
-:class:`~apirec.NetworkBlocked`.
+"""The plugin's side of the network guard: options, the guard of a whole replay run, and
+failing a test whose code swallowed a :class:`~apirec.NetworkBlocked`.
 
-``--apirec-block-network`` / ``--apirec-no-block-network`` and ``--apirec-allow-hosts=a,b``
-(repeatable), the ini keys ``apirec_block_network`` and ``apirec_allow_hosts`` (comma- or
-line-separated), the marker options ``block_network=`` and ``allow_hosts=``. Precedence as
-everywhere: marker > command line > ini > environment (``APIREC_BLOCK_NETWORK``,
-``APIREC_ALLOW_HOSTS``) > defaults (guard on in replay mode, loopback only). Command-line
-values also go to the environment for the run, so recordings a conftest opens itself follow
-them, as ``--apirec-mode`` does.
+``--apirec-block-network[=all|recordings|off]`` (bare: ``recordings``),
+``--apirec-no-block-network`` (``off``) and ``--apirec-allow-hosts=a,b`` (repeatable), the ini
+keys ``apirec_block_network`` (a level, or true/false for recordings/off) and
+``apirec_allow_hosts`` (comma- or line-separated), the marker options ``block_network=`` and
+``allow_hosts=``. Precedence as everywhere: marker > command line > ini > environment
+(``APIREC_BLOCK_NETWORK``, ``APIREC_ALLOW_HOSTS``) > defaults (``recordings``: replay-mode
+recordings block, loopback only). Command-line values also go to the environment for the run,
+so recordings a conftest opens itself follow them, as ``--apirec-mode`` does.
+
+In a replay run, ``all`` guards every test, also the calls it makes outside any recording;
+``recordings`` guards only inside replay recordings and counts the tests that reached a
+non-loopback host outside any recording (the summary names ``all``). Whichever way a test's
+replay recording was opened (fixture, marker, ``@apirec.recording`` on the test, ``with``
+inside it, a conftest's), a blocked connection its code swallowed fails it at teardown.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import pytest
 
 from apirec.errors import NetworkBlocked
+from apirec.guard import core as guard
+from apirec.guard.hosts import HostRules, RecordedHosts
 from apirec.pytest.environment import restore
-from apirec.record import network_guard
-from apirec.record.hosts import HostRules
-from apirec.record.settings import ENV_ALLOW_HOSTS, ENV_BLOCK_NETWORK, split_hosts
+from apirec.record.settings import (
+    BLOCK_LEVELS,
+    ENV_ALLOW_HOSTS,
+    ENV_BLOCK_NETWORK,
+    parse_flag,
+    split_hosts,
+)
 
 MARKER_OPTIONS = ("block_network", "allow_hosts")
 
@@ -35,26 +48,35 @@ class NetworkOptions:
 
     block_network: bool | None
     allow_hosts: tuple[str, ...] | None
+    level: str = "recordings"  # the run's: all, recordings or off
 
 
 SAVED_ENV = pytest.StashKey[dict[str, str | None]]()
 OPTIONS = pytest.StashKey[NetworkOptions]()
+# per test: the blocked connections seen, the errors its setup and call raised
+BLOCKED = pytest.StashKey[list[NetworkBlocked]]()
+RAISED = pytest.StashKey[list[BaseException]]()
 
 
 def add_options(group: Any, parser: pytest.Parser) -> None:
     group.addoption(
         "--apirec-block-network",
-        action="store_true",
-        dest="apirec_block_network",
+        nargs="?",
+        const="recordings",
         default=None,
-        help="in replay mode, block connections to hosts other than loopback and "
-        "--apirec-allow-hosts (the default)",
+        choices=BLOCK_LEVELS,
+        dest="apirec_block_network",
+        metavar="all|recordings|off",
+        help="in a replay run, block connections to hosts other than loopback and "
+        "--apirec-allow-hosts: inside replay recordings (recordings, the default), in every "
+        "test (all), or nowhere (off)",
     )
     group.addoption(
         "--apirec-no-block-network",
-        action="store_false",
+        action="store_const",
+        const="off",
         dest="apirec_block_network",
-        help="let replay-mode recordings reach the network",
+        help="let replay-mode recordings reach the network (--apirec-block-network=off)",
     )
     group.addoption(
         "--apirec-allow-hosts",
@@ -65,8 +87,7 @@ def add_options(group: Any, parser: pytest.Parser) -> None:
     )
     parser.addini(
         "apirec_block_network",
-        "apirec: block the network in replay mode",
-        type="bool",
+        "apirec: block the network in a replay run: all, recordings (or true) or off (false)",
         default=None,  # unset: the environment and the default decide
     )
     parser.addini(
@@ -76,22 +97,43 @@ def add_options(group: Any, parser: pytest.Parser) -> None:
     )
 
 
+def _level(value: object, source: str) -> str | None:
+    """all / recordings / off, from a level or a boolean's spelling (true: recordings)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "recordings" if value else "off"
+    text = str(value).strip().lower()
+    if text in BLOCK_LEVELS:
+        return text
+    try:
+        return "recordings" if parse_flag(text, source) else "off"
+    except ValueError:
+        raise pytest.UsageError(
+            f"{source}: {value!r} is not a valid level. Valid levels are: "
+            f"{', '.join(BLOCK_LEVELS)} (or true/false)"
+        ) from None
+
+
 def configure(config: pytest.Config) -> None:
-    cli_block = config.getoption("apirec_block_network")
+    cli_level = config.getoption("apirec_block_network")
     cli_hosts = config.getoption("apirec_allow_hosts")
-    ini_block = config.getini("apirec_block_network")
+    ini_level = _level(config.getini("apirec_block_network"), "ini apirec_block_network")
+    env_level = _level(os.environ.get(ENV_BLOCK_NETWORK), ENV_BLOCK_NETWORK)
     ini_hosts = config.getini("apirec_allow_hosts")
     hosts = _hosts(",".join(cli_hosts), "--apirec-allow-hosts") if cli_hosts else None
     if hosts is None and ini_hosts:
         hosts = _hosts(",".join(ini_hosts), "ini apirec_allow_hosts")
+    layer = cli_level or ini_level
     config.stash[OPTIONS] = NetworkOptions(
-        block_network=cli_block if cli_block is not None else ini_block,
+        block_network=None if layer is None else layer != "off",
         allow_hosts=hosts,
+        level=layer or env_level or "recordings",
     )
     saved: dict[str, str | None] = {}
-    if cli_block is not None:
+    if cli_level is not None:
         saved[ENV_BLOCK_NETWORK] = os.environ.get(ENV_BLOCK_NETWORK)
-        os.environ[ENV_BLOCK_NETWORK] = "1" if cli_block else "0"
+        os.environ[ENV_BLOCK_NETWORK] = cli_level
     if cli_hosts:
         saved[ENV_ALLOW_HOSTS] = os.environ.get(ENV_ALLOW_HOSTS)
         os.environ[ENV_ALLOW_HOSTS] = ",".join(hosts or ())
@@ -128,24 +170,107 @@ def settings_layer(config: pytest.Config, marker: dict[str, Any], where: str) ->
     return {"block_network": block, "allow_hosts": hosts}
 
 
+@dataclass(frozen=True)
+class _RunSettings:
+    path: str
+    host_rules: HostRules
+    block_network: bool | None = True
+    guards_network: bool = True
+
+
+@dataclass
+class RunGuard:
+    """The guard of a replay run under ``--apirec-block-network=all``: no recording, so it
+    was recorded against nothing and lets through only what the run's ``allow_hosts`` list."""
+
+    settings: _RunSettings
+    blocked: list[NetworkBlocked] = field(default_factory=list)
+
+    def recorded_hosts(self) -> RecordedHosts:
+        return RecordedHosts()
+
+
 @contextmanager
-def watching() -> Iterator[list[NetworkBlocked]]:
-    """Collect every connection blocked while a test's recording is open, by that recording
-    or any other (a conftest's, nested inside it), for :func:`fail_if_swallowed`."""
-    seen = network_guard.watch()
+def guarding(item: pytest.Item, replays: bool) -> Iterator[list[tuple[str, Any]]]:
+    """Around one test: collect every connection blocked while it runs, by any guard (for
+    :func:`fail_if_swallowed`); in a replay run, guard the whole test (``all``) or list the
+    non-loopback hosts it reached outside any recording (``recordings``)."""
+    options = item.config.stash[OPTIONS]
+    if options.level == "off":  # the plugin stays out of the network
+        yield []
+        return
+    item.stash[BLOCKED] = guard.watch()
+    item.stash[RAISED] = []
+    run: RunGuard | None = None
+    reached: list[tuple[str, Any]] = []
+    if replays and options.level == "all":
+        hosts = HostRules.parse(
+            options.allow_hosts or split_hosts(os.environ.get(ENV_ALLOW_HOSTS, ""))
+        )
+        run = RunGuard(_RunSettings("--apirec-block-network=all", hosts))
+        guard.guard_run(run)
+    elif replays and options.level == "recordings":
+        reached = guard.observe()
     try:
-        yield seen
+        yield reached
     finally:
-        network_guard.unwatch(seen)
+        if run is not None:
+            guard.on_close(run)
+        guard.unobserve(reached)
+        guard.unwatch(item.stash[BLOCKED])
 
 
-def fail_if_swallowed(
-    seen: list[NetworkBlocked],
-    raised: BaseException | None,
-    in_chain: Callable[[BaseException, BaseException | None], bool],
-) -> None:
+class Counted(Protocol):
+    reached_network: int  # the session's count (apirec.pytest.session.SessionState)
+
+
+InChain = Callable[[BaseException, BaseException | None], bool]
+
+
+class NetworkHooks:
+    """The plugin's hooks for the guard, registered once per session: each test runs inside
+    :func:`guarding`, and fails at teardown for a blocked connection its code swallowed."""
+
+    def __init__(self, state: Counted, replays: bool, in_chain: InChain) -> None:
+        self.state = state
+        self.replays = replays  # the run's mode is replay
+        self.in_chain = in_chain
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        with guarding(item, self.replays) as reached:
+            result = yield
+        if reached:  # connected outside any recording, with the guard only in recordings
+            self.state.reached_network += 1
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
+        result = yield  # a teardown that failed already tells its story
+        __tracebackhide__ = True
+        fail_if_swallowed(item, self.in_chain)
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        note_raised(item, call)
+        return report
+
+
+def note_raised(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """What the test's setup or call raised: a blocked connection in it was not swallowed."""
+    if call.excinfo is not None and call.when in ("setup", "call") and RAISED in item.stash:
+        item.stash[RAISED].append(call.excinfo.value)
+
+
+def fail_if_swallowed(item: pytest.Item, in_chain: InChain) -> None:
     """Fail the test when a connection was blocked and the code under test hid it."""
-    swallowed = [b for b in seen if not in_chain(b, raised)]
+    raised = item.stash.get(RAISED, [])
+    seen = item.stash.get(BLOCKED, [])
+    swallowed = [b for b in seen if not any(in_chain(b, r) for r in raised)]
     if not swallowed:
         return
     __tracebackhide__ = True
@@ -158,4 +283,18 @@ def fail_if_swallowed(
         port=first.port,
         recording=first.recording,
         action=first.action,
+    )
+
+
+def write_summary(reached: int, reporter: Any, *, heading: bool) -> None:
+    """How many tests of a replay run reached a non-loopback host outside any recording."""
+    if not reached:
+        return
+    if heading:
+        reporter.write_sep("-", "apirec")
+    tests = "1 test" if reached == 1 else f"{reached} tests"
+    reporter.write_line(
+        f"apirec: {tests} connected to a non-loopback host outside any recording in this "
+        f"replay run; block them with --apirec-block-network=all (ini apirec_block_network "
+        f"= all)"
     )

@@ -11,7 +11,9 @@
   (``apirec.pytest.expiry``).
 * Every test runs inside ``apirec.test_context(node_id)``.
 * A miss the code under test swallowed still fails the test at teardown, and so does a
-  connection the network guard blocked (``apirec.pytest.network``).
+  connection the network guard blocked, whichever way the test's recording was opened
+  (``apirec.pytest.network``, which also guards a whole replay run with
+  ``--apirec-block-network=all``).
 * A test whose recordings (the plugin's and any it opened itself) got no call in ``record`` or
   ``record-if-missing`` mode warns ``apirec.NothingRecordedWarning`` and is counted.
 * End of session: counts from every recording that closed, and the recordings no test used
@@ -54,7 +56,7 @@ from apirec.pytest.environment import restore
 from apirec.pytest.session import SessionState, write_summary
 from apirec.record.closing import observe_closing
 from apirec.record.context import test_context
-from apirec.record.modes import ENV_VAR, Mode, parse_mode
+from apirec.record.modes import ENV_VAR, Mode, parse_mode, resolve_mode
 from apirec.record.recording import Recording
 from apirec.record.settings import STORE_KINDS, Settings
 
@@ -183,6 +185,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if cli_mode is not None:
         config.stash[SAVED_ENV_MODE] = os.environ.get(ENV_VAR)
         os.environ[ENV_VAR] = cli_mode.value
+    options = config.stash[OPTIONS]
+    try:
+        run_mode = resolve_mode(options.cli_mode or options.ini_mode)
+    except InvalidMode:
+        run_mode = None  # APIREC_MODE is wrong: each test's recording says so
+    hooks = network.NetworkHooks(config.stash[STATE], run_mode is Mode.REPLAY, _is_in_chain)
+    config.pluginmanager.register(hooks, "apirec-network")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -270,7 +279,7 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
     # judged below by every recording the test opened (a conftest's may get the calls)
     rec.warn_if_nothing_recorded = False
     item.stash[CALL_ERROR] = None
-    with network.watching() as blocked, rec, streams_finished_in_the_tests_loop(item, rec):
+    with rec, streams_finished_in_the_tests_loop(item, rec):
         integrations.patch_into(rec, sdks)
         yield rec
     state = request.config.stash[STATE]
@@ -292,7 +301,6 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
             location=first.location,
             test_id=first.test_id,
         )
-    network.fail_if_swallowed(blocked, raised, _is_in_chain)
     if raised is None and not rec.misses:
         sequences.judge(item, rec, state.used, state.unplayed)
 
@@ -365,13 +373,16 @@ class SessionHooks:
             self.state.prune()
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if hasattr(self.config, "workerinput") or not self.state.recordings:
+        if hasattr(self.config, "workerinput"):
             return
-        write_summary(self.state, self.config.stash[OPTIONS].prune, terminalreporter)
-        sequences.write_summary(self.state.unplayed, terminalreporter)
-        renames.write_summary(
-            self.state.moves,
-            self.state.recorded_again,
-            terminalreporter,
-            rekey=bool(self.config.getoption("apirec_rekey")),
-        )
+        state = self.state
+        if state.recordings:
+            write_summary(state, self.config.stash[OPTIONS].prune, terminalreporter)
+            sequences.write_summary(state.unplayed, terminalreporter)
+            renames.write_summary(
+                state.moves,
+                state.recorded_again,
+                terminalreporter,
+                rekey=bool(self.config.getoption("apirec_rekey")),
+            )
+        network.write_summary(state.reached_network, terminalreporter, heading=not state.recordings)

@@ -51,6 +51,8 @@ class SessionState:
     failed: set[str] = field(default_factory=set)
     recordings: int = 0  # tests that had a recording
     nothing_recorded: int = 0  # tests whose recordings in a recording mode got no call
+    # tests of a replay run that reached a non-loopback host outside any recording
+    reached_network: int = 0
     # tests during which some recording (the plugin's or one the test opened) got a call
     intercepted: set[str] = field(default_factory=set)
     # the counts of each recording already added (one recording may close many times)
@@ -109,6 +111,7 @@ class SessionState:
             "complete": {k: sorted(v) for k, v in self.complete.items()},
             "recordings": self.recordings,
             "nothing_recorded": self.nothing_recorded,
+            "reached_network": self.reached_network,
             "moves": [astuple(move) for move in self.moves],
             "recorded_again": [list(pair) for pair in self.recorded_again],
             "unplayed": self.unplayed,
@@ -122,6 +125,7 @@ class SessionState:
             self.complete[node_id].update((d, kind) for d, kind in stores)
         self.recordings += wire["recordings"]
         self.nothing_recorded += wire["nothing_recorded"]
+        self.reached_network += wire.get("reached_network", 0)
         self.moves.extend(Move(*move) for move in wire["moves"])
         self.recorded_again.extend((old, new) for old, new in wire["recorded_again"])
         self.unplayed.update(wire.get("unplayed", {}))

@@ -3,9 +3,10 @@
 Both are found through a ContextVar, with a process-wide fallback: a recording activated in a
 session-scoped fixture must still see calls made from tasks, threads and clients created
 before it, whose contexts were copied when it was not yet set. These two stacks, the observers
-of closing recordings (apirec.record.closing) and the record of patched attributes
-(apirec.record.wrapping) are the only module-level mutable state in apirec, each process-wide
-for that same reason.
+of closing recordings (apirec.record.closing), the record of patched attributes
+(apirec.record.wrapping) and the network guard (apirec.guard.core, with the recorded hosts
+it reads, apirec.record.recorded_hosts) are the only module-level mutable state in apirec,
+each process-wide for that same reason.
 """
 
 from __future__ import annotations

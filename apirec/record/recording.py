@@ -18,12 +18,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from apirec.codec.envelope import encode_result
 from apirec.errors import ApirecError, EncodeError, NetworkBlocked, RecordingNotFound
+from apirec.guard import core as network_guard
+from apirec.guard.hosts import RecordedHosts
 from apirec.keys.spec import KeySpec
-from apirec.record import key_rules, network_guard
+from apirec.record import key_rules
 from apirec.record.calls import Call
 from apirec.record.closing import closed, interruption, raise_first
 from apirec.record.context import (
     ActiveRecording,
+    active_recording,
     current_test_id,
     enter_recording,
     exit_recording,
@@ -32,6 +35,7 @@ from apirec.record.decorating import decorate
 from apirec.record.error_policy import StoreErrors
 from apirec.record.miss_diagnostics import recording_not_found
 from apirec.record.modes import Mode
+from apirec.record.recorded_hosts import recorded_hosts
 from apirec.record.renames import miss_lines
 from apirec.record.settings import Settings
 from apirec.record.stored_answers import Answers
@@ -45,6 +49,9 @@ if TYPE_CHECKING:
     from apirec.record.wrapping import Patch
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# the guard finds the recording of a call the way calls do
+network_guard.resolve_with(active_recording)
 
 
 def _coroutine_returned(function: str, coroutine: Any) -> EncodeError:
@@ -107,6 +114,7 @@ class Recording:
         self.misses: list[RecordingNotFound] = answers.misses
         # connections the network guard refused while this recording was open
         self.blocked: list[NetworkBlocked] = []
+        self._recorded_hosts: RecordedHosts | None = None
         self._depth = 0
         self._tokens: list[Token[ActiveRecording | None] | None] = []
         self._patches: list[Patch] = []
@@ -131,6 +139,7 @@ class Recording:
                 # record mode replaces only answers written before this moment
                 self._answers.begin(record_start() if self.mode is Mode.RECORD else time.time())
                 self.is_open = True
+                self._recorded_hosts = None  # read again, when the guard first asks
                 network_guard.on_open(self)
             self._depth += 1
         self._tokens.append(enter_recording(self))
@@ -185,6 +194,15 @@ class Recording:
                 self.is_open = False
                 exit_recording(self, token)
         closed(self, failed=failed)
+
+    def recorded_hosts(self) -> RecordedHosts:
+        """The hosts this recording's stored answers were recorded against (read from the
+        store the first time the guard asks, which only a loopback connection under replay
+        does)."""
+        hosts = self._recorded_hosts
+        if hosts is None:
+            hosts = self._recorded_hosts = recorded_hosts(self.store)
+        return hosts
 
     async def finish_streams(self, error: BaseException | None = None) -> None:
         """Finish the open streams now, in this event loop (the pytest plugin does this for
@@ -344,7 +362,7 @@ class Recording:
                 return answers.replay(call, *found, async_stream=async_stream)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
-        answers.going_live(call)
+        answers.going_live(call, instance)
         try:
             result = wrapped(*args, **kwargs)
         except Exception as error:
@@ -379,7 +397,7 @@ class Recording:
                 return answers.replay(call, *found, async_stream=True)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
-        answers.going_live(call)
+        answers.going_live(call, instance)
         try:
             result = await wrapped(*args, **kwargs)
         except Exception as error:

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from apirec.errors import InvalidStore
+from apirec.guard.hosts import HostRules
 from apirec.record import error_policy
 from apirec.record.error_policy import StoreErrors
 from apirec.record.expiry import layered, parse_max_age, parse_on_expired
-from apirec.record.hosts import HostRules
 from apirec.record.modes import Mode, parse_mode, resolve_mode
 from apirec.record.sequences import layered as layered_repeats
 from apirec.record.sequences import parse_repeats
@@ -47,8 +47,14 @@ def split_hosts(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.replace("\n", ",").split(",") if part.strip())
 
 
+# the run-wide levels of the pytest plugin; for one recording both mean "on"
+BLOCK_LEVELS = ("all", "recordings", "off")
+
+
 def _env_block_network() -> bool | None:
     value = os.environ.get(ENV_BLOCK_NETWORK)
+    if value and value.strip().lower() in BLOCK_LEVELS[:2]:
+        return True
     return None if not value else parse_flag(value, ENV_BLOCK_NETWORK)
 
 
@@ -68,7 +74,7 @@ class Settings:
     stream_rest_chunks: int = DEFAULT_REST_CHUNKS
     stream_rest_seconds: float = DEFAULT_REST_SECONDS
     # None: on in replay mode; False also lets the calls of this recording through when a
-    # guarding recording around it is open (see apirec.record.network_guard)
+    # guarding recording around it is open (see apirec.guard.core)
     block_network: bool | None = None
     allow_hosts: tuple[str, ...] = ()
     # stored answers older than this are expired (apirec.record.expiry); also "30d"

@@ -19,6 +19,7 @@ from apirec.codec.envelope import encode
 from apirec.codec.exception_data import error_response
 from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan
 from apirec.errors import ApirecError, RecordingNotFound, StoreError
+from apirec.guard.origins import ORIGIN, origin_of
 from apirec.record.calls import Call, KeyState, Stats, open_store
 from apirec.record.error_policy import should_store
 from apirec.record.expiry import Expiry
@@ -62,6 +63,8 @@ class Answers(Replaying):
         self._expiry = Expiry.of(settings.max_age, settings.on_expired, self.mode, settings.extra)
         # (key, call index) -> slot of an expired answer this call records again
         self._renewing: dict[tuple[str, int], int] = {}
+        # (key, call index) -> the origin a live call's client sends to, stored with its answer
+        self._origins: dict[tuple[str, int], str] = {}
         # the session's knowledge of renamed tests (the pytest plugin's), if any
         renames = settings.extra.get("renames")
         self.renames = renames if isinstance(renames, Renames) else None
@@ -202,8 +205,11 @@ class Answers(Replaying):
             changed = False  # the store cannot be read: nothing in it to have changed
         self.count("missed_changed" if changed else "missed_new")
 
-    def going_live(self, call: Call) -> None:
+    def going_live(self, call: Call, instance: Any = None) -> None:
         """``call`` goes to the real function: its answer is due (see :meth:`settle`)."""
+        origin = origin_of(instance)
+        if origin is not None:  # what a replay must not reach (apirec.guard.origins)
+            self._origins[call.key, call.index] = origin
         if call.keying is None and (call.key, call.index) not in self._renewing:
             self.state(call.key).pending.add(call.index)
 
@@ -237,6 +243,7 @@ class Answers(Replaying):
         """``call`` ended with no answer to store (cancelled, interrupted, or its answer could
         not be stored): answers of later identical calls, stored at their own places as they
         came, move down into its place, so that replay finds a sequence with no hole."""
+        self._origins.pop((call.key, call.index), None)
         if self._renewing.pop((call.key, call.index), None) is not None:
             return  # the expired answer stays in its place
         if call.keying is None:  # else stored under a name of its own, not in a sequence
@@ -303,9 +310,11 @@ class Answers(Replaying):
             response, name = call.keying.stored(call.key, request, response)
         else:
             request = {"function": call.function, "args": encode(call.arguments), "key": call.key}
+        origin = self._origins.pop((call.key, call.index), None)
         entry: Entry = {
             "test_id": call.test_id,
             **stamp(response),  # recorded_at, versions
+            **({ORIGIN: origin} if origin is not None else {}),
             "request": request,
             "response": response,
             "id_normalization_mapping": {},

@@ -1,4 +1,5 @@
-"""Which hosts a replay may reach: loopback always, and the recording's ``allow_hosts``.
+"""Which hosts a replay may reach: loopback, except the hosts its recordings were recorded
+against, and the recording's ``allow_hosts``.
 
 Pure decisions on names and addresses, nothing resolved here. ``allow_hosts`` entries are host
 names (``api.example.com``, matched without case and trailing dot), ``*.example.com``
@@ -7,9 +8,11 @@ names (``api.example.com``, matched without case and trailing dot), ``*.example.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -98,7 +101,12 @@ class HostRules:
 
     def allows(self, host: str) -> bool:
         """Whether a connection to ``host`` (a name or an address) may go out."""
-        if is_local(host):
+        return is_local(host) or self.lists(host)
+
+    def lists(self, host: str) -> bool:
+        """Whether ``host`` is one of these entries; ``localhost`` listed names every loopback
+        address (what lets a loopback server through that a recording was recorded against)."""
+        if "localhost" in self.names and is_local(host):
             return True
         address = address_of(host)
         if address is None:
@@ -108,3 +116,70 @@ class HostRules:
 
     def __bool__(self) -> bool:
         return bool(self.names or self.suffixes or self.networks)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def origin_of_url(url: object) -> str | None:
+    """``scheme://host:port`` of an absolute URL (no credentials, no path), else None."""
+    if not isinstance(url, str) or "://" not in url:
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
+    except ValueError:
+        return None
+    host = parts.hostname
+    if not host or port is None:
+        return None
+    where = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme.lower()}://{where}:{port}"
+
+
+@dataclass(frozen=True)
+class RecordedHosts:
+    """The hosts a recording's answers were recorded against, as ``(host, port)``.
+
+    Only the loopback ones change a decision: other hosts are blocked anyway (unless listed
+    in ``allow_hosts``, which wins). Any loopback spelling (``localhost``, 127.0.0.1, ::1,
+    0.0.0.0) names the same server, so those are kept by port."""
+
+    hosts: frozenset[tuple[str, int]] = frozenset()
+    local_ports: frozenset[int] = frozenset()
+
+    @classmethod
+    def of(cls, origins: Iterable[str]) -> RecordedHosts:
+        hosts = set()
+        for origin in origins:
+            parts = urlsplit(origin)
+            try:
+                port = parts.port
+            except ValueError:
+                continue
+            if parts.hostname and port is not None:
+                hosts.add((parts.hostname, port))
+        local = frozenset(p for h, p in hosts if is_local(h))
+        return cls(frozenset(hosts), local)
+
+    def blocks(self, host: str, port: object, *, sending: bool = False) -> bool:
+        """Whether a connection to loopback ``host``:``port`` goes to a recorded server.
+
+        ``sending``: data sent on a connection made earlier. Both of its ends are on this
+        machine, and a port the system hands out to clients (a fake server bound to port 0
+        was given one) may now be a client's, so the far end of an in-process server's reply
+        would look recorded: such ports are judged when connecting only."""
+        if not isinstance(port, int) or port not in self.local_ports or not is_local(host):
+            return False
+        return not sending or port not in ephemeral_ports()
+
+
+@functools.cache
+def ephemeral_ports() -> range:
+    """The ports the system gives the client end of a connection."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(n) for n in f.read().split())
+    except (OSError, ValueError):
+        low, high = 49152, 65535  # the IANA range: macOS, Windows
+    return range(low, high + 1)

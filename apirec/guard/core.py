@@ -1,0 +1,354 @@
+"""The network guard: under replay, a call that went past the patches cannot reach the network.
+
+While at least one guard is open (a recording in replay mode with ``block_network`` on, the
+default; or, under pytest with ``--apirec-block-network=all``, the test run itself), the
+socket layer is wrapped (:mod:`apirec.guard.sockets`): new connections, datagrams, data sent on
+sockets connected before the guard opened (a keep-alive pool, a warm-up), and every name or
+address lookup (``getaddrinfo``, ``gethostbyname(_ex)``, ``gethostbyaddr``, ``getnameinfo``),
+so not even a DNS query leaves. Unix domain sockets and other families are never touched.
+The wrappers go in when the first guard opens and come out, restoring exactly what was there,
+when the last one closes; nothing is wrapped otherwise, so decorated calls never pay for it.
+
+Which connections pass, judged at the moment of the connect, the lookup or the send:
+
+* loopback (127.0.0.0/8, ::1, ``localhost``) and "this host" (0.0.0.0, ::), except the
+  loopback servers the open recordings were recorded against (by port: an SDK pointed at a
+  local model server must not reach it on replay through an entry point nobody patched);
+* calls made for a recording that says ``block_network=False``, in any mode (the recording of
+  a call is found by the resolver the recorder registers: :func:`resolve_with`);
+* under the run's guard alone, calls made for a recording that does not replay;
+* hosts that any open guard lists in ``allow_hosts``, and the addresses such a listed name
+  resolved to; this wins over the recorded hosts.
+
+A nested recording in ``record`` or ``record-if-missing`` mode does not open the network by
+itself inside a replaying one: its live calls are blocked until it says
+``block_network=False``.
+
+Observers (:func:`observe`) are told of connections to non-loopback hosts made outside any
+recording while no guard blocks them: the pytest plugin counts such tests.
+
+The state is process-wide by necessity (the socket module is), like the stacks in
+:mod:`apirec.record.context`.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from apirec.errors import ApirecError, NetworkBlocked
+from apirec.guard.hosts import HostRules, IPAddress, RecordedHosts, address_of, is_local
+from apirec.guard.sockets import CONNECT, OBSERVE, SEND
+
+_MISSING = object()
+_OURS = "__apirec_guard__"
+_LEVELS = ((), OBSERVE, (*CONNECT, *SEND))
+_KEEP = 100  # blocked attempts kept per list for the report (a retry loop must not grow it)
+
+
+class GuardSettings(Protocol):
+    """What the guard reads of a recording's settings (``apirec.record.settings.Settings``)."""
+
+    @property
+    def path(self) -> Any: ...
+
+    @property
+    def host_rules(self) -> HostRules: ...
+
+    @property
+    def block_network(self) -> bool | None: ...
+
+    @property
+    def guards_network(self) -> bool: ...
+
+
+class Guarded(Protocol):
+    """What the guard needs of a recording (``Recording`` is one) or of the run's guard."""
+
+    @property
+    def settings(self) -> GuardSettings: ...
+
+    @property
+    def blocked(self) -> list[NetworkBlocked]: ...
+
+    def recorded_hosts(self) -> RecordedHosts: ...
+
+
+class _Guard:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        # replaced whole under the lock, read without it
+        self.guards: tuple[Guarded, ...] = ()
+        self.openers: tuple[Guarded, ...] = ()
+        self.run_wide: tuple[Guarded, ...] = ()  # guards that are no recording
+        self.watchers: tuple[list[NetworkBlocked], ...] = ()
+        self.observers: tuple[list[tuple[str, Any]], ...] = ()
+        self.active = False  # guards or observers: the wrappers have work to do
+        self.resolve: Callable[[], object] = lambda: None
+        self.level = 0  # what is installed: 0 nothing, 1 what observers need, 2 everything
+        self.installed: dict[tuple[int, str], tuple[Any, str, object, object]] = {}
+        # the last wrapper made for each target, reused while the same original is there (no
+        # growth per open); each is marked, to recognise one left under another tool's patch
+        self.made: dict[tuple[int, str], tuple[object, object]] = {}
+        self.resolved: set[IPAddress] = set()  # what allowed names resolved to while on
+        self.lookup_names: set[str] = set()  # allowed names resolved to check an address
+
+    def enter(self, rec: Guarded, *, run_wide: bool = False) -> None:
+        with self.lock:
+            if rec.settings.block_network is False and not run_wide:
+                self.openers = (*self.openers, rec)
+            elif run_wide or rec.settings.guards_network:
+                self.guards = (*self.guards, rec)
+                if run_wide:
+                    self.run_wide = (*self.run_wide, rec)
+                self._sync()
+
+    def exit(self, rec: Guarded) -> None:
+        with self.lock:
+            self.openers = _without(self.openers, rec)
+            if _holds(self.guards, rec):
+                self.guards = _without(self.guards, rec)
+                self.run_wide = _without(self.run_wide, rec)
+                self._sync()
+
+    # -- the patches ---------------------------------------------------------------------------
+
+    def _sync(self) -> None:
+        """Install what the guards and observers need, remove the rest (under the lock)."""
+        level = 2 if self.guards else 1 if self.observers else 0
+        if level == self.level:
+            return  # a nested guard: nothing to change
+        self.level = level
+        wanted = _LEVELS[level]
+        self.active = bool(wanted)
+        keep = {(id(owner), name) for owner, name, _ in wanted}
+        for target in [t for t in self.installed if t not in keep][::-1]:
+            self._remove(target)
+        for owner, name, make in wanted:
+            if (id(owner), name) not in self.installed:
+                self._add(owner, name, make)
+        if level < 2:
+            self.resolved.clear()
+            self.lookup_names.clear()
+
+    def _add(self, owner: Any, name: str, make: Any) -> None:
+        current = getattr(owner, name)
+        if getattr(current, _OURS, False):
+            return  # ours, left under another tool's patch: active again
+        key = (id(owner), name)
+        made = self.made.get(key)
+        if made is None or made[0] is not current:
+            wrapper = make(self, current)
+            setattr(wrapper, _OURS, True)
+            self.made[key] = made = (current, wrapper)
+        self.installed[key] = (owner, name, vars(owner).get(name, _MISSING), made[1])
+        setattr(owner, name, made[1])
+
+    def _remove(self, target: tuple[int, str]) -> None:
+        owner, name, saved, wrapper = self.installed.pop(target)
+        if vars(owner).get(name) is not wrapper:
+            return  # another tool patched over ours: keep theirs; ours is now inert
+        if saved is _MISSING:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, saved)
+
+    # -- the decision --------------------------------------------------------------------------
+
+    def check(self, host: str, port: int | str | None, action: str) -> None:
+        guards = self.guards
+        if not guards:
+            if self.observers and action != "send" and not is_local(host):
+                self._observe(host, port)
+            return
+        local = is_local(host)
+        if local and (action == "resolve" or not _recorded(guards, host, port, action)):
+            return  # a loopback lookup asks no one
+        current: object = self.resolve()
+        if _holds(self.openers, current):
+            return
+        if len(self.run_wide) == len(guards) and not _replays(current):
+            return  # the run's guard judges replays and calls outside any recording
+        rules = [g.settings.host_rules for g in guards]
+        if any(r.lists(host) for r in rules) if local else any(r.allows(host) for r in rules):
+            return
+        address = None if local else address_of(host)
+        if address is not None and self._resolves_to_allowed(address, guards):
+            return
+        blocker = next((g for g in guards if g is current), guards[-1])
+        error = NetworkBlocked(
+            _message(host, port, action, blocker, current, local),
+            host=host,
+            port=port,
+            recording="" if _holds(self.run_wide, blocker) else str(blocker.settings.path),
+            action=action,
+        )
+        for seen in (*(g.blocked for g in guards), *self.watchers):
+            if len(seen) < _KEEP:
+                seen.append(error)
+        raise error
+
+    def _observe(self, host: str, port: int | str | None) -> None:
+        if self.resolve() is None:
+            for seen in self.observers:
+                if len(seen) < _KEEP:
+                    seen.append((host, port))
+
+    def _resolves_to_allowed(self, address: IPAddress, guards: tuple[Guarded, ...]) -> bool:
+        if address in self.resolved:
+            return True
+        # An address from a resolver the guard did not see (c-ares, a cache): look up the
+        # listed names once each, with the resolver that was there before the guard.
+        names = {n for g in guards for n in g.settings.host_rules.names} - self.lookup_names
+        for name in names:
+            self.lookup_names.add(name)
+            try:
+                found = _unguarded_getaddrinfo()(name, None)
+            except OSError:
+                continue
+            self.resolved_allowed(name, [str(r[4][0]) for r in found])
+        return address in self.resolved
+
+    def resolved_allowed(self, host: str, addresses: list[str]) -> None:
+        if self.guards and not is_local(host):
+            for text in addresses:
+                address = address_of(text.partition("%")[0])
+                if address is not None:
+                    self.resolved.add(address)
+
+
+_GUARD = _Guard()
+
+
+def resolve_with(resolve: Callable[[], object]) -> None:
+    """How the guard finds the recording a call belongs to (the recorder registers its
+    ``active_recording``): the guard never imports the recorder."""
+    _GUARD.resolve = resolve
+
+
+def on_open(rec: Guarded) -> None:
+    """``rec`` opens: guard the network while it is open, or open it for its calls."""
+    _GUARD.enter(rec)
+
+
+def on_close(rec: Guarded) -> None:
+    _GUARD.exit(rec)
+
+
+def guard_run(guard: Guarded) -> None:
+    """Guard calls outside any recording too, until :func:`on_close` (``guard``: the run's,
+    the pytest plugin's ``--apirec-block-network=all``)."""
+    _GUARD.enter(guard, run_wide=True)
+
+
+def watch() -> list[NetworkBlocked]:
+    """A list that receives every connection blocked from now on, by any guard, until
+    :func:`unwatch` (the pytest plugin's per-test check)."""
+    seen: list[NetworkBlocked] = []
+    with _GUARD.lock:
+        _GUARD.watchers = (*_GUARD.watchers, seen)
+    return seen
+
+
+def unwatch(seen: list[NetworkBlocked]) -> None:
+    with _GUARD.lock:
+        _GUARD.watchers = tuple(w for w in _GUARD.watchers if w is not seen)
+
+
+def observe() -> list[tuple[str, Any]]:
+    """A list that receives ``(host, port)`` of each connection or lookup of a non-loopback
+    host made outside any recording while no guard is open, until :func:`unobserve`."""
+    seen: list[tuple[str, Any]] = []
+    with _GUARD.lock:
+        _GUARD.observers = (*_GUARD.observers, seen)
+        _GUARD._sync()
+    return seen
+
+
+def unobserve(seen: list[tuple[str, Any]]) -> None:
+    with _GUARD.lock:
+        _GUARD.observers = tuple(o for o in _GUARD.observers if o is not seen)
+        _GUARD._sync()
+
+
+def _holds(recs: tuple[Guarded, ...], rec: object) -> bool:
+    return any(r is rec for r in recs)
+
+
+def _without(recs: tuple[Guarded, ...], rec: Guarded) -> tuple[Guarded, ...]:
+    for i in range(len(recs) - 1, -1, -1):
+        if recs[i] is rec:
+            return recs[:i] + recs[i + 1 :]
+    return recs
+
+
+def _replays(current: object) -> bool:
+    """Whether the call is outside any recording, or made for one that guards (replays)."""
+    settings = getattr(current, "settings", None)
+    return current is None or bool(getattr(settings, "guards_network", False))
+
+
+def _recorded(guards: tuple[Guarded, ...], host: str, port: int | str | None, action: str) -> bool:
+    for g in guards:
+        try:
+            if g.recorded_hosts().blocks(host, port, sending=action == "send"):
+                return True
+        except ApirecError:
+            continue  # a store that cannot be read: its replay says so itself
+    return False
+
+
+def _unguarded_getaddrinfo() -> Callable[..., Any]:
+    saved = _GUARD.installed.get((id(socket), "getaddrinfo"))
+    if saved is not None and callable(saved[2]):
+        return saved[2]
+    return socket.getaddrinfo
+
+
+def _message(
+    host: str,
+    port: int | str | None,
+    action: str,
+    blocker: Guarded,
+    current: object,
+    local: bool,
+) -> str:
+    where = f"[{host}]" if ":" in host else host
+    target = {
+        "connect": f"a connection to {where}:{port}",
+        "send": f"data sent to {where}:{port}",
+        "resolve": f"looking up {host!r}" + ("" if port is None else f" (port {port})"),
+    }[action]
+    if _holds(_GUARD.run_wide, blocker):
+        text = (
+            f"apirec blocked {target} in a replay run (--apirec-block-network=all): a call "
+            f"outside any recording went to the network. Record it (the apirec fixture or "
+            f"@pytest.mark.apirec, with apirec.integrations.patch(...) or rec.patch(...)), or "
+            f"let the host through with --apirec-allow-hosts={host}, or block only inside "
+            f"recordings with --apirec-block-network=recordings"
+        )
+    else:
+        text = (
+            f"apirec blocked {target} under replay (recording {blocker.settings.path}): a "
+            f"call went past the recording's patches to the network. Patch the entry point "
+            f"it went through (rec.patch(...), apirec.integrations.patch(...)), or let the "
+            f"host through with allow_hosts=[{host!r}], or turn the guard off with "
+            f"block_network=False (options of apirec.recording() and @pytest.mark.apirec; "
+            f"--apirec-allow-hosts, --apirec-no-block-network)"
+        )
+    if local:
+        text += (
+            f". {where}:{port} is a server this replay's recordings were recorded against "
+            "(loopback is blocked for those)"
+        )
+    mode = getattr(current, "mode", None)
+    value = getattr(mode, "value", None)
+    if current is not blocker and value is not None and not _replays(current):
+        path = getattr(getattr(current, "settings", None), "path", "?")
+        text += (
+            f". The recording in effect ({path}, mode {value}) does not open the network "
+            "by itself inside a replay: give it block_network=False"
+        )
+    return text
