@@ -77,8 +77,12 @@ class KeySpec(Binding):
         float_digits: int = 6,
         keying: Keying | None = None,
         store_errors: str | Callable[[BaseException], bool] | None = None,
+        own_kind: bool = False,
     ) -> None:
         super().__init__(func, name=name)
+        # the stream kind (sync or async) of its answers is the function's own (@record):
+        # replaying one stored as the other kind is an error; else it follows the caller
+        self.own_kind = own_kind
         # which errors of this function are stored (None: the recording's choice); checked and
         # applied by the recorder (apirec.record.error_policy), carried here with the function
         self.store_errors = store_errors

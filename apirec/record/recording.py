@@ -35,7 +35,7 @@ from apirec.record.miss_diagnostics import recording_not_found
 from apirec.record.modes import Mode
 from apirec.record.renames import miss_lines
 from apirec.record.settings import Settings
-from apirec.record.stored_answers import Answers
+from apirec.record.stored_answers import KINDS, Answers
 from apirec.stores.files import record_start
 from apirec.stores.json_store import Entry, Store
 from apirec.streams.finishing import Bound, OpenStreams
@@ -325,7 +325,9 @@ class Recording:
         if self.mode is not Mode.RECORD:
             found = answers.lookup(call)
             if found is not None:
-                return answers.replay(call, *found, async_stream=async_stream)
+                return answers.replay(
+                    call, *found, async_stream=async_stream, own_kind=spec.own_kind
+                )
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
         answers.going_live(call)
@@ -337,7 +339,7 @@ class Recording:
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)
             raise
-        return self._finish(call, result, async_stream=async_stream)
+        return self._finish(call, result, async_stream=async_stream, own_kind=spec.own_kind)
 
     async def call_async(
         self,
@@ -360,7 +362,7 @@ class Recording:
         if self.mode is not Mode.RECORD:
             found = answers.lookup(call)
             if found is not None:
-                return answers.replay(call, *found, async_stream=True)
+                return answers.replay(call, *found, async_stream=True, own_kind=spec.own_kind)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
         answers.going_live(call)
@@ -372,15 +374,17 @@ class Recording:
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)
             raise
-        return self._finish(call, result, async_stream=True)
+        return self._finish(call, result, async_stream=True, own_kind=spec.own_kind)
 
-    def _finish(self, call: Call, result: Any, *, async_stream: bool) -> Any:
+    def _finish(self, call: Call, result: Any, *, async_stream: bool, own_kind: bool) -> Any:
         if is_stream(result):
+            # a @record function's kind is stored: if it changes, its replay says so
+            kind = {"stream_kind": KINDS[async_stream]} if own_kind else {}
             return record_stream(
                 result,
                 call.function,
                 async_stream=async_stream,
-                save=lambda response: self._answers.save(call, response),
+                save=lambda response: self._answers.save(call, {**response, **kind}),
                 keep=self._streams.keep,
             )
         try:

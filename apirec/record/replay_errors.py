@@ -1,12 +1,12 @@
-"""The errors a replayed answer raises: a recorded exception in the call's own format, and the
-end of a stream that was stored truncated."""
+"""The errors a replayed answer raises: a recorded exception in the call's own format, the
+end of a stream that was stored truncated, and a function whose stream kind changed."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from apirec.codec.exception_data import rebuild_error
-from apirec.errors import IncompleteRecording
+from apirec.errors import ApirecError, IncompleteRecording
 from apirec.record.calls import Call
 
 
@@ -39,3 +39,16 @@ def format_error(
     if error is not None:
         return error
     return rebuild_error(data, trusted, where)
+
+
+def stream_kind_changed(call: Call, stored: str, where: str) -> ApirecError:
+    """A ``@record`` function recorded as a stream of one kind (sync or async) and now of the
+    other: its stored answer cannot be handed back as what the function now returns."""
+    now = "sync" if stored == "async" else "async"
+    return ApirecError(
+        f"{call.function}() was recorded as {'an' if stored == 'async' else 'a'} {stored} "
+        f"stream ({where}) but is now {'an' if now == 'async' else 'a'} {now} one (a "
+        f"{'generator' if now == 'sync' else 'async generator'} or a function returning "
+        f"{'an iterator' if now == 'sync' else 'an async iterator'}): record it again "
+        f"(run in record mode, or delete the file and run in record-if-missing mode)"
+    )

@@ -26,11 +26,14 @@ from apirec.record.expiry import Expiry
 from apirec.record.modes import Mode
 from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
 from apirec.record.renames import Renames
-from apirec.record.replay_errors import format_error, incomplete
+from apirec.record.replay_errors import format_error, incomplete, stream_kind_changed
 from apirec.record.settings import Settings
 from apirec.stores.json_store import Entry, Store
 from apirec.stores.metadata import stamp
 from apirec.streams.replay import replay_stream
+
+# what a stored stream's "stream_kind" says, by whether it is async
+KINDS = {True: "async", False: "sync"}
 
 
 class Answers:
@@ -159,11 +162,21 @@ class Answers:
             renames.recorded_again.extend((m.old_test, call.test_id) for m in found)
         return 0
 
-    def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
+    def replay(
+        self,
+        call: Call,
+        slot: int,
+        entry: Entry,
+        *,
+        async_stream: bool = False,
+        own_kind: bool = False,
+    ) -> Any:
         """Rebuild the stored answer (fresh objects) or raise the stored exception.
 
-        A stored stream comes back as a stream (async when ``async_stream``) that decodes
-        its chunks one at a time, then raises the stored error if it ended with one.
+        A stored stream comes back as a stream (async when ``async_stream``: the caller's
+        kind) that decodes its chunks one at a time, then raises the stored error if it ended
+        with one. ``own_kind``: the function's stream kind is its own (``@record``), so a
+        stream stored as the other kind is an error, not handed back.
         """
         self.used.add((call.key, slot))
         elsewhere = self._found_at.get((call.key, slot))
@@ -185,6 +198,9 @@ class Answers:
             entry, plans = self._pristine(call, slot, entry), None
         response = entry["response"]
         if response.get("is_streaming"):
+            stored_kind = response.get("stream_kind")
+            if own_kind and stored_kind in KINDS.values() and stored_kind != KINDS[async_stream]:
+                raise stream_kind_changed(call, str(stored_kind), self._where(call, slot))
             return self._replay_stream(call, slot, response, async_stream, plans, first=not known)
         if response.get("is_exception"):
             data = response.get("exception_data")

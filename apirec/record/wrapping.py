@@ -109,11 +109,13 @@ def wrap(
     float_digits: int = 6,
     keying: Keying | None = None,
     store_errors: StoreErrors | None = None,
+    own_kind: bool = False,
 ) -> RecordedFunction:
     """Wrap ``func`` so its calls go to the active recording.
 
     ``keying`` replaces apirec's keys and file names by another format's
-    (:class:`apirec.keys.spec.Keying`).
+    (:class:`apirec.keys.spec.Keying`). ``own_kind``: the kind of stream ``func`` returns
+    is its own (``@record``), not the caller's choice among an SDK's sync and async twins.
     """
     if isinstance(func, RecordedFunction):
         func = func.__wrapped__
@@ -137,6 +139,7 @@ def wrap(
         float_digits=float_digits,
         keying=keying,
         store_errors=store_errors,
+        own_kind=own_kind,
     )
     # An async generator function is called, not awaited: the sync path, an async stream.
     wrapper = RecordedFunction(
@@ -191,6 +194,7 @@ def record(
         "shared": shared,
         "float_digits": float_digits,
         "store_errors": store_errors,
+        "own_kind": True,  # the user's function: a stream of the other kind is not its answer
     }
 
     def decorate(f: F) -> F:
