@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from apirec.integrations.defaults import (
     check_user_ignores,
+    error_classes,
     ignores_for,
     normalizer,
     redact_headers,
@@ -69,6 +70,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
     )
     check_user_ignores(sdk, [func for _, _, func in methods], options)
     normalize = normalizer(without_none, options)
+    service_errors = error_classes(importlib.import_module("google.genai.errors"), ("APIError",))
     return [
         rec.start_patch(
             GenAIPatch(
@@ -76,6 +78,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
                 name=METHODS[method],
                 ignore=ignores_for(func, IGNORED, options),
                 normalize=normalize,
+                service_errors=service_errors,
             )
         )
         for cls, method, func in methods

@@ -93,6 +93,8 @@ def patch_openai(
         from apirec.integrations.stainless import patch_sdk
 
         return patch_sdk(rec, "openai", Options(tuple(ignore), normalize))
+    from apirec.integrations.stainless import service_errors
+
     if tuple(ignore) or normalize is not None:
         raise ValueError(
             "ignore= and normalize= do not apply to keys='llama-stack': its keys are "
@@ -105,7 +107,11 @@ def patch_openai(
             keying: Keying = LlamaStackKeys(
                 target.endpoint, base_url=_base_url, build_error=status_error
             )
-            options: dict[str, Any] = {"name": f"POST {target.endpoint}", "keying": keying}
+            options: dict[str, Any] = {
+                "name": f"POST {target.endpoint}",
+                "keying": keying,
+                "service_errors": service_errors("openai"),
+            }
             path = f"{target.module}.{class_name}.{target.method}"
             patch = OpenAIPatch(path, is_async=is_async, lists=target.method == "list", **options)
             patches.append(rec.start_patch(patch))

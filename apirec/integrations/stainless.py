@@ -93,6 +93,7 @@ class _Sdk(RequestHooks):
         streaming = importlib.import_module(f"{sdk}._streaming")
         self.streams = (streaming.Stream, streaming.AsyncStream)
         self.raw_header = str(getattr(base, "RAW_RESPONSE_HEADER", "X-Stainless-Raw-Response"))
+        self.service_errors = service_errors(sdk)
         self._http_specs: dict[tuple[str, Options], KeySpec] = {}
         base.SyncAPIClient.request = self._hook(base.SyncAPIClient.request, is_async=False)
         base.AsyncAPIClient.request = self._hook(base.AsyncAPIClient.request, is_async=True)
@@ -131,6 +132,18 @@ class _Sdk(RequestHooks):
             full = call_name(self.sdk, cls, name)
             setattr(cls, name, wrap_method(value, full, self))
         cls.__apirec_wrapped__ = True  # type: ignore[attr-defined]
+
+
+def service_errors(sdk: str) -> tuple[type[BaseException], ...]:
+    """The SDK's own error classes (``OpenAIError``, ``AnthropicError``...: the root of its
+    ``APIError``): raised for what its service said (a status, a refusal to parse a reply).
+    Other errors of a call (``TypeError``, pydantic's) come from the client, never stored."""
+    api_error = getattr(importlib.import_module(sdk), "APIError", None)
+    if not (isinstance(api_error, type) and issubclass(api_error, Exception)):
+        return ()
+    top = sdk.split(".")[0]
+    own = [c for c in api_error.__mro__ if c.__module__.split(".")[0] == top]
+    return (own[-1],)
 
 
 def install(sdk: str) -> None:

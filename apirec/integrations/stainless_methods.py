@@ -105,9 +105,12 @@ class Method:
     """One wrapped resource method: its name, key specs by options, and whether it may
     replay by itself (learned from what it returned)."""
 
-    def __init__(self, original: Any, name: str) -> None:
+    def __init__(
+        self, original: Any, name: str, service_errors: tuple[type[BaseException], ...] = ()
+    ) -> None:
         self.original = original
         self.name = name
+        self.service_errors = service_errors
         self.fast = False
         self._specs: dict[Any, KeySpec] = {}
         self._last: tuple[Options, KeySpec] | None = None
@@ -123,6 +126,7 @@ class Method:
                 name=self.name,
                 ignore=[*DEFAULT_IGNORE, *options.ignore],
                 normalize=options.normalize,
+                service_errors=self.service_errors,
             )
             self._specs[options] = spec
         self._last = (options, spec)
@@ -138,6 +142,7 @@ class Hooks(Protocol):
     """What the method wrappers use of their SDK's hooks (:mod:`.stainless_requests`)."""
 
     route: Route
+    service_errors: tuple[type[BaseException], ...]
 
     def convert(self, result: Any, client: Any, function: str) -> Any: ...
     async def aconvert(self, result: Any, client: Any, function: str) -> Any: ...
@@ -146,7 +151,7 @@ class Hooks(Protocol):
 
 def wrap_method(original: Any, name: str, hooks: Hooks) -> Callable[..., Any]:
     """The wrapper installed for one resource method."""
-    method = Method(original, name)
+    method = Method(original, name, hooks.service_errors)
     route, convert, aconvert, complete = (
         hooks.route,
         hooks.convert,

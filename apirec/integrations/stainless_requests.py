@@ -36,6 +36,7 @@ class RequestHooks:
     httpx: Any
     streams: tuple[type, type]
     raw_header: str
+    service_errors: tuple[type[BaseException], ...]
     _http_specs: dict[tuple[str, Options], KeySpec]
 
     def _hook(self, original: Any, *, is_async: bool) -> Any:
@@ -156,6 +157,7 @@ class RequestHooks:
                 name=f"{self.sdk} {method} {url}",
                 ignore=list(opts.ignore),
                 normalize=opts.normalize,
+                service_errors=self.service_errors,
                 shared=shared,  # the same servers answer in every test
             )
             if len(self._http_specs) >= _MAX_HTTP_SPECS:  # paths with ids: keep it bounded

@@ -78,8 +78,13 @@ class KeySpec(Binding):
         keying: Keying | None = None,
         store_errors: str | Callable[[BaseException], bool] | None = None,
         own_kind: bool = False,
+        service_errors: tuple[type[BaseException], ...] | None = None,
     ) -> None:
         super().__init__(func, name=name)
+        # an SDK's error classes that come from its service: only those (and errors with an
+        # HTTP status, or of the connection) are stored (apirec.record.error_policy); None:
+        # every error is the function's answer (@record)
+        self.service_errors = service_errors
         # the stream kind (sync or async) of its answers is the function's own (@record):
         # replaying one stored as the other kind is an error; else it follows the caller
         self.own_kind = own_kind

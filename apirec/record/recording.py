@@ -334,7 +334,7 @@ class Recording:
         try:
             result = wrapped(*args, **kwargs)
         except Exception as error:
-            answers.failed(call, error, spec.store_errors)
+            answers.failed(call, error, spec.store_errors, spec.service_errors)
             raise
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)
@@ -369,7 +369,7 @@ class Recording:
         try:
             result = await wrapped(*args, **kwargs)
         except Exception as error:
-            answers.failed(call, error, spec.store_errors)
+            answers.failed(call, error, spec.store_errors, spec.service_errors)
             raise
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)

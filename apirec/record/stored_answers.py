@@ -21,7 +21,7 @@ from apirec.codec.exception_data import error_response, raise_recorded, rebuild_
 from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan, prepare
 from apirec.errors import DecodeError, RecordingNotFound, StoreError
 from apirec.record.calls import Call, KeyState, Stats, open_store
-from apirec.record.error_policy import should_store
+from apirec.record.error_policy import from_service, should_store
 from apirec.record.expiry import Expiry
 from apirec.record.modes import Mode
 from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
@@ -282,11 +282,20 @@ class Answers:
             self.state(call.key).pending.add(call.index)
 
     def failed(
-        self, call: Call, error: Exception, policy: str | Callable[[BaseException], bool] | None
+        self,
+        call: Call,
+        error: Exception,
+        policy: str | Callable[[BaseException], bool] | None,
+        service_errors: tuple[type[BaseException], ...] | None = None,
     ) -> None:
         """``call`` raised ``error``: store it as its answer, unless ``policy`` (the function's
         ``store_errors=``, else the recording's) says not to; then the call gives up its place,
-        so the answer of a retry takes it."""
+        so the answer of a retry takes it. An SDK method's error that did not come from its
+        service (``service_errors``: see :func:`~apirec.record.error_policy.from_service`)
+        is no answer: never stored."""
+        if service_errors is not None and not from_service(error, service_errors):
+            self.abandon(call)
+            return
         try:
             store = should_store(self.settings.store_errors if policy is None else policy, error)
         except Exception as failure:  # the user's callable: loud, with what it was judging
