@@ -62,6 +62,12 @@ _TRANSPORT = (
 IGNORED = tuple(f"config.http_options.{name}" for name in _TRANSPORT)
 
 
+def credential_variables(sdk: str) -> list[tuple[str, ...]]:
+    """``genai.Client()`` reads ``GOOGLE_API_KEY``, else ``GEMINI_API_KEY`` (and warns when
+    both are set, so one placeholder at most)."""
+    return [("GOOGLE_API_KEY", "GEMINI_API_KEY")]
+
+
 def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
     """Record and replay google-genai's model calls while ``rec`` is open."""
     models: Any = importlib.import_module("google.genai.models")

@@ -55,6 +55,12 @@ SERVICE_ERRORS = (
 )
 
 
+def credential_variables(sdk: str) -> list[tuple[str, ...]]:
+    """``TavilyClient()`` reads ``TAVILY_API_KEY`` (without one it turns keyless, which
+    refuses some endpoints before asking)."""
+    return [("TAVILY_API_KEY",)]
+
+
 def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
     """Record and replay tavily's search, extract, crawl and map while ``rec`` is open."""
     tavily: Any = importlib.import_module("tavily")
