@@ -83,7 +83,19 @@ def _arg_name(arg: Any) -> str:
         return f"{_UNION}[{_arg_names(get_args(arg))}]"
     if origin in (list, dict, tuple, set, frozenset) and get_args(arg):
         return f"{type_name(origin)}[{_arg_names(get_args(arg))}]"
+    if isinstance(arg, typing.TypeVar):
+        return _type_variable_name(arg)
     return type_name(arg) if isinstance(arg, type) else repr(arg)
+
+
+def _type_variable_name(variable: typing.TypeVar) -> str:
+    """``~module.Name`` for a type variable defined at the top of its module (openai's
+    ``ParsedChatCompletion[ResponseFormatT]``), so the very class is parametrised again on
+    replay; ``~Name`` (the origin's own variable in that place) for any other."""
+    module = sys.modules.get(getattr(variable, "__module__", "") or "")
+    if module is not None and getattr(module, variable.__name__, None) is variable:
+        return f"~{module.__name__}.{variable.__name__}"
+    return repr(variable)
 
 
 class Unresolvable(Exception):
@@ -151,8 +163,8 @@ def _resolve_generic(name: str, trusted_modules: Iterable[str]) -> type:
     parameters = origin.__pydantic_generic_metadata__["parameters"]
     texts = _split_args(rest[:-1])
     args = tuple(
-        parameters[i]
-        if text.startswith("~") and i < len(parameters)
+        _type_variable(text, parameters[i] if i < len(parameters) else None, trusted_modules)
+        if text.startswith("~")
         else _resolve_arg(text, trusted_modules)
         for i, text in enumerate(texts)
     )
@@ -162,6 +174,20 @@ def _resolve_generic(name: str, trusted_modules: Iterable[str]) -> type:
         raise Unresolvable(f"cannot parametrise {origin_name}: {e}", allowed=True) from None
     _resolved[name] = cls
     return cls
+
+
+def _type_variable(text: str, own: Any, trusted_modules: Iterable[str]) -> Any:
+    """``~module.Name``: that module's type variable, found under the rules of :func:`resolve`
+    (its package imported or trusted); else, and for ``~Name``, the origin's own (``own``)."""
+    name = text[1:]
+    top = name.split(".", 1)[0]
+    if "." in name and (top in sys.modules or _trusted(name, trusted_modules)):
+        found = _find(name)
+        if isinstance(found, typing.TypeVar):
+            return found
+    if own is None:
+        raise Unresolvable(f"{text!r} has no type variable in that place", allowed=False)
+    return own
 
 
 def _resolve_arg(text: str, trusted_modules: Iterable[str]) -> Any:
