@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
+import pytest
 from pydantic import BaseModel
 
+import apirec
 from apirec.codec.envelope import decode, encode
 
 T = TypeVar("T")
@@ -58,3 +60,19 @@ def test_a_type_variable_of_a_module_not_imported_is_not_imported():
     import sys
 
     assert "no_such_package_anywhere" not in sys.modules
+
+
+def test_a_class_given_to_the_call_resolves_though_it_cannot_be_imported():
+    from apirec.codec.type_resolution import given_types
+
+    class Local(BaseModel):
+        answer: str
+
+    data = encode(Box[Local](value=Local(answer="a llama")))
+    with pytest.raises(apirec.DecodeError, match="<locals>"):
+        decode(data)
+    with given_types([Local]):
+        decoded = decode(data)
+    assert type(decoded) is Box[Local] and type(decoded.value) is Local
+    with pytest.raises(apirec.DecodeError):  # only while the call it was given to is replayed
+        decode(data)

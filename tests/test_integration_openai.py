@@ -179,6 +179,28 @@ async def test_parse_replays_the_parsed_object(
 
 
 @sync_and_async
+@pytest.mark.parametrize("api", sorted(PARSE))
+async def test_parse_with_a_model_defined_in_the_test_replays_that_model(
+    api, is_async, openai_server, closed_url, store_dir, make_client
+):
+    class Local(BaseModel):  # not importable: `...<locals>.Local`
+        answer: str
+
+    def call(c):
+        if api == "chat":
+            return c.chat.completions.parse(model="m", messages=MESSAGES, response_format=Local)
+        return c.responses.parse(model="m", input="name a llama", text_format=Local)
+
+    async def run(url):
+        return await maybe(call(make_client(url, is_async=is_async)), **is_a(is_async))
+
+    live, replayed = await record_then_replay(store_dir, openai_server, closed_url, run, "openai")
+    parsed = PARSE[api][1]
+    assert type(parsed(replayed)) is Local and parsed(replayed) == parsed(live)
+    assert type(replayed) is type(live)
+
+
+@sync_and_async
 async def test_raw_responses_give_back_status_headers_and_parse(
     is_async, openai_server, closed_url, store_dir, make_client
 ):

@@ -13,13 +13,15 @@ Nothing is evaluated or unpickled; nothing else is imported.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import sys
 import threading
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, get_args, get_origin
@@ -113,6 +115,20 @@ def is_buildable(obj: object) -> bool:
 
 
 _resolved: dict[str, type] = {}
+# Classes the call being replayed was given (openai's ``.parse(response_format=Answer)``), by
+# name: live objects of the process, so safe; they stand for classes that cannot be imported,
+# such as one defined inside a test function (``test_x.<locals>.Answer``).
+_given: ContextVar[dict[str, type] | None] = ContextVar("apirec_given_types", default=None)
+
+
+@contextlib.contextmanager
+def given_types(classes: Iterable[type]) -> Iterator[None]:
+    """Within the block, the names of ``classes`` resolve to them."""
+    token = _given.set({type_name(cls): cls for cls in classes})
+    try:
+        yield
+    finally:
+        _given.reset(token)
 
 
 def resolve(name: str, trusted_modules: Iterable[str] = ()) -> type:
@@ -120,6 +136,11 @@ def resolve(name: str, trusted_modules: Iterable[str] = ()) -> type:
     cls = _resolved.get(name)
     if cls is not None:
         return cls
+    given = _given.get()
+    if given:
+        cls = given.get(name)
+        if cls is not None:
+            return cls
     if name.endswith("]") and "[" in name:
         return _resolve_generic(name, trusted_modules)
     module_path, _, qualname = name.rpartition(".")
@@ -172,7 +193,8 @@ def _resolve_generic(name: str, trusted_modules: Iterable[str]) -> type:
         cls: type = origin[args if len(args) > 1 else args[0]]  # type: ignore[index]
     except TypeError as e:
         raise Unresolvable(f"cannot parametrise {origin_name}: {e}", allowed=True) from None
-    _resolved[name] = cls
+    if not _given.get():  # parametrised by a class given to one call: not for every call
+        _resolved[name] = cls
     return cls
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol
 
+from apirec.codec.type_resolution import given_types
 from apirec.keys.spec import KeySpec
 from apirec.record.modes import Mode
 
@@ -76,6 +77,12 @@ def key_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     else:
         del out["extra_headers"]
     return out
+
+
+def given_models(kwargs: dict[str, Any]) -> list[type]:
+    """The model classes a call was given (``.parse(response_format=Answer)``): its replayed
+    answer holds instances of them, whether or not they can be imported."""
+    return [v for v in kwargs.values() if isinstance(v, type) and hasattr(v, "model_fields")]
 
 
 def is_raw(kwargs: dict[str, Any]) -> bool:
@@ -167,6 +174,13 @@ def wrap_method(original: Any, name: str, hooks: Hooks) -> Callable[..., Any]:
             routed = route()
             if routed is None or routed[0].mode is live_mode:
                 return await original(resource, *args, **kwargs)
+            models = given_models(kwargs)
+            if models:
+                with given_types(models):
+                    return await routed_async(routed, resource, args, kwargs)
+            return await routed_async(routed, resource, args, kwargs)
+
+        async def routed_async(routed: Any, resource: Any, args: Any, kwargs: Any) -> Any:
             rec, options = routed
             spec = method.spec(options)
             entry = Entry(method, spec, resource, args, key_kwargs(kwargs))
@@ -202,6 +216,13 @@ def wrap_method(original: Any, name: str, hooks: Hooks) -> Callable[..., Any]:
             routed = route()
             if routed is None or routed[0].mode is live_mode:
                 return original(resource, *args, **kwargs)
+            models = given_models(kwargs)
+            if models:
+                with given_types(models):
+                    return routed_call(routed, resource, args, kwargs)
+            return routed_call(routed, resource, args, kwargs)
+
+        def routed_call(routed: Any, resource: Any, args: Any, kwargs: Any) -> Any:
             rec, options = routed
             spec = method.spec(options)
             entry = Entry(method, spec, resource, args, key_kwargs(kwargs))

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from apirec.errors import InvalidMode
 from apirec.integrations import credentials
 from apirec.integrations.registry import UnknownIntegration, module_for, patch
 from apirec.record.modes import Mode, resolve_mode
@@ -85,7 +86,11 @@ def hold_credentials(config: pytest.Config, mode: Mode | None) -> None:
     """A run that replays (``mode``: the command line's or ini file's, else the environment's)
     builds the run's SDKs' clients without keys, even before any test's recording opens."""
     names = config.stash[NAMES]
-    if not names or resolve_mode(mode) is not Mode.REPLAY:
+    try:
+        replays = resolve_mode(mode) is Mode.REPLAY
+    except InvalidMode:  # a bad APIREC_MODE: each test's recording says so
+        return
+    if not names or not replays:
         return
     wanted = [group for name in names for group in credentials.groups(module_for(name), name)]
     config.stash[HELD] = credentials.acquire(wanted)
