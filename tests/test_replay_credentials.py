@@ -203,3 +203,16 @@ def test_the_plugin_builds_clients_without_keys_in_a_replay_run(
     replayed.assert_outcomes(passed=2)
     assert openai_server.requests == served
     assert "OPENAI_API_KEY" not in os.environ  # put back when the run ended
+
+
+def test_a_client_built_with_the_placeholder_never_calls_the_service(openai_server, store_dir):
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch(rec, "openai")
+        client = openai.OpenAI(base_url=openai_server.base_url, max_retries=0)
+    with apirec.recording(store_dir, mode="record-if-missing") as rec:
+        patch(rec, "openai")
+        with pytest.raises(apirec.ApirecError, match="placeholder"):
+            chat(client)
+    client.close()
+    assert openai_server.requests == 0
+    assert list(store_dir.rglob("*.json")) == []  # no refusal of the placeholder stored
