@@ -38,6 +38,8 @@ class Call:
     # the arguments as keyed (KeySpec.canonical's for_key); only set when renamed tests are
     # looked for (apirec.record.renames), which recompute the key under another test id
     scoped: dict[str, Any] | None = None
+    # the stream kind of its answers is the function's own (@record, KeySpec.own_kind)
+    own_kind: bool = False
 
 
 @dataclass

@@ -22,6 +22,9 @@ from typing import Any, Literal, TypeAlias
 from apirec.errors import NetworkBlocked
 
 StoreErrors: TypeAlias = Literal["permanent", "all"] | Callable[[BaseException], bool]
+Policy: TypeAlias = str | Callable[[BaseException], bool]  # a checked StoreErrors
+# an SDK's error classes for what its service said (see from_service)
+ServiceErrors: TypeAlias = tuple[type[BaseException], ...]
 POLICIES = ("permanent", "all")
 DEFAULT: StoreErrors = "permanent"
 

@@ -35,7 +35,7 @@ from apirec.record.miss_diagnostics import recording_not_found
 from apirec.record.modes import Mode
 from apirec.record.renames import miss_lines
 from apirec.record.settings import Settings
-from apirec.record.stored_answers import KINDS, Answers
+from apirec.record.stored_answers import Answers
 from apirec.stores.files import record_start
 from apirec.stores.json_store import Entry, Store
 from apirec.streams.finishing import Bound, OpenStreams
@@ -253,7 +253,7 @@ class Recording:
         # the keyed arguments only when renamed tests are looked for (positional: hot path)
         scoped = for_key if self._answers.renames is not None else None
         owner = None if spec.shared else test_id
-        return Call(spec.name, key, index, for_store, owner, None, None, scoped)
+        return Call(spec.name, key, index, for_store, owner, None, None, scoped, spec.own_kind)
 
     def lookup(self, call: Call) -> tuple[int, Entry] | None:
         """The stored answer for this call under the current mode, or None."""
@@ -325,9 +325,7 @@ class Recording:
         if self.mode is not Mode.RECORD:
             found = answers.lookup(call)
             if found is not None:
-                return answers.replay(
-                    call, *found, async_stream=async_stream, own_kind=spec.own_kind
-                )
+                return answers.replay(call, *found, async_stream=async_stream)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
         answers.going_live(call)
@@ -339,7 +337,7 @@ class Recording:
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)
             raise
-        return self._finish(call, result, async_stream=async_stream, own_kind=spec.own_kind)
+        return self._finish(call, result, async_stream=async_stream)
 
     async def call_async(
         self,
@@ -362,7 +360,7 @@ class Recording:
         if self.mode is not Mode.RECORD:
             found = answers.lookup(call)
             if found is not None:
-                return answers.replay(call, *found, async_stream=True, own_kind=spec.own_kind)
+                return answers.replay(call, *found, async_stream=True)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
         answers.going_live(call)
@@ -374,12 +372,11 @@ class Recording:
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)
             raise
-        return self._finish(call, result, async_stream=True, own_kind=spec.own_kind)
+        return self._finish(call, result, async_stream=True)
 
-    def _finish(self, call: Call, result: Any, *, async_stream: bool, own_kind: bool) -> Any:
+    def _finish(self, call: Call, result: Any, *, async_stream: bool) -> Any:
         if is_stream(result):
-            # a @record function's kind is stored: if it changes, its replay says so
-            kind = {"stream_kind": KINDS[async_stream]} if own_kind else {}
+            kind = {"stream_kind": "async" if async_stream else "sync"} if call.own_kind else {}
             return record_stream(
                 result,
                 call.function,

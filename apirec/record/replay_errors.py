@@ -9,6 +9,9 @@ from apirec.codec.exception_data import rebuild_error
 from apirec.errors import ApirecError, IncompleteRecording
 from apirec.record.calls import Call
 
+# what a stored stream's "stream_kind" says, by whether it is async
+KINDS = {True: "async", False: "sync"}
+
 
 def incomplete(
     call: Call, response: dict[str, Any], where: str, location: str
@@ -41,11 +44,14 @@ def format_error(
     return rebuild_error(data, trusted, where)
 
 
-def stream_kind_changed(call: Call, stored: str, where: str) -> ApirecError:
+def check_stream_kind(call: Call, response: dict[str, Any], is_async: bool, where: str) -> None:
     """A ``@record`` function recorded as a stream of one kind (sync or async) and now of the
     other: its stored answer cannot be handed back as what the function now returns."""
-    now = "sync" if stored == "async" else "async"
-    return ApirecError(
+    stored = response.get("stream_kind", KINDS[is_async])
+    if stored == KINDS[is_async]:
+        return
+    now = KINDS[is_async]
+    raise ApirecError(
         f"{call.function}() was recorded as {'an' if stored == 'async' else 'a'} {stored} "
         f"stream ({where}) but is now {'an' if now == 'async' else 'a'} {now} one (a "
         f"{'generator' if now == 'sync' else 'async generator'} or a function returning "

@@ -21,19 +21,16 @@ from apirec.codec.exception_data import error_response, raise_recorded, rebuild_
 from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan, prepare
 from apirec.errors import DecodeError, RecordingNotFound, StoreError
 from apirec.record.calls import Call, KeyState, Stats, open_store
-from apirec.record.error_policy import from_service, should_store
+from apirec.record.error_policy import Policy, ServiceErrors, from_service, should_store
 from apirec.record.expiry import Expiry
 from apirec.record.modes import Mode
 from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
 from apirec.record.renames import Renames
-from apirec.record.replay_errors import format_error, incomplete, stream_kind_changed
+from apirec.record.replay_errors import check_stream_kind, format_error, incomplete
 from apirec.record.settings import Settings
 from apirec.stores.json_store import Entry, Store
 from apirec.stores.metadata import stamp
 from apirec.streams.replay import replay_stream
-
-# what a stored stream's "stream_kind" says, by whether it is async
-KINDS = {True: "async", False: "sync"}
 
 
 class Answers:
@@ -162,22 +159,11 @@ class Answers:
             renames.recorded_again.extend((m.old_test, call.test_id) for m in found)
         return 0
 
-    def replay(
-        self,
-        call: Call,
-        slot: int,
-        entry: Entry,
-        *,
-        async_stream: bool = False,
-        own_kind: bool = False,
-    ) -> Any:
+    def replay(self, call: Call, slot: int, entry: Entry, *, async_stream: bool = False) -> Any:
         """Rebuild the stored answer (fresh objects) or raise the stored exception.
 
-        A stored stream comes back as a stream (async when ``async_stream``: the caller's
-        kind) that decodes its chunks one at a time, then raises the stored error if it ended
-        with one. ``own_kind``: the function's stream kind is its own (``@record``), so a
-        stream stored as the other kind is an error, not handed back.
-        """
+        A stored stream comes back of the caller's kind (async when ``async_stream``), one
+        chunk decoded per step (a @record function's stored as the other kind: an error)."""
         self.used.add((call.key, slot))
         elsewhere = self._found_at.get((call.key, slot))
         if elsewhere is not None:  # the files it came from are used (not pruned as unused)
@@ -198,9 +184,8 @@ class Answers:
             entry, plans = self._pristine(call, slot, entry), None
         response = entry["response"]
         if response.get("is_streaming"):
-            stored_kind = response.get("stream_kind")
-            if own_kind and stored_kind in KINDS.values() and stored_kind != KINDS[async_stream]:
-                raise stream_kind_changed(call, str(stored_kind), self._where(call, slot))
+            if call.own_kind:
+                check_stream_kind(call, response, async_stream, self._where(call, slot))
             return self._replay_stream(call, slot, response, async_stream, plans, first=not known)
         if response.get("is_exception"):
             data = response.get("exception_data")
@@ -282,20 +267,13 @@ class Answers:
             self.state(call.key).pending.add(call.index)
 
     def failed(
-        self,
-        call: Call,
-        error: Exception,
-        policy: str | Callable[[BaseException], bool] | None,
-        service_errors: tuple[type[BaseException], ...] | None = None,
+        self, call: Call, error: Exception, policy: Policy | None, service: ServiceErrors | None
     ) -> None:
-        """``call`` raised ``error``: store it as its answer, unless ``policy`` (the function's
-        ``store_errors=``, else the recording's) says not to; then the call gives up its place,
-        so the answer of a retry takes it. An SDK method's error that did not come from its
-        service (``service_errors``: see :func:`~apirec.record.error_policy.from_service`)
-        is no answer: never stored."""
-        if service_errors is not None and not from_service(error, service_errors):
-            self.abandon(call)
-            return
+        """``call`` raised ``error``: store it as its answer, unless ``policy`` (its
+        ``store_errors=``, else the recording's) says not to or it is an SDK's error not from
+        its ``service``; then the call gives up its place, so the answer of a retry takes it."""
+        if service is not None and not from_service(error, service):
+            return self.abandon(call)
         try:
             store = should_store(self.settings.store_errors if policy is None else policy, error)
         except Exception as failure:  # the user's callable: loud, with what it was judging
