@@ -25,6 +25,7 @@ StoreErrors: TypeAlias = Literal["permanent", "all"] | Callable[[BaseException],
 Policy: TypeAlias = str | Callable[[BaseException], bool]  # a checked StoreErrors
 # an SDK's error classes for what its service said (see from_service)
 ServiceErrors: TypeAlias = tuple[type[BaseException], ...]
+Services: TypeAlias = ServiceErrors | None  # None: every error is an answer (@record)
 POLICIES = ("permanent", "all")
 DEFAULT: StoreErrors = "permanent"
 

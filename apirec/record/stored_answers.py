@@ -21,7 +21,7 @@ from apirec.codec.exception_data import error_response, raise_recorded, rebuild_
 from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan, prepare
 from apirec.errors import DecodeError, RecordingNotFound, StoreError
 from apirec.record.calls import Call, KeyState, Stats, open_store
-from apirec.record.error_policy import Policy, ServiceErrors, from_service, should_store
+from apirec.record.error_policy import Policy, Services, from_service, should_store
 from apirec.record.expiry import Expiry
 from apirec.record.modes import Mode
 from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
@@ -184,8 +184,7 @@ class Answers:
             entry, plans = self._pristine(call, slot, entry), None
         response = entry["response"]
         if response.get("is_streaming"):
-            if call.own_kind:
-                check_stream_kind(call, response, async_stream, self._where(call, slot))
+            check_stream_kind(call, slot, response, async_stream, self._where)
             return self._replay_stream(call, slot, response, async_stream, plans, first=not known)
         if response.get("is_exception"):
             data = response.get("exception_data")
@@ -267,7 +266,7 @@ class Answers:
             self.state(call.key).pending.add(call.index)
 
     def failed(
-        self, call: Call, error: Exception, policy: Policy | None, service: ServiceErrors | None
+        self, call: Call, error: Exception, policy: Policy | None, service: Services = None
     ) -> None:
         """``call`` raised ``error``: store it as its answer, unless ``policy`` (its
         ``store_errors=``, else the recording's) says not to or it is an SDK's error not from
