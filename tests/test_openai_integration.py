@@ -191,7 +191,7 @@ async def test_once_the_recording_closes_calls_go_straight_through(
         patches = patch_openai(rec)
         with apirec.recording(store_dir, mode="replay") as inner:  # patching again stacks nothing
             patch_openai(inner)
-    assert [p.active for p in patches] == [False]
+    assert patches and not any(p.active for p in patches)  # the SDK and its placeholder keys
     assert inspect.unwrap(Completions.create.__apirec_original__).__qualname__ == (
         "Completions.create"
     )

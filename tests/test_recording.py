@@ -320,7 +320,7 @@ def test_iterator_results_are_recorded_as_streams(store_dir):
     with apirec.recording(store_dir, mode="record"):
         assert list(returns_iterator()) == [1, 2, 3]
     (entry,) = [json.loads(p.read_text()) for p in store_dir.glob("*.json")]
-    assert entry["response"] == {"body": [1, 2, 3], "is_streaming": True}
+    assert entry["response"] == {"body": [1, 2, 3], "is_streaming": True, "stream_kind": "sync"}
 
 
 def test_result_of_an_unknown_type_is_an_encode_error(store_dir):

@@ -13,13 +13,15 @@ Nothing is evaluated or unpickled; nothing else is imported.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import sys
 import threading
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, get_args, get_origin
@@ -83,7 +85,19 @@ def _arg_name(arg: Any) -> str:
         return f"{_UNION}[{_arg_names(get_args(arg))}]"
     if origin in (list, dict, tuple, set, frozenset) and get_args(arg):
         return f"{type_name(origin)}[{_arg_names(get_args(arg))}]"
+    if isinstance(arg, typing.TypeVar):
+        return _type_variable_name(arg)
     return type_name(arg) if isinstance(arg, type) else repr(arg)
+
+
+def _type_variable_name(variable: typing.TypeVar) -> str:
+    """``~module.Name`` for a type variable defined at the top of its module (openai's
+    ``ParsedChatCompletion[ResponseFormatT]``), so the very class is parametrised again on
+    replay; ``~Name`` (the origin's own variable in that place) for any other."""
+    module = sys.modules.get(getattr(variable, "__module__", "") or "")
+    if module is not None and getattr(module, variable.__name__, None) is variable:
+        return f"~{module.__name__}.{variable.__name__}"
+    return repr(variable)
 
 
 class Unresolvable(Exception):
@@ -101,6 +115,20 @@ def is_buildable(obj: object) -> bool:
 
 
 _resolved: dict[str, type] = {}
+# Classes the call being replayed was given (openai's ``.parse(response_format=Answer)``), by
+# name: live objects of the process, so safe; they stand for classes that cannot be imported,
+# such as one defined inside a test function (``test_x.<locals>.Answer``).
+_given: ContextVar[dict[str, type] | None] = ContextVar("apirec_given_types", default=None)
+
+
+@contextlib.contextmanager
+def given_types(classes: Iterable[type]) -> Iterator[None]:
+    """Within the block, the names of ``classes`` resolve to them."""
+    token = _given.set({type_name(cls): cls for cls in classes})
+    try:
+        yield
+    finally:
+        _given.reset(token)
 
 
 def resolve(name: str, trusted_modules: Iterable[str] = ()) -> type:
@@ -108,6 +136,11 @@ def resolve(name: str, trusted_modules: Iterable[str] = ()) -> type:
     cls = _resolved.get(name)
     if cls is not None:
         return cls
+    given = _given.get()
+    if given:
+        cls = given.get(name)
+        if cls is not None:
+            return cls
     if name.endswith("]") and "[" in name:
         return _resolve_generic(name, trusted_modules)
     module_path, _, qualname = name.rpartition(".")
@@ -151,8 +184,8 @@ def _resolve_generic(name: str, trusted_modules: Iterable[str]) -> type:
     parameters = origin.__pydantic_generic_metadata__["parameters"]
     texts = _split_args(rest[:-1])
     args = tuple(
-        parameters[i]
-        if text.startswith("~") and i < len(parameters)
+        _type_variable(text, parameters[i] if i < len(parameters) else None, trusted_modules)
+        if text.startswith("~")
         else _resolve_arg(text, trusted_modules)
         for i, text in enumerate(texts)
     )
@@ -160,8 +193,23 @@ def _resolve_generic(name: str, trusted_modules: Iterable[str]) -> type:
         cls: type = origin[args if len(args) > 1 else args[0]]  # type: ignore[index]
     except TypeError as e:
         raise Unresolvable(f"cannot parametrise {origin_name}: {e}", allowed=True) from None
-    _resolved[name] = cls
+    if not _given.get():  # parametrised by a class given to one call: not for every call
+        _resolved[name] = cls
     return cls
+
+
+def _type_variable(text: str, own: Any, trusted_modules: Iterable[str]) -> Any:
+    """``~module.Name``: that module's type variable, found under the rules of :func:`resolve`
+    (its package imported or trusted); else, and for ``~Name``, the origin's own (``own``)."""
+    name = text[1:]
+    top = name.split(".", 1)[0]
+    if "." in name and (top in sys.modules or _trusted(name, trusted_modules)):
+        found = _find(name)
+        if isinstance(found, typing.TypeVar):
+            return found
+    if own is None:
+        raise Unresolvable(f"{text!r} has no type variable in that place", allowed=False)
+    return own
 
 
 def _resolve_arg(text: str, trusted_modules: Iterable[str]) -> Any:

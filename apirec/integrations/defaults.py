@@ -37,6 +37,14 @@ def required_methods(
     return [(c, m, getattr(getattr(module, c), m)) for c, m in pairs]
 
 
+def error_classes(module: Any, names: Iterable[str]) -> tuple[type[BaseException], ...]:
+    """The SDK's exception classes of these names that ``module`` has: those its service's
+    answers raise (an older SDK may lack some). Only they, errors with an HTTP status and
+    connection failures are stored (:func:`apirec.record.error_policy.from_service`)."""
+    found = [getattr(module, name, None) for name in names]
+    return tuple(c for c in found if isinstance(c, type) and issubclass(c, BaseException))
+
+
 def drop_none(value: Any) -> Any:
     """Dict entries holding None removed, at any depth: SDKs that send requests with
     ``exclude_none`` (ollama, google-genai) make the same request with or without them."""

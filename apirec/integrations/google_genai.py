@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from apirec.integrations.defaults import (
     check_user_ignores,
+    error_classes,
     ignores_for,
     normalizer,
     redact_headers,
@@ -61,6 +62,12 @@ _TRANSPORT = (
 IGNORED = tuple(f"config.http_options.{name}" for name in _TRANSPORT)
 
 
+def credential_variables(sdk: str) -> list[tuple[str, ...]]:
+    """``genai.Client()`` reads ``GOOGLE_API_KEY``, else ``GEMINI_API_KEY`` (and warns when
+    both are set, so one placeholder at most)."""
+    return [("GOOGLE_API_KEY", "GEMINI_API_KEY")]
+
+
 def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
     """Record and replay google-genai's model calls while ``rec`` is open."""
     models: Any = importlib.import_module("google.genai.models")
@@ -69,6 +76,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
     )
     check_user_ignores(sdk, [func for _, _, func in methods], options)
     normalize = normalizer(without_none, options)
+    service_errors = error_classes(importlib.import_module("google.genai.errors"), ("APIError",))
     return [
         rec.start_patch(
             GenAIPatch(
@@ -76,6 +84,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
                 name=METHODS[method],
                 ignore=ignores_for(func, IGNORED, options),
                 normalize=normalize,
+                service_errors=service_errors,
             )
         )
         for cls, method, func in methods

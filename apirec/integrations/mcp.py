@@ -35,6 +35,7 @@ import importlib.metadata
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from apirec.integrations.defaults import error_classes
 from apirec.integrations.mcp_servers import (
     ReplayProcess,
     connecting,
@@ -77,7 +78,13 @@ class Requests:
     """The recorded function of each MCP method (``mcp tools/call``...), made on first use."""
 
     def __init__(self, ignore: tuple[str, ...], normalize: Normalizer | None) -> None:
-        self._options: dict[str, Any] = {"ignore": ignore, "normalize": normalize}
+        # a protocol error is the server's answer; a broken connection or a bad argument not
+        service = error_classes(importlib.import_module("mcp"), ("MCPError", "McpError"))
+        self._options: dict[str, Any] = {
+            "ignore": ignore,
+            "normalize": normalize,
+            "service_errors": service,
+        }
         self._functions: dict[str, RecordedFunction] = {}
         try:
             self.function("tools/call")  # a wrong ignore= or normalize= fails now, not mid-test

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from apirec.integrations.defaults import (
     check_user_ignores,
+    error_classes,
     ignores_for,
     normalizer,
     without_none,
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 METHODS = ("chat", "generate", "embed", "embeddings", "web_search", "web_fetch")
 CLASSES = ("Client", "AsyncClient")
 IGNORED = ("keep_alive",)
+# what the server said (a status and its error); ``RequestError`` is the client's own check
+SERVICE_ERRORS = ("ResponseError",)
 
 
 def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
@@ -49,6 +52,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
     ]
     check_user_ignores(sdk, [func for _, _, func in methods], options)
     normalize = normalizer(without_none, options)
+    service_errors = error_classes(ollama, SERVICE_ERRORS)
     patches = [
         rec.start_patch(
             MethodPatch(
@@ -57,6 +61,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
                 name=f"ollama.{name}",
                 ignore=ignores_for(func, IGNORED, options),
                 normalize=normalize,
+                service_errors=service_errors,
             )
         )
         for cls, name, func in methods

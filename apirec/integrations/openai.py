@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from apirec.integrations.llama_stack import LlamaStackKeys
-from apirec.integrations.registry import Options
 from apirec.keys.spec import Keying, Normalizer
 from apirec.record.context import active_recording
 from apirec.record.modes import Mode
@@ -90,9 +89,11 @@ def patch_openai(
         raise TypeError("ignore= takes a list of names, not a single string")
     importlib.import_module("openai")  # a clear ImportError when the SDK is missing
     if keys == "apirec":
-        from apirec.integrations.stainless import patch_sdk
+        from apirec.integrations import registry
 
-        return patch_sdk(rec, "openai", Options(tuple(ignore), normalize))
+        return registry.patch(rec, "openai", ignore=tuple(ignore), normalize=normalize)
+    from apirec.integrations.stainless import service_errors
+
     if tuple(ignore) or normalize is not None:
         raise ValueError(
             "ignore= and normalize= do not apply to keys='llama-stack': its keys are "
@@ -105,11 +106,17 @@ def patch_openai(
             keying: Keying = LlamaStackKeys(
                 target.endpoint, base_url=_base_url, build_error=status_error
             )
-            options: dict[str, Any] = {"name": f"POST {target.endpoint}", "keying": keying}
+            options: dict[str, Any] = {
+                "name": f"POST {target.endpoint}",
+                "keying": keying,
+                "service_errors": service_errors("openai"),
+            }
             path = f"{target.module}.{class_name}.{target.method}"
             patch = OpenAIPatch(path, is_async=is_async, lists=target.method == "list", **options)
             patches.append(rec.start_patch(patch))
-    return patches
+    from apirec.integrations import credentials, stainless
+
+    return patches + credentials.hold_for(rec, list(stainless.credential_variables("openai")))
 
 
 def _base_url(resource: Any) -> str:

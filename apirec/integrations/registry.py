@@ -3,7 +3,9 @@
 ``apirec.integrations.patch(rec, "openai", "ollama")`` looks each name up here. A name that is
 not listed but belongs to an SDK generated like openai's (a ``_base_client`` module with
 ``SyncAPIClient``: together, groq, ...) goes to the same module as openai's. Each integration
-module offers ``patch_sdk(rec, sdk, options) -> list[Patch]``.
+module offers ``patch_sdk(rec, sdk, options) -> list[Patch]``, and may offer
+``credential_variables(sdk)``: the API key variables its clients need to be built, given
+placeholders while a recording replays (:mod:`apirec.integrations.credentials`).
 """
 
 from __future__ import annotations
@@ -91,9 +93,13 @@ def patch(
     if isinstance(ignore, str):
         raise TypeError("ignore= takes a list of names, not a single string")
     options = Options(tuple(ignore), normalize)
+    from apirec.integrations import credentials
+
     modules = [(sdk, module_for(sdk)) for sdk in sdks]  # every name checked before any patch
     patches: list[Patch] = []
     for sdk, module_name in modules:
         module: Any = importlib.import_module(module_name)
         patches += module.patch_sdk(rec, sdk, options)
+        # replay needs no keys: a client built without one gets a placeholder
+        patches += credentials.hold_for(rec, credentials.groups(module_name, sdk))
     return patches

@@ -13,8 +13,12 @@ body and headers). What is stored and rebuilt: :mod:`.stainless_replies`.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
 import inspect
+import re
+import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -89,11 +93,12 @@ class _Sdk(RequestHooks):
     def __init__(self, sdk: str) -> None:
         self.sdk = sdk
         self.route = _router(sdk)
-        base = importlib.import_module(f"{sdk}._base_client")
+        self.base = base = importlib.import_module(f"{sdk}._base_client")
         self.httpx: Any = getattr(base, "httpx2", None) or base.httpx
         streaming = importlib.import_module(f"{sdk}._streaming")
         self.streams = (streaming.Stream, streaming.AsyncStream)
         self.raw_header = str(getattr(base, "RAW_RESPONSE_HEADER", "X-Stainless-Raw-Response"))
+        self.service_errors = service_errors(sdk)
         self._http_specs: dict[tuple[str, Options], KeySpec] = {}
         base.SyncAPIClient.request = self._hook(base.SyncAPIClient.request, is_async=False)
         base.AsyncAPIClient.request = self._hook(base.AsyncAPIClient.request, is_async=True)
@@ -137,8 +142,57 @@ class _Sdk(RequestHooks):
         cls.__apirec_wrapped__ = True  # type: ignore[attr-defined]
 
 
+def service_errors(sdk: str) -> tuple[type[BaseException], ...]:
+    """The SDK's own error classes (``OpenAIError``, ``AnthropicError``...: the root of its
+    ``APIError``): raised for what its service said (a status, a refusal to parse a reply).
+    Other errors of a call (``TypeError``, pydantic's) come from the client, never stored."""
+    api_error = getattr(importlib.import_module(sdk), "APIError", None)
+    if not (isinstance(api_error, type) and issubclass(api_error, Exception)):
+        return ()
+    top = sdk.split(".")[0]
+    own = [c for c in api_error.__mro__ if c.__module__.split(".")[0] == top]
+    return (own[-1],)
+
+
+# a key variable read from the environment (os.environ.get("GROQ_API_KEY"), os.getenv(...))
+# or named in a client's docstring ("`api_key` from `OPENAI_API_KEY`")
+_READ_KEY = re.compile(
+    r"""(?:environ\.get|getenv|environ)\s*[(\[]\s*["']([A-Z][A-Z0-9_]*_API_KEY)"""
+)
+_NAMED_KEY = re.compile(r"`([A-Z][A-Z0-9_]*_API_KEY)`")
+
+
+@functools.lru_cache(maxsize=32)
+def credential_variables(sdk: str) -> tuple[tuple[str, ...], ...]:
+    """The API key variables ``sdk``'s clients read when built without ``api_key=``:
+    ``<SDK>_API_KEY``, and those its client classes name in their docstrings or read in
+    their modules (``AZURE_OPENAI_API_KEY``, ``ANTHROPIC_FOUNDRY_API_KEY``...)."""
+    importlib.import_module(sdk)  # its clients, Azure's too, are defined on import
+    base = importlib.import_module(f"{sdk}._base_client")
+    top = sdk.split(".")[0]
+    found = {f"{top.upper()}_API_KEY"}
+    modules: set[str] = set()
+    todo: list[type] = [base.SyncAPIClient, base.AsyncAPIClient]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.split(".")[0] != top:
+            continue
+        init = vars(cls).get("__init__")
+        found.update(_NAMED_KEY.findall(getattr(init, "__doc__", None) or ""))
+        module = sys.modules.get(cls.__module__)
+        if module is not None and cls.__module__ not in modules:
+            modules.add(cls.__module__)
+            with contextlib.suppress(OSError, TypeError):  # no source: the docstrings say
+                found.update(_READ_KEY.findall(inspect.getsource(module)))
+    return tuple((name,) for name in sorted(found))
+
+
 def install(sdk: str) -> None:
     """Hook ``sdk`` once per process (idempotent)."""
     with _install_lock:
-        if sdk not in _installed:
+        hooks = _installed.get(sdk)
+        # an SDK imported afresh (its modules dropped from sys.modules, as pytester's
+        # in-process runs do) has classes of its own to hook
+        if hooks is None or hooks.base is not sys.modules.get(f"{sdk}._base_client"):
             _installed[sdk] = _Sdk(sdk)

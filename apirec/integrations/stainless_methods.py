@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol
 
+from apirec.codec.type_resolution import given_types
 from apirec.keys.spec import KeySpec
 from apirec.record.modes import Mode
 
@@ -78,6 +79,12 @@ def key_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def given_models(kwargs: dict[str, Any]) -> list[type]:
+    """The model classes a call was given (``.parse(response_format=Answer)``): its replayed
+    answer holds instances of them, whether or not they can be imported."""
+    return [v for v in kwargs.values() if isinstance(v, type) and hasattr(v, "model_fields")]
+
+
 def is_raw(kwargs: dict[str, Any]) -> bool:
     headers = kwargs.get("extra_headers")
     if not headers or not isinstance(headers, Mapping):
@@ -105,9 +112,12 @@ class Method:
     """One wrapped resource method: its name, key specs by options, and whether it may
     replay by itself (learned from what it returned)."""
 
-    def __init__(self, original: Any, name: str) -> None:
+    def __init__(
+        self, original: Any, name: str, service_errors: tuple[type[BaseException], ...] = ()
+    ) -> None:
         self.original = original
         self.name = name
+        self.service_errors = service_errors
         self.fast = False
         self._specs: dict[Any, KeySpec] = {}
         self._last: tuple[Options, KeySpec] | None = None
@@ -123,6 +133,7 @@ class Method:
                 name=self.name,
                 ignore=[*DEFAULT_IGNORE, *options.ignore],
                 normalize=options.normalize,
+                service_errors=self.service_errors,
             )
             self._specs[options] = spec
         self._last = (options, spec)
@@ -138,6 +149,7 @@ class Hooks(Protocol):
     """What the method wrappers use of their SDK's hooks (:mod:`.stainless_requests`)."""
 
     route: Route
+    service_errors: tuple[type[BaseException], ...]
 
     def convert(self, result: Any, client: Any, function: str) -> Any: ...
     async def aconvert(self, result: Any, client: Any, function: str) -> Any: ...
@@ -146,7 +158,7 @@ class Hooks(Protocol):
 
 def wrap_method(original: Any, name: str, hooks: Hooks) -> Callable[..., Any]:
     """The wrapper installed for one resource method."""
-    method = Method(original, name)
+    method = Method(original, name, hooks.service_errors)
     route, convert, aconvert, complete = (
         hooks.route,
         hooks.convert,
@@ -162,6 +174,13 @@ def wrap_method(original: Any, name: str, hooks: Hooks) -> Callable[..., Any]:
             routed = route()
             if routed is None or routed[0].mode is live_mode:
                 return await original(resource, *args, **kwargs)
+            models = given_models(kwargs)
+            if models:
+                with given_types(models):
+                    return await routed_async(routed, resource, args, kwargs)
+            return await routed_async(routed, resource, args, kwargs)
+
+        async def routed_async(routed: Any, resource: Any, args: Any, kwargs: Any) -> Any:
             rec, options = routed
             spec = method.spec(options)
             entry = Entry(method, spec, resource, args, key_kwargs(kwargs))
@@ -197,6 +216,13 @@ def wrap_method(original: Any, name: str, hooks: Hooks) -> Callable[..., Any]:
             routed = route()
             if routed is None or routed[0].mode is live_mode:
                 return original(resource, *args, **kwargs)
+            models = given_models(kwargs)
+            if models:
+                with given_types(models):
+                    return routed_call(routed, resource, args, kwargs)
+            return routed_call(routed, resource, args, kwargs)
+
+        def routed_call(routed: Any, resource: Any, args: Any, kwargs: Any) -> Any:
             rec, options = routed
             spec = method.spec(options)
             entry = Entry(method, spec, resource, args, key_kwargs(kwargs))

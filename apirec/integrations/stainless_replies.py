@@ -137,13 +137,20 @@ def fake_response(httpx: Any, status: int, headers: Any, method: str, url: str, 
     return httpx.Response(status, headers=headers, request=request, **more)
 
 
-def _stream_class(path: str, fallback: type) -> type:
-    module, _, name = path.rpartition(".")
+def _stream_class(path: str, caller_kind: type) -> type:
+    """The recorded stream class, of the caller's kind (``caller_kind``: the SDK's ``Stream``
+    or ``AsyncStream``): one recording serves sync and async clients, so a stream recorded
+    as ``AsyncFooStream`` replays to a sync caller as ``FooStream``, and back."""
+    module_name, _, name = path.rpartition(".")
     try:
-        found = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError, ValueError):
-        return fallback
-    return found if isinstance(found, type) else fallback
+        module = importlib.import_module(module_name)
+    except (ImportError, ValueError):
+        return caller_kind
+    twin = name.removeprefix("Async") if name.startswith("Async") else f"Async{name}"
+    for candidate in (getattr(module, name, None), getattr(module, twin, None)):
+        if isinstance(candidate, type) and issubclass(candidate, caller_kind):
+            return candidate
+    return caller_kind
 
 
 class _Prepended:
@@ -169,8 +176,9 @@ class _Prepended:
         return self._rest.close()
 
 
-def sdk_stream(events: Any, first: Any, client: Any, httpx: Any, live: Any, fallback: type) -> Any:
-    """The SDK's stream class over recorded or replayed ``events`` (``first`` read already).
+def sdk_stream(events: Any, first: Any, client: Any, httpx: Any, live: Any, kind: type) -> Any:
+    """The SDK's stream class over recorded or replayed ``events`` (``first`` read already),
+    of the caller's ``kind`` (the SDK's ``Stream`` or ``AsyncStream``).
 
     While recording (``live`` is the SDK's stream), closing the stream or its response reads
     the rest first, so a stream broken off is still stored whole.
@@ -179,7 +187,7 @@ def sdk_stream(events: Any, first: Any, client: Any, httpx: Any, live: Any, fall
         head: HttpHead | None = first
     else:  # recorded before heads were stored: the events only
         head, events = None, _Prepended(first, events)
-    cls = _stream_class(head.stream_class, fallback) if head else fallback
+    cls = _stream_class(head.stream_class, kind) if head else kind
     stream: Any = object.__new__(cls)
     if live is not None:
         stream.__dict__.update(live.__dict__)

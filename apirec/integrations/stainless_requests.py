@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any, get_origin
 
+from apirec.errors import ApirecError
 from apirec.integrations import stainless_replies as replies
+from apirec.integrations.credentials import PLACEHOLDER
 from apirec.integrations.stainless_methods import CURRENT, Route, key_kwargs
 from apirec.keys.spec import KeySpec
 from apirec.record.modes import Mode
@@ -36,6 +38,7 @@ class RequestHooks:
     httpx: Any
     streams: tuple[type, type]
     raw_header: str
+    service_errors: tuple[type[BaseException], ...]
     _http_specs: dict[tuple[str, Options], KeySpec]
 
     def _hook(self, original: Any, *, is_async: bool) -> Any:
@@ -56,6 +59,7 @@ class RequestHooks:
                 cast_to = _final_cast_to(client, cast_to, options)
 
                 async def fetch(*_: Any, **__: Any) -> Any:
+                    refuse_placeholder(client)
                     result = await original(client, cast_to, options, stream=stream, **more)
                     return await self._storable_async(result, kind)
 
@@ -91,6 +95,7 @@ class RequestHooks:
             cast_to = _final_cast_to(client, cast_to, options)
 
             def fetch(*_: Any, **__: Any) -> Any:
+                refuse_placeholder(client)
                 result = original(client, cast_to, options, stream=stream, **more)
                 return self._storable(result, kind)
 
@@ -156,6 +161,7 @@ class RequestHooks:
                 name=f"{self.sdk} {method} {url}",
                 ignore=list(opts.ignore),
                 normalize=opts.normalize,
+                service_errors=self.service_errors,
                 shared=shared,  # the same servers answer in every test
             )
             if len(self._http_specs) >= _MAX_HTTP_SPECS:  # paths with ids: keep it bounded
@@ -238,6 +244,17 @@ class RequestHooks:
         first = await result.__anext__()
         live_stream = live.stream if isinstance(live, _Live) else None
         return replies.sdk_stream(result, first, client, self.httpx, live_stream, self.streams[1])
+
+
+def refuse_placeholder(client: Any) -> None:
+    """A client built with apirec's replay placeholder for a key (in a run that replays) must
+    not call the service: its answer would be a refusal of that key, stored as the answer."""
+    if getattr(client, "api_key", None) == PLACEHOLDER:
+        raise ApirecError(
+            f"this {type(client).__name__} was built while a recording replayed, with apirec's "
+            f"placeholder for its API key ({PLACEHOLDER!r}), and now calls the service: "
+            "build the client with the real key (set it in the environment) to record"
+        )
 
 
 def _final_cast_to(client: Any, cast_to: Any, options: Any) -> Any:

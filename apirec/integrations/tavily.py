@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from apirec.integrations.defaults import (
     check_user_ignores,
+    error_classes,
     ignores_for,
     normalizer,
     required_methods,
@@ -44,6 +45,20 @@ LATER = {"research": "tavily.research", "get_research": "tavily.get_research"}
 CLASSES = ("TavilyClient", "AsyncTavilyClient")
 IGNORED = ("timeout", "session_id", "human_id", "client_name")
 REDACTED = ("project_id",)
+# what the API answered (the SDK's classes by status); MissingAPIKeyError and the keyless
+# mode's refusal of an endpoint are the client's own checks, never stored
+SERVICE_ERRORS = (
+    "BadRequestError",
+    "ForbiddenError",
+    "InvalidAPIKeyError",
+    "UsageLimitExceededError",
+)
+
+
+def credential_variables(sdk: str) -> list[tuple[str, ...]]:
+    """``TavilyClient()`` reads ``TAVILY_API_KEY`` (without one it turns keyless, which
+    refuses some endpoints before asking)."""
+    return [("TAVILY_API_KEY",)]
 
 
 def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
@@ -58,6 +73,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
     ]
     check_user_ignores(sdk, [func for _, _, func in methods], options)
     normalize = normalizer(None, options)
+    service_errors = error_classes(importlib.import_module("tavily.errors"), SERVICE_ERRORS)
     return [
         rec.start_patch(
             Patch(
@@ -66,6 +82,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
                 ignore=ignores_for(func, IGNORED, options),
                 redact=REDACTED,
                 normalize=normalize,
+                service_errors=service_errors,
             )
         )
         for cls, method, func in methods

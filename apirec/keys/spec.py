@@ -78,11 +78,20 @@ class KeySpec(Binding):
         keying: Keying | None = None,
         store_errors: str | Callable[[BaseException], bool] | None = None,
         repeats: str | None = None,
+        own_kind: bool = False,
+        service_errors: tuple[type[BaseException], ...] | None = None,
     ) -> None:
         super().__init__(func, name=name)
         # what a call past the end of its recorded sequence gets (None: the recording's
         # choice); checked and applied by the recorder (apirec.record.sequences)
         self.repeats = repeats
+        # an SDK's error classes that come from its service: only those (and errors with an
+        # HTTP status, or of the connection) are stored (apirec.record.error_policy); None:
+        # every error is the function's answer (@record)
+        self.service_errors = service_errors
+        # the stream kind (sync or async) of its answers is the function's own (@record):
+        # replaying one stored as the other kind is an error; else it follows the caller
+        self.own_kind = own_kind
         # which errors of this function are stored (None: the recording's choice); checked and
         # applied by the recorder (apirec.record.error_policy), carried here with the function
         self.store_errors = store_errors

@@ -4,7 +4,9 @@
 (comma- or line-separated) and the marker option ``integrations=[...]``; the marker replaces
 the command line, which replaces the ini file. The names are those of
 :func:`apirec.integrations.patch`, checked when the run starts (a usage error naming the
-known ones), and patched into each test's recording for as long as it is open.
+known ones), and patched into each test's recording for as long as it is open. In a run
+that replays, the SDKs' API key variables that are not set hold placeholders for the whole
+run (clients built in session fixtures need them too; :mod:`apirec.integrations.credentials`).
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ from typing import Any
 
 import pytest
 
+from apirec.errors import InvalidMode
+from apirec.integrations import credentials
 from apirec.integrations.registry import UnknownIntegration, module_for, patch
+from apirec.record.modes import Mode, resolve_mode
 from apirec.record.recording import Recording
 from apirec.record.settings import split_hosts as split_names
 
 MARKER_OPTIONS = ("integrations",)
 NAMES = pytest.StashKey[tuple[str, ...]]()
+HELD = pytest.StashKey[list[str]]()
 
 
 def add_options(group: Any, parser: pytest.Parser) -> None:
@@ -74,3 +80,22 @@ def names_for(item: pytest.Item, marker: dict[str, Any], where: str) -> tuple[st
 def patch_into(rec: Recording, names: tuple[str, ...]) -> None:
     if names:
         patch(rec, *names)
+
+
+def hold_credentials(config: pytest.Config, mode: Mode | None) -> None:
+    """A run that replays (``mode``: the command line's or ini file's, else the environment's)
+    builds the run's SDKs' clients without keys, even before any test's recording opens."""
+    names = config.stash[NAMES]
+    try:
+        replays = resolve_mode(mode) is Mode.REPLAY
+    except InvalidMode:  # a bad APIREC_MODE: each test's recording says so
+        return
+    if not names or not replays:
+        return
+    wanted = [group for name in names for group in credentials.groups(module_for(name), name)]
+    config.stash[HELD] = credentials.acquire(wanted)
+
+
+def unconfigure(config: pytest.Config) -> None:
+    held: list[str] = config.stash.get(HELD, [])
+    credentials.release(held)

@@ -175,6 +175,9 @@ def pytest_configure(config: pytest.Config) -> None:
         prune=bool(cli_prune if cli_prune is not None else config.getini("apirec_prune")),
         store=_store(config),
     )
+    integrations.hold_credentials(
+        config, config.stash[OPTIONS].cli_mode or config.stash[OPTIONS].ini_mode
+    )
     config.stash[STATE] = state = SessionState()
     renames.configure(config, state.moves, state.recorded_again)
     config.pluginmanager.register(SessionHooks(config), "apirec-session")
@@ -197,6 +200,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     network.unconfigure(config)
     expiry.unconfigure(config)
+    integrations.unconfigure(config)
     if SAVED_ENV_MODE in config.stash:
         restore({ENV_VAR: config.stash[SAVED_ENV_MODE]})
 

@@ -47,6 +47,8 @@ class Call:
     spec: KeySpec | None = None
     # the function's repeats= (apirec.record.sequences), None: the recording's
     repeats: str | None = None
+    # the stream kind of its answers is the function's own (@record, KeySpec.own_kind)
+    own_kind: bool = False
 
 
 @dataclass

@@ -10,7 +10,10 @@ the caller but is not written, and the call gives up its place in the call order
 (:meth:`apirec.record.stored_answers.Answers.abandon`); a stream cut by one likewise.
 
 SDK classes are recognised by the names in their class hierarchy, never imported: the core
-knows no SDK. :class:`apirec.NetworkBlocked` (apirec's own refusal) is never stored.
+knows no SDK. :class:`apirec.NetworkBlocked` (apirec's own refusal) is never stored. For an
+SDK's methods patched by an integration, only errors that came from the service or the
+connection are answers at all (:func:`from_service`); the others (a bad argument, a closed
+event loop) reach the caller and are not stored.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ from typing import Any, Literal, TypeAlias
 from apirec.errors import NetworkBlocked
 
 StoreErrors: TypeAlias = Literal["permanent", "all"] | Callable[[BaseException], bool]
+Policy: TypeAlias = str | Callable[[BaseException], bool]  # a checked StoreErrors
+# an SDK's error classes for what its service said (see from_service)
+ServiceErrors: TypeAlias = tuple[type[BaseException], ...]
+Services: TypeAlias = ServiceErrors | None  # None: every error is an answer (@record)
 POLICIES = ("permanent", "all")
 DEFAULT: StoreErrors = "permanent"
 
@@ -74,6 +81,22 @@ def should_store(policy: str | Callable[[BaseException], bool], error: BaseExcep
     if callable(policy):
         return bool(policy(error))
     return True  # "all" (values were checked when given)
+
+
+def from_service(error: BaseException, classes: tuple[type[BaseException], ...]) -> bool:
+    """Whether an SDK's call raised ``error`` because of its service: one of the SDK's error
+    classes for what the service said (``classes``), an error carrying an HTTP status, or a
+    failed connection (then judged as transient). Anything else (a ``TypeError`` for a bad
+    argument, a validation error while the SDK built the request, a closed event loop)
+    happened before any answer and is never stored as one."""
+    if isinstance(error, classes) or is_transient(error):
+        return True
+    if any(_status(error, name) is not None for name in _STATUS_ATTRIBUTES):
+        return True
+    response = _attribute(error, "response")
+    return response is not None and any(
+        _status(response, name) is not None for name in _RESPONSE_STATUS_ATTRIBUTES
+    )
 
 
 def is_transient(error: BaseException) -> bool:

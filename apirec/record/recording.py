@@ -261,11 +261,31 @@ class Recording:
             self._answers.test_ids.add(owner)  # the tests whose answers unplayed() judges
         if self._answers.renames is None:  # positional: the hot path
             return Call(
-                spec.name, key, index, for_store, owner, None, None, None, None, spec.repeats
+                spec.name,
+                key,
+                index,
+                for_store,
+                owner,
+                None,
+                None,
+                None,
+                None,
+                spec.repeats,
+                spec.own_kind,
             )
         # renamed tests and older key rules are looked for: with the keyed arguments and spec
         return Call(
-            spec.name, key, index, for_store, owner, None, None, for_key, spec, spec.repeats
+            spec.name,
+            key,
+            index,
+            for_store,
+            owner,
+            None,
+            None,
+            for_key,
+            spec,
+            spec.repeats,
+            spec.own_kind,
         )
 
     def lookup(self, call: Call) -> tuple[int, Entry] | None:
@@ -366,7 +386,7 @@ class Recording:
         try:
             result = wrapped(*args, **kwargs)
         except Exception as error:
-            answers.failed(call, error, spec.store_errors)
+            answers.failed(call, error, spec.store_errors, service=spec.service_errors)
             raise
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)
@@ -401,7 +421,7 @@ class Recording:
         try:
             result = await wrapped(*args, **kwargs)
         except Exception as error:
-            answers.failed(call, error, spec.store_errors)
+            answers.failed(call, error, spec.store_errors, service=spec.service_errors)
             raise
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)
@@ -418,9 +438,10 @@ class Recording:
     ) -> Any:
         if is_stream(result):
             answers = self._answers
+            kind = {"stream_kind": "async" if async_stream else "sync"} if call.own_kind else {}
 
             def save(response: dict[str, Any]) -> str:
-                return answers.where(call, answers.save(call, response))
+                return answers.where(call, answers.save(call, {**response, **kind}))
 
             return record_stream(
                 result,

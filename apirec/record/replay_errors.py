@@ -1,15 +1,21 @@
 """The errors a replayed answer raises: a recorded exception in the call's own format, the
-end of a stream that was stored truncated, and a call past the end of its recorded sequence."""
+end of a stream that was stored truncated, a call past the end of its recorded sequence, and a
+function whose stream kind changed."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from apirec.codec.exception_data import rebuild_error
-from apirec.errors import IncompleteRecording, SequenceExhausted
+from apirec.errors import ApirecError, IncompleteRecording, SequenceExhausted
 from apirec.record.calls import Call
 from apirec.record.miss_diagnostics import default_record_command, pretty
+
+# what a stored stream's "stream_kind" says, by whether it is async
+KINDS = {True: "async", False: "sync"}
+Where = Callable[[Call, int], str]  # the file of a call's stored answer
 
 
 def incomplete(
@@ -77,4 +83,22 @@ def past_the_end(
         arguments=call.arguments,
         location=location,
         test_id=call.test_id,
+    )
+
+
+def check_stream_kind(
+    call: Call, slot: int, response: dict[str, Any], is_async: bool, where: Where
+) -> None:
+    """A ``@record`` function recorded as a stream of one kind (sync or async) and now of the
+    other: its stored answer cannot be handed back as what the function now returns."""
+    stored = response.get("stream_kind", KINDS[is_async])
+    if not call.own_kind or stored == KINDS[is_async]:
+        return
+    now = KINDS[is_async]
+    raise ApirecError(
+        f"{call.function}() was recorded as {'an' if stored == 'async' else 'a'} {stored} "
+        f"stream ({where(call, slot)}) but is now {'an' if now == 'async' else 'a'} {now} one (a "
+        f"{'generator' if now == 'sync' else 'async generator'} or a function returning "
+        f"{'an iterator' if now == 'sync' else 'an async iterator'}): record it again "
+        f"(run in record mode, or delete the file and run in record-if-missing mode)"
     )

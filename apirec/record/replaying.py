@@ -19,7 +19,7 @@ from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan, prepare
 from apirec.errors import DecodeError
 from apirec.record.calls import Call, Stats
 from apirec.record.other_names import Elsewhere, find_elsewhere
-from apirec.record.replay_errors import format_error, incomplete
+from apirec.record.replay_errors import check_stream_kind, format_error, incomplete
 from apirec.record.settings import Settings
 from apirec.stores.json_store import Entry, Store
 from apirec.streams.replay import replay_stream
@@ -69,6 +69,7 @@ class Replaying:
             entry, plans = self._pristine(call, slot, entry), None
         response = entry["response"]
         if response.get("is_streaming"):
+            check_stream_kind(call, slot, response, async_stream, self._where)
             return self._replay_stream(call, slot, response, async_stream, plans, first=not known)
         if response.get("is_exception"):
             data = response.get("exception_data")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from apirec.codec.envelope import encode
@@ -21,7 +20,7 @@ from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan
 from apirec.errors import ApirecError, RecordingNotFound, StoreError
 from apirec.guard.origins import ORIGIN, origin_of
 from apirec.record.calls import Call, KeyState, Stats, open_store
-from apirec.record.error_policy import should_store
+from apirec.record.error_policy import Policy, Services, from_service, should_store
 from apirec.record.expiry import Expiry
 from apirec.record.modes import Mode
 from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
@@ -217,13 +216,16 @@ class Answers(Replaying):
         self,
         call: Call,
         error: Exception,
-        policy: str | Callable[[BaseException], bool] | None,
+        policy: Policy | None,
         response: dict[str, Any] | None = None,
+        service: Services = None,
     ) -> None:
         """``call`` raised ``error``: store it as its answer (``response``: a stream that
-        ended with it), unless ``policy`` (the function's ``store_errors=``, else the
-        recording's) says not to; then the call gives up its place, so the answer of a retry
-        takes it."""
+        ended with it), unless ``policy`` (its ``store_errors=``, else the recording's) says
+        not to or it is an SDK's error not from its ``service``; then the call gives up its
+        place, so the answer of a retry takes it."""
+        if service is not None and not from_service(error, service):
+            return self.abandon(call)
         try:
             store = should_store(self.settings.store_errors if policy is None else policy, error)
         except Exception as failure:  # the user's callable: loud, with what it was judging

@@ -111,11 +111,17 @@ def wrap(
     keying: Keying | None = None,
     store_errors: StoreErrors | None = None,
     repeats: str | None = None,
+    own_kind: bool = False,
+    service_errors: tuple[type[BaseException], ...] | None = None,
 ) -> RecordedFunction:
     """Wrap ``func`` so its calls go to the active recording.
 
     ``keying`` replaces apirec's keys and file names by another format's
-    (:class:`apirec.keys.spec.Keying`).
+    (:class:`apirec.keys.spec.Keying`). ``own_kind``: the kind of stream ``func`` returns
+    is its own (``@record``), not the caller's choice among an SDK's sync and async twins.
+    ``service_errors``: for an SDK's method, its error classes that come from the service;
+    other errors it raises before the service answered are not stored
+    (:func:`apirec.record.error_policy.from_service`).
     """
     if isinstance(func, RecordedFunction):
         func = func.__wrapped__
@@ -142,6 +148,8 @@ def wrap(
         keying=keying,
         store_errors=store_errors,
         repeats=repeats,
+        own_kind=own_kind,
+        service_errors=service_errors,
     )
     # An async generator function is called, not awaited: the sync path, an async stream.
     wrapper = RecordedFunction(
@@ -200,6 +208,7 @@ def record(
         "float_digits": float_digits,
         "store_errors": store_errors,
         "repeats": repeats,
+        "own_kind": True,  # the user's function: a stream of the other kind is not its answer
     }
 
     def decorate(f: F) -> F:
