@@ -21,7 +21,7 @@ import apirec
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "apirec"
-LAYERS = ["cli", "pytest", "integrations", "record", "streams", "keys", "stores", "codec"]
+LAYERS = ["cli", "pytest", "integrations", "record", "streams", "keys", "stores", "gate", "codec"]
 
 
 def _module_name(path: Path) -> str:

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import functools
 import importlib
-import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from apirec.errors import ApirecError
-from apirec.keys.canonical import is_secret_name
+from apirec.gate.names import HEADERS, is_secret_name
+from apirec.keys.marks import REDACTED
 
-REDACTED = "<redacted>"
-_PRIVATE_HEADER = re.compile(r"cookie|authori[sz]ation|organi[sz]ation|project", re.IGNORECASE)
 # what the recorded body no longer is: httpx has decoded and joined it already
 _TRANSPORT_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
@@ -57,8 +55,8 @@ def stored_headers(headers: Any) -> list[list[str]]:
         low = name.lower()
         if low in _TRANSPORT_HEADERS:
             continue
-        private = is_secret_name(low) or _PRIVATE_HEADER.search(low) is not None
-        pairs.append([low, REDACTED if private else value])
+        # the gate's one rule for headers (the gate applies it again at the store)
+        pairs.append([low, REDACTED if is_secret_name(low, HEADERS) else value])
     return pairs
 
 

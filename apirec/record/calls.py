@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from apirec.gate.rules import NO_RULES, Rules
 from apirec.keys.spec import Keying
 from apirec.record.settings import Settings
 from apirec.stores.json_store import JsonStore, Store
@@ -38,6 +39,8 @@ class Call:
     # the arguments as keyed (KeySpec.canonical's for_key); only set when renamed tests are
     # looked for (apirec.record.renames), which recompute the key under another test id
     scoped: dict[str, Any] | None = None
+    # the scrub= rules of the function and the recording, for the write gate
+    rules: Rules = NO_RULES
 
 
 @dataclass

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from apirec.codec.envelope import encode_result
 from apirec.errors import ApirecError, EncodeError, NetworkBlocked, RecordingNotFound
+from apirec.gate.rules import Scrub
 from apirec.keys.spec import KeySpec
 from apirec.record import network_guard
 from apirec.record.calls import Call
@@ -96,6 +97,7 @@ class Recording:
         max_age: str | dt.timedelta | None = None,
         on_expired: str | None = None,
         store_errors: StoreErrors = "permanent",
+        scrub: Iterable[Scrub] = (),
         settings: Settings | None = None,
     ) -> None:
         self.settings = settings or Settings.build(
@@ -112,6 +114,7 @@ class Recording:
             max_age=max_age,
             on_expired=on_expired,
             store_errors=store_errors,
+            scrub=scrub,
         )
         self.mode = self.settings.mode
         self._lock = threading.Lock()
@@ -245,15 +248,18 @@ class Recording:
             index = next(self._answers.state(key).counter)
             body = request.get("body")
             arguments = dict(body) if isinstance(body, dict) else {}
-            return Call(spec.name, key, index, arguments, test_id, request, keying)
+            rules = spec.scrub + self.settings.scrub
+            return Call(spec.name, key, index, arguments, test_id, request, keying, None, rules)
         bound = spec.bind(instance, args, kwargs)
-        for_key, for_store = spec.canonical(bound)
-        key = spec.key(for_key, test_id)
+        # through the write gate: the key is computed from what will be stored
+        rules = self.settings.scrub
+        name, key, for_key, for_store = spec.call_key(bound, test_id, rules)
         index = next(self._answers.state(key).counter)
         # the keyed arguments only when renamed tests are looked for (positional: hot path)
         scoped = for_key if self._answers.renames is not None else None
         owner = None if spec.shared else test_id
-        return Call(spec.name, key, index, for_store, owner, None, None, scoped)
+        rules = spec.scrub + rules
+        return Call(name, key, index, for_store, owner, None, None, scoped, rules)
 
     def lookup(self, call: Call) -> tuple[int, Entry] | None:
         """The stored answer for this call under the current mode, or None."""

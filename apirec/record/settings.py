@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from apirec.errors import InvalidStore
+from apirec.gate.rules import NO_RULES, Rules, Scrub, compile_rules
 from apirec.record import error_policy
 from apirec.record.error_policy import StoreErrors
 from apirec.record.expiry import layered, parse_max_age, parse_on_expired
@@ -74,6 +75,8 @@ class Settings:
     on_expired: str = "warn"
     # which errors of calls are stored: see apirec.record.error_policy
     store_errors: StoreErrors = error_policy.DEFAULT
+    # the user's scrub= rules for the write gate (apirec.gate.rules), added to the built-in
+    scrub: Rules = NO_RULES
     extra: Mapping[str, Any] = field(default_factory=dict)
     host_rules: HostRules = field(init=False, repr=False, compare=False)
 
@@ -88,6 +91,7 @@ class Settings:
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
             raise ValueError(f"stream_rest_seconds must be a number >= 0, not {seconds!r}")
         error_policy.check(self.store_errors)
+        object.__setattr__(self, "scrub", compile_rules(self.scrub))
         object.__setattr__(self, "host_rules", HostRules.parse(self.allow_hosts))
         object.__setattr__(self, "max_age", parse_max_age(self.max_age))
         parse_on_expired(self.on_expired)
@@ -114,6 +118,7 @@ class Settings:
         max_age: str | dt.timedelta | None = None,
         on_expired: str | None = None,
         store_errors: StoreErrors = error_policy.DEFAULT,
+        scrub: Iterable[Scrub] | Rules = (),
     ) -> Settings:
         if isinstance(trusted_modules, str):
             trusted_modules = (trusted_modules,)
@@ -140,6 +145,7 @@ class Settings:
             max_age=age,
             on_expired=action,
             store_errors=store_errors,
+            scrub=compile_rules(scrub),
         )
 
     def layered(self, **overrides: Any) -> Settings:
@@ -149,6 +155,8 @@ class Settings:
             values["mode"] = parse_mode(values["mode"])
         if "path" in values:
             values["path"] = Path(values["path"])
+        if "scrub" in values:  # rules add up across layers, as redact= names do
+            values["scrub"] = self.scrub + compile_rules(values["scrub"])
         for name in ("trusted_modules", "allow_hosts"):
             if isinstance(values.get(name), str):
                 values[name] = (values[name],)

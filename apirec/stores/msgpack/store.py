@@ -24,6 +24,7 @@ from pathlib import Path
 import msgpack
 
 from apirec.errors import StoreError
+from apirec.gate.rules import NO_RULES, Rules
 from apirec.stores.json_store import Entry, check_entry, dumps, parse
 from apirec.stores.msgpack import frames as fr
 from apirec.stores.msgpack.frames import Frame, Slot
@@ -187,17 +188,17 @@ class MsgpackStore:
                 ) from e
             return check_entry(entry, where)
 
-    def write(self, key: str, entry: Entry, *, start: int = 0) -> int:
+    def write(self, key: str, entry: Entry, *, start: int = 0, rules: Rules = NO_RULES) -> int:
         """Append ``entry`` in the first free slot at or after ``start``; return the slot."""
-        return self._put(key, entry, start, free=True)
+        return self._put(key, entry, start, free=True, rules=rules)
 
-    def replace(self, key: str, index: int, entry: Entry) -> None:
+    def replace(self, key: str, index: int, entry: Entry, *, rules: Rules = NO_RULES) -> None:
         """Store ``entry`` in slot ``index``, in place of the answer there (a later frame
         for a slot supersedes the earlier ones)."""
-        self._put(key, entry, index, free=False)
+        self._put(key, entry, index, free=False, rules=rules)
 
-    def _put(self, key: str, entry: Entry, start: int, *, free: bool) -> int:
-        codec, body, blobs = encode_entry(entry)
+    def _put(self, key: str, entry: Entry, start: int, *, free: bool, rules: Rules) -> int:
+        codec, body, blobs = encode_entry(entry, rules)  # the write gate is in there
         with self._lock, self._flocked():
             self._catch_up()
             slots = self._slots(key)
