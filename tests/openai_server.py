@@ -198,6 +198,8 @@ class OpenAIServer:
         model = body["model"]
         if model == "bad-model":
             return JSONResponse(BAD_REQUEST, status_code=400, headers=headers(self.requests))
+        if model in ("echo-key", "echo-key-error"):  # a service that echoes the caller's key
+            return self._echo_key(request, body, model)
         words = reply_words(body["messages"])
         if model == "busy-twice":
             said = "".join(words)
@@ -233,6 +235,24 @@ class OpenAIServer:
             },
             headers=headers(self.requests),  # x-request-id: the SDK's ``_request_id``
         )
+
+    def _echo_key(self, request: Request, body: dict[str, Any], model: str) -> Response:
+        key = request.headers.get("authorization", "").removeprefix("Bearer ")
+        echoed = {"x-echoed-key": key, **headers(self.requests)}
+        if model == "echo-key-error":
+            error = {
+                "message": f"Incorrect API key provided: {key}. You can find your API key "
+                "at https://platform.openai.com/account/api-keys.",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "invalid_api_key",
+            }
+            return JSONResponse({"error": error}, status_code=401, headers=echoed)
+        message = {"role": "assistant", "content": f"You called with {key}, right?"}
+        choice = {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}
+        answer = {"id": "chatcmpl-1", "object": "chat.completion", "created": CREATED,
+                  "model": model, "choices": [choice]}  # fmt: skip
+        return JSONResponse(answer, headers=echoed)
 
     async def _stream(self, body: dict[str, Any], words: list[str]) -> AsyncIterator[bytes]:
         model = body["model"]
