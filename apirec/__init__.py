@@ -56,6 +56,7 @@ def recording(
     max_age: str | _dt.timedelta | None = None,
     on_expired: str | None = None,
     store_errors: _StoreErrors = "permanent",
+    scrub: _Iterable[_Any] = (),
 ) -> Recording:
     """Record or replay, into or from the store at ``path``, the calls made while active.
 
@@ -90,6 +91,10 @@ def recording(
     ``store_errors="permanent"`` (the default). ``store_errors="all"`` stores every error; a
     callable ``(exception) -> bool`` decides per error. :class:`NetworkBlocked` is never stored.
 
+    Every entry passes the write gate before it is stored: secrets (by name, token shape and
+    in URLs) become ``"<redacted>"``, and keys are computed from that form. ``scrub`` adds
+    regular expressions (or callables ``str -> str``) it applies to requests, keys and answers.
+
     A context manager (``with`` / ``async with``) and a decorator; active process-wide while
     open, and nestable (the innermost wins). ``rec.patch(target, ...)`` wraps code you do not
     own until the block ends.
@@ -108,6 +113,7 @@ def recording(
         max_age=max_age,
         on_expired=on_expired,
         store_errors=store_errors,
+        scrub=scrub,
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar, overload
 
 import wrapt
 
+from apirec.gate.rules import Scrub
 from apirec.keys.binding import signature
 from apirec.keys.spec import Keying, KeySpec, Normalizer
 from apirec.record import error_policy
@@ -109,6 +110,7 @@ def wrap(
     float_digits: int = 6,
     keying: Keying | None = None,
     store_errors: StoreErrors | None = None,
+    scrub: Iterable[Scrub] = (),
 ) -> RecordedFunction:
     """Wrap ``func`` so its calls go to the active recording.
 
@@ -137,6 +139,7 @@ def wrap(
         float_digits=float_digits,
         keying=keying,
         store_errors=store_errors,
+        scrub=scrub,
     )
     # An async generator function is called, not awaited: the sync path, an async stream.
     wrapper = RecordedFunction(
@@ -158,6 +161,7 @@ def record(
     shared: bool = False,
     float_digits: int = 6,
     store_errors: StoreErrors | None = None,
+    scrub: Iterable[Scrub] = (),
 ) -> Callable[[F], F]: ...
 def record(
     func: F | None = None,
@@ -170,6 +174,7 @@ def record(
     shared: bool = False,
     float_digits: int = 6,
     store_errors: StoreErrors | None = None,
+    scrub: Iterable[Scrub] = (),
 ) -> F | Callable[[F], F]:
     """Record and replay the calls of a function or method.
 
@@ -179,9 +184,10 @@ def record(
     parameters or dotted paths into dict arguments from the key and the stored arguments;
     ``redact`` adds names to the default secret list; ``normalize`` maps the canonical
     arguments to those hashed and stored; ``shared=True`` keys the call without the test id.
-    ``store_errors`` overrides the recording's choice of which errors this function's calls
-    store (``"permanent"``: all but transient ones, ``"all"``, or a callable
-    ``(exception) -> bool``).
+    ``scrub`` adds regular expressions (or callables ``str -> str``) that the write gate
+    replaces in this function's requests, keys and answers. ``store_errors`` overrides the
+    recording's choice of which errors this function's calls store (``"permanent"``: all
+    but transient ones, ``"all"``, or a callable ``(exception) -> bool``).
     """
     options: dict[str, Any] = {
         "name": name,
@@ -191,6 +197,7 @@ def record(
         "shared": shared,
         "float_digits": float_digits,
         "store_errors": store_errors,
+        "scrub": scrub,
     }
 
     def decorate(f: F) -> F:
