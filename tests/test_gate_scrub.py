@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import apirec
+import apirec.integrations
 from tests.plugin_helpers import setup, stored
 
 ACCOUNT = r"acct_[0-9a-f]{12}"
@@ -72,3 +73,22 @@ def test_marker_and_ini_rules_add_up(pytester):
     text = str(stored(pytester.path / "recordings"))
     assert "acct_0123456789ab" not in text and "order-77" not in text
     assert "<redacted> <redacted>" in text
+
+
+def test_integrations_patch_takes_scrub_rules(openai_server, store_dir, closed_url):
+    import openai
+
+    def ask(base_url: str, account: str) -> str:
+        with openai.OpenAI(base_url=base_url, api_key="k", max_retries=0) as client:
+            answer = client.chat.completions.create(
+                model="gpt-test", messages=[{"role": "user", "content": f"bill {account}"}]
+            )
+        return str(answer.choices[0].message.content)
+
+    with apirec.recording(store_dir, mode="record") as rec:
+        apirec.integrations.patch(rec, "openai", scrub=[ACCOUNT])
+        assert ask(openai_server.base_url, "acct_0123456789ab").endswith("acct_0123456789ab")
+    assert b"acct_0123456789ab" not in store_bytes(store_dir)
+    with apirec.recording(store_dir, mode="replay") as rec:
+        apirec.integrations.patch(rec, "openai", scrub=[ACCOUNT])
+        assert ask(closed_url, "acct_ba9876543210") == "You said: bill <redacted>"

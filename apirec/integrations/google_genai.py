@@ -76,6 +76,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
                 name=METHODS[method],
                 ignore=ignores_for(func, IGNORED, options),
                 normalize=normalize,
+                scrub=options.scrub,
             )
         )
         for cls, method, func in methods

@@ -35,6 +35,7 @@ import importlib.metadata
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from apirec.gate.rules import NO_RULES, Rules
 from apirec.integrations.mcp_servers import (
     ReplayProcess,
     connecting,
@@ -76,8 +77,10 @@ async def _request(server: str, params: dict[str, Any], send: Callable[[], Await
 class Requests:
     """The recorded function of each MCP method (``mcp tools/call``...), made on first use."""
 
-    def __init__(self, ignore: tuple[str, ...], normalize: Normalizer | None) -> None:
-        self._options: dict[str, Any] = {"ignore": ignore, "normalize": normalize}
+    def __init__(
+        self, ignore: tuple[str, ...], normalize: Normalizer | None, scrub: Rules = NO_RULES
+    ) -> None:
+        self._options: dict[str, Any] = {"ignore": ignore, "normalize": normalize, "scrub": scrub}
         self._functions: dict[str, RecordedFunction] = {}
         try:
             self.function("tools/call")  # a wrong ignore= or normalize= fails now, not mid-test
@@ -104,7 +107,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
             f"apirec.integrations 'mcp' records the mcp SDK 2.x (mcp.Client, ClientSession); "
             f"mcp {version} is installed: pip install 'mcp>=2'"
         )
-    requests = Requests((*DEFAULT_IGNORE, *options.ignore), options.normalize)
+    requests = Requests((*DEFAULT_IGNORE, *options.ignore), options.normalize, options.scrub)
     patches = [
         Replace(f"{SESSION}.send_request", functools.partial(_send_request, requests)),
         Replace(f"{SESSION}.send_discover", functools.partial(_send_discover, requests)),

@@ -57,6 +57,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
                 name=f"ollama.{name}",
                 ignore=ignores_for(func, IGNORED, options),
                 normalize=normalize,
+                scrub=options.scrub,
             )
         )
         for cls, name, func in methods

@@ -123,6 +123,7 @@ class Method:
                 name=self.name,
                 ignore=[*DEFAULT_IGNORE, *options.ignore],
                 normalize=options.normalize,
+                scrub=options.scrub,
             )
             self._specs[options] = spec
         self._last = (options, spec)

@@ -156,6 +156,7 @@ class RequestHooks:
                 name=f"{self.sdk} {method} {url}",
                 ignore=list(opts.ignore),
                 normalize=opts.normalize,
+                scrub=opts.scrub,
                 shared=shared,  # the same servers answer in every test
             )
             if len(self._http_specs) >= _MAX_HTTP_SPECS:  # paths with ids: keep it bounded

@@ -66,6 +66,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
                 ignore=ignores_for(func, IGNORED, options),
                 redact=REDACTED,
                 normalize=normalize,
+                scrub=options.scrub,
             )
         )
         for cls, method, func in methods
