@@ -99,10 +99,29 @@ def find_spans(text: str, *, fenced: bool = True) -> list[Span]:
     return spans
 
 
-def might_hold_token(packed: bytes) -> bool:
-    """Whether a string packed in ``packed`` (msgpack bytes) may hold a token or a URL
-    credential: false positives only cost a structural scrub, and there are no misses."""
-    return bool(find_spans(packed.decode("latin-1"), fenced=False))
+# per anchor: the characters that may stand just before it, and just after it, in a shape
+_QUICK = tuple(
+    (char, "".join(before), "".join(after)) for char, (_, before, after) in _TABLES.items()
+)
+
+
+def might_hold_token(packed: bytes, start: int = 0, end: int | None = None) -> bool:
+    """Whether a string packed in ``packed[start:end]`` (msgpack bytes) may hold a token or a
+    URL credential: false positives only cost a structural scrub, and there are no misses
+    (no fences: a string's length byte may stand just before it)."""
+    text = packed[start:end].decode("latin-1")  # one character per byte, in C
+    find = text.find
+    for char, before, after in _QUICK:
+        at = find(char)
+        while at >= 0:
+            if ((at and text[at - 1] in before) or text[at + 1 : at + 2] in after) and (
+                _shape_at(text, at, False) is not None
+            ):
+                return True
+            at = find(char, at + 1)
+    if "@" in text or "=" in text:
+        return bool(find_spans(text, fenced=False))
+    return False
 
 
 def replace_spans(text: str, spans: list[Span]) -> str:

@@ -28,9 +28,9 @@ class Rules:
         return bool(self.patterns or self.functions)
 
     def __add__(self, other: Rules) -> Rules:
-        if not other:
+        if other is NO_RULES:
             return self
-        if not self:
+        if self is NO_RULES:
             return other
         return Rules(self.patterns + other.patterns, self.functions + other.functions)
 
@@ -47,7 +47,7 @@ class Rules:
         return text
 
 
-NO_RULES = Rules()
+NO_RULES = Rules()  # the one empty value: compile_rules gives it for no rules
 
 
 def compile_rules(scrub: Iterable[Scrub] | Rules | None) -> Rules:
@@ -56,7 +56,7 @@ def compile_rules(scrub: Iterable[Scrub] | Rules | None) -> Rules:
     if scrub is None:
         return NO_RULES
     if isinstance(scrub, Rules):
-        return scrub
+        return scrub if scrub else NO_RULES
     if isinstance(scrub, str) or callable(scrub):
         raise TypeError("scrub= takes a list of patterns or callables, not a single one")
     patterns: list[re.Pattern[str]] = []
@@ -78,4 +78,4 @@ def compile_rules(scrub: Iterable[Scrub] | Rules | None) -> Rules:
                 f"scrub= takes regular expressions and callables (str -> str), "
                 f"not {type(item).__name__}"
             )
-    return Rules(tuple(patterns), tuple(functions))
+    return Rules(tuple(patterns), tuple(functions)) if patterns or functions else NO_RULES

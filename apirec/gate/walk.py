@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -101,11 +102,11 @@ class _Walk:
         for k, v in value.items():
             new_k = k
             if type(k) is str:
-                if is_secret_name(k, None) and is_secret_value(k, v):
+                secret, context, new_k = _key_info(k)  # names recur: one cached lookup
+                if secret and is_secret_value(k, v):
                     new_v = self.secret(v, self._child(path, k))
                 else:
-                    new_v = self.value(v, context_of(k), self._child(path, k))
-                new_k = scrub_text(k)
+                    new_v = self.value(v, context, self._child(path, k))
                 if new_k != k:
                     self.note(f"{path}<key>", ["token_in_name"])
             else:
@@ -191,6 +192,12 @@ class _Walk:
         if self.found is not None and new != value:
             self.found.append((path, _NAME_SECRET))
         return new
+
+
+@functools.lru_cache(maxsize=8192)
+def _key_info(name: str) -> tuple[bool, str | None, str]:
+    """A dict key's verdict: secret by name, the context of its entries, itself scrubbed."""
+    return is_secret_name(name, None), context_of(name), scrub_text(name)
 
 
 def _is_pair(value: Any) -> bool:

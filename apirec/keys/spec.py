@@ -52,6 +52,12 @@ def _packed(name: str, arguments: Mapping[str, Any], scope: str | None) -> bytes
     return packed
 
 
+def _str_size(text: str) -> int:
+    """Bytes msgpack packs ``text`` into (its head and its UTF-8)."""
+    n = len(text.encode("utf-8", "surrogatepass"))
+    return n + (1 if n < 32 else 2 if n < 256 else 3 if n < 65536 else 5)
+
+
 def _packable(value: Any) -> Any:
     """Values msgpack refuses, in forms no canonical value takes (keys made before stay)."""
     t = type(value)
@@ -90,6 +96,10 @@ class KeySpec(Binding):
         super().__init__(func, name=name)
         # the function's scrub= rules, applied by the write gate with the recording's
         self.scrub = compile_rules(scrub)
+        # where the arguments start in a call's packed bytes (after the array head and the
+        # name), and whether the name itself may hold a token (``GET /x?api_key=...``)
+        self._args_at = 1 + len(msgpack.packb(name))
+        self._name_suspect = might_hold_token(name.encode("utf-8", "surrogatepass"))
         self._contexts: dict[str, str | None] = {}  # parameter -> headers/query/None
         # which errors of this function are stored (None: the recording's choice); checked and
         # applied by the recorder (apirec.record.error_policy), carried here with the function
@@ -176,8 +186,16 @@ class KeySpec(Binding):
         name = self.name
         scope = None if self.shared else scope
         packed = _packed(name, for_key, scope)
-        rules = self.scrub + rules
-        if rules or might_hold_token(packed):
+        if rules is NO_RULES:
+            rules = self.scrub
+        elif self.scrub is not NO_RULES:
+            rules = self.scrub + rules
+        # the arguments' bytes only: the name is checked once (here), a test id is code
+        if (
+            rules is not NO_RULES
+            or self._name_suspect
+            or might_hold_token(packed, self._args_at, len(packed) - _str_size(scope or ""))
+        ):
             name, for_key, for_store = scrub_call(name, for_key, for_store, rules)
             packed = _packed(name, for_key, scope)
         return name, xxhash.xxh3_128_hexdigest(packed), for_key, for_store
