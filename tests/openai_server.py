@@ -9,7 +9,9 @@ Starlette app served by uvicorn in a thread. Deterministic answers:
   429 (rate limited, with ``retry-after: 0``) for the first two requests with a given last user
   message, then the answer; model ``"breaks-midway"`` streams
   two chunks, then an error event; model ``"gated"`` streams its first chunk, then waits for
-  ``gate`` to be set before sending the rest (``sent`` counts the chunks sent).
+  ``gate`` to be set before sending the rest (``sent`` counts the chunks sent); models
+  ``"echo-key"`` and ``"echo-key-error"`` echo the caller's API key in the answer (or in a
+  401 error) and in a response header, as careless services do.
 - ``POST /v1/completions``: the prompt back (legacy completions), streamed word by word too.
 - ``POST /v1/embeddings``: one vector of 8 floats per input, derived from the text.
 - ``GET /v1/models``: two models.
