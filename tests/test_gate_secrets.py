@@ -106,7 +106,8 @@ def test_nothing_secret_reaches_the_store_from_the_openai_client(
         with client(base) as c:
             call(c)
     assert rec.stats.recorded == 1
-    assert_clean(store_dir, *secrets)
+    # the fake's private response headers: a cookie, organisation and project names
+    assert_clean(store_dir, *secrets, "cookie-secret-1", "org-secret-2", "proj-secret-3")
 
 
 @pytest.mark.parametrize("store", ["json", "msgpack"])

@@ -6,8 +6,8 @@ SDK's own ``Stream``/``AsyncStream`` class with ``.response`` carrying the recor
 headers, which the ``.stream()`` helpers read. Raw responses (``.with_raw_response``,
 ``.with_streaming_response``) and binary bodies store the HTTP answer (:class:`HttpReply`) and
 are rebuilt by the SDK itself from it, so ``.parse()``, ``.content``, ``.iter_bytes()`` and
-``.write_to_file()`` work as they do live. Stored headers are data from a pull request:
-cookies, credentials and organisation/project names are redacted.
+``.write_to_file()`` work as they do live. Stored headers are data from a pull request: the
+write gate replaces cookies, credentials and organisation/project names (apirec.gate).
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from apirec.errors import ApirecError
-from apirec.gate.names import HEADERS, is_secret_name
-from apirec.keys.marks import REDACTED
 
 # what the recorded body no longer is: httpx has decoded and joined it already
 _TRANSPORT_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
@@ -49,15 +47,13 @@ class HttpReply:
 
 
 def stored_headers(headers: Any) -> list[list[str]]:
-    """The response headers as stored: private ones redacted, transport ones left out."""
-    pairs: list[list[str]] = []
-    for name, value in headers.multi_items():
-        low = name.lower()
-        if low in _TRANSPORT_HEADERS:
-            continue
-        # the gate's one rule for headers (the gate applies it again at the store)
-        pairs.append([low, REDACTED if is_secret_name(low, HEADERS) else value])
-    return pairs
+    """The response headers as stored: transport ones left out (the write gate replaces the
+    private ones: cookies, credentials, organisation and project)."""
+    return [
+        [name.lower(), value]
+        for name, value in headers.multi_items()
+        if name.lower() not in _TRANSPORT_HEADERS
+    ]
 
 
 def _where(response: Any) -> tuple[str, str]:
