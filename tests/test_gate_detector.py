@@ -164,3 +164,14 @@ def test_placeholders_keep_the_type_and_the_walk_reaches_everything():
          "github_token", "jwt"]
     )  # fmt: skip
     assert json.dumps(out)  # still JSON
+
+
+def test_an_entry_too_deep_for_the_gate_is_refused_not_written_unread():
+    from apirec.errors import StoreError
+    from apirec.stores.gated import gated
+
+    value: object = "sk-proj-Q7xW2mN9pL4kR8vT1yB6cZ3hJ5gF0dSaE"
+    for _ in range(5000):
+        value = {"a": value}
+    with pytest.raises(StoreError, match="nested too deeply"):
+        gated({"response": {"body": value, "is_streaming": False}})

@@ -64,7 +64,13 @@ CALLS = {
             ),
             [f"plain-{name}-v1"],
         )
-        for name in ["cf-aig-authorization", "X-Authorization", "Helicone-Auth", "X-Api-Token"]
+        for name in [
+            "cf-aig-authorization",
+            "X-Authorization",
+            "Helicone-Auth",
+            "X-Api-Token",
+            "OpenAI-Organization",
+        ]
     },
     "extra_query key": (
         lambda c: c.chat.completions.create(
@@ -125,6 +131,34 @@ def test_an_error_echoing_the_key_is_stored_and_replayed_without_it(
             with client(closed_url) as c, pytest.raises(openai.AuthenticationError) as raised:
                 c.chat.completions.create(model="echo-key-error", messages=MESSAGES)
         assert KEY not in str(raised.value) and "<redacted>" in str(raised.value)
+
+
+ROTATING = {  # a call whose secret changes between record and replay: the same key
+    "header": lambda c, v: c.chat.completions.create(
+        model="gpt-test", messages=MESSAGES, extra_headers={"Helicone-Auth": f"Bearer {v}"}
+    ),
+    "query": lambda c, v: c.chat.completions.create(
+        model="gpt-test", messages=MESSAGES, extra_query={"key": v}
+    ),
+    "url": lambda c, v: c.get(f"/models?api_key={v}", cast_to=object),
+    "token in text": lambda c, v: c.chat.completions.create(
+        model="gpt-test", messages=[{"role": "user", "content": f"is sk-live-{v} valid?"}]
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ROTATING))
+def test_a_rotated_secret_replays_the_same_call(openai_server, store_dir, closed_url, case):
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch_openai(rec)
+        with client(openai_server.base_url) as c:
+            ROTATING[case](c, "1111aaaa2222bbbb3333cccc")
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch_openai(rec)
+        with client(closed_url) as c:
+            ROTATING[case](c, "9999zzzz8888yyyy7777xxxx")
+    assert rec.stats.replayed == 1 and rec.stats.missed == 0
+    assert_clean(store_dir, "1111aaaa2222bbbb3333cccc")
 
 
 # -- the recorder's own paths -------------------------------------------------------------

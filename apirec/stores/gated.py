@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from apirec.errors import StoreError
 from apirec.gate.rules import NO_RULES, Rules
 from apirec.gate.walk import scrub_entry
 
@@ -18,8 +19,15 @@ Entry = dict[str, Any]
 
 
 def gated(entry: Entry, rules: Rules = NO_RULES) -> Entry:
-    """``entry`` as it may be stored: secrets replaced (``rules``: the user's ``scrub=``)."""
-    return scrub_entry(entry, rules)
+    """``entry`` as it may be stored: secrets replaced (``rules``: the user's ``scrub=``).
+
+    An entry the gate cannot read whole is never written unread: a :class:`StoreError`."""
+    try:
+        return scrub_entry(entry, rules)
+    except RecursionError:
+        raise StoreError(
+            "the recording is nested too deeply for the write gate to read it; not stored"
+        ) from None
 
 
 def gated_bytes(raw: bytes, rules: Rules = NO_RULES) -> Entry | bytes:
