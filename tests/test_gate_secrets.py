@@ -239,3 +239,19 @@ def test_rekey_moves_pass_the_gate(tmp_path):
     renames._move(store, Match("t::old", "old", ()), "new", "t::new")
     assert not (tmp_path / "old.json").exists()
     assert_clean(tmp_path)
+
+
+async def test_mcp_requests_and_results_pass_the_gate(tmp_path):
+    """A real MCP server over stdio (tests/mcp_server.py) echoing a key in a prompt."""
+    from mcp import Client
+
+    from tests.mcp_helpers import SERVER, launch
+
+    code = f'client = OpenAI(api_key="{KEY}")'
+    store = tmp_path / "store"
+    async with apirec.recording(store, mode="record") as rec:
+        apirec.integrations.patch(rec, "mcp")
+        async with Client(launch(SERVER, tmp_path / "server.log")) as mcp_client:
+            prompt = await mcp_client.get_prompt("review", {"code": code})
+    assert KEY in str(prompt)  # the caller got the live answer
+    assert_clean(store)
