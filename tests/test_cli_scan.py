@@ -4,6 +4,7 @@ detector; the file, the place and the kind are printed, never the value."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -77,9 +78,29 @@ def test_a_msgpack_store_of_another_version_is_scanned(tmp_path, capsys, monkeyp
     assert KEY not in out
 
 
-def test_the_pre_commit_hook_runs_scan():
-    hooks = (Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text()
-    assert "id: apirec-scan" in hooks and "entry: apirec scan" in hooks
+def test_the_pre_commit_hook_runs_scan_on_the_recordings_it_is_given(tmp_path):
+    """As pre-commit runs the hook: its ``entry`` with the staged files its ``files`` picks."""
+    text = (Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text()
+    lines = [line.strip().removeprefix("- ") for line in text.splitlines()]
+    hook = dict(line.split(": ", 1) for line in lines if ": " in line and line[0] != "#")
+    assert hook["id"] == "apirec-scan" and hook["pass_filenames"] == "true"
+    staged = ["tests/recordings/k.json", "tests/recordings/blobs/ab", "README.md", "ci.yml"]
+    picked = [name for name in staged if re.search(hook["files"], name)]
+    assert picked == ["tests/recordings/k.json", "tests/recordings/blobs/ab"]
+    (tmp_path / "tests/recordings/blobs").mkdir(parents=True)
+    (tmp_path / picked[0]).write_text(json.dumps(LEAKY))
+    (tmp_path / picked[1]).write_bytes(b"clean bytes")
+    entry = hook["entry"].split()
+    assert entry[0] == "apirec"  # the console script; run as python -m apirec here
+    done = subprocess.run(
+        [sys.executable, "-m", "apirec", *entry[1:], *picked],
+        cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 1 and "request.args.api_key: secret_name" in done.stdout
+    assert KEY not in done.stdout + done.stderr
+    (tmp_path / picked[0]).write_text(json.dumps({"response": {"body": "fine"}}))
+    clean = subprocess.run([sys.executable, "-m", "apirec", *entry[1:], *picked], cwd=tmp_path)
+    assert clean.returncode == 0
 
 
 @pytest.mark.parametrize("argv", [[], ["--nope"]])

@@ -207,6 +207,8 @@ def _is_pair(value: Any) -> bool:
 def placeholder(value: Any) -> Any:
     """``value`` replaced, keeping its type and shape (see the module docstring)."""
     t = type(value)
+    if not value and (t is str or t is bytes):
+        return value  # nothing to hide (an unset key stays visibly unset)
     if t is str:
         return PLACEHOLDER
     if t is bool or value is None:
