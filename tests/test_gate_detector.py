@@ -175,3 +175,14 @@ def test_an_entry_too_deep_for_the_gate_is_refused_not_written_unread():
         value = {"a": value}
     with pytest.raises(StoreError, match="nested too deeply"):
         gated({"response": {"body": value, "is_streaming": False}})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "keys-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----",  # "s-" as in xoxs-
+        "echo-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk",  # "o-" as in xoxo-
+    ],
+)
+def test_a_shape_is_found_where_another_shape_could_have_started(text):
+    assert scrub_text(text).endswith("<redacted>")

@@ -2,8 +2,8 @@
 
 A ``str.find`` per anchor character (:mod:`apirec.gate.tokens`) finds where to look; at
 each, only the shapes anchored on it are tried, so a string with none of them costs a few
-memchr scans. Found: token
-shapes, URL userinfo (at ``@``) and secret query values (at ``=``). The key side's pre-check
+memchr scans. Found: token shapes, URL userinfo (at ``@``) and secret query values (at
+``=``). The key side's pre-check
 (:func:`might_hold_token`) runs the same search over a call's packed bytes without the
 fences, so it never misses what the exact search finds in one of the strings packed there.
 """
@@ -44,10 +44,11 @@ SHORTEST = 6  # "?sig=x", "a://b@": no shorter string holds anything to find
 def _shape_at(text: str, at: int, fenced: bool) -> Span | None:
     _, before, after = _TABLES[text[at]]
     shapes = before.get(text[at - 1]) if at else None
+    starting = after.get(text[at + 1 : at + 2])
+    if starting is not None:
+        shapes = starting if shapes is None else shapes + starting
     if shapes is None:
-        shapes = after.get(text[at + 1 : at + 2])
-        if shapes is None:
-            return None
+        return None
     for shape in shapes:
         start = at - shape.offset
         if start < 0 or not text.startswith(shape.prefixes, start):
