@@ -58,6 +58,7 @@ def recording(
     on_expired: str | None = None,
     store_errors: _StoreErrors = "permanent",
     repeats: str | None = None,
+    scrub: _Iterable[_Any] = (),
 ) -> Recording:
     """Record or replay, into or from the store at ``path``, the calls made while active.
 
@@ -99,6 +100,10 @@ def recording(
     more fails; ``repeats="last"`` gives it the last answer again. ``rec.unplayed()`` lists the
     answers stored for this recording's test and calls that it did not replay.
 
+    Every entry passes the write gate before it is stored: secrets (by name, token shape and
+    in URLs) become ``"<redacted>"``, and keys are computed from that form. ``scrub`` adds
+    regular expressions (or callables ``str -> str``) it applies to requests, keys and answers.
+
     A context manager (``with`` / ``async with``) and a decorator; active process-wide while
     open, and nestable (the innermost wins). ``rec.patch(target, ...)`` wraps code you do not
     own until the block ends.
@@ -118,6 +123,7 @@ def recording(
         on_expired=on_expired,
         store_errors=store_errors,
         repeats=repeats,
+        scrub=scrub,
     )
 
 

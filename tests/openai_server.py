@@ -13,7 +13,9 @@ Starlette app served by uvicorn in a thread. Deterministic answers:
   two chunks and then cut the connection (no end of the chunked body) or send a
   ``server_error`` event, and stream the whole answer after that; model ``"gated"`` streams
   its first chunk, then waits for ``gate`` to be set before sending the rest (``sent`` counts
-  the chunks sent).
+  the chunks sent); models
+  ``"echo-key"`` and ``"echo-key-error"`` echo the caller's API key in the answer (or in a
+  401 error) and in a response header, as careless services do.
 - ``POST /v1/completions``: the prompt back (legacy completions), streamed word by word too.
 - ``POST /v1/embeddings``: one vector of 8 floats per input, derived from the text.
 - ``GET /v1/models``: two models.
@@ -212,6 +214,8 @@ class OpenAIServer:
         model = body["model"]
         if model == "bad-model":
             return JSONResponse(BAD_REQUEST, status_code=400, headers=headers(self.requests))
+        if model in ("echo-key", "echo-key-error"):  # a service that echoes the caller's key
+            return self._echo_key(request, body, model)
         words = reply_words(body["messages"])
         if model == "busy-twice":
             said = "".join(words)
@@ -247,6 +251,24 @@ class OpenAIServer:
             },
             headers=headers(self.requests),  # x-request-id: the SDK's ``_request_id``
         )
+
+    def _echo_key(self, request: Request, body: dict[str, Any], model: str) -> Response:
+        key = request.headers.get("authorization", "").removeprefix("Bearer ")
+        echoed = {"x-echoed-key": key, **headers(self.requests)}
+        if model == "echo-key-error":
+            error = {
+                "message": f"Incorrect API key provided: {key}. You can find your API key "
+                "at https://platform.openai.com/account/api-keys.",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "invalid_api_key",
+            }
+            return JSONResponse({"error": error}, status_code=401, headers=echoed)
+        message = {"role": "assistant", "content": f"You called with {key}, right?"}
+        choice = {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}
+        answer = {"id": "chatcmpl-1", "object": "chat.completion", "created": CREATED,
+                  "model": model, "choices": [choice]}  # fmt: skip
+        return JSONResponse(answer, headers=echoed)
 
     async def _stream(self, body: dict[str, Any], words: list[str]) -> AsyncIterator[bytes]:
         model = body["model"]

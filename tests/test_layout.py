@@ -21,7 +21,18 @@ import apirec
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "apirec"
-LAYERS = ["cli", "pytest", "integrations", "record", "streams", "guard", "keys", "stores", "codec"]
+LAYERS = [
+    "cli",
+    "pytest",
+    "integrations",
+    "record",
+    "streams",
+    "guard",
+    "keys",
+    "stores",
+    "gate",
+    "codec",
+]
 
 
 def _module_name(path: Path) -> str:

@@ -25,7 +25,7 @@ calls = []
 NEW = os.environ.get("RULES") == "new"
 
 @apirec.record(name="demo.lookup", ignore=["request_id"] if NEW else [])
-def lookup(city, request_id, api_key=None, auth=None, payload=b""):
+def lookup(city, request_id, api_key=None, header=None, payload=b""):
     calls.append(city)
     return {"city": city, "n": len(calls)}
 
@@ -49,16 +49,16 @@ def rid(fixed):
 
 @pytest.mark.apirec
 def test_lookup():
-    first = p.lookup("paris", rid("r1"), api_key="sk-secret", auth=("Authorization", "Bearer x"),
+    first = p.lookup("paris", rid("r1"), api_key="sk-secret", header=("Authorization", "Bearer x"),
                      payload=b"\\x00\\xff")
-    again = p.lookup("paris", rid("r1"), api_key="sk-secret", auth=("Authorization", "Bearer x"),
+    again = p.lookup("paris", rid("r1"), api_key="sk-secret", header=("Authorization", "Bearer x"),
                      payload=b"\\x00\\xff")
     other = p.lookup("rome", rid("r2"))
     assert [first["n"], again["n"], other["n"]] == [1, 2, 3]
 """
 
 # as keyed today (names sorted): the secret and the header pair's value left out
-NEW_ARGS = {"auth": ["Authorization"], "city": "paris", "payload": b"\x00\xff"}
+NEW_ARGS = {"city": "paris", "header": ["Authorization"], "payload": b"\x00\xff"}
 
 
 def recordings(pytester):
@@ -129,7 +129,7 @@ def test_rekey_moves_them_to_todays_keys_and_they_replay(pytester, monkeypatch, 
         # stored as today's rules store it: request_id is no longer there, secrets still are not
         assert "request_id" not in moved["request"]["args"]
         assert moved["request"]["args"]["api_key"] == "<redacted>"
-        assert moved["request"]["args"]["auth"] == ["Authorization", "<redacted>"]
+        assert moved["request"]["args"]["header"] == ["Authorization", "<redacted>"]
     # the moved recordings are at home: a plain replay passes and moves nothing
     result = pytester.runpytest("--apirec-mode=replay", f"--apirec-store={store}")
     result.assert_outcomes(passed=1)

@@ -17,7 +17,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _commands() -> dict[str, Command]:
-    from apirec.cli import drift, inspect, maintain, repair, verify
+    from apirec.cli import drift, inspect, maintain, repair, scan, verify
 
     return {
         "ls": inspect.ls,
@@ -28,6 +28,7 @@ def _commands() -> dict[str, Command]:
         "prune": maintain.prune,
         "convert": maintain.convert,
         "drift": drift.drift,
+        "scan": scan.scan,
     }
 
 
@@ -94,6 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("src", metavar="SRC")
     convert.add_argument("dst", metavar="DST")
     convert.add_argument("--to", choices=["json", "msgpack"], required=True)
+
+    from apirec.cli.scan import add_parser as add_scan
+
+    add_scan(commands)
     return parser
 
 

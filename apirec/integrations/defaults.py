@@ -14,8 +14,8 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from apirec.gate.names import HEADERS, is_secret_name
 from apirec.integrations.registry import Options, UnknownIntegration
-from apirec.keys.canonical import is_secret_name
 from apirec.keys.marks import REDACTED
 from apirec.keys.spec import Normalizer
 
@@ -102,13 +102,10 @@ def check_user_ignores(sdk: str, funcs: Sequence[Callable[..., Any]], options: O
             )
 
 
-_HEADER_WORDS = ("cookie", "organization", "project")
-
-
 def is_sensitive_header(name: str) -> bool:
-    """Response headers that identify an account: never stored as they came."""
-    low = name.lower().replace("-", "_")
-    return is_secret_name(low) or any(word in low for word in _HEADER_WORDS)
+    """Response headers that identify an account: never stored as they came (the gate's
+    one rule for headers, :mod:`apirec.gate.names`)."""
+    return is_secret_name(name, HEADERS)
 
 
 def redact_headers(headers: Any) -> None:

@@ -85,6 +85,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
                 ignore=ignores_for(func, IGNORED, options),
                 normalize=normalize,
                 service_errors=service_errors,
+                scrub=options.scrub,
             )
         )
         for cls, method, func in methods

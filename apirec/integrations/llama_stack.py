@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 from pydantic import BaseModel
 
 from apirec.errors import UnhashableArgument
-from apirec.keys.canonical import is_secret_name
+from apirec.gate.names import is_secret_name
 from apirec.keys.marks import REDACTED
 from apirec.keys.sentinels import is_not_given
 from apirec.keys.spec import KeySpec

@@ -35,6 +35,7 @@ import importlib.metadata
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from apirec.gate.rules import NO_RULES, Rules
 from apirec.integrations.defaults import error_classes
 from apirec.integrations.mcp_servers import (
     ReplayProcess,
@@ -77,12 +78,15 @@ async def _request(server: str, params: dict[str, Any], send: Callable[[], Await
 class Requests:
     """The recorded function of each MCP method (``mcp tools/call``...), made on first use."""
 
-    def __init__(self, ignore: tuple[str, ...], normalize: Normalizer | None) -> None:
+    def __init__(
+        self, ignore: tuple[str, ...], normalize: Normalizer | None, scrub: Rules = NO_RULES
+    ) -> None:
         # a protocol error is the server's answer; a broken connection or a bad argument not
         service = error_classes(importlib.import_module("mcp"), ("MCPError", "McpError"))
         self._options: dict[str, Any] = {
             "ignore": ignore,
             "normalize": normalize,
+            "scrub": scrub,
             "service_errors": service,
         }
         self._functions: dict[str, RecordedFunction] = {}
@@ -111,7 +115,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
             f"apirec.integrations 'mcp' records the mcp SDK 2.x (mcp.Client, ClientSession); "
             f"mcp {version} is installed: pip install 'mcp>=2'"
         )
-    requests = Requests((*DEFAULT_IGNORE, *options.ignore), options.normalize)
+    requests = Requests((*DEFAULT_IGNORE, *options.ignore), options.normalize, options.scrub)
     patches = [
         Replace(f"{SESSION}.send_request", functools.partial(_send_request, requests)),
         Replace(f"{SESSION}.send_discover", functools.partial(_send_discover, requests)),

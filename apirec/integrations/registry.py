@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from apirec.errors import ApirecError
+from apirec.gate.rules import NO_RULES, Rules, Scrub, compile_rules
 from apirec.keys.spec import Normalizer
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class Options:
 
     ignore: tuple[str, ...] = ()
     normalize: Normalizer | None = None
+    # scrub= rules for the write gate, for this SDK's calls (apirec.gate.rules)
+    scrub: Rules = NO_RULES
 
 
 class Integration(Protocol):
@@ -88,11 +91,13 @@ def patch(
     *sdks: str,
     ignore: Iterable[str] = (),
     normalize: Normalizer | None = None,
+    scrub: Iterable[Scrub] = (),
 ) -> list[Patch]:
-    """Patch every entry point of each SDK in ``sdks`` for as long as ``rec`` is open."""
+    """Patch every entry point of each SDK in ``sdks`` for as long as ``rec`` is open;
+    ``scrub`` adds patterns (or callables) the write gate replaces in their calls."""
     if isinstance(ignore, str):
         raise TypeError("ignore= takes a list of names, not a single string")
-    options = Options(tuple(ignore), normalize)
+    options = Options(tuple(ignore), normalize, compile_rules(scrub))
     from apirec.integrations import credentials
 
     modules = [(sdk, module_for(sdk)) for sdk in sdks]  # every name checked before any patch

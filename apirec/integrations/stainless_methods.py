@@ -134,6 +134,7 @@ class Method:
                 ignore=[*DEFAULT_IGNORE, *options.ignore],
                 normalize=options.normalize,
                 service_errors=self.service_errors,
+                scrub=options.scrub,
             )
             self._specs[options] = spec
         self._last = (options, spec)

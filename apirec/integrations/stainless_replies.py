@@ -6,24 +6,20 @@ SDK's own ``Stream``/``AsyncStream`` class with ``.response`` carrying the recor
 headers, which the ``.stream()`` helpers read. Raw responses (``.with_raw_response``,
 ``.with_streaming_response``) and binary bodies store the HTTP answer (:class:`HttpReply`) and
 are rebuilt by the SDK itself from it, so ``.parse()``, ``.content``, ``.iter_bytes()`` and
-``.write_to_file()`` work as they do live. Stored headers are data from a pull request:
-cookies, credentials and organisation/project names are redacted.
+``.write_to_file()`` work as they do live. Stored headers are data from a pull request: the
+write gate replaces cookies, credentials and organisation/project names (apirec.gate).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
-import re
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from apirec.errors import ApirecError
-from apirec.keys.canonical import is_secret_name
 
-REDACTED = "<redacted>"
-_PRIVATE_HEADER = re.compile(r"cookie|authori[sz]ation|organi[sz]ation|project", re.IGNORECASE)
 # what the recorded body no longer is: httpx has decoded and joined it already
 _TRANSPORT_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
@@ -51,15 +47,13 @@ class HttpReply:
 
 
 def stored_headers(headers: Any) -> list[list[str]]:
-    """The response headers as stored: private ones redacted, transport ones left out."""
-    pairs: list[list[str]] = []
-    for name, value in headers.multi_items():
-        low = name.lower()
-        if low in _TRANSPORT_HEADERS:
-            continue
-        private = is_secret_name(low) or _PRIVATE_HEADER.search(low) is not None
-        pairs.append([low, REDACTED if private else value])
-    return pairs
+    """The response headers as stored: transport ones left out (the write gate replaces the
+    private ones: cookies, credentials, organisation and project)."""
+    return [
+        [name.lower(), value]
+        for name, value in headers.multi_items()
+        if name.lower() not in _TRANSPORT_HEADERS
+    ]
 
 
 def _where(response: Any) -> tuple[str, str]:

@@ -162,6 +162,7 @@ class RequestHooks:
                 ignore=list(opts.ignore),
                 normalize=opts.normalize,
                 service_errors=self.service_errors,
+                scrub=opts.scrub,
                 shared=shared,  # the same servers answer in every test
             )
             if len(self._http_specs) >= _MAX_HTTP_SPECS:  # paths with ids: keep it bounded

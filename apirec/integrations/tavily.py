@@ -83,6 +83,7 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
                 redact=REDACTED,
                 normalize=normalize,
                 service_errors=service_errors,
+                scrub=options.scrub,
             )
         )
         for cls, method, func in methods

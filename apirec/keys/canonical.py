@@ -1,8 +1,9 @@
 """Canonical values: argument values turned into plain, hashable, storable data (DESIGN §3).
 
 Pure code: no filesystem, no SDK. :class:`Canonicalizer` rounds floats, sorts mappings, drops
-ignored dotted paths and the SDKs' not-given sentinels, and redacts secrets (by name, anywhere,
-or at a dotted path; paths go through models, dataclasses, list items and header pairs); its
+ignored dotted paths and the SDKs' not-given sentinels, and redacts secrets (by the one names
+rule of :mod:`apirec.gate.names`, anywhere, or at a dotted path; paths go through models,
+dataclasses, list items and header pairs); its
 :meth:`~Canonicalizer.plain` fast path handles JSON-like data without building paths. Redacted
 values are marked (:mod:`apirec.keys.marks`), then dropped from the key view and shown as
 ``"<redacted>"`` in the stored view.
@@ -25,6 +26,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError
 
 from apirec.errors import UnhashableArgument
+from apirec.gate.names import context_of, is_secret_name, is_secret_value, norm
 from apirec.keys.functions import (
     dump_model_with_functions,
     function_schema,
@@ -35,28 +37,7 @@ from apirec.keys.functions import (
 from apirec.keys.marks import _OMITTED, _REDACTED, HugeInt
 from apirec.keys.sentinels import is_not_given
 
-# Names (lower case, "-" read as "_") that hold credentials. Matched against parameter names
-# and against dict keys at any depth. Deliberately exact: "max_tokens" is not a secret.
-DEFAULT_SECRET_NAMES = frozenset(
-    {
-        "api_key", "apikey", "x_api_key", "api_token", "access_token", "refresh_token",
-        "id_token", "auth_token", "bearer_token", "session_token", "token", "authorization",
-        "proxy_authorization", "password", "passwd", "secret", "client_secret", "secret_key",
-        "private_key", "cookie", "set_cookie", "credentials", "x_goog_api_key",
-        "ocp_apim_subscription_key",
-    }
-)  # fmt: skip
-SECRET_SUFFIXES = ("_api_key", "_secret", "_password", "_access_token", "_auth_token")
-
-
-def _norm_name(name: str) -> str:
-    return name.lower().replace("-", "_")
-
-
-def is_secret_name(name: str, extra: frozenset[str] = frozenset()) -> bool:
-    low = _norm_name(name)
-    return low in DEFAULT_SECRET_NAMES or low in extra or low.endswith(SECRET_SUFFIXES)
-
+_norm_name = norm
 
 _SMALL, _SMALL_MIN = 2**64, -(2**63)  # what msgpack packs as an int
 
@@ -112,15 +93,18 @@ class Canonicalizer:
         # Plain names redact a key anywhere; dotted names only at that path.
         self.redact_names = frozenset(_norm_name(r) for r in redact if "." not in r)
         self.redact_paths = _path_tree(r for r in redact if "." in r)
-        self._secrets: dict[str, bool] = {}  # name -> is a secret; names repeat call after call
+        # (name, context) -> is a secret; names repeat call after call
+        self._secrets: dict[str | tuple[str, str], bool] = {}
         self._shapes: dict[tuple[Any, ...], list[str] | None] = {}  # see plain()
 
-    def _secret(self, name: str) -> bool:
-        secret = self._secrets.get(name)
+    def _secret(self, name: str, context: str | None = None) -> bool:
+        """The one names rule (:mod:`apirec.gate.names`), plus the user's ``redact=``."""
+        cached = name if context is None else (name, context)
+        secret = self._secrets.get(cached)
         if secret is None:
-            secret = is_secret_name(name, self.redact_names)
+            secret = is_secret_name(name, context) or _norm_name(name) in self.redact_names
             if len(self._secrets) < 4096:
-                self._secrets[name] = secret
+                self._secrets[cached] = secret
         return secret
 
     def _order(self, shape: tuple[Any, ...]) -> list[str] | None:
@@ -128,8 +112,10 @@ class Canonicalizer:
             order: list[str] | None = sorted(shape)
         except TypeError:  # mixed key types: the full path sorts those
             order = None
-        if order is not None and any(type(k) is not str or self._secret(k) for k in order):
-            order = None
+        if order is not None and any(
+            type(k) is not str or self._secret(k) or context_of(k) for k in order
+        ):
+            order = None  # a secret, or headers or query parameters: the full path
         if len(self._shapes) < 1024:
             self._shapes[shape] = order
         return order
@@ -137,8 +123,8 @@ class Canonicalizer:
     def plain(self, value: Any) -> Any:
         """The fast path for JSON-like data, same result as :meth:`value` or :class:`_Slow`.
 
-        No paths are built (they only serve error messages); a key that is a secret hands
-        over to the full path.
+        No paths are built (they only serve error messages); a key that is a secret, or that
+        holds headers or query parameters, hands over to the full path.
         """
         t = type(value)
         if t is str or t is bool or value is None or (t is int and _SMALL_MIN <= value < _SMALL):
@@ -178,9 +164,16 @@ class Canonicalizer:
         raise _Slow
 
     def value(
-        self, value: Any, where: str, ignore: PathTree | None, redact: PathTree | None
+        self,
+        value: Any,
+        where: str,
+        ignore: PathTree | None,
+        redact: PathTree | None,
+        context: str | None = None,
     ) -> Any:
-        """``value`` as plain data; ``ignore``/``redact`` are the path trees below ``where``.
+        """``value`` as plain data; ``ignore``/``redact`` are the path trees below ``where``;
+        ``context``: what its entries are (headers, query parameters: see
+        :mod:`apirec.gate.names`).
 
         Paths go through models, dataclasses, every item of a list and header pairs.
         """
@@ -192,49 +185,73 @@ class Canonicalizer:
         if t is float:
             return self._float(value)
         if t is dict or isinstance(value, Mapping):
-            return self._mapping(value, where, ignore, redact)
+            return self._mapping(value, where, ignore, redact, context)
         if t is list or t is tuple:
-            return self._sequence(value, where, ignore, redact)
-        return self._other(value, where, ignore, redact)
+            return self._sequence(value, where, ignore, redact, context)
+        return self._other(value, where, ignore, redact, context)
 
     def _sequence(
-        self, value: Any, where: str, ignore: PathTree | None, redact: PathTree | None
+        self,
+        value: Any,
+        where: str,
+        ignore: PathTree | None,
+        redact: PathTree | None,
+        context: str | None = None,
     ) -> list[Any]:
-        if type(value) is tuple and _is_pair(value) and self._secret(value[0]):
+        if (
+            type(value) is tuple
+            and _is_pair(value)
+            and self._secret(value[0], context)
+            and is_secret_value(value[0], value[1])
+        ):
             return [value[0], _REDACTED]  # a header pair: ("Authorization", "Bearer ...")
         if value and all(_is_pair(v) for v in value):
-            return self._pairs(value, where, ignore, redact)
+            return self._pairs(value, where, ignore, redact, context)
         items = []
         for i, v in enumerate(value):
-            item = self.value(v, f"{where}[{i}]", ignore, redact)
+            item = self.value(v, f"{where}[{i}]", ignore, redact, context)
             if item is not _OMITTED:
                 items.append(item)
         return items
 
     def _pairs(
-        self, value: Any, where: str, ignore: PathTree | None, redact: PathTree | None
+        self,
+        value: Any,
+        where: str,
+        ignore: PathTree | None,
+        redact: PathTree | None,
+        context: str | None = None,
     ) -> list[Any]:
         """Header pairs, ``[("Authorization", "Bearer ..."), ...]``: named like a dict's items."""
         pairs = []
         for k, v in value:
             name = k if type(k) is str else str(self._dict_key(k, where))
-            canon = self._entry(name, v, f"{where}.{name}", ignore, redact)
+            canon = self._entry(name, v, f"{where}.{name}", ignore, redact, context)
             if canon is not _OMITTED:
                 pairs.append([name, canon])
         return pairs
 
     def _entry(
-        self, name: str, v: Any, where: str, ignore: PathTree | None, redact: PathTree | None
+        self,
+        name: str,
+        v: Any,
+        where: str,
+        ignore: PathTree | None,
+        redact: PathTree | None,
+        context: str | None = None,
     ) -> Any:
-        """The canonical value of a dict entry or header pair named ``name``."""
+        """The canonical value of a dict entry or header pair named ``name`` (in a container
+        of ``context``)."""
         low = _norm_name(name) if (ignore or redact) else ""
         sub_ignore = ignore.get(low) if ignore else None
         if sub_ignore is not None and not sub_ignore:
             return _OMITTED  # ignored leaf
         sub_redact = redact.get(low) if redact else None
-        if (sub_redact is not None and not sub_redact) or self._secret(name):
+        if (sub_redact is not None and not sub_redact) or (
+            self._secret(name, context) and is_secret_value(name, v)
+        ):
             return _OMITTED if is_not_given(v) else _REDACTED
-        return self.value(v, where, sub_ignore, sub_redact)
+        return self.value(v, where, sub_ignore, sub_redact, context_of(name))
 
     def _plain_at(self, value: Any, where: str) -> Any:
         return self.value(value, where, None, None)
@@ -246,7 +263,12 @@ class Canonicalizer:
         return value
 
     def _mapping(
-        self, value: Mapping[Any, Any], where: str, ignore: PathTree | None, redact: PathTree | None
+        self,
+        value: Mapping[Any, Any],
+        where: str,
+        ignore: PathTree | None,
+        redact: PathTree | None,
+        context: str | None = None,
     ) -> dict[Any, Any]:
         items: list[tuple[Any, Any]] = []
         for k, v in value.items():
@@ -254,7 +276,7 @@ class Canonicalizer:
             # and secret names see them as text.
             key = k if type(k) is str else self._dict_key(k, where)
             name = key if type(key) is str else str(key)
-            canon = self._entry(name, v, f"{where}.{name}", ignore, redact)
+            canon = self._entry(name, v, f"{where}.{name}", ignore, redact, context)
             if canon is not _OMITTED:
                 items.append((key, canon))
         items.sort(key=_key_order)
@@ -271,7 +293,12 @@ class Canonicalizer:
         )
 
     def _other(
-        self, value: Any, where: str, ignore: PathTree | None, redact: PathTree | None
+        self,
+        value: Any,
+        where: str,
+        ignore: PathTree | None,
+        redact: PathTree | None,
+        context: str | None = None,
     ) -> Any:
         if isinstance(value, Enum):
             return self.value(value.value, where, None, None)
@@ -286,10 +313,10 @@ class Canonicalizer:
                 dumped = value.model_dump(mode="json", warnings=False)
             except PydanticSerializationError:  # functions as tools in it: see keys.functions
                 dumped = dump_model_with_functions(value, self._plain_at, where)
-            return self.value(dumped, where, ignore, redact)
+            return self.value(dumped, where, ignore, redact, context)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-            return self._mapping(fields, where, ignore, redact)
+            return self._mapping(fields, where, ignore, redact, context)
         if isinstance(value, bytes | bytearray | memoryview):
             return bytes(value)
         if isinstance(value, dt.datetime | dt.date | dt.time):
@@ -302,7 +329,7 @@ class Canonicalizer:
             members = [self.value(v, f"{where}{{}}", None, None) for v in value]
             return sorted((m for m in members if m is not _OMITTED), key=_packb)
         if isinstance(value, list | tuple):
-            return self._sequence(value, where, ignore, redact)
+            return self._sequence(value, where, ignore, redact, context)
         if is_not_given(value):
             return _OMITTED
         if is_tool_function(value):  # a tool: keyed by its schema, not its identity

@@ -20,6 +20,10 @@ from typing import Any, Protocol
 import msgpack
 import xxhash
 
+from apirec.gate.detect import might_hold_token
+from apirec.gate.names import context_of, is_secret_value
+from apirec.gate.rules import NO_RULES, Rules, Scrub, compile_rules
+from apirec.gate.walk import scrub_call
 from apirec.keys.binding import Binding
 from apirec.keys.canonical import Canonicalizer, _norm_name, _Slow
 from apirec.keys.marks import (
@@ -37,11 +41,21 @@ Normalizer = Callable[[dict[str, Any]], Mapping[str, Any]]
 
 def compute_key(name: str, arguments: Mapping[str, Any], scope: str | None) -> str:
     """xxh3_128 over msgpack bytes of ``[name, arguments, scope]``: 32 hex digits."""
+    return xxhash.xxh3_128_hexdigest(_packed(name, arguments, scope))
+
+
+def _packed(name: str, arguments: Mapping[str, Any], scope: str | None) -> bytes:
     try:
-        packed = msgpack.packb([name, arguments, scope or ""], use_bin_type=True)
+        packed: bytes = msgpack.packb([name, arguments, scope or ""], use_bin_type=True)
     except (OverflowError, UnicodeEncodeError):  # rare values: see _packable
         packed = msgpack.packb([name, _packable(arguments), scope or ""], use_bin_type=True)
-    return xxhash.xxh3_128_hexdigest(packed)
+    return packed
+
+
+def _str_size(text: str) -> int:
+    """Bytes msgpack packs ``text`` into (its head and its UTF-8)."""
+    n = len(text.encode("utf-8", "surrogatepass"))
+    return n + (1 if n < 32 else 2 if n < 256 else 3 if n < 65536 else 5)
 
 
 def _packable(value: Any) -> Any:
@@ -80,6 +94,7 @@ class KeySpec(Binding):
         repeats: str | None = None,
         own_kind: bool = False,
         service_errors: tuple[type[BaseException], ...] | None = None,
+        scrub: Iterable[Scrub] | Rules = (),
     ) -> None:
         super().__init__(func, name=name)
         # what a call past the end of its recorded sequence gets (None: the recording's
@@ -92,6 +107,13 @@ class KeySpec(Binding):
         # the stream kind (sync or async) of its answers is the function's own (@record):
         # replaying one stored as the other kind is an error; else it follows the caller
         self.own_kind = own_kind
+        # the function's scrub= rules, applied by the write gate with the recording's
+        self.scrub = compile_rules(scrub)
+        # where the arguments start in a call's packed bytes (after the array head and the
+        # name), and whether the name itself may hold a token (``GET /x?api_key=...``)
+        self._args_at = 1 + len(msgpack.packb(name))
+        self._name_suspect = might_hold_token(name.encode("utf-8", "surrogatepass"))
+        self._contexts: dict[str, str | None] = {}  # parameter -> headers/query/None
         # which errors of this function are stored (None: the recording's choice); checked and
         # applied by the recorder (apirec.record.error_policy), carried here with the function
         self.store_errors = store_errors
@@ -115,7 +137,7 @@ class KeySpec(Binding):
         for name in sorted(bound):
             if name in ignored:
                 continue
-            if canon._secret(name):
+            if canon._secret(name) and is_secret_value(name, bound[name]):
                 if not is_not_given(bound[name]):
                     items[name] = _REDACTED
                     redacted = True
@@ -127,13 +149,17 @@ class KeySpec(Binding):
                 items[name] = _REDACTED
                 redacted = True
                 continue
-            if sub_ignore is None and sub_redact is None:
+            try:
+                context = self._contexts[name]
+            except KeyError:
+                context = self._contexts.setdefault(name, context_of(name))
+            if sub_ignore is None and sub_redact is None and context is None:
                 try:
                     items[name] = canon.plain(bound[name])
                     continue
                 except (_Slow, TypeError):
                     pass
-            value = canon.value(bound[name], name, sub_ignore, sub_redact)
+            value = canon.value(bound[name], name, sub_ignore, sub_redact, context)
             if value is _OMITTED:  # an SDK's "not given": the call without it
                 continue
             items[name] = value
@@ -161,6 +187,31 @@ class KeySpec(Binding):
 
     def key(self, arguments: Mapping[str, Any], scope: str | None) -> str:
         return compute_key(self.name, arguments, None if self.shared else scope)
+
+    def call_key(
+        self, bound: Mapping[str, Any], scope: str | None, rules: Rules = NO_RULES
+    ) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+        """``(name, key, for_key, for_store)`` of a call, through the write gate: the key is
+        computed from what is stored (a token in an argument is keyed as ``<redacted>``, so
+        the call keys the same after it rotates). The gate's walk runs only when the packed
+        call may hold a token (one fast pre-check) or ``scrub=`` rules are set."""
+        for_key, for_store = self.canonical(bound)
+        name = self.name
+        scope = None if self.shared else scope
+        packed = _packed(name, for_key, scope)
+        if rules is NO_RULES:
+            rules = self.scrub
+        elif self.scrub is not NO_RULES:
+            rules = self.scrub + rules
+        # the arguments' bytes only: the name is checked once (here), a test id is code
+        if (
+            rules is not NO_RULES
+            or self._name_suspect
+            or might_hold_token(packed, self._args_at, len(packed) - _str_size(scope or ""))
+        ):
+            name, for_key, for_store = scrub_call(name, for_key, for_store, rules)
+            packed = _packed(name, for_key, scope)
+        return name, xxhash.xxh3_128_hexdigest(packed), for_key, for_store
 
 
 Entry = dict[str, Any]

@@ -67,6 +67,7 @@ MARKER_OPTIONS = (
     "trusted_modules",
     "strict_types",
     "store_errors",
+    "scrub",
     *network.MARKER_OPTIONS,
     *integrations.MARKER_OPTIONS,
     *expiry.MARKER_OPTIONS,
@@ -128,6 +129,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("apirec_store", "apirec store kind: json or msgpack", default=None)
     parser.addini("apirec_dir", "apirec recordings directory (relative to the ini file)")
     parser.addini("apirec_prune", "delete unused recordings at the end", type="bool")
+    parser.addini(
+        "apirec_scrub",
+        "apirec: extra patterns the write gate replaces, one regular expression per line",
+        type="linelist",
+    )
 
 
 def _mode(value: Any, source: str) -> Mode | None:
@@ -153,7 +159,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "apirec(path=None, *, mode=None, store='json', trusted_modules=(), strict_types=True, "
-        "store_errors='permanent', "
+        "store_errors='permanent', scrub=(), "
         "block_network=None, allow_hosts=None, integrations=None, max_age=None, "
         "on_expired=None, repeats=None): "
         "record or replay this test's calls, with the options of apirec.recording()",
@@ -240,6 +246,8 @@ def settings_for(item: pytest.Item) -> Settings:
         trusted_modules=marker.get("trusted_modules", ()),
         strict_types=marker.get("strict_types", True),
         store_errors=marker.get("store_errors", "permanent"),
+        # the ini's patterns, then the marker's: rules add up (apirec.gate.rules)
+        scrub=[*item.config.getini("apirec_scrub"), *marker.get("scrub", ())],
         **network.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
         **expiry.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
         **sequences.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),

@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from apirec.gate.rules import NO_RULES, Rules
 from apirec.keys.spec import Keying, KeySpec
 from apirec.record.settings import Settings
 from apirec.stores.json_store import JsonStore, Store
@@ -49,6 +50,8 @@ class Call:
     repeats: str | None = None
     # the stream kind of its answers is the function's own (@record, KeySpec.own_kind)
     own_kind: bool = False
+    # the scrub= rules of the function and the recording, for the write gate
+    rules: Rules = NO_RULES
 
 
 @dataclass

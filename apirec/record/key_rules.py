@@ -25,6 +25,7 @@ from typing import Any
 
 from apirec.codec.envelope import decode
 from apirec.errors import ApirecError
+from apirec.gate.rules import NO_RULES, Rules
 from apirec.keys.marks import REDACTED
 from apirec.keys.spec import KeySpec
 from apirec.stores.json_store import Store
@@ -43,7 +44,7 @@ class OlderRules:
     order: tuple[tuple[str, int], ...] | None
 
 
-def key_today(spec: KeySpec, stored: Any, scope: str | None) -> str | None:
+def key_today(spec: KeySpec, stored: Any, scope: str | None, rules: Rules = NO_RULES) -> str | None:
     """The key a call with these stored arguments gets under ``spec``'s rules today, or None
     when they cannot be keyed (not apirec's arguments, undecodable, refused by normalize=)."""
     try:
@@ -53,8 +54,8 @@ def key_today(spec: KeySpec, stored: Any, scope: str | None) -> str | None:
     if type(arguments) is not dict or not all(type(k) is str for k in arguments):
         return None
     try:
-        for_key, _ = spec.canonical(_redacted_pairs(arguments))
-        return spec.key(for_key, scope)
+        # through the write gate, as a live call is keyed (scrub= is a key rule too)
+        return spec.call_key(_redacted_pairs(arguments), scope, rules)[1]
     except Exception:  # the user's normalize=, or a value with no canonical form today
         return None
 
@@ -72,8 +73,9 @@ def _redacted_pairs(value: Any) -> Any:
     return value
 
 
-# (store location, old key, spec, scope) -> the old key's key today (None: cannot be keyed)
-Today = dict[tuple[str, str, KeySpec, str | None], str | None]
+# (store location, old key, spec, scope, scrub rules) -> the old key's key today (None: cannot
+# be keyed)
+Today = dict[tuple[str, str, KeySpec, str | None, Rules], str | None]
 
 
 def find(
@@ -83,6 +85,7 @@ def find(
     key: str,
     scope: str | None,
     today: Today | None = None,
+    rules: Rules = NO_RULES,
 ) -> OlderRules | None:
     """Among ``candidates`` (keys of the same function and test), those recorded under older
     rules that give ``key`` today, or None. ``today`` keeps what each candidate gives, for
@@ -92,9 +95,9 @@ def find(
     for old in candidates:
         if old == key:
             continue
-        cached = (store.location, old, spec, scope)
+        cached = (store.location, old, spec, scope, rules)
         if cached not in today:
-            today[cached] = _stored_key_today(store, spec, old, scope)
+            today[cached] = _stored_key_today(store, spec, old, scope, rules)
         if today[cached] == key:
             matching.append(old)
     if not matching:
@@ -109,14 +112,16 @@ def find(
     return OlderRules(tuple(matching), files, order)
 
 
-def _stored_key_today(store: Store, spec: KeySpec, old: str, scope: str | None) -> str | None:
+def _stored_key_today(
+    store: Store, spec: KeySpec, old: str, scope: str | None, rules: Rules
+) -> str | None:
     try:
         entry = store.read(old, 0)
     except ApirecError:
         return None  # a broken file gets its own error when it is asked for
     request = entry.get("request") if entry else None
     stored = request.get("args") if isinstance(request, dict) else None
-    return None if stored is None else key_today(spec, stored, scope)
+    return None if stored is None else key_today(spec, stored, scope, rules)
 
 
 def _times(store: Store, key: str) -> list[str | None]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apirec.errors import ApirecError
+from apirec.gate.rules import NO_RULES, Rules
 from apirec.keys.spec import Entry, Keying
 from apirec.stores.json_store import Store
 
@@ -46,7 +47,7 @@ def find_elsewhere(
     return None
 
 
-def write_named(store: Store, name: str, entry: Entry) -> str:
+def write_named(store: Store, name: str, entry: Entry, rules: Rules = NO_RULES) -> str:
     """Write ``entry`` as the file ``name``; the key the store lists it under."""
     write = getattr(store, "write_named", None)
     if write is None:
@@ -54,5 +55,5 @@ def write_named(store: Store, name: str, entry: Entry) -> str:
             f"{type(store).__name__} cannot store recordings under their own file names; "
             f"use the JSON store for this format"
         )
-    listed: str = write(name, entry)
+    listed: str = write(name, entry, rules=rules)
     return listed

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from apirec.codec.envelope import encode_result
 from apirec.errors import ApirecError, EncodeError, NetworkBlocked, RecordingNotFound
+from apirec.gate.rules import Scrub
 from apirec.guard import core as network_guard
 from apirec.guard.hosts import RecordedHosts
 from apirec.keys.spec import KeySpec
@@ -88,6 +89,7 @@ class Recording:
         on_expired: str | None = None,
         store_errors: StoreErrors = "permanent",
         repeats: str | None = None,
+        scrub: Iterable[Scrub] = (),
         settings: Settings | None = None,
     ) -> None:
         self.settings = settings or Settings.build(
@@ -105,6 +107,7 @@ class Recording:
             on_expired=on_expired,
             store_errors=store_errors,
             repeats=repeats,
+            scrub=scrub,
         )
         self.mode = self.settings.mode
         self._lock = threading.Lock()
@@ -251,42 +254,30 @@ class Recording:
                 self._answers.test_ids.add(test_id)
             body = request.get("body")
             arguments = dict(body) if isinstance(body, dict) else {}
-            return Call(spec.name, key, index, arguments, test_id, request, keying)
+            rules = spec.scrub + self.settings.scrub
+            return Call(
+                spec.name, key, index, arguments, test_id, request, keying,
+                repeats=spec.repeats, own_kind=spec.own_kind, rules=rules,
+            )  # fmt: skip
         bound = spec.bind(instance, args, kwargs)
-        for_key, for_store = spec.canonical(bound)
-        key = spec.key(for_key, test_id)
+        # through the write gate: the key is computed from what will be stored
+        rules = self.settings.scrub
+        name, key, for_key, for_store = spec.call_key(bound, test_id, rules)
         index = next(self._answers.state(key).counter)
         owner = None if spec.shared else test_id
+        rules = spec.scrub + rules
         if owner is not None:
             self._answers.test_ids.add(owner)  # the tests whose answers unplayed() judges
-        if self._answers.renames is None:  # positional: the hot path
+        if self._answers.renames is None:  # the hot path
             return Call(
-                spec.name,
-                key,
-                index,
-                for_store,
-                owner,
-                None,
-                None,
-                None,
-                None,
-                spec.repeats,
-                spec.own_kind,
-            )
+                name, key, index, for_store, owner,
+                repeats=spec.repeats, own_kind=spec.own_kind, rules=rules,
+            )  # fmt: skip
         # renamed tests and older key rules are looked for: with the keyed arguments and spec
         return Call(
-            spec.name,
-            key,
-            index,
-            for_store,
-            owner,
-            None,
-            None,
-            for_key,
-            spec,
-            spec.repeats,
-            spec.own_kind,
-        )
+            name, key, index, for_store, owner,
+            scoped=for_key, spec=spec, repeats=spec.repeats, own_kind=spec.own_kind, rules=rules,
+        )  # fmt: skip
 
     def lookup(self, call: Call) -> tuple[int, Entry] | None:
         """The stored answer for this call under the current mode, or None."""
@@ -339,7 +330,7 @@ class Recording:
                     return miss_lines(matches, rekey=rekey, hint=hint)
             if call.spec is None:
                 return []
-            older = renames.find_older(self.store, call.spec, call.key, call.test_id)
+            older = renames.find_older(self.store, call.spec, call.key, call.test_id, call.rules)
         except ApirecError:
             return []  # the store cannot be searched: the miss says what it can without
         return key_rules.miss_lines(older, shared=call.test_id is None, rekey=rekey, hint=hint)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apirec.codec.envelope import encode
+from apirec.gate.rules import NO_RULES, Rules
 from apirec.keys.spec import KeySpec, compute_key
 from apirec.record import key_rules
 from apirec.record.key_rules import OlderRules
@@ -124,18 +125,18 @@ class Renames:
             return matches
 
     def find_older(
-        self, store: Store, spec: KeySpec, key: str, test_id: str | None
+        self, store: Store, spec: KeySpec, key: str, test_id: str | None, rules: Rules = NO_RULES
     ) -> OlderRules | None:
         """The recordings of ``spec``'s function and ``test_id`` (None: shared ones) made
         under older key rules that give ``key`` today (:mod:`apirec.record.key_rules`)."""
         with self._lock:
-            return self._find_older(store, spec, key, test_id)
+            return self._find_older(store, spec, key, test_id, rules)
 
     def _find_older(
-        self, store: Store, spec: KeySpec, key: str, test_id: str | None
+        self, store: Store, spec: KeySpec, key: str, test_id: str | None, rules: Rules
     ) -> OlderRules | None:
         candidates = self.index.keys_of(store, test_id, spec.name)
-        return key_rules.find(store, spec, candidates, key, test_id, self._today)
+        return key_rules.find(store, spec, candidates, key, test_id, self._today, rules)
 
     def move_older(
         self,
@@ -144,12 +145,13 @@ class Renames:
         key: str,
         test_id: str | None,
         arguments: Mapping[str, Any],
+        rules: Rules = NO_RULES,
     ) -> OlderRules | None:
         """With ``rekey``: move the recordings :meth:`find_older` finds to ``key``, in the
         order they were recorded, storing ``arguments`` (today's stored view) as their
         arguments. Returns what was found (moved when its order is known)."""
         with self._lock:
-            found = self._find_older(store, spec, key, test_id)
+            found = self._find_older(store, spec, key, test_id, rules)
             if store.count(key):
                 return found  # another process (an xdist worker sharing them) moved them
             if found is not None and found.order is not None and self.rekey:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from apirec.errors import InvalidStore
+from apirec.gate.rules import NO_RULES, Rules, Scrub, compile_rules
 from apirec.guard.hosts import HostRules
 from apirec.record import error_policy
 from apirec.record.error_policy import StoreErrors
@@ -85,6 +86,8 @@ class Settings:
     # what a call past the end of a recorded sequence gets: "exact" (a miss) or "last";
     # None: not set, so the function's keying decides (apirec.record.sequences)
     repeats: str | None = None
+    # the user's scrub= rules for the write gate (apirec.gate.rules), added to the built-in
+    scrub: Rules = NO_RULES
     extra: Mapping[str, Any] = field(default_factory=dict)
     host_rules: HostRules = field(init=False, repr=False, compare=False)
 
@@ -99,6 +102,7 @@ class Settings:
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
             raise ValueError(f"stream_rest_seconds must be a number >= 0, not {seconds!r}")
         error_policy.check(self.store_errors)
+        object.__setattr__(self, "scrub", compile_rules(self.scrub))
         object.__setattr__(self, "host_rules", HostRules.parse(self.allow_hosts))
         object.__setattr__(self, "max_age", parse_max_age(self.max_age))
         parse_on_expired(self.on_expired)
@@ -128,6 +132,7 @@ class Settings:
         on_expired: str | None = None,
         store_errors: StoreErrors = error_policy.DEFAULT,
         repeats: str | None = None,
+        scrub: Iterable[Scrub] | Rules = (),
     ) -> Settings:
         if isinstance(trusted_modules, str):
             trusted_modules = (trusted_modules,)
@@ -155,6 +160,7 @@ class Settings:
             on_expired=action,
             store_errors=store_errors,
             repeats=layered_repeats(repeats),
+            scrub=compile_rules(scrub),
         )
 
     def layered(self, **overrides: Any) -> Settings:
@@ -164,6 +170,8 @@ class Settings:
             values["mode"] = parse_mode(values["mode"])
         if "path" in values:
             values["path"] = Path(values["path"])
+        if "scrub" in values:  # rules add up across layers, as redact= names do
+            values["scrub"] = self.scrub + compile_rules(values["scrub"])
         for name in ("trusted_modules", "allow_hosts"):
             if isinstance(values.get(name), str):
                 values[name] = (values[name],)

@@ -190,7 +190,9 @@ class Answers(Replaying):
         """With rekey: the answers of this call recorded under older key rules, moved here."""
         if self.renames is None or call.spec is None:
             return 0
-        self.renames.move_older(self.store, call.spec, call.key, call.test_id, call.arguments)
+        self.renames.move_older(
+            self.store, call.spec, call.key, call.test_id, call.arguments, call.rules
+        )
         return self.store.count(call.key)  # moved here now, or by another process meanwhile
 
     def count_miss_kind(self, call: Call) -> None:
@@ -324,7 +326,7 @@ class Answers(Replaying):
         listed = None  # a file named by the keying, under this key in the store's listing
         renewed = self._renewing.pop((call.key, call.index), None)
         if name is None and renewed is not None:  # in place of the expired answer
-            self.store.replace(call.key, renewed, entry)
+            self.store.replace(call.key, renewed, entry, rules=call.rules)
             slot = renewed
         elif name is None:
             # The place of this call among the identical calls of this recording (by the order
@@ -332,18 +334,21 @@ class Answers(Replaying):
             # another process took it.
             # (an answer whose place was given up goes after the others: first free slot)
             late = call.index in state.abandoned
-            slot = self.store.write(call.key, entry, start=0 if late else state.slot_of(call.index))
+            start = 0 if late else state.slot_of(call.index)
+            slot = self.store.write(call.key, entry, start=start, rules=call.rules)
         else:
             reset_other = getattr(self.store, "reset_other_names", None)
             if renewed is not None and reset_other is not None:
                 # as record mode does: the expired list goes, not left to be merged with this
                 reset_other(call.key, older_than=self.started)
-            listed, slot = write_named(self.store, name, entry), 0
+            listed, slot = write_named(self.store, name, entry, call.rules), 0
         with self._lock:
             state.pending.discard(call.index)
             if listed is not None:
                 self.used.add((listed, 0))
-            self._entries[(call.key, slot)] = entry
+            # not cached: the store holds it as the write gate let it through, and that is
+            # what a replay of it must give, the first time as every time
+            self._entries.pop((call.key, slot), None)
             self._plans.pop((call.key, slot), None)
             if state.stored is not None:
                 state.stored = max(state.stored, slot + 1)

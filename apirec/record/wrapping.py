@@ -17,6 +17,7 @@ from typing import Any, TypeVar, overload
 
 import wrapt
 
+from apirec.gate.rules import Scrub
 from apirec.keys.binding import signature
 from apirec.keys.spec import Keying, KeySpec, Normalizer
 from apirec.record import error_policy
@@ -113,6 +114,7 @@ def wrap(
     repeats: str | None = None,
     own_kind: bool = False,
     service_errors: tuple[type[BaseException], ...] | None = None,
+    scrub: Iterable[Scrub] = (),
 ) -> RecordedFunction:
     """Wrap ``func`` so its calls go to the active recording.
 
@@ -150,6 +152,7 @@ def wrap(
         repeats=repeats,
         own_kind=own_kind,
         service_errors=service_errors,
+        scrub=scrub,
     )
     # An async generator function is called, not awaited: the sync path, an async stream.
     wrapper = RecordedFunction(
@@ -172,6 +175,7 @@ def record(
     float_digits: int = 6,
     store_errors: StoreErrors | None = None,
     repeats: str | None = None,
+    scrub: Iterable[Scrub] = (),
 ) -> Callable[[F], F]: ...
 def record(
     func: F | None = None,
@@ -185,6 +189,7 @@ def record(
     float_digits: int = 6,
     store_errors: StoreErrors | None = None,
     repeats: str | None = None,
+    scrub: Iterable[Scrub] = (),
 ) -> F | Callable[[F], F]:
     """Record and replay the calls of a function or method.
 
@@ -194,6 +199,8 @@ def record(
     parameters or dotted paths into dict arguments from the key and the stored arguments;
     ``redact`` adds names to the default secret list; ``normalize`` maps the canonical
     arguments to those hashed and stored; ``shared=True`` keys the call without the test id.
+    ``scrub`` adds regular expressions (or callables ``str -> str``) that the write gate
+    replaces in this function's requests, keys and answers.
     ``store_errors`` overrides the recording's choice of which errors this function's calls
     store (``"permanent"``: all but transient ones, ``"all"``, or a callable
     ``(exception) -> bool``). ``repeats`` overrides the recording's choice of what a call past
@@ -209,6 +216,7 @@ def record(
         "store_errors": store_errors,
         "repeats": repeats,
         "own_kind": True,  # the user's function: a stream of the other kind is not its answer
+        "scrub": scrub,
     }
 
     def decorate(f: F) -> F:

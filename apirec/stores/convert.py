@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from apirec.errors import StoreError
 from apirec.stores import blobs
 from apirec.stores.blob_files import BlobFiles
+from apirec.stores.gated import gated_bytes
 from apirec.stores.json_store import _FILE_RE, TMP_DIR, dumps, parse
 from apirec.stores.msgpack.store import MsgpackStore
 from apirec.stores.msgpack.writer import (
@@ -101,7 +102,8 @@ def _write_json(source: Path, target: Path) -> int:
     try:
         for name, written_at, data in store.records():
             path = target / _safe(name, store.location)
-            data = _to_blobs(data, path)
+            passed = gated_bytes(data)  # the write gate, as for every write
+            data = _to_blobs(data if isinstance(passed, bytes) else dumps(passed), path)
             if path.exists():
                 if path.read_bytes() == data:
                     count += 1

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from apirec.errors import StoreError
+from apirec.gate.rules import NO_RULES, Rules
 from apirec.stores import blobs, metadata
 from apirec.stores.blob_files import (
     BlobFiles,
@@ -30,6 +31,7 @@ from apirec.stores.blob_files import (
 )
 from apirec.stores.files import clean_temp_files, read_regular_file, write_temp
 from apirec.stores.files import io_error as _io_error
+from apirec.stores.gated import gated
 
 if sys.platform != "win32":
     import fcntl
@@ -47,8 +49,8 @@ class Store(Protocol):
 
     def read(self, key: str, index: int) -> Entry | None: ...
     def count(self, key: str) -> int: ...
-    def write(self, key: str, entry: Entry, *, start: int = 0) -> int: ...
-    def replace(self, key: str, index: int, entry: Entry) -> None: ...
+    def write(self, key: str, entry: Entry, *, start: int = 0, rules: Rules = NO_RULES) -> int: ...
+    def replace(self, key: str, index: int, entry: Entry, *, rules: Rules = NO_RULES) -> None: ...
     def close_gap(self, key: str, index: int) -> bool: ...
     def reset(self, key: str, *, older_than: float) -> None: ...
     def describe(self, key: str, index: int) -> str: ...
@@ -145,8 +147,10 @@ class JsonStore:
             return entry
         return blobs.join(entry, self._blobs.fetcher(where), where)  # type: ignore[no-any-return]
 
-    def _stored_form(self, entry: Entry) -> tuple[bytes, dict[str, bytes]]:
-        """The bytes to write for ``entry`` and the payloads that go to ``blobs/``."""
+    def _stored_form(self, entry: Entry, rules: Rules) -> tuple[bytes, dict[str, bytes]]:
+        """The bytes to write for ``entry`` and the payloads that go to ``blobs/``: every
+        write passes here, and here the write gate (``rules``: the user's ``scrub=``)."""
+        entry = gated(entry, rules)
         data = dumps(entry)
         if not blobs.might_hold_large_bytes(len(data)):
             return data, {}
@@ -174,14 +178,14 @@ class JsonStore:
             raise _io_error(self.file(key, n), "read", e) from None
         return n
 
-    def write(self, key: str, entry: Entry, *, start: int = 0) -> int:
+    def write(self, key: str, entry: Entry, *, start: int = 0, rules: Rules = NO_RULES) -> int:
         """Store ``entry`` in the first free slot at or after ``start``; return that slot.
 
         Claiming a slot is exclusive (``os.link`` fails when the name exists) and happens under
         the store lock, so processes and threads writing the same key never overwrite each
         other's answers, and a concurrent :meth:`reset` never leaves a hole in the sequence.
         """
-        data, payloads = self._stored_form(entry)
+        data, payloads = self._stored_form(entry, rules)
         first = self.file(key, start)
         tmp = self._write_temp(data, first)
         try:
@@ -201,13 +205,13 @@ class JsonStore:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
 
-    def replace(self, key: str, index: int, entry: Entry) -> None:
+    def replace(self, key: str, index: int, entry: Entry, *, rules: Rules = NO_RULES) -> None:
         """Store ``entry`` in slot ``index``, in place of the answer there (an expired answer
         recorded again): atomically, so readers see the old answer or the new one. Written in
         the stored form :meth:`write` uses (large bytes to ``blobs/``); a blob only the old
         answer referred to goes with it."""
         target = self.file(key, index)
-        data, payloads = self._stored_form(entry)
+        data, payloads = self._stored_form(entry, rules)
         tmp = self._write_temp(data, target)
         try:
             with self._locked(target):
@@ -252,7 +256,7 @@ class JsonStore:
                 found.append(int(m["index"] or 0))
         return found
 
-    def write_named(self, name: str, entry: Entry) -> str:
+    def write_named(self, name: str, entry: Entry, *, rules: Rules = NO_RULES) -> str:
         """Store ``entry`` as file ``name``, replacing it (formats that name files by content).
 
         Returns the file's key as :meth:`entries` lists it.
@@ -260,7 +264,7 @@ class JsonStore:
         if "/" in name or "\\" in name or not name.endswith(".json") or name.startswith("."):
             raise ValueError(f"not a recording file name: {name!r}")
         target = self.root / name
-        data, payloads = self._stored_form(entry)
+        data, payloads = self._stored_form(entry, rules)
         tmp = self._write_temp(data, target)
         try:
             with self._locked(target):

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from apirec.gate.rules import NO_RULES, Rules
 from apirec.stores.json_store import Entry, dumps
 from apirec.stores.msgpack import frames as fr
 from apirec.stores.msgpack import rewrite
@@ -54,17 +55,17 @@ class MsgpackStore(StoreFile):
             slot = self._slots(key).get(index)
             return None if slot is None else self._entry(slot, key, index)
 
-    def write(self, key: str, entry: Entry, *, start: int = 0) -> int:
+    def write(self, key: str, entry: Entry, *, start: int = 0, rules: Rules = NO_RULES) -> int:
         """Append ``entry`` in the first free slot at or after ``start``; return the slot."""
-        return self._put(key, entry, start, free=True)
+        return self._put(key, entry, start, free=True, rules=rules)
 
-    def replace(self, key: str, index: int, entry: Entry) -> None:
+    def replace(self, key: str, index: int, entry: Entry, *, rules: Rules = NO_RULES) -> None:
         """Store ``entry`` in slot ``index``, in place of the answer there (a later frame
         for a slot supersedes the earlier ones)."""
-        self._put(key, entry, index, free=False)
+        self._put(key, entry, index, free=False, rules=rules)
 
-    def _put(self, key: str, entry: Entry, start: int, *, free: bool) -> int:
-        codec, body, blobs = encode_entry(entry)
+    def _put(self, key: str, entry: Entry, start: int, *, free: bool, rules: Rules) -> int:
+        codec, body, blobs = encode_entry(entry, rules)  # the write gate is in there
         with self._lock, self._flocked():
             self._catch_up()
             slots = self._slots(key)

@@ -15,6 +15,8 @@ from typing import Any
 
 import msgpack
 
+from apirec.gate.rules import NO_RULES, Rules
+from apirec.stores.gated import gated, gated_bytes
 from apirec.stores.json_store import Entry, dumps, parse
 from apirec.stores.msgpack import frames as fr
 from apirec.stores.msgpack.frames import Frame
@@ -32,9 +34,13 @@ def default_name(key: str, index: int) -> str:
     return f"{key}.json" if index == 0 else f"{key}.{index}.json"
 
 
-def encode_entry(entry: Entry | bytes) -> tuple[int, bytes, dict[bytes, str]]:
-    """(codec, uncompressed body, long strings stored apart) for one recording."""
+def encode_entry(
+    entry: Entry | bytes, rules: Rules = NO_RULES
+) -> tuple[int, bytes, dict[bytes, str]]:
+    """(codec, uncompressed body, long strings stored apart) for one recording, after the
+    write gate (:mod:`apirec.stores.gated`): every write of this store passes here."""
     blobs: dict[bytes, str] = {}
+    entry = gated_bytes(entry, rules) if isinstance(entry, bytes) else gated(entry, rules)
     if isinstance(entry, bytes):
         return fr.CODEC_JSON, entry, blobs
     try:

@@ -1,0 +1,102 @@
+"""``apirec scan PATH... [--json]``: secret-shaped values in recordings on disk.
+
+For recordings written by hand, by older versions of apirec or by other recorders: JSON
+files (apirec's and any other JSON), msgpack stores (``recordings.apirec``), the large bytes
+kept in ``blobs/``, and YAML or text cassettes. Each finding is the file, where in it
+(``response.body.__data__.choices[0].message.content``) and the kind (``openai_key``,
+``secret_name``, ``url_credentials``...), never the value. The detector is the write gate's
+own (:func:`apirec.gate.walk.findings`): scan finds what the gate would have replaced.
+Exit 1 when anything is found, 0 when clean, 2 on a usage error. Also a pre-commit hook
+(``apirec-scan`` in ``.pre-commit-hooks.yaml``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from apirec.cli.common import OK, PROBLEMS, UsageError
+from apirec.errors import StoreError
+from apirec.gate.detect import find_spans
+from apirec.gate.walk import findings
+from apirec.stores.json_store import TMP_DIR
+from apirec.stores.msgpack.store import FILE_NAME, MsgpackStore
+
+TEXT_SUFFIXES = (".yaml", ".yml", ".txt", ".jsonl")
+Found = tuple[str, str, str]  # (file, where, kind)
+
+
+def add_parser(commands: Any) -> None:
+    scan = commands.add_parser("scan", help="find secret-shaped values in recordings (exit 1)")
+    scan.add_argument("paths", nargs="+", metavar="PATH", help="directories or files")
+    scan.add_argument("--json", action="store_true", help="one JSON list, for scripts")
+
+
+def scan(args: argparse.Namespace) -> int:
+    found: list[Found] = []
+    for text in args.paths:
+        path = Path(text)
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or directory")
+        for file in _files(path):
+            found += _scan_file(file)
+    if args.json:
+        rows = [{"file": f, "path": where, "kind": kind} for f, where, kind in found]
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for name, where, kind in found:
+            print(f"{name}: {where or '(whole file)'}: {kind}")
+        files = len({name for name, _, _ in found})
+        summary = f"{len(found)} secret-shaped value(s) in {files} file(s)" if found else "clean"
+        print(f"apirec scan: {summary}", file=sys.stderr)
+    return PROBLEMS if found else OK
+
+
+def _files(path: Path) -> Iterator[Path]:
+    if path.is_file():
+        yield path
+        return
+    for file in sorted(path.rglob("*")):
+        if file.is_file() and TMP_DIR not in file.parts and not file.name.endswith(".idx"):
+            yield file
+
+
+def _scan_file(path: Path) -> list[Found]:
+    if path.name == FILE_NAME:
+        return _scan_msgpack(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise StoreError(f"{path}: cannot be read: {e.strerror or e}", path=str(path)) from None
+    if path.suffix == ".json":
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            data = None
+        else:
+            return [(str(path), where.lstrip("."), kind) for where, kind in findings(data)]
+    if path.parent.name == "blobs" or path.suffix in TEXT_SUFFIXES or path.suffix == ".json":
+        # large bytes kept apart, cassettes of other recorders, JSON that does not parse
+        return [(str(path), f"byte {start}", kind) for kind, start, _ in _spans(raw)]
+    return []
+
+
+def _spans(raw: bytes) -> list[tuple[str, int, int]]:
+    return find_spans(raw.decode("latin-1"))  # one character per byte: offsets are bytes
+
+
+def _scan_msgpack(path: Path) -> list[Found]:
+    store = MsgpackStore(path.parent)
+    found: list[Found] = []
+    try:
+        for key, index, where in store.entries():
+            entry = store.read(key, index)
+            found += [(where, w.lstrip("."), kind) for w, kind in findings(entry)]
+    finally:
+        store.close()
+    return found

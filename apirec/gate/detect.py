@@ -1,0 +1,157 @@
+"""The detector: token shapes and URL credentials in one string (or bytes), found or replaced.
+
+A ``str.find`` per anchor character (:mod:`apirec.gate.tokens`) finds where to look; at
+each, only the shapes anchored on it are tried, so a string with none of them costs a few
+memchr scans. Found: token shapes, URL userinfo (at ``@``) and secret query values (at
+``=``). The key side's pre-check
+(:func:`might_hold_token`) runs the same search over a call's packed bytes without the
+fences, so it never misses what the exact search finds in one of the strings packed there.
+"""
+
+from __future__ import annotations
+
+from apirec.gate.tokens import SHAPES, Shape
+from apirec.gate.urls import query_value_at, userinfo_at
+
+PLACEHOLDER = "<redacted>"
+PLACEHOLDER_BYTES = b"<redacted>"
+
+Span = tuple[str, int, int]  # (kind, start, end) of what is replaced
+
+
+def _tables() -> dict[str, tuple[int, dict[str, list[Shape]], dict[str, list[Shape]]]]:
+    """Per anchor character: the shortest string holding a shape anchored on it, and its
+    shapes by the character just before the anchor (or just after, for shapes that start
+    with it): one or two dict lookups decide whether a shape is worth trying there."""
+    tables: dict[str, tuple[int, dict[str, list[Shape]], dict[str, list[Shape]]]] = {}
+    for shape in SHAPES:
+        shortest, before, after = tables.get(shape.anchor, (1 << 30, {}, {}))
+        shortest = min(shortest, shape.shortest)
+        for prefix in shape.prefixes:
+            if shape.offset:
+                before.setdefault(prefix[shape.offset - 1], []).append(shape)
+            else:
+                after.setdefault(prefix[1], []).append(shape)
+        tables[shape.anchor] = (shortest, before, after)
+    return tables
+
+
+_TABLES = _tables()
+_ANCHORS = tuple((char, table[0]) for char, table in _TABLES.items())
+SHORTEST = 6  # "?sig=x", "a://b@": no shorter string holds anything to find
+
+
+def _shape_at(text: str, at: int, fenced: bool) -> Span | None:
+    _, before, after = _TABLES[text[at]]
+    shapes = before.get(text[at - 1]) if at else None
+    starting = after.get(text[at + 1 : at + 2])
+    if starting is not None:
+        shapes = starting if shapes is None else shapes + starting
+    if shapes is None:
+        return None
+    for shape in shapes:
+        start = at - shape.offset
+        if start < 0 or not text.startswith(shape.prefixes, start):
+            continue
+        if fenced and start and text[start - 1] in shape.fence:
+            continue
+        m = shape.pattern.match(text, start)
+        if m is not None:
+            return shape.kind, m.end(shape.keep) if shape.keep else start, m.end()
+    return None
+
+
+def find_spans(text: str, *, fenced: bool = True) -> list[Span]:
+    """What would be replaced in ``text``, in order and not overlapping (``fenced=False``:
+    shapes also inside longer words, for the pre-check)."""
+    if len(text) < SHORTEST:
+        return []
+    found: list[Span] = []
+    n = len(text)
+    find = text.find
+    for char, shortest in _ANCHORS:
+        if n < shortest:
+            continue
+        at = find(char)
+        while at >= 0:
+            span = _shape_at(text, at, fenced)
+            if span is not None:
+                found.append(span)
+            at = find(char, at + 1)
+    at = find("@")
+    while at >= 0:
+        info = userinfo_at(text, at)
+        if info is not None:
+            found.append(("url_credentials", *info))
+        at = find("@", at + 1)
+    at = find("=")
+    while at >= 0:
+        query = query_value_at(text, at)
+        if query is not None:
+            found.append(("url_query_secret", query[1], query[2]))
+        at = find("=", at + 1)
+    if len(found) < 2:
+        return found
+    found.sort(key=lambda s: (s[1], -s[2]))
+    spans = [found[0]]
+    for span in found[1:]:  # a shape inside another (a key in a URL's value): the outer one
+        if span[1] >= spans[-1][2]:
+            spans.append(span)
+    return spans
+
+
+# per anchor: the characters that may stand just before it, and just after it, in a shape
+_QUICK = tuple(
+    (char, "".join(before), "".join(after)) for char, (_, before, after) in _TABLES.items()
+)
+
+
+def might_hold_token(packed: bytes, start: int = 0, end: int | None = None) -> bool:
+    """Whether a string packed in ``packed[start:end]`` (msgpack bytes) may hold a token or a
+    URL credential: false positives only cost a structural scrub, and there are no misses
+    (no fences: a string's length byte may stand just before it)."""
+    text = packed[start:end].decode("latin-1")  # one character per byte, in C
+    find = text.find
+    for char, before, after in _QUICK:
+        at = find(char)
+        while at >= 0:
+            if ((at and text[at - 1] in before) or text[at + 1 : at + 2] in after) and (
+                _shape_at(text, at, False) is not None
+            ):
+                return True
+            at = find(char, at + 1)
+    if "@" in text or "=" in text:
+        return bool(find_spans(text, fenced=False))
+    return False
+
+
+def replace_spans(text: str, spans: list[Span]) -> str:
+    out, last = [], 0
+    for _, start, end in spans:
+        out += [text[last:start], PLACEHOLDER]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def scrub_text(text: str, kinds: list[str] | None = None) -> str:
+    """``text`` with every token and URL credential replaced by ``<redacted>``; the kinds
+    replaced are appended to ``kinds`` when given."""
+    spans = find_spans(text)
+    if not spans:
+        return text
+    if kinds is not None:
+        kinds.extend(kind for kind, _, _ in spans)
+    return replace_spans(text, spans)
+
+
+def scrub_bytes(data: bytes, kinds: list[str] | None = None) -> bytes:
+    """:func:`scrub_text` for bytes (a binary body, a raw HTTP answer): the same shapes,
+    matched on the bytes read one character per byte, replaced by ``b"<redacted>"``."""
+    text = data.decode("latin-1")
+    spans = find_spans(text)
+    if not spans:
+        return data
+    if kinds is not None:
+        kinds.extend(kind for kind, _, _ in spans)
+    return replace_spans(text, spans).encode("latin-1")

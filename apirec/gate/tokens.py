@@ -1,0 +1,97 @@
+"""Well-known token shapes, found inside any string whatever its name.
+
+Each shape is the fixed prefix a provider gives its keys and the body that follows. A shape
+must not be part of a longer word or id on its left (``ask-...`` is no OpenAI key: the
+*fence*) and, for shapes of fixed length, on its right. Bodies are long enough, and where a
+prefix is short (``sk-``, ``Bearer``) must hold a digit, so that ordinary text, ids
+(``chatcmpl-1``, ``req_...``, UUIDs, hex digests) and base64 payloads do not match; the
+look-alikes are tested in ``tests/test_gate_detector.py``.
+
+Finding is anchored, for speed: every shape holds one of a few characters at a known offset
+from its start (the ``-`` of ``sk-``, the ``J`` of ``eyJ``...), found with ``str.find``
+(memchr); only there is the shape's pattern tried (:mod:`apirec.gate.detect`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+WORD_FENCE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+ALNUM_FENCE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One kind of token: its prefixes, the anchor character found at ``offset`` in each,
+    the pattern matched from the token's start, and the characters that may not precede it.
+    ``keep`` names a group of the pattern left in place (``Bearer ``)."""
+
+    kind: str
+    prefixes: tuple[str, ...]
+    anchor: str
+    offset: int
+    pattern: re.Pattern[str]
+    shortest: int
+    fence: frozenset[str] = WORD_FENCE
+    keep: str | None = None
+
+
+def _shape(
+    kind: str, prefixes: str, anchor: str, pattern: str, shortest: int, **more: object
+) -> Shape:
+    firsts = tuple(prefixes.split())
+    offset = firsts[0].index(anchor)
+    assert all(p.index(anchor) == offset for p in firsts)
+    compiled = re.compile(pattern)
+    return Shape(kind, firsts, anchor, offset, compiled, shortest, **more)  # type: ignore[arg-type]
+
+
+_NO_ALNUM_AFTER = r"(?![A-Za-z0-9])"
+_NO_ID_AFTER = r"(?![A-Za-z0-9_-])"
+
+SHAPES: tuple[Shape, ...] = (
+    _shape("anthropic_key", "sk-", "-", r"sk-ant-[A-Za-z0-9_-]{20,}", 27),
+    _shape("openai_key", "sk-", "-", r"sk-(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}", 23),
+    _shape("stripe_key", "sk_ rk_", "_", r"[rs]k_(?:live|test)_[A-Za-z0-9]{16,}", 24),
+    _shape(
+        "aws_access_key_id",
+        "AKIA ASIA ABIA ACCA",
+        "A",  # one anchor for all shapes starting with A
+        r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}" + _NO_ALNUM_AFTER,
+        20,
+        fence=ALNUM_FENCE,
+    ),
+    _shape("github_token", "ghp_ gho_ ghu_ ghs_ ghr_", "_", r"gh[pousr]_[A-Za-z0-9]{36,}", 40),
+    _shape("github_token", "github_", "_", r"github_pat_[A-Za-z0-9_]{22,}", 33),
+    _shape(
+        "slack_token",
+        "xoxa- xoxb- xoxp- xoxo- xoxs- xoxr-",
+        "-",
+        r"xox[abposr]-[A-Za-z0-9-]{10,}",
+        15,
+    ),
+    _shape("google_api_key", "AIza", "A", r"AIza[0-9A-Za-z_-]{35}" + _NO_ID_AFTER, 39),
+    _shape("huggingface_token", "hf_", "_", r"hf_[A-Za-z0-9]{30,}", 33),
+    _shape("jwt", "eyJ", "J", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", 24),
+    _shape(
+        "private_key",
+        "-----BEGIN",
+        "-",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"
+        r"(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|[A-Za-z0-9+/=\s\\]*)",
+        31,
+        fence=frozenset("-"),
+    ),
+    # ``Bearer <token>``: only the token goes; it must hold a digit (prose has "Bearer
+    # bonds") and have 8 characters or more.
+    _shape(
+        "bearer",
+        "Bearer BEARER",
+        "B",
+        r"(?P<keep>(?:Bearer|BEARER)\s+)(?=[A-Za-z0-9._~+/-]*[0-9])[A-Za-z0-9._~+/-]{8,}=*",
+        15,
+        fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+        keep="keep",
+    ),
+)

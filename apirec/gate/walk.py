@@ -1,0 +1,273 @@
+"""The scrub walk: every value of an entry through the names rule, the detector and the
+user's rules; the same walk for keys (:func:`scrub_call`) and for ``apirec scan``.
+
+What is replaced takes a fixed placeholder of its own type, so a replayed answer still
+decodes: text ``"<redacted>"`` (only the token inside a longer text), bytes
+``b"<redacted>"``; numbers, booleans and None stay (no credential apirec records is a
+number, while counts named like secrets are common: a token index).
+A list or dict under a secret name keeps its shape, each value inside replaced. Typed
+envelopes (``{"__type__", "__data__", "__state__"}``) keep their type: bytes are scrubbed as
+bytes, a UUID the nil UUID, a Decimal ``0``. Dict keys are names,
+not values: the built-in detector reads them too, the user's rules do not. Nothing is
+changed in place; unchanged parts are shared with the input.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from apirec.gate.detect import PLACEHOLDER, PLACEHOLDER_BYTES, scrub_bytes, scrub_text
+from apirec.gate.names import context_of, is_secret_name, is_secret_value
+from apirec.gate.rules import NO_RULES, Rules
+
+TYPE, DATA, STATE = "__type__", "__data__", "__state__"
+_BYTES_TYPES = frozenset({"builtins.bytes", "builtins.bytearray"})
+_SCALAR_PLACEHOLDERS = {
+    "uuid.UUID": "00000000-0000-0000-0000-000000000000",
+    "decimal.Decimal": "0",
+    "pathlib.Path": PLACEHOLDER,
+    "pathlib.PurePath": PLACEHOLDER,
+}
+_NAME_SECRET = "secret_name"
+# the parts of an entry the gate reads: what was asked, what came back, and whose test
+ENTRY_PARTS = ("test_id", "request", "response")
+
+Finding = tuple[str, str]  # (where, kind)
+
+
+class _Walk:
+    def __init__(self, rules: Rules, found: list[Finding] | None) -> None:
+        self.rules = rules
+        self.found = found
+
+    def note(self, path: str, kinds: list[str]) -> None:
+        if self.found is not None:
+            self.found.extend((path, kind) for kind in kinds)
+
+    def text(self, text: str, path: str) -> str:
+        kinds: list[str] | None = [] if self.found is not None else None
+        out = scrub_text(text, kinds)
+        if self.rules:
+            ruled = self.rules.apply(out)
+            if kinds is not None and ruled != out:
+                kinds.append("scrub_rule")
+            out = ruled
+        if kinds:
+            self.note(path, kinds)
+        return out
+
+    def data(self, data: bytes, path: str) -> bytes:
+        kinds: list[str] | None = [] if self.found is not None else None
+        out = scrub_bytes(data, kinds)
+        if self.rules:
+            try:
+                text = out.decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+            if text is not None:
+                ruled = self.rules.apply(text)
+                if ruled != text:
+                    out = ruled.encode("utf-8")
+                    if kinds is not None:
+                        kinds.append("scrub_rule")
+        if kinds:
+            self.note(path, kinds)
+        return out
+
+    def value(self, value: Any, context: str | None, path: str) -> Any:
+        t = type(value)
+        if t is str:
+            return self.text(value, path)
+        if t is dict:
+            if TYPE in value:
+                return self.envelope(value, context, path)
+            if context is not None:
+                return self.named_mapping(value, context, path)
+            return self.mapping(value, path)
+        if t is list:
+            return self.sequence(value, context, path)
+        if t is bytes:
+            return self.data(value, path)
+        return value
+
+    def _child(self, path: str, name: Any) -> str:
+        return f"{path}.{name}" if self.found is not None else path
+
+    def mapping(self, value: dict[Any, Any], path: str) -> dict[Any, Any]:
+        out: dict[Any, Any] | None = None
+        for k, v in value.items():
+            new_k = k
+            if type(k) is str:
+                secret, context, new_k = _key_info(k)  # names recur: one cached lookup
+                if secret and is_secret_value(k, v):
+                    new_v = self.secret(v, self._child(path, k))
+                else:
+                    new_v = self.value(v, context, self._child(path, k))
+                if new_k != k:
+                    self.note(f"{path}<key>", ["token_in_name"])
+            else:
+                new_v = self.value(v, None, self._child(path, k))
+            if out is None and (new_v is not v or new_k is not k):
+                out = {}
+                for k0, v0 in value.items():  # the entries before this one, unchanged
+                    if k0 is k:
+                        break
+                    out[k0] = v0
+            if out is not None:
+                out[new_k] = new_v
+        return value if out is None else out
+
+    def named_mapping(self, value: dict[Any, Any], context: str, path: str) -> dict[Any, Any]:
+        """A dict of headers or query parameters: names judged in their context."""
+        out = {}
+        changed = False
+        for k, v in value.items():
+            where = self._child(path, k)
+            if type(k) is str and is_secret_name(k, context) and is_secret_value(k, v):
+                new_v = self.secret(v, where)
+            else:
+                new_v = self.value(v, None, where)
+            changed = changed or new_v is not v
+            out[k] = new_v
+        return out if changed else value
+
+    def sequence(self, value: list[Any], context: str | None, path: str) -> list[Any]:
+        if value and _is_pair(value[0]) and all(_is_pair(v) for v in value):
+            return self.pairs(value, context, path)
+        out = None
+        for i, v in enumerate(value):
+            new_v = self.value(v, context, f"{path}[{i}]" if self.found is not None else path)
+            if new_v is not v and out is None:
+                out = list(value[:i])
+            if out is not None:
+                out.append(new_v)
+        return value if out is None else out
+
+    def pairs(self, value: list[Any], context: str | None, path: str) -> list[Any]:
+        """``[[name, value], ...]``: header pairs, a dict with other keys than strings."""
+        out = []
+        changed = False
+        for name, v in value:
+            where = self._child(path, name)
+            if is_secret_name(name, context) and is_secret_value(name, v):
+                new_v = self.secret(v, where)
+            else:
+                new_v = self.value(v, context_of(name), where)
+            changed = changed or new_v is not v
+            out.append([name, new_v] if new_v is not v else [name, v])
+        return out if changed else value
+
+    def envelope(self, value: dict[str, Any], context: str | None, path: str) -> Any:
+        kind = value[TYPE]
+        data = value.get(DATA)
+        if kind in _BYTES_TYPES and type(data) is str:
+            try:
+                raw = base64.b64decode(data, validate=True)
+            except (binascii.Error, ValueError):
+                return value
+            scrubbed = self.data(raw, path)
+            if scrubbed is raw:
+                return value
+            return {**value, DATA: base64.b64encode(scrubbed).decode("ascii")}
+        out = dict(value)
+        changed = False
+        for part in (DATA, STATE):
+            if part in value:
+                where = self._child(path, part)
+                if context is not None and type(value[part]) is dict and part == DATA:
+                    new = self.named_mapping(value[part], context, where)
+                else:
+                    new = self.value(value[part], context, where)
+                changed = changed or new is not value[part]
+                out[part] = new
+        return out if changed else value
+
+    def secret(self, value: Any, path: str) -> Any:
+        """The placeholder of ``value``'s type, for a value under a secret name."""
+        new = placeholder(value)
+        if self.found is not None and new != value:
+            self.found.append((path, _NAME_SECRET))
+        return new
+
+
+@functools.lru_cache(maxsize=8192)
+def _key_info(name: str) -> tuple[bool, str | None, str]:
+    """A dict key's verdict: secret by name, the context of its entries, itself scrubbed."""
+    return is_secret_name(name, None), context_of(name), scrub_text(name)
+
+
+def _is_pair(value: Any) -> bool:
+    return type(value) is list and len(value) == 2 and type(value[0]) is str
+
+
+def placeholder(value: Any) -> Any:
+    """``value`` replaced, keeping its type and shape (see the module docstring)."""
+    t = type(value)
+    if not value and (t is str or t is bytes):
+        return value  # nothing to hide (an unset key stays visibly unset)
+    if t is str:
+        return PLACEHOLDER
+    if t is bool or value is None:
+        return value
+    if t is int or t is float:
+        return value  # counts named like secrets are common (a token index); keys are not
+    if t is bytes:
+        return PLACEHOLDER_BYTES
+    if t is list:
+        return [placeholder(v) for v in value]
+    if t is dict:
+        kind = value.get(TYPE)
+        if type(kind) is str:
+            if kind in _BYTES_TYPES:
+                return {**value, DATA: base64.b64encode(PLACEHOLDER_BYTES).decode("ascii")}
+            if kind in _SCALAR_PLACEHOLDERS:
+                return {**value, DATA: _SCALAR_PLACEHOLDERS[kind]}
+            if kind.startswith("datetime."):
+                return value  # a time is no secret, and has no neutral value
+            if DATA in value:
+                return {**value, DATA: placeholder(value[DATA])}
+            return value
+        return {k: placeholder(v) for k, v in value.items()}
+    return value
+
+
+def scrub_entry(entry: Mapping[str, Any], rules: Rules = NO_RULES) -> dict[str, Any]:
+    """The entry as the gate lets it reach a store."""
+    walk = _Walk(rules, None)
+    out = dict(entry)
+    for part in ENTRY_PARTS:
+        if part in entry:
+            out[part] = walk.value(entry[part], None, part)
+    return out
+
+
+def findings(entry: Any, rules: Rules = NO_RULES) -> list[Finding]:
+    """``(where, kind)`` of every value the gate would replace in ``entry`` (any JSON data:
+    a recording of apirec, or of another recorder)."""
+    found: list[Finding] = []
+    walk = _Walk(rules, found)
+    if type(entry) is dict and any(part in entry for part in ENTRY_PARTS):
+        for k, v in entry.items():
+            if k in ENTRY_PARTS:
+                walk.value(v, None, k)
+            elif k not in ("recorded_at", "versions"):
+                walk.value(v, context_of(k), k)
+    else:
+        walk.value(entry, None, "")
+    return found
+
+
+def scrub_call(
+    name: str, for_key: dict[str, Any], for_store: dict[str, Any], rules: Rules = NO_RULES
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A call's function name and its canonical arguments (the key's view and the stored
+    view) as the gate lets them through: the key is computed from these."""
+    walk = _Walk(rules, None)
+    new_name = walk.text(name, "")
+    new_key = walk.mapping(for_key, "")
+    new_store = new_key if for_store is for_key else walk.mapping(for_store, "")
+    return new_name, new_key, new_store

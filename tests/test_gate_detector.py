@@ -1,0 +1,188 @@
+"""The write gate's detector and walk, on their own: token shapes found inside any string,
+look-alikes left alone, placeholders of the value's type, idempotence."""
+
+from __future__ import annotations
+
+import base64
+import json
+import string
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from apirec.gate.detect import find_spans, might_hold_token, scrub_bytes, scrub_text
+from apirec.gate.names import HEADERS, QUERY, is_secret_name
+from apirec.gate.walk import findings, scrub_entry
+
+TOKENS = {
+    "openai_key": "sk-proj-Q7xW2mN9pL4kR8vT1yB6cZ3hJ5gF0dSaE_xyz-0",
+    "anthropic_key": "sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Jj1Ii0Hh-AA",
+    "aws_access_key_id": "AKIAIOSFODNN7EXAMPLE",
+    "github_token": "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5",
+    "slack_token": "xoxb-2048-1024-Zx9Yw8Vu7Ts6",
+    "google_api_key": "AIzaSyD-1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6",
+    "huggingface_token": "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",
+    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9P",
+    "stripe_key": "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+    "private_key": "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nIBAAKCAQ==\n"
+    "-----END RSA PRIVATE KEY-----",
+}
+
+# Text around a token: it must go, the text must stay.
+FRAMES = [
+    "{}",
+    "Incorrect API key provided: {}. You can find your API key at ...",
+    "key={}&x=1",
+    '{{"api": "{}"}}',
+    "(token {})",
+]
+
+
+@pytest.mark.parametrize("frame", FRAMES)
+@pytest.mark.parametrize("kind", sorted(TOKENS))
+def test_each_token_shape_is_replaced_inside_any_text(kind, frame):
+    text = frame.format(TOKENS[kind])
+    kinds: list[str] = []
+    out = scrub_text(text, kinds)
+    assert TOKENS[kind] not in out and kind in kinds
+    assert out == frame.format("<redacted>")
+    assert scrub_text(out) == out  # idempotent
+    assert might_hold_token(text.encode())  # the key side's pre-check sees it too
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Authorization: Bearer abc123DEF456ghi", "Authorization: Bearer <redacted>"),
+        ("https://user:pa55@host.test/v1/x", "https://<redacted>@host.test/v1/x"),
+        ("https://TOKEN123@git.test/repo.git", "https://<redacted>@git.test/repo.git"),
+        ("openai GET /models?api_key=abc&limit=2", "openai GET /models?api_key=<redacted>&limit=2"),
+        ("https://maps.test/geo?key=abc123&q=Paris", "https://maps.test/geo?key=<redacted>&q=Paris"),
+        ("https://s3.test/o?X-Amz-Signature=ff00&a=b", "https://s3.test/o?X-Amz-Signature=<redacted>&a=b"),
+    ],
+)  # fmt: skip
+def test_bearer_values_and_url_credentials(text, expected):
+    assert scrub_text(text) == expected
+    assert scrub_text(expected) == expected
+
+
+LOOKALIKES = [
+    "chatcmpl-1", "chatcmpl-AbCdEf0123456789", "req_0123456789abcdef0123456789abcdef",
+    "call_0", "resp_1", "msg_1", "org-secret", "3f2b8c1e-9d4a-4e7b-8a6f-1c2d3e4f5a6b", "0" * 64,
+    "task-1234567890abcdefghijklmnop", "ask-1234567890abcdefghijklmnopqrs", "sk-learn",
+    "scikit-learn", "sk-short-1", "risk-free-investment-strategies-2024",
+    "Bearer bonds are nice", "the bearer of this letter", "AKIA", "AKIAshort",
+    "XAKIAIOSFODNN7EXAMPLE", "hf_hub_download", "ghp_short", "eyJhbGciOiJIUzI1NiJ9",
+    "https://example.test/path?q=llamas&page_token=abc&max_tokens=5",
+    "mailto:someone@example.test", "someone@example.test", "a = b", "x==y",
+    "gpt-4o-mini", "claude-3-5-sonnet-20241022", "text-embedding-3-small",
+    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", LOOKALIKES)
+def test_ordinary_text_and_ids_are_left_alone(text):
+    assert scrub_text(text) == text and find_spans(text) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=0, max_size=3000))
+def test_base64_payloads_are_left_alone(data):
+    for encoded in (base64.b64encode(data), base64.urlsafe_b64encode(data)):
+        assert scrub_bytes(encoded) == encoded
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=string.ascii_letters + string.digits + " .,;:!?'\"()\n", max_size=400))
+def test_prose_is_left_alone_and_scrubbing_is_idempotent(text):
+    once = scrub_text(text)
+    assert scrub_text(once) == once
+    assert once == text
+
+
+@pytest.mark.parametrize(
+    "name, context",
+    [
+        ("api_key", None), ("X-Api-Key", None), ("cf-aig-authorization", None),
+        ("X-Authorization", None), ("Helicone-Auth", None), ("X-Api-Token", None),
+        ("client_secret", None), ("db_password", None), ("Set-Cookie", None),
+        ("OpenAI-Organization", HEADERS), ("openai-project", HEADERS), ("key", QUERY),
+        ("X-Amz-Signature", QUERY),
+    ],
+)  # fmt: skip
+def test_one_names_rule(name, context):
+    assert is_secret_name(name, context)
+
+
+@pytest.mark.parametrize(
+    "name, context",
+    [("max_tokens", None), ("page_token", None), ("key", None), ("project", None),
+     ("organization", None), ("tokens", None), ("page_token", QUERY), ("sort_key", QUERY)],
+)  # fmt: skip
+def test_names_that_are_not_secrets(name, context):
+    assert not is_secret_name(name, context)
+
+
+def test_placeholders_keep_the_type_and_the_walk_reaches_everything():
+    secret_bytes = base64.b64encode(b"raw " + TOKENS["openai_key"].encode()).decode()
+    entry = {
+        "test_id": None,
+        "request": {"function": "f?api_key=abc", "args": {"headers": [["Authorization", "x"]]}},
+        "response": {
+            "body": {
+                "__type__": "m.Model",
+                "__data__": {
+                    "password": "hunter2",
+                    "api_key": {"__type__": "builtins.bytes", "__data__": "AAAA"},
+                    "token": 3,  # a count named like a secret: kept
+                    "logprobs": [{"token": " Hello", "logprob": -0.1}],  # text, kept
+                    "raw": {"__type__": "builtins.bytes", "__data__": secret_bytes},
+                    "note": f"echo {TOKENS['github_token']}",
+                },
+                "__state__": {"private": {"_request_id": TOKENS["jwt"]}},
+            },
+            "is_streaming": False,
+        },
+    }
+    out = scrub_entry(entry)
+    data = out["response"]["body"]["__data__"]
+    assert data["password"] == "<redacted>"
+    assert base64.b64decode(data["api_key"]["__data__"]) == b"<redacted>"
+    assert data["token"] == 3 and data["logprobs"] == [{"token": " Hello", "logprob": -0.1}]
+    assert base64.b64decode(data["raw"]["__data__"]) == b"raw <redacted>"
+    assert data["note"] == "echo <redacted>"
+    assert out["response"]["body"]["__state__"]["private"]["_request_id"] == "<redacted>"
+    assert out["request"]["function"] == "f?api_key=<redacted>"
+    assert out["request"]["args"]["headers"] == [["Authorization", "<redacted>"]]
+    assert scrub_entry(out) == out  # idempotent
+    assert entry["response"]["body"]["__data__"]["password"] == "hunter2"  # not in place
+    assert findings(out) == []
+    kinds = sorted(kind for _, kind in findings(entry))
+    assert kinds == sorted(
+        ["url_query_secret", "secret_name", "secret_name", "secret_name", "openai_key",
+         "github_token", "jwt"]
+    )  # fmt: skip
+    assert json.dumps(out)  # still JSON
+
+
+def test_an_entry_too_deep_for_the_gate_is_refused_not_written_unread():
+    from apirec.errors import StoreError
+    from apirec.stores.gated import gated
+
+    value: object = "sk-proj-Q7xW2mN9pL4kR8vT1yB6cZ3hJ5gF0dSaE"
+    for _ in range(5000):
+        value = {"a": value}
+    with pytest.raises(StoreError, match="nested too deeply"):
+        gated({"response": {"body": value, "is_streaming": False}})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "keys-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----",  # "s-" as in xoxs-
+        "echo-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk",  # "o-" as in xoxo-
+    ],
+)
+def test_a_shape_is_found_where_another_shape_could_have_started(text):
+    assert scrub_text(text).endswith("<redacted>")
