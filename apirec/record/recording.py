@@ -22,7 +22,7 @@ from apirec.gate.rules import Scrub
 from apirec.guard import core as network_guard
 from apirec.guard.hosts import RecordedHosts
 from apirec.keys.spec import KeySpec
-from apirec.record import key_rules
+from apirec.record.call_keys import prepare_call
 from apirec.record.calls import Call
 from apirec.record.closing import closed, interruption, raise_first
 from apirec.record.context import (
@@ -34,10 +34,9 @@ from apirec.record.context import (
 )
 from apirec.record.decorating import decorate
 from apirec.record.error_policy import StoreErrors
-from apirec.record.miss_diagnostics import recording_not_found
+from apirec.record.misses import replay_miss
 from apirec.record.modes import Mode
 from apirec.record.recorded_hosts import recorded_hosts
-from apirec.record.renames import miss_lines
 from apirec.record.settings import Settings
 from apirec.record.stored_answers import Answers
 from apirec.record.unplayed import Unplayed, owned, unplayed
@@ -245,39 +244,7 @@ class Recording:
     def prepare(
         self, spec: KeySpec, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Call:
-        test_id = self.settings.test_id or current_test_id()
-        keying = spec.keying
-        if keying is not None:
-            key, request = keying.key(spec, instance, args, kwargs, test_id)
-            index = next(self._answers.state(key).counter)
-            if test_id is not None:
-                self._answers.test_ids.add(test_id)
-            body = request.get("body")
-            arguments = dict(body) if isinstance(body, dict) else {}
-            rules = spec.scrub + self.settings.scrub
-            return Call(
-                spec.name, key, index, arguments, test_id, request, keying,
-                repeats=spec.repeats, own_kind=spec.own_kind, rules=rules,
-            )  # fmt: skip
-        bound = spec.bind(instance, args, kwargs)
-        # through the write gate: the key is computed from what will be stored
-        rules = self.settings.scrub
-        name, key, for_key, for_store = spec.call_key(bound, test_id, rules)
-        index = next(self._answers.state(key).counter)
-        owner = None if spec.shared else test_id
-        rules = spec.scrub + rules
-        if owner is not None:
-            self._answers.test_ids.add(owner)  # the tests whose answers unplayed() judges
-        if self._answers.renames is None:  # the hot path
-            return Call(
-                name, key, index, for_store, owner,
-                repeats=spec.repeats, own_kind=spec.own_kind, rules=rules,
-            )  # fmt: skip
-        # renamed tests and older key rules are looked for: with the keyed arguments and spec
-        return Call(
-            name, key, index, for_store, owner,
-            scoped=for_key, spec=spec, repeats=spec.repeats, own_kind=spec.own_kind, rules=rules,
-        )  # fmt: skip
+        return prepare_call(self._answers, self.settings, spec, instance, args, kwargs)
 
     def lookup(self, call: Call) -> tuple[int, Entry] | None:
         """The stored answer for this call under the current mode, or None."""
@@ -300,40 +267,7 @@ class Recording:
         return self._answers.replay(call, slot, entry, async_stream=async_stream)
 
     def miss(self, call: Call) -> RecordingNotFound:
-        self._answers.count("missed", call)
-        self._answers.count_miss_kind(call)
-        error = recording_not_found(
-            function=call.function,
-            key=call.key,
-            arguments=call.arguments,
-            location=self.store.location,
-            test_id=call.test_id,
-            # scanning for the closest call reads the store: only for the first few misses
-            store=self.store if len(self.misses) < 3 else None,
-            record_command=self.settings.extra.get("record_command"),
-            renamed=self._renamed_lines(call),
-        )
-        self.misses.append(error)
-        return error
-
-    def _renamed_lines(self, call: Call) -> list[str]:
-        """What a miss says about the recordings that would answer it under another name: of
-        a renamed test, or of this test (shared ones) made under older key rules."""
-        renames = self._answers.renames
-        if renames is None or call.scoped is None:
-            return []  # outside pytest, or keyed by another format
-        rekey, hint = renames.rekey, renames.hint
-        try:
-            if call.test_id is not None:
-                matches = renames.find(self.store, call.function, call.scoped, call.test_id)
-                if matches:
-                    return miss_lines(matches, rekey=rekey, hint=hint)
-            if call.spec is None:
-                return []
-            older = renames.find_older(self.store, call.spec, call.key, call.test_id, call.rules)
-        except ApirecError:
-            return []  # the store cannot be searched: the miss says what it can without
-        return key_rules.miss_lines(older, shared=call.test_id is None, rekey=rekey, hint=hint)
+        return replay_miss(self._answers, call)
 
     def save(self, call: Call, response: dict[str, Any]) -> None:
         """Write one answer now, not when the recording closes."""
@@ -362,7 +296,7 @@ class Recording:
             self._streams.finish_dropped()
         answers = self._answers  # the hot path calls it directly: no extra frame per call
         try:
-            call = self.prepare(spec, instance, args, kwargs)
+            call = prepare_call(answers, self.settings, spec, instance, args, kwargs)
         except BaseException:
             # intercepted all the same: the caller gets the error, not "nothing recorded" too
             answers.refused = True
@@ -397,7 +331,7 @@ class Recording:
             self._streams.finish_dropped()
         answers = self._answers  # the hot path calls it directly: no extra frame per call
         try:
-            call = self.prepare(spec, instance, args, kwargs)
+            call = prepare_call(answers, self.settings, spec, instance, args, kwargs)
         except BaseException:
             # intercepted all the same: the caller gets the error, not "nothing recorded" too
             answers.refused = True

@@ -1,0 +1,57 @@
+"""A call turned into a :class:`~apirec.record.calls.Call`: keyed (by the function's
+:class:`~apirec.keys.spec.KeySpec` through the write gate, or by its ``Keying``), numbered among
+the identical calls of its recording, and carrying what the recorder needs later."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apirec.keys.spec import KeySpec
+from apirec.record.calls import Call
+from apirec.record.context import current_test_id
+from apirec.record.settings import Settings
+from apirec.record.stored_answers import Answers
+
+
+def prepare_call(
+    answers: Answers,
+    settings: Settings,
+    spec: KeySpec,
+    instance: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Call:
+    """The call of ``spec``'s function with these arguments, as the recording sees it."""
+    test_id = settings.test_id or current_test_id()
+    keying = spec.keying
+    if keying is not None:
+        key, request = keying.key(spec, instance, args, kwargs, test_id)
+        index = next(answers.state(key).counter)
+        if test_id is not None:
+            answers.test_ids.add(test_id)
+        body = request.get("body")
+        arguments = dict(body) if isinstance(body, dict) else {}
+        rules = spec.scrub + settings.scrub
+        return Call(
+            spec.name, key, index, arguments, test_id, request, keying,
+            repeats=spec.repeats, own_kind=spec.own_kind, rules=rules,
+        )  # fmt: skip
+    bound = spec.bind(instance, args, kwargs)
+    # through the write gate: the key is computed from what will be stored
+    rules = settings.scrub
+    name, key, for_key, for_store = spec.call_key(bound, test_id, rules)
+    index = next(answers.state(key).counter)
+    owner = None if spec.shared else test_id
+    rules = spec.scrub + rules
+    if owner is not None:
+        answers.test_ids.add(owner)  # the tests whose answers unplayed() judges
+    if answers.renames is None:  # the hot path
+        return Call(
+            name, key, index, for_store, owner,
+            repeats=spec.repeats, own_kind=spec.own_kind, rules=rules,
+        )  # fmt: skip
+    # renamed tests and older key rules are looked for: with the keyed arguments and spec
+    return Call(
+        name, key, index, for_store, owner,
+        scoped=for_key, spec=spec, repeats=spec.repeats, own_kind=spec.own_kind, rules=rules,
+    )  # fmt: skip
