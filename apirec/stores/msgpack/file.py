@@ -84,7 +84,9 @@ class StoreFile(FrameReader):
         if len(head) < fr.HEADER_SIZE:
             return False  # empty, or its creator is writing the header right now
         if head[: len(fr.DATA_MAGIC)] != fr.DATA_MAGIC:
-            raise self._error("not an apirec msgpack store (unknown header)")
+            raise self._error(
+                f"not an apirec msgpack store (byte 0 is not its header, {fr.DATA_MAGIC!r})"
+            )
         self._generation = head[len(fr.DATA_MAGIC) :]
         return True
 
