@@ -245,3 +245,26 @@ def test_a_missing_long_string_names_the_recording(tmp_path):
     (root / FILE_NAME).write_bytes(frames.DATA_MAGIC + b"g" * 16 + frames.pack_frame(frame))
     with pytest.raises(apirec.StoreError, match=rf"{FILE_NAME}::k\.json: a long string"):
         MsgpackStore(root).read("k", 0)
+
+
+def test_an_index_pointing_a_slot_at_another_slots_frame_is_never_a_wrong_answer(tmp_path, capsys):
+    root = tmp_path / "recs"
+    store = MsgpackStore(root)
+    for n in range(2):
+        store.write("k", {"response": {"body": f"answer {n + 1}"}})
+    store.compact()
+    store.close()
+    index = root / f"{FILE_NAME}.idx"
+    fd = os.open(index, os.O_RDONLY)
+    generation, covered, dict_offset, _ = frames.read_index_head(fd)  # type: ignore[misc]
+    os.close(fd)
+    whole = MsgpackStore(root, salvage=True)
+    buckets = whole._view.buckets()
+    whole.close()
+    rows = buckets[frames.bucket_of("k")]["k"]
+    rows[0][1:3] = rows[1][1:3]  # slot 0 -> the frame of slot 1, as a damaged index may say
+    frames.write_index(str(index), generation, covered, dict_offset, buckets)
+    with pytest.raises(apirec.StoreError, match=r"k\.json: the index points at the wrong frame"):
+        MsgpackStore(root).read("k", 0)
+    assert main(["verify", str(root)]) == 1
+    assert "the index does not match" in capsys.readouterr().out

@@ -76,7 +76,7 @@ class FrameReader:
     def _body(self, slot: Slot, key: str, index: int) -> tuple[int, bytes]:
         where = self.describe(key, index)
         frame = self._frame(slot.offset, slot.length, where)
-        if frame.kind != fr.ENTRY or frame.key != key:
+        if frame.kind != fr.ENTRY or frame.key != key or frame.index != index:
             raise StoreError(f"{where}: the index points at the wrong frame", path=where)
         try:
             return frame.codec, fr.decompress(frame.body, self._dict(frame.dict_offset))
