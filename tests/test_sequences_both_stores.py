@@ -131,3 +131,29 @@ def test_closing_a_gap_moves_later_answers_down(tmp_path, store):
     assert opened.close_gap("k", 1)
     assert stored(tmp_path, store) == ["a", "c"]
     assert not opened.close_gap("k", 0)  # filled: nothing moves
+
+
+STEPS_WORKER = Path(__file__).with_name("sequence_steps_worker.py")
+
+
+@pytest.mark.parametrize("store", list(STORES))
+def test_record_if_missing_replays_an_answer_another_process_stored_since_it_counted(
+    tmp_path, store
+):
+    # B records answer 1; C replays it and records answer 2; B's second call must replay
+    # C's answer 2 (stored since B counted), not call live and store a duplicate after it
+    root, b1, c1 = tmp_path / "recordings", tmp_path / "b1", tmp_path / "c1"
+
+    def start(name: str, steps: str) -> subprocess.Popen[str]:
+        argv = [sys.executable, str(STEPS_WORKER), str(root), store, "record-if-missing"]
+        return subprocess.Popen(
+            [*argv, name, steps], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    b = start("B", f"call,touch:{b1},wait:{c1},call,call")
+    c = start("C", f"wait:{b1},call,call,touch:{c1}")
+    (b_out, b_err), (c_out, c_err) = b.communicate(timeout=120), c.communicate(timeout=120)
+    assert b.returncode == 0 and c.returncode == 0, b_err + c_err
+    assert json.loads(c_out) == ["B-0", "C-0"]
+    assert json.loads(b_out) == ["B-0", "C-0", "B-1"]
+    assert stored(root, store) == ["B-0", "C-0", "B-1"]

@@ -2,9 +2,13 @@
 
 Each msgpack store under DIR is read frame by frame from its start. A store with damage or a
 torn last frame is copied, every byte, to ``recordings.apirec.damaged-<UTC time>`` beside it,
-then rewritten with every recording that can still be read. The report says which bytes were
-dropped (and what they seem to have held), which recordings could not be read, and which were
-kept. Intact stores are left as they are.
+then rewritten with every recording that can still be read. A sequence keeps no hole: the
+answers after a lost one are left out too (they stay in the backup) and are recorded again,
+since renumbering them would give each later call the answer recorded for the call after it.
+The report says which bytes were dropped (and what they seem to have held), which recordings
+were left out and why, and which were kept. A store with a sequence that has a hole is
+rewritten the same way. An index that does not match its file is rebuilt from the frames
+(it is derived data: nothing is lost). Intact stores are left as they are.
 """
 
 from __future__ import annotations
@@ -41,9 +45,19 @@ def repair(args: argparse.Namespace) -> int:
 def _repair(root: Path) -> None:
     store = MsgpackStore(root, salvage=True)
     try:
-        if not store.damage and store.torn is None:
+        holes = store.holes()
+        if not store.damage and store.torn is None and not holes:
+            index_problem = store.index_problem()
             n = sum(1 for _ in store.entries())
-            print(f"{store.path}: nothing to repair ({n:,} recordings, no damage)")
+            if index_problem is None:
+                print(f"{store.path}: nothing to repair ({n:,} recordings, no damage)")
+                return
+            store.rebuild_index()
+            print(
+                f"{index_problem}\n  rebuilt {store.index_path.name} from the frames of "
+                f"{store.path.name}; the index is derived data, so nothing is lost "
+                f"({n:,} recordings)"
+            )
             return
         report = store.repair(_backup_path(root))
     finally:

@@ -39,7 +39,7 @@ from apirec.codec.type_resolution import REGISTRY, Unresolvable, _trusted, resol
 from apirec.errors import DecodeError, StoreError
 from apirec.stores import blobs
 from apirec.stores.blob_files import BlobFiles, recordings_beside
-from apirec.stores.json_store import Entry
+from apirec.stores.json_store import _FILE_RE, Entry
 from apirec.stores.msgpack.store import MsgpackStore
 
 
@@ -125,8 +125,14 @@ def check_store(root: Path, trusted: tuple[str, ...], report: Report) -> None:
                 f"({whole.torn.problem}): a writer died while appending it, or is appending "
                 f"now; the next write cuts it off, and so does apirec repair {root}"
             )
+        index_problem = whole.index_problem()
+        if index_problem is not None:
+            report.problems.append(f"{index_problem} (apirec repair {root} rebuilds it)")
+        for key, missing, later in whole.holes():
+            fix = f"apirec repair {root} moves them to a backup"
+            report.problems.append(hole(whole.describe(key, later[0]), missing, len(later), fix))
         # intact: read as replay reads it, through the index; damaged: what can be read
-        store = whole if whole.damage else MsgpackStore(root)
+        store = whole if whole.damage or index_problem else MsgpackStore(root)
         try:
             for key, index, where in list(store.entries()):
                 report.files += 1
@@ -143,6 +149,31 @@ def check_store(root: Path, trusted: tuple[str, ...], report: Report) -> None:
             store.close()
     finally:
         whole.close()
+
+
+def hole(where: str, missing: int, after: int, fix: str) -> str:
+    return (
+        f"{where}: a sequence with a hole: its answer {missing + 1} (slot {missing}) is "
+        f"missing, so replay never reaches the {after:,} answer{'s' * (after > 1)} after it; "
+        f"{fix}, then record the sequence again"
+    )
+
+
+def json_holes(paths: list[Path], report: Report) -> None:
+    """Sequences of the JSON store (``key.json``, ``key.1.json``, ...) with a hole."""
+    slots: dict[tuple[Path, str], list[int]] = {}
+    for path in paths:
+        m = _FILE_RE.match(path.name)
+        if m:
+            slots.setdefault((path.parent, m["key"]), []).append(int(m["index"] or 0))
+    for (parent, key), found in sorted(slots.items()):
+        found.sort()
+        first = next((n for n, i in enumerate(found) if i != n), None)
+        if first is not None:
+            at = found[first]
+            name = f"{key}.json" if at == 0 else f"{key}.{at}.json"
+            fix = f"delete {name} and the later answers of {key}"
+            report.problems.append(hole(str(parent / name), first, len(found) - first, fix))
 
 
 def check_entry(where: str, entry: Entry, trusted: tuple[str, ...], report: Report) -> None:
@@ -169,8 +200,10 @@ def check_entry(where: str, entry: Entry, trusted: tuple[str, ...], report: Repo
 def verify(args: argparse.Namespace) -> int:
     trusted = tuple(args.trust or ())
     report = Report()
-    for path in recording_files(Path(args.path), msgpack=True):
+    paths = list(recording_files(Path(args.path), msgpack=True))
+    for path in paths:
         check(path, trusted, report)
+    json_holes(paths, report)
     for root in msgpack_stores(Path(args.path)):
         check_store(root, trusted, report)
     out = sys.stdout

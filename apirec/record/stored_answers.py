@@ -101,6 +101,7 @@ class Answers(Replaying):
             if self._expiry is not None:
                 return self._aged(call, call.index, cached)
             return call.index, cached
+        counted_now = state.stored is None
         if state.stored is None:
             state.stored = self.store.count(call.key)
             if not state.stored and call.keying is not None:
@@ -113,6 +114,9 @@ class Answers(Replaying):
             elif not state.stored and self.renames is not None:
                 state.stored = self._renamed(call)
         stored = state.stored
+        if call.index >= stored and self.mode is Mode.RECORD_IF_MISSING and not counted_now:
+            # about to call live: another process may have stored this answer since the count
+            stored = state.stored = max(stored, self.store.count(call.key))
         if call.index < stored:
             slot = call.index
         elif self.mode is Mode.REPLAY and stored:

@@ -98,6 +98,14 @@ def _write_json(source: Path, target: Path) -> int:
     if not (source / FILE_NAME).exists():
         raise StoreError(f"{source / FILE_NAME}: no msgpack store here", path=str(source))
     store = MsgpackStore(source)
+    if store.torn is not None:  # a JSON copy without its last answer would be silently short
+        store.close()
+        raise StoreError(
+            f"{store.path}: its last frame is cut short at byte {store.torn.offset} "
+            f"({store.torn.problem}): a writer died while appending it, or is appending now; "
+            f"nothing converted (apirec repair {source} cuts it off, keeping a backup)",
+            path=str(store.path),
+        )
     count = 0
     try:
         for name, written_at, data in store.records():

@@ -73,9 +73,10 @@ class StoreFile(FrameReader):
         self._ino = os.fstat(fd).st_ino
         if not self._read_header():
             return
-        if not self._salvage:
-            self._load_index()
+        short = self._load_index()
         self._scan()
+        if short is not None:
+            self.damage.append(short)
 
     def _read_header(self) -> bool:
         assert self._fd is not None
@@ -83,26 +84,44 @@ class StoreFile(FrameReader):
         if len(head) < fr.HEADER_SIZE:
             return False  # empty, or its creator is writing the header right now
         if head[: len(fr.DATA_MAGIC)] != fr.DATA_MAGIC:
-            raise self._error("not an apirec msgpack store (unknown header)")
+            raise self._error(
+                f"not an apirec msgpack store (byte 0 is not its header, {fr.DATA_MAGIC!r})"
+            )
         self._generation = head[len(fr.DATA_MAGIC) :]
         return True
 
-    def _load_index(self) -> None:
+    def _load_index(self) -> Damage | None:
+        """Use the index file if it describes this file (not in ``salvage``, which reads every
+        frame). Returns the missing range when the file is shorter than its index says: frames
+        the index lists are gone, which only a cut (or an older copy of the file, or a damaged
+        index) explains, so it is damage, never a silent miss."""
         assert self._fd is not None
         try:
             index_fd = os.open(self.index_path, os.O_RDONLY)
         except OSError:
-            return  # no index: the scan of the whole file rebuilds it
+            return None  # no index: the scan of the whole file rebuilds it
         try:
             head = fr.read_index_head(index_fd)
         except OSError:  # not a file we can read: as good as none
             head = None
         size = os.fstat(self._fd).st_size
-        if head is None or head[0] != self._generation or head[1] > size:
+        if head is None or head[0] != self._generation:
             os.close(index_fd)
-            return
+            return None
+        if head[1] > size or self._salvage:
+            os.close(index_fd)
+            if head[1] <= size:
+                return None
+            return Damage(
+                size,
+                head[1],
+                f"the file ends at byte {size:,} but its index ({self.index_path.name}) lists "
+                f"frames up to byte {head[1]:,}: the file was cut short (or is an older copy, "
+                f"or the index is damaged)",
+            )
         _, self._scanned_to, self._dict_offset, table = head
         self._view = IndexView(index_fd, table, str(self.index_path))
+        return None
 
     def _close(self) -> None:
         if self._fd is not None:
@@ -222,7 +241,7 @@ class StoreFile(FrameReader):
             what = self.held(self.torn) or "a frame it cannot name"
             warnings.warn(
                 f"{self.path}: cut {self.torn.end - self.torn.offset:,} bytes at byte "
-                f"{self.torn.offset}, the last frame, cut short by a writer that died "
+                f"{self.torn.offset}: the last frame, which its writer died before finishing "
                 f"({self.torn.problem}); it held {what}",
                 stacklevel=4,
             )

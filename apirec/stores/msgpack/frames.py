@@ -108,12 +108,14 @@ def unpack_frame(raw: bytes) -> Frame:
     if len(payload) != length:
         raise FrameError("frame cut short")
     if zlib.crc32(payload) != crc:
-        raise FrameError("checksum mismatch (the file was damaged)")
+        raise FrameError("checksum mismatch: its bytes changed after they were written")
     try:
         fields = msgpack.unpackb(payload, raw=False)
-        kind, key, index, name, written_at, dict_offset, codec, body = fields
     except Exception as e:
-        raise FrameError(f"unreadable frame ({type(e).__name__})") from None
+        raise FrameError(f"its checksum matches but its bytes are not msgpack ({e})") from None
+    if not isinstance(fields, list) or len(fields) != 8:
+        raise FrameError("its checksum matches but it does not hold the 8 fields of a frame")
+    kind, key, index, name, written_at, dict_offset, codec, body = fields
     return Frame(kind, key, index, name, written_at, dict_offset, codec, body)
 
 
@@ -184,7 +186,8 @@ def write_index(
 
 
 def read_index_head(fd: int) -> tuple[bytes, int, int, bytes] | None:
-    """(generation, covered size, dictionary offset, raw bucket table), or None if unusable.
+    """(generation, covered size, dictionary offset, raw bucket table), or None when it is not
+    an index of this format (an index cut short, or of another version: as good as none).
 
     The table stays raw: a lookup unpacks only the one entry it needs (:func:`bucket_entry`).
     """
@@ -208,11 +211,20 @@ def read_bucket(fd: int, offset: int, length: int) -> dict[Any, Any]:
     """One bucket, read from the index file open at ``fd`` (a consistent snapshot)."""
     if not length:
         return {}
-    raw = os.pread(fd, length, offset)
     try:
-        bucket = msgpack.unpackb(zlib.decompress(raw), raw=False, strict_map_key=False)
+        raw = os.pread(fd, length, offset)
+    except (OSError, OverflowError, ValueError) as e:  # a damaged offset or length
+        raise FrameError(f"a bucket at byte {offset:,} cannot be read ({e})") from None
+    if len(raw) != length:
+        raise FrameError(f"a bucket at byte {offset:,} runs past the end of the index")
+    try:
+        data = zlib.decompress(raw)
+    except zlib.error as e:
+        raise FrameError(f"a bucket at byte {offset:,} cannot be decompressed ({e})") from None
+    try:
+        bucket = msgpack.unpackb(data, raw=False, strict_map_key=False)
     except Exception as e:
-        raise FrameError(f"unreadable index ({type(e).__name__})") from None
+        raise FrameError(f"a bucket at byte {offset:,} is not msgpack ({e})") from None
     if not isinstance(bucket, dict):
         raise FrameError("index bucket is not a map")
     return bucket

@@ -7,6 +7,7 @@ each failure is a :class:`StoreError` naming the recording and, for a bad frame,
 from __future__ import annotations
 
 import os
+import zlib
 from pathlib import Path
 
 import msgpack
@@ -27,6 +28,7 @@ class FrameReader:
     _fd: int | None
     _view: IndexView
     _dicts: dict[int, bytes | None]
+    _reading: str = ""  # the recording being decoded
 
     def describe(self, key: str, index: int) -> str:
         slot = self._view.keys.get(key, {}).get(index)
@@ -38,13 +40,18 @@ class FrameReader:
         where = self.describe(key, index)
         if codec == fr.CODEC_JSON:
             return parse(body, where)
+        return check_entry(self._unpack(body, where), where)
+
+    def _unpack(self, body: bytes, where: str) -> Entry:
+        """msgpack of one recording, its long strings put back; ``where`` names it."""
+        self._reading = where  # for a long string that is missing (``_blob``)
         try:
-            entry = msgpack.unpackb(body, raw=False, ext_hook=self._blob)
+            entry: Entry = msgpack.unpackb(body, raw=False, ext_hook=self._blob)
+            return entry
         except StoreError:
             raise
         except Exception as e:
             raise StoreError(f"{where}: unreadable ({type(e).__name__}: {e})", path=where) from e
-        return check_entry(entry, where)
 
     def stored(self, key: str, index: int) -> tuple[Slot, Entry | bytes]:
         """Slot ``index`` of ``key`` and its recording as stored: the entry, or the verbatim
@@ -53,13 +60,7 @@ class FrameReader:
         codec, body = self._body(slot, key, index)
         if codec == fr.CODEC_JSON:
             return slot, body
-        try:
-            return slot, msgpack.unpackb(body, raw=False, ext_hook=self._blob)
-        except StoreError:
-            raise
-        except Exception as e:
-            where = self.describe(key, index)
-            raise StoreError(f"{where}: unreadable ({type(e).__name__}: {e})", path=where) from e
+        return slot, self._unpack(body, self.describe(key, index))
 
     def _frame(self, offset: int, length: int, where: str) -> Frame:
         assert self._fd is not None
@@ -67,11 +68,15 @@ class FrameReader:
             return fr.unpack_frame(os.pread(self._fd, length, offset))
         except fr.FrameError as e:
             raise StoreError(f"{where}: {e} at byte {offset}", path=where) from None
+        except (OSError, OverflowError, ValueError) as e:  # an index's damaged offset
+            raise StoreError(
+                f"{where}: cannot be read at byte {offset} ({e})", path=where
+            ) from None
 
     def _body(self, slot: Slot, key: str, index: int) -> tuple[int, bytes]:
         where = self.describe(key, index)
         frame = self._frame(slot.offset, slot.length, where)
-        if frame.kind != fr.ENTRY or frame.key != key:
+        if frame.kind != fr.ENTRY or frame.key != key or frame.index != index:
             raise StoreError(f"{where}: the index points at the wrong frame", path=where)
         try:
             return frame.codec, fr.decompress(frame.body, self._dict(frame.dict_offset))
@@ -83,17 +88,38 @@ class FrameReader:
     def _dict(self, offset: int) -> bytes | None:
         if offset not in self._dicts:
             assert self._fd is not None
-            head = os.pread(self._fd, fr.FRAME_HEAD.size, offset)
+            where = f"{self.location} (its compression dictionary)"
+            try:
+                head = os.pread(self._fd, fr.FRAME_HEAD.size, offset)
+            except (OSError, OverflowError, ValueError) as e:  # an index's damaged offset
+                raise StoreError(f"{where}: cannot be read at byte {offset} ({e})") from None
+            if len(head) != fr.FRAME_HEAD.size:
+                raise StoreError(f"{where}: byte {offset} is past the end of the file")
             length = fr.FRAME_HEAD.size + fr.FRAME_HEAD.unpack(head)[0]
-            body = self._frame(offset, length, f"{self.location} (its dictionary)").body
-            self._dicts[offset] = fr.decompress(body, None)
+            frame = self._frame(offset, length, where)
+            if frame.kind != fr.DICT:
+                raise StoreError(f"{where}: the frame at byte {offset} is not a dictionary")
+            try:
+                self._dicts[offset] = fr.decompress(frame.body, None)
+            except zlib.error as e:
+                raise StoreError(f"{where}: cannot be decompressed ({e})") from None
         return self._dicts[offset]
 
     def _blob(self, code: int, data: bytes) -> str:
         if code != fr.BLOB_EXT:
             raise ValueError(f"unknown msgpack extension {code}")
         loc = self._view.blob(data)
+        where = self._reading
         if loc is None:
-            raise StoreError(f"{self.location}: a long string it refers to is missing")
-        text = fr.decompress(self._frame(*loc, f"{self.location} (a long string)").body, None)
-        return text.decode("utf-8")
+            raise StoreError(
+                f"{where}: a long string it refers to (digest {data.hex()}) is not in "
+                f"{self.location}",
+                path=where,
+            )
+        frame = self._frame(*loc, f"{where} (a long string it refers to)")
+        if frame.kind != fr.BLOB or frame.key != data:
+            raise StoreError(f"{where}: the index points at the wrong frame for a long string")
+        try:
+            return fr.decompress(frame.body, None).decode("utf-8")
+        except (zlib.error, UnicodeDecodeError) as e:
+            raise StoreError(f"{where}: a long string it refers to is unreadable ({e})") from None

@@ -1,17 +1,21 @@
 """Walking the frames of a msgpack store file, and telling damage from a torn tail.
 
 A frame that cannot be read is one of two things. A *torn tail*: the file ends inside its last
-frame (its head is cut short, its declared length runs past the end of the file, or it ends
-exactly at the end of the file and fails its checksum) and no readable frame follows. A writer
-that died half way through its append leaves this, and so does a writer appending right now,
-so a reader only stops before it; a writer, holding the file lock, cuts it off. Anything else
-is *damage* (a flipped bit, an overwritten range): never cut, never read past silently.
+frame (its head is cut short, or its declared length runs past the end of the file and the
+bytes there are the start of a frame apirec could have written) and no readable frame
+follows. A writer that died half way through its append leaves this, and so does a writer
+appending right now, so a reader only stops before it; a writer, holding the file lock, cuts
+it off. Anything else is *damage* (a flipped bit, an overwritten range, garbage appended):
+never cut, never read past silently. A whole last frame with a bad checksum is damage (its
+writer wrote every byte), and so is ``hello world`` appended (read as a 1.75 GB length,
+followed by bytes no writer puts there).
 Format: :mod:`apirec.stores.msgpack.frames`.
 """
 
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -25,6 +29,7 @@ from apirec.stores.msgpack.frames import Frame
 _ARRAY_OF_8 = b"\x98"
 _KINDS = {fr.ENTRY: "an answer", fr.DELETE: "a deletion", fr.BLOB: "a long string"}
 _CHUNK = 1 << 20
+_KINDS_ALL = (fr.ENTRY, fr.DELETE, fr.BLOB, fr.DICT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,19 +76,56 @@ class Scan:
 
 
 def read_at(fd: int, offset: int, end: int) -> tuple[int, Frame | None, str, bool]:
-    """(length, frame or None, why not, whether the file ends inside this frame)."""
+    """(length, frame or None, why not, whether it can be one frame torn by its writer)."""
     if end - offset < fr.FRAME_HEAD.size:
         return 0, None, "a frame cut short in its header", True
     head = os.pread(fd, fr.FRAME_HEAD.size, offset)
     declared = fr.FRAME_HEAD.unpack(head)[0]
     total = fr.FRAME_HEAD.size + declared
-    if declared > fr.MAX_FRAME or offset + total > end:
+    if declared > fr.MAX_FRAME:
+        return 0, None, f"not a frame (its declared length, {declared:,} bytes, is absurd)", False
+    if offset + total > end:
+        prefix = os.pread(fd, min(end - offset - fr.FRAME_HEAD.size, 4096), offset + 8)
+        if not torn_prefix(prefix, declared):
+            return 0, None, "not a frame (its bytes are not the start of one)", False
         return 0, None, f"its declared length ({declared:,} bytes) runs past the end", True
     try:
         frame = fr.unpack_frame(head + os.pread(fd, declared, offset + fr.FRAME_HEAD.size))
     except fr.FrameError as e:
-        return total, None, str(e), offset + total == end
+        # Whole and ending at the end of the file, or not: its writer wrote all of it, so a
+        # bad checksum is damage, never a torn write.
+        return total, None, str(e), False
     return total, frame, "", False
+
+
+def torn_prefix(raw: bytes, declared: int) -> bool:
+    """Whether ``raw`` can be the start of a frame payload of ``declared`` bytes, cut short
+    by its writer: msgpack of 8 fields, the first a kind, the last a body that ends exactly
+    at ``declared``. Bytes apirec cannot have written there are damage, not a torn tail."""
+    if not raw:
+        return True
+    unpacker = msgpack.Unpacker(raw=False)
+    unpacker.feed(raw)
+    try:
+        if unpacker.read_array_header() != 8 or unpacker.unpack() not in _KINDS_ALL:
+            return False
+        for _ in range(6):  # key, index, name, written_at, dict_offset, codec
+            unpacker.unpack()
+    except msgpack.OutOfData:
+        return True  # consistent as far as the bytes go
+    except Exception:  # whatever the bytes make of msgpack: not what a writer wrote
+        return False
+    pos: int = unpacker.tell()
+    sizes = {0xC4: (1, ">B"), 0xC5: (2, ">H"), 0xC6: (4, ">I")}
+    if pos >= len(raw):
+        return True
+    if raw[pos] not in sizes:
+        return False
+    n, fmt = sizes[raw[pos]]
+    if pos + 1 + n > len(raw):
+        return True
+    body: int = struct.unpack_from(fmt, raw, pos + 1)[0]
+    return pos + 1 + n + body == declared
 
 
 def next_frame(fd: int, start: int, end: int) -> int | None:

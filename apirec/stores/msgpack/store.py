@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from apirec.errors import StoreError
 from apirec.gate.rules import NO_RULES, Rules
 from apirec.stores.json_store import Entry, dumps
 from apirec.stores.msgpack import frames as fr
@@ -153,6 +154,52 @@ class MsgpackStore(StoreFile):
             self._refresh()
             self._view.load_all()
             return sorted((k, i) for k, slots in self._view.keys.items() for i in slots)
+
+    def holes(self) -> list[tuple[str, int, list[int]]]:
+        """Each sequence with a hole: (key, the first missing slot, the slots after it).
+        Replay counts a sequence's answers up to its first hole, so those after it are never
+        reached (``apirec verify`` reports them, ``apirec repair`` drops them)."""
+        found: list[tuple[str, int, list[int]]] = []
+        by_key: dict[str, list[int]] = {}
+        for key, index in self._live():
+            by_key.setdefault(key, []).append(index)
+        for key, slots in by_key.items():
+            first = next((n for n, i in enumerate(slots) if i != n), None)
+            if first is not None:
+                found.append((key, first, slots[first:]))
+        return found
+
+    def index_problem(self) -> str | None:
+        """Why the index file does not describe this file's frames, or None (a ``salvage``
+        store, which read every frame; with damage, ``repair`` rewrites both anyway)."""
+        if not self._salvage or self.damage or not self.index_path.exists():
+            return None
+        indexed = StoreFile(self.root)
+        try:
+            with indexed._lock:
+                indexed._refresh()
+                indexed._view.load_all()
+                theirs = ({k: v for k, v in indexed._view.keys.items() if v}, indexed._view.blobs)
+                dict_offset = indexed._dict_offset
+        except StoreError as e:
+            return str(e)
+        finally:
+            indexed.close()
+        self._view.load_all()
+        ours = ({k: v for k, v in self._view.keys.items() if v}, self._view.blobs)
+        if theirs != ours or dict_offset != self._dict_offset:
+            return (
+                f"{self.index_path}: the index does not match the frames of {self.path.name} "
+                f"(it was damaged, or belongs to another copy of the file)"
+            )
+        return None
+
+    def rebuild_index(self) -> None:
+        """Write the index afresh from the frames (``apirec repair``). The index is derived
+        data: rebuilding it loses nothing."""
+        with self._lock, self._flocked():
+            self._scan()
+            self._reindex()
 
     def compact(self) -> None:
         """Rewrite the file with only the live recordings and a trained dictionary."""
