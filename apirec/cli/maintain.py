@@ -22,6 +22,7 @@ from apirec.errors import ApirecError, StoreError
 from apirec.stores.blob_files import DIR, BlobFiles, recordings_beside
 from apirec.stores.convert import convert as convert_store
 from apirec.stores.json_store import JsonStore
+from apirec.stores.metadata import MOVED_AT
 
 
 def prune(args: argparse.Namespace) -> int:
@@ -49,11 +50,12 @@ def prune(args: argparse.Namespace) -> int:
     for path in recording_files(Path(args.path)):
         directories.add(path.parent)
         try:
-            info = load(path).info
+            loaded = load(path)
         except StoreError as e:
             error(f"{e} (left in place)")
             broken += 1
             continue
+        info = loaded.info
         if args.shared and info.test_id is not None:
             continue
         if not (matches(info.function, args.function) and matches(info.test_id, args.test)):
@@ -61,7 +63,10 @@ def prune(args: argparse.Namespace) -> int:
         if reports is not None and not reports.unused(path, info.test_id):
             shared_kept += reports.unused(path, info.test_id, whole_suite=True)
             continue
-        if reports is not None and reports.recorded_after(path, info.test_id, info.recorded_at):
+        moved_at = loaded.entry.get(MOVED_AT)  # given its key by --apirec-rekey then
+        if reports is not None and reports.recorded_after(
+            path, info.test_id, info.recorded_at, moved_at if isinstance(moved_at, str) else None
+        ):
             newer.append(path)
             continue
         doomed.append(path)

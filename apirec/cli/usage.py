@@ -8,9 +8,10 @@ when no report used it and the reports vouch for the whole suite together: none 
 passed in some report. Store paths in reports are relative to the pytest rootdir; they are
 found here relative to ``--rootdir`` (default: the current directory).
 
-A recording made after the run of a report that judged it began (its ``recorded_at``, else,
-or within the same second, its file's modification time, at or after the report's
-``started_at``) was not there to be used: it stays. Of the reports that judged it (ran its
+A recording made, or moved to its key by ``--apirec-rekey``, after the run of a report that
+judged it began (the later of its ``recorded_at`` and ``moved_at``, else, or within the same
+second, its file's modification time, at or after the report's ``started_at``) was not there
+to be used: it stays. Of the reports that judged it (ran its
 test in full with its store; all of them, for a shared one), the oldest decides. A report
 without ``started_at`` (written by an older apirec) is refused: it cannot tell what came
 after it.
@@ -56,13 +57,16 @@ class Usage:
             return whole_suite or self.shared_kept is None
         return store in self.ran.get(test_id, ())
 
-    def recorded_after(self, path: Path, test_id: str | None, recorded_at: str | None) -> bool:
-        """Whether the recording at ``path`` was made after the oldest report that judged it
-        began (``recorded_at`` as stored, else the file's modification time)."""
+    def recorded_after(
+        self, path: Path, test_id: str | None, recorded_at: str | None, moved_at: str | None = None
+    ) -> bool:
+        """Whether the recording at ``path`` was made, or moved to its key (``moved_at``), after
+        the oldest report that judged it began (the later of ``recorded_at`` and ``moved_at``
+        as stored, else the file's modification time)."""
         since = self.judged_since.get((test_id, path.parent.resolve()))
         if since is None:
             return False
-        return _recorded(path, recorded_at, since) >= since
+        return _recorded(path, recorded_at, moved_at, since) >= since
 
     def oldest(self) -> str:
         """The oldest report, for messages: its file, when it began, its commit."""
@@ -86,11 +90,15 @@ class Usage:
             )
 
 
-def _recorded(path: Path, recorded_at: str | None, since: dt.datetime) -> dt.datetime:
-    """When the recording was made, as compared with ``since``: its ``recorded_at`` (to the
-    second), else, or when that is the very second of ``since``, its file's modification
-    time (a fresh checkout makes that later, never earlier: such a recording is kept)."""
-    when = _utc(recorded_at)
+def _recorded(
+    path: Path, recorded_at: str | None, moved_at: str | None, since: dt.datetime
+) -> dt.datetime:
+    """When the recording got its key, as compared with ``since``: the later of its
+    ``recorded_at`` and ``moved_at`` (to the second; a report written before a move never
+    saw the new key), else, or when that is the very second of ``since``, its file's
+    modification time (a fresh checkout makes that later, never earlier: such a recording
+    is kept)."""
+    when = max((t for t in (_utc(recorded_at), _utc(moved_at)) if t is not None), default=None)
     if when is not None and not when <= since < when + dt.timedelta(seconds=1):
         return when
     try:

@@ -33,6 +33,7 @@ from apirec.record import key_rules
 from apirec.record.key_rules import OlderRules
 from apirec.record.store_index import StoreIndex
 from apirec.stores.json_store import Entry, Store
+from apirec.stores.metadata import MOVED_AT, RECORDED_AT, now_text
 
 RENAMED = "renamed"
 KEY_RULES = "key rules"
@@ -203,7 +204,12 @@ class Renames:
 
 
 def _rekeyed(entry: Entry, key: str, test_id: str | None, args: Any) -> Entry:
-    entry = {**entry, "test_id": test_id}
+    # when it got this key, next to recorded_at (which stays: its age, its order in a merge):
+    # a usage report written before the move never saw this key, so prune keeps it
+    items = [(k, v) for k, v in {**entry, "test_id": test_id}.items() if k != MOVED_AT]
+    at = next((i + 1 for i, (k, _) in enumerate(items) if k == RECORDED_AT), len(items))
+    items.insert(at, (MOVED_AT, now_text()))
+    entry = dict(items)
     request = entry.get("request")
     if isinstance(request, dict) and "key" in request:
         request = {**request, "key": key}

@@ -15,6 +15,10 @@ own modules) name no version.
 Recordings written before these keys existed, and other recorders' files, have neither: their
 age is unknown (:func:`recorded_at` gives None) and their versions are ``{}``. A key that is
 present but malformed is a :class:`~apirec.StoreError` naming the file (``check``).
+
+A recording ``--apirec-rekey`` moved to a new key (a renamed test, changed key rules) also
+carries ``"moved_at"``, when it got that key, beside ``recorded_at`` (which stays: the answer
+is as old as it was). ``apirec prune --usage`` keeps a recording moved after a report began.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from apirec.codec.envelope import TYPE
 from apirec.errors import StoreError
 
 RECORDED_AT = "recorded_at"
+MOVED_AT = "moved_at"  # when --apirec-rekey gave it its key (UTC, to the second), if it did
 VERSIONS = "versions"
 _UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 _INSTALLED_DIRS = frozenset({"site-packages", "dist-packages"})
