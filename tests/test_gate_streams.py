@@ -182,3 +182,21 @@ def test_scan_finds_a_key_split_in_a_recording_the_gate_never_saw(tmp_path, caps
     out = capsys.readouterr().out
     assert "response.body[2..7].__data__.choices[0].delta.content: openai_key" in out
     assert KEY[8:16] not in out
+
+
+@apirec.record(name="gate.pieces")
+def pieces(text: str, size: int):
+    for start in range(0, len(text), size):
+        yield text[start : start + size]
+
+
+@pytest.mark.parametrize("store", ["json", "msgpack"])
+def test_a_generator_of_plain_strings_is_joined_too(tmp_path, store):
+    text = f"token: {KEY} and {JWT} done"
+    with apirec.recording(tmp_path, mode="record", store=store):
+        assert "".join(pieces(text, 3)) == text
+    assert_clean(tmp_path, JWT, KEY[6:12])
+    with apirec.recording(tmp_path, mode="replay", store=store):
+        replayed = list(pieces(text, 3))
+    assert len(replayed) == len(range(0, len(text), 3))
+    assert "".join(replayed) == "token: <redacted> and <redacted> done"

@@ -32,17 +32,24 @@ Finding = tuple[str, str]
 
 def _strings(value: Any, place: tuple[Key, ...], where: tuple[Any, ...], chunk: int,
              out: dict[tuple[Key, ...], list[Piece]]) -> None:  # fmt: skip
-    t = type(value)
-    if t is str:
-        if value:
-            out.setdefault(place, []).append((chunk, where, value))
-    elif t is dict:
-        for k, v in value.items():
-            if k != TYPE:  # a class name, not text
-                _strings(v, (*place, k), (*where, k), chunk, out)
-    elif t is list:
-        for i, v in enumerate(value):
-            _strings(v, (*place, _position(v, i)), (*where, i), chunk, out)
+    """Every non-empty string in ``value`` (a dict or a list), by its place."""
+    if type(value) is dict:
+        items: Any = value.items()
+    else:
+        items = enumerate(value)
+    for k, v in items:
+        t = type(v)
+        if t is str:
+            if v and k != TYPE:  # a class name, not text
+                key = (*place, k)
+                pieces = out.get(key)
+                if pieces is None:
+                    out[key] = [(chunk, (*where, k), v)]
+                else:
+                    pieces.append((chunk, (*where, k), v))
+        elif t is dict or t is list:
+            at = _position(v, k) if type(k) is int and type(value) is list else k
+            _strings(v, (*place, at), (*where, k), chunk, out)
 
 
 def _position(element: Any, i: int) -> Key:
@@ -139,8 +146,12 @@ def scrub_chunks(
         return chunks
     places: dict[tuple[Key, ...], list[Piece]] = {}
     for n, chunk in enumerate(chunks):
-        _strings(chunk, (), (), n, places)
-    changes: dict[int, dict[Any, Any]] = {}
+        if type(chunk) is str:
+            if chunk:
+                places.setdefault((), []).append((n, (), chunk))
+        elif type(chunk) is dict or type(chunk) is list:
+            _strings(chunk, (), (), n, places)
+    changes: dict[int, Any] = {}  # per chunk: its new string, or a tree of changes
     for pieces in places.values():
         if len(pieces) < 2:
             continue
@@ -161,14 +172,19 @@ def scrub_chunks(
             texts = _cut(texts, edits)
             joined = "".join(texts)
         for (chunk, where, old), new in zip(pieces, texts, strict=True):
-            if new != old:
+            if new != old and not where:  # the chunk is the string
+                changes[chunk] = new
+            elif new != old:
                 node = changes.setdefault(chunk, {})
                 for key in where[:-1]:
                     node = node.setdefault(key, {})
                 node[where[-1]] = new
     if not changes:
         return chunks
-    return [_put(chunk, changes[n]) if n in changes else chunk for n, chunk in enumerate(chunks)]
+    out = list(chunks)
+    for n, change in changes.items():
+        out[n] = change if type(change) is str else _put(chunks[n], change)
+    return out
 
 
 def _found_at(path: str, pieces: list[Piece], texts: list[str], start: int, end: int) -> str:
