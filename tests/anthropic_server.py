@@ -7,7 +7,8 @@ Served like :mod:`tests.openai_server` (its thread and counters). Deterministic 
   gets a 400 with an Anthropic error body; model ``"breaks-midway"`` streams its start and one
   word, then an ``error`` event the request caused (not transient); model
   ``"overloaded-once"``, the first time per last user message, an ``overloaded_error`` event
-  there instead, and the whole answer after that.
+  there instead, and the whole answer after that; model ``"echo-key"`` answers with the
+  caller's key and message in 8-character pieces (a secret cut across stream events).
 - ``POST /v1/messages/count_tokens``: the number of words in the messages.
 
 Answers carry a ``request-id`` and private headers (a cookie, an organisation id).
@@ -76,6 +77,11 @@ class AnthropicServer(OpenAIServer):
         if model == "bad-model":
             return JSONResponse(BAD_REQUEST, status_code=400, headers=self.headers())
         words = _words(body["messages"])
+        if model == "echo-key":  # the caller's key and message back, in 8-character pieces
+            bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+            key = request.headers.get("x-api-key") or bearer  # newer SDKs send a Bearer
+            said = f"Your key is {key}. You said:{''.join(words[2:])}"
+            words = [said[start : start + 8] for start in range(0, len(said), 8)]
         if body.get("stream"):
             return StreamingResponse(
                 self._stream(model, words), media_type="text/event-stream", headers=self.headers()

@@ -15,7 +15,8 @@ Starlette app served by uvicorn in a thread. Deterministic answers:
   its first chunk, then waits for ``gate`` to be set before sending the rest (``sent`` counts
   the chunks sent); models
   ``"echo-key"`` and ``"echo-key-error"`` echo the caller's API key in the answer (or in a
-  401 error) and in a response header, as careless services do.
+  401 error) and in a response header, as careless services do; streamed, in 8-character
+  chunks with the last user message after it, so each secret is cut across chunks.
 - ``POST /v1/completions``: the prompt back (legacy completions), streamed word by word too.
 - ``POST /v1/embeddings``: one vector of 8 floats per input, derived from the text.
 - ``GET /v1/models``: two models.
@@ -215,6 +216,8 @@ class OpenAIServer:
         if model == "bad-model":
             return JSONResponse(BAD_REQUEST, status_code=400, headers=headers(self.requests))
         if model in ("echo-key", "echo-key-error"):  # a service that echoes the caller's key
+            if body.get("stream"):
+                return self._echo_key_stream(request, body)
             return self._echo_key(request, body, model)
         words = reply_words(body["messages"])
         if model == "busy-twice":
@@ -269,6 +272,24 @@ class OpenAIServer:
         answer = {"id": "chatcmpl-1", "object": "chat.completion", "created": CREATED,
                   "model": model, "choices": [choice]}  # fmt: skip
         return JSONResponse(answer, headers=echoed)
+
+    def _echo_key_stream(self, request: Request, body: dict[str, Any]) -> Response:
+        """The key and the last user message echoed in 8-character chunks, as a careless
+        service may stream them: each secret is cut across chunks."""
+        key = request.headers.get("authorization", "").removeprefix("Bearer ")
+        text = (
+            f"You called with {key}, right? You said:{''.join(reply_words(body['messages'])[2:])}"
+        )
+        model = body["model"]
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield _sse(_chunk(model, {"role": "assistant", "content": ""}))
+            for start in range(0, len(text), 8):
+                yield _sse(_chunk(model, {"content": text[start : start + 8]}))
+            yield _sse(_chunk(model, {}, "stop"))
+            yield b"data: [DONE]\n\n"
+
+        return StreamingResponse(chunks(), media_type="text/event-stream")
 
     async def _stream(self, body: dict[str, Any], words: list[str]) -> AsyncIterator[bytes]:
         model = body["model"]

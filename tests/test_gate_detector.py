@@ -67,6 +67,38 @@ def test_bearer_values_and_url_credentials(text, expected):
     assert scrub_text(expected) == expected
 
 
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "credentials", ["alice:PASSWDs3cr3t9911", "a:b", "llama-user:pa55 w0rd", "user:", ":token"]
+)
+@pytest.mark.parametrize(
+    "frame", ["Authorization: Basic {}", "BASIC {}.", '"Basic {}"', "auth=Basic {}&x=1"]
+)
+def test_basic_credentials_are_replaced(credentials, frame):
+    text = frame.format(b64(credentials))
+    kinds: list[str] = []
+    assert scrub_text(text, kinds) == frame.format("<redacted>")
+    assert kinds == ["basic_credentials"] and might_hold_token(text.encode())
+    assert scrub_text(frame.format(b64(credentials).rstrip("="))) == frame.format("<redacted>")
+
+
+BASIC_LOOKALIKES = [
+    "Basic information", "Basic Auth", "Basic authentication: user:pw", "Basic plan",
+    "Basic " + b64("no colon in here"), "Basic " + b64("tab\t:and control"),
+    "Basic " + base64.b64encode(bytes(range(40))).decode(),  # binary, not text
+    "Basic " + b64("user:pass") + "x",  # not base64 to its end
+    "BasicYWxpY2U6cHc=", "NotBasic " + b64("user:pass"), "Basic",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", BASIC_LOOKALIKES)
+def test_basic_look_alikes_are_left_alone(text):
+    assert scrub_text(text) == text and find_spans(text) == []
+
+
 LOOKALIKES = [
     "chatcmpl-1", "chatcmpl-AbCdEf0123456789", "req_0123456789abcdef0123456789abcdef",
     "call_0", "resp_1", "msg_1", "org-secret", "3f2b8c1e-9d4a-4e7b-8a6f-1c2d3e4f5a6b", "0" * 64,

@@ -8,6 +8,7 @@ and for every token shape the detector knows. Other paths (``@record``, ``rec.pa
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from apirec.stores.msgpack.store import FILE_NAME, MsgpackStore
 # An OpenAI-shaped key: the fake echoes it in answers, errors and a response header.
 KEY = "sk-proj-Q7xW2mN9pL4kR8vT1yB6cZ3hJ5gF0dSaE"
 MESSAGES = [{"role": "user", "content": "name a llama"}]
+BASIC = base64.b64encode(b"llama-user:pa55w0rd-in-url").decode()
 
 
 def store_bytes(root: Path) -> bytes:
@@ -90,7 +92,8 @@ CALLS = {
         lambda c: c.chat.completions.with_raw_response.create(
             model="echo-key", messages=MESSAGES
         ).parse(),
-        ["pa55w0rd-in-url", "llama-user"],
+        # httpx sends the userinfo as ``Authorization: Basic <base64>``: the fake echoes it
+        ["pa55w0rd-in-url", "llama-user", BASIC],
     ),
     "stream, user:pass@ base_url": (
         lambda c: list(c.chat.completions.create(model="gpt-test", messages=MESSAGES, stream=True)),

@@ -57,7 +57,10 @@ def _shape_at(text: str, at: int, fenced: bool) -> Span | None:
             continue
         m = shape.pattern.match(text, start)
         if m is not None:
-            return shape.kind, m.end(shape.keep) if shape.keep else start, m.end()
+            begin = m.end(shape.keep) if shape.keep else start
+            if shape.check is not None and not shape.check(text[begin : m.end()]):
+                continue
+            return shape.kind, begin, m.end()
     return None
 
 

@@ -38,13 +38,17 @@ class Rules:
         for pattern in self.patterns:
             text = pattern.sub(PLACEHOLDER, text)
         for function in self.functions:
-            result = function(text)
-            if not isinstance(result, str):
-                raise TypeError(
-                    f"scrub= callable {function!r} returned {type(result).__name__}, not str"
-                )
-            text = result
+            text = self.call(function, text)
         return text
+
+    @staticmethod
+    def call(function: Callable[[str], str], text: str) -> str:
+        result = function(text)
+        if not isinstance(result, str):
+            raise TypeError(
+                f"scrub= callable {function!r} returned {type(result).__name__}, not str"
+            )
+        return result
 
 
 NO_RULES = Rules()  # the one empty value: compile_rules gives it for no rules

@@ -14,7 +14,10 @@ from its start (the ``-`` of ``sk-``, the ``J`` of ``eyJ``...), found with ``str
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 WORD_FENCE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -25,7 +28,8 @@ ALNUM_FENCE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 class Shape:
     """One kind of token: its prefixes, the anchor character found at ``offset`` in each,
     the pattern matched from the token's start, and the characters that may not precede it.
-    ``keep`` names a group of the pattern left in place (``Bearer ``)."""
+    ``keep`` names a group of the pattern left in place (``Bearer ``); ``check``, when
+    given, must accept what follows it (what a pattern cannot say: what base64 decodes to)."""
 
     kind: str
     prefixes: tuple[str, ...]
@@ -35,6 +39,7 @@ class Shape:
     shortest: int
     fence: frozenset[str] = WORD_FENCE
     keep: str | None = None
+    check: Callable[[str], bool] | None = None
 
 
 def _shape(
@@ -45,6 +50,16 @@ def _shape(
     assert all(p.index(anchor) == offset for p in firsts)
     compiled = re.compile(pattern)
     return Shape(kind, firsts, anchor, offset, compiled, shortest, **more)  # type: ignore[arg-type]
+
+
+def _user_colon_password(token: str) -> bool:
+    """Whether base64 ``token`` decodes to printable text holding ``:`` (``user:password``):
+    prose after "Basic" ("information") decodes to nothing of the kind."""
+    try:
+        text = base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode()
+    except (binascii.Error, ValueError):
+        return False
+    return ":" in text and text.isprintable()
 
 
 _NO_ALNUM_AFTER = r"(?![A-Za-z0-9])"
@@ -93,5 +108,17 @@ SHAPES: tuple[Shape, ...] = (
         15,
         fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
         keep="keep",
+    ),
+    # ``Basic <base64(user:password)>`` (HTTP basic auth, sent for a ``user:pass@`` URL):
+    # only the base64 goes, and only when it decodes to printable text with a ``:``.
+    _shape(
+        "basic_credentials",
+        "Basic BASIC",
+        "B",
+        r"(?P<keep>(?:Basic|BASIC)\s+)[A-Za-z0-9+/]{4,}={0,2}(?![A-Za-z0-9+/=_-])",
+        10,
+        fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+        keep="keep",
+        check=_user_colon_password,
     ),
 )

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from apirec.gate.detect import PLACEHOLDER, PLACEHOLDER_BYTES, scrub_bytes, scrub_text
+from apirec.gate.joined import scrub_chunks
 from apirec.gate.names import context_of, is_secret_name, is_secret_value
 from apirec.gate.rules import NO_RULES, Rules
 
@@ -242,7 +243,21 @@ def scrub_entry(entry: Mapping[str, Any], rules: Rules = NO_RULES) -> dict[str, 
     for part in ENTRY_PARTS:
         if part in entry:
             out[part] = walk.value(entry[part], None, part)
+    chunks = _chunks(out.get("response"))
+    if chunks is not None:
+        body = scrub_chunks(chunks, rules)
+        if body is not chunks:
+            out["response"] = {**out["response"], "body": body}
     return out
+
+
+def _chunks(response: Any) -> list[Any] | None:
+    """A stored stream's chunks (a secret may be split across them: :mod:`.joined`)."""
+    if type(response) is dict and response.get("is_streaming") is True:
+        body = response.get("body")
+        if type(body) is list:
+            return body
+    return None
 
 
 def findings(entry: Any, rules: Rules = NO_RULES) -> list[Finding]:
@@ -253,7 +268,10 @@ def findings(entry: Any, rules: Rules = NO_RULES) -> list[Finding]:
     if type(entry) is dict and any(part in entry for part in ENTRY_PARTS):
         for k, v in entry.items():
             if k in ENTRY_PARTS:
-                walk.value(v, None, k)
+                scrubbed = walk.value(v, None, k)
+                chunks = _chunks(scrubbed) if k == "response" else None
+                if chunks is not None:  # the pieces the walk left
+                    scrub_chunks(chunks, rules, found, "response.body")
             elif k not in ("recorded_at", "versions"):
                 walk.value(v, context_of(k), k)
     else:
