@@ -207,10 +207,10 @@ def _short(path: str) -> str:
 
 def _miss_kinds(s: Stats) -> str:
     """``: 2 changed, 1 new``: whether the test had a stored call of the function that missed
-    (shared recordings, for a shared function); the rest refused an expired answer."""
+    (shared recordings, for a shared function), and the expired answers refused: each miss
+    is counted as one of them (apirec.record.stored_answers.Answers.missed)."""
     text = f": {s.missed_changed} changed, {s.missed_new} new"
-    expired = s.missed - s.missed_changed - s.missed_new
-    return text + (f", {expired} expired" if expired > 0 else "")
+    return text + (f", {s.missed_expired} expired" if s.missed_expired else "")
 
 
 def write_summary(state: SessionState, prune: bool, reporter: Any) -> None:
