@@ -193,3 +193,16 @@ def test_unplayed_answers_of_xdist_workers_reach_the_summary(agent):
             f"  unplayed: test_agent.py::test_agent: 1 answer of {CREATE}() unplayed*",
         ]
     )
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]])
+def test_answers_prune_deletes_are_not_reported_unplayed_afterwards(agent, workers):
+    if workers:
+        pytest.importorskip("xdist")
+    run = agent(steps=3)
+    result = run(1, "-v", "--apirec-prune", *workers)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["apirec: * missed; deleted 2 unused recordings"])
+    text = result.stdout.str()
+    assert "left answers unplayed" not in text and "  unplayed: " not in text
+    run(1).assert_outcomes(passed=1)  # the answer it played is still there
