@@ -83,7 +83,9 @@ def test_one_call_more_than_recorded_fails_saying_how_many_were_recorded(agent):
             f"*SequenceExhausted: call 3 of {CREATE}() but 2 answers were recorded for it*",
             "*recorded:  *.json, *.1.json",
             "*pytest test_agent.py::test_agent --apirec-mode=record-if-missing",
-            "*repeats='last'*",
+            "*repeats='last' on @apirec.record, or for the whole recording (so for SDK "
+            "integration calls) on apirec.recording(), @pytest.mark.apirec, --apirec-repeats, "
+            "ini apirec_repeats or APIREC_REPEATS.",
             "apirec: 3 replayed, 0 recorded, 0 live, 1 missed*",  # models(), two steps; the third
         ]
     )

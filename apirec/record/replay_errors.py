@@ -71,8 +71,9 @@ def past_the_end(
         "To record it as the next answer, run:",
         "  " + (record or default_record_command()),
         f"If {short}() may be asked again for the same answer (polling, a health check), let "
-        f"it repeat the last one: repeats='last' (on @apirec.record, apirec.recording(), "
-        f"@pytest.mark.apirec or ini apirec_repeats).",
+        f"it repeat the last one: repeats='last' on @apirec.record, or for the whole recording "
+        f"(so for SDK integration calls) on apirec.recording(), @pytest.mark.apirec, "
+        f"--apirec-repeats, ini apirec_repeats or APIREC_REPEATS.",
     ]
     return SequenceExhausted(
         "\n".join(lines),
