@@ -12,6 +12,7 @@ from apirec.codec.exception_data import rebuild_error
 from apirec.errors import ApirecError, IncompleteRecording, SequenceExhausted
 from apirec.record.calls import Call
 from apirec.record.miss_diagnostics import default_record_command, pretty
+from apirec.streams.completeness import caller_chunks
 
 # what a stored stream's "stream_kind" says, by whether it is async
 KINDS = {True: "async", False: "sync"}
@@ -26,7 +27,7 @@ def incomplete(
     reason = str(response.get("truncated_reason") or "no reason stored")
     return IncompleteRecording(
         f"{call.function}() read past the end of a stream stored truncated in {where}: "
-        f"it was cut after {len(body) if isinstance(body, list) else 0} chunks while it "
+        f"it was cut after {caller_chunks(body) if isinstance(body, list) else 0} chunks while it "
         f"was recorded ({reason}); record it again in full (delete the file and run in "
         f"record-if-missing mode)",
         file=where,
