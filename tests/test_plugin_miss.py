@@ -1,5 +1,7 @@
 """A replay miss fails the test with the closest stored call, a diff and the command to run."""
 
+import json
+
 from .plugin_helpers import setup
 
 ASK = """
@@ -181,4 +183,54 @@ def test_the_summary_tells_changed_calls_from_new_ones(pytester, monkeypatch):
     result.assert_outcomes(failed=3)
     result.stdout.fnmatch_lines(
         ["apirec: 1 replayed, 0 recorded, 0 live, 3 missed: 2 changed, 1 new;*"]
+    )
+
+
+def test_every_miss_is_counted_as_one_kind_and_the_kinds_add_up(pytester, monkeypatch):
+    """A call past the end of a recorded sequence is a changed call (its test has stored
+    calls of it), never "expired" with no max_age set; an expired answer refused
+    (on_expired="fail") is "expired"; the kinds add up to the misses (issue 18 follow-up)."""
+    setup(pytester)
+    pytester.makepyfile(
+        """
+        import os, apirec, pytest, provider
+        N = int(os.environ.get("N", "1"))
+
+        def test_more(apirec):
+            for _ in range(N):
+                provider.add(1)       # call 2 is past the end of a sequence of one
+
+        def test_changed(apirec):
+            provider.add(N + 10)      # a stored call of demo.add whose argument changed
+
+        async def test_new(apirec):
+            provider.models()         # shared: replays
+            if N > 1:
+                await provider.ask("q")  # no call of demo.ask stored for this test: new
+
+        @pytest.mark.apirec(max_age="1d", on_expired="fail")
+        def test_old(apirec):
+            provider.add(100)         # replays until it is made old
+        """
+    )
+    pytester.runpytest("--apirec-mode=record").assert_outcomes(passed=4)
+    monkeypatch.setenv("N", "2")
+    result = pytester.runpytest("-p", "no:randomly", "-k", "not old")
+    result.assert_outcomes(passed=0, failed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*SequenceExhausted: call 2 of demo.add()*",
+            "apirec: 2 replayed, 0 recorded, 0 live, 3 missed: 2 changed, 1 new;*",
+        ]
+    )
+    assert "expired" not in result.stdout.str()
+    for path in (pytester.path / "recordings").glob("*.json"):
+        entry = json.loads(path.read_text())
+        if (entry["test_id"] or "").endswith("test_old"):
+            entry["recorded_at"] = "2020-01-01T00:00:00Z"
+            path.write_text(json.dumps(entry))
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(failed=4)
+    result.stdout.fnmatch_lines(
+        ["apirec: 2 replayed, 0 recorded, 0 live, 4 missed: 2 changed, 1 new, 1 expired;*"]
     )

@@ -83,7 +83,9 @@ def test_one_call_more_than_recorded_fails_saying_how_many_were_recorded(agent):
             f"*SequenceExhausted: call 3 of {CREATE}() but 2 answers were recorded for it*",
             "*recorded:  *.json, *.1.json",
             "*pytest test_agent.py::test_agent --apirec-mode=record-if-missing",
-            "*repeats='last'*",
+            "*repeats='last' on @apirec.record, or for the whole recording (so for SDK "
+            "integration calls) on apirec.recording(), @pytest.mark.apirec, --apirec-repeats, "
+            "ini apirec_repeats or APIREC_REPEATS.",
             "apirec: 3 replayed, 0 recorded, 0 live, 1 missed*",  # models(), two steps; the third
         ]
     )
@@ -193,3 +195,16 @@ def test_unplayed_answers_of_xdist_workers_reach_the_summary(agent):
             f"  unplayed: test_agent.py::test_agent: 1 answer of {CREATE}() unplayed*",
         ]
     )
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]])
+def test_answers_prune_deletes_are_not_reported_unplayed_afterwards(agent, workers):
+    if workers:
+        pytest.importorskip("xdist")
+    run = agent(steps=3)
+    result = run(1, "-v", "--apirec-prune", *workers)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["apirec: * missed; deleted 2 unused recordings"])
+    text = result.stdout.str()
+    assert "left answers unplayed" not in text and "  unplayed: " not in text
+    run(1).assert_outcomes(passed=1)  # the answer it played is still there

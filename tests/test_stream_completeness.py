@@ -482,3 +482,38 @@ async def test_a_transient_failure_while_re_recording_an_expired_stream_keeps_th
     assert rec.stats.errors_not_stored == 1
     assert path.read_bytes() == before  # the expired answer stays, whole
     assert len(list(tmp_path.glob("*.json"))) == 1
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_a_truncated_sdk_stream_counts_only_the_chunks_the_caller_sees(
+    tmp_path, openai_server, make_client, closed_url, is_async
+):
+    """The head an SDK stream stores first (its HTTP status and headers) is no chunk of the
+    caller's: the truncation warning and IncompleteRecording count the events only."""
+    client = make_client(openai_server.base_url, is_async=is_async)
+    # one chunk read, two more read after the caller stopped: three events
+    with pytest.warns(RuntimeWarning, match=r"stored truncated in .* after 3 chunks: reading"):
+        async with apirec.recording(tmp_path, mode="record", stream_rest_chunks=2) as rec:
+            patch(rec, "openai")
+            stream = client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+            if is_async:
+                async for _ in await stream:
+                    break
+            else:
+                for _ in stream:
+                    break
+    (response,) = stored(tmp_path)
+    assert response["truncated"] is True
+    assert len(response["body"]) == 4  # the head, then the three events
+    client = make_client(closed_url, is_async=is_async)
+    seen = []
+    with pytest.raises(apirec.IncompleteRecording, match=r"it was cut after 3 chunks while"):
+        async with apirec.recording(tmp_path, mode="replay") as rec:
+            patch(rec, "openai")
+            stream = client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+            if is_async:
+                async for chunk in await stream:
+                    seen.append(chunk)
+            else:
+                seen.extend(stream)
+    assert len(seen) == 3

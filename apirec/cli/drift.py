@@ -5,11 +5,11 @@ Offline: every typed value of every recording (JSON files, msgpack stores, llama
 files) is checked by :mod:`apirec.codec.drift` as replay would decode it, and the findings are
 listed per type with a count and an example file, beside the package version the type was
 recorded with (the recording's ``versions``; "unknown" in files written before apirec kept
-them) and the version installed now. Only the packages named with ``--trust`` may be imported
-to resolve the recorded types, as in ``apirec verify``; the modules that were imported are
-listed. Exit 1 when a recording would no longer replay as its type (or cannot be read), 0
-otherwise: fields the class no longer has are reported, and fail only when replay would then
-not give a valid instance.
+them) and the version installed now. Only the packages named with ``--trust`` (and apirec, for
+its own types) may be imported to resolve the recorded types, as in ``apirec verify``; the
+modules that were imported are listed. Exit 1 when a recording would no longer replay as its
+type (or cannot be read), 0 otherwise: fields the class no longer has are reported, and fail
+only when replay would then not give a valid instance.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Each file, and each recording of a msgpack store, is read and decoded under the rules of
 replay (DESIGN §4), where the packages "already imported by the process under test" are the
-ones named with ``--trust``. A msgpack store's file is read frame by frame from its start:
+ones named with ``--trust``, and apirec itself (its own types, such as the head an SDK stream
+stores first). A msgpack store's file is read frame by frame from its start:
 damage and a last frame cut short are problems, named with their byte offset.
 Unreadable or malformed files, a blob (``blobs/<sha256>``) a recording refers to that is
 missing or altered, and values of types that resolve but do not decode, are problems

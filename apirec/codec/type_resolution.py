@@ -5,8 +5,8 @@ A ``"module.QualName"`` is turned into a class only when
 * it is registered with :func:`register_type`, or is one of the built-in value types; or
 * its top-level package is already imported by this process (the code under test imported
   ``openai``, so ``openai.types.chat.chat_completion_chunk`` may be imported), or is listed in
-  ``trusted_modules``; and the object found is a pydantic model, a dataclass, an enum or (for
-  recorded errors) an exception class.
+  ``trusted_modules``, or is apirec itself; and the object found is a pydantic model, a
+  dataclass, an enum or (for recorded errors) an exception class.
 
 Nothing is evaluated or unpickled; nothing else is imported.
 """
@@ -239,8 +239,13 @@ def _split_args(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
+# apirec's own types (the head an SDK stream stores first): installed code that replay rebuilds
+# anyway, so verify and drift, which trust only what --trust names, trust it too
+OWN = "apirec"
+
+
 def _trusted(name: str, trusted_modules: Iterable[str]) -> bool:
-    return any(name == t or name.startswith(t + ".") for t in trusted_modules)
+    return any(name == t or name.startswith(t + ".") for t in (OWN, *trusted_modules))
 
 
 def _dunder(part: str) -> bool:

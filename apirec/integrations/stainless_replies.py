@@ -16,7 +16,7 @@ import functools
 import importlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from apirec.errors import ApirecError
 
@@ -26,8 +26,10 @@ _TRANSPORT_HEADERS = frozenset({"content-encoding", "content-length", "transfer-
 
 @dataclass
 class HttpHead:
-    """The start of a recorded stream: what its ``.response`` says."""
+    """The start of a recorded stream: what its ``.response`` says (no chunk of the caller's:
+    :data:`apirec.streams.completeness.STREAM_HEAD`)."""
 
+    apirec_stream_head: ClassVar[bool] = True
     status_code: int
     headers: list[list[str]]
     method: str

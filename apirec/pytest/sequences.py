@@ -86,10 +86,13 @@ def settings_layer(config: pytest.Config, marker: dict[str, Any], where: str) ->
 
 
 def judge(
-    item: pytest.Item, rec: Recording, used: set[tuple[str, str, int]], found: dict[str, Any]
+    item: pytest.Item,
+    rec: Recording,
+    used: set[tuple[str, str, int]],
+    found: dict[str, list[Unplayed]],
 ) -> None:
-    """After a passing test: note the answers it left unplayed in ``found`` (node id -> lines)
-    and, under ``--apirec-strict``, fail it naming them."""
+    """After a passing test: note the answers it left unplayed in ``found`` (node id ->
+    answers) and, under ``--apirec-strict``, fail it naming them."""
     if rec.mode not in (Mode.REPLAY, Mode.RECORD_IF_MISSING):
         return
     location = str(rec.settings.path.resolve())
@@ -103,11 +106,10 @@ def judge(
         return
     if not missing:
         return
-    missing = [replace(u, file=_short(u.file)) for u in missing]
-    found[item.nodeid] = describe(missing)
+    found[item.nodeid] = missing
     if item.config.stash[OPTIONS].strict:
         __tracebackhide__ = True
-        pytest.fail(_message(item.nodeid, missing), pytrace=False)
+        pytest.fail(_message(item.nodeid, _shortened(missing)), pytrace=False)
 
 
 class _Played:
@@ -148,6 +150,10 @@ def _short(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
+def _shortened(answers: list[Unplayed]) -> list[Unplayed]:
+    return [replace(u, file=_short(u.file)) for u in answers]
+
+
 def _message(node_id: str, missing: list[Unplayed]) -> str:
     n = len(missing)
     lines = [
@@ -163,8 +169,9 @@ def _message(node_id: str, missing: list[Unplayed]) -> str:
     return "\n".join(lines)
 
 
-def write_summary(found: dict[str, list[str]], reporter: Any) -> None:
-    """The line of tests that left answers unplayed, and with ``-v`` what each left."""
+def write_summary(found: dict[str, list[Unplayed]], reporter: Any) -> None:
+    """The line of tests that left answers unplayed, and with ``-v`` what each left (the
+    answers ``--apirec-prune`` deleted are gone from ``found``: it counts them)."""
     if not found:
         return
     n = len(found)
@@ -174,5 +181,5 @@ def write_summary(found: dict[str, list[str]], reporter: Any) -> None:
     )
     if reporter.config.getoption("verbose") > 0:
         for node_id in sorted(found):
-            for line in found[node_id]:
+            for line in describe(_shortened(found[node_id])):
                 reporter.write_line(f"  unplayed: {line}")

@@ -25,6 +25,7 @@ from apirec.record.modes import Mode
 from apirec.record.recording import Recording
 from apirec.record.renames import Move
 from apirec.record.settings import Settings
+from apirec.record.unplayed import Unplayed
 from apirec.stores.entry_summary import test_id_of
 from apirec.stores.json_store import JsonStore
 
@@ -67,8 +68,9 @@ class SessionState:
     # renamed tests (apirec.pytest.renames): recordings moved, and calls recorded again
     moves: list[Move] = field(default_factory=list)
     recorded_again: list[tuple[str, str]] = field(default_factory=list)
-    # node id -> what it left unplayed, one line per function (apirec.pytest.sequences)
-    unplayed: dict[str, list[str]] = field(default_factory=dict)
+    # node id -> the answers it left unplayed (apirec.pytest.sequences); prune drops those it
+    # deletes
+    unplayed: dict[str, list[Unplayed]] = field(default_factory=dict)
 
     def recording_closed(self, rec: ClosedRecording) -> None:
         """Any recording has closed (the plugin's or one the tests opened themselves, such as
@@ -114,7 +116,7 @@ class SessionState:
             "reached_network": self.reached_network,
             "moves": [astuple(move) for move in self.moves],
             "recorded_again": [list(pair) for pair in self.recorded_again],
-            "unplayed": self.unplayed,
+            "unplayed": {k: [astuple(u) for u in v] for k, v in self.unplayed.items()},
         }
 
     def merge(self, wire: dict[str, Any]) -> None:
@@ -128,7 +130,8 @@ class SessionState:
         self.reached_network += wire.get("reached_network", 0)
         self.moves.extend(Move(*move) for move in wire["moves"])
         self.recorded_again.extend((old, new) for old, new in wire["recorded_again"])
-        self.unplayed.update(wire.get("unplayed", {}))
+        for node_id, answers in wire.get("unplayed", {}).items():
+            self.unplayed[node_id] = [Unplayed(*answer) for answer in answers]
 
     # -- end of session ----------------------------------------------------------------------
 
@@ -188,12 +191,23 @@ class SessionState:
                 self.prune_errors.append(f"{item.path}: {e.strerror or e}")
                 continue
             self.deleted.append(item.path)
+        self._forget_deleted()
         for location, kind in self.judged:  # with the recordings go the blobs only they used
             if kind == "json":
                 gone, why = JsonStore(location).remove_unreferenced_blobs()
                 self.deleted_blobs += [str(path) for path in gone]
                 if why is not None:
                     self.prune_errors.append(f"the blobs in {location} are kept: {why}")
+
+    def _forget_deleted(self) -> None:
+        """Answers just deleted are no longer unplayed: the summary counts them as deleted."""
+        gone = {os.path.abspath(path) for path in self.deleted}
+        for node_id, answers in list(self.unplayed.items()):
+            kept = [u for u in answers if os.path.abspath(u.file) not in gone]
+            if kept:
+                self.unplayed[node_id] = kept
+            else:
+                del self.unplayed[node_id]
 
 
 def _plural(n: int, what: str) -> str:
@@ -207,10 +221,10 @@ def _short(path: str) -> str:
 
 def _miss_kinds(s: Stats) -> str:
     """``: 2 changed, 1 new``: whether the test had a stored call of the function that missed
-    (shared recordings, for a shared function); the rest refused an expired answer."""
+    (shared recordings, for a shared function), and the expired answers refused: each miss
+    is counted as one of them (apirec.record.stored_answers.Answers.missed)."""
     text = f": {s.missed_changed} changed, {s.missed_new} new"
-    expired = s.missed - s.missed_changed - s.missed_new
-    return text + (f", {expired} expired" if expired > 0 else "")
+    return text + (f", {s.missed_expired} expired" if s.missed_expired else "")
 
 
 def write_summary(state: SessionState, prune: bool, reporter: Any) -> None:

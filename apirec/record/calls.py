@@ -22,10 +22,12 @@ class Stats:
     missed: int = 0
     # errors the calls raised that were not stored (transient; see store_errors=)
     errors_not_stored: int = 0
-    # of the misses: the test (shared recordings, for a shared function) has a stored call
-    # of the function that differs, or has none (a new call)
+    # of the misses (each counted as exactly one kind: Answers.missed): the test (shared
+    # recordings, for a shared function) has a stored call of the function that differs or
+    # one call fewer (changed), or has none (new); or its answer expired (on_expired="fail")
     missed_changed: int = 0
     missed_new: int = 0
+    missed_expired: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,7 @@ from apirec.record.stored_answers import Answers
 
 def replay_miss(answers: Answers, call: Call) -> RecordingNotFound:
     """The error of a call that has no stored answer in replay mode (raised by the caller)."""
-    answers.count("missed", call)
-    answers.count_miss_kind(call)
+    kind = answers.miss_kind(call)
     store = answers.store
     error = recording_not_found(
         function=call.function,
@@ -27,8 +26,7 @@ def replay_miss(answers: Answers, call: Call) -> RecordingNotFound:
         record_command=answers.settings.extra.get("record_command"),
         renamed=_renamed_lines(answers, call),
     )
-    answers.misses.append(error)
-    return error
+    return answers.missed(call, error, kind)
 
 
 def _renamed_lines(answers: Answers, call: Call) -> list[str]:

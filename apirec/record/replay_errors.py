@@ -12,6 +12,7 @@ from apirec.codec.exception_data import rebuild_error
 from apirec.errors import ApirecError, IncompleteRecording, SequenceExhausted
 from apirec.record.calls import Call
 from apirec.record.miss_diagnostics import default_record_command, pretty
+from apirec.streams.completeness import caller_chunks
 
 # what a stored stream's "stream_kind" says, by whether it is async
 KINDS = {True: "async", False: "sync"}
@@ -26,7 +27,7 @@ def incomplete(
     reason = str(response.get("truncated_reason") or "no reason stored")
     return IncompleteRecording(
         f"{call.function}() read past the end of a stream stored truncated in {where}: "
-        f"it was cut after {len(body) if isinstance(body, list) else 0} chunks while it "
+        f"it was cut after {caller_chunks(body) if isinstance(body, list) else 0} chunks while it "
         f"was recorded ({reason}); record it again in full (delete the file and run in "
         f"record-if-missing mode)",
         file=where,
@@ -71,8 +72,9 @@ def past_the_end(
         "To record it as the next answer, run:",
         "  " + (record or default_record_command()),
         f"If {short}() may be asked again for the same answer (polling, a health check), let "
-        f"it repeat the last one: repeats='last' (on @apirec.record, apirec.recording(), "
-        f"@pytest.mark.apirec or ini apirec_repeats).",
+        f"it repeat the last one: repeats='last' on @apirec.record, or for the whole recording "
+        f"(so for SDK integration calls) on apirec.recording(), @pytest.mark.apirec, "
+        f"--apirec-repeats, ini apirec_repeats or APIREC_REPEATS.",
     ]
     return SequenceExhausted(
         "\n".join(lines),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from typing import Any
+from typing import Any, Literal
 
 from apirec.codec.envelope import encode
 from apirec.codec.exception_data import error_response
@@ -32,6 +32,10 @@ from apirec.record.settings import Settings
 from apirec.record.store_index import StoreIndex
 from apirec.stores.json_store import Entry, Store
 from apirec.stores.metadata import stamp
+
+# what a miss was (see Stats): no answer like it stored, or one fewer (changed), no call of
+# the function stored (new), or its answer older than max_age (expired)
+MissKind = Literal["changed", "new", "expired"]
 
 
 class Answers(Replaying):
@@ -147,8 +151,7 @@ class Answers(Replaying):
             if self._expiry.allows(entry, call, lambda: self._where(call, slot), self.store):
                 return slot, entry
         except RecordingNotFound as e:  # the pytest plugin fails a test that swallowed it
-            self.count("missed", call)
-            self.misses.append(e)
+            self.missed(call, e, "expired")
             raise
         self._renewing[(call.key, call.index)] = slot
         return None
@@ -160,9 +163,8 @@ class Answers(Replaying):
         error = past_the_end(
             call, stored, files, store.location, self.settings.extra.get("record_command")
         )
-        self.count("missed", call)
-        self.misses.append(error)
-        return error
+        # the test has stored calls of this very key, one fewer than it makes now
+        return self.missed(call, error, "changed")
 
     def _renamed(self, call: Call) -> int:
         """No answer for this key: the answers of a renamed test moved here (with rekey), or
@@ -199,16 +201,36 @@ class Answers(Replaying):
         )
         return self.store.count(call.key)  # moved here now, or by another process meanwhile
 
-    def count_miss_kind(self, call: Call) -> None:
-        """Count a miss as changed (the test, or the shared recordings for a shared
-        function, hold a stored call of the function) or new."""
+    def missed(
+        self, call: Call, error: RecordingNotFound, kind: MissKind | None = None
+    ) -> RecordingNotFound:
+        """Every miss passes here: counted once as missed and once by its ``kind`` (None:
+        :meth:`miss_kind` tells), so the summary's kinds add up to its misses, and kept for
+        the pytest plugin, which fails a test that swallowed it."""
+        if kind is None:
+            kind = self.miss_kind(call)
+        with self._lock:
+            self.stats.missed += 1
+            if kind == "changed":
+                self.stats.missed_changed += 1
+            elif kind == "new":
+                self.stats.missed_new += 1
+            else:
+                self.stats.missed_expired += 1
+            self.journal.append(("missed", call.function, call.key))
+            self.misses.append(error)
+        return error
+
+    def miss_kind(self, call: Call) -> MissKind:
+        """A miss with no answer for its key: changed when the test (or the shared
+        recordings, for a shared function) holds a stored call of the function, else new."""
         if self._index is None:  # the session's when the plugin runs, else this recording's
             self._index = self.renames.index if self.renames is not None else StoreIndex()
         try:
             changed = self._index.has_call(self.store, call.test_id, call.function)
         except (ApirecError, OSError):
             changed = False  # the store cannot be read: nothing in it to have changed
-        self.count("missed_changed" if changed else "missed_new")
+        return "changed" if changed else "new"
 
     def going_live(self, call: Call, instance: Any = None) -> None:
         """``call`` goes to the real function: its answer is due (see :meth:`settle`)."""

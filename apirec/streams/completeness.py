@@ -15,7 +15,13 @@ import asyncio
 import warnings
 from typing import Any, Protocol
 
+from apirec.codec.envelope import TYPE
+from apirec.codec.type_resolution import OWN, Unresolvable, resolve
 from apirec.streams.loops import shutting_down
+
+# Set (True) on a class of apirec's own whose instances an integration stores ahead of a
+# stream's events and its caller never sees (an SDK stream's HTTP head): not counted as chunks
+STREAM_HEAD = "apirec_stream_head"
 
 
 class Tape(Protocol):
@@ -56,11 +62,28 @@ def truncate(tape: Tape, reason: str) -> None:
     warn_truncated(tape, reason)
 
 
+def caller_chunks(chunks: list[Any]) -> int:
+    """How many of a stream's stored (encoded) ``chunks`` its caller sees: all but the heads
+    it starts with (:data:`STREAM_HEAD`)."""
+    heads = 0
+    for chunk in chunks:
+        name = chunk.get(TYPE) if isinstance(chunk, dict) else None
+        if not isinstance(name, str) or not name.startswith(OWN + "."):
+            break
+        try:
+            if not getattr(resolve(name), STREAM_HEAD, False):
+                break
+        except Unresolvable:
+            break
+        heads += 1
+    return len(chunks) - heads
+
+
 def warn_truncated(tape: Tape, reason: str) -> None:
     where = f" in {tape.stored_in}" if tape.stored_in else ""
     warnings.warn(
         f"apirec: the stream of {tape.function}() was stored truncated{where} after "
-        f"{len(tape.chunks):,} chunks: {reason}; replaying past its end raises "
+        f"{caller_chunks(tape.chunks):,} chunks: {reason}; replaying past its end raises "
         f"apirec.IncompleteRecording",
         RuntimeWarning,
         stacklevel=3,
