@@ -38,6 +38,7 @@ def _tables() -> dict[str, tuple[int, dict[str, list[Shape]], dict[str, list[Sha
 
 _TABLES = _tables()
 _ANCHORS = tuple((char, table[0]) for char, table in _TABLES.items())
+
 SHORTEST = 6  # "?sig=x", "a://b@": no shorter string holds anything to find
 
 

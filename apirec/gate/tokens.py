@@ -88,7 +88,7 @@ SHAPES: tuple[Shape, ...] = (
     _shape(
         "token_auth",
         "Token",
-        "T",
+        "k",  # not the T: a capital T starts many sentences
         r"(?P<keep>Token\s+)(?=[A-Za-z0-9._~+/-]*[0-9])(?=[A-Za-z0-9._~+/-]*[A-Za-z])"
         r"[A-Za-z0-9._~+/-]{20,}=*",
         26,
