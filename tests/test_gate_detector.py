@@ -218,3 +218,111 @@ def test_an_entry_too_deep_for_the_gate_is_refused_not_written_unread():
 )
 def test_a_shape_is_found_where_another_shape_could_have_started(text):
     assert scrub_text(text).endswith("<redacted>")
+
+
+# --- issue 17 follow-up: boundaries, names and shapes the adversarial review found -------
+
+OAI = "sk-proj-Abcdefghijklmnop1234567890QRSTuv"
+PGP_KEY = (
+    "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF0PGPxyz123\n-----END PGP PRIVATE KEY BLOCK-----"
+)
+TOKEN_AUTH = "Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (json.dumps({"text": "my key is\n" + OAI}), json.dumps({"text": "my key is\n<redacted>"})),
+        ("tab\\t" + OAI, "tab\\t<redacted>"),
+        ("\\u0020" + OAI, "\\u0020<redacted>"),
+        (f"https://e.test/s?q=key%3D{OAI}&x=1", "https://e.test/s?q=key%3D<redacted>&x=1"),
+        (f"hello%20{OAI}", "hello%20<redacted>"),
+        (f"x%2D{OAI}", f"x%2D{OAI}"),  # an escaped "-": part of the word, no boundary
+        (f"a\\\\n{OAI}", f"a\\\\n{OAI}"),  # a backslash, then the letter n
+        ("https://alice:hunter@2secretPW@db.example.test/x", "https://<redacted>@db.example.test/x"),
+        ("https://oauth2:" + "Z9q" * 90 + "@git.test/r.git", "https://<redacted>@git.test/r.git"),
+        ("ssh://git@github.com/org/repo.git", "ssh://git@github.com/org/repo.git"),
+        ("https://alice@mirror.example.test/", "https://alice@mirror.example.test/"),
+        ("glpat-AbCdEf0123456789xyZW", "<redacted>"),
+        ("r8_" + "Ab3dEf9hIj" * 4, "<redacted>"),
+        (TOKEN_AUTH, "Authorization: Token <redacted>"),
+        (PGP_KEY, "<redacted>"),
+        ("sk-" + "T3BlbkFJ" * 6, "<redacted>"),
+        ("sk-svcacct-" + "Ab3dEf9hIj" * 4, "<redacted>"),
+        ("sk-test-000000000000000000000001", "<redacted>"),
+    ],
+)  # fmt: skip
+def test_escapes_urls_and_new_shapes(text, expected):
+    assert scrub_text(text) == expected
+    assert scrub_text(expected) == expected
+
+
+ANT = "sk-ant-api03-" + ("Ab3dEf9hIj" * 10)[:95]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x82\xa4note\xa6issued\xa5value\xd9" + bytes([len(ANT)]) + ANT.encode(),  # msgpack str8
+        b"\x0a\x06issued\x12" + bytes([len(ANT)]) + ANT.encode(),  # protobuf field 2
+        b"\x12" + bytes([len(OAI)]) + OAI.encode() + b"\x18\x01",
+    ],
+)
+def test_a_token_after_a_length_byte_in_binary_data_is_found(data):
+    assert scrub_bytes(data).count(b"<redacted>") == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sk-2024-summer-collection-blue-xl", "sk-learn-0-24-2-docs-and-examples",
+        "Token limit exceeded", "Token 42 of 100000", "AccessToken abcdefghij0123456789xyz",
+        "glpat-short", "r8_short", PGP_KEY.replace("PRIVATE", "PUBLIC"),
+        " ask-1234567890abcdefghijklmnopqrs",
+    ],
+)  # fmt: skip
+def test_more_lookalikes_are_left_alone(text):
+    assert scrub_text(text) == text
+    assert scrub_bytes(text.encode()) == text.encode()  # binary rules change no text
+
+
+@pytest.mark.parametrize(
+    "name, context",
+    [
+        ("accessToken", None), ("refreshToken", None), ("clientSecret", None),
+        ("privateKey", None), ("apiKey", None), ("secretAccessKey", None),
+        ("SecretAccessKey", None), ("SessionToken", None), ("AWSSecretAccessKey", None),
+        ("X-RapidAPI-Key", None), ("X-Subscription-Token", None), ("PRIVATE-TOKEN", None),
+        ("X-Vault-Token", None), ("X-Auth-Key", None), ("X-Auth-Token", None),
+        ("X-CSRF-Token", HEADERS),
+    ],
+)  # fmt: skip
+def test_camel_case_and_header_credential_names(name, context):
+    assert is_secret_name(name, context)
+
+
+@pytest.mark.parametrize(
+    "name, context",
+    [("maxTokens", None), ("pageToken", None), ("nextToken", None), ("next_token", QUERY),
+     ("maxCompletionTokens", None), ("inputTokens", None), ("AccessKeyId", None),
+     ("pageToken", QUERY), ("sortKey", QUERY)],
+)  # fmt: skip
+def test_pagination_and_count_names_stay_keyed(name, context):
+    assert not is_secret_name(name, context)
+
+
+def test_a_logprobs_token_is_text_and_redacted_keys_never_merge():
+    logprob = {"token": "responsibilities", "logprob": -0.1, "bytes": list(b"responsibilities")}
+    body = {
+        "logprobs": {"content": [{**logprob, "top_logprobs": [logprob]}]},
+        "usage_by_key": {OAI: 1, OAI.replace("A", "B"): 2, "<redacted>": 3},
+        "credentials": {"opaque-key-as-a-dict-key-000000000042": {"calls": 3}, "user": "x"},
+        "request": {"token": "a-real-secret-session-value"},  # no logprob beside it: a secret
+    }
+    entry = {"test_id": None, "response": {"body": body, "is_streaming": False}}
+    out = scrub_entry(entry)["response"]["body"]
+    assert out["logprobs"] == body["logprobs"]
+    assert out["usage_by_key"] == {"<redacted:2>": 1, "<redacted:3>": 2, "<redacted>": 3}
+    assert out["credentials"] == {"<redacted>": {"calls": 3}, "user": "<redacted>"}
+    assert out["request"] == {"token": "<redacted>"}
+    assert scrub_entry(scrub_entry(entry)) == scrub_entry(entry)  # idempotent

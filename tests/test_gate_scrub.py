@@ -92,3 +92,28 @@ def test_integrations_patch_takes_scrub_rules(openai_server, store_dir, closed_u
     with apirec.recording(store_dir, mode="replay") as rec:
         apirec.integrations.patch(rec, "openai", scrub=[ACCOUNT])
         assert ask(closed_url, "acct_ba9876543210") == "You said: bill <redacted>"
+
+
+RULED = {  # (answer, what replay gives): a rule reaches dict keys and binary bytes too
+    "dict_key": ({"balances": {"acct_0123456789ab": 12.5, "acct_ba9876543210": 3.0}},
+                 {"balances": {"<redacted>": 12.5, "<redacted:2>": 3.0}}),
+    "header_name": ({"headers": {"acct_0123456789ab": "1"}}, {"headers": {"<redacted>": "1"}}),
+    "binary_bytes": (b"\x89PNG\r\n\x1a\n\xffacct_0123456789ab", b"\x89PNG\r\n\x1a\n\xff<redacted>"),
+    "text_bytes": (b"owner acct_0123456789ab", b"owner <redacted>"),
+}  # fmt: skip
+
+
+@apirec.record(name="scrub.ruled")
+def ruled(kind: str) -> object:
+    return RULED[kind][0]
+
+
+@pytest.mark.parametrize("store", ["json", "msgpack"])
+@pytest.mark.parametrize("kind", sorted(RULED))
+def test_rules_reach_dict_keys_and_binary_bytes(tmp_path, store, kind):
+    with apirec.recording(tmp_path, mode="record", store=store, scrub=[ACCOUNT]):
+        assert ruled(kind) == RULED[kind][0]  # the caller gets the live answer
+    with apirec.recording(tmp_path, mode="replay", store=store, scrub=[ACCOUNT]):
+        assert ruled(kind) == RULED[kind][1]
+    if store == "json":
+        assert b"acct_" not in store_bytes(tmp_path)

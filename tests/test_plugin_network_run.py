@@ -52,6 +52,53 @@ def test_a_swallowed_block_fails_the_test_however_its_recording_was_opened(pytes
     )
 
 
+SKIPPING = """
+import socket
+import pytest
+import apirec
+
+def fetch():
+    with socket.create_connection(("192.0.2.1", 443), timeout=5) as s:
+        return s.recv(1)
+
+@pytest.mark.apirec
+def test_marker_skip():
+    try:
+        fetch()
+    except OSError:  # "service unreachable: skip", a common idiom
+        pytest.skip("service unreachable")
+
+def test_fixture_xfail(apirec):
+    try:
+        fetch()
+    except ConnectionError:
+        pytest.xfail("flaky upstream")
+
+@apirec.recording("recs", mode="replay")
+def test_skip_outside_except():
+    try:
+        fetch()
+    except OSError as e:
+        reason = str(e)
+    pytest.skip(reason)  # no chain: still swallowed, the block was not raised
+
+def test_plain_skip():
+    pytest.skip("no network involved")  # control: a skip with nothing blocked stays a skip
+"""
+
+
+def test_a_block_turned_into_a_skip_or_xfail_fails_the_test(pytester):
+    setup(pytester)
+    pytester.makepyfile(test_net=SKIPPING)
+    result = pytester.runpytest("-p", "no:randomly", "--apirec-mode=replay")
+    result.assert_outcomes(skipped=3, xfailed=1, errors=3)
+    for name in ("test_marker_skip", "test_fixture_xfail", "test_skip_outside_except"):
+        result.stdout.fnmatch_lines([f"*ERROR at teardown of {name}*"])
+    result.stdout.fnmatch_lines(
+        ["*NetworkBlocked: a blocked connection was caught by the code under test*"]
+    )
+
+
 REACHES = """
 import socket
 import pytest

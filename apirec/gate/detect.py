@@ -11,7 +11,7 @@ fences, so it never misses what the exact search finds in one of the strings pac
 from __future__ import annotations
 
 from apirec.gate.tokens import SHAPES, Shape
-from apirec.gate.urls import query_value_at, userinfo_at
+from apirec.gate.urls import query_value_at, userinfo_spans
 
 PLACEHOLDER = "<redacted>"
 PLACEHOLDER_BYTES = b"<redacted>"
@@ -38,10 +38,61 @@ def _tables() -> dict[str, tuple[int, dict[str, list[Shape]], dict[str, list[Sha
 
 _TABLES = _tables()
 _ANCHORS = tuple((char, table[0]) for char, table in _TABLES.items())
+
 SHORTEST = 6  # "?sig=x", "a://b@": no shorter string holds anything to find
 
 
-def _shape_at(text: str, at: int, fenced: bool) -> Span | None:
+_HEX = frozenset("0123456789abcdefABCDEF")
+_ESCAPES = frozenset("nrtbf")  # the letter of a JSON or Python escape: ``\n`` ends a word
+
+
+def escaped_boundary(text: str, start: int) -> bool:
+    """Whether the fence character just before ``start`` belongs to an escape that stands for
+    a separator: ``\n`` (``\t``, ...) or ``\u000a`` in JSON text held in a string (a tool
+    call's arguments), ``%20`` or ``%3D`` in URL-encoded text. Not for an escaped character
+    that is itself part of a word (``%2D`` is ``-``)."""
+    if start >= 2 and text[start - 1] in _ESCAPES and text[start - 2] == "\\":
+        slashes = 1
+        while start - 2 - slashes >= 0 and text[start - 2 - slashes] == "\\":
+            slashes += 1
+        return slashes % 2 == 1  # ``\\n`` is a backslash and the letter n
+    if start >= 3 and text[start - 3] == "%" and _HEX.issuperset(text[start - 2 : start]):
+        return chr(int(text[start - 2 : start], 16)) not in _WORD
+    if (
+        start >= 6
+        and text[start - 6 : start - 4] == "\\u"
+        and all(c in _HEX for c in text[start - 4 : start])
+    ):
+        return chr(int(text[start - 4 : start], 16)) not in _WORD
+    return False
+
+
+_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def length_prefixed(text: str, start: int, end: int) -> bool:
+    """Whether the character just before ``start`` in binary data (read one character per
+    byte) is a string's length byte rather than part of a word: msgpack's ``str8`` and
+    protobuf's length-delimited fields put the length (``0x6c``, an ``l``, for 108) right
+    before the string. It is one when the byte before it is not printable (a type or tag
+    byte) and the length covers at least the token."""
+    before = start - 2
+    return (before < 0 or not " " <= text[before] <= "~") and ord(text[start - 1]) >= end - start
+
+
+def _fenced_out(shape: Shape, text: str, start: int, binary: bool) -> bool:
+    """Whether the character before a shape at ``start`` makes it part of a longer word."""
+    if not start or text[start - 1] not in shape.fence:
+        return False
+    if escaped_boundary(text, start):
+        return False
+    if binary:
+        m = shape.pattern.match(text, start)
+        return m is None or not length_prefixed(text, start, m.end())
+    return True
+
+
+def _shape_at(text: str, at: int, fenced: bool, binary: bool = False) -> Span | None:
     _, before, after = _TABLES[text[at]]
     shapes = before.get(text[at - 1]) if at else None
     starting = after.get(text[at + 1 : at + 2])
@@ -53,7 +104,7 @@ def _shape_at(text: str, at: int, fenced: bool) -> Span | None:
         start = at - shape.offset
         if start < 0 or not text.startswith(shape.prefixes, start):
             continue
-        if fenced and start and text[start - 1] in shape.fence:
+        if fenced and _fenced_out(shape, text, start, binary):
             continue
         m = shape.pattern.match(text, start)
         if m is not None:
@@ -64,9 +115,10 @@ def _shape_at(text: str, at: int, fenced: bool) -> Span | None:
     return None
 
 
-def find_spans(text: str, *, fenced: bool = True) -> list[Span]:
+def find_spans(text: str, *, fenced: bool = True, binary: bool = False) -> list[Span]:
     """What would be replaced in ``text``, in order and not overlapping (``fenced=False``:
-    shapes also inside longer words, for the pre-check)."""
+    shapes also inside longer words, for the pre-check; ``binary``: ``text`` is bytes read
+    one character per byte, where a string's length byte may stand before a token)."""
     if len(text) < SHORTEST:
         return []
     found: list[Span] = []
@@ -77,16 +129,12 @@ def find_spans(text: str, *, fenced: bool = True) -> list[Span]:
             continue
         at = find(char)
         while at >= 0:
-            span = _shape_at(text, at, fenced)
+            span = _shape_at(text, at, fenced, binary)
             if span is not None:
                 found.append(span)
             at = find(char, at + 1)
-    at = find("@")
-    while at >= 0:
-        info = userinfo_at(text, at)
-        if info is not None:
-            found.append(("url_credentials", *info))
-        at = find("@", at + 1)
+    if "@" in text:
+        found.extend(("url_credentials", *info) for info in userinfo_spans(text))
     at = find("=")
     while at >= 0:
         query = query_value_at(text, at)
@@ -152,7 +200,7 @@ def scrub_bytes(data: bytes, kinds: list[str] | None = None) -> bytes:
     """:func:`scrub_text` for bytes (a binary body, a raw HTTP answer): the same shapes,
     matched on the bytes read one character per byte, replaced by ``b"<redacted>"``."""
     text = data.decode("latin-1")
-    spans = find_spans(text)
+    spans = find_spans(text, binary=True)
     if not spans:
         return data
     if kinds is not None:

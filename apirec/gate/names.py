@@ -1,6 +1,8 @@
 """The one rule for names that hold secrets, for requests and responses alike.
 
-A name is compared lower case with ``-`` read as ``_`` (``X-Api-Key`` is ``x_api_key``).
+A name is compared lower case with ``-`` read as ``_`` (``X-Api-Key`` is ``x_api_key``) and
+camelCase read as snake_case (``accessToken`` is ``access_token``, ``X-RapidAPI-Key`` is
+``x_rapid_api_key``, ``AWSSecretAccessKey`` is ``aws_secret_access_key``).
 Deliberately exact where it can be: ``max_tokens`` and ``page_token`` are not secrets. Some
 names are secrets only inside a container of a kind (its *context*): in headers
 (``headers``, ``extra_headers``...), what identifies an account too (cookies, organisation
@@ -12,6 +14,7 @@ write gate and ``apirec scan`` all ask this module.
 from __future__ import annotations
 
 import functools
+import re
 
 HEADERS = "headers"
 QUERY = "query"
@@ -24,18 +27,23 @@ SECRET_NAMES = frozenset(
         "proxy_authorization", "auth", "password", "passwd", "secret", "client_secret",
         "secret_key", "private_key", "cookie", "set_cookie", "credentials", "x_goog_api_key",
         "ocp_apim_subscription_key", "access_key_secret", "secret_access_key",
+        "private_token", "vault_token", "subscription_token", "subscription_key", "auth_key",
     }
 )  # fmt: skip
 SECRET_SUFFIXES = (
     "_api_key", "_apikey", "_api_token", "_access_token", "_auth_token", "_refresh_token",
     "_id_token", "_session_token", "_security_token", "_bearer_token", "_secret", "_secret_key",
-    "_private_key", "_password", "_passwd", "_auth", "_credentials",
+    "_private_key", "_password", "_passwd", "_auth", "_credentials", "_secret_access_key",
+    "_private_token", "_vault_token", "_subscription_token", "_subscription_key", "_auth_key",
 )  # fmt: skip
 # any name holding these words: cf-aig-authorization, x-authorization, x-amz-security-token
 SECRET_WORDS = ("authorization", "authorisation", "password", "cookie")
 
 # Inside headers, also what names an account (OpenAI-Organization, OpenAI-Project).
 HEADER_WORDS = ("organization", "organisation", "project")
+# Inside headers, a name ending in ``_token`` is a credential too (X-Auth-Token, X-CSRF-Token):
+# headers carry no pagination or model parameters (``max_tokens``, ``page_token``).
+HEADER_SUFFIXES = ("_token",)
 # Inside query parameters, also Google's ``key=`` and signed URLs' signatures.
 QUERY_NAMES = frozenset({"key", "sig", "signature", "x_amz_credential"})
 QUERY_SUFFIXES = ("_signature",)
@@ -46,8 +54,12 @@ QUERY_CONTAINERS = frozenset(
 )
 
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+@functools.lru_cache(maxsize=8192)
 def norm(name: str) -> str:
-    return name.lower().replace("-", "_")
+    return _CAMEL.sub("_", name).lower().replace("-", "_")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -57,7 +69,7 @@ def _secret(low: str, context: str | None) -> bool:
     if any(word in low for word in SECRET_WORDS):
         return True
     if context == HEADERS:
-        return any(word in low for word in HEADER_WORDS)
+        return any(word in low for word in HEADER_WORDS) or low.endswith(HEADER_SUFFIXES)
     if context == QUERY:
         return low in QUERY_NAMES or low.endswith(QUERY_SUFFIXES)
     return False

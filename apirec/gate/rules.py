@@ -34,6 +34,13 @@ class Rules:
             return other
         return Rules(self.patterns + other.patterns, self.functions + other.functions)
 
+    def apply_patterns(self, text: str) -> str:
+        """Only the patterns: for bytes that are not UTF-8 text, read one character per byte
+        (a callable is given text only)."""
+        for pattern in self.patterns:
+            text = pattern.sub(PLACEHOLDER, text)
+        return text
+
     def apply(self, text: str) -> str:
         for pattern in self.patterns:
             text = pattern.sub(PLACEHOLDER, text)

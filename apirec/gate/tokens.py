@@ -67,7 +67,15 @@ _NO_ID_AFTER = r"(?![A-Za-z0-9_-])"
 
 SHAPES: tuple[Shape, ...] = (
     _shape("anthropic_key", "sk-", "-", r"sk-ant-[A-Za-z0-9_-]{20,}", 27),
-    _shape("openai_key", "sk-", "-", r"sk-(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}", 23),
+    # an OpenAI key's body holds a run of 16 letters and digits (a hyphenated product code,
+    # ``sk-2024-summer-collection-blue-xl``, does not) and a digit
+    _shape(
+        "openai_key",
+        "sk-",
+        "-",
+        r"sk-(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*?[A-Za-z0-9]{16})[A-Za-z0-9_-]{20,}",
+        23,
+    ),
     _shape("stripe_key", "sk_ rk_", "_", r"[rs]k_(?:live|test)_[A-Za-z0-9]{16,}", 24),
     _shape(
         "aws_access_key_id",
@@ -88,13 +96,27 @@ SHAPES: tuple[Shape, ...] = (
     ),
     _shape("google_api_key", "AIza", "A", r"AIza[0-9A-Za-z_-]{35}" + _NO_ID_AFTER, 39),
     _shape("huggingface_token", "hf_", "_", r"hf_[A-Za-z0-9]{30,}", 33),
+    _shape("gitlab_token", "glpat-", "-", r"glpat-[A-Za-z0-9_-]{20,}", 26),
+    _shape("replicate_token", "r8_", "_", r"r8_[A-Za-z0-9]{30,}", 33),
+    # ``Token <value>`` (Django REST framework, Replicate): only a value of 20 characters or
+    # more holding a digit and a letter, so "Token limit exceeded" and "Token 42" stay
+    _shape(
+        "token_auth",
+        "Token",
+        "k",  # not the T: a capital T starts many sentences
+        r"(?P<keep>Token\s+)(?=[A-Za-z0-9._~+/-]*[0-9])(?=[A-Za-z0-9._~+/-]*[A-Za-z])"
+        r"[A-Za-z0-9._~+/-]{20,}=*",
+        26,
+        fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+        keep="keep",
+    ),
     _shape("jwt", "eyJ", "J", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", 24),
     _shape(
         "private_key",
         "-----BEGIN",
         "-",
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"
-        r"(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|[A-Za-z0-9+/=\s\\]*)",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"  # PGP's ends in BLOCK
+        r"(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\]*)",
         31,
         fence=frozenset("-"),
     ),

@@ -1,6 +1,9 @@
 """Credentials in URLs: ``user:password@`` and query parameters with secret names.
 
-A userinfo part (``https://user:pass@host``, ``https://TOKEN@host``) is replaced whole; a
+A userinfo part (``https://user:pass@host``, ``https://TOKEN@host``) is replaced whole: it
+runs to the *last* ``@`` before the host (a password may hold ``@``), however long. A bare
+user name with no password (``ssh://git@github.com``, ``https://alice@mirror``: lower case
+letters, digits, ``._-``, up to 32 characters) is no credential and stays. A
 query parameter (after ``?`` or ``&``, in a full URL or in a function name such as
 ``openai GET /models?api_key=...``) keeps its name and loses its value when the name is a
 secret by the query rule of :mod:`apirec.gate.names` (``api_key``, ``token``, ``key``,
@@ -13,24 +16,29 @@ import re
 
 from apirec.gate.names import QUERY, is_secret_name
 
-_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/\s?#@\"'<>]+)@")
 _PARAM_NAME = re.compile(r"[?&]([A-Za-z0-9_.%-]{1,64})\Z")
 _VALUE = re.compile(r"[^&#\s\"'<>]+")
-_LOOK_BACK = 256
+# after ``://``: everything up to the last ``@`` before the path, query or fragment
+_USERINFO_AFTER = re.compile(r"([^/\s?#\"'<>]+)@")
+_SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
+_USER_NAME = re.compile(r"[a-z][a-z0-9._-]{0,31}")
 
 
-def userinfo_at(text: str, at: int) -> tuple[int, int] | None:
-    """The span of the userinfo ending at the ``@`` at ``at``, if it is one."""
-    start = text.rfind("://", max(0, at - _LOOK_BACK), at)
-    if start < 0:
-        return None
-    scheme = start
-    while scheme > 0 and (text[scheme - 1].isalnum() or text[scheme - 1] in "+.-"):
-        scheme -= 1
-    m = _USERINFO.match(text, scheme)
-    if m is None or m.end() != at + 1:
-        return None
-    return m.start(1), m.end(1)
+def userinfo_spans(text: str) -> list[tuple[int, int]]:
+    """The spans of every URL userinfo in ``text`` that holds a credential: one forward pass
+    over the ``://`` in it, each match stopping at the next ``/``."""
+    spans = []
+    at = text.find("://")
+    while at >= 0:
+        scheme = at
+        while scheme > 0 and text[scheme - 1] in _SCHEME_CHARS:
+            scheme -= 1
+        if scheme < at and text[scheme].isalpha():
+            m = _USERINFO_AFTER.match(text, at + 3)
+            if m is not None and not _USER_NAME.fullmatch(m[1]):
+                spans.append((m.start(1), m.end(1)))
+        at = text.find("://", at + 3)
+    return spans
 
 
 def query_value_at(text: str, equals: int) -> tuple[str, int, int] | None:

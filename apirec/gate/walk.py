@@ -7,9 +7,13 @@ decodes: text ``"<redacted>"`` (only the token inside a longer text), bytes
 number, while counts named like secrets are common: a token index).
 A list or dict under a secret name keeps its shape, each value inside replaced. Typed
 envelopes (``{"__type__", "__data__", "__state__"}``) keep their type: bytes are scrubbed as
-bytes, a UUID the nil UUID, a Decimal ``0``. Dict keys are names,
-not values: the built-in detector reads them too, the user's rules do not. Nothing is
-changed in place; unchanged parts are shared with the input.
+bytes, a UUID the nil UUID, a Decimal ``0``; under a secret name, every part of an envelope
+but its type (``__data__``, a pydantic model's ``__state__``: excluded fields, private
+attributes) is replaced, keeping field names. Dict keys are read by the detector and the
+user's rules like any string; under a secret name a key that does not read as a name
+(letters, digits, ``_.-``, up to 40 characters, a few digits) is replaced. Two keys of one
+dict replaced alike are numbered, ``<redacted>``, ``<redacted:2>``..., so no entry is lost.
+Nothing is changed in place; unchanged parts are shared with the input.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,6 +41,8 @@ _SCALAR_PLACEHOLDERS = {
 _NAME_SECRET = "secret_name"
 # the parts of an entry the gate reads: what was asked, what came back, and whose test
 ENTRY_PARTS = ("test_id", "request", "response")
+# the only fields of an entry it leaves unread: when and by which versions it was recorded
+UNREAD = frozenset({"recorded_at", "versions"})
 
 Finding = tuple[str, str]  # (where, kind)
 
@@ -75,6 +82,13 @@ class _Walk:
                     out = ruled.encode("utf-8")
                     if kinds is not None:
                         kinds.append("scrub_rule")
+            else:  # binary: the patterns on its bytes, replaced as the built-in shapes are
+                latin = out.decode("latin-1")
+                ruled = self.rules.apply_patterns(latin)
+                if ruled != latin:
+                    out = ruled.encode("latin-1")
+                    if kinds is not None:
+                        kinds.append("scrub_rule")
         if kinds:
             self.note(path, kinds)
         return out
@@ -98,43 +112,65 @@ class _Walk:
     def _child(self, path: str, name: Any) -> str:
         return f"{path}.{name}" if self.found is not None else path
 
+    def key(self, name: str, scrubbed: str, path: str) -> str:
+        """A dict key (``scrubbed``: the detector's verdict, cached) through the user's rules."""
+        new = self.rules.apply(scrubbed) if self.rules else scrubbed
+        if new != name:
+            self.note(f"{path}<key>", ["token_in_name"])
+        return new
+
     def mapping(self, value: dict[Any, Any], path: str) -> dict[Any, Any]:
-        out: dict[Any, Any] | None = None
+        out: list[tuple[Any, Any, Any]] | None = None
+        rekeyed = False
         for k, v in value.items():
             new_k = k
             if type(k) is str:
-                secret, context, new_k = _key_info(k)  # names recur: one cached lookup
-                if secret and is_secret_value(k, v):
+                secret, context, scrubbed = _key_info(k)  # names recur: one cached lookup
+                if secret and is_secret_value(k, v) and not _text_token(k, value):
                     new_v = self.secret(v, self._child(path, k))
                 else:
                     new_v = self.value(v, context, self._child(path, k))
-                if new_k != k:
-                    self.note(f"{path}<key>", ["token_in_name"])
+                if scrubbed is not k or self.rules:
+                    new_k = self.key(k, scrubbed, path)
+                    if new_k == k:
+                        new_k = k
+                    else:
+                        rekeyed = True
             else:
                 new_v = self.value(v, None, self._child(path, k))
             if out is None and (new_v is not v or new_k is not k):
-                out = {}
+                out = []
                 for k0, v0 in value.items():  # the entries before this one, unchanged
                     if k0 is k:
                         break
-                    out[k0] = v0
+                    out.append((k0, k0, v0))
             if out is not None:
-                out[new_k] = new_v
-        return value if out is None else out
+                out.append((k, new_k, new_v))
+        if out is None:
+            return value
+        return rekeyed_dict(out) if rekeyed else {new_k: new_v for _, new_k, new_v in out}
 
     def named_mapping(self, value: dict[Any, Any], context: str, path: str) -> dict[Any, Any]:
         """A dict of headers or query parameters: names judged in their context."""
-        out = {}
-        changed = False
+        out = []
+        changed = rekeyed = False
         for k, v in value.items():
             where = self._child(path, k)
+            new_k = k
+            if type(k) is str:
+                scrubbed = _key_info(k)[2]
+                if scrubbed is not k or self.rules:
+                    new_k = self.key(k, scrubbed, path)  # a token as a header's name
+                    rekeyed = rekeyed or new_k != k
             if type(k) is str and is_secret_name(k, context) and is_secret_value(k, v):
                 new_v = self.secret(v, where)
             else:
                 new_v = self.value(v, None, where)
             changed = changed or new_v is not v
-            out[k] = new_v
-        return out if changed else value
+            out.append((k, new_k if new_k != k else k, new_v))
+        if rekeyed:
+            return rekeyed_dict(out)
+        return {k: new_v for k, _, new_v in out} if changed else value
 
     def sequence(self, value: list[Any], context: str | None, path: str) -> list[Any]:
         if value and _is_pair(value[0]) and all(_is_pair(v) for v in value):
@@ -158,8 +194,9 @@ class _Walk:
                 new_v = self.secret(v, where)
             else:
                 new_v = self.value(v, context_of(name), where)
-            changed = changed or new_v is not v
-            out.append([name, new_v] if new_v is not v else [name, v])
+            new_name = self.key(name, _key_info(name)[2], path)
+            changed = changed or new_v is not v or new_name != name
+            out.append([new_name, new_v] if new_v is not v or new_name != name else [name, v])
         return out if changed else value
 
     def envelope(self, value: dict[str, Any], context: str | None, path: str) -> Any:
@@ -201,6 +238,68 @@ def _key_info(name: str) -> tuple[bool, str | None, str]:
     return is_secret_name(name, None), context_of(name), scrub_text(name)
 
 
+def _text_token(name: str, siblings: dict[Any, Any]) -> bool:
+    """A ``token`` beside a ``logprob`` or its ``bytes`` (OpenAI's logprobs): a piece of text."""
+    return name.lower() == "token" and ("logprob" in siblings or "bytes" in siblings)
+
+
+def rekeyed_dict(items: list[tuple[Any, Any, Any]]) -> dict[Any, Any]:
+    """``(key, new key, new value)`` as a dict where two keys replaced alike stay two entries:
+    the later ones numbered ``<redacted:2>``, ``<redacted:3>``... (keys left as they were
+    are never renamed)."""
+    taken = {k for k, new_k, _ in items if new_k == k}
+    out: dict[Any, Any] = {}
+    for k, new_k, new_v in items:
+        if new_k != k:
+            n = 1
+            name = new_k
+            while name in taken:
+                n += 1
+                tag = f"<redacted:{n}>"
+                name = new_k.replace(PLACEHOLDER, tag, 1) if PLACEHOLDER in new_k else new_k + tag
+            taken.add(name)
+            new_k = name
+        out[new_k] = new_v
+    return out
+
+
+_NAME_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,39}")
+
+
+def _name_like(key: str) -> bool:
+    """A dict key that reads as a name (a field, a header), not as a value used as a key."""
+    if key.startswith("<redacted"):
+        return True  # already a placeholder: the gate is idempotent
+    return (
+        _NAME_LIKE.fullmatch(key) is not None
+        and sum(c.isdigit() for c in key) <= 6
+        and scrub_text(key) is key
+    )
+
+
+def _placeholder_mapping(value: dict[Any, Any]) -> dict[Any, Any]:
+    items = [
+        (k, k if type(k) is not str or _name_like(k) else PLACEHOLDER, placeholder(v))
+        for k, v in value.items()
+    ]
+    return rekeyed_dict(items)
+
+
+def _placeholder_state(state: Any) -> Any:
+    """A pydantic model's ``__state__`` under a secret name: its values replaced, the field
+    names it lists (``set``, ``drop``) kept so the model still builds."""
+    if type(state) is not dict:
+        return placeholder(state)
+    out = {}
+    for k, v in state.items():
+        names = k in ("set", "drop") and type(v) is list
+        if names and all(type(n) is str and _name_like(n) for n in v):
+            out[k] = v
+        else:
+            out[k] = placeholder(v)
+    return out
+
+
 def _is_pair(value: Any) -> bool:
     return type(value) is list and len(value) == 2 and type(value[0]) is str
 
@@ -229,10 +328,11 @@ def placeholder(value: Any) -> Any:
                 return {**value, DATA: _SCALAR_PLACEHOLDERS[kind]}
             if kind.startswith("datetime."):
                 return value  # a time is no secret, and has no neutral value
-            if DATA in value:
-                return {**value, DATA: placeholder(value[DATA])}
-            return value
-        return {k: placeholder(v) for k, v in value.items()}
+            return {
+                k: v if k == TYPE else _placeholder_state(v) if k == STATE else placeholder(v)
+                for k, v in value.items()
+            }
+        return _placeholder_mapping(value)
     return value
 
 
@@ -240,9 +340,9 @@ def scrub_entry(entry: Mapping[str, Any], rules: Rules = NO_RULES) -> dict[str, 
     """The entry as the gate lets it reach a store."""
     walk = _Walk(rules, None)
     out = dict(entry)
-    for part in ENTRY_PARTS:
-        if part in entry:
-            out[part] = walk.value(entry[part], None, part)
+    for k, v in entry.items():  # every field but two: an old or hand-written file's too
+        if k not in UNREAD:
+            out[k] = walk.value(v, None if k in ENTRY_PARTS else context_of(k), k)
     chunks = _chunks(out.get("response"))
     if chunks is not None:
         body = scrub_chunks(chunks, rules)
@@ -272,7 +372,7 @@ def findings(entry: Any, rules: Rules = NO_RULES) -> list[Finding]:
                 chunks = _chunks(scrubbed) if k == "response" else None
                 if chunks is not None:  # the pieces the walk left
                     scrub_chunks(chunks, rules, found, "response.body")
-            elif k not in ("recorded_at", "versions"):
+            elif k not in UNREAD:
                 walk.value(v, context_of(k), k)
     else:
         walk.value(entry, None, "")

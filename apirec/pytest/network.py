@@ -263,7 +263,13 @@ class NetworkHooks:
 def note_raised(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
     """What the test's setup or call raised: a blocked connection in it was not swallowed."""
     if call.excinfo is not None and call.when in ("setup", "call") and RAISED in item.stash:
+        if isinstance(call.excinfo.value, _OUTCOMES):
+            return  # ``except OSError: pytest.skip(...)``: a skip or xfail hides the block
         item.stash[RAISED].append(call.excinfo.value)
+
+
+# pytest's skip and xfail outcomes: a block in their chain was swallowed, not raised
+_OUTCOMES = (pytest.skip.Exception, pytest.xfail.Exception)
 
 
 def fail_if_swallowed(item: pytest.Item, in_chain: InChain) -> None:
