@@ -10,6 +10,7 @@ import pytest
 # SDK hooks apirec installs once per process would then outlive their module (its copy
 # imported afresh by a later test would find the SDK hooked already): imported here first
 import apirec.integrations.stainless  # noqa: F401
+from tests.anthropic_server import AnthropicServer
 from tests.openai_server import OpenAIServer
 from tests.paths import LLAMA_STACK
 
@@ -48,6 +49,18 @@ def openai_server() -> Iterator[OpenAIServer]:
     """A local OpenAI-compatible server on 127.0.0.1 (tests/openai_server.py); ``stop()`` it
     to prove that replay never reaches it."""
     server = OpenAIServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def anthropic_server() -> Iterator[AnthropicServer]:
+    """A local Anthropic-compatible server on 127.0.0.1 (tests/anthropic_server.py), its
+    ``base_url`` without ``/v1`` as the anthropic client wants it."""
+    server = AnthropicServer().start()
+    server.base_url = server.base_url.removesuffix("/v1")
     try:
         yield server
     finally:

@@ -10,7 +10,6 @@ import pytest
 
 import apirec
 from apirec.integrations import patch
-from tests.anthropic_server import AnthropicServer
 from tests.integration_helpers import SECRETS, record_then_replay, stored_bytes
 
 MESSAGES = [{"role": "user", "content": "name a llama"}]
@@ -19,13 +18,8 @@ sync_and_async = pytest.mark.parametrize("is_async", [False, True], ids=["sync",
 
 
 @pytest.fixture
-def server():
-    server = AnthropicServer().start()
-    server.base_url = server.base_url.removesuffix("/v1")
-    try:
-        yield server
-    finally:
-        server.stop()
+def server(anthropic_server):
+    return anthropic_server
 
 
 @pytest.fixture

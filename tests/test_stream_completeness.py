@@ -19,7 +19,6 @@ import pytest
 
 import apirec
 from apirec.integrations import patch
-from tests.anthropic_server import AnthropicServer
 
 MESSAGES = [{"role": "user", "content": "llamas eat grass and hay"}]
 TEXT = "You said: llamas eat grass and hay"
@@ -41,16 +40,6 @@ def only(directory):
     (response,) = stored(directory)
     assert response["is_streaming"] is True
     return response
-
-
-@pytest.fixture
-def anthropic_server():
-    server = AnthropicServer().start()
-    server.base_url = server.base_url.removesuffix("/v1")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def openai_text(chunks):

@@ -32,12 +32,19 @@ def incomplete(
         f"record-if-missing mode)",
         file=where,
         reason=reason,
-        function=call.function,
-        key=call.key,
-        arguments=call.arguments,
-        location=location,
-        test_id=call.test_id,
+        **_about(call, location),
     )
+
+
+def _about(call: Call, location: str) -> dict[str, Any]:
+    """What a replay miss says about its call (:class:`~apirec.RecordingNotFound`'s fields)."""
+    return {
+        "function": call.function,
+        "key": call.key,
+        "arguments": call.arguments,
+        "location": location,
+        "test_id": call.test_id,
+    }
 
 
 def format_error(
@@ -80,11 +87,7 @@ def past_the_end(
         "\n".join(lines),
         call_number=n,
         recorded=recorded,
-        function=call.function,
-        key=call.key,
-        arguments=call.arguments,
-        location=location,
-        test_id=call.test_id,
+        **_about(call, location),
     )
 
 
