@@ -131,3 +131,48 @@ def test_a_recorded_function_keeps_storing_its_errors(store_dir):
     with apirec.recording(store_dir, mode="replay"), pytest.raises(TypeError) as error:
         checked("x")
     assert str(error.value) == "not a number: 'x'" and calls == ["x"]
+
+
+class _Number(pydantic.BaseModel):
+    answer: int  # the fake answers words: its reply fails this model
+
+
+class _Words(pydantic.BaseModel):
+    answer: str
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_a_reply_that_fails_the_parse_model_is_the_services_answer(
+    openai_server, closed_url, store_dir, is_async
+):
+    """The service answered 200; the SDK's ValidationError while parsing that reply is stored
+    and raised again on replay, before and after the method has learnt its fast lane."""
+
+    async def ask(url, model):
+        cls = openai.AsyncOpenAI if is_async else openai.OpenAI
+        client = cls(base_url=url, api_key="k", max_retries=0)
+        try:
+            result = client.chat.completions.parse(model="m", messages=HI, response_format=model)
+            return await result if is_async else result
+        except Exception as error:
+            return error
+        finally:
+            closing = client.close()
+            if is_async:
+                await closing
+
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch(rec, "openai")
+        live = [await ask(openai_server.base_url, m) for m in (_Number, _Words, _Number)]
+    assert isinstance(live[0], pydantic.ValidationError)
+    assert isinstance(live[2], pydantic.ValidationError)
+    assert rec.stats.recorded == 3
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch(rec, "openai")
+        replayed = [await ask(closed_url, m) for m in (_Number, _Words, _Number)]
+    for before, after in zip(live[::2], replayed[::2], strict=True):
+        assert isinstance(after, Exception) and not isinstance(after, apirec.RecordingNotFound)
+        assert "ValidationError" in f"{type(after).__name__} {after}"
+        assert "Input should be a valid integer" in str(after)
+        assert "Input should be a valid integer" in str(before)
+    assert replayed[1].choices[0].message.parsed == live[1].choices[0].message.parsed

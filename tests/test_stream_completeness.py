@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
 import warnings
 
 import anthropic
@@ -506,3 +508,96 @@ async def test_a_truncated_sdk_stream_counts_only_the_chunks_the_caller_sees(
             else:
                 seen.extend(stream)
     assert len(seen) == 3
+
+
+# -- the caller reads on after apirec read the rest (issue 18, adversarial point 1) -----------
+
+
+def test_a_sync_stream_read_after_its_recording_block_gives_the_caller_every_chunk(
+    tmp_path, openai_server, make_client, closed_url
+):
+    def start(client, mode):  # a function hands the stream out of its recording block
+        with apirec.recording(tmp_path, mode=mode) as rec:
+            patch(rec, "openai")
+            stream = client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+            first = next(stream)
+        return first, stream
+
+    first, stream = start(make_client(openai_server.base_url, is_async=False), "record")
+    live = [first, *stream]  # the block read the rest: the caller still gets it, in order
+    assert openai_text(live) == TEXT
+    first, stream = start(make_client(closed_url, is_async=False), "replay")
+    replayed = [first, *stream]
+    assert [c.model_dump() for c in replayed] == [c.model_dump() for c in live]
+
+
+async def test_an_async_stream_read_after_its_recording_block_gives_the_caller_every_chunk(
+    tmp_path, openai_server, make_client
+):
+    client = make_client(openai_server.base_url, is_async=True)
+    async with apirec.recording(tmp_path, mode="record") as rec:
+        patch(rec, "openai")
+        stream = await client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+        first = await stream.__anext__()
+    live = [first] + [chunk async for chunk in stream]
+    assert openai_text(live) == TEXT
+    assert [c.model_dump() for c in live] == [c.model_dump() for c in openai_text_chunks(tmp_path)]
+
+
+def openai_text_chunks(directory, model="m"):
+    with apirec.recording(directory, mode="replay") as rec:
+        patch(rec, "openai")
+        client = openai.OpenAI(base_url="http://127.0.0.1:9/v1", api_key="sk", max_retries=0)
+        return list(client.chat.completions.create(model=model, messages=MESSAGES, stream=True))
+
+
+def test_reading_on_after_closing_the_response_gives_the_rest_apirec_read(
+    tmp_path, openai_server, make_client
+):
+    # Without apirec, what the SDK gives after this depends on how much of the body had
+    # arrived; with apirec, the rest is read (for the recording) before the response closes,
+    # so the caller gets it all, then the end, never an early end.
+    with apirec.recording(tmp_path, mode="record") as rec:
+        patch(rec, "openai")
+        stream = make_client(openai_server.base_url, is_async=False).chat.completions.create(
+            model="m", messages=MESSAGES, stream=True
+        )
+        live = []
+        for chunk in stream:
+            live.append(chunk)
+            if len(live) == 2:
+                stream.response.close()  # apirec reads the rest here, for the recording
+    assert openai_text(live) == TEXT
+    assert [c.model_dump() for c in openai_text_chunks(tmp_path)] == [c.model_dump() for c in live]
+
+
+def test_a_thread_mid_read_as_the_block_ends_gets_the_whole_stream_and_nothing_is_stored_wrong(
+    tmp_path, openai_server, make_client
+):
+    client = make_client(openai_server.base_url, is_async=False)
+    live, errors, reading = [], [], threading.Event()
+
+    def worker(stream):
+        try:
+            for chunk in stream:
+                live.append(chunk)
+                reading.set()
+                time.sleep(0.2)  # the block ends meanwhile, and reads the rest
+        except BaseException as error:
+            errors.append(error)
+
+    with apirec.recording(tmp_path, mode="record") as rec:
+        patch(rec, "openai")
+        stream = client.chat.completions.create(model="gated", messages=MESSAGES, stream=True)
+        thread = threading.Thread(target=worker, args=(stream,))
+        thread.start()
+        threading.Timer(0.5, openai_server.gate.set).start()
+        assert reading.wait(10)
+    thread.join(10)
+    assert errors == []
+    assert openai_text(live) == TEXT
+    (response,) = stored(tmp_path)
+    assert "exception_data" not in response and "truncated" not in response
+    assert [c.model_dump() for c in openai_text_chunks(tmp_path, "gated")] == [
+        c.model_dump() for c in live
+    ]

@@ -144,7 +144,7 @@ def test_async_stream_left_by_a_sync_block_is_stored_truncated_when_the_loop_end
             await break_and_drop(open_stream)
         # returns at once: asyncio.run cancels the task that was reading the rest
 
-    with pytest.warns(RuntimeWarning, match=r"agen\(\).*stored truncated.*event loop ended"):
+    with pytest.warns(RuntimeWarning, match=r"agen\(\).*stored truncated.*cut by CancelledError"):
         asyncio.run(main())
     response = only_stream(tmp_path)
     assert response["truncated"] is True
@@ -586,3 +586,60 @@ def test_truncation_marks_survive_the_msgpack_store(tmp_path):
 def test_the_error_is_public():
     assert issubclass(apirec.IncompleteRecording, apirec.RecordingNotFound)
     assert "IncompleteRecording" in apirec.__all__
+
+
+# -- a cut says so (issue 18, adversarial point 3) ---------------------------------------------
+
+
+def test_a_stream_cut_by_ctrl_c_in_the_loop_body_warns_naming_the_call_and_file(tmp_path):
+    @apirec.record(name="ticks")
+    def ticks():
+        yield from range(5)
+
+    with (
+        pytest.warns(
+            RuntimeWarning, match=r"ticks\(\) was stored truncated in .*\.json.*KeyboardInterrupt"
+        ),
+        pytest.raises(KeyboardInterrupt),
+        apirec.recording(tmp_path, mode="record"),
+    ):
+        for tick in ticks():
+            if tick == 2:
+                raise KeyboardInterrupt
+    response = only_stream(tmp_path)
+    assert response["truncated"] is True and len(response["body"]) == 3
+
+
+@pytest.mark.parametrize("how", ["wait_for", "cancel"])
+def test_a_stream_cut_by_cancellation_warns_naming_the_call_and_file(tmp_path, how):
+    @apirec.record(name="slow")
+    async def slow():
+        yield 0
+        yield 1
+        await asyncio.sleep(30)
+        yield 2
+
+    async def read(got):
+        async for item in slow():
+            got.append(item)
+
+    async def main():
+        got = []
+        async with apirec.recording(tmp_path, mode="record"):
+            if how == "wait_for":
+                with pytest.raises(TimeoutError):
+                    await asyncio.wait_for(read(got), 0.2)
+            else:
+                task = asyncio.create_task(read(got))
+                await asyncio.sleep(0.2)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+        return got
+
+    with pytest.warns(
+        RuntimeWarning, match=r"slow\(\) was stored truncated in .*\.json.*CancelledError"
+    ):
+        assert asyncio.run(main()) == [0, 1]
+    response = only_stream(tmp_path)
+    assert response["truncated"] is True and len(response["body"]) == 2

@@ -244,3 +244,128 @@ async def test_the_other_way_round_too(store_dir):
     with apirec.recording(store_dir, mode="replay"), pytest.raises(apirec.ApirecError) as error:
         numbers_now()
     assert "numbers()" in str(error.value) and "record" in str(error.value)
+
+
+# -- send / asend / throw go through the recording (issue 18, adversarial point 2) -----------
+
+
+def test_chunks_taken_with_send_are_recorded_and_replayed(store_dir):
+    @apirec.record(name="tokens")
+    def tokens(n):
+        for i in range(n):
+            answer = yield f"tok{i}"
+            if answer is not None:
+                yield f"got {answer}"  # the generator's answer to a sent value is a chunk
+
+    def consume():
+        stream = tokens(4)
+        return [next(stream), stream.send(None), stream.send("x"), *stream]
+
+    with apirec.recording(store_dir, mode="record"):
+        live = consume()
+    assert live == ["tok0", "tok1", "got x", "tok2", "tok3"]
+    with apirec.recording(store_dir, mode="replay"):
+        assert consume() == live  # sent values are not part of the key: recorded answers
+
+    with apirec.recording(store_dir, mode="replay"):
+        assert list(tokens(4)) == live  # stored complete, nothing skipped
+
+
+async def test_chunks_taken_with_asend_are_recorded_and_replayed(store_dir):
+    @apirec.record(name="atokens")
+    async def atokens(n):
+        for i in range(n):
+            yield f"tok{i}"
+
+    async def consume():
+        stream = atokens(4)
+        return [await stream.__anext__(), await stream.asend(None)] + [t async for t in stream]
+
+    with apirec.recording(store_dir, mode="record"):
+        live = await consume()
+    assert live == ["tok0", "tok1", "tok2", "tok3"]
+    with apirec.recording(store_dir, mode="replay"):
+        assert [t async for t in atokens(4)] == live  # stored complete, nothing skipped
+    with apirec.recording(store_dir, mode="replay"):
+        assert await consume() == live
+
+
+def test_an_error_thrown_into_a_recorded_generator_ends_its_recording(store_dir):
+    @apirec.record(name="catcher")
+    def catcher():
+        try:
+            yield 1
+        except KeyError:
+            yield "caught"
+
+    with apirec.recording(store_dir, mode="record"):
+        stream = catcher()
+        assert next(stream) == 1
+        assert stream.throw(KeyError("k")) == "caught"
+        assert list(stream) == []
+    with apirec.recording(store_dir, mode="replay"):
+        assert list(catcher()) == [1, "caught"]
+
+
+# -- a function that changed between stream and value (issue 18, adversarial point 4) ---------
+
+
+def _gen():
+    yield 1
+    yield 2
+
+
+async def _agen():
+    yield 1
+    yield 2
+
+
+def _value():
+    return [1, 2]
+
+
+async def _avalue():
+    return [1, 2]
+
+
+async def _use(function, how):
+    result = function()
+    if how == "await":
+        return await result
+    if how == "async for":
+        return [item async for item in result]
+    if how == "for":
+        return list(result)
+    return len(result)
+
+
+@pytest.mark.parametrize(
+    ("before", "use_before", "now", "use_now"),
+    [
+        (_agen, "async for", _avalue, "await"),
+        (_avalue, "await", _agen, "async for"),
+        (_value, "len", _agen, "async for"),
+        (_gen, "for", _value, "len"),
+        (_value, "len", _gen, "for"),
+        (_gen, "for", _avalue, "await"),
+    ],
+    ids=lambda f: getattr(f, "__name__", f),
+)
+async def test_a_function_that_changed_between_stream_and_value_says_to_record_again(
+    store_dir, before, use_before, now, use_now
+):
+    with apirec.recording(store_dir, mode="record"):
+        assert await _use(apirec.record(name="f")(before), use_before) in ([1, 2], 2)
+    with apirec.recording(store_dir, mode="replay"), pytest.raises(apirec.ApirecError) as error:
+        await _use(apirec.record(name="f")(now), use_now)
+    message = str(error.value)
+    assert message.startswith("f() was recorded as ") and str(store_dir) in message
+    assert "record it again" in message
+
+
+async def test_a_generator_function_unchanged_still_replays(store_dir):
+    for function, how in ((_gen, "for"), (_agen, "async for"), (_value, "len")):
+        with apirec.recording(store_dir, mode="record"):
+            live = await _use(apirec.record(name=function.__name__)(function), how)
+        with apirec.recording(store_dir, mode="replay"):
+            assert await _use(apirec.record(name=function.__name__)(function), how) == live

@@ -23,7 +23,12 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from apirec.integrations.stainless_methods import call_name, wrap_method
-from apirec.integrations.stainless_replies import afinishing_close, finishing_close
+from apirec.integrations.stainless_replies import (
+    afinishing_close,
+    amarking_answered,
+    finishing_close,
+    marking_answered,
+)
 from apirec.integrations.stainless_requests import RequestHooks
 from apirec.keys.spec import KeySpec
 from apirec.record.context import recording_lookup
@@ -105,6 +110,11 @@ class _Sdk(RequestHooks):
         # closing a client closes its connections: its recorded streams are finished first
         base.SyncAPIClient.close = finishing_close(base.SyncAPIClient.close)
         base.AsyncAPIClient.close = afinishing_close(base.AsyncAPIClient.close)
+        # an error while the SDK parses the service's response is the service's answer
+        sync_parse = base.SyncAPIClient._process_response
+        base.SyncAPIClient._process_response = marking_answered(sync_parse)
+        async_parse = base.AsyncAPIClient._process_response
+        base.AsyncAPIClient._process_response = amarking_answered(async_parse)
         resource = importlib.import_module(f"{sdk}._resource")
         for root in (resource.SyncAPIResource, resource.AsyncAPIResource):
             self._watch(root)

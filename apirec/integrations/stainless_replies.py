@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from apirec.errors import ApirecError
+from apirec.record.error_policy import ANSWERED
 
 # what the recorded body no longer is: httpx has decoded and joined it already
 _TRANSPORT_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
@@ -290,3 +291,37 @@ def not_rebuildable(function: str) -> ApirecError:
         f"{function}() replayed a raw HTTP answer where apirec expected a value or a stream: "
         "record it again (delete its file and run in record-if-missing mode)"
     )
+
+
+def marking_answered(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``SyncAPIClient._process_response``: an error raised in it (the reply fails the model
+    of ``.parse()``) came after the service answered: stored as the call's answer
+    (:data:`apirec.record.error_policy.ANSWERED`)."""
+    original = getattr(original, "__apirec_original__", original)
+
+    @functools.wraps(original)
+    def process(client: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(client, *args, **kwargs)
+        except Exception as error:
+            ANSWERED.set(error)
+            raise
+
+    process.__apirec_original__ = original  # type: ignore[attr-defined]
+    return process
+
+
+def amarking_answered(original: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`marking_answered` for ``AsyncAPIClient._process_response``."""
+    original = getattr(original, "__apirec_original__", original)
+
+    @functools.wraps(original)
+    async def process(client: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await original(client, *args, **kwargs)
+        except Exception as error:
+            ANSWERED.set(error)
+            raise
+
+    process.__apirec_original__ = original  # type: ignore[attr-defined]
+    return process

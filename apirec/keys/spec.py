@@ -92,7 +92,7 @@ class KeySpec(Binding):
         keying: Keying | None = None,
         store_errors: str | Callable[[BaseException], bool] | None = None,
         repeats: str | None = None,
-        own_kind: bool = False,
+        own_kind: bool | str = False,
         service_errors: tuple[type[BaseException], ...] | None = None,
         scrub: Iterable[Scrub] | Rules = (),
     ) -> None:
@@ -105,7 +105,8 @@ class KeySpec(Binding):
         # every error is the function's answer (@record)
         self.service_errors = service_errors
         # the stream kind (sync or async) of its answers is the function's own (@record):
-        # replaying one stored as the other kind is an error; else it follows the caller
+        # replaying one stored as the other kind is an error; else it follows the caller.
+        # "generator" for a (async) generator function, whose answer is always a stream
         self.own_kind = own_kind
         # the function's scrub= rules, applied by the write gate with the recording's
         self.scrub = compile_rules(scrub)

@@ -51,7 +51,7 @@ class Call:
     # the function's repeats= (apirec.record.sequences), None: the recording's
     repeats: str | None = None
     # the stream kind of its answers is the function's own (@record, KeySpec.own_kind)
-    own_kind: bool = False
+    own_kind: bool | str = False  # "generator": a generator function's (KeySpec)
     # the scrub= rules of the function and the recording, for the write gate
     rules: Rules = NO_RULES
 

@@ -12,13 +12,15 @@ the caller but is not written, and the call gives up its place in the call order
 SDK classes are recognised by the names in their class hierarchy, never imported: the core
 knows no SDK. :class:`apirec.NetworkBlocked` (apirec's own refusal) is never stored. For an
 SDK's methods patched by an integration, only errors that came from the service or the
-connection are answers at all (:func:`from_service`); the others (a bad argument, a closed
-event loop) reach the caller and are not stored.
+connection are answers at all (:func:`from_service`), and errors raised while the SDK read
+the service's response (:data:`ANSWERED`); the others (a bad argument, a closed event loop)
+reach the caller and are not stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, Literal, TypeAlias
 
 from apirec.errors import NetworkBlocked
@@ -30,6 +32,11 @@ ServiceErrors: TypeAlias = tuple[type[BaseException], ...]
 Services: TypeAlias = ServiceErrors | None  # None: every error is an answer (@record)
 POLICIES = ("permanent", "all")
 DEFAULT: StoreErrors = "permanent"
+
+# The error an integration saw raised while its SDK read the service's HTTP response (a reply
+# that fails the model of ``.parse()``: pydantic's ValidationError): the service answered, so
+# it is the call's answer. Set by the integration as the error leaves the SDK's parsing.
+ANSWERED: ContextVar[BaseException | None] = ContextVar("apirec_answered", default=None)
 
 TRANSIENT_STATUSES = frozenset({408, 409, 429, *range(500, 600)})
 # Classes, by name anywhere in the hierarchy, whose errors mean the request did not get an
@@ -90,6 +97,9 @@ def from_service(error: BaseException, classes: tuple[type[BaseException], ...])
     argument, a validation error while the SDK built the request, a closed event loop)
     happened before any answer and is never stored as one."""
     if isinstance(error, classes) or is_transient(error):
+        return True
+    if ANSWERED.get() is error:
+        ANSWERED.set(None)  # judged: not kept alive (with its frames) any longer
         return True
     if any(_status(error, name) is not None for name in _STATUS_ATTRIBUTES):
         return True

@@ -363,7 +363,11 @@ class Recording:
     ) -> Any:
         if is_stream(result):
             answers = self._answers
-            kind = {"stream_kind": "async" if async_stream else "sync"} if call.own_kind else {}
+            kind: dict[str, Any] = {}
+            if call.own_kind:
+                kind["stream_kind"] = "async" if async_stream else "sync"
+            if call.own_kind == "generator":  # not to be replayed to a plain function
+                kind["generator"] = True
 
             def save(response: dict[str, Any]) -> str:
                 return answers.where(call, answers.save(call, {**response, **kind}))

@@ -95,9 +95,22 @@ def check_stream_kind(
     call: Call, slot: int, response: dict[str, Any], is_async: bool, where: Where
 ) -> None:
     """A ``@record`` function recorded as a stream of one kind (sync or async) and now of the
-    other: its stored answer cannot be handed back as what the function now returns."""
+    other, or a generator function recorded returning a value (or the other way round): its
+    stored answer cannot be handed back as what the function now returns."""
+    if not call.own_kind:
+        return
+    streaming = response.get("is_streaming") is True
+    generator = "an async generator" if is_async else "a generator"
+    if call.own_kind == "generator" and not streaming and not response.get("is_exception"):
+        raise _record_again(call, slot, where, "returning a value", f"{generator} function")
+    if streaming and call.own_kind != "generator" and response.get("generator") is True:
+        stored_kind = (
+            "an async generator" if response.get("stream_kind") == "async" else ("a generator")
+        )
+        now = "an async" if is_async else "a plain"
+        raise _record_again(call, slot, where, f"{stored_kind} function", f"{now} function")
     stored = response.get("stream_kind", KINDS[is_async])
-    if not call.own_kind or stored == KINDS[is_async]:
+    if not streaming or stored == KINDS[is_async]:
         return
     now = KINDS[is_async]
     raise ApirecError(
@@ -105,5 +118,13 @@ def check_stream_kind(
         f"stream ({where(call, slot)}) but is now {'an' if now == 'async' else 'a'} {now} one (a "
         f"{'generator' if now == 'sync' else 'async generator'} or a function returning "
         f"{'an iterator' if now == 'sync' else 'an async iterator'}): record it again "
+        f"(run in record mode, or delete the file and run in record-if-missing mode)"
+    )
+
+
+def _record_again(call: Call, slot: int, where: Where, then: str, now: str) -> ApirecError:
+    return ApirecError(
+        f"{call.function}() was recorded as {then} ({where(call, slot)}) but is now {now}, "
+        f"so its stored answer cannot be handed back as what it returns now: record it again "
         f"(run in record mode, or delete the file and run in record-if-missing mode)"
     )

@@ -68,8 +68,9 @@ class Replaying:
             # stored recording that no caller has seen.
             entry, plans = self._pristine(call, slot, entry), None
         response = entry["response"]
-        if response.get("is_streaming"):
+        if call.own_kind:
             check_stream_kind(call, slot, response, async_stream, self._where)
+        if response.get("is_streaming"):
             return self._replay_stream(call, slot, response, async_stream, plans, first=not known)
         if response.get("is_exception"):
             data = response.get("exception_data")

@@ -41,6 +41,11 @@ def _is_async_generator(func: Callable[..., Any]) -> bool:
     return inspect.isasyncgenfunction(raw) or inspect.isasyncgenfunction(inspect.unwrap(raw))
 
 
+def _is_generator(func: Callable[..., Any]) -> bool:
+    raw = inspect.unwrap(getattr(func, "__func__", func))
+    return inspect.isgeneratorfunction(raw) or inspect.isasyncgenfunction(raw)
+
+
 def _default_name(func: Callable[..., Any]) -> str:
     raw = getattr(func, "__func__", func)
     return f"{getattr(raw, '__module__', '?')}.{getattr(raw, '__qualname__', repr(raw))}"
@@ -150,7 +155,8 @@ def wrap(
         keying=keying,
         store_errors=store_errors,
         repeats=repeats,
-        own_kind=own_kind,
+        # a generator function's answers are streams: a stored value is not one of them
+        own_kind=("generator" if _is_generator(func) else "function") if own_kind else False,
         service_errors=service_errors,
         scrub=scrub,
     )

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from apirec.streams import loops
-from apirec.streams.completeness import loop_ending, source_ended, truncate, warn_truncated
-from apirec.streams.recording import Tape
+from apirec.streams.completeness import loop_ending, truncate
+from apirec.streams.tape import Tape
 
 DEFAULT_REST_CHUNKS = 10_000
 DEFAULT_REST_SECONDS = 30.0
@@ -116,18 +116,15 @@ class OpenStreams:
                 truncate(tape, self._bound_reason(read >= bound.chunks))
                 _close_sync(tape.source)
                 return
+            # one reader at a time: a caller in another thread may be inside the source
+            if not tape.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                truncate(tape, self._bound_reason(by_chunks=False))
+                return  # not closed: that caller is still reading it
             try:
-                chunk = next(tape.iterator)
-            except StopIteration:
-                source_ended(tape)
-                return
-            except Exception as error:
-                truncate(tape, f"reading the rest raised {type(error).__name__}: {error}")
-                return
-            except BaseException as error:
-                tape.cut(error)
-                raise
-            tape.add(chunk)
+                if not tape.read_next_rest():
+                    return
+            finally:
+                tape.lock.release()
             read += 1
 
     def _bound_reason(self, by_chunks: bool) -> str:
@@ -172,11 +169,8 @@ class OpenStreams:
             truncate(tape, "its event loop had ended before the rest could be read")
 
     async def _finish_in_task(self, tape: Tape) -> None:
-        try:
-            await self.finish_async(tape)
-        except asyncio.CancelledError:  # the event loop is shutting down: stored as it went
-            warn_truncated(tape, "its event loop ended before the rest could be read")
-            raise
+        # Cancelled as the event loop shuts down: stored as it went, and the cut says so.
+        await self.finish_async(tape)
 
     def _task_done(self, task: asyncio.Task[None], tape: Tape) -> None:
         self._tasks.discard(task)
@@ -231,13 +225,14 @@ class OpenStreams:
             if timeout is None or not timeout.expired():
                 if tape.done:
                     raise
-                reason = f"reading the rest raised {type(error).__name__}: {error}"
-            else:
-                reason = self._bound_reason(by_chunks=False)
+                tape.rest_failed(error)
+                return
+            reason = self._bound_reason(by_chunks=False)
         except Exception as error:
             if tape.done:  # a chunk that cannot be encoded, a failure to store: say so
                 raise
-            reason = f"reading the rest raised {type(error).__name__}: {error}"
+            tape.rest_failed(error)
+            return
         except BaseException as error:
             if not tape.done:
                 tape.cut(error)
@@ -254,12 +249,15 @@ class OpenStreams:
                 raise _BoundReached("chunks")
             if time.monotonic() > deadline:
                 raise _BoundReached("seconds")
-            try:
-                chunk = await tape.iterator.__anext__()
-            except StopAsyncIteration:
-                source_ended(tape)
-                return
-            tape.add(chunk)
+            async with tape.async_lock():  # one reader at a time: the caller may be in it
+                if tape.done:  # the caller's own read ended it meanwhile
+                    return
+                try:
+                    chunk = await tape.iterator.__anext__()
+                except StopAsyncIteration:
+                    tape.rest_ended()
+                    return
+                tape.read_rest(chunk)
             read += 1
 
 

@@ -15,20 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
-from apirec.codec.envelope import encode
 from apirec.codec.exception_data import error_response
 from apirec.errors import ApirecError
-from apirec.streams.completeness import source_ended
+from apirec.streams.tape import Tape
 
 _NOT_STREAMS = (str, bytes, bytearray, memoryview, list, tuple, dict, set, frozenset)
 
-# Called once per stream when it ends: (chunks, the error that ended it, why it was cut);
-# returns where it was stored (None: not stored).
-OnEnd = Callable[[list[Any], Exception | None, str | None], str | None]
 # Stores a stream's ``response``; returns where (a file) for the messages that name it.
 Save = Callable[[dict[str, Any]], str | None]
 
@@ -44,84 +39,6 @@ def is_async_stream(value: Any) -> bool:
     return isinstance(value, AsyncIterator)
 
 
-def interruption(error: BaseException) -> str:
-    """Why a stream was cut by ``error`` (cancellation, Ctrl-C), for the stored mark."""
-    return f"cut by {type(error).__name__}"
-
-
-class Tape:
-    """One stream being recorded: its source and the chunks so far; it ends exactly once.
-
-    The recording keeps the tape (not the caller's stream object) until it ends, so a stream
-    the caller dropped can still be finished; the caller's object only points at it.
-    """
-
-    __slots__ = (
-        "_claim",
-        "chunks",
-        "done",
-        "ended",
-        "error",
-        "finisher",
-        "function",
-        "is_async",
-        "iterator",
-        "loop",
-        "on_drop",
-        "on_end",
-        "source",
-        "stored_in",
-    )
-
-    def __init__(self, source: Any, on_end: OnEnd, function: str, *, is_async: bool) -> None:
-        self.source = source
-        self.is_async = is_async
-        if is_async:
-            self.iterator: Any = source if hasattr(source, "__anext__") else source.__aiter__()
-        else:
-            self.iterator = source if hasattr(source, "__next__") else iter(source)
-        self.function = function
-        self.chunks: list[Any] = []
-        self.done = False
-        self.error: Exception | None = None
-        self.on_end = on_end
-        self.on_drop: Callable[[Tape], None] | None = None
-        self.ended: Callable[[Tape], None] | None = None
-        # what reads the rest within the bound (apirec.streams.finishing.OpenStreams)
-        self.finisher: Any = None
-        # the event loop an async stream is read in: the only one its rest can be read in
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.stored_in: str | None = None  # where it was stored, once it ended
-        self._claim = threading.Lock()
-
-    def add(self, chunk: Any) -> None:
-        # Encoded now: the caller may mutate the chunk after we hand it over.
-        try:
-            self.chunks.append(encode(chunk))
-        except Exception:
-            self.done = True  # abandoned: a stream with a hole in it is never stored
-            raise
-
-    def end(self, error: Exception | None = None, truncated: str | None = None) -> None:
-        if not self.done:
-            self.done = True
-            self.error = error
-            if self.ended is not None:
-                self.ended(self)
-            self.stored_in = self.on_end(self.chunks, error, truncated)
-
-    def cut(self, error: BaseException) -> None:
-        """Store what was received, marked truncated; ``error`` (a cancellation) goes on."""
-        try:
-            self.end(truncated=interruption(error))
-        except Exception as failure:  # never hide the cancellation behind a failure to store
-            error.add_note(f"apirec: the stream of {self.function}() was not stored: {failure}")
-
-    def claim(self) -> bool:
-        """True for the one finisher allowed to read the rest (threads may race to)."""
-        return self._claim.acquire(blocking=False)
-
-
 class _Recorded:
     """What the sync and async recording streams share; other attributes are the source's."""
 
@@ -133,6 +50,10 @@ class _Recorded:
     @property
     def finished(self) -> bool:
         return self._tape.done
+
+    def _source_method(self, name: str) -> Callable[..., Any]:
+        method: Callable[..., Any] = getattr(self._source, name)  # AttributeError, as the SDK's
+        return method
 
     def __getattr__(self, name: str) -> Any:
         # only called for names not found here: ``stream.response`` and the like
@@ -156,22 +77,17 @@ class RecordingStream(_Recorded):
         return self
 
     def __next__(self) -> Any:
-        tape = self._tape
-        if tape.done:
-            raise StopIteration
-        try:
-            chunk = next(tape.iterator)
-        except StopIteration:
-            source_ended(tape)
-            raise
-        except Exception as error:
-            tape.end(error)
-            raise
-        except BaseException as error:  # Ctrl-C while the source was read
-            tape.cut(error)
-            raise
-        tape.add(chunk)
-        return chunk
+        return self._tape.pull(self._tape.iterator.__next__)
+
+    def send(self, value: Any) -> Any:
+        """A generator's ``send``: its answer is recorded as the next chunk (the values sent
+        are not part of the call's key; replay hands back the recorded answers)."""
+        send = self._source_method("send")
+        return self._tape.pull(lambda: send(value))
+
+    def throw(self, *args: Any) -> Any:
+        throw = self._source_method("throw")
+        return self._tape.pull(lambda: throw(*args))
 
     def drain(self) -> None:
         """Read and record the rest, within the recording's bound."""
@@ -197,26 +113,24 @@ class AsyncRecordingStream(_Recorded):
         return self
 
     async def __anext__(self) -> Any:
+        return await self._pull(self._tape.iterator.__anext__)
+
+    async def asend(self, value: Any) -> Any:
+        """An async generator's ``asend``: recorded like :meth:`RecordingStream.send`."""
+        asend = self._source_method("asend")
+        return await self._pull(lambda: asend(value))
+
+    async def athrow(self, *args: Any) -> Any:
+        athrow = self._source_method("athrow")
+        return await self._pull(lambda: athrow(*args))
+
+    async def _pull(self, step: Callable[[], Awaitable[Any]]) -> Any:
         tape = self._tape
-        if tape.done:
-            raise StopAsyncIteration
-        if tape.loop is None:
+        if tape.loop is None and not tape.done:
             tape.loop = loop = asyncio._get_running_loop()  # None under trio
             if loop is not None and tape.finisher is not None:
                 tape.finisher.watch(loop)  # finished before this loop closes its generators
-        try:
-            chunk = await tape.iterator.__anext__()
-        except StopAsyncIteration:
-            source_ended(tape)
-            raise
-        except Exception as error:
-            tape.end(error)
-            raise
-        except BaseException as error:  # cancelled (wait_for, cancel scopes) or Ctrl-C
-            tape.cut(error)
-            raise
-        tape.add(chunk)
-        return chunk
+        return await tape.apull(step)
 
     async def drain(self) -> None:
         """Read and record the rest, within the recording's bound."""

@@ -78,6 +78,10 @@ class ReplayStream(_Replay):
             raise StopIteration
         return chunk
 
+    def send(self, value: Any) -> Any:
+        """A recorded generator's ``send``: the recorded answer (sent values are not keyed)."""
+        return self.__next__()
+
     def close(self) -> None:
         self._close()
 
@@ -108,6 +112,10 @@ class AsyncReplayStream(_Replay):
         if not more:
             raise StopAsyncIteration
         return chunk
+
+    async def asend(self, value: Any) -> Any:
+        """A recorded async generator's ``asend``: the recorded answer (values not keyed)."""
+        return await self.__anext__()
 
     async def aclose(self) -> None:
         self._close()
