@@ -333,7 +333,8 @@ class Replays:
     async def object_rows(self, case: Case, number: int) -> None:
         b, target = self.b, 8 if case.kind == "chat" else 10
         with apirec.test_context(case.test_id or "bench"):
-            async with apirec.recording(self.store, mode="replay") as rec:
+            # one call replayed again and again: the last answer each time
+            async with apirec.recording(self.store, mode="replay", repeats="last") as rec:
                 rec.patch(CHAT_TARGET, name="openai.chat")
                 rec.patch(EMBED_TARGET, name="openai.embeddings")
                 warm, seeds = await b.time_async(
@@ -369,7 +370,8 @@ class Replays:
             await stream.aclose()
 
         with apirec.test_context(case.test_id or "bench"):
-            async with apirec.recording(self.store, mode="replay") as rec:
+            # one call replayed again and again: the last answer each time
+            async with apirec.recording(self.store, mode="replay", repeats="last") as rec:
                 rec.patch(CHAT_TARGET, name="openai.chat")
                 for stream in (await self.create(case), await self.seeds_call(case)):
                     assert await drain(stream) == 64
@@ -395,7 +397,8 @@ class Replays:
                   ">= 20x sooner"), faster_by=20)  # fmt: skip
 
         async def cold() -> int:
-            async with apirec.recording(self.store, mode="replay") as rec:
+            # one call replayed again and again: the last answer each time
+            async with apirec.recording(self.store, mode="replay", repeats="last") as rec:
                 rec.patch(CHAT_TARGET, name="openai.chat")
                 rec.patch(EMBED_TARGET, name="openai.embeddings")
                 return await drain_after(self.create(case))
@@ -474,7 +477,7 @@ def store_open(b: Bench) -> None:
 
     def once(kind: str, n: int) -> Callable[[], Awaitable[Any]]:
         async def open_and_replay() -> Any:
-            async with apirec.recording(paths[kind, n], mode="replay", store=kind):
+            async with apirec.recording(paths[kind, n], mode="replay", store=kind, repeats="last"):
                 return await lookup(n // 2)
 
         return open_and_replay

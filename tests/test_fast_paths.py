@@ -37,6 +37,37 @@ def test_fast_canonical_form_equals_the_full_one(value):
     assert json.dumps(fast, sort_keys=False) == json.dumps(full, sort_keys=False)
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        # a web-search tool's schema: its "query" property is no query string
+        {"tools": [{"parameters": {"properties": {"query": {"type": "string"}}}}]},
+        {"query": {"q": "llamas", "page": 2}, "headers": {"Accept": "text/plain"}},
+        {"query": ["a", "b"], "extra_headers": None},
+    ],
+)
+def test_a_dict_holding_headers_or_query_parameters_stays_on_the_fast_path(value):
+    """Such a key's value takes the full path; the dict around it need not (a tool schema with a
+    "query" property made the key of every call twice as slow)."""
+    canon = Canonicalizer()
+    full = canon.value(value, "x", None, None)
+    assert canon.plain(value) == full
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"query": {"key": "AIzaSyA1234567890abcdefghijklmnopqrstuv"}},
+        {"headers": {"X-Api-Key": "k"}},
+    ],
+)
+def test_a_secret_in_headers_or_query_parameters_still_takes_the_full_path(value):
+    canon = Canonicalizer()
+    canon.value(value, "x", None, None)
+    with pytest.raises(_Slow):
+        canon.plain(value)
+
+
 def test_secrets_at_depth_stay_redacted_call_after_call():
     def call(messages: list, extra_headers: dict | None = None) -> None: ...
 

@@ -34,10 +34,13 @@ from apirec.keys.functions import (
     is_tool_function,
     type_schema,
 )
-from apirec.keys.marks import _OMITTED, _REDACTED, HugeInt
+from apirec.keys.marks import _OMITTED, _REDACTED, HugeInt, _contains_marks
 from apirec.keys.sentinels import is_not_given
 
 _norm_name = norm
+
+# a dict shape's keys in order, and those holding headers or query parameters (their context)
+_Order = tuple[list[str], dict[str, str]]
 
 _SMALL, _SMALL_MIN = 2**64, -(2**63)  # what msgpack packs as an int
 
@@ -95,7 +98,7 @@ class Canonicalizer:
         self.redact_paths = _path_tree(r for r in redact if "." in r)
         # (name, context) -> is a secret; names repeat call after call
         self._secrets: dict[str | tuple[str, str], bool] = {}
-        self._shapes: dict[tuple[Any, ...], list[str] | None] = {}  # see plain()
+        self._shapes: dict[tuple[Any, ...], _Order | None] = {}  # see plain()
 
     def _secret(self, name: str, context: str | None = None) -> bool:
         """The one names rule (:mod:`apirec.gate.names`), plus the user's ``redact=``."""
@@ -107,15 +110,20 @@ class Canonicalizer:
                 self._secrets[cached] = secret
         return secret
 
-    def _order(self, shape: tuple[Any, ...]) -> list[str] | None:
+    def _order(self, shape: tuple[Any, ...]) -> _Order | None:
+        """How :meth:`plain` visits a dict of this shape: its keys in order, and those that
+        hold headers or query parameters (a tool schema's ``"query"`` property is common: its
+        value takes the full path, the rest of the dict stays fast); None when a key is a
+        secret or not a string."""
         try:
-            order: list[str] | None = sorted(shape)
+            keys: list[str] = sorted(shape)
         except TypeError:  # mixed key types: the full path sorts those
-            order = None
-        if order is not None and any(
-            type(k) is not str or self._secret(k) or context_of(k) for k in order
-        ):
-            order = None  # a secret, or headers or query parameters: the full path
+            keys = []
+            order: _Order | None = None
+        else:
+            order = (keys, {k: c for k in keys if (c := context_of(k))})
+        if order is not None and any(type(k) is not str or self._secret(k) for k in keys):
+            order = None  # a secret: the full path
         if len(self._shapes) < 1024:
             self._shapes[shape] = order
         return order
@@ -141,9 +149,16 @@ class Canonicalizer:
                 order = self._order(shape)
             if order is None:
                 raise _Slow
+            keys, contexts = order
             out = {}
-            for k in order:
+            for k in keys:
                 v = value[k]
+                if contexts and k in contexts:  # as the full path does, unless it marks
+                    sub = self.value(v, k, None, None, contexts[k])
+                    if _contains_marks(sub):
+                        raise _Slow
+                    out[k] = sub
+                    continue
                 tv = type(v)  # scalars inline: most nodes are leaves
                 if tv is str or tv is bool or v is None or (tv is int and _SMALL_MIN <= v < _SMALL):
                     out[k] = v
