@@ -7,6 +7,7 @@ import base64
 import json
 import string
 
+import msgpack
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -238,7 +239,7 @@ TOKEN_AUTH = "Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
         (f"https://e.test/s?q=key%3D{OAI}&x=1", "https://e.test/s?q=key%3D<redacted>&x=1"),
         (f"hello%20{OAI}", "hello%20<redacted>"),
         (f"x%2D{OAI}", f"x%2D{OAI}"),  # an escaped "-": part of the word, no boundary
-        (f"a\\\\n{OAI}", f"a\\\\n{OAI}"),  # a backslash, then the letter n
+        (f"a\\\\n{OAI}", "a\\\\n<redacted>"),  # ``\n`` escaped twice (or a backslash and n)
         ("https://alice:hunter@2secretPW@db.example.test/x", "https://<redacted>@db.example.test/x"),
         ("https://oauth2:" + "Z9q" * 90 + "@git.test/r.git", "https://<redacted>@git.test/r.git"),
         ("ssh://git@github.com/org/repo.git", "ssh://git@github.com/org/repo.git"),
@@ -317,7 +318,7 @@ def test_a_logprobs_token_is_text_and_redacted_keys_never_merge():
         "logprobs": {"content": [{**logprob, "top_logprobs": [logprob]}]},
         "usage_by_key": {OAI: 1, OAI.replace("A", "B"): 2, "<redacted>": 3},
         "credentials": {"opaque-key-as-a-dict-key-000000000042": {"calls": 3}, "user": "x"},
-        "request": {"token": "a-real-secret-session-value"},  # no logprob beside it: a secret
+        "request": {"token": "a-real-secret-session-value-42"},  # no logprob beside it: a secret
     }
     entry = {"test_id": None, "response": {"body": body, "is_streaming": False}}
     out = scrub_entry(entry)["response"]["body"]
@@ -326,3 +327,91 @@ def test_a_logprobs_token_is_text_and_redacted_keys_never_merge():
     assert out["credentials"] == {"<redacted>": {"calls": 3}, "user": "<redacted>"}
     assert out["request"] == {"token": "<redacted>"}
     assert scrub_entry(scrub_entry(entry)) == scrub_entry(entry)  # idempotent
+
+
+SECRET = "opaqueSecretValue0123456789xyz"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        json.dumps({"arguments": json.dumps({"payload": json.dumps({"text": "key:\n" + OAI})})}),
+        json.dumps({"payload": json.dumps({"text": "key:\t" + OAI})}),
+        "https://x.test/r?next=%2Fcb%253Fq%253D" + OAI,
+        "hello%2520" + OAI,
+        "hello%252520" + OAI,
+    ],
+)
+def test_keys_escaped_twice_are_found(text):
+    assert OAI not in scrub_text(text)
+    assert scrub_text(text).count("<redacted>") == 1
+
+
+@pytest.mark.parametrize("text", ["x%252D" + OAI, "x%2D" + OAI, "25%2D" + OAI])
+def test_an_escaped_word_character_stays_part_of_the_word(text):
+    assert scrub_text(text) == text
+
+
+JWT = (
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwiZXhwIjo5OTk5OTk5OTk5fQ."
+    "SflKxwRJSMeKKF2QT4fMJf36POk6yJV_adQssw5c"
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        msgpack.packb({"t": JWT + " " * (0x141 - len(JWT))}),  # str16, low length byte "A"
+        msgpack.packb({"t": JWT + " " * (0x1_0000 + 0x61 - len(JWT))}),  # str32, "a"
+        msgpack.packb({"t": JWT + " " * (0x012D - len(JWT))}),  # str16, "-"
+        b"\x0a\x81a" + (JWT + "." * (12417 - len(JWT))).encode(),  # protobuf 2-byte varint
+    ],
+)
+def test_a_token_after_a_2_or_4_byte_length_is_found(data):
+    assert scrub_bytes(data).count(b"<redacted>") == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xda a" + OAI.encode(),  # str16: a length past the end of the data
+        b"\xdb\x00\x00 a" + OAI.encode(),  # str32: the same
+        b"xa" + OAI.encode(),  # printable: a word
+    ],
+)
+def test_bytes_that_are_no_length_keep_the_fence(data):
+    assert scrub_bytes(data) == data
+
+
+def _tuple(*items):
+    return {"__type__": "builtins.tuple", "__data__": list(items)}
+
+
+def _bytes(data: bytes):
+    return {"__type__": "builtins.bytes", "__data__": base64.b64encode(data).decode()}
+
+
+@pytest.mark.parametrize(
+    "body, secret",
+    [
+        ({"headers": [_tuple("X-Api-Key", SECRET), _tuple("Accept", "json")]}, SECRET),
+        ([_tuple("authorization", "Token-less " + SECRET)], SECRET),
+        ({"headers": [_tuple(_bytes(b"x-api-key"), _bytes(SECRET.encode()))]}, SECRET),
+        ({"__type__": "builtins.dict", "__data__": [["api_key", SECRET], [0, "first"]]}, SECRET),
+        (
+            {"headers": {"__type__": "builtins.dict", "__data__": [["Cookie", SECRET], [1, "x"]]}},
+            SECRET,
+        ),
+        ({"token": [SECRET]}, SECRET),
+        ({"token": {"value": SECRET}}, SECRET),
+        ({"token": SECRET, "bytes": 30}, SECRET),
+        ({"token": SECRET.encode(), "logprob": -1.0}, SECRET),
+    ],
+)  # fmt: skip
+def test_secret_names_in_tuples_mixed_key_dicts_and_token_containers(body, secret):
+    entry = {"test_id": None, "response": {"body": body, "is_streaming": False}}
+    out = scrub_entry(entry)
+    assert secret not in repr(out)
+    assert "b3BhcXVl" not in repr(out)  # nor its base64
+    assert findings(entry)
+    assert scrub_entry(out) == out

@@ -83,17 +83,33 @@ def is_secret_name(name: str, context: str | None = None) -> bool:
 
 # Names that are credentials in requests but also name ordinary text: a ``token`` of a
 # tokenizer or of OpenAI's logprobs is a piece of a word. Under these, a value is a secret
-# when it looks like a credential: 16 characters or more, no space.
+# when it looks like a credential: 16 characters or more, no space, letters and digits
+# (or, in a list or dict, any value inside does).
 AMBIGUOUS = frozenset({"token"})
+
+
+def _credential_like(value: object) -> bool:
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if isinstance(value, str):
+        return (
+            len(value) >= 16
+            and not any(c.isspace() for c in value)
+            and any(c.isdigit() for c in value)
+            and any(c.isalpha() for c in value)
+        )
+    if isinstance(value, list | tuple):
+        return any(_credential_like(v) for v in value)
+    if isinstance(value, dict):
+        return any(_credential_like(v) for v in value.values())
+    return False
 
 
 def is_secret_value(name: str, value: object) -> bool:
     """Whether ``value``, under a secret ``name``, is to be replaced."""
     if name.lower() not in AMBIGUOUS:
         return True
-    if isinstance(value, bytes):
-        value = value.decode("latin-1")
-    return isinstance(value, str) and len(value) >= 16 and not any(c.isspace() for c in value)
+    return _credential_like(value)
 
 
 @functools.lru_cache(maxsize=4096)
