@@ -59,7 +59,7 @@ def test_each_token_shape_is_replaced_inside_any_text(kind, frame):
         ("https://user:pa55@host.test/v1/x", "https://<redacted>@host.test/v1/x"),
         ("https://TOKEN123@git.test/repo.git", "https://<redacted>@git.test/repo.git"),
         ("openai GET /models?api_key=abc&limit=2", "openai GET /models?api_key=<redacted>&limit=2"),
-        ("https://maps.test/geo?key=abc123&q=Paris", "https://maps.test/geo?key=<redacted>&q=Paris"),
+        ("https://maps.test/geo?key=AIzaKeyAbc123Def456&q=Paris", "https://maps.test/geo?key=<redacted>&q=Paris"),
         ("https://s3.test/o?X-Amz-Signature=ff00&a=b", "https://s3.test/o?X-Amz-Signature=<redacted>&a=b"),
     ],
 )  # fmt: skip
@@ -415,3 +415,66 @@ def test_secret_names_in_tuples_mixed_key_dicts_and_token_containers(body, secre
     assert "b3BhcXVl" not in repr(out)  # nor its base64
     assert findings(entry)
     assert scrub_entry(out) == out
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("invalid header 'authorization: bearer 9f8e7d6c5b4a3f2e1d0c'",
+         "invalid header 'authorization: bearer <redacted>'"),
+        ("postgres://alice:pa/" + SECRET + "@db.x.test/app", "postgres://<redacted>@db.x.test/app"),
+        ("https://abcdef0123456789abcdef0123456789@o0.ingest.sentry.io/1",
+         "https://<redacted>@o0.ingest.sentry.io/1"),
+        ("https://TOKEN123@git.test/repo.git", "https://<redacted>@git.test/repo.git"),
+        ("https://maps.test/geo?key=AIzaKeyAbc123Def456&q=1", "https://maps.test/geo?key=<redacted>&q=1"),
+        ("Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b",
+         "Authorization: Token <redacted>"),
+        ("xoxb-2048-1024-Zx9Yw8Vu7Ts6", "<redacted>"),
+    ],
+)  # fmt: skip
+def test_lower_case_bearer_slashed_passwords_and_key_like_url_users(text, expected):
+    assert scrub_text(text) == expected
+    assert scrub_text(expected) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://tv.example/reviews/xoxo-gossip-girl-season-2",
+        "Love you all, xoxo-the-whole-family",
+        "https://Contoso@dev.azure.com/Contoso/Project/_git/repo", "ftp://Anonymous@ftp.example.org/pub",
+        "http://john.doe2@x.test/", "Bearer 30-year-bonds pay more.",
+        "Token gpt-4o-mini-2024-07-18 limit reached", "https://files.example/o?key=reports/2024/q1.pdf",
+        "https://host:8080/path/user@example.com", "http://localhost:8080?to=bob@b.test",
+    ],
+)  # fmt: skip
+def test_slugs_capitalised_users_prose_and_object_keys_are_left_alone(text):
+    assert scrub_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["authorization_endpoint", "password_policy", "cookie_policy", "two_factor_auth",
+     "token_endpoint", "api_key_required", "password_min_length"],
+)  # fmt: skip
+def test_names_about_a_secret_are_not_secrets(name):
+    assert not is_secret_name(name) and not is_secret_name(name, HEADERS)
+
+
+@pytest.mark.parametrize("name", ["password", "db_password", "authorization", "auth_token"])
+def test_names_of_secrets_stay_secret(name):
+    assert is_secret_name(name)
+
+
+@pytest.mark.parametrize(
+    "body, kept",
+    [
+        ({"id": 50256, "token": "internationalization"}, True),
+        ({"token": "a-real-secret-session-value-42"}, False),
+        ({"params": {"key": "reports/2024/q1.pdf"}}, True),
+        ({"params": {"key": "AIzaKeyAbc123Def456"}}, False),
+    ],
+)
+def test_token_and_query_key_values_are_secrets_when_they_look_like_credentials(body, kept):
+    entry = {"test_id": None, "response": {"body": body, "is_streaming": False}}
+    assert (scrub_entry(entry) == entry) is kept

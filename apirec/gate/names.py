@@ -39,6 +39,15 @@ SECRET_SUFFIXES = (
 # any name holding these words: cf-aig-authorization, x-authorization, x-amz-security-token
 SECRET_WORDS = ("authorization", "authorisation", "password", "cookie")
 
+# A name made of a secret word and one of these says something *about* the secret (where to
+# send it, its rules, whether one is needed), not the secret: ``authorization_endpoint``,
+# ``password_policy``, ``api_key_required``, ``two_factor_auth``.
+NOT_SECRET_SUFFIXES = (
+    "_endpoint", "_policy", "_url", "_uri", "_type", "_method", "_methods", "_required",
+    "_enabled", "_length", "_min_length", "_max_length", "_expires_in", "_expires_at",
+    "_hint", "_mode", "_scheme", "_status", "_supported", "factor_auth",
+)  # fmt: skip
+
 # Inside headers, also what names an account (OpenAI-Organization, OpenAI-Project).
 HEADER_WORDS = ("organization", "organisation", "project")
 # Inside headers, a name ending in ``_token`` is a credential too (X-Auth-Token, X-CSRF-Token):
@@ -64,6 +73,8 @@ def norm(name: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _secret(low: str, context: str | None) -> bool:
+    if low.endswith(NOT_SECRET_SUFFIXES):
+        return False
     if low in SECRET_NAMES or low.endswith(SECRET_SUFFIXES):
         return True
     if any(word in low for word in SECRET_WORDS):
@@ -84,32 +95,36 @@ def is_secret_name(name: str, context: str | None = None) -> bool:
 # Names that are credentials in requests but also name ordinary text: a ``token`` of a
 # tokenizer or of OpenAI's logprobs is a piece of a word. Under these, a value is a secret
 # when it looks like a credential: 16 characters or more, no space, letters and digits
-# (or, in a list or dict, any value inside does).
-AMBIGUOUS = frozenset({"token"})
+# (or, in a list or dict, any value inside does). So is a query's ``key`` (Google's API key;
+# an object store's key is a path).
+AMBIGUOUS = frozenset({"token", "key"})
 
 
-def _credential_like(value: object) -> bool:
+def _credential_like(value: object, slash: bool = True) -> bool:
     if isinstance(value, bytes):
         value = value.decode("latin-1")
     if isinstance(value, str):
         return (
             len(value) >= 16
             and not any(c.isspace() for c in value)
+            and (slash or "/" not in value)
             and any(c.isdigit() for c in value)
             and any(c.isalpha() for c in value)
         )
     if isinstance(value, list | tuple):
-        return any(_credential_like(v) for v in value)
+        return any(_credential_like(v, slash) for v in value)
     if isinstance(value, dict):
-        return any(_credential_like(v) for v in value.values())
+        return any(_credential_like(v, slash) for v in value.values())
     return False
 
 
 def is_secret_value(name: str, value: object) -> bool:
-    """Whether ``value``, under a secret ``name``, is to be replaced."""
-    if name.lower() not in AMBIGUOUS:
+    """Whether ``value``, under a secret ``name``, is to be replaced (a query's ``key`` only
+    when it has no ``/``: an object's path is no API key)."""
+    low = name.lower()
+    if low not in AMBIGUOUS:
         return True
-    return _credential_like(value)
+    return _credential_like(value, slash=low != "key")
 
 
 @functools.lru_cache(maxsize=4096)
