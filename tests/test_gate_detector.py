@@ -471,6 +471,9 @@ def test_names_of_secrets_stay_secret(name):
     [
         ({"id": 50256, "token": "internationalization"}, True),
         ({"token": "a-real-secret-session-value-42"}, False),
+        ({"token": "tok-model-field-secret"}, False),  # words joined: no plain word
+        ({"token": "▁internationalization"}, True),
+        ({"url": "https://api.x.test/1?oauth_token=" + SECRET + "&a=1"}, False),
         ({"params": {"key": "reports/2024/q1.pdf"}}, True),
         ({"params": {"key": "AIzaKeyAbc123Def456"}}, False),
     ],

@@ -28,6 +28,7 @@ SECRET_NAMES = frozenset(
         "secret_key", "private_key", "cookie", "set_cookie", "credentials", "x_goog_api_key",
         "ocp_apim_subscription_key", "access_key_secret", "secret_access_key",
         "private_token", "vault_token", "subscription_token", "subscription_key", "auth_key",
+        "oauth_token",
     }
 )  # fmt: skip
 SECRET_SUFFIXES = (
@@ -94,23 +95,26 @@ def is_secret_name(name: str, context: str | None = None) -> bool:
 
 # Names that are credentials in requests but also name ordinary text: a ``token`` of a
 # tokenizer or of OpenAI's logprobs is a piece of a word. Under these, a value is a secret
-# when it looks like a credential: 16 characters or more, no space, letters and digits
-# (or, in a list or dict, any value inside does). So is a query's ``key`` (Google's API key;
+# when it looks like a credential: 16 characters or more, no space, letters and digits or
+# words joined by ``-_.``..., not one plain word (or, in a list or dict, any value inside
+# does). So is a query's ``key`` (Google's API key;
 # an object store's key is a path).
 AMBIGUOUS = frozenset({"token", "key"})
+
+
+_JOINS = frozenset("-_.~+/=")
 
 
 def _credential_like(value: object, slash: bool = True) -> bool:
     if isinstance(value, bytes):
         value = value.decode("latin-1")
     if isinstance(value, str):
-        return (
-            len(value) >= 16
-            and not any(c.isspace() for c in value)
-            and (slash or "/" not in value)
-            and any(c.isdigit() for c in value)
-            and any(c.isalpha() for c in value)
-        )
+        if len(value) < 16 or any(c.isspace() for c in value) or (not slash and "/" in value):
+            return False
+        letters = any(c.isalpha() for c in value)
+        digits = any(c.isdigit() for c in value)
+        # letters and digits, or words joined (``tok-model-field-secret``): not one word
+        return (letters and digits) or ((letters or digits) and any(c in _JOINS for c in value))
     if isinstance(value, list | tuple):
         return any(_credential_like(v, slash) for v in value)
     if isinstance(value, dict):
