@@ -36,7 +36,9 @@ def run(capsys, *argv):
 def test_finds_each_secret_with_its_place_and_kind_never_its_value(tmp_path, capsys):
     (tmp_path / "k.json").write_text(json.dumps(LEAKY, indent=2))
     (tmp_path / "blobs").mkdir()
-    (tmp_path / "blobs" / ("ab" * 32)).write_bytes(b"binary \x00 Authorization: Bearer tok3n-1234")
+    (tmp_path / "blobs" / ("ab" * 32)).write_bytes(
+        b"binary \x00 Authorization: Bearer tok3n-1234abcd5678"
+    )
     (tmp_path / "cassette.yaml").write_text(f"uri: https://user:pa55@api.test/v1?key={KEY}\n")
     code, out, err = run(capsys, tmp_path)
     assert code == 1

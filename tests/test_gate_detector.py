@@ -7,6 +7,7 @@ import base64
 import json
 import string
 
+import msgpack
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -58,7 +59,7 @@ def test_each_token_shape_is_replaced_inside_any_text(kind, frame):
         ("https://user:pa55@host.test/v1/x", "https://<redacted>@host.test/v1/x"),
         ("https://TOKEN123@git.test/repo.git", "https://<redacted>@git.test/repo.git"),
         ("openai GET /models?api_key=abc&limit=2", "openai GET /models?api_key=<redacted>&limit=2"),
-        ("https://maps.test/geo?key=abc123&q=Paris", "https://maps.test/geo?key=<redacted>&q=Paris"),
+        ("https://maps.test/geo?key=AIzaKeyAbc123Def456&q=Paris", "https://maps.test/geo?key=<redacted>&q=Paris"),
         ("https://s3.test/o?X-Amz-Signature=ff00&a=b", "https://s3.test/o?X-Amz-Signature=<redacted>&a=b"),
     ],
 )  # fmt: skip
@@ -238,7 +239,7 @@ TOKEN_AUTH = "Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
         (f"https://e.test/s?q=key%3D{OAI}&x=1", "https://e.test/s?q=key%3D<redacted>&x=1"),
         (f"hello%20{OAI}", "hello%20<redacted>"),
         (f"x%2D{OAI}", f"x%2D{OAI}"),  # an escaped "-": part of the word, no boundary
-        (f"a\\\\n{OAI}", f"a\\\\n{OAI}"),  # a backslash, then the letter n
+        (f"a\\\\n{OAI}", "a\\\\n<redacted>"),  # ``\n`` escaped twice (or a backslash and n)
         ("https://alice:hunter@2secretPW@db.example.test/x", "https://<redacted>@db.example.test/x"),
         ("https://oauth2:" + "Z9q" * 90 + "@git.test/r.git", "https://<redacted>@git.test/r.git"),
         ("ssh://git@github.com/org/repo.git", "ssh://git@github.com/org/repo.git"),
@@ -317,7 +318,7 @@ def test_a_logprobs_token_is_text_and_redacted_keys_never_merge():
         "logprobs": {"content": [{**logprob, "top_logprobs": [logprob]}]},
         "usage_by_key": {OAI: 1, OAI.replace("A", "B"): 2, "<redacted>": 3},
         "credentials": {"opaque-key-as-a-dict-key-000000000042": {"calls": 3}, "user": "x"},
-        "request": {"token": "a-real-secret-session-value"},  # no logprob beside it: a secret
+        "request": {"token": "a-real-secret-session-value-42"},  # no logprob beside it: a secret
     }
     entry = {"test_id": None, "response": {"body": body, "is_streaming": False}}
     out = scrub_entry(entry)["response"]["body"]
@@ -326,3 +327,157 @@ def test_a_logprobs_token_is_text_and_redacted_keys_never_merge():
     assert out["credentials"] == {"<redacted>": {"calls": 3}, "user": "<redacted>"}
     assert out["request"] == {"token": "<redacted>"}
     assert scrub_entry(scrub_entry(entry)) == scrub_entry(entry)  # idempotent
+
+
+SECRET = "opaqueSecretValue0123456789xyz"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        json.dumps({"arguments": json.dumps({"payload": json.dumps({"text": "key:\n" + OAI})})}),
+        json.dumps({"payload": json.dumps({"text": "key:\t" + OAI})}),
+        "https://x.test/r?next=%2Fcb%253Fq%253D" + OAI,
+        "hello%2520" + OAI,
+        "hello%252520" + OAI,
+    ],
+)
+def test_keys_escaped_twice_are_found(text):
+    assert OAI not in scrub_text(text)
+    assert scrub_text(text).count("<redacted>") == 1
+
+
+@pytest.mark.parametrize("text", ["x%252D" + OAI, "x%2D" + OAI, "25%2D" + OAI])
+def test_an_escaped_word_character_stays_part_of_the_word(text):
+    assert scrub_text(text) == text
+
+
+JWT = (
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwiZXhwIjo5OTk5OTk5OTk5fQ."
+    "SflKxwRJSMeKKF2QT4fMJf36POk6yJV_adQssw5c"
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        msgpack.packb({"t": JWT + " " * (0x141 - len(JWT))}),  # str16, low length byte "A"
+        msgpack.packb({"t": JWT + " " * (0x1_0000 + 0x61 - len(JWT))}),  # str32, "a"
+        msgpack.packb({"t": JWT + " " * (0x012D - len(JWT))}),  # str16, "-"
+        b"\x0a\x81a" + (JWT + "." * (12417 - len(JWT))).encode(),  # protobuf 2-byte varint
+    ],
+)
+def test_a_token_after_a_2_or_4_byte_length_is_found(data):
+    assert scrub_bytes(data).count(b"<redacted>") == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xda a" + OAI.encode(),  # str16: a length past the end of the data
+        b"\xdb\x00\x00 a" + OAI.encode(),  # str32: the same
+        b"xa" + OAI.encode(),  # printable: a word
+    ],
+)
+def test_bytes_that_are_no_length_keep_the_fence(data):
+    assert scrub_bytes(data) == data
+
+
+def _tuple(*items):
+    return {"__type__": "builtins.tuple", "__data__": list(items)}
+
+
+def _bytes(data: bytes):
+    return {"__type__": "builtins.bytes", "__data__": base64.b64encode(data).decode()}
+
+
+@pytest.mark.parametrize(
+    "body, secret",
+    [
+        ({"headers": [_tuple("X-Api-Key", SECRET), _tuple("Accept", "json")]}, SECRET),
+        ([_tuple("authorization", "Token-less " + SECRET)], SECRET),
+        ({"headers": [_tuple(_bytes(b"x-api-key"), _bytes(SECRET.encode()))]}, SECRET),
+        ({"__type__": "builtins.dict", "__data__": [["api_key", SECRET], [0, "first"]]}, SECRET),
+        (
+            {"headers": {"__type__": "builtins.dict", "__data__": [["Cookie", SECRET], [1, "x"]]}},
+            SECRET,
+        ),
+        ({"token": [SECRET]}, SECRET),
+        ({"token": {"value": SECRET}}, SECRET),
+        ({"token": SECRET, "bytes": 30}, SECRET),
+        ({"token": SECRET.encode(), "logprob": -1.0}, SECRET),
+    ],
+)  # fmt: skip
+def test_secret_names_in_tuples_mixed_key_dicts_and_token_containers(body, secret):
+    entry = {"test_id": None, "response": {"body": body, "is_streaming": False}}
+    out = scrub_entry(entry)
+    assert secret not in repr(out)
+    assert "b3BhcXVl" not in repr(out)  # nor its base64
+    assert findings(entry)
+    assert scrub_entry(out) == out
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("invalid header 'authorization: bearer 9f8e7d6c5b4a3f2e1d0c'",
+         "invalid header 'authorization: bearer <redacted>'"),
+        ("postgres://alice:pa/" + SECRET + "@db.x.test/app", "postgres://<redacted>@db.x.test/app"),
+        ("https://abcdef0123456789abcdef0123456789@o0.ingest.sentry.io/1",
+         "https://<redacted>@o0.ingest.sentry.io/1"),
+        ("https://TOKEN123@git.test/repo.git", "https://<redacted>@git.test/repo.git"),
+        ("https://maps.test/geo?key=AIzaKeyAbc123Def456&q=1", "https://maps.test/geo?key=<redacted>&q=1"),
+        ("Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b",
+         "Authorization: Token <redacted>"),
+        ("xoxb-2048-1024-Zx9Yw8Vu7Ts6", "<redacted>"),
+    ],
+)  # fmt: skip
+def test_lower_case_bearer_slashed_passwords_and_key_like_url_users(text, expected):
+    assert scrub_text(text) == expected
+    assert scrub_text(expected) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://tv.example/reviews/xoxo-gossip-girl-season-2",
+        "Love you all, xoxo-the-whole-family",
+        "https://Contoso@dev.azure.com/Contoso/Project/_git/repo", "ftp://Anonymous@ftp.example.org/pub",
+        "http://john.doe2@x.test/", "Bearer 30-year-bonds pay more.",
+        "Token gpt-4o-mini-2024-07-18 limit reached", "https://files.example/o?key=reports/2024/q1.pdf",
+        "https://host:8080/path/user@example.com", "http://localhost:8080?to=bob@b.test",
+    ],
+)  # fmt: skip
+def test_slugs_capitalised_users_prose_and_object_keys_are_left_alone(text):
+    assert scrub_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["authorization_endpoint", "password_policy", "cookie_policy", "two_factor_auth",
+     "token_endpoint", "api_key_required", "password_min_length"],
+)  # fmt: skip
+def test_names_about_a_secret_are_not_secrets(name):
+    assert not is_secret_name(name) and not is_secret_name(name, HEADERS)
+
+
+@pytest.mark.parametrize("name", ["password", "db_password", "authorization", "auth_token"])
+def test_names_of_secrets_stay_secret(name):
+    assert is_secret_name(name)
+
+
+@pytest.mark.parametrize(
+    "body, kept",
+    [
+        ({"id": 50256, "token": "internationalization"}, True),
+        ({"token": "a-real-secret-session-value-42"}, False),
+        ({"token": "tok-model-field-secret"}, False),  # words joined: no plain word
+        ({"token": "▁internationalization"}, True),
+        ({"url": "https://api.x.test/1?oauth_token=" + SECRET + "&a=1"}, False),
+        ({"params": {"key": "reports/2024/q1.pdf"}}, True),
+        ({"params": {"key": "AIzaKeyAbc123Def456"}}, False),
+    ],
+)
+def test_token_and_query_key_values_are_secrets_when_they_look_like_credentials(body, kept):
+    entry = {"test_id": None, "response": {"body": body, "is_streaming": False}}
+    assert (scrub_entry(entry) == entry) is kept

@@ -378,3 +378,27 @@ def test_within_the_second_the_report_began_the_file_time_decides(pytester, reco
     else:
         assert "deleted 4 recordings" in done.stdout
         assert "kept" not in done.stdout
+
+
+def test_the_usage_report_holds_test_ids_as_the_gate_stores_them(pytester):
+    """A test id holding a key (a parametrized test) is written scrubbed, as in the
+    recording: the report never leaks it, and prune still matches the two."""
+    setup(pytester, "pythonpath = .")
+    key = "sk-proj-" + "Abcdefghijklmnop1234567890QRSTuv"
+    pytester.makepyfile(
+        test_param=f"""
+import pytest, provider
+
+@pytest.mark.parametrize("key", ["{key}"])
+def test_call(apirec, key):
+    provider.add(1)
+"""
+    )
+    result = pytester.runpytest("--apirec-mode=record", "--apirec-usage=u.json")
+    result.assert_outcomes(passed=1)
+    text = (pytester.path / "u.json").read_text()
+    assert key not in text
+    (test_id,) = {test_id for test_id, _ in _files(pytester.path).values()}
+    report = json.loads(text)
+    assert "[<redacted>]" in test_id and test_id in report["ran_in_full"]
+    assert report["suite"]["passed"] == [test_id]

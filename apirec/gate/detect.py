@@ -52,12 +52,14 @@ def escaped_boundary(text: str, start: int) -> bool:
     call's arguments), ``%20`` or ``%3D`` in URL-encoded text. Not for an escaped character
     that is itself part of a word (``%2D`` is ``-``)."""
     if start >= 2 and text[start - 1] in _ESCAPES and text[start - 2] == "\\":
-        slashes = 1
-        while start - 2 - slashes >= 0 and text[start - 2 - slashes] == "\\":
-            slashes += 1
-        return slashes % 2 == 1  # ``\\n`` is a backslash and the letter n
-    if start >= 3 and text[start - 3] == "%" and _HEX.issuperset(text[start - 2 : start]):
-        return chr(int(text[start - 2 : start], 16)) not in _WORD
+        return True  # ``\\\\n``: a ``\\n`` escaped again (JSON in a JSON string), or a backslash
+    # ``%3D``, and ``%253D`` (``%`` encoded again, ``%25``): the character it stands for
+    if start >= 3 and _HEX.issuperset(text[start - 2 : start]):
+        at = start - 2
+        while at >= 3 and text[at - 1] != "%" and text[at - 2 : at] == "25":
+            at -= 2
+        if text[at - 1] == "%":
+            return chr(int(text[start - 2 : start], 16)) not in _WORD
     if (
         start >= 6
         and text[start - 6 : start - 4] == "\\u"
@@ -71,13 +73,26 @@ _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 
 
 def length_prefixed(text: str, start: int, end: int) -> bool:
-    """Whether the character just before ``start`` in binary data (read one character per
-    byte) is a string's length byte rather than part of a word: msgpack's ``str8`` and
-    protobuf's length-delimited fields put the length (``0x6c``, an ``l``, for 108) right
-    before the string. It is one when the byte before it is not printable (a type or tag
-    byte) and the length covers at least the token."""
+    """Whether the bytes just before ``start`` in binary data (read one character per byte)
+    are a string's length rather than part of a word: msgpack's ``str8`` and protobuf's
+    length-delimited fields put the length (``0x6c``, an ``l``, for 108) right before the
+    string; msgpack's ``str16``/``str32`` put 2 or 4 big-endian bytes after their type byte
+    (``0xda``/``0xdb``), protobuf a 2-byte varint for 128 bytes or more. It is one when the
+    length covers at least the token and fits in the data, and the byte before it is not
+    printable (a type or tag byte; for 2 or 4 bytes, exactly msgpack's type byte)."""
+    token, room = end - start, len(text) - start
     before = start - 2
-    return (before < 0 or not " " <= text[before] <= "~") and ord(text[start - 1]) >= end - start
+    if (before < 0 or not " " <= text[before] <= "~") and token <= ord(text[start - 1]):
+        return True
+    if start >= 3 and text[start - 3] == "\xda":
+        return token <= (ord(text[start - 2]) << 8 | ord(text[start - 1])) <= room
+    if start >= 5 and text[start - 5] == "\xdb":
+        length = int.from_bytes(text[start - 4 : start].encode("latin-1"), "big")
+        return token <= length <= room
+    if start >= 3 and ord(text[start - 2]) >= 0x80 and not " " <= text[start - 3] <= "~":
+        length = (ord(text[start - 2]) & 0x7F) | ord(text[start - 1]) << 7
+        return length >= 128 and token <= length <= room
+    return False
 
 
 def _fenced_out(shape: Shape, text: str, start: int, binary: bool) -> bool:

@@ -28,6 +28,7 @@ SECRET_NAMES = frozenset(
         "secret_key", "private_key", "cookie", "set_cookie", "credentials", "x_goog_api_key",
         "ocp_apim_subscription_key", "access_key_secret", "secret_access_key",
         "private_token", "vault_token", "subscription_token", "subscription_key", "auth_key",
+        "oauth_token",
     }
 )  # fmt: skip
 SECRET_SUFFIXES = (
@@ -38,6 +39,15 @@ SECRET_SUFFIXES = (
 )  # fmt: skip
 # any name holding these words: cf-aig-authorization, x-authorization, x-amz-security-token
 SECRET_WORDS = ("authorization", "authorisation", "password", "cookie")
+
+# A name made of a secret word and one of these says something *about* the secret (where to
+# send it, its rules, whether one is needed), not the secret: ``authorization_endpoint``,
+# ``password_policy``, ``api_key_required``, ``two_factor_auth``.
+NOT_SECRET_SUFFIXES = (
+    "_endpoint", "_policy", "_url", "_uri", "_type", "_method", "_methods", "_required",
+    "_enabled", "_length", "_min_length", "_max_length", "_expires_in", "_expires_at",
+    "_hint", "_mode", "_scheme", "_status", "_supported", "factor_auth",
+)  # fmt: skip
 
 # Inside headers, also what names an account (OpenAI-Organization, OpenAI-Project).
 HEADER_WORDS = ("organization", "organisation", "project")
@@ -64,6 +74,8 @@ def norm(name: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _secret(low: str, context: str | None) -> bool:
+    if low.endswith(NOT_SECRET_SUFFIXES):
+        return False
     if low in SECRET_NAMES or low.endswith(SECRET_SUFFIXES):
         return True
     if any(word in low for word in SECRET_WORDS):
@@ -83,17 +95,40 @@ def is_secret_name(name: str, context: str | None = None) -> bool:
 
 # Names that are credentials in requests but also name ordinary text: a ``token`` of a
 # tokenizer or of OpenAI's logprobs is a piece of a word. Under these, a value is a secret
-# when it looks like a credential: 16 characters or more, no space.
-AMBIGUOUS = frozenset({"token"})
+# when it looks like a credential: 16 characters or more, no space, letters and digits or
+# words joined by ``-_.``..., not one plain word (or, in a list or dict, any value inside
+# does). So is a query's ``key`` (Google's API key;
+# an object store's key is a path).
+AMBIGUOUS = frozenset({"token", "key"})
+
+
+_JOINS = frozenset("-_.~+/=")
+
+
+def _credential_like(value: object, slash: bool = True) -> bool:
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if isinstance(value, str):
+        if len(value) < 16 or any(c.isspace() for c in value) or (not slash and "/" in value):
+            return False
+        letters = any(c.isalpha() for c in value)
+        digits = any(c.isdigit() for c in value)
+        # letters and digits, or words joined (``tok-model-field-secret``): not one word
+        return (letters and digits) or ((letters or digits) and any(c in _JOINS for c in value))
+    if isinstance(value, list | tuple):
+        return any(_credential_like(v, slash) for v in value)
+    if isinstance(value, dict):
+        return any(_credential_like(v, slash) for v in value.values())
+    return False
 
 
 def is_secret_value(name: str, value: object) -> bool:
-    """Whether ``value``, under a secret ``name``, is to be replaced."""
-    if name.lower() not in AMBIGUOUS:
+    """Whether ``value``, under a secret ``name``, is to be replaced (a query's ``key`` only
+    when it has no ``/``: an object's path is no API key)."""
+    low = name.lower()
+    if low not in AMBIGUOUS:
         return True
-    if isinstance(value, bytes):
-        value = value.decode("latin-1")
-    return isinstance(value, str) and len(value) >= 16 and not any(c.isspace() for c in value)
+    return _credential_like(value, slash=low != "key")
 
 
 @functools.lru_cache(maxsize=4096)

@@ -62,6 +62,22 @@ def _user_colon_password(token: str) -> bool:
     return ":" in text and text.isprintable()
 
 
+_RUN = re.compile(r"[A-Za-z0-9]{10,}")
+
+
+def _credential_run(token: str) -> bool:
+    """Whether a value after ``Bearer``/``Token`` looks like a credential: letters and
+    digits, and a run of 10 letters and digits or more, mixed unless the value is 16
+    characters or more (``30-year-bonds``, ``gpt-4o-mini-2024-07-18`` are neither)."""
+    if not (any(c.isdigit() for c in token) and any(c.isalpha() for c in token)):
+        return False
+    long = len(token) >= 16
+    return any(
+        long or (any(c.isdigit() for c in run) and any(c.isalpha() for c in run))
+        for run in _RUN.findall(token)
+    )
+
+
 _NO_ALNUM_AFTER = r"(?![A-Za-z0-9])"
 _NO_ID_AFTER = r"(?![A-Za-z0-9_-])"
 
@@ -87,11 +103,12 @@ SHAPES: tuple[Shape, ...] = (
     ),
     _shape("github_token", "ghp_ gho_ ghu_ ghs_ ghr_", "_", r"gh[pousr]_[A-Za-z0-9]{36,}", 40),
     _shape("github_token", "github_", "_", r"github_pat_[A-Za-z0-9_]{22,}", 33),
+    # Slack's real shape: a type letter, then numbers (``xoxb-2048-...``): not ``xoxo-gossip``
     _shape(
         "slack_token",
         "xoxa- xoxb- xoxp- xoxo- xoxs- xoxr-",
         "-",
-        r"xox[abposr]-[A-Za-z0-9-]{10,}",
+        r"xox[abposr]-[0-9]{1,20}-[A-Za-z0-9-]{8,}",
         15,
     ),
     _shape("google_api_key", "AIza", "A", r"AIza[0-9A-Za-z_-]{35}" + _NO_ID_AFTER, 39),
@@ -109,6 +126,7 @@ SHAPES: tuple[Shape, ...] = (
         26,
         fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
         keep="keep",
+        check=_credential_run,
     ),
     _shape("jwt", "eyJ", "J", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", 24),
     _shape(
@@ -120,16 +138,27 @@ SHAPES: tuple[Shape, ...] = (
         31,
         fence=frozenset("-"),
     ),
-    # ``Bearer <token>``: only the token goes; it must hold a digit (prose has "Bearer
-    # bonds") and have 8 characters or more.
+    # ``Bearer <token>``: only the token goes; it must hold a run of 10 letters and digits
+    # mixed (prose has "Bearer bonds", "Bearer 30-year-bonds").
     _shape(
         "bearer",
         "Bearer BEARER",
         "B",
-        r"(?P<keep>(?:Bearer|BEARER)\s+)(?=[A-Za-z0-9._~+/-]*[0-9])[A-Za-z0-9._~+/-]{8,}=*",
-        15,
+        r"(?P<keep>(?:Bearer|BEARER)\s+)(?=[A-Za-z0-9._~+/-]*[0-9])[A-Za-z0-9._~+/-]{10,}=*",
+        17,
         fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
         keep="keep",
+        check=_credential_run,
+    ),
+    _shape(  # lower case, as in an error echoing a header: ``authorization: bearer ...``
+        "bearer",
+        "bearer",
+        "b",
+        r"(?P<keep>bearer\s+)(?=[A-Za-z0-9._~+/-]*[0-9])[A-Za-z0-9._~+/-]{10,}=*",
+        17,
+        fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+        keep="keep",
+        check=_credential_run,
     ),
     # ``Basic <base64(user:password)>`` (HTTP basic auth, sent for a ``user:pass@`` URL):
     # only the base64 goes, and only when it decodes to printable text with a ``:``.

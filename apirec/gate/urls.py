@@ -14,19 +14,30 @@ from __future__ import annotations
 
 import re
 
-from apirec.gate.names import QUERY, is_secret_name
+from apirec.gate.names import QUERY, is_secret_name, is_secret_value
 
 _PARAM_NAME = re.compile(r"[?&]([A-Za-z0-9_.%-]{1,64})\Z")
 _VALUE = re.compile(r"[^&#\s\"'<>]+")
 # after ``://``: everything up to the last ``@`` before the path, query or fragment
 _USERINFO_AFTER = re.compile(r"([^/\s?#\"'<>]+)@")
+# ``user:password@`` whose password holds ``/``: a user (no ``/``) and ``:``, then up to the
+# last ``@`` that a host follows; not a port (``host:8080/a@b.test`` is a path with a ``@``)
+_USERINFO_SLASH = re.compile(
+    r"([^/\s?#\"'<>:@]+:(?![0-9]*(?:[/?#]|\Z))[^\s\"'<>]*)@"
+    r"(?=[A-Za-z0-9.-]+(?::[0-9]+)?(?:[/?#\s\"'<>]|\Z))"
+)
 _SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
-_USER_NAME = re.compile(r"[a-z][a-z0-9._-]{0,31}")
+# a bare user name: words of letters (capitalised or not), a few digits after each, joined
+# by ``._-`` (``git``, ``alice``, ``Contoso``, ``john.doe2``); not a 32-hex key (Sentry's DSN),
+# nor ``TOKEN123``
+_USER_NAME = re.compile(
+    r"(?=.{1,32}\Z)[A-Za-z][a-z]*[0-9]{0,4}(?:[._-](?:[A-Za-z][a-z]*[0-9]{0,4}|[0-9]{1,4}))*"
+)
 
 
 def userinfo_spans(text: str) -> list[tuple[int, int]]:
     """The spans of every URL userinfo in ``text`` that holds a credential: one forward pass
-    over the ``://`` in it, each match stopping at the next ``/``."""
+    over the ``://`` in it."""
     spans = []
     at = text.find("://")
     while at >= 0:
@@ -34,7 +45,7 @@ def userinfo_spans(text: str) -> list[tuple[int, int]]:
         while scheme > 0 and text[scheme - 1] in _SCHEME_CHARS:
             scheme -= 1
         if scheme < at and text[scheme].isalpha():
-            m = _USERINFO_AFTER.match(text, at + 3)
+            m = _USERINFO_AFTER.match(text, at + 3) or _USERINFO_SLASH.match(text, at + 3)
             if m is not None and not _USER_NAME.fullmatch(m[1]):
                 spans.append((m.start(1), m.end(1)))
         at = text.find("://", at + 3)
@@ -48,6 +59,6 @@ def query_value_at(text: str, equals: int) -> tuple[str, int, int] | None:
     if m is None or not is_secret_name(m[1], QUERY):
         return None
     value = _VALUE.match(text, equals + 1)
-    if value is None:
+    if value is None or not is_secret_value(m[1], value[0]):
         return None
     return m[1], value.start(), value.end()

@@ -126,7 +126,7 @@ class _Walk:
             new_k = k
             if type(k) is str:
                 secret, context, scrubbed = _key_info(k)  # names recur: one cached lookup
-                if secret and is_secret_value(k, v) and not _text_token(k, value):
+                if secret and is_secret_value(k, v) and not _text_token(k, v, value):
                     new_v = self.secret(v, self._child(path, k))
                 else:
                     new_v = self.value(v, context, self._child(path, k))
@@ -173,7 +173,7 @@ class _Walk:
         return {k: new_v for k, _, new_v in out} if changed else value
 
     def sequence(self, value: list[Any], context: str | None, path: str) -> list[Any]:
-        if value and _is_pair(value[0]) and all(_is_pair(v) for v in value):
+        if value and _pair(value[0]) is not None and all(_pair(v) is not None for v in value):
             return self.pairs(value, context, path)
         out = None
         for i, v in enumerate(value):
@@ -185,18 +185,34 @@ class _Walk:
         return value if out is None else out
 
     def pairs(self, value: list[Any], context: str | None, path: str) -> list[Any]:
-        """``[[name, value], ...]``: header pairs, a dict with other keys than strings."""
+        """``[[name, value], ...]``: header pairs (lists, tuples, names as bytes), a dict with
+        other keys than strings (the codec's list of pairs): read by their string names."""
         out = []
         changed = False
-        for name, v in value:
-            where = self._child(path, name)
-            if is_secret_name(name, context) and is_secret_value(name, v):
-                new_v = self.secret(v, where)
+        for item in value:
+            parts = _pair(item)
+            assert parts is not None
+            name, v = parts
+            first = item[DATA][0] if type(item) is dict else item[0]
+            new_first = first
+            if name is None:  # a key that is no name (a number): only its value is read
+                new_v = self.value(v, None, path)
+            elif is_secret_name(name, context) and is_secret_value(name, v):
+                new_v = self.secret(v, self._child(path, name))
             else:
-                new_v = self.value(v, context_of(name), where)
-            new_name = self.key(name, _key_info(name)[2], path)
-            changed = changed or new_v is not v or new_name != name
-            out.append([new_name, new_v] if new_v is not v or new_name != name else [name, v])
+                new_v = self.value(v, context_of(name), self._child(path, name))
+            if type(first) is str:
+                new_first = self.key(first, _key_info(first)[2], path)
+            elif name is None:
+                new_first = self.value(first, None, path)
+            if new_v is v and new_first == first:
+                out.append(item)
+                continue
+            changed = True
+            if type(item) is dict:
+                out.append({**item, DATA: [new_first, new_v]})
+            else:
+                out.append([new_first, new_v])
         return out if changed else value
 
     def envelope(self, value: dict[str, Any], context: str | None, path: str) -> Any:
@@ -211,6 +227,13 @@ class _Walk:
             if scrubbed is raw:
                 return value
             return {**value, DATA: base64.b64encode(scrubbed).decode("ascii")}
+        if (
+            kind == "builtins.dict"
+            and type(data) is list
+            and all(_pair(v) is not None for v in data)
+        ):
+            pairs = self.pairs(data, context, self._child(path, DATA))
+            return value if pairs is data else {**value, DATA: pairs}
         out = dict(value)
         changed = False
         for part in (DATA, STATE):
@@ -238,9 +261,9 @@ def _key_info(name: str) -> tuple[bool, str | None, str]:
     return is_secret_name(name, None), context_of(name), scrub_text(name)
 
 
-def _text_token(name: str, siblings: dict[Any, Any]) -> bool:
-    """A ``token`` beside a ``logprob`` or its ``bytes`` (OpenAI's logprobs): a piece of text."""
-    return name.lower() == "token" and ("logprob" in siblings or "bytes" in siblings)
+def _text_token(name: str, value: Any, siblings: dict[Any, Any]) -> bool:
+    """A ``token`` text beside a ``logprob`` (OpenAI's logprobs): a piece of text."""
+    return type(value) is str and name.lower() == "token" and "logprob" in siblings
 
 
 def rekeyed_dict(items: list[tuple[Any, Any, Any]]) -> dict[Any, Any]:
@@ -300,8 +323,26 @@ def _placeholder_state(state: Any) -> Any:
     return out
 
 
-def _is_pair(value: Any) -> bool:
-    return type(value) is list and len(value) == 2 and type(value[0]) is str
+def _pair(value: Any) -> tuple[str | None, Any] | None:
+    """``(name, value)`` of a pair: ``[name, value]`` or a tuple's envelope, its name text or
+    bytes (None for a name of another type: a dict's number key), or None if no pair."""
+    if type(value) is dict and value.get(TYPE) == "builtins.tuple":
+        value = value.get(DATA)
+    if type(value) is not list or len(value) != 2:
+        return None
+    name = value[0]
+    if type(name) is str:
+        return name, value[1]
+    if type(name) is bytes:
+        return name.decode("latin-1"), value[1]
+    if type(name) is dict and name.get(TYPE) in _BYTES_TYPES and type(name.get(DATA)) is str:
+        try:
+            return base64.b64decode(name[DATA], validate=True).decode("latin-1"), value[1]
+        except (binascii.Error, ValueError):
+            return None, value[1]
+    if type(name) in (int, float, bool) or name is None:
+        return None, value[1]
+    return None
 
 
 def placeholder(value: Any) -> Any:

@@ -18,6 +18,8 @@ reports from checkouts in different places agree:
   (why the collection may not be the whole suite: test paths on the command line, ``--lf``,
   ``--sw``, ``--ignore`` typed on the command line, collection errors or skipped modules,
   an interrupted run). Under pytest-xdist the workers' parts are merged by the controller;
+* test ids (and every other text) as the write gate stores them: a key in a parametrized
+  test's id is ``<redacted>`` in the report as in the recording, so the two still match;
 * ``started_at`` (when the run began, UTC, ISO 8601) and ``commit`` (the git HEAD of the
   rootdir's checkout, or null): a recording made after a report's run began was not there to
   be used, so ``apirec prune`` keeps it (a leftover report from an older run must not delete
@@ -36,6 +38,7 @@ from typing import Any
 
 import pytest
 
+from apirec.gate.detect import scrub_text
 from apirec.pytest.git_head import head_commit
 from apirec.pytest.session import SessionState
 from apirec.stores.msgpack.writer import FILE_NAME
@@ -134,8 +137,12 @@ class UsageHooks:
         for node_id, locations in sorted(self.state.complete.items()):
             for location, kind in sorted(locations):
                 stores[relative(location, root)] = kind  # as the test's recording opened it
-            ran[node_id] = sorted({relative(location, root) for location, _ in locations})
-        passed = sorted(n for n, ok in self.outcomes.items() if ok and n in self.finished)
+            ran[scrub_text(node_id)] = sorted(
+                {relative(location, root) for location, _ in locations}
+            )
+        passed = sorted(
+            scrub_text(n) for n, ok in self.outcomes.items() if ok and n in self.finished
+        )
         return {
             "apirec_usage": FORMAT,
             "rootdir": str(root),
@@ -145,9 +152,9 @@ class UsageHooks:
             "used": used,
             "ran_in_full": ran,
             "suite": {
-                "collected": sorted(self.collected),
+                "collected": sorted({scrub_text(n) for n in self.collected}),
                 "passed": passed,
-                "narrowed": sorted(self.narrowed),
+                "narrowed": sorted({scrub_text(n) for n in self.narrowed}),
             },
         }
 
