@@ -234,3 +234,46 @@ def test_every_miss_is_counted_as_one_kind_and_the_kinds_add_up(pytester, monkey
     result.stdout.fnmatch_lines(
         ["apirec: 2 replayed, 0 recorded, 0 live, 4 missed: 2 changed, 1 new, 1 expired;*"]
     )
+
+
+def test_a_swallowed_read_past_a_truncated_stream_still_fails_the_test(pytester, monkeypatch):
+    """IncompleteRecording is a miss too: a stream loop that catches it (and keeps the chunks
+    it got as if the model had said only that) fails the test at teardown."""
+    setup(pytester)
+    pytester.makepyfile(
+        """
+        import os
+        import apirec
+
+        @apirec.record(name="demo.words")
+        def words():  # endless: recorded up to the bound on its rest, so stored truncated
+            i = 0
+            while True:
+                yield f"w{i}"
+                i += 1
+
+        def read():
+            got = []
+            try:
+                for word in words():
+                    got.append(word)
+                    if os.environ.get("PHASE") == "record":
+                        break
+            except Exception:              # a loop that survives any stream error
+                pass
+            return got
+
+        def test_words(apirec):
+            assert read()
+        """
+    )
+    monkeypatch.setenv("PHASE", "record")
+    pytester.runpytest("--apirec-mode=record", "-W", "ignore::RuntimeWarning").assert_outcomes(
+        passed=1
+    )
+    monkeypatch.setenv("PHASE", "replay")
+    result = pytester.runpytest("--apirec-mode=replay")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*a replay miss was caught by the code under test*", "*read past the end of a stream*"]
+    )
