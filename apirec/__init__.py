@@ -11,10 +11,9 @@ import datetime as _dt
 import os as _os
 from collections.abc import Callable as _Callable
 from collections.abc import Iterable as _Iterable
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
-from apirec.codec.envelope import decode, encode
-from apirec.codec.type_resolution import REGISTRY as _REGISTRY
 from apirec.errors import (
     ApirecError,
     DecodeError,
@@ -33,11 +32,45 @@ from apirec.errors import (
     StoreError,
     UnhashableArgument,
 )
-from apirec.record.context import test_context
-from apirec.record.error_policy import StoreErrors as _StoreErrors
 from apirec.record.modes import Mode
-from apirec.record.recording import Recording
-from apirec.record.wrapping import patch, record
+
+# importing apirec.record.modes bound the subpackage `apirec.record` here; the public name is
+# the decorator, served by __getattr__ (the package binds itself only on its first import)
+globals().pop("record", None)
+
+if _TYPE_CHECKING:
+    from apirec.codec.envelope import decode, encode
+    from apirec.record.context import test_context
+    from apirec.record.error_policy import StoreErrors as _StoreErrors
+    from apirec.record.recording import Recording
+    from apirec.record.wrapping import patch, record
+
+# Loaded on first use (PEP 562), so `import apirec` (and the pytest plugin, which imports this
+# package first) does not pull in the recorder, codec, stores, pydantic, msgpack, xxhash, wrapt.
+_LAZY = {
+    "decode": "apirec.codec.envelope",
+    "encode": "apirec.codec.envelope",
+    "test_context": "apirec.record.context",
+    "Recording": "apirec.record.recording",
+    "patch": "apirec.record.wrapping",
+    "record": "apirec.record.wrapping",
+}
+
+
+def __getattr__(name: str) -> _Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'apirec' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __version__ = "0.1.0"
 
@@ -108,6 +141,8 @@ def recording(
     open, and nestable (the innermost wins). ``rec.patch(target, ...)`` wraps code you do not
     own until the block ends.
     """
+    from apirec.record.recording import Recording
+
     return Recording(
         path,
         mode=mode,
@@ -143,6 +178,8 @@ def register_type(
     if cls in (str, int, float, bool, type(None), list, dict):
         # the codec stores these as JSON and never looks them up: a rule would be ignored
         raise TypeError(f"register_type: {cls.__qualname__} is stored as JSON, not registered")
+    from apirec.codec.type_resolution import REGISTRY as _REGISTRY
+
     _REGISTRY.add(cls, encode, decode)
 
 

@@ -9,7 +9,8 @@ import pytest
 # pytester's in-process runs drop the modules first imported inside them when they end; the
 # SDK hooks apirec installs once per process would then outlive their module (its copy
 # imported afresh by a later test would find the SDK hooked already): imported here first
-import apirec.integrations.stainless  # noqa: F401
+import apirec.integrations.stainless
+import apirec.pytest.plugin  # noqa: F401  (loaded on first use by the plugin's start-up)
 from tests.anthropic_server import AnthropicServer
 from tests.openai_server import OpenAIServer
 from tests.paths import LLAMA_STACK

@@ -140,7 +140,7 @@ def test_public_entry_points():
     assert all(hasattr(apirec, name) for name in apirec.__all__)
     assert callable(apirec.record)  # the decorator, not the subpackage of the same name
     plugins = importlib.metadata.entry_points(group="pytest11")
-    assert [ep.value for ep in plugins if ep.name == "apirec"] == ["apirec.pytest.plugin"]
+    assert [ep.value for ep in plugins if ep.name == "apirec"] == ["apirec.pytest.startup"]
     scripts = importlib.metadata.entry_points(group="console_scripts")
     assert [ep.value for ep in scripts if ep.name == "apirec"] == ["apirec.cli:main"]
 

@@ -24,7 +24,6 @@ from apirec.record.expiry import (
     ENV_EXPIRED,
     ENV_MAX_AGE,
     NEVER,
-    ON_EXPIRED,
     parse_max_age,
     parse_on_expired,
 )
@@ -42,23 +41,6 @@ class ExpiryOptions:
 
 OPTIONS = pytest.StashKey[ExpiryOptions]()
 SAVED_ENV = pytest.StashKey[dict[str, str | None]]()
-
-
-def add_options(group: Any, parser: pytest.Parser) -> None:
-    group.addoption(
-        "--apirec-max-age",
-        metavar="AGE",
-        help="stored answers older than AGE (30d, 12h, 90m) are expired (default: ini "
-        "apirec_max_age, else none expire)",
-    )
-    group.addoption(
-        "--apirec-expired",
-        metavar="ACTION",
-        help=f"what replaying an expired answer does: {', '.join(ON_EXPIRED)} (re-record it, "
-        f"in record-if-missing mode) (default: ini apirec_expired, else warn)",
-    )
-    parser.addini("apirec_max_age", "apirec: age past which stored answers are expired")
-    parser.addini("apirec_expired", "apirec: warn, fail or record an expired answer")
 
 
 def _read(value: Any, source: str, parse: Any) -> Any:

@@ -28,21 +28,6 @@ NAMES = pytest.StashKey[tuple[str, ...]]()
 HELD = pytest.StashKey[list[str]]()
 
 
-def add_options(group: Any, parser: pytest.Parser) -> None:
-    group.addoption(
-        "--apirec-integrations",
-        action="append",
-        metavar="SDKS",
-        help="comma-separated SDK import names whose calls each test's recording patches "
-        "(openai, anthropic, ollama, google.genai, tavily, mcp, ...; repeatable)",
-    )
-    parser.addini(
-        "apirec_integrations",
-        "apirec: SDK import names each test's recording patches",
-        type="linelist",
-    )
-
-
 def _checked(names: Iterable[str], where: str) -> tuple[str, ...]:
     checked: list[str] = []
     for name in names:

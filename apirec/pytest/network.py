@@ -31,13 +31,12 @@ from apirec.errors import NetworkBlocked
 from apirec.guard import core as guard
 from apirec.guard.hosts import HostRules, RecordedHosts
 from apirec.pytest.environment import restore
-from apirec.record.settings import (
-    BLOCK_LEVELS,
-    ENV_ALLOW_HOSTS,
-    ENV_BLOCK_NETWORK,
-    parse_flag,
-    split_hosts,
-)
+
+# apirec.record.settings's (tests/test_startup_imports.py checks): the plugin's start-up loads
+# this module in every run, so it imports the recorder's settings only when it parses them
+BLOCK_LEVELS = ("all", "recordings", "off")
+ENV_BLOCK_NETWORK = "APIREC_BLOCK_NETWORK"
+ENV_ALLOW_HOSTS = "APIREC_ALLOW_HOSTS"
 
 MARKER_OPTIONS = ("block_network", "allow_hosts")
 
@@ -58,45 +57,6 @@ BLOCKED = pytest.StashKey[list[NetworkBlocked]]()
 RAISED = pytest.StashKey[list[BaseException]]()
 
 
-def add_options(group: Any, parser: pytest.Parser) -> None:
-    group.addoption(
-        "--apirec-block-network",
-        nargs="?",
-        const="recordings",
-        default=None,
-        choices=BLOCK_LEVELS,
-        dest="apirec_block_network",
-        metavar="all|recordings|off",
-        help="in a replay run, block connections to hosts other than loopback and "
-        "--apirec-allow-hosts: inside replay recordings (recordings, the default), in every "
-        "test (all), or nowhere (off)",
-    )
-    group.addoption(
-        "--apirec-no-block-network",
-        action="store_const",
-        const="off",
-        dest="apirec_block_network",
-        help="let replay-mode recordings reach the network (--apirec-block-network=off)",
-    )
-    group.addoption(
-        "--apirec-allow-hosts",
-        action="append",
-        metavar="HOSTS",
-        help="comma-separated hosts, addresses or CIDR networks a replay may connect to "
-        "besides loopback (repeatable)",
-    )
-    parser.addini(
-        "apirec_block_network",
-        "apirec: block the network in a replay run: all, recordings (or true) or off (false)",
-        default=None,  # unset: the environment and the default decide
-    )
-    parser.addini(
-        "apirec_allow_hosts",
-        "apirec: hosts, addresses or CIDR networks a replay may reach",
-        type="linelist",
-    )
-
-
 def _level(value: object, source: str) -> str | None:
     """all / recordings / off, from a level or a boolean's spelling (true: recordings)."""
     if value is None or value == "":
@@ -106,6 +66,8 @@ def _level(value: object, source: str) -> str | None:
     text = str(value).strip().lower()
     if text in BLOCK_LEVELS:
         return text
+    from apirec.record.settings import parse_flag
+
     try:
         return "recordings" if parse_flag(text, source) else "off"
     except ValueError:
@@ -145,6 +107,8 @@ def unconfigure(config: pytest.Config) -> None:
 
 
 def _hosts(text: str, source: str) -> tuple[str, ...]:
+    from apirec.record.settings import split_hosts
+
     hosts = split_hosts(text)
     try:
         HostRules.parse(hosts)
@@ -204,6 +168,8 @@ def guarding(item: pytest.Item, replays: bool) -> Iterator[list[tuple[str, Any]]
     run: RunGuard | None = None
     reached: list[tuple[str, Any]] = []
     if replays and options.level == "all":
+        from apirec.record.settings import split_hosts
+
         hosts = HostRules.parse(
             options.allow_hosts or split_hosts(os.environ.get(ENV_ALLOW_HOSTS, ""))
         )
@@ -304,3 +270,17 @@ def write_summary(reached: int, reporter: Any, *, heading: bool) -> None:
         f"replay run; block them with --apirec-block-network=all (ini apirec_block_network "
         f"= all)"
     )
+
+
+def is_in_chain(error: BaseException, raised: BaseException | None, depth: int = 0) -> bool:
+    """Whether ``error`` is ``raised``, its cause or context, or inside an exception group."""
+    while raised is not None and depth < 50:
+        if raised is error:
+            return True
+        if isinstance(raised, BaseExceptionGroup) and any(
+            is_in_chain(error, inner, depth + 1) for inner in raised.exceptions
+        ):
+            return True
+        raised = raised.__cause__ or raised.__context__
+        depth += 1
+    return False

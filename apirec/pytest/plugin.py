@@ -1,4 +1,5 @@
-"""pytest plugin for apirec (registered through the ``pytest11`` entry point).
+"""pytest plugin for apirec: the part loaded on first use by ``apirec.pytest.startup`` (the
+``pytest11`` entry point, which also defines the options, marker and fixture).
 
 * ``--apirec-mode``, ``--apirec-dir``, ``--apirec-prune`` and the ini keys ``apirec_mode``,
   ``apirec_dir``, ``apirec_prune``. Precedence: marker > command line > ini > ``APIREC_MODE``
@@ -54,9 +55,9 @@ from apirec.pytest import (
 from apirec.pytest.async_tests import streams_finished_in_the_tests_loop
 from apirec.pytest.environment import restore
 from apirec.pytest.session import SessionState, write_summary
+from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.closing import observe_closing
-from apirec.record.context import test_context
-from apirec.record.modes import ENV_VAR, Mode, parse_mode, resolve_mode
+from apirec.record.modes import ENV_VAR, Mode, parse_mode
 from apirec.record.recording import Recording
 from apirec.record.settings import STORE_KINDS, Settings
 
@@ -94,48 +95,6 @@ OPTIONS = pytest.StashKey[Options]()
 CALL_ERROR = pytest.StashKey[BaseException | None]()  # what the test call raised
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("apirec", "record and replay function calls")
-    group.addoption(
-        "--apirec-mode",
-        metavar="MODE",
-        help="live, record, replay or record-if-missing (default: ini apirec_mode, "
-        "then APIREC_MODE, then replay)",
-    )
-    group.addoption(
-        "--apirec-dir",
-        metavar="DIR",
-        help="one directory for every test's recordings (default: recordings/ beside each "
-        "test file)",
-    )
-    group.addoption(
-        "--apirec-prune",
-        action="store_true",
-        default=None,
-        help="delete stored recordings of tests that ran in full but did not use them",
-    )
-    group.addoption(
-        "--apirec-store",
-        choices=STORE_KINDS,
-        help="json (one pretty file per recording, the default) or msgpack (one compact file)",
-    )
-    network.add_options(group, parser)
-    renames.add_options(group)
-    integrations.add_options(group, parser)
-    expiry.add_options(group, parser)
-    sequences.add_options(group, parser)
-    usage.add_options(group)
-    parser.addini("apirec_mode", "apirec mode for the test run", default=None)
-    parser.addini("apirec_store", "apirec store kind: json or msgpack", default=None)
-    parser.addini("apirec_dir", "apirec recordings directory (relative to the ini file)")
-    parser.addini("apirec_prune", "delete unused recordings at the end", type="bool")
-    parser.addini(
-        "apirec_scrub",
-        "apirec: extra patterns the write gate replaces, one regular expression per line",
-        type="linelist",
-    )
-
-
 def _mode(value: Any, source: str) -> Mode | None:
     if value is None or value == "":
         return None
@@ -156,15 +115,7 @@ def _store(config: pytest.Config) -> str | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "apirec(path=None, *, mode=None, store='json', trusted_modules=(), strict_types=True, "
-        "store_errors='permanent', scrub=(), "
-        "block_network=None, allow_hosts=None, integrations=None, max_age=None, "
-        "on_expired=None, repeats=None): "
-        "record or replay this test's calls, with the options of apirec.recording()",
-    )
-    network.configure(config)
+    # the network's options and hooks are the start-up's (apirec.pytest.startup): every run
     integrations.configure(config)
     expiry.configure(config)
     sequences.configure(config)
@@ -194,17 +145,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if cli_mode is not None:
         config.stash[SAVED_ENV_MODE] = os.environ.get(ENV_VAR)
         os.environ[ENV_VAR] = cli_mode.value
-    options = config.stash[OPTIONS]
-    try:
-        run_mode = resolve_mode(options.cli_mode or options.ini_mode)
-    except InvalidMode:
-        run_mode = None  # APIREC_MODE is wrong: each test's recording says so
-    hooks = network.NetworkHooks(config.stash[STATE], run_mode is Mode.REPLAY, _is_in_chain)
-    config.pluginmanager.register(hooks, "apirec-network")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    network.unconfigure(config)
     expiry.unconfigure(config)
     integrations.unconfigure(config)
     if SAVED_ENV_MODE in config.stash:
@@ -274,15 +217,19 @@ def _record_command(item: pytest.Item, options: Options, *, marker_sets_mode: bo
     return shlex.join(argv)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
-    with test_context(item.nodeid):
-        return (yield)
+def catch_up(
+    config: pytest.Config, reports: list[tuple[str, str, bool]], closed: list[ClosedRecording]
+) -> None:
+    """Count what the run did before this module was loaded (``apirec.pytest.startup``)."""
+    state = config.stash[STATE]
+    for nodeid, when, passed in reports:
+        state.add_report(nodeid, when, passed=passed)
+    for rec in closed:
+        state.recording_closed(rec)
 
 
-@pytest.fixture
-def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
-    """A recording for this test: keyed by its node id, in ``recordings/`` beside the file."""
+def recording_for(request: pytest.FixtureRequest) -> Iterator[Recording]:
+    """The ``apirec`` fixture: a recording for this test, keyed by its node id."""
     item = request.node
     rec = Recording(settings=settings_for(item))
     sdks = integrations.names_for(
@@ -299,7 +246,7 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
     raised = item.stash.get(CALL_ERROR, None)
     if raised is None:
         nothing_recorded.judge(item.nodeid, rec, state)
-    swallowed = [m for m in rec.misses if not _is_in_chain(m, raised)]
+    swallowed = [m for m in rec.misses if not network.is_in_chain(m, raised)]
     if swallowed:
         __tracebackhide__ = True
         first = swallowed[0]
@@ -315,32 +262,6 @@ def apirec(request: pytest.FixtureRequest) -> Iterator[Recording]:
         )
     if raised is None and not rec.misses:
         sequences.judge(item, rec, state.used, state.unplayed)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """``@pytest.mark.apirec`` activates the recording without naming the fixture.
-
-    The fixture goes first in the item's own copy of its fixture list (shared by the items of a
-    parametrized function): cheaper than an autouse fixture on every test of the suite.
-    """
-    for item in items:
-        names = getattr(item, "fixturenames", None)
-        if names is not None and "apirec" not in names and item.get_closest_marker("apirec"):
-            item.fixturenames = ["apirec", *names]  # type: ignore[attr-defined]
-
-
-def _is_in_chain(error: BaseException, raised: BaseException | None, depth: int = 0) -> bool:
-    """Whether ``error`` is ``raised``, its cause or context, or inside an exception group."""
-    while raised is not None and depth < 50:
-        if raised is error:
-            return True
-        if isinstance(raised, BaseExceptionGroup) and any(
-            _is_in_chain(error, inner, depth + 1) for inner in raised.exceptions
-        ):
-            return True
-        raised = raised.__cause__ or raised.__context__
-        depth += 1
-    return False
 
 
 @pytest.hookimpl(wrapper=True)

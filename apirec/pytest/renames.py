@@ -20,17 +20,6 @@ RENAMES = pytest.StashKey[Renames]()
 HINT = "Run pytest with --apirec-rekey to move them to this test."
 
 
-def add_options(group: Any) -> None:
-    group.addoption(
-        "--apirec-rekey",
-        action="store_true",
-        default=False,
-        help="move the recordings of a renamed test (one this run did not collect whose "
-        "recordings match a call exactly) to the test that replaced it, and those a test "
-        "made under older key rules (ignore=, normalize=...) to today's keys; replay them",
-    )
-
-
 class Collected:
     """The node ids and files this run collected, and the files it narrowed to node ids."""
 

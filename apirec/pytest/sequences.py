@@ -24,7 +24,7 @@ from apirec.record.calls import open_store
 from apirec.record.context import open_recordings
 from apirec.record.modes import Mode
 from apirec.record.recording import Recording
-from apirec.record.sequences import REPEATS, parse_repeats
+from apirec.record.sequences import parse_repeats
 from apirec.record.unplayed import Owned, Unplayed, describe, owned, unplayed
 
 MARKER_OPTIONS = ("repeats",)
@@ -39,24 +39,6 @@ class SequenceOptions:
 OPTIONS = pytest.StashKey[SequenceOptions]()
 # (directory, store kind) -> its answers by test id, read once per session
 INDEX = pytest.StashKey[dict[tuple[str, str], Owned]]()
-
-
-def add_options(group: Any, parser: pytest.Parser) -> None:
-    group.addoption(
-        "--apirec-repeats",
-        choices=REPEATS,
-        help="what a call past the end of a recorded sequence gets in replay: exact (a miss, "
-        "the default) or last (the last answer again) (default: ini apirec_repeats, then "
-        "APIREC_REPEATS)",
-    )
-    group.addoption(
-        "--apirec-strict",
-        action="store_true",
-        default=None,
-        help="fail a test that leaves recorded answers unplayed (it now makes fewer calls)",
-    )
-    parser.addini("apirec_repeats", "apirec: exact or last, past the end of a sequence")
-    parser.addini("apirec_strict", "apirec: fail tests that leave answers unplayed", type="bool")
 
 
 def _read(value: Any, source: str) -> str | None:

@@ -47,15 +47,6 @@ FORMAT = 1
 WIRE_KEY = "apirec-usage"
 
 
-def add_options(group: Any) -> None:
-    group.addoption(
-        "--apirec-usage",
-        metavar="FILE",
-        help="write a JSON report of the recordings this run used and the tests it ran in "
-        "full, for `apirec prune DIR --usage A.json B.json ...` after a sharded run",
-    )
-
-
 def configure(config: pytest.Config, state: SessionState) -> None:
     target = config.getoption("apirec_usage")
     if target:

@@ -8,12 +8,14 @@ import inspect
 import os
 import warnings
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from apirec.errors import NothingRecordedWarning
-from apirec.record.calls import Stats
 from apirec.record.modes import Mode
-from apirec.record.settings import Settings
+
+if TYPE_CHECKING:  # the pytest plugin's start-up imports this module: it must stay light
+    from apirec.record.calls import Stats
+    from apirec.record.settings import Settings
 
 
 class Recording(Protocol):

@@ -16,10 +16,12 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from apirec.keys.spec import KeySpec
 from apirec.record.modes import Mode
+
+if TYPE_CHECKING:  # the pytest plugin's start-up imports this module: it must stay light
+    from apirec.keys.spec import KeySpec
 
 T = TypeVar("T")
 

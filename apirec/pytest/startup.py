@@ -1,0 +1,320 @@
+"""The pytest plugin as pytest loads it (the ``pytest11`` entry point ``apirec``): cheap.
+
+Every pytest run in an environment where apirec is installed loads this module, so it only
+registers the options, ini keys, marker and fixture, and runs each test in
+``apirec.test_context(node id)``. The rest of the plugin (:mod:`apirec.pytest.plugin`, which
+imports the recorder, codec, stores and SDK integrations) is loaded and registered the first
+time the run needs it: an apirec option, ini key or ``APIREC_*`` variable is set; a collected
+test uses the ``apirec`` fixture or marker; the recorder is imported (by a conftest, a test
+module, or a test itself); a recording closes; or an xdist worker sends its state. The test
+reports and closed recordings seen before that are handed over, so nothing is counted less.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Generator, Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from apirec.errors import InvalidMode
+from apirec.pytest import network
+from apirec.record.closing import Recording as ClosedRecording
+from apirec.record.closing import observe_closing
+from apirec.record.context import test_context
+from apirec.record.modes import Mode, parse_mode, resolve_mode
+
+# The choices of the options below; tests/test_startup_imports.py checks they are the
+# recorder's own (apirec.record.settings, .expiry, .sequences), which this module must not load.
+STORE_KINDS = ("json", "msgpack")
+BLOCK_LEVELS = ("all", "recordings", "off")
+ON_EXPIRED = ("warn", "fail", "record")
+REPEATS = ("exact", "last")
+
+# any of these modules loaded means a recorder is (or will be) in use in this process
+RECORDER = "apirec.record.recording"
+NAME = "apirec-plugin"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("apirec", "record and replay function calls")
+    group.addoption(
+        "--apirec-mode",
+        metavar="MODE",
+        help="live, record, replay or record-if-missing (default: ini apirec_mode, "
+        "then APIREC_MODE, then replay)",
+    )
+    group.addoption(
+        "--apirec-dir",
+        metavar="DIR",
+        help="one directory for every test's recordings (default: recordings/ beside each "
+        "test file)",
+    )
+    group.addoption(
+        "--apirec-prune",
+        action="store_true",
+        default=None,
+        help="delete stored recordings of tests that ran in full but did not use them",
+    )
+    group.addoption(
+        "--apirec-store",
+        choices=STORE_KINDS,
+        help="json (one pretty file per recording, the default) or msgpack (one compact file)",
+    )
+    _network_options(group, parser)
+    group.addoption(
+        "--apirec-rekey",
+        action="store_true",
+        default=False,
+        help="move the recordings of a renamed test (one this run did not collect whose "
+        "recordings match a call exactly) to the test that replaced it, and those a test "
+        "made under older key rules (ignore=, normalize=...) to today's keys; replay them",
+    )
+    group.addoption(
+        "--apirec-integrations",
+        action="append",
+        metavar="SDKS",
+        help="comma-separated SDK import names whose calls each test's recording patches "
+        "(openai, anthropic, ollama, google.genai, tavily, mcp, ...; repeatable)",
+    )
+    parser.addini(
+        "apirec_integrations",
+        "apirec: SDK import names each test's recording patches",
+        type="linelist",
+    )
+    _expiry_and_sequence_options(group, parser)
+    group.addoption(
+        "--apirec-usage",
+        metavar="FILE",
+        help="write a JSON report of the recordings this run used and the tests it ran in "
+        "full, for `apirec prune DIR --usage A.json B.json ...` after a sharded run",
+    )
+    parser.addini("apirec_mode", "apirec mode for the test run", default=None)
+    parser.addini("apirec_store", "apirec store kind: json or msgpack", default=None)
+    parser.addini("apirec_dir", "apirec recordings directory (relative to the ini file)")
+    parser.addini("apirec_prune", "delete unused recordings at the end", type="bool")
+    parser.addini(
+        "apirec_scrub",
+        "apirec: extra patterns the write gate replaces, one regular expression per line",
+        type="linelist",
+    )
+
+
+def _network_options(group: Any, parser: pytest.Parser) -> None:
+    group.addoption(
+        "--apirec-block-network",
+        nargs="?",
+        const="recordings",
+        default=None,
+        choices=BLOCK_LEVELS,
+        dest="apirec_block_network",
+        metavar="all|recordings|off",
+        help="in a replay run, block connections to hosts other than loopback and "
+        "--apirec-allow-hosts: inside replay recordings (recordings, the default), in every "
+        "test (all), or nowhere (off)",
+    )
+    group.addoption(
+        "--apirec-no-block-network",
+        action="store_const",
+        const="off",
+        dest="apirec_block_network",
+        help="let replay-mode recordings reach the network (--apirec-block-network=off)",
+    )
+    group.addoption(
+        "--apirec-allow-hosts",
+        action="append",
+        metavar="HOSTS",
+        help="comma-separated hosts, addresses or CIDR networks a replay may connect to "
+        "besides loopback (repeatable)",
+    )
+    parser.addini(
+        "apirec_block_network",
+        "apirec: block the network in a replay run: all, recordings (or true) or off (false)",
+        default=None,  # unset: the environment and the default decide
+    )
+    parser.addini(
+        "apirec_allow_hosts",
+        "apirec: hosts, addresses or CIDR networks a replay may reach",
+        type="linelist",
+    )
+
+
+def _expiry_and_sequence_options(group: Any, parser: pytest.Parser) -> None:
+    group.addoption(
+        "--apirec-max-age",
+        metavar="AGE",
+        help="stored answers older than AGE (30d, 12h, 90m) are expired (default: ini "
+        "apirec_max_age, else none expire)",
+    )
+    group.addoption(
+        "--apirec-expired",
+        metavar="ACTION",
+        help=f"what replaying an expired answer does: {', '.join(ON_EXPIRED)} (re-record it, "
+        f"in record-if-missing mode) (default: ini apirec_expired, else warn)",
+    )
+    parser.addini("apirec_max_age", "apirec: age past which stored answers are expired")
+    parser.addini("apirec_expired", "apirec: warn, fail or record an expired answer")
+    group.addoption(
+        "--apirec-repeats",
+        choices=REPEATS,
+        help="what a call past the end of a recorded sequence gets in replay: exact (a miss, "
+        "the default) or last (the last answer again) (default: ini apirec_repeats, then "
+        "APIREC_REPEATS)",
+    )
+    group.addoption(
+        "--apirec-strict",
+        action="store_true",
+        default=None,
+        help="fail a test that leaves recorded answers unplayed (it now makes fewer calls)",
+    )
+    parser.addini("apirec_repeats", "apirec: exact or last, past the end of a sequence")
+    parser.addini("apirec_strict", "apirec: fail tests that leave answers unplayed", type="bool")
+
+
+class Startup:
+    """Loads the rest of the plugin when the run first needs it, and hands it what it missed."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.plugin: ModuleType | None = None
+        self.reports: list[tuple[str, str, bool]] = []
+        self.closed: list[ClosedRecording] = []
+        self._stop_observing = observe_closing(self._recording_closed)
+
+    def load(self) -> ModuleType:
+        """The full plugin, registered (its ``pytest_configure`` runs as it is)."""
+        if self.plugin is None:
+            from apirec.pytest import plugin
+
+            self.plugin = plugin
+            self._stop_observing()  # the plugin's own observer takes over
+            self.config.pluginmanager.register(plugin, NAME)
+            plugin.catch_up(self.config, self.reports, self.closed)
+            self.reports, self.closed = [], []
+        return self.plugin
+
+    def _recording_closed(self, rec: ClosedRecording) -> None:
+        self.closed.append(rec)
+        self.load()
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.plugin is None:
+            self._stop_observing()
+        network.unconfigure(config)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """``@pytest.mark.apirec`` activates the recording without naming the fixture.
+
+        The fixture goes first in the item's own copy of its fixture list (shared by the items
+        of a parametrized function): cheaper than an autouse fixture on every test.
+        """
+        used = RECORDER in sys.modules
+        for item in items:
+            names = getattr(item, "fixturenames", None)
+            marked = item.get_closest_marker("apirec") is not None
+            if names is not None and "apirec" not in names and marked:
+                item.fixturenames = ["apirec", *names]  # type: ignore[attr-defined]
+            used = used or marked or (names is not None and "apirec" in names)
+        if used:
+            self.load()
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        if self.plugin is None and RECORDER in sys.modules:
+            self.load()
+        with test_context(item.nodeid):
+            return (yield)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.plugin is None:  # once loaded, the plugin counts them itself
+            self.reports.append((report.nodeid, report.when, report.passed))
+
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        wire = getattr(node, "workeroutput", {}).get("apirec")
+        if self.plugin is None and wire is not None:
+            # a worker used recordings: this controller merges and reports them; the plugin's
+            # own hook, registered during this call, is not called for this node
+            plugin = self.load()
+            self.config.stash[plugin.STATE].merge(wire)
+
+
+class Reached:
+    """The count of tests that reached the network outside any recording in a replay run
+    (``network.NetworkHooks``): the first one loads the plugin, whose state keeps the count
+    (merged from xdist workers, written in the summary)."""
+
+    def __init__(self, startup: Startup) -> None:
+        self.startup = startup
+
+    @property
+    def reached_network(self) -> int:
+        plugin = self.startup.plugin
+        return 0 if plugin is None else int(self.startup.config.stash[plugin.STATE].reached_network)
+
+    @reached_network.setter
+    def reached_network(self, value: int) -> None:
+        plugin = self.startup.load()
+        self.startup.config.stash[plugin.STATE].reached_network = value
+
+
+def _replays(config: pytest.Config) -> bool:
+    """Whether the run's mode is replay (a marker may still change a test's)."""
+    cli, ini = config.getoption("apirec_mode"), config.getini("apirec_mode")
+    try:
+        if cli:
+            return parse_mode(str(cli), source="--apirec-mode") is Mode.REPLAY
+        if ini:
+            return parse_mode(str(ini), source="ini apirec_mode") is Mode.REPLAY
+    except InvalidMode as e:
+        raise pytest.UsageError(str(e)) from None
+    try:
+        return resolve_mode(None) is Mode.REPLAY
+    except InvalidMode:
+        return False  # APIREC_MODE is wrong: each test's recording says so
+
+
+STARTUP = pytest.StashKey[Startup]()
+
+
+def _configured(config: pytest.Config) -> bool:
+    """Whether an option, ini key or environment variable of apirec's is set for this run."""
+    for name, value in vars(config.option).items():
+        if name.startswith("apirec_") and value not in (None, False, []):
+            return True
+    for name in ("mode", "store", "dir", "block_network", "max_age", "expired", "repeats"):
+        if config.getini(f"apirec_{name}"):
+            return True
+    for name in ("prune", "strict", "scrub", "integrations", "allow_hosts"):
+        if config.getini(f"apirec_{name}"):
+            return True
+    return any(name.startswith("APIREC_") for name in os.environ)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "apirec(path=None, *, mode=None, store='json', trusted_modules=(), strict_types=True, "
+        "store_errors='permanent', scrub=(), "
+        "block_network=None, allow_hosts=None, integrations=None, max_age=None, "
+        "on_expired=None, repeats=None): "
+        "record or replay this test's calls, with the options of apirec.recording()",
+    )
+    network.configure(config)
+    startup = config.stash[STARTUP] = Startup(config)
+    config.pluginmanager.register(startup, "apirec-startup")
+    hooks = network.NetworkHooks(Reached(startup), _replays(config), network.is_in_chain)
+    config.pluginmanager.register(hooks, "apirec-network")
+    if _configured(config) or RECORDER in sys.modules:
+        startup.load()
+
+
+@pytest.fixture
+def apirec(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A recording for this test: keyed by its node id, in ``recordings/`` beside the file."""
+    plugin = request.config.stash[STARTUP].load()
+    yield from plugin.recording_for(request)
