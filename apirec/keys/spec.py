@@ -190,20 +190,19 @@ class KeySpec(Binding):
         return compute_key(self.name, arguments, None if self.shared else scope)
 
     def call_key(
-        self, bound: Mapping[str, Any], scope: str | None, rules: Rules = NO_RULES
+        self, bound: Mapping[str, Any], scope: str | None, rules: Rules | None = None
     ) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
         """``(name, key, for_key, for_store)`` of a call, through the write gate: the key is
         computed from what is stored (a token in an argument is keyed as ``<redacted>``, so
         the call keys the same after it rotates). The gate's walk runs only when the packed
-        call may hold a token (one fast pre-check) or ``scrub=`` rules are set."""
+        call may hold a token (one fast pre-check) or ``scrub=`` rules are set. ``rules``:
+        the call's ``scrub=`` rules, this function's own among them (None: its own only)."""
         for_key, for_store = self.canonical(bound)
         name = self.name
         scope = None if self.shared else scope
         packed = _packed(name, for_key, scope)
-        if rules is NO_RULES:
+        if rules is None:  # else the caller's, this function's own among them
             rules = self.scrub
-        elif self.scrub is not NO_RULES:
-            rules = self.scrub + rules
         # the arguments' bytes only: the name is checked once (here), a test id is code
         if (
             rules is not NO_RULES

@@ -23,6 +23,7 @@ def prepare_call(
 ) -> Call:
     """The call of ``spec``'s function with these arguments, as the recording sees it."""
     test_id = settings.test_id or current_test_id()
+    rules = spec.scrub + settings.scrub  # the function's scrub= and the recording's
     keying = spec.keying
     if keying is not None:
         key, request = keying.key(spec, instance, args, kwargs, test_id)
@@ -31,18 +32,15 @@ def prepare_call(
             answers.test_ids.add(test_id)
         body = request.get("body")
         arguments = dict(body) if isinstance(body, dict) else {}
-        rules = spec.scrub + settings.scrub
         return Call(
             spec.name, key, index, arguments, test_id, request, keying,
             repeats=spec.repeats, own_kind=spec.own_kind, rules=rules,
         )  # fmt: skip
     bound = spec.bind(instance, args, kwargs)
     # through the write gate: the key is computed from what will be stored
-    rules = settings.scrub
     name, key, for_key, for_store = spec.call_key(bound, test_id, rules)
     index = next(answers.state(key).counter)
     owner = None if spec.shared else test_id
-    rules = spec.scrub + rules
     if owner is not None:
         answers.test_ids.add(owner)  # the tests whose answers unplayed() judges
     if answers.renames is None:  # the hot path

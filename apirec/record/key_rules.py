@@ -55,7 +55,9 @@ def key_today(spec: KeySpec, stored: Any, scope: str | None, rules: Rules = NO_R
         return None
     try:
         # through the write gate, as a live call is keyed (scrub= is a key rule too)
-        return spec.call_key(_redacted_pairs(arguments), scope, rules)[1]
+        # ``rules``: the call's, the function's own among them (none given: the function's own)
+        given = None if rules is NO_RULES else rules
+        return spec.call_key(_redacted_pairs(arguments), scope, given)[1]
     except Exception:  # the user's normalize=, or a value with no canonical form today
         return None
 
