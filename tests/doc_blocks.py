@@ -73,21 +73,20 @@ def blocks(page: Path) -> list[Block]:
 def missing_lines(block: Block) -> list[str]:
     """The block's lines that its linked files do not hold, in order."""
     source = [
-        " ".join(line.split())  # the formatter may align comments differently
+        "".join(line.split())  # the formatter may space code and comments differently
         for path in block.links
         for line in path.read_text(encoding="utf-8").splitlines()
     ]
     missing: list[str] = []
     at = 0
     for raw in block.text.splitlines():
-        line = " ".join(raw.split())
-        if not line or ELISION.match(line):
+        if not raw.strip() or ELISION.match(raw.strip()):
             continue
-        line = line.removesuffix(" ...")  # `def f(): ...`: the body left out
+        line = "".join(raw.strip().removesuffix(" ...").split())  # `def f(): ...`: no body
         try:
             at = source.index(line, at) + 1
         except ValueError:
-            missing.append(line)
+            missing.append(raw.strip())
     return missing
 
 

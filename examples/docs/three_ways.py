@@ -29,7 +29,7 @@ def drop_timestamps(arguments: dict) -> dict:
 RAN = {"embed": 0, "chat": 0}
 
 
-@apirec.record                       # name defaults to module.QualName
+@apirec.record  # name defaults to module.QualName
 def embed(text: str, model: str = "small") -> list[float]:
     RAN["embed"] += 1
     return [len(text) / 10, 0.5]  # stands for a slow, paid embedding call
@@ -58,11 +58,11 @@ async def main() -> None:
     # `pytest --apirec-mode=record` sets it, for the recordings opened without mode=
     os.environ["APIREC_MODE"] = "record"
     with apirec.recording("tests/recordings") as rec:
-        rec.patch("mylib.search.web_search")       # a function of a library you use
-        hits = await agent.research("llamas")      # calls mylib.search.web_search inside
+        rec.patch("mylib.search.web_search")  # a function of a library you use
+        hits = await agent.research("llamas")  # calls mylib.search.web_search inside
     del os.environ["APIREC_MODE"]
-    with apirec.recording("tests/recordings"):
-        with apirec.patch("mylib.search.web_search"):   # goes to whichever recording is active
+    with apirec.recording("tests/recordings"):  # noqa: SIM117 - as the README shows it
+        with apirec.patch("mylib.search.web_search"):  # goes to whichever recording is active
             assert await agent.research("llamas") == hits
     assert search.CALLS["n"] == 1
 
