@@ -70,19 +70,23 @@ def blocks(page: Path) -> list[Block]:
     return found
 
 
+def _plain(line: str) -> str:
+    """A line as compared: without spaces (formatters space code and comments differently),
+    and without a trailing ``...`` (``def f(): ...`` leaves the body out)."""
+    return "".join(line.strip().removesuffix(" ...").split())
+
+
 def missing_lines(block: Block) -> list[str]:
     """The block's lines that its linked files do not hold, in order."""
     source = [
-        "".join(line.split())  # the formatter may space code and comments differently
-        for path in block.links
-        for line in path.read_text(encoding="utf-8").splitlines()
+        _plain(line) for path in block.links for line in path.read_text("utf-8").splitlines()
     ]
     missing: list[str] = []
     at = 0
     for raw in block.text.splitlines():
         if not raw.strip() or ELISION.match(raw.strip()):
             continue
-        line = "".join(raw.strip().removesuffix(" ...").split())  # `def f(): ...`: no body
+        line = _plain(raw)
         try:
             at = source.index(line, at) + 1
         except ValueError:

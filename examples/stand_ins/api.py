@@ -206,7 +206,7 @@ app = Starlette(
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/embeddings", embeddings, methods=["POST"]),
         Route("/api/chat", ollama_chat, methods=["POST"]),
-        Route("/v1beta/models/{model}:generateContent", generate_content, methods=["POST"]),
+        Route("/{version}/models/{model}:generateContent", generate_content, methods=["POST"]),
         Route("/v1/messages", messages, methods=["POST"]),
         Route("/search", search, methods=["POST"]),
     ]
