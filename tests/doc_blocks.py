@@ -58,7 +58,7 @@ def blocks(page: Path) -> list[Block]:
         while end < len(lines) and lines[end].strip() != "```":
             end += 1
         text = "\n".join(lines[n + 1 : end])
-        rest = [line for line in lines[end + 1 : end + 8]]
+        rest = lines[end + 1 : end + 8]
         while rest and not rest[0].strip():
             rest.pop(0)
         links: tuple[Path, ...] = ()
