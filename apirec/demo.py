@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 import tempfile
 import time
 from collections.abc import Callable
@@ -83,7 +84,11 @@ async def _agent() -> tuple[list[SearchHit], ChatReply, float, float]:
 
 
 def run(directory: Path | None = None, out: Callable[[str], None] = print) -> int:
-    """Run the demo; returns a process exit code."""
+    """Run the demo; returns a process exit code.
+
+    With ``directory`` (``apirec demo --keep DIR``) the recordings are written there and kept,
+    so they can be looked at with the CLI; without it they live in a temporary directory.
+    """
     with tempfile.TemporaryDirectory(prefix="apirec-demo-") as tmp:
         store = directory or Path(tmp)
         out(f"apirec demo: recordings in {store}")
@@ -115,5 +120,11 @@ def run(directory: Path | None = None, out: Callable[[str], None] = print) -> in
         secret_stored = any("sk-demo-secret" in (store / f).read_text() for f in files)
         out(f"files written: {len(files)}; API key stored anywhere: {secret_stored}")
         out("replay ran with the network switched off: no call went out.")
+        if directory is not None:
+            where = shlex.quote(str(directory))
+            out("")
+            out(f"recordings kept in {directory}; look at them with:")
+            out(f"  apirec ls {where}")
+            out(f"  apirec show {phases['replay'][0][1]} --dir {where}")
         Network.online = True
         return 0 if same and not secret_stored else 1

@@ -1,3 +1,4 @@
+import shlex
 import subprocess
 import sys
 
@@ -24,3 +25,31 @@ def test_python_m_apirec_demo_records_then_replays_offline():
 def test_cli_usage_errors_exit_2(capsys):
     assert main([]) == 2
     assert main(["no-such-command"]) == 2
+
+
+def test_demo_keep_leaves_recordings_the_cli_can_read(tmp_path):
+    kept = tmp_path / "demo recordings"
+    done = subprocess.run(
+        [sys.executable, "-m", "apirec", "demo", "--keep", str(kept)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(sorted(kept.glob("*.json"))) == 2
+    # the commands it prints work when pasted (the path has a space: quoted)
+    commands = [line.strip() for line in done.stdout.splitlines() if line.startswith("  apirec ")]
+    assert len(commands) == 2
+    for command in commands:
+        shown = subprocess.run(
+            [sys.executable, "-m", *shlex.split(command)], capture_output=True, text=True
+        )
+        assert shown.returncode == 0, (command, shown.stderr)
+        assert "demo." in shown.stdout
+
+
+def test_demo_keep_refuses_a_directory_that_holds_files(tmp_path, capsys):
+    (tmp_path / "mine.json").write_text("{}")
+    assert main(["demo", "--keep", str(tmp_path)]) == 2
+    assert "new or empty directory" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.json"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from apirec.cli.ages import add_filters as add_age_filters
 from apirec.cli.common import USAGE, UsageError, error
@@ -35,7 +36,10 @@ def _commands() -> dict[str, Command]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="apirec", description="Record and replay function calls.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("demo", help="record two slow calls, then replay them offline")
+    demo = commands.add_parser("demo", help="record two slow calls, then replay them offline")
+    demo.add_argument(
+        "--keep", metavar="DIR", help="write the recordings to DIR (new or empty) and keep them"
+    )
 
     ls = commands.add_parser("ls", help="list recordings: function, test, key, kind, age, size")
     ls.add_argument("path", nargs="?", default=".", help="directory (searched recursively) or file")
@@ -107,6 +111,15 @@ def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test", metavar="PATTERN", help="test id: substring, or glob")
 
 
+def _demo_directory(keep: str) -> Path:
+    """The demo writes only to a new or empty directory: it never mixes with recordings."""
+    directory = Path(keep)
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise UsageError(f"demo --keep {keep}: give a new or empty directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     try:
@@ -116,7 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from apirec.demo import run
 
-        return run()
+        try:
+            return run(_demo_directory(args.keep) if args.keep else None)
+        except UsageError as e:
+            error(str(e))
+            return USAGE
     if args.command is None:
         parser.print_help(sys.stderr)
         return USAGE

@@ -1,0 +1,17 @@
+import openai
+import pytest
+import weather
+
+
+async def test_forecast(apirec):  # apirec: the test's Recording
+    report = await weather.forecast("Lima", days=2)
+    assert report["days"] == [20, 21]
+
+
+@pytest.mark.apirec(integrations=["openai"])  # this test patches openai
+async def test_chat(apirec):
+    client = openai.AsyncOpenAI()
+    reply = await client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "The capital of France?"}]
+    )
+    assert reply.choices[0].message.content == "Paris."

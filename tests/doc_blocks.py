@@ -1,0 +1,116 @@
+"""The code blocks of README.md, docs/ and examples/, and how each is shown to be true.
+
+A ``python`` block either runs as written (top-level ``await`` allowed), or is followed by a
+line ``<sub>... [examples/....py](...)</sub>`` linking the complete files it comes from: then
+every line of the block must appear, in the same order, in those files (blank lines, ``...``
+elisions and ``# file.py`` headings aside), and the files themselves run in the test suite
+(examples/docs/*.py as scripts, the example projects through their tests). Shell blocks: every
+``apirec`` command must parse, and every ``--apirec-*`` option given to pytest must exist.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FENCE = re.compile(r"^```(\w*)\s*$")
+LINK = re.compile(r"\]\(((?:\.\./|\./)*(?:[\w.-]+/)*[\w.-]+\.py)\)")
+# lines a block may leave out of its files: elisions and the name of the file that follows
+ELISION = re.compile(r"^(\.\.\.|\.\.\.\s*#.*|#\s*[\w./-]+\.(py|ini|toml)(:.*)?)$")
+SHELL = {"bash", "sh", "console", "shell"}
+
+
+@dataclass(frozen=True)
+class Block:
+    page: Path
+    line: int  # of the opening fence, 1-based
+    lang: str
+    text: str
+    links: tuple[Path, ...]  # the complete files the block comes from
+
+    @property
+    def where(self) -> str:
+        page = self.page.relative_to(ROOT) if ROOT in self.page.parents else self.page
+        return f"{page}:{self.line}"
+
+
+def pages() -> list[Path]:
+    return [
+        ROOT / "README.md",
+        *sorted((ROOT / "docs").glob("*.md")),
+        *sorted((ROOT / "examples").rglob("README.md")),
+    ]
+
+
+def blocks(page: Path) -> list[Block]:
+    lines = page.read_text(encoding="utf-8").splitlines()
+    found: list[Block] = []
+    n = 0
+    while n < len(lines):
+        opening = FENCE.match(lines[n])
+        if not opening:
+            n += 1
+            continue
+        end = n + 1
+        while end < len(lines) and lines[end].strip() != "```":
+            end += 1
+        text = "\n".join(lines[n + 1 : end])
+        rest = lines[end + 1 : end + 8]
+        while rest and not rest[0].strip():
+            rest.pop(0)
+        links: tuple[Path, ...] = ()
+        if rest and rest[0].lstrip().startswith("<sub>"):
+            note = "\n".join(rest[: next(i for i, x in enumerate(rest) if "</sub>" in x) + 1])
+            links = tuple((page.parent / link).resolve() for link in LINK.findall(note))
+        found.append(Block(page, n + 1, opening.group(1), text, links))
+        n = end + 1
+    return found
+
+
+def _plain(line: str) -> str:
+    """A line as compared: without spaces (formatters space code and comments differently),
+    and without a trailing ``...`` (``def f(): ...`` leaves the body out)."""
+    return "".join(line.strip().removesuffix(" ...").split())
+
+
+def missing_lines(block: Block) -> list[str]:
+    """The block's lines that its linked files do not hold, in order."""
+    source = [
+        _plain(line) for path in block.links for line in path.read_text("utf-8").splitlines()
+    ]
+    missing: list[str] = []
+    at = 0
+    for raw in block.text.splitlines():
+        if not raw.strip() or ELISION.match(raw.strip()):
+            continue
+        line = _plain(raw)
+        try:
+            at = source.index(line, at) + 1
+        except ValueError:
+            missing.append(raw.strip())
+    return missing
+
+
+def shell_commands(block: Block) -> list[list[str]]:
+    """Each command of a shell block, as argv: continuations joined, prompts, pipes and
+    redirections dropped, ``&&`` chains split, environment assignments left out."""
+    text = re.sub(r"\\\n", " ", block.text)
+    commands: list[list[str]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if block.lang == "console":  # commands after a prompt, their output below them
+            if not line.startswith("$ "):
+                continue
+            line = line.removeprefix("$ ")
+        if not line or line.startswith("#"):
+            continue
+        for part in re.split(r"&&|\|\||;|\|", line.split(" #")[0]):
+            argv = shlex.split(part.split(">")[0].split("&")[0], comments=True)
+            while argv and re.match(r"^\w+=", argv[0]):
+                argv.pop(0)
+            if argv:
+                commands.append(argv)
+    return commands

@@ -1,0 +1,143 @@
+"""Every code block of README.md, docs/ and examples/ is shown true (see tests/doc_blocks.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from apirec.cli.app import _parser
+from tests.doc_blocks import ROOT, SHELL, Block, blocks, missing_lines, pages, shell_commands
+
+BLOCKS = [block for page in pages() for block in blocks(page)]
+PYTHON = [block for block in BLOCKS if block.lang == "python"]
+SHELL_BLOCKS = [block for block in BLOCKS if block.lang in SHELL]
+SCRIPTS = sorted(p for p in (ROOT / "examples" / "docs").glob("*.py") if not p.name.startswith("_"))
+PROJECTS = {p.parent for p in (ROOT / "examples").glob("*/pytest.ini")}
+# a fork's pull request has no keys: the docs' code must run without them
+NO_KEYS = {k: v for k, v in os.environ.items() if not re.search(r"API_KEY|BASE_URL|APIREC_", k)}
+RUN_AS_WRITTEN = """
+import ast, asyncio, inspect, sys
+code = compile(sys.stdin.read(), sys.argv[1], "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+result = eval(code, {"__name__": "__main__"})
+if inspect.iscoroutine(result):
+    asyncio.run(result)
+"""
+
+
+def where(block: Block) -> str:
+    return block.where
+
+
+def run_as_written(block: Block, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", RUN_AS_WRITTEN, block.where],
+        input=block.text,
+        cwd=cwd,
+        env=NO_KEYS,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def unknown_options(block: Block, known: set[str]) -> list[str]:
+    """The commands of a shell block that apirec would refuse, with why."""
+    wrong: list[str] = []
+    for argv in shell_commands(block):
+        if argv[:3] == ["python", "-m", "apirec"]:
+            argv = ["apirec", *argv[3:]]
+        if argv[0] == "apirec":
+            try:
+                _parser().parse_args(argv[1:])
+            except SystemExit:
+                wrong.append(" ".join(argv))
+        if argv[0] == "pytest" or argv[:3] == ["python", "-m", "pytest"]:
+            options = {arg.split("=")[0] for arg in argv if arg.startswith("--apirec")}
+            wrong += sorted(options - known)
+    return wrong
+
+
+@pytest.fixture(scope="module")
+def pytest_options() -> set[str]:
+    shown = subprocess.run(
+        [sys.executable, "-m", "pytest", "--help", "-p", "no:cacheprovider"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout
+    return set(re.findall(r"--apirec[\w-]+", shown))
+
+
+@pytest.mark.parametrize("block", [b for b in PYTHON if b.links], ids=where)
+def test_block_comes_from_files_that_run(block: Block) -> None:
+    for link in block.links:
+        assert link.is_file(), f"{block.where}: links {link}, which does not exist"
+        runs = link in SCRIPTS or any(project in link.parents for project in PROJECTS)
+        assert runs, f"{block.where}: {link} is neither in examples/docs nor in an example project"
+    assert missing_lines(block) == [], f"{block.where}: lines not in {block.links}"
+
+
+@pytest.mark.parametrize("block", [b for b in PYTHON if not b.links], ids=where)
+def test_block_runs_as_written(block: Block, tmp_path: Path) -> None:
+    done = run_as_written(block, tmp_path)
+    assert done.returncode == 0, f"{block.where}:\n{block.text}\n{done.stderr}"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_docs_example_runs(script: Path, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=NO_KEYS,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("block", SHELL_BLOCKS, ids=where)
+def test_shell_block_commands_exist(block: Block, pytest_options: set[str]) -> None:
+    assert pytest_options, "pytest --help showed no apirec option"
+    assert unknown_options(block, pytest_options) == []
+
+
+def test_the_checks_catch_broken_examples(tmp_path: Path, pytest_options: set[str]) -> None:
+    source = tmp_path / "example.py"
+    source.write_text("import apirec\nvalue = apirec.encode(1)\n")
+    page = tmp_path / "page.md"
+    page.write_text(
+        textwrap.dedent(
+            """\
+            ```python
+            import apirec
+            value = apirec.encode(2)
+            ```
+            <sub>Complete: [example.py](example.py)</sub>
+
+            ```python
+            import apirec
+            apirec.no_such_function()
+            ```
+
+            ```bash
+            apirec ls recordings/ --no-such-option
+            pytest --apirec-no-such-option
+            ```
+            """
+        )
+    )
+    linked, unlinked, shell = blocks(page)
+    assert missing_lines(linked) == ["value = apirec.encode(2)"]
+    failed = run_as_written(unlinked, tmp_path)
+    assert failed.returncode != 0 and "no_such_function" in failed.stderr
+    assert unknown_options(shell, pytest_options) == [
+        "apirec ls recordings/ --no-such-option",
+        "--apirec-no-such-option",
+    ]

@@ -1,0 +1,49 @@
+"""The projects in examples/ replay as their READMEs say: offline, no API keys, nothing written."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+PROJECTS = sorted(p.parent.name for p in EXAMPLES.glob("*/pytest.ini"))
+# what a fork's pull request lacks: keys, and the stand-in's addresses
+UNSET = re.compile(r"(API_KEY|BASE_URL|APIREC_)")
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*.json")}
+
+
+def test_there_are_three_examples_with_readmes_and_recordings():
+    assert len(PROJECTS) >= 3
+    for name in PROJECTS:
+        assert (EXAMPLES / name / "README.md").is_file()
+        assert list((EXAMPLES / name / "tests" / "recordings").glob("*.json"))
+
+
+@pytest.mark.parametrize("name", PROJECTS)
+def test_example_replays_offline_with_no_keys(name: str) -> None:
+    project = EXAMPLES / name
+    before = _files(project / "tests" / "recordings")
+    env = {k: v for k, v in os.environ.items() if not UNSET.search(k)}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = re.search(r"apirec: (\d+) replayed, 0 recorded, 0 live, 0 missed", done.stdout)
+    assert summary and int(summary.group(1)) == len(before), done.stdout
+    # the README shows this summary line: it must stay true
+    readme = (project / "README.md").read_text()
+    assert summary.group(0) in readme
+    assert _files(project / "tests" / "recordings") == before
