@@ -78,9 +78,7 @@ def _plain(line: str) -> str:
 
 def missing_lines(block: Block) -> list[str]:
     """The block's lines that its linked files do not hold, in order."""
-    source = [
-        _plain(line) for path in block.links for line in path.read_text("utf-8").splitlines()
-    ]
+    source = [_plain(line) for path in block.links for line in path.read_text("utf-8").splitlines()]
     missing: list[str] = []
     at = 0
     for raw in block.text.splitlines():
