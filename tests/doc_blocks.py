@@ -99,7 +99,7 @@ def shell_commands(block: Block) -> list[list[str]]:
     commands: list[list[str]] = []
     for line in text.splitlines():
         line = line.strip()
-        if block.lang == "console":  # commands after a prompt, their output below them
+        if block.lang in ("console", ""):  # commands after a prompt, their output below them
             if not line.startswith("$ "):
                 continue
             line = line.removeprefix("$ ")

@@ -16,7 +16,12 @@ from tests.doc_blocks import ROOT, SHELL, Block, blocks, missing_lines, pages, s
 
 BLOCKS = [block for page in pages() for block in blocks(page)]
 PYTHON = [block for block in BLOCKS if block.lang == "python"]
-SHELL_BLOCKS = [block for block in BLOCKS if block.lang in SHELL]
+# shell blocks, and plain blocks that show a command at a prompt with its output
+SHELL_BLOCKS = [
+    block
+    for block in BLOCKS
+    if block.lang in SHELL or (not block.lang and block.text.lstrip().startswith("$ "))
+]
 SCRIPTS = sorted(p for p in (ROOT / "examples" / "docs").glob("*.py") if not p.name.startswith("_"))
 PROJECTS = {p.parent for p in (ROOT / "examples").glob("*/pytest.ini")}
 # a fork's pull request has no keys: the docs' code must run without them
