@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,37 @@ def test_example_replays_offline_with_no_keys(name: str) -> None:
     readme = (project / "README.md").read_text()
     assert summary.group(0) in readme
     assert _files(project / "tests" / "recordings") == before
+
+
+def test_the_miss_docs_pytest_md_shows_is_the_one_the_weather_example_gives(tmp_path: Path) -> None:
+    project = tmp_path / "weather"
+    shutil.copytree(EXAMPLES / "weather", project, ignore=shutil.ignore_patterns("__pycache__"))
+    test_file = project / "tests" / "test_weather.py"
+    changed = 'weather.forecast("Lima", days=2, units="imperial")'
+    test_file.write_text(test_file.read_text().replace('weather.forecast("Lima", days=2)', changed))
+    env = {k: v for k, v in os.environ.items() if not UNSET.search(k)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "tests/test_weather.py::test_forecast",
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    shown = [line for line in done.stdout.splitlines() if line.startswith("E ")]
+    page = (EXAMPLES.parent / "docs" / "pytest.md").read_text()
+    block = next(b for b in page.split("```") if b.lstrip().startswith("E       apirec.errors"))
+    expected = [
+        line.replace("/home/me/weather", str(project)) for line in block.strip().splitlines()
+    ]
+    assert shown == expected
