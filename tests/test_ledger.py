@@ -87,11 +87,13 @@ async def test_anthropic_stream_adds_up_start_and_delta(anthropic_server, store_
 def test_ollama_counts_at_the_top_of_the_last_part(store_dir):
     server = OllamaServer().start()
     try:
-        with ollama.Client(host=server.url) as client:
-            with apirec.recording(store_dir, mode="record") as rec:
-                integrations.patch(rec, "ollama")
-                for _ in client.chat(model="llama3.2", messages=HI, stream=True):
-                    pass
+        with (
+            ollama.Client(host=server.url) as client,
+            apirec.recording(store_dir, mode="record") as rec,
+        ):
+            integrations.patch(rec, "ollama")
+            for _ in client.chat(model="llama3.2", messages=HI, stream=True):
+                pass
     finally:
         server.stop()
     ledger = only_ledger(store_dir)
