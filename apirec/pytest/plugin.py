@@ -48,6 +48,7 @@ from apirec.pytest import (
     integrations,
     network,
     nothing_recorded,
+    prices,
     renames,
     sequences,
     usage,
@@ -117,6 +118,7 @@ def _store(config: pytest.Config) -> str | None:
 def pytest_configure(config: pytest.Config) -> None:
     # the network's options and hooks are the start-up's (apirec.pytest.startup): every run
     integrations.configure(config)
+    prices.settings_extra(config)  # a bad price table is a usage error before any test
     expiry.configure(config)
     sequences.configure(config)
     cli_dir = config.getoption("apirec_dir")
@@ -198,7 +200,11 @@ def settings_for(item: pytest.Item) -> Settings:
         # under test_context(None) or another id must keep that scope
     )
     command = _record_command(item, options, marker_sets_mode="mode" in marker)
-    extra = {"record_command": command, **renames.settings_extra(item.config)}
+    extra = {
+        "record_command": command,
+        **renames.settings_extra(item.config),
+        **prices.settings_extra(item.config),
+    }
     return replace(settings, extra=extra)
 
 

@@ -227,12 +227,51 @@ def _miss_kinds(s: Stats) -> str:
     return text + (f", {s.missed_expired} expired" if s.missed_expired else "")
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    return f"{minutes // 60}h {minutes % 60:02d}m"
+
+
+def _count(n: int) -> str:
+    for size, unit in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return str(n)
+
+
+def _saved(s: Stats) -> str:
+    """``; saved 14m 02s of live calls and 1.2M tokens ($3.06)``, from the replayed answers'
+    ledgers; nothing when none of them has one (recorded before apirec kept a ledger)."""
+    known = s.replayed - s.saved_unknown
+    if s.replayed == 0 or known <= 0:
+        return ""
+    text = f"; saved {_duration(s.saved_seconds)} of live calls"
+    tokens = s.saved_input_tokens + s.saved_output_tokens
+    if tokens:
+        text += f" and {_count(tokens)} tokens"
+    if s.saved_cost:
+        text += f" (${s.saved_cost:,.2f}"
+        text += (
+            f", {_plural(s.saved_unpriced, 'answer')} of unpriced models)"
+            if s.saved_unpriced
+            else ")"
+        )
+    if s.saved_unknown:
+        text += f" ({s.saved_unknown} recorded before the ledger: unknown)"
+    return text
+
+
 def write_summary(state: SessionState, prune: bool, reporter: Any) -> None:
     """The end-of-session line, and with ``-v`` the unused files."""
     s = state.stats
     counts = f"{s.replayed} replayed, {s.recorded} recorded, {s.live} live, {s.missed} missed"
     if s.missed:
         counts += _miss_kinds(s)
+    counts += _saved(s)
     unused = len(state.unused or ())
     if state.unused is None:
         tail = "unused recordings not checked (the run was interrupted)"

@@ -92,6 +92,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="write a JSON report of the recordings this run used and the tests it ran in "
         "full, for `apirec prune DIR --usage A.json B.json ...` after a sharded run",
     )
+    group.addoption(
+        "--apirec-prices",
+        metavar="FILE",
+        help="price the tokens the replay saved: a TOML or JSON table of dollars per million "
+        "input and output tokens per model (apirec ships no prices)",
+    )
+    parser.addini("apirec_prices", "apirec: the price table (relative to the ini file)")
     parser.addini("apirec_mode", "apirec mode for the test run", default=None)
     parser.addini("apirec_store", "apirec store kind: json or msgpack", default=None)
     parser.addini("apirec_dir", "apirec recordings directory (relative to the ini file)")
@@ -289,7 +296,7 @@ def _configured(config: pytest.Config) -> bool:
     for name in ("mode", "store", "dir", "block_network", "max_age", "expired", "repeats"):
         if config.getini(f"apirec_{name}"):
             return True
-    for name in ("prune", "strict", "scrub", "integrations", "allow_hosts"):
+    for name in ("prune", "strict", "scrub", "integrations", "allow_hosts", "prices"):
         if config.getini(f"apirec_{name}"):
             return True
     return any(name.startswith("APIREC_") for name in os.environ)

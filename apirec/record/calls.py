@@ -28,6 +28,15 @@ class Stats:
     missed_changed: int = 0
     missed_new: int = 0
     missed_expired: int = 0
+    # what the replayed answers took live, from their ledgers (apirec.record.savings): the
+    # replays of answers recorded before the ledger are unknown; with prices, their cost
+    # (unpriced: a model the prices do not list)
+    saved_seconds: float = 0.0
+    saved_input_tokens: int = 0
+    saved_output_tokens: int = 0
+    saved_unknown: int = 0
+    saved_cost: float = 0.0
+    saved_unpriced: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -369,8 +369,9 @@ class Recording:
             if call.own_kind == "generator":  # not to be replayed to a plain function
                 kind["generator"] = True
 
-            def save(response: dict[str, Any]) -> str:
-                return answers.where(call, answers.save(call, {**response, **kind}))
+            def save(response: dict[str, Any], first_chunk_at: float | None) -> str:
+                slot = answers.save(call, {**response, **kind}, first_chunk_at)
+                return answers.where(call, slot)
 
             return record_stream(
                 result,

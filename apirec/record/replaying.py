@@ -39,6 +39,7 @@ class Replaying:
     _once: FirstReplay
     _lock: threading.Lock
     misses: list[RecordingNotFound]
+    replayed_entries: list[Entry]
 
     @property
     def store(self) -> Store:
@@ -59,6 +60,7 @@ class Replaying:
             # counted here, not by count(): one lock per replay on the hot path
             self.stats.replayed += 1
             self.journal.append(("replayed", call.function, call.key))
+            self.replayed_entries.append(entry)  # what it saved, added up at close
             known = key in self._plans
             plans = self._plans.get(key)
             if not known:

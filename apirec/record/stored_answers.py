@@ -27,10 +27,12 @@ from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
 from apirec.record.renames import Renames
 from apirec.record.replay_errors import past_the_end
 from apirec.record.replaying import Replaying
+from apirec.record.savings import tally
 from apirec.record.sequences import repeats_last
 from apirec.record.settings import Settings
 from apirec.record.store_index import StoreIndex
 from apirec.stores.json_store import Entry, Store
+from apirec.stores.ledger import LEDGER, ledger_of
 from apirec.stores.metadata import stamp
 
 # what a miss was (see Stats): no answer like it stored, or one fewer (changed), no call of
@@ -68,6 +70,9 @@ class Answers(Replaying):
         self._renewing: dict[tuple[str, int], int] = {}
         # (key, call index) -> the origin a live call's client sends to, stored with its answer
         self._origins: dict[tuple[str, int], str] = {}
+        # (key, call index) -> when a live call began (perf_counter), for its answer's ledger
+        self._began: dict[tuple[str, int], float] = {}
+        self.replayed_entries: list[Entry] = []  # added up as the recording closes
         # the session's knowledge of renamed tests (the pytest plugin's), if any
         renames = settings.extra.get("renames")
         self.renames = renames if isinstance(renames, Renames) else None
@@ -234,6 +239,7 @@ class Answers(Replaying):
 
     def going_live(self, call: Call, instance: Any = None) -> None:
         """``call`` goes to the real function: its answer is due (see :meth:`settle`)."""
+        self._began[call.key, call.index] = time.perf_counter()
         origin = origin_of(instance)
         if origin is not None:  # what a replay must not reach (apirec.guard.origins)
             self._origins[call.key, call.index] = origin
@@ -274,6 +280,7 @@ class Answers(Replaying):
         not be stored): answers of later identical calls, stored at their own places as they
         came, move down into its place, so that replay finds a sequence with no hole."""
         self._origins.pop((call.key, call.index), None)
+        self._began.pop((call.key, call.index), None)
         if self._renewing.pop((call.key, call.index), None) is not None:
             return  # the expired answer stays in its place
         if call.keying is None:  # else stored under a name of its own, not in a sequence
@@ -286,6 +293,9 @@ class Answers(Replaying):
         for key, state in list(self._keys.items()):
             for index in sorted(state.pending):
                 self._abandon(key, state, index)
+        with self._lock:
+            replayed, self.replayed_entries = self.replayed_entries, []
+            tally(self.stats, replayed, self.settings.extra.get("prices"))
 
     def _abandon(self, key: str, state: KeyState, index: int) -> None:
         with self._lock:
@@ -306,10 +316,13 @@ class Answers(Replaying):
         """Where the answer of ``call`` in ``slot`` is stored (a file), for messages."""
         return self._where(call, slot)
 
-    def save(self, call: Call, response: dict[str, Any]) -> int:
-        """Write one answer now, not when the recording closes; returns its slot."""
+    def save(
+        self, call: Call, response: dict[str, Any], first_chunk_at: float | None = None
+    ) -> int:
+        """Write one answer now, not when the recording closes; returns its slot.
+        ``first_chunk_at``: when a stream's first chunk came (perf_counter), for its ledger."""
         try:
-            return self._save(call, response)
+            return self._save(call, response, first_chunk_at)
         except BaseException as e:
             with contextlib.suppress(StoreError):  # the error being raised says the store fails
                 self.abandon(call)
@@ -321,7 +334,14 @@ class Answers(Replaying):
                 path=e.path,
             ) from None
 
-    def _save(self, call: Call, response: dict[str, Any]) -> int:
+    def _save(
+        self, call: Call, response: dict[str, Any], first_chunk_at: float | None = None
+    ) -> int:
+        began = self._began.pop((call.key, call.index), None)
+        ledger = None
+        if began is not None:  # a live call: what it took, and what the provider reported
+            first = None if first_chunk_at is None else first_chunk_at - began
+            ledger = ledger_of(response, time.perf_counter() - began, first)
         state = self.state(call.key)
         if self.mode is Mode.RECORD and not state.reset_done:
             with self._lock:
@@ -348,6 +368,7 @@ class Answers(Replaying):
             "request": request,
             "response": response,
             "id_normalization_mapping": {},
+            **({LEDGER: ledger} if ledger is not None else {}),
         }
         listed = None  # a file named by the keying, under this key in the store's listing
         renewed = self._renewing.pop((call.key, call.index), None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -48,6 +49,7 @@ class Tape:
         "error",
         "exhausted",
         "finisher",
+        "first_at",
         "function",
         "is_async",
         "iterator",
@@ -80,6 +82,7 @@ class Tape:
         # the event loop an async stream is read in: the only one its rest can be read in
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stored_in: str | None = None  # where it was stored, once it ended
+        self.first_at: float | None = None  # when the first chunk came (perf_counter)
         self._claim = threading.Lock()
         self.lock = threading.RLock()  # one reader of the source at a time
         self._alock: asyncio.Lock | None = None
@@ -88,6 +91,8 @@ class Tape:
         self.rest_error: Exception | None = None  # ended the rest apirec read: the caller's
 
     def add(self, chunk: Any) -> None:
+        if not self.chunks:  # the time to the first chunk, for the answer's ledger
+            self.first_at = time.perf_counter()
         # Encoded now: the caller may mutate the chunk after we hand it over.
         try:
             self.chunks.append(encode(chunk))

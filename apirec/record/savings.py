@@ -1,0 +1,81 @@
+"""What replay saved: the live seconds and tokens of every replayed answer, from its ledger.
+
+A replay only notes the stored entry it replayed (one list append on the hot path); the
+recording adds them up as it closes (:func:`tally`), into its :class:`~apirec.record.calls.Stats`.
+With prices (``settings.extra["prices"]``, set by the pytest plugin's ``--apirec-prices``)
+the tokens are priced per model; apirec ships no prices of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from apirec.record.calls import Stats
+from apirec.stores.ledger import read
+
+# model -> dollars per million input tokens, per million output tokens
+Prices = Mapping[str, tuple[float, float]]
+
+
+def load_prices(path: str | Path) -> dict[str, tuple[float, float]]:
+    """A price table: TOML or JSON, one entry per model, in dollars per million tokens::
+
+        [gpt-4o]                       # {"gpt-4o": {"input": 2.5, "output": 10.0}}
+        input = 2.50
+        output = 10.00
+
+    apirec ships no prices (they change): the table is yours. A model priced ``gpt-4o`` also
+    prices what the provider reports as ``gpt-4o-2024-08-06``."""
+    where = Path(path)
+    try:
+        text = where.read_text(encoding="utf-8")
+        table = json.loads(text) if where.suffix == ".json" else tomllib.loads(text)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"prices {where}: cannot read it: {e}") from None
+    prices: dict[str, tuple[float, float]] = {}
+    for model, price in table.items():
+        if not isinstance(price, dict) or not all(
+            isinstance(price.get(side), int | float) and not isinstance(price.get(side), bool)
+            for side in ("input", "output")
+        ):
+            raise ValueError(
+                f"prices {where}: {model!r} needs numbers 'input' and 'output' (dollars per "
+                f"million tokens), got {price!r}"
+            )
+        prices[model] = (float(price["input"]), float(price["output"]))
+    return prices
+
+
+def price_of(prices: Prices, model: str | None) -> tuple[float, float] | None:
+    """The price of ``model``: its own, else that of the longest name it extends with ``-``
+    (``gpt-4o`` for ``gpt-4o-2024-08-06``)."""
+    if not model:
+        return None
+    found = prices.get(model)
+    if found is None:
+        names = [name for name in prices if model.startswith(name + "-")]
+        found = prices[max(names, key=len)] if names else None
+    return found
+
+
+def tally(stats: Stats, entries: Iterable[Mapping[str, Any]], prices: Prices | None) -> None:
+    for entry in entries:
+        seconds, usage, model = read(entry)
+        if seconds is None:
+            stats.saved_unknown += 1  # recorded before the ledger
+            continue
+        stats.saved_seconds += seconds
+        tokens_in = usage.get("input_tokens", 0)
+        tokens_out = usage.get("output_tokens", 0)
+        stats.saved_input_tokens += tokens_in
+        stats.saved_output_tokens += tokens_out
+        if prices and (tokens_in or tokens_out):
+            price = price_of(prices, model)
+            if price is None:
+                stats.saved_unpriced += 1
+            else:
+                stats.saved_cost += (tokens_in * price[0] + tokens_out * price[1]) / 1e6

@@ -1,0 +1,179 @@
+"""What a live call cost, stored with its answer: the ledger.
+
+Every answer recorded from a live call gets a ``"ledger"`` beside its ``response``::
+
+    "ledger": {"seconds": 1.84, "first_chunk_seconds": 0.31, "model": "gpt-4o-2024-08-06",
+               "usage": {"input_tokens": 41, "output_tokens": 12, "cached_tokens": 0}}
+
+``seconds`` is the wall time from the call to its answer (for a stream, to its end),
+``first_chunk_seconds`` the time to a stream's first chunk. ``usage`` and ``model`` are what
+the provider reported in the answer, read from its stored (encoded) form, so one reader serves
+every SDK and every way in: openai (chat, responses, embeddings), anthropic, google.genai,
+ollama, mistralai, cohere, and any answer shaped like theirs. Recordings made before the
+ledger, or of calls that report nothing, have no ``"ledger"`` (or no ``usage``): unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+LEDGER = "ledger"
+TOKENS = ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens")
+
+# Where each SDK puts its counts, as paths into the usage object it reports: the first path
+# that holds a number wins, per kind.
+_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "input_tokens": (
+        ("prompt_tokens",),  # openai chat/embeddings, mistralai
+        ("input_tokens",),  # anthropic, openai responses
+        ("prompt_token_count",),  # google.genai
+        ("billed_units", "input_tokens"),  # cohere
+        ("tokens", "input_tokens"),
+    ),
+    "output_tokens": (
+        ("completion_tokens",),
+        ("output_tokens",),
+        ("candidates_token_count",),
+        ("billed_units", "output_tokens"),
+        ("tokens", "output_tokens"),
+    ),
+    "cached_tokens": (
+        ("prompt_tokens_details", "cached_tokens"),
+        ("input_tokens_details", "cached_tokens"),
+        ("cache_read_input_tokens",),
+        ("cached_content_token_count",),
+    ),
+    "reasoning_tokens": (
+        ("completion_tokens_details", "reasoning_tokens"),
+        ("output_tokens_details", "reasoning_tokens"),
+        ("thoughts_token_count",),
+    ),
+}
+_USAGE_FIELDS = ("usage", "usage_metadata", "meta")  # cohere: meta.billed_units
+_NOT_INSIDE = frozenset(_USAGE_FIELDS) | {"usageMetadata", "sdkHttpResponse", "headers"}
+_DEPTH = 3  # answers nest their usage at most this deep (anthropic: message.usage)
+
+
+def plain(value: Any) -> Any:
+    """A stored value without apirec's type envelopes (``{"__type__", "__data__"}``)."""
+    while isinstance(value, dict) and "__type__" in value and "__data__" in value:
+        value = value["__data__"]
+    return value
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+def _get(data: dict[str, Any], name: str) -> Any:
+    """``data[name]``, or its camelCase spelling (google.genai dumps by the API's names)."""
+    value = data.get(name)
+    return data.get(_camel(name)) if value is None else value
+
+
+def _number(usage: Any, path: tuple[str, ...]) -> int | None:
+    for name in path:
+        usage = plain(usage)
+        if not isinstance(usage, dict):
+            return None
+        usage = _get(usage, name)
+    usage = plain(usage)
+    if isinstance(usage, bool) or not isinstance(usage, int | float):
+        return None
+    return int(usage)
+
+
+def _usages(data: Any, depth: int = 0) -> Iterator[Any]:
+    """The usage objects of one answer (or chunk): ``usage`` and its kin, at the top and in
+    the objects it holds (anthropic's ``message_start`` carries ``message.usage``)."""
+    data = plain(data)
+    if not isinstance(data, dict) or depth > _DEPTH:
+        return
+    for name in _USAGE_FIELDS:
+        found = _get(data, name)
+        if found is not None:
+            yield found
+    if "prompt_eval_count" in data or "eval_count" in data:  # ollama: counts at the top
+        yield {
+            "prompt_tokens": data.get("prompt_eval_count"),
+            "completion_tokens": data.get("eval_count"),
+        }
+    for name, value in data.items():
+        if name not in _NOT_INSIDE and isinstance(value, dict):
+            yield from _usages(value, depth + 1)
+
+
+def _model(data: Any, depth: int = 0) -> str | None:
+    data = plain(data)
+    if not isinstance(data, dict) or depth > _DEPTH:
+        return None
+    for name in ("model", "model_version", "modelVersion"):
+        if isinstance(data.get(name), str) and data[name]:
+            return str(data[name])
+    for value in data.values():
+        found = _model(value, depth + 1) if isinstance(value, dict) else None
+        if found:
+            return found
+    return None
+
+
+def usage_and_model(response: Mapping[str, Any]) -> tuple[dict[str, int], str | None]:
+    """The token counts and the model an answer reports. A stream's chunks report as they
+    go (cumulative counts, or one chunk each): the largest count of each kind is the total."""
+    body = response.get("body")
+    parts = body if response.get("is_streaming") and isinstance(body, list) else [body]
+    usage: dict[str, int] = {}
+    model = None
+    for part in parts:
+        for found in _usages(part):
+            for kind, paths in _PATHS.items():
+                for path in paths:
+                    n = _number(found, path)
+                    if n is not None:
+                        usage[kind] = max(usage.get(kind, 0), n)
+                        break
+        model = model or _model(part)
+    return usage, model
+
+
+def ledger_of(
+    response: Mapping[str, Any], seconds: float, first_chunk_seconds: float | None = None
+) -> dict[str, Any]:
+    """The ledger of one live answer. Times to the hundredth of a second: enough to add up
+    what replay saves, and a quick call recorded again keeps its bytes."""
+    ledger: dict[str, Any] = {"seconds": round(seconds, 2)}
+    if first_chunk_seconds is not None:
+        ledger["first_chunk_seconds"] = round(first_chunk_seconds, 2)
+    usage, model = usage_and_model(response)
+    if model:
+        ledger["model"] = model
+    if usage:
+        ledger["usage"] = usage
+    return ledger
+
+
+def read(entry: Mapping[str, Any]) -> tuple[float | None, dict[str, int], str | None]:
+    """A stored entry's live seconds, token counts and model; ``None``/empty when unknown
+    (recorded before the ledger, or damaged: never an error, the ledger is only a report)."""
+    ledger = entry.get(LEDGER)
+    if not isinstance(ledger, dict):
+        return None, {}, None
+    seconds = ledger.get("seconds")
+    usage = ledger.get("usage")
+    counts = {
+        kind: int(usage[kind])
+        for kind in TOKENS
+        if isinstance(usage, dict)
+        and isinstance(usage.get(kind), int | float)
+        and not isinstance(usage.get(kind), bool)
+    }
+    model = ledger.get("model")
+    return (
+        float(seconds)
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool)
+        else None,
+        counts,
+        model if isinstance(model, str) else None,
+    )
