@@ -143,6 +143,9 @@ class Served:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def join(self) -> None:
+        self._thread.join()
+
     def stop(self) -> None:
         if self.wsgi:
             self._wsgi.shutdown()
