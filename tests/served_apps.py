@@ -73,6 +73,17 @@ async def ask_streamed(request: Request) -> StreamingResponse:
     return StreamingResponse(parts(), media_type="text/event-stream")
 
 
+async def connect(request: Request) -> JSONResponse:
+    """Reaches past every patch for a host that is not loopback: the guard blocks it."""
+    import socket
+
+    try:
+        socket.create_connection(("192.0.2.1", 9), timeout=1).close()
+    except OSError as e:
+        return JSONResponse({"error": type(e).__name__}, status_code=502)
+    return JSONResponse({"error": None})
+
+
 def starlette_app() -> Any:
     routes = [
         Route("/async", async_handler),
@@ -81,6 +92,7 @@ def starlette_app() -> Any:
         Route("/ask", ask),
         Route("/ask-swallowed", ask_swallowed),
         Route("/ask-streamed", ask_streamed),
+        Route("/connect", connect),
     ]
     return asgi_middleware(Starlette(routes=routes))
 

@@ -88,6 +88,15 @@ def test_a_miss_in_the_server_goes_back_with_the_response(
     assert len(rec.misses) == 1
 
 
+def test_a_blocked_connection_in_the_server_goes_back_too(asgi: Served, tmp_path: Path) -> None:
+    with apirec.recording(tmp_path, mode="replay"):
+        response = _get(asgi.url + "/connect", **{"X-Apirec-Test-Id": "t.py::net"})
+    assert response.json() == {"error": "NetworkBlocked"}
+    count, errors = decode_errors(response.headers["x-apirec-miss"])
+    assert count == 1 and errors[0]["type"] == "NetworkBlocked"
+    assert "192.0.2.1" in errors[0]["message"]
+
+
 def test_no_miss_no_header_and_no_test_no_header(asgi: Served, tmp_path: Path) -> None:
     with apirec.recording(tmp_path, mode="record"):
         ok = _get(asgi.url + "/ask", **{"X-Apirec-Test-Id": "t.py::ok"})
