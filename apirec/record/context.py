@@ -2,8 +2,9 @@
 
 Both are found through a ContextVar, with a process-wide fallback: a recording activated in a
 session-scoped fixture must still see calls made from tasks, threads and clients created
-before it, whose contexts were copied when it was not yet set. These two stacks, the observers
-of closing recordings (apirec.record.closing), the record of patched attributes
+before it, whose contexts were copied when it was not yet set. These stacks (and the replay
+errors a server carries back to the test it serves, found the same way), the observers of
+closing recordings (apirec.record.closing), the record of patched attributes
 (apirec.record.wrapping) and the network guard (apirec.guard.core, with the recorded hosts
 it reads, apirec.record.recorded_hosts) are the only module-level mutable state in apirec,
 each process-wide for that same reason.
@@ -90,8 +91,20 @@ class _Scoped(Generic[T]):
                 self.var.reset(token)
 
 
+class Carried:
+    """The replay errors (misses, blocked connections) raised while a server serves one
+    test's request, for ``apirec.servers`` to send back to that test (at most 100)."""
+
+    __slots__ = ("errors",)
+
+    def __init__(self) -> None:
+        self.errors: list[BaseException] = []
+
+
 _recordings: _Scoped[ActiveRecording] = _Scoped("apirec_recording")
 _tests: _Scoped[str] = _Scoped("apirec_test_id")
+# compared by identity: a request's own, found like its test id (tasks, then the fallback)
+_carried: _Scoped[Carried] = _Scoped("apirec_carried")
 
 
 def active_recording() -> ActiveRecording | None:
@@ -145,3 +158,36 @@ def test_context(test_id: str | None) -> Iterator[str | None]:
         yield test_id
     finally:
         _tests.exit(value, token)
+
+
+class Serving:
+    """A server's request of ``test_id`` (None: no test): ``test_context(test_id)`` and, for a
+    test, the replay errors raised meanwhile collected in a :class:`Carried` (its tasks'
+    too). One object, not two generators: it runs once per request served."""
+
+    __slots__ = ("_carried_token", "_test_token", "carried", "value")
+
+    def __init__(self, test_id: str | None) -> None:
+        self.value = test_id or ""
+        self.carried = Carried() if test_id else None
+
+    def __enter__(self) -> Carried | None:
+        self._test_token = _tests.enter(self.value)
+        if self.carried is not None:
+            self._carried_token = _carried.enter(self.carried)
+        return self.carried
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.carried is not None:
+            _carried.exit(self.carried, self._carried_token)
+        _tests.exit(self.value, self._test_token)
+
+
+def note_replay_error(error: BaseException) -> None:
+    """A replay error was raised here: kept for the request being served, if any (cheap
+    otherwise: every miss passes here)."""
+    if not _carried.stack:
+        return
+    carried = _carried.get()
+    if carried is not None and len(carried.errors) < 100:
+        carried.errors.append(error)

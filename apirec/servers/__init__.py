@@ -1,0 +1,33 @@
+"""Beyond one process: apirec in a server under test.
+
+``asgi_middleware`` and ``wsgi_middleware`` serve each request in the context of the test
+that sent it (``carriers``: the headers both ways; ``clients``: the test side's hooks on
+httpx, requests and aiohttp, which the pytest plugin installs).
+
+Layer: above ``apirec.integrations``; it may import every layer below. Nothing here imports
+pytest or an SDK. Loaded on first use, so the pytest plugin's start-up can read ``carriers``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from apirec.servers.asgi import asgi_middleware
+    from apirec.servers.wsgi import wsgi_middleware
+
+_LAZY = {"asgi_middleware": "apirec.servers.asgi", "wsgi_middleware": "apirec.servers.wsgi"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'apirec.servers' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = ["asgi_middleware", "wsgi_middleware"]
