@@ -16,6 +16,7 @@ from typing import Any as _Any
 
 from apirec.errors import (
     ApirecError,
+    BudgetExceeded,
     DecodeError,
     EncodeError,
     ExpiredRecording,
@@ -205,6 +206,7 @@ test_headers.__test__ = False  # type: ignore[attr-defined]  # `from apirec impo
 
 __all__ = [
     "ApirecError",
+    "BudgetExceeded",
     "DecodeError",
     "EncodeError",
     "ExpiredRecording",

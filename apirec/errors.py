@@ -216,6 +216,23 @@ class NetworkBlocked(ApirecError, ConnectionError):
         return str(self.args[0]) if self.args else ""
 
 
+class BudgetExceeded(ApirecError):
+    """The live calls of a run have spent its recording budget (``--apirec-record-budget``):
+    a further live call is refused before it is made, so nothing is half-written.
+
+    ``budget`` is the budget as given (``"200k"`` tokens or ``"$2.50"``), ``spent`` what the
+    run's recorded answers spent, in the same unit (``"201.3k tokens"``, ``"$2.61"``).
+    """
+
+    def __init__(self, message: str, *, budget: str = "", spent: str = "") -> None:
+        super().__init__(message)
+        self.budget = budget
+        self.spent = spent
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class StoreError(ApirecError, OSError):
     """A recording cannot be read or written (unreadable, malformed, permission, full disk)."""
 

@@ -44,6 +44,7 @@ import pytest
 
 from apirec.errors import InvalidMode, RecordingNotFound
 from apirec.pytest import (
+    budget,
     expiry,
     integrations,
     network,
@@ -119,6 +120,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # the network's options and hooks are the start-up's (apirec.pytest.startup): every run
     integrations.configure(config)
     prices.settings_extra(config)  # a bad price table is a usage error before any test
+    budget.configure(config)
     expiry.configure(config)
     sequences.configure(config)
     cli_dir = config.getoption("apirec_dir")
@@ -204,6 +206,7 @@ def settings_for(item: pytest.Item) -> Settings:
         "record_command": command,
         **renames.settings_extra(item.config),
         **prices.settings_extra(item.config),
+        **budget.settings_extra(item.config),
     }
     return replace(settings, extra=extra)
 
@@ -316,7 +319,12 @@ class SessionHooks:
             return
         state = self.state
         if state.recordings:
-            write_summary(state, self.config.stash[OPTIONS].prune, terminalreporter)
+            write_summary(
+                state,
+                self.config.stash[OPTIONS].prune,
+                terminalreporter,
+                budget.budget_of(self.config),
+            )
             sequences.write_summary(state.unplayed, terminalreporter)
             renames.write_summary(
                 state.moves,

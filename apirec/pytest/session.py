@@ -243,11 +243,20 @@ def _count(n: int) -> str:
     return str(n)
 
 
+def _worth_saying(seconds: float, tokens: int) -> bool:
+    """Tokens, or a second at least: a suite of quick functions of its own hears nothing."""
+    return bool(tokens) or seconds >= 1.0
+
+
 def _saved(s: Stats) -> str:
     """``; saved 14m 02s of live calls and 1.2M tokens ($3.06)``, from the replayed answers'
     ledgers; nothing when none of them has one (recorded before apirec kept a ledger)."""
     known = s.replayed - s.saved_unknown
-    if s.replayed == 0 or known <= 0:
+    if (
+        s.replayed == 0
+        or known <= 0
+        or not _worth_saying(s.saved_seconds, s.saved_input_tokens + s.saved_output_tokens)
+    ):
         return ""
     text = f"; saved {_duration(s.saved_seconds)} of live calls"
     tokens = s.saved_input_tokens + s.saved_output_tokens
@@ -265,13 +274,28 @@ def _saved(s: Stats) -> str:
     return text
 
 
-def write_summary(state: SessionState, prune: bool, reporter: Any) -> None:
+def _spent(s: Stats, budget: Any) -> str:
+    """``; recording spent 45.1s and 12.3k tokens ($0.41) of the 200k budget``."""
+    if not s.recorded or not (budget is not None or _worth_saying(s.spent_seconds, s.spent_tokens)):
+        return ""
+    text = f"; recording spent {_duration(s.spent_seconds)}"
+    if s.spent_tokens:
+        text += f" and {_count(s.spent_tokens)} tokens"
+    if s.spent_cost:
+        text += f" (${s.spent_cost:,.2f})"
+    if budget is not None:
+        text += f" of the {budget.text} budget"
+    return text
+
+
+def write_summary(state: SessionState, prune: bool, reporter: Any, budget: Any = None) -> None:
     """The end-of-session line, and with ``-v`` the unused files."""
     s = state.stats
     counts = f"{s.replayed} replayed, {s.recorded} recorded, {s.live} live, {s.missed} missed"
     if s.missed:
         counts += _miss_kinds(s)
     counts += _saved(s)
+    counts += _spent(s, budget)
     unused = len(state.unused or ())
     if state.unused is None:
         tail = "unused recordings not checked (the run was interrupted)"

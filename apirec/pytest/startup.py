@@ -100,6 +100,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "input and output tokens per model (apirec ships no prices)",
     )
     parser.addini("apirec_prices", "apirec: the price table (relative to the ini file)")
+    group.addoption(
+        "--apirec-record-budget",
+        metavar="BUDGET",
+        help="what the live calls of this run may spend: tokens ('200k', '1.5M') or dollars "
+        "('$2.50', with --apirec-prices); then live calls fail with apirec.BudgetExceeded "
+        "(env: APIREC_RECORD_BUDGET)",
+    )
+    parser.addini("apirec_record_budget", "apirec: what the live calls of a run may spend")
     parser.addini("apirec_mode", "apirec mode for the test run", default=None)
     parser.addini("apirec_store", "apirec store kind: json or msgpack", default=None)
     parser.addini("apirec_dir", "apirec recordings directory (relative to the ini file)")
@@ -300,6 +308,8 @@ def _configured(config: pytest.Config) -> bool:
     for name in ("prune", "strict", "scrub", "integrations", "allow_hosts", "prices"):
         if config.getini(f"apirec_{name}"):
             return True
+    if config.getini("apirec_record_budget"):
+        return True
     return any(name.startswith("APIREC_") for name in os.environ)
 
 

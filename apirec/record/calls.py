@@ -37,6 +37,10 @@ class Stats:
     saved_unknown: int = 0
     saved_cost: float = 0.0
     saved_unpriced: int = 0
+    # what the recorded answers spent live, from their ledgers (the record budget's measure)
+    spent_seconds: float = 0.0
+    spent_tokens: int = 0
+    spent_cost: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

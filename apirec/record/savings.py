@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from apirec.record.calls import Stats
-from apirec.stores.ledger import read
+from apirec.stores.ledger import LEDGER, read
 
 # model -> dollars per million input tokens, per million output tokens
 Prices = Mapping[str, tuple[float, float]]
@@ -62,20 +63,52 @@ def price_of(prices: Prices, model: str | None) -> tuple[float, float] | None:
     return found
 
 
-def tally(stats: Stats, entries: Iterable[Mapping[str, Any]], prices: Prices | None) -> None:
+@dataclass
+class Totals:
+    seconds: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+    unknown: int = 0  # answers with no ledger (recorded before it)
+    unpriced: int = 0  # answers with tokens of a model the prices do not list
+
+
+def add_up(entries: Iterable[Mapping[str, Any]], prices: Prices | None) -> Totals:
+    """What the ledgers of ``entries`` (stored entries) add up to."""
+    totals = Totals()
     for entry in entries:
         seconds, usage, model = read(entry)
         if seconds is None:
-            stats.saved_unknown += 1  # recorded before the ledger
+            totals.unknown += 1
             continue
-        stats.saved_seconds += seconds
+        totals.seconds += seconds
         tokens_in = usage.get("input_tokens", 0)
         tokens_out = usage.get("output_tokens", 0)
-        stats.saved_input_tokens += tokens_in
-        stats.saved_output_tokens += tokens_out
+        totals.input_tokens += tokens_in
+        totals.output_tokens += tokens_out
         if prices and (tokens_in or tokens_out):
             price = price_of(prices, model)
             if price is None:
-                stats.saved_unpriced += 1
+                totals.unpriced += 1
             else:
-                stats.saved_cost += (tokens_in * price[0] + tokens_out * price[1]) / 1e6
+                totals.cost += (tokens_in * price[0] + tokens_out * price[1]) / 1e6
+    return totals
+
+
+def tally(stats: Stats, entries: Iterable[Mapping[str, Any]], prices: Prices | None) -> None:
+    """Add what the replayed ``entries`` saved to ``stats``."""
+    totals = add_up(entries, prices)
+    stats.saved_seconds += totals.seconds
+    stats.saved_input_tokens += totals.input_tokens
+    stats.saved_output_tokens += totals.output_tokens
+    stats.saved_unknown += totals.unknown
+    stats.saved_cost += totals.cost
+    stats.saved_unpriced += totals.unpriced
+
+
+def tally_spent(stats: Stats, ledgers: Iterable[dict[str, Any]], prices: Prices | None) -> None:
+    """Add what the recorded answers' ``ledgers`` spent to ``stats``."""
+    totals = add_up(({LEDGER: ledger} for ledger in ledgers), prices)
+    stats.spent_seconds += totals.seconds
+    stats.spent_tokens += totals.input_tokens + totals.output_tokens
+    stats.spent_cost += totals.cost

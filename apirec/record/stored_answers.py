@@ -17,8 +17,9 @@ from typing import Any, Literal
 from apirec.codec.envelope import encode
 from apirec.codec.exception_data import error_response
 from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan
-from apirec.errors import ApirecError, RecordingNotFound, StoreError
+from apirec.errors import ApirecError, BudgetExceeded, RecordingNotFound, StoreError
 from apirec.guard.origins import ORIGIN, origin_of
+from apirec.record.budget import Budget
 from apirec.record.calls import Call, KeyState, Stats, open_store
 from apirec.record.context import note_replay_error
 from apirec.record.error_policy import Policy, Services, from_service, should_store
@@ -28,7 +29,7 @@ from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
 from apirec.record.renames import Renames
 from apirec.record.replay_errors import past_the_end
 from apirec.record.replaying import Replaying
-from apirec.record.savings import tally
+from apirec.record.savings import tally, tally_spent
 from apirec.record.sequences import repeats_last
 from apirec.record.settings import Settings
 from apirec.record.store_index import StoreIndex
@@ -74,6 +75,8 @@ class Answers(Replaying):
         # (key, call index) -> when a live call began (perf_counter), for its answer's ledger
         self._began: dict[tuple[str, int], float] = {}
         self.replayed_entries: list[Entry] = []  # added up as the recording closes
+        self._spent: list[dict[str, Any]] = []  # the ledgers of the answers recorded, too
+        self._budget: Budget | None = settings.extra.get("budget")
         # the session's knowledge of renamed tests (the pytest plugin's), if any
         renames = settings.extra.get("renames")
         self.renames = renames if isinstance(renames, Renames) else None
@@ -241,6 +244,12 @@ class Answers(Replaying):
 
     def going_live(self, call: Call, instance: Any = None) -> None:
         """``call`` goes to the real function: its answer is due (see :meth:`settle`)."""
+        if self._budget is not None:
+            try:
+                self._budget.check(call.function)
+            except BudgetExceeded:
+                self.abandon(call)  # never made: it takes no place in its sequence
+                raise
         self._began[call.key, call.index] = time.perf_counter()
         origin = origin_of(instance)
         if origin is not None:  # what a replay must not reach (apirec.guard.origins)
@@ -297,7 +306,10 @@ class Answers(Replaying):
                 self._abandon(key, state, index)
         with self._lock:
             replayed, self.replayed_entries = self.replayed_entries, []
-            tally(self.stats, replayed, self.settings.extra.get("prices"))
+            spent, self._spent = self._spent, []
+            prices = self.settings.extra.get("prices")
+            tally(self.stats, replayed, prices)
+            tally_spent(self.stats, spent, prices)
 
     def _abandon(self, key: str, state: KeyState, index: int) -> None:
         with self._lock:
@@ -344,6 +356,8 @@ class Answers(Replaying):
         if began is not None:  # a live call: what it took, and what the provider reported
             first = None if first_chunk_at is None else first_chunk_at - began
             ledger = ledger_of(response, time.perf_counter() - began, first)
+            if self._budget is not None:
+                self._budget.spend(ledger)  # spent, whether or not it can be stored
         state = self.state(call.key)
         if self.mode is Mode.RECORD and not state.reset_done:
             with self._lock:
@@ -403,6 +417,8 @@ class Answers(Replaying):
                 state.stored = max(state.stored, slot + 1)
             self.used.add((call.key, slot))
             self.stats.recorded += 1
+            if ledger is not None:
+                self._spent.append(ledger)
             self.journal.append(("recorded", call.function, call.key))
         return slot
 

@@ -1,0 +1,64 @@
+"""``--apirec-record-budget`` (ini ``apirec_record_budget``, ``APIREC_RECORD_BUDGET``): what the
+live calls of a run may spend (:mod:`apirec.record.budget`). One budget per run: the spend
+file is made by the process that configures first (the controller under pytest-xdist) and
+handed to the workers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from apirec.pytest import prices
+from apirec.record.budget import Budget
+
+_BUDGET = pytest.StashKey[dict[str, Any]]()
+_WORKER_KEY = "apirec_budget_spent"
+
+
+class _HandToWorkers:
+    """Registered only when pytest-xdist is: gives each worker the run's spend file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[_WORKER_KEY] = str(self.path)
+
+
+def configure(config: pytest.Config) -> None:
+    text = (
+        config.getoption("apirec_record_budget", None)
+        or config.getini("apirec_record_budget")
+        or os.environ.get("APIREC_RECORD_BUDGET")
+    )
+    if not text:
+        config.stash[_BUDGET] = {}
+        return
+    given = getattr(config, "workerinput", {}).get(_WORKER_KEY)
+    if given:
+        spent = Path(given)
+    else:
+        where = Path(tempfile.mkdtemp(prefix="apirec-budget-"))
+        config.add_cleanup(lambda: shutil.rmtree(where, ignore_errors=True))
+        spent = where / "spent"
+        if config.pluginmanager.hasplugin("xdist"):
+            config.pluginmanager.register(_HandToWorkers(spent), "apirec-budget-workers")
+    try:
+        budget = Budget.parse(str(text), prices.settings_extra(config).get("prices"), spent)
+    except ValueError as e:
+        raise pytest.UsageError(f"--apirec-record-budget: {e}") from None
+    config.stash[_BUDGET] = {"budget": budget}
+
+
+def settings_extra(config: pytest.Config) -> dict[str, Any]:
+    return config.stash.get(_BUDGET, {})
+
+
+def budget_of(config: pytest.Config) -> Budget | None:
+    found = settings_extra(config).get("budget")
+    return found if isinstance(found, Budget) else None

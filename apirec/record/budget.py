@@ -1,0 +1,109 @@
+"""A budget for recording: once the live calls of a run have spent it, the next live call is
+refused with :class:`~apirec.errors.BudgetExceeded` before it is made.
+
+The budget is tokens (``"200k"``, ``"1.5M"``, ``"50000"``: input and output together) or
+dollars (``"$2.50"``, priced with a price table). What was spent is read from the ledger of
+every answer the run recorded (:mod:`apirec.stores.ledger`), appended as one line per answer
+to a file the run's processes share (pytest-xdist's workers: one budget for the run). A live
+call whose answer reports no usage spends nothing but its time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from apirec.errors import BudgetExceeded
+from apirec.record.savings import Prices, price_of
+
+_TOKENS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)\s*$")
+_DOLLARS = re.compile(r"^\s*\$\s*(\d+(?:\.\d+)?)\s*$")
+_SCALE = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
+
+
+def tokens_text(n: float) -> str:
+    for size, unit in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return f"{n:.0f}"
+
+
+@dataclass(frozen=True)
+class Budget:
+    text: str  # as given
+    tokens: int | None  # a budget of tokens, or
+    dollars: float | None  # of dollars (needs prices)
+    prices: Prices | None
+    ledger: Path  # one line per recorded answer: "<tokens> <dollars>"
+
+    @classmethod
+    def parse(cls, text: str, prices: Prices | None, ledger: Path) -> Budget:
+        """``ValueError`` naming what is wrong with ``text``."""
+        dollars = _DOLLARS.match(text)
+        if dollars:
+            if not prices:
+                raise ValueError(
+                    f"record budget {text!r} is in dollars: give the prices too "
+                    f"(--apirec-prices=FILE), or a budget in tokens such as '200k'"
+                )
+            return cls(text, None, float(dollars.group(1)), prices, ledger)
+        tokens = _TOKENS.match(text)
+        if not tokens:
+            raise ValueError(
+                f"record budget {text!r}: give tokens ('200k', '1.5M', '50000') or dollars "
+                f"('$2.50')"
+            )
+        amount = float(tokens.group(1)) * _SCALE[tokens.group(2).lower()]
+        return cls(text, int(amount), None, prices, ledger)
+
+    def spent(self) -> tuple[int, float]:
+        """Tokens and dollars the run's recorded answers spent, all processes together."""
+        try:
+            lines = self.ledger.read_text(encoding="ascii").splitlines()
+        except FileNotFoundError:
+            return 0, 0.0
+        tokens, dollars = 0, 0.0
+        for line in lines:
+            parts = line.split()
+            if len(parts) == 2:  # a line being written by another process is not whole yet
+                tokens += int(parts[0])
+                dollars += float(parts[1])
+        return tokens, dollars
+
+    def spent_text(self) -> str:
+        tokens, dollars = self.spent()
+        return f"${dollars:,.2f}" if self.dollars is not None else f"{tokens_text(tokens)} tokens"
+
+    def check(self, function: str) -> None:
+        """Refuse a live call of ``function`` once the budget is spent."""
+        tokens, dollars = self.spent()
+        if (self.tokens is not None and tokens >= self.tokens) or (
+            self.dollars is not None and dollars >= self.dollars
+        ):
+            spent = self.spent_text()
+            raise BudgetExceeded(
+                f"{function}() was not called: the live calls of this run have spent {spent} "
+                f"of the record budget of {self.text} (--apirec-record-budget). Raise the "
+                f"budget, or record fewer tests at a time.",
+                budget=self.text,
+                spent=spent,
+            )
+
+    def spend(self, ledger: dict[str, Any]) -> None:
+        usage = ledger.get("usage") or {}
+        tokens = int(usage.get("input_tokens", 0)) + int(usage.get("output_tokens", 0))
+        dollars = 0.0
+        price = price_of(self.prices, ledger.get("model")) if self.prices else None
+        if price is not None:
+            dollars = (
+                usage.get("input_tokens", 0) * price[0] + usage.get("output_tokens", 0) * price[1]
+            ) / 1e6
+        # one short write with O_APPEND: processes sharing the file never interleave a line
+        fd = os.open(self.ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, f"{tokens} {dollars!r}\n".encode("ascii"))
+        finally:
+            os.close(fd)

@@ -1,0 +1,103 @@
+"""A budget for recording: --apirec-record-budget (issue 21, point 4)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .plugin_helpers import INI
+
+# Each call reports 1,500 tokens (1,200 in, 300 out), as a provider would.
+LLM = """
+import apirec
+
+calls = []
+
+@apirec.record(name="llm.chat")
+def chat(prompt, model="gpt-4o"):
+    calls.append(prompt)
+    return {"model": model, "text": prompt.upper(),
+            "usage": {"prompt_tokens": 1200, "completion_tokens": 300}}
+"""
+TESTS = """
+import llm
+{tests}
+"""
+TEST = """
+def test_{n}(apirec):
+    assert llm.chat("question {n}")["text"] == "QUESTION {n}"
+"""
+
+
+def project(pytester, count: int, ini: str = "") -> None:
+    pytester.makeini(INI.format(extra=ini + "\npythonpath = ."))
+    pytester.makepyfile(
+        llm=LLM, test_calls=TESTS.format(tests="".join(TEST.format(n=n) for n in range(count)))
+    )
+
+
+def summary(result) -> str:
+    return next(line for line in result.outlines if line.startswith("apirec: "))
+
+
+def test_live_calls_past_the_budget_fail_before_they_are_made(pytester):
+    project(pytester, 3)
+    result = pytester.runpytest(
+        "--apirec-mode=record", "--apirec-record-budget=2k", "-p", "no:randomly"
+    )
+    # 1,500 spent after the first call, 3,000 after the second: the third is refused
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*BudgetExceeded: llm.chat() was not called: the live calls of this run have spent "
+            "3.0k tokens of the record budget of 2k*"
+        ]
+    )
+    assert len(list((pytester.path / "recordings").glob("*.json"))) == 2  # nothing half-written
+    line = summary(result)
+    assert "2 recorded" in line and "recording spent" in line and "3.0k tokens" in line
+    assert "of the 2k budget" in line, line
+
+
+def test_a_dollar_budget_prices_the_spend(pytester):
+    project(pytester, 3, ini="apirec_prices = prices.toml")
+    pytester.path.joinpath("prices.toml").write_text("[gpt-4o]\ninput = 1000\noutput = 0\n")
+    # 1,200 input tokens at $1,000 per million: $1.20 per call
+    result = pytester.runpytest("--apirec-mode=record", "--apirec-record-budget=$2")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*spent $2.40 of the record budget of $2*"])
+    assert "($2.40) of the $2 budget" in summary(result)
+
+
+def test_the_budget_from_the_environment(pytester, monkeypatch):
+    project(pytester, 2)
+    monkeypatch.setenv("APIREC_RECORD_BUDGET", "1")
+    result = pytester.runpytest("--apirec-mode=record")
+    result.assert_outcomes(passed=1, failed=1)
+
+
+def test_a_replay_spends_nothing_of_the_budget(pytester):
+    project(pytester, 3)
+    pytester.runpytest("--apirec-mode=record").assert_outcomes(passed=3)
+    result = pytester.runpytest("--apirec-record-budget=1")
+    result.assert_outcomes(passed=3)
+    assert "recording spent" not in summary(result)
+
+
+@pytest.mark.parametrize("budget", ["$2", "lots", "2kk"])
+def test_a_budget_apirec_cannot_read_is_a_usage_error(pytester, budget):
+    project(pytester, 1)
+    result = pytester.runpytest(f"--apirec-record-budget={budget}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--apirec-record-budget*"])
+
+
+def test_workers_share_one_budget(pytester):
+    project(pytester, 4)
+    result = pytester.runpytest_subprocess(
+        "-n", "2", "--apirec-mode=record", "--apirec-record-budget=2k"
+    )
+    # one budget for the run: at most the calls that started before 2,000 were spent pass;
+    # with a budget per worker, each would have made two calls and all four would pass
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) >= 1, result.stdout.str()
+    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 4
