@@ -32,6 +32,8 @@ KNOWN: dict[str, str] = {
     "google.genai": "apirec.integrations.google_genai",
     "tavily": "apirec.integrations.tavily",
     "mcp": "apirec.integrations.mcp",
+    "mistralai": "apirec.integrations.mistralai",
+    "cohere": "apirec.integrations.cohere",
 }
 # where an SDK generated like openai's goes when it is not listed by name
 GENERATED_LIKE_OPENAI = "apirec.integrations.stainless"
