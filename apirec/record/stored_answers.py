@@ -30,6 +30,7 @@ from apirec.record.replaying import Replaying
 from apirec.record.sequences import repeats_last
 from apirec.record.settings import Settings
 from apirec.record.store_index import StoreIndex
+from apirec.record.transient_notes import TransientNotes
 from apirec.stores.json_store import Entry, Store
 from apirec.stores.metadata import stamp
 
@@ -72,6 +73,8 @@ class Answers(Replaying):
         renames = settings.extra.get("renames")
         self.renames = renames if isinstance(renames, Renames) else None
         self._index: StoreIndex | None = None  # what is stored, read on a miss
+        # calls whose last outcome was a transient error not stored (for misses and warnings)
+        self.transient = TransientNotes()
 
     @property
     def store(self) -> Store:
@@ -268,6 +271,7 @@ class Answers(Replaying):
             return
         self.abandon(call)
         self.count("errors_not_stored", call)
+        self.transient.transient(call, error)
 
     def abandon(self, call: Call) -> None:
         """``call`` ended with no answer to store (cancelled, interrupted, or its answer could
@@ -322,6 +326,7 @@ class Answers(Replaying):
             ) from None
 
     def _save(self, call: Call, response: dict[str, Any]) -> int:
+        self.transient.saved(call)
         state = self.state(call.key)
         if self.mode is Mode.RECORD and not state.reset_done:
             with self._lock:
