@@ -74,7 +74,8 @@ def names_for(item: pytest.Item, marker: dict[str, Any], where: str) -> tuple[st
         raise pytest.UsageError(f"{where}: integrations= takes a list of SDK import names")
     if not any(n.startswith("+") for n in given):
         return _checked(given, where)
-    return _combined(item.config.stash[NAMES], given, where)
+    run: tuple[str, ...] = item.config.stash[NAMES]
+    return _combined(run, given, where)
 
 
 def patch_into(rec: Recording, names: tuple[str, ...]) -> None:
