@@ -103,6 +103,21 @@ def test_the_key_is_method_url_and_canonical_body(fake, store_dir, weather):
     assert fake.requests == 1
 
 
+def test_ignore_and_normalize_take_the_request_parts(fake, store_dir, weather):
+    client = weather(fake.url)
+    with apirec.recording(store_dir, mode="record") as rec:
+        integrations.patch(rec, "httpx", ignore=["body.trace"])
+        client.http.post("/forecast", json={"city": "Paris", "days": 1, "trace": "t-1"})
+    with apirec.recording(store_dir, mode="replay") as rec:
+        integrations.patch(rec, "httpx", ignore=["body.trace"])
+        sent = client.http.post("/forecast", json={"city": "Paris", "days": 1, "trace": "t-2"})
+        assert sent.json()["days"][0]["city"] == "Paris"
+        assert sent.elapsed.total_seconds() == 0
+        with pytest.raises(TypeError, match="bodie"):
+            integrations.patch(rec, "httpx", ignore=["bodie.trace"])
+    assert fake.requests == 1
+
+
 def test_an_error_status_replays_for_the_sdk_to_raise(fake, store_dir, weather):
     for mode in ("record", "replay"):
         with apirec.recording(store_dir, mode=mode) as rec:

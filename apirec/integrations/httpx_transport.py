@@ -20,6 +20,7 @@ them.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import importlib
 import inspect
@@ -117,15 +118,21 @@ class SendPatch(Patch):
 
 
 def _response(http: Any, head: Any, stream: Any, request: Any) -> Any:
-    return http.Response(head["status"], headers=head["headers"], stream=stream, request=request)
+    response = http.Response(
+        head["status"], headers=head["headers"], stream=stream, request=request
+    )
+    response.elapsed = dt.timedelta(0)  # set by httpx's own sending only; SDKs may log it
+    return response
 
 
 def _transient(http: Any, error: TransientResponse, request: Any) -> Any:
     if error._live is not None:
         return error._live
-    return http.Response(
+    response = http.Response(
         error.status_code, headers=error.headers, content=error.content, request=request
     )
+    response.elapsed = dt.timedelta(0)
+    return response
 
 
 def _sync_send(original: Any, http: Any, options: dict[str, Any]) -> Any:
