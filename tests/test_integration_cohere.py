@@ -11,6 +11,7 @@ import pytest
 
 import apirec
 from apirec import integrations
+from apirec.errors import TransientErrorWarning
 from tests.cohere_server import CohereServer
 from tests.integration_helpers import stored_bytes
 
@@ -147,7 +148,10 @@ async def test_errors_replay_as_the_sdks_own(
 
 
 def test_a_transient_error_is_not_stored(fake, store_dir, client):
-    with apirec.recording(store_dir, mode="record") as rec:
+    with (
+        pytest.warns(TransientErrorWarning, match="TooManyRequestsError"),
+        apirec.recording(store_dir, mode="record") as rec,
+    ):
         integrations.patch(rec, "cohere")
         with pytest.raises(cohere.TooManyRequestsError):
             client(fake.url, api_key="sk-test").chat(model="busy", messages=HI)

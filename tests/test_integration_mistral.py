@@ -11,6 +11,7 @@ from mistralai.client import Mistral, errors
 
 import apirec
 from apirec import integrations
+from apirec.errors import TransientErrorWarning
 from tests.integration_helpers import stored_bytes
 from tests.mistral_server import MistralServer
 
@@ -163,7 +164,10 @@ async def test_errors_replay_as_the_sdks_own(
 
 
 def test_a_transient_error_is_not_stored(fake, store_dir, mistral):
-    with apirec.recording(store_dir, mode="record") as rec:
+    with (
+        pytest.warns(TransientErrorWarning, match=r"SDKError \(HTTP 429\)"),
+        apirec.recording(store_dir, mode="record") as rec,
+    ):
         integrations.patch(rec, "mistralai")
         client = mistral(fake.url, api_key="sk-test")
         with pytest.raises(errors.SDKError):

@@ -76,3 +76,23 @@ def test_recording_it_again_drops_the_note(store_dir, openai_server, make_client
             ask(make_client(closed_url, is_async=False), model="never-asked")
     assert "ended in a transient error" not in str(miss.value)
     assert not (store_dir / ".apirec-transient").exists()
+
+
+def test_no_warning_when_an_older_answer_stays_in_place(store_dir, recwarn):
+    outcomes = iter(["sunny", ConnectionResetError("reset by peer")])
+
+    @apirec.record(name="weather")
+    def weather(city):
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    with apirec.recording(store_dir, mode="record"):
+        assert weather("Paris") == "sunny"
+    with apirec.recording(store_dir, mode="record"), pytest.raises(ConnectionResetError):
+        weather("Paris")  # nothing replaces the answer of the earlier run
+    assert not [w for w in recwarn if w.category is TransientErrorWarning]
+    with apirec.recording(store_dir, mode="replay"):
+        assert weather("Paris") == "sunny"
+    assert not (store_dir / ".apirec-transient").exists()

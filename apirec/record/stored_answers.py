@@ -269,9 +269,13 @@ class Answers(Replaying):
         if store:
             self.save(call, error_response(error) if response is None else response)
             return
+        # an answer already in its place (an expired one, one of an earlier run) replays
+        slot, renewing = self.state(call.key).slot_of(call.index), (call.key, call.index)
+        kept = renewing in self._renewing or self.transient.stored_at(self.store, call.key, slot)
         self.abandon(call)
         self.count("errors_not_stored", call)
-        self.transient.transient(call, error)
+        if not kept:
+            self.transient.transient(call, error)
 
     def abandon(self, call: Call) -> None:
         """``call`` ended with no answer to store (cancelled, interrupted, or its answer could

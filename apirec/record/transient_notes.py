@@ -20,9 +20,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from apirec.errors import TransientErrorWarning
+from apirec.errors import ApirecError, TransientErrorWarning
 from apirec.record.calls import Call
 from apirec.record.error_policy import is_transient, should_store
+from apirec.stores.json_store import Store
 
 FILE = ".apirec-transient"
 
@@ -49,6 +50,14 @@ class TransientNotes:
             return
         with self._lock:
             self.failed[call.key] = (call.index, call.function, summary(error))
+
+    @staticmethod
+    def stored_at(store: Store, key: str, slot: int) -> bool:
+        """Whether the store holds an answer at ``slot`` of ``key`` (damage: as if not)."""
+        try:
+            return store.read(key, slot) is not None
+        except ApirecError:
+            return False
 
     def saved(self, call: Call) -> None:
         with self._lock:
