@@ -18,9 +18,10 @@ itself raises::
      ├── StoreError             (also OSError)      a recording that cannot be read or written
      └── ReplayedError                              a recorded exception whose class is unknown
 
-and two warnings, which are not errors (``UserWarning``)::
+and three warnings, which are not errors (``UserWarning``)::
 
     NothingRecordedWarning                          a record-mode recording got no call
+    TransientErrorWarning                           a call's last outcome, transient, not stored
     ExpiredRecordingWarning                         replayed an answer older than max_age
 """
 
@@ -270,6 +271,17 @@ class NothingRecordedWarning(UserWarning):
     """A recording in ``record`` or ``record-if-missing`` mode closed without intercepting a
     single call: nothing was stored in ``path`` (the function is not decorated or patched, or
     it was called outside the block). Not raised when the block ended with an exception."""
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class TransientErrorWarning(UserWarning):
+    """A recording closed with calls whose last outcome was a transient error (HTTP 429, 5xx,
+    a timeout), which is not stored: their replay will miss. ``path`` names the store. Warned
+    outside pytest, whose plugin counts these errors in its summary; not when the block ended
+    with an exception."""
 
     def __init__(self, message: str, *, path: str = "") -> None:
         super().__init__(message)

@@ -24,6 +24,7 @@ Starlette app served by uvicorn in a thread. Deterministic answers:
   the events the ``responses.stream()`` helper reads; JSON ``{"answer": ...}`` when asked for
   a JSON schema (``.parse()``), as chat completions do with a ``response_format``.
 - ``POST /v1/audio/speech``: binary "audio", the input's bytes after an ``ID3`` tag.
+- ``POST /v1/files``: an upload (multipart); the file object, its id from the file's content.
 - ``/openai/v1/...``: the same, where groq's SDK sends them.
 
 ``requests`` counts the requests served, so tests can show replay never reached it. Answers
@@ -34,6 +35,7 @@ recordings must not keep.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import threading
 import time
@@ -189,6 +191,7 @@ class OpenAIServer:
             Route("/v1/models", self.models, methods=["GET"]),
             Route("/v1/responses", self.responses, methods=["POST"]),
             Route("/v1/audio/speech", self.speech, methods=["POST"]),
+            Route("/v1/files", self.files, methods=["POST"]),
         ]
         groq = [Route(f"/openai{r.path}", r.endpoint, methods=r.methods) for r in routes]
         return routes + groq
@@ -415,3 +418,21 @@ class OpenAIServer:
         body = await request.json()
         audio = b"ID3" + str(body["input"]).encode()
         return Response(audio, media_type="audio/mpeg", headers=headers(self.requests))
+
+    async def files(self, request: Request) -> Response:
+        """An upload (multipart): the file object, its id from what it holds."""
+        self.requests += 1
+        async with request.form() as form:
+            upload: Any = form["file"]
+            content, filename, purpose = await upload.read(), upload.filename, form["purpose"]
+        digest = hashlib.sha256(content).hexdigest()
+        answer = {
+            "id": f"file-{digest[:12]}",
+            "object": "file",
+            "bytes": len(content),
+            "created_at": 0,
+            "filename": filename,
+            "purpose": purpose,
+            "status": "processed",
+        }
+        return JSONResponse(answer, headers=headers(self.requests))

@@ -33,6 +33,9 @@ def test_chat():
         ("", [], "@pytest.mark.apirec(integrations=['openai'])"),
         # the marker replaces the run's list
         ("apirec_integrations = ollama", [], "@pytest.mark.apirec(integrations=['openai'])"),
+        # +name adds to the list it would replace
+        ("apirec_integrations = ollama", ["--apirec-integrations=+openai"], "@pytest.mark.apirec"),
+        ("apirec_integrations = ollama", [], "@pytest.mark.apirec(integrations=['+openai'])"),
     ],
 )
 def test_each_tests_recording_patches_the_named_sdks(
@@ -78,3 +81,43 @@ def test_an_unknown_sdk_in_the_marker_fails_that_test_naming_it(pytester):
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*test_x.py::test_x*'no-such-sdk'*"])
+
+
+NAMES_SEEN = """
+from apirec.pytest.integrations import NAMES
+
+def test_names(request):
+    print("NAMES=" + ",".join(request.config.stash[NAMES]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        ([], "openai,ollama"),
+        (["--apirec-integrations=mcp"], "mcp"),  # pytest's rule: the command line replaces
+        (["--apirec-integrations=+mcp"], "openai,ollama,mcp"),
+        (["--apirec-integrations=+mcp", "--apirec-integrations=+openai"], "openai,ollama,mcp"),
+        (["--apirec-integrations=tavily,+mcp"], "tavily,mcp"),
+    ],
+)
+def test_the_command_line_replaces_the_ini_list_and_plus_adds_to_it(pytester, args, names):
+    setup(pytester, ini_extra="apirec_integrations = openai\n    ollama")
+    pytester.makepyfile(test_names=NAMES_SEEN)
+    result = pytester.runpytest("-s", *args)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"*NAMES={names}"])
+
+
+def test_help_says_the_command_line_replaces_the_ini_list(pytester):
+    setup(pytester)
+    result = pytester.runpytest("--help")
+    text = " ".join(result.stdout.str().split())  # as wrapped to any terminal's width
+    assert "replaces the ini list apirec_integrations, while +NAME adds to it" in text
+
+
+def test_a_lone_plus_is_a_usage_error(pytester):
+    setup(pytester)
+    pytester.makepyfile(test_names=NAMES_SEEN)
+    result = pytester.runpytest("--apirec-integrations=+")
+    result.stderr.fnmatch_lines(["*--apirec-integrations*'+' must be followed*"])

@@ -114,3 +114,55 @@ def redact_headers(headers: Any) -> None:
         for name in headers:
             if isinstance(name, str) and is_sensitive_header(name):
                 headers[name] = REDACTED
+
+
+def on_error(original: Callable[..., Any], seen: Callable[[BaseException], None]) -> Any:
+    """``original`` (function, coroutine function, generator or async generator function)
+    calling ``seen`` on any exception it raises, before it goes on: an integration's chance to
+    redact what the error carries before it is stored."""
+    if inspect.isasyncgenfunction(original):
+
+        @functools.wraps(original)
+        async def async_chunks(*args: Any, **kwargs: Any) -> Any:
+            try:
+                async for chunk in original(*args, **kwargs):
+                    yield chunk
+            except Exception as error:
+                seen(error)
+                raise
+
+        return async_chunks
+
+    if inspect.isgeneratorfunction(original):
+
+        @functools.wraps(original)
+        def chunks(*args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from original(*args, **kwargs)
+            except Exception as error:
+                seen(error)
+                raise
+
+        return chunks
+
+    if inspect.iscoroutinefunction(original):
+
+        @functools.wraps(original)
+        async def awaited(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await original(*args, **kwargs)
+            except Exception as error:
+                seen(error)
+                raise
+
+        return awaited
+
+    @functools.wraps(original)
+    def called(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(*args, **kwargs)
+        except Exception as error:
+            seen(error)
+            raise
+
+    return called

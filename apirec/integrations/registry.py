@@ -32,6 +32,11 @@ KNOWN: dict[str, str] = {
     "google.genai": "apirec.integrations.google_genai",
     "tavily": "apirec.integrations.tavily",
     "mcp": "apirec.integrations.mcp",
+    "mistralai": "apirec.integrations.mistralai",
+    "cohere": "apirec.integrations.cohere",
+    # any SDK built on httpx that has no integration of its own: its requests and responses
+    "httpx": "apirec.integrations.httpx_transport",
+    "httpx2": "apirec.integrations.httpx_transport",
 }
 # where an SDK generated like openai's goes when it is not listed by name
 GENERATED_LIKE_OPENAI = "apirec.integrations.stainless"
@@ -82,7 +87,10 @@ def module_for(sdk: str) -> str:
         return GENERATED_LIKE_OPENAI
     state = "is not installed" if not _installed(sdk) else "is not an SDK apirec knows"
     raise UnknownIntegration(
-        f"apirec.integrations: {sdk!r} {state}; apirec patches {known_names()}"
+        f"apirec.integrations: {sdk!r} {state}; apirec patches {known_names()}. For an SDK "
+        f'built on httpx, integrations.patch(rec, "httpx") records its HTTP requests and '
+        f'responses ("httpx2" for httpx2); for any other, rec.patch("module.Class.method") '
+        f"records the method you name"
     )
 
 

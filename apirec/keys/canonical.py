@@ -1,12 +1,12 @@
 """Canonical values: argument values turned into plain, hashable, storable data (DESIGN §3).
 
-Pure code: no filesystem, no SDK. :class:`Canonicalizer` rounds floats, sorts mappings, drops
-ignored dotted paths and the SDKs' not-given sentinels, and redacts secrets (by the one names
-rule of :mod:`apirec.gate.names`, anywhere, or at a dotted path; paths go through models,
-dataclasses, list items and header pairs); its
-:meth:`~Canonicalizer.plain` fast path handles JSON-like data without building paths. Redacted
-values are marked (:mod:`apirec.keys.marks`), then dropped from the key view and shown as
-``"<redacted>"`` in the stored view.
+Pure code: no SDK, and no filesystem but files given as arguments (:mod:`apirec.keys.files`).
+:class:`Canonicalizer` rounds floats, sorts mappings, drops ignored dotted paths and the SDKs'
+not-given sentinels, and redacts secrets (by the one names rule of :mod:`apirec.gate.names`,
+anywhere, or at a dotted path; paths go through models, dataclasses, list items and header
+pairs); its :meth:`~Canonicalizer.plain` fast path handles JSON-like data without building
+paths. Redacted values are marked (:mod:`apirec.keys.marks`), then dropped from the key view
+and shown as ``"<redacted>"`` in the stored view.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pydantic_core import PydanticSerializationError
 
 from apirec.errors import UnhashableArgument
 from apirec.gate.names import context_of, is_secret_name, is_secret_value, norm
+from apirec.keys.files import file_key, is_file_object, path_key
 from apirec.keys.functions import (
     dump_model_with_functions,
     function_schema,
@@ -338,7 +339,11 @@ class Canonicalizer:
             return value.isoformat()
         if isinstance(value, dt.timedelta):
             return value.total_seconds()
-        if isinstance(value, uuid.UUID | Decimal | PurePath):
+        if isinstance(value, PurePath):  # a file by its name and content (keys.files)
+            return self.value(path_key(value), where, None, None)
+        if is_file_object(value):
+            return self.value(file_key(value, where), where, None, None)
+        if isinstance(value, uuid.UUID | Decimal):
             return str(value)
         if isinstance(value, set | frozenset):
             members = [self.value(v, f"{where}{{}}", None, None) for v in value]

@@ -2,7 +2,8 @@
 
 ``--apirec-integrations=openai,anthropic`` (repeatable), the ini key ``apirec_integrations``
 (comma- or line-separated) and the marker option ``integrations=[...]``; the marker replaces
-the command line, which replaces the ini file. The names are those of
+the command line, which replaces the ini file (pytest's rule), but a name written ``+name``
+(``--apirec-integrations=+mcp``) is added to the list it would replace. The names are those of
 :func:`apirec.integrations.patch`, checked when the run starts (a usage error naming the
 known ones), and patched into each test's recording for as long as it is open. In a run
 that replays, the SDKs' API key variables that are not set hold placeholders for the whole
@@ -40,18 +41,30 @@ def _checked(names: Iterable[str], where: str) -> tuple[str, ...]:
     return tuple(checked)
 
 
+def _combined(base: Iterable[str], given: Iterable[str], where: str) -> tuple[str, ...]:
+    """``given`` replaces ``base`` (pytest's rule: the command line overrides the ini file),
+    but names written ``+name`` are added to it; both may be given (``openai,+mcp``)."""
+    given = list(given)
+    added = [n[1:].strip() for n in given if n.startswith("+")]
+    replacing = [n for n in given if not n.startswith("+")]
+    if any(not n for n in added):
+        raise pytest.UsageError(f"{where}: '+' must be followed by an SDK import name")
+    return _checked([*(replacing if replacing else base), *added], where)
+
+
 def configure(config: pytest.Config) -> None:
-    cli: list[str] | None = config.getoption("apirec_integrations")
-    if cli:
-        names = _checked([n for value in cli for n in split_names(value)], "--apirec-integrations")
-    else:
-        ini = [n for line in config.getini("apirec_integrations") for n in split_names(line)]
-        names = _checked(ini, "ini apirec_integrations")
-    config.stash[NAMES] = names
+    ini = [n for line in config.getini("apirec_integrations") for n in split_names(line)]
+    cli = [n for value in config.getoption("apirec_integrations") or () for n in split_names(value)]
+    if cli and not all(n.startswith("+") for n in cli):  # the ini list is replaced: unread
+        config.stash[NAMES] = _combined((), cli, "--apirec-integrations")
+        return
+    names = _checked(ini, "ini apirec_integrations")
+    config.stash[NAMES] = _combined(names, cli, "--apirec-integrations") if cli else names
 
 
 def names_for(item: pytest.Item, marker: dict[str, Any], where: str) -> tuple[str, ...]:
-    """The SDKs this test's recording patches: the marker's, else the run's."""
+    """The SDKs this test's recording patches: the marker's (``+name`` adds to the run's),
+    else the run's."""
     if "integrations" not in marker:
         return item.config.stash[NAMES]
     given = marker["integrations"]
@@ -59,7 +72,10 @@ def names_for(item: pytest.Item, marker: dict[str, Any], where: str) -> tuple[st
         given = split_names(given)
     if not isinstance(given, list | tuple) or not all(isinstance(n, str) for n in given):
         raise pytest.UsageError(f"{where}: integrations= takes a list of SDK import names")
-    return _checked(given, where)
+    if not any(n.startswith("+") for n in given):
+        return _checked(given, where)
+    run: tuple[str, ...] = item.config.stash[NAMES]
+    return _combined(run, given, where)
 
 
 def patch_into(rec: Recording, names: tuple[str, ...]) -> None:

@@ -79,7 +79,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         metavar="SDKS",
         help="comma-separated SDK import names whose calls each test's recording patches "
-        "(openai, anthropic, ollama, google.genai, tavily, mcp, ...; repeatable)",
+        "(openai, anthropic, ollama, google.genai, tavily, mcp, ...; repeatable); replaces "
+        "the ini list apirec_integrations, while +NAME adds to it (--apirec-integrations=+mcp)",
     )
     parser.addini(
         "apirec_integrations",

@@ -4,7 +4,7 @@ this test's made under older key rules) and kept for the pytest plugin to fail t
 from __future__ import annotations
 
 from apirec.errors import ApirecError, RecordingNotFound
-from apirec.record import key_rules
+from apirec.record import key_rules, transient_notes
 from apirec.record.calls import Call
 from apirec.record.miss_diagnostics import recording_not_found
 from apirec.record.renames import miss_lines
@@ -24,7 +24,8 @@ def replay_miss(answers: Answers, call: Call) -> RecordingNotFound:
         # scanning for the closest call reads the store: only for the first few misses
         store=store if len(answers.misses) < 3 else None,
         record_command=answers.settings.extra.get("record_command"),
-        renamed=_renamed_lines(answers, call),
+        renamed=transient_notes.miss_lines(answers.settings.path, call.key)
+        + _renamed_lines(answers, call),
     )
     return answers.missed(call, error, kind)
 

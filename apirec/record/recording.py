@@ -40,6 +40,7 @@ from apirec.record.modes import Mode
 from apirec.record.recorded_hosts import recorded_hosts
 from apirec.record.settings import Settings
 from apirec.record.stored_answers import Answers
+from apirec.record.transient_notes import warn_unstored
 from apirec.record.unplayed import Unplayed, owned, unplayed
 from apirec.stores.files import record_start
 from apirec.stores.json_store import Entry, Store
@@ -191,6 +192,7 @@ class Recording:
             try:
                 # calls still unanswered give up their places to the answers stored after them
                 self._answers.settle()
+                self._answers.transient.write(self.settings.path)
             finally:
                 network_guard.on_close(self)
                 while self._patches:
@@ -198,6 +200,8 @@ class Recording:
                 self.is_open = False
                 exit_recording(self, token)
         closed(self, failed=failed)
+        if not failed and self.warn_if_nothing_recorded:
+            warn_unstored(self._answers.transient, self.settings.path)
 
     def recorded_hosts(self) -> RecordedHosts:
         """The hosts this recording's stored answers were recorded against (read from the

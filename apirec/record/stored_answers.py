@@ -33,6 +33,7 @@ from apirec.record.savings import tally, tally_spent
 from apirec.record.sequences import repeats_last
 from apirec.record.settings import Settings
 from apirec.record.store_index import StoreIndex
+from apirec.record.transient_notes import TransientNotes
 from apirec.stores.json_store import Entry, Store
 from apirec.stores.ledger import LEDGER, ledger_of
 from apirec.stores.metadata import stamp
@@ -81,6 +82,8 @@ class Answers(Replaying):
         renames = settings.extra.get("renames")
         self.renames = renames if isinstance(renames, Renames) else None
         self._index: StoreIndex | None = None  # what is stored, read on a miss
+        # calls whose last outcome was a transient error not stored (for misses and warnings)
+        self.transient = TransientNotes()
 
     @property
     def store(self) -> Store:
@@ -283,8 +286,13 @@ class Answers(Replaying):
         if store:
             self.save(call, error_response(error) if response is None else response)
             return
+        # an answer already in its place (an expired one, one of an earlier run) replays
+        slot, renewing = self.state(call.key).slot_of(call.index), (call.key, call.index)
+        kept = renewing in self._renewing or self.transient.stored_at(self.store, call.key, slot)
         self.abandon(call)
         self.count("errors_not_stored", call)
+        if not kept:
+            self.transient.transient(call, error)
 
     def abandon(self, call: Call) -> None:
         """``call`` ended with no answer to store (cancelled, interrupted, or its answer could
@@ -351,6 +359,7 @@ class Answers(Replaying):
     def _save(
         self, call: Call, response: dict[str, Any], first_chunk_at: float | None = None
     ) -> int:
+        self.transient.saved(call)
         began = self._began.pop((call.key, call.index), None)
         ledger = None
         if began is not None:  # a live call: what it took, and what the provider reported

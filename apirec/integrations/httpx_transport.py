@@ -1,0 +1,251 @@
+"""Any SDK built on httpx, with no integration of its own: requests record and replay where
+the SDK hands them to httpx (``integrations.patch(rec, "httpx")``; ``"httpx2"`` for httpx's
+successor).
+
+``Client.send`` and ``AsyncClient.send`` are patched, the one path every request of an httpx
+client takes. A request is keyed by its method, URL and body: a JSON body parsed (so key order
+and spacing do not count), a multipart body with its random boundary replaced, text as text;
+headers are never keyed (they carry credentials, client versions, trace ids). The write gate
+scrubs credentials in the URL and body before they are keyed or stored, as everywhere. The
+answer is stored as its status, headers (cookies and account headers redacted; the encoding
+and length headers dropped, as the body is stored decoded) and body, read as a stream, and
+replayed as an ``httpx.Response`` built from them: the SDK parses it as it parses a live one,
+server-sent events and NDJSON streams included. A response with a transient status (408, 409,
+429, 5xx) reaches the caller but is not stored, as transient errors are not
+(:mod:`apirec.record.error_policy`), so an SDK's retry records the answer that ended it.
+
+The recordings are all named ``httpx.send`` (or ``httpx2.send``); sync and async clients share
+them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import importlib
+import inspect
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from apirec.integrations.defaults import check_user_ignores, is_sensitive_header, normalizer
+from apirec.integrations.registry import Options
+from apirec.keys.marks import REDACTED
+from apirec.record.error_policy import TRANSIENT_STATUSES
+from apirec.record.wrapping import Patch, wrap
+
+if TYPE_CHECKING:
+    from apirec.record.recording import Recording
+
+# headers that describe the body as it came over the wire; it is stored decoded
+_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
+    """Record and replay every request of ``sdk``'s (httpx's) clients while ``rec`` is open."""
+    http: Any = importlib.import_module(sdk)
+    check_user_ignores(sdk, [_exchange_parameters], options)
+    patch_options = {
+        "name": f"{sdk}.send",
+        "ignore": list(options.ignore),
+        "normalize": normalizer(None, options),
+        "service_errors": (TransientResponse,),  # and transport errors, which are transient
+        "scrub": options.scrub,
+    }
+    return [
+        rec.start_patch(SendPatch(f"{sdk}.{cls}.send", http, **patch_options))
+        for cls in ("Client", "AsyncClient")
+    ]
+
+
+def _exchange_parameters(method: str, url: str, body: Any) -> None:
+    """The parameters a request is keyed by (for ``ignore=`` names: ``body.request_id``)."""
+
+
+class TransientResponse(Exception):
+    """A response with a transient status: raised inside the recorded call so that it is not
+    stored (by default), caught around it so that the caller gets the response all the same."""
+
+    def __init__(self, status_code: int, headers: list[list[str]], content: bytes) -> None:
+        super().__init__(f"HTTP {status_code}")
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self._live: Any = None  # the response itself, while recording
+
+
+def _stored_headers(headers: Any) -> list[list[str]]:
+    return [
+        [name, REDACTED if is_sensitive_header(name) else value]
+        for name, value in headers.multi_items()
+        if name.lower() not in _WIRE_HEADERS
+    ]
+
+
+def request_body(request: Any) -> Any:
+    """The request's body as keyed: JSON parsed, a multipart boundary replaced, text as text."""
+    content: bytes = request.content
+    if not content:
+        return None
+    kind = request.headers.get("content-type", "")
+    if "json" in kind:
+        try:
+            return json.loads(content)
+        except ValueError:
+            pass
+    if kind.startswith("multipart/") and "boundary=" in kind:
+        boundary = kind.split("boundary=", 1)[1].split(";")[0].strip('"').encode()
+        content = content.replace(boundary, b"<boundary>")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content
+
+
+class SendPatch(Patch):
+    """``Client.send`` or ``AsyncClient.send``: the request keyed, the response stored as its
+    head and body chunks, and rebuilt as a response of the same httpx on replay."""
+
+    def __init__(self, target: str, http: Any, **options: Any) -> None:
+        super().__init__(target, **options)
+        self.http = http
+
+    def build(self, original: Any, options: dict[str, Any]) -> Any:
+        if inspect.iscoroutinefunction(original):
+            return _async_send(original, self.http, options)
+        return _sync_send(original, self.http, options)
+
+
+def _response(http: Any, head: Any, stream: Any, request: Any) -> Any:
+    response = http.Response(
+        head["status"], headers=head["headers"], stream=stream, request=request
+    )
+    response.elapsed = dt.timedelta(0)  # set by httpx's own sending only; SDKs may log it
+    return response
+
+
+def _transient(http: Any, error: TransientResponse, request: Any) -> Any:
+    if error._live is not None:
+        return error._live
+    response = http.Response(
+        error.status_code, headers=error.headers, content=error.content, request=request
+    )
+    response.elapsed = dt.timedelta(0)
+    return response
+
+
+def _sync_send(original: Any, http: Any, options: dict[str, Any]) -> Any:
+    live: ContextVar[tuple[Any, Any, dict[str, Any]]] = ContextVar("apirec_httpx_send")
+
+    def send(method: str, url: str, body: Any) -> Iterator[Any]:
+        client, request, kwargs = live.get()
+        response = original(client, request, **{**kwargs, "stream": True})
+        if response.status_code in TRANSIENT_STATUSES:
+            response.read()
+            error = TransientResponse(
+                response.status_code, _stored_headers(response.headers), response.content
+            )
+            error._live = response
+            raise error
+        return _chunks(response)
+
+    recorded = wrap(send, **options)
+
+    class Body(http.SyncByteStream):  # type: ignore[misc]
+        def __init__(self, chunks: Any) -> None:
+            self.chunks = chunks
+
+        def __iter__(self) -> Iterator[bytes]:
+            yield from self.chunks
+
+        def close(self) -> None:
+            self.chunks.close()
+
+    @functools.wraps(original)
+    def replacement(client: Any, request: Any, *, stream: bool = False, **kwargs: Any) -> Any:
+        request.read()
+        token = live.set((client, request, kwargs))
+        try:
+            chunks = recorded(request.method, str(request.url), request_body(request))
+        except TransientResponse as error:
+            return _transient(http, error, request)
+        finally:
+            live.reset(token)
+        response = _response(http, next(chunks), Body(chunks), request)
+        if not stream:
+            try:
+                response.read()
+            finally:
+                response.close()
+        return response
+
+    replacement.__apirec_original__ = original  # type: ignore[attr-defined]
+    return replacement
+
+
+def _chunks(response: Any) -> Iterator[Any]:
+    try:
+        yield {"status": response.status_code, "headers": _stored_headers(response.headers)}
+        yield from response.iter_bytes()
+    finally:
+        response.close()
+
+
+def _async_send(original: Any, http: Any, options: dict[str, Any]) -> Any:
+    live: ContextVar[tuple[Any, Any, dict[str, Any]]] = ContextVar("apirec_httpx_send")
+
+    async def send(method: str, url: str, body: Any) -> AsyncIterator[Any]:
+        client, request, kwargs = live.get()
+        response = await original(client, request, **{**kwargs, "stream": True})
+        if response.status_code in TRANSIENT_STATUSES:
+            await response.aread()
+            error = TransientResponse(
+                response.status_code, _stored_headers(response.headers), response.content
+            )
+            error._live = response
+            raise error
+        return _async_chunks(response)
+
+    recorded = wrap(send, **options)
+
+    class Body(http.AsyncByteStream):  # type: ignore[misc]
+        def __init__(self, chunks: Any) -> None:
+            self.chunks = chunks
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            async for chunk in self.chunks:
+                yield chunk
+
+        async def aclose(self) -> None:
+            await self.chunks.aclose()
+
+    @functools.wraps(original)
+    async def replacement(client: Any, request: Any, *, stream: bool = False, **kwargs: Any) -> Any:
+        await request.aread()
+        token = live.set((client, request, kwargs))
+        try:
+            chunks = await recorded(request.method, str(request.url), request_body(request))
+        except TransientResponse as error:
+            return _transient(http, error, request)
+        finally:
+            live.reset(token)
+        response = _response(http, await chunks.__anext__(), Body(chunks), request)
+        if not stream:
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+        return response
+
+    replacement.__apirec_original__ = original  # type: ignore[attr-defined]
+    return replacement
+
+
+async def _async_chunks(response: Any) -> AsyncIterator[Any]:
+    try:
+        yield {"status": response.status_code, "headers": _stored_headers(response.headers)}
+        async for chunk in response.aiter_bytes():
+            yield chunk
+    finally:
+        await response.aclose()
