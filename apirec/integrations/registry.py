@@ -92,19 +92,45 @@ def patch(
     ignore: Iterable[str] = (),
     normalize: Normalizer | None = None,
     scrub: Iterable[Scrub] = (),
+    keys: str = "apirec",
 ) -> list[Patch]:
     """Patch every entry point of each SDK in ``sdks`` for as long as ``rec`` is open;
-    ``scrub`` adds patterns (or callables) the write gate replaces in their calls."""
+    ``scrub`` adds patterns (or callables) the write gate replaces in their calls.
+
+    ``keys="llama-stack"`` patches instead the calls llama-stack's recorder recorded, keyed,
+    named and stored as it did (:mod:`apirec.integrations.llama_stack_calls`)."""
     if isinstance(ignore, str):
         raise TypeError("ignore= takes a list of names, not a single string")
+    if keys not in ("apirec", "llama-stack"):
+        raise ValueError(f"{keys!r} is not a valid key scheme. Valid: apirec, llama-stack")
     options = Options(tuple(ignore), normalize, compile_rules(scrub))
     from apirec.integrations import credentials
 
     modules = [(sdk, module_for(sdk)) for sdk in sdks]  # every name checked before any patch
+    if keys == "llama-stack":
+        return _patch_llama_stack(rec, modules, options)
     patches: list[Patch] = []
     for sdk, module_name in modules:
         module: Any = importlib.import_module(module_name)
         patches += module.patch_sdk(rec, sdk, options)
         # replay needs no keys: a client built without one gets a placeholder
         patches += credentials.hold_for(rec, credentials.groups(module_name, sdk))
+    return patches
+
+
+def _patch_llama_stack(
+    rec: Recording, modules: list[tuple[str, str]], options: Options
+) -> list[Patch]:
+    if options != Options():
+        raise ValueError(
+            "ignore=, normalize= and scrub= do not apply to keys='llama-stack': its keys are "
+            "llama-stack's own formula"
+        )
+    from apirec.integrations import credentials, llama_stack_calls
+
+    patches: list[Patch] = []
+    for sdk, module_name in modules:
+        patches += llama_stack_calls.patch_sdk(rec, sdk)
+        if sdk != "openai":  # patch_openai holds its own
+            patches += credentials.hold_for(rec, credentials.groups(module_name, sdk))
     return patches
