@@ -63,6 +63,11 @@ def plain(value: Any, where: str) -> Any:
     )
 
 
+def plain_body(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The body upstream hashed for an openai or ollama call: the keyword arguments as sent."""
+    return {k: plain(v, k) for k, v in kwargs.items() if not is_not_given(v)}
+
+
 def redacted(value: Any) -> Any:
     """The body as stored: secret-looking keys (``api_key``, ``authorization``...) redacted."""
     if isinstance(value, dict):
@@ -135,9 +140,11 @@ class LlamaStackKeys:
         base_url: Callable[[Any], str],
         build_error: ErrorBuilder | None = None,
         provider: str = "openai",
+        body: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.base_url = base_url
+        self.body = body or plain_body
         self.build_error = build_error
         self.provider = provider
         self.lists_models = endpoint in MODEL_LIST_ENDPOINTS
@@ -152,7 +159,7 @@ class LlamaStackKeys:
     ) -> tuple[str, dict[str, Any]]:
         if args:
             raise TypeError(f"{spec.name}() takes keyword arguments only")
-        body = {k: plain(v, k) for k, v in kwargs.items() if not is_not_given(v)}
+        body = self.body(kwargs)
         url = rules.recorded_url(self.base_url(instance).rstrip("/") + self.endpoint)
         key = request_hash("POST", url, body, test_id)
         request = {

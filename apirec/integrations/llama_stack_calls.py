@@ -35,7 +35,7 @@ OLLAMA = {
     "pull": "/api/pull",
     "list": "/api/tags",
 }
-COVERED = ("openai", "ollama")
+COVERED = ("openai", "ollama", "google.genai")
 
 
 def patch_sdk(rec: Recording, sdk: str) -> list[Patch]:
@@ -46,6 +46,10 @@ def patch_sdk(rec: Recording, sdk: str) -> list[Patch]:
         return patch_openai(rec, keys="llama-stack")
     if sdk == "ollama":
         return _patch_ollama(rec)
+    if sdk == "google.genai":
+        from apirec.integrations.llama_stack_genai import patch_genai
+
+        return patch_genai(rec)
     raise UnknownIntegration(
         f"keys='llama-stack' covers the calls llama-stack's recorder keyed: "
         f"{', '.join(COVERED)}; not {sdk!r}"
