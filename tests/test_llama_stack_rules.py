@@ -376,3 +376,83 @@ async def test_google_genai_calls_are_recorded_as_upstream_names_them(tmp_path):
             assert [c.text async for c in chunks] == streamed
     assert isinstance(again, types.GenerateContentResponse)
     assert again.text == live.text
+
+
+PASSTHROUGH = {
+    "messages/recordings/2a5f7014ddf9a3d359fbf59a195e4762d47ef1768f98b2f1c7af55788e7fe6d8.json": (
+        "messages"
+    ),
+    "common/recordings/cf0be7f9e2ebfc78903aa4ada30204585952f77bc5acb3ff7702bd7878d44b44.json": (
+        "messages, a 400"
+    ),
+    "messages/recordings/f22657bfd86db6348c0a0d0b17332dcfc038b345d2a7be8da4b880a433d36a52.json": (
+        "messages, streamed"
+    ),
+    "interactions/recordings/36a00e747aef2ae388935ed0594b579735c5b0ca21f758c501c3c1985a1bb892"
+    ".json": "interactions, a 400",
+    "interactions/recordings/df62e523dd87272e5c55c19d29a36f73aabf0a05969ccc611b6d434bfa1c255d"
+    ".json": "interactions, streamed",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PASSTHROUGH), ids=lambda n: PASSTHROUGH[n])
+async def test_passthrough_recordings_replay_in_place(name, tmp_path):
+    import httpx
+
+    entry = json.loads((OGX / name).read_text())
+    copy = tmp_path / "recordings"
+    shutil.copytree((OGX / name).parent, copy)
+    request, response = entry["request"], entry["response"]
+    transport = NoNetwork()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(transport)) as client:
+        with apirec.recording(copy, mode="replay") as rec:
+            integrations.patch(rec, "httpx", keys="llama-stack")
+            with apirec.test_context(entry["test_id"]):
+                if response["is_streaming"]:
+                    async with client.stream(
+                        "POST", request["url"], json=request["payload"]
+                    ) as streamed:
+                        lines = [line async for line in streamed.aiter_lines()]
+                    assert lines == response["body"]
+                else:
+                    answer = await client.post(request["url"], json=request["payload"])
+                    assert answer.status_code == response["status"]
+                    assert answer.json() == response["body"]
+    assert rec.stats.replayed == 1
+    assert transport.requests == []
+
+
+async def test_passthrough_is_recorded_as_upstream_names_it(tmp_path):
+    import httpx
+
+    from tests.anthropic_server import AnthropicServer
+
+    server = AnthropicServer().start()
+    test_id = "tests/integration/messages/test_messages.py::test_one"
+    payload = {
+        "model": "claude-test",
+        "max_tokens": 20,
+        "messages": [{"role": "user", "content": "hello"}],
+    }
+    url = f"{server.base_url}/messages"
+    try:
+        async with httpx.AsyncClient() as client:
+            with apirec.recording(tmp_path, mode="record") as rec:
+                integrations.patch(rec, "httpx", keys="llama-stack")
+                with apirec.test_context(test_id):
+                    live = await client.post(url, json=payload)
+                    other = await client.get(f"{server.base_url}/models")  # not a passthrough
+    finally:
+        server.stop()
+    assert rec.stats.recorded == 1 and other.status_code in (200, 404)
+    entry = json.loads((tmp_path / f"{http_key(url, 'POST', payload, test_id)}.json").read_text())
+    stored = {"test_id": test_id, "url": url, "method": "POST", "payload": payload}
+    assert entry["request"] == stored
+    assert entry["response"]["status"] == live.status_code
+    assert entry["response"]["body"] == live.json()
+    async with httpx.AsyncClient() as client:
+        with apirec.recording(tmp_path, mode="replay") as rec:
+            integrations.patch(rec, "httpx", keys="llama-stack")
+            with apirec.test_context(test_id):
+                again = await client.post(url, json=payload)
+    assert (again.status_code, again.json()) == (live.status_code, live.json())

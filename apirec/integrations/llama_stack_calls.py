@@ -35,7 +35,17 @@ OLLAMA = {
     "pull": "/api/pull",
     "list": "/api/tags",
 }
-COVERED = ("openai", "ollama", "google.genai")
+COVERED = ("openai", "ollama", "google.genai", "httpx")
+
+
+def check(sdks: tuple[str, ...]) -> None:
+    """An error naming what ``keys="llama-stack"`` covers, for any other name."""
+    for sdk in sdks:
+        if sdk not in COVERED:
+            raise UnknownIntegration(
+                f"keys='llama-stack' covers the calls llama-stack's recorder keyed: "
+                f"{', '.join(COVERED)}; not {sdk!r}"
+            )
 
 
 def patch_sdk(rec: Recording, sdk: str) -> list[Patch]:
@@ -50,10 +60,12 @@ def patch_sdk(rec: Recording, sdk: str) -> list[Patch]:
         from apirec.integrations.llama_stack_genai import patch_genai
 
         return patch_genai(rec)
-    raise UnknownIntegration(
-        f"keys='llama-stack' covers the calls llama-stack's recorder keyed: "
-        f"{', '.join(COVERED)}; not {sdk!r}"
-    )
+    if sdk == "httpx":  # the Messages and Interactions passthroughs
+        from apirec.integrations.llama_stack_http import patch_httpx
+
+        return patch_httpx(rec)
+    check((sdk,))
+    return []
 
 
 def ollama_host(client: Any) -> str:

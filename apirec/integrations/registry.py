@@ -106,9 +106,9 @@ def patch(
     options = Options(tuple(ignore), normalize, compile_rules(scrub))
     from apirec.integrations import credentials
 
-    modules = [(sdk, module_for(sdk)) for sdk in sdks]  # every name checked before any patch
     if keys == "llama-stack":
-        return _patch_llama_stack(rec, modules, options)
+        return _patch_llama_stack(rec, sdks, options)
+    modules = [(sdk, module_for(sdk)) for sdk in sdks]  # every name checked before any patch
     patches: list[Patch] = []
     for sdk, module_name in modules:
         module: Any = importlib.import_module(module_name)
@@ -118,9 +118,7 @@ def patch(
     return patches
 
 
-def _patch_llama_stack(
-    rec: Recording, modules: list[tuple[str, str]], options: Options
-) -> list[Patch]:
+def _patch_llama_stack(rec: Recording, sdks: tuple[str, ...], options: Options) -> list[Patch]:
     if options != Options():
         raise ValueError(
             "ignore=, normalize= and scrub= do not apply to keys='llama-stack': its keys are "
@@ -128,9 +126,10 @@ def _patch_llama_stack(
         )
     from apirec.integrations import credentials, llama_stack_calls
 
+    llama_stack_calls.check(sdks)  # every name checked before any patch
     patches: list[Patch] = []
-    for sdk, module_name in modules:
+    for sdk in sdks:
         patches += llama_stack_calls.patch_sdk(rec, sdk)
-        if sdk != "openai":  # patch_openai holds its own
-            patches += credentials.hold_for(rec, credentials.groups(module_name, sdk))
+        if sdk in KNOWN and sdk != "openai":  # patch_openai holds its own
+            patches += credentials.hold_for(rec, credentials.groups(module_for(sdk), sdk))
     return patches
