@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from apirec.integrations.llama_stack import LlamaStackKeys
+from apirec.integrations import llama_stack_rules as rules
+from apirec.integrations.llama_stack import LlamaStackKeys, plain, redacted
 from apirec.integrations.registry import UnknownIntegration
+from apirec.keys.spec import Entry, KeySpec
 from apirec.record.wrapping import Patch, wrap
 
 if TYPE_CHECKING:
@@ -35,7 +38,12 @@ OLLAMA = {
     "pull": "/api/pull",
     "list": "/api/tags",
 }
-COVERED = ("openai", "ollama", "google.genai", "httpx")
+COVERED = ("openai", "ollama", "google.genai", "httpx", "tavily")
+# the stack's tavily tool runtime, by the package's current name, then its former one
+TAVILY_RUNTIMES = tuple(
+    f"{package}.providers.remote.tool_runtime.tavily_search.tavily_search"
+    for package in ("ogx", "llama_stack")
+)
 
 
 def check(sdks: tuple[str, ...]) -> None:
@@ -64,6 +72,8 @@ def patch_sdk(rec: Recording, sdk: str) -> list[Patch]:
         from apirec.integrations.llama_stack_http import patch_httpx
 
         return patch_httpx(rec)
+    if sdk == "tavily":
+        return _patch_tool_runtime(rec, "tavily", TAVILY_RUNTIMES, "TavilySearchToolRuntimeImpl")
     check((sdk,))
     return []
 
@@ -104,3 +114,66 @@ class KeywordPatch(Patch):
 
         replacement.__apirec_original__ = original  # type: ignore[attr-defined]
         return replacement
+
+
+def _patch_tool_runtime(
+    rec: Recording, provider: str, modules: tuple[str, ...], class_name: str
+) -> list[Patch]:
+    """The stack's tool runtime's ``invoke_tool``, keyed by provider, tool and arguments
+    (f50ce11a3, v0.2.24): the stack calls the search API itself, not through the tavily SDK."""
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            continue
+        patch = KeywordPatch(
+            f"{module}.{class_name}.invoke_tool",
+            name=f"{provider} tool",
+            keying=ToolKeys(provider),
+        )
+        return [rec.start_patch(patch)]
+    raise UnknownIntegration(
+        f"keys='llama-stack' records {provider} where the stack invokes it "
+        f"({class_name}.invoke_tool in {' or '.join(modules)}), and neither is installed"
+    )
+
+
+class ToolKeys:
+    """Keys a tool runtime's ``invoke_tool(tool_name, kwargs, authorization=None)`` as
+    upstream did: never per test, never normalised; ``authorization`` neither keyed nor
+    stored."""
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+
+    def key(
+        self,
+        spec: KeySpec,
+        instance: Any,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        test_id: str | None,
+    ) -> tuple[str, dict[str, Any]]:
+        named = dict(zip(("tool_name", "kwargs"), args, strict=False)) | dict(kwargs)
+        tool_name, arguments = str(named["tool_name"]), plain(named.get("kwargs") or {}, "kwargs")
+        request = {
+            "test_id": test_id,
+            "provider": self.provider,
+            "tool_name": tool_name,
+            "kwargs": redacted(arguments),
+        }
+        return rules.tool_key(self.provider, tool_name, arguments), request
+
+    def stored(
+        self, key: str, request: Mapping[str, Any], response: dict[str, Any]
+    ) -> tuple[dict[str, Any], str | None]:
+        return response, None
+
+    def aliases(self, request: Mapping[str, Any], test_id: str | None) -> list[str]:
+        return []
+
+    def choose(self, request: Mapping[str, Any], entries: list[Entry]) -> Entry | None:
+        return None
+
+    def error(self, request: Mapping[str, Any], data: Mapping[str, Any]) -> BaseException | None:
+        return None

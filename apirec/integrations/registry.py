@@ -130,6 +130,6 @@ def _patch_llama_stack(rec: Recording, sdks: tuple[str, ...], options: Options) 
     patches: list[Patch] = []
     for sdk in sdks:
         patches += llama_stack_calls.patch_sdk(rec, sdk)
-        if sdk in KNOWN and sdk != "openai":  # patch_openai holds its own
+        if sdk in ("ollama", "google.genai"):  # placeholders for their API keys
             patches += credentials.hold_for(rec, credentials.groups(module_for(sdk), sdk))
     return patches
