@@ -2,7 +2,7 @@
 
 ollama (the ``ps`` health check...), the Responses API, google-genai, the Messages and
 Interactions passthroughs (httpx) and the tavily tool runtime: upstream's own recordings of
-each replay in place (copied in ``tests/data/llama_stack/ogx/``), and new ones are written
+each replay in place (copied in ``tests/data/ogx/``), and new ones are written
 under upstream's names and shapes.
 """
 
@@ -21,8 +21,8 @@ import apirec
 from apirec import integrations
 from apirec.integrations.llama_stack_rules import http_key, inference_key, tool_key
 from tests.ollama_server import OllamaServer
+from tests.paths import OGX
 from tests.test_llama_stack_replay import NoNetwork, http
-from tests.test_llama_stack_rules import OGX
 
 
 async def test_ollama_ps_health_check_replays_without_the_server(tmp_path):

@@ -1,6 +1,6 @@
 """keys="llama-stack": the upstream recorder's hashing rules, old and current, on its own files.
 
-``tests/data/llama_stack/ogx/`` holds upstream (OGX) recordings chosen so each one is found
+``tests/data/ogx/`` holds upstream (OGX) recordings chosen so each one is found
 only through one rule (see its README). Each replays in place through the real SDK client,
 with the recorded test id, a transport that fails on any request and the network guarded.
 """
@@ -25,10 +25,9 @@ from apirec.integrations.llama_stack_rules import (
     normalized,
     tool_key,
 )
-from tests.paths import LLAMA_STACK
+from tests.paths import OGX
 from tests.test_llama_stack_replay import NoNetwork, call_sdk, expected_models, http
 
-OGX = LLAMA_STACK / "ogx"
 UUID = "0a1b2c3d-4e5f-4a6b-8c9d-0e1f2a3b4c5d"
 
 # each sample file -> the rule without which apirec would not find it

@@ -35,6 +35,8 @@ KNOWN: dict[str, str] = {
 }
 # where an SDK generated like openai's goes when it is not listed by name
 GENERATED_LIKE_OPENAI = "apirec.integrations.stainless"
+# keys="llama-stack": the calls llama-stack's recorder patched (loaded by name, as the others)
+LLAMA_STACK_CALLS = "apirec.integrations.llama_stack_calls"
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,9 @@ def _patch_llama_stack(rec: Recording, sdks: tuple[str, ...], options: Options) 
             "ignore=, normalize= and scrub= do not apply to keys='llama-stack': its keys are "
             "llama-stack's own formula"
         )
-    from apirec.integrations import credentials, llama_stack_calls
+    from apirec.integrations import credentials
 
+    llama_stack_calls: Any = importlib.import_module(LLAMA_STACK_CALLS)
     llama_stack_calls.check(sdks)  # every name checked before any patch
     patches: list[Patch] = []
     for sdk in sdks:
