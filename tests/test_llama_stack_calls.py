@@ -94,6 +94,7 @@ async def test_responses_api_is_keyed_and_replayed(openai_server, tmp_path, make
                 model="gpt-test", input="hello", temperature=0.123456789
             )
     assert again.output_text == live.output_text
+    assert again.created_at == live.created_at  # a number: only ollama's timestamps are reset
 
 
 GENAI = {

@@ -91,11 +91,14 @@ def _stable_ids(envelope: Any, key: str) -> Any:
             data["id"] = f"rec-{key[:12]}"
         if "created" in data:
             data["created"] = 0
-    if "created_at" in data:
-        data["created_at"] = "1970-01-01T00:00:00.000000Z"
-    for name in _OLLAMA_DURATIONS:
-        if data.get(name) is not None:
-            data[name] = 0
+    # upstream rewrites these in any answer; here only in ollama's, where they are a
+    # timestamp string and durations (an openai Response's created_at is a number)
+    if str(envelope.get("__type__", "")).startswith("ollama."):
+        if "created_at" in data:
+            data["created_at"] = "1970-01-01T00:00:00.000000Z"
+        for name in _OLLAMA_DURATIONS:
+            if data.get(name) is not None:
+                data[name] = 0
     return {**envelope, "__data__": data}
 
 
