@@ -4,3 +4,4 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
 LLAMA_STACK = DATA / "llama_stack"
+OGX = DATA / "ogx"

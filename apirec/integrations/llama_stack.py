@@ -4,10 +4,11 @@ A recordings directory written by llama-stack's test recorder replays in place: 
 call is the SHA-256 hex digest of ``json.dumps({"method", "endpoint", "body", "test_id"},
 sort_keys=True)`` where ``endpoint`` is the path of the recorded URL (the client's base URL
 followed by the endpoint, e.g. ``/v1/v1/chat/completions``), ``body`` the keyword arguments as
-sent and ``test_id`` the current test id or ``null``. Answers are ``<key>.json``; model lists
-``models-<key>-<8 hex digits of the model ids' SHA-256>.json``. On record, response ``id``s
-become ``rec-<key[:12]>`` and ``created`` becomes 0, as llama-stack did. On a miss the key of
-llama-stack's later formula (the body normalised before hashing) is tried too.
+sent, normalised by the recorder's current rules, and ``test_id`` the current test id or
+``null``. Answers are ``<key>.json``; model lists ``models-<key>-<8 hex digits of the model
+ids' SHA-256>.json``. On record, response ``id``s become ``rec-<key[:12]>``, ``created`` 0 and
+ollama's timestamps and durations constants, as llama-stack did. On a miss the keys of the
+recorder's older formulas are tried, newest first (:mod:`apirec.integrations.llama_stack_rules`).
 
 Nothing here imports an SDK: the openai integration passes in how to read a client's base URL
 and how to rebuild its errors.
@@ -16,70 +17,26 @@ and how to rebuild its errors.
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlparse
 
 from pydantic import BaseModel
 
 from apirec.errors import UnhashableArgument
 from apirec.gate.names import is_secret_name
+from apirec.integrations import llama_stack_rules as rules
+from apirec.integrations.llama_stack_rules import MODEL_LIST_ENDPOINTS
 from apirec.keys.marks import REDACTED
 from apirec.keys.sentinels import is_not_given
 from apirec.keys.spec import KeySpec
-
-MODEL_LIST_ENDPOINTS = frozenset({"/v1/models", "/api/tags", "/v1/openai/v1/models"})
 
 Entry = dict[str, Any]
 ErrorBuilder = Callable[[Mapping[str, Any], str], BaseException | None]
 
 
-def request_hash(
-    method: str,
-    url: str,
-    body: Mapping[str, Any],
-    test_id: str | None,
-    *,
-    with_test_id: bool = True,
-) -> str:
-    """The key llama-stack's recorder gave a request (and the file name it wrote)."""
-    endpoint = urlparse(url).path
-    normalized: dict[str, Any] = {"method": method.upper(), "endpoint": endpoint, "body": body}
-    if with_test_id:
-        normalized["test_id"] = test_id
-    return hashlib.sha256(json.dumps(normalized, sort_keys=True).encode()).hexdigest()
-
-
-_LONG_DECIMAL = re.compile(r"-?\d+\.\d{4,}")
-
-
-def _rounded(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    if isinstance(value, float):
-        return round(value, 5)
-    if isinstance(value, str):
-        return _LONG_DECIMAL.sub(lambda m: f"{float(m.group(0)):.5f}", value)
-    return value
-
-
-def later_request_hash(method: str, url: str, body: Mapping[str, Any], test_id: str | None) -> str:
-    """The key of llama-stack's later recorder, which normalised the body before hashing.
-
-    Floats rounded to 5 places, decimals of 4+ places inside strings rewritten the same way,
-    Bedrock's volatile ``stream_options`` left out, and no test id when the URL's path is a
-    model-list endpoint (``/v1/models``; a base URL ending in ``/v1`` makes it ``/v1/v1/...``).
-    """
-    normalized = _rounded(dict(body))
-    parsed = urlparse(url)
-    if "bedrock" in parsed.netloc:
-        normalized.pop("stream_options", None)
-    shared = parsed.path in MODEL_LIST_ENDPOINTS
-    return request_hash(method, url, normalized, test_id, with_test_id=not shared)
+def request_hash(method: str, url: str, body: Mapping[str, Any], test_id: str | None) -> str:
+    """The key llama-stack's current recorder gives a request (and the file name it writes)."""
+    return rules.inference_key(method, url, body, test_id)
 
 
 def model_ids_digest(ids: list[str]) -> str:
@@ -106,6 +63,11 @@ def plain(value: Any, where: str) -> Any:
     )
 
 
+def plain_body(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The body upstream hashed for an openai or ollama call: the keyword arguments as sent."""
+    return {k: plain(v, k) for k, v in kwargs.items() if not is_not_given(v)}
+
+
 def redacted(value: Any) -> Any:
     """The body as stored: secret-looking keys (``api_key``, ``authorization``...) redacted."""
     if isinstance(value, dict):
@@ -115,15 +77,28 @@ def redacted(value: Any) -> Any:
     return value
 
 
+# 3f36bfaea (v0.2.24): the fields the recorder rewrote before storing (ollama's included)
+_OLLAMA_DURATIONS = ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration")
+
+
 def _stable_ids(envelope: Any, key: str) -> Any:
     data = envelope.get("__data__") if isinstance(envelope, dict) else None
-    if not isinstance(data, dict) or data.get("object") == "model":
-        return envelope  # a model's id is its name, not a volatile id
+    if not isinstance(data, dict):
+        return envelope
     data = dict(data)
-    if "id" in data:
-        data["id"] = f"rec-{key[:12]}"
-    if "created" in data:
-        data["created"] = 0
+    if data.get("object") != "model":  # a model's id is its name, not a volatile id
+        if "id" in data:
+            data["id"] = f"rec-{key[:12]}"
+        if "created" in data:
+            data["created"] = 0
+    # upstream rewrites these in any answer; here only in ollama's, where they are a
+    # timestamp string and durations (an openai Response's created_at is a number)
+    if str(envelope.get("__type__", "")).startswith("ollama."):
+        if "created_at" in data:
+            data["created_at"] = "1970-01-01T00:00:00.000000Z"
+        for name in _OLLAMA_DURATIONS:
+            if data.get(name) is not None:
+                data[name] = 0
     return {**envelope, "__data__": data}
 
 
@@ -168,9 +143,11 @@ class LlamaStackKeys:
         base_url: Callable[[Any], str],
         build_error: ErrorBuilder | None = None,
         provider: str = "openai",
+        body: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.base_url = base_url
+        self.body = body or plain_body
         self.build_error = build_error
         self.provider = provider
         self.lists_models = endpoint in MODEL_LIST_ENDPOINTS
@@ -185,8 +162,8 @@ class LlamaStackKeys:
     ) -> tuple[str, dict[str, Any]]:
         if args:
             raise TypeError(f"{spec.name}() takes keyword arguments only")
-        body = {k: plain(v, k) for k, v in kwargs.items() if not is_not_given(v)}
-        url = self.base_url(instance).rstrip("/") + self.endpoint
+        body = self.body(kwargs)
+        url = rules.recorded_url(self.base_url(instance).rstrip("/") + self.endpoint)
         key = request_hash("POST", url, body, test_id)
         request = {
             "method": "POST",
@@ -214,11 +191,12 @@ class LlamaStackKeys:
         return response, None
 
     def aliases(self, request: Mapping[str, Any], test_id: str | None) -> list[str]:
-        """The keys of llama-stack's later formula, tried when this one finds nothing."""
+        """The keys of llama-stack's older formulas, newest first, tried when the current one
+        finds nothing (:data:`apirec.integrations.llama_stack_rules.FORMULAS`)."""
         url, body = request.get("url"), request.get("body")
         if not isinstance(url, str) or not isinstance(body, dict):
             return []
-        return [later_request_hash("POST", url, body, test_id)]
+        return rules.inference_keys("POST", url, body, test_id)[1:]
 
     def choose(self, request: Mapping[str, Any], entries: list[Entry]) -> Entry | None:
         """Model lists: the files recorded from this URL, else all; several are merged."""

@@ -2,7 +2,7 @@
 
 With apirec keys, ``patch_openai(rec)`` is ``integrations.patch(rec, "openai")``: every entry
 point of the SDK (:mod:`apirec.integrations.stainless`). With ``keys="llama-stack"`` it patches
-chat completions, completions, embeddings and model lists the way llama-stack's recorder
+chat completions, completions, embeddings, Responses and model lists the way llama-stack's recorder
 keyed and stored them; ``models.list`` is then recorded as the list of ``Model`` objects
 (every page) and replayed as the SDK's page type, awaitable and async-iterable like the real
 paginator on the async client.
@@ -55,6 +55,13 @@ TARGETS = (
         "create",
         "/v1/embeddings",
     ),
+    # 504231040 (v0.5.3) patched it; no upstream file holds one yet
+    _Target(
+        "openai.resources.responses",
+        ("Responses", "AsyncResponses"),
+        "create",
+        "/v1/responses",
+    ),
     _Target(
         "openai.resources.models",
         ("Models", "AsyncModels"),
@@ -76,10 +83,10 @@ def patch_openai(
     ``keys="apirec"`` is ``apirec.integrations.patch(rec, "openai", ignore=..., normalize=...)``:
     every entry point, keyed the apirec way (names ``openai.chat.completions.create``...;
     model lists are shared across tests). ``keys="llama-stack"`` patches, on the sync and
-    async clients, ``chat.completions.create``, ``completions.create``, ``embeddings.create``
-    and ``models.list``, computing keys, file names and the stored request exactly as
-    llama-stack's recorder did, so its recordings directories replay in place; the functions
-    are then named by method and endpoint (``POST /v1/chat/completions``).
+    async clients, ``chat.completions.create``, ``completions.create``, ``embeddings.create``,
+    ``responses.create`` and ``models.list``, computing keys, file names and the stored
+    request exactly as llama-stack's recorder did, so its recordings directories replay in
+    place; the functions are then named by method and endpoint (``POST /v1/chat/completions``).
     """
     if keys not in KEY_SCHEMES:
         raise ValueError(

@@ -40,6 +40,8 @@ KNOWN: dict[str, str] = {
 }
 # where an SDK generated like openai's goes when it is not listed by name
 GENERATED_LIKE_OPENAI = "apirec.integrations.stainless"
+# keys="llama-stack": the calls llama-stack's recorder patched (loaded by name, as the others)
+LLAMA_STACK_CALLS = "apirec.integrations.llama_stack_calls"
 
 
 @dataclass(frozen=True)
@@ -100,14 +102,22 @@ def patch(
     ignore: Iterable[str] = (),
     normalize: Normalizer | None = None,
     scrub: Iterable[Scrub] = (),
+    keys: str = "apirec",
 ) -> list[Patch]:
     """Patch every entry point of each SDK in ``sdks`` for as long as ``rec`` is open;
-    ``scrub`` adds patterns (or callables) the write gate replaces in their calls."""
+    ``scrub`` adds patterns (or callables) the write gate replaces in their calls.
+
+    ``keys="llama-stack"`` patches instead the calls llama-stack's recorder recorded, keyed,
+    named and stored as it did (:mod:`apirec.integrations.llama_stack_calls`)."""
     if isinstance(ignore, str):
         raise TypeError("ignore= takes a list of names, not a single string")
+    if keys not in ("apirec", "llama-stack"):
+        raise ValueError(f"{keys!r} is not a valid key scheme. Valid: apirec, llama-stack")
     options = Options(tuple(ignore), normalize, compile_rules(scrub))
     from apirec.integrations import credentials
 
+    if keys == "llama-stack":
+        return _patch_llama_stack(rec, sdks, options)
     modules = [(sdk, module_for(sdk)) for sdk in sdks]  # every name checked before any patch
     patches: list[Patch] = []
     for sdk, module_name in modules:
@@ -115,4 +125,22 @@ def patch(
         patches += module.patch_sdk(rec, sdk, options)
         # replay needs no keys: a client built without one gets a placeholder
         patches += credentials.hold_for(rec, credentials.groups(module_name, sdk))
+    return patches
+
+
+def _patch_llama_stack(rec: Recording, sdks: tuple[str, ...], options: Options) -> list[Patch]:
+    if options != Options():
+        raise ValueError(
+            "ignore=, normalize= and scrub= do not apply to keys='llama-stack': its keys are "
+            "llama-stack's own formula"
+        )
+    from apirec.integrations import credentials
+
+    llama_stack_calls: Any = importlib.import_module(LLAMA_STACK_CALLS)
+    llama_stack_calls.check(sdks)  # every name checked before any patch
+    patches: list[Patch] = []
+    for sdk in sdks:
+        patches += llama_stack_calls.patch_sdk(rec, sdk)
+        if sdk in ("ollama", "google.genai"):  # placeholders for their API keys
+            patches += credentials.hold_for(rec, credentials.groups(module_for(sdk), sdk))
     return patches

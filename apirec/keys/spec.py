@@ -218,7 +218,10 @@ Entry = dict[str, Any]
 
 
 class Keying(Protocol):
-    """How the calls of one wrapped function are keyed, stored and found."""
+    """How the calls of one wrapped function are keyed, stored and found.
+
+    A keying may also define ``replayed(response) -> response``: a stored response in its
+    format as the wrapped function returns it (a status kept beside the body, say)."""
 
     def key(
         self,

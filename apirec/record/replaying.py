@@ -72,6 +72,9 @@ class Replaying:
             # stored recording that no caller has seen.
             entry, plans = self._pristine(call, slot, entry), None
         response = entry["response"]
+        reshape = getattr(call.keying, "replayed", None)  # another format's answer, as returned
+        if reshape is not None:
+            response = reshape(response)
         if call.own_kind:
             check_stream_kind(call, slot, response, async_stream, self._where)
         if response.get("is_streaming"):
