@@ -308,7 +308,7 @@ class Replays:
             http_client=httpx.AsyncClient(transport=transport),
         )
         self.store = b.tmp / "replay"
-        (b.tmp / "seeds").mkdir()
+        (b.tmp / "seeds").mkdir(exist_ok=True)  # --only replay --only streams: two of us
         self.seeds = SeedsRecorder(b.tmp / "seeds")
 
     async def create(self, case: Case) -> Any:

@@ -195,7 +195,7 @@ def _prefix_finders() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple(finders)
 
 
-_FINDERS = _prefix_finders()
+_SEARCHES = tuple((char, finder.search) for char, finder in _prefix_finders())
 _QUERY_NAME_END = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.%-")
 
 
@@ -208,12 +208,14 @@ def might_hold_token(packed: bytes, start: int = 0, end: int | None = None) -> b
     values only after an ``=`` that a name character precedes."""
     text = packed[start:end].decode("latin-1")  # one character per byte, in C
     find = text.find
-    for char, finder in _FINDERS:
-        at = find(char)  # memchr: most anchors are absent or found early, cheaply
+    for char, search in _SEARCHES:
+        at = find(char)  # memchr: an absent anchor costs next to nothing
         if at >= 0:
-            for m in finder.finditer(text, at):
+            m = search(text, at)  # cheaper than finditer: most texts have no match at all
+            while m is not None:
                 if _shape_at(text, m.start(), False) is not None:
                     return True
+                m = search(text, m.start() + 1)
     if len(text) < SHORTEST:
         return False
     if "@" in text and userinfo_spans(text):
