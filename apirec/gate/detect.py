@@ -175,23 +175,38 @@ def _prefix_finders() -> tuple[tuple[str, re.Pattern[str]], ...]:
     shapes stands around it (``k`` only in ``Token``): the search runs in C, and Python sees
     only the places where :func:`_shape_at` may find a shape. Per offset of the anchor in
     its prefixes: what stands before it (one fixed-width lookbehind) and after it (a
-    superset of the prefixes when they pair differently: ``_shape_at`` decides)."""
+    superset of the prefixes when they pair differently: ``_shape_at`` decides); first, one
+    character class of the characters just before (or after) the anchor in any prefix,
+    which rejects most places at once."""
     places: dict[str, dict[int, tuple[set[str], set[str]]]] = {}
     for shape in SHAPES:
         for prefix in shape.prefixes:
             at = shape.offset
             behind, after = places.setdefault(shape.anchor, {}).setdefault(at, (set(), set()))
-            behind.add(re.escape(prefix[: at + 1]))
-            after.add(re.escape(prefix[at + 1 :]))
+            behind.add(prefix[: at + 1])
+            after.add(prefix[at + 1 :])
     finders = []
     for anchor, by_offset in places.items():
-        branches = []
-        for at, (behind, after) in sorted(by_offset.items()):
-            branch = f"(?<={'|'.join(sorted(behind))})" if at else ""
-            if "" not in after:
-                branch += f"(?={'|'.join(sorted(after))})"
-            branches.append(branch)
-        finders.append((anchor, re.compile(re.escape(anchor) + "(?:" + "|".join(branches) + ")")))
+        parts = []
+        inside = [(at, b, a) for at, (b, a) in sorted(by_offset.items()) if at]
+        if inside:  # the anchor inside its prefixes: what stands before it first
+            just_before = "".join(sorted({p[-2] for _, b, _ in inside for p in b}))
+            branches = [
+                f"(?<={'|'.join(sorted(map(re.escape, b)))})"
+                + ("" if "" in a else f"(?={'|'.join(sorted(map(re.escape, a)))})")
+                for _, b, a in inside
+            ]
+            check = f"(?<=[{re.escape(just_before)}]{re.escape(anchor)})"
+            parts.append(check + "(?:" + "|".join(branches) + ")")
+        if 0 in by_offset:  # prefixes that start with the anchor: what follows it
+            rests = sorted(by_offset[0][1])
+            if "" in rests:  # a prefix of the anchor alone: every place is worth a look
+                parts.append("")
+            else:
+                just_after = "".join(sorted({rest[0] for rest in rests}))
+                check = f"(?=[{re.escape(just_after)}])"
+                parts.append(check + f"(?={'|'.join(map(re.escape, rests))})")
+        finders.append((anchor, re.compile(re.escape(anchor) + "(?:" + "|".join(parts) + ")")))
     return tuple(finders)
 
 
