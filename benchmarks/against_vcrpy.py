@@ -15,6 +15,7 @@ import gc
 import json
 import statistics
 import time
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,11 @@ def chat_client(body: dict[str, Any], hits: list[int]) -> openai.AsyncOpenAI:
 
 
 def replay_times(
-    tmp: Path, recording: dict[str, Any], repeats: int, number: int
+    tmp: Path,
+    recording: dict[str, Any],
+    repeats: int,
+    number: int,
+    clock: Callable[[], int] = time.perf_counter_ns,
 ) -> tuple[float, float]:
     """Median µs per replayed call: (apirec, vcrpy)."""
     hits: list[int] = []
@@ -75,10 +80,10 @@ def replay_times(
     async def batch(side: Any) -> float:
         async with side("replay"):
             gc.collect()
-            start = time.perf_counter_ns()
+            start = clock()
             for _ in range(number):
                 await create()
-            return (time.perf_counter_ns() - start) / number / 1000
+            return (clock() - start) / number / 1000
 
     async def run() -> tuple[float, float]:
         answers = []

@@ -84,8 +84,12 @@ class Row:
 
 
 class Bench:
-    def __init__(self, quick: bool) -> None:
+    def __init__(self, quick: bool, cpu: bool = False) -> None:
         self.quick = quick
+        # --cpu: the CPU time this process used, not the wall clock: on a shared machine a
+        # side that was made to wait for a core is not charged for it (all rows but (d) and
+        # (e) run in memory, single-threaded)
+        self.clock = time.process_time_ns if cpu else time.perf_counter_ns
         self.repeats = 7 if quick else 21
         self.rows: list[Row] = []
         self.tmp = Path(tempfile.mkdtemp(prefix="apirec-bench-"))
@@ -103,10 +107,10 @@ class Bench:
             order = list(enumerate(fns))
             for i, fn in order if r % 2 else order[::-1]:
                 gc.collect()
-                start = time.perf_counter_ns()
+                start = self.clock()
                 for _ in range(number):
                     fn()
-                samples[i].append((time.perf_counter_ns() - start) / number / 1000)
+                samples[i].append((self.clock() - start) / number / 1000)
         return [statistics.median(s) for s in samples]
 
     async def time_async(self, *fns: Callable[[], Awaitable[Any]], number: int) -> list[float]:
@@ -116,10 +120,10 @@ class Bench:
             order = list(enumerate(fns))
             for i, fn in order if r % 2 else order[::-1]:
                 gc.collect()
-                start = time.perf_counter_ns()
+                start = self.clock()
                 for _ in range(number):
                     await fn()
-                samples[i].append((time.perf_counter_ns() - start) / number / 1000)
+                samples[i].append((self.clock() - start) / number / 1000)
         return [statistics.median(s) for s in samples]
 
     def add(
@@ -219,11 +223,18 @@ def key(b: Bench) -> None:
         ) -> str:
             return request_hash("POST", request["url"], body, test_id)
 
-        t_apirec, t_seeds = b.time_sync(apirec_key, seeds_key, number=b.n(5000))
+        def gated_key(body: dict[str, Any] = body, test_id: str = test_id) -> str:
+            # as every call computes it: through the write gate (its pre-check for tokens)
+            return spec.call_key(spec.bind(client_self, (), body), test_id)[1]
+
+        assert gated_key() == apirec_key()  # no token in these requests: the same key
+        t_apirec, t_gated, t_seeds = b.time_sync(apirec_key, gated_key, seeds_key, number=b.n(5000))
         where = "a seed's" if "seeds" in path.parts else "from the sample"
         case = f"chat request, {len(json.dumps(body)) / 1000:.1f} KB ({where})"
         seeds = "seeds: regex, sorted JSON, SHA-256"
         b.add(Row("b. key", case, t_apirec, seeds, t_seeds, "< 20 µs"), under_us=20)
+        b.add(Row("b. key", f"{case}, through the write gate", t_gated, seeds, t_seeds,
+                  "< 20 µs"), under_us=20)  # fmt: skip
 
 
 # -- (c) replay hits ---------------------------------------------------------------------------
@@ -301,7 +312,7 @@ class Replays:
             http_client=httpx.AsyncClient(transport=transport),
         )
         self.store = b.tmp / "replay"
-        (b.tmp / "seeds").mkdir()
+        (b.tmp / "seeds").mkdir(exist_ok=True)  # --only replay --only streams: two of us
         self.seeds = SeedsRecorder(b.tmp / "seeds")
 
     async def create(self, case: Case) -> Any:
@@ -363,10 +374,10 @@ class Replays:
 
         async def first(side: str, call: Callable[[], Awaitable[Any]]) -> None:
             """Time to the first chunk only; the stream is then closed, untimed."""
-            start = time.perf_counter_ns()
+            start = b.clock()
             stream = await call()
             await stream.__anext__()
-            first_ns[side] += time.perf_counter_ns() - start
+            first_ns[side] += b.clock() - start
             await stream.aclose()
 
         with apirec.test_context(case.test_id or "bench"):
@@ -410,6 +421,39 @@ class Replays:
         b.add(Row(sec, f"{case.label}, all chunks, a new recording per call", t_cold,
                   "seeds' recorder", seeds_too, "(info)"), faster_by=0)  # fmt: skip
 
+    async def floor_row(self, case: Case, number: int) -> None:
+        """The whole stream replayed against merely building its chunks: validating the same
+        stored chunk payloads into ``ChatCompletionChunk`` objects, nothing else."""
+        from openai.types.chat import ChatCompletionChunk
+
+        b, chunks = self.b, case.recording["response"]["body"]
+        validate = ChatCompletionChunk.__pydantic_validator__.validate_python
+        payloads = [chunk["__data__"] for chunk in chunks]
+
+        async def build() -> int:
+            return len([validate(payload) for payload in payloads])
+
+        with apirec.test_context(case.test_id or "bench"):
+            # one call replayed again and again: the last answer each time
+            async with apirec.recording(self.store, mode="replay", repeats="last") as rec:
+                rec.patch(CHAT_TARGET, name="openai.chat")
+                assert await drain_after(self.create(case)) == len(chunks) == await build()
+                total, floor = await b.time_async(
+                    lambda: drain_after(self.create(case)), build, number=number
+                )
+                assert rec.stats.missed == 0
+        b.add(Row("c. replay hit", f"{case.label}, all chunks", total,
+                  "building its chunks (validate_python)", floor, "<= 1.25x the cost"),
+              at_most=1.25)  # fmt: skip
+
+
+def stream_of_67() -> dict[str, Any]:
+    """The real 67-chunk stream, asked with its own request (``user``), apart from the
+    64-chunk one."""
+    recording = load(STREAM)
+    recording["request"]["body"] = {**recording["request"]["body"], "user": "whole stream"}
+    return recording
+
 
 async def drain_after(call: Awaitable[Any]) -> int:
     n = 0
@@ -418,26 +462,36 @@ async def drain_after(call: Awaitable[Any]) -> int:
     return n
 
 
-def replay(b: Bench) -> None:
+def replay(b: Bench, *, objects: bool = True, streams: bool = False) -> None:
     r = Replays(b)
-    cases = [Case("chat completion", load(CHAT), "chat"),
-             Case("chat completion, a short answer", load(SHORT_CHAT), "chat"),
-             Case("embedding, 1,536 floats", load(EMBEDDING), "embeddings")]  # fmt: skip
-    stream = Case("stream, 64 chunks", stream_of_64(), "chat") if has_streams() else None
+    cases = []
+    if objects:
+        cases = [Case("chat completion", load(CHAT), "chat"),
+                 Case("chat completion, a short answer", load(SHORT_CHAT), "chat"),
+                 Case("embedding, 1,536 floats", load(EMBEDDING), "embeddings")]  # fmt: skip
+    streamed = []
+    if streams and has_streams():
+        streamed = [Case("stream, 64 chunks", stream_of_64(), "chat"),
+                    Case("stream, 67 chunks", stream_of_67(), "chat")]  # fmt: skip
 
     async def run() -> None:
-        for case in [*cases, *([stream] if stream else [])]:
+        for case in [*cases, *streamed]:
             await r.record(case)
         hits = r.served.hits
         for case in cases:
             await r.object_rows(case, b.n(2000))
-        if stream is not None:
-            await r.stream_rows(stream, b.n(400))
+        if streamed:
+            await r.stream_rows(streamed[0], b.n(400))
+            await r.floor_row(streamed[1], b.n(400))
         assert r.served.hits == hits, "replay reached the HTTP transport"
 
     asyncio.run(run())
-    if stream is None:
+    if streams and not streamed:
         print("  (no stream support on this branch: stream rows skipped)", file=sys.stderr)
+
+
+def replay_streams(b: Bench) -> None:
+    replay(b, objects=False, streams=True)
 
 
 # -- (d) opening a store -----------------------------------------------------------------------
@@ -515,7 +569,9 @@ def sizes(b: Bench) -> None:
 
 def versus_vcrpy(b: Bench) -> None:
     for label, path in (("chat completion", CHAT), ("chat completion, a short answer", SHORT_CHAT)):
-        apirec_us, vcrpy_us = replay_times(b.tmp / label, load(path), b.repeats, b.n(1000))
+        apirec_us, vcrpy_us = replay_times(
+            b.tmp / label, load(path), b.repeats, b.n(1000), clock=b.clock
+        )
         row = Row("f. openai client replay", label, apirec_us, "vcrpy cassette", vcrpy_us,
                   ">= 30x faster")  # fmt: skip
         b.add(row, faster_by=30)
@@ -547,12 +603,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (< 1 minute)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
-    sections = {"overhead": overhead, "key": key, "replay": replay, "open": store_open,
-                "sizes": sizes, "vcrpy": versus_vcrpy}  # fmt: skip
+    parser.add_argument("--cpu", action="store_true",
+                        help="time this process's CPU time, not the wall clock")  # fmt: skip
+    sections = {"overhead": overhead, "key": key, "replay": replay, "streams": replay_streams,
+                "open": store_open, "sizes": sizes, "vcrpy": versus_vcrpy}  # fmt: skip
     parser.add_argument("--only", choices=list(sections), action="append",
                         help="run only these sections")  # fmt: skip
     args = parser.parse_args(argv)
-    b = Bench(args.quick)
+    b = Bench(args.quick, cpu=args.cpu)
     started = time.perf_counter()
     try:
         for name, run in sections.items():
@@ -566,8 +624,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(table(b.rows))
     elapsed = time.perf_counter() - started
-    print(f"\nPython {sys.version.split()[0]}, {'quick' if args.quick else 'full'} run in "
-          f"{elapsed:.0f} s; medians of {b.repeats} repetitions.")  # fmt: skip
+    run = f"{'quick' if args.quick else 'full'} run ({'CPU time' if args.cpu else 'wall clock'})"
+    print(f"\nPython {sys.version.split()[0]}, {run} in {elapsed:.0f} s; "
+          f"medians of {b.repeats} repetitions.")  # fmt: skip
     return 0
 
 

@@ -439,3 +439,42 @@ async def test_patch_openai_takes_the_same_options(openai_server, closed_url, st
         assert ask(closed_url, "bob") == live
         with pytest.raises(ValueError, match="do not apply to keys='llama-stack'"):
             patch_openai(rec, keys="llama-stack", ignore=["user"])
+
+
+@sync_and_async
+async def test_a_replayed_streams_response_is_built_when_first_read(
+    is_async, openai_server, closed_url, store_dir, make_client, monkeypatch
+):
+    """A test that only reads a replayed stream's chunks pays nothing for its ``.response``;
+    read, it is built once, with the recorded status, headers, method and URL."""
+    from apirec.integrations import stainless_replies
+
+    built: list[tuple] = []
+    fake_response = stainless_replies.fake_response
+
+    def counted(*args, **kwargs):
+        built.append(args)
+        return fake_response(*args, **kwargs)
+
+    monkeypatch.setattr(stainless_replies, "fake_response", counted)
+
+    async def run(url):
+        c = make_client(url, is_async=is_async)
+        before = len(built)
+        stream = await maybe(
+            c.chat.completions.create(model="m", messages=MESSAGES, stream=True), **is_a(is_async)
+        )
+        chunks = await read(stream, **is_a(is_async))
+        return stream, chunks, len(built) - before
+
+    live, replayed = await record_then_replay(store_dir, openai_server, closed_url, run, "openai")
+    stream, chunks, built_while_read = replayed
+    assert chunks == live[1] and built_while_read == 0
+    response = stream.response
+    assert len(built) == 1 and stream.response is response  # built once, then kept
+    recorded = live[0].response
+    assert response.status_code == recorded.status_code == 200
+    assert response.headers["x-request-id"] == recorded.headers["x-request-id"] == "req_1"
+    assert response.headers["content-type"] == recorded.headers["content-type"]
+    assert response.request.method == "POST"
+    assert response.request.url == recorded.request.url.copy_with(query=None)

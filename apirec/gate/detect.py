@@ -3,12 +3,16 @@
 A ``str.find`` per anchor character (:mod:`apirec.gate.tokens`) finds where to look; at
 each, only the shapes anchored on it are tried, so a string with none of them costs a few
 memchr scans. Found: token shapes, URL userinfo (at ``@``) and secret query values (at
-``=``). The key side's pre-check
-(:func:`might_hold_token`) runs the same search over a call's packed bytes without the
-fences, so it never misses what the exact search finds in one of the strings packed there.
+``=``). The key side's pre-check (:func:`might_hold_token`), run on every call replayed
+or recorded, gives the verdict of the same search over a call's packed bytes without the
+fences, so it never misses what the exact search finds in one of the strings packed there;
+it is faster because C finds the places worth a look: per anchor, a pattern that matches
+only where a whole prefix stands (``k`` in ``Token``, not in ``book``).
 """
 
 from __future__ import annotations
+
+import re
 
 from apirec.gate.tokens import SHAPES, Shape
 from apirec.gate.urls import query_value_at, userinfo_spans
@@ -166,28 +170,76 @@ def find_spans(text: str, *, fenced: bool = True, binary: bool = False) -> list[
     return spans
 
 
-# per anchor: the characters that may stand just before it, and just after it, in a shape
-_QUICK = tuple(
-    (char, "".join(before), "".join(after)) for char, (_, before, after) in _TABLES.items()
-)
+def _prefix_finders() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Per anchor character, a pattern that matches it only where a prefix of one of its
+    shapes stands around it (``k`` only in ``Token``): the search runs in C, and Python sees
+    only the places where :func:`_shape_at` may find a shape. Per offset of the anchor in
+    its prefixes: what stands before it (one fixed-width lookbehind) and after it (a
+    superset of the prefixes when they pair differently: ``_shape_at`` decides); first, one
+    character class of the characters just before (or after) the anchor in any prefix,
+    which rejects most places at once."""
+    places: dict[str, dict[int, tuple[set[str], set[str]]]] = {}
+    for shape in SHAPES:
+        for prefix in shape.prefixes:
+            at = shape.offset
+            behind, after = places.setdefault(shape.anchor, {}).setdefault(at, (set(), set()))
+            behind.add(prefix[: at + 1])
+            after.add(prefix[at + 1 :])
+    finders = []
+    for anchor, by_offset in places.items():
+        parts = []
+        inside = [(at, b, a) for at, (b, a) in sorted(by_offset.items()) if at]
+        if inside:  # the anchor inside its prefixes: what stands before it first
+            just_before = "".join(sorted({p[-2] for _, b, _ in inside for p in b}))
+            branches = [
+                f"(?<={'|'.join(sorted(map(re.escape, b)))})"
+                + ("" if "" in a else f"(?={'|'.join(sorted(map(re.escape, a)))})")
+                for _, b, a in inside
+            ]
+            check = f"(?<=[{re.escape(just_before)}]{re.escape(anchor)})"
+            parts.append(check + "(?:" + "|".join(branches) + ")")
+        if 0 in by_offset:  # prefixes that start with the anchor: what follows it
+            rests = sorted(by_offset[0][1])
+            if "" in rests:  # a prefix of the anchor alone: every place is worth a look
+                parts.append("")
+            else:
+                just_after = "".join(sorted({rest[0] for rest in rests}))
+                check = f"(?=[{re.escape(just_after)}])"
+                parts.append(check + f"(?={'|'.join(map(re.escape, rests))})")
+        finders.append((anchor, re.compile(re.escape(anchor) + "(?:" + "|".join(parts) + ")")))
+    return tuple(finders)
+
+
+_SEARCHES = tuple((char, finder.search) for char, finder in _prefix_finders())
+_QUERY_NAME_END = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.%-")
 
 
 def might_hold_token(packed: bytes, start: int = 0, end: int | None = None) -> bool:
     """Whether a string packed in ``packed[start:end]`` (msgpack bytes) may hold a token or a
     URL credential: false positives only cost a structural scrub, and there are no misses
-    (no fences: a string's length byte may stand just before it)."""
+    (no fences: a string's length byte may stand just before it). The verdict is exactly
+    ``bool(find_spans(text, fenced=False))``, found faster: shapes are tried only where a
+    whole prefix stands (:func:`_prefix_finders`, after a ``memchr`` for its anchor), query
+    values only after an ``=`` that a name character precedes."""
     text = packed[start:end].decode("latin-1")  # one character per byte, in C
     find = text.find
-    for char, before, after in _QUICK:
-        at = find(char)
-        while at >= 0:
-            if ((at and text[at - 1] in before) or text[at + 1 : at + 2] in after) and (
-                _shape_at(text, at, False) is not None
-            ):
-                return True
-            at = find(char, at + 1)
-    if "@" in text or "=" in text:
-        return bool(find_spans(text, fenced=False))
+    for char, search in _SEARCHES:
+        at = find(char)  # memchr: an absent anchor costs next to nothing
+        if at >= 0:
+            m = search(text, at)  # cheaper than finditer: most texts have no match at all
+            while m is not None:
+                if _shape_at(text, m.start(), False) is not None:
+                    return True
+                m = search(text, m.start() + 1)
+    if len(text) < SHORTEST:
+        return False
+    if "@" in text and userinfo_spans(text):
+        return True
+    at = find("=")
+    while at >= 0:
+        if at and text[at - 1] in _QUERY_NAME_END and query_value_at(text, at) is not None:
+            return True
+        at = find("=", at + 1)
     return False
 
 

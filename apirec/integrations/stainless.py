@@ -27,6 +27,7 @@ from apirec.integrations.stainless_replies import (
     afinishing_close,
     amarking_answered,
     finishing_close,
+    lazy_responses,
     marking_answered,
 )
 from apirec.integrations.stainless_requests import RequestHooks
@@ -102,6 +103,7 @@ class _Sdk(RequestHooks):
         self.httpx: Any = getattr(base, "httpx2", None) or base.httpx
         streaming = importlib.import_module(f"{sdk}._streaming")
         self.streams = (streaming.Stream, streaming.AsyncStream)
+        lazy_responses(*self.streams)  # a replayed stream's .response: built when read
         self.raw_header = str(getattr(base, "RAW_RESPONSE_HEADER", "X-Stainless-Raw-Response"))
         self.service_errors = service_errors(sdk)
         self._http_specs: dict[tuple[str, Options], KeySpec] = {}

@@ -150,6 +150,33 @@ def _stream_class(path: str, caller_kind: type) -> type:
     return caller_kind
 
 
+_HEAD = "_apirec_head"  # a replayed stream's recorded head, for its ``.response``
+
+
+class ReplayedResponse:
+    """A replayed stream's ``.response``, built from its recorded head when first read (a
+    test that only reads the chunks never needs it), then kept. Set once on the SDK's stream
+    classes (:func:`lazy_responses`); it gives way to the ``response`` a live stream keeps
+    in its own ``__dict__`` (no ``__set__``: the instance's attribute comes first)."""
+
+    def __get__(self, stream: Any, owner: type | None = None) -> Any:
+        if stream is None:
+            return self
+        recorded = stream.__dict__.get(_HEAD)
+        if recorded is None:
+            raise AttributeError(f"{type(stream).__name__!r} object has no attribute 'response'")
+        return stream.__dict__.setdefault("response", fake_response(*recorded))
+
+
+def lazy_responses(*classes: type) -> None:
+    """Replayed streams of ``classes`` (the SDK's ``Stream``/``AsyncStream``, and their
+    subclasses) build their ``.response`` when it is first read; a class that defines a
+    ``response`` of its own keeps it (its replayed streams get one built at once)."""
+    for cls in classes:
+        if not any("response" in vars(c) for c in cls.__mro__):
+            setattr(cls, "response", ReplayedResponse())  # noqa: B010  (a class of the SDK's)
+
+
 class _Prepended:
     """A replayed stream recorded before heads were stored: its first event given back."""
 
@@ -193,7 +220,11 @@ def sdk_stream(events: Any, first: Any, client: Any, httpx: Any, live: Any, kind
     else:
         status, headers = (head.status_code, head.headers) if head else (200, [])
         method, url = (head.method, head.url) if head else ("POST", "http://replayed.invalid/")
-        stream.response = fake_response(httpx, status, headers, method, url)
+        recorded = (httpx, status, headers, method, url)
+        if isinstance(getattr(cls, "response", None), ReplayedResponse):
+            stream.__dict__[_HEAD] = recorded  # built when first read
+        else:
+            stream.response = fake_response(*recorded)
         stream._client, stream._cast_to, stream._options = client, None, None
     stream._iterator = events
     return stream

@@ -14,6 +14,7 @@ may rebuild recorded exceptions in its own format. Compatibility code lives unde
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
@@ -52,6 +53,7 @@ def _packed(name: str, arguments: Mapping[str, Any], scope: str | None) -> bytes
     return packed
 
 
+@functools.lru_cache(maxsize=1024)  # per test id: the same one call after call
 def _str_size(text: str) -> int:
     """Bytes msgpack packs ``text`` into (its head and its UTF-8)."""
     n = len(text.encode("utf-8", "surrogatepass"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apirec.gate.rules import NO_RULES
 from apirec.keys.spec import KeySpec
 from apirec.record.calls import Call
 from apirec.record.context import current_test_id
@@ -23,7 +24,8 @@ def prepare_call(
 ) -> Call:
     """The call of ``spec``'s function with these arguments, as the recording sees it."""
     test_id = settings.test_id or current_test_id()
-    rules = spec.scrub + settings.scrub  # the function's scrub= and the recording's
+    extra = settings.scrub  # the function's scrub= and the recording's (most have none)
+    rules = spec.scrub if extra is NO_RULES else spec.scrub + extra
     keying = spec.keying
     if keying is not None:
         key, request = keying.key(spec, instance, args, kwargs, test_id)
