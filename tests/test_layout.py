@@ -24,6 +24,7 @@ PACKAGE = REPO / "apirec"
 LAYERS = [
     "cli",
     "pytest",
+    "servers",
     "integrations",
     "record",
     "streams",

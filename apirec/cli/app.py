@@ -17,7 +17,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _commands() -> dict[str, Command]:
-    from apirec.cli import drift, inspect, maintain, repair, scan, verify
+    from apirec.cli import drift, inspect, maintain, repair, run, scan, verify
 
     return {
         "ls": inspect.ls,
@@ -29,6 +29,7 @@ def _commands() -> dict[str, Command]:
         "convert": maintain.convert,
         "drift": drift.drift,
         "scan": scan.scan,
+        "run": run.run,
     }
 
 
@@ -99,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     from apirec.cli.scan import add_parser as add_scan
 
     add_scan(commands)
+    from apirec.cli.run import add_parser as add_run
+
+    add_run(commands)
     return parser
 
 
