@@ -10,6 +10,7 @@ against the loopback fake (``FAKE_OPENAI_URL``) and prints one JSON line per ans
     python run_app.py as-test TEST TEXT     the call inside apirec.test_context(TEST)
     python run_app.py exit CODE TEXT        answer TEXT, then exit with CODE
     python run_app.py parallel N TEXT       N subprocesses at once, each answering 4 texts
+    python run_app.py forked N TEXT         answer TEXT, then N forked children at once, 4 texts each
     python run_app.py raw                   GET FAKE_OPENAI_URL/models with plain httpx
 
 An error a call raises is printed as ``{"error": type, "message": first line}`` (exit 1).
@@ -33,7 +34,8 @@ def client() -> openai.OpenAI:
 
 
 def say(**fields: Any) -> None:
-    print(json.dumps(fields), flush=True)
+    # one write per line: processes writing to one pipe at once never mix their lines
+    os.write(1, (json.dumps(fields) + "\n").encode())
 
 
 def chat(text: str) -> str:
@@ -45,6 +47,11 @@ def chat(text: str) -> str:
 
 def answer(text: str) -> None:
     say(pid=os.getpid(), text=text, answer=chat(text))
+
+
+def chat_all(texts: list[str]) -> None:  # a forked child's target
+    for text in texts:
+        answer(text)
 
 
 def spawned(text: str) -> None:  # the multiprocessing child's target
@@ -93,6 +100,19 @@ def main(argv: list[str]) -> int:
         texts = [[f"{text} {i}.{j}" for j in range(4)] for i in range(n)]
         procs = [subprocess.Popen([sys.executable, __file__, "chat", *t]) for t in texts]
         return max(p.wait() for p in procs)
+    elif what == "forked":
+        n, text = int(rest[0]), rest[1]
+        answer(text)  # the store's file is open in this process before it forks
+        fork = multiprocessing.get_context("fork")
+        kids = [
+            fork.Process(target=chat_all, args=([f"{text} {i}.{j}" for j in range(4)],))
+            for i in range(n)
+        ]
+        for kid in kids:
+            kid.start()
+        for kid in kids:
+            kid.join()
+        return max(kid.exitcode or 0 for kid in kids)
     elif what == "raw":
         import httpx
 

@@ -284,6 +284,23 @@ def test_processes_writing_one_msgpack_store_at_once_lose_nothing(
     assert answers(replayed.stdout) == answers(done.stdout)
 
 
+def test_forked_children_writing_one_msgpack_store_corrupt_nothing(
+    tmp_path: Path, openai_server: OpenAIServer
+) -> None:
+    # a forked child inherits its parent's open store file; sharing that open file, it would
+    # share the parent's flock too, and appends of the two would land on each other
+    where = tmp_path / "recordings"
+    options = ("--store", "msgpack")
+    url = openai_server.base_url
+    done = run("record", where, "forked", "3", "text", url=url, options=options)
+    assert done.returncode == 0, done.stderr
+    assert len(answers(done.stdout)) == 13
+    assert len(list(MsgpackStore(where).entries())) == 13  # raises on a damaged file
+    replayed = run("replay", where, "forked", "3", "text", url=url, options=options)
+    assert replayed.returncode == 0, replayed.stderr
+    assert answers(replayed.stdout) == answers(done.stdout)
+
+
 def test_a_sitecustomize_already_there_still_runs(
     tmp_path: Path, openai_server: OpenAIServer
 ) -> None:
