@@ -10,7 +10,7 @@ against the loopback fake (``FAKE_OPENAI_URL``) and prints one JSON line per ans
     python run_app.py as-test TEST TEXT     the call inside apirec.test_context(TEST)
     python run_app.py exit CODE TEXT        answer TEXT, then exit with CODE
     python run_app.py parallel N TEXT       N subprocesses at once, each answering 4 texts
-    python run_app.py forked N TEXT         answer TEXT, then N forked children at once, 4 texts each
+    python run_app.py forked N TEXT         TEXT, then N forked children at once, 4 texts each
     python run_app.py raw                   GET FAKE_OPENAI_URL/models with plain httpx
 
 An error a call raises is printed as ``{"error": type, "message": first line}`` (exit 1).
