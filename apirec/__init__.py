@@ -183,6 +183,26 @@ def register_type(
     _REGISTRY.add(cls, encode, decode)
 
 
+def test_headers() -> dict[str, str]:
+    """The header that tells a server under test which test a request belongs to:
+    ``{"X-Apirec-Test-Id": <test id>}`` inside a test (:func:`test_context`; the pytest
+    plugin sets one per test), else ``{}``.
+
+    The pytest plugin adds it by itself to requests to loopback hosts made with httpx,
+    requests or aiohttp; give it to other clients. A server wrapped in
+    ``apirec.servers.asgi_middleware`` or ``wsgi_middleware`` serves the request in that
+    test's context.
+    """
+    from apirec.record.context import current_test_id
+    from apirec.servers.carriers import TEST_ID_HEADER, header_value
+
+    test_id = current_test_id()
+    return {} if test_id is None else {TEST_ID_HEADER: header_value(test_id)}
+
+
+test_headers.__test__ = False  # type: ignore[attr-defined]  # `from apirec import` it in tests
+
+
 __all__ = [
     "ApirecError",
     "DecodeError",
@@ -209,4 +229,5 @@ __all__ = [
     "recording",
     "register_type",
     "test_context",
+    "test_headers",
 ]

@@ -87,6 +87,7 @@ class _Guard:
         self.observers: tuple[list[tuple[str, Any]], ...] = ()
         self.active = False  # guards or observers: the wrappers have work to do
         self.resolve: Callable[[], object] = lambda: None
+        self.report: Callable[[NetworkBlocked], None] = lambda error: None
         self.level = 0  # what is installed: 0 nothing, 1 what observers need, 2 everything
         self.installed: dict[tuple[int, str], tuple[Any, str, object, object]] = {}
         # the last wrapper made for each target, reused while the same original is there (no
@@ -188,6 +189,7 @@ class _Guard:
         for seen in (*(g.blocked for g in guards), *self.watchers):
             if len(seen) < _KEEP:
                 seen.append(error)
+        self.report(error)
         raise error
 
     def _observe(self, host: str, port: int | str | None) -> None:
@@ -226,6 +228,12 @@ def resolve_with(resolve: Callable[[], object]) -> None:
     """How the guard finds the recording a call belongs to (the recorder registers its
     ``active_recording``): the guard never imports the recorder."""
     _GUARD.resolve = resolve
+
+
+def report_with(report: Callable[[NetworkBlocked], None]) -> None:
+    """Who else hears of each blocked connection (the recorder's ``note_replay_error``: a
+    server sends it back to the test whose request it was serving)."""
+    _GUARD.report = report
 
 
 def on_open(rec: Guarded) -> None:

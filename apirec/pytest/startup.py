@@ -22,6 +22,7 @@ import pytest
 
 from apirec.errors import InvalidMode
 from apirec.pytest import network
+from apirec.pytest.servers import CarriedBack
 from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.closing import observe_closing
 from apirec.record.context import test_context
@@ -309,6 +310,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(startup, "apirec-startup")
     hooks = network.NetworkHooks(Reached(startup), _replays(config), network.is_in_chain)
     config.pluginmanager.register(hooks, "apirec-network")
+    # servers under test: the test id on requests to loopback, replay errors sent back
+    config.pluginmanager.register(CarriedBack(), "apirec-servers")
     if _configured(config) or RECORDER in sys.modules:
         startup.load()
 

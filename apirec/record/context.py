@@ -2,8 +2,9 @@
 
 Both are found through a ContextVar, with a process-wide fallback: a recording activated in a
 session-scoped fixture must still see calls made from tasks, threads and clients created
-before it, whose contexts were copied when it was not yet set. These two stacks, the observers
-of closing recordings (apirec.record.closing), the record of patched attributes
+before it, whose contexts were copied when it was not yet set. These stacks (and the replay
+errors a server carries back to the test it serves, found the same way), the observers of
+closing recordings (apirec.record.closing), the record of patched attributes
 (apirec.record.wrapping) and the network guard (apirec.guard.core, with the recorded hosts
 it reads, apirec.record.recorded_hosts) are the only module-level mutable state in apirec,
 each process-wide for that same reason.
@@ -90,8 +91,20 @@ class _Scoped(Generic[T]):
                 self.var.reset(token)
 
 
+class Carried:
+    """The replay errors (misses, blocked connections) raised while a server serves one
+    test's request, for ``apirec.servers`` to send back to that test (at most 100)."""
+
+    __slots__ = ("errors",)
+
+    def __init__(self) -> None:
+        self.errors: list[BaseException] = []
+
+
 _recordings: _Scoped[ActiveRecording] = _Scoped("apirec_recording")
 _tests: _Scoped[str] = _Scoped("apirec_test_id")
+# compared by identity: a request's own, found like its test id (tasks, then the fallback)
+_carried: _Scoped[Carried] = _Scoped("apirec_carried")
 
 
 def active_recording() -> ActiveRecording | None:
@@ -145,3 +158,24 @@ def test_context(test_id: str | None) -> Iterator[str | None]:
         yield test_id
     finally:
         _tests.exit(value, token)
+
+
+@contextmanager
+def carrying() -> Iterator[Carried]:
+    """Collect the replay errors raised in this block (its tasks too), for the request served."""
+    carried = Carried()
+    token = _carried.enter(carried)
+    try:
+        yield carried
+    finally:
+        _carried.exit(carried, token)
+
+
+def note_replay_error(error: BaseException) -> None:
+    """A replay error was raised here: kept for the request being served, if any (cheap
+    otherwise: every miss passes here)."""
+    if not _carried.stack:
+        return
+    carried = _carried.get()
+    if carried is not None and len(carried.errors) < 100:
+        carried.errors.append(error)

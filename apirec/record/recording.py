@@ -31,6 +31,7 @@ from apirec.record.context import (
     current_test_id,
     enter_recording,
     exit_recording,
+    note_replay_error,
 )
 from apirec.record.decorating import decorate
 from apirec.record.error_policy import StoreErrors
@@ -52,6 +53,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # the guard finds the recording of a call the way calls do
 network_guard.resolve_with(active_recording)
+network_guard.report_with(note_replay_error)
 
 
 def _coroutine_returned(function: str, coroutine: Any) -> EncodeError:

@@ -18,6 +18,7 @@ from apirec.codec.exception_data import raise_recorded, rebuild_error
 from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan, prepare
 from apirec.errors import DecodeError, IncompleteRecording, RecordingNotFound
 from apirec.record.calls import Call, Stats
+from apirec.record.context import note_replay_error
 from apirec.record.other_names import Elsewhere, find_elsewhere
 from apirec.record.replay_errors import check_stream_kind, format_error, incomplete
 from apirec.record.settings import Settings
@@ -153,4 +154,5 @@ class Replaying:
         error = incomplete(call, response, self._where(call, slot), self.store.location)
         with self._lock:
             self.misses.append(error)
+        note_replay_error(error)  # a server sends it back to the test it serves
         return error

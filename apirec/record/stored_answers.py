@@ -20,6 +20,7 @@ from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan
 from apirec.errors import ApirecError, RecordingNotFound, StoreError
 from apirec.guard.origins import ORIGIN, origin_of
 from apirec.record.calls import Call, KeyState, Stats, open_store
+from apirec.record.context import note_replay_error
 from apirec.record.error_policy import Policy, Services, from_service, should_store
 from apirec.record.expiry import Expiry
 from apirec.record.modes import Mode
@@ -219,6 +220,7 @@ class Answers(Replaying):
                 self.stats.missed_expired += 1
             self.journal.append(("missed", call.function, call.key))
             self.misses.append(error)
+        note_replay_error(error)  # a server sends it back to the test it serves
         return error
 
     def miss_kind(self, call: Call) -> MissKind:

@@ -1,10 +1,37 @@
-"""apirec beyond the test process: servers and workers under test.
+"""Beyond one process: apirec in a server under test.
 
-``python -m apirec run -- COMMAND`` (:mod:`apirec.servers.launcher`) runs a program with one
-process-wide recording open in it and in every Python process it starts
-(:mod:`apirec.servers.process`, through :mod:`apirec.servers.bootstrap`'s ``sitecustomize``);
-the settings travel in ``APIREC_RUN`` (:mod:`apirec.servers.run_settings`).
+``asgi_middleware`` and ``wsgi_middleware`` serve each request in the context of the test
+that sent it (``carriers``: the headers both ways; ``clients``: the test side's hooks on
+httpx, requests and aiohttp, which the pytest plugin installs).
 
-Layer: below ``apirec.cli`` and ``apirec.pytest``, above ``apirec.integrations``; it may
-import every layer below.
+``python -m apirec run -- COMMAND`` (``launcher``) runs a program with one process-wide
+recording open in it and in every Python process it starts (``process``, through the
+``sitecustomize`` in ``bootstrap/``); the settings travel in ``APIREC_RUN`` (``run_settings``).
+
+Layer: above ``apirec.integrations``; it may import every layer below. Nothing here imports
+pytest or an SDK. Loaded on first use, so the pytest plugin's start-up can read ``carriers``.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from apirec.servers.asgi import asgi_middleware
+    from apirec.servers.wsgi import wsgi_middleware
+
+_LAZY = {"asgi_middleware": "apirec.servers.asgi", "wsgi_middleware": "apirec.servers.wsgi"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'apirec.servers' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = ["asgi_middleware", "wsgi_middleware"]

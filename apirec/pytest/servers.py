@@ -1,0 +1,93 @@
+"""Servers under test: each test's requests to loopback hosts carry its id, and replay errors
+a server met while serving them fail the test (``apirec.servers``).
+
+Loaded by the plugin's start-up on every run, so it stays cheap: the client hooks
+(:mod:`apirec.servers.clients`) are installed only once httpx, requests or aiohttp is
+imported, checked before each test's setup and again before its call (a fixture may import
+one). A client imported inside the test function itself is hooked from the next test on;
+``apirec.test_headers()`` gives the header for it, and for any other client.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Generator
+
+import pytest
+
+from apirec.errors import NetworkBlocked, RecordingNotFound
+
+CLIENTS = ("httpx", "requests", "aiohttp")
+
+
+class CarriedBack:
+    """The plugin's hooks; what servers sent back, by the test whose request it answered."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_test: dict[str, list[tuple[str, str]]] = {}
+        self.installed = False
+
+    def report(self, test_id: str, value: str, where: str) -> None:
+        with self.lock:
+            self.by_test.setdefault(test_id, []).append((value, where))
+
+    def _install(self) -> None:
+        if any(name in sys.modules for name in CLIENTS):
+            from apirec.servers.clients import HOOKS
+
+            HOOKS.install(self.report)
+            self.installed = True
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        with self.lock:
+            self.by_test.pop(item.nodeid, None)  # a rerun starts afresh
+        self._install()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        self._install()
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
+        result = yield  # requests made while fixtures tear down count too
+        with self.lock:
+            carried = self.by_test.pop(item.nodeid, [])
+        if carried:
+            __tracebackhide__ = True
+            raise carried_error(carried)
+        return result
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.installed:
+            from apirec.servers.clients import HOOKS
+
+            HOOKS.uninstall()
+
+
+def carried_error(carried: list[tuple[str, str]]) -> RecordingNotFound | NetworkBlocked:
+    """The error that fails a test whose requests a server answered with replay errors."""
+    from apirec.servers.carriers import decode_errors
+
+    total = 0
+    first: dict[str, str] | None = None
+    first_where = ""
+    for value, where in carried:
+        count, errors = decode_errors(value)
+        total += count
+        if first is None and errors:
+            first, first_where = errors[0], where
+    if first is None:  # the header held a count only (the messages did not fit)
+        first, first_where = {"type": "RecordingNotFound", "message": ""}, carried[0][1]
+    more = f" (and {total - 1} more)" if total > 1 else ""
+    message = (
+        f"the server that served this test's request {first_where} met a replay error{more}; "
+        f"the test fails:\n{first['message'] or '(see the server log)'}"
+    )
+    if first.get("type") == "NetworkBlocked":
+        return NetworkBlocked(message)
+    return RecordingNotFound(
+        message, function=first.get("function", ""), test_id=first.get("test_id")
+    )

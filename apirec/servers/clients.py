@@ -1,0 +1,168 @@
+"""The test id on a test's requests to loopback servers, and the replay errors they send back.
+
+Installed by the pytest plugin for each of httpx, requests and aiohttp once it is imported
+(this module never imports them): a request to a loopback host (127.0.0.0/8, ::1,
+``localhost``, 0.0.0.0) made while a test runs gets ``X-Apirec-Test-Id: <test id>`` unless
+it has one, and a response that carries ``X-Apirec-Miss`` is reported. The header is added
+where each request leaves (httpx's transports, requests' adapter, one hop at a time, so a
+redirect to another host does not carry it) and removed again after, so the caller's request
+object is left as it was. It is added below the SDKs, so it is never part of a key.
+
+The patches are process-wide, like the sockets the network guard wraps; :data:`HOOKS` is
+their one record.
+"""
+
+from __future__ import annotations
+
+import sys
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+from apirec.guard.hosts import is_local
+from apirec.record.context import current_test_id
+from apirec.servers.carriers import MISS_HEADER, TEST_ID_HEADER, header_value
+
+# (test id, the X-Apirec-Miss value, "METHOD url") for the test whose request it answered
+Report = Callable[[str, str, str], None]
+
+
+class _Hooks:
+    def __init__(self) -> None:
+        self.report: Report | None = None
+        self.patched: dict[str, list[tuple[Any, str, Any]]] = {}
+
+    def install(self, report: Report) -> None:
+        """Patch every client library imported so far (again: cheap once each is done)."""
+        self.report = report
+        for name, patch in _PATCHES.items():
+            if name not in self.patched and name in sys.modules:
+                self.patched[name] = patch(sys.modules[name])
+
+    def uninstall(self) -> None:
+        for saved in self.patched.values():
+            for owner, attribute, original in saved:
+                setattr(owner, attribute, original)
+        self.patched.clear()
+        self.report = None
+
+    def answered(self, test_id: str, value: str | None, where: str) -> None:
+        if value is not None and self.report is not None:
+            self.report(test_id, value, where)
+
+
+HOOKS = _Hooks()
+
+
+def loopback(host: str | None) -> bool:
+    return bool(host) and is_local(host.strip("[]"))  # type: ignore[union-attr]
+
+
+def _replace(owner: Any, attribute: str, make: Callable[[Any], Any]) -> tuple[Any, str, Any]:
+    original = owner.__dict__[attribute]
+    setattr(owner, attribute, make(original))
+    return owner, attribute, original
+
+
+def _patch_httpx(httpx: Any) -> list[tuple[Any, str, Any]]:
+    def sync(original: Any) -> Any:
+        def handle_request(self: Any, request: Any) -> Any:
+            test_id = _adds(request.headers, request.url.host)
+            if test_id is None:
+                return original(self, request)
+            try:
+                response = original(self, request)
+            finally:
+                del request.headers[TEST_ID_HEADER]
+            HOOKS.answered(test_id, response.headers.get(MISS_HEADER), _where(request))
+            return response
+
+        return handle_request
+
+    def asynchronous(original: Any) -> Any:
+        async def handle_async_request(self: Any, request: Any) -> Any:
+            test_id = _adds(request.headers, request.url.host)
+            if test_id is None:
+                return await original(self, request)
+            try:
+                response = await original(self, request)
+            finally:
+                del request.headers[TEST_ID_HEADER]
+            HOOKS.answered(test_id, response.headers.get(MISS_HEADER), _where(request))
+            return response
+
+        return handle_async_request
+
+    return [
+        _replace(httpx.HTTPTransport, "handle_request", sync),
+        _replace(httpx.AsyncHTTPTransport, "handle_async_request", asynchronous),
+    ]
+
+
+def _patch_requests(requests: Any) -> list[tuple[Any, str, Any]]:
+    import requests.adapters  # imported by requests itself: already loaded
+
+    def make(original: Any) -> Any:
+        def send(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+            host = urllib.parse.urlsplit(request.url or "").hostname
+            test_id = _adds(request.headers, host)
+            if test_id is None:
+                return original(self, request, *args, **kwargs)
+            try:
+                response = original(self, request, *args, **kwargs)
+            finally:
+                del request.headers[TEST_ID_HEADER]
+            HOOKS.answered(test_id, response.headers.get(MISS_HEADER), _where(request))
+            return response
+
+        return send
+
+    return [_replace(requests.adapters.HTTPAdapter, "send", make)]
+
+
+def _patch_aiohttp(aiohttp: Any) -> list[tuple[Any, str, Any]]:
+    # aiohttp follows redirects inside _request with the headers it was given: a loopback
+    # server that redirects elsewhere passes the test id on (the other libraries do not)
+    yarl = sys.modules["yarl"]
+
+    def make(original: Any) -> Any:
+        async def _request(self: Any, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:
+            test_id = current_test_id()
+            target = yarl.URL(url)
+            base = getattr(self, "_base_url", None)
+            if base is not None and not target.is_absolute():
+                target = base.join(target)
+            headers: Any = kwargs.get("headers") or ()
+            pairs = list(headers.items()) if hasattr(headers, "items") else list(headers)
+            names = {str(k).lower() for k, _ in pairs}
+            if test_id is None or not loopback(target.host) or "x-apirec-test-id" in names:
+                return await original(self, method, url, *args, **kwargs)
+            kwargs["headers"] = [*pairs, (TEST_ID_HEADER, header_value(test_id))]
+            response = await original(self, method, url, *args, **kwargs)
+            where = f"{method} {target}"
+            HOOKS.answered(test_id, response.headers.get(MISS_HEADER), where)
+            return response
+
+        return _request
+
+    return [_replace(aiohttp.ClientSession, "_request", make)]
+
+
+_PATCHES: dict[str, Callable[[Any], list[tuple[Any, str, Any]]]] = {
+    "httpx": _patch_httpx,
+    "requests": _patch_requests,
+    "aiohttp": _patch_aiohttp,
+}
+
+
+def _adds(headers: Any, host: str | None) -> str | None:
+    """Add the test id to a loopback request's headers; the id added, or None."""
+    test_id = current_test_id()
+    if test_id is None or not loopback(host) or TEST_ID_HEADER in headers:
+        return None
+    headers[TEST_ID_HEADER] = header_value(test_id)
+    return test_id
+
+
+def _where(request: Any) -> str:
+    return f"{request.method} {request.url}"

@@ -1,0 +1,201 @@
+"""The pytest plugin and a server under test in another process: each test's requests to
+loopback carry its id (httpx, sync and async, and requests), other hosts get nothing, and a
+replay miss in the server fails the test that sent the request, with the miss message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+CONFTEST = """
+import os, subprocess, sys
+import pytest
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("server-recordings")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.served_server", str(directory), os.environ["SERVER_MODE"]],
+        cwd={repo!r}, stdout=subprocess.PIPE, text=True,
+        env={{**os.environ, "PYTHONPATH": {repo!r}}},
+    )
+    line = process.stdout.readline()
+    assert line.startswith("PORT "), line
+    yield "http://127.0.0.1:" + line.split()[1]
+    process.terminate()
+    process.wait(timeout=10)
+"""
+
+TESTS = """
+import httpx, requests
+import apirec
+
+def test_httpx(server):
+    assert httpx.get(server + "/async").json()["test"] == "test_it.py::test_httpx"
+
+async def test_httpx_async(server):
+    async with httpx.AsyncClient() as client:
+        seen = (await client.get(server + "/task")).json()
+    assert seen["test"] == "test_it.py::test_httpx_async"
+
+def test_requests(server):
+    assert requests.get(server + "/sync").json()["test"] == "test_it.py::test_requests"
+
+def test_localhost_by_name(server):
+    url = server.replace("127.0.0.1", "localhost")
+    assert requests.get(url + "/async").json()["test"] == "test_it.py::test_localhost_by_name"
+
+def test_a_session_client_made_before(server, session_client):
+    assert session_client.get(server + "/async").json()["test"] == (
+        "test_it.py::test_a_session_client_made_before"
+    )
+
+def test_no_test_no_header(server):
+    with apirec.test_context(None):
+        assert httpx.get(server + "/async").json() == {"test": None, "header": None}
+
+def test_test_headers():
+    assert apirec.test_headers() == {"X-Apirec-Test-Id": "test_it.py::test_test_headers"}
+"""
+
+SESSION_CLIENT = """
+@pytest.fixture(scope="session")
+def session_client():
+    import httpx
+    with httpx.Client() as client:
+        yield client
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest(CONFTEST.format(repo=str(REPO)) + SESSION_CLIENT)
+    pytester.makeini(
+        "[pytest]\naddopts = -p no:cacheprovider -p no:randomly\nasyncio_mode = auto\n"
+        "asyncio_default_fixture_loop_scope = function\n"
+    )
+    return pytester
+
+
+def test_a_tests_requests_to_loopback_carry_its_id(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SERVER_MODE", "record")
+    project.makepyfile(test_it=TESTS)
+    result = project.runpytest_subprocess()
+    result.assert_outcomes(passed=7)
+
+
+def test_other_hosts_get_no_header(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, own_address: str
+) -> None:
+    monkeypatch.setenv("SERVER_MODE", "record")
+    project.makepyfile(
+        test_it=f"""
+import httpx, requests
+from tests.served_apps import Served, starlette_app
+
+def test_elsewhere():
+    served = Served(starlette_app(), host="0.0.0.0").start()
+    try:
+        url = "http://{own_address}:" + str(served.port) + "/async"
+        assert httpx.get(url).json()["header"] is None
+        assert requests.get(url).json()["header"] is None
+        local = "http://127.0.0.1:" + str(served.port) + "/async"
+        assert httpx.get(local).json()["header"] == "test_it.py::test_elsewhere"
+    finally:
+        served.stop()
+"""
+    )
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    result = project.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+
+
+def test_a_miss_in_the_server_fails_the_test_that_sent_the_request(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SERVER_MODE", "replay")  # nothing recorded: every call misses
+    project.makepyfile(
+        test_it="""
+import httpx, requests
+
+def test_fine(server):
+    assert httpx.get(server + "/async").status_code == 200
+
+def test_swallowed(server):
+    assert requests.get(server + "/ask-swallowed?q=one").json() == {"answer": "fallback"}
+
+async def test_streamed(server):
+    async with httpx.AsyncClient() as client:
+        response = await client.get(server + "/ask-streamed?q=two")
+    assert response.text == "data: error\\n\\n"
+
+def test_failed_request(server):
+    assert httpx.get(server + "/ask?q=three").status_code == 500
+
+def test_after(server):
+    assert httpx.get(server + "/sync").json()["test"] == "test_it.py::test_after"
+"""
+    )
+    result = project.runpytest_subprocess()
+    result.assert_outcomes(passed=5, errors=3)
+    output = result.stdout.str()
+    for name, question in (("swallowed", "one"), ("streamed", "two"), ("failed_request", "three")):
+        result.stdout.fnmatch_lines(
+            [
+                f"*ERROR at teardown of test_{name}*",
+                "*the server that served this test's request GET http://127.0.0.1:*"
+                f"/{'ask-swallowed' if name == 'swallowed' else 'ask'}*{question}* met a "
+                "replay error; the test fails:*",
+                "*served.answer*",
+            ]
+        )
+    assert "ERROR at teardown of test_fine" not in output
+    assert "ERROR at teardown of test_after" not in output
+
+
+def test_the_header_is_never_part_of_a_key(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Recorded through the plugin (the SDK's request to the loopback fake carries the test
+    id), the call replays outside pytest, where no header can exist: the same key."""
+    import openai
+
+    import apirec
+    from apirec.integrations.openai import patch_openai
+    from tests.openai_server import OpenAIServer
+
+    server = OpenAIServer().start()
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:randomly\n")
+    pytester.makepyfile(
+        test_it=f"""
+import openai, pytest
+
+@pytest.mark.apirec({str(tmp_path)!r}, mode="record", integrations=["openai"])
+def test_chat():
+    client = openai.OpenAI(api_key="sk-test", base_url={server.base_url!r})
+    reply = client.chat.completions.create(
+        model="m", messages=[{{"role": "user", "content": "hello there"}}]
+    )
+    assert reply.choices[0].message.content == "You said: hello there"
+"""
+    )
+    try:
+        pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    finally:
+        server.stop()
+    stored = "".join(p.read_text() for p in tmp_path.rglob("*.json")).lower()
+    assert "test_it.py::test_chat" in stored and "apirec-test-id" not in stored
+    client = openai.OpenAI(api_key="sk-test", base_url=server.base_url)
+    test = apirec.test_context("test_it.py::test_chat")
+    with test, apirec.recording(tmp_path, mode="replay") as rec:
+        patch_openai(rec)
+        reply = client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "hello there"}]
+        )
+    assert reply.choices[0].message.content == "You said: hello there"
