@@ -198,16 +198,19 @@ def test_an_answer_returned_survives_sigkill(tmp_path: Path) -> None:
     assert answers(replayed.stdout) == [("kill me", "You said: kill me")]
 
 
-def test_sigterm_closes_the_recording_and_the_status_is_the_programs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_closes_the_recording_and_the_status_is_the_programs(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
     where = tmp_path / "recordings"
     server = OpenAIServer().start()
     proc = start("record", where, "stream-hang", "one two three", url=server.base_url)
     try:
         seen = _wait_for(proc, "waiting")
         assert "first" in seen[0]
-        proc.send_signal(signal.SIGTERM)
-        # it still dies by SIGTERM, as it would without apirec
-        assert proc.wait(timeout=60) == -signal.SIGTERM
+        proc.send_signal(signum)
+        # it still dies by the signal, as it would without apirec
+        assert proc.wait(timeout=60) == -signum
         _, err = proc.communicate()
     finally:
         if proc.poll() is None:
