@@ -251,8 +251,16 @@ def test_a_replay_miss_raises_in_the_program_and_never_goes_out(
     # a request no integration intercepts is refused by the network guard: the fake is a
     # host the recordings were recorded against
     raw = run("replay", where, "raw", url=url)
-    assert lines(raw.stdout)[0]["error"] in ("NetworkBlocked", "ConnectError"), raw.stdout
+    (error,) = lines(raw.stdout)
+    assert error["message"].startswith(
+        f"apirec blocked a connection to 127.0.0.1:{openai_server.port}"
+    )
+    assert "1 blocked" in raw.stderr
     assert openai_server.requests == before
+    # the guard follows APIREC_BLOCK_NETWORK, as in tests
+    env = environment(openai_server, APIREC_BLOCK_NETWORK="off")
+    allowed = run("replay", where, "raw", url=url, env=env)
+    assert lines(allowed.stdout) == [{"status": 200}]
 
 
 def test_calls_belong_to_the_test_of_their_context(
@@ -337,6 +345,33 @@ def test_bad_options_are_usage_errors(options: tuple[str, ...], message: str) ->
     )
     assert done.returncode == 2
     assert message in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("python", "flag"),
+    [(("-I",), "-I"), (("-E", "-u"), "-E"), (("-uS",), "-S"), (("-W", "error", "-IB"), "-I")],
+)
+def test_a_python_that_would_skip_the_bootstrap_is_refused(
+    python: tuple[str, ...], flag: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "apirec", "run", "--", sys.executable, *python, str(APP), "x"],
+        env=environment(None),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert f"COMMAND starts Python with {flag}, which skips PYTHONPATH or site" in done.stderr
+
+
+def test_other_python_options_are_fine() -> None:
+    from apirec.servers.launcher import site_skipped
+
+    assert site_skipped(["python3", "-W", "ignore", "-X", "dev", "-u", "app.py", "-I"]) is None
+    assert site_skipped(["python3.11", "-c", "-I"]) is None
+    assert site_skipped(["uvicorn", "-I"]) is None
+    assert site_skipped(["/venv/bin/python", "-Wignore", "-mI"]) is None
 
 
 def test_no_command_is_a_usage_error() -> None:

@@ -37,7 +37,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from apirec.servers.launcher import launch
+    from apirec.servers.launcher import launch, python_command, site_skipped
     from apirec.servers.run_settings import RunSettings
 
     command = list(args.program)
@@ -45,6 +45,12 @@ def run(args: argparse.Namespace) -> int:
         command = command[1:]
     if not command:
         raise UsageError("run: no COMMAND given (apirec run [options] -- COMMAND...)")
+    skipped = site_skipped(python_command(command))
+    if skipped:
+        raise UsageError(
+            f"run: COMMAND starts Python with {skipped}, which skips PYTHONPATH or site, so "
+            f"apirec could not open its recording in it; run it without {skipped}"
+        )
     names = None
     if args.integrations:
         names = [n for value in args.integrations for n in split_hosts(value)]

@@ -16,6 +16,7 @@ and its exit status is the command's.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,29 @@ from apirec.record.modes import ENV_VAR as ENV_MODE
 from apirec.servers.run_settings import ENV_RUN, RunSettings
 
 BOOTSTRAP_DIR = str(Path(__file__).resolve().parent / "bootstrap")
+_PYTHON = re.compile(r"python[0-9.]*(?:\.exe)?$")
+
+
+def site_skipped(argv: Sequence[str]) -> str | None:
+    """The option of a ``python ...`` command line that keeps the bootstrap from running
+    (``-I``, ``-E``: ``PYTHONPATH`` ignored; ``-S``: no ``site``), if any. Such a program
+    would run with no recording, so a replay could reach the network: refused up front."""
+    if not _PYTHON.match(os.path.basename(argv[0])):
+        return None
+    rest = iter(argv[1:])
+    for arg in rest:
+        if not arg.startswith("-") or arg.startswith("--") or arg == "-":
+            return None  # the script, or the end of the interpreter's options
+        for i, letter in enumerate(arg[1:]):
+            if letter in "IES":
+                return f"-{letter}"
+            if letter in "mc":
+                return None  # what follows is the module or the code
+            if letter in "WX":  # takes a value: the rest of this argument, else the next
+                if i == len(arg) - 2:
+                    next(rest, None)
+                break
+    return None
 
 
 def python_command(command: Sequence[str]) -> list[str]:
