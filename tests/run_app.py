@@ -6,6 +6,7 @@ against the loopback fake (``FAKE_OPENAI_URL``) and prints one JSON line per ans
                                             (spawn) child, each a Python process of its own
     python run_app.py hang TEXT             answer TEXT, print "waiting", sleep until killed
     python run_app.py stream-hang TEXT      read one chunk of a stream, print "waiting", sleep
+    python run_app.py then-child TEXT       answer TEXT, then a subprocess answers it again
     python run_app.py stream TEXT           a streamed answer, read to its end
     python run_app.py as-test TEST TEXT     the call inside apirec.test_context(TEST)
     python run_app.py exit CODE TEXT        answer TEXT, then exit with CODE
@@ -84,6 +85,9 @@ def main(argv: list[str]) -> int:
         say(waiting=True)
         while True:
             time.sleep(1)
+    elif what == "then-child":
+        answer(rest[0])
+        subprocess.run([sys.executable, __file__, "chat", rest[0]], check=True)
     elif what == "stream":
         stream = client().chat.completions.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": rest[0]}], stream=True

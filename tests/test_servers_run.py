@@ -127,6 +127,19 @@ def test_python_children_record_and_replay_too(tmp_path: Path) -> None:
     assert answers(replayed.stdout) == got
 
 
+def test_a_process_started_later_keeps_what_the_run_recorded_before_it(
+    tmp_path: Path, openai_server: OpenAIServer
+) -> None:
+    # record mode replaces the answers older than the recording; a child (a worker started
+    # late) making the call its parent made must not drop the parent's answer
+    where = tmp_path / "recordings"
+    done = run("record", where, "then-child", "same call", url=openai_server.base_url)
+    assert done.returncode == 0, done.stderr
+    assert len({d["pid"] for d in lines(done.stdout)}) == 2
+    assert len(stored(where)) == 2
+    assert done.stderr.count(" 1 recorded") == 2
+
+
 def test_options_fall_back_to_the_environment(tmp_path: Path, openai_server: OpenAIServer) -> None:
     env = environment(
         openai_server,
@@ -363,6 +376,27 @@ def test_a_python_that_would_skip_the_bootstrap_is_refused(
     )
     assert done.returncode == 2
     assert f"COMMAND starts Python with {flag}, which skips PYTHONPATH or site" in done.stderr
+
+
+def test_a_python_without_apirec_is_refused(tmp_path: Path) -> None:
+    # without apirec, the program would run with no recording: a replay would go live
+    venv = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    bare = venv / "bin" / "python"
+    script = tmp_path / "tool"  # a console script of that environment
+    script.write_text(f"#!{bare}\nprint('hi')\n")
+    script.chmod(0o755)
+    for program in ([str(bare), str(APP), "chat", "x"], [str(script)]):
+        done = subprocess.run(
+            [sys.executable, "-m", "apirec", "run", "--", *program],
+            env=environment(None),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        assert f"COMMAND runs in {bare}, which cannot import apirec" in done.stderr
+        assert "(ModuleNotFoundError: No module named " in done.stderr, done.stderr
 
 
 def test_other_python_options_are_fine() -> None:

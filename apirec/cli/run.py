@@ -37,7 +37,13 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from apirec.servers.launcher import launch, python_command, site_skipped
+    from apirec.servers.launcher import (
+        cannot_import_apirec,
+        interpreter,
+        launch,
+        python_command,
+        site_skipped,
+    )
     from apirec.servers.run_settings import RunSettings
 
     command = list(args.program)
@@ -50,6 +56,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"run: COMMAND starts Python with {skipped}, which skips PYTHONPATH or site, so "
             f"apirec could not open its recording in it; run it without {skipped}"
+        )
+    python = interpreter(python_command(command)[0])
+    problem = cannot_import_apirec(python) if python else None
+    if problem:
+        raise UsageError(
+            f"run: COMMAND runs in {python}, which cannot import apirec ({problem}), so it "
+            f"would run with no recording: install apirec there, or run it with this Python "
+            f"(apirec run -- app.py, or -- -m module)"
         )
     names = None
     if args.integrations:

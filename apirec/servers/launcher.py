@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -49,6 +50,50 @@ def site_skipped(argv: Sequence[str]) -> str | None:
                     next(rest, None)
                 break
     return None
+
+
+def interpreter(argv0: str) -> str | None:
+    """The Python COMMAND runs in, when it can be told: a ``python`` executable, or the ``#!``
+    line of a script (a console script such as ``uvicorn``)."""
+    path = shutil.which(argv0)
+    if path is None:
+        return None
+    if _PYTHON.match(os.path.basename(path)):
+        return path
+    try:
+        with open(path, "rb") as script:
+            first = script.readline(512)
+    except OSError:
+        return None
+    words = first[2:].decode("utf-8", "replace").split() if first.startswith(b"#!") else []
+    if len(words) > 1 and os.path.basename(words[0]) == "env":
+        words = [shutil.which(words[1]) or words[1]]
+    if words and _PYTHON.match(os.path.basename(words[0])):
+        return words[0]
+    return None
+
+
+def cannot_import_apirec(python: str) -> str | None:
+    """Why ``python`` cannot run the bootstrap (it lacks apirec), or None. A Python of this
+    environment (beside this one) is taken as able; another one is asked."""
+    here = os.path.dirname(os.path.abspath(sys.executable))
+    if os.path.dirname(os.path.abspath(python)) == here:
+        return None
+    env = {k: v for k, v in os.environ.items() if k != ENV_RUN}
+    try:
+        done = subprocess.run(
+            [python, "-c", "import apirec.servers.process"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.SubprocessError) as e:
+        return str(e)
+    if done.returncode == 0:
+        return None
+    lines = done.stderr.strip().splitlines()
+    return lines[-1] if lines else f"exit status {done.returncode}"
 
 
 def python_command(command: Sequence[str]) -> list[str]:

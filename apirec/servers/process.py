@@ -20,6 +20,7 @@ import threading
 from types import FrameType
 
 from apirec.integrations.registry import patch
+from apirec.record.modes import Mode
 from apirec.record.recording import Recording
 from apirec.servers.run_settings import RunSettings
 
@@ -36,6 +37,10 @@ def start(settings: RunSettings) -> Recording:
     # the summary line at exit tells what each process did instead.
     rec.warn_if_nothing_recorded = False
     rec.__enter__()
+    if rec.mode is Mode.RECORD:
+        # the run's start, not this process's: a worker started late must not replace what
+        # another process of the run recorded before it (Answers.begin, one activation)
+        rec._answers.started = settings.started
     try:
         patch(rec, *settings.integrations)
     except BaseException:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from apirec.integrations.registry import module_for
 from apirec.record.modes import ENV_VAR as ENV_MODE
 from apirec.record.modes import Mode, parse_mode
 from apirec.record.settings import STORE_KINDS, split_hosts
+from apirec.stores.files import record_start
 
 # the activation variable: set, every Python process started under the launcher records
 ENV_RUN = "APIREC_RUN"
@@ -39,6 +41,9 @@ class RunSettings:
     dir: str  # absolute
     store: str = "json"
     integrations: tuple[str, ...] = ()
+    # when the run began: in record mode every process replaces only answers older than
+    # this, never those another process of the same run wrote before it started
+    started: float = 0.0
 
     @classmethod
     def resolve(
@@ -72,7 +77,8 @@ class RunSettings:
                 checked.append(name)
         base = Path(cwd or os.getcwd())
         path = base / (dir or env.get(ENV_DIR) or DEFAULT_DIR)
-        return cls(chosen_mode, str(path.absolute()), chosen_store, tuple(checked))
+        started = record_start() if chosen_mode == Mode.RECORD.value else time.time()
+        return cls(chosen_mode, str(path.absolute()), chosen_store, tuple(checked), started)
 
     def to_env(self) -> str:
         return json.dumps({"version": _VERSION, **asdict(self)})
@@ -89,6 +95,7 @@ class RunSettings:
                 str(data["dir"]),
                 str(data["store"]),
                 tuple(str(n) for n in data["integrations"]),
+                float(data["started"]),
             )
         except (ValueError, KeyError, TypeError) as e:
             raise ValueError(f"{ENV_RUN}={value!r} cannot be read: {e}") from None
