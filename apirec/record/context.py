@@ -160,15 +160,27 @@ def test_context(test_id: str | None) -> Iterator[str | None]:
         _tests.exit(value, token)
 
 
-@contextmanager
-def carrying() -> Iterator[Carried]:
-    """Collect the replay errors raised in this block (its tasks too), for the request served."""
-    carried = Carried()
-    token = _carried.enter(carried)
-    try:
-        yield carried
-    finally:
-        _carried.exit(carried, token)
+class Serving:
+    """A server's request of ``test_id`` (None: no test): ``test_context(test_id)`` and, for a
+    test, the replay errors raised meanwhile collected in a :class:`Carried` (its tasks'
+    too). One object, not two generators: it runs once per request served."""
+
+    __slots__ = ("_carried_token", "_test_token", "carried", "value")
+
+    def __init__(self, test_id: str | None) -> None:
+        self.value = test_id or ""
+        self.carried = Carried() if test_id else None
+
+    def __enter__(self) -> Carried | None:
+        self._test_token = _tests.enter(self.value)
+        if self.carried is not None:
+            self._carried_token = _carried.enter(self.carried)
+        return self.carried
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.carried is not None:
+            _carried.exit(self.carried, self._carried_token)
+        _tests.exit(self.value, self._test_token)
 
 
 def note_replay_error(error: BaseException) -> None:

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from apirec.record.context import Carried, carrying, test_context
-from apirec.servers.carriers import MISS_HEADER, carried_test_id, encode_errors
+from apirec.record.context import Carried, Serving
+from apirec.servers.carriers import MISS_HEADER, encode_errors, scope_test_id
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -34,14 +34,10 @@ def asgi_middleware(app: ASGIApp) -> ASGIApp:
     async def apirec_middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") != "http":
             return await app(scope, receive, send)
-        test_id = carried_test_id(
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, value in scope.get("headers") or ()
-        )
-        if test_id is None:
-            with test_context(None):
+        test_id = scope_test_id(scope.get("headers") or ())
+        with Serving(test_id) as carried:
+            if carried is None or test_id is None:  # no test: nothing to carry back
                 return await app(scope, receive, send)
-        with test_context(test_id), carrying() as carried:
             await _serve(app, scope, receive, send, carried, test_id)
 
     apirec_middleware.__wrapped__ = app  # type: ignore[attr-defined]

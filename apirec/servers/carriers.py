@@ -56,6 +56,21 @@ def carried_test_id(headers: Iterable[tuple[str, str]]) -> str | None:
     return None
 
 
+_OWN = TEST_ID_HEADER.lower().encode("ascii")
+_PROVIDER = tuple(name.encode("ascii") for name in PROVIDER_DATA_HEADERS)
+
+
+def scope_test_id(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """:func:`carried_test_id` of an ASGI scope's headers (lower-case names, as bytes):
+    read on every request, so only the two carriers are decoded."""
+    found = [
+        (name.decode("ascii"), value.decode("latin-1"))
+        for name, value in headers
+        if name == _OWN or name in _PROVIDER
+    ]
+    return carried_test_id(found) if found else None
+
+
 def _from_provider_data(value: str | None) -> str | None:
     if not value:
         return None

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any
 
-from apirec.record.context import Carried, carrying, test_context
-from apirec.servers.carriers import MISS_HEADER, carried_test_id, encode_errors
+from apirec.record.context import Carried, Serving
+from apirec.servers.carriers import (
+    MISS_HEADER,
+    PROVIDER_DATA_HEADERS,
+    TEST_ID_HEADER,
+    carried_test_id,
+    encode_errors,
+)
 
 Headers = list[tuple[str, str]]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -18,6 +23,10 @@ StartResponse = Callable[..., Callable[[bytes], object]]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 LOG = logging.getLogger("apirec.servers")
+# the carriers' names as WSGI spells request headers
+_CARRIERS = tuple(
+    "HTTP_" + name.upper().replace("-", "_") for name in (TEST_ID_HEADER, *PROVIDER_DATA_HEADERS)
+)
 _BODY = b"apirec: replay error in the server while serving this test's request\n"
 
 
@@ -34,30 +43,26 @@ def wsgi_middleware(app: WSGIApp) -> WSGIApp:
 
     def apirec_middleware(environ: dict[str, Any], start_response: StartResponse) -> Any:
         test_id = carried_test_id(
-            (key[5:].replace("_", "-"), str(value))
-            for key, value in environ.items()
-            if key.startswith("HTTP_")
+            (key[5:].replace("_", "-"), str(environ[key])) for key in _CARRIERS if key in environ
         )
-        stack = contextlib.ExitStack()
-        if test_id is None:
-            stack.enter_context(test_context(None))
+        stack = Serving(test_id)  # left when the body is closed
+        carried = stack.__enter__()
+        if carried is None or test_id is None:  # no test: nothing to carry back
             try:
                 return _Body(app(environ, start_response), stack, None, None)
             except BaseException:
-                stack.close()
+                stack.__exit__()
                 raise
-        stack.enter_context(test_context(test_id))
-        carried = stack.enter_context(carrying())
         response = _Response(start_response, carried)
         try:
             body = app(environ, response.start_response)
         except BaseException:
             if not carried.errors or response.sent:
-                stack.close()
+                stack.__exit__()
                 raise
             LOG.exception("apirec: the app raised while serving test %s", test_id)
             response.fail(sys.exc_info())
-            stack.close()
+            stack.__exit__()
             return [_BODY]
         return _Body(body, stack, response, test_id)
 
@@ -110,7 +115,7 @@ class _Body:
     def __init__(
         self,
         body: Iterable[bytes],
-        stack: contextlib.ExitStack,
+        stack: Serving,
         response: _Response | None,
         test_id: str | None,
     ) -> None:
@@ -162,4 +167,4 @@ class _Body:
                         self.test_id,
                         error,
                     )
-            self.stack.close()
+            self.stack.__exit__()
