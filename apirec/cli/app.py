@@ -18,7 +18,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _commands() -> dict[str, Command]:
-    from apirec.cli import drift, inspect, maintain, repair, scan, verify
+    from apirec.cli import drift, inspect, maintain, repair, run, scan, verify
 
     return {
         "ls": inspect.ls,
@@ -30,6 +30,7 @@ def _commands() -> dict[str, Command]:
         "convert": maintain.convert,
         "drift": drift.drift,
         "scan": scan.scan,
+        "run": run.run,
     }
 
 
@@ -103,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     from apirec.cli.scan import add_parser as add_scan
 
     add_scan(commands)
+    from apirec.cli.run import add_parser as add_run
+
+    add_run(commands)
     return parser
 
 

@@ -4,6 +4,10 @@
 that sent it (``carriers``: the headers both ways; ``clients``: the test side's hooks on
 httpx, requests and aiohttp, which the pytest plugin installs).
 
+``python -m apirec run -- COMMAND`` (``launcher``) runs a program with one process-wide
+recording open in it and in every Python process it starts (``process``, through the
+``sitecustomize`` in ``bootstrap/``); the settings travel in ``APIREC_RUN`` (``run_settings``).
+
 Layer: above ``apirec.integrations``; it may import every layer below. Nothing here imports
 pytest or an SDK. Loaded on first use, so the pytest plugin's start-up can read ``carriers``.
 """

@@ -70,6 +70,7 @@ class StoreFile(FrameReader):
         self._close()
         self._clear()
         self._fd = fd
+        self._pid = os.getpid()
         self._ino = os.fstat(fd).st_ino
         if not self._read_header():
             return
@@ -200,6 +201,11 @@ class StoreFile(FrameReader):
         if not self._writable:
             raise self._error("is read-only")
         while True:
+            if self._fd is not None and self._pid != os.getpid():
+                # A forked child shares its parent's open file, and flock belongs to the open
+                # file: the two would not exclude each other. The child opens its own.
+                self._close()
+                self._clear()
             if self._fd is None:
                 try:
                     self.root.mkdir(parents=True, exist_ok=True)

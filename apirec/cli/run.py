@@ -1,0 +1,80 @@
+"""``apirec run [options] -- COMMAND...``: a program run with a recording active in it and in
+every Python process it starts (see :mod:`apirec.servers.launcher`)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from apirec.cli.common import UsageError
+from apirec.errors import ApirecError
+from apirec.record.settings import split_hosts
+
+DESCRIPTION = """\
+Run COMMAND (python app.py, app.py, -m module, uvicorn app:app, a console script) with one
+process-wide recording open in it and in every Python process it starts, the SDKs given by
+--integrations patched into it. Each option falls back to an environment variable:
+APIREC_MODE (else replay), APIREC_DIR (else ./recordings), APIREC_STORE (else json),
+APIREC_INTEGRATIONS (comma-separated, else none); a replay blocks the network as in tests
+(APIREC_BLOCK_NETWORK, APIREC_ALLOW_HOSTS). The exit status is COMMAND's.
+"""
+
+
+def add_parser(commands: Any) -> None:
+    run = commands.add_parser(
+        "run",
+        help="run a program with a recording active in it and its Python children",
+        description=DESCRIPTION,
+        usage="apirec run [--mode M] [--dir DIR] [--store S] [--integrations a,b] -- COMMAND...",
+    )
+    run.add_argument("--mode", help="live, record, replay, record-if-missing")
+    run.add_argument("--dir", help="the recordings directory (from here)")
+    run.add_argument("--store", help="json or msgpack")
+    run.add_argument(
+        "--integrations", action="append", metavar="a,b", help="SDKs to patch (repeatable)"
+    )
+    run.add_argument("program", nargs=argparse.REMAINDER, metavar="COMMAND")
+
+
+def run(args: argparse.Namespace) -> int:
+    from apirec.servers.launcher import (
+        cannot_import_apirec,
+        interpreter,
+        launch,
+        python_command,
+        site_skipped,
+    )
+    from apirec.servers.run_settings import RunSettings
+
+    command = list(args.program)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        raise UsageError("run: no COMMAND given (apirec run [options] -- COMMAND...)")
+    skipped = site_skipped(python_command(command))
+    if skipped:
+        raise UsageError(
+            f"run: COMMAND starts Python with {skipped}, which skips PYTHONPATH or site, so "
+            f"apirec could not open its recording in it; run it without {skipped}"
+        )
+    python = interpreter(python_command(command)[0])
+    problem = cannot_import_apirec(python) if python else None
+    if problem:
+        raise UsageError(
+            f"run: COMMAND runs in {python}, which cannot import apirec ({problem}), so it "
+            f"would run with no recording: install apirec there, or run it with this Python "
+            f"(apirec run -- app.py, or -- -m module)"
+        )
+    names = None
+    if args.integrations:
+        names = [n for value in args.integrations for n in split_hosts(value)]
+    try:
+        settings = RunSettings.resolve(
+            mode=args.mode, dir=args.dir, store=args.store, integrations=names
+        )
+    except (ApirecError, ValueError) as e:
+        raise UsageError(f"run: {e}") from None
+    try:
+        return launch(settings, command)
+    except OSError as e:
+        raise UsageError(f"run: cannot run {command[0]!r}: {e.strerror or e}") from None

@@ -1,0 +1,107 @@
+"""The one recording of a process started under ``apirec run``: opened as Python starts,
+before the program's own code, and closed as it exits.
+
+It is process-wide (apirec.record.context's stack), so every thread, task and client of the
+program finds it, and it has no test of its own: each call belongs to the test set around it
+by :func:`apirec.test_context` (the servers' middleware sets it per request), or to none.
+Answers are written as each call returns (the stores write at once, atomically), so a process
+killed with SIGKILL loses only the calls still in flight. On a normal exit, Ctrl-C or SIGTERM,
+the recording closes: streams still open are finished or cut and stored as such.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import sys
+import threading
+from types import FrameType
+
+from apirec.integrations.registry import patch
+from apirec.record.modes import Mode
+from apirec.record.recording import Recording
+from apirec.servers.run_settings import RunSettings
+
+
+def start_from_env(value: str) -> Recording:
+    """Open the recording ``APIREC_RUN`` describes (the bootstrap's entry point)."""
+    return start(RunSettings.from_env(value))
+
+
+def start(settings: RunSettings) -> Recording:
+    """Open ``settings``' recording for the rest of the process, SDKs patched into it."""
+    rec = Recording(settings.dir, mode=settings.mode, store=settings.store)
+    # A supervisor (uvicorn --workers, --reload) or a helper process makes no call by design:
+    # the summary line at exit tells what each process did instead.
+    rec.warn_if_nothing_recorded = False
+    rec.__enter__()
+    if rec.mode is Mode.RECORD:
+        # the run's start, not this process's: a worker started late must not replace what
+        # another process of the run recorded before it (Answers.begin, one activation)
+        rec._answers.started = settings.started
+    try:
+        patch(rec, *settings.integrations)
+    except BaseException:
+        rec.__exit__(None, None, None)
+        raise
+    closer = _Closer(rec)
+    atexit.register(closer.close)  # registered first, so it runs after the program's own
+    closer.watch_sigterm()
+    return rec
+
+
+class _Closer:
+    """Closes the recording once, at exit; SIGTERM (when the program does not handle it)
+    becomes an orderly exit first, and the process then still ends by that signal, so the
+    exit status the parent sees is the one it would have seen without apirec."""
+
+    def __init__(self, rec: Recording) -> None:
+        self.rec = rec
+        self.signalled: int | None = None
+
+    def watch_sigterm(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        # SIG_IGN inherited from the parent, or a handler already there: theirs to keep
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, self._terminate)
+
+    def _terminate(self, signum: int, frame: FrameType | None) -> None:
+        self.signalled = signum
+        raise SystemExit(128 + signum)
+
+    def close(self) -> None:
+        rec = self.rec
+        if rec.is_open:
+            try:
+                rec.__exit__(None, None, None)
+            except Exception as e:  # the process is ending: say it, never hide it
+                _say(f"closing {rec.settings.path} failed: {type(e).__name__}: {e}")
+        _summary(rec)
+        if self.signalled is not None:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(OSError, ValueError, AttributeError):
+                    stream.flush()
+            signal.signal(self.signalled, signal.SIG_DFL)
+            os.kill(os.getpid(), self.signalled)
+
+
+def _summary(rec: Recording) -> None:
+    stats = rec.stats
+    if not rec.intercepted and not rec.blocked:
+        return
+    blocked = f", {len(rec.blocked)} blocked" if rec.blocked else ""
+    _say(
+        f"{stats.replayed} replayed, {stats.recorded} recorded, {stats.live} live, "
+        f"{stats.missed} missed{blocked} (mode {rec.mode}, {rec.settings.path})"
+    )
+
+
+def _say(message: str) -> None:
+    try:
+        sys.stderr.write(f"apirec run [pid {os.getpid()}]: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):  # stderr closed or gone
+        pass

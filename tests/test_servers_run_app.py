@@ -1,0 +1,198 @@
+"""Shown end to end (issue 23, C): a test project starts a Starlette app through
+``python -m apirec run -- uvicorn app:app``; the app calls the real openai client against the
+loopback fake; two tests send it HTTP requests. Recorded once, the calls replay with the
+upstream stopped, each recording carrying the id of the test that sent the request; a call
+the recordings lack fails the test that caused it, and never goes out."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import pytest
+
+from tests.openai_server import OpenAIServer
+
+APP = """
+import os
+
+import openai
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from apirec.servers import asgi_middleware
+
+
+async def ask(request: Request) -> JSONResponse:
+    client = openai.AsyncOpenAI(base_url=os.environ["UPSTREAM_URL"], max_retries=0)
+    reply = await client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": request.query_params["q"]}],
+    )
+    return JSONResponse({"answer": reply.choices[0].message.content, "pid": os.getpid()})
+
+
+app = asgi_middleware(Starlette(routes=[Route("/ask", ask)]))
+"""
+
+CONFTEST = """
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+UVICORN = str(Path(sys.executable).with_name("uvicorn"))  # the console script
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    with socket.socket() as probe:  # a free port: uvicorn's workers cannot tell theirs
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # the mode is the run's: --apirec-mode reaches the server through APIREC_MODE
+    command = [
+        sys.executable, "-m", "apirec", "run", "--dir", "server-recordings",
+        "--integrations", "openai", "--",
+        UVICORN, "app:app", "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+        *WORKERS,
+    ]
+    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    log = []
+    for line in server.stderr:
+        log.append(line)
+        if "Uvicorn running on" in line:
+            break
+    else:
+        raise RuntimeError("the app did not start:\\n" + "".join(log))
+    deadline = time.monotonic() + 60
+    while True:  # the log line can come before the socket listens (--workers)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline and server.poll() is None, "".join(log)
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    log += server.stderr.readlines()
+    Path("server.log").write_text("".join(log) + f"exit {server.wait(timeout=30)}\\n")
+"""
+
+TESTS = """
+import httpx
+
+
+def test_greeting(app_url):
+    reply = httpx.get(app_url + "/ask", params={"q": "hello there"}).json()
+    assert reply["answer"] == "You said: hello there"
+
+
+def test_farewell(app_url):
+    reply = httpx.get(app_url + "/ask", params={"q": "QUESTION"}).json()
+    assert reply["answer"] == "You said: QUESTION"
+"""
+
+
+def _project(pytester: pytest.Pytester, workers: tuple[str, ...]) -> None:
+    pytester.makepyfile(app=APP)
+    pytester.makeconftest(CONFTEST + f"\nWORKERS = {list(workers)!r}\n")
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:randomly\n")
+
+
+def _run(pytester: pytest.Pytester, mode: str, question: str) -> pytest.RunResult:
+    pytester.makepyfile(test_app=TESTS.replace("QUESTION", question))
+    return pytester.runpytest_subprocess(f"--apirec-mode={mode}")
+
+
+def _server_counts(pytester: pytest.Pytester, status: int) -> dict[str, int]:
+    """The server's summary lines (one per process that saw calls), added up."""
+    log = (pytester.path / "server.log").read_text()
+    # uvicorn's own exit status on SIGTERM, as without apirec: one process re-raises the
+    # signal it handled (-15), the supervisor of --workers exits 0
+    assert log.endswith(f"exit {status}\n"), log
+    counts = dict.fromkeys(("replayed", "recorded", "live", "missed"), 0)
+    for line in log.splitlines():
+        if line.startswith("apirec run [pid "):
+            for number, what in re.findall(r"(\d+) (replayed|recorded|live|missed)", line):
+                counts[what] += int(number)
+    return counts
+
+
+def _stored(pytester: pytest.Pytester) -> list[dict[str, object]]:
+    where = pytester.path / "server-recordings"
+    return [json.loads(p.read_text()) for p in sorted(where.glob("*.json"))]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize(
+    ("workers", "status"),
+    [((), -15), (("--workers", "2"), 0)],
+    ids=["one-process", "two-workers"],
+)
+def test_an_app_under_apirec_run_records_for_two_tests_then_replays_offline(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    workers: tuple[str, ...],
+    status: int,
+) -> None:
+    _project(pytester, workers)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-served-0123456789")
+    upstream = OpenAIServer().start()
+    monkeypatch.setenv("UPSTREAM_URL", upstream.base_url)
+    try:
+        _run(pytester, "record", "good night").assert_outcomes(passed=2)
+        assert upstream.requests == 2
+    finally:
+        upstream.stop()
+    assert _server_counts(pytester, status) == {
+        "replayed": 0,
+        "recorded": 2,
+        "live": 0,
+        "missed": 0,
+    }
+    entries = _stored(pytester)
+    assert sorted(str(e["test_id"]) for e in entries) == [
+        "test_app.py::test_farewell",
+        "test_app.py::test_greeting",
+    ]
+    asked = {e["test_id"]: json.dumps(e["request"]) for e in entries}
+    assert "good night" in asked["test_app.py::test_farewell"]
+    assert "hello there" in asked["test_app.py::test_greeting"]
+
+    # replay: the upstream is stopped and no key is set; the server guards the network
+    monkeypatch.delenv("OPENAI_API_KEY")
+    _run(pytester, "replay", "good night").assert_outcomes(passed=2)
+    assert _server_counts(pytester, status) == {
+        "replayed": 2,
+        "recorded": 0,
+        "live": 0,
+        "missed": 0,
+    }
+    assert len(_stored(pytester)) == 2
+
+    if workers:
+        return  # the rest is the same with one process
+    # a question never recorded: the server misses, and the test that asked fails with it
+    result = _run(pytester, "replay", "see you")
+    result.assert_outcomes(passed=1, failed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_farewell*",
+            "*the server that served this test's request GET http://127.0.0.1:*/ask?q=see*"
+            "met a replay error; the test fails:*",
+            "*No recording of openai.chat.completions.create()*",
+        ]
+    )
+    assert _server_counts(pytester, status) == {
+        "replayed": 1,
+        "recorded": 0,
+        "live": 0,
+        "missed": 1,
+    }
+    assert upstream.requests == 2
