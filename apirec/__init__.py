@@ -93,6 +93,7 @@ def recording(
     store_errors: _StoreErrors = "permanent",
     repeats: str | None = None,
     scrub: _Iterable[_Any] = (),
+    replay_timing: str | float | None = None,
 ) -> Recording:
     """Record or replay, into or from the store at ``path``, the calls made while active.
 
@@ -138,6 +139,10 @@ def recording(
     in URLs) become ``"<redacted>"``, and keys are computed from that form. ``scrub`` adds
     regular expressions (or callables ``str -> str``) it applies to requests, keys and answers.
 
+    ``replay_timing="recorded"`` replays at the recorded pace: an answer waits as long as its
+    live call took, a stream yields each chunk when it came (``0.5``: twice as fast;
+    ``APIREC_REPLAY_TIMING``); off by default.
+
     A context manager (``with`` / ``async with``) and a decorator; active process-wide while
     open, and nestable (the innermost wins). ``rec.patch(target, ...)`` wraps code you do not
     own until the block ends.
@@ -160,6 +165,7 @@ def recording(
         store_errors=store_errors,
         repeats=repeats,
         scrub=scrub,
+        replay_timing=replay_timing,
     )
 
 

@@ -49,6 +49,7 @@ from apirec.pytest import (
     integrations,
     network,
     nothing_recorded,
+    pacing,
     prices,
     renames,
     sequences,
@@ -75,6 +76,7 @@ MARKER_OPTIONS = (
     *integrations.MARKER_OPTIONS,
     *expiry.MARKER_OPTIONS,
     *sequences.MARKER_OPTIONS,
+    *pacing.MARKER_OPTIONS,
 )
 
 
@@ -123,6 +125,7 @@ def pytest_configure(config: pytest.Config) -> None:
     budget.configure(config)
     expiry.configure(config)
     sequences.configure(config)
+    pacing.configure(config)
     cli_dir = config.getoption("apirec_dir")
     ini_dir = config.getini("apirec_dir")
     ini_base = config.inipath.parent if config.inipath else config.rootpath
@@ -198,6 +201,7 @@ def settings_for(item: pytest.Item) -> Settings:
         **network.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
         **expiry.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
         **sequences.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
+        **pacing.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
         # no fixed test_id: the test's test_context(node id) scopes keys, and a block of it
         # under test_context(None) or another id must keep that scope
     )

@@ -188,6 +188,13 @@ def _expiry_and_sequence_options(group: Any, parser: pytest.Parser) -> None:
         help="fail a test that leaves recorded answers unplayed (it now makes fewer calls)",
     )
     parser.addini("apirec_repeats", "apirec: exact or last, past the end of a sequence")
+    group.addoption(
+        "--apirec-replay-timing",
+        metavar="PACE",
+        help="replay at the recorded pace: 'recorded', or a factor of it (0.5: twice as fast); "
+        "'off' (the default) replays at once (env: APIREC_REPLAY_TIMING)",
+    )
+    parser.addini("apirec_replay_timing", "apirec: replay at the recorded pace (or a factor)")
     parser.addini("apirec_strict", "apirec: fail tests that leave answers unplayed", type="bool")
 
 
@@ -303,7 +310,16 @@ def _configured(config: pytest.Config) -> bool:
     for name, value in vars(config.option).items():
         if name.startswith("apirec_") and value not in (None, False, []):
             return True
-    for name in ("mode", "store", "dir", "block_network", "max_age", "expired", "repeats"):
+    for name in (
+        "mode",
+        "store",
+        "dir",
+        "block_network",
+        "max_age",
+        "expired",
+        "repeats",
+        "replay_timing",
+    ):
         if config.getini(f"apirec_{name}"):
             return True
     for name in ("prune", "strict", "scrub", "integrations", "allow_hosts", "prices"):
@@ -320,7 +336,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "apirec(path=None, *, mode=None, store='json', trusted_modules=(), strict_types=True, "
         "store_errors='permanent', scrub=(), "
         "block_network=None, allow_hosts=None, integrations=None, max_age=None, "
-        "on_expired=None, repeats=None): "
+        "on_expired=None, repeats=None, replay_timing=None): "
         "record or replay this test's calls, with the options of apirec.recording()",
     )
     network.configure(config)

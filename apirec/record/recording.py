@@ -7,6 +7,7 @@ for the n-th stored answer for that key (past the end, a miss or the last again:
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import inspect
 import os
@@ -37,6 +38,7 @@ from apirec.record.decorating import decorate
 from apirec.record.error_policy import StoreErrors
 from apirec.record.misses import replay_miss
 from apirec.record.modes import Mode
+from apirec.record.pacing import wait_of
 from apirec.record.recorded_hosts import recorded_hosts
 from apirec.record.settings import Settings
 from apirec.record.stored_answers import Answers
@@ -92,6 +94,7 @@ class Recording:
         store_errors: StoreErrors = "permanent",
         repeats: str | None = None,
         scrub: Iterable[Scrub] = (),
+        replay_timing: str | float | None = None,
         settings: Settings | None = None,
     ) -> None:
         self.settings = settings or Settings.build(
@@ -110,6 +113,7 @@ class Recording:
             store_errors=store_errors,
             repeats=repeats,
             scrub=scrub,
+            replay_timing=replay_timing,
         )
         self.mode = self.settings.mode
         self._lock = threading.Lock()
@@ -310,6 +314,8 @@ class Recording:
         if self.mode is not Mode.RECORD:
             found = answers.lookup(call)
             if found is not None:
+                if self.settings.replay_timing is not None:  # at the recorded pace
+                    time.sleep(wait_of(found[1], self.settings.replay_timing))
                 return answers.replay(call, *found, async_stream=async_stream)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
@@ -345,6 +351,8 @@ class Recording:
         if self.mode is not Mode.RECORD:
             found = answers.lookup(call)
             if found is not None:
+                if self.settings.replay_timing is not None:  # at the recorded pace
+                    await asyncio.sleep(wait_of(found[1], self.settings.replay_timing))
                 return answers.replay(call, *found, async_stream=True)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
@@ -375,8 +383,8 @@ class Recording:
             if call.own_kind == "generator":  # not to be replayed to a plain function
                 kind["generator"] = True
 
-            def save(response: dict[str, Any], first_chunk_at: float | None) -> str:
-                slot = answers.save(call, {**response, **kind}, first_chunk_at)
+            def save(response: dict[str, Any], chunk_times: list[float]) -> str:
+                slot = answers.save(call, {**response, **kind}, chunk_times)
                 return answers.where(call, slot)
 
             return record_stream(

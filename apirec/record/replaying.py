@@ -20,6 +20,7 @@ from apirec.errors import DecodeError, IncompleteRecording, RecordingNotFound
 from apirec.record.calls import Call, Stats
 from apirec.record.context import note_replay_error
 from apirec.record.other_names import Elsewhere, find_elsewhere
+from apirec.record.pacing import chunk_times
 from apirec.record.replay_errors import check_stream_kind, format_error, incomplete
 from apirec.record.settings import Settings
 from apirec.stores.json_store import Entry, Store
@@ -78,7 +79,11 @@ class Replaying:
         if call.own_kind:
             check_stream_kind(call, slot, response, async_stream, self._where)
         if response.get("is_streaming"):
-            return self._replay_stream(call, slot, response, async_stream, plans, first=not known)
+            factor = self.settings.replay_timing
+            due = None if factor is None else chunk_times(entry, factor)
+            return self._replay_stream(
+                call, slot, response, async_stream, plans, first=not known, due=due
+            )
         if response.get("is_exception"):
             data = response.get("exception_data")
             if call.keying is not None and isinstance(data, dict):
@@ -128,9 +133,11 @@ class Replaying:
         plans: Plan | LazyPlans | None,
         *,
         first: bool,
+        due: list[float] | None = None,
     ) -> Any:
         """A stream over the stored chunks, each decoded only when the caller asks for it
-        (plainly the first time, then by a plan kept for the next replays)."""
+        (plainly the first time, then by a plan kept for the next replays); ``due``: when
+        each chunk is due, at the recorded pace."""
         trusted = self.settings.trusted_modules
         data = response.get("exception_data") if response.get("is_exception") else None
         error: Callable[[], BaseException] | None = None
@@ -149,7 +156,7 @@ class Replaying:
             once = self._once if first else None
             plans = LazyPlans(chunks, once, self._prepare, locate)
             self._plans[(call.key, slot)] = plans
-        return replay_stream(plans.plans, operator.call, error, async_stream=async_stream)
+        return replay_stream(plans.plans, operator.call, error, async_stream=async_stream, due=due)
 
     def _read_past_the_end(
         self, call: Call, slot: int, response: dict[str, Any]

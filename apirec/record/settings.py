@@ -22,6 +22,8 @@ from apirec.record import error_policy
 from apirec.record.error_policy import StoreErrors
 from apirec.record.expiry import layered, parse_max_age, parse_on_expired
 from apirec.record.modes import Mode, parse_mode, resolve_mode
+from apirec.record.pacing import layered as layered_timing
+from apirec.record.pacing import parse_replay_timing
 from apirec.record.sequences import layered as layered_repeats
 from apirec.record.sequences import parse_repeats
 from apirec.streams.finishing import DEFAULT_REST_CHUNKS, DEFAULT_REST_SECONDS
@@ -88,6 +90,8 @@ class Settings:
     repeats: str | None = None
     # the user's scrub= rules for the write gate (apirec.gate.rules), added to the built-in
     scrub: Rules = NO_RULES
+    # replay at the recorded pace, times this factor (apirec.record.pacing); None: at once
+    replay_timing: float | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     host_rules: HostRules = field(init=False, repr=False, compare=False)
 
@@ -133,6 +137,7 @@ class Settings:
         store_errors: StoreErrors = error_policy.DEFAULT,
         repeats: str | None = None,
         scrub: Iterable[Scrub] | Rules = (),
+        replay_timing: str | float | None = None,
     ) -> Settings:
         if isinstance(trusted_modules, str):
             trusted_modules = (trusted_modules,)
@@ -161,6 +166,7 @@ class Settings:
             store_errors=store_errors,
             repeats=layered_repeats(repeats),
             scrub=compile_rules(scrub),
+            replay_timing=layered_timing(replay_timing),
         )
 
     def layered(self, **overrides: Any) -> Settings:
@@ -170,6 +176,8 @@ class Settings:
             values["mode"] = parse_mode(values["mode"])
         if "path" in values:
             values["path"] = Path(values["path"])
+        if "replay_timing" in values:
+            values["replay_timing"] = parse_replay_timing(values["replay_timing"])
         if "scrub" in values:  # rules add up across layers, as redact= names do
             values["scrub"] = self.scrub + compile_rules(values["scrub"])
         for name in ("trusted_modules", "allow_hosts"):

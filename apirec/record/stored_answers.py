@@ -339,12 +339,12 @@ class Answers(Replaying):
         return self._where(call, slot)
 
     def save(
-        self, call: Call, response: dict[str, Any], first_chunk_at: float | None = None
+        self, call: Call, response: dict[str, Any], chunk_times: list[float] | None = None
     ) -> int:
         """Write one answer now, not when the recording closes; returns its slot.
-        ``first_chunk_at``: when a stream's first chunk came (perf_counter), for its ledger."""
+        ``chunk_times``: when a stream's chunks came (perf_counter), for its ledger."""
         try:
-            return self._save(call, response, first_chunk_at)
+            return self._save(call, response, chunk_times)
         except BaseException as e:
             with contextlib.suppress(StoreError):  # the error being raised says the store fails
                 self.abandon(call)
@@ -357,14 +357,14 @@ class Answers(Replaying):
             ) from None
 
     def _save(
-        self, call: Call, response: dict[str, Any], first_chunk_at: float | None = None
+        self, call: Call, response: dict[str, Any], chunk_times: list[float] | None = None
     ) -> int:
         self.transient.saved(call)
         began = self._began.pop((call.key, call.index), None)
         ledger = None
         if began is not None:  # a live call: what it took, and what the provider reported
-            first = None if first_chunk_at is None else first_chunk_at - began
-            ledger = ledger_of(response, time.perf_counter() - began, first)
+            offsets = None if chunk_times is None else [t - began for t in chunk_times]
+            ledger = ledger_of(response, time.perf_counter() - began, offsets)
             if self._budget is not None:
                 self._budget.spend(ledger)  # spent, whether or not it can be stored
         state = self.state(call.key)

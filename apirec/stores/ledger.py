@@ -139,18 +139,20 @@ def usage_and_model(response: Mapping[str, Any]) -> tuple[dict[str, int], str | 
 
 
 def ledger_of(
-    response: Mapping[str, Any], seconds: float, first_chunk_seconds: float | None = None
+    response: Mapping[str, Any], seconds: float, chunk_seconds: list[float] | None = None
 ) -> dict[str, Any]:
     """The ledger of one live answer. Times to the hundredth of a second: enough to add up
     what replay saves, and a quick call recorded again keeps its bytes."""
     ledger: dict[str, Any] = {"seconds": round(seconds, 2)}
-    if first_chunk_seconds is not None:
-        ledger["first_chunk_seconds"] = round(first_chunk_seconds, 2)
+    if chunk_seconds:
+        ledger["first_chunk_seconds"] = round(chunk_seconds[0], 2)
     usage, model = usage_and_model(response)
     if model:
         ledger["model"] = model
     if usage:
         ledger["usage"] = usage
+    if chunk_seconds is not None:  # when each chunk came: replay_timing="recorded" paces by it
+        ledger["chunk_seconds"] = [round(t, 2) for t in chunk_seconds]
     return ledger
 
 

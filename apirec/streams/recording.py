@@ -25,8 +25,8 @@ from apirec.streams.tape import Tape
 _NOT_STREAMS = (str, bytes, bytearray, memoryview, list, tuple, dict, set, frozenset)
 
 # Stores a stream's ``response``; returns where (a file) for the messages that name it.
-# the response, and when the first chunk came (perf_counter; None: no chunk), for the ledger
-Save = Callable[[dict[str, Any], float | None], str | None]
+# the response, and when each chunk came (perf_counter), for the ledger
+Save = Callable[[dict[str, Any], list[float]], str | None]
 
 
 def is_stream(value: Any) -> bool:
@@ -185,7 +185,7 @@ def record_stream(
         if error is not None and fail is not None:
             fail(error, response)
             return None
-        return save(response, tape.first_at)
+        return save(response, tape.times)
 
     tape = Tape(source, on_end, function, is_async=async_stream)
     if async_stream:

@@ -8,6 +8,8 @@ share :class:`_Replay` and differ only in the protocol they speak. Recording a s
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -129,15 +131,52 @@ class AsyncReplayStream(_Replay):
         self._close()
 
 
+class PacedReplayStream(ReplayStream):
+    """A replayed sync stream that yields each chunk when it came live (replay_timing)."""
+
+    __slots__ = ("_due", "_start")
+
+    def __init__(self, chunks: list[Any], decode: Any, error: Any, due: list[float]) -> None:
+        super().__init__(chunks, decode, error)
+        self._due, self._start = due, time.monotonic()
+
+    def __next__(self) -> Any:
+        position = self._position
+        if not self._closed and position < len(self._due):
+            time.sleep(max(0.0, self._start + self._due[position] - time.monotonic()))
+        return super().__next__()
+
+
+class PacedAsyncReplayStream(AsyncReplayStream):
+    """A replayed async stream that yields each chunk when it came live (replay_timing)."""
+
+    __slots__ = ("_due", "_start")
+
+    def __init__(self, chunks: list[Any], decode: Any, error: Any, due: list[float]) -> None:
+        super().__init__(chunks, decode, error)
+        self._due, self._start = due, time.monotonic()
+
+    async def __anext__(self) -> Any:
+        position = self._position
+        if not self._closed and position < len(self._due):
+            await asyncio.sleep(max(0.0, self._start + self._due[position] - time.monotonic()))
+        return await super().__anext__()
+
+
 def replay_stream(
     body: Any,
     decode: Callable[[Any], Any],
     error: Callable[[], BaseException] | None,
     *,
     async_stream: bool,
+    due: list[float] | None = None,
 ) -> ReplayStream | AsyncReplayStream:
-    """The replayed stream of a stored ``body`` (a list of encoded chunks)."""
+    """The replayed stream of a stored ``body`` (a list of encoded chunks); ``due``: when each
+    chunk is due, in seconds from now (replay at the recorded pace)."""
     chunks = body if isinstance(body, list) else []
+    if due is not None:
+        paced = PacedAsyncReplayStream if async_stream else PacedReplayStream
+        return paced(chunks, decode, error, due)
     if async_stream:
         return AsyncReplayStream(chunks, decode, error)
     return ReplayStream(chunks, decode, error)

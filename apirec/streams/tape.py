@@ -49,7 +49,6 @@ class Tape:
         "error",
         "exhausted",
         "finisher",
-        "first_at",
         "function",
         "is_async",
         "iterator",
@@ -60,6 +59,7 @@ class Tape:
         "rest_error",
         "source",
         "stored_in",
+        "times",
         "unread",
     )
 
@@ -82,7 +82,7 @@ class Tape:
         # the event loop an async stream is read in: the only one its rest can be read in
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stored_in: str | None = None  # where it was stored, once it ended
-        self.first_at: float | None = None  # when the first chunk came (perf_counter)
+        self.times: list[float] = []  # when each chunk came (perf_counter)
         self._claim = threading.Lock()
         self.lock = threading.RLock()  # one reader of the source at a time
         self._alock: asyncio.Lock | None = None
@@ -91,8 +91,7 @@ class Tape:
         self.rest_error: Exception | None = None  # ended the rest apirec read: the caller's
 
     def add(self, chunk: Any) -> None:
-        if not self.chunks:  # the time to the first chunk, for the answer's ledger
-            self.first_at = time.perf_counter()
+        self.times.append(time.perf_counter())  # when each chunk came, for the ledger
         # Encoded now: the caller may mutate the chunk after we hand it over.
         try:
             self.chunks.append(encode(chunk))
