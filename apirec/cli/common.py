@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import fnmatch
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from apirec.cli.base import MSGPACK_FILE as FILE_NAME
+from apirec.cli.base import OK as OK  # the commands' shared names, re-exported
+from apirec.cli.base import PROBLEMS as PROBLEMS
+from apirec.cli.base import USAGE as USAGE
+from apirec.cli.base import UsageError as UsageError
+from apirec.cli.base import error as error
 from apirec.errors import StoreError
 from apirec.stores import blobs
 from apirec.stores.blob_files import DIR as BLOBS_DIR
 from apirec.stores.entry_summary import EntryInfo, info
 from apirec.stores.json_store import _FILE_RE, Entry, parse
-from apirec.stores.msgpack.writer import FILE_NAME
-
-OK, PROBLEMS, USAGE = 0, 1, 2
 
 # Directories never searched for recordings (hidden ones such as .venv, .git and apirec's own
 # .apirec-tmp are skipped too), so `apirec ls` from a project root stays quick and quiet.
 _NOT_RECORDINGS = frozenset({"node_modules", "site-packages", "__pycache__", "venv"})
-
-
-class UsageError(Exception):
-    """A command line that cannot be acted on: exit code 2."""
 
 
 @dataclass(frozen=True)
@@ -168,10 +166,6 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: TextIO) ->
     print(line(headers), file=out)
     for row in rows:
         print(line(row), file=out)
-
-
-def error(message: str) -> None:
-    print(f"apirec: {message}", file=sys.stderr)
 
 
 def human_size(n: int) -> str:

@@ -21,13 +21,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from apirec.cli.base import MSGPACK_FILE as FILE_NAME
 from apirec.cli.common import OK, PROBLEMS, UsageError, _searched, table
 from apirec.cli.drift_report import Report, TypeReport, ordered
 from apirec.codec.drift import Checker
 from apirec.codec.type_resolution import _trusted
 from apirec.errors import StoreError
 from apirec.stores.json_store import Entry, parse
-from apirec.stores.msgpack.writer import FILE_NAME
+from apirec.stores.msgpack.store import MsgpackStore  # here, not listed as imported by a check
 
 
 def drift(args: argparse.Namespace) -> int:
@@ -79,8 +80,6 @@ def _json(path: Path, report: Report) -> Iterator[tuple[str, Entry]]:
 
 
 def _msgpack(root: Path, report: Report) -> Iterator[tuple[str, Entry]]:
-    from apirec.stores.msgpack.store import MsgpackStore
-
     try:
         store = MsgpackStore(root)
     except StoreError as e:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import difflib
 import json
 import shutil
 import sys
@@ -26,8 +25,7 @@ from apirec.cli.common import (
     shorten,
     table,
 )
-from apirec.codec.envelope import DATA, TYPE
-from apirec.codec.model_state import STATE
+from apirec.codec.markers import DATA, STATE, TYPE
 from apirec.errors import StoreError
 from apirec.stores.blobs import BLOB, SIZE
 from apirec.stores.entry_summary import EntryInfo, arguments_of
@@ -231,6 +229,8 @@ def show(args: argparse.Namespace) -> int:
 
 
 def diff(args: argparse.Namespace) -> int:
+    import difflib
+
     root = Path(args.dir)
     a, b = load(find(args.a, root)), load(find(args.b, root))
     lines = list(

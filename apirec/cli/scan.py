@@ -17,7 +17,6 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from apirec.cli.common import OK, PROBLEMS, UsageError
 from apirec.errors import StoreError
@@ -28,12 +27,6 @@ from apirec.stores.msgpack.store import FILE_NAME, MsgpackStore
 
 TEXT_SUFFIXES = (".yaml", ".yml", ".txt", ".jsonl")
 Found = tuple[str, str, str]  # (file, where, kind)
-
-
-def add_parser(commands: Any) -> None:
-    scan = commands.add_parser("scan", help="find secret-shaped values in recordings (exit 1)")
-    scan.add_argument("paths", nargs="+", metavar="PATH", help="directories or files")
-    scan.add_argument("--json", action="store_true", help="one JSON list, for scripts")
 
 
 def scan(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from apirec.codec.envelope import DATA, TYPE
+from apirec.codec.markers import DATA, TYPE
 from apirec.errors import StoreError
 
 BLOB = "__blob__"

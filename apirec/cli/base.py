@@ -1,0 +1,20 @@
+"""What every command and the dispatcher share without importing any store: exit codes, the
+usage error, the one way to print an error."""
+
+from __future__ import annotations
+
+import sys
+
+OK, PROBLEMS, USAGE = 0, 1, 2
+
+# apirec.stores.msgpack.FILE_NAME (tests/test_cli_startup.py checks they agree), named here so
+# that listing a directory of JSON recordings does not import msgpack
+MSGPACK_FILE = "recordings.apirec"
+
+
+class UsageError(Exception):
+    """A command line that cannot be acted on: exit code 2."""
+
+
+def error(message: str) -> None:
+    print(f"apirec: {message}", file=sys.stderr)
