@@ -16,5 +16,10 @@ class UsageError(Exception):
     """A command line that cannot be acted on: exit code 2."""
 
 
+def plural(n: int, what: str) -> str:
+    """``1 recording``, ``2 recordings``, ``10,000 recordings``."""
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+
 def error(message: str) -> None:
     print(f"apirec: {message}", file=sys.stderr)

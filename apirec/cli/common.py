@@ -137,14 +137,46 @@ def find(target: str, root: Path) -> Path:
     return matches[0]
 
 
-def matches(value: str | None, pattern: str | None) -> bool:
-    """Glob when the pattern has wildcards, substring otherwise."""
+def selected(info: EntryInfo, function: str | None, test: str | None) -> bool:
+    """Whether a recording passes the ``--function`` and ``--test`` filters."""
+    return function_matches(info.function, function) and test_matches(info.test_id, test)
+
+
+def test_matches(test_id: str | None, pattern: str | None) -> bool:
+    """Whether the node id ``test_id`` is ``pattern``: the whole id or its end after a ``/`` or
+    ``::`` (``test_one``, ``test_a.py::test_one``, ``TestA::test_one[x]``), exactly, or as a
+    shell-style glob (``*`` ``?`` ``[...]``). Never a substring: ``test_1`` is not ``test_10``."""
+    return _matches(test_id, pattern, ("/", "::"))
+
+
+def function_matches(function: str | None, pattern: str | None) -> bool:
+    """Whether the function name is ``pattern``: the whole name or its end after a ``.``
+    (``create``, ``Completions.create``), exactly, or as a shell-style glob."""
+    return _matches(function, pattern, (".",))
+
+
+def _matches(value: str | None, pattern: str | None, separators: tuple[str, ...]) -> bool:
     if pattern is None:
         return True
-    text = value or ""
-    if any(c in pattern for c in "*?["):
-        return fnmatch.fnmatchcase(text, pattern)
-    return pattern in text
+    if value is None:  # a shared recording has no test: only --shared selects it
+        return False
+    tails = _tails(value, separators)
+    if pattern in tails:
+        return True
+    return any(c in pattern for c in "*?[") and any(fnmatch.fnmatchcase(t, pattern) for t in tails)
+
+
+def _tails(value: str, separators: tuple[str, ...]) -> list[str]:
+    """``value`` and each end of it after a separator; separators inside the parameters of a
+    parametrized test (``[...]``) do not count."""
+    head = value.split("[", 1)[0]
+    tails = [value]
+    for separator in separators:
+        at = head.find(separator)
+        while at >= 0:
+            tails.append(value[at + len(separator) :])
+            at = head.find(separator, at + 1)
+    return tails
 
 
 def shorten(text: str, width: int) -> str:

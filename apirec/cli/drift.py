@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TextIO
 
 from apirec.cli.base import MSGPACK_FILE as FILE_NAME
+from apirec.cli.base import plural
 from apirec.cli.common import OK, PROBLEMS, UsageError, _searched, table
 from apirec.cli.drift_report import Report, TypeReport, ordered
 from apirec.codec.drift import Checker
@@ -108,7 +109,7 @@ def _msgpack(root: Path, report: Report) -> Iterator[tuple[str, Entry]]:
 
 def _print(report: Report, imported: list[str], out: TextIO) -> None:
     trusted = ", ".join(report.trusted) or "nothing (pass --trust PKG to check PKG's types)"
-    print(f"Trusted to import: {trusted}; imported {_plural(len(imported), 'module')}", file=out)
+    print(f"Trusted to import: {trusted}; imported {plural(len(imported), 'module')}", file=out)
     for where, why in report.unreadable:
         print(f"UNREADABLE  {where}: {why}", file=out)
     checked = [t for _, t in sorted(report.types.items()) if t.checked]
@@ -125,7 +126,8 @@ def _print(report: Report, imported: list[str], out: TextIO) -> None:
         table(rows, ["VALUES", "FILES", "TYPE", "WHY"], out)
     if report.unversioned_breaks:
         print(
-            f"\nNote: {_plural(report.unversioned_breaks, 'validation problem')} are in "
+            f"\nNote: {plural(report.unversioned_breaks, 'validation problem')} "
+            f"{'is' if report.unversioned_breaks == 1 else 'are'} in "
             f"files that do not say which version recorded them (written before apirec kept "
             f"'versions', or by another recorder): they may never have validated, as SDKs "
             f"build responses without validation. Re-recorded files tell drift from that.",
@@ -135,11 +137,11 @@ def _print(report: Report, imported: list[str], out: TextIO) -> None:
     drifted = [t for t in checked if t.problems and not t.breaks]
     status = "FAILED" if report.breaks else "ok"
     print(
-        f"\n{status}: {_plural(report.recordings, 'recording')}, "
-        f"{_plural(len(checked), 'type')} checked: {len(broken):,} would no longer replay as "
+        f"\n{status}: {plural(report.recordings, 'recording')}, "
+        f"{plural(len(checked), 'type')} checked: {len(broken):,} would no longer replay as "
         f"their type, {len(drifted):,} with fields the class does not read, "
         f"{len(unchecked):,} not checked"
-        + (f"; {_plural(len(report.unreadable), 'file')} unreadable" if report.unreadable else ""),
+        + (f"; {plural(len(report.unreadable), 'file')} unreadable" if report.unreadable else ""),
         file=out,
     )
 
@@ -148,11 +150,11 @@ def _print_type(report: Report, t: TypeReport, out: TextIO) -> None:
     state = "BREAKS REPLAY" if t.breaks else ("unknown fields" if t.problems else "ok")
     print(f"{t.name}  [{state}]", file=out)
     recorded = ", ".join(
-        f"{version} ({_plural(n, 'file')})" for version, n in sorted(t.recorded.items())
+        f"{version} ({plural(n, 'file')})" for version, n in sorted(t.recorded.items())
     )
     installed = report.installed(t.name) or "no distribution"
     print(
-        f"  {_plural(t.values, 'value')} in {_plural(len(t.files), 'file')}; "
+        f"  {plural(t.values, 'value')} in {plural(len(t.files), 'file')}; "
         f"{t.package} recorded: {recorded}; installed: {installed}",
         file=out,
     )
@@ -182,7 +184,3 @@ def _why(t: TypeReport) -> str:
 
 def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _plural(n: int, what: str) -> str:
-    return f"{n:,} {what}{'' if n == 1 else 's'}"

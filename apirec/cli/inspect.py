@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from apirec.cli import ages
+from apirec.cli.base import plural
 from apirec.cli.common import (
     OK,
     PROBLEMS,
@@ -20,8 +21,8 @@ from apirec.cli.common import (
     find,
     human_size,
     load,
-    matches,
     recording_files,
+    selected,
     shorten,
     table,
 )
@@ -53,7 +54,7 @@ def ls(args: argparse.Namespace) -> int:
             error(str(e))
             broken += 1
             continue
-        if matches(loaded.info.function, args.function) and matches(loaded.info.test_id, args.test):
+        if selected(loaded.info, args.function, args.test):
             age = age_filter.age(loaded)
             if age_filter.keeps(age):
                 found.append(_Row(loaded.info, loaded.path.parent, loaded.blobs, age))
@@ -90,8 +91,8 @@ def ls(args: argparse.Namespace) -> int:
     shared = {(r.dir, d): n for r in found for d, n in r.blobs.items()}
     total = sum(r.info.size - sum(r.blobs.values()) for r in found) + sum(shared.values())
     print(
-        f"{len(found)} recordings, {human_size(total)}"
-        + (f" ({len(shared)} blob{'' if len(shared) == 1 else 's'})" if shared else "")
+        f"{plural(len(found), 'recording')}, {human_size(total)}"
+        + (f" ({plural(len(shared), 'blob')})" if shared else "")
         + (f"; {left_out}" if left_out else "")
         + (f"; {broken} unreadable" if broken else "")
     )

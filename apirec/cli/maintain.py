@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from apirec.cli import usage
+from apirec.cli.base import plural
 from apirec.cli.common import (
     OK,
     PROBLEMS,
@@ -15,8 +16,8 @@ from apirec.cli.common import (
     blob_homes,
     error,
     load,
-    matches,
     recording_files,
+    selected,
 )
 from apirec.errors import ApirecError, StoreError
 from apirec.stores.blob_files import DIR, BlobFiles, recordings_beside
@@ -58,7 +59,7 @@ def prune(args: argparse.Namespace) -> int:
         info = loaded.info
         if args.shared and info.test_id is not None:
             continue
-        if not (matches(info.function, args.function) and matches(info.test_id, args.test)):
+        if not selected(info, args.function, args.test):
             continue
         if reports is not None and not reports.unused(path, info.test_id):
             shared_kept += reports.unused(path, info.test_id, whole_suite=True)
@@ -80,7 +81,7 @@ def prune(args: argparse.Namespace) -> int:
                 broken += 1
                 continue
         print(f"{verb} {path}")
-    print(f"{verb} {len(doomed)} recording{'' if len(doomed) == 1 else 's'}")
+    print(f"{verb} {plural(len(doomed), 'recording')}")
     directories.update(blob_homes(Path(args.path)))  # also where no recording is left
     broken += _prune_blobs(sorted(directories), set(doomed), args.dry_run)
     if reports is not None:
@@ -149,5 +150,5 @@ def convert(args: argparse.Namespace) -> int:
     except (ApirecError, OSError) as e:
         error(str(e))
         return PROBLEMS
-    print(f"converted {count} recordings from {src} ({source_kind}) to {dst} ({to})")
+    print(f"converted {plural(count, 'recording')} from {src} ({source_kind}) to {dst} ({to})")
     return OK

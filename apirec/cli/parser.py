@@ -8,49 +8,92 @@ when it runs (:mod:`apirec.cli.app`).
 from __future__ import annotations
 
 import argparse
+from typing import Any
+
+# command -> what it does (its line in `apirec --help`, the first of `apirec COMMAND --help`)
+# and an example to copy
+ABOUT = {
+    "demo": ("record two slow calls, then replay them offline", "apirec demo"),
+    "ls": (
+        "list recordings: function, test, key, kind, age, size",
+        "apirec ls tests/recordings --test 'test_chat.py::*'",
+    ),
+    "show": ("one recording, decoded for reading", "apirec show 5d86152f --dir tests/recordings"),
+    "diff": (
+        "what differs between two recordings (exit 1)",
+        "apirec diff 5d86152f dd8c0bb6 --dir tests/recordings",
+    ),
+    "verify": (
+        "decode every recording as replay would (exit 1: problems)",
+        "apirec verify tests/recordings --trust openai",
+    ),
+    "repair": (
+        "rewrite damaged msgpack stores without the damage, keeping a backup",
+        "apirec repair tests/recordings",
+    ),
+    "drift": (
+        "check recordings against the classes installed now (exit 1: broken)",
+        "apirec drift tests/recordings --trust openai",
+    ),
+    "prune": (
+        "delete the recordings matching the filters",
+        "apirec prune tests/recordings --test 'tests/test_chat.py::test_old*' --dry-run",
+    ),
+    "convert": (
+        "copy a store into the other format",
+        "apirec convert tests/recordings /tmp/recordings-json --to json",
+    ),
+    "scan": (
+        "find secret-shaped values in recordings (exit 1: some found)",
+        "apirec scan tests/recordings",
+    ),
+}
 
 
 def build() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="apirec", description="Record and replay function calls.")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("demo", help="record two slow calls, then replay them offline")
+    from apirec import __version__
 
-    ls = commands.add_parser("ls", help="list recordings: function, test, key, kind, age, size")
+    parser = argparse.ArgumentParser(
+        prog="apirec",
+        description="Record and replay function calls.",
+        epilog="apirec COMMAND --help says more about each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"apirec {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _command(commands, "demo")
+
+    ls = _command(commands, "ls")
     ls.add_argument("path", nargs="?", default=".", help="directory (searched recursively) or file")
     _filters(ls)
     _age_filters(ls)
     ls.add_argument("--json", action="store_true", help="one JSON list, for scripts")
 
-    show = commands.add_parser("show", help="one recording, decoded for reading")
+    show = _command(commands, "show")
     show.add_argument("target", metavar="KEY|FILE")
     show.add_argument("--dir", default=".", help="where to look for KEY (default: .)")
     show.add_argument("--full", action="store_true", help="do not shorten stream chunks")
     show.add_argument("--json", action="store_true", help="the stored JSON as it is")
 
-    diff = commands.add_parser("diff", help="what differs between two recordings (exit 1)")
+    diff = _command(commands, "diff")
     diff.add_argument("a", metavar="A")
     diff.add_argument("b", metavar="B")
     diff.add_argument("--dir", default=".", help="where to look for keys (default: .)")
     diff.add_argument("-U", "--context", type=int, default=3, help="lines of context")
 
-    verify = commands.add_parser("verify", help="decode every recording as replay would")
+    verify = _command(commands, "verify")
     verify.add_argument("path", metavar="DIR")
     verify.add_argument("--trust", action="append", metavar="PKG", help="may import PKG")
     verify.add_argument("--strict", action="store_true", help="unresolved types fail too")
 
-    repair = commands.add_parser(
-        "repair", help="rewrite damaged msgpack stores without the damage, keeping a backup"
-    )
+    repair = _command(commands, "repair")
     repair.add_argument("path", metavar="DIR", help="msgpack stores under DIR, recursively")
 
-    drift = commands.add_parser(
-        "drift", help="check recordings against the classes installed now (exit 1: broken)"
-    )
+    drift = _command(commands, "drift")
     drift.add_argument("path", metavar="DIR", help="JSON files and msgpack stores, recursively")
     drift.add_argument("--trust", action="append", metavar="PKG", help="check PKG's types")
     drift.add_argument("--json", action="store_true", help="one JSON report, for scripts")
 
-    prune = commands.add_parser("prune", help="delete the recordings matching the filters")
+    prune = _command(commands, "prune")
     prune.add_argument("path", metavar="DIR")
     _filters(prune)
     prune.add_argument("--shared", action="store_true", help="only shared (test-less) ones")
@@ -69,20 +112,40 @@ def build() -> argparse.ArgumentParser:
     )
     prune.add_argument("-n", "--dry-run", action="store_true", help="list, delete nothing")
 
-    convert = commands.add_parser("convert", help="copy a store into the other format")
+    convert = _command(commands, "convert")
     convert.add_argument("src", metavar="SRC")
     convert.add_argument("dst", metavar="DST")
     convert.add_argument("--to", choices=["json", "msgpack"], required=True)
 
-    scan = commands.add_parser("scan", help="find secret-shaped values in recordings (exit 1)")
+    scan = _command(commands, "scan")
     scan.add_argument("paths", nargs="+", metavar="PATH", help="directories or files")
     scan.add_argument("--json", action="store_true", help="one JSON list, for scripts")
     return parser
 
 
+def _command(commands: Any, name: str) -> argparse.ArgumentParser:
+    what, example = ABOUT[name]
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=what,
+        description=what[0].upper() + what[1:] + ".",
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
 def _filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--function", metavar="PATTERN", help="substring, or glob with * ? [")
-    parser.add_argument("--test", metavar="PATTERN", help="test id: substring, or glob")
+    parser.add_argument(
+        "--function",
+        metavar="PATTERN",
+        help="the function's name or its end (create, Completions.create), or a glob (* ? [])",
+    )
+    parser.add_argument(
+        "--test",
+        metavar="PATTERN",
+        help="the test's node id or its end (test_one, test_a.py::test_one), or a glob",
+    )
 
 
 def _age_filters(parser: argparse.ArgumentParser) -> None:

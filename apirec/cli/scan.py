@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from apirec.cli.base import plural
 from apirec.cli.common import OK, PROBLEMS, UsageError
 from apirec.errors import StoreError
 from apirec.gate.detect import find_spans
@@ -45,7 +46,8 @@ def scan(args: argparse.Namespace) -> int:
         for name, where, kind in found:
             print(f"{name}: {where or '(whole file)'}: {kind}")
         files = len({name for name, _, _ in found})
-        summary = f"{len(found)} secret-shaped value(s) in {files} file(s)" if found else "clean"
+        where = plural(files, "file")
+        summary = f"{plural(len(found), 'secret-shaped value')} in {where}" if found else "clean"
         print(f"apirec scan: {summary}", file=sys.stderr)
     return PROBLEMS if found else OK
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from apirec.cli.base import plural
 from apirec.cli.common import (
     OK,
     PROBLEMS,
@@ -234,7 +235,7 @@ def verify(args: argparse.Namespace) -> int:
     orphans = _unreferenced_blobs(Path(args.path))
     if orphans:
         print(
-            f"{gap}{_plural(len(orphans), 'blob')} no recording refers to (apirec prune "
+            f"{gap}{plural(len(orphans), 'blob')} no recording refers to (apirec prune "
             f"deletes them with the recordings it deletes), such as {orphans[0]}",
             file=out,
         )
@@ -242,9 +243,9 @@ def verify(args: argparse.Namespace) -> int:
     strict_fail = args.strict and bool(report.types)
     status = "FAILED" if report.problems or strict_fail else "ok"
     print(
-        f"{gap}{status}: {_plural(report.files, 'recording')} checked, "
-        f"{_plural(len(report.problems), 'problem')}, "
-        f"{_plural(len(report.types), 'type')} not resolved"
+        f"{gap}{status}: {plural(report.files, 'recording')} checked, "
+        f"{plural(len(report.problems), 'problem')}, "
+        f"{plural(len(report.types), 'type')} not resolved"
         + (" (--strict)" if strict_fail else ""),
         file=out,
     )
@@ -258,7 +259,3 @@ def _unreferenced_blobs(target: Path) -> list[Path]:
     for home in blob_homes(target):
         found += BlobFiles(home).unreferenced(recordings_beside(home))[0]
     return found
-
-
-def _plural(n: int, what: str) -> str:
-    return f"{n:,} {what}{'' if n == 1 else 's'}"
