@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterator, Sequence
+import textwrap
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from apirec.cli.base import MSGPACK_FILE as FILE_NAME
 from apirec.cli.base import OK as OK  # the commands' shared names, re-exported
@@ -14,6 +15,7 @@ from apirec.cli.base import PROBLEMS as PROBLEMS
 from apirec.cli.base import USAGE as USAGE
 from apirec.cli.base import UsageError as UsageError
 from apirec.cli.base import error as error
+from apirec.cli.base import terminal_width
 from apirec.errors import StoreError
 from apirec.stores import blobs
 from apirec.stores.blob_files import DIR as BLOBS_DIR
@@ -180,24 +182,73 @@ def _tails(value: str, separators: tuple[str, ...]) -> list[str]:
 
 
 def shorten(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, keeping its end (``…Completions.create``)."""
     return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
-def table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: TextIO) -> None:
-    """Left-aligned columns; numbers (all-digit cells) right-aligned."""
-    widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=True)]
-    numeric = [all(str(r[i]).replace(",", "").isdigit() for r in rows) for i in range(len(headers))]
+def shorten_end(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, keeping its start."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
-    def line(cells: Sequence[Any]) -> str:
+
+def table(
+    rows: Sequence[Sequence[str]],
+    headers: Sequence[str],
+    out: TextIO,
+    *,
+    fit: Mapping[int, str] | None = None,
+) -> None:
+    """Left-aligned columns; numbers (all-digit cells) right-aligned. ``fit`` names the
+    columns that may be cut so that lines fit the terminal (:func:`terminal_width`): index ->
+    ``"end"`` to keep a cell's end (paths, qualified names), ``"start"`` to keep its start;
+    the widest is cut first, down to its header or 10 characters."""
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max(len(c) for c in col) for col in zip(headers, *cells, strict=True)]
+    numeric = [all(r[i].replace(",", "").isdigit() for r in cells) for i in range(len(headers))]
+    limit = terminal_width() if fit else None
+    if fit and limit is not None:
+        floor = {i: max(len(headers[i]), 10) for i in fit}
+        excess = sum(widths) + 2 * (len(widths) - 1) - limit
+        while excess > 0:
+            cuttable = [i for i in fit if widths[i] > floor[i]]
+            if not cuttable:
+                break  # as narrow as the columns go
+            widest = max(cuttable, key=lambda i: widths[i])
+            widths[widest] -= 1
+            excess -= 1
+        for i, keep in fit.items():
+            cut = shorten if keep == "end" else shorten_end
+            for row in cells:
+                row[i] = cut(row[i], widths[i])
+
+    def line(row: Sequence[str]) -> str:
         parts = [
-            str(c).rjust(w) if num else str(c).ljust(w)
-            for c, w, num in zip(cells, widths, numeric, strict=True)
+            c.rjust(w) if num else c.ljust(w)
+            for c, w, num in zip(row, widths, numeric, strict=True)
         ]
         return "  ".join(parts).rstrip()
 
     print(line(headers), file=out)
-    for row in rows:
+    for row in cells:
         print(line(row), file=out)
+
+
+def say(text: str, out: TextIO, indent: str = "") -> None:
+    """A line of prose after ``indent``, wrapped to the terminal (whole when the output is
+    not one); the lines it wraps onto are indented two more spaces."""
+    width = terminal_width()
+    if width is None or len(indent + text) <= width:
+        print(indent + text, file=out)
+        return
+    wrapped = textwrap.fill(
+        text,
+        width,
+        initial_indent=indent,
+        subsequent_indent=indent + "  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    print(wrapped, file=out)
 
 
 def human_size(n: int) -> str:

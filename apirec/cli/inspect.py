@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from apirec.cli.common import (
     load,
     recording_files,
     selected,
-    shorten,
+    shorten_end,
     table,
 )
 from apirec.codec.markers import DATA, STATE, TYPE
@@ -70,13 +69,10 @@ def ls(args: argparse.Namespace) -> int:
             error(left_out)
         return PROBLEMS if broken else OK
     infos = [r.info for r in found]
-    function_width = min(40, max((len(i.function) for i in infos), default=8))
-    # the test column takes what the terminal has left (key, flags, age, size and gaps: 54)
-    test_width = max(30, shutil.get_terminal_size((120, 24)).columns - function_width - 54)
     rows = [
         [
-            shorten(i.function, 40),
-            short_test(i.test_id, test_width),
+            i.function,
+            short_test(i.test_id),
             i.key[:12] + (f".{i.index}" if i.index else ""),
             "yes" if i.streamed else "",
             "yes" if i.error else "",
@@ -86,7 +82,9 @@ def ls(args: argparse.Namespace) -> int:
         for r, i in zip(found, infos, strict=True)
     ]
     if rows:
-        table(rows, ["FUNCTION", "TEST", "KEY", "STREAMED", "ERROR", "AGE", "SIZE"], sys.stdout)
+        headers = ["FUNCTION", "TEST", "KEY", "STREAMED", "ERROR", "AGE", "SIZE"]
+        # on a terminal, the function keeps its end (the method), the test its start
+        table(rows, headers, sys.stdout, fit={0: "end", 1: "start"})
     # a blob several recordings share is on disk once
     shared = {(r.dir, d): n for r in found for d, n in r.blobs.items()}
     total = sum(r.info.size - sum(r.blobs.values()) for r in found) + sum(shared.values())
@@ -103,13 +101,12 @@ def _seconds(age: dt.timedelta | None) -> int | None:
     return None if age is None else int(age.total_seconds())
 
 
-def short_test(test_id: str | None, width: int) -> str:
-    """``file.py::test_name[params]`` without the directories, cut at the end if too long."""
+def short_test(test_id: str | None) -> str:
+    """``file.py::test_name[params]``: the node id without the directories."""
     if test_id is None:
         return "(shared)"
     path, sep, rest = test_id.partition("::")
-    text = Path(path).name + sep + rest
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return Path(path).name + sep + rest
 
 
 def readable(value: Any, indent: int = 0) -> str:
@@ -214,10 +211,6 @@ def _without_nulls(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_nulls(v) for v in value]
     return value
-
-
-def shorten_end(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def show(args: argparse.Namespace) -> int:

@@ -216,12 +216,12 @@ def verify(args: argparse.Namespace) -> int:
         title = "Types replay cannot rebuild here (DecodeError unless strict_types=False):"
         print(gap + title, file=out)
         rows = [[f"{n:,}", name, why] for (name, why), n in sorted(report.types.items())]
-        table(rows, ["FILES", "TYPE", "WHY"], out)
+        table(rows, ["FILES", "TYPE", "WHY"], out, fit={1: "end", 2: "start"})
         gap = "\n"
     if report.errors:
         print(f"{gap}Recorded errors that replay as apirec.ReplayedError:", file=out)
         rows = [[f"{n:,}", name] for name, n in sorted(report.errors.items())]
-        table(rows, ["FILES", "CLASS"], out)
+        table(rows, ["FILES", "CLASS"], out, fit={1: "end"})
         gap = "\n"
     if report.provider_errors:
         title = (
