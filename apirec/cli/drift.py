@@ -25,6 +25,7 @@ from apirec.cli.base import MSGPACK_FILE as FILE_NAME
 from apirec.cli.base import plural
 from apirec.cli.common import OK, PROBLEMS, UsageError, _searched, say, shorten_end, table
 from apirec.cli.drift_report import Report, TypeReport, ordered
+from apirec.cli.progress import Progress
 from apirec.codec.drift import Checker
 from apirec.codec.type_resolution import _trusted
 from apirec.errors import StoreError
@@ -37,13 +38,15 @@ def drift(args: argparse.Namespace) -> int:
     before = set(sys.modules)
     report = Report(trusted)
     checker = Checker(trusted)
-    for where, entry in recordings(Path(args.path), report):
-        response = entry["response"]
-        checked = checker.body(response.get("body"))
-        data = response.get("exception_data")
-        if response.get("is_exception") and isinstance(data, dict):
-            checked += checker.error(data)
-        report.add(where, entry.get("versions"), checked)
+    with Progress("drift", quiet=args.quiet) as progress:
+        for where, entry in recordings(Path(args.path), report):
+            response = entry["response"]
+            checked = checker.body(response.get("body"))
+            data = response.get("exception_data")
+            if response.get("is_exception") and isinstance(data, dict):
+                checked += checker.error(data)
+            report.add(where, entry.get("versions"), checked)
+            progress.step()
     imported = sorted(m for m in set(sys.modules) - before if _trusted(m, trusted))
     if args.json:
         json.dump(report.as_json(imported), sys.stdout, indent=2)

@@ -19,6 +19,7 @@ from apirec.cli.common import (
     recording_files,
     selected,
 )
+from apirec.cli.progress import Progress
 from apirec.errors import ApirecError, StoreError
 from apirec.stores.blob_files import DIR, BlobFiles, recordings_beside
 from apirec.stores.convert import convert as convert_store
@@ -48,7 +49,9 @@ def prune(args: argparse.Namespace) -> int:
     broken = 0
     shared_kept = 0
     directories: set[Path] = set()
+    progress = Progress("prune", quiet=args.quiet)
     for path in recording_files(Path(args.path)):
+        progress.step()
         directories.add(path.parent)
         try:
             loaded = load(path)
@@ -71,6 +74,7 @@ def prune(args: argparse.Namespace) -> int:
             newer.append(path)
             continue
         doomed.append(path)
+    progress.finish()  # its line erased before the list
     verb = "would delete" if args.dry_run else "deleted"
     for path in doomed:
         if not args.dry_run:
@@ -146,7 +150,8 @@ def convert(args: argparse.Namespace) -> int:
     if not src.exists():
         raise UsageError(f"{src}: no such file or directory")
     try:
-        count = convert_store(src, dst, to=to)
+        with Progress("convert", quiet=args.quiet) as progress:
+            count = convert_store(src, dst, to=to, progress=progress.step)
     except (ApirecError, OSError) as e:
         error(str(e))
         return PROBLEMS

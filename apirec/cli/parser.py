@@ -81,6 +81,7 @@ def build() -> argparse.ArgumentParser:
     diff.add_argument("-U", "--context", type=int, default=3, help="lines of context")
 
     verify = _command(commands, "verify")
+    _quiet(verify)
     verify.add_argument("path", metavar="DIR")
     verify.add_argument("--trust", action="append", metavar="PKG", help="may import PKG")
     verify.add_argument("--strict", action="store_true", help="unresolved types fail too")
@@ -89,11 +90,13 @@ def build() -> argparse.ArgumentParser:
     repair.add_argument("path", metavar="DIR", help="msgpack stores under DIR, recursively")
 
     drift = _command(commands, "drift")
+    _quiet(drift)
     drift.add_argument("path", metavar="DIR", help="JSON files and msgpack stores, recursively")
     drift.add_argument("--trust", action="append", metavar="PKG", help="check PKG's types")
     drift.add_argument("--json", action="store_true", help="one JSON report, for scripts")
 
     prune = _command(commands, "prune")
+    _quiet(prune)
     prune.add_argument("path", metavar="DIR")
     _filters(prune)
     prune.add_argument("--shared", action="store_true", help="only shared (test-less) ones")
@@ -113,11 +116,13 @@ def build() -> argparse.ArgumentParser:
     prune.add_argument("-n", "--dry-run", action="store_true", help="list, delete nothing")
 
     convert = _command(commands, "convert")
+    _quiet(convert)
     convert.add_argument("src", metavar="SRC")
     convert.add_argument("dst", metavar="DST")
     convert.add_argument("--to", choices=["json", "msgpack"], required=True)
 
     scan = _command(commands, "scan")
+    _quiet(scan)
     scan.add_argument("paths", nargs="+", metavar="PATH", help="directories or files")
     scan.add_argument("--json", action="store_true", help="one JSON list, for scripts")
     return parser
@@ -133,6 +138,12 @@ def _command(commands: Any, name: str) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     return parser
+
+
+def _quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress line on the terminal (stderr)"
+    )
 
 
 def _filters(parser: argparse.ArgumentParser) -> None:

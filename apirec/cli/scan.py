@@ -20,6 +20,7 @@ from pathlib import Path
 
 from apirec.cli.base import plural
 from apirec.cli.common import OK, PROBLEMS, UsageError
+from apirec.cli.progress import Progress
 from apirec.errors import StoreError
 from apirec.gate.detect import find_spans
 from apirec.gate.walk import findings
@@ -33,11 +34,13 @@ Found = tuple[str, str, str]  # (file, where, kind)
 def scan(args: argparse.Namespace) -> int:
     found: list[Found] = []
     for text in args.paths:
-        path = Path(text)
-        if not path.exists():
-            raise UsageError(f"{path}: no such file or directory")
-        for file in _files(path):
-            found += _scan_file(file)
+        if not Path(text).exists():
+            raise UsageError(f"{text}: no such file or directory")
+    with Progress("scan", "file", quiet=args.quiet) as progress:
+        for text in args.paths:
+            for file in _files(Path(text)):
+                found += _scan_file(file)
+                progress.step()
     if args.json:
         rows = [{"file": f, "path": where, "kind": kind} for f, where, kind in found]
         json.dump(rows, sys.stdout, indent=2)

@@ -20,7 +20,7 @@ import argparse
 import sys
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from apirec.cli.common import (
     recording_files,
     table,
 )
+from apirec.cli.progress import Progress
 from apirec.codec.envelope import _CONTAINERS, _SCALAR_DECODERS, DATA, TYPE, decode
 from apirec.codec.model_state import STATE
 from apirec.codec.type_resolution import REGISTRY, Unresolvable, _trusted, resolve
@@ -106,7 +107,9 @@ def check(path: Path, trusted: tuple[str, ...], report: Report) -> None:
     check_entry(str(path), entry, trusted, report)
 
 
-def check_store(root: Path, trusted: tuple[str, ...], report: Report) -> None:
+def check_store(
+    root: Path, trusted: tuple[str, ...], report: Report, step: Callable[[], None] = lambda: None
+) -> None:
     """A msgpack store: every frame of its file (damage, a torn tail), then every recording."""
     try:
         whole = MsgpackStore(root, salvage=True)  # every frame from the start, past damage
@@ -138,6 +141,7 @@ def check_store(root: Path, trusted: tuple[str, ...], report: Report) -> None:
         try:
             for key, index, where in list(store.entries()):
                 report.files += 1
+                step()
                 try:
                     entry = store.read(key, index)
                 except StoreError as e:
@@ -203,11 +207,15 @@ def verify(args: argparse.Namespace) -> int:
     trusted = tuple(args.trust or ())
     report = Report()
     paths = list(recording_files(Path(args.path), msgpack=True))
-    for path in paths:
-        check(path, trusted, report)
-    json_holes(paths, report)
-    for root in msgpack_stores(Path(args.path)):
-        check_store(root, trusted, report)
+    stores = msgpack_stores(Path(args.path))
+    with Progress("verify", quiet=args.quiet) as progress:
+        progress.total = None if stores else len(paths)  # a store's count is known when read
+        for path in paths:
+            check(path, trusted, report)
+            progress.step()
+        json_holes(paths, report)
+        for root in stores:
+            check_store(root, trusted, report, progress.step)
     out = sys.stdout
     for problem in report.problems:
         print(f"PROBLEM  {problem}", file=out)
