@@ -71,16 +71,22 @@ def test_ls_on_json_recordings_loads_no_codec_and_no_msgpack(tmp_path: Path) -> 
     modules = loaded["apirec"]
     assert isinstance(modules, list)
     assert "apirec.cli.inspect" in modules
-    # neither the codec's envelope (pydantic), the msgpack store, nor the recorder
-    assert [m for m in modules if m.startswith(("apirec.codec.", "apirec.stores.msgpack"))] == [
-        "apirec.codec.markers"
-    ]
+    # neither the codec (pydantic), the msgpack store, nor the recorder
+    assert [m for m in modules if m.startswith(("apirec.codec", "apirec.stores.msgpack"))] == []
     assert not [
         m
         for m in modules
         if m.startswith(("apirec.record.", "apirec.integrations"))
         and m not in ("apirec.record.modes", "apirec.record.expiry")
     ]
+
+
+def test_the_readers_name_a_typed_values_keys_as_the_codec_does() -> None:
+    from apirec.codec import envelope, model_state
+    from apirec.gate import placeholders
+
+    assert (placeholders.TYPE, placeholders.DATA) == (envelope.TYPE, envelope.DATA)
+    assert placeholders.STATE == model_state.STATE
 
 
 def test_the_cli_names_the_msgpack_stores_file_as_the_store_does() -> None:

@@ -25,8 +25,10 @@ from apirec.cli.common import (
     shorten_end,
     table,
 )
-from apirec.codec.markers import DATA, STATE, TYPE
 from apirec.errors import StoreError
+
+# the keys of a typed value, from the pure gate: reading needs no codec (pydantic)
+from apirec.gate.placeholders import DATA, STATE, TYPE
 from apirec.stores.blobs import BLOB, SIZE
 from apirec.stores.entry_summary import EntryInfo, arguments_of
 

@@ -22,8 +22,6 @@ from typing import Any
 from pydantic import BaseModel, RootModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
-from apirec.codec.markers import DATA as DATA  # re-exported: the envelope's keys
-from apirec.codec.markers import TYPE as TYPE
 from apirec.codec.model_state import STATE, apply_state, lost_state
 from apirec.codec.type_resolution import REGISTRY, Unresolvable, resolve, type_name
 from apirec.codec.unvalidated import construct_unvalidated
@@ -31,6 +29,9 @@ from apirec.errors import DecodeError, EncodeError
 
 _List = list
 _Dict = dict
+
+TYPE = "__type__"
+DATA = "__data__"
 
 _ENCODERS: dict[type, tuple[str, Callable[[Any], Any]]] = {
     tuple: ("builtins.tuple", lambda v: [encode(x) for x in v]),
@@ -71,8 +72,8 @@ _CONTAINERS: dict[str, Callable[[list[Any]], Any]] = {
 
 class _Exceptions:
     """Exceptions as data live in :mod:`apirec.codec.exception_data`, which uses this module
-    (typed arguments are encoded here) and fills these in when imported (the end of this
-    module imports it)."""
+    (typed arguments are encoded here) and fills these in when imported (``apirec.codec``
+    imports it first)."""
 
     encode: Callable[[BaseException], Any]
     build: Callable[[type, Any, Callable[[Any], Any]], BaseException]
@@ -349,7 +350,3 @@ def decode(
         raise e.located(file=file) from e.__cause__
     except RecursionError:
         raise DecodeError("data nested too deeply", file=file) from None
-
-
-# fills EXCEPTIONS in; imported here, not by the package, so `apirec.codec.markers` is light
-from apirec.codec import exception_data as _exception_data  # noqa: E402, F401

@@ -28,9 +28,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from apirec.codec.markers import STATE as STATE  # re-exported
 from apirec.codec.same_values import equal, exact_fields, is_value_data, same, same_fields_set
 
+STATE = "__state__"
 _KEYS = frozenset({"values", "drop", "set", "private"})
 
 

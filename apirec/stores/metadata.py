@@ -31,8 +31,10 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-from apirec.codec.markers import TYPE
 from apirec.errors import StoreError
+
+# the keys of a typed value, from the pure gate: reading needs no codec (pydantic)
+from apirec.gate.placeholders import TYPE
 
 RECORDED_AT = "recorded_at"
 MOVED_AT = "moved_at"  # when --apirec-rekey gave it its key (UTC, to the second), if it did
