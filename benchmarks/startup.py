@@ -11,12 +11,19 @@ by run, so a busy neighbour slows both alike; each figure is the median wall tim
 modules are cached as on a user's machine (PYTHONDONTWRITEBYTECODE is unset in the children,
 and a first run of each side warms the cache). Targets (issue 19): the plugin at most +15 ms,
 ``import apirec`` at most +40 ms.
+
+A second table: the ``apirec`` console script, ``apirec --help`` and ``apirec ls DIR`` on a
+directory of 20 JSON recordings, against ``python -c "import apirec"`` (what the command cannot
+avoid) and ``python -c pass`` (the interpreter alone), all four taking turns run by run; beside
+the wall times, the children's CPU time (user + system), which a busy machine inflates less. Target
+(issue 19): each starts as fast as ``import apirec`` allows.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -57,6 +64,81 @@ def _pair(a: list[str], b: list[str], cwd: Path, runs: int) -> tuple[float, floa
     return statistics.median(times_a), statistics.median(times_b)
 
 
+def _turns(commands: list[list[str]], cwd: Path, runs: int) -> list[tuple[float, float]]:
+    """Each command's median wall time and median CPU time (user + system, which a busy
+    neighbour inflates less), all of them taking turns run by run."""
+    env = _env()
+    for argv in commands:
+        _time(argv, cwd, env)  # warm the bytecode cache
+    walls: list[list[float]] = [[] for _ in commands]
+    cpus: list[list[float]] = [[] for _ in commands]
+    for _ in range(runs):
+        for argv, wall, cpu in zip(commands, walls, cpus, strict=True):
+            before = _children_cpu()
+            wall.append(_time(argv, cwd, env))
+            cpu.append(_children_cpu() - before)
+    return [
+        (statistics.median(wall), statistics.median(cpu))
+        for wall, cpu in zip(walls, cpus, strict=True)
+    ]
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def _apirec_command() -> list[str]:
+    """The console script beside this interpreter, as a user runs it; else ``-m apirec``."""
+    script = Path(sys.executable).parent / "apirec"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "apirec"]
+
+
+def _small_store(path: Path, n: int = 20) -> None:
+    """``n`` JSON recordings made by the recorder: chat-sized answers, in one directory."""
+    import apirec
+
+    @apirec.record
+    def answer(question: str) -> dict[str, object]:
+        return {"id": f"chatcmpl-{question}", "content": "A short answer. " * 20, "tokens": 60}
+
+    with apirec.recording(path, mode="record"):
+        for n_ in range(n):
+            answer(f"question {n_}")
+
+
+def _cli_table(project: Path, runs: int) -> None:
+    store = project / "recordings"
+    _small_store(store)
+    apirec = _apirec_command()
+    names = ["apirec --help", f"apirec ls DIR ({len(list(store.glob('*.json')))} recordings)"]
+    timed = _turns(
+        [
+            [*apirec, "--help"],
+            [*apirec, "ls", str(store)],
+            [sys.executable, "-c", "import apirec"],
+            [sys.executable, "-c", "pass"],
+        ],
+        project,
+        runs,
+    )
+    (import_ms, import_cpu), (pass_ms, pass_cpu) = timed[2:]
+    print(f"\nthe command line: median of {runs} runs each, all four alternating")
+    print(
+        f"  baselines: python -c 'import apirec' {import_ms:.1f} ms (CPU {import_cpu:.1f}), "
+        f"python -c pass {pass_ms:.1f} ms (CPU {pass_cpu:.1f})"
+    )
+    print(
+        f"{'command':<31}{'ms':>7}{'- import':>10}{'/ import':>10}{'/ pass':>8}"
+        f"{'CPU ms':>9}{'- import':>10}"
+    )
+    for name, (ms, cpu) in zip(names, timed, strict=False):
+        print(
+            f"{name:<31}{ms:>7.1f}{ms - import_ms:>+10.1f}{ms / import_ms:>9.2f}x"
+            f"{ms / pass_ms:>7.2f}x{cpu:>9.1f}{cpu - import_cpu:>+10.1f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
@@ -86,6 +168,8 @@ def main() -> None:
             f"{row:<22}{side:<18}{ms:>8.1f}  {base:<20}{base_ms:>8.1f}{diff:>+9.1f}"
             f"{f'+{target:.0f}':>9}"
         )
+    with tempfile.TemporaryDirectory() as tmp:
+        _cli_table(Path(tmp), args.runs)
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ def test_ls_shows_each_recordings_age(store):
 
     table = apirec_cli("ls", path, "--older-than", "30d").stdout.splitlines()
     assert len(table) == 3 and table[1].split()[-2] == "40d"
-    assert table[-1].startswith("1 recordings, ")
+    assert table[-1].startswith("1 recording, ")
     assert table[-1].endswith("; 1 of unknown age (no recorded_at) left out")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from apirec.cli.app import _parser
+from apirec.cli.parser import build as _parser
 from tests.doc_blocks import ROOT, SHELL, Block, blocks, missing_lines, pages, shell_commands
 
 BLOCKS = [block for page in pages() for block in blocks(page)]

@@ -18,13 +18,6 @@ from apirec.record.expiry import parse_max_age
 from apirec.stores import metadata
 
 
-def add_filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--older-than", metavar="AGE", help="only recordings older than AGE (30d, 12h, 90m)"
-    )
-    parser.add_argument("--newer-than", metavar="AGE", help="only recordings younger than AGE")
-
-
 @dataclass(frozen=True)
 class AgeFilter:
     older_than: dt.timedelta | None

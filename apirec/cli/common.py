@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 import fnmatch
-import sys
-from collections.abc import Iterator, Sequence
+import textwrap
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
+from apirec.cli.base import MSGPACK_FILE as FILE_NAME
+from apirec.cli.base import OK as OK  # the commands' shared names, re-exported
+from apirec.cli.base import PROBLEMS as PROBLEMS
+from apirec.cli.base import USAGE as USAGE
+from apirec.cli.base import UsageError as UsageError
+from apirec.cli.base import error as error
+from apirec.cli.base import terminal_width
 from apirec.errors import StoreError
 from apirec.stores import blobs
 from apirec.stores.blob_files import DIR as BLOBS_DIR
 from apirec.stores.entry_summary import EntryInfo, info
 from apirec.stores.json_store import _FILE_RE, Entry, parse
-from apirec.stores.msgpack.writer import FILE_NAME
-
-OK, PROBLEMS, USAGE = 0, 1, 2
 
 # Directories never searched for recordings (hidden ones such as .venv, .git and apirec's own
 # .apirec-tmp are skipped too), so `apirec ls` from a project root stays quick and quiet.
 _NOT_RECORDINGS = frozenset({"node_modules", "site-packages", "__pycache__", "venv"})
-
-
-class UsageError(Exception):
-    """A command line that cannot be acted on: exit code 2."""
 
 
 @dataclass(frozen=True)
@@ -139,39 +139,116 @@ def find(target: str, root: Path) -> Path:
     return matches[0]
 
 
-def matches(value: str | None, pattern: str | None) -> bool:
-    """Glob when the pattern has wildcards, substring otherwise."""
+def selected(info: EntryInfo, function: str | None, test: str | None) -> bool:
+    """Whether a recording passes the ``--function`` and ``--test`` filters."""
+    return function_matches(info.function, function) and test_matches(info.test_id, test)
+
+
+def test_matches(test_id: str | None, pattern: str | None) -> bool:
+    """Whether the node id ``test_id`` is ``pattern``: the whole id or its end after a ``/`` or
+    ``::`` (``test_one``, ``test_a.py::test_one``, ``TestA::test_one[x]``), exactly, or as a
+    shell-style glob (``*`` ``?`` ``[...]``). Never a substring: ``test_1`` is not ``test_10``."""
+    return _matches(test_id, pattern, ("/", "::"))
+
+
+def function_matches(function: str | None, pattern: str | None) -> bool:
+    """Whether the function name is ``pattern``: the whole name or its end after a ``.``
+    (``create``, ``Completions.create``), exactly, or as a shell-style glob."""
+    return _matches(function, pattern, (".",))
+
+
+def _matches(value: str | None, pattern: str | None, separators: tuple[str, ...]) -> bool:
     if pattern is None:
         return True
-    text = value or ""
-    if any(c in pattern for c in "*?["):
-        return fnmatch.fnmatchcase(text, pattern)
-    return pattern in text
+    if value is None:  # a shared recording has no test: only --shared selects it
+        return False
+    tails = _tails(value, separators)
+    if pattern in tails:
+        return True
+    return any(c in pattern for c in "*?[") and any(fnmatch.fnmatchcase(t, pattern) for t in tails)
+
+
+def _tails(value: str, separators: tuple[str, ...]) -> list[str]:
+    """``value`` and each end of it after a separator; separators inside the parameters of a
+    parametrized test (``[...]``) do not count."""
+    head = value.split("[", 1)[0]
+    tails = [value]
+    for separator in separators:
+        at = head.find(separator)
+        while at >= 0:
+            tails.append(value[at + len(separator) :])
+            at = head.find(separator, at + 1)
+    return tails
 
 
 def shorten(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, keeping its end (``…Completions.create``)."""
     return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
-def table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: TextIO) -> None:
-    """Left-aligned columns; numbers (all-digit cells) right-aligned."""
-    widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=True)]
-    numeric = [all(str(r[i]).replace(",", "").isdigit() for r in rows) for i in range(len(headers))]
+def shorten_end(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, keeping its start."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
-    def line(cells: Sequence[Any]) -> str:
+
+def table(
+    rows: Sequence[Sequence[str]],
+    headers: Sequence[str],
+    out: TextIO,
+    *,
+    fit: Mapping[int, str] | None = None,
+) -> None:
+    """Left-aligned columns; numbers (all-digit cells) right-aligned. ``fit`` names the
+    columns that may be cut so that lines fit the terminal (:func:`terminal_width`): index ->
+    ``"end"`` to keep a cell's end (paths, qualified names), ``"start"`` to keep its start;
+    the widest is cut first, down to its header or 10 characters."""
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max(len(c) for c in col) for col in zip(headers, *cells, strict=True)]
+    numeric = [all(r[i].replace(",", "").isdigit() for r in cells) for i in range(len(headers))]
+    limit = terminal_width() if fit else None
+    if fit and limit is not None:
+        floor = {i: max(len(headers[i]), 10) for i in fit}
+        excess = sum(widths) + 2 * (len(widths) - 1) - limit
+        while excess > 0:
+            cuttable = [i for i in fit if widths[i] > floor[i]]
+            if not cuttable:
+                break  # as narrow as the columns go
+            widest = max(cuttable, key=lambda i: widths[i])
+            widths[widest] -= 1
+            excess -= 1
+        for i, keep in fit.items():
+            cut = shorten if keep == "end" else shorten_end
+            for row in cells:
+                row[i] = cut(row[i], widths[i])
+
+    def line(row: Sequence[str]) -> str:
         parts = [
-            str(c).rjust(w) if num else str(c).ljust(w)
-            for c, w, num in zip(cells, widths, numeric, strict=True)
+            c.rjust(w) if num else c.ljust(w)
+            for c, w, num in zip(row, widths, numeric, strict=True)
         ]
         return "  ".join(parts).rstrip()
 
     print(line(headers), file=out)
-    for row in rows:
+    for row in cells:
         print(line(row), file=out)
 
 
-def error(message: str) -> None:
-    print(f"apirec: {message}", file=sys.stderr)
+def say(text: str, out: TextIO, indent: str = "") -> None:
+    """A line of prose after ``indent``, wrapped to the terminal (whole when the output is
+    not one); the lines it wraps onto are indented two more spaces."""
+    width = terminal_width()
+    if width is None or len(indent + text) <= width:
+        print(indent + text, file=out)
+        return
+    wrapped = textwrap.fill(
+        text,
+        width,
+        initial_indent=indent,
+        subsequent_indent=indent + "  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    print(wrapped, file=out)
 
 
 def human_size(n: int) -> str:

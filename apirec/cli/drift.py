@@ -21,13 +21,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from apirec.cli.common import OK, PROBLEMS, UsageError, _searched, table
+from apirec.cli.base import MSGPACK_FILE as FILE_NAME
+from apirec.cli.base import plural
+from apirec.cli.common import OK, PROBLEMS, UsageError, _searched, say, shorten_end, table
 from apirec.cli.drift_report import Report, TypeReport, ordered
+from apirec.cli.progress import Progress
 from apirec.codec.drift import Checker
 from apirec.codec.type_resolution import _trusted
 from apirec.errors import StoreError
 from apirec.stores.json_store import Entry, parse
-from apirec.stores.msgpack.writer import FILE_NAME
+from apirec.stores.msgpack.store import MsgpackStore  # here, not listed as imported by a check
 
 
 def drift(args: argparse.Namespace) -> int:
@@ -35,13 +38,15 @@ def drift(args: argparse.Namespace) -> int:
     before = set(sys.modules)
     report = Report(trusted)
     checker = Checker(trusted)
-    for where, entry in recordings(Path(args.path), report):
-        response = entry["response"]
-        checked = checker.body(response.get("body"))
-        data = response.get("exception_data")
-        if response.get("is_exception") and isinstance(data, dict):
-            checked += checker.error(data)
-        report.add(where, entry.get("versions"), checked)
+    with Progress("drift", quiet=args.quiet) as progress:
+        for where, entry in recordings(Path(args.path), report):
+            response = entry["response"]
+            checked = checker.body(response.get("body"))
+            data = response.get("exception_data")
+            if response.get("is_exception") and isinstance(data, dict):
+                checked += checker.error(data)
+            report.add(where, entry.get("versions"), checked)
+            progress.step()
     imported = sorted(m for m in set(sys.modules) - before if _trusted(m, trusted))
     if args.json:
         json.dump(report.as_json(imported), sys.stdout, indent=2)
@@ -79,8 +84,6 @@ def _json(path: Path, report: Report) -> Iterator[tuple[str, Entry]]:
 
 
 def _msgpack(root: Path, report: Report) -> Iterator[tuple[str, Entry]]:
-    from apirec.stores.msgpack.store import MsgpackStore
-
     try:
         store = MsgpackStore(root)
     except StoreError as e:
@@ -109,9 +112,9 @@ def _msgpack(root: Path, report: Report) -> Iterator[tuple[str, Entry]]:
 
 def _print(report: Report, imported: list[str], out: TextIO) -> None:
     trusted = ", ".join(report.trusted) or "nothing (pass --trust PKG to check PKG's types)"
-    print(f"Trusted to import: {trusted}; imported {_plural(len(imported), 'module')}", file=out)
+    say(f"Trusted to import: {trusted}; imported {plural(len(imported), 'module')}", out)
     for where, why in report.unreadable:
-        print(f"UNREADABLE  {where}: {why}", file=out)
+        say(f"UNREADABLE  {where}: {why}", out)
     checked = [t for _, t in sorted(report.types.items()) if t.checked]
     for t in sorted(checked, key=lambda t: (not t.breaks, not t.problems, t.name)):
         print(file=out)
@@ -123,25 +126,28 @@ def _print(report: Report, imported: list[str], out: TextIO) -> None:
             file=out,
         )
         rows = [[f"{t.values:,}", f"{len(t.files):,}", t.name, _why(t)] for t in unchecked]
-        table(rows, ["VALUES", "FILES", "TYPE", "WHY"], out)
+        table(rows, ["VALUES", "FILES", "TYPE", "WHY"], out, fit={2: "end", 3: "start"})
     if report.unversioned_breaks:
-        print(
-            f"\nNote: {_plural(report.unversioned_breaks, 'validation problem')} are in "
+        print(file=out)
+        say(
+            f"Note: {plural(report.unversioned_breaks, 'validation problem')} "
+            f"{'is' if report.unversioned_breaks == 1 else 'are'} in "
             f"files that do not say which version recorded them (written before apirec kept "
             f"'versions', or by another recorder): they may never have validated, as SDKs "
             f"build responses without validation. Re-recorded files tell drift from that.",
-            file=out,
+            out,
         )
     broken = [t for t in checked if t.breaks]
     drifted = [t for t in checked if t.problems and not t.breaks]
     status = "FAILED" if report.breaks else "ok"
-    print(
-        f"\n{status}: {_plural(report.recordings, 'recording')}, "
-        f"{_plural(len(checked), 'type')} checked: {len(broken):,} would no longer replay as "
+    print(file=out)
+    say(
+        f"{status}: {plural(report.recordings, 'recording')}, "
+        f"{plural(len(checked), 'type')} checked: {len(broken):,} would no longer replay as "
         f"their type, {len(drifted):,} with fields the class does not read, "
         f"{len(unchecked):,} not checked"
-        + (f"; {_plural(len(report.unreadable), 'file')} unreadable" if report.unreadable else ""),
-        file=out,
+        + (f"; {plural(len(report.unreadable), 'file')} unreadable" if report.unreadable else ""),
+        out,
     )
 
 
@@ -149,13 +155,14 @@ def _print_type(report: Report, t: TypeReport, out: TextIO) -> None:
     state = "BREAKS REPLAY" if t.breaks else ("unknown fields" if t.problems else "ok")
     print(f"{t.name}  [{state}]", file=out)
     recorded = ", ".join(
-        f"{version} ({_plural(n, 'file')})" for version, n in sorted(t.recorded.items())
+        f"{version} ({plural(n, 'file')})" for version, n in sorted(t.recorded.items())
     )
     installed = report.installed(t.name) or "no distribution"
-    print(
-        f"  {_plural(t.values, 'value')} in {_plural(len(t.files), 'file')}; "
+    say(
+        f"{plural(t.values, 'value')} in {plural(len(t.files), 'file')}; "
         f"{t.package} recorded: {recorded}; installed: {installed}",
-        file=out,
+        out,
+        indent="  ",
     )
     if not t.problems:
         return
@@ -165,7 +172,7 @@ def _print_type(report: Report, t: TypeReport, out: TextIO) -> None:
             p.finding.kind,
             p.finding.field or "-",
             f"{p.values:,}",
-            _short(p.finding.detail, 70),
+            shorten_end(p.finding.detail, 70),
             p.example,
         ]
         for p in ordered(t)
@@ -174,16 +181,9 @@ def _print_type(report: Report, t: TypeReport, out: TextIO) -> None:
         [["  " + r[0], *r[1:]] for r in rows],
         ["  REPLAY", "PROBLEM", "FIELD", "VALUES", "DETAIL", "EXAMPLE"],
         out,
+        fit={2: "start", 4: "start", 5: "end"},  # the example file keeps its name
     )
 
 
 def _why(t: TypeReport) -> str:
     return next(iter(t.problems.values())).finding.detail
-
-
-def _short(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _plural(n: int, what: str) -> str:
-    return f"{n:,} {what}{'' if n == 1 else 's'}"

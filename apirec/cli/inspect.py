@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import difflib
 import json
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from apirec.cli import ages
+from apirec.cli.base import plural
 from apirec.cli.common import (
     OK,
     PROBLEMS,
@@ -21,14 +20,15 @@ from apirec.cli.common import (
     find,
     human_size,
     load,
-    matches,
     recording_files,
-    shorten,
+    selected,
+    shorten_end,
     table,
 )
-from apirec.codec.envelope import DATA, TYPE
-from apirec.codec.model_state import STATE
 from apirec.errors import StoreError
+
+# the keys of a typed value, from the pure gate: reading needs no codec (pydantic)
+from apirec.gate.placeholders import DATA, STATE, TYPE
 from apirec.stores.blobs import BLOB, SIZE
 from apirec.stores.entry_summary import EntryInfo, arguments_of
 
@@ -55,7 +55,7 @@ def ls(args: argparse.Namespace) -> int:
             error(str(e))
             broken += 1
             continue
-        if matches(loaded.info.function, args.function) and matches(loaded.info.test_id, args.test):
+        if selected(loaded.info, args.function, args.test):
             age = age_filter.age(loaded)
             if age_filter.keeps(age):
                 found.append(_Row(loaded.info, loaded.path.parent, loaded.blobs, age))
@@ -71,13 +71,10 @@ def ls(args: argparse.Namespace) -> int:
             error(left_out)
         return PROBLEMS if broken else OK
     infos = [r.info for r in found]
-    function_width = min(40, max((len(i.function) for i in infos), default=8))
-    # the test column takes what the terminal has left (key, flags, age, size and gaps: 54)
-    test_width = max(30, shutil.get_terminal_size((120, 24)).columns - function_width - 54)
     rows = [
         [
-            shorten(i.function, 40),
-            short_test(i.test_id, test_width),
+            i.function,
+            short_test(i.test_id),
             i.key[:12] + (f".{i.index}" if i.index else ""),
             "yes" if i.streamed else "",
             "yes" if i.error else "",
@@ -87,13 +84,15 @@ def ls(args: argparse.Namespace) -> int:
         for r, i in zip(found, infos, strict=True)
     ]
     if rows:
-        table(rows, ["FUNCTION", "TEST", "KEY", "STREAMED", "ERROR", "AGE", "SIZE"], sys.stdout)
+        headers = ["FUNCTION", "TEST", "KEY", "STREAMED", "ERROR", "AGE", "SIZE"]
+        # on a terminal, the function keeps its end (the method), the test its start
+        table(rows, headers, sys.stdout, fit={0: "end", 1: "start"})
     # a blob several recordings share is on disk once
     shared = {(r.dir, d): n for r in found for d, n in r.blobs.items()}
     total = sum(r.info.size - sum(r.blobs.values()) for r in found) + sum(shared.values())
     print(
-        f"{len(found)} recordings, {human_size(total)}"
-        + (f" ({len(shared)} blob{'' if len(shared) == 1 else 's'})" if shared else "")
+        f"{plural(len(found), 'recording')}, {human_size(total)}"
+        + (f" ({plural(len(shared), 'blob')})" if shared else "")
         + (f"; {left_out}" if left_out else "")
         + (f"; {broken} unreadable" if broken else "")
     )
@@ -104,13 +103,12 @@ def _seconds(age: dt.timedelta | None) -> int | None:
     return None if age is None else int(age.total_seconds())
 
 
-def short_test(test_id: str | None, width: int) -> str:
-    """``file.py::test_name[params]`` without the directories, cut at the end if too long."""
+def short_test(test_id: str | None) -> str:
+    """``file.py::test_name[params]``: the node id without the directories."""
     if test_id is None:
         return "(shared)"
     path, sep, rest = test_id.partition("::")
-    text = Path(path).name + sep + rest
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return Path(path).name + sep + rest
 
 
 def readable(value: Any, indent: int = 0) -> str:
@@ -217,10 +215,6 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
-def shorten_end(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def show(args: argparse.Namespace) -> int:
     loaded = load(find(args.target, Path(args.dir)))
     if args.json:
@@ -231,6 +225,8 @@ def show(args: argparse.Namespace) -> int:
 
 
 def diff(args: argparse.Namespace) -> int:
+    import difflib
+
     root = Path(args.dir)
     a, b = load(find(args.a, root)), load(find(args.b, root))
     lines = list(

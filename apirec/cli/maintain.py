@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from apirec.cli import usage
+from apirec.cli.base import plural
 from apirec.cli.common import (
     OK,
     PROBLEMS,
@@ -15,9 +16,10 @@ from apirec.cli.common import (
     blob_homes,
     error,
     load,
-    matches,
     recording_files,
+    selected,
 )
+from apirec.cli.progress import Progress
 from apirec.errors import ApirecError, StoreError
 from apirec.stores.blob_files import DIR, BlobFiles, recordings_beside
 from apirec.stores.convert import convert as convert_store
@@ -47,7 +49,9 @@ def prune(args: argparse.Namespace) -> int:
     broken = 0
     shared_kept = 0
     directories: set[Path] = set()
+    progress = Progress("prune", quiet=args.quiet)
     for path in recording_files(Path(args.path)):
+        progress.step()
         directories.add(path.parent)
         try:
             loaded = load(path)
@@ -58,7 +62,7 @@ def prune(args: argparse.Namespace) -> int:
         info = loaded.info
         if args.shared and info.test_id is not None:
             continue
-        if not (matches(info.function, args.function) and matches(info.test_id, args.test)):
+        if not selected(info, args.function, args.test):
             continue
         if reports is not None and not reports.unused(path, info.test_id):
             shared_kept += reports.unused(path, info.test_id, whole_suite=True)
@@ -70,6 +74,7 @@ def prune(args: argparse.Namespace) -> int:
             newer.append(path)
             continue
         doomed.append(path)
+    progress.finish()  # its line erased before the list
     verb = "would delete" if args.dry_run else "deleted"
     for path in doomed:
         if not args.dry_run:
@@ -80,7 +85,7 @@ def prune(args: argparse.Namespace) -> int:
                 broken += 1
                 continue
         print(f"{verb} {path}")
-    print(f"{verb} {len(doomed)} recording{'' if len(doomed) == 1 else 's'}")
+    print(f"{verb} {plural(len(doomed), 'recording')}")
     directories.update(blob_homes(Path(args.path)))  # also where no recording is left
     broken += _prune_blobs(sorted(directories), set(doomed), args.dry_run)
     if reports is not None:
@@ -145,9 +150,10 @@ def convert(args: argparse.Namespace) -> int:
     if not src.exists():
         raise UsageError(f"{src}: no such file or directory")
     try:
-        count = convert_store(src, dst, to=to)
+        with Progress("convert", quiet=args.quiet) as progress:
+            count = convert_store(src, dst, to=to, progress=progress.step)
     except (ApirecError, OSError) as e:
         error(str(e))
         return PROBLEMS
-    print(f"converted {count} recordings from {src} ({source_kind}) to {dst} ({to})")
+    print(f"converted {plural(count, 'recording')} from {src} ({source_kind}) to {dst} ({to})")
     return OK

@@ -17,6 +17,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from apirec.cli.base import plural
 from apirec.cli.common import OK, PROBLEMS, error, msgpack_stores
 from apirec.errors import StoreError
 from apirec.stores.msgpack.store import FILE_NAME, MsgpackStore
@@ -50,13 +51,13 @@ def _repair(root: Path) -> None:
             index_problem = store.index_problem()
             n = sum(1 for _ in store.entries())
             if index_problem is None:
-                print(f"{store.path}: nothing to repair ({n:,} recordings, no damage)")
+                print(f"{store.path}: nothing to repair ({plural(n, 'recording')}, no damage)")
                 return
             store.rebuild_index()
             print(
                 f"{index_problem}\n  rebuilt {store.index_path.name} from the frames of "
                 f"{store.path.name}; the index is derived data, so nothing is lost "
-                f"({n:,} recordings)"
+                f"({plural(n, 'recording')})"
             )
             return
         report = store.repair(_backup_path(root))
@@ -73,7 +74,7 @@ def _repair(root: Path) -> None:
             "  a dropped frame that held no readable key may have been a later answer or a "
             "deletion of any key: re-record the tests of this store if in doubt"
         )
-    print(f"  kept {len(report.kept):,} recordings:")
+    print(f"  kept {plural(len(report.kept), 'recording')}:")
     for where in report.kept:
         print(f"    {where}")
 

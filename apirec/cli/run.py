@@ -1,42 +1,17 @@
 """``apirec run [options] -- COMMAND...``: a program run with a recording active in it and in
-every Python process it starts (see :mod:`apirec.servers.launcher`)."""
+every Python process it starts (see :mod:`apirec.servers.launcher`); its arguments are in
+:mod:`apirec.cli.parser`."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
-from apirec.cli.common import UsageError
+from apirec.cli.base import UsageError
 from apirec.errors import ApirecError
-from apirec.record.settings import split_hosts
-
-DESCRIPTION = """\
-Run COMMAND (python app.py, app.py, -m module, uvicorn app:app, a console script) with one
-process-wide recording open in it and in every Python process it starts, the SDKs given by
---integrations patched into it. Each option falls back to an environment variable:
-APIREC_MODE (else replay), APIREC_DIR (else ./recordings), APIREC_STORE (else json),
-APIREC_INTEGRATIONS (comma-separated, else none); a replay blocks the network as in tests
-(APIREC_BLOCK_NETWORK, APIREC_ALLOW_HOSTS). The exit status is COMMAND's.
-"""
-
-
-def add_parser(commands: Any) -> None:
-    run = commands.add_parser(
-        "run",
-        help="run a program with a recording active in it and its Python children",
-        description=DESCRIPTION,
-        usage="apirec run [--mode M] [--dir DIR] [--store S] [--integrations a,b] -- COMMAND...",
-    )
-    run.add_argument("--mode", help="live, record, replay, record-if-missing")
-    run.add_argument("--dir", help="the recordings directory (from here)")
-    run.add_argument("--store", help="json or msgpack")
-    run.add_argument(
-        "--integrations", action="append", metavar="a,b", help="SDKs to patch (repeatable)"
-    )
-    run.add_argument("program", nargs=argparse.REMAINDER, metavar="COMMAND")
 
 
 def run(args: argparse.Namespace) -> int:
+    from apirec.record.settings import split_hosts
     from apirec.servers.launcher import (
         cannot_import_apirec,
         interpreter,

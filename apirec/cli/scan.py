@@ -17,9 +17,10 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
+from apirec.cli.base import plural
 from apirec.cli.common import OK, PROBLEMS, UsageError
+from apirec.cli.progress import Progress
 from apirec.errors import StoreError
 from apirec.gate.detect import find_spans
 from apirec.gate.walk import findings
@@ -30,20 +31,16 @@ TEXT_SUFFIXES = (".yaml", ".yml", ".txt", ".jsonl")
 Found = tuple[str, str, str]  # (file, where, kind)
 
 
-def add_parser(commands: Any) -> None:
-    scan = commands.add_parser("scan", help="find secret-shaped values in recordings (exit 1)")
-    scan.add_argument("paths", nargs="+", metavar="PATH", help="directories or files")
-    scan.add_argument("--json", action="store_true", help="one JSON list, for scripts")
-
-
 def scan(args: argparse.Namespace) -> int:
     found: list[Found] = []
     for text in args.paths:
-        path = Path(text)
-        if not path.exists():
-            raise UsageError(f"{path}: no such file or directory")
-        for file in _files(path):
-            found += _scan_file(file)
+        if not Path(text).exists():
+            raise UsageError(f"{text}: no such file or directory")
+    with Progress("scan", "file", quiet=args.quiet) as progress:
+        for text in args.paths:
+            for file in _files(Path(text)):
+                found += _scan_file(file)
+                progress.step()
     if args.json:
         rows = [{"file": f, "path": where, "kind": kind} for f, where, kind in found]
         json.dump(rows, sys.stdout, indent=2)
@@ -52,7 +49,8 @@ def scan(args: argparse.Namespace) -> int:
         for name, where, kind in found:
             print(f"{name}: {where or '(whole file)'}: {kind}")
         files = len({name for name, _, _ in found})
-        summary = f"{len(found)} secret-shaped value(s) in {files} file(s)" if found else "clean"
+        where = plural(files, "file")
+        summary = f"{plural(len(found), 'secret-shaped value')} in {where}" if found else "clean"
         print(f"apirec scan: {summary}", file=sys.stderr)
     return PROBLEMS if found else OK
 

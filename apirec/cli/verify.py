@@ -20,11 +20,12 @@ import argparse
 import sys
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from apirec.cli.base import plural
 from apirec.cli.common import (
     OK,
     PROBLEMS,
@@ -34,6 +35,7 @@ from apirec.cli.common import (
     recording_files,
     table,
 )
+from apirec.cli.progress import Progress
 from apirec.codec.envelope import _CONTAINERS, _SCALAR_DECODERS, DATA, TYPE, decode
 from apirec.codec.model_state import STATE
 from apirec.codec.type_resolution import REGISTRY, Unresolvable, _trusted, resolve
@@ -105,7 +107,9 @@ def check(path: Path, trusted: tuple[str, ...], report: Report) -> None:
     check_entry(str(path), entry, trusted, report)
 
 
-def check_store(root: Path, trusted: tuple[str, ...], report: Report) -> None:
+def check_store(
+    root: Path, trusted: tuple[str, ...], report: Report, step: Callable[[], None] = lambda: None
+) -> None:
     """A msgpack store: every frame of its file (damage, a torn tail), then every recording."""
     try:
         whole = MsgpackStore(root, salvage=True)  # every frame from the start, past damage
@@ -137,6 +141,7 @@ def check_store(root: Path, trusted: tuple[str, ...], report: Report) -> None:
         try:
             for key, index, where in list(store.entries()):
                 report.files += 1
+                step()
                 try:
                     entry = store.read(key, index)
                 except StoreError as e:
@@ -202,11 +207,15 @@ def verify(args: argparse.Namespace) -> int:
     trusted = tuple(args.trust or ())
     report = Report()
     paths = list(recording_files(Path(args.path), msgpack=True))
-    for path in paths:
-        check(path, trusted, report)
-    json_holes(paths, report)
-    for root in msgpack_stores(Path(args.path)):
-        check_store(root, trusted, report)
+    stores = msgpack_stores(Path(args.path))
+    with Progress("verify", quiet=args.quiet) as progress:
+        progress.total = None if stores else len(paths)  # a store's count is known when read
+        for path in paths:
+            check(path, trusted, report)
+            progress.step()
+        json_holes(paths, report)
+        for root in stores:
+            check_store(root, trusted, report, progress.step)
     out = sys.stdout
     for problem in report.problems:
         print(f"PROBLEM  {problem}", file=out)
@@ -215,12 +224,12 @@ def verify(args: argparse.Namespace) -> int:
         title = "Types replay cannot rebuild here (DecodeError unless strict_types=False):"
         print(gap + title, file=out)
         rows = [[f"{n:,}", name, why] for (name, why), n in sorted(report.types.items())]
-        table(rows, ["FILES", "TYPE", "WHY"], out)
+        table(rows, ["FILES", "TYPE", "WHY"], out, fit={1: "end", 2: "start"})
         gap = "\n"
     if report.errors:
         print(f"{gap}Recorded errors that replay as apirec.ReplayedError:", file=out)
         rows = [[f"{n:,}", name] for name, n in sorted(report.errors.items())]
-        table(rows, ["FILES", "CLASS"], out)
+        table(rows, ["FILES", "CLASS"], out, fit={1: "end"})
         gap = "\n"
     if report.provider_errors:
         title = (
@@ -234,7 +243,7 @@ def verify(args: argparse.Namespace) -> int:
     orphans = _unreferenced_blobs(Path(args.path))
     if orphans:
         print(
-            f"{gap}{_plural(len(orphans), 'blob')} no recording refers to (apirec prune "
+            f"{gap}{plural(len(orphans), 'blob')} no recording refers to (apirec prune "
             f"deletes them with the recordings it deletes), such as {orphans[0]}",
             file=out,
         )
@@ -242,9 +251,9 @@ def verify(args: argparse.Namespace) -> int:
     strict_fail = args.strict and bool(report.types)
     status = "FAILED" if report.problems or strict_fail else "ok"
     print(
-        f"{gap}{status}: {_plural(report.files, 'recording')} checked, "
-        f"{_plural(len(report.problems), 'problem')}, "
-        f"{_plural(len(report.types), 'type')} not resolved"
+        f"{gap}{status}: {plural(report.files, 'recording')} checked, "
+        f"{plural(len(report.problems), 'problem')}, "
+        f"{plural(len(report.types), 'type')} not resolved"
         + (" (--strict)" if strict_fail else ""),
         file=out,
     )
@@ -258,7 +267,3 @@ def _unreferenced_blobs(target: Path) -> list[Path]:
     for home in blob_homes(target):
         found += BlobFiles(home).unreferenced(recordings_beside(home))[0]
     return found
-
-
-def _plural(n: int, what: str) -> str:
-    return f"{n:,} {what}{'' if n == 1 else 's'}"

@@ -24,8 +24,10 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from apirec.codec.envelope import DATA, TYPE
 from apirec.errors import StoreError
+
+# the keys of a typed value, from the pure gate: reading needs no codec (pydantic)
+from apirec.gate.placeholders import DATA, TYPE
 
 BLOB = "__blob__"
 SIZE = "size"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from apirec.errors import StoreError
@@ -33,13 +34,21 @@ from apirec.stores.msgpack.writer import (
 FORMATS = ("msgpack", "json")
 
 
-def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], to: str = "msgpack") -> int:
+def convert(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    to: str = "msgpack",
+    *,
+    progress: Callable[[], None] | None = None,
+) -> int:
     """Convert the store in directory ``src`` into a ``to`` store in ``dst``; return the count.
 
     ``to="msgpack"`` reads the JSON files under ``src`` (recursively) and writes
     ``dst/recordings.apirec``; ``to="json"`` writes one file per recording under ``dst``.
-    Never overwrites a different existing recording.
+    Never overwrites a different existing recording. ``progress`` is called once per
+    recording converted (``apirec convert``'s progress line).
     """
+    step = progress or (lambda: None)
     if to not in FORMATS:
         raise ValueError(f"{to!r} is not a valid store format. Valid formats are: json, msgpack")
     source, target = Path(src), Path(dst)
@@ -54,8 +63,13 @@ def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], to: str = 
             )
         files = _json_files(source)
         samples = [_json_record(source, files[p])[4] for p in sample_positions(len(files))]
-        return build(target, (_json_record(source, path) for path in files), samples)
-    return _write_json(source, target)
+        return build(target, (_counted(_json_record(source, p), step) for p in files), samples)
+    return _write_json(source, target, step)
+
+
+def _counted(record: Record, step: Callable[[], None]) -> Record:
+    step()
+    return record
 
 
 def _json_files(root: Path) -> list[Path]:
@@ -94,7 +108,7 @@ def _json_record(root: Path, path: Path) -> Record:
     return key, index, stored_name, written_at, load_json(raw, str(path))
 
 
-def _write_json(source: Path, target: Path) -> int:
+def _write_json(source: Path, target: Path, step: Callable[[], None]) -> int:
     if not (source / FILE_NAME).exists():
         raise StoreError(f"{source / FILE_NAME}: no msgpack store here", path=str(source))
     store = MsgpackStore(source)
@@ -109,6 +123,7 @@ def _write_json(source: Path, target: Path) -> int:
     count = 0
     try:
         for name, written_at, data in store.records():
+            step()
             path = target / _safe(name, store.location)
             passed = gated_bytes(data)  # the write gate, as for every write
             data = _to_blobs(data if isinstance(passed, bytes) else dumps(passed), path)

@@ -11,7 +11,6 @@ import re
 import socket
 import stat
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -102,14 +101,28 @@ def io_error(path: Path, what: str, error: OSError) -> StoreError:
     return StoreError(f"{path}: cannot be {what}: {reason}", path=str(path))
 
 
+def _new_temp(tmp_dir: Path, prefix: str) -> tuple[int, str]:
+    """A new, empty file of a name no one else has: tempfile.mkstemp's way, but created with
+    mode 0666 less the umask, as the user's other files are (mkstemp's 0600 would make every
+    recording private, unlike the msgpack store's file and the rest of the repository)."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        name = os.path.join(tmp_dir, f"{prefix}{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(name, flags, 0o666), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(tmp_dir))
+
+
 def write_temp(tmp_dir: Path, data: bytes, target: Path) -> str:
     """A new file in ``tmp_dir`` holding ``data``, synced to disk, for an atomic rename onto
     ``target`` (named in errors); returns its path."""
     fd = -1
     name = ""
     try:
-        prefix = f"{os.getpid()}-{host_tag()}-"
-        fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=tmp_dir)
+        fd, name = _new_temp(tmp_dir, f"{os.getpid()}-{host_tag()}-")
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]

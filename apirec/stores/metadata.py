@@ -28,12 +28,13 @@ import functools
 import sys
 import time
 from collections.abc import Mapping
-from importlib import metadata
 from pathlib import PurePath
 from typing import Any
 
-from apirec.codec.envelope import TYPE
 from apirec.errors import StoreError
+
+# the keys of a typed value, from the pure gate: reading needs no codec (pydantic)
+from apirec.gate.placeholders import TYPE
 
 RECORDED_AT = "recorded_at"
 MOVED_AT = "moved_at"  # when --apirec-rekey gave it its key (UTC, to the second), if it did
@@ -98,6 +99,8 @@ def package_of(type_name: str) -> tuple[str, str] | None:
     module = sys.modules.get(top)
     if module is None or not _installed(module):
         return None  # the value was encoded from a live object, so its package is imported
+    from importlib import metadata  # here: reading recordings (apirec ls) never needs it
+
     try:  # the usual case, cheap: the distribution is named like the package (openai, mcp)
         return top, metadata.version(top)
     except metadata.PackageNotFoundError:
@@ -119,6 +122,8 @@ def package_of(type_name: str) -> tuple[str, str] | None:
 def _distributions() -> Mapping[str, list[str]]:
     # scans every installed distribution (a few hundred ms): only for packages whose
     # distribution is named otherwise (tavily -> tavily-python, google -> google-genai)
+    from importlib import metadata
+
     return metadata.packages_distributions()
 
 

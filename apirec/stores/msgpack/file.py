@@ -209,7 +209,8 @@ class StoreFile(FrameReader):
             if self._fd is None:
                 try:
                     self.root.mkdir(parents=True, exist_ok=True)
-                    new_fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                    # 0666 less the umask, as the JSON store's files
+                    new_fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
                 except OSError as e:
                     raise self._error(f"cannot be written: {e.strerror or e}") from None
                 self._attach(new_fd)

@@ -1,0 +1,200 @@
+"""The ``apirec`` command line's arguments, built with argparse alone.
+
+Nothing here imports a command, a store or the codec: ``apirec --help`` and a mistyped option
+cost the interpreter's start and ``import apirec``, and each command's module is imported only
+when it runs (:mod:`apirec.cli.app`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+# command -> what it does (its line in `apirec --help`, the first of `apirec COMMAND --help`)
+# and an example to copy
+ABOUT = {
+    "demo": ("record two slow calls, then replay them offline", "apirec demo"),
+    "ls": (
+        "list recordings: function, test, key, kind, age, size",
+        "apirec ls tests/recordings --test 'test_chat.py::*'",
+    ),
+    "show": ("one recording, decoded for reading", "apirec show 5d86152f --dir tests/recordings"),
+    "diff": (
+        "what differs between two recordings (exit 1)",
+        "apirec diff 5d86152f dd8c0bb6 --dir tests/recordings",
+    ),
+    "verify": (
+        "decode every recording as replay would (exit 1: problems)",
+        "apirec verify tests/recordings --trust openai",
+    ),
+    "repair": (
+        "rewrite damaged msgpack stores without the damage, keeping a backup",
+        "apirec repair tests/recordings",
+    ),
+    "drift": (
+        "check recordings against the classes installed now (exit 1: broken)",
+        "apirec drift tests/recordings --trust openai",
+    ),
+    "prune": (
+        "delete the recordings matching the filters",
+        "apirec prune tests/recordings --test 'tests/test_chat.py::test_old*' --dry-run",
+    ),
+    "convert": (
+        "copy a store into the other format",
+        "apirec convert tests/recordings /tmp/recordings-json --to json",
+    ),
+    "scan": (
+        "find secret-shaped values in recordings (exit 1: some found)",
+        "apirec scan tests/recordings",
+    ),
+    "run": (
+        "run a program with a recording active in it and its Python children",
+        "apirec run --mode record --integrations openai -- uvicorn app:app",
+    ),
+}
+
+RUN_DESCRIPTION = """\
+Run COMMAND (python app.py, app.py, -m module, uvicorn app:app, a console script) with one
+process-wide recording open in it and in every Python process it starts, the SDKs given by
+--integrations patched into it. Each option falls back to an environment variable:
+APIREC_MODE (else replay), APIREC_DIR (else ./recordings), APIREC_STORE (else json),
+APIREC_INTEGRATIONS (comma-separated, else none); a replay blocks the network as in tests
+(APIREC_BLOCK_NETWORK, APIREC_ALLOW_HOSTS). The exit status is COMMAND's.
+"""
+
+
+def build() -> argparse.ArgumentParser:
+    from apirec import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="apirec",
+        description="Record and replay function calls.",
+        epilog="apirec COMMAND --help says more about each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"apirec {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo = _command(commands, "demo")
+    demo.add_argument(
+        "--keep", metavar="DIR", help="write the recordings to DIR (new or empty) and keep them"
+    )
+
+    ls = _command(commands, "ls")
+    ls.add_argument("path", nargs="?", default=".", help="directory (searched recursively) or file")
+    _filters(ls)
+    _age_filters(ls)
+    ls.add_argument("--json", action="store_true", help="one JSON list, for scripts")
+
+    show = _command(commands, "show")
+    show.add_argument("target", metavar="KEY|FILE")
+    show.add_argument("--dir", default=".", help="where to look for KEY (default: .)")
+    show.add_argument("--full", action="store_true", help="do not shorten stream chunks")
+    show.add_argument("--json", action="store_true", help="the stored JSON as it is")
+
+    diff = _command(commands, "diff")
+    diff.add_argument("a", metavar="A")
+    diff.add_argument("b", metavar="B")
+    diff.add_argument("--dir", default=".", help="where to look for keys (default: .)")
+    diff.add_argument("-U", "--context", type=int, default=3, help="lines of context")
+
+    verify = _command(commands, "verify")
+    _quiet(verify)
+    verify.add_argument("path", metavar="DIR")
+    verify.add_argument("--trust", action="append", metavar="PKG", help="may import PKG")
+    verify.add_argument("--strict", action="store_true", help="unresolved types fail too")
+
+    repair = _command(commands, "repair")
+    repair.add_argument("path", metavar="DIR", help="msgpack stores under DIR, recursively")
+
+    drift = _command(commands, "drift")
+    _quiet(drift)
+    drift.add_argument("path", metavar="DIR", help="JSON files and msgpack stores, recursively")
+    drift.add_argument("--trust", action="append", metavar="PKG", help="check PKG's types")
+    drift.add_argument("--json", action="store_true", help="one JSON report, for scripts")
+
+    prune = _command(commands, "prune")
+    _quiet(prune)
+    prune.add_argument("path", metavar="DIR")
+    _filters(prune)
+    prune.add_argument("--shared", action="store_true", help="only shared (test-less) ones")
+    prune.add_argument(
+        "--usage",
+        nargs="+",
+        metavar="REPORT",
+        help="usage reports of pytest --apirec-usage (one per shard): only what no report "
+        "used, of tests some report ran in full",
+    )
+    prune.add_argument(
+        "--rootdir",
+        default=".",
+        metavar="DIR",
+        help="the pytest rootdir the reports' paths are relative to (default: .)",
+    )
+    prune.add_argument("-n", "--dry-run", action="store_true", help="list, delete nothing")
+
+    convert = _command(commands, "convert")
+    _quiet(convert)
+    convert.add_argument("src", metavar="SRC")
+    convert.add_argument("dst", metavar="DST")
+    convert.add_argument("--to", choices=["json", "msgpack"], required=True)
+
+    scan = _command(commands, "scan")
+    _quiet(scan)
+    scan.add_argument("paths", nargs="+", metavar="PATH", help="directories or files")
+    scan.add_argument("--json", action="store_true", help="one JSON list, for scripts")
+
+    what, example = ABOUT["run"]
+    run = commands.add_parser(
+        "run",
+        help=what,
+        description=RUN_DESCRIPTION,
+        usage="apirec run [--mode M] [--dir DIR] [--store S] [--integrations a,b] -- COMMAND...",
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("--mode", help="live, record, replay, record-if-missing")
+    run.add_argument("--dir", help="the recordings directory (from here)")
+    run.add_argument("--store", help="json or msgpack")
+    run.add_argument(
+        "--integrations", action="append", metavar="a,b", help="SDKs to patch (repeatable)"
+    )
+    run.add_argument("program", nargs=argparse.REMAINDER, metavar="COMMAND")
+    return parser
+
+
+def _command(commands: Any, name: str) -> argparse.ArgumentParser:
+    what, example = ABOUT[name]
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=what,
+        description=what[0].upper() + what[1:] + ".",
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+def _quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress line on the terminal (stderr)"
+    )
+
+
+def _filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--function",
+        metavar="PATTERN",
+        help="the function's name or its end (create, Completions.create), or a glob (* ? [])",
+    )
+    parser.add_argument(
+        "--test",
+        metavar="PATTERN",
+        help="the test's node id or its end (test_one, test_a.py::test_one), or a glob",
+    )
+
+
+def _age_filters(parser: argparse.ArgumentParser) -> None:
+    # parsed by apirec.cli.ages.AgeFilter when the command runs
+    parser.add_argument(
+        "--older-than", metavar="AGE", help="only recordings older than AGE (30d, 12h, 90m)"
+    )
+    parser.add_argument("--newer-than", metavar="AGE", help="only recordings younger than AGE")

@@ -1,0 +1,92 @@
+"""``--test`` and ``--function`` of ``apirec prune`` and ``apirec ls``: a node id or a function
+name, whole or its end, exactly or as a shell-style glob; never a substring."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import apirec
+from apirec.cli.app import main
+
+
+@apirec.record(name="app.ask")
+def ask(n: int) -> str:
+    return f"answer {n}"
+
+
+@apirec.record(name="app.ask_more")
+def ask_more(n: int) -> str:
+    return f"more {n}"
+
+
+TESTS = ["test_1", "test_10", "test_11", "test_1[x]", "TestA::test_1"]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    root = tmp_path / "recordings"
+    for n, name in enumerate(TESTS):
+        with apirec.recording(root, mode="record", test_id=f"tests/test_m.py::{name}"):
+            ask(n)
+            ask_more(n)
+    return root
+
+
+def _listed(capsys: pytest.CaptureFixture[str], root: Path, *filters: str) -> list[tuple[str, str]]:
+    assert main(["ls", str(root), "--json", *filters]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    return sorted((r["test_id"].split("::", 1)[1], r["function"]) for r in rows)
+
+
+def test_prune_test_1_deletes_test_1_only(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["prune", str(store), "--test", "test_1"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == "deleted 4 recordings"  # test_1 and TestA::test_1, 2 each
+    left = _listed(capsys, store)
+    assert {test for test, _ in left} == {"test_10", "test_11", "test_1[x]"}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "tests"),
+    [
+        ("tests/test_m.py::test_1", {"test_1"}),  # the whole node id
+        ("test_m.py::test_1", {"test_1"}),
+        ("TestA::test_1", {"TestA::test_1"}),
+        ("test_1[x]", {"test_1[x]"}),  # brackets of a parametrized id: exact first
+        ("test_1*", {"test_1", "test_10", "test_11", "test_1[x]", "TestA::test_1"}),
+        ("test_1?", {"test_10", "test_11"}),
+        ("*::test_1", {"test_1", "TestA::test_1"}),
+        ("est_1", set()),  # not a substring
+        ("test_m.py", set()),
+    ],
+)
+def test_test_patterns(
+    store: Path, capsys: pytest.CaptureFixture[str], pattern: str, tests: set[str]
+) -> None:
+    assert {test for test, _ in _listed(capsys, store, "--test", pattern)} == tests
+    assert main(["prune", str(store), "--test", pattern, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].startswith(f"would delete {2 * len(tests)} recording")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "functions"),
+    [
+        ("ask", {"app.ask"}),
+        ("app.ask", {"app.ask"}),
+        ("ask*", {"app.ask", "app.ask_more"}),
+        ("app.*", {"app.ask", "app.ask_more"}),
+        ("app", set()),
+        ("sk", set()),
+    ],
+)
+def test_function_patterns(
+    store: Path, capsys: pytest.CaptureFixture[str], pattern: str, functions: set[str]
+) -> None:
+    assert {f for _, f in _listed(capsys, store, "--function", pattern)} == functions
+    assert main(["prune", str(store), "--function", pattern]) == 0
+    capsys.readouterr()
+    assert {f for _, f in _listed(capsys, store)} == {"app.ask", "app.ask_more"} - functions

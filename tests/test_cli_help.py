@@ -1,0 +1,70 @@
+"""The command line explains itself: ``--version``, a line and an example in every command's
+``--help`` (an example that parses), and counts in the singular when there is one."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+
+import apirec
+from apirec.cli.app import main
+from apirec.cli.parser import build
+
+COMMANDS = ["demo", "ls", "show", "diff", "verify", "repair", "drift", "prune", "convert", "scan"]
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"apirec {apirec.__version__}\n"
+
+
+def test_every_command_is_in_the_list() -> None:
+    parser = build()
+    (commands,) = [a for a in parser._actions if a.dest == "command"]
+    assert sorted(commands.choices) == sorted(COMMANDS)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_commands_help_says_what_it_does_and_shows_an_example(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, "--help"]) == 0
+    text = capsys.readouterr().out
+    paragraphs = text.split("\n\n")
+    # after the usage: one line saying what the command does
+    what = paragraphs[1]
+    assert "\n" not in what and what[0].isupper() and what.endswith("."), text
+    assert not what.startswith(("positional", "options")), text
+    # last: an example to copy, which parses
+    lines = paragraphs[-1].strip().splitlines()
+    assert lines[0] == "example:", text
+    argv = shlex.split(lines[1])
+    assert argv[:2] == ["apirec", command]
+    args = build().parse_args(argv[1:])  # exits (SystemExit) if the example does not parse
+    assert args.command == command
+
+
+@apirec.record(name="app.answer")
+def answer(n: int) -> dict[str, str]:
+    return {"text": f"answer {n}"}
+
+
+def test_one_is_singular(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "recordings"
+    with apirec.recording(store, mode="record", test_id="tests/test_a.py::test_one"):
+        answer(1)
+    assert main(["ls", str(store)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("1 recording, ")
+    assert main(["convert", str(store), str(tmp_path / "packed"), "--to", "msgpack"]) == 0
+    assert capsys.readouterr().out.startswith("converted 1 recording from ")
+    assert main(["prune", str(store), "--test", "test_one", "--dry-run"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "would delete 1 recording"
+    assert main(["repair", str(tmp_path / "packed")]) == 0
+    assert "(1 recording, no damage)" in capsys.readouterr().out
+    leaked = tmp_path / "leaked.json"  # written by hand: the gate never let this through
+    leaked.write_text(json.dumps({"token": "sk-proj-Q7xW2mN9pL4kR8vT1yB6cZ3hJ5gF0dSaE"}))
+    assert main(["scan", str(leaked)]) == 1
+    assert capsys.readouterr().err == "apirec scan: 1 secret-shaped value in 1 file\n"

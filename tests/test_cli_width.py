@@ -1,0 +1,81 @@
+"""``apirec ls`` and ``apirec drift`` fit the terminal they print to (its width, or
+``COLUMNS``): long function names, test ids and file paths are cut, never wider lines. Output
+that is not a terminal keeps every cell whole, for grep and files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+import apirec
+from apirec.cli.app import main
+from tests.terminal import run_on_terminal
+
+LONG = "a_rather_long_package_name.with_a_deep_module.AndAClassWithALongName.a_method"
+
+
+class Forecast(BaseModel):
+    city: str
+    degrees: int
+
+
+@apirec.record(name=LONG)
+def forecast(city: str) -> Forecast:
+    return Forecast(city=city, degrees=21)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    root = tmp_path / "a" / "deep" / "project" / "tests" / "recordings" / "of_the_weather_service"
+    test_id = (
+        "tests/integration/weather/test_forecasts_for_every_city_we_serve.py::"
+        "TestForecasts::test_forecast[city=Saint-Remy-de-Provence-with-a-long-parameter]"
+    )
+    with apirec.recording(root, mode="record", test_id=test_id):
+        forecast("Saint-Remy")
+        forecast("Paris")
+    for path in root.glob("*.json"):  # recorded by an older Forecast that had one more field
+        entry = json.loads(path.read_text())
+        entry["response"]["body"]["__data__"]["humidity_in_percent_at_noon"] = 40
+        path.write_text(json.dumps(entry, indent=2))
+    return root
+
+
+def _lines(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
+    main(list(argv))
+    return capsys.readouterr().out.splitlines()
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_ls_fits_the_terminal(store: Path, columns: int) -> None:
+    code, shown, _ = run_on_terminal(["ls", str(store)], columns=columns)
+    assert code == 0, shown
+    lines = shown.splitlines()
+    assert max(len(line) for line in lines) <= columns, shown
+    row = lines[1]
+    assert row.startswith("…") and ".a_method" in row  # the function keeps its end
+    assert "  test_forecasts_fo" in row  # the test keeps its start
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_drift_fits_the_terminal(store: Path, columns: int) -> None:
+    code, shown, _ = run_on_terminal(["drift", str(store), "--trust", "tests"], columns=columns)
+    assert code == 0, shown
+    lines = shown.splitlines()
+    assert any("humidity" in line for line in lines), shown
+    assert max(len(line) for line in lines) <= columns, shown
+    example = next(line for line in lines if "unknown" in line and ".json" in line)
+    assert example.endswith(".json")  # the example file keeps its name
+
+
+def test_output_that_is_not_a_terminal_keeps_every_cell_whole(
+    store: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")  # as xdist's workers have it: not a terminal still
+    lines = _lines(capsys, "ls", str(store))
+    assert lines[1].startswith(LONG + " ")
+    drift = "\n".join(_lines(capsys, "drift", str(store), "--trust", "tests"))
+    assert str(store) in drift
