@@ -1,27 +1,32 @@
 """apirec's cost per test at suite scale: a generated 300-test pytest suite, timed as whole runs.
 
-    python benchmarks/suite.py                 # 300 tests, 7 runs per side
-    python benchmarks/suite.py --quick         # 3 runs per side, noisier
+    python benchmarks/suite.py                 # 300 tests, 7 runs per variant
+    python benchmarks/suite.py --quick         # 3 runs per variant, noisier
+    python benchmarks/suite.py --before DIR    # and the apirec/ in DIR (an older checkout)
+    python benchmarks/suite.py --scale         # 30, 300, 3,000 tests: json directory, msgpack
     python benchmarks/suite.py --profile       # and where apirec's share goes
     python benchmarks/suite.py --tests 600 --runs 9 --keep DIR
 
-The suite is written into a temporary directory. Each test makes 3 calls through a real
-``openai.OpenAI`` client (a chat completion, a streamed chat completion, an embedding) whose
-``http_client`` answers from an ``httpx2.MockTransport`` (the HTTP library openai 3.x uses), so
-nothing leaves the process. An autouse fixture in its ``conftest.py`` does, per variant:
+Each test makes 3 calls through a real ``openai.OpenAI`` client (a chat completion, a streamed
+chat completion of 9 chunks, an embedding). An autouse fixture in its ``conftest.py`` gives:
 
-- ``bare``: nothing; the transport answers every call (the floor);
+- ``canned``, the baseline: no recorder; the client's ``create`` methods return SDK objects
+  built once, no HTTP at all;
+- ``http``: no recorder; the client's ``http_client`` answers from an ``httpx2.MockTransport``,
+  so each call goes through the SDK's HTTP machinery (this measures the SDK, not apirec);
 - ``openai``: ``apirec.recording(store, test_id=<node id>)`` and
   ``apirec.integrations.patch(rec, "openai")`` around each test, replaying;
 - ``openai+ollama``: the same, patching ``"openai", "ollama"`` (ollama is never called);
-- ``plugin``: the plugin's ``apirec`` fixture with ``apirec_integrations = openai`` in the
-  ini file (the plugin opens the recording and patches), replaying.
+- ``plugin``: the plugin's ``apirec`` fixture with ``apirec_integrations = openai``;
+- ``msgpack``: ``openai`` with ``store="msgpack"``.
 
 Each apirec variant is recorded once, then every repetition runs
-``python -m pytest -p no:cacheprovider -q`` in a subprocess for each variant in turn (bare
-first), so a busy neighbour slows all of them alike. A row is the median wall-clock time of a
-whole run, and the cost per test above the bare run: ``(median(run) - median(bare)) / tests``.
-Goal: at most 0.6 ms per test for ``openai``.
+``python -m pytest -p no:cacheprovider -q`` in a subprocess for each variant in turn, compiled
+modules cached, so a busy neighbour slows all of them alike. Each run is timed in wall-clock
+and CPU time (the child's user + system time), whole and from the end of its first test on.
+A row is ``(median(run) - median(baseline)) / tests`` and the ratio of the medians. Goal: at
+most +0.6 ms per test for ``openai`` against ``canned``. ``--scale`` prints that cost per test
+(after the first test) as the suite grows, against the smallest one.
 
 ``--profile`` runs the replayed suite in-process under cProfile (after a warm-up run, so the
 imports are not counted) and times, on their own, what the fixture does per test: opening and
@@ -48,6 +53,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 GOAL_MS = 0.6
 VARIANTS = ("canned", "http", "openai", "openai+ollama", "plugin", "msgpack")
+BEFORE: list[Path] = []  # --before: where the older apirec is
 BASELINES = {
     "canned": "canned SDK objects (no HTTP)",
     "http": "HTTP on a MockTransport",
@@ -234,9 +240,12 @@ class Run:
 
 def run(root: Path, variant: str, mode: str = "replay") -> Run:
     """One whole ``pytest -q`` run of the suite in a subprocess."""
+    code = ROOT
+    if variant == "before":  # the openai variant, with the apirec of --before
+        code, variant = BEFORE[0], "openai"
     env = dict(os.environ, SUITE_VARIANT=variant, SUITE_MODE=mode, APIREC_MODE=mode)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # compiled modules cached, as on a user's machine
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
     mark = root / f".first-test-{variant}"
     env["SUITE_MARK"] = str(mark)
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(root)]
@@ -262,7 +271,7 @@ def timings(root: Path, variants: list[str], runs: int) -> Times:
     """Record each apirec variant once, warm up, then ``runs`` rounds of every variant in turn
     (so a busy neighbour slows all of them alike)."""
     for variant in variants:
-        if variant not in BASELINES:
+        if variant not in BASELINES and variant != "before":  # before replays openai's
             run(root, variant, mode="record")
     for variant in variants:
         run(root, variant)  # warm-up: bytecode caches, the page cache
@@ -304,7 +313,7 @@ def report(times: Times, tests: int) -> None:
                 base_rest = _median(times[baseline], f"{clock}_rest")
                 per_test = (whole - base) / tests * 1000
                 per_rest = (rest - base_rest) / (tests - 1) * 1000
-                main = baseline == "canned" and variant == "openai"
+                main = baseline == "canned" and variant == "openai"  # "before": the same, older
                 goal = f"<= +{GOAL_MS}" if main else "(info)"
                 met = ("yes" if per_test <= GOAL_MS else "NO") if main else ""
                 print(
@@ -452,6 +461,9 @@ def main() -> None:
     parser.add_argument("--scale", action="store_true", help="cost per test as the suite grows")
     parser.add_argument("--sizes", default="30,300,3000", help="the suites of --scale")
     parser.add_argument("--keep", type=Path, help="generate the suite here and keep it")
+    parser.add_argument(
+        "--before", type=Path, help="a directory holding an older apirec/: a row for it too"
+    )
     args = parser.parse_args()
     runs = 3 if args.quick else args.runs
     if args.scale:
@@ -460,6 +472,11 @@ def main() -> None:
         scale([int(size) for size in args.sizes.split(",")], runs, args.keep)
         return
     variants = ["canned", *(args.variant or VARIANTS[1:])]
+    if args.before:
+        BEFORE.append(args.before.resolve())
+        variants.insert(variants.index("openai") + 1 if "openai" in variants else 1, "before")
+        if "openai" not in variants:
+            variants.insert(1, "openai")
     root = args.keep or Path(tempfile.mkdtemp(prefix="apirec-suite-"))
     if args.keep and root.exists():
         shutil.rmtree(root)
