@@ -32,6 +32,7 @@ from apirec.stores.json_store import JsonStore
 
 # Modes whose tests say something about which recordings are needed; live reads nothing.
 _READING = (Mode.REPLAY, Mode.RECORD_IF_MISSING, Mode.RECORD)
+_COUNTS = tuple(f.name for f in fields(Stats))
 
 
 @dataclass(frozen=True)
@@ -96,10 +97,10 @@ class SessionState:
         a conftest's ``apirec.recording(dir)``): add its new counts and what it used, so that
         a recording some other recording on the directory used is never judged unused."""
         counted = self._counted.setdefault(rec, Stats())
-        for f in fields(Stats):
-            new = getattr(rec.stats, f.name) - getattr(counted, f.name)
-            setattr(self.stats, f.name, getattr(self.stats, f.name) + new)
-            setattr(counted, f.name, getattr(rec.stats, f.name))
+        for name in _COUNTS:
+            now = getattr(rec.stats, name)
+            setattr(self.stats, name, getattr(self.stats, name) + now - getattr(counted, name))
+            setattr(counted, name, now)
         location = self.location_of(rec.settings.path)
         self.used.update((location, key, index) for key, index in rec.used)
         test_id = current_test_id()
