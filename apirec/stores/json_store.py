@@ -144,9 +144,6 @@ class JsonStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.root = Path(path)
         self.location = str(self.root)
-        # file names as strings on the read path: what str(self.file(...)) gives, without
-        # building a Path per lookup
-        self._prefix = "" if self.location == "." else os.path.join(self.location, "")
         self._thread_lock = threading.Lock()
         self._blobs = BlobFiles(self.root)
         # Leftovers of writers that died; this directory holds only those, so it stays small.
@@ -157,6 +154,12 @@ class JsonStore:
 
     def describe(self, key: str, index: int) -> str:
         return str(self.file(key, index))
+
+    @functools.cached_property
+    def _prefix(self) -> str:
+        # file names as strings on the read path: what str(self.file(...)) gives, without
+        # building a Path per lookup
+        return "" if self.location == "." else os.path.join(self.location, "")
 
     def _name(self, key: str, index: int) -> str:
         return f"{self._prefix}{key}.json" if index == 0 else f"{self._prefix}{key}.{index}.json"
