@@ -44,7 +44,12 @@ from apirec.guard.sockets import CONNECT, OBSERVE, SEND
 
 _MISSING = object()
 _OURS = "__apirec_guard__"
-_LEVELS = ((), OBSERVE, (*CONNECT, *SEND))
+# per level: what is installed, as (key, owner, name, make), and the keys alone
+_LEVELS = tuple(
+    tuple(((id(owner), name), owner, name, make) for owner, name, make in targets)
+    for targets in ((), OBSERVE, (*CONNECT, *SEND))
+)
+_KEYS = tuple(frozenset(target[0] for target in level) for level in _LEVELS)
 _KEEP = 100  # blocked attempts kept per list for the report (a retry loop must not grow it)
 
 
@@ -124,32 +129,31 @@ class _Guard:
         self.level = level
         wanted = _LEVELS[level]
         self.active = bool(wanted)
-        keep = {(id(owner), name) for owner, name, _ in wanted}
+        keep = _KEYS[level]
         for target in [t for t in self.installed if t not in keep][::-1]:
             self._remove(target)
-        for owner, name, make in wanted:
-            if (id(owner), name) not in self.installed:
-                self._add(owner, name, make)
+        installed, made = self.installed, self.made
+        for key, owner, name, make in wanted:
+            if key in installed:
+                continue
+            # _add inlined: a test opens and closes a recording, so this runs twice per test
+            current = getattr(owner, name)
+            pair = made.get(key)
+            if pair is None or pair[0] is not current:  # not the original we wrapped last
+                if getattr(current, _OURS, False):
+                    continue  # ours, left under another tool's patch: active again
+                wrapper = make(self, current)
+                setattr(wrapper, _OURS, True)
+                made[key] = pair = (current, wrapper)
+            installed[key] = (owner, name, owner.__dict__.get(name, _MISSING), pair[1])
+            setattr(owner, name, pair[1])
         if level < 2:
             self.resolved.clear()
             self.lookup_names.clear()
 
-    def _add(self, owner: Any, name: str, make: Any) -> None:
-        current = getattr(owner, name)
-        if getattr(current, _OURS, False):
-            return  # ours, left under another tool's patch: active again
-        key = (id(owner), name)
-        made = self.made.get(key)
-        if made is None or made[0] is not current:
-            wrapper = make(self, current)
-            setattr(wrapper, _OURS, True)
-            self.made[key] = made = (current, wrapper)
-        self.installed[key] = (owner, name, vars(owner).get(name, _MISSING), made[1])
-        setattr(owner, name, made[1])
-
     def _remove(self, target: tuple[int, str]) -> None:
         owner, name, saved, wrapper = self.installed.pop(target)
-        if vars(owner).get(name) is not wrapper:
+        if owner.__dict__.get(name) is not wrapper:
             return  # another tool patched over ours: keep theirs; ours is now inert
         if saved is _MISSING:
             delattr(owner, name)

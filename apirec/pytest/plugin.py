@@ -274,7 +274,8 @@ def recording_for(request: pytest.FixtureRequest) -> Iterator[Recording]:
             test_id=first.test_id,
         )
     if raised is None and not rec.misses:
-        sequences.judge(item, rec, state.used, state.unplayed)
+        location = state.location_of(rec.settings.path)
+        sequences.judge(item, rec, state.used, state.unplayed, location)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -72,12 +72,14 @@ def judge(
     rec: Recording,
     used: set[tuple[str, str, int]],
     found: dict[str, list[Unplayed]],
+    location: str | None = None,
 ) -> None:
     """After a passing test: note the answers it left unplayed in ``found`` (node id ->
-    answers) and, under ``--apirec-strict``, fail it naming them."""
+    answers) and, under ``--apirec-strict``, fail it naming them. ``location``: the real path
+    of the recording's directory, when the caller knows it."""
     if rec.mode not in (Mode.REPLAY, Mode.RECORD_IF_MISSING):
         return
-    location = str(rec.settings.path.resolve())
+    location = location or str(rec.settings.path.resolve())
     index = _index(item.config, location, rec.settings.store)
     if not index.get(item.nodeid):
         return  # nothing stored for this test: the common case for new tests, no store read

@@ -10,6 +10,7 @@ unused: the plugin cannot know that every test that shares them ran.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import weakref
 from collections import defaultdict
@@ -31,6 +32,7 @@ from apirec.stores.json_store import JsonStore
 
 # Modes whose tests say something about which recordings are needed; live reads nothing.
 _READING = (Mode.REPLAY, Mode.RECORD_IF_MISSING, Mode.RECORD)
+_COUNTS = tuple(f.name for f in fields(Stats))
 
 
 @dataclass(frozen=True)
@@ -71,17 +73,35 @@ class SessionState:
     # node id -> the answers it left unplayed (apirec.pytest.sequences); prune drops those it
     # deletes
     unplayed: dict[str, list[Unplayed]] = field(default_factory=dict)
+    # (working directory or "", path) -> the real path it named: see location_of
+    _locations: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def location_of(self, path: Path) -> str:
+        """``str(path.resolve())``, how the books name a store, without a walk over each
+        component of the path per recording: the real path found before (per path and, for
+        a relative one, working directory) stands while it is still the very directory the
+        path names; otherwise (made anew, a symlink changed, gone) it is looked up again."""
+        name = os.fspath(path)
+        key = ("" if os.path.isabs(name) else os.getcwd(), name)
+        known = self._locations.get(key)
+        if known is not None:
+            with contextlib.suppress(OSError):
+                if os.path.samestat(os.stat(name), os.stat(known)):
+                    return known
+        location = str(path.resolve())
+        self._locations[key] = location
+        return location
 
     def recording_closed(self, rec: ClosedRecording) -> None:
         """Any recording has closed (the plugin's or one the tests opened themselves, such as
         a conftest's ``apirec.recording(dir)``): add its new counts and what it used, so that
         a recording some other recording on the directory used is never judged unused."""
         counted = self._counted.setdefault(rec, Stats())
-        for f in fields(Stats):
-            new = getattr(rec.stats, f.name) - getattr(counted, f.name)
-            setattr(self.stats, f.name, getattr(self.stats, f.name) + new)
-            setattr(counted, f.name, getattr(rec.stats, f.name))
-        location = str(rec.settings.path.resolve())
+        for name in _COUNTS:
+            now = getattr(rec.stats, name)
+            setattr(self.stats, name, getattr(self.stats, name) + now - getattr(counted, name))
+            setattr(counted, name, now)
+        location = self.location_of(rec.settings.path)
         self.used.update((location, key, index) for key, index in rec.used)
         test_id = current_test_id()
         if test_id is not None and rec.intercepted:
@@ -91,7 +111,7 @@ class SessionState:
         """The plugin's recording of a test has closed: its stores are judged once it passed."""
         self.recordings += 1
         if rec.mode in _READING:
-            location = str(rec.settings.path.resolve())
+            location = self.location_of(rec.settings.path)
             self.pending[node_id].add((location, rec.settings.store))
 
     def add_report(self, node_id: str, when: str, passed: bool) -> None:

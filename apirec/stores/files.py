@@ -20,7 +20,7 @@ from apirec.errors import StoreError
 _COARSE_CLOCK = 5
 
 
-def read_regular_file(path: Path) -> bytes:
+def read_regular_file(path: str | Path) -> bytes:
     """The bytes of ``path``, refusing anything but a regular file: a recording from a pull
     request may be a symlink to ``/dev/zero`` or a FIFO, which would never end."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))

@@ -11,12 +11,14 @@ Bytes over 64 KiB are written once to ``blobs/<sha256>`` and referred to from th
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import json
 import os
 import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -40,6 +42,9 @@ TMP_DIR = ".apirec-tmp"
 _FILE_RE = re.compile(r"^(?P<key>[^.]+?)(?:\.(?P<index>[1-9][0-9]*))?\.json$")
 
 Entry = dict[str, Any]
+# what Path.exists() takes for "no such file" (pathlib's _IGNORED_ERRNOS)
+_NOT_THERE = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+_NOT_THERE_WINDOWS = (21, 123, 1921)  # not ready, invalid name, cannot access the link
 
 
 class Store(Protocol):
@@ -97,9 +102,33 @@ def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
+def _loads(raw: bytes) -> Any:
+    """``json.loads(raw)``, faster with msgspec installed (the ``fast`` extra): what msgspec
+    reads it reads to the same values (integers of any size, floats correctly rounded, key
+    order kept); what it refuses (NaN, Infinity, lone surrogates, a BOM, bad bytes...) goes
+    to the standard library, which reads it or raises its own error, as without msgspec."""
+    decode = _fast_decoder()
+    if decode is not None:
+        try:
+            return decode(raw)
+        except Exception:  # any refusal: the standard library decides
+            pass
+    return json.loads(raw)
+
+
+@functools.cache
+def _fast_decoder() -> Callable[[bytes], Any] | None:
+    # imported when the first recording is read: a run that reads none does not pay for it
+    try:
+        from msgspec.json import Decoder
+    except ImportError:  # the standard library reads every recording alone
+        return None
+    return Decoder().decode
+
+
 def parse(raw: bytes, where: str) -> Entry:
     try:
-        entry = json.loads(raw)
+        entry = _loads(raw)
     except json.JSONDecodeError as e:
         raise StoreError(
             f"{where}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})", path=where
@@ -126,11 +155,20 @@ class JsonStore:
     def describe(self, key: str, index: int) -> str:
         return str(self.file(key, index))
 
+    @functools.cached_property
+    def _prefix(self) -> str:
+        # file names as strings on the read path: what str(self.file(...)) gives, without
+        # building a Path per lookup
+        return "" if self.location == "." else os.path.join(self.location, "")
+
+    def _name(self, key: str, index: int) -> str:
+        return f"{self._prefix}{key}.json" if index == 0 else f"{self._prefix}{key}.{index}.json"
+
     def read(self, key: str, index: int, *, resolve_blobs: bool = True) -> Entry | None:
         """The stored answer, its large bytes read back from ``blobs/`` unless
         ``resolve_blobs`` is false (references left in place: for books that need only the
         test id or the request)."""
-        path = self.file(key, index)
+        path = self._name(key, index)
         try:
             raw = read_regular_file(path)
         except FileNotFoundError:
@@ -138,8 +176,8 @@ class JsonStore:
         except StoreError:
             raise
         except OSError as e:
-            raise _io_error(path, "read", e) from None
-        return self._parse(raw, str(path)) if resolve_blobs else parse(raw, str(path))
+            raise _io_error(Path(path), "read", e) from None
+        return self._parse(raw, path) if resolve_blobs else parse(raw, path)
 
     def _parse(self, raw: bytes, where: str) -> Entry:
         entry = parse(raw, where)
@@ -171,12 +209,17 @@ class JsonStore:
 
     def count(self, key: str) -> int:
         n = 0
-        try:
-            while self.file(key, n).exists():
-                n += 1
-        except OSError as e:  # a directory that cannot be searched: EACCES, EIO
-            raise _io_error(self.file(key, n), "read", e) from None
-        return n
+        while True:
+            try:
+                os.stat(self._name(key, n))
+            except ValueError:  # a name the file system cannot encode
+                return n
+            except OSError as e:
+                if e.errno in _NOT_THERE or getattr(e, "winerror", None) in _NOT_THERE_WINDOWS:
+                    return n
+                # a directory that cannot be searched: EACCES, EIO
+                raise _io_error(self.file(key, n), "read", e) from None
+            n += 1
 
     def write(self, key: str, entry: Entry, *, start: int = 0, rules: Rules = NO_RULES) -> int:
         """Store ``entry`` in the first free slot at or after ``start``; return that slot.
