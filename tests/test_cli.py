@@ -117,7 +117,17 @@ def test_ls_table_and_filters(capsys):
     code, out, _ = run(capsys, "ls", FIXTURES, "--function", "tavily.*")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["FUNCTION", "TEST", "KEY", "STREAMED", "ERROR", "AGE", "SIZE"]
+    assert lines[0].split() == [
+        "FUNCTION",
+        "TEST",
+        "KEY",
+        "STREAMED",
+        "ERROR",
+        "TOKENS",
+        "TOOK",
+        "AGE",
+        "SIZE",
+    ]
     assert len(lines) == 1 + 3 + 1 and lines[-1].startswith("3 recordings, ")
     assert all(line.startswith("tavily.web_search") for line in lines[1:4])
 

@@ -57,7 +57,17 @@ def test_ls_shows_each_recordings_age(store):
     done = apirec_cli("ls", path)
     assert done.returncode == 0, done.stderr
     header, *rows, summary = done.stdout.splitlines()
-    assert header.split() == ["FUNCTION", "TEST", "KEY", "STREAMED", "ERROR", "AGE", "SIZE"]
+    assert header.split() == [
+        "FUNCTION",
+        "TEST",
+        "KEY",
+        "STREAMED",
+        "ERROR",
+        "TOKENS",
+        "TOOK",
+        "AGE",
+        "SIZE",
+    ]
     ages = {row.split()[2][:12]: row.split()[-2] for row in rows}
     assert ages == {
         files["old"].stem[:12]: "40d",

@@ -31,6 +31,7 @@ _COMMANDS = {
     "drift": ("drift", "drift"),
     "scan": ("scan", "scan"),
     "run": ("run", "run"),
+    "stats": ("stats", "stats"),
 }
 
 

@@ -31,6 +31,7 @@ from apirec.errors import StoreError
 from apirec.gate.placeholders import DATA, STATE, TYPE
 from apirec.stores.blobs import BLOB, SIZE
 from apirec.stores.entry_summary import EntryInfo, arguments_of
+from apirec.stores.ledger import tokens_text
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,15 @@ def ls(args: argparse.Namespace) -> int:
             i.key[:12] + (f".{i.index}" if i.index else ""),
             "yes" if i.streamed else "",
             "yes" if i.error else "",
+            "" if i.tokens is None else tokens_text(i.tokens),
+            "" if i.seconds is None else f"{i.seconds:.2f}s",
             ages.cell(r.age),
             f"{i.size:,}",
         ]
         for r, i in zip(found, infos, strict=True)
     ]
     if rows:
-        headers = ["FUNCTION", "TEST", "KEY", "STREAMED", "ERROR", "AGE", "SIZE"]
+        headers = ["FUNCTION", "TEST", "KEY", "STREAMED", "ERROR", "TOKENS", "TOOK", "AGE", "SIZE"]
         # on a terminal, the function keeps its end (the method), the test its start
         table(rows, headers, sys.stdout, fit={0: "end", 1: "start"})
     # a blob several recordings share is on disk once

@@ -47,6 +47,10 @@ ABOUT = {
         "find secret-shaped values in recordings (exit 1: some found)",
         "apirec scan tests/recordings",
     ),
+    "stats": (
+        "what the recorded calls took live and spent: calls, seconds, tokens (and cost)",
+        "apirec stats tests/recordings --by model --prices prices.toml",
+    ),
     "run": (
         "run a program with a recording active in it and its Python children",
         "apirec run --mode record --integrations openai -- uvicorn app:app",
@@ -141,6 +145,16 @@ def build() -> argparse.ArgumentParser:
     _quiet(scan)
     scan.add_argument("paths", nargs="+", metavar="PATH", help="directories or files")
     scan.add_argument("--json", action="store_true", help="one JSON list, for scripts")
+
+    stats = _command(commands, "stats")
+    stats.add_argument("paths", nargs="+", metavar="DIR", help="directories or files")
+    stats.add_argument(
+        "--by", choices=["test", "function", "model"], default="function", help="group by"
+    )
+    stats.add_argument(
+        "--prices", metavar="FILE", help="a TOML or JSON table of dollars per million tokens"
+    )
+    stats.add_argument("--json", action="store_true", help="one JSON report, for scripts")
 
     what, example = ABOUT["run"]
     run = commands.add_parser(

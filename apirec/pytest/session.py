@@ -29,6 +29,7 @@ from apirec.record.settings import Settings
 from apirec.record.unplayed import Unplayed
 from apirec.stores.entry_summary import test_id_of
 from apirec.stores.json_store import JsonStore
+from apirec.stores.ledger import tokens_text
 
 # Modes whose tests say something about which recordings are needed; live reads nothing.
 _READING = (Mode.REPLAY, Mode.RECORD_IF_MISSING, Mode.RECORD)
@@ -256,13 +257,6 @@ def _duration(seconds: float) -> str:
     return f"{minutes // 60}h {minutes % 60:02d}m"
 
 
-def _count(n: int) -> str:
-    for size, unit in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
-        if n >= size:
-            return f"{n / size:.1f}{unit}"
-    return str(n)
-
-
 def _worth_saying(seconds: float, tokens: int) -> bool:
     """Tokens, or a second at least: a suite of quick functions of its own hears nothing."""
     return bool(tokens) or seconds >= 1.0
@@ -281,7 +275,7 @@ def _saved(s: Stats) -> str:
     text = f"; saved {_duration(s.saved_seconds)} of live calls"
     tokens = s.saved_input_tokens + s.saved_output_tokens
     if tokens:
-        text += f" and {_count(tokens)} tokens"
+        text += f" and {tokens_text(tokens)} tokens"
     if s.saved_cost:
         text += f" (${s.saved_cost:,.2f}"
         text += (
@@ -300,7 +294,7 @@ def _spent(s: Stats, budget: Any) -> str:
         return ""
     text = f"; recording spent {_duration(s.spent_seconds)}"
     if s.spent_tokens:
-        text += f" and {_count(s.spent_tokens)} tokens"
+        text += f" and {tokens_text(s.spent_tokens)} tokens"
     if s.spent_cost:
         text += f" (${s.spent_cost:,.2f})"
     if budget is not None:

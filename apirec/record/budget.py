@@ -18,17 +18,11 @@ from typing import Any
 
 from apirec.errors import BudgetExceeded
 from apirec.record.savings import Prices, price_of
+from apirec.stores.ledger import tokens_text
 
 _TOKENS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)\s*$")
 _DOLLARS = re.compile(r"^\s*\$\s*(\d+(?:\.\d+)?)\s*$")
 _SCALE = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
-
-
-def tokens_text(n: float) -> str:
-    for size, unit in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
-        if n >= size:
-            return f"{n / size:.1f}{unit}"
-    return f"{n:.0f}"
 
 
 @dataclass(frozen=True)

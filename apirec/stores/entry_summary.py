@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from apirec.stores import ledger
 from apirec.stores.json_store import Entry
 
 
@@ -28,6 +29,9 @@ class EntryInfo:
     path: str
     recorded_at: str | None = None  # as stored; None when the recording does not say
     blobs: tuple[str, ...] = ()  # digests of the blobs it refers to (apirec.stores.blobs)
+    # what the live call took and spent, from its ledger (apirec.stores.ledger); None: unknown
+    seconds: float | None = None
+    tokens: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,6 +75,7 @@ def info(
 ) -> EntryInfo:
     request = entry.get("request")
     response = entry["response"]
+    seconds, usage, _ = ledger.read(entry)
     return EntryInfo(
         function=function_of(request) if isinstance(request, dict) else "?",
         test_id=test_id_of(entry),
@@ -82,4 +87,6 @@ def info(
         path=path,
         recorded_at=entry.get("recorded_at") if isinstance(entry.get("recorded_at"), str) else None,
         blobs=blobs,
+        seconds=seconds,
+        tokens=sum(usage.get(k, 0) for k in ("input_tokens", "output_tokens")) if usage else None,
     )

@@ -179,3 +179,11 @@ def read(entry: Mapping[str, Any]) -> tuple[float | None, dict[str, int], str | 
         counts,
         model if isinstance(model, str) else None,
     )
+
+
+def tokens_text(n: float) -> str:
+    """``1.2M``, ``45.3k``, ``812``: a count of tokens, for people."""
+    for size, unit in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return f"{n:.0f}"

@@ -1,0 +1,119 @@
+"""``apirec stats DIR... [--by test|function|model] [--prices FILE] [--json]``: what the
+recorded calls took live and spent, from their ledgers (:mod:`apirec.stores.ledger`), per
+group and in total; recordings made before the ledger count as unknown."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from apirec.cli.base import OK, PROBLEMS, UsageError, error, plural
+from apirec.cli.common import load, msgpack_stores, recording_files, table
+from apirec.errors import StoreError
+from apirec.record.savings import Prices, Totals, add_up, load_prices
+from apirec.stores.entry_summary import function_of, test_id_of
+from apirec.stores.json_store import Entry
+from apirec.stores.ledger import read, tokens_text
+
+NO_GROUP = {"test": "(no test)", "function": "?", "model": "(unknown model)"}
+
+
+def _entries(target: Path, broken: list[str]) -> Iterator[Entry]:
+    for path in recording_files(target, msgpack=True):
+        try:
+            yield load(path).entry
+        except StoreError as e:
+            broken.append(str(e))
+    for root in msgpack_stores(target):
+        from apirec.stores.msgpack.store import MsgpackStore
+
+        try:
+            store = MsgpackStore(root)
+        except StoreError as e:
+            broken.append(str(e))
+            continue
+        try:
+            for key, index, _ in list(store.entries()):
+                try:
+                    entry = store.read(key, index)
+                except StoreError as e:
+                    broken.append(str(e))
+                    continue
+                if entry is not None:
+                    yield entry
+        finally:
+            store.close()
+
+
+def _group_of(entry: Entry, by: str) -> str:
+    if by == "test":
+        return test_id_of(entry) or NO_GROUP[by]
+    if by == "model":
+        return read(entry)[2] or NO_GROUP[by]
+    request = entry.get("request")
+    return function_of(request) if isinstance(request, dict) else NO_GROUP[by]
+
+
+def _as_json(name: str | None, calls: int, totals: Totals, prices: Prices | None) -> dict[str, Any]:
+    found: dict[str, Any] = {"name": name} if name is not None else {}
+    found.update(
+        calls=calls,
+        live_seconds=round(totals.seconds, 2),
+        input_tokens=totals.input_tokens,
+        output_tokens=totals.output_tokens,
+        unknown=totals.unknown,
+    )
+    if prices is not None:
+        found.update(cost=round(totals.cost, 6), unpriced=totals.unpriced)
+    return found
+
+
+def stats(args: argparse.Namespace) -> int:
+    try:
+        prices = load_prices(args.prices) if args.prices else None
+    except ValueError as e:
+        raise UsageError(f"stats --prices: {e}") from None
+    broken: list[str] = []
+    grouped: dict[str, list[Entry]] = {}
+    for directory in args.paths:
+        for entry in _entries(Path(directory), broken):
+            grouped.setdefault(_group_of(entry, args.by), []).append(entry)
+    for problem in broken:
+        error(problem)
+    everything = [entry for entries in grouped.values() for entry in entries]
+    total = add_up(everything, prices)
+    groups = sorted(
+        ((name, len(entries), add_up(entries, prices)) for name, entries in grouped.items()),
+        key=lambda g: (-g[2].seconds, g[0]),
+    )
+    if args.json:
+        report = _as_json(None, len(everything), total, prices)
+        report[f"by_{args.by}"] = [_as_json(n, c, t, prices) for n, c, t in groups]
+        json.dump(report, sys.stdout, indent=2)
+        print()
+        return PROBLEMS if broken else OK
+    headers = [args.by.upper(), "CALLS", "LIVE", "INPUT", "OUTPUT"]
+    if prices is not None:
+        headers.append("COST")
+    rows = []
+    for name, calls, totals in [*groups, ("total", len(everything), total)]:
+        row = [
+            name,
+            f"{calls:,}",
+            f"{totals.seconds:,.1f}s",
+            tokens_text(totals.input_tokens),
+            tokens_text(totals.output_tokens),
+        ]
+        if prices is not None:
+            row.append(f"${totals.cost:,.2f}")
+        rows.append(row)
+    table(rows, headers, sys.stdout, fit={0: "start" if args.by == "test" else "end"})
+    if total.unknown:
+        print(f"{plural(total.unknown, 'recording')} made before the ledger: cost unknown")
+    if prices is not None and total.unpriced:
+        print(f"{plural(total.unpriced, 'recording')} of models the prices do not list")
+    return PROBLEMS if broken else OK
