@@ -30,7 +30,7 @@ from apirec.stores.entry_summary import test_id_of
 from apirec.stores.json_store import JsonStore
 
 # Modes whose tests say something about which recordings are needed; live reads nothing.
-_READING = (Mode.REPLAY, Mode.RECORD_IF_MISSING, Mode.RECORD)
+READING = (Mode.REPLAY, Mode.RECORD_IF_MISSING, Mode.RECORD)
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class SessionState:
     pending: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
     failed: set[str] = field(default_factory=set)
     recordings: int = 0  # tests that had a recording
+    seen: int = 0  # recordings opened in the session, the plugin's or not (apirec.pytest.opened)
     nothing_recorded: int = 0  # tests whose recordings in a recording mode got no call
     # tests of a replay run that reached a non-loopback host outside any recording
     reached_network: int = 0
@@ -90,7 +91,7 @@ class SessionState:
     def add_recording(self, node_id: str, rec: Recording) -> None:
         """The plugin's recording of a test has closed: its stores are judged once it passed."""
         self.recordings += 1
-        if rec.mode in _READING:
+        if rec.mode in READING:
             location = str(rec.settings.path.resolve())
             self.pending[node_id].add((location, rec.settings.store))
 
@@ -112,6 +113,7 @@ class SessionState:
             "used": sorted(self.used),
             "complete": {k: sorted(v) for k, v in self.complete.items()},
             "recordings": self.recordings,
+            "seen": self.seen,
             "nothing_recorded": self.nothing_recorded,
             "reached_network": self.reached_network,
             "moves": [astuple(move) for move in self.moves],
@@ -126,6 +128,7 @@ class SessionState:
         for node_id, stores in wire["complete"].items():
             self.complete[node_id].update((d, kind) for d, kind in stores)
         self.recordings += wire["recordings"]
+        self.seen += wire.get("seen", 0)
         self.nothing_recorded += wire["nothing_recorded"]
         self.reached_network += wire.get("reached_network", 0)
         self.moves.extend(Move(*move) for move in wire["moves"])
