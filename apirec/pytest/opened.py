@@ -18,6 +18,7 @@ as it opens (:func:`apirec.record.closing.observe_opening`), so that:
 
 from __future__ import annotations
 
+import inspect
 import weakref
 from collections import defaultdict
 from collections.abc import Generator
@@ -27,7 +28,7 @@ import pytest
 from apirec.errors import RecordingNotFound
 from apirec.pytest.network import is_in_chain
 from apirec.pytest.session import READING, SessionState
-from apirec.record.closing import Recording, observe_leaving, observe_misses, observe_opening
+from apirec.record.closing import Recording, observe_misses, observe_opening
 from apirec.record.context import current_test_id, open_recordings
 from apirec.record.recording import Recording as OpenRecording
 
@@ -53,13 +54,7 @@ class OpenedHooks:
         self.misses: dict[str, list[RecordingNotFound]] = defaultdict(list)
         # while a test runs: each recording open during it -> its calls when it began
         self.window: dict[Recording, int] | None = None
-        # errors that left a recording's block: a miss in them was not swallowed
-        self.escaped: list[BaseException] = []
-        self._undo = [
-            observe_opening(self.opened),
-            observe_misses(self.missed),
-            observe_leaving(self.escaped.append),
-        ]
+        self._undo = [observe_opening(self.opened), observe_misses(self.missed)]
         if current_test_id() is not None:  # loaded while a test runs: its window starts now
             self.window = {}
         for rec in open_recordings():  # opened before the plugin loaded (a conftest's import)
@@ -85,7 +80,6 @@ class OpenedHooks:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self.misses.clear()  # a miss of a test that has ended fails nothing now
-        self.escaped.clear()
         item.stash[RAISED] = []
         self.window = {}
         for rec in open_recordings():
@@ -99,7 +93,7 @@ class OpenedHooks:
         finally:
             self._judge_stores(item.nodeid)
         __tracebackhide__ = True
-        fail_if_swallowed(item, self.misses.pop(item.nodeid, []), self.escaped)
+        fail_if_swallowed(item, self.misses.pop(item.nodeid, []))
         return result
 
     def _judge_stores(self, node_id: str) -> None:
@@ -132,15 +126,35 @@ class OpenedHooks:
                 self.state.recording_closed(rec)
 
 
-def fail_if_swallowed(
-    item: pytest.Item, misses: list[RecordingNotFound], escaped: list[BaseException]
-) -> None:
-    """Fail the test when a miss of its own was neither in what its setup or call raised nor
-    in an error that left a recording's block (``pytest.raises`` around ``with recording``)."""
+def _codes(function: object) -> set[object]:
+    """The code objects of a test function (a bound method's, and under its decorators)."""
+    codes = set()
+    for f in (function, inspect.unwrap(function) if callable(function) else None):
+        code = getattr(getattr(f, "__func__", f), "__code__", None)
+        if code is not None:
+            codes.add(code)
+    return codes
+
+
+def _caught_in(error: BaseException, codes: set[object]) -> bool:
+    """Whether ``error`` was caught in one of these functions: a traceback starts at the
+    frame the exception was caught in."""
+    tb = error.__traceback__
+    return tb is not None and tb.tb_frame.f_code in codes
+
+
+def fail_if_swallowed(item: pytest.Item, misses: list[RecordingNotFound]) -> None:
+    """Fail the test when a miss of its own was neither raised by its setup or call nor
+    caught by the test function itself (``pytest.raises``, its own ``try``)."""
     seen = {id(m) for m in misses}
     misses += [m for m in item.stash.get(OWN_MISSES, []) if id(m) not in seen]
-    raised = [*item.stash.get(RAISED, []), *escaped]
-    swallowed = [m for m in misses if not any(is_in_chain(m, r) for r in raised)]
+    raised = item.stash.get(RAISED, [])
+    test_code = _codes(getattr(item, "obj", None))
+    swallowed = [
+        m
+        for m in misses
+        if not any(is_in_chain(m, r) for r in raised) and not _caught_in(m, test_code)
+    ]
     if not swallowed:
         return
     __tracebackhide__ = True

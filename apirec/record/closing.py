@@ -50,9 +50,6 @@ def observe_closing(observer: Callable[[Recording], None]) -> Callable[[], None]
 # the context of the call that missed, so the observer can tell which test made it.
 _opening: list[Callable[[Recording], None]] = []
 _missing: list[Callable[[RecordingNotFound], None]] = []
-# Told of every error that leaves a recording's block: a miss in it reached the code that opened
-# the recording (``pytest.raises`` around it), which is not the code under test swallowing it.
-_leaving: list[Callable[[BaseException], None]] = []
 
 
 def observe_opening(observer: Callable[[Recording], None]) -> Callable[[], None]:
@@ -67,12 +64,6 @@ def observe_misses(observer: Callable[[RecordingNotFound], None]) -> Callable[[]
     return lambda: _missing.remove(observer)
 
 
-def observe_leaving(observer: Callable[[BaseException], None]) -> Callable[[], None]:
-    """Call ``observer(error)`` for each error that leaves a recording's block."""
-    _leaving.append(observer)
-    return lambda: _leaving.remove(observer)
-
-
 def opened(rec: Recording) -> None:
     """``rec`` has just opened."""
     for observer in list(_opening):
@@ -83,14 +74,6 @@ def missed(error: RecordingNotFound) -> None:
     """A call missed (every miss passes here: ``Answers.missed``)."""
     for observer in list(_missing):
         observer(error)
-
-
-def left(exc_info: tuple[object, ...]) -> None:
-    """A recording's block ends (``__exit__``'s arguments)."""
-    error = exc_info[1] if len(exc_info) > 1 else None
-    if isinstance(error, BaseException):
-        for observer in list(_leaving):
-            observer(error)
 
 
 def closed(rec: Recording, *, failed: bool) -> None:

@@ -24,7 +24,7 @@ from apirec.guard.hosts import RecordedHosts
 from apirec.keys.spec import KeySpec
 from apirec.record.call_keys import prepare_call
 from apirec.record.calls import Call
-from apirec.record.closing import closed, interruption, left, opened, raise_first
+from apirec.record.closing import closed, interruption, opened, raise_first
 from apirec.record.context import (
     ActiveRecording,
     active_recording,
@@ -152,8 +152,6 @@ class Recording:
 
     def __exit__(self, *exc_info: object) -> None:
         failed = exc_info[1] is not None if len(exc_info) > 1 else False
-        if failed:
-            left(exc_info)  # a miss in it reached the code that opened the recording
         if self._depth == 1:
             interrupted = interruption(exc_info)
             if interrupted is not None:
