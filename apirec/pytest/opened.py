@@ -8,6 +8,8 @@ as it opens (:func:`apirec.record.closing.observe_opening`), so that:
   swallowed fails that test at teardown, with the miss message. A miss under
   ``apirec.test_context(None)`` (or another test's id) belongs to no test here and fails none;
   the misses of the plugin's own recording of a test are that test's whatever their context;
+  those of a recording the test's own code opened (``with apirec.recording`` in its body,
+  around ``pytest.raises`` or not) are left to the test, as before;
 * its calls count in the session summary, and a recording still open when the session ends
   (one opened at import) is counted then;
 * the unused recordings (``--apirec-prune``, ``--apirec-usage``) of a test in a store are
@@ -18,7 +20,6 @@ as it opens (:func:`apirec.record.closing.observe_opening`), so that:
 
 from __future__ import annotations
 
-import inspect
 import weakref
 from collections import defaultdict
 from collections.abc import Generator
@@ -48,7 +49,7 @@ def _calls(rec: Recording) -> int:
 class OpenedHooks:
     """The session's view of every recording that opens; registered once per process."""
 
-    def __init__(self, state: SessionState) -> None:
+    def __init__(self, state: SessionState, in_call: bool = False) -> None:
         self.state = state
         self.known: weakref.WeakSet[Recording] = weakref.WeakSet()
         self.misses: dict[str, list[RecordingNotFound]] = defaultdict(list)
@@ -57,9 +58,14 @@ class OpenedHooks:
         self._undo = [observe_opening(self.opened), observe_misses(self.missed)]
         if current_test_id() is not None:  # loaded while a test runs: its window starts now
             self.window = {}
+        # recordings a test's own code opened (in its call): it asserts their misses itself
+        self.in_call = False
+        self.own: list[Recording] = []
         for rec in open_recordings():  # opened before the plugin loaded (a conftest's import)
             if isinstance(rec, OpenRecording):
                 self.opened(rec)
+        # the one whose opening loaded the plugin is told again (late_opening)
+        self.in_call = in_call
 
     def opened(self, rec: Recording) -> None:
         if rec not in self.known:
@@ -67,6 +73,8 @@ class OpenedHooks:
             self.state.seen += 1
         if self.window is not None:
             self.window.setdefault(rec, _calls(rec))
+        if self.in_call:
+            self.own.append(rec)
 
     def missed(self, error: RecordingNotFound) -> None:
         test_id = current_test_id()  # the caller's context: the test that made the call
@@ -80,11 +88,20 @@ class OpenedHooks:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self.misses.clear()  # a miss of a test that has ended fails nothing now
+        self.own = []
         item.stash[RAISED] = []
         self.window = {}
         for rec in open_recordings():
             if isinstance(rec, OpenRecording):
                 self.opened(rec)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        self.in_call = True
+        try:
+            return (yield)
+        finally:
+            self.in_call = False
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -93,7 +110,9 @@ class OpenedHooks:
         finally:
             self._judge_stores(item.nodeid)
         __tracebackhide__ = True
-        fail_if_swallowed(item, self.misses.pop(item.nodeid, []))
+        own, self.own = self.own, []
+        left = {id(m) for rec in own for m in getattr(rec, "misses", ())}
+        fail_if_swallowed(item, self.misses.pop(item.nodeid, []), left)
         return result
 
     def _judge_stores(self, node_id: str) -> None:
@@ -126,35 +145,16 @@ class OpenedHooks:
                 self.state.recording_closed(rec)
 
 
-def _codes(function: object) -> set[object]:
-    """The code objects of a test function (a bound method's, and under its decorators)."""
-    codes = set()
-    for f in (function, inspect.unwrap(function) if callable(function) else None):
-        code = getattr(getattr(f, "__func__", f), "__code__", None)
-        if code is not None:
-            codes.add(code)
-    return codes
-
-
-def _caught_in(error: BaseException, codes: set[object]) -> bool:
-    """Whether ``error`` was caught in one of these functions: a traceback starts at the
-    frame the exception was caught in."""
-    tb = error.__traceback__
-    return tb is not None and tb.tb_frame.f_code in codes
-
-
-def fail_if_swallowed(item: pytest.Item, misses: list[RecordingNotFound]) -> None:
-    """Fail the test when a miss of its own was neither raised by its setup or call nor
-    caught by the test function itself (``pytest.raises``, its own ``try``)."""
+def fail_if_swallowed(
+    item: pytest.Item, misses: list[RecordingNotFound], left_to_the_test: set[int]
+) -> None:
+    """Fail the test when a miss of its own was not in what its setup or call raised
+    (``left_to_the_test``: the ids of the misses of recordings the test opened itself)."""
     seen = {id(m) for m in misses}
+    misses = [m for m in misses if id(m) not in left_to_the_test]
     misses += [m for m in item.stash.get(OWN_MISSES, []) if id(m) not in seen]
     raised = item.stash.get(RAISED, [])
-    test_code = _codes(getattr(item, "obj", None))
-    swallowed = [
-        m
-        for m in misses
-        if not any(is_in_chain(m, r) for r in raised) and not _caught_in(m, test_code)
-    ]
+    swallowed = [m for m in misses if not any(is_in_chain(m, r) for r in raised)]
     if not swallowed:
         return
     __tracebackhide__ = True

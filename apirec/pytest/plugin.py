@@ -57,6 +57,7 @@ from apirec.pytest import (
 from apirec.pytest.async_tests import streams_finished_in_the_tests_loop
 from apirec.pytest.environment import restore
 from apirec.pytest.session import SessionState, write_summary
+from apirec.pytest.startup import STARTUP
 from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.closing import observe_closing
 from apirec.record.modes import ENV_VAR, Mode, parse_mode
@@ -140,7 +141,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = state = SessionState()
     renames.configure(config, state.moves, state.recorded_again)
     config.pluginmanager.register(SessionHooks(config), "apirec-session")
-    config.pluginmanager.register(opened.OpenedHooks(state), "apirec-opened")
+    # loaded while a test's call runs: a recording opening now is the test's own
+    in_call = config.stash[STARTUP].in_call if STARTUP in config.stash else False
+    config.pluginmanager.register(opened.OpenedHooks(state, in_call), "apirec-opened")
     usage.configure(config, config.stash[STATE])
     # Recordings the tests open themselves (a conftest's apirec.recording(dir), as when
     # migrating from llama-stack) take the run's --apirec-mode too, through the environment.
@@ -229,6 +232,13 @@ def catch_up(
         state.add_report(nodeid, when, passed=passed)
     for rec in closed:
         state.recording_closed(rec)
+
+
+def late_opening(config: pytest.Config, rec: ClosedRecording) -> None:
+    """``rec``'s opening loaded this module (``apirec.pytest.startup``): it was not told."""
+    hooks = config.pluginmanager.get_plugin("apirec-opened")
+    if isinstance(hooks, opened.OpenedHooks):
+        hooks.opened(rec)
 
 
 def recording_for(request: pytest.FixtureRequest) -> Iterator[Recording]:

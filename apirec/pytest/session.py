@@ -160,8 +160,12 @@ class SessionState:
         for loc, key, index in self.used:
             if loc == location:
                 highest_used[key] = max(index, highest_used.get(key, -1))
-        found = []
-        for key, index, path in store.entries():
+        found: list[Unused] = []
+        try:
+            entries = list(store.entries())
+        except ApirecError:
+            return found  # a damaged store is not "unused"; `apirec verify` reports it
+        for key, index, path in entries:
             # Never open a gap in a sequence: only answers past the last one used can go.
             if index <= highest_used.get(key, -1):
                 continue

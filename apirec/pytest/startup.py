@@ -180,6 +180,7 @@ class Startup:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.plugin: ModuleType | None = None
+        self.in_call = False  # a test's call is running (a recording opened there is its own)
         self.reports: list[tuple[str, str, bool]] = []
         self.closed: list[ClosedRecording] = []
         stop_closing = observe_closing(self._recording_closed)
@@ -205,7 +206,8 @@ class Startup:
         return self.plugin
 
     def _recording_opened(self, rec: ClosedRecording) -> None:
-        self.load()
+        if self.plugin is None:
+            self.load().late_opening(self.config, rec)
 
     def _recording_closed(self, rec: ClosedRecording) -> None:
         self.closed.append(rec)
@@ -239,6 +241,14 @@ class Startup:
             self.load()
         with test_context(item.nodeid):
             return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        self.in_call = True
+        try:
+            return (yield)
+        finally:
+            self.in_call = False
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.plugin is None:  # once loaded, the plugin counts them itself
