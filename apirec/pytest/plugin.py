@@ -57,7 +57,6 @@ from apirec.pytest import (
 from apirec.pytest.async_tests import streams_finished_in_the_tests_loop
 from apirec.pytest.environment import restore
 from apirec.pytest.session import SessionState, write_summary
-from apirec.pytest.startup import STARTUP
 from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.closing import observe_closing
 from apirec.record.modes import ENV_VAR, Mode, parse_mode
@@ -142,7 +141,7 @@ def pytest_configure(config: pytest.Config) -> None:
     renames.configure(config, state.moves, state.recorded_again)
     config.pluginmanager.register(SessionHooks(config), "apirec-session")
     # loaded while a test's call runs: a recording opening now is the test's own
-    in_call = config.stash[STARTUP].in_call if STARTUP in config.stash else False
+    in_call = bool(getattr(config.pluginmanager.get_plugin("apirec-startup"), "in_call", False))
     config.pluginmanager.register(opened.OpenedHooks(state, in_call), "apirec-opened")
     usage.configure(config, config.stash[STATE])
     # Recordings the tests open themselves (a conftest's apirec.recording(dir), as when
