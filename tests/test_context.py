@@ -24,3 +24,23 @@ def test_a_test_id_must_be_a_non_empty_string_or_none(bad):
     message = "non-empty string test id, or None for no test"
     with pytest.raises(TypeError, match=message), apirec.test_context(bad):
         pass
+
+
+async def test_a_task_started_outside_any_test_stays_outside_after_the_block():
+    """A background task (a stack's periodic refresh) started under test_context(None) is
+    still in no test when it runs later, during a test."""
+    import asyncio
+
+    go = asyncio.Event()
+    seen: dict[str, str | None] = {}
+
+    async def refresh(name: str) -> None:
+        await go.wait()
+        seen[name] = current_test_id()
+
+    with apirec.test_context(None):
+        outside = asyncio.create_task(refresh("outside"))
+    with apirec.test_context("t.py::later"):
+        go.set()
+        await outside
+    assert seen == {"outside": None}

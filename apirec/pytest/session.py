@@ -32,7 +32,7 @@ from apirec.stores.json_store import JsonStore
 from apirec.stores.ledger import tokens_text
 
 # Modes whose tests say something about which recordings are needed; live reads nothing.
-_READING = (Mode.REPLAY, Mode.RECORD_IF_MISSING, Mode.RECORD)
+READING = (Mode.REPLAY, Mode.RECORD_IF_MISSING, Mode.RECORD)
 _COUNTS = tuple(f.name for f in fields(Stats))
 
 
@@ -54,6 +54,7 @@ class SessionState:
     pending: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
     failed: set[str] = field(default_factory=set)
     recordings: int = 0  # tests that had a recording
+    seen: int = 0  # recordings opened in the session, the plugin's or not (apirec.pytest.opened)
     nothing_recorded: int = 0  # tests whose recordings in a recording mode got no call
     # tests of a replay run that reached a non-loopback host outside any recording
     reached_network: int = 0
@@ -111,7 +112,7 @@ class SessionState:
     def add_recording(self, node_id: str, rec: Recording) -> None:
         """The plugin's recording of a test has closed: its stores are judged once it passed."""
         self.recordings += 1
-        if rec.mode in _READING:
+        if rec.mode in READING:
             location = self.location_of(rec.settings.path)
             self.pending[node_id].add((location, rec.settings.store))
 
@@ -133,6 +134,7 @@ class SessionState:
             "used": sorted(self.used),
             "complete": {k: sorted(v) for k, v in self.complete.items()},
             "recordings": self.recordings,
+            "seen": self.seen,
             "nothing_recorded": self.nothing_recorded,
             "reached_network": self.reached_network,
             "moves": [astuple(move) for move in self.moves],
@@ -147,6 +149,7 @@ class SessionState:
         for node_id, stores in wire["complete"].items():
             self.complete[node_id].update((d, kind) for d, kind in stores)
         self.recordings += wire["recordings"]
+        self.seen += wire.get("seen", 0)
         self.nothing_recorded += wire["nothing_recorded"]
         self.reached_network += wire.get("reached_network", 0)
         self.moves.extend(Move(*move) for move in wire["moves"])
@@ -178,8 +181,12 @@ class SessionState:
         for loc, key, index in self.used:
             if loc == location:
                 highest_used[key] = max(index, highest_used.get(key, -1))
-        found = []
-        for key, index, path in store.entries():
+        found: list[Unused] = []
+        try:
+            entries = list(store.entries())
+        except ApirecError:
+            return found  # a damaged store is not "unused"; `apirec verify` reports it
+        for key, index, path in entries:
             # Never open a gap in a sequence: only answers past the last one used can go.
             if index <= highest_used.get(key, -1):
                 continue

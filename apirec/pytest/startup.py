@@ -6,7 +6,7 @@ registers the options, ini keys, marker and fixture, and runs each test in
 imports the recorder, codec, stores and SDK integrations) is loaded and registered the first
 time the run needs it: an apirec option, ini key or ``APIREC_*`` variable is set; a collected
 test uses the ``apirec`` fixture or marker; the recorder is imported (by a conftest, a test
-module, or a test itself); a recording closes; or an xdist worker sends its state. The test
+module, or a test itself); a recording opens or closes; or an xdist worker sends its state. The test
 reports and closed recordings seen before that are handed over, so nothing is counted less.
 """
 
@@ -24,7 +24,7 @@ from apirec.errors import InvalidMode
 from apirec.pytest import network
 from apirec.pytest.servers import CarriedBack
 from apirec.record.closing import Recording as ClosedRecording
-from apirec.record.closing import observe_closing
+from apirec.record.closing import observe_closing, observe_opening
 from apirec.record.context import test_context
 from apirec.record.modes import Mode, parse_mode, resolve_mode
 
@@ -204,9 +204,18 @@ class Startup:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.plugin: ModuleType | None = None
+        self.in_call = False  # a test's call is running (a recording opened there is its own)
         self.reports: list[tuple[str, str, bool]] = []
         self.closed: list[ClosedRecording] = []
-        self._stop_observing = observe_closing(self._recording_closed)
+        stop_closing = observe_closing(self._recording_closed)
+        # a recording opened anywhere (a conftest's fixture, a test's own with block) is a
+        # use: the plugin is loaded before its first call, to see its misses
+        stop_opening = observe_opening(self._recording_opened)
+        self._observing = [stop_closing, stop_opening]
+
+    def _stop_observing(self) -> None:
+        while self._observing:
+            self._observing.pop()()
 
     def load(self) -> ModuleType:
         """The full plugin, registered (its ``pytest_configure`` runs as it is)."""
@@ -219,6 +228,10 @@ class Startup:
             plugin.catch_up(self.config, self.reports, self.closed)
             self.reports, self.closed = [], []
         return self.plugin
+
+    def _recording_opened(self, rec: ClosedRecording) -> None:
+        if self.plugin is None:
+            self.load().late_opening(self.config, rec)
 
     def _recording_closed(self, rec: ClosedRecording) -> None:
         self.closed.append(rec)
@@ -252,6 +265,14 @@ class Startup:
             self.load()
         with test_context(item.nodeid):
             return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        self.in_call = True
+        try:
+            return (yield)
+        finally:
+            self.in_call = False
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.plugin is None:  # once loaded, the plugin counts them itself

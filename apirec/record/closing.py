@@ -1,6 +1,7 @@
-"""What happens as a recording closes: the errors of finishing its streams, then observers
-are told, and a recording in a recording mode that intercepted no call warns
-(:class:`apirec.NothingRecordedWarning`)."""
+"""What happens as a recording opens, misses and closes: observers are told of each (the pytest
+plugin's session bookkeeping, whoever opened the recording); as it closes, the errors of
+finishing its streams come first, and a recording in a recording mode that intercepted no call
+warns (:class:`apirec.NothingRecordedWarning`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from apirec.errors import NothingRecordedWarning
 from apirec.record.modes import Mode
 
 if TYPE_CHECKING:  # the pytest plugin's start-up imports this module: it must stay light
+    from apirec.errors import RecordingNotFound
     from apirec.record.calls import Stats
     from apirec.record.settings import Settings
 
@@ -42,6 +44,36 @@ def observe_closing(observer: Callable[[Recording], None]) -> Callable[[], None]
     """Call ``observer(recording)`` each time a recording closes; returns the undo."""
     _observers.append(observer)
     return lambda: _observers.remove(observer)
+
+
+# Told of every recording as it opens (not again while it is open) and of every replay miss, in
+# the context of the call that missed, so the observer can tell which test made it.
+_opening: list[Callable[[Recording], None]] = []
+_missing: list[Callable[[RecordingNotFound], None]] = []
+
+
+def observe_opening(observer: Callable[[Recording], None]) -> Callable[[], None]:
+    """Call ``observer(recording)`` each time a recording opens; returns the undo."""
+    _opening.append(observer)
+    return lambda: _opening.remove(observer)
+
+
+def observe_misses(observer: Callable[[RecordingNotFound], None]) -> Callable[[], None]:
+    """Call ``observer(error)`` for each replay miss, before it is raised; returns the undo."""
+    _missing.append(observer)
+    return lambda: _missing.remove(observer)
+
+
+def opened(rec: Recording) -> None:
+    """``rec`` has just opened."""
+    for observer in list(_opening):
+        observer(rec)
+
+
+def missed(error: RecordingNotFound) -> None:
+    """A call missed (every miss passes here: ``Answers.missed``)."""
+    for observer in list(_missing):
+        observer(error)
 
 
 def closed(rec: Recording, *, failed: bool) -> None:

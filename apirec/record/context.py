@@ -139,6 +139,10 @@ def exit_recording(rec: ActiveRecording, token: Token[ActiveRecording | None] | 
 
 def current_test_id() -> str | None:
     """The test id set by :func:`test_context` (the key's scope), or None."""
+    if _tests.var.get() == "":
+        # test_context(None), also in a task or thread started there that runs after the
+        # block ended (a stack's background refresh): no test, not the one running now
+        return None
     return _tests.get() or None  # "" is test_context(None): no test
 
 
@@ -147,8 +151,10 @@ def test_context(test_id: str | None) -> Iterator[str | None]:
     """Set the test id that scopes keys: identical calls in two tests are recorded apart.
 
     The pytest plugin does this for each test (with its node id); use it directly elsewhere.
-    ``test_context(None)`` makes the block belong to no test, even inside one: session-level
-    setup, or recordings made outside any test (llama-stack's ``"test_id": null``).
+    ``test_context(None)`` makes the block belong to no test, even inside one, and so do the
+    tasks and threads started in it, whenever they run: session-level setup (a stack's
+    background refreshes), or recordings made outside any test (llama-stack's
+    ``"test_id": null``).
     """
     if test_id is not None and (not isinstance(test_id, str) or not test_id):
         raise TypeError("test_context() needs a non-empty string test id, or None for no test")

@@ -25,7 +25,7 @@ from apirec.guard.hosts import RecordedHosts
 from apirec.keys.spec import KeySpec
 from apirec.record.call_keys import prepare_call
 from apirec.record.calls import Call
-from apirec.record.closing import closed, interruption, raise_first
+from apirec.record.closing import closed, interruption, opened, raise_first
 from apirec.record.context import (
     ActiveRecording,
     active_recording,
@@ -151,7 +151,10 @@ class Recording:
                 self._recorded_hosts = None  # read again, when the guard first asks
                 network_guard.on_open(self)
             self._depth += 1
+            first = self._depth == 1
         self._tokens.append(enter_recording(self))
+        if first:
+            opened(self)  # the pytest plugin counts it, whoever opened it
         return self
 
     def __exit__(self, *exc_info: object) -> None:

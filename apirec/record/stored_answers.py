@@ -19,6 +19,7 @@ from apirec.codec.exception_data import error_response
 from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan
 from apirec.errors import ApirecError, BudgetExceeded, RecordingNotFound, StoreError
 from apirec.guard.origins import ORIGIN, origin_of
+from apirec.record import closing
 from apirec.record.budget import Budget
 from apirec.record.calls import Call, KeyState, Stats, open_store
 from apirec.record.context import note_replay_error
@@ -232,6 +233,7 @@ class Answers(Replaying):
             self.journal.append(("missed", call.function, call.key))
             self.misses.append(error)
         note_replay_error(error)  # a server sends it back to the test it serves
+        closing.missed(error)  # the pytest plugin learns which test made it
         return error
 
     def miss_kind(self, call: Call) -> MissKind:
