@@ -13,7 +13,20 @@ import apirec
 from apirec.cli.app import main
 from apirec.cli.parser import build
 
-COMMANDS = ["demo", "ls", "show", "diff", "verify", "repair", "drift", "prune", "convert", "scan"]
+COMMANDS = [
+    "demo",
+    "ls",
+    "show",
+    "diff",
+    "verify",
+    "repair",
+    "drift",
+    "prune",
+    "convert",
+    "scan",
+    "stats",
+    "run",
+]
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

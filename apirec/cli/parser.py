@@ -160,9 +160,9 @@ def build() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help=what,
-        description=RUN_DESCRIPTION,
+        description=what[0].upper() + what[1:] + ".",
         usage="apirec run [--mode M] [--dir DIR] [--store S] [--integrations a,b] -- COMMAND...",
-        epilog=f"example:\n  {example}",
+        epilog=f"{RUN_DESCRIPTION}\nexample:\n  {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("--mode", help="live, record, replay, record-if-missing")
