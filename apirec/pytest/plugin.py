@@ -29,6 +29,8 @@
   ``--apirec-strict``.
 * ``--apirec-usage=FILE`` writes what the run used, for ``apirec prune DIR --usage ...``
   after a sharded run (``apirec.pytest.usage``).
+* ``--apirec-mode=compare``: the report (``--apirec-compare-report``), the summary and the
+  run's verdict (``--apirec-compare=strict``) of a compare run (``apirec.pytest.compare``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import pytest
 
 from apirec.errors import InvalidMode, RecordingNotFound
 from apirec.pytest import (
+    compare,
     expiry,
     integrations,
     network,
@@ -141,6 +144,7 @@ def pytest_configure(config: pytest.Config) -> None:
     renames.configure(config, state.moves, state.recorded_again)
     config.pluginmanager.register(SessionHooks(config), "apirec-session")
     usage.configure(config, config.stash[STATE])
+    compare.configure(config)
     # Recordings the tests open themselves (a conftest's apirec.recording(dir), as when
     # migrating from llama-stack) take the run's --apirec-mode too, through the environment.
     cli_mode = config.stash[OPTIONS].cli_mode

@@ -44,7 +44,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--apirec-mode",
         metavar="MODE",
-        help="live, record, replay or record-if-missing (default: ini apirec_mode, "
+        help="live, record, replay, record-if-missing or compare (default: ini apirec_mode, "
         "then APIREC_MODE, then replay)",
     )
     group.addoption(
@@ -99,6 +99,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "input and output tokens per model (apirec ships no prices)",
     )
     parser.addini("apirec_prices", "apirec: the price table (relative to the ini file)")
+    group.addoption(
+        "--apirec-compare-report",
+        metavar="FILE",
+        help="in compare mode, write how each live answer differed from the stored one "
+        "(JSON, per test and call)",
+    )
+    group.addoption(
+        "--apirec-compare",
+        choices=("report", "strict"),
+        help="in compare mode, fail the run on structural differences only (report, the "
+        "default) or on content differences too (strict)",
+    )
     parser.addini("apirec_mode", "apirec mode for the test run", default=None)
     parser.addini("apirec_store", "apirec store kind: json or msgpack", default=None)
     parser.addini("apirec_dir", "apirec recordings directory (relative to the ini file)")
