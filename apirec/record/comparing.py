@@ -63,8 +63,9 @@ class Comparing:
     def slot(self, call: Call) -> int:
         """The stored answer a call is compared with: its place among the identical calls,
         less those before it that got no answer (transient errors), as when recording."""
+        state = self._state(call.key)  # not under the lock: state() may take it
         with self._lock:
-            return self._state(call.key).slot_of(call.index)
+            return state.slot_of(call.index)
 
     def stored(self, call: Call, slot: int) -> tuple[Entry, str] | None:
         """The stored answer of this call and where it is, read only (no rename, no rekey)."""
@@ -231,7 +232,8 @@ class Comparing:
             **details,
             "ledger": {"stored": stored, "live": live},
         }
+        state = self._state(call.key)  # not under the lock: state() may take it
         with self._lock:
             if outcome in (TRANSIENT, NOT_COMPARED):  # its place goes to the next such call
-                self._state(call.key).abandoned.append(call.index)
+                state.abandoned.append(call.index)
             self.results.append(result)
