@@ -304,3 +304,38 @@ def test_compare_under_xdist_merges_the_workers_reports(project, openai_server):
     report = json.loads((project.path / "report.json").read_text())
     assert sum(report["totals"].values()) == 4
     assert report["totals"]["structure"] == 2
+
+
+OWN = """
+import os, openai, pytest, apirec, apirec.integrations
+
+def test_own_recording(tmp_path):
+    # a recording the test opens itself with mode="compare" is the test's to check
+    # test_chat's recording: its answer changed shape, which would fail a compare run
+    with apirec.recording("recordings", mode="compare", test_id="test_openai.py::test_chat") as rec:
+        apirec.integrations.patch(rec, "openai")
+        client = openai.OpenAI(base_url=os.environ["FAKE_OPENAI"], api_key="sk-test")
+        client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "hello there"}]
+        )
+    assert [r["outcome"] for r in rec.compared] == ["structure"]
+
+@pytest.mark.apirec(mode="compare", integrations=["openai"])
+def test_marked():
+    client = openai.OpenAI(base_url=os.environ["FAKE_OPENAI"], api_key="sk-test")
+    with apirec.test_context("test_openai.py::test_chat"):  # keyed as test_chat's call
+        client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "hello there"}]
+        )
+"""
+
+
+def test_outside_a_compare_run_only_a_markers_compare_mode_is_judged(project, openai_server):
+    project.makepyfile(test_own=OWN)
+    openai_server.change = "added"
+    result = project.runpytest("test_own.py", "--apirec-compare-report=report.json")
+    result.assert_outcomes(passed=2)
+    report = json.loads((project.path / "report.json").read_text())
+    # the marked test's one call (keyed as test_chat's), not the own recording's
+    assert [len(calls) for calls in report["tests"].values()] == [1]
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # the marked test's answer changed shape

@@ -6,6 +6,13 @@ run (the xdist workers' results merged by the controller) the plugin writes them
 call, to ``--apirec-compare-report=FILE`` (JSON), prints a summary, and fails the run (exit 1)
 when an answer changed structure, or, with ``--apirec-compare=strict``, content too. The tests
 themselves pass or fail as they do live: the verdict is the session's.
+
+In a compare run (``--apirec-mode``, ini ``apirec_mode`` or ``APIREC_MODE``) every compare
+recording is judged as it closes, wherever it was opened (a conftest's too); in another run only
+the plugin's own recordings that a marker put in compare mode are, and a recording a test opens
+itself with ``mode="compare"`` is that test's to check (``rec.compared``). A pytest session run
+inside a test (pytester, in process) takes the results of the recordings closed while it runs,
+and the session around it does not judge them (``_SESSION``).
 """
 
 from __future__ import annotations
@@ -15,37 +22,68 @@ import os
 import tempfile
 import weakref
 from collections import Counter, defaultdict
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from apirec.errors import InvalidMode
 from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.closing import observe_closing
 from apirec.record.comparing import CONTENT, NEW, OUTCOMES, STRUCTURE, TRANSIENT
+from apirec.record.modes import Mode, resolve_mode
 
 FORMAT = 1
 WIRE_KEY = "apirec-compare"
 STRICTNESS = ("report", "strict")
 _LISTED = 10  # calls listed per outcome in the summary (all are in the report)
+# the innermost session configured in this context: it alone takes the results
+_SESSION: ContextVar[CompareHooks | None] = ContextVar("apirec_compare_session", default=None)
 
 
-def configure(config: pytest.Config) -> None:
-    config.pluginmanager.register(CompareHooks(config), "apirec-compare")
+HOOKS = pytest.StashKey["CompareHooks"]()
+
+
+def configure(config: pytest.Config, mode: Mode | None) -> None:
+    """``mode``: the run's, from the command line or the ini file (else the environment's)."""
+    try:
+        compares = resolve_mode(mode) is Mode.COMPARE
+    except InvalidMode:  # a bad APIREC_MODE: each test's recording says so
+        compares = False
+    hooks = config.stash[HOOKS] = CompareHooks(config, compares)
+    config.pluginmanager.register(hooks, "apirec-compare")
+
+
+def judge(config: pytest.Config, rec: ClosedRecording) -> None:
+    """The plugin's own recording of a test closed: judged even when the run is not a compare
+    run (a marker's ``mode="compare"``)."""
+    hooks = config.stash.get(HOOKS, None)
+    if hooks is not None:
+        hooks.take(rec)
 
 
 class CompareHooks:
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, compares: bool) -> None:
         self.config = config
+        self.compares = compares  # the run's mode is compare: every recording is judged
         self.strict = config.getoption("apirec_compare", None) == "strict"
         target = config.getoption("apirec_compare_report", None)
         self.path = config.invocation_params.dir / target if target else None
         self.results: list[dict[str, Any]] = []
         self._taken: weakref.WeakKeyDictionary[ClosedRecording, int] = weakref.WeakKeyDictionary()
         self._stop_observing = observe_closing(self._closed)
+        self._outer = _SESSION.get()
+        _SESSION.set(self)
 
     def _closed(self, rec: ClosedRecording) -> None:
-        """A recording closed (it may close many times): its new results."""
+        session = _SESSION.get()
+        if not self.compares or (session is not None and session is not self):
+            return  # not a compare run, or a session run inside this one's tests
+        self.take(rec)
+
+    def take(self, rec: ClosedRecording) -> None:
+        """A recording closed (it may close many times, and be seen twice): its new results."""
         compared = getattr(rec, "compared", None)
         if not compared:
             return
@@ -55,6 +93,8 @@ class CompareHooks:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self._stop_observing()
+        if _SESSION.get() is self:
+            _SESSION.set(self._outer)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:

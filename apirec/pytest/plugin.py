@@ -144,7 +144,7 @@ def pytest_configure(config: pytest.Config) -> None:
     renames.configure(config, state.moves, state.recorded_again)
     config.pluginmanager.register(SessionHooks(config), "apirec-session")
     usage.configure(config, config.stash[STATE])
-    compare.configure(config)
+    compare.configure(config, config.stash[OPTIONS].cli_mode or config.stash[OPTIONS].ini_mode)
     # Recordings the tests open themselves (a conftest's apirec.recording(dir), as when
     # migrating from llama-stack) take the run's --apirec-mode too, through the environment.
     cli_mode = config.stash[OPTIONS].cli_mode
@@ -253,6 +253,7 @@ def recording_for(request: pytest.FixtureRequest) -> Iterator[Recording]:
         yield rec
     state = request.config.stash[STATE]
     state.add_recording(item.nodeid, rec)
+    compare.judge(request.config, rec)
     raised = item.stash.get(CALL_ERROR, None)
     if raised is None:
         nothing_recorded.judge(item.nodeid, rec, state)
