@@ -99,6 +99,8 @@ def recording(
 
     ``mode`` is one of :class:`Mode` (default: ``APIREC_MODE``, else ``replay``). ``store`` is
     ``"json"`` (one pretty file per answer) or ``"msgpack"`` (one compact file).
+    ``mode="compare"`` calls live, stores nothing, and lists in ``rec.compared`` how each live
+    answer differs from the stored one (structure, then content; "new" when none is stored).
     ``trusted_modules`` lists packages decoding may import although the process has not
     imported them; ``strict_types=False`` returns raw data (with a warning) for types that
     cannot be resolved instead of raising :class:`DecodeError`. ``test_id`` fixes the key

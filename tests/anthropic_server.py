@@ -12,6 +12,9 @@ Served like :mod:`tests.openai_server` (its thread and counters). Deterministic 
 - ``POST /v1/messages/count_tokens``: the number of words in the messages.
 
 Answers carry a ``request-id`` and private headers (a cookie, an organisation id).
+
+``change`` (as :mod:`tests.openai_server`'s) alters the messages answered from then on:
+``"text"`` ("You wrote: ..."), ``"added"`` (a new usage field, ``cache_read_input_tokens``).
 """
 
 from __future__ import annotations
@@ -77,6 +80,8 @@ class AnthropicServer(OpenAIServer):
         if model == "bad-model":
             return JSONResponse(BAD_REQUEST, status_code=400, headers=self.headers())
         words = _words(body["messages"])
+        if self.change == "text":
+            words[1] = " wrote:"
         if model == "echo-key":  # the caller's key and message back, in 8-character pieces
             bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
             key = request.headers.get("x-api-key") or bearer  # newer SDKs send a Bearer
@@ -86,11 +91,17 @@ class AnthropicServer(OpenAIServer):
             return StreamingResponse(
                 self._stream(model, words), media_type="text/event-stream", headers=self.headers()
             )
-        answer = _message(model, "".join(words), "end_turn", len(words))
+        answer = self._changed(_message(model, "".join(words), "end_turn", len(words)))
         return JSONResponse(answer, headers=self.headers())
 
+    def _changed(self, message: dict[str, Any]) -> dict[str, Any]:
+        if self.change == "added":
+            message["usage"]["cache_read_input_tokens"] = 0
+        return message
+
     async def _stream(self, model: str, words: list[str]) -> AsyncIterator[bytes]:
-        yield _event({"type": "message_start", "message": _message(model, None, None, 0)})
+        start = self._changed(_message(model, None, None, 0))
+        yield _event({"type": "message_start", "message": start})
         block = {"type": "text", "text": ""}
         yield _event({"type": "content_block_start", "index": 0, "content_block": block})
         for n, word in enumerate(words):

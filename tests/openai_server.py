@@ -27,6 +27,11 @@ Starlette app served by uvicorn in a thread. Deterministic answers:
 - ``POST /v1/files``: an upload (multipart); the file object, its id from the file's content.
 - ``/openai/v1/...``: the same, where groq's SDK sends them.
 
+``change`` alters what chat completions answer from then on, as a provider's API may change
+under a recording (for ``--apirec-mode=compare``): ``"text"`` (other words: "You wrote: ..."),
+``"added"`` (a new field, ``system_fingerprint``), ``"removed"`` (no ``usage``; in streams no
+``created``), ``"retyped"`` (``created`` a string); each chunk of a stream too.
+
 ``requests`` counts the requests served, so tests can show replay never reached it. Answers
 carry a request id and private headers (a cookie, organisation and project names) that
 recordings must not keep.
@@ -177,6 +182,7 @@ class OpenAIServer:
         self.gate = threading.Event()
         self.refused: dict[str, int] = {}  # model "busy-twice": 429s sent, per last message
         self.broken: dict[str, int] = {}  # "cut-once", "overloaded-once": streams broken, per text
+        self.change: str | None = None  # what chat completions answer differently (see above)
         self.app = Starlette(routes=self.routes())
         config = uvicorn.Config(self.app, host=host, port=0, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
@@ -223,6 +229,8 @@ class OpenAIServer:
                 return self._echo_key_stream(request, body)
             return self._echo_key(request, body, model)
         words = reply_words(body["messages"])
+        if self.change == "text":
+            words[1] = " wrote:"
         if model == "busy-twice":
             said = "".join(words)
             if self.refused.get(said, 0) < 2:
@@ -231,7 +239,7 @@ class OpenAIServer:
         tools = body.get("tools")
         if body.get("stream"):
             return StreamingResponse(
-                self._stream(body, words),
+                self._changed_stream(self._stream(body, words)),
                 media_type="text/event-stream",
                 headers=headers(self.requests),
             )
@@ -245,18 +253,43 @@ class OpenAIServer:
             message["tool_calls"] = [_tool_call(tools, "".join(words[2:]).strip())]
             finish = "tool_calls"
         return JSONResponse(
-            {
-                "id": "chatcmpl-1",
-                "object": "chat.completion",
-                "created": CREATED,
-                "model": model,
-                "choices": [
-                    {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
-                ],
-                "usage": {"prompt_tokens": 5, "completion_tokens": len(words), "total_tokens": 9},
-            },
+            self._changed(
+                {
+                    "id": "chatcmpl-1",
+                    "object": "chat.completion",
+                    "created": CREATED,
+                    "model": model,
+                    "choices": [
+                        {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
+                    ],
+                    "usage": {
+                        "prompt_tokens": 5,
+                        "completion_tokens": len(words),
+                        "total_tokens": 9,
+                    },
+                }
+            ),
             headers=headers(self.requests),  # x-request-id: the SDK's ``_request_id``
         )
+
+    def _changed(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """A chat completion (or chunk) as the changed API answers it (``change``)."""
+        if self.change == "added":
+            answer["system_fingerprint"] = "fp_1"
+        elif self.change == "removed":
+            answer.pop("usage" if answer["object"] == "chat.completion" else "created", None)
+        elif self.change == "retyped":
+            answer["created"] = str(answer["created"])
+        return answer
+
+    async def _changed_stream(self, events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        async for event in events:
+            data = event.removeprefix(b"data: ").strip()
+            if self.change in ("added", "removed", "retyped") and data.startswith(b"{"):
+                parsed = json.loads(data)
+                if "object" in parsed:
+                    event = _sse(self._changed(parsed))
+            yield event
 
     def _echo_key(self, request: Request, body: dict[str, Any], model: str) -> Response:
         key = request.headers.get("authorization", "").removeprefix("Bearer ")

@@ -30,6 +30,8 @@
   ``--apirec-strict``.
 * ``--apirec-usage=FILE`` writes what the run used, for ``apirec prune DIR --usage ...``
   after a sharded run (``apirec.pytest.usage``).
+* ``--apirec-mode=compare``: the report (``--apirec-compare-report``), the summary and the
+  run's verdict (``--apirec-compare=strict``) of a compare run (``apirec.pytest.compare``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import pytest
 from apirec.errors import InvalidMode
 from apirec.pytest import (
     budget,
+    compare,
     expiry,
     integrations,
     network,
@@ -151,6 +154,7 @@ def pytest_configure(config: pytest.Config) -> None:
     in_call = bool(getattr(config.pluginmanager.get_plugin("apirec-startup"), "in_call", False))
     config.pluginmanager.register(opened.OpenedHooks(state, in_call), "apirec-opened")
     usage.configure(config, config.stash[STATE])
+    compare.configure(config, config.stash[OPTIONS].cli_mode or config.stash[OPTIONS].ini_mode)
     # Recordings the tests open themselves (a conftest's apirec.recording(dir), as when
     # migrating from llama-stack) take the run's --apirec-mode too, through the environment.
     cli_mode = config.stash[OPTIONS].cli_mode
@@ -268,6 +272,7 @@ def recording_for(request: pytest.FixtureRequest) -> Iterator[Recording]:
         yield rec
     state = request.config.stash[STATE]
     state.add_recording(item.nodeid, rec)
+    compare.judge(request.config, rec)
     raised = item.stash.get(CALL_ERROR, None)
     if raised is None:
         nothing_recorded.judge(item.nodeid, rec, state)

@@ -45,7 +45,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--apirec-mode",
         metavar="MODE",
-        help="live, record, replay or record-if-missing (default: ini apirec_mode, "
+        help="live, record, replay, record-if-missing or compare (default: ini apirec_mode, "
         "then APIREC_MODE, then replay)",
     )
     group.addoption(
@@ -109,6 +109,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(env: APIREC_RECORD_BUDGET)",
     )
     parser.addini("apirec_record_budget", "apirec: what the live calls of a run may spend")
+    group.addoption(
+        "--apirec-compare-report",
+        metavar="FILE",
+        help="in compare mode, write how each live answer differed from the stored one "
+        "(JSON, per test and call)",
+    )
+    group.addoption(
+        "--apirec-compare",
+        choices=("report", "strict"),
+        help="in compare mode, fail the run on structural differences only (report, the "
+        "default) or on content differences too (strict)",
+    )
     parser.addini("apirec_mode", "apirec mode for the test run", default=None)
     parser.addini("apirec_store", "apirec store kind: json or msgpack", default=None)
     parser.addini("apirec_dir", "apirec recordings directory (relative to the ini file)")

@@ -107,7 +107,7 @@ class Expiry:
         cls, max_age: dt.timedelta | None, on_expired: str, mode: Mode, extra: Mapping[str, Any]
     ) -> Expiry | None:
         """The judge for a recording's settings; None when nothing can expire."""
-        if max_age is None or max_age == NEVER or mode in (Mode.RECORD, Mode.LIVE):
+        if max_age is None or max_age == NEVER or mode in (Mode.RECORD, Mode.LIVE, Mode.COMPARE):
             return None
         return cls(max_age, on_expired, mode, extra.get("record_command"))
 

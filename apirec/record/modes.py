@@ -1,4 +1,4 @@
-"""The four modes and how the active one is chosen."""
+"""The modes and how the active one is chosen."""
 
 from __future__ import annotations
 
@@ -20,13 +20,18 @@ class Mode(StrEnum):
     ``record``                   call through, overwrite   call through, store
     ``replay`` (default)         return it, never call     raise RecordingNotFound
     ``record-if-missing``        return it                 call through, store
+    ``compare``                  call through, compare it  call through, "new"
     ============================ ========================= ==========================
+
+    ``compare`` stores nothing: it reports how each live answer differs from the stored one
+    (:mod:`apirec.record.comparing`).
     """
 
     LIVE = "live"
     RECORD = "record"
     REPLAY = "replay"
     RECORD_IF_MISSING = "record-if-missing"
+    COMPARE = "compare"
 
     def __str__(self) -> str:
         return self.value

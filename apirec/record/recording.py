@@ -26,6 +26,7 @@ from apirec.keys.spec import KeySpec
 from apirec.record.call_keys import prepare_call
 from apirec.record.calls import Call
 from apirec.record.closing import closed, interruption, opened, raise_first
+from apirec.record.comparing import Comparing
 from apirec.record.context import (
     ActiveRecording,
     active_recording,
@@ -132,6 +133,14 @@ class Recording:
             Bound(self.settings.stream_rest_chunks, self.settings.stream_rest_seconds)
         )
         self._dropped = self._streams.dropped  # read on every call: one attribute, not two
+        # compare mode: calls go live and are compared with the stored answers, never stored
+        self._comparing: Comparing | None = None
+        self.compared: list[dict[str, Any]] = []
+        if self.mode is Mode.COMPARE:
+            comparing = Comparing(
+                self.settings, lambda: answers.store, answers.state, self._lock, self._streams.keep
+            )
+            self._comparing, self.compared = comparing, comparing.results
         self.is_open = False
         # The pytest plugin's own recording judges a test by every recording it opened.
         self.warn_if_nothing_recorded = True
@@ -266,7 +275,7 @@ class Recording:
     def unplayed(self) -> list[Unplayed]:
         """The stored answers of its tests (its calls', ``test_id=``, the current test
         context's) it neither replayed nor recorded: see :mod:`apirec.record.unplayed`."""
-        if self.mode is Mode.LIVE:
+        if self.mode in (Mode.LIVE, Mode.COMPARE):  # neither reads the answers to replay them
             return []
         tests = set(self._answers.test_ids)
         tests.update(t for t in (self.settings.test_id, current_test_id()) if t)
@@ -314,6 +323,12 @@ class Recording:
             # intercepted all the same: the caller gets the error, not "nothing recorded" too
             answers.refused = True
             raise
+        if self._comparing is not None:
+            self.count_live()
+            return self._comparing.call_sync(
+                call, wrapped, args, kwargs,
+                policy=spec.store_errors, service=spec.service_errors, async_stream=async_stream,
+            )  # fmt: skip
         if self.mode is not Mode.RECORD:
             found = answers.lookup(call)
             if found is not None:
@@ -351,6 +366,12 @@ class Recording:
             # intercepted all the same: the caller gets the error, not "nothing recorded" too
             answers.refused = True
             raise
+        if self._comparing is not None:
+            self.count_live()
+            return await self._comparing.call_async(
+                call, wrapped, args, kwargs,
+                policy=spec.store_errors, service=spec.service_errors,
+            )  # fmt: skip
         if self.mode is not Mode.RECORD:
             found = answers.lookup(call)
             if found is not None:

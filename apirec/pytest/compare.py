@@ -1,0 +1,190 @@
+"""``--apirec-mode=compare`` under pytest: the report and the verdict of a compare run.
+
+Every recording in compare mode (the plugin's, or one a test opened itself) lists how each
+live answer differed from the stored one (:mod:`apirec.record.comparing`). At the end of the
+run (the xdist workers' results merged by the controller) the plugin writes them, per test and
+call, to ``--apirec-compare-report=FILE`` (JSON), prints a summary, and fails the run (exit 1)
+when an answer changed structure, or, with ``--apirec-compare=strict``, content too. The tests
+themselves pass or fail as they do live: the verdict is the session's.
+
+In a compare run (``--apirec-mode``, ini ``apirec_mode`` or ``APIREC_MODE``) every compare
+recording is judged as it closes, wherever it was opened (a conftest's too); in another run only
+the plugin's own recordings that a marker put in compare mode are, and a recording a test opens
+itself with ``mode="compare"`` is that test's to check (``rec.compared``). A pytest session run
+inside a test (pytester, in process) takes the results of the recordings closed while it runs,
+and the session around it does not judge them (``_SESSION``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import weakref
+from collections import Counter, defaultdict
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from apirec.errors import InvalidMode
+from apirec.record.closing import Recording as ClosedRecording
+from apirec.record.closing import observe_closing
+from apirec.record.comparing import CONTENT, NEW, OUTCOMES, STRUCTURE, TRANSIENT
+from apirec.record.modes import Mode, resolve_mode
+
+FORMAT = 1
+WIRE_KEY = "apirec-compare"
+STRICTNESS = ("report", "strict")
+_LISTED = 10  # calls listed per outcome in the summary (all are in the report)
+# the innermost session configured in this context: it alone takes the results
+_SESSION: ContextVar[CompareHooks | None] = ContextVar("apirec_compare_session", default=None)
+
+
+HOOKS = pytest.StashKey["CompareHooks"]()
+
+
+def configure(config: pytest.Config, mode: Mode | None) -> None:
+    """``mode``: the run's, from the command line or the ini file (else the environment's)."""
+    try:
+        compares = resolve_mode(mode) is Mode.COMPARE
+    except InvalidMode:  # a bad APIREC_MODE: each test's recording says so
+        compares = False
+    hooks = config.stash[HOOKS] = CompareHooks(config, compares)
+    config.pluginmanager.register(hooks, "apirec-compare")
+
+
+def judge(config: pytest.Config, rec: ClosedRecording) -> None:
+    """The plugin's own recording of a test closed: judged even when the run is not a compare
+    run (a marker's ``mode="compare"``)."""
+    hooks = config.stash.get(HOOKS, None)
+    if hooks is not None:
+        hooks.take(rec)
+
+
+class CompareHooks:
+    def __init__(self, config: pytest.Config, compares: bool) -> None:
+        self.config = config
+        self.compares = compares  # the run's mode is compare: every recording is judged
+        self.strict = config.getoption("apirec_compare", None) == "strict"
+        target = config.getoption("apirec_compare_report", None)
+        self.path = config.invocation_params.dir / target if target else None
+        self.results: list[dict[str, Any]] = []
+        self._taken: weakref.WeakKeyDictionary[ClosedRecording, int] = weakref.WeakKeyDictionary()
+        self._stop_observing = observe_closing(self._closed)
+        self._outer = _SESSION.get()
+        _SESSION.set(self)
+
+    def _closed(self, rec: ClosedRecording) -> None:
+        session = _SESSION.get()
+        if not self.compares or (session is not None and session is not self):
+            return  # not a compare run, or a session run inside this one's tests
+        self.take(rec)
+
+    def take(self, rec: ClosedRecording) -> None:
+        """A recording closed (it may close many times, and be seen twice): its new results."""
+        compared = getattr(rec, "compared", None)
+        if not compared:
+            return
+        taken = self._taken.get(rec, 0)
+        self.results.extend(compared[taken:])
+        self._taken[rec] = len(compared)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self._stop_observing()
+        if _SESSION.get() is self:
+            _SESSION.set(self._outer)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.results.extend(getattr(node, "workeroutput", {}).get(WIRE_KEY, ()))
+
+    def failing(self) -> list[dict[str, Any]]:
+        """The calls that fail the run: a structural difference (or any, when strict)."""
+        failing = (STRUCTURE, CONTENT) if self.strict else (STRUCTURE,)
+        return [r for r in self.results if r["outcome"] in failing]
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:  # an xdist worker: the controller reports
+            workeroutput[WIRE_KEY] = self.results
+            return
+        if not self.results and self.path is None:
+            return
+        if self.path is not None:
+            self._write(self.path)
+        if self.failing() and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _write(self, path: Path) -> None:
+        tests: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for result in self.results:
+            tests[str(result["test"])].append(result)
+        report = {
+            "apirec_compare": FORMAT,
+            "strict": self.strict,
+            "totals": _totals(self.results),
+            "failed": bool(self.failing()),
+            "tests": dict(sorted(tests.items())),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(report, f, indent=2, sort_keys=False)
+                f.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if hasattr(self.config, "workerinput") or not self.results:
+            return
+        write = terminalreporter.write_line
+        terminalreporter.write_sep("-", "apirec compare")
+        totals = _totals(self.results)
+        counts = ", ".join(f"{n} {outcome}" for outcome, n in totals.items() if n)
+        write(f"apirec compare: {len(self.results)} live calls compared: {counts}")
+        for outcome in (STRUCTURE, CONTENT, NEW, TRANSIENT):
+            listed = [r for r in self.results if r["outcome"] == outcome]
+            for result in listed[:_LISTED]:
+                write(f"  {outcome}: {_line(result)}")
+                if outcome in (STRUCTURE, CONTENT):
+                    for difference in result["differences"]:
+                        if outcome == CONTENT or difference["level"] == STRUCTURE:
+                            write(f"      {_difference(difference)}")
+            if len(listed) > _LISTED:
+                write(f"  ... and {len(listed) - _LISTED} more {outcome} (see the report)")
+        if self.path is not None:
+            write(f"apirec compare: report written to {_short(str(self.path))}")
+        failing = self.failing()
+        if failing:
+            why = "changed structure" if not self.strict else "differ (--apirec-compare=strict)"
+            write(f"apirec compare: the run fails: {len(failing)} live answers {why}")
+
+
+def _totals(results: list[dict[str, Any]]) -> dict[str, int]:
+    counted = Counter(r["outcome"] for r in results)
+    return {outcome: counted.get(outcome, 0) for outcome in OUTCOMES}
+
+
+def _line(result: dict[str, Any]) -> str:
+    where = f" ({_short(result['file'])})" if result.get("file") else ""
+    extra = f": {result['error']}" if result.get("error") else ""
+    similar = result.get("similarity")
+    if result["outcome"] == CONTENT and similar is not None:
+        extra = f": text {similar:.0%} similar"
+    return f"{result['test']} {result['function']}() call {result['call']}{where}{extra}"
+
+
+def _difference(difference: dict[str, str]) -> str:
+    path = difference["path"] or "answer"
+    return f"{difference['kind']} at {path}: {difference['detail']}"
+
+
+def _short(path: str) -> str:
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative

@@ -1,0 +1,239 @@
+"""Compare mode: every call goes live, nothing is stored, each live answer is compared with the
+stored one for that call (DESIGN §14; the live twin of ``apirec drift``).
+
+The live answer is first put in its stored form, as a recording mode would store it: encoded,
+through the keying's own form (llama-stack's files), then through the write gate with the
+call's ``scrub=`` rules (:func:`apirec.stores.gated.gated`) and a JSON round trip, so that a
+secret the gate replaces, or a tuple that a file turns into a list, is not a difference. Then
+:func:`apirec.codec.answer_diff.compare_answers` says what differs. Nothing is written: this
+module only reads the store.
+
+An error that the recording modes would not store (transient: 429, 5xx, timeouts; see
+:mod:`apirec.record.error_policy`) is reported as transient and gives up its place in the call
+order, as it does when recording, so that the retry's answer is compared with the stored one.
+Each result is a plain dict (JSON-ready) in ``Recording.compared``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from apirec.codec.answer_diff import compare_answers
+from apirec.codec.envelope import encode, encode_result
+from apirec.codec.exception_data import error_response
+from apirec.record.calls import Call, KeyState
+from apirec.record.context import current_test_id
+from apirec.record.error_policy import Policy, Services, from_service, should_store
+from apirec.record.other_names import find_elsewhere
+from apirec.record.settings import Settings
+from apirec.stores.gated import gated
+from apirec.stores.json_store import Entry, Store, dumps
+from apirec.stores.ledger import LEDGER, ledger_of
+from apirec.streams.recording import is_stream, record_stream
+from apirec.streams.tape import Tape
+
+# what a compared call came to, worst last (the summary counts them)
+SAME, CONTENT, STRUCTURE = "same", "content", "structure"
+NEW, TRANSIENT, NOT_COMPARED = "new", "transient", "not compared"
+OUTCOMES = (SAME, CONTENT, STRUCTURE, NEW, TRANSIENT, NOT_COMPARED)
+
+
+class Comparing:
+    """The compare-mode call path of one recording; its results in :attr:`results`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Callable[[], Store],
+        state: Callable[[str], KeyState],
+        lock: threading.Lock,
+        keep: Callable[[Tape], None],
+    ) -> None:
+        self.settings = settings
+        self._store = store
+        self._state = state
+        self._lock = lock
+        self._keep = keep
+        self.results: list[dict[str, Any]] = []
+
+    def slot(self, call: Call) -> int:
+        """The stored answer a call is compared with: its place among the identical calls,
+        less those before it that got no answer (transient errors), as when recording."""
+        state = self._state(call.key)  # not under the lock: state() may take it
+        with self._lock:
+            return state.slot_of(call.index)
+
+    def stored(self, call: Call, slot: int) -> tuple[Entry, str] | None:
+        """The stored answer of this call and where it is, read only (no rename, no rekey)."""
+        store = self._store()
+        if slot < store.count(call.key):
+            entry = store.read(call.key, slot)
+            if entry is not None:
+                return entry, store.describe(call.key, slot)
+        if call.keying is not None and slot == 0:
+            found = find_elsewhere(store, call.keying, call.key, call.request, call.test_id)
+            if found is not None:
+                return found[0], found[1].where
+        return None
+
+    def call_sync(
+        self,
+        call: Call,
+        wrapped: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        policy: Policy | None,
+        service: Services,
+        async_stream: bool,
+    ) -> Any:
+        slot = self.slot(call)
+        began = time.perf_counter()
+        try:
+            result = wrapped(*args, **kwargs)
+        except Exception as error:
+            self.failed(call, slot, began, error, policy, service)
+            raise
+        return self._finish(call, slot, began, result, policy, async_stream=async_stream)
+
+    async def call_async(
+        self,
+        call: Call,
+        wrapped: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        policy: Policy | None,
+        service: Services,
+    ) -> Any:
+        slot = self.slot(call)
+        began = time.perf_counter()
+        try:
+            result = await wrapped(*args, **kwargs)
+        except Exception as error:
+            self.failed(call, slot, began, error, policy, service)
+            raise
+        return self._finish(call, slot, began, result, policy, async_stream=True)
+
+    def _finish(
+        self,
+        call: Call,
+        slot: int,
+        began: float,
+        result: Any,
+        policy: Policy | None,
+        *,
+        async_stream: bool,
+    ) -> Any:
+        if is_stream(result):
+
+            def save(response: dict[str, Any], chunk_times: list[float]) -> str:
+                return self.compare(call, slot, response, began, chunk_times)
+
+            def fail(error: Exception, response: dict[str, Any]) -> None:
+                self.failed(call, slot, began, error, policy, None, response)
+
+            return record_stream(
+                result,
+                call.function,
+                async_stream=async_stream,
+                save=save,
+                keep=self._keep,
+                fail=fail,
+            )
+        body = encode_result(result, f"the result of {call.function}()")
+        self.compare(call, slot, {"body": body, "is_streaming": False}, began)
+        return result
+
+    def failed(
+        self,
+        call: Call,
+        slot: int,
+        began: float,
+        error: Exception,
+        policy: Policy | None,
+        service: Services,
+        response: dict[str, Any] | None = None,
+    ) -> None:
+        """An error: compared as the answer it would be stored as, or reported as transient
+        (the recording modes would not store it either), or, raised before any answer came
+        (a bad argument), as not compared."""
+        if service is not None and not from_service(error, service):
+            self._report(call, slot, NOT_COMPARED, began, error=f"{error!r} (raised, no answer)")
+            return
+        if not should_store(self.settings.store_errors if policy is None else policy, error):
+            self._report(call, slot, TRANSIENT, began, error=repr(error))
+            return
+        self.compare(call, slot, error_response(error) if response is None else response, began)
+
+    def compare(
+        self,
+        call: Call,
+        slot: int,
+        response: dict[str, Any],
+        began: float,
+        chunk_times: list[float] | None = None,
+    ) -> str:
+        """The live ``response`` against the stored answer; returns the stored file, or ""."""
+        offsets = None if chunk_times is None else [t - began for t in chunk_times]
+        ledger = ledger_of(response, time.perf_counter() - began, offsets)
+        live = self._stored_form(call, response)
+        found = self.stored(call, slot)
+        if found is None:
+            self._report(call, slot, NEW, began, live_ledger=ledger)
+            return ""
+        entry, where = found
+        stored = entry.get("response")
+        comparison = compare_answers(stored if isinstance(stored, dict) else {}, live)
+        outcome = STRUCTURE if comparison.structural else CONTENT if comparison.content else SAME
+        self._report(
+            call,
+            slot,
+            outcome,
+            began,
+            file=where,
+            differences=[d.as_dict() for d in comparison.differences],
+            more_content=comparison.more_content,
+            similarity=comparison.similarity,
+            stored_ledger=entry.get(LEDGER),
+            live_ledger=ledger,
+        )
+        return where
+
+    def _stored_form(self, call: Call, response: dict[str, Any]) -> dict[str, Any]:
+        """``response`` as a recording mode would write it: the keying's form, the gate."""
+        if call.keying is not None and call.request is not None:
+            request = call.request
+            response, _ = call.keying.stored(call.key, request, response)
+        else:
+            request = {"function": call.function, "args": encode(call.arguments), "key": call.key}
+        entry = {"test_id": call.test_id, "request": request, "response": response}
+        written: dict[str, Any] = json.loads(dumps(gated(entry, call.rules)))  # as a file reads
+        response = written["response"]
+        return response
+
+    def _report(self, call: Call, slot: int, outcome: str, began: float, **details: Any) -> None:
+        stored = details.pop("stored_ledger", None)
+        live = details.pop("live_ledger", None)
+        if live is None:  # no answer: what the call took all the same
+            live = {"seconds": round(time.perf_counter() - began, 3)}
+        result: dict[str, Any] = {
+            "test": self.settings.test_id or current_test_id() or call.test_id,
+            "function": call.function,
+            "key": call.key,
+            "call": call.index,
+            "slot": slot,
+            "outcome": outcome,
+            "file": details.pop("file", None),
+            **details,
+            "ledger": {"stored": stored, "live": live},
+        }
+        state = self._state(call.key)  # not under the lock: state() may take it
+        with self._lock:
+            if outcome in (TRANSIENT, NOT_COMPARED):  # its place goes to the next such call
+                state.abandoned.append(call.index)
+            self.results.append(result)
