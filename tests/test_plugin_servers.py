@@ -1,6 +1,7 @@
 """The pytest plugin and a server under test in another process: each test's requests to
-loopback carry its id (httpx, sync and async, and requests), other hosts get nothing, and a
-replay miss in the server fails the test that sent the request, with the miss message."""
+loopback carry its id (httpx, sync and async, requests and aiohttp), other hosts get nothing
+(not even through a redirect), and a replay miss in the server fails the test that sent the
+request, with the miss message."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def server(tmp_path_factory):
 """
 
 TESTS = """
-import httpx, requests
+import aiohttp, httpx, requests
 import apirec
 
 def test_httpx(server):
@@ -56,6 +57,16 @@ def test_a_session_client_made_before(server, session_client):
 def test_no_test_no_header(server):
     with apirec.test_context(None):
         assert httpx.get(server + "/async").json() == {"test": None, "header": None}
+
+async def test_aiohttp(server):
+    async with aiohttp.ClientSession() as session:
+        async with session.get(server + "/async") as response:
+            assert (await response.json())["test"] == "test_it.py::test_aiohttp"
+
+async def test_aiohttp_base_url(server):
+    async with aiohttp.ClientSession(base_url=server) as session:
+        async with session.get("/sync", params={"a": 1}) as response:
+            assert (await response.json())["test"] == "test_it.py::test_aiohttp_base_url"
 
 def test_test_headers():
     assert apirec.test_headers() == {"X-Apirec-Test-Id": "test_it.py::test_test_headers"}
@@ -86,7 +97,7 @@ def test_a_tests_requests_to_loopback_carry_its_id(
     monkeypatch.setenv("SERVER_MODE", "record")
     project.makepyfile(test_it=TESTS)
     result = project.runpytest_subprocess()
-    result.assert_outcomes(passed=7)
+    result.assert_outcomes(passed=9)
 
 
 def test_other_hosts_get_no_header(
@@ -95,8 +106,14 @@ def test_other_hosts_get_no_header(
     monkeypatch.setenv("SERVER_MODE", "record")
     project.makepyfile(
         test_it=f"""
-import httpx, requests
+import asyncio
+import aiohttp, httpx, requests
 from tests.served_apps import Served, starlette_app
+
+async def aiohttp_get(url):
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url) as response:
+            return await response.json()
 
 def test_elsewhere():
     served = Served(starlette_app(), host="0.0.0.0").start()
@@ -104,10 +121,64 @@ def test_elsewhere():
         url = "http://{own_address}:" + str(served.port) + "/async"
         assert httpx.get(url).json()["header"] is None
         assert requests.get(url).json()["header"] is None
+        assert asyncio.run(aiohttp_get(url))["header"] is None
         local = "http://127.0.0.1:" + str(served.port) + "/async"
         assert httpx.get(local).json()["header"] == "test_it.py::test_elsewhere"
     finally:
         served.stop()
+"""
+    )
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    result = project.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+
+
+def test_a_redirect_to_another_host_gets_no_header(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, own_address: str
+) -> None:
+    """A loopback server redirecting elsewhere: the hop to the other host carries no test id
+    (each client follows the redirect itself), the hop back to loopback carries it again."""
+    monkeypatch.setenv("SERVER_MODE", "record")
+    project.makepyfile(
+        test_it=f"""
+import asyncio
+import aiohttp, httpx, requests
+from starlette.applications import Starlette
+from starlette.responses import RedirectResponse
+from starlette.routing import Route
+from tests.served_apps import Served, async_handler
+
+async def away(request):
+    return RedirectResponse("http://{own_address}:" + str(served.port) + "/async")
+
+async def back(request):
+    return RedirectResponse("http://127.0.0.1:" + str(served.port) + "/async")
+
+app = Starlette(routes=[
+    Route("/async", async_handler), Route("/away", away), Route("/back", back),
+])
+served = Served(app, host="0.0.0.0").start()
+
+async def aiohttp_get(url):
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url) as response:
+            return str(response.url), await response.json()
+
+def test_redirected():
+    away = "http://127.0.0.1:" + str(served.port) + "/away"
+    back = "http://{own_address}:" + str(served.port) + "/back"
+    elsewhere = "http://{own_address}:" + str(served.port) + "/async"
+    local = "http://127.0.0.1:" + str(served.port) + "/async"
+    url, seen = asyncio.run(aiohttp_get(away))
+    assert url == elsewhere and seen["header"] is None
+    assert asyncio.run(aiohttp_get(back))[1]["header"] == "test_it.py::test_redirected"
+    assert httpx.get(away, follow_redirects=True).json()["header"] is None
+    assert httpx.get(back, follow_redirects=True).json()["header"] == (
+        "test_it.py::test_redirected"
+    )
+    assert requests.get(away).json()["header"] is None
+    assert requests.get(back).json()["header"] == "test_it.py::test_redirected"
+    assert httpx.get(local).json()["header"] == "test_it.py::test_redirected"
 """
     )
     monkeypatch.setenv("PYTHONPATH", str(REPO))
@@ -121,7 +192,7 @@ def test_a_miss_in_the_server_fails_the_test_that_sent_the_request(
     monkeypatch.setenv("SERVER_MODE", "replay")  # nothing recorded: every call misses
     project.makepyfile(
         test_it="""
-import httpx, requests
+import aiohttp, httpx, requests
 
 def test_fine(server):
     assert httpx.get(server + "/async").status_code == 200
@@ -137,25 +208,51 @@ async def test_streamed(server):
 def test_failed_request(server):
     assert httpx.get(server + "/ask?q=three").status_code == 500
 
+async def test_aiohttp_swallowed(server):
+    async with aiohttp.ClientSession() as session:
+        async with session.get(server + "/ask-swallowed?q=four") as response:
+            assert await response.json() == {"answer": "fallback"}
+
+async def test_aiohttp_raised(server):
+    async with aiohttp.ClientSession(raise_for_status=True) as session:
+        try:
+            await session.get(server + "/ask?q=five")
+        except aiohttp.ClientResponseError as e:
+            assert e.status == 500
+        else:
+            raise AssertionError("no error")
+
+async def test_aiohttp_fine(server):
+    async with aiohttp.ClientSession() as session:
+        async with session.get(server + "/sync") as response:
+            assert (await response.json())["test"] == "test_it.py::test_aiohttp_fine"
+
 def test_after(server):
     assert httpx.get(server + "/sync").json()["test"] == "test_it.py::test_after"
 """
     )
     result = project.runpytest_subprocess()
-    result.assert_outcomes(passed=5, errors=3)
+    result.assert_outcomes(passed=8, errors=5)
     output = result.stdout.str()
-    for name, question in (("swallowed", "one"), ("streamed", "two"), ("failed_request", "three")):
+    for name, question in (
+        ("swallowed", "one"),
+        ("streamed", "two"),
+        ("failed_request", "three"),
+        ("aiohttp_swallowed", "four"),
+        ("aiohttp_raised", "five"),
+    ):
         result.stdout.fnmatch_lines(
             [
                 f"*ERROR at teardown of test_{name}*",
                 "*the server that served this test's request GET http://127.0.0.1:*"
-                f"/{'ask-swallowed' if name == 'swallowed' else 'ask'}*{question}* met a "
+                f"/{'ask-swallowed' if name.endswith('swallowed') else 'ask'}*{question}* met a "
                 "replay error; the test fails:*",
                 "*served.answer*",
             ]
         )
     assert "ERROR at teardown of test_fine" not in output
     assert "ERROR at teardown of test_after" not in output
+    assert "ERROR at teardown of test_aiohttp_fine" not in output
 
 
 def test_the_header_is_never_part_of_a_key(

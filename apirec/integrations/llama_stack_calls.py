@@ -38,7 +38,7 @@ OLLAMA = {
     "pull": "/api/pull",
     "list": "/api/tags",
 }
-COVERED = ("openai", "ollama", "google.genai", "httpx", "tavily")
+COVERED = ("openai", "ollama", "google.genai", "httpx", "aiohttp", "tavily")
 # the stack's tavily tool runtime, by the package's current name, then its former one
 TAVILY_RUNTIMES = tuple(
     f"{package}.providers.remote.tool_runtime.tavily_search.tavily_search"
@@ -72,6 +72,10 @@ def patch_sdk(rec: Recording, sdk: str) -> list[Patch]:
         from apirec.integrations.llama_stack_http import patch_httpx
 
         return patch_httpx(rec)
+    if sdk == "aiohttp":  # rerank (NVIDIA's, and vLLM's while it used aiohttp)
+        from apirec.integrations.llama_stack_rerank import patch_aiohttp
+
+        return patch_aiohttp(rec)
     if sdk == "tavily":
         return _patch_tool_runtime(rec, "tavily", TAVILY_RUNTIMES, "TavilySearchToolRuntimeImpl")
     check((sdk,))

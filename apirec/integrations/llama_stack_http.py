@@ -90,7 +90,7 @@ def patch_httpx(rec: Recording) -> list[Patch]:
     ]
 
 
-def _recording_active() -> bool:
+def recording_active() -> bool:
     rec = active_recording()
     return rec is not None and rec.mode is not Mode.LIVE
 
@@ -110,7 +110,7 @@ class PostPatch(Patch):
 
         @functools.wraps(original)
         async def post(client: Any, url: Any, **kwargs: Any) -> Any:
-            if not is_passthrough(str(url)) or not _recording_active():
+            if not is_passthrough(str(url)) or not recording_active():
                 return await original(client, url, **kwargs)
             answer = await recorded.__get__(client, type(client))(url=url, **kwargs)
             return httpx.Response(
@@ -141,7 +141,7 @@ class StreamPatch(Patch):
 
         @functools.wraps(original)
         def stream(client: Any, method: str, url: Any, **kwargs: Any) -> Any:
-            if not is_passthrough(str(url)) or not _recording_active():
+            if not is_passthrough(str(url)) or not recording_active():
                 return original(client, method, url, **kwargs)
             lines = recorded.__get__(client, type(client))(method, url=url, **kwargs)
             return _Lines(lines, httpx.Headers(STREAM_HEADERS))

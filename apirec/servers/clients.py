@@ -4,9 +4,11 @@ Installed by the pytest plugin for each of httpx, requests and aiohttp once it i
 (this module never imports them): a request to a loopback host (127.0.0.0/8, ::1,
 ``localhost``, 0.0.0.0) made while a test runs gets ``X-Apirec-Test-Id: <test id>`` unless
 it has one, and a response that carries ``X-Apirec-Miss`` is reported. The header is added
-where each request leaves (httpx's transports, requests' adapter, one hop at a time, so a
-redirect to another host does not carry it) and removed again after, so the caller's request
-object is left as it was. It is added below the SDKs, so it is never part of a key.
+where each request leaves (httpx's transports, requests' adapter, aiohttp's ClientRequest: one
+hop at a time, so a redirect to another host does not carry it) and, for httpx and requests,
+removed again after, so the caller's request object is left as it was (aiohttp's per-hop
+request is its own, and its ``request_info`` shows what was sent). It is added below the
+SDKs, so it is never part of a key.
 
 The patches are process-wide, like the sockets the network guard wraps; :data:`HOOKS` is
 their one record.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import sys
 import urllib.parse
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -121,31 +124,35 @@ def _patch_requests(requests: Any) -> list[tuple[Any, str, Any]]:
 
 
 def _patch_aiohttp(aiohttp: Any) -> list[tuple[Any, str, Any]]:
-    # aiohttp follows redirects inside _request with the headers it was given: a loopback
-    # server that redirects elsewhere passes the test id on (the other libraries do not)
-    yarl = sys.modules["yarl"]
+    # aiohttp follows redirects inside ClientSession._request with the headers it was given,
+    # so the id goes on each hop's own ClientRequest as it is sent: a redirect to another
+    # host does not carry it. The response is read later (start), after send returns it.
+    sent: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
-    def make(original: Any) -> Any:
-        async def _request(self: Any, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:
-            test_id = current_test_id()
-            target = yarl.URL(url)
-            base = getattr(self, "_base_url", None)
-            if base is not None and not target.is_absolute():
-                target = base.join(target)
-            headers: Any = kwargs.get("headers") or ()
-            pairs = list(headers.items()) if hasattr(headers, "items") else list(headers)
-            names = {str(k).lower() for k, _ in pairs}
-            if test_id is None or not loopback(target.host) or "x-apirec-test-id" in names:
-                return await original(self, method, url, *args, **kwargs)
-            kwargs["headers"] = [*pairs, (TEST_ID_HEADER, header_value(test_id))]
-            response = await original(self, method, url, *args, **kwargs)
-            where = f"{method} {target}"
-            HOOKS.answered(test_id, response.headers.get(MISS_HEADER), where)
+    def send(original: Any) -> Any:
+        async def send(self: Any, conn: Any) -> Any:
+            test_id = _adds(self.headers, self.url.host)
+            response = await original(self, conn)
+            if test_id is not None:
+                sent[response] = test_id
             return response
 
-        return _request
+        return send
 
-    return [_replace(aiohttp.ClientSession, "_request", make)]
+    def start(original: Any) -> Any:
+        async def start(self: Any, connection: Any) -> Any:
+            response = await original(self, connection)
+            test_id = sent.pop(self, None)
+            if test_id is not None:  # every hop, so raise_for_status cannot hide a miss
+                HOOKS.answered(test_id, self.headers.get(MISS_HEADER), _where(self))
+            return response
+
+        return start
+
+    return [
+        _replace(aiohttp.ClientRequest, "send", send),
+        _replace(aiohttp.ClientResponse, "start", start),
+    ]
 
 
 _PATCHES: dict[str, Callable[[Any], list[tuple[Any, str, Any]]]] = {
