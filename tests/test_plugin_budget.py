@@ -101,3 +101,12 @@ def test_workers_share_one_budget(pytester):
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) >= 1, result.stdout.str()
     assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 4
+
+
+def test_a_compare_run_spends_the_budget_too(pytester):
+    project(pytester, 3)
+    pytester.runpytest("--apirec-mode=record").assert_outcomes(passed=3)
+    result = pytester.runpytest("--apirec-mode=compare", "--apirec-record-budget=2k")
+    # every compare call goes live: the third is refused as a recording run's would be
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*BudgetExceeded*record budget of 2k*"])

@@ -256,6 +256,8 @@ def _miss_kinds(s: Stats) -> str:
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds:.2f}s"
     if seconds < 60:
         return f"{seconds:.1f}s"
     minutes, secs = divmod(round(seconds), 60)

@@ -60,6 +60,12 @@ class Comparing:
         self._keep = keep
         self.results: list[dict[str, Any]] = []
 
+    def _within_budget(self, call: Call) -> None:
+        """A compare run goes live: it spends the record budget too (apirec.record.budget)."""
+        budget = self.settings.extra.get("budget")
+        if budget is not None:
+            budget.check(call.function)
+
     def slot(self, call: Call) -> int:
         """The stored answer a call is compared with: its place among the identical calls,
         less those before it that got no answer (transient errors), as when recording."""
@@ -91,6 +97,7 @@ class Comparing:
         service: Services,
         async_stream: bool,
     ) -> Any:
+        self._within_budget(call)
         slot = self.slot(call)
         began = time.perf_counter()
         try:
@@ -110,6 +117,7 @@ class Comparing:
         policy: Policy | None,
         service: Services,
     ) -> Any:
+        self._within_budget(call)
         slot = self.slot(call)
         began = time.perf_counter()
         try:
@@ -181,6 +189,9 @@ class Comparing:
         """The live ``response`` against the stored answer; returns the stored file, or ""."""
         offsets = None if chunk_times is None else [t - began for t in chunk_times]
         ledger = ledger_of(response, time.perf_counter() - began, offsets)
+        budget = self.settings.extra.get("budget")
+        if budget is not None:
+            budget.spend(ledger)
         live = self._stored_form(call, response)
         found = self.stored(call, slot)
         if found is None:
