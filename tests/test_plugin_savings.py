@@ -51,7 +51,7 @@ def test_replay_says_the_time_and_tokens_it_saved(project):
     result = project.runpytest()
     result.assert_outcomes(passed=2)
     line = summary(result)
-    saved = re.search(r"saved (\d+\.\d)s of live calls and 3\.0k tokens;", line)
+    saved = re.search(r"saved (\d+\.\d+)s of live calls and 3\.0k tokens;", line)
     assert saved, line
     assert 0.6 <= float(saved.group(1)) < 5  # two calls of 0.3 s each, at least
     assert "$" not in line  # no prices given: no money
