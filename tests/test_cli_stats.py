@@ -95,3 +95,12 @@ def test_the_table_and_ls_columns(recordings, capsys):
     assert "TOKENS" in lines[0] and "TOOK" in lines[0]
     embedding = next(line for line in lines if line.startswith("openai.embeddings"))
     assert " 3 " in embedding
+
+
+def test_verify_strict_trusting_openai_passes_on_what_the_openai_integration_recorded(
+    recordings, capsys
+):
+    # issue 20 point 9: no `--trust apirec` needed for apirec's own types in those recordings
+    assert main(["verify", str(recordings), "--trust", "openai", "--strict"]) == 0, (
+        capsys.readouterr().out
+    )

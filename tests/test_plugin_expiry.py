@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shlex
 
 import pytest
 
@@ -97,9 +98,18 @@ def test_fail_names_file_age_max_age_and_the_command_that_re_records(pytester):
     text = result.stdout.str()
     assert f"{paths['test_one']} was recorded 40d ago (" in text
     assert "more than max_age=30d; re-record it in record-if-missing mode with " in text
-    result.stdout.fnmatch_lines(
-        ["*pytest test_exp.py::test_one --apirec-mode=record-if-missing --apirec-expired=record*"]
+    printed = (
+        "pytest test_exp.py::test_one --apirec-mode=record-if-missing --apirec-max-age=30d "
+        "--apirec-expired=record"
     )
+    assert printed in text
+    # the command works when pasted: it records the expired answer again, and then the
+    # same strict run passes
+    before = paths["test_one"].read_text()
+    pytester.runpytest(*shlex.split(printed)[1:]).assert_outcomes(passed=1)
+    assert paths["test_one"].read_text() != before
+    again = pytester.runpytest("--apirec-max-age=30d", "--apirec-expired=fail", "-p", "no:randomly")
+    again.assert_outcomes(passed=3)
 
 
 def test_warn_replays_with_a_warning_in_the_summary(pytester):

@@ -166,7 +166,11 @@ class Expiry:
             return
         how = "re-record it in record-if-missing mode with on_expired='record'"
         if self.record_command and self.record_command.startswith("pytest "):
-            how += f": {self.record_command} --apirec-expired=record"
+            # the age too: without it nothing has expired, and the stored answer replays
+            max_age = format_age(self.max_age).replace(" ", "")
+            how += (
+                f": {self.record_command} --apirec-max-age={max_age} --apirec-expired=record"
+            )
         if self.on_expired == "record":  # replay mode: no call may go through
             said += "; on_expired='record' cannot record it in replay mode"
         raise ExpiredRecording(
