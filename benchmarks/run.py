@@ -361,6 +361,40 @@ class Replays:
         b.add(Row(sec, f"{case.label}, a new recording per call", cold, "seeds' recorder",
                   seeds_too, "(info)"), faster_by=0)  # fmt: skip
 
+    async def ledger_row(self, case: Case, number: int) -> None:
+        """The ledger (issue 21) must not slow replay: the same answer replayed from a store
+        whose files carry it against one whose files do not (recorded before it)."""
+        b, bare = self.b, self.b.tmp / "replay-without-ledger"
+        shutil.copytree(self.store, bare, dirs_exist_ok=True)
+        for path in bare.glob("*.json"):
+            entry = json.loads(path.read_text())
+            assert "ledger" in entry, "recorded without a ledger: nothing to compare"
+            del entry["ledger"]
+            path.write_text(json.dumps(entry, indent=2) + "\n")
+
+        async def block(where: Path) -> float:
+            """µs per replay of ``number`` calls in one recording of ``where``."""
+            async with apirec.recording(where, mode="replay", repeats="last") as rec:
+                rec.patch(CHAT_TARGET, name="openai.chat")
+                await self.create(case)  # the first replay decodes plainly: not timed
+                start = b.clock()
+                for _ in range(number):
+                    await self.create(case)
+                took = (b.clock() - start) / number / 1000
+                assert rec.stats.missed == 0
+            return took
+
+        new: list[float] = []
+        old: list[float] = []
+        with apirec.test_context(case.test_id or "bench"):
+            for turn in range(b.repeats):  # the two sides take turns
+                for side, where in ((new, self.store), (old, bare))[:: 1 if turn % 2 else -1]:
+                    side.append(await block(where))
+        b.add(Row("c. replay hit", f"{case.label}, its recording with a ledger",
+                  statistics.median(new), "the same, recorded before the ledger",
+                  statistics.median(old), "<= 1.05x the cost"),
+              at_most=1.05)  # fmt: skip
+
     async def stream_rows(self, case: Case, number: int) -> None:
         b = self.b
 
@@ -480,6 +514,8 @@ def replay(b: Bench, *, objects: bool = True, streams: bool = False) -> None:
         hits = r.served.hits
         for case in cases:
             await r.object_rows(case, b.n(2000))
+        if cases:
+            await r.ledger_row(cases[0], b.n(2000))
         if streamed:
             await r.stream_rows(streamed[0], b.n(400))
             await r.floor_row(streamed[1], b.n(400))
