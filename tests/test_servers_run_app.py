@@ -70,7 +70,7 @@ def app_url():
             break
     else:
         raise RuntimeError("the app did not start:\\n" + "".join(log))
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded CI machine starts workers slowly
     while True:  # the log line can come before the socket listens (--workers)
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
