@@ -19,6 +19,8 @@ import sys
 import threading
 from types import FrameType
 
+from apirec.errors import NetworkBlocked
+from apirec.guard.core import listen
 from apirec.integrations.registry import patch
 from apirec.record.modes import Mode
 from apirec.record.recording import Recording
@@ -46,6 +48,7 @@ def start(settings: RunSettings) -> Recording:
     except BaseException:
         rec.__exit__(None, None, None)
         raise
+    listen(_BlockedHosts(settings).say)
     closer = _Closer(rec)
     atexit.register(closer.close)  # registered first, so it runs after the program's own
     closer.watch_sigterm()
@@ -86,6 +89,31 @@ class _Closer:
                     stream.flush()
             signal.signal(self.signalled, signal.SIG_DFL)
             os.kill(os.getpid(), self.signalled)
+
+
+class _BlockedHosts:
+    """One line on stderr for each host the guard blocks, the first time: the SDK's own
+    error (a ConnectError) names no cause, and the server's log is where its user looks."""
+
+    def __init__(self, settings: RunSettings) -> None:
+        self.settings = settings
+        self.seen: set[str] = set()
+        self.lock = threading.Lock()
+
+    def say(self, error: NetworkBlocked) -> None:
+        with self.lock:
+            if error.host in self.seen:
+                return
+            self.seen.add(error.host)
+        where = f"[{error.host}]" if ":" in error.host else error.host
+        target = where if error.port is None else f"{where}:{error.port}"
+        patched = ", ".join(self.settings.integrations) or "none"
+        _say(
+            f"blocked {target} (mode {self.settings.mode}): a call went to the network past "
+            f"the patched SDKs (--integrations: {patched}), so it was neither recorded nor "
+            f"replayed. If an SDK made it, patch it: apirec run --integrations <sdk> (or "
+            f"APIREC_INTEGRATIONS); if the host must be reached, APIREC_ALLOW_HOSTS={error.host}"
+        )
 
 
 def _summary(rec: Recording) -> None:
