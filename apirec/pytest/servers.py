@@ -10,6 +10,8 @@ one). A client imported inside the test function itself is hooked from the next 
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
 import threading
 from collections.abc import Generator
@@ -57,7 +59,7 @@ class CarriedBack:
             carried = self.by_test.pop(item.nodeid, [])
         if carried:
             __tracebackhide__ = True
-            raise carried_error(carried)
+            raise carried_error(carried, record_command(item))
         return result
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -67,8 +69,26 @@ class CarriedBack:
             HOOKS.uninstall()
 
 
-def carried_error(carried: list[tuple[str, str]]) -> RecordingNotFound | NetworkBlocked:
-    """The error that fails a test whose requests a server answered with replay errors."""
+def record_command(item: pytest.Item) -> str:
+    """The command that records ``item``'s misses: its own, with the mode. Also what records
+    a server's misses for it (the run's mode reaches the server through APIREC_MODE)."""
+    # the node id as seen from where pytest was started, which need not be the rootdir
+    _, sep, rest = item.nodeid.partition("::")
+    here = os.path.relpath(item.path, item.config.invocation_params.dir) + sep + rest
+    argv = ["pytest", here, "--apirec-mode=record-if-missing"]
+    cli_dir = item.config.getoption("apirec_dir")
+    if cli_dir:
+        argv += ["--apirec-dir", cli_dir]
+    return shlex.join(argv)
+
+
+def carried_error(
+    carried: list[tuple[str, str]], record_command: str = ""
+) -> RecordingNotFound | NetworkBlocked:
+    """The error that fails a test whose requests a server answered with replay errors.
+
+    ``record_command``: the test's own command that records (the advice the server gave is
+    its own command line, which records nothing: its recording is opened by ``apirec run``)."""
     from apirec.servers.carriers import decode_errors
 
     total = 0
@@ -88,6 +108,35 @@ def carried_error(carried: list[tuple[str, str]]) -> RecordingNotFound | Network
     )
     if first.get("type") == "NetworkBlocked":
         return NetworkBlocked(message)
+    if record_command:
+        message = _with_record_command(message, record_command)
     return RecordingNotFound(
         message, function=first.get("function", ""), test_id=first.get("test_id")
     )
+
+
+_ADVICE = ("To record it, run:", "To record it as the next answer, run:")
+
+
+def _with_record_command(message: str, record_command: str) -> str:
+    """The server's "To record it" advice (and the command after it) replaced by the test's
+    own command; appended when the header had no room for it."""
+    lines = message.splitlines()
+    kept: list[str] = []
+    skip = False
+    for line in lines:
+        if skip:
+            skip = False
+            continue
+        if line in _ADVICE:
+            skip = True  # the server's command line follows
+            continue
+        kept.append(line)
+    kept += [
+        "To record it, run the test with the mode (the server must follow it):",
+        "  " + record_command,
+        "  (the server records only if a fixture starts it through `apirec run` and passes "
+        "the mode on: --apirec-mode sets APIREC_MODE, which the server's environment must "
+        "inherit; see docs/servers.md)",
+    ]
+    return "\n".join(kept)

@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from types import FrameType
 
 from apirec.errors import NetworkBlocked
@@ -24,7 +25,15 @@ from apirec.guard.core import listen
 from apirec.integrations.registry import patch
 from apirec.record.modes import Mode
 from apirec.record.recording import Recording
+from apirec.record.settings import Settings
 from apirec.servers.run_settings import RunSettings
+
+RECORD_ADVICE = (
+    "the test that sent the request, with the mode: pytest <node id> "
+    "--apirec-mode=record-if-missing, when a fixture starts this server through `apirec run` "
+    "and passes APIREC_MODE on; a call outside any test: restart the server under "
+    "`apirec run --mode record-if-missing`"
+)
 
 
 def start_from_env(value: str) -> Recording:
@@ -34,7 +43,10 @@ def start_from_env(value: str) -> Recording:
 
 def start(settings: RunSettings) -> Recording:
     """Open ``settings``' recording for the rest of the process, SDKs patched into it."""
-    rec = Recording(settings.dir, mode=settings.mode, store=settings.store)
+    built = Settings.build(settings.dir, mode=settings.mode, store=settings.store)
+    # a miss's advice: this process's own command line would record nothing (the recording
+    # is opened by apirec run); the plugin replaces it with the test's command
+    rec = Recording(settings=replace(built, extra={"record_command": RECORD_ADVICE}))
     # A supervisor (uvicorn --workers, --reload) or a helper process makes no call by design:
     # the summary line at exit tells what each process did instead.
     rec.warn_if_nothing_recorded = False
