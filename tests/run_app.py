@@ -13,6 +13,7 @@ against the loopback fake (``FAKE_OPENAI_URL``) and prints one JSON line per ans
     python run_app.py parallel N TEXT       N subprocesses at once, each answering 4 texts
     python run_app.py forked N TEXT         TEXT, then N forked children at once, 4 texts each
     python run_app.py raw                   GET FAKE_OPENAI_URL/models with plain httpx
+    python run_app.py each TEXT...          one chat call per TEXT, each error printed, not raised
 
 An error a call raises is printed as ``{"error": type, "message": first line}`` (exit 1).
 """
@@ -117,6 +118,12 @@ def main(argv: list[str]) -> int:
         for kid in kids:
             kid.join()
         return max(kid.exitcode or 0 for kid in kids)
+    elif what == "each":
+        for text in rest:
+            try:
+                answer(text)
+            except Exception as e:
+                say(error=type(e).__name__, message=str(e).splitlines()[0])
     elif what == "raw":
         import httpx
 

@@ -296,3 +296,37 @@ def test_chat():
             model="m", messages=[{"role": "user", "content": "hello there"}]
         )
     assert reply.choices[0].message.content == "You said: hello there"
+
+
+def test_a_client_the_plugin_does_not_hook_checks_with_raise_for_miss(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SERVER_MODE", "replay")  # nothing recorded: every call misses
+    project.makepyfile(
+        test_it="""
+import urllib.request
+import pytest
+import apirec
+from apirec.errors import RecordingNotFound
+from apirec.servers import raise_for_miss
+
+def get(url):
+    request = urllib.request.Request(url, headers=apirec.test_headers())
+    with urllib.request.urlopen(request) as response:
+        return response.headers
+
+def test_missed(server):
+    headers = get(server + "/ask-swallowed?q=one")
+    with pytest.raises(RecordingNotFound, match="(?s)GET /ask-swallowed met a replay.*served"):
+        raise_for_miss(headers, where="GET /ask-swallowed")
+    pairs = [(name.lower(), value) for name, value in headers.items()]
+    with pytest.raises(RecordingNotFound):
+        raise_for_miss(pairs)
+
+def test_nothing_missed(server):
+    raise_for_miss(get(server + "/sync"))
+    raise_for_miss({})
+"""
+    )
+    result = project.runpytest_subprocess()
+    result.assert_outcomes(passed=2)

@@ -418,3 +418,33 @@ def test_no_command_is_a_usage_error() -> None:
     )
     assert done.returncode == 2
     assert "no COMMAND given" in done.stderr
+
+
+def test_a_call_blocked_for_want_of_its_sdks_patch_is_named_on_stderr_once(
+    tmp_path: Path, openai_server: OpenAIServer
+) -> None:
+    where = tmp_path / "recordings"
+    url = openai_server.base_url
+    assert run("record", where, "chat", "recorded", url=url).returncode == 0
+    before = openai_server.requests
+    # replayed without --integrations: the SDK is not patched, its calls reach the guard
+    argv = [sys.executable, "-m", "apirec", "run", "--mode", "replay", "--dir", str(where)]
+    unpatched = subprocess.run(
+        [*argv, "--", str(APP), "each", "recorded", "again"],
+        env=environment(openai_server, OPENAI_API_KEY=KEY),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert [e.get("error") for e in lines(unpatched.stdout)] == ["APIConnectionError"] * 2
+    said = [
+        line
+        for line in unpatched.stderr.splitlines()
+        if f"blocked 127.0.0.1:{openai_server.port}" in line
+    ]
+    assert len(said) == 1, unpatched.stderr  # once per host, however often it is tried
+    assert said[0].startswith("apirec run [pid ")
+    assert "--integrations: none" in said[0]
+    assert "patch it: apirec run --integrations <sdk>" in said[0]
+    assert "2 blocked" in unpatched.stderr
+    assert openai_server.requests == before

@@ -187,8 +187,15 @@ def test_an_app_under_apirec_run_records_for_two_tests_then_replays_offline(
             "*the server that served this test's request GET http://127.0.0.1:*/ask?q=see*"
             "met a replay error; the test fails:*",
             "*No recording of openai.chat.completions.create()*",
+            "*To record it, run the test with the mode (the server must follow it):*",
+            "*pytest test_app.py::test_farewell --apirec-mode=record-if-missing*",
+            "*through `apirec run` and passes the mode on*APIREC_MODE*",
         ]
     )
+    # never the server's own command line, which records nothing
+    assert "uvicorn app:app" not in result.stdout.str()
+    log = (pytester.path / "server.log").read_text()
+    assert "APIREC_MODE=record-if-missing " not in log
     assert _server_counts(pytester, status) == {
         "replayed": 1,
         "recorded": 0,

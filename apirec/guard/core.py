@@ -93,6 +93,7 @@ class _Guard:
         self.active = False  # guards or observers: the wrappers have work to do
         self.resolve: Callable[[], object] = lambda: None
         self.report: Callable[[NetworkBlocked], None] = lambda error: None
+        self.listeners: tuple[Callable[[NetworkBlocked], None], ...] = ()
         self.level = 0  # what is installed: 0 nothing, 1 what observers need, 2 everything
         self.installed: dict[tuple[int, str], tuple[Any, str, object, object]] = {}
         # the last wrapper made for each target, reused while the same original is there (no
@@ -194,6 +195,8 @@ class _Guard:
             if len(seen) < _KEEP:
                 seen.append(error)
         self.report(error)
+        for listener in self.listeners:
+            listener(error)
         raise error
 
     def _observe(self, host: str, port: int | str | None) -> None:
@@ -238,6 +241,13 @@ def report_with(report: Callable[[NetworkBlocked], None]) -> None:
     """Who else hears of each blocked connection (the recorder's ``note_replay_error``: a
     server sends it back to the test whose request it was serving)."""
     _GUARD.report = report
+
+
+def listen(listener: Callable[[NetworkBlocked], None]) -> None:
+    """Call ``listener`` with each connection blocked from now on, by any guard, before it
+    is raised (``apirec run`` says on the server's stderr what was blocked)."""
+    with _GUARD.lock:
+        _GUARD.listeners = (*_GUARD.listeners, listener)
 
 
 def on_open(rec: Guarded) -> None:

@@ -58,6 +58,7 @@ from apirec.pytest import (
     prices,
     renames,
     sequences,
+    servers,
     usage,
 )
 from apirec.pytest.async_tests import streams_finished_in_the_tests_loop
@@ -233,10 +234,7 @@ def _record_command(item: pytest.Item, options: Options, *, marker_sets_mode: bo
             f"set mode='record-if-missing' in @pytest.mark.apirec on {item.nodeid} "
             f"(it overrides --apirec-mode), then: pytest {shlex.quote(here)}"
         )
-    argv = ["pytest", here, "--apirec-mode=record-if-missing"]
-    if options.cli_dir_text:
-        argv += ["--apirec-dir", options.cli_dir_text]
-    return shlex.join(argv)
+    return servers.record_command(item)
 
 
 def catch_up(

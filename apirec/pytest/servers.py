@@ -10,13 +10,13 @@ one). A client imported inside the test function itself is hooked from the next 
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
 import threading
 from collections.abc import Generator
 
 import pytest
-
-from apirec.errors import NetworkBlocked, RecordingNotFound
 
 CLIENTS = ("httpx", "requests", "aiohttp")
 
@@ -57,7 +57,9 @@ class CarriedBack:
             carried = self.by_test.pop(item.nodeid, [])
         if carried:
             __tracebackhide__ = True
-            raise carried_error(carried)
+            from apirec.servers.misses import carried_error
+
+            raise carried_error(carried, record_command(item))
         return result
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -67,27 +69,14 @@ class CarriedBack:
             HOOKS.uninstall()
 
 
-def carried_error(carried: list[tuple[str, str]]) -> RecordingNotFound | NetworkBlocked:
-    """The error that fails a test whose requests a server answered with replay errors."""
-    from apirec.servers.carriers import decode_errors
-
-    total = 0
-    first: dict[str, str] | None = None
-    first_where = ""
-    for value, where in carried:
-        count, errors = decode_errors(value)
-        total += count
-        if first is None and errors:
-            first, first_where = errors[0], where
-    if first is None:  # the header held a count only (the messages did not fit)
-        first, first_where = {"type": "RecordingNotFound", "message": ""}, carried[0][1]
-    more = f" (and {total - 1} more)" if total > 1 else ""
-    message = (
-        f"the server that served this test's request {first_where} met a replay error{more}; "
-        f"the test fails:\n{first['message'] or '(see the server log)'}"
-    )
-    if first.get("type") == "NetworkBlocked":
-        return NetworkBlocked(message)
-    return RecordingNotFound(
-        message, function=first.get("function", ""), test_id=first.get("test_id")
-    )
+def record_command(item: pytest.Item) -> str:
+    """The command that records ``item``'s misses: its own, with the mode. Also what records
+    a server's misses for it (the run's mode reaches the server through APIREC_MODE)."""
+    # the node id as seen from where pytest was started, which need not be the rootdir
+    _, sep, rest = item.nodeid.partition("::")
+    here = os.path.relpath(item.path, item.config.invocation_params.dir) + sep + rest
+    argv = ["pytest", here, "--apirec-mode=record-if-missing"]
+    cli_dir = item.config.getoption("apirec_dir")
+    if cli_dir:
+        argv += ["--apirec-dir", cli_dir]
+    return shlex.join(argv)

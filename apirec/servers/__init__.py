@@ -2,7 +2,8 @@
 
 ``asgi_middleware`` and ``wsgi_middleware`` serve each request in the context of the test
 that sent it (``carriers``: the headers both ways; ``clients``: the test side's hooks on
-httpx, requests and aiohttp, which the pytest plugin installs).
+httpx, requests and aiohttp, which the pytest plugin installs; ``misses``: the errors sent
+back, raised, also by ``raise_for_miss`` for other clients).
 
 ``python -m apirec run -- COMMAND`` (``launcher``) runs a program with one process-wide
 recording open in it and in every Python process it starts (``process``, through the
@@ -18,9 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from apirec.servers.asgi import asgi_middleware
+    from apirec.servers.misses import raise_for_miss
     from apirec.servers.wsgi import wsgi_middleware
 
-_LAZY = {"asgi_middleware": "apirec.servers.asgi", "wsgi_middleware": "apirec.servers.wsgi"}
+_LAZY = {
+    "asgi_middleware": "apirec.servers.asgi",
+    "wsgi_middleware": "apirec.servers.wsgi",
+    "raise_for_miss": "apirec.servers.misses",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -34,4 +40,4 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["asgi_middleware", "wsgi_middleware"]
+__all__ = ["asgi_middleware", "raise_for_miss", "wsgi_middleware"]

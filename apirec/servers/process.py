@@ -17,12 +17,23 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from types import FrameType
 
+from apirec.errors import NetworkBlocked
+from apirec.guard.core import listen
 from apirec.integrations.registry import patch
 from apirec.record.modes import Mode
 from apirec.record.recording import Recording
+from apirec.record.settings import Settings
 from apirec.servers.run_settings import RunSettings
+
+RECORD_ADVICE = (
+    "the test that sent the request, with the mode: pytest <node id> "
+    "--apirec-mode=record-if-missing, when a fixture starts this server through `apirec run` "
+    "and passes APIREC_MODE on; a call outside any test: restart the server under "
+    "`apirec run --mode record-if-missing`"
+)
 
 
 def start_from_env(value: str) -> Recording:
@@ -32,7 +43,10 @@ def start_from_env(value: str) -> Recording:
 
 def start(settings: RunSettings) -> Recording:
     """Open ``settings``' recording for the rest of the process, SDKs patched into it."""
-    rec = Recording(settings.dir, mode=settings.mode, store=settings.store)
+    built = Settings.build(settings.dir, mode=settings.mode, store=settings.store)
+    # a miss's advice: this process's own command line would record nothing (the recording
+    # is opened by apirec run); the plugin replaces it with the test's command
+    rec = Recording(settings=replace(built, extra={"record_command": RECORD_ADVICE}))
     # A supervisor (uvicorn --workers, --reload) or a helper process makes no call by design:
     # the summary line at exit tells what each process did instead.
     rec.warn_if_nothing_recorded = False
@@ -46,6 +60,7 @@ def start(settings: RunSettings) -> Recording:
     except BaseException:
         rec.__exit__(None, None, None)
         raise
+    listen(_BlockedHosts(settings).say)
     closer = _Closer(rec)
     atexit.register(closer.close)  # registered first, so it runs after the program's own
     closer.watch_sigterm()
@@ -86,6 +101,31 @@ class _Closer:
                     stream.flush()
             signal.signal(self.signalled, signal.SIG_DFL)
             os.kill(os.getpid(), self.signalled)
+
+
+class _BlockedHosts:
+    """One line on stderr for each host the guard blocks, the first time: the SDK's own
+    error (a ConnectError) names no cause, and the server's log is where its user looks."""
+
+    def __init__(self, settings: RunSettings) -> None:
+        self.settings = settings
+        self.seen: set[str] = set()
+        self.lock = threading.Lock()
+
+    def say(self, error: NetworkBlocked) -> None:
+        with self.lock:
+            if error.host in self.seen:
+                return
+            self.seen.add(error.host)
+        where = f"[{error.host}]" if ":" in error.host else error.host
+        target = where if error.port is None else f"{where}:{error.port}"
+        patched = ", ".join(self.settings.integrations) or "none"
+        _say(
+            f"blocked {target} (mode {self.settings.mode}): a call went to the network past "
+            f"the patched SDKs (--integrations: {patched}), so it was neither recorded nor "
+            f"replayed. If an SDK made it, patch it: apirec run --integrations <sdk> (or "
+            f"APIREC_INTEGRATIONS); if the host must be reached, APIREC_ALLOW_HOSTS={error.host}"
+        )
 
 
 def _summary(rec: Recording) -> None:
