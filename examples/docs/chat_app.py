@@ -24,7 +24,7 @@ from starlette.websockets import WebSocket
 from websockets.sync.client import connect
 
 import apirec
-from apirec.servers import asgi_middleware   # or wsgi_middleware for Flask, Django...
+from apirec.servers import asgi_middleware  # or wsgi_middleware for Flask, Django...
 
 # The app
 
@@ -75,13 +75,15 @@ def wait_until_listening(port: int, server: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="session")
 def app_url():
+    # fmt: off
     server = subprocess.Popen([
         sys.executable, "-m", "apirec", "run", "--dir", "server-recordings",
         "--integrations", "openai", "--", "uvicorn", "chat_app:app", "--port", str(PORT),
     ])
+    # fmt: on
     wait_until_listening(PORT, server)
     yield f"http://127.0.0.1:{PORT}"
-    server.terminate()   # the recording closes; the exit status is uvicorn's
+    server.terminate()  # the recording closes; the exit status is uvicorn's
     server.wait(timeout=30)
 
 
@@ -110,9 +112,9 @@ def run_tests(mode: str) -> str:
         "[pytest]\nasyncio_default_fixture_loop_scope = function\nfilterwarnings = error\n"
     )
     # -s: the server's stderr (its summary line as it exits) reaches ours
+    command = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider"]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", __file__, f"--apirec-mode={mode}", "-q", "-s"]
-        + ["-p", "no:cacheprovider", "--rootdir", ".", "-c", "pytest.ini"],
+        [*command, __file__, f"--apirec-mode={mode}", "--rootdir", ".", "-c", "pytest.ini"],
         env=env,
         capture_output=True,
         text=True,

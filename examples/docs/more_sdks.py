@@ -21,7 +21,7 @@ def with_mistral() -> list[object]:
     seen: list[object] = []
     with apirec.recording("tests/recordings") as rec:
         integrations.patch(rec, "mistralai")
-        client = Mistral()                        # replay needs no MISTRAL_API_KEY
+        client = Mistral()  # replay needs no MISTRAL_API_KEY
         reply = client.chat.complete(model="mistral-small-latest", messages=messages)
         with client.chat.stream(model="mistral-small-latest", messages=messages) as stream:
             for event in stream:
@@ -38,7 +38,7 @@ def with_cohere() -> list[object]:
     seen: list[object] = []
     with apirec.recording("tests/recordings") as rec:
         integrations.patch(rec, "cohere")
-        co = cohere.ClientV2()                    # replay needs no CO_API_KEY
+        co = cohere.ClientV2()  # replay needs no CO_API_KEY
         reply = co.chat(model="command-a-03-2025", messages=messages)
         for event in co.chat_stream(model="command-a-03-2025", messages=messages):
             if event.type == "content-delta":
@@ -51,7 +51,7 @@ def with_cohere() -> list[object]:
 def with_httpx() -> dict[str, object]:
     with apirec.recording("tests/recordings") as rec:
         integrations.patch(rec, "httpx")
-        forecast = weather_sdk.Client().forecast("Paris")   # any client that sends with httpx
+        forecast = weather_sdk.Client().forecast("Paris")  # any client that sends with httpx
     return forecast
 
 

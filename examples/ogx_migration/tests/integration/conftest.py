@@ -9,7 +9,7 @@ import apirec
 from apirec import integrations
 
 
-@pytest.fixture(autouse=True)                     # conftest.py, instead of api_recorder
+@pytest.fixture(autouse=True)  # conftest.py, instead of api_recorder
 def recordings(request):
     with apirec.recording(Path(request.path).parent / "recordings") as rec:
         integrations.patch(rec, "openai", keys="llama-stack")  # their keys and file names
