@@ -4,7 +4,10 @@ A ``python`` block either runs as written (top-level ``await`` allowed), or is f
 line ``<sub>... [examples/....py](...)</sub>`` linking the complete files it comes from: then
 every line of the block must appear, in the same order, in those files (blank lines, ``...``
 elisions and ``# file.py`` headings aside), and the files themselves run in the test suite
-(examples/docs/*.py as scripts, the example projects through their tests). Shell blocks: every
+(examples/docs/*.py as scripts, the example projects through their tests). A block that needs
+software apirec's CI cannot install is followed instead by ``<sub>Not run by apirec's CI:
+REASON.</sub>``: it is only compiled (a syntax check), and the reason must not be empty. Shell
+blocks: every
 ``apirec`` command must parse, and every ``--apirec-*`` option given to pytest must exist.
 """
 
@@ -21,6 +24,7 @@ LINK = re.compile(r"\]\(((?:\.\./|\./)*(?:[\w.-]+/)*[\w.-]+\.py)\)")
 # lines a block may leave out of its files: elisions and the name of the file that follows
 ELISION = re.compile(r"^(\.\.\.|\.\.\.\s*#.*|#\s*[\w./-]+\.(py|ini|toml)(:.*)?)$")
 SHELL = {"bash", "sh", "console", "shell"}
+NOT_RUN = re.compile(r"^<sub>Not run by apirec's CI:(.*)</sub>$", re.S)
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Block:
     lang: str
     text: str
     links: tuple[Path, ...]  # the complete files the block comes from
+    not_run: str | None = None  # why apirec's CI cannot run it ("" if the marker gives none)
 
     @property
     def where(self) -> str:
@@ -62,10 +67,13 @@ def blocks(page: Path) -> list[Block]:
         while rest and not rest[0].strip():
             rest.pop(0)
         links: tuple[Path, ...] = ()
+        not_run = None
         if rest and rest[0].lstrip().startswith("<sub>"):
             note = "\n".join(rest[: next(i for i, x in enumerate(rest) if "</sub>" in x) + 1])
             links = tuple((page.parent / link).resolve() for link in LINK.findall(note))
-        found.append(Block(page, n + 1, opening.group(1), text, links))
+            if marker := NOT_RUN.match(note.strip()):
+                not_run = " ".join(marker.group(1).split()).rstrip(".")
+        found.append(Block(page, n + 1, opening.group(1), text, links, not_run))
         n = end + 1
     return found
 

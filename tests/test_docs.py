@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -15,7 +16,14 @@ from apirec.cli.parser import build as _parser
 from tests.doc_blocks import ROOT, SHELL, Block, blocks, missing_lines, pages, shell_commands
 
 BLOCKS = [block for page in pages() for block in blocks(page)]
-PYTHON = [block for block in BLOCKS if block.lang == "python"]
+PYTHON = [block for block in BLOCKS if block.lang == "python" and block.not_run is None]
+# blocks marked "Not run by apirec's CI: REASON." (software CI cannot install): only compiled.
+# Each is listed here by its page and first line, so that marking one more is a visible change.
+NOT_RUN = [block for block in BLOCKS if block.not_run is not None]
+NOT_RUN_EXPECTED = {
+    ("docs/integrations.md", "# tests/integration/conftest.py, after what is there"),
+    ("docs/integrations.md", "# tests/integration/apirec_app.py"),
+}
 # shell blocks, and plain blocks that show a command at a prompt with its output
 SHELL_BLOCKS = [
     block
@@ -49,6 +57,15 @@ def run_as_written(block: Block, cwd: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
     )
+
+
+def syntax_error(block: Block) -> str | None:
+    """Why the block does not compile as Python (top-level ``await`` allowed), or None."""
+    try:
+        compile(block.text, block.where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    except SyntaxError as error:
+        return f"{error.msg} (line {error.lineno})"
+    return None
 
 
 def unknown_options(block: Block, known: set[str]) -> list[str]:
@@ -94,6 +111,18 @@ def test_block_runs_as_written(block: Block, tmp_path: Path) -> None:
     assert done.returncode == 0, f"{block.where}:\n{block.text}\n{done.stderr}"
 
 
+def test_the_blocks_not_run_are_these() -> None:
+    found = {(str(b.page.relative_to(ROOT)), b.text.splitlines()[0]) for b in NOT_RUN}
+    assert found == NOT_RUN_EXPECTED
+
+
+@pytest.mark.parametrize("block", NOT_RUN, ids=where)
+def test_block_not_run_says_why_and_compiles(block: Block) -> None:
+    assert block.lang == "python", f"{block.where}: only Python blocks may be left unrun"
+    assert block.not_run, f"{block.where}: 'Not run by apirec's CI:' gives no reason"
+    assert syntax_error(block) is None, f"{block.where}: {syntax_error(block)}"
+
+
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_docs_example_runs(script: Path, tmp_path: Path) -> None:
     done = subprocess.run(
@@ -135,10 +164,22 @@ def test_the_checks_catch_broken_examples(tmp_path: Path, pytest_options: set[st
             apirec ls recordings/ --no-such-option
             pytest --apirec-no-such-option
             ```
+
+            ```python
+            async def main():
+                await apirec.no_such_function()
+            reply = await main(
+            ```
+            <sub>Not run by apirec's CI: it needs a stack.</sub>
+
+            ```python
+            import apirec
+            ```
+            <sub>Not run by apirec's CI: </sub>
             """
         )
     )
-    linked, unlinked, shell = blocks(page)
+    linked, unlinked, shell, not_run, no_reason = blocks(page)
     assert missing_lines(linked) == ["value = apirec.encode(2)"]
     failed = run_as_written(unlinked, tmp_path)
     assert failed.returncode != 0 and "no_such_function" in failed.stderr
@@ -146,3 +187,7 @@ def test_the_checks_catch_broken_examples(tmp_path: Path, pytest_options: set[st
         "apirec ls recordings/ --no-such-option",
         "--apirec-no-such-option",
     ]
+    # a block marked not run is still compiled, and must say why
+    assert not_run.not_run == "it needs a stack"
+    assert syntax_error(not_run) == "'(' was never closed (line 3)"
+    assert no_reason.not_run == "" and syntax_error(no_reason) is None

@@ -49,6 +49,9 @@ def stand_in() -> Iterator[str]:
         "GOOGLE_GEMINI_BASE_URL": url,
         "GOOGLE_API_KEY": "example-google-key",
         "TAVILY_API_KEY": "tvly-example",
+        "MISTRAL_API_KEY": "mistral-example",
+        "CO_API_URL": url,
+        "CO_API_KEY": "co-example",
     }
     before = {name: os.environ.get(name) for name in env}
     os.environ.update(env)

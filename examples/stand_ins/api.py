@@ -1,4 +1,5 @@
-"""A local stand-in for the OpenAI, Anthropic, Tavily, Ollama and Gemini APIs, without keys.
+"""A local stand-in for the OpenAI, Anthropic, Mistral, Cohere, Tavily, Ollama and Gemini APIs
+(and a weather API), without keys.
 
 The examples' committed recordings were made against this server, since apirec's CI has no API
 keys. With real keys you record against the real services with the same command and no
@@ -10,7 +11,8 @@ Answers are fixed, but shaped like the real ones. The chat model calls the first
 given once, then answers from the tool's result (without tools, from a few canned answers);
 model ``no-such-model`` is a 400, and a prompt with "busy" in it is rate limited twice (429)
 before its answer. The Anthropic model streams a short answer word by word; the search
-returns three results.
+returns three results. Mistral's chat is OpenAI's (the same route); Cohere's v2 chat answers a
+canned sentence, streamed as Cohere's events; ``GET /v1/forecast?city=`` gives a forecast.
 """
 
 from __future__ import annotations
@@ -201,6 +203,32 @@ async def messages(request: Request) -> Response:
     return StreamingResponse(events(), media_type="text/event-stream")
 
 
+async def cohere_chat(request: Request) -> Response:
+    body = await request.json()
+    words = ["It", " is", " sunny", " in", " Paris."]
+    usage = {"billed_units": {"input_tokens": 9, "output_tokens": 5}}
+    if not body.get("stream"):
+        message = {"role": "assistant", "content": [{"type": "text", "text": "".join(words)}]}
+        answer = {"id": "c-standin", "finish_reason": "COMPLETE", "message": message}
+        return JSONResponse({**answer, "usage": usage})
+
+    async def events() -> AsyncIterator[str]:
+        start = {"message": {"role": "assistant", "content": []}}
+        yield _event({"type": "message-start", "id": "c-standin", "delta": start})
+        for word in words:
+            delta = {"message": {"content": {"text": word}}}
+            yield _event({"type": "content-delta", "index": 0, "delta": delta})
+        end = {"finish_reason": "COMPLETE", "usage": usage}
+        yield _event({"type": "message-end", "delta": end})
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+async def forecast(request: Request) -> Response:
+    city = request.query_params["city"]
+    return JSONResponse({"city": city, "forecast": "Sunny, 21 degrees.", "rain_mm": 0})
+
+
 app = Starlette(
     routes=[
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
@@ -209,6 +237,8 @@ app = Starlette(
         Route("/{version}/models/{model}:generateContent", generate_content, methods=["POST"]),
         Route("/v1/messages", messages, methods=["POST"]),
         Route("/search", search, methods=["POST"]),
+        Route("/v2/chat", cohere_chat, methods=["POST"]),
+        Route("/v1/forecast", forecast, methods=["GET"]),
     ]
 )
 
