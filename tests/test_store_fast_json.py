@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import apirec
 from apirec.errors import StoreError
 from apirec.integrations import patch
-from apirec.stores import json_store
+from apirec.stores import json_format
 from apirec.stores.json_store import JsonStore, dumps, parse
 
 SCALARS = (
@@ -47,7 +47,7 @@ def _same(a: object, b: object) -> bool:
 
 def test_msgspec_reads_recordings_when_installed() -> None:
     pytest.importorskip("msgspec")
-    assert json_store._fast_decoder() is not None
+    assert json_format._fast_decoder() is not None
 
 
 @settings(max_examples=300, deadline=None)
@@ -119,7 +119,7 @@ async def test_replayed_with_and_without_msgspec_alike(
     replays = []
     for fast in (True, False):
         if not fast:
-            monkeypatch.setattr(json_store, "_fast_decoder", lambda: None)
+            monkeypatch.setattr(json_format, "_fast_decoder", lambda: None)
         with apirec.recording(tmp_path, mode="replay") as rec:
             patch(rec, "openai")
             replays.append(await _scenario(make_client(closed_url)))

@@ -13,18 +13,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import json
 import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from apirec.errors import StoreError
 from apirec.gate.rules import NO_RULES, Rules
-from apirec.stores import blobs, metadata
+from apirec.stores import blobs
 from apirec.stores.blob_files import (
     BlobFiles,
     referenced_by,
@@ -34,6 +33,9 @@ from apirec.stores.blob_files import (
 from apirec.stores.files import clean_temp_files, read_regular_file, write_temp
 from apirec.stores.files import io_error as _io_error
 from apirec.stores.gated import gated
+from apirec.stores.json_format import Entry, check_entry, dumps, parse
+
+__all__ = ["Entry", "JsonStore", "Store", "check_entry", "dumps", "parse"]
 
 if sys.platform != "win32":
     import fcntl
@@ -41,7 +43,6 @@ if sys.platform != "win32":
 TMP_DIR = ".apirec-tmp"
 _FILE_RE = re.compile(r"^(?P<key>[^.]+?)(?:\.(?P<index>[1-9][0-9]*))?\.json$")
 
-Entry = dict[str, Any]
 # what Path.exists() takes for "no such file" (pathlib's _IGNORED_ERRNOS)
 _NOT_THERE = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
 _NOT_THERE_WINDOWS = (21, 123, 1921)  # not ready, invalid name, cannot access the link
@@ -60,82 +61,6 @@ class Store(Protocol):
     def reset(self, key: str, *, older_than: float) -> None: ...
     def describe(self, key: str, index: int) -> str: ...
     def entries(self) -> Iterator[tuple[str, int, str]]: ...
-
-
-def dumps(entry: Entry) -> bytes:
-    """The stored bytes of a recording: indent 2, trailing newline, keys in recorded order."""
-    return (json.dumps(entry, indent=2) + "\n").encode("utf-8")
-
-
-def check_entry(entry: Any, where: str) -> Entry:
-    """Fail with the file and the field when a recording does not have the expected shape."""
-    if not isinstance(entry, dict):
-        raise _fail(where, f"a recording must be a JSON object, found {_kind(entry)}")
-    response = entry.get("response")
-    if not isinstance(response, dict):
-        raise _fail(where, f"'response' must be an object, found {_kind(response)}")
-    if "body" not in response:
-        raise _fail(where, "'response' has no 'body'")
-    for flag in ("is_streaming", "is_exception"):
-        if flag in response and not isinstance(response[flag], bool):
-            raise _fail(where, f"'response.{flag}' must be true or false")
-    streamed = response.get("is_streaming") and not response.get("is_exception")
-    if streamed and not isinstance(response["body"], list):
-        raise _fail(where, "a streamed 'response.body' must be a list")
-    if "exception_data" in response and not isinstance(response["exception_data"], dict | None):
-        raise _fail(where, "'response.exception_data' must be an object")
-    test_id = entry.get("test_id")
-    if test_id is not None and not isinstance(test_id, str):
-        raise _fail(where, "'test_id' must be a string or null")
-    if "request" in entry and not isinstance(entry["request"], dict):
-        raise _fail(where, "'request' must be an object")
-    if "recorded_at" in entry or "versions" in entry:
-        metadata.check(entry, where)
-    return entry
-
-
-def _fail(where: str, problem: str) -> StoreError:
-    return StoreError(f"{where}: {problem}", path=where)
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _loads(raw: bytes) -> Any:
-    """``json.loads(raw)``, faster with msgspec installed (the ``fast`` extra): what msgspec
-    reads it reads to the same values (integers of any size, floats correctly rounded, key
-    order kept); what it refuses (NaN, Infinity, lone surrogates, a BOM, bad bytes...) goes
-    to the standard library, which reads it or raises its own error, as without msgspec."""
-    decode = _fast_decoder()
-    if decode is not None:
-        try:
-            return decode(raw)
-        except Exception:  # any refusal: the standard library decides
-            pass
-    return json.loads(raw)
-
-
-@functools.cache
-def _fast_decoder() -> Callable[[bytes], Any] | None:
-    # imported when the first recording is read: a run that reads none does not pay for it
-    try:
-        from msgspec.json import Decoder
-    except ImportError:  # the standard library reads every recording alone
-        return None
-    return Decoder().decode
-
-
-def parse(raw: bytes, where: str) -> Entry:
-    try:
-        entry = _loads(raw)
-    except json.JSONDecodeError as e:
-        raise StoreError(
-            f"{where}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})", path=where
-        ) from None
-    except (UnicodeDecodeError, RecursionError, ValueError) as e:
-        raise StoreError(f"{where}: not valid JSON ({type(e).__name__}: {e})", path=where) from None
-    return check_entry(entry, where)
 
 
 class JsonStore:
