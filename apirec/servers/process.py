@@ -22,12 +22,18 @@ from types import FrameType
 from apirec.integrations.registry import patch
 from apirec.record.modes import Mode
 from apirec.record.recording import Recording
+from apirec.servers.children import keep_bootstrap
+from apirec.servers.launcher import BOOTSTRAP_DIR
 from apirec.servers.run_settings import RunSettings
 
 
 def start_from_env(value: str) -> Recording:
-    """Open the recording ``APIREC_RUN`` describes (the bootstrap's entry point)."""
-    return start(RunSettings.from_env(value))
+    """Open the recording ``APIREC_RUN`` describes (the bootstrap's entry point); a Python
+    child this process starts with an environment of its own keeps the bootstrap."""
+    settings = RunSettings.from_env(value)
+    rec = start(settings)
+    keep_bootstrap(value, settings.mode, BOOTSTRAP_DIR)
+    return rec
 
 
 def start(settings: RunSettings) -> Recording:
