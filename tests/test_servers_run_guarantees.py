@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from tests.openai_server import OpenAIServer
-from tests.test_servers_run import APP, environment
+from tests.test_servers_run import APP, environment, stored
 
 SWALLOW = """
 import time
@@ -210,9 +210,13 @@ def test_sigterm_with_a_stream_half_read_from_a_stalled_upstream_ends_within_the
     finally:
         if proc.poll() is None:
             proc.kill()
-        proc.communicate()
+        _, err = proc.communicate()
         upstream.close()
-    assert status == -signal.SIGTERM
+    assert status == -signal.SIGTERM, err
+    # the stream could not be finished within the bound: said, and never stored as complete
+    assert "not stored: openai.chat.completions.create" in err, err
+    for entry in stored(where):
+        assert not entry["response"].get("is_streaming") or "truncated" in entry["response"]
 
 
 def test_a_console_script_whose_shebang_skips_the_bootstrap_is_refused(tmp_path: Path) -> None:

@@ -45,3 +45,44 @@ def test_a_websocket_sent_with_test_headers_is_served_in_that_test() -> None:
         assert got["test"] == ID, got
     finally:
         served.stop()
+
+
+@apirec.record(name="servers.websocket.lookup")
+def lookup(question: str) -> str:
+    return question
+
+
+def test_a_websockets_miss_goes_back_in_the_accept_and_to_the_log(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import asyncio
+    import contextlib
+
+    async def ws_app(scope: Any, receive: Any, send: Any) -> None:
+        with contextlib.suppress(apirec.RecordingNotFound):  # the app swallows it
+            lookup("before accept")
+        await send({"type": "websocket.accept", "headers": []})
+        await send({"type": "websocket.close", "code": 1000})
+
+    sent: list[dict[str, Any]] = []
+
+    async def main() -> None:
+        scope = {
+            "type": "websocket",
+            "path": "/ws",
+            "headers": [(b"x-apirec-test-id", ID.encode())],
+        }
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "websocket.connect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await asgi_middleware(ws_app)(scope, receive, send)
+
+    with apirec.test_context(None), apirec.recording(tmp_path, mode="replay"):
+        asyncio.run(main())
+    headers = dict(sent[0]["headers"])
+    assert sent[0]["type"] == "websocket.accept" and b"x-apirec-miss" in headers
+    assert ID in caplog.text and "servers.websocket.lookup" in caplog.text

@@ -62,15 +62,26 @@ def asgi_middleware(app: ASGIApp) -> ASGIApp:
 async def _serve_websocket(
     app: ASGIApp, scope: Scope, receive: Receive, send: Send, carried: Carried, test_id: str
 ) -> None:
+    early: list[BaseException] = []
+
     async def send_accept(message: Message) -> None:
         if message.get("type") == "websocket.accept":
+            early.extend(carried.errors)  # in its headers, and in the log all the same
             message = _with_errors(message, carried)
         await send(message)
 
     try:
         await app(scope, receive, send_accept)
     finally:
-        _log_late(carried, test_id, scope)
+        # no client hook reads a websocket's answer: the server's log has every error
+        for error in [*early, *carried.errors]:
+            LOG.error(
+                "apirec: a replay error while serving the websocket %s of test %s:\n%s",
+                scope.get("path", ""),
+                test_id,
+                error,
+            )
+        carried.errors.clear()
 
 
 async def _serve(
@@ -131,7 +142,7 @@ def _log_late(carried: Carried, test_id: str, scope: Scope) -> None:
     the server's log, never dropped silently."""
     if not carried.errors:
         return
-    where = f"{scope.get('method', 'WEBSOCKET')} {scope.get('path', '')}"
+    where = f"{scope.get('method', '')} {scope.get('path', '')}"
     for error in carried.errors:
         LOG.error(
             "apirec: a replay error after the response to %s (test %s) started, so it could "
