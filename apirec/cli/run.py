@@ -29,10 +29,11 @@ def run(args: argparse.Namespace) -> int:
     skipped = site_skipped(python_command(command))
     if skipped:
         raise UsageError(
-            f"run: COMMAND starts Python with {skipped}, which skips PYTHONPATH or site, so "
-            f"apirec could not open its recording in it; run it without {skipped}"
+            f"run: COMMAND starts Python with {skipped}, which skips PYTHONPATH or site (or the "
+            f"variables apirec run sets), so apirec could not open its recording in it; run "
+            f"it without {skipped}"
         )
-    python = interpreter(python_command(command)[0])
+    python = interpreter(python_command(command))
     problem = cannot_import_apirec(python) if python else None
     if problem:
         raise UsageError(

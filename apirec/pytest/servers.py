@@ -28,10 +28,13 @@ class CarriedBack:
         self.lock = threading.Lock()
         self.by_test: dict[str, list[tuple[str, str]]] = {}
         self.installed = False
+        # the test running now: a request answered meanwhile was sent by it, whatever test
+        # id it carried (the test may scope its calls with apirec.test_context)
+        self.running: str | None = None
 
     def report(self, test_id: str, value: str, where: str) -> None:
         with self.lock:
-            self.by_test.setdefault(test_id, []).append((value, where))
+            self.by_test.setdefault(self.running or test_id, []).append((value, where))
 
     def _install(self) -> None:
         if any(name in sys.modules for name in CLIENTS):
@@ -44,6 +47,7 @@ class CarriedBack:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         with self.lock:
             self.by_test.pop(item.nodeid, None)  # a rerun starts afresh
+            self.running = item.nodeid
         self._install()
 
     @pytest.hookimpl(tryfirst=True)
@@ -52,15 +56,27 @@ class CarriedBack:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
-        result = yield  # requests made while fixtures tear down count too
-        with self.lock:
-            carried = self.by_test.pop(item.nodeid, [])
+        try:
+            result = yield  # requests made while fixtures tear down count too
+        except BaseException as e:
+            carried = self._collect(item)
+            if carried:  # the teardown's own error goes first; the miss is still said
+                from apirec.servers.misses import carried_error
+
+                e.add_note(str(carried_error(carried, record_command(item))))
+            raise
+        carried = self._collect(item)
         if carried:
             __tracebackhide__ = True
             from apirec.servers.misses import carried_error
 
             raise carried_error(carried, record_command(item))
         return result
+
+    def _collect(self, item: pytest.Item) -> list[tuple[str, str]]:
+        with self.lock:
+            self.running = None
+            return self.by_test.pop(item.nodeid, [])
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.installed:

@@ -13,6 +13,7 @@ each process-wide for that same reason.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # the pytest plugin's start-up imports this module: it must s
     from apirec.keys.spec import KeySpec
 
 T = TypeVar("T")
+_LOG = logging.getLogger("apirec.servers")
 
 
 class ActiveRecording(Protocol):
@@ -95,9 +97,10 @@ class Carried:
     """The replay errors (misses, blocked connections) raised while a server serves one
     test's request, for ``apirec.servers`` to send back to that test (at most 100)."""
 
-    __slots__ = ("errors",)
+    __slots__ = ("errors", "test_id")
 
-    def __init__(self) -> None:
+    def __init__(self, test_id: str = "") -> None:
+        self.test_id = test_id
         self.errors: list[BaseException] = []
 
 
@@ -137,13 +140,41 @@ def exit_recording(rec: ActiveRecording, token: Token[ActiveRecording | None] | 
     _recordings.exit(rec, token)
 
 
+# Set in a server's context outside any request (its start-up, lifespan): tasks started there
+# belong to no test, never to the request being served (no fallback to the stack). Told by
+# identity; never on the stack.
+_OUTSIDE = "\x00apirec: outside any request"
+
+
 def current_test_id() -> str | None:
     """The test id set by :func:`test_context` (the key's scope), or None."""
-    if _tests.var.get() == "":
+    value = _tests.var.get()
+    if value == "" or value is _OUTSIDE:
         # test_context(None), also in a task or thread started there that runs after the
-        # block ended (a stack's background refresh): no test, not the one running now
+        # block ended (a stack's background refresh), or a server's start-up outside any
+        # request: no test, not the one running now
         return None
     return _tests.get() or None  # "" is test_context(None): no test
+
+
+def in_test_context() -> bool:
+    """Whether this very context (not the process-wide fallback) is inside a test's context
+    still entered: code served in-process inside a test (Starlette's TestClient, httpx's
+    ``ASGITransport``) rather than over a server's connection."""
+    value = _tests.var.get()
+    return bool(value) and value is not _OUTSIDE and value in _tests.stack
+
+
+@contextmanager
+def outside_requests() -> Iterator[None]:
+    """A server's start-up (ASGI lifespan): what it starts belongs to no test, even while
+    requests of tests are served later."""
+    token = _tests.var.set(_OUTSIDE)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError):
+            _tests.var.reset(token)
 
 
 @contextmanager
@@ -175,7 +206,7 @@ class Serving:
 
     def __init__(self, test_id: str | None) -> None:
         self.value = test_id or ""
-        self.carried = Carried() if test_id else None
+        self.carried = Carried(test_id) if test_id else None
 
     def __enter__(self) -> Carried | None:
         self._test_token = _tests.enter(self.value)
@@ -194,6 +225,21 @@ def note_replay_error(error: BaseException) -> None:
     otherwise: every miss passes here)."""
     if not _carried.stack:
         return
-    carried = _carried.get()
-    if carried is not None and len(carried.errors) < 100:
+    test_id = current_test_id()
+    if test_id is None:
+        return  # no test's: the server's recording counts it
+    carried = _carried.var.get()
+    if carried is None or carried.test_id != test_id or carried not in _carried.stack:
+        # a task that outlived its request, or a thread with no context: only a request of
+        # the test its call was keyed under may carry the error back
+        with _carried.lock:
+            carried = next((c for c in reversed(_carried.stack) if c.test_id == test_id), None)
+    if carried is None:
+        _LOG.error(
+            "apirec: a replay error of test %s, raised while no request of that test was "
+            "being served, cannot be sent back to it:\n%s",
+            test_id,
+            error,
+        )
+    elif len(carried.errors) < 100:
         carried.errors.append(error)

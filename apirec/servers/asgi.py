@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from apirec.record.context import Carried, Serving
+from apirec.record.context import Carried, Serving, in_test_context, outside_requests
 from apirec.servers.carriers import MISS_HEADER, encode_errors, scope_test_id
 
 Scope = MutableMapping[str, Any]
@@ -28,20 +28,60 @@ def asgi_middleware(app: ASGIApp) -> ASGIApp:
     context, as Starlette's does, too). Replay errors raised while serving a test's request
     go back to it in the ``X-Apirec-Miss`` response header (the response's start waits for
     its first body part, so errors met before then are in it), even when the app turned
-    them into a 500. Lifespan and websocket scopes pass through untouched.
+    them into a 500. A websocket connection is served the same way for its whole life (errors
+    met before it is accepted go back in the accept's headers, later ones to the log). A
+    request with no carrier served in-process inside a test (Starlette's ``TestClient``,
+    httpx's ``ASGITransport``) stays in that test; over a server's connection it belongs to no
+    test, as does what the app starts in its lifespan.
     """
 
     async def apirec_middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("type") != "http":
+        kind = scope.get("type")
+        if kind not in ("http", "websocket"):
+            if kind == "lifespan" and not in_test_context():
+                # start-up: the tasks it starts belong to no test, whichever is served later
+                with outside_requests():
+                    return await app(scope, receive, send)
             return await app(scope, receive, send)
         test_id = scope_test_id(scope.get("headers") or ())
+        if test_id is None and in_test_context():
+            # served in-process inside a test (TestClient, ASGITransport): its test, as the
+            # app's calls would be without the middleware
+            return await app(scope, receive, send)
         with Serving(test_id) as carried:
             if carried is None or test_id is None:  # no test: nothing to carry back
                 return await app(scope, receive, send)
+            if kind == "websocket":
+                return await _serve_websocket(app, scope, receive, send, carried, test_id)
             await _serve(app, scope, receive, send, carried, test_id)
 
     apirec_middleware.__wrapped__ = app  # type: ignore[attr-defined]
     return apirec_middleware
+
+
+async def _serve_websocket(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, carried: Carried, test_id: str
+) -> None:
+    early: list[BaseException] = []
+
+    async def send_accept(message: Message) -> None:
+        if message.get("type") == "websocket.accept":
+            early.extend(carried.errors)  # in its headers, and in the log all the same
+            message = _with_errors(message, carried)
+        await send(message)
+
+    try:
+        await app(scope, receive, send_accept)
+    finally:
+        # no client hook reads a websocket's answer: the server's log has every error
+        for error in [*early, *carried.errors]:
+            LOG.error(
+                "apirec: a replay error while serving the websocket %s of test %s:\n%s",
+                scope.get("path", ""),
+                test_id,
+                error,
+            )
+        carried.errors.clear()
 
 
 async def _serve(

@@ -68,9 +68,21 @@ def _replace(owner: Any, attribute: str, make: Callable[[Any], Any]) -> tuple[An
 
 
 def _patch_httpx(httpx: Any) -> list[tuple[Any, str, Any]]:
+    def init(original: Any) -> Any:
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            # the proxy it was made with (a client's proxy=, or the environment's): its pool
+            # may be replaced later, so read it here
+            proxy = kwargs.get("proxy")
+            if proxy is not None:
+                url = getattr(proxy, "url", proxy)
+                self._apirec_proxy_host = str(httpx.URL(str(url)).host)
+
+        return __init__
+
     def sync(original: Any) -> Any:
         def handle_request(self: Any, request: Any) -> Any:
-            test_id = _adds(request.headers, request.url.host)
+            test_id = _adds(request.headers, request.url.host, _httpx_proxy(self))
             if test_id is None:
                 return original(self, request)
             try:
@@ -84,7 +96,7 @@ def _patch_httpx(httpx: Any) -> list[tuple[Any, str, Any]]:
 
     def asynchronous(original: Any) -> Any:
         async def handle_async_request(self: Any, request: Any) -> Any:
-            test_id = _adds(request.headers, request.url.host)
+            test_id = _adds(request.headers, request.url.host, _httpx_proxy(self))
             if test_id is None:
                 return await original(self, request)
             try:
@@ -97,18 +109,37 @@ def _patch_httpx(httpx: Any) -> list[tuple[Any, str, Any]]:
         return handle_async_request
 
     return [
+        _replace(httpx.HTTPTransport, "__init__", init),
+        _replace(httpx.AsyncHTTPTransport, "__init__", init),
         _replace(httpx.HTTPTransport, "handle_request", sync),
         _replace(httpx.AsyncHTTPTransport, "handle_async_request", asynchronous),
     ]
 
 
+def _httpx_proxy(transport: Any) -> str | None:
+    """The proxy host an httpx transport sends through, if any (a transport made before the
+    hooks were installed: read from its connection pool)."""
+    host = getattr(transport, "_apirec_proxy_host", None)
+    if host is not None:
+        return str(host)
+    url = getattr(getattr(transport, "_pool", None), "_proxy_url", None)
+    if url is None:
+        return None
+    raw = getattr(url, "host", b"")
+    return raw.decode("ascii", "replace") if isinstance(raw, bytes) else str(raw)
+
+
 def _patch_requests(requests: Any) -> list[tuple[Any, str, Any]]:
     import requests.adapters  # imported by requests itself: already loaded
+    import requests.utils
 
     def make(original: Any) -> Any:
         def send(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
             host = urllib.parse.urlsplit(request.url or "").hostname
-            test_id = _adds(request.headers, host)
+            # the proxies the session resolved for it (its own and the environment's)
+            proxies = kwargs.get("proxies", args[4] if len(args) > 4 else None)
+            proxy = requests.utils.select_proxy(request.url, proxies) if proxies else None
+            test_id = _adds(request.headers, host, _proxy_host(proxy))
             if test_id is None:
                 return original(self, request, *args, **kwargs)
             try:
@@ -131,7 +162,11 @@ def _patch_aiohttp(aiohttp: Any) -> list[tuple[Any, str, Any]]:
 
     def send(original: Any) -> Any:
         async def send(self: Any, conn: Any) -> Any:
-            test_id = _adds(self.headers, self.url.host)
+            # this hop's own proxy (aiohttp resolved proxy=, the session's and the
+            # environment's into it): one not on loopback never sees the id
+            proxy = getattr(self, "proxy", None)
+            proxy_host = None if proxy is None else str(proxy.host or "")
+            test_id = _adds(self.headers, self.url.host, proxy_host)
             response = await original(self, conn)
             if test_id is not None:
                 sent[response] = test_id
@@ -162,13 +197,23 @@ _PATCHES: dict[str, Callable[[Any], list[tuple[Any, str, Any]]]] = {
 }
 
 
-def _adds(headers: Any, host: str | None) -> str | None:
-    """Add the test id to a loopback request's headers; the id added, or None."""
+def _adds(headers: Any, host: str | None, proxy: str | None = None) -> str | None:
+    """Add the test id to a loopback request's headers; the id added, or None. A request
+    sent through a proxy that is not on loopback never carries it: the proxy would see it."""
     test_id = current_test_id()
     if test_id is None or not loopback(host) or TEST_ID_HEADER in headers:
         return None
+    if proxy is not None and not loopback(proxy):
+        return None
     headers[TEST_ID_HEADER] = header_value(test_id)
     return test_id
+
+
+def _proxy_host(proxy: str | None) -> str | None:
+    if not proxy:
+        return None
+    split = urllib.parse.urlsplit(proxy if "://" in proxy else "//" + proxy)
+    return split.hostname or proxy
 
 
 def _where(request: Any) -> str:

@@ -16,61 +16,31 @@ and its exit status is the command's.
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from apirec.record.modes import ENV_VAR as ENV_MODE
+from apirec.servers.python_argv import resolve
 from apirec.servers.run_settings import ENV_RUN, RunSettings
 
 BOOTSTRAP_DIR = str(Path(__file__).resolve().parent / "bootstrap")
-_PYTHON = re.compile(r"python[0-9.]*(?:\.exe)?$")
 
 
 def site_skipped(argv: Sequence[str]) -> str | None:
-    """The option of a ``python ...`` command line that keeps the bootstrap from running
-    (``-I``, ``-E``: ``PYTHONPATH`` ignored; ``-S``: no ``site``), if any. Such a program
-    would run with no recording, so a replay could reach the network: refused up front."""
-    if not _PYTHON.match(os.path.basename(argv[0])):
-        return None
-    rest = iter(argv[1:])
-    for arg in rest:
-        if not arg.startswith("-") or arg.startswith("--") or arg == "-":
-            return None  # the script, or the end of the interpreter's options
-        for i, letter in enumerate(arg[1:]):
-            if letter in "IES":
-                return f"-{letter}"
-            if letter in "mc":
-                return None  # what follows is the module or the code
-            if letter in "WX":  # takes a value: the rest of this argument, else the next
-                if i == len(arg) - 2:
-                    next(rest, None)
-                break
-    return None
+    """Why COMMAND's Python would skip the bootstrap (``-I``, ``-E``: ``PYTHONPATH``
+    ignored; ``-S``: no ``site``; also on a script's ``#!`` line, or through ``env`` that
+    clears or replaces the environment), if it would. Such a program would run with no
+    recording, so a replay could reach the network: refused up front."""
+    return resolve(argv).skipped
 
 
-def interpreter(argv0: str) -> str | None:
-    """The Python COMMAND runs in, when it can be told: a ``python`` executable, or the ``#!``
-    line of a script (a console script such as ``uvicorn``)."""
-    path = shutil.which(argv0)
-    if path is None:
-        return None
-    if _PYTHON.match(os.path.basename(path)):
-        return path
-    try:
-        with open(path, "rb") as script:
-            first = script.readline(512)
-    except OSError:
-        return None
-    words = first[2:].decode("utf-8", "replace").split() if first.startswith(b"#!") else []
-    if len(words) > 1 and os.path.basename(words[0]) == "env":
-        words = [shutil.which(words[1]) or words[1]]
-    if words and _PYTHON.match(os.path.basename(words[0])):
-        return words[0]
-    return None
+def interpreter(argv: Sequence[str]) -> str | None:
+    """The Python COMMAND runs in, when it can be told: a ``python`` executable, the ``#!``
+    line of a script (a console script such as ``uvicorn``), through ``env``."""
+    found = resolve(argv).argv
+    return found[0] if found else None
 
 
 def cannot_import_apirec(python: str) -> str | None:

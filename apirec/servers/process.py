@@ -6,7 +6,8 @@ program finds it, and it has no test of its own: each call belongs to the test s
 by :func:`apirec.test_context` (the servers' middleware sets it per request), or to none.
 Answers are written as each call returns (the stores write at once, atomically), so a process
 killed with SIGKILL loses only the calls still in flight. On a normal exit, Ctrl-C or SIGTERM,
-the recording closes: streams still open are finished or cut and stored as such.
+the recording closes: streams still open are finished or cut and stored as such, within the
+stream bound in wall time (a stream still being read then is not stored, and said).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from apirec.integrations.registry import patch
 from apirec.record.modes import Mode
 from apirec.record.recording import Recording
 from apirec.record.settings import Settings
+from apirec.servers.children import keep_bootstrap
+from apirec.servers.launcher import BOOTSTRAP_DIR
 from apirec.servers.run_settings import RunSettings
 
 RECORD_ADVICE = (
@@ -37,8 +40,12 @@ RECORD_ADVICE = (
 
 
 def start_from_env(value: str) -> Recording:
-    """Open the recording ``APIREC_RUN`` describes (the bootstrap's entry point)."""
-    return start(RunSettings.from_env(value))
+    """Open the recording ``APIREC_RUN`` describes (the bootstrap's entry point); a Python
+    child this process starts with an environment of its own keeps the bootstrap."""
+    settings = RunSettings.from_env(value)
+    rec = start(settings)
+    keep_bootstrap(value, settings.mode, BOOTSTRAP_DIR)
+    return rec
 
 
 def start(settings: RunSettings) -> Recording:
@@ -68,13 +75,14 @@ def start(settings: RunSettings) -> Recording:
 
 
 class _Closer:
-    """Closes the recording once, at exit; SIGTERM (when the program does not handle it)
-    becomes an orderly exit first, and the process then still ends by that signal, so the
-    exit status the parent sees is the one it would have seen without apirec."""
+    """Closes the recording once, at exit or on SIGTERM (when the program does not handle
+    SIGTERM itself). On SIGTERM the handler closes it, within the stream bound in wall time,
+    then the process dies by the signal as it would have without apirec: nothing is raised
+    into the program, which might swallow it and never end."""
 
     def __init__(self, rec: Recording) -> None:
         self.rec = rec
-        self.signalled: int | None = None
+        self.closing = False
 
     def watch_sigterm(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -84,23 +92,54 @@ class _Closer:
             signal.signal(signal.SIGTERM, self._terminate)
 
     def _terminate(self, signum: int, frame: FrameType | None) -> None:
-        self.signalled = signum
-        raise SystemExit(128 + signum)
+        signal.signal(signum, signal.SIG_DFL)  # a second SIGTERM ends it at once
+        self.close()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                stream.flush()
+        os.kill(os.getpid(), signum)
 
     def close(self) -> None:
+        if self.closing:  # SIGTERM during the exit's close, or the exit after SIGTERM's
+            return
+        self.closing = True
         rec = self.rec
         if rec.is_open:
+            # The program's thread was stopped anywhere (SIGTERM), and a stream's read may
+            # block on a stalled upstream: close in a thread of its own, waited for within
+            # the bound, so the process ends on time whatever happens there.
+            seconds = rec._streams.bound.seconds + _MARGIN
+            closer = threading.Thread(target=self._close, name="apirec-close", daemon=True)
             try:
-                rec.__exit__(None, None, None)
-            except Exception as e:  # the process is ending: say it, never hide it
-                _say(f"closing {rec.settings.path} failed: {type(e).__name__}: {e}")
+                closer.start()
+            except RuntimeError:  # no new thread this late in the interpreter's shutdown
+                self._close()
+            else:
+                closer.join(seconds)
+                if closer.is_alive():
+                    _unfinished(rec, seconds)
         _summary(rec)
-        if self.signalled is not None:
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(OSError, ValueError, AttributeError):
-                    stream.flush()
-            signal.signal(self.signalled, signal.SIG_DFL)
-            os.kill(os.getpid(), self.signalled)
+
+    def _close(self) -> None:
+        rec = self.rec
+        try:
+            rec.__exit__(None, None, None)
+        except Exception as e:  # the process is ending: say it, never hide it
+            _say(f"closing {rec.settings.path} failed: {type(e).__name__}: {e}")
+
+
+# beyond the stream bound, for the stores to write what was read
+_MARGIN = 2.0
+
+
+def _unfinished(rec: Recording, seconds: float) -> None:
+    """The bound ran out while closing: what was not stored is named, and the process ends."""
+    left = [tape.function for tape in rec._streams.open()]
+    what = ", ".join(left) if left else "its answers"
+    _say(
+        f"closing {rec.settings.path} took longer than {seconds:g} s (a stream's upstream "
+        f"stalled?): not stored: {what}"
+    )
 
 
 class _BlockedHosts:

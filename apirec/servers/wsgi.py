@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any
 
-from apirec.record.context import Carried, Serving
+from apirec.record.context import Carried, Serving, in_test_context
 from apirec.servers.carriers import (
     MISS_HEADER,
     PROVIDER_DATA_HEADERS,
@@ -45,6 +45,9 @@ def wsgi_middleware(app: WSGIApp) -> WSGIApp:
         test_id = carried_test_id(
             (key[5:].replace("_", "-"), str(environ[key])) for key in _CARRIERS if key in environ
         )
+        if test_id is None and in_test_context():
+            # served in-process inside a test (a framework's test client): its test
+            return app(environ, start_response)
         stack = Serving(test_id)  # left when the body is closed
         carried = stack.__enter__()
         if carried is None or test_id is None:  # no test: nothing to carry back
