@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import re
 
-import msgpack
-
 from apirec.gate.tokens import SHAPES, Shape
 from apirec.gate.urls import query_value_at, secret_name_before, userinfo_spans
 
@@ -267,6 +265,8 @@ def _strings_hold_token(data: bytes) -> bool:
     and on every string (and bytes) in it when it is one packed value."""
     if not data.isascii() and _scan(data.decode("utf-8", "surrogateescape"))[0]:
         return True  # ASCII reads the same either way: the byte scan has judged it
+    import msgpack  # here: `apirec ls` reads the gate's names and loads no msgpack
+
     try:
         value = msgpack.unpackb(
             data, raw=False, strict_map_key=False, unicode_errors="surrogateescape"
