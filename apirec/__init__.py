@@ -41,10 +41,16 @@ globals().pop("record", None)
 
 if _TYPE_CHECKING:
     from apirec.codec.envelope import decode, encode
+    from apirec.record import error_policy as _error_policy
+    from apirec.record import recording as _recording
     from apirec.record.context import test_context
-    from apirec.record.error_policy import StoreErrors as _StoreErrors
     from apirec.record.recording import Recording
     from apirec.record.wrapping import patch, record
+else:  # what the annotations name, resolved at run time when asked (typing.get_type_hints)
+    from apirec.record.lazy_module import LazyModule as _LazyModule
+
+    _error_policy = _LazyModule("apirec.record.error_policy")  # type: ignore[assignment]
+    _recording = _LazyModule("apirec.record.recording")  # type: ignore[assignment]
 
 # Loaded on first use (PEP 562), so `import apirec` (and the pytest plugin, which imports this
 # package first) does not pull in the recorder, codec, stores, pydantic, msgpack, xxhash, wrapt.
@@ -90,11 +96,11 @@ def recording(
     allow_hosts: _Iterable[str] | None = None,
     max_age: str | _dt.timedelta | None = None,
     on_expired: str | None = None,
-    store_errors: _StoreErrors = "permanent",
+    store_errors: _error_policy.StoreErrors = "permanent",
     repeats: str | None = None,
     scrub: _Iterable[_Any] = (),
     replay_timing: str | float | None = None,
-) -> Recording:
+) -> _recording.Recording:
     """Record or replay, into or from the store at ``path``, the calls made while active.
 
     ``mode`` is one of :class:`Mode` (default: ``APIREC_MODE``, else ``replay``). ``store`` is

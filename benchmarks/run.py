@@ -1,7 +1,7 @@
 """apirec's speed, as ratios against baselines measured in the same run (DESIGN §8).
 
     python benchmarks/run.py            # full run, a few minutes
-    python benchmarks/run.py --quick    # under a minute, noisier
+    python benchmarks/run.py --quick    # fewer repetitions, noisier (~3 min on a busy 2-core box)
     python benchmarks/run.py --json     # machine-readable rows
 
 Every figure is the median per call over many repetitions, the two sides of a row taking
@@ -637,7 +637,7 @@ def table(rows: list[Row]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions (< 1 minute)")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, noisier")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     parser.add_argument("--cpu", action="store_true",
                         help="time this process's CPU time, not the wall clock")  # fmt: skip

@@ -83,7 +83,7 @@ def exact(data: bytes) -> bool:
 @given(st.lists(PIECES, max_size=12).map("".join))
 def test_the_pre_check_gives_the_exact_searchs_verdict_in_every_encoding(text):
     for data in encodings(text):
-        assert might_hold_token(data) == exact(data), data
+        assert might_hold_token(data) >= exact(data), data
 
 
 @pytest.mark.parametrize("sample", SAMPLES)
@@ -93,10 +93,50 @@ def test_every_token_shape_is_seen_in_every_encoding(sample):
             # URL encoding changes a shape's spaces, ``:`` and ``@``: found when it keeps them
             if b"%" not in data or urllib.parse.quote(sample) == sample:
                 assert might_hold_token(data), data
-            assert might_hold_token(data) == exact(data), data
+            assert might_hold_token(data) >= exact(data), data
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300), st.integers(0, 300), st.integers(0, 300))
 def test_any_bytes_and_any_range(data, start, end):
-    assert might_hold_token(data, start, end) == exact(data[start:end])
+    assert might_hold_token(data, start, end) >= exact(data[start:end])
+
+
+# Unicode around and inside every shape: spaces ``\\s`` matches on a str (NBSP, NEL, EM and
+# IDEOGRAPHIC SPACE, LINE SEPARATOR...), digits ``str.isdigit`` counts (Arabic-Indic,
+# Devanagari, fullwidth), letters and text of other scripts; their UTF-8 bytes are none of these
+SPACES = ["\u00a0", "\x85", "\u2003", "\u3000", "\u2028", "\u1680", "\x1c"]
+OTHERS = ["\u0661", "\u0967", "\uff11", "\u00b2", "é", "ß", "Ω", "日本語", "\u200b", "à"]
+UNICODE_SAMPLES = [  # where ``\\s+`` follows the prefix (Bearer, Token, Basic): still tokens
+    text
+    for text in (s.replace(" ", space, 1) for s in SAMPLES if " " in s for space in SPACES)
+    if find_spans(text, fenced=False)
+]
+UNICODE_PIECES = (
+    PIECES
+    | st.sampled_from(UNICODE_SAMPLES + SPACES + OTHERS)
+    | st.text(st.characters(min_codepoint=0x80, max_codepoint=0x3100), max_size=3)
+)
+VALUES = (
+    st.lists(UNICODE_PIECES, max_size=10).map("".join) | st.integers(0, 127) | st.binary(max_size=4)
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(VALUES, max_size=4), st.dictionaries(st.text(max_size=3), VALUES, max_size=3))
+def test_the_pre_check_never_misses_what_the_exact_search_finds_in_a_string_of_the_call(
+    values, named
+):
+    """Packed as the key packs a call (``[name, arguments, test id]``, the arguments' bytes
+    checked): whatever the exact search finds in one of the strings, the pre-check flags."""
+    packed = msgpack.packb(["f", {"a": values, "b": named}, "t::x"], use_bin_type=True)
+    strings = [v for v in [*values, *named, *named.values()] if isinstance(v, str)]
+    if any(find_spans(s, fenced=False) for s in strings):
+        assert might_hold_token(packed, 3, len(packed) - 5), packed  # ["f", args, "t::x"]
+
+
+@pytest.mark.parametrize("sample", UNICODE_SAMPLES)
+def test_a_unicode_space_after_the_prefix_is_flagged(sample):
+    for text in (sample, f"Ω {sample} ß", f"{sample}\u0661"):
+        packed = msgpack.packb(["f", {"h": [text, 65, "/"]}, "t::x"], use_bin_type=True)
+        assert might_hold_token(packed), packed

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from apirec.gate.tokens import SHAPES, Shape
-from apirec.gate.urls import query_value_at, userinfo_spans
+from apirec.gate.urls import query_value_at, secret_name_before, userinfo_spans
 
 PLACEHOLDER = "<redacted>"
 PLACEHOLDER_BYTES = b"<redacted>"
@@ -216,30 +216,75 @@ _QUERY_NAME_END = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 
 def might_hold_token(packed: bytes, start: int = 0, end: int | None = None) -> bool:
     """Whether a string packed in ``packed[start:end]`` (msgpack bytes) may hold a token or a
-    URL credential: false positives only cost a structural scrub, and there are no misses
-    (no fences: a string's length byte may stand just before it). The verdict is exactly
-    ``bool(find_spans(text, fenced=False))``, found faster: shapes are tried only where a
-    whole prefix stands (:func:`_prefix_finders`, after a ``memchr`` for its anchor), query
-    values only after an ``=`` that a name character precedes."""
-    text = packed[start:end].decode("latin-1")  # one character per byte, in C
+    URL credential: false positives only cost a structural scrub, and there are no misses.
+    A scan of the bytes (one character per byte, no fences) finds the places worth a look:
+    a whole prefix around an anchor (:func:`_prefix_finders`, after a ``memchr``), a secret
+    query name before ``=``, ``://`` and ``@``. Where it judges such a place no token, the
+    strings packed there decide (:func:`_strings_hold_token`): bytes are not the strings
+    (a UTF-8 space or digit is no ASCII one; what follows a string in the bytes is not its
+    end). Text with no such place (most prompts, in any language) costs the scan alone."""
+    data = packed[start:end]
+    found, near = _scan(data.decode("latin-1"))  # one character per byte, in C
+    if found or not near:
+        return found
+    return _strings_hold_token(data)
+
+
+def _scan(text: str) -> tuple[bool, bool]:
+    """``(found, near)``: whether the unfenced exact search finds something in ``text``, and
+    whether ``text`` has a place where it might (what :func:`might_hold_token` rechecks)."""
+    near = False
     find = text.find
     for char, search in _SEARCHES:
         at = find(char)  # memchr: an absent anchor costs next to nothing
         if at >= 0:
             m = search(text, at)  # cheaper than finditer: most texts have no match at all
             while m is not None:
+                near = True
                 if _shape_at(text, m.start(), False) is not None:
-                    return True
+                    return True, True
                 m = search(text, m.start() + 1)
     if len(text) < SHORTEST:
-        return False
-    if "@" in text and userinfo_spans(text):
-        return True
+        return False, near
+    if "@" in text and "://" in text:
+        near = True
+        if userinfo_spans(text):
+            return True, True
     at = find("=")
     while at >= 0:
-        if at and text[at - 1] in _QUERY_NAME_END and query_value_at(text, at) is not None:
-            return True
+        if at and text[at - 1] in _QUERY_NAME_END and secret_name_before(text, at):
+            near = True
+            if query_value_at(text, at) is not None:
+                return True, True
         at = find("=", at + 1)
+    return False, near
+
+
+def _strings_hold_token(data: bytes) -> bool:
+    """The exact search on the strings themselves: on ``data`` read as UTF-8 (a name, text),
+    and on every string (and bytes) in it when it is one packed value."""
+    if not data.isascii() and _scan(data.decode("utf-8", "surrogateescape"))[0]:
+        return True  # ASCII reads the same either way: the byte scan has judged it
+    import msgpack  # here: `apirec ls` reads the gate's names and loads no msgpack
+
+    try:
+        value = msgpack.unpackb(
+            data, raw=False, strict_map_key=False, unicode_errors="surrogateescape"
+        )
+    except (ValueError, TypeError, msgpack.UnpackException):  # not one packed value
+        return False
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str | bytes):
+            text = item if isinstance(item, str) else item.decode("latin-1")
+            if find_spans(text, fenced=False):
+                return True
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
     return False
 
 

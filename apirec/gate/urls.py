@@ -52,6 +52,12 @@ def userinfo_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def secret_name_before(text: str, equals: int) -> bool:
+    """Whether the ``=`` at ``equals`` ends a query parameter's name that is a secret."""
+    m = _PARAM_NAME.search(text, max(0, equals - 65), equals)
+    return m is not None and is_secret_name(m[1], QUERY)
+
+
 def query_value_at(text: str, equals: int) -> tuple[str, int, int] | None:
     """``(name, start, end)`` of the value after the ``=`` at ``equals`` when it is a query
     parameter with a secret name."""

@@ -51,7 +51,11 @@ from apirec.streams.finishing import Bound, OpenStreams
 from apirec.streams.recording import is_stream, record_stream
 
 if TYPE_CHECKING:
-    from apirec.record.wrapping import Patch
+    from apirec.record import wrapping as _wrapping
+else:  # wrapping imports this module: Patch is resolved when annotations are asked for
+    from apirec.record.lazy_module import LazyModule
+
+    _wrapping = LazyModule("apirec.record.wrapping")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -127,7 +131,7 @@ class Recording:
         self._recorded_hosts: RecordedHosts | None = None
         self._depth = 0
         self._tokens: list[Token[ActiveRecording | None] | None] = []
-        self._patches: list[Patch] = []
+        self._patches: list[_wrapping.Patch] = []
         # Streams being recorded, kept until they end; finished when the recording closes.
         self._streams = OpenStreams(
             Bound(self.settings.stream_rest_chunks, self.settings.stream_rest_seconds)
@@ -243,13 +247,13 @@ class Recording:
         each ``test*`` method of a class (the class itself is returned)."""
         return decorate(self, target)
 
-    def patch(self, target: str, **options: Any) -> Patch:
+    def patch(self, target: str, **options: Any) -> _wrapping.Patch:
         """Wrap ``target`` (``"pkg.module.Class.method"``) until this recording closes."""
         from apirec.record.wrapping import Patch
 
         return self.start_patch(Patch(target, **options))
 
-    def start_patch(self, patch: Patch) -> Patch:
+    def start_patch(self, patch: _wrapping.Patch) -> _wrapping.Patch:
         """Start ``patch`` (a ``Patch`` or an integration's subclass) until this closes."""
         if not self.is_open:
             # Nothing would ever undo it: the target would stay patched for the whole process.
