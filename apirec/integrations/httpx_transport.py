@@ -4,14 +4,15 @@ successor).
 
 ``Client.send`` and ``AsyncClient.send`` are patched, the one path every request of an httpx
 client takes. A request is keyed by its method, URL and body: a JSON body parsed (so key order
-and spacing do not count), a multipart body with its random boundary replaced, text as text;
-headers are never keyed (they carry credentials, client versions, trace ids). The write gate
-scrubs credentials in the URL and body before they are keyed or stored, as everywhere. The
-answer is stored as its status, headers (cookies and account headers redacted; the encoding
-and length headers dropped, as the body is stored decoded) and body, read as a stream, and
-replayed as an ``httpx.Response`` built from them: the SDK parses it as it parses a live one,
-server-sent events and NDJSON streams included. A response with a transient status (408, 409,
-429, 5xx) reaches the caller but is not stored, as transient errors are not
+and spacing do not count), a form's fields as name-value pairs (so the gate's names rule reads
+them), a compressed body decompressed, text as text (:mod:`.http_bodies`); headers are never
+keyed (they carry credentials, client versions, trace ids). The write gate scrubs credentials
+in the URL and body before they are keyed or stored, as everywhere. The answer is stored as its
+status, headers (cookies and account headers redacted; the encoding and length headers dropped,
+as the body is stored decoded) and body, read as a stream, and replayed as an
+``httpx.Response`` built from them: the SDK parses it as it parses a live one, server-sent
+events and NDJSON streams included. A response with a transient status (408, 409, 429, 5xx)
+reaches the caller but is not stored, as transient errors are not
 (:mod:`apirec.record.error_policy`), so an SDK's retry records the answer that ended it.
 
 The recordings are all named ``httpx.send`` (or ``httpx2.send``); sync and async clients share
@@ -24,11 +25,11 @@ import datetime as dt
 import functools
 import importlib
 import inspect
-import json
 from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from apirec.integrations import http_bodies
 from apirec.integrations.defaults import check_user_ignores, is_sensitive_header, normalizer
 from apirec.integrations.registry import Options
 from apirec.keys.marks import REDACTED
@@ -84,23 +85,8 @@ def _stored_headers(headers: Any) -> list[list[str]]:
 
 
 def request_body(request: Any) -> Any:
-    """The request's body as keyed: JSON parsed, a multipart boundary replaced, text as text."""
-    content: bytes = request.content
-    if not content:
-        return None
-    kind = request.headers.get("content-type", "")
-    if "json" in kind:
-        try:
-            return json.loads(content)
-        except ValueError:
-            pass
-    if kind.startswith("multipart/") and "boundary=" in kind:
-        boundary = kind.split("boundary=", 1)[1].split(";")[0].strip('"').encode()
-        content = content.replace(boundary, b"<boundary>")
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        return content
+    """The request's body as keyed and stored (:mod:`.http_bodies`)."""
+    return http_bodies.request_body(request.content, request.headers)
 
 
 class SendPatch(Patch):
