@@ -190,6 +190,9 @@ def _sync_send(original: Any, http: Any, options: dict[str, Any], rest_seconds: 
 def _cut_after(seconds: float, responses: list[Any]) -> Iterator[None]:
     """Shut the live responses' sockets down if the block takes longer than ``seconds``: a
     blocked read then ends, and the stream is stored as far as it went, with a warning."""
+    if all(getattr(r, "is_closed", True) for r in responses):  # read to its end, or replayed
+        yield
+        return
     timer = threading.Timer(seconds, _shut_down, (responses,))
     timer.daemon = True
     timer.start()
