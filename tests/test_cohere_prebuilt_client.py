@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 
 import cohere
+import httpx
 
 import apirec
 from apirec import integrations
@@ -22,7 +23,8 @@ HI = [{"role": "user", "content": "llamas eat grass"}]
 def test_a_client_built_before_the_recording_records_and_replays(tmp_path: Path) -> None:
     server = CohereServer().start()
     try:
-        client = cohere.ClientV2(base_url=server.url, api_key="sk-test")  # a session fixture's
+        http = httpx.Client()  # closed below: an unclosed socket warns in a later test
+        client = cohere.ClientV2(base_url=server.url, api_key="sk-test", httpx_client=http)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with apirec.recording(tmp_path, mode="record") as rec:
@@ -36,4 +38,5 @@ def test_a_client_built_before_the_recording_records_and_replays(tmp_path: Path)
             assert client.chat(model="m", messages=HI) == live
         assert server.requests == served  # replay reached nothing
     finally:
+        http.close()
         server.stop()
