@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FENCE = re.compile(r"^```(\w*)\s*$")
+# a fence, maybe indented (in a list item), maybe with an info string after the language
+FENCE = re.compile(r"^(\s*)```(\w*)(?:\s.*)?$")
 LINK = re.compile(r"\]\(((?:\.\./|\./)*(?:[\w.-]+/)*[\w.-]+\.py)\)")
 # lines a block may leave out of its files: elisions and the name of the file that follows
 ELISION = re.compile(r"^(\.\.\.|\.\.\.\s*#.*|#\s*[\w./-]+\.(py|ini|toml)(:.*)?)$")
@@ -59,10 +60,15 @@ def blocks(page: Path) -> list[Block]:
         if not opening:
             n += 1
             continue
+        indent = len(opening.group(1))
         end = n + 1
         while end < len(lines) and lines[end].strip() != "```":
             end += 1
-        text = "\n".join(lines[n + 1 : end])
+        # an indented block's lines lose its fence's indentation
+        text = "\n".join(
+            line[indent:] if not line[:indent].strip() else line.lstrip()
+            for line in lines[n + 1 : end]
+        )
         rest = lines[end + 1 : end + 8]
         while rest and not rest[0].strip():
             rest.pop(0)
@@ -73,7 +79,7 @@ def blocks(page: Path) -> list[Block]:
             links = tuple((page.parent / link).resolve() for link in LINK.findall(note))
             if marker := NOT_RUN.match(note.strip()):
                 not_run = " ".join(marker.group(1).split()).rstrip(".")
-        found.append(Block(page, n + 1, opening.group(1), text, links, not_run))
+        found.append(Block(page, n + 1, opening.group(2), text, links, not_run))
         n = end + 1
     return found
 

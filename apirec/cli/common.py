@@ -147,7 +147,13 @@ def selected(info: EntryInfo, function: str | None, test: str | None) -> bool:
 def test_matches(test_id: str | None, pattern: str | None) -> bool:
     """Whether the node id ``test_id`` is ``pattern``: the whole id or its end after a ``/`` or
     ``::`` (``test_one``, ``test_a.py::test_one``, ``TestA::test_one[x]``), exactly, or as a
-    shell-style glob (``*`` ``?`` ``[...]``). Never a substring: ``test_1`` is not ``test_10``."""
+    shell-style glob (``*`` ``?`` ``[...]``). Never a substring: ``test_1`` is not ``test_10``.
+
+    A pattern with a ``/`` is a path from the root: only the whole id (``tests/t.py::test_x``
+    is not ``integration/tests/t.py::test_x``). A glob's ``*`` never crosses ``::``: each
+    ``::`` part is matched on its own (``test_week*`` is no test of ``test_weekly.py``)."""
+    if pattern is not None and test_id is not None and "/" in pattern.split("[", 1)[0]:
+        return _node_matches(test_id, pattern)
     return _matches(test_id, pattern, ("/", "::"))
 
 
@@ -165,7 +171,22 @@ def _matches(value: str | None, pattern: str | None, separators: tuple[str, ...]
     tails = _tails(value, separators)
     if pattern in tails:
         return True
+    if "::" in separators:
+        return any(_node_matches(t, pattern) for t in tails)
     return any(c in pattern for c in "*?[") and any(fnmatch.fnmatchcase(t, pattern) for t in tails)
+
+
+def _node_matches(node_id: str, pattern: str) -> bool:
+    """``node_id`` is ``pattern``, exactly or as a glob matched part by ``::`` part."""
+    if node_id == pattern:
+        return True
+    if not any(c in pattern for c in "*?["):
+        return False
+    head, bracket, params = node_id.partition("[")  # a parameter's "::" is no separator
+    parts = head.split("::")
+    parts[-1] += bracket + params
+    wanted = pattern.split("::")
+    return len(parts) == len(wanted) and all(map(fnmatch.fnmatchcase, parts, wanted))
 
 
 def _tails(value: str, separators: tuple[str, ...]) -> list[str]:

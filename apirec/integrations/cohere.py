@@ -16,6 +16,7 @@ client, never in an argument: never keyed nor stored.
 from __future__ import annotations
 
 import importlib
+import types
 from typing import TYPE_CHECKING, Any
 
 from apirec.integrations.defaults import (
@@ -87,7 +88,28 @@ class CoherePatch(Patch):
     error is stored (in record mode the caller sees them redacted too)."""
 
     def build(self, original: Any, options: dict[str, Any]) -> Any:
-        return wrap(on_error(original, _redact), **options)
+        return _ClassMethod(wrap(on_error(original, _redact), **options))
+
+
+class _ClassMethod:
+    """The patched method, installed as a data descriptor: cohere's ``Client.__init__`` binds
+    ``self.chat`` (and ``chat_stream``) on the instance, wrapping the method as it was then,
+    so a client built before the patch (a session fixture) would call the original. A data
+    descriptor on the class wins over the instance's own attribute: every client, built
+    before or after, calls the patched method (cohere's argument checks on that instance
+    wrapper, an experimental-feature warning and v1's ``stream=True`` refusal, are skipped
+    while patched)."""
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        self.__wrapped__ = func
+        self.__doc__ = getattr(func, "__doc__", None)
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        return self.func if obj is None else types.MethodType(self.func, obj)
+
+    def __set__(self, obj: Any, value: Any) -> None:  # __init__'s binding, kept for after
+        obj.__dict__[getattr(self.func, "__name__", "")] = value
 
 
 def _redact(error: BaseException) -> None:

@@ -4,14 +4,15 @@ successor).
 
 ``Client.send`` and ``AsyncClient.send`` are patched, the one path every request of an httpx
 client takes. A request is keyed by its method, URL and body: a JSON body parsed (so key order
-and spacing do not count), a multipart body with its random boundary replaced, text as text;
-headers are never keyed (they carry credentials, client versions, trace ids). The write gate
-scrubs credentials in the URL and body before they are keyed or stored, as everywhere. The
-answer is stored as its status, headers (cookies and account headers redacted; the encoding
-and length headers dropped, as the body is stored decoded) and body, read as a stream, and
-replayed as an ``httpx.Response`` built from them: the SDK parses it as it parses a live one,
-server-sent events and NDJSON streams included. A response with a transient status (408, 409,
-429, 5xx) reaches the caller but is not stored, as transient errors are not
+and spacing do not count), a form's fields as name-value pairs (so the gate's names rule reads
+them), a compressed body decompressed, text as text (:mod:`.http_bodies`); headers are never
+keyed (they carry credentials, client versions, trace ids). The write gate scrubs credentials
+in the URL and body before they are keyed or stored, as everywhere. The answer is stored as its
+status, headers (cookies and account headers redacted; the encoding and length headers dropped,
+as the body is stored decoded) and body, read as a stream, and replayed as an
+``httpx.Response`` built from them: the SDK parses it as it parses a live one, server-sent
+events and NDJSON streams included. A response with a transient status (408, 409, 429, 5xx)
+reaches the caller but is not stored, as transient errors are not
 (:mod:`apirec.record.error_policy`), so an SDK's retry records the answer that ended it.
 
 The recordings are all named ``httpx.send`` (or ``httpx2.send``); sync and async clients share
@@ -20,15 +21,18 @@ them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import importlib
 import inspect
-import json
+import socket
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from apirec.integrations import http_bodies
 from apirec.integrations.defaults import check_user_ignores, is_sensitive_header, normalizer
 from apirec.integrations.registry import Options
 from apirec.keys.marks import REDACTED
@@ -53,8 +57,9 @@ def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:
         "service_errors": (TransientResponse,),  # and transport errors, which are transient
         "scrub": options.scrub,
     }
+    rest = rec.settings.stream_rest_seconds
     return [
-        rec.start_patch(SendPatch(f"{sdk}.{cls}.send", http, **patch_options))
+        rec.start_patch(SendPatch(f"{sdk}.{cls}.send", http, rest, **patch_options))
         for cls in ("Client", "AsyncClient")
     ]
 
@@ -84,37 +89,23 @@ def _stored_headers(headers: Any) -> list[list[str]]:
 
 
 def request_body(request: Any) -> Any:
-    """The request's body as keyed: JSON parsed, a multipart boundary replaced, text as text."""
-    content: bytes = request.content
-    if not content:
-        return None
-    kind = request.headers.get("content-type", "")
-    if "json" in kind:
-        try:
-            return json.loads(content)
-        except ValueError:
-            pass
-    if kind.startswith("multipart/") and "boundary=" in kind:
-        boundary = kind.split("boundary=", 1)[1].split(";")[0].strip('"').encode()
-        content = content.replace(boundary, b"<boundary>")
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        return content
+    """The request's body as keyed and stored (:mod:`.http_bodies`)."""
+    return http_bodies.request_body(request.content, request.headers)
 
 
 class SendPatch(Patch):
     """``Client.send`` or ``AsyncClient.send``: the request keyed, the response stored as its
     head and body chunks, and rebuilt as a response of the same httpx on replay."""
 
-    def __init__(self, target: str, http: Any, **options: Any) -> None:
+    def __init__(self, target: str, http: Any, rest_seconds: float, **options: Any) -> None:
         super().__init__(target, **options)
         self.http = http
+        self.rest_seconds = rest_seconds
 
     def build(self, original: Any, options: dict[str, Any]) -> Any:
         if inspect.iscoroutinefunction(original):
             return _async_send(original, self.http, options)
-        return _sync_send(original, self.http, options)
+        return _sync_send(original, self.http, options, self.rest_seconds)
 
 
 def _response(http: Any, head: Any, stream: Any, request: Any) -> Any:
@@ -135,12 +126,13 @@ def _transient(http: Any, error: TransientResponse, request: Any) -> Any:
     return response
 
 
-def _sync_send(original: Any, http: Any, options: dict[str, Any]) -> Any:
-    live: ContextVar[tuple[Any, Any, dict[str, Any]]] = ContextVar("apirec_httpx_send")
+def _sync_send(original: Any, http: Any, options: dict[str, Any], rest_seconds: float) -> Any:
+    live: ContextVar[tuple[Any, Any, dict[str, Any], list[Any]]] = ContextVar("apirec_httpx_send")
 
     def send(method: str, url: str, body: Any) -> Iterator[Any]:
-        client, request, kwargs = live.get()
+        client, request, kwargs, responses = live.get()
         response = original(client, request, **{**kwargs, "stream": True})
+        responses.append(response)  # for the rest's wall-time bound (Body.close)
         if response.status_code in TRANSIENT_STATUSES:
             response.read()
             error = TransientResponse(
@@ -153,26 +145,36 @@ def _sync_send(original: Any, http: Any, options: dict[str, Any]) -> Any:
     recorded = wrap(send, **options)
 
     class Body(http.SyncByteStream):  # type: ignore[misc]
-        def __init__(self, chunks: Any) -> None:
+        def __init__(self, chunks: Any, responses: list[Any]) -> None:
             self.chunks = chunks
+            self.responses = responses
 
         def __iter__(self) -> Iterator[bytes]:
-            yield from self.chunks
+            try:
+                for chunk in self.chunks:  # noqa: UP028 (yield from would close it unbounded)
+                    yield chunk
+            except GeneratorExit:  # the caller broke off: the rest read within the bound
+                self.close()
+                raise
 
         def close(self) -> None:
-            self.chunks.close()
+            # closing reads the rest within stream_rest_seconds, checked between chunks; a
+            # server gone quiet is cut off at that time by shutting its socket down
+            with _cut_after(rest_seconds, self.responses):
+                self.chunks.close()
 
     @functools.wraps(original)
     def replacement(client: Any, request: Any, *, stream: bool = False, **kwargs: Any) -> Any:
         request.read()
-        token = live.set((client, request, kwargs))
+        responses: list[Any] = []
+        token = live.set((client, request, kwargs, responses))
         try:
             chunks = recorded(request.method, str(request.url), request_body(request))
         except TransientResponse as error:
             return _transient(http, error, request)
         finally:
             live.reset(token)
-        response = _response(http, next(chunks), Body(chunks), request)
+        response = _response(http, next(chunks), Body(chunks, responses), request)
         if not stream:
             try:
                 response.read()
@@ -182,6 +184,31 @@ def _sync_send(original: Any, http: Any, options: dict[str, Any]) -> Any:
 
     replacement.__apirec_original__ = original  # type: ignore[attr-defined]
     return replacement
+
+
+@contextlib.contextmanager
+def _cut_after(seconds: float, responses: list[Any]) -> Iterator[None]:
+    """Shut the live responses' sockets down if the block takes longer than ``seconds``: a
+    blocked read then ends, and the stream is stored as far as it went, with a warning."""
+    if all(getattr(r, "is_closed", True) for r in responses):  # read to its end, or replayed
+        yield
+        return
+    timer = threading.Timer(seconds, _shut_down, (responses,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def _shut_down(responses: list[Any]) -> None:
+    for response in responses:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 def _chunks(response: Any) -> Iterator[Any]:

@@ -8,24 +8,40 @@ the call reads it as if apirec had not looked; a position other than the start i
 key (a function may read from there). A path that names no regular file
 (an output path, a directory) stays its text. This is the one place the keys layer reads
 files: the one rule every integration and ``@record`` share.
+
+A file object is read only when it can end: one backed by a descriptor must be a regular file
+(``/dev/zero``, a FIFO or a socket never ends), and no file object is read past
+:data:`MAX_FILE_BYTES`; either is an :class:`UnhashableArgument` that says why, with the
+caller's position put back, as after any failed read (a text file that does not decode).
+``tempfile.NamedTemporaryFile``'s wrapper is a file object like the file it wraps.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
+import stat
+import tempfile
 from pathlib import PurePath
 from typing import Any
 
 from apirec.errors import UnhashableArgument
 
 _CHUNK = 1 << 20
+# the most of a file object read for its key (larger uploads: pass the path or skip the key)
+MAX_FILE_BYTES = 1 << 30
+# tempfile.NamedTemporaryFile returns this wrapper (no io.IOBase), which delegates to its file
+_WRAPPERS: tuple[type, ...] = tuple(
+    t for t in (getattr(tempfile, "_TemporaryFileWrapper", None),) if isinstance(t, type)
+)
 
 
 def is_file_object(value: Any) -> bool:
-    """An open file or in-memory file (``open(...)``, ``BytesIO``, ``StringIO``)."""
-    return isinstance(value, io.IOBase)
+    """An open file or in-memory file (``open(...)``, ``BytesIO``, ``StringIO``,
+    ``tempfile.NamedTemporaryFile()``)."""
+    return isinstance(value, io.IOBase) or (bool(_WRAPPERS) and isinstance(value, _WRAPPERS))
 
 
 def path_key(value: PurePath) -> str | dict[str, str]:
@@ -42,20 +58,30 @@ def path_key(value: PurePath) -> str | dict[str, str]:
     return {"file": value.name, "sha256": digest.hexdigest()}
 
 
-def file_key(value: io.IOBase, where: str) -> dict[str, str | int | None]:
+def file_key(value: Any, where: str) -> dict[str, str | int | None]:
     """An open file as its base name (None when it has none), the digest of its content and
     its position when not at the start; the position is restored."""
     try:
         position = value.tell()
     except (OSError, ValueError) as e:  # closed, or a pipe with no position
         raise _unreadable(value, where, e) from e
+    _check_size(value, where)
     digest = hashlib.sha256()
+    read = 0
     try:
         value.seek(0)
         while chunk := value.read(_CHUNK):
-            digest.update(chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk))
+            data = chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+            read += len(data)
+            if read > MAX_FILE_BYTES:  # an in-memory or endless file object
+                raise _too_large(value, where, f"more than {MAX_FILE_BYTES} bytes")
+            digest.update(data)
         value.seek(position)
-    except (OSError, ValueError) as e:  # not seekable: the caller's position is lost
+    except (OSError, ValueError, UnhashableArgument) as e:
+        with contextlib.suppress(OSError, ValueError):  # the caller's position back if it can be
+            value.seek(position)
+        if isinstance(e, UnhashableArgument):
+            raise
         raise _unreadable(value, where, e) from e
     name = getattr(value, "name", None)
     base = os.path.basename(os.fsdecode(name)) if isinstance(name, str | bytes) else None
@@ -63,6 +89,36 @@ def file_key(value: io.IOBase, where: str) -> dict[str, str | int | None]:
     if position:
         key["position"] = position
     return key
+
+
+def _check_size(value: Any, where: str) -> None:
+    """A file object with a descriptor must be a regular file of at most MAX_FILE_BYTES."""
+    try:
+        fd = value.fileno()
+        info = os.fstat(fd)
+    except (OSError, ValueError, AttributeError):  # in memory: bounded while read
+        return
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a device, FIFO or socket"
+        raise _unkeyable(value, where, f"is {kind}, not a regular file: it may never end")
+    if info.st_size > MAX_FILE_BYTES:
+        raise _too_large(value, where, f"{info.st_size} bytes")
+
+
+def _too_large(value: Any, where: str, size: str) -> UnhashableArgument:
+    return _unkeyable(
+        value, where, f"holds {size}, more than the {MAX_FILE_BYTES} bytes read for a key"
+    )
+
+
+def _unkeyable(value: Any, where: str, why: str) -> UnhashableArgument:
+    t = type(value)
+    return UnhashableArgument(
+        f"argument {where!r}: the file {getattr(value, 'name', value)!r} {why}; it is not "
+        f"read for its key: pass its bytes, or leave the argument out of the key (ignore=)",
+        parameter=where,
+        type_name=f"{t.__module__}.{t.__qualname__}",
+    )
 
 
 def _unreadable(value: Any, where: str, error: Exception) -> UnhashableArgument:

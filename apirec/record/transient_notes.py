@@ -14,15 +14,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import threading
 import warnings
 from pathlib import Path
 from typing import Any
 
-from apirec.errors import ApirecError, TransientErrorWarning
+from apirec.errors import ApirecError, StoreError, TransientErrorWarning
 from apirec.record.calls import Call
 from apirec.record.error_policy import is_transient, should_store
+from apirec.stores.files import write_temp
+from apirec.stores.gated import gated, gated_text
 from apirec.stores.json_store import Store
 
 FILE = ".apirec-transient"
@@ -49,7 +50,10 @@ class TransientNotes:
         if not is_transient(error) or not should_store("all", error):
             return
         with self._lock:
-            self.failed[call.key] = (call.index, call.function, summary(error))
+            # the message may hold a credential (a URL's ?key=): what is noted, written and
+            # printed is what the write gate lets through, the call's scrub= rules included
+            text = gated_text(summary(error), call.rules)
+            self.failed[call.key] = (call.index, call.function, text)
 
     @staticmethod
     def stored_at(store: Store, key: str, slot: int) -> bool:
@@ -82,15 +86,16 @@ class TransientNotes:
         if not failed and not (dropped & set(notes)):
             return
         notes = {k: v for k, v in notes.items() if k not in dropped} | failed
-        with contextlib.suppress(OSError):  # advice only: a read-only store keeps its notes
+        # advice only: a read-only store keeps its notes
+        with contextlib.suppress(OSError, StoreError):
             if not notes:
                 path.unlink(missing_ok=True)
                 return
             directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=FILE, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(notes, f, indent=1, sort_keys=True)
-            os.replace(tmp, path)
+            # through the write gate, as every entry (an older note's text too), and created
+            # with the umask's mode as the recordings are
+            data = json.dumps(gated(notes), indent=1, sort_keys=True).encode("utf-8")
+            os.replace(write_temp(directory, data, path, prefix=FILE), path)
 
 
 def read(directory: Path) -> dict[str, Any]:
@@ -106,8 +111,9 @@ def miss_lines(directory: Path, key: str) -> list[str]:
     note = read(directory).get(key)
     if not isinstance(note, dict):
         return []
+    error = gated_text(str(note.get("error")))  # a note written before the gate read it
     return [
-        f"The recorded call ended in a transient error that was not stored: {note.get('error')}.",
+        f"The recorded call ended in a transient error that was not stored: {error}.",
         "  Transient errors (HTTP 408/409/429/5xx, timeouts) are not stored, a retry's answer "
         "is; record again when the service answers, or store the error with "
         'store_errors="all".',

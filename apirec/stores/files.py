@@ -116,13 +116,13 @@ def _new_temp(tmp_dir: Path, prefix: str) -> tuple[int, str]:
     raise FileExistsError(errno.EEXIST, "no free temporary file name", str(tmp_dir))
 
 
-def write_temp(tmp_dir: Path, data: bytes, target: Path) -> str:
+def write_temp(tmp_dir: Path, data: bytes, target: Path, prefix: str = "") -> str:
     """A new file in ``tmp_dir`` holding ``data``, synced to disk, for an atomic rename onto
-    ``target`` (named in errors); returns its path."""
+    ``target`` (named in errors); returns its path. ``prefix`` goes before the usual name."""
     fd = -1
     name = ""
     try:
-        fd, name = _new_temp(tmp_dir, f"{os.getpid()}-{host_tag()}-")
+        fd, name = _new_temp(tmp_dir, f"{prefix}{os.getpid()}-{host_tag()}-")
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]

@@ -30,6 +30,13 @@ def gated(entry: Entry, rules: Rules = NO_RULES) -> Entry:
         ) from None
 
 
+def gated_text(text: str, rules: Rules = NO_RULES) -> str:
+    """``text`` as the gate would store it (a note or a message apirec prints about a call:
+    the same secrets replaced as in the entries)."""
+    scrubbed = gated({"response": text}, rules)["response"]
+    return scrubbed if isinstance(scrubbed, str) else text
+
+
 def gated_bytes(raw: bytes, rules: Rules = NO_RULES) -> Entry | bytes:
     """A recording's JSON text as it may be stored: the same bytes when the gate changes
     nothing, else the scrubbed entry (the caller writes it in its own form)."""
