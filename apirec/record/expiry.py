@@ -168,9 +168,7 @@ class Expiry:
         if self.record_command and self.record_command.startswith("pytest "):
             # the age too: without it nothing has expired, and the stored answer replays
             max_age = format_age(self.max_age).replace(" ", "")
-            how += (
-                f": {self.record_command} --apirec-max-age={max_age} --apirec-expired=record"
-            )
+            how += f": {self.record_command} --apirec-max-age={max_age} --apirec-expired=record"
         if self.on_expired == "record":  # replay mode: no call may go through
             said += "; on_expired='record' cannot record it in replay mode"
         raise ExpiredRecording(
