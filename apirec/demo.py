@@ -91,7 +91,13 @@ def run(directory: Path | None = None, out: Callable[[str], None] = print) -> in
     """
     with tempfile.TemporaryDirectory(prefix="apirec-demo-") as tmp:
         store = directory or Path(tmp)
-        out(f"apirec demo: recordings in {store}")
+        if directory is None:
+            out(
+                f"apirec demo: recordings in {store}, a temporary directory deleted on exit "
+                "(apirec demo --keep DIR keeps them to look at with the CLI)"
+            )
+        else:
+            out(f"apirec demo: recordings in {store}")
         phases: dict[str, list[tuple[str, str, float]]] = {}
         results: dict[str, tuple[list[SearchHit], ChatReply]] = {}
         for mode in ("record", "replay"):

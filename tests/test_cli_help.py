@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 import apirec
 from apirec.cli.app import main
-from apirec.cli.parser import build
+from apirec.cli.parser import ABOUT, build
 
 COMMANDS = [
     "demo",
@@ -81,3 +82,44 @@ def test_one_is_singular(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     leaked.write_text(json.dumps({"token": "sk-proj-Q7xW2mN9pL4kR8vT1yB6cZ3hJ5gF0dSaE"}))
     assert main(["scan", str(leaked)]) == 1
     assert capsys.readouterr().err == "apirec scan: 1 secret-shaped value in 1 file\n"
+
+
+OPENAI_RECORDINGS = Path(__file__).parent.parent / "examples/openai_agent/tests/recordings"
+
+
+def _function_patterns() -> list[str]:
+    """The ``--function`` patterns the help shows: in ``ls``'s example and in the option's
+    help text (quoted or bare, inside its parentheses)."""
+    parser = build()
+    (commands,) = [a for a in parser._actions if a.dest == "command"]
+    ls_parser = commands.choices["ls"]  # type: ignore[index]
+    (option,) = [a for a in ls_parser._actions if a.dest == "function"]
+    patterns = []
+    for group in re.findall(r"\(([^)]*)\)", option.help or ""):
+        patterns += [p.strip(" '") for p in group.split(",") if "." in p or "*" in p]
+    argv = shlex.split(ABOUT["ls"][1])
+    patterns.append(argv[argv.index("--function") + 1])
+    return patterns
+
+
+def test_the_function_patterns_of_the_help_match_the_openai_integrations_recordings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The help's example `--function Completions.create` matched nothing: the openai
+    # integration names its recordings `openai.chat.completions.create`. These recordings
+    # are the example project's, made by that integration.
+    patterns = _function_patterns()
+    assert len(patterns) >= 3, patterns
+    for pattern in patterns:
+        assert main(["ls", str(OPENAI_RECORDINGS), "--function", pattern]) == 0
+        out = capsys.readouterr().out
+        assert "openai.chat.completions.create" in out, (pattern, out)
+        assert not out.splitlines()[-1].startswith("0 recordings"), (pattern, out)
+
+
+def test_the_readme_lists_every_command() -> None:
+    # The README's CLI section named 8 of the 12 commands (no stats, drift, scan, repair, run).
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("### CLI", 1)[1].split("\n### ", 1)[0]
+    listed = re.findall(r"^- `apirec (\w+)`", section, re.M)
+    assert sorted(listed) == sorted(COMMANDS)

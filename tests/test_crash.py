@@ -68,7 +68,8 @@ def check_recordings(root: Path) -> list[int]:
 
 
 def leftovers(root: Path, pid: int) -> list[Path]:
-    return [p for p in (root / TMP_DIR).iterdir() if p.name.startswith(f"{pid}-")]
+    tmp = root / TMP_DIR  # removed at close when empty
+    return [p for p in tmp.iterdir() if p.name.startswith(f"{pid}-")] if tmp.exists() else []
 
 
 def replay_all(root: Path, indexes: list[int]) -> None:

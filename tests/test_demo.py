@@ -20,6 +20,9 @@ def test_python_m_apirec_demo_records_then_replays_offline():
     for row in rows:
         assert len(row[1]) == 32 and int(row[1], 16) >= 0
         assert row[2].endswith("ms") and row[3].endswith("ms")
+    # the directory it names is gone when it exits: it says so, and how to keep one
+    first = out.splitlines()[0]
+    assert "temporary directory deleted on exit" in first and "--keep DIR" in first, first
 
 
 def test_cli_usage_errors_exit_2(capsys):

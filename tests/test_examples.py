@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -86,3 +87,56 @@ def test_the_miss_docs_pytest_md_shows_is_the_one_the_weather_example_gives(tmp_
         line.replace("/home/me/weather", str(project)) for line in block.strip().splitlines()
     ]
     assert shown == expected
+
+
+def _run(project: Path, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not UNSET.search(k)}
+    return subprocess.run(
+        [sys.executable, *argv, "-p", "no:cacheprovider", "-p", "no:xdist"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_weather_walkthrough_works_as_written_in_a_copy(tmp_path: Path) -> None:
+    # It changed the call but not the assert (the re-recorded test failed), and left the old
+    # recording behind without a word.
+    project = tmp_path / "weather"
+    shutil.copytree(EXAMPLES / "weather", project, ignore=shutil.ignore_patterns("__pycache__"))
+    readme = (project / "README.md").read_text()
+    section = readme.split("## Change a call", 1)[1]
+    blocks = section.split("```")[1::2]  # the fenced blocks, in order
+    edit = blocks[0].removeprefix("diff\n").splitlines()
+    removed = [line[1:] for line in edit if line.startswith("-")]
+    added = [line[1:] for line in edit if line.startswith("+")]
+    test_file = project / "tests" / "test_weather.py"
+    text = test_file.read_text()
+    assert "\n".join(removed) in text
+    test_file.write_text(text.replace("\n".join(removed), "\n".join(added)))
+    assert _run(project, ["-m", "pytest", "-q"]).returncode == 1  # the miss
+    commands = [b.removeprefix("bash\n").strip() for b in blocks if b.startswith("bash\n")]
+    outputs = [b.strip() for b in blocks if b.startswith("\napirec:")]
+    assert len(commands) == len(outputs) == 2
+    for command, output in zip(commands, outputs, strict=True):
+        argv = shlex.split(command)
+        assert argv[:3] == ["python", "-m", "pytest"]
+        done = _run(project, argv[1:])
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert output in done.stdout, (command, done.stdout)
+    done = _run(project, ["-m", "pytest", "-q"])
+    assert "2 replayed, 0 recorded, 0 live, 0 missed; 0 stored recordings no test used" in (
+        done.stdout
+    )
+
+
+@pytest.mark.parametrize("name", PROJECTS)
+def test_example_readmes_work_from_a_copy(name: str) -> None:
+    # `pip install -e '../..[dev]'` and `python ../stand_ins/api.py` pointed nowhere once the
+    # project was copied elsewhere: a command to paste names nothing outside the project.
+    readme = (EXAMPLES / name / "README.md").read_text()
+    commands = "\n".join(b for b in readme.split("```")[1::2] if b.startswith("bash\n"))
+    assert "../" not in commands, commands
+    assert "pip install apirec " in commands

@@ -1,10 +1,14 @@
 """--apirec-store / ini apirec_store / the marker's store=: the msgpack store under pytest."""
 
+import shlex
+
 import pytest
 
 from .plugin_helpers import setup
 
 TESTS = """
+import shlex
+
 import pytest
 import provider
 
@@ -41,3 +45,33 @@ def test_bad_store_name_is_a_usage_error(pytester):
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*'yaml' is not a valid store. Valid stores are: json, msgpack*"])
+
+
+def test_a_miss_over_a_msgpack_store_names_the_option_and_its_command_records_there(pytester):
+    # Under pytest the hint said store="msgpack" (recording()'s spelling), and the printed
+    # command, pasted, recorded a duplicate JSON recording beside recordings.apirec.
+    setup(pytester)
+    pytester.makepyfile(
+        test_store="import provider\n\ndef test_add(apirec):\n    provider.add(2)\n"
+    )
+    pytester.runpytest("--apirec-store=msgpack", "--apirec-mode=record").assert_outcomes(passed=1)
+    recs = pytester.path / "recordings"
+    provider_calls = len(list(recs.iterdir()))
+    pytester.makepyfile(
+        test_store="import provider\n\ndef test_add(apirec):\n    provider.add(7)\n"
+    )
+    result = pytester.runpytest()  # the JSON store: a miss
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "open it with --apirec-store=msgpack (or apirec_store = msgpack in the ini)" in out
+    assert 'store="msgpack"' not in out
+    command = next(
+        line.lstrip("E ").strip()
+        for line in out.splitlines()
+        if line.lstrip("E ").startswith("pytest test_store.py")
+    )
+    assert "--apirec-store=msgpack" in command
+    result = pytester.runpytest(*shlex.split(command)[1:])  # pasted
+    result.assert_outcomes(passed=1)
+    assert not list(recs.glob("*.json")) and len(list(recs.iterdir())) == provider_calls
+    pytester.runpytest("--apirec-store=msgpack").assert_outcomes(passed=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import textwrap
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -212,20 +212,28 @@ def shorten_end(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _all_digits(column: list[str]) -> bool:
+    # a blank cell (no value) is no reason to left-align the numbers around it
+    filled = [c for c in column if c]
+    return bool(filled) and all(c.replace(",", "").isdigit() for c in filled)
+
+
 def table(
     rows: Sequence[Sequence[str]],
     headers: Sequence[str],
     out: TextIO,
     *,
     fit: Mapping[int, str] | None = None,
+    right: Collection[int] = (),
 ) -> None:
-    """Left-aligned columns; numbers (all-digit cells) right-aligned. ``fit`` names the
+    """Left-aligned columns; numbers (all-digit cells, blanks aside) and the columns ``right``
+    names (numbers with units: ``45.3k``, ``0.13s``) right-aligned. ``fit`` names the
     columns that may be cut so that lines fit the terminal (:func:`terminal_width`): index ->
     ``"end"`` to keep a cell's end (paths, qualified names), ``"start"`` to keep its start;
     the widest is cut first, down to its header or 10 characters."""
     cells = [[str(c) for c in row] for row in rows]
     widths = [max(len(c) for c in col) for col in zip(headers, *cells, strict=True)]
-    numeric = [all(r[i].replace(",", "").isdigit() for r in cells) for i in range(len(headers))]
+    numeric = [i in right or _all_digits([r[i] for r in cells]) for i in range(len(headers))]
     limit = terminal_width() if fit else None
     if fit and limit is not None:
         floor = {i: max(len(headers[i]), 10) for i in fit}

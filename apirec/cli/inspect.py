@@ -25,6 +25,7 @@ from apirec.cli.common import (
     shorten_end,
     table,
 )
+from apirec.cli.http_answers import http_answer
 from apirec.errors import StoreError
 
 # the keys of a typed value, from the pure gate: reading needs no codec (pydantic)
@@ -43,6 +44,7 @@ class _Row:
     dir: Path
     blobs: dict[str, int]
     age: dt.timedelta | None
+    streamed: bool  # a stream to a person: not the httpx fallback's head and body chunks
 
 
 def ls(args: argparse.Namespace) -> int:
@@ -59,13 +61,17 @@ def ls(args: argparse.Namespace) -> int:
         if selected(loaded.info, args.function, args.test):
             age = age_filter.age(loaded)
             if age_filter.keeps(age):
-                found.append(_Row(loaded.info, loaded.path.parent, loaded.blobs, age))
+                streamed = _streamed(loaded)
+                found.append(_Row(loaded.info, loaded.path.parent, loaded.blobs, age, streamed))
             elif age is None:
                 unknown_age += 1
     left_out = f"{unknown_age} of unknown age (no recorded_at) left out" if unknown_age else ""
     found.sort(key=lambda r: (r.info.function, r.info.test_id or "", r.info.key, r.info.index))
     if args.json:
-        rows_json = [r.info.as_json() | {"age_seconds": _seconds(r.age)} for r in found]
+        rows_json = [
+            r.info.as_json() | {"streamed": r.streamed, "age_seconds": _seconds(r.age)}
+            for r in found
+        ]
         json.dump(rows_json, sys.stdout, indent=2)
         print()
         if left_out:
@@ -77,7 +83,7 @@ def ls(args: argparse.Namespace) -> int:
             i.function,
             short_test(i.test_id),
             i.key[:12] + (f".{i.index}" if i.index else ""),
-            "yes" if i.streamed else "",
+            "yes" if r.streamed else "",
             "yes" if i.error else "",
             "" if i.tokens is None else tokens_text(i.tokens),
             "" if i.seconds is None else f"{i.seconds:.2f}s",
@@ -89,7 +95,7 @@ def ls(args: argparse.Namespace) -> int:
     if rows:
         headers = ["FUNCTION", "TEST", "KEY", "STREAMED", "ERROR", "TOKENS", "TOOK", "AGE", "SIZE"]
         # on a terminal, the function keeps its end (the method), the test its start
-        table(rows, headers, sys.stdout, fit={0: "end", 1: "start"})
+        table(rows, headers, sys.stdout, fit={0: "end", 1: "start"}, right=(5, 6, 8))
     # a blob several recordings share is on disk once
     shared = {(r.dir, d): n for r in found for d, n in r.blobs.items()}
     total = sum(r.info.size - sum(r.blobs.values()) for r in found) + sum(shared.values())
@@ -100,6 +106,11 @@ def ls(args: argparse.Namespace) -> int:
         + (f"; {broken} unreadable" if broken else "")
     )
     return PROBLEMS if broken else OK
+
+
+def _streamed(loaded: Loaded) -> bool:
+    http = http_answer(loaded.entry["response"])
+    return loaded.info.streamed if http is None else http.streamed
 
 
 def _seconds(age: dt.timedelta | None) -> int | None:
@@ -152,7 +163,9 @@ def _stream_text(chunks: list[Any]) -> str | None:
     parts = []
     for chunk in chunks:
         data = chunk.get(DATA, chunk) if isinstance(chunk, dict) else None
-        for choice in (data or {}).get("choices") or []:
+        if not isinstance(data, dict):  # bytes, text: not a chat-completion chunk
+            continue
+        for choice in data.get("choices") or []:
             delta = choice.get("delta") or {} if isinstance(choice, dict) else {}
             text = delta.get("content") if isinstance(delta, dict) else None
             if isinstance(text, str):
@@ -180,6 +193,8 @@ def describe(loaded: Loaded, full: bool = False) -> list[str]:
         extra = {k: v for k, v in data.items() if k not in ("type", "message")}
         if extra:
             lines.append("details:   " + readable(extra))
+    elif (http := http_answer(response)) is not None:
+        lines.extend(http.describe(readable, full))
     elif response.get("is_streaming") and isinstance(body, list):
         kinds = sorted({_type_of(c).rsplit(".", 1)[-1] for c in body})
         lines.append(f"stream:    {len(body)} chunks of {', '.join(kinds) or 'nothing'}")

@@ -16,7 +16,7 @@ ABOUT = {
     "demo": ("record two slow calls, then replay them offline", "apirec demo"),
     "ls": (
         "list recordings: function, test, key, kind, age, size",
-        "apirec ls tests/recordings --test 'test_chat.py::*'",
+        "apirec ls tests/recordings --function 'openai.chat.*'",
     ),
     "show": ("one recording, decoded for reading", "apirec show 5d86152f --dir tests/recordings"),
     "diff": (
@@ -197,7 +197,8 @@ def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--function",
         metavar="PATTERN",
-        help="the function's name or its end (create, Completions.create), or a glob (* ? [])",
+        help="the function's name or its end after a '.' (openai.chat.completions.create, "
+        "completions.create), or a glob ('openai.chat.*')",
     )
     parser.add_argument(
         "--test",

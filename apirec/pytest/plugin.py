@@ -69,6 +69,7 @@ from apirec.record.closing import observe_closing
 from apirec.record.modes import ENV_VAR, Mode, parse_mode
 from apirec.record.recording import Recording
 from apirec.record.settings import STORE_KINDS, Settings
+from apirec.stores.msgpack.writer import FILE_NAME as MSGPACK_FILE
 
 MARKER_OPTIONS = (
     "path",
@@ -216,8 +217,15 @@ def settings_for(item: pytest.Item) -> Settings:
         # under test_context(None) or another id must keep that scope
     )
     command = _record_command(item, options, marker_sets_mode="mode" in marker)
+    if marker.get("store") is None:  # a store kind set by the marker is not the option's to change
+        command += _store_option(item, settings.path)
     extra = {
         "record_command": command,
+        "store_switch": (
+            f'store="{{kind}}" in @pytest.mark.apirec on {item.nodeid}'
+            if marker.get("store") is not None
+            else "--apirec-store={kind} (or apirec_store = {kind} in the ini)"
+        ),
         **renames.settings_extra(item.config),
         **prices.settings_extra(item.config),
         **budget.settings_extra(item.config),
@@ -235,6 +243,17 @@ def _record_command(item: pytest.Item, options: Options, *, marker_sets_mode: bo
             f"(it overrides --apirec-mode), then: pytest {shlex.quote(here)}"
         )
     return servers.record_command(item)
+
+
+def _store_option(item: pytest.Item, path: Path) -> str:
+    """The store option a pasted record command needs: the directory's msgpack store, else
+    the command line's choice (without it, a record run writes JSON beside the store)."""
+    try:
+        holds_msgpack = (path / MSGPACK_FILE).is_file()
+    except OSError:
+        holds_msgpack = False
+    kind = "msgpack" if holds_msgpack else item.config.getoption("apirec_store")
+    return f" --apirec-store={kind}" if kind else ""
 
 
 def catch_up(

@@ -86,15 +86,20 @@ def default_record_command() -> str:
     return "APIREC_MODE=record-if-missing " + shlex.join(argv)
 
 
-def other_store_hint(location: str) -> str | None:
-    """A miss in one kind of store over a directory that holds the other kind: say so."""
+def other_store_hint(location: str, switch: str | None = None) -> str | None:
+    """A miss in one kind of store over a directory that holds the other kind: say so, in the
+    spelling of the caller's setting (``switch``, formatted with ``kind``: the pytest plugin's
+    option), else as ``recording``'s argument."""
+    spelling = switch or 'store="{kind}"'
     path = Path(location)
     try:
         if path.name == FILE_NAME:
             if next(path.parent.glob("*.json"), None) is not None:
-                return f'{path.parent} holds JSON recordings: open it with store="json".'
+                how = spelling.format(kind="json")
+                return f"{path.parent} holds JSON recordings: open it with {how}."
         elif (path / FILE_NAME).is_file():
-            return f'{path} holds a msgpack store ({FILE_NAME}): open it with store="msgpack".'
+            how = spelling.format(kind="msgpack")
+            return f"{path} holds a msgpack store ({FILE_NAME}): open it with {how}."
     except OSError:
         pass
     return None
@@ -110,6 +115,7 @@ def recording_not_found(
     store: Store | None = None,
     record_command: str | None = None,
     renamed: list[str] | None = None,
+    store_switch: str | None = None,
 ) -> RecordingNotFound:
     lines = [
         f"No recording of {function}() for this call (mode 'replay').",
@@ -141,7 +147,7 @@ def recording_not_found(
                 "  same arguments: the key differs by test id (keys are scoped by test; "
                 "record(..., shared=True) shares them across tests)"
             )
-    hint = other_store_hint(location)
+    hint = other_store_hint(location, store_switch)
     if hint:
         lines.append(hint)
     lines.append("To record it, run:")

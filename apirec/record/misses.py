@@ -24,6 +24,7 @@ def replay_miss(answers: Answers, call: Call) -> RecordingNotFound:
         # scanning for the closest call reads the store: only for the first few misses
         store=store if len(answers.misses) < 3 else None,
         record_command=answers.settings.extra.get("record_command"),
+        store_switch=answers.settings.extra.get("store_switch"),
         renamed=transient_notes.miss_lines(answers.settings.path, call.key)
         + _renamed_lines(answers, call),
     )

@@ -320,6 +320,9 @@ class Answers(Replaying):
             prices = self.settings.extra.get("prices")
             tally(self.stats, replayed, prices)
             tally_spent(self.stats, spent, prices)
+        tidy = getattr(self.store, "tidy", None)  # the JSON store's empty temp directory
+        if tidy is not None:
+            tidy()
 
     def _abandon(self, key: str, state: KeyState, index: int) -> None:
         with self._lock:

@@ -41,6 +41,7 @@ if sys.platform != "win32":
     import fcntl
 
 TMP_DIR = ".apirec-tmp"
+_ATTEMPTS = 5  # at making, locking and writing into the temp directory, which tidy may remove
 _FILE_RE = re.compile(r"^(?P<key>[^.]+?)(?:\.(?P<index>[1-9][0-9]*))?\.json$")
 
 # what Path.exists() takes for "no such file" (pathlib's _IGNORED_ERRNOS)
@@ -340,17 +341,67 @@ class JsonStore:
                 yield
                 return
             fd = -1
-            try:
-                fd = os.open(tmp_dir, os.O_RDONLY)
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            except OSError as e:
-                if fd >= 0:
+            for attempt in range(_ATTEMPTS):
+                try:
+                    fd = os.open(tmp_dir, os.O_RDONLY)
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                    if _same_file(fd, tmp_dir):
+                        break
+                    # removed while we waited (tidy): a lock on it excludes no one
                     os.close(fd)
-                raise _io_error(target, "written", e) from None
+                    fd = -1
+                except OSError as e:
+                    if fd >= 0:
+                        os.close(fd)
+                        fd = -1
+                    if e.errno != errno.ENOENT or attempt == _ATTEMPTS - 1:
+                        raise _io_error(target, "written", e) from None
+                tmp_dir = self._tmp_dir(target)
+            else:
+                raise _io_error(target, "written", OSError(errno.EAGAIN, "lock kept moving"))
             try:
                 yield
             finally:
                 os.close(fd)  # releases the lock
 
     def _write_temp(self, data: bytes, target: Path) -> str:
-        return write_temp(self._tmp_dir(target), data, target)
+        for attempt in range(_ATTEMPTS):
+            tmp_dir = self._tmp_dir(target)
+            try:
+                return write_temp(tmp_dir, data, target)
+            except StoreError:
+                # removed between its making and the write (tidy): make it again
+                if attempt == _ATTEMPTS - 1 or tmp_dir.is_dir():
+                    raise
+        raise AssertionError("unreachable")
+
+    def tidy(self) -> None:
+        """The recording closes: remove the temp directory if it is empty, under its lock so
+        that no writer holds it; another writer's temp file keeps it (rmdir fails: ignored)."""
+        tmp_dir = self.root / TMP_DIR
+        if sys.platform == "win32":
+            with contextlib.suppress(OSError):
+                tmp_dir.rmdir()
+            return
+        try:
+            fd = os.open(tmp_dir, os.O_RDONLY)
+        except OSError:
+            return  # never made, or already gone
+        try:
+            with self._thread_lock:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                if _same_file(fd, tmp_dir):
+                    tmp_dir.rmdir()
+        except OSError:
+            pass  # not empty: in use
+        finally:
+            os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``fd`` is still the file at ``path`` (not removed, nor replaced)."""
+    try:
+        here, there = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
