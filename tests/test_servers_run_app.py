@@ -39,9 +39,12 @@ app = asgi_middleware(Starlette(routes=[Route("/ask", ask)]))
 """
 
 CONFTEST = """
+import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -62,26 +65,29 @@ def app_url():
         UVICORN, "app:app", "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
         *WORKERS,
     ]
-    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    # its own process group: if it does not start, its workers go with it
+    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
     log = []
-    for line in server.stderr:
-        log.append(line)
-        if "Uvicorn running on" in line:
-            break
-    else:
-        raise RuntimeError("the app did not start:\\n" + "".join(log))
+    # drained all along: a server blocked writing to a full pipe would never listen
+    reader = threading.Thread(target=lambda: log.extend(server.stderr), daemon=True)
+    reader.start()
     deadline = time.monotonic() + 180  # a loaded CI machine starts workers slowly
-    while True:  # the log line can come before the socket listens (--workers)
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline and server.poll() is None, "".join(log)
-            time.sleep(0.05)
+    try:
+        while True:  # the log line can come before the socket listens (--workers)
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "".join(log)
+                time.sleep(0.05)
+    except BaseException:
+        os.killpg(server.pid, signal.SIGKILL)  # never left running when it did not start
+        raise
     yield f"http://127.0.0.1:{port}"
     server.terminate()
-    log += server.stderr.readlines()
-    Path("server.log").write_text("".join(log) + f"exit {server.wait(timeout=30)}\\n")
+    code = server.wait(timeout=30)
+    reader.join(timeout=10)
+    Path("server.log").write_text("".join(log) + f"exit {code}\\n")
 """
 
 TESTS = """
