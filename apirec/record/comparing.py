@@ -25,6 +25,7 @@ from typing import Any
 from apirec.codec.answer_diff import compare_answers
 from apirec.codec.envelope import encode, encode_result
 from apirec.codec.exception_data import error_response
+from apirec.record.budget import budget_of
 from apirec.record.calls import Call, KeyState
 from apirec.record.context import current_test_id
 from apirec.record.error_policy import Policy, Services, from_service, should_store
@@ -62,7 +63,7 @@ class Comparing:
 
     def _within_budget(self, call: Call) -> None:
         """A compare run goes live: it spends the record budget too (apirec.record.budget)."""
-        budget = self.settings.extra.get("budget")
+        budget = budget_of(self.settings.extra)
         if budget is not None:
             budget.check(call.function)
 
@@ -188,11 +189,12 @@ class Comparing:
     ) -> str:
         """The live ``response`` against the stored answer; returns the stored file, or ""."""
         offsets = None if chunk_times is None else [t - began for t in chunk_times]
-        ledger = ledger_of(response, time.perf_counter() - began, offsets)
-        budget = self.settings.extra.get("budget")
+        seconds = time.perf_counter() - began
+        live = self._stored_form(call, response)
+        ledger = ledger_of(live, seconds, offsets)  # of the gated answer, as when recording
+        budget = budget_of(self.settings.extra)
         if budget is not None:
             budget.spend(ledger)
-        live = self._stored_form(call, response)
         found = self.stored(call, slot)
         if found is None:
             self._report(call, slot, NEW, began, live_ledger=ledger)
@@ -243,6 +245,9 @@ class Comparing:
             **details,
             "ledger": {"stored": stored, "live": live},
         }
+        # the report is written and printed: it passes the write gate, as a stored entry does
+        # (an error's text, a model name echoing a key)
+        result = gated(result, call.rules)
         state = self._state(call.key)  # not under the lock: state() may take it
         with self._lock:
             if outcome in (TRANSIENT, NOT_COMPARED):  # its place goes to the next such call
