@@ -1,7 +1,8 @@
-"""Review of issue 21 (adversarial): the record budget and what the ledger counts."""
+"""the record budget and what the ledger counts."""
 
 from __future__ import annotations
 
+import pytest
 from google.genai import types
 
 import apirec
@@ -52,6 +53,7 @@ def test_own(tmp_path):
     result.stdout.fnmatch_lines(["*BudgetExceeded*"])
 
 
+@pytest.mark.xfail(strict=True, reason="review 21: concurrent live calls overspend (open)")
 def test_concurrent_live_calls_overspend_the_budget(pytester):
     """Every call checks the budget before it is made but spends only when its answer is
     stored: N calls started together all pass the check, so a 2k budget lets 5 x 1.5k = 7.5k
