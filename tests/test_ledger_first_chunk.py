@@ -1,4 +1,4 @@
-"""Review of issue 21 (adversarial): first_chunk_seconds is the time to a stream's first chunk.
+"""first_chunk_seconds is the time to a stream's first chunk.
 
 docs/recordings-and-stores.md: '`first_chunk_seconds` the time to a stream's first chunk'. For
 the stainless SDKs (openai, anthropic) the stored stream begins with apirec's HttpHead (the

@@ -29,11 +29,12 @@ from apirec.record.budget import budget_of
 from apirec.record.calls import Call, KeyState
 from apirec.record.context import current_test_id
 from apirec.record.error_policy import Policy, Services, from_service, should_store
+from apirec.record.live_ledger import live_ledger
 from apirec.record.other_names import find_elsewhere
 from apirec.record.settings import Settings
 from apirec.stores.gated import gated
 from apirec.stores.json_store import Entry, Store, dumps
-from apirec.stores.ledger import LEDGER, ledger_of
+from apirec.stores.ledger import LEDGER
 from apirec.streams.recording import is_stream, record_stream
 from apirec.streams.tape import Tape
 
@@ -188,10 +189,8 @@ class Comparing:
         chunk_times: list[float] | None = None,
     ) -> str:
         """The live ``response`` against the stored answer; returns the stored file, or ""."""
-        offsets = None if chunk_times is None else [t - began for t in chunk_times]
-        seconds = time.perf_counter() - began
         live = self._stored_form(call, response)
-        ledger = ledger_of(live, seconds, offsets)  # of the gated answer, as when recording
+        ledger = live_ledger(live, began, chunk_times)  # of the gated answer, as when recording
         budget = budget_of(self.settings.extra)
         if budget is not None:
             budget.spend(ledger)

@@ -25,6 +25,7 @@ from apirec.record.calls import Call, KeyState, Stats, open_store
 from apirec.record.context import note_replay_error
 from apirec.record.error_policy import Policy, Services, from_service, should_store
 from apirec.record.expiry import Expiry
+from apirec.record.live_ledger import live_ledger
 from apirec.record.modes import Mode
 from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
 from apirec.record.renames import Renames
@@ -36,7 +37,7 @@ from apirec.record.settings import Settings
 from apirec.record.store_index import StoreIndex
 from apirec.record.transient_notes import TransientNotes
 from apirec.stores.json_store import Entry, Store
-from apirec.stores.ledger import LEDGER, ledger_of
+from apirec.stores.ledger import LEDGER
 from apirec.stores.metadata import stamp
 
 # what a miss was (see Stats): no answer like it stored, or one fewer (changed), no call of
@@ -365,8 +366,7 @@ class Answers(Replaying):
         began = self._began.pop((call.key, call.index), None)
         ledger = None
         if began is not None:  # a live call: what it took, and what the provider reported
-            offsets = None if chunk_times is None else [t - began for t in chunk_times]
-            ledger = ledger_of(response, time.perf_counter() - began, offsets)
+            ledger = live_ledger(response, began, chunk_times)
             budget = budget_of(self.settings.extra)
             if budget is not None:
                 budget.spend(ledger)  # spent, whether or not it can be stored

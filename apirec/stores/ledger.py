@@ -148,13 +148,19 @@ def usage_and_model(response: Mapping[str, Any]) -> tuple[dict[str, int], str | 
 
 
 def ledger_of(
-    response: Mapping[str, Any], seconds: float, chunk_seconds: list[float] | None = None
+    response: Mapping[str, Any],
+    seconds: float,
+    chunk_seconds: list[float] | None = None,
+    heads: int = 0,
 ) -> dict[str, Any]:
     """The ledger of one live answer. Times to the hundredth of a second: enough to add up
-    what replay saves, and a quick call recorded again keeps its bytes."""
+    what replay saves, and a quick call recorded again keeps its bytes. ``heads``: how many
+    of the stream's stored chunks are apirec's own heads, not chunks its caller gets (the
+    HTTP head of openai/anthropic streams): the first chunk is the one after them, while
+    ``chunk_seconds`` keeps every stored chunk's time (a paced replay is due by them)."""
     ledger: dict[str, Any] = {"seconds": round(seconds, 2)}
-    if chunk_seconds:
-        ledger["first_chunk_seconds"] = round(chunk_seconds[0], 2)
+    if chunk_seconds and len(chunk_seconds) > heads:
+        ledger["first_chunk_seconds"] = round(chunk_seconds[heads], 2)
     usage, model = usage_and_model(response)
     if model:
         ledger["model"] = model
