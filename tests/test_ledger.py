@@ -171,7 +171,7 @@ def test_replay_writes_nothing_and_old_recordings_read_as_unknown(store_dir):
         ),
         (  # anthropic, cache reads
             {"input_tokens": 9, "output_tokens": 4, "cache_read_input_tokens": 1000},
-            {"input_tokens": 9, "output_tokens": 4, "cached_tokens": 1000},
+            {"input_tokens": 1009, "output_tokens": 4, "cached_tokens": 1000},
         ),
         (  # cohere's billed units
             {"billed_units": {"input_tokens": 11, "output_tokens": 6}},

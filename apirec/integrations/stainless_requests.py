@@ -18,16 +18,22 @@ from apirec.integrations.stainless_methods import CURRENT, Route, key_kwargs
 from apirec.keys.spec import KeySpec
 from apirec.record.modes import Mode
 from apirec.streams.recording import AsyncRecordingStream, RecordingStream
-from apirec.streams.replay import AsyncReplayStream, ReplayStream
+from apirec.streams.replay import (
+    AsyncReplayStream,
+    PacedAsyncReplayStream,
+    PacedReplayStream,
+    ReplayStream,
+)
 
 if TYPE_CHECKING:
     from apirec.integrations.registry import Options
 
 
 _MAX_HTTP_SPECS = 512
-# the streams apirec hands out while recording or replaying: made into the SDK's own
-_SYNC = frozenset({RecordingStream, ReplayStream})
-_ASYNC = frozenset({AsyncRecordingStream, AsyncReplayStream})
+# the streams apirec hands out while recording or replaying (paced or not): made into the
+# SDK's own, their recorded head taken off first (the head is not a chunk)
+_SYNC = frozenset({RecordingStream, ReplayStream, PacedReplayStream})
+_ASYNC = frozenset({AsyncRecordingStream, AsyncReplayStream, PacedAsyncReplayStream})
 
 
 class RequestHooks:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from apirec.pytest import prices
-from apirec.record.budget import Budget
+from apirec.record.budget import Budget, set_run_budget
 
 _BUDGET = pytest.StashKey[dict[str, Any]]()
 _WORKER_KEY = "apirec_budget_spent"
@@ -53,6 +53,8 @@ def configure(config: pytest.Config) -> None:
     except ValueError as e:
         raise pytest.UsageError(f"--apirec-record-budget: {e}") from None
     config.stash[_BUDGET] = {"budget": budget}
+    # every recording opened while the plugin runs keeps it, a test's own ones too
+    config.add_cleanup(set_run_budget(budget))
 
 
 def settings_extra(config: pytest.Config) -> dict[str, Any]:

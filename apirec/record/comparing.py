@@ -25,14 +25,16 @@ from typing import Any
 from apirec.codec.answer_diff import compare_answers
 from apirec.codec.envelope import encode, encode_result
 from apirec.codec.exception_data import error_response
+from apirec.record.budget import budget_of
 from apirec.record.calls import Call, KeyState
 from apirec.record.context import current_test_id
 from apirec.record.error_policy import Policy, Services, from_service, should_store
+from apirec.record.live_ledger import live_ledger
 from apirec.record.other_names import find_elsewhere
 from apirec.record.settings import Settings
 from apirec.stores.gated import gated
 from apirec.stores.json_store import Entry, Store, dumps
-from apirec.stores.ledger import LEDGER, ledger_of
+from apirec.stores.ledger import LEDGER
 from apirec.streams.recording import is_stream, record_stream
 from apirec.streams.tape import Tape
 
@@ -62,7 +64,7 @@ class Comparing:
 
     def _within_budget(self, call: Call) -> None:
         """A compare run goes live: it spends the record budget too (apirec.record.budget)."""
-        budget = self.settings.extra.get("budget")
+        budget = budget_of(self.settings.extra)
         if budget is not None:
             budget.check(call.function)
 
@@ -187,12 +189,11 @@ class Comparing:
         chunk_times: list[float] | None = None,
     ) -> str:
         """The live ``response`` against the stored answer; returns the stored file, or ""."""
-        offsets = None if chunk_times is None else [t - began for t in chunk_times]
-        ledger = ledger_of(response, time.perf_counter() - began, offsets)
-        budget = self.settings.extra.get("budget")
+        live = self._stored_form(call, response)
+        ledger = live_ledger(live, began, chunk_times)  # of the gated answer, as when recording
+        budget = budget_of(self.settings.extra)
         if budget is not None:
             budget.spend(ledger)
-        live = self._stored_form(call, response)
         found = self.stored(call, slot)
         if found is None:
             self._report(call, slot, NEW, began, live_ledger=ledger)
@@ -243,6 +244,9 @@ class Comparing:
             **details,
             "ledger": {"stored": stored, "live": live},
         }
+        # the report is written and printed: it passes the write gate, as a stored entry does
+        # (an error's text, a model name echoing a key)
+        result = gated(result, call.rules)
         state = self._state(call.key)  # not under the lock: state() may take it
         with self._lock:
             if outcome in (TRANSIENT, NOT_COMPARED):  # its place goes to the next such call

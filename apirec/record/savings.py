@@ -9,6 +9,7 @@ the tokens are priced per model; apirec ships no prices of its own.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -51,14 +52,24 @@ def load_prices(path: str | Path) -> dict[str, tuple[float, float]]:
     return prices
 
 
+# what a dated snapshot of a listed model adds to its name: a date or a version number
+# (``-2024-08-06``, ``-20241022``, ``-0613``, ``-001``, ``-v2``, ``-latest``; ``@`` on Vertex)
+_SNAPSHOT = re.compile(r"[-@](?:\d{4}-\d{2}-\d{2}|\d+|v\d+(?:\.\d+)*|latest)")
+
+
 def price_of(prices: Prices, model: str | None) -> tuple[float, float] | None:
-    """The price of ``model``: its own, else that of the longest name it extends with ``-``
-    (``gpt-4o`` for ``gpt-4o-2024-08-06``)."""
+    """The price of ``model``: its own, else that of the listed model it is a snapshot of
+    (``gpt-4o`` for ``gpt-4o-2024-08-06``), never that of another model whose name it extends
+    (``gpt-4o-mini`` is not ``gpt-4o``: unpriced unless listed)."""
     if not model:
         return None
     found = prices.get(model)
     if found is None:
-        names = [name for name in prices if model.startswith(name + "-")]
+        names = [
+            name
+            for name in prices
+            if model.startswith(name) and _SNAPSHOT.fullmatch(model[len(name) :])
+        ]
         found = prices[max(names, key=len)] if names else None
     return found
 

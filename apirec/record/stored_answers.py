@@ -20,11 +20,12 @@ from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan
 from apirec.errors import ApirecError, BudgetExceeded, RecordingNotFound, StoreError
 from apirec.guard.origins import ORIGIN, origin_of
 from apirec.record import closing
-from apirec.record.budget import Budget
+from apirec.record.budget import budget_of
 from apirec.record.calls import Call, KeyState, Stats, open_store
 from apirec.record.context import note_replay_error
 from apirec.record.error_policy import Policy, Services, from_service, should_store
 from apirec.record.expiry import Expiry
+from apirec.record.live_ledger import live_ledger
 from apirec.record.modes import Mode
 from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
 from apirec.record.renames import Renames
@@ -36,7 +37,7 @@ from apirec.record.settings import Settings
 from apirec.record.store_index import StoreIndex
 from apirec.record.transient_notes import TransientNotes
 from apirec.stores.json_store import Entry, Store
-from apirec.stores.ledger import LEDGER, ledger_of
+from apirec.stores.ledger import LEDGER
 from apirec.stores.metadata import stamp
 
 # what a miss was (see Stats): no answer like it stored, or one fewer (changed), no call of
@@ -78,7 +79,6 @@ class Answers(Replaying):
         self._began: dict[tuple[str, int], float] = {}
         self.replayed_entries: list[Entry] = []  # added up as the recording closes
         self._spent: list[dict[str, Any]] = []  # the ledgers of the answers recorded, too
-        self._budget: Budget | None = settings.extra.get("budget")
         # the session's knowledge of renamed tests (the pytest plugin's), if any
         renames = settings.extra.get("renames")
         self.renames = renames if isinstance(renames, Renames) else None
@@ -249,9 +249,10 @@ class Answers(Replaying):
 
     def going_live(self, call: Call, instance: Any = None) -> None:
         """``call`` goes to the real function: its answer is due (see :meth:`settle`)."""
-        if self._budget is not None:
+        budget = budget_of(self.settings.extra)  # its own, else the run's: read at the call
+        if budget is not None:
             try:
-                self._budget.check(call.function)
+                budget.check(call.function)
             except BudgetExceeded:
                 self.abandon(call)  # never made: it takes no place in its sequence
                 raise
@@ -368,10 +369,10 @@ class Answers(Replaying):
         began = self._began.pop((call.key, call.index), None)
         ledger = None
         if began is not None:  # a live call: what it took, and what the provider reported
-            offsets = None if chunk_times is None else [t - began for t in chunk_times]
-            ledger = ledger_of(response, time.perf_counter() - began, offsets)
-            if self._budget is not None:
-                self._budget.spend(ledger)  # spent, whether or not it can be stored
+            ledger = live_ledger(response, began, chunk_times)
+            budget = budget_of(self.settings.extra)
+            if budget is not None:
+                budget.spend(ledger)  # spent, whether or not it can be stored
         state = self.state(call.key)
         if self.mode is Mode.RECORD and not state.reset_done:
             with self._lock:

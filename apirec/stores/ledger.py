@@ -50,6 +50,14 @@ _PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("thoughts_token_count",),
     ),
 }
+# Counts some SDKs report apart that are billed as part of a kind: added to it. anthropic's
+# input_tokens excludes the tokens read from and written to its prompt cache (openai's
+# prompt_tokens includes its cached ones); google.genai's candidates_token_count excludes the
+# thinking tokens (openai's completion_tokens includes its reasoning ones).
+_ADDED: dict[str, tuple[tuple[str, ...], ...]] = {
+    "input_tokens": (("cache_creation_input_tokens",), ("cache_read_input_tokens",)),
+    "output_tokens": (("thoughts_token_count",),),
+}
 _USAGE_FIELDS = ("usage", "usage_metadata", "meta")  # cohere: meta.billed_units
 _NOT_INSIDE = frozenset(_USAGE_FIELDS) | {"usageMetadata", "sdkHttpResponse", "headers"}
 _DEPTH = 3  # answers nest their usage at most this deep (anthropic: message.usage)
@@ -132,6 +140,7 @@ def usage_and_model(response: Mapping[str, Any]) -> tuple[dict[str, int], str | 
                 for path in paths:
                     n = _number(found, path)
                     if n is not None:
+                        n += sum(_number(found, more) or 0 for more in _ADDED.get(kind, ()))
                         usage[kind] = max(usage.get(kind, 0), n)
                         break
         model = model or _model(part)
@@ -139,13 +148,19 @@ def usage_and_model(response: Mapping[str, Any]) -> tuple[dict[str, int], str | 
 
 
 def ledger_of(
-    response: Mapping[str, Any], seconds: float, chunk_seconds: list[float] | None = None
+    response: Mapping[str, Any],
+    seconds: float,
+    chunk_seconds: list[float] | None = None,
+    heads: int = 0,
 ) -> dict[str, Any]:
     """The ledger of one live answer. Times to the hundredth of a second: enough to add up
-    what replay saves, and a quick call recorded again keeps its bytes."""
+    what replay saves, and a quick call recorded again keeps its bytes. ``heads``: how many
+    of the stream's stored chunks are apirec's own heads, not chunks its caller gets (the
+    HTTP head of openai/anthropic streams): the first chunk is the one after them, while
+    ``chunk_seconds`` keeps every stored chunk's time (a paced replay is due by them)."""
     ledger: dict[str, Any] = {"seconds": round(seconds, 2)}
-    if chunk_seconds:
-        ledger["first_chunk_seconds"] = round(chunk_seconds[0], 2)
+    if chunk_seconds and len(chunk_seconds) > heads:
+        ledger["first_chunk_seconds"] = round(chunk_seconds[heads], 2)
     usage, model = usage_and_model(response)
     if model:
         ledger["model"] = model
