@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import inspect
 import os
 import threading
 import time
@@ -17,8 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from contextvars import Token
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from apirec.codec.envelope import encode_result
-from apirec.errors import ApirecError, EncodeError, NetworkBlocked, RecordingNotFound
+from apirec.errors import ApirecError, NetworkBlocked, RecordingNotFound
 from apirec.gate.rules import Scrub
 from apirec.guard import core as network_guard
 from apirec.guard.hosts import RecordedHosts
@@ -37,6 +35,7 @@ from apirec.record.context import (
 )
 from apirec.record.decorating import decorate
 from apirec.record.error_policy import StoreErrors
+from apirec.record.live_answers import finish_live
 from apirec.record.misses import replay_miss
 from apirec.record.modes import Mode
 from apirec.record.pacing import wait_of
@@ -48,7 +47,6 @@ from apirec.record.unplayed import Unplayed, owned, unplayed
 from apirec.stores.files import record_start
 from apirec.stores.json_store import Entry, Store
 from apirec.streams.finishing import Bound, OpenStreams
-from apirec.streams.recording import is_stream, record_stream
 
 if TYPE_CHECKING:
     from apirec.record import wrapping as _wrapping
@@ -62,17 +60,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 # the guard finds the recording of a call the way calls do
 network_guard.resolve_with(active_recording)
 network_guard.report_with(note_replay_error)
-
-
-def _coroutine_returned(function: str, coroutine: Any) -> EncodeError:
-    """A plain ``def`` that returned a coroutine: apirec stores values, not work not yet done.
-    The coroutine never ran (nothing happened), so closing it is safe."""
-    coroutine.close()  # no "never awaited" warning: the error says it all
-    return EncodeError(
-        f"{function}() returned a coroutine, not a value: decorate the async def that makes "
-        f"it (or await it inside {function.rsplit('.', 1)[-1]}() and make that async), so "
-        f"apirec records what it returns when awaited"
-    )
 
 
 class Recording:
@@ -350,7 +337,14 @@ class Recording:
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)
             raise
-        return self._finish(call, result, async_stream=async_stream, policy=spec.store_errors)
+        return finish_live(
+            answers,
+            self._streams.keep,
+            call,
+            result,
+            async_stream=async_stream,
+            policy=spec.store_errors,
+        )
 
     async def call_async(
         self,
@@ -393,46 +387,9 @@ class Recording:
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)
             raise
-        return self._finish(call, result, async_stream=True, policy=spec.store_errors)
-
-    def _finish(
-        self,
-        call: Call,
-        result: Any,
-        *,
-        async_stream: bool,
-        policy: str | Callable[[BaseException], bool] | None = None,
-    ) -> Any:
-        if is_stream(result):
-            answers = self._answers
-            kind: dict[str, Any] = {}
-            if call.own_kind:
-                kind["stream_kind"] = "async" if async_stream else "sync"
-            if call.own_kind == "generator":  # not to be replayed to a plain function
-                kind["generator"] = True
-
-            def save(response: dict[str, Any], chunk_times: list[float]) -> str:
-                slot = answers.save(call, {**response, **kind}, chunk_times)
-                return answers.where(call, slot)
-
-            return record_stream(
-                result,
-                call.function,
-                async_stream=async_stream,
-                save=save,
-                keep=self._streams.keep,
-                # an error that cut the stream is judged as one at call time (store_errors=)
-                fail=lambda error, response: answers.failed(call, error, policy, response),
-            )
-        try:
-            body = encode_result(result, f"the result of {call.function}()")
-        except BaseException as error:
-            self._answers.abandon(call)
-            if inspect.iscoroutine(result):
-                raise _coroutine_returned(call.function, result) from error
-            raise
-        self._answers.save(call, {"body": body, "is_streaming": False})
-        return result
+        return finish_live(
+            answers, self._streams.keep, call, result, async_stream=True, policy=spec.store_errors
+        )
 
     def __repr__(self) -> str:
         return f"<apirec.Recording {str(self.settings.path)!r} mode={self.mode.value}>"

@@ -140,3 +140,12 @@ def write_temp(tmp_dir: Path, data: bytes, target: Path, prefix: str = "") -> st
         if isinstance(e, OSError):
             raise io_error(target, "written", e) from None
         raise
+
+
+def same_file(fd: int, path: Path) -> bool:
+    """Whether ``fd`` is still the file at ``path`` (not removed, nor replaced)."""
+    try:
+        here, there = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)

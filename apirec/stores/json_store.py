@@ -30,7 +30,7 @@ from apirec.stores.blob_files import (
     remove_if_unreferenced,
     remove_unreferenced,
 )
-from apirec.stores.files import clean_temp_files, read_regular_file, write_temp
+from apirec.stores.files import clean_temp_files, read_regular_file, same_file, write_temp
 from apirec.stores.files import io_error as _io_error
 from apirec.stores.gated import gated
 from apirec.stores.json_format import Entry, check_entry, dumps, parse
@@ -345,7 +345,7 @@ class JsonStore:
                 try:
                     fd = os.open(tmp_dir, os.O_RDONLY)
                     fcntl.flock(fd, fcntl.LOCK_EX)
-                    if _same_file(fd, tmp_dir):
+                    if same_file(fd, tmp_dir):
                         break
                     # removed while we waited (tidy): a lock on it excludes no one
                     os.close(fd)
@@ -390,18 +390,9 @@ class JsonStore:
         try:
             with self._thread_lock:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                if _same_file(fd, tmp_dir):
+                if same_file(fd, tmp_dir):
                     tmp_dir.rmdir()
         except OSError:
             pass  # not empty: in use
         finally:
             os.close(fd)
-
-
-def _same_file(fd: int, path: Path) -> bool:
-    """Whether ``fd`` is still the file at ``path`` (not removed, nor replaced)."""
-    try:
-        here, there = os.fstat(fd), os.stat(path)
-    except OSError:
-        return False
-    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
