@@ -33,6 +33,7 @@ from apirec.errors import (
     StoreError,
     UnhashableArgument,
 )
+from apirec.record.lazy_module import lazy_attributes as _lazy_attributes
 from apirec.record.modes import Mode
 
 # importing apirec.record.modes bound the subpackage `apirec.record` here; the public name is
@@ -64,15 +65,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> _Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'apirec' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+__getattr__ = _lazy_attributes("apirec", _LAZY, globals())
 
 
 def __dir__() -> list[str]:

@@ -238,6 +238,14 @@ def note_raised(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
 _OUTCOMES = (pytest.skip.Exception, pytest.xfail.Exception)
 
 
+def caught_anyway(what: str, swallowed: list[Any]) -> str:
+    """The message of a test failed for errors its code swallowed (a miss, a block)."""
+    more = f" (and {len(swallowed) - 1} more)" if len(swallowed) > 1 else ""
+    return (
+        f"a {what} was caught by the code under test{more}; the test fails anyway:\n{swallowed[0]}"
+    )
+
+
 def fail_if_swallowed(item: pytest.Item, in_chain: InChain) -> None:
     """Fail the test when a connection was blocked and the code under test hid it."""
     raised = item.stash.get(RAISED, [])
@@ -247,10 +255,8 @@ def fail_if_swallowed(item: pytest.Item, in_chain: InChain) -> None:
         return
     __tracebackhide__ = True
     first = swallowed[0]
-    more = f" (and {len(swallowed) - 1} more)" if len(swallowed) > 1 else ""
     raise NetworkBlocked(
-        f"a blocked connection was caught by the code under test{more}; the test fails "
-        f"anyway:\n{first}",
+        caught_anyway("blocked connection", swallowed),
         host=first.host,
         port=first.port,
         recording=first.recording,

@@ -27,7 +27,7 @@ from collections.abc import Generator
 import pytest
 
 from apirec.errors import RecordingNotFound
-from apirec.pytest.network import is_in_chain
+from apirec.pytest.network import caught_anyway, is_in_chain
 from apirec.pytest.session import READING, SessionState
 from apirec.record.closing import Recording, observe_misses, observe_opening
 from apirec.record.context import current_test_id, open_recordings
@@ -159,10 +159,8 @@ def fail_if_swallowed(
         return
     __tracebackhide__ = True
     first = swallowed[0]
-    more = f" (and {len(swallowed) - 1} more)" if len(swallowed) > 1 else ""
     raise RecordingNotFound(
-        f"a replay miss was caught by the code under test{more}; the test fails anyway:\n"
-        + str(first),
+        caught_anyway("replay miss", swallowed),
         function=first.function,
         key=first.key,
         arguments=first.arguments,

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from apirec.errors import BudgetExceeded
-from apirec.record.savings import Prices, price_of
+from apirec.record.savings import Prices, cost_of, price_of
 from apirec.stores.ledger import tokens_text
 
 _TOKENS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)\s*$")
@@ -114,9 +114,7 @@ class Budget:
         price = price_of(self.prices, model) if self.prices else None
         line = f"{tokens} {dollars!r}"
         if price is not None:
-            dollars = (
-                usage.get("input_tokens", 0) * price[0] + usage.get("output_tokens", 0) * price[1]
-            ) / 1e6
+            dollars = cost_of(usage.get("input_tokens", 0), usage.get("output_tokens", 0), price)
             line = f"{tokens} {dollars!r}"
         elif self.dollars is not None and tokens:  # tokens a dollar budget cannot price
             line += f" {quote(str(model or 'no model named'), safe='')}"

@@ -13,6 +13,22 @@ import importlib
 from typing import Any
 
 
+def lazy_attributes(package: str, table: dict[str, str], namespace: dict[str, Any]) -> Any:
+    """A PEP 562 ``__getattr__`` for ``package``: each name of ``table`` imported from its
+    module on first use, then kept in ``namespace`` (the package's globals) so later look-ups
+    skip it."""
+
+    def __getattr__(name: str) -> Any:
+        module = table.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        namespace[name] = value
+        return value
+
+    return __getattr__
+
+
 class LazyModule:
     def __init__(self, name: str) -> None:
         self._name = name

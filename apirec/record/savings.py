@@ -57,6 +57,11 @@ def load_prices(path: str | Path) -> dict[str, tuple[float, float]]:
 _SNAPSHOT = re.compile(r"[-@](?:\d{4}-\d{2}-\d{2}|\d+|v\d+(?:\.\d+)*|latest)")
 
 
+def cost_of(input_tokens: int, output_tokens: int, price: tuple[float, float]) -> float:
+    """Dollars for these tokens at ``price`` (dollars per million input, output tokens)."""
+    return (input_tokens * price[0] + output_tokens * price[1]) / 1e6
+
+
 def price_of(prices: Prices, model: str | None) -> tuple[float, float] | None:
     """The price of ``model``: its own, else that of the listed model it is a snapshot of
     (``gpt-4o`` for ``gpt-4o-2024-08-06``), never that of another model whose name it extends
@@ -102,7 +107,7 @@ def add_up(entries: Iterable[Mapping[str, Any]], prices: Prices | None) -> Total
             if price is None:
                 totals.unpriced += 1
             else:
-                totals.cost += (tokens_in * price[0] + tokens_out * price[1]) / 1e6
+                totals.cost += cost_of(tokens_in, tokens_out, price)
     return totals
 
 

@@ -15,7 +15,9 @@ pytest or an SDK. Loaded on first use, so the pytest plugin's start-up can read 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from apirec.record.lazy_module import lazy_attributes
 
 if TYPE_CHECKING:
     from apirec.servers.asgi import asgi_middleware
@@ -29,15 +31,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'apirec.servers' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_attributes("apirec.servers", _LAZY, globals())
 
 __all__ = ["asgi_middleware", "raise_for_miss", "wsgi_middleware"]
