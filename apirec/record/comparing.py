@@ -31,6 +31,7 @@ from apirec.record.context import current_test_id
 from apirec.record.error_policy import Policy, Services, from_service, should_store
 from apirec.record.live_ledger import live_ledger
 from apirec.record.other_names import find_elsewhere
+from apirec.record.sequences import repeats_last
 from apirec.record.settings import Settings
 from apirec.stores.gated import gated
 from apirec.stores.json_store import Entry, Store, dumps
@@ -75,17 +76,25 @@ class Comparing:
         with self._lock:
             return state.slot_of(call.index)
 
-    def stored(self, call: Call, slot: int) -> tuple[Entry, str] | None:
-        """The stored answer of this call and where it is, read only (no rename, no rekey)."""
+    def stored(self, call: Call, slot: int) -> tuple[Entry, str, int] | None:
+        """The stored answer of this call, where it is and its slot, read only (no rename, no
+        rekey). A call past the end of its sequence is compared with the last answer when
+        replay would give it that one (``repeats="last"``: a status poll)."""
         store = self._store()
-        if slot < store.count(call.key):
+        count = store.count(call.key)
+        last = repeats_last(
+            call.repeats, self.settings.repeats, keyed_elsewhere=call.keying is not None
+        )
+        if slot >= count and count and last:
+            slot = count - 1
+        if slot < count:
             entry = store.read(call.key, slot)
             if entry is not None:
-                return entry, store.describe(call.key, slot)
-        if call.keying is not None and slot == 0:
+                return entry, store.describe(call.key, slot), slot
+        if call.keying is not None and (slot == 0 or (last and not count)):
             found = find_elsewhere(store, call.keying, call.key, call.request, call.test_id)
             if found is not None:
-                return found[0], found[1].where
+                return found[0], found[1].where, 0
         return None
 
     def call_sync(
@@ -198,7 +207,7 @@ class Comparing:
         if found is None:
             self._report(call, slot, NEW, began, live_ledger=ledger)
             return ""
-        entry, where = found
+        entry, where, slot = found
         stored = entry.get("response")
         comparison = compare_answers(stored if isinstance(stored, dict) else {}, live)
         outcome = STRUCTURE if comparison.structural else CONTENT if comparison.content else SAME
