@@ -2,11 +2,11 @@
 
 Each shape is the fixed prefix a provider gives its keys and the body that follows. A shape
 must not be part of a longer word on its left (``ask-...`` is no OpenAI key: the *fence*,
-letters and digits; a hyphen or underscore joins words into an id, and a key glued to a prefix,
-``acme-sk-proj-...``, is still a key) and, for shapes of fixed length, on its right. Bodies are long enough, and where a
-prefix is short (``sk-``, ``Bearer``) must hold a digit, so that ordinary text, ids
-(``chatcmpl-1``, ``req_...``, UUIDs, hex digests) and base64 payloads do not match; the
-look-alikes are tested in ``tests/test_gate_detector.py``.
+letters and digits; a hyphen or underscore joins words into an id, and a key glued to a
+prefix, ``acme-sk-proj-...``, is still a key) and, for shapes of fixed length, on its right.
+Bodies are long enough, and where a prefix is short (``sk-``, ``Bearer``) must hold a digit,
+so that ordinary text, ids (``chatcmpl-1``, ``req_...``, UUIDs, hex digests) and base64
+payloads do not match; the look-alikes are tested in ``tests/test_gate_detector.py``.
 
 Finding is anchored, for speed: every shape holds one of a few characters at a known offset
 from its start (the ``-`` of ``sk-``, the ``J`` of ``eyJ``...), found with ``str.find``

@@ -298,10 +298,13 @@ def _saved(s: Stats) -> str:
 
 
 def _spent(s: Stats, budget: Any) -> str:
-    """``; recording spent 45.1s and 12.3k tokens ($0.41) of the 200k budget``."""
-    if not s.recorded or not (budget is not None or _worth_saying(s.spent_seconds, s.spent_tokens)):
+    """``; recording spent 45.1s and 12.3k tokens ($0.41) of the 200k budget`` (``live calls
+    spent``: a compare run's, or a live run's under a budget; they store nothing)."""
+    if not (s.recorded or s.live) or not (
+        budget is not None or _worth_saying(s.spent_seconds, s.spent_tokens)
+    ):
         return ""
-    text = f"; recording spent {_duration(s.spent_seconds)}"
+    text = f"; {'recording' if s.recorded else 'live calls'} spent {_duration(s.spent_seconds)}"
     if s.spent_tokens:
         text += f" and {tokens_text(s.spent_tokens)} tokens"
     if s.spent_cost:
@@ -319,6 +322,8 @@ def write_summary(state: SessionState, prune: bool, reporter: Any, budget: Any =
         counts += _miss_kinds(s)
     counts += _saved(s)
     counts += _spent(s, budget)
+    if s.refused_by_budget:
+        counts += f"; {_plural(s.refused_by_budget, 'call')} refused by the budget"
     unused = len(state.unused or ())
     if state.unused is None:
         tail = "unused recordings not checked (the run was interrupted)"

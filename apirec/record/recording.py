@@ -21,6 +21,7 @@ from apirec.gate.rules import Scrub
 from apirec.guard import core as network_guard
 from apirec.guard.hosts import RecordedHosts
 from apirec.keys.spec import KeySpec
+from apirec.record.budget import budget_of
 from apirec.record.call_keys import prepare_call
 from apirec.record.calls import Call
 from apirec.record.closing import closed, interruption, opened, raise_first
@@ -127,11 +128,21 @@ class Recording:
         # compare mode: calls go live and are compared with the stored answers, never stored
         self._comparing: Comparing | None = None
         self.compared: list[dict[str, Any]] = []
-        if self.mode is Mode.COMPARE:
+        # live mode under a record budget: the same path measures what each live call spends
+        measure = self.mode is Mode.LIVE and budget_of(self.settings.extra) is not None
+        if self.mode is Mode.COMPARE or measure:
             comparing = Comparing(
-                self.settings, lambda: answers.store, answers.state, self._lock, self._streams.keep
+                self.settings,
+                lambda: answers.store,
+                answers.state,
+                self._lock,
+                self._streams.keep,
+                answers.stats,
+                measure_only=measure,
             )
             self._comparing, self.compared = comparing, comparing.results
+        # live calls go straight to the real function (unless a budget measures them)
+        self.passes_through = self.mode is Mode.LIVE and not measure
         self.is_open = False
         # The pytest plugin's own recording judges a test by every recording it opened.
         self.warn_if_nothing_recorded = True
@@ -199,6 +210,8 @@ class Recording:
             try:
                 # calls still unanswered give up their places to the answers stored after them
                 self._answers.settle()
+                if self._comparing is not None:
+                    self._comparing.close()
                 self._answers.transient.write(self.settings.path)
             finally:
                 network_guard.on_close(self)
@@ -378,7 +391,7 @@ class Recording:
                 return answers.replay(call, *found, async_stream=True)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
-        answers.going_live(call, instance)
+        answers.going_live(call, instance, await answers.hold_async(call))
         try:
             result = await wrapped(*args, **kwargs)
         except Exception as error:

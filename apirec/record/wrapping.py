@@ -23,7 +23,6 @@ from apirec.keys.spec import Keying, KeySpec, Normalizer
 from apirec.record import error_policy
 from apirec.record.context import recording_lookup
 from apirec.record.error_policy import StoreErrors
-from apirec.record.modes import Mode
 from apirec.record.sequences import parse_repeats
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -87,7 +86,6 @@ def _make_wrapper(spec: KeySpec, is_async: bool, async_stream: bool) -> Callable
     # Every call of a decorated function runs this, recording or not: active_recording()
     # inlined, and nothing else before calling through.
     get, stack = recording_lookup()
-    live = Mode.LIVE
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Args, kwargs: Kwargs) -> Any:
         rec = get()
@@ -95,7 +93,7 @@ def _make_wrapper(spec: KeySpec, is_async: bool, async_stream: bool) -> Callable
             if not stack:
                 return wrapped(*args, **kwargs)
             rec = stack[-1]
-        if rec.mode is live:
+        if rec.passes_through:  # live mode (with no record budget to measure for)
             rec.count_live()
             return wrapped(*args, **kwargs)
         if is_async:
