@@ -29,7 +29,7 @@ from apirec.record.settings import Settings
 from apirec.record.unplayed import Unplayed
 from apirec.stores.entry_summary import test_id_of
 from apirec.stores.json_store import JsonStore
-from apirec.stores.ledger import tokens_text
+from apirec.stores.ledger import money_text, tokens_text
 
 # Modes whose tests say something about which recordings are needed; live reads nothing.
 READING = (Mode.REPLAY, Mode.RECORD_IF_MISSING, Mode.RECORD)
@@ -286,7 +286,7 @@ def _saved(s: Stats) -> str:
     if tokens:
         text += f" and {tokens_text(tokens)} tokens"
     if s.saved_cost:
-        text += f" (${s.saved_cost:,.2f}"
+        text += f" ({money_text(s.saved_cost)}"
         text += (
             f", {_plural(s.saved_unpriced, 'answer')} of unpriced models)"
             if s.saved_unpriced
@@ -308,7 +308,7 @@ def _spent(s: Stats, budget: Any) -> str:
     if s.spent_tokens:
         text += f" and {tokens_text(s.spent_tokens)} tokens"
     if s.spent_cost:
-        text += f" (${s.spent_cost:,.2f})"
+        text += f" ({money_text(s.spent_cost)})"
     if budget is not None:
         text += f" of the {budget.text} budget"
     return text
