@@ -16,7 +16,6 @@ ledger, or of calls that report nothing, have no ``"ledger"`` (or no ``usage``):
 from __future__ import annotations
 
 import math
-
 from collections.abc import Iterator, Mapping
 from typing import Any
 
