@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from apirec.errors import BudgetExceeded
+from apirec.errors import BudgetExceeded, called
 from apirec.record.savings import Prices, cost_of, price_of
 from apirec.stores.gated import gated_text
 from apirec.stores.ledger import money_text, tokens_text
@@ -117,10 +117,11 @@ class Budget:
         if self.dollars is not None and book.unpriced:
             names = ", ".join(repr(m) for m in book.unpriced)
             raise BudgetExceeded(
-                f"{function}() was not called: the record budget of {self.text} is in dollars "
-                f"and this run recorded answers of a model the prices do not list ({names}): "
-                f"their cost is not known, so the budget cannot be kept. Add the model to the "
-                f"price table (--apirec-prices), or give a budget in tokens such as '200k'.",
+                f"{called(function)} was not called: the record budget of {self.text} is in "
+                f"dollars and this run recorded answers of a model the prices do not list "
+                f"({names}): their cost is not known, so the budget cannot be kept. Add the "
+                f"model to the price table (--apirec-prices), or give a budget in tokens such "
+                f"as '200k'.",
                 budget=self.text,
                 spent=f"{self._spent_text(book.tokens, book.dollars)} and tokens of unpriced "
                 f"{names}",
@@ -128,7 +129,7 @@ class Budget:
         if self._measure(book.tokens, book.dollars) >= self._limit:
             spent = self._spent_text(book.tokens, book.dollars)
             raise BudgetExceeded(
-                f"{function}() was not called: the live calls of this run have spent {spent} "
+                f"{called(function)} was not called: the live calls of this run have spent {spent} "
                 f"of the record budget of {self.text} (--apirec-record-budget). Raise the "
                 f"budget, or record fewer tests at a time.",
                 budget=self.text,
@@ -193,7 +194,7 @@ class Budget:
     def _held_by_own_calls(self, function: str, calls: int) -> BudgetExceeded:
         spent = self.spent_text()
         return BudgetExceeded(
-            f"{function}() was not called: the live calls of this run have spent {spent} of "
+            f"{called(function)} was not called: the live calls of this run have spent {spent} of "
             f"the record budget of {self.text} (--apirec-record-budget), and the calls this "
             f"code made that are still in flight ({calls}: a stream not read to its end) may "
             f"spend the rest. Read them first, or raise the budget.",
@@ -204,9 +205,9 @@ class Budget:
     def _waited_too_long(self, function: str) -> BudgetExceeded:
         spent = self.spent_text()
         return BudgetExceeded(
-            f"{function}() was not called: it waited {_WAIT:.0f}s for the live calls in flight "
-            f"(other threads, tasks or workers) that may spend the rest of the record budget "
-            f"of {self.text} (--apirec-record-budget; {spent} spent), and they did not end.",
+            f"{called(function)} was not called: it waited {_WAIT:.0f}s for the live calls in "
+            f"flight (other threads, tasks or workers) that may spend the rest of the record "
+            f"budget of {self.text} (--apirec-record-budget; {spent} spent), and they did not end.",
             budget=self.text,
             spent=spent,
         )

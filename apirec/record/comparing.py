@@ -27,7 +27,7 @@ from typing import Any
 from apirec.codec.answer_diff import compare_answers
 from apirec.codec.envelope import encode, encode_result
 from apirec.codec.exception_data import error_response
-from apirec.errors import BudgetExceeded
+from apirec.errors import BudgetExceeded, called
 from apirec.record.budget import Budget, budget_of
 from apirec.record.calls import Call, KeyState, Stats
 from apirec.record.context import current_test_id
@@ -226,7 +226,7 @@ class Comparing:
                 keep=self._keep,
                 fail=fail,
             )
-        body = encode_result(result, f"the result of {call.function}()")
+        body = encode_result(result, f"the result of {called(call.function)}")
         self.compare(call, slot, {"body": body, "is_streaming": False}, began)
         return result
 

@@ -17,7 +17,7 @@ from typing import Any
 from apirec.codec.envelope import encode
 from apirec.codec.exception_data import error_response
 from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan
-from apirec.errors import BudgetExceeded, RecordingNotFound, StoreError
+from apirec.errors import BudgetExceeded, RecordingNotFound, StoreError, called
 from apirec.guard.origins import ORIGIN, origin_of
 from apirec.record.budget import Budget, budget_of
 from apirec.record.calls import Call, KeyState, Stats, open_store
@@ -221,7 +221,7 @@ class Answers(Replaying, Missing):
             store = should_store(self.settings.store_errors if policy is None else policy, error)
         except Exception as failure:  # the user's callable: loud, with what it was judging
             failure.add_note(
-                f"apirec: raised by the store_errors= callable of {call.function}() while "
+                f"apirec: raised by the store_errors= callable of {called(call.function)} while "
                 f"deciding whether to store {error!r}; that error was not stored"
             )
             self.abandon(call)
@@ -304,7 +304,7 @@ class Answers(Replaying, Missing):
                 raise
             # say that the call itself was made: it may have cost money
             raise StoreError(
-                f"{call.function}() was called, but its answer could not be stored: {e}",
+                f"{called(call.function)} was called, but its answer could not be stored: {e}",
                 path=e.path,
             ) from None
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar, overload
 
 import wrapt
 
+from apirec.errors import called
 from apirec.gate.rules import Scrub
 from apirec.keys.binding import signature
 from apirec.keys.spec import Keying, KeySpec, Normalizer
@@ -67,7 +68,7 @@ def _check_ignore(func: Callable[..., Any], ignore: list[str]) -> None:
         if head not in params and head.lower().replace("-", "_") not in lowered:
             name = getattr(raw, "__name__", repr(raw))
             raise TypeError(
-                f"ignore={item!r}: {name}() has no parameter {head!r} "
+                f"ignore={item!r}: {called(name)} has no parameter {head!r} "
                 f"(its parameters: {', '.join(params)})"
             )
 
