@@ -138,11 +138,12 @@ def test_a_messages_stream_miss_names_the_request_without_a_stray_call(
             stream.get_final_message()
     with apirec.recording(store_dir, mode="replay") as rec:
         patch(rec, "anthropic")
-        with pytest.raises(apirec.RecordingNotFound) as missed:
-            with client(closed, is_async=False).messages.stream(
-                model="claude-test", max_tokens=50, messages=LONG
-            ) as stream:
-                stream.get_final_message()
+        replayed = client(closed, is_async=False)
+        with (
+            pytest.raises(apirec.RecordingNotFound) as missed,
+            replayed.messages.stream(model="claude-test", max_tokens=50, messages=LONG) as stream,
+        ):
+            stream.get_final_message()
     message = str(missed.value)
     assert "anthropic POST /v1/messages" in message and "messages()" not in message, message
 
