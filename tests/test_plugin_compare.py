@@ -339,3 +339,20 @@ def test_outside_a_compare_run_only_a_markers_compare_mode_is_judged(project, op
     # the marked test's one call (keyed as test_chat's), not the own recording's
     assert [len(calls) for calls in report["tests"].values()] == [1]
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # the marked test's answer changed shape
+
+
+def test_one_call_and_one_failing_answer_are_singular(project, openai_server):
+    """The summary counted 'live calls' and 'live answers' whatever their number."""
+    openai_server.change = "added"
+    result = project.runpytest("--apirec-mode=compare", "-k", "test_chat")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "apirec compare: 1 live call compared: 1 structure",
+            "apirec compare: the run fails: 1 live answer changed structure",
+        ]
+    )
+    strict = project.runpytest(
+        "--apirec-mode=compare", "-k", "test_chat", "--apirec-compare=strict"
+    )
+    strict.stdout.fnmatch_lines(["apirec compare: the run fails: 1 live answer differs *strict*"])
