@@ -157,3 +157,16 @@ def test_calls(apirec):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*BudgetExceeded*do not list*<redacted>*"])
     assert SECRET not in result.stdout.str().replace(f'model="tenant {SECRET}"', "")
+
+
+def test_one_token_is_singular_in_the_summary(pytester):
+    pytester.makeini(INI.format(extra="\npythonpath = ."))
+    pytester.makepyfile(
+        llm=LLM.replace('"prompt_tokens": 1200, "completion_tokens": 300', '"prompt_tokens": 1'),
+        test_calls=TESTS.format(tests=TEST.format(n=0)),
+    )
+    result = pytester.runpytest("--apirec-mode=record", "--apirec-record-budget=2k")
+    result.assert_outcomes(passed=1)
+    assert "and 1 token of the 2k budget" in summary(result), summary(result)
+    result = pytester.runpytest()  # the replay saved it
+    assert "of live calls and 1 token;" in summary(result), summary(result)

@@ -29,7 +29,7 @@ from apirec.record.settings import Settings
 from apirec.record.unplayed import Unplayed
 from apirec.stores.entry_summary import test_id_of
 from apirec.stores.json_store import JsonStore
-from apirec.stores.ledger import money_text, tokens_text
+from apirec.stores.ledger import money_text, tokens_count
 
 # Modes whose tests say something about which recordings are needed; live reads nothing.
 READING = (Mode.REPLAY, Mode.RECORD_IF_MISSING, Mode.RECORD)
@@ -284,7 +284,7 @@ def _saved(s: Stats) -> str:
     text = f"; saved {_duration(s.saved_seconds)} of live calls"
     tokens = s.saved_input_tokens + s.saved_output_tokens
     if tokens:
-        text += f" and {tokens_text(tokens)} tokens"
+        text += f" and {tokens_count(tokens)}"
     if s.saved_cost:
         text += f" ({money_text(s.saved_cost)}"
         text += (
@@ -306,7 +306,7 @@ def _spent(s: Stats, budget: Any) -> str:
         return ""
     text = f"; {'recording' if s.recorded else 'live calls'} spent {_duration(s.spent_seconds)}"
     if s.spent_tokens:
-        text += f" and {tokens_text(s.spent_tokens)} tokens"
+        text += f" and {tokens_count(s.spent_tokens)}"
     if s.spent_cost:
         text += f" ({money_text(s.spent_cost)})"
     if budget is not None:

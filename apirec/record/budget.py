@@ -37,7 +37,7 @@ from urllib.parse import quote, unquote
 from apirec.errors import BudgetExceeded, called
 from apirec.record.savings import Prices, cost_of, price_of
 from apirec.stores.gated import gated_text
-from apirec.stores.ledger import money_text, tokens_text
+from apirec.stores.ledger import money_text, tokens_count
 
 _TOKENS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)\s*$")
 _DOLLARS = re.compile(r"^\s*\$\s*(\d+(?:\.\d+)?)\s*$")
@@ -103,7 +103,7 @@ class Budget:
         return book.tokens, book.dollars
 
     def _spent_text(self, tokens: int, dollars: float) -> str:
-        return money_text(dollars) if self.dollars is not None else f"{tokens_text(tokens)} tokens"
+        return money_text(dollars) if self.dollars is not None else tokens_count(tokens)
 
     def spent_text(self) -> str:
         return self._spent_text(*self.spent())

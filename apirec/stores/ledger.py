@@ -205,6 +205,11 @@ def tokens_text(n: float) -> str:
     return f"{n:.0f}"
 
 
+def tokens_count(n: int) -> str:
+    """``1 token``, ``1.2M tokens``: :func:`tokens_text` with its noun."""
+    return f"{tokens_text(n)} token{'' if n == 1 else 's'}"
+
+
 def money_text(dollars: float) -> str:
     """``$2.46``, ``$1,234.50``; below a cent, two significant digits (``$0.0012``,
     ``$0.00004``: a call's cost, not ``$0.00``); ``<$0.00001`` below that."""
