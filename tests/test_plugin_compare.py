@@ -356,3 +356,14 @@ def test_one_call_and_one_failing_answer_are_singular(project, openai_server):
         "--apirec-mode=compare", "-k", "test_chat", "--apirec-compare=strict"
     )
     strict.stdout.fnmatch_lines(["apirec compare: the run fails: 1 live answer differs *strict*"])
+
+
+def test_a_live_run_through_the_real_clients_is_held_to_the_budget(project):
+    """Live mode under a budget: the SDKs' calls are measured (the integrations no longer go
+    straight through), so the budget stops the run's live calls once their usage spent it."""
+    result = project.runpytest(
+        "--apirec-mode=live", "--apirec-record-budget=10", "-p", "no:randomly"
+    )
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) >= 1, result.stdout.str()
+    result.stdout.fnmatch_lines(["*BudgetExceeded*", "apirec: *live calls spent*of the 10 budget*"])
