@@ -216,3 +216,41 @@ def test_b(apirec):
     )
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*BudgetExceeded*", "*1 call refused by the budget*"])
+
+
+def test_a_sync_call_does_not_wait_for_a_stream_its_own_thread_holds(pytester):
+    """A task opened a stream (in flight, unread) and then calls a sync function: blocking the
+    thread to wait for the stream would wait for ever (the loop cannot run it), so it does not
+    wait (here, with no answer counted yet, it is made)."""
+    pytester.makeini(INI.format(extra="\npythonpath = ."))
+    pytester.makeconftest(
+        'import importlib\nimportlib.import_module("apirec.record.budget")._WAIT = 3.0\n'
+    )
+    pytester.makepyfile(
+        llm="""
+import apirec
+
+async def _words(prompt):
+    for word in prompt.split():
+        yield word
+
+@apirec.record(name="llm.words")
+async def words(prompt):  # awaited by the task, returns the stream (as openai's create)
+    return _words(prompt)
+
+@apirec.record(name="llm.count")
+def count(text):
+    return {"n": len(text), "usage": {"prompt_tokens": 10, "completion_tokens": 1}}
+""",
+        test_calls="""
+import llm
+
+async def test_stream_then_sync(apirec):
+    stream = await llm.words("one two three")
+    first = await anext(stream)  # the stream's call is made and in flight
+    assert llm.count(first) == {"n": 3, "usage": {"prompt_tokens": 10, "completion_tokens": 1}}
+    assert [w async for w in stream] == ["two", "three"]
+""",
+    )
+    result = pytester.runpytest("--apirec-mode=record", "--apirec-record-budget=2k")
+    result.assert_outcomes(passed=1)

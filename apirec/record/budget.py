@@ -151,8 +151,10 @@ class Budget:
         left; :class:`BudgetExceeded` once it is spent. Returns what :meth:`spend` or
         :meth:`release` gives back."""
         owner = _owner(None)
+        # it blocks its thread: the calls in flight there (a task's stream) cannot end meanwhile
+        blocked = owner.rsplit(".", 2)[0] + "."
         for pause in _pauses():
-            held = self._try_reserve(function, owner)
+            held = self._try_reserve(function, owner, blocked)
             if held is not None:
                 return held
             time.sleep(pause)
@@ -162,15 +164,16 @@ class Budget:
         """:meth:`reserve` for a call made by a task: it waits without holding the loop."""
         owner = _owner(asyncio.current_task())
         for pause in _pauses():
-            held = self._try_reserve(function, owner)
+            held = self._try_reserve(function, owner, owner)
             if held is not None:
                 return held
             await asyncio.sleep(pause)
         raise self._waited_too_long(function)
 
-    def _try_reserve(self, function: str, owner: str) -> str | None:
+    def _try_reserve(self, function: str, owner: str, blocked: str) -> str | None:
         """The call's reservation, or None while the calls in flight of others may spend
-        what is left (wait, then ask again)."""
+        what is left (wait, then ask again). ``blocked``: the prefix of the calls that cannot
+        end while this one waits (its thread's, for a sync call; its task's, for a task)."""
         with self._locked() as fd:
             book = self._read()
             self._refuse_if_spent(function, book)
@@ -179,7 +182,7 @@ class Budget:
             estimate = self._measure(*book.largest)
             held_so_far = self._measure(book.tokens, book.dollars) + len(in_flight) * estimate
             if in_flight and not (known and held_so_far < self._limit):
-                if any(not held.startswith(owner) for held in in_flight):
+                if any(not held.startswith(blocked) for held in in_flight):
                     return None  # theirs will end: wait for them
                 if known:  # only this thread's or task's own calls: they cannot end meanwhile
                     raise self._held_by_own_calls(function, len(in_flight))
