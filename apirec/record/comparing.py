@@ -33,10 +33,12 @@ from apirec.record.calls import Call, KeyState, Stats
 from apirec.record.context import current_test_id
 from apirec.record.error_policy import Policy, Services, from_service, should_store
 from apirec.record.live_ledger import live_ledger
+from apirec.record.modes import Mode
 from apirec.record.other_names import find_elsewhere
 from apirec.record.savings import tally_spent
 from apirec.record.sequences import repeats_last
 from apirec.record.settings import Settings
+from apirec.record.stored_answers import Answers
 from apirec.stores.gated import gated
 from apirec.stores.json_store import Entry, Store, dumps
 from apirec.stores.ledger import LEDGER
@@ -329,3 +331,23 @@ class Comparing:
             if outcome in (TRANSIENT, NOT_COMPARED):  # its place goes to the next such call
                 state.abandoned.append(call.index)
             self.results.append(result)
+
+
+def comparing_for(
+    answers: Answers, lock: threading.Lock, keep: Callable[[Tape], None]
+) -> Comparing | None:
+    """The compare path of a recording whose stored answers are ``answers``: in compare mode,
+    and in live mode under a record budget (measuring only); else None."""
+    settings = answers.settings
+    measure = settings.mode is Mode.LIVE and budget_of(settings.extra) is not None
+    if settings.mode is not Mode.COMPARE and not measure:
+        return None
+    return Comparing(
+        settings,
+        lambda: answers.store,
+        answers.state,
+        lock,
+        keep,
+        answers.stats,
+        measure_only=measure,
+    )

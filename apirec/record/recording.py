@@ -21,11 +21,10 @@ from apirec.gate.rules import Scrub
 from apirec.guard import core as network_guard
 from apirec.guard.hosts import RecordedHosts
 from apirec.keys.spec import KeySpec
-from apirec.record.budget import budget_of
 from apirec.record.call_keys import prepare_call
 from apirec.record.calls import Call
 from apirec.record.closing import closed, interruption, opened, raise_first
-from apirec.record.comparing import Comparing
+from apirec.record.comparing import comparing_for
 from apirec.record.context import (
     ActiveRecording,
     active_recording,
@@ -125,24 +124,14 @@ class Recording:
             Bound(self.settings.stream_rest_chunks, self.settings.stream_rest_seconds)
         )
         self._dropped = self._streams.dropped  # read on every call: one attribute, not two
-        # compare mode: calls go live and are compared with the stored answers, never stored
-        self._comparing: Comparing | None = None
+        # compare mode (and live mode under a record budget, to measure what calls spend):
+        # calls go live and are compared with the stored answers, never stored
+        self._comparing = comparing_for(answers, self._lock, self._streams.keep)
         self.compared: list[dict[str, Any]] = []
-        # live mode under a record budget: the same path measures what each live call spends
-        measure = self.mode is Mode.LIVE and budget_of(self.settings.extra) is not None
-        if self.mode is Mode.COMPARE or measure:
-            comparing = Comparing(
-                self.settings,
-                lambda: answers.store,
-                answers.state,
-                self._lock,
-                self._streams.keep,
-                answers.stats,
-                measure_only=measure,
-            )
-            self._comparing, self.compared = comparing, comparing.results
+        if self._comparing is not None:
+            self.compared = self._comparing.results
         # live calls go straight to the real function (unless a budget measures them)
-        self.passes_through = self.mode is Mode.LIVE and not measure
+        self.passes_through = self.mode is Mode.LIVE and self._comparing is None
         self.is_open = False
         # The pytest plugin's own recording judges a test by every recording it opened.
         self.warn_if_nothing_recorded = True
