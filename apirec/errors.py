@@ -306,3 +306,9 @@ class ExpiredRecordingWarning(UserWarning):
         self.file = file
         self.age = age
         self.max_age = max_age
+
+
+def called(name: str) -> str:
+    """``chat()`` for a function's name in a message; a request's name as it is, with no
+    stray ``()`` (``anthropic POST /v1/messages``: what a stream helper is recorded as)."""
+    return name if " " in name else name + "()"

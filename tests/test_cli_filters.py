@@ -90,3 +90,33 @@ def test_function_patterns(
     assert main(["prune", str(store), "--function", pattern]) == 0
     capsys.readouterr()
     assert {f for _, f in _listed(capsys, store)} == {"app.ask", "app.ask_more"} - functions
+
+
+def test_ls_with_no_path_lists_the_recordings_directories_not_every_json_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`apirec ls` alone read every JSON file under `.` (package.json, data files, coverage
+    reports) and called each a broken recording: it lists the recordings/ directories."""
+    for where in ("tests/recordings", "tests/unit/recordings"):
+        with apirec.recording(tmp_path / where, mode="record", test_id=f"{where}::test_x"):
+            ask(1)
+    (tmp_path / "package.json").write_text('{"name": "web"}')
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "rows.json").write_text("[1, 2]")
+    monkeypatch.chdir(tmp_path)
+    assert main(["ls", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert sorted(row["test_id"] for row in json.loads(out)) == [
+        "tests/recordings::test_x",
+        "tests/unit/recordings::test_x",
+    ]
+    assert err == ""
+
+
+def test_ls_with_no_path_and_no_recordings_directory_says_what_to_give(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "package.json").write_text('{"name": "web"}')
+    monkeypatch.chdir(tmp_path)
+    assert main(["ls"]) == 2
+    assert "apirec ls DIR" in capsys.readouterr().err

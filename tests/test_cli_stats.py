@@ -104,3 +104,30 @@ def test_verify_strict_trusting_openai_passes_on_what_the_openai_integration_rec
     assert main(["verify", str(recordings), "--trust", "openai", "--strict"]) == 0, (
         capsys.readouterr().out
     )
+
+
+def test_small_costs_show_and_unpriced_models_are_not_free(recordings, capsys, tmp_path):
+    """gpt-4o at $2.50/$10 per million: 10 in and 5 out cost $0.000075, not $0.00; emb-1 and
+    gpt-4o-mini are not in the table: their cost is unknown ("unpriced", null), not $0.00."""
+    prices = tmp_path / "prices.toml"
+    prices.write_text("[gpt-4o]\ninput = 2.5\noutput = 10\n")
+    assert main(["stats", str(recordings), "--by", "model", "--prices", str(prices)]) == 0
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()}
+    assert rows["gpt-4o"][-1] == "$0.00013", rows  # 10 in, 10 out: $0.000025 + $0.0001
+    assert rows["emb-1"][-1] == "unpriced" and rows["gpt-4o-mini"][-1] == "unpriced", rows
+    assert rows["total"][-1] == "$0.00013+", rows  # a floor: some calls are unpriced
+    report = run_json(capsys, str(recordings), "--by", "model", "--prices", str(prices))
+    by = {g["name"]: g for g in report["by_model"]}
+    assert by["emb-1"]["cost"] is None and by["emb-1"]["unpriced"] == 1
+    assert by["gpt-4o"]["cost"] == pytest.approx(0.000125)
+
+
+@pytest.mark.parametrize(
+    "dollars, text",
+    [(0, "$0.00"), (0.00004, "$0.00004"), (0.0012345, "$0.0012"), (0.01, "$0.01"),
+     (2.456, "$2.46"), (1234.5, "$1,234.50"), (0.0000001, "<$0.00001")],
+)  # fmt: skip
+def test_money_for_people(dollars, text):
+    from apirec.stores.ledger import money_text
+
+    assert money_text(dollars) == text

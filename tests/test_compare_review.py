@@ -65,10 +65,6 @@ def _recorded_stream(openai_server, tmp_path):
     return json.loads(path.read_text())["response"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review 21: a stream that now ends early is not yet judged structural (open)",
-)
 def test_an_openai_stream_that_now_ends_early_is_structural(openai_server, tmp_path):
     """An openai stream (no include_usage: the default) whose live answer ends before its
     finish chunk (no finish_reason, half the text) is reported as 'content' only: every chunk
@@ -82,10 +78,22 @@ def test_an_openai_stream_that_now_ends_early_is_structural(openai_server, tmp_p
     assert comparison.structural, [d.as_dict() for d in comparison.differences]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review 21: a whole answer now null is not yet judged structural (open)",
-)
+def test_a_value_every_chunk_holds_now_null_at_the_end_stays_content(openai_server, tmp_path):
+    """Only what marks the end (a value the last chunk alone holds) makes an early end: a
+    field every chunk carries (``model`` here; ``system_fingerprint`` live) that is null in
+    the live chunks is an optional field, content as it is in a value."""
+    import copy
+
+    from apirec.codec.answer_diff import compare_answers
+
+    stored = _recorded_stream(openai_server, tmp_path)
+    live = copy.deepcopy(stored)
+    for chunk in live["body"][1:]:
+        chunk["__data__"]["model"] = None
+    comparison = compare_answers(stored, live)
+    assert not comparison.structural and comparison.content, comparison.differences
+
+
 def test_a_whole_answer_that_is_now_null_is_structural():
     """'null against a value is content' is meant for optional fields; at the root it says a
     function that now returns None instead of a ChatCompletion changed only its content."""
@@ -144,10 +152,6 @@ def test_the_compare_report_passes_the_write_gate(pytester, monkeypatch, how):
     assert SECRET not in result.stdout.str()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review 21: compare does not yet follow repeats='last' (open)",
-)
 def test_compare_follows_repeats_last(tmp_path):
     """With repeats='last' (a status poll), replay gives every call past the recorded sequence
     the last answer; compare mode compares those calls with nothing ('new', never failing), so

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import subprocess
@@ -191,3 +192,22 @@ def test_the_checks_catch_broken_examples(tmp_path: Path, pytest_options: set[st
     assert not_run.not_run == "it needs a stack"
     assert syntax_error(not_run) == "'(' was never closed (line 3)"
     assert no_reason.not_run == "" and syntax_error(no_reason) is None
+
+
+def test_the_stand_in_api_reports_a_streams_usage_when_asked(tmp_path: Path) -> None:
+    """examples/stand_ins/api.py ignored stream_options.include_usage: the example that asks
+    for a stream's usage recorded a ledger with none (apirec stats counted 0 tokens)."""
+    docs = ROOT / "examples" / "docs"
+    run = f"import sys; sys.path.insert(0, {str(docs)!r}); import openai_calls; openai_calls.main()"
+    done = subprocess.run(
+        [sys.executable, "-c", run], cwd=tmp_path, env=NO_KEYS, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    asked = []
+    for path in (tmp_path / "tests" / "recordings").rglob("*.json"):
+        entry = json.loads(path.read_text())
+        body = entry["request"]["args"].get("stream_options")
+        if entry["response"].get("is_streaming") and body:
+            asked.append(entry["ledger"].get("usage"))
+    assert asked and all(u == {"input_tokens": 41, "output_tokens": 12} for u in asked), asked

@@ -238,7 +238,8 @@ TOKEN_AUTH = "Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
         ("\\u0020" + OAI, "\\u0020<redacted>"),
         (f"https://e.test/s?q=key%3D{OAI}&x=1", "https://e.test/s?q=key%3D<redacted>&x=1"),
         (f"hello%20{OAI}", "hello%20<redacted>"),
-        (f"x%2D{OAI}", f"x%2D{OAI}"),  # an escaped "-": part of the word, no boundary
+        (f"x%41{OAI}", f"x%41{OAI}"),  # an escaped "A": part of the word, no boundary
+        (f"x%2D{OAI}", "x%2D<redacted>"),  # an escaped "-" separates as "-" does
         (f"a\\\\n{OAI}", "a\\\\n<redacted>"),  # ``\n`` escaped twice (or a backslash and n)
         ("https://alice:hunter@2secretPW@db.example.test/x", "https://<redacted>@db.example.test/x"),
         ("https://oauth2:" + "Z9q" * 90 + "@git.test/r.git", "https://<redacted>@git.test/r.git"),
@@ -347,9 +348,28 @@ def test_keys_escaped_twice_are_found(text):
     assert scrub_text(text).count("<redacted>") == 1
 
 
-@pytest.mark.parametrize("text", ["x%252D" + OAI, "x%2D" + OAI, "25%2D" + OAI])
+@pytest.mark.parametrize("text", ["x%2541" + OAI, "x%41" + OAI, "25%41" + OAI, "x%5Cu0041" + OAI])
 def test_an_escaped_word_character_stays_part_of_the_word(text):
     assert scrub_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acme-" + OAI,
+        "acme_" + OAI,
+        "acme-" + TOKENS["anthropic_key"],
+        "prod-" + TOKENS["github_token"],
+        "x_" + TOKENS["huggingface_token"],
+        "key: acme-" + OAI + ".",
+        "x%252D" + OAI,  # an escaped hyphen separates as a hyphen does
+    ],
+)
+def test_a_key_after_a_hyphen_or_underscore_is_redacted(text):
+    """A hyphen or underscore joins words into an id; a key after one (``acme-sk-proj-...``,
+    a tenant's prefix glued to its key) is still a key."""
+    out = scrub_text(text)
+    assert out.count("<redacted>") == 1 and not any(t in out for t in (OAI, *TOKENS.values()))
 
 
 JWT = (

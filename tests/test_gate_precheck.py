@@ -43,6 +43,10 @@ SAMPLES = [
     "openai GET /models?api_key=abc&limit=2",
     "https://s3.test/o?X-Amz-Signature=ff00&a=b",
     "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk",
+    # a key glued to an id by a hyphen or underscore (the fence is letters and digits)
+    "acme-" + OAI,
+    "tenant_" + TOKENS["github_token"],
+    "x%2D" + OAI,
 ]
 # every prefix, cut short or followed by too little: found nowhere, however often
 PREFIXES = sorted({prefix for shape in SHAPES for prefix in shape.prefixes})
@@ -51,10 +55,11 @@ NEAR = [
     "task_id", "max_tokens", "ask-1234567890abcdefghijklmnopqrs", "chatcmpl-AbCdEf0123456789",
     "a = b", "x==y", "?q=1&page=2", "someone@example.test", "ssh://git@github.com/o/r.git",
     "eyJhbGciOiJIUzI1NiJ9", "AKIAshort", "gpt-4o-mini", "llama-guard3:1b", "\\n", "%20",
-    "%2D", "\\u0020", "%253D", "=", "&", "?", "@", "://", "-", "_", " ",
+    "%2D", "\\u0020", "%253D", "=", "&", "?", "@", "://", "-", "_", " ", "acme-", "x_", "sk-",
+    "-sk-proj-", "_ghp_",
 ]  # fmt: skip
 PIECES = st.sampled_from(SAMPLES + NEAR) | st.text(
-    alphabet="abkeyJTBAISKo_-=&?@:/%\\ 0123456789", max_size=12
+    alphabet="abkeyJTBAISKos_-=&?@:/%\\ 0123456789", max_size=12
 )
 
 

@@ -125,6 +125,29 @@ async def test_the_messages_stream_helper_replays(is_async, server, closed, stor
     assert replayed[2] == "req_1"
 
 
+def test_a_messages_stream_miss_names_the_request_without_a_stray_call(
+    server, closed, store_dir, client
+):
+    """``messages.stream()`` is recorded by its request, ``anthropic POST /v1/messages``: the
+    messages about it named it ``anthropic POST /v1/messages()``, a call of no function."""
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch(rec, "anthropic")
+        with client(server.base_url, is_async=False).messages.stream(
+            model="claude-test", max_tokens=50, messages=MESSAGES
+        ) as stream:
+            stream.get_final_message()
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch(rec, "anthropic")
+        replayed = client(closed, is_async=False)
+        with (
+            pytest.raises(apirec.RecordingNotFound) as missed,
+            replayed.messages.stream(model="claude-test", max_tokens=50, messages=LONG) as stream,
+        ):
+            stream.get_final_message()
+    message = str(missed.value)
+    assert "anthropic POST /v1/messages" in message and "messages()" not in message, message
+
+
 @sync_and_async
 async def test_raw_responses_and_count_tokens_replay(is_async, server, closed, store_dir, client):
     async def run(url):

@@ -300,7 +300,7 @@ async def test_a_miss_shows_the_closest_llama_stack_recording(
             await make_client(closed_url).chat.completions.create(**{**body, "messages": asked})
     message = str(miss.value)
     assert miss.value.function == "POST /v1/chat/completions"
-    assert f"Closest stored call of POST /v1/chat/completions(): {store / seed.name}" in message
+    assert f"Closest stored call of POST /v1/chat/completions: {store / seed.name}" in message
     assert (
         '+      "content": "Which planet has rings around it with a name starting with letter T?",'
         in message

@@ -110,3 +110,63 @@ def test_a_compare_run_spends_the_budget_too(pytester):
     # every compare call goes live: the third is refused as a recording run's would be
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*BudgetExceeded*record budget of 2k*"])
+
+
+def test_a_live_run_is_held_to_the_budget(pytester):
+    """The budget caps the live calls of a run (issue 21), a run in live mode's too: it stores
+    nothing, but its calls spend as a recording run's do."""
+    project(pytester, 3)
+    result = pytester.runpytest(
+        "--apirec-mode=live", "--apirec-record-budget=2k", "-p", "no:randomly"
+    )
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*BudgetExceeded: llm.chat() was not called*"])
+    assert not (pytester.path / "recordings").exists()
+    line = summary(result)
+    assert "live calls spent" in line and "3.0k tokens of the 2k budget" in line, line
+    assert "1 call refused by the budget" in line, line
+
+
+def test_a_live_run_with_no_budget_still_calls_straight_through(pytester):
+    project(pytester, 3)
+    result = pytester.runpytest("--apirec-mode=live")
+    result.assert_outcomes(passed=3)
+    assert "spent" not in summary(result)
+
+
+SECRET = "sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh3iJk"
+
+
+def test_the_unpriced_model_named_by_the_budget_passes_the_write_gate(pytester):
+    """A proxy that echoes the caller's key as the model name: the dollar budget cannot price
+    it and names it in BudgetExceeded; the name is printed through the write gate, as every
+    message about a call is."""
+    pytester.makeini(INI.format(extra="apirec_prices = prices.toml\npythonpath = ."))
+    pytester.path.joinpath("prices.toml").write_text("[gpt-4o]\ninput = 1\noutput = 1\n")
+    pytester.makepyfile(
+        llm=LLM,
+        test_calls=f"""
+import llm
+
+def test_calls(apirec):
+    for n in range(2):
+        llm.chat(f"question {{n}}", model="tenant {SECRET}")
+""",
+    )
+    result = pytester.runpytest("--apirec-mode=record", "--apirec-record-budget=$2")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*BudgetExceeded*do not list*<redacted>*"])
+    assert SECRET not in result.stdout.str().replace(f'model="tenant {SECRET}"', "")
+
+
+def test_one_token_is_singular_in_the_summary(pytester):
+    pytester.makeini(INI.format(extra="\npythonpath = ."))
+    pytester.makepyfile(
+        llm=LLM.replace('"prompt_tokens": 1200, "completion_tokens": 300', '"prompt_tokens": 1'),
+        test_calls=TESTS.format(tests=TEST.format(n=0)),
+    )
+    result = pytester.runpytest("--apirec-mode=record", "--apirec-record-budget=2k")
+    result.assert_outcomes(passed=1)
+    assert "and 1 token of the 2k budget" in summary(result), summary(result)
+    result = pytester.runpytest()  # the replay saved it
+    assert "of live calls and 1 token;" in summary(result), summary(result)

@@ -339,3 +339,31 @@ def test_outside_a_compare_run_only_a_markers_compare_mode_is_judged(project, op
     # the marked test's one call (keyed as test_chat's), not the own recording's
     assert [len(calls) for calls in report["tests"].values()] == [1]
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # the marked test's answer changed shape
+
+
+def test_one_call_and_one_failing_answer_are_singular(project, openai_server):
+    """The summary counted 'live calls' and 'live answers' whatever their number."""
+    openai_server.change = "added"
+    result = project.runpytest("--apirec-mode=compare", "-k", "test_chat")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "apirec compare: 1 live call compared: 1 structure",
+            "apirec compare: the run fails: 1 live answer changed structure",
+        ]
+    )
+    strict = project.runpytest(
+        "--apirec-mode=compare", "-k", "test_chat", "--apirec-compare=strict"
+    )
+    strict.stdout.fnmatch_lines(["apirec compare: the run fails: 1 live answer differs *strict*"])
+
+
+def test_a_live_run_through_the_real_clients_is_held_to_the_budget(project):
+    """Live mode under a budget: the SDKs' calls are measured (the integrations no longer go
+    straight through), so the budget stops the run's live calls once their usage spent it."""
+    result = project.runpytest(
+        "--apirec-mode=live", "--apirec-record-budget=10", "-p", "no:randomly"
+    )
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) >= 1, result.stdout.str()
+    result.stdout.fnmatch_lines(["*BudgetExceeded*", "apirec: *live calls spent*of the 10 budget*"])

@@ -65,7 +65,7 @@ def test_prices_price_the_saved_tokens_by_model(project):
     result = project.runpytest("--apirec-prices=prices.toml")
     line = summary(result)
     # 1200 * 2.50 / 1e6 + 300 * 10 / 1e6 = 0.006
-    assert "($0.01, 1 answer of unpriced models)" in line, line
+    assert "($0.006, 1 answer of unpriced models)" in line, line
 
 
 def test_prices_from_the_ini_file_as_json(project):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import textwrap
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from apirec.stores.json_store import _FILE_RE, Entry, parse
 
 # Directories never searched for recordings (hidden ones such as .venv, .git and apirec's own
 # .apirec-tmp are skipped too), so `apirec ls` from a project root stays quick and quiet.
+RECORDINGS_DIR = "recordings"  # where the pytest plugin stores, beside each test file
 _NOT_RECORDINGS = frozenset({"node_modules", "site-packages", "__pycache__", "venv"})
 
 
@@ -62,6 +64,22 @@ def recording_files(target: Path, *, msgpack: bool = False) -> Iterator[Path]:
     for path in sorted(target.rglob("*.json")):
         if _searched(target, path) and path.is_file():
             yield path
+
+
+def recordings_dirs(root: Path) -> list[Path]:
+    """The directories named ``recordings`` under ``root`` (the pytest plugin's, beside each
+    test file), outermost only, skipping hidden directories and installed packages: what a
+    command given no path reads, rather than every JSON file of a project."""
+    if root.resolve().name == RECORDINGS_DIR:  # run inside one
+        return [root]
+    found: list[Path] = []
+    for here, dirs, _ in os.walk(root):
+        if Path(here).name == RECORDINGS_DIR and Path(here) != root:
+            found.append(Path(here))
+            dirs[:] = []  # its own subdirectories are its recordings
+            continue
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _NOT_RECORDINGS)
+    return found
 
 
 def msgpack_stores(target: Path) -> list[Path]:

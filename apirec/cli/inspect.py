@@ -6,12 +6,13 @@ import argparse
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from apirec.cli import ages
-from apirec.cli.base import plural
+from apirec.cli.base import UsageError, plural
 from apirec.cli.common import (
     OK,
     PROBLEMS,
@@ -21,6 +22,7 @@ from apirec.cli.common import (
     human_size,
     load,
     recording_files,
+    recordings_dirs,
     selected,
     shorten_end,
     table,
@@ -47,11 +49,27 @@ class _Row:
     streamed: bool  # a stream to a person: not the httpx fallback's head and body chunks
 
 
+def _files(path: str | None) -> Iterator[Path]:
+    """The recordings at ``path``; with none, those of every ``recordings/`` directory under
+    the working directory (not every JSON file of the project)."""
+    if path is not None:
+        yield from recording_files(Path(path))
+        return
+    found = recordings_dirs(Path("."))
+    if not found:
+        raise UsageError(
+            "ls: no recordings/ directory under the working directory; give the directory "
+            "the recordings are in: apirec ls DIR"
+        )
+    for directory in found:
+        yield from recording_files(directory)
+
+
 def ls(args: argparse.Namespace) -> int:
     found: list[_Row] = []
     broken = unknown_age = 0
     age_filter = ages.AgeFilter.of(args)
-    for path in recording_files(Path(args.path)):
+    for path in _files(args.path):
         try:
             loaded = load(path)
         except StoreError as e:

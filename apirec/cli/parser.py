@@ -83,7 +83,12 @@ def build() -> argparse.ArgumentParser:
     )
 
     ls = _command(commands, "ls")
-    ls.add_argument("path", nargs="?", default=".", help="directory (searched recursively) or file")
+    ls.add_argument(
+        "path",
+        nargs="?",
+        help="directory (searched recursively) or file (default: every recordings/ directory "
+        "under .)",
+    )
     _filters(ls)
     _age_filters(ls)
     ls.add_argument("--json", action="store_true", help="one JSON list, for scripts")

@@ -17,7 +17,7 @@ from apirec.errors import StoreError
 from apirec.record.savings import Prices, Totals, add_up, load_prices
 from apirec.stores.entry_summary import function_of, test_id_of
 from apirec.stores.json_store import Entry
-from apirec.stores.ledger import read, tokens_text
+from apirec.stores.ledger import money_text, read, tokens_text
 
 NO_GROUP = {"test": "(no test)", "function": "?", "model": "(unknown model)"}
 
@@ -68,8 +68,18 @@ def _as_json(name: str | None, calls: int, totals: Totals, prices: Prices | None
         unknown=totals.unknown,
     )
     if prices is not None:
-        found.update(cost=round(totals.cost, 6), unpriced=totals.unpriced)
+        # null: every answer with tokens is of a model the prices do not list (not free)
+        cost = round(totals.cost, 10) if totals.cost_known else None
+        found.update(cost=cost, unpriced=totals.unpriced)
     return found
+
+
+def _cost_cell(totals: Totals) -> str:
+    """``$0.0012``; ``unpriced`` when no answer's model is priced; ``$0.41+`` when some are
+    not (what the priced ones cost: a floor)."""
+    if not totals.cost_known:
+        return "unpriced"
+    return money_text(totals.cost) + ("+" if totals.unpriced else "")
 
 
 def stats(args: argparse.Namespace) -> int:
@@ -109,11 +119,14 @@ def stats(args: argparse.Namespace) -> int:
             tokens_text(totals.output_tokens),
         ]
         if prices is not None:
-            row.append(f"${totals.cost:,.2f}")
+            row.append(_cost_cell(totals))
         rows.append(row)
     table(rows, headers, sys.stdout, fit={0: "start" if args.by == "test" else "end"})
     if total.unknown:
         print(f"{plural(total.unknown, 'recording')} made before the ledger: cost unknown")
     if prices is not None and total.unpriced:
-        print(f"{plural(total.unpriced, 'recording')} of models the prices do not list")
+        print(
+            f"{plural(total.unpriced, 'recording')} of models the prices do not list: cost "
+            f"unknown (a cost with + is what the priced ones cost)"
+        )
     return PROBLEMS if broken else OK

@@ -90,6 +90,11 @@ def compare_answers(stored: dict[str, Any], live: dict[str, Any]) -> Comparison:
         return out
     if stored_kind == "stream":
         _compare_stream(stored, live, out)
+    elif (stored.get("body") is None) != (live.get("body") is None):
+        # null is content for an optional field, not for the whole answer: None now returned
+        # where a value was (or the reverse) breaks the code that reads it
+        was, now = _type_of(stored.get("body")), _type_of(live.get("body"))
+        out.add(STRUCTURE, "changed type", "", f"{now}, was {was}")
     else:
         _diff_shapes(_shape(stored.get("body")), _shape(live.get("body")), "", out)
         _diff_content(stored.get("body"), live.get("body"), "", out)
@@ -159,12 +164,49 @@ def _compare_stream(stored: dict[str, Any], live: dict[str, Any], out: Compariso
         out.add(STRUCTURE, "stream end", "", f"the stream now ends with {ended}, was {was}")
     elif stored.get("is_exception"):
         _compare_errors(stored, live, out)
+    elif chunks and now:
+        _diff_end(chunks, now[-1], out)
     if bool(stored.get("truncated")) != bool(live.get("truncated")):
         out.add(CONTENT, "truncated", "", f"truncated now: {bool(live.get('truncated'))}")
     if _steady(chunks) != _steady(now) and _text(chunks) == _text(now):
         out.add(CONTENT, "changed values", "chunks", "the chunks differ, their text is the same")
     elif _text(chunks) != _text(now):
         out.add(CONTENT, "changed text", "chunks", "the joined text differs")
+
+
+def _diff_end(chunks: list[Any], live: Any, out: Comparison) -> None:
+    """How the stream ends: the values only its last chunk holds (a finish reason, ``done``,
+    the usage) or a last chunk of its own kind (a stop event) are what code waiting for the
+    whole answer reads. When the live last chunk lacks them (null, or gone), the stream now
+    ends early: structure, though each such field alone is null in the other chunks. (A value
+    every chunk holds, null in the live ones, stays the optional field it is: content.)"""
+    stored = chunks[-1]
+    before, after = _item_kind(stored), _item_kind(live)
+    if before != after:
+        out.add(STRUCTURE, "stream end", "chunks[-1]", f"the last chunk is {after}, was {before}")
+        return
+    earlier = Shape()
+    for chunk in chunks[:-1]:
+        if _item_kind(chunk) == before:
+            _shape(chunk, earlier)
+    last = _shape(stored)
+    ending = dict(_lost_values(last, earlier if earlier.types else None, "chunks[-1]"))
+    for path, kinds in _lost_values(last, _shape(live), "chunks[-1]"):
+        if path in ending:
+            out.add(STRUCTURE, "stream end", path, f"null now, was {kinds}: the stream ends early")
+
+
+def _lost_values(stored: Shape, live: Shape | None, path: str) -> Iterator[tuple[str, str]]:
+    """The places where ``stored`` holds a value and ``live`` holds none (null, or absent)."""
+    if live is None or not live.types - {"null"}:
+        if stored.types - {"null"}:
+            yield path, " or ".join(sorted(stored.types - {"null"}))
+        return
+    for name, inner in stored.fields.items():
+        yield from _lost_values(inner, live.fields.get(name), f"{path}.{name}")
+    for kind, inner in stored.items.items():
+        if kind in live.items:
+            yield from _lost_values(inner, live.items[kind], f"{path}[*]")
 
 
 # -- structure ------------------------------------------------------------------------------

@@ -50,11 +50,11 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 _ESCAPES = frozenset("nrtbf")  # the letter of a JSON or Python escape: ``\n`` ends a word
 
 
-def escaped_boundary(text: str, start: int) -> bool:
+def escaped_boundary(text: str, start: int, fence: frozenset[str]) -> bool:
     """Whether the fence character just before ``start`` belongs to an escape that stands for
     a separator: ``\n`` (``\t``, ...) or ``\u000a`` in JSON text held in a string (a tool
-    call's arguments), ``%20`` or ``%3D`` in URL-encoded text. Not for an escaped character
-    that is itself part of a word (``%2D`` is ``-``)."""
+    call's arguments), ``%20``, ``%2D`` or ``%3D`` in URL-encoded text. Not for an escaped
+    character that is itself in the ``fence`` (``%41`` is ``A``)."""
     if start >= 2 and text[start - 1] in _ESCAPES and text[start - 2] == "\\":
         return True  # ``\\\\n``: a ``\\n`` escaped again (JSON in a JSON string), or a backslash
     # ``%3D``, and ``%253D`` (``%`` encoded again, ``%25``): the character it stands for
@@ -63,17 +63,14 @@ def escaped_boundary(text: str, start: int) -> bool:
         while at >= 3 and text[at - 1] != "%" and text[at - 2 : at] == "25":
             at -= 2
         if text[at - 1] == "%":
-            return chr(int(text[start - 2 : start], 16)) not in _WORD
+            return chr(int(text[start - 2 : start], 16)) not in fence
     if (
         start >= 6
         and text[start - 6 : start - 4] == "\\u"
         and all(c in _HEX for c in text[start - 4 : start])
     ):
-        return chr(int(text[start - 4 : start], 16)) not in _WORD
+        return chr(int(text[start - 4 : start], 16)) not in fence
     return False
-
-
-_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
 def length_prefixed(text: str, start: int, end: int) -> bool:
@@ -103,7 +100,7 @@ def _fenced_out(shape: Shape, text: str, start: int, binary: bool) -> bool:
     """Whether the character before a shape at ``start`` makes it part of a longer word."""
     if not start or text[start - 1] not in shape.fence:
         return False
-    if escaped_boundary(text, start):
+    if escaped_boundary(text, start, shape.fence):
         return False
     if binary:
         m = shape.pattern.match(text, start)

@@ -1,11 +1,12 @@
 """Well-known token shapes, found inside any string whatever its name.
 
 Each shape is the fixed prefix a provider gives its keys and the body that follows. A shape
-must not be part of a longer word or id on its left (``ask-...`` is no OpenAI key: the
-*fence*) and, for shapes of fixed length, on its right. Bodies are long enough, and where a
-prefix is short (``sk-``, ``Bearer``) must hold a digit, so that ordinary text, ids
-(``chatcmpl-1``, ``req_...``, UUIDs, hex digests) and base64 payloads do not match; the
-look-alikes are tested in ``tests/test_gate_detector.py``.
+must not be part of a longer word on its left (``ask-...`` is no OpenAI key: the *fence*,
+letters and digits; a hyphen or underscore joins words into an id, and a key glued to a
+prefix, ``acme-sk-proj-...``, is still a key) and, for shapes of fixed length, on its right.
+Bodies are long enough, and where a prefix is short (``sk-``, ``Bearer``) must hold a digit,
+so that ordinary text, ids (``chatcmpl-1``, ``req_...``, UUIDs, hex digests) and base64
+payloads do not match; the look-alikes are tested in ``tests/test_gate_detector.py``.
 
 Finding is anchored, for speed: every shape holds one of a few characters at a known offset
 from its start (the ``-`` of ``sk-``, the ``J`` of ``eyJ``...), found with ``str.find``
@@ -20,7 +21,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-WORD_FENCE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 ALNUM_FENCE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
 
@@ -37,7 +37,7 @@ class Shape:
     offset: int
     pattern: re.Pattern[str]
     shortest: int
-    fence: frozenset[str] = WORD_FENCE
+    fence: frozenset[str] = ALNUM_FENCE
     keep: str | None = None
     check: Callable[[str], bool] | None = None
 
@@ -99,7 +99,6 @@ SHAPES: tuple[Shape, ...] = (
         "A",  # one anchor for all shapes starting with A
         r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}" + _NO_ALNUM_AFTER,
         20,
-        fence=ALNUM_FENCE,
     ),
     _shape("github_token", "ghp_ gho_ ghu_ ghs_ ghr_", "_", r"gh[pousr]_[A-Za-z0-9]{36,}", 40),
     _shape("github_token", "github_", "_", r"github_pat_[A-Za-z0-9_]{22,}", 33),

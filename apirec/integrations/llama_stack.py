@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from apirec.errors import UnhashableArgument
+from apirec.errors import UnhashableArgument, called
 from apirec.gate.names import is_secret_name
 from apirec.integrations import llama_stack_rules as rules
 from apirec.integrations.llama_stack_rules import MODEL_LIST_ENDPOINTS
@@ -161,7 +161,7 @@ class LlamaStackKeys:
         test_id: str | None,
     ) -> tuple[str, dict[str, Any]]:
         if args:
-            raise TypeError(f"{spec.name}() takes keyword arguments only")
+            raise TypeError(f"{called(spec.name)} takes keyword arguments only")
         body = self.body(kwargs)
         url = rules.recorded_url(self.base_url(instance).rstrip("/") + self.endpoint)
         key = request_hash("POST", url, body, test_id)

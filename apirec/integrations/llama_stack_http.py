@@ -22,7 +22,6 @@ from apirec.integrations import llama_stack_rules as rules
 from apirec.integrations.llama_stack import redacted
 from apirec.keys.spec import Entry, KeySpec
 from apirec.record.context import active_recording
-from apirec.record.modes import Mode
 from apirec.record.wrapping import Patch, wrap
 
 if TYPE_CHECKING:
@@ -92,7 +91,7 @@ def patch_httpx(rec: Recording) -> list[Patch]:
 
 def recording_active() -> bool:
     rec = active_recording()
-    return rec is not None and rec.mode is not Mode.LIVE
+    return rec is not None and not rec.passes_through
 
 
 class PostPatch(Patch):

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from apirec.integrations.llama_stack import LlamaStackKeys
 from apirec.keys.spec import Keying, Normalizer
 from apirec.record.context import active_recording
-from apirec.record.modes import Mode
 from apirec.record.wrapping import Patch, wrap
 
 if TYPE_CHECKING:
@@ -183,7 +182,7 @@ class OpenAIPatch(Patch):
         @functools.wraps(original)
         def list_models(resource: Any, **kwargs: Any) -> Any:
             rec = active_recording()
-            if rec is None or rec.mode is Mode.LIVE:
+            if rec is None or rec.passes_through:
                 if rec is not None:
                     rec.count_live()
                 return original(resource, **kwargs)  # the SDK's own paginator, untouched

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from apirec.codec.type_resolution import given_types
 from apirec.keys.spec import KeySpec
-from apirec.record.modes import Mode
 
 if TYPE_CHECKING:
     from apirec.integrations.registry import Options
@@ -166,14 +165,13 @@ def wrap_method(original: Any, name: str, hooks: Hooks) -> Callable[..., Any]:
         hooks.aconvert,
         hooks.complete_error,
     )
-    live_mode = Mode.LIVE
 
     if inspect.iscoroutinefunction(inspect.unwrap(original)):
 
         @functools.wraps(original)
         async def call_async(resource: Any, *args: Any, **kwargs: Any) -> Any:
             routed = route()
-            if routed is None or routed[0].mode is live_mode:
+            if routed is None or routed[0].passes_through:
                 return await original(resource, *args, **kwargs)
             models = given_models(kwargs)
             if models:
@@ -215,7 +213,7 @@ def wrap_method(original: Any, name: str, hooks: Hooks) -> Callable[..., Any]:
         @functools.wraps(original)
         def call(resource: Any, *args: Any, **kwargs: Any) -> Any:
             routed = route()
-            if routed is None or routed[0].mode is live_mode:
+            if routed is None or routed[0].passes_through:
                 return original(resource, *args, **kwargs)
             models = given_models(kwargs)
             if models:

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from apirec.errors import ApirecError
+from apirec.errors import ApirecError, called
 from apirec.record.error_policy import ANSWERED
 
 # what the recorded body no longer is: httpx has decoded and joined it already
@@ -319,7 +319,7 @@ def afinishing_close(
 
 def not_rebuildable(function: str) -> ApirecError:
     return ApirecError(
-        f"{function}() replayed a raw HTTP answer where apirec expected a value or a stream: "
+        f"{called(function)} replayed a raw HTTP answer where apirec expected a value or a stream: "
         "record it again (delete its file and run in record-if-missing mode)"
     )
 

@@ -16,7 +16,6 @@ from apirec.integrations import stainless_replies as replies
 from apirec.integrations.credentials import PLACEHOLDER
 from apirec.integrations.stainless_methods import CURRENT, Route, key_kwargs
 from apirec.keys.spec import KeySpec
-from apirec.record.modes import Mode
 from apirec.streams.recording import AsyncRecordingStream, RecordingStream
 from apirec.streams.replay import (
     AsyncReplayStream,
@@ -49,7 +48,7 @@ class RequestHooks:
 
     def _hook(self, original: Any, *, is_async: bool) -> Any:
         original = getattr(original, "__apirec_original__", original)
-        route, live = self.route, Mode.LIVE
+        route = self.route
         if is_async:
 
             @functools.wraps(original)
@@ -57,7 +56,7 @@ class RequestHooks:
                 client: Any, cast_to: Any, options: Any, *, stream: bool = False, **more: Any
             ) -> Any:
                 routed = route()
-                if routed is None or routed[0].mode is live:
+                if routed is None or routed[0].passes_through:
                     if routed is not None:
                         routed[0].count_live()
                     return await original(client, cast_to, options, stream=stream, **more)
@@ -93,7 +92,7 @@ class RequestHooks:
             client: Any, cast_to: Any, options: Any, *, stream: bool = False, **more: Any
         ) -> Any:
             routed = route()
-            if routed is None or routed[0].mode is live:
+            if routed is None or routed[0].passes_through:
                 if routed is not None:
                     routed[0].count_live()
                 return original(client, cast_to, options, stream=stream, **more)

@@ -12,6 +12,8 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from apirec.errors import called
+
 _EMPTY = inspect.Parameter.empty
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
@@ -143,16 +145,16 @@ class Binding:
         if extra:
             if layout.var_positional is None:
                 raise TypeError(
-                    f"{self.name}() takes {n} positional arguments but {len(args)} were given"
+                    f"{called(self.name)} takes {n} positional arguments but {len(args)} were given"
                 )
             bound[layout.var_positional] = extra
         for k, value in kwargs.items():
             if k in layout.keyword:
                 if k in bound:
-                    raise TypeError(f"{self.name}() got multiple values for argument {k!r}")
+                    raise TypeError(f"{called(self.name)} got multiple values for argument {k!r}")
                 bound[k] = value
             elif not layout.var_keyword:
-                raise TypeError(f"{self.name}() got an unexpected keyword argument {k!r}")
+                raise TypeError(f"{called(self.name)} got an unexpected keyword argument {k!r}")
             elif k in layout.shadowed:
                 bound.setdefault(layout.shadow_slot, {})[k] = value
             else:
@@ -161,7 +163,7 @@ class Binding:
             if name not in bound:  # the real call would fail: so does the key, before it
                 missing = [r for r in layout.required if r not in bound]
                 raise TypeError(
-                    f"{self.name}() missing {len(missing)} required argument(s): "
+                    f"{called(self.name)} missing {len(missing)} required argument(s): "
                     + ", ".join(repr(m) for m in missing)
                 )
         defaults = layout.defaults

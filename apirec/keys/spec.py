@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import msgpack
 import xxhash
 
+from apirec.errors import called
 from apirec.gate.detect import might_hold_token
 from apirec.gate.names import context_of, is_secret_value
 from apirec.gate.rules import NO_RULES, Rules, Scrub, compile_rules
@@ -183,7 +184,7 @@ class KeySpec(Binding):
         if not isinstance(result, Mapping):
             got = "None" if result is None else type(result).__name__
             raise TypeError(
-                f"normalize= of {self.name}() returned {got}; "
+                f"normalize= of {called(self.name)} returned {got}; "
                 "it must return a mapping of the arguments to hash and store"
             )
         return dict(result)

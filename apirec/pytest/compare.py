@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from apirec.errors import InvalidMode
+from apirec.errors import InvalidMode, called
 from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.closing import observe_closing
 from apirec.record.comparing import CONTENT, NEW, OUTCOMES, STRUCTURE, TRANSIENT
@@ -147,7 +147,7 @@ class CompareHooks:
         terminalreporter.write_sep("-", "apirec compare")
         totals = _totals(self.results)
         counts = ", ".join(f"{n} {outcome}" for outcome, n in totals.items() if n)
-        write(f"apirec compare: {len(self.results)} live calls compared: {counts}")
+        write(f"apirec compare: {_plural(len(self.results), 'live call')} compared: {counts}")
         for outcome in (STRUCTURE, CONTENT, NEW, TRANSIENT):
             listed = [r for r in self.results if r["outcome"] == outcome]
             for result in listed[:_LISTED]:
@@ -162,8 +162,10 @@ class CompareHooks:
             write(f"apirec compare: report written to {_short(str(self.path))}")
         failing = self.failing()
         if failing:
-            why = "changed structure" if not self.strict else "differ (--apirec-compare=strict)"
-            write(f"apirec compare: the run fails: {len(failing)} live answers {why}")
+            one = len(failing) == 1
+            differ = "differs" if one else "differ"
+            why = "changed structure" if not self.strict else f"{differ} (--apirec-compare=strict)"
+            write(f"apirec compare: the run fails: {_plural(len(failing), 'live answer')} {why}")
 
 
 def _totals(results: list[dict[str, Any]]) -> dict[str, int]:
@@ -177,7 +179,11 @@ def _line(result: dict[str, Any]) -> str:
     similar = result.get("similarity")
     if result["outcome"] == CONTENT and similar is not None:
         extra = f": text {similar:.0%} similar"
-    return f"{result['test']} {result['function']}() call {result['call']}{where}{extra}"
+    return f"{result['test']} {called(result['function'])} call {result['call']}{where}{extra}"
+
+
+def _plural(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 def _difference(difference: dict[str, str]) -> str:

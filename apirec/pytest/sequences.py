@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from apirec.errors import ApirecError
+from apirec.errors import ApirecError, called
 from apirec.record.calls import open_store
 from apirec.record.context import open_recordings
 from apirec.record.modes import Mode
@@ -145,7 +145,7 @@ def _message(node_id: str, missing: list[Unplayed]) -> str:
         f"(--apirec-strict): the code under test now makes fewer calls than when it was "
         f"recorded."
     ]
-    lines += [f"  {u.function}() key {u.key} slot {u.slot}: {u.file}" for u in missing]
+    lines += [f"  {called(u.function)} key {u.key} slot {u.slot}: {u.file}" for u in missing]
     lines.append(
         "Record the test again (pytest --apirec-mode=record on it) if the fewer calls are "
         "right, or find why the calls stopped."

@@ -29,7 +29,7 @@ from apirec.record.settings import Settings
 from apirec.record.unplayed import Unplayed
 from apirec.stores.entry_summary import test_id_of
 from apirec.stores.json_store import JsonStore
-from apirec.stores.ledger import tokens_text
+from apirec.stores.ledger import money_text, tokens_count
 
 # Modes whose tests say something about which recordings are needed; live reads nothing.
 READING = (Mode.REPLAY, Mode.RECORD_IF_MISSING, Mode.RECORD)
@@ -284,9 +284,9 @@ def _saved(s: Stats) -> str:
     text = f"; saved {_duration(s.saved_seconds)} of live calls"
     tokens = s.saved_input_tokens + s.saved_output_tokens
     if tokens:
-        text += f" and {tokens_text(tokens)} tokens"
+        text += f" and {tokens_count(tokens)}"
     if s.saved_cost:
-        text += f" (${s.saved_cost:,.2f}"
+        text += f" ({money_text(s.saved_cost)}"
         text += (
             f", {_plural(s.saved_unpriced, 'answer')} of unpriced models)"
             if s.saved_unpriced
@@ -298,14 +298,17 @@ def _saved(s: Stats) -> str:
 
 
 def _spent(s: Stats, budget: Any) -> str:
-    """``; recording spent 45.1s and 12.3k tokens ($0.41) of the 200k budget``."""
-    if not s.recorded or not (budget is not None or _worth_saying(s.spent_seconds, s.spent_tokens)):
+    """``; recording spent 45.1s and 12.3k tokens ($0.41) of the 200k budget`` (``live calls
+    spent``: a compare run's, or a live run's under a budget; they store nothing)."""
+    if not (s.recorded or s.live) or not (
+        budget is not None or _worth_saying(s.spent_seconds, s.spent_tokens)
+    ):
         return ""
-    text = f"; recording spent {_duration(s.spent_seconds)}"
+    text = f"; {'recording' if s.recorded else 'live calls'} spent {_duration(s.spent_seconds)}"
     if s.spent_tokens:
-        text += f" and {tokens_text(s.spent_tokens)} tokens"
+        text += f" and {tokens_count(s.spent_tokens)}"
     if s.spent_cost:
-        text += f" (${s.spent_cost:,.2f})"
+        text += f" ({money_text(s.spent_cost)})"
     if budget is not None:
         text += f" of the {budget.text} budget"
     return text
@@ -319,6 +322,8 @@ def write_summary(state: SessionState, prune: bool, reporter: Any, budget: Any =
         counts += _miss_kinds(s)
     counts += _saved(s)
     counts += _spent(s, budget)
+    if s.refused_by_budget:
+        counts += f"; {_plural(s.refused_by_budget, 'call')} refused by the budget"
     unused = len(state.unused or ())
     if state.unused is None:
         tail = "unused recordings not checked (the run was interrupted)"

@@ -41,6 +41,8 @@ class Stats:
     spent_seconds: float = 0.0
     spent_tokens: int = 0
     spent_cost: float = 0.0
+    # live calls the record budget refused before they were made
+    refused_by_budget: int = 0
 
 
 @dataclass(frozen=True, slots=True)

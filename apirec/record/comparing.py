@@ -1,5 +1,7 @@
 """Compare mode: every call goes live, nothing is stored, each live answer is compared with the
-stored one for that call (DESIGN §14; the live twin of ``apirec drift``).
+stored one for that call (DESIGN §14; the live twin of ``apirec drift``). The same call path
+measures the live calls of live mode under a record budget (``measure_only``): each answer's
+ledger spends the budget, nothing is compared.
 
 The live answer is first put in its stored form, as a recording mode would store it: encoded,
 through the keying's own form (llama-stack's files), then through the write gate with the
@@ -25,13 +27,18 @@ from typing import Any
 from apirec.codec.answer_diff import compare_answers
 from apirec.codec.envelope import encode, encode_result
 from apirec.codec.exception_data import error_response
-from apirec.record.budget import budget_of
-from apirec.record.calls import Call, KeyState
+from apirec.errors import BudgetExceeded, called
+from apirec.record.budget import Budget, budget_of
+from apirec.record.calls import Call, KeyState, Stats
 from apirec.record.context import current_test_id
 from apirec.record.error_policy import Policy, Services, from_service, should_store
 from apirec.record.live_ledger import live_ledger
+from apirec.record.modes import Mode
 from apirec.record.other_names import find_elsewhere
+from apirec.record.savings import tally_spent
+from apirec.record.sequences import repeats_last
 from apirec.record.settings import Settings
+from apirec.record.stored_answers import Answers
 from apirec.stores.gated import gated
 from apirec.stores.json_store import Entry, Store, dumps
 from apirec.stores.ledger import LEDGER
@@ -54,19 +61,71 @@ class Comparing:
         state: Callable[[str], KeyState],
         lock: threading.Lock,
         keep: Callable[[Tape], None],
+        stats: Stats,
+        *,
+        measure_only: bool = False,
     ) -> None:
         self.settings = settings
+        self._stats = stats
+        # live mode under a record budget: the live answers are measured (their ledgers
+        # spend the budget), not compared and not reported
+        self.measure_only = measure_only
         self._store = store
         self._state = state
         self._lock = lock
         self._keep = keep
         self.results: list[dict[str, Any]] = []
+        self._held: dict[tuple[str, int], tuple[Budget, str]] = {}
 
-    def _within_budget(self, call: Call) -> None:
-        """A compare run goes live: it spends the record budget too (apirec.record.budget)."""
+    def _hold(self, call: Call, held: tuple[Budget, str] | None = None) -> None:
+        """A compare run goes live: it holds and spends the record budget too
+        (apirec.record.budget); ``held``: already held (a task's call)."""
+        if held is None:
+            budget = budget_of(self.settings.extra)
+            if budget is None:
+                return
+            try:
+                held = budget, budget.reserve(call.function)
+            except BudgetExceeded:
+                self.refused(call)
+                raise
+        with self._lock:
+            self._held[call.key, call.index] = held
+
+    async def _hold_async(self, call: Call) -> None:
         budget = budget_of(self.settings.extra)
-        if budget is not None:
-            budget.check(call.function)
+        if budget is None:
+            return
+        try:
+            held = budget, await budget.reserve_async(call.function)
+        except BudgetExceeded:
+            self.refused(call)
+            raise
+        self._hold(call, held)
+
+    def refused(self, call: Call) -> None:
+        with self._lock:
+            self._stats.refused_by_budget += 1
+
+    def _spend(self, call: Call, ledger: dict[str, Any] | None) -> None:
+        """The call's answer is counted (``ledger``), or it got none: what it held goes back."""
+        with self._lock:
+            held = self._held.pop((call.key, call.index), None)
+        if held is None:
+            return
+        if ledger is None:
+            held[0].release(held[1])
+            return
+        held[0].spend(ledger, held[1])
+        with self._lock:  # what the summary says the live calls spent
+            tally_spent(self._stats, [ledger], self.settings.extra.get("prices"))
+
+    def close(self) -> None:
+        """The recording closes: calls still in flight (a stream left unread) hold nothing."""
+        with self._lock:
+            held, self._held = list(self._held.values()), {}
+        for budget, reservation in held:
+            budget.release(reservation)
 
     def slot(self, call: Call) -> int:
         """The stored answer a call is compared with: its place among the identical calls,
@@ -75,17 +134,25 @@ class Comparing:
         with self._lock:
             return state.slot_of(call.index)
 
-    def stored(self, call: Call, slot: int) -> tuple[Entry, str] | None:
-        """The stored answer of this call and where it is, read only (no rename, no rekey)."""
+    def stored(self, call: Call, slot: int) -> tuple[Entry, str, int] | None:
+        """The stored answer of this call, where it is and its slot, read only (no rename, no
+        rekey). A call past the end of its sequence is compared with the last answer when
+        replay would give it that one (``repeats="last"``: a status poll)."""
         store = self._store()
-        if slot < store.count(call.key):
+        count = store.count(call.key)
+        last = repeats_last(
+            call.repeats, self.settings.repeats, keyed_elsewhere=call.keying is not None
+        )
+        if slot >= count and count and last:
+            slot = count - 1
+        if slot < count:
             entry = store.read(call.key, slot)
             if entry is not None:
-                return entry, store.describe(call.key, slot)
-        if call.keying is not None and slot == 0:
+                return entry, store.describe(call.key, slot), slot
+        if call.keying is not None and (slot == 0 or (last and not count)):
             found = find_elsewhere(store, call.keying, call.key, call.request, call.test_id)
             if found is not None:
-                return found[0], found[1].where
+                return found[0], found[1].where, 0
         return None
 
     def call_sync(
@@ -99,13 +166,16 @@ class Comparing:
         service: Services,
         async_stream: bool,
     ) -> Any:
-        self._within_budget(call)
+        self._hold(call)
         slot = self.slot(call)
         began = time.perf_counter()
         try:
             result = wrapped(*args, **kwargs)
         except Exception as error:
             self.failed(call, slot, began, error, policy, service)
+            raise
+        except BaseException:  # cancelled or interrupted: no answer will ever come
+            self._spend(call, None)
             raise
         return self._finish(call, slot, began, result, policy, async_stream=async_stream)
 
@@ -119,13 +189,16 @@ class Comparing:
         policy: Policy | None,
         service: Services,
     ) -> Any:
-        self._within_budget(call)
+        await self._hold_async(call)
         slot = self.slot(call)
         began = time.perf_counter()
         try:
             result = await wrapped(*args, **kwargs)
         except Exception as error:
             self.failed(call, slot, began, error, policy, service)
+            raise
+        except BaseException:  # cancelled or interrupted: no answer will ever come
+            self._spend(call, None)
             raise
         return self._finish(call, slot, began, result, policy, async_stream=True)
 
@@ -155,7 +228,7 @@ class Comparing:
                 keep=self._keep,
                 fail=fail,
             )
-        body = encode_result(result, f"the result of {call.function}()")
+        body = encode_result(result, f"the result of {called(call.function)}")
         self.compare(call, slot, {"body": body, "is_streaming": False}, began)
         return result
 
@@ -172,6 +245,9 @@ class Comparing:
         """An error: compared as the answer it would be stored as, or reported as transient
         (the recording modes would not store it either), or, raised before any answer came
         (a bad argument), as not compared."""
+        if self.measure_only:  # an error reports no usage: it spends nothing
+            self._spend(call, None)
+            return
         if service is not None and not from_service(error, service):
             self._report(call, slot, NOT_COMPARED, began, error=f"{error!r} (raised, no answer)")
             return
@@ -189,16 +265,17 @@ class Comparing:
         chunk_times: list[float] | None = None,
     ) -> str:
         """The live ``response`` against the stored answer; returns the stored file, or ""."""
+        if self.measure_only:
+            self._spend(call, live_ledger(response, began, chunk_times))
+            return ""
         live = self._stored_form(call, response)
         ledger = live_ledger(live, began, chunk_times)  # of the gated answer, as when recording
-        budget = budget_of(self.settings.extra)
-        if budget is not None:
-            budget.spend(ledger)
+        self._spend(call, ledger)
         found = self.stored(call, slot)
         if found is None:
             self._report(call, slot, NEW, began, live_ledger=ledger)
             return ""
-        entry, where = found
+        entry, where, slot = found
         stored = entry.get("response")
         comparison = compare_answers(stored if isinstance(stored, dict) else {}, live)
         outcome = STRUCTURE if comparison.structural else CONTENT if comparison.content else SAME
@@ -247,8 +324,30 @@ class Comparing:
         # the report is written and printed: it passes the write gate, as a stored entry does
         # (an error's text, a model name echoing a key)
         result = gated(result, call.rules)
+        if outcome in (TRANSIENT, NOT_COMPARED):  # no answer counted: what it held goes back
+            self._spend(call, None)
         state = self._state(call.key)  # not under the lock: state() may take it
         with self._lock:
             if outcome in (TRANSIENT, NOT_COMPARED):  # its place goes to the next such call
                 state.abandoned.append(call.index)
             self.results.append(result)
+
+
+def comparing_for(
+    answers: Answers, lock: threading.Lock, keep: Callable[[Tape], None]
+) -> Comparing | None:
+    """The compare path of a recording whose stored answers are ``answers``: in compare mode,
+    and in live mode under a record budget (measuring only); else None."""
+    settings = answers.settings
+    measure = settings.mode is Mode.LIVE and budget_of(settings.extra) is not None
+    if settings.mode is not Mode.COMPARE and not measure:
+        return None
+    return Comparing(
+        settings,
+        lambda: answers.store,
+        answers.state,
+        lock,
+        keep,
+        answers.stats,
+        measure_only=measure,
+    )

@@ -37,6 +37,8 @@ class ActiveRecording(Protocol):
 
     mode: Mode
     is_open: bool
+    # live mode with no record budget: calls go straight to the real function
+    passes_through: bool
 
     def count_live(self) -> None: ...
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from apirec.codec.envelope import encode_result
-from apirec.errors import EncodeError
+from apirec.errors import EncodeError, called
 from apirec.record.calls import Call
 from apirec.record.stored_answers import Answers
 from apirec.streams.recording import is_stream, record_stream
@@ -46,7 +46,7 @@ def finish_live(
             fail=lambda error, response: answers.failed(call, error, policy, response),
         )
     try:
-        body = encode_result(result, f"the result of {call.function}()")
+        body = encode_result(result, f"the result of {called(call.function)}")
     except BaseException as error:
         answers.abandon(call)
         if inspect.iscoroutine(result):
@@ -61,7 +61,7 @@ def _coroutine_returned(function: str, coroutine: Any) -> EncodeError:
     The coroutine never ran (nothing happened), so closing it is safe."""
     coroutine.close()  # no "never awaited" warning: the error says it all
     return EncodeError(
-        f"{function}() returned a coroutine, not a value: decorate the async def that makes "
+        f"{called(function)} returned a coroutine, not a value: decorate the async def that makes "
         f"it (or await it inside {function.rsplit('.', 1)[-1]}() and make that async), so "
         f"apirec records what it returns when awaited"
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from apirec.codec.envelope import encode
-from apirec.errors import ApirecError, RecordingNotFound
+from apirec.errors import ApirecError, RecordingNotFound, called
 from apirec.stores.entry_summary import arguments_of, function_of, test_id_of
 from apirec.stores.json_store import Store
 from apirec.stores.msgpack.writer import FILE_NAME
@@ -118,7 +118,7 @@ def recording_not_found(
     store_switch: str | None = None,
 ) -> RecordingNotFound:
     lines = [
-        f"No recording of {function}() for this call (mode 'replay').",
+        f"No recording of {called(function)} for this call (mode 'replay').",
         f"  key:       {key}",
         f"  test:      {test_id or '(none: outside any test context)'}",
         f"  store:     {location}",
@@ -133,9 +133,9 @@ def recording_not_found(
     elif store is None:
         lines.append("(No search for the closest stored call: done for the first misses only.)")
     elif nearest is None:
-        lines.append(f"No stored call of {function}() in this store to compare with.")
+        lines.append(f"No stored call of {called(function)} in this store to compare with.")
     else:
-        lines.append(f"Closest stored call of {function}(): {nearest.where}")
+        lines.append(f"Closest stored call of {called(function)}: {nearest.where}")
         if nearest.test_id != test_id:
             lines.append(f"  recorded by test: {nearest.test_id or '(none: shared)'}")
         diff = _diff(nearest, arguments)

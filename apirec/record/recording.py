@@ -24,7 +24,7 @@ from apirec.keys.spec import KeySpec
 from apirec.record.call_keys import prepare_call
 from apirec.record.calls import Call
 from apirec.record.closing import closed, interruption, opened, raise_first
-from apirec.record.comparing import Comparing
+from apirec.record.comparing import comparing_for
 from apirec.record.context import (
     ActiveRecording,
     active_recording,
@@ -124,14 +124,14 @@ class Recording:
             Bound(self.settings.stream_rest_chunks, self.settings.stream_rest_seconds)
         )
         self._dropped = self._streams.dropped  # read on every call: one attribute, not two
-        # compare mode: calls go live and are compared with the stored answers, never stored
-        self._comparing: Comparing | None = None
+        # compare mode (and live mode under a record budget, to measure what calls spend):
+        # calls go live and are compared with the stored answers, never stored
+        self._comparing = comparing_for(answers, self._lock, self._streams.keep)
         self.compared: list[dict[str, Any]] = []
-        if self.mode is Mode.COMPARE:
-            comparing = Comparing(
-                self.settings, lambda: answers.store, answers.state, self._lock, self._streams.keep
-            )
-            self._comparing, self.compared = comparing, comparing.results
+        if self._comparing is not None:
+            self.compared = self._comparing.results
+        # live calls go straight to the real function (unless a budget measures them)
+        self.passes_through = self.mode is Mode.LIVE and self._comparing is None
         self.is_open = False
         # The pytest plugin's own recording judges a test by every recording it opened.
         self.warn_if_nothing_recorded = True
@@ -199,6 +199,8 @@ class Recording:
             try:
                 # calls still unanswered give up their places to the answers stored after them
                 self._answers.settle()
+                if self._comparing is not None:
+                    self._comparing.close()
                 self._answers.transient.write(self.settings.path)
             finally:
                 network_guard.on_close(self)
@@ -378,7 +380,7 @@ class Recording:
                 return answers.replay(call, *found, async_stream=True)
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
-        answers.going_live(call, instance)
+        answers.going_live(call, instance, await answers.hold_async(call))
         try:
             result = await wrapped(*args, **kwargs)
         except Exception as error:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from apirec.codec.exception_data import rebuild_error
-from apirec.errors import ApirecError, IncompleteRecording, SequenceExhausted
+from apirec.errors import ApirecError, IncompleteRecording, SequenceExhausted, called
 from apirec.record.calls import Call
 from apirec.record.miss_diagnostics import default_record_command, pretty
 from apirec.streams.completeness import caller_chunks
@@ -26,7 +26,7 @@ def incomplete(
     body = response.get("body")
     reason = str(response.get("truncated_reason") or "no reason stored")
     return IncompleteRecording(
-        f"{call.function}() read past the end of a stream stored truncated in {where}: "
+        f"{called(call.function)} read past the end of a stream stored truncated in {where}: "
         f"it was cut after {caller_chunks(body) if isinstance(body, list) else 0} chunks while it "
         f"was recorded ({reason}); record it again in full (delete the file and run in "
         f"record-if-missing mode)",
@@ -67,7 +67,7 @@ def past_the_end(
     shown = names if len(names) <= 3 else [names[0], "...", names[-1]]
     record = record_command if isinstance(record_command, str) and record_command else None
     lines = [
-        f"call {n} of {call.function}() but {recorded} "
+        f"call {n} of {called(call.function)} but {recorded} "
         f"{'answer was' if recorded == 1 else 'answers were'} recorded for it (mode 'replay'): "
         f"the code under test now makes this call more often than when it was recorded.",
         f"  key:       {call.key}",
@@ -114,7 +114,7 @@ def check_stream_kind(
         return
     now = KINDS[is_async]
     raise ApirecError(
-        f"{call.function}() was recorded as {'an' if stored == 'async' else 'a'} {stored} "
+        f"{called(call.function)} was recorded as {'an' if stored == 'async' else 'a'} {stored} "
         f"stream ({where(call, slot)}) but is now {'an' if now == 'async' else 'a'} {now} one (a "
         f"{'generator' if now == 'sync' else 'async generator'} or a function returning "
         f"{'an iterator' if now == 'sync' else 'an async iterator'}): record it again "
@@ -124,7 +124,7 @@ def check_stream_kind(
 
 def _record_again(call: Call, slot: int, where: Where, then: str, now: str) -> ApirecError:
     return ApirecError(
-        f"{call.function}() was recorded as {then} ({where(call, slot)}) but is now {now}, "
+        f"{called(call.function)} was recorded as {then} ({where(call, slot)}) but is now {now}, "
         f"so its stored answer cannot be handed back as what it returns now: record it again "
         f"(run in record mode, or delete the file and run in record-if-missing mode)"
     )

@@ -87,6 +87,12 @@ class Totals:
     cost: float = 0.0
     unknown: int = 0  # answers with no ledger (recorded before it)
     unpriced: int = 0  # answers with tokens of a model the prices do not list
+    priced: int = 0  # answers with tokens of a model the prices list
+
+    @property
+    def cost_known(self) -> bool:
+        """Whether :attr:`cost` says anything: not when every answer with tokens is unpriced."""
+        return not self.unpriced or bool(self.priced)
 
 
 def add_up(entries: Iterable[Mapping[str, Any]], prices: Prices | None) -> Totals:
@@ -107,6 +113,7 @@ def add_up(entries: Iterable[Mapping[str, Any]], prices: Prices | None) -> Total
             if price is None:
                 totals.unpriced += 1
             else:
+                totals.priced += 1
                 totals.cost += cost_of(tokens_in, tokens_out, price)
     return totals
 

@@ -17,9 +17,9 @@ from typing import Any
 from apirec.codec.envelope import encode
 from apirec.codec.exception_data import error_response
 from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan
-from apirec.errors import BudgetExceeded, RecordingNotFound, StoreError
+from apirec.errors import BudgetExceeded, RecordingNotFound, StoreError, called
 from apirec.guard.origins import ORIGIN, origin_of
-from apirec.record.budget import budget_of
+from apirec.record.budget import Budget, budget_of
 from apirec.record.calls import Call, KeyState, Stats, open_store
 from apirec.record.error_policy import Policy, Services, from_service, should_store
 from apirec.record.expiry import Expiry
@@ -71,6 +71,8 @@ class Answers(Replaying, Missing):
         self._origins: dict[tuple[str, int], str] = {}
         # (key, call index) -> when a live call began (perf_counter), for its answer's ledger
         self._began: dict[tuple[str, int], float] = {}
+        # the record budget a live call holds until its answer is counted (apirec.record.budget)
+        self._held: dict[tuple[str, int], tuple[Budget, str]] = {}
         self.replayed_entries: list[Entry] = []  # added up as the recording closes
         self._spent: list[dict[str, Any]] = []  # the ledgers of the answers recorded, too
         # the session's knowledge of renamed tests (the pytest plugin's), if any
@@ -163,21 +165,43 @@ class Answers(Replaying, Missing):
         self._renewing[(call.key, call.index)] = slot
         return None
 
-    def going_live(self, call: Call, instance: Any = None) -> None:
-        """``call`` goes to the real function: its answer is due (see :meth:`settle`)."""
-        budget = budget_of(self.settings.extra)  # its own, else the run's: read at the call
-        if budget is not None:
-            try:
-                budget.check(call.function)
-            except BudgetExceeded:
-                self.abandon(call)  # never made: it takes no place in its sequence
-                raise
+    def going_live(
+        self, call: Call, instance: Any = None, held: tuple[Budget, str] | None = None
+    ) -> None:
+        """``call`` goes to the real function: its answer is due (see :meth:`settle`).
+        ``held``: the budget it holds (:meth:`hold_async`), else it is held here."""
+        if held is None:
+            budget = budget_of(self.settings.extra)  # its own, else the run's: read at the call
+            if budget is not None:
+                try:
+                    held = budget, budget.reserve(call.function)
+                except BudgetExceeded:
+                    self.refused_by_budget(call)
+                    raise
+        if held is not None:
+            self._held[call.key, call.index] = held
         self._began[call.key, call.index] = time.perf_counter()
         origin = origin_of(instance)
         if origin is not None:  # what a replay must not reach (apirec.guard.origins)
             self._origins[call.key, call.index] = origin
         if call.keying is None and (call.key, call.index) not in self._renewing:
             self.state(call.key).pending.add(call.index)
+
+    async def hold_async(self, call: Call) -> tuple[Budget, str] | None:
+        """The budget a call of a task holds, waiting without holding the loop."""
+        budget = budget_of(self.settings.extra)
+        if budget is None:
+            return None
+        try:
+            return budget, await budget.reserve_async(call.function)
+        except BudgetExceeded:
+            self.refused_by_budget(call)
+            raise
+
+    def refused_by_budget(self, call: Call) -> None:
+        self.abandon(call)  # never made: it takes no place in its sequence
+        with self._lock:
+            self.stats.refused_by_budget += 1
 
     def failed(
         self,
@@ -197,7 +221,7 @@ class Answers(Replaying, Missing):
             store = should_store(self.settings.store_errors if policy is None else policy, error)
         except Exception as failure:  # the user's callable: loud, with what it was judging
             failure.add_note(
-                f"apirec: raised by the store_errors= callable of {call.function}() while "
+                f"apirec: raised by the store_errors= callable of {called(call.function)} while "
                 f"deciding whether to store {error!r}; that error was not stored"
             )
             self.abandon(call)
@@ -219,6 +243,9 @@ class Answers(Replaying, Missing):
         came, move down into its place, so that replay finds a sequence with no hole."""
         self._origins.pop((call.key, call.index), None)
         self._began.pop((call.key, call.index), None)
+        held = self._held.pop((call.key, call.index), None)
+        if held is not None:
+            held[0].release(held[1])
         if self._renewing.pop((call.key, call.index), None) is not None:
             return  # the expired answer stays in its place
         if call.keying is None:  # else stored under a name of its own, not in a sequence
@@ -231,6 +258,9 @@ class Answers(Replaying, Missing):
         for key, state in list(self._keys.items()):
             for index in sorted(state.pending):
                 self._abandon(key, state, index)
+        for budget, held in self._held.values():  # streams left unread: their calls end here
+            budget.release(held)
+        self._held.clear()
         with self._lock:
             replayed, self.replayed_entries = self.replayed_entries, []
             spent, self._spent = self._spent, []
@@ -274,7 +304,7 @@ class Answers(Replaying, Missing):
                 raise
             # say that the call itself was made: it may have cost money
             raise StoreError(
-                f"{call.function}() was called, but its answer could not be stored: {e}",
+                f"{called(call.function)} was called, but its answer could not be stored: {e}",
                 path=e.path,
             ) from None
 
@@ -286,9 +316,13 @@ class Answers(Replaying, Missing):
         ledger = None
         if began is not None:  # a live call: what it took, and what the provider reported
             ledger = live_ledger(response, began, chunk_times)
-            budget = budget_of(self.settings.extra)
-            if budget is not None:
-                budget.spend(ledger)  # spent, whether or not it can be stored
+            held = self._held.pop((call.key, call.index), None)
+            if held is not None:
+                held[0].spend(ledger, held[1])  # spent, whether or not it can be stored
+            else:
+                budget = budget_of(self.settings.extra)
+                if budget is not None:
+                    budget.spend(ledger)
         state = self.state(call.key)
         if self.mode is Mode.RECORD and not state.reset_done:
             with self._lock:

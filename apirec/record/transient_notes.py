@@ -19,7 +19,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from apirec.errors import ApirecError, StoreError, TransientErrorWarning
+from apirec.errors import ApirecError, StoreError, TransientErrorWarning, called
 from apirec.record.calls import Call
 from apirec.record.error_policy import is_transient, should_store
 from apirec.stores.files import write_temp
@@ -126,7 +126,7 @@ def warn_unstored(notes: TransientNotes, path: Path) -> None:
     finals = notes.finals()
     if not finals:
         return
-    listed = "; ".join(f"{function}(): {error}" for function, error in finals[:5])
+    listed = "; ".join(f"{called(function)}: {error}" for function, error in finals[:5])
     more = f" (and {len(finals) - 5} more)" if len(finals) > 5 else ""
     n = len(finals)
     warnings.warn(

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
-from apirec.errors import ApirecError
+from apirec.errors import ApirecError, called
 from apirec.stores.entry_summary import function_of, test_id_of
 from apirec.stores.json_store import Entry, JsonStore, Store
 
@@ -93,7 +93,7 @@ def describe(items: list[Unplayed]) -> list[str]:
         n = len(group)
         slots = ", ".join(f"{u.key}#{u.slot}" for u in group[:3]) + (", ..." if n > 3 else "")
         lines.append(
-            f"{test_id}: {n} {'answer' if n == 1 else 'answers'} of {function}() "
+            f"{test_id}: {n} {'answer' if n == 1 else 'answers'} of {called(function)} "
             f"unplayed ({slots}; {group[0].file})"
         )
     return lines

@@ -17,13 +17,13 @@ from typing import Any, TypeVar, overload
 
 import wrapt
 
+from apirec.errors import called
 from apirec.gate.rules import Scrub
 from apirec.keys.binding import signature
 from apirec.keys.spec import Keying, KeySpec, Normalizer
 from apirec.record import error_policy
 from apirec.record.context import recording_lookup
 from apirec.record.error_policy import StoreErrors
-from apirec.record.modes import Mode
 from apirec.record.sequences import parse_repeats
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -68,7 +68,7 @@ def _check_ignore(func: Callable[..., Any], ignore: list[str]) -> None:
         if head not in params and head.lower().replace("-", "_") not in lowered:
             name = getattr(raw, "__name__", repr(raw))
             raise TypeError(
-                f"ignore={item!r}: {name}() has no parameter {head!r} "
+                f"ignore={item!r}: {called(name)} has no parameter {head!r} "
                 f"(its parameters: {', '.join(params)})"
             )
 
@@ -87,7 +87,6 @@ def _make_wrapper(spec: KeySpec, is_async: bool, async_stream: bool) -> Callable
     # Every call of a decorated function runs this, recording or not: active_recording()
     # inlined, and nothing else before calling through.
     get, stack = recording_lookup()
-    live = Mode.LIVE
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Args, kwargs: Kwargs) -> Any:
         rec = get()
@@ -95,7 +94,7 @@ def _make_wrapper(spec: KeySpec, is_async: bool, async_stream: bool) -> Callable
             if not stack:
                 return wrapped(*args, **kwargs)
             rec = stack[-1]
-        if rec.mode is live:
+        if rec.passes_through:  # live mode (with no record budget to measure for)
             rec.count_live()
             return wrapped(*args, **kwargs)
         if is_async:

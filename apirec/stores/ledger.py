@@ -15,6 +15,7 @@ ledger, or of calls that report nothing, have no ``"ledger"`` (or no ``usage``):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -202,3 +203,19 @@ def tokens_text(n: float) -> str:
         if n >= size:
             return f"{n / size:.1f}{unit}"
     return f"{n:.0f}"
+
+
+def tokens_count(n: int) -> str:
+    """``1 token``, ``1.2M tokens``: :func:`tokens_text` with its noun."""
+    return f"{tokens_text(n)} token{'' if n == 1 else 's'}"
+
+
+def money_text(dollars: float) -> str:
+    """``$2.46``, ``$1,234.50``; below a cent, two significant digits (``$0.0012``,
+    ``$0.00004``: a call's cost, not ``$0.00``); ``<$0.00001`` below that."""
+    if dollars == 0 or dollars >= 0.01:
+        return f"${dollars:,.2f}"
+    if dollars < 0.00001:
+        return "<$0.00001"
+    digits = 1 - math.floor(math.log10(dollars))
+    return "$" + f"{dollars:.{digits}f}".rstrip("0")

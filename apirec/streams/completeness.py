@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from apirec.codec.envelope import TYPE
 from apirec.codec.type_resolution import OWN, Unresolvable, resolve
+from apirec.errors import called
 from apirec.streams.loops import shutting_down
 
 # Set (True) on a class of apirec's own whose instances an integration stores ahead of a
@@ -82,7 +83,7 @@ def caller_chunks(chunks: list[Any]) -> int:
 def warn_truncated(tape: Tape, reason: str) -> None:
     where = f" in {tape.stored_in}" if tape.stored_in else ""
     warnings.warn(
-        f"apirec: the stream of {tape.function}() was stored truncated{where} after "
+        f"apirec: the stream of {called(tape.function)} was stored truncated{where} after "
         f"{caller_chunks(tape.chunks):,} chunks: {reason}; replaying past its end raises "
         f"apirec.IncompleteRecording",
         RuntimeWarning,

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 from apirec.codec.exception_data import error_response
-from apirec.errors import ApirecError
+from apirec.errors import ApirecError, called
 from apirec.streams.tape import Tape
 
 _NOT_STREAMS = (str, bytes, bytearray, memoryview, list, tuple, dict, set, frozenset)
@@ -174,7 +174,7 @@ def record_stream(
     if is_async_stream(source) != async_stream:
         got, want = ("an async", "a sync") if async_stream is False else ("a sync", "an async")
         raise ApirecError(
-            f"{function}() returned {got} iterator ({type(source).__name__}) where apirec "
+            f"{called(function)} returned {got} iterator ({type(source).__name__}) where apirec "
             f"replays {want} one, so it cannot be recorded; return {want} iterator, or make "
             f"the function {'an async generator' if not async_stream else 'a generator'} "
             f"function"

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from apirec.codec.envelope import encode
+from apirec.errors import called
 from apirec.streams.completeness import source_ended, truncate, warn_truncated
 
 # Called once per stream when it ends: (chunks, the error that ended it, why it was cut);
@@ -116,7 +117,7 @@ class Tape:
             warn_truncated(self, reason)
         except Exception as failure:  # never hide the cancellation behind a failure to store
             # (or behind the warning, where warnings are errors: it becomes a note)
-            error.add_note(f"apirec: the stream of {self.function}(): {failure}")
+            error.add_note(f"apirec: the stream of {called(self.function)}: {failure}")
 
     def claim(self) -> bool:
         """True for the one finisher allowed to read the rest (threads may race to)."""

@@ -70,11 +70,14 @@ async def streams_page() -> list[str]:
     async with apirec.recording("tests/recordings") as rec:
         integrations.patch(rec, "openai")
         client = AsyncOpenAI()
-        stream = await client.chat.completions.create(model="gpt-4o", messages=msgs, stream=True)
+        stream = await client.chat.completions.create(
+            model="gpt-4o", messages=msgs, stream=True, stream_options={"include_usage": True}
+        )
         async with stream:  # the replayed stream also closes like the SDK's
             async for chunk in stream:  # ChatCompletionChunk objects, one at a time
-                print(chunk.choices[0].delta.content or "", end="")
-                pieces.append(chunk.choices[0].delta.content or "")
+                if chunk.choices:  # the last one holds the usage alone
+                    print(chunk.choices[0].delta.content or "", end="")
+                    pieces.append(chunk.choices[0].delta.content or "")
     print()
     with apirec.recording("tests/recordings") as rec:
         integrations.patch(rec, "openai")

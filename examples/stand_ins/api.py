@@ -89,8 +89,9 @@ async def chat_completions(request: Request) -> Response:
         message = {"role": "assistant", "content": next(known, "I don't know.")}
         finish = "stop"
     if body.get("stream"):
+        usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return StreamingResponse(
-            _chunks(body["model"], message, finish), media_type="text/event-stream"
+            _chunks(body["model"], message, finish, usage), media_type="text/event-stream"
         )
     choice = {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
     return JSONResponse(
@@ -105,15 +106,27 @@ async def chat_completions(request: Request) -> Response:
     )
 
 
-async def _chunks(model: str, message: dict[str, Any], finish: str) -> AsyncIterator[str]:
-    head = {"id": "chatcmpl-standin", "object": "chat.completion.chunk", "created": 1_765_000_000}
+async def _chunks(
+    model: str, message: dict[str, Any], finish: str, usage: bool
+) -> AsyncIterator[str]:
+    """OpenAI's chunks; with ``stream_options={"include_usage": True}``, as OpenAI does: a
+    null ``usage`` in each, then a last chunk with no choices and the usage."""
+    head: dict[str, Any] = {
+        "id": "chatcmpl-standin",
+        "object": "chat.completion.chunk",
+        "created": 1_765_000_000,
+        "model": model,
+        **({"usage": None} if usage else {}),
+    }
     words = (message.get("content") or "").split(" ")
     for n, word in enumerate(words):
         delta = {"role": "assistant", "content": word if n == 0 else " " + word}
         choice = {"index": 0, "delta": delta, "finish_reason": None}
-        yield f"data: {json.dumps({**head, 'model': model, 'choices': [choice]})}\n\n"
+        yield f"data: {json.dumps({**head, 'choices': [choice]})}\n\n"
     last = {"index": 0, "delta": {}, "finish_reason": finish}
-    yield f"data: {json.dumps({**head, 'model': model, 'choices': [last]})}\n\n"
+    yield f"data: {json.dumps({**head, 'choices': [last]})}\n\n"
+    if usage:
+        yield f"data: {json.dumps({**head, 'choices': [], 'usage': USAGE})}\n\n"
     yield "data: [DONE]\n\n"
 
 
