@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.doc_blocks import ROOT, blocks
-from tests.test_docs import run_as_written
+from tests.doc_blocks import ROOT, blocks, missing_lines
+from tests.test_docs import SCRIPTS, run_as_written
 
 
 def _page(tmp_path: Path, text: str) -> Path:
@@ -18,14 +18,6 @@ def _page(tmp_path: Path, text: str) -> Path:
     return page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "not fixed yet (review 20, item 5 of the runner): run_as_written only defines a "
-        "block's test functions; calling them needs the doc blocks i-docsrun is fixing to pass "
-        "first"
-    ),
-)
 def test_a_test_function_in_a_block_is_run(tmp_path: Path) -> None:
     # "runs as written" only defines the function: its body never runs
     (block,) = blocks(
@@ -41,33 +33,57 @@ def test_a_test_function_in_a_block_is_run(tmp_path: Path) -> None:
     )
     done = run_as_written(block, tmp_path)
     assert done.returncode != 0, "a test that cannot run passed as a doc example"
+    assert "NameError: name 'no_such_function' is not defined" in done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "not fixed yet: docs/integrations.md's MCP block is i-docsrun's to fix (imports, "
-        "servers/notes.py, its recordings)"
-    ),
-)
-def test_the_mcp_example_of_integrations_md_runs(tmp_path: Path) -> None:
-    # docs/integrations.md's MCP block passes test_block_runs_as_written, yet calling the test
-    # it shows fails at once: apirec and integrations are never imported (and servers/notes.py
-    # and its recordings do not exist)
+def test_a_test_in_a_block_records_against_the_stand_in_then_replays(tmp_path: Path) -> None:
+    # the runner's other half: a test that calls an API passes, recorded first against the
+    # stand-in, then replayed with no key and no stand-in (a miss would fail the replay)
+    (block,) = blocks(
+        _page(
+            tmp_path,
+            """\
+            ```python
+            import openai
+            import apirec
+            from apirec import integrations
+
+            def test_capital():
+                with apirec.recording("tests/recordings") as rec:
+                    integrations.patch(rec, "openai")
+                    reply = openai.OpenAI().chat.completions.create(
+                        model="gpt-4o",
+                        messages=[{"role": "user", "content": "The capital of France?"}],
+                    )
+                assert reply.choices[0].message.content == "Paris."
+            ```
+            """,
+        )
+    )
+    done = run_as_written(block, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "apirec: 1 replayed, 0 recorded, 0 live, 0 missed" in done.stdout
+    assert len(list((tmp_path / "tests" / "recordings").glob("*.json"))) == 1
+
+
+def test_the_mcp_example_of_integrations_md_runs() -> None:
+    # docs/integrations.md's MCP block passed test_block_runs_as_written, yet calling the test
+    # it shows failed at once: apirec and integrations were never imported, and
+    # servers/notes.py and its recordings did not exist. It now comes from a complete file that
+    # runs as a script in the suite (test_docs_example_runs), calling the test twice: recording
+    # while the server runs, then replaying with the server's file gone.
     (block,) = [
         b
         for b in blocks(ROOT / "docs" / "integrations.md")
         if "async def test_agent_reads_notes" in b.text
     ]
-    called = type(block)(
-        block.page,
-        block.line,
-        block.lang,
-        block.text + "\n\nawait test_agent_reads_notes()\n",
-        block.links,
-    )
-    done = run_as_written(called, tmp_path)
-    assert done.returncode == 0, done.stderr[-400:]
+    script = ROOT / "examples" / "docs" / "mcp_notes.py"
+    assert block.links == (script,)
+    assert script in SCRIPTS
+    assert missing_lines(block) == []
+    main = script.read_text().split('if __name__ == "__main__":')[1]
+    assert main.count("asyncio.run(test_agent_reads_notes())") == 2
+    assert (script.parent / "servers" / "notes.py").is_file()
 
 
 def test_a_fence_with_an_info_string_is_checked(tmp_path: Path) -> None:

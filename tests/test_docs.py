@@ -43,11 +43,73 @@ if inspect.iscoroutine(result):
 """
 
 
+# a block that defines tests is a test module: recorded against the stand-in API, then replayed
+RECORD_AGAINST_THE_STAND_IN = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import pytest
+from _services import stand_in
+with stand_in():
+    sys.exit(pytest.main(sys.argv[2:]))
+"""
+PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
+
+
 def where(block: Block) -> str:
     return block.where
 
 
+def defines_tests(block: Block) -> bool:
+    """Whether the block defines what pytest collects: ``test*`` functions, ``Test*`` classes."""
+    try:
+        tree = ast.parse(block.text)
+    except SyntaxError:
+        return False
+    return any(
+        (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test"))
+        or (isinstance(node, ast.ClassDef) and node.name.startswith("Test"))
+        for node in tree.body
+    )
+
+
+def run_tests_as_written(block: Block, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the block as a pytest module in ``cwd``: first recording (``--apirec-mode=record``)
+    against the stand-in API of examples/stand_ins/api.py, then replaying with no keys and no
+    stand-in; the first run that fails is returned, else the replay."""
+    (cwd / "test_block.py").write_text(block.text + "\n", encoding="utf-8")
+    (cwd / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\n", encoding="utf-8")
+    docs = str(ROOT / "examples" / "docs")
+    runs = [
+        [
+            sys.executable,
+            "-c",
+            RECORD_AGAINST_THE_STAND_IN,
+            docs,
+            *PYTEST_ARGS,
+            "--apirec-mode=record",
+        ],
+        [sys.executable, "-m", "pytest", *PYTEST_ARGS, "--apirec-mode=replay"],
+    ]
+    for argv in runs:
+        done = subprocess.run(
+            [*argv, "test_block.py"],
+            cwd=cwd,
+            env=NO_KEYS,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            done.stderr = f"{block.where}: {argv[-1]}:\n{done.stdout}{done.stderr}"
+            return done
+    return done
+
+
 def run_as_written(block: Block, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the block as a script, or as a test module when it defines tests (whose bodies a
+    script would only define, never run)."""
+    if defines_tests(block):
+        return run_tests_as_written(block, cwd)
     return subprocess.run(
         [sys.executable, "-c", RUN_AS_WRITTEN, block.where],
         input=block.text,
