@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.doc_blocks import ROOT, blocks, missing_lines
-from tests.test_docs import SCRIPTS, run_as_written
+from tests.doc_config import config_problem
+from tests.test_docs import NO_KEYS, SCRIPTS, run_as_written
 
 
 def _page(tmp_path: Path, text: str) -> Path:
@@ -133,3 +134,34 @@ def test_the_output_a_page_shows_is_the_output(capsys, monkeypatch) -> None:
     # happened: [..., 'ERROR', 'TOKENS', 'TOOK', 'AGE', 'SIZE'] printed, the page shows
     # [..., 'ERROR', 'AGE', 'SIZE']
     assert printed_header == shown_header
+
+
+@pytest.mark.parametrize(
+    ("config", "refused"),
+    [
+        (
+            '[tool.pytest.ini_options]\napirec_no_such_key = "x"',
+            "Unknown config option: apirec_no_such_key",
+        ),
+        ('[tool.pytest.ini_options]\napirec_mode = "bogus"', "'bogus' is not a valid record mode"),
+        ("[pytest]\naddopts = --apirec-no-such-option", "unrecognized arguments: --apirec-no-such"),
+        ("[tool:pytest]\napirec_max_age = 30 days", "ini apirec_max_age: '30 days' is not an age"),
+        ('# prices.toml\n[gpt-4o]\ninput = "cheap"', "prices.toml"),
+        ("[tool.pytest.ini_options\napirec_mode = 1", "not valid TOML"),
+        ("apirec_mode = record", "not valid ini"),
+    ],
+)
+def test_a_config_block_pytest_would_refuse_is_caught(
+    tmp_path: Path, config: str, refused: str
+) -> None:
+    # review 20: toml and ini blocks were not checked at all
+    lang = "toml" if "tool.pytest" in config or "prices" in config else "ini"
+    (block,) = blocks(_page(tmp_path, f"```{lang}\n{config}\n```\n"))
+    problem = config_problem(block, tmp_path, NO_KEYS)
+    assert problem is not None and refused in problem, problem
+
+
+def test_a_config_block_pytest_accepts_passes(tmp_path: Path) -> None:
+    config = '[tool.pytest.ini_options]\nasyncio_mode = "auto"\napirec_mode = "replay"'
+    (block,) = blocks(_page(tmp_path, f"```toml\n{config}\n```\n"))
+    assert config_problem(block, tmp_path, NO_KEYS) is None

@@ -14,6 +14,7 @@ import pytest
 
 from apirec.cli.parser import build as _parser
 from tests.doc_blocks import ROOT, SHELL, Block, blocks, missing_lines, pages, shell_commands
+from tests.doc_config import config_problem
 
 BLOCKS = [block for page in pages() for block in blocks(page)]
 PYTHON = [block for block in BLOCKS if block.lang == "python" and block.not_run is None]
@@ -24,6 +25,7 @@ NOT_RUN_EXPECTED = {
     ("docs/integrations.md", "# tests/integration/conftest.py, after what is there"),
     ("docs/integrations.md", "# tests/integration/apirec_app.py"),
 }
+CONFIG = [block for block in BLOCKS if block.lang in ("toml", "ini")]
 # shell blocks, and plain blocks that show a command at a prompt with its output
 SHELL_BLOCKS = [
     block
@@ -183,6 +185,11 @@ def test_block_not_run_says_why_and_compiles(block: Block) -> None:
     assert block.lang == "python", f"{block.where}: only Python blocks may be left unrun"
     assert block.not_run, f"{block.where}: 'Not run by apirec's CI:' gives no reason"
     assert syntax_error(block) is None, f"{block.where}: {syntax_error(block)}"
+
+
+@pytest.mark.parametrize("block", CONFIG, ids=where)
+def test_config_block_is_accepted_by_pytest_and_the_plugin(block: Block, tmp_path: Path) -> None:
+    assert config_problem(block, tmp_path, NO_KEYS) is None
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
