@@ -15,6 +15,7 @@ import pytest
 from apirec.cli.parser import build as _parser
 from tests.doc_blocks import ROOT, SHELL, Block, blocks, missing_lines, pages, shell_commands
 from tests.doc_config import config_problem
+from tests.doc_sessions import is_session, output_differences, run_session, shows_output
 
 BLOCKS = [block for page in pages() for block in blocks(page)]
 PYTHON = [block for block in BLOCKS if block.lang == "python" and block.not_run is None]
@@ -25,6 +26,9 @@ NOT_RUN_EXPECTED = {
     ("docs/integrations.md", "# tests/integration/conftest.py, after what is there"),
     ("docs/integrations.md", "# tests/integration/apirec_app.py"),
 }
+# blocks that show commands with their output: run and compared, or listed here with why not
+SESSIONS = [block for block in BLOCKS if is_session(block) and shows_output(block)]
+OUTPUT_NOT_CHECKED = {}
 CONFIG = [block for block in BLOCKS if block.lang in ("toml", "ini")]
 # shell blocks, and plain blocks that show a command at a prompt with its output
 SHELL_BLOCKS = [
@@ -185,6 +189,21 @@ def test_block_not_run_says_why_and_compiles(block: Block) -> None:
     assert block.lang == "python", f"{block.where}: only Python blocks may be left unrun"
     assert block.not_run, f"{block.where}: 'Not run by apirec's CI:' gives no reason"
     assert syntax_error(block) is None, f"{block.where}: {syntax_error(block)}"
+
+
+@pytest.mark.parametrize("block", [b for b in SESSIONS if b.run_in], ids=where)
+def test_shown_output_is_what_the_commands_print(block: Block, tmp_path: Path) -> None:
+    differences = output_differences(block.text, run_session(block, tmp_path, NO_KEYS))
+    assert differences is None, f"{block.where}:\n{differences}"
+
+
+def test_the_outputs_not_checked_are_these() -> None:
+    found = {
+        (str(b.page.relative_to(ROOT)), b.text.splitlines()[0])
+        for b in SESSIONS
+        if b.run_in is None
+    }
+    assert found == set(OUTPUT_NOT_CHECKED)
 
 
 @pytest.mark.parametrize("block", CONFIG, ids=where)
