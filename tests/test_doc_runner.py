@@ -10,6 +10,7 @@ import pytest
 
 from tests.doc_blocks import ROOT, blocks, missing_lines
 from tests.doc_config import config_problem
+from tests.doc_sessions import output_differences, run_session
 from tests.test_docs import NO_KEYS, SCRIPTS, run_as_written
 
 
@@ -108,13 +109,6 @@ def test_a_fence_with_an_info_string_is_checked(tmp_path: Path) -> None:
     assert [b.lang for b in found] == ["python", "python"], found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "not fixed yet: shell blocks' shown output is not compared with what the command "
-        "prints; docs/cli.md's ls output is i-docsrun's to update"
-    ),
-)
 def test_the_output_a_page_shows_is_the_output(capsys, monkeypatch) -> None:
     # issue 20 point 1: "with the output the page shows". Shell blocks are only parsed, so
     # docs/cli.md still shows `apirec ls` without the TOKENS and TOOK columns it prints since
@@ -165,3 +159,61 @@ def test_a_config_block_pytest_accepts_passes(tmp_path: Path) -> None:
     config = '[tool.pytest.ini_options]\nasyncio_mode = "auto"\napirec_mode = "replay"'
     (block,) = blocks(_page(tmp_path, f"```toml\n{config}\n```\n"))
     assert config_problem(block, tmp_path, NO_KEYS) is None
+
+
+WEATHER = ROOT / "examples" / "weather"
+# what the page shows, in the widths and ages of another day, another machine
+SESSION = """\
+$ apirec ls tests/recordings --function forecast
+FUNCTION  TEST  KEY  STREAMED  ERROR  TOKENS  TOOK  AGE  SIZE
+weather.forecast   test_weather.py::test_forecast  5d86152f3a2b   0.2s   41d 2h   535
+weather.forecast   test_weather.py::test_week      dd8c0bb6f3ee   0.20s  3m       591
+2 recordings, 1.1 KB
+$ apirec prune tests/recordings --test test_week
+deleted tests/recordings/dd8c0bb6f3ee55570396fc26db63a362.json
+deleted 1 recording
+$ apirec ls tests/recordings/no-such-dir
+...
+$ echo $?
+2
+$ mkdir /tmp/made && cd /tmp/made && pwd && echo 2026-01-02T03:04:05Z
+/tmp/made
+2024-05-06T00:00:00Z
+"""
+
+
+def _session(tmp_path: Path, shown: str) -> tuple[str, str | None]:
+    (block,) = blocks(
+        _page(
+            tmp_path,
+            f"```\n{shown}```\n<sub>Output checked: run in a copy of [weather]({WEATHER}).</sub>\n",
+        )
+    )
+    assert block.run_in == WEATHER and block.in_a_copy
+    printed = run_session(block, tmp_path / "run", NO_KEYS)
+    return printed, output_differences(block.text, printed)
+
+
+def test_a_session_is_run_in_a_copy_and_compared_as_normalised(tmp_path: Path) -> None:
+    # review 20: shown output was never compared. Widths, durations, dates, the temporary
+    # directory and `...` elisions vary; all else must be what the commands print.
+    (tmp_path / "run").mkdir()
+    printed, differences = _session(tmp_path, SESSION)
+    assert differences is None, printed
+    assert (WEATHER / "tests" / "recordings" / "dd8c0bb6f3ee55570396fc26db63a362.json").is_file()
+
+
+def test_a_session_whose_output_is_wrong_fails_with_a_diff(tmp_path: Path) -> None:
+    (tmp_path / "run").mkdir()
+    _, differences = _session(tmp_path, SESSION.replace("591", "592").replace("\n2\n", "\n0\n"))
+    assert differences is not None
+    changed = [line for line in differences.splitlines() if line[:1] in "+-"]
+    assert "-weather.forecast test_weather.py::test_week dd8c0bb6f3ee <time> 592" in changed
+    assert "+weather.forecast test_weather.py::test_week dd8c0bb6f3ee <time> 591" in changed
+    assert "-0" in changed and "+2" in changed
+
+
+def test_a_session_without_a_marker_is_not_run(tmp_path: Path) -> None:
+    # it must then be listed in test_docs.OUTPUT_NOT_CHECKED, with why
+    (block,) = blocks(_page(tmp_path, "```\n$ apirec ls tests/recordings\nnothing\n```\n"))
+    assert block.run_in is None
