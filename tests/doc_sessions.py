@@ -4,7 +4,7 @@ A session is a plain or ``console`` block with lines ``$ COMMAND``, each followe
 prints. One marked ``<sub>Output checked: run in a copy of [DIR](...).</sub>`` runs in a fresh
 copy of DIR; one marked ``<sub>Output checked: run from the repository's root.</sub>`` runs in
 the repository itself (its commands must only read there). The commands run in order in one
-``bash`` (so ``cd`` and ``echo $?`` work), in a 120-column pseudo-terminal (stdout and stderr
+``bash`` (so ``cd`` and ``echo $?`` work), in a 132-column pseudo-terminal (stdout and stderr
 both, so tables fit as a user sees them; what a progress line leaves after its last carriage
 return, and no colour codes, is kept), with this interpreter's ``apirec``, ``pytest`` and
 ``python`` first on the PATH, no API keys, and ``/tmp`` standing for a fresh temporary
@@ -87,10 +87,10 @@ def run_session(block: Block, tmp: Path, env: dict[str, str]) -> str:
 
 
 def _in_a_terminal(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
-    """What ``argv`` prints to a 120-column terminal, as the lines the terminal is left with."""
+    """What ``argv`` prints to a 132-column terminal, as the lines the terminal is left with."""
     controller, terminal = pty.openpty()
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
-    env = {**env, "COLUMNS": "120", "LINES": "24", "TERM": "dumb", "NO_COLOR": "1"}
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 132, 0, 0))
+    env = {**env, "COLUMNS": "132", "LINES": "24", "TERM": "dumb", "NO_COLOR": "1"}
     chunks: list[bytes] = []
 
     def read() -> None:
