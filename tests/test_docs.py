@@ -35,11 +35,6 @@ OUTPUT_NOT_CHECKED = {
         "a project with 53 recorded model calls; the examples' recordings are mostly older than "
         "the ledger"
     ),
-    ("docs/cli.md", "$ apirec verify recs"): "a msgpack store damaged at one byte",
-    ("docs/cli.md", "$ apirec repair recs"): "a msgpack store damaged at one byte",
-    ("docs/recordings-and-stores.md", "$ apirec repair tests/recordings"): (
-        "a msgpack store damaged at one byte"
-    ),
     ("docs/cli.md", "$ apirec prune tests/recordings --usage usage-*.json"): (
         "the usage reports of a sharded run"
     ),
