@@ -1,14 +1,21 @@
 """The code blocks of README.md, docs/ and examples/, and how each is shown to be true.
 
-A ``python`` block either runs as written (top-level ``await`` allowed), or is followed by a
-line ``<sub>... [examples/....py](...)</sub>`` linking the complete files it comes from: then
+A ``python`` block either runs as written (top-level ``await`` allowed; a block that defines
+``test_*`` functions or ``Test*`` classes runs as a pytest module, recorded against the stand-in
+API, then replayed with no keys), or is followed by a line
+``<sub>... [examples/....py](...)</sub>`` linking the complete files it comes from: then
 every line of the block must appear, in the same order, in those files (blank lines, ``...``
 elisions and ``# file.py`` headings aside), and the files themselves run in the test suite
 (examples/docs/*.py as scripts, the example projects through their tests). A block that needs
 software apirec's CI cannot install is followed instead by ``<sub>Not run by apirec's CI:
 REASON.</sub>``: it is only compiled (a syntax check), and the reason must not be empty. Shell
-blocks: every
-``apirec`` command must parse, and every ``--apirec-*`` option given to pytest must exist.
+blocks: every ``apirec`` command must parse, and every ``--apirec-*`` option given to pytest
+must exist. A block of ``$ COMMAND`` lines with their output, followed by ``<sub>Output
+checked: run in a copy of [DIR](...).</sub>`` or ``<sub>Output checked: run from the
+repository's root.</sub>``, is run there and compared with what it shows, normalised as
+tests/doc_sessions.py says (widths, durations, UTC times, the temporary directory, ``...``).
+``toml`` and ``ini`` blocks must parse, and a pytest configuration or price table in one must
+be accepted by pytest with apirec's plugin and ``--strict-config`` (tests/doc_config.py).
 """
 
 from __future__ import annotations
