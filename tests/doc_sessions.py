@@ -13,8 +13,9 @@ directory (named ``/tmp`` again in what they print).
 The page and what the commands printed are then compared after normalising what varies from
 run to run and machine to machine:
 
-- widths: runs of spaces and tabs are one space, and ends of lines are stripped (a column is
-  as wide as its longest value);
+- widths: runs of spaces and tabs are one space, ends of lines are stripped (a column is as
+  wide as its longest value), and a rule of four or more ``-``, ``=`` or ``─`` is four (pytest's
+  section lines span the terminal);
 - times and dates: a duration (``2s``, ``62.3s``, ``41d 2h``, ``14m 02s``, ``150ms``) is
   ``<time>``; a UTC time (``2026-12-06T09:12:40Z``, ``20261207T022316Z``) is ``<date>``;
 - paths: the temporary directory is ``/tmp``, and the copy's own path is its directory's;
@@ -43,6 +44,7 @@ from pathlib import Path
 from tests.doc_blocks import Block
 
 PROMPT = "$ "
+RULE = re.compile(r"([-=─])\1{3,}")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 DATE = re.compile(r"\b\d{4}-?\d{2}-?\d{2}T\d{2}:?\d{2}:?\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?\b")
 DURATION = re.compile(r"\b\d+(?:\.\d+)?(?:ms|s|m|h|d|w)(?: \d+(?:\.\d+)?(?:ms|s|m|h|d|w))*\b")
@@ -127,6 +129,7 @@ def _in_a_terminal(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
 def normalise(text: str) -> str:
     """The text as compared: see the module docstring."""
     text = "\n".join(" ".join(line.split()) for line in text.strip().splitlines())
+    text = RULE.sub(r"\1\1\1\1", text)
     return DURATION.sub("<time>", DATE.sub("<date>", text))
 
 

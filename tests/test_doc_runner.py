@@ -203,6 +203,20 @@ def test_a_session_is_run_in_a_copy_and_compared_as_normalised(tmp_path: Path) -
     assert (WEATHER / "tests" / "recordings" / "dd8c0bb6f3ee55570396fc26db63a362.json").is_file()
 
 
+def test_pytest_section_rules_span_any_width_but_their_words_count() -> None:
+    shown = "$ pytest -v\n...\n------ apirec ------\napirec: 3 replayed\n"
+    assert (
+        output_differences(
+            shown, "$ pytest -v\nx\n" + "-" * 60 + " apirec " + "-" * 60 + "\napirec: 3 replayed"
+        )
+        is None
+    )
+    assert (
+        output_differences(shown, "$ pytest -v\n------ apirec ------\napirec: 4 replayed")
+        is not None
+    )
+
+
 def test_a_session_whose_output_is_wrong_fails_with_a_diff(tmp_path: Path) -> None:
     (tmp_path / "run").mkdir()
     _, differences = _session(tmp_path, SESSION.replace("591", "592").replace("\n2\n", "\n0\n"))

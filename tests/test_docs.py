@@ -29,7 +29,6 @@ NOT_RUN_EXPECTED = {
 # blocks that show commands with their output: run and compared, or listed here with why not
 SESSIONS = [block for block in BLOCKS if is_session(block) and shows_output(block)]
 OUTPUT_NOT_CHECKED = {
-    ("README.md", "$ pytest -v"): "the weather example after a call changed (pytest.md's)",
     ("docs/pytest.md", "$ pytest -v"): "a project after a call changed or a step was removed",
     ("docs/cli.md", "$ apirec stats tests/recordings --by model --prices prices.toml"): (
         "a project with 53 recorded model calls; the examples' recordings are mostly older than "
