@@ -11,7 +11,7 @@ import pytest
 from tests.doc_blocks import ROOT, blocks, missing_lines
 from tests.doc_config import config_problem
 from tests.doc_sessions import output_differences, run_session
-from tests.test_docs import NO_KEYS, SCRIPTS, run_as_written
+from tests.test_docs import NO_KEYS, SCRIPTS, run_as_written, uncalled_tests
 
 
 def _page(tmp_path: Path, text: str) -> Path:
@@ -36,6 +36,19 @@ def test_a_test_function_in_a_block_is_run(tmp_path: Path) -> None:
     done = run_as_written(block, tmp_path)
     assert done.returncode != 0, "a test that cannot run passed as a doc example"
     assert "NameError: name 'no_such_function' is not defined" in done.stderr
+
+
+def test_a_test_a_complete_file_defines_but_never_runs_is_caught() -> None:
+    # a block linked to examples/docs/NAME.py is true when the script runs; a test function
+    # there that the script never calls (nor hands to pytest) would be one more body never run
+    script = "async def test_weather():\n    assert False\n\nif __name__ == '__main__':\n    pass\n"
+    assert uncalled_tests(script) == {"test_weather"}
+    called = script.replace("    pass", "    asyncio.run(test_weather())")
+    assert uncalled_tests(called) == set()
+    itself = script.replace(
+        "    pass", '    subprocess.run([sys.executable, "-m", "pytest", __file__])'
+    )
+    assert uncalled_tests(itself) == set()
 
 
 def test_a_test_in_a_block_records_against_the_stand_in_then_replays(tmp_path: Path) -> None:

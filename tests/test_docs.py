@@ -91,6 +91,24 @@ def defines_tests(block: Block) -> bool:
     )
 
 
+def uncalled_tests(source: str) -> set[str]:
+    """The test functions a doc script defines but neither calls nor gives to pytest (a script
+    runs as ``python script.py``: nothing else would run them)."""
+    tree = ast.parse(source)
+    defined = {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test")
+    }
+    called = {
+        node.func.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+    runs_itself = re.search(r'"-m",\s*"pytest"', source) and "__file__" in source
+    return set() if runs_itself else defined - called
+
+
 def run_tests_as_written(block: Block, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run the block as a pytest module in ``cwd``: first recording (``--apirec-mode=record``)
     against the stand-in API of examples/stand_ins/api.py, then replaying with no keys and no
@@ -222,6 +240,11 @@ def test_the_outputs_not_checked_are_these() -> None:
 @pytest.mark.parametrize("block", CONFIG, ids=where)
 def test_config_block_is_accepted_by_pytest_and_the_plugin(block: Block, tmp_path: Path) -> None:
     assert config_problem(block, tmp_path, NO_KEYS) is None
+
+
+def test_docs_examples_run_the_tests_they_define() -> None:
+    never = {s.name: uncalled_tests(s.read_text("utf-8")) for s in SCRIPTS}
+    assert {name: tests for name, tests in never.items() if tests} == {}
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
