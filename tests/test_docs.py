@@ -51,8 +51,11 @@ SHELL_BLOCKS = [
 ]
 SCRIPTS = sorted(p for p in (ROOT / "examples" / "docs").glob("*.py") if not p.name.startswith("_"))
 PROJECTS = {p.parent for p in (ROOT / "examples").glob("*/pytest.ini")}
-# a fork's pull request has no keys: the docs' code must run without them
-NO_KEYS = {k: v for k, v in os.environ.items() if not re.search(r"API_KEY|BASE_URL|APIREC_", k)}
+# a fork's pull request has no keys: the docs' code must run without them (nor as an xdist
+# worker of this run: a doc's own pytest is a run of its own)
+NO_KEYS = {
+    k: v for k, v in os.environ.items() if not re.search(r"API_KEY|BASE_URL|APIREC_|^PYTEST_", k)
+}
 RUN_AS_WRITTEN = """
 import ast, asyncio, inspect, sys
 code = compile(sys.stdin.read(), sys.argv[1], "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
