@@ -26,13 +26,15 @@ NOT_RUN_EXPECTED = {
     ("docs/integrations.md", "# tests/integration/conftest.py, after what is there"),
     ("docs/integrations.md", "# tests/integration/apirec_app.py"),
 }
-# blocks that show commands with their output: run and compared, or listed here with why not
+# blocks that show commands with their output: run and compared (tests/doc_sessions.py), or
+# listed here with the state they need that no committed directory holds, so that one more is a
+# visible change
 SESSIONS = [block for block in BLOCKS if is_session(block) and shows_output(block)]
 OUTPUT_NOT_CHECKED = {
     ("docs/pytest.md", "$ pytest -v"): "a project after a call changed or a step was removed",
     ("docs/cli.md", "$ apirec stats tests/recordings --by model --prices prices.toml"): (
-        "a project with 53 recorded model calls; the examples' recordings are mostly older than "
-        "the ledger"
+        "53 recorded calls of two models, one priced; the examples' few model calls cost nothing "
+        "that shows"
     ),
     ("docs/cli.md", "$ apirec prune tests/recordings --usage usage-*.json"): (
         "the usage reports of a sharded run"
