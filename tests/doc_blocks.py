@@ -1,14 +1,21 @@
 """The code blocks of README.md, docs/ and examples/, and how each is shown to be true.
 
-A ``python`` block either runs as written (top-level ``await`` allowed), or is followed by a
-line ``<sub>... [examples/....py](...)</sub>`` linking the complete files it comes from: then
+A ``python`` block either runs as written (top-level ``await`` allowed; a block that defines
+``test_*`` functions or ``Test*`` classes runs as a pytest module, recorded against the stand-in
+API, then replayed with no keys), or is followed by a line
+``<sub>... [examples/....py](...)</sub>`` linking the complete files it comes from: then
 every line of the block must appear, in the same order, in those files (blank lines, ``...``
 elisions and ``# file.py`` headings aside), and the files themselves run in the test suite
 (examples/docs/*.py as scripts, the example projects through their tests). A block that needs
 software apirec's CI cannot install is followed instead by ``<sub>Not run by apirec's CI:
 REASON.</sub>``: it is only compiled (a syntax check), and the reason must not be empty. Shell
-blocks: every
-``apirec`` command must parse, and every ``--apirec-*`` option given to pytest must exist.
+blocks: every ``apirec`` command must parse, and every ``--apirec-*`` option given to pytest
+must exist. A block of ``$ COMMAND`` lines with their output, followed by ``<sub>Output
+checked: run in a copy of [DIR](...).</sub>`` or ``<sub>Output checked: run from the
+repository's root.</sub>``, is run there and compared with what it shows, normalised as
+tests/doc_sessions.py says (widths, durations, UTC times, the temporary directory, ``...``).
+``toml`` and ``ini`` blocks must parse, and a pytest configuration or price table in one must
+be accepted by pytest with apirec's plugin and ``--strict-config`` (tests/doc_config.py).
 """
 
 from __future__ import annotations
@@ -26,6 +33,12 @@ LINK = re.compile(r"\]\(((?:\.\./|\./)*(?:[\w.-]+/)*[\w.-]+\.py)\)")
 ELISION = re.compile(r"^(\.\.\.|\.\.\.\s*#.*|#\s*[\w./-]+\.(py|ini|toml)(:.*)?)$")
 SHELL = {"bash", "sh", "console", "shell"}
 NOT_RUN = re.compile(r"^<sub>Not run by apirec's CI:(.*)</sub>$", re.S)
+# where a block that shows commands at a ``$ `` prompt with their output is run, to compare it
+OUTPUT_CHECKED = re.compile(
+    r"^<sub>Output checked: run (?:in a copy of \[[^\]]*\]\(([^)]+)\)|(from the repository's root))"
+    r"\.</sub>$",
+    re.S,
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,8 @@ class Block:
     text: str
     links: tuple[Path, ...]  # the complete files the block comes from
     not_run: str | None = None  # why apirec's CI cannot run it ("" if the marker gives none)
+    run_in: Path | None = None  # where its commands run, to compare their output with it
+    in_a_copy: bool = False  # run_in is copied first (else the commands run in it as it is)
 
     @property
     def where(self) -> str:
@@ -74,12 +89,17 @@ def blocks(page: Path) -> list[Block]:
             rest.pop(0)
         links: tuple[Path, ...] = ()
         not_run = None
+        run_in: Path | None = None
+        in_a_copy = False
         if rest and rest[0].lstrip().startswith("<sub>"):
             note = "\n".join(rest[: next(i for i, x in enumerate(rest) if "</sub>" in x) + 1])
             links = tuple((page.parent / link).resolve() for link in LINK.findall(note))
             if marker := NOT_RUN.match(note.strip()):
                 not_run = " ".join(marker.group(1).split()).rstrip(".")
-        found.append(Block(page, n + 1, opening.group(2), text, links, not_run))
+            if checked := OUTPUT_CHECKED.match(" ".join(note.split())):
+                in_a_copy = checked.group(1) is not None
+                run_in = (page.parent / checked.group(1)).resolve() if in_a_copy else ROOT
+        found.append(Block(page, n + 1, opening.group(2), text, links, not_run, run_in, in_a_copy))
         n = end + 1
     return found
 

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.doc_blocks import ROOT, blocks
-from tests.test_docs import run_as_written
+from tests.doc_blocks import ROOT, blocks, missing_lines
+from tests.doc_config import config_problem
+from tests.doc_sessions import output_differences, run_session
+from tests.test_docs import NO_KEYS, SCRIPTS, run_as_written, uncalled_tests
 
 
 def _page(tmp_path: Path, text: str) -> Path:
@@ -18,14 +20,6 @@ def _page(tmp_path: Path, text: str) -> Path:
     return page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "not fixed yet (review 20, item 5 of the runner): run_as_written only defines a "
-        "block's test functions; calling them needs the doc blocks i-docsrun is fixing to pass "
-        "first"
-    ),
-)
 def test_a_test_function_in_a_block_is_run(tmp_path: Path) -> None:
     # "runs as written" only defines the function: its body never runs
     (block,) = blocks(
@@ -41,33 +35,70 @@ def test_a_test_function_in_a_block_is_run(tmp_path: Path) -> None:
     )
     done = run_as_written(block, tmp_path)
     assert done.returncode != 0, "a test that cannot run passed as a doc example"
+    assert "NameError: name 'no_such_function' is not defined" in done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "not fixed yet: docs/integrations.md's MCP block is i-docsrun's to fix (imports, "
-        "servers/notes.py, its recordings)"
-    ),
-)
-def test_the_mcp_example_of_integrations_md_runs(tmp_path: Path) -> None:
-    # docs/integrations.md's MCP block passes test_block_runs_as_written, yet calling the test
-    # it shows fails at once: apirec and integrations are never imported (and servers/notes.py
-    # and its recordings do not exist)
+def test_a_test_a_complete_file_defines_but_never_runs_is_caught() -> None:
+    # a block linked to examples/docs/NAME.py is true when the script runs; a test function
+    # there that the script never calls (nor hands to pytest) would be one more body never run
+    script = "async def test_weather():\n    assert False\n\nif __name__ == '__main__':\n    pass\n"
+    assert uncalled_tests(script) == {"test_weather"}
+    called = script.replace("    pass", "    asyncio.run(test_weather())")
+    assert uncalled_tests(called) == set()
+    itself = script.replace(
+        "    pass", '    subprocess.run([sys.executable, "-m", "pytest", __file__])'
+    )
+    assert uncalled_tests(itself) == set()
+
+
+def test_a_test_in_a_block_records_against_the_stand_in_then_replays(tmp_path: Path) -> None:
+    # the runner's other half: a test that calls an API passes, recorded first against the
+    # stand-in, then replayed with no key and no stand-in (a miss would fail the replay)
+    (block,) = blocks(
+        _page(
+            tmp_path,
+            """\
+            ```python
+            import openai
+            import apirec
+            from apirec import integrations
+
+            def test_capital():
+                with apirec.recording("tests/recordings") as rec:
+                    integrations.patch(rec, "openai")
+                    reply = openai.OpenAI().chat.completions.create(
+                        model="gpt-4o",
+                        messages=[{"role": "user", "content": "The capital of France?"}],
+                    )
+                assert reply.choices[0].message.content == "Paris."
+            ```
+            """,
+        )
+    )
+    done = run_as_written(block, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "apirec: 1 replayed, 0 recorded, 0 live, 0 missed" in done.stdout
+    assert len(list((tmp_path / "tests" / "recordings").glob("*.json"))) == 1
+
+
+def test_the_mcp_example_of_integrations_md_runs() -> None:
+    # docs/integrations.md's MCP block passed test_block_runs_as_written, yet calling the test
+    # it shows failed at once: apirec and integrations were never imported, and
+    # servers/notes.py and its recordings did not exist. It now comes from a complete file that
+    # runs as a script in the suite (test_docs_example_runs), calling the test twice: recording
+    # while the server runs, then replaying with the server's file gone.
     (block,) = [
         b
         for b in blocks(ROOT / "docs" / "integrations.md")
         if "async def test_agent_reads_notes" in b.text
     ]
-    called = type(block)(
-        block.page,
-        block.line,
-        block.lang,
-        block.text + "\n\nawait test_agent_reads_notes()\n",
-        block.links,
-    )
-    done = run_as_written(called, tmp_path)
-    assert done.returncode == 0, done.stderr[-400:]
+    script = ROOT / "examples" / "docs" / "mcp_notes.py"
+    assert block.links == (script,)
+    assert script in SCRIPTS
+    assert missing_lines(block) == []
+    main = script.read_text().split('if __name__ == "__main__":')[1]
+    assert main.count("asyncio.run(test_agent_reads_notes())") == 2
+    assert (script.parent / "servers" / "notes.py").is_file()
 
 
 def test_a_fence_with_an_info_string_is_checked(tmp_path: Path) -> None:
@@ -91,13 +122,6 @@ def test_a_fence_with_an_info_string_is_checked(tmp_path: Path) -> None:
     assert [b.lang for b in found] == ["python", "python"], found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "not fixed yet: shell blocks' shown output is not compared with what the command "
-        "prints; docs/cli.md's ls output is i-docsrun's to update"
-    ),
-)
 def test_the_output_a_page_shows_is_the_output(capsys, monkeypatch) -> None:
     # issue 20 point 1: "with the output the page shows". Shell blocks are only parsed, so
     # docs/cli.md still shows `apirec ls` without the TOKENS and TOOK columns it prints since
@@ -117,3 +141,106 @@ def test_the_output_a_page_shows_is_the_output(capsys, monkeypatch) -> None:
     # happened: [..., 'ERROR', 'TOKENS', 'TOOK', 'AGE', 'SIZE'] printed, the page shows
     # [..., 'ERROR', 'AGE', 'SIZE']
     assert printed_header == shown_header
+
+
+@pytest.mark.parametrize(
+    ("config", "refused"),
+    [
+        (
+            '[tool.pytest.ini_options]\napirec_no_such_key = "x"',
+            "Unknown config option: apirec_no_such_key",
+        ),
+        ('[tool.pytest.ini_options]\napirec_mode = "bogus"', "'bogus' is not a valid record mode"),
+        ("[pytest]\naddopts = --apirec-no-such-option", "unrecognized arguments: --apirec-no-such"),
+        ("[tool:pytest]\napirec_max_age = 30 days", "ini apirec_max_age: '30 days' is not an age"),
+        ('# prices.toml\n[gpt-4o]\ninput = "cheap"', "prices.toml"),
+        ("[tool.pytest.ini_options\napirec_mode = 1", "not valid TOML"),
+        ("apirec_mode = record", "not valid ini"),
+    ],
+)
+def test_a_config_block_pytest_would_refuse_is_caught(
+    tmp_path: Path, config: str, refused: str
+) -> None:
+    # review 20: toml and ini blocks were not checked at all
+    lang = "toml" if "tool.pytest" in config or "prices" in config else "ini"
+    (block,) = blocks(_page(tmp_path, f"```{lang}\n{config}\n```\n"))
+    problem = config_problem(block, tmp_path, NO_KEYS)
+    assert problem is not None and refused in problem, problem
+
+
+def test_a_config_block_pytest_accepts_passes(tmp_path: Path) -> None:
+    config = '[tool.pytest.ini_options]\nasyncio_mode = "auto"\napirec_mode = "replay"'
+    (block,) = blocks(_page(tmp_path, f"```toml\n{config}\n```\n"))
+    assert config_problem(block, tmp_path, NO_KEYS) is None
+
+
+WEATHER = ROOT / "examples" / "weather"
+# what the page shows, in the widths and ages of another day, another machine
+SESSION = """\
+$ apirec ls tests/recordings --function forecast
+FUNCTION  TEST  KEY  STREAMED  ERROR  TOKENS  TOOK  AGE  SIZE
+weather.forecast   test_weather.py::test_forecast  5d86152f3a2b   0.2s   41d 2h   535
+weather.forecast   test_weather.py::test_week      dd8c0bb6f3ee   0.20s  3m       591
+2 recordings, 1.1 KB
+$ apirec prune tests/recordings --test test_week
+deleted tests/recordings/dd8c0bb6f3ee55570396fc26db63a362.json
+deleted 1 recording
+$ apirec ls tests/recordings/no-such-dir
+...
+$ echo $?
+2
+$ mkdir /tmp/made && cd /tmp/made && pwd && echo 2026-01-02T03:04:05Z
+/tmp/made
+2024-05-06T00:00:00Z
+"""
+
+
+def _session(tmp_path: Path, shown: str) -> tuple[str, str | None]:
+    (block,) = blocks(
+        _page(
+            tmp_path,
+            f"```\n{shown}```\n<sub>Output checked: run in a copy of [weather]({WEATHER}).</sub>\n",
+        )
+    )
+    assert block.run_in == WEATHER and block.in_a_copy
+    printed = run_session(block, tmp_path / "run", NO_KEYS)
+    return printed, output_differences(block.text, printed)
+
+
+def test_a_session_is_run_in_a_copy_and_compared_as_normalised(tmp_path: Path) -> None:
+    # review 20: shown output was never compared. Widths, durations, dates, the temporary
+    # directory and `...` elisions vary; all else must be what the commands print.
+    (tmp_path / "run").mkdir()
+    printed, differences = _session(tmp_path, SESSION)
+    assert differences is None, printed
+    assert (WEATHER / "tests" / "recordings" / "dd8c0bb6f3ee55570396fc26db63a362.json").is_file()
+
+
+def test_pytest_section_rules_span_any_width_but_their_words_count() -> None:
+    shown = "$ pytest -v\n...\n------ apirec ------\napirec: 3 replayed\n"
+    assert (
+        output_differences(
+            shown, "$ pytest -v\nx\n" + "-" * 60 + " apirec " + "-" * 60 + "\napirec: 3 replayed"
+        )
+        is None
+    )
+    assert (
+        output_differences(shown, "$ pytest -v\n------ apirec ------\napirec: 4 replayed")
+        is not None
+    )
+
+
+def test_a_session_whose_output_is_wrong_fails_with_a_diff(tmp_path: Path) -> None:
+    (tmp_path / "run").mkdir()
+    _, differences = _session(tmp_path, SESSION.replace("591", "592").replace("\n2\n", "\n0\n"))
+    assert differences is not None
+    changed = [line for line in differences.splitlines() if line[:1] in "+-"]
+    assert "-weather.forecast test_weather.py::test_week dd8c0bb6f3ee <time> 592" in changed
+    assert "+weather.forecast test_weather.py::test_week dd8c0bb6f3ee <time> 591" in changed
+    assert "-0" in changed and "+2" in changed
+
+
+def test_a_session_without_a_marker_is_not_run(tmp_path: Path) -> None:
+    # it must then be listed in test_docs.OUTPUT_NOT_CHECKED, with why
+    (block,) = blocks(_page(tmp_path, "```\n$ apirec ls tests/recordings\nnothing\n```\n"))
+    assert block.run_in is None

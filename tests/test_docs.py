@@ -15,6 +15,8 @@ import pytest
 
 from apirec.cli.parser import build as _parser
 from tests.doc_blocks import ROOT, SHELL, Block, blocks, missing_lines, pages, shell_commands
+from tests.doc_config import config_problem
+from tests.doc_sessions import is_session, output_differences, run_session, shows_output
 
 BLOCKS = [block for page in pages() for block in blocks(page)]
 PYTHON = [block for block in BLOCKS if block.lang == "python" and block.not_run is None]
@@ -25,6 +27,25 @@ NOT_RUN_EXPECTED = {
     ("docs/integrations.md", "# tests/integration/conftest.py, after what is there"),
     ("docs/integrations.md", "# tests/integration/apirec_app.py"),
 }
+# blocks that show commands with their output: run and compared (tests/doc_sessions.py), or
+# listed here with the state they need that no committed directory holds, so that one more is a
+# visible change
+SESSIONS = [block for block in BLOCKS if is_session(block) and shows_output(block)]
+OUTPUT_NOT_CHECKED = {
+    ("docs/pytest.md", "$ pytest -v"): "a project after a call changed or a step was removed",
+    ("docs/cli.md", "$ apirec stats tests/recordings --by model --prices prices.toml"): (
+        "53 recorded calls of two models, one priced; the examples' few model calls cost nothing "
+        "that shows"
+    ),
+    ("docs/cli.md", "$ apirec prune tests/recordings --usage usage-*.json"): (
+        "the usage reports of a sharded run"
+    ),
+    ("docs/cli.md", "$ apirec scan recordings/"): "recordings with secrets in them",
+    ("docs/staying-true.md", "$ apirec ls tests/recordings --older-than 30d"): (
+        "recordings 41 days old"
+    ),
+}
+CONFIG = [block for block in BLOCKS if block.lang in ("toml", "ini")]
 # shell blocks, and plain blocks that show a command at a prompt with its output
 SHELL_BLOCKS = [
     block
@@ -33,8 +54,11 @@ SHELL_BLOCKS = [
 ]
 SCRIPTS = sorted(p for p in (ROOT / "examples" / "docs").glob("*.py") if not p.name.startswith("_"))
 PROJECTS = {p.parent for p in (ROOT / "examples").glob("*/pytest.ini")}
-# a fork's pull request has no keys: the docs' code must run without them
-NO_KEYS = {k: v for k, v in os.environ.items() if not re.search(r"API_KEY|BASE_URL|APIREC_", k)}
+# a fork's pull request has no keys: the docs' code must run without them (nor as an xdist
+# worker of this run: a doc's own pytest is a run of its own)
+NO_KEYS = {
+    k: v for k, v in os.environ.items() if not re.search(r"API_KEY|BASE_URL|APIREC_|^PYTEST_", k)
+}
 RUN_AS_WRITTEN = """
 import ast, asyncio, inspect, sys
 code = compile(sys.stdin.read(), sys.argv[1], "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
@@ -44,11 +68,91 @@ if inspect.iscoroutine(result):
 """
 
 
+# a block that defines tests is a test module: recorded against the stand-in API, then replayed
+RECORD_AGAINST_THE_STAND_IN = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import pytest
+from _services import stand_in
+with stand_in():
+    sys.exit(pytest.main(sys.argv[2:]))
+"""
+PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
+
+
 def where(block: Block) -> str:
     return block.where
 
 
+def defines_tests(block: Block) -> bool:
+    """Whether the block defines what pytest collects: ``test*`` functions, ``Test*`` classes."""
+    try:
+        tree = ast.parse(block.text)
+    except SyntaxError:
+        return False
+    return any(
+        (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test"))
+        or (isinstance(node, ast.ClassDef) and node.name.startswith("Test"))
+        for node in tree.body
+    )
+
+
+def uncalled_tests(source: str) -> set[str]:
+    """The test functions a doc script defines but neither calls nor gives to pytest (a script
+    runs as ``python script.py``: nothing else would run them)."""
+    tree = ast.parse(source)
+    defined = {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test")
+    }
+    called = {
+        node.func.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+    runs_itself = re.search(r'"-m",\s*"pytest"', source) and "__file__" in source
+    return set() if runs_itself else defined - called
+
+
+def run_tests_as_written(block: Block, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the block as a pytest module in ``cwd``: first recording (``--apirec-mode=record``)
+    against the stand-in API of examples/stand_ins/api.py, then replaying with no keys and no
+    stand-in; the first run that fails is returned, else the replay."""
+    (cwd / "test_block.py").write_text(block.text + "\n", encoding="utf-8")
+    (cwd / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\n", encoding="utf-8")
+    docs = str(ROOT / "examples" / "docs")
+    runs = [
+        [
+            sys.executable,
+            "-c",
+            RECORD_AGAINST_THE_STAND_IN,
+            docs,
+            *PYTEST_ARGS,
+            "--apirec-mode=record",
+        ],
+        [sys.executable, "-m", "pytest", *PYTEST_ARGS, "--apirec-mode=replay"],
+    ]
+    for argv in runs:
+        done = subprocess.run(
+            [*argv, "test_block.py"],
+            cwd=cwd,
+            env=NO_KEYS,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            done.stderr = f"{block.where}: {argv[-1]}:\n{done.stdout}{done.stderr}"
+            return done
+    return done
+
+
 def run_as_written(block: Block, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the block as a script, or as a test module when it defines tests (whose bodies a
+    script would only define, never run)."""
+    if defines_tests(block):
+        return run_tests_as_written(block, cwd)
     return subprocess.run(
         [sys.executable, "-c", RUN_AS_WRITTEN, block.where],
         input=block.text,
@@ -122,6 +226,31 @@ def test_block_not_run_says_why_and_compiles(block: Block) -> None:
     assert block.lang == "python", f"{block.where}: only Python blocks may be left unrun"
     assert block.not_run, f"{block.where}: 'Not run by apirec's CI:' gives no reason"
     assert syntax_error(block) is None, f"{block.where}: {syntax_error(block)}"
+
+
+@pytest.mark.parametrize("block", [b for b in SESSIONS if b.run_in], ids=where)
+def test_shown_output_is_what_the_commands_print(block: Block, tmp_path: Path) -> None:
+    differences = output_differences(block.text, run_session(block, tmp_path, NO_KEYS))
+    assert differences is None, f"{block.where}:\n{differences}"
+
+
+def test_the_outputs_not_checked_are_these() -> None:
+    found = {
+        (str(b.page.relative_to(ROOT)), b.text.splitlines()[0])
+        for b in SESSIONS
+        if b.run_in is None
+    }
+    assert found == set(OUTPUT_NOT_CHECKED)
+
+
+@pytest.mark.parametrize("block", CONFIG, ids=where)
+def test_config_block_is_accepted_by_pytest_and_the_plugin(block: Block, tmp_path: Path) -> None:
+    assert config_problem(block, tmp_path, NO_KEYS) is None
+
+
+def test_docs_examples_run_the_tests_they_define() -> None:
+    never = {s.name: uncalled_tests(s.read_text("utf-8")) for s in SCRIPTS}
+    assert {name: tests for name, tests in never.items() if tests} == {}
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)

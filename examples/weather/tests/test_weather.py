@@ -15,3 +15,8 @@ async def test_chat(apirec):
         model="gpt-4o-mini", messages=[{"role": "user", "content": "The capital of France?"}]
     )
     assert reply.choices[0].message.content == "Paris."
+
+
+async def test_week(apirec):
+    report = await weather.forecast("Oslo", days=7)
+    assert report["days"] == [20, 21, 22, 23, 24, 25, 26]

@@ -1,0 +1,146 @@
+"""How a block that shows commands and their output is shown true (see tests/doc_blocks.py).
+
+A session is a plain or ``console`` block with lines ``$ COMMAND``, each followed by what it
+prints. One marked ``<sub>Output checked: run in a copy of [DIR](...).</sub>`` runs in a fresh
+copy of DIR; one marked ``<sub>Output checked: run from the repository's root.</sub>`` runs in
+the repository itself (its commands must only read there). The commands run in order in one
+``bash`` (so ``cd`` and ``echo $?`` work), in a 132-column pseudo-terminal (stdout and stderr
+both, so tables fit as a user sees them; what a progress line leaves after its last carriage
+return, and no colour codes, is kept), with this interpreter's ``apirec``, ``pytest`` and
+``python`` first on the PATH, no API keys, and ``/tmp`` standing for a fresh temporary
+directory (named ``/tmp`` again in what they print).
+
+The page and what the commands printed are then compared after normalising what varies from
+run to run and machine to machine:
+
+- widths: runs of spaces and tabs are one space, ends of lines are stripped (a column is as
+  wide as its longest value), and a rule of four or more ``-``, ``=`` or ``─`` is four (pytest's
+  section lines span the terminal);
+- times and dates: a duration (``2s``, ``62.3s``, ``41d 2h``, ``14m 02s``, ``150ms``) is
+  ``<time>``; a UTC time (``2026-12-06T09:12:40Z``, ``20261207T022316Z``) is ``<date>``;
+- paths: the temporary directory is ``/tmp``, and the copy's own path is its directory's;
+- ``...`` on the page stands for any text, on one line or across lines (doctest's ELLIPSIS):
+  a page may leave out the output it does not discuss.
+
+Everything else must be the same, line for line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fcntl
+import os
+import pty
+import re
+import shlex
+import shutil
+import struct
+import subprocess
+import sys
+import termios
+import threading
+from pathlib import Path
+
+from tests.doc_blocks import Block
+
+PROMPT = "$ "
+RULE = re.compile(r"([-=─])\1{3,}")
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+DATE = re.compile(r"\b\d{4}-?\d{2}-?\d{2}T\d{2}:?\d{2}:?\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?\b")
+DURATION = re.compile(r"\b\d+(?:\.\d+)?(?:ms|s|m|h|d|w)(?: \d+(?:\.\d+)?(?:ms|s|m|h|d|w))*\b")
+
+
+def is_session(block: Block) -> bool:
+    """Whether the block shows commands at a ``$`` prompt (a shell block holds only commands)."""
+    return block.lang in ("", "console") and any(
+        line.startswith(PROMPT) for line in block.text.splitlines()
+    )
+
+
+def shows_output(block: Block) -> bool:
+    """Whether some command of the session is followed by a line of what it printed."""
+    lines = block.text.splitlines()
+    return any(line.strip() and not line.startswith(PROMPT) for line in lines[1:])
+
+
+def run_session(block: Block, tmp: Path, env: dict[str, str]) -> str:
+    """What the block's commands print, run as the module docstring says (its prompts
+    included, as the page shows them)."""
+    assert block.run_in is not None, f"{block.where}: no 'Output checked: run ...' marker"
+    fake_tmp = tmp / "tmp"
+    fake_tmp.mkdir()
+    cwd = block.run_in
+    if block.in_a_copy:
+        cwd = tmp / "copy" / block.run_in.name
+        shutil.copytree(block.run_in, cwd, ignore=shutil.ignore_patterns("__pycache__"))
+    script = []
+    for line in block.text.splitlines():
+        if line.startswith(PROMPT):
+            command = line.removeprefix(PROMPT).replace("/tmp", str(fake_tmp))
+            # the prompt line is printed first; the command then sees the status before it
+            script.append(f"__s=$?; printf '%s\\n' {shlex.quote(line)}; (exit $__s); {command}")
+    bin_dir = os.path.dirname(sys.executable)
+    env = {**env, "PATH": bin_dir + os.pathsep + env.get("PATH", ""), "TZ": "UTC"}
+    printed = _in_a_terminal(["bash", "-c", "\n".join(script)], cwd, env)
+    printed = printed.replace(str(fake_tmp), "/tmp")
+    if block.in_a_copy:
+        printed = printed.replace(str(cwd), block.run_in.name)
+    return printed
+
+
+def _in_a_terminal(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
+    """What ``argv`` prints to a 132-column terminal, as the lines the terminal is left with."""
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 132, 0, 0))
+    env = {**env, "COLUMNS": "132", "LINES": "24", "TERM": "dumb", "NO_COLOR": "1"}
+    chunks: list[bytes] = []
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: every writer has closed the terminal
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        subprocess.run(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=terminal,
+            stderr=terminal,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(terminal)
+        reader.join(timeout=10)
+        os.close(controller)
+    text = ANSI.sub("", b"".join(chunks).decode("utf-8", "replace")).replace("\r\n", "\n")
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def normalise(text: str) -> str:
+    """The text as compared: see the module docstring."""
+    text = "\n".join(" ".join(line.split()) for line in text.strip().splitlines())
+    text = RULE.sub(r"\1\1\1\1", text)
+    return DURATION.sub("<time>", DATE.sub("<date>", text))
+
+
+def output_differences(shown: str, printed: str) -> str | None:
+    """A diff of what the page shows against what was printed (normalised), or None when the
+    page is right."""
+    expected, got = normalise(shown), normalise(printed)
+    pattern = ".*?".join(re.escape(part) for part in expected.split("..."))
+    if re.fullmatch(pattern, got, re.S):
+        return None
+    diff = difflib.unified_diff(
+        expected.splitlines(), got.splitlines(), "shown on the page", "printed", lineterm=""
+    )
+    return "\n".join(diff)
