@@ -167,8 +167,10 @@ class Canonicalizer:
                     out[k] = self._float(v) if tv is float else self.plain(v)
             return out
         if t is list or t is tuple:
-            if len(value) == 2 and type(value[0]) is str and self._secret(value[0]):
-                raise _Slow  # maybe a header pair to redact: ("Authorization", "Bearer ...")
+            if len(value) == 2 and type(value[0]) is str:
+                secret = self._secrets.get(value[0])  # _secret's cache, without its frame
+                if secret or (secret is None and self._secret(value[0])):
+                    raise _Slow  # maybe a header pair to redact: ("Authorization", "Bearer ...")
             items = []
             for v in value:
                 tv = type(v)

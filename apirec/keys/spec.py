@@ -146,11 +146,21 @@ class KeySpec(Binding):
             if is_fast is None:
                 is_fast = self._is_fast(name)
             if is_fast:  # most arguments: JSON-like data under an ordinary name
+                value = bound[name]
+                t = type(value)
+                if t is str or t is bool or value is None:
+                    items[name] = value
+                    continue
                 try:
-                    items[name] = plain(bound[name])
+                    items[name] = plain(value)
                     continue
                 except (_Slow, TypeError):
                     pass
+                value = canon.value(value, name, None, None, None)  # what the full path does
+                if value is not _OMITTED:  # an SDK's "not given": the call without it
+                    items[name] = value
+                    redacted = redacted or _contains_marks(value)
+                continue
             if name in ignored:
                 continue
             if canon._secret(name) and is_secret_value(name, bound[name]):
