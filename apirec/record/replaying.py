@@ -26,7 +26,6 @@ from apirec.record.settings import Settings
 from apirec.stores.json_store import Entry, Store
 from apirec.streams.replay import replay_stream
 
-
 _UNSEEN: Any = object()  # no plan entry yet: the first replay of an answer
 
 
