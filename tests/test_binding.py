@@ -107,3 +107,19 @@ def test_signatures_are_worked_out_once_per_function_and_unhashable_callables_st
     unhashable = _Unhashable()
     assert list(signature(unhashable).parameters) == ["a", "b"]
     assert Binding(unhashable, name="u").bind(None, (1,), {"b": 3}) == {"a": 1, "b": 3}
+
+
+@apirec.record(name="binding.area")
+def area(width: float, height: float = 1.0, *, unit: str = "m") -> str:
+    return f"{width * height}{unit}"
+
+
+def test_keywords_bind_as_positional_arguments_and_defaults_drop_out(tmp_path):
+    """A call made with keywords only (an SDK's call, bound in one step) keys as the same
+    call made positionally, and arguments equal to their defaults are left out either way."""
+    with apirec.recording(tmp_path, mode="record"):
+        assert area(2.0) == "2.0m"
+    with apirec.recording(tmp_path, mode="replay", repeats="last") as rec:
+        for answer in (area(width=2.0), area(2.0, 1.0), area(width=2.0, height=1.0, unit="m")):
+            assert answer == "2.0m"
+    assert rec.stats.replayed == 3 and rec.stats.missed == 0

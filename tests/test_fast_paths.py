@@ -68,6 +68,27 @@ def test_a_secret_in_headers_or_query_parameters_still_takes_the_full_path(value
         canon.plain(value)
 
 
+argument_names = st.sampled_from(
+    ["messages", "model", "api_key", "token", "extra_headers", "headers", "query", "input", "x"]
+)
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"ignore": ["input", "messages.id"], "redact": ["x", "model.secret"]}]
+)
+@given(args=st.dictionaries(argument_names, json_values, max_size=5))
+def test_each_argument_canonical_as_by_the_full_path(options, args):
+    """Arguments under ordinary names try the fast path first (the names learnt once):
+    their canonical form is the one every argument gets without it, call after call."""
+
+    def call(**kwargs: Any) -> None: ...
+
+    fast, full = KeySpec(call, name="call", **options), KeySpec(call, name="call", **options)
+    full._is_fast = lambda name: False  # every argument by the full path
+    for _ in range(2):
+        assert json.dumps(fast.canonical(dict(args))) == json.dumps(full.canonical(dict(args)))
+
+
 def test_secrets_at_depth_stay_redacted_call_after_call():
     def call(messages: list, extra_headers: dict | None = None) -> None: ...
 

@@ -223,12 +223,14 @@ async def test_openai_request_id_replays(openai_server, make_client, tmp_path):
         live = await client.chat.completions.create(model="gpt-test", messages=MESSAGES)
     assert live._request_id == "req_1"
     openai_server.stop()
-    for _ in range(2):  # the first replay and the planned ones after it (the last again)
+    for _ in range(2):  # the first replay, the one that plans, and the planned ones after it
         async with apirec.recording(tmp_path, mode="replay", repeats="last") as rec:
             rec.patch(TARGET, name="openai.chat")
             replayed = await client.chat.completions.create(model="gpt-test", messages=MESSAGES)
             again = await client.chat.completions.create(model="gpt-test", messages=MESSAGES)
-        for value in (replayed, again):
+            planned = await client.chat.completions.create(model="gpt-test", messages=MESSAGES)
+        assert planned is not again and planned.__dict__ is not again.__dict__
+        for value in (replayed, again, planned):
             assert type(value) is ChatCompletion
             assert value == live
             assert value._request_id == "req_1"

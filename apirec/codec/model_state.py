@@ -174,6 +174,18 @@ def state_applier(cls: type[BaseModel], state: Any) -> Applier:
     return apply
 
 
+def plain_fields(apply: Applier) -> dict[str, Any] | None:
+    """What an applier of :func:`state_applier` sets, when all it does is put plain values
+    (immutable: shared by every replay) in the model's ``__dict__`` (openai's
+    ``_request_id``, the usual state): one ``dict.update`` per replay does the same."""
+    if not (isinstance(apply, functools.partial) and apply.func is _set_fields):
+        return None
+    entries: list[tuple[str, Any, bool]] = apply.args[0]
+    if not all(plain for _, _, plain in entries):
+        return None
+    return {k: raw for k, raw, _ in entries}
+
+
 def _set_fields(
     entries: list[tuple[str, Any, bool]], obj: BaseModel, decode: Callable[[Any], Any]
 ) -> BaseModel:

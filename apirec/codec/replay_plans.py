@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import SchemaValidator
 
 from apirec.codec.envelope import DATA, TYPE, decode, fresh_json
-from apirec.codec.model_state import STATE, apply_state, state_applier
+from apirec.codec.model_state import STATE, apply_state, plain_fields, state_applier
 from apirec.codec.type_resolution import REGISTRY, resolve
 from apirec.errors import DecodeError
 
@@ -149,6 +149,15 @@ def _model_plan(data: Any, trusted: tuple[str, ...]) -> tuple[Plan, Any] | None:
         first = apply(first, value)
     except (ValueError, DecodeError):  # decode() says what is wrong, and where
         return None
+    fields = plain_fields(apply)
+    if fields is not None:  # no Python frame of the applier's per replay
+
+        def with_fields() -> Any:
+            made = base()
+            made.__dict__.update(fields)
+            return made
+
+        return with_fields, first
 
     def with_state() -> Any:
         return apply(base(), value)

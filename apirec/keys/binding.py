@@ -133,6 +133,34 @@ class Binding:
         if not drop_first and self._unbound_self and args:
             args, drop_first = args[1:], True  # self came as the first argument
         layout = self._without_self if drop_first and self._without_self else self._with_self
+        if not args and layout.keyword.issuperset(kwargs):
+            bound = dict(kwargs)  # keywords only, each a parameter's: an SDK's call, in C
+        else:
+            bound = self._bind_all(layout, args, kwargs)
+        for name in layout.required:
+            if name not in bound:  # the real call would fail: so does the key, before it
+                missing = [r for r in layout.required if r not in bound]
+                raise TypeError(
+                    f"{called(self.name)} missing {len(missing)} required argument(s): "
+                    + ", ".join(repr(m) for m in missing)
+                )
+        defaults = layout.defaults
+        if defaults:
+            same: list[str] = []
+            for k, v in bound.items():
+                # the type test inline: most values are not of their default's type (an SDK's
+                # NOT_GIVEN), and a call of _same_as_default per argument shows per call
+                d = defaults.get(k, _EMPTY)
+                if d is not _EMPTY and type(v) is type(d) and _same_as_default(v, d):
+                    same.append(k)
+            for k in same:
+                del bound[k]
+        return bound
+
+    def _bind_all(
+        self, layout: _Params, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Positional arguments, ``*args``, ``**kwargs`` and the names they shadow."""
         bound: dict[str, Any] = {}
         positional = layout.positional
         n = len(positional)
@@ -159,16 +187,4 @@ class Binding:
                 bound.setdefault(layout.shadow_slot, {})[k] = value
             else:
                 bound[k] = value
-        for name in layout.required:
-            if name not in bound:  # the real call would fail: so does the key, before it
-                missing = [r for r in layout.required if r not in bound]
-                raise TypeError(
-                    f"{called(self.name)} missing {len(missing)} required argument(s): "
-                    + ", ".join(repr(m) for m in missing)
-                )
-        defaults = layout.defaults
-        if defaults:
-            for k, v in list(bound.items()):
-                if k in defaults and _same_as_default(v, defaults[k]):
-                    del bound[k]
         return bound

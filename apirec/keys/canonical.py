@@ -135,11 +135,7 @@ class Canonicalizer:
         No paths are built (they only serve error messages); a key that is a secret, or that
         holds headers or query parameters, hands over to the full path.
         """
-        t = type(value)
-        if t is str or t is bool or value is None or (t is int and _SMALL_MIN <= value < _SMALL):
-            return value
-        if t is float:
-            return self._float(value)
+        t = type(value)  # containers first: the loops below handle scalars inline
         if t is dict:
             # The order to visit a dict's keys in, per shape: None when a key is a secret or
             # not a string. Dicts of one shape recur call after call (messages, tool schemas).
@@ -151,15 +147,11 @@ class Canonicalizer:
             if order is None:
                 raise _Slow
             keys, contexts = order
+            if contexts:
+                return self._plain_dict(value, keys, contexts)
             out = {}
             for k in keys:
                 v = value[k]
-                if contexts and k in contexts:  # as the full path does, unless it marks
-                    sub = self.value(v, k, None, None, contexts[k])
-                    if _contains_marks(sub):
-                        raise _Slow
-                    out[k] = sub
-                    continue
                 tv = type(v)  # scalars inline: most nodes are leaves
                 if tv is str or tv is bool or v is None or (tv is int and _SMALL_MIN <= v < _SMALL):
                     out[k] = v
@@ -167,8 +159,10 @@ class Canonicalizer:
                     out[k] = self._float(v) if tv is float else self.plain(v)
             return out
         if t is list or t is tuple:
-            if len(value) == 2 and type(value[0]) is str and self._secret(value[0]):
-                raise _Slow  # maybe a header pair to redact: ("Authorization", "Bearer ...")
+            if len(value) == 2 and type(value[0]) is str:
+                secret = self._secrets.get(value[0])  # _secret's cache, without its frame
+                if secret or (secret is None and self._secret(value[0])):
+                    raise _Slow  # maybe a header pair to redact: ("Authorization", "Bearer ...")
             items = []
             for v in value:
                 tv = type(v)
@@ -177,7 +171,25 @@ class Canonicalizer:
                 else:
                     items.append(self._float(v) if tv is float else self.plain(v))
             return items
+        if t is str or t is bool or value is None or (t is int and _SMALL_MIN <= value < _SMALL):
+            return value
+        if t is float:
+            return self._float(value)
         raise _Slow
+
+    def _plain_dict(self, value: dict[str, Any], keys: list[str], contexts: dict[str, str]) -> Any:
+        """:meth:`plain` of a dict some of whose keys hold headers or query parameters."""
+        out = {}
+        for k in keys:
+            v = value[k]
+            if k in contexts:  # as the full path does, unless it marks
+                sub = self.value(v, k, None, None, contexts[k])
+                if _contains_marks(sub):
+                    raise _Slow
+                out[k] = sub
+            else:
+                out[k] = self.plain(v)
+        return out
 
     def value(
         self,

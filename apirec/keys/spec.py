@@ -39,6 +39,7 @@ from apirec.keys.marks import (
 from apirec.keys.sentinels import is_not_given
 
 Normalizer = Callable[[dict[str, Any]], Mapping[str, Any]]
+_Packer = msgpack.Packer
 
 
 def compute_key(name: str, arguments: Mapping[str, Any], scope: str | None) -> str:
@@ -47,10 +48,11 @@ def compute_key(name: str, arguments: Mapping[str, Any], scope: str | None) -> s
 
 
 def _packed(name: str, arguments: Mapping[str, Any], scope: str | None) -> bytes:
+    # msgpack.packb makes the same Packer, through a Python frame taking **kwargs (~0.25 µs)
     try:
-        packed: bytes = msgpack.packb([name, arguments, scope or ""], use_bin_type=True)
+        packed: bytes = _Packer(use_bin_type=True).pack([name, arguments, scope or ""])
     except (OverflowError, UnicodeEncodeError):  # rare values: see _packable
-        packed = msgpack.packb([name, _packable(arguments), scope or ""], use_bin_type=True)
+        packed = _Packer(use_bin_type=True).pack([name, _packable(arguments), scope or ""])
     return packed
 
 
@@ -118,6 +120,7 @@ class KeySpec(Binding):
         self._args_at = 1 + len(msgpack.packb(name))
         self._name_suspect = might_hold_token(name.encode("utf-8", "surrogatepass"))
         self._contexts: dict[str, str | None] = {}  # parameter -> headers/query/None
+        self._fast: dict[str, bool] = {}  # parameter -> tried on the fast path first
         # which errors of this function are stored (None: the recording's choice); checked and
         # applied by the recorder (apirec.record.error_policy), carried here with the function
         self.store_errors = store_errors
@@ -138,7 +141,27 @@ class KeySpec(Binding):
         items: dict[str, Any] = {}
         redacted = False
         paths = canon.ignore or canon.redact_paths
+        plain, fast = canon.plain, self._fast
         for name in sorted(bound):
+            is_fast = fast.get(name)
+            if is_fast is None:
+                is_fast = self._is_fast(name)
+            if is_fast:  # most arguments: JSON-like data under an ordinary name
+                value = bound[name]
+                t = type(value)
+                if t is str or t is bool or value is None:
+                    items[name] = value
+                    continue
+                try:
+                    items[name] = plain(value)
+                    continue
+                except (_Slow, TypeError):
+                    pass
+                value = canon.value(value, name, None, None, None)  # what the full path does
+                if value is not _OMITTED:  # an SDK's "not given": the call without it
+                    items[name] = value
+                    redacted = redacted or _contains_marks(value)
+                continue
             if name in ignored:
                 continue
             if canon._secret(name) and is_secret_value(name, bound[name]):
@@ -177,6 +200,23 @@ class KeySpec(Binding):
             for_key = self._normalized(for_key)
             for_store = for_key if for_store is items else self._normalized(for_store)
         return for_key, for_store
+
+    def _is_fast(self, name: str) -> bool:
+        """Whether argument ``name`` is tried on the fast path first (:meth:`canonical`):
+        not ignored, no secret's name, no path of ``ignore=``/``redact=`` under it, and
+        holding neither headers nor query parameters."""
+        canon = self._canon
+        low = _norm_name(name)
+        fast = (
+            name not in self._ignored_params
+            and not canon._secret(name)
+            and canon.ignore.get(low) is None
+            and canon.redact_paths.get(low) is None
+            and context_of(name) is None
+        )
+        if len(self._fast) < 1024:  # a function's parameters, or the names of its **kwargs
+            self._fast[name] = fast
+        return fast
 
     def _normalized(self, arguments: dict[str, Any]) -> dict[str, Any]:
         assert self.normalize is not None

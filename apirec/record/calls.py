@@ -45,9 +45,10 @@ class Stats:
     refused_by_budget: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs ~0.8 µs per call
 class Call:
-    """One intercepted call, keyed: the n-th call (``index``) with this ``key``."""
+    """One intercepted call, keyed: the n-th call (``index``) with this ``key``. Made once
+    per call and never changed after."""
 
     function: str
     key: str

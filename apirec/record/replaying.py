@@ -26,6 +26,8 @@ from apirec.record.settings import Settings
 from apirec.stores.json_store import Entry, Store
 from apirec.streams.replay import replay_stream
 
+_UNSEEN: Any = object()  # no plan entry yet: the first replay of an answer
+
 
 class Replaying:
     """The replaying half of :class:`~apirec.record.stored_answers.Answers` (its books are
@@ -53,29 +55,31 @@ class Replaying:
         A stored stream comes back as a stream (async when ``async_stream``) that decodes
         its chunks one at a time, then raises the stored error if it ended with one.
         """
-        self.used.add((call.key, slot))
-        elsewhere = self._found_at.get((call.key, slot))
-        if elsewhere is not None:  # the files it came from are used (not pruned as unused)
-            self.used.update((listed, 0) for listed in elsewhere.keys)
         key = (call.key, slot)
+        self.used.add(key)
+        if self._found_at:
+            elsewhere = self._found_at.get(key)
+            if elsewhere is not None:  # the files it came from are used (not pruned as unused)
+                self.used.update((listed, 0) for listed in elsewhere.keys)
         with self._lock:  # one first replay per answer, also among threads
             # counted here, not by count(): one lock per replay on the hot path
             self.stats.replayed += 1
             self.journal.append(("replayed", call.function, call.key))
             self.replayed_entries.append(entry)  # what it saved, added up at close
-            known = key in self._plans
-            plans = self._plans.get(key)
+            plans = self._plans.get(key, _UNSEEN)
+            known = plans is not _UNSEEN
             if not known:
-                self._plans[key] = None
+                plans = self._plans[key] = None
         if known and (plans is None or (isinstance(plans, LazyPlans) and plans.lent)):
             # The first replay handed out objects that may hold parts of the cached entry
             # (no copy: most answers are replayed once). From now on, decode a copy of the
             # stored recording that no caller has seen.
             entry, plans = self._pristine(call, slot, entry), None
         response = entry["response"]
-        reshape = getattr(call.keying, "replayed", None)  # another format's answer, as returned
-        if reshape is not None:
-            response = reshape(response)
+        if call.keying is not None:
+            reshape = getattr(call.keying, "replayed", None)  # another format's answer
+            if reshape is not None:
+                response = reshape(response)
         if call.own_kind:
             check_stream_kind(call, slot, response, async_stream, self._where)
         if response.get("is_streaming"):
