@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -332,6 +333,11 @@ class SessionHooks:
             self.state.merge(wire)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        # the msgpack stores this process wrote to get their index now, not at exit, so the
+        # next run (or the xdist controller's) opens them without scanning; not loaded: none
+        written = sys.modules.get("apirec.stores.msgpack.session_index")
+        if written is not None:
+            written.update_indexes()
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:  # an xdist worker: the controller decides
             workeroutput["apirec"] = self.state.to_wire()
