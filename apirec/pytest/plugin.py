@@ -64,6 +64,7 @@ from apirec.pytest import (
 )
 from apirec.pytest.async_tests import streams_finished_in_the_tests_loop
 from apirec.pytest.environment import restore
+from apirec.pytest.lazy_extra import LazyExtra
 from apirec.pytest.session import SessionState, write_summary
 from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.closing import observe_closing
@@ -217,21 +218,25 @@ def settings_for(item: pytest.Item) -> Settings:
         # no fixed test_id: the test's test_context(node id) scopes keys, and a block of it
         # under test_context(None) or another id must keep that scope
     )
-    command = _record_command(item, options, marker_sets_mode="mode" in marker)
-    if marker.get("store") is None:  # a store kind set by the marker is not the option's to change
-        command += _store_option(item, settings.path)
+    marker_sets_mode, marker_sets_store = "mode" in marker, marker.get("store") is not None
+
+    def command() -> str:  # only a miss or an expired answer words it (lazy_extra)
+        text = _record_command(item, options, marker_sets_mode=marker_sets_mode)
+        if not marker_sets_store:  # a store kind the marker sets is not the option's to change
+            text += _store_option(item, settings.path)
+        return text
+
     extra = {
-        "record_command": command,
         "store_switch": (
             f'store="{{kind}}" in @pytest.mark.apirec on {item.nodeid}'
-            if marker.get("store") is not None
+            if marker_sets_store
             else "--apirec-store={kind} (or apirec_store = {kind} in the ini)"
         ),
         **renames.settings_extra(item.config),
         **prices.settings_extra(item.config),
         **budget.settings_extra(item.config),
     }
-    return replace(settings, extra=extra)
+    return replace(settings, extra=LazyExtra(extra, {"record_command": command}))
 
 
 def _record_command(item: pytest.Item, options: Options, *, marker_sets_mode: bool) -> str:

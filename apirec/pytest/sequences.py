@@ -85,7 +85,7 @@ def judge(
         return  # nothing stored for this test: the common case for new tests, no store read
     played = _Played(location, used)
     try:
-        missing = unplayed(index, [item.nodeid], played, open_store(rec.settings))
+        missing = unplayed(index, [item.nodeid], played, rec.store)  # the one it read
     except ApirecError:
         return
     if not missing:
