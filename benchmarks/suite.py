@@ -73,7 +73,7 @@ import pytest
 
 VARIANT = os.environ["SUITE_VARIANT"]
 MODE = os.environ.get("SUITE_MODE", "replay")
-STORE = Path(__file__).parent / "recordings" / VARIANT
+STORE = Path(__file__).parent / "recordings" / os.environ.get("SUITE_STORE", VARIANT)
 CHAT = {
     "id": "chatcmpl-1",
     "object": "chat.completion",
@@ -238,12 +238,26 @@ class Run:
     cpu_rest: float
 
 
+def before_of(variant: str) -> str | None:
+    """The variant a ``before`` row runs with the apirec of ``--before`` (``before``: openai,
+    ``before:msgpack``: msgpack), or None for a variant of this checkout."""
+    if variant == "before":
+        return "openai"
+    return variant.partition(":")[2] if variant.startswith("before:") else None
+
+
 def run(root: Path, variant: str, mode: str = "replay") -> Run:
     """One whole ``pytest -q`` run of the suite in a subprocess."""
     code = ROOT
-    if variant == "before":  # the openai variant, with the apirec of --before
-        code, variant = BEFORE[0], "openai"
-    env = dict(os.environ, SUITE_VARIANT=variant, SUITE_MODE=mode, APIREC_MODE=mode)
+    env = dict(os.environ)
+    older = before_of(variant)
+    if older is not None:  # recorded and replayed by the older apirec, in a store of its own
+        code, store = BEFORE[0], variant.replace(":", "-")
+        env["SUITE_STORE"] = store
+        if older == "plugin":
+            env["PYTEST_ADDOPTS"] = f"--apirec-dir=recordings/{store}"
+        variant = older
+    env.update(SUITE_VARIANT=variant, SUITE_MODE=mode, APIREC_MODE=mode)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # compiled modules cached, as on a user's machine
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
     mark = root / f".first-test-{variant}"
@@ -271,7 +285,7 @@ def timings(root: Path, variants: list[str], runs: int) -> Times:
     """Record each apirec variant once, warm up, then ``runs`` rounds of every variant in turn
     (so a busy neighbour slows all of them alike)."""
     for variant in variants:
-        if variant not in BASELINES and variant != "before":  # before replays openai's
+        if variant not in BASELINES:
             run(root, variant, mode="record")
     for variant in variants:
         run(root, variant)  # warm-up: bytecode caches, the page cache
@@ -329,7 +343,7 @@ def report(times: Times, tests: int) -> None:
                 spread = _spread(times[variant], clock) + _spread(times[baseline], clock)
                 noise = spread / tests * 1000
                 per_rest = (rest - base_rest) / (tests - 1) * 1000
-                main = baseline == "canned" and variant == "openai"  # "before": the same, older
+                main = baseline == "canned" and variant == "openai"
                 goal = f"<= +{GOAL_MS}" if main else "(info)"
                 met = verdict(per_test, noise) if main else ""
                 print(
@@ -345,17 +359,20 @@ def scale(sizes: list[int], runs: int, keep: Path | None) -> None:
     """Per test above the canned suite, of what follows the first test, as the suite grows:
     the JSON store (every answer a file in one directory) and one msgpack store."""
     rows: dict[tuple[str, str, int], tuple[float, float]] = {}
+    stores = [("openai", "json, one directory"), ("msgpack", "msgpack, one file")]
+    if BEFORE:  # the same stores, recorded and replayed by the older apirec
+        stores += [("before", "json, --before"), ("before:msgpack", "msgpack, --before")]
     for tests in sizes:
         root = (keep or Path(tempfile.mkdtemp(prefix="apirec-suite-"))) / f"scale-{tests}"
         generate(root, tests)
         try:
-            times = timings(root, ["canned", "openai", "msgpack"], runs)
+            times = timings(root, ["canned", *(variant for variant, _ in stores)], runs)
         finally:
             if keep is None:
                 shutil.rmtree(root.parent, ignore_errors=True)
         for clock in CLOCKS:
             base, base_rest = (_median(times["canned"], f) for f in (clock, f"{clock}_rest"))
-            for variant in ("openai", "msgpack"):
+            for variant, _ in stores:
                 whole, rest = (_median(times[variant], f) for f in (clock, f"{clock}_rest"))
                 rows[clock, variant, tests] = (
                     (whole - base) / tests * 1000,
@@ -366,7 +383,7 @@ def scale(sizes: list[int], runs: int, keep: Path | None) -> None:
     for clock, title in CLOCKS.items():
         print(f"\n{title}: per test above the canned suite as it grows; medians of {runs} runs")
         print("{:<22}{:>7}{:>10}{:>16}{:>15}{:>16}".format(*head))
-        for variant, label in (("openai", "json, one directory"), ("msgpack", "msgpack, one file")):
+        for variant, label in stores:
             for tests in sizes:
                 whole, rest = rows[clock, variant, tests]
                 growth = rest / rows[clock, variant, first][1]
@@ -484,6 +501,8 @@ def main() -> None:
     if args.quick and args.runs is not None:
         parser.error("--quick is --runs 3: give one of them")
     runs = 3 if args.quick else args.runs or 7
+    if args.before:
+        BEFORE.append(args.before.resolve())
     if args.scale:
         if args.keep and args.keep.exists():
             shutil.rmtree(args.keep)
@@ -491,10 +510,12 @@ def main() -> None:
         return
     variants = ["canned", *(args.variant or VARIANTS[1:])]
     if args.before:
-        BEFORE.append(args.before.resolve())
-        variants.insert(variants.index("openai") + 1 if "openai" in variants else 1, "before")
         if "openai" not in variants:
             variants.insert(1, "openai")
+        for older in ("msgpack", "plugin", "openai"):  # each right after its own row
+            if older in variants:
+                name = "before" if older == "openai" else f"before:{older}"
+                variants.insert(variants.index(older) + 1, name)
     root = args.keep or Path(tempfile.mkdtemp(prefix="apirec-suite-"))
     if args.keep and root.exists():
         shutil.rmtree(root)

@@ -208,3 +208,26 @@ def test_answers_prune_deletes_are_not_reported_unplayed_afterwards(agent, worke
     text = result.stdout.str()
     assert "left answers unplayed" not in text and "  unplayed: " not in text
     run(1).assert_outcomes(passed=1)  # the answer it played is still there
+
+
+def test_answers_the_run_played_are_not_read_again_to_find_unplayed_ones(agent, monkeypatch):
+    from apirec.stores.json_store import JsonStore
+
+    run = agent(steps=3, summary=True)
+    reads: list[tuple[str, int]] = []
+    real = JsonStore.read
+
+    def counting(self, key, index, *, resolve_blobs=True):  # type: ignore[no-untyped-def]
+        if not resolve_blobs:  # how the books read a file for its test id
+            reads.append((key, index))
+        return real(self, key, index, resolve_blobs=resolve_blobs)
+
+    monkeypatch.setattr(JsonStore, "read", counting)
+    result = run(3, summary=True)  # every answer played: none read for the books
+    result.assert_outcomes(passed=1)
+    assert "left answers unplayed" not in result.stdout.str()
+    assert reads == []
+    result = run(1)  # three answers left: only they are read (here and for unused ones)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["apirec: 1 test left answers unplayed*"])
+    assert len(set(reads)) == 3

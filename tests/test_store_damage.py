@@ -217,7 +217,15 @@ def test_a_pytest_replay_run_on_a_damaged_store_fails_naming_it_and_changes_noth
     second = frame_offsets(path)[1]
     flip(path, second + 30, 3)
     damaged = path.read_bytes()
+    # the record run's end indexed every frame: the index says which test's answer the
+    # damaged frame holds, so that test fails, naming the file and the byte, and only it
     result = pytester.runpytest(*args)  # replay, the default
+    result.assert_outcomes(failed=1, passed=2)
+    result.stdout.fnmatch_lines([f"*StoreError: {path}::*checksum mismatch*at byte {second}*"])
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    # without the index, the open scans every frame, and damage anywhere fails every test
+    (path.parent / f"{FILE_NAME}.idx").unlink()
+    result = pytester.runpytest(*args)
     result.assert_outcomes(failed=3)
     result.stdout.fnmatch_lines([f"*StoreError: {path}: damaged at byte {second}*"])
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()

@@ -119,7 +119,7 @@ class OpenedHooks:
         window, self.window = self.window or {}, None
         for rec, before in window.items():
             if rec.mode in READING and _calls(rec) > before:
-                location = str(rec.settings.path.resolve())
+                location = self.state.location_of(rec.settings.path)  # resolve(), cached
                 self.state.pending[node_id].add((location, rec.settings.store))
 
     @pytest.hookimpl(wrapper=True)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -63,6 +64,7 @@ from apirec.pytest import (
 )
 from apirec.pytest.async_tests import streams_finished_in_the_tests_loop
 from apirec.pytest.environment import restore
+from apirec.pytest.lazy_extra import LazyExtra
 from apirec.pytest.session import SessionState, write_summary
 from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.closing import observe_closing
@@ -216,21 +218,25 @@ def settings_for(item: pytest.Item) -> Settings:
         # no fixed test_id: the test's test_context(node id) scopes keys, and a block of it
         # under test_context(None) or another id must keep that scope
     )
-    command = _record_command(item, options, marker_sets_mode="mode" in marker)
-    if marker.get("store") is None:  # a store kind set by the marker is not the option's to change
-        command += _store_option(item, settings.path)
+    marker_sets_mode, marker_sets_store = "mode" in marker, marker.get("store") is not None
+
+    def command() -> str:  # only a miss or an expired answer words it (lazy_extra)
+        text = _record_command(item, options, marker_sets_mode=marker_sets_mode)
+        if not marker_sets_store:  # a store kind the marker sets is not the option's to change
+            text += _store_option(item, settings.path)
+        return text
+
     extra = {
-        "record_command": command,
         "store_switch": (
             f'store="{{kind}}" in @pytest.mark.apirec on {item.nodeid}'
-            if marker.get("store") is not None
+            if marker_sets_store
             else "--apirec-store={kind} (or apirec_store = {kind} in the ini)"
         ),
         **renames.settings_extra(item.config),
         **prices.settings_extra(item.config),
         **budget.settings_extra(item.config),
     }
-    return replace(settings, extra=extra)
+    return replace(settings, extra=LazyExtra(extra, {"record_command": command}))
 
 
 def _record_command(item: pytest.Item, options: Options, *, marker_sets_mode: bool) -> str:
@@ -332,6 +338,12 @@ class SessionHooks:
             self.state.merge(wire)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        # the msgpack stores this process wrote to get their index now, not at exit, so the
+        # next run (or the xdist controller's) opens them without scanning; not loaded: none
+        written = sys.modules.get("apirec.stores.msgpack.session_index")
+        if written is not None:
+            written.update_indexes()
+        sequences.judge_deferred(self.config, self.state.used, self.state.unplayed)
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:  # an xdist worker: the controller decides
             workeroutput["apirec"] = self.state.to_wire()

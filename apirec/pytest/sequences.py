@@ -7,12 +7,15 @@
   test whose recording replays (``replay`` or ``record-if-missing``) and whose call passed (a
   test that failed already tells its story); counted in the session summary and named with
   ``-v``; with ``--apirec-strict`` or ini ``apirec_strict`` the test fails at teardown. Each
-  store is read once per session for it (:func:`apirec.record.unplayed.owned`).
+  store is read once per session for it (:func:`apirec.record.unplayed.owned`): without
+  ``--apirec-strict``, as the session ends, when the answers the run played (nearly all, in a
+  suite that replays) need no reading; with it, at the first teardown that asks.
 """
 
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,9 @@ class SequenceOptions:
 OPTIONS = pytest.StashKey[SequenceOptions]()
 # (directory, store kind) -> its answers by test id, read once per session
 INDEX = pytest.StashKey[dict[tuple[str, str], Owned]]()
+# the tests judged as the session ends (no --apirec-strict): (node id, the store's directory
+# and kind, what counted as played at its teardown)
+DEFERRED = pytest.StashKey[list[tuple[str, str, str, "_Played"]]]()
 
 
 def _read(value: Any, source: str) -> str | None:
@@ -59,6 +65,7 @@ def configure(config: pytest.Config) -> None:
         strict=bool(strict if strict is not None else config.getini("apirec_strict")),
     )
     config.stash[INDEX] = {}
+    config.stash[DEFERRED] = []
 
 
 def settings_layer(config: pytest.Config, marker: dict[str, Any], where: str) -> dict[str, Any]:
@@ -80,12 +87,15 @@ def judge(
     if rec.mode not in (Mode.REPLAY, Mode.RECORD_IF_MISSING):
         return
     location = location or str(rec.settings.path.resolve())
+    played = _Played(location, used)
+    if not item.config.stash[OPTIONS].strict:  # only counted: judged as the session ends
+        item.config.stash[DEFERRED].append((item.nodeid, location, rec.settings.store, played))
+        return
     index = _index(item.config, location, rec.settings.store)
     if not index.get(item.nodeid):
         return  # nothing stored for this test: the common case for new tests, no store read
-    played = _Played(location, used)
     try:
-        missing = unplayed(index, [item.nodeid], played, open_store(rec.settings))
+        missing = unplayed(index, [item.nodeid], played, rec.store)  # the one it read
     except ApirecError:
         return
     if not missing:
@@ -96,14 +106,44 @@ def judge(
         pytest.fail(_message(item.nodeid, _shortened(missing)), pytrace=False)
 
 
+def judge_deferred(
+    config: pytest.Config, used: set[tuple[str, str, int]], found: dict[str, list[Unplayed]]
+) -> None:
+    """As the session ends: note in ``found`` the answers each test judged later left
+    unplayed; each store is read once, the answers the run played (``used``) left out."""
+    deferred, config.stash[DEFERRED] = config.stash[DEFERRED], []
+    by_store: dict[tuple[str, str], list[tuple[str, _Played]]] = defaultdict(list)
+    for node_id, location, kind, played in deferred:
+        by_store[(location, kind)].append((node_id, played))
+    from apirec.record.settings import Settings
+
+    for (location, kind), tests in by_store.items():
+        try:
+            store = open_store(Settings(path=Path(location), store=kind))
+            index = owned(store, _Played(location, used, open_too=False))
+        except ApirecError:
+            continue
+        for node_id, played in tests:
+            if not index.get(node_id):
+                continue
+            try:
+                missing = unplayed(index, [node_id], played, store)
+            except ApirecError:
+                continue
+            if missing:
+                found[node_id] = missing
+
+
 class _Played:
     """Whether a recording on ``location`` played ``(key, slot)``: one that closed (the
     session's books) or one still open (a session fixture's)."""
 
-    def __init__(self, location: str, used: set[tuple[str, str, int]]) -> None:
+    def __init__(
+        self, location: str, used: set[tuple[str, str, int]], *, open_too: bool = True
+    ) -> None:
         self.location, self.used = location, used
         self.open: list[set[tuple[str, int]]] = []
-        for rec in open_recordings():
+        for rec in open_recordings() if open_too else ():
             settings = getattr(rec, "settings", None)
             if settings is not None and str(settings.path.resolve()) == location:
                 self.open.append(getattr(rec, "used", set()))

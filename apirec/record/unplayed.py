@@ -38,11 +38,14 @@ class Unplayed:
 Owned = dict[str, list[tuple[str, str, int, str]]]
 
 
-def owned(store: Store) -> Owned:
+def owned(store: Store, played: Container[tuple[str, int]] = ()) -> Owned:
     """Every answer in ``store`` that belongs to a test, by test id (reads each file once;
-    a file that cannot be read is left to ``apirec verify``)."""
+    a file that cannot be read is left to ``apirec verify``), less those in ``played``:
+    played answers are never unplayed, so their files need no reading."""
     found: Owned = defaultdict(list)
     for key, slot, path in store.entries():
+        if (key, slot) in played:
+            continue
         try:
             entry: Entry | None
             if isinstance(store, JsonStore):  # the test id and function are all it needs

@@ -24,6 +24,7 @@ from apirec.stores.msgpack.frames import Frame, Slot
 from apirec.stores.msgpack.index import IndexView
 from apirec.stores.msgpack.reading import FrameReader
 from apirec.stores.msgpack.scanning import Damage, Scan
+from apirec.stores.msgpack.session_index import note_written
 from apirec.stores.msgpack.writer import FILE_NAME
 
 
@@ -277,6 +278,20 @@ class StoreFile(FrameReader):
         self._scanned_to = offset
         if self._tail > fr.REINDEX_AT:
             self._reindex()
+        elif self._tail:
+            note_written(self.root, type(self))  # indexed as the session ends
+
+    def update_index(self) -> None:
+        """Rewrite the index if frames lie past it (see :mod:`.session_index`), under the
+        file lock, after taking in what other writers appended. Changes nothing in the data
+        file: a torn tail stays for the next writer to cut, and the index stops before it."""
+        if self._fd is None or self._salvage or not self._writable:
+            return
+        with self._lock, self._flocked():
+            self._scan()
+            self._check()
+            if self._tail:
+                self._reindex()
 
     def _reindex(self) -> None:
         buckets = self._view.buckets()

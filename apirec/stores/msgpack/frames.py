@@ -20,7 +20,8 @@ each bucket is zlib of msgpack of ``{key: [[index, offset, length, written_at, n
 digest: [offset, length]}``. A lookup reads the fixed-size table once and one bucket, so
 opening does not grow with the number of recordings. Frames after the covered size (the
 "tail") are scanned on open (:mod:`apirec.stores.msgpack.scanning`); a writer rewrites the
-index once the tail grows past ``REINDEX_AT``.
+index once the tail grows past ``REINDEX_AT``, and as its session ends
+(:mod:`apirec.stores.msgpack.session_index`).
 """
 
 from __future__ import annotations
