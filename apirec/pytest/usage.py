@@ -20,6 +20,10 @@ reports from checkouts in different places agree:
   an interrupted run). Under pytest-xdist the workers' parts are merged by the controller;
 * test ids (and every other text) as the write gate stores them: a key in a parametrized
   test's id is ``<redacted>`` in the report as in the recording, so the two still match;
+* ``objects``: the sha256 of every remote object (``remote=``) the recordings of the JSON
+  stores the run opened refer to, whether this run used them or not, for
+  ``apirec gc REMOTE --usage ...``: a branch's report keeps its objects when its checkout is
+  not at hand. Recordings that cannot be read add nothing (``apirec verify`` names them);
 * ``started_at`` (when the run began, UTC, ISO 8601) and ``commit`` (the git HEAD of the
   rootdir's checkout, or null): a recording made after a report's run began was not there to
   be used, so ``apirec prune`` keeps it (a leftover report from an older run must not delete
@@ -33,6 +37,7 @@ import datetime as dt
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -41,7 +46,10 @@ import pytest
 from apirec.gate.detect import scrub_text
 from apirec.pytest.git_head import head_commit
 from apirec.pytest.session import SessionState
+from apirec.errors import StoreError
+from apirec.stores.json_format import parse
 from apirec.stores.msgpack.writer import FILE_NAME
+from apirec.stores.remote import references as remote_references
 
 FORMAT = 1
 WIRE_KEY = "apirec-usage"
@@ -131,6 +139,8 @@ class UsageHooks:
             ran[scrub_text(node_id)] = sorted(
                 {relative(location, root) for location, _ in locations}
             )
+        opened = {location for location, _, _ in self.state.used}
+        opened.update(loc for locations in self.state.complete.values() for loc, _ in locations)
         passed = sorted(
             scrub_text(n) for n, ok in self.outcomes.items() if ok and n in self.finished
         )
@@ -140,6 +150,7 @@ class UsageHooks:
             "started_at": self.started_at,
             "commit": head_commit(root),
             "stores": dict(sorted(stores.items())),
+            "objects": remote_objects(opened),
             "used": used,
             "ran_in_full": ran,
             "suite": {
@@ -148,6 +159,29 @@ class UsageHooks:
                 "narrowed": sorted({scrub_text(n) for n in self.narrowed}),
             },
         }
+
+
+def remote_objects(stores: Iterable[str]) -> list[str]:
+    """The digests of the remote objects the JSON recordings in ``stores`` refer to."""
+    found: set[str] = set()
+    for store in stores:
+        try:
+            names = sorted(os.listdir(store))
+        except OSError:
+            continue
+        for name in names:
+            if not name.endswith(".json"):
+                continue
+            path = os.path.join(store, name)
+            try:
+                with open(path, "rb") as f:
+                    raw = f.read()
+                if remote_references.MARKER in raw:
+                    entry = parse(raw, path)
+                    found.update(d for d, _ in remote_references.references(entry, path))
+            except (OSError, StoreError):
+                continue
+    return sorted(found)
 
 
 def _narrowing_options(config: pytest.Config) -> list[str]:

@@ -1,0 +1,284 @@
+"""``apirec push``, ``pull``, ``gc`` and ``verify`` against a remote store: moto's S3 server on
+127.0.0.1 through the real client library (obstore), and a ``file://`` directory; each command
+run as a user runs it, in its own process."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import apirec
+from tests.s3_server import S3Server
+from tests.terminal import run_on_terminal
+
+pytest.importorskip("obstore")
+
+KIB = 1024
+
+
+def _payload(seed: str) -> bytes:
+    block = hashlib.sha256(seed.encode()).digest()
+    return (block * (100 * KIB // len(block) + 1))[: 100 * KIB]
+
+
+@apirec.record(name="tts.speak")
+def speak(text: str) -> bytes:
+    return _payload(text)
+
+
+def _record(root: Path, remote: str, *texts: str) -> None:
+    with apirec.recording(root, mode="record", remote=remote):
+        for text in texts:
+            with apirec.test_context(f"tests/test_tts.py::test_{text}"):
+                speak(text)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(_payload(text)).hexdigest()
+
+
+def cli(*argv: str, cache: Path | None = None, cwd: Path | None = None, **env: str):
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **env}
+    if cache is not None:
+        environment["APIREC_CACHE_DIR"] = str(cache)
+    environment.pop("APIREC_REMOTE", None)
+    environment.update({k: v for k, v in env.items() if k == "APIREC_REMOTE"})
+    return subprocess.run(
+        [sys.executable, "-m", "apirec", *argv],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+    """Three recordings whose payloads live in a ``file://`` remote (and the cache)."""
+    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "recording-cache"))
+    remote = f"file://{tmp_path / 'first-remote'}"
+    root = tmp_path / "checkout" / "tests" / "recordings"
+    _record(root, remote, "a", "b", "c")
+    return root, remote
+
+
+def test_push_uploads_what_the_remote_lacks_then_pull_fills_an_empty_cache(
+    recorded: tuple[Path, str], s3_server: S3Server, tmp_path: Path
+) -> None:
+    root, _ = recorded
+    url = s3_server.remote_url
+    pushed = cli("push", str(root), "--remote", url, "--jobs", "4")
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    assert pushed.stdout.startswith("uploaded 3 objects (300.0 KB) to " + url), pushed.stdout
+    assert "0 were there already" in pushed.stdout
+    assert s3_server.object_names() == sorted(_digest(t) for t in "abc")
+
+    again = cli("push", str(root), "--remote", url)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("uploaded 0 objects (0 B) to "), again.stdout
+    assert "3 were there already" in again.stdout
+
+    cache = tmp_path / "ci-cache"
+    pulled = cli("pull", str(root), "--remote", url, "--jobs", "16", cache=cache)
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    assert pulled.stdout.startswith(f"fetched 3 objects (300.0 KB) from {url} into {cache}")
+    for text in "abc":
+        digest = _digest(text)
+        assert (cache / "objects" / digest[:2] / digest).read_bytes() == _payload(text)
+    again = cli("pull", str(root), "--remote", url, cache=cache)
+    assert again.returncode == 0 and "fetched 0 objects" in again.stdout, again.stdout
+    assert "3 were cached already" in again.stdout
+
+    # the server gone, replay reads the cache alone
+    s3_server.stop()
+    checked = cli("verify", str(root), "--remote", url, cache=cache)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_pull_names_the_recording_the_object_and_the_url_of_what_is_missing_or_altered(
+    recorded: tuple[Path, str], s3_server: S3Server, tmp_path: Path
+) -> None:
+    root, _ = recorded
+    url = s3_server.remote_url
+    assert cli("push", str(root), "--remote", url).returncode == 0
+    s3_server.delete_object(_digest("a"))
+    s3_server.put_object(_digest("b"), b"not the payload")
+
+    cache = tmp_path / "ci-cache"
+    pulled = cli("pull", str(root), "--remote", url, cache=cache)
+    assert pulled.returncode == 1, pulled.stdout
+    problems = [line for line in pulled.stdout.splitlines() if line.startswith("PROBLEM")]
+    assert len(problems) == 2, pulled.stdout
+    missing, altered = sorted(problems, key=lambda line: _digest("a") not in line)
+    recording_a = next(p for p in root.glob("*.json") if _digest("a") in p.read_text())
+    assert str(recording_a) in missing and f"{url}/{_digest('a')}" in missing
+    assert "no such object" in missing
+    assert f"{url}/{_digest('b')}" in altered and "altered" in altered
+    assert pulled.stdout.splitlines()[-1].startswith("FAILED: fetched 1 object (100.0 KB)")
+    assert "2 missing or altered" in pulled.stdout
+    # nothing altered reached the cache
+    assert not (cache / "objects" / _digest("b")[:2] / _digest("b")).exists()
+
+
+def test_pull_finds_the_remote_in_the_environment_then_the_pytest_ini(
+    recorded: tuple[Path, str], tmp_path: Path
+) -> None:
+    root, remote = recorded
+    checkout = root.parents[1]
+    cache = tmp_path / "cache-env"
+    from_env = cli("pull", "tests/recordings", cache=cache, cwd=checkout, APIREC_REMOTE=remote)
+    assert from_env.returncode == 0 and "fetched 3 objects" in from_env.stdout, from_env
+
+    none = cli("pull", "tests/recordings", cache=tmp_path / "none", cwd=checkout)
+    assert none.returncode == 2 and "--remote URL" in none.stderr, none.stderr
+
+    (checkout / "pyproject.toml").write_text(
+        f'[tool.pytest.ini_options]\napirec_remote = "{remote}"\n'
+    )
+    from_ini = cli("pull", "tests/recordings", cache=tmp_path / "cache-ini", cwd=checkout)
+    assert from_ini.returncode == 0 and f"from {remote} into" in from_ini.stdout, from_ini
+
+
+def test_push_refuses_to_upload_a_tampered_local_copy(
+    recorded: tuple[Path, str], tmp_path: Path
+) -> None:
+    root, _ = recorded
+    cache = Path(os.environ["APIREC_CACHE_DIR"])
+    digest = _digest("a")
+    (cache / "objects" / digest[:2] / digest).write_bytes(b"tampered")
+    target = f"file://{tmp_path / 'second-remote'}"
+    pushed = cli("push", str(root), "--remote", target, cache=cache)
+    assert pushed.returncode == 1, pushed.stdout
+    assert f"refers to the object {digest}, which is neither on {target}/{digest}" in pushed.stdout
+    assert "uploaded 2 objects" in pushed.stdout and "1 could not be uploaded" in pushed.stdout
+    assert sorted(os.listdir(tmp_path / "second-remote")) == sorted(
+        _digest(t) for t in "bc"
+    )
+
+
+def test_gc_lists_then_deletes_only_what_nothing_refers_to(
+    recorded: tuple[Path, str], s3_server: S3Server, tmp_path: Path
+) -> None:
+    root, _ = recorded
+    url = s3_server.remote_url
+    _record(root, url, "gone", "branch")
+    assert cli("push", str(root), "--remote", url).returncode == 0
+    for path in root.glob("*.json"):
+        text = path.read_text()
+        if _digest("gone") in text or _digest("branch") in text:
+            path.unlink()
+    # another branch's checkout, known here by its usage report only
+    report = tmp_path / "branch.json"
+    report.write_text(
+        json.dumps(
+            {
+                "apirec_usage": 1,
+                "started_at": "2026-01-01T00:00:00Z",
+                "commit": None,
+                "stores": {},
+                "used": {},
+                "ran_in_full": {},
+                "suite": {"collected": [], "passed": [], "narrowed": []},
+                "objects": [_digest("branch")],
+            }
+        )
+    )
+    names = sorted(_digest(t) for t in ("a", "b", "c", "gone", "branch"))
+    assert s3_server.object_names() == names
+
+    # stored just now: kept by the default --min-age
+    young = cli("gc", url, str(root), "--usage", str(report), "--dry-run")
+    assert young.returncode == 0, young.stderr
+    assert young.stdout.splitlines() == [
+        f"would delete 0 objects (0 B) of 5 in {url}; kept 4 referenced and 1 stored recently"
+    ]
+
+    dry = cli("gc", url, "--usage", str(report), str(root), "--min-age", "0s", "-n")
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.splitlines() == [
+        f"would delete {url}/{_digest('gone')}",
+        f"would delete 1 object (100.0 KB) of 5 in {url}; kept 4 referenced",
+    ]
+    assert s3_server.object_names() == names
+
+    done = cli("gc", url, str(root), "--usage", str(report), "--min-age", "0s")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == (
+        f"deleted 1 object (100.0 KB) of 5 in {url}; kept 4 referenced"
+    )
+    assert s3_server.object_names() == sorted(_digest(t) for t in ("a", "b", "c", "branch"))
+
+
+def test_gc_deletes_nothing_when_what_stays_is_unknown(
+    recorded: tuple[Path, str], tmp_path: Path
+) -> None:
+    root, remote = recorded
+    nothing = cli("gc", remote)
+    assert nothing.returncode == 2 and "never deletes everything" in nothing.stderr
+
+    old = tmp_path / "old.json"
+    old.write_text(
+        json.dumps(
+            {
+                "apirec_usage": 1,
+                "started_at": "2026-01-01T00:00:00Z",
+                "stores": {},
+                "used": {},
+                "ran_in_full": {},
+                "suite": {"collected": [], "passed": [], "narrowed": []},
+            }
+        )
+    )
+    refused = cli("gc", remote, str(root), "--usage", str(old), "--min-age", "0s")
+    assert refused.returncode == 2 and "does not list the remote objects" in refused.stderr
+
+    broken = next(iter(root.glob("*.json")))
+    broken.write_text("{")
+    unreadable = cli("gc", remote, str(root), "--min-age", "0s")
+    assert unreadable.returncode == 1
+    assert unreadable.stdout.splitlines()[-1].startswith("FAILED: nothing deleted")
+    assert len(os.listdir(remote.removeprefix("file://"))) == 3
+
+
+def test_verify_checks_remote_references(
+    recorded: tuple[Path, str], tmp_path: Path
+) -> None:
+    root, remote = recorded
+    cache = Path(os.environ["APIREC_CACHE_DIR"])
+    assert cli("verify", str(root), cache=cache).returncode == 0  # all in the cache
+
+    empty = tmp_path / "empty-cache"
+    unreachable = cli("verify", str(root), cache=empty)
+    assert unreachable.returncode == 1, unreachable.stdout
+    assert "not in the cache" in unreachable.stdout
+
+    assert cli("verify", str(root), "--remote", remote, cache=empty).returncode == 0
+    digest = _digest("c")
+    Path(remote.removeprefix("file://"), digest).write_bytes(b"tampered")
+    tampered = cli("verify", str(root), "--remote", remote, cache=tmp_path / "third-cache")
+    assert tampered.returncode == 1 and f"{remote}/{digest}" in tampered.stdout
+    assert "altered" in tampered.stdout
+
+
+@pytest.mark.parametrize("command", ["push", "pull"])
+def test_progress_on_a_terminal_and_not_when_piped(
+    recorded: tuple[Path, str], tmp_path: Path, command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, remote = recorded
+    target = remote if command == "pull" else f"file://{tmp_path / 'pushed'}"
+    if command == "pull":
+        monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "empty-cache"))
+    argv = [command, str(root), "--remote", target]
+    code, terminal, out = run_on_terminal(argv, stream="stderr")
+    assert code == 0, terminal + out
+    assert f"\r{command}: " in terminal, repr(terminal)
+    assert f"{command}: " not in out
+    piped = cli(*argv)
+    assert piped.returncode == 0 and "\r" not in piped.stderr, piped.stderr
