@@ -31,12 +31,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import apirec
 from tests.s3_server import S3Server
 
+ROOT = Path(__file__).resolve().parent.parent
 DIMENSIONS = 3072  # text-embedding-3-large
 TEST = "tests/test_search.py::test_{}"
 

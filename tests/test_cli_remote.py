@@ -158,9 +158,7 @@ def test_push_refuses_to_upload_a_tampered_local_copy(
     assert pushed.returncode == 1, pushed.stdout
     assert f"refers to the object {digest}, which is neither on {target}/{digest}" in pushed.stdout
     assert "uploaded 2 objects" in pushed.stdout and "1 could not be uploaded" in pushed.stdout
-    assert sorted(os.listdir(tmp_path / "second-remote")) == sorted(
-        _digest(t) for t in "bc"
-    )
+    assert sorted(os.listdir(tmp_path / "second-remote")) == sorted(_digest(t) for t in "bc")
 
 
 def test_gc_lists_then_deletes_only_what_nothing_refers_to(
@@ -247,9 +245,7 @@ def test_gc_deletes_nothing_when_what_stays_is_unknown(
     assert len(os.listdir(remote.removeprefix("file://"))) == 3
 
 
-def test_verify_checks_remote_references(
-    recorded: tuple[Path, str], tmp_path: Path
-) -> None:
+def test_verify_checks_remote_references(recorded: tuple[Path, str], tmp_path: Path) -> None:
     root, remote = recorded
     cache = Path(os.environ["APIREC_CACHE_DIR"])
     assert cli("verify", str(root), cache=cache).returncode == 0  # all in the cache

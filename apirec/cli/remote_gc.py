@@ -26,10 +26,11 @@ from apirec.cli.base import OK, PROBLEMS, UsageError, plural
 from apirec.cli.common import human_size
 from apirec.cli.jobs import run_all
 from apirec.cli.progress import Progress
-from apirec.cli.remote_refs import walk
+from apirec.cli.remote_refs import Walk, Wanted, inside, local_copy, walk
 from apirec.errors import InvalidExpiry, StoreError
 from apirec.record.expiry import parse_max_age
 from apirec.stores import blobs
+from apirec.stores.remote.cache import Cache
 from apirec.stores.remote.objects import Remote, open_remote
 
 
@@ -76,26 +77,26 @@ def gc(args: argparse.Namespace) -> int:
         min_age = parse_max_age(args.min_age, "--min-age") or dt.timedelta(0)
     except InvalidExpiry as e:
         raise UsageError(str(e)) from None
-    kept, since = _reported(reports)
+    kept, bodies, since = _reported(reports)
     try:
         remote = open_remote(args.remote, {})
     except StoreError as e:
         raise UsageError(f"gc: {e}") from None
-    if remote.read_only and not args.dry_run:
-        raise UsageError(f"gc: {remote.url} is read-only: nothing can be deleted there")
+    if remote.read_only:
+        raise UsageError(f"gc: {remote.url} is read-only: it can be neither listed nor cleaned")
 
     with Progress("gc", quiet=args.quiet) as progress:
         found = walk(dirs, progress.step)
-    if found.problems:
-        for problem in found.problems:
-            print(f"PROBLEM  {problem}")
+    kept |= set(found.objects)
+    problems = found.problems + _inside_bodies(found, bodies, remote, kept)
+    if problems:
+        for problem in problems:
+            print(f"PROBLEM  {failure}")
         print(
-            f"FAILED: nothing deleted: {plural(len(found.problems), 'recording')} cannot be "
-            f"read, so the objects {'it needs are' if len(found.problems) == 1 else 'they need are'} "
-            f"unknown"
+            f"FAILED: nothing deleted: which objects are needed is unknown "
+            f"({plural(len(problems), 'problem')})"
         )
         return PROBLEMS
-    kept |= set(found.objects)
 
     now = dt.datetime.now(dt.UTC)
     stored: list[Stored] = []
@@ -127,8 +128,8 @@ def gc(args: argparse.Namespace) -> int:
             progress.total = len(doomed)
             done, failed = run_all(doomed, delete, args.jobs, progress)
         gone = [obj for obj, _ in done]
-        for obj, e in failed:
-            print(f"PROBLEM  {obj.digest}: cannot be deleted: {e}")
+        for _, failure in failed:
+            print(f"PROBLEM  {failure}")
     for obj in gone:
         print(f"{verb} {remote.url_of(obj.digest)}")
     referenced = len(stored) - len(doomed) - recent
@@ -142,9 +143,31 @@ def gc(args: argparse.Namespace) -> int:
     return PROBLEMS if failed else OK
 
 
-def _reported(paths: list[str]) -> tuple[set[str], dt.datetime | None]:
-    """The objects the usage reports list, and when the oldest report's run began."""
+def _inside_bodies(found: Walk, reported: set[str], remote: Remote, kept: set[str]) -> list[str]:
+    """Add to ``kept`` the objects the body objects refer to (read from ``blobs/``, the cache
+    or the remote); the problems met."""
+    cache = Cache()
+    bodies: list[tuple[Wanted, int | None]] = [
+        (w, w.size) for w in found.objects.values() if w.body
+    ]
+    bodies += [(Wanted(d, 0, Path("a usage report"), body=True), None) for d in reported]
+    problems: list[str] = []
+    for body, size in bodies:
+        try:
+            data = local_copy(body, cache) if size is not None else None
+            if data is None:
+                data = cache.fetch(remote, body.digest, size=size)
+            kept.update(w.digest for w in inside(body, data))
+        except StoreError as e:
+            problems.append(f"{body.recording}: refers to {e}")
+    return problems
+
+
+def _reported(paths: list[str]) -> tuple[set[str], set[str], dt.datetime | None]:
+    """The objects the usage reports list, the response bodies among them, and when the
+    oldest report's run began."""
     kept: set[str] = set()
+    bodies: set[str] = set()
     since: dt.datetime | None = None
     for name in paths:
         report = usage.read_report(Path(name))
@@ -157,6 +180,7 @@ def _reported(paths: list[str]) -> tuple[set[str], dt.datetime | None]:
                 f"pytest --apirec-usage={Path(name).name}"
             )
         kept.update(objects)
+        bodies.update(report.get("body_objects", ()))
         started = usage.started_at(report, Path(name))
         since = started if since is None else min(since, started)
-    return kept, since
+    return kept, bodies, since

@@ -1,28 +1,39 @@
-"""The remote objects a checkout's recordings refer to, for ``push``, ``pull``, ``gc`` and
-``verify``: one walk over the JSON recordings under the directories given, each file read
-once and parsed only when its bytes hold a reference."""
+"""The objects a checkout's recordings refer to, for ``push``, ``pull`` and ``gc``: one walk
+over the JSON recordings under the directories given, each file read once and parsed only when
+its bytes hold a reference.
+
+A reference (:mod:`apirec.stores.blobs`) names an object by its sha256, kept in ``blobs/``
+beside the recording or in the remote store (``remote=``); which of the two holds it is not
+written in the recording. A response body kept as an object (``apirec.json``) may hold bytes
+references of its own: :func:`inside` reads them from the body's bytes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from apirec.cli.common import recording_files
 from apirec.errors import StoreError
-from apirec.stores.json_store import parse
-from apirec.stores.remote import references as remote_references
+from apirec.stores import blobs
+from apirec.stores.blob_files import BlobFiles
+from apirec.stores.json_format import parse
+from apirec.stores.remote.cache import Cache
 
 
 @dataclass
 class Wanted:
-    """An object some recordings refer to: its digest and size, the first recording that
-    refers to it (named in messages) and how many do."""
+    """An object recordings refer to: its digest and size, the first recording that refers
+    to it (named in messages), how many do, and whether it is a response body (JSON that may
+    refer to more objects)."""
 
     digest: str
     size: int
     recording: Path
     count: int = 1
+    body: bool = False
 
 
 @dataclass
@@ -31,42 +42,86 @@ class Walk:
     recordings: int  # files read
     problems: list[str]  # recordings that cannot be read: which objects they need is unknown
 
+    def add(self, wanted: Wanted) -> bool:
+        """Count ``wanted``; whether it is new."""
+        known = self.objects.get(wanted.digest)
+        if known is None:
+            self.objects[wanted.digest] = wanted
+            return True
+        if known.size != wanted.size:
+            self.problems.append(
+                f"{wanted.recording}: refers to the object {wanted.digest} as "
+                f"{wanted.size:,} bytes, where {known.recording} says {known.size:,}: one of "
+                f"them was altered"
+            )
+        else:
+            known.count += 1
+        return False
+
 
 def walk(dirs: Sequence[str], step: Callable[[], None] = lambda: None) -> Walk:
-    found: dict[str, Wanted] = {}
-    problems: list[str] = []
-    files = 0
+    found = Walk({}, 0, [])
     for directory in dirs:
-        # msgpack stores keep their payloads inside their file: no remote references
+        # msgpack stores keep their payloads inside their file: no references
         for path in recording_files(Path(directory), msgpack=True):
-            files += 1
+            found.recordings += 1
             step()
             try:
-                refs = references_of(path)
+                for wanted in references_of(path):
+                    found.add(wanted)
             except StoreError as e:
-                problems.append(str(e))
-                continue
-            for digest, size in refs:
-                known = found.get(digest)
-                if known is None:
-                    found[digest] = Wanted(digest, size, path)
-                elif known.size != size:
-                    problems.append(
-                        f"{path}: refers to the object {digest} as {size:,} bytes, where "
-                        f"{known.recording} says {known.size:,}: one of them was altered"
-                    )
-                else:
-                    known.count += 1
-    return Walk(found, files, problems)
+                found.problems.append(str(e))
+    return found
 
 
-def references_of(path: Path) -> list[tuple[str, int]]:
-    """``(digest, size)`` of each remote object the recording file ``path`` refers to."""
+def references_of(path: Path) -> list[Wanted]:
+    """The objects the recording file ``path`` refers to directly."""
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise StoreError(f"{path}: cannot be read: {e.strerror or e}", path=str(path)) from None
-    if remote_references.MARKER not in raw:
+    if blobs.MARKER not in raw:
         return []
-    entry = parse(raw, str(path))
-    return list(remote_references.references(entry, str(path)))
+    where = str(path)
+    entry = parse(raw, where)
+    bodies = {d for d, _ in blobs.body_references(entry, where)}
+    return [Wanted(d, n, path, body=d in bodies) for d, n in blobs.references(entry, where)]
+
+
+def inside(body: Wanted, data: bytes) -> list[Wanted]:
+    """The bytes objects a response body object (``data``, checked) refers to."""
+    where = str(body.recording)
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError) as e:
+        raise StoreError(
+            f"{where}: the body object {body.digest} it refers to is not JSON ({e})", path=where
+        ) from None
+    return [Wanted(d, n, body.recording) for d, n in blobs.references(value, where)]
+
+
+def new_inside(found: Walk, bodies: Iterable[tuple[Wanted, bytes | None]]) -> list[Wanted]:
+    """The objects the body objects given refer to that ``found`` does not hold yet (added to
+    it); a body that cannot be read is a problem of ``found``."""
+    more: list[Wanted] = []
+    for body, data in bodies:
+        if data is None:
+            continue
+        try:
+            more += [w for w in inside(body, data) if found.add(w)]
+        except StoreError as e:
+            found.problems.append(str(e))
+    return more
+
+
+def local_copy(wanted: Wanted, cache: Cache) -> bytes | None:
+    """The object's bytes from the ``blobs/`` beside its recording or the cache, if one of
+    them holds an intact copy."""
+    try:  # checked against the digest by get
+        return BlobFiles(wanted.recording.parent).get(
+            wanted.digest, wanted.size, str(wanted.recording)
+        )
+    except StoreError:
+        pass
+    data = cache.cached(wanted.digest)  # checked against the digest
+    return data if data is not None and len(data) == wanted.size else None

@@ -1,138 +1,151 @@
 """``apirec push DIR...`` and ``apirec pull DIR...``: move the objects a checkout's
 recordings refer to between the remote store and this machine, ``--jobs`` at a time.
 
-``push`` uploads what the remote lacks, from the local cache or a ``blobs/`` directory
-beside the recording, each copy checked against its digest first (a tampered file is never
+``push`` uploads what the remote lacks, from the ``blobs/`` directory beside the recording or
+the local cache, each copy checked against its digest first (a tampered file is never
 uploaded); the name is the hash, so pushing twice, or from two branches at once, is safe.
-``pull`` fills the local cache with every object, checked against its digest: what a CI step
-runs before the tests (and what a CI cache keeps). A missing or altered object is a problem
-naming the recording, the object and its URL (exit 1); the rest are still moved.
+``pull`` fills the local cache with every object not in a ``blobs/`` directory, each checked
+against its digest: what a CI step runs before the tests (and what a CI cache keeps). A
+missing or altered object is a problem naming the recording, the object and its URL (exit 1);
+the others are still moved. Objects a response body object refers to are found once that body
+is here, and moved in a second round.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections import defaultdict
+from collections.abc import Callable
 
 from apirec.cli.base import OK, PROBLEMS, UsageError, plural
 from apirec.cli.common import human_size
 from apirec.cli.jobs import run_all
 from apirec.cli.progress import Progress
-from apirec.cli.remote_refs import Wanted, Walk, walk
+from apirec.cli.remote_refs import Walk, Wanted, local_copy, new_inside, walk
 from apirec.cli.remote_url import remote_url
 from apirec.errors import StoreError
 from apirec.stores.blob_files import BlobFiles
 from apirec.stores.remote.cache import Cache
 from apirec.stores.remote.objects import Remote, open_remote
 
+# what became of an object
+UPLOADED, THERE, FETCHED, CACHED, LOCAL = "uploaded", "there", "fetched", "cached", "local"
+Outcome = tuple[str, bytes | None]  # and a body object's bytes, to find what it refers to
 
-def _open(args: argparse.Namespace, command: str) -> Remote:
-    url = remote_url(args.remote, args.paths)
-    assert url is not None  # required
+
+def open_given(url: str, command: str) -> Remote:
     try:
         return open_remote(url, {})
     except StoreError as e:
         raise UsageError(f"{command}: {e}") from None
 
 
-def _walk(args: argparse.Namespace, command: str) -> Walk:
-    with Progress(command, quiet=args.quiet) as progress:
-        return walk(args.paths, progress.step)
-
-
-def _report(problems: list[str], failed: list[tuple[Wanted, StoreError]]) -> None:
-    for problem in problems:
-        print(f"PROBLEM  {problem}")
-    for _, e in failed:
-        print(f"PROBLEM  {e}")
-
-
 def push(args: argparse.Namespace) -> int:
-    remote = _open(args, "push")
+    url = remote_url(args.remote, args.paths)
+    assert url is not None  # required
+    remote = open_given(url, "push")
     if remote.read_only:
         raise UsageError(f"push: {remote.url} is read-only; push to the store it mirrors")
-    found = _walk(args, "push")
     cache = Cache()
 
-    def upload(wanted: Wanted) -> bool:
-        """Whether it was uploaded (False: the remote had it)."""
-        if remote.has(wanted.digest):
-            return False
-        data = _local_copy(wanted, cache)
+    def upload(wanted: Wanted) -> Outcome:
+        if remote.has(wanted.digest):  # a body there: its objects went up before it
+            return THERE, local_copy(wanted, cache) if wanted.body else None
+        data = local_copy(wanted, cache)
         if data is None:
             raise StoreError(
                 f"{wanted.recording}: refers to the object {wanted.digest}, which is neither "
-                f"on {remote.url_of(wanted.digest)} nor here (in the cache {cache.root} or "
-                f"{BlobFiles(wanted.recording.parent).dir}): record the answer again",
+                f"on {remote.url_of(wanted.digest)} nor here, intact (in "
+                f"{BlobFiles(wanted.recording.parent).dir} or the cache {cache.root}): "
+                f"record the answer again",
                 path=str(wanted.recording),
             )
         remote.put(wanted.digest, data)
-        return True
+        return UPLOADED, data if wanted.body else None
 
-    with Progress("push", "object", quiet=args.quiet) as progress:
-        progress.total = len(found.objects)
-        done, failed = run_all(found.objects.values(), upload, args.jobs, progress)
-    _report(found.problems, failed)
-    sent = [w for w, uploaded in done if uploaded]
-    there = len(done) - len(sent)
+    found, outcomes, failed = _each(args, "push", upload)
+    sent = outcomes[UPLOADED]
     print(
-        f"{'FAILED: ' if failed or found.problems else ''}uploaded "
-        f"{plural(len(sent), 'object')} ({human_size(sum(w.size for w in sent))}) to "
-        f"{remote.url}; {there:,} {'was' if there == 1 else 'were'} there already"
+        f"{_failed(found, failed)}uploaded {plural(len(sent), 'object')} "
+        f"({human_size(sum(w.size for w in sent))}) to {remote.url}; "
+        f"{_were(len(outcomes[THERE]))} there already"
         + (f", {len(failed):,} could not be uploaded" if failed else "")
-        + _of(found)
+        + _read(found)
     )
     return PROBLEMS if failed or found.problems else OK
-
-
-def _local_copy(wanted: Wanted, cache: Cache) -> bytes | None:
-    """The object's bytes from the cache or the ``blobs/`` beside its recording, if one of
-    them holds an intact copy."""
-    data = cache.cached(wanted.digest)
-    if data is not None and len(data) == wanted.size:
-        return data
-    try:  # checked against the digest by get
-        return BlobFiles(wanted.recording.parent).get(
-            wanted.digest, wanted.size, str(wanted.recording)
-        )
-    except StoreError:
-        return None
 
 
 def pull(args: argparse.Namespace) -> int:
-    remote = _open(args, "pull")
-    found = _walk(args, "pull")
+    url = remote_url(args.remote, args.paths)
+    assert url is not None  # required
+    remote = open_given(url, "pull")
     cache = Cache()
 
-    def fetch(wanted: Wanted) -> bool:
-        """Whether it was fetched (False: the cache had an intact copy)."""
-        if cache.has(wanted.digest):
-            return False
+    def fetch(wanted: Wanted) -> Outcome:
+        local = BlobFiles(wanted.recording.parent)
+        if local.path(wanted.digest).is_file():  # replay reads it there (an altered one: a
+            data = local.get(wanted.digest, wanted.size, str(wanted.recording))  # problem)
+            return LOCAL, data if wanted.body else None
+        cached = cache.cached(wanted.digest)
+        if cached is not None and len(cached) == wanted.size:
+            return CACHED, cached if wanted.body else None
         try:
-            cache.fetch(remote, wanted.digest, size=wanted.size)
+            data = cache.fetch(remote, wanted.digest, size=wanted.size)
         except StoreError as e:  # it names the object and its URL; and the recording:
             raise StoreError(f"{wanted.recording}: refers to {e}", path=e.path) from None
-        return True
+        return FETCHED, data if wanted.body else None
 
-    with Progress("pull", "object", quiet=args.quiet) as progress:
-        progress.total = len(found.objects)
-        done, failed = run_all(found.objects.values(), fetch, args.jobs, progress)
-    _report(found.problems, failed)
-    got = [w for w, fetched in done if fetched]
-    cached = len(done) - len(got)
+    found, outcomes, failed = _each(args, "pull", fetch)
+    got, local = outcomes[FETCHED], len(outcomes[LOCAL])
     print(
-        f"{'FAILED: ' if failed or found.problems else ''}fetched "
-        f"{plural(len(got), 'object')} ({human_size(sum(w.size for w in got))}) from "
-        f"{remote.url} into {cache.root}; {cached:,} {'was' if cached == 1 else 'were'} "
-        f"cached already"
+        f"{_failed(found, failed)}fetched {plural(len(got), 'object')} "
+        f"({human_size(sum(w.size for w in got))}) from {remote.url} into {cache.root}; "
+        f"{_were(len(outcomes[CACHED]))} cached already"
+        + (f", {local:,} {'is' if local == 1 else 'are'} in blobs/" if local else "")
         + (f", {len(failed):,} missing or altered" if failed else "")
-        + _of(found)
+        + _read(found)
     )
     return PROBLEMS if failed or found.problems else OK
 
 
-def _of(found: Walk) -> str:
-    """Where the objects came from, for the summary line."""
+def _each(
+    args: argparse.Namespace, command: str, work: Callable[[Wanted], Outcome]
+) -> tuple[Walk, defaultdict[str, list[Wanted]], list[tuple[Wanted, StoreError]]]:
+    """``work`` on every object the recordings under ``args.paths`` refer to (then on those
+    their body objects refer to); the walk, the objects by outcome, the failures. The
+    problems are printed."""
+    with Progress(command, quiet=args.quiet) as progress:
+        found = walk(args.paths, progress.step)
+    outcomes: defaultdict[str, list[Wanted]] = defaultdict(list)
+    failed: list[tuple[Wanted, StoreError]] = []
+    with Progress(command, "object", quiet=args.quiet) as progress:
+        batch = list(found.objects.values())
+        progress.total = len(batch)
+        while batch:
+            done, errors = run_all(batch, work, args.jobs, progress)
+            failed += errors
+            for wanted, (outcome, _) in done:
+                outcomes[outcome].append(wanted)
+            batch = new_inside(found, ((w, data) for w, (_, data) in done if w.body))
+            progress.total += len(batch)
+    for problem in found.problems:
+        print(f"PROBLEM  {problem}")
+    for _, e in failed:
+        print(f"PROBLEM  {e}")
+    return found, outcomes, failed
+
+
+def _failed(found: Walk, failed: list[tuple[Wanted, StoreError]]) -> str:
+    return "FAILED: " if failed or found.problems else ""
+
+
+def _were(n: int) -> str:
+    return f"{n:,} {'was' if n == 1 else 'were'}"
+
+
+def _read(found: Walk) -> str:
+    """The recordings the objects came from, for the summary line."""
     unread = len(found.problems)
     return f" ({plural(found.recordings, 'recording')} read" + (
-        f", {unread:,} unreadable)" if unread else ")"
+        f", {plural(unread, 'problem')})" if unread else ")"
     )

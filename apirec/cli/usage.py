@@ -243,9 +243,10 @@ def _problem(report: Any) -> str | None:
     started = report.get("started_at")
     if started is not None and not _is_time(started):
         return "'started_at' must be an ISO 8601 time"
-    objects = report.get("objects")  # for apirec gc; absent in reports of older versions
-    if objects is not None and not (_strings(objects) and all(map(blobs.is_digest, objects))):
-        return "'objects' must be a list of sha256 digests"
+    for part in ("objects", "body_objects"):  # for apirec gc; not in older reports
+        digests = report.get(part)
+        if digests is not None and not (_strings(digests) and all(map(blobs.is_digest, digests))):
+            return f"'{part}' must be a list of sha256 digests"
     commit = report.get("commit")
     if commit is not None and not isinstance(commit, str):
         return "'commit' must be a string or null"

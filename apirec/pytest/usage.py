@@ -20,10 +20,12 @@ reports from checkouts in different places agree:
   an interrupted run). Under pytest-xdist the workers' parts are merged by the controller;
 * test ids (and every other text) as the write gate stores them: a key in a parametrized
   test's id is ``<redacted>`` in the report as in the recording, so the two still match;
-* ``objects``: the sha256 of every remote object (``remote=``) the recordings of the JSON
-  stores the run opened refer to, whether this run used them or not, for
-  ``apirec gc REMOTE --usage ...``: a branch's report keeps its objects when its checkout is
-  not at hand. Recordings that cannot be read add nothing (``apirec verify`` names them);
+* ``objects``: the sha256 of every object (in ``blobs/`` or a remote store, ``remote=``) the
+  recordings of the JSON stores the run opened refer to, whether this run used them or not,
+  and ``body_objects``, those of them that are response bodies (which may refer to more
+  objects: ``apirec gc`` reads them), for ``apirec gc REMOTE --usage ...``: a branch's report
+  keeps its objects when its checkout is not at hand. A recording that cannot be read adds
+  nothing (``apirec verify`` names it);
 * ``started_at`` (when the run began, UTC, ISO 8601) and ``commit`` (the git HEAD of the
   rootdir's checkout, or null): a recording made after a report's run began was not there to
   be used, so ``apirec prune`` keeps it (a leftover report from an older run must not delete
@@ -43,13 +45,13 @@ from typing import Any
 
 import pytest
 
+from apirec.errors import StoreError
 from apirec.gate.detect import scrub_text
 from apirec.pytest.git_head import head_commit
 from apirec.pytest.session import SessionState
-from apirec.errors import StoreError
+from apirec.stores import blobs
 from apirec.stores.json_format import parse
 from apirec.stores.msgpack.writer import FILE_NAME
-from apirec.stores.remote import references as remote_references
 
 FORMAT = 1
 WIRE_KEY = "apirec-usage"
@@ -150,7 +152,7 @@ class UsageHooks:
             "started_at": self.started_at,
             "commit": head_commit(root),
             "stores": dict(sorted(stores.items())),
-            "objects": remote_objects(opened),
+            **referenced_objects(opened),
             "used": used,
             "ran_in_full": ran,
             "suite": {
@@ -161,9 +163,11 @@ class UsageHooks:
         }
 
 
-def remote_objects(stores: Iterable[str]) -> list[str]:
-    """The digests of the remote objects the JSON recordings in ``stores`` refer to."""
-    found: set[str] = set()
+def referenced_objects(stores: Iterable[str]) -> dict[str, list[str]]:
+    """``objects`` and ``body_objects``: the digests of the objects the JSON recordings in
+    ``stores`` refer to, and of the response bodies among them."""
+    objects: set[str] = set()
+    bodies: set[str] = set()
     for store in stores:
         try:
             names = sorted(os.listdir(store))
@@ -176,12 +180,13 @@ def remote_objects(stores: Iterable[str]) -> list[str]:
             try:
                 with open(path, "rb") as f:
                     raw = f.read()
-                if remote_references.MARKER in raw:
+                if blobs.MARKER in raw:
                     entry = parse(raw, path)
-                    found.update(d for d, _ in remote_references.references(entry, path))
+                    objects.update(d for d, _ in blobs.references(entry, path))
+                    bodies.update(d for d, _ in blobs.body_references(entry, path))
             except (OSError, StoreError):
                 continue
-    return sorted(found)
+    return {"objects": sorted(objects), "body_objects": sorted(bodies)}
 
 
 def _narrowing_options(config: pytest.Config) -> list[str]:
