@@ -91,7 +91,7 @@ def gc(args: argparse.Namespace) -> int:
     problems = found.problems + _inside_bodies(found, bodies, remote, kept)
     if problems:
         for problem in problems:
-            print(f"PROBLEM  {failure}")
+            print(f"PROBLEM  {problem}")
         print(
             f"FAILED: nothing deleted: which objects are needed is unknown "
             f"({plural(len(problems), 'problem')})"

@@ -21,6 +21,8 @@ from apirec.stores import blobs
 from apirec.stores.blob_files import BlobFiles
 from apirec.stores.json_format import parse
 from apirec.stores.remote.cache import Cache
+from apirec.stores.remote.objects import Remote
+from apirec.stores.remote.payloads import RemotePayloads
 
 
 @dataclass
@@ -125,3 +127,31 @@ def local_copy(wanted: Wanted, cache: Cache) -> bytes | None:
         pass
     data = cache.cached(wanted.digest)  # checked against the digest
     return data if data is not None and len(data) == wanted.size else None
+
+
+def fetcher(root: Path, remote: Remote | None, cache: Cache) -> Callable[[str], blobs.Fetch]:
+    """How replay reads the objects of the recordings in ``root``, for ``apirec verify``:
+    ``blobs/`` first, then the cache, then ``remote`` (when one is given), every copy checked
+    against its digest. ``fetcher(root, ...)(where)`` is the fetch of the recording ``where``."""
+    if remote is not None:
+        payloads = RemotePayloads(remote, root, cache)
+        return payloads.fetcher
+    files = BlobFiles(root)
+
+    def of(where: str) -> blobs.Fetch:
+        def fetch(digest: str, size: int) -> bytes:
+            if not files.path(digest).is_file():
+                data = cache.cached(digest)
+                if data is not None and len(data) == size:
+                    return data
+                raise StoreError(
+                    f"{where}: refers to the object {digest}, which is missing: not in "
+                    f"{files.dir}, nor in the cache {cache.root}; if it lives in a remote "
+                    f"store, give --remote URL (or set APIREC_REMOTE)",
+                    path=where,
+                )
+            return files.get(digest, size, where)
+
+        return fetch
+
+    return of

@@ -90,7 +90,11 @@ class Report:
     provider_errors: Counter[tuple[str, str]] = field(default_factory=Counter)  # llama-stack's
 
 
-def check(path: Path, trusted: tuple[str, ...], report: Report) -> None:
+# a directory of recordings -> how its recordings read their objects (remote_refs.fetcher)
+Objects = Callable[[Path], Callable[[str], blobs.Fetch]]
+
+
+def check(path: Path, trusted: tuple[str, ...], report: Report, objects: Objects) -> None:
     report.files += 1
     try:
         loaded = load(path)
@@ -98,9 +102,9 @@ def check(path: Path, trusted: tuple[str, ...], report: Report) -> None:
         report.problems.append(str(e))
         return
     entry = loaded.entry
-    if loaded.blobs:  # each blob there, intact: read as replay reads it
+    if loaded.blobs:  # each object there, intact: read as replay reads it
         try:
-            entry = blobs.join(entry, BlobFiles(path.parent).fetcher(str(path)), str(path))
+            entry = blobs.join(entry, objects(path.parent)(str(path)), str(path))
         except StoreError as e:
             report.problems.append(str(e))
             return
@@ -208,10 +212,11 @@ def verify(args: argparse.Namespace) -> int:
     report = Report()
     paths = list(recording_files(Path(args.path), msgpack=True))
     stores = msgpack_stores(Path(args.path))
+    objects = _objects(args)
     with Progress("verify", quiet=args.quiet) as progress:
         progress.total = None if stores else len(paths)  # a store's count is known when read
         for path in paths:
-            check(path, trusted, report)
+            check(path, trusted, report, objects)
             progress.step()
         json_holes(paths, report)
         for root in stores:
@@ -258,6 +263,31 @@ def verify(args: argparse.Namespace) -> int:
         file=out,
     )
     return PROBLEMS if report.problems or strict_fail else OK
+
+
+def _objects(args: argparse.Namespace) -> Objects:
+    """Objects are read from ``blobs/``, the cache, then the remote if one is configured
+    (``--remote``, ``APIREC_REMOTE``, the ini file): a recording whose object is nowhere is
+    a problem, as in replay."""
+    from apirec.cli.remote_refs import fetcher
+    from apirec.cli.remote_url import remote_url
+    from apirec.stores.remote.cache import Cache
+
+    url = remote_url(args.remote, [args.path], required=False)
+    remote = None
+    if url is not None:
+        from apirec.cli.transfer import open_given
+
+        remote = open_given(url, "verify")
+    cache = Cache()
+    known: dict[Path, Callable[[str], blobs.Fetch]] = {}
+
+    def objects(root: Path) -> Callable[[str], blobs.Fetch]:
+        if root not in known:
+            known[root] = fetcher(root, remote, cache)
+        return known[root]
+
+    return objects
 
 
 def _unreferenced_blobs(target: Path) -> list[Path]:
