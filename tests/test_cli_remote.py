@@ -4,11 +4,13 @@ run as a user runs it, in its own process."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -61,7 +63,8 @@ def cli(*argv: str, cache: Path | None = None, cwd: Path | None = None, **env: s
 
 @pytest.fixture
 def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
-    """Three recordings whose payloads live in a ``file://`` remote (and the cache)."""
+    """Three recordings whose payloads live in a ``file://`` remote and in the cache
+    ``APIREC_CACHE_DIR`` they were recorded with (``recording-cache``)."""
     monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "recording-cache"))
     remote = f"file://{tmp_path / 'first-remote'}"
     root = tmp_path / "checkout" / "tests" / "recordings"
@@ -69,18 +72,22 @@ def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str
     return root, remote
 
 
+def _recording_cache(root: Path) -> Path:
+    return root.parents[2] / "recording-cache"
+
+
 def test_push_uploads_what_the_remote_lacks_then_pull_fills_an_empty_cache(
     recorded: tuple[Path, str], s3_server: S3Server, tmp_path: Path
 ) -> None:
     root, _ = recorded
     url = s3_server.remote_url
-    pushed = cli("push", str(root), "--remote", url, "--jobs", "4")
+    pushed = cli("push", str(root), "--remote", url, "--jobs", "4", cache=_recording_cache(root))
     assert pushed.returncode == 0, pushed.stdout + pushed.stderr
     assert pushed.stdout.startswith("uploaded 3 objects (300.0 KB) to " + url), pushed.stdout
     assert "0 were there already" in pushed.stdout
     assert s3_server.object_names() == sorted(_digest(t) for t in "abc")
 
-    again = cli("push", str(root), "--remote", url)
+    again = cli("push", str(root), "--remote", url, cache=_recording_cache(root))
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith("uploaded 0 objects (0 B) to "), again.stdout
     assert "3 were there already" in again.stdout
@@ -107,7 +114,7 @@ def test_pull_names_the_recording_the_object_and_the_url_of_what_is_missing_or_a
 ) -> None:
     root, _ = recorded
     url = s3_server.remote_url
-    assert cli("push", str(root), "--remote", url).returncode == 0
+    assert cli("push", str(root), "--remote", url, cache=_recording_cache(root)).returncode == 0
     s3_server.delete_object(_digest("a"))
     s3_server.put_object(_digest("b"), b"not the payload")
 
@@ -150,7 +157,7 @@ def test_push_refuses_to_upload_a_tampered_local_copy(
     recorded: tuple[Path, str], tmp_path: Path
 ) -> None:
     root, _ = recorded
-    cache = Path(os.environ["APIREC_CACHE_DIR"])
+    cache = _recording_cache(root)
     digest = _digest("a")
     (cache / "objects" / digest[:2] / digest).write_bytes(b"tampered")
     target = f"file://{tmp_path / 'second-remote'}"
@@ -167,18 +174,21 @@ def test_gc_lists_then_deletes_only_what_nothing_refers_to(
     root, _ = recorded
     url = s3_server.remote_url
     _record(root, url, "gone", "branch")
-    assert cli("push", str(root), "--remote", url).returncode == 0
+    assert cli("push", str(root), "--remote", url, cache=_recording_cache(root)).returncode == 0
     for path in root.glob("*.json"):
         text = path.read_text()
         if _digest("gone") in text or _digest("branch") in text:
             path.unlink()
-    # another branch's checkout, known here by its usage report only
+    # another branch's checkout, known here by its usage report only, of a run that began
+    # after every object was stored
+    time.sleep(0.05)
+    began = dt.datetime.now(dt.UTC).isoformat()
     report = tmp_path / "branch.json"
     report.write_text(
         json.dumps(
             {
                 "apirec_usage": 1,
-                "started_at": "2026-01-01T00:00:00Z",
+                "started_at": began,
                 "commit": None,
                 "stores": {},
                 "used": {},
@@ -247,13 +257,13 @@ def test_gc_deletes_nothing_when_what_stays_is_unknown(
 
 def test_verify_checks_remote_references(recorded: tuple[Path, str], tmp_path: Path) -> None:
     root, remote = recorded
-    cache = Path(os.environ["APIREC_CACHE_DIR"])
+    cache = _recording_cache(root)
     assert cli("verify", str(root), cache=cache).returncode == 0  # all in the cache
 
     empty = tmp_path / "empty-cache"
     unreachable = cli("verify", str(root), cache=empty)
     assert unreachable.returncode == 1, unreachable.stdout
-    assert "not in the cache" in unreachable.stdout
+    assert "which is missing" in unreachable.stdout and "nor in the cache" in unreachable.stdout
 
     assert cli("verify", str(root), "--remote", remote, cache=empty).returncode == 0
     digest = _digest("c")

@@ -86,7 +86,7 @@ def gc(args: argparse.Namespace) -> int:
         raise UsageError(f"gc: {remote.url} is read-only: it can be neither listed nor cleaned")
 
     with Progress("gc", quiet=args.quiet) as progress:
-        found = walk(dirs, progress.step)
+        found = walk(dirs, progress.step, every=True)
     kept |= set(found.objects)
     problems = found.problems + _inside_bodies(found, bodies, remote, kept)
     if problems:

@@ -61,7 +61,12 @@ class Walk:
         return False
 
 
-def walk(dirs: Sequence[str], step: Callable[[], None] = lambda: None) -> Walk:
+def walk(
+    dirs: Sequence[str], step: Callable[[], None] = lambda: None, *, every: bool = False
+) -> Walk:
+    """The objects the recordings under ``dirs`` refer to directly. ``every``: parse each
+    file, not only those whose bytes hold a reference (``gc``: a damaged file may have lost
+    its references, and a file that cannot be read is a problem, never "no objects")."""
     found = Walk({}, 0, [])
     for directory in dirs:
         # msgpack stores keep their payloads inside their file: no references
@@ -69,20 +74,21 @@ def walk(dirs: Sequence[str], step: Callable[[], None] = lambda: None) -> Walk:
             found.recordings += 1
             step()
             try:
-                for wanted in references_of(path):
+                for wanted in references_of(path, every=every):
                     found.add(wanted)
             except StoreError as e:
                 found.problems.append(str(e))
     return found
 
 
-def references_of(path: Path) -> list[Wanted]:
-    """The objects the recording file ``path`` refers to directly."""
+def references_of(path: Path, *, every: bool = False) -> list[Wanted]:
+    """The objects the recording file ``path`` refers to directly (``every``: parsed even
+    when its bytes hold no reference, so that a damaged file is an error)."""
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise StoreError(f"{path}: cannot be read: {e.strerror or e}", path=str(path)) from None
-    if blobs.MARKER not in raw:
+    if blobs.MARKER not in raw and not every:
         return []
     where = str(path)
     entry = parse(raw, where)
