@@ -263,7 +263,7 @@ def test_verify_checks_remote_references(recorded: tuple[Path, str], tmp_path: P
     empty = tmp_path / "empty-cache"
     unreachable = cli("verify", str(root), cache=empty)
     assert unreachable.returncode == 1, unreachable.stdout
-    assert "which is missing" in unreachable.stdout and "nor in the cache" in unreachable.stdout
+    assert "which is missing, and not in the cache" in unreachable.stdout
 
     assert cli("verify", str(root), "--remote", remote, cache=empty).returncode == 0
     digest = _digest("c")
@@ -288,3 +288,24 @@ def test_progress_on_a_terminal_and_not_when_piped(
     assert f"{command}: " not in out
     piped = cli(*argv)
     assert piped.returncode == 0 and "\r" not in piped.stderr, piped.stderr
+
+
+def test_pull_and_verify_read_the_references_of_a_msgpack_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "recording-cache"))
+    remote = f"file://{tmp_path / 'remote'}"
+    root = tmp_path / "packed"
+    with apirec.recording(root, mode="record", remote=remote, store="msgpack"):
+        with apirec.test_context("tests/test_tts.py::test_packed"):
+            speak("packed")
+    cache = tmp_path / "empty-cache"
+    pulled = cli("pull", str(root), "--remote", remote, cache=cache)
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    assert pulled.stdout.startswith("fetched 1 object (100.0 KB)"), pulled.stdout
+    assert "(1 recording read)" in pulled.stdout
+    checked = cli("verify", str(root), "--remote", remote, cache=cache)
+    assert checked.returncode == 0, checked.stdout
+    Path(remote.removeprefix("file://"), _digest("packed")).unlink()
+    missing = cli("verify", str(root), "--remote", remote, cache=tmp_path / "other-cache")
+    assert missing.returncode == 1 and _digest("packed") in missing.stdout, missing.stdout

@@ -150,7 +150,7 @@ def _inside_bodies(found: Walk, reported: set[str], remote: Remote, kept: set[st
     bodies: list[tuple[Wanted, int | None]] = [
         (w, w.size) for w in found.objects.values() if w.body
     ]
-    bodies += [(Wanted(d, 0, Path("a usage report"), body=True), None) for d in reported]
+    bodies += [(Wanted(d, 0, "a usage report", Path(), body=True), None) for d in reported]
     problems: list[str] = []
     for body, size in bodies:
         try:

@@ -56,9 +56,9 @@ def push(args: argparse.Namespace) -> int:
             raise StoreError(
                 f"{wanted.recording}: refers to the object {wanted.digest}, which is neither "
                 f"on {remote.url_of(wanted.digest)} nor here, intact (in "
-                f"{BlobFiles(wanted.recording.parent).dir} or the cache {cache.root}): "
+                f"{BlobFiles(wanted.home).dir} or the cache {cache.root}): "
                 f"record the answer again",
-                path=str(wanted.recording),
+                path=wanted.recording,
             )
         remote.put(wanted.digest, data)
         return UPLOADED, data if wanted.body else None
@@ -82,9 +82,9 @@ def pull(args: argparse.Namespace) -> int:
     cache = Cache()
 
     def fetch(wanted: Wanted) -> Outcome:
-        local = BlobFiles(wanted.recording.parent)
+        local = BlobFiles(wanted.home)
         if local.path(wanted.digest).is_file():  # replay reads it there (an altered one: a
-            data = local.get(wanted.digest, wanted.size, str(wanted.recording))  # problem)
+            data = local.get(wanted.digest, wanted.size, wanted.recording)  # problem)
             return LOCAL, data if wanted.body else None
         cached = cache.cached(wanted.digest)
         if cached is not None and len(cached) == wanted.size:
