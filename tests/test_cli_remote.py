@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import apirec
+from tests.plugin_helpers import setup
 from tests.s3_server import S3Server
 from tests.terminal import run_on_terminal
 
@@ -296,9 +298,9 @@ def test_pull_and_verify_read_the_references_of_a_msgpack_store(
     monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "recording-cache"))
     remote = f"file://{tmp_path / 'remote'}"
     root = tmp_path / "packed"
-    with apirec.recording(root, mode="record", remote=remote, store="msgpack"):
-        with apirec.test_context("tests/test_tts.py::test_packed"):
-            speak("packed")
+    test = apirec.test_context("tests/test_tts.py::test_packed")
+    with apirec.recording(root, mode="record", remote=remote, store="msgpack"), test:
+        speak("packed")
     cache = tmp_path / "empty-cache"
     pulled = cli("pull", str(root), "--remote", remote, cache=cache)
     assert pulled.returncode == 0, pulled.stdout + pulled.stderr
@@ -309,3 +311,47 @@ def test_pull_and_verify_read_the_references_of_a_msgpack_store(
     Path(remote.removeprefix("file://"), _digest("packed")).unlink()
     missing = cli("verify", str(root), "--remote", remote, cache=tmp_path / "other-cache")
     assert missing.returncode == 1 and _digest("packed") in missing.stdout, missing.stdout
+
+
+BRANCH_TEST = """
+import hashlib
+import apirec
+
+@apirec.record(name="tts.speak")
+def speak(text):
+    block = hashlib.sha256(text.encode()).digest()
+    return (block * (100 * 1024 // len(block) + 1))[: 100 * 1024]
+
+def test_speaks(apirec):
+    speak("branch")
+"""
+
+
+def test_a_usage_report_lists_its_objects_and_gc_keeps_them_without_the_checkout(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "remote"
+    store.mkdir()
+    stray = "0" * 64  # stored before the branch's run began, and referred to by nothing
+    (store / stray).write_bytes(b"left over")
+    time.sleep(0.05)
+    setup(pytester)
+    pytester.makepyfile(test_branch=BRANCH_TEST)
+    monkeypatch.setenv("APIREC_REMOTE", f"file://{store}")
+    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))
+    result = pytester.runpytest("--apirec-mode=record", "--apirec-usage=usage.json")
+    result.assert_outcomes(passed=1)
+    report = json.loads((pytester.path / "usage.json").read_text())
+    assert report["objects"] == [_digest("branch")]
+    assert report["body_objects"] == []
+
+    shutil.rmtree(pytester.path / "recordings")  # the branch's checkout is not here
+    gone = cli(
+        "gc", f"file://{store}", "--usage", str(pytester.path / "usage.json"), "--min-age", "0s"
+    )
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert gone.stdout.splitlines() == [
+        f"deleted file://{store}/{stray}",
+        f"deleted 1 object (9 B) of 2 in file://{store}; kept 1 referenced",
+    ]
+    assert sorted(os.listdir(store)) == [_digest("branch")]
