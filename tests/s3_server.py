@@ -35,17 +35,19 @@ _AWS_VARIABLES = (
 class S3Server:
     """moto's S3 on 127.0.0.1; :meth:`start` returns it running with :data:`BUCKET` made."""
 
-    def __init__(self) -> None:
+    def __init__(self, listen: str = "127.0.0.1", host: str | None = None) -> None:
+        """``listen`` on that address; clients reach it at ``host`` (default: the same)."""
         self._server: object | None = None
-        self.host = "127.0.0.1"
+        self._listen = listen
+        self.host = host or listen
         self.port = 0
 
     def start(self) -> S3Server:
         from moto.server import ThreadedMotoServer
 
-        server = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
+        server = ThreadedMotoServer(ip_address=self._listen, port=0, verbose=False)
         server.start()
-        self.host, self.port = server.get_host_and_port()
+        self.port = server.get_host_and_port()[1]
         self._server = server
         # public-read: the objects also serve as a public, read-only http:// copy
         request = urllib.request.Request(

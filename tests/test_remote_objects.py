@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from apirec.errors import StoreError
+from apirec.errors import InvalidStore, StoreError
 from apirec.stores.remote.cache import Cache, default_cache_dir
 from apirec.stores.remote.objects import MissingObject, open_remote
 
@@ -63,13 +63,20 @@ def test_read_only_http_copy_reads_without_credentials_and_refuses_writes(s3_ser
 
 
 def test_plain_http_only_on_loopback():
-    with pytest.raises(StoreError, match="loopback only"):
+    with pytest.raises(InvalidStore, match="loopback only"):
         open_remote("http://example.com/objects")
 
 
-def test_unknown_scheme_and_credentials_in_url_are_not_shown():
-    with pytest.raises(StoreError, match="not a remote apirec can use") as info:
-        open_remote("ftp://user:hunter2@example.com/x")
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://user:hunter2@example.com/x", "not a remote apirec can use"),
+        ("s3://user:hunter2@bucket/x", "credentials do not go in the URL"),
+    ],
+)
+def test_bad_urls_are_refused_without_showing_credentials(url, message):
+    with pytest.raises(InvalidStore, match=message) as info:
+        open_remote(url)
     assert "hunter2" not in str(info.value)
 
 

@@ -22,13 +22,21 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from apirec.errors import StoreError
+from apirec.errors import InvalidStore, StoreError
 from apirec.stores import blobs
 
 if TYPE_CHECKING:
     from obstore.store import ObjectStore
 
-__all__ = ["EXTRAS", "MissingObject", "Remote", "open_remote"]
+__all__ = [
+    "EXTRAS",
+    "MissingObject",
+    "Remote",
+    "check_remote",
+    "is_read_only",
+    "open_remote",
+    "remote_host",
+]
 
 # the pip extra that brings each scheme's client: what an ImportError tells the user
 EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "az": "azure", "abfs": "azure", "abfss": "azure"}
@@ -70,9 +78,9 @@ _ENV_PREFIXES = {
 }
 _S3_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT")
 _SERVICE_HOSTS = {
-    "S3Store": "*.amazonaws.com",
-    "GCSStore": "storage.googleapis.com",
-    "AzureStore": "*.blob.core.windows.net",
+    "AWS_": "*.amazonaws.com",
+    "GOOGLE_": "storage.googleapis.com",
+    "AZURE_": "*.blob.core.windows.net",
 }
 
 
@@ -193,25 +201,55 @@ class Remote:
         return StoreError(f"{where}: cannot be {what}: {_reason(e)}", path=where)
 
 
+def is_read_only(url: str) -> bool:
+    """Whether the remote at ``url`` only serves objects (``http(s)://``): nothing can be
+    recorded against it."""
+    return urlsplit(url).scheme.lower() in _READ_ONLY
+
+
+def check_remote(url: object, options: object = None) -> None:
+    """An :class:`~apirec.errors.InvalidStore` (a ValueError) unless ``url`` is a remote
+    apirec can use and ``options`` a mapping of strings; pure, so settings check it early."""
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidStore(f"remote must be a URL (a str), not {url!r}")
+    if options is not None and not isinstance(options, Mapping):
+        raise InvalidStore(f"remote_options must be a mapping of str to str, not {options!r}")
+    for k, v in (options or {}).items():
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise InvalidStore(f"remote_options: {k!r}: {v!r}: keys and values must be strings")
+    shown = _without_credentials(url)
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in _READ_ONLY + _WRITABLE:
+        raise InvalidStore(
+            f"remote={shown!r} is not a remote apirec can use; use s3://, gs://, az://, "
+            f"file:// or a read-only https:// URL"
+        )
+    if scheme == "http" and not _is_loopback(parts.hostname):
+        allowed = (options or {}).get("allow_http", "")
+        if str(allowed).strip().lower() not in ("1", "true", "yes", "on"):
+            raise InvalidStore(
+                f"remote={shown!r}: plain http is allowed on loopback only; use https://"
+            )
+    if parts.username is not None or parts.password is not None:
+        raise InvalidStore(
+            f"remote={shown!r}: credentials do not go in the URL; configure them as the "
+            f"storage's own tools do (AWS_ACCESS_KEY_ID...) or in remote_options"
+        )
+
+
 def open_remote(url: str, options: Mapping[str, str] | None = None) -> Remote:
     """The remote store at ``url``; ``options`` configure it as the storage's own settings do
     (obstore's names: ``aws_region``, ``aws_skip_signature``, ``google_service_account``,
     ``azure_storage_account_name``, ... and the HTTP client's ``timeout``, ``allow_http``,
     ``proxy_url``...; plus ``max_retries``). Credentials come from those and the
     environment; none of them is ever stored. Nothing is requested until an object is."""
-    options = dict(options or {})
-    for k, v in options.items():
-        if not isinstance(k, str) or not isinstance(v, str):
-            raise TypeError(f"remote_options: {k!r}: {v!r}: keys and values must be strings")
+    check_remote(url, options)
+    given = dict(options or {})
+    options = dict(given)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     shown = _without_credentials(url)
-    if scheme not in _READ_ONLY + _WRITABLE:
-        raise StoreError(
-            f"{shown}: not a remote apirec can use; use s3://, gs://, az://, file:// or a "
-            f"read-only https:// URL",
-            path=shown,
-        )
     try:
         import obstore.store as stores
     except ImportError:
@@ -247,12 +285,7 @@ def open_remote(url: str, options: Mapping[str, str] | None = None) -> Remote:
                     path=shown,
                 )
             if scheme == "http":
-                client.setdefault("allow_http", _is_loopback(host))
-                if not client["allow_http"]:
-                    raise StoreError(
-                        f"{shown}: plain http is allowed on loopback only; use https://",
-                        path=shown,
-                    )
+                client.setdefault("allow_http", True)  # loopback, or allowed: check_remote
             http_store: Any = stores.HTTPStore.from_url
             store = http_store(url.rstrip("/"), client_options=client, retry_config=retry)
             return Remote(shown, store, read_only=True, host=host)
@@ -268,21 +301,27 @@ def open_remote(url: str, options: Mapping[str, str] | None = None) -> Remote:
         raise
     except Exception as e:
         raise StoreError(f"{shown}: cannot be opened: {_reason(e)}", path=shown) from None
-    return Remote(shown, store, read_only=False, host=_endpoint_host(store, options) or host)
+    return Remote(shown, store, read_only=False, host=remote_host(url, given))
 
 
-def _endpoint_host(store: Any, options: Mapping[str, str]) -> str | None:
-    """The host an S3/GCS/Azure store sends to: its configured endpoint (in ``options``, or
-    for S3 ``AWS_ENDPOINT_URL`` and its aliases, as obstore reads them), else the service's
-    own names."""
-    kind = type(store).__name__
-    found = [v for k, v in options.items() if "endpoint" in k.lower()]
-    if kind == "S3Store":
+def remote_host(url: str, options: Mapping[str, str] | None = None) -> str | None:
+    """The host the remote at ``url`` sends requests to, for the network guard's
+    ``allow_hosts``; None for ``file://``. Its configured endpoint (in ``options``, or for S3
+    ``AWS_ENDPOINT_URL`` and its aliases, as obstore reads them), else the service's own
+    names (``*.amazonaws.com``...). Pure: nothing is imported or requested."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        return None
+    if scheme in _READ_ONLY:
+        return parts.hostname
+    found = [v for k, v in (options or {}).items() if "endpoint" in k.lower()]
+    if _ENV_PREFIXES.get(scheme) == "AWS_":
         found += [os.environ.get(k, "") for k in _S3_ENDPOINT_VARIABLES]
     for value in found:
         if "://" in value:
             return urlsplit(value).hostname
-    return _SERVICE_HOSTS.get(kind)
+    return _SERVICE_HOSTS.get(_ENV_PREFIXES.get(scheme, ""), parts.hostname)
 
 
 def _is_loopback(host: str | None) -> bool:
