@@ -27,11 +27,12 @@ from apirec.cli.common import human_size
 from apirec.cli.jobs import run_all
 from apirec.cli.progress import Progress
 from apirec.cli.remote_refs import Walk, Wanted, inside, local_copy, walk
+from apirec.cli.transfer import open_given
 from apirec.errors import InvalidExpiry, StoreError
 from apirec.record.expiry import parse_max_age
 from apirec.stores import blobs
 from apirec.stores.remote.cache import Cache
-from apirec.stores.remote.objects import Remote, open_remote
+from apirec.stores.remote.objects import Remote
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,7 @@ def gc(args: argparse.Namespace) -> int:
     except InvalidExpiry as e:
         raise UsageError(str(e)) from None
     kept, bodies, since = _reported(reports)
-    try:
-        remote = open_remote(args.remote, {})
-    except StoreError as e:
-        raise UsageError(f"gc: {e}") from None
+    remote = open_given(args.remote, "gc")
     if remote.read_only:
         raise UsageError(f"gc: {remote.url} is read-only: it can be neither listed nor cleaned")
 
@@ -108,8 +106,10 @@ def gc(args: argparse.Namespace) -> int:
             stored.append(obj)
             if obj.digest in kept:
                 continue
-            if obj.modified is not None and (
-                now - obj.modified < min_age or (since is not None and obj.modified >= since)
+            if (  # an object of unknown age is kept as if it were new
+                obj.modified is None
+                or now - obj.modified < min_age
+                or (since is not None and obj.modified >= since)
             ):
                 recent += 1
                 continue

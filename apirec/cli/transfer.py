@@ -34,9 +34,10 @@ Outcome = tuple[str, bytes | None]  # and a body object's bytes, to find what it
 
 
 def open_given(url: str, command: str) -> Remote:
+    """The remote at ``url``; a URL apirec cannot use is a usage error (exit 2)."""
     try:
         return open_remote(url, {})
-    except StoreError as e:
+    except (StoreError, ValueError) as e:  # InvalidStore is a ValueError
         raise UsageError(f"{command}: {e}") from None
 
 
