@@ -52,7 +52,7 @@ def _files(path):
 
 
 def _recording_text(path):
-    (name,) = [p for p in path.glob("*.json")]
+    (name,) = list(path.glob("*.json"))
     return name.read_text()
 
 
