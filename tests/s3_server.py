@@ -49,6 +49,10 @@ class S3Server:
         server.start()
         self.port = server.get_host_and_port()[1]
         self._server = server
+        # moto keeps its buckets process-wide: each server starts empty
+        reset = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(reset, timeout=10):
+            pass
         # public-read: the objects also serve as a public, read-only http:// copy
         request = urllib.request.Request(
             f"{self.endpoint}/{BUCKET}", method="PUT", headers={"x-amz-acl": "public-read"}

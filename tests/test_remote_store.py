@@ -52,7 +52,7 @@ def _files(path):
 
 
 def _recording_text(path):
-    (name,) = [p for p in path.glob("*.json")]
+    (name,) = list(path.glob("*.json"))
     return name.read_text()
 
 
@@ -96,11 +96,11 @@ def test_replay_from_a_warm_cache_with_the_remote_stopped(s3_server, store_dir):
 def test_openai_embeddings_recorded_to_s3_and_replayed_offline(
     s3_server, openai_server, store_dir, tmp_path, monkeypatch
 ):
-    client = openai.OpenAI(base_url=openai_server.url, api_key="sk-test", max_retries=0)
+    client = openai.OpenAI(base_url=openai_server.base_url, api_key="sk-test", max_retries=0)
     inputs = [f"document number {i}" for i in range(600)]
     remote = s3_server.remote_url
     with apirec.recording(store_dir, mode="record", remote=remote) as rec:
-        rec.patch(openai.resources.embeddings.Embeddings.create)
+        rec.patch("openai.resources.embeddings.Embeddings.create")
         recorded = client.embeddings.create(model="text-embedding-3-small", input=inputs)
     stored = _recording_text(store_dir)
     assert '"__type__": "apirec.json"' in stored
@@ -109,13 +109,13 @@ def test_openai_embeddings_recorded_to_s3_and_replayed_offline(
     openai_server.stop()
     monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "ci-cache"))
     with apirec.recording(store_dir, mode="replay", remote=remote) as rec:
-        rec.patch(openai.resources.embeddings.Embeddings.create)
+        rec.patch("openai.resources.embeddings.Embeddings.create")
         replayed = client.embeddings.create(model="text-embedding-3-small", input=inputs)
     assert replayed == recorded and len(replayed.data) == 600
     assert openai_server.requests == served
     s3_server.stop()  # now from the cache alone
     with apirec.recording(store_dir, mode="replay", remote=remote) as rec:
-        rec.patch(openai.resources.embeddings.Embeddings.create)
+        rec.patch("openai.resources.embeddings.Embeddings.create")
         assert client.embeddings.create(model="text-embedding-3-small", input=inputs) == recorded
 
 

@@ -144,4 +144,3 @@ class FrameReader:
             return fr.decompress(frame.body, None).decode("utf-8")
         except (zlib.error, UnicodeDecodeError) as e:
             raise StoreError(f"{where}: a long string it refers to is unreadable ({e})") from None
-
