@@ -141,20 +141,29 @@ def main() -> None:
                 )
             )
 
-            # pull: --jobs 16 against --jobs 1, in turns
-            serial, parallel = [], []
-            for _ in range(args.runs):
-                serial.append(pull_seconds(shared, server.remote_url, 1, base / "c1", env))
-                parallel.append(pull_seconds(shared, server.remote_url, 16, base / "c16", env))
-            one, sixteen = statistics.median(serial), statistics.median(parallel)
-            rows.append(
-                (
-                    f"apirec pull of {args.n:,} objects, --jobs 16 vs --jobs 1",
-                    f"{one:.2f} s",
-                    f"{sixteen:.2f} s",
-                    f"{sixteen / one:.3f}x ({one / sixteen:.1f}x faster)",
-                )
+            # pull: --jobs 16 against --jobs 1, in turns; then the same from a file:// copy
+            # (filled by apirec push), where no server in this process is the bottleneck
+            copy = f"file://{base / 'copy'}"
+            subprocess.run(
+                [sys.executable, "-m", "apirec", "push", str(shared), "--remote", copy, "-q"],
+                env=env,
+                check=True,
+                capture_output=True,
             )
+            for label, url in (("moto S3 on 127.0.0.1", server.remote_url), ("file://", copy)):
+                serial, parallel = [], []
+                for _ in range(args.runs):
+                    serial.append(pull_seconds(shared, url, 1, base / "c1", env))
+                    parallel.append(pull_seconds(shared, url, 16, base / "c16", env))
+                one, sixteen = statistics.median(serial), statistics.median(parallel)
+                rows.append(
+                    (
+                        f"apirec pull of {args.n:,} objects from {label}, --jobs 16 vs 1",
+                        f"{one:.2f} s",
+                        f"{sixteen:.2f} s",
+                        f"{sixteen / one:.3f}x ({one / sixteen:.1f}x faster)",
+                    )
+                )
 
             # replay: warm cache against local blobs/
             blobs_dir, cached_dir = base / "blobs-store", base / "cached-store"

@@ -136,7 +136,7 @@ def test_pull_names_the_recording_the_object_and_the_url_of_what_is_missing_or_a
     assert not (cache / "objects" / _digest("b")[:2] / _digest("b")).exists()
 
 
-def test_pull_finds_the_remote_in_the_environment_then_the_pytest_ini(
+def test_pull_finds_the_remote_in_the_pytest_ini_then_the_environment(
     recorded: tuple[Path, str], tmp_path: Path
 ) -> None:
     root, remote = recorded
@@ -148,11 +148,19 @@ def test_pull_finds_the_remote_in_the_environment_then_the_pytest_ini(
     none = cli("pull", "tests/recordings", cache=tmp_path / "none", cwd=checkout)
     assert none.returncode == 2 and "--remote URL" in none.stderr, none.stderr
 
+    # as in the plugin: the ini file before the environment, the command line before both
     (checkout / "pyproject.toml").write_text(
         f'[tool.pytest.ini_options]\napirec_remote = "{remote}"\n'
     )
-    from_ini = cli("pull", "tests/recordings", cache=tmp_path / "cache-ini", cwd=checkout)
+    elsewhere = f"file://{tmp_path / 'nothing-here'}"
+    from_ini = cli(
+        "pull", "tests/recordings", cache=tmp_path / "ini", cwd=checkout, APIREC_REMOTE=elsewhere
+    )
     assert from_ini.returncode == 0 and f"from {remote} into" in from_ini.stdout, from_ini
+    given = cli(
+        "pull", "tests/recordings", "--remote", elsewhere, cache=tmp_path / "given", cwd=checkout
+    )
+    assert given.returncode == 1 and f"from {elsewhere} into" in given.stdout, given
 
 
 def test_push_refuses_to_upload_a_tampered_local_copy(

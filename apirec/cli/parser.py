@@ -246,7 +246,7 @@ def _remote(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--remote",
         metavar="URL",
-        help=f"{what} (default: APIREC_REMOTE, else apirec_remote in the pytest ini file)",
+        help=f"{what} (default: apirec_remote in the pytest ini file, else APIREC_REMOTE)",
     )
 
 

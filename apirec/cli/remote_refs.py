@@ -131,6 +131,8 @@ def _references(entry: Entry, where: str, home: Path) -> list[Wanted]:
 def inside(body: Wanted, data: bytes) -> list[Wanted]:
     """The bytes objects a response body object (``data``, checked) refers to."""
     where = body.recording
+    if blobs.MARKER not in data:  # most bodies refer to nothing: no need to parse them
+        return []
     try:
         value = json.loads(data)
     except (ValueError, RecursionError) as e:

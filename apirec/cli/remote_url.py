@@ -1,10 +1,11 @@
 """Which remote store ``push``, ``pull``, ``gc`` and ``verify`` talk to.
 
-``--remote URL``, else ``APIREC_REMOTE``, else ``apirec_remote`` in the pytest ini file that
-pytest itself would read for the directories given: the first of ``pytest.ini``,
-``.pytest.ini``, ``pyproject.toml`` (``[tool.pytest.ini_options]`` or ``[tool.pytest]``),
-``tox.ini`` (``[pytest]``) and ``setup.cfg`` (``[tool:pytest]``) found in their common
-ancestor or a directory above it. The same precedence as the plugin's, command line first.
+``--remote URL``, else ``apirec_remote`` in the pytest ini file that pytest itself would read
+for the directories given (the first of ``pytest.ini``, ``.pytest.ini``, ``pyproject.toml``
+with ``[tool.pytest.ini_options]`` or ``[tool.pytest]``, ``tox.ini`` with ``[pytest]`` and
+``setup.cfg`` with ``[tool:pytest]``, found in their common ancestor or a directory above
+it), else ``APIREC_REMOTE``: the plugin's precedence (:mod:`apirec.pytest.remote`), command
+line, then ini, then environment, so ``pull`` fetches from the store the tests will read.
 """
 
 from __future__ import annotations
@@ -24,15 +25,15 @@ def remote_url(given: str | None, dirs: Sequence[str], *, required: bool = True)
     """The remote's URL; a :class:`UsageError` when ``required`` and none is configured."""
     if given:
         return given
-    if from_env := os.environ.get(ENV, "").strip():
-        return from_env
     found = from_ini(dirs)
     if found is not None:
         return found
+    if from_env := os.environ.get(ENV, "").strip():
+        return from_env
     if required:
         raise UsageError(
             f"no remote store: give --remote URL (s3://bucket/prefix, file:///path), set "
-            f"{ENV}, or set {INI} in the pytest ini file"
+            f"{INI} in the pytest ini file, or set {ENV}"
         )
     return None
 
