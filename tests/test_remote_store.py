@@ -357,3 +357,53 @@ def test_no_client_library_is_imported_without_a_remote(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     assert out.stdout.strip() == "False"
+
+
+# -- apirec show ------------------------------------------------------------------------------
+
+
+def _show(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "apirec", "show", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
+
+
+def test_show_fetches_a_body_kept_remotely(s3_server, store_dir, tmp_path):
+    with apirec.recording(store_dir, mode="record", remote=s3_server.remote_url):
+        fetch_document("manual")
+    (path,) = store_dir.glob("*.json")
+    bare = {k: v for k, v in os.environ.items() if k != "APIREC_REMOTE"}
+    done = subprocess.run(
+        [sys.executable, "-m", "apirec", "show", str(path)],
+        capture_output=True, text=True, env=bare, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "give --remote URL (or APIREC_REMOTE) to show it" in done.stdout
+    assert "page 399 of manual" not in done.stdout
+    for how in (["--remote", s3_server.remote_url], []):
+        env = {} if how else {"APIREC_REMOTE": s3_server.remote_url}
+        done = _show(str(path), *how, env={**env, "APIREC_CACHE_DIR": str(tmp_path / "c")})
+        assert done.returncode == 0, done.stderr
+        assert "page 399 of manual" in done.stdout and "note:" not in done.stdout
+    (tmp_path / "pytest.ini").write_text(f"[pytest]\napirec_remote = {s3_server.remote_url}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "apirec", "show", str(path)],
+        capture_output=True, text=True, env=bare, timeout=60,
+    )  # fmt: skip
+    assert "page 399 of manual" in done.stdout, done.stdout + done.stderr
+
+
+def test_show_says_why_a_remote_body_cannot_be_shown(s3_server, store_dir, tmp_path):
+    with apirec.recording(store_dir, mode="record", remote=s3_server.remote_url):
+        fetch_document("manual")
+    (path,) = store_dir.glob("*.json")
+    s3_server.delete_object(_digest_in(store_dir))
+    done = _show(
+        str(path), "--remote", s3_server.remote_url, env={"APIREC_CACHE_DIR": str(tmp_path / "c")}
+    )
+    assert done.returncode == 0, done.stderr
+    assert "which is missing from the remote" in done.stdout
