@@ -407,3 +407,42 @@ def test_show_says_why_a_remote_body_cannot_be_shown(s3_server, store_dir, tmp_p
     )
     assert done.returncode == 0, done.stderr
     assert "which is missing from the remote" in done.stdout
+
+
+# -- several processes at once (pytest-xdist workers, parallel CI jobs) -----------------------
+
+
+def _record_and_replay(store_dir: str, remote: str, texts: list[str], barrier) -> None:
+    barrier.wait()
+    with apirec.recording(store_dir, mode="record-if-missing", remote=remote):
+        first = [speak(t) for t in texts]
+    with apirec.recording(store_dir, mode="replay", remote=remote):
+        assert [speak(t) for t in texts] == first
+
+
+def test_processes_record_and_replay_through_one_remote_and_one_cache(s3_server, store_dir):
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(3)
+    texts = [f"text {i}" for i in range(6)]
+    workers = [
+        context.Process(
+            target=_record_and_replay,
+            args=(str(store_dir), s3_server.remote_url, texts[i:] + texts[:i], barrier),
+        )
+        for i in range(3)
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+        assert w.exitcode == 0
+    assert len(s3_server.object_names()) == 6  # each payload once, whoever uploaded it
+    with (
+        apirec.test_context(None),  # the workers' calls belong to no test
+        apirec.recording(store_dir, mode="replay", remote=s3_server.remote_url) as rec,
+    ):
+        for t in texts:
+            assert speak(t) == _payload(100 * KIB, t.encode())
+    assert rec.stats.replayed == 6
