@@ -357,3 +357,92 @@ def test_no_client_library_is_imported_without_a_remote(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     assert out.stdout.strip() == "False"
+
+
+# -- apirec show ------------------------------------------------------------------------------
+
+
+def _show(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "apirec", "show", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
+
+
+def test_show_fetches_a_body_kept_remotely(s3_server, store_dir, tmp_path):
+    with apirec.recording(store_dir, mode="record", remote=s3_server.remote_url):
+        fetch_document("manual")
+    (path,) = store_dir.glob("*.json")
+    bare = {k: v for k, v in os.environ.items() if k != "APIREC_REMOTE"}
+    done = subprocess.run(
+        [sys.executable, "-m", "apirec", "show", str(path)],
+        capture_output=True, text=True, env=bare, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "give --remote URL (or APIREC_REMOTE) to show it" in done.stdout
+    assert "page 399 of manual" not in done.stdout
+    for how in (["--remote", s3_server.remote_url], []):
+        env = {} if how else {"APIREC_REMOTE": s3_server.remote_url}
+        done = _show(str(path), *how, env={**env, "APIREC_CACHE_DIR": str(tmp_path / "c")})
+        assert done.returncode == 0, done.stderr
+        assert "page 399 of manual" in done.stdout and "note:" not in done.stdout
+    (tmp_path / "pytest.ini").write_text(f"[pytest]\napirec_remote = {s3_server.remote_url}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "apirec", "show", str(path)],
+        capture_output=True, text=True, env=bare, timeout=60,
+    )  # fmt: skip
+    assert "page 399 of manual" in done.stdout, done.stdout + done.stderr
+
+
+def test_show_says_why_a_remote_body_cannot_be_shown(s3_server, store_dir, tmp_path):
+    with apirec.recording(store_dir, mode="record", remote=s3_server.remote_url):
+        fetch_document("manual")
+    (path,) = store_dir.glob("*.json")
+    s3_server.delete_object(_digest_in(store_dir))
+    done = _show(
+        str(path), "--remote", s3_server.remote_url, env={"APIREC_CACHE_DIR": str(tmp_path / "c")}
+    )
+    assert done.returncode == 0, done.stderr
+    assert "which is missing from the remote" in done.stdout
+
+
+# -- several processes at once (pytest-xdist workers, parallel CI jobs) -----------------------
+
+
+def _record_and_replay(store_dir: str, remote: str, texts: list[str], barrier) -> None:
+    barrier.wait()
+    with apirec.recording(store_dir, mode="record-if-missing", remote=remote):
+        first = [speak(t) for t in texts]
+    with apirec.recording(store_dir, mode="replay", remote=remote):
+        assert [speak(t) for t in texts] == first
+
+
+def test_processes_record_and_replay_through_one_remote_and_one_cache(s3_server, store_dir):
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(3)
+    texts = [f"text {i}" for i in range(6)]
+    workers = [
+        context.Process(
+            target=_record_and_replay,
+            args=(str(store_dir), s3_server.remote_url, texts[i:] + texts[:i], barrier),
+        )
+        for i in range(3)
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+        assert w.exitcode == 0
+    assert len(s3_server.object_names()) == 6  # each payload once, whoever uploaded it
+    with (
+        apirec.test_context(None),  # the workers' calls belong to no test
+        apirec.recording(store_dir, mode="replay", remote=s3_server.remote_url) as rec,
+    ):
+        for t in texts:
+            assert speak(t) == _payload(100 * KIB, t.encode())
+    assert rec.stats.replayed == 6

@@ -105,6 +105,12 @@ def build() -> argparse.ArgumentParser:
     show.add_argument("--dir", default=".", help="where to look for KEY (default: .)")
     show.add_argument("--full", action="store_true", help="do not shorten stream chunks")
     show.add_argument("--json", action="store_true", help="the stored JSON as it is")
+    show.add_argument(
+        "--remote",
+        metavar="URL",
+        help="where a body kept remotely is fetched from (default: APIREC_REMOTE, then the "
+        "ini key apirec_remote of the pytest configuration above the recording)",
+    )
 
     diff = _command(commands, "diff")
     diff.add_argument("a", metavar="A")

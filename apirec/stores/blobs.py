@@ -157,13 +157,7 @@ def join(entry: Any, fetch: Fetch, where: str) -> Any:
                 f"be kept as a JSON object",
                 path=where,
             )
-        data = fetch(digest, size)
-        try:
-            body = json.loads(data)
-        except (ValueError, RecursionError) as e:
-            raise StoreError(
-                f"{where}: the body object {digest} it refers to is not JSON ({e})", path=where
-            ) from None
+        body = _load_body(fetch(digest, size), digest, where)
         return _join(body, text_of, where, [".response", ".body(object)"], None)
 
     try:
@@ -224,7 +218,10 @@ def check_reference(value: dict[str, Any], where: str, place: list[str]) -> tupl
     if set(value) != {TYPE, BLOB, SIZE}:
         problem = f"it must have exactly the keys {TYPE}, {BLOB} and {SIZE}"
     elif value[TYPE] not in _TYPES and value[TYPE] != JSON_BODY:
-        problem = f"only bytes, bytearray and response bodies ({JSON_BODY}) are stored apart"
+        problem = (
+            f"only bytes and bytearray are stored as blobs (and response bodies, {JSON_BODY}, "
+            f"as objects of a remote store)"
+        )
     elif not (type(digest) is str and _DIGEST.fullmatch(digest)):
         problem = f"{BLOB} must be a sha256 digest, 64 lowercase hex digits"
     elif not (type(size) is int and size >= 0):
@@ -263,12 +260,25 @@ def all_references(entry: Any, fetch: Fetch, where: str) -> set[str]:
     body object (read by ``fetch(digest, size)``, checked) (``apirec gc``, ``verify``)."""
     found = {d for d, _ in references(entry, where)}
     for digest, size in body_references(entry, where):
-        try:
-            body = json.loads(fetch(digest, size))
-        except (ValueError, RecursionError) as e:
-            raise StoreError(
-                f"{where}: the body object {digest} it refers to is not JSON ({e})", path=where
-            ) from None
+        body = _load_body(fetch(digest, size), digest, where)
         for inner, _ in references(body, where):
             found.add(inner)
     return found
+
+
+def join_body(entry: Any, fetch: Fetch, where: str) -> Any:
+    """``entry`` with only its body reference (if any) replaced by the body, whose own bytes
+    references stay in place (``apirec show``: people see the body, sizes for the bytes)."""
+    for digest, size in body_references(entry, where):
+        body = _load_body(fetch(digest, size), digest, where)
+        return {**entry, "response": {**entry["response"], "body": body}}
+    return entry
+
+
+def _load_body(data: bytes, digest: str, where: str) -> Any:
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as e:
+        raise StoreError(
+            f"{where}: the body object {digest} it refers to is not JSON ({e})", path=where
+        ) from None
