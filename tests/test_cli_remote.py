@@ -136,31 +136,32 @@ def test_pull_names_the_recording_the_object_and_the_url_of_what_is_missing_or_a
     assert not (cache / "objects" / _digest("b")[:2] / _digest("b")).exists()
 
 
-def test_pull_finds_the_remote_in_the_pytest_ini_then_the_environment(
+def test_pull_finds_the_remote_in_the_environment_then_the_pytest_ini(
     recorded: tuple[Path, str], tmp_path: Path
 ) -> None:
     root, remote = recorded
     checkout = root.parents[1]
-    cache = tmp_path / "cache-env"
-    from_env = cli("pull", "tests/recordings", cache=cache, cwd=checkout, APIREC_REMOTE=remote)
-    assert from_env.returncode == 0 and "fetched 3 objects" in from_env.stdout, from_env
-
     none = cli("pull", "tests/recordings", cache=tmp_path / "none", cwd=checkout)
     assert none.returncode == 2 and "--remote URL" in none.stderr, none.stderr
 
-    # as in the plugin: the ini file before the environment, the command line before both
     (checkout / "pyproject.toml").write_text(
         f'[tool.pytest.ini_options]\napirec_remote = "{remote}"\n'
     )
-    elsewhere = f"file://{tmp_path / 'nothing-here'}"
-    from_ini = cli(
-        "pull", "tests/recordings", cache=tmp_path / "ini", cwd=checkout, APIREC_REMOTE=elsewhere
-    )
+    from_ini = cli("pull", "tests/recordings", cache=tmp_path / "ini", cwd=checkout)
     assert from_ini.returncode == 0 and f"from {remote} into" in from_ini.stdout, from_ini
-    given = cli(
-        "pull", "tests/recordings", "--remote", elsewhere, cache=tmp_path / "given", cwd=checkout
+    assert "fetched 3 objects" in from_ini.stdout
+
+    # the environment before the ini file (a fork's job points at a read-only copy), the
+    # command line before both
+    elsewhere = f"file://{tmp_path / 'nothing-here'}"
+    from_env = cli(
+        "pull", "tests/recordings", cache=tmp_path / "env", cwd=checkout, APIREC_REMOTE=elsewhere
     )
-    assert given.returncode == 1 and f"from {elsewhere} into" in given.stdout, given
+    assert from_env.returncode == 1 and f"from {elsewhere} into" in from_env.stdout, from_env
+    given = cli(
+        "pull", "tests/recordings", "--remote", remote, cwd=checkout, APIREC_REMOTE=elsewhere
+    )
+    assert given.returncode == 0 and f"from {remote} into" in given.stdout, given
 
 
 def test_push_refuses_to_upload_a_tampered_local_copy(

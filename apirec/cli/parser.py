@@ -252,7 +252,7 @@ def _remote(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--remote",
         metavar="URL",
-        help=f"{what} (default: apirec_remote in the pytest ini file, else APIREC_REMOTE)",
+        help=f"{what} (default: APIREC_REMOTE, then apirec_remote in the pytest ini file)",
     )
 
 

@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 from collections.abc import Callable
+from pathlib import Path
 
 from apirec.cli.base import OK, PROBLEMS, UsageError, plural
 from apirec.cli.common import human_size
 from apirec.cli.jobs import run_all
 from apirec.cli.progress import Progress
+from apirec.cli.remote_config import configured_remote
 from apirec.cli.remote_refs import Walk, Wanted, local_copy, new_inside, walk
-from apirec.cli.remote_url import remote_url
 from apirec.errors import StoreError
 from apirec.stores.blob_files import BlobFiles
 from apirec.stores.remote.cache import Cache
@@ -31,6 +32,18 @@ from apirec.stores.remote.objects import Remote, open_remote
 # what became of an object
 UPLOADED, THERE, FETCHED, CACHED, LOCAL = "uploaded", "there", "fetched", "cached", "local"
 Outcome = tuple[str, bytes | None]  # and a body object's bytes, to find what it refers to
+
+
+def remote_for(given: str | None, paths: list[str], command: str) -> Remote:
+    """The remote the recordings under ``paths`` use (:mod:`apirec.cli.remote_config`:
+    ``--remote``, ``APIREC_REMOTE``, then the pytest ini's ``apirec_remote``)."""
+    url = configured_remote(given, Path(paths[0]))
+    if url is None:
+        raise UsageError(
+            f"{command}: no remote store: give --remote URL (s3://bucket/prefix, "
+            f"file:///path), set APIREC_REMOTE, or set apirec_remote in the pytest ini file"
+        )
+    return open_given(url, command)
 
 
 def open_given(url: str, command: str) -> Remote:
@@ -42,9 +55,7 @@ def open_given(url: str, command: str) -> Remote:
 
 
 def push(args: argparse.Namespace) -> int:
-    url = remote_url(args.remote, args.paths)
-    assert url is not None  # required
-    remote = open_given(url, "push")
+    remote = remote_for(args.remote, args.paths, "push")
     if remote.read_only:
         raise UsageError(f"push: {remote.url} is read-only; push to the store it mirrors")
     cache = Cache()
@@ -77,9 +88,7 @@ def push(args: argparse.Namespace) -> int:
 
 
 def pull(args: argparse.Namespace) -> int:
-    url = remote_url(args.remote, args.paths)
-    assert url is not None  # required
-    remote = open_given(url, "pull")
+    remote = remote_for(args.remote, args.paths, "pull")
     cache = Cache()
 
     def fetch(wanted: Wanted) -> Outcome:

@@ -36,8 +36,8 @@ from apirec.cli.common import (
     table,
 )
 from apirec.cli.progress import Progress
+from apirec.cli.remote_config import configured_remote
 from apirec.cli.remote_refs import Objects
-from apirec.cli.remote_url import remote_url
 from apirec.cli.transfer import open_given
 from apirec.codec.envelope import _CONTAINERS, _SCALAR_DECODERS, DATA, TYPE, decode
 from apirec.codec.model_state import STATE
@@ -273,9 +273,10 @@ def verify(args: argparse.Namespace) -> int:
 
 def _objects(args: argparse.Namespace) -> Objects:
     """Objects are read from ``blobs/``, the cache, then the remote if one is configured
-    (``--remote``, ``APIREC_REMOTE``, the ini file): a recording whose object is nowhere is
+    (``--remote``, ``APIREC_REMOTE``, the ini file, as ``apirec show`` finds it): a
+    recording whose object is nowhere is
     a problem, as in replay."""
-    url = remote_url(args.remote, [args.path], required=False)
+    url = configured_remote(args.remote, Path(args.path))
     return Objects(None if url is None else open_given(url, "verify"), Cache())
 
 
