@@ -105,6 +105,14 @@ def test_push_uploads_what_the_remote_lacks_then_pull_fills_an_empty_cache(
     assert again.returncode == 0 and "fetched 0 objects" in again.stdout, again.stdout
     assert "3 were cached already" in again.stdout
 
+    # a fork's job: no credentials, the same objects through a public read-only URL
+    public = s3_server.http_url
+    refused = cli("push", str(root), "--remote", public, cache=_recording_cache(root))
+    assert refused.returncode == 2 and "read-only" in refused.stderr, refused.stderr
+    forked = cli("pull", str(root), "--remote", public, cache=tmp_path / "fork-cache")
+    assert forked.returncode == 0, forked.stdout + forked.stderr
+    assert forked.stdout.startswith(f"fetched 3 objects (300.0 KB) from {public} into")
+
     # the server gone, replay reads the cache alone
     s3_server.stop()
     checked = cli("verify", str(root), "--remote", url, cache=cache)
