@@ -372,3 +372,37 @@ def test_a_usage_report_lists_its_objects_and_gc_keeps_them_without_the_checkout
         f"deleted 1 object (9 B) of 2 in file://{store}; kept 1 referenced",
     ]
     assert sorted(os.listdir(store)) == [_digest("branch")]
+
+
+PRUNED_TEST = """
+import hashlib, os
+import apirec
+
+@apirec.record(name="tts.speak")
+def speak(text):
+    block = hashlib.sha256(text.encode()).digest()
+    return (block * (100 * 1024 // len(block) + 1))[: 100 * 1024]
+
+def test_speaks(apirec):
+    if os.environ.get("PHASE") != "later":
+        speak("pruned")
+"""
+
+
+def test_a_test_run_never_deletes_remote_objects_even_when_it_prunes(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "remote"
+    setup(pytester)
+    pytester.makepyfile(test_pruned=PRUNED_TEST)
+    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))
+    remote = f"--apirec-remote=file://{store}"
+    pytester.runpytest("--apirec-mode=record", remote).assert_outcomes(passed=1)
+    assert os.listdir(store) == [_digest("pruned")]
+
+    monkeypatch.setenv("PHASE", "later")
+    pruned = pytester.runpytest(remote, "--apirec-prune")
+    pruned.assert_outcomes(passed=1)
+    pruned.stdout.fnmatch_lines(["*deleted 1 unused recording*"])
+    assert list((pytester.path / "recordings").glob("*.json")) == []
+    assert os.listdir(store) == [_digest("pruned")]  # only apirec gc deletes it

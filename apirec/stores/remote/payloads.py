@@ -14,8 +14,9 @@ naming the recording, the object and the URL.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,16 @@ __all__ = ["RemotePayloads", "missing_remote"]
 class RemotePayloads:
     """The large payloads of the recordings in ``root``, kept in ``remote``."""
 
-    def __init__(self, remote: Remote, root: Path, cache: Cache | None = None) -> None:
-        self.remote = remote
+    def __init__(
+        self, remote: Remote | Callable[[], Remote], root: Path, cache: Cache | None = None
+    ) -> None:
+        self._remote = remote  # or how to open it: when an object is not here (see open)
         self.cache = cache if cache is not None else Cache()
         self._local = BlobFiles(root)
+
+    @functools.cached_property
+    def remote(self) -> Remote:
+        return self._remote if isinstance(self._remote, Remote) else self._remote()
 
     @classmethod
     def open(
@@ -44,7 +51,9 @@ class RemotePayloads:
         options: Mapping[str, str] | None = None,
         cache: Cache | None = None,
     ) -> RemotePayloads:
-        return cls(open_remote(url, options), Path(root), cache)
+        """Opened on first use: building the client costs milliseconds per recording, and a
+        replay from a warm cache never needs it (nor the client library installed)."""
+        return cls(lambda: open_remote(url, options), Path(root), cache)
 
     def split(self, entry: Any) -> tuple[Any, dict[str, bytes]]:
         """``entry`` as stored with this remote (large bytes, then a large body, replaced by
@@ -71,8 +80,15 @@ class RemotePayloads:
         """The payload ``where`` (a recording) refers to, checked against its digest."""
         if self._local.path(digest).is_file():  # recorded without the remote, or not pushed
             return self._local.get(digest, size, where)
+        cached = self.cache.cached(digest)  # checked against the digest
+        if cached is not None and len(cached) == size:
+            return cached  # the remote not even opened
         try:
-            return self.cache.fetch(self.remote, digest, size=size)
+            remote = self.remote
+        except StoreError as e:
+            raise StoreError(f"{where}: refers to the object {digest}: {e}", path=where) from None
+        try:
+            return self.cache.fetch(remote, digest, size=size)
         except MissingObject:
             raise StoreError(
                 f"{where}: refers to the object {self.remote.url_of(digest)}, which is "
