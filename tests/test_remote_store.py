@@ -42,6 +42,13 @@ def fetch_document(name):
     }
 
 
+@apirec.record(name="llm.stream")
+def stream_words(n):
+    CALLS.append(n)
+    for i in range(n):
+        yield f"word {i} " * 20
+
+
 @pytest.fixture(autouse=True)
 def _calls():
     CALLS.clear()
@@ -81,6 +88,19 @@ def test_large_bytes_and_bodies_go_to_s3_and_replay_from_a_fresh_cache(
     assert CALLS == []
     cached = _files(tmp_path / "fresh-cache")
     assert sorted(objects) == cached
+
+
+def test_a_long_stream_is_kept_remotely_and_replays_chunk_by_chunk(s3_server, store_dir):
+    with apirec.recording(store_dir, mode="record", remote=s3_server.remote_url):
+        recorded = list(stream_words(500))
+    entry = json.loads(_recording_text(store_dir))
+    assert entry["response"]["is_streaming"] is True
+    assert entry["response"]["body"]["__type__"] == "apirec.json"
+    with apirec.recording(store_dir, mode="replay", remote=s3_server.remote_url):
+        replayed = stream_words(500)
+        assert next(replayed) == recorded[0]
+        assert [recorded[0], *replayed] == recorded
+    assert CALLS == [500]
 
 
 def test_replay_from_a_warm_cache_with_the_remote_stopped(s3_server, store_dir):

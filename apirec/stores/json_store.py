@@ -32,8 +32,7 @@ from apirec.stores.blob_files import (
 )
 from apirec.stores.files import clean_temp_files, read_regular_file, same_file, write_temp
 from apirec.stores.files import io_error as _io_error
-from apirec.stores.gated import gated
-from apirec.stores.json_format import Entry, check_entry, dumps, parse
+from apirec.stores.json_format import Entry, check_entry, dumps, parse, stored_form
 from apirec.stores.remote.payloads import RemotePayloads
 
 __all__ = ["Entry", "JsonStore", "Store", "check_entry", "dumps", "parse"]
@@ -75,8 +74,7 @@ class JsonStore:
         self.location = str(self.root)
         self._thread_lock = threading.Lock()
         self._blobs = BlobFiles(self.root)
-        # remote=: large payloads (bytes, and large bodies too) go to object storage
-        self.remote = remote
+        self.remote = remote  # remote=: large payloads (bodies too) go to object storage
         # Leftovers of writers that died; this directory holds only those, so it stays small.
         clean_temp_files(self.root / TMP_DIR)
 
@@ -120,22 +118,8 @@ class JsonStore:
     def _stored_form(
         self, entry: Entry, rules: Rules, target: Path
     ) -> tuple[bytes, dict[str, bytes]]:
-        """The bytes to write for ``entry`` and the payloads that go to ``blobs/``: every
-        write passes here, and here the write gate (``rules``: the user's ``scrub=``). With
-        a remote, the payloads (large bodies too) are uploaded here, before the recording
-        that refers to them is written, and none is left for ``blobs/``."""
-        entry = gated(entry, rules)
-        data = dumps(entry)
-        if self.remote is not None:
-            if len(data) <= blobs.MIN_SIZE:
-                return data, {}
-            stored, payloads = self.remote.split(entry)
-            self.remote.upload(payloads, str(target))
-            return (dumps(stored) if payloads else data), {}
-        if not blobs.might_hold_large_bytes(len(data)):
-            return data, {}
-        stored, payloads = blobs.split(entry)
-        return (dumps(stored) if payloads else data), payloads
+        """Every write passes here: the write gate, then large payloads out (stored_form)."""
+        return stored_form(entry, rules, self.remote, str(target))
 
     def _put_blobs(self, payloads: dict[str, bytes], target: Path) -> None:
         for digest, payload in payloads.items():  # before the recording that refers to them
