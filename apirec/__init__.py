@@ -11,6 +11,7 @@ import datetime as _dt
 import os as _os
 from collections.abc import Callable as _Callable
 from collections.abc import Iterable as _Iterable
+from collections.abc import Mapping as _Mapping
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
@@ -93,6 +94,8 @@ def recording(
     repeats: str | None = None,
     scrub: _Iterable[_Any] = (),
     replay_timing: str | float | None = None,
+    remote: str | None = None,
+    remote_options: _Mapping[str, str] | None = None,
 ) -> _recording.Recording:
     """Record or replay, into or from the store at ``path``, the calls made while active.
 
@@ -144,6 +147,15 @@ def recording(
     live call took, a stream yields each chunk when it came (``0.5``: twice as fast;
     ``APIREC_REPLAY_TIMING``); off by default.
 
+    ``remote`` (``"s3://bucket/prefix"``, ``gs://``, ``az://``, ``file://``, or a read-only
+    ``https://`` copy; ``APIREC_REMOTE``) keeps payloads over 64 KiB (large bytes, large
+    answer bodies) in object storage, named by their sha256, and a small reference in the
+    recording; replay reads them through a local cache (``APIREC_CACHE_DIR``) checked
+    against the digest, and the guard lets the remote's host through. Credentials and
+    endpoints come from the storage's own settings (``AWS_ENDPOINT_URL``...) and
+    ``remote_options``; none of it is stored. Needs ``pip install 'apirec[s3]'`` (or
+    ``[gcs]``, ``[azure]``).
+
     A context manager (``with`` / ``async with``) and a decorator; active process-wide while
     open, and nestable (the innermost wins). ``rec.patch(target, ...)`` wraps code you do not
     own until the block ends.
@@ -167,6 +179,8 @@ def recording(
         repeats=repeats,
         scrub=scrub,
         replay_timing=replay_timing,
+        remote=remote,
+        remote_options=remote_options,
     )
 
 

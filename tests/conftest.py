@@ -14,6 +14,7 @@ import apirec.pytest.plugin  # noqa: F401  (loaded on first use by the plugin's 
 from tests.anthropic_server import AnthropicServer
 from tests.openai_server import OpenAIServer
 from tests.paths import LLAMA_STACK
+from tests.s3_server import s3_server  # noqa: F401  (a fixture; moto is imported when used)
 
 pytest_plugins = ["pytester"]
 
@@ -40,6 +41,7 @@ def _no_mode_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("APIREC_MAX_AGE", raising=False)
     monkeypatch.delenv("APIREC_EXPIRED", raising=False)
     monkeypatch.delenv("APIREC_REPEATS", raising=False)
+    monkeypatch.delenv("APIREC_REMOTE", raising=False)
 
 
 # -- the local OpenAI-compatible server (issue 3) -------------------------------------------

@@ -26,6 +26,9 @@ COMMANDS = [
     "convert",
     "scan",
     "stats",
+    "push",
+    "pull",
+    "gc",
     "run",
 ]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("pydantic", "msgpack", "xxhash", "wrapt", "openai", "anthropic", "httpx")
+HEAVY = ("pydantic", "msgpack", "xxhash", "wrapt", "openai", "anthropic", "httpx", "obstore")
 REPORT = (
     "import json, sys\n"
     "from apirec.cli import main\n"
@@ -47,7 +47,15 @@ def _run(argv: list[str]) -> dict[str, object]:
 
 
 @pytest.mark.parametrize(
-    "argv", [["--help"], ["ls", "--help"], ["drift", "--help"], ["prune", "--no-such-option"]]
+    "argv",
+    [
+        ["--help"],
+        ["ls", "--help"],
+        ["drift", "--help"],
+        ["pull", "--help"],
+        ["gc", "--help"],
+        ["prune", "--no-such-option"],
+    ],
 )
 def test_help_and_usage_errors_load_the_parser_only(argv: list[str]) -> None:
     loaded = _run(argv)

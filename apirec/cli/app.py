@@ -32,6 +32,9 @@ _COMMANDS = {
     "scan": ("scan", "scan"),
     "run": ("run", "run"),
     "stats": ("stats", "stats"),
+    "push": ("transfer", "push"),
+    "pull": ("transfer", "pull"),
+    "gc": ("remote_gc", "gc"),
 }
 
 

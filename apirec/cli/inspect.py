@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -28,6 +29,7 @@ from apirec.cli.common import (
     table,
 )
 from apirec.cli.http_answers import http_answer
+from apirec.cli.remote_config import configured_remote, with_body
 from apirec.errors import StoreError
 
 # the keys of a typed value, from the pure gate: reading needs no codec (pydantic)
@@ -255,8 +257,13 @@ def show(args: argparse.Namespace) -> int:
     loaded = load(find(args.target, Path(args.dir)))
     if args.json:
         print(json.dumps(loaded.entry, indent=2))
-    else:
-        print("\n".join(describe(loaded, full=args.full)))
+        return OK
+    # a body kept in a remote store is fetched to be shown (remote_config: which remote)
+    url = configured_remote(args.remote, loaded.path.parent)
+    entry, note = with_body(loaded.entry, str(loaded.path), url)
+    print("\n".join(describe(dataclasses.replace(loaded, entry=entry), full=args.full)))
+    if note is not None:
+        print(f"note:      {note}")
     return OK
 
 

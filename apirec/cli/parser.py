@@ -51,6 +51,18 @@ ABOUT = {
         "what the recorded calls took live and spent: calls, seconds, tokens (and cost)",
         "apirec stats tests/recordings --by model --prices prices.toml",
     ),
+    "push": (
+        "upload the objects recordings refer to that the remote store lacks",
+        "apirec push tests/recordings --remote s3://my-bucket/apirec --jobs 16",
+    ),
+    "pull": (
+        "fetch every object the recordings refer to into the local cache (exit 1: missing)",
+        "apirec pull tests/recordings --jobs 16",
+    ),
+    "gc": (
+        "delete a remote store's objects that no recording or usage report refers to",
+        "apirec gc s3://my-bucket/apirec tests/recordings --usage main.json pr.json --dry-run",
+    ),
     "run": (
         "run a program with a recording active in it and its Python children",
         "apirec run --mode record --integrations openai -- uvicorn app:app",
@@ -98,6 +110,12 @@ def build() -> argparse.ArgumentParser:
     show.add_argument("--dir", default=".", help="where to look for KEY (default: .)")
     show.add_argument("--full", action="store_true", help="do not shorten stream chunks")
     show.add_argument("--json", action="store_true", help="the stored JSON as it is")
+    show.add_argument(
+        "--remote",
+        metavar="URL",
+        help="where a body kept remotely is fetched from (default: APIREC_REMOTE, then the "
+        "ini key apirec_remote of the pytest configuration above the recording)",
+    )
 
     diff = _command(commands, "diff")
     diff.add_argument("a", metavar="A")
@@ -110,6 +128,7 @@ def build() -> argparse.ArgumentParser:
     verify.add_argument("path", metavar="DIR")
     verify.add_argument("--trust", action="append", metavar="PKG", help="may import PKG")
     verify.add_argument("--strict", action="store_true", help="unresolved types fail too")
+    _remote(verify, "where objects not in the local cache are checked")
 
     repair = _command(commands, "repair")
     repair.add_argument("path", metavar="DIR", help="msgpack stores under DIR, recursively")
@@ -161,6 +180,42 @@ def build() -> argparse.ArgumentParser:
     )
     stats.add_argument("--json", action="store_true", help="one JSON report, for scripts")
 
+    for name, verb, towards in (("push", "upload", "to"), ("pull", "fetch", "from")):
+        transfer = _command(commands, name)
+        _quiet(transfer)
+        transfer.add_argument(
+            "paths", nargs="+", metavar="DIR", help="recordings under DIR, recursively"
+        )
+        _remote(transfer, f"the remote store to {verb} {towards}")
+        _jobs(transfer, f"objects to {verb} at once")
+
+    gc = _command(commands, "gc")
+    _quiet(gc)
+    gc.add_argument("remote", metavar="REMOTE", help="the remote store's URL")
+    gc.add_argument(
+        "paths",
+        nargs="*",
+        metavar="DIR",
+        help="checkouts' recordings whose objects stay (also accepted after --usage)",
+    )
+    gc.add_argument(
+        "--usage",
+        nargs="+",
+        default=[],
+        metavar="REPORT",
+        help="usage reports of pytest --apirec-usage (one per branch or shard): their objects "
+        "stay, and so does every object stored after the oldest report's run began",
+    )
+    gc.add_argument(
+        "--min-age",
+        default="1h",
+        metavar="AGE",
+        help="keep objects stored less than AGE ago (default: 1h): a run recording now "
+        "uploads them before its recordings are anywhere",
+    )
+    gc.add_argument("-n", "--dry-run", action="store_true", help="list, delete nothing")
+    _jobs(gc, "objects to delete at once")
+
     what, example = ABOUT["run"]
     run = commands.add_parser(
         "run",
@@ -196,6 +251,30 @@ def _quiet(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress line on the terminal (stderr)"
     )
+
+
+def _remote(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--remote",
+        metavar="URL",
+        help=f"{what} (default: APIREC_REMOTE, then apirec_remote in the pytest ini file)",
+    )
+
+
+def _jobs(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "-j", "--jobs", type=_positive, default=8, metavar="N", help=f"{what} (default: 8)"
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return n
 
 
 def _filters(parser: argparse.ArgumentParser) -> None:

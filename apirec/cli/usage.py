@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from apirec.cli.common import UsageError, key_of
+from apirec.stores import blobs
 
 FORMAT = 1
 
@@ -146,7 +147,7 @@ def load(paths: list[str], root: Path) -> Usage:
                 top = max(slots, default=-1)
                 if top > usage.highest_used.get((location, key), -1):
                     usage.highest_used[(location, key)] = top
-        started = _started_at(report, Path(name))
+        started = started_at(report, Path(name))
         usage.reports.append((name, started, report.get("commit")))
         for test_id, stores in report["ran_in_full"].items():
             locations = {(base / s).resolve() for s in stores}
@@ -187,7 +188,7 @@ def _not_whole_suite(suites: list[tuple[str, dict[str, Any]]]) -> str | None:
     return None
 
 
-def _started_at(report: dict[str, Any], path: Path) -> dt.datetime:
+def started_at(report: dict[str, Any], path: Path) -> dt.datetime:
     started = report.get("started_at")
     if started is None:
         raise UsageError(
@@ -242,6 +243,10 @@ def _problem(report: Any) -> str | None:
     started = report.get("started_at")
     if started is not None and not _is_time(started):
         return "'started_at' must be an ISO 8601 time"
+    for part in ("objects", "body_objects"):  # for apirec gc; not in older reports
+        digests = report.get(part)
+        if digests is not None and not (_strings(digests) and all(map(blobs.is_digest, digests))):
+            return f"'{part}' must be a list of sha256 digests"
     commit = report.get("commit")
     if commit is not None and not isinstance(commit, str):
         return "'commit' must be a string or null"

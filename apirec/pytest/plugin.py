@@ -57,6 +57,7 @@ from apirec.pytest import (
     opened,
     pacing,
     prices,
+    remote,
     renames,
     sequences,
     servers,
@@ -86,6 +87,7 @@ MARKER_OPTIONS = (
     *expiry.MARKER_OPTIONS,
     *sequences.MARKER_OPTIONS,
     *pacing.MARKER_OPTIONS,
+    *remote.MARKER_OPTIONS,
 )
 
 
@@ -135,6 +137,7 @@ def pytest_configure(config: pytest.Config) -> None:
     expiry.configure(config)
     sequences.configure(config)
     pacing.configure(config)
+    remote.configure(config)
     cli_dir = config.getoption("apirec_dir")
     ini_dir = config.getini("apirec_dir")
     ini_base = config.inipath.parent if config.inipath else config.rootpath
@@ -215,6 +218,7 @@ def settings_for(item: pytest.Item) -> Settings:
         **expiry.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
         **sequences.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
         **pacing.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
+        **remote.settings_layer(item.config, marker, f"@pytest.mark.apirec on {item.nodeid}"),
         # no fixed test_id: the test's test_context(node id) scopes keys, and a block of it
         # under test_context(None) or another id must keep that scope
     )

@@ -207,6 +207,14 @@ def _expiry_and_sequence_options(group: Any, parser: pytest.Parser) -> None:
         "'off' (the default) replays at once (env: APIREC_REPLAY_TIMING)",
     )
     parser.addini("apirec_replay_timing", "apirec: replay at the recorded pace (or a factor)")
+    group.addoption(
+        "--apirec-remote",
+        metavar="URL",
+        help="keep payloads over 64 KiB in object storage: s3://bucket/prefix, gs://, az://, "
+        "file://, or a read-only https:// copy ('' for none) (default: ini apirec_remote, "
+        "then APIREC_REMOTE)",
+    )
+    parser.addini("apirec_remote", "apirec: the object store for payloads over 64 KiB (a URL)")
     parser.addini("apirec_strict", "apirec: fail tests that leave answers unplayed", type="bool")
 
 
@@ -352,6 +360,7 @@ def _configured(config: pytest.Config) -> bool:
         "expired",
         "repeats",
         "replay_timing",
+        "remote",
     ):
         if config.getini(f"apirec_{name}"):
             return True
@@ -369,7 +378,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "apirec(path=None, *, mode=None, store='json', trusted_modules=(), strict_types=True, "
         "store_errors='permanent', scrub=(), "
         "block_network=None, allow_hosts=None, integrations=None, max_age=None, "
-        "on_expired=None, repeats=None, replay_timing=None): "
+        "on_expired=None, repeats=None, replay_timing=None, remote=None, remote_options=None): "
         "record or replay this test's calls, with the options of apirec.recording()",
     )
     network.configure(config)

@@ -20,6 +20,12 @@ reports from checkouts in different places agree:
   an interrupted run). Under pytest-xdist the workers' parts are merged by the controller;
 * test ids (and every other text) as the write gate stores them: a key in a parametrized
   test's id is ``<redacted>`` in the report as in the recording, so the two still match;
+* ``objects``: the sha256 of every object (in ``blobs/`` or a remote store, ``remote=``) the
+  recordings of the JSON stores the run opened refer to, whether this run used them or not,
+  and ``body_objects``, those of them that are response bodies (which may refer to more
+  objects: ``apirec gc`` reads them), for ``apirec gc REMOTE --usage ...``: a branch's report
+  keeps its objects when its checkout is not at hand. A recording that cannot be read adds
+  nothing (``apirec verify`` names it);
 * ``started_at`` (when the run began, UTC, ISO 8601) and ``commit`` (the git HEAD of the
   rootdir's checkout, or null): a recording made after a report's run began was not there to
   be used, so ``apirec prune`` keeps it (a leftover report from an older run must not delete
@@ -33,14 +39,18 @@ import datetime as dt
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path, PurePath
 from typing import Any
 
 import pytest
 
+from apirec.errors import StoreError
 from apirec.gate.detect import scrub_text
 from apirec.pytest.git_head import head_commit
 from apirec.pytest.session import SessionState
+from apirec.stores import blobs
+from apirec.stores.json_format import parse
 from apirec.stores.msgpack.writer import FILE_NAME
 
 FORMAT = 1
@@ -131,6 +141,8 @@ class UsageHooks:
             ran[scrub_text(node_id)] = sorted(
                 {relative(location, root) for location, _ in locations}
             )
+        opened = {location for location, _, _ in self.state.used}
+        opened.update(loc for locations in self.state.complete.values() for loc, _ in locations)
         passed = sorted(
             scrub_text(n) for n, ok in self.outcomes.items() if ok and n in self.finished
         )
@@ -140,6 +152,7 @@ class UsageHooks:
             "started_at": self.started_at,
             "commit": head_commit(root),
             "stores": dict(sorted(stores.items())),
+            **referenced_objects(opened),
             "used": used,
             "ran_in_full": ran,
             "suite": {
@@ -148,6 +161,32 @@ class UsageHooks:
                 "narrowed": sorted({scrub_text(n) for n in self.narrowed}),
             },
         }
+
+
+def referenced_objects(stores: Iterable[str]) -> dict[str, list[str]]:
+    """``objects`` and ``body_objects``: the digests of the objects the JSON recordings in
+    ``stores`` refer to, and of the response bodies among them."""
+    objects: set[str] = set()
+    bodies: set[str] = set()
+    for store in stores:
+        try:
+            names = sorted(os.listdir(store))
+        except OSError:
+            continue
+        for name in names:
+            if not name.endswith(".json"):
+                continue
+            path = os.path.join(store, name)
+            try:
+                with open(path, "rb") as f:
+                    raw = f.read()
+                if blobs.MARKER in raw:
+                    entry = parse(raw, path)
+                    objects.update(d for d, _ in blobs.references(entry, path))
+                    bodies.update(d for d, _ in blobs.body_references(entry, path))
+            except (OSError, StoreError):
+                continue
+    return {"objects": sorted(objects), "body_objects": sorted(bodies)}
 
 
 def _narrowing_options(config: pytest.Config) -> list[str]:

@@ -10,6 +10,7 @@ from apirec.gate.rules import NO_RULES, Rules
 from apirec.keys.spec import Keying, KeySpec
 from apirec.record.settings import Settings
 from apirec.stores.json_store import JsonStore, Store
+from apirec.stores.remote.payloads import RemotePayloads
 
 
 @dataclass
@@ -92,8 +93,11 @@ class KeyState:
 
 
 def open_store(settings: Settings) -> Store:
+    remote = None
+    if settings.remote is not None:  # obstore is imported when the first object is
+        remote = RemotePayloads.open(settings.remote, settings.path, settings.remote_options)
     if settings.store == "msgpack":
         from apirec.stores.msgpack.store import MsgpackStore
 
-        return MsgpackStore(settings.path)
-    return JsonStore(settings.path)
+        return MsgpackStore(settings.path, remote=remote)
+    return JsonStore(settings.path, remote=remote)

@@ -56,7 +56,7 @@ def closest_call(
             if index:  # every answer of a key has the same arguments
                 continue
             try:
-                entry = store.read(key, index)
+                entry = store.read(key, index, resolve_blobs=False)  # the request only
             except ApirecError:
                 continue  # a broken file gets its own error when it is asked for
             request = entry.get("request") if entry else None

@@ -33,7 +33,7 @@ def recorded_hosts(store: Store) -> RecordedHosts:
     origins = set()
     for key, index, _ in store.entries():
         try:
-            entry = store.read(key, index)
+            entry = store.read(key, index, resolve_blobs=False)  # its origin, not payloads
         except StoreError:
             continue  # replaying it says what is wrong with it
         origin = origin_in(entry) if entry is not None else None

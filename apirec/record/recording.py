@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextvars import Token
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -87,6 +87,8 @@ class Recording:
         repeats: str | None = None,
         scrub: Iterable[Scrub] = (),
         replay_timing: str | float | None = None,
+        remote: str | None = None,
+        remote_options: Mapping[str, str] | None = None,
         settings: Settings | None = None,
     ) -> None:
         self.settings = settings or Settings.build(
@@ -106,6 +108,8 @@ class Recording:
             repeats=repeats,
             scrub=scrub,
             replay_timing=replay_timing,
+            remote=remote,
+            remote_options=remote_options,
         )
         self.mode = self.settings.mode
         self._lock = threading.Lock()

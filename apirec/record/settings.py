@@ -2,7 +2,7 @@
 
 Precedence, highest first: pytest marker > command line > ini file > environment
 (``APIREC_MODE``, ``APIREC_BLOCK_NETWORK``, ``APIREC_ALLOW_HOSTS``, ``APIREC_MAX_AGE``,
-``APIREC_EXPIRED``, ``APIREC_REPEATS``) > defaults.
+``APIREC_EXPIRED``, ``APIREC_REPEATS``, ``APIREC_REMOTE``) > defaults.
 :func:`apirec.recording` takes its arguments as the top layer.
 """
 
@@ -26,11 +26,13 @@ from apirec.record.pacing import layered as layered_timing
 from apirec.record.pacing import parse_replay_timing
 from apirec.record.sequences import layered as layered_repeats
 from apirec.record.sequences import parse_repeats
+from apirec.stores.remote.objects import check_remote, remote_host
 from apirec.streams.finishing import DEFAULT_REST_CHUNKS, DEFAULT_REST_SECONDS
 
 STORE_KINDS = ("json", "msgpack")
 ENV_BLOCK_NETWORK = "APIREC_BLOCK_NETWORK"
 ENV_ALLOW_HOSTS = "APIREC_ALLOW_HOSTS"
+ENV_REMOTE = "APIREC_REMOTE"
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -92,6 +94,10 @@ class Settings:
     scrub: Rules = NO_RULES
     # replay at the recorded pace, times this factor (apirec.record.pacing); None: at once
     replay_timing: float | None = None
+    # where payloads over the blob threshold live (DESIGN §15): an object store's URL, and
+    # its client's settings (credentials among them: never stored, never keyed)
+    remote: str | None = None
+    remote_options: Mapping[str, str] = field(default_factory=dict, repr=False)
     extra: Mapping[str, Any] = field(default_factory=dict)
     host_rules: HostRules = field(init=False, repr=False, compare=False)
 
@@ -107,7 +113,13 @@ class Settings:
             raise ValueError(f"stream_rest_seconds must be a number >= 0, not {seconds!r}")
         error_policy.check(self.store_errors)
         object.__setattr__(self, "scrub", compile_rules(self.scrub))
-        object.__setattr__(self, "host_rules", HostRules.parse(self.allow_hosts))
+        allowed = self.allow_hosts
+        if self.remote is not None:
+            check_remote(self.remote, self.remote_options)
+            host = remote_host(self.remote, self.remote_options)
+            if host is not None:  # a replay may fetch its payloads (issue 22)
+                allowed = (*allowed, host)
+        object.__setattr__(self, "host_rules", HostRules.parse(allowed))
         object.__setattr__(self, "max_age", parse_max_age(self.max_age))
         parse_on_expired(self.on_expired)
         if self.repeats is not None:
@@ -138,6 +150,8 @@ class Settings:
         repeats: str | None = None,
         scrub: Iterable[Scrub] | Rules = (),
         replay_timing: str | float | None = None,
+        remote: str | None = None,
+        remote_options: Mapping[str, str] | None = None,
     ) -> Settings:
         if isinstance(trusted_modules, str):
             trusted_modules = (trusted_modules,)
@@ -167,6 +181,8 @@ class Settings:
             repeats=layered_repeats(repeats),
             scrub=compile_rules(scrub),
             replay_timing=layered_timing(replay_timing),
+            remote=(os.environ.get(ENV_REMOTE) if remote is None else remote) or None,
+            remote_options=dict(remote_options or {}),
         )
 
     def layered(self, **overrides: Any) -> Settings:
@@ -178,6 +194,8 @@ class Settings:
             values["path"] = Path(values["path"])
         if "replay_timing" in values:
             values["replay_timing"] = parse_replay_timing(values["replay_timing"])
+        if values.get("remote") == "":  # "" at a layer: no remote, whatever the layers below
+            values["remote"] = None
         if "scrub" in values:  # rules add up across layers, as redact= names do
             values["scrub"] = self.scrub + compile_rules(values["scrub"])
         for name in ("trusted_modules", "allow_hosts"):

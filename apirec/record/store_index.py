@@ -67,7 +67,7 @@ def _read(store: Store) -> dict[str, Owner]:
         if slot:
             continue  # every answer of a key belongs to the same call
         try:
-            entry = store.read(key, slot)
+            entry = store.read(key, slot, resolve_blobs=False)  # the request is enough
         except (ApirecError, OSError):
             continue  # a broken file gets its own error when it is asked for
         request = entry.get("request") if entry else None

@@ -37,6 +37,9 @@ from apirec.record.transient_notes import TransientNotes
 from apirec.stores.json_store import Entry, Store
 from apirec.stores.ledger import LEDGER
 from apirec.stores.metadata import stamp
+from apirec.stores.remote.objects import is_read_only
+
+_STORING = (Mode.RECORD, Mode.RECORD_IF_MISSING)
 
 
 class Answers(Replaying, Missing):
@@ -170,6 +173,17 @@ class Answers(Replaying, Missing):
     ) -> None:
         """``call`` goes to the real function: its answer is due (see :meth:`settle`).
         ``held``: the budget it holds (:meth:`hold_async`), else it is held here."""
+        remote = self.settings.remote
+        if remote is not None and self.mode in _STORING and is_read_only(remote):
+            if held is not None:
+                held[0].release(held[1])
+            self.abandon(call)  # never made: nothing spent, nothing half-written
+            raise StoreError(
+                f"{called(call.function)} was not called: this recording would store its "
+                f"answer, but its remote {remote} is read-only (http(s)); record against the "
+                f"writable store (s3://, gs://, az://, file://), or replay only",
+                path=remote,
+            )
         if held is None:
             budget = budget_of(self.settings.extra)  # its own, else the run's: read at the call
             if budget is not None:

@@ -59,7 +59,7 @@ class TransientNotes:
     def stored_at(store: Store, key: str, slot: int) -> bool:
         """Whether the store holds an answer at ``slot`` of ``key`` (damage: as if not)."""
         try:
-            return store.read(key, slot) is not None
+            return store.read(key, slot, resolve_blobs=False) is not None
         except ApirecError:
             return False
 

@@ -64,7 +64,9 @@ class BlobFiles:
         except FileNotFoundError:
             raise StoreError(
                 f"{where}: refers to the blob {path}, which is missing (restore it from "
-                f"version control, or record the answer again)",
+                f"version control, or record the answer again; if these recordings keep "
+                f"large payloads in a remote store, give its URL: remote=, --apirec-remote "
+                f"or APIREC_REMOTE)",
                 path=where,
             ) from None
         except StoreError as e:

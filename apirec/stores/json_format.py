@@ -1,16 +1,23 @@
-"""A recording's stored form as JSON: its bytes (:func:`dumps`), reading them back
-(:func:`parse`, faster with msgspec) and the shape every recording must have
-(:func:`check_entry`). Used by the JSON store and by the CLI."""
+"""A recording's stored form as JSON: its bytes (:func:`dumps`, :func:`stored_form`),
+reading them back (:func:`parse`, faster with msgspec) and the shape every recording must
+have (:func:`check_entry`). Used by the JSON store and by the CLI."""
 
 from __future__ import annotations
 
 import functools
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apirec.errors import StoreError
-from apirec.stores import metadata
+from apirec.gate.placeholders import TYPE
+from apirec.gate.rules import Rules
+from apirec.stores import blobs, metadata
+from apirec.stores.blobs import JSON_BODY
+from apirec.stores.gated import gated
+
+if TYPE_CHECKING:  # the remote imports this module's readers
+    from apirec.stores.remote.payloads import RemotePayloads
 
 Entry = dict[str, Any]
 
@@ -18,6 +25,27 @@ Entry = dict[str, Any]
 def dumps(entry: Entry) -> bytes:
     """The stored bytes of a recording: indent 2, trailing newline, keys in recorded order."""
     return (json.dumps(entry, indent=2) + "\n").encode("utf-8")
+
+
+def stored_form(
+    entry: Entry, rules: Rules, remote: RemotePayloads | None, where: str
+) -> tuple[bytes, dict[str, bytes]]:
+    """The bytes to write for ``entry`` (the recording ``where``) and the payloads that go to
+    ``blobs/``, after the write gate (``rules``: the user's ``scrub=``). With a ``remote``,
+    the payloads (large bodies too) are uploaded here, before the recording that refers to
+    them is written, and none is left for ``blobs/``."""
+    entry = gated(entry, rules)
+    data = dumps(entry)
+    if remote is not None:
+        if len(data) <= blobs.MIN_SIZE:
+            return data, {}
+        stored, payloads = remote.split(entry)
+        remote.upload(payloads, where)
+        return (dumps(stored) if payloads else data), {}
+    if not blobs.might_hold_large_bytes(len(data)):
+        return data, {}
+    stored, payloads = blobs.split(entry)
+    return (dumps(stored) if payloads else data), payloads
 
 
 def check_entry(entry: Any, where: str) -> Entry:
@@ -33,7 +61,7 @@ def check_entry(entry: Any, where: str) -> Entry:
         if flag in response and not isinstance(response[flag], bool):
             raise _fail(where, f"'response.{flag}' must be true or false")
     streamed = response.get("is_streaming") and not response.get("is_exception")
-    if streamed and not isinstance(response["body"], list):
+    if streamed and not isinstance(response["body"], list) and not _kept_apart(response["body"]):
         raise _fail(where, "a streamed 'response.body' must be a list")
     if "exception_data" in response and not isinstance(response["exception_data"], dict | None):
         raise _fail(where, "'response.exception_data' must be an object")
@@ -45,6 +73,11 @@ def check_entry(entry: Any, where: str) -> Entry:
     if "recorded_at" in entry or "versions" in entry:
         metadata.check(entry, where)
     return entry
+
+
+def _kept_apart(body: Any) -> bool:
+    """A body kept as an object of a remote store (checked in full when it is read)."""
+    return isinstance(body, dict) and body.get(TYPE) == JSON_BODY
 
 
 def _fail(where: str, problem: str) -> StoreError:

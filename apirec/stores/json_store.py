@@ -32,8 +32,8 @@ from apirec.stores.blob_files import (
 )
 from apirec.stores.files import clean_temp_files, read_regular_file, same_file, write_temp
 from apirec.stores.files import io_error as _io_error
-from apirec.stores.gated import gated
-from apirec.stores.json_format import Entry, check_entry, dumps, parse
+from apirec.stores.json_format import Entry, check_entry, dumps, parse, stored_form
+from apirec.stores.remote.payloads import RemotePayloads
 
 __all__ = ["Entry", "JsonStore", "Store", "check_entry", "dumps", "parse"]
 
@@ -54,7 +54,7 @@ class Store(Protocol):
 
     location: str
 
-    def read(self, key: str, index: int) -> Entry | None: ...
+    def read(self, key: str, index: int, *, resolve_blobs: bool = True) -> Entry | None: ...
     def count(self, key: str) -> int: ...
     def write(self, key: str, entry: Entry, *, start: int = 0, rules: Rules = NO_RULES) -> int: ...
     def replace(self, key: str, index: int, entry: Entry, *, rules: Rules = NO_RULES) -> None: ...
@@ -67,11 +67,14 @@ class Store(Protocol):
 class JsonStore:
     """A directory of pretty JSON recordings; see the module docstring."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, remote: RemotePayloads | None = None
+    ) -> None:
         self.root = Path(path)
         self.location = str(self.root)
         self._thread_lock = threading.Lock()
         self._blobs = BlobFiles(self.root)
+        self.remote = remote  # remote=: large payloads (bodies too) go to object storage
         # Leftovers of writers that died; this directory holds only those, so it stays small.
         clean_temp_files(self.root / TMP_DIR)
 
@@ -109,17 +112,14 @@ class JsonStore:
         entry = parse(raw, where)
         if blobs.MARKER not in raw:  # the common case: one scan of the bytes, no walk
             return entry
-        return blobs.join(entry, self._blobs.fetcher(where), where)  # type: ignore[no-any-return]
+        fetch = self._blobs.fetcher(where) if self.remote is None else self.remote.fetcher(where)
+        return blobs.join(entry, fetch, where)  # type: ignore[no-any-return]
 
-    def _stored_form(self, entry: Entry, rules: Rules) -> tuple[bytes, dict[str, bytes]]:
-        """The bytes to write for ``entry`` and the payloads that go to ``blobs/``: every
-        write passes here, and here the write gate (``rules``: the user's ``scrub=``)."""
-        entry = gated(entry, rules)
-        data = dumps(entry)
-        if not blobs.might_hold_large_bytes(len(data)):
-            return data, {}
-        stored, payloads = blobs.split(entry)
-        return (dumps(stored) if payloads else data), payloads
+    def _stored_form(
+        self, entry: Entry, rules: Rules, target: Path
+    ) -> tuple[bytes, dict[str, bytes]]:
+        """Every write passes here: the write gate, then large payloads out (stored_form)."""
+        return stored_form(entry, rules, self.remote, str(target))
 
     def _put_blobs(self, payloads: dict[str, bytes], target: Path) -> None:
         for digest, payload in payloads.items():  # before the recording that refers to them
@@ -154,8 +154,8 @@ class JsonStore:
         the store lock, so processes and threads writing the same key never overwrite each
         other's answers, and a concurrent :meth:`reset` never leaves a hole in the sequence.
         """
-        data, payloads = self._stored_form(entry, rules)
         first = self.file(key, start)
+        data, payloads = self._stored_form(entry, rules, first)
         tmp = self._write_temp(data, first)
         try:
             with self._locked(first):
@@ -180,7 +180,7 @@ class JsonStore:
         the stored form :meth:`write` uses (large bytes to ``blobs/``); a blob only the old
         answer referred to goes with it."""
         target = self.file(key, index)
-        data, payloads = self._stored_form(entry, rules)
+        data, payloads = self._stored_form(entry, rules, target)
         tmp = self._write_temp(data, target)
         try:
             with self._locked(target):
@@ -233,7 +233,7 @@ class JsonStore:
         if "/" in name or "\\" in name or not name.endswith(".json") or name.startswith("."):
             raise ValueError(f"not a recording file name: {name!r}")
         target = self.root / name
-        data, payloads = self._stored_form(entry, rules)
+        data, payloads = self._stored_form(entry, rules, target)
         tmp = self._write_temp(data, target)
         try:
             with self._locked(target):

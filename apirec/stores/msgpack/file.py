@@ -26,13 +26,21 @@ from apirec.stores.msgpack.reading import FrameReader
 from apirec.stores.msgpack.scanning import Damage, Scan
 from apirec.stores.msgpack.session_index import note_written
 from apirec.stores.msgpack.writer import FILE_NAME
+from apirec.stores.remote.payloads import RemotePayloads
 
 
 class StoreFile(FrameReader):
     """The data file and its in-memory index; ``salvage``: see :class:`MsgpackStore`."""
 
-    def __init__(self, path: str | os.PathLike[str], *, salvage: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        salvage: bool = False,
+        remote: RemotePayloads | None = None,
+    ) -> None:
         self.root = Path(path)
+        self.remote = remote
         self.path = self.root / FILE_NAME
         self.index_path = self.root / f"{FILE_NAME}.idx"
         self.location = str(self.path)

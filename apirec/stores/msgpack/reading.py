@@ -13,11 +13,17 @@ from pathlib import Path
 import msgpack
 
 from apirec.errors import StoreError
+from apirec.stores import blobs
 from apirec.stores.json_store import Entry, check_entry, parse
 from apirec.stores.msgpack import frames as fr
 from apirec.stores.msgpack.frames import Frame, Slot
 from apirec.stores.msgpack.index import IndexView
 from apirec.stores.msgpack.writer import default_name, shown_name
+from apirec.stores.remote.payloads import RemotePayloads, missing_remote
+
+# in a frame's body (JSON or msgpack, which packs strings as their UTF-8 bytes) when, and only
+# when, it holds a reference to a payload kept in a remote store
+_BLOB_KEY = blobs.BLOB.encode()
 
 
 class FrameReader:
@@ -29,6 +35,7 @@ class FrameReader:
     _view: IndexView
     _dicts: dict[int, bytes | None]
     _reading: str = ""  # the recording being decoded
+    remote: RemotePayloads | None = None  # remote=: where large payloads are kept
 
     def describe(self, key: str, index: int) -> str:
         slot = self._view.keys.get(key, {}).get(index)
@@ -36,11 +43,25 @@ class FrameReader:
         return f"{self.path}::{shown_name(name)}"
 
     def _entry(self, slot: Slot, key: str, index: int) -> Entry:
+        entry, refers = self._stored_entry(slot, key, index)
+        return self.resolved(entry, key, index) if refers else entry
+
+    def _stored_entry(self, slot: Slot, key: str, index: int) -> tuple[Entry, bool]:
+        """The entry in ``slot`` as stored, and whether it refers to payloads kept in a
+        remote store (then :meth:`resolved` reads them back)."""
         codec, body = self._body(slot, key, index)
         where = self.describe(key, index)
         if codec == fr.CODEC_JSON:
-            return parse(body, where)
-        return check_entry(self._unpack(body, where), where)
+            entry = parse(body, where)
+        else:
+            entry = check_entry(self._unpack(body, where), where)
+        return entry, _BLOB_KEY in body
+
+    def resolved(self, entry: Entry, key: str, index: int) -> Entry:
+        """``entry`` with the payloads it keeps in a remote store read back (checked)."""
+        where = self.describe(key, index)
+        fetch = missing_remote(where) if self.remote is None else self.remote.fetcher(where)
+        return blobs.join(entry, fetch, where)  # type: ignore[no-any-return]
 
     def _unpack(self, body: bytes, where: str) -> Entry:
         """msgpack of one recording, its long strings put back; ``where`` names it."""

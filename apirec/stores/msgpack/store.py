@@ -50,11 +50,18 @@ class MsgpackStore(StoreFile):
                 n += 1
             return n
 
-    def read(self, key: str, index: int) -> Entry | None:
+    def read(self, key: str, index: int, *, resolve_blobs: bool = True) -> Entry | None:
+        """The stored answer; with ``resolve_blobs`` false, payloads kept in a remote store
+        are left as references (for books that need only the test id or the request)."""
         with self._lock:
             self._refresh()
             slot = self._slots(key).get(index)
-            return None if slot is None else self._entry(slot, key, index)
+            if slot is None:
+                return None
+            entry, refers = self._stored_entry(slot, key, index)
+        # payloads kept in a remote store are fetched outside the lock: another thread
+        # (the network guard's look at this store) must not wait on a download
+        return self.resolved(entry, key, index) if resolve_blobs and refers else entry
 
     def write(self, key: str, entry: Entry, *, start: int = 0, rules: Rules = NO_RULES) -> int:
         """Append ``entry`` in the first free slot at or after ``start``; return the slot."""
@@ -66,7 +73,8 @@ class MsgpackStore(StoreFile):
         self._put(key, entry, index, free=False, rules=rules)
 
     def _put(self, key: str, entry: Entry, start: int, *, free: bool, rules: Rules) -> int:
-        codec, body, blobs = encode_entry(entry, rules)  # the write gate is in there
+        # the write gate is in there (and with a remote, the upload of large payloads)
+        codec, body, blobs = encode_entry(entry, rules, self.remote, self.describe(key, start))
         with self._lock, self._flocked():
             self._catch_up()
             slots = self._slots(key)

@@ -16,10 +16,12 @@ from typing import Any
 import msgpack
 
 from apirec.gate.rules import NO_RULES, Rules
+from apirec.stores.blobs import MIN_SIZE
 from apirec.stores.gated import gated, gated_bytes
 from apirec.stores.json_store import Entry, dumps, parse
 from apirec.stores.msgpack import frames as fr
 from apirec.stores.msgpack.frames import Frame
+from apirec.stores.remote.payloads import RemotePayloads
 
 FILE_NAME = "recordings.apirec"
 
@@ -35,20 +37,29 @@ def default_name(key: str, index: int) -> str:
 
 
 def encode_entry(
-    entry: Entry | bytes, rules: Rules = NO_RULES
+    entry: Entry | bytes,
+    rules: Rules = NO_RULES,
+    remote: RemotePayloads | None = None,
+    where: str = "",
 ) -> tuple[int, bytes, dict[bytes, str]]:
     """(codec, uncompressed body, long strings stored apart) for one recording, after the
-    write gate (:mod:`apirec.stores.gated`): every write of this store passes here."""
+    write gate (:mod:`apirec.stores.gated`): every write of this store passes here. With a
+    ``remote``, its large payloads are uploaded first and referred to (``where``: the
+    recording, for errors)."""
     blobs: dict[bytes, str] = {}
     entry = gated_bytes(entry, rules) if isinstance(entry, bytes) else gated(entry, rules)
     if isinstance(entry, bytes):
         return fr.CODEC_JSON, entry, blobs
+    value: Entry = entry
+    if remote is not None and len(dumps(value)) > MIN_SIZE:
+        value, payloads = remote.split(value)
+        remote.upload(payloads, where)
     try:
-        packed: bytes = msgpack.packb(fr.with_blob_refs(entry, blobs), use_bin_type=True)
+        packed: bytes = msgpack.packb(fr.with_blob_refs(value, blobs), use_bin_type=True)
         return fr.CODEC_MSGPACK, packed, blobs
     except (TypeError, ValueError, OverflowError, UnicodeError):
         # lone surrogates, integers beyond 64 bits: keep the JSON text instead
-        return fr.CODEC_JSON, dumps(entry), {}
+        return fr.CODEC_JSON, dumps(value), {}
 
 
 def sample_positions(count: int) -> range:
