@@ -297,8 +297,6 @@ class Recording:
         # load and the store of a plain int attribute (no call, no backward jump in between).
         self.stats.live += 1
 
-    # -- the two call paths ---------------------------------------------------------------
-
     def call_sync(
         self,
         spec: KeySpec,

@@ -3,8 +3,7 @@
 Per key it keeps the call sequence (the n-th call gets the n-th answer; past the end in replay
 mode a miss, or the last one again: :mod:`apirec.record.sequences`), caches the entries it has
 read, decodes replayed answers (plainly the first time, by a plan from a pristine re-read after
-that), writes new answers at once, and keeps the books: the counts, the journal and the slots
-used.
+that), writes new answers at once, and keeps the books: counts, journal and slots used.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ from apirec.record.transient_notes import TransientNotes
 from apirec.stores.json_store import Entry, Store
 from apirec.stores.ledger import LEDGER
 from apirec.stores.metadata import stamp
-from apirec.stores.remote.objects import is_read_only
+from apirec.stores.remote.objects import is_read_only, read_only_refusal
 
 _STORING = (Mode.RECORD, Mode.RECORD_IF_MISSING)
 
@@ -171,19 +170,13 @@ class Answers(Replaying, Missing):
     def going_live(
         self, call: Call, instance: Any = None, held: tuple[Budget, str] | None = None
     ) -> None:
-        """``call`` goes to the real function: its answer is due (see :meth:`settle`).
-        ``held``: the budget it holds (:meth:`hold_async`), else it is held here."""
+        """``call`` goes to the real function (see :meth:`settle`), holding ``held``."""
         remote = self.settings.remote
         if remote is not None and self.mode in _STORING and is_read_only(remote):
             if held is not None:
                 held[0].release(held[1])
             self.abandon(call)  # never made: nothing spent, nothing half-written
-            raise StoreError(
-                f"{called(call.function)} was not called: this recording would store its "
-                f"answer, but its remote {remote} is read-only (http(s)); record against the "
-                f"writable store (s3://, gs://, az://, file://), or replay only",
-                path=remote,
-            )
+            raise read_only_refusal(remote, call.function)
         if held is None:
             budget = budget_of(self.settings.extra)  # its own, else the run's: read at the call
             if budget is not None:
@@ -214,8 +207,7 @@ class Answers(Replaying, Missing):
 
     def refused_by_budget(self, call: Call) -> None:
         self.abandon(call)  # never made: it takes no place in its sequence
-        with self._lock:
-            self.stats.refused_by_budget += 1
+        self.count("refused_by_budget")
 
     def failed(
         self,

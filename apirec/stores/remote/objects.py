@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from apirec.errors import InvalidStore, StoreError
+from apirec.errors import InvalidStore, StoreError, called
 from apirec.stores import blobs
 
 if TYPE_CHECKING:
@@ -205,6 +205,16 @@ def is_read_only(url: str) -> bool:
     """Whether the remote at ``url`` only serves objects (``http(s)://``): nothing can be
     recorded against it."""
     return urlsplit(url).scheme.lower() in _READ_ONLY
+
+
+def read_only_refusal(url: str, function: str) -> StoreError:
+    """The error of a call that would be recorded against the read-only remote ``url``."""
+    return StoreError(
+        f"{called(function)} was not called: this recording would store its answer, but its "
+        f"remote {url} is read-only (http(s)); record against the writable store (s3://, "
+        f"gs://, az://, file://), or replay only",
+        path=url,
+    )
 
 
 def check_remote(url: object, options: object = None) -> None:
