@@ -44,6 +44,18 @@ OUTPUT_NOT_CHECKED = {
     ("docs/staying-true.md", "$ apirec ls tests/recordings --older-than 30d"): (
         "recordings 41 days old"
     ),
+    ("docs/cli.md", "$ apirec push tests/recordings --remote s3://my-bucket/apirec"): (
+        "an S3 bucket (tests/test_cli_remote.py runs push against a local one)"
+    ),
+    ("docs/cli.md", "$ apirec pull tests/recordings --jobs 16"): "an S3 bucket holding objects",
+    ("docs/recordings-and-stores.md", "$ apirec pull tests/recordings --jobs 16"): (
+        "an S3 bucket holding objects"
+    ),
+    (
+        "docs/cli.md",
+        "$ apirec gc s3://my-bucket/apirec tests/recordings --usage main.json pr-118.json "
+        "--dry-run",
+    ): "an S3 bucket and the usage reports of two branches",
 }
 CONFIG = [block for block in BLOCKS if block.lang in ("toml", "ini")]
 # shell blocks, and plain blocks that show a command at a prompt with its output

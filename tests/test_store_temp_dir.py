@@ -4,7 +4,12 @@ another writer uses it (its lock follows the directory, not a removed one)."""
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 import apirec
 from apirec.stores.json_store import TMP_DIR, JsonStore
@@ -47,3 +52,25 @@ def test_closing_recordings_while_others_write_loses_nothing(tmp_path: Path) -> 
     assert sorted(body["n"] for bodies in sequences.values() for body in bodies) == sorted(
         i * 100 + n for i in range(6) for n in range(30)
     )
+
+
+def test_a_temp_directory_removed_between_mkdir_and_its_check_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process's tidy removed the directory after our mkdir found it there: mkdir's
+    # exist_ok check then sees no directory and raises EEXIST (seen as a flaky xdist write).
+    real_mkdir = os.mkdir
+    raced: list[str] = []
+
+    def mkdir_racing_a_tidy(path: Any, mode: int = 0o777) -> None:
+        if Path(path).name == TMP_DIR and not raced:
+            raced.append(str(path))
+            raise FileExistsError(errno.EEXIST, "File exists", str(path))
+        real_mkdir(path, mode)
+
+    monkeypatch.setattr(os, "mkdir", mkdir_racing_a_tidy)
+    with apirec.recording(tmp_path, mode="record"):
+        answer(7)
+    assert raced, "the race was not staged"
+    with apirec.recording(tmp_path, mode="replay"):
+        assert answer(7) == {"n": 7}

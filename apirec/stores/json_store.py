@@ -118,8 +118,7 @@ class JsonStore:
     def _stored_form(
         self, entry: Entry, rules: Rules, target: Path
     ) -> tuple[bytes, dict[str, bytes]]:
-        """Every write passes here: the write gate, then large payloads out (stored_form)."""
-        return stored_form(entry, rules, self.remote, str(target))
+        return stored_form(entry, rules, self.remote, str(target))  # every write passes here
 
     def _put_blobs(self, payloads: dict[str, bytes], target: Path) -> None:
         for digest, payload in payloads.items():  # before the recording that refers to them
@@ -325,11 +324,14 @@ class JsonStore:
 
     def _tmp_dir(self, target: Path) -> Path:
         tmp_dir = self.root / TMP_DIR
-        try:
-            tmp_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise _io_error(target, "written", e) from None
-        return tmp_dir
+        for attempt in range(_ATTEMPTS):
+            try:
+                tmp_dir.mkdir(parents=True, exist_ok=True)
+                return tmp_dir
+            except OSError as e:  # EEXIST: there, then gone before mkdir's check (a tidy)
+                if not isinstance(e, FileExistsError) or attempt == _ATTEMPTS - 1:
+                    raise _io_error(target, "written", e) from None
+        raise AssertionError("unreachable")
 
     @contextlib.contextmanager
     def _locked(self, target: Path) -> Iterator[None]:
