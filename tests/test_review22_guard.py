@@ -41,9 +41,11 @@ def test_an_s3_remote_lets_only_s3_through_the_guard(store_dir, tmp_path, monkey
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))
     _no_dns(monkeypatch)
-    with apirec.recording(store_dir, mode="replay", remote="s3://my-bucket/objects"):
-        with pytest.raises(apirec.NetworkBlocked):
-            socket.getaddrinfo(host, 443)
+    with (
+        apirec.recording(store_dir, mode="replay", remote="s3://my-bucket/objects"),
+        pytest.raises(apirec.NetworkBlocked),
+    ):
+        socket.getaddrinfo(host, 443)
 
 
 def test_without_a_remote_the_same_host_is_blocked(store_dir, monkeypatch):
