@@ -33,9 +33,6 @@ NOT_RUN_EXPECTED = {
 SESSIONS = [block for block in BLOCKS if is_session(block) and shows_output(block)]
 OUTPUT_NOT_CHECKED = {
     ("docs/pytest.md", "$ pytest -v"): "a project after a call changed or a step was removed",
-    ("docs/cli.md", "$ apirec prune tests/recordings --usage usage-*.json"): (
-        "the usage reports of a sharded run"
-    ),
     (
         "docs/cli.md",
         "$ apirec push tests/recordings --remote s3://my-bucket/apirec",
