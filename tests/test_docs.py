@@ -32,7 +32,6 @@ NOT_RUN_EXPECTED = {
 # visible change
 SESSIONS = [block for block in BLOCKS if is_session(block) and shows_output(block)]
 OUTPUT_NOT_CHECKED = {
-    ("docs/pytest.md", "$ pytest -v"): "a project after a call changed or a step was removed",
     (
         "docs/cli.md",
         "$ apirec push tests/recordings --remote s3://my-bucket/apirec",
