@@ -36,6 +36,7 @@ from urllib.parse import quote, unquote
 
 from apirec.errors import BudgetExceeded, called
 from apirec.record.savings import Prices, cost_of, price_of
+from apirec.stores.files import process_alive
 from apirec.stores.gated import gated_text
 from apirec.stores.ledger import money_text, tokens_count
 
@@ -283,16 +284,7 @@ def _owner(task: object) -> str:
 def _alive(held: str) -> bool:
     """Whether the process that reserved ``held`` still runs (a worker that crashed mid-call
     holds nothing)."""
-    pid = int(held.split(".", 1)[0])
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # not ours to signal: it runs
-        return True
-    return True
+    return process_alive(int(held.split(".", 1)[0]))
 
 
 # The run's budget (the pytest plugin's), for every recording opened while it runs: a test's own

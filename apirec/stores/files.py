@@ -49,7 +49,7 @@ def clean_temp_files(tmp_dir: Path, *, grace: float = 600.0) -> None:
         parts = name.split("-")
         local = len(parts) < 3 or parts[1] == here
         try:
-            dead = local and not (parts[0].isdigit() and _process_alive(int(parts[0])))
+            dead = local and not (parts[0].isdigit() and process_alive(int(parts[0])))
             if dead or now - path.stat().st_mtime > grace:
                 path.unlink()
         except OSError:
@@ -61,14 +61,15 @@ def host_tag() -> str:
     return re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname())[:64] or "_"
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host still runs (one we may not signal does)."""
     if pid == os.getpid():
         return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except OSError:  # not ours to signal (EPERM): it runs
         return True
     return True
 
