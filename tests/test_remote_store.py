@@ -466,3 +466,22 @@ def test_processes_record_and_replay_through_one_remote_and_one_cache(s3_server,
         for t in texts:
             assert speak(t) == _payload(100 * KIB, t.encode())
     assert rec.stats.replayed == 6
+
+
+def test_an_http_endpoint_url_allows_http_without_aws_allow_http(s3_server, store_dir, monkeypatch):
+    # a user's MinIO: AWS_ENDPOINT_URL=http://..., and no AWS_ALLOW_HTTP (no doc asks for it)
+    monkeypatch.delenv("AWS_ALLOW_HTTP")
+    with apirec.recording(store_dir, mode="record", remote=s3_server.remote_url):
+        audio = speak("hello")
+    assert s3_server.object_names() == [hashlib.sha256(audio).hexdigest()]
+
+
+def test_http_refused_by_aws_allow_http_false_is_explained(s3_server, store_dir, monkeypatch):
+    monkeypatch.setenv("AWS_ALLOW_HTTP", "false")
+    with (
+        apirec.recording(store_dir, mode="record", remote=s3_server.remote_url),
+        pytest.raises(StoreError) as info,
+    ):
+        speak("hello")
+    message = str(info.value)
+    assert "AWS_ALLOW_HTTP=true" in message and "http://" in message, message
