@@ -139,9 +139,21 @@ def test_pull_names_the_recording_the_object_and_the_url_of_what_is_missing_or_a
     assert "no such object" in missing
     assert f"{url}/{_digest('b')}" in altered and "altered" in altered
     assert pulled.stdout.splitlines()[-1].startswith("FAILED: fetched 1 object (100.0 KB)")
-    assert "2 missing or altered" in pulled.stdout
+    assert ", 1 missing, 1 altered (" in pulled.stdout, pulled.stdout
     # nothing altered reached the cache
     assert not (cache / "objects" / _digest("b")[:2] / _digest("b")).exists()
+
+
+def test_pull_tells_an_unreachable_remote_from_a_missing_object(
+    recorded: tuple[Path, str], s3_server: S3Server, tmp_path: Path
+) -> None:
+    root, _ = recorded
+    s3_server.stop()
+    pulled = cli("pull", str(root), "--remote", s3_server.remote_url, cache=tmp_path / "c")
+    assert pulled.returncode == 1, pulled.stdout
+    summary = pulled.stdout.splitlines()[-1]
+    assert "3 unreachable (network or configuration)" in summary, summary
+    assert "missing" not in summary and "altered" not in summary, summary
 
 
 def test_pull_finds_the_remote_in_the_environment_then_the_pytest_ini(

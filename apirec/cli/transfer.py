@@ -26,11 +26,12 @@ from apirec.cli.remote_config import configured_remote
 from apirec.cli.remote_refs import Walk, Wanted, local_copy, new_inside, walk
 from apirec.errors import StoreError
 from apirec.stores.blob_files import BlobFiles
-from apirec.stores.remote.cache import Cache
-from apirec.stores.remote.objects import Remote, open_remote
+from apirec.stores.remote.cache import AlteredObject, Cache
+from apirec.stores.remote.objects import MissingObject, Remote, open_remote
 
 # what became of an object
 UPLOADED, THERE, FETCHED, CACHED, LOCAL = "uploaded", "there", "fetched", "cached", "local"
+MISSING, ALTERED, UNREACHABLE = "missing", "altered", "unreachable (network or configuration)"
 Outcome = tuple[str, bytes | None]  # and a body object's bytes, to find what it refers to
 
 
@@ -90,6 +91,7 @@ def push(args: argparse.Namespace) -> int:
 def pull(args: argparse.Namespace) -> int:
     remote = remote_for(args.remote, args.paths, "pull")
     cache = Cache()
+    why: dict[str, str] = {}  # digest: what went wrong (missing, altered, unreachable)
 
     def fetch(wanted: Wanted) -> Outcome:
         local = BlobFiles(wanted.home)
@@ -102,6 +104,7 @@ def pull(args: argparse.Namespace) -> int:
         try:
             data = cache.fetch(remote, wanted.digest, size=wanted.size)
         except StoreError as e:  # it names the object and its URL; and the recording:
+            why[wanted.digest] = _kind(e)
             raise StoreError(f"{wanted.recording}: refers to {e}", path=e.path) from None
         return FETCHED, data if wanted.body else None
 
@@ -112,10 +115,22 @@ def pull(args: argparse.Namespace) -> int:
         f"({human_size(sum(w.size for w in got))}) from {remote.url} into {cache.root}; "
         f"{_were(len(outcomes[CACHED]))} cached already"
         + (f", {local:,} {'is' if local == 1 else 'are'} in blobs/" if local else "")
-        + (f", {len(failed):,} missing or altered" if failed else "")
+        + "".join(
+            f", {n:,} {kind}"
+            for kind in (MISSING, ALTERED, UNREACHABLE)
+            if (n := sum(why.get(w.digest, UNREACHABLE) == kind for w, _ in failed))
+        )
         + _read(found)
     )
     return PROBLEMS if failed or found.problems else OK
+
+
+def _kind(e: StoreError) -> str:
+    """Why an object could not be pulled: not there, not what its name says, or the remote
+    could not be asked (the network, the credentials, the configuration)."""
+    if isinstance(e, MissingObject):
+        return MISSING
+    return ALTERED if isinstance(e, AlteredObject) else UNREACHABLE
 
 
 def _each(
