@@ -144,6 +144,31 @@ def test_pull_names_the_recording_the_object_and_the_url_of_what_is_missing_or_a
     assert not (cache / "objects" / _digest("b")[:2] / _digest("b")).exists()
 
 
+def test_push_replaces_an_altered_remote_object_as_pull_advises(
+    recorded: tuple[Path, str], s3_server: S3Server, tmp_path: Path
+) -> None:
+    root, _ = recorded
+    url, cache = s3_server.remote_url, _recording_cache(root)
+    assert cli("push", str(root), "--remote", url, cache=cache).returncode == 0
+    s3_server.put_object(_digest("a"), b"truncated")  # another size: a HEAD shows it
+    s3_server.put_object(_digest("b"), b"x" * len(_payload("b")))  # same size: read back
+    pulled = cli("pull", str(root), "--remote", url, cache=tmp_path / "c")
+    assert "apirec push --check" in pulled.stdout, pulled.stdout
+
+    pushed = cli("push", str(root), "--remote", url, cache=cache)
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    assert "1 replaced (altered)" in pushed.stdout, pushed.stdout
+    checked = cli("push", str(root), "--remote", url, "--check", cache=cache)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "1 replaced (altered)" in checked.stdout, checked.stdout
+    assert "2 were there already" in checked.stdout, checked.stdout
+
+    pulled = cli("pull", str(root), "--remote", url, cache=tmp_path / "c")
+    assert pulled.returncode == 0, pulled.stdout
+    again = cli("push", str(root), "--remote", url, "--check", cache=cache)
+    assert "3 were there already" in again.stdout and "replaced" not in again.stdout
+
+
 def test_pull_tells_an_unreachable_remote_from_a_missing_object(
     recorded: tuple[Path, str], s3_server: S3Server, tmp_path: Path
 ) -> None:

@@ -121,7 +121,8 @@ class Cache:
                 f"{where}: the remote object was altered ({found}, {len(data):,} bytes; "
                 f"expected sha256 {digest}"
                 + (f", {size:,} bytes" if size is not None else "")
-                + "); upload the right one again (apirec push) or record the answer again",
+                + "); replace it from a checkout that has the right one (apirec push --check DIR) "
+                "or record the answer again",
                 path=where,
             )
         self.put(digest, data)

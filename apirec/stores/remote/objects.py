@@ -118,22 +118,23 @@ class Remote:
 
     def has(self, digest: str) -> bool:
         """Whether the remote holds an object of that name."""
+        return self.size(digest) is not None
+
+    def size(self, digest: str) -> int | None:
+        """The size of the object of that name on the remote (None: it has none); one HEAD."""
         import obstore
 
         _check(digest)
         try:
-            obstore.head(self._store, digest)
+            return int(obstore.head(self._store, digest)["size"])
         except FileNotFoundError:
-            return False
+            return None
         except Exception as e:
             raise self._failed(digest, "looked up", e) from None
-        return True
 
-    def put(self, digest: str, data: bytes) -> None:
-        """Upload ``data`` (whose sha256 is ``digest``) unless the remote has it already.
-
-        Idempotent: the name is the content's hash, so concurrent writers of one object
-        write the same bytes and cannot conflict."""
+    def put(self, digest: str, data: bytes, *, replace: bool = False) -> None:
+        """Upload ``data`` (whose sha256 is ``digest``) unless the remote has it (``replace``:
+        over what it has, a copy found wrong). Idempotent: the name is the content's hash."""
         import obstore
 
         _check(digest)
@@ -145,7 +146,7 @@ class Remote:
                 f"(http(s)); record against the writable store (s3://, gs://, az://, file://)",
                 path=self.url_of(digest),
             )
-        if self.has(digest):
+        if not replace and self.has(digest):
             return
         try:
             obstore.put(self._store, digest, data)
