@@ -224,6 +224,19 @@ def test_push_refuses_to_upload_a_tampered_local_copy(
     assert sorted(os.listdir(tmp_path / "second-remote")) == sorted(_digest(t) for t in "bc")
 
 
+def test_gc_warns_when_no_referenced_object_is_under_the_prefix_and_takes_min_age_0(
+    recorded: tuple[Path, str], tmp_path: Path
+) -> None:
+    root, remote = recorded
+    (tmp_path / "elsewhere").mkdir()
+    wrong = cli("gc", f"file://{tmp_path / 'elsewhere'}", str(root), "--min-age", "0", "-n")
+    assert wrong.returncode == 0, wrong.stdout + wrong.stderr
+    assert "WARNING  none of the 3 referenced objects is in" in wrong.stdout, wrong.stdout
+    right = cli("gc", remote, str(root), "--min-age", "0", "--dry-run")
+    assert right.returncode == 0, right.stdout + right.stderr
+    assert "WARNING" not in right.stdout and "kept 3 referenced" in right.stdout, right.stdout
+
+
 def test_gc_lists_then_deletes_only_what_nothing_refers_to(
     recorded: tuple[Path, str], s3_server: S3Server, tmp_path: Path
 ) -> None:
