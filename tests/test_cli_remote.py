@@ -169,6 +169,22 @@ def test_push_replaces_an_altered_remote_object_as_pull_advises(
     assert "3 were there already" in again.stdout and "replaced" not in again.stdout
 
 
+def test_show_and_ls_say_a_payload_is_on_the_remote_not_in_blobs(
+    recorded: tuple[Path, str],
+) -> None:
+    root, _ = recorded
+    path = next(p for p in root.glob("*.json") if _digest("a") in p.read_text())
+    shown = cli("show", str(path))
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert f"bytes on the remote (read through the cache), object {_digest('a')[:12]}" in (
+        shown.stdout
+    )
+    assert "in blobs/" not in shown.stdout, shown.stdout
+    listed = cli("ls", str(root))
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "(3 objects on the remote)" in listed.stdout and "blob" not in listed.stdout
+
+
 def test_pull_tells_an_unreachable_remote_from_a_missing_object(
     recorded: tuple[Path, str], s3_server: S3Server, tmp_path: Path
 ) -> None:
