@@ -41,6 +41,16 @@ OUTPUT_NOT_CHECKED = {
         "the usage reports of a sharded run"
     ),
     ("docs/cli.md", "$ apirec scan recordings/"): "recordings with secrets in them",
+    ("docs/cli.md", "$ apirec push tests/recordings --remote s3://my-bucket/apirec"): (
+        "an S3 bucket"
+    ),
+    ("docs/cli.md", "$ apirec pull tests/recordings --jobs 16"): "an S3 bucket",
+    ("docs/recordings-and-stores.md", "$ apirec pull tests/recordings --jobs 16"): "an S3 bucket",
+    (
+        "docs/cli.md",
+        "$ apirec gc s3://my-bucket/apirec tests/recordings "
+        "--usage main.json pr-118.json --dry-run",
+    ): "an S3 bucket and usage reports of two branches",
     ("docs/staying-true.md", "$ apirec ls tests/recordings --older-than 30d"): (
         "recordings 41 days old"
     ),
