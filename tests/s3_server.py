@@ -98,7 +98,13 @@ class S3Server:
 
     def put_object(self, name: str, data: bytes) -> None:
         """Overwrite an object behind apirec's back (a tampered or broken remote)."""
-        request = urllib.request.Request(self.object_url(name), data=data, method="PUT")
+        # a content type: urllib's default (a form) has the server swallow a large body
+        request = urllib.request.Request(
+            self.object_url(name),
+            data=data,
+            method="PUT",
+            headers={"Content-Type": "application/octet-stream"},
+        )
         with urllib.request.urlopen(request, timeout=10):
             pass
 

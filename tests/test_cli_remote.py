@@ -139,9 +139,62 @@ def test_pull_names_the_recording_the_object_and_the_url_of_what_is_missing_or_a
     assert "no such object" in missing
     assert f"{url}/{_digest('b')}" in altered and "altered" in altered
     assert pulled.stdout.splitlines()[-1].startswith("FAILED: fetched 1 object (100.0 KB)")
-    assert "2 missing or altered" in pulled.stdout
+    assert ", 1 missing, 1 altered (" in pulled.stdout, pulled.stdout
     # nothing altered reached the cache
     assert not (cache / "objects" / _digest("b")[:2] / _digest("b")).exists()
+
+
+def test_push_replaces_an_altered_remote_object_as_pull_advises(
+    recorded: tuple[Path, str], s3_server: S3Server, tmp_path: Path
+) -> None:
+    root, _ = recorded
+    url, cache = s3_server.remote_url, _recording_cache(root)
+    assert cli("push", str(root), "--remote", url, cache=cache).returncode == 0
+    s3_server.put_object(_digest("a"), b"truncated")  # another size: a HEAD shows it
+    s3_server.put_object(_digest("b"), b"x" * len(_payload("b")))  # same size: read back
+    pulled = cli("pull", str(root), "--remote", url, cache=tmp_path / "c")
+    assert "apirec push --check" in pulled.stdout, pulled.stdout
+
+    pushed = cli("push", str(root), "--remote", url, cache=cache)
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    assert "1 replaced (altered)" in pushed.stdout, pushed.stdout
+    checked = cli("push", str(root), "--remote", url, "--check", cache=cache)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "1 replaced (altered)" in checked.stdout, checked.stdout
+    assert "2 were there already" in checked.stdout, checked.stdout
+
+    pulled = cli("pull", str(root), "--remote", url, cache=tmp_path / "c")
+    assert pulled.returncode == 0, pulled.stdout
+    again = cli("push", str(root), "--remote", url, "--check", cache=cache)
+    assert "3 were there already" in again.stdout and "replaced" not in again.stdout
+
+
+def test_show_and_ls_say_a_payload_is_on_the_remote_not_in_blobs(
+    recorded: tuple[Path, str],
+) -> None:
+    root, _ = recorded
+    path = next(p for p in root.glob("*.json") if _digest("a") in p.read_text())
+    shown = cli("show", str(path))
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert f"bytes on the remote (read through the cache), object {_digest('a')[:12]}" in (
+        shown.stdout
+    )
+    assert "in blobs/" not in shown.stdout, shown.stdout
+    listed = cli("ls", str(root))
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "(3 objects on the remote)" in listed.stdout and "blob" not in listed.stdout
+
+
+def test_pull_tells_an_unreachable_remote_from_a_missing_object(
+    recorded: tuple[Path, str], s3_server: S3Server, tmp_path: Path
+) -> None:
+    root, _ = recorded
+    s3_server.stop()
+    pulled = cli("pull", str(root), "--remote", s3_server.remote_url, cache=tmp_path / "c")
+    assert pulled.returncode == 1, pulled.stdout
+    summary = pulled.stdout.splitlines()[-1]
+    assert "3 unreachable (network or configuration)" in summary, summary
+    assert "missing" not in summary and "altered" not in summary, summary
 
 
 def test_pull_finds_the_remote_in_the_environment_then_the_pytest_ini(
@@ -185,6 +238,19 @@ def test_push_refuses_to_upload_a_tampered_local_copy(
     assert f"refers to the object {digest}, which is neither on {target}/{digest}" in pushed.stdout
     assert "uploaded 2 objects" in pushed.stdout and "1 could not be uploaded" in pushed.stdout
     assert sorted(os.listdir(tmp_path / "second-remote")) == sorted(_digest(t) for t in "bc")
+
+
+def test_gc_warns_when_no_referenced_object_is_under_the_prefix_and_takes_min_age_0(
+    recorded: tuple[Path, str], tmp_path: Path
+) -> None:
+    root, remote = recorded
+    (tmp_path / "elsewhere").mkdir()
+    wrong = cli("gc", f"file://{tmp_path / 'elsewhere'}", str(root), "--min-age", "0", "-n")
+    assert wrong.returncode == 0, wrong.stdout + wrong.stderr
+    assert "WARNING  none of the 3 referenced objects is in" in wrong.stdout, wrong.stdout
+    right = cli("gc", remote, str(root), "--min-age", "0", "--dry-run")
+    assert right.returncode == 0, right.stdout + right.stderr
+    assert "WARNING" not in right.stdout and "kept 3 referenced" in right.stdout, right.stdout
 
 
 def test_gc_lists_then_deletes_only_what_nothing_refers_to(

@@ -162,7 +162,7 @@ def test_a_tampered_object_is_a_store_error_never_a_live_call(
         speak("hello")
     message = str(info.value)
     assert str(store_dir) in message  # the recording
-    assert f"s3://apirec-test/objects/{digest}" in message  # the object and the URL
+    assert message.count(f"s3://apirec-test/objects/{digest}") == 1, message  # said once
     assert "altered" in message
     assert CALLS == []
     assert not (tmp_path / "fresh" / "objects" / digest[:2] / digest).exists()
@@ -466,3 +466,40 @@ def test_processes_record_and_replay_through_one_remote_and_one_cache(s3_server,
         for t in texts:
             assert speak(t) == _payload(100 * KIB, t.encode())
     assert rec.stats.replayed == 6
+
+
+def test_an_http_endpoint_url_allows_http_without_aws_allow_http(s3_server, store_dir, monkeypatch):
+    # a user's MinIO: AWS_ENDPOINT_URL=http://..., and no AWS_ALLOW_HTTP (no doc asks for it)
+    monkeypatch.delenv("AWS_ALLOW_HTTP")
+    with apirec.recording(store_dir, mode="record", remote=s3_server.remote_url):
+        audio = speak("hello")
+    assert s3_server.object_names() == [hashlib.sha256(audio).hexdigest()]
+
+
+def test_http_refused_by_aws_allow_http_false_is_explained(s3_server, store_dir, monkeypatch):
+    monkeypatch.setenv("AWS_ALLOW_HTTP", "false")
+    with (
+        apirec.recording(store_dir, mode="record", remote=s3_server.remote_url),
+        pytest.raises(StoreError) as info,
+    ):
+        speak("hello")
+    message = str(info.value)
+    assert "AWS_ALLOW_HTTP=true" in message and "http://" in message, message
+
+
+def test_an_unreadable_object_names_its_url_once(s3_server, store_dir, tmp_path, monkeypatch):
+    remote = s3_server.remote_url
+    with apirec.recording(store_dir, mode="record", remote=remote):
+        speak("hello")
+    digest = _digest_in(store_dir)
+    s3_server.stop()
+    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "fresh"))
+    with (
+        apirec.recording(
+            store_dir, mode="replay", remote=remote, remote_options={"max_retries": "0"}
+        ),
+        pytest.raises(StoreError, match="cannot be read") as info,
+    ):
+        speak("hello")
+    message = str(info.value)
+    assert message.count(f"{remote}/{digest}") == 1, message

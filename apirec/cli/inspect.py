@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import functools
 import json
 import sys
 from collections.abc import Iterator
@@ -34,6 +35,8 @@ from apirec.errors import StoreError
 
 # the keys of a typed value, from the pure gate: reading needs no codec (pydantic)
 from apirec.gate.placeholders import DATA, STATE, TYPE
+from apirec.stores import blobs
+from apirec.stores.blob_files import BlobFiles
 from apirec.stores.blobs import BLOB, SIZE
 from apirec.stores.entry_summary import EntryInfo, arguments_of
 from apirec.stores.ledger import tokens_text
@@ -119,9 +122,13 @@ def ls(args: argparse.Namespace) -> int:
     # a blob several recordings share is on disk once
     shared = {(r.dir, d): n for r in found for d, n in r.blobs.items()}
     total = sum(r.info.size - sum(r.blobs.values()) for r in found) + sum(shared.values())
+    local = sum(BlobFiles(home).path(d).is_file() for home, d in shared)
+    kept = [plural(local, "blob")] if local else []
+    if len(shared) > local:  # the others are on the remote (read through the cache)
+        kept.append(f"{plural(len(shared) - local, 'object')} on the remote")
     print(
         f"{plural(len(found), 'recording')}, {human_size(total)}"
-        + (f" ({plural(len(shared), 'blob')})" if shared else "")
+        + (f" ({', '.join(kept)})" if kept else "")
         + (f"; {left_out}" if left_out else "")
         + (f"; {broken} unreadable" if broken else "")
     )
@@ -145,20 +152,25 @@ def short_test(test_id: str | None) -> str:
     return Path(path).name + sep + rest
 
 
-def readable(value: Any, indent: int = 0) -> str:
-    """JSON-like text where an envelope shows as ``TypeName(...)``: for people, not parsers."""
+def readable(value: Any, indent: int = 0, home: Path | None = None) -> str:
+    """JSON-like text where an envelope shows as ``TypeName(...)``: for people, not parsers.
+    A payload kept apart shows where: in ``home``'s ``blobs/``, else on the remote."""
     pad = "  " * indent
     if isinstance(value, dict) and BLOB in value and isinstance(value.get(TYPE), str):
-        short = value[TYPE].rsplit(".", 1)[-1]
-        return f"{short}(<{value.get(SIZE)} bytes in blobs/{str(value[BLOB])[:12]}…>)"
+        short, digest = value[TYPE].rsplit(".", 1)[-1], str(value[BLOB])
+        local = home is None or (blobs.is_digest(digest) and BlobFiles(home).path(digest).is_file())
+        where = "in blobs/" if local else "on the remote (read through the cache), object "
+        return f"{short}(<{value.get(SIZE)} bytes {where}{digest[:12]}…>)"
     if isinstance(value, dict):
         if set(value) - {STATE} == {TYPE, DATA} and isinstance(value[TYPE], str):
             short = value[TYPE].rsplit(".", 1)[-1]
-            state = f", {STATE}={readable(value[STATE], indent)}" if STATE in value else ""
-            return f"{short}({readable(value[DATA], indent)}{state})"
+            state = f", {STATE}={readable(value[STATE], indent, home)}" if STATE in value else ""
+            return f"{short}({readable(value[DATA], indent, home)}{state})"
         if not value:
             return "{}"
-        items = [f"{pad}  {json.dumps(k)}: {readable(v, indent + 1)}" for k, v in value.items()]
+        items = [
+            f"{pad}  {json.dumps(k)}: {readable(v, indent + 1, home)}" for k, v in value.items()
+        ]
         return "{\n" + ",\n".join(items) + f"\n{pad}}}"
     if isinstance(value, list):
         if not value:
@@ -167,7 +179,7 @@ def readable(value: Any, indent: int = 0) -> str:
             inline = json.dumps(value, ensure_ascii=False)
             if len(inline) <= 80:
                 return inline
-        items = [f"{pad}  {readable(v, indent + 1)}" for v in value]
+        items = [f"{pad}  {readable(v, indent + 1, home)}" for v in value]
         return "[\n" + ",\n".join(items) + f"\n{pad}]"
     return json.dumps(value, ensure_ascii=False)
 
@@ -197,6 +209,7 @@ def describe(loaded: Loaded, full: bool = False) -> list[str]:
     i, entry = loaded.info, loaded.entry
     response = entry["response"]
     request = entry.get("request") or {}
+    text_of = functools.partial(readable, home=loaded.path.parent)
     lines = [
         f"file:      {loaded.path}",
         f"function:  {i.function}",
@@ -204,7 +217,7 @@ def describe(loaded: Loaded, full: bool = False) -> list[str]:
         f"key:       {i.key}" + (f"  (answer #{i.index})" if i.index else ""),
         f"size:      {i.size:,} bytes",
         *ages.describe(loaded, dt.datetime.now(dt.UTC)),
-        "arguments: " + readable(arguments_of(request) if isinstance(request, dict) else None),
+        "arguments: " + text_of(arguments_of(request) if isinstance(request, dict) else None),
     ]
     body = response.get("body")
     if response.get("is_exception"):
@@ -212,9 +225,9 @@ def describe(loaded: Loaded, full: bool = False) -> list[str]:
         lines.append(f"raised:    {data.get('type', '?')}: {response.get('exception_message', '')}")
         extra = {k: v for k, v in data.items() if k not in ("type", "message")}
         if extra:
-            lines.append("details:   " + readable(extra))
+            lines.append("details:   " + text_of(extra))
     elif (http := http_answer(response)) is not None:
-        lines.extend(http.describe(readable, full))
+        lines.extend(http.describe(text_of, full))
     elif response.get("is_streaming") and isinstance(body, list):
         kinds = sorted({_type_of(c).rsplit(".", 1)[-1] for c in body})
         lines.append(f"stream:    {len(body)} chunks of {', '.join(kinds) or 'nothing'}")
@@ -235,7 +248,7 @@ def describe(loaded: Loaded, full: bool = False) -> list[str]:
             compact = json.dumps(data if full else _without_nulls(data), ensure_ascii=False)
             lines.append(f"  [{n}] " + (compact if full else shorten_end(compact, 150)))
     else:
-        lines.append(f"returned:  {readable(body)}")
+        lines.append(f"returned:  {text_of(body)}")
     return [line for text in lines for line in text.split("\n")]
 
 

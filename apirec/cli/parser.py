@@ -188,6 +188,12 @@ def build() -> argparse.ArgumentParser:
         )
         _remote(transfer, f"the remote store to {verb} {towards}")
         _jobs(transfer, f"objects to {verb} at once")
+        if name == "push":
+            transfer.add_argument(
+                "--check",
+                action="store_true",
+                help="read back each object the remote has and replace it if it is altered",
+            )
 
     gc = _command(commands, "gc")
     _quiet(gc)

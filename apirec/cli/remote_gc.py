@@ -75,7 +75,8 @@ def gc(args: argparse.Namespace) -> int:
             "it never deletes everything"
         )
     try:
-        min_age = parse_max_age(args.min_age, "--min-age") or dt.timedelta(0)
+        zero = args.min_age.strip() == "0"  # a zero needs no unit
+        min_age = (None if zero else parse_max_age(args.min_age, "--min-age")) or dt.timedelta(0)
     except InvalidExpiry as e:
         raise UsageError(str(e)) from None
     kept, bodies, since = _reported(reports)
@@ -115,6 +116,11 @@ def gc(args: argparse.Namespace) -> int:
                 continue
             doomed.append(obj)
 
+    if kept and not any(obj.digest in kept for obj in stored):
+        print(
+            f"WARNING  none of the {plural(len(kept), 'referenced object')} is in {remote.url}: "
+            f"is the prefix right?"
+        )
     verb = "would delete" if args.dry_run else "deleted"
     failed: list[tuple[Stored, StoreError]] = []
     if args.dry_run:

@@ -25,12 +25,15 @@ from apirec.cli.progress import Progress
 from apirec.cli.remote_config import configured_remote
 from apirec.cli.remote_refs import Walk, Wanted, local_copy, new_inside, walk
 from apirec.errors import StoreError
+from apirec.stores import blobs
 from apirec.stores.blob_files import BlobFiles
-from apirec.stores.remote.cache import Cache
-from apirec.stores.remote.objects import Remote, open_remote
+from apirec.stores.remote.cache import AlteredObject, Cache
+from apirec.stores.remote.objects import MissingObject, Remote, open_remote
 
 # what became of an object
 UPLOADED, THERE, FETCHED, CACHED, LOCAL = "uploaded", "there", "fetched", "cached", "local"
+REPLACED = "replaced"
+MISSING, ALTERED, UNREACHABLE = "missing", "altered", "unreachable (network or configuration)"
 Outcome = tuple[str, bytes | None]  # and a body object's bytes, to find what it refers to
 
 
@@ -61,19 +64,22 @@ def push(args: argparse.Namespace) -> int:
     cache = Cache()
 
     def upload(wanted: Wanted) -> Outcome:
-        if remote.has(wanted.digest):  # a body there: its objects went up before it
+        size = remote.size(wanted.digest)
+        if size == wanted.size and not (args.check and _altered(remote, wanted.digest)):
+            # a body there: its objects went up before it
             return THERE, local_copy(wanted, cache) if wanted.body else None
         data = local_copy(wanted, cache)
         if data is None:
             raise StoreError(
                 f"{wanted.recording}: refers to the object {wanted.digest}, which is neither "
-                f"on {remote.url_of(wanted.digest)} nor here, intact (in "
-                f"{BlobFiles(wanted.home).dir} or the cache {cache.root}): "
-                f"record the answer again",
+                f"on {remote.url_of(wanted.digest)}"
+                + (" intact" if size is not None else "")
+                + f" nor here, intact (in {BlobFiles(wanted.home).dir} or the cache "
+                f"{cache.root}): record the answer again",
                 path=wanted.recording,
             )
-        remote.put(wanted.digest, data)
-        return UPLOADED, data if wanted.body else None
+        remote.put(wanted.digest, data, replace=size is not None)  # a wrong copy: replaced
+        return (UPLOADED if size is None else REPLACED), data if wanted.body else None
 
     found, outcomes, failed = _each(args, "push", upload)
     sent = outcomes[UPLOADED]
@@ -81,6 +87,7 @@ def push(args: argparse.Namespace) -> int:
         f"{_failed(found, failed)}uploaded {plural(len(sent), 'object')} "
         f"({human_size(sum(w.size for w in sent))}) to {remote.url}; "
         f"{_were(len(outcomes[THERE]))} there already"
+        + (f", {len(outcomes[REPLACED]):,} replaced (altered)" if outcomes[REPLACED] else "")
         + (f", {len(failed):,} could not be uploaded" if failed else "")
         + _read(found)
     )
@@ -90,6 +97,7 @@ def push(args: argparse.Namespace) -> int:
 def pull(args: argparse.Namespace) -> int:
     remote = remote_for(args.remote, args.paths, "pull")
     cache = Cache()
+    why: dict[str, str] = {}  # digest: what went wrong (missing, altered, unreachable)
 
     def fetch(wanted: Wanted) -> Outcome:
         local = BlobFiles(wanted.home)
@@ -102,6 +110,7 @@ def pull(args: argparse.Namespace) -> int:
         try:
             data = cache.fetch(remote, wanted.digest, size=wanted.size)
         except StoreError as e:  # it names the object and its URL; and the recording:
+            why[wanted.digest] = _kind(e)
             raise StoreError(f"{wanted.recording}: refers to {e}", path=e.path) from None
         return FETCHED, data if wanted.body else None
 
@@ -112,10 +121,30 @@ def pull(args: argparse.Namespace) -> int:
         f"({human_size(sum(w.size for w in got))}) from {remote.url} into {cache.root}; "
         f"{_were(len(outcomes[CACHED]))} cached already"
         + (f", {local:,} {'is' if local == 1 else 'are'} in blobs/" if local else "")
-        + (f", {len(failed):,} missing or altered" if failed else "")
+        + "".join(
+            f", {n:,} {kind}"
+            for kind in (MISSING, ALTERED, UNREACHABLE)
+            if (n := sum(why.get(w.digest, UNREACHABLE) == kind for w, _ in failed))
+        )
         + _read(found)
     )
     return PROBLEMS if failed or found.problems else OK
+
+
+def _altered(remote: Remote, digest: str) -> bool:
+    """Whether the remote's object of that name is not the bytes the name says (read back)."""
+    try:
+        return blobs.digest_of(remote.get(digest)) != digest
+    except MissingObject:
+        return True
+
+
+def _kind(e: StoreError) -> str:
+    """Why an object could not be pulled: not there, not what its name says, or the remote
+    could not be asked (the network, the credentials, the configuration)."""
+    if isinstance(e, MissingObject):
+        return MISSING
+    return ALTERED if isinstance(e, AlteredObject) else UNREACHABLE
 
 
 def _each(

@@ -27,11 +27,15 @@ from apirec.stores import blobs
 from apirec.stores.files import io_error, write_temp
 from apirec.stores.remote.objects import Remote
 
-__all__ = ["ENV_CACHE_DIR", "Cache", "default_cache_dir"]
+__all__ = ["ENV_CACHE_DIR", "AlteredObject", "Cache", "default_cache_dir"]
 
 ENV_CACHE_DIR = "APIREC_CACHE_DIR"
 _OBJECTS = "objects"
 _TMP = ".tmp"
+
+
+class AlteredObject(StoreError):
+    """The remote gave an object whose bytes are not the ones its name (a digest) says."""
 
 
 def default_cache_dir() -> Path:
@@ -113,11 +117,12 @@ class Cache:
         if actual != digest or (size is not None and len(data) != size):
             where = remote.url_of(digest)
             found = f"sha256 {actual}" if actual != digest else f"{len(data):,} bytes"
-            raise StoreError(
+            raise AlteredObject(
                 f"{where}: the remote object was altered ({found}, {len(data):,} bytes; "
                 f"expected sha256 {digest}"
                 + (f", {size:,} bytes" if size is not None else "")
-                + "); upload the right one again (apirec push) or record the answer again",
+                + "); replace it from a checkout that has the right one (apirec push --check DIR) "
+                "or record the answer again",
                 path=where,
             )
         self.put(digest, data)

@@ -44,7 +44,7 @@ _READ_ONLY = ("http", "https")
 _WRITABLE = ("s3", "s3a", "gs", "az", "adl", "azure", "abfs", "abfss", "file")
 # remote_options that configure the HTTP client rather than the storage (obstore's ClientConfig)
 _CLIENT_KEYS = frozenset(
-    {
+    [
         "allow_http",
         "allow_invalid_certificates",
         "connect_timeout",
@@ -58,7 +58,7 @@ _CLIENT_KEYS = frozenset(
         "read_timeout",
         "timeout",
         "user_agent",
-    }
+    ]
 )
 _FLAGS = frozenset({"allow_http", "allow_invalid_certificates", "randomize_addresses"})
 # apirec's own: how often a failed request is tried again (obstore's default, 10 tries over
@@ -66,16 +66,9 @@ _FLAGS = frozenset({"allow_http", "allow_invalid_certificates", "randomize_addre
 MAX_RETRIES = "max_retries"
 _DEFAULT_RETRIES = 2
 _DEFAULT_CLIENT = {"connect_timeout": "5s", "timeout": "120s"}
-_ENV_PREFIXES = {
-    "s3": "AWS_",
-    "s3a": "AWS_",
-    "gs": "GOOGLE_",
-    "az": "AZURE_",
-    "adl": "AZURE_",
-    "azure": "AZURE_",
-    "abfs": "AZURE_",
-    "abfss": "AZURE_",
-}
+_ENV_PREFIXES = {"s3": "AWS_", "s3a": "AWS_", "gs": "GOOGLE_"} | dict.fromkeys(
+    ("az", "adl", "azure", "abfs", "abfss"), "AZURE_"
+)
 _S3_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT")
 _SERVICE_HOSTS = {
     "AWS_": "*.amazonaws.com",
@@ -125,22 +118,23 @@ class Remote:
 
     def has(self, digest: str) -> bool:
         """Whether the remote holds an object of that name."""
+        return self.size(digest) is not None
+
+    def size(self, digest: str) -> int | None:
+        """The size of the object of that name on the remote (None: it has none); one HEAD."""
         import obstore
 
         _check(digest)
         try:
-            obstore.head(self._store, digest)
+            return int(obstore.head(self._store, digest)["size"])
         except FileNotFoundError:
-            return False
+            return None
         except Exception as e:
             raise self._failed(digest, "looked up", e) from None
-        return True
 
-    def put(self, digest: str, data: bytes) -> None:
-        """Upload ``data`` (whose sha256 is ``digest``) unless the remote has it already.
-
-        Idempotent: the name is the content's hash, so concurrent writers of one object
-        write the same bytes and cannot conflict."""
+    def put(self, digest: str, data: bytes, *, replace: bool = False) -> None:
+        """Upload ``data`` (whose sha256 is ``digest``) unless the remote has it (``replace``:
+        over what it has, a copy found wrong). Idempotent: the name is the content's hash."""
         import obstore
 
         _check(digest)
@@ -152,7 +146,7 @@ class Remote:
                 f"(http(s)); record against the writable store (s3://, gs://, az://, file://)",
                 path=self.url_of(digest),
             )
-        if self.has(digest):
+        if not replace and self.has(digest):
             return
         try:
             obstore.put(self._store, digest, data)
@@ -277,6 +271,10 @@ def open_remote(url: str, options: Mapping[str, str] | None = None) -> Remote:
             value = os.environ.get(f"{env_prefix}{k.upper()}")
             if value is not None and k not in options:
                 options[k] = value
+    if _is_http(_endpoint(scheme, given)):
+        # an endpoint given as http:// (MinIO, a local server) is a choice of plain http;
+        # an explicit allow_http (AWS_ALLOW_HTTP=false...) still wins
+        options.setdefault("allow_http", "true")
     for k in [k for k in options if k in _CLIENT_KEYS]:
         value = options.pop(k)
         client[k] = _flag(k, value) if k in _FLAGS else value
@@ -325,13 +323,23 @@ def remote_host(url: str, options: Mapping[str, str] | None = None) -> str | Non
         return None
     if scheme in _READ_ONLY:
         return parts.hostname
+    endpoint = _endpoint(scheme, options)
+    if endpoint is not None:
+        return urlsplit(endpoint).hostname
+    return _SERVICE_HOSTS.get(_ENV_PREFIXES.get(scheme, ""), parts.hostname)
+
+
+def _endpoint(scheme: str, options: Mapping[str, str] | None) -> str | None:
+    """The endpoint URL configured for a remote of ``scheme``: in ``options``, or for S3 in
+    ``AWS_ENDPOINT_URL`` and its aliases, as obstore reads them; None if none is."""
     found = [v for k, v in (options or {}).items() if "endpoint" in k.lower()]
     if _ENV_PREFIXES.get(scheme) == "AWS_":
         found += [os.environ.get(k, "") for k in _S3_ENDPOINT_VARIABLES]
-    for value in found:
-        if "://" in value:
-            return urlsplit(value).hostname
-    return _SERVICE_HOSTS.get(_ENV_PREFIXES.get(scheme, ""), parts.hostname)
+    return next((v for v in found if "://" in v), None)
+
+
+def _is_http(endpoint: str | None) -> bool:
+    return endpoint is not None and urlsplit(endpoint).scheme.lower() == "http"
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -382,4 +390,8 @@ def _without_credentials(url: str) -> str:
 def _reason(e: BaseException) -> str:
     """The first line of a client error (obstore appends pages of debug detail)."""
     text = str(e).strip().split("\n", 1)[0] or type(e).__name__
-    return text if len(text) <= 300 else text[:297] + "..."
+    text = text if len(text) <= 300 else text[:297] + "..."
+    if "builder error" in text:  # obstore's words, in practice, for http:// refused
+        text += " (the endpoint is http:// and plain http is not allowed: set "
+        text += "AWS_ALLOW_HTTP=true, or remote_options allow_http='true', or use https://)"
+    return text

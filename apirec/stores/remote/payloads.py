@@ -96,12 +96,10 @@ class RemotePayloads:
                 f"apirec push, or record the answer again)",
                 path=where,
             ) from None
-        except StoreError as e:
-            raise StoreError(
-                f"{where}: refers to the object {self.remote.url_of(digest)}, which cannot "
-                f"be read: {e}",
-                path=where,
-            ) from None
+        except StoreError as e:  # it starts with the object's URL: said once
+            url = self.remote.url_of(digest)
+            detail = str(e).removeprefix(f"{url}: ")
+            raise StoreError(f"{where}: refers to the object {url}: {detail}", path=where) from None
 
     def fetcher(self, where: str) -> blobs.Fetch:
         return lambda digest, size: self.get(digest, size, where)
