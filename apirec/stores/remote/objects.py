@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from apirec.errors import InvalidStore, StoreError, called
 from apirec.stores import blobs
+from apirec.stores.remote.hosts import ENV_PREFIXES, remote_hosts
 
 if TYPE_CHECKING:
     from obstore.store import ObjectStore
@@ -66,22 +67,7 @@ _FLAGS = frozenset({"allow_http", "allow_invalid_certificates", "randomize_addre
 MAX_RETRIES = "max_retries"
 _DEFAULT_RETRIES = 2
 _DEFAULT_CLIENT = {"connect_timeout": "5s", "timeout": "120s"}
-_ENV_PREFIXES = {
-    "s3": "AWS_",
-    "s3a": "AWS_",
-    "gs": "GOOGLE_",
-    "az": "AZURE_",
-    "adl": "AZURE_",
-    "azure": "AZURE_",
-    "abfs": "AZURE_",
-    "abfss": "AZURE_",
-}
-_S3_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT")
-_SERVICE_HOSTS = {
-    "AWS_": "*.amazonaws.com",
-    "GOOGLE_": "storage.googleapis.com",
-    "AZURE_": "*.blob.core.windows.net",
-}
+_ENV_PREFIXES = ENV_PREFIXES
 
 
 class MissingObject(StoreError):
@@ -315,23 +301,8 @@ def open_remote(url: str, options: Mapping[str, str] | None = None) -> Remote:
 
 
 def remote_host(url: str, options: Mapping[str, str] | None = None) -> str | None:
-    """The host the remote at ``url`` sends requests to, for the network guard's
-    ``allow_hosts``; None for ``file://``. Its configured endpoint (in ``options``, or for S3
-    ``AWS_ENDPOINT_URL`` and its aliases, as obstore reads them), else the service's own
-    names (``*.amazonaws.com``...). Pure: nothing is imported or requested."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme == "file":
-        return None
-    if scheme in _READ_ONLY:
-        return parts.hostname
-    found = [v for k, v in (options or {}).items() if "endpoint" in k.lower()]
-    if _ENV_PREFIXES.get(scheme) == "AWS_":
-        found += [os.environ.get(k, "") for k in _S3_ENDPOINT_VARIABLES]
-    for value in found:
-        if "://" in value:
-            return urlsplit(value).hostname
-    return _SERVICE_HOSTS.get(_ENV_PREFIXES.get(scheme, ""), parts.hostname)
+    """The first of :func:`~apirec.stores.remote.hosts.remote_hosts`; None for ``file://``."""
+    return next(iter(remote_hosts(url, options)), None)
 
 
 def _is_loopback(host: str | None) -> bool:
