@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -350,7 +351,14 @@ def _without_credentials(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+# "user:password@" in a URL: an endpoint's credentials (AWS_ENDPOINT_URL) that obstore's
+# messages repeat and CI logs would keep
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
+
+
 def _reason(e: BaseException) -> str:
-    """The first line of a client error (obstore appends pages of debug detail)."""
+    """The first line of a client error (obstore appends pages of debug detail), with any
+    credentials in the URLs it names left out."""
     text = str(e).strip().split("\n", 1)[0] or type(e).__name__
+    text = _URL_CREDENTIALS.sub(r"\1", text)
     return text if len(text) <= 300 else text[:297] + "..."
