@@ -29,11 +29,6 @@ def _recorded(store_dir, tmp_path, monkeypatch):
     return remote
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review22: a reference whose size was altered replays from a warm cache (the "
-    "cache's copy is not checked against the size) but fails from a cold one",
-)
 def test_an_altered_size_is_refused_from_a_warm_cache_as_from_a_cold_one(
     store_dir, tmp_path, monkeypatch
 ):
@@ -57,11 +52,6 @@ def test_an_altered_size_is_refused_from_a_warm_cache_as_from_a_cold_one(
     assert CALLS == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review22: an object fetched and verified from the remote is not returned when the "
-    "cache cannot keep it: replay fails on an unwritable cache (upload tolerates it)",
-)
 def test_replay_fetches_from_the_remote_when_the_cache_cannot_be_written(
     store_dir, tmp_path, monkeypatch
 ):

@@ -67,11 +67,6 @@ def _needed(checkout: Path, tmp_path: Path) -> int:
     return pulled.returncode
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review22: a usage report lists the objects of JSON stores only; gc --usage "
-    "deletes every object of a branch that records into a msgpack store",
-)
 def test_gc_keeps_the_objects_of_a_msgpack_branch_known_by_its_report(
     pytester, tmp_path, monkeypatch
 ):

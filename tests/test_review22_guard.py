@@ -27,11 +27,6 @@ def _no_dns(monkeypatch):
     monkeypatch.setattr(_socket, "getaddrinfo", resolve)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review22: an s3:// remote without an endpoint adds *.amazonaws.com to allow_hosts, "
-    "letting Bedrock (an LLM API) through the replay guard",
-)
 @pytest.mark.parametrize(
     "host",
     ["bedrock-runtime.us-east-1.amazonaws.com", "sts.amazonaws.com", "sqs.us-east-1.amazonaws.com"],
@@ -53,3 +48,17 @@ def test_without_a_remote_the_same_host_is_blocked(store_dir, monkeypatch):
     _no_dns(monkeypatch)
     with apirec.recording(store_dir, mode="replay"), pytest.raises(apirec.NetworkBlocked):
         socket.getaddrinfo("bedrock-runtime.us-east-1.amazonaws.com", 443)
+
+
+@pytest.mark.parametrize("host", ["my-bucket.s3.amazonaws.com", "s3.eu-west-1.amazonaws.com"])
+def test_an_s3_remote_lets_its_s3_names_through(store_dir, tmp_path, monkeypatch, host):
+    for name in AWS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))
+    _no_dns(monkeypatch)
+    with (
+        apirec.recording(store_dir, mode="replay", remote="s3://my-bucket/objects"),
+        pytest.raises(Resolved),
+    ):
+        socket.getaddrinfo(host, 443)

@@ -26,14 +26,7 @@ def test_fetch(apirec):
 @pytest.mark.parametrize(
     "swallowed",
     [
-        pytest.param(
-            True,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="review22: a swallowed missing-object StoreError leaves the recording "
-                "unused, and --apirec-prune deletes it",
-            ),
-        ),
+        True,
         False,
     ],
 )

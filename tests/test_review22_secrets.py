@@ -16,11 +16,6 @@ def speak(text):
     return b"x" * (100 * 1024)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review22: the endpoint's user:password (AWS_ENDPOINT_URL) is shown in the "
-    "StoreError of a failed fetch",
-)
 def test_an_endpoints_password_is_never_shown(store_dir, tmp_path, monkeypatch):
     remote = (tmp_path / "objects").as_uri()
     monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))

@@ -5,8 +5,6 @@ fallbacks: ``except Exception``); a missing remote object does not: the test pas
 
 from __future__ import annotations
 
-import pytest
-
 from .plugin_helpers import setup
 
 TESTS = """
@@ -47,11 +45,6 @@ def _failed(result):
     return outcomes.get("failed", 0) + outcomes.get("errors", 0) > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review22: a missing remote object swallowed by the code under test is a silent "
-    "miss: the test passes, unlike a swallowed RecordingNotFound",
-)
 def test_a_missing_object_swallowed_by_the_code_still_fails_the_test(
     pytester, tmp_path, monkeypatch
 ):

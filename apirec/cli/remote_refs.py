@@ -86,28 +86,22 @@ def walk(
 
 def _walk_store(root: Path, found: Walk, step: Callable[[], None]) -> None:
     """The references of every recording of the msgpack store in ``root``."""
-    from apirec.stores.msgpack.store import MsgpackStore
+    from apirec.stores.msgpack.store import stored_entries
 
     try:
-        store = MsgpackStore(root)
-    except StoreError as e:
-        found.problems.append(str(e))
-        return
-    try:
-        for key, index, where in list(store.entries()):
+        for where, entry in stored_entries(root):
             found.recordings += 1
             step()
+            if isinstance(entry, StoreError):
+                found.problems.append(str(entry))
+                continue
             try:
-                entry = store.read(key, index, resolve_blobs=False)  # references as stored
-                if entry is not None:
-                    for wanted in _references(entry, where, root):
-                        found.add(wanted)
+                for wanted in _references(entry, where, root):
+                    found.add(wanted)
             except StoreError as e:
                 found.problems.append(str(e))
-    except StoreError as e:  # the index
+    except StoreError as e:  # the store or its index
         found.problems.append(str(e))
-    finally:
-        store.close()
 
 
 def references_of(path: Path, *, every: bool = False) -> list[Wanted]:

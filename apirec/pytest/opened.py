@@ -26,7 +26,7 @@ from collections.abc import Generator
 
 import pytest
 
-from apirec.errors import RecordingNotFound
+from apirec.errors import RecordingNotFound, StoreError
 from apirec.pytest.network import caught_anyway, is_in_chain
 from apirec.pytest.session import READING, SessionState
 from apirec.record.closing import Recording, observe_misses, observe_opening
@@ -37,6 +37,8 @@ from apirec.record.recording import Recording as OpenRecording
 # misses of the plugin's own recording of it
 RAISED = pytest.StashKey[list[BaseException]]()
 OWN_MISSES = pytest.StashKey[list[RecordingNotFound]]()
+# a replay miss, or a stored answer that could not be read (a payload missing from the remote)
+Miss = RecordingNotFound | StoreError
 # pytest's skip and xfail outcomes: a miss in their chain was swallowed, not raised
 _OUTCOMES = (pytest.skip.Exception, pytest.xfail.Exception)
 
@@ -52,7 +54,7 @@ class OpenedHooks:
     def __init__(self, state: SessionState, in_call: bool = False) -> None:
         self.state = state
         self.known: weakref.WeakSet[Recording] = weakref.WeakSet()
-        self.misses: dict[str, list[RecordingNotFound]] = defaultdict(list)
+        self.misses: dict[str, list[Miss]] = defaultdict(list)
         # while a test runs: each recording open during it -> its calls when it began
         self.window: dict[Recording, int] | None = None
         self._undo = [observe_opening(self.opened), observe_misses(self.missed)]
@@ -76,7 +78,7 @@ class OpenedHooks:
         if self.in_call:
             self.own.append(rec)
 
-    def missed(self, error: RecordingNotFound) -> None:
+    def missed(self, error: Miss) -> None:
         test_id = current_test_id()  # the caller's context: the test that made the call
         if test_id is not None:
             self.misses[test_id].append(error)
@@ -111,7 +113,11 @@ class OpenedHooks:
             self._judge_stores(item.nodeid)
         __tracebackhide__ = True
         own, self.own = self.own, []
-        left = {id(m) for rec in own for m in getattr(rec, "misses", ())}
+        left = {
+            id(m)
+            for rec in own
+            for m in (*getattr(rec, "misses", ()), *getattr(rec, "read_errors", ()))
+        }
         fail_if_swallowed(item, self.misses.pop(item.nodeid, []), left)
         return result
 
@@ -145,9 +151,7 @@ class OpenedHooks:
                 self.state.recording_closed(rec)
 
 
-def fail_if_swallowed(
-    item: pytest.Item, misses: list[RecordingNotFound], left_to_the_test: set[int]
-) -> None:
+def fail_if_swallowed(item: pytest.Item, misses: list[Miss], left_to_the_test: set[int]) -> None:
     """Fail the test when a miss of its own was not in what its setup or call raised
     (``left_to_the_test``: the ids of the misses of recordings the test opened itself)."""
     seen = {id(m) for m in misses}
@@ -159,6 +163,8 @@ def fail_if_swallowed(
         return
     __tracebackhide__ = True
     first = swallowed[0]
+    if isinstance(first, StoreError):
+        raise StoreError(caught_anyway("store error", swallowed), path=first.path)
     raise RecordingNotFound(
         caught_anyway("replay miss", swallowed),
         function=first.function,

@@ -50,7 +50,8 @@ from apirec.gate.detect import scrub_text
 from apirec.pytest.git_head import head_commit
 from apirec.pytest.session import SessionState
 from apirec.stores import blobs
-from apirec.stores.json_format import parse
+from apirec.stores.json_format import Entry, parse
+from apirec.stores.msgpack.store import stored_entries
 from apirec.stores.msgpack.writer import FILE_NAME
 
 FORMAT = 1
@@ -164,26 +165,32 @@ class UsageHooks:
 
 
 def referenced_objects(stores: Iterable[str]) -> dict[str, list[str]]:
-    """``objects`` and ``body_objects``: the digests of the objects the JSON recordings in
-    ``stores`` refer to, and of the response bodies among them."""
+    """``objects`` and ``body_objects``: the digests of the objects the recordings in
+    ``stores`` (JSON and msgpack) refer to, and of the response bodies among them."""
     objects: set[str] = set()
     bodies: set[str] = set()
+
+    def add(entry: Entry, where: str) -> None:
+        objects.update(d for d, _ in blobs.references(entry, where))
+        bodies.update(d for d, _ in blobs.body_references(entry, where))
+
     for store in stores:
         try:
             names = sorted(os.listdir(store))
         except OSError:
             continue
         for name in names:
-            if not name.endswith(".json"):
-                continue
             path = os.path.join(store, name)
             try:
-                with open(path, "rb") as f:
-                    raw = f.read()
-                if blobs.MARKER in raw:
-                    entry = parse(raw, path)
-                    objects.update(d for d, _ in blobs.references(entry, path))
-                    bodies.update(d for d, _ in blobs.body_references(entry, path))
+                if name == FILE_NAME:
+                    for where, entry in stored_entries(Path(store)):
+                        if not isinstance(entry, StoreError):
+                            add(entry, where)
+                elif name.endswith(".json"):
+                    with open(path, "rb") as f:
+                        raw = f.read()
+                    if blobs.MARKER in raw:
+                        add(parse(raw, path), path)
             except (OSError, StoreError):
                 continue
     return {"objects": sorted(objects), "body_objects": sorted(bodies)}

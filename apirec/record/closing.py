@@ -15,7 +15,7 @@ from apirec.errors import NothingRecordedWarning
 from apirec.record.modes import Mode
 
 if TYPE_CHECKING:  # the pytest plugin's start-up imports this module: it must stay light
-    from apirec.errors import RecordingNotFound
+    from apirec.errors import RecordingNotFound, StoreError
     from apirec.record.calls import Stats
     from apirec.record.settings import Settings
 
@@ -49,7 +49,7 @@ def observe_closing(observer: Callable[[Recording], None]) -> Callable[[], None]
 # Told of every recording as it opens (not again while it is open) and of every replay miss, in
 # the context of the call that missed, so the observer can tell which test made it.
 _opening: list[Callable[[Recording], None]] = []
-_missing: list[Callable[[RecordingNotFound], None]] = []
+_missing: list[Callable[[RecordingNotFound | StoreError], None]] = []
 
 
 def observe_opening(observer: Callable[[Recording], None]) -> Callable[[], None]:
@@ -58,8 +58,11 @@ def observe_opening(observer: Callable[[Recording], None]) -> Callable[[], None]
     return lambda: _opening.remove(observer)
 
 
-def observe_misses(observer: Callable[[RecordingNotFound], None]) -> Callable[[], None]:
-    """Call ``observer(error)`` for each replay miss, before it is raised; returns the undo."""
+def observe_misses(
+    observer: Callable[[RecordingNotFound | StoreError], None],
+) -> Callable[[], None]:
+    """Call ``observer(error)`` for each replay miss and each stored answer that could not be
+    read (a payload missing from the remote), before it is raised; returns the undo."""
     _missing.append(observer)
     return lambda: _missing.remove(observer)
 
@@ -70,8 +73,9 @@ def opened(rec: Recording) -> None:
         observer(rec)
 
 
-def missed(error: RecordingNotFound) -> None:
-    """A call missed (every miss passes here: ``Answers.missed``)."""
+def missed(error: RecordingNotFound | StoreError) -> None:
+    """A call missed (every miss passes here: ``Answers.missed``), or its stored answer could
+    not be read (``Answers.lookup``)."""
     for observer in list(_missing):
         observer(error)
 

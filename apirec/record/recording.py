@@ -117,7 +117,7 @@ class Recording:
         # the answers' books, the same objects
         self.stats, self.used, self.journal = answers.stats, answers.used, answers.journal
         self.misses: list[RecordingNotFound] = answers.misses
-        # connections the network guard refused while this recording was open
+        self.read_errors = answers.read_errors  # the stored answers that could not be read
         self.blocked: list[NetworkBlocked] = []
         self._recorded_hosts: RecordedHosts | None = None
         self._depth = 0

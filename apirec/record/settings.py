@@ -26,7 +26,8 @@ from apirec.record.pacing import layered as layered_timing
 from apirec.record.pacing import parse_replay_timing
 from apirec.record.sequences import layered as layered_repeats
 from apirec.record.sequences import parse_repeats
-from apirec.stores.remote.objects import check_remote, remote_host
+from apirec.stores.remote.hosts import remote_hosts
+from apirec.stores.remote.objects import check_remote
 from apirec.streams.finishing import DEFAULT_REST_CHUNKS, DEFAULT_REST_SECONDS
 
 STORE_KINDS = ("json", "msgpack")
@@ -116,9 +117,8 @@ class Settings:
         allowed = self.allow_hosts
         if self.remote is not None:
             check_remote(self.remote, self.remote_options)
-            host = remote_host(self.remote, self.remote_options)
-            if host is not None:  # a replay may fetch its payloads (issue 22)
-                allowed = (*allowed, host)
+            # a replay may fetch its payloads (issue 22): the remote's own hosts, no others
+            allowed = (*allowed, *remote_hosts(self.remote, self.remote_options))
         object.__setattr__(self, "host_rules", HostRules.parse(allowed))
         object.__setattr__(self, "max_age", parse_max_age(self.max_age))
         parse_on_expired(self.on_expired)

@@ -64,7 +64,7 @@ class Answers(Replaying, Missing):
         self._once = FirstReplay(self.settings.trusted_modules, self.settings.strict_types)
         self._lock = lock  # the recording's: one lock for all its books
         self.refused = False  # a call came but could not be keyed (since begin())
-        self.misses: list[RecordingNotFound] = []
+        self.misses, self.read_errors = [], []  # (typed in Missing)
         # None unless max_age is set
         self._expiry = Expiry.of(settings.max_age, settings.on_expired, self.mode, settings.extra)
         # (key, call index) -> slot of an expired answer this call records again
@@ -145,7 +145,7 @@ class Answers(Replaying, Missing):
             return None
         entry = self._entries.get((call.key, slot))
         if entry is None:
-            entry = self.store.read(call.key, slot)
+            entry = self._read(call, slot)
             if entry is None:  # removed since it was counted
                 state.stored = None
                 return None

@@ -29,7 +29,7 @@ from apirec.stores.msgpack.file import StoreFile
 from apirec.stores.msgpack.frames import Frame
 from apirec.stores.msgpack.writer import FILE_NAME, build, default_name, encode_entry
 
-__all__ = ["FILE_NAME", "MsgpackStore", "build"]
+__all__ = ["FILE_NAME", "MsgpackStore", "build", "stored_entries"]
 
 
 class MsgpackStore(StoreFile):
@@ -230,3 +230,22 @@ class MsgpackStore(StoreFile):
             self._attach(os.open(self.path, os.O_RDWR))
             report.kept = [where for _, _, where in self.entries()]
             return report
+
+
+def stored_entries(root: Path) -> Iterator[tuple[str, Entry | StoreError]]:
+    """Every recording of the msgpack store in ``root`` as ``(description, entry)``, with the
+    payloads kept in a remote store left as references (what ``gc``, ``push`` and usage
+    reports read); a recording that cannot be read comes as its :class:`StoreError`. Raises
+    StoreError when the store or its index cannot be read."""
+    store = MsgpackStore(root)
+    try:
+        for key, index, where in list(store.entries()):
+            try:
+                entry = store.read(key, index, resolve_blobs=False)
+            except StoreError as e:
+                yield where, e
+                continue
+            if entry is not None:
+                yield where, entry
+    finally:
+        store.close()

@@ -108,9 +108,11 @@ class Cache:
     def fetch(self, remote: Remote, digest: str, *, size: int | None = None) -> bytes:
         """The object of ``digest``: from the cache when an intact copy is there, else from
         ``remote`` (checked, then cached). A bad or missing object is a StoreError naming
-        it and the URL (:class:`~apirec.stores.remote.objects.MissingObject` when missing)."""
+        it and the URL (:class:`~apirec.stores.remote.objects.MissingObject` when missing);
+        a cached copy is checked against ``size`` as a download is, and a cache that cannot
+        keep the download costs only the next download."""
         data = self.cached(digest)
-        if data is not None:
+        if data is not None and (size is None or len(data) == size):
             return data
         data = remote.get(digest)
         actual = blobs.digest_of(data)
@@ -125,7 +127,8 @@ class Cache:
                 "or record the answer again",
                 path=where,
             )
-        self.put(digest, data)
+        with contextlib.suppress(StoreError):  # verified: served whether or not it is kept
+            self.put(digest, data)
         return data
 
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from apirec.errors import InvalidStore, StoreError, called
 from apirec.stores import blobs
+from apirec.stores.remote.hosts import ENV_PREFIXES, configured_endpoint, remote_hosts
 
 if TYPE_CHECKING:
     from obstore.store import ObjectStore
@@ -66,15 +68,7 @@ _FLAGS = frozenset({"allow_http", "allow_invalid_certificates", "randomize_addre
 MAX_RETRIES = "max_retries"
 _DEFAULT_RETRIES = 2
 _DEFAULT_CLIENT = {"connect_timeout": "5s", "timeout": "120s"}
-_ENV_PREFIXES = {"s3": "AWS_", "s3a": "AWS_", "gs": "GOOGLE_"} | dict.fromkeys(
-    ("az", "adl", "azure", "abfs", "abfss"), "AZURE_"
-)
-_S3_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT")
-_SERVICE_HOSTS = {
-    "AWS_": "*.amazonaws.com",
-    "GOOGLE_": "storage.googleapis.com",
-    "AZURE_": "*.blob.core.windows.net",
-}
+_ENV_PREFIXES = ENV_PREFIXES
 
 
 class MissingObject(StoreError):
@@ -271,7 +265,7 @@ def open_remote(url: str, options: Mapping[str, str] | None = None) -> Remote:
             value = os.environ.get(f"{env_prefix}{k.upper()}")
             if value is not None and k not in options:
                 options[k] = value
-    if _is_http(_endpoint(scheme, given)):
+    if _is_http(configured_endpoint(scheme, given)):
         # an endpoint given as http:// (MinIO, a local server) is a choice of plain http;
         # an explicit allow_http (AWS_ALLOW_HTTP=false...) still wins
         options.setdefault("allow_http", "true")
@@ -313,29 +307,8 @@ def open_remote(url: str, options: Mapping[str, str] | None = None) -> Remote:
 
 
 def remote_host(url: str, options: Mapping[str, str] | None = None) -> str | None:
-    """The host the remote at ``url`` sends requests to, for the network guard's
-    ``allow_hosts``; None for ``file://``. Its configured endpoint (in ``options``, or for S3
-    ``AWS_ENDPOINT_URL`` and its aliases, as obstore reads them), else the service's own
-    names (``*.amazonaws.com``...). Pure: nothing is imported or requested."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme == "file":
-        return None
-    if scheme in _READ_ONLY:
-        return parts.hostname
-    endpoint = _endpoint(scheme, options)
-    if endpoint is not None:
-        return urlsplit(endpoint).hostname
-    return _SERVICE_HOSTS.get(_ENV_PREFIXES.get(scheme, ""), parts.hostname)
-
-
-def _endpoint(scheme: str, options: Mapping[str, str] | None) -> str | None:
-    """The endpoint URL configured for a remote of ``scheme``: in ``options``, or for S3 in
-    ``AWS_ENDPOINT_URL`` and its aliases, as obstore reads them; None if none is."""
-    found = [v for k, v in (options or {}).items() if "endpoint" in k.lower()]
-    if _ENV_PREFIXES.get(scheme) == "AWS_":
-        found += [os.environ.get(k, "") for k in _S3_ENDPOINT_VARIABLES]
-    return next((v for v in found if "://" in v), None)
+    """The first of :func:`~apirec.stores.remote.hosts.remote_hosts`; None for ``file://``."""
+    return next(iter(remote_hosts(url, options)), None)
 
 
 def _is_http(endpoint: str | None) -> bool:
@@ -387,9 +360,16 @@ def _without_credentials(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+# "user:password@" in a URL: an endpoint's credentials (AWS_ENDPOINT_URL) that obstore's
+# messages repeat and CI logs would keep
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
+
+
 def _reason(e: BaseException) -> str:
-    """The first line of a client error (obstore appends pages of debug detail)."""
+    """The first line of a client error (obstore appends pages of debug detail), with any
+    credentials in the URLs it names left out."""
     text = str(e).strip().split("\n", 1)[0] or type(e).__name__
+    text = _URL_CREDENTIALS.sub(r"\1", text)
     text = text if len(text) <= 300 else text[:297] + "..."
     if "builder error" in text:  # obstore's words, in practice, for http:// refused
         text += " (the endpoint is http:// and plain http is not allowed: set "
