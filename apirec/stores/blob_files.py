@@ -18,7 +18,7 @@ from pathlib import Path
 
 from apirec.errors import StoreError
 from apirec.stores import blobs
-from apirec.stores.files import io_error, write_temp
+from apirec.stores.files import io_error, write_atomically
 
 DIR = "blobs"
 
@@ -47,14 +47,7 @@ class BlobFiles:
             self.dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise io_error(target, "written", e) from None
-        tmp = write_temp(tmp_dir, data, target)
-        try:
-            os.replace(tmp, target)
-        except OSError as e:
-            raise io_error(target, "written", e) from None
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        write_atomically(tmp_dir, data, target)
 
     def get(self, digest: str, size: int, where: str) -> bytes:
         """The payload ``where`` (a recording) refers to, checked against its digest."""

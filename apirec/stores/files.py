@@ -150,3 +150,15 @@ def same_file(fd: int, path: Path) -> bool:
     except OSError:
         return False
     return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
+def write_atomically(tmp_dir: Path, data: bytes, target: Path) -> None:
+    """Put ``data`` at ``target`` whole or not at all: a temp file in ``tmp_dir``, renamed."""
+    tmp = write_temp(tmp_dir, data, target)
+    try:
+        os.replace(tmp, target)
+    except OSError as e:
+        raise io_error(target, "written", e) from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)

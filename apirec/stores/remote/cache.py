@@ -24,7 +24,7 @@ from pathlib import Path
 
 from apirec.errors import StoreError
 from apirec.stores import blobs
-from apirec.stores.files import io_error, write_temp
+from apirec.stores.files import io_error, write_atomically
 from apirec.stores.remote.objects import Remote
 
 __all__ = ["ENV_CACHE_DIR", "AlteredObject", "Cache", "default_cache_dir"]
@@ -96,14 +96,7 @@ class Cache:
             tmp_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise io_error(target, "written", e) from None
-        tmp = write_temp(tmp_dir, data, target)
-        try:
-            os.replace(tmp, target)
-        except OSError as e:
-            raise io_error(target, "written", e) from None
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        write_atomically(tmp_dir, data, target)
 
     def fetch(self, remote: Remote, digest: str, *, size: int | None = None) -> bytes:
         """The object of ``digest``: from the cache when an intact copy is there, else from
