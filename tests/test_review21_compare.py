@@ -54,11 +54,6 @@ def test_a_call_the_budget_refused_is_reported_not_compared(pytester):
     assert data["totals"]["not compared"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a compare run held to a budget does not say what it spent: the summary has no "
-    "'spent 3.0k tokens of the 2k budget' (a recording run's has)",
-)
 def test_a_compare_run_with_a_budget_says_what_it_spent(pytester):
     recorded(pytester)
     result = pytester.runpytest(
