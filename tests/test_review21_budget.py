@@ -90,12 +90,6 @@ def test_2(apirec):
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a BudgetExceeded the code under test catches is lost: the test passes, nothing is "
-    "recorded for it (no NothingRecordedWarning either) and the run exits 0; a swallowed replay "
-    "miss fails its test at teardown",
-)
 def test_a_refused_call_the_code_under_test_swallows_still_fails_its_test(pytester):
     project(pytester, 0)
     pytester.makepyfile(test_calls=SWALLOWING)
