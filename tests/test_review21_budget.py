@@ -50,11 +50,6 @@ def test_a_token_budget_is_not_silently_kept_by_answers_without_usage(
     assert refused or said, line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a bad APIREC_RECORD_BUDGET or ini apirec_record_budget is reported as "
-    "'--apirec-record-budget' (max_age and replay_timing name the variable or ini key)",
-)
 @pytest.mark.parametrize("where", ["environment", "ini"])
 def test_a_bad_budget_names_where_it_came_from(pytester, monkeypatch, where):
     if where == "environment":

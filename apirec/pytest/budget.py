@@ -31,11 +31,12 @@ class _HandToWorkers:
 
 
 def configure(config: pytest.Config) -> None:
-    text = (
-        config.getoption("apirec_record_budget", None)
-        or config.getini("apirec_record_budget")
-        or os.environ.get("APIREC_RECORD_BUDGET")
-    )
+    # where it came from, for the error a bad value gets
+    source, text = "--apirec-record-budget", config.getoption("apirec_record_budget", None)
+    if not text:
+        source, text = "apirec_record_budget (ini)", config.getini("apirec_record_budget")
+    if not text:
+        source, text = "APIREC_RECORD_BUDGET", os.environ.get("APIREC_RECORD_BUDGET")
     if not text:
         config.stash[_BUDGET] = {}
         return
@@ -51,7 +52,7 @@ def configure(config: pytest.Config) -> None:
     try:
         budget = Budget.parse(str(text), prices.settings_extra(config).get("prices"), spent)
     except ValueError as e:
-        raise pytest.UsageError(f"--apirec-record-budget: {e}") from None
+        raise pytest.UsageError(f"{source}: {e}") from None
     config.stash[_BUDGET] = {"budget": budget}
     # every recording opened while the plugin runs keeps it, a test's own ones too
     config.add_cleanup(set_run_budget(budget))
