@@ -102,12 +102,6 @@ def test_0(apirec):
         assert set(call) >= EVERY_CALL, (call["outcome"], sorted(EVERY_CALL - set(call)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--apirec-compare-report naming a directory ends the run with an INTERNALERROR "
-    "(IsADirectoryError from os.replace) after every live call was made and paid for; the "
-    "report is lost and nothing names the option",
-)
 def test_a_report_path_that_cannot_be_written_is_a_clear_error(pytester):
     recorded(pytester, 1)
     (pytester.path / "reports").mkdir()
