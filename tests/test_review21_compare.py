@@ -77,12 +77,6 @@ def test_a_call_the_budget_refused_is_not_counted_live(pytester):
     assert " 2 live" in summary(result), summary(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 'new' call in the compare report has no 'differences' nor 'similarity' (and a "
-    "'transient' one neither, nor a 'ledger'): a script reading every call's differences "
-    "gets a KeyError",
-)
 def test_every_call_in_the_report_has_the_documented_fields(pytester, monkeypatch):
     recorded(pytester, 1)
     # one more call than was recorded: the second is new

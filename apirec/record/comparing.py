@@ -318,6 +318,9 @@ class Comparing:
             "slot": slot,
             "outcome": outcome,
             "file": details.pop("file", None),
+            # every call has every field: none for a call with no answer to compare
+            "differences": details.pop("differences", []),
+            "similarity": details.pop("similarity", None),
             **details,
             "ledger": {"stored": stored, "live": live},
         }
