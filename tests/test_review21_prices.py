@@ -80,12 +80,6 @@ def test_a_price_row_with_keys_apirec_does_not_read_is_refused(pytester):
     result.stderr.fnmatch_lines(["*--apirec-prices*prices.toml*"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with an empty price table given, a dollar budget says 'give the prices too "
-    "(--apirec-prices=FILE)': the prices were given; the message does not name the file nor "
-    "say that it lists no model",
-)
 def test_an_empty_price_table_with_a_dollar_budget_names_the_table(pytester):
     result = budget_run(pytester, "# prices to come\n")
     assert result.ret == pytest.ExitCode.USAGE_ERROR

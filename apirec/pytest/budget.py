@@ -49,8 +49,15 @@ def configure(config: pytest.Config) -> None:
         spent = where / "spent"
         if config.pluginmanager.hasplugin("xdist"):
             config.pluginmanager.register(_HandToWorkers(spent), "apirec-budget-workers")
+    table = prices.settings_extra(config).get("prices")
+    if table == {} and str(text).strip().startswith("$"):  # given, and it lists no model
+        raise pytest.UsageError(
+            f"{source}: the record budget {text!r} is in dollars and the price table "
+            f"{prices.table_path(config)} (--apirec-prices) lists no model: add the models' "
+            f"prices, or give a budget in tokens such as '200k'"
+        )
     try:
-        budget = Budget.parse(str(text), prices.settings_extra(config).get("prices"), spent)
+        budget = Budget.parse(str(text), table, spent)
     except ValueError as e:
         raise pytest.UsageError(f"{source}: {e}") from None
     config.stash[_BUDGET] = {"budget": budget}
