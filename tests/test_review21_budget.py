@@ -98,12 +98,6 @@ def test_a_refused_call_the_code_under_test_swallows_still_fails_its_test(pytest
     assert outcomes.get("failed", 0) + outcomes.get("errors", 0) >= 1, outcomes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="docs/pytest.md writes the dollar budget unquoted (--apirec-record-budget=$2.50); "
-    "a shell expands $2, pytest gets '.50', and the error asks for dollars ('$2.50'), what the "
-    "user typed, without saying the shell ate the '$2'",
-)
 def test_a_dollar_budget_the_shell_expanded_says_to_quote_it(pytester):
     project(pytester, 1, ini="apirec_prices = prices.toml")
     pytester.path.joinpath("prices.toml").write_text("[gpt-4o]\ninput = 1\noutput = 1\n")

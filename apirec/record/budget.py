@@ -44,6 +44,7 @@ from apirec.stores.ledger import money_text, tokens_count
 
 _TOKENS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)\s*$")
 _DOLLARS = re.compile(r"^\s*\$\s*(\d+(?:\.\d+)?)\s*$")
+_SHELL_ATE_DOLLARS = re.compile(r"^\s*\.\d+\s*$")  # what is left of an unquoted $2.50
 _SCALE = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
 
 
@@ -67,6 +68,12 @@ class Budget:
                 )
             return cls(text, None, float(dollars.group(1)), prices, ledger)
         tokens = _TOKENS.match(text)
+        if not tokens and _SHELL_ATE_DOLLARS.match(text):  # $2.50 unquoted: the shell's $2
+            raise ValueError(
+                f"record budget {text!r}: a shell replaces '$2' in an unquoted $2.50 with "
+                f"nothing; quote a budget in dollars ('--apirec-record-budget=$2.50' in single "
+                f"quotes)"
+            )
         if not tokens:
             raise ValueError(
                 f"record budget {text!r}: give tokens ('200k', '1.5M', '50000') or dollars "
