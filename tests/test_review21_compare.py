@@ -64,10 +64,6 @@ def test_a_compare_run_with_a_budget_says_what_it_spent(pytester):
     assert "3.0k tokens" in line and "of the 2k budget" in line, line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a compare run counts the call the budget refused as live ('3 live'): it was never made",
-)
 def test_a_call_the_budget_refused_is_not_counted_live(pytester):
     recorded(pytester)
     result = pytester.runpytest(

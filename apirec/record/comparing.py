@@ -106,6 +106,7 @@ class Comparing:
     def refused(self, call: Call) -> None:
         with self._lock:
             self._stats.refused_by_budget += 1
+            self._stats.live -= 1  # counted as it went live, and never made
 
     def _spend(self, call: Call, ledger: dict[str, Any] | None) -> None:
         """The call's answer is counted (``ledger``), or it got none: what it held goes back."""
