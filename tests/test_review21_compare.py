@@ -33,11 +33,6 @@ def summary(result) -> str:
     return next(line for line in result.outlines if line.startswith("apirec: "))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a call the budget refused in a compare run is left out of the report and the "
-    "summary ('2 live calls compared: 2 same'): it is not reported as 'not compared'",
-)
 def test_a_call_the_budget_refused_is_reported_not_compared(pytester):
     recorded(pytester)
     result = pytester.runpytest(

@@ -86,8 +86,8 @@ class Comparing:
                 return
             try:
                 held = budget, budget.reserve(call.function)
-            except BudgetExceeded:
-                self.refused(call)
+            except BudgetExceeded as e:
+                self.refused(call, e)
                 raise
         with self._lock:
             self._held[call.key, call.index] = held
@@ -98,12 +98,14 @@ class Comparing:
             return
         try:
             held = budget, await budget.reserve_async(call.function)
-        except BudgetExceeded:
-            self.refused(call)
+        except BudgetExceeded as e:
+            self.refused(call, e)
             raise
         self._hold(call, held)
 
-    def refused(self, call: Call) -> None:
+    def refused(self, call: Call, error: BudgetExceeded) -> None:
+        if not self.measure_only:  # reported, as a call not compared: it was never made
+            self._report(call, self.slot(call), NOT_COMPARED, time.perf_counter(), error=str(error))
         with self._lock:
             self._stats.refused_by_budget += 1
             self._stats.live -= 1  # counted as it went live, and never made
