@@ -55,7 +55,8 @@ def test_compare_calls_live_stores_nothing_and_lists_the_differences(tmp_path, m
     kinds = {(d["level"], d["kind"], d["path"]) for d in result["differences"]}
     assert ("structure", "changed type", "usage.tokens") in kinds
     assert ("content", "changed text", "text") in kinds
-    assert ("content", "changed text", "id") in kinds
+    # the answer's id changes on every call of a live service: not a difference
+    assert not any(path == "id" for _, _, path in kinds), kinds
     assert 0.5 < result["similarity"] < 1
     assert result["ledger"]["stored"]["seconds"] >= 0
     assert files(tmp_path) == before

@@ -33,11 +33,6 @@ def summary(result) -> str:
     return next(line for line in result.outlines if line.startswith("apirec: "))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a call the budget refused in a compare run is left out of the report and the "
-    "summary ('2 live calls compared: 2 same'): it is not reported as 'not compared'",
-)
 def test_a_call_the_budget_refused_is_reported_not_compared(pytester):
     recorded(pytester)
     result = pytester.runpytest(
@@ -64,10 +59,6 @@ def test_a_compare_run_with_a_budget_says_what_it_spent(pytester):
     assert "3.0k tokens" in line and "of the 2k budget" in line, line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a compare run counts the call the budget refused as live ('3 live'): it was never made",
-)
 def test_a_call_the_budget_refused_is_not_counted_live(pytester):
     recorded(pytester)
     result = pytester.runpytest(
@@ -77,12 +68,6 @@ def test_a_call_the_budget_refused_is_not_counted_live(pytester):
     assert " 2 live" in summary(result), summary(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 'new' call in the compare report has no 'differences' nor 'similarity' (and a "
-    "'transient' one neither, nor a 'ledger'): a script reading every call's differences "
-    "gets a KeyError",
-)
 def test_every_call_in_the_report_has_the_documented_fields(pytester, monkeypatch):
     recorded(pytester, 1)
     # one more call than was recorded: the second is new
@@ -102,12 +87,6 @@ def test_0(apirec):
         assert set(call) >= EVERY_CALL, (call["outcome"], sorted(EVERY_CALL - set(call)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--apirec-compare-report naming a directory ends the run with an INTERNALERROR "
-    "(IsADirectoryError from os.replace) after every live call was made and paid for; the "
-    "report is lost and nothing names the option",
-)
 def test_a_report_path_that_cannot_be_written_is_a_clear_error(pytester):
     recorded(pytester, 1)
     (pytester.path / "reports").mkdir()

@@ -82,12 +82,6 @@ def test_chat():
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an unchanged answer with a new id and created time (as every real provider "
-    "sends) is 'content' ('changed text at id: 52% similar', 'changed value at created'), "
-    "so --apirec-compare=strict fails every nightly run and no real call is ever 'same'",
-)
 def test_an_unchanged_answer_with_a_new_id_is_the_same(pytester, monkeypatch, provider):
     monkeypatch.setenv("PROVIDER", provider)
     setup(pytester)

@@ -35,12 +35,6 @@ def damage(store_dir, seconds: float) -> None:
         path.write_text(json.dumps(entry))  # NaN and Infinity, as Python's json writes them
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a ledger whose seconds are NaN or Infinity makes a paced sync replay raise "
-    "builtins ValueError ('Invalid value NaN') / OverflowError from time.sleep, not replay "
-    "at once nor an ApirecError naming the file",
-)
 @pytest.mark.parametrize("seconds", [math.nan, math.inf])
 def test_a_damaged_ledger_does_not_break_a_paced_replay(store_dir, seconds):
     with apirec.recording(store_dir, mode="record"):
@@ -53,11 +47,6 @@ def test_a_damaged_ledger_does_not_break_a_paced_replay(store_dir, seconds):
             assert str(store_dir) in str(error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a ledger whose seconds are NaN or Infinity makes a paced async replay wait "
-    "forever (asyncio.sleep(nan) / sleep(inf)): a test suite hangs on one recording",
-)
 @pytest.mark.parametrize("seconds", [math.nan, math.inf])
 async def test_a_damaged_ledger_does_not_hang_a_paced_async_replay(store_dir, seconds):
     async with apirec.recording(store_dir, mode="record"):
@@ -71,11 +60,6 @@ async def test_a_damaged_ledger_does_not_hang_a_paced_async_replay(store_dir, se
             assert str(store_dir) in str(error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a ledger whose seconds are NaN is counted, not taken as damaged: apirec stats "
-    "prints 'nans' and --json writes 'live_seconds': NaN, which is not JSON",
-)
 def test_stats_take_a_nan_ledger_as_damaged(store_dir, capsys):
     from apirec.cli.app import main
 

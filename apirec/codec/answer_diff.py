@@ -29,9 +29,12 @@ CONTENT = "content"
 TEXT_FIELDS = frozenset({"content", "text", "arguments", "partial_json", "response"})
 # the stream's own bookkeeping, not part of what the service said
 _NOT_COMPARED = frozenset({"stream_kind", "generator", "truncated_reason"})
-# what differs on every call of a live service (dates, request ids, rate-limit counters): its
-# shape is compared, its content is not
-_VOLATILE = frozenset({"headers"})
+# what differs on every call of a live service, at any depth: HTTP headers (dates, request ids,
+# rate-limit counters) and the answer's own identity (openai's ``chatcmpl-...`` id and
+# ``created``, anthropic's ``msg_...``, a tool call's id, google's ``response_id`` and
+# ``create_time``, ollama's ``created_at``): their shape is compared, their content is not.
+# ``system_fingerprint`` is not here: it names the backend's configuration, not the call.
+_VOLATILE = frozenset({"headers", "id", "created", "created_at", "response_id", "create_time"})
 _KIND_FIELDS = ("type", "object", "event")
 _MAX_CONTENT = 20  # content differences listed per answer (the rest counted)
 _MAX_TEXT = 20_000  # characters of text compared by ratio (beyond: quick_ratio)
@@ -330,7 +333,7 @@ def _diff_content(stored: Any, live: Any, path: str, out: Comparison, depth: int
 
 
 def _steady(value: Any, depth: int = 0) -> Any:
-    """``value`` without its volatile parts (HTTP headers)."""
+    """``value`` without its volatile parts (HTTP headers, ids, creation times)."""
     if depth > 60:
         return value
     if isinstance(value, list):

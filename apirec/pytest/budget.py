@@ -31,11 +31,12 @@ class _HandToWorkers:
 
 
 def configure(config: pytest.Config) -> None:
-    text = (
-        config.getoption("apirec_record_budget", None)
-        or config.getini("apirec_record_budget")
-        or os.environ.get("APIREC_RECORD_BUDGET")
-    )
+    # where it came from, for the error a bad value gets
+    source, text = "--apirec-record-budget", config.getoption("apirec_record_budget", None)
+    if not text:
+        source, text = "apirec_record_budget (ini)", config.getini("apirec_record_budget")
+    if not text:
+        source, text = "APIREC_RECORD_BUDGET", os.environ.get("APIREC_RECORD_BUDGET")
     if not text:
         config.stash[_BUDGET] = {}
         return
@@ -48,10 +49,17 @@ def configure(config: pytest.Config) -> None:
         spent = where / "spent"
         if config.pluginmanager.hasplugin("xdist"):
             config.pluginmanager.register(_HandToWorkers(spent), "apirec-budget-workers")
+    table = prices.settings_extra(config).get("prices")
+    if table == {} and str(text).strip().startswith("$"):  # given, and it lists no model
+        raise pytest.UsageError(
+            f"{source}: the record budget {text!r} is in dollars and the price table "
+            f"{prices.table_path(config)} (--apirec-prices) lists no model: add the models' "
+            f"prices, or give a budget in tokens such as '200k'"
+        )
     try:
-        budget = Budget.parse(str(text), prices.settings_extra(config).get("prices"), spent)
+        budget = Budget.parse(str(text), table, spent)
     except ValueError as e:
-        raise pytest.UsageError(f"--apirec-record-budget: {e}") from None
+        raise pytest.UsageError(f"{source}: {e}") from None
     config.stash[_BUDGET] = {"budget": budget}
     # every recording opened while the plugin runs keeps it, a test's own ones too
     config.add_cleanup(set_run_budget(budget))

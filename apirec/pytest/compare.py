@@ -70,6 +70,11 @@ class CompareHooks:
         self.strict = config.getoption("apirec_compare", None) == "strict"
         target = config.getoption("apirec_compare_report", None)
         self.path = config.invocation_params.dir / target if target else None
+        if self.path is not None and self.path.is_dir():  # refused before any call is paid for
+            raise pytest.UsageError(
+                f"--apirec-compare-report: {self.path} is a directory; name the report's file "
+                f"(such as {self.path / 'compare.json'})"
+            )
         self.results: list[dict[str, Any]] = []
         self._taken: weakref.WeakKeyDictionary[ClosedRecording, int] = weakref.WeakKeyDictionary()
         self._stop_observing = observe_closing(self._closed)

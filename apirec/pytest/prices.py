@@ -3,6 +3,7 @@ replayed tokens with (:func:`apirec.record.savings.load_prices`). Read once per 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,18 +13,24 @@ from apirec.record.savings import load_prices
 _PRICES = pytest.StashKey[dict[str, Any]]()
 
 
+def table_path(config: pytest.Config) -> Path | None:
+    """The price table's file, as given (the option, else the ini key), or None."""
+    given = config.getoption("apirec_prices", None)
+    where = config.invocation_params.dir  # a path on the command line: from where you run
+    if not given:
+        given = config.getini("apirec_prices") or None
+        where = config.inipath.parent if config.inipath else config.rootpath
+    return where / given if given else None
+
+
 def settings_extra(config: pytest.Config) -> dict[str, Any]:
     """``{"prices": table}`` for every recording the plugin opens, or nothing."""
     if _PRICES not in config.stash:
-        given = config.getoption("apirec_prices", None)
-        where = config.invocation_params.dir  # a path on the command line: from where you run
-        if not given:
-            given = config.getini("apirec_prices") or None
-            where = config.inipath.parent if config.inipath else config.rootpath
+        path = table_path(config)
         extra: dict[str, Any] = {}
-        if given:
+        if path is not None:
             try:
-                extra["prices"] = load_prices(where / given)
+                extra["prices"] = load_prices(path)
             except ValueError as e:
                 raise pytest.UsageError(f"--apirec-prices: {e}") from None
         config.stash[_PRICES] = extra

@@ -5,7 +5,9 @@ The budget is tokens (``"200k"``, ``"1.5M"``, ``"50000"``: input and output toge
 dollars (``"$2.50"``, priced with a price table). What was spent is read from the ledger of
 every answer the run's live calls got (:mod:`apirec.stores.ledger`), appended as one line per
 answer to a file the run's processes share (pytest-xdist's workers: one budget for the run).
-A live call whose answer reports no usage spends nothing but its time.
+A live call whose answer reports no usage spends nothing but its time; when that answer names a
+model (an LLM's answer, an openai stream without ``include_usage``), what it spent is not known
+and the next live call is refused, as a dollar budget refuses once an answer is not priced.
 
 Calls in flight hold part of the budget: a call is *reserved* (a line in the same file) before
 it is made and released when its answer is counted, so calls made at the same time (threads,
@@ -35,6 +37,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from apirec.errors import BudgetExceeded, called
+from apirec.record import closing
 from apirec.record.savings import Prices, cost_of, price_of
 from apirec.stores.files import process_alive
 from apirec.stores.gated import gated_text
@@ -42,6 +45,7 @@ from apirec.stores.ledger import money_text, tokens_count
 
 _TOKENS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)\s*$")
 _DOLLARS = re.compile(r"^\s*\$\s*(\d+(?:\.\d+)?)\s*$")
+_SHELL_ATE_DOLLARS = re.compile(r"^\s*\.\d+\s*$")  # what is left of an unquoted $2.50
 _SCALE = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
 
 
@@ -65,6 +69,12 @@ class Budget:
                 )
             return cls(text, None, float(dollars.group(1)), prices, ledger)
         tokens = _TOKENS.match(text)
+        if not tokens and _SHELL_ATE_DOLLARS.match(text):  # $2.50 unquoted: the shell's $2
+            raise ValueError(
+                f"record budget {text!r}: a shell replaces '$2' in an unquoted $2.50 with "
+                f"nothing; quote a budget in dollars ('--apirec-record-budget=$2.50' in single "
+                f"quotes)"
+            )
         if not tokens:
             raise ValueError(
                 f"record budget {text!r}: give tokens ('200k', '1.5M', '50000') or dollars "
@@ -81,6 +91,10 @@ class Budget:
         book = _Book()
         for line in lines:
             parts = line.split()
+            if len(parts) == 2 and parts[0] == _NO_USAGE:  # an answer that reported no usage
+                if unquote(parts[1]) not in book.unreported:
+                    book.unreported.append(unquote(parts[1]))
+                continue
             if len(parts) == 1 and parts[0][0] in "+-":  # a call reserved, or released
                 held = parts[0][1:]
                 if parts[0][0] == "+":
@@ -115,6 +129,17 @@ class Budget:
         self._refuse_if_spent(function, self._read())
 
     def _refuse_if_spent(self, function: str, book: _Book) -> None:
+        if book.unreported:
+            names = ", ".join(repr(m) for m in book.unreported)
+            raise BudgetExceeded(
+                f"{called(function)} was not called: this run recorded answers of {names} that "
+                f"reported no usage: what they spent is not known, so the record budget of "
+                f"{self.text} cannot be kept. Ask the provider for usage (an openai stream: "
+                f"stream_options={{'include_usage': True}}), or record without a budget.",
+                budget=self.text,
+                spent=f"{self._spent_text(book.tokens, book.dollars)} and the unknown usage of "
+                f"{names}",
+            )
         if self.dollars is not None and book.unpriced:
             names = ", ".join(repr(m) for m in book.unpriced)
             raise BudgetExceeded(
@@ -151,6 +176,13 @@ class Budget:
         docstring): waits for the calls in flight of others while they may spend what is
         left; :class:`BudgetExceeded` once it is spent. Returns what :meth:`spend` or
         :meth:`release` gives back."""
+        try:
+            return self._reserve(function)
+        except BudgetExceeded as e:
+            closing.refused(e)  # a refusal the code under test swallows still fails its test
+            raise
+
+    def _reserve(self, function: str) -> str:
         owner = _owner(None)
         # it blocks its thread: the calls in flight there (a task's stream) cannot end meanwhile
         blocked = owner.rsplit(".", 2)[0] + "."
@@ -163,6 +195,13 @@ class Budget:
 
     async def reserve_async(self, function: str) -> str:
         """:meth:`reserve` for a call made by a task: it waits without holding the loop."""
+        try:
+            return await self._reserve_async(function)
+        except BudgetExceeded as e:
+            closing.refused(e)
+            raise
+
+    async def _reserve_async(self, function: str) -> str:
         owner = _owner(asyncio.current_task())
         for pause in _pauses():
             held = self._try_reserve(function, owner, owner)
@@ -221,9 +260,13 @@ class Budget:
     def spend(self, ledger: dict[str, Any], held: str | None = None) -> None:
         """Count the answer of a live call (its ``ledger``), releasing its reservation."""
         usage = ledger.get("usage") or {}
+        model = ledger.get("model")
+        if model is not None and not usage:  # a model's answer, its usage not reported
+            named = quote(gated_text(str(model)), safe="")
+            self._append(f"{_NO_USAGE} {named}\n" + (f"-{held}\n" if held is not None else ""))
+            return
         tokens = int(usage.get("input_tokens", 0)) + int(usage.get("output_tokens", 0))
         dollars = 0.0
-        model = ledger.get("model")
         price = price_of(self.prices, model) if self.prices else None
         line = f"{tokens} {dollars!r}"
         if price is not None:
@@ -260,9 +303,11 @@ class _Book:
     answers: int = 0
     largest: tuple[int, float] = (0, 0.0)
     unpriced: list[str] = field(default_factory=list)
+    unreported: list[str] = field(default_factory=list)  # models whose answers had no usage
     in_flight: set[str] = field(default_factory=set)
 
 
+_NO_USAGE = "?"  # the spend file's mark of an answer that reported no usage
 _COUNTER = itertools.count()
 _WAIT = 600.0  # seconds a call waits for others in flight (a stream left unread in a thread)
 

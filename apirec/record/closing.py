@@ -15,7 +15,7 @@ from apirec.errors import NothingRecordedWarning
 from apirec.record.modes import Mode
 
 if TYPE_CHECKING:  # the pytest plugin's start-up imports this module: it must stay light
-    from apirec.errors import RecordingNotFound, StoreError
+    from apirec.errors import BudgetExceeded, RecordingNotFound, StoreError
     from apirec.record.calls import Stats
     from apirec.record.settings import Settings
 
@@ -50,6 +50,7 @@ def observe_closing(observer: Callable[[Recording], None]) -> Callable[[], None]
 # the context of the call that missed, so the observer can tell which test made it.
 _opening: list[Callable[[Recording], None]] = []
 _missing: list[Callable[[RecordingNotFound | StoreError], None]] = []
+_refusing: list[Callable[[BudgetExceeded], None]] = []
 
 
 def observe_opening(observer: Callable[[Recording], None]) -> Callable[[], None]:
@@ -67,6 +68,13 @@ def observe_misses(
     return lambda: _missing.remove(observer)
 
 
+def observe_refusals(observer: Callable[[BudgetExceeded], None]) -> Callable[[], None]:
+    """Call ``observer(error)`` for each call the record budget refuses, before it is raised;
+    returns the undo."""
+    _refusing.append(observer)
+    return lambda: _refusing.remove(observer)
+
+
 def opened(rec: Recording) -> None:
     """``rec`` has just opened."""
     for observer in list(_opening):
@@ -77,6 +85,12 @@ def missed(error: RecordingNotFound | StoreError) -> None:
     """A call missed (every miss passes here: ``Answers.missed``), or its stored answer could
     not be read (``Answers.lookup``)."""
     for observer in list(_missing):
+        observer(error)
+
+
+def refused(error: BudgetExceeded) -> None:
+    """The record budget refused a call (the pytest plugin learns which test made it)."""
+    for observer in list(_refusing):
         observer(error)
 
 

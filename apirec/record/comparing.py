@@ -86,8 +86,8 @@ class Comparing:
                 return
             try:
                 held = budget, budget.reserve(call.function)
-            except BudgetExceeded:
-                self.refused(call)
+            except BudgetExceeded as e:
+                self.refused(call, e)
                 raise
         with self._lock:
             self._held[call.key, call.index] = held
@@ -98,14 +98,17 @@ class Comparing:
             return
         try:
             held = budget, await budget.reserve_async(call.function)
-        except BudgetExceeded:
-            self.refused(call)
+        except BudgetExceeded as e:
+            self.refused(call, e)
             raise
         self._hold(call, held)
 
-    def refused(self, call: Call) -> None:
+    def refused(self, call: Call, error: BudgetExceeded) -> None:
+        if not self.measure_only:  # reported, as a call not compared: it was never made
+            self._report(call, self.slot(call), NOT_COMPARED, time.perf_counter(), error=str(error))
         with self._lock:
             self._stats.refused_by_budget += 1
+            self._stats.live -= 1  # counted as it went live, and never made
 
     def _spend(self, call: Call, ledger: dict[str, Any] | None) -> None:
         """The call's answer is counted (``ledger``), or it got none: what it held goes back."""
@@ -318,6 +321,9 @@ class Comparing:
             "slot": slot,
             "outcome": outcome,
             "file": details.pop("file", None),
+            # every call has every field: none for a call with no answer to compare
+            "differences": details.pop("differences", []),
+            "similarity": details.pop("similarity", None),
             **details,
             "ledger": {"stored": stored, "live": live},
         }

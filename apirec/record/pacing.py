@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from apirec.stores.ledger import LEDGER
+from apirec.stores.ledger import LEDGER, finite
 
 ENV_REPLAY_TIMING = "APIREC_REPLAY_TIMING"
 
@@ -48,16 +48,12 @@ def layered(value: Any) -> float | None:
     )
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 def wait_of(entry: Mapping[str, Any], factor: float) -> float:
     """How long a replay of this (not streamed) answer waits: what the live call took."""
     ledger = entry.get(LEDGER)
     if not isinstance(ledger, dict) or entry.get("response", {}).get("is_streaming"):
         return 0.0
-    seconds = _number(ledger.get("seconds"))
+    seconds = finite(ledger.get("seconds"))
     return 0.0 if seconds is None or seconds < 0 else seconds * factor
 
 
@@ -67,5 +63,5 @@ def chunk_times(entry: Mapping[str, Any], factor: float) -> list[float] | None:
     times = ledger.get("chunk_seconds") if isinstance(ledger, dict) else None
     if not isinstance(times, list):
         return None
-    due = [_number(t) for t in times]
+    due = [finite(t) for t in times]
     return [max(0.0, t) * factor for t in due if t is not None] if None not in due else None

@@ -9,6 +9,7 @@ the tokens are priced per model; apirec ships no prices of its own.
 from __future__ import annotations
 
 import json
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -38,18 +39,40 @@ def load_prices(path: str | Path) -> dict[str, tuple[float, float]]:
         table = json.loads(text) if where.suffix == ".json" else tomllib.loads(text)
     except (OSError, ValueError) as e:
         raise ValueError(f"prices {where}: cannot read it: {e}") from None
+    if not isinstance(table, dict):
+        raise ValueError(
+            f"prices {where}: needs a table of models, each with 'input' and 'output' (dollars "
+            f"per million tokens), got a {type(table).__name__}"
+        )
     prices: dict[str, tuple[float, float]] = {}
     for model, price in table.items():
-        if not isinstance(price, dict) or not all(
-            isinstance(price.get(side), int | float) and not isinstance(price.get(side), bool)
-            for side in ("input", "output")
-        ):
+        if not isinstance(price, dict) or not all(_is_price(price.get(side)) for side in _SIDES):
             raise ValueError(
                 f"prices {where}: {model!r} needs numbers 'input' and 'output' (dollars per "
-                f"million tokens), got {price!r}"
+                f"million tokens, finite and not negative), got {price!r}"
+            )
+        if set(price) - set(_SIDES):
+            # TOML reads an unquoted [gpt-4.1] as a table "1" inside [gpt-4]: quote such names
+            raise ValueError(
+                f"prices {where}: {model!r} holds {sorted(set(price) - set(_SIDES))!r} besides "
+                f"'input' and 'output'; a model name with a dot is quoted in TOML "
+                f'(["gpt-4.1"])'
             )
         prices[model] = (float(price["input"]), float(price["output"]))
     return prices
+
+
+_SIDES = ("input", "output")
+
+
+def _is_price(value: object) -> bool:
+    """Dollars: a finite number, not negative (NaN passes every budget, a negative earns)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
 
 
 # what a dated snapshot of a listed model adds to its name: a date or a version number

@@ -172,6 +172,14 @@ def ledger_of(
     return ledger
 
 
+def finite(value: Any) -> float | None:
+    """A ledger's number, or None: not a number, or NaN or infinite (JSON lets a file say
+    ``NaN``: a damaged ledger, unknown like a missing one)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
 def read(entry: Mapping[str, Any]) -> tuple[float | None, dict[str, int], str | None]:
     """A stored entry's live seconds, token counts and model; ``None``/empty when unknown
     (recorded before the ledger, or damaged: never an error, the ledger is only a report)."""
@@ -181,20 +189,12 @@ def read(entry: Mapping[str, Any]) -> tuple[float | None, dict[str, int], str | 
     seconds = ledger.get("seconds")
     usage = ledger.get("usage")
     counts = {
-        kind: int(usage[kind])
+        kind: int(n)
         for kind in TOKENS
-        if isinstance(usage, dict)
-        and isinstance(usage.get(kind), int | float)
-        and not isinstance(usage.get(kind), bool)
+        if isinstance(usage, dict) and (n := finite(usage.get(kind))) is not None
     }
     model = ledger.get("model")
-    return (
-        float(seconds)
-        if isinstance(seconds, int | float) and not isinstance(seconds, bool)
-        else None,
-        counts,
-        model if isinstance(model, str) else None,
-    )
+    return finite(seconds), counts, model if isinstance(model, str) else None
 
 
 def tokens_text(n: float) -> str:
