@@ -29,7 +29,7 @@ import pytest
 from apirec.errors import BudgetExceeded, RecordingNotFound, StoreError
 from apirec.pytest.network import caught_anyway, is_in_chain
 from apirec.pytest.session import READING, SessionState
-from apirec.record.closing import Recording, observe_misses, observe_opening, observe_refusals
+from apirec.record.closing import Recording, observe_misses, observe_opening
 from apirec.record.context import current_test_id, open_recordings
 from apirec.record.recording import Recording as OpenRecording
 
@@ -38,7 +38,7 @@ from apirec.record.recording import Recording as OpenRecording
 RAISED = pytest.StashKey[list[BaseException]]()
 OWN_MISSES = pytest.StashKey[list[RecordingNotFound]]()
 # a replay miss, or a stored answer that could not be read (a payload missing from the remote)
-Miss = RecordingNotFound | StoreError
+Miss = RecordingNotFound | StoreError | BudgetExceeded
 # pytest's skip and xfail outcomes: a miss in their chain was swallowed, not raised
 _OUTCOMES = (pytest.skip.Exception, pytest.xfail.Exception)
 
@@ -55,13 +55,11 @@ class OpenedHooks:
         self.state = state
         self.known: weakref.WeakSet[Recording] = weakref.WeakSet()
         self.misses: dict[str, list[Miss]] = defaultdict(list)
-        self.refusals: dict[str, list[BudgetExceeded]] = defaultdict(list)
         # while a test runs: each recording open during it -> its calls when it began
         self.window: dict[Recording, int] | None = None
         self._undo = [
             observe_opening(self.opened),
             observe_misses(self.missed),
-            observe_refusals(self.refused),
         ]
         if current_test_id() is not None:  # loaded while a test runs: its window starts now
             self.window = {}
@@ -88,11 +86,6 @@ class OpenedHooks:
         if test_id is not None:
             self.misses[test_id].append(error)
 
-    def refused(self, error: BudgetExceeded) -> None:
-        test_id = current_test_id()
-        if test_id is not None:
-            self.refusals[test_id].append(error)
-
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         for undo in self._undo:
             undo()
@@ -100,7 +93,6 @@ class OpenedHooks:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self.misses.clear()  # a miss of a test that has ended fails nothing now
-        self.refusals.clear()
         self.own = []
         item.stash[RAISED] = []
         self.window = {}
@@ -130,7 +122,6 @@ class OpenedHooks:
             for m in (*getattr(rec, "misses", ()), *getattr(rec, "read_errors", ()))
         }
         fail_if_swallowed(item, self.misses.pop(item.nodeid, []), left)
-        fail_if_refusal_swallowed(item, self.refusals.pop(item.nodeid, []))
         return result
 
     def _judge_stores(self, node_id: str) -> None:
@@ -177,6 +168,12 @@ def fail_if_swallowed(item: pytest.Item, misses: list[Miss], left_to_the_test: s
     first = swallowed[0]
     if isinstance(first, StoreError):
         raise StoreError(caught_anyway("store error", swallowed), path=first.path)
+    if isinstance(first, BudgetExceeded):
+        raise BudgetExceeded(
+            caught_anyway("call refused by the record budget", swallowed),
+            budget=first.budget,
+            spent=first.spent,
+        )
     raise RecordingNotFound(
         caught_anyway("replay miss", swallowed),
         function=first.function,
@@ -184,20 +181,4 @@ def fail_if_swallowed(item: pytest.Item, misses: list[Miss], left_to_the_test: s
         arguments=first.arguments,
         location=first.location,
         test_id=first.test_id,
-    )
-
-
-def fail_if_refusal_swallowed(item: pytest.Item, refusals: list[BudgetExceeded]) -> None:
-    """Fail the test when the record budget refused one of its calls and its code hid it
-    (``except Exception``): the test passed on a fallback, with nothing recorded for it."""
-    raised = item.stash.get(RAISED, [])
-    swallowed = [r for r in refusals if not any(is_in_chain(r, e) for e in raised)]
-    if not swallowed:
-        return
-    __tracebackhide__ = True
-    first = swallowed[0]
-    raise BudgetExceeded(
-        caught_anyway("call refused by the record budget", swallowed),
-        budget=first.budget,
-        spent=first.spent,
     )

@@ -179,7 +179,7 @@ class Budget:
         try:
             return self._reserve(function)
         except BudgetExceeded as e:
-            closing.refused(e)  # a refusal the code under test swallows still fails its test
+            closing.missed(e)  # a refusal the code under test swallows still fails its test
             raise
 
     def _reserve(self, function: str) -> str:
@@ -198,7 +198,7 @@ class Budget:
         try:
             return await self._reserve_async(function)
         except BudgetExceeded as e:
-            closing.refused(e)
+            closing.missed(e)
             raise
 
     async def _reserve_async(self, function: str) -> str:

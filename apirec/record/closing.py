@@ -16,6 +16,9 @@ from apirec.record.modes import Mode
 
 if TYPE_CHECKING:  # the pytest plugin's start-up imports this module: it must stay light
     from apirec.errors import BudgetExceeded, RecordingNotFound, StoreError
+
+    # what a test's code may swallow (``except Exception``) though its test must fail
+    Caught = RecordingNotFound | StoreError | BudgetExceeded
     from apirec.record.calls import Stats
     from apirec.record.settings import Settings
 
@@ -49,8 +52,7 @@ def observe_closing(observer: Callable[[Recording], None]) -> Callable[[], None]
 # Told of every recording as it opens (not again while it is open) and of every replay miss, in
 # the context of the call that missed, so the observer can tell which test made it.
 _opening: list[Callable[[Recording], None]] = []
-_missing: list[Callable[[RecordingNotFound | StoreError], None]] = []
-_refusing: list[Callable[[BudgetExceeded], None]] = []
+_missing: list[Callable[[Caught], None]] = []
 
 
 def observe_opening(observer: Callable[[Recording], None]) -> Callable[[], None]:
@@ -59,20 +61,12 @@ def observe_opening(observer: Callable[[Recording], None]) -> Callable[[], None]
     return lambda: _opening.remove(observer)
 
 
-def observe_misses(
-    observer: Callable[[RecordingNotFound | StoreError], None],
-) -> Callable[[], None]:
-    """Call ``observer(error)`` for each replay miss and each stored answer that could not be
-    read (a payload missing from the remote), before it is raised; returns the undo."""
+def observe_misses(observer: Callable[[Caught], None]) -> Callable[[], None]:
+    """Call ``observer(error)`` for each replay miss, each stored answer that could not be
+    read (a payload missing from the remote) and each call the record budget refused,
+    before it is raised; returns the undo."""
     _missing.append(observer)
     return lambda: _missing.remove(observer)
-
-
-def observe_refusals(observer: Callable[[BudgetExceeded], None]) -> Callable[[], None]:
-    """Call ``observer(error)`` for each call the record budget refuses, before it is raised;
-    returns the undo."""
-    _refusing.append(observer)
-    return lambda: _refusing.remove(observer)
 
 
 def opened(rec: Recording) -> None:
@@ -81,16 +75,10 @@ def opened(rec: Recording) -> None:
         observer(rec)
 
 
-def missed(error: RecordingNotFound | StoreError) -> None:
-    """A call missed (every miss passes here: ``Answers.missed``), or its stored answer could
-    not be read (``Answers.lookup``)."""
+def missed(error: Caught) -> None:
+    """A call missed (every miss passes here: ``Answers.missed``), its stored answer could
+    not be read (``Answers.lookup``), or the record budget refused it (``Budget``)."""
     for observer in list(_missing):
-        observer(error)
-
-
-def refused(error: BudgetExceeded) -> None:
-    """The record budget refused a call (the pytest plugin learns which test made it)."""
-    for observer in list(_refusing):
         observer(error)
 
 
