@@ -13,22 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_cli_remote import BRANCH_TEST as BRANCH_TESTS
 from tests.test_cli_remote import cli
 
 from .plugin_helpers import setup
-
-BRANCH_TESTS = """
-import hashlib
-import apirec
-
-@apirec.record(name="tts.speak")
-def speak(text):
-    block = hashlib.sha256(text.encode()).digest()
-    return (block * (100 * 1024 // len(block) + 1))[: 100 * 1024]
-
-def test_speaks(apirec):
-    speak("branch")
-"""
 
 
 def _branch_run(pytester, tmp_path, monkeypatch, *args):
