@@ -92,8 +92,7 @@ class Answers:
         that says where the object was looked for."""
         if url is None:
             raise StoreError(
-                f"it is not in {home / BLOBS_DIR} nor in the cache {self.cache.root}, and no "
-                f"remote store is set to fetch it from (give --remote URL, set "
+                f"no remote store is set for {home} to fetch it from (give --remote URL, set "
                 f"APIREC_REMOTE, or apirec_remote in the pytest ini file; a blob of "
                 f"{BLOBS_DIR}/: restore it from version control, or record the answer again)"
             )
