@@ -166,6 +166,11 @@ def build() -> argparse.ArgumentParser:
     convert.add_argument("src", metavar="SRC")
     convert.add_argument("dst", metavar="DST")
     convert.add_argument("--to", choices=["json", "msgpack"], required=True)
+    _remote(
+        convert,
+        "the remote store the recordings keep large payloads in: bytes not in blobs/ are its "
+        "objects, and stay references",
+    )
 
     scan = _command(commands, "scan")
     _quiet(scan)
