@@ -40,15 +40,11 @@ def _show(*argv: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("store", ["json", "msgpack"])
-def test_the_report_names_a_file_that_exists_and_an_entry_show_opens(
-    pytester, monkeypatch, store
-):
+def test_the_report_names_a_file_that_exists_and_an_entry_show_opens(pytester, monkeypatch, store):
     setup(pytester)
     pytester.makepyfile(test_ask=TESTS)
     monkeypatch.setenv("ANSWER", "grass")
-    pytester.runpytest("--apirec-mode=record", f"--apirec-store={store}").assert_outcomes(
-        passed=1
-    )
+    pytester.runpytest("--apirec-mode=record", f"--apirec-store={store}").assert_outcomes(passed=1)
     monkeypatch.setenv("ANSWER", "hay")
     result = pytester.runpytest(
         "--apirec-mode=compare", f"--apirec-store={store}", "--apirec-compare-report=r.json"
