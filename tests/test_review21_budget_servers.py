@@ -38,11 +38,6 @@ def test_the_program(apirec):
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--apirec-record-budget (and APIREC_RECORD_BUDGET) does not reach a program under "
-    "apirec run that the tests start: a budget of 1 token lets it record all 3 calls",
-)
 def test_the_budget_holds_the_recordings_of_a_server_under_test(
     pytester, monkeypatch, openai_server
 ):
