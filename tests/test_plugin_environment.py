@@ -170,3 +170,34 @@ def test_the_prices_price_what_a_conftest_recording_saved(pytester):
     result.assert_outcomes(passed=1)
     # 1.2M input tokens at $2.50 and 0.3M output at $10 per million: $6.00
     result.stdout.fnmatch_lines(["apirec: 1 replayed, *saved * and 1.5M tokens ($6.00)*"])
+
+
+# The program starts a Python child with an environment of its own (no APIREC_* at all).
+PARENT = """
+import os, subprocess, sys
+
+done = subprocess.run(
+    [sys.executable, "program.py", sys.argv[1]], env={"PATH": os.environ.get("PATH", "")},
+    capture_output=True, text=True,
+)
+print(done.stdout, done.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    ("option", "attribute", "expected"),
+    [o for o in OPTIONS if o[1] in ("replay_timing", "budget", "max_age")],
+)
+def test_a_child_with_an_environment_of_its_own_keeps_the_runs_settings(
+    pytester, option, attribute, expected
+):
+    pytester.makeini(INI.format(extra=""))
+    pytester.makepyfile(
+        reading=READ,
+        program=PROGRAM,
+        parent=PARENT,
+        test_it=UNDER_APIREC_RUN.replace('"program.py"', '"parent.py"').format(
+            attribute=attribute, expected=expected
+        ),
+    )
+    pytester.runpytest(option).assert_outcomes(passed=1)
