@@ -91,9 +91,7 @@ def test_a_conftest_recording_follows_the_command_line(pytester, option, attribu
 
 
 @pytest.mark.parametrize(("option", "attribute", "expected"), OPTIONS)
-def test_a_program_under_apirec_run_follows_the_command_line(
-    pytester, option, attribute, expected
-):
+def test_a_program_under_apirec_run_follows_the_command_line(pytester, option, attribute, expected):
     option, expected = _given(pytester, option, expected)
     pytester.makeini(INI.format(extra=""))
     pytester.makepyfile(
@@ -156,7 +154,7 @@ def shared_recordings():
     with apirec.recording(Path(__file__).parent / "recordings") as rec:
         yield rec
 """
-PRICES = '[gpt-4o]\ninput = 2.50\noutput = 10.00\n'
+PRICES = "[gpt-4o]\ninput = 2.50\noutput = 10.00\n"
 
 
 def test_the_prices_price_what_a_conftest_recording_saved(pytester):

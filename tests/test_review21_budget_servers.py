@@ -10,8 +10,6 @@ plugin hands every process the run's budget and its spend file (apirec.pytest.en
 
 from __future__ import annotations
 
-import pytest
-
 # The code under test: a program that asks three questions, as a backend would for a request.
 PROGRAM = """
 import os, openai
@@ -82,4 +80,6 @@ def test_a_program_a_test_starts_shares_the_budget_the_test_spent(
     )
     result.assert_outcomes(passed=1)
     assert not list((pytester.path / "server-recordings").glob("*.json"))
-    result.stdout.fnmatch_lines(["apirec: 0 replayed, 1 recorded, *; recording spent * of the 1 budget*"])
+    result.stdout.fnmatch_lines(
+        ["apirec: 0 replayed, 1 recorded, *; recording spent * of the 1 budget*"]
+    )

@@ -91,6 +91,7 @@ def configure(config: pytest.Config) -> None:
         level=layer or env_level or "recordings",
     )
 
+
 def _hosts(text: str, source: str) -> tuple[str, ...]:
     from apirec.record.settings import split_hosts
 

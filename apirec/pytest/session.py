@@ -307,9 +307,7 @@ def _spent(s: Stats, budget: Any) -> str:
         tokens, dollars = budget.spent()
         cost = dollars if dollars else cost
     here = bool(s.recorded or s.live)  # this process made live calls: their time is known
-    if not (here or tokens) or not (
-        budget is not None or _worth_saying(s.spent_seconds, tokens)
-    ):
+    if not (here or tokens) or not (budget is not None or _worth_saying(s.spent_seconds, tokens)):
         return ""
     what = "live calls" if s.live and not s.recorded else "recording"
     parts = [_duration(s.spent_seconds)] if here else []
