@@ -157,14 +157,17 @@ def shared_recordings():
 PRICES = "[gpt-4o]\ninput = 2.50\noutput = 10.00\n"
 
 
-def test_the_prices_price_what_a_conftest_recording_saved(pytester):
+@pytest.mark.parametrize("given", ["option", "environment"])
+def test_the_prices_price_what_a_conftest_recording_saved(pytester, monkeypatch, given):
     pytester.makeini(INI.format(extra=""))
     pytester.makeconftest(AUTOUSE)
     pytester.makepyfile(llm=LLM, test_llm="import llm\n\ndef test_it():\n    llm.chat('hi')\n")
-    pytester.makefile(".toml", prices=PRICES)
+    table = pytester.makefile(".toml", prices=PRICES)
     pytester.syspathinsert()
     pytester.runpytest("--apirec-mode=record").assert_outcomes(passed=1)
-    result = pytester.runpytest("--apirec-prices=prices.toml")
+    if given == "environment":  # the lowest layer of --apirec-prices
+        monkeypatch.setenv("APIREC_PRICES", str(table))
+    result = pytester.runpytest(*(["--apirec-prices=prices.toml"] if given == "option" else []))
     result.assert_outcomes(passed=1)
     # 1.2M input tokens at $2.50 and 0.3M output at $10 per million: $6.00
     result.stdout.fnmatch_lines(["apirec: 1 replayed, *saved * and 1.5M tokens ($6.00)*"])
