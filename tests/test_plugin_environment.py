@@ -202,3 +202,27 @@ def test_a_child_with_an_environment_of_its_own_keeps_the_runs_settings(
         ),
     )
     pytester.runpytest(option).assert_outcomes(passed=1)
+
+
+# A test that runs pytest itself: the inner session, with the budget only in its environment,
+# counts into the run's spend file instead of starting a budget of its own.
+OUTER = """
+import subprocess, sys, llm
+
+def test_outer(apirec):
+    llm.chat("first")  # 1.5M tokens: the budget of 1 is spent
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "inner_check.py", "-p", "no:cacheprovider"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 1 and "BudgetExceeded" in done.stdout, done.stdout
+"""
+INNER = "import llm\n\ndef test_inner(apirec):\n    llm.chat('second')\n"
+
+
+def test_a_pytest_session_a_test_starts_joins_the_runs_budget(pytester):
+    pytester.makeini(INI.format(extra=""))
+    pytester.makepyfile(llm=LLM, test_outer=OUTER, inner_check=INNER)
+    pytester.syspathinsert()
+    result = pytester.runpytest("--apirec-mode=record", "--apirec-record-budget=1")
+    result.assert_outcomes(passed=1)

@@ -11,6 +11,9 @@
 * Expiry: ``--apirec-max-age``, ``--apirec-expired``, their ini keys and marker options
   (``apirec.pytest.expiry``).
 * Every test runs inside ``apirec.test_context(node_id)``.
+* The run's command-line settings, its record budget and its prices reach the recordings the
+  fixture does not open (a conftest's, a program a test starts under ``apirec run``) through
+  ``APIREC_*`` variables, all set in one place (``apirec.pytest.environment``).
 * A miss the code under test swallowed still fails the test at teardown, and so does a
   connection the network guard blocked, whichever way the test's recording was opened
   (``apirec.pytest.opened``, which registers every recording that opens, also a conftest's;
