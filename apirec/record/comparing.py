@@ -35,7 +35,7 @@ from apirec.record.error_policy import Policy, Services, from_service, should_st
 from apirec.record.live_ledger import live_ledger
 from apirec.record.modes import Mode
 from apirec.record.other_names import find_elsewhere
-from apirec.record.savings import tally_spent
+from apirec.record.savings import prices_of, tally_spent
 from apirec.record.sequences import repeats_last
 from apirec.record.settings import Settings
 from apirec.record.stored_answers import Answers
@@ -121,7 +121,7 @@ class Comparing:
             return
         held[0].spend(ledger, held[1])
         with self._lock:  # what the summary says the live calls spent
-            tally_spent(self._stats, [ledger], self.settings.extra.get("prices"))
+            tally_spent(self._stats, [ledger], prices_of(self.settings.extra))
 
     def close(self) -> None:
         """The recording closes: calls still in flight (a stream left unread) hold nothing."""
