@@ -113,8 +113,8 @@ def build() -> argparse.ArgumentParser:
     show.add_argument(
         "--remote",
         metavar="URL",
-        help="where a body kept remotely is fetched from (default: APIREC_REMOTE, then the "
-        "ini key apirec_remote of the pytest configuration above the recording)",
+        help="where a body kept remotely is fetched from (default: the ini key apirec_remote "
+        "of the pytest configuration above the recording, then APIREC_REMOTE)",
     )
 
     diff = _command(commands, "diff")
@@ -263,7 +263,7 @@ def _remote(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--remote",
         metavar="URL",
-        help=f"{what} (default: APIREC_REMOTE, then apirec_remote in the pytest ini file)",
+        help=f"{what} (default: apirec_remote in the pytest ini file, then APIREC_REMOTE)",
     )
 
 

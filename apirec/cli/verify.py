@@ -273,9 +273,8 @@ def verify(args: argparse.Namespace) -> int:
 
 def _objects(args: argparse.Namespace) -> Objects:
     """Objects are read from ``blobs/``, the cache, then the remote if one is configured
-    (``--remote``, ``APIREC_REMOTE``, the ini file, as ``apirec show`` finds it): a
-    recording whose object is nowhere is
-    a problem, as in replay."""
+    (``--remote``, the ini file, ``APIREC_REMOTE``: :mod:`apirec.cli.remote_config`): a
+    recording whose object is nowhere is a problem, as in replay."""
     url = configured_remote(args.remote, Path(args.path))
     return Objects(None if url is None else open_given(url, "verify"), Cache())
 

@@ -5,7 +5,6 @@ handed to the workers."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 
 from apirec.pytest import prices
 from apirec.record.budget import Budget, set_run_budget
+from apirec.record.layers import first_given
 
 _BUDGET = pytest.StashKey[dict[str, Any]]()
 _WORKER_KEY = "apirec_budget_spent"
@@ -31,15 +31,15 @@ class _HandToWorkers:
 
 
 def configure(config: pytest.Config) -> None:
-    # where it came from, for the error a bad value gets
-    source, text = "--apirec-record-budget", config.getoption("apirec_record_budget", None)
-    if not text:
-        source, text = "apirec_record_budget (ini)", config.getini("apirec_record_budget")
-    if not text:
-        source, text = "APIREC_RECORD_BUDGET", os.environ.get("APIREC_RECORD_BUDGET")
-    if not text:
+    given = first_given(
+        command_line=("--apirec-record-budget", config.getoption("apirec_record_budget", None)),
+        ini=("ini apirec_record_budget", config.getini("apirec_record_budget") or None),
+        environment="APIREC_RECORD_BUDGET",
+    )
+    if given is None or not given.value:
         config.stash[_BUDGET] = {}
         return
+    source, text = given.source, given.value  # where it came from, for the error a bad value gets
     given = getattr(config, "workerinput", {}).get(_WORKER_KEY)
     if given:
         spent = Path(given)
