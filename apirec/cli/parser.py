@@ -164,6 +164,13 @@ def build() -> argparse.ArgumentParser:
     convert.add_argument("src", metavar="SRC")
     convert.add_argument("dst", metavar="DST")
     convert.add_argument("--to", choices=["json", "msgpack"], required=True)
+    _remote(convert, "the remote store the recordings' references name")
+    convert.add_argument(
+        "--upload",
+        action="store_true",
+        help="move the payloads over 64 KiB kept locally (blobs/, large bytes and answer "
+        "bodies) to the remote store, as a run with the remote stores them",
+    )
 
     scan = _command(commands, "scan")
     _quiet(scan)
