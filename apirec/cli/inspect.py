@@ -284,7 +284,16 @@ def diff(args: argparse.Namespace) -> int:
     import difflib
 
     root = Path(args.dir)
-    a, b = load(find(args.a, root)), load(find(args.b, root))
+    notes: list[str] = []
+
+    def loaded(target: str) -> Loaded:  # a body kept remotely is compared, not its digest
+        found = load(find(target, root))
+        url = configured_remote(args.remote, found.path.parent)
+        entry, note = with_body(found.entry, str(found.path), url)
+        notes.extend([] if note is None else [f"note: {found.path}: {note}"])
+        return dataclasses.replace(found, entry=entry)
+
+    a, b = loaded(args.a), loaded(args.b)
     lines = list(
         difflib.unified_diff(
             _comparable(describe(a, full=True)),
@@ -296,7 +305,7 @@ def diff(args: argparse.Namespace) -> int:
         )
     )
     if not lines:
-        print("same recording content")
+        print("\n".join(["same recording content", *notes]))
         return OK
-    print("\n".join(lines))
+    print("\n".join([*lines, *notes]))
     return PROBLEMS

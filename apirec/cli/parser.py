@@ -122,6 +122,7 @@ def build() -> argparse.ArgumentParser:
     diff.add_argument("b", metavar="B")
     diff.add_argument("--dir", default=".", help="where to look for keys (default: .)")
     diff.add_argument("-U", "--context", type=int, default=3, help="lines of context")
+    _remote(diff, "where bodies kept remotely are fetched from, to be compared")
 
     verify = _command(commands, "verify")
     _quiet(verify)
