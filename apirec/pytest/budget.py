@@ -31,15 +31,15 @@ class _HandToWorkers:
 
 
 def configure(config: pytest.Config) -> None:
-    given = first_given(
-        command_line=("--apirec-record-budget", config.getoption("apirec_record_budget", None)),
+    found = first_given(
+        command_line=("--apirec-record-budget", config.getoption("apirec_record_budget") or None),
         ini=("ini apirec_record_budget", config.getini("apirec_record_budget") or None),
         environment="APIREC_RECORD_BUDGET",
     )
-    if given is None or not given.value:
+    if found is None:
         config.stash[_BUDGET] = {}
         return
-    source, text = given.source, given.value  # where it came from, for the error a bad value gets
+    source, text = found.source, found.value  # where it came from, for the error a bad value gets
     given = getattr(config, "workerinput", {}).get(_WORKER_KEY)
     if given:
         spent = Path(given)
