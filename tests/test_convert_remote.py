@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import apirec
+from apirec.stores.json_store import dumps
 from apirec.stores.msgpack.writer import FILE_NAME
 
 pytest.importorskip("obstore")
@@ -187,3 +188,27 @@ def test_upload_needs_a_writable_remote(tmp_path: Path, remote: str | None, mess
         cwd=tmp_path, cache=tmp_path / "cache",
     )  # fmt: skip
     assert done.returncode == 2 and message in done.stderr, done
+
+
+def test_upload_passes_the_write_gate_before_anything_leaves(tmp_path: Path) -> None:
+    """A secret in a body written by an older version (or by hand) never reaches the remote."""
+    key = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0"
+    body = {"pages": ["lorem ipsum " * 20] * 400, "leak": f"Authorization: Bearer {key}"}
+    recs = tmp_path / "recs"
+    recs.mkdir()
+    name = "0123456789abcdef0123456789abcdef"
+    entry = {
+        "request": {"function": "docs.fetch", "args": {"n": "x"}, "key": name},
+        "response": {"body": body, "is_streaming": False},
+        "id_normalization_mapping": {},
+    }
+    (recs / f"{name}.json").write_bytes(dumps(entry))  # as apirec writes a file
+    objects = tmp_path / "objects"
+    args = ("convert", "recs", "mp", "--to", "msgpack", "--upload", "--remote", objects.as_uri())
+    done = cli(*args, cwd=tmp_path, cache=tmp_path / "cache")
+    assert done.returncode == 0, done
+    (uploaded,) = _objects(objects)
+    assert b"lorem ipsum" in uploaded.read_bytes() and key[:12].encode() not in (
+        uploaded.read_bytes()
+    )
+    assert not any(key[:12].encode() in p.read_bytes() for p in _objects(tmp_path / "cache"))

@@ -28,7 +28,7 @@ from apirec.errors import StoreError
 from apirec.gate.placeholders import TYPE
 from apirec.stores import blobs
 from apirec.stores.blob_files import BlobFiles
-from apirec.stores.gated import gated_bytes
+from apirec.stores.gated import gated, gated_bytes
 from apirec.stores.json_store import _FILE_RE, TMP_DIR, Entry, dumps, parse
 from apirec.stores.msgpack.store import MsgpackStore
 from apirec.stores.msgpack.writer import (
@@ -138,7 +138,8 @@ class _Payloads:
         if not self.upload or isinstance(entry, bytes) or len(dumps(entry)) <= blobs.MIN_SIZE:
             return entry
         assert self.remote is not None
-        stored, payloads = self.remote.split(entry)
+        # the write gate before anything leaves: an object uploaded is stored too
+        stored, payloads = self.remote.split(gated(entry))
         if self.sending:
             self.remote.upload(payloads, where)
         return stored  # type: ignore[no-any-return]
