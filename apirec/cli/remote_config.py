@@ -18,9 +18,10 @@ from typing import Any
 
 from apirec.errors import StoreError
 from apirec.record.layers import first_given
-from apirec.record.settings import ENV_REMOTE
 from apirec.stores import blobs
 from apirec.stores.remote.payloads import RemotePayloads
+
+ENV_REMOTE = "APIREC_REMOTE"  # as apirec.record.settings reads it (not imported: ls stays light)
 
 _INI = "apirec_remote"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 from apirec.errors import InvalidMode
-from apirec.record.layers import first_given
 
 ENV_VAR = "APIREC_MODE"
 
@@ -55,5 +54,7 @@ def parse_mode(value: Mode | str, *, source: str = "mode") -> Mode:
 
 def resolve_mode(explicit: Mode | str | None) -> Mode:
     """The ``mode=`` argument, else ``APIREC_MODE``, else ``replay`` (never the network)."""
+    from apirec.record.layers import first_given  # not on `import apirec`'s path
+
     given = first_given(argument=("mode", explicit), environment=ENV_VAR)
     return Mode.REPLAY if given is None else parse_mode(given.value, source=given.source)
