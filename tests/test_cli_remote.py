@@ -197,7 +197,7 @@ def test_pull_tells_an_unreachable_remote_from_a_missing_object(
     assert "missing" not in summary and "altered" not in summary, summary
 
 
-def test_pull_finds_the_remote_in_the_environment_then_the_pytest_ini(
+def test_pull_finds_the_remote_on_the_command_line_then_the_pytest_ini_then_the_environment(
     recorded: tuple[Path, str], tmp_path: Path
 ) -> None:
     root, remote = recorded
@@ -205,20 +205,25 @@ def test_pull_finds_the_remote_in_the_environment_then_the_pytest_ini(
     none = cli("pull", "tests/recordings", cache=tmp_path / "none", cwd=checkout)
     assert none.returncode == 2 and "--remote URL" in none.stderr, none.stderr
 
+    from_env = cli(
+        "pull", "tests/recordings", cache=tmp_path / "env", cwd=checkout, APIREC_REMOTE=remote
+    )
+    assert from_env.returncode == 0 and f"from {remote} into" in from_env.stdout, from_env
+    assert "fetched 3 objects" in from_env.stdout
+
+    # the ini file before the environment, as for every setting and in the test run
+    # (apirec.record.layers); the command line before both
+    elsewhere = f"file://{tmp_path / 'nothing-here'}"
     (checkout / "pyproject.toml").write_text(
         f'[tool.pytest.ini_options]\napirec_remote = "{remote}"\n'
     )
-    from_ini = cli("pull", "tests/recordings", cache=tmp_path / "ini", cwd=checkout)
-    assert from_ini.returncode == 0 and f"from {remote} into" in from_ini.stdout, from_ini
-    assert "fetched 3 objects" in from_ini.stdout
-
-    # the environment before the ini file (a fork's job points at a read-only copy), the
-    # command line before both
-    elsewhere = f"file://{tmp_path / 'nothing-here'}"
-    from_env = cli(
-        "pull", "tests/recordings", cache=tmp_path / "env", cwd=checkout, APIREC_REMOTE=elsewhere
+    from_ini = cli(
+        "pull", "tests/recordings", cache=tmp_path / "ini", cwd=checkout, APIREC_REMOTE=elsewhere
     )
-    assert from_env.returncode == 1 and f"from {elsewhere} into" in from_env.stdout, from_env
+    assert from_ini.returncode == 0 and f"from {remote} into" in from_ini.stdout, from_ini
+    (checkout / "pyproject.toml").write_text(
+        f'[tool.pytest.ini_options]\napirec_remote = "{elsewhere}"\n'
+    )
     given = cli(
         "pull", "tests/recordings", "--remote", remote, cwd=checkout, APIREC_REMOTE=elsewhere
     )

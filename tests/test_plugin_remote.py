@@ -4,6 +4,9 @@ of a pytest run kept in a remote store (here a file:// directory and moto's S3).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -55,6 +58,35 @@ def test_a_run_keeps_large_bodies_in_the_remote(pytester, tmp_path, monkeypatch,
     pytester.runpytest(*args).assert_outcomes(passed=2)  # replay: a miss would fail
     cached = [p for p in (tmp_path / "fresh-cache").rglob("*") if p.is_file()]
     assert len(cached) == 1  # fetched through the cache
+
+
+def test_the_run_and_apirec_pull_agree_when_the_ini_and_the_environment_do_not(
+    pytester, tmp_path, monkeypatch
+):
+    """One order for every setting, in the plugin and the commands: command line > ini >
+    APIREC_*. ``apirec pull`` (a CI step before the tests) took the environment's remote
+    before the ini's, so it prefetched from another store than the run then read."""
+    in_ini, in_env = tmp_path / "ini-objects", tmp_path / "env-objects"
+    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("APIREC_REMOTE", in_env.as_uri())
+    setup(pytester, f"apirec_remote = {in_ini.as_uri()}")
+    pytester.makepyfile(test_remote=TESTS)
+    args = ["--apirec-dir=recs", "-k", "test_fetch"]
+    pytester.runpytest(*args, "--apirec-mode=record").assert_outcomes(passed=1)
+    assert len(list(in_ini.iterdir())) == 1 and not in_env.exists()  # the ini's remote
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env["APIREC_CACHE_DIR"] = str(tmp_path / "ci-cache")
+    pulled = subprocess.run(
+        [sys.executable, "-m", "apirec", "pull", "recs"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=pytester.path,
+        timeout=120,
+    )
+    assert pulled.returncode == 0, pulled
+    assert f"from {in_ini.as_uri()} into" in pulled.stdout and "fetched 1 object" in pulled.stdout
 
 
 def test_a_missing_object_fails_the_test_naming_it(pytester, tmp_path, monkeypatch):

@@ -79,6 +79,7 @@ def test_a_run_without_recordings_loads_only_the_plugins_start_up(tmp_path: Path
         "apirec.record",
         "apirec.record.closing",
         "apirec.record.context",
+        "apirec.record.layers",  # the run's mode: APIREC_MODE, by the one order (stdlib only)
         "apirec.record.lazy_module",
         "apirec.record.modes",
     ]

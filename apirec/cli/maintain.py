@@ -26,6 +26,8 @@ from apirec.stores.blob_files import DIR, BlobFiles, recordings_beside
 from apirec.stores.convert import convert as convert_store
 from apirec.stores.json_store import JsonStore
 from apirec.stores.metadata import MOVED_AT
+from apirec.stores.remote.objects import check_remote, is_read_only
+from apirec.stores.remote.payloads import RemotePayloads
 
 
 def prune(args: argparse.Namespace) -> int:
@@ -150,12 +152,36 @@ def convert(args: argparse.Namespace) -> int:
     src, dst = Path(args.src), Path(args.dst)
     if not src.exists():
         raise UsageError(f"{src}: no such file or directory")
+    url = configured_remote(args.remote, src if src.is_dir() else src.parent)
+    remote = _convert_remote(args, src, url)
     try:
         with Progress("convert", quiet=args.quiet) as progress:
-            remote = configured_remote(args.remote, src) is not None
-            count = convert_store(src, dst, to=to, progress=progress.step, remote=remote)
+            count = convert_store(
+                src, dst, to=to, progress=progress.step, remote=remote, upload=args.upload
+            )
     except (ApirecError, OSError) as e:
         error(str(e))
         return PROBLEMS
     print(f"converted {plural(count, 'recording')} from {src} ({source_kind}) to {dst} ({to})")
+    if args.upload:
+        print(f"payloads over 64 KiB are kept in {url} (uploaded where it lacked them)")
     return OK
+
+
+def _convert_remote(args: argparse.Namespace, src: Path, url: str | None) -> RemotePayloads | None:
+    """The remote store the recordings refer to, found as every command finds it
+    (:mod:`apirec.cli.remote_config`); checked, and writable for ``--upload``."""
+    if url is None:
+        if args.upload:
+            raise UsageError(
+                "convert --upload: no remote store: give --remote URL (s3://bucket/prefix, "
+                "file:///path), set apirec_remote in the pytest ini file, or set APIREC_REMOTE"
+            )
+        return None
+    try:
+        check_remote(url)
+    except ValueError as e:  # InvalidStore
+        raise UsageError(f"convert: {e}") from None
+    if args.upload and is_read_only(url):
+        raise UsageError(f"convert --upload: {url} is read-only; upload to the store it mirrors")
+    return RemotePayloads.open(url, src)

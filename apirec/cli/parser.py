@@ -113,8 +113,8 @@ def build() -> argparse.ArgumentParser:
     show.add_argument(
         "--remote",
         metavar="URL",
-        help="where a body kept remotely is fetched from (default: APIREC_REMOTE, then the "
-        "ini key apirec_remote of the pytest configuration above the recording)",
+        help="where a body kept remotely is fetched from (default: the ini key apirec_remote "
+        "of the pytest configuration above the recording, then APIREC_REMOTE)",
     )
 
     diff = _command(commands, "diff")
@@ -166,10 +166,12 @@ def build() -> argparse.ArgumentParser:
     convert.add_argument("src", metavar="SRC")
     convert.add_argument("dst", metavar="DST")
     convert.add_argument("--to", choices=["json", "msgpack"], required=True)
-    _remote(
-        convert,
-        "the remote store the recordings keep large payloads in: bytes not in blobs/ are its "
-        "objects, and stay references",
+    _remote(convert, "the remote store the recordings' references name")
+    convert.add_argument(
+        "--upload",
+        action="store_true",
+        help="move the payloads over 64 KiB kept locally (blobs/, large bytes and answer "
+        "bodies) to the remote store, as a run with the remote stores them",
     )
 
     scan = _command(commands, "scan")
@@ -271,7 +273,7 @@ def _remote(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--remote",
         metavar="URL",
-        help=f"{what} (default: APIREC_REMOTE, then apirec_remote in the pytest ini file)",
+        help=f"{what} (default: apirec_remote in the pytest ini file, then APIREC_REMOTE)",
     )
 
 

@@ -1,34 +1,36 @@
 """Which remote store a command reads payloads from (the commands that read answers, through
 :mod:`apirec.cli.answers`; ``push`` and ``pull``).
 
-The remote is, first found: ``--remote URL``; ``APIREC_REMOTE``; the ini key
-``apirec_remote`` of the pytest configuration that governs the recordings' directory (the
-nearest ``pytest.ini``, ``pyproject.toml`` with ``[tool.pytest.ini_options]``, ``tox.ini`` or
-``setup.cfg`` with a ``pytest`` section, looking up from the directory, as pytest does). The
+The remote is, first found (:func:`apirec.record.layers.first_given`, the order of every
+setting, the pytest plugin's too): ``--remote URL``; the ini key ``apirec_remote`` of the
+pytest configuration that governs the recordings' directory (the nearest ``pytest.ini``,
+``pyproject.toml`` with ``[tool.pytest.ini_options]``, ``tox.ini`` or ``setup.cfg`` with a
+``pytest`` section, looking up from the directory, as pytest does); ``APIREC_REMOTE``. The
 client's settings (credentials, endpoints) come from the environment, as in a test run.
 """
 
 from __future__ import annotations
 
 import configparser
-import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
-ENV_REMOTE = "APIREC_REMOTE"
+from apirec.record.layers import first_given
+
+ENV_REMOTE = "APIREC_REMOTE"  # as apirec.record.settings reads it (not imported: ls stays light)
 _INI = "apirec_remote"
 
 
 def configured_remote(given: str | None, directory: Path) -> str | None:
     """The remote's URL for recordings in ``directory`` (see the module docstring), or None;
-    ``""`` given or set means none."""
-    if given is not None:
-        return given or None
-    env = os.environ.get(ENV_REMOTE)
-    if env is not None:
-        return env or None
-    return _from_ini(directory)
+    ``--remote ""`` means none."""
+    found = first_given(
+        command_line=("--remote", given),
+        ini=("ini apirec_remote", _from_ini(directory)),
+        environment=ENV_REMOTE,
+    )
+    return (found.value or None) if found is not None else None
 
 
 def _from_ini(directory: Path) -> str | None:

@@ -39,12 +39,12 @@ Outcome = tuple[str, bytes | None]  # and a body object's bytes, to find what it
 
 def remote_for(given: str | None, paths: list[str], command: str) -> Remote:
     """The remote the recordings under ``paths`` use (:mod:`apirec.cli.remote_config`:
-    ``--remote``, ``APIREC_REMOTE``, then the pytest ini's ``apirec_remote``)."""
+    ``--remote``, then the pytest ini's ``apirec_remote``, then ``APIREC_REMOTE``)."""
     url = configured_remote(given, Path(paths[0]))
     if url is None:
         raise UsageError(
             f"{command}: no remote store: give --remote URL (s3://bucket/prefix, "
-            f"file:///path), set APIREC_REMOTE, or set apirec_remote in the pytest ini file"
+            f"file:///path), set apirec_remote in the pytest ini file, or set APIREC_REMOTE"
         )
     return open_given(url, command)
 

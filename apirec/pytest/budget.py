@@ -17,6 +17,7 @@ import pytest
 
 from apirec.pytest import prices
 from apirec.record.budget import ENV_BUDGET, ENV_SPENT, Budget
+from apirec.record.layers import first_given
 
 _BUDGET = pytest.StashKey[dict[str, Any]]()
 _WORKER_KEY = "apirec_budget_spent"
@@ -33,17 +34,17 @@ class _HandToWorkers:
 
 
 def configure(config: pytest.Config) -> None:
-    # where it came from, for the error a bad value gets
-    source, text = "--apirec-record-budget", config.getoption("apirec_record_budget", None)
-    if not text:
-        source, text = "apirec_record_budget (ini)", config.getini("apirec_record_budget")
-    if not text:
-        source, text = ENV_BUDGET, os.environ.get(ENV_BUDGET)
-    if not text:
+    found = first_given(
+        command_line=("--apirec-record-budget", config.getoption("apirec_record_budget") or None),
+        ini=("ini apirec_record_budget", config.getini("apirec_record_budget") or None),
+        environment=ENV_BUDGET,
+    )
+    if found is None:
         config.stash[_BUDGET] = {}
         return
+    source, text = found.source, found.value  # where it came from, for the error a bad value gets
     given = getattr(config, "workerinput", {}).get(_WORKER_KEY)
-    if not given and source == ENV_BUDGET:  # the budget of the run that started this one
+    if not given and source.endswith(ENV_BUDGET):  # the budget of the run that started this one
         given = os.environ.get(ENV_SPENT)
     if given:
         spent = Path(given)

@@ -23,6 +23,7 @@ from apirec.record.expiry import (
     parse_max_age,
     parse_on_expired,
 )
+from apirec.record.layers import first_given
 
 MARKER_OPTIONS = ("max_age", "on_expired")
 
@@ -48,13 +49,18 @@ def _read(value: Any, source: str, parse: Any) -> Any:
 
 
 def configure(config: pytest.Config) -> None:
-    cli_age = _read(config.getoption("apirec_max_age"), "--apirec-max-age", parse_max_age)
-    cli_action = _read(config.getoption("apirec_expired"), "--apirec-expired", parse_on_expired)
-    ini_age = _read(config.getini("apirec_max_age"), "ini apirec_max_age", parse_max_age)
-    ini_action = _read(config.getini("apirec_expired"), "ini apirec_expired", parse_on_expired)
+    # APIREC_MAX_AGE and APIREC_EXPIRED, the next layer, are read by the recording
+    age = first_given(
+        command_line=("--apirec-max-age", config.getoption("apirec_max_age") or None),
+        ini=("ini apirec_max_age", config.getini("apirec_max_age") or None),
+    )
+    action = first_given(
+        command_line=("--apirec-expired", config.getoption("apirec_expired") or None),
+        ini=("ini apirec_expired", config.getini("apirec_expired") or None),
+    )
     config.stash[OPTIONS] = ExpiryOptions(
-        max_age=cli_age if cli_age is not None else ini_age,
-        on_expired=cli_action if cli_action is not None else ini_action,
+        max_age=None if age is None else _read(age.value, age.source, parse_max_age),
+        on_expired=None if action is None else _read(action.value, action.source, parse_on_expired),
     )
 
 

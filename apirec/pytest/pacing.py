@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from apirec.record.layers import first_given
 from apirec.record.pacing import parse_replay_timing
 
 MARKER_OPTIONS = ("replay_timing",)
@@ -25,9 +26,12 @@ def _checked(value: Any, source: str) -> Any:
 
 
 def configure(config: pytest.Config) -> None:
-    cli = _checked(config.getoption("apirec_replay_timing", None), "--apirec-replay-timing")
-    ini = _checked(config.getini("apirec_replay_timing"), "ini apirec_replay_timing")
-    config.stash[_GIVEN] = cli if cli is not None else ini
+    # APIREC_REPLAY_TIMING, the next layer, is read by the recording (record.pacing)
+    given = first_given(
+        command_line=("--apirec-replay-timing", config.getoption("apirec_replay_timing", None)),
+        ini=("ini apirec_replay_timing", config.getini("apirec_replay_timing") or None),
+    )
+    config.stash[_GIVEN] = None if given is None else _checked(given.value, given.source)
 
 
 def settings_layer(config: pytest.Config, marker: dict[str, Any], where: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from apirec.errors import InvalidStore
+from apirec.record.layers import first_given
 from apirec.stores.remote.objects import check_remote
 
 MARKER_OPTIONS = ("remote", "remote_options")
@@ -30,9 +31,12 @@ def _checked(value: Any, options: Any, source: str) -> str | None:
 
 
 def configure(config: pytest.Config) -> None:
-    cli = _checked(config.getoption("apirec_remote", None), None, "--apirec-remote")
-    ini = _checked(config.getini("apirec_remote") or None, None, "ini apirec_remote")
-    config.stash[_GIVEN] = cli if cli is not None else ini
+    # the environment's APIREC_REMOTE is the next layer: Settings.build reads it
+    given = first_given(
+        command_line=("--apirec-remote", config.getoption("apirec_remote", None)),
+        ini=("ini apirec_remote", config.getini("apirec_remote") or None),
+    )
+    config.stash[_GIVEN] = None if given is None else _checked(given.value, None, given.source)
 
 
 def settings_layer(config: pytest.Config, marker: dict[str, Any], where: str) -> dict[str, Any]:

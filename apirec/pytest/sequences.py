@@ -25,6 +25,7 @@ import pytest
 from apirec.errors import ApirecError, called
 from apirec.record.calls import open_store
 from apirec.record.context import open_recordings
+from apirec.record.layers import first_given
 from apirec.record.modes import Mode
 from apirec.record.recording import Recording
 from apirec.record.sequences import parse_repeats
@@ -57,11 +58,14 @@ def _read(value: Any, source: str) -> str | None:
 
 
 def configure(config: pytest.Config) -> None:
-    cli = _read(config.getoption("apirec_repeats"), "--apirec-repeats")
-    ini = _read(config.getini("apirec_repeats"), "ini apirec_repeats")
+    # APIREC_REPEATS, the next layer, is read by the recording (record.sequences)
+    given = first_given(
+        command_line=("--apirec-repeats", config.getoption("apirec_repeats") or None),
+        ini=("ini apirec_repeats", config.getini("apirec_repeats") or None),
+    )
     strict = config.getoption("apirec_strict")
     config.stash[OPTIONS] = SequenceOptions(
-        repeats=cli or ini,
+        repeats=None if given is None else _read(given.value, given.source),
         strict=bool(strict if strict is not None else config.getini("apirec_strict")),
     )
     config.stash[INDEX] = {}

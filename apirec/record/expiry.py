@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apirec.errors import ExpiredRecording, ExpiredRecordingWarning, InvalidExpiry
+from apirec.record.layers import first_given
 from apirec.record.modes import Mode
 from apirec.stores.metadata import RECORDED_AT, format_age, recorded_at
 
@@ -61,15 +62,10 @@ def parse_max_age(value: Any, source: str = "max_age") -> dt.timedelta | None:
 def layered(max_age: Any, on_expired: Any) -> tuple[dt.timedelta | None, str]:
     """The given values, else ``APIREC_MAX_AGE`` / ``APIREC_EXPIRED``, else no expiry and
     ``"warn"``; each checked, an error naming where it came from."""
-    if max_age is None:
-        env_age = os.environ.get(ENV_MAX_AGE) or None
-        age = parse_max_age(env_age, f"environment variable {ENV_MAX_AGE}")
-    else:
-        age = parse_max_age(max_age)
-    if on_expired is None:
-        env_action = os.environ.get(ENV_EXPIRED) or "warn"
-        return age, parse_on_expired(env_action, f"environment variable {ENV_EXPIRED}")
-    return age, parse_on_expired(on_expired)
+    given_age = first_given(argument=("max_age", max_age), environment=ENV_MAX_AGE)
+    age = None if given_age is None else parse_max_age(given_age.value, given_age.source)
+    action = first_given(argument=("on_expired", on_expired), environment=ENV_EXPIRED)
+    return age, "warn" if action is None else parse_on_expired(action.value, action.source)
 
 
 def _caller_level() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 
 from apirec.errors import InvalidMode
@@ -55,9 +54,7 @@ def parse_mode(value: Mode | str, *, source: str = "mode") -> Mode:
 
 def resolve_mode(explicit: Mode | str | None) -> Mode:
     """The ``mode=`` argument, else ``APIREC_MODE``, else ``replay`` (never the network)."""
-    if explicit is not None:
-        return parse_mode(explicit)
-    from_env = os.environ.get(ENV_VAR)
-    if from_env:
-        return parse_mode(from_env, source=f"environment variable {ENV_VAR}")
-    return Mode.REPLAY
+    from apirec.record.layers import first_given  # not on `import apirec`'s path
+
+    given = first_given(argument=("mode", explicit), environment=ENV_VAR)
+    return Mode.REPLAY if given is None else parse_mode(given.value, source=given.source)

@@ -8,10 +8,10 @@ Answers with no ledger (recorded before it) replay at once. Off by default.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
+from apirec.record.layers import first_given
 from apirec.stores.ledger import LEDGER, finite
 
 ENV_REPLAY_TIMING = "APIREC_REPLAY_TIMING"
@@ -44,14 +44,8 @@ def parse_replay_timing(value: Any, source: str = "replay_timing") -> float | No
 
 def layered(value: Any) -> float | None:
     """The given value, else ``APIREC_REPLAY_TIMING``, else off."""
-    if value is not None:
-        return parse_replay_timing(value)
-    env = os.environ.get(ENV_REPLAY_TIMING) or None
-    return (
-        None
-        if env is None
-        else parse_replay_timing(env, f"environment variable {ENV_REPLAY_TIMING}")
-    )
+    given = first_given(argument=("replay_timing", value), environment=ENV_REPLAY_TIMING)
+    return None if given is None else parse_replay_timing(given.value, given.source)
 
 
 def wait_of(entry: Mapping[str, Any], factor: float) -> float:

@@ -16,8 +16,9 @@ In ``record-if-missing`` mode a call past the end is recorded as the next answer
 
 from __future__ import annotations
 
-import os
 from typing import Any
+
+from apirec.record.layers import first_given
 
 REPEATS = ("exact", "last")
 ENV_REPEATS = "APIREC_REPEATS"
@@ -35,10 +36,8 @@ def parse_repeats(value: Any, source: str = "repeats") -> str:
 
 def layered(repeats: Any) -> str | None:
     """The given value, else ``APIREC_REPEATS``, else None (not set: see :func:`repeats_last`)."""
-    if repeats is not None:
-        return parse_repeats(repeats)
-    env = os.environ.get(ENV_REPEATS) or None
-    return None if env is None else parse_repeats(env, f"environment variable {ENV_REPEATS}")
+    given = first_given(argument=("repeats", repeats), environment=ENV_REPEATS)
+    return None if given is None else parse_repeats(given.value, given.source)
 
 
 def repeats_last(function: str | None, recording: str | None, *, keyed_elsewhere: bool) -> bool:

@@ -21,6 +21,7 @@ from apirec.guard.hosts import HostRules
 from apirec.record import error_policy
 from apirec.record.error_policy import StoreErrors
 from apirec.record.expiry import layered, parse_max_age, parse_on_expired
+from apirec.record.layers import first_given
 from apirec.record.modes import Mode, parse_mode, resolve_mode
 from apirec.record.pacing import layered as layered_timing
 from apirec.record.pacing import parse_replay_timing
@@ -62,6 +63,11 @@ def _env_block_network() -> bool | None:
     if value and value.strip().lower() in BLOCK_LEVELS[:2]:
         return True
     return None if not value else parse_flag(value, ENV_BLOCK_NETWORK)
+
+
+def _remote(given: str | None) -> str | None:
+    found = first_given(argument=("remote", given), environment=ENV_REMOTE)
+    return (found.value or None) if found is not None else None  # "": no remote
 
 
 def _env_allow_hosts() -> tuple[str, ...]:
@@ -181,7 +187,7 @@ class Settings:
             repeats=layered_repeats(repeats),
             scrub=compile_rules(scrub),
             replay_timing=layered_timing(replay_timing),
-            remote=(os.environ.get(ENV_REMOTE) if remote is None else remote) or None,
+            remote=_remote(remote),
             remote_options=dict(remote_options or {}),
         )
 
