@@ -21,8 +21,8 @@ run to run and machine to machine:
   section lines span the terminal);
 - times and dates: a duration (``2s``, ``62.3s``, ``41d 2h``, ``14m 02s``, ``150ms``) is
   ``<time>``; a UTC time (``2026-12-06T09:12:40Z``, ``20261207T022316Z``) is ``<date>``;
-- paths: the temporary directory is ``/tmp``, the home directory ``/home/me``, and the copy's
-  own path is its directory's;
+- paths: the temporary directory is ``/tmp``, the home directory ``/home/me``, and the copy
+  of DIR is ``/home/me/DIR``'s last part (``/home/me/weather``);
 - ``...`` on the page stands for any text, on one line or across lines (doctest's ELLIPSIS):
   a page may leave out the output it does not discuss.
 
@@ -105,8 +105,8 @@ def run_session(block: Block, tmp: Path, env: dict[str, str]) -> str:
         if server is not None:
             server.stop()
     printed = printed.replace(str(home), HOME).replace(str(fake_tmp), "/tmp")
-    if block.in_a_copy:
-        printed = printed.replace(str(cwd), block.run_in.name)
+    if block.in_a_copy:  # as a project of the home directory, where the page puts it
+        printed = printed.replace(str(cwd), f"{HOME}/{block.run_in.name}")
     return printed
 
 
