@@ -105,9 +105,7 @@ def blocks(page: Path) -> list[Block]:
                 run_in = (page.parent / checked.group(1)).resolve() if in_a_copy else ROOT
                 s3_bucket = checked.group(3)
         found.append(
-            Block(
-                page, n + 1, opening.group(2), text, links, not_run, run_in, in_a_copy, s3_bucket
-            )
+            Block(page, n + 1, opening.group(2), text, links, not_run, run_in, in_a_copy, s3_bucket)
         )
         n = end + 1
     return found

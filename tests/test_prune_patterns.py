@@ -137,7 +137,7 @@ def test_a_pattern_that_matches_nothing_is_said_on_stderr(
 ) -> None:  # fmt: skip
     root = _store(tmp_path / "rec", ["tests/test_api.py::test_login"])
     assert main([command, str(root), option, pattern]) == 0
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err
     assert f"apirec: {said} under {root}" in err
     assert _remaining(capsys, root) == {"tests/test_api.py::test_login"}
 
