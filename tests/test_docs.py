@@ -279,8 +279,9 @@ def unknown_options(block: Block, known: set[str]) -> list[str]:
         if argv[0] == "apirec":
             try:
                 _parser().parse_args(argv[1:])
-            except SystemExit:
-                wrong.append(" ".join(argv))
+            except SystemExit as stopped:  # --help exits 0
+                if stopped.code != 0:
+                    wrong.append(" ".join(argv))
         if argv[0] == "pytest" or argv[:3] == ["python", "-m", "pytest"]:
             options = {arg.split("=")[0] for arg in argv if arg.startswith("--apirec")}
             wrong += sorted(options - known)
