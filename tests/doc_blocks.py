@@ -13,7 +13,9 @@ blocks: every ``apirec`` command must parse, and every ``--apirec-*`` option giv
 must exist. A block of ``$ COMMAND`` lines with their output, followed by ``<sub>Output
 checked: run in a copy of [DIR](...).</sub>`` or ``<sub>Output checked: run from the
 repository's root.</sub>``, is run there and compared with what it shows, normalised as
-tests/doc_sessions.py says (widths, durations, UTC times, the temporary directory, ``...``).
+tests/doc_sessions.py says (widths, durations, UTC times, the temporary directory, ``...``);
+a marker that ends ``, with s3://BUCKET on a local S3 server (moto).`` runs its commands with
+that bucket served on 127.0.0.1 and the standard AWS variables pointing at it.
 ``toml`` and ``ini`` blocks must parse, and a pytest configuration or price table in one must
 be accepted by pytest with apirec's plugin and ``--strict-config`` (tests/doc_config.py).
 """
@@ -36,7 +38,7 @@ NOT_RUN = re.compile(r"^<sub>Not run by apirec's CI:(.*)</sub>$", re.S)
 # where a block that shows commands at a ``$ `` prompt with their output is run, to compare it
 OUTPUT_CHECKED = re.compile(
     r"^<sub>Output checked: run (?:in a copy of \[[^\]]*\]\(([^)]+)\)|(from the repository's root))"
-    r"\.</sub>$",
+    r"(?:, with s3://([\w.-]+) on a local S3 server \(moto\))?\.</sub>$",
     re.S,
 )
 
@@ -51,6 +53,7 @@ class Block:
     not_run: str | None = None  # why apirec's CI cannot run it ("" if the marker gives none)
     run_in: Path | None = None  # where its commands run, to compare their output with it
     in_a_copy: bool = False  # run_in is copied first (else the commands run in it as it is)
+    s3_bucket: str | None = None  # served by a local S3 server (moto) while its commands run
 
     @property
     def where(self) -> str:
@@ -91,6 +94,7 @@ def blocks(page: Path) -> list[Block]:
         not_run = None
         run_in: Path | None = None
         in_a_copy = False
+        s3_bucket = None
         if rest and rest[0].lstrip().startswith("<sub>"):
             note = "\n".join(rest[: next(i for i, x in enumerate(rest) if "</sub>" in x) + 1])
             links = tuple((page.parent / link).resolve() for link in LINK.findall(note))
@@ -99,7 +103,10 @@ def blocks(page: Path) -> list[Block]:
             if checked := OUTPUT_CHECKED.match(" ".join(note.split())):
                 in_a_copy = checked.group(1) is not None
                 run_in = (page.parent / checked.group(1)).resolve() if in_a_copy else ROOT
-        found.append(Block(page, n + 1, opening.group(2), text, links, not_run, run_in, in_a_copy))
+                s3_bucket = checked.group(3)
+        found.append(
+            Block(page, n + 1, opening.group(2), text, links, not_run, run_in, in_a_copy, s3_bucket)
+        )
         n = end + 1
     return found
 

@@ -8,7 +8,10 @@ the repository itself (its commands must only read there). The commands run in o
 both, so tables fit as a user sees them; what a progress line leaves after its last carriage
 return, and no colour codes, is kept), with this interpreter's ``apirec``, ``pytest`` and
 ``python`` first on the PATH, no API keys, and ``/tmp`` standing for a fresh temporary
-directory (named ``/tmp`` again in what they print).
+directory (named ``/tmp`` again in what they print) and ``/home/me`` for a fresh home
+directory (so the default cache, ``~/.cache/apirec``, starts empty). A marker that ends
+``, with s3://BUCKET on a local S3 server (moto).`` has that bucket served on 127.0.0.1 while
+the commands run, the standard AWS variables pointing at it (as a CI's MinIO would be).
 
 The page and what the commands printed are then compared after normalising what varies from
 run to run and machine to machine:
@@ -18,7 +21,8 @@ run to run and machine to machine:
   section lines span the terminal);
 - times and dates: a duration (``2s``, ``62.3s``, ``41d 2h``, ``14m 02s``, ``150ms``) is
   ``<time>``; a UTC time (``2026-12-06T09:12:40Z``, ``20261207T022316Z``) is ``<date>``;
-- paths: the temporary directory is ``/tmp``, and the copy's own path is its directory's;
+- paths: the temporary directory is ``/tmp``, the home directory ``/home/me``, and the copy
+  of DIR is ``/home/me/DIR``'s last part (``/home/me/weather``);
 - ``...`` on the page stands for any text, on one line or across lines (doctest's ELLIPSIS):
   a page may leave out the output it does not discuss.
 
@@ -44,6 +48,7 @@ from pathlib import Path
 from tests.doc_blocks import Block
 
 PROMPT = "$ "
+HOME = "/home/me"  # what the session's home directory is called in what it prints
 RULE = re.compile(r"([-=─])\1{3,}")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 DATE = re.compile(r"\b\d{4}-?\d{2}-?\d{2}T\d{2}:?\d{2}:?\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?\b")
@@ -73,6 +78,8 @@ def run_session(block: Block, tmp: Path, env: dict[str, str]) -> str:
     if block.in_a_copy:
         cwd = tmp / "copy" / block.run_in.name
         shutil.copytree(block.run_in, cwd, ignore=shutil.ignore_patterns("__pycache__"))
+    home = tmp / "home"  # a fresh home: a default cache (~/.cache/apirec) that starts empty
+    home.mkdir()
     script = []
     for line in block.text.splitlines():
         if line.startswith(PROMPT):
@@ -80,11 +87,26 @@ def run_session(block: Block, tmp: Path, env: dict[str, str]) -> str:
             # the prompt line is printed first; the command then sees the status before it
             script.append(f"__s=$?; printf '%s\\n' {shlex.quote(line)}; (exit $__s); {command}")
     bin_dir = os.path.dirname(sys.executable)
-    env = {**env, "PATH": bin_dir + os.pathsep + env.get("PATH", ""), "TZ": "UTC"}
-    printed = _in_a_terminal(["bash", "-c", "\n".join(script)], cwd, env)
-    printed = printed.replace(str(fake_tmp), "/tmp")
-    if block.in_a_copy:
-        printed = printed.replace(str(cwd), block.run_in.name)
+    env = {
+        **{k: v for k, v in env.items() if not k.startswith("AWS_") and k != "XDG_CACHE_HOME"},
+        "PATH": bin_dir + os.pathsep + env.get("PATH", ""),
+        "TZ": "UTC",
+        "HOME": str(home),
+    }
+    server = None
+    if block.s3_bucket is not None:
+        from tests.s3_server import S3Server
+
+        server = S3Server(bucket=block.s3_bucket).start()
+        env.update(server.environment())
+    try:
+        printed = _in_a_terminal(["bash", "-c", "\n".join(script)], cwd, env)
+    finally:
+        if server is not None:
+            server.stop()
+    printed = printed.replace(str(home), HOME).replace(str(fake_tmp), "/tmp")
+    if block.in_a_copy:  # as a project of the home directory, where the page puts it
+        printed = printed.replace(str(cwd), f"{HOME}/{block.run_in.name}")
     return printed
 
 

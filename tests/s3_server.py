@@ -1,5 +1,6 @@
-"""A real S3-compatible server on 127.0.0.1 for tests of the remote store: moto's standalone
-server (``moto[server]``) in a thread, on a free port, with one bucket.
+"""A real S3-compatible server on 127.0.0.1 for tests of the remote store (and for the docs'
+sessions that use one): moto's standalone server (``moto[server]``) in a thread, on a free
+port, with one bucket.
 
 The ``s3_server`` fixture starts one per test and points the standard AWS variables at it
 (``AWS_ENDPOINT_URL``, keys, region, ``AWS_ALLOW_HTTP``), as a user's CI would for MinIO, so
@@ -20,7 +21,7 @@ import pytest
 BUCKET = "apirec-test"
 PREFIX = "objects"
 # everything the AWS clients read that a developer's machine could set differently
-_AWS_VARIABLES = (
+AWS_VARIABLES = (
     "AWS_PROFILE",
     "AWS_SESSION_TOKEN",
     "AWS_ENDPOINT",
@@ -35,9 +36,13 @@ _AWS_VARIABLES = (
 class S3Server:
     """moto's S3 on 127.0.0.1; :meth:`start` returns it running with :data:`BUCKET` made."""
 
-    def __init__(self, listen: str = "127.0.0.1", host: str | None = None) -> None:
-        """``listen`` on that address; clients reach it at ``host`` (default: the same)."""
+    def __init__(
+        self, listen: str = "127.0.0.1", host: str | None = None, bucket: str = BUCKET
+    ) -> None:
+        """``listen`` on that address; clients reach it at ``host`` (default: the same); one
+        bucket named ``bucket``."""
         self._server: object | None = None
+        self.bucket = bucket
         self._listen = listen
         self.host = host or listen
         self.port = 0
@@ -55,7 +60,7 @@ class S3Server:
             pass
         # public-read: the objects also serve as a public, read-only http:// copy
         request = urllib.request.Request(
-            f"{self.endpoint}/{BUCKET}", method="PUT", headers={"x-amz-acl": "public-read"}
+            f"{self.endpoint}/{self.bucket}", method="PUT", headers={"x-amz-acl": "public-read"}
         )
         with urllib.request.urlopen(request, timeout=10) as answer:
             assert answer.status == 200, answer.status
@@ -67,11 +72,11 @@ class S3Server:
 
     @property
     def remote_url(self) -> str:
-        return f"s3://{BUCKET}/{PREFIX}"
+        return f"s3://{self.bucket}/{PREFIX}"
 
     @property
     def http_url(self) -> str:
-        return f"{self.endpoint}/{BUCKET}/{PREFIX}"
+        return f"{self.endpoint}/{self.bucket}/{PREFIX}"
 
     def environment(self) -> dict[str, str]:
         """The variables that point an AWS client at this server."""
@@ -88,7 +93,7 @@ class S3Server:
         """The keys under :data:`PREFIX`, read over HTTP (not through apirec)."""
         import re
 
-        url = f"{self.endpoint}/{BUCKET}?list-type=2&prefix={PREFIX}/"
+        url = f"{self.endpoint}/{self.bucket}?list-type=2&prefix={PREFIX}/"
         with urllib.request.urlopen(url, timeout=10) as answer:
             body = answer.read().decode()
         return sorted(k.split("/", 1)[1] for k in re.findall(r"<Key>([^<]+)</Key>", body))
@@ -123,7 +128,7 @@ class S3Server:
 def s3_server(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]) -> Iterator[S3Server]:
     """A running :class:`S3Server`, the AWS variables pointing at it, and a fresh
     ``APIREC_CACHE_DIR`` (under ``tmp_path``) so no test reads another's cache."""
-    for name in _AWS_VARIABLES:
+    for name in AWS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     server = S3Server().start()
     try:

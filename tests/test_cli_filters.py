@@ -60,7 +60,9 @@ def test_prune_test_1_deletes_test_1_only(store: Path, capsys: pytest.CaptureFix
         ("test_1?", {"test_10", "test_11"}),
         ("*::test_1", {"test_1", "TestA::test_1"}),
         ("est_1", set()),  # not a substring
-        ("test_m.py", set()),
+        ("test_m.py", set(TESTS)),  # a test file: every test in it (as pytest takes it)
+        ("tests/test_m.py", set(TESTS)),
+        ("m.py", set()),  # a file's name, not its end
     ],
 )
 def test_test_patterns(

@@ -11,7 +11,13 @@ import pytest
 from tests.doc_blocks import ROOT, blocks, missing_lines
 from tests.doc_config import config_problem
 from tests.doc_sessions import output_differences, run_session
-from tests.test_docs import NO_KEYS, SCRIPTS, run_as_written, uncalled_tests
+from tests.test_docs import (
+    NO_KEYS,
+    SCRIPTS,
+    run_as_written,
+    shown_unaccounted,
+    uncalled_tests,
+)
 
 
 def _page(tmp_path: Path, text: str) -> Path:
@@ -244,3 +250,58 @@ def test_a_session_without_a_marker_is_not_run(tmp_path: Path) -> None:
     # it must then be listed in test_docs.OUTPUT_NOT_CHECKED, with why
     (block,) = blocks(_page(tmp_path, "```\n$ apirec ls tests/recordings\nnothing\n```\n"))
     assert block.run_in is None
+
+
+def test_output_shown_with_no_command_must_be_run_or_listed_with_why(tmp_path: Path) -> None:
+    # review of issue 20 A.1: a block of output without `$` was compared with nothing: an error
+    # message a page shows could say anything
+    page = _page(
+        tmp_path,
+        """\
+        ```
+        apirec: 3 replayed, 0 recorded, 0 live, 0 missed
+        ```
+
+        ```
+        $ apirec ls tests/recordings
+        nothing
+        ```
+        """,
+    )
+    from tests.doc_sessions import is_session
+
+    shown = [b for b in blocks(page) if not b.lang and not is_session(b)]
+    assert [b.line for b in shown] == [1]  # the session is another check's
+    key = (str(page), "apirec: 3 replayed, 0 recorded, 0 live, 0 missed")
+    (unlisted,) = shown_unaccounted(shown, {})
+    assert unlisted.startswith(f"{page}:1: output with no command")
+    assert shown_unaccounted(shown, {key: "  "}) == [unlisted]  # a reason, not a blank
+    assert shown_unaccounted(shown, {key: "needs a suite of its own"}) == []
+    gone = (str(page), "apirec: 4 replayed")
+    assert shown_unaccounted(shown, {key: "why", gone: "why"}) == [
+        f"{gone}: listed, but no page shows it"
+    ]
+
+
+def test_a_session_against_the_local_s3_server_is_compared(tmp_path: Path) -> None:
+    # the remote store's sessions (push, pull, gc) were listed as not checked: they needed a
+    # bucket. The marker's bucket is served by moto while the commands run.
+    docs = ROOT / "examples" / "docs"
+    shown = (
+        "$ python speech.py tests/recordings hello\n"
+        "$ apirec push tests/recordings --remote s3://my-bucket/apirec\n"
+        "uploaded 1 object (97.7 KB) to s3://my-bucket/apirec; 0 were there already "
+        "(1 recording read)\n"
+    )
+    marker = (
+        f"<sub>Output checked: run in a copy of [docs]({docs}), with s3://my-bucket on a local "
+        "S3 server (moto).</sub>"
+    )
+    (block,) = blocks(_page(tmp_path, f"```\n{shown}```\n{marker}\n"))
+    assert block.s3_bucket == "my-bucket" and block.in_a_copy
+    (tmp_path / "run").mkdir()
+    printed = run_session(block, tmp_path / "run", NO_KEYS)
+    assert output_differences(block.text, printed) is None, printed
+    wrong = shown.replace("0 were there", "1 were there")
+    differences = output_differences(wrong, printed)
+    assert differences is not None and "+uploaded 1 object" in differences

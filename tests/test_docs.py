@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import json
 import os
 import re
@@ -29,20 +30,112 @@ NOT_RUN_EXPECTED = {
 }
 # blocks that show commands with their output: run and compared (tests/doc_sessions.py), or
 # listed here with the state they need that no committed directory holds, so that one more is a
-# visible change
+# visible change (the remote store's sessions run against a local S3 server: none is left)
 SESSIONS = [block for block in BLOCKS if is_session(block) and shows_output(block)]
-OUTPUT_NOT_CHECKED = {
+OUTPUT_NOT_CHECKED: dict[tuple[str, str], str] = {}
+# blocks without a language that show no command: output with nothing that prints it (an
+# error, a summary line), or a picture. Each is made a session above (the command that prints
+# it, run and compared), or listed here with why it is shown as it is, so that one more is a
+# visible change and none is taken silently. Reasons of the kinds LISTING, PICTURE and
+# EXAMPLE_RUN are checked by the tests below; NEEDS says what a run would need and which test
+# asserts the wording instead.
+SHOWN = [block for block in BLOCKS if not block.lang and not is_session(block)]
+LISTING = "the project's files: each listed path must exist"
+PICTURE = "a picture of the code, not output: the classes it names must be apirec.errors'"
+DIAGRAM = "a diagram of the code's layout and paths, not output (docs/architecture.md)"
+EXAMPLE_RUN = "the summary line of the project's replay, compared by tests/test_examples.py"
+
+
+def _needs(what: str, test: str) -> str:
+    return f"needs {what}; tests/{test} asserts this wording"
+
+
+SHOWN_NOT_RUN = {
+    ("docs/architecture.md", "apirec/"): DIAGRAM,
+    ("docs/architecture.md", ' your code: await chat("hi")'): DIAGRAM,
+    ("docs/architecture.md", "            ┌─────────────────────┬─────────────────────┐"): DIAGRAM,
+    ("docs/how-it-works.md", "ApirecError"): PICTURE,
     (
-        "docs/cli.md",
-        "$ apirec push tests/recordings --remote s3://my-bucket/apirec",
-    ): "an S3 bucket",
-    ("docs/cli.md", "$ apirec pull tests/recordings --jobs 16"): "an S3 bucket",
-    ("docs/recordings-and-stores.md", "$ apirec pull tests/recordings --jobs 16"): "an S3 bucket",
+        "docs/how-it-works.md",
+        "apirec.errors.SequenceExhausted: call 3 of openai.chat.completions.create() but 2 "
+        "answers were recorded for it (mode 'replay'): the code under test now makes this call "
+        "more often than when it was recorded.",
+    ): _needs("an agent's project recorded against openai", "test_plugin_sequences.py"),
     (
-        "docs/cli.md",
-        "$ apirec gc s3://my-bucket/apirec tests/recordings --usage main.json pr-118.json"
-        " --dry-run",
-    ): "an S3 bucket",
+        "docs/pytest.md",
+        "apirec: 900 replayed, 0 recorded, 0 live, 0 missed; saved 14m 02s of live calls and "
+        "1.2M tokens ($3.06); 0 stored recordings no test used",
+    ): _needs("a suite of 900 calls recorded live", "test_plugin_savings.py"),
+    (
+        "docs/pytest.md",
+        "apirec: 0 replayed, 2 recorded, 0 live, 0 missed; recording spent 2.1s and 3.0k tokens "
+        "of the 2k budget; 0 stored recordings no test used",
+    ): _needs("a live service that spends tokens", "test_plugin_budget.py"),
+    (
+        "docs/pytest.md",
+        "apirec: 1 test connected to a non-loopback host outside any recording in this replay "
+        "run; block them with --apirec-block-network=all (ini apirec_block_network = all)",
+    ): _needs("a non-loopback host to connect to", "test_plugin_network_run.py"),
+    ("docs/servers.md", "ERROR at teardown of test_chat"): _needs(
+        "an ASGI app served in its own process", "test_servers_run_app.py"
+    ),
+    (
+        "docs/staying-true.md",
+        "openai.types.chat.chat_completion.ChatCompletion  [BREAKS REPLAY]",
+    ): _needs("3,000 recordings made with an older openai", "test_drift.py"),
+    (
+        "docs/staying-true.md",
+        "------------------------------- apirec compare -------------------------------",
+    ): _needs("live services that answer differently", "test_plugin_compare.py"),
+    ("docs/staying-true.md", "No recording of demo.add() for this call (mode 'replay')."): _needs(
+        "a project with a renamed test", "test_plugin_rekey.py"
+    ),
+    (
+        "docs/staying-true.md",
+        "No recording of demo.lookup() for this call (mode 'replay').",
+    ): _needs("recordings made under older key rules", "test_plugin_rekey_rules.py"),
+    (
+        "docs/staying-true.md",
+        "apirec: moved 3 recordings made under older key rules (ignore=, normalize=, scrub=...) "
+        "to their keys today (--apirec-rekey):",
+    ): _needs("recordings made under older key rules", "test_plugin_rekey_rules.py"),
+    ("examples/anthropic_stream/README.md", "chat.py               the code under test"): LISTING,
+    (
+        "examples/mcp_agent/README.md",
+        "notes_server.py       the MCP server (stands for any: a database, a ticket system...)",
+    ): LISTING,
+    ("examples/openai_agent/README.md", "agent.py              the agent: the code under test"): (
+        LISTING
+    ),
+    ("examples/quickstart/README.md", "myapp/llm.py          the decorated function"): LISTING,
+    **{
+        (
+            f"examples/{name}/README.md",
+            f"apirec: {n} replayed, 0 recorded, 0 live, 0 missed; 0 stored recordings no test used",
+        ): EXAMPLE_RUN
+        for name, n in [
+            ("anthropic_stream", 3),
+            ("mcp_agent", 5),
+            ("ogx_migration", 1),
+            ("openai_agent", 6),
+            ("quickstart", 1),
+        ]
+    },
+    (
+        "examples/weather/README.md",
+        "apirec: 3 replayed, 0 recorded, 0 live, 0 missed; saved 0.41s of live calls and 53 "
+        "tokens; 0 stored recordings no test used",
+    ): EXAMPLE_RUN,
+    (
+        "examples/weather/README.md",
+        "apirec: 0 replayed, 1 recorded, 0 live, 0 missed; 1 stored recording no test used "
+        "(delete with --apirec-prune; -v lists them)",
+    ): EXAMPLE_RUN,
+    (
+        "examples/weather/README.md",
+        "apirec: 3 replayed, 0 recorded, 0 live, 0 missed; saved 0.41s of live calls and 53 "
+        "tokens; deleted 1 unused recording",
+    ): EXAMPLE_RUN,
 }
 CONFIG = [block for block in BLOCKS if block.lang in ("toml", "ini")]
 # shell blocks, and plain blocks that show a command at a prompt with its output
@@ -181,8 +274,9 @@ def unknown_options(block: Block, known: set[str]) -> list[str]:
         if argv[0] == "apirec":
             try:
                 _parser().parse_args(argv[1:])
-            except SystemExit:
-                wrong.append(" ".join(argv))
+            except SystemExit as stopped:  # --help exits 0
+                if stopped.code != 0:
+                    wrong.append(" ".join(argv))
         if argv[0] == "pytest" or argv[:3] == ["python", "-m", "pytest"]:
             options = {arg.split("=")[0] for arg in argv if arg.startswith("--apirec")}
             wrong += sorted(options - known)
@@ -240,6 +334,71 @@ def test_the_outputs_not_checked_are_these() -> None:
         if b.run_in is None
     }
     assert found == set(OUTPUT_NOT_CHECKED)
+
+
+def shown_unaccounted(shown: list[Block], listed: dict[tuple[str, str], str]) -> list[str]:
+    """The blocks that show output with no command that prints it and are not listed (with a
+    reason) as shown not run; and the listed ones no page holds any more."""
+    found = {block_key(b): b.where for b in shown}
+    wrong = [f"{where}: output with no command: make it a session, or list it with why"
+             for key, where in found.items() if not listed.get(key, "").strip()]  # fmt: skip
+    return wrong + [f"{key}: listed, but no page shows it" for key in listed if key not in found]
+
+
+def block_key(block: Block) -> tuple[str, str]:
+    page = block.page.relative_to(ROOT) if ROOT in block.page.parents else block.page
+    return (str(page), block.text.splitlines()[0])
+
+
+def test_the_blocks_shown_not_run_are_these() -> None:
+    assert shown_unaccounted(SHOWN, SHOWN_NOT_RUN) == []
+
+
+def test_a_reason_names_tests_that_exist() -> None:
+    named = {
+        name for reason in SHOWN_NOT_RUN.values() for name in re.findall(r"tests/(\w+\.py)", reason)
+    }
+    assert named and {name for name in named if not (ROOT / "tests" / name).is_file()} == set()
+
+
+@pytest.mark.parametrize(
+    "block", [b for b in SHOWN if SHOWN_NOT_RUN.get(block_key(b)) == LISTING], ids=where
+)
+def test_a_listing_names_files_that_exist(block: Block) -> None:
+    listed = [line.split()[0] for line in block.text.splitlines() if line.strip()]
+    assert [p for p in listed if not (block.page.parent / p).exists()] == []
+
+
+@pytest.mark.parametrize(
+    "block", [b for b in SHOWN if SHOWN_NOT_RUN.get(block_key(b)) == EXAMPLE_RUN], ids=where
+)
+def test_an_example_run_line_is_compared_by_test_examples(block: Block) -> None:
+    # tests/test_examples.py runs each project and looks for the line its README shows
+    assert block.page.parent in PROJECTS and block.text.startswith("apirec: ")
+    assert len(block.text.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "block", [b for b in SHOWN if SHOWN_NOT_RUN.get(block_key(b)) == PICTURE], ids=where
+)
+def test_the_error_tree_is_the_code(block: Block) -> None:
+    import apirec.errors
+
+    parents: list[tuple[int, type]] = []
+    for line in block.text.splitlines():
+        match = re.match(r"^([ │├└─]*)(\w+)\s*(?:\((\w+)\))?", line)
+        if not match or not match.group(2):
+            continue
+        depth, name, also = len(match.group(1)), match.group(2), match.group(3)
+        cls = getattr(apirec.errors, name, None)
+        assert isinstance(cls, type), f"{block.where}: {name} is not in apirec.errors"
+        while parents and parents[-1][0] >= depth:
+            parents.pop()
+        if parents:
+            assert parents[-1][1] in cls.__bases__, f"{name} is not a {parents[-1][1].__name__}"
+        if also:
+            assert issubclass(cls, getattr(builtins, also)), f"{name} is not a {also}"
+        parents.append((depth, cls))
 
 
 @pytest.mark.parametrize("block", CONFIG, ids=where)

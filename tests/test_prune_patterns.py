@@ -16,6 +16,11 @@ def ask(n: int) -> str:
     return f"answer {n}"
 
 
+@apirec.record(name="app.tell")
+def tell(n: int) -> str:
+    return f"told {n}"
+
+
 def _store(root: Path, ids: list[str]) -> Path:
     for n, test_id in enumerate(ids):
         with apirec.recording(root, mode="record", test_id=test_id):
@@ -79,3 +84,71 @@ def test_how_a_test_pattern_matches(test_id: str, pattern: str, selected: bool) 
     from apirec.cli.common import test_matches
 
     assert test_matches(test_id, pattern) is selected
+
+
+@pytest.mark.parametrize(
+    ("test_id", "pattern", "selected"),
+    [
+        # a test file, as users type it to pytest: every test in it
+        ("tests/test_api.py::test_login", "tests/test_api.py", True),
+        ("tests/test_api.py::TestA::test_one[x]", "tests/test_api.py", True),
+        ("tests/test_api.py::test_login", "./tests/test_api.py", True),
+        ("tests/test_api.py::test_login", "test_api.py", True),
+        ("tests/test_api.py::test_login", "tests/test_*.py", True),
+        ("tests/test_api.py::test_login", "test_a*.py", True),
+        # a path from the root is the whole path, as for node ids
+        ("integration/tests/test_api.py::test_login", "tests/test_api.py", False),
+        ("tests/test_api.py::test_login", "tests/test_apis.py", False),
+        ("tests/test_api.py::test_login", "test_ap.py", False),
+    ],
+)
+def test_a_test_file_selects_every_test_in_it(test_id: str, pattern: str, selected: bool) -> None:
+    from apirec.cli.common import test_matches
+
+    assert test_matches(test_id, pattern) is selected
+
+
+def test_prune_of_a_test_file_deletes_its_tests_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # happened: `prune --test tests/test_api.py` matched no node id and deleted nothing, silently
+    root = _store(
+        tmp_path / "rec",
+        ["tests/test_api.py::test_login", "tests/test_api.py::test_logout", "tests/test_b.py::t"],
+    )
+    assert main(["prune", str(root), "--test", "tests/test_api.py"]) == 0
+    out, err = capsys.readouterr()
+    assert "deleted 2 recordings" in out and err == ""
+    assert _remaining(capsys, root) == {"tests/test_b.py::t"}
+
+
+@pytest.mark.parametrize("command", ["prune", "ls"])
+@pytest.mark.parametrize(
+    ("option", "pattern", "said"),
+    [
+        ("--test", "tests/test_nope.py", "--test 'tests/test_nope.py' matches no recording's test"),
+        ("--test", "test_logn", "--test 'test_logn' matches no recording's test"),
+        ("--function", "app.aks", "--function 'app.aks' matches no recording's function"),
+    ],
+)
+def test_a_pattern_that_matches_nothing_is_said_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, option: str, pattern: str,
+    said: str,
+) -> None:  # fmt: skip
+    root = _store(tmp_path / "rec", ["tests/test_api.py::test_login"])
+    assert main([command, str(root), option, pattern]) == 0
+    err = capsys.readouterr().err
+    assert f"apirec: {said} under {root}" in err
+    assert _remaining(capsys, root) == {"tests/test_api.py::test_login"}
+
+
+def test_patterns_that_match_but_not_together_say_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # each pattern names something that exists: the empty result is the answer, not a typo
+    root = _store(tmp_path / "rec", ["tests/test_api.py::test_login"])
+    with apirec.recording(root, mode="record", test_id="tests/test_api.py::test_logout"):
+        tell(1)
+    assert main(["prune", str(root), "--test", "test_logout", "--function", "ask"]) == 0
+    out, err = capsys.readouterr()
+    assert "deleted 0 recordings" in out and err == ""

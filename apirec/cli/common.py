@@ -206,9 +206,33 @@ def find(target: str, root: Path) -> Path:
     return matches[0]
 
 
-def selected(info: EntryInfo, function: str | None, test: str | None) -> bool:
-    """Whether a recording passes the ``--function`` and ``--test`` filters."""
-    return function_matches(info.function, function) and test_matches(info.test_id, test)
+class Filters:
+    """The ``--function`` and ``--test`` filters of one command, and which of their patterns
+    matched some recording (each on its own), so that a pattern that matches nothing (a
+    typo, a path the node ids do not have) is said, not taken silently as "no recordings"."""
+
+    def __init__(self, function: str | None, test: str | None) -> None:
+        self.function = function
+        self.test = test
+        self._function_seen = function is None
+        self._test_seen = test is None
+
+    def selects(self, info: EntryInfo) -> bool:
+        by_function = function_matches(info.function, self.function)
+        by_test = test_matches(info.test_id, self.test)
+        self._function_seen |= by_function
+        self._test_seen |= by_test
+        return by_function and by_test
+
+    def say_unmatched(self, where: Path) -> None:
+        """On stderr, each pattern that matched no recording under ``where``."""
+        if not self._function_seen:
+            error(f"--function {self.function!r} matches no recording's function under {where}")
+        if not self._test_seen:
+            error(
+                f"--test {self.test!r} matches no recording's test under {where} (a node id or "
+                f"its end after / or ::, a test file, or a glob; see apirec ls {where})"
+            )
 
 
 def test_matches(test_id: str | None, pattern: str | None) -> bool:
@@ -218,10 +242,25 @@ def test_matches(test_id: str | None, pattern: str | None) -> bool:
 
     A pattern with a ``/`` is a path from the root: only the whole id (``tests/t.py::test_x``
     is not ``integration/tests/t.py::test_x``). A glob's ``*`` never crosses ``::``: each
-    ``::`` part is matched on its own (``test_week*`` is no test of ``test_weekly.py``)."""
-    if pattern is not None and test_id is not None and "/" in pattern.split("[", 1)[0]:
-        return _node_matches(test_id, pattern)
+    ``::`` part is matched on its own (``test_week*`` is no test of ``test_weekly.py``).
+
+    A test file (a pattern ending in ``.py``, as users type it to pytest) is every test in that
+    file: ``tests/test_x.py`` (a path from the root, whole), ``test_x.py``, ``'tests/test_*.py'``.
+    """
+    if pattern is not None and test_id is not None:
+        pattern = pattern.removeprefix("./")
+        if pattern.endswith(".py"):
+            return _file_matches(test_id.split("::", 1)[0], pattern)
+        if "/" in pattern.split("[", 1)[0]:
+            return _node_matches(test_id, pattern)
     return _matches(test_id, pattern, ("/", "::"))
+
+
+def _file_matches(file: str, pattern: str) -> bool:
+    """The test file ``file`` (a node id's part before ``::``) is ``pattern``: the whole path
+    when the pattern has a ``/``, else the file's name; exactly or as a glob."""
+    name = file if "/" in pattern else file.rsplit("/", 1)[-1]
+    return name == pattern or fnmatch.fnmatchcase(name, pattern)
 
 
 def function_matches(function: str | None, pattern: str | None) -> bool:

@@ -19,6 +19,7 @@ from apirec.cli.base import UsageError, plural
 from apirec.cli.common import (
     OK,
     PROBLEMS,
+    Filters,
     Loaded,
     error,
     human_size,
@@ -26,7 +27,6 @@ from apirec.cli.common import (
     load_target,
     recording_files,
     recordings_dirs,
-    selected,
     shorten_end,
     table,
 )
@@ -74,6 +74,7 @@ def ls(args: argparse.Namespace) -> int:
     found: list[_Row] = []
     broken = unknown_age = 0
     age_filter = ages.AgeFilter.of(args)
+    filters = Filters(args.function, args.test)
     for path in _files(args.path):
         try:
             loaded = load(path)
@@ -81,13 +82,14 @@ def ls(args: argparse.Namespace) -> int:
             error(str(e))
             broken += 1
             continue
-        if selected(loaded.info, args.function, args.test):
+        if filters.selects(loaded.info):
             age = age_filter.age(loaded)
             if age_filter.keeps(age):
                 streamed = _streamed(loaded)
                 found.append(_Row(loaded.info, loaded.path.parent, loaded.blobs, age, streamed))
             elif age is None:
                 unknown_age += 1
+    filters.say_unmatched(Path(args.path or "."))
     left_out = f"{unknown_age} of unknown age (no recorded_at) left out" if unknown_age else ""
     found.sort(key=lambda r: (r.info.function, r.info.test_id or "", r.info.key, r.info.index))
     if args.json:

@@ -12,12 +12,12 @@ from apirec.cli.base import plural
 from apirec.cli.common import (
     OK,
     PROBLEMS,
+    Filters,
     UsageError,
     blob_homes,
     error,
     load,
     recording_files,
-    selected,
 )
 from apirec.cli.progress import Progress
 from apirec.cli.remote_config import configured_remote
@@ -53,6 +53,7 @@ def prune(args: argparse.Namespace) -> int:
     shared_kept = 0
     directories: set[Path] = set()
     progress = Progress("prune", quiet=args.quiet)
+    filters = Filters(args.function, args.test)
     for path in recording_files(Path(args.path)):
         progress.step()
         directories.add(path.parent)
@@ -63,9 +64,7 @@ def prune(args: argparse.Namespace) -> int:
             broken += 1
             continue
         info = loaded.info
-        if args.shared and info.test_id is not None:
-            continue
-        if not selected(info, args.function, args.test):
+        if not filters.selects(info) or (args.shared and info.test_id is not None):
             continue
         if reports is not None and not reports.unused(path, info.test_id):
             shared_kept += reports.unused(path, info.test_id, whole_suite=True)
@@ -78,6 +77,7 @@ def prune(args: argparse.Namespace) -> int:
             continue
         doomed.append(path)
     progress.finish()  # its line erased before the list
+    filters.say_unmatched(Path(args.path))
     verb = "would delete" if args.dry_run else "deleted"
     for path in doomed:
         if not args.dry_run:
