@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from apirec.cli import usage
@@ -30,39 +28,8 @@ from apirec.cli.remote_refs import Walk, Wanted, inside, local_copy, walk
 from apirec.cli.transfer import open_given
 from apirec.errors import InvalidExpiry, StoreError
 from apirec.record.expiry import parse_max_age
-from apirec.stores import blobs
 from apirec.stores.remote.cache import Cache
-from apirec.stores.remote.objects import Remote
-
-
-@dataclass(frozen=True)
-class Stored:
-    """An object under the remote's prefix."""
-
-    digest: str
-    size: int
-    modified: dt.datetime | None
-
-
-def listing(remote: Remote) -> Iterator[Stored]:
-    """Every apirec object under the prefix with its size and when it was stored (which
-    ``Remote.list``, names only, does not say; gc needs both)."""
-    import obstore
-
-    if remote.read_only:
-        raise StoreError(f"{remote.url}: an http(s) remote cannot be listed", path=remote.url)
-    try:
-        for batch in obstore.list(remote._store):
-            for meta in batch:
-                name = meta["path"]
-                if blobs.is_digest(name):  # other names under the prefix are not apirec's
-                    modified = meta.get("last_modified")
-                    yield Stored(name, int(meta["size"]), modified)
-    except StoreError:
-        raise
-    except Exception as e:
-        reason = str(e).strip().split("\n", 1)[0] or type(e).__name__
-        raise StoreError(f"{remote.url}: cannot be listed: {reason}", path=remote.url) from None
+from apirec.stores.remote.objects import Remote, StoredObject
 
 
 def gc(args: argparse.Namespace) -> int:
@@ -98,11 +65,11 @@ def gc(args: argparse.Namespace) -> int:
         return PROBLEMS
 
     now = dt.datetime.now(dt.UTC)
-    stored: list[Stored] = []
-    doomed: list[Stored] = []
+    stored: list[StoredObject] = []
+    doomed: list[StoredObject] = []
     recent = 0
     with Progress("gc", "object", quiet=args.quiet) as progress:
-        for obj in listing(remote):
+        for obj in remote.list():
             progress.step()
             stored.append(obj)
             if obj.digest in kept:
@@ -122,12 +89,12 @@ def gc(args: argparse.Namespace) -> int:
             f"is the prefix right?"
         )
     verb = "would delete" if args.dry_run else "deleted"
-    failed: list[tuple[Stored, StoreError]] = []
+    failed: list[tuple[StoredObject, StoreError]] = []
     if args.dry_run:
         gone = doomed
     else:
 
-        def delete(obj: Stored) -> None:
+        def delete(obj: StoredObject) -> None:
             remote.delete(obj.digest)
 
         with Progress("gc", "object", quiet=args.quiet) as progress:
