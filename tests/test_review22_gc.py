@@ -11,8 +11,6 @@ import shutil
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.test_cli_remote import BRANCH_TEST as BRANCH_TESTS
 from tests.test_cli_remote import cli
 
@@ -65,11 +63,6 @@ def test_gc_keeps_the_objects_of_a_msgpack_branch_known_by_its_report(
     assert _needed(checkout, tmp_path) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review22: gc trusts the report of a narrowed run (-k) as the whole checkout and "
-    "deletes the objects of the stores that run did not open",
-)
 def test_gc_does_not_trust_the_report_of_a_narrowed_run(pytester, tmp_path, monkeypatch):
     store = tmp_path / "remote"
     store.mkdir()
@@ -95,11 +88,6 @@ def test_gc_does_not_trust_the_report_of_a_narrowed_run(pytester, tmp_path, monk
     assert _needed(checkout, tmp_path) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review22: a usage report silently leaves out the objects of a recording it cannot "
-    "read, and gc --usage deletes them, where gc over a checkout deletes nothing",
-)
 def test_gc_keeps_the_objects_of_a_recording_the_report_could_not_read(
     pytester, tmp_path, monkeypatch
 ):

@@ -46,7 +46,7 @@ def gc(args: argparse.Namespace) -> int:
         min_age = (None if zero else parse_max_age(args.min_age, "--min-age")) or dt.timedelta(0)
     except InvalidExpiry as e:
         raise UsageError(str(e)) from None
-    kept, bodies, since = _reported(reports)
+    kept, bodies, since, unreadable = _reported(reports)
     remote = open_given(args.remote, "gc")
     if remote.read_only:
         raise UsageError(f"gc: {remote.url} is read-only: it can be neither listed nor cleaned")
@@ -54,7 +54,7 @@ def gc(args: argparse.Namespace) -> int:
     with Progress("gc", quiet=args.quiet) as progress:
         found = walk(dirs, progress.step, every=True)
     kept |= set(found.objects)
-    problems = found.problems + _inside_bodies(found, bodies, remote, kept)
+    problems = unreadable + found.problems + _inside_bodies(found, bodies, remote, kept)
     if problems:
         for problem in problems:
             print(f"PROBLEM  {problem}")
@@ -136,24 +136,40 @@ def _inside_bodies(found: Walk, reported: set[str], remote: Remote, kept: set[st
     return problems
 
 
-def _reported(paths: list[str]) -> tuple[set[str], set[str], dt.datetime | None]:
-    """The objects the usage reports list, the response bodies among them, and when the
-    oldest report's run began."""
+def _reported(paths: list[str]) -> tuple[set[str], set[str], dt.datetime | None, list[str]]:
+    """The objects the usage reports list, the response bodies among them, when the oldest
+    report's run began, and the recordings some report could not read (the objects they
+    need are unknown). A report that cannot stand for its whole checkout is refused."""
     kept: set[str] = set()
     bodies: set[str] = set()
     since: dt.datetime | None = None
+    unreadable: list[str] = []
     for name in paths:
         report = usage.read_report(Path(name))
-        objects = report.get("objects")
-        if objects is None:
+        objects, unknown = report.get("objects"), report.get("unreadable")
+        if objects is None or unknown is None:
+            missing = (
+                "the remote objects its recordings refer to"
+                if objects is None
+                else ("which of its recordings it could not read")
+            )
             raise UsageError(
-                f"{name}: this usage report does not list the remote objects its recordings "
-                f"refer to (written by an older apirec): gc cannot tell what its branch "
-                f"needs; nothing was deleted. Write it again with "
-                f"pytest --apirec-usage={Path(name).name}"
+                f"{name}: this usage report does not list {missing} (written by an older "
+                f"apirec): gc cannot tell what its branch needs; nothing was deleted. Write "
+                f"it again with pytest --apirec-usage={Path(name).name}"
+            )
+        narrowed = report["suite"]["narrowed"]
+        if narrowed:
+            raise UsageError(
+                f"{name}: its run may not have collected the whole suite ({narrowed[0]}), so "
+                f"the objects of the tests it left out are not in it: gc cannot tell what its "
+                f"branch needs; nothing was deleted. Give gc a report of a run over the whole "
+                f"suite (-k, -m and sharding plugins are fine: the stores of the tests they "
+                f"deselect are listed), or the branch's checkout (DIR)"
             )
         kept.update(objects)
         bodies.update(report.get("body_objects", ()))
+        unreadable += [f"{name}: {problem}" for problem in unknown]
         started = usage.started_at(report, Path(name))
         since = started if since is None else min(since, started)
-    return kept, bodies, since
+    return kept, bodies, since, unreadable
