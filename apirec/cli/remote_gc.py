@@ -7,8 +7,12 @@ to, written by ``pytest --apirec-usage``; one report per branch or shard stands 
 checkout that is not here), or when it was stored at or after the moment the oldest report's
 run began, or less than ``--min-age`` ago (default one hour): a run recording now uploads its
 objects before its recordings exist anywhere. Names under the prefix that are not sha256
-digests are not apirec's and are never touched. When some recording cannot be read, or a
-report does not list its objects, which objects are needed is unknown: nothing is deleted.
+digests are not apirec's and are never touched. When some recording cannot be read (under a
+``DIR``, or named in a report's ``unreadable``), which objects are needed is unknown: nothing
+is deleted. A report that cannot stand for its whole checkout is refused (a usage error):
+one whose run may not have collected the whole suite (``suite.narrowed``; ``-k`` and other
+deselection are fine, :mod:`apirec.pytest.usage_objects` lists the deselected tests' stores
+too), and one written before reports said what they list and could not read.
 
 This is the only command that deletes remote objects; a test run never does.
 """
