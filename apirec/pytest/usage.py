@@ -167,7 +167,8 @@ class UsageHooks:
         opened = {location for location, _, _ in self.state.used}
         opened.update(loc for locations in self.state.complete.values() for loc, _ in locations)
         objects = referenced_objects(opened | self.suite_stores)
-        objects["unreadable"] = sorted({*objects["unreadable"], *self.unknown_stores})
+        unknown = {*objects["unreadable"], *self.unknown_stores}
+        objects["unreadable"] = sorted({scrub_text(u) for u in unknown})  # ids as the gate's
         passed = sorted(
             scrub_text(n) for n, ok in self.outcomes.items() if ok and n in self.finished
         )
