@@ -42,6 +42,10 @@ def _no_mode_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("APIREC_EXPIRED", raising=False)
     monkeypatch.delenv("APIREC_REPEATS", raising=False)
     monkeypatch.delenv("APIREC_REMOTE", raising=False)
+    monkeypatch.delenv("APIREC_REPLAY_TIMING", raising=False)
+    monkeypatch.delenv("APIREC_RECORD_BUDGET", raising=False)
+    monkeypatch.delenv("APIREC_RECORD_BUDGET_SPENT", raising=False)
+    monkeypatch.delenv("APIREC_PRICES", raising=False)
 
 
 # -- the local OpenAI-compatible server (issue 3) -------------------------------------------

@@ -349,7 +349,8 @@ def test_verify_checks_remote_references(recorded: tuple[Path, str], tmp_path: P
     empty = tmp_path / "empty-cache"
     unreachable = cli("verify", str(root), cache=empty)
     assert unreachable.returncode == 1, unreachable.stdout
-    assert "which is missing, and not in the cache" in unreachable.stdout
+    assert "missing here" in unreachable.stdout and "nor in the cache" in unreachable.stdout
+    assert "no remote store is set" in unreachable.stdout
 
     assert cli("verify", str(root), "--remote", remote, cache=empty).returncode == 0
     digest = _digest("c")

@@ -131,3 +131,15 @@ def test_money_for_people(dollars, text):
     from apirec.stores.ledger import money_text
 
     assert money_text(dollars) == text
+
+
+def test_a_shell_glob_over_a_msgpack_store_reads_the_store_once(recordings, capsys, tmp_path):
+    """``apirec stats DIR/*``: the shell gives the store's file and its index; the index is
+    no recording, and the store counts once."""
+    packed = tmp_path / "packed"
+    convert(recordings, packed, to="msgpack")
+    globbed = sorted(packed.iterdir())
+    assert [p.name for p in globbed] == ["recordings.apirec", "recordings.apirec.idx"]
+    report = run_json(capsys, *map(str, globbed))
+    assert report == run_json(capsys, str(packed)) and report["calls"] == 5
+    assert run_json(capsys, str(packed), str(globbed[0]))["calls"] == 5  # named twice

@@ -134,6 +134,33 @@ def test_a_live_run_with_no_budget_still_calls_straight_through(pytester):
     assert "spent" not in summary(result)
 
 
+LLM_WITH_A_HANDLE = """
+import apirec, threading
+
+@apirec.record(name="llm.chat")
+def chat(prompt, lock):
+    return {"text": prompt.upper(), "usage": {"prompt_tokens": 1200, "completion_tokens": 300}}
+"""
+
+
+def test_a_live_run_under_a_budget_calls_with_arguments_no_key_could_be_made_of(pytester):
+    """Live mode stores nothing, so nothing is keyed: a lock (which no key can be made of)
+    goes through to the live call under a budget as it does without one, and is counted."""
+    pytester.makeini(INI.format(extra="pythonpath = ."))
+    pytester.makepyfile(
+        llm=LLM_WITH_A_HANDLE,
+        test_handle="""
+import threading, llm
+
+def test_it(apirec):
+    assert llm.chat("question", threading.Lock())["text"] == "QUESTION"
+""",
+    )
+    result = pytester.runpytest("--apirec-mode=live", "--apirec-record-budget=2k")
+    result.assert_outcomes(passed=1)
+    assert "1.5k tokens of the 2k budget" in summary(result), summary(result)
+
+
 SECRET = "sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh3iJk"
 
 

@@ -397,12 +397,13 @@ def test_show_fetches_a_body_kept_remotely(s3_server, store_dir, tmp_path):
         fetch_document("manual")
     (path,) = store_dir.glob("*.json")
     bare = {k: v for k, v in os.environ.items() if k != "APIREC_REMOTE"}
+    empty = {**bare, "APIREC_CACHE_DIR": str(tmp_path / "empty")}  # not cached, no remote
     done = subprocess.run(
         [sys.executable, "-m", "apirec", "show", str(path)],
-        capture_output=True, text=True, env=bare, timeout=60,
+        capture_output=True, text=True, env=empty, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "give --remote URL (or APIREC_REMOTE) to show it" in done.stdout
+    assert "no remote store is set" in done.stdout and "give --remote URL" in done.stdout
     assert "page 399 of manual" not in done.stdout
     for how in (["--remote", s3_server.remote_url], []):
         env = {} if how else {"APIREC_REMOTE": s3_server.remote_url}

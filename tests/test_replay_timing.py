@@ -75,6 +75,16 @@ def test_answers_with_no_ledger_replay_at_once_and_bad_values_are_refused(store_
             apirec.recording(store_dir, replay_timing=bad)
 
 
+@pytest.mark.parametrize("flag", [True, False])
+def test_a_bool_is_not_a_replay_timing(store_dir, flag):
+    # True once replayed at the recorded pace as a factor of 1 (float(True)), said nowhere
+    with pytest.raises(
+        ValueError, match=r"replay_timing: (True|False) is not a replay timing"
+    ) as e:
+        apirec.recording(store_dir, replay_timing=flag)
+    assert "'recorded'" in str(e.value) and "a number > 0" in str(e.value)
+
+
 def test_the_marker_and_the_option(pytester):
     pytester.makeini(INI.format(extra=""))
     pytester.makepyfile(

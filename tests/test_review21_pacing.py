@@ -106,12 +106,6 @@ def test_one():
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--apirec-replay-timing=recorded does not reach a recording the conftest opens "
-    "(--apirec-mode does, through APIREC_MODE, and so does the budget): its answers replay "
-    "at once",
-)
 def test_the_option_paces_the_recordings_a_conftest_opens(pytester):
     from .plugin_helpers import INI
 

@@ -5,8 +5,6 @@ that keeps bodies remotely with "BREAKS REPLAY"."""
 
 from __future__ import annotations
 
-import pytest
-
 import apirec
 from tests.test_cli_remote import cli
 
@@ -16,11 +14,6 @@ def fetch_document(name):
     return {"name": name, "pages": [f"page {i}: " + "lorem ipsum " * 20 for i in range(400)]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review22: apirec drift reports the apirec.json body reference as an "
-    "unresolvable class that breaks replay (exit 1) on a healthy remote checkout",
-)
 def test_drift_passes_a_healthy_recording_whose_body_is_kept_remotely(
     store_dir, tmp_path, monkeypatch
 ):

@@ -8,8 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-import pytest
-
 from tests.test_cli_remote import cli
 
 KEY = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0"
@@ -24,10 +22,6 @@ def _recording(body):
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review22: apirec scan does not read response bodies kept in the remote store",
-)
 def test_scan_finds_a_secret_in_a_body_kept_remotely(store_dir, tmp_path):
     # a recording made before the gate knew this key's shape (or edited by hand)
     body = {"pages": ["lorem ipsum " * 20] * 400, "leak": f"Authorization: Bearer {KEY}"}

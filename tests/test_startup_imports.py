@@ -73,7 +73,6 @@ def test_a_run_without_recordings_loads_only_the_plugins_start_up(tmp_path: Path
         "apirec.guard.hosts",
         "apirec.guard.sockets",
         "apirec.pytest",
-        "apirec.pytest.environment",
         "apirec.pytest.network",
         "apirec.pytest.servers",  # servers under test: hooks httpx, requests, aiohttp once imported
         "apirec.pytest.startup",

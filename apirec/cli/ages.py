@@ -39,7 +39,7 @@ class AgeFilter:
         return self.older_than is not None or self.newer_than is not None
 
     def age(self, loaded: Loaded) -> dt.timedelta | None:
-        return metadata.age(loaded.entry, self.now, str(loaded.path))
+        return metadata.age(loaded.entry, self.now, loaded.where)
 
     def keeps(self, age: dt.timedelta | None) -> bool:
         """Whether a recording of this age passes the filters (an unknown age passes none)."""
@@ -58,7 +58,7 @@ def cell(age: dt.timedelta | None) -> str:
 
 def describe(loaded: Loaded, now: dt.datetime) -> list[str]:
     """The ``recorded:`` and ``versions:`` lines of ``apirec show``."""
-    when = metadata.recorded_at(loaded.entry, str(loaded.path))
+    when = metadata.recorded_at(loaded.entry, loaded.where)
     if when is None:
         recorded = "unknown (no recorded_at: made before apirec stored it, or by another tool)"
     else:

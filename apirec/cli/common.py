@@ -26,15 +26,28 @@ from apirec.stores.json_store import _FILE_RE, Entry, parse
 # Directories never searched for recordings (hidden ones such as .venv, .git and apirec's own
 # .apirec-tmp are skipped too), so `apirec ls` from a project root stays quick and quiet.
 RECORDINGS_DIR = "recordings"  # where the pytest plugin stores, beside each test file
+IN_STORE = "::"  # STORE_FILE::NAME, a recording in a msgpack store (its describe())
+INDEX_FILE = FILE_NAME + ".idx"  # a msgpack store's index, beside its file: no recording
 _NOT_RECORDINGS = frozenset({"node_modules", "site-packages", "__pycache__", "venv"})
 
 
 @dataclass(frozen=True)
 class Loaded:
-    path: Path
+    path: Path  # the recording's file, or the msgpack store's file that holds it
     entry: Entry  # as stored: large bytes are references to blobs/ (apirec.stores.blobs)
     info: EntryInfo
     blobs: dict[str, int] = field(default_factory=dict)  # digest -> size, of those references
+    name: str | None = None  # its name in a msgpack store's file
+
+    @property
+    def where(self) -> str:
+        """The recording as messages name it: its file, or ``STORE_FILE::NAME``."""
+        return str(self.path) if self.name is None else f"{self.path}{IN_STORE}{self.name}"
+
+    @property
+    def home(self) -> Path:
+        """The directory it is in (whose ``blobs/`` and pytest ini apply to it)."""
+        return self.path.parent
 
 
 def key_of(path: Path) -> tuple[str, int]:
@@ -48,12 +61,13 @@ def recording_files(target: Path, *, msgpack: bool = False) -> Iterator[Path]:
     """The recording files at ``target`` (a file, or a directory searched recursively).
 
     ``msgpack``: the caller reads the msgpack stores there itself (:func:`msgpack_stores`).
+    A store's file or its index (``DIR/*`` gives both) stands for the store.
     """
     if target.is_file():
-        if target.name == FILE_NAME:
+        if target.name in (FILE_NAME, INDEX_FILE):
             if msgpack:
                 return
-            raise _msgpack_store(target)
+            raise _msgpack_store(target.with_name(FILE_NAME))
         yield target
         return
     if not target.is_dir():
@@ -84,9 +98,12 @@ def recordings_dirs(root: Path) -> list[Path]:
 
 def msgpack_stores(target: Path) -> list[Path]:
     """The directories of the msgpack stores at ``target``, searched like
-    :func:`recording_files`."""
+    :func:`recording_files` (a store's index file stands for its store)."""
     if target.is_file():
-        return [target.parent] if target.name == FILE_NAME else []
+        is_store = target.name == FILE_NAME or (
+            target.name == INDEX_FILE and target.with_name(FILE_NAME).is_file()
+        )
+        return [target.parent] if is_store else []
     if not target.is_dir():
         raise UsageError(f"{target}: no such file or directory")
     return [p.parent for p in sorted(target.rglob(FILE_NAME)) if _searched(target, p)]
@@ -128,6 +145,38 @@ def load(path: Path) -> Loaded:
     size = len(raw) + sum(refs.values())
     summary = info(entry, key, index, str(path), size, tuple(sorted(refs)))
     return Loaded(path, entry, summary, refs)
+
+
+def load_target(target: str, root: Path) -> Loaded:
+    """A recording given as :func:`find` takes it, or as ``STORE_FILE::NAME``: a msgpack
+    store's, as apirec's messages and compare reports name it."""
+    head, sep, name = target.partition(FILE_NAME + IN_STORE)
+    if not sep:
+        return load(find(target, root))
+    return load_stored(Path(head + FILE_NAME), name)
+
+
+def load_stored(file: Path, name: str) -> Loaded:
+    """The recording ``name`` of the msgpack store whose file is ``file``, as stored."""
+    from apirec.stores.json_format import dumps
+    from apirec.stores.msgpack.store import MsgpackStore
+
+    if not file.is_file():
+        raise UsageError(f"{file}: no such file")
+    store = MsgpackStore(file.parent)
+    try:
+        for key, index, _ in store.entries():
+            if store.place(key, index)[1] == name:
+                entry = store.read(key, index, resolve_blobs=False)
+                if entry is not None:
+                    where = f"{file}{IN_STORE}{name}"
+                    refs = dict(blobs.references(entry, where))
+                    size = len(dumps(entry)) + sum(refs.values())
+                    summary = info(entry, key, index, where, size, tuple(sorted(refs)))
+                    return Loaded(file, entry, summary, refs, name)
+    finally:
+        store.close()
+    raise UsageError(f"{file}: holds no recording named {name}")
 
 
 def find(target: str, root: Path) -> Path:

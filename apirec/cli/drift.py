@@ -21,6 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+# imported here, not by the first store read: not listed among the modules a check imported
+import apirec.stores.msgpack.store  # noqa: F401
+from apirec.cli.answers import Answers
 from apirec.cli.base import MSGPACK_FILE as FILE_NAME
 from apirec.cli.base import plural
 from apirec.cli.common import OK, PROBLEMS, UsageError, _searched, say, shorten_end, table
@@ -29,8 +32,7 @@ from apirec.cli.progress import Progress
 from apirec.codec.drift import Checker
 from apirec.codec.type_resolution import _trusted
 from apirec.errors import StoreError
-from apirec.stores.json_store import Entry, parse
-from apirec.stores.msgpack.store import MsgpackStore  # here, not listed as imported by a check
+from apirec.stores.json_store import Entry
 
 
 def drift(args: argparse.Namespace) -> int:
@@ -38,8 +40,9 @@ def drift(args: argparse.Namespace) -> int:
     before = set(sys.modules)
     report = Report(trusted)
     checker = Checker(trusted)
+    answers = Answers(args.remote, "drift")
     with Progress("drift", quiet=args.quiet) as progress:
-        for where, entry in recordings(Path(args.path), report):
+        for where, entry in recordings(Path(args.path), report, answers):
             response = entry["response"]
             checked = checker.body(response.get("body"))
             data = response.get("exception_data")
@@ -56,36 +59,38 @@ def drift(args: argparse.Namespace) -> int:
     return PROBLEMS if report.breaks else OK
 
 
-def recordings(target: Path, report: Report) -> Iterator[tuple[str, Entry]]:
+def recordings(target: Path, report: Report, answers: Answers) -> Iterator[tuple[str, Entry]]:
     """Every recording at ``target`` (a file, or a directory searched recursively, JSON files
-    and msgpack stores alike) as (where, entry); unreadable ones go to ``report``."""
+    and msgpack stores alike) as (where, entry), as replay reads it (``answers``: the payloads
+    kept apart read back); unreadable ones go to ``report``."""
     if target.is_file():
-        yield from (
-            _msgpack(target.parent, report) if target.name == FILE_NAME else _json(target, report)
-        )
+        if target.name == FILE_NAME:
+            yield from _msgpack(target.parent, report, answers)
+        else:
+            yield from _json(target, report, answers)
         return
     if not target.is_dir():
         raise UsageError(f"{target}: no such file or directory")
     for path in sorted(target.rglob(FILE_NAME)):
         if _searched(target, path) and path.is_file():
-            yield from _msgpack(path.parent, report)
+            yield from _msgpack(path.parent, report, answers)
     for path in sorted(target.rglob("*.json")):
         if _searched(target, path) and path.is_file():
-            yield from _json(path, report)
+            yield from _json(path, report, answers)
 
 
-def _json(path: Path, report: Report) -> Iterator[tuple[str, Entry]]:
+def _json(path: Path, report: Report, answers: Answers) -> Iterator[tuple[str, Entry]]:
     try:
-        yield str(path), parse(path.read_bytes(), str(path))
-    except OSError as e:
-        report.unreadable.append((str(path), f"cannot be read: {e.strerror or e}"))
+        entry = answers.load(path).entry
     except StoreError as e:
         report.unreadable.append((str(path), str(e)))
+        return
+    yield str(path), entry
 
 
-def _msgpack(root: Path, report: Report) -> Iterator[tuple[str, Entry]]:
+def _msgpack(root: Path, report: Report, answers: Answers) -> Iterator[tuple[str, Entry]]:
     try:
-        store = MsgpackStore(root)
+        store = answers.store(root)
     except StoreError as e:
         report.unreadable.append((str(root / FILE_NAME), str(e)))
         return

@@ -14,15 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from apirec.cli import ages
+from apirec.cli.answers import Answers
 from apirec.cli.base import UsageError, plural
 from apirec.cli.common import (
     OK,
     PROBLEMS,
     Loaded,
     error,
-    find,
     human_size,
     load,
+    load_target,
     recording_files,
     recordings_dirs,
     selected,
@@ -30,7 +31,6 @@ from apirec.cli.common import (
     table,
 )
 from apirec.cli.http_answers import http_answer
-from apirec.cli.remote_config import configured_remote, with_body
 from apirec.errors import StoreError
 
 # the keys of a typed value, from the pure gate: reading needs no codec (pydantic)
@@ -209,9 +209,9 @@ def describe(loaded: Loaded, full: bool = False) -> list[str]:
     i, entry = loaded.info, loaded.entry
     response = entry["response"]
     request = entry.get("request") or {}
-    text_of = functools.partial(readable, home=loaded.path.parent)
+    text_of = functools.partial(readable, home=loaded.home)
     lines = [
-        f"file:      {loaded.path}",
+        f"file:      {loaded.where}",
         f"function:  {i.function}",
         f"test:      {i.test_id or '(shared)'}",
         f"key:       {i.key}" + (f"  (answer #{i.index})" if i.index else ""),
@@ -267,30 +267,41 @@ def _without_nulls(value: Any) -> Any:
 
 
 def show(args: argparse.Namespace) -> int:
-    loaded = load(find(args.target, Path(args.dir)))
+    loaded = load_target(args.target, Path(args.dir))
     if args.json:
         print(json.dumps(loaded.entry, indent=2))
         return OK
-    # a body kept in a remote store is fetched to be shown (remote_config: which remote)
-    url = configured_remote(args.remote, loaded.path.parent)
-    entry, note = with_body(loaded.entry, str(loaded.path), url)
-    print("\n".join(describe(dataclasses.replace(loaded, entry=entry), full=args.full)))
+    # a body kept apart is read to be shown, as replay reads it; when it cannot be, the
+    # reference is shown and the note says why
+    note = None
+    try:
+        loaded = _with_body(loaded, Answers(args.remote, "show"))
+    except StoreError as e:
+        note = str(e)
+    print("\n".join(describe(loaded, full=args.full)))
     if note is not None:
         print(f"note:      {note}")
     return OK
+
+
+def _with_body(loaded: Loaded, answers: Answers) -> Loaded:
+    entry = answers.with_body(loaded.entry, loaded.where, loaded.home)
+    return loaded if entry is loaded.entry else dataclasses.replace(loaded, entry=entry)
 
 
 def diff(args: argparse.Namespace) -> int:
     import difflib
 
     root = Path(args.dir)
-    a, b = load(find(args.a, root)), load(find(args.b, root))
+    answers = Answers(args.remote, "diff")  # bodies kept apart compared as replay reads them
+    a = _with_body(load_target(args.a, root), answers)
+    b = _with_body(load_target(args.b, root), answers)
     lines = list(
         difflib.unified_diff(
             _comparable(describe(a, full=True)),
             _comparable(describe(b, full=True)),
-            str(a.path),
-            str(b.path),
+            a.where,
+            b.where,
             n=args.context,
             lineterm="",
         )

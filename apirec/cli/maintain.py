@@ -20,6 +20,7 @@ from apirec.cli.common import (
     selected,
 )
 from apirec.cli.progress import Progress
+from apirec.cli.remote_config import configured_remote
 from apirec.errors import ApirecError, StoreError
 from apirec.stores.blob_files import DIR, BlobFiles, recordings_beside
 from apirec.stores.convert import convert as convert_store
@@ -151,7 +152,8 @@ def convert(args: argparse.Namespace) -> int:
         raise UsageError(f"{src}: no such file or directory")
     try:
         with Progress("convert", quiet=args.quiet) as progress:
-            count = convert_store(src, dst, to=to, progress=progress.step)
+            remote = configured_remote(args.remote, src) is not None
+            count = convert_store(src, dst, to=to, progress=progress.step, remote=remote)
     except (ApirecError, OSError) as e:
         error(str(e))
         return PROBLEMS

@@ -122,6 +122,7 @@ def build() -> argparse.ArgumentParser:
     diff.add_argument("b", metavar="B")
     diff.add_argument("--dir", default=".", help="where to look for keys (default: .)")
     diff.add_argument("-U", "--context", type=int, default=3, help="lines of context")
+    _remote(diff, "where a body kept remotely is fetched from, when not in the local cache")
 
     verify = _command(commands, "verify")
     _quiet(verify)
@@ -138,6 +139,7 @@ def build() -> argparse.ArgumentParser:
     drift.add_argument("path", metavar="DIR", help="JSON files and msgpack stores, recursively")
     drift.add_argument("--trust", action="append", metavar="PKG", help="check PKG's types")
     drift.add_argument("--json", action="store_true", help="one JSON report, for scripts")
+    _remote(drift, "where a body kept remotely is fetched from, when not in the local cache")
 
     prune = _command(commands, "prune")
     _quiet(prune)
@@ -164,11 +166,17 @@ def build() -> argparse.ArgumentParser:
     convert.add_argument("src", metavar="SRC")
     convert.add_argument("dst", metavar="DST")
     convert.add_argument("--to", choices=["json", "msgpack"], required=True)
+    _remote(
+        convert,
+        "the remote store the recordings keep large payloads in: bytes not in blobs/ are its "
+        "objects, and stay references",
+    )
 
     scan = _command(commands, "scan")
     _quiet(scan)
     scan.add_argument("paths", nargs="+", metavar="PATH", help="directories or files")
     scan.add_argument("--json", action="store_true", help="one JSON list, for scripts")
+    _remote(scan, "where a body kept remotely is fetched from, when not in the local cache")
 
     stats = _command(commands, "stats")
     stats.add_argument("paths", nargs="+", metavar="DIR", help="directories or files")

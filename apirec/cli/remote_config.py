@@ -1,5 +1,5 @@
-"""Which remote store a command reads payloads from, and reading them (``apirec show``; the
-same rule serves ``push``, ``pull``, ``verify`` and ``gc``).
+"""Which remote store a command reads payloads from (the commands that read answers, through
+:mod:`apirec.cli.answers`; ``push`` and ``pull``).
 
 The remote is, first found: ``--remote URL``; ``APIREC_REMOTE``; the ini key
 ``apirec_remote`` of the pytest configuration that governs the recordings' directory (the
@@ -15,10 +15,6 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any
-
-from apirec.errors import StoreError
-from apirec.stores import blobs
-from apirec.stores.remote.payloads import RemotePayloads
 
 ENV_REMOTE = "APIREC_REMOTE"
 _INI = "apirec_remote"
@@ -73,24 +69,3 @@ def _read(path: Path) -> tuple[bool, str | None]:
         return path.name == "pytest.ini", None
     value = parser.get(section, _INI, fallback="").strip()
     return True, value or None
-
-
-def with_body(entry: Any, where: str, url: str | None) -> tuple[Any, str | None]:
-    """``entry`` with a response body kept in the remote fetched (through the cache, checked)
-    so it can be shown, and a note for people when it could not be (no remote, or it failed:
-    then the entry is returned as stored)."""
-    refs = list(blobs.body_references(entry, where))
-    if not refs:
-        return entry, None
-    digest, size = refs[0]
-    if url is None:
-        return entry, (
-            f"the answer's body ({size:,} bytes) is kept in a remote store as object {digest}; "
-            f"give --remote URL (or APIREC_REMOTE) to show it"
-        )
-    try:
-        payloads = RemotePayloads.open(url, Path(where).parent)
-        body = blobs.join_body(entry, payloads.fetcher(where), where)
-    except StoreError as e:
-        return entry, str(e)
-    return body, None

@@ -21,8 +21,6 @@ from apirec.stores import blobs
 from apirec.stores.blob_files import BlobFiles
 from apirec.stores.json_format import Entry, parse
 from apirec.stores.remote.cache import Cache
-from apirec.stores.remote.objects import Remote
-from apirec.stores.remote.payloads import RemotePayloads
 
 
 @dataclass
@@ -159,46 +157,3 @@ def local_copy(wanted: Wanted, cache: Cache) -> bytes | None:
         pass
     data = cache.cached(wanted.digest)  # checked against the digest
     return data if data is not None and len(data) == wanted.size else None
-
-
-class Objects:
-    """How ``apirec verify`` reads the objects of the recordings of each directory, as replay
-    does: ``blobs/`` first, then the cache, then the remote (when one is given), every copy
-    checked against its digest."""
-
-    def __init__(self, remote: Remote | None, cache: Cache) -> None:
-        self.remote, self.cache = remote, cache
-        self._fetchers: dict[Path, Callable[[str], blobs.Fetch]] = {}
-
-    def payloads(self, root: Path) -> RemotePayloads | None:
-        """What a msgpack store in ``root`` reads its objects through (None: no remote)."""
-        return None if self.remote is None else RemotePayloads(self.remote, root, self.cache)
-
-    def fetcher(self, root: Path) -> Callable[[str], blobs.Fetch]:
-        """``fetcher(root)(where)``: the fetch of the recording ``where`` in ``root``."""
-        if root not in self._fetchers:
-            payloads = self.payloads(root)
-            self._fetchers[root] = self._offline(root) if payloads is None else payloads.fetcher
-        return self._fetchers[root]
-
-    def _offline(self, root: Path) -> Callable[[str], blobs.Fetch]:
-        files, cache = BlobFiles(root), self.cache
-
-        def of(where: str) -> blobs.Fetch:
-            def fetch(digest: str, size: int) -> bytes:
-                if files.path(digest).is_file():
-                    return files.get(digest, size, where)
-                data = cache.cached(digest)
-                if data is not None and len(data) == size:
-                    return data
-                raise StoreError(
-                    f"{where}: refers to the blob {files.path(digest)}, which is missing, "
-                    f"and not in the cache {cache.root} either (if it lives in a remote "
-                    f"store, give --remote URL or set APIREC_REMOTE; else restore it from "
-                    f"version control, or record the answer again)",
-                    path=where,
-                )
-
-            return fetch
-
-        return of

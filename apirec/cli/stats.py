@@ -1,6 +1,11 @@
 """``apirec stats DIR... [--by test|function|model] [--prices FILE] [--json]``: what the
 recorded calls took live and spent, from their ledgers (:mod:`apirec.stores.ledger`), per
-group and in total; recordings made before the ledger count as unknown."""
+group and in total; recordings made before the ledger count as unknown.
+
+The ledger is part of a recording's stored form: what a recording keeps apart (a body in a
+remote store, bytes in ``blobs/``) is not read, so stats needs no remote. A recording named
+twice (``stats DIR DIR/x.json``; ``DIR/*``, which gives a msgpack store's file and its index)
+counts once."""
 
 from __future__ import annotations
 
@@ -22,8 +27,10 @@ from apirec.stores.ledger import money_text, read, tokens_text
 NO_GROUP = {"test": "(no test)", "function": "?", "model": "(unknown model)"}
 
 
-def _entries(target: Path, broken: list[str]) -> Iterator[Entry]:
+def _entries(target: Path, broken: list[str], seen: set[Path]) -> Iterator[Entry]:
     for path in recording_files(target, msgpack=True):
+        if _again(path, seen):
+            continue
         try:
             yield load(path).entry
         except StoreError as e:
@@ -31,6 +38,8 @@ def _entries(target: Path, broken: list[str]) -> Iterator[Entry]:
     for root in msgpack_stores(target):
         from apirec.stores.msgpack.store import MsgpackStore
 
+        if _again(root, seen):
+            continue
         try:
             store = MsgpackStore(root)
         except StoreError as e:
@@ -39,7 +48,7 @@ def _entries(target: Path, broken: list[str]) -> Iterator[Entry]:
         try:
             for key, index, _ in list(store.entries()):
                 try:
-                    entry = store.read(key, index)
+                    entry = store.read(key, index, resolve_blobs=False)  # the ledger
                 except StoreError as e:
                     broken.append(str(e))
                     continue
@@ -47,6 +56,15 @@ def _entries(target: Path, broken: list[str]) -> Iterator[Entry]:
                     yield entry
         finally:
             store.close()
+
+
+def _again(path: Path, seen: set[Path]) -> bool:
+    """Whether ``path`` was read already (noted now if not)."""
+    resolved = path.resolve()
+    if resolved in seen:
+        return True
+    seen.add(resolved)
+    return False
 
 
 def _group_of(entry: Entry, by: str) -> str:
@@ -89,8 +107,9 @@ def stats(args: argparse.Namespace) -> int:
         raise UsageError(f"stats --prices: {e}") from None
     broken: list[str] = []
     grouped: dict[str, list[Entry]] = {}
+    seen: set[Path] = set()
     for directory in args.paths:
-        for entry in _entries(Path(directory), broken):
+        for entry in _entries(Path(directory), broken, seen):
             grouped.setdefault(_group_of(entry, args.by), []).append(entry)
     for problem in broken:
         error(problem)

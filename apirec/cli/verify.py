@@ -25,29 +25,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from apirec.cli.answers import Answers
 from apirec.cli.base import plural
 from apirec.cli.common import (
     OK,
     PROBLEMS,
     blob_homes,
-    load,
     msgpack_stores,
     recording_files,
     table,
 )
 from apirec.cli.progress import Progress
-from apirec.cli.remote_config import configured_remote
-from apirec.cli.remote_refs import Objects
-from apirec.cli.transfer import open_given
 from apirec.codec.envelope import _CONTAINERS, _SCALAR_DECODERS, DATA, TYPE, decode
 from apirec.codec.model_state import STATE
 from apirec.codec.type_resolution import REGISTRY, Unresolvable, _trusted, resolve
 from apirec.errors import DecodeError, StoreError
-from apirec.stores import blobs
 from apirec.stores.blob_files import BlobFiles, recordings_beside
 from apirec.stores.json_store import _FILE_RE, Entry
-from apirec.stores.msgpack.store import MsgpackStore
-from apirec.stores.remote.cache import Cache
 
 
 def type_names(value: Any) -> Iterator[str]:
@@ -94,35 +88,27 @@ class Report:
     provider_errors: Counter[tuple[str, str]] = field(default_factory=Counter)  # llama-stack's
 
 
-def check(path: Path, trusted: tuple[str, ...], report: Report, objects: Objects) -> None:
+def check(path: Path, trusted: tuple[str, ...], report: Report, answers: Answers) -> None:
     report.files += 1
-    try:
-        loaded = load(path)
+    try:  # each object it refers to there, intact: read as replay reads it
+        loaded = answers.load(path)
     except StoreError as e:
         report.problems.append(str(e))
         return
-    entry = loaded.entry
-    if loaded.blobs:  # each object there, intact: read as replay reads it
-        try:
-            entry = blobs.join(entry, objects.fetcher(path.parent)(str(path)), str(path))
-        except StoreError as e:
-            report.problems.append(str(e))
-            return
-    check_entry(str(path), entry, trusted, report)
+    check_entry(str(path), loaded.entry, trusted, report)
 
 
 def check_store(
     root: Path,
     trusted: tuple[str, ...],
     report: Report,
-    objects: Objects,
+    answers: Answers,
     step: Callable[[], None] = lambda: None,
 ) -> None:
     """A msgpack store: every frame of its file (damage, a torn tail), then every recording."""
-    remote = objects.payloads(root)
     try:
         # every frame from the start, past damage
-        whole = MsgpackStore(root, salvage=True, remote=remote)
+        whole = answers.store(root, salvage=True)
     except StoreError as e:
         report.problems.append(str(e))
         return
@@ -147,7 +133,7 @@ def check_store(
             fix = f"apirec repair {root} moves them to a backup"
             report.problems.append(hole(whole.describe(key, later[0]), missing, len(later), fix))
         # intact: read as replay reads it, through the index; damaged: what can be read
-        store = whole if whole.damage or index_problem else MsgpackStore(root, remote=remote)
+        store = whole if whole.damage or index_problem else answers.store(root)
         try:
             for key, index, where in list(store.entries()):
                 report.files += 1
@@ -218,15 +204,15 @@ def verify(args: argparse.Namespace) -> int:
     report = Report()
     paths = list(recording_files(Path(args.path), msgpack=True))
     stores = msgpack_stores(Path(args.path))
-    objects = _objects(args)
+    answers = Answers(args.remote, "verify")
     with Progress("verify", quiet=args.quiet) as progress:
         progress.total = None if stores else len(paths)  # a store's count is known when read
         for path in paths:
-            check(path, trusted, report, objects)
+            check(path, trusted, report, answers)
             progress.step()
         json_holes(paths, report)
         for root in stores:
-            check_store(root, trusted, report, objects, progress.step)
+            check_store(root, trusted, report, answers, progress.step)
     out = sys.stdout
     for problem in report.problems:
         print(f"PROBLEM  {problem}", file=out)
@@ -269,15 +255,6 @@ def verify(args: argparse.Namespace) -> int:
         file=out,
     )
     return PROBLEMS if report.problems or strict_fail else OK
-
-
-def _objects(args: argparse.Namespace) -> Objects:
-    """Objects are read from ``blobs/``, the cache, then the remote if one is configured
-    (``--remote``, ``APIREC_REMOTE``, the ini file, as ``apirec show`` finds it): a
-    recording whose object is nowhere is
-    a problem, as in replay."""
-    url = configured_remote(args.remote, Path(args.path))
-    return Objects(None if url is None else open_given(url, "verify"), Cache())
 
 
 def _unreferenced_blobs(target: Path) -> list[Path]:

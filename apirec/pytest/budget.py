@@ -1,7 +1,9 @@
 """``--apirec-record-budget`` (ini ``apirec_record_budget``, ``APIREC_RECORD_BUDGET``): what the
 live calls of a run may spend (:mod:`apirec.record.budget`). One budget per run: the spend
 file is made by the process that configures first (the controller under pytest-xdist) and
-handed to the workers."""
+handed to the workers; every other process of the run (a program a test starts under
+``apirec run``, a pytest session run inside a test) gets it through the environment
+(``APIREC_RECORD_BUDGET_SPENT``, set by :mod:`apirec.pytest.environment`) and counts into it."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 
 from apirec.pytest import prices
-from apirec.record.budget import Budget, set_run_budget
+from apirec.record.budget import ENV_BUDGET, ENV_SPENT, Budget
 
 _BUDGET = pytest.StashKey[dict[str, Any]]()
 _WORKER_KEY = "apirec_budget_spent"
@@ -36,11 +38,13 @@ def configure(config: pytest.Config) -> None:
     if not text:
         source, text = "apirec_record_budget (ini)", config.getini("apirec_record_budget")
     if not text:
-        source, text = "APIREC_RECORD_BUDGET", os.environ.get("APIREC_RECORD_BUDGET")
+        source, text = ENV_BUDGET, os.environ.get(ENV_BUDGET)
     if not text:
         config.stash[_BUDGET] = {}
         return
     given = getattr(config, "workerinput", {}).get(_WORKER_KEY)
+    if not given and source == ENV_BUDGET:  # the budget of the run that started this one
+        given = os.environ.get(ENV_SPENT)
     if given:
         spent = Path(given)
     else:
@@ -61,8 +65,13 @@ def configure(config: pytest.Config) -> None:
     except ValueError as e:
         raise pytest.UsageError(f"{source}: {e}") from None
     config.stash[_BUDGET] = {"budget": budget}
-    # every recording opened while the plugin runs keeps it, a test's own ones too
-    config.add_cleanup(set_run_budget(budget))
+
+
+def variables(config: pytest.Config) -> dict[str, str]:
+    """The run's budget for every recording the plugin's fixture does not open, in this
+    process and in those it starts: its text and the file its spend is counted in."""
+    budget = budget_of(config)
+    return {} if budget is None else {ENV_BUDGET: budget.text, ENV_SPENT: str(budget.ledger)}
 
 
 def settings_extra(config: pytest.Config) -> dict[str, Any]:

@@ -179,7 +179,10 @@ def _totals(results: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _line(result: dict[str, Any]) -> str:
-    where = f" ({_short(result['file'])})" if result.get("file") else ""
+    where = ""
+    if result.get("file"):  # a msgpack store's recording as apirec show takes it: FILE::ENTRY
+        entry = f"::{result['entry']}" if result.get("entry") else ""
+        where = f" ({_short(result['file'])}{entry})"
     extra = f": {result['error']}" if result.get("error") else ""
     similar = result.get("similarity")
     if result["outcome"] == CONTENT and similar is not None:

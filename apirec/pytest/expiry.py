@@ -6,23 +6,19 @@
 (``APIREC_MAX_AGE``, ``APIREC_EXPIRED``); unset, nothing expires (and ``on_expired`` is
 ``warn``); the marker's ``max_age=None`` turns it off. A value apirec cannot read is a usage
 error naming the option it came from. Command-line values also go to the environment for the
-run, so recordings a conftest opens itself follow them, as ``--apirec-mode`` does.
+run (:mod:`apirec.pytest.environment`), so recordings a conftest opens itself follow them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from apirec.errors import InvalidExpiry
-from apirec.pytest.environment import restore
 from apirec.record.expiry import (
-    ENV_EXPIRED,
-    ENV_MAX_AGE,
     NEVER,
     parse_max_age,
     parse_on_expired,
@@ -40,7 +36,6 @@ class ExpiryOptions:
 
 
 OPTIONS = pytest.StashKey[ExpiryOptions]()
-SAVED_ENV = pytest.StashKey[dict[str, str | None]]()
 
 
 def _read(value: Any, source: str, parse: Any) -> Any:
@@ -61,17 +56,6 @@ def configure(config: pytest.Config) -> None:
         max_age=cli_age if cli_age is not None else ini_age,
         on_expired=cli_action if cli_action is not None else ini_action,
     )
-    saved: dict[str, str | None] = {}
-    for name, option in ((ENV_MAX_AGE, "apirec_max_age"), (ENV_EXPIRED, "apirec_expired")):
-        value = config.getoption(option)
-        if value:
-            saved[name] = os.environ.get(name)
-            os.environ[name] = str(value).strip()
-    config.stash[SAVED_ENV] = saved
-
-
-def unconfigure(config: pytest.Config) -> None:
-    restore(config.stash.get(SAVED_ENV, {}))
 
 
 def settings_layer(config: pytest.Config, marker: dict[str, Any], where: str) -> dict[str, Any]:

@@ -7,8 +7,8 @@ keys ``apirec_block_network`` (a level, or true/false for recordings/off) and
 ``apirec_allow_hosts`` (comma- or line-separated), the marker options ``block_network=`` and
 ``allow_hosts=``. Precedence as everywhere: marker > command line > ini > environment
 (``APIREC_BLOCK_NETWORK``, ``APIREC_ALLOW_HOSTS``) > defaults (``recordings``: replay-mode
-recordings block, loopback only). Command-line values also go to the environment for the run,
-so recordings a conftest opens itself follow them, as ``--apirec-mode`` does.
+recordings block, loopback only). Command-line values also go to the environment for the run
+(:mod:`apirec.pytest.environment`), so recordings a conftest opens itself follow them.
 
 In a replay run, ``all`` guards every test, also the calls it makes outside any recording;
 ``recordings`` guards only inside replay recordings and counts the tests that reached a
@@ -30,7 +30,6 @@ import pytest
 from apirec.errors import NetworkBlocked
 from apirec.guard import core as guard
 from apirec.guard.hosts import HostRules, RecordedHosts
-from apirec.pytest.environment import restore
 
 # apirec.record.settings's (tests/test_startup_imports.py checks): the plugin's start-up loads
 # this module in every run, so it imports the recorder's settings only when it parses them
@@ -50,7 +49,6 @@ class NetworkOptions:
     level: str = "recordings"  # the run's: all, recordings or off
 
 
-SAVED_ENV = pytest.StashKey[dict[str, str | None]]()
 OPTIONS = pytest.StashKey[NetworkOptions]()
 # per test: the blocked connections seen, the errors its setup and call raised
 BLOCKED = pytest.StashKey[list[NetworkBlocked]]()
@@ -92,18 +90,6 @@ def configure(config: pytest.Config) -> None:
         allow_hosts=hosts,
         level=layer or env_level or "recordings",
     )
-    saved: dict[str, str | None] = {}
-    if cli_level is not None:
-        saved[ENV_BLOCK_NETWORK] = os.environ.get(ENV_BLOCK_NETWORK)
-        os.environ[ENV_BLOCK_NETWORK] = cli_level
-    if cli_hosts:
-        saved[ENV_ALLOW_HOSTS] = os.environ.get(ENV_ALLOW_HOSTS)
-        os.environ[ENV_ALLOW_HOSTS] = ",".join(hosts or ())
-    config.stash[SAVED_ENV] = saved
-
-
-def unconfigure(config: pytest.Config) -> None:
-    restore(config.stash.get(SAVED_ENV, {}))
 
 
 def _hosts(text: str, source: str) -> tuple[str, ...]:

@@ -11,6 +11,9 @@
 * Expiry: ``--apirec-max-age``, ``--apirec-expired``, their ini keys and marker options
   (``apirec.pytest.expiry``).
 * Every test runs inside ``apirec.test_context(node_id)``.
+* The run's command-line settings, its record budget and its prices reach the recordings the
+  fixture does not open (a conftest's, a program a test starts under ``apirec run``) through
+  ``APIREC_*`` variables, all set in one place (``apirec.pytest.environment``).
 * A miss the code under test swallowed still fails the test at teardown, and so does a
   connection the network guard blocked, whichever way the test's recording was opened
   (``apirec.pytest.opened``, which registers every recording that opens, also a conftest's;
@@ -50,6 +53,7 @@ from apirec.errors import InvalidMode
 from apirec.pytest import (
     budget,
     compare,
+    environment,
     expiry,
     integrations,
     network,
@@ -64,12 +68,11 @@ from apirec.pytest import (
     usage,
 )
 from apirec.pytest.async_tests import streams_finished_in_the_tests_loop
-from apirec.pytest.environment import restore
 from apirec.pytest.lazy_extra import LazyExtra
 from apirec.pytest.session import SessionState, write_summary
 from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.closing import observe_closing
-from apirec.record.modes import ENV_VAR, Mode, parse_mode
+from apirec.record.modes import Mode, parse_mode
 from apirec.record.recording import Recording
 from apirec.record.settings import STORE_KINDS, Settings
 from apirec.stores.msgpack.writer import FILE_NAME as MSGPACK_FILE
@@ -105,7 +108,6 @@ class Options:
 
 
 STATE = pytest.StashKey[SessionState]()
-SAVED_ENV_MODE = pytest.StashKey[str | None]()
 OPTIONS = pytest.StashKey[Options]()
 CALL_ERROR = pytest.StashKey[BaseException | None]()  # what the test call raised
 
@@ -162,19 +164,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(opened.OpenedHooks(state, in_call), "apirec-opened")
     usage.configure(config, config.stash[STATE], store_path)
     compare.configure(config, config.stash[OPTIONS].cli_mode or config.stash[OPTIONS].ini_mode)
-    # Recordings the tests open themselves (a conftest's apirec.recording(dir), as when
-    # migrating from llama-stack) take the run's --apirec-mode too, through the environment.
-    cli_mode = config.stash[OPTIONS].cli_mode
-    if cli_mode is not None:
-        config.stash[SAVED_ENV_MODE] = os.environ.get(ENV_VAR)
-        os.environ[ENV_VAR] = cli_mode.value
+    # Recordings the plugin's fixture does not open (a conftest's apirec.recording(dir), a
+    # program a test starts under apirec run) get the run's settings through the environment,
+    # every option checked above: one place sets them all
+    environment.export(
+        config,
+        {
+            **environment.command_line_variables(config),
+            **budget.variables(config),
+            **prices.variables(config),
+        },
+    )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    expiry.unconfigure(config)
+    environment.unexport(config)
     integrations.unconfigure(config)
-    if SAVED_ENV_MODE in config.stash:
-        restore({ENV_VAR: config.stash[SAVED_ENV_MODE]})
 
 
 def _marker_options(item: pytest.Item) -> dict[str, Any]:

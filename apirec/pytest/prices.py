@@ -1,14 +1,17 @@
-"""``--apirec-prices=FILE`` (ini ``apirec_prices``): the price table the summary prices the
-replayed tokens with (:func:`apirec.record.savings.load_prices`). Read once per run."""
+"""``--apirec-prices=FILE`` (ini ``apirec_prices``, ``APIREC_PRICES``): the price table the
+summary prices the replayed tokens with (:func:`apirec.record.savings.load_prices`). Read once
+per run; the recordings the plugin's fixture does not open get it through ``APIREC_PRICES``
+(:mod:`apirec.pytest.environment`)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from apirec.record.savings import load_prices
+from apirec.record.savings import ENV_PRICES, load_prices
 
 _PRICES = pytest.StashKey[dict[str, Any]]()
 
@@ -20,6 +23,8 @@ def table_path(config: pytest.Config) -> Path | None:
     if not given:
         given = config.getini("apirec_prices") or None
         where = config.inipath.parent if config.inipath else config.rootpath
+    if not given:
+        given, where = os.environ.get(ENV_PRICES) or None, Path.cwd()
     return where / given if given else None
 
 
@@ -35,3 +40,10 @@ def settings_extra(config: pytest.Config) -> dict[str, Any]:
                 raise pytest.UsageError(f"--apirec-prices: {e}") from None
         config.stash[_PRICES] = extra
     return config.stash[_PRICES]
+
+
+def variables(config: pytest.Config) -> dict[str, str]:
+    """The run's price table, by its absolute path, for the recordings the fixture does not
+    open (a dollar budget needs it in every process)."""
+    path = table_path(config)
+    return {} if path is None or not settings_extra(config) else {ENV_PRICES: str(path.resolve())}

@@ -299,16 +299,23 @@ def _saved(s: Stats) -> str:
 
 def _spent(s: Stats, budget: Any) -> str:
     """``; recording spent 45.1s and 12.3k tokens ($0.41) of the 200k budget`` (``live calls
-    spent``: a compare run's, or a live run's under a budget; they store nothing)."""
-    if not (s.recorded or s.live) or not (
-        budget is not None or _worth_saying(s.spent_seconds, s.spent_tokens)
-    ):
+    spent``: a compare run's, or a live run's under a budget; they store nothing). Under a
+    budget the tokens and dollars are the budget's count: every process of the run (xdist
+    workers, programs the tests started under ``apirec run``), not only this one's."""
+    tokens, cost = s.spent_tokens, s.spent_cost
+    if budget is not None:
+        tokens, dollars = budget.spent()
+        cost = dollars if dollars else cost
+    here = bool(s.recorded or s.live)  # this process made live calls: their time is known
+    if not (here or tokens) or not (budget is not None or _worth_saying(s.spent_seconds, tokens)):
         return ""
-    text = f"; {'recording' if s.recorded else 'live calls'} spent {_duration(s.spent_seconds)}"
-    if s.spent_tokens:
-        text += f" and {tokens_count(s.spent_tokens)}"
-    if s.spent_cost:
-        text += f" ({money_text(s.spent_cost)})"
+    what = "live calls" if s.live and not s.recorded else "recording"
+    parts = [_duration(s.spent_seconds)] if here else []
+    if tokens:
+        parts.append(tokens_count(tokens))
+    text = f"; {what} spent {' and '.join(parts)}"
+    if cost:
+        text += f" ({money_text(cost)})"
     if budget is not None:
         text += f" of the {budget.text} budget"
     return text

@@ -260,7 +260,6 @@ class Startup:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.plugin is None:
             self._stop_observing()
-        network.unconfigure(config)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:

@@ -4,7 +4,8 @@ refused with :class:`~apirec.errors.BudgetExceeded` before it is made.
 The budget is tokens (``"200k"``, ``"1.5M"``, ``"50000"``: input and output together) or
 dollars (``"$2.50"``, priced with a price table). What was spent is read from the ledger of
 every answer the run's live calls got (:mod:`apirec.stores.ledger`), appended as one line per
-answer to a file the run's processes share (pytest-xdist's workers: one budget for the run).
+answer to a file the run's processes share (pytest-xdist's workers, and the processes the
+tests start, which find it through ``APIREC_RECORD_BUDGET_SPENT``: one budget for the run).
 A live call whose answer reports no usage spends nothing but its time; when that answer names a
 model (an LLM's answer, an openai stream without ``include_usage``), what it spent is not known
 and the next live call is refused, as a dollar budget refuses once an answer is not priced.
@@ -25,12 +26,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import itertools
 import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ from urllib.parse import quote, unquote
 
 from apirec.errors import BudgetExceeded, called
 from apirec.record import closing
-from apirec.record.savings import Prices, cost_of, price_of
+from apirec.record.savings import ENV_PRICES, Prices, cost_of, price_of, prices_of
 from apirec.stores.files import process_alive
 from apirec.stores.gated import gated_text
 from apirec.stores.ledger import money_text, tokens_count
@@ -332,16 +334,30 @@ def _alive(held: str) -> bool:
     return process_alive(int(held.split(".", 1)[0]))
 
 
-# The run's budget (the pytest plugin's), for every recording opened while it runs: a test's own
-# ``with apirec.recording(...)`` too, not only the plugin's recordings that carry it in their
-# settings.
-_RUN: list[Budget] = []
+# The run's budget, for every recording that carries none of its own (a conftest's
+# ``with apirec.recording(...)``, the recording of a program a test starts under ``apirec run``,
+# any child process): the pytest plugin sets these variables for the run
+# (apirec.pytest.environment). The spend file is the run's, so every process counts into the
+# one budget; a budget with no spend file named is no run's, and holds nothing.
+ENV_BUDGET = "APIREC_RECORD_BUDGET"
+ENV_SPENT = "APIREC_RECORD_BUDGET_SPENT"
 
 
-def set_run_budget(budget: Budget) -> Callable[[], None]:
-    """Make ``budget`` the run's; returns the undo."""
-    _RUN.append(budget)
-    return lambda: _RUN.remove(budget)
+def run_budget() -> Budget | None:
+    """The run's budget, from the environment (read at each live call: cheap, cached)."""
+    text, spent = os.environ.get(ENV_BUDGET), os.environ.get(ENV_SPENT)
+    if not text or not spent:
+        return None
+    return _budget_from(text, spent, os.environ.get(ENV_PRICES) or None)
+
+
+@functools.lru_cache(maxsize=4)
+def _budget_from(text: str, spent: str, prices: str | None) -> Budget:
+    table = prices_of({}) if prices else None  # APIREC_PRICES, read once per table
+    try:
+        return Budget.parse(text, table, Path(spent))
+    except ValueError as e:
+        raise ValueError(f"environment variable {ENV_BUDGET}: {e}") from None
 
 
 def budget_of(extra: Mapping[str, Any]) -> Budget | None:
@@ -349,4 +365,4 @@ def budget_of(extra: Mapping[str, Any]) -> Budget | None:
     found = extra.get("budget")
     if isinstance(found, Budget):
         return found
-    return _RUN[-1] if _RUN else None
+    return run_budget()

@@ -35,7 +35,7 @@ from apirec.record.error_policy import Policy, Services, from_service, should_st
 from apirec.record.live_ledger import live_ledger
 from apirec.record.modes import Mode
 from apirec.record.other_names import find_elsewhere
-from apirec.record.savings import tally_spent
+from apirec.record.savings import prices_of, tally_spent
 from apirec.record.sequences import repeats_last
 from apirec.record.settings import Settings
 from apirec.record.stored_answers import Answers
@@ -121,7 +121,7 @@ class Comparing:
             return
         held[0].spend(ledger, held[1])
         with self._lock:  # what the summary says the live calls spent
-            tally_spent(self._stats, [ledger], self.settings.extra.get("prices"))
+            tally_spent(self._stats, [ledger], prices_of(self.settings.extra))
 
     def close(self) -> None:
         """The recording closes: calls still in flight (a stream left unread) hold nothing."""
@@ -137,8 +137,9 @@ class Comparing:
         with self._lock:
             return state.slot_of(call.index)
 
-    def stored(self, call: Call, slot: int) -> tuple[Entry, str, int] | None:
-        """The stored answer of this call, where it is and its slot, read only (no rename, no
+    def stored(self, call: Call, slot: int) -> tuple[Entry, tuple[str, str | None], int] | None:
+        """The stored answer of this call, where it is (the store's ``place``: the file, and
+        the name in it when the file holds many) and its slot, read only (no rename, no
         rekey). A call past the end of its sequence is compared with the last answer when
         replay would give it that one (``repeats="last"``: a status poll)."""
         store = self._store()
@@ -151,11 +152,11 @@ class Comparing:
         if slot < count:
             entry = store.read(call.key, slot)
             if entry is not None:
-                return entry, store.describe(call.key, slot), slot
+                return entry, store.place(call.key, slot), slot
         if call.keying is not None and (slot == 0 or (last and not count)):
             found = find_elsewhere(store, call.keying, call.key, call.request, call.test_id)
             if found is not None:
-                return found[0], found[1].where, 0
+                return found[0], found[1].place, 0
         return None
 
     def call_sync(
@@ -278,7 +279,7 @@ class Comparing:
         if found is None:
             self._report(call, slot, NEW, began, live_ledger=ledger)
             return ""
-        entry, where, slot = found
+        entry, (file, name), slot = found
         stored = entry.get("response")
         comparison = compare_answers(stored if isinstance(stored, dict) else {}, live)
         outcome = STRUCTURE if comparison.structural else CONTENT if comparison.content else SAME
@@ -287,14 +288,15 @@ class Comparing:
             slot,
             outcome,
             began,
-            file=where,
+            file=file,
+            entry=name,
             differences=[d.as_dict() for d in comparison.differences],
             more_content=comparison.more_content,
             similarity=comparison.similarity,
             stored_ledger=entry.get(LEDGER),
             live_ledger=ledger,
         )
-        return where
+        return file if name is None else f"{file}::{name}"
 
     def _stored_form(self, call: Call, response: dict[str, Any]) -> dict[str, Any]:
         """``response`` as a recording mode would write it: the keying's form, the gate."""
@@ -321,6 +323,7 @@ class Comparing:
             "slot": slot,
             "outcome": outcome,
             "file": details.pop("file", None),
+            "entry": details.pop("entry", None),  # its name in the file: a msgpack store's
             # every call has every field: none for a call with no answer to compare
             "differences": details.pop("differences", []),
             "similarity": details.pop("similarity", None),

@@ -17,10 +17,12 @@ from apirec.stores.json_store import Store
 @dataclass(frozen=True, slots=True)
 class Elsewhere:
     """An answer found under another file name or key: where it was read, and the keys its
-    files are listed under in the store (so they count as used)."""
+    files are listed under in the store (so they count as used); ``place``: the file and the
+    name inside it, as the store's ``place`` says (compare reports)."""
 
     where: str
     keys: tuple[str, ...]
+    place: tuple[str, str | None]
 
 
 def find_elsewhere(
@@ -38,12 +40,14 @@ def find_elsewhere(
         if i and store.count(candidate):
             entry = store.read(candidate, 0)
             if entry is not None:
-                return entry, Elsewhere(store.describe(candidate, 0), (candidate,))
+                where, place = store.describe(candidate, 0), store.place(candidate, 0)
+                return entry, Elsewhere(where, (candidate,), place)
         found: list[tuple[str, str, Entry]] = find(candidate) if find is not None else []
         chosen = keying.choose(request, [e for _, _, e in found]) if found else None
         if chosen is not None:
             used = [(n, p) for n, p, e in found if e is chosen] or [(n, p) for n, p, _ in found]
-            return chosen, Elsewhere(" + ".join(p for _, p in used), tuple(n for n, _ in used))
+            where = " + ".join(p for _, p in used)  # files of their own
+            return chosen, Elsewhere(where, tuple(n for n, _ in used), (where, None))
     return None
 
 

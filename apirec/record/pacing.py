@@ -19,10 +19,16 @@ ENV_REPLAY_TIMING = "APIREC_REPLAY_TIMING"
 
 def parse_replay_timing(value: Any, source: str = "replay_timing") -> float | None:
     """``None``/``"off"``: at once; ``"recorded"``: the recorded pace; a number > 0: that
-    factor of it."""
-    if value is None or value is False or value == "off":
+    factor of it. Anything else, a bool included, is a ValueError naming ``source``."""
+    if isinstance(value, bool):  # True is no pace (float(True) would be 1.0): say which
+        raise ValueError(
+            f"{source}: {value!r} is not a replay timing: give 'recorded' (the recorded "
+            f"pace) or a number > 0 (a factor of it: 0.5 is twice as fast); None or 'off' "
+            f"replays at once"
+        )
+    if value is None or value == "off":
         return None
-    if value == "recorded" or value is True:
+    if value == "recorded":
         return 1.0
     try:
         factor = float(value)

@@ -2,14 +2,17 @@
 
 A replay only notes the stored entry it replayed (one list append on the hot path); the
 recording adds them up as it closes (:func:`tally`), into its :class:`~apirec.record.calls.Stats`.
-With prices (``settings.extra["prices"]``, set by the pytest plugin's ``--apirec-prices``)
+With prices (``settings.extra["prices"]``, set by the pytest plugin's ``--apirec-prices``, else
+the table ``APIREC_PRICES`` names, which the plugin sets for the recordings it does not open)
 the tokens are priced per model; apirec ships no prices of its own.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -22,6 +25,26 @@ from apirec.stores.ledger import LEDGER, read
 
 # model -> dollars per million input tokens, per million output tokens
 Prices = Mapping[str, tuple[float, float]]
+# the run's price table, for recordings that were given none (apirec.pytest.environment)
+ENV_PRICES = "APIREC_PRICES"
+
+
+def prices_of(extra: Mapping[str, Any]) -> Prices | None:
+    """The prices a recording with these settings' ``extra`` uses: its own, else the run's
+    (``APIREC_PRICES``), else none."""
+    own = extra.get("prices")
+    if own is not None:
+        return own  # type: ignore[no-any-return]
+    path = os.environ.get(ENV_PRICES)
+    return _run_prices(path) if path else None
+
+
+@functools.lru_cache(maxsize=4)  # read once per table, not at every recording that closes
+def _run_prices(path: str) -> Prices:
+    try:
+        return load_prices(path)
+    except ValueError as e:
+        raise ValueError(f"environment variable {ENV_PRICES}: {e}") from None
 
 
 def load_prices(path: str | Path) -> dict[str, tuple[float, float]]:

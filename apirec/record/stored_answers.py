@@ -28,7 +28,7 @@ from apirec.record.modes import Mode
 from apirec.record.other_names import Elsewhere, find_elsewhere, write_named
 from apirec.record.renames import Renames
 from apirec.record.replaying import Replaying
-from apirec.record.savings import tally, tally_spent
+from apirec.record.savings import prices_of, tally, tally_spent
 from apirec.record.sequences import repeats_last
 from apirec.record.settings import Settings
 from apirec.record.store_index import StoreIndex
@@ -270,7 +270,7 @@ class Answers(Replaying, Missing):
         with self._lock:
             replayed, self.replayed_entries = self.replayed_entries, []
             spent, self._spent = self._spent, []
-            prices = self.settings.extra.get("prices")
+            prices = prices_of(self.settings.extra)
             tally(self.stats, replayed, prices)
             tally_spent(self.stats, spent, prices)
         tidy = getattr(self.store, "tidy", None)  # the JSON store's empty temp directory

@@ -4,7 +4,10 @@
 ``APIREC_RUN`` and ``PYTHONPATH``: the child would run with no recording and no network
 guard, and a replay would go live, silently. So in every process of the run,
 ``subprocess.Popen`` (which ``run``, ``call``, ``check_output`` and asyncio's subprocesses go
-through) puts the run's variables back into an explicit ``env`` that lacks them. A child
+through) puts the run's variables back into an explicit ``env`` that lacks them: ``APIREC_RUN``,
+the bootstrap on ``PYTHONPATH``, and every other ``APIREC_*`` variable the process started with
+(the mode, and the settings a pytest run hands its programs: the record budget and its spend
+file, replay timing, expiry, ...; see apirec.pytest.environment). A child
 started by other means (``os.execve``, ``os.posix_spawn`` with an environment of its own)
 is not covered: docs/servers.md says so.
 """
@@ -23,9 +26,16 @@ from apirec.servers.run_settings import ENV_RUN
 _PATCHED = "_apirec_keeps_bootstrap"
 
 
-def keep_bootstrap(run_value: str, mode: str, bootstrap_dir: str) -> None:
+def run_variables(run_value: str, mode: str) -> dict[str, str]:
+    """The run's variables, as this process started: ``APIREC_RUN``, ``APIREC_MODE`` (the
+    run's, resolved) and every other ``APIREC_*`` variable it was given."""
+    found = {k: v for k, v in os.environ.items() if k.startswith("APIREC_")}
+    return {**found, ENV_RUN: run_value, ENV_MODE: mode}
+
+
+def keep_bootstrap(variables: Mapping[str, str], bootstrap_dir: str) -> None:
     """Patch ``subprocess.Popen`` once so that every explicit ``env`` keeps the run's
-    variables (``APIREC_RUN``, ``APIREC_MODE``, the bootstrap on ``PYTHONPATH``)."""
+    ``variables`` (:func:`run_variables`) and the bootstrap on ``PYTHONPATH``."""
     popen: Any = subprocess.Popen
     original = popen._execute_child
     if getattr(original, _PATCHED, False):
@@ -36,7 +46,7 @@ def keep_bootstrap(run_value: str, mode: str, bootstrap_dir: str) -> None:
 
     def _execute_child(self: Any, *args: Any) -> Any:
         if len(args) > at - 1 and args[at - 1] is not None:
-            env = with_bootstrap(args[at - 1], run_value, mode, bootstrap_dir)
+            env = with_bootstrap(args[at - 1], variables, bootstrap_dir)
             args = (*args[: at - 1], env, *args[at:])
         return original(self, *args)
 
@@ -45,10 +55,10 @@ def keep_bootstrap(run_value: str, mode: str, bootstrap_dir: str) -> None:
 
 
 def with_bootstrap(
-    env: Mapping[Any, Any], run_value: str, mode: str, bootstrap_dir: str
+    env: Mapping[Any, Any], variables: Mapping[str, str], bootstrap_dir: str
 ) -> dict[Any, Any]:
-    """``env`` with the run's variables added where it lacks them (a child's own
-    ``APIREC_RUN`` is kept: it chose its run)."""
+    """``env`` with the run's ``variables`` added where it lacks them (a child's own
+    ``APIREC_RUN`` is kept: it chose its run, and its own value of any other wins)."""
     as_bytes = any(isinstance(key, bytes) for key in env)
     text = {
         (k.decode() if isinstance(k, bytes) else str(k)): (
@@ -58,8 +68,9 @@ def with_bootstrap(
     }
     if text.get(ENV_RUN):
         return dict(env)
-    text[ENV_RUN] = run_value
-    text.setdefault(ENV_MODE, mode)
+    for name, value in variables.items():
+        text.setdefault(name, value)
+    text[ENV_RUN] = variables[ENV_RUN]  # an empty one chose nothing
     rest = [p for p in text.get("PYTHONPATH", "").split(os.pathsep) if p and p != bootstrap_dir]
     text["PYTHONPATH"] = os.pathsep.join([bootstrap_dir, *rest])
     if as_bytes:

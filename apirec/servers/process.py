@@ -27,7 +27,7 @@ from apirec.integrations.registry import patch
 from apirec.record.modes import Mode
 from apirec.record.recording import Recording
 from apirec.record.settings import Settings
-from apirec.servers.children import keep_bootstrap
+from apirec.servers.children import keep_bootstrap, run_variables
 from apirec.servers.launcher import BOOTSTRAP_DIR
 from apirec.servers.run_settings import RunSettings
 
@@ -44,7 +44,7 @@ def start_from_env(value: str) -> Recording:
     child this process starts with an environment of its own keeps the bootstrap."""
     settings = RunSettings.from_env(value)
     rec = start(settings)
-    keep_bootstrap(value, settings.mode, BOOTSTRAP_DIR)
+    keep_bootstrap(run_variables(value, settings.mode), BOOTSTRAP_DIR)
     return rec
 
 

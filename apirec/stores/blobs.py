@@ -138,9 +138,10 @@ def _canonical(text: str) -> bytes | None:
     return data if base64.b64encode(data) == text.encode("ascii") else None
 
 
-def join(entry: Any, fetch: Fetch, where: str) -> Any:
+def join(entry: Any, fetch: Fetch, where: str, keep: Callable[[str], bool] | None = None) -> Any:
     """``entry`` with every reference replaced by its payload's envelope, read by
-    ``fetch(digest, size)``; a malformed reference is a :class:`StoreError` at ``where``."""
+    ``fetch(digest, size)``; a malformed reference is a :class:`StoreError` at ``where``.
+    ``keep(digest)`` true: that reference stays as it is (checked, not read)."""
     texts: dict[tuple[str, int], str] = {}
 
     def text_of(digest: str, size: int) -> str:  # a payload repeated (stream chunks): read once
@@ -158,10 +159,10 @@ def join(entry: Any, fetch: Fetch, where: str) -> Any:
                 path=where,
             )
         body = _load_body(fetch(digest, size), digest, where)
-        return _join(body, text_of, where, [".response", ".body(object)"], None)
+        return _join(body, text_of, where, [".response", ".body(object)"], None, keep)
 
     try:
-        return _join(entry, text_of, where, [], body_of)
+        return _join(entry, text_of, where, [], body_of, keep)
     except RecursionError:
         raise StoreError(f"{where}: nested too deeply", path=where) from None
 
@@ -172,11 +173,14 @@ def _join(
     where: str,
     place: list[str],
     body_of: Callable[[str, int, list[str]], Any] | None,
+    keep: Callable[[str], bool] | None,
 ) -> Any:
     t = type(value)
     if t is dict:
         if BLOB in value and TYPE in value:
             digest, size = check_reference(value, where, place)
+            if keep is not None and keep(digest):
+                return value
             if value[TYPE] == JSON_BODY:
                 if body_of is None:  # inside a body object: never another body
                     at = "$" + "".join(place)
@@ -190,7 +194,7 @@ def _join(
         out = None
         for k, v in value.items():
             place.append(f".{k}")
-            new = _join(v, text_of, where, place, body_of)
+            new = _join(v, text_of, where, place, body_of, keep)
             place.pop()
             if new is not v:
                 if out is None:
@@ -201,7 +205,7 @@ def _join(
         items = None
         for i, v in enumerate(value):
             place.append(f"[{i}]")
-            new = _join(v, text_of, where, place, body_of)
+            new = _join(v, text_of, where, place, body_of, keep)
             place.pop()
             if new is not v:
                 if items is None:

@@ -4,7 +4,11 @@ JSON -> msgpack -> JSON gives back every file byte for byte, under its own name 
 ``models-<key>-<digest>.json`` and files in subdirectories included) and with its mtime,
 which ``record`` mode uses to tell this run's answers from older ones. Large bytes kept in
 ``blobs/`` beside JSON files (:mod:`apirec.stores.blobs`) go into the msgpack file, which
-stores each long value once already, and come back out to ``blobs/``.
+stores each long value once already, and come back out to ``blobs/``. References to objects
+of a remote store (``remote=``) stay references both ways: the objects stay on the remote,
+and neither store reads them to convert. A response body kept apart is always such an object;
+large bytes are when ``remote=True`` says the recordings use one (else a blob missing from
+``blobs/`` is an error).
 """
 
 from __future__ import annotations
@@ -40,13 +44,15 @@ def convert(
     to: str = "msgpack",
     *,
     progress: Callable[[], None] | None = None,
+    remote: bool = False,
 ) -> int:
     """Convert the store in directory ``src`` into a ``to`` store in ``dst``; return the count.
 
     ``to="msgpack"`` reads the JSON files under ``src`` (recursively) and writes
     ``dst/recordings.apirec``; ``to="json"`` writes one file per recording under ``dst``.
     Never overwrites a different existing recording. ``progress`` is called once per
-    recording converted (``apirec convert``'s progress line).
+    recording converted (``apirec convert``'s progress line). ``remote``: the recordings
+    keep large payloads in a remote store, so large bytes not in ``blobs/`` are its objects.
     """
     step = progress or (lambda: None)
     if to not in FORMATS:
@@ -62,8 +68,9 @@ def convert(
                 path=str(target / FILE_NAME),
             )
         files = _json_files(source)
-        samples = [_json_record(source, files[p])[4] for p in sample_positions(len(files))]
-        return build(target, (_counted(_json_record(source, p), step) for p in files), samples)
+        samples = [_json_record(source, files[p], remote)[4] for p in sample_positions(len(files))]
+        records = (_counted(_json_record(source, p, remote), step) for p in files)
+        return build(target, records, samples)
     return _write_json(source, target, step)
 
 
@@ -80,7 +87,7 @@ def _json_files(root: Path) -> list[Path]:
     ]
 
 
-def _json_record(root: Path, path: Path) -> Record:
+def _json_record(root: Path, path: Path, remote: bool) -> Record:
     """One JSON file as a record of the msgpack store, read when the writer comes to it."""
     rel = path.relative_to(root)
     name = rel.as_posix()
@@ -102,8 +109,17 @@ def _json_record(root: Path, path: Path) -> Record:
     except OSError as e:
         raise StoreError(f"{path}: cannot be read: {e.strerror or e}", path=str(path)) from None
     if blobs.MARKER in raw:  # the msgpack store keeps large bytes in its one file
-        fetch = BlobFiles(path.parent).fetcher(str(path))
-        entry = blobs.join(parse(raw, str(path)), fetch, str(path))
+        files = BlobFiles(path.parent)
+
+        entry = parse(raw, str(path))
+        bodies = {d for d, _ in blobs.body_references(entry, str(path))}
+
+        # an object of a remote store stays there, referred to as the JSON file does; the
+        # msgpack store reads it as the JSON store did
+        def kept(digest: str) -> bool:
+            return digest in bodies or (remote and not files.path(digest).is_file())
+
+        entry = blobs.join(entry, files.fetcher(str(path)), str(path), kept)
         return key, index, stored_name, written_at, entry
     return key, index, stored_name, written_at, load_json(raw, str(path))
 

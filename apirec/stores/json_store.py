@@ -61,6 +61,7 @@ class Store(Protocol):
     def close_gap(self, key: str, index: int) -> bool: ...
     def reset(self, key: str, *, older_than: float) -> None: ...
     def describe(self, key: str, index: int) -> str: ...
+    def place(self, key: str, index: int) -> tuple[str, str | None]: ...
     def entries(self) -> Iterator[tuple[str, int, str]]: ...
 
 
@@ -83,6 +84,11 @@ class JsonStore:
 
     def describe(self, key: str, index: int) -> str:
         return str(self.file(key, index))
+
+    def place(self, key: str, index: int) -> tuple[str, str | None]:
+        """The file that holds the recording, and its name inside that file when the file
+        holds many (None here: the file is the recording)."""
+        return str(self.file(key, index)), None
 
     @functools.cached_property
     def _prefix(self) -> str:

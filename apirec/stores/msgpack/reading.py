@@ -38,9 +38,14 @@ class FrameReader:
     remote: RemotePayloads | None = None  # remote=: where large payloads are kept
 
     def describe(self, key: str, index: int) -> str:
+        file, name = self.place(key, index)
+        return f"{file}::{name}"  # what apirec show takes
+
+    def place(self, key: str, index: int) -> tuple[str, str]:
+        """The store's file, and the recording's name in it (the JSON file it converts to)."""
         slot = self._view.keys.get(key, {}).get(index)
         name = slot.name if slot is not None and slot.name else default_name(key, index)
-        return f"{self.path}::{shown_name(name)}"
+        return str(self.path), shown_name(name)
 
     def _entry(self, slot: Slot, key: str, index: int) -> Entry:
         entry, refers = self._stored_entry(slot, key, index)

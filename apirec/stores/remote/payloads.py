@@ -85,8 +85,12 @@ class RemotePayloads:
             return cached  # the remote not even opened
         try:
             remote = self.remote
-        except StoreError as e:
-            raise StoreError(f"{where}: refers to the object {digest}: {e}", path=where) from None
+        except StoreError as e:  # no client library, or no remote set (the CLI says how)
+            raise StoreError(
+                f"{where}: refers to the object {digest}, missing here (not in "
+                f"{self._local.path(digest)} nor in the cache {self.cache.root}): {e}",
+                path=where,
+            ) from None
         try:
             return self.cache.fetch(remote, digest, size=size)
         except MissingObject:
