@@ -7,9 +7,11 @@ Three rows, each a ratio against a baseline measured in the same run:
 
 * ``apirec pull`` of N objects (embedding answers of 4 x 1,536 floats, about 130 KB of
   JSON each, over the 64 KiB threshold; one 1,536-float answer, about 32 KB, stays in git)
-  from moto's S3 server on 127.0.0.1 into an empty cache, ``--jobs 16`` against
-  ``--jobs 1``: the whole command in a subprocess, wall clock, the two sides taking turns,
-  median of the runs;
+  into an empty cache, ``--jobs 16`` against ``--jobs 1``: the whole command in a
+  subprocess, wall clock, the two sides taking turns, median of the runs; from moto's S3
+  server on 127.0.0.1 in a thread of this process (as the tests run it), from moto's
+  standalone server in a process of its own (``python -m moto.server``: the concurrency
+  meets a server with its own interpreter), and from a ``file://`` copy;
 * a replay of a recording whose 100 KiB bytes payload is in the warm cache (``remote=``),
   against the same recording with its payload in today's local ``blobs/``: open the
   recording, replay one call, close, per call; the sides alternate round by round, median per
@@ -26,11 +28,13 @@ import logging
 import os
 import random
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,6 +65,37 @@ def embed(texts: list[str]) -> dict[str, object]:
 def speak(text: str) -> bytes:
     block = hashlib.sha256(text.encode()).digest()
     return (block * (100 * 1024 // 32 + 1))[: 100 * 1024]
+
+
+class MotoProcess(S3Server):
+    """moto's standalone server as a process of its own on 127.0.0.1 (``python -m
+    moto.server``, what ``moto_server`` runs): the pulls then meet a server with its own
+    interpreter, as they would a real one, not threads of this process."""
+
+    def start(self) -> MotoProcess:
+        with socket.socket() as probe:  # a free port, handed to the server
+            probe.bind((self.host, 0))
+            self.port = probe.getsockname()[1]
+        argv = [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)]
+        self._process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=2):
+                    break
+            except OSError:
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise SystemExit(f"moto's server did not start on {self.endpoint}") from None
+                time.sleep(0.1)
+        self.prepare()
+        return self
+
+    def stop(self) -> None:
+        process = getattr(self, "_process", None)
+        if process is not None and process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 def record_embeddings(root: Path, n: int, remote: str | None) -> None:
@@ -119,6 +154,7 @@ def main() -> None:
     rows: list[tuple[str, str, str, str]] = []
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a line per request otherwise
     server = S3Server().start()
+    own = MotoProcess().start()
     saved = dict(os.environ)
     try:
         os.environ.update(server.environment())
@@ -141,20 +177,28 @@ def main() -> None:
                 )
             )
 
-            # pull: --jobs 16 against --jobs 1, in turns; then the same from a file:// copy
-            # (filled by apirec push), where no server in this process is the bottleneck
+            # pull: --jobs 16 against --jobs 1, in turns, from moto's server in a thread of
+            # this process, from its standalone server in a process of its own (both filled
+            # by apirec push), and from a file:// copy, where no server is the bottleneck
             copy = f"file://{base / 'copy'}"
-            subprocess.run(
-                [sys.executable, "-m", "apirec", "push", str(shared), "--remote", copy, "-q"],
-                env=env,
-                check=True,
-                capture_output=True,
+            own_env = {**env, **own.environment()}
+            for url, push_env in ((copy, env), (own.remote_url, own_env)):
+                subprocess.run(
+                    [sys.executable, "-m", "apirec", "push", str(shared), "--remote", url, "-q"],
+                    env=push_env,
+                    check=True,
+                    capture_output=True,
+                )
+            sources = (
+                ("moto S3 (a thread here)", server.remote_url, env),
+                ("moto_server process", own.remote_url, own_env),
+                ("file://", copy, env),
             )
-            for label, url in (("moto S3 on 127.0.0.1", server.remote_url), ("file://", copy)):
+            for label, url, pull_env in sources:
                 serial, parallel = [], []
                 for _ in range(args.runs):
-                    serial.append(pull_seconds(shared, url, 1, base / "c1", env))
-                    parallel.append(pull_seconds(shared, url, 16, base / "c16", env))
+                    serial.append(pull_seconds(shared, url, 1, base / "c1", pull_env))
+                    parallel.append(pull_seconds(shared, url, 16, base / "c16", pull_env))
                 one, sixteen = statistics.median(serial), statistics.median(parallel)
                 rows.append(
                     (
@@ -191,6 +235,7 @@ def main() -> None:
         os.environ.clear()
         os.environ.update(saved)
         server.stop()
+        own.stop()
 
     headers = ("row", "baseline", "measured", "ratio")
     widths = [max(len(r[i]) for r in (headers, *rows)) for i in range(4)]

@@ -54,6 +54,11 @@ class S3Server:
         server.start()
         self.port = server.get_host_and_port()[1]
         self._server = server
+        self.prepare()
+        return self
+
+    def prepare(self) -> None:
+        """Empty the running server and make :data:`BUCKET`, readable by anyone."""
         # moto keeps its buckets process-wide: each server starts empty
         reset = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
         with urllib.request.urlopen(reset, timeout=10):
@@ -64,7 +69,6 @@ class S3Server:
         )
         with urllib.request.urlopen(request, timeout=10) as answer:
             assert answer.status == 200, answer.status
-        return self
 
     @property
     def endpoint(self) -> str:

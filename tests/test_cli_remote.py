@@ -285,6 +285,7 @@ def test_gc_lists_then_deletes_only_what_nothing_refers_to(
                 "ran_in_full": {},
                 "suite": {"collected": [], "passed": [], "narrowed": []},
                 "objects": [_digest("branch")],
+                "unreadable": [],
             }
         )
     )

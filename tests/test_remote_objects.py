@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import multiprocessing
 import os
@@ -25,7 +26,7 @@ def test_s3_put_get_has_list_delete(s3_server):
     remote.put(DIGEST, DATA)  # idempotent
     assert remote.has(DIGEST)
     assert remote.get(DIGEST) == DATA
-    assert list(remote.list()) == [DIGEST]
+    _listed_once(remote)
     assert s3_server.object_names() == [DIGEST]
     assert remote.url_of(DIGEST) == f"s3://apirec-test/objects/{DIGEST}"
     remote.delete(DIGEST)
@@ -80,12 +81,19 @@ def test_bad_urls_are_refused_without_showing_credentials(url, message):
     assert "hunter2" not in str(info.value)
 
 
+def _listed_once(remote):
+    """The remote lists the one object with its size and a time of storing of just now."""
+    (listed,) = remote.list()
+    assert (listed.digest, listed.size) == (DIGEST, len(DATA))
+    assert abs(dt.datetime.now(dt.UTC) - listed.modified) < dt.timedelta(minutes=5)
+
+
 def test_file_remote(tmp_path):
     remote = open_remote((tmp_path / "remote").as_uri())
     assert remote.host is None and not remote.read_only
     remote.put(DIGEST, DATA)
     assert (tmp_path / "remote" / DIGEST).read_bytes() == DATA
-    assert list(remote.list()) == [DIGEST]
+    _listed_once(remote)
     assert remote.get(DIGEST) == DATA
 
 

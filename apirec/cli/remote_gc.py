@@ -7,8 +7,12 @@ to, written by ``pytest --apirec-usage``; one report per branch or shard stands 
 checkout that is not here), or when it was stored at or after the moment the oldest report's
 run began, or less than ``--min-age`` ago (default one hour): a run recording now uploads its
 objects before its recordings exist anywhere. Names under the prefix that are not sha256
-digests are not apirec's and are never touched. When some recording cannot be read, or a
-report does not list its objects, which objects are needed is unknown: nothing is deleted.
+digests are not apirec's and are never touched. When some recording cannot be read (under a
+``DIR``, or named in a report's ``unreadable``), which objects are needed is unknown: nothing
+is deleted. A report that cannot stand for its whole checkout is refused (a usage error):
+one whose run may not have collected the whole suite (``suite.narrowed``; ``-k`` and other
+deselection are fine, :mod:`apirec.pytest.usage_objects` lists the deselected tests' stores
+too), and one written before reports said what they list and could not read.
 
 This is the only command that deletes remote objects; a test run never does.
 """
@@ -17,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from apirec.cli import usage
@@ -30,39 +32,8 @@ from apirec.cli.remote_refs import Walk, Wanted, inside, local_copy, walk
 from apirec.cli.transfer import open_given
 from apirec.errors import InvalidExpiry, StoreError
 from apirec.record.expiry import parse_max_age
-from apirec.stores import blobs
 from apirec.stores.remote.cache import Cache
-from apirec.stores.remote.objects import Remote
-
-
-@dataclass(frozen=True)
-class Stored:
-    """An object under the remote's prefix."""
-
-    digest: str
-    size: int
-    modified: dt.datetime | None
-
-
-def listing(remote: Remote) -> Iterator[Stored]:
-    """Every apirec object under the prefix with its size and when it was stored (which
-    ``Remote.list``, names only, does not say; gc needs both)."""
-    import obstore
-
-    if remote.read_only:
-        raise StoreError(f"{remote.url}: an http(s) remote cannot be listed", path=remote.url)
-    try:
-        for batch in obstore.list(remote._store):
-            for meta in batch:
-                name = meta["path"]
-                if blobs.is_digest(name):  # other names under the prefix are not apirec's
-                    modified = meta.get("last_modified")
-                    yield Stored(name, int(meta["size"]), modified)
-    except StoreError:
-        raise
-    except Exception as e:
-        reason = str(e).strip().split("\n", 1)[0] or type(e).__name__
-        raise StoreError(f"{remote.url}: cannot be listed: {reason}", path=remote.url) from None
+from apirec.stores.remote.objects import Remote, StoredObject
 
 
 def gc(args: argparse.Namespace) -> int:
@@ -79,7 +50,7 @@ def gc(args: argparse.Namespace) -> int:
         min_age = (None if zero else parse_max_age(args.min_age, "--min-age")) or dt.timedelta(0)
     except InvalidExpiry as e:
         raise UsageError(str(e)) from None
-    kept, bodies, since = _reported(reports)
+    kept, bodies, since, unreadable = _reported(reports)
     remote = open_given(args.remote, "gc")
     if remote.read_only:
         raise UsageError(f"gc: {remote.url} is read-only: it can be neither listed nor cleaned")
@@ -87,7 +58,7 @@ def gc(args: argparse.Namespace) -> int:
     with Progress("gc", quiet=args.quiet) as progress:
         found = walk(dirs, progress.step, every=True)
     kept |= set(found.objects)
-    problems = found.problems + _inside_bodies(found, bodies, remote, kept)
+    problems = unreadable + found.problems + _inside_bodies(found, bodies, remote, kept)
     if problems:
         for problem in problems:
             print(f"PROBLEM  {problem}")
@@ -98,11 +69,11 @@ def gc(args: argparse.Namespace) -> int:
         return PROBLEMS
 
     now = dt.datetime.now(dt.UTC)
-    stored: list[Stored] = []
-    doomed: list[Stored] = []
+    stored: list[StoredObject] = []
+    doomed: list[StoredObject] = []
     recent = 0
     with Progress("gc", "object", quiet=args.quiet) as progress:
-        for obj in listing(remote):
+        for obj in remote.list():
             progress.step()
             stored.append(obj)
             if obj.digest in kept:
@@ -122,12 +93,12 @@ def gc(args: argparse.Namespace) -> int:
             f"is the prefix right?"
         )
     verb = "would delete" if args.dry_run else "deleted"
-    failed: list[tuple[Stored, StoreError]] = []
+    failed: list[tuple[StoredObject, StoreError]] = []
     if args.dry_run:
         gone = doomed
     else:
 
-        def delete(obj: Stored) -> None:
+        def delete(obj: StoredObject) -> None:
             remote.delete(obj.digest)
 
         with Progress("gc", "object", quiet=args.quiet) as progress:
@@ -169,24 +140,40 @@ def _inside_bodies(found: Walk, reported: set[str], remote: Remote, kept: set[st
     return problems
 
 
-def _reported(paths: list[str]) -> tuple[set[str], set[str], dt.datetime | None]:
-    """The objects the usage reports list, the response bodies among them, and when the
-    oldest report's run began."""
+def _reported(paths: list[str]) -> tuple[set[str], set[str], dt.datetime | None, list[str]]:
+    """The objects the usage reports list, the response bodies among them, when the oldest
+    report's run began, and the recordings some report could not read (the objects they
+    need are unknown). A report that cannot stand for its whole checkout is refused."""
     kept: set[str] = set()
     bodies: set[str] = set()
     since: dt.datetime | None = None
+    unreadable: list[str] = []
     for name in paths:
         report = usage.read_report(Path(name))
-        objects = report.get("objects")
-        if objects is None:
+        objects, unknown = report.get("objects"), report.get("unreadable")
+        if objects is None or unknown is None:
+            missing = (
+                "the remote objects its recordings refer to"
+                if objects is None
+                else ("which of its recordings it could not read")
+            )
             raise UsageError(
-                f"{name}: this usage report does not list the remote objects its recordings "
-                f"refer to (written by an older apirec): gc cannot tell what its branch "
-                f"needs; nothing was deleted. Write it again with "
-                f"pytest --apirec-usage={Path(name).name}"
+                f"{name}: this usage report does not list {missing} (written by an older "
+                f"apirec): gc cannot tell what its branch needs; nothing was deleted. Write "
+                f"it again with pytest --apirec-usage={Path(name).name}"
+            )
+        narrowed = report["suite"]["narrowed"]
+        if narrowed:
+            raise UsageError(
+                f"{name}: its run may not have collected the whole suite ({narrowed[0]}), so "
+                f"the objects of the tests it left out are not in it: gc cannot tell what its "
+                f"branch needs; nothing was deleted. Give gc a report of a run over the whole "
+                f"suite (-k, -m and sharding plugins are fine: the stores of the tests they "
+                f"deselect are listed), or the branch's checkout (DIR)"
             )
         kept.update(objects)
         bodies.update(report.get("body_objects", ()))
+        unreadable += [f"{name}: {problem}" for problem in unknown]
         started = usage.started_at(report, Path(name))
         since = started if since is None else min(since, started)
-    return kept, bodies, since
+    return kept, bodies, since, unreadable

@@ -247,6 +247,9 @@ def _problem(report: Any) -> str | None:
         digests = report.get(part)
         if digests is not None and not (_strings(digests) and all(map(blobs.is_digest, digests))):
             return f"'{part}' must be a list of sha256 digests"
+    unreadable = report.get("unreadable")  # for apirec gc; not in older reports
+    if unreadable is not None and not _strings(unreadable):
+        return "'unreadable' must be a list of strings"
     commit = report.get("commit")
     if commit is not None and not isinstance(commit, str):
         return "'commit' must be a string or null"

@@ -162,7 +162,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # loaded while a test's call runs: a recording opening now is the test's own
     in_call = bool(getattr(config.pluginmanager.get_plugin("apirec-startup"), "in_call", False))
     config.pluginmanager.register(opened.OpenedHooks(state, in_call), "apirec-opened")
-    usage.configure(config, config.stash[STATE])
+    usage.configure(config, config.stash[STATE], store_path)
     compare.configure(config, config.stash[OPTIONS].cli_mode or config.stash[OPTIONS].ini_mode)
     # Recordings the plugin's fixture does not open (a conftest's apirec.recording(dir), a
     # program a test starts under apirec run) get the run's settings through the environment,
@@ -200,14 +200,21 @@ def _marker_options(item: pytest.Item) -> dict[str, Any]:
     return options
 
 
+def store_path(item: pytest.Item) -> Path:
+    """Where the recording of the test ``item`` stores: marker > command line > ini > a
+    ``recordings`` directory beside the test file."""
+    options = item.config.stash[OPTIONS]
+    path = _marker_options(item).get("path")
+    if path is not None:  # relative to the test file, like the default
+        return item.path.parent / Path(path)
+    return options.cli_dir or options.ini_dir or item.path.parent / "recordings"
+
+
 def settings_for(item: pytest.Item) -> Settings:
     """The recording settings of one test: marker > command line > ini > environment."""
     options = item.config.stash[OPTIONS]
     marker = _marker_options(item)
-    test_dir = item.path.parent
-    path = options.cli_dir or options.ini_dir or test_dir / "recordings"
-    if marker.get("path") is not None:
-        path = test_dir / Path(marker["path"])  # relative to the test file, like the default
+    path = store_path(item)
     mode = _mode(marker.get("mode"), f"@pytest.mark.apirec on {item.nodeid}")
     mode = mode or options.cli_mode or options.ini_mode
     settings = Settings.build(

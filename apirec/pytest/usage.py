@@ -21,11 +21,14 @@ reports from checkouts in different places agree:
 * test ids (and every other text) as the write gate stores them: a key in a parametrized
   test's id is ``<redacted>`` in the report as in the recording, so the two still match;
 * ``objects``: the sha256 of every object (in ``blobs/`` or a remote store, ``remote=``) the
-  recordings of the JSON stores the run opened refer to, whether this run used them or not,
-  and ``body_objects``, those of them that are response bodies (which may refer to more
-  objects: ``apirec gc`` reads them), for ``apirec gc REMOTE --usage ...``: a branch's report
-  keeps its objects when its checkout is not at hand. A recording that cannot be read adds
-  nothing (``apirec verify`` names it);
+  recordings of the stores the run opened, and of the store of every test it collected
+  (selected or deselected, run or skipped), refer to, whether this run used them or not, and
+  ``body_objects``, those of them that are response bodies (which may refer to more objects:
+  ``apirec gc`` reads them), for ``apirec gc REMOTE --usage ...``: a branch's report keeps
+  its objects when its checkout is not at hand (:mod:`apirec.pytest.usage_objects`);
+* ``unreadable``: the recordings (and stores) whose objects the report could not tell, each
+  with why (a merge conflict, a damaged file); ``apirec gc`` deletes nothing while a report
+  names one, and refuses a report whose run was ``narrowed``;
 * ``started_at`` (when the run began, UTC, ISO 8601) and ``commit`` (the git HEAD of the
   rootdir's checkout, or null): a recording made after a report's run began was not there to
   be used, so ``apirec prune`` keeps it (a leftover report from an older run must not delete
@@ -39,30 +42,31 @@ import datetime as dt
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import Any
 
 import pytest
 
-from apirec.errors import StoreError
 from apirec.gate.detect import scrub_text
 from apirec.pytest.git_head import head_commit
 from apirec.pytest.session import SessionState
-from apirec.stores import blobs
-from apirec.stores.json_format import Entry, parse
-from apirec.stores.msgpack.store import stored_entries
+from apirec.pytest.usage_objects import referenced_objects
 from apirec.stores.msgpack.writer import FILE_NAME
 
 FORMAT = 1
 WIRE_KEY = "apirec-usage"
 
 
-def configure(config: pytest.Config, state: SessionState) -> None:
+StoreOf = Callable[[pytest.Item], Path]  # where a test's recording keeps its answers
+
+
+def configure(config: pytest.Config, state: SessionState, store_of: StoreOf) -> None:
     target = config.getoption("apirec_usage")
     if target:
         path = config.invocation_params.dir / target
-        config.pluginmanager.register(UsageHooks(config, state, path), "apirec-usage")
+        hooks = UsageHooks(config, state, path, store_of)
+        config.pluginmanager.register(hooks, "apirec-usage")
 
 
 def relative(location: str, root: Path) -> str:
@@ -73,11 +77,17 @@ def relative(location: str, root: Path) -> str:
 class UsageHooks:
     """Collects the suite's side of the report; the session state has the recordings' side."""
 
-    def __init__(self, config: pytest.Config, state: SessionState, path: Path) -> None:
+    def __init__(
+        self, config: pytest.Config, state: SessionState, path: Path, store_of: StoreOf
+    ) -> None:
         self.config = config
         self.state = state
         self.path = path
+        self.store_of = store_of
         self.collected: set[str] = set()
+        # the store of every test collected, run or not: the report lists their objects
+        self.suite_stores: set[str] = set()
+        self.unknown_stores: set[str] = set()
         self.narrowed: set[str] = set()
         self.outcomes: dict[str, bool] = {}  # node id -> passed every phase so far
         self.finished: set[str] = set()  # node ids whose teardown was reported
@@ -86,11 +96,19 @@ class UsageHooks:
         self.started_at = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        self.collected.update(item.nodeid for item in items)
+        self._collect(items)
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.collected.update(item.nodeid for item in session.items)
+        self._collect(session.items)
+
+    def _collect(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            self.collected.add(item.nodeid)
+            try:
+                self.suite_stores.add(str(self.store_of(item)))
+            except pytest.UsageError as e:  # a bad marker: the test fails when it runs
+                self.unknown_stores.add(f"{item.nodeid}: its recordings directory is unknown: {e}")
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -110,6 +128,8 @@ class UsageHooks:
         if wire is not None:
             self.collected.update(wire["collected"])
             self.narrowed.update(wire["narrowed"])
+            self.suite_stores.update(wire["suite_stores"])
+            self.unknown_stores.update(wire["unknown_stores"])
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -118,6 +138,8 @@ class UsageHooks:
             workeroutput[WIRE_KEY] = {
                 "collected": sorted(self.collected),
                 "narrowed": sorted(self.narrowed),
+                "suite_stores": sorted(self.suite_stores),
+                "unknown_stores": sorted(self.unknown_stores),
             }
             return
         self.narrowed.update(_narrowing_options(self.config))
@@ -144,6 +166,9 @@ class UsageHooks:
             )
         opened = {location for location, _, _ in self.state.used}
         opened.update(loc for locations in self.state.complete.values() for loc, _ in locations)
+        objects = referenced_objects(opened | self.suite_stores)
+        unknown = {*objects["unreadable"], *self.unknown_stores}
+        objects["unreadable"] = sorted({scrub_text(u) for u in unknown})  # ids as the gate's
         passed = sorted(
             scrub_text(n) for n, ok in self.outcomes.items() if ok and n in self.finished
         )
@@ -153,7 +178,7 @@ class UsageHooks:
             "started_at": self.started_at,
             "commit": head_commit(root),
             "stores": dict(sorted(stores.items())),
-            **referenced_objects(opened),
+            **objects,
             "used": used,
             "ran_in_full": ran,
             "suite": {
@@ -162,38 +187,6 @@ class UsageHooks:
                 "narrowed": sorted({scrub_text(n) for n in self.narrowed}),
             },
         }
-
-
-def referenced_objects(stores: Iterable[str]) -> dict[str, list[str]]:
-    """``objects`` and ``body_objects``: the digests of the objects the recordings in
-    ``stores`` (JSON and msgpack) refer to, and of the response bodies among them."""
-    objects: set[str] = set()
-    bodies: set[str] = set()
-
-    def add(entry: Entry, where: str) -> None:
-        objects.update(d for d, _ in blobs.references(entry, where))
-        bodies.update(d for d, _ in blobs.body_references(entry, where))
-
-    for store in stores:
-        try:
-            names = sorted(os.listdir(store))
-        except OSError:
-            continue
-        for name in names:
-            path = os.path.join(store, name)
-            try:
-                if name == FILE_NAME:
-                    for where, entry in stored_entries(Path(store)):
-                        if not isinstance(entry, StoreError):
-                            add(entry, where)
-                elif name.endswith(".json"):
-                    with open(path, "rb") as f:
-                        raw = f.read()
-                    if blobs.MARKER in raw:
-                        add(parse(raw, path), path)
-            except (OSError, StoreError):
-                continue
-    return {"objects": sorted(objects), "body_objects": sorted(bodies)}
 
 
 def _narrowing_options(config: pytest.Config) -> list[str]:

@@ -20,6 +20,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -34,6 +35,7 @@ __all__ = [
     "EXTRAS",
     "MissingObject",
     "Remote",
+    "StoredObject",
     "check_remote",
     "is_read_only",
     "open_remote",
@@ -73,6 +75,16 @@ _ENV_PREFIXES = ENV_PREFIXES
 
 class MissingObject(StoreError):
     """The remote answered that it has no object of that digest."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An object under a remote's prefix: its digest (its name), its size in bytes and when
+    it was stored (None when the storage does not say)."""
+
+    digest: str
+    size: int
+    modified: dt.datetime | None
 
 
 class Remote:
@@ -164,8 +176,9 @@ class Remote:
         except Exception as e:
             raise self._failed(digest, "deleted", e) from None
 
-    def list(self) -> Iterator[str]:
-        """The digests of the objects under the prefix (other names there are not apirec's)."""
+    def list(self) -> Iterator[StoredObject]:
+        """The apirec objects under the prefix, with their sizes and when each was stored
+        (``apirec gc``); other names there are not apirec's and are left out."""
         import obstore
 
         if self.read_only:
@@ -178,7 +191,8 @@ class Remote:
                 for meta in batch:
                     name = meta["path"]
                     if blobs.is_digest(name):
-                        yield name
+                        modified = meta.get("last_modified")
+                        yield StoredObject(name, int(meta["size"]), modified)
         except StoreError:
             raise
         except Exception as e:
