@@ -297,7 +297,10 @@ def _enter_as_the_call(cls: type, name: str) -> None:
 
         @functools.wraps(original)
         async def aenter(manager: Any) -> Any:
-            token = CURRENT.set(manager.__dict__.pop(_DEFERRED, None))
+            entry = manager.__dict__.pop(_DEFERRED, None)
+            if entry is None:  # made outside a recording, or entered again: as it was
+                return await original(manager)
+            token = CURRENT.set(entry)
             try:
                 return await original(manager)
             finally:
@@ -308,7 +311,10 @@ def _enter_as_the_call(cls: type, name: str) -> None:
 
         @functools.wraps(original)
         def enter(manager: Any) -> Any:
-            token = CURRENT.set(manager.__dict__.pop(_DEFERRED, None))
+            entry = manager.__dict__.pop(_DEFERRED, None)
+            if entry is None:  # made outside a recording, or entered again: as it was
+                return original(manager)
+            token = CURRENT.set(entry)
             try:
                 return original(manager)
             finally:
