@@ -37,12 +37,10 @@ def _content_type(headers: Any) -> str:
     if not isinstance(headers, list):
         return ""
     for pair in headers:
-        if (
-            isinstance(pair, list | tuple)
-            and len(pair) == 2
-            and str(pair[0]).lower() == ("content-type")
-        ):
-            return str(pair[1]).split(";")[0].strip().lower()
+        if isinstance(pair, list | tuple) and len(pair) == 2:
+            name, value = pair
+            if str(name).lower() == "content-type":
+                return str(value).split(";")[0].strip().lower()
     return ""
 
 
