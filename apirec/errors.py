@@ -310,5 +310,5 @@ class ExpiredRecordingWarning(UserWarning):
 
 def called(name: str) -> str:
     """``chat()`` for a function's name in a message; a request's name as it is, with no
-    stray ``()`` (``anthropic POST /v1/messages``: what a stream helper is recorded as)."""
+    stray ``()`` (``openai GET /models``: a request made outside any SDK method)."""
     return name if " " in name else name + "()"

@@ -125,25 +125,65 @@ async def test_the_messages_stream_helper_replays(is_async, server, closed, stor
     assert replayed[2] == "req_1"
 
 
-def test_a_messages_stream_miss_names_the_request_without_a_stray_call(
+async def stream_text(c, is_async, **args):
+    """The text of one ``messages.stream()``, read through the helper."""
+    manager = c.messages.stream(**{"model": "claude-test", "max_tokens": 50, **args})
+    if is_async:
+        async with manager as stream:
+            return "".join([t async for t in stream.text_stream])
+    with manager as stream:
+        return "".join(stream.text_stream)
+
+
+@pytest.mark.parametrize(
+    ("record_async", "replay_async"),
+    [(False, False), (False, True), (True, False), (True, True)],
+    ids=["sync-sync", "sync-async", "async-sync", "async-async"],
+)
+async def test_the_messages_stream_helper_is_named_and_keyed_by_its_call(
+    record_async, replay_async, server, closed, store_dir, client
+):
+    """``messages.stream()`` makes its request when its manager is entered, after the method
+    has returned: it was recorded by that request, ``anthropic POST /v1/messages`` keyed by
+    the JSON body, so ``ignore=`` names the arguments of ``create`` but not of ``stream``
+    (``metadata`` differing between runs missed). It is named as written and keyed by its
+    arguments, like every other call, sync and async alike."""
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch(rec, "anthropic", ignore=["metadata"])
+        c = client(server.base_url, is_async=record_async)
+        live = await stream_text(c, record_async, messages=MESSAGES, metadata={"user_id": "a"})
+    (path,) = store_dir.glob("*.json")
+    request = json.loads(path.read_text())["request"]
+    assert request["function"] == "anthropic.messages.stream"
+    assert request["args"] == {"max_tokens": 50, "messages": MESSAGES, "model": "claude-test"}
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch(rec, "anthropic", ignore=["metadata"])
+        c = client(closed, is_async=replay_async)
+        replayed = await stream_text(c, replay_async, messages=MESSAGES, metadata={"user_id": "b"})
+        assert replayed == live == "You said: name a llama"
+        with pytest.raises(apirec.RecordingNotFound) as missed:
+            await stream_text(c, replay_async, messages=LONG)
+    assert "No recording of anthropic.messages.stream() for this call" in str(missed.value)
+
+
+def test_a_request_made_outside_a_method_is_named_without_a_stray_call(
     server, closed, store_dir, client
 ):
-    """``messages.stream()`` is recorded by its request, ``anthropic POST /v1/messages``: the
-    messages about it named it ``anthropic POST /v1/messages()``, a call of no function."""
+    """A request made outside any resource method (``client.post``) is recorded by its
+    request, ``anthropic POST /v1/messages``: the messages about it named it
+    ``anthropic POST /v1/messages()``, a call of no function."""
+
+    def post(c, messages):
+        body = {"model": "claude-test", "max_tokens": 50, "messages": messages}
+        return c.post("/v1/messages", body=body, cast_to=anthropic.types.Message)
+
     with apirec.recording(store_dir, mode="record") as rec:
         patch(rec, "anthropic")
-        with client(server.base_url, is_async=False).messages.stream(
-            model="claude-test", max_tokens=50, messages=MESSAGES
-        ) as stream:
-            stream.get_final_message()
+        post(client(server.base_url, is_async=False), MESSAGES)
     with apirec.recording(store_dir, mode="replay") as rec:
         patch(rec, "anthropic")
-        replayed = client(closed, is_async=False)
-        with (
-            pytest.raises(apirec.RecordingNotFound) as missed,
-            replayed.messages.stream(model="claude-test", max_tokens=50, messages=LONG) as stream,
-        ):
-            stream.get_final_message()
+        with pytest.raises(apirec.RecordingNotFound) as missed:
+            post(client(closed, is_async=False), LONG)
     message = str(missed.value)
     assert "anthropic POST /v1/messages" in message and "messages()" not in message, message
 

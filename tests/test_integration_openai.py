@@ -146,6 +146,33 @@ async def test_the_stream_helpers_replay(
     assert text == "You said: name a llama"
 
 
+CREATES = {
+    "chat": lambda c: c.chat.completions.create(model="m", messages=MESSAGES, stream=True),
+    "responses": lambda c: c.responses.create(model="m", input="name a llama", stream=True),
+}
+
+
+@pytest.mark.parametrize("helper", sorted(HELPERS))
+async def test_the_stream_helpers_are_recorded_as_the_create_they_call(
+    helper, openai_server, closed_url, store_dir, make_client
+):
+    """openai's ``.stream()`` helpers call ``create(stream=True)`` when entered: recorded as
+    that call (docs/integrations.md, "Names and keys"), and replayed to it."""
+    with apirec.recording(store_dir, mode="record") as rec:
+        patch(rec, "openai")
+        with HELPERS[helper](make_client(openai_server.base_url, is_async=False)) as stream:
+            live = [event.type for event in stream]
+    (path,) = store_dir.glob("*.json")
+    assert (
+        json.loads(path.read_text())["request"]["function"]
+        == f"openai.{'chat.completions' if helper == 'chat' else 'responses'}.create"
+    )
+    with apirec.recording(store_dir, mode="replay") as rec:
+        patch(rec, "openai")
+        chunks = await read(await CREATES[helper](make_client(closed_url)), is_async=True)
+    assert len(chunks) > 1 and live
+
+
 PARSE = {
     "chat": (
         lambda c: c.chat.completions.parse(model="m", messages=MESSAGES, response_format=Answer),

@@ -8,6 +8,12 @@ user made (an :class:`Entry`) for the request it leads to; the request hook
 key them. A method seen to return what its request returned, a value or a stream, is then
 replayed by the wrapper itself, without the SDK building the request (the fast lane).
 
+A method that returns before making its request (anthropic's ``messages.stream()``: a manager
+that makes it when entered) leaves its call on what it returned, and the manager's
+``__enter__``/``__aenter__`` make it current again (:func:`deferred`): the request is keyed by
+the method's call (``anthropic.messages.stream`` and its arguments), as every other one is,
+and ``ignore=`` names the same arguments for it as for ``create``.
+
 Keys leave out ``timeout``, idempotency keys and, in ``extra_headers``, ``User-Agent``,
 ``X-Stainless-*`` (except the raw-response marker) and ``Idempotency-Key``.
 """
@@ -205,7 +211,7 @@ def wrap_method(original: Any, name: str, hooks: Hooks) -> Callable[..., Any]:
             finally:
                 CURRENT.reset(token)
             method.learn(entry, result)
-            return result
+            return deferred(entry, result)
 
         wrapper: Any = call_async
     else:
@@ -247,10 +253,74 @@ def wrap_method(original: Any, name: str, hooks: Hooks) -> Callable[..., Any]:
             finally:
                 CURRENT.reset(token)
             method.learn(entry, result)
-            return result
+            return deferred(entry, result)
 
         wrapper = call
     wrapper.__apirec_original__ = original
     wrapper.__apirec_method__ = method
     installed: Callable[..., Any] = wrapper
     return installed
+
+
+_DEFERRED = "_apirec_deferred_entry"  # the call a manager's request is for, on the manager
+
+
+def deferred(entry: Entry, result: Any) -> Any:
+    """``result`` of a method that made no request yet: when it is a context manager of the
+    SDK's (a ``.stream()`` helper's manager), the request it makes when entered is keyed by
+    ``entry``. A method that made its request (or called another method, which keys it)
+    returns as it is."""
+    if entry.used:
+        return result
+    cls = type(result)
+    sdk = type(entry.resource).__module__.partition(".")[0]
+    if cls.__module__.partition(".")[0] != sdk or not hasattr(result, "__dict__"):
+        return result
+    entering = [name for name in ("__enter__", "__aenter__") if callable(getattr(cls, name, None))]
+    if not entering:
+        return result
+    for name in entering:
+        _enter_as_the_call(cls, name)
+    result.__dict__[_DEFERRED] = entry
+    return result
+
+
+def _enter_as_the_call(cls: type, name: str) -> None:
+    """Wrap ``cls.__enter__`` (or ``__aenter__``), once per process: while it runs, the call
+    left on the manager is the current one."""
+    current = getattr(cls, name)
+    if getattr(current, "__apirec_deferred__", False):
+        return
+    original = getattr(current, "__apirec_original__", current)
+
+    if inspect.iscoroutinefunction(original):
+
+        @functools.wraps(original)
+        async def aenter(manager: Any) -> Any:
+            entry = manager.__dict__.pop(_DEFERRED, None)
+            if entry is None:  # made outside a recording, or entered again: as it was
+                return await original(manager)
+            token = CURRENT.set(entry)
+            try:
+                return await original(manager)
+            finally:
+                CURRENT.reset(token)
+
+        entered: Any = aenter
+    else:
+
+        @functools.wraps(original)
+        def enter(manager: Any) -> Any:
+            entry = manager.__dict__.pop(_DEFERRED, None)
+            if entry is None:  # made outside a recording, or entered again: as it was
+                return original(manager)
+            token = CURRENT.set(entry)
+            try:
+                return original(manager)
+            finally:
+                CURRENT.reset(token)
+
+        entered = enter
+    entered.__apirec_original__ = original
+    entered.__apirec_deferred__ = True
+    setattr(cls, name, entered)

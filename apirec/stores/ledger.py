@@ -19,6 +19,8 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from apirec.stores.http_documents import reply_documents, stream_documents
+
 LEDGER = "ledger"
 TOKENS = ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens")
 
@@ -128,14 +130,25 @@ def _model(data: Any, depth: int = 0) -> str | None:
     return None
 
 
+def _parts(response: Mapping[str, Any]) -> list[Any]:
+    """What an answer's usage and model are read from: its value, a stream's chunks, or the
+    documents of the HTTP body it stored."""
+    body = response.get("body")
+    if response.get("is_streaming") and isinstance(body, list):
+        found = stream_documents(body)
+        return body if found is None else found
+    found = reply_documents(plain(body))
+    return [body] if found is None else found
+
+
 def usage_and_model(response: Mapping[str, Any]) -> tuple[dict[str, int], str | None]:
     """The token counts and the model an answer reports. A stream's chunks report as they
-    go (cumulative counts, or one chunk each): the largest count of each kind is the total."""
-    body = response.get("body")
-    parts = body if response.get("is_streaming") and isinstance(body, list) else [body]
+    go (cumulative counts, or one chunk each): the largest count of each kind is the total.
+    An HTTP answer stored as such (raw responses, httpx's ``send``) is read by the JSON
+    documents its body carries (:mod:`apirec.stores.http_documents`)."""
     usage: dict[str, int] = {}
     model = None
-    for part in parts:
+    for part in _parts(response):
         for found in _usages(part):
             for kind, paths in _PATHS.items():
                 for path in paths:
