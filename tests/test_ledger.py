@@ -146,6 +146,11 @@ def test_replay_writes_nothing_and_old_recordings_read_as_unknown(store_dir):
     # damaged ledgers are unknown too, never an error: the ledger is only a report
     for damaged in ("x", {"seconds": "1", "usage": {"input_tokens": True}}, {"usage": []}):
         assert read({**entry, "ledger": damaged}) == (None, {}, None)
+    # and so are numbers no live call gives: a day's wait or more, negative or absurd counts
+    # (a summary of a file from a pull request once said "saved 6739026759869h 27m")
+    absurd = {"seconds": 1e16, "usage": {"input_tokens": -5, "output_tokens": 1e300}}
+    assert read({**entry, "ledger": absurd}) == (None, {}, None)
+    assert read({**entry, "ledger": {"seconds": -1.0}}) == (None, {}, None)
 
 
 @pytest.mark.parametrize(

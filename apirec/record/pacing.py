@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from apirec.record.layers import first_given
-from apirec.stores.ledger import LEDGER, finite
+from apirec.stores.ledger import LEDGER, seconds_of
 
 ENV_REPLAY_TIMING = "APIREC_REPLAY_TIMING"
 
@@ -53,8 +53,8 @@ def wait_of(entry: Mapping[str, Any], factor: float) -> float:
     ledger = entry.get(LEDGER)
     if not isinstance(ledger, dict) or entry.get("response", {}).get("is_streaming"):
         return 0.0
-    seconds = finite(ledger.get("seconds"))
-    return 0.0 if seconds is None or seconds < 0 else seconds * factor
+    seconds = seconds_of(ledger.get("seconds"))
+    return 0.0 if seconds is None else seconds * factor
 
 
 def chunk_times(entry: Mapping[str, Any], factor: float) -> list[float] | None:
@@ -63,5 +63,5 @@ def chunk_times(entry: Mapping[str, Any], factor: float) -> list[float] | None:
     times = ledger.get("chunk_seconds") if isinstance(ledger, dict) else None
     if not isinstance(times, list):
         return None
-    due = [finite(t) for t in times]
-    return [max(0.0, t) * factor for t in due if t is not None] if None not in due else None
+    due = [seconds_of(t) for t in times]
+    return [t * factor for t in due if t is not None] if None not in due else None

@@ -193,6 +193,23 @@ def finite(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+# What no live call gives: a ledger saying so is damaged (a file from a pull request may say
+# anything), and is read as unknown, as a missing one is.
+LONGEST_CALL = 86_400.0  # seconds: a day
+MOST_TOKENS = 1_000_000_000  # per call, of one kind
+
+
+def seconds_of(value: Any) -> float | None:
+    """A ledger's duration in seconds (a call's, a chunk's), or None: damaged or absurd."""
+    seconds = finite(value)
+    return seconds if seconds is not None and 0.0 <= seconds <= LONGEST_CALL else None
+
+
+def _tokens(value: Any) -> int | None:
+    n = finite(value)
+    return int(n) if n is not None and 0 <= n <= MOST_TOKENS else None
+
+
 def read(entry: Mapping[str, Any]) -> tuple[float | None, dict[str, int], str | None]:
     """A stored entry's live seconds, token counts and model; ``None``/empty when unknown
     (recorded before the ledger, or damaged: never an error, the ledger is only a report)."""
@@ -202,12 +219,12 @@ def read(entry: Mapping[str, Any]) -> tuple[float | None, dict[str, int], str | 
     seconds = ledger.get("seconds")
     usage = ledger.get("usage")
     counts = {
-        kind: int(n)
+        kind: n
         for kind in TOKENS
-        if isinstance(usage, dict) and (n := finite(usage.get(kind))) is not None
+        if isinstance(usage, dict) and (n := _tokens(usage.get(kind))) is not None
     }
     model = ledger.get("model")
-    return finite(seconds), counts, model if isinstance(model, str) else None
+    return seconds_of(seconds), counts, model if isinstance(model, str) else None
 
 
 def tokens_text(n: float) -> str:
