@@ -31,7 +31,7 @@ from apirec.errors import BudgetExceeded, called
 from apirec.record.budget import Budget, budget_of
 from apirec.record.calls import Call, KeyState, Stats
 from apirec.record.context import current_test_id
-from apirec.record.error_policy import Policy, Services, from_service, should_store
+from apirec.record.error_policy import Policy, Services, client_of, from_service, should_store
 from apirec.record.live_ledger import live_ledger
 from apirec.record.modes import Mode
 from apirec.record.other_names import find_elsewhere
@@ -251,7 +251,7 @@ class Comparing:
         if self.measure_only:  # an error reports no usage: it spends nothing
             self._spend(call, None)
             return
-        if service is not None and not from_service(error, service):
+        if client_of(error) or not from_service(error, service):
             self._report(call, slot, NOT_COMPARED, began, error=f"{error!r} (raised, no answer)")
             return
         if not should_store(self.settings.store_errors if policy is None else policy, error):
