@@ -43,7 +43,7 @@ from apirec.stores.gated import gated
 from apirec.stores.json_store import Entry, Store, dumps
 from apirec.stores.ledger import LEDGER
 from apirec.streams.recording import is_stream, record_stream
-from apirec.streams.tape import Tape
+from apirec.streams.tape import IN_CALL, Tape
 
 # what a compared call came to, worst last (the summary counts them)
 SAME, CONTENT, STRUCTURE = "same", "content", "structure"
@@ -172,6 +172,7 @@ class Comparing:
         self._hold(call)
         slot = self.slot(call)
         began = time.perf_counter()
+        inside = IN_CALL.set(True)  # its SDK's requests are this call's (httpx fallback)
         try:
             result = wrapped(*args, **kwargs)
         except Exception as error:
@@ -180,6 +181,8 @@ class Comparing:
         except BaseException:  # cancelled or interrupted: no answer will ever come
             self._spend(call, None)
             raise
+        finally:
+            IN_CALL.reset(inside)
         return self._finish(call, slot, began, result, policy, async_stream=async_stream)
 
     async def call_async(
@@ -195,6 +198,7 @@ class Comparing:
         await self._hold_async(call)
         slot = self.slot(call)
         began = time.perf_counter()
+        inside = IN_CALL.set(True)  # its SDK's requests are this call's (httpx fallback)
         try:
             result = await wrapped(*args, **kwargs)
         except Exception as error:
@@ -203,6 +207,8 @@ class Comparing:
         except BaseException:  # cancelled or interrupted: no answer will ever come
             self._spend(call, None)
             raise
+        finally:
+            IN_CALL.reset(inside)
         return self._finish(call, slot, began, result, policy, async_stream=True)
 
     def _finish(
