@@ -332,3 +332,14 @@ def test_ls_from_a_project_root_skips_hidden_and_tool_directories(capsys, tmp_pa
     assert code == 1
     assert "notes.json: 'response' must be an object, found null" in err
     assert out.splitlines()[-1].endswith("; 1 unreadable")
+
+
+def test_verify_says_types_are_judged_with_only_the_trusted_modules(capsys):
+    # "Types replay cannot rebuild here" read as a broken replay, for SDK types tests replay
+    code, out, _ = run(capsys, "verify", "--trust", "ollama", FIXTURES / "seeds")
+    assert code == 0
+    assert "replay cannot rebuild here" not in out
+    assert "judged in this process, which trusts only apirec and the modules --trust names" in out
+    command = f"apirec verify {FIXTURES / 'seeds'} --trust ollama --trust openai"
+    assert command in out
+    assert main([*command.split()[1:], "--strict"]) == 0  # the command it gives works
