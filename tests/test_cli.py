@@ -343,3 +343,13 @@ def test_verify_says_types_are_judged_with_only_the_trusted_modules(capsys):
     command = f"apirec verify {FIXTURES / 'seeds'} --trust ollama --trust openai"
     assert command in out
     assert main([*command.split()[1:], "--strict"]) == 0  # the command it gives works
+
+
+def test_convert_to_msgpack_names_the_store_file_in_dst(capsys, tmp_path):
+    # `convert corpus corpus.msgpack --to msgpack` made a directory where a file was expected,
+    # without a word: DST is the store's directory, and the line names the file made in it
+    dst = tmp_path / "packed"
+    code, out, _ = run(capsys, "convert", FIXTURES / "seeds", dst, "--to", "msgpack")
+    assert code == 0
+    assert f"to {dst} (msgpack: {dst / 'recordings.apirec'})" in out
+    assert (dst / "recordings.apirec").is_file()

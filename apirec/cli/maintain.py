@@ -25,6 +25,7 @@ from apirec.stores.blob_files import DIR, BlobFiles, recordings_beside
 from apirec.stores.convert import convert as convert_store
 from apirec.stores.json_store import JsonStore
 from apirec.stores.metadata import MOVED_AT
+from apirec.stores.msgpack.writer import FILE_NAME
 
 
 def prune(args: argparse.Namespace) -> int:
@@ -155,5 +156,7 @@ def convert(args: argparse.Namespace) -> int:
     except (ApirecError, OSError) as e:
         error(str(e))
         return PROBLEMS
-    print(f"converted {plural(count, 'recording')} from {src} ({source_kind}) to {dst} ({to})")
+    # DST is the store's directory: a msgpack store is one file in it, named here
+    into = f"msgpack: {dst / FILE_NAME}" if to == "msgpack" else to
+    print(f"converted {plural(count, 'recording')} from {src} ({source_kind}) to {dst} ({into})")
     return OK
