@@ -29,12 +29,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from apirec.errors import NetworkBlocked, called
-
-if TYPE_CHECKING:
-    from apirec.record.calls import Call
 
 StoreErrors: TypeAlias = Literal["permanent", "all"] | Callable[[BaseException], bool]
 Policy: TypeAlias = str | Callable[[BaseException], bool]  # a checked StoreErrors
@@ -223,9 +220,10 @@ def add_sdk(package: str) -> None:
     _SDK_PACKAGES.add(package)
 
 
-def by_client(error: BaseException, call: Call, count: Callable[[str, Call], None]) -> bool:
+def by_client(error: BaseException, call: Any, count: Callable[[str, Any], None]) -> bool:
     """Whether an SDK's client raised ``error`` before any request reached its service; if so,
-    a note on ``error`` says that ``call`` stored nothing and why, and it is counted."""
+    a note on ``error`` says that ``call`` (an :class:`apirec.record.calls.Call`, not imported:
+    that module imports this one) stored nothing and why, and ``count`` counts it."""
     sdk = client_of(error)
     if sdk is None:
         return False
