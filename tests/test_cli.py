@@ -332,3 +332,24 @@ def test_ls_from_a_project_root_skips_hidden_and_tool_directories(capsys, tmp_pa
     assert code == 1
     assert "notes.json: 'response' must be an object, found null" in err
     assert out.splitlines()[-1].endswith("; 1 unreadable")
+
+
+def test_verify_says_types_are_judged_with_only_the_trusted_modules(capsys):
+    # "Types replay cannot rebuild here" read as a broken replay, for SDK types tests replay
+    code, out, _ = run(capsys, "verify", "--trust", "ollama", FIXTURES / "seeds")
+    assert code == 0
+    assert "replay cannot rebuild here" not in out
+    assert "judged in this process, which trusts only apirec and the modules --trust names" in out
+    command = f"apirec verify {FIXTURES / 'seeds'} --trust ollama --trust openai"
+    assert command in out
+    assert main([*command.split()[1:], "--strict"]) == 0  # the command it gives works
+
+
+def test_convert_to_msgpack_names_the_store_file_in_dst(capsys, tmp_path):
+    # `convert corpus corpus.msgpack --to msgpack` made a directory where a file was expected,
+    # without a word: DST is the store's directory, and the line names the file made in it
+    dst = tmp_path / "packed"
+    code, out, _ = run(capsys, "convert", FIXTURES / "seeds", dst, "--to", "msgpack")
+    assert code == 0
+    assert f"to {dst} (msgpack: {dst / 'recordings.apirec'})" in out
+    assert (dst / "recordings.apirec").is_file()

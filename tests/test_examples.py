@@ -6,8 +6,10 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -97,8 +99,10 @@ def _timeless(text: str) -> str:
     return re.sub(r"\b\d+\.\d+s\b", "<seconds>", text)
 
 
-def _run(project: Path, argv: list[str]) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not UNSET.search(k)}
+def _run(
+    project: Path, argv: list[str], extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not UNSET.search(k)} | (extra or {})
     return subprocess.run(
         [sys.executable, *argv, "-p", "no:cacheprovider", "-p", "no:xdist"],
         cwd=project,
@@ -148,4 +152,44 @@ def test_example_readmes_work_from_a_copy(name: str) -> None:
     readme = (EXAMPLES / name / "README.md").read_text()
     commands = "\n".join(b for b in readme.split("```")[1::2] if b.startswith("bash\n"))
     assert "../" not in commands, commands
-    assert "pip install apirec " in commands
+    assert "pip install path/to/apirec " in commands  # apirec is not on PyPI: the clone
+
+
+@pytest.mark.parametrize("mode", ["compare", "live"])
+@pytest.mark.parametrize("name", ["openai_agent", "mcp_agent"])
+def test_the_agent_examples_pass_in_compare_and_live_mode(
+    name: str, mode: str, tmp_path: Path
+) -> None:
+    # They asserted on apirec.journal, which lists the calls a recording keys: none in compare
+    # and live mode, the mode "Recordings that stay true" recommends.
+    project = tmp_path / name
+    shutil.copytree(EXAMPLES / name, project, ignore=shutil.ignore_patterns("__pycache__"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    stand_in = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "stand_ins" / "api.py"), str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert stand_in.stdout is not None
+        url = f"http://127.0.0.1:{port}"
+        assert url in stand_in.stdout.readline()  # it says where it serves
+        for _ in range(500):
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.02)
+        env = {
+            "OPENAI_API_KEY": "sk-example",
+            "OPENAI_BASE_URL": f"{url}/v1",
+            "TAVILY_API_KEY": "tvly-example",
+            "TAVILY_BASE_URL": url,
+        }
+        done = _run(project, ["-m", "pytest", f"--apirec-mode={mode}"], env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert _recordings(project) == _recordings(EXAMPLES / name)  # nothing written
+    finally:
+        stand_in.terminate()
+        stand_in.communicate(timeout=10)  # and closes its pipe

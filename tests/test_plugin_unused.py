@@ -165,3 +165,11 @@ def test_prune_counts_what_every_recording_on_the_directory_used(pytester, monke
         ["apirec: 2 replayed, 0 recorded, 0 live, 0 missed; deleted 2 unused recordings"]
     )
     assert sorted(args["a"] for _, args in _files(pytester).values()) == [1, 3]
+
+
+def test_the_hint_names_the_flag_that_lists_them_after_q(pytester, recorded):
+    # with -q, "-v lists them" listed nothing: -q -v is the default verbosity
+    result = pytester.runpytest("-q")
+    result.stdout.fnmatch_lines(["*3 stored recordings no test used (*; -vv lists them)"])
+    result = pytester.runpytest("-q", "-vv")
+    result.stdout.fnmatch_lines(["  unused: *test_b.py::test_other_file*"])

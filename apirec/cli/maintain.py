@@ -26,6 +26,7 @@ from apirec.stores.blob_files import DIR, BlobFiles, recordings_beside
 from apirec.stores.convert import convert as convert_store
 from apirec.stores.json_store import JsonStore
 from apirec.stores.metadata import MOVED_AT
+from apirec.stores.msgpack.writer import FILE_NAME
 from apirec.stores.remote.objects import check_remote, is_read_only
 from apirec.stores.remote.payloads import RemotePayloads
 
@@ -162,7 +163,9 @@ def convert(args: argparse.Namespace) -> int:
     except (ApirecError, OSError) as e:
         error(str(e))
         return PROBLEMS
-    print(f"converted {plural(count, 'recording')} from {src} ({source_kind}) to {dst} ({to})")
+    # DST is the store's directory: a msgpack store is one file in it, named here
+    into = f"msgpack: {dst / FILE_NAME}" if to == "msgpack" else to
+    print(f"converted {plural(count, 'recording')} from {src} ({source_kind}) to {dst} ({into})")
     if args.upload:
         print(f"payloads over 64 KiB are kept in {url} (uploaded where it lacked them)")
     return OK

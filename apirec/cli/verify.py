@@ -17,6 +17,7 @@ rebuilds as the SDK's classes.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import warnings
 from collections import Counter
@@ -218,16 +219,30 @@ def verify(args: argparse.Namespace) -> int:
         print(f"PROBLEM  {problem}", file=out)
     gap = "\n" if report.problems else ""
     if report.types:
-        title = "Types replay cannot rebuild here (DecodeError unless strict_types=False):"
+        title = (
+            "Types not rebuilt with only the modules trusted here (DecodeError, unless trusted):"
+        )
         print(gap + title, file=out)
         rows = [[f"{n:,}", name, why] for (name, why), n in sorted(report.types.items())]
         table(rows, ["FILES", "TYPE", "WHY"], out, fit={1: "end", 2: "start"})
         gap = "\n"
     if report.errors:
-        print(f"{gap}Recorded errors that replay as apirec.ReplayedError:", file=out)
+        title = (
+            "Recorded errors that replay as apirec.ReplayedError unless their modules are trusted:"
+        )
+        print(f"{gap}{title}", file=out)
         rows = [[f"{n:,}", name] for name, n in sorted(report.errors.items())]
         table(rows, ["FILES", "CLASS"], out, fit={1: "end"})
         gap = "\n"
+    untrusted = _untrusted(report)
+    if untrusted:
+        trust = " ".join(f"--trust {name}" for name in [*trusted, *untrusted])
+        print(
+            "(judged in this process, which trusts only apirec and the modules --trust names;\n"
+            "your tests, whose integrations trust their SDKs, may replay these as the SDK's own;"
+            f"\ncheck them as replayed with:\n  apirec verify {shlex.quote(args.path)} {trust})",
+            file=out,
+        )
     if report.provider_errors:
         title = (
             "Recorded provider errors in llama-stack's form (rebuilt as the SDK's own class "
@@ -255,6 +270,12 @@ def verify(args: argparse.Namespace) -> int:
         file=out,
     )
     return PROBLEMS if report.problems or strict_fail else OK
+
+
+def _untrusted(report: Report) -> list[str]:
+    """The packages of the types and errors not resolved because --trust did not name them."""
+    names = [name for (name, why), _ in report.types.items() if why.startswith("not allowed")]
+    return sorted({name.split(".")[0] for name in [*names, *report.errors] if "." in name})
 
 
 def _unreferenced_blobs(target: Path) -> list[Path]:

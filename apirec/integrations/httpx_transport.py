@@ -16,7 +16,8 @@ reaches the caller but is not stored, as transient errors are not
 (:mod:`apirec.record.error_policy`), so an SDK's retry records the answer that ended it.
 
 The recordings are all named ``httpx.send`` (or ``httpx2.send``); sync and async clients share
-them.
+them. A request made inside a call already intercepted (a typed integration's, a ``@record``
+function's: :data:`apirec.streams.tape.IN_CALL`) is that call's, and goes through unrecorded.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from apirec.integrations.registry import Options
 from apirec.keys.marks import REDACTED
 from apirec.record.error_policy import TRANSIENT_STATUSES
 from apirec.record.wrapping import Patch, wrap
+from apirec.streams.tape import IN_CALL
 
 if TYPE_CHECKING:
     from apirec.record.recording import Recording
@@ -165,6 +167,8 @@ def _sync_send(original: Any, http: Any, options: dict[str, Any], rest_seconds: 
 
     @functools.wraps(original)
     def replacement(client: Any, request: Any, *, stream: bool = False, **kwargs: Any) -> Any:
+        if IN_CALL.get():  # made by a call already intercepted (a typed integration's)
+            return original(client, request, stream=stream, **kwargs)
         request.read()
         responses: list[Any] = []
         token = live.set((client, request, kwargs, responses))
@@ -249,6 +253,8 @@ def _async_send(original: Any, http: Any, options: dict[str, Any]) -> Any:
 
     @functools.wraps(original)
     async def replacement(client: Any, request: Any, *, stream: bool = False, **kwargs: Any) -> Any:
+        if IN_CALL.get():  # made by a call already intercepted (a typed integration's)
+            return await original(client, request, stream=stream, **kwargs)
         await request.aread()
         token = live.set((client, request, kwargs))
         try:

@@ -115,6 +115,7 @@ def patch(
         raise ValueError(f"{keys!r} is not a valid key scheme. Valid: apirec, llama-stack")
     options = Options(tuple(ignore), normalize, compile_rules(scrub))
     from apirec.integrations import credentials
+    from apirec.record.error_policy import add_sdk
 
     if keys == "llama-stack":
         return _patch_llama_stack(rec, sdks, options)
@@ -123,6 +124,8 @@ def patch(
     for sdk, module_name in modules:
         module: Any = importlib.import_module(module_name)
         patches += module.patch_sdk(rec, sdk, options)
+        if sdk not in ("httpx", "mcp"):  # an SDK's client errors are never stored
+            add_sdk(sdk)
         # replay needs no keys: a client built without one gets a placeholder
         patches += credentials.hold_for(rec, credentials.groups(module_name, sdk))
     return patches

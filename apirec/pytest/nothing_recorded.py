@@ -1,6 +1,7 @@
 """A test that recorded nothing says so (:class:`apirec.NothingRecordedWarning`, counted in
 the summary): its recordings in ``record`` or ``record-if-missing`` mode got no call, or every
-call raised a transient error, which is not stored."""
+call raised a transient error or an error its SDK's client raised before any request, neither
+of which is stored. A test whose setup failed is not judged: its call never ran."""
 
 from __future__ import annotations
 
@@ -31,10 +32,31 @@ def judge(node_id: str, rec: Recording, state: SessionState) -> None:
         _warn_if_only_transient_errors(node_id, rec, state)
 
 
+def _warn_if_only_client_errors(node_id: str, rec: Recording, state: SessionState) -> bool:
+    """Calls came, but each raised before reaching the service (its SDK's client refused: a
+    missing API key): nothing was stored, and that, not a missing decorator, is why."""
+    stats = rec.stats
+    if not stats.client_errors or stats.recorded or stats.replayed:
+        return False
+    state.nothing_recorded += 1
+    warnings.warn(
+        NothingRecordedWarning(
+            f"apirec: {node_id} stored nothing: its call raised before reaching the service "
+            f"(its SDK's client raised it, e.g. for a missing API key), which is never "
+            f"stored; set the key and record again",
+            path=str(rec.settings.path),
+        ),
+        stacklevel=1,
+    )
+    return True
+
+
 def _warn_if_only_transient_errors(node_id: str, rec: Recording, state: SessionState) -> None:
     """Calls came, but each raised an error that was not stored (transient): the test passed
     and stored nothing, and its replay will miss. Say so now, not at the next replay."""
     stats = rec.stats
+    if _warn_if_only_client_errors(node_id, rec, state):
+        return
     if not stats.errors_not_stored or stats.recorded or stats.replayed:
         return
     n = stats.errors_not_stored

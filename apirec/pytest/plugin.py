@@ -328,8 +328,9 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    if call.when == "call" and CALL_ERROR in item.stash and call.excinfo is not None:
-        item.stash[CALL_ERROR] = call.excinfo.value  # the miss that failed the test itself
+    if call.when != "teardown" and CALL_ERROR in item.stash and call.excinfo is not None:
+        # the miss that failed the test itself, or a setup that failed: no call to judge
+        item.stash[CALL_ERROR] = call.excinfo.value
     return report
 
 

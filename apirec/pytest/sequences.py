@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from apirec.errors import ApirecError, called
+from apirec.pytest.session import more_verbose
 from apirec.record.calls import open_store
 from apirec.record.context import open_recordings
 from apirec.record.layers import first_given
@@ -205,7 +206,7 @@ def write_summary(found: dict[str, list[Unplayed]], reporter: Any) -> None:
     n = len(found)
     reporter.write_line(
         f"apirec: {n} {'test' if n == 1 else 'tests'} left answers unplayed "
-        f"(-v names them; --apirec-strict fails them)"
+        f"({more_verbose(reporter.config)} names them; --apirec-strict fails them)"
     )
     if reporter.config.getoption("verbose") > 0:
         for node_id in sorted(found):

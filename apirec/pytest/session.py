@@ -341,7 +341,7 @@ def write_summary(state: SessionState, prune: bool, reporter: Any, budget: Any =
     elif unused:
         tail = (
             f"{_plural(unused, 'stored recording')} no test used "
-            f"(delete with --apirec-prune; -v lists them)"
+            f"(delete with --apirec-prune; {more_verbose(reporter.config)} lists them)"
         )
     else:
         tail = "0 stored recordings no test used"
@@ -356,3 +356,10 @@ def write_summary(state: SessionState, prune: bool, reporter: Any, budget: Any =
             reporter.write_line(f"  unused: {_short(item.path)} ({item.test_id})")
     for problem in state.prune_errors:
         reporter.write_line(f"  not deleted: {problem}")
+
+
+def more_verbose(config: Any) -> str:
+    """The flag that, added to this run's, lists what a summary line counts: ``-v``, or
+    ``-vv`` when ``-q`` was given (``-q -v`` is the default verbosity, which lists nothing)."""
+    verbosity = int(config.getoption("verbose"))
+    return "-" + "v" * max(1, 1 - verbosity)

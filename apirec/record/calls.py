@@ -23,6 +23,8 @@ class Stats:
     missed: int = 0
     # errors the calls raised that were not stored (transient; see store_errors=)
     errors_not_stored: int = 0
+    # errors an SDK's client raised before any request (apirec.record.client_errors)
+    client_errors: int = 0
     # of the misses (each counted as exactly one kind: Answers.missed): the test (shared
     # recordings, for a shared function) has a stored call of the function that differs or
     # one call fewer (changed), or has none (new); or its answer expired (on_expired="fail")

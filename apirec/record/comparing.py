@@ -31,7 +31,7 @@ from apirec.errors import BudgetExceeded, called
 from apirec.record.budget import Budget, budget_of
 from apirec.record.calls import Call, KeyState, Stats
 from apirec.record.context import current_test_id
-from apirec.record.error_policy import Policy, Services, from_service, should_store
+from apirec.record.error_policy import Policy, Services, client_of, from_service, should_store
 from apirec.record.live_ledger import live_ledger
 from apirec.record.modes import Mode
 from apirec.record.other_names import find_elsewhere
@@ -43,7 +43,7 @@ from apirec.stores.gated import gated
 from apirec.stores.json_store import Entry, Store, dumps
 from apirec.stores.ledger import LEDGER
 from apirec.streams.recording import is_stream, record_stream
-from apirec.streams.tape import Tape
+from apirec.streams.tape import IN_CALL, Tape
 
 # what a compared call came to, worst last (the summary counts them)
 SAME, CONTENT, STRUCTURE = "same", "content", "structure"
@@ -173,6 +173,7 @@ class Comparing:
         self._hold(call)
         slot = self.slot(call)
         began = time.perf_counter()
+        inside = IN_CALL.set(True)  # its SDK's requests are this call's (httpx fallback)
         try:
             result = wrapped(*args, **kwargs)
         except Exception as error:
@@ -181,6 +182,8 @@ class Comparing:
         except BaseException:  # cancelled or interrupted: no answer will ever come
             self._spend(call, None)
             raise
+        finally:
+            IN_CALL.reset(inside)
         return self._finish(call, slot, began, result, policy, async_stream=async_stream)
 
     async def call_async(
@@ -196,6 +199,7 @@ class Comparing:
         await self._hold_async(call)
         slot = self.slot(call)
         began = time.perf_counter()
+        inside = IN_CALL.set(True)  # its SDK's requests are this call's (httpx fallback)
         try:
             result = await wrapped(*args, **kwargs)
         except Exception as error:
@@ -204,6 +208,8 @@ class Comparing:
         except BaseException:  # cancelled or interrupted: no answer will ever come
             self._spend(call, None)
             raise
+        finally:
+            IN_CALL.reset(inside)
         return self._finish(call, slot, began, result, policy, async_stream=True)
 
     def _finish(
@@ -252,7 +258,7 @@ class Comparing:
         if self.measure_only:  # an error reports no usage: it spends nothing
             self._spend(call, None)
             return
-        if service is not None and not from_service(error, service):
+        if client_of(error) or not from_service(error, service):
             self._report(call, slot, NOT_COMPARED, began, error=f"{error!r} (raised, no answer)")
             return
         if not should_store(self.settings.store_errors if policy is None else policy, error):

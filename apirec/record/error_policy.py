@@ -15,15 +15,23 @@ SDK's methods patched by an integration, only errors that came from the service 
 connection are answers at all (:func:`from_service`), and errors raised while the SDK read
 the service's response (:data:`ANSWERED`); the others (a bad argument, a closed event loop)
 reach the caller and are not stored.
+
+An error an SDK raised in its own client before any request (:func:`by_client`:
+``openai.OpenAI()`` without ``OPENAI_API_KEY`` raises ``OpenAIError("Missing credentials")``;
+cohere, tavily and google.genai refuse to build a client without a key the same way, anthropic
+raises a ``TypeError`` as it builds the request) is never stored, by an integration or by a
+``@record`` function whose body made the client: stored, it would replay as the answer also
+once the key is set. It reaches the caller with a note saying why nothing was stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
+from types import TracebackType
 from typing import Any, Literal, TypeAlias
 
-from apirec.errors import NetworkBlocked
+from apirec.errors import NetworkBlocked, called
 
 StoreErrors: TypeAlias = Literal["permanent", "all"] | Callable[[BaseException], bool]
 Policy: TypeAlias = str | Callable[[BaseException], bool]  # a checked StoreErrors
@@ -90,16 +98,25 @@ def should_store(policy: str | Callable[[BaseException], bool], error: BaseExcep
     return True  # "all" (values were checked when given)
 
 
-def from_service(error: BaseException, classes: tuple[type[BaseException], ...]) -> bool:
-    """Whether an SDK's call raised ``error`` because of its service: one of the SDK's error
+def from_service(error: BaseException, classes: Services) -> bool:
+    """Whether an SDK's call raised ``error`` because of its service (``classes`` None: a
+    ``@record`` function's, whose every error is an answer): one of the SDK's error
     classes for what the service said (``classes``), an error carrying an HTTP status, or a
     failed connection (then judged as transient). Anything else (a ``TypeError`` for a bad
     argument, a validation error while the SDK built the request, a closed event loop)
     happened before any answer and is never stored as one."""
-    if isinstance(error, classes) or is_transient(error):
+    if classes is None or isinstance(error, classes):
         return True
     if ANSWERED.get() is error:
         ANSWERED.set(None)  # judged: not kept alive (with its frames) any longer
+        return True
+    return from_evidence(error)
+
+
+def from_evidence(error: BaseException) -> bool:
+    """Whether ``error`` shows it came from the service or the connection: it is transient or
+    carries an HTTP status, on itself or on its ``response``."""
+    if is_transient(error):
         return True
     if any(_status(error, name) is not None for name in _STATUS_ATTRIBUTES):
         return True
@@ -180,3 +197,76 @@ def _network_blocked(error: BaseException) -> bool:
         current = current.__cause__ or current.__context__
         seen += 1
     return False
+
+
+# top-level packages of the SDKs whose client errors are known (integrations add theirs: add)
+_SDK_PACKAGES: set[str] = {
+    "openai",
+    "anthropic",
+    "cohere",
+    "mistralai",
+    "tavily",
+    "ollama",
+    "google.genai",
+    "groq",
+    "together",
+    "fireworks",
+    "llama_stack_client",
+}
+
+
+def add_sdk(package: str) -> None:
+    """Know ``package`` (an SDK's import name) as an SDK whose client errors are not stored."""
+    _SDK_PACKAGES.add(package)
+
+
+def by_client(error: BaseException, call: Any, count: Callable[[str, Any], None]) -> bool:
+    """Whether an SDK's client raised ``error`` before any request reached its service; if so,
+    a note on ``error`` says that ``call`` (an :class:`apirec.record.calls.Call`, not imported:
+    that module imports this one) stored nothing and why, and ``count`` counts it."""
+    sdk = client_of(error)
+    if sdk is None:
+        return False
+    error.add_note(
+        f"apirec: nothing was stored for {called(call.function)}: {sdk} raised this in its "
+        f"client before any request reached the service (a missing API key or a client "
+        f"setting is not the service's answer); set the key (or fix the client's setting) "
+        f"and run again to record it"
+    )
+    count("client_errors", call)
+    return True
+
+
+def client_of(error: BaseException) -> str | None:
+    """The SDK whose client raised ``error`` before any request, else None: it carries no sign
+    of an answer (:func:`from_evidence`, :data:`ANSWERED`) and was raised in an SDK's code
+    while it built a client or an object (a frame of its ``__init__``), or is a ``TypeError``
+    raised in an SDK's code (a call its client refused). The caller's own errors are not."""
+    if ANSWERED.get() is error or from_evidence(error):
+        return None
+    frames = [(sdk, name) for sdk, name in _frames(error.__traceback__) if sdk]
+    if not frames:
+        return None  # raised by the caller's own code: a @record function's answer
+    for sdk, name in frames:
+        if name == "__init__":
+            return sdk
+    return frames[-1][0] if type(error) is TypeError else None
+
+
+def _frames(tb: TracebackType | None) -> list[tuple[str | None, str]]:
+    """(the SDK a frame's module belongs to, or None; the frame's function), outermost first."""
+    found: list[tuple[str | None, str]] = []
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__")
+        found.append(
+            (_sdk_of(module) if isinstance(module, str) else None, tb.tb_frame.f_code.co_name)
+        )
+        tb = tb.tb_next
+    return found
+
+
+def _sdk_of(module: str) -> str | None:
+    for package in _SDK_PACKAGES:
+        if module == package or module.startswith(package + "."):
+            return package
+    return None

@@ -47,6 +47,7 @@ from apirec.record.unplayed import Unplayed, owned, unplayed
 from apirec.stores.files import record_start
 from apirec.stores.json_store import Entry, Store
 from apirec.streams.finishing import Bound, OpenStreams
+from apirec.streams.tape import IN_CALL
 
 if TYPE_CHECKING:
     from apirec.record import wrapping as _wrapping
@@ -333,6 +334,7 @@ class Recording:
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
         answers.going_live(call, instance)
+        inside = IN_CALL.set(True)  # its SDK's requests are this call's (the httpx fallback)
         try:
             result = wrapped(*args, **kwargs)
         except Exception as error:
@@ -341,14 +343,10 @@ class Recording:
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)
             raise
-        return finish_live(
-            answers,
-            self._streams.keep,
-            call,
-            result,
-            async_stream=async_stream,
-            policy=spec.store_errors,
-        )
+        finally:
+            IN_CALL.reset(inside)
+        keep, policy = self._streams.keep, spec.store_errors
+        return finish_live(answers, keep, call, result, async_stream=async_stream, policy=policy)
 
     async def call_async(
         self,
@@ -383,6 +381,7 @@ class Recording:
             if self.mode is Mode.REPLAY:
                 raise self.miss(call)
         answers.going_live(call, instance, await answers.hold_async(call))
+        inside = IN_CALL.set(True)
         try:
             result = await wrapped(*args, **kwargs)
         except Exception as error:
@@ -391,6 +390,8 @@ class Recording:
         except BaseException:  # cancelled or interrupted: no answer will ever come
             answers.abandon(call)
             raise
+        finally:
+            IN_CALL.reset(inside)
         return finish_live(
             answers, self._streams.keep, call, result, async_stream=True, policy=spec.store_errors
         )

@@ -20,7 +20,7 @@ from apirec.errors import BudgetExceeded, RecordingNotFound, StoreError, called
 from apirec.guard.origins import ORIGIN, origin_of
 from apirec.record.budget import Budget, budget_of
 from apirec.record.calls import Call, KeyState, Stats, open_store
-from apirec.record.error_policy import Policy, Services, from_service, should_store
+from apirec.record.error_policy import Policy, Services, by_client, from_service, should_store
 from apirec.record.expiry import Expiry
 from apirec.record.live_ledger import live_ledger
 from apirec.record.missing import Missing
@@ -220,8 +220,8 @@ class Answers(Replaying, Missing):
         """``call`` raised ``error``: store it as its answer (``response``: a stream that
         ended with it), unless ``policy`` (its ``store_errors=``, else the recording's) says
         not to or it is an SDK's error not from its ``service``; then the call gives up its
-        place, so the answer of a retry takes it."""
-        if service is not None and not from_service(error, service):
+        place, so the answer of a retry takes it (also for its SDK's client's own error)."""
+        if by_client(error, call, self.count) or not from_service(error, service):
             return self.abandon(call)
         try:
             store = should_store(self.settings.store_errors if policy is None else policy, error)

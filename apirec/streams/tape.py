@@ -13,11 +13,16 @@ import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from apirec.codec.envelope import encode
 from apirec.errors import called
 from apirec.streams.completeness import source_ended, truncate, warn_truncated
+
+# True while an intercepted call runs its real function or its stream's source is read: a
+# request its SDK makes then is that call's, which the httpx fallback must not record again
+IN_CALL: ContextVar[bool] = ContextVar("apirec_in_call", default=False)
 
 # Called once per stream when it ends: (chunks, the error that ended it, why it was cut);
 # returns where it was stored (None: not stored).
@@ -140,6 +145,7 @@ class Tape:
                 return self.unread.popleft()
             if self.done:
                 return self._after_end(step)
+            inside = IN_CALL.set(True)  # the requests its source makes are its call's
             try:
                 chunk = step()
             except StopIteration:
@@ -152,6 +158,8 @@ class Tape:
             except BaseException as error:  # Ctrl-C while the source was read
                 self.cut(error)
                 raise
+            finally:
+                IN_CALL.reset(inside)
             self.add(chunk)
             return chunk
 
@@ -162,6 +170,7 @@ class Tape:
                 return self.unread.popleft()
             if self.done:
                 return await self._after_end_async(step)
+            inside = IN_CALL.set(True)  # the requests its source makes are its call's
             try:
                 chunk = await step()
             except StopAsyncIteration:
@@ -174,6 +183,8 @@ class Tape:
             except BaseException as error:  # cancelled (wait_for, cancel scopes) or Ctrl-C
                 self.cut(error)
                 raise
+            finally:
+                IN_CALL.reset(inside)
             self.add(chunk)
             return chunk
 

@@ -257,4 +257,5 @@ app = Starlette(
 
 if __name__ == "__main__":
     port = int(sys.argv[1]) if len(sys.argv) > 1 else PORT
+    print(f"stand-in API serving http://127.0.0.1:{port} (Ctrl-C stops it)", flush=True)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
