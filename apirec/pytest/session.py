@@ -273,35 +273,49 @@ def _worth_saying(seconds: float, tokens: int) -> bool:
 
 def _saved(s: Stats) -> str:
     """``; saved 14m 02s of live calls and 1.2M tokens ($3.06)``, from the replayed answers'
-    ledgers; nothing when none of them has one (recorded before apirec kept a ledger)."""
+    ledgers; nothing when none of them has one (recorded before apirec kept a ledger). Answers
+    that reported no usage are counted apart: their tokens are unknown, not zero."""
     known = s.replayed - s.saved_unknown
     if (
         s.replayed == 0
         or known <= 0
-        or not _worth_saying(s.saved_seconds, s.saved_input_tokens + s.saved_output_tokens)
+        or not (
+            s.saved_no_usage
+            or _worth_saying(s.saved_seconds, s.saved_input_tokens + s.saved_output_tokens)
+        )
     ):
         return ""
     text = f"; saved {_duration(s.saved_seconds)} of live calls"
     tokens = s.saved_input_tokens + s.saved_output_tokens
     if tokens:
         text += f" and {tokens_count(tokens)}"
-    if s.saved_cost:
-        text += f" ({money_text(s.saved_cost)}"
-        text += (
-            f", {_plural(s.saved_unpriced, 'answer')} of unpriced models)"
-            if s.saved_unpriced
-            else ")"
-        )
+    text += _cost(s.saved_cost, s.saved_unpriced)
+    text += _no_usage(s.saved_no_usage)
     if s.saved_unknown:
         text += f" ({s.saved_unknown} recorded before the ledger: unknown)"
     return text
+
+
+def _cost(dollars: float, unpriced: int) -> str:
+    """`` ($0.41, 2 answers of unpriced models)``: the cost of the priced answers, and how many
+    are not priced, each when there is one (priced answers that cost nothing say nothing)."""
+    parts = [money_text(dollars)] if dollars else []
+    if unpriced:
+        parts.append(f"{_plural(unpriced, 'answer')} of unpriced models")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _no_usage(answers: int) -> str:
+    return f" ({_plural(answers, 'answer')} reported no usage: tokens unknown)" if answers else ""
 
 
 def _spent(s: Stats, budget: Any) -> str:
     """``; recording spent 45.1s and 12.3k tokens ($0.41) of the 200k budget`` (``live calls
     spent``: a compare run's, or a live run's under a budget; they store nothing)."""
     if not (s.recorded or s.live) or not (
-        budget is not None or _worth_saying(s.spent_seconds, s.spent_tokens)
+        budget is not None
+        or s.spent_no_usage
+        or _worth_saying(s.spent_seconds, s.spent_tokens)
     ):
         return ""
     text = f"; {'recording' if s.recorded else 'live calls'} spent {_duration(s.spent_seconds)}"
@@ -311,7 +325,7 @@ def _spent(s: Stats, budget: Any) -> str:
         text += f" ({money_text(s.spent_cost)})"
     if budget is not None:
         text += f" of the {budget.text} budget"
-    return text
+    return text + _no_usage(s.spent_no_usage)
 
 
 def write_summary(state: SessionState, prune: bool, reporter: Any, budget: Any = None) -> None:

@@ -114,14 +114,14 @@ class Comparing:
         """The call's answer is counted (``ledger``), or it got none: what it held goes back."""
         with self._lock:
             held = self._held.pop((call.key, call.index), None)
-        if held is None:
-            return
-        if ledger is None:
-            held[0].release(held[1])
-            return
-        held[0].spend(ledger, held[1])
-        with self._lock:  # what the summary says the live calls spent
-            tally_spent(self._stats, [ledger], self.settings.extra.get("prices"))
+        if held is not None:
+            if ledger is None:
+                held[0].release(held[1])
+            else:
+                held[0].spend(ledger, held[1])
+        if ledger is not None:
+            with self._lock:  # what the summary says the live calls spent, budget or not
+                tally_spent(self._stats, [ledger], self.settings.extra.get("prices"))
 
     def close(self) -> None:
         """The recording closes: calls still in flight (a stream left unread) hold nothing."""
