@@ -105,7 +105,14 @@ class Comparing:
 
     def refused(self, call: Call, error: BudgetExceeded) -> None:
         if not self.measure_only:  # reported, as a call not compared: it was never made
-            self._report(call, self.slot(call), NOT_COMPARED, time.perf_counter(), error=str(error))
+            self._report(
+                call,
+                self.slot(call),
+                NOT_COMPARED,
+                time.perf_counter(),
+                error=str(error),
+                refused_by_budget=True,
+            )
         with self._lock:
             self._stats.refused_by_budget += 1
             self._stats.live -= 1  # counted as it went live, and never made
