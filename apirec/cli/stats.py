@@ -120,7 +120,9 @@ def stats(args: argparse.Namespace) -> int:
         json.dump(report, sys.stdout, indent=2)
         print()
         return PROBLEMS if broken else OK
-    headers = [args.by.upper(), "CALLS", "LIVE", "INPUT", "OUTPUT", "NO USAGE"]
+    headers = [args.by.upper(), "CALLS", "LIVE", "INPUT", "OUTPUT"]
+    if total.unknown_usage:  # a column of its own only when some answer's tokens are unknown
+        headers.append("NO USAGE")
     if prices is not None:
         headers.append("COST")
     rows = []
@@ -131,8 +133,9 @@ def stats(args: argparse.Namespace) -> int:
             _floor(f"{totals.seconds:,.1f}s", totals.unknown, calls),
             _floor(tokens_text(totals.input_tokens), totals.unknown_usage, calls),
             _floor(tokens_text(totals.output_tokens), totals.unknown_usage, calls),
-            f"{totals.unknown_usage:,}",
         ]
+        if total.unknown_usage:
+            row.append(f"{totals.unknown_usage:,}")
         if prices is not None:
             row.append(_cost_cell(totals))
         rows.append(row)

@@ -32,6 +32,7 @@ from apirec.errors import InvalidMode, called
 from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.closing import observe_closing
 from apirec.record.comparing import CONTENT, NEW, OUTCOMES, STRUCTURE, TRANSIENT
+from apirec.pytest.usage import relative
 from apirec.record.modes import Mode, resolve_mode
 
 FORMAT = 1
@@ -137,7 +138,10 @@ class CompareHooks:
 
     def _write(self, path: Path) -> None:
         tests: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        root = self.config.rootpath
         for result in self.results:
+            if result.get("file"):  # relative to the rootdir, as usage reports' paths are
+                result = {**result, "file": relative(str(result["file"]), root)}
             tests[str(result["test"])].append(result)
         report = {
             "apirec_compare": FORMAT,
