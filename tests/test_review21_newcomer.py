@@ -98,7 +98,6 @@ def test_refused_calls_are_not_counted_as_live_calls_compared(pytester):
 
 def test_the_compare_reports_file_is_relative_to_the_rootdir(pytester):
     recorded(pytester, 1)
-    (pytester.path / "sub").mkdir()
     result = pytester.runpytest(
         "--apirec-mode=compare",
         "--apirec-compare-report=report.json",
@@ -106,7 +105,8 @@ def test_the_compare_reports_file_is_relative_to_the_rootdir(pytester):
         str(pytester.path),
     )
     result.assert_outcomes(passed=1)
-    (call,) = json.loads((pytester.path / "report.json").read_text())["tests"]["test_calls.py::test_0"]
+    report = json.loads((pytester.path / "report.json").read_text())
+    (call,) = report["tests"]["test_calls.py::test_0"]
     assert call["file"].startswith("recordings/"), call["file"]
     assert (pytester.path / call["file"]).is_file()
 
@@ -115,3 +115,16 @@ def test_ls_help_names_every_column(capsys):
     assert main(["ls", "--help"]) == 0
     about = capsys.readouterr().out.split("\n\n")[1]  # the line after the usage
     assert "tokens" in about and "took" in about, about
+
+
+def test_the_docs_list_every_option_the_marker_takes():
+    import re
+    from pathlib import Path
+
+    from apirec.pytest.plugin import MARKER_OPTIONS
+
+    text = " ".join((Path(__file__).parents[1] / "docs" / "pytest.md").read_text().split())
+    marker = r"The marker takes the options of `apirec\.recording\(\)` \(([^)]*)\)"
+    (listed,) = re.findall(marker, text)
+    names = set(re.findall(r"`(\w+)`", listed))
+    assert names == set(MARKER_OPTIONS), set(MARKER_OPTIONS) ^ names

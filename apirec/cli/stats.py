@@ -73,9 +73,7 @@ def _as_json(name: str | None, calls: int, totals: Totals, prices: Prices | None
         # null: no answer is priced, and some are unpriced or of unknown usage (not free);
         # else the priced answers' cost, the whole cost when cost_complete
         cost = round(totals.cost, 10) if totals.cost_known else None
-        found.update(
-            cost=cost, cost_complete=totals.cost_complete, unpriced=totals.unpriced
-        )
+        found.update(cost=cost, cost_complete=totals.cost_complete, unpriced=totals.unpriced)
     return found
 
 

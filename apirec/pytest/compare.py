@@ -29,10 +29,10 @@ from typing import Any
 import pytest
 
 from apirec.errors import InvalidMode, called
+from apirec.pytest.usage import relative
 from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.closing import observe_closing
 from apirec.record.comparing import CONTENT, NEW, OUTCOMES, STRUCTURE, TRANSIENT
-from apirec.pytest.usage import relative
 from apirec.record.modes import Mode, resolve_mode
 
 FORMAT = 1

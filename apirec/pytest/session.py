@@ -313,9 +313,7 @@ def _spent(s: Stats, budget: Any) -> str:
     """``; recording spent 45.1s and 12.3k tokens ($0.41) of the 200k budget`` (``live calls
     spent``: a compare run's, or a live run's under a budget; they store nothing)."""
     if not (s.recorded or s.live) or not (
-        budget is not None
-        or s.spent_no_usage
-        or _worth_saying(s.spent_seconds, s.spent_tokens)
+        budget is not None or s.spent_no_usage or _worth_saying(s.spent_seconds, s.spent_tokens)
     ):
         return ""
     text = f"; {'recording' if s.recorded else 'live calls'} spent {_duration(s.spent_seconds)}"
