@@ -273,16 +273,14 @@ def _worth_saying(seconds: float, tokens: int) -> bool:
 
 def _saved(s: Stats) -> str:
     """``; saved 14m 02s of live calls and 1.2M tokens ($3.06)``, from the replayed answers'
-    ledgers; nothing when none of them has one (recorded before apirec kept a ledger). Answers
-    that reported no usage are counted apart: their tokens are unknown, not zero."""
+    ledgers; nothing when none of them has one (recorded before apirec kept a ledger), or they
+    add up to less than a second and no tokens. Answers that name a model and report no usage
+    are counted apart: their tokens are unknown, not zero."""
     known = s.replayed - s.saved_unknown
     if (
         s.replayed == 0
         or known <= 0
-        or not (
-            s.saved_no_usage
-            or _worth_saying(s.saved_seconds, s.saved_input_tokens + s.saved_output_tokens)
-        )
+        or not _worth_saying(s.saved_seconds, s.saved_input_tokens + s.saved_output_tokens)
     ):
         return ""
     text = f"; saved {_duration(s.saved_seconds)} of live calls"
@@ -313,7 +311,7 @@ def _spent(s: Stats, budget: Any) -> str:
     """``; recording spent 45.1s and 12.3k tokens ($0.41) of the 200k budget`` (``live calls
     spent``: a compare run's, or a live run's under a budget; they store nothing)."""
     if not (s.recorded or s.live) or not (
-        budget is not None or s.spent_no_usage or _worth_saying(s.spent_seconds, s.spent_tokens)
+        budget is not None or _worth_saying(s.spent_seconds, s.spent_tokens)
     ):
         return ""
     text = f"; {'recording' if s.recorded else 'live calls'} spent {_duration(s.spent_seconds)}"
