@@ -85,9 +85,16 @@ def test_miss():
 def test_refused_calls_are_not_counted_as_live_calls_compared(pytester):
     recorded(pytester)
     result = pytester.runpytest(
-        "--apirec-mode=compare", "--apirec-record-budget=2k", "-p", "no:randomly"
+        "--apirec-mode=compare",
+        "--apirec-record-budget=2k",
+        "--apirec-compare-report=report.json",
+        "-p",
+        "no:randomly",
     )
     result.assert_outcomes(passed=2, failed=1)
+    tests = json.loads((pytester.path / "report.json").read_text())["tests"]
+    refused = [c.get("refused_by_budget", False) for calls in tests.values() for c in calls]
+    assert sorted(refused) == [False, False, True], tests
     result.stdout.fnmatch_lines(
         [
             "apirec compare: 2 live calls compared: 2 same; "
