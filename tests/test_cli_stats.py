@@ -89,7 +89,7 @@ def test_the_table_and_ls_columns(recordings, capsys):
     assert main(["stats", str(recordings)]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].split()[:5] == ["FUNCTION", "CALLS", "LIVE", "INPUT", "OUTPUT"]
-    assert "1 recording made before the ledger: cost unknown" in out
+    assert "1 recording made before the ledger: time, tokens and cost unknown" in out
     assert main(["ls", str(recordings)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert "TOKENS" in lines[0] and "TOOK" in lines[0]

@@ -114,7 +114,9 @@ def test_an_unchanged_service_is_the_same_and_the_run_passes(project, openai_ser
     # a compare run judges no recording unused: --apirec-prune deletes nothing
     result, report = compare(project, "--apirec-prune")
     assert result.ret == pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(["apirec: 0 replayed, 0 recorded, 4 live, 0 missed; deleted 0 *"])
+    result.stdout.fnmatch_lines(
+        ["apirec: 0 replayed, 0 recorded, 4 live, 0 missed; live calls spent *; deleted 0 *"]
+    )
     result.assert_outcomes(passed=4)
     assert openai_server.requests == served + 2  # live: the guard let them through
     (chat,) = calls(report, "test_chat")

@@ -15,7 +15,7 @@ from typing import Any
 ABOUT = {
     "demo": ("record two slow calls, then replay them offline", "apirec demo"),
     "ls": (
-        "list recordings: function, test, key, kind, age, size",
+        "list recordings: function, test, key, kind, error, tokens, time it took live, age, size",
         "apirec ls tests/recordings --function 'openai.chat.*'",
     ),
     "show": ("one recording, decoded for reading", "apirec show 5d86152f --dir tests/recordings"),

@@ -84,20 +84,32 @@ def _as_json(name: str | None, calls: int, totals: Totals, prices: Prices | None
         input_tokens=totals.input_tokens,
         output_tokens=totals.output_tokens,
         unknown=totals.unknown,
+        # the tokens (and cost) of these answers are unknown: the counts above are a floor
+        unknown_usage=totals.unknown_usage,
     )
     if prices is not None:
-        # null: every answer with tokens is of a model the prices do not list (not free)
+        # null: no answer is priced, and some are unpriced or of unknown usage (not free);
+        # else the priced answers' cost, the whole cost when cost_complete
         cost = round(totals.cost, 10) if totals.cost_known else None
-        found.update(cost=cost, unpriced=totals.unpriced)
+        found.update(cost=cost, cost_complete=totals.cost_complete, unpriced=totals.unpriced)
     return found
 
 
 def _cost_cell(totals: Totals) -> str:
-    """``$0.0012``; ``unpriced`` when no answer's model is priced; ``$0.41+`` when some are
-    not (what the priced ones cost: a floor)."""
+    """``$0.0012``; ``unpriced`` when no answer's model is priced, ``unknown`` when no answer
+    is priced and some report no usage; ``$0.41+`` when some are not priced or report no usage
+    (what the priced ones cost: a floor)."""
     if not totals.cost_known:
-        return "unpriced"
-    return money_text(totals.cost) + ("+" if totals.unpriced else "")
+        return "unknown" if totals.unknown_usage else "unpriced"
+    return money_text(totals.cost) + ("" if totals.cost_complete else "+")
+
+
+def _floor(text: str, unknown: int, calls: int) -> str:
+    """A sum over ``calls`` answers of which ``unknown`` are not known: ``unknown`` when none
+    is, ``12.3k+`` (a floor) when some are."""
+    if not unknown:
+        return text
+    return "unknown" if unknown >= calls else text + "+"
 
 
 def stats(args: argparse.Namespace) -> int:
@@ -126,6 +138,8 @@ def stats(args: argparse.Namespace) -> int:
         print()
         return PROBLEMS if broken else OK
     headers = [args.by.upper(), "CALLS", "LIVE", "INPUT", "OUTPUT"]
+    if total.unknown_usage:  # a column of its own only when some answer's tokens are unknown
+        headers.append("NO USAGE")
     if prices is not None:
         headers.append("COST")
     rows = []
@@ -133,16 +147,28 @@ def stats(args: argparse.Namespace) -> int:
         row = [
             name,
             f"{calls:,}",
-            f"{totals.seconds:,.1f}s",
-            tokens_text(totals.input_tokens),
-            tokens_text(totals.output_tokens),
+            _floor(f"{totals.seconds:,.1f}s", totals.unknown, calls),
+            _floor(tokens_text(totals.input_tokens), totals.unknown_usage, calls),
+            _floor(tokens_text(totals.output_tokens), totals.unknown_usage, calls),
         ]
+        if total.unknown_usage:
+            row.append(f"{totals.unknown_usage:,}")
         if prices is not None:
             row.append(_cost_cell(totals))
         rows.append(row)
     table(rows, headers, sys.stdout, fit={0: "start" if args.by == "test" else "end"})
     if total.unknown:
-        print(f"{plural(total.unknown, 'recording')} made before the ledger: cost unknown")
+        print(
+            f"{plural(total.unknown, 'recording')} made before the ledger: time, tokens and "
+            f"cost unknown"
+        )
+    if total.no_usage:
+        print(
+            f"{plural(total.no_usage, 'answer')} of a model that reported no usage (an openai "
+            f'stream without stream_options={{"include_usage": True}}): tokens and cost unknown'
+        )
+    if total.unknown_usage:
+        print("NO USAGE: answers whose tokens are unknown; a sum with + adds up only the others")
     if prices is not None and total.unpriced:
         print(
             f"{plural(total.unpriced, 'recording')} of models the prices do not list: cost "

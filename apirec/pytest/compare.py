@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 from apirec.errors import InvalidMode, called
+from apirec.pytest.usage import relative
 from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.closing import observe_closing
 from apirec.record.comparing import CONTENT, NEW, OUTCOMES, STRUCTURE, TRANSIENT
@@ -48,10 +49,11 @@ HOOKS = pytest.StashKey["CompareHooks"]()
 def configure(config: pytest.Config, mode: Mode | None) -> None:
     """``mode``: the run's, from the command line or the ini file (else the environment's)."""
     try:
-        compares = resolve_mode(mode) is Mode.COMPARE
+        resolved = resolve_mode(mode).value
     except InvalidMode:  # a bad APIREC_MODE: each test's recording says so
-        compares = False
-    hooks = config.stash[HOOKS] = CompareHooks(config, compares)
+        resolved = "invalid"
+    hooks = config.stash[HOOKS] = CompareHooks(config, resolved == Mode.COMPARE.value)
+    hooks.mode = resolved
     config.pluginmanager.register(hooks, "apirec-compare")
 
 
@@ -76,6 +78,8 @@ class CompareHooks:
                 f"(such as {self.path / 'compare.json'})"
             )
         self.results: list[dict[str, Any]] = []
+        self.mode = Mode.COMPARE.value  # the run's mode, for the error of a report not made
+        self.misused = ""  # a report was asked for and nothing was compared: why
         self._taken: weakref.WeakKeyDictionary[ClosedRecording, int] = weakref.WeakKeyDictionary()
         self._stop_observing = observe_closing(self._closed)
         self._outer = _SESSION.get()
@@ -118,6 +122,15 @@ class CompareHooks:
             return
         if not self.results and self.path is None:
             return
+        if not self.results and not self.compares:
+            # a nightly job run in the wrong mode must not go green on an empty report
+            self.misused = (
+                f"--apirec-compare-report={_short(str(self.path))}: the run's mode is "
+                f"{self.mode}, not compare, and no test's marker set mode='compare': nothing "
+                f"was compared and no report was written; run with --apirec-mode=compare"
+            )
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
         if self.path is not None:
             self._write(self.path)
         if self.failing() and session.exitstatus == pytest.ExitCode.OK:
@@ -125,7 +138,10 @@ class CompareHooks:
 
     def _write(self, path: Path) -> None:
         tests: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        root = self.config.rootpath
         for result in self.results:
+            if result.get("file"):  # relative to the rootdir, as usage reports' paths are
+                result = {**result, "file": relative(str(result["file"]), root)}
             tests[str(result["test"])].append(result)
         report = {
             "apirec_compare": FORMAT,
@@ -146,13 +162,22 @@ class CompareHooks:
             raise
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.misused:
+            terminalreporter.write_sep("-", "apirec compare")
+            terminalreporter.write_line(f"apirec compare: error: {self.misused}", red=True)
         if hasattr(self.config, "workerinput") or not self.results:
             return
         write = terminalreporter.write_line
         terminalreporter.write_sep("-", "apirec compare")
-        totals = _totals(self.results)
-        counts = ", ".join(f"{n} {outcome}" for outcome, n in totals.items() if n)
-        write(f"apirec compare: {_plural(len(self.results), 'live call')} compared: {counts}")
+        # calls the record budget refused were never made: not counted as live calls
+        refused = sum(1 for r in self.results if r.get("refused_by_budget"))
+        made = [r for r in self.results if not r.get("refused_by_budget")]
+        counts = ", ".join(f"{n} {outcome}" for outcome, n in _totals(made).items() if n)
+        line = f"apirec compare: {_plural(len(made), 'live call')} compared"
+        line += f": {counts}" if counts else ""
+        if refused:
+            line += f"; {_plural(refused, 'call')} refused by the record budget (not made)"
+        write(line)
         for outcome in (STRUCTURE, CONTENT, NEW, TRANSIENT):
             listed = [r for r in self.results if r["outcome"] == outcome]
             for result in listed[:_LISTED]:

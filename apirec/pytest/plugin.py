@@ -65,6 +65,7 @@ from apirec.pytest import (
     renames,
     sequences,
     servers,
+    tracebacks,
     usage,
 )
 from apirec.pytest.async_tests import streams_finished_in_the_tests_loop
@@ -327,6 +328,8 @@ def recording_for(request: pytest.FixtureRequest) -> Iterator[Recording]:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    if call.excinfo is not None:  # a miss or a refused call shows the caller's line
+        tracebacks.hide_our_frames(item.config, call.excinfo)
     report = yield
     if call.when != "teardown" and CALL_ERROR in item.stash and call.excinfo is not None:
         # the miss that failed the test itself, or a setup that failed: no call to judge

@@ -273,7 +273,9 @@ def _worth_saying(seconds: float, tokens: int) -> bool:
 
 def _saved(s: Stats) -> str:
     """``; saved 14m 02s of live calls and 1.2M tokens ($3.06)``, from the replayed answers'
-    ledgers; nothing when none of them has one (recorded before apirec kept a ledger)."""
+    ledgers; nothing when none of them has one (recorded before apirec kept a ledger), or they
+    add up to less than a second and no tokens. Answers that name a model and report no usage
+    are counted apart: their tokens are unknown, not zero."""
     known = s.replayed - s.saved_unknown
     if (
         s.replayed == 0
@@ -285,16 +287,24 @@ def _saved(s: Stats) -> str:
     tokens = s.saved_input_tokens + s.saved_output_tokens
     if tokens:
         text += f" and {tokens_count(tokens)}"
-    if s.saved_cost:
-        text += f" ({money_text(s.saved_cost)}"
-        text += (
-            f", {_plural(s.saved_unpriced, 'answer')} of unpriced models)"
-            if s.saved_unpriced
-            else ")"
-        )
+    text += _cost(s.saved_cost, s.saved_unpriced)
+    text += _no_usage(s.saved_no_usage)
     if s.saved_unknown:
         text += f" ({s.saved_unknown} recorded before the ledger: unknown)"
     return text
+
+
+def _cost(dollars: float, unpriced: int) -> str:
+    """`` ($0.41, 2 answers of unpriced models)``: the cost of the priced answers, and how many
+    are not priced, each when there is one (priced answers that cost nothing say nothing)."""
+    parts = [money_text(dollars)] if dollars else []
+    if unpriced:
+        parts.append(f"{_plural(unpriced, 'answer')} of unpriced models")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _no_usage(answers: int) -> str:
+    return f" ({_plural(answers, 'answer')} reported no usage: tokens unknown)" if answers else ""
 
 
 def _spent(s: Stats, budget: Any) -> str:
@@ -318,7 +328,7 @@ def _spent(s: Stats, budget: Any) -> str:
         text += f" ({money_text(cost)})"
     if budget is not None:
         text += f" of the {budget.text} budget"
-    return text
+    return text + _no_usage(s.spent_no_usage)
 
 
 def write_summary(state: SessionState, prune: bool, reporter: Any, budget: Any = None) -> None:

@@ -34,6 +34,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -82,7 +83,18 @@ class Budget:
                 f"record budget {text!r}: give tokens ('200k', '1.5M', '50000') or dollars "
                 f"('$2.50')"
             )
-        amount = float(tokens.group(1)) * _SCALE[tokens.group(2).lower()]
+        amount = Decimal(tokens.group(1)) * _SCALE[tokens.group(2).lower()]
+        if amount != amount.to_integral_value():  # 2.50: a forgotten $, not 2.5 tokens
+            dollars_too = (
+                ""
+                if tokens.group(2)
+                else f"; for dollars, write '${text.strip()}' (in single quotes on a command "
+                f"line: '--apirec-record-budget=${text.strip()}')"
+            )
+            raise ValueError(
+                f"record budget {text!r}: a budget in tokens is a whole number of tokens "
+                f"('200k', '1.5k', '50000'){dollars_too}"
+            )
         return cls(text, int(amount), None, prices, ledger)
 
     def _read(self) -> _Book:

@@ -38,12 +38,14 @@ class Stats:
     saved_input_tokens: int = 0
     saved_output_tokens: int = 0
     saved_unknown: int = 0
+    saved_no_usage: int = 0  # replays of answers that name a model and report no usage
     saved_cost: float = 0.0
     saved_unpriced: int = 0
     # what the recorded answers spent live, from their ledgers (the record budget's measure)
     spent_seconds: float = 0.0
     spent_tokens: int = 0
     spent_cost: float = 0.0
+    spent_no_usage: int = 0  # live answers that name a model and report no usage
     # live calls the record budget refused before they were made
     refused_by_budget: int = 0
 

@@ -105,7 +105,14 @@ class Comparing:
 
     def refused(self, call: Call, error: BudgetExceeded) -> None:
         if not self.measure_only:  # reported, as a call not compared: it was never made
-            self._report(call, self.slot(call), NOT_COMPARED, time.perf_counter(), error=str(error))
+            self._report(
+                call,
+                self.slot(call),
+                NOT_COMPARED,
+                time.perf_counter(),
+                error=str(error),
+                refused_by_budget=True,
+            )
         with self._lock:
             self._stats.refused_by_budget += 1
             self._stats.live -= 1  # counted as it went live, and never made
@@ -114,14 +121,14 @@ class Comparing:
         """The call's answer is counted (``ledger``), or it got none: what it held goes back."""
         with self._lock:
             held = self._held.pop((call.key, call.index), None)
-        if held is None:
-            return
-        if ledger is None:
-            held[0].release(held[1])
-            return
-        held[0].spend(ledger, held[1])
-        with self._lock:  # what the summary says the live calls spent
-            tally_spent(self._stats, [ledger], prices_of(self.settings.extra))
+        if held is not None:
+            if ledger is None:
+                held[0].release(held[1])
+            else:
+                held[0].spend(ledger, held[1])
+        if ledger is not None:
+            with self._lock:  # what the summary says the live calls spent, budget or not
+                tally_spent(self._stats, [ledger], prices_of(self.settings.extra))
 
     def close(self) -> None:
         """The recording closes: calls still in flight (a stream left unread) hold nothing."""

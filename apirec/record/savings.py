@@ -132,13 +132,27 @@ class Totals:
     output_tokens: int = 0
     cost: float = 0.0
     unknown: int = 0  # answers with no ledger (recorded before it)
+    # answers with a ledger that names a model but reports no usage (an openai stream without
+    # stream_options={"include_usage": True}): their tokens are unknown, not zero
+    no_usage: int = 0
     unpriced: int = 0  # answers with tokens of a model the prices do not list
     priced: int = 0  # answers with tokens of a model the prices list
 
     @property
+    def unknown_usage(self) -> int:
+        """Answers whose tokens are unknown: recorded before the ledger, or reporting none."""
+        return self.unknown + self.no_usage
+
+    @property
     def cost_known(self) -> bool:
-        """Whether :attr:`cost` says anything: not when every answer with tokens is unpriced."""
-        return not self.unpriced or bool(self.priced)
+        """Whether :attr:`cost` says anything: not when no answer is priced and some are
+        unpriced or of unknown usage (their cost is unknown, never free)."""
+        return bool(self.priced) or not (self.unpriced or self.unknown_usage)
+
+    @property
+    def cost_complete(self) -> bool:
+        """Whether :attr:`cost` is the whole cost, not only that of the priced answers."""
+        return not (self.unpriced or self.unknown_usage)
 
 
 def add_up(entries: Iterable[Mapping[str, Any]], prices: Prices | None) -> Totals:
@@ -150,6 +164,9 @@ def add_up(entries: Iterable[Mapping[str, Any]], prices: Prices | None) -> Total
             totals.unknown += 1
             continue
         totals.seconds += seconds
+        if not usage and model:  # an LLM's answer that reported no usage: unknown, not free
+            totals.no_usage += 1
+            continue
         tokens_in = usage.get("input_tokens", 0)
         tokens_out = usage.get("output_tokens", 0)
         totals.input_tokens += tokens_in
@@ -171,6 +188,7 @@ def tally(stats: Stats, entries: Iterable[Mapping[str, Any]], prices: Prices | N
     stats.saved_input_tokens += totals.input_tokens
     stats.saved_output_tokens += totals.output_tokens
     stats.saved_unknown += totals.unknown
+    stats.saved_no_usage += totals.no_usage
     stats.saved_cost += totals.cost
     stats.saved_unpriced += totals.unpriced
 
@@ -181,3 +199,4 @@ def tally_spent(stats: Stats, ledgers: Iterable[dict[str, Any]], prices: Prices 
     stats.spent_seconds += totals.seconds
     stats.spent_tokens += totals.input_tokens + totals.output_tokens
     stats.spent_cost += totals.cost
+    stats.spent_no_usage += totals.no_usage
