@@ -1,4 +1,5 @@
-"""Where recordings live (DESIGN §6): the JSON directory store and the store interface.
+"""Where recordings live (DESIGN §6): the JSON directory store (the interface every store
+keeps: :mod:`apirec.stores.store_interface`).
 
 One pretty JSON file per answer, in the schema of llama-stack's recorder. The n-th answer for
 a key is ``<key>.json``, ``<key>.1.json``, ``<key>.2.json``, ... Opening a store reads nothing;
@@ -19,7 +20,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
 
 from apirec.errors import StoreError
 from apirec.gate.rules import NO_RULES, Rules
@@ -34,6 +34,7 @@ from apirec.stores.files import clean_temp_files, read_regular_file, same_file, 
 from apirec.stores.files import io_error as _io_error
 from apirec.stores.json_format import Entry, check_entry, dumps, parse, stored_form
 from apirec.stores.remote.payloads import RemotePayloads
+from apirec.stores.store_interface import Store
 
 __all__ = ["Entry", "JsonStore", "Store", "check_entry", "dumps", "parse"]
 
@@ -47,22 +48,6 @@ _FILE_RE = re.compile(r"^(?P<key>[^.]+?)(?:\.(?P<index>[1-9][0-9]*))?\.json$")
 # what Path.exists() takes for "no such file" (pathlib's _IGNORED_ERRNOS)
 _NOT_THERE = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
 _NOT_THERE_WINDOWS = (21, 123, 1921)  # not ready, invalid name, cannot access the link
-
-
-class Store(Protocol):
-    """The interface the recorder needs from a store."""
-
-    location: str
-
-    def read(self, key: str, index: int, *, resolve_blobs: bool = True) -> Entry | None: ...
-    def count(self, key: str) -> int: ...
-    def write(self, key: str, entry: Entry, *, start: int = 0, rules: Rules = NO_RULES) -> int: ...
-    def replace(self, key: str, index: int, entry: Entry, *, rules: Rules = NO_RULES) -> None: ...
-    def close_gap(self, key: str, index: int) -> bool: ...
-    def reset(self, key: str, *, older_than: float) -> None: ...
-    def describe(self, key: str, index: int) -> str: ...
-    def place(self, key: str, index: int) -> tuple[str, str | None]: ...
-    def entries(self) -> Iterator[tuple[str, int, str]]: ...
 
 
 class JsonStore:
