@@ -18,7 +18,11 @@ before any answer is counted its cost is unknown, and a call waits for the calls
 of other threads, tasks and processes to end. A call is made while what was spent and what
 the calls in flight hold is under the budget; else it waits for them, and is refused once
 they have spent it. One call may still take the budget past its end (its cost is known only
-once it is made): the overrun is at most one answer, as when calls are made one by one.
+once it is made): the overrun is at most one answer, as when calls are made one by one. The
+calls in flight of its own process are waited for only :data:`_OWN_WAIT` seconds: they may
+never end while it waits (streams ``asyncio.gather`` opened before reading either), so after
+that it is made while nothing is counted (the overrun is then the process's calls in flight),
+and refused if the estimate says they may spend the rest.
 """
 
 from __future__ import annotations
@@ -200,8 +204,9 @@ class Budget:
         owner = _owner(None)
         # it blocks its thread: the calls in flight there (a task's stream) cannot end meanwhile
         blocked = owner.rsplit(".", 2)[0] + "."
+        began = time.monotonic()
         for pause in _pauses():
-            held = self._try_reserve(function, owner, blocked)
+            held = self._try_reserve(function, owner, _patience(blocked, began))
             if held is not None:
                 return held
             time.sleep(pause)
@@ -217,8 +222,9 @@ class Budget:
 
     async def _reserve_async(self, function: str) -> str:
         owner = _owner(asyncio.current_task())
+        began = time.monotonic()
         for pause in _pauses():
-            held = self._try_reserve(function, owner, owner)
+            held = self._try_reserve(function, owner, _patience(owner, began))
             if held is not None:
                 return held
             await asyncio.sleep(pause)
@@ -333,6 +339,20 @@ def _pauses() -> Iterator[float]:
         yield pause
         waited += pause
         pause = min(pause * 2, 0.1)
+
+
+_OWN_WAIT = 10.0  # seconds a call waits for the calls in flight of its own process
+
+
+def _patience(blocked: str, began: float) -> str:
+    """The prefix of the calls in flight a call no longer waits for: its thread's (or task's)
+    at first; after :data:`_OWN_WAIT`, its whole process's. A call of this process may be
+    unable to end while this one waits (two streams opened by ``asyncio.gather`` before
+    either is read, a stream a worker thread keeps unread), so waiting for it could last
+    until :data:`_WAIT` for nothing; other processes' calls end on their own."""
+    if time.monotonic() - began < _OWN_WAIT:
+        return blocked
+    return blocked.split(".", 1)[0] + "."
 
 
 def _owner(task: object) -> str:
