@@ -41,7 +41,7 @@ from apirec.record.settings import Settings
 from apirec.record.stored_answers import Answers
 from apirec.stores.gated import gated
 from apirec.stores.json_store import Entry, Store, dumps
-from apirec.stores.ledger import LEDGER
+from apirec.stores.ledger import LEDGER, reported
 from apirec.streams.recording import is_stream, record_stream
 from apirec.streams.tape import IN_CALL, Tape
 
@@ -324,7 +324,7 @@ class Comparing:
         return response
 
     def _report(self, call: Call, slot: int, outcome: str, began: float, **details: Any) -> None:
-        stored = details.pop("stored_ledger", None)
+        stored = reported(details.pop("stored_ledger", None))  # a file's: maybe damaged
         live = details.pop("live_ledger", None)
         if live is None:  # no answer: what the call took all the same
             live = {"seconds": round(time.perf_counter() - began, 3)}

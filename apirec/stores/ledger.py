@@ -210,6 +210,20 @@ def _tokens(value: Any) -> int | None:
     return int(n) if n is not None and 0 <= n <= MOST_TOKENS else None
 
 
+def reported(value: Any, depth: int = 0) -> Any:
+    """A stored ledger as a report shows it: strict JSON (a non-finite number, which only a
+    damaged file holds, is null: unknown)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if depth > 8:  # a ledger is shallow; a deeper one is damaged
+        return None
+    if isinstance(value, dict):
+        return {str(k): reported(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reported(v, depth + 1) for v in value]
+    return value
+
+
 def read(entry: Mapping[str, Any]) -> tuple[float | None, dict[str, int], str | None]:
     """A stored entry's live seconds, token counts and model; ``None``/empty when unknown
     (recorded before the ledger, or damaged: never an error, the ledger is only a report)."""
