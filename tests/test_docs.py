@@ -38,7 +38,7 @@ OUTPUT_NOT_CHECKED: dict[tuple[str, str], str] = {}
 # it, run and compared), or listed here with why it is shown as it is, so that one more is a
 # visible change and none is taken silently. Reasons of the kinds LISTING, PICTURE and
 # EXAMPLE_RUN are checked by the tests below; NEEDS says what a run would need and which test
-# asserts the wording instead.
+# asserts the wording instead (a phrase both the page and that test hold, checked below).
 SHOWN = [block for block in BLOCKS if not block.lang and not is_session(block)]
 LISTING = "the project's files: each listed path must exist"
 PICTURE = "a picture of the code, not output: the classes it names must be apirec.errors'"
@@ -46,8 +46,13 @@ DIAGRAM = "a diagram of the code's layout and paths, not output (docs/architectu
 EXAMPLE_RUN = "the summary line of the project's replay, compared by tests/test_examples.py"
 
 
-def _needs(what: str, test: str) -> str:
-    return f"needs {what}; tests/{test} asserts this wording"
+WORDING_REKEY_RULES = "This call matches recordings of this test made under older key rules"
+
+
+def _needs(what: str, test: str, wording: str) -> str:
+    """Why a block is shown, not run: what a run would need, and the test that asserts the
+    block's ``wording``, which both must hold (test_a_needed_run_is_asserted_by_its_test)."""
+    return f"needs {what}; tests/{test} asserts this wording: {wording}"
 
 
 SHOWN_NOT_RUN = {
@@ -60,45 +65,71 @@ SHOWN_NOT_RUN = {
         "apirec.errors.SequenceExhausted: call 3 of openai.chat.completions.create() but 2 "
         "answers were recorded for it (mode 'replay'): the code under test now makes this call "
         "more often than when it was recorded.",
-    ): _needs("an agent's project recorded against openai", "test_plugin_sequences.py"),
+    ): _needs(
+        "an agent's project recorded against openai",
+        "test_plugin_sequences.py",
+        "on apirec.recording(), @pytest.mark.apirec, --apirec-repeats",
+    ),
     (
         "docs/pytest.md",
         "apirec: 900 replayed, 0 recorded, 0 live, 0 missed; saved 14m 02s of live calls and "
         "1.2M tokens ($3.06); 0 stored recordings no test used",
-    ): _needs("a suite of 900 calls recorded live", "test_plugin_savings.py"),
+    ): _needs("a suite of 900 calls recorded live", "test_plugin_savings.py", "of live calls and"),
     (
         "docs/pytest.md",
         "apirec: 0 replayed, 2 recorded, 0 live, 0 missed; recording spent 2.1s and 3.0k tokens "
         "of the 2k budget; 0 stored recordings no test used",
-    ): _needs("a live service that spends tokens", "test_plugin_budget.py"),
+    ): _needs(
+        "a live service that spends tokens", "test_plugin_budget.py", "3.0k tokens of the 2k budget"
+    ),
     (
         "docs/pytest.md",
         "apirec: 1 test connected to a non-loopback host outside any recording in this replay "
         "run; block them with --apirec-block-network=all (ini apirec_block_network = all)",
-    ): _needs("a non-loopback host to connect to", "test_plugin_network_run.py"),
+    ): _needs(
+        "a non-loopback host to connect to",
+        "test_plugin_network_run.py",
+        "connected to a non-loopback host outside any recording",
+    ),
     ("docs/servers.md", "ERROR at teardown of test_chat"): _needs(
-        "an ASGI app served in its own process", "test_servers_run_app.py"
+        "an ASGI app served in its own process",
+        "test_servers_run_app.py",
+        "To record it, run the test with the mode (the server must follow it):",
     ),
     (
         "docs/staying-true.md",
         "openai.types.chat.chat_completion.ChatCompletion  [BREAKS REPLAY]",
-    ): _needs("3,000 recordings made with an older openai", "test_drift.py"),
+    ): _needs(
+        "3,000 recordings made with an older openai",
+        "test_drift.py",
+        "openai.types.chat.chat_completion",
+    ),
     (
         "docs/staying-true.md",
         "------------------------------- apirec compare -------------------------------",
-    ): _needs("live services that answer differently", "test_plugin_compare.py"),
+    ): _needs(
+        "live services that answer differently",
+        "test_plugin_compare.py",
+        "the run fails: 1 live answer changed structure",
+    ),
     ("docs/staying-true.md", "No recording of demo.add() for this call (mode 'replay')."): _needs(
-        "a project with a renamed test", "test_plugin_rekey.py"
+        "a project with a renamed test", "test_plugin_rekey.py", "a test this run did not collect"
     ),
     (
         "docs/staying-true.md",
         "No recording of demo.lookup() for this call (mode 'replay').",
-    ): _needs("recordings made under older key rules", "test_plugin_rekey_rules.py"),
+    ): _needs(
+        "recordings made under older key rules", "test_plugin_rekey_rules.py", WORDING_REKEY_RULES
+    ),
     (
         "docs/staying-true.md",
         "apirec: moved 3 recordings made under older key rules (ignore=, normalize=, scrub=...) "
         "to their keys today (--apirec-rekey):",
-    ): _needs("recordings made under older key rules", "test_plugin_rekey_rules.py"),
+    ): _needs(
+        "recordings made under older key rules",
+        "test_plugin_rekey_rules.py",
+        "moved 3 recordings made under older key rules",
+    ),
     ("examples/anthropic_stream/README.md", "chat.py               the code under test"): LISTING,
     (
         "examples/mcp_agent/README.md",
@@ -352,6 +383,23 @@ def block_key(block: Block) -> tuple[str, str]:
 
 def test_the_blocks_shown_not_run_are_these() -> None:
     assert shown_unaccounted(SHOWN, SHOWN_NOT_RUN) == []
+
+
+@pytest.mark.parametrize(
+    "block",
+    [b for b in SHOWN if SHOWN_NOT_RUN.get(block_key(b), "").startswith("needs")],
+    ids=where,
+)
+def test_a_needed_run_is_asserted_by_its_test(block: Block) -> None:
+    """A block shown, not run, shows wording its named test asserts: a message that changes
+    fails that test, and the page must follow."""
+    found = re.search(
+        r"tests/(\w+\.py) asserts this wording: (.+)$", SHOWN_NOT_RUN[block_key(block)]
+    )
+    assert found, SHOWN_NOT_RUN[block_key(block)]
+    test, wording = found.groups()
+    assert wording in " ".join(block.text.split()), f"{block.where}: does not show {wording!r}"
+    assert wording in (ROOT / "tests" / test).read_text(), f"tests/{test} never says {wording!r}"
 
 
 def test_a_reason_names_tests_that_exist() -> None:
