@@ -8,8 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ import pytest
 import apirec
 from apirec.stores.json_store import dumps
 from apirec.stores.msgpack.writer import FILE_NAME
+from tests.test_cli_remote import cli
 
 pytest.importorskip("obstore")
 
@@ -43,20 +42,6 @@ def _calls() -> None:
         assert speak("hello") == _audio("hello")
     with apirec.test_context("tests/test_docs.py::test_fetch"):
         assert len(fetch("manual")["pages"]) == 300
-
-
-def cli(*argv: str, cwd: Path, cache: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    environment.pop("APIREC_REMOTE", None)
-    environment.update(env, APIREC_CACHE_DIR=str(cache))
-    return subprocess.run(
-        [sys.executable, "-m", "apirec", *argv],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=cwd,
-        timeout=120,
-    )
 
 
 @pytest.fixture(params=["file", "s3"])

@@ -4,14 +4,12 @@ ini file, ``APIREC_REMOTE``), not their digests."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import apirec
+from tests.test_cli_remote import cli
 
 pytest.importorskip("obstore")
 
@@ -19,20 +17,6 @@ pytest.importorskip("obstore")
 @apirec.record(name="docs.fetch")
 def fetch(name: str) -> dict:
     return {"name": name, "pages": [f"{name} lorem ipsum " * 30 for _ in range(300)]}
-
-
-def cli(*argv: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    environment.pop("APIREC_REMOTE", None)
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "apirec", *argv],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=cwd,
-        timeout=120,
-    )
 
 
 def test_diff_compares_bodies_kept_remotely(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
