@@ -65,19 +65,7 @@ def test_gc_keeps_the_objects_of_a_msgpack_branch_known_by_its_report(
 
 
 def test_gc_does_not_trust_the_report_of_a_narrowed_run(pytester, tmp_path, monkeypatch):
-    store = tmp_path / "remote"
-    store.mkdir()
-    setup(pytester)
-    for part in ("a", "b"):  # a store beside each test file
-        (pytester.path / part).mkdir()
-        (pytester.path / part / f"test_{part}.py").write_text(
-            BRANCH_TESTS.replace("branch", part).replace("test_speaks", f"test_speaks_{part}")
-        )
-    monkeypatch.setenv("APIREC_REMOTE", f"file://{store}")
-    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))
-    pytester.runpytest("--apirec-mode=record").assert_outcomes(passed=2)
-    assert len(os.listdir(store)) == 2
-    time.sleep(0.05)
+    store = _two_parts(pytester, tmp_path, monkeypatch)  # a store beside each test file
     pytester.runpytest("--apirec-usage=usage.json", "-k", "speaks_a").assert_outcomes(passed=1)
     report = pytester.path / "usage.json"
     checkout = tmp_path / "branch-checkout"
