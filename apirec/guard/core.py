@@ -178,7 +178,7 @@ class _Guard:
         if len(self.run_wide) == len(guards) and not _replays(current):
             return  # the run's guard judges replays and calls outside any recording
         rules = [g.settings.host_rules for g in guards]
-        if any(r.lists(host) for r in rules) if local else any(r.allows(host) for r in rules):
+        if any(r.lists(host, port) for r in rules) if local else any(r.allows(host) for r in rules):
             return
         address = None if local else address_of(host)
         if address is not None and self._resolves_to_allowed(address, guards):

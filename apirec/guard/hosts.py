@@ -83,9 +83,18 @@ class HostRules:
     names: frozenset[str] = frozenset()
     suffixes: tuple[str, ...] = ()  # from "*.example.com": ".example.com"
     networks: tuple[IPNetwork, ...] = ()
+    # loopback servers let through on one port only, as (host, port): a remote store on
+    # loopback (MinIO at localhost:9000) must not open every loopback server, the local model
+    # server the recordings were recorded against among them
+    local_endpoints: frozenset[tuple[str, int]] = frozenset()
 
     @classmethod
-    def parse(cls, entries: Iterable[object]) -> HostRules:
+    def parse(
+        cls, entries: Iterable[object], local_endpoints: Iterable[tuple[str, int]] = ()
+    ) -> HostRules:
+        """The rules of ``allow_hosts`` ``entries``, and of the loopback ``(host, port)``
+        pairs (``localhost`` standing for its addresses 127.0.0.1 and ::1) let through on
+        that port alone."""
         names: set[str] = set()
         suffixes: list[str] = []
         networks: list[IPNetwork] = []
@@ -97,17 +106,27 @@ class HostRules:
                 suffixes.append(parsed[1:])
             else:
                 names.add(parsed)
-        return cls(frozenset(names), tuple(suffixes), tuple(networks))
+        endpoints: set[tuple[str, int]] = set()
+        for host, port in local_endpoints:
+            name = _name(host)
+            spellings = _LOCALHOST_ADDRESSES if name in LOOPBACK_NAMES else (name,)
+            endpoints |= {(str(address_of(h) or h), port) for h in (name, *spellings)}
+        return cls(frozenset(names), tuple(suffixes), tuple(networks), frozenset(endpoints))
 
     def allows(self, host: str) -> bool:
         """Whether a connection to ``host`` (a name or an address) may go out."""
         return is_local(host) or self.lists(host)
 
-    def lists(self, host: str) -> bool:
+    def lists(self, host: str, port: object = None) -> bool:
         """Whether ``host`` is one of these entries; ``localhost`` listed names every loopback
-        address (what lets a loopback server through that a recording was recorded against)."""
+        address (what lets a loopback server through that a recording was recorded against);
+        a local endpoint names its host on its ``port`` only."""
         if "localhost" in self.names and is_local(host):
             return True
+        if self.local_endpoints and _port(port) is not None:
+            spelled = str(address_of(host) or _name(host))
+            if (spelled, _port(port)) in self.local_endpoints:
+                return True
         address = address_of(host)
         if address is None:
             name = _name(host)
@@ -115,7 +134,18 @@ class HostRules:
         return any(address in network for network in self.networks)
 
     def __bool__(self) -> bool:
-        return bool(self.names or self.suffixes or self.networks)
+        return bool(self.names or self.suffixes or self.networks or self.local_endpoints)
+
+
+_LOCALHOST_ADDRESSES = ("127.0.0.1", "::1")  # what "localhost" resolves to
+
+
+def _port(port: object) -> int | None:
+    if isinstance(port, int) and not isinstance(port, bool):
+        return port
+    if isinstance(port, str) and port.isdigit():
+        return int(port)
+    return None
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}

@@ -17,7 +17,7 @@ from typing import Any
 
 from apirec.errors import InvalidStore
 from apirec.gate.rules import NO_RULES, Rules, Scrub, compile_rules
-from apirec.guard.hosts import HostRules
+from apirec.guard.hosts import HostRules, is_local
 from apirec.record import error_policy
 from apirec.record.error_policy import StoreErrors
 from apirec.record.expiry import layered, parse_max_age, parse_on_expired
@@ -27,7 +27,7 @@ from apirec.record.pacing import layered as layered_timing
 from apirec.record.pacing import parse_replay_timing
 from apirec.record.sequences import layered as layered_repeats
 from apirec.record.sequences import parse_repeats
-from apirec.stores.remote.hosts import remote_hosts
+from apirec.stores.remote.hosts import remote_endpoints, remote_hosts
 from apirec.stores.remote.objects import check_remote
 from apirec.streams.finishing import DEFAULT_REST_CHUNKS, DEFAULT_REST_SECONDS
 
@@ -121,11 +121,16 @@ class Settings:
         error_policy.check(self.store_errors)
         object.__setattr__(self, "scrub", compile_rules(self.scrub))
         allowed = self.allow_hosts
+        endpoints: list[tuple[str, int]] = []
         if self.remote is not None:
             check_remote(self.remote, self.remote_options)
-            # a replay may fetch its payloads (issue 22): the remote's own hosts, no others
-            allowed = (*allowed, *remote_hosts(self.remote, self.remote_options))
-        object.__setattr__(self, "host_rules", HostRules.parse(allowed))
+            # a replay may fetch its payloads (issue 22): the remote's own hosts, no others;
+            # one on loopback on its own port only (a local model server must stay blocked)
+            hosts = remote_hosts(self.remote, self.remote_options)
+            allowed = (*allowed, *(h for h in hosts if not is_local(h)))
+            remote = remote_endpoints(self.remote, self.remote_options)
+            endpoints = [(h, p) for h, p in remote if is_local(h)]
+        object.__setattr__(self, "host_rules", HostRules.parse(allowed, endpoints))
         object.__setattr__(self, "max_age", parse_max_age(self.max_age))
         parse_on_expired(self.on_expired)
         if self.repeats is not None:

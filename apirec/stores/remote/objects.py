@@ -71,6 +71,9 @@ MAX_RETRIES = "max_retries"
 _DEFAULT_RETRIES = 2
 _DEFAULT_CLIENT = {"connect_timeout": "5s", "timeout": "120s"}
 _ENV_PREFIXES = ENV_PREFIXES
+# an object a recording re-uses is uploaded again when stored longer ago than this, so it
+# counts as new for gc's --min-age (at least this; default 1h) until the recording is pushed
+REFRESH_AFTER = dt.timedelta(minutes=10)
 
 
 class MissingObject(StoreError):
@@ -128,19 +131,30 @@ class Remote:
 
     def size(self, digest: str) -> int | None:
         """The size of the object of that name on the remote (None: it has none); one HEAD."""
+        stored = self.stat(digest)
+        return None if stored is None else stored.size
+
+    def stat(self, digest: str) -> StoredObject | None:
+        """The object of that name on the remote, its size and when it was stored (None: the
+        remote has none); one HEAD."""
         import obstore
 
         _check(digest)
         try:
-            return int(obstore.head(self._store, digest)["size"])
+            meta = obstore.head(self._store, digest)
         except FileNotFoundError:
             return None
         except Exception as e:
             raise self._failed(digest, "looked up", e) from None
+        return StoredObject(digest, int(meta["size"]), meta.get("last_modified"))
 
     def put(self, digest: str, data: bytes, *, replace: bool = False) -> None:
         """Upload ``data`` (whose sha256 is ``digest``) unless the remote has it (``replace``:
-        over what it has, a copy found wrong). Idempotent: the name is the content's hash."""
+        over what it has, a copy found wrong). Idempotent: the name is the content's hash.
+
+        A copy the remote has that was stored more than :data:`REFRESH_AFTER` ago is uploaded
+        again: a recording made now refers to it, and ``apirec gc --min-age`` protects what a
+        run records now by the objects' age alone (storages have no cheap "touch")."""
         import obstore
 
         _check(digest)
@@ -152,7 +166,7 @@ class Remote:
                 f"(http(s)); record against the writable store (s3://, gs://, az://, file://)",
                 path=self.url_of(digest),
             )
-        if not replace and self.has(digest):
+        if not replace and _fresh(self.stat(digest)):
             return
         try:
             obstore.put(self._store, digest, data)
@@ -357,6 +371,16 @@ def _retries(value: str | None) -> int:
     if not value.isdigit():
         raise ValueError(f"remote_options: {MAX_RETRIES}={value!r} is not a whole number")
     return int(value)
+
+
+def _fresh(stored: StoredObject | None) -> bool:
+    """Whether the remote has the object, stored less than REFRESH_AFTER ago (or at a time
+    the storage does not say: then nothing is gained by uploading it again)."""
+    if stored is None:
+        return False
+    if stored.modified is None:
+        return True
+    return dt.datetime.now(dt.UTC) - stored.modified < REFRESH_AFTER
 
 
 def _check(digest: str) -> None:

