@@ -90,3 +90,33 @@ def test_a_loopback_remote_is_let_through_on_its_own_port():
     assert rules.lists("127.0.0.1", 9000) and rules.lists("::1", 9000)
     assert rules.lists("localhost", "9000")
     assert not rules.lists("127.0.0.1", 11434) and not rules.lists("127.0.0.2", 9000)
+
+
+CONFIG_FILES = {  # each kind of file pytest 9 reads its configuration from, with the remote
+    "pytest.ini": "[pytest]\napirec_remote = {url}\n",
+    ".pytest.ini": "[pytest]\napirec_remote = {url}\n",
+    "pytest.toml": '[pytest]\napirec_remote = "{url}"\n',
+    ".pytest.toml": '[pytest]\napirec_remote = "{url}"\n',
+    "pyproject.toml": '[tool.pytest]\napirec_remote = "{url}"\n',
+    "tox.ini": "[pytest]\napirec_remote = {url}\n",
+    "setup.cfg": "[tool:pytest]\napirec_remote = {url}\n",
+    "addopts": "[pytest]\naddopts = -q --apirec-remote={url}\n",
+    "addopts-toml": '[pytest]\naddopts = ["-q", "--apirec-remote", "{url}"]\n',
+}
+
+
+@pytest.mark.parametrize("kind", CONFIG_FILES)
+def test_the_cli_reads_the_remote_from_every_pytest_configuration_file(tmp_path, monkeypatch, kind):
+    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("APIREC_REMOTE", raising=False)
+    url = f"file://{tmp_path / 'ini-remote'}"
+    project = tmp_path / "project"
+    with apirec.recording(project / "tests" / "recordings", mode="record", remote=url):
+        speak("hello")
+    name = {"addopts": "pytest.ini", "addopts-toml": "pytest.toml"}.get(kind, kind)
+    (project / name).write_text(CONFIG_FILES[kind].format(url=url))
+    elsewhere = f"file://{tmp_path / 'env-remote'}"
+    pulled = cli(
+        "pull", "tests/recordings", cache=tmp_path / "empty", cwd=project, APIREC_REMOTE=elsewhere
+    )
+    assert pulled.returncode == 0 and f"from {url} into" in pulled.stdout, pulled
