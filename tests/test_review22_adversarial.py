@@ -8,6 +8,7 @@ import hashlib
 import os
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +121,77 @@ def test_the_cli_reads_the_remote_from_every_pytest_configuration_file(tmp_path,
         "pull", "tests/recordings", cache=tmp_path / "empty", cwd=project, APIREC_REMOTE=elsewhere
     )
     assert pulled.returncode == 0 and f"from {url} into" in pulled.stdout, pulled
+
+
+def _replay_cold(tmp_path: Path, remote: str) -> str | None:
+    """The error of replaying ``speak("a")`` from an empty cache, None when it replays."""
+    shutil.rmtree(tmp_path / "cache", ignore_errors=True)
+    try:
+        with apirec.recording(tmp_path / "recs", mode="replay", remote=remote):
+            assert speak("a") == AUDIO
+    except apirec.StoreError as e:
+        return str(e)
+    return None
+
+
+def test_recording_again_replaces_an_object_of_another_size(tmp_path, monkeypatch):
+    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))
+    remote = f"file://{tmp_path / 'remote'}"
+    with apirec.recording(tmp_path / "recs", mode="record", remote=remote):
+        speak("a")
+    (obj,) = (tmp_path / "remote").iterdir()
+    obj.write_bytes(obj.read_bytes()[:50_000])  # cut short
+    assert "altered" in (_replay_cold(tmp_path, remote) or "")
+    with apirec.recording(tmp_path / "recs", mode="record", remote=remote):
+        speak("a")
+    assert _replay_cold(tmp_path, remote) is None
+
+
+def test_the_advice_for_an_altered_object_of_the_same_size_works(tmp_path, monkeypatch):
+    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))
+    remote = f"file://{tmp_path / 'remote'}"
+    with apirec.recording(tmp_path / "recs", mode="record", remote=remote):
+        speak("a")
+    (obj,) = (tmp_path / "remote").iterdir()
+    data = bytearray(obj.read_bytes())
+    data[1000] ^= 0xFF  # bit rot: a HEAD cannot tell
+    obj.write_bytes(bytes(data))
+    error = _replay_cold(tmp_path, remote) or ""
+    assert "apirec push --check DIR" in error and "recording the answer again" in error, error
+    with apirec.recording(tmp_path / "recs", mode="record", remote=remote):
+        speak("a")  # the right copy, into the cache
+    pushed = cli(
+        "push", str(tmp_path / "recs"), "--check", "--remote", remote, cache=tmp_path / "cache"
+    )
+    assert pushed.returncode == 0 and "1 replaced" in pushed.stdout, pushed
+    assert _replay_cold(tmp_path, remote) is None
+
+
+RENAMED_TEST = """
+import hashlib
+import apirec
+
+@apirec.record(name="tts.speak")
+def speak(text):
+    return (hashlib.sha256(text.encode()).digest() * 4000)[:100_000]
+
+def {name}(apirec):
+    assert len(speak("a")) == 100_000
+"""
+
+
+def test_rekey_against_a_read_only_remote_moves_without_uploading(pytester, s3_server, monkeypatch):
+    from .plugin_helpers import setup
+
+    setup(pytester)
+    pytester.makepyfile(test_tts=RENAMED_TEST.format(name="test_old_name"))
+    recorded = pytester.runpytest("--apirec-mode=record", f"--apirec-remote={s3_server.remote_url}")
+    recorded.assert_outcomes(passed=1)
+    pytester.makepyfile(test_tts=RENAMED_TEST.format(name="test_new_name"))
+    # a fork's pull request: the public, read-only copy, and a cache of its own
+    monkeypatch.setenv("APIREC_CACHE_DIR", str(pytester.path / "fork-cache"))
+    rekeyed = pytester.runpytest("--apirec-rekey", f"--apirec-remote={s3_server.http_url}")
+    rekeyed.assert_outcomes(passed=1)
+    rekeyed.stdout.fnmatch_lines(["*moved the recordings of 1 renamed test*"])
+    replayed = pytester.runpytest("--apirec-mode=replay", f"--apirec-remote={s3_server.http_url}")
+    replayed.assert_outcomes(passed=1)

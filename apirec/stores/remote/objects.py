@@ -152,9 +152,10 @@ class Remote:
         """Upload ``data`` (whose sha256 is ``digest``) unless the remote has it (``replace``:
         over what it has, a copy found wrong). Idempotent: the name is the content's hash.
 
-        A copy the remote has that was stored more than :data:`REFRESH_AFTER` ago is uploaded
-        again: a recording made now refers to it, and ``apirec gc --min-age`` protects what a
-        run records now by the objects' age alone (storages have no cheap "touch")."""
+        A copy the remote has of another size (altered), or that was stored more than
+        :data:`REFRESH_AFTER` ago, is uploaded again over it: a recording made now refers to
+        it, and ``apirec gc --min-age`` protects what a run records now by the objects' age
+        alone (storages have no cheap "touch")."""
         import obstore
 
         _check(digest)
@@ -166,8 +167,9 @@ class Remote:
                 f"(http(s)); record against the writable store (s3://, gs://, az://, file://)",
                 path=self.url_of(digest),
             )
-        if not replace and _fresh(self.stat(digest)):
-            return
+        stored = None if replace else self.stat(digest)
+        if stored is not None and stored.size == len(data) and _fresh(stored):
+            return  # (a copy of another size is altered: replaced)
         try:
             obstore.put(self._store, digest, data)
         except Exception as e:
