@@ -195,3 +195,18 @@ def test_rekey_against_a_read_only_remote_moves_without_uploading(pytester, s3_s
     rekeyed.stdout.fnmatch_lines(["*moved the recordings of 1 renamed test*"])
     replayed = pytester.runpytest("--apirec-mode=replay", f"--apirec-remote={s3_server.http_url}")
     replayed.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("url", ["file://./objects", "file://objects/sub", "file:objects"])
+def test_a_relative_file_remote_is_refused(tmp_path, monkeypatch, url):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(apirec.InvalidStore, match="needs an absolute directory"):
+        with apirec.recording(tmp_path / "recs", mode="record", remote=url):
+            speak("a")
+
+
+def test_a_file_remote_on_localhost_is_its_absolute_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))
+    with apirec.recording(tmp_path / "recs", mode="record", remote=f"file://localhost{tmp_path}/o"):
+        speak("a")
+    assert len(list((tmp_path / "o").iterdir())) == 1

@@ -259,6 +259,14 @@ def check_remote(url: object, options: object = None) -> None:
             raise InvalidStore(
                 f"remote={shown!r}: plain http is allowed on loopback only; use https://"
             )
+    if scheme == "file" and (
+        parts.netloc.lower() not in ("", "localhost") or not parts.path.startswith("/")
+    ):
+        raise InvalidStore(
+            f"remote={shown!r}: a file:// remote needs an absolute directory, "
+            f"file:///absolute/dir (three slashes); a relative one (file://./objects) is "
+            f"not resolved against any directory"
+        )
     if parts.username is not None or parts.password is not None:
         raise InvalidStore(
             f"remote={shown!r}: credentials do not go in the URL; configure them as the "
