@@ -210,3 +210,32 @@ def test_a_file_remote_on_localhost_is_its_absolute_directory(tmp_path, monkeypa
     with apirec.recording(tmp_path / "recs", mode="record", remote=f"file://localhost{tmp_path}/o"):
         speak("a")
     assert len(list((tmp_path / "o").iterdir())) == 1
+
+
+@pytest.mark.parametrize(
+    ("remote", "endpoint"),
+    [
+        ("http://127.0.0.1:1/objects?sv=2024&sig=SECRET-SAS-TOKEN", None),
+        ("s3://bucket/prefix", "http://127.0.0.1:1/?X-Amz-Security-Token=SECRET-SESSION"),
+    ],
+)
+def test_a_token_in_a_remote_or_endpoint_url_is_not_printed(
+    tmp_path, monkeypatch, remote, endpoint
+):
+    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))
+    with apirec.recording(tmp_path / "recs", mode="record", remote=f"file://{tmp_path}/o"):
+        speak("a")
+    env = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y", "AWS_REGION": "us-east-1"}
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint
+    pulled = cli("pull", str(tmp_path / "recs"), "--remote", remote, cache=tmp_path / "c", **env)
+    said = pulled.stdout + pulled.stderr
+    assert pulled.returncode == 1 and "SECRET" not in said, said
+    digest = hashlib.sha256(AUDIO).hexdigest()
+    assert f"refers to {remote.partition('?')[0].rstrip('/')}/{digest}: cannot be read" in said
+
+
+def test_a_token_in_a_refused_remote_url_is_not_printed():
+    with pytest.raises(apirec.InvalidStore) as refused:
+        apirec.recording("recs", remote="ftp://host/objects?token=SECRET")
+    assert "SECRET" not in str(refused.value) and "ftp://host/objects?..." in str(refused.value)

@@ -40,6 +40,7 @@ __all__ = [
     "is_read_only",
     "open_remote",
     "remote_host",
+    "shown_url",
 ]
 
 # the pip extra that brings each scheme's client: what an ImportError tells the user
@@ -108,8 +109,9 @@ class Remote:
         return f"Remote({self.url!r})"
 
     def url_of(self, digest: str) -> str:
-        """Where the object of ``digest`` lives, for messages and for people."""
-        return f"{self.url.rstrip('/')}/{digest}"
+        """Where the object of ``digest`` lives, for messages and for people (any query
+        string of the remote's URL left out, as in :attr:`url`)."""
+        return f"{self.url.removesuffix('?...').rstrip('/')}/{digest}"
 
     def get(self, digest: str) -> bytes:
         """The object's bytes as the remote holds them (the caller checks the digest)."""
@@ -227,6 +229,7 @@ def is_read_only(url: str) -> bool:
 
 def read_only_refusal(url: str, function: str) -> StoreError:
     """The error of a call that would be recorded against the read-only remote ``url``."""
+    url = shown_url(url)
     return StoreError(
         f"{called(function)} was not called: this recording would store its answer, but its "
         f"remote {url} is read-only (http(s)); record against the writable store (s3://, "
@@ -245,7 +248,7 @@ def check_remote(url: object, options: object = None) -> None:
     for k, v in (options or {}).items():
         if not isinstance(k, str) or not isinstance(v, str):
             raise InvalidStore(f"remote_options: {k!r}: {v!r}: keys and values must be strings")
-    shown = _without_credentials(url)
+    shown = shown_url(url)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in _READ_ONLY + _WRITABLE:
@@ -285,7 +288,7 @@ def open_remote(url: str, options: Mapping[str, str] | None = None) -> Remote:
     options = dict(given)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    shown = _without_credentials(url)
+    shown = shown_url(url)
     try:
         import obstore.store as stores
     except ImportError:
@@ -398,26 +401,35 @@ def _check(digest: str) -> None:
         raise ValueError(f"not a sha256 digest (64 lowercase hex digits): {digest!r}")
 
 
-def _without_credentials(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    netloc = parts.hostname or ""
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+def shown_url(url: str) -> str:
+    """``url`` as messages show it: without ``user:password@``, and without its query string
+    and fragment (a SAS token, ``?sig=``, ``X-Amz-Security-Token=``: credentials a CI log
+    would keep), marked ``?...``; an object's URL is this plus ``/<digest>``."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return _URL_QUERY.sub(r"\1?...", _URL_CREDENTIALS.sub(r"\1", url))
+    netloc = parts.netloc
+    if parts.username is not None or parts.password is not None:
+        netloc = parts.hostname or ""
+        if port is not None:
+            netloc += f":{port}"
+    hidden = "?..." if parts.query or parts.fragment else ""
+    return urlunsplit(parts._replace(netloc=netloc, query="", fragment="")) + hidden
 
 
 # "user:password@" in a URL: an endpoint's credentials (AWS_ENDPOINT_URL) that obstore's
-# messages repeat and CI logs would keep
+# messages repeat and CI logs would keep; and a URL's query string (signatures, tokens)
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
+_URL_QUERY = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s?#\"'<>]*)[?#][^\s\"'<>]*")
 
 
 def _reason(e: BaseException) -> str:
     """The first line of a client error (obstore appends pages of debug detail), with any
     credentials in the URLs it names left out."""
     text = str(e).strip().split("\n", 1)[0] or type(e).__name__
-    text = _URL_CREDENTIALS.sub(r"\1", text)
+    text = _URL_QUERY.sub(r"\1?...", _URL_CREDENTIALS.sub(r"\1", text))
     text = text if len(text) <= 300 else text[:297] + "..."
     if "builder error" in text:  # obstore's words, in practice, for http:// refused
         text += " (the endpoint is http:// and plain http is not allowed: set "
