@@ -239,3 +239,21 @@ def test_a_token_in_a_refused_remote_url_is_not_printed():
     with pytest.raises(apirec.InvalidStore) as refused:
         apirec.recording("recs", remote="ftp://host/objects?token=SECRET")
     assert "SECRET" not in str(refused.value) and "ftp://host/objects?..." in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "host"),
+    [("http://10.0.0.5:9000", "10.0.0.5"), ("https://minio.example.internal:9000", None)],
+)
+def test_a_remote_endpoint_is_let_through_on_its_own_port_only(
+    tmp_path, monkeypatch, endpoint, host
+):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))
+    with apirec.recording(tmp_path / "recs", mode="replay", remote="s3://bucket/p") as rec:
+        rules = rec.settings.host_rules
+        if host is not None:
+            assert rules.allows(host, 9000) and not rules.allows(host, 11434)
+        else:
+            assert rules.ports_of("minio.example.internal") == {9000}
+            assert not rules.allows("minio.example.internal", 11434)

@@ -17,7 +17,7 @@ from typing import Any
 
 from apirec.errors import InvalidStore
 from apirec.gate.rules import NO_RULES, Rules, Scrub, compile_rules
-from apirec.guard.hosts import HostRules, is_local
+from apirec.guard.hosts import HostRules
 from apirec.record import error_policy
 from apirec.record.error_policy import StoreErrors
 from apirec.record.expiry import layered, parse_max_age, parse_on_expired
@@ -125,11 +125,11 @@ class Settings:
         if self.remote is not None:
             check_remote(self.remote, self.remote_options)
             # a replay may fetch its payloads (issue 22): the remote's own hosts, no others;
-            # one on loopback on its own port only (a local model server must stay blocked)
-            hosts = remote_hosts(self.remote, self.remote_options)
-            allowed = (*allowed, *(h for h in hosts if not is_local(h)))
-            remote = remote_endpoints(self.remote, self.remote_options)
-            endpoints = [(h, p) for h, p in remote if is_local(h)]
+            # a server it names (an endpoint, an https copy) on its own port only: on
+            # loopback, the local model server the recordings were made against stays blocked
+            endpoints = list(remote_endpoints(self.remote, self.remote_options))
+            if not endpoints:
+                allowed = (*allowed, *remote_hosts(self.remote, self.remote_options))
         object.__setattr__(self, "host_rules", HostRules.parse(allowed, endpoints))
         object.__setattr__(self, "max_age", parse_max_age(self.max_age))
         parse_on_expired(self.on_expired)

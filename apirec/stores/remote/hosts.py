@@ -14,7 +14,13 @@ import os
 from collections.abc import Mapping
 from urllib.parse import SplitResult, urlsplit
 
-__all__ = ["ENV_PREFIXES", "configured_endpoint", "remote_endpoints", "remote_hosts"]
+__all__ = [
+    "ENV_PREFIXES",
+    "configured_endpoint",
+    "is_loopback",
+    "remote_endpoints",
+    "remote_hosts",
+]
 
 # the environment variables each scheme's client reads (as obstore reads them)
 ENV_PREFIXES = {
@@ -119,3 +125,17 @@ def _azure_hosts(parts: SplitResult, account: str) -> tuple[str, ...]:
     if account:
         return (f"{account}.blob.core.windows.net", f"{account}.dfs.core.windows.net")
     return ("*.blob.core.windows.net", "*.dfs.core.windows.net")
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` is ``localhost`` or a loopback address."""
+    import ipaddress
+
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

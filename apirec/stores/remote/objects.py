@@ -18,15 +18,20 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from apirec.errors import InvalidStore, StoreError, called
 from apirec.stores import blobs
-from apirec.stores.remote.hosts import ENV_PREFIXES, configured_endpoint, remote_hosts
+from apirec.stores.remote.hosts import (
+    ENV_PREFIXES,
+    configured_endpoint,
+    is_loopback,
+    remote_hosts,
+)
+from apirec.stores.remote.shown import reason, shown_url
 
 if TYPE_CHECKING:
     from obstore.store import ObjectStore
@@ -40,7 +45,6 @@ __all__ = [
     "is_read_only",
     "open_remote",
     "remote_host",
-    "shown_url",
 ]
 
 # the pip extra that brings each scheme's client: what an ImportError tells the user
@@ -214,11 +218,11 @@ class Remote:
         except StoreError:
             raise
         except Exception as e:
-            raise StoreError(f"{self.url}: cannot be listed: {_reason(e)}", path=self.url) from None
+            raise StoreError(f"{self.url}: cannot be listed: {reason(e)}", path=self.url) from None
 
     def _failed(self, digest: str, what: str, e: BaseException) -> StoreError:
         where = self.url_of(digest)
-        return StoreError(f"{where}: cannot be {what}: {_reason(e)}", path=where)
+        return StoreError(f"{where}: cannot be {what}: {reason(e)}", path=where)
 
 
 def is_read_only(url: str) -> bool:
@@ -256,7 +260,7 @@ def check_remote(url: object, options: object = None) -> None:
             f"remote={shown!r} is not a remote apirec can use; use s3://, gs://, az://, "
             f"file:// or a read-only https:// URL"
         )
-    if scheme == "http" and not _is_loopback(parts.hostname):
+    if scheme == "http" and not is_loopback(parts.hostname):
         allowed = (options or {}).get("allow_http", "")
         if str(allowed).strip().lower() not in ("1", "true", "yes", "on"):
             raise InvalidStore(
@@ -343,7 +347,7 @@ def open_remote(url: str, options: Mapping[str, str] | None = None) -> Remote:
     except StoreError:
         raise
     except Exception as e:
-        raise StoreError(f"{shown}: cannot be opened: {_reason(e)}", path=shown) from None
+        raise StoreError(f"{shown}: cannot be opened: {reason(e)}", path=shown) from None
     return Remote(shown, store, read_only=False, host=remote_host(url, given))
 
 
@@ -354,19 +358,6 @@ def remote_host(url: str, options: Mapping[str, str] | None = None) -> str | Non
 
 def _is_http(endpoint: str | None) -> bool:
     return endpoint is not None and urlsplit(endpoint).scheme.lower() == "http"
-
-
-def _is_loopback(host: str | None) -> bool:
-    import ipaddress
-
-    if host is None:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _flag(key: str, value: str) -> bool:
@@ -399,39 +390,3 @@ def _fresh(stored: StoredObject | None) -> bool:
 def _check(digest: str) -> None:
     if not blobs.is_digest(digest):  # names come from recordings: never a path
         raise ValueError(f"not a sha256 digest (64 lowercase hex digits): {digest!r}")
-
-
-def shown_url(url: str) -> str:
-    """``url`` as messages show it: without ``user:password@``, and without its query string
-    and fragment (a SAS token, ``?sig=``, ``X-Amz-Security-Token=``: credentials a CI log
-    would keep), marked ``?...``; an object's URL is this plus ``/<digest>``."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return _URL_QUERY.sub(r"\1?...", _URL_CREDENTIALS.sub(r"\1", url))
-    netloc = parts.netloc
-    if parts.username is not None or parts.password is not None:
-        netloc = parts.hostname or ""
-        if port is not None:
-            netloc += f":{port}"
-    hidden = "?..." if parts.query or parts.fragment else ""
-    return urlunsplit(parts._replace(netloc=netloc, query="", fragment="")) + hidden
-
-
-# "user:password@" in a URL: an endpoint's credentials (AWS_ENDPOINT_URL) that obstore's
-# messages repeat and CI logs would keep; and a URL's query string (signatures, tokens)
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
-_URL_QUERY = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s?#\"'<>]*)[?#][^\s\"'<>]*")
-
-
-def _reason(e: BaseException) -> str:
-    """The first line of a client error (obstore appends pages of debug detail), with any
-    credentials in the URLs it names left out."""
-    text = str(e).strip().split("\n", 1)[0] or type(e).__name__
-    text = _URL_QUERY.sub(r"\1?...", _URL_CREDENTIALS.sub(r"\1", text))
-    text = text if len(text) <= 300 else text[:297] + "..."
-    if "builder error" in text:  # obstore's words, in practice, for http:// refused
-        text += " (the endpoint is http:// and plain http is not allowed: set "
-        text += "AWS_ALLOW_HTTP=true, or remote_options allow_http='true', or use https://)"
-    return text
