@@ -2,17 +2,16 @@
 :mod:`apirec.cli.answers`; ``push`` and ``pull``).
 
 The remote is, first found (:func:`apirec.record.layers.first_given`, the order of every
-setting, the pytest plugin's too): ``--remote URL``; the ini key ``apirec_remote`` of the
-pytest configuration that governs the recordings' directory (the nearest ``pytest.ini``,
-``pyproject.toml`` with ``[tool.pytest.ini_options]``, ``tox.ini`` or ``setup.cfg`` with a
-``pytest`` section, looking up from the directory, as pytest does); ``APIREC_REMOTE``. The
-client's settings (credentials, endpoints) come from the environment, as in a test run.
+setting, the pytest plugin's too): ``--remote URL``; the ini key ``apirec_remote`` (or an
+``--apirec-remote`` in its ``addopts``) of the pytest configuration file that governs the
+recordings' directory, found by the installed pytest itself looking up from the directory
+(``pytest.toml``, ``pytest.ini``, ``pyproject.toml``... as that pytest reads them; the
+``PYTEST_ADDOPTS`` variable is not read); ``APIREC_REMOTE``. The client's settings
+(credentials, endpoints) come from the environment, as in a test run.
 """
 
 from __future__ import annotations
 
-import configparser
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from apirec.record.layers import first_given
 
 ENV_REMOTE = "APIREC_REMOTE"  # as apirec.record.settings reads it (not imported: ls stays light)
 _INI = "apirec_remote"
+_OPTION = "--apirec-remote"
 
 
 def configured_remote(given: str | None, directory: Path) -> str | None:
@@ -34,40 +34,52 @@ def configured_remote(given: str | None, directory: Path) -> str | None:
 
 
 def _from_ini(directory: Path) -> str | None:
-    """``apirec_remote`` of the first pytest configuration file above ``directory``."""
+    """``apirec_remote`` of the pytest configuration file that governs ``directory``, found
+    by the installed pytest's own discovery (imported here only: ``ls`` stays light); an
+    ``--apirec-remote`` in its ``addopts`` wins, as in a test run."""
     try:
         start = directory.resolve()
-    except OSError:
+        from _pytest.config import findpaths
+    except (OSError, ImportError):
         return None
-    for folder in (start, *start.parents):
-        for name in ("pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"):
-            path = folder / name
-            if not path.is_file():
-                continue
-            found, value = _read(path)
-            if found:  # pytest stops at the first file that configures it
-                return value
-    return None
-
-
-def _read(path: Path) -> tuple[bool, str | None]:
-    """Whether ``path`` configures pytest, and its ``apirec_remote`` if it has one."""
     try:
-        if path.name == "pyproject.toml":
-            with open(path, "rb") as f:
-                ini: Any = tomllib.load(f).get("tool", {}).get("pytest", {}).get("ini_options")
-            if not isinstance(ini, dict):
-                return False, None
-            value = ini.get(_INI)
-            return True, (value.strip() or None) if isinstance(value, str) else None
-        parser = configparser.ConfigParser(interpolation=None)
-        parser.read(path, encoding="utf-8")
-    except (OSError, ValueError, configparser.Error):
-        return False, None
-    section = "pytest" if path.name == "pytest.ini" else "tool:pytest"
-    if path.name == "tox.ini":
-        section = "pytest"
-    if not parser.has_section(section):
-        return path.name == "pytest.ini", None
-    value = parser.get(section, _INI, fallback="").strip()
-    return True, value or None
+        found = findpaths.locate_config(start, [start])
+    except Exception:  # a configuration pytest refuses: the test run says why
+        return None
+    except BaseException as e:  # pytest's fail(): an outcome, not an Exception
+        if isinstance(e, KeyboardInterrupt | SystemExit):
+            raise
+        return None
+    config: dict[str, Any] = found[2] if isinstance(found[2], dict) else {}
+    from_addopts = _option(_value(config.get("addopts")))
+    if from_addopts is not None:
+        return from_addopts.strip() or None
+    value = _value(config.get(_INI))
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
+def _value(entry: object) -> object:
+    """An ini value as pytest 9 keeps it (a ConfigValue) or as earlier pytests do."""
+    return getattr(entry, "value", entry)
+
+
+def _option(addopts: object) -> str | None:
+    """The value of the last ``--apirec-remote`` in ``addopts`` (a str or a TOML list)."""
+    import shlex
+
+    if isinstance(addopts, str):
+        try:
+            words = shlex.split(addopts)
+        except ValueError:
+            return None
+    elif isinstance(addopts, list):
+        words = [str(w) for w in addopts]
+    else:
+        return None
+    found = None
+    for i, word in enumerate(words):
+        if word.startswith(_OPTION + "="):
+            found = word.removeprefix(_OPTION + "=")
+        elif word == _OPTION and i + 1 < len(words):
+            found = words[i + 1]
+    return found

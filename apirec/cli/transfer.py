@@ -75,7 +75,7 @@ def push(args: argparse.Namespace) -> int:
                 f"on {remote.url_of(wanted.digest)}"
                 + (" intact" if size is not None else "")
                 + f" nor here, intact (in {BlobFiles(wanted.home).dir} or the cache "
-                f"{cache.root}): record the answer again",
+                f"{cache.root}): record the answer again, then push again",
                 path=wanted.recording,
             )
         remote.put(wanted.digest, data, replace=size is not None)  # a wrong copy: replaced

@@ -39,7 +39,14 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from apirec.errors import ApirecError, NetworkBlocked
-from apirec.guard.hosts import HostRules, IPAddress, RecordedHosts, address_of, is_local
+from apirec.guard.hosts import (
+    HostRules,
+    IPAddress,
+    RecordedHosts,
+    address_of,
+    is_local,
+    port_number,
+)
 from apirec.guard.sockets import CONNECT, OBSERVE, SEND
 
 _MISSING = object()
@@ -101,6 +108,7 @@ class _Guard:
         self.made: dict[tuple[int, str], tuple[object, object]] = {}
         self.resolved: set[IPAddress] = set()  # what allowed names resolved to while on
         self.lookup_names: set[str] = set()  # allowed names resolved to check an address
+        self.resolved_ports: set[tuple[IPAddress, int]] = set()  # endpoints' (address, port)
 
     def enter(self, rec: Guarded, *, run_wide: bool = False) -> None:
         with self.lock:
@@ -150,6 +158,7 @@ class _Guard:
             setattr(owner, name, pair[1])
         if level < 2:
             self.resolved.clear()
+            self.resolved_ports.clear()
             self.lookup_names.clear()
 
     def _remove(self, target: tuple[int, str]) -> None:
@@ -178,10 +187,16 @@ class _Guard:
         if len(self.run_wide) == len(guards) and not _replays(current):
             return  # the run's guard judges replays and calls outside any recording
         rules = [g.settings.host_rules for g in guards]
-        if any(r.lists(host) for r in rules) if local else any(r.allows(host) for r in rules):
+        if (
+            any(r.lists(host, port) for r in rules)
+            if local
+            else any(r.allows(host, port) for r in rules)
+        ):
+            return
+        if not local and any(r.endpoint_host_passes(host, port, action) for r in rules):
             return
         address = None if local else address_of(host)
-        if address is not None and self._resolves_to_allowed(address, guards):
+        if address is not None and self._resolves_to_allowed(address, port, guards):
             return
         blocker = next((g for g in guards if g is current), guards[-1])
         error = NetworkBlocked(
@@ -205,12 +220,15 @@ class _Guard:
                 if len(seen) < _KEEP:
                     seen.append((host, port))
 
-    def _resolves_to_allowed(self, address: IPAddress, guards: tuple[Guarded, ...]) -> bool:
-        if address in self.resolved:
+    def _resolves_to_allowed(
+        self, address: IPAddress, port: object, guards: tuple[Guarded, ...]
+    ) -> bool:
+        if address in self.resolved or (address, port_number(port)) in self.resolved_ports:
             return True
         # An address from a resolver the guard did not see (c-ares, a cache): look up the
         # listed names once each, with the resolver that was there before the guard.
-        names = {n for g in guards for n in g.settings.host_rules.names} - self.lookup_names
+        rules = [g.settings.host_rules for g in guards]
+        names = {n for r in rules for n in (*r.names, *dict(r.endpoints))} - self.lookup_names
         for name in names:
             self.lookup_names.add(name)
             try:
@@ -218,14 +236,19 @@ class _Guard:
             except OSError:
                 continue
             self.resolved_allowed(name, [str(r[4][0]) for r in found])
-        return address in self.resolved
+        return address in self.resolved or (address, port_number(port)) in self.resolved_ports
 
     def resolved_allowed(self, host: str, addresses: list[str]) -> None:
         if self.guards and not is_local(host):
-            for text in addresses:
-                address = address_of(text.partition("%")[0])
-                if address is not None:
-                    self.resolved.add(address)
+            rules = [g.settings.host_rules for g in self.guards]
+            # a remote's endpoint, and not listed otherwise: its addresses on its ports only
+            listed = any(r.lists(host) for r in rules)
+            ports = set() if listed else {p for r in rules for p in r.ports_of(host)}
+            found = [a for t in addresses if (a := address_of(t.partition("%")[0])) is not None]
+            if ports:
+                self.resolved_ports |= {(a, p) for a in found for p in ports}
+            else:
+                self.resolved.update(found)
 
 
 _GUARD = _Guard()

@@ -4,6 +4,7 @@ against, and the recording's ``allow_hosts``.
 Pure decisions on names and addresses, nothing resolved here. ``allow_hosts`` entries are host
 names (``api.example.com``, matched without case and trailing dot), ``*.example.com``
 (any name under it), IP addresses and networks in CIDR form (``10.0.0.0/8``, ``fd00::/8``).
+A remote store's endpoint is let through on its own port only (``endpoints``).
 """
 
 from __future__ import annotations
@@ -83,9 +84,18 @@ class HostRules:
     names: frozenset[str] = frozenset()
     suffixes: tuple[str, ...] = ()  # from "*.example.com": ".example.com"
     networks: tuple[IPNetwork, ...] = ()
+    # servers let through on one port only, as (host, port): a remote store's endpoint
+    # (MinIO at localhost:9000) must not open every server of its host, on loopback the local
+    # model server the recordings were recorded against among them
+    endpoints: frozenset[tuple[str, int]] = frozenset()
 
     @classmethod
-    def parse(cls, entries: Iterable[object]) -> HostRules:
+    def parse(
+        cls, entries: Iterable[object], endpoints: Iterable[tuple[str, int]] = ()
+    ) -> HostRules:
+        """The rules of ``allow_hosts`` ``entries``, and of the ``(host, port)`` pairs let
+        through on that port alone (``localhost`` standing for its addresses 127.0.0.1 and
+        ::1; a name, for the addresses it resolves to)."""
         names: set[str] = set()
         suffixes: list[str] = []
         networks: list[IPNetwork] = []
@@ -97,16 +107,29 @@ class HostRules:
                 suffixes.append(parsed[1:])
             else:
                 names.add(parsed)
-        return cls(frozenset(names), tuple(suffixes), tuple(networks))
+        pairs: set[tuple[str, int]] = set()
+        for host, port in endpoints:
+            name = _spelled(host)
+            spellings = _LOCALHOST_ADDRESSES if name in LOOPBACK_NAMES else ()
+            pairs |= {(_spelled(h), port) for h in (name, *spellings)}
+        return cls(frozenset(names), tuple(suffixes), tuple(networks), frozenset(pairs))
 
-    def allows(self, host: str) -> bool:
-        """Whether a connection to ``host`` (a name or an address) may go out."""
-        return is_local(host) or self.lists(host)
+    def allows(self, host: str, port: object = None) -> bool:
+        """Whether a connection to ``host`` (a name or an address) on ``port`` may go out."""
+        return is_local(host) or self.lists(host, port)
 
-    def lists(self, host: str) -> bool:
+    def ports_of(self, host: str) -> frozenset[int]:
+        """The ports ``host`` is let through on as an endpoint (none: it is not one)."""
+        spelled = _spelled(host)
+        return frozenset(p for h, p in self.endpoints if h == spelled)
+
+    def lists(self, host: str, port: object = None) -> bool:
         """Whether ``host`` is one of these entries; ``localhost`` listed names every loopback
-        address (what lets a loopback server through that a recording was recorded against)."""
+        address (what lets a loopback server through that a recording was recorded against);
+        a local endpoint names its host on its ``port`` only."""
         if "localhost" in self.names and is_local(host):
+            return True
+        if self.endpoints and (_spelled(host), port_number(port)) in self.endpoints:
             return True
         address = address_of(host)
         if address is None:
@@ -114,8 +137,34 @@ class HostRules:
             return name in self.names or name.endswith(self.suffixes)
         return any(address in network for network in self.networks)
 
+    def endpoint_host_passes(self, host: str, port: object, action: str) -> bool:
+        """Whether an endpoint's host may be reached for ``action`` on any port: resolving
+        its name (its addresses are then let through on its ports only), or a reply sent to
+        a client on it (an in-process server's), on a port the system gives clients."""
+        if not self.ports_of(host):
+            return False
+        return action == "resolve" or (action == "send" and port_number(port) in ephemeral_ports())
+
     def __bool__(self) -> bool:
-        return bool(self.names or self.suffixes or self.networks)
+        return bool(self.names or self.suffixes or self.networks or self.endpoints)
+
+
+_LOCALHOST_ADDRESSES = ("127.0.0.1", "::1")  # what "localhost" resolves to
+
+
+def _spelled(host: str) -> str:
+    """One spelling per host: an address as Python writes it, a name as :func:`_name`."""
+    address = address_of(host)
+    return str(address) if address is not None else _name(host)
+
+
+def port_number(port: object) -> int | None:
+    """A port as an int (a str of digits too); None for anything else."""
+    if isinstance(port, int) and not isinstance(port, bool):
+        return port
+    if isinstance(port, str) and port.isdigit():
+        return int(port)
+    return None
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}

@@ -27,7 +27,7 @@ from apirec.record.pacing import layered as layered_timing
 from apirec.record.pacing import parse_replay_timing
 from apirec.record.sequences import layered as layered_repeats
 from apirec.record.sequences import parse_repeats
-from apirec.stores.remote.hosts import remote_hosts
+from apirec.stores.remote.hosts import remote_endpoints, remote_hosts
 from apirec.stores.remote.objects import check_remote
 from apirec.streams.finishing import DEFAULT_REST_CHUNKS, DEFAULT_REST_SECONDS
 
@@ -121,11 +121,16 @@ class Settings:
         error_policy.check(self.store_errors)
         object.__setattr__(self, "scrub", compile_rules(self.scrub))
         allowed = self.allow_hosts
+        endpoints: list[tuple[str, int]] = []
         if self.remote is not None:
             check_remote(self.remote, self.remote_options)
-            # a replay may fetch its payloads (issue 22): the remote's own hosts, no others
-            allowed = (*allowed, *remote_hosts(self.remote, self.remote_options))
-        object.__setattr__(self, "host_rules", HostRules.parse(allowed))
+            # a replay may fetch its payloads (issue 22): the remote's own hosts, no others;
+            # a server it names (an endpoint, an https copy) on its own port only: on
+            # loopback, the local model server the recordings were made against stays blocked
+            endpoints = list(remote_endpoints(self.remote, self.remote_options))
+            if not endpoints:
+                allowed = (*allowed, *remote_hosts(self.remote, self.remote_options))
+        object.__setattr__(self, "host_rules", HostRules.parse(allowed, endpoints))
         object.__setattr__(self, "max_age", parse_max_age(self.max_age))
         parse_on_expired(self.on_expired)
         if self.repeats is not None:

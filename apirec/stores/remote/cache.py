@@ -116,8 +116,9 @@ class Cache:
                 f"{where}: the remote object was altered ({found}, {len(data):,} bytes; "
                 f"expected sha256 {digest}"
                 + (f", {size:,} bytes" if size is not None else "")
-                + "); replace it from a checkout that has the right one (apirec push --check DIR) "
-                "or record the answer again",
+                + "); replace it with apirec push --check DIR from a checkout whose blobs/ or "
+                "cache has the right one (recording the answer again puts it in the cache; "
+                "it does not replace what the remote has)",
                 path=where,
             )
         with contextlib.suppress(StoreError):  # verified: served whether or not it is kept

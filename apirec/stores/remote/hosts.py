@@ -14,7 +14,13 @@ import os
 from collections.abc import Mapping
 from urllib.parse import SplitResult, urlsplit
 
-__all__ = ["ENV_PREFIXES", "configured_endpoint", "remote_hosts"]
+__all__ = [
+    "ENV_PREFIXES",
+    "configured_endpoint",
+    "is_loopback",
+    "remote_endpoints",
+    "remote_hosts",
+]
 
 # the environment variables each scheme's client reads (as obstore reads them)
 ENV_PREFIXES = {
@@ -31,6 +37,7 @@ S3_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOIN
 _REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 _AZURE_ACCOUNT_VARIABLES = ("AZURE_STORAGE_ACCOUNT_NAME", "AZURE_STORAGE_ACCOUNT")
 _READ_ONLY = ("http", "https")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def remote_hosts(url: str, options: Mapping[str, str] | None = None) -> tuple[str, ...]:
@@ -55,6 +62,29 @@ def remote_hosts(url: str, options: Mapping[str, str] | None = None) -> tuple[st
     if prefix == "AZURE_":
         return _azure_hosts(parts, _setting(given, ("account",), _AZURE_ACCOUNT_VARIABLES))
     return (parts.hostname,) if parts.hostname else ()
+
+
+def remote_endpoints(
+    url: str, options: Mapping[str, str] | None = None
+) -> tuple[tuple[str, int], ...]:
+    """The ``(host, port)`` the remote at ``url`` sends its requests to when one server is
+    named (an ``http(s)://`` remote, a configured endpoint); none for a storage service's
+    own names or ``file://``."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in _READ_ONLY:
+        return _endpoint(url)
+    return _endpoint(configured_endpoint(scheme, options) or "")
+
+
+def _endpoint(url: str) -> tuple[tuple[str, int], ...]:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
+    except ValueError:
+        return ()
+    if not parts.hostname or port is None:
+        return ()
+    return ((parts.hostname, port),)
 
 
 def configured_endpoint(scheme: str, options: Mapping[str, str] | None) -> str | None:
@@ -95,3 +125,17 @@ def _azure_hosts(parts: SplitResult, account: str) -> tuple[str, ...]:
     if account:
         return (f"{account}.blob.core.windows.net", f"{account}.dfs.core.windows.net")
     return ("*.blob.core.windows.net", "*.dfs.core.windows.net")
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` is ``localhost`` or a loopback address."""
+    import ipaddress
+
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

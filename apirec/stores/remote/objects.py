@@ -18,15 +18,20 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from apirec.errors import InvalidStore, StoreError, called
 from apirec.stores import blobs
-from apirec.stores.remote.hosts import ENV_PREFIXES, configured_endpoint, remote_hosts
+from apirec.stores.remote.hosts import (
+    ENV_PREFIXES,
+    configured_endpoint,
+    is_loopback,
+    remote_hosts,
+)
+from apirec.stores.remote.shown import reason, shown_url
 
 if TYPE_CHECKING:
     from obstore.store import ObjectStore
@@ -71,6 +76,9 @@ MAX_RETRIES = "max_retries"
 _DEFAULT_RETRIES = 2
 _DEFAULT_CLIENT = {"connect_timeout": "5s", "timeout": "120s"}
 _ENV_PREFIXES = ENV_PREFIXES
+# an object a recording re-uses is uploaded again when stored longer ago than this, so it
+# counts as new for gc's --min-age (at least this; default 1h) until the recording is pushed
+REFRESH_AFTER = dt.timedelta(minutes=10)
 
 
 class MissingObject(StoreError):
@@ -105,8 +113,9 @@ class Remote:
         return f"Remote({self.url!r})"
 
     def url_of(self, digest: str) -> str:
-        """Where the object of ``digest`` lives, for messages and for people."""
-        return f"{self.url.rstrip('/')}/{digest}"
+        """Where the object of ``digest`` lives, for messages and for people (any query
+        string of the remote's URL left out, as in :attr:`url`)."""
+        return f"{self.url.removesuffix('?...').rstrip('/')}/{digest}"
 
     def get(self, digest: str) -> bytes:
         """The object's bytes as the remote holds them (the caller checks the digest)."""
@@ -128,19 +137,31 @@ class Remote:
 
     def size(self, digest: str) -> int | None:
         """The size of the object of that name on the remote (None: it has none); one HEAD."""
+        stored = self.stat(digest)
+        return None if stored is None else stored.size
+
+    def stat(self, digest: str) -> StoredObject | None:
+        """The object of that name on the remote, its size and when it was stored (None: the
+        remote has none); one HEAD."""
         import obstore
 
         _check(digest)
         try:
-            return int(obstore.head(self._store, digest)["size"])
+            meta = obstore.head(self._store, digest)
         except FileNotFoundError:
             return None
         except Exception as e:
             raise self._failed(digest, "looked up", e) from None
+        return StoredObject(digest, int(meta["size"]), meta.get("last_modified"))
 
     def put(self, digest: str, data: bytes, *, replace: bool = False) -> None:
         """Upload ``data`` (whose sha256 is ``digest``) unless the remote has it (``replace``:
-        over what it has, a copy found wrong). Idempotent: the name is the content's hash."""
+        over what it has, a copy found wrong). Idempotent: the name is the content's hash.
+
+        A copy the remote has of another size (altered), or that was stored more than
+        :data:`REFRESH_AFTER` ago, is uploaded again over it: a recording made now refers to
+        it, and ``apirec gc --min-age`` protects what a run records now by the objects' age
+        alone (storages have no cheap "touch")."""
         import obstore
 
         _check(digest)
@@ -152,8 +173,9 @@ class Remote:
                 f"(http(s)); record against the writable store (s3://, gs://, az://, file://)",
                 path=self.url_of(digest),
             )
-        if not replace and self.has(digest):
-            return
+        stored = None if replace else self.stat(digest)
+        if stored is not None and stored.size == len(data) and _fresh(stored):
+            return  # (a copy of another size is altered: replaced)
         try:
             obstore.put(self._store, digest, data)
         except Exception as e:
@@ -196,11 +218,11 @@ class Remote:
         except StoreError:
             raise
         except Exception as e:
-            raise StoreError(f"{self.url}: cannot be listed: {_reason(e)}", path=self.url) from None
+            raise StoreError(f"{self.url}: cannot be listed: {reason(e)}", path=self.url) from None
 
     def _failed(self, digest: str, what: str, e: BaseException) -> StoreError:
         where = self.url_of(digest)
-        return StoreError(f"{where}: cannot be {what}: {_reason(e)}", path=where)
+        return StoreError(f"{where}: cannot be {what}: {reason(e)}", path=where)
 
 
 def is_read_only(url: str) -> bool:
@@ -211,6 +233,7 @@ def is_read_only(url: str) -> bool:
 
 def read_only_refusal(url: str, function: str) -> StoreError:
     """The error of a call that would be recorded against the read-only remote ``url``."""
+    url = shown_url(url)
     return StoreError(
         f"{called(function)} was not called: this recording would store its answer, but its "
         f"remote {url} is read-only (http(s)); record against the writable store (s3://, "
@@ -229,7 +252,7 @@ def check_remote(url: object, options: object = None) -> None:
     for k, v in (options or {}).items():
         if not isinstance(k, str) or not isinstance(v, str):
             raise InvalidStore(f"remote_options: {k!r}: {v!r}: keys and values must be strings")
-    shown = _without_credentials(url)
+    shown = shown_url(url)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in _READ_ONLY + _WRITABLE:
@@ -237,12 +260,20 @@ def check_remote(url: object, options: object = None) -> None:
             f"remote={shown!r} is not a remote apirec can use; use s3://, gs://, az://, "
             f"file:// or a read-only https:// URL"
         )
-    if scheme == "http" and not _is_loopback(parts.hostname):
+    if scheme == "http" and not is_loopback(parts.hostname):
         allowed = (options or {}).get("allow_http", "")
         if str(allowed).strip().lower() not in ("1", "true", "yes", "on"):
             raise InvalidStore(
                 f"remote={shown!r}: plain http is allowed on loopback only; use https://"
             )
+    if scheme == "file" and (
+        parts.netloc.lower() not in ("", "localhost") or not parts.path.startswith("/")
+    ):
+        raise InvalidStore(
+            f"remote={shown!r}: a file:// remote needs an absolute directory, "
+            f"file:///absolute/dir (three slashes); a relative one (file://./objects) is "
+            f"not resolved against any directory"
+        )
     if parts.username is not None or parts.password is not None:
         raise InvalidStore(
             f"remote={shown!r}: credentials do not go in the URL; configure them as the "
@@ -261,7 +292,7 @@ def open_remote(url: str, options: Mapping[str, str] | None = None) -> Remote:
     options = dict(given)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    shown = _without_credentials(url)
+    shown = shown_url(url)
     try:
         import obstore.store as stores
     except ImportError:
@@ -316,7 +347,7 @@ def open_remote(url: str, options: Mapping[str, str] | None = None) -> Remote:
     except StoreError:
         raise
     except Exception as e:
-        raise StoreError(f"{shown}: cannot be opened: {_reason(e)}", path=shown) from None
+        raise StoreError(f"{shown}: cannot be opened: {reason(e)}", path=shown) from None
     return Remote(shown, store, read_only=False, host=remote_host(url, given))
 
 
@@ -327,19 +358,6 @@ def remote_host(url: str, options: Mapping[str, str] | None = None) -> str | Non
 
 def _is_http(endpoint: str | None) -> bool:
     return endpoint is not None and urlsplit(endpoint).scheme.lower() == "http"
-
-
-def _is_loopback(host: str | None) -> bool:
-    import ipaddress
-
-    if host is None:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _flag(key: str, value: str) -> bool:
@@ -359,33 +377,16 @@ def _retries(value: str | None) -> int:
     return int(value)
 
 
+def _fresh(stored: StoredObject | None) -> bool:
+    """Whether the remote has the object, stored less than REFRESH_AFTER ago (or at a time
+    the storage does not say: then nothing is gained by uploading it again)."""
+    if stored is None:
+        return False
+    if stored.modified is None:
+        return True
+    return dt.datetime.now(dt.UTC) - stored.modified < REFRESH_AFTER
+
+
 def _check(digest: str) -> None:
     if not blobs.is_digest(digest):  # names come from recordings: never a path
         raise ValueError(f"not a sha256 digest (64 lowercase hex digits): {digest!r}")
-
-
-def _without_credentials(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    netloc = parts.hostname or ""
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-# "user:password@" in a URL: an endpoint's credentials (AWS_ENDPOINT_URL) that obstore's
-# messages repeat and CI logs would keep
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
-
-
-def _reason(e: BaseException) -> str:
-    """The first line of a client error (obstore appends pages of debug detail), with any
-    credentials in the URLs it names left out."""
-    text = str(e).strip().split("\n", 1)[0] or type(e).__name__
-    text = _URL_CREDENTIALS.sub(r"\1", text)
-    text = text if len(text) <= 300 else text[:297] + "..."
-    if "builder error" in text:  # obstore's words, in practice, for http:// refused
-        text += " (the endpoint is http:// and plain http is not allowed: set "
-        text += "AWS_ALLOW_HTTP=true, or remote_options allow_http='true', or use https://)"
-    return text
