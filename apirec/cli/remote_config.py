@@ -39,12 +39,16 @@ def _from_ini(directory: Path) -> str | None:
     ``--apirec-remote`` in its ``addopts`` wins, as in a test run."""
     try:
         start = directory.resolve()
-        from _pytest.config import findpaths
-    except (OSError, ImportError):
+    except OSError:
         return None
     try:
+        from _pytest.config import UsageError, findpaths  # pytest's discovery, as a run finds it
+    except ImportError:  # no pytest here: no test run's configuration to read either
+        return None
+
+    try:
         found = findpaths.locate_config(start, [start])
-    except Exception:  # a configuration pytest refuses: the test run says why
+    except (UsageError, ValueError, OSError):  # a configuration pytest refuses: the run says why
         return None
     except BaseException as e:  # pytest's fail(): an outcome, not an Exception
         if isinstance(e, KeyboardInterrupt | SystemExit):
