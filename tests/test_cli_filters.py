@@ -44,21 +44,22 @@ def _listed(capsys: pytest.CaptureFixture[str], root: Path, *filters: str) -> li
 def test_prune_test_1_deletes_test_1_only(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["prune", str(store), "--test", "test_1"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[-1] == "deleted 4 recordings"  # test_1 and TestA::test_1, 2 each
+    # test_1, its parametrized instance test_1[x] (as pytest takes it) and TestA::test_1
+    assert out.splitlines()[-1] == "deleted 6 recordings"
     left = _listed(capsys, store)
-    assert {test for test, _ in left} == {"test_10", "test_11", "test_1[x]"}
+    assert {test for test, _ in left} == {"test_10", "test_11"}
 
 
 @pytest.mark.parametrize(
     ("pattern", "tests"),
     [
-        ("tests/test_m.py::test_1", {"test_1"}),  # the whole node id
-        ("test_m.py::test_1", {"test_1"}),
+        ("tests/test_m.py::test_1", {"test_1", "test_1[x]"}),  # the whole node id, instances
+        ("test_m.py::test_1", {"test_1", "test_1[x]"}),
         ("TestA::test_1", {"TestA::test_1"}),
         ("test_1[x]", {"test_1[x]"}),  # brackets of a parametrized id: exact first
         ("test_1*", {"test_1", "test_10", "test_11", "test_1[x]", "TestA::test_1"}),
         ("test_1?", {"test_10", "test_11"}),
-        ("*::test_1", {"test_1", "TestA::test_1"}),
+        ("*::test_1", {"test_1", "test_1[x]", "TestA::test_1"}),
         ("est_1", set()),  # not a substring
         ("test_m.py", set(TESTS)),  # a test file: every test in it (as pytest takes it)
         ("tests/test_m.py", set(TESTS)),

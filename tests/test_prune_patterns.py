@@ -75,7 +75,7 @@ def test_a_glob_over_test_names_does_not_select_other_files_tests(
         ("tests/test_weather.py::test_week", "test_week*", True),
         ("tests/test_weekly_report.py::test_pdf_layout", "test_week*", False),
         ("tests/test_weekly_report.py::test_pdf_layout", "test_week*::*", True),
-        ("tests/t.py::TestA::test_one[a::b]", "TestA::test_one[[]*", True),
+        ("tests/t.py::TestA::test_one[a::b]", "TestA::test_one[*", True),
         ("tests/t.py::TestA::test_one[x]", "test_one*", True),
         ("tests/t.py::test_10", "test_1", False),
     ],
@@ -84,6 +84,76 @@ def test_how_a_test_pattern_matches(test_id: str, pattern: str, selected: bool) 
     from apirec.cli.common import test_matches
 
     assert test_matches(test_id, pattern) is selected
+
+
+@pytest.mark.parametrize(
+    ("test_id", "pattern", "selected"),
+    [
+        # a parametrized id's brackets are literal, not a glob's character class
+        ("tests/test_m.py::test_add[1-2]", "tests/test_m.py::test_add[1-2]", True),
+        ("tests/test_m.py::test_add1", "tests/test_m.py::test_add[1-2]", False),
+        ("tests/test_m.py::test_add2", "test_add[1-2]", False),
+        ("tests/test_m.py::test_xa", "test_x[a]", False),
+        ("tests/test_m.py::test_x[a]", "test_x[a]", True),
+        ("tests/test_m.py::test_x[a-b]", "test_x[a*]", True),
+        # a test named without brackets is each of its parametrized instances, as in pytest
+        ("tests/t.py::test_p[one]", "tests/t.py::test_p", True),
+        ("tests/t.py::test_p[two]", "test_p", True),
+        ("tests/t.py::TestA::test_p[two]", "TestA::test_p", True),
+        ("tests/t.py::test_p1", "test_p", False),
+        ("tests/t.py::test_p[one]", "test_p[two]", False),
+        # a directory is every test under it, at any depth, as in pytest
+        ("tests/unit/test_a.py::test_one", "tests/unit", True),
+        ("tests/unit/test_a.py::TestK::test_two", "tests/unit/", True),
+        ("tests/unit/deep/test_c.py::test_one", "./tests/unit", True),
+        ("tests/unit/test_a.py::test_one", "tests/unit/*", True),
+        ("tests/unit/test_a.py::test_one", "tests/un", False),
+        ("tests/unit2/test_a.py::test_one", "tests/unit", False),
+        ("tests/e2e/test_b.py::test_three", "tests/unit/", False),
+        # a last ::* is every test below, in classes too
+        ("tests/unit/test_a.py::TestK::test_two", "tests/unit/test_a.py::*", True),
+        ("tests/unit/test_a.py::TestK::test_two", "test_a.py::*", True),
+        ("tests/unit/test_a.py::TestK::test_two", "TestK::*", True),
+        ("tests/unit/test_b.py::TestK::test_two", "tests/unit/test_a.py::*", False),
+    ],
+)
+def test_node_ids_directories_and_instances_as_pytest_takes_them(
+    test_id: str, pattern: str, selected: bool
+) -> None:
+    from apirec.cli.common import test_matches
+
+    assert test_matches(test_id, pattern) is selected
+
+
+def test_prune_of_a_parametrized_node_id_deletes_that_test_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # happened: [1-2] read as a character class, so test_add1 and test_add2 went too
+    ids = [
+        "tests/test_m.py::test_add[1-2]",
+        "tests/test_m.py::test_add1",
+        "tests/test_m.py::test_add2",
+    ]
+    root = _store(tmp_path / "rec", ids)
+    assert main(["prune", str(root), "--test", ids[0]]) == 0
+    out, err = capsys.readouterr()
+    assert "deleted 1 recording" in out and err == ""
+    assert _remaining(capsys, root) == set(ids[1:])
+
+
+def test_prune_and_ls_of_a_directory_select_every_test_under_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unit = ["tests/unit/test_a.py::test_one", "tests/unit/test_a.py::TestK::test_two"]
+    root = _store(tmp_path / "rec", [*unit, "tests/e2e/test_b.py::test_three"])
+    assert main(["ls", str(root), "--json", "--test", "tests/unit"]) == 0
+    import json
+
+    assert {r["test_id"] for r in json.loads(capsys.readouterr().out)} == set(unit)
+    assert main(["prune", str(root), "--test", "tests/unit/"]) == 0
+    out, err = capsys.readouterr()
+    assert "deleted 2 recordings" in out and err == ""
+    assert _remaining(capsys, root) == {"tests/e2e/test_b.py::test_three"}
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import textwrap
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -17,6 +16,8 @@ from apirec.cli.base import USAGE as USAGE
 from apirec.cli.base import UsageError as UsageError
 from apirec.cli.base import error as error
 from apirec.cli.base import terminal_width
+from apirec.cli.patterns import function_matches as function_matches
+from apirec.cli.patterns import test_matches as test_matches
 from apirec.errors import StoreError
 from apirec.stores import blobs
 from apirec.stores.blob_files import DIR as BLOBS_DIR
@@ -231,81 +232,9 @@ class Filters:
         if not self._test_seen:
             error(
                 f"--test {self.test!r} matches no recording's test under {where} (a node id or "
-                f"its end after / or ::, a test file, or a glob; see apirec ls {where})"
+                f"its end after / or ::, a test file, a directory, or a glob; "
+                f"see apirec ls {where})"
             )
-
-
-def test_matches(test_id: str | None, pattern: str | None) -> bool:
-    """Whether the node id ``test_id`` is ``pattern``: the whole id or its end after a ``/`` or
-    ``::`` (``test_one``, ``test_a.py::test_one``, ``TestA::test_one[x]``), exactly, or as a
-    shell-style glob (``*`` ``?`` ``[...]``). Never a substring: ``test_1`` is not ``test_10``.
-
-    A pattern with a ``/`` is a path from the root: only the whole id (``tests/t.py::test_x``
-    is not ``integration/tests/t.py::test_x``). A glob's ``*`` never crosses ``::``: each
-    ``::`` part is matched on its own (``test_week*`` is no test of ``test_weekly.py``).
-
-    A test file (a pattern ending in ``.py``, as users type it to pytest) is every test in that
-    file: ``tests/test_x.py`` (a path from the root, whole), ``test_x.py``, ``'tests/test_*.py'``.
-    """
-    if pattern is not None and test_id is not None:
-        pattern = pattern.removeprefix("./")
-        if pattern.endswith(".py"):
-            return _file_matches(test_id.split("::", 1)[0], pattern)
-        if "/" in pattern.split("[", 1)[0]:
-            return _node_matches(test_id, pattern)
-    return _matches(test_id, pattern, ("/", "::"))
-
-
-def _file_matches(file: str, pattern: str) -> bool:
-    """The test file ``file`` (a node id's part before ``::``) is ``pattern``: the whole path
-    when the pattern has a ``/``, else the file's name; exactly or as a glob."""
-    name = file if "/" in pattern else file.rsplit("/", 1)[-1]
-    return name == pattern or fnmatch.fnmatchcase(name, pattern)
-
-
-def function_matches(function: str | None, pattern: str | None) -> bool:
-    """Whether the function name is ``pattern``: the whole name or its end after a ``.``
-    (``create``, ``Completions.create``), exactly, or as a shell-style glob."""
-    return _matches(function, pattern, (".",))
-
-
-def _matches(value: str | None, pattern: str | None, separators: tuple[str, ...]) -> bool:
-    if pattern is None:
-        return True
-    if value is None:  # a shared recording has no test: only --shared selects it
-        return False
-    tails = _tails(value, separators)
-    if pattern in tails:
-        return True
-    if "::" in separators:
-        return any(_node_matches(t, pattern) for t in tails)
-    return any(c in pattern for c in "*?[") and any(fnmatch.fnmatchcase(t, pattern) for t in tails)
-
-
-def _node_matches(node_id: str, pattern: str) -> bool:
-    """``node_id`` is ``pattern``, exactly or as a glob matched part by ``::`` part."""
-    if node_id == pattern:
-        return True
-    if not any(c in pattern for c in "*?["):
-        return False
-    head, bracket, params = node_id.partition("[")  # a parameter's "::" is no separator
-    parts = head.split("::")
-    parts[-1] += bracket + params
-    wanted = pattern.split("::")
-    return len(parts) == len(wanted) and all(map(fnmatch.fnmatchcase, parts, wanted))
-
-
-def _tails(value: str, separators: tuple[str, ...]) -> list[str]:
-    """``value`` and each end of it after a separator; separators inside the parameters of a
-    parametrized test (``[...]``) do not count."""
-    head = value.split("[", 1)[0]
-    tails = [value]
-    for separator in separators:
-        at = head.find(separator)
-        while at >= 0:
-            tails.append(value[at + len(separator) :])
-            at = head.find(separator, at + 1)
-    return tails
 
 
 def shorten(text: str, width: int) -> str:

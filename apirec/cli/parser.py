@@ -303,7 +303,8 @@ def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--test",
         metavar="PATTERN",
-        help="the test's node id or its end (test_one, test_a.py::test_one), or a glob",
+        help="as pytest takes it: a node id or its end (test_one, test_a.py::test_one), a "
+        "test file, a directory, or a glob with * and ? ('[' is literal)",
     )
 
 
