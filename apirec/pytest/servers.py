@@ -85,13 +85,13 @@ class CarriedBack:
             HOOKS.uninstall()
 
 
-def record_command(item: pytest.Item) -> str:
+def record_command(item: pytest.Item, mode: str = "record-if-missing") -> str:
     """The command that records ``item``'s misses: its own, with the mode. Also what records
     a server's misses for it (the run's mode reaches the server through APIREC_MODE)."""
     # the node id as seen from where pytest was started, which need not be the rootdir
     _, sep, rest = item.nodeid.partition("::")
     here = os.path.relpath(item.path, item.config.invocation_params.dir) + sep + rest
-    argv = ["pytest", here, "--apirec-mode=record-if-missing", *_run_options(item.config)]
+    argv = ["pytest", here, f"--apirec-mode={mode}", *_run_options(item.config)]
     return shlex.join(argv)
 
 
