@@ -8,7 +8,7 @@ import shlex
 
 import pytest
 
-from .plugin_helpers import setup
+from .plugin_helpers import INI, setup
 
 # A test that calls the real openai SDK at the URL the outer test gives, through no patch of
 # its own: only the integration named by the run can record and replay it.
@@ -133,6 +133,8 @@ def test_a_lone_plus_is_a_usage_error(pytester):
         ("", ["--apirec-integrations=openai"]),
         ("apirec_integrations = ollama", ["--apirec-integrations=+openai"]),
         ("", ["-o", "apirec_integrations=openai", "-o", "apirec_dir=elsewhere"]),
+        # another ini file: its list, not tox.ini's (which names none)
+        ("", ["-c", "alt.ini", "--rootdir", "."]),
     ],
 )
 def test_the_printed_record_command_carries_the_runs_integrations_and_store(
@@ -143,6 +145,8 @@ def test_the_printed_record_command_carries_the_runs_integrations_and_store(
     monkeypatch.setenv("FAKE_OPENAI", openai_server.base_url)
     setup(pytester, ini_extra=ini)
     pytester.makepyfile(test_chat=CHAT.format(marker="@pytest.mark.apirec"))
+    alt = INI.format(extra="apirec_integrations = openai\napirec_dir = alt")
+    (pytester.path / "alt.ini").write_text(alt)
     missed = pytester.runpytest("--apirec-mode=replay", *args)
     missed.assert_outcomes(failed=1)
     lines = missed.stdout.lines
