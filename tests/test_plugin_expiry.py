@@ -248,3 +248,35 @@ def test_command_line_values_reach_recordings_a_conftest_opens_itself(pytester):
     result.stdout.fnmatch_lines(["*ExpiredRecording: demo.add(): * was recorded 10d ago*"])
     assert dict(os.environ) == before  # restored when the run ends
     assert pytester.runpytest("--apirec-max-age=30d", "--apirec-expired=fail").ret == 0
+
+
+@pytest.mark.parametrize("mode", ["", ", mode='replay'"])
+def test_a_marker_that_fixes_on_expired_gets_a_command_that_re_records(pytester, mode):
+    """Issue 20 point 9: the marker's on_expired='fail' wins over --apirec-expired=record, so
+    the printed advice is record mode (or, with the marker's mode, the marker's change)."""
+    setup(pytester)
+    paths = recorded(pytester)
+    age(paths["test_one"], 40)
+    marker = f"@pytest.mark.apirec(max_age='30d', on_expired='fail'{mode})\n"
+    tests = TESTS.replace("@pytest.mark.apirec\n", marker, 1)
+    pytester.makepyfile(test_exp=tests)
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=2, failed=1)
+    text = result.stdout.str()
+    assert (
+        "on_expired='fail' in @pytest.mark.apirec on test_exp.py::test_one overrides "
+        "--apirec-expired, so re-record the test in record mode: "
+    ) in text
+    before = paths["test_one"].read_text()
+    if mode:  # the marker's mode wins over --apirec-mode: the advice is to change it
+        said = "set mode='record' in @pytest.mark.apirec on test_exp.py::test_one "
+        assert said + "(it overrides --apirec-mode), then: pytest test_exp.py::test_one," in text
+        pytester.makepyfile(test_exp=tests.replace(mode, ", mode='record'"))
+        pytester.runpytest("test_exp.py::test_one").assert_outcomes(passed=1)
+        pytester.makepyfile(test_exp=tests)
+    else:
+        printed = "pytest test_exp.py::test_one --apirec-mode=record"
+        assert f"record mode: {printed}, or delete the file" in text
+        pytester.runpytest(*shlex.split(printed)[1:]).assert_outcomes(passed=1)
+    assert paths["test_one"].read_text() != before  # recorded again
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)

@@ -4,15 +4,19 @@ test's recording (issue 12, point 4)."""
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
-from .plugin_helpers import setup
+from .plugin_helpers import INI, setup
 
 # A test that calls the real openai SDK at the URL the outer test gives, through no patch of
 # its own: only the integration named by the run can record and replay it.
 CHAT = """
 import os
 import openai
+import shlex
+
 import pytest
 
 {marker}
@@ -121,3 +125,39 @@ def test_a_lone_plus_is_a_usage_error(pytester):
     pytester.makepyfile(test_names=NAMES_SEEN)
     result = pytester.runpytest("--apirec-integrations=+")
     result.stderr.fnmatch_lines(["*--apirec-integrations*'+' must be followed*"])
+
+
+@pytest.mark.parametrize(
+    ("ini", "args"),
+    [
+        ("", ["--apirec-integrations=openai"]),
+        ("apirec_integrations = ollama", ["--apirec-integrations=+openai"]),
+        ("", ["-o", "apirec_integrations=openai", "-o", "apirec_dir=elsewhere"]),
+        # another ini file: its list, not tox.ini's (which names none)
+        ("", ["-c", "alt.ini", "--rootdir", "."]),
+    ],
+)
+def test_the_printed_record_command_carries_the_runs_integrations_and_store(
+    pytester, monkeypatch, openai_server, ini, args
+):
+    """Issue 20 point 9: the command a miss prints, pasted, patches the same SDKs and writes
+    the same store as the run that missed (without them the call went out unrecorded)."""
+    monkeypatch.setenv("FAKE_OPENAI", openai_server.base_url)
+    setup(pytester, ini_extra=ini)
+    pytester.makepyfile(test_chat=CHAT.format(marker="@pytest.mark.apirec"))
+    alt = INI.format(extra="apirec_integrations = openai\napirec_dir = alt")
+    (pytester.path / "alt.ini").write_text(alt)
+    missed = pytester.runpytest("--apirec-mode=replay", *args)
+    missed.assert_outcomes(failed=1)
+    lines = missed.stdout.lines
+    printed = lines[lines.index(next(x for x in lines if x.endswith("To record it, run:"))) + 1]
+    command = printed.removeprefix("E").strip()
+    assert command.startswith("pytest test_chat.py::test_chat --apirec-mode=record-if-missing")
+    assert openai_server.requests == 0
+
+    pytester.runpytest(*shlex.split(command)[1:]).assert_outcomes(passed=1)
+    assert openai_server.requests == 1  # recorded: the call went through the integration
+    replayed = pytester.runpytest("--apirec-mode=replay", *args)
+    replayed.assert_outcomes(passed=1)
+    replayed.stdout.fnmatch_lines(["apirec: 1 replayed, 0 recorded*"])
+    assert openai_server.requests == 1

@@ -12,6 +12,7 @@ run (:mod:`apirec.pytest.environment`), so recordings a conftest opens itself fo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,3 +80,17 @@ def settings_layer(config: pytest.Config, marker: dict[str, Any], where: str) ->
         "max_age": max_age,
         "on_expired": on_expired if on_expired is not None else options.on_expired,
     }
+
+
+def advice(marker: dict[str, Any], nodeid: str, command: Callable[[str], str]) -> str | None:
+    """How to re-record an expired answer of a test whose marker fixes ``on_expired`` (not to
+    ``record``) or the mode: no ``--apirec-expired`` or ``--apirec-mode`` can change those, so
+    record mode, which replays nothing, is the way (``command(mode)``: the test's command in
+    that mode). None: the recorder's own advice (record-if-missing mode with
+    ``--apirec-expired=record``) works."""
+    fixed = marker.get("on_expired")
+    if fixed in (None, "record") and "mode" not in marker:
+        return None
+    where = f"@pytest.mark.apirec on {nodeid}"
+    why = f"on_expired={fixed!r} in {where} overrides --apirec-expired, so " if fixed else ""
+    return f"{why}re-record the test in record mode: {command('record')}"

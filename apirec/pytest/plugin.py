@@ -42,7 +42,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -237,8 +237,8 @@ def settings_for(item: pytest.Item) -> Settings:
     )
     marker_sets_mode, marker_sets_store = "mode" in marker, marker.get("store") is not None
 
-    def command() -> str:  # only a miss or an expired answer words it (lazy_extra)
-        text = _record_command(item, options, marker_sets_mode=marker_sets_mode)
+    def command(mode: str = "record-if-missing") -> str:  # only a miss or an expired answer
+        text = _record_command(item, mode, marker_sets_mode=marker_sets_mode)  # words it
         if not marker_sets_store:  # a store kind the marker sets is not the option's to change
             text += _store_option(item, settings.path)
         return text
@@ -253,19 +253,21 @@ def settings_for(item: pytest.Item) -> Settings:
         **prices.settings_extra(item.config),
         **budget.settings_extra(item.config),
     }
-    return replace(settings, extra=LazyExtra(extra, {"record_command": command}))
+    later: dict[str, Callable[[], Any]] = {"record_command": command}
+    later["expired_advice"] = lambda: expiry.advice(marker, item.nodeid, command)
+    return replace(settings, extra=LazyExtra(extra, later))
 
 
-def _record_command(item: pytest.Item, options: Options, *, marker_sets_mode: bool) -> str:
+def _record_command(item: pytest.Item, mode: str, *, marker_sets_mode: bool) -> str:
     # the node id as seen from where pytest was started, which need not be the rootdir
     _, sep, rest = item.nodeid.partition("::")
     here = os.path.relpath(item.path, item.config.invocation_params.dir) + sep + rest
     if marker_sets_mode:
         return (
-            f"set mode='record-if-missing' in @pytest.mark.apirec on {item.nodeid} "
+            f"set mode='{mode}' in @pytest.mark.apirec on {item.nodeid} "
             f"(it overrides --apirec-mode), then: pytest {shlex.quote(here)}"
         )
-    return servers.record_command(item)
+    return servers.record_command(item, mode)
 
 
 def _store_option(item: pytest.Item, path: Path) -> str:

@@ -85,14 +85,30 @@ class CarriedBack:
             HOOKS.uninstall()
 
 
-def record_command(item: pytest.Item) -> str:
+def record_command(item: pytest.Item, mode: str = "record-if-missing") -> str:
     """The command that records ``item``'s misses: its own, with the mode. Also what records
     a server's misses for it (the run's mode reaches the server through APIREC_MODE)."""
     # the node id as seen from where pytest was started, which need not be the rootdir
     _, sep, rest = item.nodeid.partition("::")
     here = os.path.relpath(item.path, item.config.invocation_params.dir) + sep + rest
-    argv = ["pytest", here, "--apirec-mode=record-if-missing"]
-    cli_dir = item.config.getoption("apirec_dir")
+    argv = ["pytest", here, f"--apirec-mode={mode}", *_run_options(item.config)]
+    return shlex.join(argv)
+
+
+def _run_options(config: pytest.Config) -> list[str]:
+    """The options of this run that decide what a recording intercepts and where it stores,
+    as given: without them a pasted command patches other SDKs or reads another store."""
+    argv: list[str] = []
+    for name, flag in (("inifilename", "-c"), ("rootdir", "--rootdir")):
+        value = config.getoption(name, None)
+        if value:
+            argv += [flag, str(value)]
+    for override in config.getoption("override_ini", None) or ():
+        if override.startswith("apirec_"):
+            argv += ["-o", override]
+    cli_dir = config.getoption("apirec_dir")
     if cli_dir:
         argv += ["--apirec-dir", cli_dir]
-    return shlex.join(argv)
+    for value in config.getoption("apirec_integrations") or ():
+        argv.append(f"--apirec-integrations={value}")
+    return argv

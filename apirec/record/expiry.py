@@ -94,6 +94,8 @@ class Expiry:
     on_expired: str
     mode: Mode
     record_command: str | None = None
+    # the caller's whole advice, when its own layers fix what record_command would change
+    advice: str | None = None
 
     def __post_init__(self) -> None:
         self._warned: set[str] = set()
@@ -105,7 +107,8 @@ class Expiry:
         """The judge for a recording's settings; None when nothing can expire."""
         if max_age is None or max_age == NEVER or mode in (Mode.RECORD, Mode.LIVE, Mode.COMPARE):
             return None
-        return cls(max_age, on_expired, mode, extra.get("record_command"))
+        advice = extra.get("expired_advice")
+        return cls(max_age, on_expired, mode, extra.get("record_command"), advice)
 
     def expired(self, entry: Mapping[str, Any]) -> dt.timedelta | None:
         """The answer's age when it is past ``max_age``, else None (also when unknown)."""
@@ -161,7 +164,9 @@ class Expiry:
                 )
             return
         how = "re-record it in record-if-missing mode with on_expired='record'"
-        if self.record_command and self.record_command.startswith("pytest "):
+        if self.advice:
+            how = self.advice
+        elif self.record_command and self.record_command.startswith("pytest "):
             # the age too: without it nothing has expired, and the stored answer replays
             max_age = format_age(self.max_age).replace(" ", "")
             how += f": {self.record_command} --apirec-max-age={max_age} --apirec-expired=record"
