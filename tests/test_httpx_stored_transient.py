@@ -1,6 +1,7 @@
-"""store_errors="all" through the httpx fallback (``"httpx"``, and ``"httpx2"`` that openai is built on): a stored 429 replays as the recorded HTTP
-response (status, headers, body), so the SDK's own handling (its retries, its exception) runs
-on replay as it ran live, with the fake API stopped."""
+"""store_errors="all" through the httpx fallback (``"httpx"``, and ``"httpx2"`` that openai
+is built on): a stored 429 replays as the recorded HTTP response (status, headers, body), so
+the SDK's own handling (its retries, its exception) runs on replay as it ran live, with the
+fake API stopped."""
 
 from __future__ import annotations
 
