@@ -8,7 +8,7 @@ the call reads it as if apirec had not looked; a position other than the start i
 key (a function may read from there). A path that names no regular file
 (an output path, a directory) stays its text. An output path the recorded call wrote names a
 file at replay: the replay that misses by its content looks again with such paths as their text
-(:func:`as_written`, :func:`read_paths`), so the file the call itself created does not change
+(:func:`as_written`, :data:`PATHS_READ`), so the file the call itself created does not change
 its key. This is the one place the keys layer reads files: the one rule every integration and
 ``@record`` share.
 
@@ -52,8 +52,8 @@ def is_file_object(value: Any) -> bool:
 
 # set while a call is keyed again with its paths as their text (as_written)
 _AS_WRITTEN: ContextVar[bool] = ContextVar("apirec_paths_as_written", default=False)
-# while keying (read_paths): whether a path was keyed by its content
-_READ: ContextVar[list[bool] | None] = ContextVar("apirec_paths_read", default=None)
+# set to a list while a call is keyed: True appended once a path is keyed by its content
+PATHS_READ: ContextVar[list[bool] | None] = ContextVar("apirec_paths_read", default=None)
 
 
 @contextlib.contextmanager
@@ -64,17 +64,6 @@ def as_written() -> Iterator[None]:
         yield
     finally:
         _AS_WRITTEN.reset(token)
-
-
-@contextlib.contextmanager
-def read_paths() -> Iterator[list[bool]]:
-    """A list that holds True once a path keyed in the block was keyed by its content."""
-    seen: list[bool] = []
-    token = _READ.set(seen)
-    try:
-        yield seen
-    finally:
-        _READ.reset(token)
 
 
 def path_key(value: PurePath, where: str = "") -> str | dict[str, str]:
@@ -100,7 +89,7 @@ def path_key(value: PurePath, where: str = "") -> str | dict[str, str]:
                 digest.update(chunk)
     except (OSError, ValueError):
         return str(value)
-    seen = _READ.get()
+    seen = PATHS_READ.get()
     if seen is not None:
         seen.append(True)
     return {"file": value.name, "sha256": digest.hexdigest()}
