@@ -13,7 +13,9 @@ as the body is stored decoded) and body, read as a stream, and replayed as an
 ``httpx.Response`` built from them: the SDK parses it as it parses a live one, server-sent
 events and NDJSON streams included. A response with a transient status (408, 409, 429, 5xx)
 reaches the caller but is not stored, as transient errors are not
-(:mod:`apirec.record.error_policy`), so an SDK's retry records the answer that ended it.
+(:mod:`apirec.record.error_policy`), so an SDK's retry records the answer that ended it; stored
+all the same (``store_errors="all"``), it replays as the recorded response (status, headers,
+body), so the SDK's retries and its own exception run as they ran live.
 
 The recordings are all named ``httpx.send`` (or ``httpx2.send``); sync and async clients share
 them. A request made inside a call already intercepted (a typed integration's, a ``@record``
@@ -74,12 +76,15 @@ class TransientResponse(Exception):
     """A response with a transient status: raised inside the recorded call so that it is not
     stored (by default), caught around it so that the caller gets the response all the same."""
 
+    # the response itself, while recording; a replayed one (rebuilt from its stored
+    # attributes, without __init__) has none and is rebuilt from status, headers and body
+    _live: Any = None
+
     def __init__(self, status_code: int, headers: list[list[str]], content: bytes) -> None:
         super().__init__(f"HTTP {status_code}")
         self.status_code = status_code
         self.headers = headers
         self.content = content
-        self._live: Any = None  # the response itself, while recording
 
 
 def _stored_headers(headers: Any) -> list[list[str]]:

@@ -352,7 +352,7 @@ class Canonicalizer:
         if isinstance(value, dt.timedelta):
             return value.total_seconds()
         if isinstance(value, PurePath):  # a file by its name and content (keys.files)
-            return self.value(path_key(value), where, None, None)
+            return self.value(path_key(value, where), where, None, None)
         if is_file_object(value):
             return self.value(file_key(value, where), where, None, None)
         if isinstance(value, uuid.UUID | Decimal):

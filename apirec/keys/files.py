@@ -6,13 +6,17 @@ file stands in keys and stored arguments for ``{"file": <base name>, "sha256": <
 A file object is read whole (httpx uploads it from its start) and its position put back, so
 the call reads it as if apirec had not looked; a position other than the start is part of the
 key (a function may read from there). A path that names no regular file
-(an output path, a directory) stays its text. This is the one place the keys layer reads
-files: the one rule every integration and ``@record`` share.
+(an output path, a directory) stays its text. An output path the recorded call wrote names a
+file at replay: the replay that misses by its content looks again with such paths as their text
+(:func:`as_written`, :data:`PATHS_READ`), so the file the call itself created does not change
+its key. This is the one place the keys layer reads files: the one rule every integration and
+``@record`` share.
 
 A file object is read only when it can end: one backed by a descriptor must be a regular file
 (``/dev/zero``, a FIFO or a socket never ends), and no file object is read past
 :data:`MAX_FILE_BYTES`; either is an :class:`UnhashableArgument` that says why, with the
 caller's position put back, as after any failed read (a text file that does not decode).
+A path is not read past :data:`MAX_FILE_BYTES` either.
 ``tempfile.NamedTemporaryFile``'s wrapper is a file object like the file it wraps.
 """
 
@@ -24,6 +28,8 @@ import io
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import PurePath
 from typing import Any
 
@@ -44,17 +50,48 @@ def is_file_object(value: Any) -> bool:
     return isinstance(value, io.IOBase) or (bool(_WRAPPERS) and isinstance(value, _WRAPPERS))
 
 
-def path_key(value: PurePath) -> str | dict[str, str]:
+# set while a call is keyed again with its paths as their text (as_written)
+_AS_WRITTEN: ContextVar[bool] = ContextVar("apirec_paths_as_written", default=False)
+# set to a list while a call is keyed: True appended once a path is keyed by its content
+PATHS_READ: ContextVar[list[bool] | None] = ContextVar("apirec_paths_read", default=None)
+
+
+@contextlib.contextmanager
+def as_written() -> Iterator[None]:
+    """Key every path as its text, as it was keyed when its file did not exist yet."""
+    token = _AS_WRITTEN.set(True)
+    try:
+        yield
+    finally:
+        _AS_WRITTEN.reset(token)
+
+
+def path_key(value: PurePath, where: str = "") -> str | dict[str, str]:
     """A path to a regular file as its base name and digest; any other path as its text."""
+    if _AS_WRITTEN.get():
+        return str(value)
     try:
         if not os.path.isfile(value):
             return str(value)
-        digest = hashlib.sha256()
-        with open(value, "rb") as f:
-            while chunk := f.read(_CHUNK):
-                digest.update(chunk)
+        size = os.stat(value).st_size
     except (OSError, ValueError):  # unreadable, or a path with a NUL: keyed as written
         return str(value)
+    if size > MAX_FILE_BYTES:
+        raise _too_large(value, where, f"{size} bytes")
+    digest = hashlib.sha256()
+    read = 0
+    try:
+        with open(value, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                read += len(chunk)
+                if read > MAX_FILE_BYTES:  # grew while read
+                    raise _too_large(value, where, f"more than {MAX_FILE_BYTES} bytes")
+                digest.update(chunk)
+    except (OSError, ValueError):
+        return str(value)
+    seen = PATHS_READ.get()
+    if seen is not None:
+        seen.append(True)
     return {"file": value.name, "sha256": digest.hexdigest()}
 
 

@@ -7,12 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from apirec.gate.rules import NO_RULES
+from apirec.keys.files import PATHS_READ, as_written
 from apirec.keys.spec import KeySpec
 from apirec.record.calls import Call
 from apirec.record.context import current_test_id
 from apirec.record.modes import Mode
 from apirec.record.settings import Settings
 from apirec.record.stored_answers import Answers
+
+# the modes that read what is stored
+_LOOKING_UP = (Mode.REPLAY, Mode.RECORD_IF_MISSING, Mode.COMPARE)
 
 
 def prepare_call(
@@ -45,7 +49,18 @@ def prepare_call(
         )  # fmt: skip
     bound = spec.bind(instance, args, kwargs)
     # through the write gate: the key is computed from what will be stored
-    name, key, for_key, for_store = spec.call_key(bound, test_id, rules)
+    read: list[bool] = []
+    token = PATHS_READ.set(read)  # no context manager: this is every call's path
+    try:
+        name, key, for_key, for_store = spec.call_key(bound, test_id, rules)
+    finally:
+        PATHS_READ.reset(token)
+    if read and settings.mode in _LOOKING_UP and not answers.store.count(key):
+        # an output path the recorded call wrote was keyed as its text when it did not exist
+        with as_written():
+            written = spec.call_key(bound, test_id, rules)
+        if answers.store.count(written[1]):
+            name, key, for_key, for_store = written
     index = next(answers.state(key).counter)
     owner = None if spec.shared else test_id
     if owner is not None:
