@@ -8,7 +8,7 @@ the call reads it as if apirec had not looked; a position other than the start i
 key (a function may read from there). A path that names no regular file
 (an output path, a directory) stays its text. An output path the recorded call wrote names a
 file at replay: the replay that misses by its content looks again with such paths as their text
-(:func:`as_written`, :data:`PATHS_READ`), so the file the call itself created does not change
+(:func:`as_written`, :func:`paths_read`), so the file the call itself created does not change
 its key. This is the one place the keys layer reads files: the one rule every integration and
 ``@record`` share.
 
@@ -52,8 +52,15 @@ def is_file_object(value: Any) -> bool:
 
 # set while a call is keyed again with its paths as their text (as_written)
 _AS_WRITTEN: ContextVar[bool] = ContextVar("apirec_paths_as_written", default=False)
-# set to a list while a call is keyed: True appended once a path is keyed by its content
-PATHS_READ: ContextVar[list[bool] | None] = ContextVar("apirec_paths_read", default=None)
+# paths keyed by their content so far, by any thread: a caller compares it before and after
+# keying a call (two reads of an int on every call's path, not a ContextVar set and reset); a
+# count another thread moved meanwhile costs only a second look that finds the same key
+_paths_read = 0
+
+
+def paths_read() -> int:
+    """How many paths have been keyed by their content in this process so far."""
+    return _paths_read
 
 
 @contextlib.contextmanager
@@ -89,9 +96,8 @@ def path_key(value: PurePath, where: str = "") -> str | dict[str, str]:
                 digest.update(chunk)
     except (OSError, ValueError):
         return str(value)
-    seen = PATHS_READ.get()
-    if seen is not None:
-        seen.append(True)
+    global _paths_read
+    _paths_read += 1
     return {"file": value.name, "sha256": digest.hexdigest()}
 
 

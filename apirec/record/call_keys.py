@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from apirec.gate.rules import NO_RULES
-from apirec.keys.files import PATHS_READ, as_written
+from apirec.keys.files import as_written, paths_read
 from apirec.keys.spec import KeySpec
 from apirec.record.calls import Call
 from apirec.record.context import current_test_id
@@ -49,13 +49,9 @@ def prepare_call(
         )  # fmt: skip
     bound = spec.bind(instance, args, kwargs)
     # through the write gate: the key is computed from what will be stored
-    read: list[bool] = []
-    token = PATHS_READ.set(read)  # no context manager: this is every call's path
-    try:
-        name, key, for_key, for_store = spec.call_key(bound, test_id, rules)
-    finally:
-        PATHS_READ.reset(token)
-    if read and settings.mode in _LOOKING_UP and not answers.store.count(key):
+    read = paths_read()
+    name, key, for_key, for_store = spec.call_key(bound, test_id, rules)
+    if paths_read() != read and settings.mode in _LOOKING_UP and not answers.store.count(key):
         # an output path the recorded call wrote was keyed as its text when it did not exist
         with as_written():
             written = spec.call_key(bound, test_id, rules)
