@@ -5,7 +5,6 @@ directory and moto's S3 server on 127.0.0.1, each command run in its own process
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -15,21 +14,9 @@ import pytest
 import apirec
 from apirec.stores.json_store import dumps
 from apirec.stores.msgpack.writer import FILE_NAME
-from tests.test_cli_remote import cli
+from tests.test_cli_remote import KIB, _payload, cli, speak
 
 pytest.importorskip("obstore")
-
-KIB = 1024
-
-
-def _audio(text: str) -> bytes:
-    block = hashlib.sha256(text.encode()).digest()
-    return (block * (100 * KIB // len(block) + 1))[: 100 * KIB]
-
-
-@apirec.record(name="tts.speak")
-def speak(text: str) -> bytes:
-    return _audio(text)
 
 
 @apirec.record(name="docs.fetch")
@@ -39,7 +26,7 @@ def fetch(name: str) -> dict:
 
 def _calls() -> None:
     with apirec.test_context("tests/test_tts.py::test_speak"):
-        assert speak("hello") == _audio("hello")
+        assert speak("hello") == _payload("hello")
     with apirec.test_context("tests/test_docs.py::test_fetch"):
         assert len(fetch("manual")["pages"]) == 300
 

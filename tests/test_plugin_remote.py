@@ -12,7 +12,8 @@ import pytest
 
 from .plugin_helpers import setup
 
-TESTS = """
+# a large answer (a body over 64 KiB: kept remotely when a remote is set)
+FETCH = """
 import pytest
 import apirec
 
@@ -22,7 +23,11 @@ calls = []
 def fetch(name):
     calls.append(name)
     return {"name": name, "pages": ["lorem ipsum " * 30 for _ in range(300)]}
+"""
 
+TESTS = (
+    FETCH
+    + """
 def test_fetch(apirec):
     assert len(fetch("manual")["pages"]) == 300
 
@@ -30,6 +35,7 @@ def test_fetch(apirec):
 def test_marker_turns_it_off(apirec):
     assert len(fetch("local")["pages"]) == 300
 """
+)
 
 
 def _bodies(recs):

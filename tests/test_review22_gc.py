@@ -18,9 +18,8 @@ from tests.test_cli_remote import cli
 from .plugin_helpers import setup
 
 
-def _branch_run(pytester, tmp_path, monkeypatch, *args):
-    """Record the branch, then replay it writing its usage report (as its CI does); the
-    branch's checkout is then gone. Returns the remote's directory and the report."""
+def _recorded_branch(pytester, tmp_path, monkeypatch, *args):
+    """The branch's two tests recorded against a ``file://`` remote; returns its directory."""
     store = tmp_path / "remote"
     store.mkdir()
     setup(pytester)
@@ -29,7 +28,14 @@ def _branch_run(pytester, tmp_path, monkeypatch, *args):
     )
     monkeypatch.setenv("APIREC_REMOTE", f"file://{store}")
     monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))
-    pytester.runpytest("--apirec-mode=record", *args[:1]).assert_outcomes(passed=2)
+    pytester.runpytest("--apirec-mode=record", *args).assert_outcomes(passed=2)
+    return store
+
+
+def _branch_run(pytester, tmp_path, monkeypatch, *args):
+    """Record the branch, then replay it writing its usage report (as its CI does); the
+    branch's checkout is then gone. Returns the remote's directory and the report."""
+    store = _recorded_branch(pytester, tmp_path, monkeypatch, *args[:1])
     (kept,) = pytester.path.glob("recordings")
     time.sleep(0.05)
     pytester.runpytest("--apirec-usage=usage.json", *args)
@@ -80,15 +86,7 @@ def test_gc_does_not_trust_the_report_of_a_narrowed_run(pytester, tmp_path, monk
 def test_gc_keeps_the_objects_of_a_recording_the_report_could_not_read(
     pytester, tmp_path, monkeypatch
 ):
-    store = tmp_path / "remote"
-    store.mkdir()
-    setup(pytester)
-    pytester.makepyfile(
-        test_branch=BRANCH_TESTS, test_other=BRANCH_TESTS.replace("branch", "other")
-    )
-    monkeypatch.setenv("APIREC_REMOTE", f"file://{store}")
-    monkeypatch.setenv("APIREC_CACHE_DIR", str(tmp_path / "cache"))
-    pytester.runpytest("--apirec-mode=record").assert_outcomes(passed=2)
+    store = _recorded_branch(pytester, tmp_path, monkeypatch)
     assert len(os.listdir(store)) == 2
     # the branch's recording in the middle of a merge conflict: unreadable for now
     (damaged,) = [

@@ -6,17 +6,11 @@ fallbacks: ``except Exception``); a missing remote object does not: the test pas
 from __future__ import annotations
 
 from .plugin_helpers import setup
+from .test_plugin_remote import FETCH
 
-TESTS = """
-import apirec
-
-calls = []
-
-@apirec.record(name="docs.fetch")
-def fetch(name):
-    calls.append(name)
-    return {"name": name, "pages": ["lorem ipsum " * 30 for _ in range(300)]}
-
+TESTS = (
+    FETCH
+    + """
 def fetch_or_fallback(name):
     try:  # what retry and fallback layers do
         return fetch(name)
@@ -27,6 +21,7 @@ def test_fetch(apirec):
     assert fetch_or_fallback("manual")["name"] == "manual"
     assert calls == []
 """
+)
 
 
 def test_a_control_miss_swallowed_by_the_code_still_fails_the_test(pytester, tmp_path, monkeypatch):
