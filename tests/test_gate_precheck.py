@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apirec.gate.detect import find_spans, might_hold_token
+from apirec.gate.prefixes import holds_a_prefix
 from apirec.gate.tokens import SHAPES
 from tests.test_gate_detector import JWT, OAI, TOKEN_AUTH, TOKENS, b64
 
@@ -145,3 +146,24 @@ def test_a_unicode_space_after_the_prefix_is_flagged(sample):
     for text in (sample, f"Ω {sample} ß", f"{sample}\u0661"):
         packed = msgpack.packb(["f", {"h": [text, 65, "/"]}, "t::x"], use_bin_type=True)
         assert might_hold_token(packed), packed
+
+
+@pytest.mark.parametrize("prefix", sorted({p for shape in SHAPES for p in shape.prefixes}))
+def test_the_one_compiled_search_knows_every_prefix(prefix):
+    """Text with no shape's prefix skips the detector's passes: every prefix must be one the
+    compiled search finds, wherever it stands in a long text and next to non-ASCII bytes."""
+    long = "plain words, ids_and-dashes " * 120
+    for text in (prefix, long + prefix, prefix + long, f"\xe9{prefix}\xff", long + prefix + long):
+        assert holds_a_prefix(text), text
+    assert not holds_a_prefix(long)
+    assert not holds_a_prefix(long + prefix[:-1] + "\xe9" + prefix[-1])
+
+
+def test_text_the_compiled_search_cannot_read_is_searched_the_slow_way():
+    """A lone surrogate (text decoded with surrogateescape) cannot be handed to the compiled
+    search, which would refuse it as "no prefix": such text still finds its token."""
+    pad = "plain words " * 20  # long enough for the compiled search to be asked
+    bearer = "Authorization: Bearer abc123DEF456ghi"
+    for text in (f"\udcff {pad}{OAI}", f"{OAI} {pad}\udc80", f"x\ud800y {pad}{bearer}"):
+        assert find_spans(text), text
+        assert find_spans(text, fenced=False), text

@@ -118,6 +118,19 @@ def test_float_rounding_is_configurable():
     assert key_of(takes, 0.30000000001) == key_of(takes, 0.3)
 
 
+def test_a_float_keys_the_same_in_any_order_of_calls():
+    """Rounding is memoized per function: what one call rounded first must not change how
+    a later call's value (its negative zero, a value that rounds to it) is keyed."""
+    values = [0.3, 0.1 + 0.2, -0.0, 0.0, 0.7, 0.70000000001, 1e-7, -1e-7, 2.5, 0.123456789]
+    fresh = {repr(v): canonical(takes, v) for v in values}  # a new spec per value
+    one = spec_for(takes)
+    for order in (values, values[::-1]):
+        for v in order:
+            assert one.canonical(one.bind(None, (v,), {}))[0] == fresh[repr(v)], v
+    assert fresh[repr(-0.0)] == fresh[repr(0.0)] == {"value": 0.0}
+    assert str(fresh[repr(-1e-7)]["value"]) == "0.0"  # rounds to zero, without its sign
+
+
 class Client:
     @apirec.record
     def method(self, x, y=1):

@@ -100,6 +100,7 @@ class Canonicalizer:
         # (name, context) -> is a secret; names repeat call after call
         self._secrets: dict[str | tuple[str, str], bool] = {}
         self._shapes: dict[tuple[Any, ...], _Order | None] = {}  # see plain()
+        self._floats: dict[float, float] = {}  # see _float()
 
     def _secret(self, name: str, context: str | None = None) -> bool:
         """The one names rule (:mod:`apirec.gate.names`), plus the user's ``redact=``."""
@@ -285,10 +286,17 @@ class Canonicalizer:
         return self.value(value, where, None, None)
 
     def _float(self, value: float) -> float:
-        if math.isfinite(value):
-            rounded = round(value, self.float_digits)
-            return rounded + 0.0  # folds -0.0 into 0.0
-        return value
+        cached = self._floats.get(value)  # round() with digits costs ~0.4 µs: memoized
+        if cached is not None:
+            return cached
+        if not math.isfinite(value):
+            return value
+        rounded = round(value, self.float_digits) + 0.0  # + 0.0 folds -0.0 into 0.0
+        # Only values a person sets (temperature=0.7), which recur call after call; not the
+        # many digits of a vector, which would fill the table with values seen once.
+        if rounded == value and len(self._floats) < 1024:
+            self._floats[value] = rounded
+        return rounded
 
     def _mapping(
         self,
