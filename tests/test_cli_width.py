@@ -79,3 +79,51 @@ def test_output_that_is_not_a_terminal_keeps_every_cell_whole(
     assert lines[1].startswith(LONG + " ")
     drift = "\n".join(_lines(capsys, "drift", str(store), "--trust", "tests"))
     assert str(store) in drift
+
+
+NARROW = [60, 40]
+
+
+def _fits(shown: str, columns: int) -> list[str]:
+    lines = shown.splitlines()
+    # a command to copy is printed whole (a terminal's own wrapping keeps it one line)
+    too_wide = [s for s in lines if len(s) > columns and not s.startswith("  apirec ")]
+    assert not too_wide, shown
+    return lines
+
+
+@pytest.mark.parametrize("columns", NARROW)
+def test_ls_fits_a_narrow_terminal_naming_each_recording(store: Path, columns: int) -> None:
+    code, shown, _ = run_on_terminal(["ls", str(store)], columns=columns)
+    assert code == 0, shown
+    lines = _fits(shown, columns)
+    functions = [line for line in lines if line.endswith(".a_method")]
+    tests = [line for line in lines if "test_forec" in line]
+    assert len(functions) == len(tests) == 2, shown  # each recording's function and test
+    assert "2 recordings" in shown
+
+
+@pytest.mark.parametrize("columns", NARROW)
+def test_drift_fits_a_narrow_terminal(store: Path, columns: int) -> None:
+    code, shown, _ = run_on_terminal(["drift", str(store), "--trust", "tests"], columns=columns)
+    assert code == 0, shown
+    lines = _fits(shown, columns)
+    assert any("humidity" in line for line in lines), shown
+    assert any(line.rstrip().endswith(".json") for line in lines), shown  # the example file
+
+
+@pytest.mark.parametrize("columns", NARROW)
+def test_verify_fits_a_narrow_terminal(store: Path, columns: int) -> None:
+    code, shown, _ = run_on_terminal(["verify", str(store)], columns=columns)
+    assert code == 0, shown
+    lines = _fits(shown, columns)
+    assert any("Forecast  " in line for line in lines), shown  # the type keeps its end
+
+
+@pytest.mark.parametrize("columns", [30])  # at 40 its table fits by cutting the test
+def test_stats_fits_a_narrow_terminal(store: Path, columns: int) -> None:
+    code, shown, _ = run_on_terminal(["stats", str(store), "--by", "test"], columns=columns)
+    assert code == 0, shown
+    lines = _fits(shown, columns)
+    assert any("tests/integ" in line for line in lines), shown  # the test keeps its start
+    assert any("total" in line for line in lines), shown

@@ -95,7 +95,8 @@ def takes(value):
         (dt.date(2024, 1, 2), "2024-01-02"),
         (uuid.UUID(int=1), "00000000-0000-0000-0000-000000000001"),
         (Decimal("1.10"), "1.10"),
-        (Path("/tmp/x"), "/tmp/x"),
+        (Path("/"), "/"),  # a directory: its text
+        (Path("/no/such/dir/out.txt"), {"absent": 1, "file": "out.txt"}),  # an output path
         (b"\x00\xff", b"\x00\xff"),
         (0.1 + 0.2, 0.3),
         (1.23456789, 1.234568),

@@ -253,6 +253,11 @@ def _all_digits(column: list[str]) -> bool:
     return bool(filled) and all(c.replace(",", "").isdigit() for c in filled)
 
 
+# the narrowest a cut column goes ("…create", "test_repl…"); narrower than that, a table
+# whose lines still do not fit is printed as one block of "NAME: value" lines per row
+NARROWEST = 8
+
+
 def table(
     rows: Sequence[Sequence[str]],
     headers: Sequence[str],
@@ -262,21 +267,25 @@ def table(
     right: Collection[int] = (),
 ) -> None:
     """Left-aligned columns; numbers (all-digit cells, blanks aside) and the columns ``right``
-    names (numbers with units: ``45.3k``, ``0.13s``) right-aligned. ``fit`` names the
-    columns that may be cut so that lines fit the terminal (:func:`terminal_width`): index ->
-    ``"end"`` to keep a cell's end (paths, qualified names), ``"start"`` to keep its start;
-    the widest is cut first, down to its header or 10 characters."""
+    names (numbers with units: ``45.3k``, ``0.13s``) right-aligned. On a terminal
+    (:func:`terminal_width`) lines fit its width: ``fit`` names the columns that may be cut,
+    index -> ``"end"`` to keep a cell's end (paths, qualified names), ``"start"`` to keep its
+    start; the widest is cut first, down to its header or :data:`NARROWEST` characters. A
+    table that cannot fit so is printed as :func:`blocks` instead. A pipe or a file gets
+    every cell whole."""
+    fit = fit or {}
     cells = [[str(c) for c in row] for row in rows]
     widths = [max(len(c) for c in col) for col in zip(headers, *cells, strict=True)]
     numeric = [i in right or _all_digits([r[i] for r in cells]) for i in range(len(headers))]
-    limit = terminal_width() if fit else None
-    if fit and limit is not None:
-        floor = {i: max(len(headers[i]), 10) for i in fit}
+    limit = terminal_width()
+    if limit is not None:
+        floor = {i: max(len(headers[i]), NARROWEST) for i in fit}
         excess = sum(widths) + 2 * (len(widths) - 1) - limit
         while excess > 0:
             cuttable = [i for i in fit if widths[i] > floor[i]]
-            if not cuttable:
-                break  # as narrow as the columns go
+            if not cuttable:  # as narrow as the columns go, and still too wide
+                blocks(cells, headers, out, limit, fit)
+                return
             widest = max(cuttable, key=lambda i: widths[i])
             widths[widest] -= 1
             excess -= 1
@@ -295,6 +304,38 @@ def table(
     print(line(headers), file=out)
     for row in cells:
         print(line(row), file=out)
+
+
+def blocks(
+    rows: Sequence[Sequence[str]],
+    headers: Sequence[str],
+    out: TextIO,
+    width: int,
+    fit: Mapping[int, str],
+) -> None:
+    """A table too wide for ``width`` columns, as one block of ``HEADER: value`` lines per
+    row, blocks apart by a blank line; blank cells left out. A value too long for its line is
+    cut as :func:`table` cuts its column (``fit``), or else (a column never cut) carried on
+    over the next lines. The indent of the first header is the blocks' indent."""
+    indent = " " * (len(headers[0]) - len(headers[0].lstrip()))
+    labels = [h.strip() + ":" for h in headers]
+    label_width = max(len(label) for label in labels) + 1
+    room = max(width - len(indent) - label_width, NARROWEST)
+    for n, row in enumerate(rows):
+        if n:
+            print(file=out)
+        for i, (label, cell) in enumerate(zip(labels, row, strict=True)):
+            value = cell.strip()
+            if not value:
+                continue
+            if i in fit:
+                cut = shorten if fit[i] == "end" else shorten_end
+                lines = [cut(value, room)]
+            else:
+                lines = [value[at : at + room] for at in range(0, len(value), room)]
+            print(indent + label.ljust(label_width) + lines[0], file=out)
+            for more in lines[1:]:
+                print(indent + " " * label_width + more, file=out)
 
 
 def say(text: str, out: TextIO, indent: str = "") -> None:

@@ -25,8 +25,18 @@ from typing import TextIO
 import apirec.stores.msgpack.store  # noqa: F401
 from apirec.cli.answers import Answers
 from apirec.cli.base import MSGPACK_FILE as FILE_NAME
-from apirec.cli.base import plural
-from apirec.cli.common import OK, PROBLEMS, UsageError, _searched, say, shorten_end, table
+from apirec.cli.base import plural, terminal_width
+from apirec.cli.common import (
+    NARROWEST,
+    OK,
+    PROBLEMS,
+    UsageError,
+    _searched,
+    say,
+    shorten,
+    shorten_end,
+    table,
+)
 from apirec.cli.drift_report import Report, TypeReport, ordered
 from apirec.cli.progress import Progress
 from apirec.codec.drift import Checker
@@ -126,10 +136,8 @@ def _print(report: Report, imported: list[str], out: TextIO) -> None:
         _print_type(report, t, out)
     unchecked = [t for _, t in sorted(report.types.items()) if not t.checked]
     if unchecked:
-        print(
-            "\nNot checked (apirec may not import their package, or does not rebuild them):",
-            file=out,
-        )
+        print(file=out)
+        say("Not checked (apirec may not import their package, or does not rebuild them):", out)
         rows = [[f"{t.values:,}", f"{len(t.files):,}", t.name, _why(t)] for t in unchecked]
         table(rows, ["VALUES", "FILES", "TYPE", "WHY"], out, fit={2: "end", 3: "start"})
     if report.unversioned_breaks:
@@ -158,7 +166,10 @@ def _print(report: Report, imported: list[str], out: TextIO) -> None:
 
 def _print_type(report: Report, t: TypeReport, out: TextIO) -> None:
     state = "BREAKS REPLAY" if t.breaks else ("unknown fields" if t.problems else "ok")
-    print(f"{t.name}  [{state}]", file=out)
+    state = f"  [{state}]"
+    width = terminal_width()  # on a terminal, the name keeps its end (the class)
+    name = t.name if width is None else shorten(t.name, max(width - len(state), NARROWEST))
+    print(name + state, file=out)
     recorded = ", ".join(
         f"{version} ({plural(n, 'file')})" for version, n in sorted(t.recorded.items())
     )

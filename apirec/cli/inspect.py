@@ -27,6 +27,7 @@ from apirec.cli.common import (
     load_target,
     recording_files,
     recordings_dirs,
+    say,
     shorten_end,
     table,
 )
@@ -128,11 +129,12 @@ def ls(args: argparse.Namespace) -> int:
     kept = [plural(local, "blob")] if local else []
     if len(shared) > local:  # the others are on the remote (read through the cache)
         kept.append(f"{plural(len(shared) - local, 'object')} on the remote")
-    print(
+    say(
         f"{plural(len(found), 'recording')}, {human_size(total)}"
         + (f" ({', '.join(kept)})" if kept else "")
         + (f"; {left_out}" if left_out else "")
-        + (f"; {broken} unreadable" if broken else "")
+        + (f"; {broken} unreadable" if broken else ""),
+        sys.stdout,
     )
     return PROBLEMS if broken else OK
 

@@ -34,6 +34,7 @@ from apirec.cli.common import (
     blob_homes,
     msgpack_stores,
     recording_files,
+    say,
     table,
 )
 from apirec.cli.progress import Progress
@@ -216,13 +217,14 @@ def verify(args: argparse.Namespace) -> int:
             check_store(root, trusted, report, answers, progress.step)
     out = sys.stdout
     for problem in report.problems:
-        print(f"PROBLEM  {problem}", file=out)
+        say(f"PROBLEM  {problem}", out)
     gap = "\n" if report.problems else ""
     if report.types:
         title = (
             "Types not rebuilt with only the modules trusted here (DecodeError, unless trusted):"
         )
-        print(gap + title, file=out)
+        print(gap, end="", file=out)
+        say(title, out)
         rows = [[f"{n:,}", name, why] for (name, why), n in sorted(report.types.items())]
         table(rows, ["FILES", "TYPE", "WHY"], out, fit={1: "end", 2: "start"})
         gap = "\n"
@@ -230,44 +232,50 @@ def verify(args: argparse.Namespace) -> int:
         title = (
             "Recorded errors that replay as apirec.ReplayedError unless their modules are trusted:"
         )
-        print(f"{gap}{title}", file=out)
+        print(gap, end="", file=out)
+        say(title, out)
         rows = [[f"{n:,}", name] for name, n in sorted(report.errors.items())]
         table(rows, ["FILES", "CLASS"], out, fit={1: "end"})
         gap = "\n"
     untrusted = _untrusted(report)
     if untrusted:
         trust = " ".join(f"--trust {name}" for name in [*trusted, *untrusted])
-        print(
-            "(judged in this process, which trusts only apirec and the modules --trust names;\n"
-            "your tests, whose integrations trust their SDKs, may replay these as the SDK's own;"
-            f"\ncheck them as replayed with:\n  apirec verify {shlex.quote(args.path)} {trust})",
-            file=out,
+        say("(judged in this process, which trusts only apirec and the modules --trust names;", out)
+        say(
+            "your tests, whose integrations trust their SDKs, may replay these as the SDK's own;",
+            out,
         )
+        say("check them as replayed with:", out)
+        # whole on a terminal too, to be copied (which a terminal's own wrapping keeps)
+        print(f"  apirec verify {shlex.quote(args.path)} {trust})", file=out)
     if report.provider_errors:
         title = (
             "Recorded provider errors in llama-stack's form (rebuilt as the SDK's own class "
             'by patch_openai(rec, keys="llama-stack")):'
         )
-        print(gap + title, file=out)
+        print(gap, end="", file=out)
+        say(title, out)
         rows = [[f"{n:,}", *names] for names, n in sorted(report.provider_errors.items())]
         table(rows, ["FILES", "PROVIDER", "CLASS"], out)
         gap = "\n"
     orphans = _unreferenced_blobs(Path(args.path))
     if orphans:
-        print(
-            f"{gap}{plural(len(orphans), 'blob')} no recording refers to (apirec prune "
+        print(gap, end="", file=out)
+        say(
+            f"{plural(len(orphans), 'blob')} no recording refers to (apirec prune "
             f"deletes them with the recordings it deletes), such as {orphans[0]}",
-            file=out,
+            out,
         )
         gap = "\n"
     strict_fail = args.strict and bool(report.types)
     status = "FAILED" if report.problems or strict_fail else "ok"
-    print(
-        f"{gap}{status}: {plural(report.files, 'recording')} checked, "
+    print(gap, end="", file=out)
+    say(
+        f"{status}: {plural(report.files, 'recording')} checked, "
         f"{plural(len(report.problems), 'problem')}, "
         f"{plural(len(report.types), 'type')} not resolved"
         + (" (--strict)" if strict_fail else ""),
-        file=out,
+        out,
     )
     return PROBLEMS if report.problems or strict_fail else OK
 

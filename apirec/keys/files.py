@@ -5,12 +5,14 @@ directory and a different call when the file changed: a file object or a path to
 file stands in keys and stored arguments for ``{"file": <base name>, "sha256": <digest>}``.
 A file object is read whole (httpx uploads it from its start) and its position put back, so
 the call reads it as if apirec had not looked; a position other than the start is part of the
-key (a function may read from there). A path that names no regular file
-(an output path, a directory) stays its text. An output path the recorded call wrote names a
-file at replay: the replay that misses by its content looks again with such paths as their text
-(:func:`as_written`, :func:`paths_read`), so the file the call itself created does not change
-its key. This is the one place the keys layer reads files: the one rule every integration and
-``@record`` share.
+key (a function may read from there). A path that names nothing yet (an output path the call
+will write, often under a temporary directory) is ``{"file": <base name>, "absent": True}``, so
+the same test replays from another directory; any other path (a directory) stays its text.
+A path keyed so was keyed otherwise when recorded when the recorded call itself wrote its file
+(absent then, there now) or when earlier apirec versions kept it as its text: the replay
+that misses looks again as recorded then (:func:`as_recorded`, :func:`paths_keyed_as_files`),
+so neither changes the key. This is the one place the keys layer reads files: the one rule
+every integration and ``@record`` share.
 
 A file object is read only when it can end: one backed by a descriptor must be a regular file
 (``/dev/zero``, a FIFO or a socket never ends), and no file object is read past
@@ -50,39 +52,54 @@ def is_file_object(value: Any) -> bool:
     return isinstance(value, io.IOBase) or (bool(_WRAPPERS) and isinstance(value, _WRAPPERS))
 
 
-# set while a call is keyed again with its paths as their text (as_written)
-_AS_WRITTEN: ContextVar[bool] = ContextVar("apirec_paths_as_written", default=False)
-# paths keyed by their content so far, by any thread: a caller compares it before and after
-# keying a call (two reads of an int on every call's path, not a ContextVar set and reset); a
-# count another thread moved meanwhile costs only a second look that finds the same key
-_paths_read = 0
+# How a path may have been keyed when its call was recorded, other than as it is keyed now, in
+# the order a replay that misses looks for them (as_recorded): its file absent then (the
+# recorded call wrote it), or by earlier apirec versions, which kept a path to nothing as its text.
+ABSENT, TEXT = "absent", "text"
+OLDER_PATH_KEYS = (ABSENT, TEXT)
+# set while a call is keyed again as recorded then (as_recorded)
+_AS_RECORDED: ContextVar[str | None] = ContextVar("apirec_paths_as_recorded", default=None)
+# paths keyed other than by their text so far, by any thread: a caller compares it before and
+# after keying a call (two reads of an int on every call's path, not a ContextVar set and
+# reset); a count another thread moved meanwhile costs only a second look that finds nothing new
+_paths_as_files = 0
 
 
-def paths_read() -> int:
-    """How many paths have been keyed by their content in this process so far."""
-    return _paths_read
+def paths_keyed_as_files() -> int:
+    """How many paths have been keyed by their content or as absent in this process so far."""
+    return _paths_as_files
 
 
 @contextlib.contextmanager
-def as_written() -> Iterator[None]:
-    """Key every path as its text, as it was keyed when its file did not exist yet."""
-    token = _AS_WRITTEN.set(True)
+def as_recorded(older: str) -> Iterator[None]:
+    """Key every path as ``older`` (one of :data:`OLDER_PATH_KEYS`) keyed it: :data:`ABSENT`,
+    a path to a regular file or to nothing as absent; :data:`TEXT`, every path as its text."""
+    token = _AS_RECORDED.set(older)
     try:
         yield
     finally:
-        _AS_WRITTEN.reset(token)
+        _AS_RECORDED.reset(token)
 
 
-def path_key(value: PurePath, where: str = "") -> str | dict[str, str]:
-    """A path to a regular file as its base name and digest; any other path as its text."""
-    if _AS_WRITTEN.get():
+def path_key(value: PurePath, where: str = "") -> str | dict[str, str | bool]:
+    """A path to a regular file as its base name and digest, a path to nothing as its base
+    name marked absent; any other path as its text."""
+    global _paths_as_files
+    older = _AS_RECORDED.get()
+    if older == TEXT:
         return str(value)
     try:
-        if not os.path.isfile(value):
-            return str(value)
-        size = os.stat(value).st_size
+        info = os.stat(value)
+    except FileNotFoundError:  # an output path: where it is does not matter, its name does
+        _paths_as_files += 1
+        return {"file": value.name, "absent": True}
     except (OSError, ValueError):  # unreadable, or a path with a NUL: keyed as written
         return str(value)
+    if not stat.S_ISREG(info.st_mode):
+        return str(value)
+    if older == ABSENT:
+        return {"file": value.name, "absent": True}
+    size = info.st_size
     if size > MAX_FILE_BYTES:
         raise _too_large(value, where, f"{size} bytes")
     digest = hashlib.sha256()
@@ -96,8 +113,7 @@ def path_key(value: PurePath, where: str = "") -> str | dict[str, str]:
                 digest.update(chunk)
     except (OSError, ValueError):
         return str(value)
-    global _paths_read
-    _paths_read += 1
+    _paths_as_files += 1
     return {"file": value.name, "sha256": digest.hexdigest()}
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from apirec.gate.rules import NO_RULES
-from apirec.keys.files import as_written, paths_read
+from apirec.keys.files import OLDER_PATH_KEYS, as_recorded, paths_keyed_as_files
 from apirec.keys.spec import KeySpec
 from apirec.record.calls import Call
 from apirec.record.context import current_test_id
@@ -49,14 +49,21 @@ def prepare_call(
         )  # fmt: skip
     bound = spec.bind(instance, args, kwargs)
     # through the write gate: the key is computed from what will be stored
-    read = paths_read()
+    as_files = paths_keyed_as_files()
     name, key, for_key, for_store = spec.call_key(bound, test_id, rules)
-    if paths_read() != read and settings.mode in _LOOKING_UP and not answers.store.count(key):
-        # an output path the recorded call wrote was keyed as its text when it did not exist
-        with as_written():
-            written = spec.call_key(bound, test_id, rules)
-        if answers.store.count(written[1]):
-            name, key, for_key, for_store = written
+    if (
+        paths_keyed_as_files() != as_files
+        and settings.mode in _LOOKING_UP
+        and not answers.store.count(key)
+    ):
+        # a path may have been keyed otherwise when recorded (apirec.keys.files): absent then
+        # (an output path the recorded call wrote), or as its text (by earlier versions)
+        for older in OLDER_PATH_KEYS:
+            with as_recorded(older):
+                then = spec.call_key(bound, test_id, rules)
+            if then[1] != key and answers.store.count(then[1]):
+                name, key, for_key, for_store = then
+                break
     index = next(answers.state(key).counter)
     owner = None if spec.shared else test_id
     if owner is not None:
