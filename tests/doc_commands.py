@@ -185,7 +185,12 @@ def _pytest_refuses(
             text=True,
             timeout=120,
         )
-    return "" if done.returncode == 0 else (done.stdout + done.stderr).strip()[-800:]
+    if done.returncode == 0:
+        return ""
+    printed = (done.stdout + done.stderr).splitlines()
+    # pytest's error lines (a usage error, or the test's ``E`` lines), else all it printed
+    said = [line for line in printed if line.startswith("E ") or "error" in line.lower()]
+    return "\n".join(said or printed)
 
 
 def command_problems(block: Block, env: dict[str, str]) -> list[str]:
@@ -193,9 +198,11 @@ def command_problems(block: Block, env: dict[str, str]) -> list[str]:
     command; [] when they all would."""
     known = plugin_options()
     wrong: list[str] = []
+    told: set[str] = set()  # an exported name is said once, not at each command after it
     for command in commands(block):
         names = {name for name, _ in command.env if name.startswith("APIREC_")}
-        unread = sorted(names - apirec_variables())
+        unread = sorted(names - apirec_variables() - told)
+        told.update(unread)
         wrong += [f"{command.text}: apirec reads no {name}" for name in unread]
         if command.argv[:1] == ("apirec",):
             stderr = io.StringIO()
