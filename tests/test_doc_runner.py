@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.doc_blocks import ROOT, blocks, missing_lines
-from tests.doc_config import config_problem
 from tests.doc_commands import command_problems, commands
+from tests.doc_config import config_problem
 from tests.doc_sessions import output_differences, run_session, session_problems
 from tests.test_docs import (
     NO_KEYS,
