@@ -318,9 +318,11 @@ def test_the_blocks_not_run_are_these() -> None:
 
 @pytest.mark.parametrize("block", NOT_RUN, ids=where)
 def test_block_not_run_says_why_and_compiles(block: Block) -> None:
-    assert block.lang == "python", f"{block.where}: only Python blocks may be left unrun"
+    # a json block so marked is only parsed (tests/test_docs_data.py)
+    assert block.lang in ("python", "json"), f"{block.where}: only Python and JSON may be unrun"
     assert block.not_run, f"{block.where}: 'Not run by apirec's CI:' gives no reason"
-    assert syntax_error(block) is None, f"{block.where}: {syntax_error(block)}"
+    if block.lang == "python":
+        assert syntax_error(block) is None, f"{block.where}: {syntax_error(block)}"
 
 
 @pytest.mark.parametrize("block", [b for b in SESSIONS if b.run_in], ids=where)
