@@ -26,7 +26,10 @@ run to run and machine to machine:
 - ``...`` on the page stands for any text, on one line or across lines (doctest's ELLIPSIS):
   a page may leave out the output it does not discuss.
 
-Everything else must be the same, line for line.
+Everything else must be the same, line for line. Each command's exit status is kept apart from
+what it prints and compared too (``status_problems``), as ``...`` could hide a failure: a
+command that exits non-zero must be followed on the page by ``$ echo $?`` and the status it
+prints; a command not so followed must exit 0.
 """
 
 from __future__ import annotations
