@@ -40,6 +40,9 @@ ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)=(.*)$", re.S)
 PYTHON = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?$")
 # a test whose recording opens: APIREC_* variables are read when one does
 USES_THE_FIXTURE = "def test_nothing(apirec):\n    pass\n"
+# what the check does not need: their start-up is most of a run's (hypothesis' import, a second)
+OTHER_PLUGINS = ("cacheprovider", "xdist", "hypothesispytest", "anyio", "asyncio")
+OTHER_PLUGINS_OFF = [arg for name in OTHER_PLUGINS for arg in ("-p", f"no:{name}")]
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,7 @@ def _pytest_refuses(
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "test_nothing.py").write_text(USES_THE_FIXTURE, encoding="utf-8")
         Path(tmp, "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-        argv = ["-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--strict-config", *given]
+        argv = ["-q", "--strict-config", *OTHER_PLUGINS_OFF, *given]
         done = subprocess.run(
             [sys.executable, "-m", "pytest", *argv, "test_nothing.py"],
             cwd=tmp,
