@@ -12,13 +12,8 @@ from tests.doc_blocks import ROOT, blocks, missing_lines
 from tests.doc_commands import command_problems, commands
 from tests.doc_config import config_problem
 from tests.doc_sessions import output_differences, run_session, session_problems
-from tests.test_docs import (
-    NO_KEYS,
-    SCRIPTS,
-    run_as_written,
-    shown_unaccounted,
-    uncalled_tests,
-)
+from tests.test_docs import NO_KEYS, SCRIPTS, run_as_written, uncalled_tests
+from tests.test_docs_shown import shown_unaccounted
 
 
 def _page(tmp_path: Path, text: str) -> Path:
