@@ -37,6 +37,8 @@ from pathlib import Path
 from tests.doc_blocks import ROOT, Block
 
 ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)=(.*)$", re.S)
+# options of uv run and pipx run that take a value (which may be "apirec" itself)
+LAUNCHER_VALUES = {"--spec", "--with", "--from", "--python", "--project", "--directory"}
 PYTHON = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?$")
 # a test whose recording opens: APIREC_* variables are read when one does
 USES_THE_FIXTURE = "def test_nothing(apirec):\n    pass\n"
@@ -62,7 +64,7 @@ def _program(argv: list[str]) -> list[str]:
             rest = argv[2:]
             # the launcher's own options (--with X, --spec X) until the program
             while rest and rest[0] not in ("apirec", "pytest") and not PYTHON.match(rest[0]):
-                rest = rest[1:]
+                rest = rest[2:] if rest[0] in LAUNCHER_VALUES else rest[1:]
             argv = rest
         elif PYTHON.match(argv[0]) and "-m" in argv[1:]:
             at = argv.index("-m")

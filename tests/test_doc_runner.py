@@ -344,7 +344,7 @@ def test_shell_commands_that_work_when_pasted_pass(tmp_path: Path) -> None:
     shell = """\
         uv run pytest --apirec-mode=record-if-missing --apirec-max-age 30d -k week
         python3 -m pytest -o apirec_repeats=last --override-ini=apirec_mode=replay -n 2
-        env APIREC_MODE=replay pipx run apirec ls tests/recordings --older-than 30d
+        env APIREC_MODE=replay pipx run --spec apirec apirec ls tests/recordings --older-than 30d
         export APIREC_REMOTE=s3://my-bucket/apirec
         python -m apirec pull tests/recordings --jobs 16 && pytest --apirec-strict
         """

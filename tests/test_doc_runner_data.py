@@ -117,3 +117,10 @@ def test_a_diff_block_must_apply_to_the_file_it_changes(tmp_path: Path) -> None:
     broken = diff_problem(_block(tmp_path, "diff", CHANGE.replace("+ 1", "+"), before))
     assert broken and "does not compile" in broken
     assert "names no file" in (diff_problem(_block(tmp_path, "diff", CHANGE)) or "")
+
+
+def test_json_that_no_code_writes_is_marked_and_only_parsed(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("```json\n{\"a\": 1}\n```\n<sub>Not run by apirec's CI: a user's file.</sub>\n")
+    (block,) = blocks(page)
+    assert block.not_run == "a user's file" and parse_json(block) == ({"a": 1}, False)
