@@ -9,15 +9,25 @@ elisions and ``# file.py`` headings aside), and the files themselves run in the 
 (examples/docs/*.py as scripts, the example projects through their tests). A block that needs
 software apirec's CI cannot install is followed instead by ``<sub>Not run by apirec's CI:
 REASON.</sub>``: it is only compiled (a syntax check), and the reason must not be empty. Shell
-blocks: every ``apirec`` command must parse, and every ``--apirec-*`` option given to pytest
-must exist. A block of ``$ COMMAND`` lines with their output, followed by ``<sub>Output
-checked: run in a copy of [DIR](...).</sub>`` or ``<sub>Output checked: run from the
-repository's root.</sub>``, is run there and compared with what it shows, normalised as
-tests/doc_sessions.py says (widths, durations, UTC times, the temporary directory, ``...``);
-a marker that ends ``, with s3://BUCKET on a local S3 server (moto).`` runs its commands with
+blocks: every command must work when pasted (tests/doc_commands.py): ``apirec ...`` (also as
+``python -m apirec``, ``pipx run``, ``uv run``) is parsed whole by apirec's own parser, so a
+bad option, value, choice or missing argument fails; ``pytest ...`` (also ``python3 -m``,
+``uv run``, ``env X=1``) has its ``--apirec-*`` options, ``-o apirec_*`` keys and ``APIREC_*``
+variables given to the real pytest and plugin, which must accept them; any ``APIREC_*``
+variable set or exported must be one apirec's code names. A block of ``$ COMMAND`` lines with
+their output, followed by ``<sub>Output checked: run in a copy of [DIR](...).</sub>`` or
+``<sub>Output checked: run from the repository's root.</sub>``, is run there and compared with
+what it shows, normalised as tests/doc_sessions.py says (widths, durations, UTC times, the
+temporary directory, ``...``), and each command's exit status with what the page shows (a
+failing command is followed by ``$ echo $?`` and its status; any other must exit 0); a
+marker that ends ``, with s3://BUCKET on a local S3 server (moto).`` runs its commands with
 that bucket served on 127.0.0.1 and the standard AWS variables pointing at it.
 ``toml`` and ``ini`` blocks must parse, and a pytest configuration or price table in one must
 be accepted by pytest with apirec's plugin and ``--strict-config`` (tests/doc_config.py).
+``json``, ``yaml`` and ``diff`` blocks (tests/doc_data.py): JSON must parse, and JSON that
+shows what apirec writes (a recording, a compare report) must show only keys the code writes
+there; YAML must parse, naming only apirec's pre-commit hooks; a diff must apply to the file it
+changes.
 """
 
 from __future__ import annotations

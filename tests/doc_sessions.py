@@ -26,7 +26,10 @@ run to run and machine to machine:
 - ``...`` on the page stands for any text, on one line or across lines (doctest's ELLIPSIS):
   a page may leave out the output it does not discuss.
 
-Everything else must be the same, line for line.
+Everything else must be the same, line for line. Each command's exit status is kept apart from
+what it prints and compared too (``status_problems``), as ``...`` could hide a failure: a
+command that exits non-zero must be followed on the page by ``$ echo $?`` and the status it
+prints; a command not so followed must exit 0.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ from pathlib import Path
 from tests.doc_blocks import Block
 
 PROMPT = "$ "
+STATUSES = "exit-statuses"  # in the session's temporary directory: each command's, a line each
+ECHO_STATUS = "echo $?"
 HOME = "/home/me"  # what the session's home directory is called in what it prints
 RULE = re.compile(r"([-=─])\1{3,}")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -80,12 +85,18 @@ def run_session(block: Block, tmp: Path, env: dict[str, str]) -> str:
         shutil.copytree(block.run_in, cwd, ignore=shutil.ignore_patterns("__pycache__"))
     home = tmp / "home"  # a fresh home: a default cache (~/.cache/apirec) that starts empty
     home.mkdir()
+    statuses = shlex.quote(str(tmp / STATUSES))
     script = []
     for line in block.text.splitlines():
         if line.startswith(PROMPT):
             command = line.removeprefix(PROMPT).replace("/tmp", str(fake_tmp))
             # the prompt line is printed first; the command then sees the status before it
-            script.append(f"__s=$?; printf '%s\\n' {shlex.quote(line)}; (exit $__s); {command}")
+            # (each command's own is kept, apart from what it prints, to be compared)
+            kept = f"echo $__s >> {statuses}; " if script else ""
+            script.append(
+                f"__s=$?; {kept}printf '%s\\n' {shlex.quote(line)}; (exit $__s); {command}"
+            )
+    script.append(f"echo $? >> {statuses}")
     bin_dir = os.path.dirname(sys.executable)
     env = {
         **{k: v for k, v in env.items() if not k.startswith("AWS_") and k != "XDG_CACHE_HOME"},
@@ -153,6 +164,38 @@ def normalise(text: str) -> str:
     text = "\n".join(" ".join(line.split()) for line in text.strip().splitlines())
     text = RULE.sub(r"\1\1\1\1", text)
     return DURATION.sub("<time>", DATE.sub("<date>", text))
+
+
+def exit_statuses(tmp: Path) -> list[int]:
+    """The exit status of each command of the session run in ``tmp``, in order."""
+    return [int(n) for n in (tmp / STATUSES).read_text().split()]
+
+
+def status_problems(shown: str, statuses: list[int]) -> list[str]:
+    """The commands whose exit status the page does not show as it was: a command that fails
+    must be followed by ``$ echo $?`` and the status it printed; any other must exit 0."""
+    lines = shown.splitlines()
+    prompts = [n for n, line in enumerate(lines) if line.startswith(PROMPT)]
+    wrong: list[str] = []
+    for i, (at, status) in enumerate(zip(prompts, statuses, strict=True)):
+        command = lines[at].removeprefix(PROMPT)
+        echoed = i + 1 < len(prompts) and lines[prompts[i + 1]] == PROMPT + ECHO_STATUS
+        if echoed:
+            after = prompts[i + 1] + 1
+            page = lines[after].strip() if after < len(lines) else ""
+            if page != str(status):
+                wrong.append(f"{command}: exited {status}, the page's echo $? shows {page!r}")
+        elif status != 0:
+            wrong.append(f"{command}: exited {status}; show it with a line '$ echo $?' after it")
+    return wrong
+
+
+def session_problems(block: Block, tmp: Path, env: dict[str, str]) -> str | None:
+    """What the page shows wrongly of its session (output, exit statuses), or None."""
+    printed = run_session(block, tmp, env)
+    found = status_problems(block.text, exit_statuses(tmp))
+    differences = output_differences(block.text, printed)
+    return "\n".join([*found, differences or ""]).strip() or None
 
 
 def output_differences(shown: str, printed: str) -> str | None:

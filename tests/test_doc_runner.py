@@ -9,15 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.doc_blocks import ROOT, blocks, missing_lines
+from tests.doc_commands import command_problems, commands
 from tests.doc_config import config_problem
-from tests.doc_sessions import output_differences, run_session
-from tests.test_docs import (
-    NO_KEYS,
-    SCRIPTS,
-    run_as_written,
-    shown_unaccounted,
-    uncalled_tests,
-)
+from tests.doc_sessions import output_differences, run_session, session_problems
+from tests.test_docs import NO_KEYS, SCRIPTS, run_as_written, uncalled_tests
+from tests.test_docs_shown import shown_unaccounted
 
 
 def _page(tmp_path: Path, text: str) -> Path:
@@ -305,3 +301,77 @@ def test_a_session_against_the_local_s3_server_is_compared(tmp_path: Path) -> No
     wrong = shown.replace("0 were there", "1 were there")
     differences = output_differences(wrong, printed)
     assert differences is not None and "+uploaded 1 object" in differences
+
+
+@pytest.mark.parametrize(
+    ("command", "refused"),
+    [
+        # a value the plugin refuses, given to the real pytest
+        ("pytest --apirec-mode=record-if-mising", "'record-if-mising' is not a valid record mode"),
+        ("pytest --apirec-max-age 30days -q", "'30days' is not an age"),
+        ("pytest --apirec-repeats=first", "invalid choice: 'first'"),
+        # apirec's own parser: a bad choice, a bad value, a missing argument
+        ("apirec stats tests/recordings --by colour", "invalid choice: 'colour'"),
+        ("apirec pull tests/recordings --jobs many", "'many' is not a whole number"),
+        ("apirec diff tests/recordings/a.json", "the following arguments are required: B"),
+        # the other forms of the same commands
+        ("uv run pytest --apirec-mode=recrd", "'recrd' is not a valid record mode"),
+        ("python3 -m pytest --apirec-no-such", "unknown option --apirec-no-such"),
+        ("python -m apirec ls --no-such", "unrecognized arguments: --no-such"),
+        ("python3 -m apirec verify", "required"),
+        ("$ apirec ls tests/recordings --no-such\nno output compared here", "--no-such"),
+        ("pipx run apirec scan x --no-such", "unrecognized arguments: --no-such"),
+        ("env APIREC_MODE=bogus pytest -q", "'bogus' is not a valid record mode"),
+        ("APIREC_MODE=record pytest --apirec-expired=never", "'never'"),
+        ("pytest -o apirec_typo=1", "unknown ini key apirec_typo (-o)"),
+        ("pytest -o apirec_repeats=first", "apirec_repeats"),
+        ("pytest --override-ini=apirec_mode=bogus", "'bogus' is not a valid record mode"),
+        ("APIREC_MOD=replay pytest", "apirec reads no APIREC_MOD"),
+        ("export APIREC_REMOTE_URL=s3://b/p\napirec pull tests/recordings", "no APIREC_REMOTE_URL"),
+        ("export APIREC_MODE=bogus\npytest -q", "'bogus' is not a valid record mode"),
+    ],
+)
+def test_a_shell_command_that_would_not_work_when_pasted_is_caught(
+    tmp_path: Path, command: str, refused: str
+) -> None:
+    # review 20: only option names were checked, and only of `apirec` and `pytest` as written
+    (block,) = blocks(_page(tmp_path, f"```bash\n{command}\n```\n"))
+    problems = command_problems(block, NO_KEYS)
+    assert len(problems) == 1 and refused in problems[0], problems
+
+
+def test_shell_commands_that_work_when_pasted_pass(tmp_path: Path) -> None:
+    shell = """\
+        uv run pytest --apirec-mode=record-if-missing --apirec-max-age 30d -k week
+        python3 -m pytest -o apirec_repeats=last --override-ini=apirec_mode=replay -n 2
+        env APIREC_MODE=replay pipx run --spec apirec apirec ls tests/recordings --older-than 30d
+        export APIREC_REMOTE=s3://my-bucket/apirec
+        python -m apirec pull tests/recordings --jobs 16 && pytest --apirec-strict
+        """
+    (block,) = blocks(_page(tmp_path, f"```sh\n{textwrap.dedent(shell)}```\n"))
+    programs = [c.argv[:1] for c in commands(block)]
+    assert programs == [("pytest",), ("pytest",), ("apirec",), (), ("apirec",), ("pytest",)]
+    assert command_problems(block, NO_KEYS) == []
+
+
+@pytest.mark.parametrize(
+    ("shown", "wrong"),
+    [
+        # review 20: a failed command hid behind `...`
+        ("$ apirec ls tests/recordings/no-such-dir\n...\n", "exited 2; show it with"),
+        ("$ apirec ls tests/recordings/no-such-dir\n...\n$ echo $?\n1\n", "echo $? shows '1'"),
+        ("$ apirec --version\n...\n$ echo $?\n1\n", "exited 0, the page's echo $?"),
+        ("$ apirec ls tests/recordings/no-such-dir\n...\n$ echo $?\n2\n", None),
+    ],
+)
+def test_a_session_shows_each_commands_exit_status(
+    tmp_path: Path, shown: str, wrong: str | None
+) -> None:
+    (block,) = blocks(
+        _page(
+            tmp_path,
+            f"```\n{shown}```\n<sub>Output checked: run from the repository's root.</sub>\n",
+        )
+    )
+    problems = session_problems(block, tmp_path, NO_KEYS)
+    assert (problems is None) if wrong is None else (problems and wrong in problems), problems

@@ -1,0 +1,234 @@
+"""How the commands of a shell block are shown to work when pasted (see tests/doc_blocks.py).
+
+Each command of a ``bash``/``sh``/``console``/``shell`` block (or a ``$ COMMAND`` line of a
+session) is read as the shell would: continuations joined, ``&&``/``||``/``;``/``|`` chains
+split, redirections and comments dropped, a ``$ `` prompt taken off, ``VAR=value`` and
+``env VAR=value`` prefixes and ``export VAR=value`` kept as the command's environment. The
+program is then found behind ``uv run``, ``pipx run`` and ``python``/``python3 -m``: ``apirec``
+(``python -m apirec``) and ``pytest`` (``python -m pytest``) are checked, any other program is
+not.
+
+- ``apirec COMMAND ...``: the whole argv is parsed by apirec's own parser
+  (``apirec.cli.parser.build``), so an unknown option, a bad value or choice and a missing
+  argument fail.
+- ``pytest ...``: every ``--apirec-*`` option and every ini key given with ``-o`` /
+  ``--override-ini`` must be the plugin's (as ``pytest --help`` lists them); then those
+  options, those ``-o apirec_*`` keys and the command's ``APIREC_*`` variables are given to the
+  real pytest (with ``--strict-config``) beside a test that uses the ``apirec`` fixture, so a
+  value the plugin refuses (``--apirec-mode=record-if-mising``, ``-o apirec_repeats=x``,
+  ``APIREC_MODE=x``) fails with the plugin's own message.
+- ``APIREC_*`` variables (in front of any command, or exported) must be ones apirec's code
+  names: the ``"APIREC_..."`` string literals of the apirec package.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import re
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from tests.doc_blocks import ROOT, Block
+
+ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)=(.*)$", re.S)
+# options of uv run and pipx run that take a value (which may be "apirec" itself)
+LAUNCHER_VALUES = {"--spec", "--with", "--from", "--python", "--project", "--directory"}
+PYTHON = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?$")
+# a test whose recording opens: APIREC_* variables are read when one does
+USES_THE_FIXTURE = "def test_nothing(apirec):\n    pass\n"
+# what the check does not need: their start-up is most of a run's (hypothesis' import, a second)
+OTHER_PLUGINS = ("cacheprovider", "xdist", "hypothesispytest", "anyio", "asyncio")
+OTHER_PLUGINS_OFF = [arg for name in OTHER_PLUGINS for arg in ("-p", f"no:{name}")]
+
+
+@dataclass(frozen=True)
+class Command:
+    argv: tuple[str, ...]  # the program first: "apirec", "pytest" or what the line runs
+    env: tuple[tuple[str, str], ...] = field(default=())  # its VAR=value and the exports before
+
+    @property
+    def text(self) -> str:
+        return " ".join([*(f"{k}={v}" for k, v in self.env), *self.argv])
+
+
+def _program(argv: list[str]) -> list[str]:
+    """The argv with its launcher taken off: ``uv run``, ``pipx run``, ``python -m``."""
+    while argv:
+        if argv[:2] in (["uv", "run"], ["pipx", "run"]):
+            rest = argv[2:]
+            # the launcher's own options (--with X, --spec X) until the program
+            while rest and rest[0] not in ("apirec", "pytest") and not PYTHON.match(rest[0]):
+                rest = rest[2:] if rest[0] in LAUNCHER_VALUES else rest[1:]
+            argv = rest
+        elif PYTHON.match(argv[0]) and "-m" in argv[1:]:
+            at = argv.index("-m")
+            if any(not a.startswith("-") for a in argv[1:at]):  # a script runs, not a module
+                return argv
+            argv = argv[at + 1 :]
+        else:
+            return argv
+    return argv
+
+
+def commands(block: Block) -> list[Command]:
+    """Each command of a shell block, as the module docstring says."""
+    text = re.sub(r"\\\n", " ", block.text)
+    prompts = any(line.startswith("$ ") for line in text.splitlines())
+    exported: dict[str, str] = {}
+    found: list[Command] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if prompts or block.lang in ("console", ""):  # commands after a prompt, output below
+            if not line.startswith("$ "):
+                continue
+            line = line.removeprefix("$ ")
+        if not line or line.startswith("#"):
+            continue
+        for part in re.split(r"&&|\|\||;|\|", line.split(" #")[0]):
+            argv = shlex.split(part.split(">")[0].split("&")[0], comments=True)
+            env = dict(exported)
+            if argv and argv[0] == "env":
+                argv.pop(0)
+            while argv and ASSIGNMENT.match(argv[0]):
+                name, value = ASSIGNMENT.match(argv.pop(0)).groups()  # type: ignore[union-attr]
+                env[name] = value
+            if argv and argv[0] == "export":
+                for arg in argv[1:]:
+                    if found_assignment := ASSIGNMENT.match(arg):
+                        exported[found_assignment.group(1)] = found_assignment.group(2)
+                env = dict(exported)
+                argv = []
+            argv = _program(argv)
+            if argv or env:
+                found.append(Command(tuple(argv), tuple(env.items())))
+    return found
+
+
+@cache
+def apirec_variables() -> frozenset[str]:
+    """The ``APIREC_*`` names apirec's code reads or sets: its string literals of that form."""
+    names: set[str] = set()
+    for path in (ROOT / "apirec").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            value = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(value, str) and re.fullmatch(r"APIREC_[A-Z0-9_]*[A-Z0-9]", value):
+                names.add(value)
+    return frozenset(names)
+
+
+@dataclass(frozen=True)
+class PluginOptions:
+    takes_value: dict[str, bool]  # --apirec-NAME -> whether it takes a value
+    ini_keys: frozenset[str]  # apirec_NAME
+
+
+@cache
+def plugin_options() -> PluginOptions:
+    """The plugin's options and ini keys, as ``pytest --help`` lists them."""
+    shown = subprocess.run(
+        [sys.executable, "-m", "pytest", "--help", "-p", "no:cacheprovider"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout
+    found = re.finditer(r"(--apirec[\w-]+)(=)?", shown)
+    options = {m.group(1): m.group(2) is not None for m in found}
+    ini = frozenset(re.findall(r"^\s+(apirec_\w+) \(", shown, re.M))
+    return PluginOptions(options, ini)
+
+
+def _pytest_settings(argv: tuple[str, ...], known: PluginOptions) -> tuple[list[str], list[str]]:
+    """The apirec options and ``-o apirec_*`` keys of a pytest argv, as ``--name=value`` and
+    ``-o key=value`` arguments; and what is not the plugin's."""
+    given: list[str] = []
+    wrong: list[str] = []
+    args = list(argv[1:])
+    while args:
+        arg = args.pop(0)
+        if arg.startswith("--apirec"):
+            name, eq, _ = arg.partition("=")
+            if name not in known.takes_value:
+                wrong.append(f"unknown option {name}")
+            elif known.takes_value[name] and not eq and args and not args[0].startswith("-"):
+                given.append(f"{name}={args.pop(0)}")
+            else:
+                given.append(arg)
+        elif arg in ("-o", "--override-ini") or arg.startswith(("-o", "--override-ini=")):
+            pair = args.pop(0) if arg in ("-o", "--override-ini") and args else arg
+            pair = pair.removeprefix("--override-ini=").removeprefix("-o")
+            key = pair.split("=")[0]
+            if key.startswith("apirec") and key not in known.ini_keys:
+                wrong.append(f"unknown ini key {key} (-o)")
+            elif key.startswith("apirec"):
+                given += ["-o", pair]
+    return given, wrong
+
+
+@cache
+def _pytest_refuses(
+    given: tuple[str, ...], env: tuple[tuple[str, str], ...], base: tuple[tuple[str, str], ...]
+) -> str:
+    """What the real pytest says when run with these settings beside a test that opens a
+    recording, or "" when it passes."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "test_nothing.py").write_text(USES_THE_FIXTURE, encoding="utf-8")
+        Path(tmp, "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        argv = ["-q", "--strict-config", *OTHER_PLUGINS_OFF, *given]
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", *argv, "test_nothing.py"],
+            cwd=tmp,
+            env={**dict(base), **dict(env)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    if done.returncode == 0:
+        return ""
+    printed = (done.stdout + done.stderr).splitlines()
+    # pytest's error lines (a usage error, or the test's ``E`` lines), else all it printed
+    said = [line for line in printed if line.startswith("E ") or "error" in line.lower()]
+    return "\n".join(said or printed)
+
+
+def command_problems(block: Block, env: dict[str, str]) -> list[str]:
+    """Why the block's commands would not work when pasted (apirec's and pytest's), with the
+    command; [] when they all would."""
+    known = plugin_options()
+    wrong: list[str] = []
+    told: set[str] = set()  # an exported name is said once, not at each command after it
+    for command in commands(block):
+        names = {name for name, _ in command.env if name.startswith("APIREC_")}
+        unread = sorted(names - apirec_variables() - told)
+        told.update(unread)
+        wrong += [f"{command.text}: apirec reads no {name}" for name in unread]
+        if command.argv[:1] == ("apirec",):
+            stderr = io.StringIO()
+            try:
+                with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+                    _parser().parse_args(list(command.argv[1:]))
+            except SystemExit as stopped:  # --help exits 0
+                if stopped.code != 0:
+                    wrong.append(f"{command.text}: {stderr.getvalue().strip().splitlines()[-1]}")
+        elif command.argv[:1] == ("pytest",):
+            given, unknown = _pytest_settings(command.argv, known)
+            wrong += [f"{command.text}: {problem}" for problem in unknown]
+            variables = tuple((k, v) for k, v in command.env if k.startswith("APIREC_"))
+            if not unknown and (given or variables):
+                base = tuple(sorted(env.items()))
+                if refused := _pytest_refuses(tuple(given), variables, base):
+                    wrong.append(f"{command.text}: pytest refuses it:\n{refused}")
+    return wrong
+
+
+def _parser():  # type: ignore[no-untyped-def]
+    from apirec.cli.parser import build
+
+    return build()
