@@ -33,7 +33,6 @@ changes.
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,25 +140,3 @@ def missing_lines(block: Block) -> list[str]:
         except ValueError:
             missing.append(raw.strip())
     return missing
-
-
-def shell_commands(block: Block) -> list[list[str]]:
-    """Each command of a shell block, as argv: continuations joined, prompts, pipes and
-    redirections dropped, ``&&`` chains split, environment assignments left out."""
-    text = re.sub(r"\\\n", " ", block.text)
-    commands: list[list[str]] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if block.lang in ("console", ""):  # commands after a prompt, their output below them
-            if not line.startswith("$ "):
-                continue
-            line = line.removeprefix("$ ")
-        if not line or line.startswith("#"):
-            continue
-        for part in re.split(r"&&|\|\||;|\|", line.split(" #")[0]):
-            argv = shlex.split(part.split(">")[0].split("&")[0], comments=True)
-            while argv and re.match(r"^\w+=", argv[0]):
-                argv.pop(0)
-            if argv:
-                commands.append(argv)
-    return commands

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.doc_blocks import ROOT, SHELL, Block, blocks, pages, shell_commands
+from tests.doc_blocks import ROOT, SHELL, Block, blocks, pages
+from tests.doc_commands import commands
 
 # a markdown link's target: relative ones only (no scheme, no anchor-only)
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
@@ -37,9 +38,8 @@ def install_problems(block: Block, known: set[str]) -> list[str]:
     repository (``path/to/apirec``, or a relative path to it from where the page's commands
     run) nor a package apirec's pyproject names."""
     wrong: list[str] = []
-    for argv in shell_commands(block):
-        if argv[:3] == ["python", "-m", "pip"]:
-            argv = argv[2:]
+    for command in commands(block):  # python -m pip: pip, as the runner reads commands
+        argv = list(command.argv)
         if argv[:2] != ["pip", "install"]:
             continue
         for arg in argv[2:]:
