@@ -65,6 +65,7 @@ from apirec.pytest import (
     renames,
     sequences,
     servers,
+    startup,
     tracebacks,
     usage,
 )
@@ -130,6 +131,16 @@ def _store(config: pytest.Config) -> str | None:
             f"{', '.join(STORE_KINDS)}"
         )
     return store
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """Named with ``-p apirec.pytest.plugin`` (the plugin's module before the start-up was
+    split off, in users' configs with ``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``): pytest registers
+    this module itself, first. The start-up (options, ini keys, marker, fixture) is registered
+    as its entry point would be, under its name ``apirec``: the entry point, autoloaded or
+    named with ``-p apirec``, is then not loaded again. Loaded by the start-up: a no-op."""
+    if not pluginmanager.is_registered(startup) and pluginmanager.get_plugin("apirec") is None:
+        pluginmanager.register(startup, "apirec")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -244,8 +244,12 @@ class Startup:
 
             self.plugin = plugin
             self._stop_observing()  # the plugin's own observer takes over
-            self.config.pluginmanager.register(plugin, NAME)
-            plugin.catch_up(self.config, self.reports, self.closed)
+            manager = self.config.pluginmanager
+            # ``-p apirec.pytest.plugin``: pytest registered it itself, and configures it
+            if not manager.is_registered(plugin):
+                manager.register(plugin, NAME)
+            if self.reports or self.closed:  # none before pytest_configure: nothing to catch
+                plugin.catch_up(self.config, self.reports, self.closed)
             self.reports, self.closed = [], []
         return self.plugin
 
