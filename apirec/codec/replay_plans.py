@@ -294,12 +294,19 @@ def _container_ids(data: Any) -> set[int]:
 
 
 def _shares(value: Any, ids: set[int]) -> bool:
-    """Whether ``value`` holds one of the containers ``ids`` (found anywhere inside it)."""
+    """Whether ``value`` may hold one of the containers ``ids``: True unless proved otherwise.
+
+    Only what it knows exactly is looked into: dicts, lists, tuples, sets, models and
+    dataclasses (their ``__dict__`` and ``__slots__``). Anything else (a deque, an OrderedDict,
+    a NamedTuple, any subclass of a container, an object of an unknown type) may hold a
+    payload's dict by reference (pydantic keeps them): it counts as sharing, so the plan
+    validates a fresh copy instead.
+    """
     stack = [value]
     while stack:
         v = stack.pop()
         t = type(v)
-        if t in _IMMUTABLE:
+        if t in _IMMUTABLE or t in _LEAVES:
             continue
         if id(v) in ids:
             return True
@@ -308,12 +315,56 @@ def _shares(value: Any, ids: set[int]) -> bool:
         elif t is dict:
             stack.extend(v.keys())
             stack.extend(v.values())
-        elif isinstance(v, BaseModel):
-            stack.extend(v.__dict__.values())
-            stack.extend((v.__pydantic_extra__ or {}).values())
-        elif dataclasses.is_dataclass(v) and not isinstance(v, type):
-            stack.extend(vars(v).values())
+        elif isinstance(v, Enum):
+            continue  # a member of its class, never built from the payload
+        elif _walkable(t):
+            stack.extend(_attributes(v))
+        else:
+            return True
     return False
+
+
+_LEAVES = frozenset({complex, dt.timezone})
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class statement's, not a C type (deque, dict...)
+
+
+@functools.lru_cache(maxsize=512)
+def _walkable(cls: type) -> bool:
+    """Whether all an instance of ``cls`` holds is in its ``__dict__`` and slots: a model or
+    a dataclass whose classes are all Python's, but ``object`` (not a dict or deque subclass)."""
+    if not (issubclass(cls, BaseModel) or dataclasses.is_dataclass(cls)):
+        return False
+    return all(k is object or k.__flags__ & _HEAP_TYPE for k in cls.__mro__)
+
+
+def _attributes(obj: Any) -> list[Any]:
+    """What ``obj`` holds as attributes: its ``__dict__`` (as one dict) and its slots'
+    values (a slots dataclass has no ``__dict__``)."""
+    found: list[Any] = []
+    with contextlib.suppress(AttributeError):  # a slots dataclass has none
+        found.append(object.__getattribute__(obj, "__dict__"))
+    for name in _slot_names(type(obj)):
+        try:
+            found.append(object.__getattribute__(obj, name))
+        except AttributeError:  # a slot never set
+            pass
+    return found
+
+
+@functools.lru_cache(maxsize=512)
+def _slot_names(cls: type) -> tuple[str, ...]:
+    """The attribute names of every ``__slots__`` in ``cls``'s classes (mangled as Python
+    stores them), but ``__dict__`` and ``__weakref__``."""
+    names: list[str] = []
+    for klass in cls.__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name in ("__dict__", "__weakref__"):
+                continue
+            if name.startswith("__") and not name.endswith("__"):
+                name = f"_{klass.__name__.lstrip('_')}{name}"
+            names.append(name)
+    return tuple(names)
 
 
 class LazyPlans:
