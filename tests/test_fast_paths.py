@@ -1,6 +1,7 @@
 """The replay fast paths give exactly what the full paths give, and never share state."""
 
 import copy
+import functools
 import json
 from typing import Any
 
@@ -245,3 +246,18 @@ def test_header_pairs_stay_redacted_call_after_call():
     stored = [spec.canonical(spec.bind(None, (), args))[1] for _ in range(3)]
     assert all(s == stored[0] for s in stored)
     assert stored[0]["headers"] == [["Authorization", "<redacted>"], ["Accept", "json"]]
+
+
+def test_openai_answers_keep_the_plan_that_validates_the_stored_payload(fixtures_dir):
+    # the fast plan: an answer holding nothing of its payload is validated from it, no copy
+    # (apirec.codec.replay_plans._shares proves it; an unknown container would cost a copy)
+    chat = fixture_chat(fixtures_dir)
+    chunk = next(
+        item
+        for p in sorted((fixtures_dir / "sample").rglob("*.json"))
+        if '"openai.types.chat.chat_completion_chunk.ChatCompletionChunk"' in p.read_text()
+        for item in json.loads(p.read_text())["response"]["body"]
+        if isinstance(item, dict) and "ChatCompletionChunk" in item.get("__type__", "")
+    )
+    for body in (chat, chunk):
+        assert isinstance(plan(body), functools.partial)

@@ -5,8 +5,9 @@ stored payload, which the recorder then never decodes again: it reads a pristine
 the store if the answer is replayed once more). Most answers are replayed once per test.
 From the second replay on, a plan made by :func:`prepare` does it: most replayed values are
 one pydantic model (a chat completion, an embedding, a stream chunk), and the plan is
-``validate(payload)`` on the stored payload when a first validation showed that the model
-keeps none of the payload's dicts or lists, validation of a fresh copy otherwise (pydantic
+``validate(payload)`` on the stored payload when a first validation proved that the model
+keeps none of the payload's dicts or lists (a value it cannot look into, such as a deque or
+a NamedTuple pydantic kept them in, proves nothing), validation of a fresh copy otherwise (pydantic
 keeps values under ``Any`` fields and ``extra`` values by reference, and a caller mutating
 them must never change what the next replay returns), or, for long lists (an embedding), a
 copy of a validated template.
@@ -16,20 +17,17 @@ Everything else goes through :func:`apirec.codec.envelope.decode`, which always 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from enum import Enum
 from typing import Any
-from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import SchemaValidator
 
 from apirec.codec.envelope import DATA, TYPE, decode, fresh_json
 from apirec.codec.model_state import STATE, apply_state, plain_fields, state_applier
+from apirec.codec.payload_sharing import IMMUTABLE, container_ids, shares
 from apirec.codec.type_resolution import REGISTRY, resolve
 from apirec.errors import DecodeError
 
@@ -178,7 +176,7 @@ def _validation_plan(cls: type[BaseModel], payload: Any) -> tuple[Plan, Any] | N
             copy = _copier(first)  # never None for a model
             if copy is not None:
                 return copy, copy()
-    if _shares(first, _container_ids(payload)):
+    if shares(first, container_ids(payload)):
         # ``first`` holds parts of the stored payload: validate copies, never hand it out
 
         def from_copy() -> Any:
@@ -211,12 +209,6 @@ class _Uncopyable(Exception):
     """A value the copier does not know to be immutable: validate instead."""
 
 
-_IMMUTABLE = frozenset(
-    {str, int, float, bool, type(None), bytes, Decimal, UUID}
-    | {dt.datetime, dt.date, dt.time, dt.timedelta}
-)
-
-
 def _copier(value: Any) -> Plan | None:
     """A function building fresh copies of ``value``, or None when it may be shared as is.
 
@@ -224,11 +216,11 @@ def _copier(value: Any) -> Plan | None:
     every dict, list and model inside them copied too; immutable leaves are shared.
     """
     t = type(value)
-    if t in _IMMUTABLE or isinstance(value, Enum):
+    if t in IMMUTABLE or isinstance(value, Enum):
         return None
     if t is list or t is dict:
         members = value if t is list else value.values()
-        if set(map(type, members)) <= _IMMUTABLE:  # all leaves (1,536 floats): C speed
+        if set(map(type, members)) <= IMMUTABLE:  # all leaves (1,536 floats): C speed
             shallow: Plan = value.copy
             return shallow
         items = list(enumerate(value)) if t is list else list(value.items())
@@ -275,45 +267,6 @@ def _model_copier(model: BaseModel) -> Plan:
         return new
 
     return copy_model
-
-
-def _container_ids(data: Any) -> set[int]:
-    """The ids of every dict and list in JSON data."""
-    ids: set[int] = set()
-    stack = [data]
-    while stack:
-        v = stack.pop()
-        t = type(v)
-        if t is dict:
-            ids.add(id(v))
-            stack.extend(v.values())
-        elif t is list:
-            ids.add(id(v))
-            stack.extend(v)
-    return ids
-
-
-def _shares(value: Any, ids: set[int]) -> bool:
-    """Whether ``value`` holds one of the containers ``ids`` (found anywhere inside it)."""
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        t = type(v)
-        if t in _IMMUTABLE:
-            continue
-        if id(v) in ids:
-            return True
-        if t is list or t is tuple or t is set or t is frozenset:
-            stack.extend(v)
-        elif t is dict:
-            stack.extend(v.keys())
-            stack.extend(v.values())
-        elif isinstance(v, BaseModel):
-            stack.extend(v.__dict__.values())
-            stack.extend((v.__pydantic_extra__ or {}).values())
-        elif dataclasses.is_dataclass(v) and not isinstance(v, type):
-            stack.extend(vars(v).values())
-    return False
 
 
 class LazyPlans:

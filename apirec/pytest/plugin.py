@@ -1,16 +1,14 @@
 """pytest plugin for apirec: the part loaded on first use by ``apirec.pytest.startup`` (the
 ``pytest11`` entry point, which also defines the options, marker and fixture).
 
-* ``--apirec-mode``, ``--apirec-dir``, ``--apirec-prune`` and the ini keys ``apirec_mode``,
-  ``apirec_dir``, ``apirec_prune``. Precedence: marker > command line > ini > ``APIREC_MODE``
-  > ``replay``.
+* Settings per test. Precedence: marker > command line > ini > ``APIREC_*`` > default. Named
+  with ``-p apirec.pytest.plugin``, it registers the start-up too (``by_module_name``).
 * The ``apirec`` fixture: a :class:`~apirec.Recording` active for the test, keyed by its node
   id, stored in ``recordings/`` beside the test file. ``@pytest.mark.apirec(...)`` takes the
   options of :func:`apirec.recording` and activates it without asking for the fixture. Tests
   with neither run with no recording: decorated functions call straight through.
 * Expiry: ``--apirec-max-age``, ``--apirec-expired``, their ini keys and marker options
   (``apirec.pytest.expiry``).
-* Every test runs inside ``apirec.test_context(node_id)``.
 * The run's command-line settings, its record budget and its prices reach the recordings the
   fixture does not open (a conftest's, a program a test starts under ``apirec run``) through
   ``APIREC_*`` variables, all set in one place (``apirec.pytest.environment``).
@@ -52,6 +50,7 @@ import pytest
 from apirec.errors import InvalidMode
 from apirec.pytest import (
     budget,
+    by_module_name,
     compare,
     environment,
     expiry,
@@ -111,6 +110,7 @@ class Options:
 STATE = pytest.StashKey[SessionState]()
 OPTIONS = pytest.StashKey[Options]()
 CALL_ERROR = pytest.StashKey[BaseException | None]()  # what the test call raised
+pytest_addoption = by_module_name.pytest_addoption  # -p apirec.pytest.plugin: the start-up too
 
 
 def _mode(value: Any, source: str) -> Mode | None:

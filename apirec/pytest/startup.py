@@ -244,8 +244,10 @@ class Startup:
 
             self.plugin = plugin
             self._stop_observing()  # the plugin's own observer takes over
-            self.config.pluginmanager.register(plugin, NAME)
-            plugin.catch_up(self.config, self.reports, self.closed)
+            if not self.config.pluginmanager.is_registered(plugin):  # else -p named it
+                self.config.pluginmanager.register(plugin, NAME)
+            if self.reports or self.closed:  # none if -p named it: loaded at configure
+                plugin.catch_up(self.config, self.reports, self.closed)
             self.reports, self.closed = [], []
         return self.plugin
 
@@ -360,14 +362,13 @@ def _configured(config: pytest.Config) -> bool:
         "repeats",
         "replay_timing",
         "remote",
+        "record_budget",
     ):
         if config.getini(f"apirec_{name}"):
             return True
     for name in ("prune", "strict", "scrub", "integrations", "allow_hosts", "prices"):
         if config.getini(f"apirec_{name}"):
             return True
-    if config.getini("apirec_record_budget"):
-        return True
     return any(name.startswith("APIREC_") for name in os.environ)
 
 
