@@ -74,39 +74,52 @@ def escaped_boundary(text: str, start: int, fence: frozenset[str]) -> bool:
     return False
 
 
-def length_prefixed(text: str, start: int, end: int) -> bool:
-    """Whether the bytes just before ``start`` in binary data (read one character per byte)
-    are a string's length rather than part of a word: msgpack's ``str8`` and protobuf's
-    length-delimited fields put the length (``0x6c``, an ``l``, for 108) right before the
-    string; msgpack's ``str16``/``str32`` put 2 or 4 big-endian bytes after their type byte
-    (``0xda``/``0xdb``), protobuf a 2-byte varint for 128 bytes or more. It is one when the
-    length covers at least the token and fits in the data, and the byte before it is not
-    printable (a type or tag byte; for 2 or 4 bytes, exactly msgpack's type byte)."""
-    token, room = end - start, len(text) - start
-    before = start - 2
-    if (before < 0 or not " " <= text[before] <= "~") and token <= ord(text[start - 1]):
-        return True
-    if start >= 3 and text[start - 3] == "\xda":
-        return token <= (ord(text[start - 2]) << 8 | ord(text[start - 1])) <= room
-    if start >= 5 and text[start - 5] == "\xdb":
+_STR16, _STR32 = frozenset("\xda\xc5"), frozenset("\xdb\xc6")  # msgpack str and bin types
+
+
+def length_bounds(text: str, start: int) -> list[int]:
+    """Where the string ends that a length just before ``start`` declares, in binary data
+    (read one character per byte), for every way the bytes there read as one, largest
+    first. msgpack's ``fixstr`` holds its length in its type byte (``0xa0``-``0xbf``);
+    ``str8``/``bin8`` and protobuf's length-delimited fields put one length byte (``0x33``,
+    a ``3``, for 51) right before the string, after a type or tag byte that is not printable;
+    ``str16``/``bin16`` and ``str32``/``bin32`` put 2 or 4 big-endian bytes after their type
+    byte (``0xda``/``0xc5``, ``0xdb``/``0xc6``), protobuf a 2-byte varint for 128 bytes or
+    more. A length longer than the data is none (but a 1-byte one, of data cut short).
+    The byte after the string is the next value's (a small int ``100`` reads ``d``): a
+    token is matched up to the string's end, not into it."""
+    room = len(text) - start
+    ends = []
+    if start >= 1:
+        last = ord(text[start - 1])
+        if start < 2 or not " " <= text[start - 2] <= "~":
+            ends.append(start + min(last, room))
+        if 0xA0 <= last <= 0xBF and last & 0x1F <= room:
+            ends.append(start + (last & 0x1F))
+    if start >= 3:
+        if text[start - 3] in _STR16:
+            length = ord(text[start - 2]) << 8 | ord(text[start - 1])
+            if length <= room:
+                ends.append(start + length)
+        elif ord(text[start - 2]) >= 0x80 and not " " <= text[start - 3] <= "~":
+            length = (ord(text[start - 2]) & 0x7F) | ord(text[start - 1]) << 7
+            if 128 <= length <= room:
+                ends.append(start + length)
+    if start >= 5 and text[start - 5] in _STR32:
         length = int.from_bytes(text[start - 4 : start].encode("latin-1"), "big")
-        return token <= length <= room
-    if start >= 3 and ord(text[start - 2]) >= 0x80 and not " " <= text[start - 3] <= "~":
-        length = (ord(text[start - 2]) & 0x7F) | ord(text[start - 1]) << 7
-        return length >= 128 and token <= length <= room
-    return False
+        if length <= room:
+            ends.append(start + length)
+    return sorted(ends, reverse=True) if len(ends) > 1 else ends
 
 
-def _fenced_out(shape: Shape, text: str, start: int, binary: bool) -> bool:
-    """Whether the character before a shape at ``start`` makes it part of a longer word."""
-    if not start or text[start - 1] not in shape.fence:
-        return False
-    if escaped_boundary(text, start, shape.fence):
-        return False
-    if binary:
-        m = shape.pattern.match(text, start)
-        return m is None or not length_prefixed(text, start, m.end())
-    return True
+def _match(shape: Shape, text: str, start: int, end: int) -> Span | None:
+    m = shape.pattern.match(text, start, end)
+    if m is None:
+        return None
+    begin = m.end(shape.keep) if shape.keep else start
+    if shape.check is not None and not shape.check(text[begin : m.end()]):
+        return None
+    return shape.kind, begin, m.end()
 
 
 def _shape_at(text: str, at: int, fenced: bool, binary: bool = False) -> Span | None:
@@ -117,18 +130,25 @@ def _shape_at(text: str, at: int, fenced: bool, binary: bool = False) -> Span | 
         shapes = starting if shapes is None else shapes + starting
     if shapes is None:
         return None
+    n = len(text)
     for shape in shapes:
         start = at - shape.offset
         if start < 0 or not text.startswith(shape.prefixes, start):
             continue
-        if fenced and _fenced_out(shape, text, start, binary):
-            continue
-        m = shape.pattern.match(text, start)
-        if m is not None:
-            begin = m.end(shape.keep) if shape.keep else start
-            if shape.check is not None and not shape.check(text[begin : m.end()]):
-                continue
-            return shape.kind, begin, m.end()
+        if not (
+            fenced
+            and start
+            and text[start - 1] in shape.fence
+            and not escaped_boundary(text, start, shape.fence)
+        ):
+            span = _match(shape, text, start, n)
+            if span is not None:
+                return span
+        if binary:  # a string after its length: the token ends where the string does
+            for end in length_bounds(text, start):
+                span = _match(shape, text, start, end)
+                if span is not None:
+                    return span
     return None
 
 
@@ -282,9 +302,11 @@ def _strings_hold_token(data: bytes) -> bool:
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, str | bytes):
-            text = item if isinstance(item, str) else item.decode("latin-1")
-            if find_spans(text, fenced=False):
+        if isinstance(item, str):
+            if find_spans(item, fenced=False):
+                return True
+        elif isinstance(item, bytes):  # scrubbed as binary: a token bounded by its length
+            if find_spans(item.decode("latin-1"), fenced=False, binary=True):
                 return True
         elif isinstance(item, list | tuple):
             stack.extend(item)

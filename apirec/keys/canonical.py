@@ -243,6 +243,35 @@ class Canonicalizer:
                 items.append(item)
         return items
 
+    def _named_tuple(
+        self,
+        value: tuple[Any, ...],
+        where: str,
+        ignore: PathTree | None,
+        redact: PathTree | None,
+        context: str | None = None,
+    ) -> list[Any]:
+        """A NamedTuple: the list of its values, as any tuple, but a field named like a
+        secret, or by ``redact=``, is redacted by its name as a dataclass's is
+        (``Login(user, password)``): only its value changes. Without such a field, keyed as
+        any tuple, so recordings made before keep their keys."""
+        secret = [
+            self._secret(name, context)
+            and is_secret_value(name, v)
+            or (redact is not None and redact.get(_norm_name(name)) == {})
+            for name, v in zip(type(value)._fields, value, strict=False)
+        ]
+        if not any(secret):
+            return self._sequence(value, where, ignore, redact, context)
+        items = []
+        for i, v in enumerate(value):
+            item = (
+                _REDACTED if secret[i] else self.value(v, f"{where}[{i}]", ignore, redact, context)
+            )
+            if item is not _OMITTED:
+                items.append(item)
+        return items
+
     def _pairs(
         self,
         value: Any,
@@ -368,6 +397,8 @@ class Canonicalizer:
         if isinstance(value, set | frozenset):
             members = [self.value(v, f"{where}{{}}", None, None) for v in value]
             return sorted((m for m in members if m is not _OMITTED), key=_packb)
+        if isinstance(value, tuple) and isinstance(getattr(type(value), "_fields", None), tuple):
+            return self._named_tuple(value, where, ignore, redact, context)
         if isinstance(value, list | tuple):
             return self._sequence(value, where, ignore, redact, context)
         if is_not_given(value):
