@@ -48,30 +48,82 @@ SHORTEST = 6  # "?sig=x", "a://b@": no shorter string holds anything to find
 
 
 _HEX = frozenset("0123456789abcdefABCDEF")
+_OCTAL = frozenset("01234567")
+_DIGITS = frozenset("0123456789")
 _ESCAPES = frozenset("nrtbf")  # the letter of a JSON or Python escape: ``\n`` ends a word
+# what starts an ANSI escape sequence: the ESC character, or ESC written as an escape in a
+# string's source or ``repr`` (``\x1b[1m``, ``\u001b[1m``, ``\033[1m``, ``\e[1m``)
+_ESC = ("\x1b", "\\x1b", "\\x1B", "\\u001b", "\\u001B", "\\033", "\\e")
+
+
+def _stands_for(code: int, fence: frozenset[str]) -> bool:
+    """Whether the character of an escape's ``code`` separates words (is not in ``fence``)."""
+    return code > 0x10FFFF or chr(code) not in fence
 
 
 def escaped_boundary(text: str, start: int, fence: frozenset[str]) -> bool:
-    """Whether the fence character just before ``start`` belongs to an escape that stands for
-    a separator: ``\n`` (``\t``, ...) or ``\u000a`` in JSON text held in a string (a tool
-    call's arguments), ``%20``, ``%2D`` or ``%3D`` in URL-encoded text. Not for an escaped
-    character that is itself in the ``fence`` (``%41`` is ``A``)."""
+    r"""Whether the fence character just before ``start`` belongs to an escape that stands for
+    a separator: ``\n`` (``\t``, ...), ``\u000a``, ``\U0001F600``, ``\xa9`` or ``\040`` in
+    JSON or Python text held in a string (a tool call's arguments, a ``repr`` of bytes),
+    ``%20``, ``%2D`` or ``%3D`` in URL-encoded text, ``&#233`` (an HTML character reference
+    without its ``;``), and an ANSI colour code (``ESC[1m``: terminal output). Not for an
+    escaped character that is itself in the ``fence`` (``%41``, ``\x41`` and ``\101`` are
+    ``A``)."""
     if start >= 2 and text[start - 1] in _ESCAPES and text[start - 2] == "\\":
         return True  # ``\\\\n``: a ``\\n`` escaped again (JSON in a JSON string), or a backslash
-    # ``%3D``, and ``%253D`` (``%`` encoded again, ``%25``): the character it stands for
     if start >= 3 and _HEX.issuperset(text[start - 2 : start]):
+        # ``%3D``, and ``%253D`` (``%`` encoded again, ``%25``): the character it stands for
         at = start - 2
         while at >= 3 and text[at - 1] != "%" and text[at - 2 : at] == "25":
             at -= 2
         if text[at - 1] == "%":
-            return chr(int(text[start - 2 : start], 16)) not in fence
+            return _stands_for(int(text[start - 2 : start], 16), fence)
+        if text[start - 4 : start - 2] == "\\x":
+            return _stands_for(int(text[start - 2 : start], 16), fence)
     if (
         start >= 6
         and text[start - 6 : start - 4] == "\\u"
-        and all(c in _HEX for c in text[start - 4 : start])
+        and _HEX.issuperset(text[start - 4 : start])
     ):
-        return chr(int(text[start - 4 : start], 16)) not in fence
+        return _stands_for(int(text[start - 4 : start], 16), fence)
+    if (
+        start >= 10
+        and text[start - 10 : start - 8] == "\\U"
+        and _HEX.issuperset(text[start - 8 : start])
+    ):
+        return _stands_for(int(text[start - 8 : start], 16), fence)
+    if start >= 4 and text[start - 4] == "\\" and _OCTAL.issuperset(text[start - 3 : start]):
+        return _stands_for(int(text[start - 3 : start], 8), fence)
+    return _html_reference(text, start, fence) or _ansi_code(text, start)
+
+
+def _html_reference(text: str, start: int, fence: frozenset[str]) -> bool:
+    """``&#233`` or ``&#xE9`` (up to 7 digits) right before ``start``, standing for a
+    separator."""
+    at = start
+    while at > start - 7 and at > 2 and text[at - 1] in _HEX:
+        at -= 1
+    if at == start:
+        return False
+    digits = text[at:start]
+    if text[at - 2 : at] == "&#" and _DIGITS.issuperset(digits):
+        return _stands_for(int(digits), fence)
+    if text[at - 3 : at] in ("&#x", "&#X"):
+        return _stands_for(int(digits, 16), fence)
     return False
+
+
+def _ansi_code(text: str, start: int) -> bool:
+    """An ANSI escape sequence (``ESC[`` then numbers and ``;``, then a final letter) ending
+    right before ``start``: terminal output, as in a command's captured output."""
+    if not "@" <= text[start - 1] <= "~":
+        return False
+    at = start - 1
+    while at > start - 20 and at > 1 and (text[at - 1] in _DIGITS or text[at - 1] == ";"):
+        at -= 1
+    if text[at - 1] != "[":
+        return False
+    return text.endswith(_ESC, max(0, at - 7), at - 1)
 
 
 _STR16, _STR32 = frozenset("\xda\xc5"), frozenset("\xdb\xc6")  # msgpack str and bin types
@@ -272,7 +324,7 @@ def _scan(text: str, one_per_byte: bool = False) -> tuple[bool, bool]:
                 m = search(text, m.start() + 1)
     if len(text) < SHORTEST:
         return False, near
-    if "@" in text and "://" in text:
+    if "@" in text and ("://" in text or ":\\/\\/" in text):
         near = True
         if userinfo_spans(text):
             return True, True

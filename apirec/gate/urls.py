@@ -35,20 +35,29 @@ _USER_NAME = re.compile(
 )
 
 
+# what ends a URL's scheme: ``://``, or ``:\/\/`` in JSON that escapes its slashes (PHP's
+# ``json_encode``, many APIs): ``"https:\/\/admin:pw@db.test\/x"``
+SCHEME_ENDS = ("://", ":\\/\\/")
+
+
 def userinfo_spans(text: str) -> list[tuple[int, int]]:
     """The spans of every URL userinfo in ``text`` that holds a credential: one forward pass
-    over the ``://`` in it."""
+    over the ``://`` (and the ``:\\/\\/``) in it."""
     spans = []
-    at = text.find("://")
-    while at >= 0:
-        scheme = at
-        while scheme > 0 and text[scheme - 1] in _SCHEME_CHARS:
-            scheme -= 1
-        if scheme < at and text[scheme].isalpha():
-            m = _USERINFO_AFTER.match(text, at + 3) or _USERINFO_SLASH.match(text, at + 3)
-            if m is not None and not _USER_NAME.fullmatch(m[1]):
-                spans.append((m.start(1), m.end(1)))
-        at = text.find("://", at + 3)
+    for end in SCHEME_ENDS:
+        at = text.find(end)
+        while at >= 0:
+            scheme = at
+            while scheme > 0 and text[scheme - 1] in _SCHEME_CHARS:
+                scheme -= 1
+            if scheme < at and text[scheme].isalpha():
+                after = at + len(end)
+                m = _USERINFO_AFTER.match(text, after) or _USERINFO_SLASH.match(text, after)
+                if m is not None and not _USER_NAME.fullmatch(m[1]):
+                    spans.append((m.start(1), m.end(1)))
+            at = text.find(end, at + len(end))
+    if len(spans) > 1:
+        spans.sort()
     return spans
 
 

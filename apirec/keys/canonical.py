@@ -256,8 +256,7 @@ class Canonicalizer:
         (``Login(user, password)``): only its value changes. Without such a field, keyed as
         any tuple, so recordings made before keep their keys."""
         secret = [
-            self._secret(name, context)
-            and is_secret_value(name, v)
+            (self._secret(name, context) and is_secret_value(name, v))
             or (redact is not None and redact.get(_norm_name(name)) == {})
             for name, v in zip(type(value)._fields, value, strict=False)
         ]
