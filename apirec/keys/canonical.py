@@ -255,10 +255,11 @@ class Canonicalizer:
         secret, or by ``redact=``, is redacted by its name as a dataclass's is
         (``Login(user, password)``): only its value changes. Without such a field, keyed as
         any tuple, so recordings made before keep their keys."""
+        names: tuple[str, ...] = type(value)._fields  # type: ignore[attr-defined]
         secret = [
             (self._secret(name, context) and is_secret_value(name, v))
             or (redact is not None and redact.get(_norm_name(name)) == {})
-            for name, v in zip(type(value)._fields, value, strict=False)
+            for name, v in zip(names, value, strict=False)
         ]
         if not any(secret):
             return self._sequence(value, where, ignore, redact, context)
