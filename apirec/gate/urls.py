@@ -26,6 +26,7 @@ _USERINFO_SLASH = re.compile(
     r"([^/\s?#\"'<>:@]+:(?![0-9]*(?:[/?#]|\Z))[^\s\"'<>]*)@"
     r"(?=[A-Za-z0-9.-]+(?::[0-9]+)?(?:[/?#\s\"'<>]|\Z))"
 )
+_USERINFO_ESCAPED = re.compile(r"([^/\\\s?#\"'<>]+)@")
 _SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
 # a bare user name: words of letters (capitalised or not), a few digits after each, joined
 # by ``._-`` (``git``, ``alice``, ``Contoso``, ``john.doe2``); not a 32-hex key (Sentry's DSN),
@@ -52,7 +53,10 @@ def userinfo_spans(text: str) -> list[tuple[int, int]]:
                 scheme -= 1
             if scheme < at and text[scheme].isalpha():
                 after = at + len(end)
-                m = _USERINFO_AFTER.match(text, after) or _USERINFO_SLASH.match(text, after)
+                if end == "://":
+                    m = _USERINFO_AFTER.match(text, after) or _USERINFO_SLASH.match(text, after)
+                else:  # escaped: up to a ``\``, which no userinfo holds unescaped in JSON
+                    m = _USERINFO_ESCAPED.match(text, after)
                 if m is not None and not _USER_NAME.fullmatch(m[1]):
                     spans.append((m.start(1), m.end(1)))
             at = text.find(end, at + len(end))
