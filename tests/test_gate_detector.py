@@ -265,7 +265,7 @@ TOKEN_AUTH = "Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
         ("\\040" + OAI, "\\040<redacted>"),
         ("caf&#233" + OAI, "caf&#233<redacted>"),  # an HTML reference without its ";"
         ("&#xE9" + OAI, "&#xE9<redacted>"),
-        ("error: invalid key \x1b[1m" + OAI + "\x1b[0m", "error: invalid key \x1b[1m<redacted>\x1b[0m"),
+        ("bad key \x1b[1m" + OAI + "\x1b[0m", "bad key \x1b[1m<redacted>\x1b[0m"),
         ("token \x1b[1;33m" + TOKENS["github_token"], "token \x1b[1;33m<redacted>"),
         ("\\x1b[31m" + OAI, "\\x1b[31m<redacted>"),  # an ANSI code in a repr
         ("\\u001b[0m" + OAI, "\\u001b[0m<redacted>"),

@@ -214,16 +214,21 @@ def find_spans(text: str, *, fenced: bool = True, binary: bool = False) -> list[
     n = len(text)
     find = text.find
     # one compiled search first: most text holds no shape's prefix (see _scan)
-    anchors = _ANCHORS if not (binary or text.isascii()) or holds_a_prefix(text) else ()
-    for char, shortest in anchors:
+    anchors = _FINDERS if not (binary or text.isascii()) or holds_a_prefix(text) else ()
+    for char, shortest, search in anchors:
         if n < shortest:
             continue
-        at = find(char)
-        while at >= 0:
-            span = _shape_at(text, at, fenced, binary)
+        at = find(char)  # memchr: an absent anchor costs next to nothing
+        if at < 0:
+            continue
+        # only where a whole prefix stands around the anchor (``k`` in ``Token``): a common
+        # letter (the ``b`` of ``basic``) is not looked at in every word that holds it
+        m = search(text, at)
+        while m is not None:
+            span = _shape_at(text, m.start(), fenced, binary)
             if span is not None:
                 found.append(span)
-            at = find(char, at + 1)
+            m = search(text, m.start() + 1)
     if "@" in text:
         found.extend(("url_credentials", *info) for info in userinfo_spans(text))
     at = find("=")
@@ -283,6 +288,7 @@ def _prefix_finders() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 
 _SEARCHES = tuple((char, finder.search) for char, finder in _prefix_finders())
+_FINDERS = tuple((char, shortest, dict(_SEARCHES)[char]) for char, shortest in _ANCHORS)
 _QUERY_NAME_END = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.%-")
 
 

@@ -82,7 +82,12 @@ _NO_ALNUM_AFTER = r"(?![A-Za-z0-9])"
 # what separates a scheme's name from its credential: spaces, or a space URL-encoded (``%20``,
 # ``%2520`` encoded twice) or form-encoded (``+``), as in ``?h=Bearer%20...``
 _SPACE = r"(?:\s+|%(?:25)*20|\+)"
-_BASE64_TO_END = r"[A-Za-z0-9+/]{4,}={0,2}(?![A-Za-z0-9+/=_-])"
+# base64 to its end; its text holds a ``:`` only if it holds ``O``, ``6`` or one of ``D T j z``
+# before one of ``o p q r`` (``:`` is 0x3a at any of the 3 places of a group): a word of
+# prose (``basic steps``) fails here, before the check decodes it
+_BASE64_TO_END = (
+    r"(?=[A-Za-z0-9+/]*?(?:O|6|[DTjz][opqr]))[A-Za-z0-9+/]{4,}={0,2}(?![A-Za-z0-9+/=_-])"
+)
 _NO_ID_AFTER = r"(?![A-Za-z0-9_-])"
 
 SHAPES: tuple[Shape, ...] = (
