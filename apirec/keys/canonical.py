@@ -36,6 +36,7 @@ from apirec.keys.functions import (
     type_schema,
 )
 from apirec.keys.marks import _OMITTED, _REDACTED, HugeInt, _contains_marks
+from apirec.keys.named_tuples import named_tuple_items
 from apirec.keys.sentinels import is_not_given
 
 _norm_name = norm
@@ -243,35 +244,6 @@ class Canonicalizer:
                 items.append(item)
         return items
 
-    def _named_tuple(
-        self,
-        value: tuple[Any, ...],
-        where: str,
-        ignore: PathTree | None,
-        redact: PathTree | None,
-        context: str | None = None,
-    ) -> list[Any]:
-        """A NamedTuple: the list of its values, as any tuple, but a field named like a
-        secret, or by ``redact=``, is redacted by its name as a dataclass's is
-        (``Login(user, password)``): only its value changes. Without such a field, keyed as
-        any tuple, so recordings made before keep their keys."""
-        names: tuple[str, ...] = type(value)._fields  # type: ignore[attr-defined]
-        secret = [
-            (self._secret(name, context) and is_secret_value(name, v))
-            or (redact is not None and redact.get(_norm_name(name)) == {})
-            for name, v in zip(names, value, strict=False)
-        ]
-        if not any(secret):
-            return self._sequence(value, where, ignore, redact, context)
-        items = []
-        for i, v in enumerate(value):
-            item = (
-                _REDACTED if secret[i] else self.value(v, f"{where}[{i}]", ignore, redact, context)
-            )
-            if item is not _OMITTED:
-                items.append(item)
-        return items
-
     def _pairs(
         self,
         value: Any,
@@ -397,10 +369,9 @@ class Canonicalizer:
         if isinstance(value, set | frozenset):
             members = [self.value(v, f"{where}{{}}", None, None) for v in value]
             return sorted((m for m in members if m is not _OMITTED), key=_packb)
-        if isinstance(value, tuple) and isinstance(getattr(type(value), "_fields", None), tuple):
-            return self._named_tuple(value, where, ignore, redact, context)
         if isinstance(value, list | tuple):
-            return self._sequence(value, where, ignore, redact, context)
+            named = named_tuple_items(self, value, where, ignore, redact, context)
+            return self._sequence(value, where, ignore, redact, context) if named is None else named
         if is_not_given(value):
             return _OMITTED
         if is_tool_function(value):  # a tool: keyed by its schema, not its identity
