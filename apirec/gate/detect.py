@@ -1,13 +1,14 @@
 """The detector: token shapes and URL credentials in one string (or bytes), found or replaced.
 
-A ``str.find`` per anchor character (:mod:`apirec.gate.tokens`) finds where to look; at
-each, only the shapes anchored on it are tried, so a string with none of them costs a few
-memchr scans. Found: token shapes, URL userinfo (at ``@``) and secret query values (at
-``=``). The key side's pre-check (:func:`might_hold_token`), run on every call replayed
-or recorded, gives the verdict of the same search over a call's packed bytes without the
-fences, so it never misses what the exact search finds in one of the strings packed there;
-it is faster because C finds the places worth a look: per anchor, a pattern that matches
-only where a whole prefix stands (``k`` in ``Token``, not in ``book``).
+A ``str.find`` per anchor character (:mod:`apirec.gate.tokens`) finds whether to look, and
+then, per anchor, a pattern that matches only where a whole prefix stands (``k`` in
+``Token``, not in ``book``) finds where: only there are the shapes anchored on it tried, so
+a string with none of them costs a few memchr scans. Found: token shapes, URL userinfo (at
+``@``) and secret query values (at ``=``); what may stand before a token is in
+:mod:`apirec.gate.boundaries`. The key side's pre-check (:func:`might_hold_token`), run on
+every call replayed or recorded, gives the verdict of the same search over a call's packed
+bytes without the fences, so it never misses what the exact search finds in one of the
+strings packed there (bytes: as binary data, a token bounded by its string's length).
 """
 
 from __future__ import annotations
