@@ -92,6 +92,8 @@ BASIC_LOOKALIKES = [
     "Basic " + base64.b64encode(bytes(range(40))).decode(),  # binary, not text
     "Basic " + b64("user:pass") + "x",  # not base64 to its end
     "BasicYWxpY2U6cHc=", "NotBasic " + b64("user:pass"), "Basic",
+    "basic information", "basic plan", "basic auth", "a basic " + b64("no colon in here"),
+    "basicYWxpY2U6cHc=", "nonbasic " + b64("user:pass"), "Basic+plan", "basic%20plan",
 ]  # fmt: skip
 
 
@@ -111,6 +113,9 @@ LOOKALIKES = [
     "mailto:someone@example.test", "someone@example.test", "a = b", "x==y",
     "gpt-4o-mini", "claude-3-5-sonnet-20241022", "text-embedding-3-small",
     "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+    "Bearer+bonds+are+nice", "Bearer%20bonds", "q=Bearer%2030-year-bonds", "Token+limit+exceeded",
+    '"https:\\/\\/alice@mirror.example.test\\/"', '"https:\\/\\/host:8080\\/a@b.test"',
+    "\x1b[1mbold\x1b[0m text", "caf\\xc3\\xa9 au lait", "&#233t&#233", "\\U0001F600 smile",
 ]  # fmt: skip
 
 
@@ -224,6 +229,7 @@ def test_a_shape_is_found_where_another_shape_could_have_started(text):
 # --- issue 17 follow-up: boundaries, names and shapes the adversarial review found -------
 
 OAI = "sk-proj-Abcdefghijklmnop1234567890QRSTuv"
+OLD_OAI = "sk-" + "T3BlbkFJ" * 6  # 51 characters: as a msgpack str8, its length byte is "3"
 PGP_KEY = (
     "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF0PGPxyz123\n-----END PGP PRIVATE KEY BLOCK-----"
 )
@@ -252,6 +258,25 @@ TOKEN_AUTH = "Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
         ("sk-" + "T3BlbkFJ" * 6, "<redacted>"),
         ("sk-svcacct-" + "Ab3dEf9hIj" * 4, "<redacted>"),
         ("sk-test-000000000000000000000001", "<redacted>"),
+        # escapes and spellings of text that a program printed or encoded
+        (repr("é".encode() + OAI.encode()), "b'\\xc3\\xa9<redacted>'"),  # bytes' repr: \xNN
+        ("\\U0001F600" + OAI, "\\U0001F600<redacted>"),
+        ("\\303\\251" + OAI, "\\303\\251<redacted>"),  # octal, as git quotes a path
+        ("\\040" + OAI, "\\040<redacted>"),
+        ("caf&#233" + OAI, "caf&#233<redacted>"),  # an HTML reference without its ";"
+        ("&#xE9" + OAI, "&#xE9<redacted>"),
+        ("bad key \x1b[1m" + OAI + "\x1b[0m", "bad key \x1b[1m<redacted>\x1b[0m"),
+        ("token \x1b[1;33m" + TOKENS["github_token"], "token \x1b[1;33m<redacted>"),
+        ("\\x1b[31m" + OAI, "\\x1b[31m<redacted>"),  # an ANSI code in a repr
+        ("\\u001b[0m" + OAI, "\\u001b[0m<redacted>"),
+        ('{"u": "https:\\/\\/admin:s3cretPassw0rd@db.example.com\\/x"}',
+         '{"u": "https:\\/\\/<redacted>@db.example.com\\/x"}'),  # JSON escaping its slashes
+        ("authorization: basic " + b64("alice:s3cretPass"), "authorization: basic <redacted>"),
+        ("https://e.test/cb?h=Bearer%20abcDEF1234567890xyz", "https://e.test/cb?h=Bearer%20<redacted>"),
+        ("h=Bearer%2520abcDEF1234567890xyz", "h=Bearer%2520<redacted>"),
+        ("header=Bearer+abcDEF1234567890xyz", "header=Bearer+<redacted>"),
+        ("a=Basic%20" + b64("alice:pw").replace("=", "%3D"), "a=Basic%20<redacted>%3D"),
+        ("h=Token+9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b", "h=Token+<redacted>"),
     ],
 )  # fmt: skip
 def test_escapes_urls_and_new_shapes(text, expected):
@@ -268,10 +293,22 @@ ANT = "sk-ant-api03-" + ("Ab3dEf9hIj" * 10)[:95]
         b"\x82\xa4note\xa6issued\xa5value\xd9" + bytes([len(ANT)]) + ANT.encode(),  # msgpack str8
         b"\x0a\x06issued\x12" + bytes([len(ANT)]) + ANT.encode(),  # protobuf field 2
         b"\x12" + bytes([len(OAI)]) + OAI.encode() + b"\x18\x01",
+        # the byte after the string reads as a letter or digit: the token ends with the string
+        msgpack.packb([OLD_OAI, 100]),  # str8, length byte "3", then the fixint "d"
+        *(msgpack.packb([("sk-" + "a1" * 60)[:n], n]) for n in (48, 57, 65, 90, 97, 122)),
+        b"\x0a" + bytes([len(OLD_OAI)]) + OLD_OAI.encode() + b"\x32\x02hi",  # then field 6
+        msgpack.packb(["AKIAIOSFODNN7EXAMPLE", 100]),  # fixstr: the length in the type byte
+        msgpack.packb({"k": "AIzaSyD-1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6", "n": 7}),
+        msgpack.packb(OAI.encode() + b" " * (0x3141 - len(OAI)), use_bin_type=True),  # bin16
+        msgpack.packb(OAI.encode() + b" " * (0x6161 - len(OAI)), use_bin_type=True),
+        msgpack.packb(OAI.encode() + b"x" * (0x1_0061 - len(OAI)), use_bin_type=True),  # bin32
+        msgpack.packb([OAI.encode(), 100], use_bin_type=True),  # bin8
+        msgpack.packb(["Basic " + b64("alice:pw"), 65]),  # a check on the string alone
     ],
 )
 def test_a_token_after_a_length_byte_in_binary_data_is_found(data):
     assert scrub_bytes(data).count(b"<redacted>") == 1
+    assert might_hold_token(msgpack.packb(["f", {"a": data}, "t::x"], use_bin_type=True))
 
 
 @pytest.mark.parametrize(
@@ -348,7 +385,15 @@ def test_keys_escaped_twice_are_found(text):
     assert scrub_text(text).count("<redacted>") == 1
 
 
-@pytest.mark.parametrize("text", ["x%2541" + OAI, "x%41" + OAI, "25%41" + OAI, "x%5Cu0041" + OAI])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x%2541" + OAI, "x%41" + OAI, "25%41" + OAI, "x%5Cu0041" + OAI,
+        "\\x41" + OAI, "\\101" + OAI, "\\U00000041" + OAI, "&#65" + OAI, "&#x61" + OAI,
+        "[1m" + OAI, "x[1m" + OAI, "\\[1m" + OAI,  # no ESC: a word ending in m
+        "\\x4" + OAI, "\\18" + OAI, "&233" + OAI, "&#12a" + OAI,
+    ],
+)  # fmt: skip
 def test_an_escaped_word_character_stays_part_of_the_word(text):
     assert scrub_text(text) == text
 
@@ -397,6 +442,11 @@ def test_a_token_after_a_2_or_4_byte_length_is_found(data):
         b"\xda a" + OAI.encode(),  # str16: a length past the end of the data
         b"\xdb\x00\x00 a" + OAI.encode(),  # str32: the same
         b"xa" + OAI.encode(),  # printable: a word
+        msgpack.packb(["ask-1234567890abcdefghijklmnopqrs", 100]),  # a word right after a length
+        msgpack.packb(["task-" + OAI[3:], 100]),
+        msgpack.packb(["XAKIAIOSFODNN7EXAMPLE", 100]),
+        msgpack.packb(["AKIAIOSFODNN7EXAMPLEX", 100]),  # longer than a key: no key
+        b"\x0a\x06issued\x12\x2aask-1234567890abcdefghijklmnopqrs",
     ],
 )
 def test_bytes_that_are_no_length_keep_the_fence(data):
@@ -426,6 +476,8 @@ def _bytes(data: bytes):
         ({"token": {"value": SECRET}}, SECRET),
         ({"token": SECRET, "bytes": 30}, SECRET),
         ({"token": SECRET.encode(), "logprob": -1.0}, SECRET),
+        ({"pair": _tuple("X-Api-Key", SECRET)}, SECRET),  # one tuple pair, as the key reads it
+        (_tuple("password", SECRET), SECRET),
     ],
 )  # fmt: skip
 def test_secret_names_in_tuples_mixed_key_dicts_and_token_containers(body, secret):

@@ -48,6 +48,16 @@ SAMPLES = [
     "acme-" + OAI,
     "tenant_" + TOKENS["github_token"],
     "x%2D" + OAI,
+    # spellings the detector reads: lower-case basic, a URL- or form-encoded space
+    "authorization: basic " + b64("alice:pw"),
+    "Bearer%20abc123DEF456ghi",
+    "h=Token+9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b",
+    # escapes before a key: \xNN, octal, \U, an HTML reference, an ANSI colour code
+    "b'\\xc3\\xa9" + OAI + "'",
+    "\\303\\251" + OAI,
+    "\\U0001F600" + OAI,
+    "caf&#233" + OAI,
+    "\x1b[1m" + OAI + "\x1b[0m",
 ]
 # every prefix, cut short or followed by too little: found nowhere, however often
 PREFIXES = sorted({prefix for shape in SHAPES for prefix in shape.prefixes})
@@ -57,7 +67,8 @@ NEAR = [
     "a = b", "x==y", "?q=1&page=2", "someone@example.test", "ssh://git@github.com/o/r.git",
     "eyJhbGciOiJIUzI1NiJ9", "AKIAshort", "gpt-4o-mini", "llama-guard3:1b", "\\n", "%20",
     "%2D", "\\u0020", "%253D", "=", "&", "?", "@", "://", "-", "_", " ", "acme-", "x_", "sk-",
-    "-sk-proj-", "_ghp_",
+    "-sk-proj-", "_ghp_", "basic", "basic plan", "Bearer+", "Bearer%20", "Bearer+bonds", ":\\/\\/",
+    "\\x1b[1m", "\x1b[0m", "\\xc3\\xa9", "&#233", "\\101", "\\U0001F600",
 ]  # fmt: skip
 PIECES = st.sampled_from(SAMPLES + NEAR) | st.text(
     alphabet="abkeyJTBAISKos_-=&?@:/%\\ 0123456789", max_size=12
@@ -167,3 +178,34 @@ def test_text_the_compiled_search_cannot_read_is_searched_the_slow_way():
     for text in (f"\udcff {pad}{OAI}", f"{OAI} {pad}\udc80", f"x\ud800y {pad}{bearer}"):
         assert find_spans(text), text
         assert find_spans(text, fenced=False), text
+
+
+# A JSON text that escapes its slashes: escaped again, ``:\\\\/`` is no scheme's end (the
+# detector does not find it there, nor does the pre-check need to)
+ESCAPED_SLASHES = [
+    '"https:\\/\\/user:pa55@host.test\\/v1"',
+    '{"dsn": "postgres:\\/\\/admin:s3cretPassw0rd@db.example.com\\/app"}',
+]
+
+
+@pytest.mark.parametrize("text", ESCAPED_SLASHES)
+def test_a_url_with_escaped_slashes_is_flagged(text):
+    for data in (text.encode(), msgpack.packb(["f", {"a": [text]}, "t::x"], use_bin_type=True)):
+        assert exact(data) and might_hold_token(data), data
+
+
+LENGTHS = st.sampled_from([b"\xd9", b"\x0a", b"\xc4", b"\xc5\x00", b"\xda\x00", b""])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(LENGTHS, PIECES, st.integers(0, 127)), max_size=4))
+def test_the_pre_check_flags_what_the_binary_search_finds_in_bytes(parts):
+    """Bytes are scrubbed as binary data (a token ends where a length before it says its
+    string ends): what that search finds in a bytes argument, the pre-check flags."""
+    data = b"".join(
+        prefix + bytes([len(piece.encode()) % 256]) + piece.encode() + bytes([after])
+        for prefix, piece, after in parts
+    )
+    packed = msgpack.packb(["f", {"body": data}, "t::x"], use_bin_type=True)
+    if find_spans(data.decode("latin-1"), fenced=False, binary=True):
+        assert might_hold_token(packed, 3, len(packed) - 5), packed

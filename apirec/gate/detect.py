@@ -1,19 +1,21 @@
 """The detector: token shapes and URL credentials in one string (or bytes), found or replaced.
 
-A ``str.find`` per anchor character (:mod:`apirec.gate.tokens`) finds where to look; at
-each, only the shapes anchored on it are tried, so a string with none of them costs a few
-memchr scans. Found: token shapes, URL userinfo (at ``@``) and secret query values (at
-``=``). The key side's pre-check (:func:`might_hold_token`), run on every call replayed
-or recorded, gives the verdict of the same search over a call's packed bytes without the
-fences, so it never misses what the exact search finds in one of the strings packed there;
-it is faster because C finds the places worth a look: per anchor, a pattern that matches
-only where a whole prefix stands (``k`` in ``Token``, not in ``book``).
+A ``str.find`` per anchor character (:mod:`apirec.gate.tokens`) finds whether to look, and
+then, per anchor, a pattern that matches only where a whole prefix stands (``k`` in
+``Token``, not in ``book``) finds where: only there are the shapes anchored on it tried, so
+a string with none of them costs a few memchr scans. Found: token shapes, URL userinfo (at
+``@``) and secret query values (at ``=``); what may stand before a token is in
+:mod:`apirec.gate.boundaries`. The key side's pre-check (:func:`might_hold_token`), run on
+every call replayed or recorded, gives the verdict of the same search over a call's packed
+bytes without the fences, so it never misses what the exact search finds in one of the
+strings packed there (bytes: as binary data, a token bounded by its string's length).
 """
 
 from __future__ import annotations
 
 import re
 
+from apirec.gate.boundaries import escaped_boundary, length_bounds
 from apirec.gate.prefixes import holds_a_prefix
 from apirec.gate.tokens import SHAPES, Shape
 from apirec.gate.urls import query_value_at, secret_name_before, userinfo_spans
@@ -47,66 +49,14 @@ _ANCHORS = tuple((char, table[0]) for char, table in _TABLES.items())
 SHORTEST = 6  # "?sig=x", "a://b@": no shorter string holds anything to find
 
 
-_HEX = frozenset("0123456789abcdefABCDEF")
-_ESCAPES = frozenset("nrtbf")  # the letter of a JSON or Python escape: ``\n`` ends a word
-
-
-def escaped_boundary(text: str, start: int, fence: frozenset[str]) -> bool:
-    """Whether the fence character just before ``start`` belongs to an escape that stands for
-    a separator: ``\n`` (``\t``, ...) or ``\u000a`` in JSON text held in a string (a tool
-    call's arguments), ``%20``, ``%2D`` or ``%3D`` in URL-encoded text. Not for an escaped
-    character that is itself in the ``fence`` (``%41`` is ``A``)."""
-    if start >= 2 and text[start - 1] in _ESCAPES and text[start - 2] == "\\":
-        return True  # ``\\\\n``: a ``\\n`` escaped again (JSON in a JSON string), or a backslash
-    # ``%3D``, and ``%253D`` (``%`` encoded again, ``%25``): the character it stands for
-    if start >= 3 and _HEX.issuperset(text[start - 2 : start]):
-        at = start - 2
-        while at >= 3 and text[at - 1] != "%" and text[at - 2 : at] == "25":
-            at -= 2
-        if text[at - 1] == "%":
-            return chr(int(text[start - 2 : start], 16)) not in fence
-    if (
-        start >= 6
-        and text[start - 6 : start - 4] == "\\u"
-        and all(c in _HEX for c in text[start - 4 : start])
-    ):
-        return chr(int(text[start - 4 : start], 16)) not in fence
-    return False
-
-
-def length_prefixed(text: str, start: int, end: int) -> bool:
-    """Whether the bytes just before ``start`` in binary data (read one character per byte)
-    are a string's length rather than part of a word: msgpack's ``str8`` and protobuf's
-    length-delimited fields put the length (``0x6c``, an ``l``, for 108) right before the
-    string; msgpack's ``str16``/``str32`` put 2 or 4 big-endian bytes after their type byte
-    (``0xda``/``0xdb``), protobuf a 2-byte varint for 128 bytes or more. It is one when the
-    length covers at least the token and fits in the data, and the byte before it is not
-    printable (a type or tag byte; for 2 or 4 bytes, exactly msgpack's type byte)."""
-    token, room = end - start, len(text) - start
-    before = start - 2
-    if (before < 0 or not " " <= text[before] <= "~") and token <= ord(text[start - 1]):
-        return True
-    if start >= 3 and text[start - 3] == "\xda":
-        return token <= (ord(text[start - 2]) << 8 | ord(text[start - 1])) <= room
-    if start >= 5 and text[start - 5] == "\xdb":
-        length = int.from_bytes(text[start - 4 : start].encode("latin-1"), "big")
-        return token <= length <= room
-    if start >= 3 and ord(text[start - 2]) >= 0x80 and not " " <= text[start - 3] <= "~":
-        length = (ord(text[start - 2]) & 0x7F) | ord(text[start - 1]) << 7
-        return length >= 128 and token <= length <= room
-    return False
-
-
-def _fenced_out(shape: Shape, text: str, start: int, binary: bool) -> bool:
-    """Whether the character before a shape at ``start`` makes it part of a longer word."""
-    if not start or text[start - 1] not in shape.fence:
-        return False
-    if escaped_boundary(text, start, shape.fence):
-        return False
-    if binary:
-        m = shape.pattern.match(text, start)
-        return m is None or not length_prefixed(text, start, m.end())
-    return True
+def _match(shape: Shape, text: str, start: int, end: int) -> Span | None:
+    m = shape.pattern.match(text, start, end)
+    if m is None:
+        return None
+    begin = m.end(shape.keep) if shape.keep else start
+    if shape.check is not None and not shape.check(text[begin : m.end()]):
+        return None
+    return shape.kind, begin, m.end()
 
 
 def _shape_at(text: str, at: int, fenced: bool, binary: bool = False) -> Span | None:
@@ -117,18 +67,25 @@ def _shape_at(text: str, at: int, fenced: bool, binary: bool = False) -> Span | 
         shapes = starting if shapes is None else shapes + starting
     if shapes is None:
         return None
+    n = len(text)
     for shape in shapes:
         start = at - shape.offset
         if start < 0 or not text.startswith(shape.prefixes, start):
             continue
-        if fenced and _fenced_out(shape, text, start, binary):
-            continue
-        m = shape.pattern.match(text, start)
-        if m is not None:
-            begin = m.end(shape.keep) if shape.keep else start
-            if shape.check is not None and not shape.check(text[begin : m.end()]):
-                continue
-            return shape.kind, begin, m.end()
+        if not (
+            fenced
+            and start
+            and text[start - 1] in shape.fence
+            and not escaped_boundary(text, start, shape.fence)
+        ):
+            span = _match(shape, text, start, n)
+            if span is not None:
+                return span
+        if binary:  # a string after its length: the token ends where the string does
+            for end in length_bounds(text, start):
+                span = _match(shape, text, start, end)
+                if span is not None:
+                    return span
     return None
 
 
@@ -142,16 +99,21 @@ def find_spans(text: str, *, fenced: bool = True, binary: bool = False) -> list[
     n = len(text)
     find = text.find
     # one compiled search first: most text holds no shape's prefix (see _scan)
-    anchors = _ANCHORS if not (binary or text.isascii()) or holds_a_prefix(text) else ()
-    for char, shortest in anchors:
+    anchors = _FINDERS if not (binary or text.isascii()) or holds_a_prefix(text) else ()
+    for char, shortest, search in anchors:
         if n < shortest:
             continue
-        at = find(char)
-        while at >= 0:
-            span = _shape_at(text, at, fenced, binary)
+        at = find(char)  # memchr: an absent anchor costs next to nothing
+        if at < 0:
+            continue
+        # only where a whole prefix stands around the anchor (``k`` in ``Token``): a common
+        # letter (the ``b`` of ``basic``) is not looked at in every word that holds it
+        m = search(text, at)
+        while m is not None:
+            span = _shape_at(text, m.start(), fenced, binary)
             if span is not None:
                 found.append(span)
-            at = find(char, at + 1)
+            m = search(text, m.start() + 1)
     if "@" in text:
         found.extend(("url_credentials", *info) for info in userinfo_spans(text))
     at = find("=")
@@ -211,6 +173,7 @@ def _prefix_finders() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 
 _SEARCHES = tuple((char, finder.search) for char, finder in _prefix_finders())
+_FINDERS = tuple((char, shortest, dict(_SEARCHES)[char]) for char, shortest in _ANCHORS)
 _QUERY_NAME_END = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.%-")
 
 
@@ -252,7 +215,7 @@ def _scan(text: str, one_per_byte: bool = False) -> tuple[bool, bool]:
                 m = search(text, m.start() + 1)
     if len(text) < SHORTEST:
         return False, near
-    if "@" in text and "://" in text:
+    if "@" in text and ("://" in text or ":\\/\\/" in text):
         near = True
         if userinfo_spans(text):
             return True, True
@@ -282,9 +245,11 @@ def _strings_hold_token(data: bytes) -> bool:
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, str | bytes):
-            text = item if isinstance(item, str) else item.decode("latin-1")
-            if find_spans(text, fenced=False):
+        if isinstance(item, str):
+            if find_spans(item, fenced=False):
+                return True
+        elif isinstance(item, bytes):  # scrubbed as binary: a token bounded by its length
+            if find_spans(item.decode("latin-1"), fenced=False, binary=True):
                 return True
         elif isinstance(item, list | tuple):
             stack.extend(item)

@@ -30,7 +30,12 @@ def _compiled() -> Callable[[str], object]:
     failed ``pattern`` gives the default instead of raising: no exception per call)."""
     from pydantic_core import SchemaValidator, core_schema
 
-    prefixes = sorted({prefix for shape in SHAPES for prefix in shape.prefixes})
+    # shortest first: the order of the alternatives steers the crate's choice of prefilter;
+    # this one keeps prose, JSON and base64 at ~0.5 µs per 3 KB (alphabetical order, once
+    # ``basic`` joined ``bearer``, cost 1.4 µs on English prose)
+    prefixes = sorted(
+        {prefix for shape in SHAPES for prefix in shape.prefixes}, key=lambda p: (len(p), p)
+    )
     pattern = "|".join(map(re.escape, prefixes))
     schema = core_schema.with_default_schema(
         core_schema.str_schema(pattern=pattern, strict=True), default=None, on_error="default"

@@ -79,6 +79,15 @@ def _credential_run(token: str) -> bool:
 
 
 _NO_ALNUM_AFTER = r"(?![A-Za-z0-9])"
+# what separates a scheme's name from its credential: spaces, or a space URL-encoded (``%20``,
+# ``%2520`` encoded twice) or form-encoded (``+``), as in ``?h=Bearer%20...``
+_SPACE = r"(?:\s+|%(?:25)*20|\+)"
+# base64 to its end; its text holds a ``:`` only if it holds ``O``, ``6`` or one of ``D T j z``
+# before one of ``o p q r`` (``:`` is 0x3a at any of the 3 places of a group): a word of
+# prose (``basic steps``) fails here, before the check decodes it
+_BASE64_TO_END = (
+    r"(?=[A-Za-z0-9+/]*?(?:O|6|[DTjz][opqr]))[A-Za-z0-9+/]{4,}={0,2}(?![A-Za-z0-9+/=_-])"
+)
 _NO_ID_AFTER = r"(?![A-Za-z0-9_-])"
 
 SHAPES: tuple[Shape, ...] = (
@@ -120,7 +129,7 @@ SHAPES: tuple[Shape, ...] = (
         "token_auth",
         "Token",
         "k",  # not the T: a capital T starts many sentences
-        r"(?P<keep>Token\s+)(?=[A-Za-z0-9._~+/-]*[0-9])(?=[A-Za-z0-9._~+/-]*[A-Za-z])"
+        r"(?P<keep>Token" + _SPACE + r")(?=[A-Za-z0-9._~+/-]*[0-9])(?=[A-Za-z0-9._~+/-]*[A-Za-z])"
         r"[A-Za-z0-9._~+/-]{20,}=*",
         26,
         fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
@@ -143,7 +152,9 @@ SHAPES: tuple[Shape, ...] = (
         "bearer",
         "Bearer BEARER",
         "B",
-        r"(?P<keep>(?:Bearer|BEARER)\s+)(?=[A-Za-z0-9._~+/-]*[0-9])[A-Za-z0-9._~+/-]{10,}=*",
+        r"(?P<keep>(?:Bearer|BEARER)"
+        + _SPACE
+        + r")(?=[A-Za-z0-9._~+/-]*[0-9])[A-Za-z0-9._~+/-]{10,}=*",
         17,
         fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
         keep="keep",
@@ -153,7 +164,7 @@ SHAPES: tuple[Shape, ...] = (
         "bearer",
         "bearer",
         "b",
-        r"(?P<keep>bearer\s+)(?=[A-Za-z0-9._~+/-]*[0-9])[A-Za-z0-9._~+/-]{10,}=*",
+        r"(?P<keep>bearer" + _SPACE + r")(?=[A-Za-z0-9._~+/-]*[0-9])[A-Za-z0-9._~+/-]{10,}=*",
         17,
         fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
         keep="keep",
@@ -165,7 +176,17 @@ SHAPES: tuple[Shape, ...] = (
         "basic_credentials",
         "Basic BASIC",
         "B",
-        r"(?P<keep>(?:Basic|BASIC)\s+)[A-Za-z0-9+/]{4,}={0,2}(?![A-Za-z0-9+/=_-])",
+        r"(?P<keep>(?:Basic|BASIC)" + _SPACE + r")" + _BASE64_TO_END,
+        10,
+        fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+        keep="keep",
+        check=_user_colon_password,
+    ),
+    _shape(  # lower case, as in an error echoing a header: ``authorization: basic ...``
+        "basic_credentials",
+        "basic",
+        "b",
+        r"(?P<keep>basic" + _SPACE + r")" + _BASE64_TO_END,
         10,
         fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
         keep="keep",

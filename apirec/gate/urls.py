@@ -26,6 +26,7 @@ _USERINFO_SLASH = re.compile(
     r"([^/\s?#\"'<>:@]+:(?![0-9]*(?:[/?#]|\Z))[^\s\"'<>]*)@"
     r"(?=[A-Za-z0-9.-]+(?::[0-9]+)?(?:[/?#\s\"'<>]|\Z))"
 )
+_USERINFO_ESCAPED = re.compile(r"([^/\\\s?#\"'<>]+)@")
 _SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
 # a bare user name: words of letters (capitalised or not), a few digits after each, joined
 # by ``._-`` (``git``, ``alice``, ``Contoso``, ``john.doe2``); not a 32-hex key (Sentry's DSN),
@@ -35,20 +36,32 @@ _USER_NAME = re.compile(
 )
 
 
+# what ends a URL's scheme: ``://``, or ``:\/\/`` in JSON that escapes its slashes (PHP's
+# ``json_encode``, many APIs): ``"https:\/\/admin:pw@db.test\/x"``
+SCHEME_ENDS = ("://", ":\\/\\/")
+
+
 def userinfo_spans(text: str) -> list[tuple[int, int]]:
     """The spans of every URL userinfo in ``text`` that holds a credential: one forward pass
-    over the ``://`` in it."""
+    over the ``://`` (and the ``:\\/\\/``) in it."""
     spans = []
-    at = text.find("://")
-    while at >= 0:
-        scheme = at
-        while scheme > 0 and text[scheme - 1] in _SCHEME_CHARS:
-            scheme -= 1
-        if scheme < at and text[scheme].isalpha():
-            m = _USERINFO_AFTER.match(text, at + 3) or _USERINFO_SLASH.match(text, at + 3)
-            if m is not None and not _USER_NAME.fullmatch(m[1]):
-                spans.append((m.start(1), m.end(1)))
-        at = text.find("://", at + 3)
+    for end in SCHEME_ENDS:
+        at = text.find(end)
+        while at >= 0:
+            scheme = at
+            while scheme > 0 and text[scheme - 1] in _SCHEME_CHARS:
+                scheme -= 1
+            if scheme < at and text[scheme].isalpha():
+                after = at + len(end)
+                if end == "://":
+                    m = _USERINFO_AFTER.match(text, after) or _USERINFO_SLASH.match(text, after)
+                else:  # escaped: up to a ``\``, which no userinfo holds unescaped in JSON
+                    m = _USERINFO_ESCAPED.match(text, after)
+                if m is not None and not _USER_NAME.fullmatch(m[1]):
+                    spans.append((m.start(1), m.end(1)))
+            at = text.find(end, at + len(end))
+    if len(spans) > 1:
+        spans.sort()
     return spans
 
 

@@ -226,6 +226,10 @@ class _Walk:
         ):
             pairs = self.pairs(data, context, self._child(path, DATA))
             return value if pairs is data else {**value, DATA: pairs}
+        if kind == "builtins.tuple" and type(data) is list:
+            pair = self.tuple_pair(data, context, path)
+            if pair is not None:
+                return value if pair is data else {**value, DATA: pair}
         out = dict(value)
         changed = False
         for part in (DATA, STATE):
@@ -238,6 +242,18 @@ class _Walk:
                 changed = changed or new is not value[part]
                 out[part] = new
         return out if changed else value
+
+    def tuple_pair(self, data: list[Any], context: str | None, path: str) -> list[Any] | None:
+        """A tuple ``(name, value)`` whose name is a secret's, as the key side reads one
+        (:mod:`apirec.keys.canonical`): its value replaced; None for any other tuple."""
+        if len(data) != 2 or type(data[0]) is not str:
+            return None
+        name, v = data
+        if not (is_secret_name(name, context) and is_secret_value(name, v)):
+            return None
+        new_name = self.key(name, _key_info(name)[2], path)
+        new_v = self.secret(v, self._child(path, name))
+        return data if new_v is v and new_name == name else [new_name, new_v]
 
     def secret(self, value: Any, path: str) -> Any:
         """The placeholder of ``value``'s type, for a value under a secret name."""

@@ -36,6 +36,7 @@ from apirec.keys.functions import (
     type_schema,
 )
 from apirec.keys.marks import _OMITTED, _REDACTED, HugeInt, _contains_marks
+from apirec.keys.named_tuples import named_tuple_items
 from apirec.keys.sentinels import is_not_given
 
 _norm_name = norm
@@ -369,7 +370,8 @@ class Canonicalizer:
             members = [self.value(v, f"{where}{{}}", None, None) for v in value]
             return sorted((m for m in members if m is not _OMITTED), key=_packb)
         if isinstance(value, list | tuple):
-            return self._sequence(value, where, ignore, redact, context)
+            named = named_tuple_items(self, value, where, ignore, redact, context)
+            return self._sequence(value, where, ignore, redact, context) if named is None else named
         if is_not_given(value):
             return _OMITTED
         if is_tool_function(value):  # a tool: keyed by its schema, not its identity
