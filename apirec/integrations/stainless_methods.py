@@ -28,6 +28,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol
 
 from apirec.codec.type_resolution import given_types
+from apirec.integrations.stainless_uploads import file_parameters, keyed_uploads
 from apirec.keys.spec import KeySpec
 
 if TYPE_CHECKING:
@@ -126,6 +127,17 @@ class Method:
         self.fast = False
         self._specs: dict[Any, KeySpec] = {}
         self._last: tuple[Options, KeySpec] | None = None
+        self._uploads: frozenset[str] | None = None  # its upload parameters, on first call
+
+    def key_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """:func:`key_kwargs`, with ``(name, bytes)`` uploads keyed as files
+        (:mod:`.stainless_uploads`)."""
+        uploads = self._uploads
+        if uploads is None:
+            uploads = self._uploads = file_parameters(self.original)
+        if uploads:
+            kwargs = keyed_uploads(kwargs, uploads)
+        return key_kwargs(kwargs)
 
     def spec(self, options: Options) -> KeySpec:
         last = self._last
@@ -188,7 +200,7 @@ def wrap_method(original: Any, name: str, hooks: Hooks) -> Callable[..., Any]:
         async def routed_async(routed: Any, resource: Any, args: Any, kwargs: Any) -> Any:
             rec, options = routed
             spec = method.spec(options)
-            entry = Entry(method, spec, resource, args, key_kwargs(kwargs))
+            entry = Entry(method, spec, resource, args, method.key_kwargs(kwargs))
             if method.fast and not is_raw(kwargs):
                 entry.capture = True
 
@@ -230,7 +242,7 @@ def wrap_method(original: Any, name: str, hooks: Hooks) -> Callable[..., Any]:
         def routed_call(routed: Any, resource: Any, args: Any, kwargs: Any) -> Any:
             rec, options = routed
             spec = method.spec(options)
-            entry = Entry(method, spec, resource, args, key_kwargs(kwargs))
+            entry = Entry(method, spec, resource, args, method.key_kwargs(kwargs))
             if method.fast and not is_raw(kwargs):
                 entry.capture = True
 
