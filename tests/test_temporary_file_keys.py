@@ -132,11 +132,10 @@ def test_a_name_and_bytes_upload_keys_like_the_file_it_names(
         integrations.patch(rec, "openai")
         client = make_client(closed_url, is_async=False)
         as_tuple = client.files.create(file=("train.jsonl", CONTENT), purpose="fine-tune")
-        with open(path, "rb") as f:  # with a content type: the file, then the type
-            with pytest.raises(apirec.RecordingNotFound):
-                client.files.create(
-                    file=("train.jsonl", f.read(), "application/jsonl"), purpose="fine-tune"
-                )
+        with pytest.raises(apirec.RecordingNotFound):  # with a content type: the file, then it
+            client.files.create(
+                file=("train.jsonl", CONTENT, "application/jsonl"), purpose="fine-tune"
+            )
     assert as_tuple == live and openai_server.requests == served
 
     # recorded as a tuple: stored as the file's name and digest, not its bytes in base64

@@ -61,5 +61,5 @@ def _as_file(upload: tuple[Any, ...]) -> Any:
         return upload
     file = io.BytesIO(content)
     if name is not None:
-        file.name = name  # type: ignore[misc]  # BytesIO has no name: the key reads this one
+        file.name = name  # BytesIO has no name of its own: the key reads this one
     return (file, *rest) if rest else file
