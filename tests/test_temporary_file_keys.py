@@ -132,7 +132,7 @@ def test_a_name_and_bytes_upload_keys_like_the_file_it_names(
         integrations.patch(rec, "openai")
         client = make_client(closed_url, is_async=False)
         as_tuple = client.files.create(file=("train.jsonl", CONTENT), purpose="fine-tune")
-        with pytest.raises(apirec.RecordingNotFound):  # with a content type: the file, then it
+        with pytest.raises(apirec.RecordingNotFound):  # with a content type: as before
             client.files.create(
                 file=("train.jsonl", CONTENT, "application/jsonl"), purpose="fine-tune"
             )
@@ -191,3 +191,23 @@ def test_which_names_are_tempfiles(name, keyed, store_dir, tmp_path):
         size(path)
     [stored] = _stored(store_dir)
     assert stored["request"]["args"]["path"]["file"] == keyed
+
+
+def test_a_name_and_bytes_upload_recorded_before_still_replays(
+    openai_server, store_dir, make_client, closed_url
+):
+    # as the integration keyed it before: the method under its name, the tuple as a pair
+    with apirec.recording(store_dir, mode="record") as rec:
+        rec.patch("openai.resources.files.Files.create", name="openai.files.create")
+        live = make_client(openai_server.base_url, is_async=False).files.create(
+            file=("train.jsonl", CONTENT), purpose="fine-tune"
+        )
+    [stored] = _stored(store_dir)
+    assert stored["request"]["args"]["file"][1]["__type__"] == "builtins.bytes"
+    served = openai_server.requests
+    with apirec.recording(store_dir, mode="replay") as rec:
+        integrations.patch(rec, "openai")
+        replayed = make_client(closed_url, is_async=False).files.create(
+            file=("train.jsonl", CONTENT), purpose="fine-tune"
+        )
+    assert replayed == live and openai_server.requests == served

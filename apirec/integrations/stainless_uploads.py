@@ -4,18 +4,21 @@ These SDKs take a file parameter (annotated ``FileTypes``: ``files.create(file=.
 ``images.edit(image=...)``, ``audio.transcriptions.create(file=...)``) as a path, an open
 file, bytes, or a tuple ``(name, content[, content type[, headers]])``. A path or an open file
 is keyed by its base name and content (:mod:`apirec.keys.files`); the tuple with bytes is
-keyed the same way, ``("train.jsonl", data)`` as ``Path("train.jsonl")`` holding ``data``
-(its content type and headers, when given, follow the file in the key), instead of a list
-holding the bytes (stored in base64). Only these parameters of these SDKs: a ``(str, bytes)``
-tuple anywhere else (a recorded function's argument) is keyed as it always was.
+keyed the same way, ``("train.jsonl", data)`` as ``Path("train.jsonl")`` holding ``data``,
+instead of a list holding the bytes (stored in base64): a
+:class:`~apirec.keys.files.NamedUpload`, which a replay that misses keys again as the pair it
+was (recordings made before). A tuple with a content type (and headers) after the bytes is
+keyed as it always was. Only these parameters of these SDKs: a ``(str, bytes)`` tuple anywhere
+else (a recorded function's argument) is keyed as it always was too.
 """
 
 from __future__ import annotations
 
 import inspect
-import io
 from collections.abc import Callable
 from typing import Any
+
+from apirec.keys.files import NamedUpload
 
 _FILE_TYPES = "FileTypes"  # the name of the generated SDKs' upload type in annotations
 
@@ -34,7 +37,7 @@ def file_parameters(function: Callable[..., Any]) -> frozenset[str]:
 
 
 def keyed_uploads(kwargs: dict[str, Any], names: frozenset[str]) -> dict[str, Any]:
-    """``kwargs`` with each ``(name, bytes, ...)`` upload under ``names`` (or in a list there)
+    """``kwargs`` with each ``(name, bytes)`` upload under ``names`` (or in a list there)
     as a named in-memory file, which keys as a file; the caller's arguments are not changed."""
     out = kwargs
     for name in names:
@@ -52,14 +55,10 @@ def keyed_uploads(kwargs: dict[str, Any], names: frozenset[str]) -> dict[str, An
 
 
 def _as_file(upload: tuple[Any, ...]) -> Any:
-    """``(name, bytes)`` as a file named ``name``; with a content type (and headers) after
-    it, that file followed by them; any other tuple as it is."""
-    if not 2 <= len(upload) <= 4:
+    """``(name, bytes)`` as a file named ``name``; any other tuple as it is."""
+    if len(upload) != 2:
         return upload
-    name, content, *rest = upload
+    name, content = upload
     if not (name is None or isinstance(name, str)) or not isinstance(content, bytes | bytearray):
         return upload
-    file = io.BytesIO(content)
-    if name is not None:
-        file.name = name  # BytesIO has no name of its own: the key reads this one
-    return (file, *rest) if rest else file
+    return NamedUpload(name, bytes(content), upload)

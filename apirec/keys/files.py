@@ -93,21 +93,35 @@ ABSENT, TEXT = "absent", "text"
 OLDER_PATH_KEYS = (ABSENT, TEXT)
 # set while a call is keyed again as recorded then (as_recorded)
 _AS_RECORDED: ContextVar[str | None] = ContextVar("apirec_paths_as_recorded", default=None)
-# paths keyed other than by their text so far, by any thread: a caller compares it before and
-# after keying a call (two reads of an int on every call's path, not a ContextVar set and
-# reset); a count another thread moved meanwhile costs only a second look that finds nothing new
+# paths (and named uploads) keyed other than by their text so far, by any thread: a caller
+# compares it before and after keying a call (two reads of an int on every call's path, not a
+# ContextVar set and reset); a count another thread moved meanwhile costs only a second look
+# that finds nothing new
 _paths_as_files = 0
 
 
 def paths_keyed_as_files() -> int:
-    """How many paths have been keyed by their content or as absent in this process so far."""
+    """How many paths have been keyed by their content or as absent, and :class:`NamedUpload`
+    as files, in this process so far."""
     return _paths_as_files
+
+
+class NamedUpload(io.BytesIO):
+    """Bytes given with a name as an upload (an SDK's ``(name, bytes)`` tuple): keyed as a
+    file of that name holding them; as its ``pair`` when keyed as earlier versions did
+    (:data:`TEXT`), which kept the tuple as it was."""
+
+    def __init__(self, name: str | None, content: bytes, pair: tuple[Any, ...]) -> None:
+        super().__init__(content)
+        self.name = name
+        self.pair = pair
 
 
 @contextlib.contextmanager
 def as_recorded(older: str) -> Iterator[None]:
     """Key every path as ``older`` (one of :data:`OLDER_PATH_KEYS`) keyed it: :data:`ABSENT`,
-    a path to a regular file or to nothing as absent; :data:`TEXT`, every path as its text."""
+    a path to a regular file or to nothing as absent; :data:`TEXT`, every path as its text
+    and every :class:`NamedUpload` as its pair."""
     token = _AS_RECORDED.set(older)
     try:
         yield
@@ -151,9 +165,15 @@ def path_key(value: PurePath, where: str = "") -> str | dict[str, str | bool]:
     return {"file": keyed_name(value.name), "sha256": digest.hexdigest()}
 
 
-def file_key(value: Any, where: str) -> dict[str, str | int | None]:
+def file_key(value: Any, where: str) -> dict[str, str | int | None] | tuple[Any, ...]:
     """An open file as its base name (None when it has none; :func:`keyed_name`), the digest
-    of its content and its position when not at the start; the position is restored."""
+    of its content and its position when not at the start; the position is restored. A
+    :class:`NamedUpload` keyed as earlier versions did: its pair."""
+    if type(value) is NamedUpload:
+        global _paths_as_files
+        if _AS_RECORDED.get() == TEXT:
+            return value.pair
+        _paths_as_files += 1
     try:
         position = value.tell()
     except (OSError, ValueError) as e:  # closed, or a pipe with no position
