@@ -127,17 +127,18 @@ class Method:
         self.fast = False
         self._specs: dict[Any, KeySpec] = {}
         self._last: tuple[Options, KeySpec] | None = None
-        self._uploads: frozenset[str] | None = None  # its upload parameters, on first call
+        # the keyword arguments as keyed: the first call finds the method's upload parameters,
+        # then a method without any keys them by key_kwargs itself, at no cost per call
+        self.key_kwargs: Callable[[dict[str, Any]], dict[str, Any]] = self._first_key_kwargs
 
-    def key_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """:func:`key_kwargs`, with ``(name, bytes)`` uploads keyed as files
-        (:mod:`.stainless_uploads`)."""
-        uploads = self._uploads
-        if uploads is None:
-            uploads = self._uploads = file_parameters(self.original)
+    def _first_key_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        uploads = file_parameters(self.original)
         if uploads:
-            kwargs = keyed_uploads(kwargs, uploads)
-        return key_kwargs(kwargs)
+            # (name, bytes) uploads keyed as files (.stainless_uploads)
+            self.key_kwargs = lambda given: key_kwargs(keyed_uploads(given, uploads))
+        else:
+            self.key_kwargs = key_kwargs
+        return self.key_kwargs(kwargs)
 
     def spec(self, options: Options) -> KeySpec:
         last = self._last
