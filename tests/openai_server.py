@@ -7,7 +7,8 @@ Starlette app served by uvicorn in a thread. Deterministic answers:
   the same as server-sent events, one chunk per word (and a usage chunk when asked).
   Model ``"bad-model"`` gets a 400 with an OpenAI error body; model ``"busy-twice"`` gets a
   429 (rate limited, with ``retry-after: 0``) for the first two requests with a given last user
-  message, then the answer; model ``"breaks-midway"`` streams
+  message, then the answer; model ``"rate-limited"`` always gets a 429 with ``retry-after: 0``,
+  a request id and the private headers; model ``"breaks-midway"`` streams
   two chunks, then an error event that the request caused (content filtered: not transient);
   models ``"cut-once"`` and ``"overloaded-once"``, the first time per last user message, stream
   two chunks and then cut the connection (no end of the chunked body) or send a
@@ -224,6 +225,9 @@ class OpenAIServer:
         model = body["model"]
         if model == "bad-model":
             return JSONResponse(BAD_REQUEST, status_code=400, headers=headers(self.requests))
+        if model == "rate-limited":
+            limited = {"retry-after": "0", **headers(self.requests)}
+            return JSONResponse(RATE_LIMITED, status_code=429, headers=limited)
         if model in ("echo-key", "echo-key-error"):  # a service that echoes the caller's key
             if body.get("stream"):
                 return self._echo_key_stream(request, body)
@@ -429,6 +433,9 @@ class OpenAIServer:
         model = body["model"]
         if model == "bad-model":
             return JSONResponse(BAD_REQUEST, status_code=400, headers=headers(self.requests))
+        if model == "rate-limited":
+            limited = {"retry-after": "0", **headers(self.requests)}
+            return JSONResponse(RATE_LIMITED, status_code=429, headers=limited)
         text = _input_text(body["input"])
         words = ["You", " said:", *(" " + w for w in text.split())]
         if ((body.get("text") or {}).get("format") or {}).get("type") == "json_schema":

@@ -223,6 +223,9 @@ async def test_errors_replay_as_the_sdk_classes(is_async, server, closed, store_
     assert replayed.response.headers["request-id"] == "req_1"
     assert replayed.body == live.body
     assert str(replayed) == str(live)
+    # the recorded request's URL (the server's, not the replaying client's), as openai's
+    assert str(replayed.response.request.url) == str(live.response.request.url)
+    assert replayed.request is replayed.response.request
 
 
 async def test_an_error_event_in_a_stream_replays_after_its_events(

@@ -7,8 +7,9 @@ it cannot store); ``typed_attributes`` (public attributes made of values that ar
 JSON, such as a ``Path`` ``filename``; never objects or configurations, which may hold
 secrets); ``str_attributes`` (what ``__str__`` reads, :mod:`apirec.codec.exception_text`).
 OSError's ``errno``, ``strerror``, ``filename`` and ``filename2`` and UnicodeError's
-``encoding``, ``object``, ``start``, ``end`` and ``reason`` are attributes like the others.
-Files without the newer keys replay as before.
+``encoding``, ``object``, ``start``, ``end`` and ``reason`` are attributes like the others;
+``http_response`` is the status, method, URL and headers of an HTTP error's ``response``
+(:mod:`apirec.codec.exception_http`). Files without the newer keys replay as before.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
 from apirec.codec.envelope import EXCEPTIONS, decode, encode
+from apirec.codec.exception_http import KEY as HTTP_KEY
+from apirec.codec.exception_http import http_exchange, keep_exchange
 from apirec.codec.exception_text import (
     apply_needs,
     from_text,
@@ -83,7 +86,7 @@ def exception_data(error: BaseException) -> dict[str, Any]:
 
     Public attributes that cannot be stored (openai's ``response`` and ``request``, live
     HTTP objects) are left out; ``not_recorded`` names them and their types, so a replay can
-    say what is missing.
+    say what is missing. Of an HTTP ``response``, ``http_response`` keeps what code reads.
     """
     attributes: dict[str, Any] = {}
     typed: dict[str, Any] = {}
@@ -113,6 +116,9 @@ def exception_data(error: BaseException) -> dict[str, Any]:
         data["typed_attributes"] = typed
     if not_recorded:
         data["not_recorded"] = not_recorded
+    exchange = http_exchange(error)
+    if exchange is not None:
+        data[HTTP_KEY] = exchange
     cls = recorded_origin(type(error))
 
     def as_replayed(needs: dict[str, Any]) -> BaseException:
@@ -294,6 +300,7 @@ def rebuild_error(
 ) -> BaseException:
     """The recorded exception as its own class when that is safe, else a ReplayedError."""
     error = _rebuild(data, trusted_modules)
+    keep_exchange(error, data, where)
     _add_note(error, data, where)
     return error
 
@@ -311,14 +318,39 @@ def _rebuild(data: Mapping[str, Any], trusted_modules: tuple[str, ...]) -> BaseE
         return replayed_error(name, data)
 
 
+_NOTE = "_apirec_note"  # on a replayed error: its note, where it came from, what is missing
+
+
 def _add_note(error: BaseException, data: Mapping[str, Any], where: str) -> None:
     """Say in the traceback where the error came from and what it lacks (``.response``)."""
-    note = f"replayed by apirec from {where}"
     missing = data.get("not_recorded")
-    if isinstance(missing, Mapping) and missing:
+    missing = dict(missing) if isinstance(missing, Mapping) else {}
+    note = _note(where, missing, "")
+    error.add_note(note)
+    error.__dict__[_NOTE] = (note, where, missing)
+
+
+def _note(where: str, missing: Mapping[str, Any], there: str) -> str:
+    note = f"replayed by apirec from {where}"
+    if missing:
         listed = ", ".join(f"{k} ({v})" for k, v in missing.items())
         note += f"; not recorded, so absent on replay: {listed}"
-    error.add_note(note)
+    return f"{note}; {there}" if there else note
+
+
+def note_rebuilt(error: BaseException, names: Iterable[str], how: str) -> None:
+    """Restate a replayed error's note once an integration has set ``names`` (recorded as
+    not stored) on it: no longer absent, they are there as ``how`` says."""
+    state = vars(error).get(_NOTE)
+    if state is None:
+        return
+    old, where, missing = state
+    rebuilt = set(names)
+    note = _note(where, {k: v for k, v in missing.items() if k not in rebuilt}, how)
+    notes = getattr(error, "__notes__", None)
+    if isinstance(notes, list) and old in notes:
+        notes[notes.index(old)] = note
+        error.__dict__[_NOTE] = (note, where, missing)
 
 
 def raise_recorded(

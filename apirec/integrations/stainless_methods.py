@@ -28,6 +28,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol
 
 from apirec.codec.type_resolution import given_types
+from apirec.integrations.stainless_uploads import file_parameters, keyed_uploads
 from apirec.keys.spec import KeySpec
 
 if TYPE_CHECKING:
@@ -126,6 +127,18 @@ class Method:
         self.fast = False
         self._specs: dict[Any, KeySpec] = {}
         self._last: tuple[Options, KeySpec] | None = None
+        # the keyword arguments as keyed: the first call finds the method's upload parameters,
+        # then a method without any keys them by key_kwargs itself, at no cost per call
+        self.key_kwargs: Callable[[dict[str, Any]], dict[str, Any]] = self._first_key_kwargs
+
+    def _first_key_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        uploads = file_parameters(self.original)
+        if uploads:
+            # (name, bytes) uploads keyed as files (.stainless_uploads)
+            self.key_kwargs = lambda given: key_kwargs(keyed_uploads(given, uploads))
+        else:
+            self.key_kwargs = key_kwargs
+        return self.key_kwargs(kwargs)
 
     def spec(self, options: Options) -> KeySpec:
         last = self._last
@@ -188,7 +201,7 @@ def wrap_method(original: Any, name: str, hooks: Hooks) -> Callable[..., Any]:
         async def routed_async(routed: Any, resource: Any, args: Any, kwargs: Any) -> Any:
             rec, options = routed
             spec = method.spec(options)
-            entry = Entry(method, spec, resource, args, key_kwargs(kwargs))
+            entry = Entry(method, spec, resource, args, method.key_kwargs(kwargs))
             if method.fast and not is_raw(kwargs):
                 entry.capture = True
 
@@ -230,7 +243,7 @@ def wrap_method(original: Any, name: str, hooks: Hooks) -> Callable[..., Any]:
         def routed_call(routed: Any, resource: Any, args: Any, kwargs: Any) -> Any:
             rec, options = routed
             spec = method.spec(options)
-            entry = Entry(method, spec, resource, args, key_kwargs(kwargs))
+            entry = Entry(method, spec, resource, args, method.key_kwargs(kwargs))
             if method.fast and not is_raw(kwargs):
                 entry.capture = True
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any, get_origin
 
+from apirec.codec.exception_data import note_rebuilt
+from apirec.codec.exception_http import recorded_exchange
 from apirec.errors import ApirecError
 from apirec.integrations import stainless_replies as replies
 from apirec.integrations.credentials import PLACEHOLDER
@@ -29,6 +31,15 @@ if TYPE_CHECKING:
 
 
 _MAX_HTTP_SPECS = 512
+# what a replayed status error's note says of its .response and .request (complete_error)
+REBUILT = (
+    "response and request rebuilt from the recorded status, method, URL and response headers "
+    "(secret ones redacted; no body: the error's .body has it; no request headers)"
+)
+MADE_UP = (
+    "response and request made up (recorded before apirec kept them): the recorded status "
+    "code and request id, the client's base URL, no other headers, no body"
+)
 # the streams apirec hands out while recording or replaying (paced or not): made into the
 # SDK's own, their recorded head taken off first (the head is not a chunk)
 _SYNC = frozenset({RecordingStream, ReplayStream, PacedReplayStream})
@@ -123,19 +134,35 @@ class RequestHooks:
         return request
 
     def complete_error(self, error: BaseException, client: Any) -> None:
-        """A replayed status error gets the ``.response`` and ``.request`` the SDK's has: the
-        recorded status code, and the request id (under both names these SDKs read it by)."""
+        """A replayed status error gets the ``.response`` and ``.request`` the SDK's has:
+        rebuilt from the recorded status, method, URL and response headers; for a recording
+        made before apirec kept them, made up from the recorded status code and request id
+        (under both names these SDKs read it by) at the client's base URL. The error's note
+        says which."""
         status = getattr(error, "status_code", None)
         if not isinstance(status, int) or "response" in vars(error):
             return
-        request_id = getattr(error, "request_id", None)
-        headers = []
-        if isinstance(request_id, str):
-            headers = [["x-request-id", request_id], ["request-id", request_id]]
-        base = str(getattr(client, "base_url", "http://replayed.invalid/"))
-        response = replies.fake_response(self.httpx, status, headers, "POST", base)
+        recorded = recorded_exchange(error)
+        if recorded is not None:
+            response = replies.fake_response(
+                self.httpx,
+                recorded["status_code"],
+                recorded["headers"],
+                recorded["method"],
+                recorded["url"],
+            )
+            how = REBUILT
+        else:
+            request_id = getattr(error, "request_id", None)
+            headers = []
+            if isinstance(request_id, str):
+                headers = [["x-request-id", request_id], ["request-id", request_id]]
+            base = str(getattr(client, "base_url", "http://replayed.invalid/"))
+            response = replies.fake_response(self.httpx, status, headers, "POST", base)
+            how = MADE_UP
         error.response = response  # type: ignore[attr-defined]
         error.request = response.request  # type: ignore[attr-defined]
+        note_rebuilt(error, ("response", "request"), how)
 
     def _kind(self, cast_to: Any, options: Any, stream: bool) -> str:
         headers = options.headers if isinstance(options.headers, dict) else {}

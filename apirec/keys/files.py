@@ -20,6 +20,12 @@ A file object is read only when it can end: one backed by a descriptor must be a
 caller's position put back, as after any failed read (a text file that does not decode).
 A path is not read past :data:`MAX_FILE_BYTES` either.
 ``tempfile.NamedTemporaryFile``'s wrapper is a file object like the file it wraps.
+
+A base name that tempfile made up (``tmp1u1h_hwi.jsonl``: :func:`tempfile.gettempprefix`,
+then 8 characters of its alphabet, then nothing or a suffix from a dot on) is new in every run,
+so it is keyed as ``tmp*`` and its suffix (``tmp*.jsonl``, :func:`keyed_name`): a temporary
+file is keyed by its suffix and content. Recordings keyed by such a name never replayed (the
+name never recurs), so no replay looks for them again.
 """
 
 from __future__ import annotations
@@ -46,6 +52,34 @@ _WRAPPERS: tuple[type, ...] = tuple(
 )
 
 
+# tempfile's made-up names (tempfile._RandomNameSequence, tempfile.mkstemp & co.): its
+# prefix, 8 characters of its alphabet, then the caller's suffix
+_TEMP_PREFIX = tempfile.gettempprefix()
+_TEMP_ALPHABET = frozenset(
+    getattr(
+        getattr(tempfile, "_RandomNameSequence", None),
+        "characters",
+        "abcdefghijklmnopqrstuvwxyz0123456789_",
+    )
+)
+_TEMP_RANDOM = 8
+_TEMP_START, _TEMP_END = len(_TEMP_PREFIX), len(_TEMP_PREFIX) + _TEMP_RANDOM
+
+
+def keyed_name(base: str) -> str:
+    """A file's base name as keyed: one tempfile made up (``tmp1u1h_hwi.jsonl``) as ``tmp*``
+    and its suffix (``tmp*.jsonl``); a suffix that is not empty must start with a dot, so a
+    name chosen like ``tmp_settings.json`` keeps its name."""
+    if not base.startswith(_TEMP_PREFIX) or len(base) < _TEMP_END:
+        return base
+    suffix = base[_TEMP_END:]
+    if suffix and suffix[0] != ".":
+        return base
+    if not all(c in _TEMP_ALPHABET for c in base[_TEMP_START:_TEMP_END]):
+        return base
+    return f"{_TEMP_PREFIX}*{suffix}"
+
+
 def is_file_object(value: Any) -> bool:
     """An open file or in-memory file (``open(...)``, ``BytesIO``, ``StringIO``,
     ``tempfile.NamedTemporaryFile()``)."""
@@ -59,21 +93,35 @@ ABSENT, TEXT = "absent", "text"
 OLDER_PATH_KEYS = (ABSENT, TEXT)
 # set while a call is keyed again as recorded then (as_recorded)
 _AS_RECORDED: ContextVar[str | None] = ContextVar("apirec_paths_as_recorded", default=None)
-# paths keyed other than by their text so far, by any thread: a caller compares it before and
-# after keying a call (two reads of an int on every call's path, not a ContextVar set and
-# reset); a count another thread moved meanwhile costs only a second look that finds nothing new
+# paths (and named uploads) keyed other than by their text so far, by any thread: a caller
+# compares it before and after keying a call (two reads of an int on every call's path, not a
+# ContextVar set and reset); a count another thread moved meanwhile costs only a second look
+# that finds nothing new
 _paths_as_files = 0
 
 
 def paths_keyed_as_files() -> int:
-    """How many paths have been keyed by their content or as absent in this process so far."""
+    """How many paths have been keyed by their content or as absent, and :class:`NamedUpload`
+    as files, in this process so far."""
     return _paths_as_files
+
+
+class NamedUpload(io.BytesIO):
+    """Bytes given with a name as an upload (an SDK's ``(name, bytes)`` tuple): keyed as a
+    file of that name holding them; as its ``pair`` when keyed as earlier versions did
+    (:data:`TEXT`), which kept the tuple as it was."""
+
+    def __init__(self, name: str | None, content: bytes, pair: tuple[Any, ...]) -> None:
+        super().__init__(content)
+        self.name = name
+        self.pair = pair
 
 
 @contextlib.contextmanager
 def as_recorded(older: str) -> Iterator[None]:
     """Key every path as ``older`` (one of :data:`OLDER_PATH_KEYS`) keyed it: :data:`ABSENT`,
-    a path to a regular file or to nothing as absent; :data:`TEXT`, every path as its text."""
+    a path to a regular file or to nothing as absent; :data:`TEXT`, every path as its text
+    and every :class:`NamedUpload` as its pair."""
     token = _AS_RECORDED.set(older)
     try:
         yield
@@ -82,8 +130,8 @@ def as_recorded(older: str) -> Iterator[None]:
 
 
 def path_key(value: PurePath, where: str = "") -> str | dict[str, str | bool]:
-    """A path to a regular file as its base name and digest, a path to nothing as its base
-    name marked absent; any other path as its text."""
+    """A path to a regular file as its base name (:func:`keyed_name`) and digest, a path to
+    nothing as its base name marked absent; any other path as its text."""
     global _paths_as_files
     older = _AS_RECORDED.get()
     if older == TEXT:
@@ -92,13 +140,13 @@ def path_key(value: PurePath, where: str = "") -> str | dict[str, str | bool]:
         info = os.stat(value)
     except FileNotFoundError:  # an output path: where it is does not matter, its name does
         _paths_as_files += 1
-        return {"file": value.name, "absent": True}
+        return {"file": keyed_name(value.name), "absent": True}
     except (OSError, ValueError):  # unreadable, or a path with a NUL: keyed as written
         return str(value)
     if not stat.S_ISREG(info.st_mode):
         return str(value)
     if older == ABSENT:
-        return {"file": value.name, "absent": True}
+        return {"file": keyed_name(value.name), "absent": True}
     size = info.st_size
     if size > MAX_FILE_BYTES:
         raise _too_large(value, where, f"{size} bytes")
@@ -114,12 +162,18 @@ def path_key(value: PurePath, where: str = "") -> str | dict[str, str | bool]:
     except (OSError, ValueError):
         return str(value)
     _paths_as_files += 1
-    return {"file": value.name, "sha256": digest.hexdigest()}
+    return {"file": keyed_name(value.name), "sha256": digest.hexdigest()}
 
 
-def file_key(value: Any, where: str) -> dict[str, str | int | None]:
-    """An open file as its base name (None when it has none), the digest of its content and
-    its position when not at the start; the position is restored."""
+def file_key(value: Any, where: str) -> dict[str, str | int | None] | tuple[Any, ...]:
+    """An open file as its base name (None when it has none; :func:`keyed_name`), the digest
+    of its content and its position when not at the start; the position is restored. A
+    :class:`NamedUpload` keyed as earlier versions did: its pair."""
+    if type(value) is NamedUpload:
+        global _paths_as_files
+        if _AS_RECORDED.get() == TEXT:
+            return value.pair
+        _paths_as_files += 1
     try:
         position = value.tell()
     except (OSError, ValueError) as e:  # closed, or a pipe with no position
@@ -143,7 +197,9 @@ def file_key(value: Any, where: str) -> dict[str, str | int | None]:
             raise
         raise _unreadable(value, where, e) from e
     name = getattr(value, "name", None)
-    base = os.path.basename(os.fsdecode(name)) if isinstance(name, str | bytes) else None
+    base = (
+        keyed_name(os.path.basename(os.fsdecode(name))) if isinstance(name, str | bytes) else None
+    )
     key: dict[str, str | int | None] = {"file": base, "sha256": digest.hexdigest()}
     if position:
         key["position"] = position
