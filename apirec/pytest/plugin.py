@@ -332,6 +332,7 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     if call.excinfo is not None:  # a miss or a refused call shows the caller's line
         tracebacks.hide_our_frames(item.config, call.excinfo)
+        integrations.explain_missing_key(item, call)
     report = yield
     if call.when != "teardown" and CALL_ERROR in item.stash and call.excinfo is not None:
         # the miss that failed the test itself, or a setup that failed: no call to judge
