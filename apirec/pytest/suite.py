@@ -34,13 +34,11 @@ class Suite:
         self.collected: set[str] = set()
         self.files: set[str] = set()
         self.narrowed: set[str] = set()
+        self._as_stored: set[str] = set()
 
     def _add(self, node_ids: list[str]) -> None:
-        from apirec.gate.detect import scrub_text  # the start-up imports this module: kept light
-
-        for node_id in node_ids:
-            self.collected.update((node_id, scrub_text(node_id)))
-            self.files.add(node_id.split("::", 1)[0])
+        self.collected.update(node_ids)
+        self.files.update(node_id.split("::", 1)[0] for node_id in node_ids)
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         if items:
@@ -84,7 +82,11 @@ class Suite:
 
     def gone(self, test_id: str) -> bool:
         """``test_id`` (as stored) is a test the whole suite no longer has."""
-        if test_id in self.collected:
+        if not self._as_stored:  # the ids as the write gate stores them, once, at the end
+            from apirec.gate.detect import scrub_text  # the start-up imports this module
+
+            self._as_stored = {scrub_text(node_id) for node_id in self.collected}
+        if test_id in self.collected or test_id in self._as_stored:
             return False
         file = test_id.split("::", 1)[0]
         return file in self.files or not (self.config.rootpath / file).exists()
