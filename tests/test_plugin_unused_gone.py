@@ -27,6 +27,17 @@ def test_deleted_later(apirec):
     provider.add(7)
 """
 
+# a key in a parametrized id is stored <redacted> in the test id: still the same test, and
+# skipped later (its recording unused), not one the suite no longer has
+TEST_C = """
+import os, pytest, provider
+
+@pytest.mark.skipif(os.environ["CITIES"] == "Oslo", reason="later")
+@pytest.mark.parametrize("key", ["sk-proj-Q7xW2mN9pL4kR8vT1yB6cZ3hJ5gF0dSaE"])
+def test_keyed(apirec, key):
+    provider.add(9)
+"""
+
 LINE = (
     "apirec: 2 replayed, 0 recorded, 0 live, 0 missed; 2 stored recordings no test used, 2 of "
     "them of tests the suite no longer has (delete with --apirec-prune; -v lists them)"
@@ -45,9 +56,9 @@ def gone(pytester, monkeypatch):
     """Recorded with test_city[Oslo], test_city[Lima], test_kept and test_b's test; then Lima
     is no longer a parameter and test_b.py is deleted."""
     setup(pytester)
-    pytester.makepyfile(test_a=TEST_A, test_b=TEST_B)
+    pytester.makepyfile(test_a=TEST_A, test_b=TEST_B, test_c=TEST_C)
     monkeypatch.setenv("CITIES", "Oslo,Lima")
-    pytester.runpytest("--apirec-mode=record").assert_outcomes(passed=4)
+    pytester.runpytest("--apirec-mode=record").assert_outcomes(passed=5)
     monkeypatch.setenv("CITIES", "Oslo")
     (pytester.path / "test_b.py").unlink()
     return _owners(pytester)
@@ -56,11 +67,12 @@ def gone(pytester, monkeypatch):
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
 def test_a_whole_suite_run_counts_the_recordings_of_tests_it_no_longer_has(gone, pytester, workers):
     result = pytester.runpytest_subprocess("-v", *workers)
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=2, skipped=1)
+    assert "test_c.py::test_keyed[<redacted>]" in gone
     result.stdout.fnmatch_lines(
         [
             LINE,
-            "  unused: recordings/*.json (test_a.py::test_city[[]Lima[]], not in the suite any more)",
+            "  unused: recordings/*.json (test_a.py::test_city[[]Lima[]], not in the suite any*",
         ]
     )
     result.stdout.fnmatch_lines(
@@ -73,7 +85,11 @@ def test_the_printed_prune_deletes_them(gone, pytester):
     pytester.runpytest("--apirec-prune").stdout.fnmatch_lines(
         ["apirec: *; deleted 2 unused recordings, 2 of them of tests the suite no longer has"]
     )
-    assert _owners(pytester) == ["test_a.py::test_city[Oslo]", "test_a.py::test_kept"]
+    assert _owners(pytester) == [
+        "test_a.py::test_city[Oslo]",
+        "test_a.py::test_kept",
+        "test_c.py::test_keyed[<redacted>]",
+    ]
     pytester.runpytest().stdout.fnmatch_lines(["apirec: *; 0 stored recordings no test used"])
 
 
