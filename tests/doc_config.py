@@ -6,8 +6,8 @@ as that file beside a passing test and given to the real pytest with ``--strict-
 unknown key (``apirec_no_such_key``), an unknown option in ``addopts`` (``--apirec-no-such``)
 and a value the plugin refuses (``apirec_mode = bogus``) each stop the run with pytest's or the
 plugin's own message; a block that sets ``asyncio_mode`` must also raise no deprecation warning
-(pytest-asyncio's unset ``asyncio_default_fixture_loop_scope``). A price table (a block headed ``# prices.toml``) is given to
-``--apirec-prices``. Any other block is only parsed.
+(pytest-asyncio's unset ``asyncio_default_fixture_loop_scope``). A price table (a block
+headed ``# prices.toml``) is given to ``--apirec-prices``. Any other block is only parsed.
 """
 
 from __future__ import annotations
