@@ -5,8 +5,9 @@ of pyproject.toml, ``[pytest]`` of pytest.ini, ``[tool:pytest]`` of setup.cfg) i
 as that file beside a passing test and given to the real pytest with ``--strict-config``: an
 unknown key (``apirec_no_such_key``), an unknown option in ``addopts`` (``--apirec-no-such``)
 and a value the plugin refuses (``apirec_mode = bogus``) each stop the run with pytest's or the
-plugin's own message. A price table (a block headed ``# prices.toml``) is given to
-``--apirec-prices``. Any other block is only parsed.
+plugin's own message; a block that sets ``asyncio_mode`` must also raise no deprecation warning
+(pytest-asyncio's unset ``asyncio_default_fixture_loop_scope``). A price table (a block
+headed ``# prices.toml``) is given to ``--apirec-prices``. Any other block is only parsed.
 """
 
 from __future__ import annotations
@@ -56,7 +57,13 @@ def config_problem(block: Block, cwd: Path, env: dict[str, str]) -> str | None:
     for name, text in files.items():
         (cwd / name).write_text(text + "\n", encoding="utf-8")
     (cwd / "test_nothing.py").write_text(PASSING_TEST, encoding="utf-8")
-    argv = ["-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--strict-config", *options]
+    # A block that sets up pytest-asyncio must not teach a deprecation its user then sees on
+    # every run (``asyncio_mode`` alone: "asyncio_default_fixture_loop_scope is unset"); other
+    # blocks are a part of a configuration, not the whole of it.
+    strict = ["--strict-config"]
+    if "asyncio_" in block.text:
+        strict += ["-W", "error::pytest.PytestDeprecationWarning"]
+    argv = ["-q", "-p", "no:cacheprovider", "-p", "no:xdist", *strict, *options]
     done = subprocess.run(
         [sys.executable, "-m", "pytest", *argv, "test_nothing.py"],
         cwd=cwd,

@@ -67,6 +67,13 @@ def test_cli_show_names_a_missing_file_as_missing_not_as_a_short_key(capsys, tmp
     assert "too short" not in err
 
 
+def test_cli_show_says_a_short_key_prefix_needs_six_characters(capsys, tmp_path):
+    # newuser 20: cli.md said "a key prefix is enough", the error "too short to be a key"
+    code, _, err = run(capsys, "show", "703c", "--dir", tmp_path)
+    assert code == 2
+    assert "703c: no such file, and too short to be a key prefix (give 6+ characters)" in err
+
+
 def test_a_miss_in_the_wrong_kind_of_store_says_which_store_the_directory_holds(msgpack_store):
     # Opening a msgpack store's directory without store="msgpack" used to say only "No stored
     # call of acceptance.echo() in this store", as if the recordings were gone.

@@ -61,3 +61,20 @@ def test_drift_checks_the_head_of_an_openai_stream(streamed):
     (head,) = [t for t in json.loads(out)["types"] if t["type"] == HEAD]
     assert head["checked"] is True
     assert head["problems"] == []
+
+
+def test_show_counts_an_openai_streams_chunks_without_its_head(streamed, tmp_path):
+    # newuser 20: "stream: 4 chunks of ChatCompletionChunk, HttpHead" counted the head
+    if (streamed / "recordings.apirec").exists():  # show reads JSON: a copy of the msgpack
+        assert cli("convert", streamed, tmp_path / "json", "--to", "json")[0] == 0
+        streamed = tmp_path / "json"
+    code, out, err = cli("ls", streamed)
+    assert code == 0, err
+    key = next(w for w in out.split() if len(w) >= 12 and w.isalnum())
+    code, out, err = cli("show", key[:8], "--dir", streamed)
+    assert code == 0, err
+    (line,) = [line for line in out.splitlines() if line.startswith("stream:")]
+    assert "HttpHead" not in line
+    assert line.endswith("of ChatCompletionChunk (after [0], the HTTP head: status and headers)")
+    shown = [line for line in out.splitlines() if line.startswith("  [")]
+    assert line.split()[1] == str(len(shown) - 1)  # every chunk but the head

@@ -126,7 +126,7 @@ def test_scan_json_lists_what_it_could_not_read(checkout, tmp_path):
     assert {r["kind"] for r in rows} == {"not_scanned"} and len(rows) == 2
     assert all("no remote store is set" in r["error"] for r in rows)
     text = cli("scan", str(checkout["root"]), cache=tmp_path / "empty")
-    assert "apirec scan: 2 recordings not scanned whole" in text.stderr
+    assert "apirec scan: 2 recordings not scanned whole" in text.stdout
 
 
 def test_convert_keeps_a_remote_body_a_reference_both_ways(checkout, tmp_path):

@@ -57,7 +57,8 @@ def test_clean_recordings_and_usage(tmp_path, capsys):
     with apirec.recording(tmp_path / "rec", mode="record"):
         leaky(KEY)
     convert(tmp_path / "rec", tmp_path / "packed", to="msgpack")
-    assert run(capsys, tmp_path)[0] == 0
+    # newuser 20: "clean" is the result, printed on stdout (it was on stderr), exit 0
+    assert run(capsys, tmp_path) == (0, "apirec scan: clean\n", "")
     assert run(capsys, tmp_path / "nowhere")[0] == 2
 
 

@@ -158,6 +158,8 @@ def test_the_output_a_page_shows_is_the_output(capsys, monkeypatch) -> None:
         ('# prices.toml\n[gpt-4o]\ninput = "cheap"', "prices.toml"),
         ("[tool.pytest.ini_options\napirec_mode = 1", "not valid TOML"),
         ("apirec_mode = record", "not valid ini"),
+        # newuser 20: the README's pytest-asyncio block warned on every run of the user's suite
+        ('[tool.pytest.ini_options]\nasyncio_mode = "auto"', "asyncio_default_fixture_loop_scope"),
     ],
 )
 def test_a_config_block_pytest_would_refuse_is_caught(
@@ -171,7 +173,10 @@ def test_a_config_block_pytest_would_refuse_is_caught(
 
 
 def test_a_config_block_pytest_accepts_passes(tmp_path: Path) -> None:
-    config = '[tool.pytest.ini_options]\nasyncio_mode = "auto"\napirec_mode = "replay"'
+    config = (
+        '[tool.pytest.ini_options]\nasyncio_mode = "auto"\n'
+        'asyncio_default_fixture_loop_scope = "function"\napirec_mode = "replay"'
+    )
     (block,) = blocks(_page(tmp_path, f"```toml\n{config}\n```\n"))
     assert config_problem(block, tmp_path, NO_KEYS) is None
 

@@ -140,7 +140,7 @@ SHOWN_NOT_RUN = {
     (
         "examples/weather/README.md",
         "apirec: 0 replayed, 1 recorded, 0 live, 0 missed; 1 stored recording no test used "
-        "(delete with --apirec-prune; -v lists them)",
+        "(counting only the tests that ran; delete with --apirec-prune; -v lists them)",
     ): EXAMPLE_RUN,
     (
         "examples/weather/README.md",

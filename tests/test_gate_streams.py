@@ -57,7 +57,7 @@ def test_an_openai_stream_cutting_a_key_and_a_jwt_across_chunks_stores_neither(
     assert [type(c) for c in replayed] == [type(c) for c in live]
     assert joined_content(replayed) == SAID
     assert main(["scan", str(store_dir)]) == 0
-    assert "clean" in capsys.readouterr().err
+    assert "clean" in capsys.readouterr().out
 
 
 async def test_an_anthropic_stream_cutting_a_key_stores_it_nowhere(store_dir, closed_url):

@@ -177,3 +177,21 @@ def test_the_test_recordings_live_in_the_repository_with_their_provenance():
     assert len(list(data.rglob("*.json"))) == 221
     readme = (data / "README.md").read_text()
     assert "MIT" in readme and "llama-stack" in readme and "SHA-256" in readme
+
+
+def test_ci_runs_the_readme_first_screen_commands_in_a_fresh_virtualenv():
+    # The README's first screen is what a new user pastes: both commands make and activate a
+    # virtualenv first (the dev extra pulls ~110 packages), and .ci/run does the same steps,
+    # then runs the README's test command exactly.
+    readme = (REPO / "README.md").read_text()
+    first = readme[readme.index("```bash") : readme.index("```", readme.index("```bash") + 7)]
+    commands = [line for line in first.splitlines()[1:] if line and not line.startswith("#")]
+    assert len(commands) == 2
+    venv = "python3 -m venv .venv && . .venv/bin/activate && "
+    assert all(command.startswith(venv) for command in commands)
+    install, run = commands[1].removeprefix(venv).split(" && ")
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    assert ci[-1] == run == "python -m pytest -n 2"
+    assert install.replace("install ", "install --quiet ") in ci
+    assert any(line.startswith("python3 -m venv ") for line in ci)
+    assert "source .ci-venv/bin/activate" in ci

@@ -216,3 +216,51 @@ def test_a_client_built_with_the_placeholder_never_calls_the_service(openai_serv
     client.close()
     assert openai_server.requests == 0
     assert list(store_dir.rglob("*.json")) == []  # no refusal of the placeholder stored
+
+
+FIXTURE_CLIENT = """
+import os
+
+import openai
+import pytest
+
+from apirec import integrations
+
+
+@pytest.fixture
+def client():
+    return openai.OpenAI(base_url=os.environ["FAKE_OPENAI"], max_retries=0)
+
+
+def test_chat(apirec, client):
+    integrations.patch(apirec, "openai")  # the README's "name your SDKs", in the body
+    reply = client.chat.completions.create(
+        model="m", messages=[{"role": "user", "content": "hello there"}]
+    )
+    assert reply.choices[0].message.content == "You said: hello there"
+"""
+
+
+def test_a_client_built_in_a_fixture_replays_with_the_sdk_named_in_the_ini_else_a_note_says_so(
+    pytester, monkeypatch, openai_server
+):
+    # newuser 20: the body's patch set the placeholder key after the fixture built the client,
+    # and replay with no key failed at setup with openai's "Missing credentials" alone
+    monkeypatch.setenv("FAKE_OPENAI", openai_server.base_url)
+    setup(pytester)
+    pytester.makepyfile(test_chat=FIXTURE_CLIENT)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    pytester.runpytest("--apirec-mode=record").assert_outcomes(passed=1)
+    monkeypatch.delenv("OPENAI_API_KEY")
+
+    unnamed = pytester.runpytest()  # replay, no key
+    unnamed.assert_outcomes(errors=1)
+    out = unnamed.stdout.str()
+    assert "Missing credentials" in out
+    assert "apirec: name openai in the ini key apirec_integrations" in out
+    assert "--apirec-integrations=openai): this replay run has no OPENAI_API_KEY" in out
+
+    setup(pytester, "apirec_integrations = openai")
+    named = pytester.runpytest()
+    named.assert_outcomes(passed=1)
+    assert "apirec: name openai" not in named.stdout.str()

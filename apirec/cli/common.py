@@ -190,7 +190,9 @@ def find(target: str, root: Path) -> Path:
     if "/" in target or target.endswith(".json"):
         raise UsageError(f"{target}: no such file")
     if len(target) < 6:
-        raise UsageError(f"{target}: no such file, and too short to be a key (6+ characters)")
+        raise UsageError(
+            f"{target}: no such file, and too short to be a key prefix (give 6+ characters)"
+        )
     name, _, index = target.partition(".")
     matches = [
         p

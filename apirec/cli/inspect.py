@@ -188,6 +188,11 @@ def readable(value: Any, indent: int = 0, home: Path | None = None) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+# the first item of a stream an integration of a stainless SDK stored (named, not imported:
+# the CLI reads recordings without loading the integrations)
+HTTP_HEAD = "apirec.integrations.stainless_replies.HttpHead"
+
+
 def _type_of(body: Any) -> str:
     if isinstance(body, dict) and isinstance(body.get(TYPE), str):
         return str(body[TYPE])
@@ -233,8 +238,15 @@ def describe(loaded: Loaded, full: bool = False) -> list[str]:
     elif (http := http_answer(response)) is not None:
         lines.extend(http.describe(text_of, full))
     elif response.get("is_streaming") and isinstance(body, list):
-        kinds = sorted({_type_of(c).rsplit(".", 1)[-1] for c in body})
-        lines.append(f"stream:    {len(body)} chunks of {', '.join(kinds) or 'nothing'}")
+        # the stainless SDKs' streams are stored after their HTTP head (status, headers),
+        # which replay rebuilds the response from: not one of the chunks the caller iterates
+        head = bool(body) and _type_of(body[0]) == HTTP_HEAD
+        chunks = body[1:] if head else body
+        kinds = sorted({_type_of(c).rsplit(".", 1)[-1] for c in chunks})
+        after = " (after [0], the HTTP head: status and headers)" if head else ""
+        lines.append(
+            f"stream:    {plural(len(chunks), 'chunk')} of {', '.join(kinds) or 'nothing'}{after}"
+        )
         if response.get("truncated"):
             reason = response.get("truncated_reason") or "no reason stored"
             lines.append(f"truncated: {reason} (replay past the end raises IncompleteRecording)")

@@ -88,7 +88,7 @@ def scan(args: argparse.Namespace) -> int:
                 f"{plural(len(unread), 'recording')} not scanned whole: what "
                 f"{'it keeps' if len(unread) == 1 else 'they keep'} apart could not be read"
             )
-        print(f"apirec scan: {summary}", file=sys.stderr)
+        print(f"apirec scan: {summary}")  # the result, with the findings: stdout
     return PROBLEMS if found or unread else OK
 
 

@@ -8,10 +8,15 @@ the command line, which replaces the ini file (pytest's rule), but a name writte
 known ones), and patched into each test's recording for as long as it is open. In a run
 that replays, the SDKs' API key variables that are not set hold placeholders for the whole
 run (clients built in session fixtures need them too; :mod:`apirec.integrations.credentials`).
+An SDK patched only in a test's body (``integrations.patch(apirec, "openai")``) gets its
+placeholder then, after the test's fixtures built their clients: a test of a replaying run that
+errors with the SDK's refusal to build a client without a key gets a note saying to name the
+SDK in ``apirec_integrations`` (:func:`explain_missing_key`).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,6 +25,7 @@ import pytest
 from apirec.errors import InvalidMode
 from apirec.integrations import credentials
 from apirec.integrations.registry import UnknownIntegration, module_for, patch
+from apirec.record.error_policy import client_of
 from apirec.record.modes import Mode, resolve_mode
 from apirec.record.recording import Recording
 from apirec.record.settings import split_hosts as split_names
@@ -27,6 +33,7 @@ from apirec.record.settings import split_hosts as split_names
 MARKER_OPTIONS = ("integrations",)
 NAMES = pytest.StashKey[tuple[str, ...]]()
 HELD = pytest.StashKey[list[str]]()
+REPLAYS = pytest.StashKey[bool]()  # the run's mode (command line, ini, environment) is replay
 
 
 def _checked(names: Iterable[str], where: str) -> tuple[str, ...]:
@@ -91,6 +98,7 @@ def hold_credentials(config: pytest.Config, mode: Mode | None) -> None:
         replays = resolve_mode(mode) is Mode.REPLAY
     except InvalidMode:  # a bad APIREC_MODE: each test's recording says so
         return
+    config.stash[REPLAYS] = replays
     if not names or not replays:
         return
     wanted = [group for name in names for group in credentials.groups(module_for(name), name)]
@@ -100,3 +108,35 @@ def hold_credentials(config: pytest.Config, mode: Mode | None) -> None:
 def unconfigure(config: pytest.Config) -> None:
     held: list[str] = config.stash.get(HELD, [])
     credentials.release(held)
+
+
+def explain_missing_key(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """A note on the error of a test's setup or call, in a run that replays, when an SDK the
+    run does not patch refused to build its client for want of its API key (no key of the
+    user's set): the placeholder key came too late, with a patch in the test's body."""
+    error = call.excinfo.value if call.excinfo is not None else None
+    if error is None or call.when not in ("setup", "call"):
+        return
+    if not item.config.stash.get(REPLAYS, False):
+        return
+    sdk = client_of(error)
+    if sdk is None or sdk in item.config.stash[NAMES]:
+        return
+    try:
+        variables = [v for group in credentials.groups(module_for(sdk), sdk) for v in group]
+    except (UnknownIntegration, ImportError):
+        return  # an SDK apirec does not patch: no placeholder to set earlier
+    if not variables or any(
+        os.environ.get(v) not in (None, "", credentials.PLACEHOLDER) for v in variables
+    ):
+        return  # the user's own key is set: the client refused something else
+    if any(note.startswith("apirec: name ") for note in getattr(error, "__notes__", ())):
+        return  # a session fixture's error, reported again for each test
+    usual = f"{sdk.split('.')[0].upper()}_API_KEY"  # AZURE_OPENAI_API_KEY is openai's too
+    key = usual if usual in variables else variables[0]
+    error.add_note(
+        f"apirec: name {sdk} in the ini key apirec_integrations (or --apirec-integrations="
+        f"{sdk}): this replay run has no {key}, and apirec sets a placeholder key "
+        f"only while {sdk} is patched; integrations.patch(apirec, {sdk!r}) in a test's body "
+        f"comes after the clients its fixtures (or modules, at import) built"
+    )

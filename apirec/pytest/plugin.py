@@ -7,11 +7,10 @@
   id, stored in ``recordings/`` beside the test file. ``@pytest.mark.apirec(...)`` takes the
   options of :func:`apirec.recording` and activates it without asking for the fixture. Tests
   with neither run with no recording: decorated functions call straight through.
-* Expiry: ``--apirec-max-age``, ``--apirec-expired``, their ini keys and marker options
-  (``apirec.pytest.expiry``).
-* The run's command-line settings, its record budget and its prices reach the recordings the
-  fixture does not open (a conftest's, a program a test starts under ``apirec run``) through
-  ``APIREC_*`` variables, all set in one place (``apirec.pytest.environment``).
+* Expiry: ``--apirec-max-age``, ``--apirec-expired``, ini keys, marker (``apirec.pytest.expiry``).
+* The run's command-line settings, record budget and prices reach the recordings the fixture
+  does not open (a conftest's, a program started under ``apirec run``) through ``APIREC_*``
+  variables, all set in one place (``apirec.pytest.environment``).
 * A miss the code under test swallowed still fails the test at teardown, and so does a
   connection the network guard blocked, whichever way the test's recording was opened
   (``apirec.pytest.opened``, which registers every recording that opens, also a conftest's;
@@ -19,11 +18,10 @@
   ``--apirec-block-network=all``).
 * A test whose recordings (the plugin's and any it opened itself) got no call in ``record`` or
   ``record-if-missing`` mode warns ``apirec.NothingRecordedWarning`` and is counted.
-* End of session: counts from every recording that closed, and the recordings no test used
-  (deleted with ``--apirec-prune``, with the blobs no recording left refers to); what any
-  recording on a directory used counts as used.
-* Errors not stored because they were transient are counted in the summary; a test that
-  stored nothing because of them warns ``apirec.NothingRecordedWarning``.
+* End of session: counts from every recording that closed (transient errors not stored among
+  them), and the recordings no test used, or whose test the whole suite no longer has
+  (``apirec.pytest.suite``): ``--apirec-prune`` deletes them and the blobs only they used;
+  what any recording on a directory used counts as used.
 * Renamed tests (``apirec.pytest.renames``): a miss names the recordings of a test this run
   did not collect that answer its call; ``--apirec-rekey`` moves them to the new test.
 * Sequences (``apirec.pytest.sequences``): ``repeats=`` (marker, ``--apirec-repeats``, ini
@@ -64,6 +62,7 @@ from apirec.pytest import (
     renames,
     sequences,
     servers,
+    suite,
     tracebacks,
     usage,
 )
@@ -192,8 +191,7 @@ def _marker_options(item: pytest.Item) -> dict[str, Any]:
     options = dict(marker.kwargs)
     if marker.args:
         options["path"] = marker.args[0]
-    unknown = sorted(set(options) - set(MARKER_OPTIONS))
-    if unknown:
+    if unknown := sorted(set(options) - set(MARKER_OPTIONS)):
         raise pytest.UsageError(
             f"{item.nodeid}: @pytest.mark.apirec got unknown option(s) {', '.join(unknown)}; "
             f"it takes {', '.join(MARKER_OPTIONS)}"
@@ -204,10 +202,10 @@ def _marker_options(item: pytest.Item) -> dict[str, Any]:
 def store_path(item: pytest.Item) -> Path:
     """Where the recording of the test ``item`` stores: marker > command line > ini > a
     ``recordings`` directory beside the test file."""
-    options = item.config.stash[OPTIONS]
     path = _marker_options(item).get("path")
     if path is not None:  # relative to the test file, like the default
         return item.path.parent / Path(path)
+    options = item.config.stash[OPTIONS]
     return options.cli_dir or options.ini_dir or item.path.parent / "recordings"
 
 
@@ -332,6 +330,7 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     if call.excinfo is not None:  # a miss or a refused call shows the caller's line
         tracebacks.hide_our_frames(item.config, call.excinfo)
+        integrations.explain_missing_key(item, call)
     report = yield
     if call.when != "teardown" and CALL_ERROR in item.stash and call.excinfo is not None:
         # the miss that failed the test itself, or a setup that failed: no call to judge
@@ -372,7 +371,7 @@ class SessionHooks:
             return
         if exitstatus == pytest.ExitCode.INTERRUPTED:
             return
-        self.state.find_unused()
+        self.state.find_unused(suite.gone_if_whole(self.config))
         if self.config.stash[OPTIONS].prune:
             self.state.prune()
 

@@ -4,8 +4,9 @@ Kept in ``config.stash`` (one per process). Under pytest-xdist each worker sends
 :meth:`SessionState.to_wire` to the controller, which merges them before deciding which
 recordings no test used. A recording counts as unused only when the test it belongs to
 (its ``test_id``) ran in full in this session: passed setup, call and teardown, with its
-recording in a mode that reads the store. Recordings with no test id (``shared=True``) are never
-unused: the plugin cannot know that every test that shares them ran.
+recording in a mode that reads the store, or, in a run that collected the whole suite, is a
+test the suite no longer has (:mod:`apirec.pytest.suite`). Recordings with no test id
+(``shared=True``) are never unused: the plugin cannot know that every test that shares them ran.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import os
 import weakref
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import astuple, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,7 @@ class Unused:
     index: int
     path: str
     test_id: str
+    gone: bool = False  # its test is not in the suite any more (apirec.pytest.suite)
 
 
 @dataclass
@@ -65,6 +68,7 @@ class SessionState:
         default_factory=weakref.WeakKeyDictionary
     )
     unused: list[Unused] | None = None  # None until the end of a session that was not cut short
+    whole_suite: bool = False  # the run collected the whole suite: find_unused counted gone tests
     deleted: list[str] = field(default_factory=list)
     deleted_blobs: list[str] = field(default_factory=list)  # blobs/ files no recording needs
     judged: list[tuple[str, str]] = field(default_factory=list)  # stores find_unused looked in
@@ -159,8 +163,10 @@ class SessionState:
 
     # -- end of session ----------------------------------------------------------------------
 
-    def find_unused(self) -> list[Unused]:
-        """Stored recordings of tests that ran in full that none of their calls asked for."""
+    def find_unused(self, gone: Callable[[str], bool] | None = None) -> list[Unused]:
+        """Stored recordings of tests that ran in full that none of their calls asked for, and
+        with ``gone`` (the run collected the whole suite), those of the tests it says are gone."""
+        self.whole_suite = gone is not None
         by_store: dict[tuple[str, str], set[str]] = defaultdict(set)
         for node_id, stores in self.complete.items():
             for store in stores:
@@ -168,11 +174,13 @@ class SessionState:
         unused: list[Unused] = []
         self.judged = sorted(by_store)
         for (location, kind), tests in sorted(by_store.items()):
-            unused.extend(self._unused_in(location, kind, tests))
+            unused.extend(self._unused_in(location, kind, tests, gone))
         self.unused = unused
         return unused
 
-    def _unused_in(self, location: str, kind: str, tests: set[str]) -> list[Unused]:
+    def _unused_in(
+        self, location: str, kind: str, tests: set[str], gone: Callable[[str], bool] | None
+    ) -> list[Unused]:
         try:
             store = open_store(Settings(path=Path(location), store=kind))
         except ApirecError:
@@ -202,6 +210,8 @@ class SessionState:
             owner = test_id_of(entry)
             if owner is not None and owner in tests:
                 found.append(Unused(location, key, index, path, owner))
+            elif owner is not None and gone is not None and gone(owner):
+                found.append(Unused(location, key, index, path, owner, gone=True))
         return found
 
     def prune(self) -> None:
@@ -342,19 +352,22 @@ def write_summary(state: SessionState, prune: bool, reporter: Any, budget: Any =
     if s.refused_by_budget:
         counts += f"; {_plural(s.refused_by_budget, 'call')} refused by the budget"
     unused = len(state.unused or ())
+    # a run of part of the suite cannot tell the recordings of tests the suite no longer has
+    notes = [] if state.whole_suite else ["counting only the tests that ran"]
+    lost = sum(item.gone for item in state.unused or ())
+    of_lost = f", {lost} of them of tests the suite no longer has" if lost else ""
     if state.unused is None:
         tail = "unused recordings not checked (the run was interrupted)"
     elif prune:
-        tail = f"deleted {_plural(len(state.deleted), 'unused recording')}"
+        tail = f"deleted {_plural(len(state.deleted), 'unused recording')}{of_lost}"
         if state.deleted_blobs:
             tail += f" and {_plural(len(state.deleted_blobs), 'blob')} no recording refers to"
-    elif unused:
-        tail = (
-            f"{_plural(unused, 'stored recording')} no test used "
-            f"(delete with --apirec-prune; {more_verbose(reporter.config)} lists them)"
-        )
+        tail += f" ({notes[0]})" if notes else ""
     else:
-        tail = "0 stored recordings no test used"
+        tail = f"{_plural(unused, 'stored recording')} no test used{of_lost}"
+        if unused:
+            notes += ["delete with --apirec-prune", f"{more_verbose(reporter.config)} lists them"]
+        tail += f" ({'; '.join(notes)})" if notes else ""
     if s.errors_not_stored:
         counts += f"; {_plural(s.errors_not_stored, 'transient error')} not stored"
     if state.nothing_recorded:
@@ -363,7 +376,8 @@ def write_summary(state: SessionState, prune: bool, reporter: Any, budget: Any =
     reporter.write_line(f"apirec: {counts}; {tail}")
     if reporter.config.getoption("verbose") > 0 and not prune:
         for item in state.unused or ():
-            reporter.write_line(f"  unused: {_short(item.path)} ({item.test_id})")
+            note = ", not in the suite any more" if item.gone else ""
+            reporter.write_line(f"  unused: {_short(item.path)} ({item.test_id}{note})")
     for problem in state.prune_errors:
         reporter.write_line(f"  not deleted: {problem}")
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from apirec.errors import InvalidMode
-from apirec.pytest import network
+from apirec.pytest import network, suite
 from apirec.pytest.servers import CarriedBack
 from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.closing import observe_closing, observe_opening
@@ -382,6 +382,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "record or replay this test's calls, with the options of apirec.recording()",
     )
     network.configure(config)
+    suite.configure(config)  # sees the collection, which may end before the plugin loads
     startup = config.stash[STARTUP] = Startup(config)
     config.pluginmanager.register(startup, "apirec-startup")
     hooks = network.NetworkHooks(Reached(startup), _replays(config), network.is_in_chain)

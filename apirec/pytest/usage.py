@@ -51,6 +51,7 @@ import pytest
 from apirec.gate.detect import scrub_text
 from apirec.pytest.git_head import head_commit
 from apirec.pytest.session import SessionState
+from apirec.pytest.suite import narrowing_options
 from apirec.pytest.usage_objects import referenced_objects
 from apirec.stores.msgpack.writer import FILE_NAME
 
@@ -142,7 +143,7 @@ class UsageHooks:
                 "unknown_stores": sorted(self.unknown_stores),
             }
             return
-        self.narrowed.update(_narrowing_options(self.config))
+        self.narrowed.update(narrowing_options(self.config))
         if exitstatus == pytest.ExitCode.INTERRUPTED:
             self.narrowed.add("the run was interrupted")
         write_report(self.path, self.report())
@@ -187,23 +188,6 @@ class UsageHooks:
                 "narrowed": sorted({scrub_text(n) for n in self.narrowed}),
             },
         }
-
-
-def _narrowing_options(config: pytest.Config) -> list[str]:
-    """What may have left tests of the suite out of this run's collection altogether."""
-    reasons = []
-    if config.args_source is pytest.Config.ArgsSource.ARGS:
-        reasons.append(f"test paths given on the command line: {' '.join(config.args)}")
-    elif config.invocation_params.dir != config.rootpath:  # testpaths apply only from there
-        reasons.append(f"run from {config.invocation_params.dir}, not the rootdir")
-    if config.getoption("lf", False):
-        reasons.append("--lf (only the tests that failed last time)")
-    if config.getoption("stepwise", False):
-        reasons.append("--sw (stepwise)")
-    typed = [a for a in config.invocation_params.args if str(a).startswith("--ignore")]
-    if typed:
-        reasons.append(f"{typed[0]} on the command line")
-    return reasons
 
 
 def write_report(path: Path, report: dict[str, Any]) -> None:
