@@ -7,13 +7,27 @@ as every tuple is, so the keys of calls recorded before stay the same.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from apirec.gate.names import is_secret_value, norm
 from apirec.keys.marks import _OMITTED, _REDACTED
 
-if TYPE_CHECKING:
-    from apirec.keys.canonical import Canonicalizer, PathTree
+PathTree = dict[str, "PathTree"]  # as apirec.keys.canonical's, which imports this module
+
+
+class Canonicalizer(Protocol):
+    """What of :class:`apirec.keys.canonical.Canonicalizer` this module uses."""
+
+    def _secret(self, name: str, context: str | None = None) -> bool: ...
+
+    def value(
+        self,
+        value: Any,
+        where: str,
+        ignore: PathTree | None,
+        redact: PathTree | None,
+        context: str | None = None,
+    ) -> Any: ...
 
 
 def named_tuple_items(
