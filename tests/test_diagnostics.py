@@ -1,6 +1,5 @@
 """Replay misses outside the plugin: closest stored call, diff, command, bounded cost."""
 
-
 import pytest
 
 import apirec

@@ -336,10 +336,7 @@ def _replays(config: pytest.Config) -> bool:
             return parse_mode(str(ini), source="ini apirec_mode") is Mode.REPLAY
     except InvalidMode as e:
         raise pytest.UsageError(str(e)) from None
-    try:
-        return resolve_mode(None) is Mode.REPLAY
-    except InvalidMode:
-        return False  # APIREC_MODE is wrong: each test's recording says so
+    return resolve_mode(None) is Mode.REPLAY  # APIREC_MODE: checked by check_environment
 
 
 STARTUP = pytest.StashKey[Startup]()
@@ -381,6 +378,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "record or replay this test's calls, with the options of apirec.recording()",
     )
     network.configure(config)
+    if any(name.startswith("APIREC_") for name in os.environ):  # else nothing to load
+        from apirec.pytest.environment_check import check_environment
+
+        check_environment()  # a bad value: one usage error, not an error at every test
     startup = config.stash[STARTUP] = Startup(config)
     config.pluginmanager.register(startup, "apirec-startup")
     hooks = network.NetworkHooks(Reached(startup), _replays(config), network.is_in_chain)
