@@ -252,6 +252,7 @@ def settings_for(item: pytest.Item) -> Settings:
         **budget.settings_extra(item.config),
     }
     later: dict[str, Callable[[], Any]] = {"record_command": command}
+    later["record_again_command"] = lambda: command("record")  # --apirec-strict's advice
     later["expired_advice"] = lambda: expiry.advice(marker, item.nodeid, command)
     return replace(settings, extra=LazyExtra(extra, later))
 
