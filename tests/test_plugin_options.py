@@ -74,6 +74,8 @@ def test_bad_mode_is_a_usage_error_listing_the_valid_ones(pytester, args, ini, s
         ("APIREC_REPEATS", "never", "environment variable APIREC_REPEATS: *'exact'*'last'*"),
         ("APIREC_REPLAY_TIMING", "fast", "environment variable APIREC_REPLAY_TIMING: *"),
         ("APIREC_REMOTE", "ftp://x", "environment variable APIREC_REMOTE: *s3://, gs://*"),
+        # checked as the plugin configures; it was named --apirec-prices
+        ("APIREC_PRICES", "no-such.toml", "environment variable APIREC_PRICES: prices *"),
     ],
 )
 def test_a_bad_environment_value_is_one_usage_error_at_start_up(
