@@ -66,7 +66,7 @@ def test_sdks_generated_like_openai_go_to_the_stainless_integration():
 @pytest.mark.parametrize(
     ("name", "says"),
     [
-        ("no_such_sdk_anywhere", "'no_such_sdk_anywhere' is not installed"),
+        ("no_such_sdk_anywhere", "'no_such_sdk_anywhere' is not an SDK apirec knows, nor an"),
         ("json", "'json' is not an SDK apirec knows"),
     ],
 )

@@ -4,6 +4,7 @@ test's recording (issue 12, point 4)."""
 
 from __future__ import annotations
 
+import fnmatch
 import shlex
 
 import pytest
@@ -73,6 +74,42 @@ def test_an_unknown_sdk_is_a_usage_error_listing_the_known_names(pytester, ini, 
     result = pytester.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message + "anthropic*google.genai*ollama*openai*"])
+
+
+@pytest.mark.parametrize(
+    ("where", "args", "says"),
+    [
+        ("command line", ["--apirec-integrations=opnai"], "--apirec-integrations: *'opnai'"),
+        ("ini", ["-o", "apirec_integrations=OpenAI"], "ini apirec_integrations: *'OpenAI'"),
+        ("marker", [], "*on test_x.py::test_x: *'google-genai'"),
+    ],
+)
+def test_a_misspelled_sdk_is_unknown_not_missing_and_the_right_name_is_suggested(
+    pytester, where, args, says
+):
+    # was: "'opnai' is not installed (pip install it)", which invites a pip install of a typo
+    setup(pytester)
+    marker = "@pytest.mark.apirec(integrations=['google-genai'])\n" if where == "marker" else ""
+    pytester.makepyfile(test_x=f"import pytest\n\n{marker}def test_x():\n    pass\n")
+    result = pytester.runpytest(*args)
+    output = result.stdout.str() + result.stderr.str()
+    suggested = "'google.genai'" if where == "marker" else "'openai'"
+    assert fnmatch.fnmatch(
+        output, f"*{says} is not an SDK apirec knows (did you mean {suggested}?)*"
+    )
+    assert "not installed" not in output and "pip install" not in output
+
+
+def test_a_known_sdk_that_is_not_installed_says_so(pytester):
+    setup(pytester)
+    # cohere made unimportable in the run's process, as in an environment without it
+    pytester.makeconftest("import sys\nsys.modules['cohere'] = None\n")
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess("--apirec-integrations=cohere")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--apirec-integrations: *'cohere' is an SDK apirec patches, but it is not installed*"]
+    )
 
 
 def test_an_unknown_sdk_in_the_marker_fails_that_test_naming_it(pytester):

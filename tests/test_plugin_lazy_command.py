@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from apirec.pytest import plugin
+from apirec.pytest import advice
 
 from .plugin_helpers import setup
 
@@ -27,13 +27,13 @@ def test_replayed_tests_word_no_record_command_and_a_miss_does(
     pytester.makepyfile(test_calls=TESTS)
     pytester.runpytest("--apirec-mode=record", "--apirec-store=msgpack").assert_outcomes(passed=2)
     worded: list[str] = []
-    real = plugin._record_command
+    real = advice.record_command
 
     def counting(*args: object, **kwargs: object) -> str:
         worded.append(real(*args, **kwargs))  # type: ignore[arg-type]
         return worded[-1]
 
-    monkeypatch.setattr(plugin, "_record_command", counting)
+    monkeypatch.setattr(advice, "record_command", counting)
     pytester.runpytest("--apirec-store=msgpack").assert_outcomes(passed=2)
     assert worded == []
 

@@ -59,13 +59,37 @@ def test_bad_mode_is_a_usage_error_listing_the_valid_ones(pytester, args, ini, s
     )
 
 
-def test_bad_env_mode_names_the_variable(pytester, monkeypatch):
-    monkeypatch.setenv("APIREC_MODE", "nope")
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        (
+            "APIREC_MODE",
+            "record-if-mising",
+            "'record-if-mising' is not a valid record mode (environment variable APIREC_MODE). "
+            "Valid modes are: live, record, replay, record-if-missing, compare",
+        ),
+        ("APIREC_ALLOW_HOSTS", "::bad::", "environment variable APIREC_ALLOW_HOSTS: *"),
+        ("APIREC_MAX_AGE", "30x", "environment variable APIREC_MAX_AGE: '30x' is not an age*"),
+        ("APIREC_EXPIRED", "explode", "environment variable APIREC_EXPIRED: *warn, fail, record"),
+        ("APIREC_REPEATS", "never", "environment variable APIREC_REPEATS: *'exact'*'last'*"),
+        ("APIREC_REPLAY_TIMING", "fast", "environment variable APIREC_REPLAY_TIMING: *"),
+        ("APIREC_REMOTE", "ftp://x", "environment variable APIREC_REMOTE: *s3://, gs://*"),
+        # checked as the plugin configures; it was named --apirec-prices
+        ("APIREC_PRICES", "no-such.toml", "environment variable APIREC_PRICES: prices *"),
+    ],
+)
+def test_a_bad_environment_value_is_one_usage_error_at_start_up(
+    pytester, monkeypatch, variable, value, says
+):
+    # was: an error at the setup of every test, as each test's recording was built
+    monkeypatch.setenv(variable, value)
     setup(pytester)
-    pytester.makepyfile("def test_x(apirec): pass\n")
-    result = pytester.runpytest()
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*'nope' is not a valid record mode (environment variable*"])
+    pytester.makepyfile("def test_x(apirec): pass\n\ndef test_y(apirec): pass\n")
+    result = pytester.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {says}"])
+    assert result.stderr.str().count(variable) == 1
+    assert "test_x" not in result.stdout.str()
 
 
 ADD = """

@@ -10,6 +10,11 @@ with ``SUMMARY=1``, one other question after it.
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+import sys
+
 import pytest
 
 from .plugin_helpers import setup
@@ -171,9 +176,48 @@ def test_strict_fails_the_test_at_teardown_naming_the_unplayed_answers(agent, in
             "*test_agent.py::test_agent left 2 recorded answers unplayed (--apirec-strict)*",
             f"*{CREATE}() key * slot 1: *recordings*.1.json",
             f"*{CREATE}() key * slot 0: *recordings*.json",
+            "*If the fewer calls are right, record the test again (its unplayed answers go):",
+            "*  pytest test_agent.py::test_agent --apirec-mode=record",
+            "*else find why the calls stopped.",
             "apirec: 1 test left answers unplayed*",
         ]
     )
+
+
+def test_strict_prints_a_command_that_records_the_test_again_when_pasted(agent, pytester):
+    # was prose: "Record the test again (pytest --apirec-mode=record on it)"
+    run = agent(steps=2)
+    result = run(1, "--apirec-strict")
+    result.assert_outcomes(passed=1, errors=1)
+    lines = result.stdout.lines
+    at = lines.index(
+        "If the fewer calls are right, record the test again (its unplayed answers go):"
+    )
+    command = lines[at + 1].strip()
+    assert command == "pytest test_agent.py::test_agent --apirec-mode=record"
+    pasted = subprocess.run(
+        [sys.executable, "-m", *shlex.split(command), "-p", "no:randomly"],
+        cwd=pytester.path,
+        env=os.environ | {"STEPS": "1", "BREAK": "0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "1 passed" in pasted.stdout, pasted.stdout
+    # recorded again (its one live call), so nothing is left unplayed, and it replays
+    run(1, "--apirec-strict", live=1).assert_outcomes(passed=1)
+
+
+def test_the_unplayed_line_names_every_file(agent):
+    # two keys of one function unplayed: the line named the first file only
+    run = agent(steps=1, summary=True)
+    result = run(0, "-v")
+    result.assert_outcomes(passed=1)
+    (line,) = [x for x in result.stdout.lines if x.startswith("  unplayed: ")]
+    assert f"2 answers of {CREATE}() unplayed (" in line
+    files = line.rsplit("; ", 1)[1].rstrip(")").split(", ")
+    assert len(files) == 2 and len(set(files)) == 2, line
+    assert all(f.startswith("recordings/") and f.endswith(".json") for f in files), line
 
 
 def test_a_test_that_failed_anyway_is_not_judged(agent):

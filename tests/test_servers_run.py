@@ -345,7 +345,7 @@ def test_a_sitecustomize_already_there_still_runs(
     [
         (("--mode", "bogus"), "'bogus' is not a valid record mode (--mode)"),
         (("--store", "sqlite"), "'sqlite' is not a valid store (--store)"),
-        (("--integrations", "nosuchsdk"), "'nosuchsdk' is not installed"),
+        (("--integrations", "nosuchsdk"), "'nosuchsdk' is not an SDK apirec knows"),
     ],
 )
 def test_bad_options_are_usage_errors(options: tuple[str, ...], message: str) -> None:

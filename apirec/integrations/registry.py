@@ -10,6 +10,7 @@ placeholders while a recording replays (:mod:`apirec.integrations.credentials`).
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.util
 from collections.abc import Iterable
@@ -74,26 +75,39 @@ def _installed(name: str) -> bool:
 
 
 def module_for(sdk: str) -> str:
-    """The apirec module that patches ``sdk``, or an error naming the known names."""
+    """The apirec module that patches ``sdk``, or an error naming the known names: the one
+    place that words an unknown name (``integrations.patch``, the marker, the command line
+    and the ini all ask here)."""
     if not isinstance(sdk, str) or not sdk:
         raise UnknownIntegration(f"SDK names are import names (strings), not {sdk!r}")
     listed = KNOWN.get(sdk)
     if listed is not None and not _installed(sdk):
         raise UnknownIntegration(
-            f"apirec.integrations: {sdk!r} is not installed (pip install it); apirec patches "
-            f"{known_names()}"
+            f"apirec.integrations: {sdk!r} is an SDK apirec patches, but it is not installed "
+            f"in this environment (pip install it); apirec patches {known_names()}"
         )
     if listed is not None:
         return listed
     if _installed(sdk) and _installed(f"{sdk}._base_client"):
         return GENERATED_LIKE_OPENAI
-    state = "is not installed" if not _installed(sdk) else "is not an SDK apirec knows"
+    # an unknown name is a typo far more often than a missing SDK: never say "install it"
+    state = "is not an SDK apirec knows" + _did_you_mean(sdk)
+    if not _installed(sdk):
+        state += ", nor an installed SDK generated like openai's"
     raise UnknownIntegration(
         f"apirec.integrations: {sdk!r} {state}; apirec patches {known_names()}. For an SDK "
         f'built on httpx, integrations.patch(rec, "httpx") records its HTTP requests and '
         f'responses ("httpx2" for httpx2); for any other, rec.patch("module.Class.method") '
         f"records the method you name"
     )
+
+
+def _did_you_mean(sdk: str) -> str:
+    """`` (did you mean 'openai'?)`` for a name close to a known one, in any case; the
+    distribution's name (``google-genai``) finds its import name (``google.genai``)."""
+    by_lower = {name.lower(): name for name in KNOWN}
+    close = difflib.get_close_matches(sdk.lower().replace("-", "."), by_lower, n=1, cutoff=0.6)
+    return f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
 
 
 def patch(

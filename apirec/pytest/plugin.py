@@ -35,8 +35,6 @@
 
 from __future__ import annotations
 
-import os
-import shlex
 import sys
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
@@ -47,6 +45,7 @@ import pytest
 
 from apirec.errors import InvalidMode
 from apirec.pytest import (
+    advice,
     budget,
     by_module_name,
     compare,
@@ -61,7 +60,6 @@ from apirec.pytest import (
     remote,
     renames,
     sequences,
-    servers,
     suite,
     tracebacks,
     usage,
@@ -74,7 +72,6 @@ from apirec.record.closing import observe_closing
 from apirec.record.modes import Mode, parse_mode
 from apirec.record.recording import Recording
 from apirec.record.settings import STORE_KINDS, Settings
-from apirec.stores.msgpack.writer import FILE_NAME as MSGPACK_FILE
 
 MARKER_OPTIONS = (
     "path",
@@ -159,6 +156,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = state = SessionState()
     renames.configure(config, state.moves, state.recorded_again)
     config.pluginmanager.register(SessionHooks(config), "apirec-session")
+    advice.configure(config)  # the misses of recordings the fixture did not open
     # loaded while a test's call runs: a recording opening now is the test's own
     in_call = bool(getattr(config.pluginmanager.get_plugin("apirec-startup"), "in_call", False))
     config.pluginmanager.register(opened.OpenedHooks(state, in_call), "apirec-opened")
@@ -236,9 +234,9 @@ def settings_for(item: pytest.Item) -> Settings:
     marker_sets_mode, marker_sets_store = "mode" in marker, marker.get("store") is not None
 
     def command(mode: str = "record-if-missing") -> str:  # only a miss or an expired answer
-        text = _record_command(item, mode, marker_sets_mode=marker_sets_mode)  # words it
+        text = advice.record_command(item, mode, marker_sets_mode=marker_sets_mode)  # words it
         if not marker_sets_store:  # a store kind the marker sets is not the option's to change
-            text += _store_option(item, settings.path)
+            text += advice.store_option(item, settings.path)
         return text
 
     extra = {
@@ -252,31 +250,9 @@ def settings_for(item: pytest.Item) -> Settings:
         **budget.settings_extra(item.config),
     }
     later: dict[str, Callable[[], Any]] = {"record_command": command}
+    later["record_again_command"] = lambda: command("record")  # --apirec-strict's advice
     later["expired_advice"] = lambda: expiry.advice(marker, item.nodeid, command)
     return replace(settings, extra=LazyExtra(extra, later))
-
-
-def _record_command(item: pytest.Item, mode: str, *, marker_sets_mode: bool) -> str:
-    # the node id as seen from where pytest was started, which need not be the rootdir
-    _, sep, rest = item.nodeid.partition("::")
-    here = os.path.relpath(item.path, item.config.invocation_params.dir) + sep + rest
-    if marker_sets_mode:
-        return (
-            f"set mode='{mode}' in @pytest.mark.apirec on {item.nodeid} "
-            f"(it overrides --apirec-mode), then: pytest {shlex.quote(here)}"
-        )
-    return servers.record_command(item, mode)
-
-
-def _store_option(item: pytest.Item, path: Path) -> str:
-    """The store option a pasted record command needs: the directory's msgpack store, else
-    the command line's choice (without it, a record run writes JSON beside the store)."""
-    try:
-        holds_msgpack = (path / MSGPACK_FILE).is_file()
-    except OSError:
-        holds_msgpack = False
-    kind = "msgpack" if holds_msgpack else item.config.getoption("apirec_store")
-    return f" --apirec-store={kind}" if kind else ""
 
 
 def catch_up(

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from apirec.errors import ApirecError, called
+from apirec.pytest.servers import record_command
 from apirec.pytest.session import more_verbose
 from apirec.record.calls import open_store
 from apirec.record.context import open_recordings
@@ -108,7 +109,8 @@ def judge(
     found[item.nodeid] = missing
     if item.config.stash[OPTIONS].strict:
         __tracebackhide__ = True
-        pytest.fail(_message(item.nodeid, _shortened(missing)), pytrace=False)
+        again = rec.settings.extra.get("record_again_command") or record_command(item, "record")
+        pytest.fail(_message(item.nodeid, _shortened(missing), again), pytrace=False)
 
 
 def judge_deferred(
@@ -183,7 +185,7 @@ def _shortened(answers: list[Unplayed]) -> list[Unplayed]:
     return [replace(u, file=_short(u.file)) for u in answers]
 
 
-def _message(node_id: str, missing: list[Unplayed]) -> str:
+def _message(node_id: str, missing: list[Unplayed], record_again: str) -> str:
     n = len(missing)
     lines = [
         f"apirec: {node_id} left {n} recorded {'answer' if n == 1 else 'answers'} unplayed "
@@ -191,10 +193,11 @@ def _message(node_id: str, missing: list[Unplayed]) -> str:
         f"recorded."
     ]
     lines += [f"  {called(u.function)} key {u.key} slot {u.slot}: {u.file}" for u in missing]
-    lines.append(
-        "Record the test again (pytest --apirec-mode=record on it) if the fewer calls are "
-        "right, or find why the calls stopped."
-    )
+    lines += [
+        "If the fewer calls are right, record the test again (its unplayed answers go):",
+        f"  {record_again}",
+        "else find why the calls stopped.",
+    ]
     return "\n".join(lines)
 
 

@@ -31,6 +31,7 @@ class CarriedBack:
         # the test running now: a request answered meanwhile was sent by it, whatever test
         # id it carried (the test may scope its calls with apirec.test_context)
         self.running: str | None = None
+        self.item: pytest.Item | None = None  # and its item (apirec.pytest.advice)
 
     def report(self, test_id: str, value: str, where: str) -> None:
         with self.lock:
@@ -47,7 +48,7 @@ class CarriedBack:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         with self.lock:
             self.by_test.pop(item.nodeid, None)  # a rerun starts afresh
-            self.running = item.nodeid
+            self.running, self.item = item.nodeid, item
         self._install()
 
     @pytest.hookimpl(tryfirst=True)
@@ -75,7 +76,7 @@ class CarriedBack:
 
     def _collect(self, item: pytest.Item) -> list[tuple[str, str]]:
         with self.lock:
-            self.running = None
+            self.running = self.item = None
             return self.by_test.pop(item.nodeid, [])
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -85,14 +86,18 @@ class CarriedBack:
             HOOKS.uninstall()
 
 
-def record_command(item: pytest.Item, mode: str = "record-if-missing") -> str:
-    """The command that records ``item``'s misses: its own, with the mode. Also what records
-    a server's misses for it (the run's mode reaches the server through APIREC_MODE)."""
-    # the node id as seen from where pytest was started, which need not be the rootdir
+def record_command(item: pytest.Item, mode: str | None = "record-if-missing") -> str:
+    """The command that records ``item``'s misses: its own, with the mode (None: none, the
+    code sets it). Also what records a server's misses for it (the run's mode reaches the
+    server through APIREC_MODE)."""
+    mode_option = [f"--apirec-mode={mode}"] if mode else []
+    return shlex.join(["pytest", here(item), *mode_option, *_run_options(item.config)])
+
+
+def here(item: pytest.Item) -> str:
+    """The node id as seen from where pytest was started, which need not be the rootdir."""
     _, sep, rest = item.nodeid.partition("::")
-    here = os.path.relpath(item.path, item.config.invocation_params.dir) + sep + rest
-    argv = ["pytest", here, f"--apirec-mode={mode}", *_run_options(item.config)]
-    return shlex.join(argv)
+    return os.path.relpath(item.path, item.config.invocation_params.dir) + sep + rest
 
 
 def _run_options(config: pytest.Config) -> list[str]:

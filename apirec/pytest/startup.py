@@ -4,10 +4,9 @@ Every pytest run in an environment where apirec is installed loads this module, 
 registers the options, ini keys, marker and fixture, and runs each test in
 ``apirec.test_context(node id)``. The rest of the plugin (:mod:`apirec.pytest.plugin`, which
 imports the recorder, codec, stores and SDK integrations) is loaded and registered the first
-time the run needs it: an apirec option, ini key or ``APIREC_*`` variable is set; a collected
-test uses the ``apirec`` fixture or marker; the recorder is imported (by a conftest, a test
-module, or a test itself); a recording opens or closes; or an xdist worker sends its state. The test
-reports and closed recordings seen before that are handed over, so nothing is counted less.
+time the run needs it: an apirec option, ini key or ``APIREC_*`` variable is set; a test uses
+the ``apirec`` fixture or marker; the recorder is imported; a recording opens or closes; or an
+xdist worker sends its state. What was seen before that is handed over: nothing counts less.
 """
 
 from __future__ import annotations
@@ -338,10 +337,7 @@ def _replays(config: pytest.Config) -> bool:
             return parse_mode(str(ini), source="ini apirec_mode") is Mode.REPLAY
     except InvalidMode as e:
         raise pytest.UsageError(str(e)) from None
-    try:
-        return resolve_mode(None) is Mode.REPLAY
-    except InvalidMode:
-        return False  # APIREC_MODE is wrong: each test's recording says so
+    return resolve_mode(None) is Mode.REPLAY  # APIREC_MODE: checked by check_environment
 
 
 STARTUP = pytest.StashKey[Startup]()
@@ -383,6 +379,10 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     network.configure(config)
     suite.configure(config)  # sees the collection, which may end before the plugin loads
+    if any(name.startswith("APIREC_") for name in os.environ):  # else nothing to load
+        from apirec.pytest.environment_check import check_environment
+
+        check_environment()  # a bad value: one usage error, not an error at every test
     startup = config.stash[STARTUP] = Startup(config)
     config.pluginmanager.register(startup, "apirec-startup")
     hooks = network.NetworkHooks(Reached(startup), _replays(config), network.is_in_chain)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import shlex
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 from apirec.codec.envelope import encode
 from apirec.errors import ApirecError, RecordingNotFound, called
+from apirec.record.record_advice import default_record_command
 from apirec.stores.entry_summary import arguments_of, function_of, test_id_of
 from apirec.stores.json_store import Store
 from apirec.stores.msgpack.writer import FILE_NAME
@@ -78,12 +77,6 @@ def _diff(nearest: Nearest, arguments: Mapping[str, Any]) -> list[str]:
     stored = pretty(nearest.arguments).splitlines()
     asked = pretty(arguments).splitlines()
     return list(difflib.unified_diff(stored, asked, "stored call", "this call", n=2, lineterm=""))
-
-
-def default_record_command() -> str:
-    """Outside pytest: the command that is running, with the mode set in the environment."""
-    argv = getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv]
-    return "APIREC_MODE=record-if-missing " + shlex.join(argv)
 
 
 def other_store_hint(location: str, switch: str | None = None) -> str | None:

@@ -7,6 +7,7 @@ from apirec.errors import ApirecError, RecordingNotFound
 from apirec.record import key_rules, transient_notes
 from apirec.record.calls import Call
 from apirec.record.miss_diagnostics import recording_not_found
+from apirec.record.record_advice import record_advice
 from apirec.record.renames import miss_lines
 from apirec.record.stored_answers import Answers
 
@@ -23,7 +24,7 @@ def replay_miss(answers: Answers, call: Call) -> RecordingNotFound:
         test_id=call.test_id,
         # scanning for the closest call reads the store: only for the first few misses
         store=store if len(answers.misses) < 3 else None,
-        record_command=answers.settings.extra.get("record_command"),
+        record_command=record_advice(answers.settings.extra),
         store_switch=answers.settings.extra.get("store_switch"),
         renamed=transient_notes.miss_lines(answers.settings.path, call.key)
         + _renamed_lines(answers, call),

@@ -13,6 +13,7 @@ from apirec.record import closing
 from apirec.record.calls import Call, Stats
 from apirec.record.context import note_replay_error
 from apirec.record.modes import Mode
+from apirec.record.record_advice import record_advice
 from apirec.record.renames import Renames
 from apirec.record.replay_errors import past_the_end
 from apirec.record.settings import Settings
@@ -63,7 +64,7 @@ class Missing:
         store = self.store
         files = [self._where(call, slot) for slot in range(stored)]
         error = past_the_end(
-            call, stored, files, store.location, self.settings.extra.get("record_command")
+            call, stored, files, store.location, record_advice(self.settings.extra)
         )
         # the test has stored calls of this very key, one fewer than it makes now
         return self.missed(call, error, "changed")

@@ -11,7 +11,8 @@ from typing import Any
 from apirec.codec.exception_data import rebuild_error
 from apirec.errors import ApirecError, IncompleteRecording, SequenceExhausted, called
 from apirec.record.calls import Call
-from apirec.record.miss_diagnostics import default_record_command, pretty
+from apirec.record.miss_diagnostics import pretty
+from apirec.record.record_advice import default_record_command
 from apirec.streams.completeness import caller_chunks
 
 # what a stored stream's "stream_kind" says, by whether it is async

@@ -25,6 +25,7 @@ from apirec.record.layers import first_given
 from apirec.record.modes import Mode, parse_mode, resolve_mode
 from apirec.record.pacing import layered as layered_timing
 from apirec.record.pacing import parse_replay_timing
+from apirec.record.record_advice import MODE_ARGUMENT, argument_site
 from apirec.record.sequences import layered as layered_repeats
 from apirec.record.sequences import parse_repeats
 from apirec.stores.remote.hosts import remote_endpoints, remote_hosts
@@ -194,6 +195,8 @@ class Settings:
             replay_timing=layered_timing(replay_timing),
             remote=_remote(remote),
             remote_options=dict(remote_options or {}),
+            # a miss's advice must say to change mode= in the code: no variable overrides it
+            extra={} if mode is None else {MODE_ARGUMENT: argument_site()},
         )
 
     def layered(self, **overrides: Any) -> Settings:

@@ -87,7 +87,8 @@ def _still_there(store: Store, key: str, slot: int, path: str) -> bool:
 
 
 def describe(items: list[Unplayed]) -> list[str]:
-    """One line per function of each test: how many answers, and the first file."""
+    """One line per function of each test: how many answers, and their files (the first
+    three, then how many more: a JSON store has one file per key)."""
     by_function: dict[tuple[str, str], list[Unplayed]] = defaultdict(list)
     for item in items:
         by_function[(item.test_id, item.function)].append(item)
@@ -95,8 +96,10 @@ def describe(items: list[Unplayed]) -> list[str]:
     for (test_id, function), group in sorted(by_function.items()):
         n = len(group)
         slots = ", ".join(f"{u.key}#{u.slot}" for u in group[:3]) + (", ..." if n > 3 else "")
+        files = list(dict.fromkeys(u.file for u in group))
+        shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
         lines.append(
             f"{test_id}: {n} {'answer' if n == 1 else 'answers'} of {called(function)} "
-            f"unplayed ({slots}; {group[0].file})"
+            f"unplayed ({slots}; {shown})"
         )
     return lines

@@ -1,0 +1,55 @@
+"""The commands a miss under pytest prints to record the call: each must work when pasted
+(issue 20).
+
+* The plugin's own recording of a test (its fixture, its marker): :func:`record_command`, the
+  test's node id with ``--apirec-mode``, or, when the marker sets the mode (which overrides
+  the option), where to change it; and the store option the store needs.
+* Any other recording a test opens (its own ``with apirec.recording(...)``, a conftest's):
+  the command of the test running now (:func:`configure` tells the recorder's
+  :mod:`apirec.record.record_advice`), not the whole run's command line, which would record
+  every test again.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+
+from apirec.pytest import servers
+from apirec.record.record_advice import command_with
+from apirec.stores.msgpack.writer import FILE_NAME as MSGPACK_FILE
+
+
+def configure(config: pytest.Config) -> None:
+    """Word the advice of recordings the plugin did not open with the running test's command
+    (the test the servers' hooks know runs now), for as long as ``config`` is configured."""
+    carried = config.pluginmanager.get_plugin("apirec-servers")
+
+    def running_test(mode: str | None) -> str | None:
+        item = getattr(carried, "item", None)
+        return None if item is None else servers.record_command(item, mode)
+
+    config.add_cleanup(command_with(running_test))
+
+
+def record_command(item: pytest.Item, mode: str, *, marker_sets_mode: bool) -> str:
+    """The command that records the misses of the plugin's recording of ``item``."""
+    if marker_sets_mode:
+        return (
+            f"set mode='{mode}' in @pytest.mark.apirec on {item.nodeid} "
+            f"(it overrides --apirec-mode), then: pytest {shlex.quote(servers.here(item))}"
+        )
+    return servers.record_command(item, mode)
+
+
+def store_option(item: pytest.Item, path: Path) -> str:
+    """The store option a pasted record command needs: the directory's msgpack store, else
+    the command line's choice (without it, a record run writes JSON beside the store)."""
+    try:
+        holds_msgpack = (path / MSGPACK_FILE).is_file()
+    except OSError:
+        holds_msgpack = False
+    kind = "msgpack" if holds_msgpack else item.config.getoption("apirec_store")
+    return f" --apirec-store={kind}" if kind else ""
