@@ -375,11 +375,16 @@ def _configured(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "apirec(path=None, *, mode=None, store='json', trusted_modules=(), strict_types=True, "
-        "store_errors='permanent', scrub=(), "
-        "block_network=None, allow_hosts=None, integrations=None, max_age=None, "
-        "on_expired=None, repeats=None, replay_timing=None, remote=None, remote_options=None): "
-        "record or replay this test's calls, with the options of apirec.recording()",
+        # an option the marker leaves out takes the run's (command line > ini > environment),
+        # so those defaults are shown as the run's, not as apirec.recording()'s
+        "apirec(path=<the run's --apirec-dir, else recordings/ beside the test file>, *, "
+        "mode=<the run's>, store=<the run's>, trusted_modules=(), strict_types=True, "
+        "store_errors='permanent', scrub=() (added to the run's), "
+        "block_network=<the run's>, allow_hosts=<the run's>, integrations=<the run's>, "
+        "max_age=<the run's>, on_expired=<the run's>, repeats=<the run's>, "
+        "replay_timing=<the run's>, remote=<the run's>, remote_options=None): "
+        "record or replay this test's calls, with the options of apirec.recording(); "
+        "an option left out takes the run's (--apirec-*, ini apirec_*, APIREC_*)",
     )
     network.configure(config)
     startup = config.stash[STARTUP] = Startup(config)
