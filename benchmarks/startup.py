@@ -7,7 +7,9 @@ Whole processes, as a user starts them: ``python -m pytest -q`` on a one-test pr
 temporary directory with the plugin (entry point ``apirec``) against the same run with
 ``-p no:apirec``; then ``python -c "import apirec"`` against ``python -c "import pydantic,
 msgpack, xxhash, wrapt"`` (apirec's dependencies alone). The two sides of a row take turns, run
-by run, so a busy neighbour slows both alike; each figure is the median wall time. Compiled
+by run, so a busy neighbour slows both alike; each figure is a median, of the wall time and of
+the children's CPU time (user + system), beside the runs' spread and a verdict per clock (met,
+NO, or noise when the spread straddles the target). Compiled
 modules are cached as on a user's machine (PYTHONDONTWRITEBYTECODE is unset in the children,
 and a first run of each side warms the cache). Targets (issue 19): the plugin at most +15 ms,
 ``import apirec`` at most +40 ms.
@@ -29,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 PLUGIN_TARGET_MS = 15.0
@@ -53,34 +56,53 @@ def _time(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _pair(a: list[str], b: list[str], cwd: Path, runs: int) -> tuple[float, float]:
+@dataclass(frozen=True)
+class Side:
+    """One command's runs: wall-clock and CPU times (the child's user + system, which a busy
+    neighbour inflates less), in ms."""
+
+    walls: list[float]
+    cpus: list[float]
+
+    def median(self, clock: str) -> float:
+        return statistics.median(self.walls if clock == "wall" else self.cpus)
+
+    def spread(self, clock: str) -> float:
+        """Half the range of the runs: how far a median may be off on this machine."""
+        seen = self.walls if clock == "wall" else self.cpus
+        return (max(seen) - min(seen)) / 2
+
+
+def _sides(commands: list[list[str]], cwd: Path, runs: int) -> list[Side]:
+    """Each command timed ``runs`` times, all of them taking turns run by run (so a busy
+    neighbour slows them alike), after a first run of each that warms the bytecode cache."""
     env = _env()
-    _time(a, cwd, env), _time(b, cwd, env)  # warm the bytecode cache
-    times_a: list[float] = []
-    times_b: list[float] = []
-    for _ in range(runs):
-        times_a.append(_time(a, cwd, env))
-        times_b.append(_time(b, cwd, env))
-    return statistics.median(times_a), statistics.median(times_b)
+    for argv in commands:
+        _time(argv, cwd, env)
+    sides = [Side([], []) for _ in commands]
+    for n in range(runs):
+        print(f"  run {n + 1}/{runs}: {len(commands)} commands in turn", file=sys.stderr)
+        for argv, side in zip(commands, sides, strict=True):
+            before = _children_cpu()
+            side.walls.append(_time(argv, cwd, env))
+            side.cpus.append(_children_cpu() - before)
+    return sides
 
 
 def _turns(commands: list[list[str]], cwd: Path, runs: int) -> list[tuple[float, float]]:
-    """Each command's median wall time and median CPU time (user + system, which a busy
-    neighbour inflates less), all of them taking turns run by run."""
-    env = _env()
-    for argv in commands:
-        _time(argv, cwd, env)  # warm the bytecode cache
-    walls: list[list[float]] = [[] for _ in commands]
-    cpus: list[list[float]] = [[] for _ in commands]
-    for _ in range(runs):
-        for argv, wall, cpu in zip(commands, walls, cpus, strict=True):
-            before = _children_cpu()
-            wall.append(_time(argv, cwd, env))
-            cpu.append(_children_cpu() - before)
-    return [
-        (statistics.median(wall), statistics.median(cpu))
-        for wall, cpu in zip(walls, cpus, strict=True)
-    ]
+    """Each command's median wall time and median CPU time, all of them taking turns."""
+    return [(side.median("wall"), side.median("cpu")) for side in _sides(commands, cwd, runs)]
+
+
+def verdict(diff: float, spread: float, target: float) -> str:
+    """``met`` when even the difference plus the runs' spread is within the target, ``NO``
+    when even the difference minus the spread is above it; else ``noise``: the spread
+    straddles the target, and this run cannot tell."""
+    if diff + spread <= target:
+        return "met"
+    if diff - spread > target:
+        return "NO"
+    return "noise"
 
 
 def _children_cpu() -> float:
@@ -139,6 +161,41 @@ def _cli_table(project: Path, runs: int) -> None:
         )
 
 
+CLOCKS = {"wall": "wall", "cpu": "CPU"}
+
+
+def report(rows: list[tuple[str, str, str, Side, Side, float]], runs: int) -> None:
+    """Each row on both clocks: the medians, the difference, the runs' spread, the target and
+    the verdict; the verdict judges the difference of the medians of that clock."""
+    print(
+        f"median of {runs} runs each, sides alternating (ms); +-: the runs' spread (half the "
+        "range of each side's runs, both sides added)"
+    )
+    print(
+        "verdict: the difference of the medians on that line's clock against the target; "
+        "met / NO only where diff +- spread lies wholly on one side of it, else noise"
+    )
+    print(
+        f"{'row':<22}{'side':<18}{'baseline':<20}{'clock':<7}{'ms':>8}{'baseline':>10}"
+        f"{'diff':>9}{'+-':>7}{'target':>8}{'verdict':>9}"
+    )
+    for row, side, base, ours, theirs, target in rows:
+        for clock, label in CLOCKS.items():
+            ms, base_ms = ours.median(clock), theirs.median(clock)
+            diff, spread = ms - base_ms, ours.spread(clock) + theirs.spread(clock)
+            first = clock == "wall"
+            print(
+                f"{row if first else '':<22}{side if first else '':<18}"
+                f"{base if first else '':<20}{label:<7}{ms:>8.1f}{base_ms:>10.1f}"
+                f"{diff:>+9.1f}{spread:>7.1f}{f'+{target:.0f}':>8}"
+                f"{verdict(diff, spread, target):>9}"
+            )
+    print(
+        "(the CPU line is the steadier one on a busy machine: a side made to wait for a core "
+        "is not charged for it)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
@@ -148,10 +205,14 @@ def main() -> None:
         (project / "pytest.ini").write_text("[pytest]\n")
         (project / "test_one.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
         pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-        with_plugin, without = _pair(pytest, [*pytest, "-p", "no:apirec"], project, args.runs)
-        imports, deps = _pair(
-            [sys.executable, "-c", "import apirec"],
-            [sys.executable, "-c", "import pydantic, msgpack, xxhash, wrapt"],
+        print("pytest -q with and without the plugin...", file=sys.stderr)
+        with_plugin, without = _sides([pytest, [*pytest, "-p", "no:apirec"]], project, args.runs)
+        print("import apirec against its dependencies...", file=sys.stderr)
+        imports, deps = _sides(
+            [
+                [sys.executable, "-c", "import apirec"],
+                [sys.executable, "-c", "import pydantic, msgpack, xxhash, wrapt"],
+            ],
             project,
             args.runs,
         )
@@ -160,15 +221,9 @@ def main() -> None:
          PLUGIN_TARGET_MS),
         ("import", "import apirec", "its 4 dependencies", imports, deps, IMPORT_TARGET_MS),
     ]  # fmt: skip
-    print(f"median of {args.runs} runs each, sides alternating (ms)")
-    print(f"{'row':<22}{'side':<18}{'ms':>8}  {'baseline':<20}{'ms':>8}{'diff':>9}{'target':>9}")
-    for row, side, base, ms, base_ms, target in rows:
-        diff = ms - base_ms
-        print(
-            f"{row:<22}{side:<18}{ms:>8.1f}  {base:<20}{base_ms:>8.1f}{diff:>+9.1f}"
-            f"{f'+{target:.0f}':>9}"
-        )
+    report(rows, args.runs)
     with tempfile.TemporaryDirectory() as tmp:
+        print("the command line...", file=sys.stderr)
         _cli_table(Path(tmp), args.runs)
 
 

@@ -41,6 +41,7 @@ import io
 import os
 import pstats
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -51,6 +52,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+DURATIONS = """\
+how long, on a 2-core machine (busy: load 5-15), each whole pytest run of 300 tests taking
+5-8 s; a line on stderr per run says how far it is and roughly how long is left:
+  (default)             7 runs x 6 variants + 5 recordings + warm-ups: ~7-10 min
+  --quick               3 runs per variant: ~4 min
+  --variant openai      the rows you name only: canned + each, ~1-2 min with --quick
+  --scale               30, 300, 3,000 tests x 3 variants (a 3,000-test run takes ~60 s):
+                        over 30 min; --scale --runs 3 ~15-20 min, --sizes 30,300 a few min
+  --profile             adds an in-process profile and the fixture's steps: ~1 min more
+Ctrl-C stops it and deletes its temporary directory (not one given with --keep)."""
 GOAL_MS = 0.6
 VARIANTS = ("canned", "http", "openai", "openai+ollama", "plugin", "msgpack")
 BEFORE: list[Path] = []  # --before: where the older apirec is
@@ -266,7 +277,12 @@ def run(root: Path, variant: str, mode: str = "replay") -> Run:
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         child = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(child.pid, 0)
+        try:
+            _, status, usage = os.wait4(child.pid, 0)
+        except BaseException:  # Ctrl-C, or SIGTERM (see main): no child left writing files
+            child.kill()
+            child.wait()
+            raise
         wall = time.perf_counter() - start
         ended = time.time()
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -281,17 +297,42 @@ def run(root: Path, variant: str, mode: str = "replay") -> Run:
 Times = dict[str, list[Run]]
 
 
-def timings(root: Path, variants: list[str], runs: int) -> Times:
+class Progress:
+    """One line on stderr per whole pytest run: which, how far, and roughly how long is left
+    (a suite is silent for minutes otherwise)."""
+
+    def __init__(self, tests: int, total: int) -> None:
+        self.tests, self.total, self.done = tests, total, 0
+        self.started = time.perf_counter()
+
+    def step(self, what: str) -> None:
+        elapsed = time.perf_counter() - self.started
+        left = ""
+        if self.done:
+            left = f", ~{elapsed / self.done * (self.total - self.done):.0f} s left"
+        self.done += 1
+        print(
+            f"  [{self.tests} tests] {self.done}/{self.total} {what} ({elapsed:.0f} s{left})",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def timings(root: Path, variants: list[str], runs: int, tests: int = 0) -> Times:
     """Record each apirec variant once, warm up, then ``runs`` rounds of every variant in turn
     (so a busy neighbour slows all of them alike)."""
+    recorded = [variant for variant in variants if variant not in BASELINES]
+    progress = Progress(tests, len(recorded) + len(variants) * (1 + runs))
+    for variant in recorded:
+        progress.step(f"{variant}: recording")
+        run(root, variant, mode="record")
     for variant in variants:
-        if variant not in BASELINES:
-            run(root, variant, mode="record")
-    for variant in variants:
+        progress.step(f"{variant}: warm-up")
         run(root, variant)  # warm-up: bytecode caches, the page cache
     times: Times = {variant: [] for variant in variants}
-    for _ in range(runs):
+    for n in range(runs):
         for variant in variants:
+            progress.step(f"{variant}: run {n + 1}/{runs}")
             times[variant].append(run(root, variant))
     return times
 
@@ -326,10 +367,15 @@ def report(times: Times, tests: int) -> None:
     for variant, values in times.items():
         cells = [_median(values, field) for field in ("wall", "cpu", "wall_rest", "cpu_rest")]
         print(f"{variant:<16}{cells[0]:>10.3f}{cells[1]:>10.3f}{cells[2]:>22.3f}{cells[3]:>8.3f}")
-    head = ("apirec", "baseline", "ms/test", "+-", "ratio", "after 1st test", "ratio", "goal", "")
+    head = ("apirec", "baseline", "ms/test", "+-", "ratio", "after 1st test", "+-", "ratio",
+            "goal", "verdict")  # fmt: skip
     for clock, title in CLOCKS.items():
         print(f"\n{title}: per test above the baseline (whole run / N; +-: the runs' spread)")
-        print("{:<16}{:<32}{:>9}{:>7}{:>8}{:>16}{:>8}{:>11}{:>7}".format(*head))
+        print(
+            "  the verdict judges ms/test (the whole run) against the goal and its +-: noise "
+            "where the cost is within the spread or below zero"
+        )
+        print("{:<16}{:<32}{:>9}{:>7}{:>8}{:>16}{:>7}{:>8}{:>11}{:>8}".format(*head))
         for variant in times:
             if variant in BASELINES:
                 continue
@@ -343,12 +389,17 @@ def report(times: Times, tests: int) -> None:
                 spread = _spread(times[variant], clock) + _spread(times[baseline], clock)
                 noise = spread / tests * 1000
                 per_rest = (rest - base_rest) / (tests - 1) * 1000
+                spread_rest = _spread(times[variant], f"{clock}_rest") + _spread(
+                    times[baseline], f"{clock}_rest"
+                )
+                noise_rest = spread_rest / (tests - 1) * 1000
                 main = baseline == "canned" and variant == "openai"
                 goal = f"<= +{GOAL_MS}" if main else "(info)"
                 met = verdict(per_test, noise) if main else ""
                 print(
                     f"{variant:<16}{label:<32}{per_test:>+9.3f}{noise:>7.3f}{whole / base:>7.2f}x"
-                    f"{per_rest:>+16.3f}{rest / base_rest:>7.2f}x{goal:>11}{met:>7}"
+                    f"{per_rest:>+16.3f}{noise_rest:>7.3f}{rest / base_rest:>7.2f}x{goal:>11}"
+                    f"{met:>8}"
                 )
 
 
@@ -362,14 +413,20 @@ def scale(sizes: list[int], runs: int, keep: Path | None) -> None:
     stores = [("openai", "json, one directory"), ("msgpack", "msgpack, one file")]
     if BEFORE:  # the same stores, recorded and replayed by the older apirec
         stores += [("before", "json, --before"), ("before:msgpack", "msgpack, --before")]
-    for tests in sizes:
-        root = (keep or Path(tempfile.mkdtemp(prefix="apirec-suite-"))) / f"scale-{tests}"
-        generate(root, tests)
-        try:
-            times = timings(root, ["canned", *(variant for variant, _ in stores)], runs)
-        finally:
+    where = keep or Path(tempfile.mkdtemp(prefix="apirec-suite-"))
+    measured: dict[int, Times] = {}
+    try:  # Ctrl-C (or SIGTERM, see main) included: the suites are gone afterwards
+        for tests in sizes:
+            root = where / f"scale-{tests}"
+            generate(root, tests)
+            variants = ["canned", *(variant for variant, _ in stores)]
+            measured[tests] = timings(root, variants, runs, tests)
             if keep is None:
-                shutil.rmtree(root.parent, ignore_errors=True)
+                shutil.rmtree(root, ignore_errors=True)
+    finally:
+        if keep is None:
+            shutil.rmtree(where, ignore_errors=True)
+    for tests, times in measured.items():
         for clock in CLOCKS:
             base, base_rest = (_median(times["canned"], f) for f in (clock, f"{clock}_rest"))
             for variant, _ in stores:
@@ -484,8 +541,16 @@ def steps(root: Path, tests: int) -> None:
             _per(f"replayed {label}", call, 500)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=DURATIONS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--tests", type=int, default=300)
     parser.add_argument("--runs", type=int, default=None, help="runs per variant (default 7)")
     parser.add_argument("--quick", action="store_true", help="3 runs per variant, noisier")
@@ -498,6 +563,7 @@ def main() -> None:
         "--before", type=Path, help="a directory holding an older apirec/: a row for it too"
     )
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _terminated)  # cleaned up as on Ctrl-C
     if args.quick and args.runs is not None:
         parser.error("--quick is --runs 3: give one of them")
     runs = 3 if args.quick else args.runs or 7
@@ -521,7 +587,7 @@ def main() -> None:
         shutil.rmtree(root)
     try:
         generate(root, args.tests)
-        report(timings(root, variants, runs), args.tests)
+        report(timings(root, variants, runs, args.tests), args.tests)
         if args.profile:
             profile(root, args.tests)
     finally:

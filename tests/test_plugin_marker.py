@@ -81,3 +81,28 @@ def test_marker_on_one_parameter_only(pytester):
     result = pytester.runpytest()
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["apirec: 0 replayed, 0 recorded, 0 live, 0 missed; *"])
+
+
+def test_markers_help_shows_the_runs_options_as_the_defaults_of_a_marked_test(pytester):
+    # --apirec-store applies to marked tests too: the help must not promise store='json'
+    setup(pytester)
+    pytester.makepyfile(
+        """
+        import pytest, provider
+
+        @pytest.mark.apirec(mode="record-if-missing")
+        def test_marked(apirec):
+            assert apirec.settings.store == "msgpack"
+            assert provider.add(5) == {"sum": 6}
+        """
+    )
+    pytester.runpytest("--apirec-store=msgpack").assert_outcomes(passed=1)
+    result = pytester.runpytest("--markers")
+    line = next(line for line in result.stdout.lines if line.startswith("@pytest.mark.apirec("))
+    assert "store='json'" not in line and "mode=None" not in line, line
+    for option in ("path", "mode", "store", "block_network", "integrations", "repeats"):
+        assert f"{option}=<the run's" in line, (option, line)
+    from apirec.pytest.plugin import MARKER_OPTIONS
+
+    for option in MARKER_OPTIONS:  # every option the marker takes is in its help
+        assert f"{option}=" in line, (option, line)

@@ -207,9 +207,13 @@ def write_summary(found: dict[str, list[Unplayed]], reporter: Any) -> None:
     if not found:
         return
     n = len(found)
+    # under --apirec-strict those tests have failed already: the option is no advice then
+    options = reporter.config.stash.get(OPTIONS, None)
+    strict = options is not None and options.strict
+    judged = "--apirec-strict failed them" if strict else "--apirec-strict fails them"
     reporter.write_line(
         f"apirec: {n} {'test' if n == 1 else 'tests'} left answers unplayed "
-        f"({more_verbose(reporter.config)} names them; --apirec-strict fails them)"
+        f"({more_verbose(reporter.config)} names them; {judged})"
     )
     if reporter.config.getoption("verbose") > 0:
         for node_id in sorted(found):

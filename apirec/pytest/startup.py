@@ -264,11 +264,8 @@ class Startup:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """``@pytest.mark.apirec`` activates the recording without naming the fixture.
-
-        The fixture goes first in the item's own copy of its fixture list (shared by the items
-        of a parametrized function): cheaper than an autouse fixture on every test.
-        """
+        """``@pytest.mark.apirec`` activates the recording without naming the fixture: first
+        in the item's own copy of its fixture list (cheaper than an autouse fixture)."""
         used = RECORDER in sys.modules
         for item in items:
             names = getattr(item, "fixturenames", None)
@@ -369,13 +366,15 @@ def _configured(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
+    config.addinivalue_line(  # what the marker leaves out is the run's, not recording()'s
         "markers",
-        "apirec(path=None, *, mode=None, store='json', trusted_modules=(), strict_types=True, "
-        "store_errors='permanent', scrub=(), "
-        "block_network=None, allow_hosts=None, integrations=None, max_age=None, "
-        "on_expired=None, repeats=None, replay_timing=None, remote=None, remote_options=None): "
-        "record or replay this test's calls, with the options of apirec.recording()",
+        "apirec(path=<the run's --apirec-dir, else recordings/ beside the test file>, *, "
+        "mode=<the run's>, store=<the run's>, trusted_modules=(), strict_types=True, store_errors="
+        "'permanent', scrub=() (added to the run's), block_network=<the run's>, allow_hosts=<the "
+        "run's>, integrations=<the run's>, max_age=<the run's>, on_expired=<the run's>, repeats="
+        "<the run's>, replay_timing=<the run's>, remote=<the run's>, remote_options=None): record "
+        "or replay this test's calls, with the options of apirec.recording(); an option left out "
+        "takes the run's (--apirec-*, ini apirec_*, APIREC_*)",
     )
     network.configure(config)
     suite.configure(config)  # sees the collection, which may end before the plugin loads
