@@ -32,6 +32,7 @@ changes.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,17 +127,112 @@ def _plain(line: str) -> str:
     return "".join(line.strip().removesuffix(" ...").split())
 
 
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _runs(block: Block) -> list[tuple[bool, list[str]]]:
+    """The block's lines in runs that must be together in its files: a ``...`` line (an
+    omission) or a ``# file.py`` heading ends a run (a heading starts another file: the run
+    after it is True); blank lines are left out."""
+    runs: list[tuple[bool, list[str]]] = [(True, [])]
+    for raw in block.text.splitlines():
+        if ELISION.match(raw.strip()):
+            runs.append((not raw.strip().startswith("..."), []))
+        elif raw.strip():
+            runs[-1][1].append(raw)
+    return [(new_file, run) for new_file, run in runs if run]
+
+
+def _found_at(
+    run: list[str], source: list[str], at: int, offset: int | None
+) -> tuple[int, int] | None:
+    """Where in ``source`` (from ``at``) the run's lines are, one after the other (blank lines
+    of the source aside) and indented alike (each line's indentation minus the block's the
+    same ``offset``, or any one offset when None); the index of its first line and the one
+    after its last, or None."""
+    plain = [_plain(line) for line in run]
+    for start in range(at, len(source)):
+        if _plain(source[start]) != plain[0]:
+            continue
+        shift = _indent(source[start]) - _indent(run[0]) if offset is None else offset
+        n, i = start, 0
+        while i < len(run) and n < len(source):
+            if not source[n].strip() and plain[i]:
+                n += 1
+                continue
+            if _plain(source[n]) != plain[i] or _indent(source[n]) - _indent(run[i]) != shift:
+                break
+            n, i = n + 1, i + 1
+        if i == len(run):
+            return start, n
+    return None
+
+
 def missing_lines(block: Block) -> list[str]:
-    """The block's lines that its linked files do not hold, in order."""
-    source = [_plain(line) for path in block.links for line in path.read_text("utf-8").splitlines()]
+    """The block's lines its linked files do not hold as the block shows them: in order,
+    together unless a ``...`` line marks an omission between them, and indented alike relative
+    to the block's first line; for a run that is not so found, its first line that is not."""
+    source = [line for path in block.links for line in path.read_text("utf-8").splitlines()]
     missing: list[str] = []
     at = 0
-    for raw in block.text.splitlines():
-        if not raw.strip() or ELISION.match(raw.strip()):
+    offset: int | None = None
+    for new_file, run in _runs(block):
+        if new_file:
+            offset = None
+        found = _found_at(run, source, at, offset)
+        if found is None:  # the longest start of the run that is there: the line after it
+            size = max((k for k in range(1, len(run)) if _found_at(run[:k], source, at, offset)),
+                       default=0)  # fmt: skip
+            missing.append(run[size].strip())
             continue
-        line = _plain(raw)
-        try:
-            at = source.index(line, at) + 1
-        except ValueError:
-            missing.append(raw.strip())
+        start, at = found
+        offset = _indent(source[start]) - _indent(run[0])
     return missing
+
+
+def _imports(path: Path) -> set[str]:
+    """The modules ``path`` imports, as dotted names relative to its search roots (a relative
+    import is named from the file's own directory); also each ``from X import Y`` as X.Y."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            names.add(base)
+            names.update(f"{base}.{alias.name}".lstrip(".") for alias in node.names)
+    return {name for name in names if name}
+
+
+def files_the_suite_runs(scripts: list[Path], projects: set[Path]) -> set[Path]:
+    """The example files the test suite runs: the scripts of examples/docs (run as scripts),
+    the example projects' test modules and conftest.py files (run by pytest in the project),
+    and every file of examples/ one of those imports (found beside it, or from its project's
+    directory or ``src/``), or names as a file to start (``"notes_server.py"``)."""
+    running = set(scripts)
+    for project in projects:
+        running.update(
+            p
+            for p in project.rglob("*.py")
+            if p.name == "conftest.py" or p.name.startswith("test_") or p.name.endswith("_test.py")
+        )
+    examples = ROOT / "examples"
+    todo = list(running)
+    while todo:
+        path = todo.pop()
+        text = path.read_text("utf-8")
+        roots = [path.parent, *(p for p in path.parents if examples in p.parents)]
+        roots += [root / "src" for root in roots]
+        found = set()
+        for name in _imports(path):
+            relative = name.replace(".", "/")
+            for root in roots:
+                found.update(
+                    p for p in (root / f"{relative}.py", root / relative / "__init__.py")
+                    if p.is_file()
+                )  # fmt: skip
+        found.update(p for p in examples.rglob("*.py") if f'"{p.name}"' in text)
+        todo += sorted(found - running)
+        running |= found
+    return running

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.doc_blocks import ROOT, blocks
+from tests.doc_blocks import ROOT, blocks, files_the_suite_runs, missing_lines
 from tests.doc_commands import command_problems
 from tests.doc_sessions import is_session, session_problems, shows_output
-from tests.test_docs import NO_KEYS
+from tests.test_docs import NO_KEYS, RUN_BY_THE_SUITE, syntax_error
 
 ROOT_MARKER = "<sub>Output checked: run from the repository's root.</sub>"
 
@@ -88,3 +88,119 @@ def test_values_apirec_accepts_still_parse(tmp_path: Path) -> None:
     )
     (block,) = blocks(_page(tmp_path, f"```bash\n{shell}```\n"))
     assert command_problems(block, NO_KEYS) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "refused"),
+    [
+        # other ways to start apirec and pytest were read as some other program, never checked
+        ("uvx apirec ls tests/recordings --no-such-option", "--no-such-option"),
+        ("time apirec ls tests/recordings --no-such-option", "--no-such-option"),
+        (".venv/bin/apirec ls tests/recordings --no-such-option", "--no-such-option"),
+        ("env -u OPENAI_API_KEY apirec ls --no-such-option", "--no-such-option"),
+        ("py.test --apirec-no-such-option", "unknown option --apirec-no-such-option"),
+        ("./venv/bin/pytest -x --no-such", "unrecognized arguments: --no-such"),
+        # a redirection cut the arguments after it
+        ("apirec ls tests/recordings > out.txt --no-such-option", "--no-such-option"),
+        ("apirec ls tests/recordings 2>&1 --no-such-option", "--no-such-option"),
+        # a script that is not where the commands run
+        ("python examples/docs/no_such_script.py", "no script examples/docs/no_such_script.py"),
+        # pytest's own options (and its plugins') are checked by its parser
+        ("pytest --no-such-pytest-option tests", "unrecognized arguments: --no-such-pytest-option"),
+        ("pytest --tb=verbose", "invalid choice: 'verbose'"),
+        ("pytest -n", "expected one argument"),
+    ],
+)
+def test_a_command_in_another_form_is_checked(tmp_path: Path, command: str, refused: str) -> None:
+    (block,) = blocks(_page(tmp_path, f"```bash\n{command}\n```\n"))
+    problems = command_problems(block, NO_KEYS)
+    assert len(problems) == 1 and refused in problems[0], problems
+
+
+def test_commands_in_those_forms_that_work_pass(tmp_path: Path) -> None:
+    shell = """\
+        uvx apirec ls tests/recordings > out.txt 2>&1
+        time .venv/bin/pytest -x -rA -n 2 --tb=short -p no:cacheprovider -k week tests
+        env -u OPENAI_API_KEY -i HOME=/h py.test -q --apirec-mode=replay
+        python examples/docs/openai_calls.py &
+        python app.py
+        """
+    (block,) = blocks(_page(tmp_path, f"```bash\n{textwrap.dedent(shell)}```\n"))
+    assert command_problems(block, NO_KEYS) == []
+
+
+def test_pytest_paths_are_checked_where_the_page_runs_its_commands(tmp_path: Path) -> None:
+    weather = ROOT / "examples" / "weather"
+    marker = f"<sub>Output checked: run in a copy of [weather]({weather}).</sub>"
+    shown = "$ pytest tests/no_such_dir tests/test_weather.py::test_week -q\n...\n"
+    (block,) = blocks(_page(tmp_path, f"```\n{shown}```\n{marker}\n"))
+    (problem,) = command_problems(block, NO_KEYS)
+    assert f"no tests/no_such_dir in {weather}" in problem
+    # a page that does not say where its commands run is not checked for paths
+    (unmarked,) = blocks(_page(tmp_path, "```bash\npytest tests/no_such_dir\n```\n"))
+    assert command_problems(unmarked, NO_KEYS) == []
+
+
+SOURCE = """\
+import apirec
+from apirec import integrations
+
+
+def main():
+    with apirec.recording("tests/recordings") as rec:
+        integrations.patch(rec, "openai")
+        reply = client.chat.completions.create(model="gpt-4o", messages=messages)
+    return reply
+"""
+
+
+@pytest.mark.parametrize(
+    ("shown", "missing"),
+    [
+        # a line left out with no `...` where it was
+        (
+            'with apirec.recording("tests/recordings") as rec:\n'
+            '    reply = client.chat.completions.create(model="gpt-4o", messages=messages)\n',
+            'reply = client.chat.completions.create(model="gpt-4o", messages=messages)',
+        ),
+        # the lines all there, but indented otherwise
+        (
+            'with apirec.recording("tests/recordings") as rec:\n'
+            'integrations.patch(rec, "openai")\n',
+            'integrations.patch(rec, "openai")',
+        ),
+        # marked omissions, any common indentation, blank lines: all as the file is
+        (
+            "import apirec\n...\n\n"
+            '    with apirec.recording("tests/recordings") as rec:\n'
+            '        integrations.patch(rec, "openai")\n        ...\n    return reply\n',
+            None,
+        ),
+        ("def main():\n    ...\n    return reply\n", None),
+        # a dedented excerpt: the same indentation relative to its first line
+        ('with apirec.recording("tests/recordings") as rec:\n    ...\nreturn reply\n', None),
+    ],
+)
+def test_a_tied_block_shows_its_files_lines_together_and_indented_as_there(
+    tmp_path: Path, shown: str, missing: str | None
+) -> None:
+    (tmp_path / "example.py").write_text(SOURCE)
+    (block,) = blocks(
+        _page(tmp_path, f"```python\n{shown}```\n<sub>[example.py](example.py)</sub>\n")
+    )
+    assert missing_lines(block) == ([missing] if missing else [])
+
+
+def test_a_tied_block_must_compile_and_its_file_must_run(tmp_path: Path) -> None:
+    (block,) = blocks(
+        _page(tmp_path, "```python\nwith x:\ny = 1\n```\n<sub>[example.py](example.py)</sub>\n")
+    )
+    assert syntax_error(block) is not None
+    # a file of an example project that no test imports is not run by the suite
+    weather = ROOT / "examples" / "weather"
+    assert weather / "weather.py" in RUN_BY_THE_SUITE  # its tests import it
+    assert weather / "tests" / "test_weather.py" in RUN_BY_THE_SUITE
+    snippets = tmp_path / "examples" / "weather" / "snippets"
+    snippets.mkdir(parents=True)
+    (snippets / "setup_client.py").write_text("import apirec\n")
+    assert snippets / "setup_client.py" not in files_the_suite_runs([], {snippets.parent})

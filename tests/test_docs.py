@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.doc_blocks import ROOT, SHELL, Block, blocks, missing_lines, pages
+from tests.doc_blocks import (
+    ROOT,
+    SHELL,
+    Block,
+    blocks,
+    files_the_suite_runs,
+    missing_lines,
+    pages,
+)
 from tests.doc_commands import command_problems, plugin_options
 from tests.doc_config import config_problem
 from tests.doc_sessions import is_session, session_problems, shows_output
@@ -41,6 +49,8 @@ SHELL_BLOCKS = [
 ]
 SCRIPTS = sorted(p for p in (ROOT / "examples" / "docs").glob("*.py") if not p.name.startswith("_"))
 PROJECTS = {p.parent for p in (ROOT / "examples").glob("*/pytest.ini")}
+# the example files the suite runs (tests/doc_blocks.py): those a block may be tied to
+RUN_BY_THE_SUITE = files_the_suite_runs(SCRIPTS, PROJECTS)
 # a fork's pull request has no keys: the docs' code must run without them (nor as an xdist
 # worker of this run: a doc's own pytest is a run of its own)
 NO_KEYS = {
@@ -164,9 +174,10 @@ def syntax_error(block: Block) -> str | None:
 def test_block_comes_from_files_that_run(block: Block) -> None:
     for link in block.links:
         assert link.is_file(), f"{block.where}: links {link}, which does not exist"
-        runs = link in SCRIPTS or any(project in link.parents for project in PROJECTS)
-        assert runs, f"{block.where}: {link} is neither in examples/docs nor in an example project"
+        assert link in RUN_BY_THE_SUITE, f"{block.where}: {link} is not run by the test suite"
     assert missing_lines(block) == [], f"{block.where}: lines not in {block.links}"
+    # its `...` lines are elisions: as Ellipsis, the block compiles as the files it comes from
+    assert syntax_error(block) is None, f"{block.where}: {syntax_error(block)}"
 
 
 @pytest.mark.parametrize("block", [b for b in PYTHON if not b.links], ids=where)
