@@ -7,7 +7,8 @@
   report (``COMPARE_REPORT``: a pytest run in compare mode whose answer changed type). Each key
   the page shows must then be one the code writes, at the same place (``missing_keys``): a
   whole object is compared with what was written, a fragment with any object written that holds
-  its first key; a list's items each with some item written. Under ``args`` (the call's
+  its first key; a list's items each with some item written. A value's type must be the one
+  written too (a string, a number, a boolean, null, an object, a list). Under ``args`` (the call's
   arguments), ``__data__`` (an object's fields) and ``versions`` (the packages installed) the
   keys are the user's, not apirec's: not compared. Any other ``json`` block must be marked
   ``<sub>Not run by apirec's CI: REASON.</sub>`` (it is then only parsed).
@@ -15,7 +16,7 @@
   configuration's hooks from apirec's repository must be hooks of its ``.pre-commit-hooks.yaml``.
 - ``diff`` shows a change to make to a file: the file named (``--- a/PATH``, else the last
   path in backticks in the lines before the block, from the page's directory) must hold its
-  ``-`` and context lines, together and in order, and for a ``.py`` file the result of the change
+  ``-`` and context lines as whole lines (indentation included), together and in order, and for a ``.py`` file the result of the change
   must compile.
 """
 
@@ -133,7 +134,20 @@ def _missing(shown: Any, written: Any, path: str) -> list[str]:
             if all(tried):
                 wrong += min(tried, key=len) if tried else [f"{path}[]: an empty list written"]
         return wrong
+    if _kind(shown) != _kind(written):
+        return [f"{path or '.'}: {_kind(shown)} {shown!r} on the page, {_kind(written)} written"]
     return []
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's type as compared: an int and a float are both numbers."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if value is None:
+        return "null"
+    return {str: "a string", dict: "an object", list: "a list"}.get(type(value), "a value")
 
 
 def missing_keys(shown: Any, fragment: bool, written: list[Any]) -> list[str]:
@@ -202,13 +216,15 @@ def diff_problem(block: Block) -> str | None:
     lines = [line for line in block.text.splitlines() if not line.startswith(("---", "+++", "@@"))]
     old = [line[1:] for line in lines if not line.startswith("+")]
     new = [line[1:] for line in lines if not line.startswith("-")]
-    text = path.read_text("utf-8")
-    if "\n".join(old) not in text:
+    text = path.read_text("utf-8").splitlines()
+    # whole lines of the file, indentation included, one after the other
+    at = next((n for n in range(len(text)) if text[n : n + len(old)] == old), None)
+    if at is None:
         return (
             f"{block.where}: {path.name} does not hold the lines the diff changes:\n"
             + "\n".join(old)
         )
-    changed = text.replace("\n".join(old), "\n".join(new), 1)
+    changed = "\n".join([*text[:at], *new, *text[at + len(old) :]]) + "\n"
     if path.suffix == ".py":
         try:
             compile(textwrap.dedent(changed), str(path), "exec")
