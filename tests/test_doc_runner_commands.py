@@ -12,7 +12,7 @@ import pytest
 from tests.doc_blocks import ROOT, blocks, files_the_suite_runs, missing_lines
 from tests.doc_commands import command_problems
 from tests.doc_sessions import is_session, session_problems, shows_output
-from tests.test_docs import NO_KEYS, RUN_BY_THE_SUITE, syntax_error
+from tests.test_docs import NO_KEYS, RUN_BY_THE_SUITE, never_run, syntax_error
 
 ROOT_MARKER = "<sub>Output checked: run from the repository's root.</sub>"
 
@@ -204,3 +204,23 @@ def test_a_tied_block_must_compile_and_its_file_must_run(tmp_path: Path) -> None
     snippets.mkdir(parents=True)
     (snippets / "setup_client.py").write_text("import apirec\n")
     assert snippets / "setup_client.py" not in files_the_suite_runs([], {snippets.parent})
+
+
+@pytest.mark.parametrize(
+    ("source", "unused"),
+    [
+        # review 20b: a main never run, a fixture no test asks for: their bodies never ran
+        ("import apirec\n\nasync def main():\n    await apirec.no_such()\n", {"main"}),
+        (
+            "import pytest\n\n@pytest.fixture\ndef rec():\n    yield no_such()\n",
+            {"rec"},
+        ),
+        ("async def main():\n    pass\n\nawait main()\n", set()),
+        ("def a():\n    pass\n\ndef b():\n    a()\n", set()),
+        ("x = 1\n", set()),
+    ],
+)
+def test_a_block_that_never_runs_the_functions_it_defines_is_caught(
+    source: str, unused: set[str]
+) -> None:
+    assert never_run(source) == unused

@@ -112,6 +112,18 @@ def uncalled_tests(source: str) -> set[str]:
     return set() if runs_itself else defined - called
 
 
+def never_run(source: str) -> set[str]:
+    """The functions a block run as a script defines when it neither calls nor uses any of
+    them (an ``async def main()`` never run, a fixture no test asks for): their bodies would
+    never run, so nothing shows they work; empty when one is used or none is defined."""
+    tree = ast.parse(source)
+    defined = {
+        node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    return set() if defined & used else defined
+
+
 def run_tests_as_written(block: Block, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run the block as a pytest module in ``cwd``: first recording (``--apirec-mode=record``)
     against the stand-in API of examples/stand_ins/api.py, then replaying with no keys and no
@@ -182,6 +194,9 @@ def test_block_comes_from_files_that_run(block: Block) -> None:
 
 @pytest.mark.parametrize("block", [b for b in PYTHON if not b.links], ids=where)
 def test_block_runs_as_written(block: Block, tmp_path: Path) -> None:
+    if not defines_tests(block) and syntax_error(block) is None:
+        unused = never_run(block.text)
+        assert not unused, f"{block.where}: defines {sorted(unused)}, and never runs them"
     done = run_as_written(block, tmp_path)
     assert done.returncode == 0, f"{block.where}:\n{block.text}\n{done.stderr}"
 
