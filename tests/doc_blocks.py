@@ -236,3 +236,29 @@ def files_the_suite_runs(scripts: list[Path], projects: set[Path]) -> set[Path]:
         todo += sorted(found - running)
         running |= found
     return running
+
+
+# an inline code span of prose that is a command to paste
+SPAN = re.compile(r"(?<!`)`((?:apirec|pytest) [^`\n]+)`(?!`)")
+
+
+def inline_commands(page: Path) -> list[Block]:
+    """The inline code spans of the page's prose that start with ``apirec `` or ``pytest ``,
+    each as a one-line ``bash`` block (at its line), to be checked as a shell block's commands
+    are; spans with placeholders the reader fills in (``...``, ``[OPTIONS]``, ``<x>``,
+    ``COMMAND``) and mentions of a command alone (``apirec ls``) are left out."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    found: list[Block] = []
+    fenced = False
+    for n, line in enumerate(lines):
+        if FENCE.match(line) or (fenced and line.strip() == "```"):
+            fenced = not fenced
+            continue
+        if fenced:
+            continue
+        for span in SPAN.findall(line):
+            words = span.split()
+            placeholder = "..." in span or re.search(r"[\[<{|]|\b[A-Z][A-Z_]{2,}\b", span)
+            if len(words) > 2 and not placeholder:
+                found.append(Block(page, n + 1, "bash", span, ()))
+    return found

@@ -277,6 +277,17 @@ def command_problems(block: Block, env: dict[str, str]) -> list[str]:
     return wrong
 
 
+# what an inline span may leave out: it names an option of a command, not all it needs
+LEFT_OUT = ("the following arguments are required", "expected one argument")
+
+
+def inline_problems(span: Block, env: dict[str, str]) -> list[str]:
+    """Why an inline ``apirec ...``/``pytest ...`` span of prose (doc_blocks.inline_commands)
+    names an option or value its program refuses: as a shell block's commands, but a span may
+    mention an option (``apirec gc --min-age``) without the arguments a run needs."""
+    return [p for p in command_problems(span, env) if not any(s in p for s in LEFT_OUT)]
+
+
 def _missing_script(block: Block, run_in: Path | None, script: str) -> str | None:
     """Why ``python SCRIPT`` would find no script, or None: a ``.py`` path must exist where
     the page's commands run (its session's directory), else, when it names a directory, from

@@ -13,7 +13,9 @@
   keys are the user's, not apirec's: not compared. Any other ``json`` block must be marked
   ``<sub>Not run by apirec's CI: REASON.</sub>`` (it is then only parsed).
 - ``yaml`` must parse (PyYAML: installed with the dev extras, through moto); a pre-commit
-  configuration's hooks from apirec's repository must be hooks of its ``.pre-commit-hooks.yaml``.
+  configuration's hooks from apirec's repository must be hooks of its ``.pre-commit-hooks.yaml``,
+  and each hook's command (its ``entry``, else the one apirec's hook gives, with its ``args``
+  and a file) is checked as a shell block's (tests/doc_commands.py).
 - ``diff`` shows a change to make to a file: the file named (``--- a/PATH``, else the last
   path in backticks in the lines before the block, from the page's directory) must hold its
   ``-`` and context lines as whole lines (indentation included), together and in order, and for a ``.py`` file the result of the change
@@ -23,7 +25,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -182,20 +186,40 @@ def written(what: str, tmp: Path, env: dict[str, str]) -> list[Any]:
     return [json.loads((tmp / "compare.json").read_text())]
 
 
-def yaml_problem(block: Block) -> str | None:
+def yaml_problem(block: Block, env: dict[str, str] | None = None) -> str | None:
     """Why the ``yaml`` block is wrong (see the module docstring), or None."""
     try:
         parsed = yaml.safe_load(block.text)
     except yaml.YAMLError as error:
         return f"{block.where}: not valid YAML: {error}"
-    ours = {hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    ours = {hook["id"]: hook for hook in hooks}
     repos = parsed.get("repos", []) if isinstance(parsed, dict) else []
     for repo in repos:
-        if str(repo.get("repo", "")).rstrip("/").endswith("/apirec"):
-            unknown = {hook.get("id") for hook in repo.get("hooks", [])} - ours
+        apirecs = str(repo.get("repo", "")).rstrip("/").endswith("/apirec")
+        if apirecs:
+            unknown = {hook.get("id") for hook in repo.get("hooks", [])} - set(ours)
             if unknown:
                 return f"{block.where}: apirec has no pre-commit hook {sorted(unknown)}"
+        for hook in repo.get("hooks", []):
+            default = ours.get(hook.get("id"), {}) if apirecs else {}
+            if wrong := _hook_problems(block, {**default, **hook}, env):
+                return f"{block.where}: hook {hook.get('id')}: " + "; ".join(wrong)
     return None
+
+
+def _hook_problems(block: Block, hook: dict[str, Any], env: dict[str, str] | None) -> list[str]:
+    """Why the hook's command (its ``entry``, its ``args``, and a file when pre-commit passes
+    files) would not work, as a shell block's commands are checked; [] when it would."""
+    from tests.doc_commands import command_problems
+
+    if not hook.get("entry"):
+        return []
+    argv = [*shlex.split(str(hook["entry"])), *(str(arg) for arg in hook.get("args", []))]
+    if hook.get("pass_filenames", True):
+        argv.append("tests/recordings/a.json")
+    command = Block(block.page, block.line, "bash", shlex.join(argv), ())
+    return command_problems(command, dict(os.environ) if env is None else env)
 
 
 def _diff_file(block: Block) -> Path | None:

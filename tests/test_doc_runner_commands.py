@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.doc_blocks import ROOT, blocks, files_the_suite_runs, missing_lines
-from tests.doc_commands import command_problems
+from tests.doc_blocks import ROOT, blocks, files_the_suite_runs, inline_commands, missing_lines
+from tests.doc_commands import command_problems, inline_problems
 from tests.doc_sessions import is_session, session_problems, shows_output
 from tests.test_docs import NO_KEYS, RUN_BY_THE_SUITE, never_run, syntax_error
 
@@ -224,3 +224,29 @@ def test_a_block_that_never_runs_the_functions_it_defines_is_caught(
     source: str, unused: set[str]
 ) -> None:
     assert never_run(source) == unused
+
+
+def test_an_inline_command_of_the_prose_is_checked(tmp_path: Path) -> None:
+    # review 20b: inline `apirec ...` spans were never looked at
+    page = _page(
+        tmp_path,
+        """\
+        List the old ones with `apirec ls tests/recordings --older-than 30days`, or run
+        `pytest --no-such-pytest-option -q`; `apirec gc --min-age` keeps young objects, and
+        `apirec COMMAND --help` says more; `apirec ls` alone lists them.
+
+        ```bash
+        apirec ls tests/recordings --not-a-span
+        ```
+        """,
+    )
+    spans = inline_commands(page)
+    assert [span.text for span in spans] == [
+        "apirec ls tests/recordings --older-than 30days",
+        "pytest --no-such-pytest-option -q",
+        "apirec gc --min-age",
+    ]
+    problems = [inline_problems(span, NO_KEYS) for span in spans]
+    assert "'30days' is not an age" in problems[0][0]
+    assert "unrecognized arguments: --no-such-pytest-option" in problems[1][0]
+    assert problems[2] == []  # a mention of an option, not a command to paste

@@ -153,3 +153,17 @@ def test_a_diff_line_must_be_a_whole_line_of_the_file(tmp_path: Path) -> None:
     assert cut and "does not hold the lines the diff changes" in cut
     part = diff_problem(_block(tmp_path, "diff", "-    return a\n+    return a + 1\n", before))
     assert part and "does not hold the lines the diff changes" in part
+
+
+@pytest.mark.parametrize(
+    ("hook", "wrong"),
+    [
+        ("        args: [--no-such-option]\n", "unrecognized arguments: --no-such-option"),
+        ("        entry: apirec no-such-command\n", "invalid choice: 'no-such-command'"),
+        ("        args: [--json]\n", None),
+    ],
+)
+def test_a_pre_commit_hooks_command_is_checked(tmp_path: Path, hook: str, wrong: str | None) -> None:
+    # review 20b: a hook's entry and args were never looked at
+    problem = yaml_problem(_block(tmp_path, "yaml", PRE_COMMIT + hook), NO_KEYS)
+    assert problem is None if wrong is None else (problem and wrong in problem), problem

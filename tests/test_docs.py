@@ -19,10 +19,11 @@ from tests.doc_blocks import (
     Block,
     blocks,
     files_the_suite_runs,
+    inline_commands,
     missing_lines,
     pages,
 )
-from tests.doc_commands import command_problems, plugin_options
+from tests.doc_commands import command_problems, inline_problems, plugin_options
 from tests.doc_config import config_problem
 from tests.doc_sessions import is_session, session_problems, shows_output
 
@@ -257,6 +258,14 @@ def test_docs_example_runs(script: Path, tmp_path: Path) -> None:
 def test_shell_block_commands_work_when_pasted(block: Block) -> None:
     assert plugin_options().takes_value, "pytest --help showed no apirec option"
     assert command_problems(block, NO_KEYS) == []
+
+
+INLINE = [span for page in pages() for span in inline_commands(page)]
+
+
+@pytest.mark.parametrize("span", INLINE, ids=where)
+def test_inline_command_of_the_prose_works_when_pasted(span: Block) -> None:
+    assert inline_problems(span, NO_KEYS) == []
 
 
 def test_the_checks_catch_broken_examples(tmp_path: Path) -> None:
