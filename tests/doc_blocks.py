@@ -131,31 +131,31 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
-def _runs(block: Block) -> list[tuple[bool, list[str]]]:
+def _runs(block: Block) -> list[list[str]]:
     """The block's lines in runs that must be together in its files: a ``...`` line (an
-    omission) or a ``# file.py`` heading ends a run (a heading starts another file: the run
-    after it is True); blank lines are left out."""
-    runs: list[tuple[bool, list[str]]] = [(True, [])]
+    omission), a line that ends with ``...`` (``def f(): ...``: its body left out) or a
+    ``# file.py`` heading ends a run; blank lines are left out."""
+    runs: list[list[str]] = [[]]
     for raw in block.text.splitlines():
         if ELISION.match(raw.strip()):
-            runs.append((not raw.strip().startswith("..."), []))
+            runs.append([])
         elif raw.strip():
-            runs[-1][1].append(raw)
-    return [(new_file, run) for new_file, run in runs if run]
+            runs[-1].append(raw)
+            if raw.rstrip().endswith("..."):  # `def f(): ...`, `f(...)`: something left out
+                runs.append([])
+    return [run for run in runs if run]
 
 
-def _found_at(
-    run: list[str], source: list[str], at: int, offset: int | None
-) -> tuple[int, int] | None:
+def _found_at(run: list[str], source: list[str], at: int) -> tuple[int, int] | None:
     """Where in ``source`` (from ``at``) the run's lines are, one after the other (blank lines
-    of the source aside) and indented alike (each line's indentation minus the block's the
-    same ``offset``, or any one offset when None); the index of its first line and the one
-    after its last, or None."""
+    of the source aside) and indented alike (each line's indentation in the file minus its
+    indentation in the block the same for all); the index of its first line and the one after
+    its last, or None."""
     plain = [_plain(line) for line in run]
     for start in range(at, len(source)):
         if _plain(source[start]) != plain[0]:
             continue
-        shift = _indent(source[start]) - _indent(run[0]) if offset is None else offset
+        shift = _indent(source[start]) - _indent(run[0])
         n, i = start, 0
         while i < len(run) and n < len(source):
             if not source[n].strip() and plain[i]:
@@ -171,23 +171,20 @@ def _found_at(
 
 def missing_lines(block: Block) -> list[str]:
     """The block's lines its linked files do not hold as the block shows them: in order,
-    together unless a ``...`` line marks an omission between them, and indented alike relative
-    to the block's first line; for a run that is not so found, its first line that is not."""
+    together unless a ``...`` marks an omission between them, and indented as there relative
+    to the first line of their run (an omission may leave a level out: ``with x:`` then
+    ``...`` then a line of the module); for a run not so found, its first line that is not."""
     source = [line for path in block.links for line in path.read_text("utf-8").splitlines()]
     missing: list[str] = []
     at = 0
-    offset: int | None = None
-    for new_file, run in _runs(block):
-        if new_file:
-            offset = None
-        found = _found_at(run, source, at, offset)
+    for run in _runs(block):
+        found = _found_at(run, source, at)
         if found is None:  # the longest start of the run that is there: the line after it
-            size = max((k for k in range(1, len(run)) if _found_at(run[:k], source, at, offset)),
+            size = max((k for k in range(1, len(run)) if _found_at(run[:k], source, at)),
                        default=0)  # fmt: skip
             missing.append(run[size].strip())
             continue
-        start, at = found
-        offset = _indent(source[start]) - _indent(run[0])
+        at = found[1]
     return missing
 
 
