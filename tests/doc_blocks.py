@@ -4,30 +4,41 @@ A ``python`` block either runs as written (top-level ``await`` allowed; a block 
 ``test_*`` functions or ``Test*`` classes runs as a pytest module, recorded against the stand-in
 API, then replayed with no keys), or is followed by a line
 ``<sub>... [examples/....py](...)</sub>`` linking the complete files it comes from: then
-every line of the block must appear, in the same order, in those files (blank lines, ``...``
-elisions and ``# file.py`` headings aside), and the files themselves run in the test suite
-(examples/docs/*.py as scripts, the example projects through their tests). A block that needs
+every line of the block must appear, in the same order, in those files, lines shown together
+together there (a ``...`` line, a line ending ``...`` such as ``def f(): ...``, or a
+``# file.py`` heading marks an omission; blank lines aside) and indented as there relative to
+each other; the block must compile; and the files themselves must run in the test suite
+(examples/docs/*.py as scripts, an example project's test modules and conftest.py, and the
+files those import or start: ``files_the_suite_runs``). A block run as a script that defines
+functions must call or use one of them. A block that needs
 software apirec's CI cannot install is followed instead by ``<sub>Not run by apirec's CI:
 REASON.</sub>``: it is only compiled (a syntax check), and the reason must not be empty. Shell
 blocks: every command must work when pasted (tests/doc_commands.py): ``apirec ...`` (also as
-``python -m apirec``, ``pipx run``, ``uv run``) is parsed whole by apirec's own parser, so a
-bad option, value, choice or missing argument fails; ``pytest ...`` (also ``python3 -m``,
-``uv run``, ``env X=1``) has its ``--apirec-*`` options, ``-o apirec_*`` keys and ``APIREC_*``
-variables given to the real pytest and plugin, which must accept them; any ``APIREC_*``
-variable set or exported must be one apirec's code names. A block of ``$ COMMAND`` lines with
-their output, followed by ``<sub>Output checked: run in a copy of [DIR](...).</sub>`` or
+``python -m apirec``, ``pipx run``, ``uv run``, ``uvx``, ``time``, ``env -u X``, by a path
+such as ``.venv/bin/apirec``) is parsed whole by apirec's own parser, so a bad option, value,
+choice or missing argument fails; ``pytest ...`` (also ``py.test``, ``python3 -m``, ``uv run``,
+``env X=1``) has every option parsed by the real pytest's parser with the installed plugins
+(tests/doc_pytest_options.py), its paths checked where a session runs, and its ``--apirec-*``
+options, ``-o apirec_*`` keys and ``APIREC_*`` variables given to the real pytest and plugin,
+which must accept them; ``python SCRIPT.py`` must name a script that is there; any
+``APIREC_*`` variable set or exported must be one apirec's code names. The inline
+``apirec ...``/``pytest ...`` spans of the prose get the same option and value checks. A
+block (plain, ``console`` or shell) of ``$ COMMAND`` lines with their output, followed by
+``<sub>Output checked: run in a copy of [DIR](...).</sub>`` or
 ``<sub>Output checked: run from the repository's root.</sub>``, is run there and compared with
 what it shows, normalised as tests/doc_sessions.py says (widths, durations, UTC times, the
 temporary directory, ``...``), and each command's exit status with what the page shows (a
-failing command is followed by ``$ echo $?`` and its status; any other must exit 0); a
+failing command, also inside a pipe, is followed by ``$ echo $?`` and its status; any other
+must exit 0); a
 marker that ends ``, with s3://BUCKET on a local S3 server (moto).`` runs its commands with
 that bucket served on 127.0.0.1 and the standard AWS variables pointing at it.
 ``toml`` and ``ini`` blocks must parse, and a pytest configuration or price table in one must
 be accepted by pytest with apirec's plugin and ``--strict-config`` (tests/doc_config.py).
 ``json``, ``yaml`` and ``diff`` blocks (tests/doc_data.py): JSON must parse, and JSON that
 shows what apirec writes (a recording, a compare report) must show only keys the code writes
-there; YAML must parse, naming only apirec's pre-commit hooks; a diff must apply to the file it
-changes.
+there, with values of the types it writes; YAML must parse, naming only apirec's pre-commit
+hooks, whose commands are checked as a shell block's; a diff's ``-`` and context lines must be
+whole lines of the file it changes, and the change must apply.
 """
 
 from __future__ import annotations

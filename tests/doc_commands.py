@@ -2,18 +2,26 @@
 
 Each command of a ``bash``/``sh``/``console``/``shell`` block (or a ``$ COMMAND`` line of a
 session) is read as the shell would: continuations joined, ``&&``/``||``/``;``/``|`` chains
-split, redirections and comments dropped, a ``$ `` prompt taken off, ``VAR=value`` and
-``env VAR=value`` prefixes and ``export VAR=value`` kept as the command's environment. The
-program is then found behind ``uv run``, ``pipx run`` and ``python``/``python3 -m``: ``apirec``
-(``python -m apirec``) and ``pytest`` (``python -m pytest``) are checked, any other program is
-not.
+split, each redirection and its target dropped (the arguments after it stay), comments dropped,
+a ``$ `` prompt taken off, ``VAR=value`` and ``env VAR=value`` prefixes and ``export VAR=value``
+kept as the command's environment (``env -u X`` and ``-i`` dropped). The program is then found
+behind ``uv run``, ``uvx``, ``pipx run``, ``time``, ``env`` and ``python``/``python3 -m``:
+``apirec`` (``python -m apirec``, ``.venv/bin/apirec``) and ``pytest`` (``python -m pytest``,
+``py.test``, any path ending ``/pytest``) are checked; ``python SCRIPT.py`` must name a script
+that is where the commands run (a session's directory, else from the repository's root or the
+page's directory when the path has a ``/``); any other program is not checked.
 
 - ``apirec COMMAND ...``: the whole argv is parsed by apirec's own parser
   (``apirec.cli.parser.build``), so an unknown option, a bad value or choice and a missing
   argument fail.
-- ``pytest ...``: every ``--apirec-*`` option and every ini key given with ``-o`` /
-  ``--override-ini`` must be the plugin's (as ``pytest --help`` lists them); then those
-  options, those ``-o apirec_*`` keys and the command's ``APIREC_*`` variables are given to the
+- ``pytest ...``: every option is parsed by the parser the real pytest builds with the plugins
+  installed (tests/doc_pytest_options.py): an unknown option, a missing value or a bad choice
+  fails (not in a block marked ``Not run by apirec's CI: REASON.``: another project's commands,
+  with its conftest's options); its paths must exist where a session runs (not checked when
+  the page does not say where its commands run). Then every ``--apirec-*`` option and every
+  ini key given with ``-o`` / ``--override-ini`` must be the plugin's (as ``pytest --help``
+  lists them); then those options, those ``-o apirec_*`` keys and the command's ``APIREC_*``
+  variables are given to the
   real pytest (with ``--strict-config``) beside a test that uses the ``apirec`` fixture, so a
   value the plugin refuses (``--apirec-mode=record-if-mising``, ``-o apirec_repeats=x``,
   ``APIREC_MODE=x``) fails with the plugin's own message.
@@ -244,9 +252,11 @@ def command_problems(block: Block, env: dict[str, str]) -> list[str]:
     for command in commands(block):
         if command.argv[:1] == ("cd",):
             run_in = None
-        if PYTHON.match(command.argv[0] if command.argv else "") and len(command.argv) > 1:
-            if missing := _missing_script(block, run_in, command.argv[1]):
-                wrong.append(f"{command.text}: {missing}")
+        script = command.argv[1] if len(command.argv) > 1 else ""
+        if PYTHON.match(command.argv[0] if command.argv else "") and (
+            missing := _missing_script(block, run_in, script)
+        ):
+            wrong.append(f"{command.text}: {missing}")
         names = {name for name, _ in command.env if name.startswith("APIREC_")}
         unread = sorted(names - apirec_variables() - told)
         told.update(unread)

@@ -18,8 +18,8 @@
   and a file) is checked as a shell block's (tests/doc_commands.py).
 - ``diff`` shows a change to make to a file: the file named (``--- a/PATH``, else the last
   path in backticks in the lines before the block, from the page's directory) must hold its
-  ``-`` and context lines as whole lines (indentation included), together and in order, and for a ``.py`` file the result of the change
-  must compile.
+  ``-`` and context lines as whole lines (indentation included), together and in order, and
+  for a ``.py`` file the result of the change must compile.
 """
 
 from __future__ import annotations

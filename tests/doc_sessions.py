@@ -1,17 +1,17 @@
 """How a block that shows commands and their output is shown true (see tests/doc_blocks.py).
 
 A session is a plain, ``console`` or shell (``bash``, ``sh``, ``shell``) block with lines
-``$ COMMAND``, each followed by what it prints (one that shows output must be checked or listed
-with why, whatever its language). One marked ``<sub>Output checked: run in a copy of [DIR](...).</sub>`` runs in a fresh
-copy of DIR; one marked ``<sub>Output checked: run from the repository's root.</sub>`` runs in
-the repository itself (its commands must only read there). The commands run in order in one
-``bash`` with ``set -o pipefail``
-(so ``cd`` and ``echo $?`` work, and ``apirec show x | cat`` fails when apirec does), in a 132-column pseudo-terminal (stdout and stderr
-both, so tables fit as a user sees them; what a progress line leaves after its last carriage
-return, and no colour codes, is kept), with this interpreter's ``apirec``, ``pytest`` and
-``python`` first on the PATH, no API keys, and ``/tmp`` standing for a fresh temporary
-directory (named ``/tmp`` again in what they print) and ``/home/me`` for a fresh home
-directory (so the default cache, ``~/.cache/apirec``, starts empty). A marker that ends
+``$ COMMAND``, each followed by what it prints; one that shows output must be checked or
+listed with why, whatever its language. One marked ``<sub>Output checked: run in a copy of
+[DIR](...).</sub>`` runs in a fresh copy of DIR; one marked ``<sub>Output checked: run from the
+repository's root.</sub>`` runs in the repository itself (its commands must only read there).
+The commands run in order in one ``bash`` with ``set -o pipefail`` (so ``cd`` and ``echo $?``
+work, and ``apirec show x | cat`` fails when apirec does), in a 132-column pseudo-terminal
+(stdout and stderr both, so tables fit as a user sees them; what a progress line leaves after
+its last carriage return, and no colour codes, is kept), with this interpreter's ``apirec``,
+``pytest`` and ``python`` first on the PATH, no API keys, and ``/tmp`` standing for a fresh
+temporary directory (named ``/tmp`` again in what they print) and ``/home/me`` for a fresh
+home directory (so the default cache, ``~/.cache/apirec``, starts empty). A marker that ends
 ``, with s3://BUCKET on a local S3 server (moto).`` has that bucket served on 127.0.0.1 while
 the commands run, the standard AWS variables pointing at it (as a CI's MinIO would be).
 

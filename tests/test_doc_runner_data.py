@@ -163,7 +163,9 @@ def test_a_diff_line_must_be_a_whole_line_of_the_file(tmp_path: Path) -> None:
         ("        args: [--json]\n", None),
     ],
 )
-def test_a_pre_commit_hooks_command_is_checked(tmp_path: Path, hook: str, wrong: str | None) -> None:
+def test_a_pre_commit_hooks_command_is_checked(
+    tmp_path: Path, hook: str, wrong: str | None
+) -> None:
     # review 20b: a hook's entry and args were never looked at
     problem = yaml_problem(_block(tmp_path, "yaml", PRE_COMMIT + hook), NO_KEYS)
     assert problem is None if wrong is None else (problem and wrong in problem), problem
