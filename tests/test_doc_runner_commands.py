@@ -250,3 +250,14 @@ def test_an_inline_command_of_the_prose_is_checked(tmp_path: Path) -> None:
     assert "'30days' is not an age" in problems[0][0]
     assert "unrecognized arguments: --no-such-pytest-option" in problems[1][0]
     assert problems[2] == []  # a mention of an option, not a command to paste
+
+
+def test_another_projects_commands_are_marked_and_keep_only_apirecs_checks(tmp_path: Path) -> None:
+    # its conftest adds the options (OGX's --stack-config): pytest's parser here does not know
+    shell = "pytest tests --stack-config=ci --apirec-mode=replay\napirec ls x --no-such\n"
+    marker = "<sub>Not run by apirec's CI: it runs in OGX's repository.</sub>"
+    (unmarked,) = blocks(_page(tmp_path, f"```bash\n{shell}```\n"))
+    assert len(command_problems(unmarked, NO_KEYS)) == 2
+    (marked,) = blocks(_page(tmp_path, f"```bash\n{shell}```\n{marker}\n"))
+    (problem,) = command_problems(marked, NO_KEYS)
+    assert "apirec ls x --no-such" in problem
