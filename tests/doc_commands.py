@@ -2,18 +2,26 @@
 
 Each command of a ``bash``/``sh``/``console``/``shell`` block (or a ``$ COMMAND`` line of a
 session) is read as the shell would: continuations joined, ``&&``/``||``/``;``/``|`` chains
-split, redirections and comments dropped, a ``$ `` prompt taken off, ``VAR=value`` and
-``env VAR=value`` prefixes and ``export VAR=value`` kept as the command's environment. The
-program is then found behind ``uv run``, ``pipx run`` and ``python``/``python3 -m``: ``apirec``
-(``python -m apirec``) and ``pytest`` (``python -m pytest``) are checked, any other program is
-not.
+split, each redirection and its target dropped (the arguments after it stay), comments dropped,
+a ``$ `` prompt taken off, ``VAR=value`` and ``env VAR=value`` prefixes and ``export VAR=value``
+kept as the command's environment (``env -u X`` and ``-i`` dropped). The program is then found
+behind ``uv run``, ``uvx``, ``pipx run``, ``time``, ``env`` and ``python``/``python3 -m``:
+``apirec`` (``python -m apirec``, ``.venv/bin/apirec``) and ``pytest`` (``python -m pytest``,
+``py.test``, any path ending ``/pytest``) are checked; ``python SCRIPT.py`` must name a script
+that is where the commands run (a session's directory, else from the repository's root or the
+page's directory when the path has a ``/``); any other program is not checked.
 
 - ``apirec COMMAND ...``: the whole argv is parsed by apirec's own parser
   (``apirec.cli.parser.build``), so an unknown option, a bad value or choice and a missing
   argument fail.
-- ``pytest ...``: every ``--apirec-*`` option and every ini key given with ``-o`` /
-  ``--override-ini`` must be the plugin's (as ``pytest --help`` lists them); then those
-  options, those ``-o apirec_*`` keys and the command's ``APIREC_*`` variables are given to the
+- ``pytest ...``: every option is parsed by the parser the real pytest builds with the plugins
+  installed (tests/doc_pytest_options.py): an unknown option, a missing value or a bad choice
+  fails (not in a block marked ``Not run by apirec's CI: REASON.``: another project's commands,
+  with its conftest's options); its paths must exist where a session runs (not checked when
+  the page does not say where its commands run). Then every ``--apirec-*`` option and every
+  ini key given with ``-o`` / ``--override-ini`` must be the plugin's (as ``pytest --help``
+  lists them); then those options, those ``-o apirec_*`` keys and the command's ``APIREC_*``
+  variables are given to the
   real pytest (with ``--strict-config``) beside a test that uses the ``apirec`` fixture, so a
   value the plugin refuses (``--apirec-mode=record-if-mising``, ``-o apirec_repeats=x``,
   ``APIREC_MODE=x``) fails with the plugin's own message.
@@ -34,12 +42,17 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from tests import doc_pytest_options as pytest_options
 from tests.doc_blocks import ROOT, Block
 
 ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)=(.*)$", re.S)
 # options of uv run and pipx run that take a value (which may be "apirec" itself)
 LAUNCHER_VALUES = {"--spec", "--with", "--from", "--python", "--project", "--directory"}
 PYTHON = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?$")
+# apirec and pytest by any path, and pytest's older name
+PROGRAM = re.compile(r"^(?:.*/)?(apirec|pytest|py\.test)$")
+# a redirection: an operator alone (its target is the next word) or joined to its target
+REDIRECT = re.compile(r"^(\d*|&)(>>?|<)(&?\S*)$")
 # a test whose recording opens: APIREC_* variables are read when one does
 USES_THE_FIXTURE = "def test_nothing(apirec):\n    pass\n"
 # what the check does not need: their start-up is most of a run's (hypothesis' import, a second)
@@ -58,10 +71,23 @@ class Command:
 
 
 def _program(argv: list[str]) -> list[str]:
-    """The argv with its launcher taken off: ``uv run``, ``pipx run``, ``python -m``."""
+    """The argv with its launcher taken off (``uv run``, ``uvx``, ``pipx run``, ``python -m``,
+    ``time``, ``env`` and its options), and ``apirec``/``pytest`` named as such when run by a
+    path (``.venv/bin/apirec``) or as ``py.test``."""
     while argv:
-        if argv[:2] in (["uv", "run"], ["pipx", "run"]):
-            rest = argv[2:]
+        if argv[0] in ("time", "nohup", "exec", "command"):
+            argv = argv[1:]
+        elif argv[0] == "env":
+            argv = argv[1:]
+            while argv and argv[0].startswith("-"):  # -i, -u NAME, --unset=NAME
+                argv = argv[2:] if argv[0] in ("-u", "--unset", "-C", "--chdir") else argv[1:]
+            while argv and ASSIGNMENT.match(argv[0]):
+                argv = argv[1:]
+        elif PROGRAM.match(argv[0]):
+            name = PROGRAM.match(argv[0]).group(1)  # type: ignore[union-attr]
+            return ["pytest" if name == "py.test" else name, *argv[1:]]
+        elif argv[:2] in (["uv", "run"], ["pipx", "run"]) or argv[:1] == ["uvx"]:
+            rest = argv[1:] if argv[0] == "uvx" else argv[2:]
             # the launcher's own options (--with X, --spec X) until the program
             while rest and rest[0] not in ("apirec", "pytest") and not PYTHON.match(rest[0]):
                 rest = rest[2:] if rest[0] in LAUNCHER_VALUES else rest[1:]
@@ -74,6 +100,21 @@ def _program(argv: list[str]) -> list[str]:
         else:
             return argv
     return argv
+
+
+def _unredirected(argv: list[str]) -> list[str]:
+    """The words without their redirections (``> out.txt``, ``2>&1``, ``>>log``): the rest of
+    the arguments stay."""
+    kept: list[str] = []
+    while argv:
+        word = argv.pop(0)
+        redirect = REDIRECT.match(word)
+        if redirect and word not in ("-", "--"):
+            if not redirect.group(3) and argv:  # the operator alone: its target follows
+                argv.pop(0)
+            continue
+        kept.append(word)
+    return kept
 
 
 def commands(block: Block) -> list[Command]:
@@ -91,10 +132,12 @@ def commands(block: Block) -> list[Command]:
         if not line or line.startswith("#"):
             continue
         for part in re.split(r"&&|\|\||;|\|", line.split(" #")[0]):
-            argv = shlex.split(part.split(">")[0].split("&")[0], comments=True)
+            argv = _unredirected(shlex.split(re.sub(r"\s&\s*$", "", part), comments=True))
             env = dict(exported)
             if argv and argv[0] == "env":
                 argv.pop(0)
+                while argv and argv[0].startswith("-"):  # -i, -u NAME
+                    argv = argv[2:] if argv[0] in ("-u", "--unset") else argv[1:]
             while argv and ASSIGNMENT.match(argv[0]):
                 name, value = ASSIGNMENT.match(argv.pop(0)).groups()  # type: ignore[union-attr]
                 env[name] = value
@@ -204,7 +247,16 @@ def command_problems(block: Block, env: dict[str, str]) -> list[str]:
     known = plugin_options()
     wrong: list[str] = []
     told: set[str] = set()  # an exported name is said once, not at each command after it
+    # where the commands run, when the page says (a session's marker); a `cd` leaves it
+    run_in = block.run_in
     for command in commands(block):
+        if command.argv[:1] == ("cd",):
+            run_in = None
+        script = command.argv[1] if len(command.argv) > 1 else ""
+        if PYTHON.match(command.argv[0] if command.argv else "") and (
+            missing := _missing_script(block, run_in, script)
+        ):
+            wrong.append(f"{command.text}: {missing}")
         names = {name for name, _ in command.env if name.startswith("APIREC_")}
         unread = sorted(names - apirec_variables() - told)
         told.update(unread)
@@ -220,12 +272,51 @@ def command_problems(block: Block, env: dict[str, str]) -> list[str]:
         elif command.argv[:1] == ("pytest",):
             given, unknown = _pytest_settings(command.argv, known)
             wrong += [f"{command.text}: {problem}" for problem in unknown]
+            parsed, paths = pytest_options.parse(list(command.argv[1:]))
+            # a block of another project's commands (marked not run, with why) may use the
+            # options its conftest.py adds: only apirec's are checked then
+            if parsed and not unknown and not block.not_run:
+                wrong.append(f"{command.text}: pytest: {parsed}")
+                continue
+            if run_in is not None:
+                gone = [p for p in paths if not (run_in / p.split("::")[0]).exists()]
+                wrong += [f"{command.text}: no {path} in {run_in}" for path in gone]
             variables = tuple((k, v) for k, v in command.env if k.startswith("APIREC_"))
             if not unknown and (given or variables):
                 base = tuple(sorted(env.items()))
                 if refused := _pytest_refuses(tuple(given), variables, base):
                     wrong.append(f"{command.text}: pytest refuses it:\n{refused}")
     return wrong
+
+
+# what an inline span may leave out: it names an option of a command, not all it needs
+LEFT_OUT = ("the following arguments are required", "expected one argument")
+
+
+def inline_problems(span: Block, env: dict[str, str]) -> list[str]:
+    """Why an inline ``apirec ...``/``pytest ...`` span of prose (doc_blocks.inline_commands)
+    names an option or value its program refuses: as a shell block's commands, but a span may
+    mention an option (``apirec gc --min-age``) without the arguments a run needs."""
+    return [p for p in command_problems(span, env) if not any(s in p for s in LEFT_OUT)]
+
+
+def _missing_script(block: Block, run_in: Path | None, script: str) -> str | None:
+    """Why ``python SCRIPT`` would find no script, or None: a ``.py`` path must exist where
+    the page's commands run (its session's directory), else, when it names a directory, from
+    the repository's root or the page's directory (``path/to/apirec/`` is the root); a bare
+    name outside a session is the reader's own file."""
+    if not script.endswith(".py"):
+        return None
+    script = script.replace("path/to/apirec/", "", 1)
+    if run_in is not None:
+        places = [run_in]
+    elif "/" in script:
+        places = [ROOT, block.page.parent]
+    else:
+        return None
+    if any((place / script).is_file() for place in places):
+        return None
+    return f"no script {script} in {' or '.join(str(place) for place in places)}"
 
 
 def _parser():  # type: ignore[no-untyped-def]

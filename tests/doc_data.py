@@ -7,22 +7,27 @@
   report (``COMPARE_REPORT``: a pytest run in compare mode whose answer changed type). Each key
   the page shows must then be one the code writes, at the same place (``missing_keys``): a
   whole object is compared with what was written, a fragment with any object written that holds
-  its first key; a list's items each with some item written. Under ``args`` (the call's
+  its first key; a list's items each with some item written. A value's type must be the one
+  written too (a string, a number, a boolean, null, an object, a list). Under ``args`` (the call's
   arguments), ``__data__`` (an object's fields) and ``versions`` (the packages installed) the
   keys are the user's, not apirec's: not compared. Any other ``json`` block must be marked
   ``<sub>Not run by apirec's CI: REASON.</sub>`` (it is then only parsed).
 - ``yaml`` must parse (PyYAML: installed with the dev extras, through moto); a pre-commit
-  configuration's hooks from apirec's repository must be hooks of its ``.pre-commit-hooks.yaml``.
+  configuration's hooks from apirec's repository must be hooks of its ``.pre-commit-hooks.yaml``,
+  and each hook's command (its ``entry``, else the one apirec's hook gives, with its ``args``
+  and a file) is checked as a shell block's (tests/doc_commands.py).
 - ``diff`` shows a change to make to a file: the file named (``--- a/PATH``, else the last
   path in backticks in the lines before the block, from the page's directory) must hold its
-  ``-`` and context lines, together and in order, and for a ``.py`` file the result of the change
-  must compile.
+  ``-`` and context lines as whole lines (indentation included), together and in order, and
+  for a ``.py`` file the result of the change must compile.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -61,7 +66,10 @@ def speak(text):
     return b"x" * 100_000
 
 with apirec.recording("recordings", mode="record"):
-    search("llamas"), chat("hi"), list(stream("hi")), speak("hello")
+    # in a test, as a page's recordings are (a "test_id"), and one outside any test (null)
+    with apirec.test_context("tests/test_agent.py::test_agent_finds_llamas"):
+        search("llamas"), chat("hi"), list(stream("hi")), speak("hello")
+    search("alpacas")
 """
 # a service whose answer changes type between the recording and the compare run
 WEATHER = """
@@ -133,7 +141,20 @@ def _missing(shown: Any, written: Any, path: str) -> list[str]:
             if all(tried):
                 wrong += min(tried, key=len) if tried else [f"{path}[]: an empty list written"]
         return wrong
+    if _kind(shown) != _kind(written):
+        return [f"{path or '.'}: {_kind(shown)} {shown!r} on the page, {_kind(written)} written"]
     return []
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's type as compared: an int and a float are both numbers."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if value is None:
+        return "null"
+    return {str: "a string", dict: "an object", list: "a list"}.get(type(value), "a value")
 
 
 def missing_keys(shown: Any, fragment: bool, written: list[Any]) -> list[str]:
@@ -168,20 +189,40 @@ def written(what: str, tmp: Path, env: dict[str, str]) -> list[Any]:
     return [json.loads((tmp / "compare.json").read_text())]
 
 
-def yaml_problem(block: Block) -> str | None:
+def yaml_problem(block: Block, env: dict[str, str] | None = None) -> str | None:
     """Why the ``yaml`` block is wrong (see the module docstring), or None."""
     try:
         parsed = yaml.safe_load(block.text)
     except yaml.YAMLError as error:
         return f"{block.where}: not valid YAML: {error}"
-    ours = {hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    ours = {hook["id"]: hook for hook in hooks}
     repos = parsed.get("repos", []) if isinstance(parsed, dict) else []
     for repo in repos:
-        if str(repo.get("repo", "")).rstrip("/").endswith("/apirec"):
-            unknown = {hook.get("id") for hook in repo.get("hooks", [])} - ours
+        apirecs = str(repo.get("repo", "")).rstrip("/").endswith("/apirec")
+        if apirecs:
+            unknown = {hook.get("id") for hook in repo.get("hooks", [])} - set(ours)
             if unknown:
                 return f"{block.where}: apirec has no pre-commit hook {sorted(unknown)}"
+        for hook in repo.get("hooks", []):
+            default = ours.get(hook.get("id"), {}) if apirecs else {}
+            if wrong := _hook_problems(block, {**default, **hook}, env):
+                return f"{block.where}: hook {hook.get('id')}: " + "; ".join(wrong)
     return None
+
+
+def _hook_problems(block: Block, hook: dict[str, Any], env: dict[str, str] | None) -> list[str]:
+    """Why the hook's command (its ``entry``, its ``args``, and a file when pre-commit passes
+    files) would not work, as a shell block's commands are checked; [] when it would."""
+    from tests.doc_commands import command_problems
+
+    if not hook.get("entry"):
+        return []
+    argv = [*shlex.split(str(hook["entry"])), *(str(arg) for arg in hook.get("args", []))]
+    if hook.get("pass_filenames", True):
+        argv.append("tests/recordings/a.json")
+    command = Block(block.page, block.line, "bash", shlex.join(argv), ())
+    return command_problems(command, dict(os.environ) if env is None else env)
 
 
 def _diff_file(block: Block) -> Path | None:
@@ -202,13 +243,15 @@ def diff_problem(block: Block) -> str | None:
     lines = [line for line in block.text.splitlines() if not line.startswith(("---", "+++", "@@"))]
     old = [line[1:] for line in lines if not line.startswith("+")]
     new = [line[1:] for line in lines if not line.startswith("-")]
-    text = path.read_text("utf-8")
-    if "\n".join(old) not in text:
+    text = path.read_text("utf-8").splitlines()
+    # whole lines of the file, indentation included, one after the other
+    at = next((n for n in range(len(text)) if text[n : n + len(old)] == old), None)
+    if at is None:
         return (
             f"{block.where}: {path.name} does not hold the lines the diff changes:\n"
             + "\n".join(old)
         )
-    changed = text.replace("\n".join(old), "\n".join(new), 1)
+    changed = "\n".join([*text[:at], *new, *text[at + len(old) :]]) + "\n"
     if path.suffix == ".py":
         try:
             compile(textwrap.dedent(changed), str(path), "exec")

@@ -1,15 +1,17 @@
 """How a block that shows commands and their output is shown true (see tests/doc_blocks.py).
 
-A session is a plain or ``console`` block with lines ``$ COMMAND``, each followed by what it
-prints. One marked ``<sub>Output checked: run in a copy of [DIR](...).</sub>`` runs in a fresh
-copy of DIR; one marked ``<sub>Output checked: run from the repository's root.</sub>`` runs in
-the repository itself (its commands must only read there). The commands run in order in one
-``bash`` (so ``cd`` and ``echo $?`` work), in a 132-column pseudo-terminal (stdout and stderr
-both, so tables fit as a user sees them; what a progress line leaves after its last carriage
-return, and no colour codes, is kept), with this interpreter's ``apirec``, ``pytest`` and
-``python`` first on the PATH, no API keys, and ``/tmp`` standing for a fresh temporary
-directory (named ``/tmp`` again in what they print) and ``/home/me`` for a fresh home
-directory (so the default cache, ``~/.cache/apirec``, starts empty). A marker that ends
+A session is a plain, ``console`` or shell (``bash``, ``sh``, ``shell``) block with lines
+``$ COMMAND``, each followed by what it prints; one that shows output must be checked or
+listed with why, whatever its language. One marked ``<sub>Output checked: run in a copy of
+[DIR](...).</sub>`` runs in a fresh copy of DIR; one marked ``<sub>Output checked: run from the
+repository's root.</sub>`` runs in the repository itself (its commands must only read there).
+The commands run in order in one ``bash`` with ``set -o pipefail`` (so ``cd`` and ``echo $?``
+work, and ``apirec show x | cat`` fails when apirec does), in a 132-column pseudo-terminal
+(stdout and stderr both, so tables fit as a user sees them; what a progress line leaves after
+its last carriage return, and no colour codes, is kept), with this interpreter's ``apirec``,
+``pytest`` and ``python`` first on the PATH, no API keys, and ``/tmp`` standing for a fresh
+temporary directory (named ``/tmp`` again in what they print) and ``/home/me`` for a fresh
+home directory (so the default cache, ``~/.cache/apirec``, starts empty). A marker that ends
 ``, with s3://BUCKET on a local S3 server (moto).`` has that bucket served on 127.0.0.1 while
 the commands run, the standard AWS variables pointing at it (as a CI's MinIO would be).
 
@@ -48,7 +50,7 @@ import termios
 import threading
 from pathlib import Path
 
-from tests.doc_blocks import Block
+from tests.doc_blocks import SHELL, Block
 
 PROMPT = "$ "
 STATUSES = "exit-statuses"  # in the session's temporary directory: each command's, a line each
@@ -61,8 +63,9 @@ DURATION = re.compile(r"\b\d+(?:\.\d+)?(?:ms|s|m|h|d|w)(?: \d+(?:\.\d+)?(?:ms|s|
 
 
 def is_session(block: Block) -> bool:
-    """Whether the block shows commands at a ``$`` prompt (a shell block holds only commands)."""
-    return block.lang in ("", "console") and any(
+    """Whether the block shows commands at a ``$`` prompt (with their output or not), in a plain,
+    ``console`` or shell block."""
+    return block.lang in ("", "console", *SHELL) and any(
         line.startswith(PROMPT) for line in block.text.splitlines()
     )
 
@@ -70,7 +73,11 @@ def is_session(block: Block) -> bool:
 def shows_output(block: Block) -> bool:
     """Whether some command of the session is followed by a line of what it printed."""
     lines = block.text.splitlines()
-    return any(line.strip() and not line.startswith(PROMPT) for line in lines[1:])
+    # a line after one that ends with ``\`` continues that command: it is not output
+    return any(
+        line.strip() and not line.startswith(PROMPT) and not lines[n].endswith("\\")
+        for n, line in enumerate(lines[1:])
+    )
 
 
 def run_session(block: Block, tmp: Path, env: dict[str, str]) -> str:
@@ -97,6 +104,8 @@ def run_session(block: Block, tmp: Path, env: dict[str, str]) -> str:
                 f"__s=$?; {kept}printf '%s\\n' {shlex.quote(line)}; (exit $__s); {command}"
             )
     script.append(f"echo $? >> {statuses}")
+    # a failing command piped into another (``apirec show x | cat``) fails the line
+    script.insert(0, "set -o pipefail")
     bin_dir = os.path.dirname(sys.executable)
     env = {
         **{k: v for k, v in env.items() if not k.startswith("AWS_") and k != "XDG_CACHE_HOME"},

@@ -117,7 +117,10 @@ def test_ls_json_without_filters_lists_unknown_ages_as_null(store):
 def test_ls_bad_age_is_a_usage_error_naming_the_option(store, option):
     done = apirec_cli("ls", store[0], option, "30 days")
     assert done.returncode == 2
-    assert f"apirec: {option}: '30 days' is not an age. Write a number and a unit" in done.stderr
+    # checked when the arguments are parsed (argparse's usage error), by the command's own check
+    assert f"error: argument {option}: '30 days' is not an age. Write a number and a unit" in (
+        done.stderr
+    )
 
 
 def test_show_says_when_and_with_which_versions(store):

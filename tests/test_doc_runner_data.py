@@ -124,3 +124,48 @@ def test_json_that_no_code_writes_is_marked_and_only_parsed(tmp_path: Path) -> N
     page.write_text("```json\n{\"a\": 1}\n```\n<sub>Not run by apirec's CI: a user's file.</sub>\n")
     (block,) = blocks(page)
     assert block.not_run == "a user's file" and parse_json(block) == ({"a": 1}, False)
+
+
+@pytest.mark.parametrize(
+    ("usage", "wrong"),
+    [
+        ('"input_tokens": 1200, "output_tokens": 300', None),
+        ('"input_tokens": "1.2k tokens", "output_tokens": 300', "a string '1.2k tokens'"),
+        ('"input_tokens": 1200, "output_tokens": null', "null None on the page, a number"),
+        ('"input_tokens": 1200, "output_tokens": true', "a boolean True on the page"),
+    ],
+)
+def test_json_shows_the_types_the_code_writes(
+    tmp_path: Path, usage: str, wrong: str | None
+) -> None:
+    # review 20b: a ledger with strings, null and a bool for token counts passed: keys only
+    block = _block(tmp_path, "json", f'"ledger": {{"usage": {{{usage}}}}}\n')
+    shown, fragment = parse_json(block)
+    problems = missing_keys(shown, fragment, written(RECORDINGS, tmp_path, NO_KEYS))
+    assert problems == [] if wrong is None else any(wrong in p for p in problems), problems
+
+
+def test_a_diff_line_must_be_a_whole_line_of_the_file(tmp_path: Path) -> None:
+    # review 20b: a '-' line with its indentation cut off was found inside the line
+    (tmp_path / "calc.py").write_text("def add(a, b):\n    return a + b\n")
+    before = "In `calc.py`, add one:"
+    cut = diff_problem(_block(tmp_path, "diff", "-return a + b\n+return a + b + 1\n", before))
+    assert cut and "does not hold the lines the diff changes" in cut
+    part = diff_problem(_block(tmp_path, "diff", "-    return a\n+    return a + 1\n", before))
+    assert part and "does not hold the lines the diff changes" in part
+
+
+@pytest.mark.parametrize(
+    ("hook", "wrong"),
+    [
+        ("        args: [--no-such-option]\n", "unrecognized arguments: --no-such-option"),
+        ("        entry: apirec no-such-command\n", "invalid choice: 'no-such-command'"),
+        ("        args: [--json]\n", None),
+    ],
+)
+def test_a_pre_commit_hooks_command_is_checked(
+    tmp_path: Path, hook: str, wrong: str | None
+) -> None:
+    # review 20b: a hook's entry and args were never looked at
+    problem = yaml_problem(_block(tmp_path, "yaml", PRE_COMMIT + hook), NO_KEYS)
+    assert problem is None if wrong is None else (problem and wrong in problem), problem

@@ -13,8 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.doc_blocks import ROOT, SHELL, Block, blocks, missing_lines, pages
-from tests.doc_commands import command_problems, plugin_options
+from tests.doc_blocks import (
+    ROOT,
+    SHELL,
+    Block,
+    blocks,
+    files_the_suite_runs,
+    inline_commands,
+    missing_lines,
+    pages,
+)
+from tests.doc_commands import command_problems, inline_problems, plugin_options
 from tests.doc_config import config_problem
 from tests.doc_sessions import is_session, session_problems, shows_output
 
@@ -26,6 +35,7 @@ NOT_RUN = [block for block in BLOCKS if block.not_run is not None]
 NOT_RUN_EXPECTED = {
     ("docs/integrations.md", "# tests/integration/conftest.py, after what is there"),
     ("docs/integrations.md", "# tests/integration/apirec_app.py"),
+    ("docs/integrations.md", "env -u OGX_TEST_INFERENCE_MODE OGX_CONFIG=ci-tests \\"),
 }
 # blocks that show commands with their output: run and compared (tests/doc_sessions.py), or
 # listed here with the state they need that no committed directory holds, so that one more is a
@@ -41,6 +51,8 @@ SHELL_BLOCKS = [
 ]
 SCRIPTS = sorted(p for p in (ROOT / "examples" / "docs").glob("*.py") if not p.name.startswith("_"))
 PROJECTS = {p.parent for p in (ROOT / "examples").glob("*/pytest.ini")}
+# the example files the suite runs (tests/doc_blocks.py): those a block may be tied to
+RUN_BY_THE_SUITE = files_the_suite_runs(SCRIPTS, PROJECTS)
 # a fork's pull request has no keys: the docs' code must run without them (nor as an xdist
 # worker of this run: a doc's own pytest is a run of its own)
 NO_KEYS = {
@@ -100,6 +112,18 @@ def uncalled_tests(source: str) -> set[str]:
     }
     runs_itself = re.search(r'"-m",\s*"pytest"', source) and "__file__" in source
     return set() if runs_itself else defined - called
+
+
+def never_run(source: str) -> set[str]:
+    """The functions a block run as a script defines when it neither calls nor uses any of
+    them (an ``async def main()`` never run, a fixture no test asks for): their bodies would
+    never run, so nothing shows they work; empty when one is used or none is defined."""
+    tree = ast.parse(source)
+    defined = {
+        node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    return set() if defined & used else defined
 
 
 def run_tests_as_written(block: Block, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -164,13 +188,17 @@ def syntax_error(block: Block) -> str | None:
 def test_block_comes_from_files_that_run(block: Block) -> None:
     for link in block.links:
         assert link.is_file(), f"{block.where}: links {link}, which does not exist"
-        runs = link in SCRIPTS or any(project in link.parents for project in PROJECTS)
-        assert runs, f"{block.where}: {link} is neither in examples/docs nor in an example project"
+        assert link in RUN_BY_THE_SUITE, f"{block.where}: {link} is not run by the test suite"
     assert missing_lines(block) == [], f"{block.where}: lines not in {block.links}"
+    # its `...` lines are elisions: as Ellipsis, the block compiles as the files it comes from
+    assert syntax_error(block) is None, f"{block.where}: {syntax_error(block)}"
 
 
 @pytest.mark.parametrize("block", [b for b in PYTHON if not b.links], ids=where)
 def test_block_runs_as_written(block: Block, tmp_path: Path) -> None:
+    if not defines_tests(block) and syntax_error(block) is None:
+        unused = never_run(block.text)
+        assert not unused, f"{block.where}: defines {sorted(unused)}, and never runs them"
     done = run_as_written(block, tmp_path)
     assert done.returncode == 0, f"{block.where}:\n{block.text}\n{done.stderr}"
 
@@ -183,7 +211,9 @@ def test_the_blocks_not_run_are_these() -> None:
 @pytest.mark.parametrize("block", NOT_RUN, ids=where)
 def test_block_not_run_says_why_and_compiles(block: Block) -> None:
     # a json block so marked is only parsed (tests/test_docs_data.py)
-    assert block.lang in ("python", "json"), f"{block.where}: only Python and JSON may be unrun"
+    # a shell block so marked runs in another project: its pytest options are that project's
+    shell = ("bash", "sh")
+    assert block.lang in ("python", "json", *shell), f"{block.where}: only Python, JSON, shell"
     assert block.not_run, f"{block.where}: 'Not run by apirec's CI:' gives no reason"
     if block.lang == "python":
         assert syntax_error(block) is None, f"{block.where}: {syntax_error(block)}"
@@ -231,6 +261,14 @@ def test_docs_example_runs(script: Path, tmp_path: Path) -> None:
 def test_shell_block_commands_work_when_pasted(block: Block) -> None:
     assert plugin_options().takes_value, "pytest --help showed no apirec option"
     assert command_problems(block, NO_KEYS) == []
+
+
+INLINE = [span for page in pages() for span in inline_commands(page)]
+
+
+@pytest.mark.parametrize("span", INLINE, ids=where)
+def test_inline_command_of_the_prose_works_when_pasted(span: Block) -> None:
+    assert inline_problems(span, NO_KEYS) == []
 
 
 def test_the_checks_catch_broken_examples(tmp_path: Path) -> None:

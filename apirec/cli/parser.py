@@ -225,6 +225,7 @@ def build() -> argparse.ArgumentParser:
     gc.add_argument(
         "--min-age",
         default="1h",
+        type=_age("--min-age", zero=True),
         metavar="AGE",
         help="keep objects stored less than AGE ago (default: 1h): a run recording now "
         "uploads them before its recordings are anywhere",
@@ -241,11 +242,15 @@ def build() -> argparse.ArgumentParser:
         epilog=f"{RUN_DESCRIPTION}\nexample:\n  {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("--mode", help="live, record, replay, record-if-missing")
+    run.add_argument("--mode", type=_mode, help="live, record, replay, record-if-missing")
     run.add_argument("--dir", help="the recordings directory (from here)")
-    run.add_argument("--store", help="json or msgpack")
+    run.add_argument("--store", type=_store, help="json or msgpack")
     run.add_argument(
-        "--integrations", action="append", metavar="a,b", help="SDKs to patch (repeatable)"
+        "--integrations",
+        action="append",
+        type=_integrations,
+        metavar="a,b",
+        help="SDKs to patch (repeatable)",
     )
     run.add_argument("program", nargs=argparse.REMAINDER, metavar="COMMAND")
     return parser
@@ -309,8 +314,66 @@ def _filters(parser: argparse.ArgumentParser) -> None:
 
 
 def _age_filters(parser: argparse.ArgumentParser) -> None:
-    # parsed by apirec.cli.ages.AgeFilter when the command runs
+    # checked here, read by apirec.cli.ages.AgeFilter when the command runs
     parser.add_argument(
-        "--older-than", metavar="AGE", help="only recordings older than AGE (30d, 12h, 90m)"
+        "--older-than",
+        type=_age("--older-than"),
+        metavar="AGE",
+        help="only recordings older than AGE (30d, 12h, 90m)",
     )
-    parser.add_argument("--newer-than", metavar="AGE", help="only recordings younger than AGE")
+    parser.add_argument(
+        "--newer-than",
+        type=_age("--newer-than"),
+        metavar="AGE",
+        help="only recordings younger than AGE",
+    )
+
+
+# Values checked when the arguments are parsed (a usage error, exit 2, as a bad choice is),
+# by the same functions the commands use when they run; each returns the text as given.
+# Their modules are imported only when the option is given.
+
+
+def _age(option: str, zero: bool = False) -> Any:
+    def check(text: str) -> str:
+        from apirec.record.expiry import parse_max_age
+
+        if not (zero and text.strip() == "0"):  # gc's --min-age 0 needs no unit
+            try:
+                parse_max_age(text, option)
+            except ValueError as e:
+                raise argparse.ArgumentTypeError(str(e).removeprefix(f"{option}: ")) from None
+        return text
+
+    return check
+
+
+def _mode(text: str) -> str:
+    from apirec.record.modes import parse_mode
+
+    try:
+        parse_mode(text, source="--mode")
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
+def _store(text: str) -> str:
+    from apirec.servers.run_settings import check_store
+
+    try:
+        return check_store(text, text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _integrations(text: str) -> str:
+    from apirec.integrations.registry import module_for
+    from apirec.record.settings import split_hosts
+
+    try:
+        for name in split_hosts(text):
+            module_for(name)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text

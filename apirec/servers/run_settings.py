@@ -60,13 +60,7 @@ class RunSettings:
         here (a bad mode, store or SDK name is a usage error before anything starts)."""
         env = os.environ if environ is None else environ
         chosen_mode = _mode(mode, env)
-        chosen_store = store or env.get(ENV_STORE) or "json"
-        if chosen_store not in STORE_KINDS:
-            where = "--store" if store else ENV_STORE
-            raise InvalidStore(
-                f"{chosen_store!r} is not a valid store ({where}). "
-                f"Valid stores are: {', '.join(STORE_KINDS)}"
-            )
+        chosen_store = check_store(store or env.get(ENV_STORE) or "json", store)
         names = (
             integrations if integrations is not None else split_hosts(env.get(ENV_INTEGRATIONS, ""))
         )
@@ -99,6 +93,17 @@ class RunSettings:
             )
         except (ValueError, KeyError, TypeError) as e:
             raise ValueError(f"{ENV_RUN}={value!r} cannot be read: {e}") from None
+
+
+def check_store(kind: str, given: str | None = None) -> str:
+    """``kind`` if it is a store kind, else an :class:`InvalidStore` naming where it came
+    from (``--store`` when it was given, else ``APIREC_STORE``); the parser's check too."""
+    if kind not in STORE_KINDS:
+        where = "--store" if given else ENV_STORE
+        raise InvalidStore(
+            f"{kind!r} is not a valid store ({where}). Valid stores are: {', '.join(STORE_KINDS)}"
+        )
+    return kind
 
 
 def _mode(given: str | None, env: Mapping[str, str]) -> str:
