@@ -18,7 +18,7 @@ from apirec.cli.base import error as error
 from apirec.cli.base import terminal_width
 from apirec.cli.patterns import function_matches as function_matches
 from apirec.cli.patterns import test_matches as test_matches
-from apirec.errors import StoreError
+from apirec.errors import StoreError, command
 from apirec.stores import blobs
 from apirec.stores.blob_files import DIR as BLOBS_DIR
 from apirec.stores.entry_summary import EntryInfo, info
@@ -233,7 +233,7 @@ class Filters:
             error(
                 f"--test {self.test!r} matches no recording's test under {where} (a node id or "
                 f"its end after / or ::, a test file, a directory, or a glob; "
-                f"see apirec ls {where})"
+                f"see {command('apirec', 'ls', where)})"
             )
 
 
