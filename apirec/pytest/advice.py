@@ -54,4 +54,6 @@ def store_option(item: pytest.Item, path: Path) -> str:
     except OSError:
         holds_msgpack = False
     kind = "msgpack" if holds_msgpack else item.config.getoption("apirec_store")
-    return f" --apirec-store={kind}" if kind else ""
+    option = f"--apirec-store={kind}"
+    typed = invocation.rerun_options(item.config)  # the command carries them already
+    return f" {option}" if kind and option not in typed else ""
