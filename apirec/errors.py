@@ -322,7 +322,6 @@ def command(*words: object) -> str:
     so the command does not take it for an option. Options are words of their own: only a
     word given as a ``Path`` is made safe, a string is the caller's as given."""
     shown = [
-        f"./{w}" if isinstance(w, PurePath) and str(w).startswith("-") else str(w)
-        for w in words
+        f"./{w}" if isinstance(w, PurePath) and str(w).startswith("-") else str(w) for w in words
     ]
     return shlex.join(shown)

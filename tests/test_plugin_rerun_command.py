@@ -96,12 +96,15 @@ def test_the_marker_advice_keeps_every_option_of_the_run(pytester):
     project(pytester)
     test = pytester.path / "tests" / "test_fixture.py"
     test.write_text(
-        "import pytest\n\n" + test.read_text().replace("\ndef", '\n@pytest.mark.apirec(mode="replay")\ndef', 1)
+        "import pytest\n\n"
+        + test.read_text().replace("\ndef", '\n@pytest.mark.apirec(mode="replay")\ndef', 1)
     )
     result = pytester.runpytest_subprocess(*RUN, "--apirec-mode", "replay", "tests")
     result.assert_outcomes(failed=1)
     (printed,) = advice(result.stdout.str())
-    said = re.fullmatch(r"set mode='record-if-missing' in @pytest.mark.apirec on (.+), then: (.+)", printed)
+    said = re.fullmatch(
+        r"set mode='record-if-missing' in @pytest.mark.apirec on (.+), then: (.+)", printed
+    )
     assert said, printed
     # was: then: pytest tests/test_fixture.py::test_fixture, which read pytest.ini, not
     # other.ini, recorded into tests/recordings/, and did not collect

@@ -126,7 +126,8 @@ def blob_homes(target: Path) -> list[Path]:
 def _msgpack_store(path: Path) -> UsageError:
     return UsageError(
         f"{path}: a msgpack store, which this command does not read; "
-        f"apirec convert {path.parent} OUT --to json makes a JSON copy to inspect"
+        f"{command('apirec', 'convert', path.parent, 'OUT', '--to', 'json')} makes a JSON "
+        "copy to inspect"
     )
 
 

@@ -129,7 +129,9 @@ def check_store(
             )
         index_problem = whole.index_problem()
         if index_problem is not None:
-            report.problems.append(f"{index_problem} ({command('apirec', 'repair', root)} rebuilds it)")
+            report.problems.append(
+                f"{index_problem} ({command('apirec', 'repair', root)} rebuilds it)"
+            )
         for key, missing, later in whole.holes():
             fix = f"{command('apirec', 'repair', root)} moves them to a backup"
             report.problems.append(hole(whole.describe(key, later[0]), missing, len(later), fix))

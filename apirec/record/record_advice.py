@@ -25,9 +25,10 @@ MODE_ARGUMENT = "mode_argument"
 _APIREC = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 # The command of the test running now (when none runs, of the pytest run), with
-# ``--apirec-mode=MODE`` (None: no mode option), or None outside pytest; the pytest plugin's, registered while it is configured. Process-wide
-# like the observers of apirec.record.closing, for the same reason: a miss happens in whatever
-# context the code that opened the recording runs in.
+# ``--apirec-mode=MODE`` (None: no mode option), or None outside pytest; the pytest plugin's,
+# registered while it is configured. Process-wide like the observers of apirec.record.closing,
+# for the same reason: a miss happens in whatever context the code that opened the recording
+# runs in.
 TestCommand = Callable[[str | None], str | None]
 _test_commands: list[TestCommand] = []
 
