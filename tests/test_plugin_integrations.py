@@ -173,7 +173,7 @@ def test_help_says_the_command_line_replaces_the_ini_list(pytester):
     setup(pytester)
     result = pytester.runpytest("--help")
     text = " ".join(result.stdout.str().split())  # as wrapped to any terminal's width
-    assert "replaces the ini list apirec_integrations, while +NAME adds to it" in text
+    assert "replaces the ini list apirec_integrations (an empty value: with none)" in text
 
 
 def test_a_lone_plus_is_a_usage_error(pytester):

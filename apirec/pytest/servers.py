@@ -17,8 +17,6 @@ from collections.abc import Generator
 
 import pytest
 
-from apirec.pytest import invocation
-
 CLIENTS = ("httpx", "requests", "aiohttp")
 
 
@@ -91,6 +89,8 @@ def record_command(item: pytest.Item, mode: str | None = "record-if-missing") ->
     """The command that records ``item``'s misses: its own, with the mode (None: none, the
     code sets it) and the run's options (:mod:`apirec.pytest.invocation`). Also what records
     a server's misses for it (the run's mode reaches the server through APIREC_MODE)."""
+    from apirec.pytest import invocation  # here: loaded on every run, used on a miss only
+
     return invocation.rerun(item.config, [here(item)], mode)
 
 
