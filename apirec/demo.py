@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shlex
 import tempfile
 import time
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 import apirec
+from apirec.errors import command
 
 
 class SearchHit(BaseModel):
@@ -127,10 +127,10 @@ def run(directory: Path | None = None, out: Callable[[str], None] = print) -> in
         out(f"files written: {len(files)}; API key stored anywhere: {secret_stored}")
         out("replay ran with the network switched off: no call went out.")
         if directory is not None:
-            where = shlex.quote(str(directory))
             out("")
             out(f"recordings kept in {directory}; look at them with:")
-            out(f"  apirec ls {where}")
-            out(f"  apirec show {phases['replay'][0][1]} --dir {where}")
+            out("  " + command("apirec", "ls", Path(directory)))
+            key = phases["replay"][0][1]
+            out("  " + command("apirec", "show", key, f"--dir={directory}"))
         Network.online = True
         return 0 if same and not secret_stored else 1

@@ -28,7 +28,9 @@ and three warnings, which are not errors (``UserWarning``)::
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from collections.abc import Mapping
+from pathlib import PurePath
 from typing import Any
 
 
@@ -312,3 +314,14 @@ def called(name: str) -> str:
     """``chat()`` for a function's name in a message; a request's name as it is, with no
     stray ``()`` (``openai GET /models``: a request made outside any SDK method)."""
     return name if " " in name else name + "()"
+
+
+def command(*words: object) -> str:
+    """A command as messages print it, to be pasted into a shell (issue 20): each word quoted
+    as the shell needs (``shlex.join``), and a path that starts with ``-`` made ``./-name``,
+    so the command does not take it for an option. Options are words of their own: only a
+    word given as a ``Path`` is made safe, a string is the caller's as given."""
+    shown = [
+        f"./{w}" if isinstance(w, PurePath) and str(w).startswith("-") else str(w) for w in words
+    ]
+    return shlex.join(shown)

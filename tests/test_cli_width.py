@@ -127,3 +127,47 @@ def test_stats_fits_a_narrow_terminal(store: Path, columns: int) -> None:
     lines = _fits(shown, columns)
     assert any("tests/integ" in line for line in lines), shown  # the test keeps its start
     assert any("total" in line for line in lines), shown
+
+
+def _columns(line: str) -> int:
+    """A line's width on a terminal, counted here apart from apirec's own measure: East Asian
+    wide and full-width characters take two columns, combining marks and joiners none."""
+    import unicodedata
+
+    wide = ("W", "F")
+    return sum(
+        0
+        if unicodedata.combining(ch) or ch in "\u200d\ufe0f"
+        else 2
+        if unicodedata.east_asian_width(ch) in wide
+        else 1
+        for ch in line
+    )
+
+
+@apirec.record(name="天气服务.获取未来十四天的详细天气预报和空气质量指数")
+def wide_forecast(city: str) -> dict[str, str]:
+    return {"city": city}
+
+
+@apirec.record(name="svc.e\u0301te\u0301_cafe\u0301_re\u0301sume\u0301")
+def combining(x: str) -> str:
+    return x
+
+
+@pytest.mark.parametrize("columns", [30, 60, 80, 120, 200])
+@pytest.mark.parametrize("command", [["ls"], ["stats"], ["stats", "--by", "test"]])
+def test_tables_with_wide_characters_fit_the_terminal(
+    tmp_path: Path, columns: int, command: list[str]
+) -> None:
+    root = tmp_path / "recs"
+    with apirec.recording(root, mode="record"):
+        test_id = "tests/测试/test_天气.py::Test天气预报::test_北京_明天🌧️_会下雨吗[城市=北京]"
+        with apirec.test_context(test_id):
+            wide_forecast("北京")
+        with apirec.test_context("tests/test_x.py::test_combining"):
+            combining("x")
+    code, shown, _ = run_on_terminal([*command, str(root)], columns=columns)
+    assert code == 0, shown
+    # was: the cells were measured in characters, a CJK name two columns each: too wide
+    assert max(map(_columns, shown.splitlines())) <= columns, shown

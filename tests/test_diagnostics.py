@@ -43,9 +43,8 @@ def test_closest_call_of_the_same_test_with_a_diff(store):
     # mode= in the code decides (miss() gives it), and the test that runs is named
     # (tests/test_plugin_miss_advice.py pastes these commands)
     assert "set mode='record-if-missing' in the apirec.recording(...) call at " in message
-    assert message.rstrip().endswith(
-        "then: pytest tests/test_diagnostics.py::test_closest_call_of_the_same_test_with_a_diff"
-    )
+    then = "then: pytest tests/test_diagnostics.py::test_closest_call_of_the_same_test_with_a_diff"
+    assert then in message  # and the options this suite was run with
 
 
 def test_closest_call_from_another_test_is_named(store):

@@ -64,18 +64,10 @@ def test_the_miss_docs_pytest_md_shows_is_the_one_the_weather_example_gives(tmp_
     changed = 'weather.forecast("Lima", days=2, units="imperial")'
     test_file.write_text(test_file.read_text().replace('weather.forecast("Lima", days=2)', changed))
     env = {k: v for k, v in os.environ.items() if not UNSET.search(k)}
+    # as the page's `pytest -q`: the printed command carries the options typed, not these
+    env["PYTEST_ADDOPTS"] = "-p no:cacheprovider -p no:xdist"
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:xdist",
-            "tests/test_weather.py::test_forecast",
-        ],
+        [sys.executable, "-m", "pytest", "-q", "tests/test_weather.py::test_forecast"],
         cwd=project,
         env=env,
         capture_output=True,

@@ -99,8 +99,8 @@ def test_fail_names_file_age_max_age_and_the_command_that_re_records(pytester):
     assert f"{paths['test_one']} was recorded 40d ago (" in text
     assert "more than max_age=30d; re-record it in record-if-missing mode with " in text
     printed = (
-        "pytest test_exp.py::test_one --apirec-mode=record-if-missing --apirec-max-age=30d "
-        "--apirec-expired=record"
+        "pytest test_exp.py::test_one --apirec-mode=record-if-missing -p no:randomly "
+        "--apirec-max-age=30d --apirec-expired=record"
     )
     assert printed in text
     # the command works when pasted: it records the expired answer again, and then the
@@ -270,12 +270,13 @@ def test_a_marker_that_fixes_on_expired_gets_a_command_that_re_records(pytester,
     before = paths["test_one"].read_text()
     if mode:  # the marker's mode wins over --apirec-mode: the advice is to change it
         said = "set mode='record' in @pytest.mark.apirec on test_exp.py::test_one "
-        assert said + "(it overrides --apirec-mode), then: pytest test_exp.py::test_one," in text
+        then = "then: pytest test_exp.py::test_one -p no:randomly,"
+        assert said + "(it overrides --apirec-mode), " + then in text
         pytester.makepyfile(test_exp=tests.replace(mode, ", mode='record'"))
         pytester.runpytest("test_exp.py::test_one").assert_outcomes(passed=1)
         pytester.makepyfile(test_exp=tests)
     else:
-        printed = "pytest test_exp.py::test_one --apirec-mode=record"
+        printed = "pytest test_exp.py::test_one --apirec-mode=record -p no:randomly"
         assert f"record mode: {printed}, or delete the file" in text
         pytester.runpytest(*shlex.split(printed)[1:]).assert_outcomes(passed=1)
     assert paths["test_one"].read_text() != before  # recorded again

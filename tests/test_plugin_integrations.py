@@ -61,6 +61,25 @@ def test_each_tests_recording_patches_the_named_sdks(
     replayed.stdout.fnmatch_lines(["apirec: 1 replayed, 0 recorded*"])
 
 
+def test_an_empty_integrations_option_clears_the_ini_list(pytester, monkeypatch, openai_server):
+    monkeypatch.setenv("FAKE_OPENAI", openai_server.base_url)
+    setup(pytester, ini_extra="apirec_integrations = openai")
+    pytester.makepyfile(test_chat=CHAT.format(marker="@pytest.mark.apirec"))
+    # was: the empty value was no name, so the ini's openai was patched and recorded
+    ran = pytester.runpytest("--apirec-mode=record", "--apirec-integrations=")
+    ran.assert_outcomes(passed=1, errors=1)  # the run's warnings are errors (plugin_helpers)
+    ran.stdout.fnmatch_lines(["*test_chat.py::test_chat intercepted no call in record mode*"])
+    assert openai_server.requests == 1  # the call went out, unpatched: nothing recorded
+    recordings = pytester.path / "recordings"
+    assert not recordings.exists() or not list(recordings.iterdir())
+    # +name after it adds to the empty list, not to the ini's
+    ran = pytester.runpytest(
+        "--apirec-mode=record", "--apirec-integrations=", "--apirec-integrations=+openai"
+    )
+    ran.assert_outcomes(passed=1)
+    assert list(recordings.iterdir())
+
+
 @pytest.mark.parametrize(
     ("ini", "args", "message"),
     [
@@ -154,7 +173,7 @@ def test_help_says_the_command_line_replaces_the_ini_list(pytester):
     setup(pytester)
     result = pytester.runpytest("--help")
     text = " ".join(result.stdout.str().split())  # as wrapped to any terminal's width
-    assert "replaces the ini list apirec_integrations, while +NAME adds to it" in text
+    assert "replaces the ini list apirec_integrations (an empty value: with none)" in text
 
 
 def test_a_lone_plus_is_a_usage_error(pytester):

@@ -76,10 +76,13 @@ def test_a_tests_own_recordings_misses_name_the_test_and_the_mode_argument(pytes
     assert explicit == (
         f"set mode='record-if-missing' in the apirec.recording(...) call at "
         f"test_llamas.py:{line} (its mode= overrides APIREC_MODE and --apirec-mode), "
-        f"then: pytest test_llamas.py::test_explicit_mode"
+        f"then: pytest test_llamas.py::test_explicit_mode -q -p no:cacheprovider"
     )
-    # no mode in the code: the test, not `pytest -q -p no:cacheprovider` (every test again)
-    assert own == "pytest test_llamas.py::test_own_recording --apirec-mode=record-if-missing"
+    # no mode in the code: the test with the run's options, not the run (every test again)
+    assert own == (
+        "pytest test_llamas.py::test_own_recording --apirec-mode=record-if-missing "
+        "-q -p no:cacheprovider"
+    )
 
     pasted = paste(own, pytester.path)
     assert "1 passed" in pasted.stdout, pasted.stdout

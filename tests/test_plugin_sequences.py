@@ -87,7 +87,7 @@ def test_one_call_more_than_recorded_fails_saying_how_many_were_recorded(agent):
         [
             f"*SequenceExhausted: call 3 of {CREATE}() but 2 answers were recorded for it*",
             "*recorded:  *.json, *.1.json",
-            "*pytest test_agent.py::test_agent --apirec-mode=record-if-missing",
+            "*pytest test_agent.py::test_agent --apirec-mode=record-if-missing -p no:randomly",
             "*repeats='last' on @apirec.record, or for the whole recording (so for SDK "
             "integration calls) on apirec.recording(), @pytest.mark.apirec, --apirec-repeats, "
             "ini apirec_repeats or APIREC_REPEATS.",
@@ -177,7 +177,7 @@ def test_strict_fails_the_test_at_teardown_naming_the_unplayed_answers(agent, in
             f"*{CREATE}() key * slot 1: *recordings*.1.json",
             f"*{CREATE}() key * slot 0: *recordings*.json",
             "*If the fewer calls are right, record the test again (its unplayed answers go):",
-            "*  pytest test_agent.py::test_agent --apirec-mode=record",
+            "*  pytest test_agent.py::test_agent --apirec-mode=record -p no:randomly*",
             "*else find why the calls stopped.",
             # the option is on: said as what happened, not offered as advice
             "apirec: 1 test left answers unplayed (-v names them; --apirec-strict failed them)",
@@ -196,7 +196,10 @@ def test_strict_prints_a_command_that_records_the_test_again_when_pasted(agent, 
         "If the fewer calls are right, record the test again (its unplayed answers go):"
     )
     command = lines[at + 1].strip()
-    assert command == "pytest test_agent.py::test_agent --apirec-mode=record"
+    # the run's options (apirec.pytest.invocation), not its --apirec-mode
+    assert command == (
+        "pytest test_agent.py::test_agent --apirec-mode=record -p no:randomly --apirec-strict"
+    )
     pasted = subprocess.run(
         [sys.executable, "-m", *shlex.split(command), "-p", "no:randomly"],
         cwd=pytester.path,

@@ -222,3 +222,77 @@ def test_patterns_that_match_but_not_together_say_nothing(
     assert main(["prune", str(root), "--test", "test_logout", "--function", "ask"]) == 0
     out, err = capsys.readouterr()
     assert "deleted 0 recordings" in out and err == ""
+
+
+MANY = """
+import pytest
+import svc
+
+
+class TestK:
+    def test_m(self, apirec):
+        svc.ask("m")
+
+
+class TestOuter:
+    def test_outer(self, apirec):
+        svc.ask("outer")
+
+    class TestInner:
+        def test_deep(self, apirec):
+            svc.ask("deep")
+
+
+@pytest.mark.parametrize("n", [1, 10])
+def test_num(apirec, n):
+    svc.ask(n)
+"""
+
+
+def test_patterns_select_what_pytest_selects(pytester: pytest.Pytester) -> None:
+    """``--test P`` against ``pytest --collect-only P`` (issue 20): a class's node id, a bare
+    or ``./`` directory, an absolute path, ``..`` and ``//`` selected nothing."""
+    pytester.makeini("[pytest]\npythonpath = .\n")
+    pytester.makepyfile(svc="import apirec\nask = apirec.record(name='svc.ask')(lambda q: q)\n")
+    sub = pytester.mkdir("tests") / "sub"
+    sub.mkdir()
+    (sub / "test_many.py").write_text(MANY)
+    pytester.runpytest("-p", "no:cacheprovider", "--apirec-mode=record").assert_outcomes(passed=5)
+    root = str(pytester.path)
+    for pattern in [
+        "tests/sub/test_many.py::TestK",
+        "tests/sub/test_many.py::TestOuter",
+        "tests/sub/test_many.py::TestOuter::TestInner",
+        "tests/sub/test_many.py::TestOuter::TestInner::test_deep",
+        "tests",
+        "./tests",
+        "tests/",
+        "tests/sub",
+        f"{root}/tests/sub/test_many.py::test_num",
+        "tests/sub/../sub/test_many.py::test_num",
+        "tests//sub/test_many.py::test_num",
+        "./tests/sub/test_many.py::TestK",
+    ]:
+        collected = pytester.runpytest("--collect-only", "-q", "-p", "no:cacheprovider", pattern)
+        wanted = sorted(line for line in collected.outlines if "::" in line)
+        assert wanted, pattern
+        assert _listed(pattern) == wanted, pattern
+
+
+def _listed(pattern: str) -> list[str]:
+    import contextlib
+    import io
+    import json
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["ls", "tests", "--json", "--test", pattern]) == 0
+    return sorted(r["test_id"] for r in json.loads(out.getvalue()))
+
+
+def test_a_pattern_that_selects_nothing_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _store(tmp_path / "rec", ["tests/sub/test_many.py::TestK::test_m"])
+    assert main(["ls", str(root), "--test", "tests/sub/test_many.py::TestKK"]) == 0
+    assert "matches no recording's test" in capsys.readouterr().err

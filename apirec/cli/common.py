@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from apirec.cli import columns
 from apirec.cli.base import MSGPACK_FILE as FILE_NAME
 from apirec.cli.base import OK as OK  # the commands' shared names, re-exported
 from apirec.cli.base import PROBLEMS as PROBLEMS
@@ -18,7 +19,7 @@ from apirec.cli.base import error as error
 from apirec.cli.base import terminal_width
 from apirec.cli.patterns import function_matches as function_matches
 from apirec.cli.patterns import test_matches as test_matches
-from apirec.errors import StoreError
+from apirec.errors import StoreError, command
 from apirec.stores import blobs
 from apirec.stores.blob_files import DIR as BLOBS_DIR
 from apirec.stores.entry_summary import EntryInfo, info
@@ -125,7 +126,8 @@ def blob_homes(target: Path) -> list[Path]:
 def _msgpack_store(path: Path) -> UsageError:
     return UsageError(
         f"{path}: a msgpack store, which this command does not read; "
-        f"apirec convert {path.parent} OUT --to json makes a JSON copy to inspect"
+        f"{command('apirec', 'convert', path.parent, 'OUT', '--to', 'json')} makes a JSON "
+        "copy to inspect"
     )
 
 
@@ -235,18 +237,18 @@ class Filters:
             error(
                 f"--test {self.test!r} matches no recording's test under {where} (a node id or "
                 f"its end after / or ::, a test file, a directory, or a glob; "
-                f"see apirec ls {where})"
+                f"see {command('apirec', 'ls', where)})"
             )
 
 
 def shorten(text: str, width: int) -> str:
-    """``text`` cut to ``width`` characters, keeping its end (``…Completions.create``)."""
-    return text if len(text) <= width else "…" + text[-(width - 1) :]
+    """``text`` cut to ``width`` terminal columns, keeping its end (``…Completions.create``)."""
+    return columns.shorten(text, width)
 
 
 def shorten_end(text: str, width: int) -> str:
-    """``text`` cut to ``width`` characters, keeping its start."""
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """``text`` cut to ``width`` terminal columns, keeping its start."""
+    return columns.shorten_end(text, width)
 
 
 def _all_digits(column: list[str]) -> bool:
@@ -277,11 +279,12 @@ def table(
     every cell whole."""
     fit = fit or {}
     cells = [[str(c) for c in row] for row in rows]
-    widths = [max(len(c) for c in col) for col in zip(headers, *cells, strict=True)]
+    # in terminal columns: a CJK character or an emoji takes two (apirec.cli.columns)
+    widths = [max(map(columns.width, col)) for col in zip(headers, *cells, strict=True)]
     numeric = [i in right or _all_digits([r[i] for r in cells]) for i in range(len(headers))]
     limit = terminal_width()
     if limit is not None:
-        floor = {i: max(len(headers[i]), NARROWEST) for i in fit}
+        floor = {i: max(columns.width(headers[i]), NARROWEST) for i in fit}
         excess = sum(widths) + 2 * (len(widths) - 1) - limit
         while excess > 0:
             cuttable = [i for i in fit if widths[i] > floor[i]]
@@ -298,7 +301,7 @@ def table(
 
     def line(row: Sequence[str]) -> str:
         parts = [
-            c.rjust(w) if num else c.ljust(w)
+            columns.rjust(c, w) if num else columns.ljust(c, w)
             for c, w, num in zip(row, widths, numeric, strict=True)
         ]
         return "  ".join(parts).rstrip()
@@ -334,7 +337,7 @@ def blocks(
                 cut = shorten if fit[i] == "end" else shorten_end
                 lines = [cut(value, room)]
             else:
-                lines = [value[at : at + room] for at in range(0, len(value), room)]
+                lines = columns.pieces(value, room)
             print(indent + label.ljust(label_width) + lines[0], file=out)
             for more in lines[1:]:
                 print(indent + " " * label_width + more, file=out)

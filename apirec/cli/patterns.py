@@ -4,6 +4,7 @@ node ids, test files, directories, and globs over them; never a substring."""
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from functools import lru_cache
 
@@ -19,8 +20,11 @@ def test_matches(test_id: str | None, pattern: str | None) -> bool:
       ``::*``, which is every test below (``test_a.py::*`` covers ``TestK::test_two``);
       ``[`` and ``]`` are literal, as in pytest's parametrized ids (``test_add[1-2]`` is
       that test, not ``test_add1``);
-    - a test file (ending in ``.py``): every test in it; a directory (a path with ``/``
-      that is no node id, ``tests/unit`` or ``tests/unit/``): every test under it.
+    - a class's node id (``tests/t.py::TestK``, nested ``TestA::TestB``): every test in it;
+    - a test file (ending in ``.py``): every test in it; a directory (a path that is no node
+      id, ``tests``, ``tests/unit`` or ``tests/unit/``): every test under it;
+    - a path's part is normalised as pytest does (``./tests``, ``tests//unit``,
+      ``a/../a/t.py``; an absolute path is taken from the current directory).
 
     A pattern with a ``/`` is a path from the root: only the whole id
     (``tests/t.py::test_x`` is not ``integration/tests/t.py::test_x``).
@@ -29,16 +33,40 @@ def test_matches(test_id: str | None, pattern: str | None) -> bool:
         return True
     if test_id is None:  # a shared recording has no test: only --shared selects it
         return False
-    pattern = pattern.removeprefix("./")
+    pattern = _normalised(pattern)
     file = test_id.split("::", 1)[0]
     is_path = "/" in pattern.split("[", 1)[0]
     if "::" not in pattern and "[" not in pattern and pattern.endswith(".py"):
         return _glob(file if is_path else file.rsplit("/", 1)[-1], pattern)
     if is_path:
-        if _node_matches(test_id, pattern):
+        if _node_matches(test_id, pattern) or _in_class(test_id, pattern):
             return True
         return "::" not in pattern and _in_directory(file, pattern)
+    if "::" not in pattern and "[" not in pattern and _in_directory(file, pattern):
+        return True  # a directory at the root, as pytest takes it (tests)
     return any(_node_matches(t, pattern) for t in _tails(test_id, ("/", "::")))
+
+
+def _normalised(pattern: str) -> str:
+    """The path part of ``pattern`` (before ``::``) as pytest takes it: ``./tests``,
+    ``tests//unit``, ``tests/unit/../unit`` and ``tests/`` are ``tests``, ``tests/unit``...;
+    an absolute path is taken from the current directory (the rootdir, where node ids start)."""
+    path, sep, rest = pattern.partition("::")
+    if "[" in path or not ("/" in path or path.startswith(".")):  # test_p[a/b]: no path
+        return pattern
+    if os.path.isabs(path):
+        path = os.path.relpath(path)
+    return os.path.normpath(path) + sep + rest
+
+
+def _in_class(node_id: str, pattern: str) -> bool:
+    """``pattern`` is a class's node id (``t.py::TestK``, ``t.py::TestA::TestB``, globs
+    too): every test in it, at any depth, as pytest selects them."""
+    if "::" not in pattern or "[" in pattern:
+        return False
+    wanted = pattern.split("::")
+    parts = _parts(node_id)
+    return len(parts) > len(wanted) and all(map(_glob, parts[: len(wanted)], wanted))
 
 
 def function_matches(function: str | None, pattern: str | None) -> bool:

@@ -30,7 +30,7 @@ from apirec.cli.jobs import run_all
 from apirec.cli.progress import Progress
 from apirec.cli.remote_refs import Walk, Wanted, inside, local_copy, walk
 from apirec.cli.transfer import open_given
-from apirec.errors import InvalidExpiry, StoreError
+from apirec.errors import InvalidExpiry, StoreError, command
 from apirec.record.expiry import parse_max_age
 from apirec.stores.remote.cache import Cache
 from apirec.stores.remote.objects import Remote, StoredObject
@@ -160,7 +160,7 @@ def _reported(paths: list[str]) -> tuple[set[str], set[str], dt.datetime | None,
             raise UsageError(
                 f"{name}: this usage report does not list {missing} (written by an older "
                 f"apirec): gc cannot tell what its branch needs; nothing was deleted. Write "
-                f"it again with pytest --apirec-usage={Path(name).name}"
+                f"it again with {command('pytest', f'--apirec-usage={name}')}"
             )
         narrowed = report["suite"]["narrowed"]
         if narrowed:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from apirec.cli.common import UsageError, key_of
+from apirec.errors import command
 from apirec.stores import blobs
 
 FORMAT = 1
@@ -195,7 +196,7 @@ def started_at(report: dict[str, Any], path: Path) -> dt.datetime:
             f"{path}: this usage report does not say when its run began (written by an "
             f"older apirec), so prune cannot tell the recordings made after it from those it "
             f"did not use; nothing was deleted. Write it again with "
-            f"pytest --apirec-usage={path.name}, or leave it out if it is a leftover"
+            f"{command('pytest', f'--apirec-usage={path}')}, or leave it out if it is a leftover"
         )
     when = _utc(started)
     assert when is not None  # checked by _problem
@@ -220,7 +221,7 @@ def read_report(path: Path) -> dict[str, Any]:
     if problem is not None:
         raise UsageError(
             f"{path}: not an apirec usage report ({problem}); write one with "
-            f"pytest --apirec-usage={path.name}"
+            f"{command('pytest', f'--apirec-usage={path}')}"
         )
     return report  # type: ignore[no-any-return]
 

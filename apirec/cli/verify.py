@@ -17,7 +17,6 @@ rebuilds as the SDK's classes.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import warnings
 from collections import Counter
@@ -41,7 +40,7 @@ from apirec.cli.progress import Progress
 from apirec.codec.envelope import _CONTAINERS, _SCALAR_DECODERS, DATA, TYPE, decode
 from apirec.codec.model_state import STATE
 from apirec.codec.type_resolution import REGISTRY, Unresolvable, _trusted, resolve
-from apirec.errors import DecodeError, StoreError
+from apirec.errors import DecodeError, StoreError, command
 from apirec.stores.blob_files import BlobFiles, recordings_beside
 from apirec.stores.json_store import _FILE_RE, Entry
 
@@ -120,19 +119,21 @@ def check_store(
             report.problems.append(
                 f"{whole.path}: damaged at byte {d.offset}: {d}"
                 + (f"; it seems to have held {what}" if what else "")
-                + f" (apirec repair {root} drops it, keeping a backup)"
+                + f" ({command('apirec', 'repair', root)} drops it, keeping a backup)"
             )
         if whole.torn is not None:
             report.problems.append(
                 f"{whole.path}: the last frame is cut short at byte {whole.torn.offset} "
                 f"({whole.torn.problem}): a writer died while appending it, or is appending "
-                f"now; the next write cuts it off, and so does apirec repair {root}"
+                f"now; the next write cuts it off, and so does {command('apirec', 'repair', root)}"
             )
         index_problem = whole.index_problem()
         if index_problem is not None:
-            report.problems.append(f"{index_problem} (apirec repair {root} rebuilds it)")
+            report.problems.append(
+                f"{index_problem} ({command('apirec', 'repair', root)} rebuilds it)"
+            )
         for key, missing, later in whole.holes():
-            fix = f"apirec repair {root} moves them to a backup"
+            fix = f"{command('apirec', 'repair', root)} moves them to a backup"
             report.problems.append(hole(whole.describe(key, later[0]), missing, len(later), fix))
         # intact: read as replay reads it, through the index; damaged: what can be read
         store = whole if whole.damage or index_problem else answers.store(root)
@@ -239,15 +240,15 @@ def verify(args: argparse.Namespace) -> int:
         gap = "\n"
     untrusted = _untrusted(report)
     if untrusted:
-        trust = " ".join(f"--trust {name}" for name in [*trusted, *untrusted])
+        trust = [word for name in [*trusted, *untrusted] for word in ("--trust", name)]
         say("(judged in this process, which trusts only apirec and the modules --trust names;", out)
         say(
-            "your tests, whose integrations trust their SDKs, may replay these as the SDK's own;",
+            "your tests, whose integrations trust their SDKs, may replay these as the SDK's own)",
             out,
         )
         say("check them as replayed with:", out)
         # whole on a terminal too, to be copied (which a terminal's own wrapping keeps)
-        print(f"  apirec verify {shlex.quote(args.path)} {trust})", file=out)
+        print("  " + command("apirec", "verify", Path(args.path), *trust), file=out)
     if report.provider_errors:
         title = (
             "Recorded provider errors in llama-stack's form (rebuilt as the SDK's own class "

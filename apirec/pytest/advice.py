@@ -12,12 +12,11 @@
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 import pytest
 
-from apirec.pytest import servers
+from apirec.pytest import invocation, servers
 from apirec.record.record_advice import command_with
 from apirec.stores.msgpack.writer import FILE_NAME as MSGPACK_FILE
 
@@ -29,7 +28,9 @@ def configure(config: pytest.Config) -> None:
 
     def running_test(mode: str | None) -> str | None:
         item = getattr(carried, "item", None)
-        return None if item is None else servers.record_command(item, mode)
+        if item is None:  # no test runs (a conftest's collection, a session's end): the run
+            return invocation.whole_run(config, mode)
+        return servers.record_command(item, mode)
 
     config.add_cleanup(command_with(running_test))
 
@@ -39,7 +40,8 @@ def record_command(item: pytest.Item, mode: str, *, marker_sets_mode: bool) -> s
     if marker_sets_mode:
         return (
             f"set mode='{mode}' in @pytest.mark.apirec on {item.nodeid} "
-            f"(it overrides --apirec-mode), then: pytest {shlex.quote(servers.here(item))}"
+            f"(it overrides --apirec-mode), then: "
+            + invocation.rerun(item.config, [servers.here(item)], None)
         )
     return servers.record_command(item, mode)
 
@@ -52,4 +54,6 @@ def store_option(item: pytest.Item, path: Path) -> str:
     except OSError:
         holds_msgpack = False
     kind = "msgpack" if holds_msgpack else item.config.getoption("apirec_store")
-    return f" --apirec-store={kind}" if kind else ""
+    option = f"--apirec-store={kind}"
+    typed = invocation.rerun_options(item.config)  # the command carries them already
+    return f" {option}" if kind and option not in typed else ""

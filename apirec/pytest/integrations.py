@@ -3,7 +3,8 @@
 ``--apirec-integrations=openai,anthropic`` (repeatable), the ini key ``apirec_integrations``
 (comma- or line-separated) and the marker option ``integrations=[...]``; the marker replaces
 the command line, which replaces the ini file (pytest's rule), but a name written ``+name``
-(``--apirec-integrations=+mcp``) is added to the list it would replace. The names are those of
+(``--apirec-integrations=+mcp``) is added to the list it would replace; an empty value
+(``--apirec-integrations=``) replaces it with none. The names are those of
 :func:`apirec.integrations.patch`, checked when the run starts (a usage error naming the
 known ones), and patched into each test's recording for as long as it is open. In a run
 that replays, the SDKs' API key variables that are not set hold placeholders for the whole
@@ -61,8 +62,10 @@ def _combined(base: Iterable[str], given: Iterable[str], where: str) -> tuple[st
 
 def configure(config: pytest.Config) -> None:
     ini = [n for line in config.getini("apirec_integrations") for n in split_names(line)]
-    cli = [n for value in config.getoption("apirec_integrations") or () for n in split_names(value)]
-    if cli and not all(n.startswith("+") for n in cli):  # the ini list is replaced: unread
+    values = config.getoption("apirec_integrations") or ()
+    cli = [n for value in values for n in split_names(value)]
+    cleared = any(not value.strip() for value in values)  # --apirec-integrations= : none
+    if cleared or (cli and not all(n.startswith("+") for n in cli)):  # the ini list: unread
         config.stash[NAMES] = _combined((), cli, "--apirec-integrations")
         return
     names = _checked(ini, "ini apirec_integrations")

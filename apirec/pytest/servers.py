@@ -11,7 +11,6 @@ one). A client imported inside the test function itself is hooked from the next 
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 import threading
 from collections.abc import Generator
@@ -88,32 +87,14 @@ class CarriedBack:
 
 def record_command(item: pytest.Item, mode: str | None = "record-if-missing") -> str:
     """The command that records ``item``'s misses: its own, with the mode (None: none, the
-    code sets it). Also what records a server's misses for it (the run's mode reaches the
-    server through APIREC_MODE)."""
-    mode_option = [f"--apirec-mode={mode}"] if mode else []
-    return shlex.join(["pytest", here(item), *mode_option, *_run_options(item.config)])
+    code sets it) and the run's options (:mod:`apirec.pytest.invocation`). Also what records
+    a server's misses for it (the run's mode reaches the server through APIREC_MODE)."""
+    from apirec.pytest import invocation  # here: loaded on every run, used on a miss only
+
+    return invocation.rerun(item.config, [here(item)], mode)
 
 
 def here(item: pytest.Item) -> str:
     """The node id as seen from where pytest was started, which need not be the rootdir."""
     _, sep, rest = item.nodeid.partition("::")
     return os.path.relpath(item.path, item.config.invocation_params.dir) + sep + rest
-
-
-def _run_options(config: pytest.Config) -> list[str]:
-    """The options of this run that decide what a recording intercepts and where it stores,
-    as given: without them a pasted command patches other SDKs or reads another store."""
-    argv: list[str] = []
-    for name, flag in (("inifilename", "-c"), ("rootdir", "--rootdir")):
-        value = config.getoption(name, None)
-        if value:
-            argv += [flag, str(value)]
-    for override in config.getoption("override_ini", None) or ():
-        if override.startswith("apirec_"):
-            argv += ["-o", override]
-    cli_dir = config.getoption("apirec_dir")
-    if cli_dir:
-        argv += ["--apirec-dir", cli_dir]
-    for value in config.getoption("apirec_integrations") or ():
-        argv.append(f"--apirec-integrations={value}")
-    return argv

@@ -77,9 +77,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--apirec-integrations",
         action="append",
         metavar="SDKS",
-        help="comma-separated SDK import names whose calls each test's recording patches "
-        "(openai, anthropic, ollama, google.genai, tavily, mcp, ...; repeatable); replaces "
-        "the ini list apirec_integrations, while +NAME adds to it (--apirec-integrations=+mcp)",
+        help="comma-separated SDK import names each test's recording patches (openai, "
+        "anthropic, ollama, google.genai, tavily, mcp, ...; repeatable); replaces the ini list "
+        "apirec_integrations (an empty value: with none), +NAME adds to it (=+mcp)",
     )
     parser.addini(
         "apirec_integrations",

@@ -23,12 +23,13 @@ import datetime as dt
 import inspect
 import os
 import re
+import shlex
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from apirec.errors import ExpiredRecording, ExpiredRecordingWarning, InvalidExpiry
+from apirec.errors import ExpiredRecording, ExpiredRecordingWarning, InvalidExpiry, command
 from apirec.record.layers import first_given
 from apirec.record.modes import Mode
 from apirec.stores.metadata import RECORDED_AT, format_age, recorded_at
@@ -169,7 +170,13 @@ class Expiry:
         elif self.record_command and self.record_command.startswith("pytest "):
             # the age too: without it nothing has expired, and the stored answer replays
             max_age = format_age(self.max_age).replace(" ", "")
-            how += f": {self.record_command} --apirec-max-age={max_age} --apirec-expired=record"
+            # in place of the run's own (the command carries the run's options)
+            words = [
+                w
+                for w in shlex.split(self.record_command)
+                if not w.startswith(("--apirec-max-age=", "--apirec-expired="))
+            ]
+            how += ": " + command(*words, f"--apirec-max-age={max_age}", "--apirec-expired=record")
         if self.on_expired == "record":  # replay mode: no call may go through
             said += "; on_expired='record' cannot record it in replay mode"
         raise ExpiredRecording(

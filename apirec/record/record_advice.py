@@ -24,10 +24,11 @@ from typing import Any
 MODE_ARGUMENT = "mode_argument"
 _APIREC = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
-# The command of the test running now, with ``--apirec-mode=MODE`` (None: no mode option), or
-# None when no test runs; the pytest plugin's, registered while it is configured. Process-wide
-# like the observers of apirec.record.closing, for the same reason: a miss happens in whatever
-# context the code that opened the recording runs in.
+# The command of the test running now (when none runs, of the pytest run), with
+# ``--apirec-mode=MODE`` (None: no mode option), or None outside pytest; the pytest plugin's,
+# registered while it is configured. Process-wide like the observers of apirec.record.closing,
+# for the same reason: a miss happens in whatever context the code that opened the recording
+# runs in.
 TestCommand = Callable[[str | None], str | None]
 _test_commands: list[TestCommand] = []
 
@@ -48,7 +49,12 @@ def argument_site() -> tuple[str, int] | None:
 
 
 def default_record_command(mode: str | None = "record-if-missing") -> str:
-    """Outside pytest: the command that is running, with the mode set in the environment."""
+    """The command that records: under pytest, the plugin's (the running test's, else the
+    run's, as it was typed: a pytest-xdist worker's own command line is its start-up line);
+    else the command that is running, with the mode set in the environment."""
+    under_test = _test_command(mode)
+    if under_test:
+        return under_test
     argv = getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv]
     return (f"APIREC_MODE={mode} " if mode else "") + shlex.join(argv)
 
@@ -75,7 +81,7 @@ def record_advice(extra: Mapping[str, Any], mode: str = "record-if-missing") -> 
     if isinstance(given, str) and given:
         return given
     if MODE_ARGUMENT not in extra:
-        return _test_command(mode) or default_record_command(mode)
+        return default_record_command(mode)
     site = extra[MODE_ARGUMENT]
     in_test = _test_command(None)
     where = f" at {_shown(site[0])}:{site[1]}" if site else ""

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from apirec.errors import StoreError
+from apirec.errors import StoreError, command
 from apirec.gate.placeholders import TYPE
 from apirec.stores import blobs
 from apirec.stores.blob_files import BlobFiles
@@ -192,7 +192,8 @@ def _write_json(source: Path, target: Path, step: Callable[[], None], held: _Pay
         raise StoreError(
             f"{store.path}: its last frame is cut short at byte {store.torn.offset} "
             f"({store.torn.problem}): a writer died while appending it, or is appending now; "
-            f"nothing converted (apirec repair {source} cuts it off, keeping a backup)",
+            f"nothing converted ({command('apirec', 'repair', source)} cuts it off, keeping a "
+            "backup)",
             path=str(store.path),
         )
     count = 0

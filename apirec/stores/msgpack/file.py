@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from apirec.errors import StoreError
+from apirec.errors import StoreError, command
 from apirec.stores.msgpack import frames as fr
 from apirec.stores.msgpack import scanning
 from apirec.stores.msgpack.frames import Frame, Slot
@@ -189,8 +189,9 @@ class StoreFile(FrameReader):
             also = f" (and {more} more damaged range{'s' * (more > 1)})" if more else ""
             raise self._error(
                 f"damaged at byte {first.offset}: {first}{also}; nothing is read from it or "
-                f"written to it until it is repaired (apirec verify {self.root} lists the "
-                f"damage; apirec repair {self.root} drops it and keeps a backup)"
+                f"written to it until it is repaired ({command('apirec', 'verify', self.root)} "
+                f"lists the damage; {command('apirec', 'repair', self.root)} drops it and "
+                "keeps a backup)"
             )
 
     # -- helpers ----------------------------------------------------------------------------
