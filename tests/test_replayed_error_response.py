@@ -9,6 +9,8 @@ client, then replayed with the server stopped.
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
@@ -97,14 +99,20 @@ async def test_the_async_client_replays_the_same_response(
     assert _seen(replayed) == _seen(live)
 
 
-def test_an_error_recorded_before_keeps_its_made_up_response_and_says_so(
-    openai_server, store_dir, make_client, closed_url
-):
+def _recorded_error(openai_server: Any, store_dir: Path, make_client: Any) -> tuple[Any, Path]:
+    """A 429 recorded through the real client: its entry as stored, and its file."""
     with apirec.recording(store_dir, mode="record", store_errors="all") as rec:
         patch(rec, "openai")
         _call(make_client(openai_server.base_url, is_async=False), "rate-limited")
     [path] = store_dir.rglob("*.json")
     entry = json.loads(path.read_text())
+    return entry, path
+
+
+def test_an_error_recorded_before_keeps_its_made_up_response_and_says_so(
+    openai_server, store_dir, make_client, closed_url
+):
+    entry, path = _recorded_error(openai_server, store_dir, make_client)
     del entry["response"]["exception_data"]["http_response"]  # as apirec wrote it before
     path.write_text(json.dumps(entry, indent=2) + "\n")
     with apirec.recording(store_dir, mode="replay") as rec:
@@ -121,11 +129,7 @@ def test_an_error_recorded_before_keeps_its_made_up_response_and_says_so(
 def test_a_broken_recorded_response_is_an_error_naming_the_file(
     openai_server, store_dir, make_client, closed_url
 ):
-    with apirec.recording(store_dir, mode="record", store_errors="all") as rec:
-        patch(rec, "openai")
-        _call(make_client(openai_server.base_url, is_async=False), "rate-limited")
-    [path] = store_dir.rglob("*.json")
-    entry = json.loads(path.read_text())
+    entry, path = _recorded_error(openai_server, store_dir, make_client)
     entry["response"]["exception_data"]["http_response"]["headers"] = "retry-after: 0"
     path.write_text(json.dumps(entry, indent=2) + "\n")
     with apirec.recording(store_dir, mode="replay") as rec:
