@@ -31,7 +31,7 @@ def budget_run(pytester, table: str, name: str = "prices.toml"):
 def test_a_json_price_table_that_is_a_list_is_a_usage_error(pytester):
     result = budget_run(pytester, json.dumps([{"gpt-4o": {"input": 1000, "output": 0}}]), "p.json")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--apirec-prices*p.json*"])
+    result.stderr.fnmatch_lines(["*ini apirec_prices: *p.json*"])
 
 
 def test_stats_with_a_price_table_that_is_a_list_says_what_is_wrong(tmp_path, capsys):
@@ -47,13 +47,13 @@ def test_a_nan_price_is_refused_not_a_budget_that_never_runs_out(pytester):
     result = budget_run(pytester, "[gpt-4o]\ninput = nan\noutput = 0\n")
     assert "$nan" not in "\n".join(result.outlines)
     assert result.ret == pytest.ExitCode.USAGE_ERROR, summary(result)
-    result.stderr.fnmatch_lines(["*--apirec-prices*prices.toml*gpt-4o*"])
+    result.stderr.fnmatch_lines(["*ini apirec_prices: *prices*prices.toml*gpt-4o*"])
 
 
 def test_a_negative_price_is_refused(pytester):
     result = budget_run(pytester, "[gpt-4o]\ninput = -1000\noutput = 0\n")
     assert result.ret == pytest.ExitCode.USAGE_ERROR, summary(result)
-    result.stderr.fnmatch_lines(["*--apirec-prices*prices.toml*gpt-4o*"])
+    result.stderr.fnmatch_lines(["*ini apirec_prices: *prices*prices.toml*gpt-4o*"])
 
 
 def test_stats_json_is_valid_json_whatever_the_prices(tmp_path, capsys):
@@ -77,7 +77,7 @@ def test_a_price_row_with_keys_apirec_does_not_read_is_refused(pytester):
     table = "[gpt-4]\ninput = 30\noutput = 60\n\n[gpt-4.1]\ninput = 2\noutput = 8\n"
     result = budget_run(pytester, table)
     assert result.ret == pytest.ExitCode.USAGE_ERROR, summary(result)
-    result.stderr.fnmatch_lines(["*--apirec-prices*prices.toml*"])
+    result.stderr.fnmatch_lines(["*ini apirec_prices: *prices*prices.toml*"])
 
 
 def test_an_empty_price_table_with_a_dollar_budget_names_the_table(pytester):
