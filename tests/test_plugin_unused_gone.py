@@ -119,3 +119,37 @@ def test_a_collection_error_keeps_the_recordings_of_the_file_that_failed(gone, p
         ["apirec: *; deleted 0 unused recordings (counting only the tests that ran)"]
     )
     assert _owners(pytester) == gone
+
+
+IMPORTED = """
+import apirec, provider
+
+def test_replays_another_projects_recordings():
+    # recordings copied from another project: its test ids name files this one never had
+    with apirec.test_context("tests/integration/test_theirs.py::test_add"):
+        with apirec.recording("data/theirs", mode="replay", repeats="last"):
+            assert provider.add(5) == {"sum": 6}
+"""
+
+
+def test_recordings_copied_from_another_project_are_not_tests_the_suite_no_longer_has(pytester):
+    """A store that does not lie beside or above a missing test file (data copied from another
+    project, replayed under that project's test ids) is not judged by that file's absence:
+    --apirec-prune would have deleted committed test data."""
+    setup(pytester)
+    pytester.makepyfile(test_imported=IMPORTED)
+    with_record = IMPORTED.replace('mode="replay", ', 'mode="record", ')
+    (pytester.path / "test_imported.py").write_text(with_record)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+    # a second answer under another id of theirs, which no test here replays
+    (pytester.path / "test_imported.py").write_text(
+        with_record.replace("test_theirs.py::test_add", "test_theirs.py::test_other")
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+    (pytester.path / "test_imported.py").write_text(IMPORTED)
+    stored = sorted(p.name for p in (pytester.path / "data" / "theirs").rglob("*.json"))
+    assert len(stored) == 2
+    result = pytester.runpytest("-p", "no:randomly", "--apirec-prune")
+    result.assert_outcomes(passed=1)
+    assert "of tests the suite no longer has" not in result.stdout.str()
+    assert sorted(p.name for p in (pytester.path / "data" / "theirs").rglob("*.json")) == stored

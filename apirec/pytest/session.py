@@ -163,7 +163,7 @@ class SessionState:
 
     # -- end of session ----------------------------------------------------------------------
 
-    def find_unused(self, gone: Callable[[str], bool] | None = None) -> list[Unused]:
+    def find_unused(self, gone: Callable[[str, str], bool] | None = None) -> list[Unused]:
         """Stored recordings of tests that ran in full that none of their calls asked for, and
         with ``gone`` (the run collected the whole suite), those of the tests it says are gone."""
         self.whole_suite = gone is not None
@@ -179,7 +179,7 @@ class SessionState:
         return unused
 
     def _unused_in(
-        self, location: str, kind: str, tests: set[str], gone: Callable[[str], bool] | None
+        self, location: str, kind: str, tests: set[str], gone: Callable[[str, str], bool] | None
     ) -> list[Unused]:
         try:
             store = open_store(Settings(path=Path(location), store=kind))
@@ -210,7 +210,7 @@ class SessionState:
             owner = test_id_of(entry)
             if owner is not None and owner in tests:
                 found.append(Unused(location, key, index, path, owner))
-            elif owner is not None and gone is not None and gone(owner):
+            elif owner is not None and gone is not None and gone(owner, location):
                 found.append(Unused(location, key, index, path, owner, gone=True))
         return found
 

@@ -19,6 +19,7 @@ test's recording first opens, after the collection.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,8 +81,11 @@ class Suite:
     def whole(self) -> bool:
         return not self.narrowed
 
-    def gone(self, test_id: str) -> bool:
-        """``test_id`` (as stored) is a test the whole suite no longer has."""
+    def gone(self, test_id: str, location: str) -> bool:
+        """``test_id`` (as stored, in the store at ``location``) is a test the whole suite no
+        longer has: its file was collected without it, or its file is gone and the store lies
+        beside it or above it. A store elsewhere (recordings copied from another project, whose
+        ids name files this project never had) is not judged by files that do not exist."""
         if not self._as_stored:  # the ids as the write gate stores them, once, at the end
             from apirec.gate.detect import scrub_text  # the start-up imports this module
 
@@ -89,7 +93,10 @@ class Suite:
         if test_id in self.collected or test_id in self._as_stored:
             return False
         file = test_id.split("::", 1)[0]
-        return file in self.files or not (self.config.rootpath / file).exists()
+        if file in self.files:
+            return True
+        path = self.config.rootpath / file
+        return not path.exists() and Path(location).resolve().parent in path.parents
 
 
 SUITE = pytest.StashKey[Suite]()
@@ -100,7 +107,7 @@ def configure(config: pytest.Config) -> None:
     config.pluginmanager.register(config.stash[SUITE], "apirec-suite")
 
 
-def gone_if_whole(config: pytest.Config) -> Callable[[str], bool] | None:
+def gone_if_whole(config: pytest.Config) -> Callable[[str, str], bool] | None:
     """At the end of the session: :meth:`Suite.gone` if the run collected the whole suite."""
     suite = config.stash[SUITE]
     return suite.gone if suite.whole else None
