@@ -127,28 +127,6 @@ def test_an_input_path_recorded_by_content_still_misses_when_changed(
         summarize(Path("in.txt"))
 
 
-def test_a_path_larger_than_the_limit_is_refused_naming_its_size(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from apirec.keys import files
-
-    monkeypatch.setattr(files, "MAX_FILE_BYTES", 1000)
-    path = tmp_path / "big.bin"
-    path.write_bytes(b"x" * 5000)
-
-    @apirec.record
-    def upload(file: Path) -> str:
-        return "ok"
-
-    with (
-        apirec.recording(tmp_path / "rec", mode="record"),
-        pytest.raises(apirec.UnhashableArgument) as caught,
-    ):
-        upload(path)
-    text = str(caught.value)
-    assert "1000 bytes" in text and "5000 bytes" in text and "'file'" in text
-
-
 def test_an_output_path_the_call_wrote_compares_with_its_recording(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
