@@ -61,7 +61,10 @@ def paste(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def advice(output: str) -> list[str]:
-    return re.findall(r"To record it, run:\n(?:E)?\s*(.+)", output)  # E: pytest's margin
+    # Only the failures section: on CI (the CI variable set) pytest prints each failure's
+    # whole message again in the short summary, which would count every command twice.
+    failures = output.split("short test summary info")[0]
+    return re.findall(r"To record it, run:\n(?:E)?\s*(.+)", failures)  # E: pytest's margin
 
 
 def test_a_tests_own_recordings_misses_name_the_test_and_the_mode_argument(pytester):
