@@ -269,41 +269,39 @@ def _model_copier(model: BaseModel) -> Plan:
     return copy_model
 
 
-class LazyPlans:
-    """How to decode the items of a stored list (a stream's chunks), each only when used.
+def decode_first(once: Callable[[Any], Any], where: Callable[[], str], item: Any) -> Any:
+    """A stream's chunk on the first replay: decoded plainly by ``once``, lending the stored
+    chunk (the recorder reads a pristine copy for the next replay)."""
+    try:
+        return once(item)
+    except DecodeError as e:
+        raise e.located(file=where()) from e.__cause__
 
-    ``plans`` holds one callable per item: until the item is used, one that decodes it
-    plainly (``once``, lending the stored item: ``lent`` tells the recorder to read a
-    pristine copy for the next replay) or that prepares its plan; then the plan itself. A
-    replayed stream steps through ``plans`` calling each with ``operator.call``: no Python
-    frame of ours between the caller's ``async for`` and pydantic.
+
+class LazyPlans:
+    """How to decode the items of a stored list (a stream's chunks) on later replays, each
+    only when used.
+
+    ``plans`` holds one callable per item: until the item is used, one that prepares its
+    plan; then the plan itself. A replayed stream steps through ``plans`` calling each with
+    ``operator.call``: no Python frame of ours between the caller's ``async for`` and
+    pydantic. An item's callable refers to this object until its plan replaces it, so a
+    stream read to its end leaves no reference cycle behind.
     """
 
-    __slots__ = ("_items", "_make", "_once", "_where", "lent", "plans")
+    __slots__ = ("_items", "_make", "_where", "plans")
 
     def __init__(
         self,
         items: list[Any],
-        once: Callable[[Any], Any] | None,
         make: Callable[[Any], tuple[Plan, Any]],
         where: Callable[[], str],
     ) -> None:
         self._items = items
-        self._once = once
         self._make = make
         self._where = where
-        # Lending: the stream that gets these plans may hand out parts of ``items``, so the
-        # next replay must not use them (even if this one has not started yet).
-        self.lent = once is not None
-        step = self._first if once is not None else self._prepared
+        step = self._prepared
         self.plans: list[Plan] = [functools.partial(step, i) for i in range(len(items))]
-
-    def _first(self, i: int) -> Any:
-        assert self._once is not None
-        try:
-            return self._once(self._items[i])
-        except DecodeError as e:
-            raise e.located(file=self._where()) from e.__cause__
 
     def _prepared(self, i: int) -> Any:
         try:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from apirec.codec.exception_data import raise_recorded, rebuild_error
-from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan, prepare
+from apirec.codec.replay_plans import FirstReplay, LazyPlans, Plan, decode_first, prepare
 from apirec.errors import DecodeError, IncompleteRecording, RecordingNotFound
 from apirec.record.calls import Call, Stats
 from apirec.record.context import note_replay_error
@@ -70,7 +70,7 @@ class Replaying:
             known = plans is not _UNSEEN
             if not known:
                 plans = self._plans[key] = None
-        if known and (plans is None or (isinstance(plans, LazyPlans) and plans.lent)):
+        if known and plans is None:
             # The first replay handed out objects that may hold parts of the cached entry
             # (no copy: most answers are replayed once). From now on, decode a copy of the
             # stored recording that no caller has seen.
@@ -107,8 +107,7 @@ class Replaying:
             raise e.located(file=self._where(call, slot)) from e.__cause__
 
     def _where(self, call: Call, slot: int) -> str:
-        elsewhere = self._found_at.get((call.key, slot))
-        return elsewhere.where if elsewhere else self.store.describe(call.key, slot)
+        return _where_of(self._found_at.get((call.key, slot)), self.store, call.key, slot)
 
     def _pristine(self, call: Call, slot: int, entry: Entry) -> Entry:
         if (call.key, slot) in self._found_at and call.keying is not None:
@@ -153,12 +152,23 @@ class Replaying:
                 error = functools.partial(rebuild_error, data, trusted, where)
         elif response.get("truncated"):
             error = functools.partial(self._read_past_the_end, call, slot, response)
+        # Nothing made here refers back to this object: a recording's answers are freed when
+        # it closes, not left as cyclic garbage for the collector (a cost on every test).
         if not isinstance(plans, LazyPlans):
             body = response["body"]
             chunks = body if isinstance(body, list) else []
-            locate = functools.partial(self._where, call, slot)
-            once = self._once if first else None
-            plans = LazyPlans(chunks, once, self._prepare, locate)
+            elsewhere = self._found_at.get((call.key, slot))
+            locate = functools.partial(_where_of, elsewhere, self.store, call.key, slot)
+            if first:  # the first replay decodes each chunk plainly, lending the stored ones
+                decode = functools.partial(decode_first, self._once, locate)
+                return replay_stream(chunks, decode, error, async_stream=async_stream, due=due)
+            settings = self.settings
+            make = functools.partial(
+                prepare,
+                trusted_modules=settings.trusted_modules,
+                strict_types=settings.strict_types,
+            )
+            plans = LazyPlans(chunks, make, locate)
             self._plans[(call.key, slot)] = plans
         return replay_stream(plans.plans, operator.call, error, async_stream=async_stream, due=due)
 
@@ -172,3 +182,7 @@ class Replaying:
             self.misses.append(error)
         note_replay_error(error)  # a server sends it back to the test it serves
         return error
+
+
+def _where_of(elsewhere: Elsewhere | None, store: Store, key: str, slot: int) -> str:
+    return elsewhere.where if elsewhere else store.describe(key, slot)
