@@ -139,9 +139,8 @@ def explain(n: int, confidence: float = CONFIDENCE) -> str:
     rounds = f"{n} round{'s' if n != 1 else ''}"
     if cover < confidence:
         return (
-            f"interval: only {rounds}, too few for {asked} (that needs {rounds_needed(confidence)}"
-            f" or more): the widest one, the smallest to the largest paired difference, its"
-            f" coverage only {cover:.1%}"
+            f"interval: only {rounds}, too few for {asked} ({rounds_needed(confidence)} or more"
+            f" needed): the smallest to the largest paired difference, coverage only {cover:.1%}"
         )
     ends = (
         "smallest to the largest"
@@ -149,8 +148,8 @@ def explain(n: int, confidence: float = CONFIDENCE) -> str:
         else f"{_ordinal(k)} smallest to the {_ordinal(k)} largest"
     )
     return (
-        f"interval: {asked} for the median of the {rounds}' paired differences, the {ends} of"
-        f" them (sign test), actual coverage {cover:.1%}"
+        f"interval: {asked}, the {ends} of the {n} paired differences (sign test),"
+        f" actual coverage {cover:.1%}"
     )
 
 
@@ -160,8 +159,8 @@ def _ordinal(k: int) -> str:
 
 
 LEGEND_VERDICT = (
-    "verdict: met where the whole interval is at or below the target, NO where it is wholly "
-    "above, unsure where it straddles it (more runs narrow it)"
+    "met: the whole interval at or below the target; NO: all of it above; unsure: it "
+    "straddles the target (more runs narrow it)"
 )
 
 
