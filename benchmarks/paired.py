@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 CONFIDENCE = 0.95
-VERDICTS = ("met", "NO", "unsure")
 
 
 def paired_differences(variant: Sequence[float], baseline: Sequence[float]) -> list[float]:
