@@ -6,18 +6,22 @@
 Whole processes, as a user starts them: ``python -m pytest -q`` on a one-test project in a
 temporary directory with the plugin (entry point ``apirec``) against the same run with
 ``-p no:apirec``; then ``python -c "import apirec"`` against ``python -c "import pydantic,
-msgpack, xxhash, wrapt"`` (apirec's dependencies alone). The two sides of a row take turns, run
-by run, so a busy neighbour slows both alike; each figure is a median, of the wall time and of
-the children's CPU time (user + system), beside the runs' spread and a verdict per clock (met,
-NO, or noise when the spread straddles the target). Compiled
-modules are cached as on a user's machine (PYTHONDONTWRITEBYTECODE is unset in the children,
-and a first run of each side warms the cache). Targets (issue 19): the plugin at most +15 ms,
-``import apirec`` at most +40 ms.
+msgpack, xxhash, wrapt"`` (apirec's dependencies alone). The two sides of a row take turns,
+round by round, so a busy neighbour slows both alike. On each clock, the wall time and the
+children's CPU time (user + system), a row gives each side's median, the median of the paired
+differences (a round's run minus the same round's baseline run) with its distribution-free
+interval (the sign test's, from order statistics, 95% with its actual coverage printed; below
+6 rounds the widest one and its lower coverage; see ``paired.py``), and a verdict: ``met``
+when the whole interval is at or below the target, ``NO`` when all of it is above, ``unsure``
+when it straddles the target (more runs narrow it). Compiled modules are cached as on a user's
+machine (PYTHONDONTWRITEBYTECODE is unset in the children, and a first run of each side warms
+the cache). Targets (issue 19): the plugin at most +15 ms, ``import apirec`` at most +40 ms.
 
 A second table: the ``apirec`` console script, ``apirec --help`` and ``apirec ls DIR`` on a
 directory of 20 JSON recordings, against ``python -c "import apirec"`` (what the command cannot
-avoid) and ``python -c pass`` (the interpreter alone), all four taking turns run by run; beside
-the wall times, the children's CPU time (user + system), which a busy machine inflates less. Target
+avoid) and ``python -c pass`` (the interpreter alone), all four taking turns round by round;
+beside the wall times, the children's CPU time (user + system), which a busy machine inflates
+less, each with the median paired difference from ``import apirec`` and its interval. Target
 (issue 19): each starts as fast as ``import apirec`` allows.
 """
 
@@ -33,6 +37,11 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+# paired.py lives beside this script; a test loads this file by its path, not as a script
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from paired import LEGEND_VERDICT, Interval, explain, paired_interval, unsure_note, verdict
 
 PLUGIN_TARGET_MS = 15.0
 IMPORT_TARGET_MS = 40.0
@@ -64,13 +73,17 @@ class Side:
     walls: list[float]
     cpus: list[float]
 
-    def median(self, clock: str) -> float:
-        return statistics.median(self.walls if clock == "wall" else self.cpus)
+    def runs(self, clock: str) -> list[float]:
+        """The runs on ``clock`` (``wall`` or ``cpu``), in the order of the rounds."""
+        return self.walls if clock == "wall" else self.cpus
 
-    def spread(self, clock: str) -> float:
-        """Half the range of the runs: how far a median may be off on this machine."""
-        seen = self.walls if clock == "wall" else self.cpus
-        return (max(seen) - min(seen)) / 2
+    def median(self, clock: str) -> float:
+        return statistics.median(self.runs(clock))
+
+    def against(self, baseline: Side, clock: str) -> Interval:
+        """The median of the rounds' paired differences, this side's run minus the same
+        round's ``baseline`` run, with its interval."""
+        return paired_interval(self.runs(clock), baseline.runs(clock))
 
 
 def _sides(commands: list[list[str]], cwd: Path, runs: int) -> list[Side]:
@@ -87,22 +100,6 @@ def _sides(commands: list[list[str]], cwd: Path, runs: int) -> list[Side]:
             side.walls.append(_time(argv, cwd, env))
             side.cpus.append(_children_cpu() - before)
     return sides
-
-
-def _turns(commands: list[list[str]], cwd: Path, runs: int) -> list[tuple[float, float]]:
-    """Each command's median wall time and median CPU time, all of them taking turns."""
-    return [(side.median("wall"), side.median("cpu")) for side in _sides(commands, cwd, runs)]
-
-
-def verdict(diff: float, spread: float, target: float) -> str:
-    """``met`` when even the difference plus the runs' spread is within the target, ``NO``
-    when even the difference minus the spread is above it; else ``noise``: the spread
-    straddles the target, and this run cannot tell."""
-    if diff + spread <= target:
-        return "met"
-    if diff - spread > target:
-        return "NO"
-    return "noise"
 
 
 def _children_cpu() -> float:
@@ -134,7 +131,7 @@ def _cli_table(project: Path, runs: int) -> None:
     _small_store(store)
     apirec = _apirec_command()
     names = ["apirec --help", f"apirec ls DIR ({len(list(store.glob('*.json')))} recordings)"]
-    timed = _turns(
+    sides = _sides(
         [
             [*apirec, "--help"],
             [*apirec, "ls", str(store)],
@@ -144,20 +141,35 @@ def _cli_table(project: Path, runs: int) -> None:
         project,
         runs,
     )
-    (import_ms, import_cpu), (pass_ms, pass_cpu) = timed[2:]
+    cli_table(names, sides, runs)
+
+
+def cli_table(names: list[str], sides: list[Side], runs: int) -> None:
+    """The commands against ``import apirec`` (the third side) and ``pass`` (the fourth):
+    medians, the median paired difference from ``import apirec`` with its interval, ratios."""
+    imports, bare = sides[2:]
+    import_ms, import_cpu = imports.median("wall"), imports.median("cpu")
     print(f"\nthe command line: median of {runs} runs each, all four alternating")
     print(
         f"  baselines: python -c 'import apirec' {import_ms:.1f} ms (CPU {import_cpu:.1f}), "
-        f"python -c pass {pass_ms:.1f} ms (CPU {pass_cpu:.1f})"
+        f"python -c pass {bare.median('wall'):.1f} ms (CPU {bare.median('cpu'):.1f})"
     )
     print(
-        f"{'command':<31}{'ms':>7}{'- import':>10}{'/ import':>10}{'/ pass':>8}"
-        f"{'CPU ms':>9}{'- import':>10}"
+        "  - import: the median of the rounds' paired differences, a round's run minus the "
+        "same round's 'import apirec'"
     )
-    for name, (ms, cpu) in zip(names, timed, strict=False):
+    print(f"  {explain(runs)}")
+    print(
+        f"{'command':<31}{'ms':>7}{'- import':>10}{'interval':>16}{'/ import':>10}{'/ pass':>8}"
+        f"{'CPU ms':>9}{'- import':>10}{'interval':>16}"
+    )
+    for name, side in zip(names, sides, strict=False):
+        ms, cpu = side.median("wall"), side.median("cpu")
+        wall_diff, cpu_diff = side.against(imports, "wall"), side.against(imports, "cpu")
         print(
-            f"{name:<31}{ms:>7.1f}{ms - import_ms:>+10.1f}{ms / import_ms:>9.2f}x"
-            f"{ms / pass_ms:>7.2f}x{cpu:>9.1f}{cpu - import_cpu:>+10.1f}"
+            f"{name:<31}{ms:>7.1f}{wall_diff.median:>+10.1f}{wall_diff.cell(1):>16}"
+            f"{ms / import_ms:>9.2f}x{ms / bare.median('wall'):>7.2f}x{cpu:>9.1f}"
+            f"{cpu_diff.median:>+10.1f}{cpu_diff.cell(1):>16}"
         )
 
 
@@ -165,41 +177,47 @@ CLOCKS = {"wall": "wall", "cpu": "CPU"}
 
 
 def report(rows: list[tuple[str, str, str, Side, Side, float]], runs: int) -> None:
-    """Each row on both clocks: the medians, the difference, the runs' spread, the target and
-    the verdict; the verdict judges the difference of the medians of that clock."""
+    """Each row on both clocks: the medians, the median of the rounds' paired differences and
+    its interval, the target and the verdict; the verdict judges that line's clock."""
     print(
-        f"median of {runs} runs each, sides alternating (ms); +-: the runs' spread (half the "
-        "range of each side's runs, both sides added)"
+        f"median of {runs} runs each, sides alternating (ms); diff: the median of the rounds' "
+        "paired differences (a round's run minus the same round's baseline run)"
     )
-    print(
-        "verdict: the difference of the medians on that line's clock against the target; "
-        "met / NO only where diff +- spread lies wholly on one side of it, else noise"
-    )
+    print(f"  {explain(runs)}")
+    print(f"verdict: the interval on that line's clock against the target\n  {LEGEND_VERDICT}")
     print(
         f"{'row':<22}{'side':<18}{'baseline':<20}{'clock':<7}{'ms':>8}{'baseline':>10}"
-        f"{'diff':>9}{'+-':>7}{'target':>8}{'verdict':>9}"
+        f"{'diff':>9}{'interval':>18}{'target':>8}{'verdict':>9}"
     )
+    verdicts = []
     for row, side, base, ours, theirs, target in rows:
         for clock, label in CLOCKS.items():
-            ms, base_ms = ours.median(clock), theirs.median(clock)
-            diff, spread = ms - base_ms, ours.spread(clock) + theirs.spread(clock)
+            diff = ours.against(theirs, clock)
+            verdicts.append(verdict(diff, target))
             first = clock == "wall"
             print(
                 f"{row if first else '':<22}{side if first else '':<18}"
-                f"{base if first else '':<20}{label:<7}{ms:>8.1f}{base_ms:>10.1f}"
-                f"{diff:>+9.1f}{spread:>7.1f}{f'+{target:.0f}':>8}"
-                f"{verdict(diff, spread, target):>9}"
+                f"{base if first else '':<20}{label:<7}{ours.median(clock):>8.1f}"
+                f"{theirs.median(clock):>10.1f}{diff.median:>+9.1f}{diff.cell(1):>18}"
+                f"{f'+{target:.0f}':>8}{verdicts[-1]:>9}"
             )
     print(
         "(the CPU line is the steadier one on a busy machine: a side made to wait for a core "
         "is not charged for it)"
     )
+    note = unsure_note(verdicts)
+    if note:
+        print(note)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument(
+        "--runs", type=int, default=15, help="rounds, each side once a round (default 15)"
+    )
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error(f"--runs must be 1 or more (6 or more for a 95% interval), got {args.runs}")
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp)
         (project / "pytest.ini").write_text("[pytest]\n")

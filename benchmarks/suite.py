@@ -1,7 +1,7 @@
 """apirec's cost per test at suite scale: a generated 300-test pytest suite, timed as whole runs.
 
     python benchmarks/suite.py                 # 300 tests, 7 runs per variant
-    python benchmarks/suite.py --quick         # 3 runs per variant, noisier
+    python benchmarks/suite.py --quick         # 3 runs per variant: too few for a 95% interval
     python benchmarks/suite.py --before DIR    # and the apirec/ in DIR (an older checkout)
     python benchmarks/suite.py --scale         # 30, 300, 3,000 tests: json directory, msgpack
     python benchmarks/suite.py --profile       # and where apirec's share goes
@@ -24,8 +24,12 @@ Each apirec variant is recorded once, then every repetition runs
 ``python -m pytest -p no:cacheprovider -q`` in a subprocess for each variant in turn, compiled
 modules cached, so a busy neighbour slows all of them alike. Each run is timed in wall-clock
 and CPU time (the child's user + system time), whole and from the end of its first test on.
-A row is ``(median(run) - median(baseline)) / tests`` and the ratio of the medians. Goal: at
-most +0.6 ms per test for ``openai`` against ``canned``. ``--scale`` prints that cost per test
+A row is the median, over the rounds, of ``(run - baseline run of the same round) / tests``,
+with its distribution-free interval (the sign test's, from order statistics: 95%, its actual
+coverage printed; below 6 rounds the widest one, whose coverage is printed and lower), and the
+ratio of the medians (see ``paired.py``). Goal: at most +0.6 ms per test for ``openai``
+against ``canned``: ``met`` when the whole interval is at or below it, ``NO`` when all of it is
+above, ``unsure`` when it straddles it (more runs narrow it). ``--scale`` prints that cost per test
 (after the first test) as the suite grows, against the smallest one.
 
 ``--profile`` runs the replayed suite in-process under cProfile (after a warm-up run, so the
@@ -50,6 +54,11 @@ import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+# paired.py lives beside this script; a test loads this file by its path, not as a script
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from paired import LEGEND_VERDICT, Interval, explain, paired_interval, unsure_note, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 DURATIONS = """\
@@ -344,38 +353,35 @@ def _median(values: list[Run], field: str) -> float:
     return statistics.median(getattr(value, field) for value in values)
 
 
-def _spread(values: list[Run], field: str) -> float:
-    """Half the range of the runs: how far a median may be off on this (busy) machine."""
-    seen = [getattr(value, field) for value in values]
-    return (max(seen) - min(seen)) / 2
-
-
-def verdict(per_test: float, noise: float) -> str:
-    """Whether apirec's cost per test meets the goal, judged only when the difference stands
-    out of the runs' spread: a cost within it (or below zero) is noise, not a measurement."""
-    if per_test < 0 or abs(per_test) <= noise:
-        return "noise"
-    return "yes" if per_test <= GOAL_MS else "NO"
+def _interval(times: Times, variant: str, baseline: str, field: str, per: int) -> Interval:
+    """The median and interval of the rounds' paired differences, a round's ``variant`` run
+    minus the same round's ``baseline`` run, in ms per test (``per`` tests)."""
+    ours = [getattr(value, field) for value in times[variant]]
+    theirs = [getattr(value, field) for value in times[baseline]]
+    return paired_interval(ours, theirs, scale=1000 / per)
 
 
 def report(times: Times, tests: int) -> None:
-    """The runs, then each apirec variant against each baseline: the cost per test and the
-    ratio, of whole runs and of what follows the first test, on each clock."""
+    """The runs, then each apirec variant against each baseline: the cost per test (the median
+    of the rounds' paired differences, with its interval) and the ratio of the medians, of
+    whole runs and of what follows the first test, on each clock."""
     runs = len(times["canned"])
     print(f"{tests} tests x 3 openai calls; medians of {runs} whole pytest runs each, in turns")
     print(f"{'variant':<16}{'wall (s)':>10}{'cpu (s)':>10}{'after 1st test: wall':>22}{'cpu':>8}")
     for variant, values in times.items():
         cells = [_median(values, field) for field in ("wall", "cpu", "wall_rest", "cpu_rest")]
         print(f"{variant:<16}{cells[0]:>10.3f}{cells[1]:>10.3f}{cells[2]:>22.3f}{cells[3]:>8.3f}")
-    head = ("apirec", "baseline", "ms/test", "+-", "ratio", "after 1st test", "+-", "ratio",
-            "goal", "verdict")  # fmt: skip
+    head = ("apirec", "baseline", "ms/test", "interval", "ratio", "after 1st test", "interval",
+            "ratio", "goal", "verdict")  # fmt: skip
+    verdicts = []
     for clock, title in CLOCKS.items():
-        print(f"\n{title}: per test above the baseline (whole run / N; +-: the runs' spread)")
         print(
-            "  the verdict judges ms/test (the whole run) against the goal and its +-: noise "
-            "where the cost is within the spread or below zero"
+            f"\n{title}: per test above the baseline (whole run / N), the median of the {runs}"
+            "\n  rounds' paired differences (a round's run minus the same round's baseline run)"
         )
-        print("{:<16}{:<32}{:>9}{:>7}{:>8}{:>16}{:>7}{:>8}{:>11}{:>8}".format(*head))
+        print(f"  {explain(runs)}")
+        print(f"  the verdict judges ms/test (the whole run) against the goal\n  {LEGEND_VERDICT}")
+        print("{:<16}{:<32}{:>9}{:>18}{:>8}{:>16}{:>18}{:>8}{:>11}{:>8}".format(*head))
         for variant in times:
             if variant in BASELINES:
                 continue
@@ -385,22 +391,20 @@ def report(times: Times, tests: int) -> None:
                     continue
                 base = _median(times[baseline], clock)
                 base_rest = _median(times[baseline], f"{clock}_rest")
-                per_test = (whole - base) / tests * 1000
-                spread = _spread(times[variant], clock) + _spread(times[baseline], clock)
-                noise = spread / tests * 1000
-                per_rest = (rest - base_rest) / (tests - 1) * 1000
-                spread_rest = _spread(times[variant], f"{clock}_rest") + _spread(
-                    times[baseline], f"{clock}_rest"
-                )
-                noise_rest = spread_rest / (tests - 1) * 1000
+                per_test = _interval(times, variant, baseline, clock, tests)
+                per_rest = _interval(times, variant, baseline, f"{clock}_rest", tests - 1)
                 main = baseline == "canned" and variant == "openai"
                 goal = f"<= +{GOAL_MS}" if main else "(info)"
-                met = verdict(per_test, noise) if main else ""
+                met = verdict(per_test, GOAL_MS) if main else ""
+                verdicts.append(met)
                 print(
-                    f"{variant:<16}{label:<32}{per_test:>+9.3f}{noise:>7.3f}{whole / base:>7.2f}x"
-                    f"{per_rest:>+16.3f}{noise_rest:>7.3f}{rest / base_rest:>7.2f}x{goal:>11}"
-                    f"{met:>8}"
+                    f"{variant:<16}{label:<32}{per_test.median:>+9.3f}{per_test.cell(3):>18}"
+                    f"{whole / base:>7.2f}x{per_rest.median:>+16.3f}{per_rest.cell(3):>18}"
+                    f"{rest / base_rest:>7.2f}x{goal:>11}{met:>8}"
                 )
+    note = unsure_note(verdicts)
+    if note:
+        print(f"\n{note}")
 
 
 # -- cost as the suite grows -------------------------------------------------------------------
@@ -552,8 +556,13 @@ def main() -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--tests", type=int, default=300)
-    parser.add_argument("--runs", type=int, default=None, help="runs per variant (default 7)")
-    parser.add_argument("--quick", action="store_true", help="3 runs per variant, noisier")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="runs per variant (default 7; 6+ for a 95%% interval)",
+    )
+    parser.add_argument("--quick", action="store_true", help="3 runs per variant (a 75%% interval)")
     parser.add_argument("--variant", action="append", choices=VARIANTS[1:], default=None)
     parser.add_argument("--profile", action="store_true", help="and where apirec's share goes")
     parser.add_argument("--scale", action="store_true", help="cost per test as the suite grows")
@@ -566,6 +575,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminated)  # cleaned up as on Ctrl-C
     if args.quick and args.runs is not None:
         parser.error("--quick is --runs 3: give one of them")
+    if args.runs is not None and args.runs < 1:
+        parser.error(f"--runs must be 1 or more (6 or more for a 95% interval), got {args.runs}")
     runs = 3 if args.quick else args.runs or 7
     if args.before:
         BEFORE.append(args.before.resolve())
