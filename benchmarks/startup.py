@@ -5,7 +5,10 @@
 
 Whole processes, as a user starts them: ``python -m pytest -q`` on a one-test project in a
 temporary directory with the plugin (entry point ``apirec``) against the same run with
-``-p no:apirec``; then ``python -c "import apirec"`` against ``python -c "import pydantic,
+``-p no:apirec``, and the same in a project whose ``pytest.ini`` configures apirec as the
+README teaches (``apirec_integrations = openai``, ``apirec_mode = replay``: the plugin then
+loads whole at start-up, though the one test uses no recording); then
+``python -c "import apirec"`` against ``python -c "import pydantic,
 msgpack, xxhash, wrapt"`` (apirec's dependencies alone). The two sides of a row take turns,
 round by round, so a busy neighbour slows both alike. On each clock, the wall time and the
 children's CPU time (user + system), a row gives each side's median, the median of the paired
@@ -44,6 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from paired import LEGEND_VERDICT, Interval, explain, paired_interval, unsure_note, verdict
 
 PLUGIN_TARGET_MS = 15.0
+# the README's set-up: the SDKs to patch and the mode, in the project's ini
+CONFIGURED_INI = "[pytest]\napirec_integrations = openai\napirec_mode = replay\n"
 IMPORT_TARGET_MS = 40.0
 
 
@@ -225,6 +230,16 @@ def main() -> None:
         pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
         print("pytest -q with and without the plugin...", file=sys.stderr)
         with_plugin, without = _sides([pytest, [*pytest, "-p", "no:apirec"]], project, args.runs)
+        # A project configured as the README teaches: the plugin loads at start-up to apply
+        # the settings, though this run's one test uses no recording.
+        configured = project / "configured"
+        configured.mkdir()
+        (configured / "pytest.ini").write_text(CONFIGURED_INI)
+        (configured / "test_one.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
+        print("the same in a project with apirec configured in its ini...", file=sys.stderr)
+        set_up, set_up_without = _sides(
+            [pytest, [*pytest, "-p", "no:apirec"]], configured, args.runs
+        )
         print("import apirec against its dependencies...", file=sys.stderr)
         imports, deps = _sides(
             [
@@ -236,6 +251,8 @@ def main() -> None:
         )
     rows = [
         ("pytest -q, one test", "with the plugin", "-p no:apirec", with_plugin, without,
+         PLUGIN_TARGET_MS),
+        ("pytest -q, configured", "with the plugin", "-p no:apirec", set_up, set_up_without,
          PLUGIN_TARGET_MS),
         ("import", "import apirec", "its 4 dependencies", imports, deps, IMPORT_TARGET_MS),
     ]  # fmt: skip
