@@ -16,18 +16,7 @@ import pytest
 from openai.types.chat import ChatCompletionChunk
 
 import apirec
-
-
-def chunk(i: int) -> ChatCompletionChunk:
-    return ChatCompletionChunk.model_validate(
-        {
-            "id": "c",
-            "object": "chat.completion.chunk",
-            "created": 0,
-            "model": "m",
-            "choices": [{"index": 0, "delta": {"content": f"w{i}"}, "finish_reason": None}],
-        }
-    )
+from tests.test_streams import chunk
 
 
 @apirec.record
