@@ -150,9 +150,6 @@ def pytest_configure(config: pytest.Config) -> None:
         prune=bool(cli_prune if cli_prune is not None else config.getini("apirec_prune")),
         store=_store(config),
     )
-    integrations.hold_credentials(
-        config, config.stash[OPTIONS].cli_mode or config.stash[OPTIONS].ini_mode
-    )
     config.stash[STATE] = state = SessionState()
     renames.configure(config, state.moves, state.recorded_again)
     config.pluginmanager.register(SessionHooks(config), "apirec-session")
@@ -162,6 +159,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(opened.OpenedHooks(state, in_call), "apirec-opened")
     usage.configure(config, config.stash[STATE], store_path)
     compare.configure(config, config.stash[OPTIONS].cli_mode or config.stash[OPTIONS].ini_mode)
+    # after every usage error above: pytest calls no unconfigure for a configure that raised,
+    # and the placeholder keys this sets would outlive the run
+    integrations.hold_credentials(
+        config, config.stash[OPTIONS].cli_mode or config.stash[OPTIONS].ini_mode
+    )
     # Recordings the plugin's fixture does not open (a conftest's apirec.recording(dir), a
     # program a test starts under apirec run) get the run's settings through the environment,
     # every option checked above: one place sets them all
