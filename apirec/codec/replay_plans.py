@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import weakref
 from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any
@@ -278,18 +279,43 @@ def decode_first(once: Callable[[Any], Any], where: Callable[[], str], item: Any
         raise e.located(file=where()) from e.__cause__
 
 
+class _PlanList(list[Plan]):
+    """A list a plan may refer to weakly: an item's callable writes its plan back into it
+    without the list keeping its callables alive through them (no reference cycle left when a
+    stream is not read to its end)."""
+
+    __slots__ = ("__weakref__",)
+
+
+def _prepare_item(
+    plans: weakref.ref[_PlanList],
+    make: Callable[[Any], tuple[Plan, Any]],
+    where: Callable[[], str],
+    position: int,
+    item: Any,
+) -> Any:
+    try:
+        made, value = make(item)
+    except DecodeError as e:
+        raise e.located(file=where()) from e.__cause__
+    kept = plans()
+    if kept is not None:
+        kept[position] = made
+    return value
+
+
 class LazyPlans:
     """How to decode the items of a stored list (a stream's chunks) on later replays, each
     only when used.
 
     ``plans`` holds one callable per item: until the item is used, one that prepares its
-    plan; then the plan itself. A replayed stream steps through ``plans`` calling each with
-    ``operator.call``: no Python frame of ours between the caller's ``async for`` and
-    pydantic. An item's callable refers to this object until its plan replaces it, so a
-    stream read to its end leaves no reference cycle behind.
+    plan and puts it in its place; then the plan itself. A replayed stream steps through
+    ``plans`` calling each with ``operator.call``: no Python frame of ours between the
+    caller's ``async for`` and pydantic. Nothing in ``plans`` refers back to it but weakly,
+    so a stream left unread leaves no reference cycle behind.
     """
 
-    __slots__ = ("_items", "_make", "_where", "plans")
+    __slots__ = ("plans",)
 
     def __init__(
         self,
@@ -297,16 +323,9 @@ class LazyPlans:
         make: Callable[[Any], tuple[Plan, Any]],
         where: Callable[[], str],
     ) -> None:
-        self._items = items
-        self._make = make
-        self._where = where
-        step = self._prepared
-        self.plans: list[Plan] = [functools.partial(step, i) for i in range(len(items))]
-
-    def _prepared(self, i: int) -> Any:
-        try:
-            made, value = self._make(self._items[i])
-        except DecodeError as e:
-            raise e.located(file=self._where()) from e.__cause__
-        self.plans[i] = made
-        return value
+        self.plans = plans = _PlanList()
+        ref = weakref.ref(plans)
+        plans.extend(
+            functools.partial(_prepare_item, ref, make, where, i, item)
+            for i, item in enumerate(items)
+        )
