@@ -7,8 +7,9 @@ the command line, which replaces the ini file (pytest's rule), but a name writte
 (``--apirec-integrations=``) replaces it with none. The names are those of
 :func:`apirec.integrations.patch`, checked when the run starts (a usage error naming the
 known ones), and patched into each test's recording for as long as it is open. In a run
-that replays, the SDKs' API key variables that are not set hold placeholders for the whole
-run (clients built in session fixtures need them too; :mod:`apirec.integrations.credentials`).
+that replays, the SDKs' API key variables that are not set hold placeholders for the rest of
+the run from the moment the run imports the SDK (clients built in session fixtures need them
+too; :mod:`apirec.integrations.credentials`); a run that never imports it never does.
 An SDK patched only in a test's body (``integrations.patch(apirec, "openai")``) gets its
 placeholder then, after the test's fixtures built their clients: a test of a replaying run that
 errors with the SDK's refusal to build a client without a key gets a note saying to name the
@@ -17,14 +18,17 @@ SDK in ``apirec_integrations`` (:func:`explain_missing_key`).
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterable
+import warnings
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
 
 from apirec.errors import InvalidMode
 from apirec.integrations import credentials
+from apirec.integrations.after_import import after_import
 from apirec.integrations.registry import UnknownIntegration, module_for, patch
 from apirec.record.error_policy import client_of
 from apirec.record.modes import Mode, resolve_mode
@@ -34,6 +38,7 @@ from apirec.record.settings import split_hosts as split_names
 MARKER_OPTIONS = ("integrations",)
 NAMES = pytest.StashKey[tuple[str, ...]]()
 HELD = pytest.StashKey[list[str]]()
+WAITING = pytest.StashKey[list[Callable[[], None]]]()  # SDKs not imported yet: forget them
 REPLAYS = pytest.StashKey[bool]()  # the run's mode (command line, ini, environment) is replay
 
 
@@ -104,11 +109,28 @@ def hold_credentials(config: pytest.Config, mode: Mode | None) -> None:
     config.stash[REPLAYS] = replays
     if not names or not replays:
         return
-    wanted = [group for name in names for group in credentials.groups(module_for(name), name)]
-    config.stash[HELD] = credentials.acquire(wanted)
+    held = config.stash[HELD] = []
+    # Finding an SDK's key variables imports it: done when the run imports it itself (before
+    # any of its clients can be built), so a run that never does pays nothing for it.
+    config.stash[WAITING] = [
+        after_import(name, functools.partial(_hold, held, name)) for name in names
+    ]
+
+
+def _hold(held: list[str], sdk: str) -> None:
+    try:
+        held += credentials.acquire(credentials.groups(module_for(sdk), sdk))
+    except Exception as e:  # never the user's import's error: their replay says what is wrong
+        warnings.warn(
+            f"apirec: could not set placeholder API keys for {sdk!r} ({e}); a client built "
+            f"without a key may refuse to start",
+            stacklevel=2,
+        )
 
 
 def unconfigure(config: pytest.Config) -> None:
+    for forget in config.stash.get(WAITING, []):
+        forget()
     held: list[str] = config.stash.get(HELD, [])
     credentials.release(held)
 
