@@ -128,3 +128,25 @@ def test_a_module_that_fails_to_import_keeps_its_error(tmp_path, monkeypatch):
         forget()
         sys.modules.pop("apirec_probe_broken", None)
     assert watchers() == []
+
+
+def test_a_watched_module_runs_with_its_own_loader(tmp_path, monkeypatch):
+    name = f"apirec_probe_loader_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / f"{name}.py").write_text(
+        "import importlib.machinery\n"
+        "LOADER = type(__loader__).__name__\n"
+        "SPEC_LOADER = type(__spec__.loader).__name__\n"
+        "IS_SOURCE = isinstance(__loader__, importlib.machinery.SourceFileLoader)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    forget = after_import(name, lambda: None)
+    try:
+        module = __import__(name)
+    finally:
+        forget()
+        sys.modules.pop(name, None)
+    assert (module.LOADER, module.SPEC_LOADER, module.IS_SOURCE) == (
+        "SourceFileLoader",
+        "SourceFileLoader",
+        True,
+    )

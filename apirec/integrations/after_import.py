@@ -1,11 +1,13 @@
 """Run a function right after a module is first imported, without importing it now.
 
 The pytest plugin sets placeholder API keys for the SDKs a replaying run names, and must know
-each SDK's key variables before the first client is built; finding them imports the SDK
-(openai's import alone costs ~0.4 s). A run that never imports the SDK should not pay that,
-so the plugin waits for the SDK's own import: :func:`after_import` runs its callback the
+each SDK's key variables before the first client is built; finding all of a generated SDK's
+imports it (openai's import alone costs ~0.4 s). A run that never imports the SDK should not
+pay that, so the plugin sets the ones it knows at once and waits for the SDK's own import for
+the rest: :func:`after_import` runs its callback the
 moment the module has been executed, before the importer gets it back, or at once if the
-module is already imported.
+module is already imported. A namespace package (no ``__init__.py``) has no loader to wait
+on: its callback runs only if it was imported already.
 """
 
 from __future__ import annotations
@@ -84,10 +86,11 @@ class _Then(importlib.abc.Loader):
         return self._loader.create_module(spec)  # type: ignore[no-any-return]
 
     def exec_module(self, module: ModuleType) -> None:
-        self._loader.exec_module(module)
-        module.__loader__ = self._loader  # nothing sees this wrapper once the module runs
+        # nothing sees this wrapper, not even the module's own body as it runs
+        module.__loader__ = self._loader
         if module.__spec__ is not None:
             module.__spec__.loader = self._loader
+        self._loader.exec_module(module)
         with _lock:
             callbacks = _waiting.pop(self._name, [])
             if not _waiting:

@@ -43,6 +43,17 @@ def groups(module_name: str, sdk: str) -> list[Group]:
     return list(declared(sdk)) if callable(declared) else []
 
 
+def groups_before_import(module_name: str, sdk: str) -> tuple[list[Group], bool]:
+    """The key variables of ``sdk`` known without importing it, and whether more are found
+    once it is imported (an integration that finds them in the SDK's own classes declares
+    ``credential_variables_before_import``; the others declare them all up front)."""
+    module = importlib.import_module(module_name)
+    early = getattr(module, "credential_variables_before_import", None)
+    if callable(early):
+        return list(early(sdk)), True
+    return groups(module_name, sdk), False
+
+
 def acquire(wanted: Iterable[Group]) -> list[str]:
     """Set a placeholder in each group with no value; the variables now held (release them)."""
     taken: list[str] = []

@@ -7,9 +7,11 @@ the command line, which replaces the ini file (pytest's rule), but a name writte
 (``--apirec-integrations=``) replaces it with none. The names are those of
 :func:`apirec.integrations.patch`, checked when the run starts (a usage error naming the
 known ones), and patched into each test's recording for as long as it is open. In a run
-that replays, the SDKs' API key variables that are not set hold placeholders for the rest of
-the run from the moment the run imports the SDK (clients built in session fixtures need them
-too; :mod:`apirec.integrations.credentials`); a run that never imports it never does.
+that replays, the SDKs' API key variables that are not set hold placeholders for the whole
+run (clients built in session fixtures need them too; :mod:`apirec.integrations.credentials`):
+those known without importing the SDK from the start, those found in its own classes
+(``AZURE_OPENAI_API_KEY``...) from the moment the run imports it, so a run that never does
+never pays for its import.
 An SDK patched only in a test's body (``integrations.patch(apirec, "openai")``) gets its
 placeholder then, after the test's fixtures built their clients: a test of a replaying run that
 errors with the SDK's refusal to build a client without a key gets a note saying to name the
@@ -110,11 +112,16 @@ def hold_credentials(config: pytest.Config, mode: Mode | None) -> None:
     if not names or not replays:
         return
     held = config.stash[HELD] = []
-    # Finding an SDK's key variables imports it: done when the run imports it itself (before
-    # any of its clients can be built), so a run that never does pays nothing for it.
-    config.stash[WAITING] = [
-        after_import(name, functools.partial(_hold, held, name)) for name in names
-    ]
+    waiting = config.stash[WAITING] = []
+    for name in names:
+        # Set now: the variables known without importing the SDK (the processes the tests
+        # start inherit them, and a key a test sets for itself cannot stand in for the run's).
+        # Finding the others imports the SDK: done when the run imports it itself, before any
+        # of its clients can be built, so a run that never does pays nothing for it.
+        now, more = credentials.groups_before_import(module_for(name), name)
+        held += credentials.acquire(now)
+        if more:
+            waiting.append(after_import(name, functools.partial(_hold, held, name)))
 
 
 def _hold(held: list[str], sdk: str) -> None:
