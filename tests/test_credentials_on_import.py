@@ -150,3 +150,31 @@ def test_a_watched_module_runs_with_its_own_loader(tmp_path, monkeypatch):
         "SourceFileLoader",
         True,
     )
+
+
+def test_an_sdks_key_variables_are_found_once_per_process(tmp_path, monkeypatch):
+    """Finding them scans the SDK's client classes and sources (~0.8 ms): once, not at every
+    recording that patches it (a suite patches it once per test)."""
+    import inspect
+
+    import apirec
+    import apirec.integrations
+    from apirec.integrations import stainless
+
+    scanned: list[object] = []
+    real = inspect.getsource
+
+    def counting(obj: object) -> str:
+        scanned.append(obj)
+        return real(obj)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inspect, "getsource", counting)
+    stainless.credential_variables.cache_clear()
+    for _ in range(3):
+        with apirec.recording(tmp_path, mode="replay") as rec:
+            apirec.integrations.patch(rec, "openai")
+    assert scanned, "the scan never ran: nothing measured"
+    first = len(scanned)
+    with apirec.recording(tmp_path, mode="replay") as rec:
+        apirec.integrations.patch(rec, "openai")
+    assert len(scanned) == first

@@ -174,13 +174,13 @@ _READ_KEY = re.compile(
 _NAMED_KEY = re.compile(r"`([A-Z][A-Z0-9_]*_API_KEY)`")
 
 
-@functools.lru_cache(maxsize=32)
 def credential_variables_before_import(sdk: str) -> tuple[tuple[str, ...], ...]:
     """What :func:`credential_variables` finds without importing ``sdk``: ``<SDK>_API_KEY``,
     the one every client of a generated SDK reads (the rest are found once it is imported)."""
     return ((f"{sdk.split('.')[0].upper()}_API_KEY",),)
 
 
+@functools.lru_cache(maxsize=32)  # a scan of the SDK's classes and sources: once per process
 def credential_variables(sdk: str) -> tuple[tuple[str, ...], ...]:
     """The API key variables ``sdk``'s clients read when built without ``api_key=``:
     ``<SDK>_API_KEY``, and those its client classes name in their docstrings or read in
