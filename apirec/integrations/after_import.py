@@ -4,10 +4,10 @@ The pytest plugin sets placeholder API keys for the SDKs a replaying run names, 
 each SDK's key variables before the first client is built; finding all of a generated SDK's
 imports it (openai's import alone costs ~0.4 s). A run that never imports the SDK should not
 pay that, so the plugin sets the ones it knows at once and waits for the SDK's own import for
-the rest: :func:`after_import` runs its callback the
-moment the module has been executed, before the importer gets it back, or at once if the
-module is already imported. A namespace package (no ``__init__.py``) has no loader to wait
-on: its callback runs only if it was imported already.
+the rest: :func:`after_import` runs its callback the moment the module has been executed,
+before the importer gets it back, or at once if the module is already imported. A namespace
+package (no ``__init__.py``) has no loader to wait on: its callback runs only if it was
+imported already.
 """
 
 from __future__ import annotations

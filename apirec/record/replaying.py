@@ -152,8 +152,8 @@ class Replaying:
                 error = functools.partial(rebuild_error, data, trusted, where)
         elif response.get("truncated"):
             error = functools.partial(self._read_past_the_end, call, slot, response)
-        # Nothing made here refers back to this object: a recording's answers are freed when
-        # it closes, not left as cyclic garbage for the collector (a cost on every test).
+        # The plans kept here never refer back to this object: a recording's answers are freed
+        # when it closes, not left as cyclic garbage for the collector (a cost on every test).
         if not isinstance(plans, LazyPlans):
             body = response["body"]
             chunks = body if isinstance(body, list) else []
