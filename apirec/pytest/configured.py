@@ -17,8 +17,6 @@ import os
 import pytest
 
 from apirec.errors import InvalidMode
-from apirec.integrations.known import UnknownIntegration, module_for
-from apirec.pytest import run_keys
 from apirec.record.modes import Mode, parse_mode, resolve_mode
 
 # the settings that leave the plugin to load on first use (others load it at configure)
@@ -77,8 +75,14 @@ def start_lazily(config: pytest.Config) -> None:
             f"ini apirec_store: {store!r} is not a valid store. Valid stores are: "
             f"{', '.join(STORE_KINDS)}"
         )
+    lines = config.getini("apirec_integrations")
+    if not lines:  # an unconfigured run imports no more
+        return
+    from apirec.integrations.known import UnknownIntegration, module_for
+    from apirec.pytest import run_keys
+
     names: list[str] = []
-    for line in config.getini("apirec_integrations"):
+    for line in lines:
         # apirec.record.settings.split_hosts's spelling: commas or lines
         for name in (part.strip() for part in line.replace("\n", ",").split(",")):
             if not name or name in names:
@@ -90,3 +94,5 @@ def start_lazily(config: pytest.Config) -> None:
             names.append(name)
     if replays(config):
         run_keys.hold(config, tuple(names))
+        # released once: here, or by the plugin's unconfigure if it loads (whichever is first)
+        config.add_cleanup(lambda: run_keys.release(config))

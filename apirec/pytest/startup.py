@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from apirec.pytest import configured, network, run_keys, suite
+from apirec.pytest import configured, network, suite
 from apirec.pytest.servers import CarriedBack
 from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.closing import observe_closing, observe_opening
@@ -264,7 +264,6 @@ class Startup:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.plugin is None:
             self._stop_observing()
-        run_keys.release(config)  # held at start, or by the plugin: released once
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
