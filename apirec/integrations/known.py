@@ -8,7 +8,6 @@ checks a run's SDK names and sets their placeholder keys before it loads anythin
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 
 from apirec.errors import ApirecError
@@ -89,6 +88,8 @@ def module_for(sdk: str) -> str:
 def _did_you_mean(sdk: str) -> str:
     """`` (did you mean 'openai'?)`` for a name close to a known one, in any case; the
     distribution's name (``google-genai``) finds its import name (``google.genai``)."""
+    import difflib  # only for a name that is not known: not on every run's start-up
+
     by_lower = {name.lower(): name for name in KNOWN}
     close = difflib.get_close_matches(sdk.lower().replace("-", "."), by_lower, n=1, cutoff=0.6)
     return f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
