@@ -6,8 +6,9 @@
 Whole processes, as a user starts them: ``python -m pytest -q`` on a one-test project in a
 temporary directory with the plugin (entry point ``apirec``) against the same run with
 ``-p no:apirec``, and the same in a project whose ``pytest.ini`` configures apirec as the
-README teaches (``apirec_integrations = openai``, ``apirec_mode = replay``: the plugin then
-loads whole at start-up, though the one test uses no recording); then
+README teaches (``apirec_integrations = openai``, ``apirec_mode = replay``: the start-up
+checks them and sets the placeholder key, and the plugin waits for a first use, which the one
+test does not make); then
 ``python -c "import apirec"`` against ``python -c "import pydantic,
 msgpack, xxhash, wrapt"`` (apirec's dependencies alone). The two sides of a row take turns,
 round by round, so a busy neighbour slows both alike. On each clock, the wall time and the
@@ -230,8 +231,8 @@ def main() -> None:
         pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
         print("pytest -q with and without the plugin...", file=sys.stderr)
         with_plugin, without = _sides([pytest, [*pytest, "-p", "no:apirec"]], project, args.runs)
-        # A project configured as the README teaches: the plugin loads at start-up to apply
-        # the settings, though this run's one test uses no recording.
+        # A project configured as the README teaches: the start-up applies what cannot wait
+        # (usage errors, placeholder keys); this run's one test uses no recording.
         configured = project / "configured"
         configured.mkdir()
         (configured / "pytest.ini").write_text(CONFIGURED_INI)

@@ -8,6 +8,7 @@ the recorder, codec, stores or their dependencies until a test asks for a record
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,32 +66,76 @@ def test_a_run_without_recordings_loads_only_the_plugins_start_up(tmp_path: Path
     assert result.returncode == 0, result.stdout + result.stderr
     loaded = _loaded(result.stdout)
     assert loaded["heavy"] == []
-    assert loaded["apirec"] == [
-        "apirec",
-        "apirec.errors",
-        "apirec.guard",  # the network guard watches every test of a replay run
-        "apirec.guard.core",
-        "apirec.guard.hosts",
-        "apirec.guard.sockets",
-        "apirec.pytest",
-        "apirec.pytest.network",
-        "apirec.pytest.servers",  # servers under test: hooks httpx, requests, aiohttp once imported
-        "apirec.pytest.startup",
-        "apirec.pytest.suite",  # what the run collects, before the plugin may load
-        "apirec.record",
-        "apirec.record.closing",
-        "apirec.record.context",
-        "apirec.record.layers",  # the run's mode: APIREC_MODE, by the one order (stdlib only)
-        "apirec.record.lazy_module",
-        "apirec.record.modes",
-    ]
+    assert loaded["apirec"] == MODULES_OF_A_RUN_WITHOUT_RECORDINGS
+
+
+MODULES_OF_A_RUN_WITHOUT_RECORDINGS = [
+    "apirec",
+    "apirec.errors",
+    "apirec.guard",  # the network guard watches every test of a replay run
+    "apirec.guard.core",
+    "apirec.guard.hosts",
+    "apirec.guard.sockets",
+    "apirec.pytest",
+    "apirec.pytest.configured",  # which settings load the plugin at once
+    "apirec.pytest.network",
+    "apirec.pytest.servers",  # servers under test: hooks httpx, requests, aiohttp once imported
+    "apirec.pytest.startup",
+    "apirec.pytest.suite",  # what the run collects, before the plugin may load
+    "apirec.record",
+    "apirec.record.closing",
+    "apirec.record.context",
+    "apirec.record.layers",  # the run's mode: APIREC_MODE, by the one order (stdlib only)
+    "apirec.record.lazy_module",
+    "apirec.record.modes",
+]
+
+
+def test_a_run_configured_by_the_common_settings_loads_only_light_modules(
+    tmp_path: Path,
+) -> None:
+    """ini apirec_mode, apirec_integrations, apirec_store, apirec_dir and APIREC_MODE,
+    APIREC_DIR, APIREC_STORE: the names are checked and the placeholder keys set at start,
+    without the recorder, the codec, the key rules or pydantic."""
+    unconfigure = "def pytest_unconfigure(config):\n    report()\n"
+    (tmp_path / "conftest.py").write_text(REPORT + unconfigure)
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\napirec_integrations = openai\napirec_mode = replay\n"
+        "apirec_store = msgpack\napirec_dir = recs\n"
+    )
+    (tmp_path / "test_one.py").write_text(
+        "import os\n\ndef test_one():\n"
+        "    assert os.environ['OPENAI_API_KEY'] == 'apirec-replay-placeholder'\n"
+    )
+    env = {n: v for n, v in os.environ.items() if not n.startswith(("APIREC_", "OPENAI_"))}
+    env.update(APIREC_MODE="replay", APIREC_DIR="recs", APIREC_STORE="json")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    loaded = _loaded(result.stdout)
+    assert loaded["heavy"] == []
+    light = {
+        "apirec.integrations",  # its names load on first use
+        "apirec.integrations.after_import",  # openai's other keys: when the run imports it
+        "apirec.integrations.key_holders",
+        "apirec.integrations.known",
+        "apirec.pytest.environment_check",  # APIREC_MODE checked at start
+        "apirec.pytest.run_keys",
+    }
+    assert light <= set(loaded["apirec"]) <= set(MODULES_OF_A_RUN_WITHOUT_RECORDINGS) | light
 
 
 def test_the_start_up_options_offer_the_recorders_choices() -> None:
-    from apirec.pytest import network, startup
+    from apirec.pytest import configured, network, startup
     from apirec.record import expiry, sequences, settings
 
     assert startup.STORE_KINDS == settings.STORE_KINDS
+    assert configured.STORE_KINDS == settings.STORE_KINDS
     assert startup.BLOCK_LEVELS == settings.BLOCK_LEVELS
     assert startup.ON_EXPIRED == expiry.ON_EXPIRED
     assert startup.REPEATS == sequences.REPEATS

@@ -28,6 +28,7 @@ from apirec.integrations.defaults import (
     redact_headers,
     required_methods,
 )
+from apirec.integrations.known import FIXED_CREDENTIALS
 from apirec.integrations.registry import Options
 from apirec.record.wrapping import Patch, wrap
 
@@ -48,7 +49,7 @@ SERVICE_ERRORS = ("ApiError",)
 def credential_variables(sdk: str) -> list[tuple[str, ...]]:
     """``ClientV2()`` reads ``CO_API_KEY``, else ``COHERE_API_KEY``, and refuses to be built
     without one."""
-    return [("CO_API_KEY", "COHERE_API_KEY")]
+    return list(FIXED_CREDENTIALS[__name__])  # known before import: the start-up sets them
 
 
 def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:

@@ -7,33 +7,24 @@ recording in ``replay`` mode has an SDK patched, each key variable the SDK's cli
 in replay mode (where no call goes out, so nothing is ever sent or stored with it), never
 changes a variable the user set, and is gone when the last recording (or pytest run) that
 holds it lets go: the environment is as it was, also when recordings in several threads
-overlap or nest.
+overlap or nest (:mod:`apirec.integrations.key_holders` counts the holders).
 """
 
 from __future__ import annotations
 
 import importlib
-import os
-import threading
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from apirec.integrations.key_holders import PLACEHOLDER as PLACEHOLDER
+from apirec.integrations.key_holders import acquire as acquire
+from apirec.integrations.key_holders import release as release
+from apirec.integrations.known import Group as Group
+from apirec.integrations.known import credentials_before_import
 from apirec.record.modes import Mode
 from apirec.record.wrapping import Patch
 
 if TYPE_CHECKING:
     from apirec.record.recording import Recording
-
-PLACEHOLDER = "apirec-replay-placeholder"
-
-# A group is the variables one client reads for one key, the one apirec sets first: none is
-# set when none of the group is (genai reads GOOGLE_API_KEY or GEMINI_API_KEY).
-Group = tuple[str, ...]
-
-_lock = threading.Lock()
-# variable apirec set -> how many hold it, and the value it had before ("" or None)
-_holders: dict[str, int] = {}
-_before: dict[str, str | None] = {}
 
 
 def groups(module_name: str, sdk: str) -> list[Group]:
@@ -45,51 +36,8 @@ def groups(module_name: str, sdk: str) -> list[Group]:
 
 def groups_before_import(module_name: str, sdk: str) -> tuple[list[Group], bool]:
     """The key variables of ``sdk`` known without importing it, and whether more are found
-    once it is imported (an integration that finds them in the SDK's own classes declares
-    ``credential_variables_before_import``; the others declare them all up front)."""
-    module = importlib.import_module(module_name)
-    early = getattr(module, "credential_variables_before_import", None)
-    if callable(early):
-        return list(early(sdk)), True
-    return groups(module_name, sdk), False
-
-
-def acquire(wanted: Iterable[Group]) -> list[str]:
-    """Set a placeholder in each group with no value; the variables now held (release them)."""
-    taken: list[str] = []
-    with _lock:
-        for group in wanted:
-            if not group:
-                continue
-            name = group[0]
-            if name in _holders:
-                _holders[name] += 1
-            elif any(os.environ.get(n) for n in group):
-                continue  # the user's own key: theirs to use
-            else:
-                _holders[name], _before[name] = 1, os.environ.get(name)
-                os.environ[name] = PLACEHOLDER
-            taken.append(name)
-    return taken
-
-
-def release(names: Iterable[str]) -> None:
-    """Let go of variables :func:`acquire` returned; the last holder puts back what was."""
-    with _lock:
-        for name in names:
-            if name not in _holders:
-                continue
-            _holders[name] -= 1
-            if _holders[name] > 0:
-                continue
-            del _holders[name]
-            previous = _before.pop(name)
-            if os.environ.get(name) != PLACEHOLDER:
-                continue  # changed since: the user's now
-            if previous is None:
-                del os.environ[name]
-            else:
-                os.environ[name] = previous
+    once it is imported (:mod:`apirec.integrations.known`'s tables, light)."""
+    return credentials_before_import(module_name, sdk)
 
 
 class Placeholders(Patch):

@@ -34,6 +34,7 @@ from apirec.integrations.defaults import (
     required_methods,
     without_none,
 )
+from apirec.integrations.known import FIXED_CREDENTIALS
 from apirec.integrations.registry import Options
 from apirec.record.wrapping import Patch, wrap
 
@@ -65,7 +66,7 @@ IGNORED = tuple(f"config.http_options.{name}" for name in _TRANSPORT)
 def credential_variables(sdk: str) -> list[tuple[str, ...]]:
     """``genai.Client()`` reads ``GOOGLE_API_KEY``, else ``GEMINI_API_KEY`` (and warns when
     both are set, so one placeholder at most)."""
-    return [("GOOGLE_API_KEY", "GEMINI_API_KEY")]
+    return list(FIXED_CREDENTIALS[__name__])  # known before import: the start-up sets them
 
 
 def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:

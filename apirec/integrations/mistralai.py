@@ -32,6 +32,7 @@ from apirec.integrations.defaults import (
     redact_headers,
     required_methods,
 )
+from apirec.integrations.known import FIXED_CREDENTIALS
 from apirec.integrations.registry import Options
 from apirec.record.wrapping import Patch, wrap
 
@@ -60,7 +61,7 @@ SERVICE_ERRORS = ("MistralError",)
 
 def credential_variables(sdk: str) -> list[tuple[str, ...]]:
     """``Mistral()`` reads ``MISTRAL_API_KEY``."""
-    return [("MISTRAL_API_KEY",)]
+    return list(FIXED_CREDENTIALS[__name__])  # known before import: the start-up sets them
 
 
 def _methods(module_name: str, spec: tuple[str, str, tuple[str, ...]], required: bool) -> Any:

@@ -5,42 +5,30 @@ not listed but belongs to an SDK generated like openai's (a ``_base_client`` mod
 ``SyncAPIClient``: together, groq, ...) goes to the same module as openai's. Each integration
 module offers ``patch_sdk(rec, sdk, options) -> list[Patch]``, and may offer
 ``credential_variables(sdk)``: the API key variables its clients need to be built, given
-placeholders while a recording replays (:mod:`apirec.integrations.credentials`).
+placeholders while a recording replays (:mod:`apirec.integrations.credentials`). The names
+and the words for an unknown one are :mod:`apirec.integrations.known`'s (light: the pytest
+plugin's start-up checks a run's names there).
 """
 
 from __future__ import annotations
 
-import difflib
 import importlib
-import importlib.util
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from apirec.errors import ApirecError
 from apirec.gate.rules import NO_RULES, Rules, Scrub, compile_rules
+from apirec.integrations.known import GENERATED_LIKE_OPENAI as GENERATED_LIKE_OPENAI
+from apirec.integrations.known import KNOWN as KNOWN
+from apirec.integrations.known import UnknownIntegration as UnknownIntegration
+from apirec.integrations.known import known_names as known_names
+from apirec.integrations.known import module_for as module_for
 from apirec.keys.spec import Normalizer
 
 if TYPE_CHECKING:
     from apirec.record.recording import Recording
     from apirec.record.wrapping import Patch
 
-# import name -> the apirec module that patches it
-KNOWN: dict[str, str] = {
-    "openai": "apirec.integrations.stainless",
-    "anthropic": "apirec.integrations.stainless",
-    "ollama": "apirec.integrations.ollama",
-    "google.genai": "apirec.integrations.google_genai",
-    "tavily": "apirec.integrations.tavily",
-    "mcp": "apirec.integrations.mcp",
-    "mistralai": "apirec.integrations.mistralai",
-    "cohere": "apirec.integrations.cohere",
-    # any SDK built on httpx that has no integration of its own: its requests and responses
-    "httpx": "apirec.integrations.httpx_transport",
-    "httpx2": "apirec.integrations.httpx_transport",
-}
-# where an SDK generated like openai's goes when it is not listed by name
-GENERATED_LIKE_OPENAI = "apirec.integrations.stainless"
 # keys="llama-stack": the calls llama-stack's recorder patched (loaded by name, as the others)
 LLAMA_STACK_CALLS = "apirec.integrations.llama_stack_calls"
 
@@ -57,57 +45,6 @@ class Options:
 
 class Integration(Protocol):
     def patch_sdk(self, rec: Recording, sdk: str, options: Options) -> list[Patch]: ...
-
-
-class UnknownIntegration(ApirecError, ValueError):
-    """A name ``integrations.patch`` does not know, or an SDK that is not installed."""
-
-
-def known_names() -> str:
-    return ", ".join([*sorted(KNOWN), "or any SDK generated like openai's by its import name"])
-
-
-def _installed(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):  # a parent package missing
-        return False
-
-
-def module_for(sdk: str) -> str:
-    """The apirec module that patches ``sdk``, or an error naming the known names: the one
-    place that words an unknown name (``integrations.patch``, the marker, the command line
-    and the ini all ask here)."""
-    if not isinstance(sdk, str) or not sdk:
-        raise UnknownIntegration(f"SDK names are import names (strings), not {sdk!r}")
-    listed = KNOWN.get(sdk)
-    if listed is not None and not _installed(sdk):
-        raise UnknownIntegration(
-            f"apirec.integrations: {sdk!r} is an SDK apirec patches, but it is not installed "
-            f"in this environment (pip install it); apirec patches {known_names()}"
-        )
-    if listed is not None:
-        return listed
-    if _installed(sdk) and _installed(f"{sdk}._base_client"):
-        return GENERATED_LIKE_OPENAI
-    # an unknown name is a typo far more often than a missing SDK: never say "install it"
-    state = "is not an SDK apirec knows" + _did_you_mean(sdk)
-    if not _installed(sdk):
-        state += ", nor an installed SDK generated like openai's"
-    raise UnknownIntegration(
-        f"apirec.integrations: {sdk!r} {state}; apirec patches {known_names()}. For an SDK "
-        f'built on httpx, integrations.patch(rec, "httpx") records its HTTP requests and '
-        f'responses ("httpx2" for httpx2); for any other, rec.patch("module.Class.method") '
-        f"records the method you name"
-    )
-
-
-def _did_you_mean(sdk: str) -> str:
-    """`` (did you mean 'openai'?)`` for a name close to a known one, in any case; the
-    distribution's name (``google-genai``) finds its import name (``google.genai``)."""
-    by_lower = {name.lower(): name for name in KNOWN}
-    close = difflib.get_close_matches(sdk.lower().replace("-", "."), by_lower, n=1, cutoff=0.6)
-    return f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
 
 
 def patch(

@@ -22,6 +22,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
+from apirec.integrations.known import generated_key_variable
 from apirec.integrations.stainless_methods import call_name, wrap_method
 from apirec.integrations.stainless_replies import (
     afinishing_close,
@@ -174,12 +175,6 @@ _READ_KEY = re.compile(
 _NAMED_KEY = re.compile(r"`([A-Z][A-Z0-9_]*_API_KEY)`")
 
 
-def credential_variables_before_import(sdk: str) -> tuple[tuple[str, ...], ...]:
-    """What :func:`credential_variables` finds without importing ``sdk``: ``<SDK>_API_KEY``,
-    the one every client of a generated SDK reads (the rest are found once it is imported)."""
-    return ((f"{sdk.split('.')[0].upper()}_API_KEY",),)
-
-
 @functools.lru_cache(maxsize=32)  # a scan of the SDK's classes and sources: once per process
 def credential_variables(sdk: str) -> tuple[tuple[str, ...], ...]:
     """The API key variables ``sdk``'s clients read when built without ``api_key=``:
@@ -188,7 +183,7 @@ def credential_variables(sdk: str) -> tuple[tuple[str, ...], ...]:
     importlib.import_module(sdk)  # its clients, Azure's too, are defined on import
     base = importlib.import_module(f"{sdk}._base_client")
     top = sdk.split(".")[0]
-    found = {f"{top.upper()}_API_KEY"}
+    found = {generated_key_variable(sdk)}
     modules: set[str] = set()
     todo: list[type] = [base.SyncAPIClient, base.AsyncAPIClient]
     while todo:

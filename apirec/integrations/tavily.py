@@ -27,6 +27,7 @@ from apirec.integrations.defaults import (
     normalizer,
     required_methods,
 )
+from apirec.integrations.known import FIXED_CREDENTIALS
 from apirec.integrations.registry import Options
 from apirec.record.wrapping import Patch
 
@@ -58,7 +59,7 @@ SERVICE_ERRORS = (
 def credential_variables(sdk: str) -> list[tuple[str, ...]]:
     """``TavilyClient()`` reads ``TAVILY_API_KEY`` (without one it turns keyless, which
     refuses some endpoints before asking)."""
-    return [("TAVILY_API_KEY",)]
+    return list(FIXED_CREDENTIALS[__name__])  # known before import: the start-up sets them
 
 
 def patch_sdk(rec: Recording, sdk: str, options: Options) -> list[Patch]:

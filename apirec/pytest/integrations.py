@@ -20,18 +20,16 @@ SDK in ``apirec_integrations`` (:func:`explain_missing_key`).
 
 from __future__ import annotations
 
-import functools
 import os
-import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 
 from apirec.errors import InvalidMode
 from apirec.integrations import credentials
-from apirec.integrations.after_import import after_import
 from apirec.integrations.registry import UnknownIntegration, module_for, patch
+from apirec.pytest import run_keys
 from apirec.record.error_policy import client_of
 from apirec.record.modes import Mode, resolve_mode
 from apirec.record.recording import Recording
@@ -39,8 +37,6 @@ from apirec.record.settings import split_hosts as split_names
 
 MARKER_OPTIONS = ("integrations",)
 NAMES = pytest.StashKey[tuple[str, ...]]()
-HELD = pytest.StashKey[list[str]]()
-WAITING = pytest.StashKey[list[Callable[[], None]]]()  # SDKs not imported yet: forget them
 REPLAYS = pytest.StashKey[bool]()  # the run's mode (command line, ini, environment) is replay
 
 
@@ -102,44 +98,19 @@ def patch_into(rec: Recording, names: tuple[str, ...]) -> None:
 
 def hold_credentials(config: pytest.Config, mode: Mode | None) -> None:
     """A run that replays (``mode``: the command line's or ini file's, else the environment's)
-    builds the run's SDKs' clients without keys, even before any test's recording opens."""
-    names = config.stash[NAMES]
+    builds the run's SDKs' clients without keys, even before any test's recording opens
+    (:mod:`apirec.pytest.run_keys`: held once, also if the start-up held them already)."""
     try:
         replays = resolve_mode(mode) is Mode.REPLAY
     except InvalidMode:  # a bad APIREC_MODE: each test's recording says so
         return
     config.stash[REPLAYS] = replays
-    if not names or not replays:
-        return
-    held = config.stash[HELD] = []
-    waiting = config.stash[WAITING] = []
-    for name in names:
-        # Set now: the variables known without importing the SDK (the processes the tests
-        # start inherit them, and a key a test sets for itself cannot stand in for the run's).
-        # Finding the others imports the SDK: done when the run imports it itself, before any
-        # of its clients can be built, so a run that never does pays nothing for it.
-        now, more = credentials.groups_before_import(module_for(name), name)
-        held += credentials.acquire(now)
-        if more:
-            waiting.append(after_import(name, functools.partial(_hold, held, name)))
-
-
-def _hold(held: list[str], sdk: str) -> None:
-    try:
-        held += credentials.acquire(credentials.groups(module_for(sdk), sdk))
-    except Exception as e:  # never the user's import's error: their replay says what is wrong
-        warnings.warn(
-            f"apirec: could not set placeholder API keys for {sdk!r} ({e}); a client built "
-            f"without a key may refuse to start",
-            stacklevel=2,
-        )
+    if replays:
+        run_keys.hold(config, config.stash[NAMES])
 
 
 def unconfigure(config: pytest.Config) -> None:
-    for forget in config.stash.get(WAITING, []):
-        forget()
-    held: list[str] = config.stash.get(HELD, [])
-    credentials.release(held)
+    run_keys.release(config)
 
 
 def explain_missing_key(item: pytest.Item, call: pytest.CallInfo[None]) -> None:

@@ -4,9 +4,14 @@ Every pytest run in an environment where apirec is installed loads this module, 
 registers the options, ini keys, marker and fixture, and runs each test in
 ``apirec.test_context(node id)``. The rest of the plugin (:mod:`apirec.pytest.plugin`, which
 imports the recorder, codec, stores and SDK integrations) is loaded and registered the first
-time the run needs it: an apirec option, ini key or ``APIREC_*`` variable is set; a test uses
-the ``apirec`` fixture or marker; the recorder is imported; a recording opens or closes; or an
-xdist worker sends its state. What was seen before that is handed over: nothing counts less.
+time the run needs it: a test uses the ``apirec`` fixture or marker; the recorder is imported;
+a recording opens or closes; or an xdist worker sends its state. A run configured only by the
+common recording settings (ini ``apirec_mode``, ``apirec_integrations``, ``apirec_dir``,
+``apirec_store``; ``APIREC_MODE``, ``APIREC_DIR``, ``APIREC_STORE``) waits too: its usage
+errors and a replaying run's placeholder API keys come at once, without the plugin
+(:mod:`apirec.pytest.configured`). Any other setting (an ``--apirec-*`` option, another ini
+key or ``APIREC_*`` variable) loads the plugin as the run configures. What was seen before
+the plugin loads is handed over: nothing counts less.
 """
 
 from __future__ import annotations
@@ -19,17 +24,15 @@ from typing import Any
 
 import pytest
 
-from apirec.errors import InvalidMode
-from apirec.pytest import network, suite
+from apirec.pytest import configured, network, suite
 from apirec.pytest.servers import CarriedBack
 from apirec.record.closing import Recording as ClosedRecording
 from apirec.record.closing import observe_closing, observe_opening
 from apirec.record.context import test_context
-from apirec.record.modes import Mode, parse_mode, resolve_mode
 
 # The choices of the options below; tests/test_startup_imports.py checks they are the
 # recorder's own (apirec.record.settings, .expiry, .sequences), which this module must not load.
-STORE_KINDS = ("json", "msgpack")
+STORE_KINDS = configured.STORE_KINDS
 BLOCK_LEVELS = ("all", "recordings", "off")
 ON_EXPIRED = ("warn", "fail", "record")
 REPEATS = ("exact", "last")
@@ -324,45 +327,7 @@ class Reached:
         self.startup.config.stash[plugin.STATE].reached_network = value
 
 
-def _replays(config: pytest.Config) -> bool:
-    """Whether the run's mode is replay (a marker may still change a test's)."""
-    cli, ini = config.getoption("apirec_mode"), config.getini("apirec_mode")
-    try:
-        if cli:
-            return parse_mode(str(cli), source="--apirec-mode") is Mode.REPLAY
-        if ini:
-            return parse_mode(str(ini), source="ini apirec_mode") is Mode.REPLAY
-    except InvalidMode as e:
-        raise pytest.UsageError(str(e)) from None
-    return resolve_mode(None) is Mode.REPLAY  # APIREC_MODE: checked by check_environment
-
-
 STARTUP = pytest.StashKey[Startup]()
-
-
-def _configured(config: pytest.Config) -> bool:
-    """Whether an option, ini key or environment variable of apirec's is set for this run."""
-    for name, value in vars(config.option).items():
-        if name.startswith("apirec_") and value not in (None, False, []):
-            return True
-    for name in (
-        "mode",
-        "store",
-        "dir",
-        "block_network",
-        "max_age",
-        "expired",
-        "repeats",
-        "replay_timing",
-        "remote",
-        "record_budget",
-    ):
-        if config.getini(f"apirec_{name}"):
-            return True
-    for name in ("prune", "strict", "scrub", "integrations", "allow_hosts", "prices"):
-        if config.getini(f"apirec_{name}"):
-            return True
-    return any(name.startswith("APIREC_") for name in os.environ)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -384,12 +349,14 @@ def pytest_configure(config: pytest.Config) -> None:
         check_environment()  # a bad value: one usage error, not an error at every test
     startup = config.stash[STARTUP] = Startup(config)
     config.pluginmanager.register(startup, "apirec-startup")
-    hooks = network.NetworkHooks(Reached(startup), _replays(config), network.is_in_chain)
+    hooks = network.NetworkHooks(Reached(startup), configured.replays(config), network.is_in_chain)
     config.pluginmanager.register(hooks, "apirec-network")
     # servers under test: the test id on requests to loopback, replay errors sent back
     config.pluginmanager.register(CarriedBack(), "apirec-servers")
-    if _configured(config) or RECORDER in sys.modules:
+    if configured.loads_plugin_now(config) or RECORDER in sys.modules:
         startup.load()
+    else:  # configured by the common settings only, or not at all: the plugin waits
+        configured.start_lazily(config)  # last: it may hold placeholder keys
 
 
 @pytest.fixture
