@@ -53,18 +53,24 @@ def test_a_public_name_loads_on_first_use() -> None:
     assert "apirec.record.wrapping" in _loaded(result.stdout)["apirec"]
 
 
-def test_a_run_without_recordings_loads_only_the_plugins_start_up(tmp_path: Path) -> None:
+def _loaded_by_a_run(project: Path, env: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """What a one-test ``pytest -q`` run in ``project`` loaded, reported as it unconfigures."""
     unconfigure = "def pytest_unconfigure(config):\n    report()\n"
-    (tmp_path / "conftest.py").write_text(REPORT + unconfigure)
-    (tmp_path / "test_one.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
+    (project / "conftest.py").write_text(REPORT + unconfigure)
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
-        cwd=tmp_path,
+        cwd=project,
         capture_output=True,
         text=True,
+        env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    loaded = _loaded(result.stdout)
+    return _loaded(result.stdout)
+
+
+def test_a_run_without_recordings_loads_only_the_plugins_start_up(tmp_path: Path) -> None:
+    (tmp_path / "test_one.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
+    loaded = _loaded_by_a_run(tmp_path)
     assert loaded["heavy"] == []
     assert loaded["apirec"] == MODULES_OF_A_RUN_WITHOUT_RECORDINGS
 
@@ -97,8 +103,6 @@ def test_a_run_configured_by_the_common_settings_loads_only_light_modules(
     """ini apirec_mode, apirec_integrations, apirec_store, apirec_dir and APIREC_MODE,
     APIREC_DIR, APIREC_STORE: the names are checked and the placeholder keys set at start,
     without the recorder, the codec, the key rules or pydantic."""
-    unconfigure = "def pytest_unconfigure(config):\n    report()\n"
-    (tmp_path / "conftest.py").write_text(REPORT + unconfigure)
     (tmp_path / "pytest.ini").write_text(
         "[pytest]\napirec_integrations = openai\napirec_mode = replay\n"
         "apirec_store = msgpack\napirec_dir = recs\n"
@@ -109,15 +113,7 @@ def test_a_run_configured_by_the_common_settings_loads_only_light_modules(
     )
     env = {n: v for n, v in os.environ.items() if not n.startswith(("APIREC_", "OPENAI_"))}
     env.update(APIREC_MODE="replay", APIREC_DIR="recs", APIREC_STORE="json")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    loaded = _loaded(result.stdout)
+    loaded = _loaded_by_a_run(tmp_path, env)
     assert loaded["heavy"] == []
     light = {
         "apirec.integrations",  # its names load on first use
