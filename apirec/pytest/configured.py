@@ -67,19 +67,28 @@ def replays(config: pytest.Config) -> bool:
 
 def start_lazily(config: pytest.Config) -> None:
     """What the plugin's configure does for the lazy settings that cannot wait for it: the
-    ini's store kind and SDK names checked (the mode is, by :func:`replays`), then, last,
-    the placeholder keys of a replaying run."""
+    ini's SDK names and store kind checked, in the plugin's order (the mode is, earlier, by
+    :func:`replays`), then, last, the placeholder keys of a replaying run."""
+    lines = config.getini("apirec_integrations")
+    names: list[str] = []
+    if lines:  # the plugin checks the SDK names before the store kind: the same first error
+        names = _checked_names(lines)
     store = config.getini("apirec_store") or None
     if store is not None and store not in STORE_KINDS:  # the plugin's words (plugin._store)
         raise pytest.UsageError(
             f"ini apirec_store: {store!r} is not a valid store. Valid stores are: "
             f"{', '.join(STORE_KINDS)}"
         )
-    lines = config.getini("apirec_integrations")
-    if not lines:  # an unconfigured run imports no more
-        return
+    if names and replays(config):
+        from apirec.pytest import run_keys
+
+        run_keys.hold(config, tuple(names))
+        # released once: here, or by the plugin's unconfigure if it loads (whichever is first)
+        config.add_cleanup(lambda: run_keys.release(config))
+
+
+def _checked_names(lines: list[str]) -> list[str]:
     from apirec.integrations.known import UnknownIntegration, module_for
-    from apirec.pytest import run_keys
 
     names: list[str] = []
     for line in lines:
@@ -92,7 +101,4 @@ def start_lazily(config: pytest.Config) -> None:
             except UnknownIntegration as e:  # the words of apirec.pytest.integrations
                 raise pytest.UsageError(f"ini apirec_integrations: {e}") from None
             names.append(name)
-    if replays(config):
-        run_keys.hold(config, tuple(names))
-        # released once: here, or by the plugin's unconfigure if it loads (whichever is first)
-        config.add_cleanup(lambda: run_keys.release(config))
+    return names
