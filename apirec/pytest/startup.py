@@ -303,9 +303,12 @@ class Startup:
         wire = getattr(node, "workeroutput", {}).get("apirec")
         if self.plugin is None and wire is not None:
             # a worker used recordings: this controller merges and reports them; the plugin's
-            # own hook, registered during this call, is not called for this node
+            # own hooks, registered during this call, are not called for this node
             plugin = self.load()
             self.config.stash[plugin.STATE].merge(wire)
+            compare = self.config.pluginmanager.get_plugin("apirec-compare")
+            if compare is not None:  # the worker's compared calls (apirec.pytest.compare)
+                compare.pytest_testnodedown(node, error)
 
 
 class Reached:
