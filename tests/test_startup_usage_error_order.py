@@ -1,6 +1,6 @@
-"""Adversarial review of i-lazyconf: with a bad ``apirec_store`` AND a bad SDK name in
+"""With a bad ``apirec_store`` AND a bad SDK name in
 ``apirec_integrations`` (nothing else set), the run must stop with the same usage error as
-before the change (the plugin's configure checked the SDK names before the store kind)."""
+before the lazy start-up (the plugin's configure checked the SDK names before the store kind)."""
 
 from __future__ import annotations
 

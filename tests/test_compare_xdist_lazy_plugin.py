@@ -1,4 +1,4 @@
-"""Adversarial review of i-lazyconf: a compare run configured by the ini alone
+"""A compare run configured by the ini alone
 (``apirec_mode = compare``) under xdist. The controller now loads the plugin when the first
 worker that used a recording goes down; the compare hooks it registers then never saw that
 worker's results, so the summary counted (and the run's verdict judged) only the others."""
