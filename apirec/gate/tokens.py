@@ -89,6 +89,8 @@ _BASE64_TO_END = (
     r"(?=[A-Za-z0-9+/]*?(?:O|6|[DTjz][opqr]))[A-Za-z0-9+/]{4,}={0,2}(?![A-Za-z0-9+/=_-])"
 )
 _NO_ID_AFTER = r"(?![A-Za-z0-9_-])"
+# a word prefix (Bearer, Basic) counts only where no letter comes right before it
+_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 SHAPES: tuple[Shape, ...] = (
     _shape("anthropic_key", "sk-", "-", r"sk-ant-[A-Za-z0-9_-]{20,}", 27),
@@ -132,7 +134,7 @@ SHAPES: tuple[Shape, ...] = (
         r"(?P<keep>Token" + _SPACE + r")(?=[A-Za-z0-9._~+/-]*[0-9])(?=[A-Za-z0-9._~+/-]*[A-Za-z])"
         r"[A-Za-z0-9._~+/-]{20,}=*",
         26,
-        fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+        fence=_LETTERS,
         keep="keep",
         check=_credential_run,
     ),
@@ -156,7 +158,7 @@ SHAPES: tuple[Shape, ...] = (
         + _SPACE
         + r")(?=[A-Za-z0-9._~+/-]*[0-9])[A-Za-z0-9._~+/-]{10,}=*",
         17,
-        fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+        fence=_LETTERS,
         keep="keep",
         check=_credential_run,
     ),
@@ -166,7 +168,7 @@ SHAPES: tuple[Shape, ...] = (
         "b",
         r"(?P<keep>bearer" + _SPACE + r")(?=[A-Za-z0-9._~+/-]*[0-9])[A-Za-z0-9._~+/-]{10,}=*",
         17,
-        fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+        fence=_LETTERS,
         keep="keep",
         check=_credential_run,
     ),
@@ -178,7 +180,7 @@ SHAPES: tuple[Shape, ...] = (
         "B",
         r"(?P<keep>(?:Basic|BASIC)" + _SPACE + r")" + _BASE64_TO_END,
         10,
-        fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+        fence=_LETTERS,
         keep="keep",
         check=_user_colon_password,
     ),
@@ -188,7 +190,7 @@ SHAPES: tuple[Shape, ...] = (
         "b",
         r"(?P<keep>basic" + _SPACE + r")" + _BASE64_TO_END,
         10,
-        fence=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+        fence=_LETTERS,
         keep="keep",
         check=_user_colon_password,
     ),
