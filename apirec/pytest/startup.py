@@ -302,13 +302,16 @@ class Startup:
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         wire = getattr(node, "workeroutput", {}).get("apirec")
         if self.plugin is None and wire is not None:
-            # a worker used recordings: this controller merges and reports them; the plugin's
-            # own hooks, registered during this call, are not called for this node
-            plugin = self.load()
-            self.config.stash[plugin.STATE].merge(wire)
-            compare = self.config.pluginmanager.get_plugin("apirec-compare")
-            if compare is not None:  # the worker's compared calls (apirec.pytest.compare)
-                compare.pytest_testnodedown(node, error)
+            # a worker used recordings: this controller merges and reports them. The hooks
+            # the plugin registers during this call are not called for this node: each is
+            # given it here (its books, its compared calls...), as pytest would have.
+            manager = self.config.pluginmanager
+            before = {id(p) for p in manager.get_plugins()}
+            self.load()
+            for registered in manager.get_plugins():
+                hook = getattr(registered, "pytest_testnodedown", None)
+                if id(registered) not in before and hook is not None:
+                    hook(node, error)
 
 
 class Reached:
