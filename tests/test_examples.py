@@ -9,7 +9,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -147,6 +146,32 @@ def test_example_readmes_work_from_a_copy(name: str) -> None:
     assert "pip install path/to/apirec " in commands  # apirec is not on PyPI: the clone
 
 
+def _served_url(line: str) -> str:
+    found = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+    assert found and found[1] != "0", line
+    return found[0]
+
+
+def test_the_stand_in_listens_on_the_port_it_names_before_it_names_it() -> None:
+    # It printed the port it was given, before binding it; given 0 it printed ":0".
+    stand_in = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "stand_ins" / "api.py"), "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert stand_in.stdout is not None
+        port = int(_served_url(stand_in.stdout.readline()).rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:  # no retry
+            client.sendall(
+                b"GET /v1/forecast?city=Oslo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            assert b"Sunny" in client.makefile("rb").read()
+    finally:
+        stand_in.terminate()
+        stand_in.communicate(timeout=10)
+
+
 @pytest.mark.parametrize("mode", ["compare", "live"])
 @pytest.mark.parametrize("name", ["openai_agent", "mcp_agent"])
 def test_the_agent_examples_pass_in_compare_and_live_mode(
@@ -156,23 +181,17 @@ def test_the_agent_examples_pass_in_compare_and_live_mode(
     # and live mode, the mode "Recordings that stay true" recommends.
     project = tmp_path / name
     shutil.copytree(EXAMPLES / name, project, ignore=shutil.ignore_patterns("__pycache__"))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    # port 0: the stand-in binds a free port itself and says which once it listens (a port
+    # probed free here could be taken by a parallel test before the stand-in bound it, and the
+    # agent's calls then went to nothing: a flaky CI failure)
     stand_in = subprocess.Popen(
-        [sys.executable, str(EXAMPLES / "stand_ins" / "api.py"), str(port)],
+        [sys.executable, str(EXAMPLES / "stand_ins" / "api.py"), "0"],
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
         assert stand_in.stdout is not None
-        url = f"http://127.0.0.1:{port}"
-        assert url in stand_in.stdout.readline()  # it says where it serves
-        for _ in range(500):
-            with socket.socket() as client:
-                if client.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.02)
+        url = _served_url(stand_in.stdout.readline())
         env = {
             "OPENAI_API_KEY": "sk-example",
             "OPENAI_BASE_URL": f"{url}/v1",

@@ -18,6 +18,7 @@ canned sentence, streamed as Cohere's events; ``GET /v1/forecast?city=`` gives a
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
@@ -256,6 +257,10 @@ app = Starlette(
 )
 
 if __name__ == "__main__":
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else PORT
+    # Bound and listening before it says so, so a client can connect as soon as it reads the
+    # line; port 0 takes a free one and the line names it (a port probed free beforehand can be
+    # taken by another process before the server binds it).
+    listener = socket.create_server(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else PORT))
+    port = listener.getsockname()[1]
     print(f"stand-in API serving http://127.0.0.1:{port} (Ctrl-C stops it)", flush=True)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
