@@ -36,18 +36,14 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from apirec.errors import ApirecError, NetworkBlocked
-from apirec.guard.hosts import (
-    HostRules,
-    IPAddress,
-    RecordedHosts,
-    address_of,
-    is_local,
-    port_number,
-)
+from apirec.guard.addresses import IPAddress, address_of, is_local, port_number
 from apirec.guard.sockets import CONNECT, OBSERVE, SEND
+
+if TYPE_CHECKING:  # the rules come with the recordings that guard: every run loads this module
+    from apirec.guard.hosts import HostRules, RecordedHosts
 
 _MISSING = object()
 _OURS = "__apirec_guard__"

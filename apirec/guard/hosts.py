@@ -15,35 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-LOOPBACK_NAMES = frozenset({"localhost"})
-
-
-def address_of(host: str) -> IPAddress | None:
-    """The IP address ``host`` spells (IPv4-mapped IPv6 as its IPv4), or None for a name."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
-def _name(host: str) -> str:
-    return host.rstrip(".").lower()
-
-
-def is_local(host: str) -> bool:
-    """Loopback (127.0.0.0/8, ::1, ``localhost``) or "this host" (0.0.0.0, ::, "")."""
-    if host == "":
-        return True  # Python's spelling of INADDR_ANY
-    address = address_of(host)
-    if address is None:
-        return _name(host) in LOOPBACK_NAMES
-    return address.is_loopback or address.is_unspecified
+from apirec.guard.addresses import (
+    LOOPBACK_NAMES,
+    IPNetwork,
+    address_of,
+    host_name,
+    is_local,
+    port_number,
+)
 
 
 def _parse_entry(entry: object) -> str | IPNetwork:
@@ -74,7 +53,7 @@ def _parse_entry(entry: object) -> str | IPNetwork:
     address = address_of(text)
     if address is not None:
         return ipaddress.ip_network(address)
-    return _name(text)
+    return host_name(text)
 
 
 @dataclass(frozen=True)
@@ -133,7 +112,7 @@ class HostRules:
             return True
         address = address_of(host)
         if address is None:
-            name = _name(host)
+            name = host_name(host)
             return name in self.names or name.endswith(self.suffixes)
         return any(address in network for network in self.networks)
 
@@ -153,18 +132,9 @@ _LOCALHOST_ADDRESSES = ("127.0.0.1", "::1")  # what "localhost" resolves to
 
 
 def _spelled(host: str) -> str:
-    """One spelling per host: an address as Python writes it, a name as :func:`_name`."""
+    """One spelling per host: an address as Python writes it, a name as :func:`host_name`."""
     address = address_of(host)
-    return str(address) if address is not None else _name(host)
-
-
-def port_number(port: object) -> int | None:
-    """A port as an int (a str of digits too); None for anything else."""
-    if isinstance(port, int) and not isinstance(port, bool):
-        return port
-    if isinstance(port, str) and port.isdigit():
-        return int(port)
-    return None
+    return str(address) if address is not None else host_name(host)
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}

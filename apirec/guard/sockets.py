@@ -25,7 +25,7 @@ import ssl
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from apirec.guard.hosts import address_of
+from apirec.guard.addresses import address_of
 
 INET = (socket.AF_INET, socket.AF_INET6)
 

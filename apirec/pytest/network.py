@@ -22,14 +22,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
 from apirec.errors import NetworkBlocked
 from apirec.guard import core as guard
-from apirec.guard.hosts import HostRules, RecordedHosts
+
+if TYPE_CHECKING:
+    from apirec.pytest.run_guard import RunGuard
 
 # apirec.record.settings's (tests/test_startup_imports.py checks): the plugin's start-up loads
 # this module in every run, so it imports the recorder's settings only when it parses them
@@ -40,13 +41,23 @@ ENV_ALLOW_HOSTS = "APIREC_ALLOW_HOSTS"
 MARKER_OPTIONS = ("block_network", "allow_hosts")
 
 
-@dataclass(frozen=True)
 class NetworkOptions:
-    """The command-line and ini layers of the guard's settings, read once per session."""
+    """The command-line and ini layers of the guard's settings, read once per session.
 
-    block_network: bool | None
-    allow_hosts: tuple[str, ...] | None
-    level: str = "recordings"  # the run's: all, recordings or off
+    A plain class: every pytest run loads this module, and a dataclass costs ~0.5 ms to make.
+    """
+
+    __slots__ = ("allow_hosts", "block_network", "level")
+
+    def __init__(
+        self,
+        block_network: bool | None,
+        allow_hosts: tuple[str, ...] | None,
+        level: str = "recordings",  # the run's: all, recordings or off
+    ) -> None:
+        self.block_network = block_network
+        self.allow_hosts = allow_hosts
+        self.level = level
 
 
 OPTIONS = pytest.StashKey[NetworkOptions]()
@@ -93,6 +104,7 @@ def configure(config: pytest.Config) -> None:
 
 
 def _hosts(text: str, source: str) -> tuple[str, ...]:
+    from apirec.guard.hosts import HostRules
     from apirec.record.settings import split_hosts
 
     hosts = split_hosts(text)
@@ -112,32 +124,14 @@ def settings_layer(config: pytest.Config, marker: dict[str, Any], where: str) ->
         raise pytest.UsageError(f"{where}: block_network must be True or False, not {block!r}")
     hosts = marker.get("allow_hosts", options.allow_hosts)
     if hosts is not None:
+        from apirec.guard.hosts import HostRules
+
         hosts = (hosts,) if isinstance(hosts, str) else tuple(hosts)
         try:
             HostRules.parse(hosts)
         except (TypeError, ValueError) as e:
             raise pytest.UsageError(f"{where}: {e}") from None
     return {"block_network": block, "allow_hosts": hosts}
-
-
-@dataclass(frozen=True)
-class _RunSettings:
-    path: str
-    host_rules: HostRules
-    block_network: bool | None = True
-    guards_network: bool = True
-
-
-@dataclass
-class RunGuard:
-    """The guard of a replay run under ``--apirec-block-network=all``: no recording, so it
-    was recorded against nothing and lets through only what the run's ``allow_hosts`` list."""
-
-    settings: _RunSettings
-    blocked: list[NetworkBlocked] = field(default_factory=list)
-
-    def recorded_hosts(self) -> RecordedHosts:
-        return RecordedHosts()
 
 
 @contextmanager
@@ -154,13 +148,9 @@ def guarding(item: pytest.Item, replays: bool) -> Iterator[list[tuple[str, Any]]
     run: RunGuard | None = None
     reached: list[tuple[str, Any]] = []
     if replays and options.level == "all":
-        from apirec.record.settings import split_hosts
+        from apirec.pytest.run_guard import guard_the_run
 
-        hosts = HostRules.parse(
-            options.allow_hosts or split_hosts(os.environ.get(ENV_ALLOW_HOSTS, ""))
-        )
-        run = RunGuard(_RunSettings("--apirec-block-network=all", hosts))
-        guard.guard_run(run)
+        run = guard_the_run(options.allow_hosts, os.environ.get(ENV_ALLOW_HOSTS, ""))
     elif replays and options.level == "recordings":
         reached = guard.observe()
     try:

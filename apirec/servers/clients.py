@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from apirec.guard.hosts import is_local
+from apirec.guard.addresses import is_local
 from apirec.record.context import current_test_id
 from apirec.servers.carriers import MISS_HEADER, TEST_ID_HEADER, header_value
 
