@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from apirec.pytest.suite import SUITE
 from apirec.record.renames import KEY_RULES, RENAMED, Move, Renames
 
 RENAMES = pytest.StashKey[Renames]()
@@ -21,12 +22,12 @@ HINT = "Run pytest with --apirec-rekey to move them to this test."
 
 
 class Collected:
-    """The node ids and files this run collected, and the files it narrowed to node ids."""
+    """Which test ids are gone, from what the run collected (:mod:`apirec.pytest.suite`, which
+    the start-up registers before the collection: the plugin may load after it) and the
+    files it narrowed to node ids."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.known: set[str] = set()
-        self.files: set[str] = set()
         self.narrowed = {
             self._file_of_arg(arg) for arg in config.args if "::" in arg
         }  # a node id named on the command line: its file's other tests are not collected
@@ -38,26 +39,16 @@ class Collected:
         except ValueError:
             return path.as_posix()
 
-    def add(self, items: list[pytest.Item]) -> None:
-        for item in items:
-            self.known.add(item.nodeid)
-            self.files.add(item.nodeid.split("::", 1)[0])
-
     def gone(self, test_id: str) -> bool:
-        if test_id in self.known:
+        suite = self.config.stash[SUITE]  # registered by the start-up's configure, run or not yet
+        if test_id in suite.collected:
             return False
         file = test_id.split("::", 1)[0]
         if file in self.narrowed:
             return False
-        if file in self.files:
+        if file in suite.files:
             return True
         return not (self.config.rootpath / file).exists()
-
-    def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        self.add(items)
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.add(session.items)
 
 
 def configure(
@@ -72,7 +63,6 @@ def configure(
         moves=moves,
         recorded_again=recorded_again,
     )
-    config.pluginmanager.register(collected, "apirec-renames")
 
 
 def settings_extra(config: pytest.Config) -> dict[str, Any]:
