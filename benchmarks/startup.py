@@ -27,6 +27,13 @@ avoid) and ``python -c pass`` (the interpreter alone), all four taking turns rou
 beside the wall times, the children's CPU time (user + system), which a busy machine inflates
 less, each with the median paired difference from ``import apirec`` and its interval. Target
 (issue 19): each starts as fast as ``import apirec`` allows.
+
+``--python PATH`` measures another environment's interpreter: a user's regular (wheel)
+install, where pytest also rewrites the asserts of every apirec module the run imports (it
+does so for every module of a distribution with a ``pytest11`` entry point; an editable
+install's files are not listed, so a development checkout pays less). ``--instructions`` adds
+the two pytest rows counted in instructions by valgrind, a clock a busy neighbour cannot skew
+(``instructions.py``).
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from pathlib import Path
 # paired.py lives beside this script; a test loads this file by its path, not as a script
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import instructions
 from paired import LEGEND_VERDICT, Interval, explain, paired_interval, unsure_note, verdict
 
 PLUGIN_TARGET_MS = 15.0
@@ -113,10 +121,10 @@ def _children_cpu() -> float:
     return (usage.ru_utime + usage.ru_stime) * 1000
 
 
-def _apirec_command() -> list[str]:
-    """The console script beside this interpreter, as a user runs it; else ``-m apirec``."""
-    script = Path(sys.executable).parent / "apirec"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "apirec"]
+def _apirec_command(python: str) -> list[str]:
+    """The console script beside ``python``, as a user runs it; else ``-m apirec``."""
+    script = Path(python).parent / "apirec"
+    return [str(script)] if script.is_file() else [python, "-m", "apirec"]
 
 
 def _small_store(path: Path, n: int = 20) -> None:
@@ -132,17 +140,17 @@ def _small_store(path: Path, n: int = 20) -> None:
             answer(f"question {n_}")
 
 
-def _cli_table(project: Path, runs: int) -> None:
+def _cli_table(project: Path, runs: int, python: str) -> None:
     store = project / "recordings"
     _small_store(store)
-    apirec = _apirec_command()
+    apirec = _apirec_command(python)
     names = ["apirec --help", f"apirec ls DIR ({len(list(store.glob('*.json')))} recordings)"]
     sides = _sides(
         [
             [*apirec, "--help"],
             [*apirec, "ls", str(store)],
-            [sys.executable, "-c", "import apirec"],
-            [sys.executable, "-c", "pass"],
+            [python, "-c", "import apirec"],
+            [python, "-c", "pass"],
         ],
         project,
         runs,
@@ -221,19 +229,34 @@ def main() -> None:
     parser.add_argument(
         "--runs", type=int, default=15, help="rounds, each side once a round (default 15)"
     )
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        metavar="PATH",
+        help="the interpreter of the environment to measure (default: this one)",
+    )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the pytest rows' instructions with valgrind (3 runs a side)",
+    )
     args = parser.parse_args()
+    if args.instructions and not instructions.available():
+        parser.error("--instructions needs valgrind on PATH")
     if args.runs < 1:
         parser.error(f"--runs must be 1 or more (6 or more for a 95% interval), got {args.runs}")
     with tempfile.TemporaryDirectory() as tmp:
-        project = Path(tmp)
+        project = Path(tmp) / "plain"  # beside the configured one, not above it
+        project.mkdir()
         (project / "pytest.ini").write_text("[pytest]\n")
         (project / "test_one.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
-        pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        python = args.python
+        pytest = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
         print("pytest -q with and without the plugin...", file=sys.stderr)
         with_plugin, without = _sides([pytest, [*pytest, "-p", "no:apirec"]], project, args.runs)
         # A project configured as the README teaches: the start-up applies what cannot wait
         # (usage errors, placeholder keys); this run's one test uses no recording.
-        configured = project / "configured"
+        configured = Path(tmp) / "configured"
         configured.mkdir()
         (configured / "pytest.ini").write_text(CONFIGURED_INI)
         (configured / "test_one.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
@@ -241,11 +264,23 @@ def main() -> None:
         set_up, set_up_without = _sides(
             [pytest, [*pytest, "-p", "no:apirec"]], configured, args.runs
         )
+        counted = []
+        if args.instructions:
+            print("counting instructions (valgrind)...", file=sys.stderr)
+            for row, where, baseline in (
+                ("pytest -q, one test", project, without),
+                ("pytest -q, configured", configured, set_up_without),
+            ):
+                ours, theirs = (
+                    instructions.count(argv, where, _env(), 3)
+                    for argv in (pytest, [*pytest, "-p", "no:apirec"])
+                )
+                counted.append((row, instructions.Counted(ours, theirs, baseline.median("cpu"))))
         print("import apirec against its dependencies...", file=sys.stderr)
         imports, deps = _sides(
             [
-                [sys.executable, "-c", "import apirec"],
-                [sys.executable, "-c", "import pydantic, msgpack, xxhash, wrapt"],
+                [python, "-c", "import apirec"],
+                [python, "-c", "import pydantic, msgpack, xxhash, wrapt"],
             ],
             project,
             args.runs,
@@ -258,9 +293,17 @@ def main() -> None:
         ("import", "import apirec", "its 4 dependencies", imports, deps, IMPORT_TARGET_MS),
     ]  # fmt: skip
     report(rows, args.runs)
+    if counted:
+        print(
+            "\ninstructions (valgrind, the median of 3 runs a side) with the plugin against "
+            "-p no:apirec; est. ms: the extra share of the baseline's median CPU time"
+        )
+        print(f"{'row':<24}{instructions.HEADER}")
+        for row, numbers in counted:
+            print(f"{row:<24}{numbers.cells(PLUGIN_TARGET_MS)}")
     with tempfile.TemporaryDirectory() as tmp:
         print("the command line...", file=sys.stderr)
-        _cli_table(Path(tmp), args.runs)
+        _cli_table(Path(tmp), args.runs, args.python)
 
 
 if __name__ == "__main__":

@@ -91,7 +91,6 @@ MODULES_OF_A_RUN_WITHOUT_RECORDINGS = [
     "apirec.record",
     "apirec.record.closing",
     "apirec.record.context",
-    "apirec.record.layers",  # the run's mode: APIREC_MODE, by the one order (stdlib only)
     "apirec.record.lazy_module",
     "apirec.record.modes",
 ]
