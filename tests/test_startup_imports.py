@@ -171,3 +171,27 @@ def test_a_recorder_first_loaded_inside_a_test_is_keyed_by_its_node_id(tmp_path:
     stored = "".join(p.read_text() for p in (tmp_path / "recs").rglob("*.json"))
     assert '"test_own.py::test_own"' in stored  # keyed under the test's node id
     run("replay")  # a miss would fail the test: the replay finds it under the same key
+
+
+def test_a_json_replay_loads_neither_the_msgpack_store_nor_a_toml_reader(tmp_path: Path) -> None:
+    # A miss's diagnosis imported the msgpack store's file name at module level (nine modules
+    # of it), and the savings' price reader tomllib: every run that replayed JSON paid both.
+    code = (
+        REPORT
+        + "import apirec, sys\n"
+        + "@apirec.record\n"
+        + "def answer(q):\n"
+        + "    return {'a': q}\n"
+        + f"with apirec.recording({str(tmp_path)!r}, mode='record'):\n"
+        + "    answer(1)\n"
+        + f"with apirec.recording({str(tmp_path)!r}, mode='replay'):\n"
+        + "    assert answer(1) == {'a': 1}\n"
+        + "print('APIREC-MODULES ' + json.dumps({'apirec': sorted(sys.modules), 'heavy': []}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    loaded = set(_loaded(result.stdout)["apirec"])
+    assert "apirec.record.recording" in loaded  # it did record and replay
+    assert not {m for m in loaded if m.startswith("apirec.stores.msgpack")}
+    assert "tomllib" not in loaded

@@ -19,7 +19,6 @@ from apirec.errors import ApirecError, RecordingNotFound, called
 from apirec.record.record_advice import default_record_command
 from apirec.stores.entry_summary import arguments_of, function_of, test_id_of
 from apirec.stores.json_store import Store
-from apirec.stores.msgpack.writer import FILE_NAME
 
 # A miss reads at most this many files looking for the closest call: bounded on huge stores.
 MAX_SCANNED = 5000
@@ -83,6 +82,9 @@ def other_store_hint(location: str, switch: str | None = None) -> str | None:
     """A miss in one kind of store over a directory that holds the other kind: say so, in the
     spelling of the caller's setting (``switch``, formatted with ``kind``: the pytest plugin's
     option), else as ``recording``'s argument."""
+    # only a miss asks: a run of JSON recordings never loads the msgpack store
+    from apirec.stores.msgpack.writer import FILE_NAME
+
     spelling = switch or 'store="{kind}"'
     path = Path(location)
     try:

@@ -14,7 +14,6 @@ import json
 import math
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +55,8 @@ def load_prices(path: str | Path) -> dict[str, tuple[float, float]]:
 
     apirec ships no prices (they change): the table is yours. A model priced ``gpt-4o`` also
     prices what the provider reports as ``gpt-4o-2024-08-06``."""
+    import tomllib  # only a price table asks
+
     where = Path(path)
     try:
         text = where.read_text(encoding="utf-8")
