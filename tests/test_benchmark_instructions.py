@@ -4,24 +4,18 @@ stand-in ``valgrind`` prints one): no speed is measured or asserted."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import stat
 import sys
-from pathlib import Path
 
 import pytest
 
-INSTRUCTIONS = Path(__file__).parent.parent / "benchmarks" / "instructions.py"
+from .benchmark_helpers import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def instructions():
-    spec = importlib.util.spec_from_file_location("apirec_benchmark_instructions", INSTRUCTIONS)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("instructions.py")
 
 
 def test_the_extra_instructions_cost_the_baselines_time_per_instruction(instructions) -> None:

@@ -5,24 +5,17 @@ target. The runs are made up here: no speed is measured or asserted."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import random
-import sys
-from pathlib import Path
 
 import pytest
 
-PAIRED = Path(__file__).parent.parent / "benchmarks" / "paired.py"
+from .benchmark_helpers import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def paired():
-    spec = importlib.util.spec_from_file_location("apirec_benchmark_paired", PAIRED)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("paired.py")
 
 
 def _binomial_cdf(n: int, k: int) -> float:

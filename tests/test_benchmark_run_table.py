@@ -5,27 +5,15 @@ in ``--json``. The rows are made up here: no speed is measured or asserted."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-RUN = Path(__file__).parent.parent / "benchmarks" / "run.py"
+from .benchmark_helpers import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def run():
     pytest.importorskip("vcr")  # the bench extra: section f's baseline
-    sys.path.insert(0, str(RUN.parent))
-    try:
-        spec = importlib.util.spec_from_file_location("apirec_benchmark_run", RUN)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # dataclasses look their module up
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(RUN.parent))
-    return module
+    return load_benchmark("run.py")
 
 
 @pytest.fixture

@@ -7,31 +7,20 @@ runs made up here: no speed is measured or asserted."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from .benchmark_helpers import load_benchmark
+
 SUITE = Path(__file__).parent.parent / "benchmarks" / "suite.py"
-
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    path_before = list(sys.path)
-    try:
-        spec.loader.exec_module(module)  # it puts benchmarks/ on sys.path for paired.py
-    finally:
-        sys.path[:] = path_before
-    return module
 
 
 @pytest.fixture(scope="module")
 def suite():
-    return _load("apirec_benchmark_suite", SUITE)
+    return load_benchmark("suite.py")
 
 
 def _runs(suite, walls: list[float], rests: list[float] | None = None):
@@ -109,7 +98,7 @@ STARTUP = SUITE.parent / "startup.py"
 
 @pytest.fixture(scope="module")
 def startup():
-    return _load("apirec_benchmark_startup", STARTUP)
+    return load_benchmark("startup.py")
 
 
 def _startup_lines(startup, capsys, plugin, bare) -> tuple[str, list[list[str]]]:

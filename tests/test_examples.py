@@ -9,6 +9,8 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -152,8 +154,12 @@ def _served_url(line: str) -> str:
     return found[0]
 
 
-def test_the_stand_in_listens_on_the_port_it_names_before_it_names_it() -> None:
-    # It printed the port it was given, before binding it; given 0 it printed ":0".
+@contextmanager
+def _stand_in() -> Iterator[str]:
+    """The stand-in API on a port of its own choosing (0), and the URL it says it serves.
+
+    A port probed free here could be taken by a parallel test before the stand-in bound it,
+    and the agent's calls then went to nothing: a flaky CI failure."""
     stand_in = subprocess.Popen(
         [sys.executable, str(EXAMPLES / "stand_ins" / "api.py"), "0"],
         stdout=subprocess.PIPE,
@@ -161,15 +167,21 @@ def test_the_stand_in_listens_on_the_port_it_names_before_it_names_it() -> None:
     )
     try:
         assert stand_in.stdout is not None
-        port = int(_served_url(stand_in.stdout.readline()).rsplit(":", 1)[1])
+        yield _served_url(stand_in.stdout.readline())
+    finally:
+        stand_in.terminate()
+        stand_in.communicate(timeout=10)  # and closes its pipe
+
+
+def test_the_stand_in_listens_on_the_port_it_names_before_it_names_it() -> None:
+    # It printed the port it was given, before binding it; given 0 it printed ":0".
+    with _stand_in() as url:
+        port = int(url.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port), timeout=10) as client:  # no retry
             client.sendall(
                 b"GET /v1/forecast?city=Oslo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
             )
             assert b"Sunny" in client.makefile("rb").read()
-    finally:
-        stand_in.terminate()
-        stand_in.communicate(timeout=10)
 
 
 @pytest.mark.parametrize("mode", ["compare", "live"])
@@ -181,17 +193,7 @@ def test_the_agent_examples_pass_in_compare_and_live_mode(
     # and live mode, the mode "Recordings that stay true" recommends.
     project = tmp_path / name
     shutil.copytree(EXAMPLES / name, project, ignore=shutil.ignore_patterns("__pycache__"))
-    # port 0: the stand-in binds a free port itself and says which once it listens (a port
-    # probed free here could be taken by a parallel test before the stand-in bound it, and the
-    # agent's calls then went to nothing: a flaky CI failure)
-    stand_in = subprocess.Popen(
-        [sys.executable, str(EXAMPLES / "stand_ins" / "api.py"), "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert stand_in.stdout is not None
-        url = _served_url(stand_in.stdout.readline())
+    with _stand_in() as url:
         env = {
             "OPENAI_API_KEY": "sk-example",
             "OPENAI_BASE_URL": f"{url}/v1",
@@ -201,6 +203,3 @@ def test_the_agent_examples_pass_in_compare_and_live_mode(
         done = _run(project, ["-m", "pytest", f"--apirec-mode={mode}"], env)
         assert done.returncode == 0, done.stdout + done.stderr
         assert _recordings(project) == _recordings(EXAMPLES / name)  # nothing written
-    finally:
-        stand_in.terminate()
-        stand_in.communicate(timeout=10)  # and closes its pipe
