@@ -236,3 +236,28 @@ def test_record_if_missing_with_rekey_and_several_matches_records_and_says_so(py
     after = by_test(pytester)
     assert after["test_calc.py::test_one"] == before["test_calc.py::test_one"]
     assert len(after["test_calc.py::test_new"]) == 3
+
+
+LAZY_FIXTURE = """
+import provider
+
+
+def {name}(request):
+    request.getfixturevalue("apirec")  # asked for at setup: the plugin loads after the collection
+    assert provider.add(2, b=3) == {{"sum": 5}}
+"""
+
+
+def test_a_rename_is_named_when_the_test_asks_for_the_fixture_at_run_time(pytester):
+    # The plugin kept its own list of the collected tests, registered when it loaded: here at
+    # the test's setup, after the collection, so the list was empty, the old test's file still
+    # existed, and the miss did not name the renamed test's recording.
+    setup(pytester)
+    pytester.makepyfile(test_calc=LAZY_FIXTURE.format(name="test_old"))
+    pytester.runpytest_subprocess("--apirec-mode=record").assert_outcomes(passed=1)
+    pytester.makepyfile(test_calc=LAZY_FIXTURE.format(name="test_new"))
+    result = pytester.runpytest_subprocess()  # replay; no --apirec-* option: the plugin waits
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*matches the recording of test_calc.py::test_old, a test this run did not collect*"]
+    )

@@ -36,7 +36,15 @@ class Given:
         self.source = source
 
     def __repr__(self) -> str:
-        return f"Given({self.value!r}, {self.source!r})"
+        return f"Given(value={self.value!r}, source={self.source!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Given):
+            return NotImplemented
+        return (self.value, self.source) == (other.value, other.source)
+
+    def __hash__(self) -> int:
+        return hash((self.value, self.source))
 
 
 def first_given(
