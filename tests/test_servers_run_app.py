@@ -53,11 +53,21 @@ import pytest
 UVICORN = str(Path(sys.executable).with_name("uvicorn"))  # the console script
 
 
-@pytest.fixture(scope="session")
-def app_url():
-    with socket.socket() as probe:  # a free port: uvicorn's workers cannot tell theirs
+def _free_port():
+    with socket.socket() as probe:  # uvicorn's workers cannot be handed a bound socket
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return probe.getsockname()[1]
+
+
+def _listens(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def _start(port):
     # the mode is the run's: --apirec-mode reaches the server through APIREC_MODE
     command = [
         sys.executable, "-m", "apirec", "run", "--dir", "server-recordings",
@@ -71,18 +81,32 @@ def app_url():
     # drained all along: a server blocked writing to a full pipe would never listen
     reader = threading.Thread(target=lambda: log.extend(server.stderr), daemon=True)
     reader.start()
+    return server, log, reader
+
+
+@pytest.fixture(scope="session")
+def app_url():
     deadline = time.monotonic() + 180  # a loaded CI machine starts workers slowly
-    try:
-        while True:  # the log line can come before the socket listens (--workers)
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "".join(log)
+    for attempt in range(5):
+        port = _free_port()
+        server, log, reader = _start(port)
+        try:
+            # ours once uvicorn says it runs there (it has bound the port) and the port takes
+            # connections (the line can come first under --workers); another test's server
+            # may take the probed port first: then uvicorn exits, and we try another port
+            while not (f"127.0.0.1:{port}" in "".join(log) and _listens(port)):
+                if server.poll() is not None:
+                    break
+                assert time.monotonic() < deadline, "".join(log)
                 time.sleep(0.05)
-    except BaseException:
-        os.killpg(server.pid, signal.SIGKILL)  # never left running when it did not start
-        raise
+        except BaseException:
+            os.killpg(server.pid, signal.SIGKILL)  # never left running when it did not start
+            raise
+        if server.poll() is None:
+            break
+        reader.join(timeout=10)
+        taken = "address already in use" in "".join(log).lower()
+        assert taken and attempt < 4, "".join(log)
     yield f"http://127.0.0.1:{port}"
     server.terminate()
     code = server.wait(timeout=30)
