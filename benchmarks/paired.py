@@ -168,3 +168,10 @@ def unsure_note(verdicts: Sequence[str]) -> str | None:
     if "unsure" not in verdicts:
         return None
     return "unsure: the interval straddles the target; more runs narrow it (--runs N)"
+
+
+def runs_error(runs: int) -> str | None:
+    """What is wrong with ``--runs N`` (for ``parser.error``), or None."""
+    if runs < 1:
+        return f"--runs must be 1 or more (6 or more for a 95% interval), got {runs}"
+    return None

@@ -502,13 +502,18 @@ class Replays:
               at_most=1.25)  # fmt: skip
 
 
-def building(case: Case) -> Callable[[], Awaitable[int]]:
-    """Merely building a stream's chunks: validating its stored chunk payloads into
-    ``ChatCompletionChunk`` objects, as every replay that hands out fresh chunks must."""
+def _chunks_to_build(case: Case) -> tuple[Callable[[Any], Any], list[Any]]:
+    """The validator of ``ChatCompletionChunk`` and the stored payloads of ``case``'s chunks."""
     from openai.types.chat import ChatCompletionChunk
 
     validate = ChatCompletionChunk.__pydantic_validator__.validate_python
-    payloads = [chunk["__data__"] for chunk in case.recording["response"]["body"]]
+    return validate, [chunk["__data__"] for chunk in case.recording["response"]["body"]]
+
+
+def building(case: Case) -> Callable[[], Awaitable[int]]:
+    """Merely building a stream's chunks: validating its stored chunk payloads into
+    ``ChatCompletionChunk`` objects, as every replay that hands out fresh chunks must."""
+    validate, payloads = _chunks_to_build(case)
 
     async def build() -> int:
         return len([validate(payload) for payload in payloads])
@@ -538,10 +543,7 @@ class _Building:
 def building_async(case: Case) -> Callable[[], Awaitable[int]]:
     """:func:`building`, each chunk handed out by ``async for`` over :class:`_Building`: no
     key, no lookup, no recorder; what an async replay of fresh chunks cannot do without."""
-    from openai.types.chat import ChatCompletionChunk
-
-    validate = ChatCompletionChunk.__pydantic_validator__.validate_python
-    payloads = [chunk["__data__"] for chunk in case.recording["response"]["body"]]
+    validate, payloads = _chunks_to_build(case)
 
     async def build() -> int:
         n = 0

@@ -54,7 +54,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import instructions
-from paired import LEGEND_VERDICT, Interval, explain, paired_interval, unsure_note, verdict
+from paired import (
+    LEGEND_VERDICT,
+    Interval,
+    explain,
+    paired_interval,
+    runs_error,
+    unsure_note,
+    verdict,
+)
 
 PLUGIN_TARGET_MS = 15.0
 # the README's set-up: the SDKs to patch and the mode, in the project's ini
@@ -244,8 +252,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.instructions and not instructions.available():
         parser.error("--instructions needs valgrind on PATH")
-    if args.runs < 1:
-        parser.error(f"--runs must be 1 or more (6 or more for a 95% interval), got {args.runs}")
+    problem = runs_error(args.runs)
+    if problem:
+        parser.error(problem)
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "plain"  # beside the configured one, not above it
         project.mkdir()

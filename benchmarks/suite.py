@@ -58,7 +58,15 @@ from pathlib import Path
 # paired.py lives beside this script; a test loads this file by its path, not as a script
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from paired import LEGEND_VERDICT, Interval, explain, paired_interval, unsure_note, verdict
+from paired import (
+    LEGEND_VERDICT,
+    Interval,
+    explain,
+    paired_interval,
+    runs_error,
+    unsure_note,
+    verdict,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DURATIONS = """\
@@ -575,8 +583,9 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminated)  # cleaned up as on Ctrl-C
     if args.quick and args.runs is not None:
         parser.error("--quick is --runs 3: give one of them")
-    if args.runs is not None and args.runs < 1:
-        parser.error(f"--runs must be 1 or more (6 or more for a 95% interval), got {args.runs}")
+    problem = None if args.runs is None else runs_error(args.runs)
+    if problem:
+        parser.error(problem)
     runs = 3 if args.quick else args.runs or 7
     if args.before:
         BEFORE.append(args.before.resolve())

@@ -16,10 +16,8 @@ import importlib
 from typing import TYPE_CHECKING
 
 from apirec.integrations.key_holders import PLACEHOLDER as PLACEHOLDER
-from apirec.integrations.key_holders import acquire as acquire
-from apirec.integrations.key_holders import release as release
-from apirec.integrations.known import Group as Group
-from apirec.integrations.known import credentials_before_import
+from apirec.integrations.key_holders import acquire, release
+from apirec.integrations.known import Group
 from apirec.record.modes import Mode
 from apirec.record.wrapping import Patch
 
@@ -32,12 +30,6 @@ def groups(module_name: str, sdk: str) -> list[Group]:
     module = importlib.import_module(module_name)
     declared = getattr(module, "credential_variables", None)
     return list(declared(sdk)) if callable(declared) else []
-
-
-def groups_before_import(module_name: str, sdk: str) -> tuple[list[Group], bool]:
-    """The key variables of ``sdk`` known without importing it, and whether more are found
-    once it is imported (:mod:`apirec.integrations.known`'s tables, light)."""
-    return credentials_before_import(module_name, sdk)
 
 
 class Placeholders(Patch):

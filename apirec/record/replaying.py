@@ -100,7 +100,7 @@ class Replaying:
                 return plans()
             if not known:  # the first replay: decode plainly, lending the cached payload
                 return self._once(response["body"])
-            made, value = self._prepare(response["body"])  # replayed again: worth a plan
+            made, value = _preparer(self.settings)(response["body"])  # again: worth a plan
             self._plans[key] = made
             return value
         except DecodeError as e:
@@ -120,12 +120,6 @@ class Replaying:
         with self._lock:
             self._entries[(call.key, slot)] = fresh
         return fresh
-
-    def _prepare(self, body: Any) -> tuple[Plan, Any]:
-        settings = self.settings
-        return prepare(
-            body, trusted_modules=settings.trusted_modules, strict_types=settings.strict_types
-        )
 
     def _replay_stream(
         self,
@@ -162,13 +156,7 @@ class Replaying:
             if first:  # the first replay decodes each chunk plainly, lending the stored ones
                 decode = functools.partial(decode_first, self._once, locate)
                 return replay_stream(chunks, decode, error, async_stream=async_stream, due=due)
-            settings = self.settings
-            make = functools.partial(
-                prepare,
-                trusted_modules=settings.trusted_modules,
-                strict_types=settings.strict_types,
-            )
-            plans = LazyPlans(chunks, make, locate)
+            plans = LazyPlans(chunks, _preparer(self.settings), locate)
             self._plans[(call.key, slot)] = plans
         return replay_stream(plans.plans, operator.call, error, async_stream=async_stream, due=due)
 
@@ -182,6 +170,14 @@ class Replaying:
             self.misses.append(error)
         note_replay_error(error)  # a server sends it back to the test it serves
         return error
+
+
+def _preparer(settings: Settings) -> Callable[[Any], tuple[Plan, Any]]:
+    """:func:`prepare` with the recording's decoding settings; it refers to nothing else of
+    the recording's, so the plans that keep it make no reference cycle."""
+    return functools.partial(
+        prepare, trusted_modules=settings.trusted_modules, strict_types=settings.strict_types
+    )
 
 
 def _where_of(elsewhere: Elsewhere | None, store: Store, key: str, slot: int) -> str:
