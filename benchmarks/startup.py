@@ -54,15 +54,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import instructions
-from paired import (
-    LEGEND_VERDICT,
-    Interval,
-    explain,
-    paired_interval,
-    runs_error,
-    unsure_note,
-    verdict,
-)
+import paired
+from paired import LEGEND_VERDICT, Interval, explain, paired_interval, unsure_note, verdict
 
 PLUGIN_TARGET_MS = 15.0
 # the README's set-up: the SDKs to patch and the mode, in the project's ini
@@ -252,7 +245,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.instructions and not instructions.available():
         parser.error("--instructions needs valgrind on PATH")
-    problem = runs_error(args.runs)
+    problem = paired.runs_error(args.runs)
     if problem:
         parser.error(problem)
     with tempfile.TemporaryDirectory() as tmp:

@@ -58,15 +58,8 @@ from pathlib import Path
 # paired.py lives beside this script; a test loads this file by its path, not as a script
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from paired import (
-    LEGEND_VERDICT,
-    Interval,
-    explain,
-    paired_interval,
-    runs_error,
-    unsure_note,
-    verdict,
-)
+import paired
+from paired import LEGEND_VERDICT, Interval, explain, paired_interval, unsure_note, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 DURATIONS = """\
@@ -583,7 +576,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminated)  # cleaned up as on Ctrl-C
     if args.quick and args.runs is not None:
         parser.error("--quick is --runs 3: give one of them")
-    problem = None if args.runs is None else runs_error(args.runs)
+    problem = None if args.runs is None else paired.runs_error(args.runs)
     if problem:
         parser.error(problem)
     runs = 3 if args.quick else args.runs or 7
