@@ -195,3 +195,80 @@ def test_a_json_replay_loads_neither_the_msgpack_store_nor_a_toml_reader(tmp_pat
     assert "apirec.record.recording" in loaded  # it did record and replay
     assert not {m for m in loaded if m.startswith("apirec.stores.msgpack")}
     assert "tomllib" not in loaded
+
+
+MARKS_APIREC = "import pytest\n\npytest.register_assert_rewrite('apirec')\n"
+REWRITTEN = """
+import json
+import sys
+
+def _rewritten():
+    return sorted(
+        name for name, module in list(sys.modules.items())
+        if name.startswith("apirec") and getattr(module, "__spec__", None) is not None
+        and type(module.__spec__.loader).__name__ == "AssertionRewritingHook"
+    )
+
+def test_recording(tmp_path):
+    import apirec
+
+    @apirec.record
+    def double(x):
+        return x * 2
+
+    with apirec.recording(tmp_path, mode="record"):
+        assert double(2) == 4
+    print()
+    print("REWRITTEN " + json.dumps(_rewritten()))
+
+def test_own_asserts_are_still_rewritten():
+    left, right = [1, 2], [1, 3]
+    assert left == right
+"""
+
+
+def test_apirecs_modules_skip_pytests_assertion_rewriting(tmp_path: Path) -> None:
+    # A regular install marks every module of apirec's distribution for rewriting (its
+    # pytest11 entry point); an editable one, as here, does not, so a plugin given first with
+    # -p marks it as pip's install would. Read through the rewrite hook, a module costs about
+    # eight times a plain import.
+    (tmp_path / "marks_apirec.py").write_text(MARKS_APIREC)
+    (tmp_path / "test_rewrite.py").write_text(REWRITTEN)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-s", "-p", "marks_apirec", "-p", "no:cacheprovider",
+         "-p", "no:xdist"],
+        cwd=tmp_path, capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    out = result.stdout
+    line = next((x for x in out.splitlines() if x.startswith("REWRITTEN")), out + result.stderr)
+    rewritten = json.loads(line.removeprefix("REWRITTEN "))
+    # only what loads before apirec.pytest can unmark the package
+    assert set(rewritten) <= {
+        "apirec",
+        "apirec.errors",
+        "apirec.pytest",
+        "apirec.record",
+        "apirec.record.lazy_module",
+        "apirec.record.modes",
+    }, rewritten
+    assert "apirec.errors" in rewritten  # the -p plugin did mark it: the check above is real
+    # the user's own test file is rewritten as always: pytest explains the failed assert
+    assert "1 failed, 1 passed" in out, out + result.stderr
+    assert "At index 1 diff: 2 != 3" in out
+
+
+def test_no_module_of_apirec_is_named_as_pytest_finds_test_files() -> None:
+    # pytest rewrites any imported module whose file name matches its default python_files,
+    # plugin or not: apirec.record.not_a_test was read through the rewrite hook in every run.
+    import fnmatch
+
+    import apirec
+
+    package = Path(apirec.__file__).parent
+    named_like_tests = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if fnmatch.fnmatch(path.name, "test_*.py") or fnmatch.fnmatch(path.name, "*_test.py")
+    ]
+    assert named_like_tests == []

@@ -24,7 +24,7 @@ from apirec.keys.spec import Keying, KeySpec, Normalizer
 from apirec.record import error_policy
 from apirec.record.context import recording_lookup
 from apirec.record.error_policy import StoreErrors
-from apirec.record.not_a_test import refuse_a_test
+from apirec.record.refused_on_tests import refuse_a_test
 from apirec.record.sequences import parse_repeats
 
 F = TypeVar("F", bound=Callable[..., Any])
