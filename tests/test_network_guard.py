@@ -433,3 +433,50 @@ def test_opening_many_recordings_makes_no_new_wrappers(store_dir):
     for _ in range(50):
         open_one()
     assert network_guard._GUARD.made == made
+
+
+@pytest.fixture
+def without_the_runs_hold(monkeypatch):
+    """This test's holds only: a replay run's hold (this suite's own plugin) set aside."""
+    from apirec.guard import core
+
+    monkeypatch.setattr(core._GUARD, "held", 0)
+    with core._GUARD.lock:
+        core._GUARD._sync()  # what nothing open needs comes out
+    return core
+
+
+def test_held_wrappers_stay_in_inert_and_come_out_at_release(
+    store_dir, own_server, without_the_runs_hold
+):
+    core, (ip, server) = without_the_runs_hold, own_server
+    before = _socket_attributes()
+    core.hold()
+    try:
+        with apirec.recording(store_dir, mode="replay"):
+            wrapped = _socket_attributes()
+        assert wrapped != before
+        assert _socket_attributes() == wrapped  # held: still in once the guard closed
+        talk(ip, server.port)  # inert: nothing guards, the connection passes
+        assert server.accepted == 1
+        with apirec.recording(store_dir, mode="replay"), pytest.raises(apirec.NetworkBlocked):
+            socket.create_connection((ip, server.port), timeout=5)  # and they still guard
+        assert server.accepted == 1
+    finally:
+        core.release()
+    assert _socket_attributes() == before  # restored exactly
+    talk(ip, server.port)
+    assert server.accepted == 2
+
+
+def test_a_release_while_a_guard_is_open_keeps_what_it_needs(
+    store_dir, own_server, without_the_runs_hold
+):
+    core, (ip, server) = without_the_runs_hold, own_server
+    before = _socket_attributes()
+    core.hold()
+    with apirec.recording(store_dir, mode="replay"):
+        core.release()
+        with pytest.raises(apirec.NetworkBlocked):
+            socket.create_connection((ip, server.port), timeout=5)
+    assert _socket_attributes() == before

@@ -219,3 +219,31 @@ def test_a_run_leaves_the_socket_layer_as_it_found_it(pytester, own_address, arg
     before = _socket_attributes()
     pytester.runpytest(*args)  # in this process: its guard comes and goes here
     assert _socket_attributes() == before
+
+
+WRAPPED_AT_THE_END = """
+import socket
+import pytest
+
+def _wrapped():
+    return bool(getattr(socket.socket.connect, "__apirec_guard__", False))
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    print(f"\\nat the session's end: {_wrapped()}")
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    print(f"after the run: {_wrapped()}")
+"""
+
+
+@pytest.mark.parametrize(("mode", "held"), [("replay", True), ("record", False)])
+def test_a_replay_run_keeps_the_guards_wrappers_in_until_it_ends(pytester, mode, held):
+    # put in and taken out around each test cost more than they check while inert
+    setup(pytester)
+    pytester.makeconftest(WRAPPED_AT_THE_END)
+    pytester.makepyfile(test_two="def test_one():\n    pass\n\ndef test_two():\n    pass\n")
+    result = pytester.runpytest_subprocess("-s", f"--apirec-mode={mode}")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([f"at the session's end: {held}", "after the run: False"])

@@ -8,6 +8,9 @@ address lookup (``getaddrinfo``, ``gethostbyname(_ex)``, ``gethostbyaddr``, ``ge
 so not even a DNS query leaves. Unix domain sockets and other families are never touched.
 The wrappers go in when the first guard opens and come out, restoring exactly what was there,
 when the last one closes; nothing is wrapped otherwise, so decorated calls never pay for it.
+While held (:func:`hold`: the pytest plugin, for a replay run, whose every test observes and
+most open a recording) they stay in once in, doing nothing while no guard or observer is open,
+and come out at :func:`release`.
 
 Which connections pass, judged at the moment of the connect, the lookup or the send:
 
@@ -98,6 +101,7 @@ class _Guard:
         self.report: Callable[[NetworkBlocked], None] = lambda error: None
         self.listeners: tuple[Callable[[NetworkBlocked], None], ...] = ()
         self.level = 0  # what is installed: 0 nothing, 1 what observers need, 2 everything
+        self.held = 0  # holds (hold()): what is installed stays until the last is released
         self.installed: dict[tuple[int, str], tuple[Any, str, object, object]] = {}
         # the last wrapper made for each target, reused while the same original is there (no
         # growth per open); each is marked, to recognise one left under another tool's patch
@@ -127,13 +131,19 @@ class _Guard:
     # -- the patches ---------------------------------------------------------------------------
 
     def _sync(self) -> None:
-        """Install what the guards and observers need, remove the rest (under the lock)."""
-        level = 2 if self.guards else 1 if self.observers else 0
+        """Install what the guards and observers need, remove the rest unless held (under
+        the lock)."""
+        needed = 2 if self.guards else 1 if self.observers else 0
+        self.active = needed > 0
+        if needed < 2:
+            self.resolved.clear()
+            self.resolved_ports.clear()
+            self.lookup_names.clear()
+        level = max(needed, self.level) if self.held else needed
         if level == self.level:
-            return  # a nested guard: nothing to change
+            return  # a nested guard, or held: nothing to change
         self.level = level
         wanted = _LEVELS[level]
-        self.active = bool(wanted)
         keep = _KEYS[level]
         for target in [t for t in self.installed if t not in keep][::-1]:
             self._remove(target)
@@ -152,10 +162,6 @@ class _Guard:
                 made[key] = pair = (current, wrapper)
             installed[key] = (owner, name, owner.__dict__.get(name, _MISSING), pair[1])
             setattr(owner, name, pair[1])
-        if level < 2:
-            self.resolved.clear()
-            self.resolved_ports.clear()
-            self.lookup_names.clear()
 
     def _remove(self, target: tuple[int, str]) -> None:
         owner, name, saved, wrapper = self.installed.pop(target)
@@ -296,6 +302,21 @@ def watch() -> list[NetworkBlocked]:
 def unwatch(seen: list[NetworkBlocked]) -> None:
     with _GUARD.lock:
         _GUARD.watchers = tuple(w for w in _GUARD.watchers if w is not seen)
+
+
+def hold() -> None:
+    """Leave the wrappers in once they went in, inert while nothing guards or observes, until
+    :func:`release`: for a run that opens and closes guards test after test, putting them in
+    and taking them out each time costs more than the checks they make while inert."""
+    with _GUARD.lock:
+        _GUARD.held += 1
+
+
+def release() -> None:
+    """End a :func:`hold`: with no hold left, what no guard or observer needs comes out."""
+    with _GUARD.lock:
+        _GUARD.held = max(0, _GUARD.held - 1)
+        _GUARD._sync()
 
 
 def observe() -> list[tuple[str, Any]]:

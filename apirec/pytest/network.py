@@ -177,6 +177,19 @@ class NetworkHooks:
         self.state = state
         self.replays = replays  # the run's mode is replay
         self.in_chain = in_chain
+        self.holds = False
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # every test of a replay run observes (or guards) and most open a recording: the
+        # guard's wrappers stay in from the first test on instead of going in and out per test
+        if self.replays and session.config.stash[OPTIONS].level != "off":
+            guard.hold()
+            self.holds = True
+
+    def pytest_unconfigure(self) -> None:
+        if self.holds:
+            self.holds = False
+            guard.release()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
