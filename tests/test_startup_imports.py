@@ -272,3 +272,32 @@ def test_no_module_of_apirec_is_named_as_pytest_finds_test_files() -> None:
         if fnmatch.fnmatch(path.name, "test_*.py") or fnmatch.fnmatch(path.name, "*_test.py")
     ]
     assert named_like_tests == []
+
+
+RECORDED_THROUGH_THE_FIXTURE = """
+import apirec
+
+@apirec.record
+def answer(q):
+    return {"a": q}
+
+def test_answer(apirec):
+    assert answer(1) == {"a": 1}
+"""
+
+
+def test_a_json_run_of_the_plugin_loads_neither_the_msgpack_nor_the_remote_store(
+    tmp_path: Path,
+) -> None:
+    # the plugin's advice and usage modules imported the msgpack store's file name, and the
+    # settings, the store and the remote options the remote store's modules, in every run
+    (tmp_path / "test_answer.py").write_text(RECORDED_THROUGH_THE_FIXTURE)
+    env = {n: v for n, v in os.environ.items() if not n.startswith("APIREC_")}
+    recorded = _loaded_by_a_run(tmp_path, {**env, "APIREC_MODE": "record"})
+    replayed = _loaded_by_a_run(tmp_path, {**env, "APIREC_MODE": "replay"})
+    for loaded in (recorded, replayed):
+        assert "apirec.record.recording" in loaded["apirec"]  # it did use a recording
+        stores = {m for m in loaded["apirec"] if m.startswith("apirec.stores.")}
+        assert not {
+            m for m in stores if m.startswith(("apirec.stores.msgpack", "apirec.stores.remote"))
+        }

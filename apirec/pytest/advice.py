@@ -18,7 +18,6 @@ import pytest
 
 from apirec.pytest import invocation, servers
 from apirec.record.record_advice import command_with
-from apirec.stores.msgpack.writer import FILE_NAME as MSGPACK_FILE
 
 
 def configure(config: pytest.Config) -> None:
@@ -49,6 +48,10 @@ def record_command(item: pytest.Item, mode: str, *, marker_sets_mode: bool) -> s
 def store_option(item: pytest.Item, path: Path) -> str:
     """The store option a pasted record command needs: the directory's msgpack store, else
     the command line's choice (without it, a record run writes JSON beside the store)."""
+    # here, not at the top: the plugin imports this module, and a JSON run never needs the
+    # msgpack store (its package loads its nine modules)
+    from apirec.stores.msgpack.writer import FILE_NAME as MSGPACK_FILE
+
     try:
         holds_msgpack = (path / MSGPACK_FILE).is_file()
     except OSError:

@@ -12,7 +12,6 @@ import pytest
 
 from apirec.errors import InvalidStore
 from apirec.record.layers import first_given
-from apirec.stores.remote.objects import check_remote
 
 MARKER_OPTIONS = ("remote", "remote_options")
 _GIVEN = pytest.StashKey[str | None]()  # the command line's or the ini's URL, as given
@@ -23,6 +22,8 @@ def _checked(value: Any, options: Any, source: str) -> str | None:
         return None
     if value == "":
         return ""
+    from apirec.stores.remote.objects import check_remote  # only a run with a remote loads it
+
     try:
         check_remote(value, options)
     except InvalidStore as e:

@@ -52,8 +52,6 @@ from apirec.gate.detect import scrub_text
 from apirec.pytest.git_head import head_commit
 from apirec.pytest.session import SessionState
 from apirec.pytest.suite import narrowing_options
-from apirec.pytest.usage_objects import referenced_objects
-from apirec.stores.msgpack.writer import FILE_NAME
 
 FORMAT = 1
 WIRE_KEY = "apirec-usage"
@@ -149,6 +147,11 @@ class UsageHooks:
         write_report(self.path, self.report())
 
     def report(self) -> dict[str, Any]:
+        # here, not at the top: only --apirec-usage runs read stores this way (the msgpack
+        # store's package is nine modules)
+        from apirec.pytest.usage_objects import referenced_objects
+        from apirec.stores.msgpack.writer import FILE_NAME
+
         root = self.config.rootpath
         stores: dict[str, str] = {}
         used: dict[str, dict[str, list[int]]] = {}

@@ -10,7 +10,6 @@ from apirec.gate.rules import NO_RULES, Rules
 from apirec.keys.spec import Keying, KeySpec
 from apirec.record.settings import Settings
 from apirec.stores.json_store import JsonStore, Store
-from apirec.stores.remote.payloads import RemotePayloads
 
 
 @dataclass
@@ -99,6 +98,8 @@ class KeyState:
 def open_store(settings: Settings) -> Store:
     remote = None
     if settings.remote is not None:  # obstore is imported when the first object is
+        from apirec.stores.remote.payloads import RemotePayloads
+
         remote = RemotePayloads.open(settings.remote, settings.path, settings.remote_options)
     if settings.store == "msgpack":
         from apirec.stores.msgpack.store import MsgpackStore

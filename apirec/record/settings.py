@@ -28,8 +28,6 @@ from apirec.record.pacing import parse_replay_timing
 from apirec.record.record_advice import MODE_ARGUMENT, argument_site
 from apirec.record.sequences import layered as layered_repeats
 from apirec.record.sequences import parse_repeats
-from apirec.stores.remote.hosts import remote_endpoints, remote_hosts
-from apirec.stores.remote.objects import check_remote
 from apirec.streams.finishing import DEFAULT_REST_CHUNKS, DEFAULT_REST_SECONDS
 
 STORE_KINDS = ("json", "msgpack")
@@ -124,6 +122,10 @@ class Settings:
         allowed = self.allow_hosts
         endpoints: list[tuple[str, int]] = []
         if self.remote is not None:
+            # only a recording with a remote store loads its modules
+            from apirec.stores.remote.hosts import remote_endpoints, remote_hosts
+            from apirec.stores.remote.objects import check_remote
+
             check_remote(self.remote, self.remote_options)
             # a replay may fetch its payloads (issue 22): the remote's own hosts, no others;
             # a server it names (an endpoint, an https copy) on its own port only: on

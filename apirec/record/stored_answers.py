@@ -36,7 +36,6 @@ from apirec.record.transient_notes import TransientNotes
 from apirec.stores.json_store import Entry, Store
 from apirec.stores.ledger import LEDGER
 from apirec.stores.metadata import stamp
-from apirec.stores.remote.objects import is_read_only, read_only_refusal
 
 _STORING = (Mode.RECORD, Mode.RECORD_IF_MISSING)
 
@@ -172,11 +171,15 @@ class Answers(Replaying, Missing):
     ) -> None:
         """``call`` goes to the real function (see :meth:`settle`), holding ``held``."""
         remote = self.settings.remote
-        if remote is not None and self.mode in _STORING and is_read_only(remote):
-            if held is not None:
-                held[0].release(held[1])
-            self.abandon(call)  # never made: nothing spent, nothing half-written
-            raise read_only_refusal(remote, call.function)
+        if remote is not None and self.mode in _STORING:
+            # the remote store's modules load with the first recording that has one
+            from apirec.stores.remote.objects import is_read_only, read_only_refusal
+
+            if is_read_only(remote):
+                if held is not None:
+                    held[0].release(held[1])
+                self.abandon(call)  # never made: nothing spent, nothing half-written
+                raise read_only_refusal(remote, call.function)
         if held is None:
             budget = budget_of(self.settings.extra)  # its own, else the run's: read at the call
             if budget is not None:

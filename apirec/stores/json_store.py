@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apirec.errors import StoreError
 from apirec.gate.rules import NO_RULES, Rules
@@ -33,8 +34,10 @@ from apirec.stores.blob_files import (
 from apirec.stores.files import clean_temp_files, read_regular_file, same_file, write_temp
 from apirec.stores.files import io_error as _io_error
 from apirec.stores.json_format import Entry, check_entry, dumps, parse, stored_form
-from apirec.stores.remote.payloads import RemotePayloads
 from apirec.stores.store_interface import Store
+
+if TYPE_CHECKING:  # a remote store's modules load with the first recording that has one
+    from apirec.stores.remote.payloads import RemotePayloads
 
 __all__ = ["Entry", "JsonStore", "Store", "check_entry", "dumps", "parse"]
 
