@@ -175,7 +175,7 @@ class Settings:
             raise TypeError(f"block_network must be True, False or None, not {block_network!r}")
         age, action = layered(max_age, on_expired)
         return cls(
-            path=Path(path),
+            path=path if isinstance(path, Path) else Path(path),
             mode=resolve_mode(mode),
             store=store,
             trusted_modules=tuple(trusted_modules),

@@ -32,7 +32,7 @@ def read_regular_file(path: str | Path) -> bytes:
         return f.read()
 
 
-def clean_temp_files(tmp_dir: Path, *, grace: float = 600.0) -> None:
+def clean_temp_files(tmp_dir: str | os.PathLike[str], *, grace: float = 600.0) -> None:
     """Remove temporary files left by writers that died: their process is gone, or they are old.
 
     Names are ``<pid>-<host>-<random>.tmp``. A pid means nothing on another host (or in another
@@ -45,7 +45,7 @@ def clean_temp_files(tmp_dir: Path, *, grace: float = 600.0) -> None:
     now = time.time()
     here = host_tag()
     for name in names:
-        path = tmp_dir / name
+        path = Path(tmp_dir, name)
         parts = name.split("-")
         local = len(parts) < 3 or parts[1] == here
         try:

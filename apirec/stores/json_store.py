@@ -59,13 +59,17 @@ class JsonStore:
     def __init__(
         self, path: str | os.PathLike[str], *, remote: RemotePayloads | None = None
     ) -> None:
-        self.root = Path(path)
+        # a recording opens its store once per test: a Path it is given is not parsed again
+        self.root = path if isinstance(path, Path) else Path(path)
         self.location = str(self.root)
         self._thread_lock = threading.Lock()
-        self._blobs = BlobFiles(self.root)
         self.remote = remote  # remote=: large payloads (bodies too) go to object storage
         # Leftovers of writers that died; this directory holds only those, so it stays small.
-        clean_temp_files(self.root / TMP_DIR)
+        clean_temp_files(os.path.join(self.location, TMP_DIR))
+
+    @functools.cached_property
+    def _blobs(self) -> BlobFiles:
+        return BlobFiles(self.root)
 
     def file(self, key: str, index: int) -> Path:
         return self.root / (f"{key}.json" if index == 0 else f"{key}.{index}.json")
