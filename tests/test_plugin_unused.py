@@ -177,3 +177,40 @@ def test_the_hint_names_the_flag_that_lists_them_after_q(pytester, recorded):
     result.stdout.fnmatch_lines(["*3 stored recordings no test used (*; -vv lists them)"])
     result = pytester.runpytest("-q", "-vv")
     result.stdout.fnmatch_lines(["  unused: *test_b.py::test_other_file*"])
+
+
+MANY = """
+import pytest, provider
+
+@pytest.mark.parametrize("n", range(40))
+def test_many(apirec, n):
+    provider.add(n)
+"""
+
+COUNTS_READS = """
+from apirec.stores.json_store import JsonStore
+
+read = JsonStore.read
+reads = []
+
+def counted(self, key, index, **kwargs):
+    reads.append(key)
+    return read(self, key, index, **kwargs)
+
+JsonStore.read = counted
+
+def pytest_unconfigure(config):
+    print(f"recordings read whole: {len(reads)}")
+"""
+
+
+def test_a_run_of_one_test_does_not_read_the_other_tests_recordings_whole(pytester):
+    # finding the unused recordings of the tests that ran: the others' are passed over by
+    # the test id their files begin with (a run of one test read every file of the store)
+    setup(pytester)
+    pytester.makepyfile(test_many=MANY)
+    pytester.runpytest_subprocess("--apirec-mode=record").assert_outcomes(passed=40)
+    pytester.makeconftest(COUNTS_READS)
+    result = pytester.runpytest_subprocess("-s", "test_many.py::test_many[7]")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["recordings read whole: 1"])  # its own call's answer

@@ -137,3 +137,75 @@ def test_entries_lists_every_recording(store_dir):
     store.write("a", entry(2))
     store.write("b", entry(3))
     assert [(k, i) for k, i, _ in store.entries()] == [("a", 0), ("a", 1), ("b", 0)]
+
+
+def _as_rglob_lists(root):
+    """What entries() listed when it was ``rglob("*.json")`` over the whole tree."""
+    import re
+    from pathlib import Path
+
+    name = re.compile(r"^(?P<key>[^.]+?)(?:\.(?P<index>[1-9][0-9]*))?\.json$")
+    found = []
+    for path in Path(root).rglob("*.json"):
+        m = name.match(path.name)
+        if m and TMP_DIR not in path.parts:
+            found.append((m["key"], int(m["index"] or 0), str(path)))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("where", ["absolute", "relative", "dot"])
+def test_entries_lists_what_a_walk_of_the_whole_tree_finds(store_dir, tmp_path, monkeypatch, where):
+    # the top level is listed without a Path per file; below it, rglob's rules still hold
+    store = JsonStore(store_dir)
+    store.write("a", entry(1))
+    store.write("a", entry(2))
+    (store_dir / "sub" / "deeper").mkdir(parents=True)
+    (store_dir / "sub" / "c.json").write_text("{}")
+    (store_dir / "sub" / "deeper" / "d.2.json").write_text("{}")
+    (store_dir / "dir.json").mkdir()  # a directory named like a recording: rglob lists it
+    (store_dir / "dir.json" / "e.json").write_text("{}")
+    (store_dir / TMP_DIR).mkdir(exist_ok=True)
+    (store_dir / TMP_DIR / "f.json").write_text("{}")  # a writer's temp file: never listed
+    (store_dir / "notes.txt").write_text("")
+    (store_dir / "not.a.recording.json").write_text("{}")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "g.json").write_text("{}")
+    (store_dir / "linked").symlink_to(elsewhere)  # a linked directory is not walked into
+    (store_dir / "h.json").symlink_to(elsewhere / "g.json")  # a linked file is listed
+    root = {"absolute": store_dir, "relative": store_dir.relative_to(tmp_path), "dot": "."}[where]
+    monkeypatch.chdir(tmp_path if where == "relative" else store_dir)
+    listed = list(JsonStore(root).entries())
+    assert listed == _as_rglob_lists(root)
+    assert {k for k, _, _ in listed} == {"a", "c", "d", "dir", "e", "h"}
+
+
+@pytest.mark.parametrize(
+    ("head", "hint"),
+    [
+        (b'{\n  "test_id": "t.py::test_a",\n  "request": {}', "t.py::test_a"),
+        (b'{"test_id":"t.py::test[\\"q\\"]"}', 't.py::test["q"]'),  # escapes decoded
+        ('{"test_id": "t.py::test[é]", "x": 1'.encode(), "t.py::test[é]"),
+        (b'{"test_id": null, "request": {"test_id": "t.py::t"}}', None),  # only the whole file
+        (b'{"request": {}, "test_id": "t.py::test_a"}', None),  # not the first field
+        (b'{"test_id": "t.py::test_a', None),  # cut short: no end of the value
+        (b'{"test_id": "t.py::test_a"', None),  # nor what follows it
+        (b'{"test_id": 3, "x": 1}', None),
+        (b'[{"test_id": "t.py::test_a"}]', None),
+        (b'{"test_id": "bad \\x escape", "x": 1}', None),
+    ],
+)
+def test_the_owner_hint_is_the_test_id_a_file_starts_with(head, hint):
+    from apirec.stores.json_format import leading_test_id
+
+    assert leading_test_id(head) == hint
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_the_owner_hint_reads_only_a_regular_files_head(store_dir):
+    store = JsonStore(store_dir)
+    store.write("a", {**entry(1), "test_id": "t.py::test_a"})
+    assert store.owner_hint("a", 0) == "t.py::test_a"
+    assert store.owner_hint("missing", 0) is None
+    os.mkfifo(store_dir / "fifo.json")  # a FIFO would never end: refused, no hint
+    assert store.owner_hint("fifo", 0) is None

@@ -127,7 +127,8 @@ def judge_deferred(
     for (location, kind), tests in by_store.items():
         try:
             store = open_store(Settings(path=Path(location), store=kind))
-            index = owned(store, _Played(location, used, open_too=False))
+            asked = {node_id for node_id, _ in tests}
+            index = owned(store, _Played(location, used, open_too=False), of=asked)
         except ApirecError:
             continue
         for node_id, played in tests:

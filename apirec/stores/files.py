@@ -20,16 +20,25 @@ from apirec.errors import StoreError
 _COARSE_CLOCK = 5
 
 
-def read_regular_file(path: str | Path) -> bytes:
-    """The bytes of ``path``, refusing anything but a regular file: a recording from a pull
-    request may be a symlink to ``/dev/zero`` or a FIFO, which would never end."""
+def read_regular_file(path: str | Path, limit: int = -1) -> bytes:
+    """The bytes of ``path`` (at most its first ``limit``, if given), refusing anything but a
+    regular file: a recording from a pull request may be a symlink to ``/dev/zero`` or a FIFO,
+    which would never end. Plain ``os`` calls: a replay reads a file per call."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as f:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a directory" if stat.S_ISDIR(mode) else "a device, FIFO or socket"
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a device, FIFO or socket"
             raise StoreError(f"{path}: is {kind}, not a recording", path=str(path))
-        return f.read()
+        if limit >= 0:
+            return os.read(fd, limit)
+        chunks, size = [], info.st_size + 1  # one read, and one that finds the end
+        while chunk := os.read(fd, size):
+            chunks.append(chunk)
+            size = 65536  # it grew since fstat: read on
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def clean_temp_files(tmp_dir: str | os.PathLike[str], *, grace: float = 600.0) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -122,3 +123,21 @@ def parse(raw: bytes, where: str) -> Entry:
     except (UnicodeDecodeError, RecursionError, ValueError) as e:
         raise StoreError(f"{where}: not valid JSON ({type(e).__name__}: {e})", path=where) from None
     return check_entry(entry, where)
+
+
+# a recording that starts with its test id, as apirec and the seeds' recorder write them
+_LEADING_TEST_ID = re.compile(rb'\A\s*\{\s*"test_id"\s*:\s*("(?:[^"\\\x00-\x1f]|\\.)*")\s*[,}]')
+
+
+def leading_test_id(head: bytes) -> str | None:
+    """The test id a recording's first bytes name as its first field, or None when they do not
+    (another first field, a null test id, cut short): then only the whole file tells. A file
+    with ``test_id`` twice names the last one, so this is only a hint of the owner."""
+    found = _LEADING_TEST_ID.match(head)
+    if found is None:
+        return None
+    try:
+        value = json.loads(found[1])
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
