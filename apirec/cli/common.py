@@ -23,7 +23,8 @@ from apirec.errors import StoreError, command
 from apirec.stores import blobs
 from apirec.stores.blob_files import DIR as BLOBS_DIR
 from apirec.stores.entry_summary import EntryInfo, info
-from apirec.stores.json_store import _FILE_RE, Entry, parse
+from apirec.stores.json_listing import FILE_RE
+from apirec.stores.json_store import Entry, parse
 
 # Directories never searched for recordings (hidden ones such as .venv, .git and apirec's own
 # .apirec-tmp are skipped too), so `apirec ls` from a project root stays quick and quiet.
@@ -53,7 +54,7 @@ class Loaded:
 
 
 def key_of(path: Path) -> tuple[str, int]:
-    m = _FILE_RE.match(path.name)
+    m = FILE_RE.match(path.name)
     if m is None:
         return path.stem, 0
     return m["key"], int(m["index"] or 0)

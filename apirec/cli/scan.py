@@ -35,7 +35,7 @@ from apirec.errors import StoreError
 from apirec.gate.detect import find_spans
 from apirec.gate.walk import findings
 from apirec.stores import blobs
-from apirec.stores.json_store import TMP_DIR
+from apirec.stores.json_listing import TMP_DIR
 from apirec.stores.msgpack.store import FILE_NAME
 
 TEXT_SUFFIXES = (".yaml", ".yml", ".txt", ".jsonl")

@@ -42,7 +42,8 @@ from apirec.codec.model_state import STATE
 from apirec.codec.type_resolution import REGISTRY, Unresolvable, _trusted, resolve
 from apirec.errors import DecodeError, StoreError, command
 from apirec.stores.blob_files import BlobFiles, recordings_beside
-from apirec.stores.json_store import _FILE_RE, Entry
+from apirec.stores.json_listing import FILE_RE
+from apirec.stores.json_store import Entry
 
 
 def type_names(value: Any) -> Iterator[str]:
@@ -168,7 +169,7 @@ def json_holes(paths: list[Path], report: Report) -> None:
     """Sequences of the JSON store (``key.json``, ``key.1.json``, ...) with a hole."""
     slots: dict[tuple[Path, str], list[int]] = {}
     for path in paths:
-        m = _FILE_RE.match(path.name)
+        m = FILE_RE.match(path.name)
         if m:
             slots.setdefault((path.parent, m["key"]), []).append(int(m["index"] or 0))
     for (parent, key), found in sorted(slots.items()):

@@ -39,14 +39,14 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from apirec.errors import ApirecError, NetworkBlocked
 from apirec.guard.addresses import IPAddress, address_of, is_local, port_number
 from apirec.guard.sockets import CONNECT, OBSERVE, SEND
 
 if TYPE_CHECKING:  # the rules come with the recordings that guard: every run loads this module
-    from apirec.guard.hosts import HostRules, RecordedHosts
+    from apirec.guard.guarded import Guarded
 
 _MISSING = object()
 _OURS = "__apirec_guard__"
@@ -57,34 +57,6 @@ _LEVELS = tuple(
 )
 _KEYS = tuple(frozenset(target[0] for target in level) for level in _LEVELS)
 _KEEP = 100  # blocked attempts kept per list for the report (a retry loop must not grow it)
-
-
-class GuardSettings(Protocol):
-    """What the guard reads of a recording's settings (``apirec.record.settings.Settings``)."""
-
-    @property
-    def path(self) -> Any: ...
-
-    @property
-    def host_rules(self) -> HostRules: ...
-
-    @property
-    def block_network(self) -> bool | None: ...
-
-    @property
-    def guards_network(self) -> bool: ...
-
-
-class Guarded(Protocol):
-    """What the guard needs of a recording (``Recording`` is one) or of the run's guard."""
-
-    @property
-    def settings(self) -> GuardSettings: ...
-
-    @property
-    def blocked(self) -> list[NetworkBlocked]: ...
-
-    def recorded_hosts(self) -> RecordedHosts: ...
 
 
 class _Guard:

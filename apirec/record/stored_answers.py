@@ -49,8 +49,7 @@ class Answers(Replaying, Missing):
         self.stats = Stats()
         self.used: set[tuple[str, int]] = set()
         self.test_ids: set[str] = set()  # the tests its calls were keyed under
-        # (event, function, key) per call, in order: for reports and the demo
-        self.journal: list[tuple[str, str, str]] = []
+        self.journal: list[tuple[str, str, str]] = []  # (event, function, key) per call
         # record mode replaces only answers written before this moment (see begin())
         self.started = time.time()
         self._store: Store | None = None
@@ -64,7 +63,6 @@ class Answers(Replaying, Missing):
         self._lock = lock  # the recording's: one lock for all its books
         self.refused = False  # a call came but could not be keyed (since begin())
         self.misses, self.read_errors = [], []  # (typed in Missing)
-        # None unless max_age is set
         self._expiry = Expiry.of(settings.max_age, settings.on_expired, self.mode, settings.extra)
         # (key, call index) -> slot of an expired answer this call records again
         self._renewing: dict[tuple[str, int], int] = {}
@@ -172,14 +170,13 @@ class Answers(Replaying, Missing):
         """``call`` goes to the real function (see :meth:`settle`), holding ``held``."""
         remote = self.settings.remote
         if remote is not None and self.mode in _STORING:
-            # the remote store's modules load with the first recording that has one
-            from apirec.stores.remote.objects import is_read_only, read_only_refusal
+            from apirec.stores.remote import objects  # loaded only by a recording with a remote
 
-            if is_read_only(remote):
+            if objects.is_read_only(remote):
                 if held is not None:
                     held[0].release(held[1])
                 self.abandon(call)  # never made: nothing spent, nothing half-written
-                raise read_only_refusal(remote, call.function)
+                raise objects.read_only_refusal(remote, call.function)
         if held is None:
             budget = budget_of(self.settings.extra)  # its own, else the run's: read at the call
             if budget is not None:

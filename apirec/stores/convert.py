@@ -29,7 +29,8 @@ from apirec.gate.placeholders import TYPE
 from apirec.stores import blobs
 from apirec.stores.blob_files import BlobFiles
 from apirec.stores.gated import gated, gated_bytes
-from apirec.stores.json_store import _FILE_RE, TMP_DIR, Entry, dumps, parse
+from apirec.stores.json_listing import FILE_RE, TMP_DIR
+from apirec.stores.json_store import Entry, dumps, parse
 from apirec.stores.msgpack.store import MsgpackStore
 from apirec.stores.msgpack.writer import (
     FILE_NAME,
@@ -160,7 +161,7 @@ def _json_record(root: Path, path: Path, held: _Payloads) -> Record:
     """One JSON file as a record of the msgpack store, read when the writer comes to it."""
     rel = path.relative_to(root)
     name = rel.as_posix()
-    m = _FILE_RE.match(name) if len(rel.parts) == 1 else None
+    m = FILE_RE.match(name) if len(rel.parts) == 1 else None
     # files the JSON store never looks up keep their path as key, so lookups miss them too
     key, index = (m["key"], int(m["index"] or 0)) if m else (name, 0)
     stored_name: str | bytes | None = None if name == default_name(key, index) else name

@@ -15,7 +15,6 @@ import contextlib
 import errno
 import functools
 import os
-import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -33,28 +32,19 @@ from apirec.stores.blob_files import (
 )
 from apirec.stores.files import clean_temp_files, read_regular_file, same_file, write_temp
 from apirec.stores.files import io_error as _io_error
-from apirec.stores.json_format import (
-    Entry,
-    check_entry,
-    dumps,
-    leading_test_id,
-    parse,
-    stored_form,
-)
+from apirec.stores.json_format import Entry, check_entry, dumps, parse, stored_form
+from apirec.stores.json_listing import FILE_RE, TMP_DIR, listed, owner_hint
 from apirec.stores.store_interface import Store
 
 if TYPE_CHECKING:  # a remote store's modules load with the first recording that has one
     from apirec.stores.remote.payloads import RemotePayloads
 
-__all__ = ["Entry", "JsonStore", "Store", "check_entry", "dumps", "parse"]
+__all__ = ["TMP_DIR", "Entry", "JsonStore", "Store", "check_entry", "dumps", "parse"]
 
 if sys.platform != "win32":
     import fcntl
 
-TMP_DIR = ".apirec-tmp"
 _ATTEMPTS = 5  # at making, locking and writing into the temp directory, which tidy may remove
-_HEAD = 4096  # bytes of a file read for its owner's test id (owner_hint)
-_FILE_RE = re.compile(r"^(?P<key>[^.]+?)(?:\.(?P<index>[1-9][0-9]*))?\.json$")
 
 # what Path.exists() takes for "no such file" (pathlib's _IGNORED_ERRNOS)
 _NOT_THERE = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
@@ -115,13 +105,8 @@ class JsonStore:
         return self._parse(raw, path) if resolve_blobs else parse(raw, path)
 
     def owner_hint(self, key: str, index: int) -> str | None:
-        """The test id a recording's file names first, read from its first 4 KB: a hint for
-        books that skip the recordings of tests they do not judge without reading them whole
-        (None: unknown, read the file)."""
-        try:
-            return leading_test_id(read_regular_file(self._name(key, index), _HEAD))
-        except (OSError, StoreError):
-            return None
+        """The test id a recording's file names first (:func:`json_listing.owner_hint`)."""
+        return owner_hint(self._name(key, index))
 
     def _parse(self, raw: bytes, where: str) -> Entry:
         entry = parse(raw, where)
@@ -234,7 +219,7 @@ class JsonStore:
             raise _io_error(self.root, "read", e) from None
         found = []
         for name in names:
-            m = _FILE_RE.match(name)
+            m = FILE_RE.match(name)
             if m is not None and m["key"] == key:
                 found.append(int(m["index"] or 0))
         return found
@@ -325,24 +310,8 @@ class JsonStore:
                 raise _io_error(path, "replaced", e) from None
 
     def entries(self) -> Iterator[tuple[str, int, str]]:
-        """Every recording file as ``(key, index, path)``, sorted; lists the directory, and
-        its subdirectories as ``rglob("*.json")`` would (not through symbolic links)."""
-        found = []
-        try:
-            listing = os.scandir(self.location)
-        except OSError:  # not a directory, gone, unreadable
-            return
-        with listing:  # the top level without a Path per file: a store may hold thousands
-            for entry in listing:
-                m = _FILE_RE.match(entry.name)
-                if m:
-                    found.append((m["key"], int(m["index"] or 0), self._prefix + entry.name))
-                if entry.name != TMP_DIR and _real_directory(entry):
-                    for path in Path(entry.path).rglob("*.json"):
-                        m = _FILE_RE.match(path.name)
-                        if m and TMP_DIR not in path.parts:
-                            found.append((m["key"], int(m["index"] or 0), str(path)))
-        yield from sorted(found)
+        """Every recording file as ``(key, index, path)``, sorted (:func:`json_listing.listed`)."""
+        yield from sorted(listed(self.location, self._prefix))
 
     def _tmp_dir(self, target: Path) -> Path:
         tmp_dir = self.root / TMP_DIR
@@ -420,10 +389,3 @@ class JsonStore:
             pass  # not empty: in use
         finally:
             os.close(fd)
-
-
-def _real_directory(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir(follow_symlinks=False)
-    except OSError:
-        return False
