@@ -214,3 +214,50 @@ def test_a_run_of_one_test_does_not_read_the_other_tests_recordings_whole(pytest
     result = pytester.runpytest_subprocess("-s", "test_many.py::test_many[7]")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["recordings read whole: 1"])  # its own call's answer
+
+
+TWO_OWNERS_TESTS = """
+import os, provider
+
+def test_one(apirec):
+    if os.environ.get("PHASE") != "later":
+        provider.add(1)
+        provider.add(2)
+    else:
+        provider.add(1)
+
+def test_other(apirec):
+    provider.add(3)
+"""
+
+
+@pytest.mark.parametrize("prefix", ["", '"test_id": "test_x.py::test_other",\n  '])
+def test_a_file_naming_two_owners_is_judged_by_the_one_every_reader_sees(
+    pytester, monkeypatch, prefix
+):
+    # json (and msgspec) keep the last "test_id": every reader of the store takes the file
+    # for test_one's. The hint takes the first and passes over it: test_one ran alone, did
+    # not use it, and before it was found unused (and pruned with --apirec-prune).
+    setup(pytester)
+    pytester.makepyfile(test_x=TWO_OWNERS_TESTS)
+    monkeypatch.setenv("PHASE", "record")
+    pytester.runpytest("--apirec-mode=record").assert_outcomes(passed=2)
+    unused = None
+    for path in (pytester.path / "recordings").glob("*.json"):
+        entry = json.loads(path.read_text())
+        if entry["request"]["args"] == {"a": 2}:
+            unused = path
+    assert unused is not None
+    text = unused.read_text()
+    assert text.startswith('{\n  "test_id": "test_x.py::test_one"')
+    unused.write_text("{\n  " + prefix + text[len("{\n  ") :])
+    assert json.loads(unused.read_text())["test_id"] == "test_x.py::test_one"
+    monkeypatch.setenv("PHASE", "later")
+    # its answer is unplayed: test_one's, by every reader (the deferred book, without strict)
+    strict = pytester.runpytest_subprocess("test_x.py::test_one", "-v")
+    strict.stdout.fnmatch_lines(
+        ["*unplayed: test_x.py::test_one: 1 answer of demo.add() unplayed*"]
+    )
+    result = pytester.runpytest_subprocess("test_x.py::test_one", "--apirec-prune", "-vv")
+    result.assert_outcomes(passed=1)
+    assert not unused.exists(), result.stdout.str()

@@ -193,6 +193,9 @@ def test_entries_lists_what_a_walk_of_the_whole_tree_finds(store_dir, tmp_path, 
         (b'{"test_id": 3, "x": 1}', None),
         (b'[{"test_id": "t.py::test_a"}]', None),
         (b'{"test_id": "bad \\x escape", "x": 1}', None),
+        (b'{"test_id": "t.py::a", "test_id": "t.py::b"}', None),  # a reader takes the last
+        (b'{"test_id": "t.py::a", "request": {"body": {"test_id": 1}}}', None),  # or nested
+        (b'{"test_id": "t.py::a", "note": "a \\"test_id\\" in a string"}', "t.py::a"),
     ],
 )
 def test_the_owner_hint_is_the_test_id_a_file_starts_with(head, hint):

@@ -112,7 +112,10 @@ class _Guard:
             self.resolved_ports.clear()
             self.lookup_names.clear()
         level = max(needed, self.level) if self.held else needed
-        if level == self.level:
+        # held wrappers something put back what was under (monkeypatch's undo, a tool's
+        # teardown): wrapped again over what is there now, as a fresh install would
+        displaced = self.held and needed > 0 and self._forget_displaced()
+        if level == self.level and not displaced:
             return  # a nested guard, or held: nothing to change
         self.level = level
         wanted = _LEVELS[level]
@@ -135,6 +138,12 @@ class _Guard:
             installed[key] = (owner, name, owner.__dict__.get(name, _MISSING), pair[1])
             setattr(owner, name, pair[1])
 
+    def _forget_displaced(self) -> bool:
+        gone = [k for k, (o, n, _, w) in self.installed.items() if o.__dict__.get(n) is not w]
+        for key in gone:
+            del self.installed[key]  # not restored: what is there now is someone else's
+        return bool(gone)
+
     def _remove(self, target: tuple[int, str]) -> None:
         owner, name, saved, wrapper = self.installed.pop(target)
         if owner.__dict__.get(name) is not wrapper:
@@ -149,7 +158,8 @@ class _Guard:
     def check(self, host: str, port: int | str | None, action: str) -> None:
         guards = self.guards
         if not guards:
-            if self.observers and action != "send" and not is_local(host):
+            # observers hear of connections only (lookups are wrapped only while held)
+            if self.observers and action == "connect" and not is_local(host):
                 self._observe(host, port)
             return
         local = is_local(host)

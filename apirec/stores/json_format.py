@@ -129,12 +129,13 @@ def parse(raw: bytes, where: str) -> Entry:
 _LEADING_TEST_ID = re.compile(rb'\A\s*\{\s*"test_id"\s*:\s*("(?:[^"\\\x00-\x1f]|\\.)*")\s*[,}]')
 
 
-def leading_test_id(head: bytes) -> str | None:
-    """The test id a recording's first bytes name as its first field, or None when they do not
-    (another first field, a null test id, cut short): then only the whole file tells. A file
-    with ``test_id`` twice names the last one, so this is only a hint of the owner."""
-    found = _LEADING_TEST_ID.match(head)
-    if found is None:
+def leading_test_id(raw: bytes) -> str | None:
+    """The test id a recording names as its first field, or None when it does not (another
+    first field, a null test id) or may name another one further on: a second
+    ``"test_id"`` anywhere (a duplicate key, which a JSON reader takes instead; a nested one)
+    leaves it to the whole file's parse."""
+    found = _LEADING_TEST_ID.match(raw)
+    if found is None or raw.count(b'"test_id"') != 1:
         return None
     try:
         value = json.loads(found[1])

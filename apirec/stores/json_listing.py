@@ -2,8 +2,8 @@
 
 :func:`listed` finds every recording file (``<key>.json``, ``<key>.<n>.json``) as
 ``rglob("*.json")`` would, the top level without a ``Path`` per file: a store may hold
-thousands. :func:`owner_hint` reads the test id a file names first from its first bytes, so
-a run of a few tests can pass over the other tests' recordings without parsing them.
+thousands. :func:`owner_hint` finds the test id a file names first without parsing the file,
+so a run of a few tests can pass over the other tests' recordings.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from apirec.stores.json_format import leading_test_id
 
 TMP_DIR = ".apirec-tmp"  # writers' temporary files: never a recording
 FILE_RE = re.compile(r"^(?P<key>[^.]+?)(?:\.(?P<index>[1-9][0-9]*))?\.json$")
-_HEAD = 4096  # bytes of a file read for its owner's test id
 
 
 def listed(location: str, prefix: str) -> list[tuple[str, int, str]]:
@@ -44,11 +43,11 @@ def listed(location: str, prefix: str) -> list[tuple[str, int, str]]:
 
 
 def owner_hint(path: str) -> str | None:
-    """The test id the file at ``path`` names as its first field, from its first 4 KB: a hint
-    for books that skip the recordings of tests they do not judge (None: unknown, read the
-    whole file; a regular file only, as every read of a recording)."""
+    """The test id the file at ``path`` names as its only ``test_id``, its first field: a
+    hint for books that skip the recordings of tests they do not judge, read without parsing
+    the file (None: unknown, parse it; a regular file only, as every read of a recording)."""
     try:
-        return leading_test_id(read_regular_file(path, _HEAD))
+        return leading_test_id(read_regular_file(path))
     except (OSError, StoreError):
         return None
 
