@@ -54,6 +54,9 @@ def order_rank(n: int, confidence: float = CONFIDENCE) -> int:
     return k
 
 
+MIN_ROUNDS_JUDGED = 3  # fewer: the widest interval covers the median at most half the time
+
+
 def coverage(n: int, k: int) -> float:
     """The exact coverage of ``[d_(k), d_(n - k + 1)]``: ``1 - 2 P(Binomial(n, 1/2) <= k - 1)``."""
     return float(1 - 2 * _tail(n, k - 1))
@@ -122,7 +125,11 @@ def paired_interval(
 
 def verdict(interval: Interval, target: float) -> str:
     """``met`` when the whole interval is at or below the target, ``NO`` when the whole of it
-    is above, else ``unsure``: the interval straddles the target, and more runs narrow it."""
+    is above, else ``unsure``: the interval straddles the target, and more runs narrow it.
+    Under 3 rounds the interval holds the median with at most 50% (one round: a point, 0%):
+    no verdict but ``unsure``."""
+    if interval.n < MIN_ROUNDS_JUDGED:
+        return "unsure"
     if interval.high <= target:
         return "met"
     if interval.low > target:

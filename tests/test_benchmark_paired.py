@@ -125,6 +125,15 @@ def test_the_verdict_judges_the_whole_interval_against_the_target(paired, low, h
     assert paired.verdict(interval, 15.0) == expected
 
 
+@pytest.mark.parametrize("n", [1, 2])
+def test_under_three_rounds_there_is_no_verdict(paired, n):
+    # one round's interval is a point (coverage 0%), two rounds' covers the median half the
+    # time: startup.py --runs 1 printed "met" from a single pair of runs
+    interval = paired.median_interval([1.0, 2.0][:n])
+    assert paired.verdict(interval, 15.0) == "unsure"
+    assert paired.verdict(paired.median_interval([1.0, 2.0, 3.0]), 15.0) == "met"
+
+
 def test_unsure_adds_a_line_saying_more_runs_narrow_it(paired):
     assert "more runs narrow it" in paired.unsure_note(["met", "unsure"])
     assert paired.unsure_note(["met", "NO", ""]) is None
