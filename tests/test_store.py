@@ -212,3 +212,19 @@ def test_the_owner_hint_reads_only_a_regular_files_head(store_dir):
     assert store.owner_hint("missing", 0) is None
     os.mkfifo(store_dir / "fifo.json")  # a FIFO would never end: refused, no hint
     assert store.owner_hint("fifo", 0) is None
+
+
+def test_a_store_that_cannot_be_listed_is_not_taken_for_an_empty_one(store_dir, monkeypatch):
+    # out of file descriptors (EMFILE) is an error, not "no recordings": rglob raised it too
+    import errno
+
+    store = JsonStore(store_dir)
+    store.write("a", entry(1))
+    assert list(JsonStore(store_dir / "missing").entries()) == []  # no store yet: nothing
+
+    def out_of_descriptors(path):
+        raise OSError(errno.EMFILE, "Too many open files", path)
+
+    monkeypatch.setattr(os, "scandir", out_of_descriptors)
+    with pytest.raises(OSError, match="Too many open files"):
+        list(store.entries())

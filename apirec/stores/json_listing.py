@@ -8,6 +8,7 @@ so a run of a few tests can pass over the other tests' recordings.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from pathlib import Path
@@ -17,6 +18,9 @@ from apirec.stores.files import read_regular_file
 from apirec.stores.json_format import leading_test_id
 
 TMP_DIR = ".apirec-tmp"  # writers' temporary files: never a recording
+# what a walk of a missing or unreadable directory took for "nothing there" (Path.is_dir and
+# rglob); any other error is raised, not taken for an empty store
+_NOTHING_LISTED = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP, errno.EACCES, errno.EPERM)
 FILE_RE = re.compile(r"^(?P<key>[^.]+?)(?:\.(?P<index>[1-9][0-9]*))?\.json$")
 
 
@@ -27,8 +31,11 @@ def listed(location: str, prefix: str) -> list[tuple[str, int, str]]:
     found: list[tuple[str, int, str]] = []
     try:
         listing = os.scandir(location)
-    except OSError:  # not a directory, gone, unreadable
-        return found
+    except OSError as e:
+        if e.errno in _NOTHING_LISTED:  # gone, not a directory, unreadable: as rglob did
+            return found
+        raise  # out of descriptors, an I/O error: not an empty store
+
     with listing:
         for entry in listing:
             m = FILE_RE.match(entry.name)
