@@ -217,7 +217,13 @@ def test_a_signal_closes_the_recording_and_the_status_is_the_programs(
 ) -> None:
     where = tmp_path / "recordings"
     server = OpenAIServer().start()
-    proc = start("record", where, "stream-hang", "one two three", url=server.base_url)
+    # A test run started in the background by a non-interactive shell (`pytest ... &`)
+    # ignores SIGINT, and so would every program it starts: this one must not.
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = start("record", where, "stream-hang", "one two three", url=server.base_url)
+    finally:
+        signal.signal(signal.SIGINT, ignored)
     try:
         seen = _wait_for(proc, "waiting")
         assert "first" in seen[0]
