@@ -242,3 +242,31 @@ def test_a_monkeypatch_in_one_test_does_not_unguard_the_next(pytester):
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*NetworkBlocked: apirec blocked looking up 'api.example.com'*"])
+
+
+REFUSED = """
+import socket
+
+def _closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+def test_refused():
+    with socket.socket() as s:
+        s.connect(("127.0.0.1", _closed_port()))  # the line the traceback must end at
+"""
+
+
+@pytest.mark.parametrize("args", [[], ["--apirec-block-network=all"]])
+def test_a_failed_connection_ends_its_traceback_in_the_test_not_in_apirec(pytester, args):
+    # a project that never uses apirec still runs through the guard's wrappers: their frames
+    # are hidden, as pytest hides its own
+    setup(pytester)
+    pytester.makepyfile(test_refused=REFUSED)
+    result = pytester.runpytest_subprocess("--tb=long", *args)
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "ConnectionRefusedError" in out
+    assert "the line the traceback must end at" in out
+    assert "apirec/guard" not in out, out

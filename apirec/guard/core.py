@@ -156,6 +156,7 @@ class _Guard:
     # -- the decision --------------------------------------------------------------------------
 
     def check(self, host: str, port: int | str | None, action: str) -> None:
+        __tracebackhide__ = True  # a blocked call's traceback ends at the caller's line
         guards = self.guards
         if not guards:
             # observers hear of connections only (lookups are wrapped only while held)

@@ -14,6 +14,9 @@ httpcore call them through the class, so a class attribute is what every path me
 
 Each wrapper asks the guard's state first and does nothing more while it has nothing to do,
 so one left in place under another tool's patch is harmless.
+
+Every wrapper and check sets ``__tracebackhide__``: under pytest, a connection that fails (or
+is blocked) ends its traceback at the caller's line, not in apirec's frames.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ def _host_port(address: Any) -> tuple[str, Any] | None:
 
 
 def _check_address(state: GuardState, sock: socket.socket, address: Any, action: str) -> None:
+    __tracebackhide__ = True
     if sock.family in INET:
         found = _host_port(address)
         if found is not None:
@@ -63,6 +67,7 @@ def _check_address(state: GuardState, sock: socket.socket, address: Any, action:
 
 
 def _check_peer(state: GuardState, sock: socket.socket) -> None:
+    __tracebackhide__ = True
     if sock.family in INET:
         try:
             peer = sock.getpeername()
@@ -83,6 +88,7 @@ def _check_peer(state: GuardState, sock: socket.socket) -> None:
 def _wrap_connect(state: GuardState, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def connect(self: socket.socket, address: Any) -> Any:
+        __tracebackhide__ = True
         if state.active:
             _check_address(state, self, address, "connect")
         return original(self, address)
@@ -93,6 +99,7 @@ def _wrap_connect(state: GuardState, original: Callable[..., Any]) -> Callable[.
 def _wrap_sendto(state: GuardState, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def sendto(self: socket.socket, data: Any, *rest: Any) -> Any:
+        __tracebackhide__ = True
         if state.guards and rest:
             _check_address(state, self, rest[-1], "send")  # sendto(data, [flags,] address)
         return original(self, data, *rest)
@@ -103,6 +110,7 @@ def _wrap_sendto(state: GuardState, original: Callable[..., Any]) -> Callable[..
 def _wrap_sendmsg(state: GuardState, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def sendmsg(self: socket.socket, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
         if state.guards:
             address = args[3] if len(args) > 3 else kwargs.get("address")
             if address is not None:
@@ -119,6 +127,7 @@ def _wrap_send(state: GuardState, original: Callable[..., Any]) -> Callable[...,
 
     @functools.wraps(original)
     def send(self: socket.socket, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
         if state.guards:
             _check_peer(state, self)
         return original(self, *args, **kwargs)
@@ -133,6 +142,7 @@ def _name_of(host: Any) -> str:
 def _wrap_getaddrinfo(state: GuardState, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
         if not state.active or host is None:
             return original(host, port, *args, **kwargs)
         name = _name_of(host)
@@ -152,6 +162,7 @@ def _wrap_gethostbyname(state: GuardState, original: Callable[..., Any]) -> Call
 
     @functools.wraps(original)
     def gethostbyname(host: Any) -> Any:
+        __tracebackhide__ = True
         if not state.active:
             return original(host)
         name = _name_of(host)
@@ -170,6 +181,7 @@ def _wrap_gethostbyaddr(state: GuardState, original: Callable[..., Any]) -> Call
 
     @functools.wraps(original)
     def gethostbyaddr(host: Any) -> Any:
+        __tracebackhide__ = True
         if state.active:
             state.check(_name_of(host).partition("%")[0], None, "resolve")
         return original(host)
@@ -180,6 +192,7 @@ def _wrap_gethostbyaddr(state: GuardState, original: Callable[..., Any]) -> Call
 def _wrap_getnameinfo(state: GuardState, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def getnameinfo(sockaddr: Any, flags: int) -> Any:
+        __tracebackhide__ = True
         if state.active and not flags & socket.NI_NUMERICHOST:
             found = _host_port(sockaddr)
             if found is not None:
