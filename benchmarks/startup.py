@@ -129,22 +129,29 @@ def _apirec_command(python: str) -> list[str]:
     return [str(script)] if script.is_file() else [python, "-m", "apirec"]
 
 
-def _small_store(path: Path, n: int = 20) -> None:
-    """``n`` JSON recordings made by the recorder: chat-sized answers, in one directory."""
-    import apirec
+_SMALL_STORE = """
+import sys
+import apirec
 
-    @apirec.record
-    def answer(question: str) -> dict[str, object]:
-        return {"id": f"chatcmpl-{question}", "content": "A short answer. " * 20, "tokens": 60}
+@apirec.record
+def answer(question):
+    return {"id": f"chatcmpl-{question}", "content": "A short answer. " * 20, "tokens": 60}
 
-    with apirec.recording(path, mode="record"):
-        for n_ in range(n):
-            answer(f"question {n_}")
+with apirec.recording(sys.argv[1], mode="record"):
+    for n in range(int(sys.argv[2])):
+        answer(f"question {n}")
+"""
+
+
+def _small_store(path: Path, python: str, n: int = 20) -> None:
+    """``n`` JSON recordings made by the recorder of ``python`` (the environment measured,
+    which this script's own Python may not have apirec in): chat-sized answers."""
+    subprocess.run([python, "-c", _SMALL_STORE, str(path), str(n)], check=True)
 
 
 def _cli_table(project: Path, runs: int, python: str) -> None:
     store = project / "recordings"
-    _small_store(store)
+    _small_store(store, python)
     apirec = _apirec_command(python)
     names = ["apirec --help", f"apirec ls DIR ({len(list(store.glob('*.json')))} recordings)"]
     sides = _sides(

@@ -556,7 +556,9 @@ def main() -> None:
         epilog=DURATIONS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--tests", type=int, default=300)
+    parser.add_argument(
+        "--tests", type=int, default=300, help="tests in the generated suite (default 300)"
+    )
     parser.add_argument(
         "--runs",
         type=int,

@@ -149,3 +149,13 @@ def test_the_command_line_table_pairs_each_command_with_the_same_rounds_import(s
     assert help_row.split()[2:] == ["110.0", "+10.0", "-10.0..+30.0", "1.10x", "5.50x",
                                     "61.0", "+11.0", "+10.0..+12.0"]  # fmt: skip
     assert "too few for 95%" in out
+
+
+def test_startups_store_is_made_by_the_python_measured_not_this_one(startup, tmp_path, monkeypatch):
+    # --python PATH measures another environment, maybe the only one with apirec in it: the
+    # command line's store of 20 recordings was made by importing apirec here, and crashed
+    import sys
+
+    monkeypatch.setitem(sys.modules, "apirec", None)  # no apirec in this interpreter
+    startup._small_store(tmp_path / "recordings", sys.executable)  # another one has it
+    assert len(list((tmp_path / "recordings").glob("*.json"))) == 20
