@@ -44,20 +44,6 @@ def test_b_a_replay_recording_still_guards(tmp_path):
 """
 
 
-@pytest.mark.parametrize("args", [[], ["--apirec-block-network=all"]])
-def test_guard_is_back_in_the_next_test_after_a_tool_restored_socket(pytester, args):
-    # before the hold, every test put the wrappers in afresh over whatever was there
-    setup(pytester)
-    pytester.makeconftest(STUB_CONFTEST)
-    pytester.makepyfile(test_restore=RESTORES_THEN_CONNECTS)
-    result = pytester.runpytest_subprocess(*args)
-    result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(
-        ["*NetworkBlocked: apirec blocked a connection to 203.0.113.7:443*"]
-    )
-    assert "the stub connect" not in result.stdout.str()
-
-
 RUN_WIDE = """
 import socket
 import pytest
@@ -73,11 +59,20 @@ def test_b_outside_any_recording():
 """
 
 
-def test_run_wide_guard_is_back_after_a_tool_restored_socket(pytester):
+@pytest.mark.parametrize(
+    ("tests", "args"),
+    [
+        (RESTORES_THEN_CONNECTS, []),
+        (RESTORES_THEN_CONNECTS, ["--apirec-block-network=all"]),
+        (RUN_WIDE, ["--apirec-block-network=all"]),  # outside any recording: the run's guard
+    ],
+)
+def test_the_guard_is_back_in_the_next_test_after_a_tool_restored_socket(pytester, tests, args):
+    # before the hold, every test put the wrappers in afresh over whatever was there
     setup(pytester)
     pytester.makeconftest(STUB_CONFTEST)
-    pytester.makepyfile(test_restore=RUN_WIDE)
-    result = pytester.runpytest_subprocess("--apirec-block-network=all")
+    pytester.makepyfile(test_restore=tests)
+    result = pytester.runpytest_subprocess(*args)
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         ["*NetworkBlocked: apirec blocked a connection to 203.0.113.7:443*"]
