@@ -301,3 +301,23 @@ def test_a_json_run_of_the_plugin_loads_neither_the_msgpack_nor_the_remote_store
         assert not {
             m for m in stores if m.startswith(("apirec.stores.msgpack", "apirec.stores.remote"))
         }
+
+
+def test_a_configured_run_that_imports_the_sdk_finds_its_keys_without_the_recorder(
+    tmp_path: Path,
+) -> None:
+    # README's setup (apirec_integrations = openai) and a test module that imports openai,
+    # no test using a recording: the keys openai's classes name besides OPENAI_API_KEY were
+    # found through the integration module, which loaded the recorder (71 apirec modules)
+    (tmp_path / "pytest.ini").write_text("[pytest]\napirec_integrations = openai\n")
+    (tmp_path / "test_one.py").write_text(
+        "import os\nimport openai\n\ndef test_one():\n"
+        "    assert os.environ['AZURE_OPENAI_API_KEY'] == 'apirec-replay-placeholder'\n"
+    )
+    env = {
+        n: v for n, v in os.environ.items() if not n.startswith(("APIREC_", "OPENAI_", "AZURE_"))
+    }
+    loaded = set(_loaded_by_a_run(tmp_path, env)["apirec"])
+    assert "apirec.integrations.stainless_keys" in loaded  # the keys were found
+    assert not {m for m in loaded if m.startswith(("apirec.record.recording", "apirec.codec"))}
+    assert "apirec.integrations.stainless" not in loaded

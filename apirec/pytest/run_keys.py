@@ -44,10 +44,13 @@ def hold(config: pytest.Config, names: tuple[str, ...]) -> None:
 
 
 def _hold(held: list[str], sdk: str) -> None:
-    from apirec.integrations import credentials  # the SDK is imported: so is the recorder
+    # the SDK is imported; only a generated one waits for it (credentials_before_import), and
+    # its keys are found in its own classes by a light scan: not by its integration module,
+    # which would load the recorder into a run that may use no recording
+    from apirec.integrations.stainless_keys import credential_variables
 
     try:
-        held += key_holders.acquire(credentials.groups(module_for(sdk), sdk))
+        held += key_holders.acquire(credential_variables(sdk))
     except Exception as e:  # never the user's import's error: their replay says what is wrong
         warnings.warn(
             f"apirec: could not set placeholder API keys for {sdk!r} ({e}); a client built "
