@@ -261,3 +261,31 @@ def test_a_file_naming_two_owners_is_judged_by_the_one_every_reader_sees(
     result = pytester.runpytest_subprocess("test_x.py::test_one", "--apirec-prune", "-vv")
     result.assert_outcomes(passed=1)
     assert not unused.exists(), result.stdout.str()
+
+
+COUNTS_HINTS = """
+from apirec.stores import json_listing, json_store
+
+hint = json_listing.owner_hint
+hints = []
+
+def counted(path):
+    hints.append(path)
+    return hint(path)
+
+json_store.owner_hint = counted
+
+def pytest_unconfigure(config):
+    print(f"owner hints read: {len(hints)}")
+"""
+
+
+def test_the_session_ends_books_read_each_other_recording_once(pytester):
+    # the unplayed book, then the unused one: each read every other test's file (twice)
+    setup(pytester)
+    pytester.makepyfile(test_many=MANY)
+    pytester.runpytest_subprocess("--apirec-mode=record").assert_outcomes(passed=40)
+    pytester.makeconftest(COUNTS_HINTS)
+    result = pytester.runpytest_subprocess("-s", "test_many.py::test_many[7]")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["owner hints read: 39"])  # the other tests' files, once

@@ -342,7 +342,8 @@ class SessionHooks:
         written = sys.modules.get("apirec.stores.msgpack.session_index")
         if written is not None:
             written.update_indexes()
-        sequences.judge_deferred(self.config, self.state.used, self.state.unplayed)
+        state = self.state
+        sequences.judge_deferred(self.config, state.used, state.unplayed, state.owner_hints)
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:  # an xdist worker: the controller decides
             workeroutput["apirec"] = self.state.to_wire()

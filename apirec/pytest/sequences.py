@@ -114,7 +114,10 @@ def judge(
 
 
 def judge_deferred(
-    config: pytest.Config, used: set[tuple[str, str, int]], found: dict[str, list[Unplayed]]
+    config: pytest.Config,
+    used: set[tuple[str, str, int]],
+    found: dict[str, list[Unplayed]],
+    hints: dict[str, str | None] | None = None,
 ) -> None:
     """As the session ends: note in ``found`` the answers each test judged later left
     unplayed; each store is read once, the answers the run played (``used``) left out."""
@@ -128,7 +131,7 @@ def judge_deferred(
         try:
             store = open_store(Settings(path=Path(location), store=kind))
             asked = {node_id for node_id, _ in tests}
-            index = owned(store, _Played(location, used, open_too=False), of=asked)
+            index = owned(store, _Played(location, used, open_too=False), of=asked, hints=hints)
         except ApirecError:
             continue
         for node_id, played in tests:

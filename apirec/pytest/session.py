@@ -79,8 +79,9 @@ class SessionState:
     # node id -> the answers it left unplayed (apirec.pytest.sequences); prune drops those it
     # deletes
     unplayed: dict[str, list[Unplayed]] = field(default_factory=dict)
-    # (working directory or "", path) -> the real path it named: see location_of
-    _locations: dict[tuple[str, str], str] = field(default_factory=dict)
+    _locations: dict[tuple[str, str], str] = field(default_factory=dict)  # see location_of
+    # file -> its owner hint, shared by the session end's unplayed and unused books
+    owner_hints: dict[str, str | None] = field(default_factory=dict)
 
     def location_of(self, path: Path) -> str:
         """``str(path.resolve())``, how the books name a store, without a walk over each
@@ -199,10 +200,9 @@ class SessionState:
             if index <= highest_used.get(key, -1):
                 continue
             if isinstance(store, JsonStore):
-                # a run of a few tests in a large store: the recordings of the others are
-                # passed over by their first bytes, not read whole (a hint: only skipping
-                # trusts it, every recording judged unused is read whole below)
-                hint = store.owner_hint(key, index)
+                # the other tests' recordings are passed over unparsed: only skipping trusts
+                # the hint, every recording judged unused is parsed below
+                hint = store.owner_hint(key, index, self.owner_hints)
                 if (
                     hint is not None
                     and hint not in tests

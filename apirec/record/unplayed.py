@@ -39,19 +39,23 @@ Owned = dict[str, list[tuple[str, str, int, str]]]
 
 
 def owned(
-    store: Store, played: Container[tuple[str, int]] = (), of: Container[str] | None = None
+    store: Store,
+    played: Container[tuple[str, int]] = (),
+    of: Container[str] | None = None,
+    hints: dict[str, str | None] | None = None,
 ) -> Owned:
     """Every answer in ``store`` that belongs to a test, by test id (reads each file once;
     a file that cannot be read is left to ``apirec verify``), less those in ``played``:
     played answers are never unplayed, so their files need no reading. With ``of``, only the
     tests it holds are asked about: a JSON file whose first field names another test is
-    passed over by its first bytes (a run of a few tests in a large store)."""
+    passed over unparsed (a run of a few tests in a large store; ``hints``: the owners
+    already found, by file name)."""
     found: Owned = defaultdict(list)
     for key, slot, path in store.entries():
         if (key, slot) in played:
             continue
         if of is not None and isinstance(store, JsonStore):
-            hint = store.owner_hint(key, slot)
+            hint = store.owner_hint(key, slot, hints)
             if hint is not None and hint not in of:
                 continue
         try:

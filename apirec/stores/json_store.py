@@ -104,9 +104,18 @@ class JsonStore:
             raise _io_error(Path(path), "read", e) from None
         return self._parse(raw, path) if resolve_blobs else parse(raw, path)
 
-    def owner_hint(self, key: str, index: int) -> str | None:
-        """The test id a recording's file names first (:func:`json_listing.owner_hint`)."""
-        return owner_hint(self._name(key, index))
+    def owner_hint(
+        self, key: str, index: int, memo: dict[str, str | None] | None = None
+    ) -> str | None:
+        """The test id a recording's file names first (:func:`json_listing.owner_hint`),
+        kept in ``memo`` by file name for the next book that asks (the session's end)."""
+        name = self._name(key, index)
+        if memo is not None and name in memo:
+            return memo[name]
+        hint = owner_hint(name)
+        if memo is not None:
+            memo[name] = hint
+        return hint
 
     def _parse(self, raw: bytes, where: str) -> Entry:
         entry = parse(raw, where)
