@@ -187,35 +187,6 @@ def test_many(apirec, n):
     provider.add(n)
 """
 
-COUNTS_READS = """
-from apirec.stores.json_store import JsonStore
-
-read = JsonStore.read
-reads = []
-
-def counted(self, key, index, **kwargs):
-    reads.append(key)
-    return read(self, key, index, **kwargs)
-
-JsonStore.read = counted
-
-def pytest_unconfigure(config):
-    print(f"recordings read whole: {len(reads)}")
-"""
-
-
-def test_a_run_of_one_test_does_not_read_the_other_tests_recordings_whole(pytester):
-    # finding the unused recordings of the tests that ran: the others' are passed over by
-    # the test id their files begin with (a run of one test read every file of the store)
-    setup(pytester)
-    pytester.makepyfile(test_many=MANY)
-    pytester.runpytest_subprocess("--apirec-mode=record").assert_outcomes(passed=40)
-    pytester.makeconftest(COUNTS_READS)
-    result = pytester.runpytest_subprocess("-s", "test_many.py::test_many[7]")
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["recordings read whole: 1"])  # its own call's answer
-
-
 TWO_OWNERS_TESTS = """
 import os, provider
 
@@ -263,29 +234,38 @@ def test_a_file_naming_two_owners_is_judged_by_the_one_every_reader_sees(
     assert not unused.exists(), result.stdout.str()
 
 
-COUNTS_HINTS = """
+COUNTS = """
 from apirec.stores import json_listing, json_store
+from apirec.stores.json_store import JsonStore
 
-hint = json_listing.owner_hint
-hints = []
+read, hint = JsonStore.read, json_listing.owner_hint
+reads, hints = [], []
 
-def counted(path):
+def counted_read(self, key, index, **kwargs):
+    reads.append(key)
+    return read(self, key, index, **kwargs)
+
+def counted_hint(path):
     hints.append(path)
     return hint(path)
 
-json_store.owner_hint = counted
+JsonStore.read = counted_read
+json_store.owner_hint = counted_hint
 
 def pytest_unconfigure(config):
-    print(f"owner hints read: {len(hints)}")
+    print(f"recordings parsed: {len(reads)}, owner hints read: {len(hints)}")
 """
 
 
-def test_the_session_ends_books_read_each_other_recording_once(pytester):
-    # the unplayed book, then the unused one: each read every other test's file (twice)
+def test_a_run_of_one_test_reads_the_others_recordings_once_and_parses_none(pytester):
+    # finding the unused and unplayed recordings of the tests that ran: the others' are
+    # passed over by the test id their files begin with, each file read once for both books
+    # (a run of one test parsed every file of the store, twice)
     setup(pytester)
     pytester.makepyfile(test_many=MANY)
     pytester.runpytest_subprocess("--apirec-mode=record").assert_outcomes(passed=40)
-    pytester.makeconftest(COUNTS_HINTS)
+    pytester.makeconftest(COUNTS)
     result = pytester.runpytest_subprocess("-s", "test_many.py::test_many[7]")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["owner hints read: 39"])  # the other tests' files, once
+    # its own call's answer parsed; the 39 other tests' files read once
+    result.stdout.fnmatch_lines(["recordings parsed: 1, owner hints read: 39"])
