@@ -110,11 +110,11 @@ class OpenedHooks:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
+        __tracebackhide__ = True  # set before the yield: an error passes through it too
         try:
             result = yield  # a teardown that failed already tells its story
         finally:
             self._judge_stores(item.nodeid)
-        __tracebackhide__ = True
         own, self.own = self.own, []
         left = {
             id(m)

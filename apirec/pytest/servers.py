@@ -56,6 +56,7 @@ class CarriedBack:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
+        __tracebackhide__ = True  # a teardown's error passes through this frame: not shown
         try:
             result = yield  # requests made while fixtures tear down count too
         except BaseException as e:
