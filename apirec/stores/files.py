@@ -20,18 +20,16 @@ from apirec.errors import StoreError
 _COARSE_CLOCK = 5
 
 
-def read_regular_file(path: str | Path, limit: int = -1) -> bytes:
-    """The bytes of ``path`` (at most its first ``limit``, if given), refusing anything but a
-    regular file: a recording from a pull request may be a symlink to ``/dev/zero`` or a FIFO,
-    which would never end. Plain ``os`` calls: a replay reads a file per call."""
+def read_regular_file(path: str | Path) -> bytes:
+    """The bytes of ``path``, refusing anything but a regular file: a recording from a pull
+    request may be a symlink to ``/dev/zero`` or a FIFO, which would never end. Plain ``os``
+    calls: a replay reads a file per call."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a device, FIFO or socket"
             raise StoreError(f"{path}: is {kind}, not a recording", path=str(path))
-        if limit >= 0:
-            return os.read(fd, limit)
         chunks, size = [], info.st_size + 1  # one read, and one that finds the end
         while chunk := os.read(fd, size):
             chunks.append(chunk)
