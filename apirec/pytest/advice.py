@@ -48,9 +48,7 @@ def record_command(item: pytest.Item, mode: str, *, marker_sets_mode: bool) -> s
 def store_option(item: pytest.Item, path: Path) -> str:
     """The store option a pasted record command needs: the directory's msgpack store, else
     the command line's choice (without it, a record run writes JSON beside the store)."""
-    # here, not at the top: the plugin imports this module, and a JSON run never needs the
-    # msgpack store (its package loads its nine modules)
-    from apirec.stores.msgpack.writer import FILE_NAME as MSGPACK_FILE
+    from apirec.stores.msgpack import FILE_NAME as MSGPACK_FILE  # a JSON run never needs it
 
     try:
         holds_msgpack = (path / MSGPACK_FILE).is_file()

@@ -83,7 +83,7 @@ def other_store_hint(location: str, switch: str | None = None) -> str | None:
     spelling of the caller's setting (``switch``, formatted with ``kind``: the pytest plugin's
     option), else as ``recording``'s argument."""
     # only a miss asks: a run of JSON recordings never loads the msgpack store
-    from apirec.stores.msgpack.writer import FILE_NAME
+    from apirec.stores.msgpack import FILE_NAME
 
     spelling = switch or 'store="{kind}"'
     path = Path(location)

@@ -7,7 +7,29 @@ recording; ``rewrite`` compacts and repairs; ``session_index`` indexes what a se
 it ends; ``store`` is the Store (:class:`MsgpackStore`).
 """
 
-from apirec.stores.msgpack.store import FILE_NAME, MsgpackStore
-from apirec.stores.msgpack.writer import build
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+# The store's one file. Named here, in a package that loads nothing else until asked (PEP
+# 562): whoever only needs the name (a miss's hint, the usage report, the writer) loads none
+# of the store's nine modules.
+FILE_NAME = "recordings.apirec"
+
+if TYPE_CHECKING:
+    from apirec.stores.msgpack.store import MsgpackStore
+    from apirec.stores.msgpack.writer import build
 
 __all__ = ["FILE_NAME", "MsgpackStore", "build"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MsgpackStore":
+        from apirec.stores.msgpack.store import MsgpackStore
+
+        return MsgpackStore
+    if name == "build":
+        from apirec.stores.msgpack.writer import build
+
+        return build
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,11 +19,10 @@ from apirec.gate.rules import NO_RULES, Rules
 from apirec.stores.blobs import MIN_SIZE
 from apirec.stores.gated import gated, gated_bytes
 from apirec.stores.json_store import Entry, dumps, parse
+from apirec.stores.msgpack import FILE_NAME as FILE_NAME  # its importers name it here too
 from apirec.stores.msgpack import frames as fr
 from apirec.stores.msgpack.frames import Frame
 from apirec.stores.remote.payloads import RemotePayloads
-
-FILE_NAME = "recordings.apirec"
 
 # One stored recording for building a file: key, index, file name (bytes when it is not
 # UTF-8), write time, and the entry (a dict) or its verbatim JSON bytes.
